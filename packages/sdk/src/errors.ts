@@ -1,0 +1,47 @@
+/**
+ * Coded errors shared by the server and plugins.
+ *
+ * An error carries the HTTP status that the API answers with, a stable code
+ * for tests and tooling, and a lowercase message in Vault's style that names
+ * the field, the value and the fix.
+ */
+export class CofferError extends Error {
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CofferError';
+  }
+}
+
+/** 400: the request is malformed or a field is invalid. */
+export function badRequest(message: string): CofferError {
+  return new CofferError('COFFER_ERR_INVALID_REQUEST', 400, message);
+}
+
+/** 403: the token is missing, unknown or lacks a capability. */
+export function permissionDenied(message = 'permission denied'): CofferError {
+  return new CofferError('COFFER_ERR_PERMISSION_DENIED', 403, message);
+}
+
+/** 404: nothing is stored at the path. */
+export function notFound(message: string): CofferError {
+  return new CofferError('COFFER_ERR_NOT_FOUND', 404, message);
+}
+
+/** 405: the path exists but does not support the operation. */
+export function unsupportedOperation(operation: string, path: string): CofferError {
+  return new CofferError('COFFER_ERR_UNSUPPORTED_OPERATION', 405, `${operation} operation not supported on path "${path}"`);
+}
+
+/** 500: an internal failure the caller cannot fix. */
+export function internalError(message: string): CofferError {
+  return new CofferError('COFFER_ERR_INTERNAL', 500, message);
+}
+
+/** Returns true when `err` is a CofferError. */
+export function isCofferError(err: unknown): err is CofferError {
+  return err instanceof CofferError;
+}

@@ -1,0 +1,156 @@
+/**
+ * Field declarations and their parsing. A path's fields drive validation,
+ * help and OpenAPI, and give handlers typed values, so handlers never cast.
+ *
+ * Conversion is weak in the way Vault's field parser is: a number may be
+ * sent as a string and a boolean as `"true"`, because CLI clients send
+ * everything as strings.
+ */
+import { parseDurationSeconds } from '../duration.js';
+
+/** The types a field can declare. */
+export interface FieldTypes {
+  string: string;
+  /** Lowercased on parsing. */
+  lowercase_string: string;
+  /** A name: letters, digits, `-`, `_` and `.`. */
+  name: string;
+  int: number;
+  bool: boolean;
+  /** Seconds, from an integer or a Go duration string such as `90m`. */
+  duration: number;
+  /** A JSON object. */
+  map: Record<string, unknown>;
+  /** A list of strings, sent as an array or a comma-separated string. */
+  comma_string_slice: string[];
+  /** String-valued pairs, sent as an object or as `key=value` strings. */
+  kv_pairs: Record<string, string>;
+}
+
+export type FieldType = keyof FieldTypes;
+
+/** One declared field of a path. */
+export interface FieldSchema<T extends FieldType = FieldType> {
+  type: T;
+  description: string;
+  default?: FieldTypes[T];
+  required?: boolean;
+  /** The allowed values, for enumerations; anything else is rejected. */
+  allowedValues?: readonly FieldTypes[T][];
+}
+
+export type FieldMap = Record<string, FieldSchema>;
+
+/** The parsed value type of each field in `F`. */
+export type FieldValues<F extends FieldMap> = {
+  [K in keyof F]: FieldTypes[F[K]['type']];
+};
+
+const ZERO_VALUES: { [T in FieldType]: () => FieldTypes[T] } = {
+  string: () => '',
+  lowercase_string: () => '',
+  name: () => '',
+  int: () => 0,
+  bool: () => false,
+  duration: () => 0,
+  map: () => ({}),
+  comma_string_slice: () => [],
+  kv_pairs: () => ({}),
+};
+
+const NAME_PATTERN = /^[\w.-]+$/;
+
+/**
+ * Converts a raw value to the field's type. Returns the value, or an error
+ * message that names the problem without the field name.
+ */
+export function convertField(type: FieldType, raw: unknown): { value: unknown } | { error: string } {
+  switch (type) {
+    case 'string':
+    case 'lowercase_string':
+    case 'name': {
+      let text: string;
+      if (typeof raw === 'string') text = raw;
+      else if (typeof raw === 'number' || typeof raw === 'boolean') text = String(raw);
+      else return { error: `expected a string, got ${describe(raw)}` };
+      if (type === 'lowercase_string') text = text.toLowerCase();
+      if (type === 'name' && !NAME_PATTERN.test(text)) {
+        return { error: `"${text}" is not a valid name: use letters, digits, "-", "_" and "."` };
+      }
+      return { value: text };
+    }
+    case 'int': {
+      const number = typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
+      if (typeof number !== 'number' || !Number.isInteger(number)) {
+        return { error: `expected an integer, got ${describe(raw)}` };
+      }
+      return { value: number };
+    }
+    case 'bool': {
+      if (typeof raw === 'boolean') return { value: raw };
+      if (raw === 'true' || raw === '1' || raw === 1) return { value: true };
+      if (raw === 'false' || raw === '0' || raw === 0 || raw === '') return { value: false };
+      return { error: `expected a boolean, got ${describe(raw)}` };
+    }
+    case 'duration': {
+      const seconds = parseDurationSeconds(raw);
+      if (seconds === null) {
+        return { error: `expected a duration such as 30, "30s", "90m" or "1h", got ${describe(raw)}` };
+      }
+      return { value: seconds };
+    }
+    case 'map': {
+      if (isPlainObject(raw)) return { value: raw };
+      if (typeof raw === 'string') {
+        try {
+          const parsed: unknown = JSON.parse(raw);
+          if (isPlainObject(parsed)) return { value: parsed };
+        } catch {
+          // Fall through to the error below.
+        }
+      }
+      return { error: `expected an object, got ${describe(raw)}` };
+    }
+    case 'comma_string_slice': {
+      if (typeof raw === 'string') {
+        return { value: raw.split(',').map((item) => item.trim()).filter((item) => item !== '') };
+      }
+      if (Array.isArray(raw) && raw.every((item) => typeof item === 'string' || typeof item === 'number')) {
+        return { value: raw.map((item) => String(item).trim()) };
+      }
+      return { error: `expected a list of strings or a comma-separated string, got ${describe(raw)}` };
+    }
+    case 'kv_pairs': {
+      if (isPlainObject(raw) && Object.values(raw).every((item) => typeof item === 'string')) {
+        return { value: raw };
+      }
+      const items = typeof raw === 'string' ? [raw] : raw;
+      if (Array.isArray(items) && items.every((item) => typeof item === 'string' && item.includes('='))) {
+        const pairs: Record<string, string> = {};
+        for (const item of items as string[]) {
+          const separator = item.indexOf('=');
+          pairs[item.slice(0, separator)] = item.slice(separator + 1);
+        }
+        return { value: pairs };
+      }
+      return { error: `expected an object of strings or a list of "key=value" strings, got ${describe(raw)}` };
+    }
+  }
+}
+
+/** Returns the zero value of a type, used when a field is absent and has no default. */
+export function zeroValue<T extends FieldType>(type: T): FieldTypes[T] {
+  return ZERO_VALUES[type]();
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return `"${value}"`;
+  return `${typeof value} ${String(value)}`;
+}

@@ -1,0 +1,13 @@
+/**
+ * @coffer/sdk: everything a Coffer plugin may import.
+ */
+export * from './storage.js';
+export * from './errors.js';
+export * from './duration.js';
+export * from './logger.js';
+export * from './logical.js';
+export * from './plugin.js';
+export * from './framework/field.js';
+export * from './framework/field-data.js';
+export * from './framework/path.js';
+export * from './framework/backend.js';

@@ -1,0 +1,108 @@
+/**
+ * Requests, responses and the backend contract shared by secrets engines and
+ * auth methods. The shapes follow Vault's `logical` package so that the
+ * plugin wire protocol can carry them field for field.
+ */
+import type { Logger } from './logger.js';
+import type { Storage } from './storage.js';
+
+/** The operation a request asks for. `help` answers `?help=1`. */
+export type Operation = 'create' | 'read' | 'update' | 'patch' | 'delete' | 'list' | 'help';
+
+/** Every operation a path may declare a handler for. */
+export const OPERATIONS: readonly Operation[] = ['create', 'read', 'update', 'patch', 'delete', 'list', 'help'];
+
+/** A request as a backend sees it, built by the server for that backend alone. */
+export interface Request {
+  /** Unique id, also written to the audit log. */
+  id: string;
+  operation: Operation;
+  /** Path relative to the mount point, without a leading `/`. */
+  path: string;
+  /** Body fields merged with query parameters for reads and lists. */
+  data: Record<string, unknown>;
+  /** The mount's own storage view. */
+  storage: Storage;
+  /** Mount point with a trailing `/`, e.g. `secret/`. */
+  mountPoint: string;
+  mountType: string;
+  /**
+   * The caller's token, salted per mount. A backend can tell callers apart
+   * but can never replay the real token.
+   */
+  clientToken: string;
+  /** Remote address of the HTTP connection, when there is one. */
+  remoteAddress?: string;
+  /** Allowlisted request headers, lowercased names. */
+  headers: Record<string, string>;
+}
+
+/** A lease attached to a response, for secrets with a lifetime. */
+export interface SecretLease {
+  ttl: number;
+  maxTtl: number;
+  renewable: boolean;
+  /** Data the backend needs later to renew or revoke; never returned to the client. */
+  internalData: Record<string, unknown>;
+}
+
+/** What a backend returns. A `null` response means 204 No Content. */
+export interface Response {
+  data?: Record<string, unknown> | null;
+  secret?: SecretLease;
+  warnings?: string[];
+  /**
+   * A raw HTTP answer, for endpoints such as a CA certificate download that
+   * are not JSON. When present the envelope is not used.
+   */
+  raw?: { status: number; contentType: string; body: Buffer | string };
+}
+
+/** Result of an existence check: whether the path has one, and what it found. */
+export interface ExistenceResult {
+  checkFound: boolean;
+  exists: boolean;
+}
+
+/**
+ * Paths with special handling, as glob-like patterns relative to the mount:
+ * a trailing `*` matches any suffix.
+ */
+export interface SpecialPaths {
+  /** Paths that need `sudo` in addition to the operation's capability. */
+  root: string[];
+  /** Paths reachable without a token, such as a login endpoint. */
+  unauthenticated: string[];
+}
+
+/** Read-only facts about the server that a backend may ask for. */
+export interface SystemView {
+  /** Default lease TTL in seconds for this mount. */
+  defaultLeaseTtl(): number;
+  /** Maximum lease TTL in seconds for this mount. */
+  maxLeaseTtl(): number;
+}
+
+/** Everything a backend factory receives. */
+export interface BackendConfig {
+  storage: Storage;
+  logger: Logger;
+  system: SystemView;
+  /** Mount options, such as `version` for KV. */
+  options: Record<string, string>;
+  mountPoint: string;
+}
+
+/** A mounted secrets engine or auth method. */
+export interface LogicalBackend {
+  readonly backendType: 'logical' | 'credential';
+  handleRequest(request: Request): Promise<Response | null>;
+  handleExistenceCheck(request: Request): Promise<ExistenceResult>;
+  specialPaths(): SpecialPaths;
+  /** Runs once after mounting and at every unseal. */
+  initialize?(): Promise<void>;
+  /** Runs before unmounting and at seal. */
+  cleanup?(): Promise<void>;
+  /** Drops any cache of the storage key, which another node changed. */
+  invalidate?(key: string): void;
+}
