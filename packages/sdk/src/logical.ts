@@ -44,6 +44,11 @@ export interface SecretLease {
   renewable: boolean;
   /** Data the backend needs later to renew or revoke; never returned to the client. */
   internalData: Record<string, unknown>;
+  /**
+   * When true, no lease is created: the TTL is only reported to the client as
+   * `lease_duration`, as Vault does for KV secrets.
+   */
+  passthrough?: boolean;
 }
 
 /** What a backend returns. A `null` response means 204 No Content. */
