@@ -1,1 +1,6 @@
-export {};
+/**
+ * @coffer/server: the Coffer core and its HTTP API.
+ */
+export { startServer, type StartOptions, type RunningServer } from './server.js';
+export { Core } from './core.js';
+export { loadConfig, ConfigError, type ServerConfig, type ListenerConfig } from './config/index.js';

@@ -1,33 +1,12 @@
 /**
- * The inmem storage backend: a sorted map in process memory. Nothing
- * survives a restart, so it serves dev servers and tests.
+ * @coffer/storage-inmem: storage in process memory, for dev servers and tests.
  */
-import { childrenOf, SDK_VERSION, type ClosableStorage, type StorageEntry, type StoragePlugin } from '@coffer/sdk';
+import { SDK_VERSION, type StoragePlugin } from '@coffer/sdk';
+import { InmemStorage } from './inmem.js';
 
-export class InmemStorage implements ClosableStorage {
-  private readonly entries = new Map<string, Buffer>();
+export { InmemStorage } from './inmem.js';
 
-  async get(key: string): Promise<StorageEntry | null> {
-    const value = this.entries.get(key);
-    return value === undefined ? null : { key, value: Buffer.from(value) };
-  }
-
-  async put(entry: StorageEntry): Promise<void> {
-    // Copy so a caller that reuses its buffer cannot change stored data.
-    this.entries.set(entry.key, Buffer.from(entry.value));
-  }
-
-  async delete(key: string): Promise<void> {
-    this.entries.delete(key);
-  }
-
-  async list(prefix: string): Promise<string[]> {
-    return childrenOf(prefix, this.entries.keys());
-  }
-
-  async close(): Promise<void> {}
-}
-
+/** The inmem plugin. It takes no settings. */
 export const plugin: StoragePlugin = {
   kind: 'storage',
   name: 'inmem',

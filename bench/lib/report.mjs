@@ -1,0 +1,91 @@
+/**
+ * Targets, ratios and the printed table of a benchmark run.
+ */
+
+/**
+ * Compares each Coffer scenario with the baseline and the SQLite commit
+ * rate, and decides whether it met its target. A scenario with any non-2xx
+ * response, socket error or timeout misses its target whatever its speed,
+ * because its figures do not measure the operation it names.
+ *
+ * @param {{ baseline: object, health: object, reads: object, writes: object, sqlite: object }} results
+ * @returns {object[]} one row per line of the table
+ */
+export function evaluate({ baseline, health, reads, writes, sqlite }) {
+  const baselineRate = baseline.requestsPerSecond;
+  const sqliteRate = sqlite.commitsPerSecond;
+  const row = (scenario, figures, target, meetsTarget) => {
+    const failures = failedResponses(figures);
+    return {
+      scenario,
+      requestsPerSecond: figures.requestsPerSecond,
+      p50Ms: figures.p50Ms,
+      p99Ms: figures.p99Ms,
+      ratioToBaseline: figures.requestsPerSecond / baselineRate,
+      ratioToSqliteCommits: null,
+      failedResponses: failures,
+      serverCpuCores: figures.serverCpuCores,
+      loadGeneratorCpuCores: figures.loadGeneratorCpuCores,
+      target,
+      met: target === null ? null : failures === 0 && meetsTarget(figures),
+    };
+  };
+
+  return [
+    row('baseline: bare node:http', baseline, null),
+    row('coffer: GET sys/health', health, '>= 0.5 x baseline', (f) => f.requestsPerSecond >= 0.5 * baselineRate),
+    row('coffer: KV v2 read', reads, '>= 0.25 x baseline, p99 <= 10 ms', (f) => f.requestsPerSecond >= 0.25 * baselineRate && f.p99Ms <= 10),
+    {
+      ...row('coffer: KV v2 write', writes, '>= SQLite commits/s', (f) => f.requestsPerSecond >= sqliteRate),
+      ratioToSqliteCommits: writes.requestsPerSecond / sqliteRate,
+    },
+    {
+      scenario: 'better-sqlite3 1-row commits',
+      requestsPerSecond: sqliteRate,
+      p50Ms: sqlite.latencyMs.p50,
+      p99Ms: sqlite.latencyMs.p99,
+      ratioToBaseline: null,
+      ratioToSqliteCommits: null,
+      failedResponses: null,
+      serverCpuCores: null,
+      loadGeneratorCpuCores: null,
+      target: null,
+      met: null,
+    },
+  ];
+}
+
+function failedResponses(figures) {
+  return figures.non2xx + figures.errors + figures.timeouts;
+}
+
+/** Formats the rows of `evaluate` as a fixed-width table. */
+export function formatTable(rows) {
+  const columns = [
+    ['scenario', (r) => r.scenario, 'left'],
+    ['req/s', (r) => r.requestsPerSecond.toFixed(0)],
+    ['p50 ms', (r) => fixed(r.p50Ms, 2)],
+    ['p99 ms', (r) => fixed(r.p99Ms, 2)],
+    ['x baseline', (r) => fixed(r.ratioToBaseline, 3)],
+    ['x sqlite', (r) => fixed(r.ratioToSqliteCommits, 2)],
+    ['failed', (r) => (r.failedResponses === null ? '-' : String(r.failedResponses))],
+    ['server cpu', (r) => fixed(r.serverCpuCores, 2)],
+    ['client cpu', (r) => fixed(r.loadGeneratorCpuCores, 2)],
+    ['target', (r) => r.target ?? '-', 'left'],
+    ['met', (r) => (r.met === null ? '-' : r.met ? 'yes' : 'NO'), 'left'],
+  ];
+  const cells = [columns.map(([title]) => title), ...rows.map((r) => columns.map(([, cell]) => cell(r)))];
+  const widths = columns.map((_, i) => Math.max(...cells.map((line) => line[i].length)));
+  return cells
+    .map((line) =>
+      line
+        .map((text, i) => (columns[i][2] === 'left' ? text.padEnd(widths[i]) : text.padStart(widths[i])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function fixed(value, digits) {
+  return value === null || value === undefined ? '-' : value.toFixed(digits);
+}

@@ -1,0 +1,297 @@
+// HTTP client for Coffer's Vault-compatible API, on Node's fetch. It sends
+// the headers Vault's client sends and reports errors in Vault's format.
+import { readFile } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
+import type { Secret } from './secret.js';
+import { parseSecret } from './secret.js';
+import { readStoredToken } from './token-helper.js';
+
+/** Address Vault's CLI uses when no address is configured. */
+export const defaultAddress = 'https://127.0.0.1:8200';
+
+/** Where and how the client connects, resolved from flags, environment and the token file. */
+export interface ClientConfig {
+  address: string;
+  /** Token sent as X-Vault-Token; '' sends none. */
+  token: string;
+  /** PEM text of the CA certificates that verify the server, in place of the system's. */
+  caCert?: string;
+  /** Skips verification of the server's TLS certificate. */
+  skipVerify: boolean;
+}
+
+/** Settings from command-line flags, which take precedence over the environment. */
+export interface ClientOverrides {
+  address?: string;
+  caCertPath?: string;
+  skipVerify?: boolean;
+}
+
+/** Reads COFFER_<name>, falling back to VAULT_<name>; an empty value counts as unset. */
+export function envSetting(env: Record<string, string | undefined>, name: string): string | undefined {
+  for (const key of [`COFFER_${name}`, `VAULT_${name}`]) {
+    const value = env[key];
+    if (value !== undefined && value !== '') return value;
+  }
+  return undefined;
+}
+
+function parseEnvBool(name: string, value: string | undefined): boolean {
+  if (value === undefined) return false;
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(value)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(value)) return false;
+  throw new ConfigError(`invalid value "${value}" for COFFER_${name} or VAULT_${name}: use true or false`);
+}
+
+/** A client setting that cannot be used; the CLI exits 1. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Resolves the client settings. The token comes from COFFER_TOKEN, then
+ * VAULT_TOKEN, then the token file that `coffer login` writes.
+ *
+ * @throws ConfigError when the address is not an http(s) URL or the CA file cannot be read.
+ */
+export async function resolveClientConfig(
+  env: Record<string, string | undefined>,
+  overrides: ClientOverrides = {},
+): Promise<ClientConfig> {
+  const address = (overrides.address || envSetting(env, 'ADDR') || defaultAddress).replace(/\/+$/, '');
+  if (!/^https?:\/\/[^/]/.test(address)) {
+    throw new ConfigError(
+      `invalid server address "${address}": expected a URL such as http://127.0.0.1:8200 in -address, COFFER_ADDR or VAULT_ADDR`,
+    );
+  }
+
+  const skipVerify = overrides.skipVerify || parseEnvBool('SKIP_VERIFY', envSetting(env, 'SKIP_VERIFY'));
+  const config: ClientConfig = { address, token: envSetting(env, 'TOKEN') ?? '', skipVerify };
+  if (config.token === '') config.token = await readStoredToken(env);
+
+  const caCertPath = overrides.caCertPath || envSetting(env, 'CACERT');
+  if (caCertPath !== undefined) {
+    try {
+      config.caCert = await readFile(caCertPath, 'utf8');
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ConfigError(`error reading CA certificate "${caCertPath}" (from -ca-cert, COFFER_CACERT or VAULT_CACERT): ${reason}`);
+    }
+  }
+  return config;
+}
+
+/** An error status from the server, formatted as Vault's client formats it. */
+export class ResponseError extends Error {
+  override name = 'ResponseError';
+
+  constructor(
+    readonly method: string,
+    readonly url: string,
+    readonly statusCode: number,
+    /** Messages of the `errors` array, or the raw body when it was not Vault's error JSON. */
+    readonly errors: string[],
+    readonly rawBody: boolean,
+  ) {
+    super(formatResponseError(method, url, statusCode, errors, rawBody));
+  }
+}
+
+function formatResponseError(method: string, url: string, statusCode: number, errors: string[], rawBody: boolean): string {
+  const heading = `Error making API request.\n\nURL: ${method} ${url}\nCode: ${statusCode}. ${rawBody ? 'Raw Message' : 'Errors'}:\n\n`;
+  if (rawBody) return heading + errors.join('\n');
+  return heading + errors.map((message) => `* ${message}`).join('\n');
+}
+
+/** The server could not be reached, or the TLS handshake failed. */
+export class ConnectionError extends Error {
+  override name = 'ConnectionError';
+}
+
+/** A response with its status and body. `body` is the parsed JSON, or undefined for an empty body. */
+export interface ApiResponse {
+  status: number;
+  body: unknown;
+}
+
+/** Options of one API request. */
+export interface RequestOptions {
+  body?: unknown;
+  /** Query parameters; a list value repeats the parameter. */
+  query?: Record<string, string | string[]>;
+  contentType?: string;
+  /** Return a 404 response instead of throwing, for the callers that treat it as "no value". */
+  allowNotFound?: boolean;
+  /** Token to send in place of the configured one. */
+  token?: string;
+}
+
+function encodeApiPath(path: string): string {
+  return path
+    .split('/')
+    .map((segment) => encodeURIComponent(segment).replace(/%(40|3A|24|2C|3B|3D|2B)/gi, (escape) => decodeURIComponent(escape)))
+    .join('/');
+}
+
+function hasContent(secret: Secret): boolean {
+  return (secret.warnings?.length ?? 0) > 0 || Object.keys(secret.data ?? {}).length > 0;
+}
+
+/** Client of the `/v1` API; one instance per command run. */
+export class CofferClient {
+  constructor(readonly config: ClientConfig) {}
+
+  get address(): string {
+    return this.config.address;
+  }
+
+  /**
+   * Sends one request to `/v1/<path>`. LIST is sent as GET with `list=true`,
+   * as Vault's client does.
+   *
+   * @throws ResponseError for a status of 400 or more (except 404 with allowNotFound).
+   * @throws ConnectionError when the server cannot be reached.
+   */
+  async request(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse> {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      for (const item of Array.isArray(value) ? value : [value]) query.append(key, item);
+    }
+    let httpMethod = method;
+    if (method === 'LIST') {
+      httpMethod = 'GET';
+      query.set('list', 'true');
+    }
+    const search = query.toString();
+    const url = `${this.config.address}/v1/${encodeApiPath(path.replace(/^\/+/, ''))}${search === '' ? '' : `?${search}`}`;
+
+    const headers: Record<string, string> = { 'X-Vault-Request': 'true' };
+    const token = options.token ?? this.config.token;
+    if (token !== '') headers['X-Vault-Token'] = token;
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['Content-Type'] = options.contentType ?? 'application/json';
+    }
+
+    const { status, text } = await this.send(httpMethod, url, headers, body);
+    const parsed = parseBody(text);
+    if (status >= 400 && !(status === 404 && options.allowNotFound)) {
+      throw errorFromResponse(httpMethod, url, status, text, parsed);
+    }
+    return { status, body: parsed.ok ? parsed.value : undefined };
+  }
+
+  private async send(
+    method: string,
+    url: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+  ): Promise<{ status: number; text: string }> {
+    const customTls = url.startsWith('https:') && (this.config.skipVerify || this.config.caCert !== undefined);
+    try {
+      if (customTls) return await sendWithTls(method, url, headers, body, this.config);
+      const response = await fetch(url, { method, headers, body, redirect: 'follow' });
+      return { status: response.status, text: await response.text() };
+    } catch (error) {
+      throw connectionError(method, url, this.config.address, error);
+    }
+  }
+
+  /** Reads a path; returns null for 404 without data or warnings, as Vault's `Logical().Read` does. */
+  async read(path: string, query?: Record<string, string | string[]>): Promise<Secret | null> {
+    return secretOrNull(await this.request('GET', path, { query, allowNotFound: true }));
+  }
+
+  /** Lists the keys under a path; returns null for 404 without data or warnings. */
+  async list(path: string): Promise<Secret | null> {
+    return secretOrNull(await this.request('LIST', path, { allowNotFound: true }));
+  }
+
+  /** Writes data with PUT (or `method`); returns null when the response has no body. */
+  async write(path: string, data: Record<string, unknown>, method = 'PUT'): Promise<Secret | null> {
+    return secretOrNull(await this.request(method, path, { body: data }));
+  }
+
+  /** Sends a JSON merge patch, as `vault kv patch` does. */
+  async patch(path: string, data: Record<string, unknown>): Promise<Secret | null> {
+    return secretOrNull(await this.request('PATCH', path, { body: data, contentType: 'application/merge-patch+json' }));
+  }
+
+  /** Deletes a path; returns null when the response has no body. */
+  async delete(path: string, query?: Record<string, string | string[]>): Promise<Secret | null> {
+    return secretOrNull(await this.request('DELETE', path, { query }));
+  }
+}
+
+/** Turns a response into a Secret, or null for an empty body or a 404 that carries no data or warnings. */
+function secretOrNull(response: ApiResponse): Secret | null {
+  if (response.body === undefined) return null;
+  const secret = parseSecret(response.body);
+  if (response.status === 404 && !hasContent(secret)) return null;
+  return secret;
+}
+
+function parseBody(text: string): { ok: true; value: unknown } | { ok: false } {
+  if (text.trim() === '') return { ok: true, value: undefined };
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function errorFromResponse(
+  method: string,
+  url: string,
+  status: number,
+  text: string,
+  parsed: { ok: true; value: unknown } | { ok: false },
+): ResponseError {
+  const errors = parsed.ok ? (parsed.value as { errors?: unknown } | undefined)?.errors : undefined;
+  if (Array.isArray(errors)) return new ResponseError(method, url, status, errors.map(String), false);
+  return new ResponseError(method, url, status, [text], true);
+}
+
+interface NetworkErrorCause {
+  code?: string;
+  message?: string;
+}
+
+function connectionError(method: string, url: string, address: string, error: unknown): ConnectionError {
+  const cause = ((error as { cause?: unknown }).cause ?? error) as NetworkErrorCause;
+  const reason = cause.message ?? String(error);
+  let hint = '';
+  if (cause.code === 'ECONNREFUSED') {
+    hint = `; check that the server is running and that -address, COFFER_ADDR or VAULT_ADDR points to it`;
+  } else if (address.startsWith('https:') && /wrong version number|packet length too long|EPROTO/i.test(`${cause.code} ${reason}`)) {
+    hint = `; the server may be serving plain HTTP: if so, set COFFER_ADDR=${address.replace(/^https:/, 'http:')}`;
+  } else if (/certificate|self.signed|UNABLE_TO_VERIFY/i.test(`${cause.code} ${reason}`)) {
+    hint = '; set COFFER_CACERT to the CA certificate that signed the server certificate';
+  }
+  return new ConnectionError(`${method} ${url}: ${reason}${hint}`);
+}
+
+/** Sends one request with node:https, for the TLS settings that fetch does not take per request. */
+function sendWithTls(
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  config: ClientConfig,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = httpsRequest(
+      url,
+      { method, headers, ca: config.caCert, rejectUnauthorized: !config.skipVerify },
+      (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        incoming.on('error', reject);
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}

@@ -1,0 +1,183 @@
+// The shape of a command, its shared flags, and the run step that turns
+// errors into Vault's exit codes: 1 for a local error, 2 for the server's.
+import { CofferClient, ConfigError, ConnectionError, ResponseError, envSetting, resolveClientConfig } from './client.js';
+import type { FlagSpec, ParsedFlags } from './flags.js';
+import { HelpRequested, UsageError, parseFlags } from './flags.js';
+import type { CommandIO, OutputFormat } from './io.js';
+import { UI } from './io.js';
+import { wrapAtLength } from './output.js';
+
+/** What a command's run function gets. */
+export interface CommandContext {
+  io: CommandIO;
+  ui: UI;
+  flags: ParsedFlags;
+  /** Positional arguments. */
+  args: string[];
+  /** Builds the API client from the HTTP flags, the environment and the token file. */
+  client(): Promise<CofferClient>;
+}
+
+/** One leaf command such as `kv get`. */
+export interface Command {
+  /** Words after `coffer`, such as "kv get". */
+  name: string;
+  /** One line for the command list. */
+  synopsis: string;
+  /** Help text above the flag list, starting with the "Usage:" line. */
+  help: string;
+  flags: FlagSpec[];
+  /** Runs the command and returns its exit code. */
+  run(context: CommandContext): Promise<number>;
+}
+
+/** Flags of every command that talks to a server. */
+export const httpFlags: FlagSpec[] = [
+  {
+    name: 'address',
+    kind: 'string',
+    group: 'HTTP Options',
+    usage: 'Address of the server, such as http://127.0.0.1:8200. The default is https://127.0.0.1:8200. COFFER_ADDR or VAULT_ADDR also set it.',
+  },
+  {
+    name: 'ca-cert',
+    kind: 'string',
+    group: 'HTTP Options',
+    usage: 'Path to a PEM file of CA certificates that verify the server certificate. COFFER_CACERT or VAULT_CACERT also set it.',
+  },
+  {
+    name: 'tls-skip-verify',
+    kind: 'bool',
+    group: 'HTTP Options',
+    usage: 'Skip verification of the server certificate. This is insecure. COFFER_SKIP_VERIFY or VAULT_SKIP_VERIFY also set it.',
+  },
+];
+
+/** The `-format` flag. */
+export const formatFlag: FlagSpec = {
+  name: 'format',
+  kind: 'string',
+  group: 'Output Options',
+  defaultText: 'table',
+  usage: 'Print the output in the given format: "table" or "json". COFFER_FORMAT or VAULT_FORMAT also set it.',
+};
+
+/** The `-field` flag. */
+export const fieldFlag: FlagSpec = {
+  name: 'field',
+  kind: 'string',
+  group: 'Output Options',
+  usage: 'Print only the value of the named field, with no trailing newline when stdout is not a terminal.',
+};
+
+/**
+ * Checks the number of positional arguments.
+ *
+ * @throws UsageError in the wording of Vault's CLI, such as "Not enough arguments (expected 1, got 0)".
+ */
+export function expectArguments(args: string[], min: number, max: number = min): void {
+  const expected = min === max ? String(min) : max === Infinity ? `${min} or more` : `${min}-${max}`;
+  if (args.length < min) throw new UsageError(`Not enough arguments (expected ${expected}, got ${args.length})`);
+  if (args.length > max) throw new UsageError(`Too many arguments (expected ${expected}, got ${args.length})`);
+}
+
+/**
+ * Prints an error that the server returned or a failed connection, prefixed
+ * with what the command was doing, and returns exit code 2. Any other error
+ * is thrown again.
+ */
+export function reportApiError(ui: UI, prefix: string, error: unknown): number {
+  if (error instanceof ResponseError || error instanceof ConnectionError) {
+    ui.error(prefix === '' ? error.message : `${prefix}: ${error.message}`);
+    return 2;
+  }
+  throw error;
+}
+
+function outputFormat(flags: ParsedFlags, io: CommandIO): OutputFormat {
+  const requested = flags.has('format') ? flags.string('format') : (envSetting(io.env, 'FORMAT') ?? 'table');
+  const format = requested.toLowerCase();
+  if (format === 'table' || format === 'json') return format;
+  throw new UsageError(`invalid value "${requested}" for flag -format: supported formats are "table" and "json"`);
+}
+
+/** Formats a command's help: its text, then its flags grouped under headings. */
+export function commandHelp(command: Command): string {
+  const groups = new Map<string, FlagSpec[]>();
+  for (const flag of command.flags) {
+    const group = flag.group ?? 'Command Options';
+    groups.set(group, [...(groups.get(group) ?? []), flag]);
+  }
+
+  const sections = [command.help.trim()];
+  for (const [group, flags] of groups) {
+    const lines = [`${group}:`];
+    for (const flag of flags) {
+      const value = flag.kind === 'bool' ? '' : `=<${flagValueName(flag)}>`;
+      const defaultText = flag.defaultText === undefined ? '' : ` The default is ${flag.defaultText}.`;
+      lines.push('', `  -${flag.name}${value}`, wrapAtLength(flag.usage + defaultText, 6));
+    }
+    sections.push(lines.join('\n'));
+  }
+  return sections.join('\n\n');
+}
+
+function flagValueName(flag: FlagSpec): string {
+  switch (flag.kind) {
+    case 'int':
+      return 'int';
+    case 'duration':
+      return 'duration';
+    case 'map':
+      return 'key=value';
+    default:
+      return 'string';
+  }
+}
+
+/** Parses flags, runs the command and maps what it throws to an exit code. */
+export async function runCommand(command: Command, argv: string[], io: CommandIO): Promise<number> {
+  let ui = new UI(io);
+  try {
+    const flags = parseFlags(argv, command.flags);
+    if (command.flags.some((flag) => flag.name === 'format')) ui = new UI(io, outputFormat(flags, io));
+    if (flags.trailingFlags.length > 0) {
+      ui.warn(
+        wrapAtLength(
+          `Flags must come before positional arguments. These arguments were not parsed as flags: [${flags.trailingFlags.join(',')}]`,
+        ),
+      );
+    }
+
+    const context: CommandContext = {
+      io,
+      ui,
+      flags,
+      args: flags.args,
+      client: async () =>
+        new CofferClient(
+          await resolveClientConfig(io.env, {
+            address: flags.string('address'),
+            caCertPath: flags.string('ca-cert'),
+            skipVerify: flags.bool('tls-skip-verify'),
+          }),
+        ),
+    };
+    return await command.run(context);
+  } catch (error) {
+    if (error instanceof HelpRequested) {
+      ui.output(commandHelp(command));
+      return 0;
+    }
+    if (error instanceof UsageError || error instanceof ConfigError) {
+      ui.error(error.message);
+      return 1;
+    }
+    if (error instanceof ResponseError || error instanceof ConnectionError) {
+      ui.error(error.message);
+      return 2;
+    }
+    ui.error(`Unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return 1;
+  }
+}

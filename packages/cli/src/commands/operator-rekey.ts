@@ -1,0 +1,214 @@
+// `coffer operator rekey`: replaces the unseal key shares, authorized by a
+// threshold of the current shares.
+import type { CofferClient } from '../client.js';
+import type { Command, CommandContext } from '../command.js';
+import { expectArguments, formatFlag, httpFlags, reportApiError } from '../command.js';
+import { UsageError, readAllText } from '../flags.js';
+import type { UI } from '../io.js';
+import { goJson, table, wrapAtLength } from '../output.js';
+import { readHiddenLine } from '../prompt.js';
+import { keyShareFlags, keyShareSettings } from './operator.js';
+
+/** Body of `sys/rekey/init` (GET and PUT). */
+interface RekeyStatus {
+  nonce: string;
+  started: boolean;
+  t: number;
+  n: number;
+  progress: number;
+  required: number;
+  verification_required?: boolean;
+  verification_nonce?: string;
+  [extra: string]: unknown;
+}
+
+/** Body of `sys/rekey/update`. */
+interface RekeyUpdate {
+  nonce: string;
+  complete: boolean;
+  keys?: string[];
+  keys_base64?: string[];
+  [extra: string]: unknown;
+}
+
+function checkRekeyTarget(target: string): void {
+  const normalized = target.trim().toLowerCase();
+  if (normalized !== '' && normalized !== 'barrier') {
+    throw new UsageError(
+      `invalid value "${target}" for flag -target: only "barrier" is supported, because Coffer has no recovery keys`,
+    );
+  }
+}
+
+function printRekeyStatus(ui: UI, status: RekeyStatus): number {
+  if (ui.format === 'json') {
+    ui.output(goJson(status));
+    return 0;
+  }
+  const rows: string[][] = [
+    ['Nonce', status.nonce],
+    ['Started', String(status.started)],
+  ];
+  if (status.started) {
+    const progress = `${status.progress}/${status.required}`;
+    rows.push(['Rekey Progress', status.progress === status.required ? `${progress} (verification in progress)` : progress]);
+    rows.push(['New Shares', String(status.n)]);
+    rows.push(['New Threshold', String(status.t)]);
+    rows.push(['Verification Required', String(status.verification_required ?? false)]);
+    if (status.verification_nonce) rows.push(['Verification Nonce', status.verification_nonce]);
+  }
+  ui.output(table(['Key', 'Value'], rows));
+  return 0;
+}
+
+async function readRekeyStatus(ui: UI, api: CofferClient): Promise<RekeyStatus | number> {
+  try {
+    return (await api.request('GET', 'sys/rekey/init')).body as RekeyStatus;
+  } catch (error) {
+    return reportApiError(ui, 'Error reading rekey status', error);
+  }
+}
+
+async function startRekey({ ui, flags }: CommandContext, api: CofferClient): Promise<number> {
+  const { shares, threshold } = keyShareSettings(flags);
+  let status: RekeyStatus;
+  try {
+    const body = { secret_shares: shares, secret_threshold: threshold };
+    status = (await api.request('PUT', 'sys/rekey/init', { body })).body as RekeyStatus;
+  } catch (error) {
+    return reportApiError(ui, 'Error initializing rekey', error);
+  }
+  if (ui.format === 'table') {
+    ui.warn(
+      wrapAtLength(
+        'WARNING! The new unseal keys are printed once, when the last current key share is ' +
+          'submitted, and cannot be recovered if they are lost. Store each one securely as soon as it is printed.',
+      ),
+    );
+    ui.output('');
+  }
+  return printRekeyStatus(ui, status);
+}
+
+async function cancelRekey(ui: UI, api: CofferClient): Promise<number> {
+  try {
+    await api.request('DELETE', 'sys/rekey/init');
+  } catch (error) {
+    return reportApiError(ui, 'Error canceling rekey', error);
+  }
+  ui.output('Success! Canceled rekeying (if it was started)');
+  return 0;
+}
+
+/** Gets the key share and its nonce from the argument, stdin (`-`) or a terminal prompt. */
+async function keyAndNonce(context: CommandContext, status: RekeyStatus): Promise<{ key: string; nonce: string }> {
+  const { io, ui, args, flags } = context;
+  const argument = args[0] ?? '';
+  if (argument === '-') return { key: (await readAllText(io.stdin)).trim(), nonce: flags.string('nonce') };
+  if (argument !== '') return { key: argument.trim(), nonce: flags.string('nonce') };
+
+  ui.output(`Rekey operation nonce: ${status.nonce}`);
+  const typed = await readHiddenLine(
+    io,
+    'Unseal Key (will be hidden): ',
+    'pass the key as an argument, or "-" to read it from stdin, with -nonce',
+  );
+  return { key: typed.trim(), nonce: status.nonce };
+}
+
+function printNewKeys(ui: UI, status: RekeyStatus, update: RekeyUpdate): number {
+  if (ui.format === 'json') {
+    ui.output(goJson(update));
+    return 0;
+  }
+  const hex = update.keys ?? [];
+  const keys = update.keys_base64?.length === hex.length ? update.keys_base64 : hex;
+  ui.output('');
+  keys.forEach((key, index) => ui.output(`Key ${index + 1}: ${key}`));
+  ui.output('');
+  ui.output(`Operation nonce: ${update.nonce}`);
+  ui.output('');
+  ui.output(
+    wrapAtLength(
+      `Coffer unseal keys rekeyed with ${status.n} key shares and a key threshold of ${status.t}. ` +
+        'Distribute the key shares printed above to their holders securely. Whenever Coffer is ' +
+        `sealed, restarted or stopped, at least ${status.t} of these keys must be supplied to unseal it.`,
+    ),
+  );
+  return 0;
+}
+
+async function provideKey(context: CommandContext, api: CofferClient): Promise<number> {
+  const { ui } = context;
+  const status = await readRekeyStatus(ui, api);
+  if (typeof status === 'number') return status;
+  if (!status.started) {
+    ui.error('No rekey is in progress. Start one with "coffer operator rekey -init".');
+    return 1;
+  }
+
+  const { key, nonce } = await keyAndNonce(context, status);
+  if (nonce === '') {
+    throw new UsageError(`Missing nonce value: pass -nonce=${status.nonce} (the nonce of the rekey in progress) with the key`);
+  }
+
+  let update: RekeyUpdate;
+  try {
+    update = (await api.request('PUT', 'sys/rekey/update', { body: { key, nonce } })).body as RekeyUpdate;
+  } catch (error) {
+    return reportApiError(ui, 'Error posting unseal key', error);
+  }
+  if (!update.complete) {
+    const next = await readRekeyStatus(ui, api);
+    return typeof next === 'number' ? next : printRekeyStatus(ui, next);
+  }
+  return printNewKeys(ui, status, update);
+}
+
+export const operatorRekeyCommand: Command = {
+  name: 'operator rekey',
+  synopsis: 'Generate new unseal keys',
+  help: `
+Usage: coffer operator rekey [options] [KEY]
+
+  Generates a new set of unseal key shares, optionally with a new number of
+  shares or a new threshold. The server stays unsealed; a threshold of the
+  current key shares must be submitted to finish. KEY is one current share;
+  "-" reads it from stdin, and without KEY the command prompts on the terminal.
+
+  Start a rekey:
+
+      $ coffer operator rekey -init -key-shares=5 -key-threshold=3
+
+  Submit a current key share, with the nonce that -init printed:
+
+      $ coffer operator rekey -nonce=NONCE KEY`,
+  flags: [
+    ...httpFlags,
+    formatFlag,
+    ...keyShareFlags,
+    { name: 'init', kind: 'bool', usage: 'Start a rekey. Only one rekey can be in progress at a time.' },
+    { name: 'cancel', kind: 'bool', usage: 'Cancel the rekey in progress and discard the key shares submitted to it.' },
+    { name: 'status', kind: 'bool', usage: 'Print the status of the rekey in progress without submitting a key share.' },
+    {
+      name: 'nonce',
+      kind: 'string',
+      usage: 'Nonce of the rekey in progress, printed by -init. It must be given with each key share passed as an argument.',
+    },
+    { name: 'target', kind: 'string', defaultText: 'barrier', usage: 'Keys to rekey. Only "barrier", the unseal keys, is supported.' },
+  ],
+  async run(context) {
+    const { ui, args, flags, client } = context;
+    expectArguments(args, 0, 1);
+    checkRekeyTarget(flags.string('target'));
+    const api = await client();
+
+    if (flags.bool('cancel')) return cancelRekey(ui, api);
+    if (flags.bool('init')) return startRekey(context, api);
+    if (flags.bool('status')) {
+      const status = await readRekeyStatus(ui, api);
+      return typeof status === 'number' ? status : printRekeyStatus(ui, status);
+    }
+    return provideKey(context, api);
+  },
+};

@@ -1,0 +1,296 @@
+// `coffer operator init`, `unseal`, `seal`, `rotate` and `key-status`.
+import type { CofferClient } from '../client.js';
+import type { Command } from '../command.js';
+import { expectArguments, formatFlag, httpFlags, reportApiError } from '../command.js';
+import type { FlagSpec } from '../flags.js';
+import type { UI } from '../io.js';
+import { goJson, wrapAtLength } from '../output.js';
+import { readHiddenLine } from '../prompt.js';
+import type { SealStatus } from './status.js';
+import { keyStatusText, outputSealStatus } from './status.js';
+
+/** Key shares and threshold that `operator init` uses when the flags are not given, as Vault's CLI does. */
+const defaultKeyShares = 5;
+const defaultKeyThreshold = 3;
+
+/** The -key-shares and -key-threshold flags, shared with `operator rekey`. */
+export const keyShareFlags: FlagSpec[] = [
+  {
+    name: 'key-shares',
+    kind: 'int',
+    aliases: ['n'],
+    defaultText: String(defaultKeyShares),
+    usage: 'Number of key shares to split the generated root key into. This is the number of unseal keys to generate.',
+  },
+  {
+    name: 'key-threshold',
+    kind: 'int',
+    aliases: ['t'],
+    defaultText: String(defaultKeyThreshold),
+    usage: 'Number of key shares required to reconstruct the root key. This must be less than or equal to -key-shares.',
+  },
+];
+
+/** Reads -key-shares and -key-threshold, applying the defaults. */
+export function keyShareSettings(flags: { int(name: string): number | undefined }): { shares: number; threshold: number } {
+  return {
+    shares: flags.int('key-shares') ?? defaultKeyShares,
+    threshold: flags.int('key-threshold') ?? defaultKeyThreshold,
+  };
+}
+
+interface InitResponse {
+  keys: string[];
+  keys_base64?: string[];
+  root_token: string;
+}
+
+function printInitResult(ui: UI, response: InitResponse, shares: number, threshold: number): void {
+  const keys = response.keys_base64?.length === response.keys.length ? response.keys_base64 : response.keys;
+  if (ui.format === 'json') {
+    ui.output(
+      goJson(
+        {
+          unseal_keys_b64: response.keys_base64 ?? [],
+          unseal_keys_hex: response.keys,
+          unseal_shares: shares,
+          unseal_threshold: threshold,
+          recovery_keys_b64: [],
+          recovery_keys_hex: [],
+          recovery_keys_shares: 0,
+          recovery_keys_threshold: 0,
+          root_token: response.root_token,
+        },
+        true,
+      ),
+    );
+    return;
+  }
+
+  keys.forEach((key, index) => ui.output(`Unseal Key ${index + 1}: ${key}`));
+  ui.output('');
+  ui.output(`Initial Root Token: ${response.root_token}`);
+  ui.output('');
+  ui.output(
+    wrapAtLength(
+      `Coffer initialized with ${shares} key shares and a key threshold of ${threshold}. ` +
+        'Distribute the key shares printed above to their holders securely. Whenever Coffer ' +
+        `is sealed, restarted or stopped, at least ${threshold} of these keys must be supplied ` +
+        'to unseal it before it serves requests again.',
+    ),
+  );
+  ui.output('');
+  ui.output(
+    wrapAtLength(
+      `Coffer does not store the root key. Without at least ${threshold} key shares to ` +
+        'reconstruct it, Coffer stays sealed for good.',
+    ),
+  );
+  ui.output('');
+  ui.output(
+    wrapAtLength(
+      'A quorum of the current key shares can generate new unseal keys; see "coffer operator rekey".',
+    ),
+  );
+}
+
+async function printInitStatus(ui: UI, api: CofferClient): Promise<number> {
+  let initialized: boolean;
+  try {
+    initialized = ((await api.request('GET', 'sys/init')).body as { initialized: boolean }).initialized === true;
+  } catch (error) {
+    reportApiError(ui, 'Error checking init status', error);
+    // Exit code 2 means "not initialized" here, so a failed request exits 1.
+    return 1;
+  }
+  if (ui.format === 'json') ui.output(goJson({ initialized }));
+  else ui.output(initialized ? 'Coffer is initialized' : 'Coffer is not initialized');
+  return initialized ? 0 : 2;
+}
+
+export const operatorInitCommand: Command = {
+  name: 'operator init',
+  synopsis: 'Initialize a server',
+  help: `
+Usage: coffer operator init [options]
+
+  Initializes a server: creates the root key and splits the key that protects
+  it into key shares, of which a threshold number unseal the server. Prints
+  the unseal keys and the initial root token. A server is initialized once.
+
+      $ coffer operator init
+      $ coffer operator init -key-shares=3 -key-threshold=2`,
+  flags: [
+    ...httpFlags,
+    formatFlag,
+    ...keyShareFlags,
+    {
+      name: 'status',
+      kind: 'bool',
+      usage: 'Print whether the server is initialized. The exit code is 0 when it is, 2 when it is not and 1 on error.',
+    },
+  ],
+  async run({ ui, args, flags, client }) {
+    expectArguments(args, 0);
+    const { shares, threshold } = keyShareSettings(flags);
+    const api = await client();
+    if (flags.bool('status')) return printInitStatus(ui, api);
+
+    try {
+      await api.request('GET', 'sys/seal-status');
+    } catch (error) {
+      return reportApiError(ui, '', error);
+    }
+    let response: InitResponse;
+    try {
+      const reply = await api.request('PUT', 'sys/init', { body: { secret_shares: shares, secret_threshold: threshold } });
+      response = reply.body as InitResponse;
+    } catch (error) {
+      return reportApiError(ui, 'Error initializing', error);
+    }
+    printInitResult(ui, response, shares, threshold);
+    return 0;
+  },
+};
+
+export const operatorUnsealCommand: Command = {
+  name: 'operator unseal',
+  synopsis: 'Unseal the server',
+  help: `
+Usage: coffer operator unseal [options] [KEY]
+
+  Submits one unseal key share. The server unseals once the threshold of
+  shares is reached. Without KEY, the command prompts for it on the terminal,
+  which keeps the key out of the shell history.
+
+      $ coffer operator unseal
+      Unseal Key (will be hidden):`,
+  flags: [
+    ...httpFlags,
+    formatFlag,
+    { name: 'reset', kind: 'bool', usage: 'Discard the key shares submitted so far.' },
+  ],
+  async run({ ui, io, args, flags, client }) {
+    expectArguments(args, 0, 1);
+    const api = await client();
+
+    let body: Record<string, unknown>;
+    let failure: string;
+    if (flags.bool('reset')) {
+      body = { reset: true };
+      failure = 'Error resetting unseal process';
+    } else {
+      const key =
+        args[0] ??
+        (await readHiddenLine(io, 'Unseal Key (will be hidden): ', 'pass the key as an argument: coffer operator unseal KEY'));
+      body = { key: key.trim() };
+      failure = 'Error unsealing';
+    }
+
+    let status: SealStatus;
+    try {
+      status = (await api.request('PUT', 'sys/unseal', { body })).body as SealStatus;
+    } catch (error) {
+      return reportApiError(ui, failure, error);
+    }
+    return outputSealStatus(ui, api, status);
+  },
+};
+
+export const operatorSealCommand: Command = {
+  name: 'operator seal',
+  synopsis: 'Seal the server',
+  help: `
+Usage: coffer operator seal [options]
+
+  Seals the server: it forgets the root key and rejects requests until it is
+  unsealed again with a threshold of key shares.
+
+      $ coffer operator seal`,
+  flags: [...httpFlags],
+  async run({ ui, args, client }) {
+    expectArguments(args, 0);
+    const api = await client();
+    try {
+      await api.request('PUT', 'sys/seal');
+    } catch (error) {
+      return reportApiError(ui, 'Error sealing', error);
+    }
+    ui.output('Success! Coffer is sealed.');
+    return 0;
+  },
+};
+
+interface KeyStatus {
+  term: number;
+  install_time: string;
+  encryptions?: number;
+}
+
+async function readKeyStatus(api: CofferClient): Promise<KeyStatus> {
+  const body = (await api.request('GET', 'sys/key-status')).body as { data?: KeyStatus } & KeyStatus;
+  return body.data ?? body;
+}
+
+export const operatorRotateCommand: Command = {
+  name: 'operator rotate',
+  synopsis: 'Rotate the encryption key',
+  help: `
+Usage: coffer operator rotate [options]
+
+  Adds a new encryption key to the keyring. New data is encrypted with it,
+  and data written under older keys stays readable.
+
+      $ coffer operator rotate`,
+  flags: [...httpFlags, formatFlag],
+  async run({ ui, args, client }) {
+    expectArguments(args, 0);
+    const api = await client();
+    try {
+      await api.request('PUT', 'sys/rotate');
+    } catch (error) {
+      return reportApiError(ui, 'Error rotating key', error);
+    }
+
+    let status: KeyStatus;
+    try {
+      status = await readKeyStatus(api);
+    } catch (error) {
+      return reportApiError(ui, 'Error reading key status', error);
+    }
+    if (ui.format === 'json') {
+      ui.output(goJson(status));
+      return 0;
+    }
+    ui.output('Success! Rotated key');
+    ui.output('');
+    ui.output(keyStatusText(status));
+    return 0;
+  },
+};
+
+export const operatorKeyStatusCommand: Command = {
+  name: 'operator key-status',
+  synopsis: 'Print information about the encryption key',
+  help: `
+Usage: coffer operator key-status [options]
+
+  Prints the term of the active encryption key, when it was installed and how
+  many encryptions it has made.
+
+      $ coffer operator key-status`,
+  flags: [...httpFlags, formatFlag],
+  async run({ ui, args, client }) {
+    expectArguments(args, 0);
+    const api = await client();
+    let status: KeyStatus;
+    try {
+      status = await readKeyStatus(api);
+    } catch (error) {
+      return reportApiError(ui, 'Error reading key status', error);
+    }
+    if (ui.format === 'json') ui.output(goJson(status));
+    else ui.output(keyStatusText(status));
+    return 0;
+  },
+};

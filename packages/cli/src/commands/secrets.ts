@@ -1,0 +1,322 @@
+// `coffer secrets enable`, `disable`, `list`, `tune` and `move`.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CofferClient } from '../client.js';
+import type { Command } from '../command.js';
+import { expectArguments, formatFlag, httpFlags, reportApiError } from '../command.js';
+import type { FlagSpec, ParsedFlags } from '../flags.js';
+import { formatGoDuration } from '../flags.js';
+import type { UI } from '../io.js';
+import { goJson, goValue, table } from '../output.js';
+import { ensureTrailingSlash, sanitizePath } from '../paths.js';
+
+/** How often `secrets move` asks whether the move has finished. */
+const movePollIntervalMs = 250;
+
+const leaseFlags: FlagSpec[] = [
+  {
+    name: 'default-lease-ttl',
+    kind: 'duration',
+    usage: 'Default lease TTL of secrets from this engine, such as 30m or 24h. Without it, the system default applies.',
+  },
+  {
+    name: 'max-lease-ttl',
+    kind: 'duration',
+    usage: 'Maximum lease TTL of secrets from this engine, such as 30m or 24h. Without it, the system maximum applies.',
+  },
+];
+
+const descriptionFlag: FlagSpec = { name: 'description', kind: 'string', usage: 'Human-readable description of the mount.' };
+
+const optionsFlag: FlagSpec = {
+  name: 'options',
+  kind: 'map',
+  usage: 'Option of the engine as key=value, such as -options=version=2; repeat the flag for more options.',
+};
+
+const versionFlag: FlagSpec = {
+  name: 'version',
+  kind: 'int',
+  usage: 'Version of the KV engine, 1 or 2; the same as -options=version=N.',
+};
+
+/** Builds the `options` map from -options and -version. */
+function mountOptions(flags: ParsedFlags): Record<string, string> | undefined {
+  const options = { ...flags.map('options') };
+  const version = flags.int('version');
+  if (version !== undefined && version > 0) options.version = String(version);
+  return Object.keys(options).length > 0 ? options : undefined;
+}
+
+/** Builds the lease part of a mount config from the TTL flags that were given. */
+function leaseConfig(flags: ParsedFlags): Record<string, unknown> {
+  const config: Record<string, unknown> = {};
+  for (const name of ['default-lease-ttl', 'max-lease-ttl']) {
+    const seconds = flags.duration(name);
+    if (seconds !== undefined) config[name.replaceAll('-', '_')] = formatGoDuration(seconds);
+  }
+  return config;
+}
+
+export const secretsEnableCommand: Command = {
+  name: 'secrets enable',
+  synopsis: 'Enable a secrets engine',
+  help: `
+Usage: coffer secrets enable [options] TYPE
+
+  Enables a secrets engine of the given type at a path. The path defaults to
+  the type. The type "kv-v2" enables a KV engine of version 2.
+
+      $ coffer secrets enable -path=secret -version=2 kv
+      $ coffer secrets enable kv-v2`,
+  flags: [
+    ...httpFlags,
+    descriptionFlag,
+    { name: 'path', kind: 'string', usage: 'Path where the engine is mounted. The default is the type.' },
+    ...leaseFlags,
+    { name: 'force-no-cache', kind: 'bool', usage: 'Disable caching of responses from this engine.' },
+    { name: 'local', kind: 'bool', usage: 'Keep the mount local to this cluster, out of replication.' },
+    { name: 'seal-wrap', kind: 'bool', usage: 'Enable seal wrapping of critical values of this engine.' },
+    optionsFlag,
+    versionFlag,
+  ],
+  async run({ ui, args, flags, client }) {
+    expectArguments(args, 1);
+    const engineType = args[0].trim();
+    const mountPath = ensureTrailingSlash(sanitizePath(flags.string('path') || engineType));
+
+    let type = engineType;
+    let options = mountOptions(flags);
+    if (type === 'kv-v2') {
+      type = 'kv';
+      options = { version: '2', ...options };
+    }
+    const config = leaseConfig(flags);
+    if (flags.has('force-no-cache')) config.force_no_cache = flags.bool('force-no-cache');
+    const body: Record<string, unknown> = { type, description: flags.string('description'), config };
+    if (options !== undefined) body.options = options;
+    if (flags.has('local')) body.local = flags.bool('local');
+    if (flags.has('seal-wrap')) body.seal_wrap = flags.bool('seal-wrap');
+
+    const api = await client();
+    try {
+      await api.request('POST', `sys/mounts/${mountPath}`, { body });
+    } catch (error) {
+      return reportApiError(ui, 'Error enabling', error);
+    }
+    ui.output(`Success! Enabled the ${engineType} secrets engine at: ${mountPath}`);
+    return 0;
+  },
+};
+
+export const secretsDisableCommand: Command = {
+  name: 'secrets disable',
+  synopsis: 'Disable a secrets engine',
+  help: `
+Usage: coffer secrets disable [options] PATH
+
+  Disables the secrets engine at the given path. Its data is deleted and its
+  leases are revoked.
+
+      $ coffer secrets disable kv/`,
+  flags: [...httpFlags],
+  async run({ ui, args, client }) {
+    expectArguments(args, 1);
+    const mountPath = ensureTrailingSlash(sanitizePath(args[0]));
+    const api = await client();
+    try {
+      await api.request('DELETE', `sys/mounts/${mountPath}`);
+    } catch (error) {
+      return reportApiError(ui, `Error disabling secrets engine at ${mountPath}`, error);
+    }
+    ui.output(`Success! Disabled the secrets engine (if it existed) at: ${mountPath}`);
+    return 0;
+  },
+};
+
+interface MountEntry {
+  type?: string;
+  accessor?: string;
+  description?: string;
+  uuid?: string;
+  local?: boolean;
+  seal_wrap?: boolean;
+  external_entropy_access?: boolean;
+  options?: Record<string, string> | null;
+  plugin_version?: string;
+  running_plugin_version?: string;
+  running_sha256?: string;
+  deprecation_status?: string;
+  config?: { default_lease_ttl?: number; max_lease_ttl?: number; force_no_cache?: boolean };
+}
+
+/** Extracts the mount table from a `sys/mounts` body, which has it under `data` and, for old clients, at the top level. */
+function mountTable(body: unknown): Record<string, MountEntry> {
+  const source = (body as { data?: unknown } | undefined)?.data ?? body;
+  const mounts: Record<string, MountEntry> = {};
+  for (const [path, entry] of Object.entries((source ?? {}) as Record<string, unknown>)) {
+    if (entry !== null && typeof entry === 'object' && 'type' in entry) mounts[path] = entry as MountEntry;
+  }
+  return mounts;
+}
+
+function leaseColumn(type: string | undefined, ttl: number | undefined): string {
+  if (type === 'system' || type === 'cubbyhole') return '';
+  return ttl ? String(ttl) : 'system';
+}
+
+function detailedRow(path: string, mount: MountEntry): string[] {
+  return [
+    path,
+    mount.type ?? '',
+    mount.accessor ?? '',
+    leaseColumn(mount.type, mount.config?.default_lease_ttl),
+    leaseColumn(mount.type, mount.config?.max_lease_ttl),
+    String(mount.config?.force_no_cache ?? false),
+    mount.local ? 'local' : 'replicated',
+    String(mount.seal_wrap ?? false),
+    String(mount.external_entropy_access ?? false),
+    mount.options ? goValue(mount.options) : 'map[]',
+    mount.description ?? '',
+    mount.uuid ?? '',
+    mount.plugin_version ?? '',
+    mount.running_plugin_version ?? '',
+    mount.running_sha256 ?? '',
+    mount.deprecation_status ?? '',
+  ];
+}
+
+const detailedHeader = [
+  'Path', 'Plugin', 'Accessor', 'Default TTL', 'Max TTL', 'Force No Cache', 'Replication', 'Seal Wrap',
+  'External Entropy Access', 'Options', 'Description', 'UUID', 'Version', 'Running Version', 'Running SHA256',
+  'Deprecation Status',
+];
+
+export const secretsListCommand: Command = {
+  name: 'secrets list',
+  synopsis: 'List enabled secrets engines',
+  help: `
+Usage: coffer secrets list [options]
+
+  Lists the enabled secrets engines with their paths, types and descriptions.
+
+      $ coffer secrets list
+      $ coffer secrets list -detailed`,
+  flags: [
+    ...httpFlags,
+    formatFlag,
+    { name: 'detailed', kind: 'bool', usage: 'Print TTLs, options, replication and plugin versions of each mount.' },
+  ],
+  async run({ ui, args, flags, client }) {
+    expectArguments(args, 0);
+    const api = await client();
+    let mounts: Record<string, MountEntry>;
+    try {
+      mounts = mountTable((await api.request('GET', 'sys/mounts')).body);
+    } catch (error) {
+      return reportApiError(ui, 'Error listing secrets engines', error);
+    }
+
+    if (ui.format === 'json') {
+      ui.output(goJson(mounts));
+      return 0;
+    }
+    const paths = Object.keys(mounts).sort();
+    if (flags.bool('detailed')) {
+      ui.output(table(detailedHeader, paths.map((path) => detailedRow(path, mounts[path]))));
+      return 0;
+    }
+    const rows = paths.map((path) => [path, mounts[path].type ?? '', mounts[path].accessor ?? '', mounts[path].description ?? '']);
+    ui.output(table(['Path', 'Type', 'Accessor', 'Description'], rows));
+    return 0;
+  },
+};
+
+export const secretsTuneCommand: Command = {
+  name: 'secrets tune',
+  synopsis: 'Tune a secrets engine configuration',
+  help: `
+Usage: coffer secrets tune [options] PATH
+
+  Changes the configuration of the secrets engine at the given path. Only the
+  settings given as flags change.
+
+      $ coffer secrets tune -default-lease-ttl=72h pki/
+      $ coffer secrets tune -options=version=2 secret/`,
+  flags: [...httpFlags, descriptionFlag, ...leaseFlags, optionsFlag, versionFlag],
+  async run({ ui, args, flags, client }) {
+    expectArguments(args, 1);
+    const mountPath = ensureTrailingSlash(sanitizePath(args[0]));
+    const body = leaseConfig(flags);
+    if (flags.has('description')) body.description = flags.string('description');
+    const options = mountOptions(flags);
+    if (options !== undefined) body.options = options;
+
+    const api = await client();
+    try {
+      await api.request('POST', `sys/mounts/${mountPath}tune`, { body });
+    } catch (error) {
+      return reportApiError(ui, `Error tuning secrets engine ${mountPath}`, error);
+    }
+    ui.output(`Success! Tuned the secrets engine at: ${mountPath}`);
+    return 0;
+  },
+};
+
+/** Polls `sys/remount/status/<id>` until the move succeeds or fails; returns the exit code. */
+async function waitForMove(ui: UI, api: CofferClient, migrationId: string, source: string, destination: string): Promise<number> {
+  for (;;) {
+    let status: string | undefined;
+    try {
+      const body = (await api.request('GET', `sys/remount/status/${migrationId}`)).body as {
+        data?: { migration_info?: { status?: string } };
+      };
+      status = body?.data?.migration_info?.status;
+    } catch (error) {
+      return reportApiError(ui, `Error checking the status of moving secrets engine ${source} to ${destination}`, error);
+    }
+    if (status === 'success') {
+      ui.output(`Success! Finished moving secrets engine ${source} to ${destination}, with migration ID ${migrationId}`);
+      return 0;
+    }
+    if (status === 'failure') {
+      ui.error(`Failure! Error encountered moving secrets engine ${source} to ${destination}, with migration ID ${migrationId}`);
+      return 2;
+    }
+    await sleep(movePollIntervalMs);
+  }
+}
+
+export const secretsMoveCommand: Command = {
+  name: 'secrets move',
+  synopsis: 'Move a secrets engine to a new path',
+  help: `
+Usage: coffer secrets move [options] SOURCE DESTINATION
+
+  Moves the secrets engine at SOURCE to DESTINATION, with its data. Leases
+  issued under the old path are revoked.
+
+      $ coffer secrets move secret/ generic/`,
+  flags: [...httpFlags],
+  async run({ ui, args, client }) {
+    expectArguments(args, 2);
+    const source = ensureTrailingSlash(sanitizePath(args[0]));
+    const destination = ensureTrailingSlash(sanitizePath(args[1]));
+    const api = await client();
+
+    let migrationId: unknown;
+    try {
+      const body = (await api.request('POST', 'sys/remount', { body: { from: source, to: destination } })).body as
+        | { data?: { migration_id?: unknown } }
+        | undefined;
+      migrationId = body?.data?.migration_id;
+    } catch (error) {
+      return reportApiError(ui, `Error moving secrets engine ${source} to ${destination}`, error);
+    }
+    if (typeof migrationId !== 'string' || migrationId === '') {
+      ui.output(`Success! Moved secrets engine ${source} to: ${destination}`);
+      return 0;
+    }
+    ui.output(`Started moving secrets engine ${source} to ${destination}, with migration ID ${migrationId}`);
+    return waitForMove(ui, api, migrationId, source, destination);
+  },
+};

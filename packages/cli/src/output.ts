@@ -1,0 +1,292 @@
+// Output in the formats of Vault's CLI: `table` (columns joined by four
+// spaces under a dashed header, empty cells shown as "n/a", values printed
+// as Go's `%v` prints them) and `json` (indented by two spaces with map keys
+// sorted, as Go's encoding/json writes them).
+import type { UI } from './io.js';
+import type { Secret } from './secret.js';
+import { extractField } from './secret.js';
+
+const columnGlue = '    ';
+const emptyCell = 'n/a';
+
+/** Maximum line length of wrapped prose, the same as Vault's CLI uses. */
+export const maxLineLength = 78;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Formats a value as Go's `%v` prints decoded JSON: `<nil>`, `[a b]`, `map[k:v]`. */
+export function goValue(value: unknown): string {
+  if (value === null || value === undefined) return '<nil>';
+  if (Array.isArray(value)) return `[${value.map(goValue).join(' ')}]`;
+  if (isRecord(value)) {
+    const keys = Object.keys(value).sort(compareKeys);
+    return `map[${keys.map((key) => `${key}:${goValue(value[key])}`).join(' ')}]`;
+  }
+  return String(value);
+}
+
+/** Formats a string list as Go's `%q` does: `["a" "b"]`. */
+export function goQuotedList(list: readonly string[] | null | undefined): string {
+  return `[${(list ?? []).map((item) => JSON.stringify(item)).join(' ')}]`;
+}
+
+/** Formats seconds as a Go duration without trailing zero units: 3600 is "1h", 90 is "1m30s". */
+export function humanDuration(totalSeconds: number): string {
+  if (totalSeconds === 0) return '0s';
+  const sign = totalSeconds < 0 ? '-' : '';
+  let rest = Math.abs(totalSeconds);
+  const hours = Math.floor(rest / 3600);
+  rest -= hours * 3600;
+  const minutes = Math.floor(rest / 60);
+  const seconds = rest - minutes * 60;
+
+  let text = '';
+  if (hours > 0) text += `${hours}h`;
+  if (minutes > 0) text += `${minutes}m`;
+  if (seconds > 0 || text === '') text += `${seconds}s`;
+  return sign + text;
+}
+
+/** Whether a response key holds a number of seconds that the table shows as a duration. */
+export function looksLikeDuration(key: string): boolean {
+  return (
+    key === 'period' ||
+    key.endsWith('_period') ||
+    key === 'ttl' ||
+    key.endsWith('_ttl') ||
+    key === 'duration' ||
+    key.endsWith('_duration') ||
+    key === 'lease_max' ||
+    key === 'ttl_max'
+  );
+}
+
+function durationCell(value: unknown): string {
+  return typeof value === 'number' && Number.isInteger(value) ? humanDuration(value) : goValue(value);
+}
+
+/**
+ * Aligns rows into columns joined by four spaces. Cells are trimmed, an empty
+ * cell becomes "n/a", and the last cell of a row is not padded.
+ */
+export function columnize(rows: readonly (readonly string[])[]): string {
+  const cleaned = rows.map((row) => row.map((cell) => cell.trim() || emptyCell));
+  const widths: number[] = [];
+  for (const row of cleaned) {
+    row.forEach((cell, index) => {
+      widths[index] = Math.max(widths[index] ?? 0, [...cell].length);
+    });
+  }
+  return cleaned
+    .map((row) =>
+      row
+        .map((cell, index) => (index === row.length - 1 ? cell : cell + ' '.repeat(widths[index] - [...cell].length)))
+        .join(columnGlue),
+    )
+    .join('\n');
+}
+
+/** Formats a table whose first row is the header, with a dashed line under each header cell. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const underline = header.map((cell) => '-'.repeat([...cell.trim()].length));
+  return columnize([header, underline, ...rows]);
+}
+
+/** Centers a title in equal signs on a line `width` characters wide, as Vault's `kv` output headers. */
+export function padEqualSigns(title: string, width: number): string {
+  let signs = width - (title.length + 2);
+  if (signs <= 0) signs = 4;
+  if (signs % 2 !== 0) signs += 1;
+  const side = '='.repeat(signs / 2);
+  return `${side} ${title} ${side}`;
+}
+
+/** A section header sized to the key/value table of `data` printed under it. */
+export function headerForMap(title: string, data: Record<string, unknown>): string {
+  const longestKey = Math.max(0, ...Object.keys(data).map((key) => key.length));
+  // The table is the longest key, the four-space glue and the five letters of "Value".
+  return padEqualSigns(title, longestKey + columnGlue.length + 'Value'.length);
+}
+
+/** Wraps prose at word boundaries to `maxLineLength`, indenting each line by `pad` spaces. */
+export function wrapAtLength(text: string, pad = 0): string {
+  const width = maxLineLength - pad;
+  const indent = ' '.repeat(pad);
+  const lines: string[] = [];
+  for (const paragraph of text.split('\n')) {
+    let line = '';
+    for (const word of paragraph.split(' ')) {
+      if (line !== '' && line.length + 1 + word.length > width) {
+        lines.push(line);
+        line = word;
+      } else {
+        line = line === '' ? word : `${line} ${word}`;
+      }
+    }
+    lines.push(line);
+  }
+  return lines.map((line) => (line === '' ? line : indent + line)).join('\n');
+}
+
+/** Orders object keys the way Go writes maps: sorted, at every depth. */
+function sortKeysDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeysDeep);
+  if (!isRecord(value)) return value;
+  const sorted: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort(compareKeys)) sorted[key] = sortKeysDeep(value[key]);
+  return sorted;
+}
+
+/**
+ * Serializes `value` as Go's `json.MarshalIndent(v, "", "  ")` does. Object keys
+ * keep their order at the top level (the order of a Go struct's fields) when
+ * `keepTopLevelOrder` is set and are sorted everywhere else, and `<`, `>`, `&`,
+ * U+2028 and U+2029 are escaped.
+ */
+export function goJson(value: unknown, keepTopLevelOrder = false): string {
+  let ordered: unknown;
+  if (keepTopLevelOrder && isRecord(value)) {
+    ordered = Object.fromEntries(Object.entries(value).map(([key, item]) => [key, sortKeysDeep(item)]));
+  } else {
+    ordered = sortKeysDeep(value);
+  }
+  return (JSON.stringify(ordered ?? null, null, 2) ?? 'null')
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+/** The envelope in the field order of Vault's `api.Secret`, ready for `goJson`. */
+function secretEnvelope(secret: Secret): Record<string, unknown> {
+  const envelope: Record<string, unknown> = {
+    request_id: secret.request_id,
+    lease_id: secret.lease_id,
+    lease_duration: secret.lease_duration,
+    renewable: secret.renewable,
+    data: secret.data,
+    warnings: secret.warnings,
+  };
+  if (secret.auth) envelope.auth = secret.auth;
+  if (secret.wrap_info) envelope.wrap_info = secret.wrap_info;
+  if (secret.mount_type) envelope.mount_type = secret.mount_type;
+  return envelope;
+}
+
+/** Prints the warnings of a response to stderr, as the table format does. */
+export function printWarnings(ui: UI, secret: Secret | null): void {
+  if (!secret?.warnings?.length) return;
+  ui.warn('WARNING! The following warnings were returned from the server:\n');
+  for (const warning of secret.warnings) {
+    ui.warn(wrapAtLength(`* ${warning}`, 2));
+    ui.warn('');
+  }
+}
+
+/** Rows of the table format of a whole response: lease, token, wrapping, then data fields. */
+function secretRows(secret: Secret): string[][] {
+  const rows: string[][] = [];
+  if (secret.lease_duration > 0) {
+    if (secret.lease_id !== '') {
+      rows.push(['lease_id', secret.lease_id]);
+      rows.push(['lease_duration', humanDuration(secret.lease_duration)]);
+      rows.push(['lease_renewable', String(secret.renewable)]);
+    } else {
+      rows.push(['refresh_interval', humanDuration(secret.lease_duration)]);
+    }
+  }
+
+  const auth = secret.auth;
+  if (auth) {
+    rows.push(['token', auth.client_token]);
+    rows.push(['token_accessor', auth.accessor]);
+    // A token without a TTL (a root token) never expires.
+    rows.push(['token_duration', auth.lease_duration === 0 ? '∞' : humanDuration(auth.lease_duration)]);
+    rows.push(['token_renewable', String(auth.renewable)]);
+    rows.push(['token_policies', goQuotedList(auth.token_policies)]);
+    rows.push(['identity_policies', goQuotedList(auth.identity_policies)]);
+    rows.push(['policies', goQuotedList(auth.policies)]);
+    for (const key of Object.keys(auth.metadata ?? {}).sort(compareKeys)) {
+      rows.push([`token_meta_${key}`, goValue(auth.metadata?.[key])]);
+    }
+  }
+
+  const wrap = secret.wrap_info;
+  if (wrap) {
+    rows.push(['wrapping_token:', wrap.token]);
+    rows.push(['wrapping_accessor:', wrap.accessor]);
+    rows.push(['wrapping_token_ttl:', humanDuration(wrap.ttl)]);
+    rows.push(['wrapping_token_creation_time:', wrap.creation_time]);
+    rows.push(['wrapping_token_creation_path:', wrap.creation_path]);
+    if (wrap.wrapped_accessor) rows.push(['wrapped_accessor:', wrap.wrapped_accessor]);
+  }
+
+  rows.push(...mapRows(secret.data ?? {}));
+  return rows;
+}
+
+function mapRows(data: Record<string, unknown>): string[][] {
+  return Object.keys(data)
+    .sort(compareKeys)
+    .map((key) => [key, looksLikeDuration(key) ? durationCell(data[key]) : goValue(data[key])]);
+}
+
+/** Prints a whole response: the key/value table, or the full envelope as JSON. */
+export function outputSecret(ui: UI, secret: Secret): void {
+  if (ui.format === 'json') {
+    ui.output(goJson(secretEnvelope(secret), true));
+    return;
+  }
+  printWarnings(ui, secret);
+  const rows = secretRows(secret);
+  if (rows.length > 0) ui.output(table(['Key', 'Value'], rows));
+}
+
+/** Prints a map as a key/value table, or as JSON. Nothing is printed for an empty map in table format. */
+export function outputData(ui: UI, data: Record<string, unknown>): void {
+  if (ui.format === 'json') {
+    ui.output(goJson(data));
+    return;
+  }
+  const rows = mapRows(data);
+  if (rows.length > 0) ui.output(table(['Key', 'Value'], rows));
+}
+
+/** Prints the sorted `keys` of a LIST response under a "Keys" header, or the keys array as JSON. */
+export function outputList(ui: UI, secret: Secret, keys: unknown[]): void {
+  if (ui.format === 'json') {
+    ui.output(goJson(keys));
+    return;
+  }
+  printWarnings(ui, secret);
+  const sorted = keys.map((key) => String(key)).sort(compareKeys);
+  if (sorted.length > 0) ui.output(table(['Keys'], sorted.map((key) => [key])));
+}
+
+/**
+ * Prints one field's value for `-field`: the plain value in table format, its
+ * JSON in json format. The line ends with a newline only on a terminal, so a
+ * piped value is exactly the secret. Returns the exit code: 1 when the field
+ * is absent.
+ */
+export function printField(ui: UI, source: Secret | Record<string, unknown>, field: string): number {
+  const value = isSecret(source) ? extractField(source, field) : source[field];
+  if (value === undefined || value === null) {
+    ui.error(`Field "${field}" not present in secret`);
+    return 1;
+  }
+  const text = ui.format === 'json' ? goJson(value) : goValue(value);
+  ui.raw(ui.stdoutIsTerminal ? `${text}\n` : text);
+  return 0;
+}
+
+function isSecret(source: Secret | Record<string, unknown>): source is Secret {
+  return 'request_id' in source && 'lease_duration' in source && 'warnings' in source;
+}

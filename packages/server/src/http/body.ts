@@ -1,0 +1,51 @@
+/**
+ * Reading and parsing request bodies with Vault's size limit.
+ */
+import type { IncomingMessage } from 'node:http';
+import { CofferError, badRequest, isPlainObject } from '@coffer/sdk';
+
+/** Vault's default `max_request_size`: 32 MiB. */
+export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
+
+/** Reads the whole body, rejecting one larger than the limit with 413. */
+export function readBody(request: IncomingMessage, limit = MAX_REQUEST_BYTES): Promise<Buffer> {
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > limit) {
+    request.resume();
+    return Promise.reject(tooLarge(limit));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    request.on('data', (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > limit) {
+        request.removeAllListeners('data');
+        request.resume();
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+/** Parses a JSON object body; an empty body is an empty object. */
+export function parseJsonBody(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    throw badRequest(`failed to parse JSON input: ${(err as Error).message}`);
+  }
+  if (parsed === null) return {};
+  if (!isPlainObject(parsed)) throw badRequest('failed to parse JSON input: the body must be a JSON object');
+  return parsed;
+}
+
+function tooLarge(limit: number): CofferError {
+  return new CofferError('COFFER_ERR_REQUEST_TOO_LARGE', 413, `request body is larger than the limit of ${limit} bytes`);
+}

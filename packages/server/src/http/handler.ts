@@ -1,0 +1,169 @@
+/**
+ * The HTTP front of the API: maps `/v1/<path>` requests to operations,
+ * applies the sealed check, and writes Vault's envelope or error body.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isCofferError, type LogicalBackend, type Logger, type Operation, type Request, type Response } from '@coffer/sdk';
+import type { Core } from '../core.js';
+import { handleLogicalRequest, newRequestId, type SystemBackends } from '../request-handling.js';
+import { SEAL_BACKEND_PATHS } from '../system/backend.js';
+import { readBody, parseJsonBody } from './body.js';
+import { LIST_STAND_IN } from './list-method.js';
+import { envelope, errorAnswer, type HttpAnswer } from './envelope.js';
+
+const API_PREFIX = '/v1/';
+const JSON_HEADERS = { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' };
+
+export interface HandlerContext {
+  core: Core;
+  system: SystemBackends;
+  sealBackend: LogicalBackend;
+  logger: Logger;
+}
+
+/** Maps the HTTP method, and `?list=true` on GET, to an operation. */
+function operationFor(method: string, query: URLSearchParams): Operation | undefined {
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      return query.get('list') === 'true' ? 'list' : 'read';
+    case 'LIST':
+    case LIST_STAND_IN:
+      return 'list';
+    case 'POST':
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return 'delete';
+    default:
+      return undefined;
+  }
+}
+
+/** Extracts the token from `X-Vault-Token` or `Authorization: Bearer`. */
+function requestToken(request: IncomingMessage): string {
+  const header = request.headers['x-vault-token'];
+  if (typeof header === 'string' && header !== '') return header;
+  const authorization = request.headers.authorization;
+  if (typeof authorization === 'string' && authorization.startsWith('Bearer ')) return authorization.slice(7).trim();
+  return '';
+}
+
+export function createRequestListener(context: HandlerContext): (request: IncomingMessage, response: ServerResponse) => void {
+  return (request, response) => {
+    handle(context, request)
+      .then((answer) => writeAnswer(response, answer, request.method === 'HEAD'))
+      .catch((err: unknown) => {
+        context.logger.error({ err, method: request.method }, 'request failed outside the pipeline');
+        writeAnswer(response, errorAnswer(500, ['internal error']), false);
+      });
+  };
+}
+
+async function handle(context: HandlerContext, request: IncomingMessage): Promise<HttpAnswer> {
+  const url = new URL(request.url ?? '/', 'http://coffer');
+  if (!url.pathname.startsWith(API_PREFIX)) return errorAnswer(404, []);
+
+  const operation = operationFor(request.method ?? 'GET', url.searchParams);
+  if (operation === undefined) return errorAnswer(405, [`unsupported HTTP method "${request.method}"`]);
+
+  let path: string;
+  try {
+    path = decodeURIComponent(url.pathname.slice(API_PREFIX.length));
+  } catch {
+    return errorAnswer(400, ['invalid path: malformed percent-encoding']);
+  }
+  // Vault lists folders: a LIST of "a/b" means "a/b/".
+  if (operation === 'list' && !path.endsWith('/')) path += '/';
+  const requestId = newRequestId();
+
+  try {
+    const data = await requestData(request, operation, url.searchParams);
+    const effectiveOperation: Operation = url.searchParams.get('help') === '1' ? 'help' : operation;
+    const token = requestToken(request);
+
+    if (path.startsWith('sys/') && SEAL_BACKEND_PATHS.has(path.slice(4))) {
+      const response = await context.sealBackend.handleRequest(sealRequest(context, requestId, effectiveOperation, path.slice(4), data));
+      return answerFor(requestId, effectiveOperation, response, 'system');
+    }
+    if (context.core.sealed) return errorAnswer(503, ['Vault is sealed']);
+
+    const result = await handleLogicalRequest(context.core, context.system, {
+      id: requestId,
+      operation: effectiveOperation,
+      path,
+      data,
+      token,
+      ...(request.socket.remoteAddress !== undefined ? { remoteAddress: request.socket.remoteAddress } : {}),
+    });
+    return answerFor(requestId, effectiveOperation, result.response, result.mountType);
+  } catch (err) {
+    return errorFor(context.logger, err, requestId, path);
+  }
+}
+
+async function requestData(request: IncomingMessage, operation: Operation, query: URLSearchParams): Promise<Record<string, unknown>> {
+  const body = parseJsonBody(await readBody(request));
+  if (operation !== 'read' && operation !== 'list') return body;
+
+  // Reads and lists take their parameters from the query string, as in Vault.
+  const data: Record<string, unknown> = { ...body };
+  for (const [name, value] of query) {
+    if (name === 'list' || name === 'help') continue;
+    data[name] = value;
+  }
+  return data;
+}
+
+function sealRequest(context: HandlerContext, id: string, operation: Operation, path: string, data: Record<string, unknown>): Request {
+  return {
+    id,
+    operation,
+    path,
+    data,
+    storage: context.core.barrier,
+    mountPoint: 'sys/',
+    mountType: 'system',
+    clientToken: '',
+    headers: {},
+  };
+}
+
+function answerFor(requestId: string, operation: Operation, response: Response | null, mountType: string): HttpAnswer {
+  if (response === null) {
+    // Vault answers a read or list that found nothing with 404 and no errors.
+    return operation === 'read' || operation === 'list' ? errorAnswer(404, []) : { status: 204, body: null };
+  }
+  if (response.raw !== undefined) {
+    return { status: response.raw.status, body: null, raw: { contentType: response.raw.contentType, body: response.raw.body } };
+  }
+  return { status: 200, body: envelope(requestId, response, mountType) };
+}
+
+function errorFor(logger: Logger, err: unknown, requestId: string, path: string): HttpAnswer {
+  if (isCofferError(err)) {
+    if (err.status >= 500) logger.error({ err, requestId, path }, 'request failed');
+    return errorAnswer(err.status, [err.message]);
+  }
+  logger.error({ err, requestId, path }, 'request failed');
+  return errorAnswer(500, ['internal error']);
+}
+
+function writeAnswer(response: ServerResponse, answer: HttpAnswer, headOnly: boolean): void {
+  if (answer.raw !== undefined) {
+    response.writeHead(answer.status, { 'Content-Type': answer.raw.contentType, 'Cache-Control': 'no-store' });
+    response.end(headOnly ? undefined : answer.raw.body);
+    return;
+  }
+  if (answer.body === null) {
+    response.writeHead(answer.status, { 'Cache-Control': 'no-store' });
+    response.end();
+    return;
+  }
+  const text = JSON.stringify(answer.body);
+  response.writeHead(answer.status, { ...JSON_HEADERS, 'Content-Length': Buffer.byteLength(text) });
+  response.end(headOnly ? undefined : text);
+}
+

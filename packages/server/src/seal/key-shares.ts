@@ -1,0 +1,81 @@
+/**
+ * Splitting the unseal key into shares and collecting shares back, for
+ * init, unseal and rekey alike.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { badRequest } from '@coffer/sdk';
+import { combine, split } from './shamir.js';
+
+/** Splits `key` into `shares` shares; a 1-of-1 split is the key itself. */
+export function splitKey(key: Buffer, shares: number, threshold: number): Buffer[] {
+  if (shares === 1) return [Buffer.from(key)];
+  return split(key, shares, threshold);
+}
+
+/** Checks share counts the way Vault's init and rekey do. */
+export function validateShareCounts(shares: number, threshold: number): void {
+  if (!Number.isInteger(shares) || shares < 1) throw badRequest(`invalid "secret_shares" ${shares}: must be at least 1`);
+  if (shares > 255) throw badRequest(`invalid "secret_shares" ${shares}: must be at most 255`);
+  if (!Number.isInteger(threshold) || threshold < 1) throw badRequest(`invalid "secret_threshold" ${threshold}: must be at least 1`);
+  if (threshold > shares) {
+    throw badRequest(`invalid "secret_threshold" ${threshold}: must not exceed "secret_shares" ${shares}`);
+  }
+  if (shares > 1 && threshold === 1) {
+    throw badRequest(`invalid "secret_threshold" 1: must be at least 2 when "secret_shares" is ${shares}`);
+  }
+}
+
+/**
+ * Decodes a key share given as hex or base64, as Vault's unseal accepts.
+ * @throws CofferError (400) naming the field.
+ */
+export function decodeShare(text: string, field = 'key'): Buffer {
+  const trimmed = text.trim();
+  if (/^(?:[0-9a-fA-F]{2})+$/.test(trimmed)) return Buffer.from(trimmed, 'hex');
+  if (/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed) && trimmed.length % 4 === 0) {
+    const decoded = Buffer.from(trimmed, 'base64');
+    if (decoded.length > 0) return decoded;
+  }
+  throw badRequest(`invalid "${field}": must be a hex or base64 encoded key share`);
+}
+
+/**
+ * Collects key shares until the threshold is reached. The same share given
+ * twice counts once.
+ */
+export class ShareCollector {
+  private readonly shares: Buffer[] = [];
+  private readonly digests: Buffer[] = [];
+
+  constructor(readonly threshold: number) {}
+
+  get progress(): number {
+    return this.shares.length;
+  }
+
+  /** Adds a share; returns false when it was already given. */
+  add(share: Buffer): boolean {
+    const digest = createHash('sha256').update(share).digest();
+    if (this.digests.some((known) => timingSafeEqual(known, digest))) return false;
+    this.shares.push(Buffer.from(share));
+    this.digests.push(digest);
+    return true;
+  }
+
+  get complete(): boolean {
+    return this.shares.length >= this.threshold;
+  }
+
+  /** Combines the shares into the key. Call only once `complete` is true. */
+  combine(): Buffer {
+    if (this.threshold === 1) return Buffer.from(this.shares[0]);
+    return combine(this.shares);
+  }
+
+  /** Forgets every share. */
+  reset(): void {
+    for (const share of this.shares) share.fill(0);
+    this.shares.length = 0;
+    this.digests.length = 0;
+  }
+}

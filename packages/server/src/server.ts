@@ -1,0 +1,211 @@
+/**
+ * Starting and stopping a Coffer server: configuration, storage, core and
+ * listeners.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import type { ClosableStorage, Logger } from '@coffer/sdk';
+import { loadConfig, type ListenerConfig, type ServerConfig } from './config/index.js';
+import { Core } from './core.js';
+import { createRequestListener } from './http/handler.js';
+import { rewriteListMethod } from './http/list-method.js';
+import { createLogger } from './logging/logger.js';
+import { builtinStorageBackends } from './plugins.js';
+import { createSealBackend, createSystemBackend } from './system/backend.js';
+import { createTokenBackend } from './token/backend.js';
+
+export interface StartOptions {
+  /** Config files or folders, as given by `-config`; required unless `dev`. */
+  configPaths?: string[];
+  dev?: boolean;
+  devRootTokenId?: string;
+  /** Default `127.0.0.1:8200`; port 0 picks a free port. */
+  devListenAddress?: string;
+  logLevel?: string;
+  /** Where JSON log lines go; standard output by default. */
+  logDestination?: { write(line: string): unknown };
+}
+
+export interface RunningServer {
+  /** The first listener's URL, e.g. `http://127.0.0.1:8200`. */
+  address: string;
+  addresses: string[];
+  core: Core;
+  dev?: { rootToken: string; unsealKey: string };
+  close(): Promise<void>;
+}
+
+/** Vault's default for both lease TTLs: 768 hours. */
+const DEFAULT_LEASE_TTL = 768 * 3600;
+/** Storage for a config without a storage stanza: SQLite in the working directory. */
+const DEFAULT_STORAGE = { type: 'sqlite', settings: { path: 'coffer-data/coffer.db' } };
+const LOG_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error']);
+
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const config = options.dev === true ? devConfig(options) : await loadConfig(options.configPaths ?? []);
+  const level = options.logLevel ?? config.logLevel;
+  if (!LOG_LEVELS.has(level)) throw new Error(`invalid log level "${level}": use trace, debug, info, warn or error`);
+  const logger = createLogger(level as 'info', options.logDestination);
+
+  if (config.disableMlock) logger.info({}, 'disable_mlock is set; Node.js cannot lock memory, so the setting changes nothing');
+  if (config.ignoredSettings.length > 0) logger.info({ settings: config.ignoredSettings }, 'accepted vault settings that coffer does not use');
+  if (config.listeners.length === 0) throw new Error('no listener configured: add a listener "tcp" stanza');
+
+  const storageConfig = config.storage ?? DEFAULT_STORAGE;
+  if (config.storage === undefined) {
+    mkdirSync(dirname(DEFAULT_STORAGE.settings.path), { recursive: true });
+    logger.info({ path: DEFAULT_STORAGE.settings.path }, 'no storage stanza; using the embedded sqlite default');
+  }
+  const physical = await openStorage(storageConfig.type, storageConfig.settings, logger);
+  const core = new Core({
+    physical,
+    storageType: storageConfig.type,
+    logger,
+    defaultLeaseTtl: config.defaultLeaseTtl || DEFAULT_LEASE_TTL,
+    maxLeaseTtl: config.maxLeaseTtl || DEFAULT_LEASE_TTL,
+  });
+  await core.load();
+
+  let dev: RunningServer['dev'];
+  if (options.dev === true) dev = await bootstrapDev(core, options.devRootTokenId);
+
+  const callerTokens = new Map<string, string>();
+  const listener = createRequestListener({
+    core,
+    system: {
+      sys: createSystemBackend(core),
+      token: createTokenBackend(core, (id) => callerTokens.get(id)),
+      callerTokens,
+    },
+    sealBackend: createSealBackend(core, storageConfig.type),
+    logger,
+  });
+
+  const listeners: Listener[] = [];
+  try {
+    for (const listenerConfig of config.listeners) {
+      const started = await listen(listenerConfig, listener);
+      listeners.push(started);
+      logger.info({ address: started.url }, 'listener started');
+    }
+  } catch (err) {
+    await Promise.all(listeners.map(closeListener));
+    await physical.close();
+    throw err;
+  }
+
+  const addresses = listeners.map((started) => started.url);
+  return {
+    address: addresses[0],
+    addresses,
+    core,
+    ...(dev !== undefined ? { dev } : {}),
+    async close() {
+      await Promise.all(listeners.map(closeListener));
+      await core.sealServer();
+      await physical.close();
+      logger.info({}, 'server stopped');
+    },
+  };
+}
+
+function devConfig(options: StartOptions): ServerConfig {
+  return {
+    storage: { type: 'inmem', settings: {} },
+    listeners: [
+      {
+        type: 'tcp',
+        address: options.devListenAddress ?? '127.0.0.1:8200',
+        tlsDisable: true,
+        tlsRequireAndVerifyClientCert: false,
+        tlsDisableClientCerts: false,
+      },
+    ],
+    defaultLeaseTtl: DEFAULT_LEASE_TTL,
+    maxLeaseTtl: DEFAULT_LEASE_TTL,
+    logLevel: 'info',
+    ui: false,
+    disableMlock: true,
+    ignoredSettings: [],
+    sourceFiles: [],
+  };
+}
+
+/** Initializes with one key share, unseals, and mounts KV v2 at `secret/`, as Vault's dev mode does. */
+async function bootstrapDev(core: Core, rootTokenId: string | undefined): Promise<{ rootToken: string; unsealKey: string }> {
+  const result = await core.initialize(1, 1, rootTokenId);
+  await core.submitUnsealKey(result.keys_base64[0]);
+  await core.mounts.enable('secret/', 'kv', { description: 'key/value secret storage', options: { version: '2' } });
+  return { rootToken: result.root_token, unsealKey: result.keys_base64[0] };
+}
+
+async function openStorage(type: string, settings: Record<string, string>, logger: Logger): Promise<ClosableStorage> {
+  const plugin = builtinStorageBackends.get(type);
+  if (plugin === undefined) {
+    throw new Error(`unknown storage type "${type}": use one of ${[...builtinStorageBackends.keys()].join(', ')}`);
+  }
+  for (const name of Object.keys(settings)) {
+    if (!plugin.settings.includes(name)) {
+      throw new Error(`storage "${type}": unknown setting "${name}"; known settings: ${plugin.settings.join(', ') || 'none'}`);
+    }
+  }
+  return plugin.create(settings, { logger: logger.child({ storage: type }) });
+}
+
+/**
+ * Starts one listener. Connections are accepted by a net or TLS server and
+ * handed to a non-listening HTTP server through the LIST method rewriter.
+ */
+function listen(config: ListenerConfig, handler: ReturnType<typeof createRequestListener>): Promise<Listener> {
+  const { host, port } = splitAddress(config.address);
+  const http = createHttpServer(handler);
+  http.keepAliveTimeout = 65_000;
+  const accept = (socket: Socket): void => {
+    http.emit('connection', rewriteListMethod(socket));
+  };
+  const server = config.tlsDisable
+    ? createNetServer(accept)
+    : createTlsServer(
+        {
+          cert: readFileSync(config.tlsCertFile!),
+          key: readFileSync(config.tlsKeyFile!),
+          ...(config.tlsClientCaFile !== undefined ? { ca: readFileSync(config.tlsClientCaFile) } : {}),
+          // Ask for a client certificate unless disabled; require it only when configured.
+          requestCert: !config.tlsDisableClientCerts,
+          rejectUnauthorized: config.tlsRequireAndVerifyClientCert,
+        },
+        accept,
+      );
+
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const bound = server.address() as AddressInfo;
+      const shownHost = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+      resolve({ server, http, url: `${config.tlsDisable ? 'http' : 'https'}://${shownHost}:${bound.port}` });
+    });
+  });
+}
+
+function splitAddress(address: string): { host: string; port: number } {
+  const match = /^\[?([^\]]*)\]?:(\d+)$/.exec(address);
+  if (match === null) throw new Error(`invalid listener address "${address}": expected host:port`);
+  return { host: match[1], port: Number(match[2]) };
+}
+
+interface Listener {
+  server: NetServer;
+  http: HttpServer;
+  url: string;
+}
+
+function closeListener(listener: Listener): Promise<void> {
+  return new Promise((resolve) => {
+    listener.server.close(() => resolve());
+    listener.http.closeAllConnections();
+  });
+}

@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { RunningServer } from '../server.js';
+import { api, startDevServer } from '../testing/api-client.js';
+
+const TOKEN = 'root-test-token';
+
+describe('sys/mounts', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startDevServer(TOKEN);
+  });
+  after(() => server.close());
+
+  test('dev server mounts kv v2 at secret/', async () => {
+    const response = await api(server, 'GET', 'sys/mounts', { token: TOKEN });
+    assert.equal(response.status, 200);
+    assert.equal(response.body.data['secret/'].type, 'kv');
+    assert.deepEqual(response.body.data['secret/'].options, { version: '2' });
+    assert.equal(response.body['secret/'].type, 'kv');
+    assert.equal(response.body.data['sys/'].type, 'system');
+  });
+
+  test('enable, read, tune and disable a mount', async () => {
+    const enabled = await api(server, 'POST', 'sys/mounts/kv1', {
+      token: TOKEN,
+      body: { type: 'kv', description: 'first', config: { default_lease_ttl: '1h' } },
+    });
+    assert.equal(enabled.status, 204);
+
+    const read = await api(server, 'GET', 'sys/mounts/kv1', { token: TOKEN });
+    assert.equal(read.body.data.description, 'first');
+    assert.equal(read.body.data.config.default_lease_ttl, 3600);
+    assert.match(read.body.data.accessor, /^kv_[0-9a-z]{8}$/);
+
+    const tuned = await api(server, 'POST', 'sys/mounts/kv1/tune', { token: TOKEN, body: { max_lease_ttl: '2h', description: 'tuned' } });
+    assert.equal(tuned.status, 204);
+    const tune = await api(server, 'GET', 'sys/mounts/kv1/tune', { token: TOKEN });
+    assert.equal(tune.body.data.max_lease_ttl, 7200);
+    assert.equal(tune.body.data.default_lease_ttl, 3600);
+    assert.equal(tune.body.data.description, 'tuned');
+
+    await api(server, 'PUT', 'kv1/item', { token: TOKEN, body: { a: 'b' } });
+    assert.equal((await api(server, 'DELETE', 'sys/mounts/kv1', { token: TOKEN })).status, 204);
+    assert.equal((await api(server, 'GET', 'kv1/item', { token: TOKEN })).status, 404);
+
+    // Re-enabling at the same path starts empty: the old data was deleted.
+    await api(server, 'POST', 'sys/mounts/kv1', { token: TOKEN, body: { type: 'kv' } });
+    assert.equal((await api(server, 'GET', 'kv1/item', { token: TOKEN })).status, 404);
+  });
+
+  test('enable rejects a taken path and changes nothing', async () => {
+    const response = await api(server, 'POST', 'sys/mounts/secret', { token: TOKEN, body: { type: 'kv' } });
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.body.errors, ['path is already in use at secret/']);
+    const nested = await api(server, 'POST', 'sys/mounts/secret/inner', { token: TOKEN, body: { type: 'kv' } });
+    assert.equal(nested.status, 400);
+  });
+
+  test('enable rejects an unknown type and a reserved path', async () => {
+    const unknown = await api(server, 'POST', 'sys/mounts/x', { token: TOKEN, body: { type: 'nope' } });
+    assert.equal(unknown.status, 400);
+    assert.deepEqual(unknown.body.errors, ['plugin not found in the catalog: nope']);
+    const reserved = await api(server, 'POST', 'sys/mounts/sys/x', { token: TOKEN, body: { type: 'kv' } });
+    assert.equal(reserved.status, 400);
+    const missingType = await api(server, 'POST', 'sys/mounts/y', { token: TOKEN, body: {} });
+    assert.deepEqual(missingType.body.errors, ['missing required field "type"']);
+    const listing = await api(server, 'GET', 'sys/mounts', { token: TOKEN });
+    assert.equal(listing.body.data['x/'], undefined);
+    assert.equal(listing.body.data['y/'], undefined);
+  });
+
+  test('enable rejects a bad config value', async () => {
+    const response = await api(server, 'POST', 'sys/mounts/z', { token: TOKEN, body: { type: 'kv', config: { default_lease_ttl: 'soon' } } });
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.body.errors, ['invalid "config.default_lease_ttl" "soon": expected a duration such as "768h"']);
+  });
+
+  test('remount moves a mount with its data', async () => {
+    await api(server, 'POST', 'sys/mounts/moving', { token: TOKEN, body: { type: 'kv', options: { version: '2' } } });
+    await api(server, 'PUT', 'moving/data/thing', { token: TOKEN, body: { data: { k: 'v' } } });
+    const moved = await api(server, 'POST', 'sys/remount', { token: TOKEN, body: { from: 'moving', to: 'moved' } });
+    assert.equal(moved.status, 200);
+    const status = await api(server, 'GET', `sys/remount/status/${moved.body.data.migration_id}`, { token: TOKEN });
+    assert.equal(status.body.data.migration_info.status, 'success');
+
+    assert.equal((await api(server, 'GET', 'moving/data/thing', { token: TOKEN })).status, 404);
+    const read = await api(server, 'GET', 'moved/data/thing', { token: TOKEN });
+    assert.deepEqual(read.body.data.data, { k: 'v' });
+  });
+
+  test('internal ui mounts reports the kv version', async () => {
+    const response = await api(server, 'GET', 'sys/internal/ui/mounts/secret/foo/bar', { token: TOKEN });
+    assert.equal(response.status, 200);
+    assert.equal(response.body.data.path, 'secret/');
+    assert.equal(response.body.data.type, 'kv');
+    assert.deepEqual(response.body.data.options, { version: '2' });
+  });
+
+  test('mounts survive seal and unseal', async () => {
+    await api(server, 'POST', 'sys/mounts/durable', { token: TOKEN, body: { type: 'kv' } });
+    await api(server, 'PUT', 'durable/item', { token: TOKEN, body: { value: 'kept' } });
+    await api(server, 'PUT', 'sys/seal', { token: TOKEN });
+    await api(server, 'PUT', 'sys/unseal', { body: { key: server.dev!.unsealKey } });
+    const read = await api(server, 'GET', 'durable/item', { token: TOKEN });
+    assert.equal(read.status, 200);
+    assert.deepEqual(read.body.data, { value: 'kept' });
+  });
+});

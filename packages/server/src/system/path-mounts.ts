@@ -1,0 +1,286 @@
+/**
+ * sys/mounts, sys/remount and sys/internal/ui/mounts: managing secrets
+ * engine mounts.
+ */
+import { randomUUID } from 'node:crypto';
+import { badRequest, definePath, isPlainObject, parseDurationSeconds, type PathDefinition, type FieldMap } from '@coffer/sdk';
+import type { Core } from '../core.js';
+import { rawJson } from '../http/envelope.js';
+import { normalizeMountPath } from '../router/mount-manager.js';
+import type { MountConfig, MountEntry } from '../router/mount-table.js';
+
+const SYSTEM_MOUNT_DESCRIPTION = 'system endpoints used for control, policy and debugging';
+
+/** Formats a mount entry as Vault's sys/mounts does. */
+export function describeMount(entry: MountEntry): Record<string, unknown> {
+  return {
+    accessor: entry.accessor,
+    config: describeConfig(entry.config),
+    description: entry.description,
+    external_entropy_access: entry.externalEntropyAccess,
+    local: entry.local,
+    options: Object.keys(entry.options).length > 0 ? entry.options : null,
+    plugin_version: entry.pluginVersion,
+    running_plugin_version: `v0.1.0+builtin`,
+    running_sha256: '',
+    seal_wrap: entry.sealWrap,
+    type: entry.type,
+    uuid: entry.uuid,
+  };
+}
+
+function describeConfig(config: MountConfig): Record<string, unknown> {
+  const described: Record<string, unknown> = {
+    default_lease_ttl: config.defaultLeaseTtl,
+    force_no_cache: config.forceNoCache,
+    max_lease_ttl: config.maxLeaseTtl,
+  };
+  if (config.listingVisibility !== '') described.listing_visibility = config.listingVisibility;
+  if (config.auditNonHmacRequestKeys.length > 0) described.audit_non_hmac_request_keys = config.auditNonHmacRequestKeys;
+  if (config.auditNonHmacResponseKeys.length > 0) described.audit_non_hmac_response_keys = config.auditNonHmacResponseKeys;
+  if (config.passthroughRequestHeaders.length > 0) described.passthrough_request_headers = config.passthroughRequestHeaders;
+  if (config.allowedResponseHeaders.length > 0) described.allowed_response_headers = config.allowedResponseHeaders;
+  return described;
+}
+
+function systemMount(): Record<string, unknown> {
+  return {
+    accessor: 'system',
+    config: { default_lease_ttl: 0, force_no_cache: false, max_lease_ttl: 0 },
+    description: SYSTEM_MOUNT_DESCRIPTION,
+    external_entropy_access: false,
+    local: false,
+    options: null,
+    plugin_version: '',
+    running_plugin_version: 'v0.1.0+builtin',
+    running_sha256: '',
+    seal_wrap: true,
+    type: 'system',
+    uuid: '',
+  };
+}
+
+/**
+ * Parses the tunable `config` object of an enable or tune request. Unknown
+ * keys and bad values are rejected by name.
+ */
+function parseMountConfig(raw: Record<string, unknown>, field: string): Partial<MountConfig> {
+  const config: Partial<MountConfig> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (value === null || value === undefined || value === '') continue;
+    switch (key) {
+      case 'default_lease_ttl':
+      case 'max_lease_ttl': {
+        const seconds = value === 'system' ? 0 : parseDurationSeconds(value);
+        if (seconds === null) throw badRequest(`invalid "${field}.${key}" ${JSON.stringify(value)}: expected a duration such as "768h"`);
+        config[key === 'default_lease_ttl' ? 'defaultLeaseTtl' : 'maxLeaseTtl'] = seconds;
+        break;
+      }
+      case 'force_no_cache':
+        if (typeof value !== 'boolean') throw badRequest(`invalid "${field}.force_no_cache": expected a boolean`);
+        config.forceNoCache = value;
+        break;
+      case 'listing_visibility':
+        if (value !== 'hidden' && value !== 'unauth') {
+          throw badRequest(`invalid "${field}.listing_visibility" ${JSON.stringify(value)}: must be "hidden" or "unauth"`);
+        }
+        config.listingVisibility = value;
+        break;
+      case 'audit_non_hmac_request_keys':
+      case 'audit_non_hmac_response_keys':
+      case 'passthrough_request_headers':
+      case 'allowed_response_headers':
+        config[camelCase(key) as 'auditNonHmacRequestKeys'] = stringList(value, `${field}.${key}`);
+        break;
+      default:
+        throw badRequest(`unknown field "${field}.${key}"`);
+    }
+  }
+  if (config.defaultLeaseTtl !== undefined && config.maxLeaseTtl !== undefined && config.maxLeaseTtl > 0 && config.defaultLeaseTtl > config.maxLeaseTtl) {
+    throw badRequest(`invalid "${field}.default_lease_ttl": it must not exceed "max_lease_ttl"`);
+  }
+  return config;
+}
+
+function stringList(value: unknown, field: string): string[] {
+  if (typeof value === 'string') return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value;
+  throw badRequest(`invalid "${field}": expected a list of strings`);
+}
+
+function camelCase(snake: string): string {
+  return snake.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+function stringOptions(raw: Record<string, unknown>): Record<string, string> {
+  const options: Record<string, string> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (value === null || value === undefined) continue;
+    if (typeof value === 'object') throw badRequest(`invalid "options.${key}": expected a string`);
+    options[key] = String(value);
+  }
+  return options;
+}
+
+const mountFields = {
+  path: { type: 'string', description: 'Path of the mount.', required: true },
+  type: { type: 'string', description: 'The type of the secrets engine, e.g. "kv".' },
+  description: { type: 'string', description: 'User-friendly description of the mount.' },
+  config: { type: 'map', description: 'Tunables: default_lease_ttl, max_lease_ttl, force_no_cache, listing_visibility and header lists.' },
+  options: { type: 'map', description: 'Engine options, such as "version" for kv.' },
+  local: { type: 'bool', description: 'Keep the mount on this cluster only.' },
+  seal_wrap: { type: 'bool', description: 'Accepted for compatibility; every entry is already encrypted by the barrier.' },
+  external_entropy_access: { type: 'bool', description: 'Accepted for compatibility; Coffer has no external entropy source.' },
+  plugin_name: { type: 'string', description: 'Deprecated alias of "type".' },
+  plugin_version: { type: 'string', description: 'Pinned plugin version; built-in plugins accept only an empty value.' },
+} as const;
+
+const tuneFields = {
+  path: { type: 'string', description: 'Path of the mount.', required: true },
+  description: { type: 'string', description: 'User-friendly description of the mount.' },
+  default_lease_ttl: { type: 'string', description: 'Default lease TTL, e.g. "1h"; "system" resets it.' },
+  max_lease_ttl: { type: 'string', description: 'Maximum lease TTL, e.g. "24h"; "system" resets it.' },
+  listing_visibility: { type: 'string', description: '"unauth" or "hidden".' },
+  audit_non_hmac_request_keys: { type: 'comma_string_slice', description: 'Request keys the audit log keeps in clear.' },
+  audit_non_hmac_response_keys: { type: 'comma_string_slice', description: 'Response keys the audit log keeps in clear.' },
+  passthrough_request_headers: { type: 'comma_string_slice', description: 'Request headers passed to the backend.' },
+  allowed_response_headers: { type: 'comma_string_slice', description: 'Response headers the backend may set.' },
+  options: { type: 'map', description: 'Engine options; kv accepts "version" to upgrade from 1 to 2.' },
+  plugin_version: { type: 'string', description: 'Pinned plugin version.' },
+} as const;
+
+export function mountPaths(core: Core): PathDefinition<FieldMap>[] {
+  const mounts = core.mounts;
+
+  return [
+    definePath({
+      pattern: 'mounts/?',
+      fields: {},
+      operations: {
+        async read(request) {
+          const listing: Record<string, unknown> = { 'sys/': systemMount() };
+          for (const entry of mounts.list()) listing[entry.path] = describeMount(entry);
+          return rawJson({ ...listing, request_id: request.id, lease_id: '', renewable: false, lease_duration: 0, data: listing, wrap_info: null, warnings: null, auth: null });
+        },
+      },
+      helpSynopsis: 'List the mounted secrets engines.',
+      helpDescription: 'Returns every mount with its type, accessor, options and tunables.',
+    }),
+    definePath({
+      pattern: 'mounts/(?<path>.+?)/tune',
+      fields: tuneFields,
+      operations: {
+        async read(_request, fields) {
+          const entry = mounts.find(fields.get('path'));
+          if (entry === undefined) throw badRequest(`cannot fetch sysview for path "${normalizeMountPath(fields.get('path'))}": no mount there`);
+          const config = describeConfig(entry.config);
+          return { data: { ...config, description: entry.description, options: Object.keys(entry.options).length > 0 ? entry.options : null } };
+        },
+        async update(_request, fields) {
+          const raw: Record<string, unknown> = {};
+          for (const key of ['default_lease_ttl', 'max_lease_ttl', 'listing_visibility', 'audit_non_hmac_request_keys', 'audit_non_hmac_response_keys', 'passthrough_request_headers', 'allowed_response_headers'] as const) {
+            if (fields.has(key)) raw[key] = fields.get(key);
+          }
+          const config = parseMountConfig(raw, 'config');
+          await mounts.tune(fields.get('path'), {
+            config,
+            ...(fields.has('description') ? { description: fields.get('description') } : {}),
+            ...(fields.has('options') ? { options: stringOptions(fields.get('options')) } : {}),
+          });
+          return null;
+        },
+      },
+      helpSynopsis: 'Read or tune the configuration of a mount.',
+      helpDescription: 'Changes lease TTLs, description, listing visibility and engine options of an existing mount.',
+    }),
+    definePath({
+      pattern: 'mounts/(?<path>.+)',
+      fields: mountFields,
+      operations: {
+        async read(_request, fields) {
+          const entry = mounts.find(fields.get('path'));
+          if (entry === undefined) throw badRequest(`no mount at "${normalizeMountPath(fields.get('path'))}"`);
+          return { data: describeMount(entry) };
+        },
+        async update(_request, fields) {
+          const type = fields.get('type') || fields.get('plugin_name');
+          if (type === '') throw badRequest('missing required field "type"');
+          if (fields.get('plugin_version') !== '') {
+            throw badRequest(`invalid "plugin_version" "${fields.get('plugin_version')}": built-in plugins have no pinned versions`);
+          }
+          const options = stringOptions(fields.get('options'));
+          if (type === 'kv' && options.version !== undefined && options.version !== '1' && options.version !== '2') {
+            throw badRequest(`invalid "options.version" "${options.version}": kv supports versions "1" and "2"`);
+          }
+          await mounts.enable(fields.get('path'), type, {
+            description: fields.get('description'),
+            config: { ...defaultConfigChanges(fields.get('config')) },
+            options,
+            local: fields.get('local'),
+            sealWrap: fields.get('seal_wrap'),
+            externalEntropyAccess: fields.get('external_entropy_access'),
+          });
+          return null;
+        },
+        async delete(_request, fields) {
+          await mounts.disable(fields.get('path'));
+          return null;
+        },
+      },
+      helpSynopsis: 'Enable, read or disable a secrets engine at a path.',
+      helpDescription: 'POST enables an engine of the given type; DELETE disables the engine and deletes its data.',
+    }),
+    definePath({
+      pattern: 'remount',
+      fields: {
+        from: { type: 'string', description: 'Current mount path.', required: true },
+        to: { type: 'string', description: 'New mount path.', required: true },
+      },
+      operations: {
+        async update(_request, fields) {
+          const from = normalizeMountPath(fields.get('from'));
+          const to = normalizeMountPath(fields.get('to'));
+          await mounts.move(from, to);
+          const migrationId = randomUUID();
+          remountStatuses.set(migrationId, { source_mount: from, target_mount: to, status: 'success' });
+          return { data: { migration_id: migrationId } };
+        },
+      },
+      helpSynopsis: 'Move a mount to a new path.',
+      helpDescription: 'Moves a secrets engine mount; its data moves with it. The move completes before the response.',
+    }),
+    definePath({
+      pattern: 'remount/status/(?<migration_id>.+)',
+      fields: { migration_id: { type: 'string', description: 'The ID returned by sys/remount.', required: true } },
+      operations: {
+        async read(_request, fields) {
+          const status = remountStatuses.get(fields.get('migration_id'));
+          if (status === undefined) return null;
+          return { data: { migration_id: fields.get('migration_id'), migration_info: status } };
+        },
+      },
+      helpSynopsis: 'Read the status of a mount move.',
+      helpDescription: 'Moves complete synchronously, so a known move always reports "success".',
+    }),
+    definePath({
+      pattern: 'internal/ui/mounts/(?<path>.+)',
+      fields: { path: { type: 'string', description: 'A path inside a mount.', required: true } },
+      operations: {
+        async read(_request, fields) {
+          const match = core.router.match(fields.get('path'));
+          if (match === undefined) throw badRequest(`no mount serves the path "${fields.get('path')}"`);
+          return { data: { ...describeMount(match.route.mount), path: match.route.mount.path } };
+        },
+      },
+      helpSynopsis: 'Find the mount that serves a path.',
+      helpDescription: 'Used by CLI clients to detect a mount path and its KV version.',
+    }),
+  ];
+}
+
+const remountStatuses = new Map<string, Record<string, string>>();
+
+function defaultConfigChanges(raw: Record<string, unknown>): Partial<MountConfig> {
+  if (!isPlainObject(raw)) return {};
+  return parseMountConfig(raw, 'config');
+}

@@ -1,0 +1,83 @@
+/**
+ * Field declarations and value checks shared by the KV v2 paths.
+ */
+import { badRequest, type FieldSchema } from '@coffer/sdk';
+import { isJsonObject } from './json.js';
+
+export const PATH_FIELD: FieldSchema<'string'> = {
+  type: 'string',
+  description: 'Location of the secret, relative to the mount.',
+};
+
+export const VERSION_FIELD: FieldSchema<'int'> = {
+  type: 'int',
+  description: 'Version to read. 0 or unset reads the current version.',
+};
+
+export const VERSIONS_FIELD: FieldSchema<'comma_string_slice'> = {
+  type: 'comma_string_slice',
+  description: 'Version numbers to act on, as a list or a comma-separated string.',
+};
+
+/** Returns `value` when it is a version number or 0; throws a 400 naming the field otherwise. */
+export function checkVersionNumber(value: number): number {
+  if (value < 0) {
+    throw badRequest(`invalid field "version": ${value} is negative: use a version number, or 0 for the current version`);
+  }
+  return value;
+}
+
+/** Returns `value` when it is not negative; throws a 400 naming the field and the fix otherwise. */
+export function checkNotNegative(field: string, value: number, fix: string): number {
+  if (value < 0) throw badRequest(`invalid field "${field}": ${value} is negative: ${fix}`);
+  return value;
+}
+
+/**
+ * Parses the `versions` list of delete, undelete and destroy.
+ *
+ * @throws CofferError (400) when the list is empty or contains anything but positive integers.
+ */
+export function parseVersionList(items: string[]): number[] {
+  if (items.length === 0) {
+    throw badRequest('no version number provided: list the versions in the "versions" field, as in [1, 2]');
+  }
+  const numbers: number[] = [];
+  for (const item of items) {
+    if (!/^\d+$/.test(item) || Number(item) === 0) {
+      throw badRequest(`invalid field "versions": "${item}" is not a version number: use positive integers, as in [1, 2]`);
+    }
+    numbers.push(Number(item));
+  }
+  return numbers;
+}
+
+/**
+ * Reads `options.cas` of a data write or patch. Returns `undefined` when the
+ * request sets no check-and-set value.
+ *
+ * @throws CofferError (400) with Vault's message when `cas` is not a non-negative integer.
+ */
+export function parseCheckAndSet(options: Record<string, unknown> | undefined): number | undefined {
+  if (options === undefined || !Object.hasOwn(options, 'cas')) return undefined;
+
+  const raw = options.cas;
+  if (raw === null) return undefined;
+  const number = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
+  if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 0) {
+    throw badRequest(`error parsing check-and-set parameter: options.cas must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  }
+  return number;
+}
+
+/**
+ * Returns the `data` field of a data write or patch.
+ *
+ * @throws CofferError (400) with Vault's message when the field is missing.
+ */
+export function requireDataField(data: Record<string, unknown> | undefined, path: string): Record<string, unknown> {
+  if (data === undefined || !isJsonObject(data)) {
+    throw badRequest(`no data provided: send the key/value pairs of "${path}" as an object in the "data" field`);
+  }
+  return data;
+}

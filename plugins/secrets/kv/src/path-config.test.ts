@@ -1,0 +1,112 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { assertRejectedUnchanged, createHarness, dataOf, MOUNT_PREFIX } from './test-support.js';
+
+describe('config', () => {
+  test('defaults before any write', async () => {
+    const harness = createHarness('2');
+
+    const config = dataOf(await harness.send('read', 'config'));
+
+    assert.deepEqual(config, { cas_required: false, delete_version_after: '0s', max_versions: 0 });
+  });
+
+  test('write then read', async () => {
+    const harness = createHarness('2');
+
+    const response = await harness.send('update', 'config', { max_versions: 5, cas_required: true, delete_version_after: '3h25m19s' });
+
+    assert.equal(response, null);
+    assert.deepEqual(dataOf(await harness.send('read', 'config')), {
+      cas_required: true,
+      delete_version_after: '3h25m19s',
+      max_versions: 5,
+    });
+  });
+
+  test('changes only the fields sent', async () => {
+    const harness = createHarness('2');
+    await harness.send('update', 'config', { max_versions: 5, cas_required: true });
+
+    await harness.send('update', 'config', { delete_version_after: 90 });
+
+    assert.deepEqual(dataOf(await harness.send('read', 'config')), {
+      cas_required: true,
+      delete_version_after: '1m30s',
+      max_versions: 5,
+    });
+  });
+
+  test('negative delete_version_after disables it', async () => {
+    const harness = createHarness('2');
+
+    await harness.send('update', 'config', { delete_version_after: '-5m' });
+
+    assert.equal(dataOf(await harness.send('read', 'config')).delete_version_after, '-1s');
+  });
+
+  test('zero delete_version_after clears it', async () => {
+    const harness = createHarness('2');
+    await harness.send('update', 'config', { delete_version_after: '1h' });
+
+    await harness.send('update', 'config', { delete_version_after: '0s' });
+
+    assert.equal(dataOf(await harness.send('read', 'config')).delete_version_after, '0s');
+  });
+
+  test('stored under config', async () => {
+    const harness = createHarness('2');
+
+    await harness.send('update', 'config', { max_versions: 3 });
+
+    const entry = await harness.storage.get(`${MOUNT_PREFIX}config`);
+    assert.deepEqual(JSON.parse(String(entry?.value)), { maxVersions: 3, casRequired: false, deleteVersionAfter: 0 });
+  });
+
+  test('write without fields stores nothing', async () => {
+    const harness = createHarness('2');
+
+    assert.equal(await harness.send('update', 'config', {}), null);
+    assert.equal((await harness.snapshot()).size, 0);
+  });
+
+  test('invalidate rereads config from storage', async () => {
+    const harness = createHarness('2');
+    await harness.send('update', 'config', { max_versions: 3 });
+    // Another node changes the entry, then the server reports the key.
+    await harness.storage.put({
+      key: `${MOUNT_PREFIX}config`,
+      value: Buffer.from('{"maxVersions":8,"casRequired":true,"deleteVersionAfter":0}'),
+    });
+    assert.equal(dataOf(await harness.send('read', 'config')).max_versions, 3);
+
+    harness.backend.invalidate('config');
+
+    assert.equal(dataOf(await harness.send('read', 'config')).max_versions, 8);
+  });
+
+  test('invalid values are rejected', async () => {
+    const harness = createHarness('2');
+    await harness.send('update', 'config', { max_versions: 4 });
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ max_versions: -1 }, 'invalid field "max_versions": -1 is negative: use 0 for the default of 10 or a positive number of versions'],
+      [{ max_versions: 'ten' }, 'invalid field "max_versions": expected an integer, got "ten"'],
+      [{ cas_required: 'sometimes' }, 'invalid field "cas_required": expected a boolean, got "sometimes"'],
+      [
+        { delete_version_after: 'soon' },
+        'invalid field "delete_version_after": expected a duration such as 30, "30s", "90m" or "1h", got "soon"',
+      ],
+      [{ colour: 'red' }, 'unknown field "colour"'],
+    ];
+
+    for (const [body, message] of cases) {
+      await assertRejectedUnchanged(harness, harness.send('update', 'config', body), message);
+    }
+  });
+
+  test('config has no existence check', async () => {
+    const harness = createHarness('2');
+
+    assert.deepEqual(await harness.exists('update', 'config'), { checkFound: false, exists: false });
+  });
+});

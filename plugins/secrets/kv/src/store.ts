@@ -1,0 +1,143 @@
+/**
+ * Storage access for KV v2: the engine config, key metadata and version
+ * data, under the layout described in `backend.ts`.
+ */
+import { createHash } from 'node:crypto';
+import { internalError, type Logger, type Storage } from '@coffer/sdk';
+import type { Clock } from './clock.js';
+import { isJsonObject, type JsonObject } from './json.js';
+import { KeyLocks } from './key-lock.js';
+import { DEFAULT_CONFIG, isReadable, type EngineConfig, type KeyMetadata, type VersionMetadata } from './metadata.js';
+
+export const CONFIG_KEY = 'config';
+export const METADATA_PREFIX = 'metadata/';
+export const VERSIONS_PREFIX = 'versions/';
+
+/** The outcome of looking up one version of a secret. */
+export type VersionLookup =
+  /** No metadata, or no version with that number (never written, or pruned). */
+  | { kind: 'missing' }
+  /** The version exists but is deleted or destroyed, so Vault returns 404 with its metadata. */
+  | { kind: 'unreadable'; meta: KeyMetadata; number: number }
+  | { kind: 'readable'; meta: KeyMetadata; number: number; data: JsonObject };
+
+/** State shared by every KV v2 path of one mount. */
+export class VersionedStore {
+  /** Serializes the read-modify-write steps on one secret path. */
+  readonly locks = new KeyLocks();
+  private cachedConfig: EngineConfig | null = null;
+
+  constructor(
+    readonly clock: Clock,
+    readonly logger: Logger,
+  ) {}
+
+  /** Returns the engine config, from memory after the first read. */
+  async readConfig(storage: Storage): Promise<EngineConfig> {
+    if (this.cachedConfig !== null) return { ...this.cachedConfig };
+
+    const stored = await readJson(storage, CONFIG_KEY);
+    const config: EngineConfig = { ...DEFAULT_CONFIG, ...(stored ?? {}) };
+    this.cachedConfig = config;
+    return { ...config };
+  }
+
+  async writeConfig(storage: Storage, config: EngineConfig): Promise<void> {
+    await writeJson(storage, CONFIG_KEY, config);
+    this.cachedConfig = { ...config };
+  }
+
+  /** Drops the cached config when another node changed it. */
+  invalidate(key: string): void {
+    if (key === CONFIG_KEY) this.cachedConfig = null;
+  }
+
+  async readMetadata(storage: Storage, path: string): Promise<KeyMetadata | null> {
+    return (await readJson(storage, METADATA_PREFIX + path)) as KeyMetadata | null;
+  }
+
+  async writeMetadata(storage: Storage, meta: KeyMetadata): Promise<void> {
+    await writeJson(storage, METADATA_PREFIX + meta.key, meta);
+  }
+
+  async deleteMetadata(storage: Storage, path: string): Promise<void> {
+    await storage.delete(METADATA_PREFIX + path);
+  }
+
+  /** Lists the keys and folders directly under `prefix`, one storage list call. */
+  async listMetadata(storage: Storage, prefix: string): Promise<string[]> {
+    return storage.list(METADATA_PREFIX + prefix);
+  }
+
+  async readVersionData(storage: Storage, path: string, number: number): Promise<JsonObject | null> {
+    const stored = await readJson(storage, versionKey(path, number));
+    return stored === null ? null : (stored.data as JsonObject);
+  }
+
+  async writeVersionData(storage: Storage, path: string, number: number, data: JsonObject): Promise<void> {
+    await writeJson(storage, versionKey(path, number), { data });
+  }
+
+  async deleteVersionData(storage: Storage, path: string, numbers: number[]): Promise<void> {
+    for (const number of numbers) await storage.delete(versionKey(path, number));
+  }
+
+  /** Returns every version number with data in storage, orphans of an interrupted request included. */
+  async listStoredVersions(storage: Storage, path: string): Promise<number[]> {
+    const names = await storage.list(versionFolder(path));
+    return names.filter((name) => /^\d+$/.test(name)).map(Number);
+  }
+
+  /**
+   * Looks up version `requested` of `path`, or the current version when it
+   * is 0, and reads its data when the version is readable.
+   */
+  async lookupVersion(storage: Storage, path: string, requested: number): Promise<VersionLookup> {
+    // A destroy or prune may delete the data between the metadata read and
+    // the data read. The second pass reads the metadata that caused it.
+    for (let attempt = 0; attempt < 2; attempt += 1) {
+      const meta = await this.readMetadata(storage, path);
+      if (meta === null) return { kind: 'missing' };
+
+      const number = requested > 0 ? requested : meta.currentVersion;
+      const version: VersionMetadata | undefined = meta.versions[String(number)];
+      if (version === undefined) return { kind: 'missing' };
+      if (!isReadable(version, this.clock.now())) return { kind: 'unreadable', meta, number };
+
+      const data = await this.readVersionData(storage, path, number);
+      if (data !== null) return { kind: 'readable', meta, number, data };
+    }
+    throw internalError(`version data of "${path}" is missing although its metadata lists it`);
+  }
+}
+
+/**
+ * Returns the storage folder of a secret's versions: a SHA-256 of the path,
+ * so that a secret `a` and a secret `a/1` can never share a key.
+ */
+export function versionFolder(path: string): string {
+  return `${VERSIONS_PREFIX}${createHash('sha256').update(path).digest('hex')}/`;
+}
+
+export function versionKey(path: string, number: number): string {
+  return `${versionFolder(path)}${number}`;
+}
+
+/** Reads a JSON object entry, or throws a 500 when the entry contains something else. */
+export async function readJson(storage: Storage, key: string): Promise<JsonObject | null> {
+  const entry = await storage.get(key);
+  if (entry === null) return null;
+
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(entry.value.toString('utf8'));
+  } catch {
+    throw internalError(`storage entry "${key}" is not valid JSON`);
+  }
+  if (!isJsonObject(parsed)) throw internalError(`storage entry "${key}" is not a JSON object`);
+  return parsed;
+}
+
+export async function writeJson(storage: Storage, key: string, value: unknown): Promise<void> {
+  await storage.put({ key, value: Buffer.from(JSON.stringify(value), 'utf8') });
+}

@@ -1,0 +1,288 @@
+/**
+ * The file storage backend: one file per key below a root folder, in the
+ * layout that layout.ts describes.
+ *
+ * Durability: a put writes a temporary file in the key's folder, fsyncs it,
+ * renames it over the key's file and fsyncs the folder, so a reader sees the
+ * old value or the new one, never a mix, and an acknowledged put survives a
+ * crash. A delete removes the file, fsyncs the folder and then removes the
+ * folders that it left empty. What a crash can leave behind (temporary
+ * files, empty folders) is swept when the storage opens.
+ *
+ * One process owns a root folder at a time; two servers on one folder are
+ * not detected.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, rmdir, unlink } from 'node:fs/promises';
+import type { Dirent } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { validateStorageKey, type ClosableStorage, type Logger, type StorageEntry } from '@coffer/sdk';
+import { decodeSegment, encodeSegment, KEY_MARK, MAX_ENCODED_SEGMENT, TEMP_PREFIX } from './layout.js';
+
+/** A put retries this often when a concurrent delete removes its folder under it. */
+const PUT_ATTEMPTS = 5;
+
+interface Location {
+  /** The folder that holds the key's file. */
+  dir: string;
+  /** The key's file. */
+  file: string;
+}
+
+/** Storage in one file per key. Create it with {@link FileStorage.open}. */
+export class FileStorage implements ClosableStorage {
+  /**
+   * Syncs in progress for folders that a put has just made, by folder. A
+   * put into a folder that another put made must not be acknowledged before
+   * that folder's own entry is durable.
+   */
+  private readonly folderSyncs = new Map<string, Promise<void>>();
+
+  private constructor(readonly root: string) {}
+
+  /**
+   * Opens the storage at `root`, making the folder (mode 0700) when it is
+   * missing and sweeping away what an earlier crash left behind.
+   */
+  static async open(root: string, logger: Logger): Promise<FileStorage> {
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    const swept = { temps: 0, folders: 0 };
+    await sweep(root, swept);
+    if (swept.temps > 0 || swept.folders > 0) {
+      logger.info({ root, temporaryFiles: swept.temps, emptyFolders: swept.folders }, 'file storage removed crash leftovers');
+    }
+    return new FileStorage(root);
+  }
+
+  async get(key: string): Promise<StorageEntry | null> {
+    const { file } = this.locate(key);
+    try {
+      return { key, value: await readFile(file) };
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT') return null;
+      throw failure('get', key, err);
+    }
+  }
+
+  async put(entry: StorageEntry): Promise<void> {
+    const { key } = entry;
+    const location = this.locate(key);
+    // Copy before the first await: the caller may reuse its buffer.
+    const value = Buffer.from(entry.value);
+
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.writeAtomically(location, value);
+        return;
+      } catch (err) {
+        // A concurrent delete removed the folder between mkdir and open.
+        if (errorCode(err) === 'ENOENT' && attempt < PUT_ATTEMPTS) continue;
+        throw failure('put', key, err);
+      }
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const { dir, file } = this.locate(key);
+    try {
+      await unlink(file);
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT') return;
+      throw failure('delete', key, err);
+    }
+
+    try {
+      await this.syncNearest(dir);
+      await this.removeEmptyFolders(dir);
+    } catch (err) {
+      throw failure('delete', key, err);
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const dir = this.folderOf(prefix);
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (err) {
+      const code = errorCode(err);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+      throw new Error(`storage "file": list "${prefix}" failed: ${messageOf(err)}`, { cause: err });
+    }
+
+    const children: string[] = [];
+    for (const entry of entries) {
+      // Skips temporary files and anything this layout never writes.
+      const isKey = entry.isFile() && entry.name.startsWith(KEY_MARK);
+      const isFolder = entry.isDirectory();
+      const segment = isKey || isFolder ? decodeSegment(isKey ? entry.name.slice(KEY_MARK.length) : entry.name) : null;
+      if (segment !== null) children.push(isKey ? segment : segment + '/');
+    }
+    return children.sort();
+  }
+
+  async close(): Promise<void> {}
+
+  /** Writes `value` to a temporary file, syncs it and renames it over the key's file. */
+  private async writeAtomically({ dir, file }: Location, value: Buffer): Promise<void> {
+    const created = await mkdir(dir, { recursive: true, mode: 0o700 });
+    await (created === undefined ? this.awaitFolderSyncs(dir) : this.syncNewFolders(created, dir));
+
+    const temp = join(dir, TEMP_PREFIX + randomBytes(8).toString('hex'));
+    const handle = await open(temp, 'wx', 0o600);
+    try {
+      try {
+        await handle.writeFile(value);
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, file);
+    } catch (err) {
+      await unlink(temp).catch(() => {});
+      throw err;
+    }
+    await syncFolder(dir);
+  }
+
+  /**
+   * Syncs the parent of every folder from `first` (the top one mkdir made)
+   * down to `last`, so that the new folders are durable. `last` itself is
+   * synced after the rename.
+   */
+  private async syncNewFolders(first: string, last: string): Promise<void> {
+    const made: string[] = [];
+    for (let folder = last; folder !== first; folder = dirname(folder)) made.push(folder);
+    made.push(first);
+
+    const syncs = (async () => {
+      for (const folder of made.reverse()) await syncFolder(dirname(folder));
+    })();
+    for (const folder of made) this.folderSyncs.set(folder, syncs);
+    try {
+      await syncs;
+    } finally {
+      for (const folder of made) if (this.folderSyncs.get(folder) === syncs) this.folderSyncs.delete(folder);
+    }
+  }
+
+  /** Waits for the syncs of any folder on the way to `dir` that another put has just made. */
+  private async awaitFolderSyncs(dir: string): Promise<void> {
+    if (this.folderSyncs.size === 0) return;
+    for (let folder = dir; folder !== this.root; folder = dirname(folder)) {
+      const syncs = this.folderSyncs.get(folder);
+      if (syncs !== undefined) await syncs;
+    }
+  }
+
+  /**
+   * Syncs `dir`, or when a concurrent delete has already removed it, the
+   * nearest folder above it that still exists, which records that removal.
+   */
+  private async syncNearest(dir: string): Promise<void> {
+    for (let folder = dir; ; folder = dirname(folder)) {
+      try {
+        await syncFolder(folder);
+        return;
+      } catch (err) {
+        if (errorCode(err) !== 'ENOENT' || folder === this.root) throw err;
+      }
+    }
+  }
+
+  /**
+   * Removes `dir` and the folders above it while they are empty. These
+   * removals are not synced: if a crash undoes one, the empty folder is
+   * swept at the next open.
+   */
+  private async removeEmptyFolders(dir: string): Promise<void> {
+    for (let folder = dir; folder !== this.root; folder = dirname(folder)) {
+      try {
+        await rmdir(folder);
+      } catch (err) {
+        const code = errorCode(err);
+        // Not empty (a sibling or a put in progress), or already removed.
+        if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT') return;
+        throw err;
+      }
+    }
+  }
+
+  private locate(key: string): Location {
+    const problem = validateStorageKey(key) ?? wellFormed(key);
+    if (problem !== null) throw new Error(`storage "file": invalid key: ${problem}`);
+    const names = key.split('/').map((segment) => encodeChecked(key, segment));
+    const last = names.length - 1;
+    const dir = join(this.root, ...names.slice(0, last));
+    return { dir, file: join(dir, KEY_MARK + names[last]) };
+  }
+
+  private folderOf(prefix: string): string {
+    if (prefix === '') return this.root;
+    const folder = prefix.endsWith('/') ? prefix.slice(0, -1) : null;
+    const problem = folder === null ? 'must be empty or end with "/"' : (validateStorageKey(folder) ?? wellFormed(folder));
+    if (folder === null || problem !== null) {
+      throw new Error(`storage "file": invalid list prefix ${JSON.stringify(prefix)}: ${problem}`);
+    }
+    return join(this.root, ...folder.split('/').map((segment) => encodeChecked(prefix, segment)));
+  }
+}
+
+function encodeChecked(key: string, segment: string): string {
+  const name = encodeSegment(segment);
+  if (name.length > MAX_ENCODED_SEGMENT) {
+    throw new Error(
+      `storage "file": key "${key}" has a segment of ${name.length} bytes once escaped; the file backend allows ${MAX_ENCODED_SEGMENT}`,
+    );
+  }
+  return name;
+}
+
+/** Lone UTF-16 surrogates would all be written as U+FFFD, so two such keys would meet on disk. */
+function wellFormed(key: string): string | null {
+  return /\p{Surrogate}/u.test(key) ? `key ${JSON.stringify(key)} is not well-formed unicode` : null;
+}
+
+/** Fsyncs a folder so that the entries made or removed in it are durable. */
+async function syncFolder(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Removes temporary files and empty folders below `dir`, as a crash in the
+ * middle of a put or a delete leaves them. Returns whether `dir` is empty now.
+ */
+async function sweep(dir: string, swept: { temps: number; folders: number }): Promise<boolean> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  let kept = 0;
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isFile() && entry.name.startsWith(TEMP_PREFIX)) {
+      await unlink(path);
+      swept.temps++;
+    } else if (entry.isDirectory() && decodeSegment(entry.name) !== null && (await sweep(path, swept))) {
+      await rmdir(path);
+      swept.folders++;
+    } else {
+      kept++;
+    }
+  }
+  return kept === 0;
+}
+
+function errorCode(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function failure(operation: string, key: string, err: unknown): Error {
+  return new Error(`storage "file": ${operation} "${key}" failed: ${messageOf(err)}`, { cause: err });
+}

@@ -1,0 +1,62 @@
+/**
+ * How the file backend names things on disk. A key `a/b/c` lives in the
+ * file `<root>/a/b/_c`: each segment is escaped, folders keep the escaped
+ * name, and a key's file adds a leading `_`.
+ *
+ * The escape keeps `a-z`, `0-9`, `-` and (except first) `.` as they are and
+ * writes every other UTF-8 byte as `%XX` with upper-case hex. So an escaped
+ * name never starts with `_` or `.`, and the first character tells what a
+ * name is: `_` a key, `.` a temporary file, anything else a folder. This
+ * avoids the collision of Vault's layout, where folder `_x` and key `x`
+ * both map to `_x`. Because upper-case letters and non-ASCII are escaped,
+ * two keys also never meet on a case-insensitive or normalising file system.
+ */
+
+/** The longest escaped segment: a file name is at most 255 bytes, and a key's file adds `_`. */
+export const MAX_ENCODED_SEGMENT = 254;
+
+/** Leading characters of a temporary file; no key or folder name starts with `.`. */
+export const TEMP_PREFIX = '.tmp-';
+
+/** Marks a key's file; no folder name starts with `_`. */
+export const KEY_MARK = '_';
+
+const PLAIN = /^[a-z0-9-][a-z0-9.-]*$/;
+const HEX = Array.from({ length: 256 }, (_, byte) => '%' + byte.toString(16).toUpperCase().padStart(2, '0'));
+
+function isPlainByte(byte: number, position: number): boolean {
+  return (
+    (byte >= 0x61 && byte <= 0x7a) || // a-z
+    (byte >= 0x30 && byte <= 0x39) || // 0-9
+    byte === 0x2d || // -
+    (byte === 0x2e && position > 0) // . except first
+  );
+}
+
+/** Escapes one key segment into a file name (without the key mark). */
+export function encodeSegment(segment: string): string {
+  if (PLAIN.test(segment)) return segment;
+  const bytes = Buffer.from(segment, 'utf8');
+  let name = '';
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    name += isPlainByte(byte, i) ? String.fromCharCode(byte) : HEX[byte];
+  }
+  return name;
+}
+
+/**
+ * Turns a file name (without the key mark) back into its segment, or
+ * returns `null` for a name that this layout never writes, such as a file
+ * someone else left in the folder.
+ */
+export function decodeSegment(name: string): string | null {
+  if (PLAIN.test(name)) return name;
+  let segment: string;
+  try {
+    segment = decodeURIComponent(name);
+  } catch {
+    return null;
+  }
+  return encodeSegment(segment) === name ? segment : null;
+}
