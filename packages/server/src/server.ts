@@ -163,7 +163,10 @@ function listen(config: ListenerConfig, handler: ReturnType<typeof createRequest
   const { host, port } = splitAddress(config.address);
   const http = createHttpServer(handler);
   http.keepAliveTimeout = 65_000;
+  const sockets = new Set<Socket>();
   const accept = (socket: Socket): void => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
     http.emit('connection', rewriteListMethod(socket));
   };
   const server = config.tlsDisable
@@ -186,7 +189,7 @@ function listen(config: ListenerConfig, handler: ReturnType<typeof createRequest
       server.off('error', reject);
       const bound = server.address() as AddressInfo;
       const shownHost = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
-      resolve({ server, http, url: `${config.tlsDisable ? 'http' : 'https'}://${shownHost}:${bound.port}` });
+      resolve({ server, http, sockets, url: `${config.tlsDisable ? 'http' : 'https'}://${shownHost}:${bound.port}` });
     });
   });
 }
@@ -200,6 +203,8 @@ function splitAddress(address: string): { host: string; port: number } {
 interface Listener {
   server: NetServer;
   http: HttpServer;
+  /** Open connections, destroyed at close so keep-alive clients do not hold it up. */
+  sockets: Set<Socket>;
   url: string;
 }
 
@@ -207,5 +212,6 @@ function closeListener(listener: Listener): Promise<void> {
   return new Promise((resolve) => {
     listener.server.close(() => resolve());
     listener.http.closeAllConnections();
+    for (const socket of listener.sockets) socket.destroy();
   });
 }
