@@ -19,8 +19,16 @@ import { dirname, join } from 'node:path';
 import { validateStorageKey, type ClosableStorage, type Logger, type StorageEntry } from '@coffer/sdk';
 import { decodeSegment, encodeSegment, KEY_MARK, MAX_ENCODED_SEGMENT, TEMP_PREFIX } from './layout.js';
 
-/** A put retries this often when a concurrent delete removes its folder under it. */
-const PUT_ATTEMPTS = 5;
+/** A put tries this often when concurrent deletes keep removing its folder under it. */
+const PUT_ATTEMPTS = 8;
+
+/**
+ * Errors of a put that raced a delete removing the key's folder: `ENOENT`
+ * from open or a sync, and `ENOTDIR` from a recursive mkdir that found a
+ * folder and then lost it. This layout never puts a file where a folder
+ * belongs, so neither means anything else.
+ */
+const RACED_DELETE = new Set(['ENOENT', 'ENOTDIR']);
 
 interface Location {
   /** The folder that holds the key's file. */
@@ -75,8 +83,7 @@ export class FileStorage implements ClosableStorage {
         await this.writeAtomically(location, value);
         return;
       } catch (err) {
-        // A concurrent delete removed the folder between mkdir and open.
-        if (errorCode(err) === 'ENOENT' && attempt < PUT_ATTEMPTS) continue;
+        if (RACED_DELETE.has(errorCode(err) ?? '') && attempt < PUT_ATTEMPTS) continue;
         throw failure('put', key, err);
       }
     }
