@@ -16,7 +16,7 @@ import { prepareCoffer, secretBody } from './lib/coffer-setup.mjs';
 import { formatProfileSummary, summarizeProfile } from './lib/cpu-profile.mjs';
 import { measureLoad } from './lib/load.mjs';
 import { parseOptions, USAGE } from './lib/options.mjs';
-import { evaluate, formatTable } from './lib/report.mjs';
+import { DISTURBED_CPU_CORES, SATURATED_CLIENT_CPU_CORES, disturbedScenarios, evaluate, formatTable } from './lib/report.mjs';
 
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 const childScript = (name) => new URL(`./children/${name}`, import.meta.url);
@@ -87,51 +87,54 @@ async function runScenarios(options, workDir) {
   });
   await baselineServer.child.stop();
 
-  step('coffer: GET /v1/sys/health');
-  const health = await measureLoad({
-    ...load,
-    url: coffer.address,
-    server: coffer.child,
-    requests: [{ method: 'GET', path: '/v1/sys/health' }],
-  });
-
-  step(`coffer: KV v2 reads over ${options.secrets} paths`);
-  let nextRead = 0;
-  const reads = await measureLoad({
-    ...load,
-    url: coffer.address,
-    server: coffer.child,
-    // TODO: read with a non-root token whose ACL policy grants read on
-    // secret/data/bench/* once Coffer has policies. The benchmark is
-    // specified with such a token, and the root token skips the ACL check.
-    headers: { 'X-Vault-Token': setup.rootToken },
-    requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: `/v1/secret/data/bench/${nextRead++ % options.secrets}` }) }],
-  });
-
-  step('coffer: durable KV v2 writes, each to a new path');
-  let nextWrite = 0;
-  const writes = await measureLoad({
-    ...load,
-    url: coffer.address,
-    server: coffer.child,
-    headers: { 'X-Vault-Token': setup.rootToken, 'Content-Type': 'application/json' },
-    requests: [
-      {
-        method: 'POST',
-        setupRequest: (request) => {
-          const i = nextWrite++;
-          return { ...request, path: `/v1/secret/data/bench-w/${i}`, body: secretBody(i) };
-        },
-      },
-    ],
-  });
+  const measured = {};
+  for (const [name, scenario] of Object.entries(cofferScenarios(setup.rootToken, options.secrets))) {
+    step(scenario.title);
+    measured[name] = await measureLoad({ ...load, url: coffer.address, server: coffer.child, headers: scenario.headers, requests: scenario.requests });
+  }
+  const { health, reads, writes } = measured;
   await coffer.child.stop();
 
   step('better-sqlite3: one INSERT per transaction, WAL, synchronous=FULL');
   const sqlite = await measureSqliteCommits(workDir, options);
 
-  const profile = profilePath === undefined ? undefined : { path: profilePath, windowsUs: { health: health.windowUs, reads: reads.windowUs, writes: writes.windowUs } };
+  const windowsUs = { health: health.windowUs, reads: reads.windowUs, writes: writes.windowUs };
+  const profile = profilePath === undefined ? undefined : { path: profilePath, windowsUs };
   return { baseline, health, reads, writes, sqlite, payloadBytes: setup.readBody.length, profile };
+}
+
+/** Returns the title and the autocannon requests of each Coffer scenario, in the order they run. */
+function cofferScenarios(rootToken, secrets) {
+  let nextRead = 0;
+  let nextWrite = 0;
+  return {
+    health: {
+      title: 'coffer: GET /v1/sys/health',
+      headers: {},
+      requests: [{ method: 'GET', path: '/v1/sys/health' }],
+    },
+    reads: {
+      title: `coffer: KV v2 reads over ${secrets} paths`,
+      // TODO: read with a non-root token whose ACL policy grants read on
+      // secret/data/bench/*, as the benchmark specifies. The root token
+      // skips the ACL check that such a read goes through.
+      headers: { 'X-Vault-Token': rootToken },
+      requests: [{ method: 'GET', setupRequest: (request) => ({ ...request, path: `/v1/secret/data/bench/${nextRead++ % secrets}` }) }],
+    },
+    writes: {
+      title: 'coffer: durable KV v2 writes, each to a new path',
+      headers: { 'X-Vault-Token': rootToken, 'Content-Type': 'application/json' },
+      requests: [
+        {
+          method: 'POST',
+          setupRequest: (request) => {
+            const i = nextWrite++;
+            return { ...request, path: `/v1/secret/data/bench-w/${i}`, body: secretBody(i) };
+          },
+        },
+      ],
+    },
+  };
 }
 
 /** Writes Coffer's config to `workDir` and starts Coffer from it. */
@@ -164,7 +167,14 @@ async function measureSqliteCommits(workDir, options) {
   const child = new Child('sqlite-commits', childScript('sqlite-commits.mjs'), args, { logFile: join(workDir, 'sqlite.log') });
   const result = await child.waitFor('result', (options.warmupSeconds + options.durationSeconds + 60) * 1000);
   await child.exited;
-  return { commits: result.commits, seconds: result.seconds, commitsPerSecond: result.commits / result.seconds, latencyMs: result.latencyMs };
+  return {
+    commits: result.commits,
+    seconds: result.seconds,
+    commitsPerSecond: result.commits / result.seconds,
+    latencyMs: result.latencyMs,
+    cpuCores: result.cpuCores,
+    otherCpuCores: result.otherCpuCores,
+  };
 }
 
 async function profileTarget() {
@@ -189,7 +199,20 @@ async function report(options, results) {
     `${options.connections} connections, ${options.warmupSeconds} s warm-up, ${options.durationSeconds} s measured per scenario; ` +
       `KV v2 read body ${results.payloadBytes} bytes; ${machine.cpus} CPUs (${machine.cpuModel}), Node.js ${machine.node}`,
   );
-  console.log('server cpu and client cpu: CPU time per wall-clock second of the server child and of the load generator (1.00 = one core busy)');
+  console.log(
+    'server cpu, client cpu: CPU time per wall-clock second of the server child and of the load generator (1.00 = one core busy); ' +
+      'other cpu: the rest of the machine, kernel included; a high value means other work disturbed the run',
+  );
+  if (results.baseline.loadGeneratorCpuCores >= SATURATED_CLIENT_CPU_CORES) {
+    console.log(
+      'NOTE: the load generator kept a core busy during the baseline, so the bare server could go faster: ' +
+        'the baseline is a lower bound, and each "x baseline" ratio an upper bound.',
+    );
+  }
+  const disturbed = disturbedScenarios(rows);
+  if (disturbed.length > 0) {
+    console.log(`NOTE: other processes used more than ${DISTURBED_CPU_CORES} CPUs during: ${disturbed.join('; ')}. Rerun on a quiet machine before comparing these figures.`);
+  }
 
   const profiles = {};
   if (results.profile !== undefined) {
@@ -201,7 +224,7 @@ async function report(options, results) {
   }
 
   await mkdir(resultsDir, { recursive: true });
-  const json = { date: new Date().toISOString(), machine, options, rows, raw: results, profiles };
+  const json = { date: new Date().toISOString(), machine, options, rows, disturbed, raw: results, profiles };
   await writeFile(join(resultsDir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
   console.log(`\nresults written to ${join(resultsDir, 'latest.json')}`);
 }

@@ -1,6 +1,6 @@
 /**
  * Child process that runs the baseline: a bare `node:http` server in one
- * process that answers every request with the same JSON body.
+ * process that sends the same JSON body in reply to every request.
  *
  * Usage (forked by the runner with an IPC channel): `baseline-server.mjs BODY_FILE`.
  * BODY_FILE holds a real KV v2 read response from Coffer, so both servers

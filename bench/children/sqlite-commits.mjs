@@ -5,12 +5,15 @@
  *
  * Usage (forked by the runner with an IPC channel):
  * `sqlite-commits.mjs DATABASE_FILE WARMUP_SECONDS DURATION_SECONDS`.
- * Sends `{ type: 'result', commits, seconds, latencyMs }` and exits.
+ * Sends `{ type: 'result', commits, seconds, latencyMs, cpuCores, otherCpuCores }`
+ * and exits.
  * The runner owns the folder of DATABASE_FILE and removes it.
  */
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
 import { percentiles } from '../lib/percentiles.mjs';
+import { busyCpus, readSystemCpu } from '../lib/system-cpu.mjs';
 
 const [databasePath, warmupArg, durationArg] = process.argv.slice(2);
 const warmupSeconds = Number(warmupArg);
@@ -50,9 +53,25 @@ function commitFor(seconds) {
 }
 
 commitFor(warmupSeconds);
+const cpuBefore = process.cpuUsage();
+const systemCpuBefore = readSystemCpu();
 const started = process.hrtime.bigint();
 const latencies = commitFor(durationSeconds);
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+const systemCpuAfter = readSystemCpu();
+const cpu = process.cpuUsage(cpuBefore);
 db.close();
 
-process.send({ type: 'result', commits: latencies.length, seconds, latencyMs: percentiles(latencies) }, () => process.exit(0));
+const ownCpuCores = (cpu.user + cpu.system) / 1e6 / seconds;
+const machineCpuCores = busyCpus(systemCpuBefore, systemCpuAfter, availableParallelism());
+process.send(
+  {
+    type: 'result',
+    commits: latencies.length,
+    seconds,
+    latencyMs: percentiles(latencies),
+    cpuCores: ownCpuCores,
+    otherCpuCores: machineCpuCores === null ? null : Math.max(0, machineCpuCores - ownCpuCores),
+  },
+  () => process.exit(0),
+);

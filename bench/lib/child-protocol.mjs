@@ -2,9 +2,9 @@
  * The IPC protocol between the runner and the servers it forks.
  *
  * A child sends `{ type: 'ready', ...info }` once it serves. The runner may
- * send `{ type: 'cpu-usage' }`, which the child answers with
- * `{ type: 'cpu-usage', usage }` from `process.cpuUsage()` (microseconds,
- * all threads of the process), and `{ type: 'stop' }`. The child also stops
+ * send `{ type: 'stop' }` and `{ type: 'cpu-usage' }`. The child replies to
+ * the latter with `{ type: 'cpu-usage', usage }`, where `usage` is
+ * `process.cpuUsage()`: microseconds of CPU time of all its threads. The child also stops
  * when the IPC channel closes, which happens when the runner exits or dies,
  * so no server outlives a run.
  */

@@ -87,7 +87,7 @@ export class Child {
     return result;
   }
 
-  /** The last lines of the child's log, for error messages. */
+  /** Returns the last lines of the child's log, for error messages. */
   logTail(lines = 20) {
     try {
       const text = readFileSync(this.logFile, 'utf8').trimEnd();

@@ -4,7 +4,7 @@
  * secrets that the read scenario reads.
  */
 
-/** The KV v2 body of the secret at index `i`; the write scenario uses the same shape. */
+/** Returns the KV v2 write body of the secret at index `i`, for setup and for the write scenario. */
 export function secretBody(i) {
   return JSON.stringify({ data: { username: `bench-user-${i}`, password: `bench-password-${i}-${(i * 7919) % 100_003}` } });
 }

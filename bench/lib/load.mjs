@@ -5,7 +5,9 @@
  * its own histogram rounds to whole milliseconds.
  */
 import autocannon from 'autocannon';
+import { availableParallelism } from 'node:os';
 import { percentiles } from './percentiles.mjs';
+import { busyCpus, readSystemCpu } from './system-cpu.mjs';
 
 /**
  * Runs the warm-up and the measured run of one scenario.
@@ -29,6 +31,7 @@ export async function measureLoad({ url, server, requests, headers = {}, connect
   const statusCounts = {};
   const serverCpuBefore = await server.cpuUsage();
   const loadCpuBefore = process.cpuUsage();
+  const systemCpuBefore = readSystemCpu();
   const startNs = process.hrtime.bigint();
 
   const run = autocannon({ ...base, duration: durationSeconds });
@@ -40,10 +43,14 @@ export async function measureLoad({ url, server, requests, headers = {}, connect
 
   const endNs = process.hrtime.bigint();
   const loadCpu = process.cpuUsage(loadCpuBefore);
+  const systemCpuAfter = readSystemCpu();
   const serverCpuAfter = await server.cpuUsage();
 
   const seconds = Number(endNs - startNs) / 1e9;
   const { p50, p99 } = percentiles(latencies);
+  const serverCpuCores = (cpuSeconds(serverCpuAfter) - cpuSeconds(serverCpuBefore)) / seconds;
+  const loadGeneratorCpuCores = cpuSeconds(loadCpu) / seconds;
+  const machineCpuCores = busyCpus(systemCpuBefore, systemCpuAfter, availableParallelism());
   return {
     responses: latencies.length,
     seconds,
@@ -55,8 +62,10 @@ export async function measureLoad({ url, server, requests, headers = {}, connect
     errors: result.errors,
     timeouts: result.timeouts,
     // CPU time per second of wall time: 1.0 is one core kept busy.
-    serverCpuCores: (cpuSeconds(serverCpuAfter) - cpuSeconds(serverCpuBefore)) / seconds,
-    loadGeneratorCpuCores: cpuSeconds(loadCpu) / seconds,
+    serverCpuCores,
+    loadGeneratorCpuCores,
+    // The kernel's share of loopback traffic is counted partly here too.
+    otherCpuCores: machineCpuCores === null ? null : Math.max(0, machineCpuCores - serverCpuCores - loadGeneratorCpuCores),
     windowUs: [Number(startNs / 1000n), Number(endNs / 1000n)],
   };
 }

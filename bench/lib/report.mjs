@@ -26,6 +26,7 @@ export function evaluate({ baseline, health, reads, writes, sqlite }) {
       failedResponses: failures,
       serverCpuCores: figures.serverCpuCores,
       loadGeneratorCpuCores: figures.loadGeneratorCpuCores,
+      otherCpuCores: figures.otherCpuCores,
       target,
       met: target === null ? null : failures === 0 && meetsTarget(figures),
     };
@@ -47,8 +48,9 @@ export function evaluate({ baseline, health, reads, writes, sqlite }) {
       ratioToBaseline: null,
       ratioToSqliteCommits: null,
       failedResponses: null,
-      serverCpuCores: null,
+      serverCpuCores: sqlite.cpuCores,
       loadGeneratorCpuCores: null,
+      otherCpuCores: sqlite.otherCpuCores,
       target: null,
       met: null,
     },
@@ -58,6 +60,20 @@ export function evaluate({ baseline, health, reads, writes, sqlite }) {
 function failedResponses(figures) {
   return figures.non2xx + figures.errors + figures.timeouts;
 }
+
+/** CPU use by other processes, in cores, above which a scenario's figures are flagged as disturbed. */
+export const DISTURBED_CPU_CORES = 0.2;
+
+/** Returns the names of the scenarios during which other processes used more than DISTURBED_CPU_CORES. */
+export function disturbedScenarios(rows) {
+  return rows.filter((r) => r.otherCpuCores !== null && r.otherCpuCores > DISTURBED_CPU_CORES).map((r) => r.scenario);
+}
+
+/**
+ * Load-generator CPU use, in cores, above which autocannon rather than the
+ * server is taken to limit a scenario's rate. Autocannon runs on one thread.
+ */
+export const SATURATED_CLIENT_CPU_CORES = 0.9;
 
 /** Formats the rows of `evaluate` as a fixed-width table. */
 export function formatTable(rows) {
@@ -71,8 +87,9 @@ export function formatTable(rows) {
     ['failed', (r) => (r.failedResponses === null ? '-' : String(r.failedResponses))],
     ['server cpu', (r) => fixed(r.serverCpuCores, 2)],
     ['client cpu', (r) => fixed(r.loadGeneratorCpuCores, 2)],
+    ['other cpu', (r) => fixed(r.otherCpuCores, 2)],
     ['target', (r) => r.target ?? '-', 'left'],
-    ['met', (r) => (r.met === null ? '-' : r.met ? 'yes' : 'NO'), 'left'],
+    ['met', (r) => formatMet(r.met), 'left'],
   ];
   const cells = [columns.map(([title]) => title), ...rows.map((r) => columns.map(([, cell]) => cell(r)))];
   const widths = columns.map((_, i) => Math.max(...cells.map((line) => line[i].length)));
@@ -84,6 +101,11 @@ export function formatTable(rows) {
         .trimEnd(),
     )
     .join('\n');
+}
+
+function formatMet(met) {
+  if (met === null) return '-';
+  return met ? 'yes' : 'NO';
 }
 
 function fixed(value, digits) {

@@ -15,8 +15,8 @@ import {
   defaultAddress,
   resolveClientConfig,
 } from './client.js';
-import { makeTempDir } from './test-support.js';
 import { readStoredToken, storeToken, tokenFilePath } from './token-helper.js';
+import { makeTempDir } from './test-io.js';
 
 interface SeenRequest {
   method: string;
@@ -25,7 +25,7 @@ interface SeenRequest {
   body: string;
 }
 
-/** A loopback server that records requests and answers from a table of canned responses by path. */
+/** Starts a loopback server that records requests and responds from a table of canned responses by path. */
 async function startRecordingServer(routes: Record<string, { status: number; body?: string }>) {
   const seen: SeenRequest[] = [];
   const server: Server = createServer((request: IncomingMessage, response: ServerResponse) => {

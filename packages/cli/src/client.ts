@@ -2,6 +2,7 @@
 // the headers Vault's client sends and reports errors in Vault's format.
 import { readFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
+import { formatGoDuration, parseDuration } from './flags.js';
 import type { Secret } from './secret.js';
 import { parseSecret } from './secret.js';
 import { readStoredToken } from './token-helper.js';
@@ -9,7 +10,7 @@ import { readStoredToken } from './token-helper.js';
 /** Address Vault's CLI uses when no address is configured. */
 export const defaultAddress = 'https://127.0.0.1:8200';
 
-/** Where and how the client connects, resolved from flags, environment and the token file. */
+/** Connection settings of the client, resolved from flags, environment and the token file. */
 export interface ClientConfig {
   address: string;
   /** Token sent as X-Vault-Token; '' sends none. */
@@ -18,6 +19,8 @@ export interface ClientConfig {
   caCert?: string;
   /** Skips verification of the server's TLS certificate. */
   skipVerify: boolean;
+  /** Wrap TTL in seconds, sent as X-Vault-Wrap-TTL. Unset or 0 sends no header, so the server does not wrap. */
+  wrapTtl?: number;
 }
 
 /** Settings from command-line flags, which take precedence over the environment. */
@@ -25,6 +28,8 @@ export interface ClientOverrides {
   address?: string;
   caCertPath?: string;
   skipVerify?: boolean;
+  /** Wrap TTL in seconds from -wrap-ttl. */
+  wrapTtl?: number;
 }
 
 /** Reads COFFER_<name>, falling back to VAULT_<name>; an empty value counts as unset. */
@@ -41,6 +46,17 @@ function parseEnvBool(name: string, value: string | undefined): boolean {
   if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(value)) return true;
   if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(value)) return false;
   throw new ConfigError(`invalid value "${value}" for COFFER_${name} or VAULT_${name}: use true or false`);
+}
+
+function parseEnvWrapTtl(value: string | undefined): number {
+  if (value === undefined) return 0;
+  const seconds = parseDuration(value);
+  if (seconds === undefined || seconds < 0) {
+    throw new ConfigError(
+      `invalid value "${value}" for COFFER_WRAP_TTL or VAULT_WRAP_TTL: expected a duration such as 5m or a number of seconds`,
+    );
+  }
+  return seconds;
 }
 
 /** A client setting that cannot be used; the CLI exits 1. */
@@ -66,7 +82,8 @@ export async function resolveClientConfig(
   }
 
   const skipVerify = overrides.skipVerify || parseEnvBool('SKIP_VERIFY', envSetting(env, 'SKIP_VERIFY'));
-  const config: ClientConfig = { address, token: envSetting(env, 'TOKEN') ?? '', skipVerify };
+  const wrapTtl = overrides.wrapTtl ?? parseEnvWrapTtl(envSetting(env, 'WRAP_TTL'));
+  const config: ClientConfig = { address, token: envSetting(env, 'TOKEN') ?? '', skipVerify, wrapTtl };
   if (config.token === '') config.token = await readStoredToken(env);
 
   const caCertPath = overrides.caCertPath || envSetting(env, 'CACERT');
@@ -103,6 +120,19 @@ function formatResponseError(method: string, url: string, statusCode: number, er
   return heading + errors.map((message) => `* ${message}`).join('\n');
 }
 
+/**
+ * The server wrapped the response, as the request's X-Vault-Wrap-TTL asked.
+ * The response holds only the wrapping token, so the command cannot go on
+ * with it: the run step catches this and prints the wrap information.
+ */
+export class ResponseWrapped extends Error {
+  override name = 'ResponseWrapped';
+
+  constructor(readonly secret: Secret) {
+    super('the server returned a wrapped response');
+  }
+}
+
 /** The server could not be reached, or the TLS handshake failed. */
 export class ConnectionError extends Error {
   override name = 'ConnectionError';
@@ -124,6 +154,11 @@ export interface RequestOptions {
   allowNotFound?: boolean;
   /** Token to send in place of the configured one. */
   token?: string;
+  /**
+   * False leaves out X-Vault-Wrap-TTL, for a helper request whose response the
+   * command reads itself, such as the KV mount lookup. The default is true.
+   */
+  wrap?: boolean;
 }
 
 function encodeApiPath(path: string): string {
@@ -151,6 +186,7 @@ export class CofferClient {
    *
    * @throws ResponseError for a status of 400 or more (except 404 with allowNotFound).
    * @throws ConnectionError when the server cannot be reached.
+   * @throws ResponseWrapped when the request asked for wrapping and the server wrapped the response.
    */
   async request(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse> {
     const query = new URLSearchParams();
@@ -168,6 +204,8 @@ export class CofferClient {
     const headers: Record<string, string> = { 'X-Vault-Request': 'true' };
     const token = options.token ?? this.config.token;
     if (token !== '') headers['X-Vault-Token'] = token;
+    const wrapTtl = options.wrap === false ? 0 : (this.config.wrapTtl ?? 0);
+    if (wrapTtl > 0) headers['X-Vault-Wrap-TTL'] = formatGoDuration(wrapTtl);
     let body: string | undefined;
     if (options.body !== undefined) {
       body = JSON.stringify(options.body);
@@ -179,6 +217,7 @@ export class CofferClient {
     if (status >= 400 && !(status === 404 && options.allowNotFound)) {
       throw errorFromResponse(httpMethod, url, status, text, parsed);
     }
+    if (wrapTtl > 0 && parsed.ok && hasWrapInfo(parsed.value)) throw new ResponseWrapped(parseSecret(parsed.value));
     return { status, body: parsed.ok ? parsed.value : undefined };
   }
 
@@ -198,9 +237,12 @@ export class CofferClient {
     }
   }
 
-  /** Reads a path; returns null for 404 without data or warnings, as Vault's `Logical().Read` does. */
-  async read(path: string, query?: Record<string, string | string[]>): Promise<Secret | null> {
-    return secretOrNull(await this.request('GET', path, { query, allowNotFound: true }));
+  /**
+   * Reads a path; returns null for 404 without data or warnings, as Vault's `Logical().Read` does.
+   * `wrap: false` leaves out X-Vault-Wrap-TTL, as for RequestOptions.
+   */
+  async read(path: string, query?: Record<string, string | string[]>, options: { wrap?: boolean } = {}): Promise<Secret | null> {
+    return secretOrNull(await this.request('GET', path, { query, allowNotFound: true, ...options }));
   }
 
   /** Lists the keys under a path; returns null for 404 without data or warnings. */
@@ -218,6 +260,19 @@ export class CofferClient {
     return secretOrNull(await this.request('PATCH', path, { body: data, contentType: 'application/merge-patch+json' }));
   }
 
+  /**
+   * Unwraps a wrapped response through sys/wrapping/unwrap, as Vault's client
+   * does: with no client token, the wrapping token is sent as the client token;
+   * with another client token, it goes in the body. An empty `wrappingToken`
+   * unwraps the client token itself. Returns null for a 404 without data.
+   */
+  async unwrap(wrappingToken: string): Promise<Secret | null> {
+    const options: RequestOptions = { allowNotFound: true };
+    if (wrappingToken !== '' && this.config.token === '') options.token = wrappingToken;
+    else if (wrappingToken !== '' && wrappingToken !== this.config.token) options.body = { token: wrappingToken };
+    return secretOrNull(await this.request('PUT', 'sys/wrapping/unwrap', options));
+  }
+
   /** Deletes a path; returns null when the response has no body. */
   async delete(path: string, query?: Record<string, string | string[]>): Promise<Secret | null> {
     return secretOrNull(await this.request('DELETE', path, { query }));
@@ -230,6 +285,11 @@ function secretOrNull(response: ApiResponse): Secret | null {
   const secret = parseSecret(response.body);
   if (response.status === 404 && !hasContent(secret)) return null;
   return secret;
+}
+
+function hasWrapInfo(body: unknown): boolean {
+  const wrapInfo = (body as { wrap_info?: unknown } | null | undefined)?.wrap_info;
+  return wrapInfo !== null && typeof wrapInfo === 'object';
 }
 
 function parseBody(text: string): { ok: true; value: unknown } | { ok: false } {
@@ -272,7 +332,10 @@ function connectionError(method: string, url: string, address: string, error: un
   return new ConnectionError(`${method} ${url}: ${reason}${hint}`);
 }
 
-/** Sends one request with node:https, for the TLS settings that fetch does not take per request. */
+/**
+ * Sends one request with node:https, for the TLS settings that fetch does not take per request.
+ * NOTE: unlike the fetch path, this one does not follow redirects, so a standby that redirects gets a 307 back.
+ */
 function sendWithTls(
   method: string,
   url: string,

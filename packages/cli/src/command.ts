@@ -1,13 +1,21 @@
 // The shape of a command, its shared flags, and the run step that turns
 // errors into Vault's exit codes: 1 for a local error, 2 for the server's.
-import { CofferClient, ConfigError, ConnectionError, ResponseError, envSetting, resolveClientConfig } from './client.js';
+import {
+  CofferClient,
+  ConfigError,
+  ConnectionError,
+  ResponseError,
+  ResponseWrapped,
+  envSetting,
+  resolveClientConfig,
+} from './client.js';
 import type { FlagSpec, ParsedFlags } from './flags.js';
-import { HelpRequested, UsageError, parseFlags } from './flags.js';
+import { HelpRequested, UsageError, formatGoDuration, parseFlags } from './flags.js';
 import type { CommandIO, OutputFormat } from './io.js';
 import { UI } from './io.js';
-import { wrapAtLength } from './output.js';
+import { outputSecret, printField, wrapAtLength } from './output.js';
 
-/** What a command's run function gets. */
+/** Arguments of a command's run function. */
 export interface CommandContext {
   io: CommandIO;
   ui: UI;
@@ -51,6 +59,15 @@ export const httpFlags: FlagSpec[] = [
     group: 'HTTP Options',
     usage: 'Skip verification of the server certificate. This is insecure. COFFER_SKIP_VERIFY or VAULT_SKIP_VERIFY also set it.',
   },
+  {
+    name: 'wrap-ttl',
+    kind: 'duration',
+    group: 'HTTP Options',
+    usage:
+      'Ask the server to wrap the response in a single-use token that lives for this duration, such as 30s or 5m. ' +
+      'The command then prints the wrapping token, which "coffer unwrap" exchanges for the response. ' +
+      'COFFER_WRAP_TTL or VAULT_WRAP_TTL also set it.',
+  },
 ];
 
 /** The `-format` flag. */
@@ -76,7 +93,9 @@ export const fieldFlag: FlagSpec = {
  * @throws UsageError in the wording of Vault's CLI, such as "Not enough arguments (expected 1, got 0)".
  */
 export function expectArguments(args: string[], min: number, max: number = min): void {
-  const expected = min === max ? String(min) : max === Infinity ? `${min} or more` : `${min}-${max}`;
+  let expected = `${min}-${max}`;
+  if (min === max) expected = String(min);
+  else if (max === Infinity) expected = `${min} or more`;
   if (args.length < min) throw new UsageError(`Not enough arguments (expected ${expected}, got ${args.length})`);
   if (args.length > max) throw new UsageError(`Too many arguments (expected ${expected}, got ${args.length})`);
 }
@@ -135,11 +154,36 @@ function flagValueName(flag: FlagSpec): string {
   }
 }
 
+/** Reads -wrap-ttl; undefined when it was not given, so the environment decides. */
+function wrapTtlFlag(flags: ParsedFlags): number | undefined {
+  const seconds = flags.duration('wrap-ttl');
+  if (seconds !== undefined && seconds < 0) {
+    throw new UsageError(
+      `invalid value "${formatGoDuration(seconds)}" for flag -wrap-ttl: the duration is negative; use a positive duration such as 5m, or 0 for no wrapping`,
+    );
+  }
+  return seconds;
+}
+
+/**
+ * Prints a wrapped response in place of the command's own output: the
+ * wrapping token and its properties in a table, the whole response as JSON,
+ * or one field with -field. Returns the exit code.
+ */
+function printWrappedResponse(ui: UI, flags: ParsedFlags | undefined, wrapped: ResponseWrapped): number {
+  if (flags?.has('field') === true) return printField(ui, wrapped.secret, flags.string('field'));
+  outputSecret(ui, wrapped.secret);
+  return 0;
+}
+
 /** Parses flags, runs the command and maps what it throws to an exit code. */
 export async function runCommand(command: Command, argv: string[], io: CommandIO): Promise<number> {
   let ui = new UI(io);
+  // Kept outside the try block, so a wrapped response can be printed with -field.
+  let parsedFlags: ParsedFlags | undefined;
   try {
     const flags = parseFlags(argv, command.flags);
+    parsedFlags = flags;
     if (command.flags.some((flag) => flag.name === 'format')) ui = new UI(io, outputFormat(flags, io));
     if (flags.trailingFlags.length > 0) {
       ui.warn(
@@ -160,11 +204,13 @@ export async function runCommand(command: Command, argv: string[], io: CommandIO
             address: flags.string('address'),
             caCertPath: flags.string('ca-cert'),
             skipVerify: flags.bool('tls-skip-verify'),
+            wrapTtl: wrapTtlFlag(flags),
           }),
         ),
     };
     return await command.run(context);
   } catch (error) {
+    if (error instanceof ResponseWrapped) return printWrappedResponse(ui, parsedFlags, error);
     if (error instanceof HelpRequested) {
       ui.output(commandHelp(command));
       return 0;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import type { FlagSpec } from './flags.js';
+import { makeTempDir } from './test-io.js';
 import {
   HelpRequested,
   UsageError,
@@ -13,7 +14,6 @@ import {
   parseJsonObject,
   parseKeyValueArgs,
 } from './flags.js';
-import { makeTempDir } from './test-support.js';
 
 const specs: FlagSpec[] = [
   { name: 'format', kind: 'string', usage: '' },

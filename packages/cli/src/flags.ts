@@ -5,8 +5,8 @@ import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 
 /**
- * How a flag's value is read. `list` flags repeat and also split on commas
- * (`-versions=1,2 -versions=3`); `map` flags repeat and take `key=value`.
+ * Kind of a flag's value. A `list` flag repeats and also splits on commas
+ * (`-versions=1,2 -versions=3`). A `map` flag repeats and takes `key=value`.
  */
 export type FlagKind = 'string' | 'bool' | 'int' | 'duration' | 'list' | 'map';
 
@@ -45,7 +45,7 @@ export class ParsedFlags {
     readonly trailingFlags: string[],
   ) {}
 
-  /** Whether the flag appeared on the command line. */
+  /** Returns true when the flag appeared on the command line. */
   has(name: string): boolean {
     return this.values.has(name);
   }
@@ -213,15 +213,18 @@ export function parseDuration(raw: string): number | undefined {
   return match[1] === '-' ? -seconds : seconds;
 }
 
+/** Splits whole seconds into a sign and hours, minutes and seconds. */
+export function splitSeconds(totalSeconds: number): { sign: string; hours: number; minutes: number; seconds: number } {
+  const rest = Math.abs(totalSeconds);
+  const hours = Math.floor(rest / 3600);
+  const minutes = Math.floor((rest - hours * 3600) / 60);
+  return { sign: totalSeconds < 0 ? '-' : '', hours, minutes, seconds: rest - hours * 3600 - minutes * 60 };
+}
+
 /** Formats whole seconds as Go's `time.Duration.String()` does, such as "1h0m0s". */
 export function formatGoDuration(totalSeconds: number): string {
   if (totalSeconds === 0) return '0s';
-  const sign = totalSeconds < 0 ? '-' : '';
-  let rest = Math.abs(totalSeconds);
-  const hours = Math.floor(rest / 3600);
-  rest -= hours * 3600;
-  const minutes = Math.floor(rest / 60);
-  const seconds = rest - minutes * 60;
+  const { sign, hours, minutes, seconds } = splitSeconds(totalSeconds);
   if (hours > 0) return `${sign}${hours}h${minutes}m${seconds}s`;
   if (minutes > 0) return `${sign}${minutes}m${seconds}s`;
   return `${sign}${seconds}s`;
@@ -229,9 +232,9 @@ export function formatGoDuration(totalSeconds: number): string {
 
 /**
  * Builds a request body from `key=value` arguments, as `vault write` and
- * `vault kv put` do: `key=@file` reads the value from a file, `key=-` reads it
- * from stdin, `\@` keeps a literal leading `@`, a lone `-` merges a JSON object
- * read from stdin, and a repeated key collects its values into a list.
+ * `vault kv put` do. `key=@file` reads the value from a file and `key=-` reads
+ * it from stdin. `\@` keeps a literal leading `@`. A lone `-` merges a JSON
+ * object read from stdin, and a repeated key collects its values into a list.
  *
  * @throws UsageError naming the argument that could not be read.
  */
@@ -281,7 +284,7 @@ async function readValueFile(path: string, key: string): Promise<string> {
   }
 }
 
-/** Parses text that must hold one JSON object; `source` names where it came from. */
+/** Parses text that must contain one JSON object. `source` names where the text came from. */
 export function parseJsonObject(text: string, source: string): Record<string, unknown> {
   let parsed: unknown;
   try {

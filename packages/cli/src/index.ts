@@ -7,6 +7,7 @@ import { runCommand } from './command.js';
 import { kvDeleteCommand, kvDestroyCommand, kvUndeleteCommand } from './commands/kv-delete.js';
 import { kvMetadataDeleteCommand, kvMetadataGetCommand, kvMetadataPutCommand } from './commands/kv-metadata.js';
 import { kvGetCommand, kvListCommand, kvPatchCommand, kvPutCommand } from './commands/kv.js';
+import { leaseLookupCommand, leaseRenewCommand, leaseRevokeCommand } from './commands/lease.js';
 import { loginCommand } from './commands/login.js';
 import { logicalCommands } from './commands/logical.js';
 import { operatorRekeyCommand } from './commands/operator-rekey.js';
@@ -17,6 +18,8 @@ import {
   operatorSealCommand,
   operatorUnsealCommand,
 } from './commands/operator.js';
+import { policyFmtCommand } from './commands/policy-fmt.js';
+import { policyDeleteCommand, policyListCommand, policyReadCommand, policyWriteCommand } from './commands/policy.js';
 import {
   secretsDisableCommand,
   secretsEnableCommand,
@@ -26,7 +29,14 @@ import {
 } from './commands/secrets.js';
 import { serverCommand } from './commands/server.js';
 import { statusCommand } from './commands/status.js';
-import { tokenLookupCommand } from './commands/token.js';
+import { tokenCreateCommand } from './commands/token-create.js';
+import {
+  tokenCapabilitiesCommand,
+  tokenLookupCommand,
+  tokenRenewCommand,
+  tokenRevokeCommand,
+} from './commands/token.js';
+import { unwrapCommand } from './commands/unwrap.js';
 import type { CommandIO } from './io.js';
 import { UI, processIO } from './io.js';
 import { columnize } from './output.js';
@@ -60,37 +70,61 @@ export const commands: Command[] = [
   secretsListCommand,
   secretsTuneCommand,
   secretsMoveCommand,
+  policyReadCommand,
+  policyWriteCommand,
+  policyListCommand,
+  policyDeleteCommand,
+  policyFmtCommand,
+  tokenCreateCommand,
   tokenLookupCommand,
+  tokenRenewCommand,
+  tokenRevokeCommand,
+  tokenCapabilitiesCommand,
+  leaseLookupCommand,
+  leaseRenewCommand,
+  leaseRevokeCommand,
+  unwrapCommand,
 ];
 
 /** Commands that only group subcommands, with their one-line description. */
 const groups: Record<string, string> = {
   kv: 'Interact with the key/value secrets engine',
   'kv metadata': 'Interact with KV version 2 metadata',
+  lease: 'Interact with leases',
   operator: 'Perform operator-specific tasks',
+  policy: 'Interact with policies',
   secrets: 'Interact with secrets engines',
   token: 'Interact with tokens',
 };
 
 const commonCommands = ['read', 'write', 'delete', 'list', 'login', 'server', 'status'];
 
+/** Indents every line of a column block by four spaces. */
+function indent(block: string): string {
+  return block.replace(/^/gm, '    ');
+}
+
 function topLevelHelp(): string {
   const synopsis = new Map(commands.map((command) => [command.name, command.synopsis]));
-  const common = commonCommands.map((name) => [`    ${name}`, synopsis.get(name) ?? '']);
-  const other = Object.keys(groups)
+  const common = commonCommands.map((name) => [name, synopsis.get(name) ?? '']);
+  const otherGroups = Object.keys(groups)
     .filter((name) => !name.includes(' '))
-    .map((name) => [`    ${name}`, groups[name]]);
+    .map((name) => [name, groups[name]]);
+  const otherCommands = commands
+    .filter((command) => !command.name.includes(' ') && !commonCommands.includes(command.name))
+    .map((command) => [command.name, command.synopsis]);
+  const other = [...otherGroups, ...otherCommands].sort((a, b) => (a[0] < b[0] ? -1 : 1));
   return [
     'Usage: coffer <command> [args]',
     '',
     'Common commands:',
-    columnize(common),
+    indent(columnize(common)),
     '',
     'Other commands:',
-    columnize(other),
+    indent(columnize(other)),
     '',
-    'Run "coffer <command> -h" for the flags of a command. COFFER_ADDR and COFFER_TOKEN',
-    '(or VAULT_ADDR and VAULT_TOKEN) set the server address and the token.',
+    'Run "coffer <command> -h" for the flags of a command. COFFER_ADDR and',
+    'COFFER_TOKEN (or VAULT_ADDR and VAULT_TOKEN) set the server address and token.',
   ].join('\n');
 }
 
@@ -102,8 +136,8 @@ function groupHelp(group: string): string {
     const childGroup = `${group} ${child}`;
     children.set(child, groups[childGroup] ?? command.synopsis);
   }
-  const rows = [...children].map(([name, synopsis]) => [`    ${name}`, synopsis]);
-  return [`Usage: coffer ${group} <subcommand> [options] [args]`, '', `  ${groups[group]}.`, '', 'Subcommands:', columnize(rows)].join('\n');
+  const rows = [...children].map(([name, synopsis]) => [name, synopsis]);
+  return [`Usage: coffer ${group} <subcommand> [options] [args]`, '', `  ${groups[group]}.`, '', 'Subcommands:', indent(columnize(rows))].join('\n');
 }
 
 const helpFlags = new Set(['-h', '-help', '--help']);
@@ -120,7 +154,7 @@ export async function main(argv: string[], io: CommandIO = processIO()): Promise
     return argv.length === 0 ? 1 : 0;
   }
 
-  // The longest run of leading words that names a command or a group wins.
+  // Leading words name groups until one names a command. A word that does neither ends the search.
   let words = 0;
   let command: Command | undefined;
   for (let length = 1; length <= argv.length; length += 1) {

@@ -22,7 +22,7 @@ export interface CommandIO {
   signal?: AbortSignal;
 }
 
-/** The real process streams and environment. */
+/** Returns the streams and environment of the real process. */
 export function processIO(): CommandIO {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
 }

@@ -6,6 +6,7 @@ import {
   columnize,
   goJson,
   goQuotedList,
+  goTimeString,
   goValue,
   headerForMap,
   humanDuration,
@@ -19,7 +20,7 @@ import {
 } from './output.js';
 import type { Secret } from './secret.js';
 import { parseSecret } from './secret.js';
-import { captureIO } from './test-support.js';
+import { captureIO } from './test-io.js';
 
 function captureUI(format: OutputFormat = 'table', stdoutIsTerminal = false) {
   const captured = captureIO({ stdoutIsTerminal });
@@ -240,5 +241,19 @@ describe('printField', () => {
     const { ui, stdout } = captureUI();
     assert.equal(printField(ui, { inner: 'v' }, 'inner'), 0);
     assert.equal(stdout.text, 'v');
+  });
+});
+
+describe('goTimeString', () => {
+  test('formats like Go time String', () => {
+    assert.equal(goTimeString('2024-05-01T10:00:00Z'), '2024-05-01 10:00:00 +0000 UTC');
+    assert.equal(goTimeString('2024-05-01T10:00:00.500Z'), '2024-05-01 10:00:00.5 +0000 UTC');
+    assert.equal(goTimeString('2024-05-01T10:00:00.000Z'), '2024-05-01 10:00:00 +0000 UTC');
+    assert.equal(goTimeString('2024-05-01T12:00:00.123456789+02:00'), '2024-05-01 12:00:00.123456789 +0200 +0200');
+  });
+
+  test('other text is unchanged', () => {
+    assert.equal(goTimeString(''), '');
+    assert.equal(goTimeString('yesterday'), 'yesterday');
   });
 });

@@ -1,7 +1,8 @@
-// Output in the formats of Vault's CLI: `table` (columns joined by four
-// spaces under a dashed header, empty cells shown as "n/a", values printed
-// as Go's `%v` prints them) and `json` (indented by two spaces with map keys
-// sorted, as Go's encoding/json writes them).
+// Output in the formats of Vault's CLI. The `table` format joins columns with
+// four spaces under a dashed header, shows empty cells as "n/a" and prints
+// values as Go's `%v` does. The `json` format indents by two spaces and sorts
+// map keys, as Go's encoding/json does.
+import { splitSeconds } from './flags.js';
 import type { UI } from './io.js';
 import type { Secret } from './secret.js';
 import { extractField } from './secret.js';
@@ -16,8 +17,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/** Compares strings by UTF-16 code units, close to the byte order in which Go sorts map keys. */
 function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  if (a < b) return -1;
+  if (a > b) return 1;
+  return 0;
 }
 
 /** Formats a value as Go's `%v` prints decoded JSON: `<nil>`, `[a b]`, `map[k:v]`. */
@@ -39,12 +43,7 @@ export function goQuotedList(list: readonly string[] | null | undefined): string
 /** Formats seconds as a Go duration without trailing zero units: 3600 is "1h", 90 is "1m30s". */
 export function humanDuration(totalSeconds: number): string {
   if (totalSeconds === 0) return '0s';
-  const sign = totalSeconds < 0 ? '-' : '';
-  let rest = Math.abs(totalSeconds);
-  const hours = Math.floor(rest / 3600);
-  rest -= hours * 3600;
-  const minutes = Math.floor(rest / 60);
-  const seconds = rest - minutes * 60;
+  const { sign, hours, minutes, seconds } = splitSeconds(totalSeconds);
 
   let text = '';
   if (hours > 0) text += `${hours}h`;
@@ -53,7 +52,22 @@ export function humanDuration(totalSeconds: number): string {
   return sign + text;
 }
 
-/** Whether a response key holds a number of seconds that the table shows as a duration. */
+/**
+ * Formats an RFC 3339 time as Go's `time.Time.String()` prints a time decoded
+ * from JSON: "2024-05-01T10:00:00.5Z" becomes "2024-05-01 10:00:00.5 +0000 UTC",
+ * and an offset such as "+02:00" becomes "+0200 +0200". Other text is returned as it is.
+ */
+export function goTimeString(text: string): string {
+  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.exec(text);
+  if (match === null) return text;
+  const [, date, time, fraction = '', offset] = match;
+  // Go drops trailing zeros of the fraction, and the dot when nothing is left.
+  const trimmedFraction = fraction.replace(/0+$/, '').replace(/\.$/, '');
+  const zone = offset === 'Z' ? '+0000 UTC' : `${offset.replace(':', '')} ${offset.replace(':', '')}`;
+  return `${date} ${time}${trimmedFraction} ${zone}`;
+}
+
+/** Returns true for a response key whose number of seconds the table shows as a duration. */
 export function looksLikeDuration(key: string): boolean {
   return (
     key === 'period' ||
@@ -107,7 +121,7 @@ export function padEqualSigns(title: string, width: number): string {
   return `${side} ${title} ${side}`;
 }
 
-/** A section header sized to the key/value table of `data` printed under it. */
+/** Formats a section header sized to the key/value table of `data` printed under it. */
 export function headerForMap(title: string, data: Record<string, unknown>): string {
   const longestKey = Math.max(0, ...Object.keys(data).map((key) => key.length));
   // The table is the longest key, the four-space glue and the five letters of "Value".
@@ -145,9 +159,9 @@ function sortKeysDeep(value: unknown): unknown {
 
 /**
  * Serializes `value` as Go's `json.MarshalIndent(v, "", "  ")` does. Object keys
- * keep their order at the top level (the order of a Go struct's fields) when
- * `keepTopLevelOrder` is set and are sorted everywhere else, and `<`, `>`, `&`,
- * U+2028 and U+2029 are escaped.
+ * are sorted, except at the top level when `keepTopLevelOrder` is set, which
+ * keeps the field order of a Go struct. `<`, `>`, `&`, U+2028 and U+2029 are
+ * escaped.
  */
 export function goJson(value: unknown, keepTopLevelOrder = false): string {
   let ordered: unknown;
@@ -164,7 +178,7 @@ export function goJson(value: unknown, keepTopLevelOrder = false): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
-/** The envelope in the field order of Vault's `api.Secret`, ready for `goJson`. */
+/** Builds the envelope in the field order of Vault's `api.Secret`, ready for `goJson`. */
 function secretEnvelope(secret: Secret): Record<string, unknown> {
   const envelope: Record<string, unknown> = {
     request_id: secret.request_id,
@@ -190,7 +204,7 @@ export function printWarnings(ui: UI, secret: Secret | null): void {
   }
 }
 
-/** Rows of the table format of a whole response: lease, token, wrapping, then data fields. */
+/** Builds the table rows of a whole response: lease, token, wrapping, then data fields. */
 function secretRows(secret: Secret): string[][] {
   const rows: string[][] = [];
   if (secret.lease_duration > 0) {
@@ -223,7 +237,7 @@ function secretRows(secret: Secret): string[][] {
     rows.push(['wrapping_token:', wrap.token]);
     rows.push(['wrapping_accessor:', wrap.accessor]);
     rows.push(['wrapping_token_ttl:', humanDuration(wrap.ttl)]);
-    rows.push(['wrapping_token_creation_time:', wrap.creation_time]);
+    rows.push(['wrapping_token_creation_time:', goTimeString(wrap.creation_time)]);
     rows.push(['wrapping_token_creation_path:', wrap.creation_path]);
     if (wrap.wrapped_accessor) rows.push(['wrapped_accessor:', wrap.wrapped_accessor]);
   }

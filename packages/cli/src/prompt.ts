@@ -6,8 +6,8 @@ import type { CommandIO } from './io.js';
  * Writes `prompt` to stdout and reads one line from a terminal on stdin with
  * echo turned off. Returns the line without its line break.
  *
- * @throws UsageError when stdin is not a terminal (`fix` tells what to do
- * instead) or when the user presses Ctrl-C or Ctrl-D.
+ * @throws UsageError when stdin is not a terminal, with `fix` appended as the
+ * alternative, or when the user presses Ctrl-C or Ctrl-D.
  */
 export async function readHiddenLine(io: CommandIO, prompt: string, fix: string): Promise<string> {
   const stdin = io.stdin;

@@ -82,11 +82,6 @@ function parseAuth(source: Record<string, unknown>): SecretAuth {
   return auth;
 }
 
-/** An empty envelope around `data`, for output built on the client side. */
-export function secretFromData(data: Record<string, unknown>): Secret {
-  return { request_id: '', lease_id: '', lease_duration: 0, renewable: false, data, warnings: null };
-}
-
 /**
  * Looks up `field` the way Vault's `-field` flag does: the token fields of
  * `auth` first, then the wrapping fields, then `data`, then the lease fields.

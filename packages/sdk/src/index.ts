@@ -10,4 +10,5 @@ export * from './plugin.js';
 export * from './framework/field.js';
 export * from './framework/field-data.js';
 export * from './framework/path.js';
+export * from './framework/secret.js';
 export * from './framework/backend.js';

@@ -6,8 +6,18 @@
 import type { Logger } from './logger.js';
 import type { Storage } from './storage.js';
 
-/** The operation a request asks for. `help` answers `?help=1`. */
-export type Operation = 'create' | 'read' | 'update' | 'patch' | 'delete' | 'list' | 'help';
+/**
+ * The operation of a request; `help` serves `?help=1`. `renew` and `revoke`
+ * act on a leased secret. Only the server sends them, never an HTTP client,
+ * and such a request carries {@link Request.secret}.
+ */
+export type Operation = 'create' | 'read' | 'update' | 'patch' | 'delete' | 'list' | 'help' | 'renew' | 'revoke';
+
+/** The operations the server sends to renew or revoke a leased secret. */
+export type SecretOperation = 'renew' | 'revoke';
+
+/** The operations a path may declare a handler for. */
+export type PathOperation = Exclude<Operation, 'help' | SecretOperation>;
 
 /** Every operation a path may declare a handler for. */
 export const OPERATIONS: readonly Operation[] = ['create', 'read', 'update', 'patch', 'delete', 'list', 'help'];
@@ -35,12 +45,42 @@ export interface Request {
   remoteAddress?: string;
   /** Allowlisted request headers, lowercased names. */
   headers: Record<string, string>;
+  /**
+   * The lease being renewed or revoked. Set on `renew` and `revoke`
+   * requests only; `data` then holds the response data stored with the lease.
+   */
+  secret?: LeasedSecret;
+}
+
+/** A lease as the server hands it to the backend that issued it. */
+export interface LeasedSecret {
+  /** The lease ID, e.g. `db/creds/readonly/<random>`. */
+  leaseId: string;
+  /** The backend's own data from {@link SecretLease.internalData}, including `secret_type`. */
+  internalData: Record<string, unknown>;
+  /** The TTL in seconds granted at issue or at the last renewal. */
+  ttl: number;
+  /** When the lease was issued, as an RFC 3339 timestamp. */
+  issueTime: string;
+  /** When the lease was last renewed, as an RFC 3339 timestamp; absent before the first renewal. */
+  lastRenewalTime?: string;
+  /**
+   * The TTL in seconds the client requested on renewal, 0 when it set none.
+   * The server caps whatever the backend grants at the lease's max TTL.
+   */
+  increment: number;
 }
 
 /** A lease attached to a response, for secrets with a lifetime. */
 export interface SecretLease {
+  /** The TTL in seconds the backend requests; 0 takes the mount's default lease TTL. */
   ttl: number;
+  /**
+   * The maximum lifetime in seconds, counted from issue time, that renewals
+   * may reach; 0 leaves only the mount's max lease TTL. The server caps at the lower of the two.
+   */
   maxTtl: number;
+  /** Whether the client may renew the lease. */
   renewable: boolean;
   /** Data the backend needs later to renew or revoke; never returned to the client. */
   internalData: Record<string, unknown>;
@@ -49,6 +89,12 @@ export interface SecretLease {
    * `lease_duration`, as Vault does for KV secrets.
    */
   passthrough?: boolean;
+  /**
+   * The ID of the existing lease this response reports on, set by the server
+   * in its response to a renewal. Backends leave it unset, and the server
+   * registers no new lease for a response that has it.
+   */
+  leaseId?: string;
 }
 
 /** What a backend returns. A `null` response means 204 No Content. */

@@ -1,16 +1,25 @@
 /**
- * The core: storage, barrier, seal, token store and router, and the
- * transitions between sealed and unsealed.
+ * The core: storage, barrier, seal, token store, policies, leases and
+ * router, and the transitions between sealed and unsealed.
  */
-import { randomBytes } from 'node:crypto';
-import { badRequest, type ClosableStorage, type Logger } from '@coffer/sdk';
+import { BlockList, isIPv6 } from 'node:net';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { badRequest, StorageView, type ClosableStorage, type Logger } from '@coffer/sdk';
 import { KEY_BYTES } from './barrier/aead.js';
 import { Barrier } from './barrier/barrier.js';
+import { cubbyholePrefix } from './cubbyhole/backend.js';
+import { ExpirationManager } from './expiration/index.js';
+import { PolicyStore } from './policy/index.js';
 import { MountManager } from './router/mount-manager.js';
-import { Router } from './router/router.js';
+import { PathMatcher, Router } from './router/router.js';
 import { validateShareCounts } from './seal/key-shares.js';
 import { ShamirSeal } from './seal/shamir-seal.js';
+import { deleteTree } from './storage-tree.js';
+import { CallerRegistry } from './token/caller.js';
+import { TokenRoles } from './token/roles.js';
+import type { TokenEntry } from './token/token-entry.js';
 import { TokenStore } from './token/token-store.js';
+import { ResponseWrapper } from './wrapping/wrapping.js';
 
 export interface CoreOptions {
   physical: ClosableStorage;
@@ -29,15 +38,46 @@ export interface InitResult {
   root_token: string;
 }
 
+const CLUSTER_ID_PATH = 'core/cluster-id';
+
+/** Paths below `sys/` that need sudo, as Vault marks them. */
+const SYS_ROOT_PATHS = [
+  'auth/*',
+  'remount',
+  'audit',
+  'audit/*',
+  'raw',
+  'raw/*',
+  'rotate',
+  'seal',
+  'step-down',
+  'config/auditing/*',
+  'plugins/catalog/*',
+  'revoke-prefix/*',
+  'revoke-force/*',
+  'leases/revoke-prefix/*',
+  'leases/revoke-force/*',
+  'leases/lookup/*',
+];
+
 export class Core {
   readonly barrier: Barrier;
   readonly seal: ShamirSeal;
   readonly tokens: TokenStore;
+  readonly roles: TokenRoles;
+  readonly policies: PolicyStore;
+  readonly expiration: ExpirationManager;
+  readonly wrapper: ResponseWrapper;
+  readonly callers = new CallerRegistry();
   readonly router = new Router();
   readonly mounts: MountManager;
   readonly logger: Logger;
   readonly clusterName: string;
-  readonly clusterId: string;
+  /** Random ID stored at initialization; empty while sealed. */
+  clusterId = '';
+  readonly sysRootPaths = new PathMatcher(SYS_ROOT_PATHS);
+  readonly sysUnauthenticatedPaths = new PathMatcher(['wrapping/lookup']);
+  readonly tokenRootPaths = new PathMatcher(['revoke-orphan', 'accessors/']);
   private unsealed = false;
   private initialized = false;
 
@@ -45,10 +85,33 @@ export class Core {
     this.logger = options.logger;
     this.barrier = new Barrier(options.physical);
     this.seal = new ShamirSeal(options.physical);
-    this.tokens = new TokenStore(this.barrier);
+    this.tokens = new TokenStore(this.barrier, this.logger.child({ component: 'token' }));
+    this.roles = new TokenRoles(this.barrier);
+    this.policies = new PolicyStore(this.barrier, this.logger.child({ component: 'policy' }));
     this.mounts = new MountManager(this.barrier, this.router, this.logger, options);
+    this.expiration = new ExpirationManager({
+      storage: this.barrier,
+      logger: this.logger.child({ component: 'expiration' }),
+      resolve: (path) => {
+        const match = this.router.match(path);
+        if (match === undefined) return undefined;
+        return {
+          backend: match.route.backend,
+          storage: match.route.storage,
+          mountPoint: match.route.mount.path,
+          mountType: match.route.mount.type,
+          system: this.mounts.systemView(match.route.mount),
+        };
+      },
+      revokeToken: (saltedId) => this.tokens.revokeTree(saltedId),
+    });
+    this.mounts.revokeLeases = (mountPath) => this.expiration.revokePrefix(mountPath, false);
+    this.tokens.setHooks({
+      revokeLeases: (saltedId) => this.expiration.revokeByToken(saltedId),
+      destroyCubbyhole: (cubbyholeId) => deleteTree(new StorageView(this.barrier, cubbyholePrefix(cubbyholeId)), ''),
+    });
+    this.wrapper = new ResponseWrapper(this.tokens, this.barrier, (entry) => this.scheduleTokenExpiry(entry));
     this.clusterName = options.clusterName ?? 'coffer-cluster';
-    this.clusterId = '';
   }
 
   get sealed(): boolean {
@@ -122,20 +185,64 @@ export class Core {
   async sealServer(): Promise<void> {
     if (!this.unsealed) return;
     this.unsealed = false;
+    this.expiration.teardown();
     await this.mounts.teardown();
+    this.policies.teardown();
     this.tokens.teardown();
     this.barrier.seal();
     this.seal.resetUnseal();
+    this.clusterId = '';
     this.logger.info({}, 'core sealed');
+  }
+
+  /** Schedules the revocation of a token at its expiry. */
+  async scheduleTokenExpiry(entry: TokenEntry): Promise<void> {
+    if (entry.type !== 'service' || entry.expireTime === 0) return;
+    const ttl = Math.max(1, Math.ceil((entry.expireTime - Date.now()) / 1000));
+    await this.expiration.registerAuth(entry.saltedId, entry.path, ttl);
+  }
+
+  /** Moves the scheduled revocation of a renewed token. */
+  async rescheduleTokenExpiry(entry: TokenEntry): Promise<void> {
+    if (entry.type !== 'service' || entry.expireTime === 0) return;
+    const ttl = Math.max(1, Math.ceil((entry.expireTime - Date.now()) / 1000));
+    await this.expiration.updateAuthExpiry(entry.saltedId, ttl);
+  }
+
+  /** Returns true when `address` falls inside one of the CIDR blocks. */
+  cidrAllowed(cidrs: string[], address: string | undefined): boolean {
+    if (address === undefined) return false;
+    const list = new BlockList();
+    for (const cidr of cidrs) {
+      const [network, prefix] = cidr.split('/');
+      const type = isIPv6(network) ? 'ipv6' : 'ipv4';
+      if (prefix === undefined) list.addAddress(network, type);
+      else list.addSubnet(network, Number(prefix), type);
+    }
+    const plain = address.startsWith('::ffff:') ? address.slice(7) : address;
+    return list.check(plain, isIPv6(plain) ? 'ipv6' : 'ipv4');
+  }
+
+  private async loadClusterId(): Promise<string> {
+    const stored = await this.barrier.get(CLUSTER_ID_PATH);
+    if (stored !== null) return stored.value.toString('utf8');
+    const id = randomUUID();
+    await this.barrier.put({ key: CLUSTER_ID_PATH, value: Buffer.from(id) });
+    return id;
   }
 
   private async postUnseal(): Promise<void> {
     try {
+      this.clusterId = await this.loadClusterId();
       await this.tokens.setup();
+      await this.policies.setup();
       await this.mounts.setup();
+      await this.expiration.setup();
     } catch (err) {
       this.logger.error({ err }, 'post-unseal setup failed; sealing again');
+      this.expiration.teardown();
       await this.mounts.teardown();
+      this.policies.teardown();
       this.tokens.teardown();
       this.barrier.seal();
       throw err;

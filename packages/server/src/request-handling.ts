@@ -1,12 +1,13 @@
 /**
- * The logical request pipeline: authenticate, authorize, route, tell create
- * from update, and call the backend. The HTTP layer turns the result into
- * Vault's envelope.
+ * The logical request pipeline: resolve the route, tell create from update,
+ * authenticate the token, check its policies, call the backend, register
+ * any lease, wrap the response when asked, and spend a limited-use token.
  */
 import { randomUUID } from 'node:crypto';
 import {
   CofferError,
   permissionDenied,
+  StorageView,
   type LogicalBackend,
   type Operation,
   type Request,
@@ -14,7 +15,11 @@ import {
   type Storage,
 } from '@coffer/sdk';
 import type { Core } from './core.js';
-import type { ResolvedToken } from './token/token-store.js';
+import { cubbyholePrefix } from './cubbyhole/backend.js';
+import { PathMatcher } from './router/router.js';
+import type { CallerContext } from './token/caller.js';
+import { hasAuth, type ResolvedToken } from './token/token-entry.js';
+import { isWrappingToken, type WrapInfo } from './wrapping/wrapping.js';
 
 /** A request as the HTTP layer hands it to the pipeline. */
 export interface LogicalRequest {
@@ -24,29 +29,46 @@ export interface LogicalRequest {
   path: string;
   data: Record<string, unknown>;
   token: string;
+  /** Seconds, from `X-Vault-Wrap-TTL`; 0 when the client did not ask for wrapping. */
+  wrapTtl: number;
   remoteAddress?: string;
 }
 
 export interface LogicalResult {
   response: Response | null;
   mountType: string;
+  /** Set when a lease was registered for the response's secret. */
+  lease?: { leaseId: string; ttl: number; renewable: boolean };
+  /** Set when the response was wrapped; `response` then holds nothing the client may see. */
+  wrapInfo?: WrapInfo;
 }
 
 /** The server's own backends that live outside the mount table. */
 export interface SystemBackends {
-  /** `sys/`, with root paths that need sudo. */
   sys: LogicalBackend;
-  /** `auth/token/`. */
   token: LogicalBackend;
-  /**
-   * The real token of each request in flight to `auth/token/`, by request
-   * id, because backends otherwise see only a salted token.
-   */
-  callerTokens: Map<string, string>;
+  cubbyhole: LogicalBackend;
 }
+
+/** Vault's default TTL for sys/wrapping/wrap when the client sets none: 5 minutes. */
+const DEFAULT_WRAP_TTL = 300;
+
+/** Paths a wrapping token may use; its policy reaches nothing else. */
+const WRAPPING_TOKEN_PATHS = new Set(['sys/wrapping/unwrap', 'sys/wrapping/lookup', 'sys/wrapping/rewrap']);
 
 export function newRequestId(): string {
   return randomUUID();
+}
+
+interface Target {
+  backend: LogicalBackend;
+  path: string;
+  storage: Storage;
+  mountPoint: string;
+  mountType: string;
+  rootPaths: PathMatcher;
+  unauthenticatedPaths: PathMatcher;
+  isSystem: boolean;
 }
 
 export async function handleLogicalRequest(core: Core, system: SystemBackends, request: LogicalRequest): Promise<LogicalResult> {
@@ -54,9 +76,6 @@ export async function handleLogicalRequest(core: Core, system: SystemBackends, r
   if (target === undefined) {
     throw new CofferError('COFFER_ERR_NO_ROUTE', 404, `no handler for route "${request.path}". route entry not found.`);
   }
-
-  const isUnauthenticated = target.backend.specialPaths().unauthenticated.includes(target.path);
-  if (!isUnauthenticated) await authorize(core, request.token);
 
   const backendRequest: Request = {
     id: request.id,
@@ -66,41 +85,137 @@ export async function handleLogicalRequest(core: Core, system: SystemBackends, r
     storage: target.storage,
     mountPoint: target.mountPoint,
     mountType: target.mountType,
-    clientToken: request.token === '' ? '' : core.tokens.saltedId(`${target.mountPoint}:${request.token}`),
+    clientToken: '',
     headers: {},
     ...(request.remoteAddress !== undefined ? { remoteAddress: request.remoteAddress } : {}),
   };
-
   if (backendRequest.operation === 'update') {
     const existence = await target.backend.handleExistenceCheck(backendRequest);
     if (existence.checkFound && !existence.exists) backendRequest.operation = 'create';
   }
 
-  if (target.backend !== system.token) {
-    return { response: await target.backend.handleRequest(backendRequest), mountType: target.mountType };
+  let caller: CallerContext | undefined;
+  let exhausted = false;
+  if (!target.unauthenticatedPaths.matches(target.path)) {
+    const checked = await authorize(core, target, backendRequest.operation, request);
+    caller = checked.caller;
+    exhausted = await core.tokens.use(checked.resolved.entry);
+    backendRequest.clientToken = core.tokens.saltedId(`${target.mountPoint}:${request.token}`);
+    if (target.mountType === 'cubbyhole') backendRequest.storage = cubbyholeStorage(core, checked.resolved);
   }
-  system.callerTokens.set(request.id, request.token);
+
   try {
-    return { response: await target.backend.handleRequest(backendRequest), mountType: target.mountType };
+    const response = await callBackend(core, target, backendRequest, caller);
+    const result: LogicalResult = { response, mountType: target.mountType };
+    const secret = response?.secret;
+    if (secret?.leaseId !== undefined) {
+      // A renewal answers with the lease it renewed; nothing new to register.
+      result.lease = { leaseId: secret.leaseId, ttl: secret.ttl, renewable: secret.renewable };
+    } else if (secret !== undefined && secret.passthrough !== true) {
+      result.lease = await core.expiration.register({ path: request.path, clientTokenId: caller?.entry?.saltedId ?? '' }, secret, response?.data ?? undefined);
+    }
+    const wrapTtl = request.wrapTtl > 0 ? request.wrapTtl : request.path === 'sys/wrapping/wrap' ? DEFAULT_WRAP_TTL : 0;
+    if (wrapTtl > 0 && response !== null) {
+      const body = wrappedBody(request.id, result);
+      if (body !== undefined) {
+        const auth = body.auth as { accessor?: string } | null;
+        result.wrapInfo = await core.wrapper.wrap(body, wrapTtl, request.path, auth?.accessor);
+      }
+    }
+    return result;
   } finally {
-    system.callerTokens.delete(request.id);
+    if (exhausted && caller?.entry !== undefined) await core.tokens.revokeTree(caller.entry.saltedId);
   }
 }
 
-interface Target {
-  backend: LogicalBackend;
-  path: string;
-  storage: Storage;
-  mountPoint: string;
-  mountType: string;
+async function callBackend(core: Core, target: Target, request: Request, caller: CallerContext | undefined): Promise<Response | null> {
+  if (!target.isSystem || caller === undefined) return target.backend.handleRequest(request);
+  core.callers.set(request.id, caller);
+  try {
+    return await target.backend.handleRequest(request);
+  } finally {
+    core.callers.delete(request.id);
+  }
 }
+
+/**
+ * Checks the caller's token and policies.
+ * @throws CofferError (403) with Vault's "permission denied" text.
+ */
+async function authorize(
+  core: Core,
+  target: Target,
+  operation: Operation,
+  request: LogicalRequest,
+): Promise<{ resolved: ResolvedToken; caller: CallerContext }> {
+  const resolved = await core.tokens.lookup(request.token);
+  if (resolved === null) throw permissionDenied();
+  const entry = resolved.entry;
+
+  if (isWrappingToken(entry) && !WRAPPING_TOKEN_PATHS.has(request.path)) throw permissionDenied();
+  if (entry.boundCidrs.length > 0 && !core.cidrAllowed(entry.boundCidrs, request.remoteAddress)) throw permissionDenied();
+
+  const acl = await core.policies.acl(entry.policies);
+  const aclOperation = operation === 'help' ? 'read' : operation;
+  const checked = isWrappingToken(entry)
+    ? { allowed: true, sudo: false }
+    : acl.check({ operation: aclOperation, path: request.path, data: request.data, ...(request.wrapTtl > 0 ? { wrapTtl: request.wrapTtl } : {}) });
+  if (!checked.allowed) throw permissionDenied();
+  if (target.rootPaths.matches(target.path) && !checked.sudo && !acl.isRoot) throw permissionDenied();
+
+  return {
+    resolved,
+    caller: {
+      token: request.token,
+      entry,
+      isRoot: acl.isRoot,
+      hasSudo: checked.sudo || acl.isRoot,
+      ...(request.remoteAddress !== undefined ? { remoteAddress: request.remoteAddress } : {}),
+    },
+  };
+}
+
+function cubbyholeStorage(core: Core, resolved: ResolvedToken): Storage {
+  if (resolved.entry.type !== 'service') {
+    throw new CofferError('COFFER_ERR_INVALID_REQUEST', 400, 'cubbyhole operations are only supported by "service" type tokens');
+  }
+  return new StorageView(core.barrier, cubbyholePrefix(resolved.entry.cubbyholeId));
+}
+
+/**
+ * The body the client would have received, as stored for a later unwrap;
+ * `undefined` for a raw answer that is not JSON, which cannot be wrapped.
+ */
+function wrappedBody(requestId: string, result: LogicalResult): Record<string, unknown> | undefined {
+  const response = result.response!;
+  if (response.raw !== undefined) {
+    if (response.raw.contentType !== 'application/json') return undefined;
+    return JSON.parse(response.raw.body.toString()) as Record<string, unknown>;
+  }
+  return {
+    request_id: requestId,
+    lease_id: result.lease?.leaseId ?? '',
+    renewable: result.lease?.renewable ?? false,
+    lease_duration: result.lease?.ttl ?? response.secret?.ttl ?? 0,
+    data: response.data ?? null,
+    wrap_info: null,
+    warnings: response.warnings !== undefined && response.warnings.length > 0 ? response.warnings : null,
+    auth: hasAuth(response) ? response.auth : null,
+    mount_type: result.mountType,
+  };
+}
+
+const NO_PATHS = new PathMatcher([]);
 
 function resolveTarget(core: Core, system: SystemBackends, path: string): Target | undefined {
   if (path.startsWith('sys/') || path === 'sys') {
-    return { backend: system.sys, path: path.slice(4), storage: core.barrier, mountPoint: 'sys/', mountType: 'system' };
+    return systemTarget(core, system.sys, path.slice(4), 'sys/', 'system', core.sysRootPaths, core.sysUnauthenticatedPaths);
   }
   if (path.startsWith('auth/token/')) {
-    return { backend: system.token, path: path.slice(11), storage: core.barrier, mountPoint: 'auth/token/', mountType: 'token' };
+    return systemTarget(core, system.token, path.slice(11), 'auth/token/', 'token', core.tokenRootPaths, NO_PATHS);
+  }
+  if (path.startsWith('cubbyhole/') || path === 'cubbyhole') {
+    return systemTarget(core, system.cubbyhole, path.slice(10), 'cubbyhole/', 'cubbyhole', NO_PATHS, NO_PATHS);
   }
   const match = core.router.match(path);
   if (match === undefined) return undefined;
@@ -110,17 +225,20 @@ function resolveTarget(core: Core, system: SystemBackends, path: string): Target
     storage: match.route.storage,
     mountPoint: match.route.mount.path,
     mountType: match.route.mount.type,
+    rootPaths: match.route.rootPaths,
+    unauthenticatedPaths: match.route.unauthenticatedPaths,
+    isSystem: false,
   };
 }
 
-/**
- * Checks the caller's token. Until ACL policies exist, only a root token is
- * authorized, and any other token is denied.
- */
-async function authorize(core: Core, token: string): Promise<ResolvedToken> {
-  const resolved = await core.tokens.lookup(token);
-  if (resolved === null) throw permissionDenied();
-  // TODO: evaluate ACL policies here once tokens other than root exist.
-  if (!resolved.entry.policies.includes('root')) throw permissionDenied();
-  return resolved;
+function systemTarget(
+  core: Core,
+  backend: LogicalBackend,
+  path: string,
+  mountPoint: string,
+  mountType: string,
+  rootPaths: PathMatcher,
+  unauthenticatedPaths: PathMatcher,
+): Target {
+  return { backend, path, storage: core.barrier, mountPoint, mountType, rootPaths, unauthenticatedPaths, isSystem: true };
 }

@@ -14,8 +14,7 @@ import { createRequestListener } from './http/handler.js';
 import { rewriteListMethod } from './http/list-method.js';
 import { createLogger } from './logging/logger.js';
 import { builtinStorageBackends } from './plugins.js';
-import { createSealBackend, createSystemBackend } from './system/backend.js';
-import { createTokenBackend } from './token/backend.js';
+import { createSealBackend, createSystemBackends } from './system/backend.js';
 
 export interface StartOptions {
   /** Config files or folders, as given by `-config`; required unless `dev`. */
@@ -72,14 +71,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   let dev: RunningServer['dev'];
   if (options.dev === true) dev = await bootstrapDev(core, options.devRootTokenId);
 
-  const callerTokens = new Map<string, string>();
   const listener = createRequestListener({
     core,
-    system: {
-      sys: createSystemBackend(core),
-      token: createTokenBackend(core, (id) => callerTokens.get(id)),
-      callerTokens,
-    },
+    system: createSystemBackends(core),
     sealBackend: createSealBackend(core, storageConfig.type),
     logger,
   });

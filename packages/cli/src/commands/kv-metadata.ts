@@ -1,7 +1,9 @@
 // `coffer kv metadata get`, `put` and `delete`, for KV version 2 mounts.
+import type { CofferClient } from '../client.js';
 import type { Command } from '../command.js';
 import { expectArguments, fieldFlag, formatFlag, httpFlags, reportApiError } from '../command.js';
 import { formatGoDuration } from '../flags.js';
+import type { UI } from '../io.js';
 import { headerForMap, outputData, outputSecret, printField } from '../output.js';
 import type { Secret } from '../secret.js';
 import { kvV2Path, locateKvOrReport, mountFlag, printPathHeader } from './kv-paths.js';
@@ -10,6 +12,17 @@ const notSupportedOnV1 = 'Metadata not supported on KV Version 1';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Resolves the metadata path of a KV version 2 secret, or prints why there is none and returns the exit code. */
+async function metadataPath(ui: UI, api: CofferClient, argument: string, mount: string): Promise<string | number> {
+  const location = await locateKvOrReport(ui, api, argument, mount);
+  if (typeof location === 'number') return location;
+  if (!location.v2) {
+    ui.error(notSupportedOnV1);
+    return 1;
+  }
+  return kvV2Path(location, 'metadata');
 }
 
 export const kvMetadataGetCommand: Command = {
@@ -26,14 +39,8 @@ Usage: coffer kv metadata get [options] KEY
   async run({ ui, args, flags, client }) {
     expectArguments(args, 1);
     const api = await client();
-    const location = await locateKvOrReport(ui, api, args[0], flags.string('mount'));
-    if (typeof location === 'number') return location;
-    if (!location.v2) {
-      ui.error(notSupportedOnV1);
-      return 1;
-    }
-
-    const fullPath = kvV2Path(location, 'metadata');
+    const fullPath = await metadataPath(ui, api, args[0], flags.string('mount'));
+    if (typeof fullPath === 'number') return fullPath;
     let secret: Secret | null;
     try {
       secret = await api.read(fullPath);
@@ -118,14 +125,8 @@ Usage: coffer kv metadata put [options] KEY
     if (flags.has('custom-metadata')) body.custom_metadata = flags.map('custom-metadata');
 
     const api = await client();
-    const location = await locateKvOrReport(ui, api, args[0], flags.string('mount'));
-    if (typeof location === 'number') return location;
-    if (!location.v2) {
-      ui.error(notSupportedOnV1);
-      return 1;
-    }
-
-    const fullPath = kvV2Path(location, 'metadata');
+    const fullPath = await metadataPath(ui, api, args[0], flags.string('mount'));
+    if (typeof fullPath === 'number') return fullPath;
     let secret: Secret | null;
     try {
       secret = await api.write(fullPath, body);
@@ -155,14 +156,8 @@ Usage: coffer kv metadata delete [options] PATH
   async run({ ui, args, flags, client }) {
     expectArguments(args, 1);
     const api = await client();
-    const location = await locateKvOrReport(ui, api, args[0], flags.string('mount'));
-    if (typeof location === 'number') return location;
-    if (!location.v2) {
-      ui.error(notSupportedOnV1);
-      return 1;
-    }
-
-    const fullPath = kvV2Path(location, 'metadata');
+    const fullPath = await metadataPath(ui, api, args[0], flags.string('mount'));
+    if (typeof fullPath === 'number') return fullPath;
     try {
       await api.delete(fullPath);
     } catch (error) {

@@ -8,9 +8,9 @@ import type { UI } from '../io.js';
 import { padEqualSigns } from '../output.js';
 import { joinPath, sanitizePath } from '../paths.js';
 
-/** Where a `kv` command's secret lives. */
+/** Location of a `kv` command's secret. */
 export interface KvLocation {
-  /** Mount path with its trailing slash, such as "secret/"; '' when the server did not say. */
+  /** Mount path with its trailing slash, such as "secret/". It is '' when the server returned none. */
   mountPath: string;
   v2: boolean;
   /** Path of the secret with its mount, such as "secret/foo", before any version 2 prefix. */
@@ -34,7 +34,8 @@ export const mountFlag: FlagSpec = {
  * @throws ResponseError or ConnectionError when the request fails otherwise.
  */
 export async function preflightKvVersion(api: CofferClient, path: string): Promise<{ mountPath: string; version: 1 | 2 }> {
-  const response = await api.request('GET', `sys/internal/ui/mounts/${path}`, { allowNotFound: true });
+  // The lookup is never wrapped, so -wrap-ttl applies to the command's own request only.
+  const response = await api.request('GET', `sys/internal/ui/mounts/${path}`, { allowNotFound: true, wrap: false });
   if (response.status === 404) return { mountPath: '', version: 1 };
 
   const data = (response.body as { data?: { path?: unknown; options?: { version?: unknown } | null } } | undefined)?.data;
@@ -97,7 +98,7 @@ export function printPathHeader(ui: UI, path: string, title: string): void {
   ui.output('');
 }
 
-/** The -versions flag of `kv delete`, `undelete` and `destroy`. */
+/** Builds the -versions flag of `kv delete`, `undelete` and `destroy`. */
 export function versionsFlag(action: string): FlagSpec {
   return {
     name: 'versions',

@@ -170,7 +170,8 @@ Usage: coffer kv put [options] KEY [DATA]
 async function readThenWrite(ui: UI, api: CofferClient, fullPath: string, changes: Record<string, unknown>): Promise<Secret | null | number> {
   let current: Secret | null;
   try {
-    current = await api.read(fullPath);
+    // The pre-read is never wrapped, so -wrap-ttl applies to the write that follows.
+    current = await api.read(fullPath, undefined, { wrap: false });
   } catch (error) {
     return reportApiError(ui, `Error doing pre-read at ${fullPath}`, error);
   }

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { TestServer } from '../test-support.js';
-import { runCli, startDevServer } from '../test-support.js';
+import { runCli } from '../test-io.js';
+import type { TestServer } from '../test-server.js';
+import { startDevServer } from '../test-server.js';
 
 describe('read, write, delete and list', () => {
   let server: TestServer;
@@ -44,6 +45,7 @@ describe('read, write, delete and list', () => {
   });
 
   test('read missing field exits 1', async () => {
+    await runCli(['write', 'kv1/field', 'password=s3cret'], { env: server.env });
     const read = await runCli(['read', '-field=nope', 'kv1/field'], { env: server.env });
     assert.deepEqual(read, { code: 1, stdout: '', stderr: 'Field "nope" not present in secret\n' });
   });
@@ -143,7 +145,7 @@ describe('read, write, delete and list', () => {
     assert.equal(written.code, 1);
     assert.equal(
       written.stderr,
-      'Flags must come before positional arguments. These arguments were not parsed as\nflags: [-force]\n' +
+      'Flags must come before positional arguments. These arguments were not parsed\nas flags: [-force]\n' +
         'Failed to parse K=V data: invalid argument "-force": expected key=value, key=@file, key=- or a lone - for JSON on stdin\n',
     );
   });

@@ -26,7 +26,7 @@ function toQuery(data: Record<string, unknown>): Record<string, string | string[
   return query;
 }
 
-/** Whether a response carries nothing to print: no data, auth, wrapping or warnings. */
+/** Returns true when a response has nothing to print: no data, auth, wrapping or warnings. */
 export function isEmptyResponse(secret: Secret): boolean {
   return (
     Object.keys(secret.data ?? {}).length === 0 &&

@@ -9,7 +9,7 @@ import type { UI } from '../io.js';
 import { goJson, goValue, table } from '../output.js';
 import { ensureTrailingSlash, sanitizePath } from '../paths.js';
 
-/** How often `secrets move` asks whether the move has finished. */
+/** Interval between the status requests that `secrets move` sends while a move runs. */
 const movePollIntervalMs = 250;
 
 const leaseFlags: FlagSpec[] = [

@@ -123,10 +123,10 @@ Usage: coffer server [options]
     const logLevel = flags.string('log-level') || envSetting(io.env, 'LOG_LEVEL');
     if (logLevel !== undefined) options.logLevel = logLevel.toLowerCase();
 
-    // Loaded here so that client commands do not load the server and its storage drivers.
-    const { startServer } = await import('@coffer/server');
     let server: RunningServer;
     try {
+      // Loaded here so that client commands do not load the server and its storage drivers.
+      const { startServer } = await import('@coffer/server');
       server = await startServer(options);
     } catch (error) {
       ui.error(`Error starting the server: ${error instanceof Error ? error.message : String(error)}`);

@@ -2,7 +2,7 @@
  * The framework backend: routes a request to the first declared path whose
  * pattern matches, validates its fields, and calls the operation's handler.
  */
-import { badRequest, unsupportedOperation } from '../errors.js';
+import { badRequest, CofferError, internalError, unsupportedOperation } from '../errors.js';
 import type {
   ExistenceResult,
   LogicalBackend,
@@ -13,6 +13,7 @@ import type {
 import { FieldData } from './field-data.js';
 import type { FieldMap } from './field.js';
 import type { CompiledPath, PathDefinition } from './path.js';
+import { SECRET_TYPE_KEY, type SecretType } from './secret.js';
 
 export interface BackendDefinition {
   backendType: 'logical' | 'credential';
@@ -24,6 +25,11 @@ export interface BackendDefinition {
    */
   paths: PathDefinition<FieldMap>[];
   specialPaths?: Partial<SpecialPaths>;
+  /**
+   * The kinds of leased secret the backend issues. `renew` and `revoke`
+   * requests go to the type named by the lease's `secret_type`.
+   */
+  secrets?: SecretType[];
   initialize?: () => Promise<void>;
   cleanup?: () => Promise<void>;
   invalidate?: (key: string) => void;
@@ -32,13 +38,21 @@ export interface BackendDefinition {
 export class Backend implements LogicalBackend {
   readonly backendType: 'logical' | 'credential';
   private readonly paths: CompiledPath[];
+  private readonly secretTypes = new Map<string, SecretType>();
 
+  /** @throws Error when two secret types share a name. */
   constructor(private readonly definition: BackendDefinition) {
     this.backendType = definition.backendType;
     this.paths = definition.paths.map((path) => ({
       definition: path,
       regex: new RegExp(`^${path.pattern}$`),
     }));
+    for (const secretType of definition.secrets ?? []) {
+      if (this.secretTypes.has(secretType.type)) {
+        throw new Error(`invalid backend definition: secret type "${secretType.type}" is declared twice`);
+      }
+      this.secretTypes.set(secretType.type, secretType);
+    }
   }
 
   specialPaths(): SpecialPaths {
@@ -61,6 +75,8 @@ export class Backend implements LogicalBackend {
   }
 
   async handleRequest(request: Request): Promise<Response | null> {
+    if (request.operation === 'renew' || request.operation === 'revoke') return this.handleSecretRequest(request);
+
     const match = this.route(request.path);
 
     if (request.operation === 'help') {
@@ -90,6 +106,41 @@ export class Backend implements LogicalBackend {
   /** Returns the declared paths, for help and OpenAPI generation. */
   pathDefinitions(): readonly PathDefinition<FieldMap>[] {
     return this.definition.paths;
+  }
+
+  /** Returns the secret type declared under `name`, if any. */
+  secretType(name: string): SecretType | undefined {
+    return this.secretTypes.get(name);
+  }
+
+  /**
+   * Calls the renew or revoke handler of the lease's secret type. A renewal
+   * response keeps the type's name, so later requests still find the type.
+   *
+   * @throws CofferError (400) when the lease names no type of this backend;
+   *   (405) when the type has no renew handler.
+   */
+  private async handleSecretRequest(request: Request): Promise<Response | null> {
+    const secret = request.secret;
+    if (secret === undefined) throw internalError(`${request.operation} request for "${request.path}" carries no secret`);
+
+    const typeName = secret.internalData[SECRET_TYPE_KEY];
+    const secretType = typeof typeName === 'string' ? this.secretTypes.get(typeName) : undefined;
+    if (secretType === undefined) {
+      throw new CofferError('COFFER_ERR_UNSUPPORTED_SECRET', 400, `secret type ${JSON.stringify(typeName ?? null)} of lease "${secret.leaseId}" is not supported by this backend`);
+    }
+    const fields = FieldData.parse(secretType.fields ?? {}, request.data, true);
+
+    if (request.operation === 'revoke') return secretType.revoke(request, fields);
+
+    if (secretType.renew === undefined) {
+      throw new CofferError('COFFER_ERR_UNSUPPORTED_OPERATION', 405, `lease is not renewable: secret type "${secretType.type}" has no renew handler`);
+    }
+    const response = await secretType.renew(request, fields);
+    if (response?.secret !== undefined && response.secret.internalData[SECRET_TYPE_KEY] === undefined) {
+      response.secret = { ...response.secret, internalData: { ...response.secret.internalData, [SECRET_TYPE_KEY]: secretType.type } };
+    }
+    return response;
   }
 
   private route(path: string): { path: CompiledPath; captures: Record<string, string> } | undefined {

@@ -2,7 +2,7 @@
  * Path declarations. A path is data: one pattern with named captures, its
  * fields, its operations and its help.
  */
-import type { Operation, Request, Response } from '../logical.js';
+import type { PathOperation, Request, Response } from '../logical.js';
 import type { FieldData } from './field-data.js';
 import type { FieldMap } from './field.js';
 
@@ -16,7 +16,7 @@ export interface PathDefinition<F extends FieldMap> {
    */
   pattern: string;
   fields: F;
-  operations: Partial<Record<Exclude<Operation, 'help'>, PathHandler<F>>>;
+  operations: Partial<Record<PathOperation, PathHandler<F>>>;
   /**
    * Tells create from update: when present, a write to a path that does not
    * exist is a `create` and needs the create capability.

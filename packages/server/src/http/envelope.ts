@@ -2,6 +2,8 @@
  * Vault's response envelope and error body.
  */
 import type { Response } from '@coffer/sdk';
+import type { LogicalResult } from '../request-handling.js';
+import { hasAuth } from '../token/token-entry.js';
 
 export interface HttpAnswer {
   status: number;
@@ -20,18 +22,32 @@ export function rawJson(body: unknown, status = 200): Response {
   return { raw: { status, contentType: 'application/json', body: JSON.stringify(body) } };
 }
 
-/** Wraps a backend response in Vault's envelope. */
-export function envelope(requestId: string, response: Response, mountType: string): Record<string, unknown> {
+/** Wraps a pipeline result in Vault's envelope. */
+export function envelope(requestId: string, result: LogicalResult): Record<string, unknown> {
+  if (result.wrapInfo !== undefined) {
+    return {
+      request_id: requestId,
+      lease_id: '',
+      renewable: false,
+      lease_duration: 0,
+      data: null,
+      wrap_info: result.wrapInfo,
+      warnings: null,
+      auth: null,
+      mount_type: result.mountType,
+    };
+  }
+  const response = result.response!;
   const secret = response.secret;
   return {
     request_id: requestId,
-    lease_id: '',
-    renewable: secret !== undefined && secret.passthrough !== true ? secret.renewable : false,
-    lease_duration: secret?.ttl ?? 0,
+    lease_id: result.lease?.leaseId ?? '',
+    renewable: result.lease?.renewable ?? false,
+    lease_duration: result.lease?.ttl ?? secret?.ttl ?? 0,
     data: response.data ?? null,
     wrap_info: null,
     warnings: response.warnings !== undefined && response.warnings.length > 0 ? response.warnings : null,
-    auth: null,
-    mount_type: mountType,
+    auth: hasAuth(response) ? response.auth : null,
+    mount_type: result.mountType,
   };
 }

@@ -3,9 +3,9 @@
  * applies the sealed check, and writes Vault's envelope or error body.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isCofferError, type LogicalBackend, type Logger, type Operation, type Request, type Response } from '@coffer/sdk';
+import { badRequest, isCofferError, parseDurationSeconds, type LogicalBackend, type Logger, type Operation, type Request } from '@coffer/sdk';
 import type { Core } from '../core.js';
-import { handleLogicalRequest, newRequestId, type SystemBackends } from '../request-handling.js';
+import { handleLogicalRequest, newRequestId, type LogicalResult, type SystemBackends } from '../request-handling.js';
 import { SEAL_BACKEND_PATHS } from '../system/backend.js';
 import { readBody, parseJsonBody } from './body.js';
 import { LIST_STAND_IN } from './list-method.js';
@@ -86,7 +86,7 @@ async function handle(context: HandlerContext, request: IncomingMessage): Promis
 
     if (path.startsWith('sys/') && SEAL_BACKEND_PATHS.has(path.slice(4))) {
       const response = await context.sealBackend.handleRequest(sealRequest(context, requestId, effectiveOperation, path.slice(4), data));
-      return answerFor(requestId, effectiveOperation, response, 'system');
+      return answerFor(requestId, effectiveOperation, { response, mountType: 'system' });
     }
     if (context.core.sealed) return errorAnswer(503, ['Vault is sealed']);
 
@@ -96,9 +96,10 @@ async function handle(context: HandlerContext, request: IncomingMessage): Promis
       path,
       data,
       token,
+      wrapTtl: wrapTtlHeader(request),
       ...(request.socket.remoteAddress !== undefined ? { remoteAddress: request.socket.remoteAddress } : {}),
     });
-    return answerFor(requestId, effectiveOperation, result.response, result.mountType);
+    return answerFor(requestId, effectiveOperation, result);
   } catch (err) {
     return errorFor(context.logger, err, requestId, path);
   }
@@ -131,7 +132,23 @@ function sealRequest(context: HandlerContext, id: string, operation: Operation, 
   };
 }
 
-function answerFor(requestId: string, operation: Operation, response: Response | null, mountType: string): HttpAnswer {
+/**
+ * Reads `X-Vault-Wrap-TTL`: seconds or a duration string.
+ * @throws CofferError (400) for a value that is not a positive duration.
+ */
+function wrapTtlHeader(request: IncomingMessage): number {
+  const header = request.headers['x-vault-wrap-ttl'];
+  if (header === undefined || header === '') return 0;
+  const seconds = parseDurationSeconds(String(header));
+  if (seconds === null || seconds < 1) {
+    throw badRequest(`invalid X-Vault-Wrap-TTL header "${String(header)}": use a positive duration such as "5m"`);
+  }
+  return seconds;
+}
+
+function answerFor(requestId: string, operation: Operation, result: LogicalResult): HttpAnswer {
+  const response = result.response;
+  if (result.wrapInfo !== undefined) return { status: 200, body: envelope(requestId, result) };
   if (response === null) {
     // Vault answers a read or list that found nothing with 404 and no errors.
     return operation === 'read' || operation === 'list' ? errorAnswer(404, []) : { status: 204, body: null };
@@ -139,7 +156,7 @@ function answerFor(requestId: string, operation: Operation, response: Response |
   if (response.raw !== undefined) {
     return { status: response.raw.status, body: null, raw: { contentType: response.raw.contentType, body: response.raw.body } };
   }
-  return { status: 200, body: envelope(requestId, response, mountType) };
+  return { status: 200, body: envelope(requestId, result) };
 }
 
 function errorFor(logger: Logger, err: unknown, requestId: string, path: string): HttpAnswer {

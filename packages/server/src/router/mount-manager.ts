@@ -13,6 +13,7 @@ import {
 } from '@coffer/sdk';
 import { builtinSecretsEngines } from '../plugins.js';
 import { loadMountTable, newMountEntry, saveMountTable, type MountConfig, type MountEntry, type MountFields } from './mount-table.js';
+import { deleteTree } from '../storage-tree.js';
 import type { Router } from './router.js';
 
 /** Prefixes that belong to the server's own backends. */
@@ -25,6 +26,9 @@ interface LeaseDefaults {
 
 export class MountManager {
   private entries: MountEntry[] = [];
+
+  /** Revokes every lease under a mount path; set by the core once leases exist. */
+  revokeLeases: (mountPath: string) => Promise<void> = async () => {};
 
   constructor(
     private readonly barrier: Storage,
@@ -87,6 +91,8 @@ export class MountManager {
     const entry = this.find(mountPath);
     if (entry === undefined) return;
 
+    // Revoke the mount's leases while its backend can still revoke them.
+    await this.revokeLeases(mountPath);
     await saveMountTable(this.barrier, this.entries.filter((existing) => existing !== entry));
     this.entries = this.entries.filter((existing) => existing !== entry);
     const route = this.router.remove(mountPath);
@@ -125,6 +131,8 @@ export class MountManager {
     const toPath = normalizeMountPath(to);
     if (toPath === entry.path) throw badRequest(`invalid "to" "${to}": the mount is already at that path`);
     this.checkNewPath(toPath, entry.path);
+    // Lease IDs carry the mount path, so leases cannot follow the mount.
+    await this.revokeLeases(entry.path);
     const moved = { ...entry, path: toPath };
     await this.replace(entry, moved, true);
     this.logger.info({ from: entry.path, to: toPath }, 'mount moved');
@@ -190,12 +198,4 @@ function isReserved(mountPath: string): boolean {
 
 function mountStorage(barrier: Storage, uuid: string): StorageView {
   return new StorageView(barrier, `logical/${uuid}/`);
-}
-
-/** Deletes every key under `prefix`, depth first. */
-async function deleteTree(storage: Storage, prefix: string): Promise<void> {
-  for (const child of await storage.list(prefix)) {
-    if (child.endsWith('/')) await deleteTree(storage, prefix + child);
-    else await storage.delete(prefix + child);
-  }
 }

@@ -1,9 +1,16 @@
 /**
- * The `sys/` backends. The seal backend serves the endpoints that work
- * while sealed and without a token; the system backend serves the rest.
+ * The server's own backends. The seal backend serves the `sys/` endpoints
+ * that work while sealed and without a token; the system backend serves
+ * the rest of `sys/`.
  */
 import { Backend } from '@coffer/sdk';
 import type { Core } from '../core.js';
+import { createCubbyholeBackend } from '../cubbyhole/backend.js';
+import { leasePaths } from '../expiration/index.js';
+import { policyPaths } from '../policy/index.js';
+import type { SystemBackends } from '../request-handling.js';
+import { createTokenBackend } from '../token/backend.js';
+import { wrappingPaths } from '../wrapping/path-wrapping.js';
 import { keyPaths } from './path-keys.js';
 import { mountPaths } from './path-mounts.js';
 import { sealPaths } from './path-seal.js';
@@ -20,11 +27,27 @@ export function createSealBackend(core: Core, storageType: string): Backend {
   });
 }
 
-export function createSystemBackend(core: Core): Backend {
-  return new Backend({
+export function createSystemBackends(core: Core): SystemBackends {
+  const callerToken = (requestId: string) => core.callers.get(requestId)?.token;
+  const sys = new Backend({
     backendType: 'logical',
-    help: 'The system backend: mounts, keys, seal and tools.',
-    paths: [...mountPaths(core), ...keyPaths(core), ...toolPaths()],
-    specialPaths: { root: ['rotate', 'seal', 'remount', 'mounts/*'] },
+    help: 'The system backend: mounts, keys, seal, policies, leases, wrapping and tools.',
+    paths: [
+      ...mountPaths(core),
+      ...keyPaths(core),
+      ...toolPaths(),
+      ...policyPaths({ store: core.policies, tokens: core.tokens, callerToken }),
+      ...leasePaths(core.expiration),
+      ...wrappingPaths({ wrapper: core.wrapper, tokens: core.tokens, callers: core.callers }),
+    ],
   });
+  const token = createTokenBackend({
+    store: core.tokens,
+    roles: core.roles,
+    caller: (requestId) => core.callers.get(requestId),
+    ttlDefaults: () => ({ defaultTtl: core.options.defaultLeaseTtl, maxTtl: core.options.maxLeaseTtl }),
+    onCreated: (entry) => core.scheduleTokenExpiry(entry),
+    onRenewed: (entry) => core.rescheduleTokenExpiry(entry),
+  });
+  return { sys, token, cubbyhole: createCubbyholeBackend() };
 }

@@ -136,7 +136,6 @@ export function sealPaths(core: Core, storageType: string): PathDefinition<Field
       fields: {},
       operations: {
         async read() {
-          if (core.sealed) throw badRequest('Vault is sealed');
           return rawJson({
             ha_enabled: false,
             is_self: false,

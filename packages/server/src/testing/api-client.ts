@@ -40,17 +40,25 @@ export function startDevServer(rootTokenId = 'root-test-token'): Promise<Running
 }
 
 /**
- * Starts an uninitialized server from an HCL config written to a temporary
- * folder. `storage` is the storage stanza body, e.g. `storage "inmem" {}`.
+ * Starts a server whose config and data live in `directory`, which outlives
+ * the server, so a test can stop it and start it again on the same storage.
  */
-export async function startConfiguredServer(storage = 'storage "inmem" {}'): Promise<RunningServer & { directory: string }> {
-  const directory = await mkdtemp(join(tmpdir(), 'coffer-server-test-'));
+export async function startServerIn(directory: string, storage: string): Promise<RunningServer> {
   const configPath = join(directory, 'config.hcl');
   await writeFile(
     configPath,
     `${storage.replaceAll('$DIR', directory)}\nlistener "tcp" {\n  address = "127.0.0.1:0"\n  tls_disable = true\n}\n`,
   );
-  const server = await startServer({ configPaths: [configPath], logDestination: silent });
+  return startServer({ configPaths: [configPath], logDestination: silent });
+}
+
+/**
+ * Starts an uninitialized server from an HCL config written to a temporary
+ * folder. `storage` is the storage stanza body, e.g. `storage "inmem" {}`.
+ */
+export async function startConfiguredServer(storage = 'storage "inmem" {}'): Promise<RunningServer & { directory: string }> {
+  const directory = await mkdtemp(join(tmpdir(), 'coffer-server-test-'));
+  const server = await startServerIn(directory, storage);
   return {
     ...server,
     directory,

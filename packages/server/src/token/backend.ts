@@ -1,73 +1,65 @@
 /**
- * The token auth backend at `auth/token/`. Until the full token store
- * exists it serves lookups of the caller's own token and of a given token.
+ * The token auth backend at `auth/token/`: creating, looking up, renewing
+ * and revoking tokens, roles, accessors and tidy.
  */
-import { badRequest, Backend, definePath } from '@coffer/sdk';
-import type { Core } from '../core.js';
-import type { ResolvedToken } from './token-store.js';
+import { Backend, definePath, type FieldMap, type PathDefinition } from '@coffer/sdk';
+import type { CallerContext } from './caller.js';
+import { createPaths } from './path-create.js';
+import { lookupPaths } from './path-lookup.js';
+import { renewPaths } from './path-renew.js';
+import { revokePaths } from './path-revoke.js';
+import { rolePaths } from './path-roles.js';
+import type { TokenRoles } from './roles.js';
+import type { TokenEntry } from './token-entry.js';
+import type { TokenStore } from './token-store.js';
 
-function describeToken(token: ResolvedToken): Record<string, unknown> {
-  const entry = token.entry;
-  return {
-    accessor: entry.accessor,
-    creation_time: entry.creationTime,
-    creation_ttl: entry.ttl,
-    display_name: entry.displayName,
-    entity_id: '',
-    expire_time: null,
-    explicit_max_ttl: entry.explicitMaxTtl,
-    id: token.id,
-    meta: entry.meta,
-    num_uses: entry.numUses,
-    orphan: entry.orphan,
-    path: entry.path,
-    policies: entry.policies,
-    ttl: entry.ttl,
-    type: entry.type,
-  };
+export interface TokenBackendDeps {
+  store: TokenStore;
+  roles: TokenRoles;
+  /** The caller of a request in flight, recorded by the pipeline. */
+  caller(requestId: string): CallerContext | undefined;
+  /** Default and max TTL in seconds of the token mount. */
+  ttlDefaults(): { defaultTtl: number; maxTtl: number };
+  /** Called once a token is stored, to schedule its expiry. */
+  onCreated(entry: TokenEntry): Promise<void>;
+  /** Called after a renewal moved a token's expiry. */
+  onRenewed(entry: TokenEntry): Promise<void>;
 }
 
-/**
- * `clientToken` reaches backends salted, so the caller's real token is
- * passed in through `callerToken`, which the pipeline sets for this system
- * backend only.
- */
-export function createTokenBackend(core: Core, callerToken: (requestId: string) => string | undefined): Backend {
-  const lookup = async (token: string) => {
-    const resolved = await core.tokens.lookup(token);
-    if (resolved === null) throw badRequest('bad token');
-    return { data: describeToken(resolved) };
-  };
+function accessorPaths(deps: TokenBackendDeps): PathDefinition<FieldMap>[] {
+  return [
+    definePath({
+      pattern: 'accessors/?',
+      fields: {},
+      operations: {
+        async list() {
+          const keys = await deps.store.listAccessors();
+          return keys.length === 0 ? null : { data: { keys } };
+        },
+      },
+      helpSynopsis: 'List token accessors.',
+      helpDescription: 'Returns the accessor of every stored token. Needs sudo.',
+    }),
+    definePath({
+      pattern: 'tidy',
+      fields: {},
+      operations: {
+        async update() {
+          await deps.store.tidy();
+          return { data: null, warnings: ['Tidy operation successfully started. Any information from the operation will be printed to Vault\'s server logs.'] };
+        },
+      },
+      helpSynopsis: 'Clean up the token store.',
+      helpDescription: 'Removes accessor and parent index entries that point at no token, and revokes expired tokens.',
+    }),
+  ];
+}
 
+export function createTokenBackend(deps: TokenBackendDeps): Backend {
   return new Backend({
     backendType: 'credential',
     help: 'The token store: every request is authenticated by a token.',
-    paths: [
-      definePath({
-        pattern: 'lookup-self',
-        fields: {},
-        operations: {
-          async read(request) {
-            return lookup(callerToken(request.id) ?? '');
-          },
-          async update(request) {
-            return lookup(callerToken(request.id) ?? '');
-          },
-        },
-        helpSynopsis: 'Look up the calling token.',
-        helpDescription: 'Returns the properties of the token that made the request.',
-      }),
-      definePath({
-        pattern: 'lookup',
-        fields: { token: { type: 'string', description: 'The token to look up.', required: true } },
-        operations: {
-          async update(_request, fields) {
-            return lookup(fields.get('token'));
-          },
-        },
-        helpSynopsis: 'Look up a token.',
-        helpDescription: 'Returns the properties of the given token.',
-      }),
-    ],
+    paths: [...createPaths(deps), ...lookupPaths(deps), ...renewPaths(deps), ...revokePaths(deps), ...rolePaths(deps), ...accessorPaths(deps)],
+    specialPaths: { root: ['revoke-orphan', 'accessors/', 'accessors'] },
   });
 }

@@ -3,35 +3,28 @@
  * so storage never holds a usable token; accessors name a token without
  * revealing it. Entries are cached after their first lookup, so the hot
  * path decrypts a token once.
+ *
+ * Storage layout, all behind the barrier:
+ * - `sys/token/id/<salted id>`: the entry
+ * - `sys/token/accessor/<salted accessor>`: the accessor and the salted id
+ * - `sys/token/parent/<salted parent id>/<salted child id>`: the revocation tree
+ *
+ * Batch tokens are not stored: the token itself is the entry, encrypted and
+ * authenticated under a key kept at `sys/token/batch-key`.
  */
-import { createHmac, randomBytes } from 'node:crypto';
-import type { Storage } from '@coffer/sdk';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import type { Logger, Storage } from '@coffer/sdk';
+import { open, seal, KEY_BYTES } from '../barrier/aead.js';
+import type { ResolvedToken, TokenEntry } from './token-entry.js';
 
 const SALT_PATH = 'core/token-salt';
+const BATCH_KEY_PATH = 'sys/token/batch-key';
 const TOKEN_PREFIX = 'sys/token/id/';
 const ACCESSOR_PREFIX = 'sys/token/accessor/';
+const PARENT_PREFIX = 'sys/token/parent/';
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-
-export interface TokenEntry {
-  accessor: string;
-  policies: string[];
-  path: string;
-  displayName: string;
-  /** Unix seconds. */
-  creationTime: number;
-  ttl: number;
-  explicitMaxTtl: number;
-  numUses: number;
-  orphan: boolean;
-  meta: Record<string, string> | null;
-  type: 'service' | 'batch';
-}
-
-/** A looked-up token: its entry plus the ID the caller presented. */
-export interface ResolvedToken {
-  id: string;
-  entry: TokenEntry;
-}
+const SERVICE_PREFIX = 'hvs.';
+const BATCH_PREFIX = 'hvb.';
 
 /** Makes a random string of `length` base62 characters without modulo bias. */
 export function randomBase62(length: number): string {
@@ -44,74 +37,260 @@ export function randomBase62(length: number): string {
   return result;
 }
 
+/** What the store needs from the rest of the core when a token goes away. */
+export interface TokenRevocationHooks {
+  /** Revokes every lease the token created. */
+  revokeLeases(saltedId: string): Promise<void>;
+  /** Deletes the token's cubbyhole. */
+  destroyCubbyhole(cubbyholeId: string): Promise<void>;
+}
+
+interface AccessorEntry {
+  accessor: string;
+  saltedId: string;
+}
+
 export class TokenStore {
   private salt: Buffer | undefined;
+  private batchKey: Buffer | undefined;
   /** Found entries only: caching misses would let random tokens grow memory. */
   private readonly cache = new Map<string, TokenEntry>();
+  private hooks: TokenRevocationHooks = { revokeLeases: async () => {}, destroyCubbyhole: async () => {} };
 
-  constructor(private readonly storage: Storage) {}
+  constructor(
+    private readonly storage: Storage,
+    private readonly logger: Logger,
+  ) {}
 
-  /** Loads or creates the salt; called at every unseal. */
-  async setup(): Promise<void> {
-    const stored = await this.storage.get(SALT_PATH);
-    if (stored !== null) {
-      this.salt = stored.value;
-      return;
-    }
-    this.salt = randomBytes(32);
-    await this.storage.put({ key: SALT_PATH, value: this.salt });
+  setHooks(hooks: TokenRevocationHooks): void {
+    this.hooks = hooks;
   }
 
-  /** Drops the salt and cache; called at seal. */
+  /** Loads or creates the salt and batch key; called at every unseal. */
+  async setup(): Promise<void> {
+    this.salt = await this.loadOrCreateKey(SALT_PATH);
+    this.batchKey = await this.loadOrCreateKey(BATCH_KEY_PATH);
+  }
+
+  /** Drops keys and cache; called at seal. */
   teardown(): void {
     this.salt = undefined;
+    this.batchKey = undefined;
     this.cache.clear();
   }
 
-  /** Returns the salted digest of a token, the form backends and storage see. */
-  saltedId(token: string): string {
+  /** Returns the salted digest of a value, the form storage and backends see. */
+  saltedId(value: string): string {
     if (this.salt === undefined) throw new Error('token store is not set up');
-    return createHmac('sha256', this.salt).update(token).digest('hex');
+    return createHmac('sha256', this.salt).update(value).digest('hex');
+  }
+
+  /** Creates and stores a token from `entry` (without its salted id, accessor or cubbyhole), returning the token ID. */
+  async create(fields: Omit<TokenEntry, 'saltedId' | 'accessor' | 'cubbyholeId'>, id?: string): Promise<{ token: string; entry: TokenEntry }> {
+    if (fields.type === 'batch') return this.createBatch(fields);
+
+    const token = id ?? `${SERVICE_PREFIX}${randomBase62(24)}`;
+    const saltedId = this.saltedId(token);
+    if ((await this.loadEntry(saltedId)) !== null) throw new Error('a token with that ID already exists');
+
+    const entry: TokenEntry = { ...fields, saltedId, accessor: randomBase62(24), cubbyholeId: randomUUID() };
+    // Index entries first, the token last: a crash leaves at worst an index
+    // entry that tidy removes, never a token that revocation cannot find.
+    await this.putJson(ACCESSOR_PREFIX + this.saltedId(entry.accessor), { accessor: entry.accessor, saltedId } satisfies AccessorEntry);
+    if (entry.parent !== '') await this.storage.put({ key: `${PARENT_PREFIX}${entry.parent}/${saltedId}`, value: Buffer.alloc(0) });
+    await this.putJson(TOKEN_PREFIX + saltedId, entry);
+    this.cache.set(saltedId, entry);
+    return { token, entry };
   }
 
   /** Creates a root token, with `id` when given (dev servers allow choosing it). */
   async createRoot(id?: string): Promise<string> {
-    const token = id ?? `hvs.${randomBase62(24)}`;
-    const entry: TokenEntry = {
-      accessor: randomBase62(24),
-      policies: ['root'],
-      path: 'auth/token/root',
-      displayName: 'root',
-      creationTime: Math.floor(Date.now() / 1000),
-      ttl: 0,
-      explicitMaxTtl: 0,
-      numUses: 0,
-      orphan: true,
-      meta: null,
-      type: 'service',
-    };
-    await this.store(token, entry);
+    const { token } = await this.create(
+      {
+        parent: '',
+        policies: ['root'],
+        path: 'auth/token/root',
+        meta: null,
+        displayName: 'root',
+        numUses: 0,
+        creationTime: Math.floor(Date.now() / 1000),
+        creationTtl: 0,
+        expireTime: 0,
+        lastRenewalTime: 0,
+        explicitMaxTtl: 0,
+        period: 0,
+        renewable: false,
+        type: 'service',
+        role: '',
+        entityId: '',
+        boundCidrs: [],
+      },
+      id,
+    );
     return token;
   }
 
-  /** Looks a token up; `null` when it is unknown. */
-  async lookup(token: string): Promise<ResolvedToken | null> {
+  /** Looks a token up; `null` when it is unknown, expired or revoked. */
+  async lookup(token: string, now = Date.now()): Promise<ResolvedToken | null> {
     if (token === '') return null;
-    const salted = this.saltedId(token);
-    let entry = this.cache.get(salted);
-    if (entry === undefined) {
-      const stored = await this.storage.get(TOKEN_PREFIX + salted);
-      if (stored === null) return null;
-      entry = JSON.parse(stored.value.toString('utf8')) as TokenEntry;
-      this.cache.set(salted, entry);
-    }
+    const entry = token.startsWith(BATCH_PREFIX) ? await this.openBatch(token) : await this.loadEntry(this.saltedId(token));
+    if (entry === null) return null;
+    // -1 uses left marks a token whose last use is done and whose revocation is pending.
+    if (entry.numUses === -1) return null;
+    if (entry.expireTime !== 0 && entry.expireTime <= now) return null;
     return { id: token, entry };
   }
 
-  private async store(token: string, entry: TokenEntry): Promise<void> {
-    const salted = this.saltedId(token);
-    await this.storage.put({ key: TOKEN_PREFIX + salted, value: Buffer.from(JSON.stringify(entry)) });
-    await this.storage.put({ key: ACCESSOR_PREFIX + this.saltedId(entry.accessor), value: Buffer.from(salted) });
-    this.cache.set(salted, entry);
+  /** Looks a stored token up by its salted ID. */
+  async lookupSalted(saltedId: string): Promise<TokenEntry | null> {
+    return this.loadEntry(saltedId);
+  }
+
+  async lookupByAccessor(accessor: string): Promise<TokenEntry | null> {
+    if (accessor === '') return null;
+    const index = await this.getJson<AccessorEntry>(ACCESSOR_PREFIX + this.saltedId(accessor));
+    if (index === null) return null;
+    return this.loadEntry(index.saltedId);
+  }
+
+  /** Lists every accessor. */
+  async listAccessors(): Promise<string[]> {
+    const accessors: string[] = [];
+    for (const key of await this.storage.list(ACCESSOR_PREFIX)) {
+      const index = await this.getJson<AccessorEntry>(ACCESSOR_PREFIX + key);
+      if (index !== null) accessors.push(index.accessor);
+    }
+    return accessors.sort();
+  }
+
+  /** Rewrites a stored entry, e.g. after a renewal. */
+  async update(entry: TokenEntry): Promise<void> {
+    if (entry.type === 'batch') throw new Error('batch tokens cannot be changed');
+    await this.putJson(TOKEN_PREFIX + entry.saltedId, entry);
+    this.cache.set(entry.saltedId, entry);
+  }
+
+  /**
+   * Counts one use of a token with limited uses. Returns true when that was
+   * the last use, so the caller revokes the token once the request is done.
+   */
+  async use(entry: TokenEntry): Promise<boolean> {
+    if (entry.numUses <= 0) return false;
+    const updated = { ...entry, numUses: entry.numUses - 1 };
+    if (updated.numUses === 0) {
+      // Mark it used up so a concurrent request cannot spend it again.
+      updated.numUses = -1;
+    }
+    await this.update(updated);
+    return updated.numUses === -1;
+  }
+
+  /** Revokes a token and, unless they are orphans, all its descendants, with their leases. */
+  async revokeTree(saltedId: string): Promise<void> {
+    for (const child of await this.storage.list(`${PARENT_PREFIX}${saltedId}/`)) {
+      await this.revokeTree(child);
+    }
+    await this.revokeOne(saltedId);
+  }
+
+  /** Revokes a token and makes its children orphans. */
+  async revokeOrphan(saltedId: string): Promise<void> {
+    for (const child of await this.storage.list(`${PARENT_PREFIX}${saltedId}/`)) {
+      const entry = await this.loadEntry(child);
+      if (entry !== null) await this.update({ ...entry, parent: '' });
+      await this.storage.delete(`${PARENT_PREFIX}${saltedId}/${child}`);
+    }
+    await this.revokeOne(saltedId);
+  }
+
+  /** Removes index entries that point at no token and tokens past their expiry. */
+  async tidy(now = Date.now()): Promise<{ accessors: number; parents: number; expired: number }> {
+    const removed = { accessors: 0, parents: 0, expired: 0 };
+    for (const key of await this.storage.list(ACCESSOR_PREFIX)) {
+      const index = await this.getJson<AccessorEntry>(ACCESSOR_PREFIX + key);
+      if (index === null || (await this.loadEntry(index.saltedId)) === null) {
+        await this.storage.delete(ACCESSOR_PREFIX + key);
+        removed.accessors += 1;
+      }
+    }
+    for (const parent of await this.storage.list(PARENT_PREFIX)) {
+      const parentId = parent.replace(/\/$/, '');
+      const parentAlive = (await this.loadEntry(parentId)) !== null;
+      for (const child of await this.storage.list(`${PARENT_PREFIX}${parent}`)) {
+        if (!parentAlive || (await this.loadEntry(child)) === null) {
+          await this.storage.delete(`${PARENT_PREFIX}${parent}${child}`);
+          removed.parents += 1;
+          if (!parentAlive) await this.revokeTree(child);
+        }
+      }
+    }
+    for (const saltedId of await this.storage.list(TOKEN_PREFIX)) {
+      const entry = await this.loadEntry(saltedId);
+      if (entry !== null && entry.expireTime !== 0 && entry.expireTime <= now) {
+        await this.revokeTree(saltedId);
+        removed.expired += 1;
+      }
+    }
+    this.logger.info(removed, 'token store tidied');
+    return removed;
+  }
+
+  private async revokeOne(saltedId: string): Promise<void> {
+    const entry = await this.loadEntry(saltedId);
+    if (entry === null) return;
+    await this.hooks.revokeLeases(saltedId);
+    await this.hooks.destroyCubbyhole(entry.cubbyholeId);
+    await this.storage.delete(ACCESSOR_PREFIX + this.saltedId(entry.accessor));
+    if (entry.parent !== '') await this.storage.delete(`${PARENT_PREFIX}${entry.parent}/${saltedId}`);
+    await this.storage.delete(TOKEN_PREFIX + saltedId);
+    this.cache.delete(saltedId);
+    this.logger.info({ accessor: entry.accessor, path: entry.path }, 'token revoked');
+  }
+
+  private async createBatch(fields: Omit<TokenEntry, 'saltedId' | 'accessor' | 'cubbyholeId'>): Promise<{ token: string; entry: TokenEntry }> {
+    if (this.batchKey === undefined) throw new Error('token store is not set up');
+    const entry: TokenEntry = { ...fields, saltedId: '', accessor: '', cubbyholeId: '' };
+    const sealed = seal(this.batchKey, Buffer.from(JSON.stringify(entry)), 'batch-token');
+    const token = `${BATCH_PREFIX}${sealed.toString('base64url')}`;
+    return { token, entry: { ...entry, saltedId: this.saltedId(token) } };
+  }
+
+  private async openBatch(token: string): Promise<TokenEntry | null> {
+    if (this.batchKey === undefined) throw new Error('token store is not set up');
+    let entry: TokenEntry;
+    try {
+      const plain = open(this.batchKey, Buffer.from(token.slice(BATCH_PREFIX.length), 'base64url'), 'batch-token');
+      entry = JSON.parse(plain.toString('utf8')) as TokenEntry;
+    } catch {
+      return null;
+    }
+    // A batch token dies with its parent.
+    if (entry.parent !== '' && (await this.loadEntry(entry.parent)) === null) return null;
+    return { ...entry, saltedId: this.saltedId(token) };
+  }
+
+  private async loadEntry(saltedId: string): Promise<TokenEntry | null> {
+    const cached = this.cache.get(saltedId);
+    if (cached !== undefined) return cached;
+    const entry = await this.getJson<TokenEntry>(TOKEN_PREFIX + saltedId);
+    if (entry !== null) this.cache.set(saltedId, entry);
+    return entry;
+  }
+
+  private async loadOrCreateKey(path: string): Promise<Buffer> {
+    const stored = await this.storage.get(path);
+    if (stored !== null) return stored.value;
+    const key = randomBytes(KEY_BYTES);
+    await this.storage.put({ key: path, value: key });
+    return key;
+  }
+
+  private async getJson<T>(key: string): Promise<T | null> {
+    const stored = await this.storage.get(key);
+    return stored === null ? null : (JSON.parse(stored.value.toString('utf8')) as T);
+  }
+
+  private async putJson(key: string, value: unknown): Promise<void> {
+    await this.storage.put({ key, value: Buffer.from(JSON.stringify(value)) });
   }
 }

@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { runCli } from '../test-io.js';
+import type { TestServer } from '../test-server.js';
+import { startConfiguredServer } from '../test-server.js';
+
+describe('operator init, unseal, seal, rotate and key-status', () => {
+  let server: TestServer;
+  let keys: string[] = [];
+  let rootToken = '';
+
+  before(async () => {
+    server = await startConfiguredServer();
+  });
+
+  after(async () => {
+    await server.close();
+  });
+
+  test('init status before init exits 2', async () => {
+    const status = await runCli(['operator', 'init', '-status'], { env: server.env });
+    assert.deepEqual(status, { code: 2, stdout: 'Coffer is not initialized\n', stderr: '' });
+  });
+
+  test('status of uninitialized server exits 2', async () => {
+    const status = await runCli(['status'], { env: server.env });
+    assert.equal(status.code, 2, status.stderr);
+    assert.equal(
+      status.stdout,
+      [
+        'Key                Value',
+        '---                -----',
+        'Seal Type          shamir',
+        'Initialized        false',
+        'Sealed             true',
+        'Total Shares       0',
+        'Threshold          0',
+        'Unseal Progress    0/0',
+        'Unseal Nonce       n/a',
+        'Version            0.1.0',
+        'Storage Type       inmem',
+        'HA Enabled         false',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  test('init json returns keys and token', async () => {
+    const init = await runCli(['operator', 'init', '-key-shares=3', '-key-threshold=2', '-format=json'], { env: server.env });
+    assert.equal(init.code, 0, init.stderr);
+    const parsed = JSON.parse(init.stdout);
+    assert.deepEqual(Object.keys(parsed), [
+      'unseal_keys_b64', 'unseal_keys_hex', 'unseal_shares', 'unseal_threshold', 'recovery_keys_b64',
+      'recovery_keys_hex', 'recovery_keys_shares', 'recovery_keys_threshold', 'root_token',
+    ]);
+    assert.equal(parsed.unseal_keys_b64.length, 3);
+    assert.equal(parsed.unseal_keys_hex.length, 3);
+    assert.equal(parsed.unseal_shares, 3);
+    assert.equal(parsed.unseal_threshold, 2);
+    assert.equal(typeof parsed.root_token, 'string');
+    keys = parsed.unseal_keys_b64;
+    rootToken = parsed.root_token;
+  });
+
+  test('second init exits 2', async () => {
+    const init = await runCli(['operator', 'init'], { env: server.env });
+    assert.equal(init.code, 2);
+    assert.ok(init.stderr.startsWith(`Error initializing: Error making API request.\n\nURL: PUT ${server.address}/v1/sys/init\nCode: 400.`), init.stderr);
+  });
+
+  test('init status after init exits 0', async () => {
+    const status = await runCli(['operator', 'init', '-status', '-format=json'], { env: server.env });
+    assert.deepEqual(status, { code: 0, stdout: '{\n  "initialized": true\n}\n', stderr: '' });
+  });
+
+  test('unseal progress and reset', async () => {
+    const first = await runCli(['operator', 'unseal', keys[0]], { env: server.env });
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /\nSealed +true\nTotal Shares +3\nThreshold +2\nUnseal Progress +1\/2\nUnseal Nonce +\S+\n/);
+
+    const reset = await runCli(['operator', 'unseal', '-reset'], { env: server.env });
+    assert.equal(reset.code, 0, reset.stderr);
+    assert.match(reset.stdout, /\nUnseal Progress +0\/2\n/);
+  });
+
+  test('unseal without key on pipe exits 1', async () => {
+    const unseal = await runCli(['operator', 'unseal'], { env: server.env });
+    assert.deepEqual(unseal, {
+      code: 1,
+      stdout: '',
+      stderr: 'stdin is not a terminal, so the value cannot be prompted for; pass the key as an argument: coffer operator unseal KEY\n',
+    });
+  });
+
+  test('unseal with threshold unseals', async () => {
+    await runCli(['operator', 'unseal', keys[0]], { env: server.env });
+    const second = await runCli(['operator', 'unseal', '-format=json', keys[2]], { env: server.env });
+    assert.equal(second.code, 0, second.stderr);
+    const parsed = JSON.parse(second.stdout);
+    assert.equal(parsed.sealed, false);
+    assert.equal(parsed.ha_enabled, false);
+    assert.equal(parsed.t, 2);
+
+    const status = await runCli(['status'], { env: server.env });
+    assert.equal(status.code, 0, status.stderr);
+    assert.doesNotMatch(status.stdout, /Unseal Progress/);
+  });
+
+  test('key-status prints term', async () => {
+    const status = await runCli(['operator', 'key-status'], { env: { ...server.env, COFFER_TOKEN: rootToken } });
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /^Key Term +1\nInstall Time +\d{2} [A-Z][a-z]{2} \d{2} \d{2}:\d{2} UTC\nEncryption Count +\d+\n$/);
+  });
+
+  test('rotate adds term', async () => {
+    const rotated = await runCli(['operator', 'rotate'], { env: { ...server.env, COFFER_TOKEN: rootToken } });
+    assert.equal(rotated.code, 0, rotated.stderr);
+    assert.match(rotated.stdout, /^Success! Rotated key\n\nKey Term +2\nInstall Time +.+ UTC\nEncryption Count +\d+\n$/);
+    const json = await runCli(['operator', 'key-status', '-format=json'], { env: { ...server.env, COFFER_TOKEN: rootToken } });
+    assert.equal(JSON.parse(json.stdout).term, 2);
+  });
+
+  test('rotate without token exits 2', async () => {
+    const rotated = await runCli(['operator', 'rotate'], { env: server.env });
+    assert.equal(rotated.code, 2);
+    assert.ok(rotated.stderr.startsWith(`Error rotating key: Error making API request.\n\nURL: PUT ${server.address}/v1/sys/rotate\nCode: 403.`), rotated.stderr);
+  });
+
+  test('seal then status exits 2', async () => {
+    const sealed = await runCli(['operator', 'seal'], { env: { ...server.env, COFFER_TOKEN: rootToken } });
+    assert.deepEqual(sealed, { code: 0, stdout: 'Success! Coffer is sealed.\n', stderr: '' });
+    const status = await runCli(['status'], { env: server.env });
+    assert.equal(status.code, 2);
+    assert.match(status.stdout, /\nSealed +true\n/);
+    assert.match(status.stdout, /\nHA Enabled +false\n$/);
+  });
+
+  test('unseal with bad key exits 2', async () => {
+    const unseal = await runCli(['operator', 'unseal', 'not a key!'], { env: server.env });
+    assert.equal(unseal.code, 2);
+    assert.ok(unseal.stderr.startsWith(`Error unsealing: Error making API request.\n\nURL: PUT ${server.address}/v1/sys/unseal\nCode: `), unseal.stderr);
+  });
+});
+
+describe('operator init table output', () => {
+  let server: TestServer;
+
+  before(async () => {
+    server = await startConfiguredServer();
+  });
+
+  after(async () => {
+    await server.close();
+  });
+
+  test('prints keys, token and guidance', async () => {
+    const init = await runCli(['operator', 'init', '-key-shares=2', '-key-threshold=2'], { env: server.env });
+    assert.equal(init.code, 0, init.stderr);
+    const lines = init.stdout.split('\n');
+    assert.match(lines[0], /^Unseal Key 1: [A-Za-z0-9+/]+=*$/);
+    assert.match(lines[1], /^Unseal Key 2: [A-Za-z0-9+/]+=*$/);
+    assert.equal(lines[2], '');
+    assert.match(lines[3], /^Initial Root Token: \S+$/);
+    assert.equal(lines[4], '');
+    assert.ok(lines[5].startsWith('Coffer initialized with 2 key shares and a key threshold of 2.'), lines[5]);
+    assert.ok(lines.every((line) => line.length <= 78));
+  });
+
+  test('bad key shares exits 1', async () => {
+    const init = await runCli(['operator', 'init', '-key-shares=many'], { env: server.env });
+    assert.deepEqual(init, { code: 1, stdout: '', stderr: 'invalid value "many" for flag -key-shares: expected a whole number\n' });
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * The cubbyhole secrets engine at `cubbyhole/`: storage private to each
+ * token. The pipeline hands each request a storage view named by the
+ * calling token's cubbyhole ID, so one token can never reach another's, and
+ * the token store deletes that view when the token is revoked.
+ */
+import { Backend, badRequest, definePath, type Request } from '@coffer/sdk';
+
+const CUBBYHOLE_PREFIX = 'cubbyhole/';
+
+/** The barrier prefix of one token's cubbyhole. */
+export function cubbyholePrefix(cubbyholeId: string): string {
+  return `${CUBBYHOLE_PREFIX}${cubbyholeId}/`;
+}
+
+function requireKey(request: Request): string {
+  if (request.path === '' || request.path.endsWith('/')) throw badRequest(`invalid path "${request.path}": a cubbyhole entry needs a name`);
+  return request.path;
+}
+
+export function createCubbyholeBackend(): Backend {
+  return new Backend({
+    backendType: 'logical',
+    help: 'Per-token private storage, destroyed when the token is revoked.',
+    paths: [
+      definePath({
+        pattern: '.*',
+        fields: {},
+        takesArbitraryInput: true,
+        existenceCheck: async (request) => (await request.storage.get(requireKey(request))) !== null,
+        operations: {
+          async read(request) {
+            const stored = await request.storage.get(requireKey(request));
+            if (stored === null) return null;
+            return { data: JSON.parse(stored.value.toString('utf8')) as Record<string, unknown> };
+          },
+          async create(request, fields) {
+            return write(request, fields.raw);
+          },
+          async update(request, fields) {
+            return write(request, fields.raw);
+          },
+          async delete(request) {
+            await request.storage.delete(requireKey(request));
+            return null;
+          },
+          async list(request) {
+            const keys = await request.storage.list(request.path);
+            return keys.length === 0 ? null : { data: { keys } };
+          },
+        },
+        helpSynopsis: 'Read, write, list or delete an entry in the calling token\'s cubbyhole.',
+        helpDescription: 'Entries hold any JSON object and live until the token is revoked.',
+      }),
+    ],
+  });
+}
+
+async function write(request: Request, data: Record<string, unknown>): Promise<null> {
+  const key = requireKey(request);
+  if (Object.keys(data).length === 0) throw badRequest('missing data fields');
+  await request.storage.put({ key, value: Buffer.from(JSON.stringify(data)) });
+  return null;
+}
+

@@ -1,0 +1,90 @@
+/**
+ * Response wrapping: a response is stored in the cubbyhole of a new
+ * single-use token, and the client gets only that token. The first unwrap
+ * returns the response and revokes the token, so a second unwrap fails.
+ */
+import { badRequest, StorageView, type Storage } from '@coffer/sdk';
+import { cubbyholePrefix } from '../cubbyhole/backend.js';
+import type { TokenEntry } from '../token/token-entry.js';
+import type { TokenStore } from '../token/token-store.js';
+
+/** The policy wrapping tokens carry; the pipeline lets it reach only the wrapping endpoints. */
+export const WRAPPING_POLICY = 'response-wrapping';
+const RESPONSE_KEY = 'response';
+export const INVALID_WRAPPING_TOKEN = 'wrapping token is not valid or does not exist';
+
+export interface WrapInfo {
+  token: string;
+  accessor: string;
+  ttl: number;
+  creation_time: string;
+  creation_path: string;
+  wrapped_accessor?: string;
+}
+
+export class ResponseWrapper {
+  constructor(
+    private readonly tokens: TokenStore,
+    private readonly barrier: Storage,
+    private readonly onCreated: (entry: TokenEntry) => Promise<void>,
+  ) {}
+
+  /** Stores `body` (the response as the client would have received it) and returns the wrap info. */
+  async wrap(body: Record<string, unknown>, ttl: number, creationPath: string, wrappedAccessor?: string): Promise<WrapInfo> {
+    const now = Date.now();
+    const { token, entry } = await this.tokens.create({
+      parent: '',
+      policies: [WRAPPING_POLICY],
+      path: creationPath,
+      meta: null,
+      displayName: 'response-wrapping',
+      numUses: 1,
+      creationTime: Math.floor(now / 1000),
+      creationTtl: ttl,
+      expireTime: now + ttl * 1000,
+      lastRenewalTime: 0,
+      explicitMaxTtl: ttl,
+      period: 0,
+      renewable: false,
+      type: 'service',
+      role: '',
+      entityId: '',
+      boundCidrs: [],
+    });
+    await this.cubbyhole(entry).put({ key: RESPONSE_KEY, value: Buffer.from(JSON.stringify(body)) });
+    await this.onCreated(entry);
+
+    const info: WrapInfo = {
+      token,
+      accessor: entry.accessor,
+      ttl,
+      creation_time: new Date(now).toISOString(),
+      creation_path: creationPath,
+    };
+    if (wrappedAccessor !== undefined) info.wrapped_accessor = wrappedAccessor;
+    return info;
+  }
+
+  /** Returns the wrapped response and revokes the wrapping token. */
+  async unwrap(entry: TokenEntry): Promise<Record<string, unknown>> {
+    const body = await this.read(entry);
+    await this.tokens.revokeTree(entry.saltedId);
+    return body;
+  }
+
+  /** Reads the wrapped response without consuming it. */
+  async read(entry: TokenEntry): Promise<Record<string, unknown>> {
+    if (!isWrappingToken(entry)) throw badRequest(INVALID_WRAPPING_TOKEN);
+    const stored = await this.cubbyhole(entry).get(RESPONSE_KEY);
+    if (stored === null) throw badRequest(INVALID_WRAPPING_TOKEN);
+    return JSON.parse(stored.value.toString('utf8')) as Record<string, unknown>;
+  }
+
+  private cubbyhole(entry: TokenEntry): StorageView {
+    return new StorageView(this.barrier, cubbyholePrefix(entry.cubbyholeId));
+  }
+}
+
+export function isWrappingToken(entry: TokenEntry): boolean {
+  return entry.policies.length === 1 && entry.policies[0] === WRAPPING_POLICY;
+}
