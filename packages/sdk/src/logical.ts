@@ -3,6 +3,7 @@
  * auth methods. The shapes follow Vault's `logical` package so that the
  * plugin wire protocol can carry them field for field.
  */
+import type { Auth } from './auth.js';
 import type { Logger } from './logger.js';
 import type { Storage } from './storage.js';
 
@@ -101,6 +102,8 @@ export interface SecretLease {
 export interface Response {
   data?: Record<string, unknown> | null;
   secret?: SecretLease;
+  /** A successful login, from an auth method; the server issues the token. */
+  auth?: Auth;
   warnings?: string[];
   /**
    * A raw HTTP answer, for endpoints such as a CA certificate download that

@@ -26,6 +26,12 @@ export interface SecretsPlugin extends PluginMetadata {
   factory(config: BackendConfig): Promise<LogicalBackend>;
 }
 
+/** An auth method: produces a credential backend for each mount under `auth/`. */
+export interface AuthPlugin extends PluginMetadata {
+  kind: 'auth';
+  factory(config: BackendConfig): Promise<LogicalBackend>;
+}
+
 /** What a storage backend factory receives. */
 export interface StorageContext {
   logger: Logger;

@@ -4,12 +4,13 @@
  */
 import { BlockList, isIPv6 } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { badRequest, StorageView, type ClosableStorage, type Logger } from '@coffer/sdk';
+import { badRequest, StorageView, type Auth, type ClosableStorage, type Logger } from '@coffer/sdk';
 import { KEY_BYTES } from './barrier/aead.js';
 import { Barrier } from './barrier/barrier.js';
 import { cubbyholePrefix } from './cubbyhole/backend.js';
 import { ExpirationManager } from './expiration/index.js';
 import { PolicyStore } from './policy/index.js';
+import { builtinAuthMethods, builtinSecretsEngines } from './plugins.js';
 import { MountManager } from './router/mount-manager.js';
 import { PathMatcher, Router } from './router/router.js';
 import { validateShareCounts } from './seal/key-shares.js';
@@ -17,6 +18,7 @@ import { ShamirSeal } from './seal/shamir-seal.js';
 import { deleteTree } from './storage-tree.js';
 import { CallerRegistry } from './token/caller.js';
 import { TokenRoles } from './token/roles.js';
+import type { LoginIdentity } from './token/login.js';
 import type { TokenEntry } from './token/token-entry.js';
 import { TokenStore } from './token/token-store.js';
 import { ResponseWrapper } from './wrapping/wrapping.js';
@@ -70,7 +72,10 @@ export class Core {
   readonly wrapper: ResponseWrapper;
   readonly callers = new CallerRegistry();
   readonly router = new Router();
+  /** Secrets engine mounts. */
   readonly mounts: MountManager;
+  /** Auth method mounts, routed under `auth/`. */
+  readonly authMounts: MountManager;
   readonly logger: Logger;
   readonly clusterName: string;
   /** Random ID stored at initialization; empty while sealed. */
@@ -88,7 +93,20 @@ export class Core {
     this.tokens = new TokenStore(this.barrier, this.logger.child({ component: 'token' }));
     this.roles = new TokenRoles(this.barrier);
     this.policies = new PolicyStore(this.barrier, this.logger.child({ component: 'policy' }));
-    this.mounts = new MountManager(this.barrier, this.router, this.logger, options);
+    this.mounts = new MountManager(
+      { tablePath: 'core/mounts', routePrefix: '', storagePrefix: 'logical/', reserved: ['sys/', 'auth/', 'cubbyhole/', 'identity/'], plugins: builtinSecretsEngines },
+      this.barrier,
+      this.router,
+      this.logger,
+      options,
+    );
+    this.authMounts = new MountManager(
+      { tablePath: 'core/auth', routePrefix: 'auth/', storagePrefix: 'auth/', reserved: ['token/'], plugins: builtinAuthMethods },
+      this.barrier,
+      this.router,
+      this.logger,
+      options,
+    );
     this.expiration = new ExpirationManager({
       storage: this.barrier,
       logger: this.logger.child({ component: 'expiration' }),
@@ -100,12 +118,13 @@ export class Core {
           storage: match.route.storage,
           mountPoint: match.route.mount.path,
           mountType: match.route.mount.type,
-          system: this.mounts.systemView(match.route.mount),
+          system: (match.route.mount.path.startsWith('auth/') ? this.authMounts : this.mounts).systemView(match.route.mount),
         };
       },
       revokeToken: (saltedId) => this.tokens.revokeTree(saltedId),
     });
     this.mounts.revokeLeases = (mountPath) => this.expiration.revokePrefix(mountPath, false);
+    this.authMounts.revokeLeases = (mountPath) => this.expiration.revokePrefix(mountPath, false);
     this.tokens.setHooks({
       revokeLeases: (saltedId) => this.expiration.revokeByToken(saltedId),
       destroyCubbyhole: (cubbyholeId) => deleteTree(new StorageView(this.barrier, cubbyholePrefix(cubbyholeId)), ''),
@@ -148,6 +167,7 @@ export class Core {
       await this.tokens.setup();
       rootToken = await this.tokens.createRoot(rootTokenId);
       await this.mounts.createDefaultTable();
+      await this.authMounts.createDefaultTable();
     } finally {
       this.tokens.teardown();
       this.barrier.seal();
@@ -187,6 +207,7 @@ export class Core {
     this.unsealed = false;
     this.expiration.teardown();
     await this.mounts.teardown();
+    await this.authMounts.teardown();
     this.policies.teardown();
     this.tokens.teardown();
     this.barrier.seal();
@@ -207,6 +228,14 @@ export class Core {
     if (entry.type !== 'service' || entry.expireTime === 0) return;
     const ttl = Math.max(1, Math.ceil((entry.expireTime - Date.now()) / 1000));
     await this.expiration.updateAuthExpiry(entry.saltedId, ttl);
+  }
+
+  /**
+   * Finds or creates the entity of a login's alias.
+   * TODO: map aliases to entities once the identity store exists; until then logins have no entity.
+   */
+  async resolveLoginIdentity(_mountAccessor: string, _mountType: string, _auth: Auth): Promise<LoginIdentity | undefined> {
+    return undefined;
   }
 
   /** Returns true when `address` falls inside one of the CIDR blocks. */
@@ -237,11 +266,13 @@ export class Core {
       await this.tokens.setup();
       await this.policies.setup();
       await this.mounts.setup();
+      await this.authMounts.setup();
       await this.expiration.setup();
     } catch (err) {
       this.logger.error({ err }, 'post-unseal setup failed; sealing again');
       this.expiration.teardown();
       await this.mounts.teardown();
+      await this.authMounts.teardown();
       this.policies.teardown();
       this.tokens.teardown();
       this.barrier.seal();

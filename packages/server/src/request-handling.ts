@@ -16,9 +16,10 @@ import {
 } from '@coffer/sdk';
 import type { Core } from './core.js';
 import { cubbyholePrefix } from './cubbyhole/backend.js';
-import { PathMatcher } from './router/router.js';
+import { PathMatcher, type Route } from './router/router.js';
+import { issueLoginToken } from './token/login.js';
 import type { CallerContext } from './token/caller.js';
-import { hasAuth, type ResolvedToken } from './token/token-entry.js';
+import { hasIssuedToken, type ResolvedToken } from './token/token-entry.js';
 import { isWrappingToken, type WrapInfo } from './wrapping/wrapping.js';
 
 /** A request as the HTTP layer hands it to the pipeline. */
@@ -69,6 +70,8 @@ interface Target {
   rootPaths: PathMatcher;
   unauthenticatedPaths: PathMatcher;
   isSystem: boolean;
+  /** The mount-table route, for mounted backends. */
+  route?: Route;
 }
 
 export async function handleLogicalRequest(core: Core, system: SystemBackends, request: LogicalRequest): Promise<LogicalResult> {
@@ -105,7 +108,8 @@ export async function handleLogicalRequest(core: Core, system: SystemBackends, r
   }
 
   try {
-    const response = await callBackend(core, target, backendRequest, caller);
+    let response = await callBackend(core, target, backendRequest, caller);
+    if (response?.auth !== undefined) response = await issueLogin(core, target, request.path, response);
     const result: LogicalResult = { response, mountType: target.mountType };
     const secret = response?.secret;
     if (secret?.leaseId !== undefined) {
@@ -126,6 +130,31 @@ export async function handleLogicalRequest(core: Core, system: SystemBackends, r
   } finally {
     if (exhausted && caller?.entry !== undefined) await core.tokens.revokeTree(caller.entry.saltedId);
   }
+}
+
+/** Issues the token for a login response from an auth method mount. */
+async function issueLogin(core: Core, target: Target, requestPath: string, response: Response): Promise<Response> {
+  const route = target.route;
+  if (route === undefined || !route.mount.path.startsWith('auth/')) {
+    throw new CofferError('COFFER_ERR_INTERNAL', 500, 'a backend that is not an auth method returned a login');
+  }
+  const system = core.authMounts.systemView(route.mount);
+  return issueLoginToken(
+    {
+      mountPath: route.mount.path,
+      mountAccessor: route.mount.accessor,
+      mountType: route.mount.type,
+      requestPath,
+      defaultTtl: system.defaultLeaseTtl(),
+      maxTtl: system.maxLeaseTtl(),
+      tokens: core.tokens,
+      resolveIdentity: (auth) => core.resolveLoginIdentity(route.mount.accessor, route.mount.type, auth),
+      onCreated: (entry) => core.scheduleTokenExpiry(entry),
+    },
+    response.auth!,
+    response.data ?? null,
+    response.warnings ?? [],
+  );
 }
 
 async function callBackend(core: Core, target: Target, request: Request, caller: CallerContext | undefined): Promise<Response | null> {
@@ -200,7 +229,7 @@ function wrappedBody(requestId: string, result: LogicalResult): Record<string, u
     data: response.data ?? null,
     wrap_info: null,
     warnings: response.warnings !== undefined && response.warnings.length > 0 ? response.warnings : null,
-    auth: hasAuth(response) ? response.auth : null,
+    auth: hasIssuedToken(response) ? response.issued : null,
     mount_type: result.mountType,
   };
 }
@@ -228,6 +257,7 @@ function resolveTarget(core: Core, system: SystemBackends, path: string): Target
     rootPaths: match.route.rootPaths,
     unauthenticatedPaths: match.route.unauthenticatedPaths,
     isSystem: false,
+    route: match.route,
   };
 }
 

@@ -3,7 +3,7 @@
  */
 import type { Response } from '@coffer/sdk';
 import type { LogicalResult } from '../request-handling.js';
-import { hasAuth } from '../token/token-entry.js';
+import { hasIssuedToken } from '../token/token-entry.js';
 
 export interface HttpAnswer {
   status: number;
@@ -47,7 +47,7 @@ export function envelope(requestId: string, result: LogicalResult): Record<strin
     data: response.data ?? null,
     wrap_info: null,
     warnings: response.warnings !== undefined && response.warnings.length > 0 ? response.warnings : null,
-    auth: hasAuth(response) ? response.auth : null,
+    auth: hasIssuedToken(response) ? response.issued : null,
     mount_type: result.mountType,
   };
 }

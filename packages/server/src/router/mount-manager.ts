@@ -1,23 +1,33 @@
 /**
- * Enabling, tuning, moving and disabling secrets engine mounts. Each change
- * is persisted to the mount table before the router sees it, so a crash
- * never leaves a route without its table entry.
+ * Enabling, tuning, moving and disabling mounts of secrets engines or auth
+ * methods. Each change is persisted to the mount table before the router
+ * sees it, so a crash never leaves a route without its table entry.
  */
 import {
   badRequest,
   StorageView,
+  type BackendConfig,
   type LogicalBackend,
   type Logger,
   type Storage,
   type SystemView,
 } from '@coffer/sdk';
-import { builtinSecretsEngines } from '../plugins.js';
 import { loadMountTable, newMountEntry, saveMountTable, type MountConfig, type MountEntry, type MountFields } from './mount-table.js';
 import { deleteTree } from '../storage-tree.js';
 import type { Router } from './router.js';
 
-/** Prefixes that belong to the server's own backends. */
-const RESERVED_PREFIXES = ['sys/', 'auth/', 'cubbyhole/', 'identity/'];
+/** Which table a manager keeps: secrets engines at the root, or auth methods under `auth/`. */
+export interface MountKind {
+  /** Storage key of the table, behind the barrier. */
+  tablePath: string;
+  /** Prefix of the routes, e.g. `auth/`; empty for secrets engines. */
+  routePrefix: string;
+  /** Prefix of each mount's storage, followed by its UUID. */
+  storagePrefix: string;
+  /** Mount paths, relative to the route prefix, that belong to the server itself. */
+  reserved: string[];
+  plugins: ReadonlyMap<string, { factory(config: BackendConfig): Promise<LogicalBackend> }>;
+}
 
 interface LeaseDefaults {
   defaultLeaseTtl: number;
@@ -31,6 +41,7 @@ export class MountManager {
   revokeLeases: (mountPath: string) => Promise<void> = async () => {};
 
   constructor(
+    private readonly kind: MountKind,
     private readonly barrier: Storage,
     private readonly router: Router,
     private readonly logger: Logger,
@@ -39,28 +50,28 @@ export class MountManager {
 
   /** Writes an empty mount table for a new server. */
   async createDefaultTable(): Promise<void> {
-    await saveMountTable(this.barrier, []);
+    await saveMountTable(this.barrier, this.kind.tablePath, []);
   }
 
   /** Loads the mount table and starts every backend in it. */
   async setup(): Promise<void> {
-    this.entries = (await loadMountTable(this.barrier)) ?? [];
+    this.entries = (await loadMountTable(this.barrier, this.kind.tablePath)) ?? [];
     for (const entry of this.entries) {
       const backend = await this.createBackend(entry);
-      this.router.add(entry, backend, mountStorage(this.barrier, entry.uuid));
+      this.addRoute(entry, backend);
     }
   }
 
-  /** Stops every backend and empties the router. */
+  /** Stops every backend of this table and removes its routes. */
   async teardown(): Promise<void> {
-    for (const route of this.router.all()) {
+    for (const entry of this.entries) {
+      const route = this.router.remove(this.kind.routePrefix + entry.path);
       try {
-        await route.backend.cleanup?.();
+        await route?.backend.cleanup?.();
       } catch (err) {
-        this.logger.error({ err, mount: route.mount.path }, 'backend cleanup failed');
+        this.logger.error({ err, mount: entry.path }, 'backend cleanup failed');
       }
     }
-    this.router.clear();
     this.entries = [];
   }
 
@@ -77,9 +88,9 @@ export class MountManager {
     const entry = newMountEntry(mountPath, type, fields);
     const backend = await this.createBackend(entry);
 
-    await saveMountTable(this.barrier, [...this.entries, entry]);
+    await saveMountTable(this.barrier, this.kind.tablePath, [...this.entries, entry]);
     this.entries = [...this.entries, entry];
-    this.router.add(entry, backend, mountStorage(this.barrier, entry.uuid));
+    this.addRoute(entry, backend);
     this.logger.info({ path: mountPath, type, accessor: entry.accessor }, 'mount enabled');
     return entry;
   }
@@ -87,21 +98,21 @@ export class MountManager {
   /** Disables a mount and deletes its data. A missing mount is not an error, as in Vault. */
   async disable(path: string): Promise<void> {
     const mountPath = normalizeMountPath(path);
-    if (isReserved(mountPath)) throw badRequest(`cannot unmount "${mountPath}": it is a system mount`);
+    if (this.isReserved(mountPath)) throw badRequest(`cannot unmount "${mountPath}": it is a system mount`);
     const entry = this.find(mountPath);
     if (entry === undefined) return;
 
     // Revoke the mount's leases while its backend can still revoke them.
-    await this.revokeLeases(mountPath);
-    await saveMountTable(this.barrier, this.entries.filter((existing) => existing !== entry));
+    await this.revokeLeases(this.kind.routePrefix + mountPath);
+    await saveMountTable(this.barrier, this.kind.tablePath, this.entries.filter((existing) => existing !== entry));
     this.entries = this.entries.filter((existing) => existing !== entry);
-    const route = this.router.remove(mountPath);
+    const route = this.router.remove(this.kind.routePrefix + mountPath);
     try {
       await route?.backend.cleanup?.();
     } catch (err) {
       this.logger.error({ err, mount: mountPath }, 'backend cleanup failed');
     }
-    await deleteTree(mountStorage(this.barrier, entry.uuid), '');
+    await deleteTree(this.mountStorage(entry), '');
     this.logger.info({ path: mountPath, type: entry.type }, 'mount disabled');
   }
 
@@ -132,7 +143,7 @@ export class MountManager {
     if (toPath === entry.path) throw badRequest(`invalid "to" "${to}": the mount is already at that path`);
     this.checkNewPath(toPath, entry.path);
     // Lease IDs carry the mount path, so leases cannot follow the mount.
-    await this.revokeLeases(entry.path);
+    await this.revokeLeases(this.kind.routePrefix + entry.path);
     const moved = { ...entry, path: toPath };
     await this.replace(entry, moved, true);
     this.logger.info({ from: entry.path, to: toPath }, 'mount moved');
@@ -149,41 +160,54 @@ export class MountManager {
 
   private async replace(old: MountEntry, updated: MountEntry, restartBackend: boolean): Promise<void> {
     const entries = this.entries.map((existing) => (existing === old ? updated : existing));
-    await saveMountTable(this.barrier, entries);
+    await saveMountTable(this.barrier, this.kind.tablePath, entries);
     this.entries = entries;
 
-    const route = this.router.remove(old.path);
+    const route = this.router.remove(this.kind.routePrefix + old.path);
     let backend: LogicalBackend | undefined = route?.backend;
     if (restartBackend || backend === undefined) {
       await route?.backend.cleanup?.();
       backend = await this.createBackend(updated);
     }
-    this.router.add(updated, backend, mountStorage(this.barrier, updated.uuid));
+    this.addRoute(updated, backend);
   }
 
   private checkNewPath(path: string, movingFrom?: string): string {
     const mountPath = normalizeMountPath(path);
     if (mountPath === '/' || mountPath.includes('//')) throw badRequest(`invalid mount path "${path}"`);
-    if (isReserved(mountPath)) {
-      throw badRequest(`cannot mount at "${mountPath}": paths under ${RESERVED_PREFIXES.join(', ')} are reserved`);
+    if (this.isReserved(mountPath)) {
+      throw badRequest(`cannot mount at "${this.kind.routePrefix}${mountPath}": paths under ${this.kind.reserved.map((prefix) => this.kind.routePrefix + prefix).join(', ')} are reserved`);
     }
-    const conflict = this.router.conflict(mountPath, movingFrom);
+    const prefix = this.kind.routePrefix;
+    const conflict = this.router.conflict(prefix + mountPath, movingFrom === undefined ? undefined : prefix + movingFrom);
     if (conflict !== undefined) throw badRequest(`path is already in use at ${conflict}`);
     return mountPath;
   }
 
   private async createBackend(entry: MountEntry): Promise<LogicalBackend> {
-    const plugin = builtinSecretsEngines.get(entry.type);
+    const plugin = this.kind.plugins.get(entry.type);
     if (plugin === undefined) throw badRequest(`plugin not found in the catalog: ${entry.type}`);
     const backend = await plugin.factory({
-      storage: mountStorage(this.barrier, entry.uuid),
-      logger: this.logger.child({ mount: entry.path, type: entry.type }),
+      storage: this.mountStorage(entry),
+      logger: this.logger.child({ mount: this.kind.routePrefix + entry.path, type: entry.type }),
       system: this.systemView(entry),
       options: entry.options,
-      mountPoint: entry.path,
+      mountPoint: this.kind.routePrefix + entry.path,
     });
     await backend.initialize?.();
     return backend;
+  }
+
+  private addRoute(entry: MountEntry, backend: LogicalBackend): void {
+    this.router.add({ ...entry, path: this.kind.routePrefix + entry.path }, backend, this.mountStorage(entry));
+  }
+
+  private mountStorage(entry: MountEntry): StorageView {
+    return new StorageView(this.barrier, `${this.kind.storagePrefix}${entry.uuid}/`);
+  }
+
+  private isReserved(mountPath: string): boolean {
+    return this.kind.reserved.some((prefix) => mountPath.startsWith(prefix) || prefix.startsWith(mountPath));
   }
 }
 
@@ -192,10 +216,3 @@ export function normalizeMountPath(path: string): string {
   return trimmed.endsWith('/') ? trimmed : `${trimmed}/`;
 }
 
-function isReserved(mountPath: string): boolean {
-  return RESERVED_PREFIXES.some((prefix) => mountPath.startsWith(prefix) || prefix.startsWith(mountPath));
-}
-
-function mountStorage(barrier: Storage, uuid: string): StorageView {
-  return new StorageView(barrier, `logical/${uuid}/`);
-}

@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import type { Storage } from '@coffer/sdk';
 import { randomBase62 } from '../token/token-store.js';
 
-const MOUNT_TABLE_PATH = 'core/mounts';
 
 export interface MountConfig {
   /** Seconds; 0 means the server default. */
@@ -70,12 +69,12 @@ export function newMountEntry(path: string, type: string, fields: MountFields): 
   };
 }
 
-export async function loadMountTable(storage: Storage): Promise<MountEntry[] | null> {
-  const entry = await storage.get(MOUNT_TABLE_PATH);
+export async function loadMountTable(storage: Storage, tablePath: string): Promise<MountEntry[] | null> {
+  const entry = await storage.get(tablePath);
   if (entry === null) return null;
   return JSON.parse(entry.value.toString('utf8')) as MountEntry[];
 }
 
-export async function saveMountTable(storage: Storage, mounts: readonly MountEntry[]): Promise<void> {
-  await storage.put({ key: MOUNT_TABLE_PATH, value: Buffer.from(JSON.stringify(mounts)) });
+export async function saveMountTable(storage: Storage, tablePath: string, mounts: readonly MountEntry[]): Promise<void> {
+  await storage.put({ key: tablePath, value: Buffer.from(JSON.stringify(mounts)) });
 }

@@ -12,7 +12,7 @@ import type { SystemBackends } from '../request-handling.js';
 import { createTokenBackend } from '../token/backend.js';
 import { wrappingPaths } from '../wrapping/path-wrapping.js';
 import { keyPaths } from './path-keys.js';
-import { mountPaths } from './path-mounts.js';
+import { authPaths, mountPaths } from './path-mounts.js';
 import { sealPaths } from './path-seal.js';
 import { toolPaths } from './path-tools.js';
 
@@ -34,6 +34,7 @@ export function createSystemBackends(core: Core): SystemBackends {
     help: 'The system backend: mounts, keys, seal, policies, leases, wrapping and tools.',
     paths: [
       ...mountPaths(core),
+      ...authPaths(core),
       ...keyPaths(core),
       ...toolPaths(),
       ...policyPaths({ store: core.policies, tokens: core.tokens, callerToken }),

@@ -1,12 +1,12 @@
 /**
- * sys/mounts, sys/remount and sys/internal/ui/mounts: managing secrets
- * engine mounts.
+ * sys/mounts, sys/auth, sys/remount and sys/internal/ui/mounts: managing
+ * secrets engine and auth method mounts.
  */
 import { randomUUID } from 'node:crypto';
 import { badRequest, definePath, isPlainObject, parseDurationSeconds, type PathDefinition, type FieldMap } from '@coffer/sdk';
 import type { Core } from '../core.js';
 import { rawJson } from '../http/envelope.js';
-import { normalizeMountPath } from '../router/mount-manager.js';
+import { normalizeMountPath, type MountManager } from '../router/mount-manager.js';
 import type { MountConfig, MountEntry } from '../router/mount-table.js';
 
 const SYSTEM_MOUNT_DESCRIPTION = 'system endpoints used for control, policy and debugging';
@@ -41,6 +41,33 @@ function describeConfig(config: MountConfig): Record<string, unknown> {
   if (config.passthroughRequestHeaders.length > 0) described.passthrough_request_headers = config.passthroughRequestHeaders;
   if (config.allowedResponseHeaders.length > 0) described.allowed_response_headers = config.allowedResponseHeaders;
   return described;
+}
+
+/** Formats one of the server's own mounts, which are not in any table. */
+function builtinMount(type: string, accessor: string, description: string): Record<string, unknown> {
+  return {
+    accessor,
+    config: { default_lease_ttl: 0, force_no_cache: false, max_lease_ttl: 0 },
+    description,
+    external_entropy_access: false,
+    local: type === 'cubbyhole',
+    options: null,
+    plugin_version: '',
+    running_plugin_version: 'v0.1.0+builtin',
+    running_sha256: '',
+    seal_wrap: false,
+    type,
+    uuid: '',
+  };
+}
+
+function cubbyholeMount(): Record<string, unknown> {
+  return builtinMount('cubbyhole', 'cubbyhole', 'per-token private secret storage');
+}
+
+/** The token auth method's entry in sys/auth. */
+export function tokenMount(): Record<string, unknown> {
+  return builtinMount('token', 'auth_token', 'token based credentials');
 }
 
 function systemMount(): Record<string, unknown> {
@@ -149,29 +176,38 @@ const tuneFields = {
   plugin_version: { type: 'string', description: 'Pinned plugin version.' },
 } as const;
 
-export function mountPaths(core: Core): PathDefinition<FieldMap>[] {
-  const mounts = core.mounts;
+/** The mount table a set of list, enable, tune and disable paths manages. */
+interface MountTableApi {
+  /** Path below `sys/`: `mounts` or `auth`. */
+  name: string;
+  /** What a mount is called in help, e.g. "secrets engine". */
+  noun: string;
+  manager: MountManager;
+  /** Mounts the server owns, listed before the table's entries. */
+  builtins(): Record<string, unknown>;
+}
 
+function mountTablePaths(table: MountTableApi): PathDefinition<FieldMap>[] {
   return [
     definePath({
-      pattern: 'mounts/?',
+      pattern: `${table.name}/?`,
       fields: {},
       operations: {
         async read(request) {
-          const listing: Record<string, unknown> = { 'sys/': systemMount() };
-          for (const entry of mounts.list()) listing[entry.path] = describeMount(entry);
+          const listing: Record<string, unknown> = table.builtins();
+          for (const entry of table.manager.list()) listing[entry.path] = describeMount(entry);
           return rawJson({ ...listing, request_id: request.id, lease_id: '', renewable: false, lease_duration: 0, data: listing, wrap_info: null, warnings: null, auth: null });
         },
       },
-      helpSynopsis: 'List the mounted secrets engines.',
+      helpSynopsis: `List the mounted ${table.noun}s.`,
       helpDescription: 'Returns every mount with its type, accessor, options and tunables.',
     }),
     definePath({
-      pattern: 'mounts/(?<path>.+?)/tune',
+      pattern: `${table.name}/(?<path>.+?)/tune`,
       fields: tuneFields,
       operations: {
         async read(_request, fields) {
-          const entry = mounts.find(fields.get('path'));
+          const entry = table.manager.find(fields.get('path'));
           if (entry === undefined) throw badRequest(`cannot fetch sysview for path "${normalizeMountPath(fields.get('path'))}": no mount there`);
           const config = describeConfig(entry.config);
           return { data: { ...config, description: entry.description, options: Object.keys(entry.options).length > 0 ? entry.options : null } };
@@ -182,7 +218,7 @@ export function mountPaths(core: Core): PathDefinition<FieldMap>[] {
             if (fields.has(key)) raw[key] = fields.get(key);
           }
           const config = parseMountConfig(raw, 'config');
-          await mounts.tune(fields.get('path'), {
+          await table.manager.tune(fields.get('path'), {
             config,
             ...(fields.has('description') ? { description: fields.get('description') } : {}),
             ...(fields.has('options') ? { options: stringOptions(fields.get('options')) } : {}),
@@ -194,11 +230,11 @@ export function mountPaths(core: Core): PathDefinition<FieldMap>[] {
       helpDescription: 'Changes lease TTLs, description, listing visibility and engine options of an existing mount.',
     }),
     definePath({
-      pattern: 'mounts/(?<path>.+)',
+      pattern: `${table.name}/(?<path>.+)`,
       fields: mountFields,
       operations: {
         async read(_request, fields) {
-          const entry = mounts.find(fields.get('path'));
+          const entry = table.manager.find(fields.get('path'));
           if (entry === undefined) throw badRequest(`no mount at "${normalizeMountPath(fields.get('path'))}"`);
           return { data: describeMount(entry) };
         },
@@ -212,7 +248,7 @@ export function mountPaths(core: Core): PathDefinition<FieldMap>[] {
           if (type === 'kv' && options.version !== undefined && options.version !== '1' && options.version !== '2') {
             throw badRequest(`invalid "options.version" "${options.version}": kv supports versions "1" and "2"`);
           }
-          await mounts.enable(fields.get('path'), type, {
+          await table.manager.enable(fields.get('path'), type, {
             description: fields.get('description'),
             config: { ...defaultConfigChanges(fields.get('config')) },
             options,
@@ -223,12 +259,23 @@ export function mountPaths(core: Core): PathDefinition<FieldMap>[] {
           return null;
         },
         async delete(_request, fields) {
-          await mounts.disable(fields.get('path'));
+          await table.manager.disable(fields.get('path'));
           return null;
         },
       },
-      helpSynopsis: 'Enable, read or disable a secrets engine at a path.',
-      helpDescription: 'POST enables an engine of the given type; DELETE disables the engine and deletes its data.',
+      helpSynopsis: `Enable, read or disable a ${table.noun} at a path.`,
+      helpDescription: `POST enables a ${table.noun} of the given type; DELETE disables it and deletes its data.`,
+    }),
+  ];
+}
+
+export function mountPaths(core: Core): PathDefinition<FieldMap>[] {
+  return [
+    ...mountTablePaths({
+      name: 'mounts',
+      noun: 'secrets engine',
+      manager: core.mounts,
+      builtins: () => ({ 'cubbyhole/': cubbyholeMount(), 'sys/': systemMount() }),
     }),
     definePath({
       pattern: 'remount',
@@ -240,7 +287,7 @@ export function mountPaths(core: Core): PathDefinition<FieldMap>[] {
         async update(_request, fields) {
           const from = normalizeMountPath(fields.get('from'));
           const to = normalizeMountPath(fields.get('to'));
-          await mounts.move(from, to);
+          await core.mounts.move(from, to);
           const migrationId = randomUUID();
           remountStatuses.set(migrationId, { source_mount: from, target_mount: to, status: 'success' });
           return { data: { migration_id: migrationId } };
@@ -283,4 +330,13 @@ const remountStatuses = new Map<string, Record<string, string>>();
 function defaultConfigChanges(raw: Record<string, unknown>): Partial<MountConfig> {
   if (!isPlainObject(raw)) return {};
   return parseMountConfig(raw, 'config');
+}
+
+export function authPaths(core: Core): PathDefinition<FieldMap>[] {
+  return mountTablePaths({
+    name: 'auth',
+    noun: 'auth method',
+    manager: core.authMounts,
+    builtins: () => ({ 'token/': tokenMount() }),
+  });
 }

@@ -6,7 +6,7 @@ import { badRequest, definePath, permissionDenied, type FieldMap, type PathDefin
 import type { FieldData } from '@coffer/sdk';
 import type { CallerContext } from './caller.js';
 import type { TokenBackendDeps } from './backend.js';
-import { authBlock, authResponse, type TokenEntry, type TokenType } from './token-entry.js';
+import { authBlock, issuedTokenResponse, type TokenEntry, type TokenType } from './token-entry.js';
 import { globMatches, type TokenRole } from './roles.js';
 import { creationTtl } from './token-ttl.js';
 
@@ -194,7 +194,7 @@ export function createPaths(deps: TokenBackendDeps): PathDefinition<FieldMap>[] 
       operations: {
         async update(request, fields) {
           const { auth, warnings } = await createToken(deps, request.id, fields, { orphan: false, role: null });
-          return authResponse(auth, warnings);
+          return issuedTokenResponse(auth, warnings);
         },
       },
       helpSynopsis: 'Create a token.',
@@ -206,7 +206,7 @@ export function createPaths(deps: TokenBackendDeps): PathDefinition<FieldMap>[] 
       operations: {
         async update(request, fields) {
           const { auth, warnings } = await createToken(deps, request.id, fields, { orphan: true, role: null });
-          return authResponse(auth, warnings);
+          return issuedTokenResponse(auth, warnings);
         },
       },
       helpSynopsis: 'Create an orphan token.',
@@ -220,7 +220,7 @@ export function createPaths(deps: TokenBackendDeps): PathDefinition<FieldMap>[] 
           const role = await deps.roles.get(fields.get('role_name'));
           if (role === null) throw badRequest(`unknown role ${fields.get('role_name')}`);
           const { auth, warnings } = await createToken(deps, request.id, fields, { orphan: false, role });
-          return authResponse(auth, warnings);
+          return issuedTokenResponse(auth, warnings);
         },
       },
       helpSynopsis: 'Create a token through a role.',

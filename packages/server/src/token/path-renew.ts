@@ -3,12 +3,12 @@
  */
 import { badRequest, definePath, permissionDenied, type FieldMap, type PathDefinition } from '@coffer/sdk';
 import type { TokenBackendDeps } from './backend.js';
-import { authBlock, authResponse, type TokenEntry } from './token-entry.js';
+import { authBlock, issuedTokenResponse, type TokenEntry } from './token-entry.js';
 import { renewedExpiry } from './token-ttl.js';
 
 async function renew(deps: TokenBackendDeps, entry: TokenEntry, token: string, increment: number) {
   if (!entry.renewable) throw badRequest('lease is not renewable');
-  if (entry.expireTime === 0) return authResponse(authBlock(token, entry), []);
+  if (entry.expireTime === 0) return issuedTokenResponse(authBlock(token, entry), []);
 
   const now = Date.now();
   const renewed = renewedExpiry({
@@ -23,7 +23,7 @@ async function renew(deps: TokenBackendDeps, entry: TokenEntry, token: string, i
   const updated: TokenEntry = { ...entry, expireTime: renewed.expireTime, lastRenewalTime: now };
   await deps.store.update(updated);
   await deps.onRenewed(updated);
-  return authResponse(authBlock(token, updated, now), renewed.warnings);
+  return issuedTokenResponse(authBlock(token, updated, now), renewed.warnings);
 }
 
 const incrementField = { type: 'duration', description: 'Requested TTL extension, e.g. "1h"; defaults to the token\'s creation TTL.' } as const;

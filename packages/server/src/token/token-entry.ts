@@ -4,20 +4,21 @@
 import type { Response } from '@coffer/sdk';
 
 /**
- * A response that issued or renewed a token. Only the server's own token
- * backend returns one until auth methods exist as plugins.
+ * A response that issued or renewed a token, carrying the `auth` block the
+ * client receives. The token backend returns one directly; a login's `Auth`
+ * from an auth method becomes one once the pipeline issued the token.
  */
-export interface AuthResponse extends Response {
-  auth: Record<string, unknown>;
+export interface IssuedTokenResponse extends Response {
+  issued: Record<string, unknown>;
 }
 
-export function hasAuth(response: Response): response is AuthResponse {
-  return 'auth' in response && typeof (response as AuthResponse).auth === 'object';
+export function hasIssuedToken(response: Response): response is IssuedTokenResponse {
+  return 'issued' in response && typeof (response as IssuedTokenResponse).issued === 'object';
 }
 
 /** Builds the response of an endpoint that issued or renewed a token. */
-export function authResponse(auth: Record<string, unknown>, warnings: string[]): AuthResponse {
-  return { data: null, auth, warnings };
+export function issuedTokenResponse(issued: Record<string, unknown>, warnings: string[], data: Record<string, unknown> | null = null): IssuedTokenResponse {
+  return { data, issued, warnings };
 }
 
 export type TokenType = 'service' | 'batch';
