@@ -11,6 +11,8 @@ import { cubbyholePrefix } from './cubbyhole/backend.js';
 import { ExpirationManager } from './expiration/index.js';
 import { PolicyStore } from './policy/index.js';
 import { builtinAuthMethods, builtinSecretsEngines } from './plugins.js';
+import type { UserLockoutConfig } from './config/index.js';
+import { UserLockout } from './lockout/user-lockout.js';
 import { MountManager } from './router/mount-manager.js';
 import { PathMatcher, Router } from './router/router.js';
 import { validateShareCounts } from './seal/key-shares.js';
@@ -32,6 +34,8 @@ export interface CoreOptions {
   /** Seconds. */
   maxLeaseTtl: number;
   clusterName?: string;
+  /** `user_lockout` stanzas from the config, by label. */
+  userLockout?: Record<string, UserLockoutConfig>;
 }
 
 export interface InitResult {
@@ -71,6 +75,7 @@ export class Core {
   readonly expiration: ExpirationManager;
   readonly wrapper: ResponseWrapper;
   readonly callers = new CallerRegistry();
+  readonly lockout: UserLockout;
   readonly router = new Router();
   /** Secrets engine mounts. */
   readonly mounts: MountManager;
@@ -92,6 +97,7 @@ export class Core {
     this.seal = new ShamirSeal(options.physical);
     this.tokens = new TokenStore(this.barrier, this.logger.child({ component: 'token' }));
     this.roles = new TokenRoles(this.barrier);
+    this.lockout = new UserLockout(this.barrier, options.userLockout ?? {}, this.logger.child({ component: 'lockout' }));
     this.policies = new PolicyStore(this.barrier, this.logger.child({ component: 'policy' }));
     this.mounts = new MountManager(
       { tablePath: 'core/mounts', routePrefix: '', storagePrefix: 'logical/', reserved: ['sys/', 'auth/', 'cubbyhole/', 'identity/'], plugins: builtinSecretsEngines },
@@ -208,6 +214,7 @@ export class Core {
     this.expiration.teardown();
     await this.mounts.teardown();
     await this.authMounts.teardown();
+    this.lockout.teardown();
     this.policies.teardown();
     this.tokens.teardown();
     this.barrier.seal();
@@ -267,6 +274,7 @@ export class Core {
       await this.policies.setup();
       await this.mounts.setup();
       await this.authMounts.setup();
+      await this.lockout.setup();
       await this.expiration.setup();
     } catch (err) {
       this.logger.error({ err }, 'post-unseal setup failed; sealing again');

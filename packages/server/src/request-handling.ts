@@ -17,6 +17,7 @@ import {
 import type { Core } from './core.js';
 import { cubbyholePrefix } from './cubbyhole/backend.js';
 import { PathMatcher, type Route } from './router/router.js';
+import { loginAlias } from './lockout/user-lockout.js';
 import { issueLoginToken } from './token/login.js';
 import type { CallerContext } from './token/caller.js';
 import { hasIssuedToken, type ResolvedToken } from './token/token-entry.js';
@@ -108,7 +109,7 @@ export async function handleLogicalRequest(core: Core, system: SystemBackends, r
   }
 
   try {
-    let response = await callBackend(core, target, backendRequest, caller);
+    let response = await callLogin(core, target, backendRequest, caller);
     if (response?.auth !== undefined) response = await issueLogin(core, target, request.path, response);
     const result: LogicalResult = { response, mountType: target.mountType };
     const secret = response?.secret;
@@ -129,6 +130,29 @@ export async function handleLogicalRequest(core: Core, system: SystemBackends, r
     return result;
   } finally {
     if (exhausted && caller?.entry !== undefined) await core.tokens.revokeTree(caller.entry.saltedId);
+  }
+}
+
+/**
+ * Calls the backend, applying user lockout to logins of the methods that
+ * support it: a locked user is refused before any credential check, a
+ * failed login counts, and a successful one resets the count.
+ */
+async function callLogin(core: Core, target: Target, request: Request, caller: CallerContext | undefined): Promise<Response | null> {
+  const mount = target.route?.mount;
+  const alias = mount !== undefined && core.lockout.applies(mount.type) ? loginAlias(mount.type, request.path, request.data) : undefined;
+  if (mount === undefined || alias === undefined) return callBackend(core, target, request, caller);
+
+  if (await core.lockout.isLocked(mount.accessor, alias)) throw permissionDenied();
+  try {
+    const response = await callBackend(core, target, request, caller);
+    if (response?.auth !== undefined) core.lockout.recordSuccess(mount.accessor, alias);
+    return response;
+  } catch (err) {
+    if (err instanceof CofferError && (err.status === 400 || err.status === 403)) {
+      await core.lockout.recordFailure(mount.accessor, mount.type, alias);
+    }
+    throw err;
   }
 }
 

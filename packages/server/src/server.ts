@@ -65,6 +65,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     logger,
     defaultLeaseTtl: config.defaultLeaseTtl || DEFAULT_LEASE_TTL,
     maxLeaseTtl: config.maxLeaseTtl || DEFAULT_LEASE_TTL,
+    userLockout: config.userLockout,
   });
   await core.load();
 
@@ -124,6 +125,7 @@ function devConfig(options: StartOptions): ServerConfig {
     ui: false,
     disableMlock: true,
     ignoredSettings: [],
+    userLockout: {},
     sourceFiles: [],
   };
 }

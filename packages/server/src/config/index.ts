@@ -12,5 +12,6 @@ export {
   type SealConfig,
   type ServerConfig,
   type StorageConfig,
+  type UserLockoutConfig,
 } from './types.js';
 export { KNOWN_LISTENER_SETTINGS, KNOWN_TOP_LEVEL_SETTINGS } from './schema.js';

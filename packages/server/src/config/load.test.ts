@@ -82,6 +82,7 @@ function expectedExample(file: string): ServerConfig {
     ui: true,
     disableMlock: true,
     ignoredSettings: ['telemetry'],
+    userLockout: {},
     sourceFiles: [file],
   };
 }

@@ -25,6 +25,7 @@ export function mergeFileConfigs(files: FileConfig[]): ServerConfig {
     ui: false,
     disableMlock: false,
     ignoredSettings: [],
+    userLockout: {},
     sourceFiles: [],
   };
   const seals: Array<Located<SealConfig>> = [];
@@ -55,6 +56,9 @@ export function mergeFileConfigs(files: FileConfig[]): ServerConfig {
     merged.ui = merged.ui || file.ui === true;
     merged.disableMlock = merged.disableMlock || file.disableMlock === true;
 
+    for (const [label, settings] of Object.entries(file.userLockout)) {
+      merged.userLockout[label] = { ...merged.userLockout[label], ...settings };
+    }
     for (const setting of file.ignoredSettings) ignored.add(setting);
     merged.sourceFiles.push(file.file);
   }

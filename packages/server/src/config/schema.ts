@@ -9,7 +9,8 @@ import { Scope } from './scope.js';
 import type { ConfigSource } from './source.js';
 import { decodeSeals, decodeStorage, type Located } from './stanzas.js';
 import { unknownSetting } from './suggest.js';
-import type { ListenerConfig, LogLevel, SealConfig, StorageConfig } from './types.js';
+import type { ListenerConfig, LogLevel, SealConfig, StorageConfig, UserLockoutConfig } from './types.js';
+import { decodeUserLockout } from './user-lockout.js';
 import {
   describeValue,
   isPlainObject,
@@ -36,6 +37,8 @@ export interface FileConfig {
   ui?: boolean;
   disableMlock?: boolean;
   pluginDirectory?: string;
+  /** `user_lockout` stanzas by label; a later stanza's settings override an earlier one's. */
+  userLockout: Record<string, UserLockoutConfig>;
   /** Ignored settings met, dotted for nested ones. */
   ignoredSettings: Set<string>;
 }
@@ -82,6 +85,9 @@ const TOP_LEVEL_SETTINGS: Record<string, Setter> = {
   plugin_directory: (scope, key, value, config) => {
     config.pluginDirectory = readString(scope, key, value);
   },
+  user_lockout: (scope, _key, value, config) => {
+    decodeUserLockout(scope, value, config.userLockout);
+  },
 };
 
 /**
@@ -125,7 +131,7 @@ export function decodeFile(source: ConfigSource, body: unknown): FileConfig {
     throw source.error(`expected settings and stanzas at the top level, got ${describeValue(body)}`, undefined, 0);
   }
 
-  const config: FileConfig = { file: source.file, listeners: [], seals: [], ignoredSettings: new Set() };
+  const config: FileConfig = { file: source.file, listeners: [], seals: [], userLockout: {}, ignoredSettings: new Set() };
   for (const [key, value] of Object.entries(body)) {
     const setter = TOP_LEVEL_SETTINGS[key];
     if (setter !== undefined) {

@@ -55,6 +55,16 @@ export interface SealConfig {
   settings: Record<string, string>;
 }
 
+/** One `user_lockout` stanza; unset fields fall back to the `all` stanza, then Vault's defaults. */
+export interface UserLockoutConfig {
+  lockoutThreshold?: number;
+  /** Seconds. */
+  lockoutDuration?: number;
+  /** Seconds. */
+  lockoutCounterReset?: number;
+  disableLockout?: boolean;
+}
+
 /** The server configuration after every file is read, checked and merged. */
 export interface ServerConfig {
   /** Absent when no file has a storage stanza, and then the server picks its default. */
@@ -94,6 +104,8 @@ export interface ServerConfig {
    * can log them. Each appears once.
    */
   ignoredSettings: string[];
+  /** `user_lockout` stanzas by label (`all`, `userpass`, `ldap`, `approle`). */
+  userLockout: Record<string, UserLockoutConfig>;
   /** Every file read, in the order it was merged. */
   sourceFiles: string[];
 }

@@ -7,6 +7,7 @@ import { Backend } from '@coffer/sdk';
 import type { Core } from '../core.js';
 import { createCubbyholeBackend } from '../cubbyhole/backend.js';
 import { leasePaths } from '../expiration/index.js';
+import { lockedUserPaths } from '../lockout/path-locked-users.js';
 import { policyPaths } from '../policy/index.js';
 import type { SystemBackends } from '../request-handling.js';
 import { createTokenBackend } from '../token/backend.js';
@@ -39,6 +40,7 @@ export function createSystemBackends(core: Core): SystemBackends {
       ...toolPaths(),
       ...policyPaths({ store: core.policies, tokens: core.tokens, callerToken }),
       ...leasePaths(core.expiration),
+      ...lockedUserPaths(core.lockout),
       ...wrappingPaths({ wrapper: core.wrapper, tokens: core.tokens, callers: core.callers }),
     ],
   });

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { silentLogger } from '@coffer/sdk';
+import { InmemStorage } from '@coffer/storage-inmem';
+import { Barrier } from '../barrier/barrier.js';
+import { loginAlias, UserLockout } from './user-lockout.js';
+
+async function barrier(): Promise<Barrier> {
+  const result = new Barrier(new InmemStorage());
+  const key = randomBytes(32);
+  await result.initialize(key);
+  await result.unseal(key);
+  return result;
+}
+
+const MINUTE = 60_000;
+
+test('lockout locks after the threshold and unlocks after the duration', async () => {
+  const lockout = new UserLockout(await barrier(), { all: { lockoutThreshold: 3, lockoutDuration: 600 } }, silentLogger, false);
+  const start = 1_000_000;
+  await lockout.recordFailure('auth_userpass_1', 'userpass', 'alice', start);
+  await lockout.recordFailure('auth_userpass_1', 'userpass', 'alice', start + 1000);
+  assert.equal(await lockout.isLocked('auth_userpass_1', 'alice', start + 2000), false);
+  await lockout.recordFailure('auth_userpass_1', 'userpass', 'alice', start + 2000);
+  assert.equal(await lockout.isLocked('auth_userpass_1', 'alice', start + 3000), true);
+  assert.equal(await lockout.isLocked('auth_userpass_1', 'bob', start + 3000), false);
+  assert.equal(await lockout.isLocked('auth_userpass_2', 'alice', start + 3000), false);
+  assert.deepEqual([...lockout.list(start + 3000)], [['auth_userpass_1', ['alice']]]);
+  assert.equal(await lockout.isLocked('auth_userpass_1', 'alice', start + 2000 + 10 * MINUTE + 1), false);
+});
+
+test('lockout counter resets after a quiet period and on success', async () => {
+  const lockout = new UserLockout(await barrier(), { all: { lockoutThreshold: 2, lockoutCounterReset: 60 } }, silentLogger, false);
+  await lockout.recordFailure('a', 'ldap', 'carol', 0);
+  await lockout.recordFailure('a', 'ldap', 'carol', 2 * MINUTE);
+  assert.equal(await lockout.isLocked('a', 'carol', 2 * MINUTE), false);
+  lockout.recordSuccess('a', 'carol');
+  await lockout.recordFailure('a', 'ldap', 'carol', 2 * MINUTE + 1);
+  assert.equal(await lockout.isLocked('a', 'carol', 2 * MINUTE + 2), false);
+});
+
+test('lockout survives teardown and setup', async () => {
+  const storage = await barrier();
+  const lockout = new UserLockout(storage, { userpass: { lockoutThreshold: 1 } }, silentLogger, false);
+  await lockout.recordFailure('m', 'userpass', 'dave');
+  lockout.teardown();
+  await lockout.setup();
+  assert.equal(await lockout.isLocked('m', 'dave'), true);
+  await lockout.unlock('m', 'dave');
+  lockout.teardown();
+  await lockout.setup();
+  assert.equal(await lockout.isLocked('m', 'dave'), false);
+});
+
+test('lockout settings fall back from method to all to defaults', async () => {
+  const lockout = new UserLockout(await barrier(), { all: { lockoutDuration: 60 }, ldap: { lockoutThreshold: 9, disableLockout: true } }, silentLogger, false);
+  assert.deepEqual(lockout.settingsFor('userpass'), { threshold: 5, duration: 60, counterReset: 900, disabled: false });
+  assert.deepEqual(lockout.settingsFor('ldap'), { threshold: 9, duration: 60, counterReset: 900, disabled: true });
+  assert.equal(lockout.applies('ldap'), false);
+  assert.equal(lockout.applies('userpass'), true);
+  assert.equal(lockout.applies('github'), false);
+});
+
+test('login alias comes from the path or role_id', () => {
+  assert.equal(loginAlias('userpass', 'login/Alice', {}), 'alice');
+  assert.equal(loginAlias('ldap', 'login/bob', {}), 'bob');
+  assert.equal(loginAlias('approle', 'login', { role_id: 'r-1' }), 'r-1');
+  assert.equal(loginAlias('approle', 'login', {}), undefined);
+  assert.equal(loginAlias('userpass', 'users/alice', {}), undefined);
+});
