@@ -13,6 +13,7 @@ import type { SystemBackends } from '../request-handling.js';
 import { createTokenBackend } from '../token/backend.js';
 import { wrappingPaths } from '../wrapping/path-wrapping.js';
 import { keyPaths } from './path-keys.js';
+import { openApiSpecPaths } from './path-openapi.js';
 import { authPaths, mountPaths } from './path-mounts.js';
 import { sealPaths } from './path-seal.js';
 import { toolPaths } from './path-tools.js';
@@ -30,7 +31,8 @@ export function createSealBackend(core: Core, storageType: string): Backend {
 
 export function createSystemBackends(core: Core): SystemBackends {
   const callerToken = (requestId: string) => core.callers.get(requestId)?.token;
-  const sys = new Backend({
+  const cubbyhole = createCubbyholeBackend();
+  const sys: Backend = new Backend({
     backendType: 'logical',
     help: 'The system backend: mounts, keys, seal, policies, leases, wrapping and tools.',
     paths: [
@@ -42,6 +44,7 @@ export function createSystemBackends(core: Core): SystemBackends {
       ...leasePaths(core.expiration),
       ...lockedUserPaths(core.lockout),
       ...wrappingPaths({ wrapper: core.wrapper, tokens: core.tokens, callers: core.callers }),
+      ...openApiSpecPaths(core, () => ({ 'sys/': sys, 'auth/token/': token, 'cubbyhole/': cubbyhole })),
     ],
   });
   const token = createTokenBackend({
@@ -52,5 +55,5 @@ export function createSystemBackends(core: Core): SystemBackends {
     onCreated: (entry) => core.scheduleTokenExpiry(entry),
     onRenewed: (entry) => core.rescheduleTokenExpiry(entry),
   });
-  return { sys, token, cubbyhole: createCubbyholeBackend() };
+  return { sys, token, cubbyhole };
 }
