@@ -2,6 +2,7 @@
  * Plugin metadata and factories. The server checks `kind` and `sdkVersion`
  * at load and rejects a plugin whose declaration does not fit.
  */
+import type { AuditContext, AuditDevice } from './audit.js';
 import type { BackendConfig, LogicalBackend } from './logical.js';
 import type { Logger } from './logger.js';
 import type { ClosableStorage } from './storage.js';
@@ -46,4 +47,24 @@ export interface StoragePlugin extends PluginMetadata {
    */
   settings: readonly string[];
   create(settings: Record<string, string>, context: StorageContext): Promise<ClosableStorage>;
+}
+
+/**
+ * An audit device type: produces a device for each `sys/audit/:path` enable
+ * and again for each enabled device at every unseal.
+ */
+export interface AuditPlugin extends PluginMetadata {
+  kind: 'audit';
+  /**
+   * Names of the device's own options, besides the common ones in
+   * `COMMON_AUDIT_OPTIONS`; an enable request with any other option is
+   * rejected with an error naming it.
+   */
+  settings: readonly string[];
+  /**
+   * Validates `options` and opens the device.
+   * @throws Error with a message naming the option and the fix; the enable
+   *   request fails with 400 and that message, and nothing is stored.
+   */
+  create(options: Record<string, string>, context: AuditContext): Promise<AuditDevice>;
 }
