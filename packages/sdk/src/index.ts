@@ -15,3 +15,4 @@ export * from './framework/path.js';
 export * from './framework/secret.js';
 export * from './framework/backend.js';
 export * from './framework/openapi.js';
+export * from './framework/wal.js';

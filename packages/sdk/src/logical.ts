@@ -159,4 +159,6 @@ export interface LogicalBackend {
   cleanup?(): Promise<void>;
   /** Drops any cache of the storage key, which another node changed. */
   invalidate?(key: string): void;
+  /** Runs about once a minute while mounted: write-ahead log rollback and the backend's own periodic work. */
+  periodic?(): Promise<void>;
 }

@@ -13,6 +13,7 @@ import { PolicyStore } from './policy/index.js';
 import { builtinAuthMethods, builtinSecretsEngines } from './plugins.js';
 import type { UserLockoutConfig } from './config/index.js';
 import { UserLockout } from './lockout/user-lockout.js';
+import { PeriodicRunner } from './rollback/periodic-runner.js';
 import { MountManager } from './router/mount-manager.js';
 import { PathMatcher, Router } from './router/router.js';
 import { validateShareCounts } from './seal/key-shares.js';
@@ -76,6 +77,7 @@ export class Core {
   readonly wrapper: ResponseWrapper;
   readonly callers = new CallerRegistry();
   readonly lockout: UserLockout;
+  readonly periodic: PeriodicRunner;
   readonly router = new Router();
   /** Secrets engine mounts. */
   readonly mounts: MountManager;
@@ -97,6 +99,7 @@ export class Core {
     this.seal = new ShamirSeal(options.physical);
     this.tokens = new TokenStore(this.barrier, this.logger.child({ component: 'token' }));
     this.roles = new TokenRoles(this.barrier);
+    this.periodic = new PeriodicRunner(this.router, this.logger.child({ component: 'periodic' }));
     this.lockout = new UserLockout(this.barrier, options.userLockout ?? {}, this.logger.child({ component: 'lockout' }));
     this.policies = new PolicyStore(this.barrier, this.logger.child({ component: 'policy' }));
     this.mounts = new MountManager(
@@ -211,6 +214,7 @@ export class Core {
   async sealServer(): Promise<void> {
     if (!this.unsealed) return;
     this.unsealed = false;
+    this.periodic.stop();
     this.expiration.teardown();
     await this.mounts.teardown();
     await this.authMounts.teardown();
@@ -276,6 +280,7 @@ export class Core {
       await this.authMounts.setup();
       await this.lockout.setup();
       await this.expiration.setup();
+      this.periodic.start();
     } catch (err) {
       this.logger.error({ err }, 'post-unseal setup failed; sealing again');
       this.expiration.teardown();

@@ -14,6 +14,7 @@ import { FieldData } from './field-data.js';
 import type { FieldMap } from './field.js';
 import type { CompiledPath, PathDefinition } from './path.js';
 import { SECRET_TYPE_KEY, type SecretType } from './secret.js';
+import { rollBackOldEntries, type WalRollback } from './wal.js';
 
 export interface BackendDefinition {
   backendType: 'logical' | 'credential';
@@ -33,6 +34,13 @@ export interface BackendDefinition {
   initialize?: () => Promise<void>;
   cleanup?: () => Promise<void>;
   invalidate?: (key: string) => void;
+  /**
+   * Work the server runs about once a minute while the mount exists, such as
+   * tidying expired entries. It runs after any write-ahead log rollback.
+   */
+  periodic?: () => Promise<void>;
+  /** The backend's write-ahead log, rolled back by the periodic pass. */
+  wal?: WalRollback;
 }
 
 export class Backend implements LogicalBackend {
@@ -72,6 +80,12 @@ export class Backend implements LogicalBackend {
 
   invalidate(key: string): void {
     this.definition.invalidate?.(key);
+  }
+
+  /** Rolls back old write-ahead log records, then runs the backend's periodic function. */
+  async periodic(): Promise<void> {
+    if (this.definition.wal !== undefined) await rollBackOldEntries(this.definition.wal);
+    await this.definition.periodic?.();
   }
 
   async handleRequest(request: Request): Promise<Response | null> {
