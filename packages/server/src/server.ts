@@ -161,6 +161,10 @@ function listen(config: ListenerConfig, handler: ReturnType<typeof createRequest
   http.keepAliveTimeout = 65_000;
   const sockets = new Set<Socket>();
   const accept = (socket: Socket): void => {
+    // Node's HTTP server turns Nagle's algorithm off on sockets it accepts
+    // itself; these reach it through the rewriter, so do it here, or each
+    // response's last segment waits for the client's delayed ACK.
+    socket.setNoDelay(true);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     http.emit('connection', rewriteListMethod(socket));
