@@ -49,6 +49,7 @@ export async function measureLoad({ url, server, requests, headers = {}, connect
   const seconds = Number(endNs - startNs) / 1e9;
   const { p50, p99 } = percentiles(latencies);
   const serverCpuCores = (cpuSeconds(serverCpuAfter) - cpuSeconds(serverCpuBefore)) / seconds;
+  const serverSystemCpuCores = (serverCpuAfter.system - serverCpuBefore.system) / 1e6 / seconds;
   const loadGeneratorCpuCores = cpuSeconds(loadCpu) / seconds;
   const machineCpuCores = busyCpus(systemCpuBefore, systemCpuAfter, availableParallelism());
   return {
@@ -63,6 +64,8 @@ export async function measureLoad({ url, server, requests, headers = {}, connect
     timeouts: result.timeouts,
     // CPU time per second of wall time: 1.0 is one core kept busy.
     serverCpuCores,
+    // The part of serverCpuCores spent in the kernel, such as socket writes and fsync.
+    serverSystemCpuCores,
     loadGeneratorCpuCores,
     // The kernel's share of loopback traffic is counted partly here too.
     otherCpuCores: machineCpuCores === null ? null : Math.max(0, machineCpuCores - serverCpuCores - loadGeneratorCpuCores),

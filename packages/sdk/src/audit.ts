@@ -20,7 +20,7 @@ export interface AuditNamespace {
   path?: string;
 }
 
-/** Which policies granted a request, as Vault's `policy_results`. */
+/** Policies that granted a request, as Vault's `policy_results`. */
 export interface AuditPolicyResults {
   allowed: boolean;
   granting_policies?: { name?: string; namespace_id?: string; type: string }[];
@@ -110,7 +110,7 @@ export interface AuditRequestEntry {
   /** RFC 3339 with fractional seconds, UTC. */
   time: string;
   auth: AuditAuth;
-  /** Why the request failed, for a request rejected before its backend ran. */
+  /** Reason the request failed, for a request rejected before its backend ran. */
   error?: string;
   request: AuditRequest;
   type: 'request';
@@ -151,10 +151,10 @@ export interface AuditDevice {
   close(): Promise<void>;
 }
 
-/** What an audit device factory receives besides its options. */
+/** Context an audit device factory receives besides its options. */
 export interface AuditContext {
   logger: Logger;
 }
 
-/** The options every audit device accepts; the broker handles them, so a plugin never sees them. */
+/** Options every audit device accepts. The broker handles them, so a plugin never receives them. */
 export const COMMON_AUDIT_OPTIONS: readonly string[] = ['format', 'prefix', 'hmac_accessor', 'log_raw', 'elide_list_responses'];

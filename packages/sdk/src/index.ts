@@ -16,3 +16,4 @@ export * from './framework/secret.js';
 export * from './framework/backend.js';
 export * from './framework/openapi.js';
 export * from './framework/wal.js';
+export * from './plugin-server/index.js';

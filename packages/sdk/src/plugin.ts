@@ -57,7 +57,7 @@ export interface AuditPlugin extends PluginMetadata {
   kind: 'audit';
   /**
    * Names of the device's own options, besides the common ones in
-   * `COMMON_AUDIT_OPTIONS`; an enable request with any other option is
+   * `COMMON_AUDIT_OPTIONS`. An enable request with any other option is
    * rejected with an error naming it.
    */
   settings: readonly string[];

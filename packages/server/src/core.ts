@@ -6,10 +6,13 @@ import { BlockList, isIPv6 } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { badRequest, StorageView, type Auth, type ClosableStorage, type Logger } from '@coffer/sdk';
 import { KEY_BYTES } from './barrier/aead.js';
+import { AuditBroker } from './audit/index.js';
 import { Barrier } from './barrier/barrier.js';
 import { cubbyholePrefix } from './cubbyhole/backend.js';
 import { ExpirationManager } from './expiration/index.js';
+import { IdentityStore, type MountInfo } from './identity/index.js';
 import { PolicyStore } from './policy/index.js';
+import { ExternalPlugins } from './plugin/external-plugins.js';
 import { builtinAuthMethods, builtinSecretsEngines } from './plugins.js';
 import type { UserLockoutConfig } from './config/index.js';
 import { UserLockout } from './lockout/user-lockout.js';
@@ -37,6 +40,10 @@ export interface CoreOptions {
   clusterName?: string;
   /** `user_lockout` stanzas from the config, by label. */
   userLockout?: Record<string, UserLockoutConfig>;
+  /** The folder external plugin commands run from; without it no external plugin can be registered or started. */
+  pluginDirectory?: string;
+  /** How long an external plugin may take to start, in milliseconds; 30 s by default. */
+  pluginStartTimeoutMs?: number;
 }
 
 export interface InitResult {
@@ -73,6 +80,8 @@ export class Core {
   readonly tokens: TokenStore;
   readonly roles: TokenRoles;
   readonly policies: PolicyStore;
+  readonly identity: IdentityStore;
+  readonly audit: AuditBroker;
   readonly expiration: ExpirationManager;
   readonly wrapper: ResponseWrapper;
   readonly callers = new CallerRegistry();
@@ -83,6 +92,8 @@ export class Core {
   readonly mounts: MountManager;
   /** Auth method mounts, routed under `auth/`. */
   readonly authMounts: MountManager;
+  /** The external plugin catalog and the plugin processes. */
+  readonly plugins: ExternalPlugins;
   readonly logger: Logger;
   readonly clusterName: string;
   /** Random ID stored at initialization; empty while sealed. */
@@ -101,16 +112,39 @@ export class Core {
     this.roles = new TokenRoles(this.barrier);
     this.periodic = new PeriodicRunner(this.router, this.logger.child({ component: 'periodic' }));
     this.lockout = new UserLockout(this.barrier, options.userLockout ?? {}, this.logger.child({ component: 'lockout' }));
+    this.audit = new AuditBroker(this.barrier, this.logger.child({ component: 'audit' }));
     this.policies = new PolicyStore(this.barrier, this.logger.child({ component: 'policy' }));
+    this.identity = new IdentityStore(this.barrier, this.logger.child({ component: 'identity' }), (accessor) => this.mountByAccessor(accessor));
+    this.plugins = new ExternalPlugins({
+      storage: this.barrier,
+      logger: this.logger,
+      pluginDirectory: options.pluginDirectory,
+      startTimeoutMs: options.pluginStartTimeoutMs,
+      clusterInfo: () => ({ name: this.clusterName, id: this.clusterId }),
+    });
     this.mounts = new MountManager(
-      { tablePath: 'core/mounts', routePrefix: '', storagePrefix: 'logical/', reserved: ['sys/', 'auth/', 'cubbyhole/', 'identity/'], plugins: builtinSecretsEngines },
+      {
+        tablePath: 'core/mounts',
+        routePrefix: '',
+        storagePrefix: 'logical/',
+        reserved: ['sys/', 'auth/', 'cubbyhole/', 'identity/'],
+        plugins: builtinSecretsEngines,
+        external: (entry, loading) => this.plugins.resolve('secret', entry, loading),
+      },
       this.barrier,
       this.router,
       this.logger,
       options,
     );
     this.authMounts = new MountManager(
-      { tablePath: 'core/auth', routePrefix: 'auth/', storagePrefix: 'auth/', reserved: ['token/'], plugins: builtinAuthMethods },
+      {
+        tablePath: 'core/auth',
+        routePrefix: 'auth/',
+        storagePrefix: 'auth/',
+        reserved: ['token/'],
+        plugins: builtinAuthMethods,
+        external: (entry, loading) => this.plugins.resolve('auth', entry, loading),
+      },
       this.barrier,
       this.router,
       this.logger,
@@ -218,7 +252,11 @@ export class Core {
     this.expiration.teardown();
     await this.mounts.teardown();
     await this.authMounts.teardown();
+    // Each mount's cleanup released its plugin process; stop any left over.
+    await this.plugins.stopAll();
     this.lockout.teardown();
+    this.identity.teardown();
+    await this.audit.teardown();
     this.policies.teardown();
     this.tokens.teardown();
     this.barrier.seal();
@@ -241,12 +279,18 @@ export class Core {
     await this.expiration.updateAuthExpiry(entry.saltedId, ttl);
   }
 
-  /**
-   * Finds or creates the entity of a login's alias.
-   * TODO: map aliases to entities once the identity store exists; until then logins have no entity.
-   */
-  async resolveLoginIdentity(_mountAccessor: string, _mountType: string, _auth: Auth): Promise<LoginIdentity | undefined> {
-    return undefined;
+  /** Finds or creates the entity of a login's alias; a login without an alias gets none. */
+  async resolveLoginIdentity(mountAccessor: string, mountType: string, auth: Auth): Promise<LoginIdentity | undefined> {
+    return this.identity.resolveLogin(mountAccessor, mountType, auth);
+  }
+
+  /** Returns the path and type of the mount with `accessor`, for identity aliases. */
+  mountByAccessor(accessor: string): MountInfo | undefined {
+    if (accessor === 'auth_token') return { path: 'auth/token/', type: 'token' };
+    const auth = this.authMounts.list().find((entry) => entry.accessor === accessor);
+    if (auth !== undefined) return { path: `auth/${auth.path}`, type: auth.type };
+    const secrets = this.mounts.list().find((entry) => entry.accessor === accessor);
+    return secrets === undefined ? undefined : { path: secrets.path, type: secrets.type };
   }
 
   /** Returns true when `address` falls inside one of the CIDR blocks. */
@@ -278,6 +322,8 @@ export class Core {
       await this.policies.setup();
       await this.mounts.setup();
       await this.authMounts.setup();
+      await this.audit.setup();
+      await this.identity.setup();
       await this.lockout.setup();
       await this.expiration.setup();
       this.periodic.start();
@@ -286,6 +332,9 @@ export class Core {
       this.expiration.teardown();
       await this.mounts.teardown();
       await this.authMounts.teardown();
+      await this.plugins.stopAll();
+      this.identity.teardown();
+      await this.audit.teardown();
       this.policies.teardown();
       this.tokens.teardown();
       this.barrier.seal();

@@ -2,15 +2,26 @@
  * The built-in plugins the server can mount or open. Each is an ordinary
  * plugin built on `@coffer/sdk`.
  */
+import { plugin as approle } from '@coffer/auth-approle';
+import { plugin as ldap } from '@coffer/auth-ldap';
+import { plugin as userpass } from '@coffer/auth-userpass';
 import { plugin as kv } from '@coffer/secrets-kv';
+import { plugin as transit } from '@coffer/secrets-transit';
 import { plugin as fileStorage } from '@coffer/storage-file';
 import { plugin as inmemStorage } from '@coffer/storage-inmem';
 import { plugin as sqliteStorage } from '@coffer/storage-sqlite';
 import type { AuthPlugin, SecretsPlugin, StoragePlugin } from '@coffer/sdk';
 
-export const builtinSecretsEngines: ReadonlyMap<string, SecretsPlugin> = new Map([['kv', kv]]);
+export const builtinSecretsEngines: ReadonlyMap<string, SecretsPlugin> = new Map([
+  ['kv', kv],
+  ['transit', transit],
+]);
 
-export const builtinAuthMethods: ReadonlyMap<string, AuthPlugin> = new Map();
+export const builtinAuthMethods: ReadonlyMap<string, AuthPlugin> = new Map([
+  ['userpass', userpass],
+  ['approle', approle],
+  ['ldap', ldap],
+]);
 
 export const builtinStorageBackends: ReadonlyMap<string, StoragePlugin> = new Map([
   ['inmem', inmemStorage],

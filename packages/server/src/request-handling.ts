@@ -14,6 +14,7 @@ import {
   type Response,
   type Storage,
 } from '@coffer/sdk';
+import { auditTokenFields, type AuditInput, type AuditResponseData } from './audit/index.js';
 import type { Core } from './core.js';
 import { cubbyholePrefix } from './cubbyhole/backend.js';
 import { PathMatcher, type Route } from './router/router.js';
@@ -50,6 +51,7 @@ export interface SystemBackends {
   sys: LogicalBackend;
   token: LogicalBackend;
   cubbyhole: LogicalBackend;
+  identity: LogicalBackend;
 }
 
 /** Vault's default TTL for sys/wrapping/wrap when the client sets none: 5 minutes. */
@@ -76,10 +78,22 @@ interface Target {
 }
 
 export async function handleLogicalRequest(core: Core, system: SystemBackends, request: LogicalRequest): Promise<LogicalResult> {
+  const audit: AuditInput = {
+    requestId: request.id,
+    operation: request.operation,
+    path: request.path,
+    data: request.data,
+    token: request.token,
+    wrapTtl: request.wrapTtl,
+    ...(request.remoteAddress !== undefined ? { remoteAddress: request.remoteAddress } : {}),
+  };
   const target = resolveTarget(core, system, request.path);
   if (target === undefined) {
-    throw new CofferError('COFFER_ERR_NO_ROUTE', 404, `no handler for route "${request.path}". route entry not found.`);
+    const message = `no handler for route "${request.path}". route entry not found.`;
+    await core.audit.logRequest({ ...audit, error: message });
+    throw new CofferError('COFFER_ERR_NO_ROUTE', 404, message);
   }
+  describeMountForAudit(audit, target);
 
   const backendRequest: Request = {
     id: request.id,
@@ -97,12 +111,46 @@ export async function handleLogicalRequest(core: Core, system: SystemBackends, r
     const existence = await target.backend.handleExistenceCheck(backendRequest);
     if (existence.checkFound && !existence.exists) backendRequest.operation = 'create';
   }
+  audit.operation = backendRequest.operation;
 
-  let caller: CallerContext | undefined;
-  let exhausted = false;
+  let checked: { resolved: ResolvedToken; caller: CallerContext } | undefined;
   if (!target.unauthenticatedPaths.matches(target.path)) {
-    const checked = await authorize(core, target, backendRequest.operation, request);
-    caller = checked.caller;
+    try {
+      checked = await authorize(core, target, backendRequest.operation, request);
+    } catch (err) {
+      await core.audit.logRequest({ ...audit, error: errorText(err) });
+      throw err;
+    }
+    audit.tokenEntry = auditTokenFields(checked.resolved.entry);
+  }
+  // The request entry is written before anything changes, so a request no
+  // audit device can record fails with no effect.
+  await core.audit.logRequest(audit);
+
+  let result: LogicalResult;
+  try {
+    result = await execute(core, target, request, backendRequest, checked);
+  } catch (err) {
+    await core.audit.logResponse({ ...audit, error: errorText(err) }).catch((auditErr: unknown) => {
+      core.logger.error({ err: auditErr, requestId: request.id }, 'audit of a failed request failed');
+    });
+    throw err;
+  }
+  await core.audit.logResponse({ ...audit, response: auditResponse(result) });
+  return result;
+}
+
+/** Authorizes nothing: runs an already authorized request and its lease, wrapping and token use. */
+async function execute(
+  core: Core,
+  target: Target,
+  request: LogicalRequest,
+  backendRequest: Request,
+  checked: { resolved: ResolvedToken; caller: CallerContext } | undefined,
+): Promise<LogicalResult> {
+  const caller = checked?.caller;
+  let exhausted = false;
+  if (checked !== undefined) {
     exhausted = await core.tokens.use(checked.resolved.entry);
     backendRequest.clientToken = core.tokens.saltedId(`${target.mountPoint}:${request.token}`);
     if (target.mountType === 'cubbyhole') backendRequest.storage = cubbyholeStorage(core, checked.resolved);
@@ -131,6 +179,34 @@ export async function handleLogicalRequest(core: Core, system: SystemBackends, r
   } finally {
     if (exhausted && caller?.entry !== undefined) await core.tokens.revokeTree(caller.entry.saltedId);
   }
+}
+
+function describeMountForAudit(audit: AuditInput, target: Target): void {
+  audit.mountPoint = target.mountPoint;
+  audit.mountType = target.mountType;
+  const mount = target.route?.mount;
+  if (mount === undefined) return;
+  audit.mountAccessor = mount.accessor;
+  audit.nonHmacRequestKeys = mount.config.auditNonHmacRequestKeys;
+  audit.nonHmacResponseKeys = mount.config.auditNonHmacResponseKeys;
+}
+
+/** The response as the client receives it, for the audit log. */
+function auditResponse(result: LogicalResult): AuditResponseData {
+  if (result.wrapInfo !== undefined) return { wrapInfo: result.wrapInfo };
+  const response = result.response;
+  if (response === null) return {};
+  if (response.raw !== undefined) return {};
+  return {
+    data: response.data ?? null,
+    ...(result.lease !== undefined ? { leaseId: result.lease.leaseId } : {}),
+    ...(hasIssuedToken(response) ? { auth: response.issued } : {}),
+    ...(response.warnings !== undefined ? { warnings: response.warnings } : {}),
+  };
+}
+
+function errorText(err: unknown): string {
+  return err instanceof CofferError ? err.message : 'internal error';
 }
 
 /**
@@ -208,7 +284,13 @@ async function authorize(
   if (isWrappingToken(entry) && !WRAPPING_TOKEN_PATHS.has(request.path)) throw permissionDenied();
   if (entry.boundCidrs.length > 0 && !core.cidrAllowed(entry.boundCidrs, request.remoteAddress)) throw permissionDenied();
 
-  const acl = await core.policies.acl(entry.policies);
+  // Identity policies are looked up at each request, so group changes apply at once, as in Vault.
+  const identity = entry.entityId === '' ? undefined : await core.identity.policiesFor(entry.entityId);
+  if (identity !== undefined && (!identity.found || identity.disabled)) {
+    core.logger.warn({ entityId: entry.entityId }, identity.found ? 'permission denied as the entity on the token is disabled' : 'permission denied as the entity on the token is invalid');
+    throw permissionDenied();
+  }
+  const acl = identity === undefined ? await core.policies.acl(entry.policies) : await core.policies.acl([...entry.policies, ...identity.identityPolicies], identity.context);
   const aclOperation = operation === 'help' ? 'read' : operation;
   const checked = isWrappingToken(entry)
     ? { allowed: true, sudo: false }
@@ -269,6 +351,9 @@ function resolveTarget(core: Core, system: SystemBackends, path: string): Target
   }
   if (path.startsWith('cubbyhole/') || path === 'cubbyhole') {
     return systemTarget(core, system.cubbyhole, path.slice(10), 'cubbyhole/', 'cubbyhole', NO_PATHS, NO_PATHS);
+  }
+  if (path.startsWith('identity/') || path === 'identity') {
+    return systemTarget(core, system.identity, path.slice(9), 'identity/', 'identity', NO_PATHS, NO_PATHS);
   }
   const match = core.router.match(path);
   if (match === undefined) return undefined;

@@ -3,7 +3,7 @@
  * listeners.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
@@ -26,6 +26,10 @@ export interface StartOptions {
   logLevel?: string;
   /** Where JSON log lines go; standard output by default. */
   logDestination?: { write(line: string): unknown };
+  /** The plugin directory of a dev server, as `-dev-plugin-dir` sets it. */
+  devPluginDirectory?: string;
+  /** How long an external plugin may take to start, in milliseconds; 30 s by default. */
+  pluginStartTimeoutMs?: number;
 }
 
 export interface RunningServer {
@@ -66,6 +70,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     defaultLeaseTtl: config.defaultLeaseTtl || DEFAULT_LEASE_TTL,
     maxLeaseTtl: config.maxLeaseTtl || DEFAULT_LEASE_TTL,
     userLockout: config.userLockout,
+    ...(config.pluginDirectory !== undefined ? { pluginDirectory: resolvePath(config.pluginDirectory) } : {}),
+    ...(options.pluginStartTimeoutMs !== undefined ? { pluginStartTimeoutMs: options.pluginStartTimeoutMs } : {}),
   });
   await core.load();
 
@@ -92,6 +98,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     throw err;
   }
 
+  // SIGHUP reopens audit files, for log rotation.
+  const reopenAudit = (): void => {
+    core.audit.reopen().catch((err: unknown) => logger.error({ err }, 'audit reopen failed'));
+  };
+  process.on('SIGHUP', reopenAudit);
   const addresses = listeners.map((started) => started.url);
   return {
     address: addresses[0],
@@ -99,6 +110,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     core,
     ...(dev !== undefined ? { dev } : {}),
     async close() {
+      process.off('SIGHUP', reopenAudit);
       await Promise.all(listeners.map(closeListener));
       await core.sealServer();
       await physical.close();
@@ -127,6 +139,7 @@ function devConfig(options: StartOptions): ServerConfig {
     ignoredSettings: [],
     userLockout: {},
     sourceFiles: [],
+    ...(options.devPluginDirectory !== undefined ? { pluginDirectory: options.devPluginDirectory } : {}),
   };
 }
 

@@ -106,6 +106,12 @@ Usage: coffer server [options]
       defaultText: '127.0.0.1:8200',
       usage: 'Address the development server listens on; port 0 picks a free port. COFFER_DEV_LISTEN_ADDRESS or VAULT_DEV_LISTEN_ADDRESS also set it.',
     },
+    {
+      name: 'dev-plugin-dir',
+      kind: 'string',
+      group: 'Dev Options',
+      usage: 'Folder of external plugin executables the development server may register and run, like plugin_directory in a config file.',
+    },
   ],
   async run({ ui, io, args, flags }) {
     expectArguments(args, 0);
@@ -120,6 +126,8 @@ Usage: coffer server [options]
     if (rootTokenId !== undefined) options.devRootTokenId = rootTokenId;
     const listenAddress = flags.string('dev-listen-address') || envSetting(io.env, 'DEV_LISTEN_ADDRESS');
     if (listenAddress !== undefined) options.devListenAddress = listenAddress;
+    const pluginDirectory = flags.string('dev-plugin-dir');
+    if (pluginDirectory !== '') options.devPluginDirectory = pluginDirectory;
     const logLevel = flags.string('log-level') || envSetting(io.env, 'LOG_LEVEL');
     if (logLevel !== undefined) options.logLevel = logLevel.toLowerCase();
 

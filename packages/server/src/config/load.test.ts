@@ -199,6 +199,7 @@ cluster_name      = "vault"
       ui: false,
       disableMlock: false,
       ignoredSettings: [],
+      userLockout: {},
       sourceFiles: [file],
     });
   });

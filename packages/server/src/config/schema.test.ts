@@ -176,6 +176,7 @@ telemetry {
       'storage',
       'telemetry',
       'ui',
+      'user_lockout',
     ]);
   });
 });

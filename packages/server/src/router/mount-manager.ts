@@ -27,6 +27,12 @@ export interface MountKind {
   /** Mount paths, relative to the route prefix, that belong to the server itself. */
   reserved: string[];
   plugins: ReadonlyMap<string, { factory(config: BackendConfig): Promise<LogicalBackend> }>;
+  /**
+   * Resolves a type that is not built in, or any type pinned to a
+   * `pluginVersion`, e.g. from the external plugin catalog; `undefined` when
+   * unknown. `loading` is true while the table is set up at unseal.
+   */
+  external?: (entry: MountEntry, loading: boolean) => Promise<{ factory(config: BackendConfig): Promise<LogicalBackend> } | undefined>;
 }
 
 interface LeaseDefaults {
@@ -57,7 +63,7 @@ export class MountManager {
   async setup(): Promise<void> {
     this.entries = (await loadMountTable(this.barrier, this.kind.tablePath)) ?? [];
     for (const entry of this.entries) {
-      const backend = await this.createBackend(entry);
+      const backend = await this.createBackend(entry, true);
       this.addRoute(entry, backend);
     }
   }
@@ -135,6 +141,31 @@ export class MountManager {
     return tuned;
   }
 
+  /**
+   * Stops the backends of the mounts at `paths` and starts them again, e.g.
+   * after their plugin's catalog entry changed. All are stopped before any
+   * starts, so a plugin process that serves only these mounts is replaced.
+   * @throws CofferError (400) for a path without a mount, before anything stops.
+   */
+  async reload(paths: string[]): Promise<void> {
+    const entries = paths.map((path) => {
+      const entry = this.find(path);
+      if (entry === undefined) throw badRequest(`no mount at "${normalizeMountPath(path)}"`);
+      return entry;
+    });
+    for (const entry of entries) {
+      try {
+        await this.router.get(this.kind.routePrefix + entry.path)?.backend.cleanup?.();
+      } catch (err) {
+        this.logger.error({ err, mount: entry.path }, 'backend cleanup failed');
+      }
+    }
+    for (const entry of entries) {
+      this.addRoute(entry, await this.createBackend(entry));
+      this.logger.info({ path: entry.path, type: entry.type }, 'mount reloaded');
+    }
+  }
+
   /** Moves a mount to a new path; its data stays, since storage is keyed by UUID. */
   async move(from: string, to: string): Promise<MountEntry> {
     const entry = this.find(from);
@@ -184,8 +215,9 @@ export class MountManager {
     return mountPath;
   }
 
-  private async createBackend(entry: MountEntry): Promise<LogicalBackend> {
-    const plugin = this.kind.plugins.get(entry.type);
+  private async createBackend(entry: MountEntry, loading = false): Promise<LogicalBackend> {
+    const builtin = entry.pluginVersion === '' ? this.kind.plugins.get(entry.type) : undefined;
+    const plugin = builtin ?? (await this.kind.external?.(entry, loading));
     if (plugin === undefined) throw badRequest(`plugin not found in the catalog: ${entry.type}`);
     const backend = await plugin.factory({
       storage: this.mountStorage(entry),

@@ -4,10 +4,13 @@
  * the rest of `sys/`.
  */
 import { Backend } from '@coffer/sdk';
+import { auditPaths } from '../audit/index.js';
 import type { Core } from '../core.js';
 import { createCubbyholeBackend } from '../cubbyhole/backend.js';
 import { leasePaths } from '../expiration/index.js';
+import { createIdentityBackend } from '../identity/index.js';
 import { lockedUserPaths } from '../lockout/path-locked-users.js';
+import { pluginCatalogPaths } from '../plugin/path-catalog.js';
 import { policyPaths } from '../policy/index.js';
 import type { SystemBackends } from '../request-handling.js';
 import { createTokenBackend } from '../token/backend.js';
@@ -32,6 +35,7 @@ export function createSealBackend(core: Core, storageType: string): Backend {
 export function createSystemBackends(core: Core): SystemBackends {
   const callerToken = (requestId: string) => core.callers.get(requestId)?.token;
   const cubbyhole = createCubbyholeBackend();
+  const identity = createIdentityBackend(core.identity);
   const sys: Backend = new Backend({
     backendType: 'logical',
     help: 'The system backend: mounts, keys, seal, policies, leases, wrapping and tools.',
@@ -43,8 +47,10 @@ export function createSystemBackends(core: Core): SystemBackends {
       ...policyPaths({ store: core.policies, tokens: core.tokens, callerToken }),
       ...leasePaths(core.expiration),
       ...lockedUserPaths(core.lockout),
+      ...pluginCatalogPaths(core),
+      ...auditPaths(core.audit),
       ...wrappingPaths({ wrapper: core.wrapper, tokens: core.tokens, callers: core.callers }),
-      ...openApiSpecPaths(core, () => ({ 'sys/': sys, 'auth/token/': token, 'cubbyhole/': cubbyhole })),
+      ...openApiSpecPaths(core, () => ({ 'sys/': sys, 'auth/token/': token, 'cubbyhole/': cubbyhole, 'identity/': identity })),
     ],
   });
   const token = createTokenBackend({
@@ -55,5 +61,5 @@ export function createSystemBackends(core: Core): SystemBackends {
     onCreated: (entry) => core.scheduleTokenExpiry(entry),
     onRenewed: (entry) => core.rescheduleTokenExpiry(entry),
   });
-  return { sys, token, cubbyhole };
+  return { sys, token, cubbyhole, identity };
 }

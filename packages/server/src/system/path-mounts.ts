@@ -8,6 +8,7 @@ import type { Core } from '../core.js';
 import { rawJson } from '../http/envelope.js';
 import { normalizeMountPath, type MountManager } from '../router/mount-manager.js';
 import type { MountConfig, MountEntry } from '../router/mount-table.js';
+import { normalizeVersion } from '../plugin/catalog.js';
 
 const SYSTEM_MOUNT_DESCRIPTION = 'system endpoints used for control, policy and debugging';
 
@@ -63,6 +64,10 @@ function builtinMount(type: string, accessor: string, description: string): Reco
 
 function cubbyholeMount(): Record<string, unknown> {
   return builtinMount('cubbyhole', 'cubbyhole', 'per-token private secret storage');
+}
+
+function identityMount(): Record<string, unknown> {
+  return builtinMount('identity', 'identity', 'identity store');
 }
 
 /** The token auth method's entry in sys/auth. */
@@ -159,7 +164,7 @@ const mountFields = {
   seal_wrap: { type: 'bool', description: 'Accepted for compatibility; every entry is already encrypted by the barrier.' },
   external_entropy_access: { type: 'bool', description: 'Accepted for compatibility; Coffer has no external entropy source.' },
   plugin_name: { type: 'string', description: 'Deprecated alias of "type".' },
-  plugin_version: { type: 'string', description: 'Pinned plugin version; built-in plugins accept only an empty value.' },
+  plugin_version: { type: 'string', description: 'Version of a catalog plugin to run, e.g. "v1.2.0"; built-in plugins have none.' },
 } as const;
 
 const tuneFields = {
@@ -241,8 +246,9 @@ function mountTablePaths(table: MountTableApi): PathDefinition<FieldMap>[] {
         async update(_request, fields) {
           const type = fields.get('type') || fields.get('plugin_name');
           if (type === '') throw badRequest('missing required field "type"');
-          if (fields.get('plugin_version') !== '') {
-            throw badRequest(`invalid "plugin_version" "${fields.get('plugin_version')}": built-in plugins have no pinned versions`);
+          const pluginVersion = fields.get('plugin_version') === '' ? '' : normalizeVersion(fields.get('plugin_version'));
+          if (pluginVersion === null) {
+            throw badRequest(`invalid "plugin_version" "${fields.get('plugin_version')}": expected the semantic version of a catalog plugin, such as "v1.2.0"`);
           }
           const options = stringOptions(fields.get('options'));
           if (type === 'kv' && options.version !== undefined && options.version !== '1' && options.version !== '2') {
@@ -255,6 +261,7 @@ function mountTablePaths(table: MountTableApi): PathDefinition<FieldMap>[] {
             local: fields.get('local'),
             sealWrap: fields.get('seal_wrap'),
             externalEntropyAccess: fields.get('external_entropy_access'),
+            pluginVersion,
           });
           return null;
         },
@@ -275,7 +282,7 @@ export function mountPaths(core: Core): PathDefinition<FieldMap>[] {
       name: 'mounts',
       noun: 'secrets engine',
       manager: core.mounts,
-      builtins: () => ({ 'cubbyhole/': cubbyholeMount(), 'sys/': systemMount() }),
+      builtins: () => ({ 'cubbyhole/': cubbyholeMount(), 'identity/': identityMount(), 'sys/': systemMount() }),
     }),
     definePath({
       pattern: 'remount',

@@ -1,0 +1,78 @@
+/**
+ * The host's services as the plugin sees them: the mount's storage and the
+ * system view, called over the brokered connection made at Setup.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import type { SystemView } from '../logical.js';
+import type { Storage, StorageEntry } from '../storage.js';
+import type { WireStorageEntry } from './messages.js';
+import { callUnary } from './protocol.js';
+import { nanosecondsToSeconds } from './wire.js';
+
+/** The mount's storage on the host. Keys are relative to the mount. */
+export class RemoteStorage implements Storage {
+  constructor(private readonly client: grpc.Client) {}
+
+  async get(key: string): Promise<StorageEntry | null> {
+    const reply = await callUnary<{ entry?: WireStorageEntry | null; err?: string }>(this.client, 'Get', { key });
+    if (reply.err !== undefined && reply.err !== '') throw new Error(`storage get of "${key}" failed: ${reply.err}`);
+    if (reply.entry === null || reply.entry === undefined) return null;
+    return { key, value: reply.entry.value ?? Buffer.alloc(0) };
+  }
+
+  async put(entry: StorageEntry): Promise<void> {
+    const reply = await callUnary<{ err?: string }>(this.client, 'Put', { entry: { key: entry.key, value: entry.value } });
+    if (reply.err !== undefined && reply.err !== '') throw new Error(`storage put of "${entry.key}" failed: ${reply.err}`);
+  }
+
+  async delete(key: string): Promise<void> {
+    const reply = await callUnary<{ err?: string }>(this.client, 'Delete', { key });
+    if (reply.err !== undefined && reply.err !== '') throw new Error(`storage delete of "${key}" failed: ${reply.err}`);
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const reply = await callUnary<{ keys?: string[]; err?: string }>(this.client, 'List', { prefix });
+    if (reply.err !== undefined && reply.err !== '') throw new Error(`storage list of "${prefix}" failed: ${reply.err}`);
+    return reply.keys ?? [];
+  }
+}
+
+/**
+ * How long fetched lease TTLs are served before the next request fetches
+ * them again, so that a tuned mount is seen within about a second without
+ * two extra calls per request.
+ */
+const SYSTEM_VIEW_MAX_AGE_MS = 1000;
+
+/**
+ * The system view on the host. The SDK's `SystemView` is synchronous, so
+ * the values are fetched at Setup and refreshed before a request once they
+ * are older than a second.
+ */
+export class RemoteSystemView implements SystemView {
+  private defaultTtl = 0;
+  private maxTtl = 0;
+  private fetchedAt = 0;
+
+  constructor(private readonly client: grpc.Client) {}
+
+  defaultLeaseTtl(): number {
+    return this.defaultTtl;
+  }
+
+  maxLeaseTtl(): number {
+    return this.maxTtl;
+  }
+
+  /** Fetches the TTLs again when they are stale, or always when `force` is set. */
+  async refresh(force = false): Promise<void> {
+    if (!force && Date.now() - this.fetchedAt < SYSTEM_VIEW_MAX_AGE_MS) return;
+    const [defaultReply, maxReply] = await Promise.all([
+      callUnary<{ ttl?: number }>(this.client, 'DefaultLeaseTTL', {}),
+      callUnary<{ ttl?: number }>(this.client, 'MaxLeaseTTL', {}),
+    ]);
+    this.defaultTtl = nanosecondsToSeconds(defaultReply.ttl);
+    this.maxTtl = nanosecondsToSeconds(maxReply.ttl);
+    this.fetchedAt = Date.now();
+  }
+}

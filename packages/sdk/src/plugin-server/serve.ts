@@ -1,0 +1,255 @@
+/**
+ * `serve`: turns a secrets engine or auth method into a plugin executable
+ * that Coffer, Vault or any other host of Vault's backend protocol version 5
+ * can start. See docs/plugins/protocol.md for the protocol itself.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from '../logger.js';
+import type { AuthPlugin, SecretsPlugin } from '../plugin.js';
+import { BackendService } from './backend-service.js';
+import { PluginBroker } from './broker.js';
+import { generateLaunchCertificate } from './certificate.js';
+import { formatHandshake } from './handshake.js';
+import {
+  BACKEND_PROTOCOL_VERSION,
+  CORE_PROTOCOL_VERSION,
+  HEALTH_SERVICE_NAME,
+  loadPluginProtocol,
+  MAGIC_COOKIE_KEY,
+  MAGIC_COOKIE_VALUE,
+  type PluginProtocol,
+} from './protocol.js';
+import { createStderrLogger, parseLogLevel } from './stderr-logger.js';
+
+export interface ServeOptions {
+  /**
+   * The logger backends receive. Default: JSON lines on standard error at
+   * the level in `COFFER_PLUGIN_LOG_LEVEL`, else `info`.
+   */
+  logger?: Logger;
+  /**
+   * Exit the process once the host shuts the plugin down. Default true, so
+   * that a timer or socket the plugin left open cannot keep it running.
+   */
+  exitOnShutdown?: boolean;
+}
+
+/** How often the plugin checks that its host is still alive, in milliseconds. */
+const PARENT_CHECK_INTERVAL_MS = 2000;
+
+/** How long a graceful gRPC shutdown may take before open calls are cut, in milliseconds. */
+const SHUTDOWN_GRACE_MS = 2000;
+
+const SERVER_OPTIONS: grpc.ServerOptions = {
+  'grpc.max_receive_message_length': 2 ** 31 - 1,
+  'grpc.max_send_message_length': 2 ** 31 - 1,
+};
+
+/**
+ * Serves `plugin` over the plugin protocol until the host shuts it down.
+ * Call it from the plugin's main module:
+ *
+ * ```ts
+ * import { serve } from '@coffer/sdk';
+ * import { plugin } from './plugin.js';
+ * await serve(plugin);
+ * ```
+ *
+ * Started by hand, without the host's magic cookie, it prints an
+ * explanation on standard error and sets exit code 1.
+ *
+ * @throws Error when `plugin` is not a secrets engine or auth method.
+ */
+export async function serve(plugin: SecretsPlugin | AuthPlugin, options: ServeOptions = {}): Promise<void> {
+  if (plugin.kind !== 'secrets' && plugin.kind !== 'auth') {
+    throw new Error(`serve() takes a secrets engine or an auth method, not a plugin of kind "${(plugin as { kind: string }).kind}"`);
+  }
+  if (process.env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
+    process.stderr.write(
+      `${plugin.name} is a Coffer plugin. It is started by a Coffer or Vault server that has it in its plugin catalog, not run directly.\n`,
+    );
+    process.exitCode = 1;
+    return;
+  }
+  const versionProblem = checkProtocolVersions(process.env.PLUGIN_PROTOCOL_VERSIONS);
+  if (versionProblem !== undefined) {
+    process.stderr.write(`${plugin.name}: ${versionProblem}\n`);
+    process.exitCode = 1;
+    return;
+  }
+
+  const logger = options.logger ?? createStderrLogger(parseLogLevel(process.env.COFFER_PLUGIN_LOG_LEVEL) ?? 'info', { plugin: plugin.name });
+  try {
+    const stopped = await startServing(plugin, logger);
+    await stopped;
+  } catch (err) {
+    logger.error({ err: (err as Error).message }, 'plugin failed to start');
+    process.exitCode = 1;
+    return;
+  }
+  if (options.exitOnShutdown !== false) process.exit(0);
+}
+
+/**
+ * Checks the host's offered versions, a comma-separated list such as "4,5".
+ * go-plugin serves the newest shared version; this SDK speaks only version 5.
+ * Returns a message for the operator, or `undefined` when version 5 is offered.
+ */
+function checkProtocolVersions(offered: string | undefined): string | undefined {
+  if (offered === undefined || offered.trim() === '') return undefined;
+  const versions = offered.split(',').map((version) => version.trim());
+  if (versions.includes(String(BACKEND_PROTOCOL_VERSION))) return undefined;
+  return `the host offers plugin protocol versions ${offered}, but this plugin speaks only version ${BACKEND_PROTOCOL_VERSION}; upgrade the host`;
+}
+
+interface Listening {
+  address: string;
+  /** Removes the socket, and the folder when this process made it. */
+  removeSocket(): void;
+}
+
+function listenAddress(): Listening {
+  const hostDirectory = process.env.PLUGIN_UNIX_SOCKET_DIR;
+  const directory = hostDirectory !== undefined && hostDirectory !== '' ? hostDirectory : mkdtempSync(join(tmpdir(), 'plugin'));
+  const address = join(directory, `plugin-${randomBytes(6).toString('hex')}.sock`);
+  return {
+    address,
+    removeSocket() {
+      rmSync(hostDirectory === directory ? address : directory, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Starts the gRPC server, prints the handshake line and returns a promise
+ * that resolves once the server has stopped.
+ */
+async function startServing(plugin: SecretsPlugin | AuthPlugin, logger: Logger): Promise<Promise<void>> {
+  const protocol = loadPluginProtocol();
+  const clientCertificate = process.env.PLUGIN_CLIENT_CERT;
+  const certificate = clientCertificate !== undefined && clientCertificate !== '' ? await generateLaunchCertificate() : undefined;
+
+  // With automatic mutual TLS each side trusts exactly the other's certificate.
+  const serverCredentials =
+    certificate === undefined
+      ? grpc.ServerCredentials.createInsecure()
+      : grpc.ServerCredentials.createSsl(
+          Buffer.from(clientCertificate!),
+          [{ private_key: Buffer.from(certificate.privateKeyPem), cert_chain: Buffer.from(certificate.certificatePem) }],
+          true,
+        );
+  const hostCredentials =
+    certificate === undefined
+      ? grpc.credentials.createInsecure()
+      : grpc.credentials.createSsl(Buffer.from(clientCertificate!), Buffer.from(certificate.privateKeyPem), Buffer.from(certificate.certificatePem));
+
+  const broker = new PluginBroker();
+  const backends = new BackendService({ plugin, protocol, broker, hostCredentials, logger });
+  const server = new grpc.Server(SERVER_OPTIONS);
+  let stop: () => void = () => {};
+  const streams = addCoreServices(server, protocol, broker, plugin, () => stop());
+  server.addService(protocol.Backend.service, backends.implementation());
+
+  const listening = listenAddress();
+  await new Promise<void>((resolve, reject) => {
+    server.bindAsync(`unix://${listening.address}`, serverCredentials, (err) => (err === null ? resolve() : reject(err)));
+  });
+
+  const handshake = {
+    coreVersion: CORE_PROTOCOL_VERSION,
+    appVersion: BACKEND_PROTOCOL_VERSION,
+    network: 'unix' as const,
+    address: listening.address,
+    protocol: 'grpc' as const,
+    ...(certificate !== undefined ? { serverCertificate: certificate.certificateDer } : {}),
+  };
+  process.stdout.write(`${formatHandshake(handshake)}\n`);
+
+  return new Promise<void>((resolve) => {
+    let stopping = false;
+    const parentId = process.ppid;
+    const parentCheck = setInterval(() => {
+      if (process.ppid !== parentId) {
+        logger.warn({ parentId }, 'host process exited; stopping');
+        stop();
+      }
+    }, PARENT_CHECK_INTERVAL_MS);
+    parentCheck.unref();
+    // go-plugin plugins ignore interrupts: Ctrl-C reaches the whole process
+    // group, and the host decides when its plugins stop.
+    const ignoreInterrupt = (): void => logger.debug({}, 'interrupt ignored; the host stops the plugin');
+    process.on('SIGINT', ignoreInterrupt);
+    process.once('SIGTERM', () => stop());
+
+    stop = () => {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(parentCheck);
+      process.off('SIGINT', ignoreInterrupt);
+      for (const stream of streams) stream.end();
+      broker.close();
+      backends.close();
+      const force = setTimeout(() => server.forceShutdown(), SHUTDOWN_GRACE_MS);
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        listening.removeSocket();
+        resolve();
+      });
+    };
+  });
+}
+
+/**
+ * Adds go-plugin's services and the health, multiplexing and version
+ * services. Returns the set of open server streams, which must be ended
+ * before the server can stop.
+ */
+function addCoreServices(
+  server: grpc.Server,
+  protocol: PluginProtocol,
+  broker: PluginBroker,
+  plugin: SecretsPlugin | AuthPlugin,
+  stop: () => void,
+): Set<grpc.ServerWritableStream<unknown, unknown>> {
+  const streams = new Set<grpc.ServerWritableStream<unknown, unknown>>();
+  const keepOpen = (call: grpc.ServerWritableStream<unknown, unknown>): void => {
+    streams.add(call);
+    call.on('cancelled', () => streams.delete(call));
+  };
+
+  server.addService(protocol.Health.service, {
+    Check: (call: grpc.ServerUnaryCall<{ service?: string }, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      const service = call.request.service ?? '';
+      if (service === '' || service === HEALTH_SERVICE_NAME) callback(null, { status: 'SERVING' });
+      else callback({ code: grpc.status.NOT_FOUND, details: `unknown service "${service}"` });
+    },
+    Watch: (call: grpc.ServerWritableStream<{ service?: string }, unknown>) => {
+      const service = call.request.service ?? '';
+      call.write({ status: service === '' || service === HEALTH_SERVICE_NAME ? 'SERVING' : 'SERVICE_UNKNOWN' });
+      keepOpen(call);
+    },
+  });
+  server.addService(protocol.GRPCBroker.service, { StartStream: broker.startStream });
+  server.addService(protocol.GRPCController.service, {
+    Shutdown: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      callback(null, {});
+      setImmediate(stop);
+    },
+  });
+  server.addService(protocol.GRPCStdio.service, { StreamStdio: keepOpen });
+  server.addService(protocol.PluginMultiplexing.service, {
+    MultiplexingSupport: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      callback(null, { supported: true });
+    },
+  });
+  server.addService(protocol.PluginVersion.service, {
+    Version: (_call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+      callback(null, { plugin_version: plugin.version.startsWith('v') ? plugin.version : `v${plugin.version}` });
+    },
+  });
+  return streams;
+}

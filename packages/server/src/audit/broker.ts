@@ -1,0 +1,294 @@
+/**
+ * The audit broker: owns the enabled audit devices, builds each entry once
+ * per device (HMACs under that device's salt, that device's format) and
+ * writes it to all of them at once.
+ *
+ * Fail closed: while at least one device is enabled, a request entry that no
+ * device recorded fails the request with 500 before its backend runs, so the
+ * request has no effect. A response entry that no device recorded also makes
+ * the request fail with 500; by then the backend has run, so a write it made
+ * stays. One device that records the entry is enough, as in Vault, and the
+ * failures of the others are logged.
+ */
+import {
+  badRequest,
+  COMMON_AUDIT_OPTIONS,
+  CofferError,
+  type AuditDevice,
+  type AuditPlugin,
+  type Logger,
+  type Storage,
+} from '@coffer/sdk';
+import { builtinAuditDevices } from './builtin.js';
+import { buildRequestEntry, buildResponseEntry, parseFormatConfig, serializeEntry, type FormatConfig } from './format.js';
+import { AuditHasher } from './hmac.js';
+import type { AuditInput, AuditResponseInput } from './input.js';
+import {
+  deleteSalt,
+  loadAuditTable,
+  loadOrCreateSalt,
+  newAuditEntry,
+  normalizeAuditPath,
+  saveAuditTable,
+  type AuditTableEntry,
+} from './table.js';
+
+/** After logging one device failure, the broker logs that device's next failure no sooner than this (ms). */
+const FAILURE_LOG_INTERVAL_MS = 10_000;
+
+interface ActiveDevice {
+  entry: AuditTableEntry;
+  device: AuditDevice;
+  hasher: AuditHasher;
+  config: FormatConfig;
+  /** Failures since the last one logged, and when that was. */
+  failures: { suppressed: number; lastLogged: number };
+}
+
+/** The settable fields of an enable request besides path and type. */
+export interface EnableFields {
+  description?: string;
+  options?: Record<string, string>;
+  local?: boolean;
+}
+
+export class AuditBroker {
+  private table: AuditTableEntry[] = [];
+  private readonly devices = new Map<string, ActiveDevice>();
+  /** Enables and disables run one at a time, in call order, on this chain. */
+  private changes: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly logger: Logger,
+    private readonly plugins: ReadonlyMap<string, AuditPlugin> = builtinAuditDevices,
+  ) {}
+
+  /** True while at least one device is open; requests are then audited and fail closed. */
+  get enabled(): boolean {
+    return this.devices.size > 0;
+  }
+
+  /** Returns the open device at `path`, for diagnostics such as a file device's sync count. */
+  deviceAt(path: string): AuditDevice | undefined {
+    return this.devices.get(normalizeAuditPath(path))?.device;
+  }
+
+  /** Returns the audit table, including devices that failed to open at unseal. */
+  list(): readonly AuditTableEntry[] {
+    return this.table;
+  }
+
+  /**
+   * Loads the audit table and opens every device in it; call at unseal. A
+   * device that fails to open is logged and skipped.
+   * @throws CofferError (500) when the table lists devices but none opened,
+   *   so the server stays sealed rather than serve requests unaudited.
+   */
+  async setup(): Promise<void> {
+    if (this.devices.size > 0) await this.teardown();
+    this.table = await loadAuditTable(this.storage);
+    for (const entry of this.table) {
+      try {
+        this.devices.set(entry.path, await this.openDevice(entry));
+      } catch (err) {
+        this.logger.error({ err, path: entry.path, type: entry.type }, 'audit device failed to open');
+      }
+    }
+    if (this.table.length > 0 && this.devices.size === 0) {
+      throw new CofferError('COFFER_ERR_AUDIT_SETUP', 500, `none of the ${this.table.length} enabled audit devices could be opened; see the server log`);
+    }
+    if (this.table.length > 0) this.logger.info({ devices: this.devices.size }, 'audit devices opened');
+  }
+
+  /** Closes every device and clears the table. Call it at seal. */
+  async teardown(): Promise<void> {
+    const devices = [...this.devices.values()];
+    this.devices.clear();
+    this.table = [];
+    await Promise.all(devices.map((active) => this.closeDevice(active.device, active.entry.path)));
+  }
+
+  /**
+   * Records a request before its backend runs, or a request rejected before
+   * that (set `input.error`).
+   * @throws CofferError (500) when devices are enabled and none recorded the entry.
+   */
+  async logRequest(input: AuditInput): Promise<void> {
+    if (this.devices.size === 0) return;
+    const now = new Date();
+    await this.writeAll('request', input.requestId, (active) => serializeEntry(buildRequestEntry(input, active.hasher, active.config, now), active.config));
+  }
+
+  /**
+   * Records what the client receives for a request: the response or the error.
+   * @throws CofferError (500) when devices are enabled and none recorded the entry.
+   */
+  async logResponse(input: AuditResponseInput): Promise<void> {
+    if (this.devices.size === 0) return;
+    const now = new Date();
+    await this.writeAll('response', input.requestId, (active) => serializeEntry(buildResponseEntry(input, active.hasher, active.config, now), active.config));
+  }
+
+  /** Reopens every device that supports it, for log rotation; failures are logged, not thrown. */
+  async reopen(): Promise<void> {
+    await Promise.all(
+      [...this.devices.values()].map(async (active) => {
+        try {
+          await active.device.reopen?.();
+        } catch (err) {
+          this.logger.error({ err, path: active.entry.path }, 'audit device failed to reopen');
+        }
+      }),
+    );
+    this.logger.info({ devices: this.devices.size }, 'audit devices reopened');
+  }
+
+  /**
+   * Returns the HMAC that the device at `path` writes for `input`, as
+   * `sys/audit-hash` reports it.
+   * @throws CofferError (400) when no device is enabled at `path`.
+   */
+  hash(path: string, input: string): string {
+    const normalized = normalizeAuditPath(path);
+    const active = this.devices.get(normalized);
+    if (active === undefined) throw badRequest(`no audit device is enabled at "${normalized}"`);
+    return active.hasher.hash(input);
+  }
+
+  /**
+   * Enables a device: checks the options, opens it, stores its salt and then
+   * the table. A request that fails any check changes nothing.
+   * @throws CofferError (400) naming the problem.
+   */
+  enable(path: string, type: string, fields: EnableFields = {}): Promise<AuditTableEntry> {
+    return this.serialize(() => this.enableNow(path, type, fields));
+  }
+
+  /** Disables the device at `path` and deletes its salt. Returns false when none was there, which is not an error. */
+  disable(path: string): Promise<boolean> {
+    return this.serialize(() => this.disableNow(path));
+  }
+
+  private async enableNow(rawPath: string, type: string, fields: EnableFields): Promise<AuditTableEntry> {
+    const path = normalizeAuditPath(rawPath);
+    const conflict = this.table.find((existing) => existing.path.startsWith(path) || path.startsWith(existing.path));
+    if (conflict !== undefined) throw badRequest(`path is already in use at ${conflict.path}`);
+
+    const plugin = this.plugins.get(type);
+    if (plugin === undefined) throw badRequest(`unknown audit device type "${type}": use one of ${[...this.plugins.keys()].join(', ')}`);
+    const options = fields.options ?? {};
+    for (const name of Object.keys(options)) {
+      if (!COMMON_AUDIT_OPTIONS.includes(name) && !plugin.settings.includes(name)) {
+        const known = [...COMMON_AUDIT_OPTIONS, ...plugin.settings].join(', ');
+        throw badRequest(`unknown option "${name}" for audit device type "${type}"; valid options: ${known}`);
+      }
+    }
+    const config = parseFormatConfig(options);
+    const entry = newAuditEntry(path, type, { description: fields.description ?? '', options, local: fields.local ?? false });
+
+    let device: AuditDevice;
+    try {
+      device = await this.createDevice(plugin, entry);
+    } catch (err) {
+      throw badRequest(`cannot enable audit device at "${path}": ${describeError(err)}`);
+    }
+
+    let hasher: AuditHasher;
+    try {
+      hasher = new AuditHasher(await loadOrCreateSalt(this.storage, entry.uuid));
+      await saveAuditTable(this.storage, [...this.table, entry]);
+    } catch (err) {
+      await this.closeDevice(device, path);
+      await deleteSalt(this.storage, entry.uuid).catch(() => undefined);
+      throw err;
+    }
+
+    this.table = [...this.table, entry];
+    this.devices.set(path, { entry, device, hasher, config, failures: { suppressed: 0, lastLogged: 0 } });
+    this.logger.info({ path, type, accessor: entry.accessor }, 'audit device enabled');
+    return entry;
+  }
+
+  private async disableNow(rawPath: string): Promise<boolean> {
+    const path = normalizeAuditPath(rawPath);
+    const entry = this.table.find((existing) => existing.path === path);
+    if (entry === undefined) return false;
+
+    await saveAuditTable(this.storage, this.table.filter((existing) => existing !== entry));
+    this.table = this.table.filter((existing) => existing !== entry);
+    const active = this.devices.get(path);
+    this.devices.delete(path);
+    if (active !== undefined) await this.closeDevice(active.device, path);
+    try {
+      await deleteSalt(this.storage, entry.uuid);
+    } catch (err) {
+      this.logger.error({ err, path }, 'audit device salt could not be deleted');
+    }
+    this.logger.info({ path, type: entry.type }, 'audit device disabled');
+    return true;
+  }
+
+  private async openDevice(entry: AuditTableEntry): Promise<ActiveDevice> {
+    const plugin = this.plugins.get(entry.type);
+    if (plugin === undefined) throw new Error(`unknown audit device type "${entry.type}"`);
+    const config = parseFormatConfig(entry.options);
+    const hasher = new AuditHasher(await loadOrCreateSalt(this.storage, entry.uuid));
+    const device = await this.createDevice(plugin, entry);
+    return { entry, device, hasher, config, failures: { suppressed: 0, lastLogged: 0 } };
+  }
+
+  /** Creates the device from its own options; the common ones stay with the broker. */
+  private createDevice(plugin: AuditPlugin, entry: AuditTableEntry): Promise<AuditDevice> {
+    const deviceOptions: Record<string, string> = {};
+    for (const [name, value] of Object.entries(entry.options)) {
+      if (plugin.settings.includes(name)) deviceOptions[name] = value;
+    }
+    return plugin.create(deviceOptions, { logger: this.logger.child({ auditDevice: entry.path }) });
+  }
+
+  private async closeDevice(device: AuditDevice, path: string): Promise<void> {
+    try {
+      await device.close();
+    } catch (err) {
+      this.logger.error({ err, path }, 'audit device failed to close');
+    }
+  }
+
+  /** Writes one entry to every device; succeeds when at least one recorded it. */
+  private async writeAll(kind: 'request' | 'response', requestId: string, serialize: (active: ActiveDevice) => Buffer): Promise<void> {
+    const targets = [...this.devices.values()];
+    // An async wrapper turns a formatting error into that device's rejection.
+    const results = await Promise.allSettled(targets.map(async (active) => active.device.write(serialize(active))));
+
+    let recorded = 0;
+    results.forEach((result, index) => {
+      if (result.status === 'fulfilled') recorded += 1;
+      else this.logFailure(targets[index], kind, requestId, result.reason);
+    });
+    if (recorded === 0) {
+      throw new CofferError('COFFER_ERR_AUDIT_FAILED', 500, `failed to audit the ${kind}: no enabled audit device recorded it`);
+    }
+  }
+
+  /** Logs a device failure at most once per interval per device, with the count of failures suppressed since the last log line. */
+  private logFailure(active: ActiveDevice, kind: string, requestId: string, err: unknown): void {
+    const now = Date.now();
+    if (now - active.failures.lastLogged < FAILURE_LOG_INTERVAL_MS) {
+      active.failures.suppressed += 1;
+      return;
+    }
+    this.logger.error({ err, path: active.entry.path, requestId, entry: kind, suppressedSinceLast: active.failures.suppressed }, 'audit device failed to record an entry');
+    active.failures = { suppressed: 0, lastLogged: now };
+  }
+
+  private serialize<T>(change: () => Promise<T>): Promise<T> {
+    const result = this.changes.then(change);
+    this.changes = result.catch(() => undefined);
+    return result;
+  }
+}
+
+function describeError(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

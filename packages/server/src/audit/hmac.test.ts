@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { test } from 'node:test';
+import { AuditHasher, HMAC_PREFIX } from './hmac.js';
+
+const SALT = Buffer.from('00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff', 'hex');
+
+function expected(value: string): string {
+  return HMAC_PREFIX + createHmac('sha256', SALT).update(value).digest('hex');
+}
+
+test('hash is HMAC-SHA256 under the salt', () => {
+  const hasher = new AuditHasher(SALT);
+  assert.equal(hasher.hash('my-secret'), expected('my-secret'));
+  assert.match(hasher.hash('my-secret'), /^hmac-sha256:[0-9a-f]{64}$/);
+  assert.notEqual(new AuditHasher(Buffer.alloc(32, 1)).hash('my-secret'), hasher.hash('my-secret'));
+});
+
+test('hashData replaces strings at every depth', () => {
+  const hasher = new AuditHasher(SALT);
+  const data = {
+    top: 'a',
+    nested: { deeper: { deepest: 'b' } },
+    list: ['c', ['d'], { inside: 'e' }],
+  };
+  assert.deepEqual(hasher.hashData(data, new Set()), {
+    top: expected('a'),
+    nested: { deeper: { deepest: expected('b') } },
+    list: [expected('c'), [expected('d')], { inside: expected('e') }],
+  });
+  assert.equal(data.top, 'a', 'the input is not changed');
+});
+
+test('hashData keeps non-string types', () => {
+  const hasher = new AuditHasher(SALT);
+  const hashed = hasher.hashData({ count: 3, ratio: 0.5, enabled: false, nothing: null, list: [1, true, null] }, new Set());
+  assert.deepEqual(hashed, { count: 3, ratio: 0.5, enabled: false, nothing: null, list: [1, true, null] });
+});
+
+test('hashData leaves exempt keys in clear at any depth', () => {
+  const hasher = new AuditHasher(SALT);
+  const hashed = hasher.hashData({ username: 'alice', password: 'pw', profile: { username: 'bob', tags: ['x'] }, username_list: ['c'] }, new Set(['username', 'tags']));
+  assert.deepEqual(hashed, {
+    username: 'alice',
+    password: expected('pw'),
+    profile: { username: 'bob', tags: ['x'] },
+    username_list: [expected('c')],
+  });
+});
+
+test('hashData encodes binary data and dates as clients see them', () => {
+  const hasher = new AuditHasher(SALT);
+  const when = new Date('2024-01-15T10:30:45.123Z');
+  const hashed = hasher.hashData({ certificate: Buffer.from([1, 2, 3]), issued: when }, new Set());
+  assert.deepEqual(hashed, { certificate: expected('AQID'), issued: '2024-01-15T10:30:45.123Z' });
+});
+
+test('hashToken caches per token', () => {
+  const hasher = new AuditHasher(SALT);
+  assert.equal(hasher.hashToken('hvs.token'), expected('hvs.token'));
+  assert.equal(hasher.hashToken('hvs.token'), expected('hvs.token'));
+  assert.equal(hasher.cachedTokens, 1);
+  hasher.hashToken('accessor');
+  assert.equal(hasher.cachedTokens, 2);
+});
+
+test('hashToken cache stays bounded', () => {
+  const hasher = new AuditHasher(SALT);
+  for (let index = 0; index < 5000; index += 1) hasher.hashToken(`token-${index}`);
+  assert.equal(hasher.cachedTokens, 4096);
+  assert.equal(hasher.hashToken('token-0'), expected('token-0'));
+});
+
+test('equal compares HMACs', () => {
+  const hasher = new AuditHasher(SALT);
+  assert.equal(AuditHasher.equal(hasher.hash('a'), expected('a')), true);
+  assert.equal(AuditHasher.equal(hasher.hash('a'), expected('b')), false);
+  assert.equal(AuditHasher.equal(hasher.hash('a'), 'short'), false);
+});

@@ -1,0 +1,89 @@
+/**
+ * HMAC-SHA256 of audited values under one device's salt, in Vault's
+ * `hmac-sha256:<hex>` form. An operator who knows a value can recompute its
+ * HMAC through `sys/audit-hash`; a reader of the log cannot reverse it.
+ */
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+
+export const HMAC_PREFIX = 'hmac-sha256:';
+
+/** Tokens and accessors whose HMACs one device keeps; past this, the oldest is dropped. */
+const TOKEN_CACHE_SIZE = 4096;
+
+/** Hashes values for one audit device. */
+export class AuditHasher {
+  private readonly key: KeyObject;
+  /**
+   * HMACs of tokens and accessors by value, so a token seen on every request
+   * is hashed once. NOTE: the keys are tokens in clear, held in memory until
+   * they are evicted or the server seals.
+   */
+  private readonly tokenCache = new Map<string, string>();
+
+  constructor(salt: Buffer) {
+    this.key = createSecretKey(salt);
+  }
+
+  hash(value: string): string {
+    return HMAC_PREFIX + createHmac('sha256', this.key).update(value, 'utf8').digest('hex');
+  }
+
+  /** Hashes a token or accessor, from the cache when it was hashed before. */
+  hashToken(value: string): string {
+    const cached = this.tokenCache.get(value);
+    if (cached !== undefined) return cached;
+
+    const hashed = this.hash(value);
+    if (this.tokenCache.size >= TOKEN_CACHE_SIZE) {
+      const oldest = this.tokenCache.keys().next().value as string;
+      this.tokenCache.delete(oldest);
+    }
+    this.tokenCache.set(value, hashed);
+    return hashed;
+  }
+
+  /** Number of cached token and accessor HMACs. */
+  get cachedTokens(): number {
+    return this.tokenCache.size;
+  }
+
+  /**
+   * Returns a copy of `data` with every string at any depth replaced by its
+   * HMAC, as Vault's hashstructure does. Numbers, booleans and null keep
+   * their type. A string whose nearest enclosing object key is in `exempt`
+   * stays in clear, including the strings of a list under that key. Keys are
+   * never hashed.
+   */
+  hashData(data: Record<string, unknown>, exempt: ReadonlySet<string>): Record<string, unknown> {
+    const copy: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(data)) {
+      copy[key] = this.hashValue(value, key, exempt);
+    }
+    return copy;
+  }
+
+  /** Compares two HMACs without leaking where they differ. */
+  static equal(left: string, right: string): boolean {
+    const a = Buffer.from(left);
+    const b = Buffer.from(right);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  private hashValue(value: unknown, key: string, exempt: ReadonlySet<string>): unknown {
+    if (typeof value === 'string') return exempt.has(key) ? value : this.hash(value);
+    if (typeof value === 'bigint') return exempt.has(key) ? value.toString() : this.hash(value.toString());
+    if (value === null || typeof value !== 'object') return value;
+
+    if (Array.isArray(value)) return value.map((item) => this.hashValue(item, key, exempt));
+    // Vault writes times in clear, in RFC 3339 form.
+    if (value instanceof Date) return value.toISOString();
+    // Binary data reaches clients base64-encoded, so that is the string to hash.
+    if (value instanceof Uint8Array) return this.hashValue(Buffer.from(value).toString('base64'), key, exempt);
+
+    const copy: Record<string, unknown> = {};
+    for (const [childKey, child] of Object.entries(value)) {
+      copy[childKey] = this.hashValue(child, childKey, exempt);
+    }
+    return copy;
+  }
+}

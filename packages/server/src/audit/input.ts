@@ -1,0 +1,102 @@
+/**
+ * Inputs of the audit broker: the facts of one request and, for the response
+ * entry, the response the client received. Values arrive in clear, and the
+ * broker HMACs them per device.
+ */
+import type { Operation } from '@coffer/sdk';
+import type { TokenEntry } from '../token/token-entry.js';
+
+/** The caller's token entry, as far as the audit log records it. */
+export interface AuditTokenFields {
+  accessor: string;
+  policies: readonly string[];
+  displayName: string;
+  metadata: Record<string, string> | null;
+  /** `service` or `batch`. */
+  type: string;
+  entityId: string;
+  /** The TTL in seconds granted at creation; 0 for a token that never expires. */
+  ttl?: number;
+  /** When the token was created, as an RFC 3339 timestamp. */
+  issueTime?: string;
+  /** Uses left for a token with a use limit; 0 or absent when unlimited. */
+  remainingUses?: number;
+}
+
+/** One request, before its backend runs. */
+export interface AuditInput {
+  requestId: string;
+  operation: Operation;
+  /** The full path below `/v1/`, e.g. `secret/data/app`. */
+  path: string;
+  /** Mount point with a trailing `/`, e.g. `secret/`, or `sys/` for the system backend. */
+  mountPoint?: string;
+  mountType?: string;
+  mountAccessor?: string;
+  /** Request data in clear; every string in it is HMAC'd unless its key is in `nonHmacRequestKeys`. */
+  data?: Record<string, unknown> | null;
+  remoteAddress?: string;
+  remotePort?: number;
+  /** Seconds, from `X-Vault-Wrap-TTL`; 0 or absent when the client did not ask for wrapping. */
+  wrapTtl?: number;
+  /** Request headers chosen for the audit log, lowercased names; their values are HMAC'd. */
+  headers?: Record<string, string[]>;
+  /** The token as the caller presented it; empty or absent for none. */
+  token?: string;
+  /** The caller's token entry; absent when the token did not resolve. */
+  tokenEntry?: AuditTokenFields;
+  /** The mount's `audit_non_hmac_request_keys`: request data keys logged in clear. */
+  nonHmacRequestKeys?: readonly string[];
+  /** The mount's `audit_non_hmac_response_keys`: response data keys logged in clear. */
+  nonHmacResponseKeys?: readonly string[];
+  /** Reason the request failed before its backend ran, e.g. `permission denied`. */
+  error?: string;
+}
+
+/** A response's wrap info as the client received it. */
+export interface AuditWrapInfoInput {
+  token: string;
+  accessor: string;
+  /** Seconds. */
+  ttl: number;
+  creation_time: string;
+  creation_path: string;
+  wrapped_accessor?: string;
+}
+
+/** Response the client received for one request. */
+export interface AuditResponseData {
+  /** Response data in clear; absent for a wrapped response, whose data the client never receives. */
+  data?: Record<string, unknown> | null;
+  /** The lease ID, when the response registered or renewed a lease. */
+  leaseId?: string;
+  /**
+   * The `auth` block the client received when the request issued or renewed
+   * a token, in the envelope's snake_case form (`client_token`, `accessor`,
+   * `policies`, `token_policies`, `metadata`, `lease_duration`, ...).
+   */
+  auth?: Record<string, unknown> | null;
+  wrapInfo?: AuditWrapInfoInput;
+  warnings?: readonly string[] | null;
+}
+
+/** One request after its backend ran, with the response or the error the client received. */
+export interface AuditResponseInput extends AuditInput {
+  response?: AuditResponseData;
+}
+
+/** Picks the fields the audit log records from a token entry. */
+export function auditTokenFields(entry: TokenEntry): AuditTokenFields {
+  return {
+    accessor: entry.accessor,
+    policies: entry.policies,
+    displayName: entry.displayName,
+    metadata: entry.meta,
+    type: entry.type,
+    entityId: entry.entityId,
+    ttl: entry.creationTtl,
+    // RFC 3339 in whole seconds, as Vault writes token_issue_time.
+    issueTime: new Date(entry.creationTime * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    remainingUses: entry.numUses,
+  };
+}

@@ -1,0 +1,22 @@
+/**
+ * The `identity/` backend: Vault's identity API over the identity store.
+ *
+ * The order of paths matters where a list path and a read path share a
+ * prefix: `entity/name/?` comes before `entity/name/(?<name>.+)`, and the
+ * same for groups, so that `LIST identity/entity/name/` lists.
+ */
+import { Backend } from '@coffer/sdk';
+import { entityAliasPaths } from './path-entity-alias.js';
+import { entityPaths } from './path-entity.js';
+import { groupAliasPaths } from './path-group-alias.js';
+import { groupPaths } from './path-group.js';
+import { lookupPaths } from './path-lookup.js';
+import type { IdentityStore } from './store.js';
+
+export function createIdentityBackend(store: IdentityStore): Backend {
+  return new Backend({
+    backendType: 'logical',
+    help: 'The identity store: entities, entity aliases, groups, group aliases and lookups.',
+    paths: [...entityPaths(store), ...entityAliasPaths(store), ...groupPaths(store), ...groupAliasPaths(store), ...lookupPaths(store)],
+  });
+}

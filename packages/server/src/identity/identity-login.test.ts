@@ -1,0 +1,248 @@
+/**
+ * Logins through real auth mounts, end to end over HTTP: entities, groups
+ * and templated policies decide what the issued tokens may do.
+ *
+ * The `identity-test` auth method below logs in any user name and reports
+ * the alias metadata and group names it is given. It is a real SDK backend,
+ * added to the server's map of built-in auth methods for this test process
+ * only and removed afterwards, so no server source refers to it.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Backend, definePath, SDK_VERSION, type AuthPlugin } from '@coffer/sdk';
+import { builtinAuthMethods } from '../plugins.js';
+import type { RunningServer } from '../server.js';
+import { startDevServer } from '../testing/api-client.js';
+import { callerFor, createEntity, enableAuth, expectStatus, ROOT_TOKEN, type Caller } from './test-support.js';
+
+const TEST_AUTH_TYPE = 'identity-test';
+
+/** Logs in `username`; the token policy is `login-<mount name>`, so tokens of two mounts differ. */
+const testAuthPlugin: AuthPlugin = {
+  kind: 'auth',
+  name: TEST_AUTH_TYPE,
+  version: '0.0.1',
+  sdkVersion: SDK_VERSION,
+  async factory(config) {
+    const mountName = config.mountPoint.replace(/^auth\//, '').replace(/\/$/, '');
+    return new Backend({
+      backendType: 'credential',
+      help: 'Logs in any user name, for the identity tests.',
+      specialPaths: { unauthenticated: ['login'] },
+      paths: [
+        definePath({
+          pattern: 'login',
+          fields: {
+            username: { type: 'string', description: 'User name; it becomes the alias name.', required: true },
+            region: { type: 'string', description: 'Reported as alias metadata.' },
+            groups: { type: 'comma_string_slice', description: 'Reported as group aliases.' },
+          },
+          operations: {
+            async update(_request, fields) {
+              const username = fields.get('username');
+              return {
+                auth: {
+                  policies: [`login-${mountName}`],
+                  displayName: username,
+                  alias: { name: username, ...(fields.has('region') ? { metadata: { region: fields.get('region') } } : {}) },
+                  ...(fields.has('groups') ? { groupAliases: fields.get('groups').map((name) => ({ name })) } : {}),
+                },
+              };
+            },
+          },
+          helpSynopsis: 'Log in.',
+          helpDescription: 'Logs in any user name without a password.',
+        }),
+      ],
+    });
+  },
+};
+
+function readPolicy(path: string): string {
+  return `path "${path}" {\n  capabilities = ["read"]\n}\n`;
+}
+
+describe('identity over logins', () => {
+  const authMethods = builtinAuthMethods as Map<string, AuthPlugin>;
+  let server: RunningServer;
+  let call: Caller;
+  let accessorA: string;
+  let accessorB: string;
+
+  before(async () => {
+    authMethods.set(TEST_AUTH_TYPE, testAuthPlugin);
+    server = await startDevServer(ROOT_TOKEN);
+    call = callerFor(server);
+    accessorA = await enableAuth(call, 'test-a', TEST_AUTH_TYPE);
+    accessorB = await enableAuth(call, 'test-b', TEST_AUTH_TYPE);
+
+    const policies: Record<string, string> = {
+      'login-test-a': readPolicy('secret/data/a/*'),
+      'login-test-b': readPolicy('secret/data/b/*'),
+      'shared-read': readPolicy('secret/data/shared/*'),
+      'group-read': readPolicy('secret/data/group/*'),
+      'late-read': readPolicy('secret/data/late/*'),
+      'own-path': 'path "secret/data/{{identity.entity.name}}/*" {\n  capabilities = ["create", "update", "read"]\n}\n',
+      'alias-path': `path "secret/data/by-alias/{{identity.entity.aliases.${accessorA}.name}}" {\n  capabilities = ["read"]\n}\n`,
+      'region-path': `path "secret/data/region/{{identity.entity.aliases.${accessorA}.metadata.region}}" {\n  capabilities = ["read"]\n}\n`,
+    };
+    for (const [name, policy] of Object.entries(policies)) {
+      expectStatus(await call('PUT', `sys/policies/acl/${name}`, { policy }), 204, `policy ${name}`);
+    }
+    for (const path of ['a/x', 'b/x', 'shared/x', 'group/x', 'late/x', 'alice/x', 'bob/x', 'by-alias/alice', 'by-alias/bob', 'region/eu', 'region/us']) {
+      expectStatus(await call('POST', `secret/data/${path}`, { data: { path } }), 200, `seed ${path}`);
+    }
+  });
+  after(async () => {
+    await server.close();
+    authMethods.delete(TEST_AUTH_TYPE);
+  });
+
+  async function login(mount: string, body: Record<string, unknown>): Promise<{ client_token: string; entity_id: string; policies: string[]; identity_policies?: string[] }> {
+    const response = await call('POST', `auth/${mount}/login`, body);
+    expectStatus(response, 200, `login at ${mount}`);
+    return response.body.auth;
+  }
+
+  async function readStatus(token: string, path: string): Promise<number> {
+    return (await callerFor(server, token)('GET', `secret/data/${path}`)).status;
+  }
+
+  /** Creates an entity with aliases for `username` on both test mounts. */
+  async function entityOnBothMounts(name: string, username: string, body: Record<string, unknown> = {}): Promise<string> {
+    const id = await createEntity(call, { name, ...body });
+    for (const accessor of [accessorA, accessorB]) {
+      expectStatus(await call('POST', 'identity/entity-alias', { name: username, mount_accessor: accessor, canonical_id: id }), 200, 'alias');
+    }
+    return id;
+  }
+
+  test('logins under one entity get union of policies', async () => {
+    const entityId = await entityOnBothMounts('alice', 'alice', { policies: ['shared-read'] });
+    expectStatus(await call('POST', 'identity/group', { name: 'alice-group', policies: ['group-read'], member_entity_ids: [entityId] }), 200, 'group');
+
+    const first = await login('test-a', { username: 'alice' });
+    const second = await login('test-b', { username: 'alice' });
+    assert.equal(first.entity_id, entityId);
+    assert.equal(second.entity_id, entityId);
+    assert.deepEqual(first.identity_policies, ['group-read', 'shared-read']);
+    assert.deepEqual(first.policies, ['default', 'group-read', 'login-test-a', 'shared-read']);
+    assert.deepEqual(second.policies, ['default', 'group-read', 'login-test-b', 'shared-read']);
+
+    for (const [token, readable, denied] of [
+      [first.client_token, ['a/x', 'shared/x', 'group/x'], ['b/x', 'late/x']],
+      [second.client_token, ['b/x', 'shared/x', 'group/x'], ['a/x', 'late/x']],
+    ] as const) {
+      for (const path of readable) assert.equal(await readStatus(token, path), 200, `read ${path}`);
+      for (const path of denied) assert.equal(await readStatus(token, path), 403, `read ${path}`);
+    }
+  });
+
+  test('templated policy grants own path only', async () => {
+    for (const name of ['alice', 'bob']) {
+      if ((await call('GET', `identity/entity/name/${name}`)).status === 404) await entityOnBothMounts(name, name);
+    }
+    expectStatus(await call('POST', 'identity/group', { name: 'own-paths', policies: ['own-path', 'alias-path', 'region-path'] }), 200, 'group');
+    const alice = (await call('GET', 'identity/entity/name/alice')).body.data.id;
+    const bob = (await call('GET', 'identity/entity/name/bob')).body.data.id;
+    expectStatus(await call('POST', 'identity/group/name/own-paths', { member_entity_ids: [alice, bob] }), 204, 'members');
+
+    const aliceToken = (await login('test-a', { username: 'alice', region: 'eu' })).client_token;
+    const bobToken = (await login('test-b', { username: 'bob' })).client_token;
+
+    assert.equal(await readStatus(aliceToken, 'alice/x'), 200);
+    assert.equal(await readStatus(aliceToken, 'bob/x'), 403);
+    assert.equal(await readStatus(bobToken, 'bob/x'), 200);
+    assert.equal(await readStatus(bobToken, 'alice/x'), 403);
+    const write = await callerFor(server, aliceToken)('POST', 'secret/data/alice/new', { data: { written: 'yes' } });
+    expectStatus(write, 200, 'write own path');
+    const denied = await callerFor(server, bobToken)('POST', 'secret/data/alice/new', { data: { written: 'no' } });
+    expectStatus(denied, 403, 'write other path');
+
+    assert.equal(await readStatus(aliceToken, 'by-alias/alice'), 200);
+    assert.equal(await readStatus(aliceToken, 'by-alias/bob'), 403);
+    assert.equal(await readStatus(aliceToken, 'region/eu'), 200);
+    assert.equal(await readStatus(aliceToken, 'region/us'), 403);
+    assert.equal(await readStatus(bobToken, 'region/eu'), 403);
+  });
+
+  test('group change applies to issued token', async () => {
+    const entityId = await entityOnBothMounts('late-joiner', 'late');
+    const token = (await login('test-a', { username: 'late' })).client_token;
+    assert.equal(await readStatus(token, 'late/x'), 403);
+
+    const group = await call('POST', 'identity/group', { name: 'late-group', policies: ['late-read'], member_entity_ids: [entityId] });
+    expectStatus(group, 200, 'group');
+    assert.equal(await readStatus(token, 'late/x'), 200);
+
+    expectStatus(await call('POST', `identity/group/id/${group.body.data.id}`, { member_entity_ids: [] }), 204, 'remove member');
+    assert.equal(await readStatus(token, 'late/x'), 403);
+  });
+
+  test('disabled entity is denied', async () => {
+    const entityId = await entityOnBothMounts('to-disable', 'disabled-user');
+    const token = (await login('test-a', { username: 'disabled-user' })).client_token;
+    assert.equal(await readStatus(token, 'a/x'), 200);
+
+    expectStatus(await call('POST', `identity/entity/id/${entityId}`, { disabled: true }), 204, 'disable');
+    const denied = await callerFor(server, token)('GET', 'secret/data/a/x');
+    expectStatus(denied, 403, 'token of disabled entity');
+    assert.deepEqual(denied.body.errors, ['permission denied']);
+    const deniedLogin = await call('POST', 'auth/test-b/login', { username: 'disabled-user' });
+    expectStatus(deniedLogin, 403, 'login of disabled entity');
+    assert.deepEqual(deniedLogin.body.errors, ['permission denied']);
+
+    expectStatus(await call('POST', `identity/entity/id/${entityId}`, { disabled: false }), 204, 'enable');
+    assert.equal(await readStatus(token, 'a/x'), 200);
+  });
+
+  test('deleted entity token is denied', async () => {
+    const first = await login('test-a', { username: 'short-lived' });
+    assert.equal(await readStatus(first.client_token, 'a/x'), 200);
+    expectStatus(await call('DELETE', `identity/entity/id/${first.entity_id}`), 204, 'delete');
+
+    assert.equal(await readStatus(first.client_token, 'a/x'), 403);
+    const again = await login('test-a', { username: 'short-lived' });
+    assert.notEqual(again.entity_id, first.entity_id);
+  });
+
+  test('login group names set external groups', async () => {
+    const group = await call('POST', 'identity/group', { name: 'eng-external', type: 'external', policies: ['group-read'] });
+    expectStatus(group, 200, 'group');
+    expectStatus(await call('POST', 'identity/group-alias', { name: 'eng', mount_accessor: accessorA, canonical_id: group.body.data.id }), 200, 'alias');
+
+    const member = await login('test-a', { username: 'engineer', groups: 'eng,unknown' });
+    assert.deepEqual(member.identity_policies, ['group-read']);
+    assert.equal(await readStatus(member.client_token, 'group/x'), 200);
+    assert.deepEqual((await call('GET', `identity/group/id/${group.body.data.id}`)).body.data.member_entity_ids, [member.entity_id]);
+
+    const left = await login('test-a', { username: 'engineer', groups: 'other' });
+    assert.equal(left.identity_policies, undefined);
+    assert.equal(await readStatus(member.client_token, 'group/x'), 403);
+  });
+
+  test('login refreshes alias metadata', async () => {
+    const first = await login('test-a', { username: 'traveller', region: 'eu' });
+    await login('test-a', { username: 'traveller', region: 'us' });
+    const entity = (await call('GET', `identity/entity/id/${first.entity_id}`)).body.data;
+    assert.deepEqual(entity.aliases[0].metadata, { region: 'us' });
+    assert.equal(entity.aliases[0].mount_path, 'auth/test-a/');
+    assert.equal(entity.aliases[0].mount_type, TEST_AUTH_TYPE);
+  });
+
+  test('userpass login joins existing entity', async () => {
+    const accessor = await enableAuth(call, 'userpass', 'userpass');
+    expectStatus(await call('POST', 'auth/userpass/users/carol', { password: 'correct horse', token_policies: 'login-test-b' }), 204, 'user');
+    const entityId = await createEntity(call, { name: 'carol', policies: ['shared-read'] });
+    expectStatus(await call('POST', 'identity/entity-alias', { name: 'carol', mount_accessor: accessor, canonical_id: entityId }), 200, 'alias');
+
+    const response = await call('POST', 'auth/userpass/login/carol', { password: 'correct horse' });
+    expectStatus(response, 200, 'userpass login');
+    assert.equal(response.body.auth.entity_id, entityId);
+    assert.deepEqual(response.body.auth.identity_policies, ['shared-read']);
+    const token = response.body.auth.client_token;
+    assert.equal(await readStatus(token, 'shared/x'), 200);
+    assert.equal(await readStatus(token, 'b/x'), 200);
+    assert.equal(await readStatus(token, 'carol/x'), 403);
+  });
+});

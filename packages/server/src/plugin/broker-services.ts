@@ -1,0 +1,111 @@
+/**
+ * The host's services for one mount of an external plugin, served on the
+ * broker ID the host passes to the plugin's Setup: the mount's storage view
+ * and its system view.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import {
+  secondsToNanoseconds,
+  unaryHandler,
+  validateStorageKey,
+  type Storage,
+  type SystemView,
+  type WireStorageEntry,
+} from '@coffer/sdk';
+import { COFFER_VERSION } from '../version.js';
+import { REPORTED_VAULT_VERSION } from './runner.js';
+
+/** What the host offers one mount. */
+export interface MountHostServices {
+  /** The mount's own storage view; keys are relative to the mount. */
+  storage: Storage;
+  system: SystemView;
+  /** Whether the mount is local to this cluster. */
+  local: boolean;
+  clusterInfo(): { name: string; id: string };
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function checkPrefix(prefix: string): string | null {
+  if (prefix === '') return null;
+  if (!prefix.endsWith('/')) return `list prefix "${prefix}" must be empty or end with "/"`;
+  return validateStorageKey(prefix.slice(0, -1));
+}
+
+/**
+ * The `pb.Storage` handlers. Every key from the plugin is checked the way
+ * storage backends check keys, so that none can leave the mount's view.
+ * Failures are returned in the reply's `err` field, as Vault's host does,
+ * not as gRPC errors.
+ */
+export function storageService(storage: Storage): grpc.UntypedServiceImplementation {
+  return {
+    Get: unaryHandler(async (args: { key?: string }) => {
+      const key = args.key ?? '';
+      const problem = validateStorageKey(key);
+      if (problem !== null) return { err: problem };
+      try {
+        const entry = await storage.get(key);
+        return { entry: entry === null ? null : ({ key, value: entry.value } satisfies WireStorageEntry) };
+      } catch (err) {
+        return { err: errorText(err) };
+      }
+    }),
+    Put: unaryHandler(async (args: { entry?: WireStorageEntry | null }) => {
+      const key = args.entry?.key ?? '';
+      const problem = validateStorageKey(key);
+      if (problem !== null) return { err: problem };
+      try {
+        await storage.put({ key, value: args.entry?.value ?? Buffer.alloc(0) });
+        return { err: '' };
+      } catch (err) {
+        return { err: errorText(err) };
+      }
+    }),
+    Delete: unaryHandler(async (args: { key?: string }) => {
+      const key = args.key ?? '';
+      const problem = validateStorageKey(key);
+      if (problem !== null) return { err: problem };
+      try {
+        await storage.delete(key);
+        return { err: '' };
+      } catch (err) {
+        return { err: errorText(err) };
+      }
+    }),
+    List: unaryHandler(async (args: { prefix?: string }) => {
+      const prefix = args.prefix ?? '';
+      const problem = checkPrefix(prefix);
+      if (problem !== null) return { err: problem };
+      try {
+        return { keys: await storage.list(prefix) };
+      } catch (err) {
+        return { err: errorText(err) };
+      }
+    }),
+  };
+}
+
+/** The `pb.SystemView` handlers. TTLs are sent in nanoseconds. */
+export function systemViewService(services: MountHostServices): grpc.UntypedServiceImplementation {
+  return {
+    DefaultLeaseTTL: unaryHandler(async () => ({ ttl: secondsToNanoseconds(services.system.defaultLeaseTtl()) })),
+    MaxLeaseTTL: unaryHandler(async () => ({ ttl: secondsToNanoseconds(services.system.maxLeaseTtl()) })),
+    Tainted: unaryHandler(async () => ({ tainted: false })),
+    CachingDisabled: unaryHandler(async () => ({ disabled: false })),
+    ReplicationState: unaryHandler(async () => ({ state: 0 })),
+    // Node.js cannot lock its memory, so the host never asks plugins to.
+    MlockEnabled: unaryHandler(async () => ({ enabled: false })),
+    LocalMount: unaryHandler(async () => ({ local: services.local })),
+    PluginEnv: unaryHandler(async () => ({
+      plugin_environment: { vault_version: REPORTED_VAULT_VERSION, vault_version_metadata: `coffer-${COFFER_VERSION}` },
+    })),
+    ClusterInfo: unaryHandler(async () => {
+      const info = services.clusterInfo();
+      return { cluster_name: info.name, cluster_id: info.id };
+    }),
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * External plugins as the core sees them: the catalog, the supervisor of
+ * plugin processes, and the factory a mount of a catalog plugin gets.
+ */
+import {
+  badRequest,
+  CofferError,
+  SETUP_CONFIG_KEYS,
+  type BackendConfig,
+  type LogicalBackend,
+  type Logger,
+  type Storage,
+} from '@coffer/sdk';
+import type { MountEntry } from '../router/mount-table.js';
+import { PluginCatalog, type CatalogEntry, type CatalogPluginType } from './catalog.js';
+import { UnavailableBackend } from './client-backend.js';
+import { PluginLaunchError } from './runner.js';
+import { PluginSupervisor } from './supervisor.js';
+
+/** How long a plugin may take from start to a healthy connection, by default, in milliseconds. */
+export const DEFAULT_PLUGIN_START_TIMEOUT_MS = 30_000;
+
+export interface ExternalPluginsOptions {
+  /** Where the catalog is stored: the barrier. */
+  storage: Storage;
+  logger: Logger;
+  /** The only folder plugin commands may run from; without it no plugin can be registered or started. */
+  pluginDirectory?: string;
+  /** Default {@link DEFAULT_PLUGIN_START_TIMEOUT_MS}. */
+  startTimeoutMs?: number;
+  clusterInfo(): { name: string; id: string };
+}
+
+/** What a mount manager needs to create a mount's backend. */
+export interface BackendFactory {
+  factory(config: BackendConfig): Promise<LogicalBackend>;
+}
+
+const RESERVED_OPTIONS = new Set<string>(Object.values(SETUP_CONFIG_KEYS));
+
+export class ExternalPlugins {
+  readonly catalog: PluginCatalog;
+  readonly supervisor: PluginSupervisor;
+  readonly pluginDirectory: string | undefined;
+  private readonly logger: Logger;
+
+  constructor(private readonly options: ExternalPluginsOptions) {
+    this.logger = options.logger.child({ component: 'plugins' });
+    this.catalog = new PluginCatalog(options.storage);
+    this.pluginDirectory = options.pluginDirectory;
+    this.supervisor = new PluginSupervisor({
+      pluginDirectory: options.pluginDirectory ?? '',
+      startTimeoutMs: options.startTimeoutMs ?? DEFAULT_PLUGIN_START_TIMEOUT_MS,
+      logger: this.logger,
+    });
+  }
+
+  /**
+   * Resolves a mount type that is not built in against the catalog.
+   * Returns `undefined` when the catalog has no unversioned match, so the
+   * caller reports the unknown type. While the server unseals (`loading`),
+   * a plugin that cannot be found or started gets a backend that reports
+   * why, so one broken plugin cannot keep the server sealed.
+   * @throws CofferError (400) for a pinned version that is not registered or
+   *   an option the host reserves.
+   */
+  async resolve(type: CatalogPluginType, entry: MountEntry, loading: boolean): Promise<BackendFactory | undefined> {
+    const backendType = type === 'auth' ? 'credential' : 'logical';
+    const catalogEntry = await this.catalog.resolve(type, entry.type, entry.pluginVersion);
+    if (catalogEntry === null) {
+      const pinned = entry.pluginVersion === '' ? '' : ` version ${entry.pluginVersion}`;
+      if (loading) {
+        const message = `plugin "${entry.type}"${pinned} is not in the catalog any more; register it, then reload the mount with sys/plugins/reload/backend`;
+        this.logger.error({ plugin: entry.type, mount: entry.path }, 'mounted plugin is missing from the catalog');
+        return { factory: async () => new UnavailableBackend(backendType, message) };
+      }
+      if (pinned !== '') throw badRequest(`plugin not found in the catalog: ${entry.type}${pinned}`);
+      return undefined;
+    }
+    if (!loading) {
+      for (const option of Object.keys(entry.options)) {
+        if (RESERVED_OPTIONS.has(option)) throw badRequest(`invalid option "${option}": the server sets it for external plugins; use another name`);
+      }
+    }
+    return { factory: (config) => this.createBackend(catalogEntry, entry, config, loading) };
+  }
+
+  /** Stops every plugin process. */
+  stopAll(): Promise<void> {
+    return this.supervisor.stopAll();
+  }
+
+  private async createBackend(catalogEntry: CatalogEntry, entry: MountEntry, config: BackendConfig, loading: boolean): Promise<LogicalBackend> {
+    try {
+      if (this.pluginDirectory === undefined) {
+        throw badRequest(`cannot start plugin "${catalogEntry.name}": no plugin directory is configured; set "plugin_directory" in the server configuration`);
+      }
+      return await this.supervisor.attach(catalogEntry, {
+        path: config.mountPoint,
+        uuid: entry.uuid,
+        accessor: entry.accessor,
+        options: config.options,
+        storage: config.storage,
+        system: config.system,
+        local: entry.local,
+        clusterInfo: this.options.clusterInfo,
+      });
+    } catch (err) {
+      const apiError = toApiError(err);
+      if (!loading) throw apiError;
+      this.logger.error({ err: apiError, plugin: catalogEntry.name, mount: config.mountPoint }, 'plugin could not be started at unseal');
+      return new UnavailableBackend(catalogEntry.type === 'auth' ? 'credential' : 'logical', apiError.message);
+    }
+  }
+}
+
+/**
+ * The API error for a failed start: 400 when the operator must fix the
+ * catalog entry or the binary, 500 when the process itself failed.
+ */
+function toApiError(err: unknown): CofferError {
+  if (err instanceof CofferError) return err;
+  if (err instanceof PluginLaunchError && err.failure !== 'start') return badRequest(err.message);
+  return new CofferError('COFFER_ERR_PLUGIN_START', 500, (err as Error).message);
+}

@@ -1,0 +1,267 @@
+/**
+ * One plugin process and the mounts it serves. A process that exits on its
+ * own is started again and every mount is set up on the new process; calls
+ * that arrive meanwhile wait for it.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import { Metadata } from '@grpc/grpc-js';
+import {
+  callUnary,
+  CofferError,
+  errorFromWire,
+  MULTIPLEX_ID_METADATA_KEY,
+  SETUP_CONFIG_KEYS,
+  type Logger,
+  type SpecialPaths,
+  type WirePaths,
+  type WireProtoError,
+} from '@coffer/sdk';
+import type { MountHostServices } from './broker-services.js';
+import type { CatalogEntry } from './catalog.js';
+import { PluginConnection, type OfferedServices } from './connection.js';
+import { PluginOutputLog } from './output-log.js';
+import { describeExit, launchPlugin, type ExitStatus, type LaunchedPlugin } from './runner.js';
+
+/** A mount served by an external plugin. */
+export interface MountBinding extends MountHostServices {
+  /** The mount path with its route prefix and a trailing "/", e.g. "auth/corp/". */
+  path: string;
+  uuid: string;
+  accessor: string;
+  /** The mount's options, sent to Setup together with the host's own keys. */
+  options: Record<string, string>;
+}
+
+export interface ProcessContext {
+  pluginDirectory: string;
+  startTimeoutMs: number;
+  logger: Logger;
+}
+
+/** Crashes within {@link CRASH_WINDOW_MS} after which the host stops restarting a plugin. */
+const MAX_CRASHES = 5;
+const CRASH_WINDOW_MS = 60_000;
+/** Delay before the second restart in a crash window, doubled for each later one, in milliseconds. */
+const RESTART_BACKOFF_MS = 200;
+/** How long a stopped plugin may take to exit before its process group is killed, in milliseconds. */
+const STOP_GRACE_MS = 2000;
+/** How long a call that failed waits to learn whether the process exited, in milliseconds. */
+const EXIT_PROBE_MS = 300;
+
+/** The binding of one mount to a plugin process. */
+export class MountSession {
+  specialPaths: SpecialPaths = { root: [], unauthenticated: [] };
+  broker: OfferedServices | undefined;
+  /** Set once the mount released the process; calls then fail at once. */
+  detached = false;
+
+  constructor(
+    readonly binding: MountBinding,
+    readonly process: PluginProcess,
+  ) {}
+
+  /** The call metadata that selects this mount's backend instance in the plugin. */
+  metadata(): Metadata {
+    const metadata = new Metadata();
+    metadata.set(MULTIPLEX_ID_METADATA_KEY, this.binding.uuid);
+    return metadata;
+  }
+}
+
+type ProcessState = 'starting' | 'running' | 'restarting' | 'failed' | 'stopped';
+
+export class PluginProcess {
+  readonly sessions = new Map<string, MountSession>();
+  private state: ProcessState = 'starting';
+  private launched: LaunchedPlugin | undefined;
+  private connection: PluginConnection | undefined;
+  private current: Promise<PluginConnection>;
+  private failure: CofferError | undefined;
+  private readonly crashes: number[] = [];
+  private readonly output: PluginOutputLog;
+
+  constructor(
+    readonly entry: CatalogEntry,
+    private readonly context: ProcessContext,
+  ) {
+    this.output = new PluginOutputLog(context.logger, entry.name, () => [...this.sessions.values()].map((session) => session.binding.path));
+    this.current = this.start();
+    this.current.catch(() => {});
+  }
+
+  get pid(): number | undefined {
+    return this.launched?.pid;
+  }
+
+  get multiplexed(): boolean {
+    return this.connection?.multiplexed ?? false;
+  }
+
+  get usable(): boolean {
+    return this.state !== 'failed' && this.state !== 'stopped';
+  }
+
+  /**
+   * Resolves to the connection once the process runs, waiting for a start
+   * or restart in progress.
+   * @throws CofferError (500) when the plugin failed for good or was stopped.
+   */
+  async ready(): Promise<PluginConnection> {
+    if (this.state === 'failed') throw this.failure!;
+    if (this.state === 'stopped') throw unavailable(`plugin "${this.entry.name}" was stopped`);
+    return this.current;
+  }
+
+  /** Sets up the backend instance of a mount: offers the host's services, then calls Setup and SpecialPaths. */
+  async setUp(session: MountSession, connection?: PluginConnection): Promise<void> {
+    const ready = connection ?? (await this.ready());
+    session.broker?.close();
+    session.broker = await ready.offer(session.binding);
+    const config = {
+      ...session.binding.options,
+      [SETUP_CONFIG_KEYS.pluginName]: this.entry.name,
+      [SETUP_CONFIG_KEYS.pluginType]: this.entry.type,
+      [SETUP_CONFIG_KEYS.pluginVersion]: this.entry.version,
+      [SETUP_CONFIG_KEYS.mountPoint]: session.binding.path,
+    };
+    const deadline = Date.now() + this.context.startTimeoutMs;
+    const reply = await callUnary<{ err?: string }>(
+      ready.backend,
+      'Setup',
+      { broker_id: session.broker.brokerId, config, backend_uuid: session.binding.uuid },
+      { metadata: session.metadata(), deadline },
+    );
+    if (reply.err !== undefined && reply.err !== '') {
+      session.broker.close();
+      throw new CofferError('COFFER_ERR_PLUGIN_SETUP', 400, `plugin "${this.entry.name}" failed to set up mount "${session.binding.path}": ${reply.err}`);
+    }
+    const paths = await callUnary<{ paths?: WirePaths | null }>(ready.backend, 'SpecialPaths', {}, { metadata: session.metadata(), deadline });
+    session.specialPaths = { root: paths.paths?.root ?? [], unauthenticated: paths.paths?.unauthenticated ?? [] };
+  }
+
+  /** Calls the backend's Initialize. @throws the backend's error. */
+  async initialize(session: MountSession, connection?: PluginConnection): Promise<void> {
+    const ready = connection ?? (await this.ready());
+    const reply = await callUnary<{ err?: WireProtoError | null }>(ready.backend, 'Initialize', {}, { metadata: session.metadata() });
+    if (reply.err !== null && reply.err !== undefined) throw errorFromWire(reply.err, null);
+  }
+
+  /**
+   * Turns a failed gRPC call into the error the client sees, naming the
+   * plugin and the mount. When the process died during the call, the
+   * message says so, since a restart is already under way.
+   */
+  async describeCallFailure(err: unknown, session: MountSession): Promise<CofferError> {
+    const details = (err as grpc.ServiceError).details ?? (err as Error).message;
+    const launched = this.launched;
+    if (launched !== undefined && !launched.hasExited()) {
+      await Promise.race([launched.exited, new Promise((resolve) => setTimeout(resolve, EXIT_PROBE_MS).unref())]);
+    }
+    const label = `plugin "${this.entry.name}" (mount "${session.binding.path}")`;
+    if (launched?.hasExited() === true || this.state === 'restarting') {
+      return unavailable(`${label} stopped while handling the request (${details}); it is being restarted, so retry the request`);
+    }
+    return unavailable(`request to ${label} failed: ${details}`);
+  }
+
+  /** Stops the process: asks it to shut down, then kills its process group after a grace period. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    this.output.flush();
+    await this.current.catch(() => undefined);
+    const connection = this.connection;
+    const launched = this.launched;
+    this.connection = undefined;
+    if (connection !== undefined) await connection.shutdown();
+    if (launched === undefined) return;
+    await launched.stop(STOP_GRACE_MS);
+    this.context.logger.info({ plugin: this.entry.name, pid: launched.pid }, 'plugin stopped');
+  }
+
+  private async start(): Promise<PluginConnection> {
+    const launched = await launchPlugin({
+      entry: this.entry,
+      pluginDirectory: this.context.pluginDirectory,
+      startTimeoutMs: this.context.startTimeoutMs,
+      onOutput: (stream, line) => this.output.write(stream, line),
+    });
+    let connection: PluginConnection;
+    try {
+      connection = await PluginConnection.connect(launched, {
+        name: this.entry.name,
+        deadline: Date.now() + this.context.startTimeoutMs,
+        onOutput: (stream, line) => this.output.write(stream, line),
+      });
+    } catch (err) {
+      await launched.stop(0);
+      throw err;
+    }
+    this.launched = launched;
+    this.connection = connection;
+    void launched.exited.then((status) => this.onExit(launched, status));
+    if (this.state === 'stopped') {
+      // Stopped while starting: stop() waits for this start and then shuts the process down.
+      return connection;
+    }
+    this.state = 'running';
+    this.context.logger.info({ plugin: this.entry.name, version: this.entry.version, pid: launched.pid, multiplexed: connection.multiplexed }, 'plugin started');
+    return connection;
+  }
+
+  private onExit(launched: LaunchedPlugin, status: ExitStatus): void {
+    if (launched !== this.launched || this.state === 'stopped' || this.state === 'failed') return;
+    this.connection?.close();
+    this.connection = undefined;
+    for (const session of this.sessions.values()) session.broker?.close();
+    void launched.stop(0);
+
+    const now = Date.now();
+    this.crashes.push(now);
+    while (this.crashes.length > 0 && now - this.crashes[0] > CRASH_WINDOW_MS) this.crashes.shift();
+    const log = { plugin: this.entry.name, pid: launched.pid, exit: describeExit(status), mounts: [...this.sessions.values()].map((session) => session.binding.path) };
+    if (this.crashes.length >= MAX_CRASHES) {
+      this.fail(new Error(`it exited ${this.crashes.length} times within ${CRASH_WINDOW_MS / 1000} s`));
+      return;
+    }
+    this.context.logger.error(log, 'plugin process exited unexpectedly; restarting it');
+    this.state = 'restarting';
+    // The first crash in a window restarts at once; later ones back off.
+    const delayMs = this.crashes.length === 1 ? 0 : RESTART_BACKOFF_MS * 2 ** (this.crashes.length - 2);
+    this.current = this.restart(delayMs);
+    this.current.catch(() => {});
+  }
+
+  private async restart(delayMs: number): Promise<PluginConnection> {
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    try {
+      const connection = await this.start();
+      for (const session of this.sessions.values()) {
+        await this.setUp(session, connection);
+        await this.initialize(session, connection);
+      }
+      this.context.logger.info({ plugin: this.entry.name, pid: this.launched?.pid }, 'plugin restarted');
+      return connection;
+    } catch (err) {
+      this.fail(err as Error);
+      throw this.failure!;
+    }
+  }
+
+  private fail(err: Error): void {
+    if (this.state === 'stopped') return;
+    this.state = 'failed';
+    this.connection?.close();
+    this.connection = undefined;
+    void this.launched?.stop(0);
+    this.failure = unavailable(
+      `plugin "${this.entry.name}" is not running: ${err.message}; fix the plugin, then reload its mounts with sys/plugins/reload/backend`,
+    );
+    this.context.logger.error({ plugin: this.entry.name, err }, 'plugin failed; it will not be restarted until its mounts are reloaded');
+  }
+}
+
+/** A 500 error about a plugin that cannot serve the request. */
+export function unavailable(message: string): CofferError {
+  return new CofferError('COFFER_ERR_PLUGIN_UNAVAILABLE', 500, message);
+}

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { access, readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { CatalogEntry } from './catalog.js';
+import { launchPlugin, PluginLaunchError, type LaunchOptions } from './runner.js';
+import { makeTemporaryDirectory, readPid, removeDirectory, waitForExit, writeNodePlugin, writeScript } from './test-support.js';
+
+/** Short enough to keep the hung-start test quick. */
+const START_TIMEOUT_MS = 1500;
+
+function entryFor(command: string, sha256: string, env: string[] = []): CatalogEntry {
+  return { type: 'secret', name: `test-${command}`, version: '', command, args: [], env, sha256 };
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('plugin runner', () => {
+  let directory: string;
+  let scratch: string;
+  const output: string[] = [];
+  const options = (entry: CatalogEntry): LaunchOptions => ({
+    entry,
+    pluginDirectory: directory,
+    startTimeoutMs: START_TIMEOUT_MS,
+    onOutput: (stream, line) => output.push(`${stream}: ${line}`),
+  });
+
+  before(async () => {
+    directory = await makeTemporaryDirectory('coffer-runner-plugins-');
+    scratch = await makeTemporaryDirectory('coffer-runner-scratch-');
+  });
+  after(async () => {
+    await removeDirectory(directory);
+    await removeDirectory(scratch);
+  });
+
+  test('node plugin completes the handshake', async () => {
+    const sha256 = await writeNodePlugin(directory, 'good', 'secrets');
+    const launched = await launchPlugin(options(entryFor('good', sha256)));
+    try {
+      assert.equal(launched.handshake.coreVersion, 1);
+      assert.equal(launched.handshake.appVersion, 5);
+      assert.equal(launched.handshake.network, 'unix');
+      assert.ok(launched.handshake.address.startsWith(launched.directory), 'the plugin listens in the host-made socket folder');
+      assert.match(launched.pluginCertificatePem, /^-----BEGIN CERTIFICATE-----/);
+    } finally {
+      await launched.stop(0);
+    }
+    assert.equal(await waitForExit(launched.pid), true);
+    assert.equal(await fileExists(launched.directory), false);
+  });
+
+  test('hash mismatch never executes', async () => {
+    const marker = join(scratch, 'mismatch-ran');
+    const sha256 = await writeScript(directory, 'mismatch', `: > '${marker}'\nexit 0`);
+    const wrong = sha256.replace(/^./, sha256[0] === '0' ? '1' : '0');
+
+    await assert.rejects(launchPlugin(options(entryFor('mismatch', wrong))), (err: unknown) => {
+      assert.ok(err instanceof PluginLaunchError);
+      assert.equal(err.failure, 'checksum');
+      assert.equal(
+        err.message,
+        `plugin "test-mismatch": the SHA-256 of the binary is ${sha256}, but the catalog expects ${wrong}, so it was not run; if "mismatch" changed on purpose, register it again with its new sha256`,
+      );
+      return true;
+    });
+    assert.equal(await fileExists(marker), false, 'the binary must not have run');
+
+    // The same script with its real hash does run, so the marker can tell.
+    await assert.rejects(launchPlugin(options(entryFor('mismatch', sha256))), PluginLaunchError);
+    assert.equal(await fileExists(marker), true);
+  });
+
+  test('bad handshake kills the plugin', async () => {
+    const pidFile = join(scratch, 'bad-handshake.pid');
+    const sha256 = await writeScript(directory, 'bad-handshake', `echo $$ > '${pidFile}'\necho 'hello from a plugin'\nexec sleep 30`);
+    await assert.rejects(launchPlugin(options(entryFor('bad-handshake', sha256))), {
+      name: 'PluginLaunchError',
+      message:
+        'plugin "test-bad-handshake" printed an invalid handshake line: malformed handshake line "hello from a plugin": expected "core-version|app-version|network|address|protocol|server-cert"',
+    });
+    assert.equal(await waitForExit(await readPid(pidFile)), true);
+  });
+
+  test('wrong protocol version is rejected', async () => {
+    const sha256 = await writeScript(directory, 'old-version', "echo '1|4|unix|/tmp/none.sock|grpc|'\nexec sleep 30");
+    await assert.rejects(launchPlugin(options(entryFor('old-version', sha256))), {
+      message: 'plugin "test-old-version" printed an invalid handshake line: unsupported protocol version "4" in the handshake: expected 5',
+    });
+  });
+
+  test('early exit is reported', async () => {
+    const sha256 = await writeScript(directory, 'early-exit', 'echo "cannot start: missing config" >&2\nexit 3');
+    await assert.rejects(launchPlugin(options(entryFor('early-exit', sha256))), {
+      message: 'plugin "test-early-exit" exited (exit code 3) before printing its handshake line; see its output in the server log',
+    });
+    assert.ok(output.includes('stderr: cannot start: missing config'), 'stderr before the handshake reaches the log');
+  });
+
+  test('hung start times out', async () => {
+    const pidFile = join(scratch, 'hung.pid');
+    const childPidFile = join(scratch, 'hung-child.pid');
+    // The script forks a child that would outlive it, to check the whole group is killed.
+    const sha256 = await writeScript(directory, 'hung', `echo $$ > '${pidFile}'\nsleep 30 &\necho $! > '${childPidFile}'\nwait`);
+    const started = Date.now();
+    await assert.rejects(launchPlugin(options(entryFor('hung', sha256))), {
+      message: `plugin "test-hung" did not print its handshake line within ${START_TIMEOUT_MS} ms; it was killed`,
+    });
+    assert.ok(Date.now() - started >= START_TIMEOUT_MS);
+    assert.equal(await waitForExit(await readPid(pidFile)), true, 'the plugin process is gone');
+    assert.equal(await waitForExit(await readPid(childPidFile)), true, 'its child is gone too');
+  });
+
+  test('command outside the directory is refused', async () => {
+    const outside = await writeScript(scratch, 'outside', 'exit 0');
+    await assert.rejects(launchPlugin(options(entryFor(`../${basename(scratch)}/outside`, outside))), (err: unknown) => {
+      assert.ok(err instanceof PluginLaunchError);
+      assert.equal(err.failure, 'command');
+      assert.match(err.message, /outside the plugin directory/);
+      return true;
+    });
+  });
+
+  test('environment is clean', async () => {
+    process.env.COFFER_RUNNER_TEST_SECRET = 'must-not-leak';
+    const envFile = join(scratch, 'env.txt');
+    const sha256 = await writeScript(directory, 'print-env', `env > '${envFile}'\nexit 1`);
+    try {
+      await assert.rejects(launchPlugin(options(entryFor('print-env', sha256, ['EXTRA_SETTING=on']))));
+    } finally {
+      delete process.env.COFFER_RUNNER_TEST_SECRET;
+    }
+    const env = await readFile(envFile, 'utf8');
+    assert.doesNotMatch(env, /COFFER_RUNNER_TEST_SECRET/);
+    assert.match(env, /^EXTRA_SETTING=on$/m);
+    assert.match(env, /^VAULT_BACKEND_PLUGIN=6669da05-b1c8-4f49-97d9-c8e5bed98e20$/m);
+    assert.match(env, /^PLUGIN_PROTOCOL_VERSIONS=5$/m);
+    assert.match(env, /^PLUGIN_CLIENT_CERT=-----BEGIN CERTIFICATE-----/m);
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * The supervisor: which plugin process serves which mount. Mounts of the
+ * same catalog entry share one process when the plugin supports
+ * multiplexing; otherwise each mount gets its own. A process stops when its
+ * last mount is released.
+ */
+import { createHash } from 'node:crypto';
+import { callUnary } from '@coffer/sdk';
+import type { CatalogEntry } from './catalog.js';
+import { ExternalBackend } from './client-backend.js';
+import { MountSession, PluginProcess, type MountBinding, type ProcessContext } from './plugin-process.js';
+
+/** How long the plugin's Cleanup may take when a mount is released, in milliseconds. */
+const CLEANUP_CALL_MS = 5000;
+
+export class PluginSupervisor {
+  /** Processes by catalog entry identity; a changed entry gets new processes. */
+  private readonly processes = new Map<string, PluginProcess[]>();
+
+  constructor(private readonly context: ProcessContext) {}
+
+  /**
+   * Starts or reuses a process for `entry` and sets up the mount's backend
+   * instance in it.
+   * @throws PluginLaunchError when the process cannot be started, and the
+   *   plugin's Setup error (400) when the backend cannot be created.
+   */
+  async attach(entry: CatalogEntry, binding: MountBinding): Promise<ExternalBackend> {
+    const process = await this.processFor(entry);
+    const session = new MountSession(binding, process);
+    process.sessions.set(binding.uuid, session);
+    try {
+      await process.setUp(session);
+    } catch (err) {
+      process.sessions.delete(binding.uuid);
+      if (process.sessions.size === 0) await this.stopProcess(process);
+      throw err;
+    }
+    const backendType = entry.type === 'auth' ? 'credential' : 'logical';
+    return new ExternalBackend(backendType, session, this, this.context.logger);
+  }
+
+  /** Calls the plugin's Cleanup for the mount and stops the process once it serves no mount. */
+  async detach(session: MountSession): Promise<void> {
+    if (session.detached) return;
+    session.detached = true;
+    const process = session.process;
+    process.sessions.delete(session.binding.uuid);
+    try {
+      const connection = await process.ready();
+      await callUnary(connection.backend, 'Cleanup', {}, { metadata: session.metadata(), deadline: Date.now() + CLEANUP_CALL_MS });
+    } catch (err) {
+      this.context.logger.warn({ err, plugin: process.entry.name, mount: session.binding.path }, 'plugin cleanup failed');
+    }
+    session.broker?.close();
+    if (process.sessions.size === 0) await this.stopProcess(process);
+  }
+
+  /** The process IDs serving a catalog name, for diagnostics and tests. */
+  pids(name: string): number[] {
+    const pids: number[] = [];
+    for (const list of this.processes.values()) {
+      for (const process of list) if (process.entry.name === name && process.pid !== undefined && process.usable) pids.push(process.pid);
+    }
+    return pids;
+  }
+
+  /** Stops every process, e.g. when the server seals or closes. */
+  async stopAll(): Promise<void> {
+    const all = [...this.processes.values()].flat();
+    this.processes.clear();
+    await Promise.all(all.map((process) => process.stop()));
+  }
+
+  private async processFor(entry: CatalogEntry): Promise<PluginProcess> {
+    const key = identity(entry);
+    for (const candidate of this.processes.get(key) ?? []) {
+      if (!candidate.usable) continue;
+      try {
+        await candidate.ready();
+      } catch {
+        continue;
+      }
+      if (candidate.multiplexed) return candidate;
+    }
+    const created = new PluginProcess(entry, this.context);
+    this.processes.set(key, [...(this.processes.get(key) ?? []), created]);
+    try {
+      await created.ready();
+    } catch (err) {
+      await this.stopProcess(created);
+      throw err;
+    }
+    return created;
+  }
+
+  private async stopProcess(process: PluginProcess): Promise<void> {
+    const key = identity(process.entry);
+    const remaining = (this.processes.get(key) ?? []).filter((existing) => existing !== process);
+    if (remaining.length > 0) this.processes.set(key, remaining);
+    else this.processes.delete(key);
+    await process.stop();
+  }
+}
+
+/** Everything about an entry that changes what is executed. */
+function identity(entry: CatalogEntry): string {
+  return createHash('sha256').update(JSON.stringify([entry.type, entry.name, entry.version, entry.command, entry.args, entry.env, entry.sha256])).digest('hex');
+}
+

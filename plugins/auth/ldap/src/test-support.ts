@@ -1,0 +1,99 @@
+/**
+ * Test fixtures: an LDAP auth backend on real in-memory storage, a config
+ * for the test slapd, and assertions for CofferErrors.
+ */
+import assert from 'node:assert/strict';
+import { isCofferError, silentLogger, StorageView, type Backend, type Operation, type Request, type Response } from '@coffer/sdk';
+import { InmemStorage } from '@coffer/storage-inmem';
+import { createBackend } from './backend.js';
+import { DIRECTORY, type TestDirectory } from './test-slapd.js';
+
+export interface Harness {
+  backend: Backend;
+  storage: InmemStorage;
+  send(operation: Exclude<Operation, 'help'>, path: string, data?: Record<string, unknown>, remoteAddress?: string): Promise<Response | null>;
+  /** Returns every stored key and value, to show that a rejected request changed nothing. */
+  snapshot(): Promise<Map<string, string>>;
+}
+
+export const MOUNT_PREFIX = 'auth/7e1d0c2b/';
+
+/** Mounts an LDAP backend at `auth/ldap/` on fresh in-memory storage. */
+export function createHarness(): Harness {
+  const storage = new InmemStorage();
+  const view = new StorageView(storage, MOUNT_PREFIX);
+  const backend = createBackend({
+    storage: view,
+    logger: silentLogger,
+    system: { defaultLeaseTtl: () => 3600, maxLeaseTtl: () => 7200 },
+    options: {},
+    mountPoint: 'auth/ldap/',
+  });
+
+  const buildRequest = (operation: Operation, path: string, data: Record<string, unknown>, remoteAddress: string | undefined): Request => ({
+    id: 'req-0001',
+    operation,
+    path,
+    data,
+    storage: view,
+    mountPoint: 'auth/ldap/',
+    mountType: 'ldap',
+    clientToken: '',
+    headers: {},
+    ...(remoteAddress !== undefined ? { remoteAddress } : {}),
+  });
+
+  return {
+    backend,
+    storage,
+    send: (operation, path, data = {}, remoteAddress = '127.0.0.1') => backend.handleRequest(buildRequest(operation, path, data, remoteAddress)),
+    snapshot: async () => {
+      const entries = new Map<string, string>();
+      const walk = async (prefix: string): Promise<void> => {
+        for (const name of await storage.list(prefix)) {
+          if (name.endsWith('/')) await walk(prefix + name);
+          else entries.set(prefix + name, (await storage.get(prefix + name))?.value.toString('utf8') ?? '');
+        }
+      };
+      await walk('');
+      return entries;
+    },
+  };
+}
+
+/**
+ * Returns a config that binds users directly as cn=<name>,ou=people and finds
+ * groups by `member` under ou=groups. `overrides` replace or add fields.
+ */
+export function directConfig(directory: TestDirectory, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    url: directory.url,
+    userdn: DIRECTORY.peopleDn,
+    userattr: 'cn',
+    groupdn: DIRECTORY.groupsDn,
+    ...overrides,
+  };
+}
+
+/** Asserts that `promise` rejects with a CofferError of `status` and exactly `message`. */
+export async function assertRejects(promise: Promise<unknown>, status: number, message: string): Promise<void> {
+  await assert.rejects(promise, (err: unknown) => {
+    assert.ok(isCofferError(err), `expected a CofferError, got ${String(err)}`);
+    assert.equal(err.message, message);
+    assert.equal(err.status, status);
+    return true;
+  });
+}
+
+/** Asserts that a request is rejected with a 400 and `message`, and that storage did not change. */
+export async function assertRejectedUnchanged(harness: Harness, request: () => Promise<unknown>, message: string): Promise<void> {
+  const before = await harness.snapshot();
+  await assertRejects(request(), 400, message);
+  assert.deepEqual(await harness.snapshot(), before);
+}
+
+/** Returns the login of a response, failing when there is none. */
+export function authOf(response: Response | null): NonNullable<Response['auth']> {
+  assert.ok(response?.auth !== undefined, 'expected a login response');
+  return response.auth;
+}

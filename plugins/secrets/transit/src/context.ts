@@ -1,0 +1,12 @@
+/**
+ * The state that every path of one transit mount shares.
+ */
+import type { Logger } from '@coffer/sdk';
+import type { Clock } from './clock.js';
+import type { KeyStore } from './keys/key-store.js';
+
+export interface TransitContext {
+  store: KeyStore;
+  clock: Clock;
+  logger: Logger;
+}

@@ -1,0 +1,51 @@
+/**
+ * `cache-config`: how many key policies the mount keeps decrypted in memory.
+ */
+import { definePath, type FieldMap, type PathDefinition, type Storage } from '@coffer/sdk';
+import type { TransitContext } from './context.js';
+import { invalidField } from './errors.js';
+
+/** Storage key of the cache settings. */
+export const CACHE_CONFIG_KEY = 'config/cache';
+
+/** Vault's smallest limited cache. */
+const MIN_CACHE_SIZE = 10;
+
+export function pathCacheConfig(context: TransitContext): PathDefinition<FieldMap> {
+  return definePath({
+    pattern: 'cache-config',
+    fields: {
+      size: { type: 'int', default: 0, description: `Maximum number of keys kept in memory: 0 (the default) for no limit, else at least ${MIN_CACHE_SIZE}.` },
+    },
+    operations: {
+      read: async (request) => ({ data: { size: await readCacheSize(request.storage) } }),
+      update: async (request, fields) => {
+        const size = fields.get('size');
+        if (size < 0 || (size !== 0 && size < MIN_CACHE_SIZE)) {
+          throw invalidField('size', `${size}: use 0 for no limit or at least ${MIN_CACHE_SIZE}`);
+        }
+        await request.storage.put({ key: CACHE_CONFIG_KEY, value: Buffer.from(JSON.stringify({ size })) });
+        context.store.setCacheSize(size);
+        return { data: { size } };
+      },
+    },
+    helpSynopsis: 'Configure how many keys the mount keeps in memory.',
+    helpDescription: `
+A size of 0 keeps every key that was used in memory; a larger size keeps that
+many, dropping the least recently used. A new size applies at once and empties
+the cache.`,
+  });
+}
+
+/**
+ * Returns the stored cache size, 0 when none is stored.
+ * @throws Error when the stored entry is not the JSON this path writes.
+ */
+export async function readCacheSize(storage: Storage): Promise<number> {
+  const entry = await storage.get(CACHE_CONFIG_KEY);
+  if (entry === null) return 0;
+  const parsed: unknown = JSON.parse(entry.value.toString('utf8'));
+  const size = (parsed as { size?: unknown }).size;
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw new Error(`stored cache size ${JSON.stringify(size)} is invalid`);
+  return size;
+}
