@@ -7,7 +7,7 @@
  * and a p99 of at most 15 ms.
  *
  * Both servers run in child processes on 127.0.0.1, started and measured
- * with the runner's own helpers in bench/lib; every child and the temporary
+ * with the runner's own helpers in bench/lib. Every child and the temporary
  * folder are removed at the end, whether the run succeeds or fails.
  *
  * This file is also the baseline child: forked with `--baseline-child`, it

@@ -67,7 +67,7 @@ export async function measureLoad({ url, server, requests, headers = {}, connect
     // The part of serverCpuCores spent in the kernel, such as socket writes and fsync.
     serverSystemCpuCores,
     loadGeneratorCpuCores,
-    // The kernel's share of loopback traffic is counted partly here too.
+    // Includes kernel work charged to neither process, such as softirq handling of loopback traffic.
     otherCpuCores: machineCpuCores === null ? null : Math.max(0, machineCpuCores - serverCpuCores - loadGeneratorCpuCores),
     windowUs: [Number(startNs / 1000n), Number(endNs / 1000n)],
   };

@@ -107,22 +107,26 @@ export async function handleLogicalRequest(core: Core, system: SystemBackends, r
     headers: {},
     ...(request.remoteAddress !== undefined ? { remoteAddress: request.remoteAddress } : {}),
   };
-  if (backendRequest.operation === 'update') {
-    const existence = await target.backend.handleExistenceCheck(backendRequest);
-    if (existence.checkFound && !existence.exists) backendRequest.operation = 'create';
-  }
-  audit.operation = backendRequest.operation;
-
+  // Resolve the token before the existence check, as Vault does, so the
+  // check sees the caller's own view (its cubbyhole, not the storage root).
+  const authenticated = !target.unauthenticatedPaths.matches(target.path);
   let checked: { resolved: ResolvedToken; caller: CallerContext } | undefined;
-  if (!target.unauthenticatedPaths.matches(target.path)) {
-    try {
-      checked = await authorize(core, target, backendRequest.operation, request);
-    } catch (err) {
-      await core.audit.logRequest({ ...audit, error: errorText(err) });
-      throw err;
+  try {
+    const resolved = authenticated ? await core.tokens.lookup(request.token) : null;
+    if (authenticated && resolved === null) throw permissionDenied();
+    if (resolved !== null && target.mountType === 'cubbyhole') backendRequest.storage = cubbyholeStorage(core, resolved);
+
+    if (backendRequest.operation === 'update') {
+      const existence = await target.backend.handleExistenceCheck(backendRequest);
+      if (existence.checkFound && !existence.exists) backendRequest.operation = 'create';
     }
-    audit.tokenEntry = auditTokenFields(checked.resolved.entry);
+    audit.operation = backendRequest.operation;
+    if (resolved !== null) checked = await authorize(core, target, backendRequest.operation, request, resolved);
+  } catch (err) {
+    await core.audit.logRequest({ ...audit, error: errorText(err) });
+    throw err;
   }
+  if (checked !== undefined) audit.tokenEntry = auditTokenFields(checked.resolved.entry);
   // The request entry is written before anything changes, so a request no
   // audit device can record fails with no effect.
   await core.audit.logRequest(audit);
@@ -153,7 +157,6 @@ async function execute(
   if (checked !== undefined) {
     exhausted = await core.tokens.use(checked.resolved.entry);
     backendRequest.clientToken = core.tokens.saltedId(`${target.mountPoint}:${request.token}`);
-    if (target.mountType === 'cubbyhole') backendRequest.storage = cubbyholeStorage(core, checked.resolved);
   }
 
   try {
@@ -276,9 +279,8 @@ async function authorize(
   target: Target,
   operation: Operation,
   request: LogicalRequest,
+  resolved: ResolvedToken,
 ): Promise<{ resolved: ResolvedToken; caller: CallerContext }> {
-  const resolved = await core.tokens.lookup(request.token);
-  if (resolved === null) throw permissionDenied();
   const entry = resolved.entry;
 
   if (isWrappingToken(entry) && !WRAPPING_TOKEN_PATHS.has(request.path)) throw permissionDenied();
@@ -324,8 +326,9 @@ function cubbyholeStorage(core: Core, resolved: ResolvedToken): Storage {
 function wrappedBody(requestId: string, result: LogicalResult): Record<string, unknown> | undefined {
   const response = result.response!;
   if (response.raw !== undefined) {
-    if (response.raw.contentType !== 'application/json') return undefined;
-    return JSON.parse(response.raw.body.toString()) as Record<string, unknown>;
+    const text = response.raw.body.toString();
+    if (response.raw.contentType !== 'application/json' || text === '') return undefined;
+    return JSON.parse(text) as Record<string, unknown>;
   }
   return {
     request_id: requestId,

@@ -24,7 +24,8 @@ export class FieldData<F extends FieldMap> {
     const problems: string[] = [];
 
     for (const [name, rawValue] of Object.entries(raw)) {
-      const field = schema[name];
+      // Own properties only, so a field named like an Object member (constructor, __proto__) is unknown, not a crash.
+      const field = Object.hasOwn(schema, name) ? schema[name] : undefined;
       if (field === undefined) {
         if (!allowUnknown) problems.push(`unknown field "${name}"`);
         continue;

@@ -4,7 +4,7 @@
  * calling token's cubbyhole ID, so one token can never reach another's, and
  * the token store deletes that view when the token is revoked.
  */
-import { Backend, badRequest, definePath, type Request } from '@coffer/sdk';
+import { Backend, badRequest, definePath, validateStorageKey, type Request } from '@coffer/sdk';
 
 const CUBBYHOLE_PREFIX = 'cubbyhole/';
 
@@ -15,6 +15,8 @@ export function cubbyholePrefix(cubbyholeId: string): string {
 
 function requireKey(request: Request): string {
   if (request.path === '' || request.path.endsWith('/')) throw badRequest(`invalid path "${request.path}": a cubbyhole entry needs a name`);
+  const problem = validateStorageKey(request.path);
+  if (problem !== null) throw badRequest(`invalid path "${request.path}": ${problem}`);
   return request.path;
 }
 

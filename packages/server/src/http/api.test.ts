@@ -158,3 +158,60 @@ describe('sys/tools', () => {
     assert.deepEqual(response.body.errors, ['unknown field "colour"']);
   });
 });
+
+describe('input the tester broke', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startDevServer(TOKEN);
+  });
+  after(() => server.close());
+
+  test('object member names are unknown fields, not crashes', async () => {
+    for (const body of ['{"__proto__": 1}', '{"constructor": "x"}', '{"toString": 1}']) {
+      const response = await api(server, 'PUT', 'sys/unseal', { body });
+      assert.equal(response.status, 400, body);
+    }
+    const health = await api(server, 'GET', 'sys/health?constructor=1');
+    assert.equal(health.status, 400);
+  });
+
+  test('health rejects a status code outside 100 to 599', async () => {
+    const response = await api(server, 'GET', 'sys/health?activecode=99');
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.body.errors, ['invalid "activecode" 99: must be an HTTP status code from 100 to 599']);
+  });
+
+  test('deeply nested JSON gets 400 and changes nothing', async () => {
+    const body = `{"data": ${'['.repeat(600)}1${']'.repeat(600)}}`;
+    const response = await api(server, 'POST', 'secret/data/deep', { token: TOKEN, body });
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.body.errors, ['failed to parse JSON input: nesting is deeper than the limit of 500 levels']);
+    assert.equal((await api(server, 'GET', 'secret/data/deep', { token: TOKEN })).status, 404);
+  });
+
+  test('wrap TTL above the max lease TTL is rejected', async () => {
+    const response = await api(server, 'GET', 'sys/key-status', { token: TOKEN, headers: { 'X-Vault-Wrap-TTL': '99999999999' } });
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.body.errors, ['invalid X-Vault-Wrap-TTL header "99999999999": it exceeds the max lease TTL of 2764800s']);
+  });
+
+  test('asynchronous lease revoke can be wrapped', async () => {
+    const created = await api(server, 'POST', 'auth/token/create', { token: TOKEN, body: { policies: ['default'], ttl: '1h' } });
+    const leaseId = `auth/token/create/${created.body.auth.accessor}`;
+    const response = await api(server, 'PUT', 'sys/leases/revoke', { token: TOKEN, body: { lease_id: leaseId, sync: false }, headers: { 'X-Vault-Wrap-TTL': '60' } });
+    assert.ok(response.status === 204 || response.status === 202 || response.status === 400, `status ${response.status}`);
+    assert.notEqual(response.status, 500);
+  });
+
+  test('mount path with a dot segment is rejected', async () => {
+    const response = await api(server, 'POST', 'sys/mounts/..%2Fb', { token: TOKEN, body: { type: 'kv' } });
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.body.errors, ['invalid mount path "../b": segments must not be empty, "." or ".."']);
+  });
+
+  test('duplicate custom token ID gets 400', async () => {
+    const response = await api(server, 'POST', 'auth/token/create', { token: TOKEN, body: { id: TOKEN } });
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.body.errors, ['cannot create a token with a duplicate ID']);
+  });
+});

@@ -32,6 +32,26 @@ export function readBody(request: IncomingMessage, limit = MAX_REQUEST_BYTES): P
   });
 }
 
+/**
+ * Vault's default `max_json_depth` for a listener: 500 levels. Deeper input
+ * could exhaust the stack of code that walks it, such as audit HMACing.
+ */
+export const MAX_JSON_DEPTH = 500;
+
+/** Returns true when `value` nests objects or arrays deeper than `limit` levels. */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  let level: unknown[] = [value];
+  for (let depth = 0; level.length > 0; depth += 1) {
+    if (depth > limit) return true;
+    const next: unknown[] = [];
+    for (const item of level) {
+      if (item !== null && typeof item === 'object') next.push(...Object.values(item));
+    }
+    level = next;
+  }
+  return false;
+}
+
 /** Parses a JSON object body; an empty body is an empty object. */
 export function parseJsonBody(body: Buffer): Record<string, unknown> {
   if (body.length === 0) return {};
@@ -43,6 +63,9 @@ export function parseJsonBody(body: Buffer): Record<string, unknown> {
   }
   if (parsed === null) return {};
   if (!isPlainObject(parsed)) throw badRequest('failed to parse JSON input: the body must be a JSON object');
+  if (nestsDeeperThan(parsed, MAX_JSON_DEPTH)) {
+    throw badRequest(`failed to parse JSON input: nesting is deeper than the limit of ${MAX_JSON_DEPTH} levels`);
+  }
   return parsed;
 }
 

@@ -96,7 +96,7 @@ async function handle(context: HandlerContext, request: IncomingMessage): Promis
       path,
       data,
       token,
-      wrapTtl: wrapTtlHeader(request),
+      wrapTtl: wrapTtlHeader(request, context.core.options.maxLeaseTtl),
       ...(request.socket.remoteAddress !== undefined ? { remoteAddress: request.socket.remoteAddress } : {}),
     });
     return answerFor(requestId, effectiveOperation, result);
@@ -136,12 +136,15 @@ function sealRequest(context: HandlerContext, id: string, operation: Operation, 
  * Reads `X-Vault-Wrap-TTL`: seconds or a duration string.
  * @throws CofferError (400) for a value that is not a positive duration.
  */
-function wrapTtlHeader(request: IncomingMessage): number {
+function wrapTtlHeader(request: IncomingMessage, maxTtl: number): number {
   const header = request.headers['x-vault-wrap-ttl'];
   if (header === undefined || header === '') return 0;
   const seconds = parseDurationSeconds(String(header));
   if (seconds === null || seconds < 1) {
     throw badRequest(`invalid X-Vault-Wrap-TTL header "${String(header)}": use a positive duration such as "5m"`);
+  }
+  if (seconds > maxTtl) {
+    throw badRequest(`invalid X-Vault-Wrap-TTL header "${String(header)}": it exceeds the max lease TTL of ${maxTtl}s`);
   }
   return seconds;
 }
@@ -161,7 +164,8 @@ function answerFor(requestId: string, operation: Operation, result: LogicalResul
 
 function errorFor(logger: Logger, err: unknown, requestId: string, path: string): HttpAnswer {
   if (isCofferError(err)) {
-    if (err.status >= 500) logger.error({ err, requestId, path }, 'request failed');
+    // 503 is the sealed answer, expected and frequent; it is no server error to log.
+    if (err.status >= 500 && err.status !== 503) logger.error({ err, requestId, path }, 'request failed');
     return errorAnswer(err.status, [err.message]);
   }
   logger.error({ err, requestId, path }, 'request failed');

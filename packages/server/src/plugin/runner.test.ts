@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { access, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { callUnary, generateLaunchCertificate, GRPC_OPTIONS, loadPluginProtocol, type LaunchCertificate } from '@coffer/sdk';
 import type { CatalogEntry } from './catalog.js';
 import { launchPlugin, PluginLaunchError, type LaunchOptions } from './runner.js';
-import { makeTemporaryDirectory, readPid, removeDirectory, waitForExit, writeNodePlugin, writeScript } from './test-support.js';
+import { makeTemporaryDirectory, readPid, removeDirectory, TEST_PLUGINS, waitForExit, writeNodePlugin, writeScript } from './test-support.js';
 
 /** Short enough to keep the hung-start test quick. */
 const START_TIMEOUT_MS = 1500;
@@ -56,6 +59,27 @@ describe('plugin runner', () => {
     }
     assert.equal(await waitForExit(launched.pid), true);
     assert.equal(await fileExists(launched.directory), false);
+  });
+
+  test('plugin accepts only the host certificate', async () => {
+    const sha256 = await writeNodePlugin(directory, 'tls-check', 'secrets');
+    const launched = await launchPlugin(options(entryFor('tls-check', sha256)));
+    const stranger = await generateLaunchCertificate();
+    const healthCheck = async (certificate: LaunchCertificate): Promise<unknown> => {
+      const credentials = grpc.credentials.createSsl(Buffer.from(launched.pluginCertificatePem), Buffer.from(certificate.privateKeyPem), Buffer.from(certificate.certificatePem));
+      const client = new (loadPluginProtocol().Health)(`unix://${launched.handshake.address}`, credentials, GRPC_OPTIONS);
+      try {
+        return await callUnary(client, 'Check', { service: 'plugin' }, { deadline: Date.now() + 3000 });
+      } finally {
+        client.close();
+      }
+    };
+    try {
+      assert.deepEqual(await healthCheck(launched.hostCertificate), { status: 'SERVING' });
+      await assert.rejects(healthCheck(stranger), { code: grpc.status.UNAVAILABLE });
+    } finally {
+      await launched.stop(0);
+    }
   });
 
   test('hash mismatch never executes', async () => {
@@ -144,5 +168,28 @@ describe('plugin runner', () => {
     assert.match(env, /^VAULT_BACKEND_PLUGIN=6669da05-b1c8-4f49-97d9-c8e5bed98e20$/m);
     assert.match(env, /^PLUGIN_PROTOCOL_VERSIONS=5$/m);
     assert.match(env, /^PLUGIN_CLIENT_CERT=-----BEGIN CERTIFICATE-----/m);
+  });
+});
+
+describe('serve without a host', () => {
+  test('plugin run by hand explains itself', () => {
+    const result = spawnSync(process.execPath, [TEST_PLUGINS.secrets], { env: {}, encoding: 'utf8', timeout: 10_000 });
+    assert.equal(result.status, 1);
+    assert.equal(result.stdout, '', 'no handshake line');
+    assert.equal(
+      result.stderr,
+      'coffer-test-secrets is a Coffer plugin. It is started by a Coffer or Vault server that has it in its plugin catalog, not run directly.\n',
+    );
+  });
+
+  test('unsupported protocol versions are refused', () => {
+    const env = { VAULT_BACKEND_PLUGIN: '6669da05-b1c8-4f49-97d9-c8e5bed98e20', PLUGIN_PROTOCOL_VERSIONS: '3,4' };
+    const result = spawnSync(process.execPath, [TEST_PLUGINS.secrets], { env, encoding: 'utf8', timeout: 10_000 });
+    assert.equal(result.status, 1);
+    assert.equal(result.stdout, '');
+    assert.equal(
+      result.stderr,
+      'coffer-test-secrets: the host offers plugin protocol versions 3,4, but this plugin speaks only version 5; upgrade the host\n',
+    );
   });
 });

@@ -205,7 +205,10 @@ export class MountManager {
 
   private checkNewPath(path: string, movingFrom?: string): string {
     const mountPath = normalizeMountPath(path);
-    if (mountPath === '/' || mountPath.includes('//')) throw badRequest(`invalid mount path "${path}"`);
+    const segments = mountPath.slice(0, -1).split('/');
+    if (mountPath === '/' || segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
+      throw badRequest(`invalid mount path "${path}": segments must not be empty, "." or ".."`);
+    }
     if (this.isReserved(mountPath)) {
       throw badRequest(`cannot mount at "${this.kind.routePrefix}${mountPath}": paths under ${this.kind.reserved.map((prefix) => this.kind.routePrefix + prefix).join(', ')} are reserved`);
     }

@@ -5,6 +5,7 @@
  */
 import { badRequest, definePath, type FieldMap, type PathDefinition } from '@coffer/sdk';
 import type { Core } from '../core.js';
+import { sealedError } from '../barrier/barrier.js';
 import { rawJson } from '../http/envelope.js';
 import { COFFER_VERSION } from '../version.js';
 
@@ -120,6 +121,10 @@ export function sealPaths(core: Core, storageType: string): PathDefinition<Field
       fields: healthCodeFields,
       operations: {
         async read(_request, fields) {
+          for (const name of Object.keys(healthCodeFields).filter((key) => key.endsWith('code'))) {
+            const code = fields.get(name as 'activecode');
+            if (code < 100 || code > 599) throw badRequest(`invalid "${name}" ${code}: must be an HTTP status code from 100 to 599`);
+          }
           const status = !core.isInitialized
             ? fields.get('uninitcode')
             : core.sealed
@@ -171,7 +176,7 @@ export function healthBody(core: Core): Record<string, unknown> {
 
 function rekeyPaths(core: Core): PathDefinition<FieldMap>[] {
   const requireUnsealed = (): void => {
-    if (core.sealed) throw badRequest('Vault is sealed');
+    if (core.sealed) throw sealedError();
   };
   return [
     definePath({

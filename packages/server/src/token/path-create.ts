@@ -69,6 +69,9 @@ export async function createToken(
     orphan = true;
   }
 
+  if (fields.get('policies').some((policy) => policy.trim().toLowerCase() === 'response-wrapping')) {
+    throw badRequest('cannot assign policy "response-wrapping": it is reserved for wrapping tokens');
+  }
   const type = tokenType(fields.get('type'), role);
   const noDefault = fields.get('no_default_policy') || role?.tokenNoDefaultPolicy === true;
   const policies = choosePolicies(caller, fields, role, noDefault);
@@ -141,18 +144,21 @@ function choosePolicies(caller: CallerContext, fields: FieldData<CreateFields>, 
 
   if (role !== null) return rolePolicies(role, requested, parentPolicies, noDefault);
 
+  // As in Vault, a child gets `default` only when its parent has it (or the
+  // parent is root or sudo), so a parent without it cannot hand it out.
+  const privileged = caller.isRoot || caller.hasSudo;
+  const addDefault = !noDefault && (privileged || parentPolicies.includes('default'));
   if (requested.length === 0) {
-    return sanitizePolicies(parentPolicies.filter((policy) => !(noDefault && policy === 'default')), !noDefault);
+    return sanitizePolicies(parentPolicies.filter((policy) => policy !== 'default'), addDefault);
   }
   if (requested.includes('root') && !parentPolicies.includes('root')) {
     throw badRequest('root tokens may not be created without parent token being root');
   }
-  if (!caller.isRoot && !caller.hasSudo) {
-    const allowed = new Set([...parentPolicies, 'default']);
-    const extra = requested.filter((policy) => !allowed.has(policy));
+  if (!privileged) {
+    const extra = requested.filter((policy) => !parentPolicies.includes(policy));
     if (extra.length > 0) throw badRequest(`child policies must be subset of parent: ${extra.join(', ')} not in the parent's policies`);
   }
-  return sanitizePolicies(requested, !noDefault);
+  return sanitizePolicies(requested, addDefault);
 }
 
 function rolePolicies(role: TokenRole, requested: string[], parentPolicies: string[], noDefault: boolean): string[] {

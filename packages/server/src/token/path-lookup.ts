@@ -14,7 +14,7 @@ export function lookupPaths(deps: TokenBackendDeps): PathDefinition<FieldMap>[] 
   const lookupToken = async (token: string) => {
     if (token === '') throw badRequest('missing required field "token"');
     const resolved = await deps.store.lookup(token);
-    if (resolved === null) throw badRequest('bad token');
+    if (resolved === null) throw permissionDenied('bad token');
     return { data: describeToken(resolved.entry, resolved.id) };
   };
 

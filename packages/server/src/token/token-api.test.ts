@@ -85,7 +85,7 @@ describe('token store over HTTP', () => {
     assert.equal(byAccessor.body.data.accessor, auth.accessor);
 
     const missing = await api(server, 'POST', 'auth/token/lookup', { token: ROOT, body: { token: 'hvs.nope' } });
-    assert.equal(missing.status, 400);
+    assert.equal(missing.status, 403);
     assert.deepEqual(missing.body.errors, ['bad token']);
   });
 
@@ -274,5 +274,43 @@ describe('response wrapping and cubbyhole', () => {
     const folders = (await server.core.barrier.list('cubbyhole/')).length;
     assert.equal((await api(server, 'POST', 'auth/token/revoke-self', { token: first })).status, 204);
     assert.equal((await server.core.barrier.list('cubbyhole/')).length, folders - 1);
+  });
+});
+
+describe('token policy inheritance', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startDevServer(ROOT);
+    await api(server, 'PUT', 'sys/policies/acl/maker', { token: ROOT, body: { policy: 'path "auth/token/create" { capabilities = ["update"] }' } });
+  });
+  after(() => server.close());
+
+  test('parent without default cannot give it to a child', async () => {
+    const parent = await createToken(server, { policies: ['maker'], no_default_policy: true });
+    assert.deepEqual(parent.policies, ['maker']);
+    const child = await createToken(server, { policies: ['maker'] }, parent.client_token);
+    assert.deepEqual(child.policies, ['maker']);
+    const inherited = await createToken(server, {}, parent.client_token);
+    assert.deepEqual(inherited.policies, ['maker']);
+    const explicit = await api(server, 'POST', 'auth/token/create', { token: parent.client_token, body: { policies: ['default'] } });
+    assert.equal(explicit.status, 400);
+    assert.deepEqual(explicit.body.errors, ["child policies must be subset of parent: default not in the parent's policies"]);
+  });
+
+  test('response-wrapping policy cannot be assigned', async () => {
+    const response = await api(server, 'POST', 'auth/token/create', { token: ROOT, body: { policies: ['response-wrapping'] } });
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.body.errors, ['cannot assign policy "response-wrapping": it is reserved for wrapping tokens']);
+  });
+
+  test('create-only cubbyhole policy cannot overwrite', async () => {
+    await api(server, 'PUT', 'sys/policies/acl/cubby-create', { token: ROOT, body: { policy: 'path "cubbyhole/*" { capabilities = ["create", "read"] }' } });
+    const token = (await createToken(server, { policies: ['cubby-create'], no_default_policy: true })).client_token;
+    assert.equal((await api(server, 'PUT', 'cubbyhole/k', { token, body: { v: 'first' } })).status, 204);
+    const overwrite = await api(server, 'PUT', 'cubbyhole/k', { token, body: { v: 'second' } });
+    assert.equal(overwrite.status, 403);
+    assert.deepEqual((await api(server, 'GET', 'cubbyhole/k', { token })).body.data, { v: 'first' });
+    const traversal = await api(server, 'PUT', 'cubbyhole/..%2F..%2Fcore%2Fmounts', { token, body: { v: 'x' } });
+    assert.equal(traversal.status, 400);
   });
 });

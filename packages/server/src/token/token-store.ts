@@ -13,7 +13,7 @@
  * authenticated under a key kept at `sys/token/batch-key`.
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import type { Logger, Storage } from '@coffer/sdk';
+import { badRequest, type Logger, type Storage } from '@coffer/sdk';
 import { open, seal, KEY_BYTES } from '../barrier/aead.js';
 import type { ResolvedToken, TokenEntry } from './token-entry.js';
 
@@ -91,7 +91,7 @@ export class TokenStore {
 
     const token = id ?? `${SERVICE_PREFIX}${randomBase62(24)}`;
     const saltedId = this.saltedId(token);
-    if ((await this.loadEntry(saltedId)) !== null) throw new Error('a token with that ID already exists');
+    if ((await this.loadEntry(saltedId)) !== null) throw badRequest('cannot create a token with a duplicate ID');
 
     const entry: TokenEntry = { ...fields, saltedId, accessor: randomBase62(24), cubbyholeId: randomUUID() };
     // Index entries first, the token last: a crash leaves at worst an index

@@ -31,6 +31,8 @@ export class ResponseWrapper {
 
   /** Stores `body` (the response as the client would have received it) and returns the wrap info. */
   async wrap(body: Record<string, unknown>, ttl: number, creationPath: string, wrappedAccessor?: string): Promise<WrapInfo> {
+    // Serialize first: a response that cannot be stored must not leave a token behind.
+    const serialized = Buffer.from(JSON.stringify(body));
     const now = Date.now();
     const { token, entry } = await this.tokens.create({
       parent: '',
@@ -51,7 +53,7 @@ export class ResponseWrapper {
       entityId: '',
       boundCidrs: [],
     });
-    await this.cubbyhole(entry).put({ key: RESPONSE_KEY, value: Buffer.from(JSON.stringify(body)) });
+    await this.cubbyhole(entry).put({ key: RESPONSE_KEY, value: serialized });
     await this.onCreated(entry);
 
     const info: WrapInfo = {

@@ -74,24 +74,6 @@ describe('login/:username', () => {
     assert.notEqual(harness.hasher.verifiedHashes[0], dummy);
   });
 
-  test('unknown user and wrong password take similar time', async () => {
-    const harness = await createHarness();
-    await createUser(harness, 'alice', 'pw');
-    const elapsed = async (username: string): Promise<number> => {
-      const start = process.hrtime.bigint();
-      await assert.rejects(harness.send('update', `login/${username}`, { password: 'nope' }));
-      return Number(process.hrtime.bigint() - start) / 1e6;
-    };
-    await elapsed('alice');
-
-    const known = Math.min(await elapsed('alice'), await elapsed('alice'), await elapsed('alice'));
-    const unknown = Math.min(await elapsed('mallory'), await elapsed('mallory'), await elapsed('mallory'));
-
-    // Both run one argon2id verification of several milliseconds. Without
-    // the dummy hash, the unknown user would be rejected in well under a millisecond.
-    assert.ok(unknown > known / 3, `unknown user took ${unknown} ms, known user ${known} ms`);
-  });
-
   test('missing password is rejected before any lookup', async () => {
     const harness = await createHarness();
     await createUser(harness, 'alice', 'pw');

@@ -38,18 +38,25 @@ import { pathInvalid } from './path-invalid.js';
 import { pathMetadata } from './path-metadata.js';
 import { pathPassthrough } from './path-passthrough.js';
 import { pathSubkeys } from './path-subkeys.js';
+import { MAX_PATH_SEGMENTS, MAX_SEGMENT_BYTES } from './secret-path.js';
 import { VersionedStore } from './store.js';
+
+const PATH_LIMITS_HELP = `
+A secret path has at most ${MAX_PATH_SEGMENTS} "/"-separated segments of at most ${MAX_SEGMENT_BYTES} bytes
+each (UTF-8), and a longer or deeper path is rejected with 400.`;
 
 const HELP_V1 = `
 The kv secrets engine, version 1, stores arbitrary secrets at any path. A write
 replaces the secret, and nothing keeps earlier values. A "ttl" field in a secret is
-returned as lease_duration on reads, as a hint of when to read it again.`;
+returned as lease_duration on reads, as a hint of when to read it again.
+${PATH_LIMITS_HELP}`;
 
 const HELP_V2 = `
 The kv secrets engine, version 2, keeps a configurable number of versions of
 each secret. Reads and writes go through data/, settings and version history
 through metadata/, and delete/, undelete/ and destroy/ act on chosen versions.
-Writes can be made conditional with check-and-set.`;
+Writes can be made conditional with check-and-set.
+${PATH_LIMITS_HELP}`;
 
 /** Returns the KV version named by the mount options, or throws a 400 naming the option. */
 export function kvVersion(options: Record<string, string>): 1 | 2 {

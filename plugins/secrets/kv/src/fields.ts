@@ -1,8 +1,9 @@
 /**
  * Field declarations and value checks shared by the KV v2 paths.
  */
-import { badRequest, type FieldSchema } from '@coffer/sdk';
+import { badRequest, formatDuration, type FieldSchema } from '@coffer/sdk';
 import { isJsonObject } from './json.js';
+import { MAX_DELETE_VERSION_AFTER_SECONDS } from './metadata.js';
 
 export const PATH_FIELD: FieldSchema<'string'> = {
   type: 'string',
@@ -31,6 +32,35 @@ export function checkVersionNumber(value: number): number {
 export function checkNotNegative(field: string, value: number, fix: string): number {
   if (value < 0) throw badRequest(`invalid field "${field}": ${value} is negative: ${fix}`);
   return value;
+}
+
+/**
+ * Returns `value` when it can be a `max_versions` setting: a non-negative
+ * integer that JSON and JavaScript numbers store exactly.
+ *
+ * @throws CofferError (400) naming the field, the value and `fix` otherwise.
+ */
+export function checkMaxVersions(value: number, fix: string): number {
+  checkNotNegative('max_versions', value, fix);
+  if (!Number.isSafeInteger(value)) {
+    throw badRequest(`invalid field "max_versions": ${value} is more than the maximum of ${Number.MAX_SAFE_INTEGER}: ${fix}`);
+  }
+  return value;
+}
+
+/**
+ * Returns `seconds` when its magnitude is within the longest duration Vault
+ * accepts for `delete_version_after`. `raw` is the value as the client sent
+ * it, for the message.
+ *
+ * @throws CofferError (400) naming the field, the value and the limit otherwise.
+ */
+export function checkDeleteVersionAfter(seconds: number, raw: unknown): number {
+  if (Math.abs(seconds) <= MAX_DELETE_VERSION_AFTER_SECONDS) return seconds;
+  throw badRequest(
+    `invalid field "delete_version_after": ${JSON.stringify(raw)} is longer than the maximum of ` +
+      `${formatDuration(MAX_DELETE_VERSION_AFTER_SECONDS)}: use a shorter duration`,
+  );
 }
 
 /**

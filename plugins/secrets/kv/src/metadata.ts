@@ -12,6 +12,13 @@ export const DEFAULT_MAX_VERSIONS = 10;
 /** Engine-wide `delete_version_after` value that turns the feature off for every key, as in Vault. */
 export const DELETE_VERSION_AFTER_DISABLED = -1;
 
+/**
+ * The longest `delete_version_after`, in seconds. Vault parses the field as a
+ * Go `time.Duration`, whose maximum is 2^63-1 ns (2562047h47m16.854775807s),
+ * and this is that maximum truncated to whole seconds.
+ */
+export const MAX_DELETE_VERSION_AFTER_SECONDS = 9_223_372_036;
+
 /** Engine settings stored at `config`. */
 export interface EngineConfig {
   /** Versions kept per key, where 0 means {@link DEFAULT_MAX_VERSIONS}. */
@@ -91,7 +98,10 @@ export function scheduledDeletionTime(from: bigint, config: EngineConfig, meta: 
 
   const candidates = [config.deleteVersionAfter, meta.deleteVersionAfter].filter((seconds) => seconds > 0);
   if (candidates.length === 0) return '';
-  return formatTimestamp(addSeconds(from, Math.min(...candidates)));
+  // Config and metadata written before the limit existed can hold longer
+  // durations, which would run past year 9999 and fail every write.
+  const seconds = Math.min(...candidates, MAX_DELETE_VERSION_AFTER_SECONDS);
+  return formatTimestamp(addSeconds(from, Math.trunc(seconds)));
 }
 
 /**

@@ -1,15 +1,23 @@
 /**
  * KV v2 `config`: engine-wide defaults for every key of the mount.
  */
-import { badRequest, definePath, parseDurationSeconds, type FieldMap, type PathDefinition, type Storage } from '@coffer/sdk';
-import { checkNotNegative } from './fields.js';
-import { DELETE_VERSION_AFTER_DISABLED, formatSignedDuration } from './metadata.js';
+import {
+  badRequest,
+  definePath,
+  formatDuration,
+  parseDurationSeconds,
+  type FieldMap,
+  type PathDefinition,
+  type Storage,
+} from '@coffer/sdk';
+import { checkDeleteVersionAfter, checkMaxVersions } from './fields.js';
+import { DELETE_VERSION_AFTER_DISABLED, formatSignedDuration, MAX_DELETE_VERSION_AFTER_SECONDS } from './metadata.js';
 import type { VersionedStore } from './store.js';
 
 const FIELDS = {
   max_versions: {
     type: 'int',
-    description: 'Versions to keep per key, unless the key sets its own. 0 keeps 10.',
+    description: `Versions to keep per key, unless the key sets its own. 0 keeps 10, and the maximum is ${Number.MAX_SAFE_INTEGER}.`,
   },
   cas_required: {
     type: 'bool',
@@ -19,7 +27,9 @@ const FIELDS = {
   // duration type accepts only non-negative ones.
   delete_version_after: {
     type: 'string',
-    description: 'Time after which a new version is soft-deleted, such as "3h". 0 clears it, and a negative value turns it off on every key.',
+    description:
+      `Time after which a new version is soft-deleted, such as "3h", at most ${formatDuration(MAX_DELETE_VERSION_AFTER_SECONDS)}. ` +
+      '0 clears it, and a negative value turns it off on every key.',
   },
 } as const;
 
@@ -41,7 +51,7 @@ export function pathConfig(store: VersionedStore): PathDefinition<FieldMap> {
       update: async (request, fields) => {
         const maxVersions = fields.getIfSet('max_versions');
         if (maxVersions !== undefined) {
-          checkNotNegative('max_versions', maxVersions, 'use 0 for the default of 10 or a positive number of versions');
+          checkMaxVersions(maxVersions, 'use 0 for the default of 10 or a positive number of versions');
         }
         const casRequired = fields.getIfSet('cas_required');
         const rawDeleteAfter = fields.getIfSet('delete_version_after');
@@ -55,7 +65,11 @@ export function pathConfig(store: VersionedStore): PathDefinition<FieldMap> {
 max_versions sets how many versions each key keeps (0 keeps 10), cas_required
 makes check-and-set mandatory on every write, and delete_version_after
 soft-deletes each new version after the given time. A key's own metadata can
-override max_versions and shorten delete_version_after.`,
+override max_versions and shorten delete_version_after. A negative
+delete_version_after turns the feature off on every key.
+
+max_versions is at most ${Number.MAX_SAFE_INTEGER}. delete_version_after is at
+most ${formatDuration(MAX_DELETE_VERSION_AFTER_SECONDS)} either way, the longest Go duration, as in Vault.`,
   });
 }
 
@@ -79,7 +93,8 @@ async function updateConfig(
 
 /**
  * Parses a duration that may be negative. Like Vault, any negative value
- * turns the feature off and is stored as -1 second.
+ * turns the feature off and is stored as -1 second. Its magnitude has the
+ * same limit as a positive value, because Vault parses both as a Go duration.
  */
 function parseSignedDuration(text: string): number {
   const trimmed = text.trim();
@@ -90,6 +105,7 @@ function parseSignedDuration(text: string): number {
       `invalid field "delete_version_after": expected a duration such as 30, "30s", "90m" or "1h", got "${text}"`,
     );
   }
+  checkDeleteVersionAfter(seconds, text);
   if (negative && seconds > 0) return DELETE_VERSION_AFTER_DISABLED;
   return seconds;
 }

@@ -169,6 +169,8 @@ async function storeNewVersion(
   const createdTime = formatTimestamp(now);
   if (meta.currentVersion === 0 && meta.createdTime === '') meta.createdTime = createdTime;
   const number = meta.currentVersion + 1;
+  // Computed before any write, so a time that cannot be formatted stores nothing.
+  const deletionTime = scheduledDeletionTime(now, config, meta);
 
   // Order matters for a crash between the writes: the data goes first, so
   // metadata never lists a version whose data is not stored yet. A crash
@@ -176,7 +178,6 @@ async function storeNewVersion(
   // write of this key overwrites.
   await store.writeVersionData(storage, meta.key, number, data);
 
-  const deletionTime = scheduledDeletionTime(now, config, meta);
   const pruned = addVersion(meta, { createdTime, deletionTime, destroyed: false }, config);
   await store.writeMetadata(storage, meta);
 

@@ -4,6 +4,7 @@
  */
 import {
   definePath,
+  formatDuration,
   notFound,
   type FieldData,
   type FieldMap,
@@ -14,9 +15,15 @@ import {
 } from '@coffer/sdk';
 import { formatTimestamp } from './clock.js';
 import { checkCustomMetadata, parseCustomMetadata, storedCustomMetadata } from './custom-metadata.js';
-import { checkNotNegative, PATH_FIELD } from './fields.js';
+import { checkDeleteVersionAfter, checkMaxVersions, PATH_FIELD } from './fields.js';
 import { applyMergePatch, type JsonObject } from './json.js';
-import { metadataResponse, newKeyMetadata, type EngineConfig, type KeyMetadata } from './metadata.js';
+import {
+  MAX_DELETE_VERSION_AFTER_SECONDS,
+  metadataResponse,
+  newKeyMetadata,
+  type EngineConfig,
+  type KeyMetadata,
+} from './metadata.js';
 import { respondRootNotSupported } from './path-invalid.js';
 import { asFolder, checkListPrefix, checkSecretPath, isValidSecretPath } from './secret-path.js';
 import type { VersionedStore } from './store.js';
@@ -25,7 +32,7 @@ const FIELDS = {
   path: PATH_FIELD,
   max_versions: {
     type: 'int',
-    description: 'Versions to keep for this key. 0 uses the engine setting.',
+    description: `Versions to keep for this key, at most ${Number.MAX_SAFE_INTEGER}. 0 uses the engine setting.`,
   },
   cas_required: {
     type: 'bool',
@@ -33,7 +40,9 @@ const FIELDS = {
   },
   delete_version_after: {
     type: 'duration',
-    description: 'Time after which a new version is soft-deleted, such as "3h". 0 uses the engine setting.',
+    description:
+      `Time after which a new version is soft-deleted, such as "3h", at most ${formatDuration(MAX_DELETE_VERSION_AFTER_SECONDS)}. ` +
+      '0 uses the engine setting.',
   },
   custom_metadata: {
     type: 'map',
@@ -79,7 +88,10 @@ A read returns the key's settings and the state of every kept version. A write
 sets max_versions, cas_required, delete_version_after and custom_metadata,
 creating the key if needed, and a patch changes only the fields it sends. A delete
 removes the key's metadata and every version permanently. A LIST on a folder
-returns the keys and sub-folders below it.`,
+returns the keys and sub-folders below it.
+
+max_versions is at most ${Number.MAX_SAFE_INTEGER}, and delete_version_after at
+most ${formatDuration(MAX_DELETE_VERSION_AFTER_SECONDS)}, the longest Go duration, as in Vault.`,
   });
 }
 
@@ -170,13 +182,19 @@ function parseSettingsChange(fields: MetadataFields, mode: 'write' | 'patch'): S
 
   const maxVersions = fields.getIfSet('max_versions');
   if (maxVersions !== undefined) {
-    change.maxVersions = checkNotNegative('max_versions', maxVersions, 'use 0 for the engine setting or a positive number of versions');
+    change.maxVersions = checkMaxVersions(maxVersions, 'use 0 for the engine setting or a positive number of versions');
   } else if (isReset('max_versions')) {
     change.maxVersions = 0;
   }
 
   change.casRequired = fields.getIfSet('cas_required') ?? (isReset('cas_required') ? false : undefined);
-  change.deleteVersionAfter = fields.getIfSet('delete_version_after') ?? (isReset('delete_version_after') ? 0 : undefined);
+
+  const deleteVersionAfter = fields.getIfSet('delete_version_after');
+  if (deleteVersionAfter !== undefined) {
+    change.deleteVersionAfter = checkDeleteVersionAfter(deleteVersionAfter, fields.raw.delete_version_after);
+  } else if (isReset('delete_version_after')) {
+    change.deleteVersionAfter = 0;
+  }
 
   const customMetadata = fields.getIfSet('custom_metadata');
   if (customMetadata !== undefined) {

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { internalError, type Logger, type Storage } from '@coffer/sdk';
-import type { Clock } from './clock.js';
+import { parseTimestamp, type Clock } from './clock.js';
 import { isJsonObject, type JsonObject } from './json.js';
 import { KeyLocks } from './key-lock.js';
 import { DEFAULT_CONFIG, isReadable, type EngineConfig, type KeyMetadata, type VersionMetadata } from './metadata.js';
@@ -26,6 +26,8 @@ export class VersionedStore {
   /** Serializes the read-modify-write steps on one secret path. */
   readonly locks = new KeyLocks();
   private cachedConfig: EngineConfig | null = null;
+  /** Secret paths already logged for an invalid deletion time, so repeated reads log once. */
+  private readonly reportedInvalidTimes = new Set<string>();
 
   constructor(
     readonly clock: Clock,
@@ -52,8 +54,22 @@ export class VersionedStore {
     if (key === CONFIG_KEY) this.cachedConfig = null;
   }
 
+  /**
+   * Reads a key's metadata. A version whose stored deletion time does not
+   * parse is returned with no deletion scheduled, so the secret stays
+   * readable. Versions written before delete_version_after had an upper
+   * limit can hold such times, such as "+013434-11-15T12:44.396Z".
+   */
   async readMetadata(storage: Storage, path: string): Promise<KeyMetadata | null> {
-    return (await readJson(storage, METADATA_PREFIX + path)) as KeyMetadata | null;
+    const meta = (await readJson(storage, METADATA_PREFIX + path)) as KeyMetadata | null;
+    if (meta === null) return null;
+
+    for (const [number, version] of Object.entries(meta.versions)) {
+      if (version.deletionTime === '' || isValidTimestamp(version.deletionTime)) continue;
+      this.reportInvalidDeletionTime(path, number, version.deletionTime);
+      version.deletionTime = '';
+    }
+    return meta;
   }
 
   async writeMetadata(storage: Storage, meta: KeyMetadata): Promise<void> {
@@ -108,6 +124,24 @@ export class VersionedStore {
       if (data !== null) return { kind: 'readable', meta, number, data };
     }
     throw internalError(`version data of "${path}" is missing although its metadata lists it`);
+  }
+
+  private reportInvalidDeletionTime(path: string, version: string, deletionTime: string): void {
+    if (this.reportedInvalidTimes.has(path)) return;
+    this.reportedInvalidTimes.add(path);
+    this.logger.warn(
+      { path, version, deletionTime },
+      'ignoring invalid stored deletion time: the version counts as not deleted, and the next metadata write clears it',
+    );
+  }
+}
+
+function isValidTimestamp(text: string): boolean {
+  try {
+    parseTimestamp(text);
+    return true;
+  } catch {
+    return false;
   }
 }
 

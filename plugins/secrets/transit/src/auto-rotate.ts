@@ -44,7 +44,7 @@ export class AutoRotation {
     await this.running;
   }
 
-  /** Runs one check unless one is already running, and resolves when it ends; it never rejects. */
+  /** Runs one check unless one is already running, and resolves when it ends. It never rejects. */
   check(): Promise<void> {
     if (this.running === undefined) {
       this.running = this.rotateDueKeys().finally(() => {

@@ -38,7 +38,7 @@ The transit secrets engine encrypts, decrypts, signs, verifies and HMACs data
 with named keys that never leave it, unless a key is made exportable. Keys have
 versions: rotation adds one, and min_decryption_version retires old ones.`;
 
-/** Settings for tests; the server uses the defaults. */
+/** Settings for tests. The server uses the defaults. */
 export interface TransitOptions {
   clock?: Clock;
   /** Milliseconds between automatic rotation checks. */

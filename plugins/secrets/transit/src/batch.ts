@@ -32,7 +32,7 @@ export function readBatchInput(raw: Record<string, unknown>, known: readonly str
 }
 
 /**
- * Returns a string field of an item; absent and null are undefined.
+ * Returns a string field of an item, or undefined when it is absent or null.
  * @throws CofferError (400) when the field is not a string.
  */
 export function itemString(item: BatchItem, index: number, name: string): string | undefined {
@@ -44,7 +44,7 @@ export function itemString(item: BatchItem, index: number, name: string): string
 
 /**
  * Returns an integer field of an item, accepting a string of digits as the
- * SDK's `int` fields do; absent and null are 0.
+ * SDK's `int` fields do. An absent or null field is 0.
  * @throws CofferError (400) when the field is not an integer.
  */
 export function itemInteger(item: BatchItem, index: number, name: string): number {
@@ -96,8 +96,8 @@ export async function runBatch<T>(
 
 /**
  * Builds the response of a batch the way Vault's `batchRequestResponse`
- * does: 200 when every item succeeded; otherwise 400 when any item failed
- * for a bad input, else 500. When some items succeeded,
+ * does: 200 when every item succeeded. Otherwise the status is 400 when any
+ * item failed for a bad input, else 500. When some items succeeded,
  * `partialFailureCode` replaces that status if it is a valid HTTP status,
  * and an invalid one is reported in a warning.
  */

@@ -1,10 +1,10 @@
 /**
  * The engine's error catalogue. Every error is a CofferError: 400 for a
  * request the caller must change, 500 for a failure of the engine itself.
- * Messages that Vault clients may match keep Vault's text; the others name
+ * Messages that Vault clients may match keep Vault's text. The others name
  * the field and, where it is not secret, the value.
  */
-import { badRequest, CofferError, internalError } from '@coffer/sdk';
+import { badRequest, CofferError } from '@coffer/sdk';
 
 /**
  * Vault's text for a ciphertext, signature or HMAC whose version is below
@@ -29,8 +29,8 @@ export function missingField(field: string, reason: string): CofferError {
 }
 
 /**
- * 400 for a request on a key that does not exist, as Vault answers it.
- * @param role - What the request uses the key for, such as "encryption" or "signing".
+ * 400 for a request on a key that does not exist, the status Vault returns.
+ * @param role - The use of the key in the request, such as "encryption" or "signing".
  */
 export function keyNotFound(name: string, role?: string): CofferError {
   return badRequest(role === undefined ? `key "${name}" not found` : `${role} key "${name}" not found`);
@@ -41,17 +41,12 @@ export function unsupportedByKeyType(operation: string, type: string): CofferErr
   return badRequest(`key type ${type} does not support ${operation}`);
 }
 
-/** 500 for a failure the caller cannot fix. */
-export function engineFailure(message: string): CofferError {
-  return internalError(message);
-}
-
-/** The HTTP status of an error thrown while one batch item was processed. */
+/** Returns the HTTP status of an error thrown while one batch item was processed. */
 export function errorStatus(err: unknown): number {
   return err instanceof CofferError ? err.status : 500;
 }
 
-/** The message of an error for a batch item; errors that are not CofferErrors are not shown. */
+/** Returns the message of an error for a batch item, hiding the text of errors that are not CofferErrors. */
 export function errorMessage(err: unknown): string {
   return err instanceof CofferError ? err.message : 'internal error';
 }

@@ -26,7 +26,7 @@ export const KEY_VERSION_FIELD = {
 
 export const ASSOCIATED_DATA_FIELD = {
   type: 'string',
-  description: 'Base64-encoded associated data that AEAD key types authenticate with the ciphertext; the same value must be passed to decrypt.',
+  description: 'Base64-encoded associated data that AEAD key types authenticate with the ciphertext. Decryption needs the same value.',
 } as const;
 
 export const PARTIAL_FAILURE_FIELD = {
@@ -59,7 +59,7 @@ export function decodeBase64Field(field: string, value: string): Buffer {
   return result.bytes;
 }
 
-/** Decodes an optional base64 field; an empty string is absent, as in Vault. */
+/** Decodes an optional base64 field, treating an empty string as absent, as Vault does. */
 export function decodeOptionalBase64(field: string, value: string | undefined): Buffer | undefined {
   if (value === undefined || value === '') return undefined;
   return decodeBase64Field(field, value);

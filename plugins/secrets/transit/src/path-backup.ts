@@ -38,7 +38,7 @@ holds the key material unencrypted: protect it like the key itself.`,
 }
 
 const RESTORE_FIELDS = {
-  name: { type: 'string', description: 'Name of the restored key; defaults to the name in the backup.' },
+  name: { type: 'string', description: 'Name of the restored key. Defaults to the name in the backup.' },
   backup: { type: 'string', description: 'Output of backup/.' },
   force: { type: 'bool', description: 'Replace an existing key of the same name.' },
 } as const;
@@ -69,7 +69,7 @@ export function pathRestore(context: TransitContext): PathDefinition<FieldMap> {
     helpSynopsis: 'Restore a key from a backup.',
     helpDescription: `
 Stores the key from backup/ output under its own name or the given one. An
-existing key of that name is only replaced with force; restoring to a new name
+existing key of that name is only replaced with force. Restoring to a new name
 first is the safe way to check a backup.`,
   });
 }

@@ -31,8 +31,8 @@ export function pathCacheConfig(context: TransitContext): PathDefinition<FieldMa
     },
     helpSynopsis: 'Configure how many keys the mount keeps in memory.',
     helpDescription: `
-A size of 0 keeps every key that was used in memory; a larger size keeps that
-many, dropping the least recently used. A new size applies at once and empties
+A size of 0 keeps every key that was used in memory. A larger size keeps that
+many and drops the least recently used. A new size applies at once and empties
 the cache.`,
   });
 }

@@ -17,15 +17,15 @@ const FIELDS = {
   },
   min_encryption_version: {
     type: 'int',
-    description: 'Lowest version that may encrypt, sign and make HMACs; 0 allows every version.',
+    description: 'Lowest version that may encrypt, sign and make HMACs. 0 allows every version.',
   },
   deletion_allowed: { type: 'bool', description: 'Whether the key may be deleted.' },
   exportable: { type: 'bool', description: 'Allow export of the key material. Once set, it cannot be unset.' },
   allow_plaintext_backup: { type: 'bool', description: 'Allow plaintext backups of the key. Once set, it cannot be unset.' },
-  auto_rotate_period: { type: 'duration', description: 'Time between automatic rotations, at least 1h; 0 turns them off.' },
+  auto_rotate_period: { type: 'duration', description: 'Time between automatic rotations, at least 1h. 0 turns them off.' },
 } as const;
 
-/** The settings a config request sets; absent fields keep their value. */
+/** The settings a config request sets. Absent fields keep their value. */
 interface ConfigChange {
   minDecryptionVersion?: number;
   minEncryptionVersion?: number;

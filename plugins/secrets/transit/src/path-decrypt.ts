@@ -84,12 +84,12 @@ export function pathDecrypt(context: TransitContext): PathDefinition<FieldMap> {
     helpDescription: `
 Returns the plaintext in base64. A ciphertext whose version is below the key's
 min_decryption_version is rejected. With batch_input, a failed item reports its
-error in place; the status is then 400, or partial_failure_response_code when
+error in place. The status is then 400, or partial_failure_response_code when
 other items succeeded.`,
   });
 }
 
-/** Reads the single item of a request without `batch_input`; rewrap shares it. */
+/** Reads the single item of a request without `batch_input`. Rewrap uses it too. */
 export function singleCiphertextItem(fields: FieldData<FieldMap>): CiphertextItem {
   const ciphertext = String(fields.get('ciphertext'));
   if (ciphertext === '') throw missingField('ciphertext', 'give the ciphertext to decrypt');
@@ -101,7 +101,7 @@ export function singleCiphertextItem(fields: FieldData<FieldMap>): CiphertextIte
   };
 }
 
-/** Reads one `batch_input` item; rewrap shares it. */
+/** Reads one `batch_input` item. Rewrap uses it too. */
 export function batchCiphertextItem(item: BatchItem, index: number): CiphertextItem {
   const ciphertext = itemString(item, index, 'ciphertext');
   if (ciphertext === undefined) throw missingField(`batch_input[${index}].ciphertext`, 'give the ciphertext to decrypt');

@@ -46,7 +46,7 @@ const FIELDS = {
   key_version: KEY_VERSION_FIELD,
   associated_data: ASSOCIATED_DATA_FIELD,
   type: { type: 'string', default: DEFAULT_KEY_TYPE, description: 'Type of the key to create when it does not exist.' },
-  convergent_encryption: { type: 'bool', description: 'Create the missing key with convergent encryption; needs a context.' },
+  convergent_encryption: { type: 'bool', description: 'Create the missing key with convergent encryption, which needs a context.' },
   partial_failure_response_code: PARTIAL_FAILURE_FIELD,
 } as const;
 
@@ -109,7 +109,7 @@ export function pathEncrypt(context: TransitContext): PathDefinition<FieldMap> {
     helpSynopsis: 'Encrypt base64-encoded plaintext, or a batch of them, with a named key.',
     helpDescription: `
 Returns vault:v<N>:<base64> ciphertexts. With batch_input, each item is
-encrypted on its own and a failed item reports its error in place; the status
+encrypted on its own and a failed item reports its error in place. The status
 is then 400, or partial_failure_response_code when other items succeeded. With
 the create capability, a missing key is created first.`,
   });

@@ -48,7 +48,7 @@ export function pathExport(context: TransitContext): PathDefinition<FieldMap> {
     helpSynopsis: 'Export key material or public keys of a named key.',
     helpDescription: `
 encryption-key, signing-key and hmac-key need a key created or configured as
-exportable; public-key works for every signing key. Only versions from
+exportable. public-key works for every signing key. Only versions from
 min_decryption_version on are exported.`,
   });
 }

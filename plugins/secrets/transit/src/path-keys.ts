@@ -31,7 +31,7 @@ const CREATE_FIELDS = {
   },
   exportable: { type: 'bool', description: 'Allow export of the key material. Once set, it cannot be unset.' },
   allow_plaintext_backup: { type: 'bool', description: 'Allow plaintext backups of the key. Once set, it cannot be unset.' },
-  auto_rotate_period: { type: 'duration', description: 'Time between automatic rotations, at least 1h; 0 (the default) turns them off.' },
+  auto_rotate_period: { type: 'duration', description: 'Time between automatic rotations, at least 1h. 0 (the default) turns them off.' },
   key_size: { type: 'int', description: `Key length in bytes of an hmac key, from ${HMAC_MIN_KEY_BYTES} to ${HMAC_MAX_KEY_BYTES}; defaults to ${HMAC_DEFAULT_KEY_BYTES}.` },
   context: CONTEXT_FIELD,
 } as const;

@@ -41,7 +41,7 @@ export function hkdfSha256(inputKey: Buffer, info: Buffer, length: number): Buff
  */
 export function versionKeyMaterial(policy: KeyPolicy, version: KeyVersion, context: Buffer | undefined, length: number): Buffer {
   const key = version.key;
-  if (key === undefined) throw new Error(`a ${policy.type} key version holds no key bytes`);
+  if (key === undefined) throw new Error(`a ${policy.type} key version contains no key bytes`);
   if (!policy.derived) return key;
 
   if (context === undefined || context.length === 0) {

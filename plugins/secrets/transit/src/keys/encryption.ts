@@ -39,7 +39,7 @@ const CONVERGENT_HMAC_KEY_BYTES = 32;
 const OAEP_SHA256_OVERHEAD = 66;
 
 export interface EncryptInput {
-  /** The version to encrypt with; 0 takes the latest. */
+  /** The version to encrypt with, or 0 for the latest. */
   version: number;
   plaintext: Buffer;
   context?: Buffer;
@@ -98,7 +98,7 @@ export function decrypt(policy: KeyPolicy, input: DecryptInput): { plaintext: Bu
 }
 
 /** Resolves the requested encryption version with Vault's checks and messages. */
-export function encryptionVersion(policy: KeyPolicy, requested: number): number {
+function encryptionVersion(policy: KeyPolicy, requested: number): number {
   if (requested === 0) return policy.latestVersion;
   if (requested < 0) throw invalidField('key_version', `${requested} is negative: use 0 for the latest version or a version number`);
   if (requested > policy.latestVersion) {

@@ -54,6 +54,6 @@ function rsaPrivateKeyPem(policy: KeyPolicy, version: KeyVersion): string {
 }
 
 function requireKey(version: KeyVersion): Buffer {
-  if (version.key === undefined) throw new Error('key version holds no key bytes');
+  if (version.key === undefined) throw new Error('key version contains no key bytes');
   return version.key;
 }

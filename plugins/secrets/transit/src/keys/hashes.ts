@@ -19,7 +19,7 @@ export const HASH_ALGORITHMS = {
 
 export type HashAlgorithm = keyof typeof HASH_ALGORITHMS;
 
-/** What `hash/` and `hmac/` accept: the SHA-2 and SHA-3 families, as Vault documents them. */
+/** The algorithms of `hash/` and `hmac/`: the SHA-2 and SHA-3 families, as Vault documents them. */
 export const DIGEST_ALGORITHMS: readonly HashAlgorithm[] = [
   'sha2-224',
   'sha2-256',
@@ -32,7 +32,7 @@ export const DIGEST_ALGORITHMS: readonly HashAlgorithm[] = [
 ];
 
 /**
- * What `sign/` and `verify/` accept. `none` signs the input as it is, and
+ * The hash algorithms of `sign/` and `verify/`. `none` signs the input as it is, and
  * Vault allows it only for prehashed PKCS#1 v1.5 RSA signatures.
  */
 export const SIGNATURE_HASH_ALGORITHMS: readonly (HashAlgorithm | 'none')[] = ['sha1', ...DIGEST_ALGORITHMS, 'none'];

@@ -1,7 +1,8 @@
 /**
  * Generating the material of a new key version. Asymmetric keys come from
- * `crypto.generateKeyPair`, which runs on libuv's thread pool, so even an
- * RSA-4096 key (about a second on one core) never blocks the event loop.
+ * the asynchronous `crypto.generateKeyPair`, which runs on libuv's thread
+ * pool, so an RSA-4096 key (1 to 5 seconds on one core of the development
+ * machine, an AMD EPYC) does not block the event loop.
  */
 import { createPrivateKey, createPublicKey, generateKeyPair, randomBytes, type KeyObject } from 'node:crypto';
 import type { KeyVersion } from './key-policy.js';
@@ -15,9 +16,6 @@ export const CURRENT_CONVERGENT_VERSION = 3;
 
 /** PKCS#8 DER of an Ed25519 private key up to its 32-byte seed (RFC 8410, section 7). */
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-
-/** SubjectPublicKeyInfo DER of an Ed25519 public key up to its 32 bytes (RFC 8410, section 4). */
-export const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 export interface VersionOptions {
   /** Milliseconds since the Unix epoch. */

@@ -14,7 +14,7 @@ const publicKeys = new WeakMap<KeyVersion, KeyObject>();
 
 /**
  * Returns the private key of an Ed25519, ECDSA or RSA version.
- * @throws CofferError (500) when the version holds no private key.
+ * @throws CofferError (500) when the version contains no private key.
  */
 export function privateKeyObject(type: KeyType, version: KeyVersion): KeyObject {
   let key = privateKeys.get(version);
@@ -25,7 +25,7 @@ export function privateKeyObject(type: KeyType, version: KeyVersion): KeyObject 
   } else if (version.privateKey !== undefined) {
     key = createPrivateKey({ key: version.privateKey, format: 'der', type: 'pkcs8' });
   } else {
-    throw internalError(`a ${type} key version holds no private key`);
+    throw internalError(`a ${type} key version contains no private key`);
   }
   privateKeys.set(version, key);
   return key;

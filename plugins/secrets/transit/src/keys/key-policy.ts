@@ -2,7 +2,7 @@
  * A named key and its versions: the engine's unit of storage, which Vault
  * calls a key policy. Policies are treated as immutable values: a change
  * builds a new policy with {@link clonePolicy}, persists it, and only then
- * replaces the cached one, so a request never sees a half-applied change.
+ * replaces the cached one, so no request reads a half-applied change.
  */
 import type { KeyType } from './key-types.js';
 
@@ -53,12 +53,12 @@ export interface KeyPolicy {
   readonly minDecryptionVersion: number;
   /** Versions below it are refused for encryption, signing and HMAC; 0 allows every version. */
   readonly minEncryptionVersion: number;
-  /** Versions below it were trimmed and are gone; 0 before the first trim. */
+  /** Versions below it were trimmed and are gone. It is 0 before the first trim. */
   readonly minAvailableVersion: number;
   readonly latestVersion: number;
-  /** Seconds between automatic rotations; 0 turns them off. */
+  /** Seconds between automatic rotations, or 0 for none. */
   readonly autoRotatePeriod: number;
-  /** Key length in bytes of an `hmac` key; 0 for other types. */
+  /** Key length in bytes of an `hmac` key, and 0 for other types. */
   readonly keySize: number;
   readonly backupInfo: KeyEvent | null;
   readonly restoreInfo: KeyEvent | null;

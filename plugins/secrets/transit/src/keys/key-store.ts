@@ -27,14 +27,14 @@ export interface KeySpec {
   convergentEncryption: boolean;
   exportable: boolean;
   allowPlaintextBackup: boolean;
-  /** Seconds; 0 turns automatic rotation off. */
+  /** Seconds between automatic rotations, or 0 for none. */
   autoRotatePeriod: number;
-  /** Bytes of an `hmac` key; 0 for other types. */
+  /** Key length in bytes of an `hmac` key, and 0 for other types. */
   keySize: number;
 }
 
 /** Returns the storage key of a key policy. */
-export function policyStorageKey(name: string): string {
+function policyStorageKey(name: string): string {
   return POLICY_PREFIX + name;
 }
 
@@ -42,7 +42,7 @@ export class KeyStore {
   private readonly cache = new Map<string, KeyPolicy>();
   private readonly generations = new Map<string, number>();
   private readonly locks = new KeyLock();
-  /** Most policies kept in memory; 0 keeps every policy loaded. */
+  /** Maximum number of policies kept in memory, or 0 for no limit. */
   private cacheSize = 0;
 
   constructor(private readonly clock: Clock) {}

@@ -53,32 +53,27 @@ export function isRsa(type: KeyType): type is RsaKeyType {
   return type === 'rsa-2048' || type === 'rsa-3072' || type === 'rsa-4096';
 }
 
-/** Whether encrypt, decrypt, rewrap and datakey accept the type. */
+/** Returns whether encrypt, decrypt, rewrap and datakey accept the type. */
 export function supportsEncryption(type: KeyType): boolean {
   return isSymmetric(type) || isRsa(type);
 }
 
-/** Whether sign and verify accept the type. */
+/** Returns whether sign and verify accept the type. */
 export function supportsSigning(type: KeyType): boolean {
   return type === 'ed25519' || isEcdsa(type) || isRsa(type);
 }
 
-/** Whether the type may be created with `derived`. */
+/** Returns whether the type may be created with `derived`. */
 export function supportsDerivation(type: KeyType): boolean {
   return isSymmetric(type) || type === 'ed25519';
 }
 
-/** Whether the type is an AEAD cipher that takes `associated_data`. */
+/** Returns whether the type is an AEAD cipher that takes `associated_data`. */
 export function supportsAssociatedData(type: KeyType): boolean {
   return isSymmetric(type);
 }
 
-/** Whether sign hashes the input first (ECDSA and RSA); Ed25519 hashes on its own. */
-export function hashesSignatureInput(type: KeyType): boolean {
-  return isEcdsa(type) || isRsa(type);
-}
-
-/** The key length in bytes of a symmetric type. */
+/** Returns the key length in bytes of a symmetric type. */
 export function symmetricKeyBytes(type: SymmetricKeyType): number {
   return type === 'aes128-gcm96' ? 16 : 32;
 }
@@ -87,7 +82,7 @@ export function rsaModulusBits(type: RsaKeyType): number {
   return Number(type.slice('rsa-'.length));
 }
 
-/** The OpenSSL curve name of an ECDSA type. */
+/** Returns the curve name of an ECDSA type, as Node.js names it in key generation. */
 export function ecdsaCurve(type: EcdsaKeyType): 'P-256' | 'P-384' | 'P-521' {
   if (type === 'ecdsa-p256') return 'P-256';
   return type === 'ecdsa-p384' ? 'P-384' : 'P-521';

@@ -1,10 +1,9 @@
 /**
  * RSA signatures over a digest the caller computed (`prehashed`). Node's
  * `crypto.sign` always hashes its input, so these functions build the
- * encoded message themselves and apply the raw RSA operation:
- * EMSA-PKCS1-v1_5 and EMSA-PSS with MGF1 as RFC 8017 (sections 9.1 and 9.2)
- * define them, with the same hash for MGF1 as for the message, as Go's
- * crypto/rsa and therefore Vault do.
+ * encoded message themselves and apply the raw RSA operation. The encodings
+ * are EMSA-PKCS1-v1_5 and EMSA-PSS with MGF1 (RFC 8017, sections 9.2 and
+ * 9.1). MGF1 uses the message's hash, as in Go's crypto/rsa, which Vault uses.
  */
 import { constants, createHash, privateEncrypt, publicDecrypt, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { digestInfo, HASH_ALGORITHMS, type HashAlgorithm } from './hashes.js';

@@ -31,7 +31,7 @@ import {
 const FORMAT = 1;
 
 /** Vault's `GenericNameRegex`, which key names in paths must match. */
-export const KEY_NAME_PATTERN = /^\w(?:[\w.@-]*\w)?$/;
+const KEY_NAME_PATTERN = /^\w(?:[\w.@-]*\w)?$/;
 
 const MIN_AUTO_ROTATE_SECONDS = 3600;
 
@@ -155,7 +155,9 @@ function parseVersion(record: Record<string, unknown>, field: string, policy: Om
 
   if (isSymmetric(type) || type === 'hmac' || type === 'ed25519') {
     version.key = bytes(record.key, `${field}.key`);
-    const expected = isSymmetric(type) ? symmetricKeyBytes(type) : type === 'hmac' ? policy.keySize : 64;
+    let expected = 64;
+    if (isSymmetric(type)) expected = symmetricKeyBytes(type);
+    else if (type === 'hmac') expected = policy.keySize;
     if (version.key.length !== expected) throw new Error(`${field}.key is ${version.key.length} bytes, expected ${expected}`);
   } else {
     version.privateKey = bytes(record.private_key, `${field}.private_key`);
