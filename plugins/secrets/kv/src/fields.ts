@@ -4,10 +4,13 @@
 import { badRequest, formatDuration, type FieldSchema } from '@coffer/sdk';
 import { isJsonObject } from './json.js';
 import { MAX_DELETE_VERSION_AFTER_SECONDS } from './metadata.js';
+import { MAX_PATH_SEGMENTS, MAX_SEGMENT_BYTES } from './secret-path.js';
 
 export const PATH_FIELD: FieldSchema<'string'> = {
   type: 'string',
-  description: 'Location of the secret, relative to the mount.',
+  description:
+    `Location of the secret, relative to the mount: at most ${MAX_PATH_SEGMENTS} "/"-separated segments ` +
+    `of at most ${MAX_SEGMENT_BYTES} bytes each.`,
 };
 
 export const VERSION_FIELD: FieldSchema<'int'> = {

@@ -13,7 +13,7 @@ import {
   type SystemView,
 } from '@coffer/sdk';
 import type { JsonObject } from './json.js';
-import { asFolder, checkListPrefix, checkSecretPath, isValidSecretPath } from './secret-path.js';
+import { asFolder, checkListPrefix, checkSecretPath, isValidSecretPath, MAX_PATH_SEGMENTS, MAX_SEGMENT_BYTES } from './secret-path.js';
 import { readJson, writeJson } from './store.js';
 
 export function pathPassthrough(system: SystemView): PathDefinition<FieldMap> {
@@ -40,7 +40,8 @@ export function pathPassthrough(system: SystemView): PathDefinition<FieldMap> {
 A write stores the request's fields as the secret, replacing what was there. A
 read returns them, with lease_duration taken from the secret's "ttl" field, or
 the mount's default lease TTL when it has none, and creates no lease. A LIST on
-a folder returns the secrets and sub-folders below it.`,
+a folder returns the secrets and sub-folders below it. A path has at most
+${MAX_PATH_SEGMENTS} "/"-separated segments of at most ${MAX_SEGMENT_BYTES} bytes each.`,
   });
 }
 
