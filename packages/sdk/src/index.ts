@@ -7,6 +7,7 @@ export * from './duration.js';
 export * from './logger.js';
 export * from './logical.js';
 export * from './plugin.js';
+export * from './seal.js';
 export * from './audit.js';
 export * from './auth.js';
 export * from './framework/field.js';

@@ -45,7 +45,7 @@ export class BackendService {
 
   constructor(private readonly options: BackendServiceOptions) {}
 
-  /** The gRPC handlers of `pb.Backend`. */
+  /** Returns the gRPC handlers of `pb.Backend`. */
   implementation(): grpc.UntypedServiceImplementation {
     return {
       Setup: unaryHandler((args: WireSetupArgs, call) => this.setup(args, call.metadata)),

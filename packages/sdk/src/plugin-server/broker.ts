@@ -1,7 +1,7 @@
 /**
  * The plugin side of go-plugin's connection broker. The host opens the
  * GRPCBroker stream once and sends a ConnInfo for every service it offers
- * the plugin, such as the storage of one mount; the plugin dials the address
+ * the plugin, such as the storage of one mount. The plugin dials the address
  * of a service ID when it needs it.
  */
 import * as grpc from '@grpc/grpc-js';

@@ -1,7 +1,7 @@
 /**
  * The self-signed certificates of automatic mutual TLS. The host makes one
  * for itself at each launch and passes it to the plugin in
- * `PLUGIN_CLIENT_CERT`; the plugin makes its own and prints it in the
+ * `PLUGIN_CLIENT_CERT`. The plugin makes its own and prints it in the
  * handshake line. Each side trusts exactly the other side's certificate.
  *
  * The certificates are ECDSA P-256 with SHA-256, made with Node's WebCrypto
@@ -22,7 +22,7 @@ export interface LaunchCertificate {
 /**
  * Validity of a launch certificate. A plugin process may run for months, and
  * every brokered connection is a new TLS handshake, so the certificate must
- * outlive the process; go-plugin uses about 30 years as well.
+ * outlive the process. go-plugin uses about 30 years as well.
  */
 const VALIDITY_MS = 30 * 365 * 24 * 3600 * 1000;
 

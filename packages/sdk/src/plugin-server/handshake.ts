@@ -36,7 +36,7 @@ const MIN_CERTIFICATE_FIELD_LENGTH = 51;
 
 /**
  * Parses and checks a handshake line.
- * @throws Error with a message that says which field is wrong and what was expected.
+ * @throws Error with a message naming the wrong field and the expected value.
  */
 export function parseHandshake(line: string, expectedAppVersion: number): Handshake {
   const fields = line.trim().split('|');

@@ -1,6 +1,6 @@
 /**
- * The host's services as the plugin sees them: the mount's storage and the
- * system view, called over the brokered connection made at Setup.
+ * The host's services on the plugin side: the mount's storage and the system
+ * view, called over the brokered connection made at Setup.
  */
 import type * as grpc from '@grpc/grpc-js';
 import type { SystemView } from '../logical.js';

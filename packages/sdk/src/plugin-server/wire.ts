@@ -24,7 +24,7 @@ import {
 
 const NANOSECONDS_PER_SECOND = 1e9;
 
-/** Data keys of a raw HTTP answer, as Vault names them (logical.HTTPStatusCode and friends). */
+/** Data keys of a raw HTTP response, as Vault names them (logical.HTTPStatusCode, HTTPContentType, HTTPRawBody). */
 const RAW_STATUS_KEY = 'http_status_code';
 const RAW_CONTENT_TYPE_KEY = 'http_content_type';
 const RAW_BODY_KEY = 'http_raw_body';
@@ -191,7 +191,7 @@ function authToWire(auth: Auth): WireAuth {
     lease_options: {
       ttl: secondsToNanoseconds(auth.ttl ?? 0),
       max_ttl: secondsToNanoseconds(auth.maxTtl ?? 0),
-      // Coffer issues renewable tokens unless the auth method says otherwise.
+      // Coffer issues renewable tokens unless the auth method sets `renewable: false`.
       renewable: auth.renewable ?? true,
     },
     internal_data: JSON.stringify(auth.internalData ?? {}),
@@ -251,7 +251,7 @@ export function responseToWire(response: Response | null): WireResponse | null {
 
 /**
  * Builds the SDK response from a plugin's reply (host side); an unset
- * response is `null`, which the server answers with 204.
+ * response is `null`, for which the server returns 204.
  * @throws Error when a JSON field of the reply is invalid.
  */
 export function responseFromWire(wire: WireResponse | null | undefined): Response | null {
@@ -300,10 +300,10 @@ const CODE_BY_STATUS: Record<number, string> = {
 };
 
 /**
- * Turns a plugin's error into the error the server answers with (host side).
- * A client error becomes a CofferError with its HTTP status. An internal or
- * unknown error becomes a plain Error, which the server logs and answers
- * with 500 "internal error", as it does for a built-in backend. Vault
+ * Turns a plugin's error into the error the server returns (host side). A
+ * client error becomes a CofferError with its HTTP status. An internal or
+ * unknown error becomes a plain Error, which the server logs and returns as
+ * 500 "internal error", as it does for a built-in backend. Vault
  * plugins put the message of an "invalid request" error in the response's
  * `error` field, so that text wins when present.
  */

@@ -6,9 +6,9 @@
  * file can be swapped (a time-of-check to time-of-use race). Coffer closes it
  * by streaming the binary once, hashing exactly the bytes it writes into a
  * private folder (mode 0700, owned by the server), and executing that copy
- * only when the hash matches. Whoever can write to the plugin directory can
- * still replace the binary before the copy is made; that is what the catalog
- * hash guards against.
+ * only when the hash matches. A user with write access to the plugin
+ * directory can still replace the binary before the copy is made, and the
+ * catalog hash guards against that.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';

@@ -15,7 +15,7 @@ import {
 import { COFFER_VERSION } from '../version.js';
 import { REPORTED_VAULT_VERSION } from './runner.js';
 
-/** What the host offers one mount. */
+/** The services the host offers one mount. */
 export interface MountHostServices {
   /** The mount's own storage view; keys are relative to the mount. */
   storage: Storage;
@@ -36,7 +36,7 @@ function checkPrefix(prefix: string): string | null {
 }
 
 /**
- * The `pb.Storage` handlers. Every key from the plugin is checked the way
+ * Builds the `pb.Storage` handlers. Every key from the plugin is checked the way
  * storage backends check keys, so that none can leave the mount's view.
  * Failures are returned in the reply's `err` field, as Vault's host does,
  * not as gRPC errors.
@@ -89,7 +89,7 @@ export function storageService(storage: Storage): grpc.UntypedServiceImplementat
   };
 }
 
-/** The `pb.SystemView` handlers. TTLs are sent in nanoseconds. */
+/** Builds the `pb.SystemView` handlers. TTLs are sent in nanoseconds. */
 export function systemViewService(services: MountHostServices): grpc.UntypedServiceImplementation {
   return {
     DefaultLeaseTTL: unaryHandler(async () => ({ ttl: secondsToNanoseconds(services.system.defaultLeaseTtl()) })),
@@ -97,7 +97,7 @@ export function systemViewService(services: MountHostServices): grpc.UntypedServ
     Tainted: unaryHandler(async () => ({ tainted: false })),
     CachingDisabled: unaryHandler(async () => ({ disabled: false })),
     ReplicationState: unaryHandler(async () => ({ state: 0 })),
-    // Node.js cannot lock its memory, so the host never asks plugins to.
+    // Node.js cannot lock its memory, so the host always reports mlock as off.
     MlockEnabled: unaryHandler(async () => ({ enabled: false })),
     LocalMount: unaryHandler(async () => ({ local: services.local })),
     PluginEnv: unaryHandler(async () => ({

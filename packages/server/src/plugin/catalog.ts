@@ -105,8 +105,12 @@ export function compareVersions(a: string, b: string): number {
     if (difference !== 0) return difference;
   }
   // A pre-release sorts before its release.
-  if (left[4] === undefined || right[4] === undefined) return left[4] === undefined ? (right[4] === undefined ? 0 : 1) : -1;
-  return left[4].localeCompare(right[4], 'en', { numeric: true });
+  const leftPrerelease = left[4];
+  const rightPrerelease = right[4];
+  if (leftPrerelease === undefined && rightPrerelease === undefined) return 0;
+  if (leftPrerelease === undefined) return 1;
+  if (rightPrerelease === undefined) return -1;
+  return leftPrerelease.localeCompare(rightPrerelease, 'en', { numeric: true });
 }
 
 /** A registration request as the API receives it. */

@@ -22,10 +22,11 @@ import { unavailable, type MountSession } from './plugin-process.js';
 import type { PluginSupervisor } from './supervisor.js';
 
 /**
- * Vault's convention for an error returned as a response: the data holds
- * only an "error" message. Vault answers such a response with 400.
+ * Returns the message of an error returned as a response, Vault's
+ * convention: the data contains only an "error" string. Vault returns 400
+ * for such a response.
  */
-function isErrorResponse(response: Response | null): string | undefined {
+function errorResponseMessage(response: Response | null): string | undefined {
   const data = response?.data;
   if (data === null || data === undefined || response?.secret !== undefined || response?.auth !== undefined) return undefined;
   const keys = Object.keys(data);
@@ -41,7 +42,7 @@ export class ExternalBackend implements LogicalBackend {
     private readonly logger: Logger,
   ) {}
 
-  /** The special paths the plugin reported at Setup; the router compiles them when the mount is added. */
+  /** Returns the special paths the plugin reported at Setup; the router compiles them when the mount is added. */
   specialPaths(): SpecialPaths {
     return this.session.specialPaths;
   }
@@ -60,7 +61,7 @@ export class ExternalBackend implements LogicalBackend {
     const reply = await this.call<WireHandleRequestReply>('HandleRequest', { storage_id: 0, request: requestToWire(request, this.session.binding.accessor) });
     if (reply.err !== null && reply.err !== undefined) throw errorFromWire(reply.err, reply.response);
     const response = responseFromWire(reply.response);
-    const errorMessage = isErrorResponse(response);
+    const errorMessage = errorResponseMessage(response);
     if (errorMessage !== undefined) throw new CofferError('COFFER_ERR_INVALID_REQUEST', 400, errorMessage);
     return response;
   }

@@ -18,7 +18,7 @@ const SERVER_OPTIONS: grpc.ServerOptions = {
 /** Characters of an unfinished output line the host keeps before logging it as it is. */
 const MAX_PENDING_OUTPUT = 64 * 1024;
 
-/** How long the plugin may take to answer the controller's Shutdown, in milliseconds. */
+/** How long the plugin may take to respond to the controller's Shutdown, in milliseconds. */
 const SHUTDOWN_CALL_MS = 2000;
 
 /** A brokered server for one mount. */
@@ -56,8 +56,8 @@ export class PluginConnection {
   ) {}
 
   /**
-   * Connects over mutual TLS, checks the plugin's health and asks whether it
-   * multiplexes.
+   * Connects over mutual TLS, checks the plugin's health and queries whether
+   * it multiplexes.
    * @throws Error naming the plugin when it cannot be reached or reports unhealthy.
    */
   static async connect(launched: LaunchedPlugin, options: ConnectOptions): Promise<PluginConnection> {
@@ -78,10 +78,10 @@ export class PluginConnection {
 
     try {
       const reply = await callUnary<{ status?: string }>(health, 'Check', { service: HEALTH_SERVICE_NAME }, { deadline: options.deadline });
-      if (reply.status !== 'SERVING') throw new Error(`health check answered ${reply.status ?? 'nothing'}`);
+      if (reply.status !== 'SERVING') throw new Error(`health check returned status ${reply.status ?? 'UNKNOWN'}, expected SERVING`);
       const multiplexed = await supportsMultiplexing(multiplexing, options.deadline);
       const brokerStream = (broker as unknown as { StartStream: DuplexMethod }).StartStream();
-      // The plugin sends connection details only for services it offers, and this host asks for none.
+      // The plugin sends connection details only for services it offers, and this host requests none.
       brokerStream.on('data', () => {});
       brokerStream.on('error', () => {});
       const stdioStream = openStdio(stdio, options.onOutput);
@@ -147,7 +147,7 @@ export class PluginConnection {
   }
 }
 
-/** A plugin that does not implement the multiplexing service serves one mount per process. */
+/** Returns whether the plugin multiplexes; one without the multiplexing service serves one mount per process. */
 async function supportsMultiplexing(client: grpc.Client, deadline: number): Promise<boolean> {
   try {
     const reply = await callUnary<{ supported?: boolean }>(client, 'MultiplexingSupport', {}, { deadline });

@@ -1,6 +1,6 @@
 /**
- * External plugins as the core sees them: the catalog, the supervisor of
- * plugin processes, and the factory a mount of a catalog plugin gets.
+ * External plugins in the core: the catalog, the supervisor of plugin
+ * processes, and the backend factory of a mount of a catalog plugin.
  */
 import {
   badRequest,
@@ -21,7 +21,7 @@ import { PluginSupervisor } from './supervisor.js';
 export const DEFAULT_PLUGIN_START_TIMEOUT_MS = 30_000;
 
 export interface ExternalPluginsOptions {
-  /** Where the catalog is stored: the barrier. */
+  /** Storage of the catalog: the barrier. */
   storage: Storage;
   logger: Logger;
   /** The only folder plugin commands may run from; without it no plugin can be registered or started. */
@@ -31,7 +31,7 @@ export interface ExternalPluginsOptions {
   clusterInfo(): { name: string; id: string };
 }
 
-/** What a mount manager needs to create a mount's backend. */
+/** The factory a mount manager calls to create a mount's backend. */
 export interface BackendFactory {
   factory(config: BackendConfig): Promise<LogicalBackend>;
 }

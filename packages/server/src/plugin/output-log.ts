@@ -36,8 +36,8 @@ export class PluginOutputLog {
       return;
     }
     this.linesInWindow++;
-    const shown = line.length > MAX_LINE_LENGTH ? `${line.slice(0, MAX_LINE_LENGTH)}... (${line.length - MAX_LINE_LENGTH} more characters)` : line;
-    this.logger.info({ plugin: this.plugin, mounts: this.mounts(), stream, line: shown }, 'plugin output');
+    const logged = line.length > MAX_LINE_LENGTH ? `${line.slice(0, MAX_LINE_LENGTH)}... (${line.length - MAX_LINE_LENGTH} more characters)` : line;
+    this.logger.info({ plugin: this.plugin, mounts: this.mounts(), stream, line: logged }, 'plugin output');
   }
 
   /** Logs how many lines were dropped since the last report, if any. */

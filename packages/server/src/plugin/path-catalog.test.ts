@@ -78,7 +78,7 @@ describe('sys/plugins/catalog', () => {
     assert.equal((await call('GET', 'sys/plugins/catalog/secret/bad')).status, 404, 'nothing was stored');
   });
 
-  test('command outside the directory is refused', async () => {
+  test('command outside the directory is rejected', async () => {
     const outside = await makeTemporaryDirectory('coffer-catalog-outside-');
     try {
       const sha = await writeScript(outside, 'escape', 'exit 0');
@@ -91,7 +91,7 @@ describe('sys/plugins/catalog', () => {
     }
   });
 
-  test('unsupported types are refused', async () => {
+  test('unsupported types are rejected', async () => {
     const database = await call('POST', 'sys/plugins/catalog/database/pg', { sha256, command: 'my-plugin' });
     assert.equal(database.status, 400);
     assert.deepEqual(database.body.errors, ['invalid plugin type "database": database plugins are not supported yet; use "auth" or "secret"']);

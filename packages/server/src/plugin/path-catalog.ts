@@ -34,7 +34,7 @@ const entryFields = {
   version: { type: 'string', description: 'Semantic version of the plugin, e.g. "v1.2.0"; empty for an unversioned entry.' },
 } as const;
 
-function catalogEntryPaths(core: Core): PathDefinition<FieldMap>[] {
+function catalogListingPaths(core: Core): PathDefinition<FieldMap>[] {
   return [
     definePath({
       pattern: 'plugins/catalog/?',
@@ -70,53 +70,56 @@ function catalogEntryPaths(core: Core): PathDefinition<FieldMap>[] {
       helpSynopsis: 'List the plugins of one type.',
       helpDescription: 'Returns the names of built-in and registered plugins of the type.',
     }),
-    definePath({
-      pattern: 'plugins/catalog/(?<type>[^/]+)/(?<name>[^/]+)',
-      fields: entryFields,
-      operations: {
-        async update(_request, fields) {
-          const entry = await validateRegistration(
-            {
-              type: fields.get('type'),
-              name: fields.get('name'),
-              sha256: fields.get('sha256'),
-              command: fields.get('command'),
-              args: fields.get('args'),
-              env: fields.get('env'),
-              version: fields.get('version'),
-            },
-            core.plugins.pluginDirectory,
-          );
-          await core.plugins.catalog.put(entry);
-          core.logger.info({ type: entry.type, name: entry.name, version: entry.version, sha256: entry.sha256 }, 'plugin registered');
-          return null;
-        },
-        async read(_request, fields) {
-          const type = parseCatalogType(fields.get('type'));
-          const name = fields.get('name');
-          const entry = await core.plugins.catalog.get(type, name, fields.get('version'));
-          if (entry !== null) return { data: describeEntry(entry) };
-          if (fields.get('version') === '' && builtinNames(type).includes(name)) return { data: describeBuiltin(type, name) };
-          throw notFound(`no ${type} plugin "${name}"${fields.get('version') === '' ? '' : ` version ${fields.get('version')}`} in the catalog`);
-        },
-        async delete(_request, fields) {
-          const type = parseCatalogType(fields.get('type'));
-          const name = fields.get('name');
-          const version = fields.get('version');
-          const entry = await core.plugins.catalog.get(type, name, version);
-          if (entry === null && version === '' && builtinNames(type).includes(name)) {
-            throw badRequest(`cannot delete "${name}": it is a built-in ${type} plugin`);
-          }
-          await core.plugins.catalog.delete(type, name, version);
-          if (entry !== null) core.logger.info({ type, name, version }, 'plugin deregistered');
-          return null;
-        },
-      },
-      helpSynopsis: 'Register, read or delete a plugin in the catalog.',
-      helpDescription:
-        'POST registers an executable from the plugin directory under a name and SHA-256; mounts of that name then run it. GET returns the entry without its environment; DELETE removes it. Running mounts keep their process until they are reloaded.',
-    }),
   ];
+}
+
+function catalogEntryPath(core: Core): PathDefinition<FieldMap> {
+  return definePath({
+    pattern: 'plugins/catalog/(?<type>[^/]+)/(?<name>[^/]+)',
+    fields: entryFields,
+    operations: {
+      async update(_request, fields) {
+        const entry = await validateRegistration(
+          {
+            type: fields.get('type'),
+            name: fields.get('name'),
+            sha256: fields.get('sha256'),
+            command: fields.get('command'),
+            args: fields.get('args'),
+            env: fields.get('env'),
+            version: fields.get('version'),
+          },
+          core.plugins.pluginDirectory,
+        );
+        await core.plugins.catalog.put(entry);
+        core.logger.info({ type: entry.type, name: entry.name, version: entry.version, sha256: entry.sha256 }, 'plugin registered');
+        return null;
+      },
+      async read(_request, fields) {
+        const type = parseCatalogType(fields.get('type'));
+        const name = fields.get('name');
+        const entry = await core.plugins.catalog.get(type, name, fields.get('version'));
+        if (entry !== null) return { data: describeEntry(entry) };
+        if (fields.get('version') === '' && builtinNames(type).includes(name)) return { data: describeBuiltin(type, name) };
+        throw notFound(`no ${type} plugin "${name}"${fields.get('version') === '' ? '' : ` version ${fields.get('version')}`} in the catalog`);
+      },
+      async delete(_request, fields) {
+        const type = parseCatalogType(fields.get('type'));
+        const name = fields.get('name');
+        const version = fields.get('version');
+        const entry = await core.plugins.catalog.get(type, name, version);
+        if (entry === null && version === '' && builtinNames(type).includes(name)) {
+          throw badRequest(`cannot delete "${name}": it is a built-in ${type} plugin`);
+        }
+        await core.plugins.catalog.delete(type, name, version);
+        if (entry !== null) core.logger.info({ type, name, version }, 'plugin deregistered');
+        return null;
+      },
+    },
+    helpSynopsis: 'Register, read or delete a plugin in the catalog.',
+    helpDescription:
+      'POST registers an executable from the plugin directory under a name and SHA-256; mounts of that name then run it. GET returns the entry without its environment; DELETE removes it. Running mounts keep their process until they are reloaded.',
+  });
 }
 
 function reloadPath(core: Core): PathDefinition<FieldMap> {
@@ -176,5 +179,5 @@ function splitMountPaths(core: Core, mounts: string[]): { secretPaths: string[];
 }
 
 export function pluginCatalogPaths(core: Core): PathDefinition<FieldMap>[] {
-  return [...catalogEntryPaths(core), reloadPath(core)];
+  return [...catalogListingPaths(core), catalogEntryPath(core), reloadPath(core)];
 }

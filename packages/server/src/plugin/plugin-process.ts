@@ -1,6 +1,6 @@
 /**
  * One plugin process and the mounts it serves. A process that exits on its
- * own is started again and every mount is set up on the new process; calls
+ * own is started again, and every mount is set up on the new process. Calls
  * that arrive meanwhile wait for it.
  */
 import type * as grpc from '@grpc/grpc-js';
@@ -60,7 +60,7 @@ export class MountSession {
     readonly process: PluginProcess,
   ) {}
 
-  /** The call metadata that selects this mount's backend instance in the plugin. */
+  /** Builds the call metadata that selects this mount's backend instance in the plugin. */
   metadata(): Metadata {
     const metadata = new Metadata();
     metadata.set(MULTIPLEX_ID_METADATA_KEY, this.binding.uuid);
@@ -147,9 +147,9 @@ export class PluginProcess {
   }
 
   /**
-   * Turns a failed gRPC call into the error the client sees, naming the
-   * plugin and the mount. When the process died during the call, the
-   * message says so, since a restart is already under way.
+   * Turns a failed gRPC call into the client's error, naming the plugin and
+   * the mount. When the process died during the call, the message says so,
+   * since a restart is already under way.
    */
   async describeCallFailure(err: unknown, session: MountSession): Promise<CofferError> {
     const details = (err as grpc.ServiceError).details ?? (err as Error).message;
@@ -164,7 +164,7 @@ export class PluginProcess {
     return unavailable(`request to ${label} failed: ${details}`);
   }
 
-  /** Stops the process: asks it to shut down, then kills its process group after a grace period. */
+  /** Stops the process: requests a shutdown, then kills its process group after a grace period. */
   async stop(): Promise<void> {
     if (this.state === 'stopped') return;
     this.state = 'stopped';
@@ -261,7 +261,7 @@ export class PluginProcess {
   }
 }
 
-/** A 500 error about a plugin that cannot serve the request. */
+/** Builds the 500 error of a plugin that cannot serve the request. */
 export function unavailable(message: string): CofferError {
   return new CofferError('COFFER_ERR_PLUGIN_UNAVAILABLE', 500, message);
 }

@@ -143,7 +143,7 @@ describe('plugin runner', () => {
     assert.equal(await waitForExit(await readPid(childPidFile)), true, 'its child is gone too');
   });
 
-  test('command outside the directory is refused', async () => {
+  test('command outside the directory is rejected', async () => {
     const outside = await writeScript(scratch, 'outside', 'exit 0');
     await assert.rejects(launchPlugin(options(entryFor(`../${basename(scratch)}/outside`, outside))), (err: unknown) => {
       assert.ok(err instanceof PluginLaunchError);

@@ -137,9 +137,10 @@ async function verifiedCopy(options: LaunchOptions, directory: string, label: st
 }
 
 /**
- * The plugin's environment: nothing of the server's own environment, which
- * may hold tokens or cloud credentials, only the catalog entry's `env` and
- * the protocol's variables, which win over an `env` entry of the same name.
+ * Builds the plugin's environment from the catalog entry's `env` and the
+ * protocol's variables, which win over an `env` entry of the same name.
+ * Nothing comes from the server's own environment, because it may hold
+ * tokens or cloud credentials.
  */
 function pluginEnvironment(entry: CatalogEntry, certificate: LaunchCertificate, socketDirectory: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};

@@ -56,7 +56,7 @@ export class PluginSupervisor {
     if (process.sessions.size === 0) await this.stopProcess(process);
   }
 
-  /** The process IDs serving a catalog name, for diagnostics and tests. */
+  /** Returns the IDs of the processes serving a catalog name, for diagnostics and tests. */
   pids(name: string): number[] {
     const pids: number[] = [];
     for (const list of this.processes.values()) {

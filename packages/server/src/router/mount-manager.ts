@@ -229,7 +229,13 @@ export class MountManager {
       options: entry.options,
       mountPoint: this.kind.routePrefix + entry.path,
     });
-    await backend.initialize?.();
+    try {
+      await backend.initialize?.();
+    } catch (err) {
+      // Release what the factory started, such as an external plugin process.
+      await backend.cleanup?.().catch((cleanupErr: unknown) => this.logger.error({ err: cleanupErr, mount: entry.path }, 'backend cleanup failed'));
+      throw err;
+    }
     return backend;
   }
 

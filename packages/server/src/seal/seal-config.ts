@@ -6,9 +6,14 @@ import type { Storage } from '@coffer/sdk';
 import { SEAL_CONFIG_PATH } from '../barrier/barrier.js';
 
 export interface SealConfig {
-  type: 'shamir';
+  /** `shamir`, or the type of the auto-unseal seal that wraps the root key. */
+  type: string;
+  /** Unseal key shares; 1 for an auto seal, whose one key is the seal's. */
   secretShares: number;
   secretThreshold: number;
+  /** Recovery key shares and threshold; set only for an auto seal. */
+  recoveryShares?: number;
+  recoveryThreshold?: number;
 }
 
 export async function readSealConfig(physical: Storage): Promise<SealConfig | null> {

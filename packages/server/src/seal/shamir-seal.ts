@@ -9,6 +9,7 @@ import { badRequest, type Storage } from '@coffer/sdk';
 import { open, seal, KEY_BYTES } from '../barrier/aead.js';
 import { WRAPPED_ROOT_KEY_PATH } from '../barrier/barrier.js';
 import { decodeShare, ShareCollector, splitKey, validateShareCounts } from './key-shares.js';
+import type { CoreSeal } from './core-seal.js';
 import { readSealConfig, writeSealConfig, type SealConfig } from './seal-config.js';
 
 /** An unfinished rekey: the new share counts and the old shares given so far. */
@@ -41,7 +42,9 @@ export interface RekeyResult {
   verification_required: boolean;
 }
 
-export class ShamirSeal {
+export class ShamirSeal implements CoreSeal {
+  readonly type = 'shamir';
+  readonly recoveryKeySupported = false;
   private config: SealConfig | null = null;
   private unsealCollector: ShareCollector | undefined;
   private unsealNonce = '';
@@ -66,6 +69,21 @@ export class ShamirSeal {
   get nonce(): string {
     return this.unsealNonce;
   }
+
+  get keyThreshold(): number {
+    return this.config?.secretThreshold ?? 0;
+  }
+
+  get keyShares(): number {
+    return this.config?.secretShares ?? 0;
+  }
+
+  async verifyKeyShares(collector: ShareCollector): Promise<void> {
+    const rootKey = await this.unwrapRootKey(collector);
+    rootKey.fill(0);
+  }
+
+  async close(): Promise<void> {}
 
   /**
    * Stores a new seal configuration and the root key wrapped by a fresh

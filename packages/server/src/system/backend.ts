@@ -22,12 +22,22 @@ import { sealPaths } from './path-seal.js';
 import { toolPaths } from './path-tools.js';
 
 /** Paths below `sys/` that are served while sealed and without a token. */
-export const SEAL_BACKEND_PATHS = new Set(['init', 'seal-status', 'unseal', 'health', 'leader', 'rekey/init', 'rekey/update']);
+export const SEAL_BACKEND_PATHS = new Set([
+  'init',
+  'seal-status',
+  'unseal',
+  'health',
+  'leader',
+  'rekey/init',
+  'rekey/update',
+  'generate-root/attempt',
+  'generate-root/update',
+]);
 
 export function createSealBackend(core: Core, storageType: string): Backend {
   return new Backend({
     backendType: 'logical',
-    help: 'Initialization, unseal, health and rekey endpoints.',
+    help: 'Initialization, unseal, health, rekey and root token generation endpoints.',
     paths: sealPaths(core, storageType),
   });
 }

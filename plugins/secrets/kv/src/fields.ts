@@ -52,7 +52,7 @@ export function checkMaxVersions(value: number, fix: string): number {
 }
 
 /**
- * Returns `seconds` when its magnitude is within the longest duration Vault
+ * Returns `seconds` when its magnitude is within the maximum duration Vault
  * accepts for `delete_version_after`. `raw` is the value as the client sent
  * it, for the message.
  *

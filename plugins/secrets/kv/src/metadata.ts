@@ -13,7 +13,7 @@ export const DEFAULT_MAX_VERSIONS = 10;
 export const DELETE_VERSION_AFTER_DISABLED = -1;
 
 /**
- * The longest `delete_version_after`, in seconds. Vault parses the field as a
+ * The maximum `delete_version_after`, in seconds. Vault parses the field as a
  * Go `time.Duration`, whose maximum is 2^63-1 ns (2562047h47m16.854775807s),
  * and this is that maximum truncated to whole seconds.
  */

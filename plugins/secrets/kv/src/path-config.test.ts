@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { addSeconds, formatTimestamp, parseTimestamp } from './clock.js';
 import { assertRejectedUnchanged, createHarness, dataOf, MOUNT_PREFIX } from './test-support.js';
 
 describe('config', () => {
@@ -102,6 +103,71 @@ describe('config', () => {
     for (const [body, message] of cases) {
       await assertRejectedUnchanged(harness, harness.send('update', 'config', body), message);
     }
+  });
+
+  test('delete_version_after past the Go maximum is rejected', async () => {
+    const harness = createHarness('2');
+    await harness.send('update', 'config', { delete_version_after: '1h' });
+
+    for (const value of ['99999999h', '9999999999999999999999s', '2562047h47m17s', '-99999999h']) {
+      await assertRejectedUnchanged(
+        harness,
+        harness.send('update', 'config', { delete_version_after: value }),
+        `invalid field "delete_version_after": "${value}" is longer than the maximum of 2562047h47m16s: use a shorter duration`,
+      );
+    }
+
+    assert.equal(dataOf(await harness.send('read', 'config')).delete_version_after, '1h0m0s');
+  });
+
+  test('delete_version_after at the Go maximum is accepted', async () => {
+    const harness = createHarness('2');
+
+    await harness.send('update', 'config', { delete_version_after: '2562047h47m16s' });
+    const written = dataOf(await harness.send('update', 'data/app', { data: { a: 1 } }));
+
+    assert.equal(dataOf(await harness.send('read', 'config')).delete_version_after, '2562047h47m16s');
+    const expected = formatTimestamp(addSeconds(parseTimestamp(String(written.created_time)), 9_223_372_036));
+    assert.equal(written.deletion_time, expected);
+    assert.match(expected, /^2316-04-13T/);
+    assert.deepEqual(dataOf(await harness.send('read', 'data/app')).data, { a: 1 });
+  });
+
+  test('negative delete_version_after at the Go maximum disables it', async () => {
+    const harness = createHarness('2');
+
+    await harness.send('update', 'config', { delete_version_after: '-2562047h47m16s' });
+
+    assert.equal(dataOf(await harness.send('read', 'config')).delete_version_after, '-1s');
+  });
+
+  test('max_versions past the safe integer range is rejected', async () => {
+    const harness = createHarness('2');
+    await harness.send('update', 'config', { max_versions: 4 });
+
+    const cases: Array<[unknown, string]> = [
+      [1e22, '1e+22'],
+      ['10000000000000000000000', '1e+22'],
+      [2 ** 53, '9007199254740992'],
+    ];
+    for (const [value, shown] of cases) {
+      await assertRejectedUnchanged(
+        harness,
+        harness.send('update', 'config', { max_versions: value }),
+        `invalid field "max_versions": ${shown} is more than the maximum of 9007199254740991: ` +
+          'use 0 for the default of 10 or a positive number of versions',
+      );
+    }
+
+    assert.equal(dataOf(await harness.send('read', 'config')).max_versions, 4);
+  });
+
+  test('max_versions at the safe integer maximum is accepted', async () => {
+    const harness = createHarness('2');
+
+    await harness.send('update', 'config', { max_versions: Number.MAX_SAFE_INTEGER });
+
+    assert.equal(dataOf(await harness.send('read', 'config')).max_versions, Number.MAX_SAFE_INTEGER);
   });
 
   test('config has no existence check', async () => {

@@ -69,7 +69,7 @@ override max_versions and shorten delete_version_after. A negative
 delete_version_after turns the feature off on every key.
 
 max_versions is at most ${Number.MAX_SAFE_INTEGER}. delete_version_after is at
-most ${formatDuration(MAX_DELETE_VERSION_AFTER_SECONDS)} either way, the longest Go duration, as in Vault.`,
+most ${formatDuration(MAX_DELETE_VERSION_AFTER_SECONDS)} either way, the maximum Go duration, as in Vault.`,
   });
 }
 

@@ -127,6 +127,67 @@ describe('data write', () => {
   });
 });
 
+describe('data path limits', () => {
+  test('segment over 255 bytes is rejected', async () => {
+    const harness = createHarness('2');
+    // 128 two-byte characters: 256 bytes in UTF-8.
+    const path = `team/${'é'.repeat(128)}`;
+
+    await assertRejectedUnchanged(
+      harness,
+      harness.send('create', `data/${path}`, { data: { x: 1 } }),
+      `invalid path "${path.slice(0, 100)}..." (133 characters): segment 2 is 256 bytes long, more than the maximum of 255 bytes: shorten it`,
+    );
+    await assertRejectedUnchanged(
+      harness,
+      harness.send('create', `data/${'x'.repeat(300)}`, { data: { x: 1 } }),
+      `invalid path "${'x'.repeat(100)}..." (300 characters): segment 1 is 300 bytes long, more than the maximum of 255 bytes: shorten it`,
+    );
+  });
+
+  test('segment of 255 bytes is accepted', async () => {
+    const harness = createHarness('2');
+    const path = `team/${'x'.repeat(255)}`;
+
+    await put(harness, path, { x: 1 });
+
+    assert.deepEqual((await read(harness, path)).data, { x: 1 });
+  });
+
+  test('path over 100 segments is rejected', async () => {
+    const harness = createHarness('2');
+
+    for (const depth of [101, 2000]) {
+      const path = Array.from({ length: depth }, () => 'a').join('/');
+      await assertRejectedUnchanged(
+        harness,
+        harness.send('create', `data/${path}`, { data: { x: 1 } }),
+        `invalid path "${path.slice(0, 100)}..." (${path.length} characters): it has ${depth} segments, ` +
+          'more than the maximum of 100: use fewer "/"-separated segments',
+      );
+    }
+  });
+
+  test('path of 100 segments is accepted', async () => {
+    const harness = createHarness('2');
+    const path = Array.from({ length: 100 }, (_, i) => `s${i}`).join('/');
+
+    await put(harness, path, { x: 1 });
+
+    assert.deepEqual((await read(harness, path)).data, { x: 1 });
+  });
+
+  test('read over the limits is rejected', async () => {
+    const harness = createHarness('2');
+
+    await assertRejects(
+      harness.send('read', `data/${'x'.repeat(256)}`),
+      400,
+      `invalid path "${'x'.repeat(100)}..." (256 characters): segment 1 is 256 bytes long, more than the maximum of 255 bytes: shorten it`,
+    );
+  });
+});
+
 describe('data check-and-set', () => {
   test('cas 0 creates a new key', async () => {
     const harness = createHarness('2');
@@ -352,6 +413,90 @@ describe('data delete_version_after', () => {
     const written = await put(harness, 'app', { a: '1' });
 
     assert.equal(written.deletion_time, '');
+  });
+});
+
+describe('data entries stored before the limits', () => {
+  const INVALID_TIME = '+013434-11-15T12:44.396Z';
+
+  /** Writes `deletionTime` into version 1 of `path` the way the engine stored it before the fix. */
+  async function storeDeletionTime(harness: Harness, path: string, deletionTime: string): Promise<void> {
+    const key = `${MOUNT_PREFIX}metadata/${path}`;
+    const meta = JSON.parse(String((await harness.storage.get(key))?.value)) as { versions: Record<string, { deletionTime: string }> };
+    meta.versions['1'].deletionTime = deletionTime;
+    await harness.storage.put({ key, value: Buffer.from(JSON.stringify(meta)) });
+  }
+
+  test('invalid deletion time reads as not deleted', async () => {
+    const harness = createHarness('2');
+    await put(harness, 'app', { a: '1' });
+    await storeDeletionTime(harness, 'app', INVALID_TIME);
+
+    const body = await read(harness, 'app');
+
+    assert.deepEqual(body.data, { a: '1' });
+    assert.equal((body.metadata as Record<string, unknown>).deletion_time, '');
+    const versions = dataOf(await harness.send('read', 'metadata/app')).versions as Record<string, Record<string, unknown>>;
+    assert.equal(versions['1'].deletion_time, '');
+  });
+
+  test('invalid deletion time logs one warning per key', async () => {
+    const harness = createHarness('2');
+    await put(harness, 'app', { a: '1' });
+    await storeDeletionTime(harness, 'app', INVALID_TIME);
+
+    await read(harness, 'app');
+    await read(harness, 'app');
+
+    assert.deepEqual(harness.logger.lines, [
+      {
+        level: 'warn',
+        fields: { path: 'app', version: '1', deletionTime: INVALID_TIME },
+        message: 'ignoring invalid stored deletion time: the version counts as not deleted, and the next metadata write clears it',
+      },
+    ]);
+  });
+
+  test('delete and undelete work on an invalid deletion time', async () => {
+    const harness = createHarness('2');
+    await put(harness, 'app', { a: '1' });
+    await storeDeletionTime(harness, 'app', '2024-13-01T00:00:00Z');
+
+    assert.equal(await harness.send('update', 'delete/app', { versions: [1] }), null);
+    assert.equal(rawJson(await harness.send('read', 'data/app')).status, 404);
+
+    assert.equal(await harness.send('update', 'undelete/app', { versions: [1] }), null);
+    const stored = JSON.parse(String((await harness.storage.get(`${MOUNT_PREFIX}metadata/app`))?.value));
+    assert.equal(stored.versions['1'].deletionTime, '');
+    assert.deepEqual((await read(harness, 'app')).data, { a: '1' });
+  });
+
+  test('write after an invalid deletion time stores a valid one', async () => {
+    const harness = createHarness('2');
+    await put(harness, 'app', { a: '1' });
+    await storeDeletionTime(harness, 'app', INVALID_TIME);
+
+    await put(harness, 'app', { a: '2' });
+
+    const stored = JSON.parse(String((await harness.storage.get(`${MOUNT_PREFIX}metadata/app`))?.value));
+    assert.equal(stored.versions['1'].deletionTime, '');
+    assert.deepEqual((await read(harness, 'app', 1)).data, { a: '1' });
+  });
+
+  test('delete_version_after past the Go maximum is capped', async () => {
+    for (const deleteVersionAfter of [99_999_999 * 3600, 1e22]) {
+      const harness = createHarness('2');
+      await harness.storage.put({
+        key: `${MOUNT_PREFIX}config`,
+        value: Buffer.from(JSON.stringify({ maxVersions: 0, casRequired: false, deleteVersionAfter })),
+      });
+
+      const written = await put(harness, 'app', { a: '1' });
+
+      const expected = formatTimestamp(addSeconds(parseTimestamp(String(written.created_time)), 9_223_372_036));
+      assert.equal(written.deletion_time, expected, `deleteVersionAfter ${deleteVersionAfter}`);
+      assert.deepEqual((await read(harness, 'app')).data, { a: '1' });
+    }
   });
 });
 

@@ -166,6 +166,53 @@ describe('metadata write', () => {
     );
   });
 
+  test('delete_version_after past the Go maximum is rejected', async () => {
+    const harness = createHarness('2');
+    await harness.send('create', 'metadata/app', { delete_version_after: '1h' });
+    const cases: Array<[unknown, string]> = [
+      ['99999999h', '"99999999h"'],
+      ['9999999999999999999999s', '"9999999999999999999999s"'],
+      ['2562047h47m17s', '"2562047h47m17s"'],
+      [1e22, '1e+22'],
+    ];
+
+    for (const [value, shown] of cases) {
+      for (const operation of ['update', 'patch'] as const) {
+        await assertRejectedUnchanged(
+          harness,
+          harness.send(operation, 'metadata/app', { delete_version_after: value }),
+          `invalid field "delete_version_after": ${shown} is longer than the maximum of 2562047h47m16s: use a shorter duration`,
+        );
+      }
+    }
+    assert.equal((await readMetadata(harness, 'app')).delete_version_after, '1h0m0s');
+  });
+
+  test('delete_version_after at the Go maximum is accepted', async () => {
+    const harness = createHarness('2');
+
+    await harness.send('create', 'metadata/app', { delete_version_after: '2562047h47m16s' });
+    const written = await put(harness, 'app', { a: 1 });
+
+    assert.equal((await readMetadata(harness, 'app')).delete_version_after, '2562047h47m16s');
+    assert.match(String(written.deletion_time), /^2316-04-13T/);
+  });
+
+  test('max_versions past the safe integer range is rejected', async () => {
+    const harness = createHarness('2');
+    await harness.send('create', 'metadata/app', { max_versions: 4 });
+
+    for (const operation of ['update', 'patch'] as const) {
+      await assertRejectedUnchanged(
+        harness,
+        harness.send(operation, 'metadata/app', { max_versions: 1e22 }),
+        'invalid field "max_versions": 1e+22 is more than the maximum of 9007199254740991: ' +
+          'use 0 for the engine setting or a positive number of versions',
+      );
+    }
+    assert.equal((await readMetadata(harness, 'app')).max_versions, 4);
+  });
+
   test('cas_required that is not a boolean is rejected', async () => {
     const harness = createHarness('2');
 
@@ -367,6 +414,33 @@ describe('metadata list', () => {
     await harness.send('delete', 'metadata/app');
 
     assert.deepEqual(dataOf(await harness.send('list', 'metadata/')), { keys: ['keep'] });
+  });
+
+  test('folder over the path limits is rejected', async () => {
+    const harness = createHarness('2');
+    const deep = `${Array.from({ length: 101 }, () => 'a').join('/')}/`;
+
+    await assertRejects(
+      harness.send('list', `metadata/${deep}`),
+      400,
+      `invalid folder "${deep.slice(0, 100)}..." (202 characters): it has 101 segments, more than the maximum of 100: ` +
+        'use fewer "/"-separated segments',
+    );
+    await assertRejects(
+      harness.send('list', `metadata/${'x'.repeat(256)}/`),
+      400,
+      `invalid folder "${'x'.repeat(100)}..." (257 characters): segment 1 is 256 bytes long, more than the maximum of 255 bytes: shorten it`,
+    );
+  });
+
+  test('write over the path limits is rejected', async () => {
+    const harness = createHarness('2');
+
+    await assertRejectedUnchanged(
+      harness,
+      harness.send('create', `metadata/${'x'.repeat(256)}`, { max_versions: 1 }),
+      `invalid path "${'x'.repeat(100)}..." (256 characters): segment 1 is 256 bytes long, more than the maximum of 255 bytes: shorten it`,
+    );
   });
 
   test('invalid folder is rejected', async () => {

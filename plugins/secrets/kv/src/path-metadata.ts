@@ -91,7 +91,7 @@ removes the key's metadata and every version permanently. A LIST on a folder
 returns the keys and sub-folders below it.
 
 max_versions is at most ${Number.MAX_SAFE_INTEGER}, and delete_version_after at
-most ${formatDuration(MAX_DELETE_VERSION_AFTER_SECONDS)}, the longest Go duration, as in Vault.`,
+most ${formatDuration(MAX_DELETE_VERSION_AFTER_SECONDS)}, the maximum Go duration, as in Vault.`,
   });
 }
 

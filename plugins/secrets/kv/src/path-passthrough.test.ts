@@ -91,6 +91,22 @@ describe('kv v1 write and read', () => {
     );
   });
 
+  test('path over the limits is rejected', async () => {
+    const harness = createHarness('1');
+    const deep = Array.from({ length: 101 }, () => 'a').join('/');
+
+    await assertRejectedUnchanged(
+      harness,
+      harness.send('create', `team/${'x'.repeat(256)}`, { x: 1 }),
+      `invalid path "team/${'x'.repeat(95)}..." (261 characters): segment 2 is 256 bytes long, more than the maximum of 255 bytes: shorten it`,
+    );
+    await assertRejectedUnchanged(
+      harness,
+      harness.send('create', deep, { x: 1 }),
+      `invalid path "${deep.slice(0, 100)}..." (201 characters): it has 101 segments, more than the maximum of 100: use fewer "/"-separated segments`,
+    );
+  });
+
   test('missing secret is 404', async () => {
     const harness = createHarness('1');
 

@@ -4,9 +4,9 @@
 import { badRequest } from '@coffer/sdk';
 
 /**
- * The longest segment of a secret path, in UTF-8 bytes: 255, the file name
- * limit of ext4 and XFS. The engine checks it itself, so the limit does not
- * change with the storage backend.
+ * The maximum length of one secret path segment, in UTF-8 bytes: 255, the
+ * file name limit of ext4 and XFS. The engine checks it itself, so the limit
+ * does not change with the storage backend.
  *
  * NOTE: the file backend escapes upper-case letters, `_` and non-ASCII bytes
  * to three bytes each and allows 254 escaped bytes, so it rejects some
@@ -15,13 +15,13 @@ import { badRequest } from '@coffer/sdk';
 export const MAX_SEGMENT_BYTES = 255;
 
 /**
- * The most segments a secret path can have. It bounds the folders that a
- * backend with one folder per segment, such as the file backend, makes for
- * one write.
+ * The maximum number of segments in a secret path. It bounds the folders
+ * that a backend with one folder per segment, such as the file backend,
+ * makes for one write.
  */
 export const MAX_PATH_SEGMENTS = 100;
 
-/** The longest part of a rejected path that a message quotes. */
+/** The maximum number of characters of a rejected path that a message quotes. */
 const QUOTED_PATH_LENGTH = 100;
 
 /**

@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import {
   isCofferError,
-  silentLogger,
   StorageView,
   type Backend,
   type ExistenceResult,
+  type Logger,
   type Operation,
   type Request,
   type Response,
@@ -74,6 +74,42 @@ export class FaultInjectingStorage implements Storage {
   }
 }
 
+/** One call to a {@link RecordingLogger}. */
+export interface LogLine {
+  level: 'trace' | 'debug' | 'info' | 'warn' | 'error';
+  fields: object;
+  message: string;
+}
+
+/** A logger that keeps every line, so tests can check what the engine logged. */
+export class RecordingLogger implements Logger {
+  readonly lines: LogLine[] = [];
+
+  trace(fields: object, message: string): void {
+    this.lines.push({ level: 'trace', fields, message });
+  }
+
+  debug(fields: object, message: string): void {
+    this.lines.push({ level: 'debug', fields, message });
+  }
+
+  info(fields: object, message: string): void {
+    this.lines.push({ level: 'info', fields, message });
+  }
+
+  warn(fields: object, message: string): void {
+    this.lines.push({ level: 'warn', fields, message });
+  }
+
+  error(fields: object, message: string): void {
+    this.lines.push({ level: 'error', fields, message });
+  }
+
+  child(): Logger {
+    return this;
+  }
+}
+
 export interface Harness {
   backend: Backend;
   /** The whole store. The mount uses a view of it under {@link MOUNT_PREFIX}. */
@@ -81,6 +117,7 @@ export interface Harness {
   /** The store as the mount reaches it, with failures on request. */
   faults: FaultInjectingStorage;
   clock: ManualClock;
+  logger: RecordingLogger;
   send(operation: Exclude<Operation, 'help'>, path: string, data?: Record<string, unknown>): Promise<Response | null>;
   exists(operation: 'create' | 'update', path: string, data?: Record<string, unknown>): Promise<ExistenceResult>;
   /** Returns every stored key and value, to show that a rejected request changed nothing. */
@@ -96,11 +133,12 @@ export function createHarness(version: '1' | '2' | undefined): Harness {
   const faults = new FaultInjectingStorage(storage);
   const view = new StorageView(faults, MOUNT_PREFIX);
   const clock = new ManualClock();
+  const logger = new RecordingLogger();
   const options: Record<string, string> = version === undefined ? {} : { version };
   const backend = createBackend(
     {
       storage: view,
-      logger: silentLogger,
+      logger,
       system: { defaultLeaseTtl: () => DEFAULT_LEASE_TTL, maxLeaseTtl: () => 2 * DEFAULT_LEASE_TTL },
       options,
       mountPoint: 'secret/',
@@ -125,6 +163,7 @@ export function createHarness(version: '1' | '2' | undefined): Harness {
     storage,
     faults,
     clock,
+    logger,
     send: (operation, path, data = {}) => backend.handleRequest(buildRequest(operation, path, data)),
     exists: (operation, path, data = {}) => backend.handleExistenceCheck(buildRequest(operation, path, data)),
     snapshot: () => snapshotStorage(storage),

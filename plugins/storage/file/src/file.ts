@@ -16,11 +16,26 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rmdir, unlink } from 'node:fs/promises';
 import type { Dirent } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { validateStorageKey, type ClosableStorage, type Logger, type StorageEntry } from '@coffer/sdk';
-import { decodeSegment, encodeSegment, KEY_MARK, MAX_ENCODED_SEGMENT, TEMP_PREFIX } from './layout.js';
+import { badRequest, validateStorageKey, type ClosableStorage, type Logger, type StorageEntry } from '@coffer/sdk';
+import {
+  decodeSegment,
+  encodeSegment,
+  KEY_MARK,
+  MAX_ENCODED_SEGMENT,
+  MAX_KEY_SEGMENTS,
+  MAX_PATH_BYTES,
+  TEMP_NAME_LENGTH,
+  TEMP_PREFIX,
+} from './layout.js';
 
 /** A put tries this often when concurrent deletes keep removing its folder under it. */
 const PUT_ATTEMPTS = 8;
+
+/** The maximum number of characters of a key that a message quotes. */
+const QUOTED_KEY_LENGTH = 100;
+
+/** The maximum number of characters of a key segment that a message quotes. */
+const QUOTED_SEGMENT_LENGTH = 40;
 
 /**
  * Errors of a put that raced a delete removing the key's folder: `ENOENT`
@@ -114,7 +129,7 @@ export class FileStorage implements ClosableStorage {
     } catch (err) {
       const code = errorCode(err);
       if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-      throw new Error(`storage "file": list "${prefix}" failed: ${messageOf(err)}`, { cause: err });
+      throw failure('list', prefix, err);
     }
 
     const children: string[] = [];
@@ -215,13 +230,23 @@ export class FileStorage implements ClosableStorage {
     }
   }
 
+  /**
+   * Returns where `key` lives on disk. Throws a 400 before any disk access
+   * when the key breaks a limit of the layout, and a plain error (500) when
+   * it is no valid storage key at all, which only a bug in the caller makes.
+   */
   private locate(key: string): Location {
     const problem = validateStorageKey(key) ?? wellFormed(key);
     if (problem !== null) throw new Error(`storage "file": invalid key: ${problem}`);
-    const names = key.split('/').map((segment) => encodeChecked(key, segment));
+
+    const names = encodeWithinLimits('key', key, key);
     const last = names.length - 1;
     const dir = join(this.root, ...names.slice(0, last));
-    return { dir, file: join(dir, KEY_MARK + names[last]) };
+    const file = join(dir, KEY_MARK + names[last]);
+
+    // A put also writes a temporary file next to the key's file, and its name can be the longer one.
+    checkPathLength('key', key, Math.max(Buffer.byteLength(file), Buffer.byteLength(dir) + 1 + TEMP_NAME_LENGTH));
+    return { dir, file };
   }
 
   private folderOf(prefix: string): string {
@@ -231,18 +256,59 @@ export class FileStorage implements ClosableStorage {
     if (folder === null || problem !== null) {
       throw new Error(`storage "file": invalid list prefix ${JSON.stringify(prefix)}: ${problem}`);
     }
-    return join(this.root, ...folder.split('/').map((segment) => encodeChecked(prefix, segment)));
+
+    const dir = join(this.root, ...encodeWithinLimits('list prefix', prefix, folder));
+    checkPathLength('list prefix', prefix, Buffer.byteLength(dir));
+    return dir;
   }
 }
 
-function encodeChecked(key: string, segment: string): string {
-  const name = encodeSegment(segment);
-  if (name.length > MAX_ENCODED_SEGMENT) {
-    throw new Error(
-      `storage "file": key "${key}" has a segment of ${name.length} bytes once escaped; the file backend allows ${MAX_ENCODED_SEGMENT}`,
+/**
+ * Escapes each segment of `key`. `what` and `label` name the key or list
+ * prefix in messages.
+ *
+ * @throws CofferError (400) when the key has more than
+ *   {@link MAX_KEY_SEGMENTS} segments or a segment escapes to more than
+ *   {@link MAX_ENCODED_SEGMENT} bytes.
+ */
+function encodeWithinLimits(what: string, label: string, key: string): string[] {
+  const segments = key.split('/');
+  if (segments.length > MAX_KEY_SEGMENTS) {
+    throw badRequest(
+      `storage "file": invalid ${what} ${quote(label)}: it has ${segments.length} segments, ` +
+        `more than the maximum of ${MAX_KEY_SEGMENTS}: use fewer segments`,
     );
   }
-  return name;
+
+  return segments.map((segment) => {
+    const name = encodeSegment(segment);
+    if (name.length > MAX_ENCODED_SEGMENT) {
+      // The segment is quoted by its text: its position in the storage key
+      // counts prefixes such as the mount's, which the client never sent.
+      throw badRequest(
+        `storage "file": invalid ${what} ${quote(label)}: segment ${quote(segment, QUOTED_SEGMENT_LENGTH)} ` +
+          `is ${name.length} bytes once escaped, ` +
+          `more than the maximum of ${MAX_ENCODED_SEGMENT}: shorten it, counting 3 bytes for each byte ` +
+          'other than a-z, 0-9, "-" and a "." that is not first',
+      );
+    }
+    return name;
+  });
+}
+
+/** Throws a 400 when a path of `bytes` would be longer than the file system accepts. */
+function checkPathLength(what: string, label: string, bytes: number): void {
+  if (bytes <= MAX_PATH_BYTES) return;
+  throw badRequest(
+    `storage "file": invalid ${what} ${quote(label)}: its file path would be ${bytes} bytes with the storage folder, ` +
+      `more than the maximum of ${MAX_PATH_BYTES}: use fewer or shorter segments`,
+  );
+}
+
+/** Quotes `text` for a message, cut to its first `maxLength` characters when it is longer. */
+function quote(text: string, maxLength = QUOTED_KEY_LENGTH): string {
+  if (text.length <= maxLength) return JSON.stringify(text);
+  return `${JSON.stringify(text.slice(0, maxLength))}... (${text.length} characters)`;
 }
 
 /** Lone UTF-16 surrogates would all be written as U+FFFD, so two such keys would meet on disk. */
@@ -290,6 +356,18 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-function failure(operation: string, key: string, err: unknown): Error {
+/**
+ * Wraps a file system error of `operation` on `key`. ENAMETOOLONG becomes a
+ * 400, because it means the file system under the storage folder has
+ * shorter name or path limits than the checks in `locate` assume. Its
+ * message leaves out the OS error, which names the server's folders.
+ */
+export function failure(operation: string, key: string, err: unknown): Error {
+  if (errorCode(err) === 'ENAMETOOLONG') {
+    return badRequest(
+      `storage "file": ${operation} ${quote(key)} failed: a file name or path is longer than the file system ` +
+        'under the storage folder allows: use fewer or shorter segments',
+    );
+  }
   return new Error(`storage "file": ${operation} "${key}" failed: ${messageOf(err)}`, { cause: err });
 }

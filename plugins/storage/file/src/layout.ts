@@ -12,11 +12,29 @@
  * two keys also never meet on a case-insensitive or normalising file system.
  */
 
-/** The longest escaped segment: a file name is at most 255 bytes, and a key's file adds `_`. */
+/** The maximum escaped segment length in bytes: a file name is at most 255 bytes, and a key's file adds `_`. */
 export const MAX_ENCODED_SEGMENT = 254;
+
+/**
+ * The maximum number of segments in a key. Each segment but the last is a
+ * folder that a put may make and fsync, so this bounds the work of one put.
+ * KV secrets reach storage as `logical/<mount>/metadata/<path>`, at most
+ * 103 segments, because the KV engine allows 100 in a path.
+ */
+export const MAX_KEY_SEGMENTS = 256;
+
+/**
+ * The maximum length in bytes of a path handed to the file system: PATH_MAX
+ * less its terminating NUL. PATH_MAX is 4096 on Linux (`linux/limits.h`).
+ * Elsewhere the backend assumes 1024, the PATH_MAX of macOS and FreeBSD.
+ */
+export const MAX_PATH_BYTES = process.platform === 'linux' ? 4095 : 1023;
 
 /** Leading characters of a temporary file; no key or folder name starts with `.`. */
 export const TEMP_PREFIX = '.tmp-';
+
+/** Bytes of a temporary file's name: {@link TEMP_PREFIX} and 8 random bytes in hex. */
+export const TEMP_NAME_LENGTH = TEMP_PREFIX.length + 16;
 
 /** Marks a key's file; no folder name starts with `_`. */
 export const KEY_MARK = '_';

@@ -54,8 +54,8 @@ const plugin: AuthPlugin = {
               const stored = await request.storage.get(`users/${fields.get('username')}`);
               if (stored === null) throw permissionDenied('invalid username or password');
               const user = JSON.parse(stored.value.toString('utf8')) as StoredUser;
-              const given = Buffer.from(hashPassword(fields.get('password')), 'hex');
-              if (!timingSafeEqual(given, Buffer.from(user.passwordHash, 'hex'))) throw permissionDenied('invalid username or password');
+              const supplied = Buffer.from(hashPassword(fields.get('password')), 'hex');
+              if (!timingSafeEqual(supplied, Buffer.from(user.passwordHash, 'hex'))) throw permissionDenied('invalid username or password');
               return {
                 auth: {
                   policies: user.policies,

@@ -1,0 +1,74 @@
+/**
+ * Turns driver errors into errors that are safe to log and to wrap: the
+ * password, user, host and connection URL are replaced by placeholders,
+ * and the original error is not kept as `cause`, because the server's log
+ * serializer would print it.
+ */
+
+/** What must never appear in a message, taken from the connection URL. */
+export interface ScrubTerms {
+  password: string;
+  user: string;
+  hosts: string[];
+  url: string;
+}
+
+/** Extracts the credentials and hosts of a `postgres://` URL. */
+export function scrubTermsOf(connectionUrl: string): ScrubTerms {
+  const parsed = new URL(connectionUrl);
+  const hosts = parsed.hostname === '' ? [] : [decodeURIComponent(parsed.hostname).replace(/^\[|\]$/g, '')];
+  // A `host` query parameter names a socket folder or more hosts.
+  for (const host of parsed.searchParams.getAll('host')) hosts.push(...host.split(','));
+  return {
+    password: decodeURIComponent(parsed.password),
+    user: decodeURIComponent(parsed.username),
+    hosts: hosts.filter((host) => host !== ''),
+    url: connectionUrl,
+  };
+}
+
+/** An IPv4 address, optionally with a port, as Node's socket errors print it. */
+const IPV4_WITH_PORT = /\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b/g;
+/** A bracketed or bare IPv6 address with a port, as in `connect ECONNREFUSED ::1:5432`. */
+const IPV6_WITH_PORT = /\[?\b[0-9a-f]*:[0-9a-f:]*:[0-9a-f]*\]?:\d+\b/gi;
+const ANY_URL = /\bpostgres(?:ql)?:\/\/\S+/gi;
+
+/**
+ * Returns `message` with every credential and host replaced. The longer
+ * terms go first, so a password that contains the host is hidden whole.
+ */
+export function scrubMessage(message: string, terms: ScrubTerms): string {
+  let scrubbed = message.replace(ANY_URL, '<connection_url>');
+  const literal: Array<[string, string]> = [
+    [terms.url, '<connection_url>'],
+    [terms.password, '<password>'],
+    [encodeURIComponent(terms.password), '<password>'],
+    ...terms.hosts.map((host): [string, string] => [host, '<host>']),
+    [terms.user, '<user>'],
+  ];
+  literal.sort((a, b) => b[0].length - a[0].length);
+  for (const [term, placeholder] of literal) {
+    // One-letter terms would shred the message; a host or user that short is improbable.
+    if (term.length < 2) continue;
+    scrubbed = scrubbed.split(term).join(placeholder);
+  }
+  return scrubbed.replace(IPV6_WITH_PORT, '<host>').replace(IPV4_WITH_PORT, '<host>').replace(/<host>:\d+/g, '<host>');
+}
+
+/**
+ * Wraps a driver error for the caller: `storage "postgresql": <what>: <scrubbed message>`,
+ * with PostgreSQL's SQLSTATE code or Node's error code appended when there is one.
+ */
+export function scrubbedError(what: string, err: unknown, terms: ScrubTerms): Error {
+  const message = describe(err);
+  const code = (err as { code?: unknown } | null)?.code;
+  const suffix = typeof code === 'string' && code !== '' ? ` (code ${code})` : '';
+  return new Error(`storage "postgresql": ${what}: ${scrubMessage(message, terms)}${suffix}`);
+}
+
+/** The message of an error; Node reports a failed connect to every address of a host as an AggregateError with an empty message. */
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  if (err.message !== '' || !(err instanceof AggregateError)) return err.message;
+  return err.errors.map((inner: unknown) => (inner instanceof Error ? inner.message : String(inner))).join('; ');
+}
