@@ -4,12 +4,15 @@
  */
 import type { Command } from './command.js';
 import { runCommand } from './command.js';
+import { auditCommands } from './commands/audit.js';
+import { authCommands } from './commands/auth.js';
 import { kvDeleteCommand, kvDestroyCommand, kvUndeleteCommand } from './commands/kv-delete.js';
 import { kvMetadataDeleteCommand, kvMetadataGetCommand, kvMetadataPutCommand } from './commands/kv-metadata.js';
 import { kvGetCommand, kvListCommand, kvPatchCommand, kvPutCommand } from './commands/kv.js';
 import { leaseLookupCommand, leaseRenewCommand, leaseRevokeCommand } from './commands/lease.js';
 import { loginCommand } from './commands/login.js';
 import { logicalCommands } from './commands/logical.js';
+import { operatorGenerateRootCommand } from './commands/operator-generate-root.js';
 import { operatorRekeyCommand } from './commands/operator-rekey.js';
 import {
   operatorInitCommand,
@@ -63,6 +66,7 @@ export const commands: Command[] = [
   operatorUnsealCommand,
   operatorSealCommand,
   operatorRekeyCommand,
+  operatorGenerateRootCommand,
   operatorRotateCommand,
   operatorKeyStatusCommand,
   secretsEnableCommand,
@@ -70,6 +74,8 @@ export const commands: Command[] = [
   secretsListCommand,
   secretsTuneCommand,
   secretsMoveCommand,
+  ...authCommands,
+  ...auditCommands,
   policyReadCommand,
   policyWriteCommand,
   policyListCommand,
@@ -88,6 +94,8 @@ export const commands: Command[] = [
 
 /** Commands that only group subcommands, with their one-line description. */
 const groups: Record<string, string> = {
+  audit: 'Interact with audit devices',
+  auth: 'Interact with auth methods',
   kv: 'Interact with the key/value secrets engine',
   'kv metadata': 'Interact with KV version 2 metadata',
   lease: 'Interact with leases',

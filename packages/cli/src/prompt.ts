@@ -1,20 +1,21 @@
 // Reads a secret typed at the terminal without echoing it.
 import { UsageError } from './flags.js';
-import type { CommandIO } from './io.js';
+import type { CommandIO, TextSink } from './io.js';
 
 /**
- * Writes `prompt` to stdout and reads one line from a terminal on stdin with
- * echo turned off. Returns the line without its line break.
+ * Writes `prompt` to `promptSink` (stdout unless given) and reads one line
+ * from a terminal on stdin with echo turned off. Returns the line without its
+ * line break.
  *
  * @throws UsageError when stdin is not a terminal, with `fix` appended as the
  * alternative, or when the user presses Ctrl-C or Ctrl-D.
  */
-export async function readHiddenLine(io: CommandIO, prompt: string, fix: string): Promise<string> {
+export async function readHiddenLine(io: CommandIO, prompt: string, fix: string, promptSink: TextSink = io.stdout): Promise<string> {
   const stdin = io.stdin;
   if (!stdin.isTTY || typeof stdin.setRawMode !== 'function') {
     throw new UsageError(`stdin is not a terminal, so the value cannot be prompted for; ${fix}`);
   }
-  io.stdout.write(prompt);
+  promptSink.write(prompt);
   stdin.setRawMode(true);
   stdin.resume();
   try {
@@ -41,6 +42,6 @@ export async function readHiddenLine(io: CommandIO, prompt: string, fix: string)
   } finally {
     stdin.setRawMode(false);
     stdin.pause();
-    io.stdout.write('\n');
+    promptSink.write('\n');
   }
 }

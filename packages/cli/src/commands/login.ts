@@ -1,127 +1,166 @@
-// `coffer login` with the token method: verifies a token with
-// `auth/token/lookup-self` and stores it in the token file.
-import type { CofferClient } from '../client.js';
-import type { Command, CommandContext } from '../command.js';
-import { expectArguments, fieldFlag, formatFlag, httpFlags, reportApiError } from '../command.js';
-import { UsageError, readAllText } from '../flags.js';
+// `coffer login`: logs in with one of the auth methods in login-methods.ts
+// and stores the token in the token file.
+import { CofferClient, ResponseWrapped } from '../client.js';
+import type { Command } from '../command.js';
+import { fieldFlag, formatFlag, httpFlags, reportApiError } from '../command.js';
+import { UsageError } from '../flags.js';
+import type { CommandIO, UI } from '../io.js';
 import { outputSecret, printField, wrapAtLength } from '../output.js';
-import { readHiddenLine } from '../prompt.js';
-import type { Secret, SecretAuth } from '../secret.js';
+import { sanitizePath } from '../paths.js';
+import type { Secret } from '../secret.js';
 import { storeToken, tokenFilePath } from '../token-helper.js';
+import type { LoginInput, LoginMethod } from './login-methods.js';
+import { loginMethods } from './login-methods.js';
 
-/** Gets the token from the argument (`TOKEN`, `token=TOKEN` or `-` for stdin) or a terminal prompt. */
-async function tokenArgument(context: CommandContext): Promise<{ token: string; lookup: boolean }> {
-  const { io, args } = context;
-  let token: string | undefined;
-  let lookup = true;
-  for (const arg of args) {
-    if (arg === '-') token = await readAllText(io.stdin);
-    else if (arg.startsWith('token=')) token = arg.slice('token='.length);
-    else if (arg.startsWith('lookup=')) lookup = !['false', '0', 'f', 'F', 'FALSE', 'False'].includes(arg.slice('lookup='.length));
-    else if (!arg.includes('=') && token === undefined) token = arg;
-    else throw new UsageError(`invalid argument "${arg}": the token method takes TOKEN, token=TOKEN, lookup=false or "-"`);
+/** A login response after unwrapping, or the wrapped response when it was kept. */
+interface LoginResult {
+  secret: Secret;
+  wrapped: boolean;
+}
+
+/**
+ * Exchanges a wrapped login response for the response it wraps, as Vault's
+ * CLI does unless -no-store or -token-only keeps the wrapping token.
+ * Returns the result, or an exit code after printing the error.
+ */
+async function extractToken(ui: UI, api: CofferClient, wrapped: Secret, unwrap: boolean): Promise<LoginResult | number> {
+  const wrapInfo = wrapped.wrap_info;
+  if (!wrapInfo?.wrapped_accessor) {
+    ui.error('Error extracting token: wrapped response does not contain a token');
+    return 2;
   }
-  token ??= await readHiddenLine(io, 'Token (will be hidden): ', 'pass the token as an argument, or "-" to read it from stdin');
+  if (!unwrap) return { secret: wrapped, wrapped: true };
 
-  token = token.trim();
-  if (token === '') throw new UsageError('a token must be passed to login: coffer login TOKEN, or "-" to read it from stdin');
-  return { token, lookup };
+  // The unwrap request itself must not be wrapped again.
+  const unwrapClient = new CofferClient({ ...api.config, token: '', wrapTtl: 0 });
+  let secret: Secret | null;
+  try {
+    secret = await unwrapClient.unwrap(wrapInfo.token);
+  } catch (error) {
+    return reportApiError(ui, 'Error extracting token', error);
+  }
+  if (secret === null) {
+    ui.error('Error extracting token: the server returned an empty response to the unwrap request');
+    return 2;
+  }
+  return { secret, wrapped: false };
 }
 
-function asStringList(value: unknown): string[] {
-  return Array.isArray(value) ? value.map(String) : [];
+/** Sends the login request and unwraps its response. Returns the result, or an exit code after printing the error. */
+async function authenticate(ui: UI, api: CofferClient, method: LoginMethod, input: LoginInput, unwrap: boolean): Promise<LoginResult | number> {
+  let secret: Secret | null;
+  try {
+    secret = await method.login(api, input);
+  } catch (error) {
+    if (error instanceof ResponseWrapped) return extractToken(ui, api, error.secret, unwrap);
+    const prefix = method.requestContext === undefined ? 'Error authenticating' : `Error authenticating: ${method.requestContext}`;
+    return reportApiError(ui, prefix, error);
+  }
+  if (secret === null) {
+    ui.error('Error authenticating: the server returned an empty response');
+    return 2;
+  }
+  return { secret, wrapped: false };
 }
 
-/** Looks the token up and returns a response shaped like an auth method's login response. */
-async function lookUpToken(api: CofferClient, token: string): Promise<Secret> {
-  const response = await api.request('GET', 'auth/token/lookup-self', { token });
-  const data = ((response.body as { data?: Record<string, unknown> } | undefined)?.data ?? {}) as Record<string, unknown>;
-  const auth: SecretAuth = {
-    client_token: typeof data.id === 'string' && data.id !== '' ? data.id : token,
-    accessor: typeof data.accessor === 'string' ? data.accessor : '',
-    policies: asStringList(data.policies),
-    token_policies: asStringList(data.policies),
-    identity_policies: asStringList(data.identity_policies),
-    metadata: (data.meta ?? null) as Record<string, string> | null,
-    orphan: data.orphan === true,
-    entity_id: typeof data.entity_id === 'string' ? data.entity_id : '',
-    lease_duration: typeof data.ttl === 'number' ? data.ttl : 0,
-    renewable: data.renewable === true,
-  };
-  return { request_id: '', lease_id: '', lease_duration: 0, renewable: false, data: null, warnings: null, auth };
-}
-
-function unverifiedLogin(token: string): Secret {
-  const auth: SecretAuth = {
-    client_token: token,
-    accessor: '',
-    policies: null,
-    token_policies: null,
-    identity_policies: null,
-    metadata: null,
-    orphan: false,
-    entity_id: '',
-    lease_duration: 0,
-    renewable: false,
-  };
-  return { request_id: '', lease_id: '', lease_duration: 0, renewable: false, data: null, warnings: null, auth };
+/** Writes the token file and warns when an environment token will take precedence. Returns false when storing failed. */
+async function storeLoginToken(ui: UI, io: CommandIO, token: string): Promise<boolean> {
+  try {
+    await storeToken(io.env, token);
+  } catch (error) {
+    ui.error(`Error storing token in ${tokenFilePath(io.env)}: ${error instanceof Error ? error.message : String(error)}`);
+    return false;
+  }
+  if (io.env.COFFER_TOKEN || io.env.VAULT_TOKEN) {
+    ui.warn(
+      wrapAtLength('WARNING! COFFER_TOKEN or VAULT_TOKEN is set, and its value takes precedence over the stored token. Unset it to use the token stored by this login.') + '\n',
+    );
+  }
+  return true;
 }
 
 export const loginCommand: Command = {
   name: 'login',
   synopsis: 'Authenticate locally',
   help: `
-Usage: coffer login [options] [TOKEN]
+Usage: coffer login [options] [AUTH K=V...]
 
-  Authenticates with a token: checks it with the server and stores it in
-  ~/.coffer-token, where later commands read it. COFFER_TOKEN or VAULT_TOKEN,
-  when set, take precedence over the stored token. Without TOKEN, the command
-  prompts for it on the terminal; "-" reads it from stdin.
+  Logs in to the server and stores the resulting token in ~/.coffer-token,
+  where later commands read it. COFFER_TOKEN or VAULT_TOKEN, when set, take
+  precedence over the stored token.
+
+  The default method is "token": it checks an existing token and stores it.
+  Without TOKEN, the command prompts for it on the terminal; "-" reads it
+  from stdin.
 
       $ coffer login
       Token (will be hidden):
-      $ coffer login s.abc123`,
+      $ coffer login s.abc123
+
+  -method=userpass, ldap or approle logs in with the key=value pairs that
+  method takes; "coffer auth help METHOD" lists them. -method names the type
+  of the auth method, and -path the path where it is enabled:
+
+      $ coffer login -method=userpass username=alice
+      Password (will be hidden):
+      $ coffer login -method=approle -path=ci role_id=... secret_id=-
+
+  With -wrap-ttl, the login response is wrapped and unwrapped again before
+  the token is stored, unless -token-only prints the wrapping token or
+  -no-store prints the wrapping information.`,
   flags: [
     ...httpFlags,
     fieldFlag,
     formatFlag,
-    { name: 'method', kind: 'string', defaultText: 'token', usage: 'Auth method to log in with. Only "token" is supported.' },
-    { name: 'path', kind: 'string', usage: 'Mount path of the auth method. The token method is always at auth/token/.' },
+    {
+      name: 'method',
+      kind: 'string',
+      defaultText: 'token',
+      usage: 'Type of the auth method to log in with: "token", "userpass", "ldap" or "approle". -path gives the path where it is enabled.',
+    },
+    { name: 'path', kind: 'string', usage: 'Path where the auth method is enabled. The default is the method type, such as userpass/.' },
     { name: 'no-store', kind: 'bool', usage: 'Do not store the token in the token file; only print it.' },
     { name: 'no-print', kind: 'bool', usage: 'Do not print the token; only store it in the token file.' },
     { name: 'token-only', kind: 'bool', usage: 'Print only the token and do not store it; the same as -field=token -no-store.' },
   ],
   async run(context) {
     const { ui, io, flags, args, client } = context;
-    expectArguments(args, 0, Infinity);
     const tokenOnly = flags.bool('token-only');
     const noStore = tokenOnly || flags.bool('no-store');
     const field = tokenOnly ? 'token' : flags.has('field') ? flags.string('field') : undefined;
     if (noStore && flags.bool('no-print')) throw new UsageError('-no-store and -no-print cannot be used together: the token would be lost');
-    const method = flags.string('method', 'token').replace(/^\/+|\/+$/g, '') || 'token';
-    if (method !== 'token') {
-      throw new UsageError(`Unknown auth method: ${method}. coffer login supports only -method=token; use "coffer write auth/${method}/login ..." for other methods`);
-    }
 
-    const { token, lookup } = await tokenArgument(context);
-    const api = await client();
-    let secret: Secret;
-    try {
-      secret = lookup ? await lookUpToken(api, token) : unverifiedLogin(token);
-    } catch (error) {
-      return reportApiError(ui, 'Error authenticating: error looking up token', error);
+    const methodName = sanitizePath(flags.string('method', 'token')) || 'token';
+    const method = loginMethods[methodName];
+    if (method === undefined) {
+      const supported = Object.keys(loginMethods);
+      throw new UsageError(
+        wrapAtLength(
+          `Unknown auth method: ${methodName}. coffer login supports ${supported.slice(0, -1).join(', ')} and ${supported.at(-1)}. ` +
+            '"coffer auth list" lists the enabled auth methods, and "coffer write auth/PATH/login ..." logs in with the others.',
+        ),
+      );
+    }
+    const mount = sanitizePath(flags.string('path')) || methodName;
+
+    // As Vault's CLI does, the login request carries no token, so a stale stored token cannot make it fail.
+    const api = new CofferClient({ ...(await client()).config, token: '' });
+    const result = await authenticate(ui, api, method, { io, args, mount }, !noStore);
+    if (typeof result === 'number') return result;
+    const { secret, wrapped } = result;
+
+    if (wrapped) {
+      if (tokenOnly) return printField(ui, secret, 'wrapping_token');
+      outputSecret(ui, secret);
+      return 0;
+    }
+    if (!secret.auth || secret.auth.client_token === '') {
+      ui.error('Error authenticating: the response has no auth information with a token');
+      return 2;
     }
 
     if (!noStore) {
-      try {
-        await storeToken(io.env, token);
-      } catch (error) {
-        ui.error(`Error storing token in ${tokenFilePath(io.env)}: ${error instanceof Error ? error.message : String(error)}`);
-        return 1;
-      }
-      if (io.env.COFFER_TOKEN || io.env.VAULT_TOKEN) {
-        ui.warn(wrapAtLength('WARNING! COFFER_TOKEN or VAULT_TOKEN is set, and its value takes precedence over the stored token. Unset it to use the token stored by this login.') + '\n');
-      }
+      if (!(await storeLoginToken(ui, io, secret.auth.client_token))) return 1;
     } else if (!tokenOnly) {
       ui.warn(wrapAtLength('The token was not stored in the token file. Set COFFER_TOKEN or pass the token below with each request.') + '\n');
     }

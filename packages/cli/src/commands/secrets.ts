@@ -8,6 +8,8 @@ import { formatGoDuration } from '../flags.js';
 import type { UI } from '../io.js';
 import { goJson, goValue, table } from '../output.js';
 import { ensureTrailingSlash, sanitizePath } from '../paths.js';
+import type { MountEntry } from './mount-table.js';
+import { leaseColumn, mountTable } from './mount-table.js';
 
 /** Interval between the status requests that `secrets move` sends while a move runs. */
 const movePollIntervalMs = 250;
@@ -132,37 +134,6 @@ Usage: coffer secrets disable [options] PATH
     return 0;
   },
 };
-
-interface MountEntry {
-  type?: string;
-  accessor?: string;
-  description?: string;
-  uuid?: string;
-  local?: boolean;
-  seal_wrap?: boolean;
-  external_entropy_access?: boolean;
-  options?: Record<string, string> | null;
-  plugin_version?: string;
-  running_plugin_version?: string;
-  running_sha256?: string;
-  deprecation_status?: string;
-  config?: { default_lease_ttl?: number; max_lease_ttl?: number; force_no_cache?: boolean };
-}
-
-/** Extracts the mount table from a `sys/mounts` body, which has it under `data` and, for old clients, at the top level. */
-function mountTable(body: unknown): Record<string, MountEntry> {
-  const source = (body as { data?: unknown } | undefined)?.data ?? body;
-  const mounts: Record<string, MountEntry> = {};
-  for (const [path, entry] of Object.entries((source ?? {}) as Record<string, unknown>)) {
-    if (entry !== null && typeof entry === 'object' && 'type' in entry) mounts[path] = entry as MountEntry;
-  }
-  return mounts;
-}
-
-function leaseColumn(type: string | undefined, ttl: number | undefined): string {
-  if (type === 'system' || type === 'cubbyhole') return '';
-  return ttl ? String(ttl) : 'system';
-}
 
 function detailedRow(path: string, mount: MountEntry): string[] {
   return [
