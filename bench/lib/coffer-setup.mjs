@@ -57,6 +57,35 @@ export async function prepareCoffer(address, { secrets, concurrency }) {
   return { rootToken, readBody: read.body, readContentType: read.headers.get('content-type') ?? '' };
 }
 
+/** The policy of the read scenario's token: read on the benchmark's secrets and nothing else. */
+const READER_POLICY = 'path "secret/data/bench/*" {\n  capabilities = ["read"]\n}\n';
+
+/**
+ * Writes the `bench-reader` policy and returns a token that has it (and
+ * `default`), so reads go through the ACL check a real client's do.
+ */
+export async function createReaderToken(address, rootToken) {
+  await callCoffer(address, 'PUT', '/v1/sys/policies/acl/bench-reader', {
+    token: rootToken,
+    body: JSON.stringify({ policy: READER_POLICY }),
+    expectedStatus: 204,
+  });
+  const created = await callCoffer(address, 'POST', '/v1/auth/token/create', {
+    token: rootToken,
+    body: JSON.stringify({ policies: ['bench-reader'], ttl: '2h' }),
+  });
+  return JSON.parse(created.body.toString('utf8')).auth.client_token;
+}
+
+/** Enables a file audit device writing to `filePath`. */
+export async function enableFileAudit(address, rootToken, filePath) {
+  await callCoffer(address, 'PUT', '/v1/sys/audit/bench-file', {
+    token: rootToken,
+    body: JSON.stringify({ type: 'file', options: { file_path: filePath } }),
+    expectedStatus: 204,
+  });
+}
+
 /** Runs `task(i)` for i in [0, count), at most `concurrency` at a time. */
 async function forEachConcurrently(count, concurrency, task) {
   let next = 0;
