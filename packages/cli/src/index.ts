@@ -13,7 +13,9 @@ import { leaseLookupCommand, leaseRenewCommand, leaseRevokeCommand } from './com
 import { loginCommand } from './commands/login.js';
 import { logicalCommands } from './commands/logical.js';
 import { operatorGenerateRootCommand } from './commands/operator-generate-root.js';
+import { operatorMigrateCommand } from './commands/operator-migrate.js';
 import { operatorRekeyCommand } from './commands/operator-rekey.js';
+import { operatorSnapshotRestoreCommand, operatorSnapshotSaveCommand } from './commands/operator-snapshot.js';
 import {
   operatorInitCommand,
   operatorKeyStatusCommand,
@@ -69,6 +71,9 @@ export const commands: Command[] = [
   operatorGenerateRootCommand,
   operatorRotateCommand,
   operatorKeyStatusCommand,
+  operatorSnapshotSaveCommand,
+  operatorSnapshotRestoreCommand,
+  operatorMigrateCommand,
   secretsEnableCommand,
   secretsDisableCommand,
   secretsListCommand,
@@ -100,6 +105,7 @@ const groups: Record<string, string> = {
   'kv metadata': 'Interact with KV version 2 metadata',
   lease: 'Interact with leases',
   operator: 'Perform operator-specific tasks',
+  'operator snapshot': 'Save and restore snapshots of the storage',
   policy: 'Interact with policies',
   secrets: 'Interact with secrets engines',
   token: 'Interact with tokens',

@@ -1,6 +1,6 @@
 /**
  * The seal plugin kind: a seal protects the server's root key with a key the
- * server never sees, held by an HSM, a cloud KMS or another server's transit
+ * server never has, kept by an HSM, a cloud KMS or another server's transit
  * engine. The server encrypts the root key with the seal at init and
  * decrypts it at every start, which is what lets it unseal itself.
  *
@@ -10,7 +10,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Logger } from './logger.js';
 
-/** Which key and mechanism produced a blob, so decryption can pick the same ones after a key rotation. */
+/** The key and mechanism that produced a blob, so decryption picks the same ones after a key rotation. */
 export interface SealKeyInfo {
   /**
    * Seal-specific mechanism number, e.g. a PKCS#11 `CKM_*` value such as
@@ -69,9 +69,14 @@ export interface Seal {
   close(): Promise<void>;
 }
 
-/** What a seal factory receives besides its settings. */
+/** Arguments a seal factory receives besides its settings. */
 export interface SealContext {
   logger: Logger;
+  /**
+   * Environment variables a seal may read settings from, such as Vault's
+   * `VAULT_HSM_PIN`; `process.env` when absent.
+   */
+  env?: Record<string, string | undefined>;
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { BlockList, isIPv6 } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { badRequest, StorageView, type Auth, type ClosableStorage, type Logger } from '@coffer/sdk';
+import { badRequest, StorageView, type Auth, type ClosableStorage, type Logger, type Seal } from '@coffer/sdk';
 import { KEY_BYTES } from './barrier/aead.js';
 import { AuditBroker } from './audit/index.js';
 import { Barrier } from './barrier/barrier.js';
@@ -19,7 +19,10 @@ import { UserLockout } from './lockout/user-lockout.js';
 import { PeriodicRunner } from './rollback/periodic-runner.js';
 import { MountManager } from './router/mount-manager.js';
 import { PathMatcher, Router } from './router/router.js';
-import { validateShareCounts } from './seal/key-shares.js';
+import { AutoSeal } from './seal/auto-seal.js';
+import { AutoUnseal, type RetryDelays } from './seal/auto-unseal.js';
+import type { CoreSeal } from './seal/core-seal.js';
+import { RECOVERY_SHARE_FIELDS, validateShareCounts } from './seal/key-shares.js';
 import { ShamirSeal } from './seal/shamir-seal.js';
 import { deleteTree } from './storage-tree.js';
 import { CallerRegistry } from './token/caller.js';
@@ -44,11 +47,19 @@ export interface CoreOptions {
   pluginDirectory?: string;
   /** How long an external plugin may take to start, in milliseconds; 30 s by default. */
   pluginStartTimeoutMs?: number;
+  /** An auto-unseal seal from the config's `seal` stanza; the Shamir seal when absent. */
+  seal?: Seal;
+  /** Waits between auto-unseal attempts while the seal is unreachable. */
+  autoUnsealRetry?: RetryDelays;
 }
 
 export interface InitResult {
+  /** Unseal key shares; empty with an auto seal. */
   keys: string[];
   keys_base64: string[];
+  /** Recovery key shares; only with an auto seal. */
+  recovery_keys?: string[];
+  recovery_keys_base64?: string[];
   root_token: string;
 }
 
@@ -76,7 +87,9 @@ const SYS_ROOT_PATHS = [
 
 export class Core {
   readonly barrier: Barrier;
-  readonly seal: ShamirSeal;
+  readonly seal: CoreSeal;
+  /** Retries unsealing with an auto seal; undefined with the Shamir seal. */
+  readonly autoUnseal: AutoUnseal | undefined;
   readonly tokens: TokenStore;
   readonly roles: TokenRoles;
   readonly policies: PolicyStore;
@@ -107,7 +120,11 @@ export class Core {
   constructor(readonly options: CoreOptions) {
     this.logger = options.logger;
     this.barrier = new Barrier(options.physical);
-    this.seal = new ShamirSeal(options.physical);
+    this.seal = options.seal === undefined ? new ShamirSeal(options.physical) : new AutoSeal(options.physical, options.seal);
+    this.autoUnseal =
+      options.seal === undefined
+        ? undefined
+        : new AutoUnseal(() => this.unsealWithSeal(), this.logger.child({ component: 'auto-unseal' }), options.autoUnsealRetry);
     this.tokens = new TokenStore(this.barrier, this.logger.child({ component: 'token' }));
     this.roles = new TokenRoles(this.barrier);
     this.periodic = new PeriodicRunner(this.router, this.logger.child({ component: 'periodic' }));
@@ -186,21 +203,33 @@ export class Core {
 
   /** Reads the seal configuration; call once before serving. */
   async load(): Promise<void> {
-    this.initialized = (await this.seal.load()) !== null && (await this.barrier.isInitialized());
+    const stored = await this.seal.load();
+    if (stored !== null && stored.type !== this.seal.type) {
+      throw new Error(
+        `storage was initialized with the "${stored.type}" seal, but the config has the "${this.seal.type}" seal: ` +
+          'configure the original seal, or migrate between them',
+      );
+    }
+    this.initialized = stored !== null && (await this.barrier.isInitialized());
   }
 
   /**
-   * Initializes storage: a root key, a keyring, unseal key shares and a root
-   * token. The server stays sealed afterwards, as Vault's does.
+   * Initializes storage: a root key, a keyring, key shares and a root token.
+   * With the Shamir seal the shares are unseal keys and the server stays
+   * sealed afterwards, as Vault's does. With an auto seal they are recovery
+   * keys and the server unseals itself right away.
    */
   async initialize(secretShares: number, secretThreshold: number, rootTokenId?: string): Promise<InitResult> {
     if (this.initialized) throw badRequest('Vault is already initialized');
     // Validate before the first write, so a rejected init leaves storage empty.
-    validateShareCounts(secretShares, secretThreshold);
+    const recovery = this.seal.recoveryKeySupported;
+    validateShareCounts(secretShares, secretThreshold, recovery ? RECOVERY_SHARE_FIELDS : undefined);
 
+    // The seal goes first: an auto seal may fail to encrypt, and a keyring
+    // without a seal configuration would block a second init.
     const rootKey = randomBytes(KEY_BYTES);
-    await this.barrier.initialize(rootKey);
     const shares = await this.seal.initialize(rootKey, secretShares, secretThreshold);
+    await this.barrier.initialize(rootKey);
 
     // The root token lives behind the barrier, so open it briefly.
     await this.barrier.unseal(rootKey);
@@ -216,13 +245,35 @@ export class Core {
       this.barrier.seal();
     }
     this.initialized = true;
-    this.logger.info({ secretShares, secretThreshold }, 'core initialized');
+    this.logger.info({ sealType: this.seal.type, secretShares, secretThreshold }, 'core initialized');
 
-    return {
-      keys: shares.map((share) => share.toString('hex')),
-      keys_base64: shares.map((share) => share.toString('base64')),
-      root_token: rootToken,
-    };
+    const hex = shares.map((share) => share.toString('hex'));
+    const base64 = shares.map((share) => share.toString('base64'));
+    if (!recovery) return { keys: hex, keys_base64: base64, root_token: rootToken };
+
+    try {
+      await this.unsealWithSeal();
+    } catch (err) {
+      this.logger.error({ err }, 'auto-unseal after init failed; retrying in the background');
+      this.autoUnseal?.start();
+    }
+    return { keys: [], keys_base64: [], recovery_keys: hex, recovery_keys_base64: base64, root_token: rootToken };
+  }
+
+  /**
+   * Unseals with an auto seal: the seal decrypts the stored root key. Does
+   * nothing when sealed with Shamir, not initialized or already unsealed.
+   * @throws Error when the seal cannot decrypt the root key.
+   */
+  async unsealWithSeal(): Promise<void> {
+    if (!(this.seal instanceof AutoSeal) || !this.initialized || this.unsealed) return;
+    const rootKey = await this.seal.unwrapRootKey();
+    try {
+      await this.barrier.unseal(rootKey);
+    } finally {
+      rootKey.fill(0);
+    }
+    await this.postUnseal();
   }
 
   /**

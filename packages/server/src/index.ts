@@ -4,3 +4,4 @@
 export { startServer, type StartOptions, type RunningServer } from './server.js';
 export { Core } from './core.js';
 export { loadConfig, ConfigError, type ServerConfig, type ListenerConfig } from './config/index.js';
+export { loadMigrationConfig, migrateStorage, type MigrationConfig, type MigrationResult } from './snapshot/migrate.js';

@@ -10,6 +10,8 @@ import { plugin as transit } from '@coffer/secrets-transit';
 import { plugin as fileStorage } from '@coffer/storage-file';
 import { plugin as inmemStorage } from '@coffer/storage-inmem';
 import { plugin as sqliteStorage } from '@coffer/storage-sqlite';
+import { plugin as postgresqlStorage } from '@coffer/storage-postgresql';
+import { plugin as etcdStorage } from '@coffer/storage-etcd';
 import type { AuthPlugin, SecretsPlugin, StoragePlugin } from '@coffer/sdk';
 
 export const builtinSecretsEngines: ReadonlyMap<string, SecretsPlugin> = new Map([
@@ -27,4 +29,6 @@ export const builtinStorageBackends: ReadonlyMap<string, StoragePlugin> = new Ma
   ['inmem', inmemStorage],
   ['file', fileStorage],
   ['sqlite', sqliteStorage],
+  ['postgresql', postgresqlStorage],
+  ['etcd', etcdStorage],
 ]);

@@ -42,7 +42,7 @@ export interface LogicalResult {
   mountType: string;
   /** Set when a lease was registered for the response's secret. */
   lease?: { leaseId: string; ttl: number; renewable: boolean };
-  /** Set when the response was wrapped; `response` then holds nothing the client may see. */
+  /** Set when the response was wrapped; the client then receives only this, not `response`. */
   wrapInfo?: WrapInfo;
 }
 
@@ -108,7 +108,7 @@ export async function handleLogicalRequest(core: Core, system: SystemBackends, r
     ...(request.remoteAddress !== undefined ? { remoteAddress: request.remoteAddress } : {}),
   };
   // Resolve the token before the existence check, as Vault does, so the
-  // check sees the caller's own view (its cubbyhole, not the storage root).
+  // check reads the caller's own view (its cubbyhole, not the storage root).
   const authenticated = !target.unauthenticatedPaths.matches(target.path);
   let checked: { resolved: ResolvedToken; caller: CallerContext } | undefined;
   try {

@@ -14,6 +14,8 @@ import { createRequestListener } from './http/handler.js';
 import { rewriteListMethod } from './http/list-method.js';
 import { createLogger } from './logging/logger.js';
 import { builtinStorageBackends } from './plugins.js';
+import type { RetryDelays } from './seal/auto-unseal.js';
+import { openSeal } from './seal/builtin-seals.js';
 import { createSealBackend, createSystemBackends } from './system/backend.js';
 
 export interface StartOptions {
@@ -30,6 +32,8 @@ export interface StartOptions {
   devPluginDirectory?: string;
   /** How long an external plugin may take to start, in milliseconds; 30 s by default. */
   pluginStartTimeoutMs?: number;
+  /** Waits between auto-unseal attempts while the seal is unreachable; 1 s doubling up to 30 s by default. */
+  autoUnsealRetry?: RetryDelays;
 }
 
 export interface RunningServer {
@@ -57,6 +61,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   if (config.ignoredSettings.length > 0) logger.info({ settings: config.ignoredSettings }, 'accepted vault settings that coffer does not use');
   if (config.listeners.length === 0) throw new Error('no listener configured: add a listener "tcp" stanza');
 
+  if (config.sealMigrationSource !== undefined || config.seal?.disabled === true) {
+    throw new Error('seal migration is not supported yet: remove the seal stanza marked disabled = true');
+  }
+  const seal = await openSeal(config.seal, logger);
+
   const storageConfig = config.storage ?? DEFAULT_STORAGE;
   if (config.storage === undefined) {
     mkdirSync(dirname(DEFAULT_STORAGE.settings.path), { recursive: true });
@@ -72,8 +81,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     userLockout: config.userLockout,
     ...(config.pluginDirectory !== undefined ? { pluginDirectory: resolvePath(config.pluginDirectory) } : {}),
     ...(options.pluginStartTimeoutMs !== undefined ? { pluginStartTimeoutMs: options.pluginStartTimeoutMs } : {}),
+    ...(seal !== undefined ? { seal } : {}),
+    ...(options.autoUnsealRetry !== undefined ? { autoUnsealRetry: options.autoUnsealRetry } : {}),
   });
-  await core.load();
+  try {
+    await core.load();
+  } catch (err) {
+    await core.seal.close();
+    await physical.close();
+    throw err;
+  }
+  if (core.isInitialized) core.autoUnseal?.start();
 
   let dev: RunningServer['dev'];
   if (options.dev === true) dev = await bootstrapDev(core, options.devRootTokenId);
@@ -94,6 +112,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     }
   } catch (err) {
     await Promise.all(listeners.map(closeListener));
+    await core.autoUnseal?.stop();
+    await core.seal.close();
     await physical.close();
     throw err;
   }
@@ -112,7 +132,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     async close() {
       process.off('SIGHUP', reopenAudit);
       await Promise.all(listeners.map(closeListener));
+      await core.autoUnseal?.stop();
       await core.sealServer();
+      await core.seal.close();
       await physical.close();
       logger.info({}, 'server stopped');
     },

@@ -83,7 +83,7 @@ export class Barrier implements Storage {
   async get(key: string): Promise<StorageEntry | null> {
     const keyring = this.requireKeyring();
     const entry = await this.physical.get(key);
-    // A seal during the read wipes the keyring; answer as sealed, not as a decryption failure.
+    // A seal during the read wipes the keyring, so report sealed, not a decryption failure.
     if (this.keyring !== keyring) throw sealedError();
     if (entry === null) return null;
     return { key, value: this.decrypt(keyring, key, entry.value) };

@@ -8,7 +8,7 @@ import { Backend, badRequest, definePath, validateStorageKey, type Request } fro
 
 const CUBBYHOLE_PREFIX = 'cubbyhole/';
 
-/** The barrier prefix of one token's cubbyhole. */
+/** Returns the barrier prefix of one token's cubbyhole. */
 export function cubbyholePrefix(cubbyholeId: string): string {
   return `${CUBBYHOLE_PREFIX}${cubbyholeId}/`;
 }

@@ -153,7 +153,7 @@ function answerFor(requestId: string, operation: Operation, result: LogicalResul
   const response = result.response;
   if (result.wrapInfo !== undefined) return { status: 200, body: envelope(requestId, result) };
   if (response === null) {
-    // Vault answers a read or list that found nothing with 404 and no errors.
+    // Vault returns 404 with no errors for a read or list that found nothing.
     return operation === 'read' || operation === 'list' ? errorAnswer(404, []) : { status: 204, body: null };
   }
   if (response.raw !== undefined) {
@@ -164,7 +164,7 @@ function answerFor(requestId: string, operation: Operation, result: LogicalResul
 
 function errorFor(logger: Logger, err: unknown, requestId: string, path: string): HttpAnswer {
   if (isCofferError(err)) {
-    // 503 is the sealed answer, expected and frequent; it is no server error to log.
+    // 503 means sealed, which is expected and frequent, so it is not logged as a server error.
     if (err.status >= 500 && err.status !== 503) logger.error({ err, requestId, path }, 'request failed');
     return errorAnswer(err.status, [err.message]);
   }

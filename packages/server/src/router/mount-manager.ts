@@ -16,7 +16,7 @@ import { loadMountTable, newMountEntry, saveMountTable, type MountConfig, type M
 import { deleteTree } from '../storage-tree.js';
 import type { Router } from './router.js';
 
-/** Which table a manager keeps: secrets engines at the root, or auth methods under `auth/`. */
+/** The table a manager keeps: secrets engines at the root, or auth methods under `auth/`. */
 export interface MountKind {
   /** Storage key of the table, behind the barrier. */
   tablePath: string;

@@ -1,5 +1,5 @@
 /**
- * The seal as the core sees it: what protects the root key, how key shares
+ * The seal interface the core uses: what protects the root key, how key shares
  * unseal the server, and which shares authorize rekey and root token
  * generation. The Shamir seal and the auto-unseal seals both implement it.
  */

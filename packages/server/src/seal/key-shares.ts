@@ -12,16 +12,25 @@ export function splitKey(key: Buffer, shares: number, threshold: number): Buffer
   return split(key, shares, threshold);
 }
 
-/** Checks share counts the way Vault's init and rekey do. */
-export function validateShareCounts(shares: number, threshold: number): void {
-  if (!Number.isInteger(shares) || shares < 1) throw badRequest(`invalid "secret_shares" ${shares}: must be at least 1`);
-  if (shares > 255) throw badRequest(`invalid "secret_shares" ${shares}: must be at most 255`);
-  if (!Number.isInteger(threshold) || threshold < 1) throw badRequest(`invalid "secret_threshold" ${threshold}: must be at least 1`);
+/**
+ * Checks share counts the way Vault's init and rekey do. `fields` names the
+ * request fields in the messages: the unseal key fields by default, the
+ * recovery key fields for an auto seal.
+ */
+export function validateShareCounts(
+  shares: number,
+  threshold: number,
+  fields: { shares: string; threshold: string } = { shares: 'secret_shares', threshold: 'secret_threshold' },
+): void {
+  const { shares: sharesField, threshold: thresholdField } = fields;
+  if (!Number.isInteger(shares) || shares < 1) throw badRequest(`invalid "${sharesField}" ${shares}: must be at least 1`);
+  if (shares > 255) throw badRequest(`invalid "${sharesField}" ${shares}: must be at most 255`);
+  if (!Number.isInteger(threshold) || threshold < 1) throw badRequest(`invalid "${thresholdField}" ${threshold}: must be at least 1`);
   if (threshold > shares) {
-    throw badRequest(`invalid "secret_threshold" ${threshold}: must not exceed "secret_shares" ${shares}`);
+    throw badRequest(`invalid "${thresholdField}" ${threshold}: must not exceed "${sharesField}" ${shares}`);
   }
   if (shares > 1 && threshold === 1) {
-    throw badRequest(`invalid "secret_threshold" 1: must be at least 2 when "secret_shares" is ${shares}`);
+    throw badRequest(`invalid "${thresholdField}" 1: must be at least 2 when "${sharesField}" is ${shares}`);
   }
 }
 
@@ -79,3 +88,6 @@ export class ShareCollector {
     this.digests.length = 0;
   }
 }
+
+/** The request fields that name recovery key counts, for `validateShareCounts` with an auto seal. */
+export const RECOVERY_SHARE_FIELDS = { shares: 'recovery_shares', threshold: 'recovery_threshold' };

@@ -3,7 +3,7 @@
  * without any existing token. The holders submit unseal key shares (or
  * recovery key shares with an auto-unseal seal); once the threshold is met
  * and the shares prove correct, a root token is created and returned XORed
- * with a one-time password (OTP), so only whoever holds the OTP can read it.
+ * with a one-time password (OTP), so only the holder of the OTP can read it.
  *
  * The encoding follows Vault 1.10 and later: the OTP is a base62 string as
  * long as a root token, the token's characters are XORed with the OTP's, and
@@ -20,7 +20,7 @@ const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 /** The largest multiple of 62 below 256; bytes at or above it are redrawn to avoid modulo bias. */
 const BASE62_LIMIT = 248;
 
-/** What root generation needs from the core and the seal. */
+/** Callbacks that root generation makes into the core and the seal. */
 export interface RootGenerationHooks {
   /** Number of key shares that authorize a generation. */
   threshold(): number;

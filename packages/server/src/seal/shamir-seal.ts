@@ -1,7 +1,7 @@
 /**
  * The Shamir seal: the root key is encrypted with an unseal key that exists
  * only as key shares held by operators. Unseal collects shares until the
- * threshold, combines them and decrypts the root key; rekey replaces the
+ * threshold, combines them and decrypts the root key. Rekey replaces the
  * unseal key and its shares without touching the root key.
  */
 import { randomBytes, randomUUID } from 'node:crypto';

@@ -20,6 +20,7 @@ import { openApiSpecPaths } from './path-openapi.js';
 import { authPaths, mountPaths } from './path-mounts.js';
 import { sealPaths } from './path-seal.js';
 import { toolPaths } from './path-tools.js';
+import { snapshotPaths } from '../snapshot/path-snapshot.js';
 
 /** Paths below `sys/` that are served while sealed and without a token. */
 export const SEAL_BACKEND_PATHS = new Set([
@@ -54,6 +55,7 @@ export function createSystemBackends(core: Core): SystemBackends {
       ...authPaths(core),
       ...keyPaths(core),
       ...toolPaths(),
+      ...snapshotPaths(core),
       ...policyPaths({ store: core.policies, tokens: core.tokens, callerToken }),
       ...leasePaths(core.expiration),
       ...lockedUserPaths(core.lockout),

@@ -11,19 +11,19 @@ import { generateRootPaths } from '../seal/path-generate-root.js';
 import { COFFER_VERSION } from '../version.js';
 
 export function sealStatus(core: Core, storageType: string): Record<string, unknown> {
-  const config = core.seal.sealConfig;
+  // With an auto seal, t and n count recovery key shares, as in Vault.
   const status: Record<string, unknown> = {
-    type: 'shamir',
+    type: core.seal.type,
     initialized: core.isInitialized,
     sealed: core.sealed,
-    t: config?.secretThreshold ?? 0,
-    n: config?.secretShares ?? 0,
+    t: core.seal.keyThreshold,
+    n: core.seal.keyShares,
     progress: core.seal.unsealProgress,
     nonce: core.seal.nonce,
     version: COFFER_VERSION,
     build_date: '',
     migration: false,
-    recovery_seal: false,
+    recovery_seal: core.seal.recoveryKeySupported,
     storage_type: storageType,
   };
   if (!core.sealed) {
@@ -65,6 +65,18 @@ export function sealPaths(core: Core, storageType: string): PathDefinition<Field
         async update(_request, fields) {
           if (fields.get('pgp_keys').length > 0 || fields.get('root_token_pgp_key') !== '') {
             throw badRequest('invalid "pgp_keys": PGP encryption of key shares is not supported yet; omit the field');
+          }
+          if (core.seal.recoveryKeySupported) {
+            if (fields.get('stored_shares') > 1) {
+              throw badRequest(`invalid "stored_shares" ${fields.get('stored_shares')}: the ${core.seal.type} seal stores one key; use 1 or omit it`);
+            }
+            // Vault's API takes the recovery fields; without them Coffer uses
+            // the secret fields, which are all that older CLI versions send.
+            const sharesField = fields.has('recovery_shares') ? 'recovery_shares' : 'secret_shares';
+            const thresholdField = fields.has('recovery_threshold') ? 'recovery_threshold' : 'secret_threshold';
+            if (!fields.has(sharesField)) throw badRequest('missing required field "recovery_shares"');
+            if (!fields.has(thresholdField)) throw badRequest('missing required field "recovery_threshold"');
+            return rawJson(await core.initialize(fields.get(sharesField), fields.get(thresholdField)));
           }
           if (fields.get('stored_shares') !== 0) {
             throw badRequest(`invalid "stored_shares" ${fields.get('stored_shares')}: the Shamir seal stores no shares; use 0`);

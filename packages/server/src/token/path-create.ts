@@ -30,7 +30,7 @@ const createFields = {
 
 type CreateFields = typeof createFields;
 
-/** Sorts, lowercases and deduplicates policies, and adds `default` unless told not to or the token is root. */
+/** Sorts, lowercases and deduplicates policies, and adds `default` when `addDefault` is set, unless the token is root. */
 export function sanitizePolicies(policies: string[], addDefault: boolean): string[] {
   const set = new Set(policies.map((policy) => policy.trim().toLowerCase()).filter((policy) => policy !== ''));
   if (addDefault && !set.has('root')) set.add('default');
@@ -103,7 +103,7 @@ export async function createToken(
   const entry: Omit<TokenEntry, 'saltedId' | 'accessor' | 'cubbyholeId'> = {
     parent: orphan ? '' : parent.saltedId,
     policies,
-    path: role === null ? (orphan && options.orphan ? 'auth/token/create-orphan' : 'auth/token/create') : `auth/token/create/${role.name}${role.pathSuffix === '' ? '' : `/${role.pathSuffix}`}`,
+    path: creationPath(role, options.orphan),
     meta: Object.keys(fields.get('meta')).length > 0 ? fields.get('meta') : null,
     displayName: displayName(fields.get('display_name')),
     numUses,
@@ -123,6 +123,15 @@ export async function createToken(
   const created = await deps.store.create(entry, fields.get('id') || undefined);
   await deps.onCreated(created.entry);
   return { auth: authBlock(created.token, created.entry, now), warnings: ttl.warnings };
+}
+
+/** The path a token records as created at, as Vault reports it in lookups. */
+function creationPath(role: TokenRole | null, orphanEndpoint: boolean): string {
+  if (role !== null) {
+    const suffix = role.pathSuffix === '' ? '' : `/${role.pathSuffix}`;
+    return `auth/token/create/${role.name}${suffix}`;
+  }
+  return orphanEndpoint ? 'auth/token/create-orphan' : 'auth/token/create';
 }
 
 function tokenType(requested: string, role: TokenRole | null): TokenType {

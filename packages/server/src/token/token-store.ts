@@ -1,6 +1,6 @@
 /**
  * The token store. Token IDs are stored only as salted HMAC-SHA256 digests,
- * so storage never holds a usable token; accessors name a token without
+ * so storage never contains a usable token; accessors name a token without
  * revealing it. Entries are cached after their first lookup, so the hot
  * path decrypts a token once.
  *
@@ -37,7 +37,7 @@ export function randomBase62(length: number): string {
   return result;
 }
 
-/** What the store needs from the rest of the core when a token goes away. */
+/** Callbacks into the rest of the core, run when a token is revoked. */
 export interface TokenRevocationHooks {
   /** Revokes every lease the token created. */
   revokeLeases(saltedId: string): Promise<void>;

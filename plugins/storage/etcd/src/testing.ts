@@ -32,7 +32,7 @@ export interface TestEtcdTls {
  */
 export const TEST_MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 
-/** How long the server may take to answer its health check, in milliseconds. */
+/** How long the server may take to accept connections, in milliseconds. */
 const START_TIMEOUT_MS = 20_000;
 
 /**
@@ -48,7 +48,7 @@ export function etcdUnavailableReason(): string | null {
 }
 
 /**
- * Starts etcd on two free loopback ports and waits until it answers.
+ * Starts etcd on two free loopback ports and waits until it accepts connections.
  *
  * @throws Error with etcd's last output when it exits or does not become healthy in time
  */
@@ -135,7 +135,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-/** A loopback port that was free a moment ago. */
+/** Returns a loopback port that was free a moment ago. */
 export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

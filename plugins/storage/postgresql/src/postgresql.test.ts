@@ -39,7 +39,7 @@ runStorageConformance({
   persistent: true,
 });
 
-/** A logger that keeps every line, to check what would reach the server log. */
+/** Returns a logger that keeps every line, to check what would reach the server log. */
 function recordingLogger(): Logger & { lines: Array<{ level: string; fields: object; message: string }> } {
   const lines: Array<{ level: string; fields: object; message: string }> = [];
   const record = (level: string) => (fields: object, message: string) => void lines.push({ level, fields, message });
@@ -55,7 +55,7 @@ function recordingLogger(): Logger & { lines: Array<{ level: string; fields: obj
   return logger;
 }
 
-/** A loopback port with nothing listening on it. */
+/** Finds a loopback port with nothing listening on it. */
 async function closedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -198,7 +198,7 @@ describe('postgresql storage', () => {
     const port = await closedPort();
     const secretUrl = `postgres://coffer:hunter2-secret@127.0.0.1:${port}/coffer`;
     await assert.rejects(open({ connection_url: secretUrl }), (err: Error) => {
-      assert.match(err.message, /^storage "postgresql": cannot create table "vault_kv_store": /);
+      assert.match(err.message, /^storage "postgresql": failed to create table "vault_kv_store": /);
       assert.match(err.message, /ECONNREFUSED/);
       assert.doesNotMatch(err.message, /hunter2/);
       assert.doesNotMatch(err.message, /127\.0\.0\.1/);
@@ -213,7 +213,7 @@ describe('postgresql storage', () => {
     wrongDatabase.username = 'no_such_role_x';
     wrongDatabase.password = 'hunter2-secret';
     await assert.rejects(open({ connection_url: wrongDatabase.toString() }), (err: Error) => {
-      assert.match(err.message, /^storage "postgresql": cannot create table "vault_kv_store": .*<user>.* \(code 28000\)$/);
+      assert.match(err.message, /^storage "postgresql": failed to create table "vault_kv_store": .*<user>.* \(code 28000\)$/);
       assert.doesNotMatch(err.message, /no_such_role_x|hunter2/);
       return true;
     });

@@ -7,9 +7,9 @@
  * `parent_path = ''`. The primary key is `(path, key)`, so a get is one
  * index lookup and the keys of a folder are one index range.
  *
- * Listing folders: Vault selects every row whose `parent_path` starts with
- * the prefix, which reads the whole subtree. Here a recursive query walks
- * the primary key instead: it finds the first `path` below the prefix,
+ * Listing folders: a query for rows whose `parent_path` starts with the
+ * prefix would read the whole subtree. A recursive query walks the primary
+ * key instead: it finds the first `path` below the prefix,
  * takes its first folder, then jumps past everything under that folder
  * (`path >= '<prefix><folder>0'`, since `0` follows `/` in byte order).
  * That is one index probe per child folder, however many keys lie below.
@@ -176,10 +176,10 @@ export class PostgresqlStorage implements ClosableStorage {
          )`,
       );
     } catch (err) {
-      // Two servers starting at once can race on CREATE TABLE IF NOT EXISTS;
-      // the loser sees a duplicate, and the table is there.
+      // Two servers starting at once can race on CREATE TABLE IF NOT EXISTS.
+      // The loser gets a duplicate error, and the table exists.
       const code = (err as { code?: string }).code;
-      if (code !== '23505' && code !== '42P07') throw scrubbedError(`cannot create table ${table}`, err, this.terms);
+      if (code !== '23505' && code !== '42P07') throw scrubbedError(`failed to create table ${table}`, err, this.terms);
     }
     await this.checkColumns(table);
   }
@@ -194,7 +194,7 @@ export class PostgresqlStorage implements ClosableStorage {
         [name, schema],
       );
     } catch (err) {
-      throw scrubbedError(`cannot read the columns of table ${table}`, err, this.terms);
+      throw scrubbedError(`failed to read the columns of table ${table}`, err, this.terms);
     }
     const columns = new Map(result.rows.map((row) => [row.column_name, row]));
     const expected: Array<[string, string]> = [

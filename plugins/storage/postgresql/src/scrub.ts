@@ -1,11 +1,11 @@
 /**
- * Turns driver errors into errors that are safe to log and to wrap: the
- * password, user, host and connection URL are replaced by placeholders,
- * and the original error is not kept as `cause`, because the server's log
+ * Turns driver errors into errors that are safe to log and to wrap. The
+ * password, user, host and connection URL are replaced by placeholders.
+ * The original error is not kept as `cause`, because the server's log
  * serializer would print it.
  */
 
-/** What must never appear in a message, taken from the connection URL. */
+/** Terms that must never appear in a message, taken from the connection URL. */
 export interface ScrubTerms {
   password: string;
   user: string;
@@ -66,7 +66,7 @@ export function scrubbedError(what: string, err: unknown, terms: ScrubTerms): Er
   return new Error(`storage "postgresql": ${what}: ${scrubMessage(message, terms)}${suffix}`);
 }
 
-/** The message of an error; Node reports a failed connect to every address of a host as an AggregateError with an empty message. */
+/** Returns the message of an error. Node reports a failed connect to every address of a host as an AggregateError with an empty message. */
 function describe(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   if (err.message !== '' || !(err instanceof AggregateError)) return err.message;

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
 /**
- * The server that tests use: `COFFER_TEST_POSTGRES_URL` when set, else the
+ * Returns the URL of the server that tests use: `COFFER_TEST_POSTGRES_URL` when set, else the
  * local server on 127.0.0.1:5432 as user `postgres` with trust auth. The URL
  * names the maintenance database in which test databases are created.
  */

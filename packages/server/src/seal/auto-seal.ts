@@ -1,0 +1,183 @@
+/**
+ * An auto-unseal seal: the root key is encrypted by a seal plugin (an HSM, a
+ * KMS, another server's transit engine), so the server can decrypt it at
+ * start without operators. Operators hold recovery key shares instead; they
+ * authorize root token generation and unseal after a manual seal, but they
+ * cannot decrypt anything.
+ *
+ * The recovery key is stored encrypted by the seal at `core/recovery-key`,
+ * as Vault stores it, so shares can be checked while the barrier is sealed.
+ */
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { badRequest, decodeBlobInfo, encodeBlobInfo, type Seal, type Storage } from '@coffer/sdk';
+import { KEY_BYTES } from '../barrier/aead.js';
+import { WRAPPED_ROOT_KEY_PATH } from '../barrier/barrier.js';
+import type { CoreSeal } from './core-seal.js';
+import { decodeShare, RECOVERY_SHARE_FIELDS, ShareCollector, splitKey, validateShareCounts } from './key-shares.js';
+import { readSealConfig, writeSealConfig, type SealConfig } from './seal-config.js';
+import type { RekeyResult, RekeyStatus } from './shamir-seal.js';
+
+export const RECOVERY_KEY_PATH = 'core/recovery-key';
+
+export class AutoSeal implements CoreSeal {
+  readonly recoveryKeySupported = true;
+  private config: SealConfig | null = null;
+  private unsealCollector: ShareCollector | undefined;
+  private unsealNonce = '';
+
+  constructor(
+    private readonly physical: Storage,
+    /** The seal plugin's open seal. */
+    readonly wrapper: Seal,
+  ) {}
+
+  get type(): string {
+    return this.wrapper.type;
+  }
+
+  async load(): Promise<SealConfig | null> {
+    this.config = await readSealConfig(this.physical);
+    return this.config;
+  }
+
+  get sealConfig(): SealConfig | null {
+    return this.config;
+  }
+
+  get unsealProgress(): number {
+    return this.unsealCollector?.progress ?? 0;
+  }
+
+  get nonce(): string {
+    return this.unsealNonce;
+  }
+
+  get keyThreshold(): number {
+    return this.config?.recoveryThreshold ?? 0;
+  }
+
+  get keyShares(): number {
+    return this.config?.recoveryShares ?? 0;
+  }
+
+  /**
+   * Encrypts the root key and a new recovery key with the seal, stores both
+   * and the configuration, and returns the recovery key shares. Nothing is
+   * written until both encryptions succeed.
+   */
+  async initialize(rootKey: Buffer, recoveryShares: number, recoveryThreshold: number): Promise<Buffer[]> {
+    validateShareCounts(recoveryShares, recoveryThreshold, RECOVERY_SHARE_FIELDS);
+    const recoveryKey = randomBytes(KEY_BYTES);
+    try {
+      const wrappedRootKey = await this.wrapper.encrypt(rootKey, Buffer.from(WRAPPED_ROOT_KEY_PATH));
+      const wrappedRecoveryKey = await this.wrapper.encrypt(recoveryKey, Buffer.from(RECOVERY_KEY_PATH));
+      const shares = splitKey(recoveryKey, recoveryShares, recoveryThreshold);
+
+      await this.physical.put({ key: WRAPPED_ROOT_KEY_PATH, value: Buffer.from(JSON.stringify(encodeBlobInfo(wrappedRootKey))) });
+      await this.physical.put({ key: RECOVERY_KEY_PATH, value: Buffer.from(JSON.stringify(encodeBlobInfo(wrappedRecoveryKey))) });
+      const config: SealConfig = { type: this.type, secretShares: 1, secretThreshold: 1, recoveryShares, recoveryThreshold };
+      await writeSealConfig(this.physical, config);
+      this.config = config;
+      return shares;
+    } finally {
+      recoveryKey.fill(0);
+    }
+  }
+
+  /**
+   * Decrypts the stored root key with the seal.
+   * @throws Error when the seal is unreachable or the stored blob is wrong.
+   */
+  async unwrapRootKey(): Promise<Buffer> {
+    return this.unwrap(WRAPPED_ROOT_KEY_PATH, 'wrapped root key');
+  }
+
+  /**
+   * Adds one recovery key share. Once the threshold is reached and the
+   * shares prove correct, decrypts and returns the root key, for an unseal
+   * after a manual seal.
+   */
+  async submitUnsealShare(keyText: string): Promise<Buffer | null> {
+    const share = decodeShare(keyText);
+    if (this.unsealCollector === undefined) {
+      this.unsealCollector = new ShareCollector(this.keyThreshold);
+      this.unsealNonce = randomUUID();
+    }
+    this.unsealCollector.add(share);
+    share.fill(0);
+    if (!this.unsealCollector.complete) return null;
+
+    const collector = this.unsealCollector;
+    this.unsealCollector = undefined;
+    this.unsealNonce = '';
+    await this.verifyKeyShares(collector);
+    return this.unwrapRootKey();
+  }
+
+  resetUnseal(): void {
+    this.unsealCollector?.reset();
+    this.unsealCollector = undefined;
+    this.unsealNonce = '';
+  }
+
+  async verifyKeyShares(collector: ShareCollector): Promise<void> {
+    let combined: Buffer;
+    try {
+      combined = collector.combine();
+    } catch (err) {
+      throw badRequest(`invalid recovery key shares: ${(err as Error).message}; progress was reset, submit the shares again`);
+    } finally {
+      collector.reset();
+    }
+    const stored = await this.unwrap(RECOVERY_KEY_PATH, 'recovery key');
+    try {
+      if (combined.length !== stored.length || !timingSafeEqual(combined, stored)) {
+        throw badRequest('invalid recovery key shares: they do not combine to the recovery key; progress was reset, submit the correct shares again');
+      }
+    } finally {
+      combined.fill(0);
+      stored.fill(0);
+    }
+  }
+
+  rekeyStatus(): RekeyStatus {
+    return {
+      nonce: '',
+      started: false,
+      t: 0,
+      n: 0,
+      progress: 0,
+      required: this.keyThreshold,
+      pgp_fingerprints: null,
+      backup: false,
+      verification_required: false,
+    };
+  }
+
+  startRekey(): RekeyStatus {
+    throw this.rekeyUnsupported();
+  }
+
+  cancelRekey(): void {}
+
+  async submitRekeyShare(): Promise<RekeyStatus | RekeyResult> {
+    throw this.rekeyUnsupported();
+  }
+
+  close(): Promise<void> {
+    return this.wrapper.close();
+  }
+
+  private rekeyUnsupported(): Error {
+    return badRequest(
+      `rekey is not supported with the "${this.type}" seal: the seal, not key shares, protects the root key, and rekeying recovery keys is not supported yet`,
+    );
+  }
+
+  private async unwrap(path: string, what: string): Promise<Buffer> {
+    const entry = await this.physical.get(path);
+    if (entry === null) throw new Error(`${what} is missing from storage at ${path}`);
+    const blob = decodeBlobInfo(JSON.parse(entry.value.toString('utf8')));
+    return this.wrapper.decrypt(blob, Buffer.from(path));
+  }
+}
