@@ -21,6 +21,7 @@ const specs: FlagSpec[] = [
   { name: 'cas', kind: 'int', usage: '' },
   { name: 'ttl', kind: 'duration', usage: '' },
   { name: 'versions', kind: 'list', usage: '' },
+  { name: 'env', kind: 'repeated', usage: '' },
   { name: 'options', kind: 'map', usage: '' },
 ];
 
@@ -112,6 +113,10 @@ describe('parseFlags', () => {
       () => parseFlags(['-ttl=soon'], specs),
       new UsageError('invalid value "soon" for flag -ttl: expected a duration such as 30s, 15m, 24h or a number of seconds'),
     );
+  });
+
+  test('repeated flag keeps commas', () => {
+    assert.deepEqual(parseFlags(['-env=HOSTS=a,b', '-env', 'PORT=1'], specs).list('env'), ['HOSTS=a,b', 'PORT=1']);
   });
 
   test('list flag splits commas and repeats', () => {

@@ -6,9 +6,11 @@ import type { Readable } from 'node:stream';
 
 /**
  * Kind of a flag's value. A `list` flag repeats and also splits on commas
- * (`-versions=1,2 -versions=3`). A `map` flag repeats and takes `key=value`.
+ * (`-versions=1,2 -versions=3`). A `repeated` flag repeats and keeps each
+ * value whole, commas included (`-env=HOSTS=a,b -env=PORT=1`). A `map` flag
+ * repeats and takes `key=value`.
  */
-export type FlagKind = 'string' | 'bool' | 'int' | 'duration' | 'list' | 'map';
+export type FlagKind = 'string' | 'bool' | 'int' | 'duration' | 'list' | 'repeated' | 'map';
 
 /** One flag a command accepts. */
 export interface FlagSpec {
@@ -146,6 +148,8 @@ function convertFlagValue(spec: FlagSpec, raw: string | undefined, previous: Fla
       const items = (raw ?? '').split(',').map((item) => item.trim()).filter((item) => item !== '');
       return [...((previous as string[] | undefined) ?? []), ...items];
     }
+    case 'repeated':
+      return [...((previous as string[] | undefined) ?? []), raw ?? ''];
     case 'map': {
       const text = raw ?? '';
       const equals = text.indexOf('=');

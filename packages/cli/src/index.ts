@@ -23,6 +23,7 @@ import {
   operatorSealCommand,
   operatorUnsealCommand,
 } from './commands/operator.js';
+import { pluginCommands } from './commands/plugin.js';
 import { policyFmtCommand } from './commands/policy-fmt.js';
 import { policyDeleteCommand, policyListCommand, policyReadCommand, policyWriteCommand } from './commands/policy.js';
 import {
@@ -86,6 +87,7 @@ export const commands: Command[] = [
   policyListCommand,
   policyDeleteCommand,
   policyFmtCommand,
+  ...pluginCommands,
   tokenCreateCommand,
   tokenLookupCommand,
   tokenRenewCommand,
@@ -106,6 +108,7 @@ const groups: Record<string, string> = {
   lease: 'Interact with leases',
   operator: 'Perform operator-specific tasks',
   'operator snapshot': 'Save and restore snapshots of the storage',
+  plugin: 'Interact with plugins and the plugin catalog',
   policy: 'Interact with policies',
   secrets: 'Interact with secrets engines',
   token: 'Interact with tokens',

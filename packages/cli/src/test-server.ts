@@ -23,10 +23,17 @@ export interface TestServer {
 /** Root token of the dev servers that the tests start. */
 export const testRootToken = 'test-root-token';
 
+/** Options of a dev server under test. */
+export interface DevServerOptions {
+  /** Folder the server registers and runs external plugins from; the caller creates and removes it. */
+  pluginDirectory?: string;
+}
+
 /** Starts a dev server on 127.0.0.1 with a free port and a temporary HOME. */
-export async function startDevServer(): Promise<TestServer> {
+export async function startDevServer(options: DevServerOptions = {}): Promise<TestServer> {
   const home = await mkdtemp(join(tmpdir(), 'coffer-cli-home-'));
   const server = await startServer({
+    ...(options.pluginDirectory !== undefined ? { devPluginDirectory: options.pluginDirectory } : {}),
     dev: true,
     devRootTokenId: testRootToken,
     devListenAddress: '127.0.0.1:0',

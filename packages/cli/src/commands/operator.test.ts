@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../test-io.js';
+import type { Recorder, RecordedRequest } from '../test-recorder.js';
+import { startRecorder } from '../test-recorder.js';
 import type { TestServer } from '../test-server.js';
 import { startConfiguredServer } from '../test-server.js';
 
@@ -169,5 +171,132 @@ describe('operator init table output', () => {
   test('bad key shares exits 1', async () => {
     const init = await runCli(['operator', 'init', '-key-shares=many'], { env: server.env });
     assert.deepEqual(init, { code: 1, stdout: '', stderr: 'invalid value "many" for flag -key-shares: expected a whole number\n' });
+  });
+});
+
+/** Seal status of an uninitialized server with an auto-unseal seal, as sys/seal-status returns it. */
+const autoSealStatus = {
+  type: 'pkcs11',
+  initialized: false,
+  sealed: true,
+  t: 0,
+  n: 0,
+  progress: 0,
+  nonce: '',
+  version: '0.1.0',
+  migration: false,
+  recovery_seal: true,
+  storage_type: 'inmem',
+};
+
+const recoveryHex = ['0a0b0c', '0d0e0f'];
+const recoveryBase64 = ['CgsM', 'DQ4P'];
+
+/** Responds to seal-status as an auto-unseal server does, and to init with two recovery keys. */
+function autoSealServer(request: RecordedRequest): { status: number; body: unknown } {
+  if (request.path === '/v1/sys/seal-status') return { status: 200, body: autoSealStatus };
+  return {
+    status: 200,
+    body: { keys: [], keys_base64: [], recovery_keys: recoveryHex, recovery_keys_base64: recoveryBase64, root_token: 'hvs.recovery-root' },
+  };
+}
+
+describe('operator init with auto-unseal seal', () => {
+  let recorder: Recorder;
+
+  before(async () => {
+    recorder = await startRecorder(autoSealServer);
+  });
+
+  after(async () => {
+    await recorder.close();
+  });
+
+  test('recovery flags reach the request', async () => {
+    recorder.requests.length = 0;
+    const init = await runCli(['operator', 'init', '-recovery-shares=2', '-recovery-threshold=2'], { env: recorder.env });
+    assert.equal(init.code, 0, init.stderr);
+    assert.deepEqual(
+      recorder.requests.map((request) => `${request.method} ${request.path}`),
+      ['GET /v1/sys/seal-status', 'PUT /v1/sys/init'],
+    );
+    assert.deepEqual(recorder.requests[1].body, { secret_shares: 0, secret_threshold: 0, recovery_shares: 2, recovery_threshold: 2 });
+  });
+
+  test('recovery defaults are 5 and 3', async () => {
+    recorder.requests.length = 0;
+    const init = await runCli(['operator', 'init', '-format=json'], { env: recorder.env });
+    assert.equal(init.code, 0, init.stderr);
+    assert.deepEqual(recorder.requests[1].body, { secret_shares: 0, secret_threshold: 0, recovery_shares: 5, recovery_threshold: 3 });
+  });
+
+  test('table prints recovery keys', async () => {
+    const init = await runCli(['operator', 'init', '-recovery-shares=2', '-recovery-threshold=2'], { env: recorder.env });
+    assert.deepEqual(init, {
+      code: 0,
+      stdout: [
+        'Recovery Key 1: CgsM',
+        'Recovery Key 2: DQ4P',
+        '',
+        'Initial Root Token: hvs.recovery-root',
+        '',
+        'Success! Coffer is initialized',
+        '',
+        'Recovery key initialized with 2 key shares and a key threshold of 2.',
+        'Distribute the key shares printed above to their holders securely.',
+        '',
+      ].join('\n'),
+      stderr: '',
+    });
+  });
+
+  test('json carries recovery keys', async () => {
+    const init = await runCli(['operator', 'init', '-recovery-shares=2', '-recovery-threshold=2', '-format=json'], { env: recorder.env });
+    assert.equal(init.code, 0, init.stderr);
+    assert.deepEqual(JSON.parse(init.stdout), {
+      unseal_keys_b64: [],
+      unseal_keys_hex: [],
+      unseal_shares: 1,
+      unseal_threshold: 1,
+      recovery_keys_b64: recoveryBase64,
+      recovery_keys_hex: recoveryHex,
+      recovery_keys_shares: 2,
+      recovery_keys_threshold: 2,
+      root_token: 'hvs.recovery-root',
+    });
+  });
+
+  test('hex keys without base64', async () => {
+    recorder.respondWith((request) => {
+      if (request.path === '/v1/sys/seal-status') return { body: autoSealStatus };
+      return { body: { keys: [], recovery_keys: recoveryHex, root_token: 'hvs.recovery-root' } };
+    });
+    const init = await runCli(['operator', 'init'], { env: recorder.env });
+    recorder.respondWith(autoSealServer);
+    assert.equal(init.code, 0, init.stderr);
+    assert.ok(init.stdout.startsWith('Recovery Key 1: 0a0b0c\nRecovery Key 2: 0d0e0f\n\n'), init.stdout);
+  });
+});
+
+describe('operator init with Shamir seal', () => {
+  let recorder: Recorder;
+
+  before(async () => {
+    recorder = await startRecorder((request) => {
+      if (request.path === '/v1/sys/seal-status') return { body: { ...autoSealStatus, type: 'shamir', recovery_seal: false } };
+      return { body: { keys: ['0a'], keys_base64: ['Cg=='], root_token: 'hvs.shamir-root' } };
+    });
+  });
+
+  after(async () => {
+    await recorder.close();
+  });
+
+  test('sends no recovery shares', async () => {
+    const init = await runCli(['operator', 'init', '-key-shares=1', '-key-threshold=1'], { env: recorder.env });
+    assert.equal(init.code, 0, init.stderr);
+    assert.deepEqual(recorder.requests[1].body, { secret_shares: 1, secret_threshold: 1, recovery_shares: 0, recovery_threshold: 0 });
+    assert.ok(init.stdout.startsWith('Unseal Key 1: Cg==\n\nInitial Root Token: hvs.shamir-root\n\nCoffer initialized with 1 key shares'), init.stdout);
+    assert.doesNotMatch(init.stdout, /Recovery/);
   });
 });

@@ -39,37 +39,71 @@ export function keyShareSettings(flags: { int(name: string): number | undefined 
   };
 }
 
+/** Recovery key shares and threshold that `operator init` uses with an auto-unseal seal, as Vault's CLI does. */
+const defaultRecoveryShares = 5;
+const defaultRecoveryThreshold = 3;
+
+/** Body of `PUT sys/init`. With an auto-unseal seal, `keys` is empty and the key shares are in `recovery_keys`. */
 interface InitResponse {
   keys: string[];
   keys_base64?: string[];
+  recovery_keys?: string[];
+  recovery_keys_base64?: string[];
   root_token: string;
 }
 
-function printInitResult(ui: UI, response: InitResponse, shares: number, threshold: number): void {
-  const keys = response.keys_base64?.length === response.keys.length ? response.keys_base64 : response.keys;
-  if (ui.format === 'json') {
-    ui.output(
-      goJson(
-        {
-          unseal_keys_b64: response.keys_base64 ?? [],
-          unseal_keys_hex: response.keys,
-          unseal_shares: shares,
-          unseal_threshold: threshold,
-          recovery_keys_b64: [],
-          recovery_keys_hex: [],
-          recovery_keys_shares: 0,
-          recovery_keys_threshold: 0,
-          root_token: response.root_token,
-        },
-        true,
-      ),
-    );
-    return;
-  }
+/** Share counts that `operator init` sent: unseal keys, and recovery keys for an auto-unseal seal. */
+interface InitSettings {
+  shares: number;
+  threshold: number;
+  recoveryShares: number;
+  recoveryThreshold: number;
+}
 
-  keys.forEach((key, index) => ui.output(`Unseal Key ${index + 1}: ${key}`));
-  ui.output('');
-  ui.output(`Initial Root Token: ${response.root_token}`);
+/**
+ * Applies the share defaults of the server's seal, as Vault's CLI does. An
+ * auto-unseal seal defaults to no unseal key shares and 5 recovery shares
+ * with a threshold of 3. The Shamir seal defaults to 5 unseal key shares with
+ * a threshold of 3 and no recovery shares.
+ */
+function initSettings(flags: { int(name: string): number | undefined }, recoverySeal: boolean): InitSettings {
+  const unsealDefaults = recoverySeal ? [0, 0] : [defaultKeyShares, defaultKeyThreshold];
+  const recoveryDefaults = recoverySeal ? [defaultRecoveryShares, defaultRecoveryThreshold] : [0, 0];
+  return {
+    shares: flags.int('key-shares') ?? unsealDefaults[0],
+    threshold: flags.int('key-threshold') ?? unsealDefaults[1],
+    recoveryShares: flags.int('recovery-shares') ?? recoveryDefaults[0],
+    recoveryThreshold: flags.int('recovery-threshold') ?? recoveryDefaults[1],
+  };
+}
+
+/** Prefers the base64 form of each share, as Vault's CLI does, when the server sent one per share. */
+function printableShares(hex: string[], base64: string[] | undefined): string[] {
+  return base64?.length === hex.length ? base64 : hex;
+}
+
+function printInitJson(ui: UI, response: InitResponse, settings: InitSettings): void {
+  // Without unseal keys the seal stores the root key itself, which Vault reports as one share with a threshold of one.
+  const storedKey = response.keys.length === 0;
+  ui.output(
+    goJson(
+      {
+        unseal_keys_b64: response.keys_base64 ?? [],
+        unseal_keys_hex: response.keys,
+        unseal_shares: storedKey ? 1 : settings.shares,
+        unseal_threshold: storedKey ? 1 : settings.threshold,
+        recovery_keys_b64: response.recovery_keys_base64 ?? [],
+        recovery_keys_hex: response.recovery_keys ?? [],
+        recovery_keys_shares: settings.recoveryShares,
+        recovery_keys_threshold: settings.recoveryThreshold,
+        root_token: response.root_token,
+      },
+      true,
+    ),
+  );
+}
+
+function printUnsealKeyGuidance(ui: UI, shares: number, threshold: number): void {
   ui.output('');
   ui.output(
     wrapAtLength(
@@ -92,6 +126,37 @@ function printInitResult(ui: UI, response: InitResponse, shares: number, thresho
       'A quorum of the current key shares can generate new unseal keys; see "coffer operator rekey".',
     ),
   );
+}
+
+function printInitResult(ui: UI, response: InitResponse, settings: InitSettings): void {
+  if (ui.format === 'json') {
+    printInitJson(ui, response, settings);
+    return;
+  }
+
+  const unsealKeys = printableShares(response.keys, response.keys_base64);
+  const recoveryKeys = printableShares(response.recovery_keys ?? [], response.recovery_keys_base64);
+  unsealKeys.forEach((key, index) => ui.output(`Unseal Key ${index + 1}: ${key}`));
+  recoveryKeys.forEach((key, index) => ui.output(`Recovery Key ${index + 1}: ${key}`));
+  ui.output('');
+  ui.output(`Initial Root Token: ${response.root_token}`);
+
+  if (unsealKeys.length > 0) {
+    printUnsealKeyGuidance(ui, settings.shares, settings.threshold);
+  } else {
+    ui.output('');
+    ui.output('Success! Coffer is initialized');
+  }
+
+  if (recoveryKeys.length > 0) {
+    ui.output('');
+    ui.output(
+      wrapAtLength(
+        `Recovery key initialized with ${settings.recoveryShares} key shares and a key threshold of ` +
+          `${settings.recoveryThreshold}. Distribute the key shares printed above to their holders securely.`,
+      ),
+    );
+  }
 }
 
 async function printInitStatus(ui: UI, api: CofferClient): Promise<number> {
@@ -118,12 +183,29 @@ Usage: coffer operator init [options]
   it into key shares, of which a threshold number unseal the server. Prints
   the unseal keys and the initial root token. A server is initialized once.
 
+  A server with an auto-unseal seal unseals itself, so it returns recovery
+  keys in place of unseal keys. A threshold of recovery keys authorizes
+  operations such as generating a root token.
+
       $ coffer operator init
-      $ coffer operator init -key-shares=3 -key-threshold=2`,
+      $ coffer operator init -key-shares=3 -key-threshold=2
+      $ coffer operator init -recovery-shares=3 -recovery-threshold=2`,
   flags: [
     ...httpFlags,
     formatFlag,
     ...keyShareFlags,
+    {
+      name: 'recovery-shares',
+      kind: 'int',
+      defaultText: `${defaultRecoveryShares} with an auto-unseal seal, 0 otherwise`,
+      usage: 'Number of recovery key shares to split the recovery key into. Only servers with an auto-unseal seal have recovery keys.',
+    },
+    {
+      name: 'recovery-threshold',
+      kind: 'int',
+      defaultText: `${defaultRecoveryThreshold} with an auto-unseal seal, 0 otherwise`,
+      usage: 'Number of recovery key shares required to reconstruct the recovery key. This must be less than or equal to -recovery-shares.',
+    },
     {
       name: 'status',
       kind: 'bool',
@@ -132,23 +214,30 @@ Usage: coffer operator init [options]
   ],
   async run({ ui, args, flags, client }) {
     expectArguments(args, 0);
-    const { shares, threshold } = keyShareSettings(flags);
     const api = await client();
     if (flags.bool('status')) return printInitStatus(ui, api);
 
+    let recoverySeal: boolean;
     try {
-      await api.request('GET', 'sys/seal-status');
+      recoverySeal = ((await api.request('GET', 'sys/seal-status')).body as SealStatus).recovery_seal === true;
     } catch (error) {
       return reportApiError(ui, '', error);
     }
+    const settings = initSettings(flags, recoverySeal);
+
     let response: InitResponse;
     try {
-      const reply = await api.request('PUT', 'sys/init', { body: { secret_shares: shares, secret_threshold: threshold } });
-      response = reply.body as InitResponse;
+      const body = {
+        secret_shares: settings.shares,
+        secret_threshold: settings.threshold,
+        recovery_shares: settings.recoveryShares,
+        recovery_threshold: settings.recoveryThreshold,
+      };
+      response = (await api.request('PUT', 'sys/init', { body })).body as InitResponse;
     } catch (error) {
       return reportApiError(ui, 'Error initializing', error);
     }
-    printInitResult(ui, response, shares, threshold);
+    printInitResult(ui, response, settings);
     return 0;
   },
 };

@@ -107,9 +107,9 @@ async function handle(context: HandlerContext, request: IncomingMessage): Promis
 
 async function requestData(request: IncomingMessage, operation: Operation, query: URLSearchParams): Promise<Record<string, unknown>> {
   const body = parseJsonBody(await readBody(request));
-  if (operation !== 'read' && operation !== 'list') return body;
+  if (operation !== 'read' && operation !== 'list' && operation !== 'delete') return body;
 
-  // Reads and lists take their parameters from the query string, as in Vault.
+  // Reads, lists and deletes take their parameters from the query string, as in Vault.
   const data: Record<string, unknown> = { ...body };
   for (const [name, value] of query) {
     if (name === 'list' || name === 'help') continue;
