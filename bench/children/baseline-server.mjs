@@ -3,7 +3,7 @@
  * process that sends the same JSON body in reply to every request.
  *
  * Usage (forked by the runner with an IPC channel): `baseline-server.mjs BODY_FILE`.
- * BODY_FILE holds a real KV v2 read response from Coffer, so both servers
+ * BODY_FILE contains a real KV v2 read response from Coffer, so both servers
  * send bodies of the same size. Sends `{ type: 'ready', address }` once
  * listening on 127.0.0.1 at a free port, and stops like coffer-server.mjs.
  */

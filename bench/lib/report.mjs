@@ -6,7 +6,9 @@
  * Compares each Coffer scenario with the baseline and the SQLite commit
  * rate, and decides whether it met its target. A scenario with any non-2xx
  * response, socket error or timeout misses its target whatever its speed,
- * because its figures do not measure the operation it names.
+ * because its figures do not measure the operation it names. A verdict is
+ * marked `disturbed` when other processes loaded the machine during the
+ * scenario or during a scenario it is compared with.
  *
  * @param {{ baseline: object, health: object, readsUnaudited: object, reads: object, writes: object, sqlite: object }} results
  * @returns {object[]} one row per line of the table
@@ -14,7 +16,7 @@
 export function evaluate({ baseline, health, readsUnaudited, reads, writes, sqlite }) {
   const baselineRate = baseline.requestsPerSecond;
   const sqliteRate = sqlite.commitsPerSecond;
-  const row = (scenario, figures, target, meetsTarget) => {
+  const row = (scenario, figures, target, meetsTarget, references = []) => {
     const failures = failedResponses(figures);
     return {
       scenario,
@@ -29,21 +31,23 @@ export function evaluate({ baseline, health, readsUnaudited, reads, writes, sqli
       otherCpuCores: figures.otherCpuCores,
       target,
       met: target === null ? null : failures === 0 && meetsTarget(figures),
+      disturbed: target === null ? null : [figures, ...references].some(isDisturbed),
     };
   };
 
   return [
     row('baseline: bare node:http', baseline, null),
-    row('coffer: GET sys/health', health, '>= 0.5 x baseline', (f) => f.requestsPerSecond >= 0.5 * baselineRate),
+    row('coffer: GET sys/health', health, '>= 0.5 x baseline', (f) => f.requestsPerSecond >= 0.5 * baselineRate, [baseline]),
     row('coffer: KV v2 read, no audit', readsUnaudited, null),
     row('coffer: KV v2 read, file audit', reads, '>= 0.25 x baseline, p99 <= 10 ms; audit costs <= 5%, <= 1 ms p99', (f) =>
       f.requestsPerSecond >= 0.25 * baselineRate &&
       f.p99Ms <= 10 &&
       f.requestsPerSecond >= 0.95 * readsUnaudited.requestsPerSecond &&
       f.p99Ms <= readsUnaudited.p99Ms + 1,
+    [baseline, readsUnaudited],
     ),
     {
-      ...row('coffer: KV v2 write, file audit', writes, '>= SQLite commits/s', (f) => f.requestsPerSecond >= sqliteRate),
+      ...row('coffer: KV v2 write, file audit', writes, '>= SQLite commits/s', (f) => f.requestsPerSecond >= sqliteRate, [sqlite]),
       ratioToSqliteCommits: writes.requestsPerSecond / sqliteRate,
     },
     {
@@ -59,6 +63,7 @@ export function evaluate({ baseline, health, readsUnaudited, reads, writes, sqli
       otherCpuCores: sqlite.otherCpuCores,
       target: null,
       met: null,
+      disturbed: null,
     },
   ];
 }
@@ -73,7 +78,12 @@ export const DISTURBED_CPU_CORES = 0.2;
 
 /** Returns the names of the scenarios during which other processes used more than DISTURBED_CPU_CORES. */
 export function disturbedScenarios(rows) {
-  return rows.filter((r) => r.otherCpuCores !== null && r.otherCpuCores > DISTURBED_CPU_CORES).map((r) => r.scenario);
+  return rows.filter(isDisturbed).map((r) => r.scenario);
+}
+
+/** Tells whether other processes used more than DISTURBED_CPU_CORES during a scenario, given its figures or row. */
+function isDisturbed({ otherCpuCores }) {
+  return otherCpuCores !== null && otherCpuCores !== undefined && otherCpuCores > DISTURBED_CPU_CORES;
 }
 
 /**
@@ -96,7 +106,7 @@ export function formatTable(rows) {
     ['client cpu', (r) => fixed(r.loadGeneratorCpuCores, 2)],
     ['other cpu', (r) => fixed(r.otherCpuCores, 2)],
     ['target', (r) => r.target ?? '-', 'left'],
-    ['met', (r) => formatMet(r.met), 'left'],
+    ['met', (r) => formatMet(r.met, r.disturbed), 'left'],
   ];
   const cells = [columns.map(([title]) => title), ...rows.map((r) => columns.map(([, cell]) => cell(r)))];
   const widths = columns.map((_, i) => Math.max(...cells.map((line) => line[i].length)));
@@ -110,9 +120,10 @@ export function formatTable(rows) {
     .join('\n');
 }
 
-function formatMet(met) {
+function formatMet(met, disturbed) {
   if (met === null) return '-';
-  return met ? 'yes' : 'NO';
+  const verdict = met ? 'yes' : 'NO';
+  return disturbed ? `${verdict} (disturbed)` : verdict;
 }
 
 function fixed(value, digits) {

@@ -77,7 +77,7 @@ describe('audit', () => {
       stdout: '',
       stderr:
         `Error enabling audit device: Error making API request.\n\nURL: PUT ${server.address}/v1/sys/audit/tape/\n` +
-        'Code: 400. Errors:\n\n* unknown audit device type "tape": use one of file, socket, syslog\n',
+        'Code: 400. Errors:\n\n* unknown audit device type "tape": use one of file, socket, syslog, or register an audit plugin of that name in the plugin catalog\n',
     });
   });
 

@@ -34,7 +34,7 @@ export const TLS_SERVER_NAME = 'localhost';
 /** The folder of the protocol's `.proto` files. */
 export const PROTO_DIRECTORY = fileURLToPath(new URL('../../proto/', import.meta.url));
 
-const PROTO_FILES = ['go_plugin.proto', 'grpc_health_v1.proto', 'vault_logical.proto', 'vault_multiplexing.proto', 'vault_backend.proto'];
+const PROTO_FILES = ['go_plugin.proto', 'grpc_health_v1.proto', 'vault_logical.proto', 'vault_multiplexing.proto', 'vault_backend.proto', 'coffer_audit.proto'];
 
 /**
  * Channel and server options of every plugin connection. Vault lifts gRPC's
@@ -58,6 +58,8 @@ export interface PluginProtocol {
   GRPCStdio: grpc.ServiceClientConstructor;
   PluginMultiplexing: grpc.ServiceClientConstructor;
   PluginVersion: grpc.ServiceClientConstructor;
+  /** Coffer's own service of audit plugins. */
+  AuditDevice: grpc.ServiceClientConstructor;
 }
 
 let loaded: PluginProtocol | undefined;
@@ -94,6 +96,7 @@ export function loadPluginProtocol(): PluginProtocol {
     GRPCStdio: service('plugin.GRPCStdio'),
     PluginMultiplexing: service('pluginutil.multiplexing.PluginMultiplexing'),
     PluginVersion: service('logical.PluginVersion'),
+    AuditDevice: service('coffer.audit.v1.AuditDevice'),
   };
   return loaded;
 }

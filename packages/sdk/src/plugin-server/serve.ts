@@ -1,7 +1,9 @@
 /**
  * `serve`: turns a secrets engine or auth method into a plugin executable
  * that Coffer, Vault or any other host of Vault's backend protocol version 5
- * can start. See docs/plugins/protocol.md for the protocol itself.
+ * can start, and an audit device into one that Coffer can start. See
+ * docs/plugins/protocol.md for the protocol and docs/plugins/audit.md for
+ * the audit service.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../logger.js';
-import type { AuthPlugin, SecretsPlugin } from '../plugin.js';
+import type { AuditPlugin, AuthPlugin, SecretsPlugin } from '../plugin.js';
+import { AuditService } from './audit-service.js';
 import { BackendService } from './backend-service.js';
 import { PluginBroker } from './broker.js';
 import { generateLaunchCertificate } from './certificate.js';
@@ -44,6 +47,9 @@ const PARENT_CHECK_INTERVAL_MS = 2000;
 /** How long a graceful gRPC shutdown may take before open calls are cut, in milliseconds. */
 const SHUTDOWN_GRACE_MS = 2000;
 
+/** The plugins `serve` runs out of process. */
+type ServablePlugin = SecretsPlugin | AuthPlugin | AuditPlugin;
+
 const SERVER_OPTIONS: grpc.ServerOptions = {
   'grpc.max_receive_message_length': 2 ** 31 - 1,
   'grpc.max_send_message_length': 2 ** 31 - 1,
@@ -62,11 +68,11 @@ const SERVER_OPTIONS: grpc.ServerOptions = {
  * Started by hand, without the host's magic cookie, it prints an
  * explanation on standard error and sets exit code 1.
  *
- * @throws Error when `plugin` is not a secrets engine or auth method.
+ * @throws Error when `plugin` is not a secrets engine, auth method or audit device.
  */
-export async function serve(plugin: SecretsPlugin | AuthPlugin, options: ServeOptions = {}): Promise<void> {
-  if (plugin.kind !== 'secrets' && plugin.kind !== 'auth') {
-    throw new Error(`serve() takes a secrets engine or an auth method, not a plugin of kind "${(plugin as { kind: string }).kind}"`);
+export async function serve(plugin: ServablePlugin, options: ServeOptions = {}): Promise<void> {
+  if (plugin.kind !== 'secrets' && plugin.kind !== 'auth' && plugin.kind !== 'audit') {
+    throw new Error(`serve() takes a secrets engine, an auth method or an audit device, not a plugin of kind "${(plugin as { kind: string }).kind}"`);
   }
   if (process.env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
     process.stderr.write(
@@ -128,7 +134,7 @@ function listenAddress(): Listening {
  * Starts the gRPC server, prints the handshake line and returns a promise
  * that resolves once the server has stopped.
  */
-async function startServing(plugin: SecretsPlugin | AuthPlugin, logger: Logger): Promise<Promise<void>> {
+async function startServing(plugin: ServablePlugin, logger: Logger): Promise<Promise<void>> {
   const protocol = loadPluginProtocol();
   const clientCertificate = process.env.PLUGIN_CLIENT_CERT;
   const certificate = clientCertificate !== undefined && clientCertificate !== '' ? await generateLaunchCertificate() : undefined;
@@ -148,11 +154,20 @@ async function startServing(plugin: SecretsPlugin | AuthPlugin, logger: Logger):
       : grpc.credentials.createSsl(Buffer.from(clientCertificate!), Buffer.from(certificate.privateKeyPem), Buffer.from(certificate.certificatePem));
 
   const broker = new PluginBroker();
-  const backends = new BackendService({ plugin, protocol, broker, hostCredentials, logger });
   const server = new grpc.Server(SERVER_OPTIONS);
   let stop: () => void = () => {};
   const streams = addCoreServices(server, protocol, broker, plugin, () => stop());
-  server.addService(protocol.Backend.service, backends.implementation());
+  // An audit plugin serves Coffer's audit service instead of Vault's backend.
+  let closeService: () => Promise<void>;
+  if (plugin.kind === 'audit') {
+    const audit = new AuditService(plugin, logger);
+    server.addService(protocol.AuditDevice.service, audit.implementation());
+    closeService = () => audit.close();
+  } else {
+    const backends = new BackendService({ plugin, protocol, broker, hostCredentials, logger });
+    server.addService(protocol.Backend.service, backends.implementation());
+    closeService = async () => backends.close();
+  }
 
   const listening = listenAddress();
   await new Promise<void>((resolve, reject) => {
@@ -192,12 +207,12 @@ async function startServing(plugin: SecretsPlugin | AuthPlugin, logger: Logger):
       process.off('SIGINT', ignoreInterrupt);
       for (const stream of streams) stream.end();
       broker.close();
-      backends.close();
       const force = setTimeout(() => server.forceShutdown(), SHUTDOWN_GRACE_MS);
       server.tryShutdown(() => {
         clearTimeout(force);
         listening.removeSocket();
-        resolve();
+        // Audit devices flush and release their destinations before the process exits.
+        void closeService().then(resolve, resolve);
       });
     };
   });
@@ -212,7 +227,7 @@ function addCoreServices(
   server: grpc.Server,
   protocol: PluginProtocol,
   broker: PluginBroker,
-  plugin: SecretsPlugin | AuthPlugin,
+  plugin: ServablePlugin,
   stop: () => void,
 ): Set<grpc.ServerWritableStream<unknown, unknown>> {
   const streams = new Set<grpc.ServerWritableStream<unknown, unknown>>();

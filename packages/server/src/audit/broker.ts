@@ -9,6 +9,10 @@
  * the request fail with 500; by then the backend has run, so a write it made
  * stays. One device that records the entry is enough, as in Vault, and the
  * failures of the others are logged.
+ *
+ * A type that is not built in is looked up among the audit plugins of the
+ * plugin catalog, when the server registered them with
+ * {@link registerExternalAuditDevices}.
  */
 import {
   badRequest,
@@ -45,6 +49,24 @@ interface ActiveDevice {
   failures: { suppressed: number; lastLogged: number };
 }
 
+/** Opens devices of audit plugins registered in the plugin catalog. */
+export interface ExternalAuditDevices {
+  /**
+   * Opens a device of the catalog's audit plugin `type` with the device's
+   * own options. Returns `undefined` when the catalog has no such plugin.
+   * @throws Error when the plugin cannot be started or rejects the options.
+   */
+  open(type: string, device: { path: string; uuid: string; options: Record<string, string> }): Promise<AuditDevice | undefined>;
+}
+
+/** External audit devices by the storage they share with the broker: the barrier. */
+const externalAuditDevices = new WeakMap<Storage, ExternalAuditDevices>();
+
+/** Lets every broker over `storage` open devices of catalog audit plugins through `external`. */
+export function registerExternalAuditDevices(storage: Storage, external: ExternalAuditDevices): void {
+  externalAuditDevices.set(storage, external);
+}
+
 /** The settable fields of an enable request besides path and type. */
 export interface EnableFields {
   description?: string;
@@ -62,6 +84,7 @@ export class AuditBroker {
     private readonly storage: Storage,
     private readonly logger: Logger,
     private readonly plugins: ReadonlyMap<string, AuditPlugin> = builtinAuditDevices,
+    private readonly external?: ExternalAuditDevices,
   ) {}
 
   /** True while at least one device is open; requests are then audited and fail closed. */
@@ -176,23 +199,30 @@ export class AuditBroker {
     if (conflict !== undefined) throw badRequest(`path is already in use at ${conflict.path}`);
 
     const plugin = this.plugins.get(type);
-    if (plugin === undefined) throw badRequest(`unknown audit device type "${type}": use one of ${[...this.plugins.keys()].join(', ')}`);
+    const external = plugin === undefined ? this.externalDevices() : undefined;
+    const unknownType = (): CofferError => {
+      const catalog = external === undefined ? '' : ', or register an audit plugin of that name in the plugin catalog';
+      return badRequest(`unknown audit device type "${type}": use one of ${[...this.plugins.keys()].join(', ')}${catalog}`);
+    };
+    if (plugin === undefined && external === undefined) throw unknownType();
     const options = fields.options ?? {};
-    for (const name of Object.keys(options)) {
-      if (!COMMON_AUDIT_OPTIONS.includes(name) && !plugin.settings.includes(name)) {
-        const known = [...COMMON_AUDIT_OPTIONS, ...plugin.settings].join(', ');
+    // A catalog plugin checks its own options when it opens the device.
+    for (const name of plugin === undefined ? [] : Object.keys(options)) {
+      if (!COMMON_AUDIT_OPTIONS.includes(name) && !plugin!.settings.includes(name)) {
+        const known = [...COMMON_AUDIT_OPTIONS, ...plugin!.settings].join(', ');
         throw badRequest(`unknown option "${name}" for audit device type "${type}"; valid options: ${known}`);
       }
     }
     const config = parseFormatConfig(options);
     const entry = newAuditEntry(path, type, { description: fields.description ?? '', options, local: fields.local ?? false });
 
-    let device: AuditDevice;
+    let device: AuditDevice | undefined;
     try {
-      device = await this.createDevice(plugin, entry);
+      device = plugin !== undefined ? await this.createDevice(plugin, entry) : await this.openExternal(external!, entry);
     } catch (err) {
       throw badRequest(`cannot enable audit device at "${path}": ${describeError(err)}`);
     }
+    if (device === undefined) throw unknownType();
 
     let hasher: AuditHasher;
     try {
@@ -231,10 +261,12 @@ export class AuditBroker {
 
   private async openDevice(entry: AuditTableEntry): Promise<ActiveDevice> {
     const plugin = this.plugins.get(entry.type);
-    if (plugin === undefined) throw new Error(`unknown audit device type "${entry.type}"`);
+    const external = plugin === undefined ? this.externalDevices() : undefined;
+    if (plugin === undefined && external === undefined) throw new Error(`unknown audit device type "${entry.type}"`);
     const config = parseFormatConfig(entry.options);
     const hasher = new AuditHasher(await loadOrCreateSalt(this.storage, entry.uuid));
-    const device = await this.createDevice(plugin, entry);
+    const device = plugin !== undefined ? await this.createDevice(plugin, entry) : await this.openExternal(external!, entry);
+    if (device === undefined) throw new Error(`audit plugin "${entry.type}" is not in the plugin catalog any more; register it again`);
     return { entry, device, hasher, config, failures: { suppressed: 0, lastLogged: 0 } };
   }
 
@@ -245,6 +277,19 @@ export class AuditBroker {
       if (plugin.settings.includes(name)) deviceOptions[name] = value;
     }
     return plugin.create(deviceOptions, { logger: this.logger.child({ auditDevice: entry.path }) });
+  }
+
+  private externalDevices(): ExternalAuditDevices | undefined {
+    return this.external ?? externalAuditDevices.get(this.storage);
+  }
+
+  /** Opens a device of a catalog audit plugin with every option that is not common to all devices. */
+  private openExternal(external: ExternalAuditDevices, entry: AuditTableEntry): Promise<AuditDevice | undefined> {
+    const deviceOptions: Record<string, string> = {};
+    for (const [name, value] of Object.entries(entry.options)) {
+      if (!COMMON_AUDIT_OPTIONS.includes(name)) deviceOptions[name] = value;
+    }
+    return external.open(entry.type, { path: entry.path, uuid: entry.uuid, options: deviceOptions });
   }
 
   private async closeDevice(device: AuditDevice, path: string): Promise<void> {

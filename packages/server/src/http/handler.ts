@@ -174,8 +174,10 @@ function errorFor(logger: Logger, err: unknown, requestId: string, path: string)
 
 function writeAnswer(response: ServerResponse, answer: HttpAnswer, headOnly: boolean): void {
   if (answer.raw !== undefined) {
-    response.writeHead(answer.status, { 'Content-Type': answer.raw.contentType, 'Cache-Control': 'no-store' });
-    response.end(headOnly ? undefined : answer.raw.body);
+    const body = typeof answer.raw.body === 'string' ? Buffer.from(answer.raw.body) : answer.raw.body;
+    // Content-Length lets Node send the body in one piece rather than chunked.
+    response.writeHead(answer.status, { 'Content-Type': answer.raw.contentType, 'Cache-Control': 'no-store', 'Content-Length': body.length });
+    response.end(headOnly ? undefined : body);
     return;
   }
   if (answer.body === null) {

@@ -7,8 +7,12 @@ import { badRequest, type Storage } from '@coffer/sdk';
 import { PluginCommandError, resolvePluginCommand } from './binary.js';
 
 /** The catalog types this server runs out of process, as Vault names them. */
-export type CatalogPluginType = 'secret' | 'auth';
+export type CatalogPluginType = 'secret' | 'auth' | 'audit';
 
+/**
+ * The types `sys/plugins/catalog` lists, as Vault's listing has them. Audit
+ * plugins are listed only by `LIST sys/plugins/catalog/audit`.
+ */
 export const CATALOG_PLUGIN_TYPES: readonly CatalogPluginType[] = ['auth', 'secret'];
 
 /** One registered plugin binary. */
@@ -161,9 +165,9 @@ export async function validateRegistration(input: RegistrationInput, pluginDirec
  * @throws CofferError (400) for "database", which is not served out of process yet, and for unknown types.
  */
 export function parseCatalogType(type: string): CatalogPluginType {
-  if (type === 'secret' || type === 'auth') return type;
-  if (type === 'database') throw badRequest('invalid plugin type "database": database plugins are not supported yet; use "auth" or "secret"');
-  throw badRequest(`invalid plugin type "${type}": use "auth" or "secret"`);
+  if (type === 'secret' || type === 'auth' || type === 'audit') return type;
+  if (type === 'database') throw badRequest('invalid plugin type "database": database plugins are not supported yet; use "audit", "auth" or "secret"');
+  throw badRequest(`invalid plugin type "${type}": use "audit", "auth" or "secret"`);
 }
 
 function checkEnvAssignment(assignment: string): void {

@@ -53,6 +53,8 @@ export class PluginConnection {
     private readonly stdioStream: grpc.ClientReadableStream<unknown> | undefined,
     /** Whether one process may serve several mounts. */
     readonly multiplexed: boolean,
+    /** The `coffer.audit.v1.AuditDevice` client, for an audit plugin. */
+    readonly audit: grpc.Client,
   ) {}
 
   /**
@@ -75,6 +77,7 @@ export class PluginConnection {
     const broker = new protocol.GRPCBroker('plugin', credentials, shared);
     const stdio = new protocol.GRPCStdio('plugin', credentials, shared);
     const multiplexing = new protocol.PluginMultiplexing('plugin', credentials, shared);
+    const audit = new protocol.AuditDevice('plugin', credentials, shared);
 
     try {
       const reply = await callUnary<{ status?: string }>(health, 'Check', { service: HEALTH_SERVICE_NAME }, { deadline: options.deadline });
@@ -85,7 +88,7 @@ export class PluginConnection {
       brokerStream.on('data', () => {});
       brokerStream.on('error', () => {});
       const stdioStream = openStdio(stdio, options.onOutput);
-      return new PluginConnection(launched, backend, controller, brokerStream, stdioStream, multiplexed);
+      return new PluginConnection(launched, backend, controller, brokerStream, stdioStream, multiplexed, audit);
     } catch (err) {
       backend.close();
       throw new Error(`plugin "${options.name}" could not be reached over gRPC: ${(err as Error).message}`);

@@ -4,6 +4,7 @@
  */
 import {
   badRequest,
+  type AuditDevice,
   CofferError,
   SETUP_CONFIG_KEYS,
   type BackendConfig,
@@ -11,6 +12,7 @@ import {
   type Logger,
   type Storage,
 } from '@coffer/sdk';
+import { registerExternalAuditDevices, type ExternalAuditDevices } from '../audit/broker.js';
 import type { MountEntry } from '../router/mount-table.js';
 import { PluginCatalog, type CatalogEntry, type CatalogPluginType } from './catalog.js';
 import { UnavailableBackend } from './client-backend.js';
@@ -38,7 +40,7 @@ export interface BackendFactory {
 
 const RESERVED_OPTIONS = new Set<string>(Object.values(SETUP_CONFIG_KEYS));
 
-export class ExternalPlugins {
+export class ExternalPlugins implements ExternalAuditDevices {
   readonly catalog: PluginCatalog;
   readonly supervisor: PluginSupervisor;
   readonly pluginDirectory: string | undefined;
@@ -53,6 +55,24 @@ export class ExternalPlugins {
       startTimeoutMs: options.startTimeoutMs ?? DEFAULT_PLUGIN_START_TIMEOUT_MS,
       logger: this.logger,
     });
+    // The audit broker shares the barrier and opens catalog audit plugins through this object.
+    registerExternalAuditDevices(options.storage, this);
+  }
+
+  /**
+   * Opens an audit device of the catalog's audit plugin `name` (its
+   * unversioned entry, else its highest version) in a plugin process.
+   * Returns `undefined` when the catalog has no such plugin.
+   * @throws Error when no plugin directory is configured, the process cannot
+   *   be started or the plugin rejects the options.
+   */
+  async open(name: string, device: { path: string; uuid: string; options: Record<string, string> }): Promise<AuditDevice | undefined> {
+    const catalogEntry = await this.catalog.resolve('audit', name, '');
+    if (catalogEntry === null) return undefined;
+    if (this.pluginDirectory === undefined) {
+      throw new Error(`cannot start plugin "${name}": no plugin directory is configured; set "plugin_directory" in the server configuration`);
+    }
+    return this.supervisor.attachAudit(catalogEntry, device);
   }
 
   /**

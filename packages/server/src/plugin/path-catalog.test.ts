@@ -94,9 +94,9 @@ describe('sys/plugins/catalog', () => {
   test('unsupported types are rejected', async () => {
     const database = await call('POST', 'sys/plugins/catalog/database/pg', { sha256, command: 'my-plugin' });
     assert.equal(database.status, 400);
-    assert.deepEqual(database.body.errors, ['invalid plugin type "database": database plugins are not supported yet; use "auth" or "secret"']);
+    assert.deepEqual(database.body.errors, ['invalid plugin type "database": database plugins are not supported yet; use "audit", "auth" or "secret"']);
     const unknown = await call('LIST', 'sys/plugins/catalog/widgets');
-    assert.deepEqual(unknown.body.errors, ['invalid plugin type "widgets": use "auth" or "secret"']);
+    assert.deepEqual(unknown.body.errors, ['invalid plugin type "widgets": use "audit", "auth" or "secret"']);
   });
 
   test('built-in plugins are listed, not deletable', async () => {

@@ -4,6 +4,7 @@
  */
 import { badRequest, definePath, notFound, type FieldMap, type PathDefinition } from '@coffer/sdk';
 import type { Core } from '../core.js';
+import { builtinAuditDevices } from '../audit/builtin.js';
 import { builtinAuthMethods, builtinSecretsEngines } from '../plugins.js';
 import { normalizeMountPath } from '../router/mount-manager.js';
 import { COFFER_VERSION } from '../version.js';
@@ -12,7 +13,8 @@ import { CATALOG_PLUGIN_TYPES, parseCatalogType, validateRegistration, type Cata
 const BUILTIN_VERSION = `v${COFFER_VERSION}+builtin`;
 
 function builtinNames(type: CatalogPluginType): string[] {
-  return [...(type === 'auth' ? builtinAuthMethods : builtinSecretsEngines).keys()];
+  const builtins = { audit: builtinAuditDevices, auth: builtinAuthMethods, secret: builtinSecretsEngines }[type];
+  return [...builtins.keys()];
 }
 
 /** A catalog entry as the API returns it; `env` is left out because it may hold credentials. */
@@ -25,7 +27,7 @@ function describeBuiltin(type: CatalogPluginType, name: string): Record<string, 
 }
 
 const entryFields = {
-  type: { type: 'string', description: 'The plugin type: "auth" or "secret".', required: true },
+  type: { type: 'string', description: 'The plugin type: "audit", "auth" or "secret".', required: true },
   name: { type: 'string', description: 'The name mounts use as their type.', required: true },
   sha256: { type: 'string', description: 'SHA-256 of the executable, in hex. The server runs the binary only while its hash matches.' },
   command: { type: 'string', description: 'The executable, relative to the plugin directory.' },

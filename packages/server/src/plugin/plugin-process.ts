@@ -1,7 +1,8 @@
 /**
- * One plugin process and the mounts it serves. A process that exits on its
- * own is started again, and every mount is set up on the new process. Calls
- * that arrive meanwhile wait for it.
+ * One plugin process and the mounts or audit devices it serves. A process
+ * of a secrets engine or auth method that exits on its own is started again,
+ * and every mount is set up on the new process. Calls that arrive meanwhile
+ * wait for it. An audit plugin that exits is not restarted.
  */
 import type * as grpc from '@grpc/grpc-js';
 import { Metadata } from '@grpc/grpc-js';
@@ -72,6 +73,8 @@ type ProcessState = 'starting' | 'running' | 'restarting' | 'failed' | 'stopped'
 
 export class PluginProcess {
   readonly sessions = new Map<string, MountSession>();
+  /** UUIDs of the audit devices open in this process, for an audit plugin. */
+  readonly auditDevices = new Set<string>();
   private state: ProcessState = 'starting';
   private launched: LaunchedPlugin | undefined;
   private connection: PluginConnection | undefined;
@@ -95,6 +98,11 @@ export class PluginProcess {
 
   get multiplexed(): boolean {
     return this.connection?.multiplexed ?? false;
+  }
+
+  /** True when the process serves no mount and no audit device. */
+  get idle(): boolean {
+    return this.sessions.size === 0 && this.auditDevices.size === 0;
   }
 
   get usable(): boolean {
@@ -220,6 +228,12 @@ export class PluginProcess {
     this.crashes.push(now);
     while (this.crashes.length > 0 && now - this.crashes[0] > CRASH_WINDOW_MS) this.crashes.shift();
     const log = { plugin: this.entry.name, pid: launched.pid, exit: describeExit(status), mounts: [...this.sessions.values()].map((session) => session.binding.path) };
+    if (this.entry.type === 'audit') {
+      // An audit device is not restarted behind the operator's back: every
+      // write fails, so requests fail closed until the device is enabled again.
+      this.fail(new Error(`it exited (${describeExit(status)})`));
+      return;
+    }
     if (this.crashes.length >= MAX_CRASHES) {
       this.fail(new Error(`it exited ${this.crashes.length} times within ${CRASH_WINDOW_MS / 1000} s`));
       return;
@@ -254,10 +268,12 @@ export class PluginProcess {
     this.connection?.close();
     this.connection = undefined;
     void this.launched?.stop(0);
-    this.failure = unavailable(
-      `plugin "${this.entry.name}" is not running: ${err.message}; fix the plugin, then reload its mounts with sys/plugins/reload/backend`,
-    );
-    this.context.logger.error({ plugin: this.entry.name, err }, 'plugin failed; it will not be restarted until its mounts are reloaded');
+    const fix =
+      this.entry.type === 'audit'
+        ? 'fix the plugin, then disable and enable its audit devices again'
+        : 'fix the plugin, then reload its mounts with sys/plugins/reload/backend';
+    this.failure = unavailable(`plugin "${this.entry.name}" is not running: ${err.message}; ${fix}`);
+    this.context.logger.error({ plugin: this.entry.name, err }, `plugin failed; ${fix}`);
   }
 }
 

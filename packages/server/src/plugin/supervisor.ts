@@ -1,11 +1,14 @@
 /**
  * The supervisor: which plugin process serves which mount. Mounts of the
  * same catalog entry share one process when the plugin supports
- * multiplexing; otherwise each mount gets its own. A process stops when its
- * last mount is released.
+ * multiplexing; otherwise each mount gets its own. The devices of an audit
+ * plugin share one process. A process stops when its last mount or device
+ * is released.
  */
 import { createHash } from 'node:crypto';
-import { callUnary } from '@coffer/sdk';
+import { Metadata } from '@grpc/grpc-js';
+import { callUnary, MULTIPLEX_ID_METADATA_KEY, type AuditDevice } from '@coffer/sdk';
+import { ExternalAuditDevice } from './audit-device.js';
 import type { CatalogEntry } from './catalog.js';
 import { ExternalBackend } from './client-backend.js';
 import { MountSession, PluginProcess, type MountBinding, type ProcessContext } from './plugin-process.js';
@@ -33,7 +36,7 @@ export class PluginSupervisor {
       await process.setUp(session);
     } catch (err) {
       process.sessions.delete(binding.uuid);
-      if (process.sessions.size === 0) await this.stopProcess(process);
+      if (process.idle) await this.stopProcess(process);
       throw err;
     }
     const backendType = entry.type === 'auth' ? 'credential' : 'logical';
@@ -53,7 +56,34 @@ export class PluginSupervisor {
       this.context.logger.warn({ err, plugin: process.entry.name, mount: session.binding.path }, 'plugin cleanup failed');
     }
     session.broker?.close();
-    if (process.sessions.size === 0) await this.stopProcess(process);
+    if (process.idle) await this.stopProcess(process);
+  }
+
+  /**
+   * Starts or reuses a process for the audit plugin `entry` and opens the
+   * device `uuid` in it with `options`.
+   * @throws PluginLaunchError when the process cannot be started, and an
+   *   Error with the plugin's message when it rejects the options.
+   */
+  async attachAudit(entry: CatalogEntry, device: { path: string; uuid: string; options: Record<string, string> }): Promise<AuditDevice> {
+    const process = await this.processFor(entry);
+    process.auditDevices.add(device.uuid);
+    const metadata = auditMetadata(device.uuid);
+    try {
+      const connection = await process.ready();
+      await callUnary(connection.audit, 'Create', { options: device.options }, { metadata, deadline: Date.now() + this.context.startTimeoutMs });
+    } catch (err) {
+      process.auditDevices.delete(device.uuid);
+      if (process.idle) await this.stopProcess(process);
+      throw new Error(`plugin "${entry.name}" could not open the device: ${(err as { details?: string }).details ?? (err as Error).message}`);
+    }
+    return new ExternalAuditDevice(process, metadata, device.path, () => this.detachAudit(process, device.uuid));
+  }
+
+  /** Forgets an audit device and stops the process once it serves nothing. */
+  private async detachAudit(process: PluginProcess, uuid: string): Promise<void> {
+    if (!process.auditDevices.delete(uuid)) return;
+    if (process.idle) await this.stopProcess(process);
   }
 
   /** Returns the IDs of the processes serving a catalog name, for diagnostics and tests. */
@@ -101,6 +131,13 @@ export class PluginSupervisor {
     else this.processes.delete(key);
     await process.stop();
   }
+}
+
+/** Builds the call metadata that selects an audit device in the plugin. */
+function auditMetadata(uuid: string): Metadata {
+  const metadata = new Metadata();
+  metadata.set(MULTIPLEX_ID_METADATA_KEY, uuid);
+  return metadata;
 }
 
 /** Everything about an entry that changes what is executed. */

@@ -15,6 +15,7 @@ import { api } from '../testing/api-client.js';
 export const TEST_PLUGINS = {
   secrets: fileURLToPath(new URL('./testdata/secrets-plugin.js', import.meta.url)),
   auth: fileURLToPath(new URL('./testdata/auth-plugin.js', import.meta.url)),
+  audit: fileURLToPath(new URL('./testdata/audit-plugin.js', import.meta.url)),
 };
 
 /** A start timeout short enough for tests of hung plugins. */
@@ -127,7 +128,7 @@ export async function startPluginTestServer(token = 'root-plugin-test'): Promise
 /** Registers a launcher of a test plugin in the catalog under `name`. */
 export async function registerNodePlugin(
   server: PluginTestServer,
-  type: 'secret' | 'auth',
+  type: 'secret' | 'auth' | 'audit',
   name: string,
   plugin: keyof typeof TEST_PLUGINS,
   extra: Record<string, unknown> = {},
