@@ -139,6 +139,7 @@ export class Core {
       startTimeoutMs: options.pluginStartTimeoutMs,
       clusterInfo: () => ({ name: this.clusterName, id: this.clusterId }),
     });
+    this.audit.useExternalDevices(this.plugins);
     this.mounts = new MountManager(
       {
         tablePath: 'core/mounts',

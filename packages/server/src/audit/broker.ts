@@ -11,8 +11,8 @@
  * failures of the others are logged.
  *
  * A type that is not built in is looked up among the audit plugins of the
- * plugin catalog, when the server registered them with
- * {@link registerExternalAuditDevices}.
+ * plugin catalog, once the core has handed the broker its plugin runner
+ * with {@link AuditBroker.useExternalDevices}.
  */
 import {
   badRequest,
@@ -59,14 +59,6 @@ export interface ExternalAuditDevices {
   open(type: string, device: { path: string; uuid: string; options: Record<string, string> }): Promise<AuditDevice | undefined>;
 }
 
-/** External audit devices by the storage they share with the broker: the barrier. */
-const externalAuditDevices = new WeakMap<Storage, ExternalAuditDevices>();
-
-/** Lets every broker over `storage` open devices of catalog audit plugins through `external`. */
-export function registerExternalAuditDevices(storage: Storage, external: ExternalAuditDevices): void {
-  externalAuditDevices.set(storage, external);
-}
-
 /** The settable fields of an enable request besides path and type. */
 export interface EnableFields {
   description?: string;
@@ -84,8 +76,13 @@ export class AuditBroker {
     private readonly storage: Storage,
     private readonly logger: Logger,
     private readonly plugins: ReadonlyMap<string, AuditPlugin> = builtinAuditDevices,
-    private readonly external?: ExternalAuditDevices,
+    private external?: ExternalAuditDevices,
   ) {}
+
+  /** Lets the broker open devices of catalog audit plugins; the core calls it once its plugin runner exists. */
+  useExternalDevices(external: ExternalAuditDevices): void {
+    this.external = external;
+  }
 
   /** True while at least one device is open; requests are then audited and fail closed. */
   get enabled(): boolean {
@@ -280,7 +277,7 @@ export class AuditBroker {
   }
 
   private externalDevices(): ExternalAuditDevices | undefined {
-    return this.external ?? externalAuditDevices.get(this.storage);
+    return this.external;
   }
 
   /** Opens a device of a catalog audit plugin with every option that is not common to all devices. */

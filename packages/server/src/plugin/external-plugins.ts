@@ -12,7 +12,7 @@ import {
   type Logger,
   type Storage,
 } from '@coffer/sdk';
-import { registerExternalAuditDevices, type ExternalAuditDevices } from '../audit/broker.js';
+import type { ExternalAuditDevices } from '../audit/broker.js';
 import type { MountEntry } from '../router/mount-table.js';
 import { PluginCatalog, type CatalogEntry, type CatalogPluginType } from './catalog.js';
 import { UnavailableBackend } from './client-backend.js';
@@ -55,8 +55,6 @@ export class ExternalPlugins implements ExternalAuditDevices {
       startTimeoutMs: options.startTimeoutMs ?? DEFAULT_PLUGIN_START_TIMEOUT_MS,
       logger: this.logger,
     });
-    // The audit broker shares the barrier and opens catalog audit plugins through this object.
-    registerExternalAuditDevices(options.storage, this);
   }
 
   /**
