@@ -126,7 +126,8 @@ export async function handleLogicalRequest(core: Core, system: SystemBackends, r
     await core.audit.logRequest({ ...audit, error: errorText(err) });
     throw err;
   }
-  if (checked !== undefined) audit.tokenEntry = auditTokenFields(checked.resolved.entry);
+  // Built only when a device will record it: this runs on every request.
+  if (checked !== undefined && core.audit.enabled) audit.tokenEntry = auditTokenFields(checked.resolved.entry);
   // The request entry is written before anything changes, so a request no
   // audit device can record fails with no effect.
   await core.audit.logRequest(audit);
