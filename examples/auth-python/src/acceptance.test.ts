@@ -89,7 +89,7 @@ describe('roster auth plugin in Python under a real server', () => {
     return { status: response.status, body: text === '' ? null : JSON.parse(text) };
   }
 
-  /** The PIDs of every plugin process started so far, oldest first. */
+  /** Returns the PIDs of every plugin process started so far, oldest first. */
   async function readPids(): Promise<number[]> {
     return (await readFile(pidFile, 'utf8')).trim().split('\n').map(Number);
   }

@@ -1,5 +1,5 @@
 /**
- * What an auth method returns from a successful login, and the token
+ * The result of a successful login to an auth method, and the token
  * settings every auth method shares.
  */
 import type { FieldData } from './framework/field-data.js';
@@ -13,8 +13,8 @@ export interface AuthAlias {
 }
 
 /**
- * A successful login. The server issues the token: a backend never sees or
- * chooses the token ID.
+ * A successful login. The server issues the token, so a backend never
+ * receives or chooses the token ID.
  */
 export interface Auth {
   /** Policies from the method's configuration; `default` is added unless `noDefaultPolicy`. */
@@ -112,7 +112,7 @@ export function readTokenSettings(fields: FieldData<FieldMap>, existing?: TokenS
   return settings;
 }
 
-/** The settings as Vault's read endpoints report them. */
+/** Formats the settings as Vault's read endpoints report them. */
 export function describeTokenSettings(settings: TokenSettings): Record<string, unknown> {
   return {
     token_ttl: settings.tokenTtl,

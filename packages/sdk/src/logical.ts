@@ -23,7 +23,7 @@ export type PathOperation = Exclude<Operation, 'help' | SecretOperation>;
 /** Every operation a path may declare a handler for. */
 export const OPERATIONS: readonly Operation[] = ['create', 'read', 'update', 'patch', 'delete', 'list', 'help'];
 
-/** A request as a backend sees it, built by the server for that backend alone. */
+/** A request as a backend receives it, built by the server for that backend alone. */
 export interface Request {
   /** Unique id, also written to the audit log. */
   id: string;
@@ -98,7 +98,7 @@ export interface SecretLease {
   leaseId?: string;
 }
 
-/** What a backend returns. A `null` response means 204 No Content. */
+/** The result a backend returns. A `null` response means 204 No Content. */
 export interface Response {
   data?: Record<string, unknown> | null;
   secret?: SecretLease;
@@ -106,7 +106,7 @@ export interface Response {
   auth?: Auth;
   warnings?: string[];
   /**
-   * A raw HTTP answer, for endpoints such as a CA certificate download that
+   * A raw HTTP response, for endpoints such as a CA certificate download that
    * are not JSON. When present the envelope is not used.
    */
   raw?: { status: number; contentType: string; body: Buffer | string };

@@ -33,7 +33,7 @@ export interface AuthPlugin extends PluginMetadata {
   factory(config: BackendConfig): Promise<LogicalBackend>;
 }
 
-/** What a storage backend factory receives. */
+/** Context passed to a storage backend factory. */
 export interface StorageContext {
   logger: Logger;
 }

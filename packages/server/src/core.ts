@@ -125,6 +125,7 @@ export class Core {
       options.seal === undefined
         ? undefined
         : new AutoUnseal(() => this.unsealWithSeal(), this.logger.child({ component: 'auto-unseal' }), options.autoUnsealRetry);
+
     this.tokens = new TokenStore(this.barrier, this.logger.child({ component: 'token' }));
     this.roles = new TokenRoles(this.barrier);
     this.periodic = new PeriodicRunner(this.router, this.logger.child({ component: 'periodic' }));
@@ -132,6 +133,7 @@ export class Core {
     this.audit = new AuditBroker(this.barrier, this.logger.child({ component: 'audit' }));
     this.policies = new PolicyStore(this.barrier, this.logger.child({ component: 'policy' }));
     this.identity = new IdentityStore(this.barrier, this.logger.child({ component: 'identity' }), (accessor) => this.mountByAccessor(accessor));
+
     this.plugins = new ExternalPlugins({
       storage: this.barrier,
       logger: this.logger,
@@ -140,6 +142,7 @@ export class Core {
       clusterInfo: () => ({ name: this.clusterName, id: this.clusterId }),
     });
     this.audit.useExternalDevices(this.plugins);
+
     this.mounts = new MountManager(
       {
         tablePath: 'core/mounts',
@@ -168,6 +171,7 @@ export class Core {
       this.logger,
       options,
     );
+
     this.expiration = new ExpirationManager({
       storage: this.barrier,
       logger: this.logger.child({ component: 'expiration' }),
@@ -184,12 +188,14 @@ export class Core {
       },
       revokeToken: (saltedId) => this.tokens.revokeTree(saltedId),
     });
+
     this.mounts.revokeLeases = (mountPath) => this.expiration.revokePrefix(mountPath, false);
     this.authMounts.revokeLeases = (mountPath) => this.expiration.revokePrefix(mountPath, false);
     this.tokens.setHooks({
       revokeLeases: (saltedId) => this.expiration.revokeByToken(saltedId),
       destroyCubbyhole: (cubbyholeId) => deleteTree(new StorageView(this.barrier, cubbyholePrefix(cubbyholeId)), ''),
     });
+
     this.wrapper = new ResponseWrapper(this.tokens, this.barrier, (entry) => this.scheduleTokenExpiry(entry));
     this.clusterName = options.clusterName ?? 'coffer-cluster';
   }

@@ -166,12 +166,13 @@ async function execute(
     const result: LogicalResult = { response, mountType: target.mountType };
     const secret = response?.secret;
     if (secret?.leaseId !== undefined) {
-      // A renewal answers with the lease it renewed; nothing new to register.
+      // A renewal returns the lease it renewed, so there is nothing new to register.
       result.lease = { leaseId: secret.leaseId, ttl: secret.ttl, renewable: secret.renewable };
     } else if (secret !== undefined && secret.passthrough !== true) {
       result.lease = await core.expiration.register({ path: request.path, clientTokenId: caller?.entry?.saltedId ?? '' }, secret, response?.data ?? undefined);
     }
-    const wrapTtl = request.wrapTtl > 0 ? request.wrapTtl : request.path === 'sys/wrapping/wrap' ? DEFAULT_WRAP_TTL : 0;
+    let wrapTtl = request.wrapTtl;
+    if (wrapTtl === 0 && request.path === 'sys/wrapping/wrap') wrapTtl = DEFAULT_WRAP_TTL;
     if (wrapTtl > 0 && response !== null) {
       const body = wrappedBody(request.id, result);
       if (body !== undefined) {
@@ -195,7 +196,7 @@ function describeMountForAudit(audit: AuditInput, target: Target): void {
   audit.nonHmacResponseKeys = mount.config.auditNonHmacResponseKeys;
 }
 
-/** The response as the client receives it, for the audit log. */
+/** Builds the response as the client receives it, for the audit log. */
 function auditResponse(result: LogicalResult): AuditResponseData {
   if (result.wrapInfo !== undefined) return { wrapInfo: result.wrapInfo };
   const response = result.response;
@@ -321,8 +322,9 @@ function cubbyholeStorage(core: Core, resolved: ResolvedToken): Storage {
 }
 
 /**
- * The body the client would have received, as stored for a later unwrap;
- * `undefined` for a raw answer that is not JSON, which cannot be wrapped.
+ * Builds the body the client would have received, as stored for a later
+ * unwrap. Returns `undefined` for a raw response that is not JSON, because
+ * such a response cannot be wrapped.
  */
 function wrappedBody(requestId: string, result: LogicalResult): Record<string, unknown> | undefined {
   const response = result.response!;

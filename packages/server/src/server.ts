@@ -26,7 +26,7 @@ export interface StartOptions {
   /** Default `127.0.0.1:8200`; port 0 picks a free port. */
   devListenAddress?: string;
   logLevel?: string;
-  /** Where JSON log lines go; standard output by default. */
+  /** Destination of the JSON log lines; standard output by default. */
   logDestination?: { write(line: string): unknown };
   /** The plugin directory of a dev server, as `-dev-plugin-dir` sets it. */
   devPluginDirectory?: string;
@@ -196,9 +196,9 @@ function listen(config: ListenerConfig, handler: ReturnType<typeof createRequest
   http.keepAliveTimeout = 65_000;
   const sockets = new Set<Socket>();
   const accept = (socket: Socket): void => {
-    // Node's HTTP server turns Nagle's algorithm off on sockets it accepts
-    // itself; these reach it through the rewriter, so do it here, or each
-    // response's last segment waits for the client's delayed ACK.
+    // Node's HTTP server turns Nagle's algorithm off only on sockets it
+    // accepts itself. These reach it through the rewriter, so turn it off
+    // here, or each response's last segment waits for the client's delayed ACK.
     socket.setNoDelay(true);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));

@@ -4,11 +4,11 @@ import type { Command } from '../command.js';
 import { expectArguments, formatFlag, httpFlags, reportApiError } from '../command.js';
 import type { FlagSpec, ParsedFlags } from '../flags.js';
 import { formatGoDuration } from '../flags.js';
-import { goJson, goValue, table, wrapAtLength } from '../output.js';
+import { goValue, wrapAtLength } from '../output.js';
 import { ensureTrailingSlash, sanitizePath } from '../paths.js';
 import { loginMethods } from './login-methods.js';
 import type { MountEntry } from './mount-table.js';
-import { leaseColumn, mountTable } from './mount-table.js';
+import { leaseColumn, mountTable, printMounts } from './mount-table.js';
 
 const descriptionFlag: FlagSpec = { name: 'description', kind: 'string', usage: 'Human-readable description of the auth method.' };
 
@@ -212,18 +212,7 @@ Usage: coffer auth list [options]
       return reportApiError(ui, 'Error listing enabled authentications', error);
     }
 
-    if (ui.format === 'json') {
-      ui.output(goJson(mounts));
-      return 0;
-    }
-    const paths = Object.keys(mounts).sort();
-    if (flags.bool('detailed')) {
-      ui.output(table(detailedHeader, paths.map((path) => detailedRow(path, mounts[path]))));
-      return 0;
-    }
-    const rows = paths.map((path) => [path, mounts[path].type ?? '', mounts[path].accessor ?? '', mounts[path].description ?? '']);
-    ui.output(table(['Path', 'Type', 'Accessor', 'Description'], rows));
-    return 0;
+    return printMounts(ui, mounts, flags.bool('detailed') ? { header: detailedHeader, row: detailedRow } : undefined);
   },
 };
 

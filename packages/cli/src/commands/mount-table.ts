@@ -1,5 +1,7 @@
 // Reading the mount tables that `sys/mounts`, `sys/auth` and `sys/audit`
 // return, for the `secrets`, `auth` and `audit` list commands.
+import type { UI } from '../io.js';
+import { goJson, table } from '../output.js';
 
 /** One mount of a `sys/mounts` or `sys/auth` listing, with the fields the list commands print. */
 export interface MountEntry {
@@ -36,4 +38,28 @@ export function mountTable<Entry = MountEntry>(body: unknown): Record<string, En
 export function leaseColumn(type: string | undefined, ttl: number | undefined): string {
   if (type === 'system' || type === 'cubbyhole') return '';
   return ttl ? String(ttl) : 'system';
+}
+
+/**
+ * Prints a mount listing as `secrets list` and `auth list` do. JSON output
+ * is the whole table. The table has the summary columns, unless `detailed`
+ * supplies its own header and rows. Returns the exit code.
+ */
+export function printMounts(
+  ui: UI,
+  mounts: Record<string, MountEntry>,
+  detailed: { header: string[]; row(path: string, mount: MountEntry): string[] } | undefined,
+): number {
+  if (ui.format === 'json') {
+    ui.output(goJson(mounts));
+    return 0;
+  }
+  const paths = Object.keys(mounts).sort();
+  if (detailed !== undefined) {
+    ui.output(table(detailed.header, paths.map((path) => detailed.row(path, mounts[path]))));
+    return 0;
+  }
+  const rows = paths.map((path) => [path, mounts[path].type ?? '', mounts[path].accessor ?? '', mounts[path].description ?? '']);
+  ui.output(table(['Path', 'Type', 'Accessor', 'Description'], rows));
+  return 0;
 }

@@ -6,9 +6,9 @@ import type { CofferClient } from '../client.js';
 import type { Command, CommandContext } from '../command.js';
 import { expectArguments, formatFlag, httpFlags, reportApiError } from '../command.js';
 import { UsageError, readAllText } from '../flags.js';
+import { readKeyShare } from './key-share-input.js';
 import type { UI } from '../io.js';
 import { goJson, table, wrapAtLength } from '../output.js';
-import { readHiddenLine } from '../prompt.js';
 
 /** Body of `sys/generate-root/attempt` (GET and PUT) and `sys/generate-root/update`. */
 interface GenerateRootStatus {
@@ -133,22 +133,6 @@ async function cancel(ui: UI, api: CofferClient): Promise<number> {
   return 0;
 }
 
-/** Gets the key share and the nonce from the argument, stdin (`-`) or a terminal prompt. */
-async function keyAndNonce(context: CommandContext, status: GenerateRootStatus): Promise<{ key: string; nonce: string }> {
-  const { io, ui, args, flags } = context;
-  const argument = args[0] ?? '';
-  if (argument === '-') return { key: (await readAllText(io.stdin)).trim(), nonce: flags.string('nonce') };
-  if (argument !== '') return { key: argument.trim(), nonce: flags.string('nonce') };
-
-  ui.output(`Operation nonce: ${status.nonce}`);
-  const typed = await readHiddenLine(
-    io,
-    'Unseal Key (will be hidden): ',
-    'pass the key as an argument, or "-" to read it from stdin, with -nonce',
-  );
-  return { key: typed.trim(), nonce: status.nonce };
-}
-
 async function provideKey(context: CommandContext, api: CofferClient): Promise<number> {
   const { ui } = context;
   const status = await readStatus(ui, api);
@@ -158,7 +142,7 @@ async function provideKey(context: CommandContext, api: CofferClient): Promise<n
     return 1;
   }
 
-  const { key, nonce } = await keyAndNonce(context, status);
+  const { key, nonce } = await readKeyShare(context, 'Operation nonce', status.nonce);
   if (nonce === '') {
     throw new UsageError(`Missing nonce value: pass -nonce=${status.nonce} (the nonce of the root generation in progress) with the key`);
   }

@@ -3,10 +3,10 @@
 import type { CofferClient } from '../client.js';
 import type { Command, CommandContext } from '../command.js';
 import { expectArguments, formatFlag, httpFlags, reportApiError } from '../command.js';
-import { UsageError, readAllText } from '../flags.js';
+import { UsageError } from '../flags.js';
+import { readKeyShare } from './key-share-input.js';
 import type { UI } from '../io.js';
 import { goJson, table, wrapAtLength } from '../output.js';
-import { readHiddenLine } from '../prompt.js';
 import { keyShareFlags, keyShareSettings } from './operator.js';
 
 /** Body of `sys/rekey/init` (GET and PUT). */
@@ -100,22 +100,6 @@ async function cancelRekey(ui: UI, api: CofferClient): Promise<number> {
   return 0;
 }
 
-/** Gets the key share and its nonce from the argument, stdin (`-`) or a terminal prompt. */
-async function keyAndNonce(context: CommandContext, status: RekeyStatus): Promise<{ key: string; nonce: string }> {
-  const { io, ui, args, flags } = context;
-  const argument = args[0] ?? '';
-  if (argument === '-') return { key: (await readAllText(io.stdin)).trim(), nonce: flags.string('nonce') };
-  if (argument !== '') return { key: argument.trim(), nonce: flags.string('nonce') };
-
-  ui.output(`Rekey operation nonce: ${status.nonce}`);
-  const typed = await readHiddenLine(
-    io,
-    'Unseal Key (will be hidden): ',
-    'pass the key as an argument, or "-" to read it from stdin, with -nonce',
-  );
-  return { key: typed.trim(), nonce: status.nonce };
-}
-
 function printNewKeys(ui: UI, status: RekeyStatus, update: RekeyUpdate): number {
   if (ui.format === 'json') {
     ui.output(goJson(update));
@@ -147,7 +131,7 @@ async function provideKey(context: CommandContext, api: CofferClient): Promise<n
     return 1;
   }
 
-  const { key, nonce } = await keyAndNonce(context, status);
+  const { key, nonce } = await readKeyShare(context, 'Rekey operation nonce', status.nonce);
   if (nonce === '') {
     throw new UsageError(`Missing nonce value: pass -nonce=${status.nonce} (the nonce of the rekey in progress) with the key`);
   }

@@ -6,10 +6,10 @@ import { expectArguments, formatFlag, httpFlags, reportApiError } from '../comma
 import type { FlagSpec, ParsedFlags } from '../flags.js';
 import { formatGoDuration } from '../flags.js';
 import type { UI } from '../io.js';
-import { goJson, goValue, table } from '../output.js';
+import { goValue } from '../output.js';
 import { ensureTrailingSlash, sanitizePath } from '../paths.js';
 import type { MountEntry } from './mount-table.js';
-import { leaseColumn, mountTable } from './mount-table.js';
+import { leaseColumn, mountTable, printMounts } from './mount-table.js';
 
 /** Interval between the status requests that `secrets move` sends while a move runs. */
 const movePollIntervalMs = 250;
@@ -187,18 +187,7 @@ Usage: coffer secrets list [options]
       return reportApiError(ui, 'Error listing secrets engines', error);
     }
 
-    if (ui.format === 'json') {
-      ui.output(goJson(mounts));
-      return 0;
-    }
-    const paths = Object.keys(mounts).sort();
-    if (flags.bool('detailed')) {
-      ui.output(table(detailedHeader, paths.map((path) => detailedRow(path, mounts[path]))));
-      return 0;
-    }
-    const rows = paths.map((path) => [path, mounts[path].type ?? '', mounts[path].accessor ?? '', mounts[path].description ?? '']);
-    ui.output(table(['Path', 'Type', 'Accessor', 'Description'], rows));
-    return 0;
+    return printMounts(ui, mounts, flags.bool('detailed') ? { header: detailedHeader, row: detailedRow } : undefined);
   },
 };
 

@@ -33,9 +33,9 @@ const METHODS: Record<string, string> = { read: 'get', update: 'post', create: '
  * Expands a path pattern into the URL templates it matches: named groups
  * become `{name}`, an optional group yields the path with and without it,
  * and `/?` and trailing `/` variants collapse.
- * NOTE: this understands the pattern forms the framework's helpers and the
- * built-in backends use (named groups, `(?:...)?`, `/?`, `.*`, `|` inside a
- * named group); a pattern with other regex syntax is listed as written.
+ * NOTE: this understands the pattern forms that the framework's helpers and
+ * the built-in backends use (named groups, `(?:...)?`, `/?`, `.*`, `|` inside
+ * a named group). A pattern with other regex syntax is listed as written.
  */
 export function expandPattern(pattern: string): string[] {
   const results = new Set<string>();

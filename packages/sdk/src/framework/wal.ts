@@ -1,10 +1,10 @@
 /**
  * A write-ahead log for backends that change external systems. Before a
  * multi-step change (create a database user, then store its lease), the
- * backend records what it is about to do; once the change is complete it
- * deletes the record. A record left behind by a crash or failure is handed
- * to the backend's rollback function by the periodic pass, which undoes
- * the half-done change, as Vault's framework does.
+ * backend records what it is about to do, and once the change is complete it
+ * deletes the record. The periodic pass hands a record left behind by a
+ * crash or failure to the backend's rollback function, which undoes the
+ * half-done change, as Vault's framework does.
  */
 import { randomUUID } from 'node:crypto';
 import type { Storage } from '../storage.js';
@@ -13,7 +13,7 @@ const WAL_PREFIX = 'wal/';
 
 export interface WalEntry {
   id: string;
-  /** What the backend was doing, e.g. `user`; chooses the rollback action. */
+  /** Kind of change the backend was making, e.g. `user`, which selects the rollback action. */
   kind: string;
   data: Record<string, unknown>;
   /** Unix milliseconds. */
@@ -46,7 +46,7 @@ export class WriteAheadLog {
   }
 }
 
-/** How a backend rolls back what its write-ahead log records. */
+/** Rollback settings of a backend's write-ahead log. */
 export interface WalRollback {
   log: WriteAheadLog;
   /**

@@ -10,7 +10,7 @@ import { api, startDevServer } from '../testing/api-client.js';
 const ROOT = 'root-audit-test';
 const SECRET = 'correct-horse-battery-staple';
 
-/** Every `hmac-sha256:...` value in a parsed log, with the key it was found under. */
+/** Collects every `hmac-sha256:...` value in a parsed log entry, at any depth. */
 function hmacValues(value: unknown, found: string[] = []): string[] {
   if (typeof value === 'string' && value.startsWith('hmac-sha256:')) found.push(value);
   else if (Array.isArray(value)) value.forEach((item) => hmacValues(item, found));

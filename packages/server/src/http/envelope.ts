@@ -17,7 +17,7 @@ export function errorAnswer(status: number, messages: string[]): HttpAnswer {
   return { status, body: { errors: messages } };
 }
 
-/** A JSON body sent as is, without the envelope, as Vault does for sys/health and the seal endpoints. */
+/** Builds a JSON response sent as is, without the envelope, as Vault does for sys/health and the seal endpoints. */
 export function rawJson(body: unknown, status = 200): Response {
   return { raw: { status, contentType: 'application/json', body: JSON.stringify(body) } };
 }

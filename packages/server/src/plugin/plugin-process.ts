@@ -156,8 +156,8 @@ export class PluginProcess {
 
   /**
    * Turns a failed gRPC call into the client's error, naming the plugin and
-   * the mount. When the process died during the call, the message says so,
-   * since a restart is already under way.
+   * the mount. When the process died during the call, the message states
+   * that a restart is already under way.
    */
   async describeCallFailure(err: unknown, session: MountSession): Promise<CofferError> {
     const details = (err as grpc.ServiceError).details ?? (err as Error).message;

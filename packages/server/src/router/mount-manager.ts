@@ -1,7 +1,7 @@
 /**
  * Enabling, tuning, moving and disabling mounts of secrets engines or auth
  * methods. Each change is persisted to the mount table before the router
- * sees it, so a crash never leaves a route without its table entry.
+ * changes, so a crash never leaves a route without its table entry.
  */
 import {
   badRequest,

@@ -1,9 +1,10 @@
 /**
  * Root token generation: a quorum of key holders creates a new root token
- * without any existing token. The holders submit unseal key shares (or
- * recovery key shares with an auto-unseal seal); once the threshold is met
- * and the shares prove correct, a root token is created and returned XORed
- * with a one-time password (OTP), so only the holder of the OTP can read it.
+ * without any existing token. The holders submit unseal key shares, or
+ * recovery key shares with an auto-unseal seal. Once the threshold is met
+ * and the shares prove correct, a root token is created. It is returned
+ * XORed with a one-time password (OTP), so only the holder of the OTP can
+ * read it.
  *
  * The encoding follows Vault 1.10 and later: the OTP is a base62 string as
  * long as a root token, the token's characters are XORed with the OTP's, and
@@ -138,7 +139,7 @@ export class RootGeneration {
     return { ...this.status(), otp: generated ? attemptOtp : '' };
   }
 
-  /** Cancels the attempt in progress, if any, and forgets its shares. */
+  /** Cancels the attempt in progress, if any, and wipes its shares. */
   cancel(): void {
     this.attempt?.collector.reset();
     this.attempt = undefined;

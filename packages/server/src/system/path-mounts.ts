@@ -70,7 +70,7 @@ function identityMount(): Record<string, unknown> {
   return builtinMount('identity', 'identity', 'identity store');
 }
 
-/** The token auth method's entry in sys/auth. */
+/** Formats the token auth method's entry in sys/auth. */
 export function tokenMount(): Record<string, unknown> {
   return builtinMount('token', 'auth_token', 'token based credentials');
 }
@@ -185,7 +185,7 @@ const tuneFields = {
 interface MountTableApi {
   /** Path below `sys/`: `mounts` or `auth`. */
   name: string;
-  /** What a mount is called in help, e.g. "secrets engine". */
+  /** Name of one mount in help text, e.g. "secrets engine". */
   noun: string;
   manager: MountManager;
   /** Mounts the server owns, listed before the table's entries. */

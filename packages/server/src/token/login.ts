@@ -1,6 +1,6 @@
 /**
  * Turning a successful login into a token. Auth methods only prove who the
- * caller is; the token store decides the token's ID, TTL and policies, so a
+ * caller is. The token store decides the token's ID, TTL and policies, so a
  * plugin can never mint a token of its choosing.
  */
 import { badRequest, type Auth } from '@coffer/sdk';

@@ -125,7 +125,7 @@ export async function createToken(
   return { auth: authBlock(created.token, created.entry, now), warnings: ttl.warnings };
 }
 
-/** The path a token records as created at, as Vault reports it in lookups. */
+/** Returns the creation path a token records, as Vault reports it in lookups. */
 function creationPath(role: TokenRole | null, orphanEndpoint: boolean): string {
   if (role !== null) {
     const suffix = role.pathSuffix === '' ? '' : `/${role.pathSuffix}`;
