@@ -11,7 +11,7 @@ import type { ClosableStorage, Logger } from '@coffer/sdk';
 import { loadConfig, type ListenerConfig, type ServerConfig } from './config/index.js';
 import { Core } from './core.js';
 import { createRequestListener } from './http/handler.js';
-import { rewriteListMethod } from './http/list-method.js';
+import { createListAwareAcceptor } from './http/list-adoption.js';
 import { createLogger } from './logging/logger.js';
 import { builtinStorageBackends } from './plugins.js';
 import type { RetryDelays } from './seal/auto-unseal.js';
@@ -188,21 +188,24 @@ async function openStorage(type: string, settings: Record<string, string>, logge
 
 /**
  * Starts one listener. Connections are accepted by a net or TLS server and
- * handed to a non-listening HTTP server through the LIST method rewriter.
+ * handed to a non-listening HTTP server, which moves a connection onto the
+ * LIST method rewriter at its first LIST request.
  */
 function listen(config: ListenerConfig, handler: ReturnType<typeof createRequestListener>): Promise<Listener> {
   const { host, port } = splitAddress(config.address);
   const http = createHttpServer(handler);
   http.keepAliveTimeout = 65_000;
   const sockets = new Set<Socket>();
+  const handOver = createListAwareAcceptor(http);
   const accept = (socket: Socket): void => {
     // Node's HTTP server turns Nagle's algorithm off only on sockets it
-    // accepts itself. These reach it through the rewriter, so turn it off
-    // here, or each response's last segment waits for the client's delayed ACK.
+    // accepts itself. These reach it from a net or TLS server, so turn it
+    // off here, or each response's last segment waits for the client's
+    // delayed ACK.
     socket.setNoDelay(true);
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
-    http.emit('connection', rewriteListMethod(socket));
+    handOver(socket);
   };
   const server = config.tlsDisable
     ? createNetServer(accept)

@@ -2,10 +2,10 @@
  * Support for Vault's `LIST` HTTP method.
  *
  * Node's HTTP parser (llhttp) rejects request methods it does not know, and
- * `LIST` is one of them, yet every Vault client lists with it. So each
- * connection's inbound bytes pass through a small HTTP/1.1 framing tracker
- * that renames `LIST` to `PROPFIND` at the start of each request, and the
- * handler treats `PROPFIND` as a list. The tracker follows request
+ * `LIST` is one of them, yet every Vault client lists with it. So once a
+ * connection has sent `LIST` (see list-adoption.ts), its inbound bytes pass
+ * through a small HTTP/1.1 framing tracker that renames `LIST` to `PROPFIND`
+ * at the start of each request, and the handler treats `PROPFIND` as a list. The tracker follows request
  * boundaries (Content-Length and chunked bodies) so bytes inside a body are
  * never rewritten.
  */
@@ -199,8 +199,10 @@ function nextAfterHeaders(head: string): State {
 /**
  * Wraps a socket in a duplex stream whose inbound bytes pass through a
  * `ListMethodRewriter`; hand the result to `http.Server#emit('connection')`.
+ * `head` holds bytes already read from the socket, which the stream
+ * delivers first.
  */
-export function rewriteListMethod(socket: Socket): Duplex {
+export function rewriteListMethod(socket: Socket, head?: Buffer): Duplex {
   const rewriter = new ListMethodRewriter();
   const wrapper = new Duplex({
     read() {
@@ -240,6 +242,7 @@ export function rewriteListMethod(socket: Socket): Duplex {
     },
   });
 
+  if (head !== undefined && head.length > 0) wrapper.push(rewriter.process(head));
   socket.on('data', (chunk: Buffer) => {
     if (!wrapper.push(rewriter.process(chunk))) socket.pause();
   });
