@@ -419,12 +419,17 @@ describe('data delete_version_after', () => {
 describe('data entries stored before the limits', () => {
   const INVALID_TIME = '+013434-11-15T12:44.396Z';
 
-  /** Writes `deletionTime` into version 1 of `path` the way the engine stored it before the fix. */
+  /**
+   * Writes `deletionTime` into version 1 of `path` the way the engine stored
+   * it before the fix, then invalidates the key as the core does when
+   * another node writes.
+   */
   async function storeDeletionTime(harness: Harness, path: string, deletionTime: string): Promise<void> {
     const key = `${MOUNT_PREFIX}metadata/${path}`;
     const meta = JSON.parse(String((await harness.storage.get(key))?.value)) as { versions: Record<string, { deletionTime: string }> };
     meta.versions['1'].deletionTime = deletionTime;
     await harness.storage.put({ key, value: Buffer.from(JSON.stringify(meta)) });
+    harness.backend.invalidate?.(`metadata/${path}`);
   }
 
   test('invalid deletion time reads as not deleted', async () => {

@@ -13,6 +13,9 @@ export const CONFIG_KEY = 'config';
 export const METADATA_PREFIX = 'metadata/';
 export const VERSIONS_PREFIX = 'versions/';
 
+/** Key metadata entries one mount keeps in memory; past this, the least recently read is dropped. */
+const METADATA_CACHE_SIZE = 10_000;
+
 /** The outcome of looking up one version of a secret. */
 export type VersionLookup =
   /** No metadata, or no version with that number (never written, or pruned). */
@@ -28,6 +31,19 @@ export class VersionedStore {
   private cachedConfig: EngineConfig | null = null;
   /** Secret paths already logged for an invalid deletion time, so repeated reads log once. */
   private readonly reportedInvalidTimes = new Set<string>();
+  /**
+   * Key metadata as stored (JSON text) by secret path, so a read of the
+   * current version costs one storage read, not two. Every metadata write
+   * and delete of this mount goes through this store and updates it, and
+   * `invalidate` drops entries another node changed.
+   */
+  private readonly metadataCache = new Map<string, string>();
+  /**
+   * Counts metadata writes, deletes and invalidations. A read fills the
+   * cache only when none happened while it read storage, so a slow read can
+   * never put back a value older than a concurrent write's.
+   */
+  private metadataChanges = 0;
 
   constructor(
     readonly clock: Clock,
@@ -49,9 +65,10 @@ export class VersionedStore {
     this.cachedConfig = { ...config };
   }
 
-  /** Drops the cached config when another node changed it. */
+  /** Drops the cached config or key metadata when another node changed it. */
   invalidate(key: string): void {
     if (key === CONFIG_KEY) this.cachedConfig = null;
+    if (key.startsWith(METADATA_PREFIX)) this.forgetMetadata(key.slice(METADATA_PREFIX.length));
   }
 
   /**
@@ -61,7 +78,7 @@ export class VersionedStore {
    * limit can hold such times, such as "+013434-11-15T12:44.396Z".
    */
   async readMetadata(storage: Storage, path: string): Promise<KeyMetadata | null> {
-    const meta = (await readJson(storage, METADATA_PREFIX + path)) as KeyMetadata | null;
+    const meta = (await this.readMetadataJson(storage, path)) as KeyMetadata | null;
     if (meta === null) return null;
 
     for (const [number, version] of Object.entries(meta.versions)) {
@@ -73,10 +90,14 @@ export class VersionedStore {
   }
 
   async writeMetadata(storage: Storage, meta: KeyMetadata): Promise<void> {
-    await writeJson(storage, METADATA_PREFIX + meta.key, meta);
+    this.forgetMetadata(meta.key);
+    const text = JSON.stringify(meta);
+    await storage.put({ key: METADATA_PREFIX + meta.key, value: Buffer.from(text, 'utf8') });
+    this.rememberMetadata(meta.key, text);
   }
 
   async deleteMetadata(storage: Storage, path: string): Promise<void> {
+    this.forgetMetadata(path);
     await storage.delete(METADATA_PREFIX + path);
   }
 
@@ -126,6 +147,38 @@ export class VersionedStore {
     throw internalError(`version data of "${path}" is missing although its metadata lists it`);
   }
 
+  /** Returns a key's metadata as a fresh object, from the cache when it contains the key. */
+  private async readMetadataJson(storage: Storage, path: string): Promise<JsonObject | null> {
+    const cached = this.metadataCache.get(path);
+    if (cached !== undefined) {
+      // Move the entry to the end of the map's order: least recently read goes first.
+      this.metadataCache.delete(path);
+      this.metadataCache.set(path, cached);
+      return JSON.parse(cached) as JsonObject;
+    }
+
+    const changesBefore = this.metadataChanges;
+    const entry = await storage.get(METADATA_PREFIX + path);
+    if (entry === null) return null;
+    const text = entry.value.toString('utf8');
+    const parsed = parseJsonObject(METADATA_PREFIX + path, text);
+    if (this.metadataChanges === changesBefore) this.rememberMetadata(path, text);
+    return parsed;
+  }
+
+  private rememberMetadata(path: string, text: string): void {
+    if (this.metadataCache.size >= METADATA_CACHE_SIZE) {
+      const oldest = this.metadataCache.keys().next().value as string;
+      this.metadataCache.delete(oldest);
+    }
+    this.metadataCache.set(path, text);
+  }
+
+  private forgetMetadata(path: string): void {
+    this.metadataChanges += 1;
+    this.metadataCache.delete(path);
+  }
+
   private reportInvalidDeletionTime(path: string, version: string, deletionTime: string): void {
     if (this.reportedInvalidTimes.has(path)) return;
     this.reportedInvalidTimes.add(path);
@@ -161,10 +214,13 @@ export function versionKey(path: string, number: number): string {
 export async function readJson(storage: Storage, key: string): Promise<JsonObject | null> {
   const entry = await storage.get(key);
   if (entry === null) return null;
+  return parseJsonObject(key, entry.value.toString('utf8'));
+}
 
+function parseJsonObject(key: string, text: string): JsonObject {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(entry.value.toString('utf8'));
+    parsed = JSON.parse(text);
   } catch {
     throw internalError(`storage entry "${key}" is not valid JSON`);
   }

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Storage, StorageEntry } from '@coffer/sdk';
+import { InmemStorage } from '@coffer/storage-inmem';
+import { newKeyMetadata } from './metadata.js';
+import { VersionedStore } from './store.js';
+import { ManualClock, RecordingLogger } from './test-support.js';
+
+/** Counts reads and can hold the next read of one key until released. */
+class GatedStorage implements Storage {
+  reads = 0;
+  private held: { key: string; release: Promise<void> } | null = null;
+
+  constructor(private readonly inner: Storage) {}
+
+  /** Holds the next read of `key` until the returned function is called. */
+  holdNextRead(key: string): () => void {
+    let release!: () => void;
+    this.held = { key, release: new Promise<void>((resolve) => (release = resolve)) };
+    return release;
+  }
+
+  async get(key: string): Promise<StorageEntry | null> {
+    this.reads += 1;
+    const held = this.held;
+    if (held !== null && held.key === key) {
+      this.held = null;
+      const entry = await this.inner.get(key);
+      await held.release;
+      return entry;
+    }
+    return this.inner.get(key);
+  }
+
+  put(entry: StorageEntry): Promise<void> {
+    return this.inner.put(entry);
+  }
+
+  delete(key: string): Promise<void> {
+    return this.inner.delete(key);
+  }
+
+  list(prefix: string): Promise<string[]> {
+    return this.inner.list(prefix);
+  }
+}
+
+function setUp(): { store: VersionedStore; storage: GatedStorage; inner: InmemStorage } {
+  const inner = new InmemStorage();
+  return { store: new VersionedStore(new ManualClock(), new RecordingLogger()), storage: new GatedStorage(inner), inner };
+}
+
+describe('metadata cache', () => {
+  test('second read served from memory', async () => {
+    const { store, storage } = setUp();
+    await store.writeMetadata(storage, newKeyMetadata('app', '2024-01-01T00:00:00Z'));
+
+    const first = await store.readMetadata(storage, 'app');
+    const second = await store.readMetadata(storage, 'app');
+
+    assert.equal(storage.reads, 0);
+    assert.deepEqual(first, second);
+    assert.notEqual(first, second, 'each read returns its own object');
+  });
+
+  test('caller changes do not reach the cache', async () => {
+    const { store, storage } = setUp();
+    await store.writeMetadata(storage, newKeyMetadata('app', '2024-01-01T00:00:00Z'));
+
+    const read = await store.readMetadata(storage, 'app');
+    read!.currentVersion = 99;
+
+    assert.equal((await store.readMetadata(storage, 'app'))!.currentVersion, 0);
+  });
+
+  test('delete removes the cached entry', async () => {
+    const { store, storage } = setUp();
+    await store.writeMetadata(storage, newKeyMetadata('app', '2024-01-01T00:00:00Z'));
+
+    await store.deleteMetadata(storage, 'app');
+
+    assert.equal(await store.readMetadata(storage, 'app'), null);
+  });
+
+  test('slow read does not put back an older value', async () => {
+    const { store, storage, inner } = setUp();
+    await inner.put({ key: 'metadata/app', value: Buffer.from(JSON.stringify(newKeyMetadata('app', '2024-01-01T00:00:00Z'))) });
+    const release = storage.holdNextRead('metadata/app');
+
+    const slowRead = store.readMetadata(storage, 'app');
+    const newer = { ...newKeyMetadata('app', '2024-01-01T00:00:00Z'), currentVersion: 2 };
+    await store.writeMetadata(storage, newer);
+    release();
+    assert.equal((await slowRead)!.currentVersion, 0);
+
+    assert.equal((await store.readMetadata(storage, 'app'))!.currentVersion, 2);
+  });
+
+  test('invalidate drops an entry another node changed', async () => {
+    const { store, storage, inner } = setUp();
+    await store.writeMetadata(storage, newKeyMetadata('app', '2024-01-01T00:00:00Z'));
+    const changed = { ...newKeyMetadata('app', '2024-01-01T00:00:00Z'), currentVersion: 5 };
+    await inner.put({ key: 'metadata/app', value: Buffer.from(JSON.stringify(changed)) });
+
+    assert.equal((await store.readMetadata(storage, 'app'))!.currentVersion, 0);
+    store.invalidate('metadata/app');
+
+    assert.equal((await store.readMetadata(storage, 'app'))!.currentVersion, 5);
+  });
+});
