@@ -2,8 +2,10 @@
  * The result of a successful login to an auth method, and the token
  * settings every auth method shares.
  */
+import { badRequest } from './errors.js';
 import type { FieldData } from './framework/field-data.js';
 import type { FieldMap } from './framework/field.js';
+import type { Request, Response } from './logical.js';
 
 /** The identity a login proves; the server turns it into an entity alias. */
 export interface AuthAlias {
@@ -143,4 +145,35 @@ export function authFromSettings(settings: TokenSettings, auth: Omit<Auth, 'poli
     tokenType: settings.tokenType as Auth['tokenType'],
     renewable: auth.renewable ?? true,
   };
+}
+
+/**
+ * Answers the renewal of a token issued from `settings` (a user's or role's
+ * stored token settings), as Vault's built-in methods do: the login's
+ * policies must equal `policies`, ignoring `default`, and the renewal gets
+ * the settings' current TTL, max TTL and period.
+ * @throws CofferError (400) when the request carries no login or the
+ *   policies changed since login, so the token is not renewed.
+ */
+export function renewLogin(request: Request, settings: TokenSettings, policies: readonly string[] = settings.tokenPolicies): Response {
+  const login = request.auth;
+  if (login === undefined) throw badRequest('request has no login to renew');
+  if (!equivalentPolicies(login.policies, policies)) throw badRequest('policies have changed, not renewing');
+  return {
+    auth: {
+      policies: login.policies,
+      ttl: settings.tokenTtl,
+      maxTtl: settings.tokenMaxTtl,
+      period: settings.tokenPeriod,
+    },
+  };
+}
+
+/** Compares two policy lists as sets, leaving out `default`, which every token may carry. */
+export function equivalentPolicies(left: readonly string[], right: readonly string[]): boolean {
+  const normalize = (list: readonly string[]): string[] =>
+    [...new Set(list.map((name) => name.trim().toLowerCase()).filter((name) => name !== '' && name !== 'default'))].sort();
+  const a = normalize(left);
+  const b = normalize(right);
+  return a.length === b.length && a.every((name, index) => name === b[index]);
 }

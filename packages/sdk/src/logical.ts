@@ -51,6 +51,37 @@ export interface Request {
    * requests only; `data` then holds the response data stored with the lease.
    */
   secret?: LeasedSecret;
+  /**
+   * The login being renewed. Set on `renew` requests for a token that this
+   * auth method issued, which reach its `authRenew` handler.
+   */
+  auth?: RenewingLogin;
+}
+
+/**
+ * A token an auth method issued, as the server hands it back to that
+ * method when the token is renewed.
+ */
+export interface RenewingLogin {
+  /** The token's policies as issued, `default` included unless left out. */
+  policies: string[];
+  /** The token's metadata from {@link Auth.metadata}. */
+  metadata: Record<string, string>;
+  /** The backend's own data from {@link Auth.internalData} at login. */
+  internalData: Record<string, unknown>;
+  displayName: string;
+  /** The TTL in seconds granted at login or at the last renewal. */
+  ttl: number;
+  /** Seconds; 0 when the token is not periodic. */
+  period: number;
+  /** Seconds; 0 when the token has no explicit max TTL. */
+  explicitMaxTtl: number;
+  /** When the token was issued, as an RFC 3339 timestamp. */
+  issueTime: string;
+  /** The TTL in seconds the client requested on renewal, 0 when it set none. */
+  increment: number;
+  /** The token's entity; empty without one. */
+  entityId: string;
 }
 
 /** A lease as the server hands it to the backend that issued it. */

@@ -31,6 +31,15 @@ export interface BackendDefinition {
    * requests go to the type named by the lease's `secret_type`.
    */
   secrets?: SecretType[];
+  /**
+   * For an auth method: renews a token it issued. The request carries the
+   * login in `request.auth`; the handler checks that the login still holds
+   * (the user or role exists, its policies are unchanged) and returns a
+   * response whose `auth` gives the TTL, max TTL and period to renew with.
+   * `renewLogin` from the SDK does this for the shared `token_*` settings.
+   * Without a handler, tokens of the method cannot be renewed.
+   */
+  authRenew?: (request: Request) => Promise<Response | null>;
   initialize?: () => Promise<void>;
   cleanup?: () => Promise<void>;
   invalidate?: (key: string) => void;
@@ -89,6 +98,7 @@ export class Backend implements LogicalBackend {
   }
 
   async handleRequest(request: Request): Promise<Response | null> {
+    if (request.operation === 'renew' && request.secret === undefined && request.auth !== undefined) return this.handleAuthRenew(request);
     if (request.operation === 'renew' || request.operation === 'revoke') return this.handleSecretRequest(request);
 
     const match = this.route(request.path);
@@ -115,6 +125,14 @@ export class Backend implements LogicalBackend {
 
     const fields = this.parseFields(match.path, request, match.captures);
     return { checkFound: true, exists: await check(request, fields) };
+  }
+
+  private async handleAuthRenew(request: Request): Promise<Response | null> {
+    const renew = this.definition.authRenew;
+    if (renew === undefined) {
+      throw new CofferError('COFFER_ERR_UNSUPPORTED_OPERATION', 405, 'token renewal is not supported by this auth method');
+    }
+    return renew(request);
   }
 
   /** Returns the declared paths, for help and OpenAPI generation. */

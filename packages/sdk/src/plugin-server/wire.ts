@@ -7,7 +7,7 @@
 import { CofferError } from '../errors.js';
 import type { Auth, AuthAlias } from '../auth.js';
 import { isPlainObject } from '../framework/field.js';
-import type { LeasedSecret, Operation, Request, Response, SecretLease } from '../logical.js';
+import type { LeasedSecret, Operation, RenewingLogin, Request, Response, SecretLease } from '../logical.js';
 import type { Storage } from '../storage.js';
 import {
   ERROR_TYPE,
@@ -107,6 +107,41 @@ function leasedSecretFromWire(wire: WireSecret): LeasedSecret {
   return secret;
 }
 
+function renewingLoginToWire(login: RenewingLogin): WireAuth {
+  return {
+    lease_options: {
+      ttl: secondsToNanoseconds(login.ttl),
+      increment: secondsToNanoseconds(login.increment),
+      issue_time: timestampFromIso(login.issueTime),
+      renewable: true,
+    },
+    internal_data: JSON.stringify(login.internalData),
+    display_name: login.displayName,
+    policies: login.policies,
+    token_policies: login.policies,
+    metadata: login.metadata,
+    period: secondsToNanoseconds(login.period),
+    explicit_max_ttl: secondsToNanoseconds(login.explicitMaxTtl),
+    entity_id: login.entityId,
+  };
+}
+
+function renewingLoginFromWire(wire: WireAuth): RenewingLogin {
+  const options = wire.lease_options ?? {};
+  return {
+    policies: wire.token_policies !== undefined && wire.token_policies.length > 0 ? wire.token_policies : (wire.policies ?? []),
+    metadata: wire.metadata ?? {},
+    internalData: parseJsonObject(wire.internal_data, 'auth.internal_data'),
+    displayName: wire.display_name ?? '',
+    ttl: nanosecondsToSeconds(options.ttl),
+    period: nanosecondsToSeconds(wire.period),
+    explicitMaxTtl: nanosecondsToSeconds(wire.explicit_max_ttl),
+    issueTime: isoFromTimestamp(options.issue_time) ?? '',
+    increment: nanosecondsToSeconds(options.increment),
+    entityId: wire.entity_id ?? '',
+  };
+}
+
 /** Builds the wire form of a request for a plugin backend (host side). */
 export function requestToWire(request: Request, mountAccessor: string): WireRequest {
   return {
@@ -115,6 +150,7 @@ export function requestToWire(request: Request, mountAccessor: string): WireRequ
     path: request.path,
     data: JSON.stringify(request.data),
     secret: request.secret === undefined ? null : leasedSecretToWire(request.secret),
+    auth: request.auth === undefined ? null : renewingLoginToWire(request.auth),
     headers: headersToWire(request.headers),
     client_token: request.clientToken,
     mount_point: request.mountPoint,
@@ -147,6 +183,7 @@ export function requestFromWire(wire: WireRequest, storage: Storage): Request {
   const remoteAddress = wire.connection?.remote_addr;
   if (remoteAddress !== undefined && remoteAddress !== '') request.remoteAddress = remoteAddress;
   if (wire.secret !== null && wire.secret !== undefined) request.secret = leasedSecretFromWire(wire.secret);
+  if (wire.auth !== null && wire.auth !== undefined) request.auth = renewingLoginFromWire(wire.auth);
   return request;
 }
 

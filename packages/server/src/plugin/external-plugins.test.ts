@@ -112,6 +112,15 @@ describe('external secrets and auth plugins', () => {
     assert.equal(self.status, 200);
     assert.equal(self.body.data.path, 'auth/pw/login');
 
+    // Renewal goes to the plugin, whose TTL and max TTL apply.
+    const renewed = await api(server, 'PUT', 'auth/token/renew-self', { token: login.body.auth.client_token, body: {} });
+    assert.equal(renewed.status, 200, JSON.stringify(renewed.body));
+    assert.equal(renewed.body.auth.lease_duration, 1800);
+    const capped = await api(server, 'PUT', 'auth/token/renew-self', { token: login.body.auth.client_token, body: { increment: '5h' } });
+    assert.equal(capped.status, 200);
+    assert.ok(capped.body.auth.lease_duration <= 7200, String(capped.body.auth.lease_duration));
+    assert.ok(capped.body.auth.lease_duration >= 7190, String(capped.body.auth.lease_duration));
+
     const refused = await api(server, 'PUT', 'auth/pw/login', { body: { username: 'alice', password: 'wrong' } });
     assert.equal(refused.status, 403);
     assert.deepEqual(refused.body.errors, ['invalid username or password']);

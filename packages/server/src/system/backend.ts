@@ -72,6 +72,12 @@ export function createSystemBackends(core: Core): SystemBackends {
     ttlDefaults: () => ({ defaultTtl: core.options.defaultLeaseTtl, maxTtl: core.options.maxLeaseTtl }),
     onCreated: (entry) => core.scheduleTokenExpiry(entry),
     onRenewed: (entry) => core.rescheduleTokenExpiry(entry),
+    loginMount: (path) => {
+      const match = core.router.match(path);
+      if (match === undefined || !match.route.mount.path.startsWith('auth/')) return undefined;
+      const mount = match.route.mount;
+      return { backend: match.route.backend, storage: match.route.storage, mountPoint: mount.path, mountType: mount.type, system: core.authMounts.systemView(mount) };
+    },
   });
   return { sys, token, cubbyhole, identity };
 }

@@ -4,6 +4,7 @@
  */
 import { Backend, definePath, type FieldMap, type PathDefinition } from '@coffer/sdk';
 import type { CallerContext } from './caller.js';
+import type { LoginMount } from './login-renewal.js';
 import { createPaths } from './path-create.js';
 import { lookupPaths } from './path-lookup.js';
 import { renewPaths } from './path-renew.js';
@@ -24,6 +25,8 @@ export interface TokenBackendDeps {
   onCreated(entry: TokenEntry): Promise<void>;
   /** Called after a renewal moved a token's expiry. */
   onRenewed(entry: TokenEntry): Promise<void>;
+  /** The auth mount serving a login path such as `auth/userpass/login/alice`, if one does. */
+  loginMount(path: string): LoginMount | undefined;
 }
 
 function accessorPaths(deps: TokenBackendDeps): PathDefinition<FieldMap>[] {

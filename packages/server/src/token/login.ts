@@ -82,6 +82,9 @@ export async function issueLoginToken(context: LoginContext, auth: Auth, data: R
     role: '',
     entityId: identity?.entityId ?? '',
     boundCidrs: auth.boundCidrs ?? [],
+    ...(type === 'service' && auth.internalData !== undefined && Object.keys(auth.internalData).length > 0
+      ? { internalData: auth.internalData }
+      : {}),
   });
   await context.onCreated(created.entry);
 

@@ -3,23 +3,31 @@
  */
 import { badRequest, definePath, permissionDenied, type FieldMap, type PathDefinition } from '@coffer/sdk';
 import type { TokenBackendDeps } from './backend.js';
+import { isLoginToken, renewLogin } from './login-renewal.js';
 import { authBlock, issuedTokenResponse, type TokenEntry } from './token-entry.js';
 import { renewedExpiry } from './token-ttl.js';
 
+/**
+ * Renews a token. A token from a login is renewed through the auth method
+ * that issued it, whose TTL limits apply; any other by the token store's
+ * own rules.
+ */
 async function renew(deps: TokenBackendDeps, entry: TokenEntry, token: string, increment: number) {
   if (!entry.renewable) throw badRequest('lease is not renewable');
   if (entry.expireTime === 0) return issuedTokenResponse(authBlock(token, entry), []);
 
   const now = Date.now();
-  const renewed = renewedExpiry({
-    creationTime: entry.creationTime,
-    creationTtl: entry.creationTtl,
-    period: entry.period,
-    explicitMaxTtl: entry.explicitMaxTtl,
-    maxTtl: deps.ttlDefaults().maxTtl,
-    increment,
-    now,
-  });
+  const renewed = isLoginToken(entry)
+    ? await renewLogin(deps.loginMount(entry.path), entry, increment, now)
+    : renewedExpiry({
+        creationTime: entry.creationTime,
+        creationTtl: entry.creationTtl,
+        period: entry.period,
+        explicitMaxTtl: entry.explicitMaxTtl,
+        maxTtl: deps.ttlDefaults().maxTtl,
+        increment,
+        now,
+      });
   const updated: TokenEntry = { ...entry, expireTime: renewed.expireTime, lastRenewalTime: now };
   await deps.store.update(updated);
   await deps.onRenewed(updated);

@@ -55,6 +55,12 @@ export interface TokenEntry {
   cubbyholeId: string;
   /** CIDR blocks the token may be used from; empty means anywhere. */
   boundCidrs: string[];
+  /**
+   * The auth method's `internalData` from the login that issued the token,
+   * sent back to the method when the token is renewed. Absent for tokens of
+   * the token store and for batch tokens.
+   */
+  internalData?: Record<string, unknown>;
 }
 
 /** A token the caller presented, resolved to its entry. */

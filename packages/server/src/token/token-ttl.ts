@@ -4,6 +4,7 @@
  * TTL caps it; any other token gets the requested TTL or the default, capped
  * by its explicit max TTL and by the system max TTL.
  */
+import { badRequest } from '@coffer/sdk';
 
 export interface TtlInputs {
   /** Requested TTL in seconds; 0 when not given. */
@@ -75,4 +76,63 @@ export function renewedExpiry(inputs: RenewInputs): { expireTime: number; ttl: n
   }
   const ttl = Math.max(0, Math.floor((expireTime - inputs.now) / 1000));
   return { expireTime, ttl, warnings };
+}
+
+export interface LoginRenewInputs {
+  /** Unix seconds the token was issued at. */
+  creationTime: number;
+  /** Requested increment in seconds; 0 when not given. */
+  increment: number;
+  /** TTL, max TTL and period in seconds that the auth method returned; 0 when unset. */
+  backendTtl: number;
+  backendMaxTtl: number;
+  period: number;
+  /** The token's explicit max TTL in seconds; 0 when unset. */
+  explicitMaxTtl: number;
+  /** The auth mount's default and max lease TTL in seconds. */
+  defaultTtl: number;
+  maxTtl: number;
+  /** Current time, unix milliseconds. */
+  now: number;
+}
+
+/**
+ * Returns the new expiry time (unix ms) of a renewed login token, by the
+ * rules of Vault's framework.CalculateTTL: a periodic token gets its period,
+ * capped by the max TTL and limited only by its explicit max TTL; any other
+ * gets the increment, else the method's TTL, else the mount default, never
+ * past its issue time plus the smallest of the method's max TTL, its
+ * explicit max TTL and the mount's max TTL.
+ * @throws CofferError (400) when the token is already past its max TTL.
+ */
+export function renewedLoginExpiry(inputs: LoginRenewInputs): { expireTime: number; ttl: number; warnings: string[] } {
+  const warnings: string[] = [];
+  const nowSeconds = Math.floor(inputs.now / 1000);
+  let maxTtl = inputs.maxTtl;
+  if (inputs.backendMaxTtl > 0 && inputs.backendMaxTtl < maxTtl) maxTtl = inputs.backendMaxTtl;
+  if (inputs.explicitMaxTtl > 0 && inputs.explicitMaxTtl < maxTtl) maxTtl = inputs.explicitMaxTtl;
+
+  let ttl: number;
+  let limit: number | undefined;
+  if (inputs.period > 0) {
+    ttl = inputs.period;
+    if (ttl > maxTtl) {
+      warnings.push(`period of ${ttl}s exceeded the effective max_ttl of ${maxTtl}s; period value is capped accordingly`);
+      ttl = maxTtl;
+    }
+    if (inputs.explicitMaxTtl > 0) limit = inputs.creationTime + inputs.explicitMaxTtl;
+  } else {
+    ttl = inputs.increment > 0 ? inputs.increment : inputs.backendTtl > 0 ? inputs.backendTtl : inputs.defaultTtl;
+    limit = inputs.creationTime + maxTtl;
+  }
+
+  if (limit !== undefined) {
+    const left = limit - nowSeconds;
+    if (left <= 0) throw badRequest('past the max TTL, cannot renew');
+    if (ttl > left) {
+      warnings.push(`TTL of ${ttl}s exceeded the effective max_ttl of ${left}s; TTL value is capped accordingly`);
+      ttl = left;
+    }
+  }
+  return { expireTime: inputs.now + ttl * 1000, ttl, warnings };
 }

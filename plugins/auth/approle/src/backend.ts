@@ -16,7 +16,7 @@
 import { Backend, type BackendConfig, type FieldMap, type PathDefinition } from '@coffer/sdk';
 import type { AppRoleContext } from './context.js';
 import { KeyedLock } from './keyed-lock.js';
-import { pathLogin } from './path-login.js';
+import { pathLogin, renewRoleLogin } from './path-login.js';
 import { pathRoleFields } from './path-role-fields.js';
 import { pathRoleId } from './path-role-id.js';
 import { pathRole, pathRoleList } from './path-role.js';
@@ -66,6 +66,7 @@ export function createBackend(config: BackendConfig, now: () => number = Date.no
     help: HELP,
     paths,
     specialPaths: { unauthenticated: ['login', 'login/*'] },
+    authRenew: renewRoleLogin,
     invalidate: (key) => {
       if (key === 'salt') context.salt.invalidate();
     },

@@ -2,10 +2,10 @@
  * `login`: checks a role ID and, when the role binds one, a secret ID, and
  * returns the role's identity and token settings. The server issues the token.
  */
-import { authFromSettings, badRequest, definePath, type Auth, type FieldMap, type PathDefinition, type Request } from '@coffer/sdk';
+import { authFromSettings, badRequest, definePath, renewLogin, type Auth, type FieldMap, type PathDefinition, type Request, type Response } from '@coffer/sdk';
 import { addressAllowed, checkCidrSubset } from './cidr.js';
 import type { AppRoleContext } from './context.js';
-import { findRoleByRoleId, type RoleEntry } from './roles.js';
+import { findRoleByRoleId, readRole, type RoleEntry } from './roles.js';
 import { MAX_HMAC_INPUT_BYTES, secretsEqual } from './salt.js';
 import {
   deleteOrphanSecretId,
@@ -127,4 +127,18 @@ function loginAuth(role: RoleEntry, secretId: SecretIdEntry | null): Auth {
       internalData: { role_name: role.name },
     },
   );
+}
+
+/**
+ * Renews a token of a login, as Vault's AppRole does: the role named in the
+ * login's internal data must still exist with the same policies, and the
+ * renewal gets the role's current token TTLs.
+ * @throws CofferError (400) when the role was deleted or its policies changed.
+ */
+export async function renewRoleLogin(request: Request): Promise<Response> {
+  const roleName = request.auth?.internalData.role_name;
+  if (typeof roleName !== 'string' || roleName === '') throw badRequest('login has no role name, not renewing');
+  const role = await readRole(request.storage, roleName);
+  if (role === null) throw badRequest(`role "${roleName}" does not exist during renewal`);
+  return renewLogin(request, role);
 }

@@ -7,7 +7,19 @@
  * identity store's external groups.
  */
 import { BlockList, isIPv6 } from 'node:net';
-import { authFromSettings, badRequest, definePath, permissionDenied, type FieldMap, type Logger, type PathDefinition, type Response, type Storage } from '@coffer/sdk';
+import {
+  authFromSettings,
+  badRequest,
+  definePath,
+  permissionDenied,
+  renewLogin,
+  type FieldMap,
+  type Logger,
+  type PathDefinition,
+  type Request,
+  type Response,
+  type Storage,
+} from '@coffer/sdk';
 import { authenticateUser } from './authenticate.js';
 import { bindDnProblem, readConfig, type LdapConfig } from './config.js';
 import { canonicalName, GROUP_PREFIX, readEntry, uniqueSorted, USER_PREFIX, type GroupEntry, type UserEntry } from './names.js';
@@ -57,13 +69,7 @@ async function login(storage: Storage, config: LdapConfig, credentials: Credenti
 
   const directory = await authenticateUser(config, username, credentials.password, logger);
 
-  const user = await readEntry<UserEntry>(storage, USER_PREFIX, username);
-  const groups = [...(user?.groups ?? []), ...directory.groups];
-  const policies = [...(user?.policies ?? [])];
-  for (const group of new Set(groups.map((name) => canonicalName(name, config.caseSensitiveNames)))) {
-    const entry = await readEntry<GroupEntry>(storage, GROUP_PREFIX, group);
-    policies.push(...(entry?.policies ?? []));
-  }
+  const { groups, policies } = await mappedPolicies(storage, config, username, directory.groups);
 
   const aliasName = config.usernameAsAlias ? username : directory.aliasValue;
   if (aliasName === undefined || aliasName === '') {
@@ -78,8 +84,47 @@ async function login(storage: Storage, config: LdapConfig, credentials: Credenti
       displayName: username,
       alias: { name: aliasName, metadata: { name: username } },
       groupAliases: uniqueSorted(groups, false).map((name) => ({ name })),
+      // The directory's groups at login, so a renewal can check the policies
+      // mapped to them locally without the user's password.
+      internalData: { directory_groups: directory.groups },
     }),
   };
+}
+
+/** Returns the user's groups (local and directory) and the policies mapped to the user and those groups. */
+async function mappedPolicies(
+  storage: Storage,
+  config: LdapConfig,
+  username: string,
+  directoryGroups: readonly string[],
+): Promise<{ groups: string[]; policies: string[] }> {
+  const user = await readEntry<UserEntry>(storage, USER_PREFIX, username);
+  const groups = [...(user?.groups ?? []), ...directoryGroups];
+  const policies = [...(user?.policies ?? [])];
+  for (const group of new Set(groups.map((name) => canonicalName(name, config.caseSensitiveNames)))) {
+    const entry = await readEntry<GroupEntry>(storage, GROUP_PREFIX, group);
+    policies.push(...(entry?.policies ?? []));
+  }
+  return { groups, policies };
+}
+
+/**
+ * Renews a token of a login: the mount must still be configured, and the
+ * policies mapped to the user and its groups must equal the token's. The
+ * renewal gets the mount's current token TTLs.
+ * NOTE: unlike Vault, which binds again with the password it kept from the
+ * login, this does not ask the directory: group membership changes there
+ * reach tokens only at the next login.
+ * @throws CofferError (400) when the mount lost its config or the policies changed.
+ */
+export async function renewDirectoryLogin(request: Request): Promise<Response> {
+  const config = await readConfig(request.storage);
+  if (config === null) throw badRequest('auth method not configured, not renewing');
+  const username = request.auth?.metadata.username ?? '';
+  const stored = request.auth?.internalData.directory_groups;
+  const directoryGroups = Array.isArray(stored) ? stored.filter((name): name is string => typeof name === 'string') : [];
+  const { policies } = await mappedPolicies(request.storage, config, username, directoryGroups);
+  return renewLogin(request, config.token, [...config.token.tokenPolicies, ...policies]);
 }
 
 /** Returns true when no CIDR blocks are set or `address` is in one of them. */

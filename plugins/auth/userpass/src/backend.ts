@@ -8,7 +8,7 @@
 import { Backend, type BackendConfig } from '@coffer/sdk';
 import { KeyedLock } from './keyed-lock.js';
 import { createArgon2Hasher, type PasswordHasher } from './password.js';
-import { pathLogin } from './path-login.js';
+import { pathLogin, renewUserLogin } from './path-login.js';
 import { pathUserPassword } from './path-user-password.js';
 import { pathUserPolicies } from './path-user-policies.js';
 import { pathUsers, pathUsersList } from './path-users.js';
@@ -25,6 +25,7 @@ export function createBackend(_config: BackendConfig, hasher: PasswordHasher = c
     help: HELP,
     paths: [pathUsersList(), pathUsers(deps), pathUserPassword(deps), pathUserPolicies(deps), pathLogin(hasher)],
     specialPaths: { unauthenticated: ['login', 'login/*'] },
+    authRenew: renewUserLogin,
     // Compute the dummy hash before the first login, so that login is not slower.
     initialize: async () => {
       await hasher.dummyHash();

@@ -2,15 +2,22 @@
  * `login/:username`: checks a password and returns the user's identity and
  * token settings. The server issues the token.
  */
-import { authFromSettings, badRequest, definePath, nameSegment, permissionDenied, type FieldMap, type PathDefinition } from '@coffer/sdk';
+import {
+  authFromSettings,
+  badRequest,
+  definePath,
+  nameSegment,
+  permissionDenied,
+  renewLogin,
+  type FieldMap,
+  type PathDefinition,
+  type Request,
+  type Response,
+} from '@coffer/sdk';
 import { addressAllowed } from './cidr.js';
 import type { PasswordHasher } from './password.js';
 import { USERNAME_FIELD } from './path-users.js';
 import { readUser } from './user-store.js';
-
-// NOTE: the server renews login tokens without asking this backend, so a
-// renewal does not check, as Vault's does, that the user still exists with
-// the same policies. Deleting a user leaves its tokens renewable until max TTL.
 
 /** Vault's text for a wrong password and for an unknown user alike. */
 export const INVALID_CREDENTIALS = 'invalid username or password';
@@ -54,4 +61,17 @@ Returns a token with the user's policies and token settings. A wrong password
 and an unknown user both get "invalid username or password" after the same
 amount of hashing work.`,
   });
+}
+
+/**
+ * Renews a token of a login, as Vault's userpass does: the user must still
+ * exist with the policies the token was issued with, and the renewal gets
+ * the user's current token TTLs.
+ * @throws CofferError (400) when the user was deleted or its policies changed.
+ */
+export async function renewUserLogin(request: Request): Promise<Response> {
+  const username = request.auth?.metadata.username ?? '';
+  const user = username === '' ? null : await readUser(request.storage, username);
+  if (user === null) throw badRequest(`user "${username}" no longer exists, not renewing`);
+  return renewLogin(request, user);
 }

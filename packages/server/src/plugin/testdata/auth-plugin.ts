@@ -3,7 +3,7 @@
  * users with a password and policies, and an unauthenticated login path.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { Backend, definePath, nameSegment, permissionDenied, SDK_VERSION, serve, type AuthPlugin } from '@coffer/sdk';
+import { Backend, badRequest, definePath, nameSegment, permissionDenied, SDK_VERSION, serve, type AuthPlugin } from '@coffer/sdk';
 
 interface StoredUser {
   /** Hex SHA-256 of the password; enough for a test plugin, not for a real one. */
@@ -25,6 +25,14 @@ const plugin: AuthPlugin = {
       backendType: 'credential',
       help: 'Logs users in with a password, for the external plugin tests.',
       specialPaths: { unauthenticated: ['login'] },
+      // Renews while the user named in the login's internal data exists, for at most two hours.
+      async authRenew(request) {
+        const user = request.auth?.internalData.user;
+        if (typeof user !== 'string' || (await request.storage.get(`users/${user}`)) === null) {
+          throw badRequest('user no longer exists, not renewing');
+        }
+        return { auth: { policies: request.auth!.policies, ttl: 1800, maxTtl: 7200 } };
+      },
       paths: [
         definePath({
           pattern: `users/${nameSegment('name')}`,
@@ -62,6 +70,7 @@ const plugin: AuthPlugin = {
                   displayName: fields.get('username'),
                   metadata: { username: fields.get('username') },
                   alias: { name: fields.get('username') },
+                  internalData: { user: fields.get('username') },
                   ttl: 3600,
                   renewable: true,
                 },
