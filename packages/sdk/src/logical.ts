@@ -43,6 +43,12 @@ export interface Request {
    * but can never replay the real token.
    */
   clientToken: string;
+  /**
+   * The display name of the caller's token, such as `token` or
+   * `userpass-alice`; absent on unauthenticated requests. The database
+   * engine puts it into usernames.
+   */
+  displayName?: string;
   /** Remote address of the HTTP connection, when there is one. */
   remoteAddress?: string;
   /** Allowlisted request headers, lowercased names. */

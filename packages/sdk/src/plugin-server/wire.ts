@@ -117,6 +117,7 @@ export function requestToWire(request: Request, mountAccessor: string): WireRequ
     secret: request.secret === undefined ? null : leasedSecretToWire(request.secret),
     headers: headersToWire(request.headers),
     client_token: request.clientToken,
+    display_name: request.displayName ?? '',
     mount_point: request.mountPoint,
     mount_type: request.mountType,
     mount_accessor: mountAccessor,
@@ -146,6 +147,7 @@ export function requestFromWire(wire: WireRequest, storage: Storage): Request {
   };
   const remoteAddress = wire.connection?.remote_addr;
   if (remoteAddress !== undefined && remoteAddress !== '') request.remoteAddress = remoteAddress;
+  if (wire.display_name !== undefined && wire.display_name !== '') request.displayName = wire.display_name;
   if (wire.secret !== null && wire.secret !== undefined) request.secret = leasedSecretFromWire(wire.secret);
   return request;
 }
