@@ -43,7 +43,7 @@ export class Connections {
       await database.close().catch(() => undefined);
       throw badRequest(`error creating database object: ${(err as Error).message}`);
     }
-    return database;
+    return reportingErrors(database);
   }
 
   /**
@@ -87,4 +87,28 @@ export class Connections {
   async closeAll(): Promise<void> {
     await Promise.all([...this.open.keys()].map((name) => this.close(name)));
   }
+}
+
+/**
+ * Wraps a plugin's `Database` so that its plain errors reach the client as
+ * 500s with their message; the plugin has scrubbed credentials from them.
+ * Without this the server would answer only "internal error".
+ */
+function reportingErrors(database: Database): Database {
+  const wrap = async <T>(action: () => Promise<T>): Promise<T> => {
+    try {
+      return await action();
+    } catch (err) {
+      if (err instanceof CofferError) throw err;
+      throw new CofferError('COFFER_ERR_DATABASE', 500, (err as Error).message);
+    }
+  };
+  return {
+    initialize: (request) => wrap(() => database.initialize(request)),
+    newUser: (request) => wrap(() => database.newUser(request)),
+    updateUser: (request) => wrap(() => database.updateUser(request)),
+    deleteUser: (request) => wrap(() => database.deleteUser(request)),
+    type: () => wrap(() => database.type()),
+    close: () => database.close(),
+  };
 }
