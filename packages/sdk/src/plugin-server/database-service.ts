@@ -47,6 +47,8 @@ export class DatabaseService {
         if (opening === undefined) {
           opening = this.plugin.create();
           this.connections.set(id, opening);
+          // A failed create must not stay cached, so the next Initialize tries again.
+          opening.catch(() => this.connections.delete(id));
         }
         const database = await opening;
         try {
