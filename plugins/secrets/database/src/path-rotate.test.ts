@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { StorageView, WriteAheadLog } from '@coffer/sdk';
 import {
   assertRejectedUnchanged,
   createHarness,
@@ -52,6 +53,17 @@ describe('rotate-root with postgresql', () => {
     created.push(username);
     assert.equal(await harness.send('revoke', 'creds/reader', { username }, leaseOf(response)), null);
     assert.deepEqual(await postgresQuery('SELECT 1 FROM pg_roles WHERE rolname = $1', [username]), []);
+  });
+
+  test('periodic pass keeps a root password the database took', async () => {
+    const current = await storedRootPassword(harness, 'pg');
+    await postgresQuery(`ALTER ROLE "${admin}" PASSWORD 'Taken-by-database-1'`);
+    const wal = new WriteAheadLog(new StorageView(harness.storage, 'logical/db/'));
+    await wal.put('root-rotation', { name: 'pg', password: 'Taken-by-database-1' }, Date.now() - 3600_000);
+    await harness.backend.periodic();
+    assert.equal(await storedRootPassword(harness, 'pg'), 'Taken-by-database-1');
+    assert.notEqual(current, 'Taken-by-database-1');
+    assert.deepEqual(await wal.list(), []);
   });
 
   test('connection without username is rejected', async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { StorageView, WriteAheadLog } from '@coffer/sdk';
 import {
   assertRejectedUnchanged,
   createHarness,
@@ -64,6 +65,19 @@ describe('static roles with postgresql', () => {
     const after = dataOf(await harness.send('read', 'static-creds/app')).password as string;
     assert.notEqual(after, stored.password);
     assert.equal(await postgresPasswordMatches(account, after), true);
+  });
+
+  test('periodic pass finishes an interrupted rotation', async () => {
+    const key = 'logical/db/static-role/app';
+    const stored = { ...JSON.parse((await harness.storage.get(key))!.value.toString('utf8')), lastRotation: Date.now() - 7200_000 };
+    await harness.storage.put({ key, value: Buffer.from(JSON.stringify(stored)) });
+    const wal = new WriteAheadLog(new StorageView(harness.storage, 'logical/db/'));
+    // As if the server died after recording the new password, before or after setting it.
+    await wal.put('static-rotation', { name: 'app', role: { ...stored, password: 'Recorded-password-1' } }, Date.now() - 3600_000);
+    await harness.backend.periodic();
+    assert.equal(dataOf(await harness.send('read', 'static-creds/app')).password, 'Recorded-password-1');
+    assert.equal(await postgresPasswordMatches(account, 'Recorded-password-1'), true);
+    assert.deepEqual(await wal.list(), []);
   });
 
   test('username cannot change', async () => {
