@@ -1,6 +1,6 @@
 /**
- * The database plugin contract: what the database secrets engine asks of a
- * plugin that manages users in one kind of database. The shapes follow
+ * The database plugin contract: the calls the database secrets engine makes
+ * to a plugin that manages users in one kind of database. The shapes follow
  * Vault's dbplugin version 5, so a plugin's logic carries over from Vault.
  *
  * Times are JavaScript `Date`s here and RFC 3339 strings or protobuf
@@ -100,7 +100,7 @@ export interface DeleteUserRequest {
  * One connection of the database engine to one database. The engine opens a
  * `Database` per `config/:name` and calls `initialize` before anything else.
  *
- * Errors: a method throws an `Error` whose message says what failed. The
+ * Errors: a method throws an `Error` whose message describes what failed. The
  * message reaches API clients, so it must not contain the connection URL's
  * credentials or any password; {@link scrubSecrets} removes them.
  */
@@ -118,9 +118,6 @@ export interface Database {
   /** Closes every connection. The engine calls no method afterwards. */
   close(): Promise<void>;
 }
-
-/** Every {@link Statements} list that is empty. */
-export const NO_STATEMENTS: Statements = Object.freeze({ commands: [] }) as Statements;
 
 /**
  * Replaces `{{name}}`, `{{username}}`, `{{password}}` and `{{expiration}}`

@@ -3,7 +3,7 @@
  * is a call of `coffer.database.v1.Database` on the plugin process, for one
  * connection. After the process crashed and was restarted, the connection
  * sends its last `Initialize` again before the next call, because the new
- * process holds no connections.
+ * process has no connections.
  */
 import { Metadata } from '@grpc/grpc-js';
 import {
@@ -76,7 +76,7 @@ export class ExternalDatabase implements Database {
         await this.call(this.initializedOn, 'Close', {}, true);
       }
     } catch {
-      // The process may be gone; it holds nothing of this connection then.
+      // The process may be gone, and then it has nothing of this connection to close.
     } finally {
       await this.release();
     }
@@ -105,8 +105,8 @@ export class ExternalDatabase implements Database {
   }
 
   /**
-   * Calls a method for this connection. A plugin error keeps its message;
-   * a call cut off by a crash says that the plugin is being restarted.
+   * Calls a method for this connection. A plugin error keeps its message,
+   * and a call cut off by a crash reports that the plugin is being restarted.
    * @throws Error with the plugin's message, or CofferError (500) when the process failed.
    */
   private async call<Reply>(connection: PluginConnection, method: string, request: object, closing = false): Promise<Reply> {

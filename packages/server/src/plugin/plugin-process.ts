@@ -2,8 +2,8 @@
  * One plugin process and the mounts, audit devices or database connections
  * it serves. A process of a secrets engine, auth method or database plugin
  * that exits on its own is started again, and every mount is set up on the
- * new process; database connections initialize themselves again on their
- * next call. Calls that arrive meanwhile wait for it. An audit plugin that
+ * new process. Database connections initialize themselves again on their
+ * next call. Calls that arrive meanwhile wait for the new process. An audit plugin that
  * exits is not restarted.
  */
 import type * as grpc from '@grpc/grpc-js';
@@ -109,7 +109,7 @@ export class PluginProcess {
     return this.sessions.size === 0 && this.auditDevices.size === 0 && this.databaseConnections.size === 0;
   }
 
-  /** Whether the process running now is the one `connection` belongs to; false after a restart. */
+  /** Returns whether `connection` belongs to the process running now, which is false after a restart. */
   isCurrent(connection: PluginConnection): boolean {
     return this.connection === connection;
   }

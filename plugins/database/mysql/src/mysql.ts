@@ -22,15 +22,13 @@ import {
 } from '@coffer/sdk';
 import mysql from 'mysql2/promise';
 
-/**
- * Vault's default username template for MySQL: 32 characters, the limit of
- * MySQL 5.7 and later and of MariaDB's 80 characters alike.
- */
+/** Vault's default username template for MySQL, cut to 32 characters, the longest name MySQL 5.7 and later accept. */
 export const DEFAULT_USERNAME_TEMPLATE =
   '{{ printf "v-%s-%s-%s-%s" (.DisplayName | truncate 8) (.RoleName | truncate 8) (random 20) (unix_time) | truncate 32 }}';
 
 const DEFAULT_ROTATION = [`ALTER USER '{{name}}'@'%' IDENTIFIED BY '{{password}}';`];
 const DEFAULT_REVOCATION = [`REVOKE ALL PRIVILEGES, GRANT OPTION FROM '{{name}}'@'%'; DROP USER IF EXISTS '{{name}}'@'%';`];
+const DEFAULT_ROLLBACK = [`DROP USER IF EXISTS '{{name}}'@'%';`];
 
 interface Settings {
   connectionUrl: string;
@@ -62,7 +60,14 @@ export class MySqlDatabase implements Database {
     if (request.statements.commands.length === 0) throw new Error('missing creation statements: set "creation_statements" on the role');
     const username = renderUsernameTemplate(settings.usernameTemplate, request.usernameConfig);
     const values = { name: username, username, password: request.password, expiration: formatExpiration(request.expiration) };
-    await this.runStatements(request.statements, values, 'failed to create the user', username, request.password);
+    try {
+      await this.runStatements(request.statements, values, 'failed to create the user', username, request.password);
+    } catch (err) {
+      // CREATE USER commits at once, so a later statement's failure leaves the user behind unless it is dropped here.
+      const rollback = request.rollbackStatements.commands.length > 0 ? request.rollbackStatements : { commands: DEFAULT_ROLLBACK };
+      await this.runStatements(rollback, { name: username, username }, 'failed to roll back the user', username).catch(() => undefined);
+      throw err;
+    }
     return { username };
   }
 
@@ -104,8 +109,8 @@ export class MySqlDatabase implements Database {
 
   /**
    * Runs every command of `statements` in one transaction. MySQL commits
-   * account statements such as CREATE USER implicitly, so a failure half
-   * way can leave a user behind; the engine's write-ahead log removes it.
+   * account statements such as CREATE USER implicitly, so those are not
+   * undone when a later command fails.
    */
   private async runStatements(statements: Statements, values: Record<string, string>, failure: string, ...secrets: string[]): Promise<void> {
     const commands = splitStatements(statements).map((command) => renderStatement(command, values));

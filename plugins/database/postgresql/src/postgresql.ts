@@ -64,6 +64,7 @@ export class PostgresDatabase implements Database {
     if (request.statements.commands.length === 0) throw new Error('missing creation statements: set "creation_statements" on the role');
     const username = renderUsernameTemplate(settings.usernameTemplate, request.usernameConfig);
     const values = { name: username, username, password: request.password, expiration: formatExpiration(request.expiration) };
+    // The statements run in one transaction, so a failure leaves nothing behind and rollback statements are not needed.
     await this.runStatements(request.statements, values, 'failed to create the user', username, request.password);
     return { username };
   }

@@ -92,7 +92,7 @@ export class Connections {
 /**
  * Wraps a plugin's `Database` so that its plain errors reach the client as
  * 500s with their message; the plugin has scrubbed credentials from them.
- * Without this the server would answer only "internal error".
+ * Without this the server would return only "internal error".
  */
 function reportingErrors(database: Database): Database {
   const wrap = async <T>(action: () => Promise<T>): Promise<T> => {

@@ -126,8 +126,8 @@ export async function rollBackUser(deps: Pick<CredsDeps, 'connections'>, request
 }
 
 /**
- * The TTL of a renewal: the requested increment, else the role's or mount's
- * default, cut so the lease ends no later than its max TTL after issue.
+ * Computes the TTL of a renewal: the requested increment, else the role's or
+ * mount's default, cut so the lease ends no later than its max TTL after issue.
  */
 function renewalTtl(request: Request, defaultTtl: number, maxTtl: number): number {
   const secret = request.secret!;

@@ -32,7 +32,8 @@ describe('static roles with postgresql', () => {
     const creds = dataOf(await harness.send('read', 'static-creds/app'));
     assert.equal(creds.username, account);
     assert.equal(creds.rotation_period, 3600);
-    assert.ok((creds.ttl as number) > 3590 && (creds.ttl as number) <= 3600);
+    assert.ok((creds.ttl as number) > 3590, `ttl ${String(creds.ttl)}`);
+    assert.ok((creds.ttl as number) <= 3600, `ttl ${String(creds.ttl)}`);
     assert.equal(await postgresPasswordMatches(account, 'initial-password'), false);
     assert.equal(await postgresPasswordMatches(account, creds.password as string), true);
 

@@ -127,7 +127,7 @@ async function writeStaticRoleEntry(deps: RotationDeps, request: Request, fields
   await checkConnectionAllows(request, role.dbName, name);
   await checkAccountUnclaimed(request, name, role);
 
-  // A new role takes over the account by setting a password the engine knows.
+  // A new role takes over the account by setting a password the engine stores.
   if (existing === null) await rotateStaticRole(deps, request.storage, name, role);
   else await request.storage.put({ key: STATIC_ROLE_PREFIX + name, value: Buffer.from(JSON.stringify(role)) });
   return null;

@@ -1,5 +1,5 @@
 /**
- * What the engine stores, relative to the mount's storage view, with
+ * The engine's storage layout, relative to the mount's storage view, with
  * Vault's key names:
  *
  *   config/<name>        a connection (ConnectionConfig as JSON), with the root password
