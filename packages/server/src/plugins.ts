@@ -7,6 +7,7 @@ import { plugin as ldap } from '@coffer/auth-ldap';
 import { plugin as userpass } from '@coffer/auth-userpass';
 import { plugin as mysqlDatabase } from '@coffer/database-mysql';
 import { plugin as postgresqlDatabase } from '@coffer/database-postgresql';
+import { plugin as redisDatabase } from '@coffer/database-redis';
 import { plugin as database } from '@coffer/secrets-database';
 import { plugin as kv } from '@coffer/secrets-kv';
 import { plugin as transit } from '@coffer/secrets-transit';
@@ -27,6 +28,7 @@ export const builtinSecretsEngines: ReadonlyMap<string, SecretsPlugin> = new Map
 export const builtinDatabasePlugins: ReadonlyMap<string, DatabasePlugin> = new Map([
   [postgresqlDatabase.name, postgresqlDatabase],
   [mysqlDatabase.name, mysqlDatabase],
+  [redisDatabase.name, redisDatabase],
 ]);
 
 export const builtinAuthMethods: ReadonlyMap<string, AuthPlugin> = new Map([

@@ -50,11 +50,11 @@ describe('external database plugins', () => {
   test('catalog lists database plugins', async () => {
     const listed = await call('LIST', 'sys/plugins/catalog/database');
     assert.equal(listed.status, 200);
-    assert.deepEqual(listed.body.data.keys, ['mysql-database-plugin', 'pg-external', 'postgresql-database-plugin']);
+    assert.deepEqual(listed.body.data.keys, ['mysql-database-plugin', 'pg-external', 'postgresql-database-plugin', 'redis-database-plugin']);
     const read = await call('GET', 'sys/plugins/catalog/database/pg-external');
     assert.deepEqual(read.body.data, { name: 'pg-external', type: 'database', command: 'pg-external', args: [], sha256, version: '', builtin: false });
     const all = await call('GET', 'sys/plugins/catalog');
-    assert.deepEqual(all.body.data.database, ['mysql-database-plugin', 'pg-external', 'postgresql-database-plugin']);
+    assert.deepEqual(all.body.data.database, ['mysql-database-plugin', 'pg-external', 'postgresql-database-plugin', 'redis-database-plugin']);
   });
 
   test('unknown plugin is rejected and nothing stored', async () => {

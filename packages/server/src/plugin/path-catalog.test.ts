@@ -38,7 +38,7 @@ describe('sys/plugins/catalog', () => {
     assert.deepEqual(listed.body.data.keys, expectedNames);
     const all = await call('GET', 'sys/plugins/catalog');
     assert.deepEqual(all.body.data.secret, expectedNames);
-    assert.deepEqual(all.body.data.database, ['mysql-database-plugin', 'postgresql-database-plugin']);
+    assert.deepEqual(all.body.data.database, ['mysql-database-plugin', 'postgresql-database-plugin', 'redis-database-plugin']);
     assert.ok(all.body.data.detailed.some((entry: { name: string; builtin: boolean }) => entry.name === 'my-plugin' && !entry.builtin));
 
     assert.equal((await call('DELETE', 'sys/plugins/catalog/secret/my-plugin')).status, 204);

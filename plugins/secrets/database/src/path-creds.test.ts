@@ -17,6 +17,7 @@ import {
   postgresLogin,
   postgresPasswordMatches,
   postgresQuery,
+  redisLogin,
   write,
 } from './test-support.js';
 
@@ -119,5 +120,25 @@ describe('creds with mariadb', () => {
 
     assert.equal(await harness.send('revoke', 'creds/app', { username }, leaseOf(response)), null);
     await assert.rejects(mariadbLogin(username, password), /Access denied for user/);
+  });
+});
+
+describe('creds with redis', () => {
+  const prefix = `T${randomBytes(3).toString('hex').toUpperCase()}`;
+  const harness = createHarness(prefix);
+  before(async () => {
+    await write(harness, 'config/cache', { plugin_name: 'redis-database-plugin', host: '127.0.0.1', port: 6379, allowed_roles: '*' });
+    await write(harness, 'roles/reader', { db_name: 'cache', creation_statements: '["~cache:*", "+@read"]' });
+  });
+  after(() => harness.backend.cleanup());
+
+  test('issue, login, revoke', async () => {
+    const response = await harness.send('read', 'creds/reader');
+    const { username, password } = dataOf(response) as { username: string; password: string };
+    assert.ok(username.startsWith(`V_${prefix}_READER_`));
+    assert.equal(await redisLogin(username, password), null);
+
+    assert.equal(await harness.send('revoke', 'creds/reader', { username }, leaseOf(response)), null);
+    await assert.rejects(redisLogin(username, password), /WRONGPASS/);
   });
 });

@@ -17,7 +17,9 @@ import {
 } from '@coffer/sdk';
 import { plugin as mysqlPlugin } from '@coffer/database-mysql';
 import { plugin as postgresPlugin } from '@coffer/database-postgresql';
+import { plugin as redisPlugin } from '@coffer/database-redis';
 import { InmemStorage } from '@coffer/storage-inmem';
+import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { createBackend } from './backend.js';
@@ -42,7 +44,7 @@ export const MARIADB_CONFIG = {
 export const POSTGRES_CREATE = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`;
 export const MARIADB_CREATE = `CREATE USER '{{name}}'@'%' IDENTIFIED BY '{{password}}'; GRANT SELECT ON test.* TO '{{name}}'@'%';`;
 
-const BUILTIN: Record<string, DatabasePlugin> = { [postgresPlugin.name]: postgresPlugin, [mysqlPlugin.name]: mysqlPlugin };
+const BUILTIN: Record<string, DatabasePlugin> = { [postgresPlugin.name]: postgresPlugin, [mysqlPlugin.name]: mysqlPlugin, [redisPlugin.name]: redisPlugin };
 
 export const DEFAULT_LEASE_TTL = 3600;
 export const MAX_LEASE_TTL = 7200;
@@ -195,6 +197,23 @@ export async function mariadbLogin(user: string, password: string): Promise<stri
     return (rows as { user: string }[])[0].user;
   } finally {
     await connection.end();
+  }
+}
+
+/** Authenticates to the Redis test server and reads a missing key under `cache:`; rejects with the server's error, such as WRONGPASS. */
+export async function redisLogin(username: string, password: string): Promise<string | null> {
+  const client = new Redis({ host: '127.0.0.1', port: 6379, username, password, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  let failure: Error | undefined;
+  client.on('error', (err: Error) => {
+    failure = err;
+  });
+  try {
+    await client.connect();
+    return await client.get('cache:probe');
+  } catch (err) {
+    throw failure ?? err;
+  } finally {
+    client.disconnect();
   }
 }
 
