@@ -70,6 +70,16 @@ export class Connections {
     }
   }
 
+  /**
+   * Keeps `database`, initialized with `config`, as the open connection
+   * `name`, closing the one it replaces. Saves a config write from opening
+   * the plugin twice, which for an external plugin means a second process start.
+   */
+  async adopt(name: string, config: ConnectionConfig, database: Database): Promise<void> {
+    await this.close(name);
+    this.open.set(name, Promise.resolve({ database, fingerprint: JSON.stringify(config) }));
+  }
+
   /** Closes the connection `name`, if it is open. */
   async close(name: string): Promise<void> {
     const opening = this.open.get(name);

@@ -114,9 +114,13 @@ async function writeConfig(connections: Connections, request: Request, fields: C
 
   // Check the settings with the plugin before storing them, so a bad write changes nothing.
   const database = await connections.create(config, config.verifyConnection);
-  await database.close();
-  await writeConnection(request.storage, name, config);
-  await connections.close(name);
+  try {
+    await writeConnection(request.storage, name, config);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  await connections.adopt(name, config, database);
   return null;
 }
 
