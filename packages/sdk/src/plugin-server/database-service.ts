@@ -30,6 +30,7 @@ function connectionId(metadata: grpc.Metadata): string {
   return values.length > 0 ? String(values[0]) : SINGLE_CONNECTION_ID;
 }
 
+/** The handlers of `coffer.database.v1.Database` for one plugin process. */
 export class DatabaseService {
   private readonly connections = new Map<string, Promise<Database>>();
 

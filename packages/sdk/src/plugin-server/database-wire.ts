@@ -7,10 +7,12 @@ import type { NewUserRequest, Statements, UpdateUserRequest } from '../database.
 import type { WireTimestamp } from './messages.js';
 import { parseJsonObject } from './wire.js';
 
+/** `Statements` as decoded from the wire. */
 export interface WireStatements {
   commands?: string[];
 }
 
+/** `NewUserRequest` as decoded from the wire. */
 export interface WireNewUserRequest {
   username_config?: { display_name?: string; role_name?: string } | null;
   password?: string;
@@ -19,12 +21,14 @@ export interface WireNewUserRequest {
   rollback_statements?: WireStatements | null;
 }
 
+/** `UpdateUserRequest` as decoded from the wire; an unset change is `null`. */
 export interface WireUpdateUserRequest {
   username?: string;
   password?: { new_password?: string; statements?: WireStatements | null } | null;
   expiration?: { new_expiration?: WireTimestamp | null; statements?: WireStatements | null } | null;
 }
 
+/** `DeleteUserRequest` as decoded from the wire. */
 export interface WireDeleteUserRequest {
   username?: string;
   statements?: WireStatements | null;
@@ -44,6 +48,7 @@ function statementsFromWire(wire: WireStatements | null | undefined): Statements
   return { commands: wire?.commands ?? [] };
 }
 
+/** Builds the wire form of a NewUser request (host side). */
 export function newUserToWire(request: NewUserRequest): WireNewUserRequest {
   return {
     username_config: { display_name: request.usernameConfig.displayName, role_name: request.usernameConfig.roleName },
@@ -54,6 +59,7 @@ export function newUserToWire(request: NewUserRequest): WireNewUserRequest {
   };
 }
 
+/** Builds the SDK request from a decoded NewUser request (plugin side); missing fields become empty. */
 export function newUserFromWire(wire: WireNewUserRequest): NewUserRequest {
   return {
     usernameConfig: { displayName: wire.username_config?.display_name ?? '', roleName: wire.username_config?.role_name ?? '' },
@@ -64,6 +70,7 @@ export function newUserFromWire(wire: WireNewUserRequest): NewUserRequest {
   };
 }
 
+/** Builds the wire form of an UpdateUser request (host side). */
 export function updateUserToWire(request: UpdateUserRequest): WireUpdateUserRequest {
   return {
     username: request.username,
@@ -75,6 +82,7 @@ export function updateUserToWire(request: UpdateUserRequest): WireUpdateUserRequ
   };
 }
 
+/** Builds the SDK request from a decoded UpdateUser request (plugin side). */
 export function updateUserFromWire(wire: WireUpdateUserRequest): UpdateUserRequest {
   const request: UpdateUserRequest = { username: wire.username ?? '' };
   if (wire.password !== null && wire.password !== undefined) {
@@ -86,6 +94,7 @@ export function updateUserFromWire(wire: WireUpdateUserRequest): UpdateUserReque
   return request;
 }
 
+/** Builds the SDK request from a decoded DeleteUser request (plugin side). */
 export function deleteUserFromWire(wire: WireDeleteUserRequest): { username: string; statements: Statements } {
   return { username: wire.username ?? '', statements: statementsFromWire(wire.statements) };
 }

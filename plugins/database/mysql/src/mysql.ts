@@ -61,11 +61,11 @@ export class MySqlDatabase implements Database {
     const username = renderUsernameTemplate(settings.usernameTemplate, request.usernameConfig);
     const values = { name: username, username, password: request.password, expiration: formatExpiration(request.expiration) };
     try {
-      await this.runStatements(request.statements, values, 'failed to create the user', username, request.password);
+      await this.runStatements(request.statements, values, 'failed to create the user', request.password);
     } catch (err) {
       // CREATE USER commits at once, so a later statement's failure leaves the user behind unless it is dropped here.
       const rollback = request.rollbackStatements.commands.length > 0 ? request.rollbackStatements : { commands: DEFAULT_ROLLBACK };
-      await this.runStatements(rollback, { name: username, username }, 'failed to roll back the user', username).catch(() => undefined);
+      await this.runStatements(rollback, { name: username, username }, 'failed to roll back the user').catch(() => undefined);
       throw err;
     }
     return { username };
@@ -77,19 +77,26 @@ export class MySqlDatabase implements Database {
     if (request.password !== undefined) {
       const statements = request.password.statements.commands.length > 0 ? request.password.statements : { commands: DEFAULT_ROTATION };
       const values = { name, username: name, password: request.password.newPassword };
-      await this.runStatements(statements, values, `failed to change the password of user "${name}"`, name, request.password.newPassword);
+      await this.runStatements(statements, values, `failed to change the password of user "${name}"`, request.password.newPassword);
     }
     // MySQL users have no expiry, so an expiration change runs only the role's own renew statements, as in Vault.
     if (request.expiration !== undefined && request.expiration.statements.commands.length > 0) {
       const values = { name, username: name, expiration: formatExpiration(request.expiration.newExpiration) };
-      await this.runStatements(request.expiration.statements, values, `failed to change the expiration of user "${name}"`, name);
+      await this.runStatements(request.expiration.statements, values, `failed to change the expiration of user "${name}"`);
     }
   }
 
   async deleteUser(request: DeleteUserRequest): Promise<void> {
     const name = request.username;
+    // REVOKE fails for a user that is gone, and deleting a missing user must succeed.
+    let exists = true;
+    await this.run(async (connection) => {
+      const [rows] = await connection.query('SELECT 1 FROM mysql.user WHERE User = ?', [name]);
+      exists = (rows as unknown[]).length > 0;
+    }, `failed to delete user "${name}"`);
+    if (!exists) return;
     const statements = request.statements.commands.length > 0 ? request.statements : { commands: DEFAULT_REVOCATION };
-    await this.runStatements(statements, { name, username: name }, `failed to delete user "${name}"`, name);
+    await this.runStatements(statements, { name, username: name }, `failed to delete user "${name}"`);
   }
 
   async type(): Promise<string> {
@@ -133,7 +140,7 @@ export class MySqlDatabase implements Database {
       connection = await this.pool!.getConnection();
       await work(connection);
     } catch (err) {
-      const known = [...secrets.filter((secret) => secret.length > 3), settings.password, hostOf(settings)];
+      const known = [...secrets, settings.password, hostOf(settings)];
       throw new Error(`${failure}: ${scrubSecrets((err as Error).message, known)}`);
     } finally {
       connection?.release();

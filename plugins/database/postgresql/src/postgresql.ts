@@ -65,7 +65,7 @@ export class PostgresDatabase implements Database {
     const username = renderUsernameTemplate(settings.usernameTemplate, request.usernameConfig);
     const values = { name: username, username, password: request.password, expiration: formatExpiration(request.expiration) };
     // The statements run in one transaction, so a failure leaves nothing behind and rollback statements are not needed.
-    await this.runStatements(request.statements, values, 'failed to create the user', username, request.password);
+    await this.runStatements(request.statements, values, 'failed to create the user', request.password);
     return { username };
   }
 
@@ -75,19 +75,25 @@ export class PostgresDatabase implements Database {
     if (request.password !== undefined) {
       const statements = withDefault(request.password.statements, DEFAULT_ROTATION);
       const values = { name, username: name, password: request.password.newPassword };
-      await this.runStatements(statements, values, `failed to change the password of user "${name}"`, name, request.password.newPassword);
+      await this.runStatements(statements, values, `failed to change the password of user "${name}"`, request.password.newPassword);
     }
     if (request.expiration !== undefined) {
       const statements = withDefault(request.expiration.statements, DEFAULT_RENEW);
       const values = { name, username: name, expiration: formatExpiration(request.expiration.newExpiration) };
-      await this.runStatements(statements, values, `failed to change the expiration of user "${name}"`, name);
+      await this.runStatements(statements, values, `failed to change the expiration of user "${name}"`);
     }
   }
 
   async deleteUser(request: DeleteUserRequest): Promise<void> {
     const name = request.username;
+    // REASSIGN OWNED fails for a role that is gone, and deleting a missing user must succeed.
+    let exists = true;
+    await this.run(async (client) => {
+      exists = (await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name])).rowCount === 1;
+    }, `failed to delete user "${name}"`);
+    if (!exists) return;
     const statements = withDefault(request.statements, DEFAULT_REVOCATION);
-    await this.runStatements(statements, { name, username: name }, `failed to delete user "${name}"`, name);
+    await this.runStatements(statements, { name, username: name }, `failed to delete user "${name}"`);
   }
 
   async type(): Promise<string> {
@@ -129,7 +135,7 @@ export class PostgresDatabase implements Database {
       client = await pool.connect();
       await work(client);
     } catch (err) {
-      const known = [...secrets.filter((secret) => secret.length > 3), settings.password, ...hostsOf(settings.connectionUrl)];
+      const known = [...secrets, settings.password, ...hostsOf(settings.connectionUrl)];
       throw new Error(`${failure}: ${scrubSecrets((err as Error).message, known)}`);
     } finally {
       client?.release();

@@ -29,6 +29,17 @@ describe('config paths', () => {
     assert.deepEqual(read.connection_details, { connection_url: POSTGRES_CONFIG.connection_url, username: 'postgres', max_open_connections: 2 });
   });
 
+  test('password in connection_url is hidden', async () => {
+    const url = 'postgresql://postgres:inline-secret@127.0.0.1:5432/test';
+    const written = await write(harness, 'config/inline', { plugin_name: 'postgresql-database-plugin', connection_url: url });
+    assert.deepEqual(written, {
+      warnings: ['password found in connection_url, use a templated url to enable root rotation and prevent read access to password information'],
+    });
+    const read = dataOf(await harness.send('read', 'config/inline'));
+    assert.deepEqual(read.connection_details, { connection_url: 'postgresql://postgres:*****@127.0.0.1:5432/test' });
+    await harness.send('delete', 'config/inline');
+  });
+
   test('missing plugin_name is rejected', async () => {
     const { plugin_name: _omitted, ...settings } = POSTGRES_CONFIG;
     await assertRejectedUnchanged(harness, () => write(harness, 'config/other', settings), 'missing required field "plugin_name"');

@@ -4,7 +4,7 @@
  * has them. Fields the engine does not know are the plugin's connection
  * settings, such as `connection_url`, `username` and `password`.
  */
-import { badRequest, definePath, nameSegment, type FieldData, type PathDefinition, type FieldMap, type Request } from '@coffer/sdk';
+import { badRequest, definePath, nameSegment, type FieldData, type FieldMap, type PathDefinition, type Request, type Response } from '@coffer/sdk';
 import type { Connections } from './connections.js';
 import { CONFIG_PREFIX, listNames, readConnection, writeConnection, type ConnectionConfig } from './store.js';
 
@@ -25,6 +25,13 @@ const ENGINE_KEYS = new Set(Object.keys(CONFIG_FIELDS));
 
 /** Connection settings that read responses never return. */
 const SECRET_SETTINGS = ['password', 'private_key', 'service_account_json'];
+
+/** The password part of a URL's user information, unless it is the `{{password}}` placeholder. */
+const URL_PASSWORD = /(:\/\/[^:/@\s]*:)(?!\{\{password\}\}@)[^@\s]*@/;
+
+/** The warning Vault gives for a password written into `connection_url`. */
+const URL_PASSWORD_WARNING =
+  'password found in connection_url, use a templated url to enable root rotation and prevent read access to password information';
 
 type ConfigFields = FieldData<typeof CONFIG_FIELDS>;
 
@@ -90,7 +97,7 @@ export function pathReset(connections: Connections): PathDefinition<FieldMap> {
   });
 }
 
-async function writeConfig(connections: Connections, request: Request, fields: ConfigFields): Promise<null> {
+async function writeConfig(connections: Connections, request: Request, fields: ConfigFields): Promise<Response | null> {
   const name = fields.get('name');
   const existing = await readConnection(request.storage, name);
   if (existing === null && fields.get('plugin_name') === '') throw badRequest('missing required field "plugin_name"');
@@ -121,12 +128,14 @@ async function writeConfig(connections: Connections, request: Request, fields: C
     throw err;
   }
   await connections.adopt(name, config, database);
-  return null;
+  const url = config.connectionDetails.connection_url;
+  return typeof url === 'string' && URL_PASSWORD.test(url) ? { warnings: [URL_PASSWORD_WARNING] } : null;
 }
 
 function describeConfig(config: ConnectionConfig): Record<string, unknown> {
   const details = { ...config.connectionDetails };
   for (const key of SECRET_SETTINGS) delete details[key];
+  if (typeof details.connection_url === 'string') details.connection_url = details.connection_url.replace(URL_PASSWORD, '$1*****@');
   return {
     plugin_name: config.pluginName,
     plugin_version: config.pluginVersion,
