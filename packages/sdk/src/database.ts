@@ -3,12 +3,11 @@
  * to a plugin that manages users in one kind of database. The shapes follow
  * Vault's dbplugin version 5, so a plugin's logic carries over from Vault.
  *
- * Times are JavaScript `Date`s here and RFC 3339 strings or protobuf
- * timestamps on the wire. A plugin receives the statements of the role
- * already split by the engine into a list of commands, and fills in the
- * `{{name}}`, `{{username}}`, `{{password}}` and `{{expiration}}`
- * placeholders itself, because only it knows how to quote them for its
- * database.
+ * Times are JavaScript `Date`s here and protobuf timestamps on the wire.
+ * A plugin receives the role's statements as the operator wrote them, and
+ * splits them and fills in the `{{name}}`, `{{username}}`, `{{password}}`
+ * and `{{expiration}}` placeholders itself, because only the plugin can
+ * quote them for its database.
  */
 
 /** The statements a role configures for one action, in the order to run them. */
