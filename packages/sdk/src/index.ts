@@ -10,6 +10,8 @@ export * from './plugin.js';
 export * from './seal.js';
 export * from './audit.js';
 export * from './auth.js';
+export * from './database.js';
+export * from './username-template.js';
 export * from './framework/field.js';
 export * from './framework/field-data.js';
 export * from './framework/path.js';

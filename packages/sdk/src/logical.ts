@@ -4,6 +4,7 @@
  * plugin wire protocol can carry them field for field.
  */
 import type { Auth } from './auth.js';
+import type { Database } from './database.js';
 import type { Logger } from './logger.js';
 import type { Storage } from './storage.js';
 
@@ -42,6 +43,12 @@ export interface Request {
    * but can never replay the real token.
    */
   clientToken: string;
+  /**
+   * The display name of the caller's token, such as `token` or
+   * `userpass-alice`; absent on unauthenticated requests. The database
+   * engine puts it into usernames.
+   */
+  displayName?: string;
   /** Remote address of the HTTP connection, when there is one. */
   remoteAddress?: string;
   /** Allowlisted request headers, lowercased names. */
@@ -166,6 +173,17 @@ export interface SystemView {
   defaultLeaseTtl(): number;
   /** Maximum lease TTL in seconds for this mount. */
   maxLeaseTtl(): number;
+  /**
+   * Opens a connection object of the database plugin `name`: a built-in
+   * plugin, or one registered under `sys/plugins/catalog/database/`, which
+   * the server starts in its own process. With `version` set, only that
+   * catalog version is used. The caller must `close()` what it opened.
+   * Present on the server's system view; absent where no database plugins
+   * can be reached, such as in a plugin process.
+   * @throws CofferError (400) when no plugin of that name and version exists,
+   *   and (500) when its process cannot be started.
+   */
+  openDatabase?(name: string, version?: string): Promise<Database>;
 }
 
 /** Everything a backend factory receives. */

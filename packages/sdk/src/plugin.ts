@@ -3,6 +3,7 @@
  * at load and rejects a plugin whose declaration does not fit.
  */
 import type { AuditContext, AuditDevice } from './audit.js';
+import type { Database } from './database.js';
 import type { BackendConfig, LogicalBackend } from './logical.js';
 import type { Logger } from './logger.js';
 import type { ClosableStorage } from './storage.js';
@@ -67,4 +68,16 @@ export interface AuditPlugin extends PluginMetadata {
    *   request fails with 400 and that message, and nothing is stored.
    */
   create(options: Record<string, string>, context: AuditContext): Promise<AuditDevice>;
+}
+
+/**
+ * A database plugin: manages users in one kind of database for the
+ * database secrets engine, as Vault's dbplugin version 5 does. The engine
+ * calls `create` once per connection (`config/:name`) and then
+ * `Database.initialize` with the connection's settings.
+ */
+export interface DatabasePlugin extends PluginMetadata {
+  kind: 'database';
+  /** Opens an unconfigured connection object; it must not connect yet. */
+  create(): Promise<Database>;
 }

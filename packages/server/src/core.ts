@@ -4,7 +4,7 @@
  */
 import { BlockList, isIPv6 } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { badRequest, StorageView, type Auth, type ClosableStorage, type Logger, type Seal } from '@coffer/sdk';
+import { badRequest, StorageView, type Auth, type ClosableStorage, type Database, type Logger, type Seal } from '@coffer/sdk';
 import { KEY_BYTES } from './barrier/aead.js';
 import { AuditBroker } from './audit/index.js';
 import { Barrier } from './barrier/barrier.js';
@@ -13,7 +13,7 @@ import { ExpirationManager } from './expiration/index.js';
 import { IdentityStore, type MountInfo } from './identity/index.js';
 import { PolicyStore } from './policy/index.js';
 import { ExternalPlugins } from './plugin/external-plugins.js';
-import { builtinAuthMethods, builtinSecretsEngines } from './plugins.js';
+import { builtinAuthMethods, builtinDatabasePlugins, builtinSecretsEngines } from './plugins.js';
 import type { UserLockoutConfig } from './config/index.js';
 import { UserLockout } from './lockout/user-lockout.js';
 import { PeriodicRunner } from './rollback/periodic-runner.js';
@@ -151,6 +151,7 @@ export class Core {
         reserved: ['sys/', 'auth/', 'cubbyhole/', 'identity/'],
         plugins: builtinSecretsEngines,
         external: (entry, loading) => this.plugins.resolve('secret', entry, loading),
+        openDatabase: (name, version) => this.openDatabase(name, version),
       },
       this.barrier,
       this.router,
@@ -198,6 +199,21 @@ export class Core {
 
     this.wrapper = new ResponseWrapper(this.tokens, this.barrier, (entry) => this.scheduleTokenExpiry(entry));
     this.clusterName = options.clusterName ?? 'coffer-cluster';
+  }
+
+  /**
+   * Opens a database plugin for the database engine: the built-in plugin of
+   * that name unless a version is pinned, else the catalog's entry, started
+   * in its own process, as Vault looks database plugins up.
+   * @throws CofferError (400) when neither exists.
+   */
+  async openDatabase(name: string, version?: string): Promise<Database> {
+    const builtin = version === undefined || version === '' ? builtinDatabasePlugins.get(name) : undefined;
+    if (builtin !== undefined) return builtin.create();
+    const external = await this.plugins.openDatabase(name, version ?? '');
+    if (external !== undefined) return external;
+    const pinned = version === undefined || version === '' ? '' : ` version ${version}`;
+    throw badRequest(`no database plugin named "${name}"${pinned}; use a built-in plugin or register one under sys/plugins/catalog/database/${name}`);
   }
 
   get sealed(): boolean {

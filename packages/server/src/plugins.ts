@@ -5,6 +5,10 @@
 import { plugin as approle } from '@coffer/auth-approle';
 import { plugin as ldap } from '@coffer/auth-ldap';
 import { plugin as userpass } from '@coffer/auth-userpass';
+import { plugin as mysqlDatabase } from '@coffer/database-mysql';
+import { plugin as postgresqlDatabase } from '@coffer/database-postgresql';
+import { plugin as redisDatabase } from '@coffer/database-redis';
+import { plugin as database } from '@coffer/secrets-database';
 import { plugin as kv } from '@coffer/secrets-kv';
 import { plugin as transit } from '@coffer/secrets-transit';
 import { plugin as fileStorage } from '@coffer/storage-file';
@@ -12,11 +16,19 @@ import { plugin as inmemStorage } from '@coffer/storage-inmem';
 import { plugin as sqliteStorage } from '@coffer/storage-sqlite';
 import { plugin as postgresqlStorage } from '@coffer/storage-postgresql';
 import { plugin as etcdStorage } from '@coffer/storage-etcd';
-import type { AuthPlugin, SecretsPlugin, StoragePlugin } from '@coffer/sdk';
+import type { AuthPlugin, DatabasePlugin, SecretsPlugin, StoragePlugin } from '@coffer/sdk';
 
 export const builtinSecretsEngines: ReadonlyMap<string, SecretsPlugin> = new Map([
   ['kv', kv],
   ['transit', transit],
+  ['database', database],
+]);
+
+/** Database plugins the database secrets engine opens by name, as Vault names them. */
+export const builtinDatabasePlugins: ReadonlyMap<string, DatabasePlugin> = new Map([
+  [postgresqlDatabase.name, postgresqlDatabase],
+  [mysqlDatabase.name, mysqlDatabase],
+  [redisDatabase.name, redisDatabase],
 ]);
 
 export const builtinAuthMethods: ReadonlyMap<string, AuthPlugin> = new Map([

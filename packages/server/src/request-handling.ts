@@ -158,6 +158,7 @@ async function execute(
   if (checked !== undefined) {
     exhausted = await core.tokens.use(checked.resolved.entry);
     backendRequest.clientToken = core.tokens.saltedId(`${target.mountPoint}:${request.token}`);
+    backendRequest.displayName = checked.resolved.entry.displayName;
   }
 
   try {

@@ -40,6 +40,7 @@ describe('plugin commands on dev server', () => {
       stdout: [
         'Name           Version',
         '----           -------',
+        'database       v0.1.0+builtin',
         'echo-engine    n/a',
         'kv             v0.1.0+builtin',
         'transit        v0.1.0+builtin',
@@ -103,8 +104,8 @@ describe('plugin commands on dev server', () => {
     assert.equal(names.code, 0, names.stderr);
     assert.deepEqual(JSON.parse(names.stdout), {
       auth: ['approle', 'ldap', 'userpass'],
-      database: [],
-      secret: ['echo-versioned', 'kv', 'transit'],
+      database: ['mysql-database-plugin', 'postgresql-database-plugin', 'redis-database-plugin'],
+      secret: ['database', 'echo-versioned', 'kv', 'transit'],
     });
 
     const detailed = await runCli(['plugin', 'list', '-detailed', 'secret'], { env: server.env });
@@ -116,7 +117,7 @@ describe('plugin commands on dev server', () => {
     const removed = await runCli(['plugin', 'deregister', '-version=v1.2.0', 'secret', 'echo-versioned'], { env: server.env });
     assert.equal(removed.code, 0, removed.stderr);
     const after = await runCli(['plugin', 'list', '-format=json', 'secret'], { env: server.env });
-    assert.deepEqual(JSON.parse(after.stdout), { secret: ['kv', 'transit'] });
+    assert.deepEqual(JSON.parse(after.stdout), { secret: ['database', 'kv', 'transit'] });
   });
 
   test('list without type shows types', async () => {

@@ -23,6 +23,12 @@ export interface FieldTypes {
   map: Record<string, unknown>;
   /** A list of strings, sent as an array or a comma-separated string. */
   comma_string_slice: string[];
+  /**
+   * A list of strings, sent as an array or as one string that becomes the
+   * only element, as Vault's `TypeStringSlice`. Use it for values that may
+   * contain commas, such as SQL statements.
+   */
+  string_slice: string[];
   /** String-valued pairs, sent as an object or as `key=value` strings. */
   kv_pairs: Record<string, string>;
 }
@@ -55,6 +61,7 @@ const ZERO_VALUES: { [T in FieldType]: () => FieldTypes[T] } = {
   duration: () => 0,
   map: () => ({}),
   comma_string_slice: () => [],
+  string_slice: () => [],
   kv_pairs: () => ({}),
 };
 
@@ -119,6 +126,11 @@ export function convertField(type: FieldType, raw: unknown): { value: unknown } 
         return { value: raw.map((item) => String(item).trim()) };
       }
       return { error: `expected a list of strings or a comma-separated string, got ${describe(raw)}` };
+    }
+    case 'string_slice': {
+      if (typeof raw === 'string') return { value: raw.trim() === '' ? [] : [raw] };
+      if (Array.isArray(raw) && raw.every((item) => typeof item === 'string')) return { value: [...raw] };
+      return { error: `expected a string or a list of strings, got ${describe(raw)}` };
     }
     case 'kv_pairs': {
       if (isPlainObject(raw) && Object.values(raw).every((item) => typeof item === 'string')) {

@@ -24,6 +24,7 @@ const JSON_TYPES: Record<FieldType, Record<string, unknown>> = {
   duration: { type: 'string', format: 'duration' },
   map: { type: 'object' },
   comma_string_slice: { type: 'array', items: { type: 'string' } },
+  string_slice: { type: 'array', items: { type: 'string' } },
   kv_pairs: { type: 'object', additionalProperties: { type: 'string' } },
 };
 

@@ -34,7 +34,7 @@ export const TLS_SERVER_NAME = 'localhost';
 /** The folder of the protocol's `.proto` files. */
 export const PROTO_DIRECTORY = fileURLToPath(new URL('../../proto/', import.meta.url));
 
-const PROTO_FILES = ['go_plugin.proto', 'grpc_health_v1.proto', 'vault_logical.proto', 'vault_multiplexing.proto', 'vault_backend.proto', 'coffer_audit.proto'];
+const PROTO_FILES = ['go_plugin.proto', 'grpc_health_v1.proto', 'vault_logical.proto', 'vault_multiplexing.proto', 'vault_backend.proto', 'coffer_audit.proto', 'coffer_database.proto'];
 
 /**
  * Channel and server options of every plugin connection. Vault lifts gRPC's
@@ -60,6 +60,8 @@ export interface PluginProtocol {
   PluginVersion: grpc.ServiceClientConstructor;
   /** Coffer's own service of audit plugins. */
   AuditDevice: grpc.ServiceClientConstructor;
+  /** Coffer's own service of database plugins. */
+  Database: grpc.ServiceClientConstructor;
 }
 
 let loaded: PluginProtocol | undefined;
@@ -97,6 +99,7 @@ export function loadPluginProtocol(): PluginProtocol {
     PluginMultiplexing: service('pluginutil.multiplexing.PluginMultiplexing'),
     PluginVersion: service('logical.PluginVersion'),
     AuditDevice: service('coffer.audit.v1.AuditDevice'),
+    Database: service('coffer.database.v1.Database'),
   };
   return loaded;
 }

@@ -11,9 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../logger.js';
-import type { AuditPlugin, AuthPlugin, SecretsPlugin } from '../plugin.js';
+import type { AuditPlugin, AuthPlugin, DatabasePlugin, SecretsPlugin } from '../plugin.js';
 import { AuditService } from './audit-service.js';
 import { BackendService } from './backend-service.js';
+import { DatabaseService } from './database-service.js';
 import { PluginBroker } from './broker.js';
 import { generateLaunchCertificate } from './certificate.js';
 import { formatHandshake } from './handshake.js';
@@ -48,7 +49,7 @@ const PARENT_CHECK_INTERVAL_MS = 2000;
 const SHUTDOWN_GRACE_MS = 2000;
 
 /** The plugins `serve` runs out of process. */
-type ServablePlugin = SecretsPlugin | AuthPlugin | AuditPlugin;
+type ServablePlugin = SecretsPlugin | AuthPlugin | AuditPlugin | DatabasePlugin;
 
 const SERVER_OPTIONS: grpc.ServerOptions = {
   'grpc.max_receive_message_length': 2 ** 31 - 1,
@@ -68,11 +69,11 @@ const SERVER_OPTIONS: grpc.ServerOptions = {
  * Started by hand, without the host's magic cookie, it prints an
  * explanation on standard error and sets exit code 1.
  *
- * @throws Error when `plugin` is not a secrets engine, auth method or audit device.
+ * @throws Error when `plugin` is not a secrets engine, auth method, audit device or database plugin.
  */
 export async function serve(plugin: ServablePlugin, options: ServeOptions = {}): Promise<void> {
-  if (plugin.kind !== 'secrets' && plugin.kind !== 'auth' && plugin.kind !== 'audit') {
-    throw new Error(`serve() takes a secrets engine, an auth method or an audit device, not a plugin of kind "${(plugin as { kind: string }).kind}"`);
+  if (plugin.kind !== 'secrets' && plugin.kind !== 'auth' && plugin.kind !== 'audit' && plugin.kind !== 'database') {
+    throw new Error(`serve() takes a secrets engine, an auth method, an audit device or a database plugin, not a plugin of kind "${(plugin as { kind: string }).kind}"`);
   }
   if (process.env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
     process.stderr.write(
@@ -163,6 +164,10 @@ async function startServing(plugin: ServablePlugin, logger: Logger): Promise<Pro
     const audit = new AuditService(plugin, logger);
     server.addService(protocol.AuditDevice.service, audit.implementation());
     closeService = () => audit.close();
+  } else if (plugin.kind === 'database') {
+    const database = new DatabaseService(plugin, logger);
+    server.addService(protocol.Database.service, database.implementation());
+    closeService = () => database.close();
   } else {
     const backends = new BackendService({ plugin, protocol, broker, hostCredentials, logger });
     server.addService(protocol.Backend.service, backends.implementation());

@@ -153,6 +153,7 @@ export function requestToWire(request: Request, mountAccessor: string): WireRequ
     auth: request.auth === undefined ? null : renewingLoginToWire(request.auth),
     headers: headersToWire(request.headers),
     client_token: request.clientToken,
+    display_name: request.displayName ?? '',
     mount_point: request.mountPoint,
     mount_type: request.mountType,
     mount_accessor: mountAccessor,
@@ -182,6 +183,7 @@ export function requestFromWire(wire: WireRequest, storage: Storage): Request {
   };
   const remoteAddress = wire.connection?.remote_addr;
   if (remoteAddress !== undefined && remoteAddress !== '') request.remoteAddress = remoteAddress;
+  if (wire.display_name !== undefined && wire.display_name !== '') request.displayName = wire.display_name;
   if (wire.secret !== null && wire.secret !== undefined) request.secret = leasedSecretFromWire(wire.secret);
   if (wire.auth !== null && wire.auth !== undefined) request.auth = renewingLoginFromWire(wire.auth);
   return request;

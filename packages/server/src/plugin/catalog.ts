@@ -7,13 +7,13 @@ import { badRequest, type Storage } from '@coffer/sdk';
 import { PluginCommandError, resolvePluginCommand } from './binary.js';
 
 /** The catalog types this server runs out of process, as Vault names them. */
-export type CatalogPluginType = 'secret' | 'auth' | 'audit';
+export type CatalogPluginType = 'secret' | 'auth' | 'audit' | 'database';
 
 /**
  * The types `sys/plugins/catalog` lists, as Vault's listing has them. Audit
  * plugins are listed only by `LIST sys/plugins/catalog/audit`.
  */
-export const CATALOG_PLUGIN_TYPES: readonly CatalogPluginType[] = ['auth', 'secret'];
+export const CATALOG_PLUGIN_TYPES: readonly CatalogPluginType[] = ['auth', 'database', 'secret'];
 
 /** One registered plugin binary. */
 export interface CatalogEntry {
@@ -162,12 +162,11 @@ export async function validateRegistration(input: RegistrationInput, pluginDirec
 
 /**
  * Parses the type segment of a catalog path.
- * @throws CofferError (400) for "database", which is not served out of process yet, and for unknown types.
+ * @throws CofferError (400) for an unknown type.
  */
 export function parseCatalogType(type: string): CatalogPluginType {
-  if (type === 'secret' || type === 'auth' || type === 'audit') return type;
-  if (type === 'database') throw badRequest('invalid plugin type "database": database plugins are not supported yet; use "audit", "auth" or "secret"');
-  throw badRequest(`invalid plugin type "${type}": use "audit", "auth" or "secret"`);
+  if (type === 'secret' || type === 'auth' || type === 'audit' || type === 'database') return type;
+  throw badRequest(`invalid plugin type "${type}": use "audit", "auth", "database" or "secret"`);
 }
 
 function checkEnvAssignment(assignment: string): void {

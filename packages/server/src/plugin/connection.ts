@@ -55,6 +55,8 @@ export class PluginConnection {
     readonly multiplexed: boolean,
     /** The `coffer.audit.v1.AuditDevice` client, for an audit plugin. */
     readonly audit: grpc.Client,
+    /** The `coffer.database.v1.Database` client, for a database plugin. */
+    readonly database: grpc.Client,
   ) {}
 
   /**
@@ -78,6 +80,7 @@ export class PluginConnection {
     const stdio = new protocol.GRPCStdio('plugin', credentials, shared);
     const multiplexing = new protocol.PluginMultiplexing('plugin', credentials, shared);
     const audit = new protocol.AuditDevice('plugin', credentials, shared);
+    const database = new protocol.Database('plugin', credentials, shared);
 
     try {
       const reply = await callUnary<{ status?: string }>(health, 'Check', { service: HEALTH_SERVICE_NAME }, { deadline: options.deadline });
@@ -88,7 +91,7 @@ export class PluginConnection {
       brokerStream.on('data', () => {});
       brokerStream.on('error', () => {});
       const stdioStream = openStdio(stdio, options.onOutput);
-      return new PluginConnection(launched, backend, controller, brokerStream, stdioStream, multiplexed, audit);
+      return new PluginConnection(launched, backend, controller, brokerStream, stdioStream, multiplexed, audit, database);
     } catch (err) {
       backend.close();
       throw new Error(`plugin "${options.name}" could not be reached over gRPC: ${(err as Error).message}`);

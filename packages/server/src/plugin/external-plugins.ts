@@ -2,9 +2,11 @@
  * External plugins in the core: the catalog, the supervisor of plugin
  * processes, and the backend factory of a mount of a catalog plugin.
  */
+import { randomUUID } from 'node:crypto';
 import {
   badRequest,
   type AuditDevice,
+  type Database,
   CofferError,
   SETUP_CONFIG_KEYS,
   type BackendConfig,
@@ -71,6 +73,26 @@ export class ExternalPlugins implements ExternalAuditDevices {
       throw new Error(`cannot start plugin "${name}": no plugin directory is configured; set "plugin_directory" in the server configuration`);
     }
     return this.supervisor.attachAudit(catalogEntry, device);
+  }
+
+  /**
+   * Opens a connection object of the catalog's database plugin `name`, the
+   * given version or, without one, the unversioned entry, else the highest
+   * version. Returns `undefined` when the catalog has no such plugin.
+   * @throws CofferError (400) when no plugin directory is configured or the
+   *   binary's command or hash is wrong, and (500) when the process fails to start.
+   */
+  async openDatabase(name: string, version = ''): Promise<Database | undefined> {
+    const catalogEntry = await this.catalog.resolve('database', name, version);
+    if (catalogEntry === null) return undefined;
+    if (this.pluginDirectory === undefined) {
+      throw badRequest(`cannot start plugin "${name}": no plugin directory is configured; set "plugin_directory" in the server configuration`);
+    }
+    try {
+      return await this.supervisor.attachDatabase(catalogEntry, randomUUID());
+    } catch (err) {
+      throw toApiError(err);
+    }
   }
 
   /**

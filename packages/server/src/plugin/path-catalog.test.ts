@@ -38,7 +38,7 @@ describe('sys/plugins/catalog', () => {
     assert.deepEqual(listed.body.data.keys, expectedNames);
     const all = await call('GET', 'sys/plugins/catalog');
     assert.deepEqual(all.body.data.secret, expectedNames);
-    assert.deepEqual(all.body.data.database, []);
+    assert.deepEqual(all.body.data.database, ['mysql-database-plugin', 'postgresql-database-plugin', 'redis-database-plugin']);
     assert.ok(all.body.data.detailed.some((entry: { name: string; builtin: boolean }) => entry.name === 'my-plugin' && !entry.builtin));
 
     assert.equal((await call('DELETE', 'sys/plugins/catalog/secret/my-plugin')).status, 204);
@@ -91,12 +91,9 @@ describe('sys/plugins/catalog', () => {
     }
   });
 
-  test('unsupported types are rejected', async () => {
-    const database = await call('POST', 'sys/plugins/catalog/database/pg', { sha256, command: 'my-plugin' });
-    assert.equal(database.status, 400);
-    assert.deepEqual(database.body.errors, ['invalid plugin type "database": database plugins are not supported yet; use "audit", "auth" or "secret"']);
+  test('unknown types are rejected', async () => {
     const unknown = await call('LIST', 'sys/plugins/catalog/widgets');
-    assert.deepEqual(unknown.body.errors, ['invalid plugin type "widgets": use "audit", "auth" or "secret"']);
+    assert.deepEqual(unknown.body.errors, ['invalid plugin type "widgets": use "audit", "auth", "database" or "secret"']);
   });
 
   test('built-in plugins are listed, not deletable', async () => {

@@ -5,7 +5,7 @@
 import { badRequest, definePath, notFound, type FieldMap, type PathDefinition } from '@coffer/sdk';
 import type { Core } from '../core.js';
 import { builtinAuditDevices } from '../audit/builtin.js';
-import { builtinAuthMethods, builtinSecretsEngines } from '../plugins.js';
+import { builtinAuthMethods, builtinDatabasePlugins, builtinSecretsEngines } from '../plugins.js';
 import { normalizeMountPath } from '../router/mount-manager.js';
 import { COFFER_VERSION } from '../version.js';
 import { CATALOG_PLUGIN_TYPES, parseCatalogType, validateRegistration, type CatalogEntry, type CatalogPluginType } from './catalog.js';
@@ -13,7 +13,7 @@ import { CATALOG_PLUGIN_TYPES, parseCatalogType, validateRegistration, type Cata
 const BUILTIN_VERSION = `v${COFFER_VERSION}+builtin`;
 
 function builtinNames(type: CatalogPluginType): string[] {
-  const builtins = { audit: builtinAuditDevices, auth: builtinAuthMethods, secret: builtinSecretsEngines }[type];
+  const builtins = { audit: builtinAuditDevices, auth: builtinAuthMethods, database: builtinDatabasePlugins, secret: builtinSecretsEngines }[type];
   return [...builtins.keys()];
 }
 
@@ -27,7 +27,7 @@ function describeBuiltin(type: CatalogPluginType, name: string): Record<string, 
 }
 
 const entryFields = {
-  type: { type: 'string', description: 'The plugin type: "audit", "auth" or "secret".', required: true },
+  type: { type: 'string', description: 'The plugin type: "audit", "auth", "database" or "secret".', required: true },
   name: { type: 'string', description: 'The name mounts use as their type.', required: true },
   sha256: { type: 'string', description: 'SHA-256 of the executable, in hex. The server runs the binary only while its hash matches.' },
   command: { type: 'string', description: 'The executable, relative to the plugin directory.' },
@@ -43,7 +43,7 @@ function catalogListingPaths(core: Core): PathDefinition<FieldMap>[] {
       fields: {},
       operations: {
         async read() {
-          const data: Record<string, unknown> = { database: [] };
+          const data: Record<string, unknown> = {};
           const detailed: Record<string, unknown>[] = [];
           for (const type of CATALOG_PLUGIN_TYPES) {
             const registered = await core.plugins.catalog.names(type);

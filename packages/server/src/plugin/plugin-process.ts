@@ -1,8 +1,10 @@
 /**
- * One plugin process and the mounts or audit devices it serves. A process
- * of a secrets engine or auth method that exits on its own is started again,
- * and every mount is set up on the new process. Calls that arrive meanwhile
- * wait for it. An audit plugin that exits is not restarted.
+ * One plugin process and the mounts, audit devices or database connections
+ * it serves. A process of a secrets engine, auth method or database plugin
+ * that exits on its own is started again, and every mount is set up on the
+ * new process. Database connections initialize themselves again on their
+ * next call. Calls that arrive meanwhile wait for the new process. An audit plugin that
+ * exits is not restarted.
  */
 import type * as grpc from '@grpc/grpc-js';
 import { Metadata } from '@grpc/grpc-js';
@@ -75,6 +77,8 @@ export class PluginProcess {
   readonly sessions = new Map<string, MountSession>();
   /** UUIDs of the audit devices open in this process, for an audit plugin. */
   readonly auditDevices = new Set<string>();
+  /** IDs of the connections open in this process, for a database plugin. */
+  readonly databaseConnections = new Set<string>();
   private state: ProcessState = 'starting';
   private launched: LaunchedPlugin | undefined;
   private connection: PluginConnection | undefined;
@@ -100,9 +104,23 @@ export class PluginProcess {
     return this.connection?.multiplexed ?? false;
   }
 
-  /** True when the process serves no mount and no audit device. */
+  /** True when the process serves no mount, audit device or database connection. */
   get idle(): boolean {
-    return this.sessions.size === 0 && this.auditDevices.size === 0;
+    return this.sessions.size === 0 && this.auditDevices.size === 0 && this.databaseConnections.size === 0;
+  }
+
+  /** Returns whether `connection` belongs to the process running now, which is false after a restart. */
+  isCurrent(connection: PluginConnection): boolean {
+    return this.connection === connection;
+  }
+
+  /** Waits briefly for the process to exit after a failed call; returns whether it exited or is restarting. */
+  async stoppedDuringCall(): Promise<boolean> {
+    const launched = this.launched;
+    if (launched !== undefined && !launched.hasExited()) {
+      await Promise.race([launched.exited, new Promise((resolve) => setTimeout(resolve, EXIT_PROBE_MS).unref())]);
+    }
+    return launched?.hasExited() === true || this.state === 'restarting';
   }
 
   get usable(): boolean {
@@ -268,10 +286,12 @@ export class PluginProcess {
     this.connection?.close();
     this.connection = undefined;
     void this.launched?.stop(0);
-    const fix =
-      this.entry.type === 'audit'
-        ? 'fix the plugin, then disable and enable its audit devices again'
-        : 'fix the plugin, then reload its mounts with sys/plugins/reload/backend';
+    const fix = {
+      audit: 'fix the plugin, then disable and enable its audit devices again',
+      database: 'fix the plugin, then reopen its connections with the database engine\'s reset/:name',
+      secret: 'fix the plugin, then reload its mounts with sys/plugins/reload/backend',
+      auth: 'fix the plugin, then reload its mounts with sys/plugins/reload/backend',
+    }[this.entry.type];
     this.failure = unavailable(`plugin "${this.entry.name}" is not running: ${err.message}; ${fix}`);
     this.context.logger.error({ plugin: this.entry.name, err }, `plugin failed; ${fix}`);
   }

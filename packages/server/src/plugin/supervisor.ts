@@ -2,8 +2,8 @@
  * The supervisor: which plugin process serves which mount. Mounts of the
  * same catalog entry share one process when the plugin supports
  * multiplexing; otherwise each mount gets its own. The devices of an audit
- * plugin share one process. A process stops when its last mount or device
- * is released.
+ * plugin share one process, and so do the connections of a database plugin.
+ * A process stops when its last mount, device or connection is released.
  */
 import { createHash } from 'node:crypto';
 import { Metadata } from '@grpc/grpc-js';
@@ -11,6 +11,7 @@ import { callUnary, MULTIPLEX_ID_METADATA_KEY, type AuditDevice } from '@coffer/
 import { ExternalAuditDevice } from './audit-device.js';
 import type { CatalogEntry } from './catalog.js';
 import { ExternalBackend } from './client-backend.js';
+import { ExternalDatabase } from './database-client.js';
 import { MountSession, PluginProcess, type MountBinding, type ProcessContext } from './plugin-process.js';
 
 /** How long the plugin's Cleanup may take when a mount is released, in milliseconds. */
@@ -80,6 +81,20 @@ export class PluginSupervisor {
     return new ExternalAuditDevice(process, metadata, device.path, () => this.detachAudit(process, device.uuid));
   }
 
+  /**
+   * Starts or reuses a process for the database plugin `entry` and returns a
+   * connection object `id` in it; the caller initializes it.
+   * @throws PluginLaunchError when the process cannot be started.
+   */
+  async attachDatabase(entry: CatalogEntry, id: string): Promise<ExternalDatabase> {
+    const process = await this.processFor(entry, true);
+    process.databaseConnections.add(id);
+    return new ExternalDatabase(process, id, async () => {
+      if (!process.databaseConnections.delete(id)) return;
+      if (process.idle) await this.stopProcess(process);
+    });
+  }
+
   /** Forgets an audit device and stops the process once it serves nothing. */
   private async detachAudit(process: PluginProcess, uuid: string): Promise<void> {
     if (!process.auditDevices.delete(uuid)) return;
@@ -102,7 +117,12 @@ export class PluginSupervisor {
     await Promise.all(all.map((process) => process.stop()));
   }
 
-  private async processFor(entry: CatalogEntry): Promise<PluginProcess> {
+  /**
+   * Returns a running process of `entry`: a multiplexed one already running,
+   * or a new one. `shared` reuses any running process, for plugins whose
+   * service names its instance in every call, as Coffer's database service does.
+   */
+  private async processFor(entry: CatalogEntry, shared = false): Promise<PluginProcess> {
     const key = identity(entry);
     for (const candidate of this.processes.get(key) ?? []) {
       if (!candidate.usable) continue;
@@ -111,7 +131,7 @@ export class PluginSupervisor {
       } catch {
         continue;
       }
-      if (candidate.multiplexed) return candidate;
+      if (candidate.multiplexed || shared) return candidate;
     }
     const created = new PluginProcess(entry, this.context);
     this.processes.set(key, [...(this.processes.get(key) ?? []), created]);

@@ -16,6 +16,7 @@ export const TEST_PLUGINS = {
   secrets: fileURLToPath(new URL('./testdata/secrets-plugin.js', import.meta.url)),
   auth: fileURLToPath(new URL('./testdata/auth-plugin.js', import.meta.url)),
   audit: fileURLToPath(new URL('./testdata/audit-plugin.js', import.meta.url)),
+  database: fileURLToPath(new URL('./testdata/database-plugin.js', import.meta.url)),
 };
 
 /** A start timeout short enough for tests of hung plugins. */
@@ -128,7 +129,7 @@ export async function startPluginTestServer(token = 'root-plugin-test'): Promise
 /** Registers a launcher of a test plugin in the catalog under `name`. */
 export async function registerNodePlugin(
   server: PluginTestServer,
-  type: 'secret' | 'auth' | 'audit',
+  type: 'secret' | 'auth' | 'audit' | 'database',
   name: string,
   plugin: keyof typeof TEST_PLUGINS,
   extra: Record<string, unknown> = {},

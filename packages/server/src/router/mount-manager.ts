@@ -33,6 +33,8 @@ export interface MountKind {
    * unknown. `loading` is true while the table is set up at unseal.
    */
   external?: (entry: MountEntry, loading: boolean) => Promise<{ factory(config: BackendConfig): Promise<LogicalBackend> } | undefined>;
+  /** Opens a database plugin for the database engine; see `SystemView.openDatabase`. */
+  openDatabase?: SystemView['openDatabase'];
 }
 
 interface LeaseDefaults {
@@ -186,6 +188,7 @@ export class MountManager {
     return {
       defaultLeaseTtl: () => entry.config.defaultLeaseTtl || this.defaults.defaultLeaseTtl,
       maxLeaseTtl: () => entry.config.maxLeaseTtl || this.defaults.maxLeaseTtl,
+      ...(this.kind.openDatabase === undefined ? {} : { openDatabase: this.kind.openDatabase }),
     };
   }
 
