@@ -83,6 +83,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     ...(options.pluginStartTimeoutMs !== undefined ? { pluginStartTimeoutMs: options.pluginStartTimeoutMs } : {}),
     ...(seal !== undefined ? { seal } : {}),
     ...(options.autoUnsealRetry !== undefined ? { autoUnsealRetry: options.autoUnsealRetry } : {}),
+    ha: {
+      ...(config.apiAddr !== undefined ? { apiAddr: config.apiAddr } : {}),
+      ...(config.clusterAddr !== undefined ? { clusterAddr: config.clusterAddr } : {}),
+      disableClustering: config.disableClustering,
+    },
   });
   try {
     await core.load();
@@ -124,6 +129,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   };
   process.on('SIGHUP', reopenAudit);
   const addresses = listeners.map((started) => started.url);
+  core.ha?.advertise(addresses[0]);
+  if (core.ha !== undefined) logger.info({ apiAddr: core.ha.address, disableClustering: config.disableClustering }, 'ha enabled');
   return {
     address: addresses[0],
     addresses,
@@ -158,6 +165,7 @@ function devConfig(options: StartOptions): ServerConfig {
     logLevel: 'info',
     ui: false,
     disableMlock: true,
+    disableClustering: false,
     ignoredSettings: [],
     userLockout: {},
     sourceFiles: [],
