@@ -84,7 +84,7 @@ async function runFailoverScenario(cluster: TestCluster): Promise<{ acknowledged
   const mounted = await call(active, 'POST', 'sys/mounts/secret', { token, body: { type: 'kv', options: { version: '2' } } });
   assert.equal(mounted.status, 204, JSON.stringify(mounted.body));
 
-  await checkStandby(standbys[0], active, token);
+  await checkStandby(standbys[0], active, [...standbys].sort((a, b) => a.address.localeCompare(b.address)), token);
 
   // The client writes through all three nodes in turn and records only acknowledged writes.
   const acknowledged = new Map<string, string>();
@@ -134,7 +134,7 @@ async function runFailoverScenario(cluster: TestCluster): Promise<{ acknowledged
 }
 
 /** Checks sys/health, sys/leader, forwarding and redirection on a standby. */
-async function checkStandby(standby: ClusterNode, active: ClusterNode, token: string): Promise<void> {
+async function checkStandby(standby: ClusterNode, active: ClusterNode, others: ClusterNode[], token: string): Promise<void> {
   const health = await call(standby, 'GET', 'sys/health');
   assert.equal(health.status, 429);
   assert.equal(health.body?.standby, true);
@@ -162,6 +162,20 @@ async function checkStandby(standby: ClusterNode, active: ClusterNode, token: st
   const redirected = await call(standby, 'GET', 'secret/data/forwarded?version=1', { token, headers: { 'X-Vault-No-Request-Forwarding': 'true' } });
   assert.equal(redirected.status, 307);
   assert.equal(redirected.headers.get('location'), `${active.address}/v1/secret/data/forwarded?version=1`);
+
+  const status = await call(standby, 'GET', 'sys/ha-status', { token });
+  assert.equal(status.status, 200, JSON.stringify(status.body));
+  const nodes = status.body!.Nodes as Array<Record<string, unknown>>;
+  assert.deepEqual(
+    nodes.map((node) => [node.api_address, node.active_node, node.last_echo === null]),
+    [[active.address, true, true], ...others.map((node) => [node.address, false, false])],
+  );
+  assert.equal(nodes[0].cluster_address, active.clusterAddress);
+
+  const sealStatus = await call(standby, 'GET', 'sys/seal-status');
+  assert.equal(sealStatus.body?.sealed, false);
+  assert.notEqual(sealStatus.body?.cluster_id, '');
+  assert.equal(sealStatus.body?.cluster_id, (await call(active, 'GET', 'sys/seal-status')).body?.cluster_id);
 
   const denied = await call(standby, 'GET', 'secret/data/forwarded', { token: 'not-a-token' });
   assert.equal(denied.status, 403, 'the active node decides, and its answer is relayed');

@@ -14,7 +14,9 @@
 import { hostname } from 'node:os';
 import type { HaStorage, Lock, Logger } from '@coffer/sdk';
 import type { Core } from '../core.js';
+import { COFFER_VERSION } from '../version.js';
 import { readAdvertisement, writeAdvertisement, type Advertisement } from './advertisement.js';
+import { HEARTBEAT_INTERVAL_MS, recordHeartbeat } from './node-registry.js';
 
 /** The lock's name in storage, as Vault names it. */
 export const LOCK_KEY = 'core/lock';
@@ -27,6 +29,9 @@ const DRAIN_TIMEOUT_MS = 10_000;
 
 /** How long a standby reuses a leader lookup before reading the lock again. */
 const LEADER_CACHE_MS = 1_000;
+
+/** Where the core stores the cluster ID. */
+const CLUSTER_ID_PATH = 'core/cluster-id';
 
 /** The pause before contending again after a failed take-over. */
 const SETUP_RETRY_MS = 1_000;
@@ -71,6 +76,7 @@ export class HaNode {
   private leaderCache: { info: LeaderInfo; at: number } | undefined;
   private inFlight = 0;
   private drained: (() => void) | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly core: Core,
@@ -119,12 +125,17 @@ export class HaNode {
       this.logger.error({ err }, 'ha election loop failed; sealing');
       void this.core.sealServer();
     });
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), HEARTBEAT_INTERVAL_MS);
+    this.heartbeatTimer.unref();
+    void this.heartbeat();
+    void this.loadClusterId();
     this.logger.info({ apiAddr: this.apiAddr || undefined }, 'ha standby started');
   }
 
   /** Stops contending; an active node tears its state down, then releases the lock. */
   async stop(): Promise<void> {
     if (this.stopController === undefined) return;
+    clearInterval(this.heartbeatTimer);
     this.stopController.abort();
     await this.loop;
     this.stopController = undefined;
@@ -174,6 +185,8 @@ export class HaNode {
     const cached = this.leaderCache;
     if (cached !== undefined && Date.now() - cached.at < LEADER_CACHE_MS) return cached.info;
 
+    // The cluster ID appears once the first active node has written it.
+    if (this.core.clusterId === '') await this.loadClusterId();
     const holder = await this.storage.lockWith(LOCK_KEY, this.apiAddr).value();
     let advertisement: Advertisement | null = null;
     if (holder.held) {
@@ -196,6 +209,34 @@ export class HaNode {
   /** Drops the cached leader, after a forward to it failed. */
   forgetLeader(): void {
     this.leaderCache = undefined;
+  }
+
+  /** Records this standby for `sys/ha-status` on the active node. */
+  private async heartbeat(): Promise<void> {
+    if (this.state !== 'standby' || this.apiAddr === '') return;
+    if (this.core.clusterId === '') await this.loadClusterId();
+    try {
+      await recordHeartbeat(this.core.barrier, {
+        hostname: this.hostname,
+        api_address: this.apiAddr,
+        cluster_address: this.clusterAddress,
+        active_node: false,
+        last_echo: new Date().toISOString(),
+        version: COFFER_VERSION,
+      });
+    } catch (err) {
+      this.logger.warn({ err }, 'ha heartbeat write failed');
+    }
+  }
+
+  /** Reads the cluster ID the active node stored, so a standby's seal status and health report it too. */
+  private async loadClusterId(): Promise<void> {
+    try {
+      const entry = await this.core.barrier.get(CLUSTER_ID_PATH);
+      if (entry !== null && this.core.clusterId === '') this.core.clusterId = entry.value.toString('utf8');
+    } catch (err) {
+      this.logger.warn({ err }, 'ha standby could not read the cluster id');
+    }
   }
 
   private async contend(stop: AbortSignal): Promise<void> {

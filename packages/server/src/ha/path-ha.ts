@@ -5,7 +5,10 @@
 import { definePath, type FieldMap, type PathDefinition } from '@coffer/sdk';
 import { sealedError } from '../barrier/barrier.js';
 import type { Core } from '../core.js';
+import { rawJson } from '../http/envelope.js';
+import { COFFER_VERSION } from '../version.js';
 import type { HaNode } from './ha-node.js';
+import { listStandbys } from './node-registry.js';
 
 /** The zero time Vault reports as `active_time` when it has none. */
 const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -43,6 +46,29 @@ export function haPaths(core: Core): PathDefinition<FieldMap>[] {
       helpSynopsis: 'Make the active node give up leadership.',
       helpDescription:
         'The active node releases the HA lock once its requests in progress finish, and waits before contending again, so a standby takes over. Without HA it does nothing.',
+    }),
+    definePath({
+      pattern: 'ha-status',
+      fields: {},
+      operations: {
+        async read() {
+          const ha = core.ha;
+          // NOTE: without HA there is no cluster to list; Coffer returns an empty list.
+          if (ha === undefined) return rawJson({ Nodes: [] });
+          const self = {
+            hostname: ha.hostname,
+            api_address: ha.address,
+            cluster_address: ha.clusterAddress,
+            active_node: true,
+            last_echo: null,
+            version: COFFER_VERSION,
+          };
+          // Vault sends this body without the response envelope, under a capitalized "Nodes".
+          return rawJson({ Nodes: [self, ...(await listStandbys(core.barrier, ha.address))] });
+        },
+      },
+      helpSynopsis: 'List the nodes of the HA cluster.',
+      helpDescription: 'Served by the active node: itself, then each standby whose heartbeat arrived within the last 15 seconds.',
     }),
   ];
 }
