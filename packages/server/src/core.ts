@@ -227,6 +227,15 @@ export class Core {
   }
 
   /**
+   * Reads the seal configuration again while this node has not seen an
+   * initialized storage, since another server sharing the storage may have
+   * initialized it since {@link load}.
+   */
+  async refreshInitialized(): Promise<void> {
+    if (!this.initialized) await this.load();
+  }
+
+  /**
    * Initializes storage: a root key, a keyring, key shares and a root token.
    * With the Shamir seal the shares are unseal keys and the server stays
    * sealed afterwards, as Vault's does. With an auto seal they are recovery

@@ -34,6 +34,8 @@ export interface StartOptions {
   pluginStartTimeoutMs?: number;
   /** Waits between auto-unseal attempts while the seal is unreachable; 1 s doubling up to 30 s by default. */
   autoUnsealRetry?: RetryDelays;
+  /** How long an HA node waits after `sys/step-down` before contending again; Vault's 10 s by default. */
+  haStepDownPauseMs?: number;
 }
 
 export interface RunningServer {
@@ -87,6 +89,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       ...(config.apiAddr !== undefined ? { apiAddr: config.apiAddr } : {}),
       ...(config.clusterAddr !== undefined ? { clusterAddr: config.clusterAddr } : {}),
       disableClustering: config.disableClustering,
+      ...(options.haStepDownPauseMs !== undefined ? { stepDownPauseMs: options.haStepDownPauseMs } : {}),
     },
   });
   try {

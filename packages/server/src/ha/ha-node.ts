@@ -304,8 +304,9 @@ export class HaNode {
   }
 
   private async stepDownNow(lock: Lock, reason: 'lost' | 'stop' | 'step-down'): Promise<void> {
-    // A lost lock may already belong to another node, so only a voluntary step-down waits for requests.
-    if (reason !== 'lost') await this.drain();
+    // Only a step-down waits for requests: a lost lock may already belong to
+    // another node, and a seal comes from a request that would wait for itself.
+    if (reason === 'step-down') await this.drain();
     await this.core.teardownActive();
     await lock.unlock();
     this.activeSince = undefined;

@@ -61,6 +61,7 @@ export function sealPaths(core: Core, storageType: string): PathDefinition<Field
       },
       operations: {
         async read() {
+          await core.refreshInitialized();
           return rawJson({ initialized: core.isInitialized });
         },
         async update(_request, fields) {
@@ -99,6 +100,7 @@ export function sealPaths(core: Core, storageType: string): PathDefinition<Field
       fields: {},
       operations: {
         async read() {
+          await core.refreshInitialized();
           return rawJson(sealStatus(core, storageType));
         },
       },
@@ -114,6 +116,7 @@ export function sealPaths(core: Core, storageType: string): PathDefinition<Field
       },
       operations: {
         async update(_request, fields) {
+          await core.refreshInitialized();
           if (!core.isInitialized) throw badRequest('Vault is not initialized');
           if (fields.get('reset')) {
             core.seal.resetUnseal();
@@ -139,6 +142,7 @@ export function sealPaths(core: Core, storageType: string): PathDefinition<Field
             const code = fields.get(name as 'activecode');
             if (code < 100 || code > 599) throw badRequest(`invalid "${name}" ${code}: must be an HTTP status code from 100 to 599`);
           }
+          await core.refreshInitialized();
           // Coffer has no performance standbys, so perfstandbyok changes nothing.
           const standby = core.ha?.isStandby === true;
           const status = !core.isInitialized
