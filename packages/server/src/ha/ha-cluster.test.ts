@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { createThrowawayDatabase, type ThrowawayDatabase } from '@coffer/storage-postgresql/testing';
 import { etcdUnavailableReason, startTestEtcd, type TestEtcd } from '@coffer/storage-etcd/testing';
-import { killAndWait, prepareCluster, type ClusterNode, type TestCluster } from './test-cluster.js';
+import { killAndWait, prepareCluster, runCli, type ClusterNode, type TestCluster } from './test-cluster.js';
 
 /** The lock TTL of the test clusters; a standby must take over within it (plus one retry and a start-up margin). */
 const LOCK_TTL_MS = 3_000;
@@ -119,10 +119,10 @@ async function runFailoverScenario(cluster: TestCluster): Promise<{ acknowledged
     assert.equal(((read.body!.data as Record<string, unknown>).data as Record<string, unknown>).value, value, `acknowledged write ${key} changed`);
   }
 
-  // Step-down through the standby: forwarded to the active node, which hands over to the last node.
+  // `coffer operator step-down` through the standby: forwarded to the active node, which hands over to the last node.
   const lastStandby = standbys.find((node) => node !== newActive)!;
-  const stepDown = await call(lastStandby, 'PUT', 'sys/step-down', { token });
-  assert.equal(stepDown.status, 204, JSON.stringify(stepDown.body));
+  const stepDown = await runCli(['operator', 'step-down'], lastStandby.address, token);
+  assert.deepEqual(stepDown, { code: 0, stdout: `Success! Stepped down: ${lastStandby.address}\n`, stderr: '' });
   await eventually('leadership moves to the last standby', async () => (await healthCode(lastStandby)) === 200, 5_000);
   assert.equal(await healthCode(newActive), 429);
   const leader = await call(newActive, 'GET', 'sys/leader');

@@ -3,7 +3,7 @@
  * `coffer server -config FILE` from the CLI package, on a free loopback
  * port with a temporary folder. Only test files import this module.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -102,6 +102,17 @@ async function waitListening(node: ClusterNode): Promise<void> {
     }
   }
   throw new Error(`coffer server did not listen within ${START_TIMEOUT_MS} ms: ${node.output()}`);
+}
+
+/** Runs the `coffer` CLI with `args` against `address` and returns its exit code and output. */
+export function runCli(args: string[], address: string, token: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const env = { ...process.env, COFFER_ADDR: address, COFFER_TOKEN: token, HOME: tmpdir() };
+    execFile(process.execPath, [CLI, ...args], { env, timeout: 20_000 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+      resolve({ code, stdout, stderr });
+    });
+  });
 }
 
 /** Sends SIGKILL and waits for the exit; does nothing for a process that already exited. */
