@@ -109,7 +109,7 @@ export class StorageView implements Storage {
 /**
  * The holder of an HA lock as storage records it.
  *
- * `held` is false when nobody holds the lock, or when the last holder's
+ * `held` is false when no contender holds the lock, or when the last holder's
  * lease has expired. `value` is the holder's lock value (Coffer uses the
  * active node's `api_addr`), and an empty string when `held` is false.
  */

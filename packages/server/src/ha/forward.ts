@@ -1,5 +1,5 @@
 /**
- * How a standby answers a client request: it forwards the request over
+ * How a standby handles a client request: it forwards the request over
  * HTTP(S) to the active node's `api_addr` and relays the response, or
  * redirects the client there with 307, as Vault's standbys do.
  *
@@ -33,8 +33,9 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'pro
 const RELAYED_RESPONSE_HEADERS = ['cache-control', 'location', 'retry-after', 'www-authenticate'];
 
 /**
- * Answers a request that reached a standby. Returns `undefined` when the
- * node became active while the request waited, so the caller serves it.
+ * Builds the response to a request that reached a standby, by forwarding or
+ * redirecting it. Returns `undefined` when the node became active while the
+ * request waited, so the caller serves it.
  */
 export async function answerOnStandby(ha: HaNode, request: IncomingMessage, logger: Logger): Promise<HttpAnswer | undefined> {
   await ha.settled();
@@ -71,7 +72,7 @@ function redirectTo(target: string): HttpAnswer {
   return { status: 307, body: null, headers: { Location: target } };
 }
 
-/** Sends the request with its headers and body to `target` and returns the response as an answer. */
+/** Sends the request with its headers and body to `target` and converts the response for the handler to write. */
 async function forward(request: IncomingMessage, target: URL, self: string): Promise<HttpAnswer> {
   const body = await readBody(request);
   const headers: Record<string, string | string[]> = { [FORWARDED_HEADER]: self || 'standby' };

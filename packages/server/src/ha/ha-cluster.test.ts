@@ -45,7 +45,7 @@ async function healthCode(node: ClusterNode): Promise<number> {
   return (await call(node, 'GET', 'sys/health')).status;
 }
 
-/** Returns the single node answering sys/health with 200 among `nodes`, once there is one. */
+/** Waits until exactly one of `nodes` returns 200 from sys/health and the rest 429, and returns that node. */
 async function waitForActive(nodes: ClusterNode[], timeoutMs: number): Promise<ClusterNode> {
   let active: ClusterNode | undefined;
   await eventually(
@@ -62,9 +62,9 @@ async function waitForActive(nodes: ClusterNode[], timeoutMs: number): Promise<C
 }
 
 /**
- * The scenario both backends run: three nodes, checks on the standbys, a
- * client writing through every node while the active node is killed with
- * SIGKILL, a check that every acknowledged write survived, and a step-down.
+ * Runs the scenario of both backends: start three nodes, check the standbys,
+ * kill the active node with SIGKILL while a client writes through every node,
+ * check that every acknowledged write survived, and step down.
  */
 async function runFailoverScenario(cluster: TestCluster): Promise<{ acknowledged: number; takeoverMs: number }> {
   const first = await cluster.start(0);

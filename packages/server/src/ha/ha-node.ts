@@ -8,7 +8,7 @@
  * barrier unsealed and nothing else, and serves clients by forwarding their
  * requests to the active node (see forward.ts). When the active node loses
  * the lock, it stops serving at once, tears its state down as a seal would
- * and goes back to contending; a standby that acquires the lock sets that
+ * and goes back to contending. A standby that acquires the lock sets that
  * state up from storage.
  */
 import { hostname } from 'node:os';
@@ -30,7 +30,7 @@ const DRAIN_TIMEOUT_MS = 10_000;
 /** How long a standby reuses a leader lookup before reading the lock again. */
 const LEADER_CACHE_MS = 1_000;
 
-/** Where the core stores the cluster ID. */
+/** The storage key of the cluster ID, which the core writes when it first becomes active. */
 const CLUSTER_ID_PATH = 'core/cluster-id';
 
 /** The pause before contending again after a failed take-over. */
@@ -177,7 +177,7 @@ export class HaNode {
     }
   }
 
-  /** Reads who is active; a standby caches the answer for a second. */
+  /** Reads which node is active. A standby caches the result for a second. */
   async leader(): Promise<LeaderInfo> {
     if (this.isActive) {
       return { isSelf: true, address: this.apiAddr, clusterAddress: this.clusterAddress, activeTime: this.activeSince };

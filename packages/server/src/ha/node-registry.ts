@@ -4,7 +4,7 @@
  * by a hash of its `api_addr` so a restarted node reuses its entry. The
  * active node lists the entries whose heartbeat is recent.
  *
- * These heartbeats are the only writes a standby makes. No cache holds
+ * These heartbeats are the only writes a standby makes. No cache contains
  * them, so they cannot go stale on the active node.
  */
 import { createHash } from 'node:crypto';

@@ -109,7 +109,8 @@ export function runCli(args: string[], address: string, token: string): Promise<
   return new Promise((resolve) => {
     const env = { ...process.env, COFFER_ADDR: address, COFFER_TOKEN: token, HOME: tmpdir() };
     execFile(process.execPath, [CLI, ...args], { env, timeout: 20_000 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+      let code = 0;
+      if (error !== null) code = typeof error.code === 'number' ? error.code : 1;
       resolve({ code, stdout, stderr });
     });
   });
