@@ -1,5 +1,5 @@
 /**
- * How a standby handles a client request: it forwards the request over
+ * Forwarding and redirection of client requests on a standby: it forwards the request over
  * HTTP(S) to the active node's `api_addr` and relays the response, or
  * redirects the client there with 307, as Vault's standbys do.
  *
@@ -37,9 +37,13 @@ const RELAYED_RESPONSE_HEADERS = ['cache-control', 'location', 'retry-after', 'w
  * redirecting it. Returns `undefined` when the node became active while the
  * request waited, so the caller serves it.
  */
-export async function answerOnStandby(ha: HaNode, request: IncomingMessage, logger: Logger): Promise<HttpAnswer | undefined> {
+export async function answerOnStandby(ha: HaNode, request: IncomingMessage, path: string, logger: Logger): Promise<HttpAnswer | undefined> {
   await ha.settled();
   if (ha.isActive) return undefined;
+  // Vault seals only an active node, so a seal sent to a standby must not reach and seal the active one.
+  if (path === 'sys/seal') {
+    return errorAnswer(400, ['this node is a standby, and only the active node can be sealed; restart a standby to seal it']);
+  }
   if (request.headers[FORWARDED_HEADER] !== undefined) {
     return errorAnswer(503, ['this node is a standby and cannot serve a forwarded request; retry the request']);
   }

@@ -85,6 +85,10 @@ ${extra}
     await eventually('a is active', () => isActive(a));
     await call(b, 'PUT', 'sys/unseal', undefined, { key });
     assert.equal((await call(b, 'GET', 'sys/health')).status, 429);
+    const sealOnStandby = await call(b, 'PUT', 'sys/seal', root);
+    assert.equal(sealOnStandby.status, 400);
+    assert.deepEqual(sealOnStandby.body, { errors: ['this node is a standby, and only the active node can be sealed; restart a standby to seal it'] });
+    assert.equal((await call(a, 'GET', 'sys/health')).status, 200, 'the active node stays unsealed');
 
     // Fill a's caches: a policy, a token using it, and a KV v2 secret read through both.
     assert.equal((await call(a, 'POST', 'sys/mounts/secret', root, { type: 'kv', options: { version: '2' } })).status, 204);

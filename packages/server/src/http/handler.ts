@@ -85,7 +85,7 @@ async function handle(context: HandlerContext, request: IncomingMessage): Promis
     const ha = context.core.ha;
     const sealPath = path.startsWith('sys/') && SEAL_BACKEND_PATHS.has(path.slice(4));
     if (ha !== undefined && !sealPath && !context.core.sealed && !ha.isActive) {
-      const answer = await answerOnStandby(ha, request, context.logger);
+      const answer = await answerOnStandby(ha, request, path, context.logger);
       if (answer !== undefined) return answer;
     }
 
