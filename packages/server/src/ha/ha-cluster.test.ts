@@ -105,6 +105,10 @@ async function runFailoverScenario(cluster: TestCluster): Promise<{ acknowledged
   await eventually('20 writes are acknowledged', async () => acknowledged.size >= 20, 10_000);
   const killedAt = Date.now();
   await killAndWait(active.process);
+  // Until the dead node's lock expires, a standby cannot forward to it and falls back to a redirect.
+  const fallback = await call(standbys[0], 'GET', 'secret/data/forwarded', { token });
+  assert.equal(fallback.status, 307);
+  assert.equal(fallback.headers.get('location'), `${active.address}/v1/secret/data/forwarded`);
   const newActive = await waitForActive(standbys, LOCK_TTL_MS + TAKEOVER_MARGIN_MS);
   const takeoverMs = Date.now() - killedAt;
   assert.ok(takeoverMs <= LOCK_TTL_MS + TAKEOVER_MARGIN_MS, `takeover took ${takeoverMs} ms`);

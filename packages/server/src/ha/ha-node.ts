@@ -114,6 +114,10 @@ export class HaNode {
     if (this.apiAddr !== '') return;
     this.apiAddr = listenerUrl;
     this.advertised.resolve();
+    const host = new URL(listenerUrl).hostname;
+    if (host === '0.0.0.0' || host === '[::]') {
+      this.logger.warn({ apiAddr: listenerUrl }, 'ha api_addr defaults to a wildcard listener address that other servers cannot reach; set api_addr');
+    }
   }
 
   /** Starts contending for the lock; called when the core unseals. */
