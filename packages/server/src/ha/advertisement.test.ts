@@ -32,7 +32,7 @@ test('reloadKeyring fails after a root key change', async () => {
   await barrier.initialize(rootKey);
   await barrier.unseal(rootKey);
 
-  // A keyring stored under another root key stands in for a rekey on another node.
+  // A keyring stored under another root key simulates a rekey on another node.
   await physical.delete(KEYRING_PATH);
   await new Barrier(physical).initialize(randomBytes(32));
   await assert.rejects(barrier.reloadKeyring(), { message: 'Unsupported state or unable to authenticate data' });
