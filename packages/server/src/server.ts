@@ -10,6 +10,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { ClosableStorage, Logger } from '@coffer/sdk';
 import { loadConfig, type ListenerConfig, type ServerConfig } from './config/index.js';
 import { Core } from './core.js';
+import { haOptionsFrom } from './ha/options.js';
 import { createRequestListener } from './http/handler.js';
 import { rewriteListMethod } from './http/list-method.js';
 import { createLogger } from './logging/logger.js';
@@ -86,9 +87,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     ...(seal !== undefined ? { seal } : {}),
     ...(options.autoUnsealRetry !== undefined ? { autoUnsealRetry: options.autoUnsealRetry } : {}),
     ha: {
-      ...(config.apiAddr !== undefined ? { apiAddr: config.apiAddr } : {}),
-      ...(config.clusterAddr !== undefined ? { clusterAddr: config.clusterAddr } : {}),
-      disableClustering: config.disableClustering,
+      ...haOptionsFrom(config),
       ...(options.haStepDownPauseMs !== undefined ? { stepDownPauseMs: options.haStepDownPauseMs } : {}),
     },
   });
