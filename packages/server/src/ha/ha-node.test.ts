@@ -97,6 +97,9 @@ ${extra}
     const reader = (created.body!.auth as Record<string, string>).client_token;
     assert.equal((await call(a, 'PUT', 'secret/data/x', root, { data: { n: 1 } })).status, 200);
     assert.equal((await call(a, 'GET', 'secret/data/x', reader)).status, 200);
+    const listed = await call(b, 'LIST', 'secret/metadata', root);
+    assert.equal(listed.status, 200, 'a LIST forwarded by the standby');
+    assert.deepEqual((listed.body!.data as Record<string, unknown>).keys, ['x']);
 
     // a steps down; b takes over and changes all three.
     assert.equal((await call(a, 'PUT', 'sys/step-down', root)).status, 204);
