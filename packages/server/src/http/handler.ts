@@ -99,7 +99,7 @@ async function handle(context: HandlerContext, request: IncomingMessage): Promis
     }
     if (context.core.sealed) return errorAnswer(503, ['Vault is sealed']);
 
-    if (ha !== undefined && !context.core.ha!.isActive) {
+    if (ha !== undefined && !ha.isActive) {
       return errorAnswer(503, ['this node stepped down to standby while reading the request; retry the request']);
     }
     const pending = handleLogicalRequest(context.core, context.system, {
