@@ -21,6 +21,7 @@ import {
   operatorKeyStatusCommand,
   operatorRotateCommand,
   operatorSealCommand,
+  operatorStepDownCommand,
   operatorUnsealCommand,
 } from './commands/operator.js';
 import { pluginCommands } from './commands/plugin.js';
@@ -68,6 +69,7 @@ export const commands: Command[] = [
   operatorInitCommand,
   operatorUnsealCommand,
   operatorSealCommand,
+  operatorStepDownCommand,
   operatorRekeyCommand,
   operatorGenerateRootCommand,
   operatorRotateCommand,

@@ -105,3 +105,78 @@ export class StorageView implements Storage {
     return new StorageView(this.inner, this.prefix + prefix);
   }
 }
+
+/**
+ * The holder of an HA lock as storage records it.
+ *
+ * `held` is false when no contender holds the lock, or when the last holder's
+ * lease has expired. `value` is the holder's lock value (Coffer uses the
+ * active node's `api_addr`), and an empty string when `held` is false.
+ */
+export interface LockHolder {
+  held: boolean;
+  value: string;
+}
+
+/**
+ * One contender's handle on a named lock in an {@link HaStorage}, as Vault's
+ * `physical.Lock`. Create it with {@link HaStorage.lockWith}. A handle is
+ * meant for one contender: call `lock`, and `unlock` once done or once lost.
+ */
+export interface Lock {
+  /**
+   * Waits until this contender holds the lock, then keeps it held (renewing
+   * a lease in the background) until `unlock` is called or the lock is lost.
+   *
+   * @param abort - Stops the wait; `lock` then resolves to `undefined`
+   *   without holding the lock.
+   * @returns A signal that aborts when the lock is lost, for example because
+   *   renewals failed for longer than the lock's TTL. Once it fires the
+   *   holder must stop acting as the lock's owner at once: another contender
+   *   may acquire the lock when the TTL runs out. `undefined` when `abort`
+   *   fired first.
+   * @throws Error when called while this handle already holds the lock.
+   */
+  lock(abort: AbortSignal): Promise<AbortSignal | undefined>;
+
+  /**
+   * Releases the lock so another contender can acquire it without waiting
+   * for the TTL, and stops the renewals. Does nothing when the handle does
+   * not hold the lock. A failure to reach storage is logged by the backend,
+   * not thrown; the lock then expires after its TTL.
+   */
+  unlock(): Promise<void>;
+
+  /**
+   * Reads who holds the lock now, from storage rather than from this handle.
+   *
+   * @throws Error when storage cannot be reached.
+   */
+  value(): Promise<LockHolder>;
+}
+
+/**
+ * A storage backend that also provides a distributed lock, as Vault's
+ * `physical.HABackend`. Several servers on one such storage elect their
+ * active node through it; see {@link isHaStorage}.
+ */
+export interface HaStorage extends Storage {
+  /** True when the stanza enabled HA (`ha_enabled`); the lock must not be used otherwise. */
+  haEnabled(): boolean;
+
+  /**
+   * Creates a handle on the lock named `key`, announcing `value` while held.
+   * Creating a handle acquires nothing: call {@link Lock.lock}.
+   *
+   * @param key - The lock's name, e.g. `core/lock`.
+   * @param value - What {@link Lock.value} reports while this handle holds
+   *   the lock, e.g. the node's `api_addr`.
+   */
+  lockWith(key: string, value: string): Lock;
+}
+
+/** Returns true when `storage` implements {@link HaStorage} and HA is enabled in its settings. */
+export function isHaStorage(storage: Storage): storage is HaStorage {
+  const candidate = storage as Partial<HaStorage>;
+  return typeof candidate.haEnabled === 'function' && typeof candidate.lockWith === 'function' && candidate.haEnabled();
+}

@@ -4,12 +4,13 @@
  */
 import { BlockList, isIPv6 } from 'node:net';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { badRequest, StorageView, type Auth, type ClosableStorage, type Database, type Logger, type Seal } from '@coffer/sdk';
+import { badRequest, isHaStorage, StorageView, type Auth, type ClosableStorage, type Database, type Logger, type Seal } from '@coffer/sdk';
 import { KEY_BYTES } from './barrier/aead.js';
 import { AuditBroker } from './audit/index.js';
 import { Barrier } from './barrier/barrier.js';
 import { cubbyholePrefix } from './cubbyhole/backend.js';
 import { ExpirationManager } from './expiration/index.js';
+import { HaNode, type HaOptions } from './ha/ha-node.js';
 import { IdentityStore, type MountInfo } from './identity/index.js';
 import { PolicyStore } from './policy/index.js';
 import { ExternalPlugins } from './plugin/external-plugins.js';
@@ -51,6 +52,8 @@ export interface CoreOptions {
   seal?: Seal;
   /** Waits between auto-unseal attempts while the seal is unreachable. */
   autoUnsealRetry?: RetryDelays;
+  /** HA settings; used only when the storage offers a lock and its stanza sets `ha_enabled`. */
+  ha?: HaOptions;
 }
 
 export interface InitResult {
@@ -107,6 +110,8 @@ export class Core {
   readonly authMounts: MountManager;
   /** The external plugin catalog and the plugin processes. */
   readonly plugins: ExternalPlugins;
+  /** Leader election on an HA storage; undefined when the server runs alone. */
+  readonly ha: HaNode | undefined;
   readonly logger: Logger;
   readonly clusterName: string;
   /** Random ID stored at initialization; empty while sealed. */
@@ -199,6 +204,7 @@ export class Core {
 
     this.wrapper = new ResponseWrapper(this.tokens, this.barrier, (entry) => this.scheduleTokenExpiry(entry));
     this.clusterName = options.clusterName ?? 'coffer-cluster';
+    this.ha = isHaStorage(options.physical) ? new HaNode(this, options.physical, options.ha ?? {}, this.logger.child({ component: 'ha' })) : undefined;
   }
 
   /**
@@ -234,6 +240,15 @@ export class Core {
       );
     }
     this.initialized = stored !== null && (await this.barrier.isInitialized());
+  }
+
+  /**
+   * Reads the seal configuration again while this node has not seen an
+   * initialized storage, since another server sharing the storage may have
+   * initialized it since {@link load}.
+   */
+  async refreshInitialized(): Promise<void> {
+    if (!this.initialized) await this.load();
   }
 
   /**
@@ -318,21 +333,13 @@ export class Core {
     return true;
   }
 
-  /** Forgets every key and stops the mounted backends. */
+  /** Forgets every key and stops the mounted backends; an HA node also gives up the lock. */
   async sealServer(): Promise<void> {
     if (!this.unsealed) return;
     this.unsealed = false;
-    this.periodic.stop();
-    this.expiration.teardown();
-    await this.mounts.teardown();
-    await this.authMounts.teardown();
-    // Each mount's cleanup released its plugin process; stop any left over.
-    await this.plugins.stopAll();
-    this.lockout.teardown();
-    this.identity.teardown();
-    await this.audit.teardown();
-    this.policies.teardown();
-    this.tokens.teardown();
+    // The HA node tears the active state down before it releases the lock.
+    if (this.ha !== undefined) await this.ha.stop();
+    else await this.teardownActive();
     this.barrier.seal();
     this.seal.resetUnseal();
     this.clusterId = '';
@@ -389,7 +396,19 @@ export class Core {
     return id;
   }
 
-  private async postUnseal(): Promise<void> {
+  /**
+   * Loads what only the active node holds: the cluster ID, tokens, policies,
+   * mount tables, audit devices, identity, lockouts and leases, and starts
+   * the periodic work. On failure, tears down what it set up and throws.
+   *
+   * Caches: the token, policy, identity and mount stores keep decrypted
+   * entries in memory and invalidate them on their own writes, which is
+   * sound only while this node is the sole writer. So the caches exist only
+   * between this call and {@link teardownActive}: an HA standby has none, and
+   * a standby that takes over fills them from storage here, never from
+   * state it held before.
+   */
+  async setupActive(): Promise<void> {
     try {
       this.clusterId = await this.loadClusterId();
       await this.tokens.setup();
@@ -402,15 +421,38 @@ export class Core {
       await this.expiration.setup();
       this.periodic.start();
     } catch (err) {
-      this.logger.error({ err }, 'post-unseal setup failed; sealing again');
-      this.expiration.teardown();
-      await this.mounts.teardown();
-      await this.authMounts.teardown();
-      await this.plugins.stopAll();
-      this.identity.teardown();
-      await this.audit.teardown();
-      this.policies.teardown();
-      this.tokens.teardown();
+      this.logger.error({ err }, 'post-unseal setup failed');
+      await this.teardownActive();
+      throw err;
+    }
+  }
+
+  /** Stops the mounted backends and background work and drops every cache; the barrier stays unsealed. */
+  async teardownActive(): Promise<void> {
+    this.periodic.stop();
+    this.expiration.teardown();
+    await this.mounts.teardown();
+    await this.authMounts.teardown();
+    // Each mount's cleanup released its plugin process; stop any left over.
+    await this.plugins.stopAll();
+    this.lockout.teardown();
+    this.identity.teardown();
+    await this.audit.teardown();
+    this.policies.teardown();
+    this.tokens.teardown();
+  }
+
+  private async postUnseal(): Promise<void> {
+    if (this.ha !== undefined) {
+      // A standby keeps the barrier open, so it can take over without the key shares.
+      this.unsealed = true;
+      this.ha.start();
+      this.logger.info({}, 'core unsealed as a standby');
+      return;
+    }
+    try {
+      await this.setupActive();
+    } catch (err) {
       this.barrier.seal();
       throw err;
     }

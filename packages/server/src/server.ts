@@ -10,6 +10,7 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { ClosableStorage, Logger } from '@coffer/sdk';
 import { loadConfig, type ListenerConfig, type ServerConfig } from './config/index.js';
 import { Core } from './core.js';
+import { haOptionsFrom } from './ha/options.js';
 import { createRequestListener } from './http/handler.js';
 import { createListAwareAcceptor } from './http/list-adoption.js';
 import { createLogger } from './logging/logger.js';
@@ -34,6 +35,8 @@ export interface StartOptions {
   pluginStartTimeoutMs?: number;
   /** Waits between auto-unseal attempts while the seal is unreachable; 1 s doubling up to 30 s by default. */
   autoUnsealRetry?: RetryDelays;
+  /** How long an HA node waits after `sys/step-down` before contending again; Vault's 10 s by default. */
+  haStepDownPauseMs?: number;
 }
 
 export interface RunningServer {
@@ -83,6 +86,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     ...(options.pluginStartTimeoutMs !== undefined ? { pluginStartTimeoutMs: options.pluginStartTimeoutMs } : {}),
     ...(seal !== undefined ? { seal } : {}),
     ...(options.autoUnsealRetry !== undefined ? { autoUnsealRetry: options.autoUnsealRetry } : {}),
+    ha: {
+      ...haOptionsFrom(config),
+      ...(options.haStepDownPauseMs !== undefined ? { stepDownPauseMs: options.haStepDownPauseMs } : {}),
+    },
   });
   try {
     await core.load();
@@ -124,6 +131,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   };
   process.on('SIGHUP', reopenAudit);
   const addresses = listeners.map((started) => started.url);
+  core.ha?.advertise(addresses[0]);
+  if (core.ha !== undefined) logger.info({ apiAddr: core.ha.address, disableClustering: config.disableClustering }, 'ha enabled');
   return {
     address: addresses[0],
     addresses,
@@ -158,6 +167,7 @@ function devConfig(options: StartOptions): ServerConfig {
     logLevel: 'info',
     ui: false,
     disableMlock: true,
+    disableClustering: false,
     ignoredSettings: [],
     userLockout: {},
     sourceFiles: [],

@@ -128,6 +128,19 @@ describe('operator init, unseal, seal, rotate and key-status', () => {
     assert.ok(rotated.stderr.startsWith(`Error rotating key: Error making API request.\n\nURL: PUT ${server.address}/v1/sys/rotate\nCode: 403.`), rotated.stderr);
   });
 
+  test('step-down without HA succeeds', async () => {
+    const stepped = await runCli(['operator', 'step-down'], { env: { ...server.env, COFFER_TOKEN: rootToken } });
+    assert.deepEqual(stepped, { code: 0, stdout: `Success! Stepped down: ${server.address}\n`, stderr: '' });
+    const status = await runCli(['status'], { env: server.env });
+    assert.match(status.stdout, /\nSealed +false\n/);
+  });
+
+  test('step-down without token exits 2', async () => {
+    const stepped = await runCli(['operator', 'step-down'], { env: server.env });
+    assert.equal(stepped.code, 2);
+    assert.ok(stepped.stderr.startsWith(`Error stepping down: Error making API request.\n\nURL: PUT ${server.address}/v1/sys/step-down\nCode: 403.`), stepped.stderr);
+  });
+
   test('seal then status exits 2', async () => {
     const sealed = await runCli(['operator', 'seal'], { env: { ...server.env, COFFER_TOKEN: rootToken } });
     assert.deepEqual(sealed, { code: 0, stdout: 'Success! Coffer is sealed.\n', stderr: '' });

@@ -1,4 +1,4 @@
-// `coffer operator init`, `unseal`, `seal`, `rotate` and `key-status`.
+// `coffer operator init`, `unseal`, `seal`, `step-down`, `rotate` and `key-status`.
 import type { CofferClient } from '../client.js';
 import type { Command } from '../command.js';
 import { expectArguments, formatFlag, httpFlags, reportApiError } from '../command.js';
@@ -306,6 +306,32 @@ Usage: coffer operator seal [options]
       return reportApiError(ui, 'Error sealing', error);
     }
     ui.output('Success! Coffer is sealed.');
+    return 0;
+  },
+};
+
+export const operatorStepDownCommand: Command = {
+  name: 'operator step-down',
+  synopsis: 'Make the active node give up leadership',
+  help: `
+Usage: coffer operator step-down [options]
+
+  Makes the active node of an HA cluster release its lock and stay a standby
+  for 10 seconds, so that another standby takes over. Sent to a standby, the
+  request is forwarded to the active node. Needs a token with sudo on
+  sys/step-down. On a server without HA it does nothing.
+
+      $ coffer operator step-down`,
+  flags: [...httpFlags],
+  async run({ ui, args, client }) {
+    expectArguments(args, 0);
+    const api = await client();
+    try {
+      await api.request('PUT', 'sys/step-down');
+    } catch (error) {
+      return reportApiError(ui, 'Error stepping down', error);
+    }
+    ui.output(`Success! Stepped down: ${api.address}`);
     return 0;
   },
 };

@@ -59,6 +59,21 @@ export class Barrier implements Storage {
     this.rootKey = Buffer.from(rootKey);
   }
 
+  /**
+   * Reads the keyring again with the root key held since unseal, for an HA
+   * standby about to become active: the old active node may have rotated it.
+   * @throws Error when sealed, or when the stored keyring no longer opens
+   *   with this root key (after a rekey on another node).
+   */
+  async reloadKeyring(): Promise<void> {
+    if (this.rootKey === undefined) throw sealedError();
+    const entry = await this.physical.get(KEYRING_PATH);
+    if (entry === null) throw new Error('barrier is not initialized');
+    const keyring = Keyring.deserialize(open(this.rootKey, entry.value, KEYRING_PATH));
+    this.keyring?.zeroize();
+    this.keyring = keyring;
+  }
+
   /** Forgets every key. */
   seal(): void {
     this.keyring?.zeroize();

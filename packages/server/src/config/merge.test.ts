@@ -35,6 +35,20 @@ log_level = "error"
     assert.equal(config.disableMlock, true);
   });
 
+  test('disable_clustering: later file wins', async (t) => {
+    const dir = await makeConfigDir(t, {
+      'a.hcl': 'disable_clustering = true\n',
+      'b.hcl': 'disable_clustering = false\n',
+    });
+    assert.equal((await loadConfig([dir])).disableClustering, false);
+    assert.equal((await loadConfig([join(dir, 'a.hcl')])).disableClustering, true);
+    const bad = await makeConfigDir(t, { 'c.hcl': 'disable_clustering = "sometimes"\n' });
+    assert.equal(
+      (await loadError([join(bad, 'c.hcl')])).message,
+      `${join(bad, 'c.hcl')}:1,1: invalid "disable_clustering": expected a boolean (true or false), got "sometimes"`,
+    );
+  });
+
   test('lease TTLs: largest wins', async (t) => {
     const dir = await makeConfigDir(t, {
       'a.hcl': 'default_lease_ttl = "2h"\nmax_lease_ttl = "100h"\n',

@@ -24,6 +24,7 @@ export function mergeFileConfigs(files: FileConfig[]): ServerConfig {
     logLevel: 'info',
     ui: false,
     disableMlock: false,
+    disableClustering: false,
     ignoredSettings: [],
     userLockout: {},
     sourceFiles: [],
@@ -55,6 +56,7 @@ export function mergeFileConfigs(files: FileConfig[]): ServerConfig {
     if (file.pluginDirectory !== undefined) merged.pluginDirectory = file.pluginDirectory;
     merged.ui = merged.ui || file.ui === true;
     merged.disableMlock = merged.disableMlock || file.disableMlock === true;
+    if (file.disableClustering !== undefined) merged.disableClustering = file.disableClustering;
 
     for (const [label, settings] of Object.entries(file.userLockout)) {
       merged.userLockout[label] = { ...merged.userLockout[label], ...settings };

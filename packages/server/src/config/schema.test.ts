@@ -165,6 +165,7 @@ telemetry {
       'default_lease_ttl',
       'default_max_request_duration',
       'disable_cache',
+      'disable_clustering',
       'disable_mlock',
       'listener',
       'log_format',

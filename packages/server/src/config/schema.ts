@@ -36,6 +36,7 @@ export interface FileConfig {
   logFormat?: string;
   ui?: boolean;
   disableMlock?: boolean;
+  disableClustering?: boolean;
   pluginDirectory?: string;
   /** `user_lockout` stanzas by label; a later stanza's settings override an earlier one's. */
   userLockout: Record<string, UserLockoutConfig>;
@@ -81,6 +82,9 @@ const TOP_LEVEL_SETTINGS: Record<string, Setter> = {
   },
   disable_mlock: (scope, key, value, config) => {
     config.disableMlock = readBoolean(scope, key, value);
+  },
+  disable_clustering: (scope, key, value, config) => {
+    config.disableClustering = readBoolean(scope, key, value);
   },
   plugin_directory: (scope, key, value, config) => {
     config.pluginDirectory = readString(scope, key, value);

@@ -73,8 +73,14 @@ export interface ServerConfig {
   listeners: ListenerConfig[];
   /** The address clients are redirected to, e.g. `https://coffer.example.com:8200`. */
   apiAddr?: string;
-  /** The address other servers of an HA cluster reach this one at. */
+  /** The address other servers of an HA cluster reach this one at; `sys/leader` reports it. */
   clusterAddr?: string;
+  /**
+   * Vault's switch for its server-to-server cluster port. Coffer has no such
+   * port; when set, HA standbys redirect clients with 307 instead of
+   * forwarding their requests, as Vault's do without a cluster port.
+   */
+  disableClustering: boolean;
   /** Seconds. Vault's default is 768h. */
   defaultLeaseTtl: number;
   /** Seconds. Vault's default is 768h. */

@@ -11,6 +11,8 @@ export interface HttpAnswer {
   body: unknown;
   /** A non-JSON body with its content type, from `Response.raw`. */
   raw?: { contentType: string; body: Buffer | string };
+  /** Extra response headers, e.g. `Location` on a standby's redirect. */
+  headers?: Record<string, string | string[]>;
 }
 
 export function errorAnswer(status: number, messages: string[]): HttpAnswer {

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { badRequest, isCofferError, parseDurationSeconds, type LogicalBackend, type Logger, type Operation, type Request } from '@coffer/sdk';
 import type { Core } from '../core.js';
+import { answerOnStandby } from '../ha/forward.js';
 import { handleLogicalRequest, newRequestId, type LogicalResult, type SystemBackends } from '../request-handling.js';
 import { SEAL_BACKEND_PATHS } from '../system/backend.js';
 import { readBody, parseJsonBody } from './body.js';
@@ -80,17 +81,28 @@ async function handle(context: HandlerContext, request: IncomingMessage): Promis
   const requestId = newRequestId();
 
   try {
+    // A standby forwards or redirects everything but the seal endpoints, before reading the body.
+    const ha = context.core.ha;
+    const sealPath = path.startsWith('sys/') && SEAL_BACKEND_PATHS.has(path.slice(4));
+    if (ha !== undefined && !sealPath && !context.core.sealed && !ha.isActive) {
+      const answer = await answerOnStandby(ha, request, path, context.logger);
+      if (answer !== undefined) return answer;
+    }
+
     const data = await requestData(request, operation, url.searchParams);
     const effectiveOperation: Operation = url.searchParams.get('help') === '1' ? 'help' : operation;
     const token = requestToken(request);
 
-    if (path.startsWith('sys/') && SEAL_BACKEND_PATHS.has(path.slice(4))) {
+    if (sealPath) {
       const response = await context.sealBackend.handleRequest(sealRequest(context, requestId, effectiveOperation, path.slice(4), data));
       return answerFor(requestId, effectiveOperation, { response, mountType: 'system' });
     }
     if (context.core.sealed) return errorAnswer(503, ['Vault is sealed']);
 
-    const result = await handleLogicalRequest(context.core, context.system, {
+    if (ha !== undefined && !ha.isActive) {
+      return errorAnswer(503, ['this node stepped down to standby while reading the request; retry the request']);
+    }
+    const pending = handleLogicalRequest(context.core, context.system, {
       id: requestId,
       operation: effectiveOperation,
       path,
@@ -99,6 +111,8 @@ async function handle(context: HandlerContext, request: IncomingMessage): Promis
       wrapTtl: wrapTtlHeader(request, context.core.options.maxLeaseTtl),
       ...(request.socket.remoteAddress !== undefined ? { remoteAddress: request.socket.remoteAddress } : {}),
     });
+    // An HA step-down waits for the requests the active node is serving.
+    const result = await (ha !== undefined ? ha.track(pending) : pending);
     return answerFor(requestId, effectiveOperation, result);
   } catch (err) {
     return errorFor(context.logger, err, requestId, path);
@@ -173,6 +187,7 @@ function errorFor(logger: Logger, err: unknown, requestId: string, path: string)
 }
 
 function writeAnswer(response: ServerResponse, answer: HttpAnswer, headOnly: boolean): void {
+  for (const [name, value] of Object.entries(answer.headers ?? {})) response.setHeader(name, value);
   if (answer.raw !== undefined) {
     const body = typeof answer.raw.body === 'string' ? Buffer.from(answer.raw.body) : answer.raw.body;
     // Content-Length lets Node send the body in one piece rather than chunked.

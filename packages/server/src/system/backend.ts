@@ -15,6 +15,7 @@ import { policyPaths } from '../policy/index.js';
 import type { SystemBackends } from '../request-handling.js';
 import { createTokenBackend } from '../token/backend.js';
 import { wrappingPaths } from '../wrapping/path-wrapping.js';
+import { haPaths } from '../ha/path-ha.js';
 import { keyPaths } from './path-keys.js';
 import { openApiSpecPaths } from './path-openapi.js';
 import { authPaths, mountPaths } from './path-mounts.js';
@@ -55,6 +56,7 @@ export function createSystemBackends(core: Core): SystemBackends {
       ...authPaths(core),
       ...keyPaths(core),
       ...toolPaths(),
+      ...haPaths(core),
       ...snapshotPaths(core),
       ...policyPaths({ store: core.policies, tokens: core.tokens, callerToken }),
       ...leasePaths(core.expiration),

@@ -7,6 +7,7 @@ import { badRequest, definePath, type FieldMap, type PathDefinition } from '@cof
 import type { Core } from '../core.js';
 import { sealedError } from '../barrier/barrier.js';
 import { rawJson } from '../http/envelope.js';
+import { haLeaderStatus } from '../ha/path-ha.js';
 import { generateRootPaths } from '../seal/path-generate-root.js';
 import { COFFER_VERSION } from '../version.js';
 
@@ -60,6 +61,7 @@ export function sealPaths(core: Core, storageType: string): PathDefinition<Field
       },
       operations: {
         async read() {
+          await core.refreshInitialized();
           return rawJson({ initialized: core.isInitialized });
         },
         async update(_request, fields) {
@@ -98,6 +100,7 @@ export function sealPaths(core: Core, storageType: string): PathDefinition<Field
       fields: {},
       operations: {
         async read() {
+          await core.refreshInitialized();
           return rawJson(sealStatus(core, storageType));
         },
       },
@@ -113,6 +116,7 @@ export function sealPaths(core: Core, storageType: string): PathDefinition<Field
       },
       operations: {
         async update(_request, fields) {
+          await core.refreshInitialized();
           if (!core.isInitialized) throw badRequest('Vault is not initialized');
           if (fields.get('reset')) {
             core.seal.resetUnseal();
@@ -138,11 +142,16 @@ export function sealPaths(core: Core, storageType: string): PathDefinition<Field
             const code = fields.get(name as 'activecode');
             if (code < 100 || code > 599) throw badRequest(`invalid "${name}" ${code}: must be an HTTP status code from 100 to 599`);
           }
+          await core.refreshInitialized();
+          // Coffer has no performance standbys, so perfstandbyok changes nothing.
+          const standby = core.ha?.isStandby === true;
           const status = !core.isInitialized
             ? fields.get('uninitcode')
             : core.sealed
               ? fields.get('sealedcode')
-              : fields.get('activecode');
+              : standby && !fields.get('standbyok')
+                ? fields.get('standbycode')
+                : fields.get('activecode');
           return rawJson(healthBody(core), status);
         },
       },
@@ -154,6 +163,7 @@ export function sealPaths(core: Core, storageType: string): PathDefinition<Field
       fields: {},
       operations: {
         async read() {
+          if (core.ha !== undefined) return rawJson(await haLeaderStatus(core.ha, core.sealed));
           return rawJson({
             ha_enabled: false,
             is_self: false,
@@ -166,7 +176,7 @@ export function sealPaths(core: Core, storageType: string): PathDefinition<Field
         },
       },
       helpSynopsis: 'Report the active node.',
-      helpDescription: 'Without high availability every server is its own leader, so ha_enabled is false.',
+      helpDescription: 'Reports whether HA is enabled, whether this node is active, and the active node\'s addresses.',
     }),
     ...rekeyPaths(core),
     ...generateRootPaths(core),
@@ -177,7 +187,7 @@ export function healthBody(core: Core): Record<string, unknown> {
   return {
     initialized: core.isInitialized,
     sealed: core.sealed,
-    standby: false,
+    standby: !core.sealed && core.ha?.isStandby === true,
     performance_standby: false,
     replication_performance_mode: 'disabled',
     replication_dr_mode: 'disabled',

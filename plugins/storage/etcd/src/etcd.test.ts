@@ -109,12 +109,13 @@ function declareTests(): void {
       assert.ok(Date.now() - started < 15_000, `open took ${Date.now() - started} ms`);
     });
 
-    test('ha_enabled is accepted with a warning', async () => {
+    test('ha_enabled opens without warnings', async () => {
       const warnings: string[] = [];
       const logger: Logger = { ...silentLogger, warn: (_fields, message) => void warnings.push(message), child: () => logger };
       const storage = await plugin.create(await freshSettings({ ha_enabled: 'true' }), { logger });
+      assert.equal((storage as EtcdStorage).haEnabled(), true);
       await storage.close();
-      assert.deepEqual(warnings, ['etcd ha_enabled is set, but the HA lock is not implemented yet; run one active server']);
+      assert.deepEqual(warnings, []);
     });
   });
 
@@ -215,6 +216,7 @@ function declareTests(): void {
         [{ address: 'http://a:2379,https://b:2379' }, 'storage "etcd": setting "address" mixes http:// and https:// in "http://a:2379,https://b:2379"; use one scheme for every address'],
         [{ path: 'vault/' }, 'storage "etcd": setting "path" must be a key prefix such as "/vault/" that starts with "/", not "vault/"'],
         [{ ha_enabled: 'maybe' }, 'storage "etcd": setting "ha_enabled" must be "true" or "false", not "maybe"'],
+        [{ session_ttl: '1s' }, 'storage "etcd": setting "session_ttl" must be a duration from 2s to 10m, such as "15s", not "1s"'],
         [{ etcd_api: 'v2' }, 'storage "etcd": setting "etcd_api" must be "v3", not "v2"; the v2 API is not supported, so migrate the data to the v3 API'],
         [{ tls_ca_file: join(dir, 'missing.pem') }, `storage "etcd": setting "tls_ca_file" names "${join(dir, 'missing.pem')}", which cannot be read (ENOENT); point it at a PEM file`],
         [{ tls_ca_file: notPem }, `storage "etcd": setting "tls_ca_file" names "${notPem}", which is not a PEM file; point it at a PEM file`],
@@ -231,11 +233,11 @@ function declareTests(): void {
     });
 
     test('defaults follow Vault', () => {
-      assert.deepEqual(parseSettings({}), { endpoints: ['http://127.0.0.1:2379'], path: '/vault/', haEnabled: false, tls: {}, requestTimeoutMs: 5000 });
+      assert.deepEqual(parseSettings({}), { endpoints: ['http://127.0.0.1:2379'], path: '/vault/', haEnabled: false, sessionTtlMs: 15_000, tls: {}, requestTimeoutMs: 5000 });
       assert.deepEqual(parseSettings({ address: 'http://a:2379/, http://b:2379', path: '/x', etcd_api: 'v3' }).endpoints, ['http://a:2379', 'http://b:2379']);
       assert.deepEqual(
         [...plugin.settings],
-        ['address', 'path', 'ha_enabled', 'etcd_api', 'tls_ca_file', 'tls_cert_file', 'tls_key_file', 'tls_server_name', 'username', 'password', 'request_timeout'],
+        ['address', 'path', 'ha_enabled', 'etcd_api', 'tls_ca_file', 'tls_cert_file', 'tls_key_file', 'tls_server_name', 'username', 'password', 'request_timeout', 'session_ttl'],
       );
     });
   });

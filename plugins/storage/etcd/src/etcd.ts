@@ -22,7 +22,8 @@
  * the etcd members are started with a higher limit.
  */
 import { Etcd3, Range, type IOptions } from 'etcd3';
-import { validateStorageKey, type ClosableStorage, type Logger, type StorageEntry } from '@coffer/sdk';
+import { validateStorageKey, type ClosableStorage, type HaStorage, type Lock, type Logger, type StorageEntry } from '@coffer/sdk';
+import { EtcdLock, lockKeyFor, timingForTtl, type LockTiming } from './etcd-ha.js';
 import type { EtcdSettings } from './settings.js';
 
 /** Keys read per request while listing. */
@@ -32,10 +33,12 @@ export const DEFAULT_LIST_BATCH = 500;
 export interface EtcdStorageOptions {
   /** Keys read per request while listing; {@link DEFAULT_LIST_BATCH} by default. */
   listBatch?: number;
+  /** HA lock timing; derived from the `session_ttl` setting by default. */
+  lockTiming?: LockTiming;
 }
 
 /** Storage under one key prefix of an etcd cluster. Create it with {@link EtcdStorage.open}. */
-export class EtcdStorage implements ClosableStorage {
+export class EtcdStorage implements ClosableStorage, HaStorage {
   /** Operations started and not yet settled, which close waits for. */
   private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
@@ -45,6 +48,7 @@ export class EtcdStorage implements ClosableStorage {
     private readonly settings: EtcdSettings,
     private readonly logger: Logger,
     private readonly listBatch: number,
+    private readonly lockTiming: LockTiming,
   ) {}
 
   /**
@@ -55,17 +59,15 @@ export class EtcdStorage implements ClosableStorage {
    */
   static async open(settings: EtcdSettings, logger: Logger, options: EtcdStorageOptions = {}): Promise<EtcdStorage> {
     const client = new Etcd3(clientOptions(settings));
-    const storage = new EtcdStorage(client, settings, logger, options.listBatch ?? DEFAULT_LIST_BATCH);
+    const lockTiming = options.lockTiming ?? timingForTtl(settings.sessionTtlMs);
+    const storage = new EtcdStorage(client, settings, logger, options.listBatch ?? DEFAULT_LIST_BATCH, lockTiming);
     try {
       await storage.run('connect', () => client.getAll().prefix(settings.path).limit(1).keys());
     } catch (err) {
       client.close();
       throw err;
     }
-    if (settings.haEnabled) {
-      logger.warn({ path: settings.path }, 'etcd ha_enabled is set, but the HA lock is not implemented yet; run one active server');
-    }
-    logger.info({ endpoints: settings.endpoints.length, path: settings.path }, 'etcd storage opened');
+    logger.info({ endpoints: settings.endpoints.length, path: settings.path, haEnabled: settings.haEnabled }, 'etcd storage opened');
     return storage;
   }
 
@@ -118,6 +120,20 @@ export class EtcdStorage implements ClosableStorage {
     // Sort in JS: etcd's byte order is UTF-8 order, which differs from the
     // UTF-16 code unit order that `childrenOf` defines.
     return [...children].sort();
+  }
+
+  haEnabled(): boolean {
+    return this.settings.haEnabled;
+  }
+
+  /**
+   * Creates a handle on the lock `key`, kept at {@link lockKeyFor} beside the data prefix.
+   * @throws Error when `ha_enabled` is off.
+   */
+  lockWith(key: string, value: string): Lock {
+    if (!this.settings.haEnabled) throw new Error('storage "etcd": HA is not enabled; set "ha_enabled" to "true" to use locks');
+    const run = <T>(operation: string, call: () => Promise<T>) => this.run(operation, call);
+    return new EtcdLock(this.client, run, lockKeyFor(this.settings.path, key), value, this.lockTiming, this.logger);
   }
 
   /** Waits for the operations in flight, then closes the connections. Closing twice is harmless. */

@@ -10,9 +10,10 @@
  *   for `https://` addresses; without a CA file the system's CAs verify the server.
  * - `username`, `password`: etcd's user login, both or neither.
  * - `request_timeout` (default `5s`): the deadline of each request.
- * - `ha_enabled` (default `false`): accepted, but the HA lock is not
- *   implemented yet, so a server with it set logs a warning and runs as the
- *   only active server.
+ * - `ha_enabled` (default `false`): elect one active server among those
+ *   sharing the prefix, through a lock key under a lease.
+ * - `session_ttl` (default `15s`): the TTL of that lease, so the longest a
+ *   standby waits after the active server dies. Keep-alives go every third of it.
  */
 import { SDK_VERSION, type StoragePlugin } from '@coffer/sdk';
 import { EtcdStorage } from './etcd.js';
@@ -20,6 +21,7 @@ import { parseSettings, SETTING_NAMES } from './settings.js';
 
 export { EtcdStorage, DEFAULT_LIST_BATCH, type EtcdStorageOptions } from './etcd.js';
 export { parseSettings, type EtcdSettings } from './settings.js';
+export { lockKeyFor, timingForTtl, type LockTiming } from './etcd-ha.js';
 
 /** The etcd plugin. */
 export const plugin: StoragePlugin = {

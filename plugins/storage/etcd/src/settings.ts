@@ -12,8 +12,10 @@ export interface EtcdSettings {
   endpoints: string[];
   /** Key prefix, ending with `/`; an entry's etcd key is this plus the storage key. */
   path: string;
-  /** Whether HA was asked for; the lock itself is not implemented yet. */
+  /** Whether servers on this storage elect an active node through a lock key. */
   haEnabled: boolean;
+  /** TTL of the lease that holds the HA lock, in milliseconds. */
+  sessionTtlMs: number;
   /** PEM contents of `tls_ca_file`, `tls_cert_file` and `tls_key_file`, when set. */
   tls: { ca?: Buffer; cert?: Buffer; key?: Buffer };
   /** The name to verify the server certificate against, in place of the host in `address`. */
@@ -37,12 +39,15 @@ export const SETTING_NAMES = [
   'username',
   'password',
   'request_timeout',
+  'session_ttl',
 ] as const;
 
 export const DEFAULT_ADDRESS = 'http://127.0.0.1:2379';
 export const DEFAULT_PATH = '/vault/';
 /** Vault's default `request_timeout`. */
 export const DEFAULT_REQUEST_TIMEOUT = '5s';
+/** TTL of the HA lock's lease: 15 s, the lock TTL of Vault's other HA backends. */
+export const DEFAULT_SESSION_TTL = '15s';
 
 /**
  * Checks the stanza's settings, reads the TLS files and fills in defaults.
@@ -58,13 +63,14 @@ export function parseSettings(settings: Record<string, string>): EtcdSettings {
   const tls = readTlsFiles(settings);
   const auth = parseAuth(settings.username, settings.password);
   const requestTimeoutMs = parseTimeout(settings.request_timeout ?? DEFAULT_REQUEST_TIMEOUT);
+  const sessionTtlMs = parseSessionTtl(settings.session_ttl ?? DEFAULT_SESSION_TTL);
 
   const secure = endpoints[0].startsWith('https:');
   if (!secure && (tls.ca !== undefined || tls.cert !== undefined)) {
     throw settingError(`settings "tls_ca_file" and "tls_cert_file" need https:// addresses, but "address" is "${settings.address ?? DEFAULT_ADDRESS}"; use https:// or drop the TLS settings`);
   }
   const tlsServerName = settings.tls_server_name?.trim() || undefined;
-  return { endpoints, path, haEnabled, tls, ...(tlsServerName !== undefined ? { tlsServerName } : {}), ...(auth !== undefined ? { auth } : {}), requestTimeoutMs };
+  return { endpoints, path, haEnabled, sessionTtlMs, tls, ...(tlsServerName !== undefined ? { tlsServerName } : {}), ...(auth !== undefined ? { auth } : {}), requestTimeoutMs };
 }
 
 function parseAddress(value: string): string[] {
@@ -156,6 +162,15 @@ function parseTimeout(value: string): number {
   const seconds = parseDurationSeconds(value);
   if (seconds === null || seconds <= 0) {
     throw settingError(`setting "request_timeout" must be a duration of at least 1s, such as "5s" or "1m", not "${value}"`);
+  }
+  return seconds * 1000;
+}
+
+/** Accepts 2 s to 10 min: etcd rounds shorter leases up to its own minimum, and a longer one delays failover. */
+function parseSessionTtl(value: string): number {
+  const seconds = parseDurationSeconds(value);
+  if (seconds === null || seconds < 2 || seconds > 600) {
+    throw settingError(`setting "session_ttl" must be a duration from 2s to 10m, such as "15s", not "${value}"`);
   }
   return seconds * 1000;
 }

@@ -234,13 +234,21 @@ describe('postgresql storage', () => {
     );
   });
 
-  test('ha_enabled is accepted with a warning', async () => {
+  test('ha_enabled creates the lock table', async () => {
     const logger = recordingLogger();
-    const storage = await plugin.create(await freshSettings({ ha_enabled: 'true', ha_table: 'locks' }), { logger });
+    const settings = await freshSettings({ ha_enabled: 'true', ha_table: `locks_${process.pid}_${tableCount}` });
+    const storage = await plugin.create(settings, { logger });
     await storage.close();
-    const warning = logger.lines.find((line) => line.level === 'warn');
-    assert.equal(warning?.message, 'postgresql ha_enabled is set, but the HA lock is not implemented yet; run one active server');
-    assert.deepEqual(warning?.fields, { haTable: '"locks"' });
+    const columns = await runAdmin(
+      settings.connection_url,
+      'SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY column_name',
+      [settings.ha_table],
+    );
+    assert.deepEqual(
+      columns.rows.map((row: { column_name: string }) => row.column_name),
+      ['ha_identity', 'ha_key', 'ha_value', 'valid_until'],
+    );
+    assert.equal(logger.lines.filter((line) => line.level === 'warn').length, 0);
     assert.doesNotMatch(JSON.stringify(logger.lines), /postgres:\/\//);
   });
 
@@ -259,6 +267,7 @@ describe('postgresql storage', () => {
       [{ connection_url: good, max_parallel: '0' }, 'storage "postgresql": setting "max_parallel" must be a whole number from 1 to 1000, not "0"'],
       [{ connection_url: good, max_parallel: 'lots' }, 'storage "postgresql": setting "max_parallel" must be a whole number from 1 to 1000, not "lots"'],
       [{ connection_url: good, ha_enabled: 'yes' }, 'storage "postgresql": setting "ha_enabled" must be "true" or "false", not "yes"'],
+      [{ connection_url: good, ha_lock_ttl: '1s' }, 'storage "postgresql": setting "ha_lock_ttl" must be a duration from 2s to 10m, such as "15s", not "1s"'],
       [
         { connection_url: good, table: 'kv; DROP TABLE x' },
         'storage "postgresql": setting "table" must be a table name such as "vault_kv_store" or "schema.table" in lower-case letters, digits and "_", not "kv; DROP TABLE x"',
@@ -278,9 +287,10 @@ describe('postgresql storage', () => {
       maxParallel: 16,
       haEnabled: false,
       haTable: { schema: '', name: 'vault_ha_locks' },
+      haLockTtlMs: 15_000,
     });
     assert.deepEqual(parseSettings({ connection_url: good, table: 'coffer.kv', max_parallel: '4', ha_enabled: 'T' }).table, { schema: 'coffer', name: 'kv' });
-    assert.deepEqual([...plugin.settings], ['connection_url', 'table', 'max_parallel', 'ha_enabled', 'ha_table']);
+    assert.deepEqual([...plugin.settings], ['connection_url', 'table', 'max_parallel', 'ha_enabled', 'ha_table', 'ha_lock_ttl']);
   });
 
   test('setting errors hide the password', () => {

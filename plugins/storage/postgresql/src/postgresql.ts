@@ -22,7 +22,8 @@
  * separate pool connections, and PostgreSQL flushes their commits together.
  */
 import pg from 'pg';
-import { validateStorageKey, type ClosableStorage, type Logger, type StorageEntry } from '@coffer/sdk';
+import { validateStorageKey, type ClosableStorage, type HaStorage, type Lock, type Logger, type StorageEntry } from '@coffer/sdk';
+import { haStatements, PostgresqlLock, timingForTtl, type LockTiming } from './postgresql-ha.js';
 import { scrubbedError, scrubMessage, scrubTermsOf, type ScrubTerms } from './scrub.js';
 import { quoteName, type PostgresqlSettings } from './settings.js';
 
@@ -61,9 +62,16 @@ interface RowKey {
   key: string;
 }
 
+/** Options for tests; none is a setting of the stanza. */
+export interface PostgresqlStorageOptions {
+  /** HA lock timing; derived from the `ha_lock_ttl` setting by default. */
+  lockTiming?: LockTiming;
+}
+
 /** Storage in one PostgreSQL table. Create it with {@link PostgresqlStorage.open}. */
-export class PostgresqlStorage implements ClosableStorage {
+export class PostgresqlStorage implements ClosableStorage, HaStorage {
   private readonly sql: ReturnType<typeof statements>;
+  private readonly haSql: ReturnType<typeof haStatements>;
   /** Operations started and not yet settled, which close waits for. */
   private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
@@ -73,8 +81,10 @@ export class PostgresqlStorage implements ClosableStorage {
     private readonly settings: PostgresqlSettings,
     private readonly terms: ScrubTerms,
     private readonly logger: Logger,
+    private readonly lockTiming: LockTiming,
   ) {
     this.sql = statements(quoteName(settings.table));
+    this.haSql = haStatements(quoteName(settings.haTable));
   }
 
   /**
@@ -83,7 +93,7 @@ export class PostgresqlStorage implements ClosableStorage {
    * @throws Error, scrubbed of credentials and hosts, when the database cannot
    *   be reached or the table has a shape this backend cannot use
    */
-  static async open(settings: PostgresqlSettings, logger: Logger): Promise<PostgresqlStorage> {
+  static async open(settings: PostgresqlSettings, logger: Logger, options: PostgresqlStorageOptions = {}): Promise<PostgresqlStorage> {
     const terms = scrubTermsOf(settings.connectionUrl);
     const pool = new pg.Pool({
       connectionString: withSynchronousCommit(settings.connectionUrl),
@@ -93,17 +103,18 @@ export class PostgresqlStorage implements ClosableStorage {
     // An idle connection that the server drops emits here; without a listener it would end the process.
     pool.on('error', (err) => logger.error({ err: { message: scrubMessage(err.message, terms) } }, 'postgresql idle connection failed'));
 
-    const storage = new PostgresqlStorage(pool, settings, terms, logger);
+    const storage = new PostgresqlStorage(pool, settings, terms, logger, options.lockTiming ?? timingForTtl(settings.haLockTtlMs));
     try {
       await storage.prepareTable();
+      if (settings.haEnabled) await storage.prepareHaTable();
     } catch (err) {
       await pool.end().catch(() => undefined);
       throw err;
     }
-    if (settings.haEnabled) {
-      logger.warn({ haTable: quoteName(settings.haTable) }, 'postgresql ha_enabled is set, but the HA lock is not implemented yet; run one active server');
-    }
-    logger.info({ table: quoteName(settings.table), maxParallel: settings.maxParallel }, 'postgresql storage opened');
+    logger.info(
+      { table: quoteName(settings.table), maxParallel: settings.maxParallel, haEnabled: settings.haEnabled },
+      'postgresql storage opened',
+    );
     return storage;
   }
 
@@ -136,6 +147,20 @@ export class PostgresqlStorage implements ClosableStorage {
     // Sort in JS: "C" order is UTF-8 byte order, which differs from the
     // UTF-16 code unit order that `childrenOf` defines.
     return children.sort();
+  }
+
+  haEnabled(): boolean {
+    return this.settings.haEnabled;
+  }
+
+  /**
+   * Creates a handle on the lock row `key` of the `ha_table`.
+   * @throws Error when `ha_enabled` is off, since the HA table may not exist then.
+   */
+  lockWith(key: string, value: string): Lock {
+    if (!this.settings.haEnabled) throw new Error('storage "postgresql": HA is not enabled; set "ha_enabled" to "true" to use locks');
+    const run = <Row extends pg.QueryResultRow>(operation: string, text: string, values: unknown[]) => this.query<Row>(operation, text, values);
+    return new PostgresqlLock(run, this.haSql, key, value, this.lockTiming, this.logger);
   }
 
   /** Waits for the operations in flight, then closes every connection. Closing twice is harmless. */
@@ -182,6 +207,17 @@ export class PostgresqlStorage implements ClosableStorage {
       if (code !== '23505' && code !== '42P07') throw scrubbedError(`failed to create table ${table}`, err, this.terms);
     }
     await this.checkColumns(table);
+  }
+
+  /** Creates the HA lock table when missing. */
+  private async prepareHaTable(): Promise<void> {
+    try {
+      await this.pool.query(this.haSql.create);
+    } catch (err) {
+      // The same race as for the data table when servers start together.
+      const code = (err as { code?: string }).code;
+      if (code !== '23505' && code !== '42P07') throw scrubbedError(`failed to create table ${quoteName(this.settings.haTable)}`, err, this.terms);
+    }
   }
 
   private async checkColumns(table: string): Promise<void> {

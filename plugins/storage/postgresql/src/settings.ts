@@ -2,6 +2,7 @@
  * The postgresql backend's settings, read from the server config's
  * `storage "postgresql"` stanza and checked before any connection is made.
  */
+import { parseDurationSeconds } from '@coffer/sdk';
 
 /** Checked settings. */
 export interface PostgresqlSettings {
@@ -11,10 +12,12 @@ export interface PostgresqlSettings {
   table: QualifiedName;
   /** Size of the connection pool. */
   maxParallel: number;
-  /** Whether HA was asked for; the lock itself is not implemented yet. */
+  /** Whether servers on this storage elect an active node through a lock in `haTable`. */
   haEnabled: boolean;
-  /** The table an HA lock would use. */
+  /** The HA lock table. */
   haTable: QualifiedName;
+  /** How long an active node keeps the HA lock without renewing it, in milliseconds. */
+  haLockTtlMs: number;
 }
 
 /** A table name, optionally schema-qualified. */
@@ -24,13 +27,16 @@ export interface QualifiedName {
 }
 
 /** Every setting the stanza accepts, as `StoragePlugin.settings` lists them. */
-export const SETTING_NAMES = ['connection_url', 'table', 'max_parallel', 'ha_enabled', 'ha_table'] as const;
+export const SETTING_NAMES = ['connection_url', 'table', 'max_parallel', 'ha_enabled', 'ha_table', 'ha_lock_ttl'] as const;
 
 /** Vault's default data table. */
 export const DEFAULT_TABLE = 'vault_kv_store';
 
 /** Vault's default HA lock table. */
 export const DEFAULT_HA_TABLE = 'vault_ha_locks';
+
+/** Vault's postgresql lock TTL; a standby takes over at most this long after the active node dies. */
+export const DEFAULT_HA_LOCK_TTL = '15s';
 
 /**
  * The default pool size. Vault's is 128, but PostgreSQL's default
@@ -60,7 +66,8 @@ export function parseSettings(settings: Record<string, string>): PostgresqlSetti
   const haEnabled = parseBool('ha_enabled', settings.ha_enabled ?? 'false');
   const table = parseTableName('table', settings.table ?? DEFAULT_TABLE);
   const haTable = parseTableName('ha_table', settings.ha_table ?? DEFAULT_HA_TABLE);
-  return { connectionUrl, table, maxParallel, haEnabled, haTable };
+  const haLockTtlMs = parseLockTtl(settings.ha_lock_ttl ?? DEFAULT_HA_LOCK_TTL);
+  return { connectionUrl, table, maxParallel, haEnabled, haTable, haLockTtlMs };
 }
 
 /** Returns `url` with any password replaced by `****`, for messages and logs. */
@@ -94,6 +101,15 @@ function parseConnectionUrl(value: string | undefined): string {
     );
   }
   return value;
+}
+
+/** Accepts 2 s to 10 min: below 2 s a slow query would cost the lock, above 10 min a failover would take too long to notice. */
+function parseLockTtl(value: string): number {
+  const seconds = parseDurationSeconds(value);
+  if (seconds === null || seconds < 2 || seconds > 600) {
+    throw settingError(`setting "ha_lock_ttl" must be a duration from 2s to 10m, such as "15s", not "${value}"`);
+  }
+  return seconds * 1000;
 }
 
 function parsePoolSize(value: string | undefined): number {

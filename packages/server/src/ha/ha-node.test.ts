@@ -1,0 +1,132 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { createThrowawayDatabase, runAdmin, type ThrowawayDatabase } from '@coffer/storage-postgresql/testing';
+import { startServer, type RunningServer } from '../server.js';
+
+const silentLog = { write: (): boolean => true };
+
+interface Answer {
+  status: number;
+  body: Record<string, unknown> | null;
+  location: string | null;
+}
+
+async function call(server: RunningServer, method: string, path: string, token?: string, body?: unknown): Promise<Answer> {
+  const response = await fetch(`${server.address}/v1/${path}`, {
+    method,
+    redirect: 'manual',
+    headers: { ...(token !== undefined ? { 'X-Vault-Token': token } : {}), ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? null : (JSON.parse(text) as Record<string, unknown>), location: response.headers.get('location') };
+}
+
+async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 8_000): Promise<void> {
+  const started = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+}
+
+const isActive = async (server: RunningServer): Promise<boolean> => (await call(server, 'GET', 'sys/health')).status === 200;
+
+describe('ha node', () => {
+  let database: ThrowawayDatabase | undefined;
+  const servers: RunningServer[] = [];
+  let dir = '';
+  after(async () => {
+    for (const server of servers) await server.close();
+    if (database !== undefined) await database.drop();
+    if (dir !== '') await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Starts a server on the shared lock table; `extra` is appended to its config. */
+  async function startNode(name: string, suffix: string, extra = ''): Promise<RunningServer> {
+    const configPath = join(dir, `${name}.hcl`);
+    await writeFile(
+      configPath,
+      `storage "postgresql" {
+  connection_url = "${database!.url}"
+  table = "kv_${suffix}"
+  ha_enabled = "true"
+  ha_table = "locks_${suffix}"
+  ha_lock_ttl = "2s"
+}
+listener "tcp" {
+  address = "127.0.0.1:0"
+  tls_disable = true
+}
+${extra}
+`,
+    );
+    const server = await startServer({ configPaths: [configPath], logLevel: 'error', logDestination: silentLog, haStepDownPauseMs: 1_500 });
+    servers.push(server);
+    return server;
+  }
+
+  test('take-over reads state fresh from storage', async () => {
+    database = await createThrowawayDatabase();
+    dir = await mkdtemp(join(tmpdir(), 'coffer-ha-node-'));
+    const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
+    const a = await startNode('a', suffix, 'disable_clustering = true');
+    const b = await startNode('b', suffix);
+
+    const init = await call(a, 'PUT', 'sys/init', undefined, { secret_shares: 1, secret_threshold: 1 });
+    const key = (init.body!.keys_base64 as string[])[0];
+    const root = init.body!.root_token as string;
+    await call(a, 'PUT', 'sys/unseal', undefined, { key });
+    await eventually('a is active', () => isActive(a));
+    await call(b, 'PUT', 'sys/unseal', undefined, { key });
+    assert.equal((await call(b, 'GET', 'sys/health')).status, 429);
+    const sealOnStandby = await call(b, 'PUT', 'sys/seal', root);
+    assert.equal(sealOnStandby.status, 400);
+    assert.deepEqual(sealOnStandby.body, { errors: ['this node is a standby, and only the active node can be sealed; restart a standby to seal it'] });
+    assert.equal((await call(a, 'GET', 'sys/health')).status, 200, 'the active node stays unsealed');
+
+    // Fill a's caches: a policy, a token using it, and a KV v2 secret read through both.
+    assert.equal((await call(a, 'POST', 'sys/mounts/secret', root, { type: 'kv', options: { version: '2' } })).status, 204);
+    assert.equal((await call(a, 'PUT', 'sys/policies/acl/reader', root, { policy: 'path "secret/*" { capabilities = ["read"] }' })).status, 204);
+    const created = await call(a, 'POST', 'auth/token/create', root, { policies: ['reader'] });
+    const reader = (created.body!.auth as Record<string, string>).client_token;
+    assert.equal((await call(a, 'PUT', 'secret/data/x', root, { data: { n: 1 } })).status, 200);
+    assert.equal((await call(a, 'GET', 'secret/data/x', reader)).status, 200);
+    const listed = await call(b, 'LIST', 'secret/metadata', root);
+    assert.equal(listed.status, 200, 'a LIST forwarded by the standby');
+    assert.deepEqual((listed.body!.data as Record<string, unknown>).keys, ['x']);
+
+    // a steps down; b takes over and changes all three.
+    assert.equal((await call(a, 'PUT', 'sys/step-down', root)).status, 204);
+    await eventually('b is active', () => isActive(b));
+    assert.equal((await call(a, 'GET', 'sys/health')).status, 429);
+    const redirected = await call(a, 'GET', 'secret/data/x', root);
+    assert.equal(redirected.status, 307, 'disable_clustering makes a standby redirect');
+    assert.equal(redirected.location, `${b.address}/v1/secret/data/x`);
+    assert.equal((await call(b, 'PUT', 'secret/data/x', root, { data: { n: 2 } })).status, 200);
+    assert.equal((await call(b, 'PUT', 'sys/policies/acl/reader', root, { policy: 'path "other/*" { capabilities = ["read"] }' })).status, 204);
+    const other = await call(b, 'POST', 'auth/token/create', root, { policies: ['reader'] });
+    const revoked = (other.body!.auth as Record<string, string>).client_token;
+    assert.equal((await call(b, 'PUT', 'auth/token/revoke', root, { token: revoked })).status, 204);
+
+    // b steps down; a takes over again and must see b's writes, not its old caches.
+    assert.equal((await call(b, 'PUT', 'sys/step-down', root)).status, 204);
+    await eventually('a is active again', () => isActive(a));
+    const read = await call(a, 'GET', 'secret/data/x', root);
+    assert.deepEqual((read.body!.data as Record<string, unknown>).data, { n: 2 });
+    const denied = await call(a, 'GET', 'secret/data/x', reader);
+    assert.equal(denied.status, 403, 'the policy b rewrote applies on a');
+    assert.equal((await call(a, 'GET', 'auth/token/lookup-self', revoked)).status, 403, 'the token b revoked is gone on a');
+
+    // A lock row taken behind a's back makes it step down at its next renewal.
+    await runAdmin(database.url, `UPDATE locks_${suffix} SET ha_identity = 'intruder'`);
+    await eventually('a steps down after losing the lock', async () => (await call(a, 'GET', 'sys/health')).status === 429, 3_000);
+    const leader = await call(a, 'GET', 'sys/leader');
+    assert.equal(leader.body?.is_self, false);
+  });
+});
