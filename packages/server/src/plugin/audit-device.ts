@@ -1,9 +1,12 @@
 /**
  * An audit device served by an external plugin: each method is a call of
  * `coffer.audit.v1.AuditDevice` on the plugin process, for one device.
+ * After the process restarts, the first call creates the device again in the
+ * new process with the same options.
  */
 import type { Metadata } from '@grpc/grpc-js';
 import { callUnary, type AuditDevice } from '@coffer/sdk';
+import type { PluginConnection } from './connection.js';
 import type { PluginProcess } from './plugin-process.js';
 
 /** How long the plugin may take to make entries durable, in milliseconds; a hung plugin then fails the request. */
@@ -20,6 +23,9 @@ export class ExternalAuditDevice implements AuditDevice {
     private readonly process: PluginProcess,
     private readonly metadata: Metadata,
     private readonly path: string,
+    private readonly options: Record<string, string>,
+    /** The process connection the device was created on. */
+    private createdOn: PluginConnection,
     private readonly release: () => Promise<void>,
   ) {}
 
@@ -61,6 +67,10 @@ export class ExternalAuditDevice implements AuditDevice {
       throw new Error(`${label} is not available: ${(err as Error).message}`);
     }
     try {
+      if (connection !== this.createdOn && !closing) {
+        await callUnary(connection.audit, 'Create', { options: this.options }, { metadata: this.metadata, deadline: Date.now() + timeoutMs });
+        this.createdOn = connection;
+      }
       await callUnary(connection.audit, method, request, { metadata: this.metadata, deadline: Date.now() + timeoutMs });
     } catch (err) {
       throw new Error(`${label} failed ${method}: ${(err as { details?: string }).details ?? (err as Error).message}`);

@@ -1,9 +1,19 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { api } from '../testing/api-client.js';
 import { makeTemporaryDirectory, registerNodePlugin, removeDirectory, startPluginTestServer, waitForExit, type PluginTestServer } from './test-support.js';
+
+/** Polls the supervisor until the plugin's process IDs satisfy `done`, for up to 15 s. */
+async function waitForPids(server: PluginTestServer, name: string, done: (pids: number[]) => boolean): Promise<number[]> {
+  for (let waited = 0; waited < 15_000; waited += 50) {
+    const pids = server.core.plugins.supervisor.pids(name);
+    if (done(pids)) return pids;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`plugin ${name} did not reach the expected processes within 15 s`);
+}
 
 async function readLog(path: string): Promise<any[]> {
   const text = await readFile(path, 'utf8');
@@ -79,23 +89,40 @@ describe('external audit plugins', () => {
     assert.equal((await readFile(logPath, 'utf8')).includes('plugin-audit-secret'), false, 'the secret never reaches the file in clear');
   });
 
-  test('killed plugin fails requests closed', async () => {
+  test('killed plugin restarts and records again', async () => {
     const [pid] = server.core.plugins.supervisor.pids('appendlog');
     process.kill(pid, 'SIGKILL');
     assert.equal(await waitForExit(pid), true);
+    const [restarted] = await waitForPids(server, 'appendlog', (pids) => pids.length === 1 && pids[0] !== pid);
+    assert.notEqual(restarted, pid);
+
+    const written = await call('PUT', 'secret/data/app', { data: { password: 'after-restart' } });
+
+    assert.equal(written.status, 200, JSON.stringify(written.body));
+    assert.equal(written.body.data.version, 2);
+    const entries = (await readLog(logPath)).filter((entry) => entry.request.path === 'secret/data/app' && entry.response?.data?.version === 2);
+    assert.equal(entries.length, 1, 'the device was created again in the new process and wrote the response entry');
+  });
+
+  test('plugin that cannot restart fails requests closed', async () => {
+    // A changed binary no longer matches its catalog hash, so the restart fails for good.
+    await writeFile(join(server.pluginDirectory, 'appendlog'), '#!/bin/sh\nexit 1\n');
+    const [pid] = server.core.plugins.supervisor.pids('appendlog');
+    process.kill(pid, 'SIGKILL');
+    assert.equal(await waitForExit(pid), true);
+    await waitForPids(server, 'appendlog', (pids) => pids.length === 0);
     const before = await readFile(logPath, 'utf8');
 
     const refused = await call('PUT', 'secret/data/app', { data: { password: 'never-stored' } });
+
     assert.equal(refused.status, 500);
     assert.deepEqual(refused.body.errors, ['failed to audit the request: no enabled audit device recorded it']);
     assert.equal(await readFile(logPath, 'utf8'), before);
-    assert.deepEqual(server.core.plugins.supervisor.pids('appendlog'), [], 'the crashed plugin is not restarted');
-
     // Every API request is audited and fails, so disable the device through the core.
     assert.equal(await server.core.audit.disable('ext'), true);
     const read = await call('GET', 'secret/data/app');
     assert.equal(read.status, 200);
-    assert.deepEqual(read.body.data.data, { password: 'plugin-audit-secret' });
-    assert.equal(read.body.data.metadata.version, 1);
+    assert.deepEqual(read.body.data.data, { password: 'after-restart' });
+    assert.equal(read.body.data.metadata.version, 2);
   });
 });

@@ -2,9 +2,10 @@
  * One plugin process and the mounts, audit devices or database connections
  * it serves. A process of a secrets engine, auth method or database plugin
  * that exits on its own is started again, and every mount is set up on the
- * new process. Database connections initialize themselves again on their
- * next call. Calls that arrive meanwhile wait for the new process. An audit plugin that
- * exits is not restarted.
+ * new process. Database connections and audit devices set themselves up
+ * again on their next call. Calls that arrive meanwhile wait for the new
+ * process; calls cut off by the exit fail, so an audit entry the plugin may
+ * not have written fails its request.
  */
 import type * as grpc from '@grpc/grpc-js';
 import { Metadata } from '@grpc/grpc-js';
@@ -246,12 +247,6 @@ export class PluginProcess {
     this.crashes.push(now);
     while (this.crashes.length > 0 && now - this.crashes[0] > CRASH_WINDOW_MS) this.crashes.shift();
     const log = { plugin: this.entry.name, pid: launched.pid, exit: describeExit(status), mounts: [...this.sessions.values()].map((session) => session.binding.path) };
-    if (this.entry.type === 'audit') {
-      // An audit device is not restarted behind the operator's back: every
-      // write fails, so requests fail closed until the device is enabled again.
-      this.fail(new Error(`it exited (${describeExit(status)})`));
-      return;
-    }
     if (this.crashes.length >= MAX_CRASHES) {
       this.fail(new Error(`it exited ${this.crashes.length} times within ${CRASH_WINDOW_MS / 1000} s`));
       return;

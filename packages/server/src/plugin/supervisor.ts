@@ -70,15 +70,16 @@ export class PluginSupervisor {
     const process = await this.processFor(entry);
     process.auditDevices.add(device.uuid);
     const metadata = auditMetadata(device.uuid);
+    let connection;
     try {
-      const connection = await process.ready();
+      connection = await process.ready();
       await callUnary(connection.audit, 'Create', { options: device.options }, { metadata, deadline: Date.now() + this.context.startTimeoutMs });
     } catch (err) {
       process.auditDevices.delete(device.uuid);
       if (process.idle) await this.stopProcess(process);
       throw new Error(`plugin "${entry.name}" could not open the device: ${(err as { details?: string }).details ?? (err as Error).message}`);
     }
-    return new ExternalAuditDevice(process, metadata, device.path, () => this.detachAudit(process, device.uuid));
+    return new ExternalAuditDevice(process, metadata, device.path, device.options, connection, () => this.detachAudit(process, device.uuid));
   }
 
   /**
