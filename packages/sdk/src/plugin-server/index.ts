@@ -23,6 +23,7 @@ export { formatHandshake, parseHandshake, type Handshake } from './handshake.js'
 export { generateLaunchCertificate, toPem, type LaunchCertificate } from './certificate.js';
 export { createStderrLogger, parseLogLevel, type LogLevel } from './stderr-logger.js';
 export * from './messages.js';
+export { blobFromWire, blobToWire, type WireBlobInfo } from './seal-service.js';
 export {
   errorFromWire,
   errorToWire,
