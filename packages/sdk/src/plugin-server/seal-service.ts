@@ -71,13 +71,13 @@ function statusError(code: grpc.status, message: string): Error {
 }
 
 /**
- * Returns the first setting that `settings` has and `known` lacks, with the
- * message the host shows, or `undefined` when every setting is known.
+ * Returns a message naming the first setting that `settings` has and
+ * `known` lacks, or `undefined` when every setting is known.
  */
-export function unknownSettingMessage(kind: 'seal' | 'storage', name: string, settings: Record<string, string>, known: readonly string[]): string | undefined {
+export function unknownSettingMessage(settings: Record<string, string>, known: readonly string[]): string | undefined {
   const unknown = Object.keys(settings).find((setting) => !known.includes(setting));
   if (unknown === undefined) return undefined;
-  return `${kind} "${name}": unknown setting "${unknown}"; known settings: ${known.join(', ') || 'none'}`;
+  return `unknown setting "${unknown}"; known settings: ${known.join(', ') || 'none'}`;
 }
 
 export class SealService {
@@ -95,7 +95,7 @@ export class SealService {
       Create: unaryHandler(async (request: { settings?: Record<string, string> }) => {
         if (this.seal !== undefined || this.creating) throw statusError(grpc.status.FAILED_PRECONDITION, 'the seal is already open; Create is called once per process');
         const settings = request.settings ?? {};
-        const unknown = unknownSettingMessage('seal', this.plugin.name, settings, this.plugin.settings);
+        const unknown = unknownSettingMessage(settings, this.plugin.settings);
         if (unknown !== undefined) throw statusError(grpc.status.INVALID_ARGUMENT, unknown);
         this.creating = true;
         try {

@@ -48,7 +48,7 @@ export class StorageService {
           throw statusError(grpc.status.FAILED_PRECONDITION, 'the storage is already open; Create is called once per process');
         }
         const settings = request.settings ?? {};
-        const unknown = unknownSettingMessage('storage', this.plugin.name, settings, this.plugin.settings);
+        const unknown = unknownSettingMessage(settings, this.plugin.settings);
         if (unknown !== undefined) throw statusError(grpc.status.INVALID_ARGUMENT, unknown);
         this.creating = true;
         try {

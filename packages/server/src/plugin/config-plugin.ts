@@ -21,10 +21,11 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
-import { callUnary, GRPC_OPTIONS, type Logger } from '@coffer/sdk';
+import { callUnary, GRPC_OPTIONS, type CofferError, type Logger } from '@coffer/sdk';
 import { resolvePluginCommand } from './binary.js';
 import { PluginConnection } from './connection.js';
 import { PluginOutputLog } from './output-log.js';
+import { unavailable } from './plugin-process.js';
 import { describeExit, launchPlugin, type ExitStatus, type LaunchedPlugin } from './runner.js';
 
 /** The settings the host reads from a plugin stanza itself; none of them reaches the plugin. */
@@ -128,7 +129,7 @@ export class ConfigPluginProcess {
   private current: Promise<grpc.Client>;
   private launched: LaunchedPlugin | undefined;
   private connection: PluginConnection | undefined;
-  private failure: Error | undefined;
+  private failure: CofferError | undefined;
   private readonly crashes: number[] = [];
   private readonly output: PluginOutputLog;
   /** How the plugin is named in messages, e.g. `storage plugin "acme-store"`. */
@@ -182,11 +183,12 @@ export class ConfigPluginProcess {
 
   /**
    * Calls a method of the plugin's service. Waits for a restart under way.
-   * @throws Error naming the plugin: it is not running, it stopped during
-   *   the call (and is being restarted), or the call failed or timed out.
+   * @throws CofferError (500) naming the plugin when it is not running or
+   *   stopped during the call (and is being restarted), and Error naming it
+   *   when the call failed or timed out.
    */
   async call<Reply>(method: string, request: object, timeoutMs: number): Promise<Reply> {
-    if (this.state === 'stopped') throw new Error(`${this.label} was stopped`);
+    if (this.state === 'stopped') throw unavailable(`${this.label} was stopped`);
     if (this.state === 'failed') throw this.failure!;
     const client = await this.current;
     try {
@@ -238,7 +240,7 @@ export class ConfigPluginProcess {
         created = await callUnary(client, 'Create', { settings: stanza.settings }, { deadline });
       } catch (err) {
         const details = (err as grpc.ServiceError).details ?? (err as Error).message;
-        throw new Error(`the plugin rejected its settings or failed to open: ${details}`);
+        throw new Error(`the plugin's Create call failed: ${details}`);
       }
     } catch (err) {
       connection?.close();
@@ -252,6 +254,13 @@ export class ConfigPluginProcess {
     return { client, created };
   }
 
+  /**
+   * Turns a failed call into an error naming the plugin. When the process
+   * died during the call the error is an API error (500) that says so. An
+   * error the plugin returned stays a plain Error, which the API reports as
+   * an internal error and the log records, because it may name hosts or
+   * files of the plugin's store.
+   */
   private async describeCallFailure(method: string, err: unknown): Promise<Error> {
     const details = (err as grpc.ServiceError).details ?? (err as Error).message;
     const launched = this.launched;
@@ -259,7 +268,7 @@ export class ConfigPluginProcess {
       await Promise.race([launched.exited, new Promise((resolve) => setTimeout(resolve, EXIT_PROBE_MS).unref())]);
     }
     if (launched?.hasExited() === true || this.state === 'restarting') {
-      return new Error(`${this.label} stopped during ${method} (${details}); it is being restarted, so retry the request`);
+      return unavailable(`${this.label} stopped during ${method} (${details}); it is being restarted, so retry the request`);
     }
     return new Error(`${this.label} failed ${method}: ${details}`);
   }
@@ -304,7 +313,7 @@ export class ConfigPluginProcess {
     this.connection?.close();
     this.connection = undefined;
     void this.launched?.stop(0);
-    this.failure = new Error(`${this.label} is not running: ${reason}; fix the plugin, then restart the server`);
+    this.failure = unavailable(`${this.label} is not running: ${reason}; fix the plugin, then restart the server`);
     this.logger.error({ plugin: this.stanza.type, kind: this.stanza.kind, err: this.failure }, 'plugin failed; fix the plugin, then restart the server');
   }
 }
