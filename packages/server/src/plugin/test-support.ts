@@ -8,7 +8,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer, type RunningServer } from '../server.js';
+import { startServer, type RunningServer, type StartOptions } from '../server.js';
 import { api } from '../testing/api-client.js';
 
 /** The compiled test plugins, run with this Node.js. */
@@ -151,11 +151,16 @@ export interface ConfiguredTestServer extends RunningServer {
  * loopback listener on a free port, with the short test start timeout.
  * Log lines are collected, not printed.
  */
-export async function startConfiguredPluginServer(directory: string, config: string): Promise<ConfiguredTestServer> {
+export async function startConfiguredPluginServer(
+  directory: string,
+  config: string,
+  options: Pick<StartOptions, 'autoUnsealRetry'> = {},
+): Promise<ConfiguredTestServer> {
   const configPath = join(directory, 'config.hcl');
   await writeFile(configPath, `${config}\nlistener "tcp" {\n  address = "127.0.0.1:0"\n  tls_disable = true\n}\n`);
   const logLines: Record<string, unknown>[] = [];
   const server = await startServer({
+    ...options,
     configPaths: [configPath],
     pluginStartTimeoutMs: TEST_START_TIMEOUT_MS,
     logDestination: {
