@@ -48,8 +48,15 @@ export class ExternalSeal implements Seal {
 
   /** Encrypts `plaintext`; an empty `aad` is sent as none, which AES-GCM treats the same. */
   async encrypt(plaintext: Buffer, aad?: Buffer): Promise<BlobInfo> {
-    const reply = await this.process.call<WireBlobInfo>('Encrypt', { plaintext, aad: aad ?? NO_AAD }, SEAL_CALL_MS);
-    return blobFromWire(reply);
+    // The request is encoded only once the process is ready, so it gets a
+    // copy that the caller cannot change meanwhile and that is zeroed after.
+    const copy = Buffer.from(plaintext);
+    try {
+      const reply = await this.process.call<WireBlobInfo>('Encrypt', { plaintext: copy, aad: aad ?? NO_AAD }, SEAL_CALL_MS);
+      return blobFromWire(reply);
+    } finally {
+      copy.fill(0);
+    }
   }
 
   async decrypt(blob: BlobInfo, aad?: Buffer): Promise<Buffer> {

@@ -59,7 +59,9 @@ export class ExternalStorage implements ClosableStorage {
 
   async put(entry: StorageEntry): Promise<void> {
     checkKey(entry.key);
-    await this.process.call('Put', { key: entry.key, value: entry.value }, STORAGE_CALL_MS);
+    // The request is encoded only once the process is ready, so copy the
+    // value now: a caller that reuses its buffer must not change what is stored.
+    await this.process.call('Put', { key: entry.key, value: Buffer.from(entry.value) }, STORAGE_CALL_MS);
   }
 
   async delete(key: string): Promise<void> {
