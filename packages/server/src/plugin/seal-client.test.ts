@@ -4,7 +4,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import { silentLogger, type BlobInfo } from '@coffer/sdk';
 import { api } from '../testing/api-client.js';
+import { ExternalSeal } from './seal-client.js';
 import {
   loggedPluginPids,
   makeTemporaryDirectory,
@@ -12,6 +14,7 @@ import {
   removeDirectory,
   startConfiguredPluginServer,
   TEST_PLUGINS,
+  TEST_START_TIMEOUT_MS,
   waitForExit,
   writeNodePlugin,
   writeScript,
@@ -28,6 +31,20 @@ async function waitUntil(condition: () => Promise<boolean>, what: string, timeou
     await delay(25);
   }
   assert.fail(`timed out waiting for ${what}`);
+}
+
+/**
+ * Decrypts after the plugin was killed. The first call may meet the dead
+ * process before its exit is noticed; it then fails with the restart
+ * message, and the next call waits for the new process.
+ */
+async function decryptWithRetry(seal: ExternalSeal, blob: BlobInfo, aad: Buffer): Promise<Buffer> {
+  try {
+    return await seal.decrypt(blob, aad);
+  } catch (err) {
+    assert.match((err as Error).message, /^seal plugin "aesfile" stopped during Decrypt \(.+\); it is being restarted, so retry the request$/);
+    return seal.decrypt(blob, aad);
+  }
 }
 
 describe('seal plugin', () => {
@@ -109,6 +126,38 @@ describe('seal plugin', () => {
     assert.equal(failures()[0].err.message, `seal plugin "${PLUGIN}" failed Decrypt: Unsupported state or unable to authenticate data`);
     const log = JSON.stringify(server!.logLines);
     assert.equal(log.includes(keyHex), false, 'the seal key never reaches the log');
+  });
+
+  test('client round-trips blobs and survives a crash', async () => {
+    const settings = { plugin_sha256: sha256, key_file: join(directory, 'seal.key'), key_id: 'k1' };
+    const seal = await ExternalSeal.open(PLUGIN, settings, { pluginDirectory, startTimeoutMs: TEST_START_TIMEOUT_MS }, silentLogger);
+    try {
+      assert.equal(seal.type, PLUGIN);
+      assert.equal(await seal.keyId(), 'k1');
+      const plaintext = Buffer.from('root key bytes');
+      const aad = Buffer.from('core/seal');
+      const blob = await seal.encrypt(plaintext, aad);
+      assert.equal(blob.keyInfo.keyId, 'k1');
+      assert.equal(blob.iv.length, 12);
+      assert.equal(blob.hmac, undefined, 'an empty hmac on the wire is an absent one');
+      assert.equal(blob.keyInfo.wrappedKey, undefined);
+      assert.deepEqual(plaintext, Buffer.from('root key bytes'), 'the caller\'s buffer is left alone');
+      assert.deepEqual(await seal.decrypt(blob, aad), plaintext);
+      await assert.rejects(seal.decrypt(blob, Buffer.from('other use')), {
+        message: `seal plugin "${PLUGIN}" failed Decrypt: Unsupported state or unable to authenticate data`,
+      });
+      await assert.rejects(seal.decrypt({ ...blob, keyInfo: { ...blob.keyInfo, keyId: 'k0' } }, aad), {
+        message: `seal plugin "${PLUGIN}" failed Decrypt: the blob was encrypted with key "k0", but this seal has key "k1"`,
+      });
+
+      const firstPid = seal.pid!;
+      process.kill(firstPid, 'SIGKILL');
+      assert.equal(await waitForExit(firstPid), true);
+      assert.deepEqual(await decryptWithRetry(seal, blob, aad), plaintext);
+      assert.notEqual(seal.pid, firstPid);
+    } finally {
+      await seal.close();
+    }
   });
 
   test('unknown setting stops start-up', async () => {
