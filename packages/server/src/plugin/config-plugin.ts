@@ -132,7 +132,7 @@ export class ConfigPluginProcess {
   private failure: CofferError | undefined;
   private readonly crashes: number[] = [];
   private readonly output: PluginOutputLog;
-  /** How the plugin is named in messages, e.g. `storage plugin "acme-store"`. */
+  /** The plugin's name in messages, e.g. `storage plugin "acme-store"`. */
   readonly label: string;
 
   private constructor(
@@ -143,7 +143,8 @@ export class ConfigPluginProcess {
   ) {
     this.label = `${stanza.kind} plugin "${stanza.type}"`;
     this.output = new PluginOutputLog(logger, stanza.type, () => []);
-    this.current = Promise.reject(new Error('not started'));
+    // start() replaces this with the first launch's client before any call can run.
+    this.current = Promise.reject(new Error(`${this.label} was not started`));
     this.current.catch(() => {});
   }
 
@@ -160,7 +161,7 @@ export class ConfigPluginProcess {
   ): Promise<{ process: ConfigPluginProcess; created: CreateReply }> {
     const label = `${stanza.kind} "${stanza.type}"`;
     if (options.pluginDirectory === undefined) {
-      throw new Error(`${label}: "${stanza.type}" is not a built-in ${stanza.kind} type, so it runs as an external plugin, which needs "plugin_directory" in the server configuration`);
+      throw new Error(`${label}: "${stanza.type}" is not a built-in ${stanza.kind} type, so it runs as an external plugin: set "plugin_directory" in the server configuration`);
     }
     await checkBinary(label, stanza, options.pluginDirectory);
     const process = new ConfigPluginProcess(stanza, { ...options, pluginDirectory: options.pluginDirectory }, logger, client);
@@ -256,7 +257,7 @@ export class ConfigPluginProcess {
 
   /**
    * Turns a failed call into an error naming the plugin. When the process
-   * died during the call the error is an API error (500) that says so. An
+   * died during the call the error is an API error (500) that reports it. An
    * error the plugin returned stays a plain Error, which the API reports as
    * an internal error and the log records, because it may name hosts or
    * files of the plugin's store.

@@ -48,7 +48,7 @@ export class PluginLaunchError extends Error {
   }
 }
 
-/** What a launch needs of a catalog entry, or of a seal or storage stanza that names a plugin. */
+/** The fields of a catalog entry that a launch reads; a seal or storage stanza that names a plugin supplies them too. */
 export type LaunchEntry = Pick<CatalogEntry, 'name' | 'command' | 'args' | 'env' | 'sha256'>;
 
 export interface LaunchOptions {

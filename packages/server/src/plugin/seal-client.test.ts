@@ -34,9 +34,9 @@ async function waitUntil(condition: () => Promise<boolean>, what: string, timeou
 }
 
 /**
- * Decrypts after the plugin was killed. The first call may meet the dead
- * process before its exit is noticed; it then fails with the restart
- * message, and the next call waits for the new process.
+ * Decrypts after the plugin was killed. The first call may reach the dead
+ * process before the host notices the exit. That call fails with the
+ * restart message, and the next one waits for the new process.
  */
 async function decryptWithRetry(seal: ExternalSeal, blob: BlobInfo, aad: Buffer): Promise<Buffer> {
   try {

@@ -209,7 +209,7 @@ describe('storage plugin', () => {
   test('missing plugin directory stops start-up', async () => {
     const config = `storage "${PLUGIN}" {\n  plugin_sha256 = "${sha256}"\n}`;
     await assert.rejects(startConfiguredPluginServer(directory, config), {
-      message: `storage "${PLUGIN}": "${PLUGIN}" is not a built-in storage type, so it runs as an external plugin, which needs "plugin_directory" in the server configuration`,
+      message: `storage "${PLUGIN}": "${PLUGIN}" is not a built-in storage type, so it runs as an external plugin: set "plugin_directory" in the server configuration`,
     });
   });
 
