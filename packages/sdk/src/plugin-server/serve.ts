@@ -80,9 +80,12 @@ export async function serve(plugin: ServablePlugin, options: ServeOptions = {}):
     throw new Error(`serve() takes a plugin of kind ${kinds.join(', ')}, not one of kind "${(plugin as { kind: string }).kind}"`);
   }
   if (process.env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
-    process.stderr.write(
-      `${plugin.name} is a Coffer plugin. It is started by a Coffer or Vault server that has it in its plugin catalog, not run directly.\n`,
-    );
+    // Seals and storage backends are named in the server's config file; the other kinds in its catalog.
+    const host =
+      plugin.kind === 'seal' || plugin.kind === 'storage'
+        ? `a Coffer server that names it in a ${plugin.kind} stanza of its configuration`
+        : 'a Coffer or Vault server that has it in its plugin catalog';
+    process.stderr.write(`${plugin.name} is a Coffer plugin. It is started by ${host}, not run directly.\n`);
     process.exitCode = 1;
     return;
   }
