@@ -110,8 +110,8 @@ def make_certificate():
 def key_problem(key):
     """Return why `key` is not a valid storage key, or None.
 
-    The host checks keys before it sends them; this check is the plugin's own
-    guard, so that no key can reach outside the table's namespace rules.
+    The host checks every key before it sends it. The plugin checks again so
+    that a faulty host cannot store a key that breaks the key rules.
     """
     if key == "":
         return "key must not be empty"
@@ -275,7 +275,7 @@ def main():
 
     stopping = threading.Event()
     backend = StorageBackend()
-    # Each open stream (the broker's) holds a worker thread, so keep a few spare.
+    # Each open stream, such as the broker's, occupies a worker thread, so keep a few spare.
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=16), options=[
         ("grpc.max_receive_message_length", 2**31 - 1),
         ("grpc.max_send_message_length", 2**31 - 1),
