@@ -42,7 +42,7 @@ export type ConfigPluginKind = 'seal' | 'storage';
 export interface ConfigPluginOptions {
   /** The config's `plugin_directory`, resolved; without it no configured plugin can run. */
   pluginDirectory?: string;
-  /** How long the plugin may take from start to a successful Create, in milliseconds. */
+  /** How long the plugin may take from spawn to a successful Create, in milliseconds. */
   startTimeoutMs: number;
 }
 
@@ -224,13 +224,15 @@ export class ConfigPluginProcess {
   /** Launches the process, connects, and calls Create. On any failure the process is stopped. */
   private async launch(): Promise<{ client: grpc.Client; created: unknown }> {
     const { stanza, options } = this;
+    // One deadline covers the handshake, the health check and Create, so a
+    // plugin that hangs at any step fails within the start timeout.
+    const deadline = Date.now() + options.startTimeoutMs;
     const launched = await launchPlugin({
       entry: { name: stanza.type, command: stanza.command, args: stanza.args, env: [], sha256: stanza.sha256 },
       pluginDirectory: options.pluginDirectory,
       startTimeoutMs: options.startTimeoutMs,
       onOutput: (stream, line) => this.output.write(stream, line),
     });
-    const deadline = Date.now() + options.startTimeoutMs;
     let connection: PluginConnection | undefined;
     let created: unknown;
     let client: grpc.Client;
@@ -241,6 +243,9 @@ export class ConfigPluginProcess {
         created = await callUnary(client, 'Create', { settings: stanza.settings }, { deadline });
       } catch (err) {
         const details = (err as grpc.ServiceError).details ?? (err as Error).message;
+        if ((err as grpc.ServiceError).code === grpc.status.DEADLINE_EXCEEDED) {
+          throw new Error(`the plugin's Create call did not finish within the start timeout of ${options.startTimeoutMs} ms; it was killed`);
+        }
         throw new Error(`the plugin's Create call failed: ${details}`);
       }
     } catch (err) {

@@ -167,7 +167,7 @@ describe('storage plugin', () => {
     const hash = await writeScript(pluginDirectory, 'picky', `echo $$ > '${pidFile}'\nexec '${process.execPath}' '${TEST_PLUGINS.storage}'`);
     const config = `plugin_directory = "${pluginDirectory}"\nstorage "picky" {\n  plugin_sha256 = "${hash}"\n  path = "${join(directory, 'unknown.db')}"\n  colour = "red"\n}`;
     await assert.rejects(startConfiguredPluginServer(directory, config), {
-      message: 'storage "picky": the plugin\'s Create call failed: unknown setting "colour"; known settings: path, slow_key_prefix, slow_ms',
+      message: 'storage "picky": the plugin\'s Create call failed: unknown setting "colour"; known settings: path, slow_key_prefix, slow_ms, create_delay_ms',
     });
     assert.equal(await waitForExit(await readPid(pidFile)), true, 'no plugin process is left behind');
   });
@@ -203,6 +203,19 @@ describe('storage plugin', () => {
       message: `storage "hung": plugin "hung" did not print its handshake line within ${TEST_START_TIMEOUT_MS} ms; it was killed`,
     });
     assert.ok(Date.now() - started < TEST_START_TIMEOUT_MS + 2000, `start-up failed after ${Date.now() - started} ms`);
+    assert.equal(await waitForExit(await readPid(pidFile)), true, 'no plugin process is left behind');
+  });
+
+  test('hung Create is killed in time', async () => {
+    const pidFile = join(directory, 'hung-create.pid');
+    const hash = await writeScript(pluginDirectory, 'slowcreate', `echo $$ > '${pidFile}'\nexec '${process.execPath}' '${TEST_PLUGINS.storage}'`);
+    const settings = { plugin_sha256: hash, path: join(directory, 'hung-create.db'), create_delay_ms: '60000' };
+    const startTimeoutMs = 2500;
+    const started = Date.now();
+    await assert.rejects(ExternalStorage.open('slowcreate', settings, { pluginDirectory, startTimeoutMs }, silentLogger), {
+      message: `storage "slowcreate": the plugin's Create call did not finish within the start timeout of ${startTimeoutMs} ms; it was killed`,
+    });
+    assert.ok(Date.now() - started < startTimeoutMs + 1000, `start-up failed after ${Date.now() - started} ms`);
     assert.equal(await waitForExit(await readPid(pidFile)), true, 'no plugin process is left behind');
   });
 

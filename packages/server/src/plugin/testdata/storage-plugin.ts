@@ -4,7 +4,8 @@
  * names, in WAL mode with full sync, so a put is durable when it returns.
  *
  * For the crash tests, `slow_key_prefix` and `slow_ms` make every put of a
- * key under that prefix wait that long before it writes.
+ * key under that prefix wait that long before it writes. For the start-up
+ * tests, `create_delay_ms` makes Create wait that long.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -59,8 +60,9 @@ const plugin: StoragePlugin = {
   name: 'coffer-test-sqlite',
   version: '1.0.0',
   sdkVersion: SDK_VERSION,
-  settings: ['path', 'slow_key_prefix', 'slow_ms'],
+  settings: ['path', 'slow_key_prefix', 'slow_ms', 'create_delay_ms'],
   async create(settings) {
+    if (settings.create_delay_ms !== undefined) await sleep(Number(settings.create_delay_ms));
     const path = settings.path;
     if (path === undefined || path === '') throw new Error('missing setting "path": the SQLite file to store entries in');
     let slow: { prefix: string; ms: number } | undefined;
