@@ -164,17 +164,17 @@ export class ConfigPluginProcess {
       throw new Error(`${label}: "${stanza.type}" is not a built-in ${stanza.kind} type, so it runs as an external plugin: set "plugin_directory" in the server configuration`);
     }
     await checkBinary(label, stanza, options.pluginDirectory);
-    const process = new ConfigPluginProcess(stanza, { ...options, pluginDirectory: options.pluginDirectory }, logger, client);
+    const plugin = new ConfigPluginProcess(stanza, { ...options, pluginDirectory: options.pluginDirectory }, logger, client);
     let created: CreateReply;
     try {
-      const started = await process.launch();
-      process.current = Promise.resolve(started.client);
+      const started = await plugin.launch();
+      plugin.current = Promise.resolve(started.client);
       created = started.created as CreateReply;
     } catch (err) {
-      process.state = 'stopped';
+      plugin.state = 'stopped';
       throw new Error(`${label}: ${(err as Error).message}`);
     }
-    return { process, created };
+    return { process: plugin, created };
   }
 
   /** The ID of the running process, for diagnostics and tests. */
