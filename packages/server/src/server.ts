@@ -15,6 +15,9 @@ import { createRequestListener } from './http/handler.js';
 import { createListAwareAcceptor } from './http/list-adoption.js';
 import { createLogger } from './logging/logger.js';
 import { builtinStorageBackends } from './plugins.js';
+import { DEFAULT_PLUGIN_START_TIMEOUT_MS } from './plugin/external-plugins.js';
+import { namesExternalPlugin, type ConfigPluginOptions } from './plugin/config-plugin.js';
+import { ExternalStorage } from './plugin/storage-client.js';
 import type { RetryDelays } from './seal/auto-unseal.js';
 import { openSeal } from './seal/builtin-seals.js';
 import { createSealBackend, createSystemBackends } from './system/backend.js';
@@ -67,14 +70,22 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   if (config.sealMigrationSource !== undefined || config.seal?.disabled === true) {
     throw new Error('seal migration is not supported yet: remove the seal stanza marked disabled = true');
   }
-  const seal = await openSeal(config.seal, logger);
+  const configPlugins: ConfigPluginOptions = {
+    ...(config.pluginDirectory !== undefined ? { pluginDirectory: resolvePath(config.pluginDirectory) } : {}),
+    startTimeoutMs: options.pluginStartTimeoutMs ?? DEFAULT_PLUGIN_START_TIMEOUT_MS,
+  };
+  const seal = await openSeal(config.seal, logger, process.env, configPlugins);
 
   const storageConfig = config.storage ?? DEFAULT_STORAGE;
   if (config.storage === undefined) {
     mkdirSync(dirname(DEFAULT_STORAGE.settings.path), { recursive: true });
     logger.info({ path: DEFAULT_STORAGE.settings.path }, 'no storage stanza; using the embedded sqlite default');
   }
-  const physical = await openStorage(storageConfig.type, storageConfig.settings, logger);
+  // A seal plugin's process must not outlive a failed start.
+  const physical = await openStorage(storageConfig.type, storageConfig.settings, logger, configPlugins).catch(async (err: unknown) => {
+    await seal?.close();
+    throw err;
+  });
   const core = new Core({
     physical,
     storageType: storageConfig.type,
@@ -183,8 +194,9 @@ async function bootstrapDev(core: Core, rootTokenId: string | undefined): Promis
   return { rootToken: result.root_token, unsealKey: result.keys_base64[0] };
 }
 
-async function openStorage(type: string, settings: Record<string, string>, logger: Logger): Promise<ClosableStorage> {
+async function openStorage(type: string, settings: Record<string, string>, logger: Logger, configPlugins: ConfigPluginOptions): Promise<ClosableStorage> {
   const plugin = builtinStorageBackends.get(type);
+  if (plugin === undefined && namesExternalPlugin(settings)) return ExternalStorage.open(type, settings, configPlugins, logger);
   if (plugin === undefined) {
     throw new Error(`unknown storage type "${type}": use one of ${[...builtinStorageBackends.keys()].join(', ')}`);
   }

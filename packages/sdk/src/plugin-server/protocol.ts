@@ -34,7 +34,7 @@ export const TLS_SERVER_NAME = 'localhost';
 /** The folder of the protocol's `.proto` files. */
 export const PROTO_DIRECTORY = fileURLToPath(new URL('../../proto/', import.meta.url));
 
-const PROTO_FILES = ['go_plugin.proto', 'grpc_health_v1.proto', 'vault_logical.proto', 'vault_multiplexing.proto', 'vault_backend.proto', 'coffer_audit.proto', 'coffer_database.proto'];
+const PROTO_FILES = ['go_plugin.proto', 'grpc_health_v1.proto', 'vault_logical.proto', 'vault_multiplexing.proto', 'vault_backend.proto', 'coffer_audit.proto', 'coffer_database.proto', 'coffer_seal.proto', 'coffer_storage.proto'];
 
 /**
  * Channel and server options of every plugin connection. Vault lifts gRPC's
@@ -62,6 +62,10 @@ export interface PluginProtocol {
   AuditDevice: grpc.ServiceClientConstructor;
   /** Coffer's own service of database plugins. */
   Database: grpc.ServiceClientConstructor;
+  /** Coffer's own service of seal plugins. */
+  Seal: grpc.ServiceClientConstructor;
+  /** Coffer's own service of storage plugins; `Storage` is Vault's storage view for backends. */
+  StorageBackend: grpc.ServiceClientConstructor;
 }
 
 let loaded: PluginProtocol | undefined;
@@ -100,6 +104,8 @@ export function loadPluginProtocol(): PluginProtocol {
     PluginVersion: service('logical.PluginVersion'),
     AuditDevice: service('coffer.audit.v1.AuditDevice'),
     Database: service('coffer.database.v1.Database'),
+    Seal: service('coffer.seal.v1.Seal'),
+    StorageBackend: service('coffer.storage.v1.StorageBackend'),
   };
   return loaded;
 }

@@ -1,9 +1,9 @@
 /**
  * `serve`: turns a secrets engine or auth method into a plugin executable
  * that Coffer, Vault or any other host of Vault's backend protocol version 5
- * can start, and an audit device into one that Coffer can start. See
- * docs/plugins/protocol.md for the protocol and docs/plugins/audit.md for
- * the audit service.
+ * can start, and an audit device, seal or storage backend into one that
+ * Coffer can start. See docs/plugins/protocol.md for the protocol, and
+ * docs/plugins/audit.md, seal.md and storage.md for Coffer's own services.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../logger.js';
-import type { AuditPlugin, AuthPlugin, DatabasePlugin, SecretsPlugin } from '../plugin.js';
+import type { AuditPlugin, AuthPlugin, DatabasePlugin, SecretsPlugin, StoragePlugin } from '../plugin.js';
+import type { SealPlugin } from '../seal.js';
 import { AuditService } from './audit-service.js';
 import { BackendService } from './backend-service.js';
 import { DatabaseService } from './database-service.js';
@@ -27,7 +28,9 @@ import {
   MAGIC_COOKIE_VALUE,
   type PluginProtocol,
 } from './protocol.js';
+import { SealService } from './seal-service.js';
 import { createStderrLogger, parseLogLevel } from './stderr-logger.js';
+import { StorageService } from './storage-service.js';
 
 export interface ServeOptions {
   /**
@@ -49,7 +52,7 @@ const PARENT_CHECK_INTERVAL_MS = 2000;
 const SHUTDOWN_GRACE_MS = 2000;
 
 /** The plugins `serve` runs out of process. */
-type ServablePlugin = SecretsPlugin | AuthPlugin | AuditPlugin | DatabasePlugin;
+type ServablePlugin = SecretsPlugin | AuthPlugin | AuditPlugin | DatabasePlugin | SealPlugin | StoragePlugin;
 
 const SERVER_OPTIONS: grpc.ServerOptions = {
   'grpc.max_receive_message_length': 2 ** 31 - 1,
@@ -69,16 +72,21 @@ const SERVER_OPTIONS: grpc.ServerOptions = {
  * Started by hand, without the host's magic cookie, it prints an
  * explanation on standard error and sets exit code 1.
  *
- * @throws Error when `plugin` is not a secrets engine, auth method, audit device or database plugin.
+ * @throws Error when `plugin` is not a secrets engine, auth method, audit
+ *   device, database plugin, seal or storage backend.
  */
 export async function serve(plugin: ServablePlugin, options: ServeOptions = {}): Promise<void> {
-  if (plugin.kind !== 'secrets' && plugin.kind !== 'auth' && plugin.kind !== 'audit' && plugin.kind !== 'database') {
-    throw new Error(`serve() takes a secrets engine, an auth method, an audit device or a database plugin, not a plugin of kind "${(plugin as { kind: string }).kind}"`);
+  const kinds = ['secrets', 'auth', 'audit', 'database', 'seal', 'storage'];
+  if (!kinds.includes(plugin.kind)) {
+    throw new Error(`serve() takes a plugin of kind ${kinds.join(', ')}, not one of kind "${(plugin as { kind: string }).kind}"`);
   }
   if (process.env[MAGIC_COOKIE_KEY] !== MAGIC_COOKIE_VALUE) {
-    process.stderr.write(
-      `${plugin.name} is a Coffer plugin. It is started by a Coffer or Vault server that has it in its plugin catalog, not run directly.\n`,
-    );
+    // Seals and storage backends are named in the server's config file; the other kinds in its catalog.
+    const host =
+      plugin.kind === 'seal' || plugin.kind === 'storage'
+        ? `a Coffer server that names it in a ${plugin.kind} stanza of its configuration`
+        : 'a Coffer or Vault server that has it in its plugin catalog';
+    process.stderr.write(`${plugin.name} is a Coffer plugin. It is started by ${host}, not run directly.\n`);
     process.exitCode = 1;
     return;
   }
@@ -168,6 +176,14 @@ async function startServing(plugin: ServablePlugin, logger: Logger): Promise<Pro
     const database = new DatabaseService(plugin, logger);
     server.addService(protocol.Database.service, database.implementation());
     closeService = () => database.close();
+  } else if (plugin.kind === 'seal') {
+    const seal = new SealService(plugin, logger);
+    server.addService(protocol.Seal.service, seal.implementation());
+    closeService = () => seal.close();
+  } else if (plugin.kind === 'storage') {
+    const storage = new StorageService(plugin, logger);
+    server.addService(protocol.StorageBackend.service, storage.implementation());
+    closeService = () => storage.close();
   } else {
     const backends = new BackendService({ plugin, protocol, broker, hostCredentials, logger });
     server.addService(protocol.Backend.service, backends.implementation());

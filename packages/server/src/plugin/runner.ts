@@ -48,8 +48,11 @@ export class PluginLaunchError extends Error {
   }
 }
 
+/** The fields of a catalog entry that a launch reads; a seal or storage stanza that names a plugin supplies them too. */
+export type LaunchEntry = Pick<CatalogEntry, 'name' | 'command' | 'args' | 'env' | 'sha256'>;
+
 export interface LaunchOptions {
-  entry: CatalogEntry;
+  entry: LaunchEntry;
   pluginDirectory: string;
   /** How long the plugin may take to print its handshake line, in milliseconds. */
   startTimeoutMs: number;
@@ -142,7 +145,7 @@ async function verifiedCopy(options: LaunchOptions, directory: string, label: st
  * Nothing comes from the server's own environment, because it may hold
  * tokens or cloud credentials.
  */
-function pluginEnvironment(entry: CatalogEntry, certificate: LaunchCertificate, socketDirectory: string): NodeJS.ProcessEnv {
+function pluginEnvironment(entry: LaunchEntry, certificate: LaunchCertificate, socketDirectory: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const assignment of entry.env) {
     const separator = assignment.indexOf('=');

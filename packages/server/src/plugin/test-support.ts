@@ -8,7 +8,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startServer, type RunningServer } from '../server.js';
+import { startServer, type RunningServer, type StartOptions } from '../server.js';
 import { api } from '../testing/api-client.js';
 
 /** The compiled test plugins, run with this Node.js. */
@@ -17,6 +17,8 @@ export const TEST_PLUGINS = {
   auth: fileURLToPath(new URL('./testdata/auth-plugin.js', import.meta.url)),
   audit: fileURLToPath(new URL('./testdata/audit-plugin.js', import.meta.url)),
   database: fileURLToPath(new URL('./testdata/database-plugin.js', import.meta.url)),
+  storage: fileURLToPath(new URL('./testdata/storage-plugin.js', import.meta.url)),
+  seal: fileURLToPath(new URL('./testdata/seal-plugin.js', import.meta.url)),
 };
 
 /** A start timeout short enough for tests of hung plugins. */
@@ -138,4 +140,43 @@ export async function registerNodePlugin(
   const response = await api(server, 'POST', `sys/plugins/catalog/${type}/${name}`, { token: server.token, body: { sha256, command: name, ...extra } });
   if (response.status !== 204) throw new Error(`registering ${name} failed with ${response.status}: ${JSON.stringify(response.body)}`);
   return sha256;
+}
+
+export interface ConfiguredTestServer extends RunningServer {
+  /** Every JSON log line the server wrote, parsed. */
+  logLines: Record<string, unknown>[];
+}
+
+/**
+ * Starts a server from `config` (HCL, written to `directory`) plus a
+ * loopback listener on a free port, with the short test start timeout.
+ * Log lines are collected, not printed.
+ */
+export async function startConfiguredPluginServer(
+  directory: string,
+  config: string,
+  options: Pick<StartOptions, 'autoUnsealRetry'> = {},
+): Promise<ConfiguredTestServer> {
+  const configPath = join(directory, 'config.hcl');
+  await writeFile(configPath, `${config}\nlistener "tcp" {\n  address = "127.0.0.1:0"\n  tls_disable = true\n}\n`);
+  const logLines: Record<string, unknown>[] = [];
+  const server = await startServer({
+    ...options,
+    configPaths: [configPath],
+    pluginStartTimeoutMs: TEST_START_TIMEOUT_MS,
+    logDestination: {
+      write(line: string) {
+        for (const text of line.split('\n')) if (text.trim() !== '') logLines.push(JSON.parse(text) as Record<string, unknown>);
+        return true;
+      },
+    },
+  });
+  return { ...server, logLines };
+}
+
+/** Returns the PIDs of the processes the server logged as started for `plugin`, oldest first. */
+export function loggedPluginPids(logLines: Record<string, unknown>[], plugin: string): number[] {
+  return logLines
+    .filter((line) => line.plugin === plugin && line.msg === 'plugin started')
+    .map((line) => line.pid as number);
 }
