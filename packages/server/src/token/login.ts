@@ -76,6 +76,7 @@ export async function issueLoginToken(context: LoginContext, auth: Auth, data: R
     expireTime: ttl.ttl === 0 ? 0 : now + ttl.ttl * 1000,
     lastRenewalTime: 0,
     explicitMaxTtl: auth.explicitMaxTtl ?? 0,
+    loginMaxTtl: maxTtl,
     period: auth.period ?? 0,
     renewable: (auth.renewable ?? true) && type === 'service',
     type,

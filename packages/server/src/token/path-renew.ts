@@ -16,7 +16,8 @@ async function renew(deps: TokenBackendDeps, entry: TokenEntry, token: string, i
     creationTtl: entry.creationTtl,
     period: entry.period,
     explicitMaxTtl: entry.explicitMaxTtl,
-    maxTtl: deps.ttlDefaults().maxTtl,
+    // A login's max TTL caps every renewal, as Vault's auth methods cap it in their renew handlers.
+    maxTtl: entry.loginMaxTtl !== undefined && entry.loginMaxTtl > 0 ? Math.min(entry.loginMaxTtl, deps.ttlDefaults().maxTtl) : deps.ttlDefaults().maxTtl,
     increment,
     now,
   });

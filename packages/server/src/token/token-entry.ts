@@ -45,6 +45,11 @@ export interface TokenEntry {
   /** Unix milliseconds of the last renewal; 0 if never renewed. */
   lastRenewalTime: number;
   explicitMaxTtl: number;
+  /**
+   * Max TTL in seconds that the issuing auth method set at login, already
+   * capped by the mount's. Absent or 0 uses the system max TTL on renewal.
+   */
+  loginMaxTtl?: number;
   period: number;
   renewable: boolean;
   type: TokenType;

@@ -30,6 +30,11 @@ describe('item paths', () => {
     assert.equal(storage.entries.size, 0);
   });
 
+  test('write without value is rejected', async () => {
+    await assert.rejects(send('create', 'items/first', {}), { status: 400, message: 'missing required field "value" in a write to an item' });
+    assert.equal(storage.entries.size, 0);
+  });
+
   test('read of missing item is 404', async () => {
     await assert.rejects(send('read', 'items/absent'), { status: 404, message: 'item "absent" not found' });
   });

@@ -1,25 +1,29 @@
 /** `items/:name` (create, update, read, delete) and `items/` (list). */
-import { definePath, nameSegment, notFound, type FieldMap, type PathDefinition } from '@coffer/sdk';
+import { badRequest, definePath, nameSegment, notFound, type FieldData, type FieldMap, type PathDefinition, type Request } from '@coffer/sdk';
 import { deleteItem, listItems, readItem, writeItem } from './items.js';
+
+const ITEM_FIELDS = {
+  name: { type: 'string', description: 'Name of the item.', required: true },
+  // Not marked required, because the framework would then demand it on reads and deletes too.
+  value: { type: 'string', description: 'The secret value to store. Required on writes.' },
+  rotate_period: { type: 'duration', description: 'How often the owner wants the value rotated, in seconds or as a duration such as "720h". 0 for never.' },
+} as const;
+
+/** Stores the item of a create or update. */
+async function storeItem(request: Request, fields: FieldData<typeof ITEM_FIELDS>): Promise<null> {
+  if (!fields.has('value')) throw badRequest('missing required field "value" in a write to an item');
+  await writeItem(request.storage, fields.get('name'), { value: fields.get('value'), rotatePeriod: fields.get('rotate_period') });
+  return null;
+}
 
 const itemPath = definePath({
   pattern: `items/${nameSegment('name')}`,
-  fields: {
-    name: { type: 'string', description: 'Name of the item.', required: true },
-    value: { type: 'string', description: 'The secret value to store.', required: true },
-    rotate_period: { type: 'duration', description: 'How often the owner wants the value rotated, in seconds or as a duration such as "720h". 0 for never.' },
-  },
+  fields: ITEM_FIELDS,
   // Tells create from update, so a policy can grant one without the other.
   existenceCheck: async (request, fields) => (await readItem(request.storage, fields.get('name'))) !== null,
   operations: {
-    async create(request, fields) {
-      await writeItem(request.storage, fields.get('name'), { value: fields.get('value'), rotatePeriod: fields.get('rotate_period') });
-      return null;
-    },
-    async update(request, fields) {
-      await writeItem(request.storage, fields.get('name'), { value: fields.get('value'), rotatePeriod: fields.get('rotate_period') });
-      return null;
-    },
+    create: storeItem,
+    update: storeItem,
     async read(request, fields) {
       const item = await readItem(request.storage, fields.get('name'));
       if (item === null) throw notFound(`item "${fields.get('name')}" not found`);
