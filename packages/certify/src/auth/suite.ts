@@ -103,17 +103,21 @@ const ttlCheck: Check<AuthContext> = {
   async run(context) {
     const auth = loggedIn(context);
     if (auth.lease_duration !== context.description.ttl) throw new Error(`the token has lease_duration ${auth.lease_duration}, expected ${context.description.ttl}`);
-    if (auth.renewable !== true) throw new Error('the token is not renewable');
   },
 };
 
 const renewCheck: Check<AuthContext> = {
   id: 'renew-max-ttl',
-  title: 'renewing the token never extends it past its max TTL',
+  title: 'renewing the token never extends it past its max TTL, and a non-renewable token does not renew',
   required: true,
   async run(context) {
     const auth = loggedIn(context);
     const increment = context.description.max_ttl * 10;
+    if (auth.renewable !== true) {
+      const refused = await context.http.call('PUT', 'auth/token/renew-self', { increment }, { token: auth.client_token });
+      if (refused.status !== 400) throw new Error(`renewing a token issued as not renewable returned ${refused.status}, expected 400`);
+      return;
+    }
     const renewed = await context.http.expect([200], 'PUT', 'auth/token/renew-self', { increment }, { token: auth.client_token });
     const duration: unknown = renewed?.auth?.lease_duration;
     if (typeof duration !== 'number') throw new Error(`renewal returned no lease_duration: ${describeBody(renewed)}`);

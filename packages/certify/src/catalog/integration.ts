@@ -63,6 +63,8 @@ export class IntegrationError extends Error {
 const NAME = /^[a-z][a-z0-9-]*$/;
 const SEMVER = /^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/;
 const URL_PATTERN = /^https?:\/\/\S+$/;
+/** A path inside the Coffer repository, for plugins that ship with it. */
+const REPOSITORY_PATH = /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[\w.\/-]+$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const STRING_FIELDS = ['name', 'vendor', 'kind', 'version', 'description', 'docs_url', 'source_url', 'license', 'coffer_versions'] as const;
 
@@ -102,7 +104,8 @@ export function checkIntegration(file: string, raw: unknown): Integration {
   if (text('kind') !== '' && !(PLUGIN_KINDS as readonly string[]).includes(text('kind'))) problems.push(`invalid "kind" "${text('kind')}": use one of ${PLUGIN_KINDS.join(', ')}`);
   if (text('version') !== '' && !SEMVER.test(text('version'))) problems.push(`invalid "version" "${text('version')}": use a semantic version such as 1.2.0`);
   for (const field of ['docs_url', 'source_url']) {
-    if (text(field) !== '' && !URL_PATTERN.test(text(field))) problems.push(`invalid "${field}" "${text(field)}": use an http or https URL`);
+    const value = text(field);
+    if (value !== '' && !URL_PATTERN.test(value) && !REPOSITORY_PATH.test(value)) problems.push(`invalid "${field}" "${value}": use an http or https URL`);
   }
   if (body.certified !== undefined && (typeof body.certified !== 'string' || !DATE.test(body.certified))) problems.push('invalid "certified": use a date such as 2026-01-31');
   if (body.builtin !== undefined && typeof body.builtin !== 'boolean') problems.push('invalid "builtin": use true or false');

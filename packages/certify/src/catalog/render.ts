@@ -34,10 +34,11 @@ export function renderCatalog(integrations: Integration[]): string {
     '',
     '<!-- Generated from integrations/*/integration.hcl by scripts/gen-integrations.mjs; edit those files, not this page. -->',
     '',
-    'Every plugin listed here passed the conformance suite of its kind with',
-    '`coffer plugin certify`. Its vendor answers critical issues within the',
-    'hours and other issues within the business days shown. Built-in plugins',
-    'ship inside Coffer and are supported by the Coffer maintainers.',
+    'The certified column gives the date on which a plugin last passed the',
+    'conformance suite of its kind (`coffer plugin certify`, or the same suite',
+    'in the tests of a built-in plugin); "not yet" means it has not. Every',
+    'vendor answers critical issues within the hours and other issues within',
+    'the business days shown. Built-in plugins ship inside Coffer.',
     '',
   ];
   for (const kind of PLUGIN_KINDS) {
@@ -49,7 +50,9 @@ export function renderCatalog(integrations: Integration[]): string {
     }
     lines.push('| name | version | vendor | certified | support | description |', '| --- | --- | --- | --- | --- | --- |');
     for (const integration of ofKind) {
-      const name = `[${integration.name}](${integration.docs_url})${integration.builtin ? ' (built-in)' : ''}`;
+      // Repository paths are relative to the root, and this page lives in docs/.
+      const docs = /^https?:/.test(integration.docs_url) ? integration.docs_url : `../${integration.docs_url}`;
+      const name = `[${integration.name}](${docs})${integration.builtin ? ' (built-in)' : ''}`;
       const support = `${integration.support.contact}; critical within ${integration.support.critical_response_hours} h, others within ${integration.support.other_response_business_days} business days`;
       const row = [name, integration.version, integration.vendor, integration.certified ?? 'not yet', support, integration.description];
       lines.push(`| ${row.map(cell).join(' | ')} |`);

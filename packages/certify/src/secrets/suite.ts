@@ -12,6 +12,8 @@ import { describeBody, type CofferHttp } from '../http.js';
  * of its integration.hcl. Paths are relative to the mount.
  */
 export interface SecretsDescription {
+  /** Mount options for `sys/mounts/<mount>`, such as `{ version = "2" }` for kv. */
+  options?: Record<string, string>;
   /** A path that does not exist yet, where a write of `write_data` creates an object. */
   write_path: string;
   /** A valid body for `write_path`. */

@@ -64,7 +64,7 @@ export async function runKindSuite(run: KindRun): Promise<KindOutcome> {
     case 'secrets': {
       const server = requireServer(run);
       const sha256 = await registerPlugin(server.http, run.pluginDirectory, 'secret', integration.name, run.command);
-      await server.http.expect([204], 'POST', `sys/mounts/${integration.name}`, { type: integration.name });
+      await server.http.expect([204], 'POST', `sys/mounts/${integration.name}`, { type: integration.name, options: certify.secrets.options ?? {} });
       const suite = await runChecks('secrets', integration.name, secretsChecks, { http: server.http, mount: integration.name, description: certify.secrets });
       return { suite, sha256 };
     }
