@@ -23,5 +23,8 @@ certify {
     help_paths      = ["keys/certify", "encrypt/certify", "decrypt/certify"]
     ill_typed_field = "exportable"
     ill_typed_value = "not-a-bool"
+    skip = {
+      "existence-check" = "keys/:name has no existence check in Vault, so every write needs update there, and existing policies rely on that"
+    }
   }
 }
