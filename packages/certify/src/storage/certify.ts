@@ -36,8 +36,10 @@ export async function runStorageSuite(plugin: string, moduleUrl: string, descrip
   };
   const entry = new URL('./certify-entry.js', import.meta.url).pathname;
   const reporter = new URL('./reporter.js', import.meta.url).href;
+  // NODE_TEST_CONTEXT marks a child of a running `node --test`, which would then skip the suite; this run is a test run of its own.
+  const { NODE_TEST_CONTEXT: _parentTestRun, ...environment } = process.env;
   const child = spawn(process.execPath, ['--test', `--test-reporter=${reporter}`, '--test-reporter-destination=stdout', entry], {
-    env: { ...process.env, COFFER_CERTIFY_STORAGE: JSON.stringify(input) },
+    env: { ...environment, COFFER_CERTIFY_STORAGE: JSON.stringify(input) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

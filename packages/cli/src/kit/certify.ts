@@ -51,7 +51,9 @@ export interface CertifyOutcome {
 /** Runs a command in `cwd`, appending its output to `logFile`; returns its exit code. */
 function runLogged(command: string, args: string[], cwd: string, logFile: string): Promise<{ code: number; output: string }> {
   return new Promise((resolvePromise) => {
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    // A project's `node --test` inside a running `node --test` would skip its files when it sees NODE_TEST_CONTEXT.
+    const { NODE_TEST_CONTEXT: _parentTestRun, ...environment } = process.env;
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...environment, NODE_OPTIONS: '' } });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
