@@ -29,7 +29,7 @@ export interface IsolatedServer {
   close(): Promise<void>;
 }
 
-/** What every audit check receives. */
+/** Context of every audit check. */
 export interface AuditContext {
   http: CofferHttp;
   /** The device type to enable: a built-in name or the catalog name of the plugin. */

@@ -36,7 +36,7 @@ export interface AuthDescription {
   skip?: Record<string, string>;
 }
 
-/** What every auth check receives. */
+/** Context of every auth check. */
 export interface AuthContext {
   http: CofferHttp;
   /** The mount path under `auth/`, without slashes, e.g. `corp`. */
@@ -114,8 +114,8 @@ const renewCheck: Check<AuthContext> = {
     const auth = loggedIn(context);
     const increment = context.description.max_ttl * 10;
     if (auth.renewable !== true) {
-      const refused = await context.http.call('PUT', 'auth/token/renew-self', { increment }, { token: auth.client_token });
-      if (refused.status !== 400) throw new Error(`renewing a token issued as not renewable returned ${refused.status}, expected 400`);
+      const rejected = await context.http.call('PUT', 'auth/token/renew-self', { increment }, { token: auth.client_token });
+      if (rejected.status !== 400) throw new Error(`renewing a token issued as not renewable returned ${rejected.status}, expected 400`);
       return;
     }
     const renewed = await context.http.expect([200], 'PUT', 'auth/token/renew-self', { increment }, { token: auth.client_token });
@@ -141,7 +141,7 @@ const badCredentialsCheck: Check<AuthContext> = {
     }
     const distinct = [...new Set(answers)];
     if (distinct.length > 1) {
-      throw new Error(`bad logins got different answers, which tell an attacker which part was wrong: ${distinct.join(' | ')}`);
+      throw new Error(`bad logins got different responses, which tell an attacker which part was wrong: ${distinct.join(' | ')}`);
     }
   },
 };

@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 /** File name of the manifest inside a bundle. */
 export const MANIFEST_FILE = 'manifest.json';
 
-/** What a bundle says about the certified plugin, in summary.json and the manifest. */
+/** Facts about the certified plugin, in summary.json and the manifest. */
 export interface BundleSummary {
   name: string;
   kind: string;

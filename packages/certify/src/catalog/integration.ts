@@ -17,7 +17,7 @@ export type IntegrationKind = (typeof PLUGIN_KINDS)[number];
 export const MAX_CRITICAL_RESPONSE_HOURS = 48;
 export const MAX_OTHER_RESPONSE_BUSINESS_DAYS = 5;
 
-/** How the certify run exercises the plugin: one block, named after the kind. */
+/** Description of how the certify run exercises the plugin: one block, named after the kind. */
 export type CertifyDescription =
   | { kind: 'secrets'; secrets: SecretsDescription }
   | { kind: 'auth'; auth: AuthDescription }
@@ -42,7 +42,7 @@ export interface Integration {
   certified?: string;
   /** True for plugins that ship inside Coffer. */
   builtin: boolean;
-  /** How the plugin runs: `node` (a JavaScript entry) or `python3` (a script). Absent for built-ins. */
+  /** Interpreter of the plugin: `node` (a JavaScript entry) or `python3` (a script). Absent for built-ins. */
   runtime?: 'node' | 'python3';
   /** Entry file relative to the project folder, such as `dist/index.js`. Absent for built-ins. */
   entry?: string;
@@ -199,7 +199,10 @@ function requireFields(block: Record<string, unknown>, fields: string[], where: 
 /** Builds the auth description from repeated `setup` and `bad_login` blocks and one `login` block. */
 function authDescription(block: Record<string, unknown>, problems: string[]): AuthDescription {
   requireFields(block, ['login', 'bad_login', 'policies', 'alias', 'ttl', 'max_ttl'], 'certify.auth', problems);
-  const requests = (value: unknown): AuthRequest[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]) as AuthRequest[];
+  const requests = (value: unknown): AuthRequest[] => {
+    if (value === undefined) return [];
+    return (Array.isArray(value) ? value : [value]) as AuthRequest[];
+  };
   const description: AuthDescription = {
     login: single(block.login) as unknown as AuthRequest,
     bad_logins: requests(block.bad_login),

@@ -18,7 +18,7 @@ export interface SecretsDescription {
   write_path: string;
   /** A valid body for `write_path`. */
   write_data: Record<string, unknown>;
-  /** Where the written object reads back; `write_path` by default. */
+  /** Path of the written object for reads; `write_path` by default. */
   read_path?: string;
   /** Paths whose `?help=1` must return a synopsis and a description; `[write_path]` by default. */
   help_paths?: string[];
@@ -31,7 +31,7 @@ export interface SecretsDescription {
   skip?: Record<string, string>;
 }
 
-/** What every secrets check receives. */
+/** Context of every secrets check. */
 export interface SecretsContext {
   /** Client with a root token. */
   http: CofferHttp;

@@ -40,7 +40,7 @@ export interface CertifyOptions {
   progress(line: string): void;
 }
 
-/** What a certification found. */
+/** Result of one certification. */
 export interface CertifyOutcome {
   passed: boolean;
   suites: SuiteResult[];
@@ -51,7 +51,7 @@ export interface CertifyOutcome {
 /** Runs a command in `cwd`, appending its output to `logFile`; returns its exit code. */
 function runLogged(command: string, args: string[], cwd: string, logFile: string): Promise<{ code: number; output: string }> {
   return new Promise((resolvePromise) => {
-    // A project's `node --test` inside a running `node --test` would skip its files when it sees NODE_TEST_CONTEXT.
+    // A project's `node --test` skips its files when NODE_TEST_CONTEXT is set, as it is inside a running `node --test`.
     const { NODE_TEST_CONTEXT: _parentTestRun, ...environment } = process.env;
     const child = spawn(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...environment, NODE_OPTIONS: '' } });
     let output = '';
@@ -65,7 +65,7 @@ function runLogged(command: string, args: string[], cwd: string, logFile: string
   });
 }
 
-/** A suite of the project's own steps: build and own tests. */
+/** Builds the result of one project step, such as the build or the project's own tests. */
 function projectCheck(id: string, title: string, status: CheckResult['status'], message?: string): CheckResult {
   const check: CheckResult = { id, title, required: true, status, durationMs: 0 };
   if (message !== undefined) check.message = message;
@@ -91,7 +91,7 @@ async function resolveTarget(options: CertifyOptions): Promise<{ project: string
   const integrationFile = join(project, 'integration.hcl');
   if (!existsSync(integrationFile)) throw new Error(`${integrationFile} is missing: every plugin describes itself there; "coffer plugin new" writes one`);
   const integration = await loadIntegration(integrationFile);
-  if (integration.kind !== options.kind) throw new Error(`integration.hcl says kind "${integration.kind}", but -kind is "${options.kind}"`);
+  if (integration.kind !== options.kind) throw new Error(`integration.hcl declares kind "${integration.kind}", but -kind is "${options.kind}"`);
   return isFile ? { project, integration, binary: target } : { project, integration };
 }
 

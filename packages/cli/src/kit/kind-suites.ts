@@ -1,7 +1,7 @@
 /**
  * Runs the conformance suite of one plugin kind against a certify server.
  * Database and seal plugins do not run over the wire yet, so their kinds
- * report one failed check that says so.
+ * report one failed check with that reason.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';

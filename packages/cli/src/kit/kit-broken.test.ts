@@ -40,7 +40,7 @@ describe('plugin kit on broken projects', () => {
     );
     const result = await certify(project, 'auth', false);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^check "bad-credentials" failed: bad logins got different answers, which tell an attacker which part was wrong: 400 \{"errors":\["wrong password"\]\} \| 400 \{"errors":\["unknown user"\]\}$/m);
+    assert.match(result.stderr, /^check "bad-credentials" failed: bad logins got different responses, which tell an attacker which part was wrong: 400 \{"errors":\["wrong password"\]\} \| 400 \{"errors":\["unknown user"\]\}$/m);
   });
 
   test('audit device writing secrets in clear fails', { timeout: 60_000 }, async () => {

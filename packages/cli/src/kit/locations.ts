@@ -1,5 +1,5 @@
 /**
- * Where the kit's own files are: the templates the CLI package ships and
+ * Locations of the kit's own files: the templates the CLI package ships and
  * the folders of the Coffer packages a generated project links to.
  */
 import { existsSync, realpathSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 export const TEMPLATES_DIRECTORY = fileURLToPath(new URL('../../templates/', import.meta.url));
 
 /**
- * Returns the `node_modules` folder that holds the kit's packages, found by
+ * Returns the `node_modules` folder that contains the kit's packages, found by
  * walking up from the CLI package. In this repository that is the root's.
  * @throws Error when no such folder exists.
  */

@@ -57,13 +57,13 @@ describe('plugin new', () => {
     assert.equal(python.code, 1);
     assert.equal(python.stderr, 'no template for kind "audit" in language "python": available are secrets-ts, auth-ts, audit-ts, storage-ts, auth-python\n');
 
-    const taken = join(root, 'taken');
-    await runCli(['plugin', 'new', '-kind=auth', `-output=${taken}`, 'taken']);
-    await writeFile(join(taken, 'keep.txt'), 'mine');
-    const again = await runCli(['plugin', 'new', '-kind=auth', `-output=${taken}`, 'taken']);
+    const occupied = join(root, 'occupied');
+    await runCli(['plugin', 'new', '-kind=auth', `-output=${occupied}`, 'occupied']);
+    await writeFile(join(occupied, 'keep.txt'), 'mine');
+    const again = await runCli(['plugin', 'new', '-kind=auth', `-output=${occupied}`, 'occupied']);
     assert.equal(again.code, 1);
-    assert.equal(again.stderr, `output folder "${taken}" is not empty: choose a new folder\n`);
-    assert.equal(await readFile(join(taken, 'keep.txt'), 'utf8'), 'mine');
+    assert.equal(again.stderr, `output folder "${occupied}" is not empty: choose a new folder\n`);
+    assert.equal(await readFile(join(occupied, 'keep.txt'), 'utf8'), 'mine');
   });
 
   test('certify rejects a mismatched kind', async () => {

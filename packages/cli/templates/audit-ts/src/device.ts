@@ -13,7 +13,7 @@ export async function openFileDevice(path: string): Promise<AuditDevice> {
 
   const append = async (entries: Buffer): Promise<void> => {
     await file.write(entries);
-    // The entry is durable only after the sync; Coffer answers the request after that.
+    // The entry is durable only after the sync, and Coffer responds to the request only after that.
     await file.datasync();
   };
 

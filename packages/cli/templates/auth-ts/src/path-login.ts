@@ -2,7 +2,7 @@
 import { badRequest, definePath, type FieldMap, type PathDefinition } from '@coffer/sdk';
 import { passwordMatches, readUser } from './users.js';
 
-/** One answer for an unknown user and a wrong password, so a caller cannot tell which names exist. */
+/** The error for an unknown user and for a wrong password alike, so a caller cannot tell which names exist. */
 export const INVALID_CREDENTIALS = 'invalid username or password';
 
 const loginPath = definePath({

@@ -44,7 +44,7 @@ const listPath = definePath({
   operations: {
     async list(request) {
       const keys = await listItems(request.storage);
-      // An empty list has no response, which Coffer answers with 404 as Vault does.
+      // For an empty list the backend returns no response, and Coffer then returns 404 as Vault does.
       return keys.length === 0 ? null : { data: { keys } };
     },
   },
