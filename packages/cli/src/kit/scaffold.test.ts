@@ -70,6 +70,6 @@ describe('plugin new', () => {
     const project = join(root, 'vault-items');
     const result = await runCli(['plugin', 'certify', '-kind=auth', `-output=${join(root, 'bundle')}`, project]);
     assert.equal(result.code, 1);
-    assert.equal(result.stderr, 'Error certifying plugin: integration.hcl says kind "secrets", but -kind is "auth"\n');
+    assert.equal(result.stderr, 'Error certifying plugin: integration.hcl declares kind "secrets", but -kind is "auth"\n');
   });
 });
