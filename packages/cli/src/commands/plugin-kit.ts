@@ -83,6 +83,7 @@ Usage: coffer plugin certify -kind=KIND [options] DIR_OR_BINARY
   flags: [
     { name: 'kind', kind: 'string', usage: `Plugin kind. Suites exist for ${CERTIFIABLE_KINDS.join(', ')}. Required.` },
     { name: 'output', kind: 'string', usage: 'Bundle folder to write; it must not exist or be empty.', defaultText: './certification' },
+    { name: 'build', kind: 'bool', usage: 'Run npm run build first. Set -build=false when the project is built already.', defaultText: 'true' },
     { name: 'project-tests', kind: 'bool', usage: "Run the project's npm test. Without it certification cannot pass.", defaultText: 'true' },
   ],
   async run({ ui, args, flags }) {
@@ -90,9 +91,10 @@ Usage: coffer plugin certify -kind=KIND [options] DIR_OR_BINARY
     const kind = requireKind(flags.string('kind'));
     const output = flags.string('output', 'certification');
     const runProjectTests = flags.has('project-tests') ? flags.bool('project-tests') : true;
+    const build = flags.has('build') ? flags.bool('build') : true;
     let outcome;
     try {
-      outcome = await certifyPlugin({ target: args[0]!, kind, output, runProjectTests, progress: (line) => ui.error(line) });
+      outcome = await certifyPlugin({ target: args[0]!, kind, output, runProjectTests, build, progress: (line) => ui.error(line) });
     } catch (error) {
       ui.error(`Error certifying plugin: ${error instanceof Error ? error.message : String(error)}`);
       return 1;

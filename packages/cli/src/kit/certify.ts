@@ -36,6 +36,8 @@ export interface CertifyOptions {
   output: string;
   /** Run the project's `npm test`; when false the check is skipped and certification fails. */
   runProjectTests: boolean;
+  /** Run `npm run build` first; false when the caller has built the project already. */
+  build: boolean;
   /** Receives progress lines for the terminal. */
   progress(line: string): void;
 }
@@ -110,7 +112,9 @@ export async function certifyPlugin(options: CertifyOptions): Promise<CertifyOut
 
   const projectResults: CheckResult[] = [];
   const scripts = packageScripts(project);
-  if (binary === undefined && scripts.build !== undefined) {
+  if (binary === undefined && scripts.build !== undefined && !options.build) {
+    projectResults.push(projectCheck('build', 'the project builds with npm run build', 'skipped', 'not run: -build=false, so the project was built before'));
+  } else if (binary === undefined && scripts.build !== undefined) {
     options.progress(`building ${project}`);
     const build = await runLogged('npm', ['run', 'build'], project, join(bundle, 'build.log'));
     if (build.code !== 0) {

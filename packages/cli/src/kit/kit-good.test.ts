@@ -4,18 +4,24 @@
  * review` until a file changes.
  */
 import assert from 'node:assert/strict';
-import { readFile, appendFile, mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { appendFile, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../test-io.js';
-import { certify, newProject } from './kit-test-support.js';
+import { buildProjects, certify, newProject } from './kit-test-support.js';
 
 describe('plugin kit on fresh projects', () => {
   let root: string;
 
+  const projects = new Map<string, string>();
+
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'coffer-kit-good-'));
+    for (const [kind, language] of cases) projects.set(`${kind}-${language}`, await newProject(root, kind, `good-${kind}-${language}`, language));
+    // The TypeScript projects build together; the Python one builds inside certify, which covers npm run build.
+    buildProjects([...projects].filter(([key]) => !key.endsWith('-python')).map(([, project]) => project));
   });
 
   after(async () => {
@@ -32,10 +38,12 @@ describe('plugin kit on fresh projects', () => {
 
   for (const [kind, language, suiteLines] of cases) {
     test(`${kind} in ${language} certifies`, { timeout: 120_000 }, async () => {
-      const project = await newProject(root, kind, `good-${kind}-${language}`, language);
-      const result = await certify(project, kind);
+      const project = projects.get(`${kind}-${language}`)!;
+      const prebuilt = language !== 'python';
+      const result = await certify(project, kind, { build: !prebuilt });
       assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
-      assert.match(result.stdout, /^  passed  project\/build$/m);
+      if (prebuilt) assert.match(result.stdout, /^  skipped project\/build: not run: -build=false, so the project was built before$/m);
+      else assert.match(result.stdout, /^  passed  project\/build$/m);
       assert.match(result.stdout, /^  passed  project\/project-tests$/m);
       for (const line of suiteLines) assert.match(result.stdout, line);
       assert.match(result.stdout, /^Certification passed; bundle in /m);
@@ -46,6 +54,22 @@ describe('plugin kit on fresh projects', () => {
       assert.match(results.summary.entry_sha256, /^[0-9a-f]{64}$/);
     });
   }
+
+  test('binary with integration.hcl certifies', { timeout: 60_000 }, async () => {
+    // A vendor may ship an executable instead of a project: certify copies it into the plugin directory.
+    const project = join(root, 'good-secrets-ts');
+    const shipped = join(root, 'shipped');
+    await mkdir(shipped);
+    await writeFile(join(shipped, 'good-secrets-ts'), `#!/bin/sh\nexec '${process.execPath}' '${join(project, 'dist', 'index.js')}'\n`, { mode: 0o755 });
+    await copyFile(join(project, 'integration.hcl'), join(shipped, 'integration.hcl'));
+
+    const result = await runCli(['plugin', 'certify', '-kind=secrets', `-output=${shipped}-bundle`, join(shipped, 'good-secrets-ts')]);
+    assert.equal(result.code, 0, `${result.stdout}\n${result.stderr}`);
+    assert.match(result.stdout, /^  passed  secrets\/existence-check$/m);
+    assert.match(result.stdout, /^  skipped project\/project-tests: the project has no test script$/m);
+    const summary = JSON.parse(await readFile(`${shipped}-bundle/summary.json`, 'utf8'));
+    assert.equal(summary.sha256, createHash('sha256').update(await readFile(join(shipped, 'good-secrets-ts'))).digest('hex'));
+  });
 
   test('review passes, then names a changed file', async () => {
     const bundle = join(root, 'good-secrets-ts-bundle');
