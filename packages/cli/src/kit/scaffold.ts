@@ -159,6 +159,7 @@ function replacementsFor(options: ScaffoldOptions, spec: TemplateSpec): Record<s
     __PYTHON_NOTE__: options.language === 'python' ? "'s wire protocol (the SDK's .proto files)" : '',
     __LAYOUT__: spec.layout,
     __ACCEPTANCE__: spec.acceptance,
+    __LINKS__: spec.links.map((name) => `\`${name}\``).join(', '),
   };
 }
 
