@@ -12,6 +12,7 @@ import {
   runChecks,
   runStorageSuite,
   secretsChecks,
+  type AuditDescription,
   type Integration,
   type IsolatedServer,
   type SuiteResult,
@@ -91,7 +92,7 @@ export async function runKindSuite(run: KindRun): Promise<KindOutcome> {
   }
 }
 
-async function runAuditSuite(run: KindRun, description: Parameters<typeof auditChecks[number]['run']>[0]['description']): Promise<KindOutcome> {
+async function runAuditSuite(run: KindRun, description: AuditDescription): Promise<KindOutcome> {
   const server = requireServer(run);
   const { integration } = run;
   const catalogType = CATALOG_TYPES.audit!;
