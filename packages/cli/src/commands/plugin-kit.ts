@@ -1,10 +1,12 @@
 // `coffer plugin new`, `certify` and `review`: the integration kit that
 // takes a vendor from an empty folder to a certified, reviewed plugin.
-import { resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { verifyBundle, type SuiteResult } from '@coffer/certify';
 import type { Command } from '../command.js';
 import { expectArguments } from '../command.js';
 import { UsageError } from '../flags.js';
+import type { UI } from '../io.js';
 import { certifyPlugin } from '../kit/certify.js';
 import { CERTIFIABLE_KINDS } from '../kit/kind-suites.js';
 import { scaffoldPlugin, ScaffoldError } from '../kit/scaffold.js';
@@ -110,6 +112,20 @@ Usage: coffer plugin certify -kind=KIND [options] DIR_OR_BINARY
   },
 };
 
+/**
+ * Prints the count of checks per suite and every check that did not pass,
+ * with its reason, because a reviewer must judge each skip and failure.
+ * Call it only for a verified bundle, whose results.json is the certified one.
+ */
+async function printCheckSummary(ui: UI, bundle: string): Promise<void> {
+  const { suites } = JSON.parse(await readFile(join(bundle, 'results.json'), 'utf8')) as { suites: SuiteResult[] };
+  for (const suite of suites) {
+    const count = (status: string) => suite.results.filter((check) => check.status === status).length;
+    ui.output(`Suite ${suite.suite}: ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped`);
+    for (const line of resultLines({ ...suite, results: suite.results.filter((check) => check.status !== 'passed') })) ui.output(line);
+  }
+}
+
 export const pluginReviewCommand: Command = {
   name: 'plugin review',
   synopsis: 'Verify a certification bundle and summarize it',
@@ -141,6 +157,7 @@ Usage: coffer plugin review BUNDLE
     ui.output(`Coffer:        ${summary.coffer_version}`);
     ui.output(`Certified:     ${summary.finished_at}, ${summary.passed ? 'every required check passed' : 'FAILED'}`);
     ui.output(`Files:         ${Object.keys(verification.manifest.files).length} listed in manifest.json`);
+    if (verification.problems.length === 0) await printCheckSummary(ui, resolve(args[0]!));
     for (const problem of verification.problems) ui.error(`Error: ${problem}`);
     if (verification.problems.length > 0) {
       ui.error('Review failed: the bundle changed after certification');

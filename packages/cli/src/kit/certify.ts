@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -170,10 +171,22 @@ async function extractPluginOutput(bundle: string, extra: string): Promise<void>
   await writeFile(join(bundle, 'plugin-output.log'), `${lines.join('\n')}${lines.length > 0 ? '\n' : ''}${extra}`);
 }
 
+/** Returns the version of the @coffer/sdk that the project resolves, as Node.js would find it from the project folder. */
 function sdkVersion(project: string, integration: Integration): string {
-  const file = join(project, 'node_modules', '@coffer', 'sdk', 'package.json');
-  if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
-  return integration.runtime === 'python3' ? 'none: speaks the wire protocol directly' : 'unknown';
+  if (integration.runtime === 'python3') return 'none: speaks the wire protocol directly';
+  let directory: string;
+  try {
+    directory = dirname(createRequire(join(project, 'package.json')).resolve('@coffer/sdk'));
+  } catch {
+    return 'unknown: @coffer/sdk does not resolve from the project';
+  }
+  for (; directory !== dirname(directory); directory = dirname(directory)) {
+    const file = join(directory, 'package.json');
+    if (!existsSync(file)) continue;
+    const manifest = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (manifest.name === '@coffer/sdk') return manifest.version ?? 'unknown';
+  }
+  return 'unknown';
 }
 
 function protocolOf(kind: string): string {

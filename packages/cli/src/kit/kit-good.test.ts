@@ -85,6 +85,9 @@ describe('plugin kit on fresh projects', () => {
     assert.equal(clean.code, 0, clean.stderr);
     assert.match(clean.stdout, /^Plugin: +good-secrets-ts 0\.1\.0 \(secrets\) by Example Vendor$/m);
     assert.match(clean.stdout, /^Review passed/m);
+    assert.match(clean.stdout, /^Suite secrets: 8 passed, 0 failed, 2 skipped$/m);
+    assert.match(clean.stdout, /^  skipped secrets\/invalidation \(optional\): one certify server sends no invalidations/m);
+    assert.match(clean.stdout, /^Suite project: 1 passed, 0 failed, 1 skipped$/m);
 
     await appendFile(join(bundle, 'audit.log'), '{"forged":true}\n');
     const tampered = await runCli(['plugin', 'review', bundle]);
