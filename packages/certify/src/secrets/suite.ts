@@ -61,9 +61,27 @@ function expectFieldRejected(result: { status: number; body: any }, field: strin
   if (!named) throw new Error(`the 400 for ${what} does not name the field as "${field}": ${describeBody(result.body)}`);
 }
 
+/**
+ * Returns the fields listed under `## PARAMETERS` whose description line is
+ * empty. The framework renders each field as `name (type)` and then its
+ * description indented by four spaces.
+ */
+function fieldsWithoutDescription(help: string): string[] {
+  const lines = help.split('\n');
+  const start = lines.indexOf('## PARAMETERS');
+  if (start === -1) return [];
+  const missing: string[] = [];
+  for (let index = start + 1; index < lines.length; index++) {
+    const field = /^(\S+) \(\w+\)$/.exec(lines[index]!);
+    if (field === null) continue;
+    if ((lines[index + 1] ?? '').trim() === '') missing.push(field[1]!);
+  }
+  return missing;
+}
+
 const helpCheck: Check<SecretsContext> = {
   id: 'help',
-  title: 'every path returns a help synopsis and description for ?help=1',
+  title: 'every path returns a help synopsis, a description and field descriptions for ?help=1',
   required: true,
   async run(context) {
     const paths = context.description.help_paths ?? [context.description.write_path];
@@ -76,6 +94,8 @@ const helpCheck: Check<SecretsContext> = {
       const [synopsis = '', , description = ''] = help.split('\n');
       if (!/^## \S/.test(synopsis)) throw new Error(`path "${path}" has no help synopsis; set helpSynopsis`);
       if (description.trim() === '' || description.startsWith('## ')) throw new Error(`path "${path}" has no help description; set helpDescription`);
+      const undescribed = fieldsWithoutDescription(help);
+      if (undescribed.length > 0) throw new Error(`path "${path}" has fields without a description: ${undescribed.join(', ')}`);
     }
   },
 };
