@@ -19,7 +19,7 @@ describe('plugin new', () => {
     const output = join(root, 'vault-items');
     const result = await runCli(['plugin', 'new', '-kind=secrets', `-output=${output}`, '-vendor=Acme', 'vault-items']);
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stdout.split('\n')[0], `Success! Created secrets plugin "vault-items" in ${output} with 15 files.`);
+    assert.equal(result.stdout.split('\n')[0], `Success! Created secrets plugin "vault-items" in ${output} with 16 files.`);
 
     const manifest = JSON.parse(await readFile(join(output, 'package.json'), 'utf8'));
     assert.equal(manifest.name, 'vault-items');
