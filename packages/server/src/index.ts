@@ -1,6 +1,7 @@
 /**
  * @coffer/server: the Coffer core and its HTTP API.
  */
+export { COFFER_VERSION } from './version.js';
 export { startServer, type StartOptions, type RunningServer } from './server.js';
 export { Core } from './core.js';
 export { loadConfig, ConfigError, type ServerConfig, type ListenerConfig } from './config/index.js';

@@ -8,6 +8,7 @@ import { UsageError } from '../flags.js';
 import type { UI } from '../io.js';
 import { goJson, outputData, printField, printWarnings, table } from '../output.js';
 import type { Secret } from '../secret.js';
+import { pluginKitCommands } from './plugin-kit.js';
 
 /** Plugin types that Vault's CLI accepts; the server rejects the ones it does not run. */
 const pluginTypes = ['auth', 'database', 'secret'];
@@ -293,4 +294,5 @@ export const pluginCommands: Command[] = [
   pluginInfoCommand,
   pluginDeregisterCommand,
   pluginReloadCommand,
+  ...pluginKitCommands,
 ];

@@ -77,6 +77,19 @@ describe('userpass over HTTP', () => {
     assert.equal(lookup.body.data.path, 'auth/userpass/login/ALICE');
   });
 
+  test('renewal stops at the user\'s max TTL', async () => {
+    const login = await api(server, 'POST', 'auth/userpass/login/alice', { body: { password: 'correct horse' } });
+    const token = login.body.auth.client_token as string;
+
+    const renewed = await api(server, 'PUT', 'auth/token/renew-self', { token, body: { increment: '100h' } });
+
+    assert.equal(renewed.status, 200);
+    // token_max_ttl is 2h and a second or so has passed since login.
+    assert.ok(renewed.body.auth.lease_duration <= 7200, `lease_duration ${renewed.body.auth.lease_duration} passes the 2h max TTL`);
+    assert.ok(renewed.body.auth.lease_duration >= 7190, `lease_duration ${renewed.body.auth.lease_duration} is far below the 2h max TTL`);
+    assert.deepEqual(renewed.body.warnings, ['TTL of 360000s exceeded the effective max_ttl; TTL value is capped accordingly']);
+  });
+
   test('wrong password and unknown user get the same error', async () => {
     const wrong = await api(server, 'POST', 'auth/userpass/login/alice', { body: { password: 'battery staple' } });
     const unknown = await api(server, 'POST', 'auth/userpass/login/mallory', { body: { password: 'correct horse' } });

@@ -1,0 +1,16 @@
+name            = "transit"
+vendor          = "Coffer maintainers"
+kind            = "seal"
+version         = "0.1.0"
+description     = "Protects the root key with another Coffer or Vault server's transit engine."
+docs_url        = "plugins/seal/transit"
+source_url      = "plugins/seal/transit"
+license         = "same as Coffer"
+coffer_versions = ">=0.1.0"
+builtin         = true
+
+support {
+  contact                      = "Coffer maintainers, through the issue tracker of the Coffer repository"
+  critical_response_hours      = 48
+  other_response_business_days = 5
+}

@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, test } from 'node:test';
+import { checkIntegration, IntegrationError } from './integration.js';
+import { loadCatalog, renderCatalog } from './render.js';
+
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+const CATALOG = join(ROOT, 'integrations');
+
+/** A valid integration as hcl2json returns it, for the schema cases to break one field at a time. */
+function validRaw(): Record<string, unknown> {
+  return {
+    name: 'notes',
+    vendor: 'Example',
+    kind: 'secrets',
+    version: '1.2.0',
+    description: 'Notes.',
+    docs_url: 'https://example.com/docs',
+    source_url: 'https://example.com/src',
+    license: 'MPL-2.0',
+    coffer_versions: '>=0.1.0',
+    runtime: 'node',
+    entry: 'dist/index.js',
+    support: [{ contact: 'support@example.com', critical_response_hours: 48, other_response_business_days: 5 }],
+    certify: [{ secrets: [{ write_path: 'notes/a', write_data: { text: 'x' } }] }],
+  };
+}
+
+function problemsOf(raw: Record<string, unknown>): string[] {
+  try {
+    checkIntegration('integration.hcl', raw);
+  } catch (error) {
+    assert.ok(error instanceof IntegrationError);
+    return error.problems;
+  }
+  return [];
+}
+
+describe('integration catalog', () => {
+  test('every integration.hcl fits the schema', async () => {
+    const integrations = await loadCatalog(CATALOG);
+    assert.equal(integrations.length, 17);
+  });
+
+  test('folder names are kind-name', async () => {
+    for (const integration of await loadCatalog(CATALOG)) {
+      assert.ok(existsSync(join(CATALOG, `${integration.kind}-${integration.name}`, 'integration.hcl')), `integrations/${integration.kind}-${integration.name} is missing`);
+    }
+  });
+
+  test('project copies match the catalog', async () => {
+    for (const integration of await loadCatalog(CATALOG)) {
+      const copy = join(ROOT, integration.source_url, 'integration.hcl');
+      if (integration.builtin || !existsSync(copy)) continue;
+      const listed = await readFile(join(CATALOG, `${integration.kind}-${integration.name}`, 'integration.hcl'), 'utf8');
+      assert.equal(await readFile(copy, 'utf8'), listed, `${copy} differs from the catalog's copy`);
+    }
+  });
+
+  test('docs/integrations.md is current', async () => {
+    const expected = renderCatalog(await loadCatalog(CATALOG));
+    const actual = await readFile(join(ROOT, 'docs', 'integrations.md'), 'utf8');
+    assert.equal(actual, expected, 'docs/integrations.md is stale: run "npm run build && node scripts/gen-integrations.mjs"');
+  });
+
+  test('page groups by kind with terms', async () => {
+    const page = renderCatalog(await loadCatalog(CATALOG));
+    const headings = page.split('\n').filter((line) => line.startsWith('## '));
+    assert.deepEqual(headings, ['## Secrets engines', '## Auth methods', '## Database plugins', '## Audit devices', '## Seals', '## Storage backends']);
+    assert.match(page, /\| \[kv\]\(\.\.\/plugins\/secrets\/kv\) \(built-in\) \| 0\.1\.0 \| Coffer maintainers \| 2026-12-04 \| .*critical within 48 h, others within 5 business days \|/);
+    assert.match(page, /## Database plugins\n\nNone listed yet\./);
+  });
+});
+
+describe('integration schema', () => {
+  test('valid integration has no problems', () => {
+    assert.deepEqual(problemsOf(validRaw()), []);
+    const integration = checkIntegration('integration.hcl', validRaw());
+    assert.deepEqual(integration.certify, { kind: 'secrets', secrets: { write_path: 'notes/a', write_data: { text: 'x' } } });
+    assert.equal(integration.builtin, false);
+  });
+
+  test('missing and unknown fields are named', () => {
+    const raw = validRaw();
+    delete raw.vendor;
+    raw.colour = 'red';
+    assert.deepEqual(problemsOf(raw), ['missing or empty "vendor"', 'unknown field "colour"']);
+  });
+
+  test('bad values are named', () => {
+    const raw: Record<string, unknown> = { ...validRaw(), name: 'Bad Name', kind: 'widget', version: 'one', docs_url: 'ftp://x', certified: 'yesterday' };
+    delete raw.certify;
+    assert.deepEqual(problemsOf(raw), [
+      'invalid "name" "Bad Name": use lowercase letters, digits and dashes',
+      'invalid "kind" "widget": use one of secrets, auth, database, audit, seal, storage',
+      'invalid "version" "one": use a semantic version such as 1.2.0',
+      'invalid "docs_url" "ftp://x": use an http or https URL',
+      'invalid "certified": use a date such as 2026-01-31',
+    ]);
+  });
+
+  test('support terms are enforced', () => {
+    const raw = { ...validRaw(), support: [{ contact: 'x', critical_response_hours: 72, other_response_business_days: 10 }] };
+    assert.deepEqual(problemsOf(raw), [
+      'invalid "support.critical_response_hours": critical issues must be answered within 48 hours',
+      'invalid "support.other_response_business_days": other issues must be answered within 5 business days',
+    ]);
+  });
+
+  test('certify block must match the kind', () => {
+    const raw = { ...validRaw(), certify: [{ auth: [{}] }] };
+    assert.deepEqual(problemsOf(raw), ['the "certify" block needs a "secrets" block inside it, named after the kind']);
+    const incomplete = { ...validRaw(), certify: [{ secrets: [{ write_path: 'a' }] }] };
+    assert.deepEqual(problemsOf(incomplete), ['missing "certify.secrets.write_data"']);
+  });
+
+  test('external plugin needs runtime and entry', () => {
+    const raw = validRaw();
+    delete raw.entry;
+    assert.deepEqual(problemsOf(raw), ['missing "runtime" or "entry": a plugin that is not built in says how it runs']);
+  });
+});

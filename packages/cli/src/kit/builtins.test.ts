@@ -1,0 +1,83 @@
+/**
+ * The built-in secrets engines, auth methods and audit device pass the
+ * same conformance suites that `coffer plugin certify` runs for vendors,
+ * driven by the `certify` blocks of their integrations/ files. Built-in
+ * plugins cannot import the server, so their suites run here, against one
+ * dev server. The storage built-ins run the storage suite in their own
+ * test files.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
+import {
+  auditChecks,
+  authChecks,
+  declareChecks,
+  loadIntegration,
+  secretsChecks,
+  type AuditContext,
+  type AuthContext,
+  type Integration,
+  type SecretsContext,
+} from '@coffer/certify';
+import { startCertifyServer, type CertifyServer } from './harness.js';
+
+const INTEGRATIONS = fileURLToPath(new URL('../../../../integrations/', import.meta.url));
+
+let workDirectory: string;
+let server: CertifyServer;
+const integrations = new Map<string, Integration>();
+
+/** Returns the certify block of a loaded integration, typed by kind. */
+function described<K extends 'secrets' | 'auth' | 'audit'>(folder: string, kind: K) {
+  const certify = integrations.get(folder)?.certify;
+  if (certify === undefined || certify.kind !== kind) throw new Error(`integrations/${folder}/integration.hcl has no certify { ${kind} { ... } } block`);
+  return certify as Extract<NonNullable<Integration['certify']>, { kind: K }>;
+}
+
+const secretsContexts = new Map<string, SecretsContext>();
+const authContexts = new Map<string, AuthContext>();
+let auditContext: AuditContext;
+
+before(async () => {
+  workDirectory = await mkdtemp(join(tmpdir(), 'coffer-builtins-'));
+  for (const folder of ['secrets-kv', 'secrets-transit', 'auth-userpass', 'auth-approle', 'audit-file']) {
+    integrations.set(folder, await loadIntegration(join(INTEGRATIONS, folder, 'integration.hcl')));
+  }
+  server = await startCertifyServer({ pluginDirectory: workDirectory, logFile: join(workDirectory, 'server.log') });
+
+  for (const folder of ['secrets-kv', 'secrets-transit']) {
+    const integration = integrations.get(folder)!;
+    const { secrets } = described(folder, 'secrets');
+    const mount = `certify-${integration.name}`;
+    await server.http.expect([204], 'POST', `sys/mounts/${mount}`, { type: integration.name, options: secrets.options ?? {} });
+    secretsContexts.set(folder, { http: server.http, mount, description: secrets });
+  }
+  for (const folder of ['auth-userpass', 'auth-approle']) {
+    const integration = integrations.get(folder)!;
+    const { auth } = described(folder, 'auth');
+    const mount = `certify-${integration.name}`;
+    await server.http.expect([204], 'POST', `sys/auth/${mount}`, { type: integration.name, options: auth.options ?? {} });
+    authContexts.set(folder, { http: server.http, mount, description: auth, state: {} });
+  }
+
+  const { audit } = described('audit-file', 'audit');
+  const startIsolatedServer = async () => {
+    const isolated = await startCertifyServer({ pluginDirectory: workDirectory, logFile: join(workDirectory, 'isolated.log') });
+    return { http: isolated.http, close: isolated.close };
+  };
+  auditContext = { http: server.http, type: 'file', path: 'certify-file', description: audit, dir: workDirectory, startIsolatedServer, state: {} };
+});
+
+after(async () => {
+  await server?.close();
+  await rm(workDirectory, { recursive: true, force: true });
+});
+
+declareChecks('secrets: kv', secretsChecks, () => secretsContexts.get('secrets-kv')!);
+declareChecks('secrets: transit', secretsChecks, () => secretsContexts.get('secrets-transit')!);
+declareChecks('auth: userpass', authChecks, () => authContexts.get('auth-userpass')!);
+declareChecks('auth: approle', authChecks, () => authContexts.get('auth-approle')!);
+declareChecks('audit: file', auditChecks, () => auditContext);

@@ -1,0 +1,85 @@
+/**
+ * Deliberately broken plugins fail `coffer plugin certify`, and the output
+ * names the check that caught each one.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { runCli } from '../test-io.js';
+import { buildProjects, certify, editFile, newProject } from './kit-test-support.js';
+
+describe('plugin kit on broken projects', () => {
+  let root: string;
+
+  let projects: Record<'secrets' | 'auth' | 'audit' | 'storage', string>;
+
+  // Each project is broken in one way, then all build together with one tsc -b.
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'coffer-kit-broken-'));
+    projects = {
+      secrets: await newProject(root, 'secrets', 'nohelp'),
+      auth: await newProject(root, 'auth', 'leaky'),
+      audit: await newProject(root, 'audit', 'clear'),
+      storage: await newProject(root, 'storage', 'deep'),
+    };
+    await editFile(projects.secrets, 'src/path-items.ts', "helpSynopsis: 'Store, read and delete one item.',", "helpSynopsis: '',");
+    await editFile(
+      projects.auth,
+      'src/path-login.ts',
+      "if (user === null || !(await passwordMatches(user, fields.get('password')))) throw badRequest(INVALID_CREDENTIALS);",
+      "if (user === null) throw badRequest('unknown user');\n      if (!(await passwordMatches(user, fields.get('password')))) throw badRequest('wrong password');",
+    );
+    // log_raw makes Coffer hand the device entries without HMACs, so the device writes secrets in clear.
+    await editFile(projects.audit, 'integration.hcl', 'options         = { path = "{{dir}}/audit.log" }', 'options         = { path = "{{dir}}/audit.log", log_raw = "true" }');
+    await editFile(
+      projects.storage,
+      'src/store.ts',
+      'return childrenOf(prefix, this.entries.keys());',
+      'return [...this.entries.keys()].filter((key) => key.startsWith(prefix)).map((key) => key.slice(prefix.length)).sort();',
+    );
+    await editFile(projects.storage, 'src/store.ts', /childrenOf, /, '');
+    buildProjects(Object.values(projects));
+  });
+
+  after(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  test('secrets path without help fails', { timeout: 60_000 }, async () => {
+    const result = await certify(projects.secrets, 'secrets', { build: false, projectTests: false });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^check "help" failed: path "items\/certify" has no help synopsis; set helpSynopsis$/m);
+    assert.match(result.stdout, /^  passed  secrets\/existence-check$/m, 'the other checks still run');
+    assert.match(result.stderr, /^check "project-tests" failed: not run: -project-tests=false$/m);
+  });
+
+  test('auth errors that differ fail', { timeout: 60_000 }, async () => {
+    const result = await certify(projects.auth, 'auth', { build: false, projectTests: false });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^check "bad-credentials" failed: bad logins got different responses, which tell an attacker which part was wrong: 400 \{"errors":\["wrong password"\]\} \| 400 \{"errors":\["unknown user"\]\}$/m);
+  });
+
+  test('audit device writing secrets in clear fails', { timeout: 60_000 }, async () => {
+    const result = await certify(projects.audit, 'audit', { build: false, projectTests: false });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^check "no-clear-secret" failed: the secret value written to cubbyhole appears in clear in the device output$/m);
+    assert.match(result.stderr, /^check "hmac-matches-audit-hash" failed: the entry has "[^"]+" for the field "secret", but sys\/audit-hash returned "hmac-sha256:[0-9a-f]{64}"$/m);
+  });
+
+  test('storage list with grandchildren fails', { timeout: 60_000 }, async () => {
+    const result = await certify(projects.storage, 'storage', { build: false, projectTests: false });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^check "list-returns-the-immediate-children-at-every-depth" failed: /m);
+    const results = JSON.parse(await readFile(`${projects.storage}-bundle/results.json`, 'utf8'));
+    const passed = results.suites[0].results.filter((check: { status: string }) => check.status === 'passed').map((check: { id: string }) => check.id);
+    assert.ok(passed.includes('put-then-get-returns-the-key-and-value'), 'checks that do not list still pass');
+  });
+
+  test('failed bundle fails review', async () => {
+    const review = await runCli(['plugin', 'review', `${projects.secrets}-bundle`]);
+    assert.equal(review.code, 1);
+    assert.match(review.stderr, /^Review failed: certification did not pass; see report.html$/m);
+  });
+});

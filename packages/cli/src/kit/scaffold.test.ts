@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { lstat, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { runCli } from '../test-io.js';
+import { kitPackageDirectory } from './locations.js';
+
+describe('plugin new', () => {
+  let root: string;
+  before(async () => {
+    root = await mkdtemp(join(tmpdir(), 'coffer-scaffold-'));
+  });
+  after(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  test('writes a linked secrets project', async () => {
+    const output = join(root, 'vault-items');
+    const result = await runCli(['plugin', 'new', '-kind=secrets', `-output=${output}`, '-vendor=Acme', 'vault-items']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.split('\n')[0], `Success! Created secrets plugin "vault-items" in ${output} with 16 files.`);
+
+    const manifest = JSON.parse(await readFile(join(output, 'package.json'), 'utf8'));
+    assert.equal(manifest.name, 'vault-items');
+    assert.equal(manifest.dependencies['@coffer/sdk'], `file:${kitPackageDirectory('@coffer/sdk')}`);
+    assert.deepEqual(manifest.scripts, { build: 'tsc -p .', test: 'node --test dist/*.test.js' });
+    assert.equal(await readlink(join(output, 'node_modules', '@coffer', 'sdk')), kitPackageDirectory('@coffer/sdk'));
+    assert.ok((await lstat(join(output, 'node_modules', '.bin', 'tsc'))).isSymbolicLink());
+
+    const integration = await readFile(join(output, 'integration.hcl'), 'utf8');
+    assert.match(integration, /^name            = "vault-items"$/m);
+    assert.match(integration, /^vendor          = "Acme"$/m);
+    assert.equal((await readFile(join(output, 'src', 'plugin.ts'), 'utf8')).includes("name: 'vault-items',"), true);
+    assert.equal((await readFile(join(output, '.gitignore'), 'utf8')).includes('node_modules/'), true);
+    assert.match(await readFile(join(output, 'README.md'), 'utf8'), /^## 3\. Certify$/m);
+  });
+
+  test('kinds without templates are rejected', async () => {
+    for (const kind of ['database', 'seal']) {
+      const result = await runCli(['plugin', 'new', `-kind=${kind}`, `-output=${join(root, kind)}`, 'x']);
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, new RegExp(`^no template for kind "${kind}": .+ not served over the wire on this version yet, so there is no template\\n$`));
+    }
+  });
+
+  test('bad input is rejected', async () => {
+    const badName = await runCli(['plugin', 'new', '-kind=auth', `-output=${join(root, 'bad')}`, 'Bad_Name']);
+    assert.equal(badName.code, 1);
+    assert.equal(badName.stderr, 'invalid plugin name "Bad_Name": use lowercase letters, digits and dashes, starting with a letter\n');
+
+    const badKind = await runCli(['plugin', 'new', '-kind=widget', 'x']);
+    assert.equal(badKind.code, 1);
+    assert.equal(badKind.stderr, 'invalid value "widget" for flag -kind: use one of secrets, auth, database, audit, seal, storage\n');
+
+    const python = await runCli(['plugin', 'new', '-kind=audit', '-lang=python', `-output=${join(root, 'py')}`, 'x']);
+    assert.equal(python.code, 1);
+    assert.equal(python.stderr, 'no template for kind "audit" in language "python": available are secrets-ts, auth-ts, audit-ts, storage-ts, auth-python\n');
+
+    const occupied = join(root, 'occupied');
+    await runCli(['plugin', 'new', '-kind=auth', `-output=${occupied}`, 'occupied']);
+    await writeFile(join(occupied, 'keep.txt'), 'mine');
+    const again = await runCli(['plugin', 'new', '-kind=auth', `-output=${occupied}`, 'occupied']);
+    assert.equal(again.code, 1);
+    assert.equal(again.stderr, `output folder "${occupied}" is not empty: choose a new folder\n`);
+    assert.equal(await readFile(join(occupied, 'keep.txt'), 'utf8'), 'mine');
+  });
+
+  test('certify rejects a mismatched kind', async () => {
+    const project = join(root, 'vault-items');
+    const result = await runCli(['plugin', 'certify', '-kind=auth', `-output=${join(root, 'bundle')}`, project]);
+    assert.equal(result.code, 1);
+    assert.equal(result.stderr, 'Error certifying plugin: integration.hcl declares kind "secrets", but -kind is "auth"\n');
+  });
+});

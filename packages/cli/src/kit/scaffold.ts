@@ -1,0 +1,180 @@
+/**
+ * `coffer plugin new`: writes a ready-to-build plugin project from the
+ * templates the CLI package ships, and links the Coffer packages it needs
+ * into the project's node_modules so it builds and tests offline.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve } from 'node:path';
+import { kitNodeModules, kitPackageDirectory, TEMPLATES_DIRECTORY } from './locations.js';
+
+/** A kind and language that has a template. */
+interface TemplateSpec {
+  /** Template folders copied in order; a later file replaces an earlier one. */
+  folders: string[];
+  /** Common source files that this kind leaves out. */
+  omit: string[];
+  /** Packages linked into node_modules. */
+  links: string[];
+  kindTitle: string;
+  language: string;
+  layout: string;
+  acceptance: string;
+}
+
+const TS_LINKS = ['@coffer/sdk', '@coffer/server', 'typescript', '@types/node'];
+
+const TEMPLATES: Record<string, TemplateSpec> = {
+  'secrets-ts': {
+    folders: ['common-ts', 'secrets-ts'],
+    omit: [],
+    links: TS_LINKS,
+    kindTitle: 'secrets engine',
+    language: 'TypeScript',
+    layout: '`src/index.ts` serves the plugin, `src/plugin.ts` declares it, `src/backend.ts` lists its paths, and each `src/path-<thing>.ts` declares a group of paths with their fields, operations and help.',
+    acceptance: 'starts a real Coffer dev server, registers the built plugin by SHA-256, mounts it and uses it over HTTP.',
+  },
+  'auth-ts': {
+    folders: ['common-ts', 'auth-ts'],
+    omit: [],
+    links: TS_LINKS,
+    kindTitle: 'auth method',
+    language: 'TypeScript',
+    layout: '`src/index.ts` serves the plugin, `src/plugin.ts` declares it, `src/path-users.ts` manages users and `src/path-login.ts` checks logins. Coffer issues the token from the `auth` a login returns.',
+    acceptance: 'starts a real Coffer dev server, registers the built plugin by SHA-256, enables it and logs in over HTTP.',
+  },
+  'audit-ts': {
+    folders: ['common-ts', 'audit-ts'],
+    omit: ['src/test-storage.ts'],
+    links: TS_LINKS,
+    kindTitle: 'audit device',
+    language: 'TypeScript',
+    layout: '`src/index.ts` serves the plugin, `src/plugin.ts` declares the device type and its options, and `src/device.ts` writes the entries. Coffer builds each entry and replaces secrets with HMACs before the device sees it.',
+    acceptance: 'starts a real Coffer dev server, registers the built plugin by SHA-256, enables the device and checks what it records.',
+  },
+  'storage-ts': {
+    folders: ['common-ts', 'storage-ts'],
+    omit: ['src/test-storage.ts', 'src/test-server.ts'],
+    links: ['@coffer/sdk', '@coffer/certify', 'typescript', '@types/node'],
+    kindTitle: 'storage backend',
+    language: 'TypeScript',
+    layout: '`src/index.ts` declares the plugin and `src/store.ts` is the store. Coffer loads storage plugins in-process for now, so the plugin is a module, not an executable.',
+    acceptance: "runs Coffer's storage conformance suite against the built module. Storage plugins are not served over the wire yet, so no server is started.",
+  },
+  'auth-python': {
+    folders: ['auth-python'],
+    omit: [],
+    links: TS_LINKS,
+    kindTitle: 'auth method',
+    language: 'Python',
+    layout: '`plugin.py` speaks the plugin protocol with Debian\'s `python3-grpcio` (install `python3-grpcio python3-grpc-tools python3-cryptography`). Its protocol modules are generated from the SDK\'s `.proto` files; see the docstring at the top.',
+    acceptance: 'generates the protocol modules, starts a real Coffer dev server, registers a launcher by SHA-256, enables the method and logs in over HTTP.',
+  },
+};
+
+/** Kinds that have no template yet, with the reason shown to the user. */
+const MISSING_KINDS: Record<string, string> = {
+  // TODO: add database-ts and seal-ts templates once those kinds are served over the wire.
+  database: 'database plugins are not served over the wire on this version yet, so there is no template',
+  seal: 'seals are not served over the wire on this version yet, so there is no template',
+};
+
+/** Options of {@link scaffoldPlugin}. */
+export interface ScaffoldOptions {
+  name: string;
+  kind: string;
+  language: string;
+  /** Project folder; must not exist or be empty. */
+  output: string;
+  vendor: string;
+}
+
+/** Raised for a request the scaffold cannot serve; the CLI prints it and exits with 1. */
+export class ScaffoldError extends Error {}
+
+const NAME_PATTERN = /^[a-z][a-z0-9-]*$/;
+
+function templateFor(kind: string, language: string): TemplateSpec {
+  if (MISSING_KINDS[kind] !== undefined) throw new ScaffoldError(`no template for kind "${kind}": ${MISSING_KINDS[kind]}`);
+  const spec = TEMPLATES[`${kind}-${language}`];
+  if (spec === undefined) {
+    const available = Object.keys(TEMPLATES).join(', ');
+    throw new ScaffoldError(`no template for kind "${kind}" in language "${language}": available are ${available}`);
+  }
+  return spec;
+}
+
+async function listTemplateFiles(root: string, dir: string = root): Promise<string[]> {
+  const files: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...(await listTemplateFiles(root, path)));
+    else files.push(relative(root, path));
+  }
+  return files;
+}
+
+/** Writes the project and returns the paths it wrote, relative to the output folder. */
+export async function scaffoldPlugin(options: ScaffoldOptions): Promise<string[]> {
+  if (!NAME_PATTERN.test(options.name)) throw new ScaffoldError(`invalid plugin name "${options.name}": use lowercase letters, digits and dashes, starting with a letter`);
+  const spec = templateFor(options.kind, options.language);
+  const output = resolve(options.output);
+  if (existsSync(output) && (await readdir(output)).length > 0) throw new ScaffoldError(`output folder "${options.output}" is not empty: choose a new folder`);
+
+  const replacements = replacementsFor(options, spec);
+  const files = new Map<string, string>();
+  for (const folder of spec.folders) {
+    const root = join(TEMPLATES_DIRECTORY, folder);
+    for (const file of await listTemplateFiles(root)) files.set(file, join(root, file));
+  }
+  files.set('README.md', join(TEMPLATES_DIRECTORY, 'README.md'));
+  for (const omitted of spec.omit) files.delete(omitted);
+
+  const written: string[] = [];
+  for (const [file, source] of [...files].sort()) {
+    // npm drops files named .gitignore from packages, so templates ship it as gitignore.
+    const target = join(output, file === 'gitignore' ? '.gitignore' : file);
+    await mkdir(dirname(target), { recursive: true });
+    let text = await readFile(source, 'utf8');
+    for (const [placeholder, value] of Object.entries(replacements)) text = text.replaceAll(placeholder, value);
+    await writeFile(target, text, { mode: (await stat(source)).mode & 0o777 });
+    written.push(relative(output, target));
+  }
+  await linkPackages(output, spec.links);
+  return written;
+}
+
+function replacementsFor(options: ScaffoldOptions, spec: TemplateSpec): Record<string, string> {
+  return {
+    __NAME__: options.name,
+    __VENDOR__: options.vendor,
+    __KIND_TITLE__: spec.kindTitle,
+    __KIND__: options.kind,
+    __LANGUAGE__: spec.language,
+    __DESCRIPTION__: `A Coffer ${spec.kindTitle}`,
+    __ENTRY__: 'dist/index.js',
+    __SDK_DEPENDENCY__: `file:${kitPackageDirectory('@coffer/sdk')}`,
+    __SERVER_DEPENDENCY__: `file:${kitPackageDirectory('@coffer/server')}`,
+    __CERTIFY_DEPENDENCY__: `file:${kitPackageDirectory('@coffer/certify')}`,
+    __PYTHON_NOTE__: options.language === 'python' ? "'s wire protocol (the SDK's .proto files)" : '',
+    __LAYOUT__: spec.layout,
+    __ACCEPTANCE__: spec.acceptance,
+    __LINKS__: spec.links.map((name) => `\`${name}\``).join(', '),
+  };
+}
+
+/**
+ * Links each package from the kit's node_modules into the project's, and
+ * `tsc` into node_modules/.bin, so `npm run build` works with no install.
+ */
+async function linkPackages(output: string, packages: string[]): Promise<void> {
+  const source = kitNodeModules();
+  for (const name of packages) {
+    const target = join(output, 'node_modules', name);
+    await mkdir(dirname(target), { recursive: true });
+    await symlink(kitPackageDirectory(name), target, 'dir');
+  }
+  const bin = join(output, 'node_modules', '.bin');
+  await mkdir(bin, { recursive: true });
+  await symlink(join(source, 'typescript', 'bin', 'tsc'), join(bin, 'tsc'));
+}
