@@ -87,7 +87,8 @@ describe('userpass over HTTP', () => {
     // token_max_ttl is 2h and a second or so has passed since login.
     assert.ok(renewed.body.auth.lease_duration <= 7200, `lease_duration ${renewed.body.auth.lease_duration} passes the 2h max TTL`);
     assert.ok(renewed.body.auth.lease_duration >= 7190, `lease_duration ${renewed.body.auth.lease_duration} is far below the 2h max TTL`);
-    assert.deepEqual(renewed.body.warnings, ['TTL of 360000s exceeded the effective max_ttl; TTL value is capped accordingly']);
+    assert.equal(renewed.body.warnings.length, 1);
+    assert.match(renewed.body.warnings[0], /^TTL of 360000s exceeded the effective max_ttl of 7(1\d\d|200)s; TTL value is capped accordingly$/);
   });
 
   test('wrong password and unknown user get the same error', async () => {
