@@ -15,7 +15,7 @@ import { rewriteListMethod } from './http/list-method.js';
 import { createLogger } from './logging/logger.js';
 import { builtinStorageBackends } from './plugins.js';
 import type { RetryDelays } from './seal/auto-unseal.js';
-import { openSeal } from './seal/builtin-seals.js';
+import { openSeals } from './seal/builtin-seals.js';
 import { createSealBackend, createSystemBackends } from './system/backend.js';
 
 export interface StartOptions {
@@ -61,10 +61,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   if (config.ignoredSettings.length > 0) logger.info({ settings: config.ignoredSettings }, 'accepted vault settings that coffer does not use');
   if (config.listeners.length === 0) throw new Error('no listener configured: add a listener "tcp" stanza');
 
-  if (config.sealMigrationSource !== undefined || config.seal?.disabled === true) {
-    throw new Error('seal migration is not supported yet: remove the seal stanza marked disabled = true');
-  }
-  const seal = await openSeal(config.seal, logger);
+  const { seal, sealMigration } = await openSeals(config, logger);
 
   const storageConfig = config.storage ?? DEFAULT_STORAGE;
   if (config.storage === undefined) {
@@ -83,15 +80,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     ...(options.pluginStartTimeoutMs !== undefined ? { pluginStartTimeoutMs: options.pluginStartTimeoutMs } : {}),
     ...(seal !== undefined ? { seal } : {}),
     ...(options.autoUnsealRetry !== undefined ? { autoUnsealRetry: options.autoUnsealRetry } : {}),
+    ...(sealMigration !== undefined ? { sealMigration } : {}),
   });
   try {
     await core.load();
   } catch (err) {
     await core.seal.close();
+    await sealMigration?.from?.close();
     await physical.close();
     throw err;
   }
-  if (core.isInitialized) core.autoUnseal?.start();
+  // During a seal migration the old seal's key shares unseal, not the new seal.
+  if (core.isInitialized && core.migration?.active !== true) core.autoUnseal?.start();
 
   let dev: RunningServer['dev'];
   if (options.dev === true) dev = await bootstrapDev(core, options.devRootTokenId);
@@ -114,6 +114,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await Promise.all(listeners.map(closeListener));
     await core.autoUnseal?.stop();
     await core.seal.close();
+    await sealMigration?.from?.close();
     await physical.close();
     throw err;
   }
@@ -135,6 +136,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await core.autoUnseal?.stop();
       await core.sealServer();
       await core.seal.close();
+      await sealMigration?.from?.close();
       await physical.close();
       logger.info({}, 'server stopped');
     },

@@ -1,13 +1,15 @@
 /**
- * The built-in seal plugins, by stanza label, and opening the one a config
+ * The built-in seal plugins, by stanza label, and opening the ones a config
  * names. `shamir` has no plugin: it is the core's own seal.
  */
+import { plugin as awskms } from '@coffer/seal-awskms';
 import { plugin as pkcs11 } from '@coffer/seal-pkcs11';
 import { plugin as transit } from '@coffer/seal-transit';
 import type { Logger, Seal, SealPlugin } from '@coffer/sdk';
-import type { SealConfig as SealStanza } from '../config/index.js';
+import type { SealConfig as SealStanza, ServerConfig } from '../config/index.js';
 
 export const builtinSeals: ReadonlyMap<string, SealPlugin> = new Map([
+  ['awskms', awskms],
   ['pkcs11', pkcs11],
   ['transit', transit],
 ]);
@@ -33,4 +35,39 @@ export async function openSeal(
     }
   }
   return plugin.create(stanza.settings, { logger: logger.child({ seal: stanza.type }), env });
+}
+
+/** The seals a config names: the seal in use and, during a seal migration, the old one. */
+export interface OpenedSeals {
+  /** The new seal; undefined for Shamir. */
+  seal: Seal | undefined;
+  /** Set only during a seal migration; `from` is undefined when the old seal is Shamir. */
+  sealMigration?: { from: Seal | undefined };
+}
+
+/**
+ * Opens the seal in use and, when the config has a stanza marked
+ * `disabled = true`, the seal being migrated away from. A lone disabled
+ * stanza means a migration from that seal to Shamir.
+ * @throws Error when a stanza is invalid or both seals are Shamir.
+ */
+export async function openSeals(
+  config: Pick<ServerConfig, 'seal' | 'sealMigrationSource'>,
+  logger: Logger,
+  env: Record<string, string | undefined> = process.env,
+): Promise<OpenedSeals> {
+  const source = config.sealMigrationSource ?? (config.seal?.disabled === true ? config.seal : undefined);
+  if (source === undefined) return { seal: await openSeal(config.seal, logger, env) };
+
+  const target = config.sealMigrationSource !== undefined ? config.seal : undefined;
+  if (source.type === 'shamir' && (target === undefined || target.type === 'shamir')) {
+    throw new Error('invalid seal migration: the old and the new seal are both shamir; remove the seal stanza marked disabled = true');
+  }
+  const from = await openSeal(source, logger, env);
+  try {
+    return { seal: await openSeal(target, logger, env), sealMigration: { from } };
+  } catch (err) {
+    await from?.close();
+    throw err;
+  }
 }
