@@ -8,6 +8,7 @@ import type { Core } from '../core.js';
 import { sealedError } from '../barrier/barrier.js';
 import { rawJson } from '../http/envelope.js';
 import { generateRootPaths } from '../seal/path-generate-root.js';
+import { rekeyRecoveryKeyPaths } from '../seal/path-rekey-recovery-key.js';
 import { COFFER_VERSION } from '../version.js';
 
 export function sealStatus(core: Core, storageType: string): Record<string, unknown> {
@@ -172,6 +173,7 @@ export function sealPaths(core: Core, storageType: string): PathDefinition<Field
       helpDescription: 'Without high availability every server is its own leader, so ha_enabled is false.',
     }),
     ...rekeyPaths(core),
+    ...rekeyRecoveryKeyPaths(core),
     ...generateRootPaths(core),
   ];
 }
