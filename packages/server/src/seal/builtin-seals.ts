@@ -3,6 +3,8 @@
  * names. `shamir` has no plugin: it is the core's own seal.
  */
 import { plugin as awskms } from '@coffer/seal-awskms';
+import { plugin as azurekeyvault } from '@coffer/seal-azurekeyvault';
+import { plugin as gcpckms } from '@coffer/seal-gcpckms';
 import { plugin as pkcs11 } from '@coffer/seal-pkcs11';
 import { plugin as transit } from '@coffer/seal-transit';
 import type { Logger, Seal, SealPlugin } from '@coffer/sdk';
@@ -10,6 +12,8 @@ import type { SealConfig as SealStanza, ServerConfig } from '../config/index.js'
 
 export const builtinSeals: ReadonlyMap<string, SealPlugin> = new Map([
   ['awskms', awskms],
+  ['azurekeyvault', azurekeyvault],
+  ['gcpckms', gcpckms],
   ['pkcs11', pkcs11],
   ['transit', transit],
 ]);
