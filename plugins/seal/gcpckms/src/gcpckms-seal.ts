@@ -33,7 +33,9 @@ export class GcpCkmsSeal implements Seal {
     const endpoint = settings.endpoint;
     this.client = new KeyManagementServiceClient({
       ...(endpoint !== undefined ? { apiEndpoint: endpoint.host, port: endpoint.port } : {}),
-      ...(endpoint?.plaintext === true ? { sslCreds: grpcCredentials.createInsecure() } : {}),
+      // A plaintext endpoint gets no credentials, and the fixed universe domain
+      // keeps the auth library from asking the GCE metadata server for one.
+      ...(endpoint?.plaintext === true ? { sslCreds: grpcCredentials.createInsecure(), universeDomain: 'googleapis.com' } : {}),
       ...(settings.credentialsFile !== undefined ? { keyFilename: settings.credentialsFile } : {}),
     });
   }
