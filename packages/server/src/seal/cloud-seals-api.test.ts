@@ -20,10 +20,11 @@ const RETRY = { initialMs: 50, maxMs: 200 };
 /** A started double and the seal stanza lines that point at it. */
 interface SealUnderTest {
   stanza: string[];
-  /** Starts a second, empty double of the same service, which knows none of the first one's keys. */
+  /** Starts a second, empty double of the same service, which has none of the first one's keys. */
   startEmpty(): Promise<{ stanza: string[]; close(): Promise<void> }>;
-  /** The message part that says the key is unknown or the ciphertext is rejected. */
+  /** Expected part of the error message for an unknown key. */
   unknownKeyError: RegExp;
+  /** Expected part of the error message for a tampered wrapped root key. */
   tamperedError: RegExp;
   close(): Promise<void>;
 }

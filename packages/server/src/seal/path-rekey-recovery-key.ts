@@ -13,7 +13,7 @@ import { AutoSeal } from './auto-seal.js';
 import type { RecoveryKeyRekey } from './recovery-key-rekey.js';
 
 export function rekeyRecoveryKeyPaths(core: Core): PathDefinition<FieldMap>[] {
-  /** The rekey of the auto seal, after the checks every operation makes. */
+  /** Returns the rekey of the auto seal after the checks that every operation makes. */
   const rekey = (): RecoveryKeyRekey => {
     if (core.sealed) throw sealedError();
     if (!(core.seal instanceof AutoSeal)) {

@@ -2,8 +2,8 @@
  * Rekey of the recovery key, as Vault's `sys/rekey-recovery-key`: a threshold
  * of the current recovery key shares authorizes a new recovery key split
  * into new shares. With `require_verification`, the new key is stored only
- * after a threshold of the new shares is submitted back, which proves the
- * holders received them; until then the current shares stay valid.
+ * after a threshold of the new shares is submitted back, as proof that the
+ * holders received them. Until then the current shares stay valid.
  */
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { badRequest } from '@coffer/sdk';
@@ -11,7 +11,7 @@ import { KEY_BYTES } from '../barrier/aead.js';
 import { decodeShare, ShareCollector, splitKey, validateShareCounts } from './key-shares.js';
 import type { RekeyStatus } from './shamir-seal.js';
 
-/** What the rekey needs from the auto seal. */
+/** The operations of the auto seal that the rekey uses. */
 export interface RecoveryKeyStore {
   /** Threshold of the current recovery key shares. */
   readonly keyThreshold: number;
@@ -214,8 +214,8 @@ export class RecoveryKeyRekey {
   private requireAttempt(nonce: string, field: string, expected: () => string | undefined): Attempt {
     const attempt = this.attempt;
     if (attempt === undefined) throw badRequest('no recovery key rekey in progress: start one with PUT sys/rekey-recovery-key/init');
-    const wanted = expected();
-    if (wanted === undefined || nonce !== wanted) {
+    const expectedNonce = expected();
+    if (expectedNonce === undefined || nonce !== expectedNonce) {
       throw badRequest(`invalid "${field}" "${nonce}": it does not match the recovery key rekey in progress`);
     }
     return attempt;

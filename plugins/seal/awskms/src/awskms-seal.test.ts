@@ -44,7 +44,8 @@ describe('awskms seal against the KMS double', () => {
     const blob = await seal.encrypt(plaintext, Buffer.from('core/wrapped-root-key'));
     assert.equal(blob.keyInfo.keyId, kms.keyArn);
     assert.equal(blob.keyInfo.mechanism, 1);
-    assert.ok(blob.keyInfo.wrappedKey !== undefined && blob.keyInfo.wrappedKey.length > 32);
+    assert.ok(blob.keyInfo.wrappedKey !== undefined);
+    assert.ok(blob.keyInfo.wrappedKey.length > 32);
     assert.ok(!blob.ciphertext.includes(plaintext));
     assert.deepEqual(await seal.decrypt(blob, Buffer.from('core/wrapped-root-key')), plaintext);
   });

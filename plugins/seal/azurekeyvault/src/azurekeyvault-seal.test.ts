@@ -44,7 +44,7 @@ describe('azurekeyvault seal against the Key Vault double', () => {
     assert.match(blob.keyInfo.keyId, /^[0-9a-f]{32}$/);
     assert.equal(blob.keyInfo.wrappedKey?.length, 256);
     assert.deepEqual(await seal.decrypt(blob, Buffer.from('core/wrapped-root-key')), plaintext);
-    // The first Key Vault request is answered with the bearer challenge, then a token is fetched.
+    // The double rejects the first Key Vault request with the bearer challenge, so the seal fetches a token.
     assert.ok(vault.requests.includes(`POST /${vault.tenantId}/oauth2/v2.0/token`), vault.requests.join('\n'));
     assert.ok(vault.requests.some((line) => line.endsWith('/wrapkey')));
     assert.ok(vault.requests.some((line) => line.endsWith('/unwrapkey')));

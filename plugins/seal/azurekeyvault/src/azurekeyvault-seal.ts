@@ -37,7 +37,7 @@ export class AzureKeyVaultSeal implements Seal {
       secret !== undefined
         ? new ClientSecretCredential(secret.tenantId, secret.clientId, secret.secret, {
             authorityHost: settings.authorityHost,
-            // Instance discovery asks the public cloud about the authority, which a private one cannot answer.
+            // Instance discovery looks the authority up in the public cloud, which has no record of a private one.
             disableInstanceDiscovery: settings.customVaultUrl,
             retryOptions,
             ...tlsOptions,

@@ -8,10 +8,10 @@
  * stanza. Without a client secret, the seal authenticates with the managed
  * identity of the machine, as Vault's does.
  *
- * Coffer additions, for private endpoints: `vault_url` replaces the URL made
- * from `vault_name` and `resource`; `tls_ca_cert` is a PEM file of CAs
- * trusted for Key Vault and the token endpoint; and AZURE_AUTHORITY_HOST,
- * the Azure SDK's variable, replaces the environment's token endpoint host.
+ * Coffer adds three settings for private endpoints. `vault_url` replaces the
+ * URL made from `vault_name` and `resource`. `tls_ca_cert` is a PEM file of
+ * CAs trusted for Key Vault and the token endpoint. AZURE_AUTHORITY_HOST, the
+ * Azure SDK's variable, replaces the token endpoint host of `environment`.
  */
 import { readFileSync } from 'node:fs';
 

@@ -83,7 +83,8 @@ function parseEndpoint(text: string): { host: string; port: number; plaintext: b
   if (match === null) {
     throw new GcpCkmsSettingsError(`seal "gcpckms": invalid "endpoint" "${text}": expected host:port, e.g. cloudkms.googleapis.com:443`);
   }
-  const port = match[2] === undefined ? (plaintext ? 80 : 443) : Number(match[2]);
+  const defaultPort = plaintext ? 80 : 443;
+  const port = match[2] === undefined ? defaultPort : Number(match[2]);
   if (port < 1 || port > 65535) throw new GcpCkmsSettingsError(`seal "gcpckms": invalid "endpoint" "${text}": the port must be 1 to 65535`);
   return { host: match[1].replace(/^\[|\]$/g, ''), port, plaintext };
 }

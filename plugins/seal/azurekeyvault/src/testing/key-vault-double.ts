@@ -6,8 +6,8 @@
  * - the OpenID configuration and the OAuth 2.0 client credentials token
  *   endpoint under `/{tenant}/`, checking the client ID, secret and scope;
  * - the Key Vault REST API: GET `keys/{name}[/{version}]` and POST
- *   `keys/{name}/{version}/wrapkey|unwrapkey` with RSA-OAEP-256, answering a
- *   request without a valid bearer token with 401 and the
+ *   `keys/{name}/{version}/wrapkey|unwrapkey` with RSA-OAEP-256. A request
+ *   without a valid bearer token gets 401 and the
  *   `WWW-Authenticate: Bearer authorization=..., resource=...` challenge.
  */
 import { execFile } from 'node:child_process';
@@ -122,7 +122,7 @@ async function handle(state: DoubleState, request: IncomingMessage, response: Se
   sendJson(response, 404, { error: { code: 'NotFound', message: `no route for ${url.pathname}` } });
 }
 
-/** The Microsoft Entra ID endpoints that MSAL uses for client credentials. */
+/** Serves the Microsoft Entra ID endpoints that MSAL uses for client credentials. */
 function handleEntra(state: DoubleState, rest: string[], method: string, body: string, response: ServerResponse): void {
   const authority = `${state.url}/${state.tenantId}`;
   if (method === 'GET' && rest.join('/') === 'v2.0/.well-known/openid-configuration') {
