@@ -242,8 +242,9 @@ Usage: coffer operator rekey [options] [KEY]
   Rekey the recovery keys of a server with an auto-unseal seal, and keep
   the current ones until a threshold of the new keys is verified:
 
-      $ coffer operator rekey -target=recovery -init -verify -key-shares=5 -key-threshold=3
-      $ coffer operator rekey -target=recovery -verify -nonce=VERIFICATION_NONCE NEW_KEY`,
+      $ coffer operator rekey -target=recovery -init -verify \\
+          -key-shares=5 -key-threshold=3
+      $ coffer operator rekey -target=recovery -verify -nonce=NONCE NEW_KEY`,
   flags: [
     ...httpFlags,
     formatFlag,

@@ -113,5 +113,34 @@ describe('operator unseal -migrate', () => {
     const unsealed = await runCli(['operator', 'unseal', newKeys[1]], { env });
     assert.equal(unsealed.code, 0, unsealed.stderr);
     assert.match(unsealed.stdout, /\nSealed +false\n/);
+    keys = newKeys;
+  });
+
+  test('recovery rekey with -verify', async () => {
+    const started = await runCli(['operator', 'rekey', '-target=recovery', '-init', '-verify', '-key-shares=3', '-key-threshold=2'], { env });
+    assert.equal(started.code, 0, started.stderr);
+    assert.match(started.stdout, /\nVerification Required +true\n/);
+    const nonce = /\nNonce +(\S+)\n/.exec(started.stdout)?.[1];
+    assert.ok(nonce, started.stdout);
+
+    await runCli(['operator', 'rekey', '-target=recovery', `-nonce=${nonce}`, keys[0]], { env });
+    const done = await runCli(['operator', 'rekey', '-target=recovery', `-nonce=${nonce}`, keys[1]], { env });
+    assert.equal(done.code, 0, done.stderr);
+    const newKeys = [...done.stdout.matchAll(/^Key \d: (\S+)$/gm)].map((match) => match[1]);
+    assert.equal(newKeys.length, 3);
+    const verificationNonce = /verification nonce ([0-9a-f-]{36})/.exec(done.stdout.replace(/\s+/g, ' '))?.[1];
+    assert.ok(verificationNonce, done.stdout);
+
+    const first = await runCli(['operator', 'rekey', '-target=recovery', '-verify', `-nonce=${verificationNonce}`, newKeys[2]], { env });
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /\nVerification Progress +1\/2\n/);
+    const verified = await runCli(['operator', 'rekey', '-target=recovery', '-verify', `-nonce=${verificationNonce}`, newKeys[0]], { env });
+    assert.deepEqual(verified, {
+      code: 0,
+      stdout: 'Success! Rekey verification complete: the new recovery keys replaced the old ones.\n',
+      stderr: '',
+    });
+    const status = await runCli(['status', '-format=json'], { env });
+    assert.equal(JSON.parse(status.stdout).n, 3);
   });
 });
