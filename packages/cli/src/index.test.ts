@@ -34,7 +34,7 @@ describe('main', () => {
   test('group help flag exits 0', async () => {
     const result = await runCli(['operator', '-h']);
     assert.equal(result.code, 0);
-    assert.match(result.stdout, /\n    rekey +Generate new unseal keys\n/);
+    assert.match(result.stdout, /\n    rekey +Generate new unseal or recovery keys\n/);
   });
 
   test('unknown subcommand exits 1', async () => {

@@ -24,6 +24,7 @@ import { AutoSeal } from './seal/auto-seal.js';
 import { AutoUnseal, type RetryDelays } from './seal/auto-unseal.js';
 import type { CoreSeal } from './seal/core-seal.js';
 import { RECOVERY_SHARE_FIELDS, validateShareCounts } from './seal/key-shares.js';
+import { SealMigration } from './seal/seal-migration.js';
 import { ShamirSeal } from './seal/shamir-seal.js';
 import { deleteTree } from './storage-tree.js';
 import { CallerRegistry } from './token/caller.js';
@@ -54,6 +55,11 @@ export interface CoreOptions {
   autoUnsealRetry?: RetryDelays;
   /** HA settings; used only when the storage offers a lock and its stanza sets `ha_enabled`. */
   ha?: HaOptions;
+  /**
+   * The old seal of a seal migration, from the stanza marked `disabled = true`:
+   * `from` is the old auto seal, or undefined when the old seal is Shamir.
+   */
+  sealMigration?: { from: Seal | undefined };
 }
 
 export interface InitResult {
@@ -93,6 +99,8 @@ export class Core {
   readonly seal: CoreSeal;
   /** Retries unsealing with an auto seal; undefined with the Shamir seal. */
   readonly autoUnseal: AutoUnseal | undefined;
+  /** The seal migration the config asks for; `active` until it is done. */
+  readonly migration: SealMigration | undefined;
   readonly tokens: TokenStore;
   readonly roles: TokenRoles;
   readonly policies: PolicyStore;
@@ -130,6 +138,10 @@ export class Core {
       options.seal === undefined
         ? undefined
         : new AutoUnseal(() => this.unsealWithSeal(), this.logger.child({ component: 'auto-unseal' }), options.autoUnsealRetry);
+    this.migration =
+      options.sealMigration === undefined
+        ? undefined
+        : new SealMigration(options.physical, options.sealMigration.from, options.seal, this.logger.child({ component: 'seal-migration' }));
 
     this.tokens = new TokenStore(this.barrier, this.logger.child({ component: 'token' }));
     this.roles = new TokenRoles(this.barrier);
@@ -233,7 +245,8 @@ export class Core {
   /** Reads the seal configuration; call once before serving. */
   async load(): Promise<void> {
     const stored = await this.seal.load();
-    if (stored !== null && stored.type !== this.seal.type) {
+    const migrating = stored !== null && this.migration !== undefined && this.migration.begin(stored);
+    if (stored !== null && stored.type !== this.seal.type && !migrating) {
       throw new Error(
         `storage was initialized with the "${stored.type}" seal, but the config has the "${this.seal.type}" seal: ` +
           'configure the original seal, or migrate between them',
@@ -316,14 +329,19 @@ export class Core {
 
   /**
    * Adds one unseal key share and unseals once the threshold is reached.
-   * Returns true when the server is unsealed.
+   * While a seal migration is pending, the share is the old seal's and
+   * `migrate` must be set. Returns true when the server is unsealed.
    */
-  async submitUnsealKey(key: string): Promise<boolean> {
+  async submitUnsealKey(key: string, migrate = false): Promise<boolean> {
     if (!this.initialized) throw badRequest('Vault is not initialized');
     if (this.unsealed) return true;
 
-    const rootKey = await this.seal.submitUnsealShare(key);
+    const migration = this.migration?.active === true ? this.migration : undefined;
+    if (migrate && migration === undefined) throw badRequest('invalid "migrate": no seal migration is configured');
+    const rootKey = migration !== undefined ? await migration.submitShare(key, migrate) : await this.seal.submitUnsealShare(key);
     if (rootKey === null) return false;
+    // The migration rewrote the stored seal configuration.
+    if (migration !== undefined) await this.seal.load();
     try {
       await this.barrier.unseal(rootKey);
     } finally {
@@ -342,6 +360,7 @@ export class Core {
     else await this.teardownActive();
     this.barrier.seal();
     this.seal.resetUnseal();
+    this.migration?.resetUnseal();
     this.clusterId = '';
     this.logger.info({}, 'core sealed');
   }

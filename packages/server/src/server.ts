@@ -19,7 +19,7 @@ import { DEFAULT_PLUGIN_START_TIMEOUT_MS } from './plugin/external-plugins.js';
 import { namesExternalPlugin, type ConfigPluginOptions } from './plugin/config-plugin.js';
 import { ExternalStorage } from './plugin/storage-client.js';
 import type { RetryDelays } from './seal/auto-unseal.js';
-import { openSeal } from './seal/builtin-seals.js';
+import { openSeals } from './seal/builtin-seals.js';
 import { createSealBackend, createSystemBackends } from './system/backend.js';
 
 export interface StartOptions {
@@ -67,14 +67,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   if (config.ignoredSettings.length > 0) logger.info({ settings: config.ignoredSettings }, 'accepted vault settings that coffer does not use');
   if (config.listeners.length === 0) throw new Error('no listener configured: add a listener "tcp" stanza');
 
-  if (config.sealMigrationSource !== undefined || config.seal?.disabled === true) {
-    throw new Error('seal migration is not supported yet: remove the seal stanza marked disabled = true');
-  }
   const configPlugins: ConfigPluginOptions = {
     ...(config.pluginDirectory !== undefined ? { pluginDirectory: resolvePath(config.pluginDirectory) } : {}),
     startTimeoutMs: options.pluginStartTimeoutMs ?? DEFAULT_PLUGIN_START_TIMEOUT_MS,
   };
-  const seal = await openSeal(config.seal, logger, process.env, configPlugins);
+  const { seal, sealMigration } = await openSeals(config, logger, process.env, configPlugins);
 
   const storageConfig = config.storage ?? DEFAULT_STORAGE;
   if (config.storage === undefined) {
@@ -101,15 +98,18 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       ...haOptionsFrom(config),
       ...(options.haStepDownPauseMs !== undefined ? { stepDownPauseMs: options.haStepDownPauseMs } : {}),
     },
+    ...(sealMigration !== undefined ? { sealMigration } : {}),
   });
   try {
     await core.load();
   } catch (err) {
     await core.seal.close();
+    await sealMigration?.from?.close();
     await physical.close();
     throw err;
   }
-  if (core.isInitialized) core.autoUnseal?.start();
+  // During a seal migration the old seal's key shares unseal, not the new seal.
+  if (core.isInitialized && core.migration?.active !== true) core.autoUnseal?.start();
 
   let dev: RunningServer['dev'];
   if (options.dev === true) dev = await bootstrapDev(core, options.devRootTokenId);
@@ -132,6 +132,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     await Promise.all(listeners.map(closeListener));
     await core.autoUnseal?.stop();
     await core.seal.close();
+    await sealMigration?.from?.close();
     await physical.close();
     throw err;
   }
@@ -155,6 +156,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       await core.autoUnseal?.stop();
       await core.sealServer();
       await core.seal.close();
+      await sealMigration?.from?.close();
       await physical.close();
       logger.info({}, 'server stopped');
     },

@@ -87,12 +87,19 @@ describe('operator rekey', () => {
     assert.match(status.stdout, /\nStarted +false\n$/);
   });
 
-  test('recovery target exits 1', async () => {
+  test('recovery target with shamir exits 2', async () => {
     const started = await runCli(['operator', 'rekey', '-init', '-target=recovery'], { env: server.env });
+    assert.equal(started.code, 2);
+    assert.equal(started.stdout, '');
+    assert.match(started.stderr, /recovery keys exist only with an auto-unseal seal, and this server uses the "shamir" seal/);
+  });
+
+  test('unknown target exits 1', async () => {
+    const started = await runCli(['operator', 'rekey', '-init', '-target=other'], { env: server.env });
     assert.deepEqual(started, {
       code: 1,
       stdout: '',
-      stderr: 'invalid value "recovery" for flag -target: only "barrier" is supported, because Coffer has no recovery keys\n',
+      stderr: 'invalid value "other" for flag -target: use "barrier" for unseal keys or "recovery" for recovery keys\n',
     });
   });
 });

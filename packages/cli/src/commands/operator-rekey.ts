@@ -1,5 +1,6 @@
-// `coffer operator rekey`: replaces the unseal key shares, authorized by a
-// threshold of the current shares.
+// `coffer operator rekey`: replaces the unseal key shares, or with
+// -target=recovery the recovery key shares, authorized by a threshold of the
+// current shares.
 import type { CofferClient } from '../client.js';
 import type { Command, CommandContext } from '../command.js';
 import { expectArguments, formatFlag, httpFlags, reportApiError } from '../command.js';
@@ -28,16 +29,34 @@ interface RekeyUpdate {
   complete: boolean;
   keys?: string[];
   keys_base64?: string[];
+  verification_required?: boolean;
+  verification_nonce?: string;
   [extra: string]: unknown;
 }
 
-function checkRekeyTarget(target: string): void {
+/** Body of `sys/rekey-recovery-key/verify` (GET and PUT). */
+interface VerificationStatus {
+  nonce: string;
+  started?: boolean;
+  t?: number;
+  n?: number;
+  progress?: number;
+  complete?: boolean;
+}
+
+/** The keys a rekey replaces: the API path below `sys/` and the name used in messages. */
+interface RekeyTarget {
+  path: 'sys/rekey' | 'sys/rekey-recovery-key';
+  keyName: 'unseal' | 'recovery';
+  /** The -target value that selects these keys. */
+  flag: 'barrier' | 'recovery';
+}
+
+function rekeyTarget(target: string): RekeyTarget {
   const normalized = target.trim().toLowerCase();
-  if (normalized !== '' && normalized !== 'barrier') {
-    throw new UsageError(
-      `invalid value "${target}" for flag -target: only "barrier" is supported, because Coffer has no recovery keys`,
-    );
-  }
+  if (normalized === '' || normalized === 'barrier') return { path: 'sys/rekey', keyName: 'unseal', flag: 'barrier' };
+  if (normalized === 'recovery') return { path: 'sys/rekey-recovery-key', keyName: 'recovery', flag: 'recovery' };
+  throw new UsageError(`invalid value "${target}" for flag -target: use "barrier" for unseal keys or "recovery" for recovery keys`);
 }
 
 function printRekeyStatus(ui: UI, status: RekeyStatus): number {
@@ -61,27 +80,27 @@ function printRekeyStatus(ui: UI, status: RekeyStatus): number {
   return 0;
 }
 
-async function readRekeyStatus(ui: UI, api: CofferClient): Promise<RekeyStatus | number> {
+async function readRekeyStatus(ui: UI, api: CofferClient, target: RekeyTarget): Promise<RekeyStatus | number> {
   try {
-    return (await api.request('GET', 'sys/rekey/init')).body as RekeyStatus;
+    return (await api.request('GET', `${target.path}/init`)).body as RekeyStatus;
   } catch (error) {
     return reportApiError(ui, 'Error reading rekey status', error);
   }
 }
 
-async function startRekey({ ui, flags }: CommandContext, api: CofferClient): Promise<number> {
+async function startRekey({ ui, flags }: CommandContext, api: CofferClient, target: RekeyTarget): Promise<number> {
   const { shares, threshold } = keyShareSettings(flags);
   let status: RekeyStatus;
   try {
-    const body = { secret_shares: shares, secret_threshold: threshold };
-    status = (await api.request('PUT', 'sys/rekey/init', { body })).body as RekeyStatus;
+    const body = { secret_shares: shares, secret_threshold: threshold, ...(flags.bool('verify') ? { require_verification: true } : {}) };
+    status = (await api.request('PUT', `${target.path}/init`, { body })).body as RekeyStatus;
   } catch (error) {
     return reportApiError(ui, 'Error initializing rekey', error);
   }
   if (ui.format === 'table') {
     ui.warn(
       wrapAtLength(
-        'WARNING! The new unseal keys are printed once, when the last current key share is ' +
+        `WARNING! The new ${target.keyName} keys are printed once, when the last current key share is ` +
           'submitted, and cannot be recovered if they are lost. Store each one securely as soon as it is printed.',
       ),
     );
@@ -90,9 +109,9 @@ async function startRekey({ ui, flags }: CommandContext, api: CofferClient): Pro
   return printRekeyStatus(ui, status);
 }
 
-async function cancelRekey(ui: UI, api: CofferClient): Promise<number> {
+async function cancelRekey(ui: UI, api: CofferClient, target: RekeyTarget): Promise<number> {
   try {
-    await api.request('DELETE', 'sys/rekey/init');
+    await api.request('DELETE', `${target.path}/init`);
   } catch (error) {
     return reportApiError(ui, 'Error canceling rekey', error);
   }
@@ -100,7 +119,7 @@ async function cancelRekey(ui: UI, api: CofferClient): Promise<number> {
   return 0;
 }
 
-function printNewKeys(ui: UI, status: RekeyStatus, update: RekeyUpdate): number {
+function printNewKeys(ui: UI, status: RekeyStatus, update: RekeyUpdate, target: RekeyTarget): number {
   if (ui.format === 'json') {
     ui.output(goJson(update));
     return 0;
@@ -112,19 +131,71 @@ function printNewKeys(ui: UI, status: RekeyStatus, update: RekeyUpdate): number 
   ui.output('');
   ui.output(`Operation nonce: ${update.nonce}`);
   ui.output('');
+  if (update.verification_required === true) {
+    ui.output(
+      wrapAtLength(
+        `The current ${target.keyName} keys stay valid until at least ${status.t} of the new keys printed above are ` +
+          `submitted with "coffer operator rekey -target=${target.flag} -verify" ` +
+          `and the verification nonce ${update.verification_nonce ?? ''}.`,
+      ),
+    );
+    return 0;
+  }
+  const use =
+    target.keyName === 'unseal'
+      ? `Whenever Coffer is sealed, restarted or stopped, at least ${status.t} of these keys must be supplied to unseal it.`
+      : `At least ${status.t} of these keys authorize root token generation and unseal after a manual seal.`;
   ui.output(
     wrapAtLength(
-      `Coffer unseal keys rekeyed with ${status.n} key shares and a key threshold of ${status.t}. ` +
-        'Distribute the key shares printed above to their holders securely. Whenever Coffer is ' +
-        `sealed, restarted or stopped, at least ${status.t} of these keys must be supplied to unseal it.`,
+      `Coffer ${target.keyName} keys rekeyed with ${status.n} key shares and a key threshold of ${status.t}. ` +
+        `Distribute the key shares printed above to their holders securely. ${use}`,
     ),
   );
   return 0;
 }
 
-async function provideKey(context: CommandContext, api: CofferClient): Promise<number> {
+/** Submits one of the new shares to the verification of a rekey that requires it. */
+async function provideVerificationKey(context: CommandContext, api: CofferClient, target: RekeyTarget): Promise<number> {
   const { ui } = context;
-  const status = await readRekeyStatus(ui, api);
+  let status: VerificationStatus;
+  try {
+    status = (await api.request('GET', `${target.path}/verify`)).body as VerificationStatus;
+  } catch (error) {
+    return reportApiError(ui, 'Error reading rekey verification status', error);
+  }
+  if (status.started !== true) {
+    ui.error('No rekey verification is in progress. Start a rekey with "coffer operator rekey -init -verify".');
+    return 1;
+  }
+
+  const { key, nonce } = await readKeyShare(context, 'Rekey verification nonce', status.nonce);
+  if (nonce === '') {
+    throw new UsageError(`Missing nonce value: pass -nonce=${status.nonce} (the verification nonce) with the key`);
+  }
+  let update: VerificationStatus;
+  try {
+    update = (await api.request('PUT', `${target.path}/verify`, { body: { key, nonce } })).body as VerificationStatus;
+  } catch (error) {
+    return reportApiError(ui, 'Error posting verification key', error);
+  }
+  if (ui.format === 'json') {
+    ui.output(goJson(update));
+    return 0;
+  }
+  if (update.complete === true) {
+    ui.output(`Success! Rekey verification complete: the new ${target.keyName} keys replaced the old ones.`);
+    return 0;
+  }
+  ui.output(table(['Key', 'Value'], [
+    ['Verification Nonce', update.nonce],
+    ['Verification Progress', `${update.progress ?? 0}/${update.t ?? 0}`],
+  ]));
+  return 0;
+}
+
+async function provideKey(context: CommandContext, api: CofferClient, target: RekeyTarget): Promise<number> {
+  const { ui } = context;
+  const status = await readRekeyStatus(ui, api, target);
   if (typeof status === 'number') return status;
   if (!status.started) {
     ui.error('No rekey is in progress. Start one with "coffer operator rekey -init".');
@@ -138,20 +209,20 @@ async function provideKey(context: CommandContext, api: CofferClient): Promise<n
 
   let update: RekeyUpdate;
   try {
-    update = (await api.request('PUT', 'sys/rekey/update', { body: { key, nonce } })).body as RekeyUpdate;
+    update = (await api.request('PUT', `${target.path}/update`, { body: { key, nonce } })).body as RekeyUpdate;
   } catch (error) {
     return reportApiError(ui, 'Error posting unseal key', error);
   }
   if (!update.complete) {
-    const next = await readRekeyStatus(ui, api);
+    const next = await readRekeyStatus(ui, api, target);
     return typeof next === 'number' ? next : printRekeyStatus(ui, next);
   }
-  return printNewKeys(ui, status, update);
+  return printNewKeys(ui, status, update, target);
 }
 
 export const operatorRekeyCommand: Command = {
   name: 'operator rekey',
-  synopsis: 'Generate new unseal keys',
+  synopsis: 'Generate new unseal or recovery keys',
   help: `
 Usage: coffer operator rekey [options] [KEY]
 
@@ -166,7 +237,14 @@ Usage: coffer operator rekey [options] [KEY]
 
   Submit a current key share, with the nonce that -init printed:
 
-      $ coffer operator rekey -nonce=NONCE KEY`,
+      $ coffer operator rekey -nonce=NONCE KEY
+
+  Rekey the recovery keys of a server with an auto-unseal seal, and keep
+  the current ones until a threshold of the new keys is verified:
+
+      $ coffer operator rekey -target=recovery -init -verify \\
+          -key-shares=5 -key-threshold=3
+      $ coffer operator rekey -target=recovery -verify -nonce=NONCE NEW_KEY`,
   flags: [
     ...httpFlags,
     formatFlag,
@@ -179,20 +257,33 @@ Usage: coffer operator rekey [options] [KEY]
       kind: 'string',
       usage: 'Nonce of the rekey in progress, printed by -init. It must be given with each key share passed as an argument.',
     },
-    { name: 'target', kind: 'string', defaultText: 'barrier', usage: 'Keys to rekey. Only "barrier", the unseal keys, is supported.' },
+    {
+      name: 'target',
+      kind: 'string',
+      defaultText: 'barrier',
+      usage: 'Keys to rekey: "barrier" for the unseal keys, or "recovery" for the recovery keys of an auto-unseal seal.',
+    },
+    {
+      name: 'verify',
+      kind: 'bool',
+      usage:
+        'With -init, require verification: the new keys take effect only after a threshold of them is submitted back. ' +
+        'Without -init, submit one of the new keys to that verification.',
+    },
   ],
   async run(context) {
     const { ui, args, flags, client } = context;
     expectArguments(args, 0, 1);
-    checkRekeyTarget(flags.string('target'));
+    const target = rekeyTarget(flags.string('target'));
     const api = await client();
 
-    if (flags.bool('cancel')) return cancelRekey(ui, api);
-    if (flags.bool('init')) return startRekey(context, api);
+    if (flags.bool('cancel')) return cancelRekey(ui, api, target);
+    if (flags.bool('init')) return startRekey(context, api, target);
     if (flags.bool('status')) {
-      const status = await readRekeyStatus(ui, api);
+      const status = await readRekeyStatus(ui, api, target);
       return typeof status === 'number' ? status : printRekeyStatus(ui, status);
     }
-    return provideKey(context, api);
+    if (flags.bool('verify')) return provideVerificationKey(context, api, target);
+    return provideKey(context, api, target);
   },
 };

@@ -253,11 +253,21 @@ Usage: coffer operator unseal [options] [KEY]
   which keeps the key out of the shell history.
 
       $ coffer operator unseal
-      Unseal Key (will be hidden):`,
+      Unseal Key (will be hidden):
+
+  During a seal migration, pass -migrate with each share of the old seal:
+  its unseal keys when migrating from Shamir, else its recovery keys.
+
+      $ coffer operator unseal -migrate`,
   flags: [
     ...httpFlags,
     formatFlag,
     { name: 'reset', kind: 'bool', usage: 'Discard the key shares submitted so far.' },
+    {
+      name: 'migrate',
+      kind: 'bool',
+      usage: 'Submit the key share to the pending seal migration. It must be given with every share while a migration is pending.',
+    },
   ],
   async run({ ui, io, args, flags, client }) {
     expectArguments(args, 0, 1);
@@ -272,7 +282,7 @@ Usage: coffer operator unseal [options] [KEY]
       const key =
         args[0] ??
         (await readHiddenLine(io, 'Unseal Key (will be hidden): ', 'pass the key as an argument: coffer operator unseal KEY'));
-      body = { key: key.trim() };
+      body = { key: key.trim(), ...(flags.bool('migrate') ? { migrate: true } : {}) };
       failure = 'Error unsealing';
     }
 

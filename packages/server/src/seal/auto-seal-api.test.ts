@@ -176,7 +176,7 @@ describe('pkcs11 auto-unseal over HTTP', () => {
     const response = await api(server!, 'PUT', 'sys/rekey/init', { body: { secret_shares: 3, secret_threshold: 2 } });
     assert.equal(response.status, 400);
     assert.deepEqual(response.body.errors, [
-      'rekey is not supported with the "pkcs11" seal: the seal, not key shares, protects the root key, and rekeying recovery keys is not supported yet',
+      'rekey is not supported with the "pkcs11" seal: the seal, not key shares, protects the root key; rekey the recovery keys with sys/rekey-recovery-key',
     ]);
   });
 

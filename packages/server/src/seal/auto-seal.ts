@@ -15,12 +15,15 @@ import { WRAPPED_ROOT_KEY_PATH } from '../barrier/barrier.js';
 import type { CoreSeal } from './core-seal.js';
 import { decodeShare, RECOVERY_SHARE_FIELDS, ShareCollector, splitKey, validateShareCounts } from './key-shares.js';
 import { readSealConfig, writeSealConfig, type SealConfig } from './seal-config.js';
+import { RecoveryKeyRekey } from './recovery-key-rekey.js';
 import type { RekeyResult, RekeyStatus } from './shamir-seal.js';
 
 export const RECOVERY_KEY_PATH = 'core/recovery-key';
 
 export class AutoSeal implements CoreSeal {
   readonly recoveryKeySupported = true;
+  /** The rekey of the recovery key, for `sys/rekey-recovery-key`. */
+  readonly recoveryRekey = new RecoveryKeyRekey(this);
   private config: SealConfig | null = null;
   private unsealCollector: ShareCollector | undefined;
   private unsealNonce = '';
@@ -140,6 +143,21 @@ export class AutoSeal implements CoreSeal {
     }
   }
 
+  /**
+   * Encrypts a new recovery key with the seal and stores it with its share
+   * counts. The key is encrypted before anything is written, so an
+   * unreachable seal leaves the current recovery key in place.
+   */
+  async replaceRecoveryKey(key: Buffer, shares: number, threshold: number): Promise<void> {
+    const current = this.config;
+    if (current === null) throw badRequest('Vault is not initialized');
+    const wrapped = await this.wrapper.encrypt(key, Buffer.from(RECOVERY_KEY_PATH));
+    await this.physical.put({ key: RECOVERY_KEY_PATH, value: Buffer.from(JSON.stringify(encodeBlobInfo(wrapped))) });
+    const config: SealConfig = { ...current, recoveryShares: shares, recoveryThreshold: threshold };
+    await writeSealConfig(this.physical, config);
+    this.config = config;
+  }
+
   rekeyStatus(): RekeyStatus {
     return {
       nonce: '',
@@ -170,7 +188,7 @@ export class AutoSeal implements CoreSeal {
 
   private rekeyUnsupported(): Error {
     return badRequest(
-      `rekey is not supported with the "${this.type}" seal: the seal, not key shares, protects the root key, and rekeying recovery keys is not supported yet`,
+      `rekey is not supported with the "${this.type}" seal: the seal, not key shares, protects the root key; rekey the recovery keys with sys/rekey-recovery-key`,
     );
   }
 

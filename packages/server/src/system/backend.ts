@@ -32,6 +32,9 @@ export const SEAL_BACKEND_PATHS = new Set([
   'leader',
   'rekey/init',
   'rekey/update',
+  'rekey-recovery-key/init',
+  'rekey-recovery-key/update',
+  'rekey-recovery-key/verify',
   'generate-root/attempt',
   'generate-root/update',
 ]);

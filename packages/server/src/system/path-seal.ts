@@ -9,21 +9,25 @@ import { sealedError } from '../barrier/barrier.js';
 import { rawJson } from '../http/envelope.js';
 import { haLeaderStatus } from '../ha/path-ha.js';
 import { generateRootPaths } from '../seal/path-generate-root.js';
+import { rekeyRecoveryKeyPaths } from '../seal/path-rekey-recovery-key.js';
 import { COFFER_VERSION } from '../version.js';
 
 export function sealStatus(core: Core, storageType: string): Record<string, unknown> {
-  // With an auto seal, t and n count recovery key shares, as in Vault.
+  // With an auto seal, t and n count recovery key shares, as in Vault. During
+  // a seal migration they count the old seal's shares, which the unseal needs.
+  const migration = core.migration?.active === true ? core.migration : undefined;
+  const keys = migration ?? core.seal;
   const status: Record<string, unknown> = {
     type: core.seal.type,
     initialized: core.isInitialized,
     sealed: core.sealed,
-    t: core.seal.keyThreshold,
-    n: core.seal.keyShares,
-    progress: core.seal.unsealProgress,
-    nonce: core.seal.nonce,
+    t: keys.keyThreshold,
+    n: keys.keyShares,
+    progress: keys.unsealProgress,
+    nonce: keys.nonce,
     version: COFFER_VERSION,
     build_date: '',
-    migration: false,
+    migration: migration !== undefined,
     recovery_seal: core.seal.recoveryKeySupported,
     storage_type: storageType,
   };
@@ -112,7 +116,7 @@ export function sealPaths(core: Core, storageType: string): PathDefinition<Field
       fields: {
         key: { type: 'string', description: 'One unseal key share, hex or base64.' },
         reset: { type: 'bool', description: 'Discard the shares given so far.' },
-        migrate: { type: 'bool', description: 'Seal migration; not supported by the Shamir seal alone.' },
+        migrate: { type: 'bool', description: 'Submit the key share to the pending seal migration; required on every share while one is pending.' },
       },
       operations: {
         async update(_request, fields) {
@@ -120,13 +124,13 @@ export function sealPaths(core: Core, storageType: string): PathDefinition<Field
           if (!core.isInitialized) throw badRequest('Vault is not initialized');
           if (fields.get('reset')) {
             core.seal.resetUnseal();
+            core.migration?.resetUnseal();
             return rawJson(sealStatus(core, storageType));
           }
-          if (fields.get('migrate')) throw badRequest('invalid "migrate": no seal migration is configured');
           if (fields.get('key') === '') {
             throw badRequest(`'key' must be specified in request body as JSON, or 'reset' set to true`);
           }
-          await core.submitUnsealKey(fields.get('key'));
+          await core.submitUnsealKey(fields.get('key'), fields.get('migrate'));
           return rawJson(sealStatus(core, storageType));
         },
       },
@@ -179,6 +183,7 @@ export function sealPaths(core: Core, storageType: string): PathDefinition<Field
       helpDescription: 'Reports whether HA is enabled, whether this node is active, and the active node\'s addresses.',
     }),
     ...rekeyPaths(core),
+    ...rekeyRecoveryKeyPaths(core),
     ...generateRootPaths(core),
   ];
 }

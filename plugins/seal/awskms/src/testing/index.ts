@@ -1,0 +1,5 @@
+/**
+ * Test doubles for `@coffer/seal-awskms`; only tests import this module
+ * (as `@coffer/seal-awskms/testing`).
+ */
+export { startKmsDouble, type KmsDouble } from './kms-double.js';
