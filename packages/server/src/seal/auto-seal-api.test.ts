@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -218,7 +218,7 @@ describe('pkcs11 auto-unseal over HTTP', () => {
       [50, 100, 200],
     );
     // pino's error serializer appends the message of the error's cause.
-    assert.match(String((failures[0].err as { message: string }).message), /^pkcs11 seal: decrypt failed: no token with label "coffer-seal" found\b/);
+    assert.match(String((failures[0].err as { message: string }).message), /^the pkcs11 seal could not decrypt the wrapped root key: pkcs11 seal: decrypt failed: no token with label "coffer-seal" found\b/);
 
     await rename(hidden, join(tokenDirectory, tokenFolder.name));
     await waitUntil(async () => !(await sealed()), 'auto-unseal once the token is back');
@@ -241,5 +241,33 @@ describe('pkcs11 auto-unseal over HTTP', () => {
       message:
         'storage was initialized with the "pkcs11" seal, but the config has the "shamir" seal: configure the original seal, or migrate between them',
     });
+  });
+  test('deleted HSM key keeps the server sealed', async () => {
+    await stop();
+    // SoftHSM's file backend keeps each object in its own file beside
+    // token.object, so removing those files deletes the keys from the token.
+    const tokenDirectory = join(hsm.configPath, '..');
+    const [tokenFolder] = (await readdir(tokenDirectory, { withFileTypes: true })).filter((entry) => entry.isDirectory());
+    const folder = join(tokenDirectory, tokenFolder.name);
+    const objects = (await readdir(folder)).filter((name) => name.endsWith('.object') && name !== 'token.object');
+    assert.ok(objects.length >= 2, `expected the root and HMAC key objects, found ${objects.join(', ')}`);
+    for (const name of objects) await rm(join(folder, name));
+    // Without generate_key the seal must find the key it was initialized with.
+    const keptKeyConfig = join(directory, 'kept-key.hcl');
+    await writeFile(keptKeyConfig, (await readFile(configPath, 'utf8')).replace('  generate_key = "true"\n', ''));
+
+    const log = new LogCapture();
+    server = await startServer({ configPaths: [keptKeyConfig], logDestination: log, autoUnsealRetry: RETRY });
+    await waitUntil(async () => log.messages().includes('auto-unseal failed; retrying'), 'a failed auto-unseal');
+
+    assert.equal(await sealed(), true);
+    const failure = log.lines.find((line) => line.msg === 'auto-unseal failed; retrying')!;
+    assert.match(String((failure.err as { message: string }).message), /key "coffer-root" not found: create it in the HSM, or set generate_key = "true"/);
+    await api(server!, 'PUT', 'sys/unseal', { body: { key: recoveryKeys[0] } });
+    await api(server!, 'PUT', 'sys/unseal', { body: { key: recoveryKeys[1] } });
+    const unseal = await api(server!, 'PUT', 'sys/unseal', { body: { key: recoveryKeys[2] } });
+    assert.equal(unseal.status, 500, JSON.stringify(unseal.body));
+    assert.match(unseal.body.errors[0], /key "coffer-root" not found/);
+    assert.equal(await sealed(), true);
   });
 });

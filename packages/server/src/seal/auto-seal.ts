@@ -9,7 +9,7 @@
  * as Vault stores it, so shares can be checked while the barrier is sealed.
  */
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { badRequest, decodeBlobInfo, encodeBlobInfo, type Seal, type Storage } from '@coffer/sdk';
+import { badRequest, CofferError, decodeBlobInfo, encodeBlobInfo, type Seal, type Storage } from '@coffer/sdk';
 import { KEY_BYTES } from '../barrier/aead.js';
 import { WRAPPED_ROOT_KEY_PATH } from '../barrier/barrier.js';
 import type { CoreSeal } from './core-seal.js';
@@ -196,6 +196,13 @@ export class AutoSeal implements CoreSeal {
     const entry = await this.physical.get(path);
     if (entry === null) throw new Error(`${what} is missing from storage at ${path}`);
     const blob = decodeBlobInfo(JSON.parse(entry.value.toString('utf8')));
-    return this.wrapper.decrypt(blob, Buffer.from(path));
+    try {
+      return await this.wrapper.decrypt(blob, Buffer.from(path));
+    } catch (err) {
+      // Only operators reach this: an unseal after the recovery key shares
+      // were verified, or the server's own auto-unseal. The message tells
+      // them whether the KMS is down, the key is gone or the blob is wrong.
+      throw new CofferError('COFFER_ERR_SEAL_DECRYPT', 500, `the ${this.type} seal could not decrypt the ${what}: ${(err as Error).message}`);
+    }
   }
 }

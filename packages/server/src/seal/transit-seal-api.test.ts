@@ -144,13 +144,13 @@ describe('transit auto-unseal against a second server', () => {
       logLines.map((line) => JSON.parse(line)).filter((line) => line.msg === 'auto-unseal failed; retrying');
     await waitUntil(async () => failures().length >= 2, 'two failures');
     assert.equal(await isSealed(), true);
-    assert.match(failures()[0].err.message, /^transit seal: decrypt failed: cannot reach the transit server \(ECONNREFUSED\)$/);
+    assert.match(failures()[0].err.message, /^the transit seal could not decrypt the wrapped root key: transit seal: decrypt failed: cannot reach the transit server \(ECONNREFUSED\)$/);
 
     // The provider runs again but is sealed, so transit returns 503 and the retries continue.
     await startProvider();
     const count = failures().length;
     await waitUntil(async () => failures().length > count, 'a failure while the provider is sealed');
-    assert.match(failures().at(-1)!.err.message, /^transit seal: decrypt failed: status 503: Vault is sealed$/);
+    assert.match(failures().at(-1)!.err.message, /^the transit seal could not decrypt the wrapped root key: transit seal: decrypt failed: status 503: Vault is sealed$/);
 
     await api(provider!, 'PUT', 'sys/unseal', { body: { key: providerUnsealKey } });
     await waitUntil(async () => !(await isSealed()), 'auto-unseal once the provider is unsealed');
@@ -170,7 +170,7 @@ describe('transit auto-unseal against a second server', () => {
     await startSealed();
     await waitUntil(async () => logLines.some((line) => line.includes('auto-unseal failed; retrying')), 'a failure');
     const failure = JSON.parse(logLines.find((line) => line.includes('auto-unseal failed; retrying'))!);
-    assert.match(failure.err.message, /^transit seal: decrypt failed: status 403: permission denied$/);
+    assert.match(failure.err.message, /^the transit seal could not decrypt the wrapped root key: transit seal: decrypt failed: status 403: permission denied$/);
     assert.equal(await isSealed(), true);
   });
 });
