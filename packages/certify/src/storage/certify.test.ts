@@ -18,11 +18,11 @@ describe('storage certify run', () => {
     assert.equal(persistence?.status, 'skipped');
   });
 
-  test('HA claim fails until verifiable', { timeout: 60_000 }, async () => {
+  test('HA claim without a lock fails', { timeout: 60_000 }, async () => {
     const { suite } = await runStorageSuite('map', MODULE, { settings: {}, persistent: false, ha: true, skip: { 'concurrent writers': 'not needed here' } });
     const ha = suite.results.find((check) => check.id === HA_CHECK);
     assert.equal(ha?.status, 'failed');
-    assert.equal(ha?.message, 'the SDK defines no HA lock interface yet, so an HA claim cannot be verified; remove ha = true');
+    assert.equal(ha?.message, 'the plugin claims HA, but its storage does not implement HaStorage with haEnabled() true; set the settings that enable HA');
     const skipped = suite.results.find((check) => check.id === 'hundreds-of-concurrent-puts-and-deletes-all-land');
     assert.equal(skipped?.status, 'skipped');
     assert.equal(skipped?.message, 'not needed here');
