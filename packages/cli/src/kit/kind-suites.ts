@@ -60,6 +60,11 @@ function requireServer(run: KindRun): CertifyServer {
   return run.server;
 }
 
+/** Replaces `{{dir}}` in the string values of a connection's settings. */
+function expandDirectory(settings: Record<string, unknown>, dir: string): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(settings).map(([name, value]) => [name, typeof value === 'string' ? value.replaceAll('{{dir}}', dir) : value]));
+}
+
 /** Runs the suite of the integration's kind. */
 export async function runKindSuite(run: KindRun): Promise<KindOutcome> {
   const { integration } = run;
@@ -89,7 +94,9 @@ export async function runKindSuite(run: KindRun): Promise<KindOutcome> {
       const server = requireServer(run);
       const sha256 = await registerPlugin(server.http, run.pluginDirectory, 'database', integration.name, run.command);
       await server.http.expect([204], 'POST', 'sys/mounts/certify-db', { type: 'database' });
-      const context = { http: server.http, mount: 'certify-db', pluginName: integration.name, description: certify.database, state: {} };
+      const dir = await mkdtemp(join(run.workDirectory, 'database-'));
+      const description = { ...certify.database, connection: expandDirectory(certify.database.connection, dir) };
+      const context = { http: server.http, mount: 'certify-db', pluginName: integration.name, description, state: {} };
       const suite = await runChecks('database', integration.name, databaseChecks, context);
       return { suite, sha256 };
     }
