@@ -1,8 +1,8 @@
 /**
  * Runs the conformance suite of one plugin kind. Secrets engines, auth
  * methods, audit devices and database plugins run against a certify server
- * that has the plugin in its catalog; seals and storage backends are
- * started the way a server configuration names them.
+ * that has the plugin in its catalog. Seals and storage backends start the
+ * way a server configuration's stanza starts them.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
 /**
- * The plugin's executable entry: Coffer starts it as the server
- * configuration's `storage "__NAME__"` stanza says, and `serve()` speaks the
- * plugin protocol on stdout and a Unix socket.
+ * The plugin's executable entry. Coffer starts it for the server
+ * configuration's `storage "__NAME__"` stanza, and `serve()` speaks the plugin
+ * protocol on stdout and a Unix socket.
  */
 import { serve } from '@coffer/sdk';
 import { plugin } from './plugin.js';
