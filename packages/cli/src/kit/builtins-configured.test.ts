@@ -27,7 +27,7 @@ let workDirectory: string;
 let hsm: SoftHsm;
 let sealContext: SealContext;
 
-/** The pkcs11 seal's settings on the test token; the slot is found by its label. */
+/** Returns the pkcs11 seal's settings for one key on the test token, which the seal finds by its label. */
 function pkcs11Settings(keyLabel: string): Record<string, string> {
   return { lib: SOFTHSM_LIBRARY, token_label: 'coffer-certify', pin: PIN, key_label: keyLabel, hmac_key_label: `${keyLabel}-hmac`, generate_key: 'true' };
 }

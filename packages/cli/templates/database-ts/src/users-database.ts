@@ -1,7 +1,7 @@
 /**
  * One connection to the example database: a SQLite file with a `users`
- * table, which stands in for your database so the project builds and
- * tests offline. Replace the SQLite calls with your database's client and
+ * table. It replaces your database here so the project builds and tests
+ * offline. Replace the SQLite calls with your database's client and
  * the default statements with its own SQL or commands.
  *
  * Statements get `{{name}}` (also `{{username}}`), `{{password}}`,

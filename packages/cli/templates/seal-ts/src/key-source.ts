@@ -1,6 +1,5 @@
 /**
- * Where the seal gets its key. This template reads an AES-256 key from a
- * file. For a KMS or HSM, implement `KeySource` with your vendor's client:
+ * The seal's key source. This template reads an AES-256 key from a file. For a KMS or HSM, implement `KeySource` with your vendor's client:
  * fetch or unwrap the key there, or move encryption itself into the KMS by
  * replacing the body of `AesGcmSeal.encrypt` and `decrypt` with KMS calls.
  */
