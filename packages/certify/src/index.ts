@@ -5,6 +5,8 @@
  */
 export { runStorageConformance, type StorageCase, type StorageConformanceOptions, type StorageScratch } from './storage/suite.js';
 export { runDatabaseConformance, type DatabaseConformanceOptions } from './database/suite.js';
+export { databaseChecks, type DatabaseContext, type DatabaseDescription } from './database/checks.js';
+export { prepareSealDescription, sealChecks, type SealContext, type SealDescription, type SealServer } from './seal/suite.js';
 export { runStorageSuite, type StorageDescription, type StorageRun } from './storage/certify.js';
 export {
   declareChecks,

@@ -42,7 +42,7 @@ function problemsOf(raw: Record<string, unknown>): string[] {
 describe('integration catalog', () => {
   test('every integration.hcl fits the schema', async () => {
     const integrations = await loadCatalog(CATALOG);
-    assert.equal(integrations.length, 17);
+    assert.equal(integrations.length, 20);
   });
 
   test('folder names are kind-name', async () => {
@@ -71,7 +71,7 @@ describe('integration catalog', () => {
     const headings = page.split('\n').filter((line) => line.startsWith('## '));
     assert.deepEqual(headings, ['## Secrets engines', '## Auth methods', '## Database plugins', '## Audit devices', '## Seals', '## Storage backends']);
     assert.match(page, /\| \[kv\]\(\.\.\/plugins\/secrets\/kv\) \(built-in\) \| 0\.1\.0 \| Coffer maintainers \| 2026-12-04 \| .*critical within 48 h, others within 5 business days \|/);
-    assert.match(page, /## Database plugins\n\nNone listed yet\./);
+    assert.match(page, /\| \[postgresql-database-plugin\]\(\.\.\/docs\/plugins\/database\.md\) \(built-in\) \| 0\.1\.0 \|/);
   });
 });
 
@@ -115,6 +115,17 @@ describe('integration schema', () => {
     assert.deepEqual(problemsOf(raw), ['the "certify" block needs a "secrets" block inside it, named after the kind']);
     const incomplete = { ...validRaw(), certify: [{ secrets: [{ write_path: 'a' }] }] };
     assert.deepEqual(problemsOf(incomplete), ['missing "certify.secrets.write_data"']);
+  });
+
+  test('database and seal blocks are checked', () => {
+    const database = { ...validRaw(), kind: 'database', certify: [{ database: [{ connection: { path: 'x' }, creation_statements: 'CREATE' }] }] };
+    assert.deepEqual(problemsOf(database), ['invalid "certify.database.creation_statements": use a list of strings']);
+    const noConnection = { ...validRaw(), kind: 'database', certify: [{ database: [{ creation_statements: ['CREATE'] }] }] };
+    assert.deepEqual(problemsOf(noConnection), ['missing "certify.database.connection"']);
+    const seal = { ...validRaw(), kind: 'seal', certify: [{ seal: [{ files: {} }] }] };
+    assert.deepEqual(problemsOf(seal), ['missing "certify.seal.settings"']);
+    const valid = checkIntegration('integration.hcl', { ...validRaw(), kind: 'seal', certify: [{ seal: [{ settings: { key_file: '{{dir}}/k' } }] }] });
+    assert.deepEqual(valid.certify, { kind: 'seal', seal: { settings: { key_file: '{{dir}}/k' } } });
   });
 
   test('external plugin needs runtime and entry', () => {

@@ -6,6 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import type { AuditDescription } from '../audit/suite.js';
 import type { AuthDescription, AuthRequest } from '../auth/suite.js';
+import type { DatabaseDescription } from '../database/checks.js';
+import type { SealDescription } from '../seal/suite.js';
 import type { SecretsDescription } from '../secrets/suite.js';
 import type { StorageDescription } from '../storage/certify.js';
 
@@ -23,7 +25,8 @@ export type CertifyDescription =
   | { kind: 'auth'; auth: AuthDescription }
   | { kind: 'audit'; audit: AuditDescription }
   | { kind: 'storage'; storage: StorageDescription }
-  | { kind: 'database' | 'seal'; raw: Record<string, unknown> };
+  | { kind: 'database'; database: DatabaseDescription }
+  | { kind: 'seal'; seal: SealDescription };
 
 /** A checked integration.hcl. */
 export interface Integration {
@@ -185,8 +188,12 @@ function checkCertify(kind: string, value: unknown, problems: string[]): Certify
       requireFields(block, ['settings', 'persistent'], 'certify.storage', problems);
       return { kind, storage: block as unknown as StorageDescription };
     case 'database':
+      requireFields(block, ['connection', 'creation_statements'], 'certify.database', problems);
+      requireStringList(block, ['creation_statements', 'revocation_statements', 'noop_statements'], 'certify.database', problems);
+      return { kind, database: block as unknown as DatabaseDescription };
     case 'seal':
-      return { kind, raw: block };
+      requireFields(block, ['settings'], 'certify.seal', problems);
+      return { kind, seal: block as unknown as SealDescription };
     default:
       return undefined;
   }
@@ -194,6 +201,13 @@ function checkCertify(kind: string, value: unknown, problems: string[]): Certify
 
 function requireFields(block: Record<string, unknown>, fields: string[], where: string, problems: string[]): void {
   for (const field of fields) if (block[field] === undefined) problems.push(`missing "${where}.${field}"`);
+}
+
+function requireStringList(block: Record<string, unknown>, fields: string[], where: string, problems: string[]): void {
+  for (const field of fields) {
+    const value = block[field];
+    if (value !== undefined && (!Array.isArray(value) || !value.every((item) => typeof item === 'string'))) problems.push(`invalid "${where}.${field}": use a list of strings`);
+  }
 }
 
 /** Builds the auth description from repeated `setup` and `bad_login` blocks and one `login` block. */

@@ -4,7 +4,11 @@
  * the module and settings given in the environment variable
  * COFFER_CERTIFY_STORAGE as JSON ({@link StorageCertifyInput}).
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { isHaStorage, silentLogger, type HaStorage, type StoragePlugin } from '@coffer/sdk';
 import { runStorageConformance, type StorageCase } from './suite.js';
 
 /** The JSON in COFFER_CERTIFY_STORAGE. */
@@ -16,6 +20,12 @@ export interface StorageCertifyInput {
   persistent: boolean;
   /** Whether the plugin claims an HA lock. */
   ha: boolean;
+  /**
+   * Set when `module` reaches the plugin over the wire: the storage protocol
+   * has no lock calls, so an HA claim cannot be checked and is skipped with
+   * this reason.
+   */
+  wire?: boolean;
   skip?: Partial<Record<StorageCase, string>>;
 }
 
@@ -26,15 +36,54 @@ const input = JSON.parse(raw) as StorageCertifyInput;
 runStorageConformance({
   name: 'plugin',
   module: input.module,
-  settings: ({ dir }) => Object.fromEntries(Object.entries(input.settings).map(([name, value]) => [name, value.replaceAll('{{dir}}', dir)])),
+  settings: ({ dir }) => expand(dir),
   persistent: input.persistent,
   ...(input.skip !== undefined ? { skip: input.skip } : {}),
 });
 
+const expand = (dir: string): Record<string, string> => Object.fromEntries(Object.entries(input.settings).map(([name, value]) => [name, value.replaceAll('{{dir}}', dir)]));
+
+/** How long a second contender waits to show that it cannot take a held lock, in milliseconds. */
+const CONTENDER_WAIT_MS = 500;
+/** How long a contender may wait for a released lock, in milliseconds. */
+const RELEASED_WAIT_MS = 10_000;
+
+async function checkLockExclusion(storage: HaStorage): Promise<void> {
+  const key = `certify/lock-${process.pid}-${Date.now()}`;
+  const first = storage.lockWith(key, 'first');
+  const second = storage.lockWith(key, 'second');
+  const lost = await first.lock(new AbortController().signal);
+  if (lost === undefined) throw new Error('the first contender did not get a free lock');
+  try {
+    const holder = await first.value();
+    if (!holder.held || holder.value !== 'first') throw new Error(`value() returned ${JSON.stringify(holder)} while the first contender held the lock`);
+    const waiting = await second.lock(AbortSignal.timeout(CONTENDER_WAIT_MS));
+    if (waiting !== undefined) throw new Error('a second contender got the lock while the first held it');
+  } finally {
+    await first.unlock();
+  }
+  const taken = await second.lock(AbortSignal.timeout(RELEASED_WAIT_MS));
+  if (taken === undefined) throw new Error(`the second contender did not get the lock within ${RELEASED_WAIT_MS} ms of unlock`);
+  const holder = await second.value();
+  await second.unlock();
+  if (!holder.held || holder.value !== 'second') throw new Error(`value() returned ${JSON.stringify(holder)} while the second contender held the lock`);
+  const released = await second.value();
+  if (released.held) throw new Error(`value() returned ${JSON.stringify(released)} after unlock, expected held false`);
+}
+
 describe('storage ha', () => {
   const notClaimed = input.ha ? undefined : 'the plugin does not claim HA (certify { storage { ha = true } } is not set)';
-  test('ha lock: one holder at a time, released on close', { skip: notClaimed }, () => {
-    // TODO: check lock exclusion and release once the SDK defines an HA lock interface for storage plugins.
-    throw new Error('the SDK defines no HA lock interface yet, so an HA claim cannot be verified; remove ha = true');
+  const overWire = input.wire === true ? 'storage plugins served over the wire cannot offer an HA lock: coffer.storage.v1 has no lock calls, so only in-process modules implement HaStorage' : undefined;
+  test('ha lock: one holder at a time, released on close', { skip: notClaimed ?? overWire ?? false }, async () => {
+    const { plugin } = (await import(input.module)) as { plugin: StoragePlugin };
+    const dir = await mkdtemp(join(tmpdir(), 'coffer-certify-ha-'));
+    const storage = await plugin.create(expand(dir), { logger: silentLogger });
+    try {
+      if (!isHaStorage(storage)) throw new Error('the plugin claims HA, but its storage does not implement HaStorage with haEnabled() true; set the settings that enable HA');
+      await checkLockExclusion(storage);
+    } finally {
+      await storage.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { runStorageSuite } from './certify.js';
+import type { StorageCase } from './suite.js';
 
 const MODULE = new URL('./fixtures/map-plugin.js', import.meta.url).href;
 const HA_CHECK = 'ha-lock-one-holder-at-a-time-released-on-close';
@@ -18,14 +19,33 @@ describe('storage certify run', () => {
     assert.equal(persistence?.status, 'skipped');
   });
 
-  test('HA claim fails until verifiable', { timeout: 60_000 }, async () => {
+  test('HA claim without a lock fails', { timeout: 60_000 }, async () => {
     const { suite } = await runStorageSuite('map', MODULE, { settings: {}, persistent: false, ha: true, skip: { 'concurrent writers': 'not needed here' } });
     const ha = suite.results.find((check) => check.id === HA_CHECK);
     assert.equal(ha?.status, 'failed');
-    assert.equal(ha?.message, 'the SDK defines no HA lock interface yet, so an HA claim cannot be verified; remove ha = true');
+    assert.equal(ha?.message, 'the plugin claims HA, but its storage does not implement HaStorage with haEnabled() true; set the settings that enable HA');
     const skipped = suite.results.find((check) => check.id === 'hundreds-of-concurrent-puts-and-deletes-all-land');
     assert.equal(skipped?.status, 'skipped');
     assert.equal(skipped?.message, 'not needed here');
+  });
+
+  test('postgresql HA lock passes', { timeout: 60_000 }, async () => {
+    // The built-in postgresql backend implements HaStorage in-process; the repository layout puts its build here.
+    const postgresql = new URL('../../../../plugins/storage/postgresql/dist/', import.meta.url);
+    const testing = (await import(new URL('testing.js', postgresql).href)) as typeof import('@coffer/storage-postgresql/testing');
+    const database = await testing.createThrowawayDatabase();
+    // Every case would share the one database, so only the HA check and metadata run here; the backend's own tests run the rest.
+    const cases: StorageCase[] = ['missing key', 'round trip', 'overwrite', 'delete', 'delete missing', 'key characters', 'key and folder', 'invalid keys', 'empty value', 'large value', 'binary value', 'value copies', 'list depths', 'list empty', 'list order', 'folder removal', 'concurrent writers'];
+    const skip = Object.fromEntries(cases.map((name) => [name, 'this run checks the HA lock only']));
+    try {
+      const settings = { connection_url: database.url, ha_enabled: 'true', ha_lock_ttl: '5s' };
+      const { suite } = await runStorageSuite('postgresql', new URL('index.js', postgresql).href, { settings, persistent: false, ha: true, skip });
+      const ha = suite.results.find((check) => check.id === HA_CHECK);
+      assert.equal(ha?.status, 'passed', ha?.message);
+      assert.deepEqual(suite.results.filter((check) => check.status === 'failed'), []);
+    } finally {
+      await database.drop();
+    }
   });
 
   test('missing module fails to load', async () => {

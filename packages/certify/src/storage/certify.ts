@@ -1,7 +1,8 @@
 /**
  * Runs the storage suite against a plugin module in a child `node --test`
- * and turns its tests into check results. The child imports the plugin's
- * module in-process, because storage plugins have no wire protocol yet.
+ * and turns its tests into check results. The child imports a module that
+ * exports `plugin`: the plugin's own module, or an adapter that reaches the
+ * plugin process over the wire.
  */
 import { spawn } from 'node:child_process';
 import type { CheckResult, SuiteResult } from '../check.js';
@@ -22,16 +23,25 @@ export interface StorageRun {
   output: string;
 }
 
+/** Options of a run whose module reaches the plugin over the wire. */
+export interface StorageWireOptions {
+  /** Environment variables the adapter module reads, such as the launcher's location. */
+  env: Record<string, string>;
+}
+
 /**
  * Runs the suite against `moduleUrl` (a `file:` URL exporting `plugin`).
+ * With `wire`, that module is an adapter that opens each store in a plugin
+ * process over the wire, and the HA check is skipped with the reason.
  * Every test is a required check named after its title.
  */
-export async function runStorageSuite(plugin: string, moduleUrl: string, description: StorageDescription): Promise<StorageRun> {
+export async function runStorageSuite(plugin: string, moduleUrl: string, description: StorageDescription, wire?: StorageWireOptions): Promise<StorageRun> {
   const input: StorageCertifyInput = {
     module: moduleUrl,
     settings: description.settings,
     persistent: description.persistent,
     ha: description.ha === true,
+    wire: wire !== undefined,
     ...(description.skip !== undefined ? { skip: description.skip as StorageCertifyInput['skip'] } : {}),
   };
   const entry = new URL('./certify-entry.js', import.meta.url).pathname;
@@ -39,7 +49,7 @@ export async function runStorageSuite(plugin: string, moduleUrl: string, descrip
   // NODE_TEST_CONTEXT marks a child of a running `node --test`, which would then skip the suite; this run is a test run of its own.
   const { NODE_TEST_CONTEXT: _parentTestRun, ...environment } = process.env;
   const child = spawn(process.execPath, ['--test', `--test-reporter=${reporter}`, '--test-reporter-destination=stdout', entry], {
-    env: { ...environment, COFFER_CERTIFY_STORAGE: JSON.stringify(input) },
+    env: { ...environment, ...(wire?.env ?? {}), COFFER_CERTIFY_STORAGE: JSON.stringify(input) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

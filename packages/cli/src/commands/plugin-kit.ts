@@ -33,7 +33,7 @@ Usage: coffer plugin new -kind=KIND [options] NAME
       $ coffer plugin new -kind=secrets my-engine
       $ coffer plugin new -kind=auth -lang=python -output=./corp-auth corp-auth`,
   flags: [
-    { name: 'kind', kind: 'string', usage: 'Plugin kind: secrets, auth, audit or storage. database and seal have no template yet. Required.' },
+    { name: 'kind', kind: 'string', usage: 'Plugin kind: secrets, auth, audit, storage, database or seal. Required.' },
     { name: 'lang', kind: 'string', usage: 'Language: ts, or python (auth only).', defaultText: 'ts' },
     { name: 'output', kind: 'string', usage: 'Project folder to create; it must not exist or be empty.', defaultText: './NAME' },
     { name: 'vendor', kind: 'string', usage: 'Vendor name written to integration.hcl.', defaultText: '"Example Vendor"' },

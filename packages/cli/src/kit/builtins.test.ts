@@ -1,10 +1,11 @@
 /**
- * The built-in secrets engines, auth methods and audit device pass the
- * same conformance suites that `coffer plugin certify` runs for vendors,
- * driven by the `certify` blocks of their integrations/ files. Built-in
- * plugins cannot import the server, so their suites run here, against one
- * dev server. The storage built-ins run the storage suite in their own
- * test files.
+ * The built-in secrets engines, auth methods, audit device and database
+ * plugins pass the same conformance suites that `coffer plugin certify`
+ * runs for vendors, driven by the `certify` blocks of their integrations/
+ * files. Built-in plugins cannot import the server, so their suites run
+ * here, against one dev server. The database plugins run against the
+ * machine's PostgreSQL and MariaDB. Seals and storage over the wire are in
+ * builtins-configured.test.ts.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,11 +15,13 @@ import { after, before } from 'node:test';
 import {
   auditChecks,
   authChecks,
+  databaseChecks,
   declareChecks,
   loadIntegration,
   secretsChecks,
   type AuditContext,
   type AuthContext,
+  type DatabaseContext,
   type Integration,
   type SecretsContext,
 } from '@coffer/certify';
@@ -31,7 +34,7 @@ let server: CertifyServer;
 const integrations = new Map<string, Integration>();
 
 /** Returns the certify block of a loaded integration, typed by kind. */
-function described<K extends 'secrets' | 'auth' | 'audit'>(folder: string, kind: K) {
+function described<K extends 'secrets' | 'auth' | 'audit' | 'database'>(folder: string, kind: K) {
   const certify = integrations.get(folder)?.certify;
   if (certify === undefined || certify.kind !== kind) throw new Error(`integrations/${folder}/integration.hcl has no certify { ${kind} { ... } } block`);
   return certify as Extract<NonNullable<Integration['certify']>, { kind: K }>;
@@ -39,11 +42,13 @@ function described<K extends 'secrets' | 'auth' | 'audit'>(folder: string, kind:
 
 const secretsContexts = new Map<string, SecretsContext>();
 const authContexts = new Map<string, AuthContext>();
+const databaseContexts = new Map<string, DatabaseContext>();
+const DATABASE_FOLDERS = ['database-postgresql-database-plugin', 'database-mysql-database-plugin'];
 let auditContext: AuditContext;
 
 before(async () => {
   workDirectory = await mkdtemp(join(tmpdir(), 'coffer-builtins-'));
-  for (const folder of ['secrets-kv', 'secrets-transit', 'auth-userpass', 'auth-approle', 'audit-file']) {
+  for (const folder of ['secrets-kv', 'secrets-transit', 'auth-userpass', 'auth-approle', 'audit-file', ...DATABASE_FOLDERS]) {
     integrations.set(folder, await loadIntegration(join(INTEGRATIONS, folder, 'integration.hcl')));
   }
   server = await startCertifyServer({ pluginDirectory: workDirectory, logFile: join(workDirectory, 'server.log') });
@@ -61,6 +66,14 @@ before(async () => {
     const mount = `certify-${integration.name}`;
     await server.http.expect([204], 'POST', `sys/auth/${mount}`, { type: integration.name, options: auth.options ?? {} });
     authContexts.set(folder, { http: server.http, mount, description: auth, state: {} });
+  }
+
+  for (const folder of DATABASE_FOLDERS) {
+    const integration = integrations.get(folder)!;
+    const { database } = described(folder, 'database');
+    const mount = `certify-${integration.name}`;
+    await server.http.expect([204], 'POST', `sys/mounts/${mount}`, { type: 'database' });
+    databaseContexts.set(folder, { http: server.http, mount, pluginName: integration.name, description: database, state: {} });
   }
 
   const { audit } = described('audit-file', 'audit');
@@ -81,3 +94,5 @@ declareChecks('secrets: transit', secretsChecks, () => secretsContexts.get('secr
 declareChecks('auth: userpass', authChecks, () => authContexts.get('auth-userpass')!);
 declareChecks('auth: approle', authChecks, () => authContexts.get('auth-approle')!);
 declareChecks('audit: file', auditChecks, () => auditContext);
+declareChecks('database: postgresql', databaseChecks, () => databaseContexts.get('database-postgresql-database-plugin')!);
+declareChecks('database: mysql', databaseChecks, () => databaseContexts.get('database-mysql-database-plugin')!);

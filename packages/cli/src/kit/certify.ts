@@ -25,7 +25,7 @@ import {
 import { BACKEND_PROTOCOL_VERSION, CORE_PROTOCOL_VERSION } from '@coffer/sdk';
 import { COFFER_VERSION } from '@coffer/server';
 import { startCertifyServer, type CertifyServer } from './harness.js';
-import { runKindSuite, type KindOutcome } from './kind-suites.js';
+import { CATALOG_KINDS, runKindSuite, type KindOutcome } from './kind-suites.js';
 import { installPlugin } from './launcher.js';
 
 /** Options of one certification. */
@@ -148,13 +148,14 @@ async function runSuiteOnServer(options: CertifyOptions, bundle: string, project
   const command = integration.name;
   let server: CertifyServer | undefined;
   try {
-    if (integration.kind !== 'storage') {
-      await installPlugin(pluginDirectory, command, project, integration, binary);
+    await installPlugin(pluginDirectory, command, project, integration, binary);
+    if (CATALOG_KINDS.includes(integration.kind)) {
       options.progress('starting a certify server');
       server = await startCertifyServer({ pluginDirectory, logFile: join(bundle, 'server.log'), auditFile: join(bundle, 'audit.log') });
     }
     options.progress(`running the ${integration.kind} conformance suite`);
-    return await runKindSuite({ integration, project, pluginDirectory, command, workDirectory, ...(server !== undefined ? { server } : {}) });
+    const logFile = join(bundle, 'server.log');
+    return await runKindSuite({ integration, project, pluginDirectory, command, workDirectory, logFile, ...(server !== undefined ? { server } : {}) });
   } catch (error) {
     const check = projectCheck('setup', 'the server starts and the plugin registers and mounts', 'failed', error instanceof Error ? error.message : String(error));
     return { suite: { suite: integration.kind, plugin: integration.name, results: [check] } };
@@ -189,9 +190,17 @@ function sdkVersion(project: string, integration: Integration): string {
   return 'unknown';
 }
 
+/** The gRPC service each kind serves besides go-plugin's; the rest serve Vault's backend protocol. */
+const KIND_SERVICES: Record<string, string> = {
+  audit: 'coffer.audit.v1.AuditDevice',
+  database: 'coffer.database.v1.Database',
+  seal: 'coffer.seal.v1.Seal',
+  storage: 'coffer.storage.v1.StorageBackend',
+};
+
 function protocolOf(kind: string): string {
-  if (kind === 'storage') return 'in-process: storage plugins have no wire protocol yet';
-  if (kind === 'audit') return `go-plugin core ${CORE_PROTOCOL_VERSION}, coffer.audit.v1.AuditDevice`;
+  const service = KIND_SERVICES[kind];
+  if (service !== undefined) return `go-plugin core ${CORE_PROTOCOL_VERSION}, ${service}`;
   return `go-plugin core ${CORE_PROTOCOL_VERSION}, backend ${BACKEND_PROTOCOL_VERSION}`;
 }
 

@@ -1,31 +1,33 @@
 /**
- * Runs the conformance suite of one plugin kind against a certify server.
- * Database and seal plugins do not run over the wire yet, so their kinds
- * report one failed check with that reason.
+ * Runs the conformance suite of one plugin kind. Secrets engines, auth
+ * methods, audit devices and database plugins run against a certify server
+ * that has the plugin in its catalog. Seals and storage backends start the
+ * way a server configuration's stanza starts them.
  */
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import {
   auditChecks,
   authChecks,
+  databaseChecks,
   runChecks,
-  runStorageSuite,
   secretsChecks,
   type AuditDescription,
   type Integration,
   type IsolatedServer,
   type SuiteResult,
 } from '@coffer/certify';
+import { runSealSuite, runWireStorageSuite } from './config-kinds.js';
 import { CATALOG_TYPES, registerPlugin, startCertifyServer, type CertifyServer } from './harness.js';
 
 /** Everything a kind's runner needs. */
 export interface KindRun {
   integration: Integration;
-  /** The project folder; the storage suite imports `entry` from it. */
   project: string;
-  /** The running server, or undefined for kinds that run in-process. */
+  /** The running certify server, or undefined for the kinds a server configuration names. */
   server?: CertifyServer;
+  /** The bundle's server.log, where the seal suite's servers log too. */
+  logFile: string;
   pluginDirectory: string;
   /** Executable name of the plugin in the plugin directory. */
   command: string;
@@ -38,12 +40,15 @@ export interface KindOutcome {
   suite: SuiteResult;
   /** SHA-256 the catalog pinned, when the plugin was registered. */
   sha256?: string;
-  /** Extra text for plugin-output.log, such as the storage child's output. */
+  /** Extra text for plugin-output.log, such as the storage suite's output. */
   output?: string;
 }
 
 /** Kinds whose suite `coffer plugin certify` runs today. */
-export const CERTIFIABLE_KINDS = ['secrets', 'auth', 'audit', 'storage'];
+export const CERTIFIABLE_KINDS = ['secrets', 'auth', 'audit', 'storage', 'database', 'seal'];
+
+/** Kinds whose suite needs the certify server with the plugin in its catalog. */
+export const CATALOG_KINDS = ['secrets', 'auth', 'audit', 'database'];
 
 function gap(integration: Integration, reason: string): KindOutcome {
   const check = { id: 'suite', title: `a conformance suite exists for kind ${integration.kind}`, required: true, status: 'failed' as const, message: reason, durationMs: 0 };
@@ -53,6 +58,11 @@ function gap(integration: Integration, reason: string): KindOutcome {
 function requireServer(run: KindRun): CertifyServer {
   if (run.server === undefined) throw new Error(`kind ${run.integration.kind} needs a running certify server`);
   return run.server;
+}
+
+/** Replaces `{{dir}}` in the string values of a connection's settings. */
+function expandDirectory(settings: Record<string, unknown>, dir: string): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(settings).map(([name, value]) => [name, typeof value === 'string' ? value.replaceAll('{{dir}}', dir) : value]));
 }
 
 /** Runs the suite of the integration's kind. */
@@ -78,17 +88,20 @@ export async function runKindSuite(run: KindRun): Promise<KindOutcome> {
     }
     case 'audit':
       return runAuditSuite(run, certify.audit);
-    case 'storage': {
-      const moduleUrl = pathToFileURL(join(run.project, integration.entry ?? 'dist/index.js')).href;
-      const storage = await runStorageSuite(integration.name, moduleUrl, certify.storage);
-      return { suite: storage.suite, output: storage.output };
+    case 'storage':
+      return runWireStorageSuite(run, certify.storage);
+    case 'database': {
+      const server = requireServer(run);
+      const sha256 = await registerPlugin(server.http, run.pluginDirectory, 'database', integration.name, run.command);
+      await server.http.expect([204], 'POST', 'sys/mounts/certify-db', { type: 'database' });
+      const dir = await mkdtemp(join(run.workDirectory, 'database-'));
+      const description = { ...certify.database, connection: expandDirectory(certify.database.connection, dir) };
+      const context = { http: server.http, mount: 'certify-db', pluginName: integration.name, description, state: {} };
+      const suite = await runChecks('database', integration.name, databaseChecks, context);
+      return { suite, sha256 };
     }
-    case 'database':
-      // TODO: run the database plugin suite once database plugins are served over the wire.
-      return gap(integration, 'no conformance suite for database plugins yet; they are not served over the wire on this branch');
     case 'seal':
-      // TODO: run the seal suite once seals are served over the wire.
-      return gap(integration, 'no conformance suite for seals yet; they are not served over the wire on this branch');
+      return runSealSuite(run, certify.seal, run.logFile);
   }
 }
 

@@ -13,7 +13,7 @@ import { buildProjects, certify, editFile, newProject } from './kit-test-support
 describe('plugin kit on broken projects', () => {
   let root: string;
 
-  let projects: Record<'secrets' | 'auth' | 'audit' | 'storage', string>;
+  let projects: Record<'secrets' | 'auth' | 'audit' | 'storage' | 'database' | 'seal', string>;
 
   // Each project is broken in one way, then all build together with one tsc -b.
   before(async () => {
@@ -23,6 +23,8 @@ describe('plugin kit on broken projects', () => {
       auth: await newProject(root, 'auth', 'leaky'),
       audit: await newProject(root, 'audit', 'clear'),
       storage: await newProject(root, 'storage', 'deep'),
+      database: await newProject(root, 'database', 'sticky'),
+      seal: await newProject(root, 'seal', 'gullible'),
     };
     await editFile(projects.secrets, 'src/path-items.ts', "helpSynopsis: 'Store, read and delete one item.',", "helpSynopsis: '',");
     await editFile(
@@ -40,6 +42,15 @@ describe('plugin kit on broken projects', () => {
       'return [...this.entries.keys()].filter((key) => key.startsWith(prefix)).map((key) => key.slice(prefix.length)).sort();',
     );
     await editFile(projects.storage, 'src/store.ts', /childrenOf, /, '');
+    // The rotation statement keeps the old verifier, so a password change is acknowledged but ignored.
+    await editFile(projects.database, 'src/users-database.ts', "SET password_hash = '{{password_hash}}' WHERE", 'SET password_hash = password_hash WHERE');
+    // Without final() GCM never checks the tag, so a changed ciphertext decrypts to garbage instead of failing.
+    await editFile(
+      projects.seal,
+      'src/seal.ts',
+      'return Buffer.concat([decipher.update(blob.ciphertext.subarray(0, blob.ciphertext.length - TAG_BYTES)), decipher.final()]);',
+      'return decipher.update(blob.ciphertext.subarray(0, blob.ciphertext.length - TAG_BYTES));',
+    );
     buildProjects(Object.values(projects));
   });
 
@@ -75,6 +86,22 @@ describe('plugin kit on broken projects', () => {
     const results = JSON.parse(await readFile(`${projects.storage}-bundle/results.json`, 'utf8'));
     const passed = results.suites[0].results.filter((check: { status: string }) => check.status === 'passed').map((check: { id: string }) => check.id);
     assert.ok(passed.includes('put-then-get-returns-the-key-and-value'), 'checks that do not list still pass');
+  });
+
+  test('database ignoring new passwords fails', { timeout: 60_000 }, async () => {
+    const result = await certify(projects.database, 'database', { build: false, projectTests: false });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^check "update-password" failed: the password after rotate-role: a login as "[^"]+" was rejected, expected it to succeed$/m);
+    assert.match(result.stderr, /^check "rotate-root" failed: the password from before rotate-root: a login as "[^"]+" succeeded, expected it to fail$/m);
+    assert.match(result.stdout, /^  passed  database\/delete-missing-user$/m, 'the other checks still run');
+  });
+
+  test('seal accepting tampered blobs fails', { timeout: 60_000 }, async () => {
+    const result = await certify(projects.seal, 'seal', { build: false, projectTests: false });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^check "tampered-ciphertext-rejected" failed: a blob with its first ciphertext byte changed was accepted, expected an error$/m);
+    assert.match(result.stdout, /^  failed  seal\/aad-bound \(optional\): a blob given other associated data was accepted, expected an error$/m);
+    assert.match(result.stdout, /^  passed  seal\/server-restart-unseals$/m);
   });
 
   test('failed bundle fails review', async () => {

@@ -34,6 +34,8 @@ describe('plugin kit on fresh projects', () => {
     ['audit', 'ts', [/^  passed  audit\/no-clear-secret$/m, /^  passed  audit\/hmac-matches-audit-hash$/m, /^  passed  audit\/failing-device-fails-requests$/m]],
     ['storage', 'ts', [/^  passed  storage\/list-/m, /^  skipped storage\/ha-lock-one-holder-at-a-time-released-on-close: the plugin does not claim HA/m]],
     ['auth', 'python', [/^  passed  auth\/login$/m, /^  passed  auth\/bad-credentials$/m]],
+    ['database', 'ts', [/^  passed  database\/user-logs-in$/m, /^  passed  database\/delete-missing-user$/m, /^  passed  database\/rotate-root$/m]],
+    ['seal', 'ts', [/^  passed  seal\/key-id-stable$/m, /^  passed  seal\/kms-unreachable$/m, /^  passed  seal\/server-restart-unseals$/m]],
   ];
 
   for (const [kind, language, suiteLines] of cases) {

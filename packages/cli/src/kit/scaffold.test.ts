@@ -36,12 +36,16 @@ describe('plugin new', () => {
     assert.match(await readFile(join(output, 'README.md'), 'utf8'), /^## 3\. Certify$/m);
   });
 
-  test('kinds without templates are rejected', async () => {
+  test('database and seal templates', async () => {
     for (const kind of ['database', 'seal']) {
-      const result = await runCli(['plugin', 'new', `-kind=${kind}`, `-output=${join(root, kind)}`, 'x']);
-      assert.equal(result.code, 1);
-      assert.match(result.stderr, new RegExp(`^no template for kind "${kind}": .+ not served over the wire on this version yet, so there is no template\\n$`));
+      const output = join(root, kind);
+      const result = await runCli(['plugin', 'new', `-kind=${kind}`, `-output=${output}`, `acme-${kind}`]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(await readFile(join(output, 'integration.hcl'), 'utf8'), new RegExp(`^kind            = "${kind}"$`, 'm'));
+      assert.equal((await readFile(join(output, 'src', 'plugin.ts'), 'utf8')).includes(`name: 'acme-${kind}',`), true);
     }
+    const manifest = JSON.parse(await readFile(join(root, 'database', 'package.json'), 'utf8'));
+    assert.match(manifest.dependencies['better-sqlite3'], /^file:\//);
   });
 
   test('bad input is rejected', async () => {
@@ -55,7 +59,7 @@ describe('plugin new', () => {
 
     const python = await runCli(['plugin', 'new', '-kind=audit', '-lang=python', `-output=${join(root, 'py')}`, 'x']);
     assert.equal(python.code, 1);
-    assert.equal(python.stderr, 'no template for kind "audit" in language "python": available are secrets-ts, auth-ts, audit-ts, storage-ts, auth-python\n');
+    assert.equal(python.stderr, 'no template for kind "audit" in language "python": available are secrets-ts, auth-ts, audit-ts, storage-ts, database-ts, seal-ts, auth-python\n');
 
     const occupied = join(root, 'occupied');
     await runCli(['plugin', 'new', '-kind=auth', `-output=${occupied}`, 'occupied']);

@@ -58,8 +58,28 @@ const TEMPLATES: Record<string, TemplateSpec> = {
     links: ['@coffer/sdk', '@coffer/certify', 'typescript', '@types/node'],
     kindTitle: 'storage backend',
     language: 'TypeScript',
-    layout: '`src/index.ts` declares the plugin and `src/store.ts` is the store. Coffer loads storage plugins in-process for now, so the plugin is a module, not an executable.',
-    acceptance: "runs Coffer's storage conformance suite against the built module. Storage plugins are not served over the wire yet, so no server is started.",
+    layout: '`src/index.ts` serves the plugin, `src/plugin.ts` declares it with the settings a `storage` stanza may give, and `src/store.ts` is the store.',
+    acceptance: "runs Coffer's storage conformance suite against the built plugin in the test's own process; `coffer plugin certify` runs the same suite over the wire against `dist/index.js`.",
+  },
+  'database-ts': {
+    folders: ['common-ts', 'database-ts'],
+    omit: ['src/test-storage.ts'],
+    links: [...TS_LINKS, 'better-sqlite3', '@types/better-sqlite3'],
+    kindTitle: 'database plugin',
+    language: 'TypeScript',
+    layout:
+      '`src/index.ts` serves the plugin, `src/plugin.ts` declares it, and `src/users-database.ts` creates, changes and drops users. The example database is the `users` table of a SQLite file, so the project tests offline: replace it with your database\'s client and statements.',
+    acceptance: 'starts a real Coffer dev server, registers the built plugin by SHA-256 under `sys/plugins/catalog/database/`, mounts the database engine and creates, renews and revokes a user over HTTP.',
+  },
+  'seal-ts': {
+    folders: ['common-ts', 'seal-ts'],
+    omit: ['src/test-storage.ts', 'src/test-server.ts'],
+    links: TS_LINKS,
+    kindTitle: 'seal',
+    language: 'TypeScript',
+    layout:
+      '`src/index.ts` serves the plugin, `src/plugin.ts` declares it with the settings a `seal` stanza may give, `src/seal.ts` encrypts with AES-256-GCM, and `src/key-source.ts` reads the key from a file: call your KMS there.',
+    acceptance: 'starts a real Coffer server whose `seal` stanza names the built plugin, initializes it with recovery keys, restarts it and checks that it unseals itself.',
   },
   'auth-python': {
     folders: ['auth-python'],
@@ -70,13 +90,6 @@ const TEMPLATES: Record<string, TemplateSpec> = {
     layout: '`plugin.py` speaks the plugin protocol with Debian\'s `python3-grpcio` (install `python3-grpcio python3-grpc-tools python3-cryptography`). Its protocol modules are generated from the SDK\'s `.proto` files; see the docstring at the top.',
     acceptance: 'generates the protocol modules, starts a real Coffer dev server, registers a launcher by SHA-256, enables the method and logs in over HTTP.',
   },
-};
-
-/** Kinds that have no template yet, with the reason shown to the user. */
-const MISSING_KINDS: Record<string, string> = {
-  // TODO: add database-ts and seal-ts templates once those kinds are served over the wire.
-  database: 'database plugins are not served over the wire on this version yet, so there is no template',
-  seal: 'seals are not served over the wire on this version yet, so there is no template',
 };
 
 /** Options of {@link scaffoldPlugin}. */
@@ -95,7 +108,6 @@ export class ScaffoldError extends Error {}
 const NAME_PATTERN = /^[a-z][a-z0-9-]*$/;
 
 function templateFor(kind: string, language: string): TemplateSpec {
-  if (MISSING_KINDS[kind] !== undefined) throw new ScaffoldError(`no template for kind "${kind}": ${MISSING_KINDS[kind]}`);
   const spec = TEMPLATES[`${kind}-${language}`];
   if (spec === undefined) {
     const available = Object.keys(TEMPLATES).join(', ');
@@ -156,6 +168,8 @@ function replacementsFor(options: ScaffoldOptions, spec: TemplateSpec): Record<s
     __SDK_DEPENDENCY__: `file:${kitPackageDirectory('@coffer/sdk')}`,
     __SERVER_DEPENDENCY__: `file:${kitPackageDirectory('@coffer/server')}`,
     __CERTIFY_DEPENDENCY__: `file:${kitPackageDirectory('@coffer/certify')}`,
+    __SQLITE_DEPENDENCY__: `file:${kitPackageDirectory('better-sqlite3')}`,
+    __SQLITE_TYPES_DEPENDENCY__: `file:${kitPackageDirectory('@types/better-sqlite3')}`,
     __PYTHON_NOTE__: options.language === 'python' ? "'s wire protocol (the SDK's .proto files)" : '',
     __LAYOUT__: spec.layout,
     __ACCEPTANCE__: spec.acceptance,

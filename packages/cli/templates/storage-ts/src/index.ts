@@ -1,21 +1,9 @@
 /**
- * The storage plugin. Coffer loads storage backends in-process for now, so
- * this module exports the plugin instead of serving it over the wire.
+ * The plugin's executable entry. Coffer starts it for the server
+ * configuration's `storage "__NAME__"` stanza, and `serve()` speaks the plugin
+ * protocol on stdout and a Unix socket.
  */
-import { SDK_VERSION, type StoragePlugin } from '@coffer/sdk';
-import { MapStore } from './store.js';
+import { serve } from '@coffer/sdk';
+import { plugin } from './plugin.js';
 
-export { MapStore } from './store.js';
-
-export const plugin: StoragePlugin = {
-  kind: 'storage',
-  name: '__NAME__',
-  version: '0.1.0',
-  sdkVersion: SDK_VERSION,
-  // Names of the settings the `storage` stanza may give; this store takes none.
-  settings: [],
-  async create(_settings, context) {
-    context.logger.info({}, 'store opened');
-    return new MapStore();
-  },
-};
+await serve(plugin);

@@ -1,0 +1,50 @@
+/**
+ * The module the storage suite imports when `coffer plugin certify` runs a
+ * storage plugin over the wire: its `plugin` opens every store as the
+ * server would for a `storage` stanza that names the plugin's launcher, so
+ * each case talks to a plugin process through the server's storage client.
+ * The launcher's location comes from the environment variable
+ * {@link WIRE_STORAGE_ENV}.
+ */
+import { SDK_VERSION, type StoragePlugin } from '@coffer/sdk';
+import { ExternalStorage } from '@coffer/server';
+
+/** The environment variable with the JSON {@link WireStorageTarget}. */
+export const WIRE_STORAGE_ENV = 'COFFER_CERTIFY_STORAGE_WIRE';
+
+/** Where the launcher is and how to pin it. */
+export interface WireStorageTarget {
+  /** The stanza's label, the plugin's name. */
+  label: string;
+  pluginDirectory: string;
+  /** The launcher's file name in the plugin directory. */
+  command: string;
+  /** Hex SHA-256 of the launcher, as `plugin_sha256`. */
+  sha256: string;
+  startTimeoutMs: number;
+}
+
+function readTarget(): WireStorageTarget {
+  const raw = process.env[WIRE_STORAGE_ENV];
+  if (raw === undefined) throw new Error(`${WIRE_STORAGE_ENV} is not set; coffer plugin certify sets it`);
+  return JSON.parse(raw) as WireStorageTarget;
+}
+
+/** Names of the settings the description gives, which the stanza passes on to the plugin. */
+function describedSettings(): string[] {
+  const raw = process.env.COFFER_CERTIFY_STORAGE;
+  return raw === undefined ? [] : Object.keys((JSON.parse(raw) as { settings: Record<string, string> }).settings);
+}
+
+export const plugin: StoragePlugin = {
+  kind: 'storage',
+  name: 'wire',
+  version: '1.0.0',
+  sdkVersion: SDK_VERSION,
+  settings: describedSettings(),
+  async create(settings, context) {
+    const target = readTarget();
+    const stanza = { ...settings, plugin_sha256: target.sha256, plugin_command: target.command };
+    return ExternalStorage.open(target.label, stanza, { pluginDirectory: target.pluginDirectory, startTimeoutMs: target.startTimeoutMs }, context.logger);
+  },
+};

@@ -1,0 +1,9 @@
+/**
+ * The plugin's executable entry. Coffer starts it for the server
+ * configuration's `seal "__NAME__"` stanza, and `serve()` speaks the plugin
+ * protocol on stdout and a Unix socket.
+ */
+import { serve } from '@coffer/sdk';
+import { plugin } from './plugin.js';
+
+await serve(plugin);
