@@ -1,0 +1,16 @@
+name            = "azurekeyvault"
+vendor          = "Coffer maintainers"
+kind            = "seal"
+version         = "0.1.0"
+description     = "Protects the root key with an Azure Key Vault key (RSA-OAEP-256 wrap); tested against a local double of the Key Vault REST API."
+docs_url        = "plugins/seal/azurekeyvault"
+source_url      = "plugins/seal/azurekeyvault"
+license         = "same as Coffer"
+coffer_versions = ">=0.1.0"
+builtin         = true
+
+support {
+  contact                      = "Coffer maintainers, through the issue tracker of the Coffer repository"
+  critical_response_hours      = 48
+  other_response_business_days = 5
+}
