@@ -188,4 +188,30 @@ describe('audit entry format', () => {
     assert.throws(() => parseFormatConfig({ log_raw: 'maybe' }), { status: 400, message: 'invalid option "log_raw" "maybe": expected "true" or "false"' });
     assert.throws(() => parseFormatConfig({ hmac_accessor: 'yes' }), { status: 400, message: 'invalid option "hmac_accessor" "yes": expected "true" or "false"' });
   });
+  test('request data hashed once per request', () => {
+    let hashes = 0;
+    const counting = new (class extends AuditHasher {
+      override hash(value: string): string {
+        hashes += 1;
+        return super.hash(value);
+      }
+    })(Buffer.alloc(32, 7));
+    const input = sampleInput({ tokenEntry: undefined, token: undefined, data: { password: 'sent-once', list: ['a', 'b'] } });
+
+    const request = buildRequestEntry(input, counting, JSON_CONFIG, NOW);
+    const afterRequest = hashes;
+    const response = buildResponseEntry({ ...input, response: { data: { ok: true } } }, counting, JSON_CONFIG, NOW);
+
+    assert.equal(afterRequest, 3);
+    assert.equal(hashes, 3, 'the response entry reuses the request entry hashes');
+    assert.deepEqual(response.request.data, request.request.data);
+    assert.deepEqual(request.request.data, { password: h('sent-once'), list: [h('a'), h('b')] });
+  });
+
+  test('time cache keeps distinct milliseconds apart', () => {
+    assert.equal(formatTime(new Date('2024-01-15T10:30:45.120Z')), '2024-01-15T10:30:45.12Z');
+    assert.equal(formatTime(new Date('2024-01-15T10:30:45.120Z')), '2024-01-15T10:30:45.12Z');
+    assert.equal(formatTime(new Date('2024-01-15T10:30:46.000Z')), '2024-01-15T10:30:46Z');
+    assert.equal(formatTime(new Date('2024-01-15T10:30:46.001Z')), '2024-01-15T10:30:46.001Z');
+  });
 });

@@ -84,6 +84,13 @@ class EntryHasher {
     if (this.config.logRaw) return data;
     return this.hasher.hashData(data, new Set(exempt));
   }
+
+  /** Like `data`, for the request's data, which the request and response entries share. */
+  requestData(data: Record<string, unknown> | null | undefined, exempt: readonly string[] | undefined): Record<string, unknown> | undefined {
+    if (data === null || data === undefined) return undefined;
+    if (this.config.logRaw) return data;
+    return this.hasher.hashRequestData(data, exempt);
+  }
 }
 
 /** Builds the entry written before a request runs, or for a request rejected before that. */
@@ -117,9 +124,21 @@ export function serializeEntry(entry: AuditRequestEntry | AuditResponseEntry, co
   return Buffer.from(`${config.prefix}${body}\n`, 'utf8');
 }
 
+/** The last time formatted, since many entries share a millisecond. */
+let lastFormatted = { ms: Number.NaN, text: '' };
+
 /** RFC 3339 in UTC with trailing zeros of the fraction dropped, as Go's RFC3339Nano prints. */
 export function formatTime(date: Date): string {
-  return date.toISOString().replace(/\.(\d*?)0*Z$/, (_match, digits: string) => (digits === '' ? 'Z' : `.${digits}Z`));
+  const ms = date.getTime();
+  if (ms === lastFormatted.ms) return lastFormatted.text;
+
+  // toISOString always ends in ".mmmZ".
+  const iso = date.toISOString();
+  let end = iso.length - 1;
+  while (iso[end - 1] === '0') end -= 1;
+  const text = iso[end - 1] === '.' ? `${iso.slice(0, end - 1)}Z` : `${iso.slice(0, end)}Z`;
+  lastFormatted = { ms, text };
+  return text;
 }
 
 function callerAuth(input: AuditInput, hashing: EntryHasher): AuditAuth {
@@ -143,7 +162,7 @@ function requestPart(input: AuditInput, hashing: EntryHasher): AuditRequest {
   return omitEmpty({
     client_token: hashing.token(input.token),
     client_token_accessor: hashing.accessor(input.tokenEntry?.accessor),
-    data: hashing.data(input.data, input.nonHmacRequestKeys),
+    data: hashing.requestData(input.data, input.nonHmacRequestKeys),
     headers: hashHeaders(input.headers, hashing),
     id: input.requestId,
     mount_accessor: input.mountAccessor,
@@ -229,11 +248,18 @@ function elideListData(data: Record<string, unknown>): Record<string, unknown> {
 /** Drops members whose value Go's `omitempty` would leave out, keeping the order of the rest. */
 function omitEmpty(fields: Record<string, unknown>): Record<string, unknown> {
   const kept: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(fields)) {
+  for (const name in fields) {
+    const value = fields[name];
     if (value === undefined || value === null || value === '' || value === 0 || value === false) continue;
-    if (Array.isArray(value) && value.length === 0) continue;
-    if (typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0) continue;
+    if (Array.isArray(value) ? value.length === 0 : typeof value === 'object' && !hasOwnMember(value)) continue;
     kept[name] = value;
   }
   return kept;
+}
+
+function hasOwnMember(value: object): boolean {
+  for (const name in value) {
+    if (Object.hasOwn(value, name)) return true;
+  }
+  return false;
 }

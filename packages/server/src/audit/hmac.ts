@@ -42,6 +42,26 @@ export class AuditHasher {
     return hashed;
   }
 
+  /**
+   * Hashed request data by the request's data object, so the response
+   * entry of a request reuses what its request entry computed. Entries go
+   * away with the request's data object.
+   */
+  private readonly requestDataCache = new WeakMap<object, { exempt: readonly string[] | undefined; hashed: Record<string, unknown> }>();
+
+  /**
+   * Returns `hashData(data, exempt)`, computed once per data object and list
+   * of exempt keys. Callers must not change `data` or the result afterwards.
+   */
+  hashRequestData(data: Record<string, unknown>, exempt: readonly string[] | undefined): Record<string, unknown> {
+    const cached = this.requestDataCache.get(data);
+    if (cached !== undefined && cached.exempt === exempt) return cached.hashed;
+
+    const hashed = this.hashData(data, new Set(exempt));
+    this.requestDataCache.set(data, { exempt, hashed });
+    return hashed;
+  }
+
   /** Number of cached token and accessor HMACs. */
   get cachedTokens(): number {
     return this.tokenCache.size;
