@@ -16,7 +16,6 @@ import {
   createHmac,
   privateDecrypt,
   publicEncrypt,
-  randomBytes,
   type CipherChaCha20Poly1305,
   type CipherGCM,
   type CipherGCMTypes,
@@ -27,6 +26,7 @@ import { badRequest } from '@coffer/sdk';
 import { decodeStandardBase64 } from '../base64.js';
 import { AUTHENTICATION_FAILED_MESSAGE, invalidField, TOO_OLD_MESSAGE, unsupportedByKeyType } from '../errors.js';
 import { versionKeyMaterial } from './derivation.js';
+import { randomNonce } from './nonce-pool.js';
 import { privateKeyObject, publicKeyObject } from './key-objects.js';
 import { loadedVersion, type KeyPolicy, type KeyVersion } from './key-policy.js';
 import { isRsa, isSymmetric, rsaModulusBits, supportsAssociatedData, supportsEncryption, symmetricKeyBytes, type SymmetricKeyType } from './key-types.js';
@@ -123,7 +123,7 @@ function sealSymmetric(policy: KeyPolicy, type: SymmetricKeyType, entry: KeyVers
 
   const nonce = convergent
     ? createHmac('sha256', material.subarray(keyBytes)).update(input.plaintext).digest().subarray(0, NONCE_BYTES)
-    : randomBytes(NONCE_BYTES);
+    : randomNonce(NONCE_BYTES);
   const cipher = createAeadCipher(type, material.subarray(0, keyBytes), nonce);
   if (input.associatedData !== undefined && input.associatedData.length > 0) {
     cipher.setAAD(input.associatedData, { plaintextLength: input.plaintext.length });
