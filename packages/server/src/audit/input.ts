@@ -86,6 +86,17 @@ export interface AuditResponseInput extends AuditInput {
 }
 
 /** Picks the fields the audit log records from a token entry. */
+/** The last issue time formatted, since one token usually makes many requests in a row. */
+let lastIssueTime = { seconds: Number.NaN, text: '' };
+
+/** Formats unix seconds as RFC 3339 in whole seconds, as Vault writes token_issue_time. */
+function issueTimeText(seconds: number): string {
+  if (seconds === lastIssueTime.seconds) return lastIssueTime.text;
+  const text = new Date(seconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  lastIssueTime = { seconds, text };
+  return text;
+}
+
 export function auditTokenFields(entry: TokenEntry): AuditTokenFields {
   return {
     accessor: entry.accessor,
@@ -95,8 +106,7 @@ export function auditTokenFields(entry: TokenEntry): AuditTokenFields {
     type: entry.type,
     entityId: entry.entityId,
     ttl: entry.creationTtl,
-    // RFC 3339 in whole seconds, as Vault writes token_issue_time.
-    issueTime: new Date(entry.creationTime * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    issueTime: issueTimeText(entry.creationTime),
     remainingUses: entry.numUses,
   };
 }
