@@ -132,7 +132,7 @@ export class Core {
 
   constructor(readonly options: CoreOptions) {
     this.logger = options.logger;
-    this.barrier = new Barrier(options.physical);
+    this.barrier = new Barrier(options.physical, options.seal);
     this.seal = options.seal === undefined ? new ShamirSeal(options.physical) : new AutoSeal(options.physical, options.seal);
     this.autoUnseal =
       options.seal === undefined
