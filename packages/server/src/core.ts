@@ -416,7 +416,8 @@ export class Core {
   }
 
   /**
-   * Loads what only the active node holds: the cluster ID, tokens, policies,
+   * Seal-wraps a keyring stored plain with an auto seal, then loads what
+   * only the active node holds: the cluster ID, tokens, policies,
    * mount tables, audit devices, identity, lockouts and leases, and starts
    * the periodic work. On failure, tears down what it set up and throws.
    *
@@ -429,6 +430,7 @@ export class Core {
    */
   async setupActive(): Promise<void> {
     try {
+      if (await this.barrier.wrapPlainKeyring()) this.logger.info({ sealType: this.seal.type }, 'stored keyring seal-wrapped');
       this.clusterId = await this.loadClusterId();
       await this.tokens.setup();
       await this.policies.setup();

@@ -13,7 +13,7 @@
 import { CofferError, type Seal, type Storage, type StorageEntry } from '@coffer/sdk';
 import { open, seal } from './aead.js';
 import { Keyring, type KeyTerm } from './keyring.js';
-import { sealUnwrap, sealWrap } from './seal-wrap.js';
+import { isSealWrapped, sealUnwrap, sealWrap } from './seal-wrap.js';
 
 const FORMAT_VERSION = 1;
 const HEADER_BYTES = 5;
@@ -37,7 +37,7 @@ export class Barrier implements Storage {
     /**
      * The auto seal that wraps the keyring; undefined with the Shamir seal,
      * whose keyring is stored plain. A plain keyring still loads with an
-     * auto seal, and the next keyring write wraps it.
+     * auto seal, and `wrapPlainKeyring` or the next rotation wraps it.
      */
     private readonly keyringSeal?: Seal,
   ) {}
@@ -79,6 +79,22 @@ export class Barrier implements Storage {
     const keyring = await this.readKeyring(this.rootKey);
     this.keyring?.zeroize();
     this.keyring = keyring;
+  }
+
+  /**
+   * Seal-wraps a keyring that is stored plain, such as one written before
+   * seal wrap existed. Call it only on the node that is the sole writer,
+   * because it stores the keyring held in memory over the stored one.
+   * Returns true when it rewrote the keyring.
+   * @throws Error when sealed or when the seal cannot encrypt; nothing is written then.
+   */
+  async wrapPlainKeyring(): Promise<boolean> {
+    const keyring = this.requireKeyring();
+    if (this.keyringSeal === undefined) return false;
+    const entry = await this.physical.get(KEYRING_PATH);
+    if (entry === null || isSealWrapped(entry.value)) return false;
+    await this.writeKeyring(keyring, this.rootKey!);
+    return true;
   }
 
   /** Forgets every key. */

@@ -105,6 +105,26 @@ describe('keyring seal wrap', () => {
     assert.deepEqual((await restarted.get('logical/before'))?.value, Buffer.from('written-plain'));
   });
 
+  test('plain keyring is wrapped on request', async () => {
+    const physical = new InmemStorage();
+    const rootKey = randomBytes(32);
+    const shamir = new Barrier(physical);
+    await shamir.initialize(rootKey);
+    await shamir.unseal(rootKey);
+    assert.equal(await shamir.wrapPlainKeyring(), false);
+    assert.equal(isSealWrapped(await storedKeyring(physical)), false);
+
+    const upgraded = new Barrier(physical, seal);
+    await assert.rejects(upgraded.wrapPlainKeyring(), { message: 'Vault is sealed' });
+    await upgraded.unseal(rootKey);
+    assert.equal(await upgraded.wrapPlainKeyring(), true);
+    const wrapped = await storedKeyring(physical);
+    assert.equal(isSealWrapped(wrapped), true);
+    assert.equal(activeTerm(rootKey, await sealUnwrap(seal, KEYRING_PATH, wrapped)), 1);
+    assert.equal(await upgraded.wrapPlainKeyring(), false);
+    assert.deepEqual(await storedKeyring(physical), wrapped);
+  });
+
   test('standby reloads a rotated wrapped keyring', async () => {
     const physical = new InmemStorage();
     const rootKey = randomBytes(32);
