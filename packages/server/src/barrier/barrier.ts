@@ -60,7 +60,7 @@ export class Barrier implements Storage {
   /**
    * Loads the keyring with `rootKey`.
    * @throws Error when the root key does not decrypt the keyring, or
-   *   CofferError when the seal cannot remove its wrap; nothing is written.
+   *   CofferError when the seal cannot remove its wrap. Nothing is written.
    */
   async unseal(rootKey: Buffer): Promise<void> {
     const keyring = await this.readKeyring(rootKey);
@@ -86,7 +86,7 @@ export class Barrier implements Storage {
    * seal wrap existed. Call it only on the node that is the sole writer,
    * because it stores the keyring held in memory over the stored one.
    * Returns true when it rewrote the keyring.
-   * @throws Error when sealed or when the seal cannot encrypt; nothing is written then.
+   * @throws Error when sealed or when the seal cannot encrypt. Nothing is written then.
    */
   async wrapPlainKeyring(): Promise<boolean> {
     const keyring = this.requireKeyring();
@@ -177,7 +177,7 @@ export class Barrier implements Storage {
     return Keyring.deserialize(open(rootKey, encrypted, KEYRING_PATH));
   }
 
-  /** Encrypts the keyring with the root key, seal-wraps it with an auto seal, and stores it; a seal failure writes nothing. */
+  /** Encrypts the keyring with the root key, seal-wraps it with an auto seal, and stores it. A seal failure writes nothing. */
   private async writeKeyring(keyring: Keyring, rootKey: Buffer): Promise<void> {
     const encrypted = seal(rootKey, keyring.serialize(), KEYRING_PATH);
     const value = this.keyringSeal === undefined ? encrypted : await sealWrap(this.keyringSeal, KEYRING_PATH, encrypted);

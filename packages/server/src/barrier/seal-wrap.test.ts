@@ -13,8 +13,8 @@ import { encodeSealWrapped, isSealWrapped, parseSealWrapped, SEAL_WRAP_MARKER, s
 const PIN = '975310';
 const TOKEN = 'coffer-seal-wrap';
 /**
- * A second token for seals that tests close: closing a seal logs its token
- * out, and PKCS#11 keeps one login state per token for the whole process.
+ * A second token for the seals that tests close. Closing a seal logs its
+ * token out, and PKCS#11 keeps one login state per token for the whole process.
  */
 const SPARE_TOKEN = 'coffer-spare';
 

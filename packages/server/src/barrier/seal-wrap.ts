@@ -61,7 +61,7 @@ export async function sealWrap(seal: Seal, path: string, plain: Buffer): Promise
  * Returns the value inside a stored entry: a plain value as it is, a
  * seal-wrapped one decrypted by `seal`.
  * @throws CofferError (500) when the value is seal-wrapped but `seal` is
- *   missing or of another type, or when the seal cannot decrypt it; the
+ *   missing or of another type, or when the seal cannot decrypt it. The
  *   message names the seal and the reason.
  */
 export async function sealUnwrap(seal: Seal | undefined, path: string, stored: Buffer): Promise<Buffer> {

@@ -248,9 +248,9 @@ export class SealMigration {
 
   /**
    * Stores the root key under the new seal, the keyring with the new seal's
-   * wrap or none, and the seal configuration. The order keeps every
-   * intermediate state readable by `unwrapRootKey` and `readKeyringUnwrapped`:
-   * the recovery key first, then the root key, the keyring and the configuration.
+   * wrap or none, and the seal configuration. The recovery key goes first,
+   * then the root key, the keyring and the configuration, so every
+   * intermediate state stays readable by `unwrapRootKey` and `readKeyringUnwrapped`.
    */
   private async protectWithNewSeal(rootKey: Buffer, combined: Buffer, keys: MigrationKeys): Promise<void> {
     const keyring = await this.readKeyringUnwrapped(rootKey);

@@ -63,7 +63,7 @@ describe('keyring seal wrap with pkcs11', () => {
     assert.ok(server!.core.seal instanceof AutoSeal);
     return server!.core.seal;
   };
-  /** The keyring as stored, read below the barrier. */
+  /** Reads the keyring as stored, below the barrier. */
   const storedKeyring = async (): Promise<Buffer> => {
     const entry = await server!.core.options.physical.get(KEYRING_PATH);
     assert.ok(entry !== null, 'the keyring is stored');
