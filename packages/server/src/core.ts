@@ -132,7 +132,7 @@ export class Core {
 
   constructor(readonly options: CoreOptions) {
     this.logger = options.logger;
-    this.barrier = new Barrier(options.physical);
+    this.barrier = new Barrier(options.physical, options.seal);
     this.seal = options.seal === undefined ? new ShamirSeal(options.physical) : new AutoSeal(options.physical, options.seal);
     this.autoUnseal =
       options.seal === undefined
@@ -416,7 +416,8 @@ export class Core {
   }
 
   /**
-   * Loads what only the active node holds: the cluster ID, tokens, policies,
+   * Seal-wraps a keyring stored plain with an auto seal, then loads what
+   * only the active node holds: the cluster ID, tokens, policies,
    * mount tables, audit devices, identity, lockouts and leases, and starts
    * the periodic work. On failure, tears down what it set up and throws.
    *
@@ -429,6 +430,7 @@ export class Core {
    */
   async setupActive(): Promise<void> {
     try {
+      if (await this.barrier.wrapPlainKeyring()) this.logger.info({ sealType: this.seal.type }, 'stored keyring seal-wrapped');
       this.clusterId = await this.loadClusterId();
       await this.tokens.setup();
       await this.policies.setup();

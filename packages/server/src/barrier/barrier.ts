@@ -7,11 +7,13 @@
  * integer, then the nonce, ciphertext and tag from `aead.seal`.
  *
  * The keyring itself is stored at `core/keyring`, encrypted with the root
- * key; the seal protects the root key.
+ * key; the seal protects the root key. With an auto seal, the keyring is
+ * also seal-wrapped (see seal-wrap.ts).
  */
-import { CofferError, type Storage, type StorageEntry } from '@coffer/sdk';
+import { CofferError, type Seal, type Storage, type StorageEntry } from '@coffer/sdk';
 import { open, seal } from './aead.js';
 import { Keyring, type KeyTerm } from './keyring.js';
+import { isSealWrapped, sealUnwrap, sealWrap } from './seal-wrap.js';
 
 const FORMAT_VERSION = 1;
 const HEADER_BYTES = 5;
@@ -30,7 +32,15 @@ export class Barrier implements Storage {
   private keyring: Keyring | undefined;
   private rootKey: Buffer | undefined;
 
-  constructor(private readonly physical: Storage) {}
+  constructor(
+    private readonly physical: Storage,
+    /**
+     * The auto seal that wraps the keyring; undefined with the Shamir seal,
+     * whose keyring is stored plain. A plain keyring still loads with an
+     * auto seal, and `wrapPlainKeyring` or the next rotation wraps it.
+     */
+    private readonly keyringSeal?: Seal,
+  ) {}
 
   get sealed(): boolean {
     return this.keyring === undefined;
@@ -49,12 +59,11 @@ export class Barrier implements Storage {
 
   /**
    * Loads the keyring with `rootKey`.
-   * @throws Error when the root key does not decrypt the keyring.
+   * @throws Error when the root key does not decrypt the keyring, or
+   *   CofferError when the seal cannot remove its wrap. Nothing is written.
    */
   async unseal(rootKey: Buffer): Promise<void> {
-    const entry = await this.physical.get(KEYRING_PATH);
-    if (entry === null) throw new Error('barrier is not initialized');
-    const keyring = Keyring.deserialize(open(rootKey, entry.value, KEYRING_PATH));
+    const keyring = await this.readKeyring(rootKey);
     this.keyring = keyring;
     this.rootKey = Buffer.from(rootKey);
   }
@@ -67,11 +76,25 @@ export class Barrier implements Storage {
    */
   async reloadKeyring(): Promise<void> {
     if (this.rootKey === undefined) throw sealedError();
-    const entry = await this.physical.get(KEYRING_PATH);
-    if (entry === null) throw new Error('barrier is not initialized');
-    const keyring = Keyring.deserialize(open(this.rootKey, entry.value, KEYRING_PATH));
+    const keyring = await this.readKeyring(this.rootKey);
     this.keyring?.zeroize();
     this.keyring = keyring;
+  }
+
+  /**
+   * Seal-wraps a keyring that is stored plain, such as one written before
+   * seal wrap existed. Call it only on the node that is the sole writer,
+   * because it stores the keyring held in memory over the stored one.
+   * Returns true when it rewrote the keyring.
+   * @throws Error when sealed or when the seal cannot encrypt. Nothing is written then.
+   */
+  async wrapPlainKeyring(): Promise<boolean> {
+    const keyring = this.requireKeyring();
+    if (this.keyringSeal === undefined) return false;
+    const entry = await this.physical.get(KEYRING_PATH);
+    if (entry === null || isSealWrapped(entry.value)) return false;
+    await this.writeKeyring(keyring, this.rootKey!);
+    return true;
   }
 
   /** Forgets every key. */
@@ -147,7 +170,17 @@ export class Barrier implements Storage {
     return this.keyring;
   }
 
+  private async readKeyring(rootKey: Buffer): Promise<Keyring> {
+    const entry = await this.physical.get(KEYRING_PATH);
+    if (entry === null) throw new Error('barrier is not initialized');
+    const encrypted = await sealUnwrap(this.keyringSeal, KEYRING_PATH, entry.value);
+    return Keyring.deserialize(open(rootKey, encrypted, KEYRING_PATH));
+  }
+
+  /** Encrypts the keyring with the root key, seal-wraps it with an auto seal, and stores it. A seal failure writes nothing. */
   private async writeKeyring(keyring: Keyring, rootKey: Buffer): Promise<void> {
-    await this.physical.put({ key: KEYRING_PATH, value: seal(rootKey, keyring.serialize(), KEYRING_PATH) });
+    const encrypted = seal(rootKey, keyring.serialize(), KEYRING_PATH);
+    const value = this.keyringSeal === undefined ? encrypted : await sealWrap(this.keyringSeal, KEYRING_PATH, encrypted);
+    await this.physical.put({ key: KEYRING_PATH, value });
   }
 }

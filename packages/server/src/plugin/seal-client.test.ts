@@ -123,7 +123,10 @@ describe('seal plugin', () => {
     const failures = (): Array<Record<string, any>> => server!.logLines.filter((line) => line.msg === 'auto-unseal failed; retrying');
     await waitUntil(async () => failures().length >= 2, 'two auto-unseal failures');
     assert.equal(await isSealed(), true);
-    assert.equal(failures()[0].err.message, `seal plugin "${PLUGIN}" failed Decrypt: Unsupported state or unable to authenticate data`);
+    assert.equal(
+      failures()[0].err.message,
+      `the ${PLUGIN} seal could not decrypt the wrapped root key: seal plugin "${PLUGIN}" failed Decrypt: Unsupported state or unable to authenticate data`,
+    );
     const log = JSON.stringify(server!.logLines);
     assert.equal(log.includes(keyHex), false, 'the seal key never reaches the log');
   });

@@ -11,6 +11,8 @@ import { plugin as awskms } from '@coffer/seal-awskms';
 import { startKmsDouble, type KmsDouble } from '@coffer/seal-awskms/testing';
 import { startGcpKmsDouble, type GcpKmsDouble } from '@coffer/seal-gcpckms/testing';
 import type { Seal, Storage, StorageEntry } from '@coffer/sdk';
+import { Barrier, KEYRING_PATH } from '../barrier/barrier.js';
+import { encodeSealWrapped, isSealWrapped, parseSealWrapped } from '../barrier/seal-wrap.js';
 import { createLogger } from '../logging/logger.js';
 import { startServer, type RunningServer } from '../server.js';
 import { api } from '../testing/api-client.js';
@@ -56,6 +58,21 @@ async function migrate(migration: SealMigration, shares: Buffer[]): Promise<Buff
   let rootKey: Buffer | null = null;
   for (const share of shares) rootKey = await migration.submitShare(share.toString('base64'), true);
   return rootKey;
+}
+
+/** Initializes a keyring through `barrier` and writes one entry through it. */
+async function writeThroughBarrier(barrier: Barrier, rootKey: Buffer): Promise<void> {
+  await barrier.initialize(rootKey);
+  await barrier.unseal(rootKey);
+  await barrier.put({ key: 'logical/app', value: Buffer.from('kept') });
+  barrier.seal();
+}
+
+/** Unseals `barrier` and reads back the entry that `writeThroughBarrier` wrote. */
+async function assertReadable(barrier: Barrier, rootKey: Buffer): Promise<void> {
+  await barrier.unseal(rootKey);
+  assert.deepEqual((await barrier.get('logical/app'))?.value, Buffer.from('kept'));
+  barrier.seal();
 }
 
 describe('seal migration resumed after a crash', () => {
@@ -128,6 +145,86 @@ describe('seal migration resumed after a crash', () => {
       assert.deepEqual(await shamir.submitUnsealShare(shares[1].toString('base64')), rootKey);
     });
   }
+
+  // With a keyring, Shamir to awskms writes the recovery key, the root key, the keyring, then the config.
+  for (const writesBeforeCrash of [1, 2, 3]) {
+    test(`keyring to awskms after ${writesBeforeCrash} writes`, async () => {
+      const storage = new CrashingStorage();
+      const rootKey = randomBytes(32);
+      const shares = (await new ShamirSeal(storage).initialize(rootKey, 3, 2)).slice(0, 2);
+      await writeThroughBarrier(new Barrier(storage), rootKey);
+
+      storage.writesLeft = writesBeforeCrash;
+      const interrupted = new SealMigration(storage, undefined, seal, logger);
+      assert.equal(interrupted.begin((await readSealConfig(storage))!), true);
+      await assert.rejects(migrate(interrupted, shares), { message: 'simulated crash' });
+
+      storage.writesLeft = Infinity;
+      const resumed = new SealMigration(storage, undefined, seal, logger);
+      assert.equal(resumed.begin((await readSealConfig(storage))!), true);
+      assert.deepEqual(await migrate(resumed, shares), rootKey);
+      const keyring = storage.entries.get(KEYRING_PATH)!;
+      assert.equal(isSealWrapped(keyring), true);
+      assert.equal(parseSealWrapped(KEYRING_PATH, keyring).sealType, 'awskms');
+      await assertReadable(new Barrier(storage, seal), rootKey);
+    });
+  }
+
+  // awskms to Shamir writes the root key, the keyring, the config, then deletes the recovery key.
+  for (const writesBeforeCrash of [1, 2, 3]) {
+    test(`keyring to shamir after ${writesBeforeCrash} writes`, async () => {
+      const storage = new CrashingStorage();
+      const rootKey = randomBytes(32);
+      const shares = (await new AutoSeal(storage, seal).initialize(rootKey, 3, 2)).slice(1);
+      await writeThroughBarrier(new Barrier(storage, seal), rootKey);
+      assert.equal(isSealWrapped(storage.entries.get(KEYRING_PATH)!), true);
+
+      storage.writesLeft = writesBeforeCrash;
+      const interrupted = new SealMigration(storage, seal, undefined, logger);
+      assert.equal(interrupted.begin((await readSealConfig(storage))!), true);
+      await assert.rejects(migrate(interrupted, shares), { message: 'simulated crash' });
+
+      storage.writesLeft = Infinity;
+      const resumed = new SealMigration(storage, seal, undefined, logger);
+      // After the third write the config names the Shamir seal, so nothing is left to do.
+      assert.equal(resumed.begin((await readSealConfig(storage))!), writesBeforeCrash < 3);
+      if (writesBeforeCrash < 3) assert.deepEqual(await migrate(resumed, shares), rootKey);
+      assert.equal(isSealWrapped(storage.entries.get(KEYRING_PATH)!), false);
+      await assertReadable(new Barrier(storage), rootKey);
+    });
+  }
+
+  test('tampered keyring stops the migration', async () => {
+    const storage = new CrashingStorage();
+    const rootKey = randomBytes(32);
+    const shares = (await new AutoSeal(storage, seal).initialize(rootKey, 3, 2)).slice(1);
+    await new Barrier(storage, seal).initialize(rootKey);
+    const wrapped = parseSealWrapped(KEYRING_PATH, storage.entries.get(KEYRING_PATH)!);
+    wrapped.blob.ciphertext[3] ^= 1;
+    storage.entries.set(KEYRING_PATH, encodeSealWrapped(wrapped.sealType, wrapped.blob));
+    const before = new Map(storage.entries);
+
+    const migration = new SealMigration(storage, seal, undefined, logger);
+    migration.begin((await readSealConfig(storage))!);
+    await assert.rejects(migrate(migration, shares), {
+      message: 'seal migration: neither the awskms nor the shamir seal could decrypt the seal-wrapped keyring',
+    });
+    assert.deepEqual(storage.entries, before);
+  });
+
+  test('keyring of another root key stops the migration', async () => {
+    const storage = new CrashingStorage();
+    const shares = (await new ShamirSeal(storage).initialize(randomBytes(32), 3, 2)).slice(0, 2);
+    await new Barrier(storage).initialize(randomBytes(32));
+    const before = new Map(storage.entries);
+
+    const migration = new SealMigration(storage, undefined, seal, logger);
+    migration.begin((await readSealConfig(storage))!);
+    await assert.rejects(migrate(migration, shares), {
+      message: 'seal migration: the keyring at core/keyring does not decrypt with the root key; restore storage from a snapshot',
+    });
+    assert.deepEqual(storage.entries, before);
+  });
 
   test('wrong shares leave storage unchanged', async () => {
     const storage = new CrashingStorage();

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { openSoftHsm, SOFTHSM_LIBRARY, type SoftHsm } from '@coffer/seal-pkcs11/testing';
+import { KEYRING_PATH } from '../barrier/barrier.js';
+import { isSealWrapped, parseSealWrapped } from '../barrier/seal-wrap.js';
 import { startServer, type RunningServer } from '../server.js';
 import { api } from '../testing/api-client.js';
 
@@ -64,6 +66,11 @@ describe('seal migration shamir to pkcs11 and back', () => {
   };
   const unseal = (key: string, migrate?: boolean) =>
     api(server!, 'PUT', 'sys/unseal', { body: { key, ...(migrate !== undefined ? { migrate } : {}) } });
+  /** Returns the type of the seal that wraps the stored keyring, or `plain`. */
+  const keyringWrap = async (): Promise<string> => {
+    const stored = (await server!.core.options.physical.get(KEYRING_PATH))!.value;
+    return isSealWrapped(stored) ? parseSealWrapped(KEYRING_PATH, stored).sealType : 'plain';
+  };
   const assertSecretsReadable = async (): Promise<void> => {
     for (const [name, value] of Object.entries(SECRETS)) {
       const read = await api(server!, 'GET', `secret/data/${name}`, { token: rootToken });
@@ -98,6 +105,7 @@ describe('seal migration shamir to pkcs11 and back', () => {
       const write = await api(server!, 'POST', `secret/data/${name}`, { token: rootToken, body: { data: { value } } });
       assert.equal(write.status, 200);
     }
+    assert.equal(await keyringWrap(), 'plain');
     await stop();
   });
 
@@ -145,6 +153,7 @@ describe('seal migration shamir to pkcs11 and back', () => {
     assert.equal(done.body.recovery_seal, true);
     assert.equal(done.body.t, 2);
     assert.equal(done.body.n, 3);
+    assert.equal(await keyringWrap(), 'pkcs11');
     await assertSecretsReadable();
     await stop();
   });
@@ -153,6 +162,9 @@ describe('seal migration shamir to pkcs11 and back', () => {
     await start(pkcs11Stanza(false));
     await waitUntilUnsealed(server!);
     await assertSecretsReadable();
+    // A rotation here gives the migration back a keyring that pkcs11 wrapped after the first migration.
+    assert.equal((await api(server!, 'PUT', 'sys/rotate', { token: rootToken })).status, 204);
+    assert.equal(await keyringWrap(), 'pkcs11');
 
     // The old unseal keys are now recovery keys: they unseal after a manual seal.
     assert.equal((await api(server!, 'PUT', 'sys/seal', { token: rootToken })).status, 204);
@@ -178,6 +190,7 @@ describe('seal migration shamir to pkcs11 and back', () => {
     assert.equal(done.body.sealed, false);
     assert.equal(done.body.migration, false);
     assert.equal(done.body.recovery_seal, false);
+    assert.equal(await keyringWrap(), 'plain');
     await assertSecretsReadable();
     await stop();
   });
@@ -192,6 +205,8 @@ describe('seal migration shamir to pkcs11 and back', () => {
     await unseal(unsealKeys[0]);
     assert.equal((await unseal(unsealKeys[1])).body.sealed, false);
     await assertSecretsReadable();
+    assert.equal((await api(server!, 'GET', 'sys/key-status', { token: rootToken })).body.data.term, 2);
+    assert.equal(await keyringWrap(), 'plain');
     await stop();
   });
 });

@@ -16,15 +16,20 @@
  * - auto to auto: the recovery key stays; both it and the root key are
  *   encrypted again by the new seal.
  *
+ * The keyring's seal wrap follows the seal: it is removed when the new seal
+ * is Shamir and made again by the new seal otherwise. The keyring's
+ * encryption by the root key does not change.
+ *
  * Storage has no transactions, so a crash can stop a migration between two
  * writes. Each read below therefore accepts both the old and the new form of
- * the wrapped root key and the recovery key, and running the migration again
+ * the wrapped root key, the recovery key and the keyring, and running the migration again
  * with the same config and shares finishes it.
  */
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { badRequest, decodeBlobInfo, encodeBlobInfo, type BlobInfo, type Logger, type Seal, type Storage } from '@coffer/sdk';
 import { open, seal as aeadSeal } from '../barrier/aead.js';
-import { WRAPPED_ROOT_KEY_PATH } from '../barrier/barrier.js';
+import { KEYRING_PATH, WRAPPED_ROOT_KEY_PATH } from '../barrier/barrier.js';
+import { isSealWrapped, parseSealWrapped, sealWrap } from '../barrier/seal-wrap.js';
 import { RECOVERY_KEY_PATH } from './auto-seal.js';
 import { decodeShare, ShareCollector } from './key-shares.js';
 import { writeSealConfig, type SealConfig } from './seal-config.js';
@@ -223,24 +228,48 @@ export class SealMigration {
   }
 
   /**
-   * Stores the root key under the new seal and the seal configuration. The
-   * order keeps every intermediate state readable by `unwrapRootKey`: the
-   * recovery key first, then the root key, then the configuration.
+   * Reads the keyring without its seal wrap, made by either seal, and checks
+   * that the root key decrypts it, so a damaged keyring stops the migration
+   * before anything is written. Returns undefined when no keyring is stored.
+   */
+  private async readKeyringUnwrapped(rootKey: Buffer): Promise<Buffer | undefined> {
+    const entry = await this.physical.get(KEYRING_PATH);
+    if (entry === null) return undefined;
+    const encrypted = isSealWrapped(entry.value)
+      ? await this.decryptWithEither(parseSealWrapped(KEYRING_PATH, entry.value).blob, KEYRING_PATH, 'seal-wrapped keyring')
+      : entry.value;
+    try {
+      open(rootKey, encrypted, KEYRING_PATH).fill(0);
+    } catch {
+      throw new Error(`seal migration: the keyring at ${KEYRING_PATH} does not decrypt with the root key; restore storage from a snapshot`);
+    }
+    return encrypted;
+  }
+
+  /**
+   * Stores the root key under the new seal, the keyring with the new seal's
+   * wrap or none, and the seal configuration. The recovery key goes first,
+   * then the root key, the keyring and the configuration, so every
+   * intermediate state stays readable by `unwrapRootKey` and `readKeyringUnwrapped`.
    */
   private async protectWithNewSeal(rootKey: Buffer, combined: Buffer, keys: MigrationKeys): Promise<void> {
+    const keyring = await this.readKeyringUnwrapped(rootKey);
     if (this.to === undefined) {
       await this.physical.put({ key: WRAPPED_ROOT_KEY_PATH, value: aeadSeal(combined, rootKey, WRAPPED_ROOT_KEY_PATH) });
+      if (keyring !== undefined) await this.physical.put({ key: KEYRING_PATH, value: keyring });
       const config: SealConfig = { type: SHAMIR_SEAL_TYPE, secretShares: keys.shares, secretThreshold: keys.threshold };
       await writeSealConfig(this.physical, config);
       await this.physical.delete(RECOVERY_KEY_PATH);
       return;
     }
 
-    // Encrypt both before writing either, so an unreachable seal changes nothing.
+    // Encrypt everything before writing anything, so an unreachable seal changes nothing.
     const wrappedRecoveryKey = await this.to.encrypt(combined, Buffer.from(RECOVERY_KEY_PATH));
     const wrappedRootKey = await this.to.encrypt(rootKey, Buffer.from(WRAPPED_ROOT_KEY_PATH));
+    const wrappedKeyring = keyring === undefined ? undefined : await sealWrap(this.to, KEYRING_PATH, keyring);
     await this.physical.put({ key: RECOVERY_KEY_PATH, value: Buffer.from(JSON.stringify(encodeBlobInfo(wrappedRecoveryKey))) });
     await this.physical.put({ key: WRAPPED_ROOT_KEY_PATH, value: Buffer.from(JSON.stringify(encodeBlobInfo(wrappedRootKey))) });
+    if (wrappedKeyring !== undefined) await this.physical.put({ key: KEYRING_PATH, value: wrappedKeyring });
     const config: SealConfig = {
       type: this.to.type,
       secretShares: 1,
