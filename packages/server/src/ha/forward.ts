@@ -63,8 +63,11 @@ export async function answerOnStandby(ha: HaNode, request: IncomingMessage, path
   const noForwarding = request.headers['x-vault-no-request-forwarding'];
   if (ha.options.disableClustering === true || (noForwarding !== undefined && noForwarding !== '')) return redirectTo(target);
 
+  // Read the body before forwarding, so that a body over the size limit gets
+  // its 413 here and does not count as a forwarding failure.
+  const body = await readBody(request);
   try {
-    return await forward(request, new URL(target), ha.address);
+    return await forward(request, body, new URL(target), ha.address);
   } catch (err) {
     ha.forgetLeader();
     logger.warn({ err: { message: (err as Error).message }, leader: address }, 'ha forwarding failed; redirecting the client');
@@ -77,8 +80,7 @@ function redirectTo(target: string): HttpAnswer {
 }
 
 /** Sends the request with its headers and body to `target` and converts the response for the handler to write. */
-async function forward(request: IncomingMessage, target: URL, self: string): Promise<HttpAnswer> {
-  const body = await readBody(request);
+async function forward(request: IncomingMessage, body: Buffer, target: URL, self: string): Promise<HttpAnswer> {
   const headers: Record<string, string | string[]> = { [FORWARDED_HEADER]: self || 'standby' };
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { createThrowawayDatabase, runAdmin, type ThrowawayDatabase } from '@coffer/storage-postgresql/testing';
+import { MAX_REQUEST_BYTES } from '../http/body.js';
 import { startServer, type RunningServer } from '../server.js';
 
 const silentLog = { write: (): boolean => true };
@@ -33,6 +35,24 @@ async function eventually(what: string, check: () => Promise<boolean>, timeoutMs
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+}
+
+/** Sends headers that declare a body one byte over the limit, and returns the status and body of the response. */
+function postOversized(server: RunningServer, path: string, token: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const headers = { 'X-Vault-Token': token, 'Content-Type': 'application/json', 'Content-Length': String(MAX_REQUEST_BYTES + 1) };
+    const outgoing = httpRequest(`${server.address}/v1/${path}`, { method: 'POST', headers }, (response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      response.on('end', () => {
+        resolve({ status: response.statusCode ?? 0, text });
+        outgoing.destroy();
+      });
+    });
+    // An error after the response arrived, such as the cut-off body, changes nothing: the promise is settled.
+    outgoing.on('error', (err) => reject(err));
+    outgoing.write('{"data":');
+  });
 }
 
 const isActive = async (server: RunningServer): Promise<boolean> => (await call(server, 'GET', 'sys/health')).status === 200;
@@ -71,9 +91,13 @@ ${extra}
     return server;
   }
 
+  async function prepare(): Promise<void> {
+    database ??= await createThrowawayDatabase();
+    if (dir === '') dir = await mkdtemp(join(tmpdir(), 'coffer-ha-node-'));
+  }
+
   test('take-over reads state fresh from storage', async () => {
-    database = await createThrowawayDatabase();
-    dir = await mkdtemp(join(tmpdir(), 'coffer-ha-node-'));
+    await prepare();
     const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
     const a = await startNode('a', suffix, 'disable_clustering = true');
     const b = await startNode('b', suffix);
@@ -124,9 +148,31 @@ ${extra}
     assert.equal((await call(a, 'GET', 'auth/token/lookup-self', revoked)).status, 403, 'the token b revoked is gone on a');
 
     // A lock row taken behind a's back makes it step down at its next renewal.
-    await runAdmin(database.url, `UPDATE locks_${suffix} SET ha_identity = 'intruder'`);
+    await runAdmin(database!.url, `UPDATE locks_${suffix} SET ha_identity = 'intruder'`);
     await eventually('a steps down after losing the lock', async () => (await call(a, 'GET', 'sys/health')).status === 429, 3_000);
     const leader = await call(a, 'GET', 'sys/leader');
     assert.equal(leader.body?.is_self, false);
+  });
+
+  test('standby rejects oversized body with 413', async () => {
+    await prepare();
+    const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
+    const a = await startNode('big-a', suffix);
+    const b = await startNode('big-b', suffix);
+    const init = await call(a, 'PUT', 'sys/init', undefined, { secret_shares: 1, secret_threshold: 1 });
+    const key = (init.body!.keys_base64 as string[])[0];
+    const root = init.body!.root_token as string;
+    await call(a, 'PUT', 'sys/unseal', undefined, { key });
+    await eventually('a is active', () => isActive(a));
+    await call(b, 'PUT', 'sys/unseal', undefined, { key });
+    assert.equal((await call(b, 'GET', 'sys/health')).status, 429);
+    assert.equal((await call(a, 'POST', 'sys/mounts/secret', root, { type: 'kv', options: { version: '2' } })).status, 204);
+
+    const answer = await postOversized(b, 'secret/data/big', root);
+    assert.equal(answer.status, 413, 'the standby rejects the body itself and does not redirect');
+    assert.deepEqual(JSON.parse(answer.text), { errors: [`request body is larger than the limit of ${MAX_REQUEST_BYTES} bytes`] });
+    assert.equal((await call(a, 'GET', 'secret/data/big', root)).status, 404, 'nothing was written');
+    const forwarded = await call(b, 'POST', 'secret/data/small', root, { data: { n: 1 } });
+    assert.equal(forwarded.status, 200, 'the standby still forwards a body within the limit');
   });
 });
