@@ -39,8 +39,9 @@ export class VersionedStore {
    */
   private readonly metadataCache = new Map<string, string>();
   /**
-   * Counts metadata writes, deletes and invalidations. A read fills the
-   * cache only when none happened while it read storage, so a slow read can
+   * Counts metadata writes, deletes and invalidations, each once when it
+   * starts and once when storage has changed. A read fills the cache only
+   * when the count did not move while it read storage, so a slow read can
    * never put back a value older than a concurrent write's.
    */
   private metadataChanges = 0;
@@ -92,13 +93,23 @@ export class VersionedStore {
   async writeMetadata(storage: Storage, meta: KeyMetadata): Promise<void> {
     this.forgetMetadata(meta.key);
     const text = JSON.stringify(meta);
-    await storage.put({ key: METADATA_PREFIX + meta.key, value: Buffer.from(text, 'utf8') });
+    try {
+      await storage.put({ key: METADATA_PREFIX + meta.key, value: Buffer.from(text, 'utf8') });
+    } finally {
+      // Count the change again once storage has it, because a read that
+      // started during the put may have fetched the old entry.
+      this.forgetMetadata(meta.key);
+    }
     this.rememberMetadata(meta.key, text);
   }
 
   async deleteMetadata(storage: Storage, path: string): Promise<void> {
     this.forgetMetadata(path);
-    await storage.delete(METADATA_PREFIX + path);
+    try {
+      await storage.delete(METADATA_PREFIX + path);
+    } finally {
+      this.forgetMetadata(path);
+    }
   }
 
   /** Lists the keys and folders directly under `prefix`, one storage list call. */
