@@ -59,7 +59,10 @@ export async function answerOnStandby(ha: HaNode, request: IncomingMessage, path
     return errorAnswer(503, ['this node is a standby and no active node holds the HA lock; retry the request']);
   }
 
-  const target = address.replace(/\/+$/, '') + (request.url ?? '/');
+  // Only the path and query of the request target count, because an
+  // absolute-form target (`http://host/path`) appended as is would change the host.
+  const requested = new URL(request.url ?? '/', 'http://coffer');
+  const target = address.replace(/\/+$/, '') + requested.pathname + requested.search;
   const noForwarding = request.headers['x-vault-no-request-forwarding'];
   if (ha.options.disableClustering === true || (noForwarding !== undefined && noForwarding !== '')) return redirectTo(target);
 

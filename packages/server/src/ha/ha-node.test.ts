@@ -154,19 +154,25 @@ ${extra}
     assert.equal(leader.body?.is_self, false);
   });
 
-  test('standby rejects oversized body with 413', async () => {
+  /** Starts an active node and a standby on a lock table of their own, with KV v2 at secret/. */
+  async function startPair(name: string): Promise<{ active: RunningServer; standby: RunningServer; root: string }> {
     await prepare();
     const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
-    const a = await startNode('big-a', suffix);
-    const b = await startNode('big-b', suffix);
-    const init = await call(a, 'PUT', 'sys/init', undefined, { secret_shares: 1, secret_threshold: 1 });
+    const active = await startNode(`${name}-a`, suffix);
+    const standby = await startNode(`${name}-b`, suffix);
+    const init = await call(active, 'PUT', 'sys/init', undefined, { secret_shares: 1, secret_threshold: 1 });
     const key = (init.body!.keys_base64 as string[])[0];
     const root = init.body!.root_token as string;
-    await call(a, 'PUT', 'sys/unseal', undefined, { key });
-    await eventually('a is active', () => isActive(a));
-    await call(b, 'PUT', 'sys/unseal', undefined, { key });
-    assert.equal((await call(b, 'GET', 'sys/health')).status, 429);
-    assert.equal((await call(a, 'POST', 'sys/mounts/secret', root, { type: 'kv', options: { version: '2' } })).status, 204);
+    await call(active, 'PUT', 'sys/unseal', undefined, { key });
+    await eventually('the first node is active', () => isActive(active));
+    await call(standby, 'PUT', 'sys/unseal', undefined, { key });
+    assert.equal((await call(standby, 'GET', 'sys/health')).status, 429);
+    assert.equal((await call(active, 'POST', 'sys/mounts/secret', root, { type: 'kv', options: { version: '2' } })).status, 204);
+    return { active, standby, root };
+  }
+
+  test('standby rejects oversized body with 413', async () => {
+    const { active: a, standby: b, root } = await startPair('big');
 
     const answer = await postOversized(b, 'secret/data/big', root);
     assert.equal(answer.status, 413, 'the standby rejects the body itself and does not redirect');
@@ -174,5 +180,26 @@ ${extra}
     assert.equal((await call(a, 'GET', 'secret/data/big', root)).status, 404, 'nothing was written');
     const forwarded = await call(b, 'POST', 'secret/data/small', root, { data: { n: 1 } });
     assert.equal(forwarded.status, 200, 'the standby still forwards a body within the limit');
+  });
+
+  test('standby forwards absolute-form target to leader', async () => {
+    const { active, standby, root } = await startPair('absolute');
+    assert.equal((await call(active, 'PUT', 'secret/data/x', root, { data: { n: 1 } })).status, 200);
+
+    // An absolute-form target names another host; the standby must still forward to the active node's api_addr.
+    const port = new URL(standby.address).port;
+    const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const options = { host: '127.0.0.1', port, method: 'GET', path: 'http://elsewhere.invalid/v1/secret/data/x', headers: { 'X-Vault-Token': root } };
+      const outgoing = httpRequest(options, (response) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+      });
+      outgoing.on('error', reject);
+      outgoing.end();
+    });
+
+    assert.equal(answer.status, 200);
+    assert.deepEqual((JSON.parse(answer.text) as { data: { data: unknown } }).data.data, { n: 1 });
   });
 });
