@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Storage, StorageEntry } from '@coffer/sdk';
 import { InmemStorage } from '@coffer/storage-inmem';
-import { newKeyMetadata } from './metadata.js';
+import { DEFAULT_CONFIG, newKeyMetadata } from './metadata.js';
 import { VersionedStore } from './store.js';
 import { ManualClock, RecordingLogger } from './test-support.js';
 
@@ -154,5 +154,19 @@ describe('metadata cache', () => {
     store.invalidate('metadata/app');
 
     assert.equal((await store.readMetadata(storage, 'app'))!.currentVersion, 5);
+  });
+});
+
+describe('config cache', () => {
+  test('first read during a write is not kept', async () => {
+    const { store, storage } = setUp();
+    const releaseRead = storage.holdNextRead('config');
+
+    const slowRead = store.readConfig(storage);
+    await store.writeConfig(storage, { ...DEFAULT_CONFIG, maxVersions: 7 });
+    releaseRead();
+    assert.equal((await slowRead).maxVersions, DEFAULT_CONFIG.maxVersions, 'the read fetched storage before the write');
+
+    assert.equal((await store.readConfig(storage)).maxVersions, 7);
   });
 });

@@ -29,6 +29,8 @@ export class VersionedStore {
   /** Serializes the read-modify-write steps on one secret path. */
   readonly locks = new KeyLocks();
   private cachedConfig: EngineConfig | null = null;
+  /** Counts config writes and invalidations, so a slow first read cannot cache a config older than a concurrent write's. */
+  private configChanges = 0;
   /** Secret paths already logged for an invalid deletion time, so repeated reads log once. */
   private readonly reportedInvalidTimes = new Set<string>();
   /**
@@ -55,20 +57,30 @@ export class VersionedStore {
   async readConfig(storage: Storage): Promise<EngineConfig> {
     if (this.cachedConfig !== null) return { ...this.cachedConfig };
 
+    const changesBefore = this.configChanges;
     const stored = await readJson(storage, CONFIG_KEY);
     const config: EngineConfig = { ...DEFAULT_CONFIG, ...(stored ?? {}) };
-    this.cachedConfig = config;
+    if (this.configChanges === changesBefore) this.cachedConfig = config;
     return { ...config };
   }
 
   async writeConfig(storage: Storage, config: EngineConfig): Promise<void> {
-    await writeJson(storage, CONFIG_KEY, config);
+    this.configChanges += 1;
+    this.cachedConfig = null;
+    try {
+      await writeJson(storage, CONFIG_KEY, config);
+    } finally {
+      this.configChanges += 1;
+    }
     this.cachedConfig = { ...config };
   }
 
   /** Drops the cached config or key metadata when another node changed it. */
   invalidate(key: string): void {
-    if (key === CONFIG_KEY) this.cachedConfig = null;
+    if (key === CONFIG_KEY) {
+      this.configChanges += 1;
+      this.cachedConfig = null;
+    }
     if (key.startsWith(METADATA_PREFIX)) this.forgetMetadata(key.slice(METADATA_PREFIX.length));
   }
 
