@@ -23,7 +23,7 @@
  */
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry } from 'cockatiel';
 import { Etcd3, GRPCResourceExhastedError, isRecoverableError, Range, type IOptions } from 'etcd3';
-import { validateStorageKey, type ClosableStorage, type HaStorage, type Lock, type Logger, type StorageEntry } from '@coffer/sdk';
+import { CofferError, validateStorageKey, type ClosableStorage, type HaStorage, type Lock, type Logger, type StorageEntry } from '@coffer/sdk';
 import { EtcdLock, lockKeyFor, timingForTtl, type LockTiming } from './etcd-ha.js';
 import type { EtcdSettings } from './settings.js';
 
@@ -184,10 +184,17 @@ export class EtcdStorage implements ClosableStorage, HaStorage {
       message = message.split(host).join('<host>').split(new URL(endpoint).hostname).join('<host>');
     }
     message = message.replace(/\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b/g, '<host>');
-    let hint = '';
     if (/request is too large|received message larger than max/i.test(message)) {
-      hint = '; the entry is larger than the etcd members accept: raise their --max-request-bytes';
-    } else if (/authentication failed|invalid auth token|user name is empty/i.test(message)) {
+      // The client gets 413, which the server does not log, so the hint for the operator is logged here.
+      this.logger.warn({ operation, err: { message } }, 'etcd rejected an entry as too large; raise --max-request-bytes on the etcd members');
+      return new CofferError(
+        'COFFER_ERR_STORAGE_VALUE_TOO_LARGE',
+        413,
+        `storage "etcd": ${operation} failed: the entry is larger than the etcd members accept: raise their --max-request-bytes`,
+      );
+    }
+    let hint = '';
+    if (/authentication failed|invalid auth token|user name is empty/i.test(message)) {
       hint = '; check settings "username" and "password"';
     } else if (/permission denied/i.test(message)) {
       hint = `; grant the etcd user read and write on the prefix "${this.settings.path}"`;
