@@ -202,4 +202,33 @@ ${extra}
     assert.equal(answer.status, 200);
     assert.deepEqual((JSON.parse(answer.text) as { data: { data: unknown } }).data.data, { n: 1 });
   });
+
+  test('bound CIDRs see the client behind a standby', async () => {
+    const { active, standby, root } = await startPair('cidr');
+    assert.equal((await call(active, 'POST', 'sys/auth/userpass', root, { type: 'userpass' })).status, 204);
+    const user = { password: 'pw', token_bound_cidrs: '127.0.0.1/32' };
+    assert.equal((await call(active, 'POST', 'auth/userpass/users/frank', root, user)).status, 204);
+
+    /** Logs in as frank through `server` from the loopback address `from`, with extra headers. */
+    const login = (server: RunningServer, from: string, extra: Record<string, string> = {}): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const url = new URL(`${server.address}/v1/auth/userpass/login/frank`);
+        const body = JSON.stringify({ password: 'pw' });
+        const headers = { 'Content-Type': 'application/json', 'Content-Length': String(body.length), ...extra };
+        const options = { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress: from, headers };
+        const outgoing = httpRequest(options, (response) => {
+          response.resume();
+          response.on('end', () => resolve(response.statusCode ?? 0));
+        });
+        outgoing.on('error', reject);
+        outgoing.end(body);
+      });
+
+    assert.equal(await login(standby, '127.0.0.1'), 200, 'a client inside the CIDR logs in through the standby');
+    assert.equal(await login(active, '127.0.0.2'), 403, 'a client outside the CIDR is denied by the active node');
+    assert.equal(await login(standby, '127.0.0.2'), 403, 'and through the standby, which connects from 127.0.0.1');
+    const spoofed = { 'X-Coffer-Forwarded-For': '127.0.0.1', 'X-Coffer-Forwarding-Key': 'guessed' };
+    assert.equal(await login(active, '127.0.0.2', spoofed), 403, 'a client cannot claim another address');
+    assert.equal(await login(standby, '127.0.0.2', spoofed), 403, 'nor pass one through the standby');
+  });
 });
