@@ -273,6 +273,8 @@ interface Listener {
 function closeListener(listener: Listener): Promise<void> {
   return new Promise((resolve) => {
     listener.server.close(() => resolve());
+    // The HTTP server does not listen, so this only stops its request timeout timer.
+    listener.http.close();
     listener.http.closeAllConnections();
     for (const socket of listener.sockets) socket.destroy();
   });

@@ -17,7 +17,7 @@ test('standby reads advertisement after rotation', async () => {
 
   assert.equal(await readAdvertisement(standby), null);
   await active.rotate();
-  const advertisement = { apiAddr: 'http://a:8200', clusterAddr: 'https://a:8201', activeTime: '2026-01-02T03:04:05.000Z' };
+  const advertisement = { apiAddr: 'http://a:8200', clusterAddr: 'https://a:8201', activeTime: '2026-01-02T03:04:05.000Z', forwardingKey: 'key' };
   await writeAdvertisement(active, advertisement);
 
   // The standby's keyring predates the rotation, so the read reloads it.

@@ -13,6 +13,12 @@ export interface Advertisement {
   clusterAddr: string;
   /** RFC 3339 time at which the node became active. */
   activeTime: string;
+  /**
+   * A random secret of this term as active node. Standbys send it with a
+   * forwarded request, so the active node can trust the client address
+   * they pass on. Empty in an advertisement written before it existed.
+   */
+  forwardingKey: string;
 }
 
 export async function writeAdvertisement(barrier: Barrier, advertisement: Advertisement): Promise<void> {
@@ -40,5 +46,6 @@ export async function readAdvertisement(barrier: Barrier): Promise<Advertisement
     apiAddr: String(parsed.apiAddr ?? ''),
     clusterAddr: String(parsed.clusterAddr ?? ''),
     activeTime: String(parsed.activeTime ?? ''),
+    forwardingKey: String(parsed.forwardingKey ?? ''),
   };
 }

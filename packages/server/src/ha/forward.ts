@@ -18,10 +18,14 @@ import type { Logger } from '@coffer/sdk';
 import { readBody } from '../http/body.js';
 import { errorAnswer, type HttpAnswer } from '../http/envelope.js';
 import { LIST_STAND_IN } from '../http/list-method.js';
-import type { HaNode } from './ha-node.js';
+import type { HaNode, LeaderInfo } from './ha-node.js';
 
 /** Marks a request a standby forwarded, so a node that is not active never forwards it again. */
 export const FORWARDED_HEADER = 'x-coffer-forwarded-by';
+/** The client's address, as the standby that forwarded the request saw it. */
+export const FORWARDED_FOR_HEADER = 'x-coffer-forwarded-for';
+/** The active node's forwarding key, which makes the active node trust {@link FORWARDED_FOR_HEADER}. */
+export const FORWARDING_KEY_HEADER = 'x-coffer-forwarding-key';
 
 /** How long a forwarded request may take before the standby gives up and redirects. */
 const FORWARD_TIMEOUT_MS = 90_000;
@@ -48,23 +52,30 @@ export async function answerOnStandby(ha: HaNode, request: IncomingMessage, path
     return errorAnswer(503, ['this node is a standby and cannot serve a forwarded request; retry the request']);
   }
 
-  let address: string;
+  let leader: LeaderInfo;
   try {
-    address = (await ha.leader()).address;
+    leader = await ha.leader();
   } catch (err) {
     logger.error({ err }, 'ha leader lookup failed');
     return errorAnswer(503, ['this node is a standby and cannot read the HA lock to find the active node; retry the request']);
   }
+  const address = leader.address;
   if (address === '' || address === ha.address) {
     return errorAnswer(503, ['this node is a standby and no active node holds the HA lock; retry the request']);
   }
 
-  const target = address.replace(/\/+$/, '') + (request.url ?? '/');
+  // Only the path and query of the request target count, because an
+  // absolute-form target (`http://host/path`) appended as is would change the host.
+  const requested = new URL(request.url ?? '/', 'http://coffer');
+  const target = address.replace(/\/+$/, '') + requested.pathname + requested.search;
   const noForwarding = request.headers['x-vault-no-request-forwarding'];
   if (ha.options.disableClustering === true || (noForwarding !== undefined && noForwarding !== '')) return redirectTo(target);
 
+  // Read the body before forwarding, so that a body over the size limit gets
+  // its 413 here and does not count as a forwarding failure.
+  const body = await readBody(request);
   try {
-    return await forward(request, new URL(target), ha.address);
+    return await forward(request, body, new URL(target), ha.address, leader.forwardingKey);
   } catch (err) {
     ha.forgetLeader();
     logger.warn({ err: { message: (err as Error).message }, leader: address }, 'ha forwarding failed; redirecting the client');
@@ -72,16 +83,35 @@ export async function answerOnStandby(ha: HaNode, request: IncomingMessage, path
   }
 }
 
+/**
+ * Returns the client's address for policy checks such as bound CIDRs: the
+ * address a standby passed on when the request carries the active node's
+ * forwarding key, else the connection's peer.
+ */
+export function clientAddress(ha: HaNode | undefined, request: IncomingMessage): string | undefined {
+  const forwardedFor = request.headers[FORWARDED_FOR_HEADER];
+  const key = request.headers[FORWARDING_KEY_HEADER];
+  if (ha !== undefined && typeof forwardedFor === 'string' && typeof key === 'string' && ha.isForwardingKey(key)) return forwardedFor;
+  return request.socket.remoteAddress;
+}
+
 function redirectTo(target: string): HttpAnswer {
   return { status: 307, body: null, headers: { Location: target } };
 }
 
 /** Sends the request with its headers and body to `target` and converts the response for the handler to write. */
-async function forward(request: IncomingMessage, target: URL, self: string): Promise<HttpAnswer> {
-  const body = await readBody(request);
-  const headers: Record<string, string | string[]> = { [FORWARDED_HEADER]: self || 'standby' };
+async function forward(request: IncomingMessage, body: Buffer, target: URL, self: string, forwardingKey: string): Promise<HttpAnswer> {
+  const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+  }
+  // Set after the client's headers, so that a client cannot supply its own.
+  headers[FORWARDED_HEADER] = self || 'standby';
+  delete headers[FORWARDED_FOR_HEADER];
+  delete headers[FORWARDING_KEY_HEADER];
+  if (forwardingKey !== '' && request.socket.remoteAddress !== undefined) {
+    headers[FORWARDED_FOR_HEADER] = request.socket.remoteAddress;
+    headers[FORWARDING_KEY_HEADER] = forwardingKey;
   }
   headers['content-length'] = String(body.length);
   // The listener turns Vault's LIST method into a stand-in; the active node's listener expects LIST again.

@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { createThrowawayDatabase, runAdmin, type ThrowawayDatabase } from '@coffer/storage-postgresql/testing';
+import { MAX_REQUEST_BYTES } from '../http/body.js';
 import { startServer, type RunningServer } from '../server.js';
 
 const silentLog = { write: (): boolean => true };
@@ -33,6 +35,24 @@ async function eventually(what: string, check: () => Promise<boolean>, timeoutMs
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+}
+
+/** Sends headers that declare a body one byte over the limit, and returns the status and body of the response. */
+function postOversized(server: RunningServer, path: string, token: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const headers = { 'X-Vault-Token': token, 'Content-Type': 'application/json', 'Content-Length': String(MAX_REQUEST_BYTES + 1) };
+    const outgoing = httpRequest(`${server.address}/v1/${path}`, { method: 'POST', headers }, (response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+      response.on('end', () => {
+        resolve({ status: response.statusCode ?? 0, text });
+        outgoing.destroy();
+      });
+    });
+    // An error after the response arrived, such as the cut-off body, changes nothing: the promise is settled.
+    outgoing.on('error', (err) => reject(err));
+    outgoing.write('{"data":');
+  });
 }
 
 const isActive = async (server: RunningServer): Promise<boolean> => (await call(server, 'GET', 'sys/health')).status === 200;
@@ -71,9 +91,13 @@ ${extra}
     return server;
   }
 
+  async function prepare(): Promise<void> {
+    database ??= await createThrowawayDatabase();
+    if (dir === '') dir = await mkdtemp(join(tmpdir(), 'coffer-ha-node-'));
+  }
+
   test('take-over reads state fresh from storage', async () => {
-    database = await createThrowawayDatabase();
-    dir = await mkdtemp(join(tmpdir(), 'coffer-ha-node-'));
+    await prepare();
     const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
     const a = await startNode('a', suffix, 'disable_clustering = true');
     const b = await startNode('b', suffix);
@@ -124,9 +148,87 @@ ${extra}
     assert.equal((await call(a, 'GET', 'auth/token/lookup-self', revoked)).status, 403, 'the token b revoked is gone on a');
 
     // A lock row taken behind a's back makes it step down at its next renewal.
-    await runAdmin(database.url, `UPDATE locks_${suffix} SET ha_identity = 'intruder'`);
+    await runAdmin(database!.url, `UPDATE locks_${suffix} SET ha_identity = 'intruder'`);
     await eventually('a steps down after losing the lock', async () => (await call(a, 'GET', 'sys/health')).status === 429, 3_000);
     const leader = await call(a, 'GET', 'sys/leader');
     assert.equal(leader.body?.is_self, false);
+  });
+
+  /** Starts an active node and a standby on a lock table of their own, with KV v2 at secret/. */
+  async function startPair(name: string): Promise<{ active: RunningServer; standby: RunningServer; root: string }> {
+    await prepare();
+    const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
+    const active = await startNode(`${name}-a`, suffix);
+    const standby = await startNode(`${name}-b`, suffix);
+    const init = await call(active, 'PUT', 'sys/init', undefined, { secret_shares: 1, secret_threshold: 1 });
+    const key = (init.body!.keys_base64 as string[])[0];
+    const root = init.body!.root_token as string;
+    await call(active, 'PUT', 'sys/unseal', undefined, { key });
+    await eventually('the first node is active', () => isActive(active));
+    await call(standby, 'PUT', 'sys/unseal', undefined, { key });
+    assert.equal((await call(standby, 'GET', 'sys/health')).status, 429);
+    assert.equal((await call(active, 'POST', 'sys/mounts/secret', root, { type: 'kv', options: { version: '2' } })).status, 204);
+    return { active, standby, root };
+  }
+
+  test('standby rejects oversized body with 413', async () => {
+    const { active: a, standby: b, root } = await startPair('big');
+
+    const answer = await postOversized(b, 'secret/data/big', root);
+    assert.equal(answer.status, 413, 'the standby rejects the body itself and does not redirect');
+    assert.deepEqual(JSON.parse(answer.text), { errors: [`request body is larger than the limit of ${MAX_REQUEST_BYTES} bytes`] });
+    assert.equal((await call(a, 'GET', 'secret/data/big', root)).status, 404, 'nothing was written');
+    const forwarded = await call(b, 'POST', 'secret/data/small', root, { data: { n: 1 } });
+    assert.equal(forwarded.status, 200, 'the standby still forwards a body within the limit');
+  });
+
+  test('standby forwards absolute-form target to leader', async () => {
+    const { active, standby, root } = await startPair('absolute');
+    assert.equal((await call(active, 'PUT', 'secret/data/x', root, { data: { n: 1 } })).status, 200);
+
+    // An absolute-form target names another host; the standby must still forward to the active node's api_addr.
+    const port = new URL(standby.address).port;
+    const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const options = { host: '127.0.0.1', port, method: 'GET', path: 'http://elsewhere.invalid/v1/secret/data/x', headers: { 'X-Vault-Token': root } };
+      const outgoing = httpRequest(options, (response) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+      });
+      outgoing.on('error', reject);
+      outgoing.end();
+    });
+
+    assert.equal(answer.status, 200);
+    assert.deepEqual((JSON.parse(answer.text) as { data: { data: unknown } }).data.data, { n: 1 });
+  });
+
+  test('bound CIDRs see the client behind a standby', async () => {
+    const { active, standby, root } = await startPair('cidr');
+    assert.equal((await call(active, 'POST', 'sys/auth/userpass', root, { type: 'userpass' })).status, 204);
+    const user = { password: 'pw', token_bound_cidrs: '127.0.0.1/32' };
+    assert.equal((await call(active, 'POST', 'auth/userpass/users/frank', root, user)).status, 204);
+
+    /** Logs in as frank through `server` from the loopback address `from`, with extra headers. */
+    const login = (server: RunningServer, from: string, extra: Record<string, string> = {}): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const url = new URL(`${server.address}/v1/auth/userpass/login/frank`);
+        const body = JSON.stringify({ password: 'pw' });
+        const headers = { 'Content-Type': 'application/json', 'Content-Length': String(body.length), ...extra };
+        const options = { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress: from, headers };
+        const outgoing = httpRequest(options, (response) => {
+          response.resume();
+          response.on('end', () => resolve(response.statusCode ?? 0));
+        });
+        outgoing.on('error', reject);
+        outgoing.end(body);
+      });
+
+    assert.equal(await login(standby, '127.0.0.1'), 200, 'a client inside the CIDR logs in through the standby');
+    assert.equal(await login(active, '127.0.0.2'), 403, 'a client outside the CIDR is denied by the active node');
+    assert.equal(await login(standby, '127.0.0.2'), 403, 'and through the standby, which connects from 127.0.0.1');
+    const spoofed = { 'X-Coffer-Forwarded-For': '127.0.0.1', 'X-Coffer-Forwarding-Key': 'guessed' };
+    assert.equal(await login(active, '127.0.0.2', spoofed), 403, 'a client cannot claim another address');
+    assert.equal(await login(standby, '127.0.0.2', spoofed), 403, 'nor pass one through the standby');
   });
 });

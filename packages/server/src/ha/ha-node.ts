@@ -11,6 +11,7 @@
  * and goes back to contending. A standby that acquires the lock sets that
  * state up from storage.
  */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { HaStorage, Lock, Logger } from '@coffer/sdk';
 import type { Core } from '../core.js';
@@ -60,6 +61,8 @@ export interface LeaderInfo {
   clusterAddress: string;
   /** When the active node became active; undefined when unknown. */
   activeTime: Date | undefined;
+  /** The active node's forwarding key; empty when unknown. */
+  forwardingKey: string;
 }
 
 /** One node's part in the election. Created by the core when its storage is an HA storage. */
@@ -71,6 +74,8 @@ export class HaNode {
   private loop: Promise<void> | undefined;
   private stepDownRequest: (() => void) | undefined;
   private activeSince: Date | undefined;
+  /** The forwarding key of this node's current term as active node; empty while not active. */
+  private forwardingKey = '';
   private activated: { promise: Promise<void>; resolve: () => void } = settledLater();
   private advertised = settledLater();
   private leaderCache: { info: LeaderInfo; at: number } | undefined;
@@ -184,7 +189,7 @@ export class HaNode {
   /** Reads which node is active. A standby caches the result for a second. */
   async leader(): Promise<LeaderInfo> {
     if (this.isActive) {
-      return { isSelf: true, address: this.apiAddr, clusterAddress: this.clusterAddress, activeTime: this.activeSince };
+      return { isSelf: true, address: this.apiAddr, clusterAddress: this.clusterAddress, activeTime: this.activeSince, forwardingKey: this.forwardingKey };
     }
     const cached = this.leaderCache;
     if (cached !== undefined && Date.now() - cached.at < LEADER_CACHE_MS) return cached.info;
@@ -205,9 +210,21 @@ export class HaNode {
       address: holder.held ? holder.value : '',
       clusterAddress: matches ? advertisement!.clusterAddr : '',
       activeTime: matches ? new Date(advertisement!.activeTime) : undefined,
+      forwardingKey: matches ? advertisement!.forwardingKey : '',
     };
     this.leaderCache = { info, at: Date.now() };
     return info;
+  }
+
+  /**
+   * Returns true when `key` is this active node's forwarding key, so the
+   * request came from a standby of the cluster. Compared in constant time.
+   */
+  isForwardingKey(key: string): boolean {
+    if (!this.isActive || this.forwardingKey === '') return false;
+    const expected = Buffer.from(this.forwardingKey);
+    const given = Buffer.from(key);
+    return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
   /** Drops the cached leader, after a forward to it failed. */
@@ -269,7 +286,13 @@ export class HaNode {
       await this.core.barrier.reloadKeyring();
       await this.core.setupActive();
       this.activeSince = new Date();
-      await writeAdvertisement(this.core.barrier, { apiAddr: this.apiAddr, clusterAddr: this.clusterAddress, activeTime: this.activeSince.toISOString() });
+      this.forwardingKey = randomBytes(32).toString('base64url');
+      await writeAdvertisement(this.core.barrier, {
+        apiAddr: this.apiAddr,
+        clusterAddr: this.clusterAddress,
+        activeTime: this.activeSince.toISOString(),
+        forwardingKey: this.forwardingKey,
+      });
     } catch (err) {
       this.logger.error({ err }, 'ha take-over failed; releasing the lock');
       await this.core.teardownActive();
@@ -314,6 +337,7 @@ export class HaNode {
     await this.core.teardownActive();
     await lock.unlock();
     this.activeSince = undefined;
+    this.forwardingKey = '';
     this.logger.info({ reason }, 'ha node stepped down to standby');
   }
 

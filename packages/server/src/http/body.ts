@@ -45,7 +45,9 @@ function nestsDeeperThan(value: unknown, limit: number): boolean {
     if (depth > limit) return true;
     const next: unknown[] = [];
     for (const item of level) {
-      if (item !== null && typeof item === 'object') next.push(...Object.values(item));
+      if (item === null || typeof item !== 'object') continue;
+      // A loop, not push(...values): spreading a wide array as arguments overflows the stack.
+      for (const child of Object.values(item)) next.push(child);
     }
     level = next;
   }

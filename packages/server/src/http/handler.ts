@@ -5,7 +5,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { badRequest, isCofferError, parseDurationSeconds, type LogicalBackend, type Logger, type Operation, type Request } from '@coffer/sdk';
 import type { Core } from '../core.js';
-import { answerOnStandby } from '../ha/forward.js';
+import { answerOnStandby, clientAddress } from '../ha/forward.js';
+import type { HaNode } from '../ha/ha-node.js';
 import { handleLogicalRequest, newRequestId, type LogicalResult, type SystemBackends } from '../request-handling.js';
 import { SEAL_BACKEND_PATHS } from '../system/backend.js';
 import { readBody, parseJsonBody } from './body.js';
@@ -109,7 +110,7 @@ async function handle(context: HandlerContext, request: IncomingMessage): Promis
       data,
       token,
       wrapTtl: wrapTtlHeader(request, context.core.options.maxLeaseTtl),
-      ...(request.socket.remoteAddress !== undefined ? { remoteAddress: request.socket.remoteAddress } : {}),
+      ...remoteAddressOf(ha, request),
     });
     // An HA step-down waits for the requests the active node is serving.
     const result = await (ha !== undefined ? ha.track(pending) : pending);
@@ -117,6 +118,11 @@ async function handle(context: HandlerContext, request: IncomingMessage): Promis
   } catch (err) {
     return errorFor(context.logger, err, requestId, path);
   }
+}
+
+function remoteAddressOf(ha: HaNode | undefined, request: IncomingMessage): { remoteAddress?: string } {
+  const address = clientAddress(ha, request);
+  return address !== undefined ? { remoteAddress: address } : {};
 }
 
 async function requestData(request: IncomingMessage, operation: Operation, query: URLSearchParams): Promise<Record<string, unknown>> {

@@ -90,3 +90,33 @@ test('unknown method answered with 400', async () => {
   assert.deepEqual(await exchange(['FOO /v1/a HTTP/1.1\r\nHost: x\r\n\r\n'], 1), ['status 400']);
   assert.deepEqual(await exchange(['LISTEN /v1/a HTTP/1.1\r\nHost: x\r\n\r\n'], 1), ['status 400']);
 });
+
+test('slow headers time out on both paths', async () => {
+  const http = createHttpServer({ headersTimeout: 300, requestTimeout: 600, connectionsCheckingInterval: 100 }, (request, response) =>
+    void echo(request, response),
+  );
+  const handOver = createListAwareAcceptor(http);
+  const slowServer = createNetServer((socket) => handOver(socket));
+  await new Promise<void>((resolve) => slowServer.listen(0, '127.0.0.1', resolve));
+  const slowPort = (slowServer.address() as AddressInfo).port;
+
+  try {
+    for (const method of ['GET', 'LIST']) {
+      const socket = connect(slowPort, '127.0.0.1');
+      let received = '';
+      socket.on('data', (chunk) => (received += String(chunk)));
+      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      await new Promise<void>((resolve) => socket.once('connect', resolve));
+      // The request line and one header, then nothing: the headers never end.
+      socket.write(`${method} /v1/slow HTTP/1.1\r\nHost: x\r\n`);
+
+      const timedOut = await Promise.race([closed.then(() => true), sleep(3_000).then(() => false)]);
+      socket.destroy();
+      assert.equal(timedOut, true, `${method}: the server closed the connection`);
+      assert.match(received, /^HTTP\/1\.1 408 Request Timeout\r\n/, `${method}: the server sent 408`);
+    }
+  } finally {
+    http.close();
+    await new Promise<void>((resolve) => slowServer.close(() => resolve()));
+  }
+});

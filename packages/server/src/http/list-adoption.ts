@@ -53,9 +53,17 @@ type ListenerSnapshot = Map<ServerSocketEvent, Function[]>;
 /**
  * Returns the function that hands accepted sockets to `http`, and installs
  * the `clientError` handler that adopts a connection at its first `LIST`.
+ * Call `http.close()` when done, to stop the timer that enforces the
+ * server's request timeouts.
  */
 export function createListAwareAcceptor(http: HttpServer): (socket: Socket) => void {
   const serverListeners = new WeakMap<Socket, ListenerSnapshot>();
+
+  // Node 20 enforces `headersTimeout` and `requestTimeout` from a timer that
+  // the HTTP server starts on its own 'listening' event. This server never
+  // listens, so start the timer here, or a client that sends its headers a
+  // byte at a time keeps a connection open for good. `http.close()` stops it.
+  http.emit('listening');
 
   http.on('clientError', (err: ParseError, socket: HttpSocket) => {
     const listRequest = err.code === 'HPE_INVALID_METHOD' ? rejectedListRequest(err) : undefined;

@@ -66,6 +66,23 @@ describe('mysql database plugin', () => {
     await assert.rejects(login(username, newPassword), /Access denied for user/);
   });
 
+  test('close lets started operations finish', async () => {
+    const single = new MySqlDatabase();
+    await single.initialize({ config: { ...ROOT_CONFIG, max_open_connections: 1 }, verifyConnection: false });
+    // With one pooled connection, all but the first wait in the pool's queue when close starts.
+    const operations = [1, 2, 3].map((n) => single.deleteUser({ username: `${prefix}-missing-${n}`, statements: { commands: [] } }));
+    const closing = single.close();
+
+    const results = await Promise.allSettled([...operations, closing]);
+    assert.deepEqual(
+      results.map((result) => (result.status === 'rejected' ? (result.reason as Error).message : result.status)),
+      ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled'],
+    );
+    await assert.rejects(single.deleteUser({ username: `${prefix}-missing-4`, statements: { commands: [] } }), {
+      message: `failed to delete user "${prefix}-missing-4": the connection is closed`,
+    });
+  });
+
   test('failed creation drops the user', async () => {
     const password = generatePassword();
     await assert.rejects(

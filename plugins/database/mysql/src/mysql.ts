@@ -41,6 +41,8 @@ interface Settings {
 export class MySqlDatabase implements Database {
   private settings: Settings | undefined;
   private pool: mysql.Pool | undefined;
+  /** Operations started and not yet finished, which `close` waits for. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   async initialize(request: InitializeRequest): Promise<InitializeResponse> {
     const settings = parseSettings(request.config);
@@ -106,7 +108,11 @@ export class MySqlDatabase implements Database {
   async close(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
-    if (pool !== undefined) await pool.end();
+    if (pool === undefined) return;
+    // mysql2's end() fails every request still waiting for a connection
+    // with "Pool is closed", so let the operations already started finish.
+    await Promise.allSettled([...this.inFlight]);
+    await pool.end();
   }
 
   private requireSettings(): Settings {
@@ -135,13 +141,24 @@ export class MySqlDatabase implements Database {
 
   private async run(work: (connection: mysql.PoolConnection) => Promise<void>, failure: string, secrets: string[] = []): Promise<void> {
     const settings = this.requireSettings();
+    const pool = this.pool;
+    if (pool === undefined) throw new Error(`${failure}: the connection is closed`);
+    const running = this.runOnPool(pool, work, failure, [...secrets, settings.password, hostOf(settings)]);
+    this.inFlight.add(running);
+    try {
+      await running;
+    } finally {
+      this.inFlight.delete(running);
+    }
+  }
+
+  private async runOnPool(pool: mysql.Pool, work: (connection: mysql.PoolConnection) => Promise<void>, failure: string, secrets: string[]): Promise<void> {
     let connection: mysql.PoolConnection | undefined;
     try {
-      connection = await this.pool!.getConnection();
+      connection = await pool.getConnection();
       await work(connection);
     } catch (err) {
-      const known = [...secrets, settings.password, hostOf(settings)];
-      throw new Error(`${failure}: ${scrubSecrets((err as Error).message, known)}`);
+      throw new Error(`${failure}: ${scrubSecrets((err as Error).message, secrets)}`);
     } finally {
       connection?.release();
     }

@@ -44,6 +44,25 @@ describe('postgresql database plugin', () => {
     await assert.rejects(login(username, newPassword), /role "v-.*" does not exist/);
   });
 
+  test('close waits for queued operations', async () => {
+    const single = new PostgresDatabase();
+    await single.initialize({ config: { ...ROOT_CONFIG, max_open_connections: 1 }, verifyConnection: false });
+    // With one pooled client, all but the first wait in the pool's queue when close starts.
+    const operations = [1, 2, 3].map((n) => single.deleteUser({ username: `${prefix}-missing-${n}`, statements: { commands: [] } }));
+    const closing = single.close();
+
+    let timer: NodeJS.Timeout | undefined;
+    const settled = await Promise.race([
+      Promise.allSettled([...operations, closing]).then((results) => results.map((result) => result.status)),
+      new Promise<string>((resolve) => (timer = setTimeout(() => resolve('timed out'), 5_000))),
+    ]);
+    clearTimeout(timer);
+    assert.deepEqual(settled, ['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+    await assert.rejects(single.deleteUser({ username: `${prefix}-missing-4`, statements: { commands: [] } }), {
+      message: `failed to delete user "${prefix}-missing-4": the connection is closed`,
+    });
+  });
+
   test('creation without statements fails', async () => {
     await assert.rejects(
       database.newUser({

@@ -43,6 +43,8 @@ interface Settings {
 export class PostgresDatabase implements Database {
   private settings: Settings | undefined;
   private pool: pg.Pool | undefined;
+  /** Operations started and not yet finished, which `close` waits for. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   async initialize(request: InitializeRequest): Promise<InitializeResponse> {
     const settings = parseSettings(request.config);
@@ -103,7 +105,11 @@ export class PostgresDatabase implements Database {
   async close(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
-    if (pool !== undefined) await pool.end();
+    if (pool === undefined) return;
+    // pg-pool neither serves nor rejects a request still waiting for a
+    // client once end() is called, so such an operation would never settle.
+    await Promise.allSettled([...this.inFlight]);
+    await pool.end();
   }
 
   private requireSettings(): Settings {
@@ -129,14 +135,24 @@ export class PostgresDatabase implements Database {
   /** Runs `work` on a pooled client and rewraps driver errors without credentials or hosts. */
   private async run(work: (client: pg.PoolClient) => Promise<void>, failure: string, secrets: string[] = []): Promise<void> {
     const settings = this.requireSettings();
-    const pool = this.pool!;
+    const pool = this.pool;
+    if (pool === undefined) throw new Error(`${failure}: the connection is closed`);
+    const running = this.runOnPool(pool, work, failure, [...secrets, settings.password, ...hostsOf(settings.connectionUrl)]);
+    this.inFlight.add(running);
+    try {
+      await running;
+    } finally {
+      this.inFlight.delete(running);
+    }
+  }
+
+  private async runOnPool(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<void>, failure: string, secrets: string[]): Promise<void> {
     let client: pg.PoolClient | undefined;
     try {
       client = await pool.connect();
       await work(client);
     } catch (err) {
-      const known = [...secrets, settings.password, ...hostsOf(settings.connectionUrl)];
-      throw new Error(`${failure}: ${scrubSecrets((err as Error).message, known)}`);
+      throw new Error(`${failure}: ${scrubSecrets((err as Error).message, secrets)}`);
     } finally {
       client?.release();
     }

@@ -14,6 +14,8 @@ interface OpenConnection {
 
 export class Connections {
   private readonly open = new Map<string, Promise<OpenConnection>>();
+  /** The last task queued by {@link Connections.exclusive} for each key. */
+  private readonly tails = new Map<string, Promise<void>>();
 
   constructor(
     private readonly system: SystemView,
@@ -78,6 +80,27 @@ export class Connections {
   async adopt(name: string, config: ConnectionConfig, database: Database): Promise<void> {
     await this.close(name);
     this.open.set(name, Promise.resolve({ database, fingerprint: JSON.stringify(config) }));
+  }
+
+  /**
+   * Runs `task` after every earlier task for `key` has settled. Changes to a
+   * stored password go through here: two rotations of one account that
+   * overlap could leave the database with one new password and storage with
+   * the other, and the account would be locked out.
+   */
+  async exclusive<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const result = previous.then(task);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tails.set(key, tail);
+    try {
+      return await result;
+    } finally {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
   }
 
   /** Closes the connection `name`, if it is open. */

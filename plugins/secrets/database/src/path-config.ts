@@ -51,7 +51,9 @@ export function pathConfigList(): PathDefinition<FieldMap> {
 }
 
 export function pathConfig(connections: Connections): PathDefinition<FieldMap> {
-  const write = (request: Request, fields: ConfigFields) => writeConfig(connections, request, fields);
+  // A write keeps the stored password, so it must not overlap a root rotation of the same connection.
+  const write = (request: Request, fields: ConfigFields) =>
+    connections.exclusive(`config/${fields.get('name')}`, () => writeConfig(connections, request, fields));
   return definePath({
     pattern: `config/${nameSegment('name')}`,
     fields: CONFIG_FIELDS,
@@ -66,9 +68,11 @@ export function pathConfig(connections: Connections): PathDefinition<FieldMap> {
       },
       delete: async (request, fields) => {
         const name = fields.get('name');
-        await request.storage.delete(CONFIG_PREFIX + name);
-        await connections.close(name);
-        return null;
+        return connections.exclusive(`config/${name}`, async () => {
+          await request.storage.delete(CONFIG_PREFIX + name);
+          await connections.close(name);
+          return null;
+        });
       },
     },
     helpSynopsis: 'Configure a connection to a database.',

@@ -100,4 +100,15 @@ describe('rotate-root with mariadb', () => {
     assert.equal(await mariadbLogin(username, password), `${username}@%`);
     await harness.send('revoke', 'creds/app', { username }, leaseOf(response));
   });
+
+  test('concurrent rotations keep the stored password', async () => {
+    const results = await Promise.allSettled(Array.from({ length: 6 }, () => harness.send('update', 'rotate-root/maria')));
+    assert.deepEqual(
+      results.map((result) => (result.status === 'rejected' ? (result.reason as Error).message : result.status)),
+      Array.from({ length: 6 }, () => 'fulfilled'),
+    );
+
+    const stored = await storedRootPassword(harness, 'maria');
+    assert.equal(await mariadbLogin(admin, stored), `${admin}@%`, 'the database has the stored password');
+  });
 });

@@ -26,6 +26,10 @@ export interface RotationDeps {
  * @returns The role with its new password and rotation time.
  */
 export async function rotateStaticRole(deps: RotationDeps, storage: Storage, name: string, role: StaticRole): Promise<StaticRole> {
+  return deps.connections.exclusive(`${STATIC_ROLE_PREFIX}${name}`, () => rotateStaticRoleNow(deps, storage, name, role));
+}
+
+async function rotateStaticRoleNow(deps: RotationDeps, storage: Storage, name: string, role: StaticRole): Promise<StaticRole> {
   const password = generatePassword();
   const walId = await deps.wal.put(WAL_KIND_STATIC, { name, role: { ...role, password } });
   const rotated = await applyStaticPassword(deps, storage, name, { ...role, password });
@@ -48,6 +52,10 @@ async function applyStaticPassword(deps: RotationDeps, storage: Storage, name: s
  * @throws CofferError (400) when the connection has no username or password to rotate.
  */
 export async function rotateRoot(deps: RotationDeps, storage: Storage, name: string): Promise<void> {
+  await deps.connections.exclusive(`config/${name}`, () => rotateRootNow(deps, storage, name));
+}
+
+async function rotateRootNow(deps: RotationDeps, storage: Storage, name: string): Promise<void> {
   const config = await readConnection(storage, name);
   if (config === null) throw badRequest(`no connection named "${name}": write config/${name} first`);
   const username = config.connectionDetails.username;

@@ -2,14 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Storage, StorageEntry } from '@coffer/sdk';
 import { InmemStorage } from '@coffer/storage-inmem';
-import { newKeyMetadata } from './metadata.js';
+import { DEFAULT_CONFIG, newKeyMetadata } from './metadata.js';
 import { VersionedStore } from './store.js';
 import { ManualClock, RecordingLogger } from './test-support.js';
 
-/** Counts reads and can hold the next read of one key until released. */
+/** Counts reads and can hold the next read, or the next write or delete, of one key until released. */
 class GatedStorage implements Storage {
   reads = 0;
   private held: { key: string; release: Promise<void> } | null = null;
+  private heldWrite: { key: string; release: Promise<void> } | null = null;
 
   constructor(private readonly inner: Storage) {}
 
@@ -18,6 +19,20 @@ class GatedStorage implements Storage {
     let release!: () => void;
     this.held = { key, release: new Promise<void>((resolve) => (release = resolve)) };
     return release;
+  }
+
+  /** Holds the next put or delete of `key`, before it reaches storage, until the returned function is called. */
+  holdNextWrite(key: string): () => void {
+    let release!: () => void;
+    this.heldWrite = { key, release: new Promise<void>((resolve) => (release = resolve)) };
+    return release;
+  }
+
+  private async waitIfHeld(key: string): Promise<void> {
+    const held = this.heldWrite;
+    if (held === null || held.key !== key) return;
+    this.heldWrite = null;
+    await held.release;
   }
 
   async get(key: string): Promise<StorageEntry | null> {
@@ -32,11 +47,13 @@ class GatedStorage implements Storage {
     return this.inner.get(key);
   }
 
-  put(entry: StorageEntry): Promise<void> {
+  async put(entry: StorageEntry): Promise<void> {
+    await this.waitIfHeld(entry.key);
     return this.inner.put(entry);
   }
 
-  delete(key: string): Promise<void> {
+  async delete(key: string): Promise<void> {
+    await this.waitIfHeld(key);
     return this.inner.delete(key);
   }
 
@@ -96,6 +113,37 @@ describe('metadata cache', () => {
     assert.equal((await store.readMetadata(storage, 'app'))!.currentVersion, 2);
   });
 
+  test('read during a delete is not kept', async () => {
+    const { store, storage } = setUp();
+    await store.writeMetadata(storage, newKeyMetadata('app', '2024-01-01T00:00:00Z'));
+    const releaseDelete = storage.holdNextWrite('metadata/app');
+
+    const deleting = store.deleteMetadata(storage, 'app');
+    const readDuringDelete = await store.readMetadata(storage, 'app');
+    assert.equal(readDuringDelete!.currentVersion, 0, 'storage still has the entry while the delete waits');
+    releaseDelete();
+    await deleting;
+
+    assert.equal(await store.readMetadata(storage, 'app'), null);
+  });
+
+  test('read during a write is not kept', async () => {
+    const { store, storage } = setUp();
+    await store.writeMetadata(storage, newKeyMetadata('app', '2024-01-01T00:00:00Z'));
+    const releaseWrite = storage.holdNextWrite('metadata/app');
+    const newer = { ...newKeyMetadata('app', '2024-01-01T00:00:00Z'), currentVersion: 2 };
+
+    const writing = store.writeMetadata(storage, newer);
+    const releaseRead = storage.holdNextRead('metadata/app');
+    const slowRead = store.readMetadata(storage, 'app');
+    releaseWrite();
+    await writing;
+    releaseRead();
+    assert.equal((await slowRead)!.currentVersion, 0, 'the read fetched the entry before the write reached storage');
+
+    assert.equal((await store.readMetadata(storage, 'app'))!.currentVersion, 2);
+  });
+
   test('invalidate drops an entry another node changed', async () => {
     const { store, storage, inner } = setUp();
     await store.writeMetadata(storage, newKeyMetadata('app', '2024-01-01T00:00:00Z'));
@@ -106,5 +154,19 @@ describe('metadata cache', () => {
     store.invalidate('metadata/app');
 
     assert.equal((await store.readMetadata(storage, 'app'))!.currentVersion, 5);
+  });
+});
+
+describe('config cache', () => {
+  test('first read during a write is not kept', async () => {
+    const { store, storage } = setUp();
+    const releaseRead = storage.holdNextRead('config');
+
+    const slowRead = store.readConfig(storage);
+    await store.writeConfig(storage, { ...DEFAULT_CONFIG, maxVersions: 7 });
+    releaseRead();
+    assert.equal((await slowRead).maxVersions, DEFAULT_CONFIG.maxVersions, 'the read fetched storage before the write');
+
+    assert.equal((await store.readConfig(storage)).maxVersions, 7);
   });
 });

@@ -29,6 +29,8 @@ export class VersionedStore {
   /** Serializes the read-modify-write steps on one secret path. */
   readonly locks = new KeyLocks();
   private cachedConfig: EngineConfig | null = null;
+  /** Counts config writes and invalidations, so a slow first read cannot cache a config older than a concurrent write's. */
+  private configChanges = 0;
   /** Secret paths already logged for an invalid deletion time, so repeated reads log once. */
   private readonly reportedInvalidTimes = new Set<string>();
   /**
@@ -39,8 +41,9 @@ export class VersionedStore {
    */
   private readonly metadataCache = new Map<string, string>();
   /**
-   * Counts metadata writes, deletes and invalidations. A read fills the
-   * cache only when none happened while it read storage, so a slow read can
+   * Counts metadata writes, deletes and invalidations, each once when it
+   * starts and once when storage has changed. A read fills the cache only
+   * when the count did not move while it read storage, so a slow read can
    * never put back a value older than a concurrent write's.
    */
   private metadataChanges = 0;
@@ -54,20 +57,30 @@ export class VersionedStore {
   async readConfig(storage: Storage): Promise<EngineConfig> {
     if (this.cachedConfig !== null) return { ...this.cachedConfig };
 
+    const changesBefore = this.configChanges;
     const stored = await readJson(storage, CONFIG_KEY);
     const config: EngineConfig = { ...DEFAULT_CONFIG, ...(stored ?? {}) };
-    this.cachedConfig = config;
+    if (this.configChanges === changesBefore) this.cachedConfig = config;
     return { ...config };
   }
 
   async writeConfig(storage: Storage, config: EngineConfig): Promise<void> {
-    await writeJson(storage, CONFIG_KEY, config);
+    this.configChanges += 1;
+    this.cachedConfig = null;
+    try {
+      await writeJson(storage, CONFIG_KEY, config);
+    } finally {
+      this.configChanges += 1;
+    }
     this.cachedConfig = { ...config };
   }
 
   /** Drops the cached config or key metadata when another node changed it. */
   invalidate(key: string): void {
-    if (key === CONFIG_KEY) this.cachedConfig = null;
+    if (key === CONFIG_KEY) {
+      this.configChanges += 1;
+      this.cachedConfig = null;
+    }
     if (key.startsWith(METADATA_PREFIX)) this.forgetMetadata(key.slice(METADATA_PREFIX.length));
   }
 
@@ -92,13 +105,23 @@ export class VersionedStore {
   async writeMetadata(storage: Storage, meta: KeyMetadata): Promise<void> {
     this.forgetMetadata(meta.key);
     const text = JSON.stringify(meta);
-    await storage.put({ key: METADATA_PREFIX + meta.key, value: Buffer.from(text, 'utf8') });
+    try {
+      await storage.put({ key: METADATA_PREFIX + meta.key, value: Buffer.from(text, 'utf8') });
+    } finally {
+      // Count the change again once storage has it, because a read that
+      // started during the put may have fetched the old entry.
+      this.forgetMetadata(meta.key);
+    }
     this.rememberMetadata(meta.key, text);
   }
 
   async deleteMetadata(storage: Storage, path: string): Promise<void> {
     this.forgetMetadata(path);
-    await storage.delete(METADATA_PREFIX + path);
+    try {
+      await storage.delete(METADATA_PREFIX + path);
+    } finally {
+      this.forgetMetadata(path);
+    }
   }
 
   /** Lists the keys and folders directly under `prefix`, one storage list call. */

@@ -9,7 +9,7 @@ import { childrenOf, silentLogger, type Logger } from '@coffer/sdk';
 import { runStorageConformance } from '@coffer/certify';
 import { EtcdStorage, plugin } from './index.js';
 import { parseSettings } from './settings.js';
-import { etcdUnavailableReason, freePort, startTestEtcd, type TestEtcd } from './testing.js';
+import { etcdUnavailableReason, freePort, startTestEtcd, TEST_MAX_REQUEST_BYTES, type TestEtcd } from './testing.js';
 
 const unavailable = etcdUnavailableReason();
 
@@ -85,6 +85,24 @@ function declareTests(): void {
         assert.deepEqual(await client.getAll().prefix('/no-slash').keys(), ['/no-slash/k']);
       } finally {
         client.close();
+      }
+    });
+
+    test('oversized entry leaves the client usable', async () => {
+      const storage = await plugin.create(await freshSettings(), { logger: silentLogger });
+      try {
+        // Over etcd's gRPC size limit (--max-request-bytes plus 512 KiB in etcd 3.4), so etcd returns RESOURCE_EXHAUSTED.
+        const oversized = Buffer.alloc(TEST_MAX_REQUEST_BYTES + 1024 * 1024);
+        await assert.rejects(storage.put({ key: 'big', value: oversized }), {
+          status: 413,
+          message: 'storage "etcd": put failed: the entry is larger than the etcd members accept: raise their --max-request-bytes',
+        });
+
+        await storage.put({ key: 'small', value: Buffer.from('v') });
+        assert.deepEqual((await storage.get('small'))?.value, Buffer.from('v'));
+        assert.equal(await storage.get('big'), null);
+      } finally {
+        await storage.close();
       }
     });
 

@@ -21,10 +21,20 @@
  * (1.5 MiB by default), so the largest entry is a little under that unless
  * the etcd members are started with a higher limit.
  */
-import { Etcd3, Range, type IOptions } from 'etcd3';
-import { validateStorageKey, type ClosableStorage, type HaStorage, type Lock, type Logger, type StorageEntry } from '@coffer/sdk';
+import { circuitBreaker, ConsecutiveBreaker, handleWhen, retry } from 'cockatiel';
+import { Etcd3, GRPCResourceExhastedError, isRecoverableError, Range, type IOptions } from 'etcd3';
+import { CofferError, validateStorageKey, type ClosableStorage, type HaStorage, type Lock, type Logger, type StorageEntry } from '@coffer/sdk';
 import { EtcdLock, lockKeyFor, timingForTtl, type LockTiming } from './etcd-ha.js';
 import type { EtcdSettings } from './settings.js';
+
+/**
+ * Returns true for a client error that a retry, possibly on another etcd
+ * member, can fix. etcd3 counts RESOURCE_EXHAUSTED as recoverable, but etcd
+ * returns it for a request over its gRPC size limit, and a retry fails the same way.
+ */
+function isTransientError(err: Error): boolean {
+  return isRecoverableError(err) && !(err instanceof GRPCResourceExhastedError);
+}
 
 /** Keys read per request while listing. */
 export const DEFAULT_LIST_BATCH = 500;
@@ -174,10 +184,17 @@ export class EtcdStorage implements ClosableStorage, HaStorage {
       message = message.split(host).join('<host>').split(new URL(endpoint).hostname).join('<host>');
     }
     message = message.replace(/\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b/g, '<host>');
+    if (/request is too large|received message larger than max/i.test(message)) {
+      // The client gets 413, which the server does not log, so the hint for the operator is logged here.
+      this.logger.warn({ operation, err: { message } }, 'etcd rejected an entry as too large; raise --max-request-bytes on the etcd members');
+      return new CofferError(
+        'COFFER_ERR_STORAGE_VALUE_TOO_LARGE',
+        413,
+        `storage "etcd": ${operation} failed: the entry is larger than the etcd members accept: raise their --max-request-bytes`,
+      );
+    }
     let hint = '';
-    if (/request is too large/i.test(message)) {
-      hint = '; the entry is larger than the etcd members accept: raise their --max-request-bytes';
-    } else if (/authentication failed|invalid auth token|user name is empty/i.test(message)) {
+    if (/authentication failed|invalid auth token|user name is empty/i.test(message)) {
       hint = '; check settings "username" and "password"';
     } else if (/permission denied/i.test(message)) {
       hint = `; grant the etcd user read and write on the prefix "${this.settings.path}"`;
@@ -200,6 +217,14 @@ function clientOptions(settings: EtcdSettings): IOptions {
       ...(settings.tlsServerName !== undefined ? { 'grpc.ssl_target_name_override': settings.tlsServerName } : {}),
     },
     defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeout }),
+    // etcd3's defaults (3 tries, and a breaker that stops calls to a member
+    // for 5 s after 3 failures in a row), except that an oversized entry
+    // counts as no failure. Otherwise one large write would stop every call,
+    // the HA lock's renewals included, for 5 s.
+    faultHandling: {
+      host: () => circuitBreaker(handleWhen(isTransientError), { halfOpenAfter: 5_000, breaker: new ConsecutiveBreaker(3) }),
+      global: retry(handleWhen(isTransientError), { maxAttempts: 3 }),
+    },
   };
   if (settings.endpoints[0].startsWith('https:') && (settings.tls.ca !== undefined || settings.tls.cert !== undefined)) {
     // Without a CA file, gRPC verifies the server against the system's CA certificates.
