@@ -13,7 +13,7 @@
 import { Backend, type BackendConfig } from '@coffer/sdk';
 import { ConfigLock, pathConfig } from './path-config.js';
 import { pathGroups, pathGroupsList } from './path-groups.js';
-import { pathLogin, renewDirectoryLogin } from './path-login.js';
+import { directoryLoginRenewal, pathLogin } from './path-login.js';
 import { pathUsers, pathUsersList } from './path-users.js';
 
 const HELP = `
@@ -29,6 +29,6 @@ export function createBackend(config: BackendConfig): Backend {
     help: HELP,
     paths: [pathConfig(new ConfigLock()), pathGroupsList(), pathGroups(), pathUsersList(), pathUsers(), pathLogin(logger)],
     specialPaths: { unauthenticated: ['login/*'] },
-    authRenew: renewDirectoryLogin,
+    authRenew: directoryLoginRenewal(logger),
   });
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import type { RenewingLogin, Response } from '@coffer/sdk';
 import { assertRejects, authOf, createHarness, directConfig, type Harness } from './test-support.js';
 import { DIRECTORY, freePort, slapdSkipReason, startTestDirectory, type TestDirectory } from './test-slapd.js';
 
@@ -92,6 +93,49 @@ describe('login', { skip: slapdSkipReason() ?? false }, () => {
     assert.equal(auth.ttl, 1800);
     assert.equal(auth.maxTtl, 7200);
     assert.equal(auth.noDefaultPolicy, true);
+  });
+
+  /** The login of `auth` as the server sends it back on renewal, with `password` kept. */
+  function renewing(auth: NonNullable<Response['auth']>, password: unknown): RenewingLogin {
+    return {
+      policies: ['default', ...auth.policies],
+      metadata: auth.metadata ?? {},
+      internalData: { ...auth.internalData, password },
+      displayName: auth.displayName ?? '',
+      ttl: 3600,
+      period: 0,
+      explicitMaxTtl: 0,
+      issueTime: '2026-01-01T00:00:00Z',
+      increment: 0,
+      entityId: '',
+    };
+  }
+
+  test('renewal binds again with the kept password', async () => {
+    const harness = await configured(directConfig(directory, { token_ttl: '20m', token_max_ttl: '1h' }));
+    const auth = authOf(await harness.send('update', 'login/alice', { password: alice.password }));
+    assert.deepEqual(auth.internalData, { password: alice.password });
+
+    const renewed = await harness.renew('login/alice', renewing(auth, alice.password));
+
+    assert.equal(renewed?.auth?.ttl, 1200);
+    assert.equal(renewed?.auth?.maxTtl, 3600);
+  });
+
+  test('renewal rejected once the password no longer binds', async () => {
+    const harness = await configured(directConfig(directory));
+    const auth = authOf(await harness.send('update', 'login/alice', { password: alice.password }));
+
+    await assertRejects(harness.renew('login/alice', renewing(auth, 'changed-in-the-directory')), 400, BIND_FAILED);
+    await assertRejects(harness.renew('login/alice', renewing(auth, undefined)), 400, 'the login kept no credentials, not renewing; log in again');
+  });
+
+  test('renewal rejected when group policies changed', async () => {
+    const harness = await configured(directConfig(directory));
+    const auth = authOf(await harness.send('update', 'login/alice', { password: alice.password }));
+    await harness.send('update', 'groups/admins', { policies: 'other-policy' });
+
+    await assertRejects(harness.renew('login/alice', renewing(auth, alice.password)), 400, 'policies have changed, not renewing');
   });
 
   test('wrong password', async () => {

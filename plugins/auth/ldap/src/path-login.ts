@@ -84,9 +84,10 @@ async function login(storage: Storage, config: LdapConfig, credentials: Credenti
       displayName: username,
       alias: { name: aliasName, metadata: { name: username } },
       groupAliases: uniqueSorted(groups, false).map((name) => ({ name })),
-      // The directory's groups at login, so a renewal can check the policies
-      // mapped to them locally without the user's password.
-      internalData: { directory_groups: directory.groups },
+      // As Vault does, the password stays with the token (behind the
+      // barrier, never returned) so that a renewal can bind again and see
+      // whether the directory still knows the user and its groups.
+      internalData: { password: credentials.password },
     }),
   };
 }
@@ -109,22 +110,26 @@ async function mappedPolicies(
 }
 
 /**
- * Renews a token of a login: the mount must still be configured, and the
- * policies mapped to the user and its groups must equal the token's. The
- * renewal gets the mount's current token TTLs.
- * NOTE: unlike Vault, which binds again with the password it kept from the
- * login, this does not ask the directory: group membership changes there
- * reach tokens only at the next login.
- * @throws CofferError (400) when the mount lost its config or the policies changed.
+ * Returns the handler that renews a token of a login, as Vault's LDAP method
+ * does: it binds again with the password kept from the login, so a user
+ * removed from the directory or whose password changed cannot renew, and
+ * the policies mapped to the user and its current groups must equal the
+ * token's. The renewal gets the mount's current token TTLs.
+ * @throws CofferError (400) when the mount lost its config, the bind fails
+ *   or the policies changed.
  */
-export async function renewDirectoryLogin(request: Request): Promise<Response> {
-  const config = await readConfig(request.storage);
-  if (config === null) throw badRequest('auth method not configured, not renewing');
-  const username = request.auth?.metadata.username ?? '';
-  const stored = request.auth?.internalData.directory_groups;
-  const directoryGroups = Array.isArray(stored) ? stored.filter((name): name is string => typeof name === 'string') : [];
-  const { policies } = await mappedPolicies(request.storage, config, username, directoryGroups);
-  return renewLogin(request, config.token, [...config.token.tokenPolicies, ...policies]);
+export function directoryLoginRenewal(logger: Logger): (request: Request) => Promise<Response> {
+  return async (request) => {
+    const config = await readConfig(request.storage);
+    if (config === null) throw badRequest('auth method not configured, not renewing');
+    const username = request.auth?.metadata.username ?? '';
+    const password = request.auth?.internalData.password;
+    if (typeof password !== 'string') throw badRequest('the login kept no credentials, not renewing; log in again');
+
+    const directory = await authenticateUser(config, username, password, logger);
+    const { policies } = await mappedPolicies(request.storage, config, username, directory.groups);
+    return renewLogin(request, config.token, [...config.token.tokenPolicies, ...policies]);
+  };
 }
 
 /** Returns true when no CIDR blocks are set or `address` is in one of them. */

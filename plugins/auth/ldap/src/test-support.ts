@@ -3,7 +3,7 @@
  * for the test slapd, and assertions for CofferErrors.
  */
 import assert from 'node:assert/strict';
-import { isCofferError, silentLogger, StorageView, type Backend, type Operation, type Request, type Response } from '@coffer/sdk';
+import { isCofferError, silentLogger, StorageView, type Backend, type Operation, type RenewingLogin, type Request, type Response } from '@coffer/sdk';
 import { InmemStorage } from '@coffer/storage-inmem';
 import { createBackend } from './backend.js';
 import { DIRECTORY, type TestDirectory } from './test-slapd.js';
@@ -12,6 +12,8 @@ export interface Harness {
   backend: Backend;
   storage: InmemStorage;
   send(operation: Exclude<Operation, 'help'>, path: string, data?: Record<string, unknown>, remoteAddress?: string): Promise<Response | null>;
+  /** Sends the renewal of a token that a login at `path` issued, as the server does. */
+  renew(path: string, login: RenewingLogin): Promise<Response | null>;
   /** Returns every stored key and value, to show that a rejected request changed nothing. */
   snapshot(): Promise<Map<string, string>>;
 }
@@ -47,6 +49,7 @@ export function createHarness(): Harness {
     backend,
     storage,
     send: (operation, path, data = {}, remoteAddress = '127.0.0.1') => backend.handleRequest(buildRequest(operation, path, data, remoteAddress)),
+    renew: (path, login) => backend.handleRequest({ ...buildRequest('renew', path, {}, undefined), auth: login }),
     snapshot: async () => {
       const entries = new Map<string, string>();
       const walk = async (prefix: string): Promise<void> => {
