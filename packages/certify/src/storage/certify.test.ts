@@ -32,7 +32,11 @@ describe('storage certify run', () => {
   test('postgresql HA lock passes', { timeout: 60_000 }, async () => {
     // The built-in postgresql backend implements HaStorage in-process; the repository layout puts its build here.
     const postgresql = new URL('../../../../plugins/storage/postgresql/dist/', import.meta.url);
-    const testing = (await import(new URL('testing.js', postgresql).href)) as typeof import('@coffer/storage-postgresql/testing');
+    // Typed here rather than imported: the postgresql backend builds after
+    // this package, because its own tests use the certify suite.
+    const testing = (await import(new URL('testing.js', postgresql).href)) as {
+      createThrowawayDatabase(): Promise<{ url: string; drop(): Promise<void> }>;
+    };
     const database = await testing.createThrowawayDatabase();
     // Every case would share the one database, so only the HA check and metadata run here; the backend's own tests run the rest.
     const cases: StorageCase[] = ['missing key', 'round trip', 'overwrite', 'delete', 'delete missing', 'key characters', 'key and folder', 'invalid keys', 'empty value', 'large value', 'binary value', 'value copies', 'list depths', 'list empty', 'list order', 'folder removal', 'concurrent writers'];
