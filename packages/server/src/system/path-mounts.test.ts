@@ -89,6 +89,30 @@ describe('sys/mounts', () => {
     assert.deepEqual(read.body.data.data, { k: 'v' });
   });
 
+  test('remount moves an auth method', async () => {
+    assert.equal((await api(server, 'POST', 'sys/auth/up-old', { token: TOKEN, body: { type: 'userpass' } })).status, 204);
+    await api(server, 'POST', 'auth/up-old/users/dana', { token: TOKEN, body: { password: 'dana-pw' } });
+
+    const moved = await api(server, 'POST', 'sys/remount', { token: TOKEN, body: { from: 'auth/up-old', to: 'auth/up-new' } });
+
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    const methods = await api(server, 'GET', 'sys/auth', { token: TOKEN });
+    assert.equal(methods.body.data['up-old/'], undefined);
+    assert.equal(methods.body.data['up-new/'].type, 'userpass');
+    const login = await api(server, 'POST', 'auth/up-new/login/dana', { body: { password: 'dana-pw' } });
+    assert.equal(login.status, 200);
+  });
+
+  test('remount between tables rejected', async () => {
+    const before = await api(server, 'GET', 'sys/mounts', { token: TOKEN });
+
+    const rejected = await api(server, 'POST', 'sys/remount', { token: TOKEN, body: { from: 'moved', to: 'auth/moved' } });
+
+    assert.equal(rejected.status, 400);
+    assert.deepEqual(rejected.body.errors, ['invalid "to" "auth/moved/": cannot move a secrets engine to an auth method path']);
+    assert.deepEqual((await api(server, 'GET', 'sys/mounts', { token: TOKEN })).body.data, before.body.data);
+  });
+
   test('internal ui mounts reports the kv version', async () => {
     const response = await api(server, 'GET', 'sys/internal/ui/mounts/secret/foo/bar', { token: TOKEN });
     assert.equal(response.status, 200);

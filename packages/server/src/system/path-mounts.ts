@@ -294,14 +294,21 @@ export function mountPaths(core: Core): PathDefinition<FieldMap>[] {
         async update(_request, fields) {
           const from = normalizeMountPath(fields.get('from'));
           const to = normalizeMountPath(fields.get('to'));
-          await core.mounts.move(from, to);
+          // As in Vault, `auth/<path>` names an auth method mount, and a
+          // mount cannot move between the two tables.
+          const fromAuth = from.startsWith('auth/');
+          if (fromAuth !== to.startsWith('auth/')) {
+            throw badRequest(`invalid "to" "${to}": cannot move ${fromAuth ? 'an auth method to a secrets engine path' : 'a secrets engine to an auth method path'}`);
+          }
+          if (fromAuth) await core.authMounts.move(from.slice('auth/'.length), to.slice('auth/'.length));
+          else await core.mounts.move(from, to);
           const migrationId = randomUUID();
           remountStatuses.set(migrationId, { source_mount: from, target_mount: to, status: 'success' });
           return { data: { migration_id: migrationId } };
         },
       },
       helpSynopsis: 'Move a mount to a new path.',
-      helpDescription: 'Moves a secrets engine mount; its data moves with it. The move completes before the response.',
+      helpDescription: 'Moves a secrets engine mount, or an auth method mount given as auth/<path>; its data moves with it. The move completes before the response.',
     }),
     definePath({
       pattern: 'remount/status/(?<migration_id>.+)',
