@@ -22,6 +22,7 @@ import {
   operatorRotateCommand,
   operatorSealCommand,
   operatorStepDownCommand,
+  operatorMembersCommand,
   operatorUnsealCommand,
 } from './commands/operator.js';
 import { pluginCommands } from './commands/plugin.js';
@@ -70,6 +71,7 @@ export const commands: Command[] = [
   operatorUnsealCommand,
   operatorSealCommand,
   operatorStepDownCommand,
+  operatorMembersCommand,
   operatorRekeyCommand,
   operatorGenerateRootCommand,
   operatorRotateCommand,

@@ -135,6 +135,13 @@ describe('operator init, unseal, seal, rotate and key-status', () => {
     assert.match(status.stdout, /\nSealed +false\n/);
   });
 
+  test('members without HA lists no node', async () => {
+    const members = await runCli(['operator', 'members'], { env: { ...server.env, COFFER_TOKEN: rootToken } });
+    assert.deepEqual(members, { code: 0, stdout: 'Host Name    API Address    Cluster Address    Active Node    Version    Last Echo\n---------    -----------    ---------------    -----------    -------    ---------\n', stderr: '' });
+    const json = await runCli(['operator', 'members', '-format=json'], { env: { ...server.env, COFFER_TOKEN: rootToken } });
+    assert.deepEqual(JSON.parse(json.stdout), { Nodes: [] });
+  });
+
   test('step-down without token exits 2', async () => {
     const stepped = await runCli(['operator', 'step-down'], { env: server.env });
     assert.equal(stepped.code, 2);

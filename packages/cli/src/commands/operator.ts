@@ -1,10 +1,10 @@
-// `coffer operator init`, `unseal`, `seal`, `step-down`, `rotate` and `key-status`.
+// `coffer operator init`, `unseal`, `seal`, `step-down`, `members`, `rotate` and `key-status`.
 import type { CofferClient } from '../client.js';
 import type { Command } from '../command.js';
 import { expectArguments, formatFlag, httpFlags, reportApiError } from '../command.js';
 import type { FlagSpec } from '../flags.js';
 import type { UI } from '../io.js';
-import { goJson, wrapAtLength } from '../output.js';
+import { goJson, table, wrapAtLength } from '../output.js';
 import { readHiddenLine } from '../prompt.js';
 import type { SealStatus } from './status.js';
 import { keyStatusText, outputSealStatus } from './status.js';
@@ -316,6 +316,54 @@ Usage: coffer operator seal [options]
       return reportApiError(ui, 'Error sealing', error);
     }
     ui.output('Success! Coffer is sealed.');
+    return 0;
+  },
+};
+
+/** One node of `sys/ha-status`, as the server reports it. */
+interface HaNode {
+  hostname?: string;
+  api_address?: string;
+  cluster_address?: string;
+  active_node?: boolean;
+  version?: string;
+  last_echo?: string | null;
+}
+
+export const operatorMembersCommand: Command = {
+  name: 'operator members',
+  synopsis: 'List the nodes of an HA cluster',
+  help: `
+Usage: coffer operator members [options]
+
+  Lists the active node of an HA cluster and the standbys it has heard
+  from, from sys/ha-status. Needs a token with sudo on sys/ha-status.
+
+      $ coffer operator members`,
+  flags: [...httpFlags, formatFlag],
+  async run({ ui, args, client }) {
+    expectArguments(args, 0);
+    const api = await client();
+    let body: { Nodes?: HaNode[] };
+    try {
+      body = (await api.request('GET', 'sys/ha-status')).body as { Nodes?: HaNode[] };
+    } catch (error) {
+      return reportApiError(ui, 'Error listing HA nodes', error);
+    }
+    const nodes = body.Nodes ?? [];
+    if (ui.format === 'json') {
+      ui.output(goJson({ Nodes: nodes }));
+      return 0;
+    }
+    const rows = nodes.map((node) => [
+      node.hostname ?? '',
+      node.api_address ?? '',
+      node.cluster_address ?? '',
+      String(node.active_node === true),
+      node.version ?? '',
+      node.last_echo ?? 'n/a',
+    ]);
+    ui.output(table(['Host Name', 'API Address', 'Cluster Address', 'Active Node', 'Version', 'Last Echo'], rows));
     return 0;
   },
 };
