@@ -29,10 +29,7 @@ export function pathRotateRole(deps: RotationDeps): PathDefinition<FieldMap> {
     fields: { name: { type: 'string', description: 'Name of the static role.', required: true } },
     operations: {
       update: async (request, fields) => {
-        const name = fields.get('name');
-        const role = await readStaticRole(request.storage, name);
-        if (role === null) throw badRequest(`unknown role: ${name}`);
-        await rotateStaticRole(deps, request.storage, name, role);
+        await rotateStaticRole(deps, request.storage, fields.get('name'));
         return null;
       },
     },

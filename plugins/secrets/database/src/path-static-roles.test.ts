@@ -58,6 +58,23 @@ describe('static roles with postgresql', () => {
     assert.equal(await postgresPasswordMatches(account, after), true);
   });
 
+  test('update during a rotation is kept', async () => {
+    // The rotation reads the role, then waits on the database; the update
+    // lands meanwhile and must not be overwritten by the rotation's write.
+    const results = await Promise.all([
+      harness.send('update', 'rotate-role/app'),
+      write(harness, 'static-roles/app', { rotation_period: '2h' }),
+      harness.send('update', 'rotate-role/app'),
+    ]);
+
+    assert.deepEqual(results, [null, null, null]);
+    assert.equal(dataOf(await harness.send('read', 'static-roles/app')).rotation_period, 7200);
+    const creds = dataOf(await harness.send('read', 'static-creds/app'));
+    assert.equal(await postgresPasswordMatches(account, creds.password as string), true);
+    // The next tests expect the one-hour period.
+    assert.equal(await write(harness, 'static-roles/app', { rotation_period: '1h' }), null);
+  });
+
   test('periodic pass rotates a due role', async () => {
     const key = 'logical/db/static-role/app';
     const stored = JSON.parse((await harness.storage.get(key))!.value.toString('utf8'));

@@ -5,7 +5,7 @@
  */
 import { badRequest, definePath, nameSegment, type FieldData, type FieldMap, type PathDefinition, type Request } from '@coffer/sdk';
 import { checkConnectionAllows } from './path-roles.js';
-import { rotateStaticRole, type RotationDeps } from './rotation.js';
+import { rotateStaticRoleNow, withStaticRole, type RotationDeps } from './rotation.js';
 import { listNames, readStaticRole, STATIC_ROLE_PREFIX, type StaticRole } from './store.js';
 
 /** The shortest rotation period Vault accepts, in seconds. */
@@ -37,7 +37,8 @@ export function pathStaticRolesList(): PathDefinition<FieldMap> {
 }
 
 export function pathStaticRoles(deps: RotationDeps): PathDefinition<FieldMap> {
-  const write = (request: Request, fields: StaticRoleFields) => writeStaticRoleEntry(deps, request, fields);
+  const write = (request: Request, fields: StaticRoleFields) =>
+    withStaticRole(deps, fields.get('name'), () => writeStaticRoleEntry(deps, request, fields));
   return definePath({
     pattern: `static-roles/${nameSegment('name')}`,
     fields: STATIC_ROLE_FIELDS,
@@ -60,7 +61,8 @@ export function pathStaticRoles(deps: RotationDeps): PathDefinition<FieldMap> {
         };
       },
       delete: async (request, fields) => {
-        await request.storage.delete(STATIC_ROLE_PREFIX + fields.get('name'));
+        const name = fields.get('name');
+        await withStaticRole(deps, name, () => request.storage.delete(STATIC_ROLE_PREFIX + name));
         return null;
       },
     },
@@ -128,7 +130,7 @@ async function writeStaticRoleEntry(deps: RotationDeps, request: Request, fields
   await checkAccountUnclaimed(request, name, role);
 
   // A new role takes over the account by setting a password the engine stores.
-  if (existing === null) await rotateStaticRole(deps, request.storage, name, role);
+  if (existing === null) await rotateStaticRoleNow(deps, request.storage, name, role);
   else await request.storage.put({ key: STATIC_ROLE_PREFIX + name, value: Buffer.from(JSON.stringify(role)) });
   return null;
 }

@@ -21,15 +21,35 @@ export interface RotationDeps {
 }
 
 /**
- * Sets a new password for a static role's account and stores it.
- * @param role - The role as stored, or as about to be stored when it is new.
- * @returns The role with its new password and rotation time.
+ * Runs `task` after every earlier change to static role `name` has
+ * settled: its writes, deletes and rotations, so none of them writes back a
+ * role that another one changed meanwhile.
  */
-export async function rotateStaticRole(deps: RotationDeps, storage: Storage, name: string, role: StaticRole): Promise<StaticRole> {
-  return deps.connections.exclusive(`${STATIC_ROLE_PREFIX}${name}`, () => rotateStaticRoleNow(deps, storage, name, role));
+export function withStaticRole<T>(deps: RotationDeps, name: string, task: () => Promise<T>): Promise<T> {
+  return deps.connections.exclusive(`${STATIC_ROLE_PREFIX}${name}`, task);
 }
 
-async function rotateStaticRoleNow(deps: RotationDeps, storage: Storage, name: string, role: StaticRole): Promise<StaticRole> {
+/**
+ * Sets a new password for the account of static role `name` and stores it.
+ * The role is read when the rotation's turn comes, so an update that ran
+ * while it waited is kept.
+ * @returns The role with its new password and rotation time.
+ * @throws CofferError (400) when the role was deleted meanwhile.
+ */
+export async function rotateStaticRole(deps: RotationDeps, storage: Storage, name: string): Promise<StaticRole> {
+  return withStaticRole(deps, name, async () => {
+    const role = await readStaticRole(storage, name);
+    if (role === null) throw badRequest(`unknown role: ${name}`);
+    return rotateStaticRoleNow(deps, storage, name, role);
+  });
+}
+
+/**
+ * Sets a new password for a role's account and stores the role with it.
+ * Call it inside {@link withStaticRole} for `name`.
+ * @param role - The role as stored, or as about to be stored when it is new.
+ */
+export async function rotateStaticRoleNow(deps: RotationDeps, storage: Storage, name: string, role: StaticRole): Promise<StaticRole> {
   const password = generatePassword();
   const walId = await deps.wal.put(WAL_KIND_STATIC, { name, role: { ...role, password } });
   const rotated = await applyStaticPassword(deps, storage, name, { ...role, password });
@@ -107,7 +127,7 @@ export async function rotateDueStaticRoles(deps: RotationDeps, storage: Storage,
     const role = await readStaticRole(storage, name);
     if (role === null || now < role.lastRotation + role.rotationPeriod * 1000) continue;
     try {
-      await rotateStaticRole(deps, storage, name, role);
+      await rotateStaticRole(deps, storage, name);
     } catch (err) {
       deps.logger.error({ err: (err as Error).message, role: name }, 'static role rotation failed; retrying on the next pass');
     }
