@@ -28,7 +28,11 @@ export function readBody(request: IncomingMessage, limit = MAX_REQUEST_BYTES): P
       chunks.push(chunk);
     });
     request.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-    request.on('error', reject);
+    // A client that goes away mid-body is not a server failure: answer it
+    // (if anyone listens) as a bad request, so it is not logged as an error.
+    request.on('error', (err: NodeJS.ErrnoException) =>
+      reject(err.code === 'ECONNRESET' ? new CofferError('COFFER_ERR_CLIENT_ABORTED', 400, 'the client closed the connection before the request body ended') : err),
+    );
   });
 }
 
