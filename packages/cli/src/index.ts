@@ -26,6 +26,7 @@ import {
   operatorUnsealCommand,
 } from './commands/operator.js';
 import { pluginCommands } from './commands/plugin.js';
+import { versionCommand } from './commands/version.js';
 import { policyFmtCommand } from './commands/policy-fmt.js';
 import { policyDeleteCommand, policyListCommand, policyReadCommand, policyWriteCommand } from './commands/policy.js';
 import {
@@ -101,6 +102,7 @@ export const commands: Command[] = [
   leaseRenewCommand,
   leaseRevokeCommand,
   unwrapCommand,
+  versionCommand,
 ];
 
 /** Commands that only group subcommands, with their one-line description. */

@@ -135,6 +135,10 @@ describe('operator init, unseal, seal, rotate and key-status', () => {
     assert.match(status.stdout, /\nSealed +false\n/);
   });
 
+  test('version prints the build version', async () => {
+    assert.deepEqual(await runCli(['version'], { env: server.env }), { code: 0, stdout: 'Coffer v0.1.0\n', stderr: '' });
+  });
+
   test('members without HA lists no node', async () => {
     const members = await runCli(['operator', 'members'], { env: { ...server.env, COFFER_TOKEN: rootToken } });
     assert.deepEqual(members, { code: 0, stdout: 'Host Name    API Address    Cluster Address    Active Node    Version    Last Echo\n---------    -----------    ---------------    -----------    -------    ---------\n', stderr: '' });
