@@ -85,6 +85,21 @@ describe('pkcs11 seal against SoftHSM2', () => {
     }
   });
 
+  test('closing one seal keeps another on the token', async () => {
+    const settings = { token_label: 'coffer-main', key_label: 'root-aes', hmac_key_label: 'root-hmac', generate_key: 'true' };
+    const first = await openSeal(settings);
+    const second = await openSeal(settings);
+    try {
+      await first.close();
+
+      const blob = await second.encrypt(Buffer.from('still logged in'), AAD);
+
+      assert.equal((await second.decrypt(blob, AAD)).toString(), 'still logged in');
+    } finally {
+      await second.close();
+    }
+  });
+
   test('generated key is not extractable', () => {
     const attributes = readKeyAttributes('root-aes', 'coffer-main');
     assert.equal(attributes.sensitive, true);

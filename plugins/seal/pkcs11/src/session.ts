@@ -80,7 +80,13 @@ export function connect(settings: Pkcs11Settings): Connection {
   }
 }
 
-/** Logs out, closes the session and releases the library. Errors are ignored: the session may already be gone. */
+/**
+ * Closes the session and releases the library. Errors are ignored: the
+ * session may already be gone. There is no C_Logout: a login belongs to the
+ * whole process, so logging out here would log out every other seal open on
+ * the token, and PKCS#11 ends the login itself when the token's last session
+ * closes.
+ */
 export function disconnect(settings: Pkcs11Settings, connection: Connection): void {
   closeQuietly(connection.module, connection.session);
   try {
@@ -91,11 +97,6 @@ export function disconnect(settings: Pkcs11Settings, connection: Connection): vo
 }
 
 function closeQuietly(module: pkcs11js.PKCS11, session: Handle): void {
-  try {
-    module.C_Logout(session);
-  } catch {
-    // Not logged in, or the session is gone; closing below still applies.
-  }
   try {
     module.C_CloseSession(session);
   } catch {
