@@ -30,7 +30,6 @@ describe('audit filter expression', () => {
     ['namespace is not empty', false, false],
     ['operation == "read" or operation == "list" and mount_type == "kv"', false, true],
     ['(operation == "read" or operation == "update") and mount_type == "kv"', true, false],
-    ['mount_point == "secret\\/"', false, false],
     ['path == "secret/data/app"', true, false],
   ];
   for (const [expression, kv, sys] of cases) {
