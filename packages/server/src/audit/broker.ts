@@ -230,7 +230,7 @@ export class AuditBroker {
     const routing = parseRoutingConfig(options);
     const otherFallback = routing.fallback ? this.table.find((existing) => parseRoutingConfig(existing.options).fallback) : undefined;
     if (otherFallback !== undefined) {
-      throw badRequest(`invalid option "fallback": the device at "${otherFallback.path}" is already the fallback device, and only one is allowed`);
+      throw badRequest(`invalid option "fallback": the device at "${otherFallback.path}" is already the fallback device and only one is allowed: disable it first`);
     }
     const entry = newAuditEntry(path, type, { description: fields.description ?? '', options, local: fields.local ?? false });
 
@@ -320,7 +320,7 @@ export class AuditBroker {
   }
 
   /**
-   * Writes one entry to every device that should record it; succeeds when at
+   * Writes one entry to every device that should record it. Succeeds when at
    * least one of them did, or when none should.
    */
   private async writeAll(kind: 'request' | 'response', requestId: string, fields: AuditFilterFields, serialize: (active: ActiveDevice) => Buffer): Promise<void> {

@@ -11,7 +11,7 @@ import { FilterExpressionError, parseFilterExpression, type AuditFilter, type Au
 export interface Exclusion {
   /** Absent when the exclusion applies to every entry. */
   condition?: AuditFilter;
-  /** Decoded JSON pointers: each is the list of reference tokens. */
+  /** Decoded JSON pointers, each a list of reference tokens. */
   fields: string[][];
 }
 
@@ -57,7 +57,7 @@ function parseExclusion(item: unknown, index: number): Exclusion {
   return { condition: compiled, fields: fields.map((field: string) => parsePointer(field, index)) };
 }
 
-/** Decodes an RFC 6901 pointer; the empty pointer, which names the whole entry, is rejected. */
+/** Decodes an RFC 6901 pointer. The empty pointer names the whole entry, so it is rejected. */
 function parsePointer(pointer: string, index: number): string[] {
   if (!pointer.startsWith('/')) throw new ExclusionError(`entry ${index}: invalid JSON pointer "${pointer}": it must start with "/"`);
   return pointer
@@ -85,7 +85,7 @@ export function applyExclusions<T extends object>(entry: T, fields: AuditFilterF
 
 const ARRAY_INDEX = /^(0|[1-9][0-9]*)$/;
 
-/** Removes the value at `pointer[depth..]` below `value`; returns `value` itself when nothing is there. */
+/** Removes the value at `pointer[depth..]` below `value`, or returns `value` itself when nothing is there. */
 function removeAt(value: unknown, pointer: readonly string[], depth: number): unknown {
   if (value === null || typeof value !== 'object') return value;
   const token = pointer[depth];

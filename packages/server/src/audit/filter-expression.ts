@@ -20,10 +20,10 @@
 
 /** Fields of an audit entry that an expression can select. */
 export interface AuditFilterFields {
-  /** Mount point with a trailing `/`, e.g. `secret/`; empty for a request outside any mount. */
+  /** Mount point with a trailing `/`, e.g. `secret/`, or empty for a request outside any mount. */
   mount_point: string;
   mount_type: string;
-  /** Namespace path; empty for the root namespace, the only one Coffer has. */
+  /** Namespace path, which is empty for the root namespace, the only one Coffer has. */
   namespace: string;
   operation: string;
   /** Request path below `/v1/`. */
@@ -96,7 +96,7 @@ function tokenize(text: string): Token[] {
 
 const ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', n: '\n', t: '\t', r: '\r' };
 
-/** Reads a double-quoted string starting at `start`; returns its value and the offset after the closing quote. */
+/** Reads a double-quoted string starting at `start` and returns its value and the offset after the closing quote. */
 function readQuoted(text: string, start: number): { value: string; end: number } {
   let value = '';
   let index = start + 1;

@@ -55,7 +55,7 @@ export function parseFormatConfig(options: Readonly<Record<string, string>>): Fo
 }
 
 /**
- * Reads a boolean option in any of Go's spellings; `fallback` when it is absent or empty.
+ * Reads a boolean option in any of Go's spellings, or returns `fallback` when it is absent or empty.
  * @throws CofferError (400) naming the option and its bad value.
  */
 export function parseBooleanOption(options: Readonly<Record<string, string>>, name: string, fallback: boolean): boolean {

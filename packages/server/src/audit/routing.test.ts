@@ -133,7 +133,7 @@ describe('audit routing', () => {
       [{ filter: 'mount == "kv"' }, 'invalid option "filter": unknown selector "mount" at offset 0: use one of mount_point, mount_type, namespace, operation, path'],
       [{ filter: 'mount_type = "kv"' }, 'invalid option "filter": unexpected character "=" at offset 11'],
       [{ filter: 'path matches "["' }, 'invalid option "filter": invalid regular expression "[" at offset 13: Invalid regular expression: /[/: Unterminated character class'],
-      [{ fallback: true }, 'invalid option "fallback": the device at "kept/" is already the fallback device, and only one is allowed'],
+      [{ fallback: true }, 'invalid option "fallback": the device at "kept/" is already the fallback device and only one is allowed: disable it first'],
       [{ fallback: 'yes' }, 'invalid option "fallback" "yes": expected "true" or "false"'],
       [{ fallback: 'false', filter: 'x' }, 'invalid option "filter": unknown selector "x" at offset 0: use one of mount_point, mount_type, namespace, operation, path'],
       // The JSON parser's own message follows the prefix and differs between Node versions.

@@ -1,5 +1,5 @@
 /**
- * Which devices receive an entry: the `filter`, `fallback` and `exclude`
+ * Entry routing between devices: the `filter`, `fallback` and `exclude`
  * options every device accepts (Vault Enterprise 1.16 and 1.18).
  *
  * A device with a filter receives only the entries that match it, and a
@@ -52,7 +52,7 @@ export function parseRoutingConfig(options: Readonly<Record<string, string>>): R
   return { filter, fallback, exclusions };
 }
 
-/** The fields of an entry that filters and exclusion conditions select on. */
+/** Extracts the fields that filters and exclusion conditions select on. */
 export function filterFields(input: AuditInput): AuditFilterFields {
   return {
     mount_point: input.mountPoint ?? '',
