@@ -28,7 +28,7 @@ import {
   type Storage,
 } from '@coffer/sdk';
 import { builtinAuditDevices } from './builtin.js';
-import { buildRequestEntry, buildResponseEntry, parseFormatConfig, serializeEntry, type FormatConfig } from './format.js';
+import { buildRequestEntry, buildResponseEntry, parseBooleanOption, parseFormatConfig, serializeEntry, type FormatConfig } from './format.js';
 import { AuditHasher } from './hmac.js';
 import type { AuditInput, AuditResponseInput } from './input.js';
 import { applyExclusions } from './exclusion.js';
@@ -228,7 +228,7 @@ export class AuditBroker {
     }
     const config = parseFormatConfig(options);
     const routing = parseRoutingConfig(options);
-    const otherFallback = routing.fallback ? this.table.find((existing) => parseRoutingConfig(existing.options).fallback) : undefined;
+    const otherFallback = routing.fallback ? this.table.find((existing) => parseBooleanOption(existing.options, 'fallback', false)) : undefined;
     if (otherFallback !== undefined) {
       throw badRequest(`invalid option "fallback": the device at "${otherFallback.path}" is already the fallback device and only one is allowed: disable it first`);
     }
@@ -325,7 +325,12 @@ export class AuditBroker {
    */
   private async writeAll(kind: 'request' | 'response', requestId: string, fields: AuditFilterFields, serialize: (active: ActiveDevice) => Buffer): Promise<void> {
     const targets = selectTargets(this.devices.values(), fields);
-    if (targets.length === 0) return;
+    if (targets.length === 0) {
+      // A fallback device that failed to open at unseal would have recorded this entry.
+      const fallback = this.table.some((entry) => parseBooleanOption(entry.options, 'fallback', false));
+      if (!fallback) return;
+      throw new CofferError('COFFER_ERR_AUDIT_FAILED', 500, `failed to audit the ${kind}: the fallback audit device is not open; see the server log`);
+    }
     // An async wrapper turns a formatting error into that device's rejection.
     const results = await Promise.allSettled(targets.map(async (active) => active.device.write(serialize(active))));
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -118,6 +118,31 @@ describe('audit routing', () => {
     assert.deepEqual(kv.map((entry) => entry.request.path), ['secret/data/app']);
     assert.equal('auth' in kv[0], false);
     assert.deepEqual((await readEntries(restLog)).map((entry) => entry.request.path), ['sys/mounts']);
+  });
+
+  test('unopened fallback fails closed', async () => {
+    const barrier = await unsealedBarrier();
+    const first = new AuditBroker(barrier, silentLogger);
+    await first.setup();
+    const kvLog = join(scratch, 'unopened', 'kv.log');
+    const blocker = join(scratch, 'unopened', 'blocker');
+    await first.enable('kv', 'file', { options: { file_path: kvLog, filter: 'mount_type == "kv"' } });
+    await first.enable('rest', 'file', { options: { file_path: join(blocker, 'rest.log'), fallback: 'true' } });
+    await first.teardown();
+    await rm(blocker, { recursive: true, force: true });
+    await writeFile(blocker, 'a file where the fallback log folder was');
+
+    const second = new AuditBroker(barrier, silentLogger);
+    await second.setup();
+    assert.equal(second.deviceAt('rest'), undefined);
+    await second.logRequest(sampleInput());
+    await assert.rejects(second.logRequest(sampleInput(SYS_INPUT)), {
+      status: 500,
+      code: 'COFFER_ERR_AUDIT_FAILED',
+      message: 'failed to audit the request: the fallback audit device is not open; see the server log',
+    });
+    await second.teardown();
+    assert.deepEqual((await readEntries(kvLog)).map((entry) => entry.request.path), ['secret/data/app']);
   });
 
   test('invalid routing options change nothing', async () => {
