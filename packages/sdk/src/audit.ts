@@ -157,4 +157,4 @@ export interface AuditContext {
 }
 
 /** Options every audit device accepts. The broker handles them, so a plugin never receives them. */
-export const COMMON_AUDIT_OPTIONS: readonly string[] = ['format', 'prefix', 'hmac_accessor', 'log_raw', 'elide_list_responses'];
+export const COMMON_AUDIT_OPTIONS: readonly string[] = ['format', 'prefix', 'hmac_accessor', 'log_raw', 'elide_list_responses', 'filter', 'fallback', 'exclude'];

@@ -10,6 +10,10 @@
  * stays. One device that records the entry is enough, as in Vault, and the
  * failures of the others are logged.
  *
+ * Only the devices that should record an entry count (see routing.ts): an
+ * entry that every device filtered out, with no fallback device enabled, is
+ * written nowhere and is not an error, as in Vault.
+ *
  * A type that is not built in is looked up among the audit plugins of the
  * plugin catalog, once the core has handed the broker its plugin runner
  * with {@link AuditBroker.useExternalDevices}.
@@ -24,9 +28,12 @@ import {
   type Storage,
 } from '@coffer/sdk';
 import { builtinAuditDevices } from './builtin.js';
-import { buildRequestEntry, buildResponseEntry, parseFormatConfig, serializeEntry, type FormatConfig } from './format.js';
+import { buildRequestEntry, buildResponseEntry, parseBooleanOption, parseFormatConfig, serializeEntry, type FormatConfig } from './format.js';
 import { AuditHasher } from './hmac.js';
 import type { AuditInput, AuditResponseInput } from './input.js';
+import { applyExclusions } from './exclusion.js';
+import type { AuditFilterFields } from './filter-expression.js';
+import { filterFields, parseRoutingConfig, selectTargets, type RoutingConfig } from './routing.js';
 import {
   deleteSalt,
   loadAuditTable,
@@ -45,6 +52,7 @@ interface ActiveDevice {
   device: AuditDevice;
   hasher: AuditHasher;
   config: FormatConfig;
+  routing: RoutingConfig;
   /** Failures since the last one logged, and when that was. */
   failures: { suppressed: number; lastLogged: number };
 }
@@ -137,7 +145,11 @@ export class AuditBroker {
   async logRequest(input: AuditInput): Promise<void> {
     if (this.devices.size === 0) return;
     const now = new Date();
-    await this.writeAll('request', input.requestId, (active) => serializeEntry(buildRequestEntry(input, active.hasher, active.config, now), active.config));
+    const fields = filterFields(input);
+    await this.writeAll('request', input.requestId, fields, (active) => {
+      const entry = applyExclusions(buildRequestEntry(input, active.hasher, active.config, now), fields, active.routing.exclusions);
+      return serializeEntry(entry, active.config);
+    });
   }
 
   /**
@@ -147,7 +159,11 @@ export class AuditBroker {
   async logResponse(input: AuditResponseInput): Promise<void> {
     if (this.devices.size === 0) return;
     const now = new Date();
-    await this.writeAll('response', input.requestId, (active) => serializeEntry(buildResponseEntry(input, active.hasher, active.config, now), active.config));
+    const fields = filterFields(input);
+    await this.writeAll('response', input.requestId, fields, (active) => {
+      const entry = applyExclusions(buildResponseEntry(input, active.hasher, active.config, now), fields, active.routing.exclusions);
+      return serializeEntry(entry, active.config);
+    });
   }
 
   /** Reopens every device that supports it, for log rotation; failures are logged, not thrown. */
@@ -211,6 +227,11 @@ export class AuditBroker {
       }
     }
     const config = parseFormatConfig(options);
+    const routing = parseRoutingConfig(options);
+    const otherFallback = routing.fallback ? this.table.find((existing) => parseBooleanOption(existing.options, 'fallback', false)) : undefined;
+    if (otherFallback !== undefined) {
+      throw badRequest(`invalid option "fallback": the device at "${otherFallback.path}" is already the fallback device and only one is allowed: disable it first`);
+    }
     const entry = newAuditEntry(path, type, { description: fields.description ?? '', options, local: fields.local ?? false });
 
     let device: AuditDevice | undefined;
@@ -232,7 +253,7 @@ export class AuditBroker {
     }
 
     this.table = [...this.table, entry];
-    this.devices.set(path, { entry, device, hasher, config, failures: { suppressed: 0, lastLogged: 0 } });
+    this.devices.set(path, { entry, device, hasher, config, routing, failures: { suppressed: 0, lastLogged: 0 } });
     this.logger.info({ path, type, accessor: entry.accessor }, 'audit device enabled');
     return entry;
   }
@@ -261,10 +282,11 @@ export class AuditBroker {
     const external = plugin === undefined ? this.externalDevices() : undefined;
     if (plugin === undefined && external === undefined) throw new Error(`unknown audit device type "${entry.type}"`);
     const config = parseFormatConfig(entry.options);
+    const routing = parseRoutingConfig(entry.options);
     const hasher = new AuditHasher(await loadOrCreateSalt(this.storage, entry.uuid));
     const device = plugin !== undefined ? await this.createDevice(plugin, entry) : await this.openExternal(external!, entry);
     if (device === undefined) throw new Error(`audit plugin "${entry.type}" is not in the plugin catalog any more; register it again`);
-    return { entry, device, hasher, config, failures: { suppressed: 0, lastLogged: 0 } };
+    return { entry, device, hasher, config, routing, failures: { suppressed: 0, lastLogged: 0 } };
   }
 
   /** Creates the device from its own options; the common ones stay with the broker. */
@@ -297,9 +319,18 @@ export class AuditBroker {
     }
   }
 
-  /** Writes one entry to every device; succeeds when at least one recorded it. */
-  private async writeAll(kind: 'request' | 'response', requestId: string, serialize: (active: ActiveDevice) => Buffer): Promise<void> {
-    const targets = [...this.devices.values()];
+  /**
+   * Writes one entry to every device that should record it. Succeeds when at
+   * least one of them did, or when none should.
+   */
+  private async writeAll(kind: 'request' | 'response', requestId: string, fields: AuditFilterFields, serialize: (active: ActiveDevice) => Buffer): Promise<void> {
+    const targets = selectTargets(this.devices.values(), fields);
+    if (targets.length === 0) {
+      // A fallback device that failed to open at unseal would have recorded this entry.
+      const fallback = this.table.some((entry) => parseBooleanOption(entry.options, 'fallback', false));
+      if (!fallback) return;
+      throw new CofferError('COFFER_ERR_AUDIT_FAILED', 500, `failed to audit the ${kind}: the fallback audit device is not open; see the server log`);
+    }
     // An async wrapper turns a formatting error into that device's rejection.
     const results = await Promise.allSettled(targets.map(async (active) => active.device.write(serialize(active))));
 

@@ -48,13 +48,17 @@ export function parseFormatConfig(options: Readonly<Record<string, string>>): Fo
   return {
     format,
     prefix: options.prefix ?? '',
-    hmacAccessor: parseBoolean(options, 'hmac_accessor', true),
-    logRaw: parseBoolean(options, 'log_raw', false),
-    elideListResponses: parseBoolean(options, 'elide_list_responses', false),
+    hmacAccessor: parseBooleanOption(options, 'hmac_accessor', true),
+    logRaw: parseBooleanOption(options, 'log_raw', false),
+    elideListResponses: parseBooleanOption(options, 'elide_list_responses', false),
   };
 }
 
-function parseBoolean(options: Readonly<Record<string, string>>, name: string, fallback: boolean): boolean {
+/**
+ * Reads a boolean option in any of Go's spellings, or returns `fallback` when it is absent or empty.
+ * @throws CofferError (400) naming the option and its bad value.
+ */
+export function parseBooleanOption(options: Readonly<Record<string, string>>, name: string, fallback: boolean): boolean {
   const raw = options[name];
   if (raw === undefined || raw === '') return fallback;
   const value = BOOLEANS[raw];

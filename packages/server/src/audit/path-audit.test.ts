@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { AUDIT_TABLE_PATH } from './table.js';
 import { auditFixture, readEntries, sampleInput, type AuditFixture } from './test-support.js';
 
-const VALID_FILE_OPTIONS = 'format, prefix, hmac_accessor, log_raw, elide_list_responses, file_path, path, mode';
+const VALID_FILE_OPTIONS = 'format, prefix, hmac_accessor, log_raw, elide_list_responses, filter, fallback, exclude, file_path, path, mode';
 
 function body(response: Awaited<ReturnType<AuditFixture['call']>>): any {
   assert.ok(response?.raw !== undefined, 'expected a raw JSON body');
@@ -83,7 +83,7 @@ describe('sys/audit', () => {
       ['audit/kept/inner', { type: 'file', options: { file_path: file } }, 'path is already in use at kept/'],
       ['audit/./x', { type: 'file', options: { file_path: file } }, 'invalid audit device path "./x": it contains an empty, "." or ".." segment'],
       ['audit/new', { type: 'socket', options: { address: 'nowhere' } }, 'cannot enable audit device at "new/": invalid option "address" "nowhere": expected host:port, such as "127.0.0.1:9090"'],
-      ['audit/new', { type: 'syslog', options: { facility: 'bogus', file_path: file } }, `unknown option "file_path" for audit device type "syslog"; valid options: format, prefix, hmac_accessor, log_raw, elide_list_responses, facility, tag, socket_path`],
+      ['audit/new', { type: 'syslog', options: { facility: 'bogus', file_path: file } }, `unknown option "file_path" for audit device type "syslog"; valid options: format, prefix, hmac_accessor, log_raw, elide_list_responses, filter, fallback, exclude, facility, tag, socket_path`],
     ];
     for (const [path, data, message] of cases) {
       await assert.rejects(fixture.call('update', path, data), { status: 400, message }, `${path} ${JSON.stringify(data)}`);
