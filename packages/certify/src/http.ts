@@ -27,7 +27,7 @@ export class CofferHttp {
     readonly token: string,
   ) {}
 
-  /** Sends one request to `/v1/<path>` and parses the JSON answer. */
+  /** Sends one request to `/v1/<path>` and parses the JSON response. */
   async call(method: string, path: string, body?: unknown, options: CallOptions = {}): Promise<HttpResult> {
     const headers: Record<string, string> = {};
     const token = options.token === undefined ? this.token : options.token;

@@ -148,7 +148,7 @@ export function authFromSettings(settings: TokenSettings, auth: Omit<Auth, 'poli
 }
 
 /**
- * Answers the renewal of a token issued from `settings` (a user's or role's
+ * Builds the renewal response for a token issued from `settings` (a user's or role's
  * stored token settings), as Vault's built-in methods do: the login's
  * policies must equal `policies`, ignoring `default`, and the renewal gets
  * the settings' current TTL, max TTL and period.

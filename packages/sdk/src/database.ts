@@ -127,6 +127,11 @@ export function renderStatement(statement: string, values: Record<string, string
   return statement.replace(/\{\{\s*(\w+)\s*\}\}/g, (placeholder, key: string) => (Object.hasOwn(values, key) ? values[key] : placeholder));
 }
 
+/** Returns `statements`, or `fallback` as the commands when the role set none. */
+export function statementsOrDefault(statements: Statements, fallback: readonly string[]): Statements {
+  return statements.commands.length > 0 ? statements : { commands: [...fallback] };
+}
+
 /**
  * Splits statements into single commands at `;` outside quotes, the way
  * Vault's `strutil` splits them, and drops empty ones. Dollar-quoted bodies

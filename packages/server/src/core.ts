@@ -99,7 +99,7 @@ export class Core {
   readonly seal: CoreSeal;
   /** Retries unsealing with an auto seal; undefined with the Shamir seal. */
   readonly autoUnseal: AutoUnseal | undefined;
-  /** The seal migration the config asks for; `active` until it is done. */
+  /** The seal migration that the config sets up; `active` until it is done. */
   readonly migration: SealMigration | undefined;
   readonly tokens: TokenStore;
   readonly roles: TokenRoles;

@@ -1,8 +1,8 @@
 /**
- * The seal conformance suite: the seal's own contract (round trip, stable
- * key ID, tampered blobs and wrong keys rejected, behaviour while the key
- * service is unreachable), then a real Coffer server that uses the seal to
- * initialize with recovery keys, restart and unseal itself.
+ * The seal conformance suite. It checks the seal's own contract first:
+ * round trip, stable key ID, tampered blobs and wrong keys rejected, and
+ * behaviour while the key service is unreachable. Then a real Coffer server
+ * uses the seal to initialize with recovery keys, restart and unseal itself.
  */
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';

@@ -28,7 +28,7 @@ export const CONFIG_PLUGIN_START_MS = 20_000;
 /** Auto-unseal retries of the seal suite's servers: short, so a restart check does not wait long. */
 const UNSEAL_RETRY = { initialMs: 100, maxMs: 1000 };
 
-/** A logger that appends pino-style JSON lines to a stream, for the bundle's server.log. */
+/** Logger that appends pino-style JSON lines to a stream, for the bundle's server.log. */
 export function streamLogger(stream: WriteStream, bindings: object = {}): Logger {
   const write = (level: number) => (fields: object, msg: string) => {
     const { err, ...rest } = fields as { err?: unknown };

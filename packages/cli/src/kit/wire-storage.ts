@@ -1,6 +1,6 @@
 /**
  * The module the storage suite imports when `coffer plugin certify` runs a
- * storage plugin over the wire: its `plugin` opens every store as the
+ * storage plugin over the wire. Its `plugin` opens every store as the
  * server would for a `storage` stanza that names the plugin's launcher, so
  * each case talks to a plugin process through the server's storage client.
  * The launcher's location comes from the environment variable
@@ -12,7 +12,7 @@ import { ExternalStorage } from '@coffer/server';
 /** The environment variable with the JSON {@link WireStorageTarget}. */
 export const WIRE_STORAGE_ENV = 'COFFER_CERTIFY_STORAGE_WIRE';
 
-/** Where the launcher is and how to pin it. */
+/** The launcher's location and the SHA-256 that pins it. */
 export interface WireStorageTarget {
   /** The stanza's label, the plugin's name. */
   label: string;

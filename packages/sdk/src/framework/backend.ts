@@ -33,7 +33,7 @@ export interface BackendDefinition {
   secrets?: SecretType[];
   /**
    * For an auth method: renews a token it issued. The request carries the
-   * login in `request.auth`; the handler checks that the login still holds
+   * login in `request.auth`; the handler checks that the login is still valid
    * (the user or role exists, its policies are unchanged) and returns a
    * response whose `auth` gives the TTL, max TTL and period to renew with.
    * `renewLogin` from the SDK does this for the shared `token_*` settings.

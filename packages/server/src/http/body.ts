@@ -28,8 +28,8 @@ export function readBody(request: IncomingMessage, limit = MAX_REQUEST_BYTES): P
       chunks.push(chunk);
     });
     request.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-    // A client that goes away mid-body is not a server failure: answer it
-    // (if anyone listens) as a bad request, so it is not logged as an error.
+    // A client that goes away mid-body is not a server failure, so it gets a
+    // 400 (if it still reads), which is not logged as an error.
     request.on('error', (err: NodeJS.ErrnoException) =>
       reject(err.code === 'ECONNRESET' ? new CofferError('COFFER_ERR_CLIENT_ABORTED', 400, 'the client closed the connection before the request body ended') : err),
     );

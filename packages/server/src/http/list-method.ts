@@ -199,7 +199,7 @@ function nextAfterHeaders(head: string): State {
 /**
  * Wraps a socket in a duplex stream whose inbound bytes pass through a
  * `ListMethodRewriter`; hand the result to `http.Server#emit('connection')`.
- * `head` holds bytes already read from the socket, which the stream
+ * `head` contains bytes already read from the socket, which the stream
  * delivers first.
  */
 export function rewriteListMethod(socket: Socket, head?: Buffer): Duplex {

@@ -4,7 +4,7 @@
  * that exits on its own is started again, and every mount is set up on the
  * new process. Database connections and audit devices set themselves up
  * again on their next call. Calls that arrive meanwhile wait for the new
- * process; calls cut off by the exit fail, so an audit entry the plugin may
+ * process. Calls cut off by the exit fail, so an audit entry the plugin may
  * not have written fails its request.
  */
 import type * as grpc from '@grpc/grpc-js';

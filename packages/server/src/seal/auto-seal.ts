@@ -200,7 +200,7 @@ export class AutoSeal implements CoreSeal {
       return await this.wrapper.decrypt(blob, Buffer.from(path));
     } catch (err) {
       // Only operators reach this: an unseal after the recovery key shares
-      // were verified, or the server's own auto-unseal. The message tells
+      // were verified, or the server's own auto-unseal. The message shows
       // them whether the KMS is down, the key is gone or the blob is wrong.
       throw new CofferError('COFFER_ERR_SEAL_DECRYPT', 500, `the ${this.type} seal could not decrypt the ${what}: ${(err as Error).message}`);
     }

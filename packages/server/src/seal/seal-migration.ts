@@ -112,9 +112,10 @@ export class SealMigration {
   }
 
   /**
-   * Adds one key share of the old seal. At the threshold, checks the shares,
-   * protects the root key with the new seal, rewrites the seal configuration
-   * and returns the root key; before it, returns null.
+   * Adds one key share of the old seal and returns null below the
+   * threshold. At the threshold it checks the shares, protects the root key
+   * with the new seal, rewrites the seal configuration and returns the root
+   * key.
    * @throws CofferError (400) when `migrate` is not set or the shares are
    *   wrong; progress is then reset.
    */
@@ -170,8 +171,8 @@ export class SealMigration {
 
   /**
    * Checks the combined key and returns the root key. The combined key is
-   * the Shamir unseal key or the recovery key; where a recovery key is
-   * stored it must match, and a root key in the Shamir form must open with it.
+   * the Shamir unseal key or the recovery key. A stored recovery key must
+   * match it, and a root key in the Shamir form must open with it.
    */
   private async unwrapRootKey(combined: Buffer): Promise<Buffer> {
     const storedRecoveryKey = await this.readRecoveryKey();

@@ -1,7 +1,7 @@
 /**
  * Renewing tokens that auth methods issued. As in Vault's token store, the
  * method that issued the token is asked first: it confirms that the login
- * still holds and returns the TTL limits the renewal gets.
+ * is still valid and returns the TTL limits the renewal gets.
  */
 import { randomUUID } from 'node:crypto';
 import { CofferError, type LogicalBackend, type Request, type Storage, type SystemView } from '@coffer/sdk';

@@ -9,8 +9,8 @@ import { renewedExpiry } from './token-ttl.js';
 
 /**
  * Renews a token. A token from a login is renewed through the auth method
- * that issued it, whose TTL limits apply; any other by the token store's
- * own rules.
+ * that issued it, whose TTL limits apply. Any other token follows the token
+ * store's own rules.
  */
 async function renew(deps: TokenBackendDeps, entry: TokenEntry, token: string, increment: number) {
   if (!entry.renewable) throw badRequest('lease is not renewable');

@@ -98,11 +98,11 @@ export interface LoginRenewInputs {
 
 /**
  * Returns the new expiry time (unix ms) of a renewed login token, by the
- * rules of Vault's framework.CalculateTTL: a periodic token gets its period,
- * capped by the max TTL and limited only by its explicit max TTL; any other
- * gets the increment, else the method's TTL, else the mount default, never
- * past its issue time plus the smallest of the method's max TTL, its
- * explicit max TTL and the mount's max TTL.
+ * rules of Vault's framework.CalculateTTL. A periodic token gets its period,
+ * capped by the max TTL and limited only by its explicit max TTL. Any other
+ * token gets the increment, else the method's TTL, else the mount default.
+ * It never runs past its issue time plus the smallest of the method's max
+ * TTL, its explicit max TTL and the mount's max TTL.
  * @throws CofferError (400) when the token is already past its max TTL.
  */
 export function renewedLoginExpiry(inputs: LoginRenewInputs): { expireTime: number; ttl: number; warnings: string[] } {
@@ -122,7 +122,9 @@ export function renewedLoginExpiry(inputs: LoginRenewInputs): { expireTime: numb
     }
     if (inputs.explicitMaxTtl > 0) limit = inputs.creationTime + inputs.explicitMaxTtl;
   } else {
-    ttl = inputs.increment > 0 ? inputs.increment : inputs.backendTtl > 0 ? inputs.backendTtl : inputs.defaultTtl;
+    ttl = inputs.defaultTtl;
+    if (inputs.backendTtl > 0) ttl = inputs.backendTtl;
+    if (inputs.increment > 0) ttl = inputs.increment;
     limit = inputs.creationTime + maxTtl;
   }
 

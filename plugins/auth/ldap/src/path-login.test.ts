@@ -95,7 +95,7 @@ describe('login', { skip: slapdSkipReason() ?? false }, () => {
     assert.equal(auth.noDefaultPolicy, true);
   });
 
-  /** The login of `auth` as the server sends it back on renewal, with `password` kept. */
+  /** Builds the login of `auth` as the server sends it back on renewal, with `password` kept. */
   function renewing(auth: NonNullable<Response['auth']>, password: unknown): RenewingLogin {
     return {
       policies: ['default', ...auth.policies],

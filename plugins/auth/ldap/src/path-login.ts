@@ -84,9 +84,9 @@ async function login(storage: Storage, config: LdapConfig, credentials: Credenti
       displayName: username,
       alias: { name: aliasName, metadata: { name: username } },
       groupAliases: uniqueSorted(groups, false).map((name) => ({ name })),
-      // As Vault does, the password stays with the token (behind the
-      // barrier, never returned) so that a renewal can bind again and see
-      // whether the directory still knows the user and its groups.
+      // As Vault does, the password is stored with the token (behind the
+      // barrier, never returned) so that a renewal can bind again and read
+      // the user's current groups from the directory.
       internalData: { password: credentials.password },
     }),
   };

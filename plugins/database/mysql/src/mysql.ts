@@ -11,6 +11,7 @@ import {
   renderUsernameTemplate,
   scrubSecrets,
   splitStatements,
+  statementsOrDefault,
   type Database,
   type DeleteUserRequest,
   type InitializeRequest,
@@ -66,7 +67,7 @@ export class MySqlDatabase implements Database {
       await this.runStatements(request.statements, values, 'failed to create the user', request.password);
     } catch (err) {
       // CREATE USER commits at once, so a later statement's failure leaves the user behind unless it is dropped here.
-      const rollback = request.rollbackStatements.commands.length > 0 ? request.rollbackStatements : { commands: DEFAULT_ROLLBACK };
+      const rollback = statementsOrDefault(request.rollbackStatements, DEFAULT_ROLLBACK);
       await this.runStatements(rollback, { name: username, username }, 'failed to roll back the user').catch(() => undefined);
       throw err;
     }
@@ -77,7 +78,7 @@ export class MySqlDatabase implements Database {
     if (request.password === undefined && request.expiration === undefined) throw new Error('no change requested: set a new password or a new expiration');
     const name = request.username;
     if (request.password !== undefined) {
-      const statements = request.password.statements.commands.length > 0 ? request.password.statements : { commands: DEFAULT_ROTATION };
+      const statements = statementsOrDefault(request.password.statements, DEFAULT_ROTATION);
       const values = { name, username: name, password: request.password.newPassword };
       await this.runStatements(statements, values, `failed to change the password of user "${name}"`, request.password.newPassword);
     }
@@ -97,7 +98,7 @@ export class MySqlDatabase implements Database {
       exists = (rows as unknown[]).length > 0;
     }, `failed to delete user "${name}"`);
     if (!exists) return;
-    const statements = request.statements.commands.length > 0 ? request.statements : { commands: DEFAULT_REVOCATION };
+    const statements = statementsOrDefault(request.statements, DEFAULT_REVOCATION);
     await this.runStatements(statements, { name, username: name }, `failed to delete user "${name}"`);
   }
 

@@ -11,6 +11,7 @@ import {
   renderUsernameTemplate,
   scrubSecrets,
   splitStatements,
+  statementsOrDefault,
   type Database,
   type DeleteUserRequest,
   type InitializeRequest,
@@ -75,12 +76,12 @@ export class PostgresDatabase implements Database {
     if (request.password === undefined && request.expiration === undefined) throw new Error('no change requested: set a new password or a new expiration');
     const name = request.username;
     if (request.password !== undefined) {
-      const statements = withDefault(request.password.statements, DEFAULT_ROTATION);
+      const statements = statementsOrDefault(request.password.statements, DEFAULT_ROTATION);
       const values = { name, username: name, password: request.password.newPassword };
       await this.runStatements(statements, values, `failed to change the password of user "${name}"`, request.password.newPassword);
     }
     if (request.expiration !== undefined) {
-      const statements = withDefault(request.expiration.statements, DEFAULT_RENEW);
+      const statements = statementsOrDefault(request.expiration.statements, DEFAULT_RENEW);
       const values = { name, username: name, expiration: formatExpiration(request.expiration.newExpiration) };
       await this.runStatements(statements, values, `failed to change the expiration of user "${name}"`);
     }
@@ -94,7 +95,7 @@ export class PostgresDatabase implements Database {
       exists = (await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name])).rowCount === 1;
     }, `failed to delete user "${name}"`);
     if (!exists) return;
-    const statements = withDefault(request.statements, DEFAULT_REVOCATION);
+    const statements = statementsOrDefault(request.statements, DEFAULT_REVOCATION);
     await this.runStatements(statements, { name, username: name }, `failed to delete user "${name}"`);
   }
 
@@ -157,10 +158,6 @@ export class PostgresDatabase implements Database {
       client?.release();
     }
   }
-}
-
-function withDefault(statements: Statements, fallback: string[]): Statements {
-  return statements.commands.length > 0 ? statements : { commands: fallback };
 }
 
 /** Formats an expiry as PostgreSQL's VALID UNTIL reads it, in UTC, as Vault's plugin does. */

@@ -219,6 +219,8 @@ export async function redisLogin(username: string, password: string): Promise<st
 
 /** Returns `response.data`, failing when there is none. */
 export function dataOf(response: Response | null): Record<string, unknown> {
-  assert.ok(response?.data !== undefined && response.data !== null, 'expected response data');
-  return response.data;
+  assert.notEqual(response, null, 'expected a response');
+  assert.ok(response!.data !== undefined, 'expected response data');
+  assert.notEqual(response!.data, null, 'expected response data');
+  return response!.data!;
 }

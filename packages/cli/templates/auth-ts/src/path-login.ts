@@ -36,8 +36,8 @@ const loginPath = definePath({
 export const loginPaths: PathDefinition<FieldMap>[] = [loginPath];
 
 /**
- * Renews a token this method issued. Coffer sends the login back; the
- * renewal is allowed while the user still exists with the same policies, and
+ * Renews a token this method issued. Coffer sends the login back, and the
+ * renewal is allowed while the user still exists with the same policies.
  * Coffer caps the new TTL at the max TTL returned here.
  */
 export async function renewUserLogin(request: Request): Promise<Response> {

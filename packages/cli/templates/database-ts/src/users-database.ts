@@ -6,7 +6,7 @@
  *
  * Statements get `{{name}}` (also `{{username}}`), `{{password}}`,
  * `{{expiration}}` (ISO 8601) and this plugin's `{{password_hash}}`, a
- * verifier of the password, so the table never holds a password.
+ * verifier of the password, so the table never contains a password.
  */
 import Sqlite from 'better-sqlite3';
 import {

@@ -2,8 +2,8 @@
  * Random nonces for encryption, cut from a buffer of random bytes that is
  * refilled once used up. Filling 4 KiB costs about as much as filling 12
  * bytes, so encryption stops paying a call into the random generator per
- * nonce. Every byte of the pool is handed out at most once, and each nonce
- * is a copy, so no caller can change another's.
+ * nonce. The offset only moves forward until a refill, so each byte of a
+ * pool goes into one nonce, and each nonce is a copy of those bytes.
  */
 import { randomFillSync } from 'node:crypto';
 
