@@ -215,7 +215,8 @@ async function report(options, results) {
       `KV v2 read body ${results.payloadBytes} bytes; ${machine.cpus} CPUs (${machine.cpuModel}), Node.js ${machine.node}`,
   );
   console.log(
-    'server cpu, client cpu: CPU time per wall-clock second of the server child and of the load generator (1.00 = one core busy); ' +
+    'server cpu, client cpu: CPU time per wall-clock second of the server child (all its threads) and of the load generator (1.00 = one core busy); ' +
+      'main us/req: CPU time of the server\'s main thread per response, in microseconds, which other load changes little; ' +
       'other cpu: the rest of the machine, kernel included; a high value means other work disturbed the run',
   );
   if (results.baseline.loadGeneratorCpuCores >= SATURATED_CLIENT_CPU_CORES) {

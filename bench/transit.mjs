@@ -176,8 +176,12 @@ listener "tcp" {
   return startServerChild('coffer', new URL('./children/coffer-server.mjs', import.meta.url), [configFile], { logFile: join(workDir, 'coffer.log') });
 }
 
+function formatFixed(value, digits) {
+  return value === null || value === undefined ? '-' : value.toFixed(digits);
+}
+
 function report(options, rows) {
-  const header = ['scenario', 'coffer req/s', 'baseline req/s', 'ratio', 'coffer p50 ms', 'coffer p99 ms', 'non-2xx', 'meets target'];
+  const header = ['scenario', 'coffer req/s', 'baseline req/s', 'ratio', 'coffer p50 ms', 'coffer p99 ms', 'non-2xx', 'coffer main us/req', 'baseline us/req', 'other cpu', 'meets target'];
   const lines = rows.map(({ title, coffer, baseline }) => {
     const ratio = coffer.requestsPerSecond / baseline.requestsPerSecond;
     const non2xx = coffer.non2xx + coffer.errors + coffer.timeouts;
@@ -190,6 +194,9 @@ function report(options, rows) {
       formatMs(coffer.p50Ms),
       formatMs(coffer.p99Ms),
       String(non2xx),
+      formatFixed(coffer.mainThreadUsPerRequest, 1),
+      formatFixed(baseline.mainThreadUsPerRequest, 1),
+      formatFixed(coffer.otherCpuCores, 2),
       meets ? 'yes' : 'no',
     ];
   });
@@ -204,6 +211,7 @@ function report(options, rows) {
       `${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node.js ${process.version}`,
   );
   console.log('baseline: the decrypt scenarios decrypt (one AES-256-GCM decryption per request) rather than encrypt, so each pair does the same cryptographic work');
+  console.log("main us/req: CPU time of the server's main thread per response; other cpu: the rest of the machine during Coffer's run, where a high value means other work disturbed it");
 }
 
 function formatMs(value) {

@@ -69,11 +69,16 @@ export class Child {
     });
   }
 
-  /** Returns the child's `process.cpuUsage()`: user and system CPU time in microseconds. */
+  /**
+   * Returns the child's `process.cpuUsage()` (user and system CPU time of all
+   * its threads in microseconds) with `mainThreadUs`, its main thread's share
+   * (`null` where unknown).
+   */
   async cpuUsage() {
     const reply = this.waitFor('cpu-usage', 10_000);
     this.process.send({ type: 'cpu-usage' });
-    return (await reply).usage;
+    const { usage, mainThreadUs } = await reply;
+    return { ...usage, mainThreadUs: mainThreadUs ?? null };
   }
 
   /** Asks the child to stop, and kills it if it has not exited within STOP_TIMEOUT_MS. */

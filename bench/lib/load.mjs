@@ -51,6 +51,7 @@ export async function measureLoad({ url, server, requests, headers = {}, connect
   const serverCpuCores = (cpuSeconds(serverCpuAfter) - cpuSeconds(serverCpuBefore)) / seconds;
   const serverSystemCpuCores = (serverCpuAfter.system - serverCpuBefore.system) / 1e6 / seconds;
   const loadGeneratorCpuCores = cpuSeconds(loadCpu) / seconds;
+  const mainThreadUs = serverCpuAfter.mainThreadUs === null || serverCpuBefore.mainThreadUs === null ? null : serverCpuAfter.mainThreadUs - serverCpuBefore.mainThreadUs;
   const machineCpuCores = busyCpus(systemCpuBefore, systemCpuAfter, availableParallelism());
   return {
     responses: latencies.length,
@@ -66,6 +67,8 @@ export async function measureLoad({ url, server, requests, headers = {}, connect
     serverCpuCores,
     // The part of serverCpuCores spent in the kernel, such as socket writes and fsync.
     serverSystemCpuCores,
+    // CPU time of the server's main thread per response, which other load on the machine changes little.
+    mainThreadUsPerRequest: mainThreadUs === null || latencies.length === 0 ? null : mainThreadUs / latencies.length,
     loadGeneratorCpuCores,
     // Includes kernel work charged to neither process, such as softirq handling of loopback traffic.
     otherCpuCores: machineCpuCores === null ? null : Math.max(0, machineCpuCores - serverCpuCores - loadGeneratorCpuCores),

@@ -17,6 +17,12 @@
  * A type that is not built in is looked up among the audit plugins of the
  * plugin catalog, once the core has handed the broker its plugin runner
  * with {@link AuditBroker.useExternalDevices}.
+ *
+ * The built-in file and socket devices run in the audit worker thread
+ * (worker.ts), which builds, HMACs and writes their entries, so the request
+ * thread only hands each entry's input over. The broker writes the entries
+ * of other devices (syslog, catalog plugins, devices a test supplies)
+ * itself.
  */
 import {
   badRequest,
@@ -28,30 +34,36 @@ import {
   type Storage,
 } from '@coffer/sdk';
 import { builtinAuditDevices } from './builtin.js';
-import { buildRequestEntry, buildResponseEntry, parseBooleanOption, parseFormatConfig, serializeEntry, type FormatConfig } from './format.js';
+import { formatEntry, type DeviceFormat, type EntryKind } from './entry-format.js';
+import { parseBooleanOption, parseFormatConfig } from './format.js';
 import { AuditHasher } from './hmac.js';
 import type { AuditInput, AuditResponseInput } from './input.js';
-import { applyExclusions } from './exclusion.js';
-import type { AuditFilterFields } from './filter-expression.js';
 import { filterFields, parseRoutingConfig, selectTargets, type RoutingConfig } from './routing.js';
+import { AuditWorker } from './worker-client.js';
+import { THREADED_AUDIT_TYPES } from './worker-protocol.js';
 import {
   deleteSalt,
   loadAuditTable,
   loadOrCreateSalt,
   newAuditEntry,
+  newSalt,
   normalizeAuditPath,
   saveAuditTable,
+  saveSalt,
   type AuditTableEntry,
 } from './table.js';
 
 /** After logging one device failure, the broker logs that device's next failure no sooner than this (ms). */
 const FAILURE_LOG_INTERVAL_MS = 10_000;
 
+/** Where a device's entries go: a device this thread writes to, or one the audit worker thread hosts. */
+type DeviceSink = { kind: 'local'; device: AuditDevice; format: DeviceFormat } | { kind: 'worker'; device: number };
+
 interface ActiveDevice {
   entry: AuditTableEntry;
-  device: AuditDevice;
+  sink: DeviceSink;
+  /** For `sys/audit-hash`. */
   hasher: AuditHasher;
-  config: FormatConfig;
   routing: RoutingConfig;
   /** Failures since the last one logged, and when that was. */
   failures: { suppressed: number; lastLogged: number };
@@ -79,13 +91,16 @@ export class AuditBroker {
   private readonly devices = new Map<string, ActiveDevice>();
   /** Enables and disables run one at a time, in call order, on this chain. */
   private changes: Promise<unknown> = Promise.resolve();
+  private readonly worker: AuditWorker;
 
   constructor(
     private readonly storage: Storage,
     private readonly logger: Logger,
     private readonly plugins: ReadonlyMap<string, AuditPlugin> = builtinAuditDevices,
     private external?: ExternalAuditDevices,
-  ) {}
+  ) {
+    this.worker = new AuditWorker(logger);
+  }
 
   /** Lets the broker open devices of catalog audit plugins; the core calls it once its plugin runner exists. */
   useExternalDevices(external: ExternalAuditDevices): void {
@@ -97,9 +112,17 @@ export class AuditBroker {
     return this.devices.size > 0;
   }
 
-  /** Returns the open device at `path`, for diagnostics such as a file device's sync count. */
-  deviceAt(path: string): AuditDevice | undefined {
-    return this.devices.get(normalizeAuditPath(path))?.device;
+  /** True when the device at `path` is open. */
+  isOpen(path: string): boolean {
+    return this.devices.has(normalizeAuditPath(path));
+  }
+
+  /** The number of syncs of the file device at `path`, for tests; `undefined` for other devices. */
+  async syncCount(path: string): Promise<number | undefined> {
+    const sink = this.devices.get(normalizeAuditPath(path))?.sink;
+    if (sink === undefined) return undefined;
+    if (sink.kind === 'worker') return this.worker.syncCount(sink.device);
+    return (sink.device as { syncCount?: number }).syncCount;
   }
 
   /** Returns the audit table, including devices that failed to open at unseal. */
@@ -134,7 +157,8 @@ export class AuditBroker {
     const devices = [...this.devices.values()];
     this.devices.clear();
     this.table = [];
-    await Promise.all(devices.map((active) => this.closeDevice(active.device, active.entry.path)));
+    await Promise.all(devices.map((active) => this.closeDevice(active.sink, active.entry.path)));
+    await this.worker.stop();
   }
 
   /**
@@ -144,12 +168,7 @@ export class AuditBroker {
    */
   async logRequest(input: AuditInput): Promise<void> {
     if (this.devices.size === 0) return;
-    const now = new Date();
-    const fields = filterFields(input);
-    await this.writeAll('request', input.requestId, fields, (active) => {
-      const entry = applyExclusions(buildRequestEntry(input, active.hasher, active.config, now), fields, active.routing.exclusions);
-      return serializeEntry(entry, active.config);
-    });
+    await this.writeAll('request', input);
   }
 
   /**
@@ -158,12 +177,7 @@ export class AuditBroker {
    */
   async logResponse(input: AuditResponseInput): Promise<void> {
     if (this.devices.size === 0) return;
-    const now = new Date();
-    const fields = filterFields(input);
-    await this.writeAll('response', input.requestId, fields, (active) => {
-      const entry = applyExclusions(buildResponseEntry(input, active.hasher, active.config, now), fields, active.routing.exclusions);
-      return serializeEntry(entry, active.config);
-    });
+    await this.writeAll('response', input);
   }
 
   /** Reopens every device that supports it, for log rotation; failures are logged, not thrown. */
@@ -171,7 +185,8 @@ export class AuditBroker {
     await Promise.all(
       [...this.devices.values()].map(async (active) => {
         try {
-          await active.device.reopen?.();
+          if (active.sink.kind === 'worker') await this.worker.reopen(active.sink.device);
+          else await active.sink.device.reopen?.();
         } catch (err) {
           this.logger.error({ err, path: active.entry.path }, 'audit device failed to reopen');
         }
@@ -226,7 +241,7 @@ export class AuditBroker {
         throw badRequest(`unknown option "${name}" for audit device type "${type}"; valid options: ${known}`);
       }
     }
-    const config = parseFormatConfig(options);
+    parseFormatConfig(options);
     const routing = parseRoutingConfig(options);
     const otherFallback = routing.fallback ? this.table.find((existing) => parseBooleanOption(existing.options, 'fallback', false)) : undefined;
     if (otherFallback !== undefined) {
@@ -234,26 +249,26 @@ export class AuditBroker {
     }
     const entry = newAuditEntry(path, type, { description: fields.description ?? '', options, local: fields.local ?? false });
 
-    let device: AuditDevice | undefined;
+    const salt = newSalt();
+    let sink: DeviceSink | undefined;
     try {
-      device = plugin !== undefined ? await this.createDevice(plugin, entry) : await this.openExternal(external!, entry);
+      sink = await this.openSink(entry, salt);
     } catch (err) {
       throw badRequest(`cannot enable audit device at "${path}": ${describeError(err)}`);
     }
-    if (device === undefined) throw unknownType();
+    if (sink === undefined) throw unknownType();
 
-    let hasher: AuditHasher;
     try {
-      hasher = new AuditHasher(await loadOrCreateSalt(this.storage, entry.uuid));
+      await saveSalt(this.storage, entry.uuid, salt);
       await saveAuditTable(this.storage, [...this.table, entry]);
     } catch (err) {
-      await this.closeDevice(device, path);
+      await this.closeDevice(sink, path);
       await deleteSalt(this.storage, entry.uuid).catch(() => undefined);
       throw err;
     }
 
     this.table = [...this.table, entry];
-    this.devices.set(path, { entry, device, hasher, config, routing, failures: { suppressed: 0, lastLogged: 0 } });
+    this.devices.set(path, { entry, sink, hasher: new AuditHasher(salt), routing, failures: { suppressed: 0, lastLogged: 0 } });
     this.logger.info({ path, type, accessor: entry.accessor }, 'audit device enabled');
     return entry;
   }
@@ -267,7 +282,7 @@ export class AuditBroker {
     this.table = this.table.filter((existing) => existing !== entry);
     const active = this.devices.get(path);
     this.devices.delete(path);
-    if (active !== undefined) await this.closeDevice(active.device, path);
+    if (active !== undefined) await this.closeDevice(active.sink, path);
     try {
       await deleteSalt(this.storage, entry.uuid);
     } catch (err) {
@@ -281,12 +296,32 @@ export class AuditBroker {
     const plugin = this.plugins.get(entry.type);
     const external = plugin === undefined ? this.externalDevices() : undefined;
     if (plugin === undefined && external === undefined) throw new Error(`unknown audit device type "${entry.type}"`);
-    const config = parseFormatConfig(entry.options);
     const routing = parseRoutingConfig(entry.options);
-    const hasher = new AuditHasher(await loadOrCreateSalt(this.storage, entry.uuid));
-    const device = plugin !== undefined ? await this.createDevice(plugin, entry) : await this.openExternal(external!, entry);
-    if (device === undefined) throw new Error(`audit plugin "${entry.type}" is not in the plugin catalog any more; register it again`);
-    return { entry, device, hasher, config, routing, failures: { suppressed: 0, lastLogged: 0 } };
+    const salt = await loadOrCreateSalt(this.storage, entry.uuid);
+    const sink = await this.openSink(entry, salt);
+    if (sink === undefined) throw new Error(`audit plugin "${entry.type}" is not in the plugin catalog any more; register it again`);
+    return { entry, sink, hasher: new AuditHasher(salt), routing, failures: { suppressed: 0, lastLogged: 0 } };
+  }
+
+  /**
+   * Opens the device of a table entry: a built-in type in the audit worker
+   * thread, any other type in this thread. Returns `undefined` when the
+   * type is neither a known plugin nor in the plugin catalog.
+   */
+  private async openSink(entry: AuditTableEntry, salt: Buffer): Promise<DeviceSink | undefined> {
+    const plugin = this.plugins.get(entry.type);
+    if (plugin !== undefined && plugin === builtinAuditDevices.get(entry.type) && THREADED_AUDIT_TYPES.includes(entry.type)) {
+      const device = await this.worker.open({ path: entry.path, type: entry.type, options: entry.options, salt });
+      return { kind: 'worker', device };
+    }
+    const device = plugin !== undefined ? await this.createDevice(plugin, entry) : await this.openExternal(this.external!, entry);
+    if (device === undefined) return undefined;
+    const format: DeviceFormat = {
+      hasher: new AuditHasher(salt),
+      config: parseFormatConfig(entry.options),
+      exclusions: parseRoutingConfig(entry.options).exclusions,
+    };
+    return { kind: 'local', device, format };
   }
 
   /** Creates the device from its own options; the common ones stay with the broker. */
@@ -311,9 +346,10 @@ export class AuditBroker {
     return external.open(entry.type, { path: entry.path, uuid: entry.uuid, options: deviceOptions });
   }
 
-  private async closeDevice(device: AuditDevice, path: string): Promise<void> {
+  private async closeDevice(sink: DeviceSink, path: string): Promise<void> {
     try {
-      await device.close();
+      if (sink.kind === 'worker') await this.worker.close(sink.device);
+      else await sink.device.close();
     } catch (err) {
       this.logger.error({ err, path }, 'audit device failed to close');
     }
@@ -323,22 +359,32 @@ export class AuditBroker {
    * Writes one entry to every device that should record it. Succeeds when at
    * least one of them did, or when none should.
    */
-  private async writeAll(kind: 'request' | 'response', requestId: string, fields: AuditFilterFields, serialize: (active: ActiveDevice) => Buffer): Promise<void> {
-    const targets = selectTargets(this.devices.values(), fields);
+  private async writeAll(kind: EntryKind, input: AuditResponseInput): Promise<void> {
+    const targets = selectTargets(this.devices.values(), filterFields(input));
     if (targets.length === 0) {
       // A fallback device that failed to open at unseal would have recorded this entry.
       const fallback = this.table.some((entry) => parseBooleanOption(entry.options, 'fallback', false));
       if (!fallback) return;
       throw new CofferError('COFFER_ERR_AUDIT_FAILED', 500, `failed to audit the ${kind}: the fallback audit device is not open; see the server log`);
     }
-    // An async wrapper turns a formatting error into that device's rejection.
-    const results = await Promise.allSettled(targets.map(async (active) => active.device.write(serialize(active))));
+    const time = Date.now();
+    const hosted: number[] = [];
+    const outcomes: Promise<unknown>[] = [];
+    for (const active of targets) {
+      if (active.sink.kind === 'worker') hosted.push(active.sink.device);
+      else outcomes.push(writeLocal(active.sink, kind, input, time));
+    }
+    const hostedOutcomes = hosted.length === 0 ? [] : await this.worker.record(kind, input, time, hosted).catch((err: Error) => hosted.map(() => err.message));
+    const localOutcomes = await Promise.allSettled(outcomes);
 
     let recorded = 0;
-    results.forEach((result, index) => {
-      if (result.status === 'fulfilled') recorded += 1;
-      else this.logFailure(targets[index], kind, requestId, result.reason);
-    });
+    let hostedIndex = 0;
+    let localIndex = 0;
+    for (const active of targets) {
+      const error = active.sink.kind === 'worker' ? toError(hostedOutcomes[hostedIndex++]) : rejection(localOutcomes[localIndex++]);
+      if (error === undefined) recorded += 1;
+      else this.logFailure(active, kind, input.requestId, error);
+    }
     if (recorded === 0) {
       throw new CofferError('COFFER_ERR_AUDIT_FAILED', 500, `failed to audit the ${kind}: no enabled audit device recorded it`);
     }
@@ -360,6 +406,19 @@ export class AuditBroker {
     this.changes = result.catch(() => undefined);
     return result;
   }
+}
+
+/** Builds and writes an entry on a device of this thread; a formatting error becomes the device's rejection. */
+async function writeLocal(sink: { device: AuditDevice; format: DeviceFormat }, kind: EntryKind, input: AuditResponseInput, time: number): Promise<void> {
+  await sink.device.write(formatEntry(kind, input, new Date(time), sink.format));
+}
+
+function toError(message: string | null): Error | undefined {
+  return message === null ? undefined : new Error(message);
+}
+
+function rejection(outcome: PromiseSettledResult<unknown>): unknown {
+  return outcome.status === 'fulfilled' ? undefined : outcome.reason;
 }
 
 function describeError(err: unknown): string {

@@ -134,7 +134,7 @@ describe('audit routing', () => {
 
     const second = new AuditBroker(barrier, silentLogger);
     await second.setup();
-    assert.equal(second.deviceAt('rest'), undefined);
+    assert.equal(second.isOpen('rest'), false);
     await second.logRequest(sampleInput());
     await assert.rejects(second.logRequest(sampleInput(SYS_INPUT)), {
       status: 500,

@@ -78,9 +78,18 @@ export async function loadOrCreateSalt(storage: Storage, uuid: string): Promise<
   const stored = await storage.get(saltKey(uuid));
   if (stored !== null) return stored.value;
 
-  const salt = randomBytes(SALT_BYTES);
-  await storage.put({ key: saltKey(uuid), value: salt });
+  const salt = newSalt();
+  await saveSalt(storage, uuid, salt);
   return salt;
+}
+
+/** Makes a salt for a new device; {@link saveSalt} stores it once the device is enabled. */
+export function newSalt(): Buffer {
+  return randomBytes(SALT_BYTES);
+}
+
+export async function saveSalt(storage: Storage, uuid: string, salt: Buffer): Promise<void> {
+  await storage.put({ key: saltKey(uuid), value: salt });
 }
 
 export async function deleteSalt(storage: Storage, uuid: string): Promise<void> {

@@ -1,0 +1,141 @@
+/**
+ * The audit worker thread: hosts the built-in audit devices and builds,
+ * HMACs, serializes and writes their entries, so that this work does not
+ * take the request thread's time.
+ *
+ * The broker sends each entry's input once, with the devices that should
+ * record it, and gets back per device whether it was written. Entries
+ * whose writes settle in the same turn are answered in one message. Log
+ * lines go back to the broker's logger.
+ */
+import { parentPort } from 'node:worker_threads';
+import type { AuditDevice, AuditPlugin, Logger } from '@coffer/sdk';
+import { plugin as file } from '@coffer/audit-file';
+import { plugin as socket } from '@coffer/audit-socket';
+import { formatEntry, type DeviceFormat } from './entry-format.js';
+import { parseFormatConfig } from './format.js';
+import { AuditHasher } from './hmac.js';
+import { parseRoutingConfig } from './routing.js';
+import { THREADED_AUDIT_TYPES, type EntryItem, type EntryResult, type FromWorker, type LogLevel, type ToWorker, type WorkerCall } from './worker-protocol.js';
+
+if (parentPort === null) throw new Error('the audit worker must run in a worker thread');
+const port = parentPort;
+
+interface HostedDevice {
+  device: AuditDevice;
+  format: DeviceFormat;
+}
+
+const plugins = new Map<string, AuditPlugin>([
+  ['file', file],
+  ['socket', socket],
+]);
+if (plugins.size !== THREADED_AUDIT_TYPES.length || THREADED_AUDIT_TYPES.some((type) => !plugins.has(type))) {
+  throw new Error('the audit worker hosts other device types than THREADED_AUDIT_TYPES lists');
+}
+
+const devices = new Map<number, HostedDevice>();
+let finished: EntryResult[] = [];
+let answerScheduled = false;
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'entries') writeEntries(message.items);
+  else void answerCall(message.id, message.call);
+});
+
+/** Starts every write of the batch in order, then answers each entry once all its devices settled. */
+function writeEntries(items: EntryItem[]): void {
+  for (const item of items) {
+    const now = new Date(item.time);
+    const writes = item.devices.map((id) => {
+      const hosted = devices.get(id);
+      if (hosted === undefined) return Promise.reject(new Error('the audit device is not open'));
+      try {
+        return hosted.device.write(formatEntry(item.kind, item.input, now, hosted.format));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    });
+    void Promise.allSettled(writes).then((settled) => {
+      finished.push({ seq: item.seq, errors: settled.map((outcome) => (outcome.status === 'fulfilled' ? null : describeError(outcome.reason))) });
+      if (answerScheduled) return;
+      answerScheduled = true;
+      setImmediate(answerEntries);
+    });
+  }
+}
+
+function answerEntries(): void {
+  answerScheduled = false;
+  const results = finished;
+  finished = [];
+  send({ type: 'written', results });
+}
+
+async function answerCall(id: number, call: WorkerCall): Promise<void> {
+  try {
+    send({ type: 'result', id, value: await runCall(call) });
+  } catch (err) {
+    send({ type: 'result', id, error: describeError(err) });
+  }
+}
+
+async function runCall(call: WorkerCall): Promise<unknown> {
+  if (call.method === 'open') {
+    const plugin = plugins.get(call.type);
+    if (plugin === undefined) throw new Error(`unknown audit device type "${call.type}"`);
+    const deviceOptions: Record<string, string> = {};
+    for (const [name, value] of Object.entries(call.options)) {
+      if (plugin.settings.includes(name)) deviceOptions[name] = value;
+    }
+    const format: DeviceFormat = {
+      hasher: new AuditHasher(Buffer.from(call.salt)),
+      config: parseFormatConfig(call.options),
+      exclusions: parseRoutingConfig(call.options).exclusions,
+    };
+    const device = await plugin.create(deviceOptions, { logger: threadLogger({ auditDevice: call.path }) });
+    devices.set(call.device, { device, format });
+    return undefined;
+  }
+
+  const hosted = devices.get(call.device);
+  if (call.method === 'syncCount') return (hosted?.device as { syncCount?: number } | undefined)?.syncCount;
+  if (hosted === undefined) return undefined;
+  if (call.method === 'reopen') {
+    await hosted.device.reopen?.();
+    return undefined;
+  }
+  devices.delete(call.device);
+  await hosted.device.close();
+  return undefined;
+}
+
+/** A logger whose lines the broker writes with its own logger. */
+function threadLogger(bindings: object): Logger {
+  const at =
+    (level: LogLevel) =>
+    (fields: object, message: string): void =>
+      send({ type: 'log', level, bindings, fields, message });
+  return {
+    trace: at('trace'),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (more) => threadLogger({ ...bindings, ...more }),
+  };
+}
+
+function send(message: FromWorker): void {
+  try {
+    port.postMessage(message);
+  } catch (err) {
+    // Only a log line can hold values that cannot be copied; send it without them.
+    if (message.type !== 'log') throw err;
+    port.postMessage({ ...message, fields: { detail: describeError(err) } });
+  }
+}
+
+function describeError(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
