@@ -70,6 +70,19 @@ describe('salted id cache in the token store', () => {
     assert.deepEqual(rejected.body, { errors: ['permission denied'] });
   });
 
+  test('last use of a limited token drops it', async () => {
+    const created = await api(server, 'POST', 'auth/token/create', { token: ROOT, body: { policies: ['cached'], num_uses: 1 } });
+    assert.equal(created.status, 200);
+    const token = created.body.auth.client_token as string;
+    const before = server.core.tokens.cachedSaltedIds;
+
+    assert.equal((await api(server, 'GET', 'secret/data/cached/one', { token })).status, 200);
+    assert.equal(server.core.tokens.cachedSaltedIds, before);
+    const rejected = await api(server, 'GET', 'secret/data/cached/one', { token });
+    assert.equal(rejected.status, 403);
+    assert.equal(server.core.tokens.cachedSaltedIds, before);
+  });
+
   test('unknown token is rejected, not cached', async () => {
     const before = server.core.tokens.cachedSaltedIds;
     const rejected = await api(server, 'GET', 'secret/data/cached/one', { token: 'hvs.not-a-real-token' });

@@ -29,7 +29,7 @@ const PARENT_PREFIX = 'sys/token/parent/';
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const SERVICE_PREFIX = 'hvs.';
 const BATCH_PREFIX = 'hvb.';
-/** Service tokens whose salted IDs are kept in memory. */
+/** The maximum number of service tokens whose salted IDs are kept in memory. */
 const SALTED_ID_CACHE_SIZE = 4096;
 
 /** Makes a random string of `length` base62 characters without modulo bias. */
@@ -54,6 +54,13 @@ export interface TokenRevocationHooks {
 interface AccessorEntry {
   accessor: string;
   saltedId: string;
+}
+
+/** Returns false for a token that has expired or whose last use is done. */
+function isUsable(entry: TokenEntry, now: number): boolean {
+  // -1 uses left marks a token whose last use is done and whose revocation is pending.
+  if (entry.numUses === -1) return false;
+  return entry.expireTime === 0 || entry.expireTime > now;
 }
 
 export class TokenStore {
@@ -148,11 +155,18 @@ export class TokenStore {
   /** Looks a token up; `null` when it is unknown, expired or revoked. */
   async lookup(token: string, now = Date.now()): Promise<ResolvedToken | null> {
     if (token === '') return null;
-    const entry = token.startsWith(BATCH_PREFIX) ? await this.openBatch(token) : await this.loadServiceEntry(token);
-    if (entry === null) return null;
-    // -1 uses left marks a token whose last use is done and whose revocation is pending.
-    if (entry.numUses === -1) return null;
-    if (entry.expireTime !== 0 && entry.expireTime <= now) return null;
+    if (token.startsWith(BATCH_PREFIX)) {
+      const batchEntry = await this.openBatch(token);
+      return batchEntry !== null && isUsable(batchEntry, now) ? { id: token, entry: batchEntry } : null;
+    }
+
+    const cachedId = this.saltedIds.get(token)?.saltedId;
+    const saltedId = cachedId ?? this.saltedId(token);
+    const entry = await this.loadEntry(saltedId);
+    if (entry === null || !isUsable(entry, now)) return null;
+    // Cache the ID only while the entry is still cached, because a revocation
+    // that ran during the load has already forgotten the token.
+    if (cachedId === undefined && this.cache.get(saltedId) === entry) this.saltedIds.add(token, saltedId);
     return { id: token, entry };
   }
 
@@ -297,17 +311,6 @@ export class TokenStore {
     // A batch token dies with its parent.
     if (entry.parent !== '' && (await this.loadEntry(entry.parent)) === null) return null;
     return { ...entry, saltedId: this.saltedId(token) };
-  }
-
-  /** Loads the entry of a service token, caching its salted ID once the entry is found. */
-  private async loadServiceEntry(token: string): Promise<TokenEntry | null> {
-    const cachedId = this.saltedIds.get(token)?.saltedId;
-    const saltedId = cachedId ?? this.saltedId(token);
-    const entry = await this.loadEntry(saltedId);
-    // Cache the ID only while the entry is still cached, because a revocation
-    // that ran during the load has already forgotten the token.
-    if (entry !== null && cachedId === undefined && this.cache.get(saltedId) === entry) this.saltedIds.add(token, saltedId);
-    return entry;
   }
 
   private async loadEntry(saltedId: string): Promise<TokenEntry | null> {
