@@ -157,7 +157,7 @@ async function execute(
   let exhausted = false;
   if (checked !== undefined) {
     exhausted = await core.tokens.use(checked.resolved.entry);
-    backendRequest.clientToken = core.tokens.saltedId(`${target.mountPoint}:${request.token}`);
+    backendRequest.clientToken = core.tokens.clientTokenFor(request.token, target.mountPoint);
     backendRequest.displayName = checked.resolved.entry.displayName;
   }
 

@@ -52,10 +52,24 @@ export interface BackendDefinition {
   wal?: WalRollback;
 }
 
+type RouteMatch = { path: CompiledPath; captures: Record<string, string> };
+
+/** The route and fields an existence check found, kept so the request's handler call need not route and parse again. */
+interface CheckedRequest {
+  /** The request's path and data when checked. The result is valid only while both are unchanged. */
+  path: string;
+  data: Record<string, unknown>;
+  match: RouteMatch | undefined;
+  /** Parsed only when the path declares an existence check. */
+  fields?: FieldData<FieldMap>;
+}
+
 export class Backend implements LogicalBackend {
   readonly backendType: 'logical' | 'credential';
   private readonly paths: CompiledPath[];
   private readonly secretTypes = new Map<string, SecretType>();
+  /** Existence check results by request object, taken by the handler call that follows. */
+  private readonly checkedRequests = new WeakMap<Request, CheckedRequest>();
 
   /** @throws Error when two secret types share a name. */
   constructor(private readonly definition: BackendDefinition) {
@@ -101,7 +115,8 @@ export class Backend implements LogicalBackend {
     if (request.operation === 'renew' && request.secret === undefined && request.auth !== undefined) return this.handleAuthRenew(request);
     if (request.operation === 'renew' || request.operation === 'revoke') return this.handleSecretRequest(request);
 
-    const match = this.route(request.path);
+    const checked = this.takeCheckedRequest(request);
+    const match = checked !== undefined ? checked.match : this.route(request.path);
 
     if (request.operation === 'help') {
       return { data: { help: this.helpText(match?.path.definition) } };
@@ -114,17 +129,29 @@ export class Backend implements LogicalBackend {
     const handler = path.definition.operations[request.operation];
     if (handler === undefined) throw unsupportedOperation(request.operation, request.path);
 
-    const fields = this.parseFields(path, request, captures);
+    const fields = checked?.fields ?? this.parseFields(path, request, captures);
     return handler(request, fields);
   }
 
   async handleExistenceCheck(request: Request): Promise<ExistenceResult> {
     const match = this.route(request.path);
     const check = match?.path.definition.existenceCheck;
-    if (match === undefined || check === undefined) return { checkFound: false, exists: false };
+    if (match === undefined || check === undefined) {
+      this.checkedRequests.set(request, { path: request.path, data: request.data, match });
+      return { checkFound: false, exists: false };
+    }
 
     const fields = this.parseFields(match.path, request, match.captures);
+    this.checkedRequests.set(request, { path: request.path, data: request.data, match, fields });
     return { checkFound: true, exists: await check(request, fields) };
+  }
+
+  /** Removes and returns the existence check result of `request`, if its path and data have not changed since. */
+  private takeCheckedRequest(request: Request): CheckedRequest | undefined {
+    const checked = this.checkedRequests.get(request);
+    if (checked === undefined) return undefined;
+    this.checkedRequests.delete(request);
+    return checked.path === request.path && checked.data === request.data ? checked : undefined;
   }
 
   private async handleAuthRenew(request: Request): Promise<Response | null> {
@@ -175,7 +202,7 @@ export class Backend implements LogicalBackend {
     return response;
   }
 
-  private route(path: string): { path: CompiledPath; captures: Record<string, string> } | undefined {
+  private route(path: string): RouteMatch | undefined {
     for (const compiled of this.paths) {
       const match = compiled.regex.exec(path);
       if (match !== null) return { path: compiled, captures: { ...match.groups } };

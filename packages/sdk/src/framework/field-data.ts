@@ -57,7 +57,7 @@ export class FieldData<F extends FieldMap> {
     const value = this.values[name];
     if (value !== undefined) return value as FieldTypes[F[K]['type']];
     const field = this.schema[name];
-    if (field.default !== undefined) return structuredClone(field.default) as FieldTypes[F[K]['type']];
+    if (field.default !== undefined) return copyDefault(field.default) as FieldTypes[F[K]['type']];
     return zeroValue(field.type) as FieldTypes[F[K]['type']];
   }
 
@@ -70,4 +70,9 @@ export class FieldData<F extends FieldMap> {
   has(name: keyof F & string): boolean {
     return this.values[name] !== undefined;
   }
+}
+
+/** Copies an object default, so a handler that changes it cannot change the declaration. Primitives need no copy. */
+function copyDefault(value: unknown): unknown {
+  return typeof value === 'object' && value !== null ? structuredClone(value) : value;
 }

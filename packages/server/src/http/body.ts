@@ -7,8 +7,16 @@ import { CofferError, badRequest, isPlainObject } from '@coffer/sdk';
 /** Vault's default `max_request_size`: 32 MiB. */
 export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
 
+const EMPTY_BODY = Buffer.alloc(0);
+
 /** Reads the whole body, rejecting one larger than the limit with 413. */
 export function readBody(request: IncomingMessage, limit = MAX_REQUEST_BYTES): Promise<Buffer> {
+  // A request without Content-Length or Transfer-Encoding has no body (RFC
+  // 9112, section 6.3), so there is no stream to wait for. Node discards the
+  // unread stream itself once the response is sent.
+  if (request.headers['content-length'] === undefined && request.headers['transfer-encoding'] === undefined) {
+    return Promise.resolve(EMPTY_BODY);
+  }
   const declared = Number(request.headers['content-length'] ?? 0);
   if (declared > limit) {
     request.resume();

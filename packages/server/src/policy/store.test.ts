@@ -206,6 +206,38 @@ describe('policy store acl', () => {
     assert.notEqual(await store.acl(['default']), before);
   });
 
+  test('same names array sees every write', async () => {
+    const { store } = await setUp();
+    const names = ['a'];
+    await store.put('a', READ_FOO);
+    const readable = await store.acl(names);
+    assert.equal(await store.acl(names), readable);
+    assert.equal(readable.check({ operation: 'read', path: 'secret/foo', data: {} }).allowed, true);
+
+    await store.put('a', UPDATE_FOO);
+    const updated = await store.acl(names);
+    assert.equal(updated.check({ operation: 'read', path: 'secret/foo', data: {} }).allowed, false);
+    assert.equal(updated.check({ operation: 'update', path: 'secret/foo', data: {} }).allowed, true);
+
+    await store.delete('a');
+    assert.equal((await store.acl(names)).check({ operation: 'update', path: 'secret/foo', data: {} }).allowed, false);
+
+    await store.put('a', READ_FOO);
+    const beforeTeardown = await store.acl(names);
+    store.teardown();
+    assert.notEqual(await store.acl(names), beforeTeardown);
+  });
+
+  test('same names array changed in place', async () => {
+    const { store } = await setUp();
+    await store.put('a', READ_FOO);
+    await store.put('b', UPDATE_FOO);
+    const names = ['a'];
+    assert.equal((await store.acl(names)).check({ operation: 'update', path: 'secret/foo', data: {} }).allowed, false);
+    names[0] = 'b';
+    assert.equal((await store.acl(names)).check({ operation: 'update', path: 'secret/foo', data: {} }).allowed, true);
+  });
+
   test('acl ignores unknown names', async () => {
     const { store } = await setUp();
     await store.put('a', READ_FOO);

@@ -54,6 +54,13 @@ export class PolicyStore {
   private readonly policies = new Map<string, Policy>();
   /** Built ACLs by policy names and entity, in least-recently-used order. */
   private readonly acls = new Map<string, ACL>();
+  /**
+   * ACLs of entity-less requests by the caller's array of policy names,
+   * such as a cached token entry's, so a token seen before skips building
+   * the cache key. An entry counts only in the generation it was built in
+   * and while the array still contains the same names.
+   */
+  private readonly aclsByNames = new WeakMap<readonly string[], { generation: number; names: string[]; acl: ACL }>();
   /** Bumped by every write, so a read that raced a write does not cache what it read. */
   private generation = 0;
   /** The tail of the queue that runs writes one at a time. */
@@ -147,12 +154,16 @@ export class PolicyStore {
    * sorted names and the entity. Unknown names are ignored, as in Vault.
    */
   async acl(policyNames: readonly string[], entity?: EntityContext): Promise<ACL> {
+    const known = entity === undefined ? this.aclsByNames.get(policyNames) : undefined;
+    if (known !== undefined && known.generation === this.generation && sameNames(known.names, policyNames)) return known.acl;
+
     const names = [...new Set(policyNames.map(normalizePolicyName))].sort();
     const cacheKey = JSON.stringify([names, entity ?? null]);
     const cached = this.acls.get(cacheKey);
     if (cached !== undefined) {
       this.acls.delete(cacheKey);
       this.acls.set(cacheKey, cached);
+      if (entity === undefined) this.aclsByNames.set(policyNames, { generation: this.generation, names: [...policyNames], acl: cached });
       return cached;
     }
 
@@ -165,6 +176,7 @@ export class PolicyStore {
     if (generation === this.generation) {
       if (this.acls.size >= ACL_CACHE_SIZE) this.acls.delete(this.acls.keys().next().value as string);
       this.acls.set(cacheKey, acl);
+      if (entity === undefined) this.aclsByNames.set(policyNames, { generation, names: [...policyNames], acl });
     }
     return acl;
   }
@@ -194,4 +206,8 @@ export class PolicyStore {
     this.writes = run.catch(() => undefined);
     return run;
   }
+}
+
+function sameNames(cached: readonly string[], current: readonly string[]): boolean {
+  return cached.length === current.length && cached.every((name, index) => name === current[index]);
 }

@@ -11,10 +11,14 @@
  *
  * Batch tokens are not stored: the token itself is the entry, encrypted and
  * authenticated under a key kept at `sys/token/batch-key`.
+ *
+ * The salted IDs of service tokens that were found are cached by token
+ * (see `SaltedIdCache`), so a token seen before costs no HMAC.
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { badRequest, type Logger, type Storage } from '@coffer/sdk';
 import { open, seal, KEY_BYTES } from '../barrier/aead.js';
+import { SaltedIdCache } from './salted-id-cache.js';
 import type { ResolvedToken, TokenEntry } from './token-entry.js';
 
 const SALT_PATH = 'core/token-salt';
@@ -25,6 +29,8 @@ const PARENT_PREFIX = 'sys/token/parent/';
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const SERVICE_PREFIX = 'hvs.';
 const BATCH_PREFIX = 'hvb.';
+/** The maximum number of service tokens whose salted IDs are kept in memory. */
+const SALTED_ID_CACHE_SIZE = 4096;
 
 /** Makes a random string of `length` base62 characters without modulo bias. */
 export function randomBase62(length: number): string {
@@ -50,11 +56,20 @@ interface AccessorEntry {
   saltedId: string;
 }
 
+/** Returns false for a token that has expired or whose last use is done. */
+function isUsable(entry: TokenEntry, now: number): boolean {
+  // -1 uses left marks a token whose last use is done and whose revocation is pending.
+  if (entry.numUses === -1) return false;
+  return entry.expireTime === 0 || entry.expireTime > now;
+}
+
 export class TokenStore {
   private salt: Buffer | undefined;
   private batchKey: Buffer | undefined;
   /** Found entries only: caching misses would let random tokens grow memory. */
   private readonly cache = new Map<string, TokenEntry>();
+  /** Salted IDs by token in clear. Setup and teardown empty it, and a revocation drops its token. */
+  private readonly saltedIds = new SaltedIdCache(SALTED_ID_CACHE_SIZE);
   private hooks: TokenRevocationHooks = { revokeLeases: async () => {}, destroyCubbyhole: async () => {} };
 
   constructor(
@@ -68,6 +83,7 @@ export class TokenStore {
 
   /** Loads or creates the salt and batch key; called at every unseal. */
   async setup(): Promise<void> {
+    this.saltedIds.clear();
     this.salt = await this.loadOrCreateKey(SALT_PATH);
     this.batchKey = await this.loadOrCreateKey(BATCH_KEY_PATH);
   }
@@ -77,6 +93,12 @@ export class TokenStore {
     this.salt = undefined;
     this.batchKey = undefined;
     this.cache.clear();
+    this.saltedIds.clear();
+  }
+
+  /** How many tokens have their salted IDs cached; the cache tests read it. */
+  get cachedSaltedIds(): number {
+    return this.saltedIds.size;
   }
 
   /** Returns the salted digest of a value, the form storage and backends see. */
@@ -133,12 +155,33 @@ export class TokenStore {
   /** Looks a token up; `null` when it is unknown, expired or revoked. */
   async lookup(token: string, now = Date.now()): Promise<ResolvedToken | null> {
     if (token === '') return null;
-    const entry = token.startsWith(BATCH_PREFIX) ? await this.openBatch(token) : await this.loadEntry(this.saltedId(token));
-    if (entry === null) return null;
-    // -1 uses left marks a token whose last use is done and whose revocation is pending.
-    if (entry.numUses === -1) return null;
-    if (entry.expireTime !== 0 && entry.expireTime <= now) return null;
+    if (token.startsWith(BATCH_PREFIX)) {
+      const batchEntry = await this.openBatch(token);
+      return batchEntry !== null && isUsable(batchEntry, now) ? { id: token, entry: batchEntry } : null;
+    }
+
+    const cachedId = this.saltedIds.get(token)?.saltedId;
+    const saltedId = cachedId ?? this.saltedId(token);
+    const entry = await this.loadEntry(saltedId);
+    if (entry === null || !isUsable(entry, now)) return null;
+    // Cache the ID only while the entry is still cached, because a revocation
+    // that ran during the load has already forgotten the token.
+    if (cachedId === undefined && this.cache.get(saltedId) === entry) this.saltedIds.add(token, saltedId);
     return { id: token, entry };
+  }
+
+  /**
+   * Returns the client token that backends of the mount at `mountPoint` see
+   * for `token`. It is a salted digest that differs from mount to mount.
+   */
+  clientTokenFor(token: string, mountPoint: string): string {
+    const ids = this.saltedIds.get(token);
+    const cached = ids?.clientTokens.get(mountPoint);
+    if (cached !== undefined) return cached;
+
+    const clientToken = this.saltedId(`${mountPoint}:${token}`);
+    ids?.clientTokens.set(mountPoint, clientToken);
+    return clientToken;
   }
 
   /** Looks a stored token up by its salted ID. */
@@ -244,6 +287,7 @@ export class TokenStore {
     if (entry.parent !== '') await this.storage.delete(`${PARENT_PREFIX}${entry.parent}/${saltedId}`);
     await this.storage.delete(TOKEN_PREFIX + saltedId);
     this.cache.delete(saltedId);
+    this.saltedIds.forget(saltedId);
     this.logger.info({ accessor: entry.accessor, path: entry.path }, 'token revoked');
   }
 

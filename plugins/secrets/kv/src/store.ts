@@ -47,6 +47,11 @@ export class VersionedStore {
    * never put back a value older than a concurrent write's.
    */
   private metadataChanges = 0;
+  /**
+   * Version folders by secret path, so a read does not hash the path again.
+   * A folder depends on the path alone, so no write makes an entry stale.
+   */
+  private readonly versionFolders = new Map<string, string>();
 
   constructor(
     readonly clock: Clock,
@@ -130,21 +135,22 @@ export class VersionedStore {
   }
 
   async readVersionData(storage: Storage, path: string, number: number): Promise<JsonObject | null> {
-    const stored = await readJson(storage, versionKey(path, number));
+    const stored = await readJson(storage, this.versionFolderOf(path) + number);
     return stored === null ? null : (stored.data as JsonObject);
   }
 
   async writeVersionData(storage: Storage, path: string, number: number, data: JsonObject): Promise<void> {
-    await writeJson(storage, versionKey(path, number), { data });
+    await writeJson(storage, this.versionFolderOf(path) + number, { data });
   }
 
   async deleteVersionData(storage: Storage, path: string, numbers: number[]): Promise<void> {
-    for (const number of numbers) await storage.delete(versionKey(path, number));
+    const folder = this.versionFolderOf(path);
+    for (const number of numbers) await storage.delete(folder + number);
   }
 
   /** Returns every version number with data in storage, orphans of an interrupted request included. */
   async listStoredVersions(storage: Storage, path: string): Promise<number[]> {
-    const names = await storage.list(versionFolder(path));
+    const names = await storage.list(this.versionFolderOf(path));
     return names.filter((name) => /^\d+$/.test(name)).map(Number);
   }
 
@@ -187,6 +193,20 @@ export class VersionedStore {
     const parsed = parseJsonObject(METADATA_PREFIX + path, text);
     if (this.metadataChanges === changesBefore) this.rememberMetadata(path, text);
     return parsed;
+  }
+
+  /** Returns `versionFolder(path)`, from memory when the path was used before. */
+  private versionFolderOf(path: string): string {
+    const cached = this.versionFolders.get(path);
+    if (cached !== undefined) return cached;
+
+    if (this.versionFolders.size >= METADATA_CACHE_SIZE) {
+      const oldest = this.versionFolders.keys().next().value as string;
+      this.versionFolders.delete(oldest);
+    }
+    const folder = versionFolder(path);
+    this.versionFolders.set(path, folder);
+    return folder;
   }
 
   private rememberMetadata(path: string, text: string): void {

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Request } from '../logical.js';
+import type { Storage } from '../storage.js';
+import { Backend } from './backend.js';
+import type { FieldData } from './field-data.js';
+import type { FieldMap } from './field.js';
+import { definePath, nameSegment } from './path.js';
+
+const NO_STORAGE: Storage = {
+  get: async () => null,
+  put: async () => {},
+  delete: async () => {},
+  list: async () => [],
+};
+
+/** Creates a backend whose `items/:name` path records the fields its existence check and handlers receive. */
+function createBackend(seen: Array<{ step: string; name: string; fields: FieldData<FieldMap> }>): Backend {
+  const record = (step: string) => async (_request: Request, fields: FieldData<FieldMap>) => {
+    seen.push({ step, name: fields.get('name') as string, fields });
+    return { data: { step, name: fields.get('name'), size: fields.get('size') } };
+  };
+  return new Backend({
+    backendType: 'logical',
+    help: 'Stores test items.',
+    paths: [
+      definePath({
+        pattern: `items/${nameSegment('name')}`,
+        fields: {
+          name: { type: 'string', description: 'Item name.' },
+          size: { type: 'int', description: 'Item size.' },
+        },
+        existenceCheck: async (request, fields) => {
+          await record('check')(request, fields);
+          return fields.get('name') === 'existing';
+        },
+        operations: { create: record('create'), update: record('update') },
+        helpSynopsis: 'Store an item.',
+        helpDescription: 'Stores an item under its name.',
+      }),
+      definePath({
+        pattern: `plain/${nameSegment('name')}`,
+        fields: { name: { type: 'string', description: 'Item name.' } },
+        operations: { update: async (_request, fields) => ({ data: { plain: fields.get('name') } }) },
+        helpSynopsis: 'Store a plain item.',
+        helpDescription: 'Stores an item without an existence check.',
+      }),
+    ],
+  });
+}
+
+function updateRequest(path: string, data: Record<string, unknown>): Request {
+  return { id: 'request-1', operation: 'update', path, data, storage: NO_STORAGE, mountPoint: 'test/', mountType: 'test', clientToken: '', headers: {} };
+}
+
+describe('Backend after an existence check', () => {
+  test('handler reuses the checked fields', async () => {
+    const seen: Array<{ step: string; name: string; fields: FieldData<FieldMap> }> = [];
+    const backend = createBackend(seen);
+    const request = updateRequest('items/new', { size: '3' });
+
+    assert.deepEqual(await backend.handleExistenceCheck(request), { checkFound: true, exists: false });
+    request.operation = 'create';
+    const response = await backend.handleRequest(request);
+
+    assert.deepEqual(response?.data, { step: 'create', name: 'new', size: 3 });
+    assert.deepEqual(
+      seen.map((entry) => [entry.step, entry.name]),
+      [
+        ['check', 'new'],
+        ['create', 'new'],
+      ],
+    );
+    assert.equal(seen[1].fields, seen[0].fields);
+  });
+
+  test('changed data is parsed again', async () => {
+    const seen: Array<{ step: string; name: string; fields: FieldData<FieldMap> }> = [];
+    const backend = createBackend(seen);
+    const request = updateRequest('items/existing', { size: '3' });
+
+    assert.deepEqual(await backend.handleExistenceCheck(request), { checkFound: true, exists: true });
+    request.data = { size: '9' };
+    const response = await backend.handleRequest(request);
+
+    assert.deepEqual(response?.data, { step: 'update', name: 'existing', size: 9 });
+    assert.notEqual(seen[1].fields, seen[0].fields);
+  });
+
+  test('changed path is routed again', async () => {
+    const seen: Array<{ step: string; name: string; fields: FieldData<FieldMap> }> = [];
+    const backend = createBackend(seen);
+    const request = updateRequest('items/existing', {});
+
+    await backend.handleExistenceCheck(request);
+    request.path = 'plain/other';
+    const response = await backend.handleRequest(request);
+
+    assert.deepEqual(response?.data, { plain: 'other' });
+  });
+
+  test('path without a check still routes once per call', async () => {
+    const backend = createBackend([]);
+    const request = updateRequest('plain/one', {});
+
+    assert.deepEqual(await backend.handleExistenceCheck(request), { checkFound: false, exists: false });
+    assert.deepEqual((await backend.handleRequest(request))?.data, { plain: 'one' });
+    // The check result is used once, so a second call routes on its own.
+    assert.deepEqual((await backend.handleRequest(request))?.data, { plain: 'one' });
+  });
+
+  test('invalid field fails the check', async () => {
+    const backend = createBackend([]);
+    const request = updateRequest('items/new', { size: 'large' });
+
+    await assert.rejects(backend.handleExistenceCheck(request), { status: 400, message: 'invalid field "size": expected an integer, got "large"' });
+  });
+});
