@@ -144,11 +144,23 @@ export interface AuditDevice {
    * again before an earlier call settles, and the device must keep the order
    * of the calls.
    */
-  write(entries: Buffer): Promise<void>;
+  write(entries: Buffer, options?: AuditWriteOptions): Promise<void>;
   /** Closes and opens the destination again, for log rotation (SIGHUP). */
   reopen?(): Promise<void>;
   /** Waits for pending writes to settle, then releases the destination. */
   close(): Promise<void>;
+}
+
+/** How an {@link AuditDevice.write} call must settle. */
+export interface AuditWriteOptions {
+  /**
+   * False when the entries need only reach the destination, not be durable
+   * yet: the broker writes a request's entry this way before the request
+   * runs, and waits for durability with the response entry, whose durable
+   * write must cover every entry written before it. A device that cannot
+   * tell the two apart treats every write as durable. Default true.
+   */
+  durable?: boolean;
 }
 
 /** Context an audit device factory receives besides its options. */

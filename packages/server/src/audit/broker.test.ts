@@ -258,12 +258,31 @@ describe('audit broker', () => {
     const before = await broker.syncCount('file');
     assert.equal(typeof before, 'number');
     const count = 300;
-    await Promise.all(Array.from({ length: count }, (_, index) => broker.logRequest(sampleInput({ requestId: `request-${index}` }))));
+    await Promise.all(Array.from({ length: count }, () => broker.logResponse(responseInput())));
     const syncs = (await broker.syncCount('file'))! - before!;
     await broker.teardown();
     assert.equal((await readEntries(path)).length, count);
     assert.ok(syncs >= 1, `expected at least one sync, got ${syncs}`);
     assert.ok(syncs <= 5, `expected at most 5 syncs for ${count} concurrent requests, got ${syncs}`);
+  });
+
+  test('a request entry waits for no sync unless it records an error', async () => {
+    const { broker, path } = await brokerWithFile('durability');
+    await broker.logRequest(sampleInput({ requestId: 'runs' }));
+    assert.equal(await broker.syncCount('file'), 0);
+    await broker.logResponse(sampleInput({ requestId: 'runs' }));
+    assert.equal(await broker.syncCount('file'), 1);
+    await broker.logRequest(sampleInput({ requestId: 'refused', error: 'permission denied' }));
+    assert.equal(await broker.syncCount('file'), 2);
+    await broker.teardown();
+    assert.deepEqual(
+      (await readEntries(path)).map((entry) => [entry.type, entry.request.id]),
+      [
+        ['request', 'runs'],
+        ['response', 'runs'],
+        ['request', 'refused'],
+      ],
+    );
   });
 
   test('disable closes the device and deletes its salt', async () => {

@@ -34,7 +34,7 @@ import {
   type Storage,
 } from '@coffer/sdk';
 import { builtinAuditDevices } from './builtin.js';
-import { formatEntry, type DeviceFormat, type EntryKind } from './entry-format.js';
+import { formatEntry, mustBeDurable, type DeviceFormat, type EntryKind } from './entry-format.js';
 import { parseBooleanOption, parseFormatConfig } from './format.js';
 import { AuditHasher } from './hmac.js';
 import type { AuditInput, AuditResponseInput } from './input.js';
@@ -410,7 +410,7 @@ export class AuditBroker {
 
 /** Builds and writes an entry on a device of this thread; a formatting error becomes the device's rejection. */
 async function writeLocal(sink: { device: AuditDevice; format: DeviceFormat }, kind: EntryKind, input: AuditResponseInput, time: number): Promise<void> {
-  await sink.device.write(formatEntry(kind, input, new Date(time), sink.format));
+  await sink.device.write(formatEntry(kind, input, new Date(time), sink.format), { durable: mustBeDurable(kind, input) });
 }
 
 function toError(message: string | null): Error | undefined {

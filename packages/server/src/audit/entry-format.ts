@@ -21,6 +21,16 @@ export interface DeviceFormat {
   exclusions: readonly Exclusion[];
 }
 
+/**
+ * Whether the entry must be durable before the broker goes on. A request's
+ * entry need not be: its response entry follows, and the durable write of
+ * that one covers both. A request entry with an error has no response
+ * entry after it, so it must be durable itself.
+ */
+export function mustBeDurable(kind: EntryKind, input: AuditResponseInput): boolean {
+  return kind === 'response' || (input.error !== undefined && input.error !== '');
+}
+
 /** Builds and serializes the `kind` entry of `input` for one device, stamped with `now`. */
 export function formatEntry(kind: EntryKind, input: AuditResponseInput, now: Date, format: DeviceFormat): Buffer {
   const entry = kind === 'request' ? buildRequestEntry(input, format.hasher, format.config, now) : buildResponseEntry(input, format.hasher, format.config, now);

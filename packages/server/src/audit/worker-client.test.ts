@@ -92,7 +92,7 @@ describe('audit worker thread', () => {
     await crashed;
     await assert.rejects(lost, { message: 'the audit worker thread exited with code 1' });
 
-    assert.deepEqual(await client.record('request', sampleInput({ requestId: 'after' }), Date.now(), [device]), [null]);
+    assert.deepEqual(await client.record('response', sampleInput({ requestId: 'after' }), Date.now(), [device]), [null]);
     assert.equal(await client.syncCount(device), 1);
     await client.close(device);
     assert.deepEqual(

@@ -12,7 +12,7 @@ import { parentPort } from 'node:worker_threads';
 import type { AuditDevice, AuditPlugin, Logger } from '@coffer/sdk';
 import { plugin as file } from '@coffer/audit-file';
 import { plugin as socket } from '@coffer/audit-socket';
-import { formatEntry, type DeviceFormat } from './entry-format.js';
+import { formatEntry, mustBeDurable, type DeviceFormat } from './entry-format.js';
 import { parseFormatConfig } from './format.js';
 import { AuditHasher } from './hmac.js';
 import { parseRoutingConfig } from './routing.js';
@@ -51,7 +51,7 @@ function writeEntries(items: EntryItem[]): void {
       const hosted = devices.get(id);
       if (hosted === undefined) return Promise.reject(new Error('the audit device is not open'));
       try {
-        return hosted.device.write(formatEntry(item.kind, item.input, now, hosted.format));
+        return hosted.device.write(formatEntry(item.kind, item.input, now, hosted.format), { durable: mustBeDurable(item.kind, item.input) });
       } catch (err) {
         return Promise.reject(err);
       }

@@ -84,6 +84,18 @@ describe('file audit device', () => {
     await device.close();
   });
 
+  test('a write that need not be durable resolves unsynced, and the next sync covers it', async () => {
+    const { device, path } = await openDevice('not-durable');
+    await device.write(line('request'), { durable: false });
+    assert.equal(device.syncCount, 0);
+    assert.deepEqual(await readLines(path), ['request']);
+
+    await device.write(line('response'));
+    assert.equal(device.syncCount, 1);
+    await device.close();
+    assert.deepEqual(await readLines(path), ['request', 'response']);
+  });
+
   test('write made during a sync waits for the next sync', async () => {
     const { device } = await openDevice('overlap');
     const first = device.write(line('first'));

@@ -1,28 +1,33 @@
 /**
  * The file audit device: appends entries to one file with group commit.
  *
- * Group commit: entries that arrive while a batch is being written and
- * synced wait in a queue, and the next batch appends all of them with one
- * write and covers them with one `fdatasync`. Each `write` resolves only after
- * the sync that covers its bytes, so concurrent requests share a sync instead
- * of paying one each.
+ * Group commit: entries that arrive while a batch is being written wait in
+ * a queue, and the next batch appends all of them with one write. Durable
+ * writes then wait for an `fdatasync` that starts after their bytes are in
+ * the file; one sync covers every write appended before it, so concurrent
+ * requests share a sync instead of paying one each. A write that need not
+ * be durable yet (a request's entry, see `AuditWriteOptions`) resolves once
+ * appended. Appends go on while a sync runs, so request entries never wait
+ * for a sync.
  *
- * A batch that fails is tried once more on a freshly opened descriptor, which
- * also recovers from a log file that was deleted: the entries then go to a new
- * file at the same path. When even that fails (the folder is gone, the disk is
- * full) every write of the batch rejects, and the broker fails the request
- * unless another device recorded it.
+ * A batch that fails to append is tried once more on a freshly opened
+ * descriptor, which also recovers from a log file that was deleted: the
+ * entries then go to a new file at the same path. When even that fails (the
+ * folder is gone, the disk is full) every write of the batch rejects, and the
+ * broker fails the request unless another device recorded it. A failed sync
+ * rejects the durable writes it was to cover.
  */
 import { constants } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { AuditDevice, Logger } from '@coffer/sdk';
+import type { AuditDevice, AuditWriteOptions, Logger } from '@coffer/sdk';
 
 /** Opens a file for appending and creates it when missing. */
 const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT;
 
 interface PendingWrite {
   data: Buffer;
+  durable: boolean;
   resolve(): void;
   reject(err: Error): void;
 }
@@ -39,8 +44,12 @@ export class FileAuditDevice implements AuditDevice {
   private handle: FileHandle | undefined;
   private pending: PendingWrite[] = [];
   private flushScheduled = false;
-  /** Flushes, reopens and the close run one at a time, in call order, on this chain. */
+  /** Appends, reopens and the close run one at a time, in call order, on this chain. */
   private chain: Promise<void> = Promise.resolve();
+  /** Durable writes whose bytes are in the file, waiting for the next sync. */
+  private unsynced: PendingWrite[] = [];
+  /** The sync in progress; when it ends, it starts the next one if writes wait. */
+  private syncing: Promise<void> | undefined;
   private syncs = 0;
   private closed = false;
 
@@ -65,11 +74,11 @@ export class FileAuditDevice implements AuditDevice {
     return this.syncs;
   }
 
-  write(entries: Buffer): Promise<void> {
+  write(entries: Buffer, options: AuditWriteOptions = {}): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`audit file "${this.settings.path}" is closed`));
 
     return new Promise<void>((resolve, reject) => {
-      this.pending.push({ data: entries, resolve, reject });
+      this.pending.push({ data: entries, durable: options.durable ?? true, resolve, reject });
       if (this.flushScheduled) return;
       this.flushScheduled = true;
       this.chain = this.chain.then(() => this.flush());
@@ -80,6 +89,7 @@ export class FileAuditDevice implements AuditDevice {
   reopen(): Promise<void> {
     const reopened = this.chain.then(async () => {
       if (this.closed) return;
+      await this.syncsDone();
       await this.closeHandle();
       this.handle = await this.openFile();
       this.logger.info({ path: this.settings.path }, 'audit file reopened');
@@ -91,11 +101,14 @@ export class FileAuditDevice implements AuditDevice {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.chain = this.chain.then(() => this.closeHandle());
+    this.chain = this.chain.then(async () => {
+      await this.syncsDone();
+      await this.closeHandle();
+    });
     await this.chain;
   }
 
-  /** Writes and syncs everything queued so far as one batch. */
+  /** Appends everything queued so far as one batch, then hands its durable writes to the sync. */
   private async flush(): Promise<void> {
     this.flushScheduled = false;
     const batch = this.pending;
@@ -103,12 +116,13 @@ export class FileAuditDevice implements AuditDevice {
     const data = batch.length === 1 ? batch[0].data : Buffer.concat(batch.map((item) => item.data));
 
     try {
-      await this.appendDurably(data);
+      await this.append(data);
     } catch (first) {
       this.logger.warn({ err: first, path: this.settings.path, entries: batch.length }, 'audit file write failed; retrying on a reopened file');
       try {
+        await this.syncsDone();
         await this.closeHandle();
-        await this.appendDurably(data);
+        await this.append(data);
       } catch (err) {
         this.logger.error({ err, path: this.settings.path, entries: batch.length }, 'audit file write failed');
         const failure = new Error(`failed to write audit file "${this.settings.path}": ${describeError(err)}`);
@@ -116,15 +130,19 @@ export class FileAuditDevice implements AuditDevice {
         return;
       }
     }
-    for (const item of batch) item.resolve();
+    for (const item of batch) {
+      if (item.durable) this.unsynced.push(item);
+      else item.resolve();
+    }
+    this.startSync();
   }
 
   /**
-   * Appends `data`, syncs it and checks that the file still has a name. An
-   * unlinked file would keep accepting writes that vanish at close, so that
-   * counts as a failure.
+   * Appends `data` and checks that the file still has a name. An unlinked
+   * file would keep accepting writes that vanish at close, so that counts
+   * as a failure.
    */
-  private async appendDurably(data: Buffer): Promise<void> {
+  private async append(data: Buffer): Promise<void> {
     this.handle ??= await this.openFile();
     const handle = this.handle;
 
@@ -133,11 +151,37 @@ export class FileAuditDevice implements AuditDevice {
       const { bytesWritten } = await handle.write(data, offset, data.length - offset);
       offset += bytesWritten;
     }
-    await handle.datasync();
-    this.syncs += 1;
-
     const stats = await handle.stat();
     if (stats.nlink === 0) throw new Error('the file was deleted while open');
+  }
+
+  /** Starts a sync for the durable writes appended so far, unless one is running. */
+  private startSync(): void {
+    if (this.syncing !== undefined || this.unsynced.length === 0) return;
+    const covered = this.unsynced;
+    this.unsynced = [];
+    this.syncing = this.sync(this.handle!, covered).finally(() => {
+      this.syncing = undefined;
+      this.startSync();
+    });
+  }
+
+  private async sync(handle: FileHandle, covered: PendingWrite[]): Promise<void> {
+    try {
+      await handle.datasync();
+      this.syncs += 1;
+    } catch (err) {
+      this.logger.error({ err, path: this.settings.path, entries: covered.length }, 'audit file sync failed');
+      const failure = new Error(`failed to sync audit file "${this.settings.path}": ${describeError(err)}`);
+      for (const item of covered) item.reject(failure);
+      return;
+    }
+    for (const item of covered) item.resolve();
+  }
+
+  /** Waits until no sync runs and no durable write waits for one. */
+  private async syncsDone(): Promise<void> {
+    while (this.syncing !== undefined) await this.syncing;
   }
 
   private async openFile(): Promise<FileHandle> {
