@@ -35,6 +35,11 @@ export const PARTIAL_FAILURE_FIELD = {
     'HTTP status to return when some batch items fail and others succeed, instead of 400. When every item fails the status stays 400 (or 500).',
 } as const;
 
+/** The names a path with `batch_input` accepts: its declared fields and `batch_input`. */
+export function batchPathFields(fields: object): ReadonlySet<string> {
+  return new Set([...Object.keys(fields), 'batch_input']);
+}
+
 /**
  * Rejects raw fields that the path does not know. Paths that take
  * `batch_input` accept arbitrary input, because the SDK has no type for a
@@ -42,9 +47,8 @@ export const PARTIAL_FAILURE_FIELD = {
  *
  * @throws CofferError (400) naming every unknown field.
  */
-export function rejectUnknownFields(raw: Record<string, unknown>, known: Iterable<string>): void {
-  const allowed = new Set(known);
-  const unknown = Object.keys(raw).filter((name) => !allowed.has(name));
+export function rejectUnknownFields(raw: Record<string, unknown>, known: ReadonlySet<string>): void {
+  const unknown = Object.keys(raw).filter((name) => !known.has(name));
   if (unknown.length > 0) throw badRequest(unknown.map((name) => `unknown field "${name}"`).join('; '));
 }
 

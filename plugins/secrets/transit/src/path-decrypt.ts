@@ -23,6 +23,7 @@ import {
   NAME_FIELD,
   NONCE_FIELD,
   PARTIAL_FAILURE_FIELD,
+  batchPathFields,
   rejectUnknownFields,
 } from './fields.js';
 import { decrypt } from './keys/encryption.js';
@@ -35,6 +36,7 @@ const FIELDS = {
   associated_data: ASSOCIATED_DATA_FIELD,
   partial_failure_response_code: PARTIAL_FAILURE_FIELD,
 } as const;
+const KNOWN_FIELDS = batchPathFields(FIELDS);
 
 const ITEM_FIELDS = ['ciphertext', 'context', 'nonce', 'associated_data', 'reference'] as const;
 
@@ -59,7 +61,7 @@ export function pathDecrypt(context: TransitContext): PathDefinition<FieldMap> {
     takesArbitraryInput: true,
     operations: {
       update: async (request: Request, fields: FieldData<typeof FIELDS>) => {
-        rejectUnknownFields(fields.raw, [...Object.keys(FIELDS), 'batch_input']);
+        rejectUnknownFields(fields.raw, KNOWN_FIELDS);
         const batch = readBatchInput(fields.raw, ITEM_FIELDS);
         const items = batch === undefined ? [singleCiphertextItem(fields)] : batch.map(batchCiphertextItem);
         requireConsistentContext(items.map((item) => item.context));

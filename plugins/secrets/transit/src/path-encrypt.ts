@@ -31,6 +31,7 @@ import {
   NAME_FIELD,
   NONCE_FIELD,
   PARTIAL_FAILURE_FIELD,
+  batchPathFields,
   rejectUnknownFields,
 } from './fields.js';
 import { encrypt } from './keys/encryption.js';
@@ -49,6 +50,7 @@ const FIELDS = {
   convergent_encryption: { type: 'bool', description: 'Create the missing key with convergent encryption, which needs a context.' },
   partial_failure_response_code: PARTIAL_FAILURE_FIELD,
 } as const;
+const KNOWN_FIELDS = batchPathFields(FIELDS);
 
 const ITEM_FIELDS = ['plaintext', 'context', 'nonce', 'key_version', 'associated_data', 'reference'] as const;
 
@@ -74,7 +76,7 @@ const EXISTED_WARNING = 'Attempted creation of the key during the encrypt operat
 
 export function pathEncrypt(context: TransitContext): PathDefinition<FieldMap> {
   const handler = async (request: Request, fields: FieldData<typeof FIELDS>) => {
-    rejectUnknownFields(fields.raw, [...Object.keys(FIELDS), 'batch_input']);
+    rejectUnknownFields(fields.raw, KNOWN_FIELDS);
     const batch = readBatchInput(fields.raw, ITEM_FIELDS);
     const items = batch === undefined ? [singleItem(fields)] : batch.map(batchItem);
     requireConsistentContext(items.map((item) => item.context));

@@ -9,7 +9,7 @@ import { decodeStandardBase64 } from './base64.js';
 import { itemString, readBatchInput, runBatch, withReferences, type BatchItem } from './batch.js';
 import type { TransitContext } from './context.js';
 import { invalidField, keyNotFound, missingField } from './errors.js';
-import { decodeBase64Field, KEY_VERSION_FIELD, NAME_FIELD, rejectUnknownFields } from './fields.js';
+import { decodeBase64Field, KEY_VERSION_FIELD, NAME_FIELD, batchPathFields, rejectUnknownFields } from './fields.js';
 import { DIGEST_ALGORITHMS, HASH_ALGORITHMS, type HashAlgorithm } from './keys/hashes.js';
 import { loadedVersion, type KeyPolicy } from './keys/key-policy.js';
 import { parseVersioned, formatVersioned } from './keys/versioned-value.js';
@@ -22,6 +22,7 @@ const FIELDS = {
   input: { type: 'string', description: 'Base64-encoded data.' },
   key_version: KEY_VERSION_FIELD,
 } as const;
+const KNOWN_FIELDS = batchPathFields(FIELDS);
 
 export function pathHmac(context: TransitContext): PathDefinition<FieldMap> {
   return definePath({
@@ -30,7 +31,7 @@ export function pathHmac(context: TransitContext): PathDefinition<FieldMap> {
     takesArbitraryInput: true,
     operations: {
       update: async (request: Request, fields: FieldData<typeof FIELDS>) => {
-        rejectUnknownFields(fields.raw, [...Object.keys(FIELDS), 'batch_input']);
+        rejectUnknownFields(fields.raw, KNOWN_FIELDS);
         const batch = readBatchInput(fields.raw, ['input', 'reference']);
         const algorithm = algorithmField(fields.getIfSet('urlalgorithm'), fields.get('algorithm'));
         const single = fields.getIfSet('input');

@@ -6,7 +6,7 @@ import { badRequest, definePath, nameSegment, type FieldData, type FieldMap, typ
 import { itemInteger, prepareItems, readBatchInput, requireConsistentContext, runBatch, unwrap, withReferences } from './batch.js';
 import type { TransitContext } from './context.js';
 import { keyNotFound, NONCE_NOT_ALLOWED_MESSAGE } from './errors.js';
-import { ASSOCIATED_DATA_FIELD, CONTEXT_FIELD, KEY_VERSION_FIELD, NAME_FIELD, NONCE_FIELD, rejectUnknownFields } from './fields.js';
+import { ASSOCIATED_DATA_FIELD, batchPathFields, CONTEXT_FIELD, KEY_VERSION_FIELD, NAME_FIELD, NONCE_FIELD, rejectUnknownFields } from './fields.js';
 import { decrypt, encrypt } from './keys/encryption.js';
 import { batchCiphertextItem, decodeCiphertextItem, singleCiphertextItem, type CiphertextItem } from './path-decrypt.js';
 
@@ -18,6 +18,7 @@ const FIELDS = {
   key_version: KEY_VERSION_FIELD,
   associated_data: ASSOCIATED_DATA_FIELD,
 } as const;
+const KNOWN_FIELDS = batchPathFields(FIELDS);
 
 const ITEM_FIELDS = ['ciphertext', 'context', 'nonce', 'key_version', 'associated_data', 'reference'] as const;
 
@@ -28,7 +29,7 @@ export function pathRewrap(context: TransitContext): PathDefinition<FieldMap> {
     takesArbitraryInput: true,
     operations: {
       update: async (request: Request, fields: FieldData<typeof FIELDS>) => {
-        rejectUnknownFields(fields.raw, [...Object.keys(FIELDS), 'batch_input']);
+        rejectUnknownFields(fields.raw, KNOWN_FIELDS);
         const batch = readBatchInput(fields.raw, ITEM_FIELDS);
         const items: Array<CiphertextItem & { keyVersion: number }> =
           batch === undefined

@@ -7,7 +7,7 @@ import { badRequest, definePath, nameSegment, type FieldData, type FieldMap, typ
 import { itemString, readBatchInput, runBatch, withReferences, type BatchItem } from './batch.js';
 import type { TransitContext } from './context.js';
 import { invalidField, keyNotFound, missingField } from './errors.js';
-import { CONTEXT_FIELD, decodeBase64Field, decodeOptionalBase64, KEY_VERSION_FIELD, NAME_FIELD, rejectUnknownFields } from './fields.js';
+import { CONTEXT_FIELD, decodeBase64Field, decodeOptionalBase64, KEY_VERSION_FIELD, NAME_FIELD, batchPathFields, rejectUnknownFields } from './fields.js';
 import { isDigestAlgorithm, isSignatureHashAlgorithm, SIGNATURE_HASH_ALGORITHMS } from './keys/hashes.js';
 import type { KeyPolicy } from './keys/key-policy.js';
 import { supportsSigning } from './keys/key-types.js';
@@ -50,6 +50,8 @@ const VERIFY_FIELDS = {
   signature: { type: 'string', description: 'Signature from sign/, with its vault:v<N>: prefix.' },
   hmac: { type: 'string', description: 'HMAC from hmac/, with its vault:v<N>: prefix.' },
 } as const;
+const KNOWN_VERIFY_FIELDS = batchPathFields(VERIFY_FIELDS);
+const KNOWN_SIGN_FIELDS = batchPathFields(SIGN_FIELDS);
 
 type CommonFields = FieldData<typeof COMMON_FIELDS>;
 
@@ -60,7 +62,7 @@ export function pathSign(context: TransitContext): PathDefinition<FieldMap> {
     takesArbitraryInput: true,
     operations: {
       update: async (request: Request, fields: FieldData<typeof SIGN_FIELDS>) => {
-        rejectUnknownFields(fields.raw, [...Object.keys(SIGN_FIELDS), 'batch_input']);
+        rejectUnknownFields(fields.raw, KNOWN_SIGN_FIELDS);
         const batch = readBatchInput(fields.raw, ['input', 'context', 'reference']);
         const options = signatureOptions(fields as unknown as CommonFields);
         const policy = await signingPolicy(context, request, fields.get('name'), 'signing');
@@ -98,7 +100,7 @@ export function pathVerify(context: TransitContext): PathDefinition<FieldMap> {
     takesArbitraryInput: true,
     operations: {
       update: async (request: Request, fields: FieldData<typeof VERIFY_FIELDS>) => {
-        rejectUnknownFields(fields.raw, [...Object.keys(VERIFY_FIELDS), 'batch_input']);
+        rejectUnknownFields(fields.raw, KNOWN_VERIFY_FIELDS);
         const batch = readBatchInput(fields.raw, ['input', 'context', 'signature', 'hmac', 'reference']);
         const mode = verificationMode(batch, fields.getIfSet('signature'), fields.getIfSet('hmac'));
         const name = fields.get('name');
