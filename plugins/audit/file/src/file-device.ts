@@ -8,7 +8,8 @@
  * requests share a sync instead of paying one each. A write that need not
  * be durable yet (a request's entry, see `AuditWriteOptions`) resolves once
  * appended. Appends go on while a sync runs, so request entries never wait
- * for a sync.
+ * for a sync. Close and reopen sync everything appended before they let go
+ * of the file, because the next durable write may go to another file.
  *
  * A batch that fails to append is tried once more on a freshly opened
  * descriptor, which also recovers from a log file that was deleted: the
@@ -50,6 +51,8 @@ export class FileAuditDevice implements AuditDevice {
   private unsynced: PendingWrite[] = [];
   /** The sync in progress; when it ends, it starts the next one if writes wait. */
   private syncing: Promise<void> | undefined;
+  /** True when bytes were appended after the last sync started, durable or not. */
+  private appendedSinceSync = false;
   private syncs = 0;
   private closed = false;
 
@@ -89,7 +92,7 @@ export class FileAuditDevice implements AuditDevice {
   reopen(): Promise<void> {
     const reopened = this.chain.then(async () => {
       if (this.closed) return;
-      await this.syncsDone();
+      await this.syncAppended();
       await this.closeHandle();
       this.handle = await this.openFile();
       this.logger.info({ path: this.settings.path }, 'audit file reopened');
@@ -102,7 +105,7 @@ export class FileAuditDevice implements AuditDevice {
   async close(): Promise<void> {
     this.closed = true;
     this.chain = this.chain.then(async () => {
-      await this.syncsDone();
+      await this.syncAppended();
       await this.closeHandle();
     });
     await this.chain;
@@ -120,7 +123,7 @@ export class FileAuditDevice implements AuditDevice {
     } catch (first) {
       this.logger.warn({ err: first, path: this.settings.path, entries: batch.length }, 'audit file write failed; retrying on a reopened file');
       try {
-        await this.syncsDone();
+        await this.syncAppended();
         await this.closeHandle();
         await this.append(data);
       } catch (err) {
@@ -151,15 +154,22 @@ export class FileAuditDevice implements AuditDevice {
       const { bytesWritten } = await handle.write(data, offset, data.length - offset);
       offset += bytesWritten;
     }
+    this.appendedSinceSync = true;
     const stats = await handle.stat();
     if (stats.nlink === 0) throw new Error('the file was deleted while open');
   }
 
-  /** Starts a sync for the durable writes appended so far, unless one is running. */
-  private startSync(): void {
-    if (this.syncing !== undefined || this.unsynced.length === 0) return;
+  /**
+   * Starts a sync for the durable writes appended so far, unless one is
+   * running. With `always`, it syncs even when only writes that need not be
+   * durable were appended.
+   */
+  private startSync(always = false): void {
+    if (this.syncing !== undefined || this.handle === undefined) return;
+    if (this.unsynced.length === 0 && !(always && this.appendedSinceSync)) return;
     const covered = this.unsynced;
     this.unsynced = [];
+    this.appendedSinceSync = false;
     this.syncing = this.sync(this.handle!, covered).finally(() => {
       this.syncing = undefined;
       this.startSync();
@@ -182,6 +192,19 @@ export class FileAuditDevice implements AuditDevice {
   /** Waits until no sync runs and no durable write waits for one. */
   private async syncsDone(): Promise<void> {
     while (this.syncing !== undefined) await this.syncing;
+  }
+
+  /**
+   * Syncs everything appended to the open file, before the device lets go
+   * of it. Request entries are appended without a sync and count on the
+   * sync of their response entry, which would otherwise go to another file
+   * or never happen. A failed sync is only logged, because those writes
+   * already resolved.
+   */
+  private async syncAppended(): Promise<void> {
+    await this.syncsDone();
+    this.startSync(true);
+    await this.syncsDone();
   }
 
   private async openFile(): Promise<FileHandle> {
