@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { RunningServer } from '../server.js';
+import { api, startDevServer } from '../testing/api-client.js';
+
+const ROOT = 'root-audit-worker-test';
+
+/** Counts the OS threads of this process, where each worker thread adds one. */
+async function threadCount(): Promise<number> {
+  return (await readdir('/proc/self/task')).length;
+}
+
+async function readLog(path: string): Promise<any[]> {
+  const text = await readFile(path, 'utf8');
+  return text
+    .split('\n')
+    .filter((line) => line !== '')
+    .map((line) => JSON.parse(line));
+}
+
+/** Checks that each id has exactly one request entry and one response entry after it, and that the log has no other entry for it. */
+function assertPaired(entries: any[], ids: string[]): void {
+  for (const id of ids) {
+    const positions = entries.flatMap((entry, index) => (entry.request.id === id ? [[entry.type, index]] : []));
+    assert.equal(positions.length, 2, `request ${id} has ${positions.length} entries`);
+    assert.equal(positions[0][0], 'request', `request ${id} starts with its request entry`);
+    assert.equal(positions[1][0], 'response', `request ${id} ends with its response entry`);
+  }
+}
+
+describe('audit worker thread behind a server', () => {
+  let server: RunningServer;
+  let directory: string;
+
+  before(async () => {
+    server = await startDevServer(ROOT);
+    directory = await mkdtemp(join(tmpdir(), 'coffer-audit-worker-server-'));
+  });
+  after(async () => {
+    await server.close();
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  test('concurrent requests pair their entries', async () => {
+    const logPath = join(directory, 'concurrent.log');
+    assert.equal((await api(server, 'PUT', 'sys/audit/concurrent', { token: ROOT, body: { type: 'file', options: { file_path: logPath } } })).status, 204);
+
+    const responses = await Promise.all(
+      Array.from({ length: 200 }, (_, index) => api(server, 'POST', `secret/data/concurrent-${index % 20}`, { token: ROOT, body: { data: { index } } })),
+    );
+    assert.equal(await api(server, 'DELETE', 'sys/audit/concurrent', { token: ROOT }).then((response) => response.status), 204);
+
+    assert.deepEqual(
+      responses.map((response) => response.status),
+      responses.map(() => 200),
+    );
+    const ids = responses.map((response) => response.body.request_id as string);
+    assert.equal(new Set(ids).size, 200);
+    const entries = await readLog(logPath);
+    const writes = entries.filter((entry) => entry.request.path.startsWith('secret/data/concurrent-'));
+    assert.equal(writes.length, 400);
+    assertPaired(entries, ids);
+  });
+
+  test('seal cycles keep auditing, leak no thread', async () => {
+    const logPath = join(directory, 'cycles.log');
+    assert.equal((await api(server, 'PUT', 'sys/audit/cycles', { token: ROOT, body: { type: 'file', options: { file_path: logPath } } })).status, 204);
+    assert.equal((await api(server, 'POST', 'secret/data/cycles', { token: ROOT, body: { data: { round: -1 } } })).status, 200);
+    const baseline = await threadCount();
+
+    const ids: string[] = [];
+    for (let round = 0; round < 5; round++) {
+      assert.equal((await api(server, 'PUT', 'sys/seal', { token: ROOT })).status, 204);
+      const unsealed = await api(server, 'PUT', 'sys/unseal', { body: { key: server.dev!.unsealKey } });
+      assert.equal(unsealed.status, 200);
+      assert.equal(unsealed.body.sealed, false);
+      const written = await api(server, 'POST', 'secret/data/cycles', { token: ROOT, body: { data: { round } } });
+      assert.equal(written.status, 200);
+      ids.push(written.body.request_id);
+    }
+    assert.equal(await threadCount(), baseline);
+
+    const hashed = await api(server, 'POST', 'sys/audit-hash/cycles', { token: ROOT, body: { input: ROOT } });
+    assert.equal(hashed.status, 200);
+    assert.equal((await api(server, 'DELETE', 'sys/audit/cycles', { token: ROOT })).status, 204);
+    const entries = await readLog(logPath);
+    assertPaired(entries, ids);
+    const last = entries.findLast((entry) => entry.request.id === ids[4]);
+    assert.equal(last.auth.client_token, hashed.body.data.hash);
+  });
+
+  test('enable cycles leak no thread', async () => {
+    const baseline = await threadCount();
+    for (let round = 0; round < 5; round++) {
+      const logPath = join(directory, `toggle-${round}.log`);
+      assert.equal((await api(server, 'PUT', 'sys/audit/toggle', { token: ROOT, body: { type: 'file', options: { file_path: logPath } } })).status, 204);
+      assert.equal((await api(server, 'GET', 'secret/data/cycles', { token: ROOT })).status, 200);
+      assert.equal(await threadCount(), baseline + 1, 'the audit worker thread runs while a file device is enabled');
+      assert.equal((await api(server, 'DELETE', 'sys/audit/toggle', { token: ROOT })).status, 204);
+      assert.equal(await threadCount(), baseline);
+    }
+  });
+
+  test('file disable under load fails nothing', async () => {
+    const logPath = join(directory, 'in-flight.log');
+    assert.equal((await api(server, 'PUT', 'sys/audit/flight', { token: ROOT, body: { type: 'file', options: { file_path: logPath } } })).status, 204);
+
+    const requests = Array.from({ length: 100 }, (_, index) => api(server, 'POST', `secret/data/flight-${index % 10}`, { token: ROOT, body: { data: { index } } }));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const disabled = await api(server, 'DELETE', 'sys/audit/flight', { token: ROOT });
+    const responses = await Promise.all(requests);
+
+    assert.equal(disabled.status, 204);
+    assert.deepEqual(
+      responses.map((response) => response.status),
+      responses.map(() => 200),
+    );
+  });
+
+  test('socket disable under load fails nothing', async () => {
+    const sockets = new Set<Socket>();
+    const listener: Server = createServer((socket) => {
+      sockets.add(socket);
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const port = (listener.address() as { port: number }).port;
+    try {
+      const enabled = await api(server, 'PUT', 'sys/audit/net', { token: ROOT, body: { type: 'socket', options: { address: `127.0.0.1:${port}`, socket_type: 'tcp' } } });
+      assert.equal(enabled.status, 204);
+
+      const requests = Array.from({ length: 100 }, (_, index) => api(server, 'POST', `secret/data/net-${index % 10}`, { token: ROOT, body: { data: { index } } }));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const disabled = await api(server, 'DELETE', 'sys/audit/net', { token: ROOT });
+      const responses = await Promise.all(requests);
+
+      assert.equal(disabled.status, 204);
+      assert.deepEqual(
+        responses.map((response) => response.status),
+        responses.map(() => 200),
+      );
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      listener.close();
+    }
+  });
+});
