@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +64,30 @@ describe('audit worker thread behind a server', () => {
     const writes = entries.filter((entry) => entry.request.path.startsWith('secret/data/concurrent-'));
     assert.equal(writes.length, 400);
     assertPaired(entries, ids);
+  });
+
+  test('SIGHUP rotation under load loses no entry', async () => {
+    const logPath = join(directory, 'rotated.log');
+    assert.equal((await api(server, 'PUT', 'sys/audit/rotated', { token: ROOT, body: { type: 'file', options: { file_path: logPath } } })).status, 204);
+
+    const requests = Array.from({ length: 200 }, (_, index) => api(server, 'POST', `secret/data/rotated-${index % 20}`, { token: ROOT, body: { data: { index } } }));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await rename(logPath, `${logPath}.1`);
+    const signalled = new Promise((resolve) => process.once('SIGHUP', resolve));
+    process.kill(process.pid, 'SIGHUP');
+    await signalled;
+    const responses = await Promise.all(requests);
+    assert.equal((await api(server, 'DELETE', 'sys/audit/rotated', { token: ROOT })).status, 204);
+
+    assert.deepEqual(
+      responses.map((response) => response.status),
+      responses.map(() => 200),
+    );
+    const rotatedEntries = await readLog(`${logPath}.1`);
+    const newEntries = await readLog(logPath);
+    assert.ok(rotatedEntries.length > 0, 'entries before the signal stay in the renamed file');
+    assert.ok(newEntries.length > 0, 'entries after the signal go to the new file');
+    assertPaired([...rotatedEntries, ...newEntries], responses.map((response) => response.body.request_id as string));
   });
 
   test('seal cycles keep auditing, leak no thread', async () => {
