@@ -4,6 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { Worker } from 'node:worker_threads';
 import type { RunningServer } from '../server.js';
 import { api, startDevServer } from '../testing/api-client.js';
 
@@ -30,6 +31,14 @@ function assertPaired(entries: any[], ids: string[]): void {
     assert.equal(positions[0][0], 'request', `request ${id} starts with its request entry`);
     assert.equal(positions[1][0], 'response', `request ${id} ends with its response entry`);
   }
+}
+
+/** Ends the server's audit worker thread the way a crash would, and resolves once it is gone. */
+async function crashAuditThread(server: RunningServer): Promise<void> {
+  const thread = (server.core.audit as unknown as { worker: { worker: Worker } }).worker.worker;
+  const exited = new Promise((resolve) => thread.once('exit', resolve));
+  void thread.terminate();
+  await exited;
 }
 
 describe('audit worker thread behind a server', () => {
@@ -88,6 +97,31 @@ describe('audit worker thread behind a server', () => {
     assert.ok(rotatedEntries.length > 0, 'entries before the signal stay in the renamed file');
     assert.ok(newEntries.length > 0, 'entries after the signal go to the new file');
     assertPaired([...rotatedEntries, ...newEntries], responses.map((response) => response.body.request_id as string));
+  });
+
+  test('thread crash under load fails closed, then recovers', async () => {
+    const logPath = join(directory, 'crash.log');
+    assert.equal((await api(server, 'PUT', 'sys/audit/crash', { token: ROOT, body: { type: 'file', options: { file_path: logPath } } })).status, 204);
+
+    // Requests go in waves, so that some finish before the crash, some wait on the thread and some start after it.
+    const requests: Promise<Awaited<ReturnType<typeof api>>>[] = [];
+    for (let wave = 0; wave < 10; wave++) {
+      for (let index = 0; index < 20; index++) requests.push(api(server, 'POST', `secret/data/crash-${index}`, { token: ROOT, body: { data: { wave } } }));
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      if (wave === 4) await crashAuditThread(server);
+    }
+    const responses = await Promise.all(requests);
+    const later = await api(server, 'POST', 'secret/data/crash-later', { token: ROOT, body: { data: { later: true } } });
+    assert.equal((await api(server, 'DELETE', 'sys/audit/crash', { token: ROOT })).status, 204);
+
+    assert.equal(later.status, 200);
+    const statuses = new Set(responses.map((response) => response.status));
+    assert.deepEqual([...statuses].filter((status) => status !== 200 && status !== 500), []);
+    const acknowledged = responses.filter((response) => response.status === 200).map((response) => response.body.request_id as string);
+    assertPaired(await readLog(logPath), [...acknowledged, later.body.request_id]);
+    for (const failed of responses.filter((response) => response.status === 500)) {
+      assert.match(failed.body.errors[0], /^failed to audit the (request|response): no enabled audit device recorded it$/);
+    }
   });
 
   test('seal cycles keep auditing, leak no thread', async () => {
