@@ -144,6 +144,18 @@ describe('file audit device', () => {
     assert.equal((await stat('/dev/full')).mode, before, 'the device file kept its mode');
   });
 
+  test('character device takes durable writes', async () => {
+    // fdatasync fails with EINVAL on /dev/null and on pipes, which have nothing to make durable.
+    const device = await plugin.create({ file_path: '/dev/null' }, { logger: silentLogger });
+    assert.ok(device instanceof FileAuditDevice);
+    await device.write(line('request'), { durable: false });
+    await device.write(line('response'));
+    await device.reopen!();
+    await device.write(line('after reopen'));
+    await device.close();
+    assert.equal(device.syncCount, 0);
+  });
+
   test('reopen continues in a new file after rename', async () => {
     const { device, path } = await openDevice('rotate');
     await device.write(line('old'));
