@@ -9,7 +9,9 @@
  * be durable yet (a request's entry, see `AuditWriteOptions`) resolves once
  * appended. Appends go on while a sync runs, so request entries never wait
  * for a sync. Close and reopen sync everything appended before they let go
- * of the file, because the next durable write may go to another file.
+ * of the file, because the next durable write may go to another file. A
+ * path that is a character device or a pipe (/dev/null, a named pipe) is
+ * never synced, so its durable writes resolve once appended.
  *
  * A batch that fails to append is tried once more on a freshly opened
  * descriptor, which also recovers from a log file that was deleted: the
@@ -53,6 +55,8 @@ export class FileAuditDevice implements AuditDevice {
   private syncing: Promise<void> | undefined;
   /** True when bytes were appended after the last sync started, durable or not. */
   private appendedSinceSync = false;
+  /** False when the open file is a character device or a pipe, which `fdatasync` rejects with EINVAL. */
+  private syncable = true;
   private syncs = 0;
   private closed = false;
 
@@ -177,6 +181,11 @@ export class FileAuditDevice implements AuditDevice {
   }
 
   private async sync(handle: FileHandle, covered: PendingWrite[]): Promise<void> {
+    if (!this.syncable) {
+      // A pipe or device has no bytes of its own to make durable, as with the socket device.
+      for (const item of covered) item.resolve();
+      return;
+    }
     try {
       await handle.datasync();
       this.syncs += 1;
@@ -218,6 +227,7 @@ export class FileAuditDevice implements AuditDevice {
       const stats = await handle.stat();
       // Only a regular file gets the mode: a device such as /dev/null keeps its own.
       if (mode !== 0 && stats.isFile() && (stats.mode & 0o7777) !== mode) await handle.chmod(mode);
+      this.syncable = !stats.isCharacterDevice() && !stats.isFIFO();
       if (!existed) await syncFolder(dirname(path));
     } catch (err) {
       await handle.close();
