@@ -190,6 +190,10 @@ export class FileAuditDevice implements AuditDevice {
       await handle.datasync();
       this.syncs += 1;
     } catch (err) {
+      // NOTE: after a failed fdatasync, Linux may drop the pages it could not
+      // write and report success on the next sync. A request entry appended
+      // before this sync can then be lost while the sync of its response
+      // entry succeeds.
       this.logger.error({ err, path: this.settings.path, entries: covered.length }, 'audit file sync failed');
       const failure = new Error(`failed to sync audit file "${this.settings.path}": ${describeError(err)}`);
       for (const item of covered) item.reject(failure);
