@@ -124,6 +124,23 @@ describe('audit worker thread behind a server', () => {
     }
   });
 
+  test('denied request entry is synced alone', async () => {
+    const logPath = join(directory, 'denied.log');
+    assert.equal((await api(server, 'PUT', 'sys/audit/denied', { token: ROOT, body: { type: 'file', options: { file_path: logPath } } })).status, 204);
+    const syncsBefore = await server.core.audit.syncCount('denied');
+
+    const denied = await api(server, 'GET', 'secret/data/denied', { token: 'not-a-token' });
+    const syncsAfter = await server.core.audit.syncCount('denied');
+    assert.equal((await api(server, 'DELETE', 'sys/audit/denied', { token: ROOT })).status, 204);
+
+    assert.equal(denied.status, 403);
+    assert.equal(syncsAfter, syncsBefore! + 1);
+    const entries = (await readLog(logPath)).filter((entry) => entry.request.path === 'secret/data/denied');
+    assert.equal(entries.length, 1);
+    assert.equal(entries[0].type, 'request');
+    assert.equal(entries[0].error, 'permission denied');
+  });
+
   test('seal cycles keep auditing, leak no thread', async () => {
     const logPath = join(directory, 'cycles.log');
     assert.equal((await api(server, 'PUT', 'sys/audit/cycles', { token: ROOT, body: { type: 'file', options: { file_path: logPath } } })).status, 204);
