@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Worker } from 'node:worker_threads';
@@ -78,6 +79,29 @@ describe('audit worker thread', () => {
       (await readEntries(path)).map((entry) => entry.request.id),
       ['good'],
     );
+  });
+
+  test('close of the last device settles queued entries first', async () => {
+    for (const type of ['file', 'socket'] as const) {
+      const client = new AuditWorker(silentLogger);
+      const path = join(scratch, `close-last-${type}.log`);
+      const received: Buffer[] = [];
+      const listener = createServer((socket) => socket.on('data', (chunk: Buffer) => received.push(chunk)));
+      await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+      const port = (listener.address() as AddressInfo).port;
+      const options: Record<string, string> = type === 'file' ? { file_path: path } : { address: `127.0.0.1:${port}`, socket_type: 'tcp' };
+      const device = await client.open({ path: `${type}/`, type, options, salt: randomBytes(32) });
+
+      const outcomes = Array.from({ length: 50 }, (_, index) =>
+        client.record(index % 2 === 0 ? 'request' : 'response', sampleInput({ requestId: `entry-${index}` }), Date.now(), [device]),
+      );
+      await client.close(device);
+
+      assert.deepEqual(await Promise.all(outcomes), outcomes.map(() => [null]), `${type}: every entry was written`);
+      if (type === 'file') assert.equal((await readEntries(path)).length, 50);
+      await new Promise<void>((resolve) => listener.close(() => resolve()));
+      if (type === 'socket') assert.equal(Buffer.concat(received).toString().trim().split('\n').length, 50);
+    }
   });
 
   test('a crashed thread fails waiting entries, then starts again with its devices', async () => {

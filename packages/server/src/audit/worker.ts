@@ -24,6 +24,8 @@ const port = parentPort;
 interface HostedDevice {
   device: AuditDevice;
   format: DeviceFormat;
+  /** Writes not yet settled, which a close waits for. */
+  writes: Set<Promise<void>>;
 }
 
 const plugins = new Map<string, AuditPlugin>([
@@ -51,7 +53,13 @@ function writeEntries(items: EntryItem[]): void {
       const hosted = devices.get(id);
       if (hosted === undefined) return Promise.reject(new Error('the audit device is not open'));
       try {
-        return hosted.device.write(formatEntry(item.kind, item.input, now, hosted.format), { durable: mustBeDurable(item.kind, item.input) });
+        const write = hosted.device.write(formatEntry(item.kind, item.input, now, hosted.format), { durable: mustBeDurable(item.kind, item.input) });
+        const settled = (): void => {
+          hosted.writes.delete(write);
+        };
+        hosted.writes.add(write);
+        write.then(settled, settled);
+        return write;
       } catch (err) {
         return Promise.reject(err);
       }
@@ -67,17 +75,24 @@ function writeEntries(items: EntryItem[]): void {
 
 function answerEntries(): void {
   answerScheduled = false;
+  if (finished.length === 0) return;
   const results = finished;
   finished = [];
   send({ type: 'written', results });
 }
 
 async function answerCall(id: number, call: WorkerCall): Promise<void> {
+  let result: FromWorker;
   try {
-    send({ type: 'result', id, value: await runCall(call) });
+    result = { type: 'result', id, value: await runCall(call) };
   } catch (err) {
-    send({ type: 'result', id, error: describeError(err) });
+    result = { type: 'result', id, error: describeError(err) };
   }
+  // Results of settled entries are sent before the call's result, because
+  // after closing the last device the broker stops the thread and fails
+  // every entry still waiting.
+  if (finished.length > 0) answerEntries();
+  send(result);
 }
 
 async function runCall(call: WorkerCall): Promise<unknown> {
@@ -94,7 +109,7 @@ async function runCall(call: WorkerCall): Promise<unknown> {
       exclusions: parseRoutingConfig(call.options).exclusions,
     };
     const device = await plugin.create(deviceOptions, { logger: threadLogger({ auditDevice: call.path }) });
-    devices.set(call.device, { device, format });
+    devices.set(call.device, { device, format, writes: new Set() });
     return undefined;
   }
 
@@ -106,6 +121,8 @@ async function runCall(call: WorkerCall): Promise<unknown> {
     return undefined;
   }
   devices.delete(call.device);
+  // A device may end its connection under writes that still wait on it, so they settle first.
+  await Promise.allSettled(hosted.writes);
   await hosted.device.close();
   return undefined;
 }

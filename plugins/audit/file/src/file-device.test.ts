@@ -144,6 +144,18 @@ describe('file audit device', () => {
     assert.equal((await stat('/dev/full')).mode, before, 'the device file kept its mode');
   });
 
+  test('character device takes durable writes', async () => {
+    // fdatasync fails with EINVAL on /dev/null and on pipes, which have nothing to make durable.
+    const device = await plugin.create({ file_path: '/dev/null' }, { logger: silentLogger });
+    assert.ok(device instanceof FileAuditDevice);
+    await device.write(line('request'), { durable: false });
+    await device.write(line('response'));
+    await device.reopen!();
+    await device.write(line('after reopen'));
+    await device.close();
+    assert.equal(device.syncCount, 0);
+  });
+
   test('reopen continues in a new file after rename', async () => {
     const { device, path } = await openDevice('rotate');
     await device.write(line('old'));
@@ -156,6 +168,93 @@ describe('file audit device', () => {
 
     assert.deepEqual(await readLines(`${path}.1`), ['old', 'still old']);
     assert.deepEqual(await readLines(path), ['new']);
+  });
+
+  test('reopen syncs request entries left in the old file', async () => {
+    const { device, path } = await openDevice('rotate-unsynced');
+    await device.write(line('request'), { durable: false });
+    assert.equal(device.syncCount, 0);
+    await rename(path, `${path}.1`);
+
+    // The response entry's sync goes to the new file, so it cannot cover the request entry in the old one.
+    await device.reopen!();
+    assert.equal(device.syncCount, 1);
+    await device.write(line('response'));
+    assert.equal(device.syncCount, 2);
+    await device.close();
+
+    assert.deepEqual(await readLines(`${path}.1`), ['request']);
+    assert.deepEqual(await readLines(path), ['response']);
+  });
+
+  test('close syncs request entries appended since the last sync', async () => {
+    const { device, path } = await openDevice('close-unsynced');
+    await device.write(line('synced'));
+    await device.write(line('request'), { durable: false });
+    assert.equal(device.syncCount, 1);
+
+    await device.close();
+    assert.equal(device.syncCount, 2);
+    assert.deepEqual(await readLines(path), ['synced', 'request']);
+  });
+
+  test('close without new entries makes no sync', async () => {
+    const { device } = await openDevice('close-clean');
+    await device.write(line('synced'));
+    await device.close();
+    assert.equal(device.syncCount, 1);
+  });
+
+  test('close during a sync waits for it and for queued writes', async () => {
+    const { device, path } = await openDevice('close-syncing');
+    const first = device.write(line('first'));
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = device.write(line('second'), { durable: false });
+    const third = device.write(line('third'));
+    const closed = device.close();
+
+    await first;
+    await second;
+    await third;
+    await closed;
+    assert.equal(device.syncCount, 2);
+    assert.deepEqual(await readLines(path), ['first', 'second', 'third']);
+    await assert.rejects(device.write(line('late')), { message: `audit file "${path}" is closed` });
+  });
+
+  test('reopen during a sync keeps covered entries in the old file', async () => {
+    const { device, path } = await openDevice('reopen-syncing');
+    const first = device.write(line('first'));
+    await new Promise((resolve) => setImmediate(resolve));
+    await rename(path, `${path}.1`);
+    const second = device.write(line('second'), { durable: false });
+    const reopened = device.reopen!();
+
+    await first;
+    await second;
+    await reopened;
+    await device.write(line('third'));
+    await device.close();
+    assert.deepEqual(await readLines(`${path}.1`), ['first', 'second']);
+    assert.deepEqual(await readLines(path), ['third']);
+    assert.equal(device.syncCount, 3);
+  });
+
+  test('entries keep call order across batches and syncs', async () => {
+    const { device, path } = await openDevice('ordered');
+    const writes: Promise<void>[] = [];
+    const expected: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      for (let index = 0; index < 5; index++) {
+        const text = `entry-${round}-${index}`;
+        expected.push(text);
+        writes.push(device.write(line(text), { durable: index % 2 === 1 }));
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(writes);
+    await device.close();
+    assert.deepEqual(await readLines(path), expected);
   });
 
   test('write after close is rejected', async () => {

@@ -8,7 +8,10 @@
  * requests share a sync instead of paying one each. A write that need not
  * be durable yet (a request's entry, see `AuditWriteOptions`) resolves once
  * appended. Appends go on while a sync runs, so request entries never wait
- * for a sync.
+ * for a sync. Close and reopen sync everything appended before they let go
+ * of the file, because the next durable write may go to another file. A
+ * path that is a character device or a pipe (/dev/null, a named pipe) is
+ * never synced, so its durable writes resolve once appended.
  *
  * A batch that fails to append is tried once more on a freshly opened
  * descriptor, which also recovers from a log file that was deleted: the
@@ -50,6 +53,10 @@ export class FileAuditDevice implements AuditDevice {
   private unsynced: PendingWrite[] = [];
   /** The sync in progress; when it ends, it starts the next one if writes wait. */
   private syncing: Promise<void> | undefined;
+  /** True when bytes were appended after the last sync started, durable or not. */
+  private appendedSinceSync = false;
+  /** False when the open file is a character device or a pipe, which `fdatasync` rejects with EINVAL. */
+  private syncable = true;
   private syncs = 0;
   private closed = false;
 
@@ -89,7 +96,7 @@ export class FileAuditDevice implements AuditDevice {
   reopen(): Promise<void> {
     const reopened = this.chain.then(async () => {
       if (this.closed) return;
-      await this.syncsDone();
+      await this.syncAppended();
       await this.closeHandle();
       this.handle = await this.openFile();
       this.logger.info({ path: this.settings.path }, 'audit file reopened');
@@ -102,7 +109,7 @@ export class FileAuditDevice implements AuditDevice {
   async close(): Promise<void> {
     this.closed = true;
     this.chain = this.chain.then(async () => {
-      await this.syncsDone();
+      await this.syncAppended();
       await this.closeHandle();
     });
     await this.chain;
@@ -120,7 +127,7 @@ export class FileAuditDevice implements AuditDevice {
     } catch (first) {
       this.logger.warn({ err: first, path: this.settings.path, entries: batch.length }, 'audit file write failed; retrying on a reopened file');
       try {
-        await this.syncsDone();
+        await this.syncAppended();
         await this.closeHandle();
         await this.append(data);
       } catch (err) {
@@ -151,15 +158,22 @@ export class FileAuditDevice implements AuditDevice {
       const { bytesWritten } = await handle.write(data, offset, data.length - offset);
       offset += bytesWritten;
     }
+    this.appendedSinceSync = true;
     const stats = await handle.stat();
     if (stats.nlink === 0) throw new Error('the file was deleted while open');
   }
 
-  /** Starts a sync for the durable writes appended so far, unless one is running. */
-  private startSync(): void {
-    if (this.syncing !== undefined || this.unsynced.length === 0) return;
+  /**
+   * Starts a sync for the durable writes appended so far, unless one is
+   * running. With `always`, it syncs even when only writes that need not be
+   * durable were appended.
+   */
+  private startSync(always = false): void {
+    if (this.syncing !== undefined || this.handle === undefined) return;
+    if (this.unsynced.length === 0 && !(always && this.appendedSinceSync)) return;
     const covered = this.unsynced;
     this.unsynced = [];
+    this.appendedSinceSync = false;
     this.syncing = this.sync(this.handle!, covered).finally(() => {
       this.syncing = undefined;
       this.startSync();
@@ -167,10 +181,19 @@ export class FileAuditDevice implements AuditDevice {
   }
 
   private async sync(handle: FileHandle, covered: PendingWrite[]): Promise<void> {
+    if (!this.syncable) {
+      // A pipe or device has no bytes of its own to make durable, as with the socket device.
+      for (const item of covered) item.resolve();
+      return;
+    }
     try {
       await handle.datasync();
       this.syncs += 1;
     } catch (err) {
+      // NOTE: after a failed fdatasync, Linux may drop the pages it could not
+      // write and report success on the next sync. A request entry appended
+      // before this sync can then be lost while the sync of its response
+      // entry succeeds.
       this.logger.error({ err, path: this.settings.path, entries: covered.length }, 'audit file sync failed');
       const failure = new Error(`failed to sync audit file "${this.settings.path}": ${describeError(err)}`);
       for (const item of covered) item.reject(failure);
@@ -184,6 +207,19 @@ export class FileAuditDevice implements AuditDevice {
     while (this.syncing !== undefined) await this.syncing;
   }
 
+  /**
+   * Syncs everything appended to the open file, before the device lets go
+   * of it. Request entries are appended without a sync and count on the
+   * sync of their response entry, which would otherwise go to another file
+   * or never happen. A failed sync is only logged, because those writes
+   * already resolved.
+   */
+  private async syncAppended(): Promise<void> {
+    await this.syncsDone();
+    this.startSync(true);
+    await this.syncsDone();
+  }
+
   private async openFile(): Promise<FileHandle> {
     const { path, mode } = this.settings;
     const existed = await stat(path).then(
@@ -195,6 +231,7 @@ export class FileAuditDevice implements AuditDevice {
       const stats = await handle.stat();
       // Only a regular file gets the mode: a device such as /dev/null keeps its own.
       if (mode !== 0 && stats.isFile() && (stats.mode & 0o7777) !== mode) await handle.chmod(mode);
+      this.syncable = !stats.isCharacterDevice() && !stats.isFIFO();
       if (!existed) await syncFolder(dirname(path));
     } catch (err) {
       await handle.close();
