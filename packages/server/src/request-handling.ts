@@ -136,9 +136,9 @@ export async function handleLogicalRequest(core: Core, system: SystemBackends, r
   try {
     result = await execute(core, target, request, backendRequest, checked);
   } catch (err) {
-    await core.audit.logResponse({ ...audit, error: errorText(err) }).catch((auditErr: unknown) => {
-      core.logger.error({ err: auditErr, requestId: request.id }, 'audit of a failed request failed');
-    });
+    // The client gets the backend's error only once its entry is durable.
+    // When no device recorded it, the audit failure (500) replaces it.
+    await core.audit.logResponse({ ...audit, error: errorText(err) });
     throw err;
   }
   await core.audit.logResponse({ ...audit, response: auditResponse(result) });

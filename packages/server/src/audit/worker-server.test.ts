@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -222,5 +222,33 @@ describe('audit worker thread behind a server', () => {
       for (const socket of sockets) socket.destroy();
       listener.close();
     }
+  });
+  test('backend error unrecorded becomes 500', async () => {
+    const folder = join(directory, 'backend-error');
+    const logPath = join(folder, 'audit.log');
+    assert.equal((await api(server, 'PUT', 'sys/audit/backend-error', { token: ROOT, body: { type: 'file', options: { file_path: logPath } } })).status, 204);
+    assert.equal((await api(server, 'POST', 'secret/data/backend-error', { token: ROOT, body: { data: { value: 'first' } } })).status, 200);
+
+    // The log's folder goes away after the request entry and before the entry of the backend's error.
+    const broker = server.core.audit;
+    const logResponse = broker.logResponse.bind(broker);
+    broker.logResponse = async (input) => {
+      if (input.error !== undefined) await rm(folder, { recursive: true, force: true });
+      return logResponse(input);
+    };
+    try {
+      // A check-and-set with the wrong version makes the backend fail with 400.
+      const response = await api(server, 'POST', 'secret/data/backend-error', { token: ROOT, body: { options: { cas: 7 }, data: { value: 'second' } } });
+      assert.equal(response.status, 500);
+      assert.deepEqual(response.body, { errors: ['failed to audit the response: no enabled audit device recorded it'] });
+    } finally {
+      broker.logResponse = logResponse;
+      // A device that can record nothing refuses its own disable, so its folder comes back first.
+      await mkdir(folder, { recursive: true });
+      assert.equal((await api(server, 'DELETE', 'sys/audit/backend-error', { token: ROOT })).status, 204);
+    }
+    const read = await api(server, 'GET', 'secret/data/backend-error', { token: ROOT });
+    assert.equal(read.status, 200);
+    assert.deepEqual((read.body as any).data.data, { value: 'first' });
   });
 });
