@@ -151,12 +151,12 @@ export interface AuditDevice {
   close(): Promise<void>;
 }
 
-/** How an {@link AuditDevice.write} call must settle. */
+/** Settings of one {@link AuditDevice.write} call: when it may settle. */
 export interface AuditWriteOptions {
   /**
    * False when the entries need only reach the destination, not be durable
-   * yet: the broker writes a request's entry this way before the request
-   * runs, and waits for durability with the response entry, whose durable
+   * yet. The broker writes a request's entry this way before the request
+   * runs. It waits for durability with the response entry, so that durable
    * write must cover every entry written before it. A device that cannot
    * tell the two apart treats every write as durable. Default true.
    */

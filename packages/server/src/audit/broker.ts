@@ -34,7 +34,7 @@ import {
   type Storage,
 } from '@coffer/sdk';
 import { builtinAuditDevices } from './builtin.js';
-import { formatEntry, mustBeDurable, type DeviceFormat, type EntryKind } from './entry-format.js';
+import { deviceFormat, formatEntry, mustBeDurable, pluginOptions, type DeviceFormat, type EntryKind } from './entry-format.js';
 import { parseBooleanOption, parseFormatConfig } from './format.js';
 import { AuditHasher } from './hmac.js';
 import type { AuditInput, AuditResponseInput } from './input.js';
@@ -56,7 +56,7 @@ import {
 /** After logging one device failure, the broker logs that device's next failure no sooner than this (ms). */
 const FAILURE_LOG_INTERVAL_MS = 10_000;
 
-/** Where a device's entries go: a device this thread writes to, or one the audit worker thread hosts. */
+/** The destination of a device's entries: a device this thread writes to, or one the audit worker thread hosts. */
 type DeviceSink = { kind: 'local'; device: AuditDevice; format: DeviceFormat } | { kind: 'worker'; device: number };
 
 interface ActiveDevice {
@@ -117,7 +117,7 @@ export class AuditBroker {
     return this.devices.has(normalizeAuditPath(path));
   }
 
-  /** The number of syncs of the file device at `path`, for tests; `undefined` for other devices. */
+  /** Returns the number of syncs of the file device at `path`, for tests, or `undefined` for other devices. */
   async syncCount(path: string): Promise<number | undefined> {
     const sink = this.devices.get(normalizeAuditPath(path))?.sink;
     if (sink === undefined) return undefined;
@@ -241,6 +241,7 @@ export class AuditBroker {
         throw badRequest(`unknown option "${name}" for audit device type "${type}"; valid options: ${known}`);
       }
     }
+    // Rejects bad format options with 400 before anything opens; the device parses them again when it opens.
     parseFormatConfig(options);
     const routing = parseRoutingConfig(options);
     const otherFallback = routing.fallback ? this.table.find((existing) => parseBooleanOption(existing.options, 'fallback', false)) : undefined;
@@ -316,21 +317,12 @@ export class AuditBroker {
     }
     const device = plugin !== undefined ? await this.createDevice(plugin, entry) : await this.openExternal(this.external!, entry);
     if (device === undefined) return undefined;
-    const format: DeviceFormat = {
-      hasher: new AuditHasher(salt),
-      config: parseFormatConfig(entry.options),
-      exclusions: parseRoutingConfig(entry.options).exclusions,
-    };
-    return { kind: 'local', device, format };
+    return { kind: 'local', device, format: deviceFormat(salt, entry.options) };
   }
 
   /** Creates the device from its own options; the common ones stay with the broker. */
   private createDevice(plugin: AuditPlugin, entry: AuditTableEntry): Promise<AuditDevice> {
-    const deviceOptions: Record<string, string> = {};
-    for (const [name, value] of Object.entries(entry.options)) {
-      if (plugin.settings.includes(name)) deviceOptions[name] = value;
-    }
-    return plugin.create(deviceOptions, { logger: this.logger.child({ auditDevice: entry.path }) });
+    return plugin.create(pluginOptions(plugin, entry.options), { logger: this.logger.child({ auditDevice: entry.path }) });
   }
 
   private externalDevices(): ExternalAuditDevices | undefined {

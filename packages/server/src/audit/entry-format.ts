@@ -4,14 +4,15 @@
  * broker uses it for devices it writes itself, and the audit worker thread
  * for the devices it hosts, so both write identical entries.
  */
+import type { AuditPlugin } from '@coffer/sdk';
 import type { Exclusion } from './exclusion.js';
 import { applyExclusions } from './exclusion.js';
-import { buildRequestEntry, buildResponseEntry, serializeEntry, type FormatConfig } from './format.js';
-import type { AuditHasher } from './hmac.js';
+import { buildRequestEntry, buildResponseEntry, parseFormatConfig, serializeEntry, type FormatConfig } from './format.js';
+import { AuditHasher } from './hmac.js';
 import type { AuditResponseInput } from './input.js';
-import { filterFields } from './routing.js';
+import { filterFields, parseRoutingConfig } from './routing.js';
 
-/** Which of a request's two entries to write. */
+/** The kind of a request's entry: before it runs, or after. */
 export type EntryKind = 'request' | 'response';
 
 /** One device's settings for building its entries. */
@@ -21,8 +22,26 @@ export interface DeviceFormat {
   exclusions: readonly Exclusion[];
 }
 
+/** Returns a device's entry settings from its salt and its table options. */
+export function deviceFormat(salt: Uint8Array, options: Readonly<Record<string, string>>): DeviceFormat {
+  return {
+    hasher: new AuditHasher(Buffer.from(salt)),
+    config: parseFormatConfig(options),
+    exclusions: parseRoutingConfig(options).exclusions,
+  };
+}
+
+/** Returns the options that `plugin` itself takes, without the common ones the broker handles. */
+export function pluginOptions(plugin: AuditPlugin, options: Readonly<Record<string, string>>): Record<string, string> {
+  const own: Record<string, string> = {};
+  for (const [name, value] of Object.entries(options)) {
+    if (plugin.settings.includes(name)) own[name] = value;
+  }
+  return own;
+}
+
 /**
- * Whether the entry must be durable before the broker goes on. A request's
+ * Tells whether the entry must be durable before the broker goes on. A request's
  * entry need not be: its response entry follows, and the durable write of
  * that one covers both. A request entry with an error has no response
  * entry after it, so it must be durable itself.
@@ -34,6 +53,6 @@ export function mustBeDurable(kind: EntryKind, input: AuditResponseInput): boole
 /** Builds and serializes the `kind` entry of `input` for one device, stamped with `now`. */
 export function formatEntry(kind: EntryKind, input: AuditResponseInput, now: Date, format: DeviceFormat): Buffer {
   const entry = kind === 'request' ? buildRequestEntry(input, format.hasher, format.config, now) : buildResponseEntry(input, format.hasher, format.config, now);
-  const kept = format.exclusions.length === 0 ? entry : applyExclusions(entry, filterFields(input), format.exclusions);
-  return serializeEntry(kept, format.config);
+  const written = format.exclusions.length === 0 ? entry : applyExclusions(entry, filterFields(input), format.exclusions);
+  return serializeEntry(written, format.config);
 }

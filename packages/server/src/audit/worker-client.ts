@@ -4,7 +4,7 @@
  * Entries recorded during one turn of the event loop go to the worker in
  * one message. The thread starts with the first device it hosts and stops
  * with the last. If it dies, every entry and call waiting on it fails, so
- * the requests behind them fail closed; the next use starts a new thread
+ * the requests behind them fail closed. The next use starts a new thread
  * and opens the hosted devices in it again.
  *
  * The thread keeps the process alive only while something waits on it.
@@ -62,7 +62,7 @@ export class AuditWorker {
     await this.call({ method: 'reopen', device });
   }
 
-  /** The number of syncs a hosted file device made, for tests; `undefined` for other devices. */
+  /** Returns the number of syncs a hosted file device made, for tests, or `undefined` for other devices. */
   async syncCount(device: number): Promise<number | undefined> {
     return (await this.call({ method: 'syncCount', device })) as number | undefined;
   }
@@ -113,7 +113,7 @@ export class AuditWorker {
   }
 
   /**
-   * Sends entries in one message. When one holds a value that cannot be
+   * Sends entries in one message. When one contains a value that cannot be
    * copied to the thread (a function, say), they go one by one instead, and
    * only the entries that cannot be sent fail.
    */

@@ -4,18 +4,15 @@
  * take the request thread's time.
  *
  * The broker sends each entry's input once, with the devices that should
- * record it, and gets back per device whether it was written. Entries
- * whose writes settle in the same turn are answered in one message. Log
- * lines go back to the broker's logger.
+ * record it, and gets back per device whether it was written. The results
+ * of entries whose writes settle in the same turn go back in one message.
+ * Log lines go back to the broker's logger.
  */
 import { parentPort } from 'node:worker_threads';
 import type { AuditDevice, AuditPlugin, Logger } from '@coffer/sdk';
 import { plugin as file } from '@coffer/audit-file';
 import { plugin as socket } from '@coffer/audit-socket';
-import { formatEntry, mustBeDurable, type DeviceFormat } from './entry-format.js';
-import { parseFormatConfig } from './format.js';
-import { AuditHasher } from './hmac.js';
-import { parseRoutingConfig } from './routing.js';
+import { deviceFormat, formatEntry, mustBeDurable, pluginOptions, type DeviceFormat } from './entry-format.js';
 import { THREADED_AUDIT_TYPES, type EntryItem, type EntryResult, type FromWorker, type LogLevel, type ToWorker, type WorkerCall } from './worker-protocol.js';
 
 if (parentPort === null) throw new Error('the audit worker must run in a worker thread');
@@ -45,7 +42,7 @@ port.on('message', (message: ToWorker) => {
   else void answerCall(message.id, message.call);
 });
 
-/** Starts every write of the batch in order, then answers each entry once all its devices settled. */
+/** Starts every write of the batch in order, and reports each entry's result once all its devices settled. */
 function writeEntries(items: EntryItem[]): void {
   for (const item of items) {
     const now = new Date(item.time);
@@ -99,16 +96,8 @@ async function runCall(call: WorkerCall): Promise<unknown> {
   if (call.method === 'open') {
     const plugin = plugins.get(call.type);
     if (plugin === undefined) throw new Error(`unknown audit device type "${call.type}"`);
-    const deviceOptions: Record<string, string> = {};
-    for (const [name, value] of Object.entries(call.options)) {
-      if (plugin.settings.includes(name)) deviceOptions[name] = value;
-    }
-    const format: DeviceFormat = {
-      hasher: new AuditHasher(Buffer.from(call.salt)),
-      config: parseFormatConfig(call.options),
-      exclusions: parseRoutingConfig(call.options).exclusions,
-    };
-    const device = await plugin.create(deviceOptions, { logger: threadLogger({ auditDevice: call.path }) });
+    const format = deviceFormat(call.salt, call.options);
+    const device = await plugin.create(pluginOptions(plugin, call.options), { logger: threadLogger({ auditDevice: call.path }) });
     devices.set(call.device, { device, format, writes: new Set() });
     return undefined;
   }
@@ -127,7 +116,7 @@ async function runCall(call: WorkerCall): Promise<unknown> {
   return undefined;
 }
 
-/** A logger whose lines the broker writes with its own logger. */
+/** Returns a logger whose lines the broker writes with its own logger. */
 function threadLogger(bindings: object): Logger {
   const at =
     (level: LogLevel) =>
@@ -147,7 +136,7 @@ function send(message: FromWorker): void {
   try {
     port.postMessage(message);
   } catch (err) {
-    // Only a log line can hold values that cannot be copied; send it without them.
+    // Only a log line can contain values that cannot be copied, so it goes without them.
     if (message.type !== 'log') throw err;
     port.postMessage({ ...message, fields: { detail: describeError(err) } });
   }

@@ -4,7 +4,7 @@
  * Group commit: entries that arrive while a batch is being written wait in
  * a queue, and the next batch appends all of them with one write. Durable
  * writes then wait for an `fdatasync` that starts after their bytes are in
- * the file; one sync covers every write appended before it, so concurrent
+ * the file. One sync covers every write appended before it, so concurrent
  * requests share a sync instead of paying one each. A write that need not
  * be durable yet (a request's entry, see `AuditWriteOptions`) resolves once
  * appended. Appends go on while a sync runs, so request entries never wait
@@ -51,7 +51,7 @@ export class FileAuditDevice implements AuditDevice {
   private chain: Promise<void> = Promise.resolve();
   /** Durable writes whose bytes are in the file, waiting for the next sync. */
   private unsynced: PendingWrite[] = [];
-  /** The sync in progress; when it ends, it starts the next one if writes wait. */
+  /** The sync in progress. When it ends, it starts the next one if writes wait. */
   private syncing: Promise<void> | undefined;
   /** True when bytes were appended after the last sync started, durable or not. */
   private appendedSinceSync = false;

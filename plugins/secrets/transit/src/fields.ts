@@ -35,7 +35,7 @@ export const PARTIAL_FAILURE_FIELD = {
     'HTTP status to return when some batch items fail and others succeed, instead of 400. When every item fails the status stays 400 (or 500).',
 } as const;
 
-/** The names a path with `batch_input` accepts: its declared fields and `batch_input`. */
+/** Returns the field names a path with `batch_input` accepts: its declared fields and `batch_input`. */
 export function batchPathFields(fields: object): ReadonlySet<string> {
   return new Set([...Object.keys(fields), 'batch_input']);
 }
