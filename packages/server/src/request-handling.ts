@@ -14,7 +14,7 @@ import {
   type Response,
   type Storage,
 } from '@coffer/sdk';
-import { auditTokenFields, type AuditInput, type AuditResponseData } from './audit/index.js';
+import { auditTokenFields, type AuditInput, type AuditResponseData, type AuditResponseInput } from './audit/index.js';
 import type { Core } from './core.js';
 import { cubbyholePrefix } from './cubbyhole/backend.js';
 import { PathMatcher, type Route } from './router/router.js';
@@ -132,16 +132,21 @@ export async function handleLogicalRequest(core: Core, system: SystemBackends, r
   // audit device can record fails with no effect.
   await core.audit.logRequest(audit);
 
+  // The response entry goes out with the same input object, so that devices
+  // can reuse what they serialized from it for the request entry.
+  const outcome: AuditResponseInput = audit;
   let result: LogicalResult;
   try {
     result = await execute(core, target, request, backendRequest, checked);
   } catch (err) {
     // The client gets the backend's error only once its entry is durable.
     // When no device recorded it, the audit failure (500) replaces it.
-    await core.audit.logResponse({ ...audit, error: errorText(err) });
+    outcome.error = errorText(err);
+    await core.audit.logResponse(outcome);
     throw err;
   }
-  await core.audit.logResponse({ ...audit, response: auditResponse(result) });
+  outcome.response = auditResponse(result);
+  await core.audit.logResponse(outcome);
   return result;
 }
 

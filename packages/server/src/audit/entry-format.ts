@@ -7,7 +7,7 @@
 import type { AuditPlugin } from '@coffer/sdk';
 import type { Exclusion } from './exclusion.js';
 import { applyExclusions } from './exclusion.js';
-import { buildRequestEntry, buildResponseEntry, parseFormatConfig, serializeEntry, type FormatConfig } from './format.js';
+import { buildRequestEntry, buildResponseEntry, JsonBlockCache, parseFormatConfig, serializeEntry, serializeJsonEntry, type FormatConfig } from './format.js';
 import { AuditHasher } from './hmac.js';
 import type { AuditResponseInput } from './input.js';
 import { filterFields, parseRoutingConfig } from './routing.js';
@@ -20,6 +20,8 @@ export interface DeviceFormat {
   hasher: AuditHasher;
   config: FormatConfig;
   exclusions: readonly Exclusion[];
+  /** Blocks serialized for earlier entries, reused by entries in the `json` format. */
+  blocks: JsonBlockCache;
 }
 
 /** Returns a device's entry settings from its salt and its table options. */
@@ -28,6 +30,7 @@ export function deviceFormat(salt: Uint8Array, options: Readonly<Record<string, 
     hasher: new AuditHasher(Buffer.from(salt)),
     config: parseFormatConfig(options),
     exclusions: parseRoutingConfig(options).exclusions,
+    blocks: new JsonBlockCache(),
   };
 }
 
@@ -52,6 +55,9 @@ export function mustBeDurable(kind: EntryKind, input: AuditResponseInput): boole
 
 /** Builds and serializes the `kind` entry of `input` for one device, stamped with `now`. */
 export function formatEntry(kind: EntryKind, input: AuditResponseInput, now: Date, format: DeviceFormat): Buffer {
+  if (format.config.format === 'json' && format.exclusions.length === 0) {
+    return Buffer.from(`${format.config.prefix}${serializeJsonEntry(kind, input, now, format.hasher, format.config, format.blocks)}\n`, 'utf8');
+  }
   const entry = kind === 'request' ? buildRequestEntry(input, format.hasher, format.config, now) : buildResponseEntry(input, format.hasher, format.config, now);
   const written = format.exclusions.length === 0 ? entry : applyExclusions(entry, filterFields(input), format.exclusions);
   return serializeEntry(written, format.config);

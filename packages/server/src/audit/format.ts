@@ -16,7 +16,7 @@ import {
   type AuditWrapInfo,
 } from '@coffer/sdk';
 import type { AuditHasher } from './hmac.js';
-import type { AuditInput, AuditResponseData, AuditResponseInput } from './input.js';
+import type { AuditInput, AuditResponseData, AuditResponseInput, AuditTokenFields } from './input.js';
 import { toJsonx } from './jsonx.js';
 
 /** Formatting settings of one device, from the options every device accepts. */
@@ -66,6 +66,8 @@ export function parseBooleanOption(options: Readonly<Record<string, string>>, na
   return value;
 }
 
+const NO_KEYS: ReadonlySet<string> = new Set();
+
 /** Hashes values for one entry, or passes them through for a `log_raw` device. */
 class EntryHasher {
   constructor(
@@ -87,6 +89,12 @@ class EntryHasher {
     if (data === null || data === undefined) return undefined;
     if (this.config.logRaw) return data;
     return this.hasher.hashData(data, new Set(exempt));
+  }
+
+  /** Returns the JSON text of `data(data, exempt)`. */
+  dataJson(data: Record<string, unknown>, exempt: readonly string[] | undefined): string {
+    if (this.config.logRaw) return JSON.stringify(data);
+    return this.hasher.hashDataJson(data, exempt === undefined || exempt.length === 0 ? NO_KEYS : new Set(exempt));
   }
 
   /** Like `data`, for the request's data, which the request and response entries share. */
@@ -120,6 +128,153 @@ export function buildResponseEntry(input: AuditResponseInput, hasher: AuditHashe
     response: responsePart(input, input.response, hashing, config),
     type: 'response',
   };
+}
+
+/**
+ * The serialized `auth` and `request` blocks of one request for one device,
+ * with the inputs they were built from. The response entry of a request
+ * reuses them when the broker passes the same input object again.
+ */
+interface RequestBlocks {
+  operation: string;
+  path: string;
+  token: string | undefined;
+  tokenEntry: AuditTokenFields | undefined;
+  data: Record<string, unknown> | null | undefined;
+  auth: string;
+  request: string;
+}
+
+/**
+ * One device's serialized blocks, kept between entries: the `auth` block by
+ * the caller's token fields (one object per token entry, see
+ * `auditTokenFields`), and both blocks by the input of a request, for its
+ * response entry. Entries go away with the objects they are keyed by.
+ */
+export class JsonBlockCache {
+  readonly authByToken = new WeakMap<AuditTokenFields, { token: string | undefined; json: string }>();
+  readonly blocksByInput = new WeakMap<AuditInput, RequestBlocks>();
+}
+
+/**
+ * Serializes an entry in the `json` format, without the prefix and newline,
+ * to the same text as `JSON.stringify` of `buildRequestEntry` or
+ * `buildResponseEntry`. It writes the blocks as text instead of building the
+ * entry object, and takes the `auth` and `request` blocks from `cache` when
+ * they were serialized before from the same inputs.
+ */
+export function serializeJsonEntry(kind: 'request' | 'response', input: AuditResponseInput, now: Date, hasher: AuditHasher, config: FormatConfig, cache: JsonBlockCache): string {
+  const hashing = new EntryHasher(hasher, config);
+  const blocks = requestBlocks(input, hashing, cache);
+  const error = input.error !== undefined && input.error !== '' ? `,"error":${JSON.stringify(input.error)}` : '';
+  const response = kind === 'response' ? `,"response":${responseJson(input, input.response, hashing, config)}` : '';
+  return `{"time":${JSON.stringify(formatTime(now))},"auth":${blocks.auth}${error},"request":${blocks.request}${response},"type":"${kind}"}`;
+}
+
+function requestBlocks(input: AuditInput, hashing: EntryHasher, cache: JsonBlockCache): RequestBlocks {
+  const cached = cache.blocksByInput.get(input);
+  if (
+    cached !== undefined &&
+    cached.operation === input.operation &&
+    cached.path === input.path &&
+    cached.token === input.token &&
+    cached.tokenEntry === input.tokenEntry &&
+    cached.data === input.data
+  ) {
+    return cached;
+  }
+  const blocks: RequestBlocks = {
+    operation: input.operation,
+    path: input.path,
+    token: input.token,
+    tokenEntry: input.tokenEntry,
+    data: input.data,
+    auth: authBlock(input, hashing, cache),
+    request: requestJson(input, hashing),
+  };
+  cache.blocksByInput.set(input, blocks);
+  return blocks;
+}
+
+function authBlock(input: AuditInput, hashing: EntryHasher, cache: JsonBlockCache): string {
+  const fields = input.tokenEntry;
+  if (fields === undefined) return JSON.stringify(callerAuth(input, hashing));
+  const cached = cache.authByToken.get(fields);
+  if (cached !== undefined && cached.token === input.token) return cached.json;
+  const json = JSON.stringify(callerAuth(input, hashing));
+  cache.authByToken.set(fields, { token: input.token, json });
+  return json;
+}
+
+/**
+ * Writes members of a JSON object in the order they are added, leaving out
+ * the values that `omitEmpty` leaves out.
+ */
+class JsonMembers {
+  private json = '';
+
+  text(name: string, value: string | undefined): void {
+    if (value !== undefined && value !== '') this.raw(name, JSON.stringify(value));
+  }
+
+  number(name: string, value: number | undefined): void {
+    if (value !== undefined && value !== 0) this.raw(name, JSON.stringify(value));
+  }
+
+  /** Adds `value` as JSON text when it is an object with members or a non-empty array. */
+  object(name: string, value: object | null | undefined): void {
+    if (value === null || value === undefined) return;
+    if (Array.isArray(value) ? value.length === 0 : !hasOwnMember(value)) return;
+    this.raw(name, JSON.stringify(value));
+  }
+
+  /** Adds a member whose value is already JSON text. */
+  raw(name: string, json: string): void {
+    this.json += `${this.json === '' ? '{' : ','}"${name}":${json}`;
+  }
+
+  end(): string {
+    return this.json === '' ? '{}' : `${this.json}}`;
+  }
+}
+
+/** Returns the JSON text of `requestPart(input, hashing)`. */
+function requestJson(input: AuditInput, hashing: EntryHasher): string {
+  const members = new JsonMembers();
+  members.text('client_token', hashing.token(input.token));
+  members.text('client_token_accessor', hashing.accessor(input.tokenEntry?.accessor));
+  if (input.data !== null && input.data !== undefined && hasOwnMember(input.data)) {
+    members.raw('data', hashing.dataJson(input.data, input.nonHmacRequestKeys));
+  }
+  if (input.headers !== undefined && hasOwnMember(input.headers)) members.raw('headers', hashing.dataJson(input.headers, undefined));
+  members.text('id', input.requestId);
+  members.text('mount_accessor', input.mountAccessor);
+  members.text('mount_point', input.mountPoint);
+  members.text('mount_type', input.mountType);
+  members.raw('namespace', '{"id":"root"}');
+  members.text('operation', input.operation);
+  members.text('path', input.path);
+  members.text('remote_address', input.remoteAddress);
+  members.number('remote_port', input.remotePort);
+  members.number('wrap_ttl', input.wrapTtl);
+  return members.end();
+}
+
+/** Returns the JSON text of `responsePart(input, response, hashing, config)`. */
+function responseJson(input: AuditInput, response: AuditResponseData | undefined, hashing: EntryHasher, config: FormatConfig): string {
+  let data = response?.data ?? undefined;
+  if (data !== undefined && config.elideListResponses && input.operation === 'list') data = elideListData(data);
+
+  const members = new JsonMembers();
+  members.object('auth', issuedAuth(response?.auth ?? undefined, hashing));
+  if (data !== undefined && hasOwnMember(data)) members.raw('data', hashing.dataJson(data, input.nonHmacResponseKeys));
+  members.text('mount_accessor', input.mountAccessor);
+  members.text('mount_point', input.mountPoint);
+  members.text('mount_type', input.mountType);
+  if (response?.leaseId) members.raw('secret', JSON.stringify({ lease_id: response.leaseId }));
+  members.object('warnings', response?.warnings);
+  members.object('wrap_info', wrapInfo(response, hashing));
+  return members.end();
 }
 
 /** Serializes one entry as a line: prefix, then JSON or JSONx, then a newline. */

@@ -10,6 +10,12 @@ export const HMAC_PREFIX = 'hmac-sha256:';
 /** Tokens and accessors whose HMACs one device keeps; past this, the oldest is dropped. */
 const TOKEN_CACHE_SIZE = 4096;
 
+/** Data values whose HMACs one device keeps; past this, the oldest is dropped. */
+const VALUE_CACHE_SIZE = 8192;
+
+/** Longer data values are hashed every time, which bounds the value cache's memory. */
+const VALUE_CACHE_MAX_LENGTH = 128;
+
 /** Hashes values for one audit device. */
 export class AuditHasher {
   private readonly key: KeyObject;
@@ -19,6 +25,15 @@ export class AuditHasher {
    * they are evicted or the server seals.
    */
   private readonly tokenCache = new Map<string, string>();
+
+  /**
+   * HMACs of short data values by value, since a secret that is read often
+   * puts the same strings in many entries. NOTE: the keys are data values
+   * in clear (secrets among them), held in memory until they are evicted or
+   * the server seals, like the decrypted entries of the token and policy
+   * caches.
+   */
+  private readonly valueCache = new Map<string, string>();
 
   constructor(salt: Buffer) {
     this.key = createSecretKey(salt);
@@ -30,15 +45,25 @@ export class AuditHasher {
 
   /** Hashes a token or accessor, from the cache when it was hashed before. */
   hashToken(value: string): string {
-    const cached = this.tokenCache.get(value);
+    return this.hashThrough(this.tokenCache, TOKEN_CACHE_SIZE, value);
+  }
+
+  /** Hashes a string of audited data, from the cache when it is short and was hashed before. */
+  hashDataValue(value: string): string {
+    if (value.length > VALUE_CACHE_MAX_LENGTH) return this.hash(value);
+    return this.hashThrough(this.valueCache, VALUE_CACHE_SIZE, value);
+  }
+
+  private hashThrough(cache: Map<string, string>, size: number, value: string): string {
+    const cached = cache.get(value);
     if (cached !== undefined) return cached;
 
     const hashed = this.hash(value);
-    if (this.tokenCache.size >= TOKEN_CACHE_SIZE) {
-      const oldest = this.tokenCache.keys().next().value as string;
-      this.tokenCache.delete(oldest);
+    if (cache.size >= size) {
+      const oldest = cache.keys().next().value as string;
+      cache.delete(oldest);
     }
-    this.tokenCache.set(value, hashed);
+    cache.set(value, hashed);
     return hashed;
   }
 
@@ -89,9 +114,43 @@ export class AuditHasher {
     return a.length === b.length && timingSafeEqual(a, b);
   }
 
+  /**
+   * Returns `JSON.stringify(this.hashData(data, exempt))`, written as text
+   * without building the hashed copy.
+   */
+  hashDataJson(data: Record<string, unknown>, exempt: ReadonlySet<string>): string {
+    return this.objectJson(data, exempt);
+  }
+
+  private objectJson(value: object, exempt: ReadonlySet<string>): string {
+    let json = '{';
+    for (const key of Object.keys(value)) {
+      const member = this.valueJson((value as Record<string, unknown>)[key], key, exempt);
+      if (member === undefined) continue;
+      json += json.length === 1 ? `${JSON.stringify(key)}:${member}` : `,${JSON.stringify(key)}:${member}`;
+    }
+    return `${json}}`;
+  }
+
+  /** Returns the JSON text of `hashValue(value, key, exempt)`, or `undefined` where JSON leaves a member out. */
+  private valueJson(value: unknown, key: string, exempt: ReadonlySet<string>): string | undefined {
+    // An HMAC is the prefix and hex digits, which JSON needs no escapes for.
+    if (typeof value === 'string') return exempt.has(key) ? JSON.stringify(value) : `"${this.hashDataValue(value)}"`;
+    if (typeof value !== 'object' || value === null || value instanceof Date || value instanceof Uint8Array) {
+      return JSON.stringify(this.hashValue(value, key, exempt));
+    }
+    if (!Array.isArray(value)) return this.objectJson(value, exempt);
+
+    let json = '[';
+    for (let i = 0; i < value.length; i += 1) {
+      json += `${i === 0 ? '' : ','}${this.valueJson(value[i], key, exempt) ?? 'null'}`;
+    }
+    return `${json}]`;
+  }
+
   private hashValue(value: unknown, key: string, exempt: ReadonlySet<string>): unknown {
-    if (typeof value === 'string') return exempt.has(key) ? value : this.hash(value);
-    if (typeof value === 'bigint') return exempt.has(key) ? value.toString() : this.hash(value.toString());
+    if (typeof value === 'string') return exempt.has(key) ? value : this.hashDataValue(value);
+    if (typeof value === 'bigint') return exempt.has(key) ? value.toString() : this.hashDataValue(value.toString());
     if (value === null || typeof value !== 'object') return value;
 
     if (Array.isArray(value)) return value.map((item) => this.hashValue(item, key, exempt));

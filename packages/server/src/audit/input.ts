@@ -85,7 +85,6 @@ export interface AuditResponseInput extends AuditInput {
   response?: AuditResponseData;
 }
 
-/** Picks the fields the audit log records from a token entry. */
 /** The last issue time formatted, since one token usually makes many requests in a row. */
 let lastIssueTime = { seconds: Number.NaN, text: '' };
 
@@ -97,7 +96,37 @@ function issueTimeText(seconds: number): string {
   return text;
 }
 
+/**
+ * The fields last picked from each token entry, so that the requests of one
+ * token share one object and an audit device can keep what it serialized
+ * for it (see `JsonBlockCache`).
+ */
+const fieldsByEntry = new WeakMap<TokenEntry, AuditTokenFields>();
+
+/** Picks the fields the audit log records from a token entry; returns the object of the entry's last call while they are unchanged. */
 export function auditTokenFields(entry: TokenEntry): AuditTokenFields {
+  const cached = fieldsByEntry.get(entry);
+  if (cached !== undefined && sameFields(cached, entry)) return cached;
+  const fields = pickFields(entry);
+  fieldsByEntry.set(entry, fields);
+  return fields;
+}
+
+function sameFields(fields: AuditTokenFields, entry: TokenEntry): boolean {
+  return (
+    fields.accessor === entry.accessor &&
+    fields.policies === entry.policies &&
+    fields.displayName === entry.displayName &&
+    fields.metadata === entry.meta &&
+    fields.type === entry.type &&
+    fields.entityId === entry.entityId &&
+    fields.ttl === entry.creationTtl &&
+    fields.issueTime === issueTimeText(entry.creationTime) &&
+    fields.remainingUses === entry.numUses
+  );
+}
+
+function pickFields(entry: TokenEntry): AuditTokenFields {
   return {
     accessor: entry.accessor,
     policies: entry.policies,

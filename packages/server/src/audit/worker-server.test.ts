@@ -41,6 +41,39 @@ async function crashAuditThread(server: RunningServer): Promise<void> {
   await exited;
 }
 
+/** A TCP listener that keeps every line the socket device sends it. */
+interface Collector {
+  address: string;
+  entries(): any[];
+  close(): void;
+}
+
+async function startCollector(): Promise<Collector> {
+  const sockets = new Set<Socket>();
+  let text = '';
+  const listener: Server = createServer((socket) => {
+    sockets.add(socket);
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+    });
+  });
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  const port = (listener.address() as { port: number }).port;
+  return {
+    address: `127.0.0.1:${port}`,
+    entries: () =>
+      text
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line)),
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      listener.close();
+    },
+  };
+}
+
 describe('audit worker thread behind a server', () => {
   let server: RunningServer;
   let directory: string;
@@ -99,9 +132,11 @@ describe('audit worker thread behind a server', () => {
     assertPaired([...rotatedEntries, ...newEntries], responses.map((response) => response.body.request_id as string));
   });
 
-  test('thread crash under load fails closed, then recovers', async () => {
-    const logPath = join(directory, 'crash.log');
-    assert.equal((await api(server, 'PUT', 'sys/audit/crash', { token: ROOT, body: { type: 'file', options: { file_path: logPath } } })).status, 204);
+  test('thread crash under load fails closed, then recovers', async (t) => {
+    const collector = await startCollector();
+    t.after(() => collector.close());
+    const socketOptions = { address: collector.address, socket_type: 'tcp' };
+    assert.equal((await api(server, 'PUT', 'sys/audit/crash', { token: ROOT, body: { type: 'socket', options: socketOptions } })).status, 204);
 
     // Requests go in waves, so that some finish before the crash, some wait on the thread and some start after it.
     const requests: Promise<Awaited<ReturnType<typeof api>>>[] = [];
@@ -118,7 +153,7 @@ describe('audit worker thread behind a server', () => {
     const statuses = new Set(responses.map((response) => response.status));
     assert.deepEqual([...statuses].filter((status) => status !== 200 && status !== 500), []);
     const acknowledged = responses.filter((response) => response.status === 200).map((response) => response.body.request_id as string);
-    assertPaired(await readLog(logPath), [...acknowledged, later.body.request_id]);
+    assertPaired(collector.entries(), [...acknowledged, later.body.request_id]);
     for (const failed of responses.filter((response) => response.status === 500)) {
       assert.match(failed.body.errors[0], /^failed to audit the (request|response): no enabled audit device recorded it$/);
     }
@@ -168,16 +203,31 @@ describe('audit worker thread behind a server', () => {
     assert.equal(last.auth.client_token, hashed.body.data.hash);
   });
 
-  test('enable cycles leak no thread', async () => {
+  test('enable cycles leak no thread', async (t) => {
+    const collector = await startCollector();
+    t.after(() => collector.close());
     const baseline = await threadCount();
     for (let round = 0; round < 5; round++) {
-      const logPath = join(directory, `toggle-${round}.log`);
-      assert.equal((await api(server, 'PUT', 'sys/audit/toggle', { token: ROOT, body: { type: 'file', options: { file_path: logPath } } })).status, 204);
+      const socketOptions = { address: collector.address, socket_type: 'tcp' };
+      assert.equal((await api(server, 'PUT', 'sys/audit/toggle', { token: ROOT, body: { type: 'socket', options: socketOptions } })).status, 204);
       assert.equal((await api(server, 'GET', 'secret/data/cycles', { token: ROOT })).status, 200);
-      assert.equal(await threadCount(), baseline + 1, 'the audit worker thread runs while a file device is enabled');
+      assert.equal(await threadCount(), baseline + 1, 'the audit worker thread runs while a socket device is enabled');
       assert.equal((await api(server, 'DELETE', 'sys/audit/toggle', { token: ROOT })).status, 204);
       assert.equal(await threadCount(), baseline);
     }
+  });
+
+  test('file device starts no thread', async () => {
+    const baseline = await threadCount();
+    const logPath = join(directory, 'no-thread.log');
+    assert.equal((await api(server, 'PUT', 'sys/audit/no-thread', { token: ROOT, body: { type: 'file', options: { file_path: logPath } } })).status, 204);
+    const read = await api(server, 'GET', 'secret/data/cycles', { token: ROOT });
+    const threads = await threadCount();
+    assert.equal((await api(server, 'DELETE', 'sys/audit/no-thread', { token: ROOT })).status, 204);
+
+    assert.equal(read.status, 200);
+    assert.equal(threads, baseline, 'the file device writes from the request thread');
+    assert.equal((await readLog(logPath)).filter((entry) => entry.request.id === read.body.request_id).length, 2);
   });
 
   test('file disable under load fails nothing', async () => {

@@ -1,0 +1,221 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { deviceFormat, formatEntry } from './entry-format.js';
+import { buildRequestEntry, buildResponseEntry, JsonBlockCache, parseFormatConfig, serializeJsonEntry, type FormatConfig } from './format.js';
+import { AuditHasher } from './hmac.js';
+import { auditTokenFields, type AuditResponseInput } from './input.js';
+import { sampleInput } from './test-support.js';
+import type { TokenEntry } from '../token/token-entry.js';
+
+const SALT = Buffer.alloc(32, 9);
+const NOW = new Date('2024-01-15T10:30:45.120Z');
+
+/** A hasher that counts the HMACs it computes. */
+class CountingHasher extends AuditHasher {
+  count = 0;
+
+  override hash(value: string): string {
+    this.count += 1;
+    return super.hash(value);
+  }
+}
+
+/** Inputs that reach every branch of the entry builders. */
+const CASES: Record<string, AuditResponseInput> = {
+  'full request': sampleInput(),
+  'denied, no token entry': sampleInput({ tokenEntry: undefined, error: 'permission denied', data: {}, wrapTtl: 60 }),
+  'no data, no token': sampleInput({ data: null, token: '', tokenEntry: undefined, remotePort: 0 }),
+  'odd data values': sampleInput({
+    data: {
+      when: new Date('2024-02-03T04:05:06.007Z'),
+      binary: Buffer.from([1, 2, 3]),
+      big: 12345678901234567890n,
+      notANumber: Number.NaN,
+      missing: undefined,
+      callback: () => 1,
+      holes: [1, undefined, 'text', () => 2, [true, null]],
+      'quoted "key"\n': 'value with "quotes"',
+      empty: {},
+      emptyList: [],
+    },
+  }),
+  'headers and exempt keys': sampleInput({
+    headers: { 'x-request-source': ['batch', 'nightly'] },
+    nonHmacRequestKeys: ['password', 'list'],
+    nonHmacResponseKeys: ['name'],
+    response: { data: { name: 'clear', secret: 'hashed', nested: { name: ['clear-too'] } } },
+  }),
+  'response with lease and warnings': sampleInput({
+    operation: 'read',
+    response: { data: { username: 'v-user', password: 'v-pass', ttl: 3600 }, leaseId: 'database/creds/app/abc', warnings: ['first warning'] },
+  }),
+  'response issuing a token': sampleInput({
+    response: {
+      auth: {
+        client_token: 'hvs.issued',
+        accessor: 'issued-accessor',
+        policies: ['default'],
+        token_policies: ['default'],
+        metadata: { user: 'alice' },
+        lease_duration: 768,
+        num_uses: 0,
+        token_type: 'service',
+        entity_id: 'entity-1',
+      },
+    },
+  }),
+  'wrapped response': sampleInput({
+    response: {
+      wrapInfo: { token: 'hvs.wrapping', accessor: 'wrap-accessor', ttl: 300, creation_time: '2024-01-15T10:30:45Z', creation_path: 'secret/data/app', wrapped_accessor: 'inner' },
+    },
+  }),
+  'empty response data and warnings': sampleInput({ response: { data: {}, warnings: [] } }),
+  'response data of undefined members': sampleInput({ response: { data: { gone: undefined } } }),
+  'backend error': sampleInput({ error: 'check-and-set parameter did not match the current version' }),
+  'list response': sampleInput({ operation: 'list', response: { data: { keys: ['a', 'b/'], key_info: { a: { owner: 'x' } } } } }),
+  'remaining uses': sampleInput({ tokenEntry: { ...sampleInput().tokenEntry!, remainingUses: 3, metadata: null, entityId: 'entity-7' } }),
+};
+
+const CONFIGS: Record<string, FormatConfig> = {
+  default: parseFormatConfig({}),
+  'log_raw': parseFormatConfig({ log_raw: 'true' }),
+  'hmac_accessor off': parseFormatConfig({ hmac_accessor: 'false' }),
+  'elide_list_responses': parseFormatConfig({ elide_list_responses: 'true' }),
+};
+
+describe('json entry serializer', () => {
+  for (const [configName, config] of Object.entries(CONFIGS)) {
+    for (const [caseName, input] of Object.entries(CASES)) {
+      test(`${caseName}, ${configName}: same text as the entry object`, () => {
+        const hasher = new AuditHasher(SALT);
+        const cache = new JsonBlockCache();
+        if (config.logRaw && input.data !== null && Object.values(input.data ?? {}).some((value) => typeof value === 'bigint')) {
+          // JSON has no BigInt, and a raw entry does not turn it into a string, so both ways fail alike.
+          assert.throws(() => JSON.stringify(buildRequestEntry(input, hasher, config, NOW)), TypeError);
+          assert.throws(() => serializeJsonEntry('request', input, NOW, hasher, config, cache), TypeError);
+          return;
+        }
+        const expectedRequest = JSON.stringify(buildRequestEntry(input, hasher, config, NOW));
+        const expectedResponse = JSON.stringify(buildResponseEntry(input, hasher, config, NOW));
+
+        assert.equal(serializeJsonEntry('request', input, NOW, hasher, config, cache), expectedRequest);
+        // The second call takes the blocks from the cache.
+        assert.equal(serializeJsonEntry('response', input, NOW, hasher, config, cache), expectedResponse);
+      });
+    }
+  }
+
+  test('formatEntry adds prefix and newline', () => {
+    const format = deviceFormat(SALT, { prefix: '@cee: ' });
+    const input = sampleInput();
+    const line = formatEntry('request', input, NOW, format).toString('utf8');
+    assert.equal(line, `@cee: ${JSON.stringify(buildRequestEntry(input, new AuditHasher(SALT), format.config, NOW))}\n`);
+  });
+
+  test('response entry reuses request blocks', () => {
+    const hasher = new CountingHasher(SALT);
+    const config = parseFormatConfig({});
+    const cache = new JsonBlockCache();
+    // Values over 128 characters skip the value cache, so each serialization of the data shows in the count.
+    const input = sampleInput({ data: { document: 'd'.repeat(200) }, tokenEntry: undefined, token: undefined });
+
+    serializeJsonEntry('request', input, NOW, hasher, config, cache);
+    assert.equal(hasher.count, 1);
+    serializeJsonEntry('response', input, NOW, hasher, config, cache);
+    assert.equal(hasher.count, 1, 'the same input object reuses the request block');
+    serializeJsonEntry('response', { ...input }, NOW, hasher, config, cache);
+    assert.equal(hasher.count, 2, 'a copy of the input is serialized again');
+  });
+
+  test('changed input fields rebuild cached blocks', () => {
+    const hasher = new AuditHasher(SALT);
+    const config = parseFormatConfig({});
+    const cache = new JsonBlockCache();
+    const input = sampleInput();
+    serializeJsonEntry('request', input, NOW, hasher, config, cache);
+
+    input.operation = 'create';
+    input.data = { other: 'value' };
+    input.token = 'hvs.another-token';
+    const text = serializeJsonEntry('response', input, NOW, hasher, config, cache);
+    assert.equal(text, JSON.stringify(buildResponseEntry(input, hasher, config, NOW)));
+  });
+
+  test('auth block follows the token fields', () => {
+    const hasher = new AuditHasher(SALT);
+    const config = parseFormatConfig({});
+    const cache = new JsonBlockCache();
+    const fields = sampleInput().tokenEntry!;
+    const first = sampleInput({ tokenEntry: fields, requestId: 'first' });
+    const second = sampleInput({ tokenEntry: fields, requestId: 'second', token: 'hvs.same-fields-other-token' });
+
+    serializeJsonEntry('request', first, NOW, hasher, config, cache);
+    const text = serializeJsonEntry('request', second, NOW, hasher, config, cache);
+    assert.equal(text, JSON.stringify(buildRequestEntry(second, hasher, config, NOW)));
+  });
+
+  test('short data values are hashed once', () => {
+    const hasher = new CountingHasher(SALT);
+    const short = 's'.repeat(128);
+    const long = 'l'.repeat(129);
+
+    assert.equal(hasher.hashDataValue(short), hasher.hash(short));
+    const afterFirst = hasher.count;
+    hasher.hashDataValue(short);
+    assert.equal(hasher.count, afterFirst);
+
+    hasher.hashDataValue(long);
+    hasher.hashDataValue(long);
+    assert.equal(hasher.count, afterFirst + 2);
+  });
+
+  test('hashDataJson matches the hashed copy', () => {
+    const hasher = new AuditHasher(SALT);
+    const exempt = new Set(['password']);
+    for (const input of Object.values(CASES)) {
+      const data = input.data ?? {};
+      assert.equal(hasher.hashDataJson(data, exempt), JSON.stringify(hasher.hashData(data, exempt)));
+    }
+  });
+});
+
+describe('audit token fields', () => {
+  const entry: TokenEntry = {
+    saltedId: 'salted',
+    accessor: 'accessor-1',
+    parent: '',
+    policies: ['default', 'app'],
+    path: 'auth/token/create',
+    meta: { team: 'payments' },
+    displayName: 'token-app',
+    numUses: 0,
+    creationTime: 1705314645,
+    creationTtl: 3600,
+    expireTime: 0,
+    lastRenewalTime: 0,
+    explicitMaxTtl: 0,
+    period: 0,
+    renewable: true,
+    type: 'service',
+    role: '',
+    entityId: '',
+    cubbyholeId: 'cubby',
+    boundCidrs: [],
+  };
+
+  test('one object per unchanged entry', () => {
+    const first = auditTokenFields(entry);
+    assert.equal(auditTokenFields(entry), first);
+    assert.equal(first.issueTime, '2024-01-15T10:30:45Z');
+  });
+
+  test('a spent use gives new fields', () => {
+    const limited = { ...entry, numUses: 3 };
+    const before = auditTokenFields(limited);
+    limited.numUses = 2;
+    const after = auditTokenFields(limited);
+    assert.notEqual(after, before);
+    assert.equal(before.remainingUses, 3);
+    assert.equal(after.remainingUses, 2);
+  });
+});
