@@ -7,20 +7,23 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { badRequest, isHaStorage, StorageView, type Auth, type ClosableStorage, type Database, type Logger, type Seal } from '@coffer/sdk';
 import { KEY_BYTES } from './barrier/aead.js';
 import { AuditBroker } from './audit/index.js';
-import { Barrier } from './barrier/barrier.js';
+import { Barrier, KEYRING_PATH, SEAL_CONFIG_PATH, WRAPPED_ROOT_KEY_PATH } from './barrier/barrier.js';
+import { PhysicalCache } from './barrier/physical-cache.js';
 import { cubbyholePrefix } from './cubbyhole/backend.js';
 import { ExpirationManager } from './expiration/index.js';
+import { LEASE_PREFIX } from './expiration/lease-store.js';
 import { HaNode, type HaOptions } from './ha/ha-node.js';
+import { NODES_PREFIX } from './ha/node-registry.js';
 import { IdentityStore, type MountInfo } from './identity/index.js';
 import { PolicyStore } from './policy/index.js';
 import { ExternalPlugins } from './plugin/external-plugins.js';
 import { builtinAuthMethods, builtinDatabasePlugins, builtinSecretsEngines } from './plugins.js';
-import type { UserLockoutConfig } from './config/index.js';
+import { DEFAULT_CACHE_SIZE, type UserLockoutConfig } from './config/index.js';
 import { UserLockout } from './lockout/user-lockout.js';
 import { PeriodicRunner } from './rollback/periodic-runner.js';
 import { MountManager } from './router/mount-manager.js';
 import { PathMatcher, Router } from './router/router.js';
-import { AutoSeal } from './seal/auto-seal.js';
+import { AutoSeal, RECOVERY_KEY_PATH } from './seal/auto-seal.js';
 import { AutoUnseal, type RetryDelays } from './seal/auto-unseal.js';
 import type { CoreSeal } from './seal/core-seal.js';
 import { RECOVERY_SHARE_FIELDS, validateShareCounts } from './seal/key-shares.js';
@@ -53,6 +56,10 @@ export interface CoreOptions {
   seal?: Seal;
   /** Waits between auto-unseal attempts while the seal is unreachable. */
   autoUnsealRetry?: RetryDelays;
+  /** The maximum number of entries in the physical read cache. Vault's default, 131072, when absent. */
+  cacheSize?: number;
+  /** True to read every entry from the storage backend, with no physical read cache (`disable_cache`). */
+  disableCache?: boolean;
   /** HA settings; used only when the storage offers a lock and its stanza sets `ha_enabled`. */
   ha?: HaOptions;
   /**
@@ -73,6 +80,16 @@ export interface InitResult {
 }
 
 const CLUSTER_ID_PATH = 'core/cluster-id';
+
+/**
+ * Keys the physical read cache never contains. The seal entries and the
+ * keyring are written by the seal and by seal migration straight to
+ * storage, past the cache. Standbys write their heartbeats under
+ * NODES_PREFIX, and the active node must see each new one. Leases are left
+ * out as Vault leaves out `sys/expire/`: unseal reads every lease once,
+ * which would otherwise push the hot entries out of the cache.
+ */
+const UNCACHED_KEYS = [KEYRING_PATH, SEAL_CONFIG_PATH, WRAPPED_ROOT_KEY_PATH, RECOVERY_KEY_PATH, NODES_PREFIX, LEASE_PREFIX];
 
 /** Paths below `sys/` that need sudo, as Vault marks them. */
 const SYS_ROOT_PATHS = [
@@ -96,6 +113,11 @@ const SYS_ROOT_PATHS = [
 
 export class Core {
   readonly barrier: Barrier;
+  /**
+   * The read cache of encrypted entries below the barrier; undefined with
+   * `disable_cache`. Enabled only while this node is active.
+   */
+  readonly physicalCache: PhysicalCache | undefined;
   readonly seal: CoreSeal;
   /** Retries unsealing with an auto seal; undefined with the Shamir seal. */
   readonly autoUnseal: AutoUnseal | undefined;
@@ -132,7 +154,11 @@ export class Core {
 
   constructor(readonly options: CoreOptions) {
     this.logger = options.logger;
-    this.barrier = new Barrier(options.physical, options.seal);
+    this.physicalCache =
+      options.disableCache === true
+        ? undefined
+        : new PhysicalCache(options.physical, { maxEntries: options.cacheSize ?? DEFAULT_CACHE_SIZE, uncached: UNCACHED_KEYS });
+    this.barrier = new Barrier(this.physicalCache ?? options.physical, options.seal);
     this.seal = options.seal === undefined ? new ShamirSeal(options.physical) : new AutoSeal(options.physical, options.seal);
     this.autoUnseal =
       options.seal === undefined
@@ -422,13 +448,16 @@ export class Core {
    * the periodic work. On failure, tears down what it set up and throws.
    *
    * Caches: the token, policy, identity and mount stores keep decrypted
-   * entries in memory and invalidate them on their own writes, which is
-   * sound only while this node is the sole writer. So the caches exist only
-   * between this call and {@link teardownActive}: an HA standby has none, and
-   * a standby that takes over fills them from storage here, never from
-   * state it held before.
+   * entries in memory, and the physical cache keeps encrypted ones. All of
+   * them are invalidated on this node's own writes, which is sound only
+   * while this node is the sole writer. So the caches exist only between
+   * this call and {@link teardownActive}: an HA standby has none, and a
+   * standby that takes over fills them from storage here, never from state
+   * it held before.
    */
   async setupActive(): Promise<void> {
+    // Another node may have written anything since this one was last active.
+    this.physicalCache?.enable();
     try {
       if (await this.barrier.wrapPlainKeyring()) this.logger.info({ sealType: this.seal.type }, 'stored keyring seal-wrapped');
       this.clusterId = await this.loadClusterId();
@@ -450,6 +479,8 @@ export class Core {
 
   /** Stops the mounted backends and background work and drops every cache; the barrier stays unsealed. */
   async teardownActive(): Promise<void> {
+    // First, so that nothing read from here on is served from this node's cache.
+    this.physicalCache?.disable();
     this.periodic.stop();
     this.expiration.teardown();
     await this.mounts.teardown();

@@ -8,7 +8,7 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import type { ClosableStorage, Logger } from '@coffer/sdk';
-import { loadConfig, type ListenerConfig, type ServerConfig } from './config/index.js';
+import { DEFAULT_CACHE_SIZE, loadConfig, type ListenerConfig, type ServerConfig } from './config/index.js';
 import { Core } from './core.js';
 import { haOptionsFrom } from './ha/options.js';
 import { createRequestListener } from './http/handler.js';
@@ -64,6 +64,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const logger = createLogger(level as 'info', options.logDestination);
 
   if (config.disableMlock) logger.info({}, 'disable_mlock is set; Node.js cannot lock memory, so the setting changes nothing');
+  if (config.disableCache) logger.info({}, 'disable_cache is set; every storage read goes to the storage backend');
   if (config.ignoredSettings.length > 0) logger.info({ settings: config.ignoredSettings }, 'accepted vault settings that coffer does not use');
   if (config.listeners.length === 0) throw new Error('no listener configured: add a listener "tcp" stanza');
 
@@ -90,6 +91,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     defaultLeaseTtl: config.defaultLeaseTtl || DEFAULT_LEASE_TTL,
     maxLeaseTtl: config.maxLeaseTtl || DEFAULT_LEASE_TTL,
     userLockout: config.userLockout,
+    cacheSize: config.cacheSize,
+    disableCache: config.disableCache,
     ...(config.pluginDirectory !== undefined ? { pluginDirectory: resolvePath(config.pluginDirectory) } : {}),
     ...(options.pluginStartTimeoutMs !== undefined ? { pluginStartTimeoutMs: options.pluginStartTimeoutMs } : {}),
     ...(seal !== undefined ? { seal } : {}),
@@ -180,6 +183,8 @@ function devConfig(options: StartOptions): ServerConfig {
     logLevel: 'info',
     ui: false,
     disableMlock: true,
+    cacheSize: DEFAULT_CACHE_SIZE,
+    disableCache: false,
     disableClustering: false,
     ignoredSettings: [],
     userLockout: {},

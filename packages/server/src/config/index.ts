@@ -5,6 +5,7 @@
 export { loadConfig } from './load.js';
 export { ConfigError, type ConfigErrorLocation } from './errors.js';
 export {
+  DEFAULT_CACHE_SIZE,
   DEFAULT_LEASE_TTL_SECONDS,
   DEFAULT_LISTENER_ADDRESS,
   type ListenerConfig,

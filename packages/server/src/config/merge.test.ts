@@ -35,6 +35,26 @@ log_level = "error"
     assert.equal(config.disableMlock, true);
   });
 
+  test('disable_cache: any true wins', async (t) => {
+    const dir = await makeConfigDir(t, {
+      'a.hcl': 'disable_cache = true\n',
+      'b.hcl': 'disable_cache = false\n',
+    });
+    assert.equal((await loadConfig([dir])).disableCache, true);
+    assert.equal((await loadConfig([join(dir, 'b.hcl')])).disableCache, false);
+  });
+
+  test('cache_size: later non-zero file wins', async (t) => {
+    const dir = await makeConfigDir(t, {
+      'a.hcl': 'cache_size = 1000\n',
+      'b.hcl': 'cache_size = 2000\n',
+      'c.hcl': 'cache_size = 0\n',
+    });
+    assert.equal((await loadConfig([dir])).cacheSize, 2000);
+    assert.equal((await loadConfig([join(dir, 'c.hcl'), join(dir, 'a.hcl')])).cacheSize, 1000);
+    assert.equal((await loadConfig([join(dir, 'c.hcl')])).cacheSize, 131072);
+  });
+
   test('disable_clustering: later file wins', async (t) => {
     const dir = await makeConfigDir(t, {
       'a.hcl': 'disable_clustering = true\n',
@@ -89,10 +109,10 @@ log_level = "error"
   test('ignored settings are listed once', async (t) => {
     const dir = await makeConfigDir(t, {
       'a.hcl': 'cluster_name = "a"\ntelemetry {\n}\n',
-      'b.hcl': 'cluster_name = "b"\ndisable_cache = true\n',
+      'b.hcl': 'cluster_name = "b"\nraw_storage_endpoint = true\n',
     });
     const config = await loadConfig([dir]);
-    assert.deepEqual(config.ignoredSettings, ['cluster_name', 'telemetry', 'disable_cache']);
+    assert.deepEqual(config.ignoredSettings, ['cluster_name', 'telemetry', 'raw_storage_endpoint']);
   });
 });
 

@@ -1,14 +1,15 @@
 /**
  * Merging of several config files into one ServerConfig, by the rules in
  * Vault's command/server/config.go and internalshared/configutil/merge.go.
- * Listeners and seals add up, and `ui` and `disable_mlock` are true if any
- * file sets them. The lease TTLs take the largest value set. For other
- * settings a later file overrides an earlier one.
+ * Listeners and seals add up, and `ui`, `disable_mlock` and `disable_cache`
+ * are true if any file sets them. The lease TTLs take the largest value set.
+ * For other settings a later file overrides an earlier one, and for
+ * `cache_size` only a non-zero value does.
  */
 import { formatDuration } from '@coffer/sdk';
 import type { FileConfig } from './schema.js';
 import type { Located } from './stanzas.js';
-import { DEFAULT_LEASE_TTL_SECONDS, type SealConfig, type ServerConfig } from './types.js';
+import { DEFAULT_CACHE_SIZE, DEFAULT_LEASE_TTL_SECONDS, type SealConfig, type ServerConfig } from './types.js';
 
 /**
  * Merges decoded files, in order, and applies the defaults.
@@ -24,6 +25,8 @@ export function mergeFileConfigs(files: FileConfig[]): ServerConfig {
     logLevel: 'info',
     ui: false,
     disableMlock: false,
+    cacheSize: DEFAULT_CACHE_SIZE,
+    disableCache: false,
     disableClustering: false,
     ignoredSettings: [],
     userLockout: {},
@@ -56,6 +59,9 @@ export function mergeFileConfigs(files: FileConfig[]): ServerConfig {
     if (file.pluginDirectory !== undefined) merged.pluginDirectory = file.pluginDirectory;
     merged.ui = merged.ui || file.ui === true;
     merged.disableMlock = merged.disableMlock || file.disableMlock === true;
+    merged.disableCache = merged.disableCache || file.disableCache === true;
+    // 0 means "use the default", as in Vault, so it does not override an earlier file's size.
+    if (file.cacheSize !== undefined && file.cacheSize !== 0) merged.cacheSize = file.cacheSize;
     if (file.disableClustering !== undefined) merged.disableClustering = file.disableClustering;
 
     for (const [label, settings] of Object.entries(file.userLockout)) {

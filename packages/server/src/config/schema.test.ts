@@ -25,6 +25,8 @@ log_level         = "Warning"
 log_format        = "JSON"
 ui                = true
 disable_mlock     = true
+cache_size        = 5000
+disable_cache     = true
 plugin_directory  = "/usr/lib/coffer/plugins"
 `,
     );
@@ -44,8 +46,26 @@ plugin_directory  = "/usr/lib/coffer/plugins"
     assert.equal(config.logFormat, 'json');
     assert.equal(config.ui, true);
     assert.equal(config.disableMlock, true);
+    assert.equal(config.cacheSize, 5000);
+    assert.equal(config.disableCache, true);
     assert.equal(config.pluginDirectory, '/usr/lib/coffer/plugins');
     assert.deepEqual(config.ignoredSettings, []);
+  });
+
+  test('cache settings default to Vault defaults', async (t) => {
+    const config = await loadText(t, 'config.hcl', 'ui = true\n');
+    assert.equal(config.cacheSize, 131072);
+    assert.equal(config.disableCache, false);
+  });
+
+  test('cache_size as a string', async (t) => {
+    const config = await loadText(t, 'config.hcl', 'cache_size = "2048"\n');
+    assert.equal(config.cacheSize, 2048);
+  });
+
+  test('cache_size zero means default', async (t) => {
+    const config = await loadText(t, 'config.json', '{"cache_size": 0}');
+    assert.equal(config.cacheSize, 131072);
   });
 
   test('lease TTLs as seconds', async (t) => {
@@ -138,7 +158,6 @@ plugin_directory  = "/usr/lib/coffer/plugins"
       t,
       'config.hcl',
       `cluster_name                 = "coffer-prod"
-disable_cache                = true
 raw_storage_endpoint         = "false"
 default_max_request_duration = "90s"
 telemetry {
@@ -150,7 +169,6 @@ telemetry {
     assert.deepEqual(config.ignoredSettings, [
       'cluster_name',
       'default_max_request_duration',
-      'disable_cache',
       'raw_storage_endpoint',
       'telemetry',
     ]);
@@ -160,6 +178,7 @@ telemetry {
     assert.deepEqual([...KNOWN_TOP_LEVEL_SETTINGS].sort(), [
       'api_addr',
       'backend',
+      'cache_size',
       'cluster_addr',
       'cluster_name',
       'default_lease_ttl',
@@ -284,11 +303,36 @@ describe('top-level setting errors', () => {
   });
 
   test('ignored setting of wrong type', async (t) => {
+    const { file, error } = await loadTextError(t, 'config.hcl', 'ui = true\nraw_storage_endpoint = "sometimes"\n');
+    assert.equal(
+      error.message,
+      `${file}:2,1: invalid "raw_storage_endpoint": expected a boolean (true or false), got "sometimes"`,
+    );
+  });
+
+  test('disable_cache of wrong type', async (t) => {
     const { file, error } = await loadTextError(t, 'config.hcl', 'ui = true\ndisable_cache = "sometimes"\n');
     assert.equal(
       error.message,
       `${file}:2,1: invalid "disable_cache": expected a boolean (true or false), got "sometimes"`,
     );
+    assert.equal(error.setting, 'disable_cache');
+  });
+
+  test('cache_size invalid values', async (t) => {
+    const cases: Array<[string, string]> = [
+      ['cache_size = -1\n', '1,1: invalid "cache_size": expected a whole number of entries, 0 or more, got -1'],
+      ['cache_size = 1.5\n', '1,1: invalid "cache_size": expected a whole number of entries, 0 or more, got 1.5'],
+      ['cache_size = "-10"\n', '1,1: invalid "cache_size": expected a whole number of entries, 0 or more, got "-10"'],
+      ['cache_size = "128k"\n', '1,1: invalid "cache_size": expected a whole number of entries, 0 or more, got "128k"'],
+      ['cache_size = true\n', '1,1: invalid "cache_size": expected a whole number of entries, 0 or more, got true'],
+      ['ui = true\ncache_size = 1e300\n', '2,1: invalid "cache_size": expected a whole number of entries, 0 or more, got 1e+300'],
+    ];
+    for (const [text, expected] of cases) {
+      const { file, error } = await loadTextError(t, 'config.hcl', text);
+      assert.equal(error.message, `${file}:${expected}`, text);
+      assert.equal(error.setting, 'cache_size', text);
+    }
   });
 
   test('two telemetry stanzas', async (t) => {

@@ -15,6 +15,7 @@ import {
   describeValue,
   isPlainObject,
   readBoolean,
+  readCount,
   readDuration,
   readLogFormat,
   readLogLevel,
@@ -36,6 +37,9 @@ export interface FileConfig {
   logFormat?: string;
   ui?: boolean;
   disableMlock?: boolean;
+  /** A number of entries, where 0 means the default. */
+  cacheSize?: number;
+  disableCache?: boolean;
   disableClustering?: boolean;
   pluginDirectory?: string;
   /** `user_lockout` stanzas by label; a later stanza's settings override an earlier one's. */
@@ -83,6 +87,12 @@ const TOP_LEVEL_SETTINGS: Record<string, Setter> = {
   disable_mlock: (scope, key, value, config) => {
     config.disableMlock = readBoolean(scope, key, value);
   },
+  cache_size: (scope, key, value, config) => {
+    config.cacheSize = readCount(scope, key, value, 'entries');
+  },
+  disable_cache: (scope, key, value, config) => {
+    config.disableCache = readBoolean(scope, key, value);
+  },
   disable_clustering: (scope, key, value, config) => {
     config.disableClustering = readBoolean(scope, key, value);
   },
@@ -99,8 +109,6 @@ const TOP_LEVEL_SETTINGS: Record<string, Setter> = {
  * Each is harmless to ignore:
  * - `cluster_name`: names the cluster in Vault's telemetry and replication,
  *   neither of which Coffer has.
- * - `disable_cache`: turns off Vault's storage read cache. Coffer's caches
- *   contain decrypted entries and are invalidated on write, so they stay on.
  * - `telemetry`: Vault's metrics sinks. Coffer does not read them, so the
  *   block's contents are not checked.
  * - `raw_storage_endpoint`: enables Vault's `sys/raw`. Coffer enables nothing
@@ -110,7 +118,6 @@ const TOP_LEVEL_SETTINGS: Record<string, Setter> = {
  */
 const IGNORED_TOP_LEVEL_SETTINGS: Record<string, (scope: Scope, key: string, value: unknown) => unknown> = {
   cluster_name: readString,
-  disable_cache: readBoolean,
   telemetry: readTelemetry,
   raw_storage_endpoint: readBoolean,
   default_max_request_duration: readDuration,

@@ -4,6 +4,9 @@ export const DEFAULT_LISTENER_ADDRESS = '127.0.0.1:8200';
 /** Vault's default for both `default_lease_ttl` and `max_lease_ttl`: 768h (32 days), in seconds. */
 export const DEFAULT_LEASE_TTL_SECONDS = 768 * 3600;
 
+/** Vault's default `cache_size`: 131072 entries (Vault's `physical.DefaultCacheSize`). */
+export const DEFAULT_CACHE_SIZE = 128 * 1024;
+
 /** The log levels Coffer's logger takes, after Vault's spellings are mapped onto them. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
@@ -95,6 +98,14 @@ export interface ServerConfig {
    * lock its memory either way, and the server logs that at start-up.
    */
   disableMlock: boolean;
+  /**
+   * The maximum number of entries in the physical read cache, which contains
+   * encrypted storage entries on the active node. Vault's default is 131072,
+   * and `cache_size = 0` also means the default, as in Vault.
+   */
+  cacheSize: number;
+  /** True when any file sets `disable_cache`: storage reads then always go to the backend. */
+  disableCache: boolean;
   pluginDirectory?: string;
   /**
    * The seal in use. During a seal migration this is the new seal, and the

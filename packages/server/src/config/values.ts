@@ -86,6 +86,17 @@ export function readDuration(scope: Scope, key: string, value: unknown): number 
   throw invalid(scope, key, 'a duration such as "768h" or "30m", or a whole number of seconds', value);
 }
 
+/**
+ * Reads a count of `unit` such as `cache_size`: a whole number of 0 or more,
+ * written as a number or as a decimal string. Vault's docs give `cache_size`
+ * as a string, and Vault's HCL decoder converts one.
+ */
+export function readCount(scope: Scope, key: string, value: unknown, unit: string): number {
+  const count = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof count === 'number' && Number.isSafeInteger(count) && count >= 0) return count;
+  throw invalid(scope, key, `a whole number of ${unit}, 0 or more`, value);
+}
+
 /** Reads `log_level`, mapping Vault's spellings (`warning`, `err`, `notice`) onto Coffer's levels. */
 export function readLogLevel(scope: Scope, key: string, value: unknown): LogLevel {
   const text = readString(scope, key, value).trim().toLowerCase();

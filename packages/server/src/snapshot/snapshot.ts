@@ -99,6 +99,10 @@ export async function restoreIntoServer(core: Core, physical: ClosableStorage, b
   core.logger.warn({ entries: snapshot.entries.length, fromCluster: snapshot.header.cluster_id, force }, 'snapshot restore started; sealing');
   await core.sealServer();
   const result = await writeSnapshot(physical, snapshot);
+  // The entries were written past the physical cache, which sealing has
+  // already disabled and emptied. Clearing it here as well keeps the rule
+  // that no entry read before a restore survives it local to the restore.
+  core.physicalCache?.clear();
   await core.load();
   core.logger.warn({ ...result, createdAt: snapshot.header.created_at }, 'snapshot restored; the server is sealed');
 }
