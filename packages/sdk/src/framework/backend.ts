@@ -215,12 +215,14 @@ export class Backend implements LogicalBackend {
   private parseFields(path: CompiledPath, request: Request, captures: Record<string, string>): FieldData<FieldMap> {
     // A capture in the URL wins over a body field of the same name, so a
     // body cannot redirect a handler to another object.
+    const raw = { ...request.data };
     for (const name of Object.keys(captures)) {
-      if (name in request.data && request.data[name] !== captures[name]) {
-        throw badRequest(`field "${name}" in the body does not match "${captures[name]}" in the path`);
+      const value = captures[name];
+      if (name in request.data && request.data[name] !== value) {
+        throw badRequest(`field "${name}" in the body does not match "${value}" in the path`);
       }
+      if (value !== undefined) raw[name] = value;
     }
-    const raw = { ...request.data, ...definedOnly(captures) };
     return FieldData.parse(path.definition.fields, raw, path.definition.takesArbitraryInput === true);
   }
 
@@ -252,12 +254,4 @@ function capturesOf(compiled: CompiledPath, match: RegExpExecArray): Record<stri
   compiled.groupNames ??= Object.keys(groups);
   for (const name of compiled.groupNames) captures[name] = groups[name];
   return captures;
-}
-
-function definedOnly(captures: Record<string, string>): Record<string, string> {
-  const result: Record<string, string> = {};
-  for (const [name, value] of Object.entries(captures)) {
-    if (value !== undefined) result[name] = value;
-  }
-  return result;
 }
