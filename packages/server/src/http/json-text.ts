@@ -31,7 +31,7 @@ export function stringifyJson(value: unknown): string {
 }
 
 /**
- * Returns true when plain arrays and objects nested in `value` contain a
+ * Returns true when arrays and plain objects nested in `value` contain a
  * long string, and false when the search exceeds its budget.
  */
 function containsLongString(value: unknown, depth: number, budget: { remaining: number }): boolean {
@@ -39,11 +39,19 @@ function containsLongString(value: unknown, depth: number, budget: { remaining: 
   if (value === null || typeof value !== 'object' || depth > MAX_PLAIN_DEPTH) return false;
   budget.remaining -= 1;
   if (budget.remaining < 0) return false;
-  // Only plain containers are searched, so a large Buffer is not walked byte by byte.
+
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      if (containsLongString(item, depth + 1, budget)) return true;
+    }
+    return false;
+  }
+  // Only plain objects are searched, so a large Buffer is not walked byte by byte.
   const prototype = Object.getPrototypeOf(value);
-  if (prototype !== Array.prototype && prototype !== Object.prototype && prototype !== null) return false;
-  for (const item of Array.isArray(value) ? value : Object.values(value)) {
-    if (containsLongString(item, depth + 1, budget)) return true;
+  if (prototype !== Object.prototype && prototype !== null) return false;
+  // for...in allocates no array of values; an inherited property only widens the search.
+  for (const key in value) {
+    if (containsLongString((value as Record<string, unknown>)[key], depth + 1, budget)) return true;
   }
   return false;
 }
