@@ -15,14 +15,16 @@
  * with Vault's request and response bodies.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { serveChild } from './lib/child-protocol.mjs';
 import { startServerChild, stopAllChildren } from './lib/children.mjs';
 import { callCoffer, enableFileAudit, prepareCoffer } from './lib/coffer-setup.mjs';
+import { formatProfileSummary, summarizeProfile } from './lib/cpu-profile.mjs';
 import { measureLoad } from './lib/load.mjs';
 
 const USAGE = `usage: node bench/transit.mjs [flags]
@@ -30,12 +32,16 @@ const USAGE = `usage: node bench/transit.mjs [flags]
   --duration SECONDS    measured time of each scenario (default 10)
   --warmup SECONDS      unmeasured load before each scenario (default 2; 0 for none)
   --connections N       concurrent HTTP connections of the load generator (default 64)
+  --cpu-prof            run the Coffer child under node --cpu-prof and print
+                        where each Coffer scenario spent its time
   --help                print this text`;
 
 /** Coffer must reach this share of the baseline's requests per second. */
 const TARGET_RATIO = 0.6;
 /** Coffer's 99th percentile latency must not exceed this, in milliseconds. */
 const TARGET_P99_MS = 15;
+
+const profilesDir = fileURLToPath(new URL('./results/profiles/', import.meta.url));
 
 const PAYLOADS = [
   { label: '64 B', bytes: 64 },
@@ -74,8 +80,10 @@ async function main() {
   process.once('SIGTERM', onSignal);
 
   try {
-    const rows = await runScenarios(options, workDir);
+    const profilePath = options.cpuProfile ? await profileTarget() : undefined;
+    const rows = await runScenarios(options, workDir, profilePath);
     report(options, rows);
+    if (profilePath !== undefined) reportProfile(profilePath, rows);
   } finally {
     await cleanUp(workDir);
   }
@@ -87,7 +95,7 @@ async function cleanUp(workDir) {
 }
 
 /** Measures the baseline first and Coffer second, one scenario at a time, so none competes for the CPU. */
-async function runScenarios(options, workDir) {
+async function runScenarios(options, workDir, profilePath) {
   const load = { connections: options.connections, warmupSeconds: options.warmupSeconds, durationSeconds: options.durationSeconds };
   const payloads = PAYLOADS.map(({ label, bytes }) => ({ label, plaintext: randomBytes(bytes).toString('base64') }));
   const jsonHeaders = { 'Content-Type': 'application/json' };
@@ -105,7 +113,7 @@ async function runScenarios(options, workDir) {
   await baseline.child.stop();
 
   step(`starting coffer (sqlite storage in ${workDir})`);
-  const coffer = await startCoffer(workDir);
+  const coffer = await startCoffer(workDir, profilePath);
   step('initializing, unsealing, mounting transit and creating the aes256-gcm96 key "bench"');
   const { rootToken } = await prepareCoffer(coffer.address, { secrets: 1, concurrency: 1 });
   await callCoffer(coffer.address, 'POST', '/v1/sys/mounts/transit', { token: rootToken, body: JSON.stringify({ type: 'transit' }), expectedStatus: 204 });
@@ -160,8 +168,12 @@ async function encryptOnce(address, headers, plaintext) {
   return body.data.ciphertext;
 }
 
-/** Writes Coffer's config to `workDir` and starts Coffer from it, as bench/run.mjs does. */
-async function startCoffer(workDir) {
+/**
+ * Writes Coffer's config to `workDir` and starts Coffer from it, as
+ * bench/run.mjs does. With `profilePath`, V8 writes the child's CPU profile
+ * there when the child exits.
+ */
+async function startCoffer(workDir, profilePath) {
   const configFile = join(workDir, 'coffer.hcl');
   const config = `storage "sqlite" {
   path = ${JSON.stringify(join(workDir, 'coffer', 'coffer.db'))}
@@ -173,7 +185,22 @@ listener "tcp" {
 }
 `;
   await writeFile(configFile, config);
-  return startServerChild('coffer', new URL('./children/coffer-server.mjs', import.meta.url), [configFile], { logFile: join(workDir, 'coffer.log') });
+  const execArgv = profilePath === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${dirname(profilePath)}`, `--cpu-prof-name=${basename(profilePath)}`];
+  return startServerChild('coffer', new URL('./children/coffer-server.mjs', import.meta.url), [configFile], { logFile: join(workDir, 'coffer.log'), execArgv });
+}
+
+async function profileTarget() {
+  await mkdir(profilesDir, { recursive: true });
+  return join(profilesDir, `coffer-transit-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
+}
+
+/** Prints the profile's summary for each Coffer scenario's measured window. */
+function reportProfile(profilePath, rows) {
+  console.log(`\nCPU profile of the coffer child: ${profilePath}\nNOTE: profiling slows coffer; the figures of this run are not comparable with unprofiled runs.`);
+  for (const { title, coffer } of rows) {
+    const summary = summarizeProfile(profilePath, { windowUs: coffer.windowUs });
+    console.log(`\n${formatProfileSummary(summary, `coffer ${title} (window ${coffer.windowUs[0]}-${coffer.windowUs[1]} us)`)}`);
+  }
 }
 
 function formatFixed(value, digits) {
@@ -229,6 +256,7 @@ function parseOptions(argv) {
       duration: { type: 'string', default: '10' },
       warmup: { type: 'string', default: '2' },
       connections: { type: 'string', default: '64' },
+      'cpu-prof': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -237,6 +265,7 @@ function parseOptions(argv) {
     durationSeconds: number('--duration', values.duration, 1, false),
     warmupSeconds: number('--warmup', values.warmup, 0, false),
     connections: number('--connections', values.connections, 1, true),
+    cpuProfile: values['cpu-prof'],
     help: values.help,
   };
 }

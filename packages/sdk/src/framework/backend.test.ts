@@ -5,7 +5,7 @@ import type { Storage } from '../storage.js';
 import { Backend } from './backend.js';
 import type { FieldData } from './field-data.js';
 import type { FieldMap } from './field.js';
-import { definePath, nameSegment } from './path.js';
+import { definePath, literalPrefix, nameSegment } from './path.js';
 
 const NO_STORAGE: Storage = {
   get: async () => null,
@@ -114,5 +114,81 @@ describe('Backend after an existence check', () => {
     const request = updateRequest('items/new', { size: 'large' });
 
     await assert.rejects(backend.handleExistenceCheck(request), { status: 400, message: 'invalid field "size": expected an integer, got "large"' });
+  });
+});
+
+describe('Backend routing', () => {
+  /** Creates a backend whose paths return their own pattern and captures. */
+  function routingBackend(patterns: string[]): Backend {
+    return new Backend({
+      backendType: 'logical',
+      help: 'Routes test paths.',
+      paths: patterns.map((pattern) =>
+        definePath({
+          pattern,
+          fields: { name: { type: 'string', description: 'Name.' }, version: { type: 'string', description: 'Version.' } },
+          operations: { update: async (_request, fields) => ({ data: { pattern, name: fields.get('name'), version: fields.getIfSet('version') } }) },
+          helpSynopsis: 'Route a test path.',
+          helpDescription: 'Returns the pattern that matched.',
+        }),
+      ),
+    });
+  }
+
+  test('alternation matches either side', async () => {
+    const backend = routingBackend(['first|second', 'x/.*']);
+
+    assert.equal((await backend.handleRequest(updateRequest('first', {})))?.data?.pattern, 'first|second');
+    assert.equal((await backend.handleRequest(updateRequest('second', {})))?.data?.pattern, 'first|second');
+  });
+
+  test('optional character before a quantifier', async () => {
+    const backend = routingBackend(['keys/?', 'ab?c', 'xy{0,1}z', `items/${nameSegment('name')}`]);
+
+    assert.equal((await backend.handleRequest(updateRequest('keys', {})))?.data?.pattern, 'keys/?');
+    assert.equal((await backend.handleRequest(updateRequest('keys/', {})))?.data?.pattern, 'keys/?');
+    assert.equal((await backend.handleRequest(updateRequest('ac', {})))?.data?.pattern, 'ab?c');
+    assert.equal((await backend.handleRequest(updateRequest('xz', {})))?.data?.pattern, 'xy{0,1}z');
+    assert.equal((await backend.handleRequest(updateRequest('items/a', {})))?.data?.name, 'a');
+  });
+
+  test('captures keep every named group', async () => {
+    const backend = routingBackend([`export/${nameSegment('name')}(?:/(?<version>[^/]+))?`]);
+
+    const withVersion = await backend.handleRequest(updateRequest('export/a/3', {}));
+    assert.deepEqual(withVersion?.data, { pattern: `export/${nameSegment('name')}(?:/(?<version>[^/]+))?`, name: 'a', version: '3' });
+    const withoutVersion = await backend.handleRequest(updateRequest('export/b', {}));
+    assert.equal(withoutVersion?.data?.name, 'b');
+    assert.equal(withoutVersion?.data?.version, undefined);
+    // A body field named like a capture must match it.
+    await assert.rejects(backend.handleRequest(updateRequest('export/b', { name: 'c' })), {
+      status: 400,
+      message: 'field "name" in the body does not match "b" in the path',
+    });
+  });
+
+  test('unmatched path is unsupported', async () => {
+    const backend = routingBackend(['keys/?']);
+
+    await assert.rejects(backend.handleRequest(updateRequest('key', {})), { status: 405 });
+  });
+});
+
+describe('literalPrefix', () => {
+  test('prefixes of common patterns', () => {
+    const cases: Array<[string, string]> = [
+      ['config', 'config'],
+      ['keys/?', 'keys'],
+      [`encrypt/${nameSegment('name')}`, 'encrypt/'],
+      ['metadata(?:/(?<path>.*))?', 'metadata'],
+      ['.*', ''],
+      ['a+b', 'a'],
+      ['ab*', 'a'],
+      ['ab{0,1}', 'a'],
+      ['a\\.b', 'a'],
+      ['first|second', ''],
+      ['?', ''],
+    ];
+    for (const [pattern, expected] of cases) assert.equal(literalPrefix(pattern), expected, pattern);
   });
 });

@@ -38,3 +38,27 @@ describe('FieldData.get', () => {
     assert.deepEqual(SCHEMA.labels.default, { team: 'web' });
   });
 });
+
+describe('FieldData.parse required fields', () => {
+  const REQUIRED = {
+    first: { type: 'string', description: 'First.', required: true },
+    optional: { type: 'string', description: 'Optional.' },
+    second: { type: 'int', description: 'Second.', required: true },
+  } as const satisfies FieldMap;
+
+  test('names each missing field in order', () => {
+    assert.throws(() => FieldData.parse(REQUIRED, {}, false), { status: 400, message: 'missing required field "first"; missing required field "second"' });
+    // A second parse of the same schema reports the same fields.
+    assert.throws(() => FieldData.parse(REQUIRED, { first: 'x' }, false), { status: 400, message: 'missing required field "second"' });
+  });
+
+  test('null counts as missing', () => {
+    assert.throws(() => FieldData.parse(REQUIRED, { first: null, second: 2 }, false), { status: 400, message: 'missing required field "first"' });
+  });
+
+  test('all required fields set', () => {
+    const fields = FieldData.parse(REQUIRED, { first: 'x', second: '2' }, false);
+    assert.equal(fields.get('first'), 'x');
+    assert.equal(fields.get('second'), 2);
+  });
+});

@@ -44,8 +44,8 @@ export class FieldData<F extends FieldMap> {
       values[name] = converted.value;
     }
 
-    for (const [name, field] of Object.entries(schema)) {
-      if (field.required === true && values[name] === undefined) problems.push(`missing required field "${name}"`);
+    for (const name of requiredFields(schema)) {
+      if (values[name] === undefined) problems.push(`missing required field "${name}"`);
     }
 
     if (problems.length > 0) throw badRequest(problems.join('; '));
@@ -70,6 +70,18 @@ export class FieldData<F extends FieldMap> {
   has(name: keyof F & string): boolean {
     return this.values[name] !== undefined;
   }
+}
+
+/** Names of each schema's required fields in declaration order, built once per schema. */
+const requiredFieldsBySchema = new WeakMap<FieldMap, readonly string[]>();
+
+function requiredFields(schema: FieldMap): readonly string[] {
+  let names = requiredFieldsBySchema.get(schema);
+  if (names === undefined) {
+    names = Object.keys(schema).filter((name) => schema[name].required === true);
+    requiredFieldsBySchema.set(schema, names);
+  }
+  return names;
 }
 
 /** Copies an object default, so a handler that changes it cannot change the declaration. Primitives need no copy. */

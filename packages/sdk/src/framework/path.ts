@@ -32,6 +32,33 @@ export interface PathDefinition<F extends FieldMap> {
 export interface CompiledPath {
   definition: PathDefinition<FieldMap>;
   regex: RegExp;
+  /**
+   * Text that every path the pattern matches starts with, so routing can
+   * skip the regex for other paths. Empty when the pattern starts with
+   * regex syntax or contains an alternation.
+   */
+  literalPrefix: string;
+  /** The pattern's named groups in order, read from its first match. */
+  groupNames?: string[];
+}
+
+/** Characters that end the literal start of a pattern. */
+const REGEX_SYNTAX = new Set(['\\', '^', '$', '.', '|', '?', '*', '+', '(', ')', '[', ']', '{', '}']);
+/** Quantifiers that can make the character before them optional. */
+const OPTIONAL_QUANTIFIERS = new Set(['?', '*', '{']);
+
+/**
+ * Returns the literal text that starts every match of `pattern`: the
+ * characters before its first regex syntax, without the last one when a
+ * quantifier may make it optional. A pattern with an alternation has none,
+ * because `^a|b$` also matches paths that do not start with "a".
+ */
+export function literalPrefix(pattern: string): string {
+  if (pattern.includes('|')) return '';
+  let end = 0;
+  while (end < pattern.length && !REGEX_SYNTAX.has(pattern[end])) end++;
+  if (end > 0 && end < pattern.length && OPTIONAL_QUANTIFIERS.has(pattern[end])) end--;
+  return pattern.slice(0, end);
 }
 
 /** Declares a path; the identity function exists so TypeScript infers `F`. */

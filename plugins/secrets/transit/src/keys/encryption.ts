@@ -149,11 +149,15 @@ function openSymmetric(policy: KeyPolicy, type: SymmetricKeyType, entry: KeyVers
   }
 
   const body = decipher.update(sealed);
+  let last: Buffer;
   try {
-    return Buffer.concat([body, decipher.final()]);
+    last = decipher.final();
   } catch {
     throw badRequest(AUTHENTICATION_FAILED_MESSAGE);
   }
+  // GCM and ChaCha20-Poly1305 are stream modes, so final() returns no bytes
+  // and `body` is the whole plaintext, which then needs no copy.
+  return last.length === 0 ? body : Buffer.concat([body, last]);
 }
 
 function sealRsa(policy: KeyPolicy, entry: KeyVersion, plaintext: Buffer): Buffer {
