@@ -145,6 +145,12 @@ export interface AuditDevice {
    * of the calls.
    */
   write(entries: Buffer, options?: AuditWriteOptions): Promise<void>;
+  /**
+   * Records entries given as text (UTF-8 when written), with the contract
+   * of `write`. Optional: a device that batches entries can take them as
+   * strings and convert each batch once instead of each entry.
+   */
+  writeText?(entries: string, options?: AuditWriteOptions): Promise<void>;
   /** Closes and opens the destination again, for log rotation (SIGHUP). */
   reopen?(): Promise<void>;
   /** Waits for pending writes to settle, then releases the destination. */

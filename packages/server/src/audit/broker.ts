@@ -34,7 +34,7 @@ import {
   type Storage,
 } from '@coffer/sdk';
 import { builtinAuditDevices } from './builtin.js';
-import { deviceFormat, formatEntry, mustBeDurable, pluginOptions, type DeviceFormat, type EntryKind } from './entry-format.js';
+import { deviceFormat, formatEntryText, mustBeDurable, pluginOptions, type DeviceFormat, type EntryKind } from './entry-format.js';
 import { parseBooleanOption, parseFormatConfig } from './format.js';
 import { AuditHasher } from './hmac.js';
 import type { AuditInput, AuditResponseInput } from './input.js';
@@ -352,6 +352,11 @@ export class AuditBroker {
    * least one of them did, or when none should.
    */
   private async writeAll(kind: EntryKind, input: AuditResponseInput): Promise<void> {
+    if (this.devices.size === 1) {
+      // The common case of one device on this thread that records every entry skips the bookkeeping below.
+      const only = this.devices.values().next().value as ActiveDevice;
+      if (only.sink.kind === 'local' && only.routing.filter === undefined) return this.writeOnly(only, only.sink, kind, input);
+    }
     const targets = selectTargets(this.devices.values(), filterFields(input));
     if (targets.length === 0) {
       // A fallback device that failed to open at unseal would have recorded this entry.
@@ -382,6 +387,16 @@ export class AuditBroker {
     }
   }
 
+  /** Writes one entry to the only device, which records every entry. */
+  private async writeOnly(active: ActiveDevice, sink: { device: AuditDevice; format: DeviceFormat }, kind: EntryKind, input: AuditResponseInput): Promise<void> {
+    try {
+      await writeLocal(sink, kind, input, Date.now());
+    } catch (err) {
+      this.logFailure(active, kind, input.requestId, err);
+      throw new CofferError('COFFER_ERR_AUDIT_FAILED', 500, `failed to audit the ${kind}: no enabled audit device recorded it`);
+    }
+  }
+
   /** Logs a device failure at most once per interval per device, with the count of failures suppressed since the last log line. */
   private logFailure(active: ActiveDevice, kind: string, requestId: string, err: unknown): void {
     const now = Date.now();
@@ -402,7 +417,10 @@ export class AuditBroker {
 
 /** Builds and writes an entry on a device of this thread; a formatting error becomes the device's rejection. */
 async function writeLocal(sink: { device: AuditDevice; format: DeviceFormat }, kind: EntryKind, input: AuditResponseInput, time: number): Promise<void> {
-  await sink.device.write(formatEntry(kind, input, new Date(time), sink.format), { durable: mustBeDurable(kind, input) });
+  const text = formatEntryText(kind, input, new Date(time), sink.format);
+  const options = { durable: mustBeDurable(kind, input) };
+  if (sink.device.writeText !== undefined) await sink.device.writeText(text, options);
+  else await sink.device.write(Buffer.from(text, 'utf8'), options);
 }
 
 function toError(message: string | null): Error | undefined {

@@ -7,7 +7,7 @@
 import type { AuditPlugin } from '@coffer/sdk';
 import type { Exclusion } from './exclusion.js';
 import { applyExclusions } from './exclusion.js';
-import { buildRequestEntry, buildResponseEntry, JsonBlockCache, parseFormatConfig, serializeEntry, serializeJsonEntry, type FormatConfig } from './format.js';
+import { buildRequestEntry, buildResponseEntry, JsonBlockCache, parseFormatConfig, serializeEntryText, serializeJsonEntry, type FormatConfig } from './format.js';
 import { AuditHasher } from './hmac.js';
 import type { AuditResponseInput } from './input.js';
 import { filterFields, parseRoutingConfig } from './routing.js';
@@ -55,10 +55,15 @@ export function mustBeDurable(kind: EntryKind, input: AuditResponseInput): boole
 
 /** Builds and serializes the `kind` entry of `input` for one device, stamped with `now`. */
 export function formatEntry(kind: EntryKind, input: AuditResponseInput, now: Date, format: DeviceFormat): Buffer {
+  return Buffer.from(formatEntryText(kind, input, now, format), 'utf8');
+}
+
+/** Like `formatEntry`, returning the line as a string. */
+export function formatEntryText(kind: EntryKind, input: AuditResponseInput, now: Date, format: DeviceFormat): string {
   if (format.config.format === 'json' && format.exclusions.length === 0) {
-    return Buffer.from(`${format.config.prefix}${serializeJsonEntry(kind, input, now, format.hasher, format.config, format.blocks)}\n`, 'utf8');
+    return `${format.config.prefix}${serializeJsonEntry(kind, input, now, format.hasher, format.config, format.blocks)}\n`;
   }
   const entry = kind === 'request' ? buildRequestEntry(input, format.hasher, format.config, now) : buildResponseEntry(input, format.hasher, format.config, now);
   const written = format.exclusions.length === 0 ? entry : applyExclusions(entry, filterFields(input), format.exclusions);
-  return serializeEntry(written, format.config);
+  return serializeEntryText(written, format.config);
 }

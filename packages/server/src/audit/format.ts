@@ -279,8 +279,13 @@ function responseJson(input: AuditInput, response: AuditResponseData | undefined
 
 /** Serializes one entry as a line: prefix, then JSON or JSONx, then a newline. */
 export function serializeEntry(entry: AuditRequestEntry | AuditResponseEntry, config: FormatConfig): Buffer {
+  return Buffer.from(serializeEntryText(entry, config), 'utf8');
+}
+
+/** Like `serializeEntry`, returning the line as a string. */
+export function serializeEntryText(entry: AuditRequestEntry | AuditResponseEntry, config: FormatConfig): string {
   const body = config.format === 'jsonx' ? toJsonx(entry as unknown as Record<string, unknown>) : JSON.stringify(entry);
-  return Buffer.from(`${config.prefix}${body}\n`, 'utf8');
+  return `${config.prefix}${body}\n`;
 }
 
 /** The last time formatted, since many entries share a millisecond. */

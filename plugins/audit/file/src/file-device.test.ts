@@ -257,6 +257,19 @@ describe('file audit device', () => {
     assert.deepEqual(await readLines(path), expected);
   });
 
+  test('text and buffers share a batch in order', async () => {
+    const { device, path } = await openDevice('text');
+    const writes = [
+      device.writeText('first ü\n', { durable: false }),
+      device.write(line('second')),
+      device.writeText('third\nfourth\n'),
+    ];
+    await Promise.all(writes);
+    await device.close();
+    assert.deepEqual(await readLines(path), ['first ü', 'second', 'third', 'fourth']);
+    assert.equal(device.syncCount, 1);
+  });
+
   test('write after close is rejected', async () => {
     const { device, path } = await openDevice('closed');
     await device.close();

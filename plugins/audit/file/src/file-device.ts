@@ -3,9 +3,9 @@
  *
  * Group commit: entries written during one turn of the event loop wait in
  * a queue, and one batch appends all of them with one write. A regular file
- * is appended to synchronously, which the page cache makes quick, so the
- * entries of a batch resolve without a round trip through the thread pool;
- * a pipe or character device, which can block, is written asynchronously.
+ * is appended to synchronously, which the page cache makes quick. So the
+ * entries of a batch resolve without a round trip through the thread pool.
+ * A pipe or character device can block, so it is written asynchronously.
  * Durable
  * writes then wait for an `fdatasync` that starts after their bytes are in
  * the file. One sync covers every write appended before it, so concurrent
@@ -33,7 +33,7 @@ import type { AuditDevice, AuditWriteOptions, Logger } from '@coffer/sdk';
 const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT;
 
 interface PendingWrite {
-  data: Buffer;
+  data: Buffer | string;
   durable: boolean;
   resolve(): void;
   reject(err: Error): void;
@@ -87,6 +87,15 @@ export class FileAuditDevice implements AuditDevice {
   }
 
   write(entries: Buffer, options: AuditWriteOptions = {}): Promise<void> {
+    return this.queue(entries, options);
+  }
+
+  /** Queues entries as text. The batch they join is converted to UTF-8 once. */
+  writeText(entries: string, options: AuditWriteOptions = {}): Promise<void> {
+    return this.queue(entries, options);
+  }
+
+  private queue(entries: Buffer | string, options: AuditWriteOptions): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`audit file "${this.settings.path}" is closed`));
 
     return new Promise<void>((resolve, reject) => {
@@ -136,7 +145,7 @@ export class FileAuditDevice implements AuditDevice {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    const data = batch.length === 1 ? batch[0].data : Buffer.concat(batch.map((item) => item.data));
+    const data = batchBytes(batch);
 
     try {
       await this.append(data);
@@ -275,6 +284,14 @@ export class FileAuditDevice implements AuditDevice {
       this.logger.warn({ err, path: this.settings.path }, 'audit file close failed');
     }
   }
+}
+
+/** Returns the bytes of a batch, converting text once for the whole batch where it can. */
+function batchBytes(batch: readonly PendingWrite[]): Buffer {
+  if (batch.every((item) => typeof item.data === 'string')) {
+    return Buffer.from(batch.length === 1 ? (batch[0].data as string) : batch.map((item) => item.data).join(''), 'utf8');
+  }
+  return Buffer.concat(batch.map((item) => (typeof item.data === 'string' ? Buffer.from(item.data, 'utf8') : item.data)));
 }
 
 /** Makes a new file's directory entry durable. */
