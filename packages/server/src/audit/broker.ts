@@ -371,8 +371,10 @@ export class AuditBroker {
       if (active.sink.kind === 'worker') hosted.push(active.sink.device);
       else outcomes.push(writeLocal(active.sink, kind, input, time));
     }
-    const hostedOutcomes = hosted.length === 0 ? [] : await this.worker.record(kind, input, time, hosted).catch((err: Error) => hosted.map(() => err.message));
-    const localOutcomes = await Promise.allSettled(outcomes);
+    // Settling the local writes starts now, so that one failing while the thread works is not an unhandled rejection.
+    const localSettled = Promise.allSettled(outcomes);
+    const hostedOutcomes = hosted.length === 0 ? [] : await this.worker.record(kind, withoutBlocks(input), time, hosted).catch((err: Error) => hosted.map(() => err.message));
+    const localOutcomes = await localSettled;
 
     let recorded = 0;
     let hostedIndex = 0;
@@ -421,6 +423,13 @@ async function writeLocal(sink: { device: AuditDevice; format: DeviceFormat }, k
   const options = { durable: mustBeDurable(kind, input) };
   if (sink.device.writeText !== undefined) await sink.device.writeText(text, options);
   else await sink.device.write(Buffer.from(text, 'utf8'), options);
+}
+
+/** Returns the input without the blocks a device on this thread serialized, which cannot be copied to the audit worker thread. */
+function withoutBlocks(input: AuditResponseInput): AuditResponseInput {
+  if (input.jsonBlocks === undefined) return input;
+  const { jsonBlocks: _serialized, ...rest } = input;
+  return rest;
 }
 
 function toError(message: string | null): Error | undefined {

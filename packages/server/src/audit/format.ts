@@ -135,7 +135,11 @@ export function buildResponseEntry(input: AuditResponseInput, hasher: AuditHashe
  * with the inputs they were built from. The response entry of a request
  * reuses them when the broker passes the same input object again.
  */
-interface RequestBlocks {
+export interface RequestBlocks {
+  /** The device cache that serialized them; another device serializes its own. */
+  owner: JsonBlockCache;
+  /** The input they were serialized from, so that a copy of it, which may differ, is serialized again. */
+  input: AuditInput;
   operation: string;
   path: string;
   token: string | undefined;
@@ -146,14 +150,14 @@ interface RequestBlocks {
 }
 
 /**
- * One device's serialized blocks, kept between entries: the `auth` block by
- * the caller's token fields (one object per token entry, see
- * `auditTokenFields`), and both blocks by the input of a request, for its
- * response entry. Entries go away with the objects they are keyed by.
+ * One device's `auth` blocks, kept between entries by the caller's token
+ * fields (one object per token entry, see `auditTokenFields`). Entries go
+ * away with the objects they are keyed by. The blocks of one request stay
+ * on its input (`AuditInput.jsonBlocks`) instead, because a weak map entry
+ * per request costs the garbage collector more than serializing again.
  */
 export class JsonBlockCache {
   readonly authByToken = new WeakMap<AuditTokenFields, { token: string | undefined; json: string }>();
-  readonly blocksByInput = new WeakMap<AuditInput, RequestBlocks>();
 }
 
 /**
@@ -172,9 +176,11 @@ export function serializeJsonEntry(kind: 'request' | 'response', input: AuditRes
 }
 
 function requestBlocks(input: AuditInput, hashing: EntryHasher, cache: JsonBlockCache): RequestBlocks {
-  const cached = cache.blocksByInput.get(input);
+  const cached = input.jsonBlocks;
   if (
     cached !== undefined &&
+    cached.owner === cache &&
+    cached.input === input &&
     cached.operation === input.operation &&
     cached.path === input.path &&
     cached.token === input.token &&
@@ -184,6 +190,8 @@ function requestBlocks(input: AuditInput, hashing: EntryHasher, cache: JsonBlock
     return cached;
   }
   const blocks: RequestBlocks = {
+    owner: cache,
+    input,
     operation: input.operation,
     path: input.path,
     token: input.token,
@@ -192,7 +200,7 @@ function requestBlocks(input: AuditInput, hashing: EntryHasher, cache: JsonBlock
     auth: authBlock(input, hashing, cache),
     request: requestJson(input, hashing),
   };
-  cache.blocksByInput.set(input, blocks);
+  input.jsonBlocks = blocks;
   return blocks;
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Operation } from '@coffer/sdk';
 import type { TokenEntry } from '../token/token-entry.js';
+import type { RequestBlocks } from './format.js';
 
 /** The caller's token entry, as far as the audit log records it. */
 export interface AuditTokenFields {
@@ -51,6 +52,12 @@ export interface AuditInput {
   nonHmacResponseKeys?: readonly string[];
   /** Reason the request failed before its backend ran, e.g. `permission denied`. */
   error?: string;
+  /**
+   * The blocks a `json` device serialized for the request entry, set by the
+   * formatter so that the response entry, given the same input object,
+   * reuses them. Callers leave it unset.
+   */
+  jsonBlocks?: RequestBlocks;
 }
 
 /** A response's wrap info as the client received it. */

@@ -125,6 +125,8 @@ describe('json entry serializer', () => {
     assert.equal(hasher.count, 1, 'the same input object reuses the request block');
     serializeJsonEntry('response', { ...input }, NOW, hasher, config, cache);
     assert.equal(hasher.count, 2, 'a copy of the input is serialized again');
+    serializeJsonEntry('response', input, NOW, hasher, config, new JsonBlockCache());
+    assert.equal(hasher.count, 3, 'another device serializes its own blocks');
   });
 
   test('changed input fields rebuild cached blocks', () => {

@@ -230,6 +230,26 @@ describe('audit worker thread behind a server', () => {
     assert.equal((await readLog(logPath)).filter((entry) => entry.request.id === read.body.request_id).length, 2);
   });
 
+  test('file and socket devices record together', async (t) => {
+    const collector = await startCollector();
+    t.after(() => collector.close());
+    const logPath = join(directory, 'together.log');
+    assert.equal((await api(server, 'PUT', 'sys/audit/together-file', { token: ROOT, body: { type: 'file', options: { file_path: logPath } } })).status, 204);
+    const socketOptions = { address: collector.address, socket_type: 'tcp' };
+    assert.equal((await api(server, 'PUT', 'sys/audit/together-net', { token: ROOT, body: { type: 'socket', options: socketOptions } })).status, 204);
+
+    const written = await api(server, 'POST', 'secret/data/together', { token: ROOT, body: { data: { value: 'both' } } });
+    const read = await api(server, 'GET', 'secret/data/together', { token: ROOT });
+    assert.equal((await api(server, 'DELETE', 'sys/audit/together-net', { token: ROOT })).status, 204);
+    assert.equal((await api(server, 'DELETE', 'sys/audit/together-file', { token: ROOT })).status, 204);
+
+    assert.equal(written.status, 200);
+    assert.equal(read.status, 200);
+    const ids = [written.body.request_id, read.body.request_id];
+    assertPaired(await readLog(logPath), ids);
+    assertPaired(collector.entries(), ids);
+  });
+
   test('file disable under load fails nothing', async () => {
     const logPath = join(directory, 'in-flight.log');
     assert.equal((await api(server, 'PUT', 'sys/audit/flight', { token: ROOT, body: { type: 'file', options: { file_path: logPath } } })).status, 204);
