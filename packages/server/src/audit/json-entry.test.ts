@@ -71,6 +71,7 @@ const CASES: Record<string, AuditResponseInput> = {
   }),
   'empty response data and warnings': sampleInput({ response: { data: {}, warnings: [] } }),
   'response data of undefined members': sampleInput({ response: { data: { gone: undefined } } }),
+  'path needing escapes': sampleInput({ path: 'secret/data/"odd"\n\u2028ü\\', remoteAddress: '::1', mountPoint: 'sé cret/' }),
   'backend error': sampleInput({ error: 'check-and-set parameter did not match the current version' }),
   'list response': sampleInput({ operation: 'list', response: { data: { keys: ['a', 'b/'], key_info: { a: { owner: 'x' } } } } }),
   'remaining uses': sampleInput({ tokenEntry: { ...sampleInput().tokenEntry!, remainingUses: 3, metadata: null, entityId: 'entity-7' } }),
