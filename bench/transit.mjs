@@ -6,13 +6,25 @@
  * ratio of the two for each scenario. Targets: at least 0.6 x the baseline
  * and a p99 of at most 15 ms.
  *
+ * Every request carries a different payload. Coffer's file audit device
+ * keeps the HMACs of short data values (up to 128 characters, 8192 values
+ * per device), so repeating one 64-byte plaintext (88 base64 characters)
+ * would measure cache hits that real transit traffic rarely gets. Each
+ * encrypt request writes a request counter over the first 6 bytes of a
+ * random plaintext. Each decrypt request takes the next ciphertext from a
+ * pool of 10,000, made from distinct plaintexts during set-up. The pool is
+ * larger than the cache, so a plaintext has been evicted by the time it
+ * comes round again. The 4 KiB scenarios vary their payloads the same way,
+ * although their values are too long for the cache.
+ *
  * Both servers run in child processes on 127.0.0.1, started and measured
  * with the runner's own helpers in bench/lib. Every child and the temporary
  * folder are removed at the end, whether the run succeeds or fails.
  *
  * This file is also the baseline child: forked with `--baseline-child`, it
- * serves `POST /v1/transit/encrypt/bench` and `POST /v1/transit/decrypt/bench`
- * with Vault's request and response bodies.
+ * serves `POST /v1/transit/encrypt/bench` (with or without `batch_input`)
+ * and `POST /v1/transit/decrypt/bench` with Vault's request and response
+ * bodies.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -47,6 +59,17 @@ const PAYLOADS = [
   { label: '64 B', bytes: 64 },
   { label: '4 KiB', bytes: 4096 },
 ];
+
+/**
+ * Ciphertexts each decrypt scenario cycles through. It must exceed the 8192
+ * values whose HMACs one audit device keeps, so no decrypt response repeats
+ * a plaintext that is still cached.
+ */
+const CIPHERTEXT_POOL_SIZE = 10_000;
+/** Items per `batch_input` request while making the ciphertext pool. */
+const POOL_BATCH_SIZE = 250;
+/** Bytes of the request counter written over the start of a plaintext, chosen because 6 bytes are exactly 8 base64 characters. */
+const COUNTER_BYTES = 6;
 
 if (process.argv[2] === '--baseline-child') {
   await serveBaseline();
@@ -97,15 +120,21 @@ async function cleanUp(workDir) {
 /** Measures the baseline first and Coffer second, one scenario at a time, so none competes for the CPU. */
 async function runScenarios(options, workDir, profilePath) {
   const load = { connections: options.connections, warmupSeconds: options.warmupSeconds, durationSeconds: options.durationSeconds };
-  const payloads = PAYLOADS.map(({ label, bytes }) => ({ label, plaintext: randomBytes(bytes).toString('base64') }));
+  const payloads = PAYLOADS.map(({ label, bytes }) => {
+    const base = randomBytes(bytes).toString('base64');
+    // Counters below CIPHERTEXT_POOL_SIZE make the pooled plaintexts, and
+    // the encrypt scenario counts on from there, so the two never share one.
+    const poolPlaintexts = Array.from({ length: CIPHERTEXT_POOL_SIZE }, (_, counter) => withCounter(base, counter));
+    return { label, base, poolPlaintexts };
+  });
   const jsonHeaders = { 'Content-Type': 'application/json' };
 
   step('baseline: bare node:http with one AES-256-GCM operation per request');
   const baseline = await startServerChild('baseline', new URL(import.meta.url), ['--baseline-child'], { logFile: join(workDir, 'baseline.log') });
   const baselineResults = {};
   for (const payload of payloads) {
-    const ciphertext = await encryptOnce(baseline.address, {}, payload.plaintext);
-    for (const scenario of scenariosFor(payload, ciphertext)) {
+    const decryptBodies = await makeDecryptBodies('baseline', baseline.address, {}, payload);
+    for (const scenario of scenariosFor(payload, decryptBodies)) {
       step(`baseline: ${scenario.title}`);
       baselineResults[scenario.title] = await measureLoad({ ...load, url: baseline.address, server: baseline.child, headers: jsonHeaders, requests: [scenario.request] });
     }
@@ -121,18 +150,25 @@ async function runScenarios(options, workDir, profilePath) {
 
   // As in production: a token whose policy grants only this key's
   // operations, and every request recorded by a file audit device.
-  step('creating a token limited to transit/encrypt/bench and transit/decrypt/bench; enabling a file audit device');
+  step('creating a token limited to transit/encrypt/bench and transit/decrypt/bench');
   const policy = 'path "transit/encrypt/bench" {\n  capabilities = ["update"]\n}\npath "transit/decrypt/bench" {\n  capabilities = ["update"]\n}\n';
   await callCoffer(coffer.address, 'PUT', '/v1/sys/policies/acl/bench-transit', { token: rootToken, body: JSON.stringify({ policy }), expectedStatus: 204 });
   const created = await callCoffer(coffer.address, 'POST', '/v1/auth/token/create', { token: rootToken, body: JSON.stringify({ policies: ['bench-transit'], ttl: '2h' }) });
   const benchToken = JSON.parse(created.body.toString('utf8')).auth.client_token;
+
+  // The pools are made before the audit device is enabled, so their
+  // plaintexts do not start in its value cache.
+  const cofferDecryptBodies = new Map();
+  for (const payload of payloads) {
+    cofferDecryptBodies.set(payload, await makeDecryptBodies('coffer', coffer.address, { 'X-Vault-Token': benchToken }, payload));
+  }
+  step('enabling a file audit device');
   await enableFileAudit(coffer.address, rootToken, join(workDir, 'audit', 'audit.log'));
 
   const rows = [];
   const cofferHeaders = { ...jsonHeaders, 'X-Vault-Token': benchToken };
   for (const payload of payloads) {
-    const ciphertext = await encryptOnce(coffer.address, { 'X-Vault-Token': benchToken }, payload.plaintext);
-    for (const scenario of scenariosFor(payload, ciphertext)) {
+    for (const scenario of scenariosFor(payload, cofferDecryptBodies.get(payload))) {
       step(`coffer: ${scenario.title}`);
       const result = await measureLoad({ ...load, url: coffer.address, server: coffer.child, headers: cofferHeaders, requests: [scenario.request] });
       rows.push({ title: scenario.title, coffer: result, baseline: baselineResults[scenario.title] });
@@ -142,30 +178,100 @@ async function runScenarios(options, workDir, profilePath) {
   return rows;
 }
 
-/** Returns the encrypt and decrypt scenarios of one payload. */
-function scenariosFor(payload, ciphertext) {
+/**
+ * Returns the encrypt and decrypt scenarios of one payload. Each call starts
+ * new counters, so the baseline and Coffer get the same sequence of plaintexts.
+ */
+function scenariosFor(payload, decryptBodies) {
   return [
     {
       title: `encrypt ${payload.label}`,
-      request: { method: 'POST', path: '/v1/transit/encrypt/bench', body: JSON.stringify({ plaintext: payload.plaintext }) },
+      request: { method: 'POST', path: '/v1/transit/encrypt/bench', setupRequest: distinctEncryptBodies(payload.base, CIPHERTEXT_POOL_SIZE) },
     },
     {
       title: `decrypt ${payload.label}`,
-      request: { method: 'POST', path: '/v1/transit/decrypt/bench', body: JSON.stringify({ ciphertext }) },
+      request: { method: 'POST', path: '/v1/transit/decrypt/bench', setupRequest: cycleBodies(decryptBodies) },
     },
   ];
 }
 
-/** Encrypts once through a server's encrypt endpoint and returns the ciphertext, for the decrypt scenario. */
-async function encryptOnce(address, headers, plaintext) {
-  const response = await fetch(`${address}/v1/transit/encrypt/bench`, {
-    method: 'POST',
-    headers: { ...headers, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ plaintext }),
-  });
-  const body = await response.json();
-  if (response.status !== 200) throw new Error(`encrypt returned ${response.status}: ${JSON.stringify(body)}`);
-  return body.data.ciphertext;
+const counterBuffer = Buffer.alloc(COUNTER_BYTES);
+
+/** Returns the base64 of `counter` as COUNTER_BYTES big-endian bytes: 8 characters without padding. */
+function counterBase64(counter) {
+  counterBuffer.writeUIntBE(counter, 0, COUNTER_BYTES);
+  return counterBuffer.toString('base64');
+}
+
+/**
+ * Returns base64 `base` with its first 8 characters replaced by the base64
+ * of `counter`, which is valid base64 of the same length because 6 bytes
+ * encode to exactly 8 characters.
+ */
+function withCounter(base, counter) {
+  const encoded = counterBase64(counter);
+  return encoded + base.slice(encoded.length);
+}
+
+/**
+ * Returns an autocannon `setupRequest` that gives each request the encrypt
+ * body of `withCounter(base, counter)`, with the counter starting at
+ * `firstCounter` and rising by one per request over all connections. It
+ * copies a prebuilt body and writes 8 bytes into it, because the load
+ * generator shares the CPUs with the server under test.
+ */
+function distinctEncryptBodies(base, firstCounter) {
+  const template = Buffer.from(JSON.stringify({ plaintext: base }));
+  const offset = template.indexOf(base);
+  let counter = firstCounter;
+  return (request) => {
+    const body = Buffer.from(template);
+    body.write(counterBase64(counter), offset, 'latin1');
+    counter += 1;
+    return { ...request, body };
+  };
+}
+
+/** Returns an autocannon `setupRequest` that sends `bodies` in turn over all connections, from the first again after the last. */
+function cycleBodies(bodies) {
+  let next = 0;
+  return (request) => {
+    const body = bodies[next];
+    next = (next + 1) % bodies.length;
+    return { ...request, body };
+  };
+}
+
+/**
+ * Encrypts the payload's pool plaintexts on a server with `batch_input`,
+ * POOL_BATCH_SIZE per request, and returns one decrypt request body per
+ * ciphertext. Throws on a failed request or item.
+ */
+async function makeDecryptBodies(serverName, address, headers, payload) {
+  const startedMs = performance.now();
+  const bodies = [];
+  for (let start = 0; start < payload.poolPlaintexts.length; start += POOL_BATCH_SIZE) {
+    const batchInput = payload.poolPlaintexts.slice(start, start + POOL_BATCH_SIZE).map((plaintext) => ({ plaintext }));
+    const response = await fetch(`${address}/v1/transit/encrypt/bench`, {
+      method: 'POST',
+      headers: { ...headers, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ batch_input: batchInput }),
+    });
+    const text = await response.text();
+    if (response.status !== 200) throw new Error(`${serverName}: batch encrypt returned ${response.status}: ${text.slice(0, 500)}`);
+
+    const results = JSON.parse(text).data?.batch_results;
+    if (!Array.isArray(results) || results.length !== batchInput.length) {
+      throw new Error(`${serverName}: batch encrypt returned ${results?.length ?? 'no'} batch_results for ${batchInput.length} items`);
+    }
+    for (const [index, result] of results.entries()) {
+      if (typeof result.ciphertext !== 'string') throw new Error(`${serverName}: batch encrypt item ${start + index} failed: ${JSON.stringify(result)}`);
+      bodies.push(Buffer.from(JSON.stringify({ ciphertext: result.ciphertext })));
+    }
+  }
+  const seconds = (performance.now() - startedMs) / 1000;
+  step(`${serverName}: encrypted ${bodies.length.toLocaleString('en-US')} distinct ${payload.label} plaintexts for the decrypt scenario in ${seconds.toFixed(1)} s`);
+  return bodies;
 }
 
 /**
@@ -281,16 +387,21 @@ function number(flag, text, min, integer) {
 /**
  * Serves the baseline: parses each JSON request, does one AES-256-GCM
  * encryption or decryption in Vault's ciphertext layout (12-byte nonce,
- * ciphertext, 16-byte tag) and sends a JSON body with the result.
+ * ciphertext, 16-byte tag) and sends a JSON body with the result. Encrypt
+ * also takes Vault's `batch_input`, which only the set-up sends.
  */
 async function serveBaseline() {
   const key = randomBytes(32);
+  const encrypt = (plaintext) => {
+    const nonce = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key, nonce);
+    const sealed = Buffer.concat([nonce, cipher.update(Buffer.from(plaintext, 'base64')), cipher.final(), cipher.getAuthTag()]);
+    return { ciphertext: `vault:v1:${sealed.toString('base64')}`, key_version: 1 };
+  };
   const handlers = {
-    '/v1/transit/encrypt/bench': ({ plaintext }) => {
-      const nonce = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', key, nonce);
-      const sealed = Buffer.concat([nonce, cipher.update(Buffer.from(plaintext, 'base64')), cipher.final(), cipher.getAuthTag()]);
-      return { ciphertext: `vault:v1:${sealed.toString('base64')}`, key_version: 1 };
+    '/v1/transit/encrypt/bench': ({ plaintext, batch_input: batchInput }) => {
+      if (batchInput === undefined) return encrypt(plaintext);
+      return { batch_results: batchInput.map((item) => encrypt(item.plaintext)) };
     },
     '/v1/transit/decrypt/bench': ({ ciphertext }) => {
       const sealed = Buffer.from(ciphertext.slice('vault:v1:'.length), 'base64');
