@@ -314,7 +314,7 @@ function formatFixed(value, digits) {
 }
 
 function report(options, rows) {
-  const header = ['scenario', 'coffer req/s', 'baseline req/s', 'ratio', 'coffer p50 ms', 'coffer p99 ms', 'non-2xx', 'coffer main us/req', 'baseline us/req', 'other cpu', 'meets target'];
+  const header = ['scenario', 'coffer req/s', 'baseline req/s', 'ratio', 'coffer p50 ms', 'coffer p99 ms', 'baseline p99 ms', 'non-2xx', 'coffer main us/req', 'baseline us/req', 'other cpu', 'meets target'];
   const lines = rows.map(({ title, coffer, baseline }) => {
     const ratio = coffer.requestsPerSecond / baseline.requestsPerSecond;
     const non2xx = coffer.non2xx + coffer.errors + coffer.timeouts;
@@ -326,6 +326,7 @@ function report(options, rows) {
       ratio.toFixed(2),
       formatMs(coffer.p50Ms),
       formatMs(coffer.p99Ms),
+      formatMs(baseline.p99Ms),
       String(non2xx),
       formatFixed(coffer.mainThreadUsPerRequest, 1),
       formatFixed(baseline.mainThreadUsPerRequest, 1),
