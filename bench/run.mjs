@@ -16,7 +16,7 @@ import { createReaderToken, enableFileAudit, prepareCoffer, secretBody } from '.
 import { formatProfileSummary, summarizeProfile } from './lib/cpu-profile.mjs';
 import { measureLoad } from './lib/load.mjs';
 import { parseOptions, USAGE } from './lib/options.mjs';
-import { DISTURBED_CPU_CORES, SATURATED_CLIENT_CPU_CORES, disturbedScenarios, evaluate, formatTable } from './lib/report.mjs';
+import { DISTURBED_CPU_CORES, SATURATED_CLIENT_CPU_CORES, auditCost, disturbedScenarios, evaluate, formatAuditCost, formatTable } from './lib/report.mjs';
 
 const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
 const childScript = (name) => new URL(`./children/${name}`, import.meta.url);
@@ -201,6 +201,7 @@ async function profileTarget() {
 /** Prints the table and the profile summary, and writes bench/results/latest.json. */
 async function report(options, results) {
   const rows = evaluate(results);
+  const cost = auditCost(results);
   const machine = {
     cpus: availableParallelism(),
     cpuModel: cpus()[0]?.model ?? 'unknown',
@@ -210,6 +211,7 @@ async function report(options, results) {
   };
 
   console.log(`\n${formatTable(rows)}\n`);
+  console.log(`${formatAuditCost(cost)}\n`);
   console.log(
     `${options.connections} connections, ${options.warmupSeconds} s warm-up, ${options.durationSeconds} s measured per scenario; ` +
       `KV v2 read body ${results.payloadBytes} bytes; ${machine.cpus} CPUs (${machine.cpuModel}), Node.js ${machine.node}`,
@@ -240,7 +242,7 @@ async function report(options, results) {
   }
 
   await mkdir(resultsDir, { recursive: true });
-  const json = { date: new Date().toISOString(), machine, options, rows, disturbed, raw: results, profiles };
+  const json = { date: new Date().toISOString(), machine, options, rows, auditCost: cost, disturbed, raw: results, profiles };
   await writeFile(join(resultsDir, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
   console.log(`\nresults written to ${join(resultsDir, 'latest.json')}`);
 }

@@ -40,13 +40,7 @@ export function evaluate({ baseline, health, readsUnaudited, reads, writes, sqli
     row('baseline: bare node:http', baseline, null),
     row('coffer: GET sys/health', health, '>= 0.5 x baseline', (f) => f.requestsPerSecond >= 0.5 * baselineRate, [baseline]),
     row('coffer: KV v2 read, no audit', readsUnaudited, null),
-    row('coffer: KV v2 read, file audit', reads, '>= 0.25 x baseline, p99 <= 10 ms; audit costs <= 5%, <= 1 ms p99', (f) =>
-      f.requestsPerSecond >= 0.25 * baselineRate &&
-      f.p99Ms <= 10 &&
-      f.requestsPerSecond >= 0.95 * readsUnaudited.requestsPerSecond &&
-      f.p99Ms <= readsUnaudited.p99Ms + 1,
-    [baseline, readsUnaudited],
-    ),
+    row('coffer: KV v2 read, file audit', reads, '>= 0.25 x baseline, p99 <= 10 ms', (f) => f.requestsPerSecond >= 0.25 * baselineRate && f.p99Ms <= 10, [baseline]),
     {
       ...row('coffer: KV v2 write, file audit', writes, '>= SQLite commits/s', (f) => f.requestsPerSecond >= sqliteRate, [sqlite]),
       ratioToSqliteCommits: writes.requestsPerSecond / sqliteRate,
@@ -68,6 +62,35 @@ export function evaluate({ baseline, health, readsUnaudited, reads, writes, sqli
       disturbed: null,
     },
   ];
+}
+
+/** The largest share of the read rate that turning the file audit device on may cost. */
+export const AUDIT_COST_MAX_SHARE = 0.05;
+/** The maximum p99 latency, in milliseconds, that turning the file audit device on may add to reads. */
+export const AUDIT_COST_MAX_P99_MS = 1;
+
+/**
+ * Compares the reads with the file audit device with the reads without it,
+ * which run just before in the same process: the share of requests per
+ * second lost, the p99 added, and whether both stay within their limits.
+ */
+export function auditCost({ readsUnaudited, reads }) {
+  const rateLost = 1 - reads.requestsPerSecond / readsUnaudited.requestsPerSecond;
+  const p99AddedMs = reads.p99Ms - readsUnaudited.p99Ms;
+  return {
+    rateLost,
+    p99AddedMs,
+    met: failedResponses(reads) === 0 && rateLost <= AUDIT_COST_MAX_SHARE && p99AddedMs <= AUDIT_COST_MAX_P99_MS,
+    disturbed: isDisturbed(reads) || isDisturbed(readsUnaudited),
+  };
+}
+
+/** Formats `auditCost` as one line of the report. */
+export function formatAuditCost(cost) {
+  const lost = cost.rateLost >= 0 ? `${(cost.rateLost * 100).toFixed(1)}% fewer requests/s` : `${(-cost.rateLost * 100).toFixed(1)}% more requests/s`;
+  const p99 = `${cost.p99AddedMs >= 0 ? '+' : '-'}${Math.abs(cost.p99AddedMs).toFixed(2)} ms p99`;
+  const limits = `at most ${AUDIT_COST_MAX_SHARE * 100}% fewer and +${AUDIT_COST_MAX_P99_MS} ms`;
+  return `file audit cost on KV v2 reads: ${lost}, ${p99} (target ${limits}): met ${formatMet(cost.met, cost.disturbed)}`;
 }
 
 function failedResponses(figures) {
