@@ -77,3 +77,19 @@ test('equal compares HMACs', () => {
   assert.equal(AuditHasher.equal(hasher.hash('a'), expected('b')), false);
   assert.equal(AuditHasher.equal(hasher.hash('a'), 'short'), false);
 });
+
+test('hashData keeps __proto__ keys as members', () => {
+  const hasher = new AuditHasher(SALT);
+  const data = JSON.parse('{"__proto__":"top","nested":{"__proto__":{"inner":"deep"}}}') as Record<string, unknown>;
+  const hashed = hasher.hashData(data, new Set());
+
+  assert.equal(JSON.stringify(hashed), `{"__proto__":"${expected('top')}","nested":{"__proto__":{"inner":"${expected('deep')}"}}}`);
+  assert.equal(Object.getPrototypeOf(hashed), Object.prototype);
+  assert.equal(Object.getPrototypeOf(hashed.nested), Object.prototype);
+});
+
+test('hashData never calls a toJSON member', () => {
+  const hasher = new AuditHasher(SALT);
+  const hashed = hasher.hashData({ document: { toJSON: () => 'clear text', kept: 'value' } }, new Set());
+  assert.equal(JSON.stringify(hashed), `{"document":{"kept":"${expected('value')}"}}`);
+});

@@ -102,7 +102,7 @@ export class AuditHasher {
   hashData(data: Record<string, unknown>, exempt: ReadonlySet<string>): Record<string, unknown> {
     const copy: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(data)) {
-      copy[key] = this.hashValue(value, key, exempt);
+      setMember(copy, key, this.hashValue(value, key, exempt));
     }
     return copy;
   }
@@ -151,6 +151,8 @@ export class AuditHasher {
   private hashValue(value: unknown, key: string, exempt: ReadonlySet<string>): unknown {
     if (typeof value === 'string') return exempt.has(key) ? value : this.hashDataValue(value);
     if (typeof value === 'bigint') return exempt.has(key) ? value.toString() : this.hashDataValue(value.toString());
+    // JSON leaves functions and symbols out, and a copied toJSON function would put its clear result in the entry.
+    if (typeof value === 'function' || typeof value === 'symbol') return undefined;
     if (value === null || typeof value !== 'object') return value;
 
     if (Array.isArray(value)) return value.map((item) => this.hashValue(item, key, exempt));
@@ -161,8 +163,17 @@ export class AuditHasher {
 
     const copy: Record<string, unknown> = {};
     for (const [childKey, child] of Object.entries(value)) {
-      copy[childKey] = this.hashValue(child, childKey, exempt);
+      setMember(copy, childKey, this.hashValue(child, childKey, exempt));
     }
     return copy;
   }
+}
+
+/**
+ * Adds a member to a copy. JSON.parse makes `__proto__` an own key, but an
+ * assignment to it would set the copy's prototype and drop the member.
+ */
+function setMember(copy: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true });
+  else copy[key] = value;
 }

@@ -74,6 +74,11 @@ const CASES: Record<string, AuditResponseInput> = {
   'path needing escapes': sampleInput({ path: 'secret/data/"odd"\n\u2028ü\\', remoteAddress: '::1', mountPoint: 'sé cret/' }),
   'backend error': sampleInput({ error: 'check-and-set parameter did not match the current version' }),
   'list response': sampleInput({ operation: 'list', response: { data: { keys: ['a', 'b/'], key_info: { a: { owner: 'x' } } } } }),
+  '__proto__ keys from a JSON body': sampleInput({
+    data: JSON.parse('{"__proto__":"hidden","nested":{"__proto__":{"inner":"value"}}}'),
+    response: { data: JSON.parse('{"__proto__":"only member"}') },
+  }),
+  'own toJSON function': sampleInput({ data: { document: { toJSON: () => 'clear text', kept: 'value' } } }),
   'remaining uses': sampleInput({ tokenEntry: { ...sampleInput().tokenEntry!, remainingUses: 3, metadata: null, entityId: 'entity-7' } }),
 };
 

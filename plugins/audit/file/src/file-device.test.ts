@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rename, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -142,6 +143,35 @@ describe('file audit device', () => {
     });
     await device.close();
     assert.equal((await stat('/dev/full')).mode, before, 'the device file kept its mode');
+  });
+
+  test('failed append leaves no partial entry', async () => {
+    // A child process whose file size limit (ulimit -f, in 1024-byte blocks)
+    // cuts the third entry short, as a full disk does.
+    const path = join(scratch, 'size-limit.log');
+    const script = `
+      import { FileAuditDevice } from ${JSON.stringify(new URL('./file-device.js', import.meta.url).href)};
+      import { silentLogger } from '@coffer/sdk';
+      const device = await FileAuditDevice.open({ path: ${JSON.stringify(path)}, mode: 0 }, silentLogger);
+      const outcomes = [];
+      for (const index of [1, 2, 3]) {
+        const entry = JSON.stringify({ index, pad: 'x'.repeat(1500) }) + '\\n';
+        outcomes.push(await device.writeText(entry).then(() => 'written', (err) => err.message));
+      }
+      await device.close();
+      process.stdout.write(JSON.stringify(outcomes));
+    `;
+    const child = spawnSync('bash', ['-c', 'ulimit -f 4 && exec "$0" --input-type=module -e "$1"', process.execPath, script], {
+      cwd: new URL('.', import.meta.url),
+      encoding: 'utf8',
+    });
+    assert.equal(child.status, 0, child.stderr);
+
+    const outcomes = JSON.parse(child.stdout) as string[];
+    assert.deepEqual(outcomes.slice(0, 2), ['written', 'written']);
+    assert.match(outcomes[2], /^failed to write audit file ".*size-limit\.log": EFBIG/);
+    const written = [1, 2].map((index) => `${JSON.stringify({ index, pad: 'x'.repeat(1500) })}\n`).join('');
+    assert.equal(await readFile(path, 'utf8'), written, 'the file has the two written entries and nothing of the third');
   });
 
   test('character device takes durable writes', async () => {

@@ -24,7 +24,7 @@
  * broker fails the request unless another device recorded it. A failed sync
  * rejects the durable writes it was to cover.
  */
-import { constants, fstatSync, writeSync } from 'node:fs';
+import { constants, fstatSync, ftruncateSync, writeSync } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { AuditDevice, AuditWriteOptions, Logger } from '@coffer/sdk';
@@ -183,7 +183,12 @@ export class FileAuditDevice implements AuditDevice {
       // thread writes it itself instead of waiting for a round trip through
       // the thread pool. A pipe or device can block, so it is written there.
       let offset = 0;
-      while (offset < data.length) offset += writeSync(handle.fd, data, offset, data.length - offset);
+      try {
+        while (offset < data.length) offset += writeSync(handle.fd, data, offset, data.length - offset);
+      } catch (err) {
+        this.cutPartialAppend(handle, offset);
+        throw err;
+      }
       this.appendedSinceSync = true;
       if (fstatSync(handle.fd).nlink === 0) throw new Error('the file was deleted while open');
       return;
@@ -195,6 +200,22 @@ export class FileAuditDevice implements AuditDevice {
     }
     this.appendedSinceSync = true;
     if ((await handle.stat()).nlink === 0) throw new Error('the file was deleted while open');
+  }
+
+  /**
+   * Truncates the `written` bytes of a batch that failed part way (a full
+   * disk, a file size limit), because its entries are rejected and the
+   * fragment would run into the next entry's line. Only this device appends
+   * to the file, so those bytes are its last ones. NOTE: a pipe or
+   * character device cannot be truncated, so there a fragment stays.
+   */
+  private cutPartialAppend(handle: FileHandle, written: number): void {
+    if (written === 0) return;
+    try {
+      ftruncateSync(handle.fd, fstatSync(handle.fd).size - written);
+    } catch (err) {
+      this.logger.error({ err, path: this.settings.path, bytes: written }, 'audit file truncate failed; a partial entry stays in the file');
+    }
   }
 
   /**
