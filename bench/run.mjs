@@ -12,9 +12,9 @@ import { availableParallelism, cpus, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Child, startServerChild, stopAllChildren } from './lib/children.mjs';
-import { createReaderToken, enableFileAudit, prepareCoffer, secretBody } from './lib/coffer-setup.mjs';
+import { createReaderToken, disableFileAudit, enableFileAudit, prepareCoffer, secretBody } from './lib/coffer-setup.mjs';
 import { formatProfileSummary, summarizeProfile } from './lib/cpu-profile.mjs';
-import { measureLoad } from './lib/load.mjs';
+import { measureLoad, mergeLoads } from './lib/load.mjs';
 import { parseOptions, USAGE } from './lib/options.mjs';
 import { DISTURBED_CPU_CORES, SATURATED_CLIENT_CPU_CORES, auditCost, disturbedScenarios, evaluate, formatAuditCost, formatTable } from './lib/report.mjs';
 
@@ -89,18 +89,36 @@ async function runScenarios(options, workDir) {
 
   const readerToken = await createReaderToken(coffer.address, setup.rootToken);
   const scenarios = cofferScenarios(setup.rootToken, readerToken, options.secrets);
-  const measured = {};
-  for (const [name, scenario] of Object.entries(scenarios)) {
-    if (name === 'reads') {
-      // Everything from here on runs with a file audit device, as a
-      // production server does; readsUnaudited above measures its cost.
-      step('enabling a file audit device');
-      await enableFileAudit(coffer.address, setup.rootToken, join(workDir, 'audit', 'audit.log'));
+  const measure = (scenario, durationSeconds = load.durationSeconds) =>
+    measureLoad({ ...load, durationSeconds, url: coffer.address, server: coffer.child, headers: scenario.headers, requests: scenario.requests });
+
+  step(scenarios.health.title);
+  const health = await measure(scenarios.health);
+
+  // Reads without and with the audit device alternate, so that a slow
+  // spell of the machine weighs on both alike. The device stays enabled
+  // after the last round, as on a production server.
+  const auditLog = join(workDir, 'audit', 'audit.log');
+  const roundSeconds = load.durationSeconds / options.auditRounds;
+  const unauditedParts = [];
+  const auditedParts = [];
+  for (let round = 1; round <= options.auditRounds; round++) {
+    step(`${scenarios.readsUnaudited.title} (round ${round} of ${options.auditRounds})`);
+    unauditedParts.push(await measure(scenarios.readsUnaudited, roundSeconds));
+    step('enabling a file audit device');
+    await enableFileAudit(coffer.address, setup.rootToken, auditLog);
+    step(`${scenarios.reads.title} (round ${round} of ${options.auditRounds})`);
+    auditedParts.push(await measure(scenarios.reads, roundSeconds));
+    if (round < options.auditRounds) {
+      step('disabling the file audit device');
+      await disableFileAudit(coffer.address, setup.rootToken);
     }
-    step(scenario.title);
-    measured[name] = await measureLoad({ ...load, url: coffer.address, server: coffer.child, headers: scenario.headers, requests: scenario.requests });
   }
-  const { health, readsUnaudited, reads, writes } = measured;
+  const readsUnaudited = mergeLoads(unauditedParts);
+  const reads = mergeLoads(auditedParts);
+
+  step(scenarios.writes.title);
+  const writes = await measure(scenarios.writes);
   await coffer.child.stop();
 
   step('better-sqlite3: one INSERT per transaction, WAL, synchronous=FULL');
@@ -214,6 +232,7 @@ async function report(options, results) {
   console.log(`${formatAuditCost(cost)}\n`);
   console.log(
     `${options.connections} connections, ${options.warmupSeconds} s warm-up, ${options.durationSeconds} s measured per scenario; ` +
+      `reads without and with audit alternate in ${options.auditRounds} rounds; ` +
       `KV v2 read body ${results.payloadBytes} bytes; ${machine.cpus} CPUs (${machine.cpuModel}), Node.js ${machine.node}`,
   );
   console.log(

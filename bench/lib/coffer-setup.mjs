@@ -86,6 +86,11 @@ export async function enableFileAudit(address, rootToken, filePath) {
   });
 }
 
+/** Disables the file audit device that `enableFileAudit` enabled. */
+export async function disableFileAudit(address, rootToken) {
+  await callCoffer(address, 'DELETE', '/v1/sys/audit/bench-file', { token: rootToken, expectedStatus: 204 });
+}
+
 /** Runs `task(i)` for i in [0, count), at most `concurrency` at a time. */
 async function forEachConcurrently(count, concurrency, task) {
   let next = 0;

@@ -53,7 +53,7 @@ export async function measureLoad({ url, server, requests, headers = {}, connect
   const loadGeneratorCpuCores = cpuSeconds(loadCpu) / seconds;
   const mainThreadUs = serverCpuAfter.mainThreadUs === null || serverCpuBefore.mainThreadUs === null ? null : serverCpuAfter.mainThreadUs - serverCpuBefore.mainThreadUs;
   const machineCpuCores = busyCpus(systemCpuBefore, systemCpuAfter, availableParallelism());
-  return {
+  const figures = {
     responses: latencies.length,
     seconds,
     requestsPerSecond: latencies.length / seconds,
@@ -74,6 +74,59 @@ export async function measureLoad({ url, server, requests, headers = {}, connect
     otherCpuCores: machineCpuCores === null ? null : Math.max(0, machineCpuCores - serverCpuCores - loadGeneratorCpuCores),
     windowUs: [Number(startNs / 1000n), Number(endNs / 1000n)],
   };
+  // Kept for mergeLoads, but left out of the JSON results.
+  Object.defineProperty(figures, 'latencies', { value: latencies, enumerable: false });
+  return figures;
+}
+
+/**
+ * Combines the figures of several measured runs of one scenario into the
+ * figures of a run as long as all of them together. Rates and CPU shares are
+ * weighted by time, main-thread CPU by responses, and percentiles come from
+ * all the latencies. `otherCpuCores` is the highest of the runs, so that one
+ * disturbed run marks the whole as disturbed. `windowUs` is the last run's.
+ *
+ * @param {object[]} parts figures returned by measureLoad
+ * @returns {object} figures in the form measureLoad returns
+ */
+export function mergeLoads(parts) {
+  const latencies = parts.flatMap((part) => part.latencies);
+  const seconds = sum(parts, (part) => part.seconds);
+  const responses = sum(parts, (part) => part.responses);
+  const byTime = (name) => sum(parts, (part) => part[name] * part.seconds) / seconds;
+
+  const statusCounts = {};
+  for (const part of parts) {
+    for (const [status, count] of Object.entries(part.statusCounts)) statusCounts[status] = (statusCounts[status] ?? 0) + count;
+  }
+  const mainThreadKnown = parts.every((part) => part.mainThreadUsPerRequest !== null);
+  const otherKnown = parts.every((part) => part.otherCpuCores !== null);
+  const { p50, p99 } = percentiles(latencies);
+
+  const figures = {
+    responses,
+    seconds,
+    requestsPerSecond: responses / seconds,
+    p50Ms: p50,
+    p99Ms: p99,
+    statusCounts,
+    non2xx: sum(parts, (part) => part.non2xx),
+    errors: sum(parts, (part) => part.errors),
+    timeouts: sum(parts, (part) => part.timeouts),
+    serverCpuCores: byTime('serverCpuCores'),
+    serverSystemCpuCores: byTime('serverSystemCpuCores'),
+    mainThreadUsPerRequest: mainThreadKnown && responses > 0 ? sum(parts, (part) => part.mainThreadUsPerRequest * part.responses) / responses : null,
+    loadGeneratorCpuCores: byTime('loadGeneratorCpuCores'),
+    otherCpuCores: otherKnown ? Math.max(...parts.map((part) => part.otherCpuCores)) : null,
+    windowUs: parts.at(-1).windowUs,
+    rounds: parts.length,
+  };
+  Object.defineProperty(figures, 'latencies', { value: latencies, enumerable: false });
+  return figures;
+}
+
+function sum(items, value) {
+  return items.reduce((total, item) => total + value(item), 0);
 }
 
 function cpuSeconds({ user, system }) {

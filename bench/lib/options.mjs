@@ -9,6 +9,9 @@ export const USAGE = `usage: npm run bench -- [flags]
   --warmup SECONDS      unmeasured load before each scenario (default 2; 0 for none)
   --connections N       concurrent HTTP connections of the load generator (default 64)
   --secrets N           secrets written for the read scenario (default 1000)
+  --audit-rounds N      rounds in which reads without and with the file audit device
+                        alternate, each round measuring both for duration / N seconds
+                        (default 3)
   --cpu-prof            profile the Coffer child with node --cpu-prof; writes the profile
                         to bench/results/profiles/ and prints where each scenario spent CPU
                         time (profiling slows Coffer, so its figures are not comparable)
@@ -17,7 +20,7 @@ export const USAGE = `usage: npm run bench -- [flags]
 /**
  * Parses and checks the flags.
  *
- * @returns {{ durationSeconds: number, warmupSeconds: number, connections: number, secrets: number, cpuProfile: boolean, help: boolean }}
+ * @returns {{ durationSeconds: number, warmupSeconds: number, connections: number, secrets: number, auditRounds: number, cpuProfile: boolean, help: boolean }}
  * @throws Error naming the flag and the value when a value is invalid
  */
 export function parseOptions(argv) {
@@ -28,6 +31,7 @@ export function parseOptions(argv) {
       warmup: { type: 'string', default: '2' },
       connections: { type: 'string', default: '64' },
       secrets: { type: 'string', default: '1000' },
+      'audit-rounds': { type: 'string', default: '3' },
       'cpu-prof': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -39,6 +43,7 @@ export function parseOptions(argv) {
     warmupSeconds: number('--warmup', values.warmup, { min: 0, integer: false }),
     connections: number('--connections', values.connections, { min: 1, integer: true }),
     secrets: number('--secrets', values.secrets, { min: 1, integer: true }),
+    auditRounds: number('--audit-rounds', values['audit-rounds'], { min: 1, integer: true }),
     cpuProfile: values['cpu-prof'],
     help: values.help,
   };
