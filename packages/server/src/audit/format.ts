@@ -172,7 +172,8 @@ export function serializeJsonEntry(kind: 'request' | 'response', input: AuditRes
   const blocks = requestBlocks(input, hashing, cache);
   const error = input.error !== undefined && input.error !== '' ? `,"error":${JSON.stringify(input.error)}` : '';
   const response = kind === 'response' ? `,"response":${responseJson(input, input.response, hashing, config)}` : '';
-  return `{"time":${JSON.stringify(formatTime(now))},"auth":${blocks.auth}${error},"request":${blocks.request}${response},"type":"${kind}"}`;
+  // The RFC 3339 time needs no escapes.
+  return `{"time":"${formatTime(now)}","auth":${blocks.auth}${error},"request":${blocks.request}${response},"type":"${kind}"}`;
 }
 
 function requestBlocks(input: AuditInput, hashing: EntryHasher, cache: JsonBlockCache): RequestBlocks {

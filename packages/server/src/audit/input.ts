@@ -108,14 +108,14 @@ function issueTimeText(seconds: number): string {
  * token share one object and an audit device can keep what it serialized
  * for it (see `JsonBlockCache`).
  */
-const fieldsByEntry = new WeakMap<TokenEntry, AuditTokenFields>();
+const fieldsByEntry = new WeakMap<TokenEntry, { creationTime: number; fields: AuditTokenFields }>();
 
 /** Picks the fields the audit log records from a token entry; returns the object of the entry's last call while they are unchanged. */
 export function auditTokenFields(entry: TokenEntry): AuditTokenFields {
   const cached = fieldsByEntry.get(entry);
-  if (cached !== undefined && sameFields(cached, entry)) return cached;
+  if (cached !== undefined && cached.creationTime === entry.creationTime && sameFields(cached.fields, entry)) return cached.fields;
   const fields = pickFields(entry);
-  fieldsByEntry.set(entry, fields);
+  fieldsByEntry.set(entry, { creationTime: entry.creationTime, fields });
   return fields;
 }
 
@@ -128,7 +128,6 @@ function sameFields(fields: AuditTokenFields, entry: TokenEntry): boolean {
     fields.type === entry.type &&
     fields.entityId === entry.entityId &&
     fields.ttl === entry.creationTtl &&
-    fields.issueTime === issueTimeText(entry.creationTime) &&
     fields.remainingUses === entry.numUses
   );
 }

@@ -226,4 +226,13 @@ describe('audit token fields', () => {
     assert.equal(before.remainingUses, 3);
     assert.equal(after.remainingUses, 2);
   });
+
+  test('a new creation time gives new fields', () => {
+    const reissued = { ...entry };
+    const before = auditTokenFields(reissued);
+    reissued.creationTime += 60;
+    const after = auditTokenFields(reissued);
+    assert.notEqual(after, before);
+    assert.equal(after.issueTime, '2024-01-15T10:31:45Z');
+  });
 });

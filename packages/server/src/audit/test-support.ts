@@ -58,7 +58,11 @@ export async function auditFixture(barrier?: Barrier): Promise<AuditFixture> {
 
 /** Reads a JSON-lines audit log. */
 export async function readEntries(path: string): Promise<any[]> {
-  const text = await readFile(path, 'utf8');
+  return parseEntries(await readFile(path, 'utf8'));
+}
+
+/** Parses audit entries written as JSON lines. */
+export function parseEntries(text: string): any[] {
   return text
     .split('\n')
     .filter((line) => line !== '')

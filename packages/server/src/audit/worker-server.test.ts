@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Worker } from 'node:worker_threads';
 import type { RunningServer } from '../server.js';
 import { api, startDevServer } from '../testing/api-client.js';
+import { parseEntries, readEntries } from './test-support.js';
 
 const ROOT = 'root-audit-worker-test';
 
@@ -15,13 +16,6 @@ async function threadCount(): Promise<number> {
   return (await readdir('/proc/self/task')).length;
 }
 
-async function readLog(path: string): Promise<any[]> {
-  const text = await readFile(path, 'utf8');
-  return text
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line));
-}
 
 /** Checks that each id has exactly one request entry and one response entry after it, and that the log has no other entry for it. */
 function assertPaired(entries: any[], ids: string[]): void {
@@ -62,11 +56,7 @@ async function startCollector(): Promise<Collector> {
   const port = (listener.address() as { port: number }).port;
   return {
     address: `127.0.0.1:${port}`,
-    entries: () =>
-      text
-        .split('\n')
-        .filter((line) => line !== '')
-        .map((line) => JSON.parse(line)),
+    entries: () => parseEntries(text),
     close: () => {
       for (const socket of sockets) socket.destroy();
       listener.close();
@@ -102,7 +92,7 @@ describe('audit worker thread behind a server', () => {
     );
     const ids = responses.map((response) => response.body.request_id as string);
     assert.equal(new Set(ids).size, 200);
-    const entries = await readLog(logPath);
+    const entries = await readEntries(logPath);
     const writes = entries.filter((entry) => entry.request.path.startsWith('secret/data/concurrent-'));
     assert.equal(writes.length, 400);
     assertPaired(entries, ids);
@@ -125,8 +115,8 @@ describe('audit worker thread behind a server', () => {
       responses.map((response) => response.status),
       responses.map(() => 200),
     );
-    const rotatedEntries = await readLog(`${logPath}.1`);
-    const newEntries = await readLog(logPath);
+    const rotatedEntries = await readEntries(`${logPath}.1`);
+    const newEntries = await readEntries(logPath);
     assert.ok(rotatedEntries.length > 0, 'entries before the signal stay in the renamed file');
     assert.ok(newEntries.length > 0, 'entries after the signal go to the new file');
     assertPaired([...rotatedEntries, ...newEntries], responses.map((response) => response.body.request_id as string));
@@ -170,7 +160,7 @@ describe('audit worker thread behind a server', () => {
 
     assert.equal(denied.status, 403);
     assert.equal(syncsAfter, syncsBefore! + 1);
-    const entries = (await readLog(logPath)).filter((entry) => entry.request.path === 'secret/data/denied');
+    const entries = (await readEntries(logPath)).filter((entry) => entry.request.path === 'secret/data/denied');
     assert.equal(entries.length, 1);
     assert.equal(entries[0].type, 'request');
     assert.equal(entries[0].error, 'permission denied');
@@ -197,7 +187,7 @@ describe('audit worker thread behind a server', () => {
     const hashed = await api(server, 'POST', 'sys/audit-hash/cycles', { token: ROOT, body: { input: ROOT } });
     assert.equal(hashed.status, 200);
     assert.equal((await api(server, 'DELETE', 'sys/audit/cycles', { token: ROOT })).status, 204);
-    const entries = await readLog(logPath);
+    const entries = await readEntries(logPath);
     assertPaired(entries, ids);
     const last = entries.findLast((entry) => entry.request.id === ids[4]);
     assert.equal(last.auth.client_token, hashed.body.data.hash);
@@ -227,7 +217,7 @@ describe('audit worker thread behind a server', () => {
 
     assert.equal(read.status, 200);
     assert.equal(threads, baseline, 'the file device writes from the request thread');
-    assert.equal((await readLog(logPath)).filter((entry) => entry.request.id === read.body.request_id).length, 2);
+    assert.equal((await readEntries(logPath)).filter((entry) => entry.request.id === read.body.request_id).length, 2);
   });
 
   test('file and socket devices record together', async (t) => {
@@ -246,7 +236,7 @@ describe('audit worker thread behind a server', () => {
     assert.equal(written.status, 200);
     assert.equal(read.status, 200);
     const ids = [written.body.request_id, read.body.request_id];
-    assertPaired(await readLog(logPath), ids);
+    assertPaired(await readEntries(logPath), ids);
     assertPaired(collector.entries(), ids);
   });
 
