@@ -8,10 +8,10 @@ import type { AuditResponseInput } from './input.js';
 
 /**
  * The built-in device types the worker hosts. The file device stays on the
- * request thread: building its entries costs a few microseconds (see
- * `serializeJsonEntry`), less than handing them to a thread and waiting for
- * the answer. Syslog stays there too, because its native addon can be
- * loaded by one thread only.
+ * request thread, because building its entries there (see
+ * `serializeJsonEntry`) costs less than handing them to a thread and
+ * waiting for its reply. Syslog stays there too, because its native addon
+ * can be loaded by one thread only.
  */
 export const THREADED_AUDIT_TYPES: readonly string[] = ['socket'];
 
