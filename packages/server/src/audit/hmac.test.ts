@@ -93,3 +93,32 @@ test('hashData never calls a toJSON member', () => {
   const hashed = hasher.hashData({ document: { toJSON: () => 'clear text', kept: 'value' } }, new Set());
   assert.equal(JSON.stringify(hashed), `{"document":{"kept":"${expected('value')}"}}`);
 });
+
+test('short data values that never repeat stop filling the value cache', () => {
+  const hasher = new AuditHasher(SALT);
+  // The first window of 1024 lookups admits every miss.
+  for (let i = 0; i < 1024; i += 1) assert.equal(hasher.hashDataValue(`distinct-${i}`), expected(`distinct-${i}`));
+  assert.equal(hasher.cachedValues, 1024);
+  // With no hit in it, the next window admits one miss in 16.
+  for (let i = 1024; i < 2048; i += 1) assert.equal(hasher.hashDataValue(`distinct-${i}`), expected(`distinct-${i}`));
+  assert.equal(hasher.cachedValues, 1024 + 64);
+});
+
+test('a value that repeats still reaches the value cache while admission is sampled', () => {
+  const hasher = new AuditHasher(SALT);
+  for (let i = 0; i < 1024; i += 1) hasher.hashDataValue(`distinct-${i}`);
+  const before = hasher.cachedValues;
+  // Sixteen misses of one value at most, and it is cached.
+  for (let i = 0; i < 16; i += 1) assert.equal(hasher.hashDataValue('hot-value'), expected('hot-value'));
+  assert.equal(hasher.cachedValues, before + 1);
+});
+
+test('a window of mostly hits admits every miss again', () => {
+  const hasher = new AuditHasher(SALT);
+  for (let i = 0; i < 1024; i += 1) hasher.hashDataValue(`distinct-${i}`);
+  // The next window samples misses; repeating a cached value fills it with hits.
+  for (let i = 0; i < 1024; i += 1) hasher.hashDataValue('distinct-0');
+  const before = hasher.cachedValues;
+  for (let i = 0; i < 10; i += 1) hasher.hashDataValue(`fresh-${i}`);
+  assert.equal(hasher.cachedValues, before + 10);
+});

@@ -16,6 +16,19 @@ const VALUE_CACHE_SIZE = 8192;
 /** Longer data values are hashed every time, which bounds the value cache's memory. */
 const VALUE_CACHE_MAX_LENGTH = 128;
 
+/** Lookups of the value cache per window in which its hit rate is measured. */
+const ADMISSION_WINDOW = 1024;
+
+/**
+ * Below this hit rate in a window, the next window admits only one missed
+ * value in ADMISSION_SAMPLE. Traffic whose values rarely repeat (transit
+ * plaintexts and ciphertexts) then stops churning the cache: each value
+ * admitted and evicted unread would be old-generation garbage for the
+ * collector. A value that does repeat still gets in after a few misses.
+ */
+const ADMISSION_MIN_HIT_RATE = 1 / 8;
+const ADMISSION_SAMPLE = 16;
+
 /** Hashes values for one audit device. */
 export class AuditHasher {
   private readonly key: KeyObject;
@@ -34,6 +47,12 @@ export class AuditHasher {
    * caches.
    */
   private readonly valueCache = new Map<string, string>();
+  /** One missed value in `admitEvery` is cached; `missesToSkip` counts down to the next. */
+  private admitEvery = 1;
+  private missesToSkip = 0;
+  /** Lookups and hits of the value cache in the current admission window. */
+  private valueLookups = 0;
+  private valueHits = 0;
 
   constructor(salt: Buffer) {
     this.key = createSecretKey(salt);
@@ -48,10 +67,37 @@ export class AuditHasher {
     return this.hashThrough(this.tokenCache, TOKEN_CACHE_SIZE, value);
   }
 
-  /** Hashes a string of audited data, from the cache when it is short and was hashed before. */
+  /**
+   * Hashes a string of audited data, from the cache when it is short and was
+   * hashed before. While few lookups hit, only a sample of the missed values
+   * is cached (see ADMISSION_MIN_HIT_RATE).
+   */
   hashDataValue(value: string): string {
     if (value.length > VALUE_CACHE_MAX_LENGTH) return this.hash(value);
-    return this.hashThrough(this.valueCache, VALUE_CACHE_SIZE, value);
+    const cached = this.valueCache.get(value);
+    this.valueLookups += 1;
+    if (cached !== undefined) {
+      this.valueHits += 1;
+      this.endAdmissionWindow();
+      return cached;
+    }
+    const hashed = this.hash(value);
+    this.endAdmissionWindow();
+    this.missesToSkip -= 1;
+    if (this.missesToSkip < 0) {
+      this.missesToSkip = this.admitEvery - 1;
+      remember(this.valueCache, VALUE_CACHE_SIZE, value, hashed);
+    }
+    return hashed;
+  }
+
+  /** At the end of each window of lookups, sets how many misses the next window admits from the window's hit rate. */
+  private endAdmissionWindow(): void {
+    if (this.valueLookups < ADMISSION_WINDOW) return;
+    this.admitEvery = this.valueHits < this.valueLookups * ADMISSION_MIN_HIT_RATE ? ADMISSION_SAMPLE : 1;
+    this.missesToSkip = Math.min(this.missesToSkip, this.admitEvery - 1);
+    this.valueLookups = 0;
+    this.valueHits = 0;
   }
 
   private hashThrough(cache: Map<string, string>, size: number, value: string): string {
@@ -59,11 +105,7 @@ export class AuditHasher {
     if (cached !== undefined) return cached;
 
     const hashed = this.hash(value);
-    if (cache.size >= size) {
-      const oldest = cache.keys().next().value as string;
-      cache.delete(oldest);
-    }
-    cache.set(value, hashed);
+    remember(cache, size, value, hashed);
     return hashed;
   }
 
@@ -90,6 +132,11 @@ export class AuditHasher {
   /** Number of cached token and accessor HMACs. */
   get cachedTokens(): number {
     return this.tokenCache.size;
+  }
+
+  /** Number of cached data value HMACs. */
+  get cachedValues(): number {
+    return this.valueCache.size;
   }
 
   /**
@@ -167,6 +214,15 @@ export class AuditHasher {
     }
     return copy;
   }
+}
+
+/** Caches `hashed` under `value`, dropping the oldest entry when the cache is full. */
+function remember(cache: Map<string, string>, size: number, value: string, hashed: string): void {
+  if (cache.size >= size) {
+    const oldest = cache.keys().next().value as string;
+    cache.delete(oldest);
+  }
+  cache.set(value, hashed);
 }
 
 /**

@@ -32,12 +32,41 @@ import type { AuditDevice, AuditWriteOptions, Logger } from '@coffer/sdk';
 /** Opens a file for appending and creates it when missing. */
 const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT;
 
-interface PendingWrite {
-  data: Buffer | string;
-  durable: boolean;
+/** A promise with its settle functions, shared by every entry of a batch that waits for the same event. */
+interface Waiters {
+  promise: Promise<void>;
   resolve(): void;
   reject(err: Error): void;
 }
+
+function newWaiters(): Waiters {
+  let resolve!: () => void;
+  let reject!: (err: Error) => void;
+  const promise = new Promise<void>((onResolve, onReject) => {
+    resolve = onResolve;
+    reject = onReject;
+  });
+  return { promise, resolve, reject };
+}
+
+/**
+ * Entries queued during one turn of the event loop. They share one fate: one
+ * write appends them all, and one sync covers the durable ones. So the
+ * writes that need not be durable share one promise, and the durable ones
+ * another, instead of one promise for each entry.
+ */
+interface PendingBatch {
+  data: Array<Buffer | string>;
+  /** Settles once the batch is appended; made when the first write that need not be durable joins. */
+  appended: Waiters | undefined;
+  /** Settles once a sync after the append ends; made when the first durable write joins. */
+  durable: Waiters | undefined;
+}
+
+/** Size of a device's first scratch buffer; a typical batch of entries fits. */
+const SCRATCH_INITIAL_BYTES = 64 * 1024;
+/** A scratch buffer grown past this is dropped after its batch. */
+const SCRATCH_KEPT_BYTES = 4 * 1024 * 1024;
 
 export interface FileDeviceSettings {
   /** Absolute path of the log file. */
@@ -49,13 +78,12 @@ export interface FileDeviceSettings {
 /** Appends entries to a file; open one with {@link FileAuditDevice.open}. */
 export class FileAuditDevice implements AuditDevice {
   private handle: FileHandle | undefined;
-  private pending: PendingWrite[] = [];
-  /** True while queued entries wait for a flush that is not on the chain yet. */
-  private flushScheduled = false;
+  /** Entries queued for the next flush; a flush is scheduled whenever this is set. */
+  private pending: PendingBatch | undefined;
   /** Appends, reopens and the close run one at a time, in call order, on this chain. */
   private chain: Promise<void> = Promise.resolve();
-  /** Durable writes whose bytes are in the file, waiting for the next sync. */
-  private unsynced: PendingWrite[] = [];
+  /** Durable writes whose bytes are in the file, waiting for the next sync, by batch. */
+  private unsynced: Waiters[] = [];
   /** The sync in progress. When it ends, it starts the next one if writes wait. */
   private syncing: Promise<void> | undefined;
   /** True when bytes were appended after the last sync started, durable or not. */
@@ -64,6 +92,8 @@ export class FileAuditDevice implements AuditDevice {
   private syncable = true;
   private syncs = 0;
   private closed = false;
+  /** Where a batch is encoded before one synchronous write; reused, since the write ends before the next batch. */
+  private scratch = Buffer.allocUnsafe(SCRATCH_INITIAL_BYTES);
 
   private constructor(
     private readonly settings: FileDeviceSettings,
@@ -90,21 +120,23 @@ export class FileAuditDevice implements AuditDevice {
     return this.queue(entries, options);
   }
 
-  /** Queues entries as text. The batch they join is converted to UTF-8 once. */
+  /** Queues entries as text, which the flush encodes straight into the write buffer. */
   writeText(entries: string, options: AuditWriteOptions = {}): Promise<void> {
     return this.queue(entries, options);
   }
 
   private queue(entries: Buffer | string, options: AuditWriteOptions): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`audit file "${this.settings.path}" is closed`));
-
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ data: entries, durable: options.durable ?? true, resolve, reject });
-      if (this.flushScheduled) return;
-      this.flushScheduled = true;
+    let batch = this.pending;
+    if (batch === undefined) {
+      batch = { data: [], appended: undefined, durable: undefined };
+      this.pending = batch;
       // The batch takes every entry written until the event loop's check phase.
       setImmediate(() => this.chainFlush());
-    });
+    }
+    batch.data.push(entries);
+    if (options.durable ?? true) return (batch.durable ??= newWaiters()).promise;
+    return (batch.appended ??= newWaiters()).promise;
   }
 
   /** Closes the file and opens the path again, so a rotated log continues in a new file. */
@@ -135,64 +167,90 @@ export class FileAuditDevice implements AuditDevice {
 
   /** Puts the flush of the queued entries on the chain, unless it is there already. */
   private chainFlush(): void {
-    if (!this.flushScheduled) return;
-    this.flushScheduled = false;
-    this.chain = this.chain.then(() => this.flush());
+    const batch = this.pending;
+    if (batch === undefined) return;
+    this.pending = undefined;
+    this.chain = this.chain.then(() => this.flush(batch));
   }
 
-  /** Appends everything queued so far as one batch, then hands its durable writes to the sync. */
-  private async flush(): Promise<void> {
-    const batch = this.pending;
-    this.pending = [];
-    if (batch.length === 0) return;
-    const data = batchBytes(batch);
-
+  /** Appends one batch, then hands its durable writes to the sync. */
+  private async flush(batch: PendingBatch): Promise<void> {
+    const entries = batch.data.length;
     try {
-      await this.append(data);
+      await this.appendBatch(batch.data);
     } catch (first) {
-      this.logger.warn({ err: first, path: this.settings.path, entries: batch.length }, 'audit file write failed; retrying on a reopened file');
+      this.logger.warn({ err: first, path: this.settings.path, entries }, 'audit file write failed; retrying on a reopened file');
       try {
         await this.syncAppended();
         await this.closeHandle();
-        await this.append(data);
+        await this.appendBatch(batch.data);
       } catch (err) {
-        this.logger.error({ err, path: this.settings.path, entries: batch.length }, 'audit file write failed');
+        this.logger.error({ err, path: this.settings.path, entries }, 'audit file write failed');
         const failure = new Error(`failed to write audit file "${this.settings.path}": ${describeError(err)}`);
-        for (const item of batch) item.reject(failure);
+        batch.appended?.reject(failure);
+        batch.durable?.reject(failure);
         return;
       }
     }
-    for (const item of batch) {
-      if (item.durable) this.unsynced.push(item);
-      else item.resolve();
-    }
+    batch.appended?.resolve();
+    if (batch.durable !== undefined) this.unsynced.push(batch.durable);
     this.startSync();
   }
 
   /**
-   * Appends `data` and checks that the file still has a name. An unlinked
-   * file would keep accepting writes that vanish at close, so that counts
-   * as a failure.
+   * Appends a batch's entries. A regular file gets them through the
+   * device's scratch buffer, which one synchronous write empties again, so
+   * a batch allocates no buffer of its own.
    */
-  private async append(data: Buffer): Promise<void> {
+  private async appendBatch(data: ReadonlyArray<Buffer | string>): Promise<void> {
     this.handle ??= await this.openFile();
-    const handle = this.handle;
-
     if (this.syncable) {
-      // A regular file takes the batch into the page cache at once, so this
-      // thread writes it itself instead of waiting for a round trip through
-      // the thread pool. A pipe or device can block, so it is written there.
-      let offset = 0;
-      try {
-        while (offset < data.length) offset += writeSync(handle.fd, data, offset, data.length - offset);
-      } catch (err) {
-        this.cutPartialAppend(handle, offset);
-        throw err;
-      }
-      this.appendedSinceSync = true;
-      if (fstatSync(handle.fd).nlink === 0) throw new Error('the file was deleted while open');
+      this.appendSync(this.handle, this.encode(data));
       return;
     }
+    await this.appendAsync(this.handle, Buffer.concat(data.map((item) => (typeof item === 'string' ? Buffer.from(item, 'utf8') : item))));
+  }
+
+  /** Writes the entries one after the other into the scratch buffer, which grows to fit, and returns the part they fill. */
+  private encode(data: ReadonlyArray<Buffer | string>): Buffer {
+    let length = 0;
+    for (const item of data) {
+      // Three bytes per UTF-16 unit bound the UTF-8 length without a pass over the text.
+      const needed = typeof item === 'string' ? item.length * 3 : item.length;
+      if (length + needed > this.scratch.length) {
+        const larger = Buffer.allocUnsafe(Math.max(this.scratch.length * 2, length + needed));
+        this.scratch.copy(larger, 0, 0, length);
+        this.scratch = larger;
+      }
+      length += typeof item === 'string' ? this.scratch.write(item, length, 'utf8') : item.copy(this.scratch, length);
+    }
+    const filled = this.scratch.subarray(0, length);
+    // A rare huge batch should not keep its buffer for good.
+    if (this.scratch.length > SCRATCH_KEPT_BYTES) this.scratch = Buffer.allocUnsafe(SCRATCH_INITIAL_BYTES);
+    return filled;
+  }
+
+  /**
+   * Appends `data` to a regular file and checks that the file still has a
+   * name. An unlinked file would keep accepting writes that vanish at
+   * close, so that counts as a failure. The page cache takes the bytes at
+   * once, so this thread writes them itself instead of waiting for a round
+   * trip through the thread pool.
+   */
+  private appendSync(handle: FileHandle, data: Buffer): void {
+    let offset = 0;
+    try {
+      while (offset < data.length) offset += writeSync(handle.fd, data, offset, data.length - offset);
+    } catch (err) {
+      this.cutPartialAppend(handle, offset);
+      throw err;
+    }
+    this.appendedSinceSync = true;
+    if (fstatSync(handle.fd).nlink === 0) throw new Error('the file was deleted while open');
+  }
+
+  /** Appends `data` to a pipe or character device, which can block, through the thread pool. */
+  private async appendAsync(handle: FileHandle, data: Buffer): Promise<void> {
     let offset = 0;
     while (offset < data.length) {
       const { bytesWritten } = await handle.write(data, offset, data.length - offset);
@@ -235,7 +293,7 @@ export class FileAuditDevice implements AuditDevice {
     });
   }
 
-  private async sync(handle: FileHandle, covered: PendingWrite[]): Promise<void> {
+  private async sync(handle: FileHandle, covered: Waiters[]): Promise<void> {
     if (!this.syncable) {
       // A pipe or device has no bytes of its own to make durable, as with the socket device.
       for (const item of covered) item.resolve();
@@ -305,14 +363,6 @@ export class FileAuditDevice implements AuditDevice {
       this.logger.warn({ err, path: this.settings.path }, 'audit file close failed');
     }
   }
-}
-
-/** Returns the bytes of a batch, converting text once for the whole batch where it can. */
-function batchBytes(batch: readonly PendingWrite[]): Buffer {
-  if (batch.every((item) => typeof item.data === 'string')) {
-    return Buffer.from(batch.length === 1 ? (batch[0].data as string) : batch.map((item) => item.data).join(''), 'utf8');
-  }
-  return Buffer.concat(batch.map((item) => (typeof item.data === 'string' ? Buffer.from(item.data, 'utf8') : item.data)));
 }
 
 /** Makes a new file's directory entry durable. */
