@@ -18,8 +18,11 @@
  * although their values are too long for the cache.
  *
  * Both servers run in child processes on 127.0.0.1, started and measured
- * with the runner's own helpers in bench/lib. Every child and the temporary
- * folder are removed at the end, whether the run succeeds or fails.
+ * with the runner's own helpers in bench/lib. Each scenario's measured time
+ * is split into rounds that alternate between the two servers, because
+ * back-to-back runs on this kind of machine differed by up to 15%. Every
+ * child and the temporary folder are removed at the end, whether the run
+ * succeeds or fails.
  *
  * This file is also the baseline child: forked with `--baseline-child`, it
  * serves `POST /v1/transit/encrypt/bench` (with or without `batch_input`)
@@ -37,15 +40,17 @@ import { serveChild } from './lib/child-protocol.mjs';
 import { startServerChild, stopAllChildren } from './lib/children.mjs';
 import { callCoffer, enableFileAudit, prepareCoffer } from './lib/coffer-setup.mjs';
 import { formatProfileSummary, summarizeProfile } from './lib/cpu-profile.mjs';
-import { measureLoad } from './lib/load.mjs';
+import { measureLoad, mergeLoads } from './lib/load.mjs';
 
 const USAGE = `usage: node bench/transit.mjs [flags]
 
   --duration SECONDS    measured time of each scenario (default 10)
   --warmup SECONDS      unmeasured load before each scenario (default 2; 0 for none)
   --connections N       concurrent HTTP connections of the load generator (default 64)
+  --rounds N            rounds per scenario, alternating between the baseline and
+                        Coffer, that share the measured time (default 3)
   --cpu-prof            run the Coffer child under node --cpu-prof and print
-                        where each Coffer scenario spent its time
+                        where each Coffer scenario spent its time in its last round
   --help                print this text`;
 
 /** Coffer must reach this share of the baseline's requests per second. */
@@ -117,9 +122,13 @@ async function cleanUp(workDir) {
   await rm(workDir, { recursive: true, force: true });
 }
 
-/** Measures the baseline first and Coffer second, one scenario at a time, so none competes for the CPU. */
+/**
+ * Starts and prepares both servers, then measures each scenario on them in
+ * turn, one at a time so that neither competes for the CPU. The scenario's
+ * time is split into rounds that alternate between the two servers, so that
+ * a slow spell of the machine weighs on both alike.
+ */
 async function runScenarios(options, workDir, profilePath) {
-  const load = { connections: options.connections, warmupSeconds: options.warmupSeconds, durationSeconds: options.durationSeconds };
   const payloads = PAYLOADS.map(({ label, bytes }) => {
     const base = randomBytes(bytes).toString('base64');
     // Counters below CIPHERTEXT_POOL_SIZE make the pooled plaintexts, and
@@ -129,17 +138,10 @@ async function runScenarios(options, workDir, profilePath) {
   });
   const jsonHeaders = { 'Content-Type': 'application/json' };
 
-  step('baseline: bare node:http with one AES-256-GCM operation per request');
+  step('starting the baseline: bare node:http with one AES-256-GCM operation per request');
   const baseline = await startServerChild('baseline', new URL(import.meta.url), ['--baseline-child'], { logFile: join(workDir, 'baseline.log') });
-  const baselineResults = {};
-  for (const payload of payloads) {
-    const decryptBodies = await makeDecryptBodies('baseline', baseline.address, {}, payload);
-    for (const scenario of scenariosFor(payload, decryptBodies)) {
-      step(`baseline: ${scenario.title}`);
-      baselineResults[scenario.title] = await measureLoad({ ...load, url: baseline.address, server: baseline.child, headers: jsonHeaders, requests: [scenario.request] });
-    }
-  }
-  await baseline.child.stop();
+  const baselineDecryptBodies = new Map();
+  for (const payload of payloads) baselineDecryptBodies.set(payload, await makeDecryptBodies('baseline', baseline.address, {}, payload));
 
   step(`starting coffer (sqlite storage in ${workDir})`);
   const coffer = await startCoffer(workDir, profilePath);
@@ -165,17 +167,56 @@ async function runScenarios(options, workDir, profilePath) {
   step('enabling a file audit device');
   await enableFileAudit(coffer.address, rootToken, join(workDir, 'audit', 'audit.log'));
 
+  const servers = {
+    baseline: { name: 'baseline', address: baseline.address, child: baseline.child, headers: jsonHeaders },
+    coffer: { name: 'coffer', address: coffer.address, child: coffer.child, headers: { ...jsonHeaders, 'X-Vault-Token': benchToken } },
+  };
   const rows = [];
-  const cofferHeaders = { ...jsonHeaders, 'X-Vault-Token': benchToken };
   for (const payload of payloads) {
-    for (const scenario of scenariosFor(payload, cofferDecryptBodies.get(payload))) {
-      step(`coffer: ${scenario.title}`);
-      const result = await measureLoad({ ...load, url: coffer.address, server: coffer.child, headers: cofferHeaders, requests: [scenario.request] });
-      rows.push({ title: scenario.title, coffer: result, baseline: baselineResults[scenario.title] });
+    // Each server gets its own scenarios, whose counters run on over the rounds, so both see the same plaintexts.
+    const baselineScenarios = scenariosFor(payload, baselineDecryptBodies.get(payload));
+    const cofferScenarios = scenariosFor(payload, cofferDecryptBodies.get(payload));
+    for (const [index, baselineScenario] of baselineScenarios.entries()) {
+      const measured = await measureInRounds(options, [
+        { server: servers.baseline, scenario: baselineScenario },
+        { server: servers.coffer, scenario: cofferScenarios[index] },
+      ]);
+      rows.push({ title: baselineScenario.title, baseline: measured[0], coffer: measured[1] });
     }
   }
+  await baseline.child.stop();
   await coffer.child.stop();
   return rows;
+}
+
+/**
+ * Measures one scenario on each of `runs` in `options.rounds` rounds of
+ * `durationSeconds / rounds` each, which swap the order of the servers
+ * every round. Only the first round of each server starts with the
+ * warm-up. Returns each run's merged figures, in the order of `runs`.
+ */
+async function measureInRounds(options, runs) {
+  const roundSeconds = options.durationSeconds / options.rounds;
+  const parts = runs.map(() => []);
+  for (let round = 1; round <= options.rounds; round++) {
+    const order = round % 2 === 1 ? runs.keys() : [...runs.keys()].reverse();
+    for (const index of order) {
+      const { server, scenario } = runs[index];
+      step(`${server.name}: ${scenario.title} (round ${round} of ${options.rounds})`);
+      parts[index].push(
+        await measureLoad({
+          url: server.address,
+          server: server.child,
+          headers: server.headers,
+          requests: [scenario.request],
+          connections: options.connections,
+          warmupSeconds: round === 1 ? options.warmupSeconds : 0,
+          durationSeconds: roundSeconds,
+        }),
+      );
+    }
+  }
+  return parts.map((runParts) => mergeLoads(runParts));
 }
 
 /**
@@ -341,7 +382,7 @@ function report(options, rows) {
   for (const line of lines) console.log(format(line));
   console.log(
     `\ntarget: at least ${TARGET_RATIO} x baseline requests per second and p99 at most ${TARGET_P99_MS} ms, with no failed request; ` +
-      `${options.connections} connections, ${options.warmupSeconds} s warm-up, ${options.durationSeconds} s measured per scenario; ` +
+      `${options.connections} connections, ${options.warmupSeconds} s warm-up, ${options.durationSeconds} s measured per scenario and server in ${options.rounds} alternating rounds; ` +
       `${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node.js ${process.version}`,
   );
   console.log('baseline: the decrypt scenarios decrypt (one AES-256-GCM decryption per request) rather than encrypt, so each pair does the same cryptographic work');
@@ -363,6 +404,7 @@ function parseOptions(argv) {
       duration: { type: 'string', default: '10' },
       warmup: { type: 'string', default: '2' },
       connections: { type: 'string', default: '64' },
+      rounds: { type: 'string', default: '3' },
       'cpu-prof': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -372,6 +414,7 @@ function parseOptions(argv) {
     durationSeconds: number('--duration', values.duration, 1, false),
     warmupSeconds: number('--warmup', values.warmup, 0, false),
     connections: number('--connections', values.connections, 1, true),
+    rounds: number('--rounds', values.rounds, 1, true),
     cpuProfile: values['cpu-prof'],
     help: values.help,
   };
