@@ -109,6 +109,29 @@ describe('Backend after an existence check', () => {
     assert.deepEqual((await backend.handleRequest(request))?.data, { plain: 'one' });
   });
 
+  test('another backend handed the checked request parses it itself', async () => {
+    const checking: Array<{ step: string; name: string; fields: FieldData<FieldMap> }> = [];
+    const handling: Array<{ step: string; name: string; fields: FieldData<FieldMap> }> = [];
+    const request = updateRequest('items/new', { size: '3' });
+
+    await createBackend(checking).handleExistenceCheck(request);
+    request.operation = 'create';
+    await createBackend(handling).handleRequest(request);
+
+    assert.deepEqual(handling.map((entry) => [entry.step, entry.name]), [['create', 'new']]);
+    assert.notEqual(handling[0].fields, checking[0].fields);
+  });
+
+  test('a frozen request is checked and handled without a kept result', async () => {
+    const seen: Array<{ step: string; name: string; fields: FieldData<FieldMap> }> = [];
+    const backend = createBackend(seen);
+    const request = Object.freeze(updateRequest('items/existing', { size: '4' }));
+
+    assert.deepEqual(await backend.handleExistenceCheck(request), { checkFound: true, exists: true });
+    assert.deepEqual((await backend.handleRequest(request))?.data, { step: 'update', name: 'existing', size: 4 });
+    assert.notEqual(seen[1].fields, seen[0].fields);
+  });
+
   test('invalid field fails the check', async () => {
     const backend = createBackend([]);
     const request = updateRequest('items/new', { size: 'large' });

@@ -56,6 +56,8 @@ type RouteMatch = { path: CompiledPath; captures: Record<string, string> };
 
 /** The route and fields an existence check found, kept so the request's handler call need not route and parse again. */
 interface CheckedRequest {
+  /** The backend that checked; another backend handed the same request routes it itself. */
+  backend: Backend;
   /** The request's path and data when checked. The result is valid only while both are unchanged. */
   path: string;
   data: Record<string, unknown>;
@@ -64,12 +66,19 @@ interface CheckedRequest {
   fields?: FieldData<FieldMap>;
 }
 
+/**
+ * Where an existence check leaves its result on the request object, for the
+ * handler call that follows. A property rather than a WeakMap entry: an
+ * entry per request costs the garbage collector more than the check itself.
+ */
+const CHECKED = Symbol('coffer.checkedRequest');
+
+type CheckedHolder = { [CHECKED]?: CheckedRequest | undefined };
+
 export class Backend implements LogicalBackend {
   readonly backendType: 'logical' | 'credential';
   private readonly paths: CompiledPath[];
   private readonly secretTypes = new Map<string, SecretType>();
-  /** Existence check results by request object, taken by the handler call that follows. */
-  private readonly checkedRequests = new WeakMap<Request, CheckedRequest>();
 
   /** @throws Error when two secret types share a name. */
   constructor(private readonly definition: BackendDefinition) {
@@ -138,21 +147,22 @@ export class Backend implements LogicalBackend {
     const match = this.route(request.path);
     const check = match?.path.definition.existenceCheck;
     if (match === undefined || check === undefined) {
-      this.checkedRequests.set(request, { path: request.path, data: request.data, match });
+      keepChecked(request, { backend: this, path: request.path, data: request.data, match });
       return { checkFound: false, exists: false };
     }
 
     const fields = this.parseFields(match.path, request, match.captures);
-    this.checkedRequests.set(request, { path: request.path, data: request.data, match, fields });
+    keepChecked(request, { backend: this, path: request.path, data: request.data, match, fields });
     return { checkFound: true, exists: await check(request, fields) };
   }
 
-  /** Removes and returns the existence check result of `request`, if its path and data have not changed since. */
+  /** Removes and returns this backend's existence check result of `request`, if its path and data have not changed since. */
   private takeCheckedRequest(request: Request): CheckedRequest | undefined {
-    const checked = this.checkedRequests.get(request);
+    const holder = request as Request & CheckedHolder;
+    const checked = holder[CHECKED];
     if (checked === undefined) return undefined;
-    this.checkedRequests.delete(request);
-    return checked.path === request.path && checked.data === request.data ? checked : undefined;
+    holder[CHECKED] = undefined;
+    return checked.backend === this && checked.path === request.path && checked.data === request.data ? checked : undefined;
   }
 
   private async handleAuthRenew(request: Request): Promise<Response | null> {
@@ -254,4 +264,9 @@ function capturesOf(compiled: CompiledPath, match: RegExpExecArray): Record<stri
   compiled.groupNames ??= Object.keys(groups);
   for (const name of compiled.groupNames) captures[name] = groups[name];
   return captures;
+}
+
+/** Leaves an existence check result on the request; a frozen or sealed request goes without, and its handler call routes again. */
+function keepChecked(request: Request, checked: CheckedRequest): void {
+  if (Object.isExtensible(request)) (request as Request & CheckedHolder)[CHECKED] = checked;
 }

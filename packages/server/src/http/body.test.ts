@@ -68,6 +68,18 @@ test('parseJsonBody rejects deep nesting', () => {
   });
 });
 
+test('parseJsonBody rejects the shortest body that nests too deep', () => {
+  // Empty arrays take two bytes a level, the least any nesting takes; the body's object is level 0.
+  const deep = `{"a":${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}}`;
+  const fits = `{"a":${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}}`;
+
+  assert.throws(() => parseJsonBody(Buffer.from(deep)), {
+    status: 400,
+    message: `failed to parse JSON input: nesting is deeper than the limit of ${MAX_JSON_DEPTH} levels`,
+  });
+  assert.deepEqual(Object.keys(parseJsonBody(Buffer.from(fits))), ['a']);
+});
+
 test('parseJsonBody rejects a non-object body', () => {
   assert.throws(() => parseJsonBody(Buffer.from('[1,2]')), {
     status: 400,

@@ -77,7 +77,8 @@ export function parseJsonBody(body: Buffer): Record<string, unknown> {
   }
   if (parsed === null) return {};
   if (!isPlainObject(parsed)) throw badRequest('failed to parse JSON input: the body must be a JSON object');
-  if (nestsDeeperThan(parsed, MAX_JSON_DEPTH)) {
+  // Each level takes an opening and a closing bracket, so a short body cannot nest too deep.
+  if (body.length > 2 * MAX_JSON_DEPTH && nestsDeeperThan(parsed, MAX_JSON_DEPTH)) {
     throw badRequest(`failed to parse JSON input: nesting is deeper than the limit of ${MAX_JSON_DEPTH} levels`);
   }
   return parsed;
