@@ -158,6 +158,27 @@ export interface RequestBlocks {
  */
 export class JsonBlockCache {
   readonly authByToken = new WeakMap<AuditTokenFields, { token: string | undefined; json: string }>();
+  /**
+   * The members of `request` blocks that follow `id`, by request path. They
+   * repeat for every request to a path from one client address. Cleared
+   * when it holds REQUEST_TAIL_PATHS paths.
+   */
+  readonly requestTails = new Map<string, RequestTail>();
+}
+
+/** Paths whose request tails one device keeps. */
+const REQUEST_TAIL_PATHS = 1024;
+
+/** The members of a `request` block after `id`, as JSON text, with the inputs they were written from. */
+interface RequestTail {
+  mountAccessor: string | undefined;
+  mountPoint: string | undefined;
+  mountType: string | undefined;
+  operation: string;
+  remoteAddress: string | undefined;
+  remotePort: number | undefined;
+  wrapTtl: number | undefined;
+  json: string;
 }
 
 /**
@@ -199,7 +220,7 @@ function requestBlocks(input: AuditInput, hashing: EntryHasher, cache: JsonBlock
     tokenEntry: input.tokenEntry,
     data: input.data,
     auth: authBlock(input, hashing, cache),
-    request: requestJson(input, hashing),
+    request: requestJson(input, hashing, cache),
   };
   input.jsonBlocks = blocks;
   return blocks;
@@ -220,6 +241,7 @@ function authBlock(input: AuditInput, hashing: EntryHasher, cache: JsonBlockCach
  * the values that `omitEmpty` leaves out.
  */
 class JsonMembers {
+  /** The members so far, separated by commas, without the braces. */
   private json = '';
 
   text(name: string, value: string | undefined): void {
@@ -239,11 +261,21 @@ class JsonMembers {
 
   /** Adds a member whose value is already JSON text. */
   raw(name: string, json: string): void {
-    this.json += `${this.json === '' ? '{' : ','}"${name}":${json}`;
+    this.json += `${this.json === '' ? '' : ','}"${name}":${json}`;
+  }
+
+  /** Adds members written by another `JsonMembers`, as its `members()` returned them. */
+  append(members: string): void {
+    if (members !== '') this.json += this.json === '' ? members : `,${members}`;
+  }
+
+  /** Returns the members without the braces, for `append`. */
+  members(): string {
+    return this.json;
   }
 
   end(): string {
-    return this.json === '' ? '{}' : `${this.json}}`;
+    return `{${this.json}}`;
   }
 }
 
@@ -256,7 +288,7 @@ function quote(value: string): string {
 }
 
 /** Returns the JSON text of `requestPart(input, hashing)`. */
-function requestJson(input: AuditInput, hashing: EntryHasher): string {
+function requestJson(input: AuditInput, hashing: EntryHasher, cache: JsonBlockCache): string {
   const members = new JsonMembers();
   members.text('client_token', hashing.token(input.token));
   members.text('client_token_accessor', hashing.accessor(input.tokenEntry?.accessor));
@@ -265,6 +297,26 @@ function requestJson(input: AuditInput, hashing: EntryHasher): string {
   }
   if (input.headers !== undefined && hasOwnMember(input.headers)) members.raw('headers', hashing.dataJson(input.headers, undefined));
   members.text('id', input.requestId);
+  members.append(requestTail(input, cache));
+  return members.end();
+}
+
+/** Returns the members of the request block after `id`, from `cache` when they were written for the same inputs. */
+function requestTail(input: AuditInput, cache: JsonBlockCache): string {
+  const cached = cache.requestTails.get(input.path);
+  if (
+    cached !== undefined &&
+    cached.operation === input.operation &&
+    cached.mountAccessor === input.mountAccessor &&
+    cached.mountPoint === input.mountPoint &&
+    cached.mountType === input.mountType &&
+    cached.remoteAddress === input.remoteAddress &&
+    cached.remotePort === input.remotePort &&
+    cached.wrapTtl === input.wrapTtl
+  ) {
+    return cached.json;
+  }
+  const members = new JsonMembers();
   members.text('mount_accessor', input.mountAccessor);
   members.text('mount_point', input.mountPoint);
   members.text('mount_type', input.mountType);
@@ -274,7 +326,19 @@ function requestJson(input: AuditInput, hashing: EntryHasher): string {
   members.text('remote_address', input.remoteAddress);
   members.number('remote_port', input.remotePort);
   members.number('wrap_ttl', input.wrapTtl);
-  return members.end();
+  const json = members.members();
+  if (cache.requestTails.size >= REQUEST_TAIL_PATHS && cached === undefined) cache.requestTails.clear();
+  cache.requestTails.set(input.path, {
+    mountAccessor: input.mountAccessor,
+    mountPoint: input.mountPoint,
+    mountType: input.mountType,
+    operation: input.operation,
+    remoteAddress: input.remoteAddress,
+    remotePort: input.remotePort,
+    wrapTtl: input.wrapTtl,
+    json,
+  });
+  return json;
 }
 
 /** Returns the JSON text of `responsePart(input, response, hashing, config)`. */

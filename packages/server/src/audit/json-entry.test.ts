@@ -149,6 +149,40 @@ describe('json entry serializer', () => {
     assert.equal(text, JSON.stringify(buildResponseEntry(input, hasher, config, NOW)));
   });
 
+  test('request members after the id follow every input they come from', () => {
+    const hasher = new AuditHasher(SALT);
+    const config = parseFormatConfig({});
+    const cache = new JsonBlockCache();
+    const variants: Array<Partial<AuditResponseInput>> = [
+      {},
+      { operation: 'create' },
+      { remoteAddress: '10.0.0.7' },
+      { remoteAddress: undefined },
+      { remotePort: 40123 },
+      { wrapTtl: 300 },
+      { mountAccessor: 'kv_other', mountPoint: 'other/', mountType: 'kv' },
+      {},
+    ];
+    for (const [index, variant] of variants.entries()) {
+      // A new input object each time, so only the device cache can carry text over.
+      const input = sampleInput({ requestId: `request-${index}`, ...variant });
+      assert.equal(serializeJsonEntry('request', input, NOW, hasher, config, cache), JSON.stringify(buildRequestEntry(input, hasher, config, NOW)), `variant ${index}`);
+    }
+  });
+
+  test('request members after the id stay right when the cache of paths fills', () => {
+    const hasher = new AuditHasher(SALT);
+    const config = parseFormatConfig({});
+    const cache = new JsonBlockCache();
+    for (let i = 0; i < 1030; i += 1) serializeJsonEntry('request', sampleInput({ path: `secret/data/item-${i}` }), NOW, hasher, config, cache);
+    assert.ok(cache.requestTails.size <= 1024, `${cache.requestTails.size} paths kept`);
+
+    for (const path of ['secret/data/item-0', 'secret/data/item-1029']) {
+      const input = sampleInput({ path, remoteAddress: '192.0.2.1' });
+      assert.equal(serializeJsonEntry('request', input, NOW, hasher, config, cache), JSON.stringify(buildRequestEntry(input, hasher, config, NOW)));
+    }
+  });
+
   test('auth block follows the token fields', () => {
     const hasher = new AuditHasher(SALT);
     const config = parseFormatConfig({});
