@@ -19,10 +19,10 @@
  *
  * Both servers run in child processes on 127.0.0.1, started and measured
  * with the runner's own helpers in bench/lib. Each scenario's measured time
- * is split into rounds that alternate between the two servers, because
- * back-to-back runs on this kind of machine differed by up to 15%. Every
- * child and the temporary folder are removed at the end, whether the run
- * succeeds or fails.
+ * is split into rounds that alternate between the two servers, because one
+ * scenario's ratio ranged from 0.34 to 0.46 in back-to-back runs on a 2-vCPU
+ * machine. Every child and the temporary folder are removed at the end,
+ * whether the run succeeds or fails.
  *
  * This file is also the baseline child: forked with `--baseline-child`, it
  * serves `POST /v1/transit/encrypt/bench` (with or without `batch_input`)
