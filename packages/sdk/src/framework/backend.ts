@@ -67,9 +67,9 @@ interface CheckedRequest {
 }
 
 /**
- * Where an existence check leaves its result on the request object, for the
- * handler call that follows. A property rather than a WeakMap entry: an
- * entry per request costs the garbage collector more than the check itself.
+ * Symbol key of the existence check result, which the check leaves on the
+ * request object for the handler call that follows. A property costs less
+ * than a WeakMap entry per request, which the garbage collector must trace.
  */
 const CHECKED = Symbol('coffer.checkedRequest');
 
@@ -266,7 +266,7 @@ function capturesOf(compiled: CompiledPath, match: RegExpExecArray): Record<stri
   return captures;
 }
 
-/** Leaves an existence check result on the request; a frozen or sealed request goes without, and its handler call routes again. */
+/** Leaves an existence check result on the request. A frozen or sealed request goes without, and its handler call routes it again. */
 function keepChecked(request: Request, checked: CheckedRequest): void {
   if (Object.isExtensible(request)) (request as Request & CheckedHolder)[CHECKED] = checked;
 }

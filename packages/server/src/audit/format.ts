@@ -161,7 +161,7 @@ export class JsonBlockCache {
   /**
    * The members of `request` blocks that follow `id`, by request path. They
    * repeat for every request to a path from one client address. Cleared
-   * when it holds REQUEST_TAIL_PATHS paths.
+   * when it contains REQUEST_TAIL_PATHS paths.
    */
   readonly requestTails = new Map<string, RequestTail>();
 }

@@ -47,7 +47,7 @@ export class AuditHasher {
    * caches.
    */
   private readonly valueCache = new Map<string, string>();
-  /** One missed value in `admitEvery` is cached; `missesToSkip` counts down to the next. */
+  /** One missed value in `admitEvery` is cached, and `missesToSkip` counts down to the next. */
   private admitEvery = 1;
   private missesToSkip = 0;
   /** Lookups and hits of the value cache in the current admission window. */

@@ -57,13 +57,13 @@ function newWaiters(): Waiters {
  */
 interface PendingBatch {
   data: Array<Buffer | string>;
-  /** Settles once the batch is appended; made when the first write that need not be durable joins. */
+  /** Settles once the batch is appended. Made when the first write that need not be durable joins. */
   appended: Waiters | undefined;
-  /** Settles once a sync after the append ends; made when the first durable write joins. */
+  /** Settles once a sync after the append ends. Made when the first durable write joins. */
   durable: Waiters | undefined;
 }
 
-/** Size of a device's first scratch buffer; a typical batch of entries fits. */
+/** Size of a device's first scratch buffer, which fits a typical batch of entries. */
 const SCRATCH_INITIAL_BYTES = 64 * 1024;
 /** A scratch buffer grown past this is dropped after its batch. */
 const SCRATCH_KEPT_BYTES = 4 * 1024 * 1024;
@@ -78,7 +78,7 @@ export interface FileDeviceSettings {
 /** Appends entries to a file; open one with {@link FileAuditDevice.open}. */
 export class FileAuditDevice implements AuditDevice {
   private handle: FileHandle | undefined;
-  /** Entries queued for the next flush; a flush is scheduled whenever this is set. */
+  /** Entries queued for the next flush, which is scheduled whenever this is set. */
   private pending: PendingBatch | undefined;
   /** Appends, reopens and the close run one at a time, in call order, on this chain. */
   private chain: Promise<void> = Promise.resolve();
@@ -92,7 +92,7 @@ export class FileAuditDevice implements AuditDevice {
   private syncable = true;
   private syncs = 0;
   private closed = false;
-  /** Where a batch is encoded before one synchronous write; reused, since the write ends before the next batch. */
+  /** Buffer that each batch is encoded into for its synchronous write. It is reused, because that write ends before the next batch starts. */
   private scratch = Buffer.allocUnsafe(SCRATCH_INITIAL_BYTES);
 
   private constructor(
