@@ -132,6 +132,20 @@ describe('Backend after an existence check', () => {
     assert.notEqual(seen[1].fields, seen[0].fields);
   });
 
+  test('request frozen after its check is handled', async () => {
+    const seen: Array<{ step: string; name: string; fields: FieldData<FieldMap> }> = [];
+    const backend = createBackend(seen);
+    const request = updateRequest('items/existing', { size: '4' });
+
+    await backend.handleExistenceCheck(request);
+    Object.freeze(request);
+    assert.deepEqual((await backend.handleRequest(request))?.data, { step: 'update', name: 'existing', size: 4 });
+    // The kept result cannot be cleared from a frozen request, so each call parses again rather than use it twice.
+    assert.deepEqual((await backend.handleRequest(request))?.data, { step: 'update', name: 'existing', size: 4 });
+    assert.notEqual(seen[1].fields, seen[0].fields);
+    assert.notEqual(seen[2].fields, seen[1].fields);
+  });
+
   test('invalid field fails the check', async () => {
     const backend = createBackend([]);
     const request = updateRequest('items/new', { size: 'large' });

@@ -156,12 +156,17 @@ export class Backend implements LogicalBackend {
     return { checkFound: true, exists: await check(request, fields) };
   }
 
-  /** Removes and returns this backend's existence check result of `request`, if its path and data have not changed since. */
+  /**
+   * Removes and returns this backend's existence check result of `request`,
+   * if its path and data have not changed since. A request frozen after its
+   * check keeps the result, which is then not used, so that no call uses it twice.
+   */
   private takeCheckedRequest(request: Request): CheckedRequest | undefined {
     const holder = request as Request & CheckedHolder;
     const checked = holder[CHECKED];
     if (checked === undefined) return undefined;
-    holder[CHECKED] = undefined;
+    // Reflect.set returns false where an assignment to a frozen object would throw.
+    if (!Reflect.set(holder, CHECKED, undefined)) return undefined;
     return checked.backend === this && checked.path === request.path && checked.data === request.data ? checked : undefined;
   }
 

@@ -4,9 +4,10 @@ import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { silentLogger } from '@coffer/sdk';
+import { silentLogger, type AuditDevice, type AuditPlugin } from '@coffer/sdk';
 import { AuditBroker } from './broker.js';
 import { AUDIT_TABLE_PATH } from './table.js';
+import type { AuditResponseInput } from './input.js';
 import { readEntries, sampleInput, unsealedBarrier } from './test-support.js';
 
 const SECRETS = ['hvs.caller-token-value', 'caller-accessor-value', 'top-secret-password', 'deep-secret-key', 'listed-secret', 'inner-secret'];
@@ -316,5 +317,51 @@ describe('audit broker', () => {
     const second = new AuditBroker(barrier, silentLogger);
     await assert.rejects(second.setup(), { status: 500, message: 'none of the 1 enabled audit devices could be opened; see the server log' });
     assert.equal(second.enabled, false);
+  });
+});
+
+describe('audit broker with one device on this thread', () => {
+  /** Returns a broker whose only device is `device`, enabled at `memory/` with `options`. */
+  async function brokerWith(device: AuditDevice, options: Record<string, string> = {}): Promise<AuditBroker> {
+    const plugin: AuditPlugin = { kind: 'audit', name: 'memory', version: '1.0.0', sdkVersion: '1.0.0', settings: [], create: async () => device };
+    const broker = new AuditBroker(await unsealedBarrier(), silentLogger, new Map([['memory', plugin]]));
+    await broker.setup();
+    await broker.enable('memory', 'memory', { options });
+    return broker;
+  }
+
+  test('failed entry fails closed with 500', async () => {
+    const rejecting: AuditDevice = { write: async () => Promise.reject(new Error('disk gone')), close: async () => {} };
+    const throwing: AuditDevice = {
+      write: () => {
+        throw new Error('disk gone');
+      },
+      close: async () => {},
+    };
+    const accepting: AuditDevice = { write: async () => {}, close: async () => {} };
+    const cases: Array<[string, AuditDevice, Record<string, string>, AuditResponseInput]> = [
+      ['rejecting device', rejecting, {}, sampleInput()],
+      ['device that throws', throwing, {}, sampleInput()],
+      // JSON.stringify throws on a BigInt, which only a log_raw device serializes as it is.
+      ['formatting error', accepting, { log_raw: 'true' }, sampleInput({ data: { count: 1n } })],
+    ];
+    for (const [name, device, options, input] of cases) {
+      const broker = await brokerWith(device, options);
+      await assert.rejects(broker.logRequest(input), { ...AUDIT_FAILED, message: 'failed to audit the request: no enabled audit device recorded it' }, name);
+      await assert.rejects(broker.logResponse(input), { ...AUDIT_FAILED, message: 'failed to audit the response: no enabled audit device recorded it' }, name);
+      await broker.teardown();
+    }
+  });
+
+  test('write that returns no promise records the entry', async () => {
+    // A device in plain JavaScript can break the SDK's types this way. The broker awaited writes before, which counted it as written.
+    const written: string[] = [];
+    const device = { write: (entries: Buffer) => void written.push(entries.toString('utf8')), close: async () => {} } as unknown as AuditDevice;
+    const broker = await brokerWith(device);
+
+    await broker.logRequest(sampleInput());
+    await broker.logResponse(sampleInput());
+    await broker.teardown();
+    assert.deepEqual(written.map((line) => JSON.parse(line).type), ['request', 'response']);
   });
 });

@@ -438,7 +438,9 @@ function writeLocal(sink: { device: AuditDevice; format: DeviceFormat }, kind: E
   try {
     const text = formatEntryText(kind, input, new Date(time), sink.format);
     const options = mustBeDurable(kind, input) ? DURABLE : NOT_DURABLE;
-    return sink.device.writeText !== undefined ? sink.device.writeText(text, options) : sink.device.write(Buffer.from(text, 'utf8'), options);
+    const written = sink.device.writeText !== undefined ? sink.device.writeText(text, options) : sink.device.write(Buffer.from(text, 'utf8'), options);
+    // Promise.resolve returns a native promise as it is, and wraps whatever else a device in plain JavaScript returns, as `await` did.
+    return Promise.resolve(written);
   } catch (err) {
     return Promise.reject(err);
   }

@@ -161,13 +161,23 @@ export class JsonBlockCache {
   /**
    * The members of `request` blocks that follow `id`, by request path. They
    * repeat for every request to a path from one client address. Cleared
-   * when it contains REQUEST_TAIL_PATHS paths.
+   * when it contains REQUEST_TAIL_PATHS paths, and paths longer than
+   * REQUEST_TAIL_MAX_PATH_LENGTH are not kept.
    */
   readonly requestTails = new Map<string, RequestTail>();
 }
 
 /** Paths whose request tails one device keeps. */
 const REQUEST_TAIL_PATHS = 1024;
+
+/**
+ * Longer paths get their request tails written every time. Node's default
+ * header limit of 16 KiB lets a request line carry a path of about 16,000
+ * characters. Without this bound, 1024 such paths took about 17 MiB per
+ * device, and a client needs no token to send them, since requests to
+ * routes that do not exist are audited too.
+ */
+const REQUEST_TAIL_MAX_PATH_LENGTH = 256;
 
 /** The members of a `request` block after `id`, as JSON text, with the inputs they were written from. */
 interface RequestTail {
@@ -303,7 +313,8 @@ function requestJson(input: AuditInput, hashing: EntryHasher, cache: JsonBlockCa
 
 /** Returns the members of the request block after `id`, from `cache` when they were written for the same inputs. */
 function requestTail(input: AuditInput, cache: JsonBlockCache): string {
-  const cached = cache.requestTails.get(input.path);
+  const cacheable = input.path.length <= REQUEST_TAIL_MAX_PATH_LENGTH;
+  const cached = cacheable ? cache.requestTails.get(input.path) : undefined;
   if (
     cached !== undefined &&
     cached.operation === input.operation &&
@@ -327,6 +338,8 @@ function requestTail(input: AuditInput, cache: JsonBlockCache): string {
   members.number('remote_port', input.remotePort);
   members.number('wrap_ttl', input.wrapTtl);
   const json = members.members();
+  if (!cacheable) return json;
+
   if (cache.requestTails.size >= REQUEST_TAIL_PATHS && cached === undefined) cache.requestTails.clear();
   cache.requestTails.set(input.path, {
     mountAccessor: input.mountAccessor,

@@ -20,11 +20,14 @@ const VALUE_CACHE_MAX_LENGTH = 128;
 const ADMISSION_WINDOW = 1024;
 
 /**
- * Below this hit rate in a window, the next window admits only one missed
- * value in ADMISSION_SAMPLE. Traffic whose values rarely repeat (transit
- * plaintexts and ciphertexts) then stops churning the cache: each value
- * admitted and evicted unread would be old-generation garbage for the
- * collector. A value that does repeat still gets in after a few misses.
+ * Below this hit rate in a window, the next window admits a missed value
+ * with a chance of one in ADMISSION_SAMPLE. Traffic whose values rarely
+ * repeat (transit plaintexts and ciphertexts) then stops churning the
+ * cache: each value admitted and evicted unread would be old-generation
+ * garbage for the collector. A value that does repeat gets in after
+ * ADMISSION_SAMPLE misses on average. The draw is random because admitting
+ * every ADMISSION_SAMPLE-th miss would never admit a value that recurs
+ * every 2, 4, 8 or 16 misses in step with the count.
  */
 const ADMISSION_MIN_HIT_RATE = 1 / 8;
 const ADMISSION_SAMPLE = 16;
@@ -47,9 +50,8 @@ export class AuditHasher {
    * caches.
    */
   private readonly valueCache = new Map<string, string>();
-  /** One missed value in `admitEvery` is cached, and `missesToSkip` counts down to the next. */
-  private admitEvery = 1;
-  private missesToSkip = 0;
+  /** True while a miss is admitted with a chance of one in ADMISSION_SAMPLE, false while every miss is admitted. */
+  private sampling = false;
   /** Lookups and hits of the value cache in the current admission window. */
   private valueLookups = 0;
   private valueHits = 0;
@@ -82,20 +84,15 @@ export class AuditHasher {
       return cached;
     }
     const hashed = this.hash(value);
+    if (!this.sampling || Math.random() * ADMISSION_SAMPLE < 1) remember(this.valueCache, VALUE_CACHE_SIZE, value, hashed);
     this.endAdmissionWindow();
-    this.missesToSkip -= 1;
-    if (this.missesToSkip < 0) {
-      this.missesToSkip = this.admitEvery - 1;
-      remember(this.valueCache, VALUE_CACHE_SIZE, value, hashed);
-    }
     return hashed;
   }
 
-  /** At the end of each window of lookups, sets how many misses the next window admits from the window's hit rate. */
+  /** At the end of each window of lookups, decides from the window's hit rate whether the next one samples its misses. */
   private endAdmissionWindow(): void {
     if (this.valueLookups < ADMISSION_WINDOW) return;
-    this.admitEvery = this.valueHits < this.valueLookups * ADMISSION_MIN_HIT_RATE ? ADMISSION_SAMPLE : 1;
-    this.missesToSkip = Math.min(this.missesToSkip, this.admitEvery - 1);
+    this.sampling = this.valueHits < this.valueLookups * ADMISSION_MIN_HIT_RATE;
     this.valueLookups = 0;
     this.valueHits = 0;
   }

@@ -183,6 +183,18 @@ describe('json entry serializer', () => {
     }
   });
 
+  test('request members of long paths are not kept', () => {
+    const hasher = new AuditHasher(SALT);
+    const config = parseFormatConfig({});
+    const cache = new JsonBlockCache();
+    // A path as long as an HTTP request line allows. Its route need not exist, because unrouted requests are audited too.
+    const path = `missing/${'a'.repeat(16000)}`;
+    const input = sampleInput({ path, error: 'no handler for route' });
+
+    assert.equal(serializeJsonEntry('request', input, NOW, hasher, config, cache), JSON.stringify(buildRequestEntry(input, hasher, config, NOW)));
+    assert.equal(cache.requestTails.size, 0);
+  });
+
   test('auth block follows the token fields', () => {
     const hasher = new AuditHasher(SALT);
     const config = parseFormatConfig({});

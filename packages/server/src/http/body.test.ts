@@ -69,15 +69,20 @@ test('parseJsonBody rejects deep nesting', () => {
 });
 
 test('parseJsonBody rejects the shortest body that nests too deep', () => {
-  // Empty arrays take two bytes a level, the least any nesting takes; the body's object is level 0.
-  const deep = `{"a":${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}}`;
-  const fits = `{"a":${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}}`;
+  // Arrays take two bytes a level, the least any nesting takes, and the
+  // body's object is level 0. A value one level below the limit's deepest
+  // array is too deep, and `0` is the shortest value.
+  const deep = `{"":${'['.repeat(MAX_JSON_DEPTH)}0${']'.repeat(MAX_JSON_DEPTH)}}`;
+  const fits = `{"":${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}}`;
+  // Bodies of up to 1000 bytes skip the depth walk.
+  assert.equal(Buffer.byteLength(deep), 1006);
+  assert.equal(Buffer.byteLength(fits), 1005);
 
   assert.throws(() => parseJsonBody(Buffer.from(deep)), {
     status: 400,
     message: `failed to parse JSON input: nesting is deeper than the limit of ${MAX_JSON_DEPTH} levels`,
   });
-  assert.deepEqual(Object.keys(parseJsonBody(Buffer.from(fits))), ['a']);
+  assert.deepEqual(Object.keys(parseJsonBody(Buffer.from(fits))), ['']);
 });
 
 test('parseJsonBody rejects a non-object body', () => {

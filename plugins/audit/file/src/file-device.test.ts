@@ -300,6 +300,20 @@ describe('file audit device', () => {
     assert.equal(device.syncCount, 1);
   });
 
+  test('text is written as Buffer.from encodes it', async () => {
+    const { device, path } = await openDevice('encoding');
+    // One to four UTF-8 bytes a character, and lone surrogates, which become U+FFFD.
+    const texts = ['a\u00e9\u20ac\u{1F600}\n', '\uD83D\n', 'x\uDE00\uD800\n', '\u{10FFFF}'.repeat(40000) + '\n', '\uDBFF'.repeat(30000) + '\n'];
+    // Over 4 MiB of text in one batch grows the device's buffer past the size it keeps.
+    const huge = `${'\u20ac'.repeat(2 * 1024 * 1024)}\n`;
+    await Promise.all([...texts.map((text) => device.writeText(text)), device.write(line('buffer')), device.writeText(huge)]);
+    await device.writeText('after\n');
+    await device.close();
+
+    const expected = Buffer.concat([...texts.map((text) => Buffer.from(text, 'utf8')), line('buffer'), Buffer.from(huge, 'utf8'), line('after')]);
+    assert.ok((await readFile(path)).equals(expected), 'the file differs from the UTF-8 of the entries');
+  });
+
   test('write after close is rejected', async () => {
     const { device, path } = await openDevice('closed');
     await device.close();
