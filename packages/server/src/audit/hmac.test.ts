@@ -119,7 +119,7 @@ test('a value that repeats still reaches the value cache while admission is samp
 test('a window of mostly hits admits every miss again', () => {
   const hasher = new AuditHasher(SALT);
   for (let i = 0; i < 1024; i += 1) hasher.hashDataValue(`distinct-${i}`);
-  // The next window samples misses; repeating a cached value fills it with hits.
+  // The next window samples misses, and repeating a cached value fills it with hits.
   for (let i = 0; i < 1024; i += 1) hasher.hashDataValue('distinct-0');
   const before = hasher.cachedValues;
   for (let i = 0; i < 10; i += 1) hasher.hashDataValue(`fresh-${i}`);
