@@ -109,7 +109,7 @@ describe('Backend after an existence check', () => {
     assert.deepEqual((await backend.handleRequest(request))?.data, { plain: 'one' });
   });
 
-  test('another backend handed the checked request parses it itself', async () => {
+  test('other backend parses checked request', async () => {
     const checking: Array<{ step: string; name: string; fields: FieldData<FieldMap> }> = [];
     const handling: Array<{ step: string; name: string; fields: FieldData<FieldMap> }> = [];
     const request = updateRequest('items/new', { size: '3' });
@@ -122,7 +122,7 @@ describe('Backend after an existence check', () => {
     assert.notEqual(handling[0].fields, checking[0].fields);
   });
 
-  test('a frozen request is checked and handled without a kept result', async () => {
+  test('frozen request handled without kept result', async () => {
     const seen: Array<{ step: string; name: string; fields: FieldData<FieldMap> }> = [];
     const backend = createBackend(seen);
     const request = Object.freeze(updateRequest('items/existing', { size: '4' }));

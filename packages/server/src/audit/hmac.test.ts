@@ -94,7 +94,7 @@ test('hashData never calls a toJSON member', () => {
   assert.equal(JSON.stringify(hashed), `{"document":{"kept":"${expected('value')}"}}`);
 });
 
-test('short data values that never repeat stop filling the value cache', () => {
+test('unrepeated values stop filling cache', () => {
   const hasher = new AuditHasher(SALT);
   // The first window of 1024 lookups admits every miss.
   for (let i = 0; i < 1024; i += 1) assert.equal(hasher.hashDataValue(`distinct-${i}`), expected(`distinct-${i}`));
@@ -107,7 +107,7 @@ test('short data values that never repeat stop filling the value cache', () => {
   assert.ok(admitted < 128, `${admitted} of 1024 misses admitted`);
 });
 
-test('a value that repeats still reaches the value cache while admission is sampled', () => {
+test('repeated value cached while sampling', () => {
   const hasher = new AuditHasher(SALT);
   for (let i = 0; i < 1024; i += 1) hasher.hashDataValue(`distinct-${i}`);
   const before = hasher.cachedValues;
@@ -116,7 +116,7 @@ test('a value that repeats still reaches the value cache while admission is samp
   assert.equal(hasher.cachedValues, before + 1);
 });
 
-test('a window of mostly hits admits every miss again', () => {
+test('mostly hits restore full admission', () => {
   const hasher = new AuditHasher(SALT);
   for (let i = 0; i < 1024; i += 1) hasher.hashDataValue(`distinct-${i}`);
   // The next window samples misses, and repeating a cached value fills it with hits.

@@ -23,8 +23,8 @@ const ADMISSION_WINDOW = 1024;
  * Below this hit rate in a window, the next window admits a missed value
  * with a chance of one in ADMISSION_SAMPLE. Traffic whose values rarely
  * repeat (transit plaintexts and ciphertexts) then stops churning the
- * cache: each value admitted and evicted unread would be old-generation
- * garbage for the collector. A value that does repeat gets in after
+ * cache, because each value admitted and evicted unread would be
+ * old-generation garbage for the collector. A value that does repeat gets in after
  * ADMISSION_SAMPLE misses on average. The draw is random because admitting
  * every ADMISSION_SAMPLE-th miss would never admit a value that recurs
  * every 2, 4, 8 or 16 misses in step with the count.

@@ -149,7 +149,7 @@ describe('json entry serializer', () => {
     assert.equal(text, JSON.stringify(buildResponseEntry(input, hasher, config, NOW)));
   });
 
-  test('request members after the id follow every input they come from', () => {
+  test('request tail follows its inputs', () => {
     const hasher = new AuditHasher(SALT);
     const config = parseFormatConfig({});
     const cache = new JsonBlockCache();
@@ -170,7 +170,7 @@ describe('json entry serializer', () => {
     }
   });
 
-  test('request members after the id stay right when the cache of paths fills', () => {
+  test('request tail right after cache fills', () => {
     const hasher = new AuditHasher(SALT);
     const config = parseFormatConfig({});
     const cache = new JsonBlockCache();
@@ -183,7 +183,7 @@ describe('json entry serializer', () => {
     }
   });
 
-  test('request members of long paths are not kept', () => {
+  test('long paths skip tail cache', () => {
     const hasher = new AuditHasher(SALT);
     const config = parseFormatConfig({});
     const cache = new JsonBlockCache();

@@ -68,7 +68,7 @@ test('parseJsonBody rejects deep nesting', () => {
   });
 });
 
-test('parseJsonBody rejects the shortest body that nests too deep', () => {
+test('parseJsonBody rejects shortest too-deep body', () => {
   // Arrays take two bytes a level, the least any nesting takes, and the
   // body's object is level 0. A value one level below the limit's deepest
   // array is too deep, and `0` is the shortest value.

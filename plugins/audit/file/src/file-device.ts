@@ -120,7 +120,7 @@ export class FileAuditDevice implements AuditDevice {
     return this.queue(entries, options);
   }
 
-  /** Queues entries as text, which the flush encodes straight into the write buffer. */
+  /** Queues entries as text, which the flush encodes straight into the scratch buffer. */
   writeText(entries: string, options: AuditWriteOptions = {}): Promise<void> {
     return this.queue(entries, options);
   }
@@ -225,7 +225,7 @@ export class FileAuditDevice implements AuditDevice {
       length += typeof item === 'string' ? this.scratch.write(item, length, 'utf8') : item.copy(this.scratch, length);
     }
     const filled = this.scratch.subarray(0, length);
-    // A rare huge batch should not keep its buffer for good.
+    // A buffer grown for a rare huge batch is not kept.
     if (this.scratch.length > SCRATCH_KEPT_BYTES) this.scratch = Buffer.allocUnsafe(SCRATCH_INITIAL_BYTES);
     return filled;
   }
