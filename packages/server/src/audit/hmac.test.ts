@@ -66,9 +66,20 @@ test('hashToken caches per token', () => {
 
 test('hashToken cache stays bounded', () => {
   const hasher = new AuditHasher(SALT);
+  // Two generations of 2048: after 5000 tokens, the old one holds 2048 and the young one the last 904.
   for (let index = 0; index < 5000; index += 1) hasher.hashToken(`token-${index}`);
-  assert.equal(hasher.cachedTokens, 4096);
+  assert.equal(hasher.cachedTokens, 2952);
   assert.equal(hasher.hashToken('token-0'), expected('token-0'));
+});
+
+test('hashToken keeps a token in use across generations', () => {
+  const hasher = new RecordingHasher(SALT);
+  hasher.hashToken('hot-token');
+  for (let index = 0; index < 10_000; index += 1) {
+    hasher.hashToken(`token-${index}`);
+    if (index % 1000 === 0) hasher.hashToken('hot-token');
+  }
+  assert.equal(hasher.hashed.filter((value) => value === 'hot-token').length, 1);
 });
 
 test('equal compares HMACs', () => {

@@ -7,10 +7,10 @@ import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'no
 
 export const HMAC_PREFIX = 'hmac-sha256:';
 
-/** Tokens and accessors whose HMACs one device keeps; past this, the oldest is dropped. */
+/** Tokens and accessors whose HMACs one device keeps at most; past this, the older half is dropped (see GenerationCache). */
 const TOKEN_CACHE_SIZE = 4096;
 
-/** Data values whose HMACs one device keeps; past this, the oldest is dropped. */
+/** Data values whose HMACs one device keeps at most; past this, the older half is dropped. */
 const VALUE_CACHE_SIZE = 8192;
 
 /** Longer data values are hashed every time, which bounds the value cache's memory. */
@@ -40,7 +40,7 @@ export class AuditHasher {
    * is hashed once. NOTE: the keys are tokens in clear, held in memory until
    * they are evicted or the server seals.
    */
-  private readonly tokenCache = new Map<string, string>();
+  private readonly tokenCache = new GenerationCache(TOKEN_CACHE_SIZE);
 
   /**
    * HMACs of short data values by value, since a secret that is read often
@@ -49,7 +49,7 @@ export class AuditHasher {
    * the server seals, like the decrypted entries of the token and policy
    * caches.
    */
-  private readonly valueCache = new Map<string, string>();
+  private readonly valueCache = new GenerationCache(VALUE_CACHE_SIZE);
   /** True while a miss is admitted with a chance of one in ADMISSION_SAMPLE, false while every miss is admitted. */
   private sampling = false;
   /** Lookups and hits of the value cache in the current admission window. */
@@ -66,7 +66,11 @@ export class AuditHasher {
 
   /** Hashes a token or accessor, from the cache when it was hashed before. */
   hashToken(value: string): string {
-    return this.hashThrough(this.tokenCache, TOKEN_CACHE_SIZE, value);
+    const cached = this.tokenCache.get(value);
+    if (cached !== undefined) return cached;
+    const hashed = this.hash(value);
+    this.tokenCache.set(value, hashed);
+    return hashed;
   }
 
   /**
@@ -84,7 +88,7 @@ export class AuditHasher {
       return cached;
     }
     const hashed = this.hash(value);
-    if (!this.sampling || Math.random() * ADMISSION_SAMPLE < 1) remember(this.valueCache, VALUE_CACHE_SIZE, value, hashed);
+    if (!this.sampling || Math.random() * ADMISSION_SAMPLE < 1) this.valueCache.set(value, hashed);
     this.endAdmissionWindow();
     return hashed;
   }
@@ -95,15 +99,6 @@ export class AuditHasher {
     this.sampling = this.valueHits < this.valueLookups * ADMISSION_MIN_HIT_RATE;
     this.valueLookups = 0;
     this.valueHits = 0;
-  }
-
-  private hashThrough(cache: Map<string, string>, size: number, value: string): string {
-    const cached = cache.get(value);
-    if (cached !== undefined) return cached;
-
-    const hashed = this.hash(value);
-    remember(cache, size, value, hashed);
-    return hashed;
   }
 
   /**
@@ -213,13 +208,45 @@ export class AuditHasher {
   }
 }
 
-/** Caches `hashed` under `value`, dropping the oldest entry when the cache is full. */
-function remember(cache: Map<string, string>, size: number, value: string, hashed: string): void {
-  if (cache.size >= size) {
-    const oldest = cache.keys().next().value as string;
-    cache.delete(oldest);
+/**
+ * HMACs by value in two generations of at most half the capacity each. New
+ * entries go to the young one. When it is full, it becomes the old one and
+ * the previous old one is dropped whole, and a hit in the old one copies the
+ * entry to the young one, so values in use stay. Evicting the oldest entry
+ * of one map one at a time instead left a deleted slot at its front each
+ * time, and every later eviction walked past all of them to find the oldest
+ * live entry. Under transit traffic, whose values never repeat, that took
+ * about 2% of the request thread.
+ */
+class GenerationCache {
+  private young = new Map<string, string>();
+  private old = new Map<string, string>();
+  private readonly generationSize: number;
+
+  constructor(capacity: number) {
+    this.generationSize = Math.max(1, Math.floor(capacity / 2));
   }
-  cache.set(value, hashed);
+
+  /** Number of entries, counting a value held by both generations twice. */
+  get size(): number {
+    return this.young.size + this.old.size;
+  }
+
+  get(value: string): string | undefined {
+    const young = this.young.get(value);
+    if (young !== undefined) return young;
+    const old = this.old.get(value);
+    if (old !== undefined) this.set(value, old);
+    return old;
+  }
+
+  set(value: string, hashed: string): void {
+    if (this.young.size >= this.generationSize) {
+      this.old = this.young;
+      this.young = new Map();
+    }
+    this.young.set(value, hashed);
+  }
 }
 
 /**
