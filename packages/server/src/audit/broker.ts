@@ -18,11 +18,11 @@
  * plugin catalog, once the core has handed the broker its plugin runner
  * with {@link AuditBroker.useExternalDevices}.
  *
- * The built-in file and socket devices run in the audit worker thread
- * (worker.ts), which builds, HMACs and writes their entries, so the request
- * thread only hands each entry's input over. The broker writes the entries
- * of other devices (syslog, catalog plugins, devices a test supplies)
- * itself.
+ * The built-in socket device runs in the audit worker thread (worker.ts),
+ * which builds, HMACs and writes its entries. The broker builds and writes
+ * the entries of the other devices itself (file, syslog, catalog plugins,
+ * devices a test supplies). For the file device, that costs less than
+ * handing them over (see THREADED_AUDIT_TYPES).
  */
 import {
   badRequest,

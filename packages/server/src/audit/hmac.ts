@@ -7,10 +7,10 @@ import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'no
 
 export const HMAC_PREFIX = 'hmac-sha256:';
 
-/** Tokens and accessors whose HMACs one device keeps at most; past this, the older half is dropped (see GenerationCache). */
+/** Maximum number of token and accessor HMACs one device keeps. Past it, the older half is dropped (see GenerationCache). */
 const TOKEN_CACHE_SIZE = 4096;
 
-/** Data values whose HMACs one device keeps at most; past this, the older half is dropped. */
+/** Maximum number of data value HMACs one device keeps. Past it, the older half is dropped. */
 const VALUE_CACHE_SIZE = 8192;
 
 /** Longer data values are hashed every time, which bounds the value cache's memory. */
@@ -209,14 +209,11 @@ export class AuditHasher {
 }
 
 /**
- * HMACs by value in two generations of at most half the capacity each. New
- * entries go to the young one. When it is full, it becomes the old one and
- * the previous old one is dropped whole, and a hit in the old one copies the
- * entry to the young one, so values in use stay. Evicting the oldest entry
- * of one map one at a time instead left a deleted slot at its front each
- * time, and every later eviction walked past all of them to find the oldest
- * live entry. Under transit traffic, whose values never repeat, that took
- * about 2% of the request thread.
+ * HMACs by value, in a young and an old generation of half the capacity each.
+ * A full young generation replaces the old one, which is dropped whole, and a
+ * hit in the old one copies the entry into the young one. Evicting the oldest
+ * entry of one Map instead left a deleted slot at its front each time, which
+ * every later eviction walked past.
  */
 class GenerationCache {
   private young = new Map<string, string>();

@@ -2,7 +2,8 @@
  * AES-256-GCM sealing with the storage path as associated data, shared by
  * the barrier, the keyring and the wrapped root key.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { randomNonce } from '@coffer/sdk';
 
 export const KEY_BYTES = 32;
 const NONCE_BYTES = 12;
@@ -10,7 +11,7 @@ const TAG_BYTES = 16;
 
 /** Encrypts `plaintext`; the output is nonce, ciphertext and tag. */
 export function seal(key: Buffer, plaintext: Buffer, associatedData: string): Buffer {
-  const nonce = randomBytes(NONCE_BYTES);
+  const nonce = randomNonce(NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(Buffer.from(associatedData, 'utf8'));
   const body = cipher.update(plaintext);

@@ -22,11 +22,10 @@ import {
   type DecipherChaCha20Poly1305,
   type DecipherGCM,
 } from 'node:crypto';
-import { badRequest } from '@coffer/sdk';
+import { badRequest, randomNonce } from '@coffer/sdk';
 import { decodeStandardBase64 } from '../base64.js';
 import { AUTHENTICATION_FAILED_MESSAGE, invalidField, TOO_OLD_MESSAGE, unsupportedByKeyType } from '../errors.js';
 import { versionKeyMaterial } from './derivation.js';
-import { randomNonce } from './nonce-pool.js';
 import { privateKeyObject, publicKeyObject } from './key-objects.js';
 import { loadedVersion, type KeyPolicy, type KeyVersion } from './key-policy.js';
 import { isRsa, isSymmetric, rsaModulusBits, supportsAssociatedData, supportsEncryption, symmetricKeyBytes, type SymmetricKeyType } from './key-types.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { randomNonce } from './nonce-pool.js';
+import { randomNonce } from './random-pool.js';
 
 test('nonces never repeat across refills', () => {
   const seen = new Set<string>();
