@@ -16,6 +16,34 @@ test('hash is HMAC-SHA256 under the salt', () => {
   assert.notEqual(new AuditHasher(Buffer.alloc(32, 1)).hash('my-secret'), hasher.hash('my-secret'));
 });
 
+test('hash matches createHmac at every length', () => {
+  const hasher = new AuditHasher(SALT);
+  // Multi-byte characters and a lone surrogate, which UTF-8 encoding replaces, around the one-shot limit of 1024.
+  const alphabet = ['a', 'é', '€', '😀', '\ud800', '"', '\n'];
+  for (let length = 0; length <= 1100; length += 1) {
+    let value = '';
+    for (let i = 0; value.length < length; i += 1) value += alphabet[(i * 7 + length) % alphabet.length];
+    assert.equal(hasher.hash(value), expected(value), `value of length ${value.length}`);
+  }
+  assert.equal(hasher.hash('x'.repeat(100_000)), expected('x'.repeat(100_000)));
+});
+
+test('hash passes RFC 4231 vectors', () => {
+  // Test case 2: a key shorter than a block.
+  assert.equal(new AuditHasher(Buffer.from('Jefe')).hash('what do ya want for nothing?'), `${HMAC_PREFIX}5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843`);
+  // Test case 6: a 131-byte key, which HMAC replaces by its digest.
+  const longKey = new AuditHasher(Buffer.alloc(131, 0xaa));
+  assert.equal(longKey.hash('Test Using Larger Than Block-Size Key - Hash Key First'), `${HMAC_PREFIX}60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54`);
+});
+
+test('hash keeps no value bytes', () => {
+  const hasher = new AuditHasher(SALT);
+  hasher.hash('my-secret-value');
+  const inner = (hasher as unknown as { innerInput: Buffer }).innerInput;
+  assert.equal(inner.indexOf('my-secret-value'), -1);
+  assert.ok(inner.subarray(64).every((byte) => byte === 0));
+});
+
 test('hashData replaces strings at every depth', () => {
   const hasher = new AuditHasher(SALT);
   const data = {
@@ -66,7 +94,7 @@ test('hashToken caches per token', () => {
 
 test('hashToken cache stays bounded', () => {
   const hasher = new AuditHasher(SALT);
-  // Two generations of 2048: after 5000 tokens, the old one holds 2048 and the young one the last 904.
+  // Two generations of 2048: after 5000 tokens, the old one contains 2048 and the young one the last 904.
   for (let index = 0; index < 5000; index += 1) hasher.hashToken(`token-${index}`);
   assert.equal(hasher.cachedTokens, 2952);
   assert.equal(hasher.hashToken('token-0'), expected('token-0'));

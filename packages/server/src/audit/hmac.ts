@@ -3,9 +3,24 @@
  * `hmac-sha256:<hex>` form. An operator who knows a value can recompute its
  * HMAC through `sys/audit-hash`; a reader of the log cannot reverse it.
  */
-import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import * as crypto from 'node:crypto';
+import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 export const HMAC_PREFIX = 'hmac-sha256:';
+
+/** SHA-256's block size, the length of HMAC's padded key. */
+const BLOCK_BYTES = 64;
+const DIGEST_BYTES = 32;
+
+/** Maximum length, in UTF-16 code units, of a value that `hash` digests in its own buffer. Longer ones go through createHmac. */
+const ONE_SHOT_MAX_LENGTH = 1024;
+
+/**
+ * Node.js's one-shot digest, `crypto.hash`, from version 20.12 on. It makes
+ * no Hash object, so an HMAC built from two of them leaves the collector
+ * nothing to finalize. @types/node 20 does not declare it yet.
+ */
+const oneShotDigest = (crypto as { hash?: (algorithm: string, data: Uint8Array, outputEncoding: string) => Buffer | string }).hash;
 
 /** Maximum number of token and accessor HMACs one device keeps. Past it, the older half is dropped (see GenerationCache). */
 const TOKEN_CACHE_SIZE = 4096;
@@ -56,12 +71,40 @@ export class AuditHasher {
   private valueLookups = 0;
   private valueHits = 0;
 
+  /** The key padded to a block and XORed with HMAC's inner pad, followed by room for a value of up to ONE_SHOT_MAX_LENGTH. */
+  private readonly innerInput: Buffer;
+  /** The key XORed with HMAC's outer pad, followed by room for the inner digest. */
+  private readonly outerInput: Buffer;
+
   constructor(salt: Buffer) {
     this.key = createSecretKey(salt);
+    // RFC 2104: a key longer than a block is replaced by its digest.
+    const blockKey = salt.length > BLOCK_BYTES ? createHash('sha256').update(salt).digest() : salt;
+    this.innerInput = Buffer.alloc(BLOCK_BYTES + ONE_SHOT_MAX_LENGTH * 3);
+    this.innerInput.fill(0x36, 0, BLOCK_BYTES);
+    this.outerInput = Buffer.alloc(BLOCK_BYTES + DIGEST_BYTES, 0x5c);
+    for (let i = 0; i < blockKey.length; i += 1) {
+      this.innerInput[i] ^= blockKey[i];
+      this.outerInput[i] ^= blockKey[i];
+    }
   }
 
+  /**
+   * Returns the HMAC of `value`'s UTF-8 bytes. Short values take two
+   * one-shot SHA-256 digests over the padded key (RFC 2104), which took
+   * about 3 us less per transit request than createHmac in alternating
+   * benchmark runs.
+   */
   hash(value: string): string {
-    return HMAC_PREFIX + createHmac('sha256', this.key).update(value, 'utf8').digest('hex');
+    if (oneShotDigest === undefined || value.length > ONE_SHOT_MAX_LENGTH) {
+      return HMAC_PREFIX + createHmac('sha256', this.key).update(value, 'utf8').digest('hex');
+    }
+    const end = BLOCK_BYTES + this.innerInput.write(value, BLOCK_BYTES, 'utf8');
+    const inner = oneShotDigest('sha256', this.innerInput.subarray(0, end), 'buffer') as Buffer;
+    // The value may be a secret, so its bytes do not stay in the buffer.
+    this.innerInput.fill(0, BLOCK_BYTES, end);
+    inner.copy(this.outerInput, BLOCK_BYTES);
+    return HMAC_PREFIX + (oneShotDigest('sha256', this.outerInput, 'hex') as string);
   }
 
   /** Hashes a token or accessor, from the cache when it was hashed before. */
