@@ -18,12 +18,16 @@ test('hash is HMAC-SHA256 under the salt', () => {
 
 test('hash matches createHmac at every length', () => {
   const hasher = new AuditHasher(SALT);
-  // Multi-byte characters and a lone surrogate, which UTF-8 encoding replaces, around the one-shot limit of 1024.
+  // Multi-byte characters, and a lone surrogate, which UTF-8 encoding replaces.
   const alphabet = ['a', 'é', '€', '😀', '\ud800', '"', '\n'];
   for (let length = 0; length <= 1100; length += 1) {
     let value = '';
     for (let i = 0; value.length < length; i += 1) value += alphabet[(i * 7 + length) % alphabet.length];
     assert.equal(hasher.hash(value), expected(value), `value of length ${value.length}`);
+  }
+  // Around the one-shot limit of 16,384 UTF-16 units, with 3 UTF-8 bytes per unit at most.
+  for (const length of [16_383, 16_384, 16_385]) {
+    assert.equal(hasher.hash('€'.repeat(length)), expected('€'.repeat(length)), `value of length ${length}`);
   }
   assert.equal(hasher.hash('x'.repeat(100_000)), expected('x'.repeat(100_000)));
 });

@@ -12,8 +12,12 @@ export const HMAC_PREFIX = 'hmac-sha256:';
 const BLOCK_BYTES = 64;
 const DIGEST_BYTES = 32;
 
-/** Maximum length, in UTF-16 code units, of a value that `hash` digests in its own buffer. Longer ones go through createHmac. */
-const ONE_SHOT_MAX_LENGTH = 1024;
+/**
+ * Maximum length, in UTF-16 code units, of a value that `hash` digests in
+ * its own buffer of 48 KiB, which fits a 4 KiB transit payload in base64.
+ * Longer ones go through createHmac.
+ */
+const ONE_SHOT_MAX_LENGTH = 16 * 1024;
 
 /**
  * Node.js's one-shot digest, `crypto.hash`, from version 20.12 on. It makes
