@@ -12,3 +12,19 @@ test('nonces never repeat across refills', () => {
   }
   assert.equal(seen.size, 2000);
 });
+
+test('randomNonce rejects invalid sizes', () => {
+  for (const size of [4097, -12, 1.5, Number.NaN]) {
+    assert.throws(() => randomNonce(size), { name: 'RangeError', message: `invalid nonce size ${size}: use an integer from 0 to 4096` });
+  }
+});
+
+test('randomNonce repeats nothing after rejection', () => {
+  const first = randomNonce(12);
+  assert.throws(() => randomNonce(-12), RangeError);
+  const second = randomNonce(12);
+  assert.equal(second.length, 12);
+  assert.notDeepEqual(second, first);
+  assert.throws(() => randomNonce(Number.NaN), RangeError);
+  assert.equal(randomNonce(12).length, 12);
+});

@@ -13,8 +13,15 @@ const POOL_BYTES = 4096;
 let pool = Buffer.alloc(0);
 let offset = 0;
 
-/** Returns `size` fresh random bytes for a nonce. `size` must not exceed 4096. */
+/**
+ * Returns `size` fresh random bytes for a nonce.
+ * @throws RangeError when `size` is not an integer from 0 to 4096, so that
+ * the offset only ever moves forward by whole bytes within the pool.
+ */
 export function randomNonce(size: number): Buffer {
+  if (!Number.isInteger(size) || size < 0 || size > POOL_BYTES) {
+    throw new RangeError(`invalid nonce size ${size}: use an integer from 0 to ${POOL_BYTES}`);
+  }
   if (offset + size > pool.length) {
     pool = randomFillSync(Buffer.allocUnsafe(POOL_BYTES));
     offset = 0;
