@@ -7,15 +7,17 @@
  * and a p99 of at most 15 ms.
  *
  * Every request carries a different payload. Coffer's file audit device
- * keeps the HMACs of short data values (up to 128 characters, 8192 values
- * per device), so repeating one 64-byte plaintext (88 base64 characters)
- * would measure cache hits that real transit traffic rarely gets. Each
- * encrypt request writes a request counter over the first 6 bytes of a
- * random plaintext. Each decrypt request takes the next ciphertext from a
- * pool of 10,000, made from distinct plaintexts during set-up. The pool is
- * larger than the cache, so a plaintext has been evicted by the time it
- * comes round again. The 4 KiB scenarios vary their payloads the same way,
- * although their values are too long for the cache.
+ * caches the HMACs of short data values (up to 128 characters), so
+ * repeating a 64-byte plaintext (88 base64 characters) would measure cache
+ * hits that real transit traffic rarely gets. Each request writes a request
+ * counter over the first 6 bytes of a random plaintext, and encrypt and
+ * decrypt count in ranges that never meet. The runner encrypts the decrypt
+ * requests' plaintexts in advance with the server's own key: Coffer's bench
+ * key is exportable, and the runner gives the baseline its key. There are
+ * enough of them that none repeats in a run. A pool of 10,000 that came
+ * round again let the value cache keep up to 70% of its plaintexts. The
+ * 4 KiB scenarios vary their payloads the same way, although their values
+ * are too long for the cache.
  *
  * Both servers run in child processes on 127.0.0.1, started and measured
  * with the runner's own helpers in bench/lib. Each scenario's measured time
@@ -65,19 +67,23 @@ const PAYLOADS = [
   { label: '4 KiB', bytes: 4096 },
 ];
 
-/**
- * Ciphertexts each decrypt scenario cycles through. It must exceed the 8192
- * values whose HMACs one audit device keeps, so no decrypt response repeats
- * a plaintext that is still cached.
- */
-const CIPHERTEXT_POOL_SIZE = 10_000;
-/** Items per `batch_input` request while making the ciphertext pool. */
-const POOL_BATCH_SIZE = 250;
 /** Bytes of the request counter written over the start of a plaintext, chosen because 6 bytes are exactly 8 base64 characters. */
 const COUNTER_BYTES = 6;
+/** First counter of the decrypt scenarios, half of the 6-byte range, so that no decrypted plaintext repeats an encrypted one. */
+const DECRYPT_FIRST_COUNTER = 2 ** 47;
+/**
+ * Decrypt requests per second that each server's decrypt bodies cover
+ * without repeating one (see decryptBodies), above what either server
+ * reached on the machine in bench/README.md, and the memory they may take.
+ */
+const DECRYPT_RATE_BOUND = 40_000;
+const DECRYPT_POOL_BYTES = 64 * 1024 * 1024;
+/** Bytes of a transit AES-GCM nonce and tag. */
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
 
 if (process.argv[2] === '--baseline-child') {
-  await serveBaseline();
+  await serveBaseline(Buffer.from(process.argv[3], 'hex'));
 } else {
   main().catch((err) => {
     console.error(`bench: failed: ${err.stack ?? err}`);
@@ -129,22 +135,22 @@ async function cleanUp(workDir) {
  * a slow spell of the machine weighs on both alike.
  */
 async function runScenarios(options, workDir, profilePath) {
-  // Counters below CIPHERTEXT_POOL_SIZE make the pooled plaintexts, and the
-  // encrypt scenario counts on from there, so the two never share one.
   const payloads = PAYLOADS.map(({ label, bytes }) => ({ label, base: randomBytes(bytes).toString('base64') }));
   const jsonHeaders = { 'Content-Type': 'application/json' };
 
   step('starting the baseline: bare node:http with one AES-256-GCM operation per request');
-  const baseline = await startServerChild('baseline', new URL(import.meta.url), ['--baseline-child'], { logFile: join(workDir, 'baseline.log') });
-  const baselineDecryptBodies = new Map();
-  for (const payload of payloads) baselineDecryptBodies.set(payload, await makeDecryptBodies('baseline', baseline.address, {}, payload));
+  const baselineKey = randomBytes(32);
+  const baseline = await startServerChild('baseline', new URL(import.meta.url), ['--baseline-child', baselineKey.toString('hex')], { logFile: join(workDir, 'baseline.log') });
 
   step(`starting coffer (sqlite storage in ${workDir})`);
   const coffer = await startCoffer(workDir, profilePath);
   step('initializing, unsealing, mounting transit and creating the aes256-gcm96 key "bench"');
   const { rootToken } = await prepareCoffer(coffer.address, { secrets: 1, concurrency: 1 });
   await callCoffer(coffer.address, 'POST', '/v1/sys/mounts/transit', { token: rootToken, body: JSON.stringify({ type: 'transit' }), expectedStatus: 204 });
-  await callCoffer(coffer.address, 'POST', '/v1/transit/keys/bench', { token: rootToken, body: '{}' });
+  // Exportable, so that the runner can encrypt the decrypt scenarios' plaintexts itself.
+  await callCoffer(coffer.address, 'POST', '/v1/transit/keys/bench', { token: rootToken, body: '{"exportable":true}' });
+  const exported = await callCoffer(coffer.address, 'GET', '/v1/transit/export/encryption-key/bench/1', { token: rootToken });
+  const cofferKey = Buffer.from(JSON.parse(exported.body.toString('utf8')).data.keys['1'], 'base64');
 
   // As in production: a token whose policy grants only this key's
   // operations, and every request recorded by a file audit device.
@@ -154,12 +160,6 @@ async function runScenarios(options, workDir, profilePath) {
   const created = await callCoffer(coffer.address, 'POST', '/v1/auth/token/create', { token: rootToken, body: JSON.stringify({ policies: ['bench-transit'], ttl: '2h' }) });
   const benchToken = JSON.parse(created.body.toString('utf8')).auth.client_token;
 
-  // The pools are made before the audit device is enabled, so their
-  // plaintexts do not start in its value cache.
-  const cofferDecryptBodies = new Map();
-  for (const payload of payloads) {
-    cofferDecryptBodies.set(payload, await makeDecryptBodies('coffer', coffer.address, { 'X-Vault-Token': benchToken }, payload));
-  }
   step('enabling a file audit device');
   await enableFileAudit(coffer.address, rootToken, join(workDir, 'audit', 'audit.log'));
 
@@ -170,8 +170,8 @@ async function runScenarios(options, workDir, profilePath) {
   const rows = [];
   for (const payload of payloads) {
     // Each server gets its own scenarios, whose counters run on over the rounds, so both see the same plaintexts.
-    const baselineScenarios = scenariosFor(payload, baselineDecryptBodies.get(payload));
-    const cofferScenarios = scenariosFor(payload, cofferDecryptBodies.get(payload));
+    const baselineScenarios = scenariosFor(payload, baselineKey, options);
+    const cofferScenarios = scenariosFor(payload, cofferKey, options);
     for (const [index, baselineScenario] of baselineScenarios.entries()) {
       const measured = await measureInRounds(options, [
         { server: servers.baseline, scenario: baselineScenario },
@@ -216,18 +216,21 @@ async function measureInRounds(options, runs) {
 }
 
 /**
- * Returns the encrypt and decrypt scenarios of one payload. Each call starts
- * new counters, so the baseline and Coffer get the same sequence of plaintexts.
+ * Returns the encrypt and decrypt scenarios of one payload, with `key` as
+ * the server's AES-256-GCM key. Each call starts new counters, so the
+ * baseline and Coffer get the same sequence of plaintexts. Making the
+ * decrypt bodies takes a few seconds for 64-byte payloads.
  */
-function scenariosFor(payload, decryptBodies) {
+function scenariosFor(payload, key, options) {
+  const seconds = options.warmupSeconds + options.durationSeconds;
   return [
     {
       title: `encrypt ${payload.label}`,
-      request: { method: 'POST', path: '/v1/transit/encrypt/bench', setupRequest: distinctEncryptBodies(payload.base, CIPHERTEXT_POOL_SIZE) },
+      request: { method: 'POST', path: '/v1/transit/encrypt/bench', setupRequest: distinctEncryptBodies(payload.base, 0) },
     },
     {
       title: `decrypt ${payload.label}`,
-      request: { method: 'POST', path: '/v1/transit/decrypt/bench', setupRequest: cycleBodies(decryptBodies) },
+      request: { method: 'POST', path: '/v1/transit/decrypt/bench', setupRequest: decryptBodies(payload.base, key, DECRYPT_FIRST_COUNTER, seconds) },
     },
   ];
 }
@@ -271,52 +274,39 @@ function distinctEncryptBodies(base, firstCounter) {
   };
 }
 
-/** Returns an autocannon `setupRequest` that sends `bodies` in turn over all connections, from the first again after the last. */
-function cycleBodies(bodies) {
+/**
+ * Encrypts the decrypt bodies of one payload and server in advance and
+ * returns an autocannon `setupRequest` that sends them in turn. Body `i`
+ * carries `withCounter(base, firstCounter + i)` encrypted under `key` with a
+ * random nonce, in transit's `vault:v1:` form. All bodies of a payload have
+ * one length, so they share one buffer, which the garbage collector does
+ * not walk. There are enough for DECRYPT_RATE_BOUND requests per second
+ * over `seconds`, within DECRYPT_POOL_BYTES. Only a run past that bound
+ * sends a body again, and the 4 KiB ones, whose values are too long for the
+ * audit cache, reach the byte limit first.
+ */
+function decryptBodies(base, key, firstCounter, seconds) {
+  const plaintextBytes = Buffer.from(base, 'base64').length;
+  const ciphertextChars = Math.ceil((NONCE_BYTES + plaintextBytes + TAG_BYTES) / 3) * 4;
+  const template = Buffer.from(JSON.stringify({ ciphertext: `vault:v1:${'A'.repeat(ciphertextChars)}` }));
+  const offset = template.indexOf('A'.repeat(ciphertextChars));
+  const count = Math.min(Math.ceil(DECRYPT_RATE_BOUND * seconds), Math.floor(DECRYPT_POOL_BYTES / template.length));
+  const pool = Buffer.alloc(count * template.length);
+  for (let i = 0; i < count; i++) {
+    const start = i * template.length;
+    template.copy(pool, start);
+    const nonce = randomBytes(NONCE_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', key, nonce);
+    const plaintext = Buffer.from(withCounter(base, firstCounter + i), 'base64');
+    const sealed = Buffer.concat([nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
+    pool.write(sealed.toString('base64'), start + offset, 'latin1');
+  }
   let next = 0;
   return (request) => {
-    const body = bodies[next];
-    next = (next + 1) % bodies.length;
+    const body = pool.subarray(next * template.length, (next + 1) * template.length);
+    next = (next + 1) % count;
     return { ...request, body };
   };
-}
-
-/**
- * Encrypts the payload's pool plaintexts on a server with `batch_input`,
- * POOL_BATCH_SIZE per request, and returns one decrypt request body per
- * ciphertext. Throws on a failed request or item.
- */
-async function makeDecryptBodies(serverName, address, headers, payload) {
-  const startedMs = performance.now();
-  const bodies = [];
-  for (let start = 0; start < CIPHERTEXT_POOL_SIZE; start += POOL_BATCH_SIZE) {
-    // The plaintexts are made again for each server rather than kept, which
-    // would leave 55 MB of strings in the load generator's heap for every
-    // garbage collection of the run to go through.
-    const batchInput = [];
-    for (let counter = start; counter < Math.min(start + POOL_BATCH_SIZE, CIPHERTEXT_POOL_SIZE); counter++) {
-      batchInput.push({ plaintext: withCounter(payload.base, counter) });
-    }
-    const response = await fetch(`${address}/v1/transit/encrypt/bench`, {
-      method: 'POST',
-      headers: { ...headers, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ batch_input: batchInput }),
-    });
-    const text = await response.text();
-    if (response.status !== 200) throw new Error(`${serverName}: batch encrypt returned ${response.status}: ${text.slice(0, 500)}`);
-
-    const results = JSON.parse(text).data?.batch_results;
-    if (!Array.isArray(results) || results.length !== batchInput.length) {
-      throw new Error(`${serverName}: batch encrypt returned ${results?.length ?? 'no'} batch_results for ${batchInput.length} items`);
-    }
-    for (const [index, result] of results.entries()) {
-      if (typeof result.ciphertext !== 'string') throw new Error(`${serverName}: batch encrypt item ${start + index} failed: ${JSON.stringify(result)}`);
-      bodies.push(Buffer.from(JSON.stringify({ ciphertext: result.ciphertext })));
-    }
-  }
-  const seconds = (performance.now() - startedMs) / 1000;
-  step(`${serverName}: encrypted ${bodies.length.toLocaleString('en-US')} distinct ${payload.label} plaintexts for the decrypt scenario in ${seconds.toFixed(1)} s`);
-  return bodies;
 }
 
 /**
@@ -438,8 +428,8 @@ function number(flag, text, min, integer) {
  * ciphertext, 16-byte tag) and sends a JSON body with the result. Encrypt
  * also takes Vault's `batch_input`, which only the set-up sends.
  */
-async function serveBaseline() {
-  const key = randomBytes(32);
+/** Serves the baseline with `key`, which the runner also encrypts the decrypt scenarios' plaintexts with. */
+async function serveBaseline(key) {
   const encrypt = (plaintext) => {
     const nonce = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', key, nonce);
