@@ -98,10 +98,28 @@ test('hashToken caches per token', () => {
 
 test('hashToken cache stays bounded', () => {
   const hasher = new AuditHasher(SALT);
-  // Two generations of 2048: after 5000 tokens, the old one contains 2048 and the young one the last 904.
-  for (let index = 0; index < 5000; index += 1) hasher.hashToken(`token-${index}`);
-  assert.equal(hasher.cachedTokens, 2952);
+  // Two generations of 4096: after 10,000 tokens, the old one contains 4096 and the young one the last 1808.
+  for (let index = 0; index < 10_000; index += 1) hasher.hashToken(`token-${index}`);
+  assert.equal(hasher.cachedTokens, 5904);
   assert.equal(hasher.hashToken('token-0'), expected('token-0'));
+});
+
+test('hashToken keeps the last 4096 tokens', () => {
+  const hasher = new RecordingHasher(SALT);
+  // Cycling through 4096 tokens in order, each is hashed once, then found in one of the generations.
+  for (let round = 0; round < 3; round += 1) {
+    for (let index = 0; index < 4096; index += 1) hasher.hashToken(`token-${index}`);
+  }
+  assert.equal(hasher.hashed.length, 4096);
+});
+
+test('hashToken skips caching long tokens', () => {
+  const hasher = new RecordingHasher(SALT);
+  const long = 't'.repeat(2049);
+  assert.equal(hasher.hashToken(long), expected(long));
+  assert.equal(hasher.hashToken(long), expected(long));
+  assert.equal(hasher.cachedTokens, 0);
+  assert.equal(hasher.hashed.length, 2);
 });
 
 test('hashToken keeps a token in use across generations', () => {

@@ -26,11 +26,18 @@ const ONE_SHOT_MAX_LENGTH = 16 * 1024;
  */
 const oneShotDigest = (crypto as { hash?: (algorithm: string, data: Uint8Array, outputEncoding: string) => string }).hash;
 
-/** Maximum number of token and accessor HMACs one device keeps. Past it, the older half is dropped (see GenerationCache). */
-const TOKEN_CACHE_SIZE = 4096;
+/**
+ * Size of each generation of one device's token and accessor HMACs (see
+ * GenerationCache): the last 4,096 distinct ones stay, and at most twice
+ * that many are kept.
+ */
+const TOKEN_GENERATION_SIZE = 4096;
 
-/** Maximum number of data value HMACs one device keeps. Past it, the older half is dropped. */
-const VALUE_CACHE_SIZE = 8192;
+/** Longer tokens are hashed every time, which bounds the token cache's memory. A batch token's length grows with its entry. */
+const TOKEN_CACHE_MAX_LENGTH = 2048;
+
+/** Size of each generation of one device's data value HMACs. */
+const VALUE_GENERATION_SIZE = 8192;
 
 /** Longer data values are hashed every time, which bounds the value cache's memory. */
 const VALUE_CACHE_MAX_LENGTH = 128;
@@ -59,7 +66,7 @@ export class AuditHasher {
    * is hashed once. NOTE: the keys are tokens in clear, held in memory until
    * they are evicted or the server seals.
    */
-  private readonly tokenCache = new GenerationCache(TOKEN_CACHE_SIZE);
+  private readonly tokenCache = new GenerationCache(TOKEN_GENERATION_SIZE);
 
   /**
    * HMACs of short data values by value, since a secret that is read often
@@ -68,7 +75,7 @@ export class AuditHasher {
    * the server seals, like the decrypted entries of the token and policy
    * caches.
    */
-  private readonly valueCache = new GenerationCache(VALUE_CACHE_SIZE);
+  private readonly valueCache = new GenerationCache(VALUE_GENERATION_SIZE);
   /** True while a miss is admitted with a chance of one in ADMISSION_SAMPLE, false while every miss is admitted. */
   private sampling = false;
   /** Lookups and hits of the value cache in the current admission window. */
@@ -95,25 +102,30 @@ export class AuditHasher {
 
   /**
    * Returns the HMAC of `value`'s UTF-8 bytes. Short values take two
-   * one-shot SHA-256 digests over the padded key (RFC 2104), which took
-   * about 3 us less per transit request than createHmac in alternating
-   * benchmark runs.
+   * one-shot SHA-256 digests over the padded key (RFC 2104), which took a
+   * few microseconds less per transit request than createHmac in
+   * alternating benchmark runs.
    */
   hash(value: string): string {
     if (oneShotDigest === undefined || value.length > ONE_SHOT_MAX_LENGTH) {
       return HMAC_PREFIX + createHmac('sha256', this.key).update(value, 'utf8').digest('hex');
     }
     const end = BLOCK_BYTES + this.innerInput.write(value, BLOCK_BYTES, 'utf8');
-    // As a latin1 string, each byte of the digest is one character, and the string costs less to make than a Buffer.
-    const inner = oneShotDigest('sha256', this.innerInput.subarray(0, end), 'latin1');
-    // The value may be a secret, so its bytes do not stay in the buffer.
-    this.innerInput.fill(0, BLOCK_BYTES, end);
+    let inner: string;
+    try {
+      // As a latin1 string, each byte of the digest is one character, and the string costs less to make than a Buffer.
+      inner = oneShotDigest('sha256', this.innerInput.subarray(0, end), 'latin1');
+    } finally {
+      // The value may be a secret, so its bytes do not stay in the buffer.
+      this.innerInput.fill(0, BLOCK_BYTES, end);
+    }
     this.outerInput.write(inner, BLOCK_BYTES, 'latin1');
     return HMAC_PREFIX + oneShotDigest('sha256', this.outerInput, 'hex');
   }
 
   /** Hashes a token or accessor, from the cache when it was hashed before. */
   hashToken(value: string): string {
+    if (value.length > TOKEN_CACHE_MAX_LENGTH) return this.hash(value);
     const cached = this.tokenCache.get(value);
     if (cached !== undefined) return cached;
     const hashed = this.hash(value);
@@ -257,20 +269,18 @@ export class AuditHasher {
 }
 
 /**
- * HMACs by value, in a young and an old generation of half the capacity each.
- * A full young generation replaces the old one, which is dropped whole, and a
- * hit in the old one copies the entry into the young one. Evicting the oldest
- * entry of one Map instead left a deleted slot at its front each time, which
- * every later eviction walked past.
+ * HMACs by value, in a young and an old generation of `generationSize`
+ * entries each. A full young generation replaces the old one, which is
+ * dropped whole, and a hit in the old one copies the entry into the young
+ * one. So the last `generationSize` distinct values always stay. Evicting
+ * the oldest entry of one Map instead left a deleted slot at its front each
+ * time, which every later eviction walked past.
  */
 class GenerationCache {
   private young = new Map<string, string>();
   private old = new Map<string, string>();
-  private readonly generationSize: number;
 
-  constructor(capacity: number) {
-    this.generationSize = Math.max(1, Math.floor(capacity / 2));
-  }
+  constructor(private readonly generationSize: number) {}
 
   /** Number of entries, counting a value held by both generations twice. */
   get size(): number {
