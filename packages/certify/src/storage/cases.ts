@@ -270,8 +270,10 @@ export function durabilityCases(
       await storage.delete('p/gone');
       // Puts still in flight when close is called: each that resolves must be durable.
       const inFlight = Array.from({ length: 50 }, (_, i) => storage.put({ key: `late/k${i}`, value: Buffer.from(`late ${i}`) }));
+      // Settling starts before the close, so a put that the close makes fail is not an unhandled rejection.
+      const settling = Promise.allSettled(inFlight);
       await context.close(storage);
-      const settled = await Promise.allSettled(inFlight);
+      const settled = await settling;
 
       const reopened = await context.open();
       assert.deepEqual((await reopened.get('p/kept'))?.value, Buffer.from('kept'));
