@@ -122,7 +122,7 @@ test('hashToken skips caching long tokens', () => {
   assert.equal(hasher.hashed.length, 2);
 });
 
-test('hashToken keeps a token in use across generations', () => {
+test('hashToken keeps a hot token', () => {
   const hasher = new RecordingHasher(SALT);
   hasher.hashToken('hot-token');
   for (let index = 0; index < 10_000; index += 1) {

@@ -22,7 +22,8 @@ const ONE_SHOT_MAX_LENGTH = 16 * 1024;
 /**
  * Node.js's one-shot digest, `crypto.hash`, from version 20.12 on. It makes
  * no Hash object, so an HMAC built from two of them leaves the collector
- * nothing to finalize. @types/node 20 does not declare it yet.
+ * nothing to finalize. The @types/node 20.19 that this repository uses does
+ * not declare it.
  */
 const oneShotDigest = (crypto as { hash?: (algorithm: string, data: Uint8Array, outputEncoding: string) => string }).hash;
 
