@@ -13,6 +13,7 @@ export * from './auth.js';
 export * from './database.js';
 export * from './username-template.js';
 export * from './random-pool.js';
+export * from './keyed-lock.js';
 export * from './framework/field.js';
 export * from './framework/field-data.js';
 export * from './framework/path.js';

@@ -10,11 +10,10 @@
  * go to a revocation queue, which runs a few at a time and retries failures
  * with backoff until a lease is marked irrevocable.
  */
-import { badRequest, CofferError, internalError, type Logger, type SecretLease, type Storage } from '@coffer/sdk';
+import { badRequest, CofferError, internalError, KeyedLock, type Logger, type SecretLease, type Storage } from '@coffer/sdk';
 import { sealedError } from '../barrier/barrier.js';
 import { leaseOperationError, noMountError, sendSecretRequest, type LeaseTarget } from './backend-request.js';
 import { ExpirySchedule, systemTimers, type TimerApi } from './expiry-schedule.js';
-import { KeyedLock } from './keyed-lock.js';
 import {
   authLeaseId,
   cleanLeasePath,

@@ -13,9 +13,8 @@
  * No role ID, secret ID or accessor is stored in clear. Role names are
  * case-insensitive and lowercased, as Vault does for roles it creates.
  */
-import { Backend, type BackendConfig, type FieldMap, type PathDefinition } from '@coffer/sdk';
+import { Backend, KeyedLock, type BackendConfig, type FieldMap, type PathDefinition } from '@coffer/sdk';
 import type { AppRoleContext } from './context.js';
-import { KeyedLock } from './keyed-lock.js';
 import { pathLogin, renewRoleLogin } from './path-login.js';
 import { pathRoleFields } from './path-role-fields.js';
 import { pathRoleId } from './path-role-id.js';

@@ -1,8 +1,7 @@
 /**
  * The state shared by every path of one AppRole mount.
  */
-import type { Logger, SystemView } from '@coffer/sdk';
-import type { KeyedLock } from './keyed-lock.js';
+import type { KeyedLock, Logger, SystemView } from '@coffer/sdk';
 import type { MountSalt } from './salt.js';
 
 export interface AppRoleContext {

@@ -5,8 +5,7 @@
  * Passwords are hashed with argon2id on libuv's thread pool. Usernames are
  * case-insensitive: every path lowercases them, as Vault does.
  */
-import { Backend, type BackendConfig } from '@coffer/sdk';
-import { KeyedLock } from './keyed-lock.js';
+import { Backend, KeyedLock, type BackendConfig } from '@coffer/sdk';
 import { createArgon2Hasher, type PasswordHasher } from './password.js';
 import { pathLogin, renewUserLogin } from './path-login.js';
 import { pathUserPassword } from './path-user-password.js';

@@ -8,11 +8,11 @@ import {
   nameSegment,
   TOKEN_FIELDS,
   type FieldData,
+  type KeyedLock,
   type PathDefinition,
   type FieldMap,
   type Request,
 } from '@coffer/sdk';
-import type { KeyedLock } from './keyed-lock.js';
 import type { PasswordHasher } from './password.js';
 import { parseTokenSettings } from './token-settings.js';
 import { deleteUser, listUsers, readUser, writeUser } from './user-store.js';

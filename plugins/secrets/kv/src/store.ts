@@ -3,10 +3,9 @@
  * data, under the layout described in `backend.ts`.
  */
 import { createHash } from 'node:crypto';
-import { internalError, type Logger, type Storage } from '@coffer/sdk';
+import { internalError, KeyedLock, type Logger, type Storage } from '@coffer/sdk';
 import { parseTimestamp, type Clock } from './clock.js';
 import { isJsonObject, type JsonObject } from './json.js';
-import { KeyLocks } from './key-lock.js';
 import { DEFAULT_CONFIG, isReadable, type EngineConfig, type KeyMetadata, type VersionMetadata } from './metadata.js';
 
 export const CONFIG_KEY = 'config';
@@ -27,7 +26,7 @@ export type VersionLookup =
 /** State shared by every KV v2 path of one mount. */
 export class VersionedStore {
   /** Serializes the read-modify-write steps on one secret path. */
-  readonly locks = new KeyLocks();
+  readonly locks = new KeyedLock();
   private cachedConfig: EngineConfig | null = null;
   /** Counts config writes and invalidations, so a slow first read cannot cache a config older than a concurrent write's. */
   private configChanges = 0;

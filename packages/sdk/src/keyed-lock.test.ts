@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { setImmediate as tick } from 'node:timers/promises';
 import { describe, test } from 'node:test';
-import { KeyLocks } from './key-lock.js';
+import { KeyedLock } from './keyed-lock.js';
 
-describe('KeyLocks', () => {
+describe('KeyedLock', () => {
   test('runs tasks on one key in order', async () => {
-    const locks = new KeyLocks();
+    const locks = new KeyedLock();
     const events: string[] = [];
     const task = (name: string) => async () => {
       events.push(`${name} start`);
@@ -22,7 +22,7 @@ describe('KeyLocks', () => {
   });
 
   test('different keys overlap', async () => {
-    const locks = new KeyLocks();
+    const locks = new KeyedLock();
     const events: string[] = [];
     const task = (name: string) => async () => {
       events.push(`${name} start`);
@@ -36,7 +36,7 @@ describe('KeyLocks', () => {
   });
 
   test('failed task releases the key', async () => {
-    const locks = new KeyLocks();
+    const locks = new KeyedLock();
 
     await assert.rejects(
       locks.run('k', async () => {
