@@ -9,6 +9,7 @@
  * and `{{expiration}}` placeholders itself, because only the plugin can
  * quote them for its database.
  */
+import { checkUsernameTemplate } from './username-template.js';
 
 /** The statements a role configures for one action, in the order to run them. */
 export interface Statements {
@@ -177,4 +178,63 @@ export function scrubSecrets(message: string, secrets: readonly string[]): strin
   const ordered = [...new Set(secrets.filter((secret) => secret !== ''))].sort((a, b) => b.length - a.length);
   for (const secret of ordered) scrubbed = scrubbed.split(secret).join('[redacted]');
   return scrubbed;
+}
+
+/**
+ * Returns the string setting `name` of a connection configuration, or an
+ * empty string when it is absent or null.
+ * @throws Error naming the setting when its value is not a string.
+ */
+export function stringSetting(config: Readonly<Record<string, unknown>>, name: string): string {
+  const value = config[name];
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') throw new Error(`invalid setting "${name}": expected a string`);
+  return value;
+}
+
+/**
+ * Returns the `username_template` setting, or `fallback` when it is unset,
+ * after checking that it parses.
+ * @throws Error naming the setting and the template's problem.
+ */
+export function usernameTemplateSetting(config: Readonly<Record<string, unknown>>, fallback: string): string {
+  const template = stringSetting(config, 'username_template') || fallback;
+  try {
+    checkUsernameTemplate(template);
+  } catch (err) {
+    throw new Error(`invalid setting "username_template": ${(err as Error).message}`);
+  }
+  return template;
+}
+
+/** The connection settings of a SQL database plugin, as Vault's SQL plugins name them. */
+export interface SqlConnectionSettings {
+  /** The URL with `{{username}}` and `{{password}}` placeholders for the two settings below. */
+  connectionUrl: string;
+  username: string;
+  password: string;
+  usernameTemplate: string;
+  /** The size of the plugin's connection pool; 4 when unset. */
+  maxOpenConnections: number;
+}
+
+/**
+ * Reads `connection_url`, `username`, `password`, `username_template` and
+ * `max_open_connections`. `exampleUrl` appears in the error for a missing
+ * URL, and `defaultUsernameTemplate` applies when no template is set.
+ * @throws Error naming the setting and the fix.
+ */
+export function parseSqlConnectionSettings(
+  config: Readonly<Record<string, unknown>>,
+  { exampleUrl, defaultUsernameTemplate }: { exampleUrl: string; defaultUsernameTemplate: string },
+): SqlConnectionSettings {
+  const connectionUrl = stringSetting(config, 'connection_url');
+  if (connectionUrl === '') throw new Error(`missing setting "connection_url": give a URL such as ${exampleUrl}`);
+  const usernameTemplate = usernameTemplateSetting(config, defaultUsernameTemplate);
+  const rawMax = config.max_open_connections ?? 4;
+  const maxOpenConnections = Number(rawMax);
+  if (!Number.isInteger(maxOpenConnections) || maxOpenConnections < 1) {
+    throw new Error(`invalid setting "max_open_connections": expected a positive integer, got ${JSON.stringify(rawMax)}`);
+  }
+  return { connectionUrl, username: stringSetting(config, 'username'), password: stringSetting(config, 'password'), usernameTemplate, maxOpenConnections };
 }

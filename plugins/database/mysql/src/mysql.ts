@@ -6,7 +6,7 @@
  * a role must give its own creation statements.
  */
 import {
-  checkUsernameTemplate,
+  parseSqlConnectionSettings,
   renderStatement,
   renderUsernameTemplate,
   scrubSecrets,
@@ -18,6 +18,7 @@ import {
   type InitializeResponse,
   type NewUserRequest,
   type NewUserResponse,
+  type SqlConnectionSettings,
   type Statements,
   type UpdateUserRequest,
 } from '@coffer/sdk';
@@ -31,13 +32,7 @@ const DEFAULT_ROTATION = [`ALTER USER '{{name}}'@'%' IDENTIFIED BY '{{password}}
 const DEFAULT_REVOCATION = [`REVOKE ALL PRIVILEGES, GRANT OPTION FROM '{{name}}'@'%'; DROP USER IF EXISTS '{{name}}'@'%';`];
 const DEFAULT_ROLLBACK = [`DROP USER IF EXISTS '{{name}}'@'%';`];
 
-interface Settings {
-  connectionUrl: string;
-  username: string;
-  password: string;
-  usernameTemplate: string;
-  maxOpenConnections: number;
-}
+type Settings = SqlConnectionSettings;
 
 export class MySqlDatabase implements Database {
   private settings: Settings | undefined;
@@ -172,26 +167,7 @@ function formatExpiration(time: Date): string {
 }
 
 function parseSettings(config: Record<string, unknown>): Settings {
-  const text = (name: string): string => {
-    const value = config[name];
-    if (value === undefined || value === null) return '';
-    if (typeof value !== 'string') throw new Error(`invalid setting "${name}": expected a string`);
-    return value;
-  };
-  const connectionUrl = text('connection_url');
-  if (connectionUrl === '') throw new Error('missing setting "connection_url": give a URL such as mysql://{{username}}:{{password}}@host:3306/db');
-  const usernameTemplate = text('username_template') || DEFAULT_USERNAME_TEMPLATE;
-  try {
-    checkUsernameTemplate(usernameTemplate);
-  } catch (err) {
-    throw new Error(`invalid setting "username_template": ${(err as Error).message}`);
-  }
-  const rawMax = config.max_open_connections ?? 4;
-  const maxOpenConnections = Number(rawMax);
-  if (!Number.isInteger(maxOpenConnections) || maxOpenConnections < 1) {
-    throw new Error(`invalid setting "max_open_connections": expected a positive integer, got ${JSON.stringify(rawMax)}`);
-  }
-  const settings = { connectionUrl, username: text('username'), password: text('password'), usernameTemplate, maxOpenConnections };
+  const settings = parseSqlConnectionSettings(config, { exampleUrl: 'mysql://{{username}}:{{password}}@host:3306/db', defaultUsernameTemplate: DEFAULT_USERNAME_TEMPLATE });
   connectionOptions(settings);
   return settings;
 }

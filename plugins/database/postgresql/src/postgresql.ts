@@ -6,7 +6,7 @@
  * creation statements.
  */
 import {
-  checkUsernameTemplate,
+  parseSqlConnectionSettings,
   renderStatement,
   renderUsernameTemplate,
   scrubSecrets,
@@ -18,6 +18,7 @@ import {
   type InitializeResponse,
   type NewUserRequest,
   type NewUserResponse,
+  type SqlConnectionSettings,
   type Statements,
   type UpdateUserRequest,
 } from '@coffer/sdk';
@@ -33,13 +34,7 @@ const DEFAULT_RENEW = [`ALTER ROLE "{{name}}" VALID UNTIL '{{expiration}}';`];
 const DEFAULT_REVOCATION = [`REASSIGN OWNED BY "{{name}}" TO CURRENT_USER; DROP OWNED BY "{{name}}"; DROP ROLE IF EXISTS "{{name}}";`];
 
 /** The settings this plugin reads; any other key is kept and returned unchanged. */
-interface Settings {
-  connectionUrl: string;
-  username: string;
-  password: string;
-  usernameTemplate: string;
-  maxOpenConnections: number;
-}
+type Settings = SqlConnectionSettings;
 
 export class PostgresDatabase implements Database {
   private settings: Settings | undefined;
@@ -165,31 +160,8 @@ function formatExpiration(time: Date): string {
   return time.toISOString().replace('T', ' ').replace(/\.\d+Z$/, '+0000');
 }
 
-/**
- * Reads and checks the connection settings.
- * @throws Error naming the setting and the fix.
- */
 function parseSettings(config: Record<string, unknown>): Settings {
-  const text = (name: string): string => {
-    const value = config[name];
-    if (value === undefined || value === null) return '';
-    if (typeof value !== 'string') throw new Error(`invalid setting "${name}": expected a string`);
-    return value;
-  };
-  const connectionUrl = text('connection_url');
-  if (connectionUrl === '') throw new Error('missing setting "connection_url": give a URL such as postgresql://{{username}}:{{password}}@host:5432/db');
-  const usernameTemplate = text('username_template') || DEFAULT_USERNAME_TEMPLATE;
-  try {
-    checkUsernameTemplate(usernameTemplate);
-  } catch (err) {
-    throw new Error(`invalid setting "username_template": ${(err as Error).message}`);
-  }
-  const rawMax = config.max_open_connections ?? 4;
-  const maxOpenConnections = Number(rawMax);
-  if (!Number.isInteger(maxOpenConnections) || maxOpenConnections < 1) {
-    throw new Error(`invalid setting "max_open_connections": expected a positive integer, got ${JSON.stringify(rawMax)}`);
-  }
-  return { connectionUrl, username: text('username'), password: text('password'), usernameTemplate, maxOpenConnections };
+  return parseSqlConnectionSettings(config, { exampleUrl: 'postgresql://{{username}}:{{password}}@host:5432/db', defaultUsernameTemplate: DEFAULT_USERNAME_TEMPLATE });
 }
 
 function connectionString(settings: Settings): string {

@@ -9,9 +9,10 @@
  * ACL changes are lost on a Redis restart unless Redis saves its ACL file.
  */
 import {
-  checkUsernameTemplate,
   renderUsernameTemplate,
   scrubSecrets,
+  stringSetting,
+  usernameTemplateSetting,
   type Database,
   type DeleteUserRequest,
   type InitializeRequest,
@@ -153,23 +154,12 @@ function parseRules(statements: Statements, fallback: string[]): string[] {
 }
 
 function parseSettings(config: Record<string, unknown>): Settings {
-  const text = (name: string): string => {
-    const value = config[name];
-    if (value === undefined || value === null) return '';
-    if (typeof value !== 'string') throw new Error(`invalid setting "${name}": expected a string`);
-    return value;
-  };
-  const host = text('host');
+  const host = stringSetting(config, 'host');
   if (host === '') throw new Error('missing setting "host": give the Redis server\'s host name or address');
   const rawPort = config.port ?? 6379;
   const port = Number(rawPort);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`invalid setting "port": expected a port number, got ${JSON.stringify(rawPort)}`);
   const tls = config.tls === true || config.tls === 'true';
-  const usernameTemplate = text('username_template') || DEFAULT_USERNAME_TEMPLATE;
-  try {
-    checkUsernameTemplate(usernameTemplate);
-  } catch (err) {
-    throw new Error(`invalid setting "username_template": ${(err as Error).message}`);
-  }
-  return { host, port, username: text('username'), password: text('password'), tls, usernameTemplate };
+  const usernameTemplate = usernameTemplateSetting(config, DEFAULT_USERNAME_TEMPLATE);
+  return { host, port, username: stringSetting(config, 'username'), password: stringSetting(config, 'password'), tls, usernameTemplate };
 }
