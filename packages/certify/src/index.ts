@@ -4,6 +4,7 @@
  * the review bundle that `coffer plugin certify` writes.
  */
 export { runStorageConformance, type StorageCase, type StorageConformanceOptions, type StorageScratch } from './storage/suite.js';
+export { runHaLockCases, type HaContender, type HaLockCaseOptions } from './storage/ha-cases.js';
 export { runDatabaseConformance, type DatabaseConformanceOptions } from './database/suite.js';
 export { databaseChecks, type DatabaseContext, type DatabaseDescription } from './database/checks.js';
 export { prepareSealDescription, sealChecks, type SealContext, type SealDescription, type SealServer } from './seal/suite.js';

@@ -7,8 +7,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { isHaStorage, silentLogger, type HaStorage, type StoragePlugin } from '@coffer/sdk';
+import { runHaLockCases, type HaContender } from './ha-cases.js';
 import { runStorageConformance, type StorageCase } from './suite.js';
 
 /** The JSON in COFFER_CERTIFY_STORAGE. */
@@ -47,6 +48,15 @@ const expand = (dir: string): Record<string, string> => Object.fromEntries(Objec
 const CONTENDER_WAIT_MS = 500;
 /** How long a contender may wait for a released lock, in milliseconds. */
 const RELEASED_WAIT_MS = 10_000;
+/** The time the HA lock cases hold a lock while another contender waits, in milliseconds. */
+const HA_HOLD_MS = 1_000;
+/**
+ * The maximum time for another contender to take over a lock whose holder's
+ * storage closed, in milliseconds. The plugin's lock TTL is unknown here, so
+ * this bound allows TTLs of up to about a minute.
+ */
+const HA_TAKEOVER_WITHIN_MS = 60_000;
+const NOT_HA_STORAGE = 'the plugin claims HA, but its storage does not implement HaStorage with haEnabled() true; set the settings that enable HA';
 
 async function checkLockExclusion(storage: HaStorage): Promise<void> {
   const key = `certify/lock-${process.pid}-${Date.now()}`;
@@ -71,19 +81,50 @@ async function checkLockExclusion(storage: HaStorage): Promise<void> {
   if (released.held) throw new Error(`value() returned ${JSON.stringify(released)} after unlock, expected held false`);
 }
 
+/** Returns why the HA checks are skipped, or `undefined` when they run. */
+function haSkipReason(): string | undefined {
+  if (!input.ha) return 'the plugin does not claim HA (certify { storage { ha = true } } is not set)';
+  if (input.wire === true) return 'storage plugins served over the wire cannot offer an HA lock: coffer.storage.v1 has no lock calls, so only in-process modules implement HaStorage';
+  return undefined;
+}
+
 describe('storage ha', () => {
-  const notClaimed = input.ha ? undefined : 'the plugin does not claim HA (certify { storage { ha = true } } is not set)';
-  const overWire = input.wire === true ? 'storage plugins served over the wire cannot offer an HA lock: coffer.storage.v1 has no lock calls, so only in-process modules implement HaStorage' : undefined;
-  test('ha lock: one holder at a time, released on close', { skip: notClaimed ?? overWire ?? false }, async () => {
+  test('ha lock: one holder at a time, released on close', { skip: haSkipReason() ?? false }, async () => {
     const { plugin } = (await import(input.module)) as { plugin: StoragePlugin };
     const dir = await mkdtemp(join(tmpdir(), 'coffer-certify-ha-'));
     const storage = await plugin.create(expand(dir), { logger: silentLogger });
     try {
-      if (!isHaStorage(storage)) throw new Error('the plugin claims HA, but its storage does not implement HaStorage with haEnabled() true; set the settings that enable HA');
+      if (!isHaStorage(storage)) throw new Error(NOT_HA_STORAGE);
       await checkLockExclusion(storage);
     } finally {
       await storage.close();
       await rm(dir, { recursive: true, force: true });
     }
   });
+});
+
+/** The scratch folder that the HA lock cases' storages share, made by the first case that needs it. */
+let haDir: Promise<string> | undefined;
+after(async () => {
+  if (haDir !== undefined) await rm(await haDir, { recursive: true, force: true });
+});
+
+/** Opens one storage of the plugin with HA enabled, as one server of several would. */
+async function openContender(): Promise<HaContender> {
+  const { plugin } = (await import(input.module)) as { plugin: StoragePlugin };
+  const dir = await (haDir ??= mkdtemp(join(tmpdir(), 'coffer-certify-ha-cases-')));
+  const storage = await plugin.create(expand(dir), { logger: silentLogger });
+  if (!isHaStorage(storage)) {
+    await storage.close();
+    throw new Error(NOT_HA_STORAGE);
+  }
+  return storage as HaContender;
+}
+
+runHaLockCases({
+  name: 'storage',
+  contenders: async () => [await openContender(), await openContender()],
+  holdMs: HA_HOLD_MS,
+  takeoverWithinMs: HA_TAKEOVER_WITHIN_MS,
+  ...(haSkipReason() !== undefined ? { skip: haSkipReason() } : {}),
 });

@@ -5,6 +5,7 @@ import type { StorageCase } from './suite.js';
 
 const MODULE = new URL('./fixtures/map-plugin.js', import.meta.url).href;
 const HA_CHECK = 'ha-lock-one-holder-at-a-time-released-on-close';
+const HA_LOCK_CASES = ['second-contender-waits-for-unlock', 'takeover-after-holder-stops-renewing', 'abort-stops-the-wait', 'value-after-release-is-empty'];
 
 describe('storage certify run', () => {
   test('conforming plugin passes', { timeout: 60_000 }, async () => {
@@ -15,6 +16,11 @@ describe('storage certify run', () => {
     const ha = suite.results.find((check) => check.id === HA_CHECK);
     assert.equal(ha?.status, 'skipped');
     assert.equal(ha?.message, 'the plugin does not claim HA (certify { storage { ha = true } } is not set)');
+    for (const id of HA_LOCK_CASES) {
+      const check = suite.results.find((result) => result.id === id);
+      assert.equal(check?.status, 'skipped', id);
+      assert.equal(check?.message, 'the plugin does not claim HA (certify { storage { ha = true } } is not set)', id);
+    }
     const persistence = suite.results.find((check) => check.id === 'entries-survive-close-and-reopen');
     assert.equal(persistence?.status, 'skipped');
   });
@@ -24,6 +30,11 @@ describe('storage certify run', () => {
     const ha = suite.results.find((check) => check.id === HA_CHECK);
     assert.equal(ha?.status, 'failed');
     assert.equal(ha?.message, 'the plugin claims HA, but its storage does not implement HaStorage with haEnabled() true; set the settings that enable HA');
+    for (const id of HA_LOCK_CASES) {
+      const check = suite.results.find((result) => result.id === id);
+      assert.equal(check?.status, 'failed', id);
+      assert.equal(check?.message, 'the plugin claims HA, but its storage does not implement HaStorage with haEnabled() true; set the settings that enable HA', id);
+    }
     const skipped = suite.results.find((check) => check.id === 'hundreds-of-concurrent-puts-and-deletes-all-land');
     assert.equal(skipped?.status, 'skipped');
     assert.equal(skipped?.message, 'not needed here');
@@ -46,6 +57,7 @@ describe('storage certify run', () => {
       const { suite } = await runStorageSuite('postgresql', new URL('index.js', postgresql).href, { settings, persistent: false, ha: true, skip });
       const ha = suite.results.find((check) => check.id === HA_CHECK);
       assert.equal(ha?.status, 'passed', ha?.message);
+      for (const id of HA_LOCK_CASES) assert.equal(suite.results.find((result) => result.id === id)?.status, 'passed', id);
       assert.deepEqual(suite.results.filter((check) => check.status === 'failed'), []);
     } finally {
       await database.drop();

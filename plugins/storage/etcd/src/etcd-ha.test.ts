@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { Etcd3 } from 'etcd3';
+import { runHaLockCases } from '@coffer/certify';
 import { silentLogger } from '@coffer/sdk';
 import { EtcdStorage, lockKeyFor, parseSettings, type LockTiming } from './index.js';
 import { etcdUnavailableReason, startTestEtcd, type TestEtcd } from './testing.js';
@@ -33,69 +34,19 @@ function declareTests(): void {
     return [first, second, etcd.address];
   }
 
+  runHaLockCases({
+    name: 'etcd',
+    contenders: async () => {
+      const [first, second] = await twoContenders();
+      return [first, second];
+    },
+    // Past a whole TTL: the keep-alives hold the lease.
+    holdMs: TIMING.ttlMs + 1_000,
+    // etcd checks lease expiry about every 500 ms, on top of the TTL.
+    takeoverWithinMs: TIMING.ttlMs + 1_500,
+  });
+
   describe('etcd ha lock', () => {
-    test('second contender waits for unlock', async () => {
-      const [first, second] = await twoContenders();
-      const lockA = first.lockWith('core/lock', 'http://a:8200');
-      const lockB = second.lockWith('core/lock', 'http://b:8200');
-      try {
-        const lostA = await lockA.lock(new AbortController().signal);
-        assert.equal(lostA?.aborted, false);
-        assert.deepEqual(await lockB.value(), { held: true, value: 'http://a:8200' });
-
-        let acquiredB = false;
-        const waitB = lockB.lock(new AbortController().signal).then((signal) => {
-          acquiredB = true;
-          return signal;
-        });
-        // Past a whole TTL: the keep-alives hold the lease, so B keeps waiting.
-        await new Promise((resolve) => setTimeout(resolve, TIMING.ttlMs + 1_000));
-        assert.equal(acquiredB, false);
-        assert.equal(lostA?.aborted, false);
-
-        const releasedAt = Date.now();
-        await lockA.unlock();
-        const lostB = await waitB;
-        assert.equal(lostB?.aborted, false);
-        assert.ok(Date.now() - releasedAt < 1_000, `B took ${Date.now() - releasedAt} ms after the release`);
-        assert.deepEqual(await lockA.value(), { held: true, value: 'http://b:8200' });
-        assert.equal(lostA?.aborted, false, 'an unlock is not a loss');
-      } finally {
-        await lockA.unlock();
-        await lockB.unlock();
-        await first.close();
-        await second.close();
-      }
-    });
-
-    test('takeover after holder stops renewing', async () => {
-      const [first, second] = await twoContenders();
-      const lockA = first.lockWith('core/lock', 'http://a:8200');
-      const lockB = second.lockWith('core/lock', 'http://b:8200');
-      try {
-        const lostA = await lockA.lock(new AbortController().signal);
-        let lostAt = 0;
-        lostA?.addEventListener('abort', () => (lostAt = Date.now()));
-
-        // Closing A's client makes each keep-alive fail, as a holder cut off from etcd.
-        const stoppedAt = Date.now();
-        await first.close();
-        const lostB = await lockB.lock(new AbortController().signal);
-        const tookOverAt = Date.now();
-
-        assert.equal(lostB?.aborted, false);
-        assert.equal(lostA?.aborted, true);
-        assert.ok(lostAt > 0, 'the old holder learns of the loss');
-        assert.ok(lostAt <= tookOverAt, 'the old holder learns of the loss before the new one acquires');
-        // etcd checks lease expiry about every 500 ms, on top of the TTL.
-        assert.ok(tookOverAt - stoppedAt <= TIMING.ttlMs + 1_500, `takeover took ${tookOverAt - stoppedAt} ms`);
-        assert.deepEqual(await lockB.value(), { held: true, value: 'http://b:8200' });
-      } finally {
-        await lockB.unlock();
-        await second.close();
-      }
-    });
-
     test('revoked lease is lost', async () => {
       const [first, second, address] = await twoContenders();
       const lockA = first.lockWith('core/lock', 'a');
@@ -125,24 +76,6 @@ function declareTests(): void {
         assert.deepEqual(await first.list(''), ['core/']);
         assert.deepEqual(await first.list('core/'), ['keyring']);
         assert.equal(lockKeyFor('/vault/', 'core/lock'), '/vault-ha/core/lock');
-      } finally {
-        await lockA.unlock();
-        await first.close();
-        await second.close();
-      }
-    });
-
-    test('abort stops the wait', async () => {
-      const [first, second] = await twoContenders();
-      const lockA = first.lockWith('core/lock', 'a');
-      const lockB = second.lockWith('core/lock', 'b');
-      try {
-        await lockA.lock(new AbortController().signal);
-        const abort = new AbortController();
-        const waitB = lockB.lock(abort.signal);
-        setTimeout(() => abort.abort(), 300);
-        assert.equal(await waitB, undefined);
-        assert.deepEqual(await lockB.value(), { held: true, value: 'a' });
       } finally {
         await lockA.unlock();
         await first.close();
