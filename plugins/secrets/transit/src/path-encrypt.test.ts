@@ -215,6 +215,18 @@ describe('encrypt', () => {
     assert.deepEqual(response?.warnings, ['Attempted creation of the key during the encrypt operation, but it was created beforehand']);
   });
 
+  test('type is ignored for an existing key', async () => {
+    const harness = createHarness();
+    await createKey(harness, 'aes');
+
+    for (const type of ['ed25519', 'des']) {
+      const ciphertext = await encryptText(harness, 'aes', 'kept', { type });
+
+      assert.equal(await decryptText(harness, 'aes', ciphertext), 'kept', type);
+    }
+    assert.equal(dataOf(await harness.send('read', 'keys/aes')).type, 'aes256-gcm96');
+  });
+
   test('missing key with update only', async () => {
     const harness = createHarness();
 

@@ -79,8 +79,9 @@ export function pathEncrypt(context: TransitContext): PathDefinition<FieldMap> {
     const batch = readBatchInput(fields.raw, CIPHER_ITEM_FIELDS);
     const items = batch === undefined ? [singleItem(fields)] : batch.map(batchItem);
     requireConsistentContext(items.map((item) => item.context));
+    // As in Vault, type only matters when the request creates the key.
     const typeName = fields.get('type');
-    if (!isKeyType(typeName) || !supportsEncryption(typeName)) {
+    if (request.operation === 'create' && (!isKeyType(typeName) || !supportsEncryption(typeName))) {
       throw invalidField('type', `"${typeName}" is not a key type that supports encryption`);
     }
 
