@@ -202,6 +202,9 @@ describe('Backend routing', () => {
       status: 400,
       message: 'field "name" in the body does not match "b" in the path',
     });
+    // A body field named like a group that took no part is dropped.
+    const bodyVersion = await backend.handleRequest(updateRequest('export/b', { version: '7' }));
+    assert.equal(bodyVersion?.data?.version, undefined);
   });
 
   test('unmatched path is unsupported', async () => {

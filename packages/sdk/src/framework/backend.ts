@@ -229,14 +229,20 @@ export class Backend implements LogicalBackend {
 
   private parseFields(path: CompiledPath, request: Request, captures: Record<string, string>): FieldData<FieldMap> {
     // A capture in the URL wins over a body field of the same name, so a
-    // body cannot redirect a handler to another object.
+    // body cannot redirect a handler to another object. An optional group
+    // that took no part in the match wins too. Its body field is dropped, as
+    // Vault's empty capture replaces it, so ACL policies on the URL hold.
     const raw = { ...request.data };
     for (const name of Object.keys(captures)) {
       const value = captures[name];
+      if (value === undefined) {
+        delete raw[name];
+        continue;
+      }
       if (name in request.data && request.data[name] !== value) {
         throw badRequest(`field "${name}" in the body does not match "${value}" in the path`);
       }
-      if (value !== undefined) raw[name] = value;
+      raw[name] = value;
     }
     return FieldData.parse(path.definition.fields, raw, path.definition.takesArbitraryInput === true);
   }

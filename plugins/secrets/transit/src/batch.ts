@@ -32,6 +32,14 @@ export function readBatchInput(raw: Record<string, unknown>, known: readonly str
 }
 
 /**
+ * The fields an item of encrypt, decrypt or rewrap may carry. Vault decodes
+ * the items of all three into one structure, so each path accepts the
+ * others' fields and ignores those it does not use. This lets a client send
+ * the batch_results of an encrypt request to decrypt as they are.
+ */
+export const CIPHER_ITEM_FIELDS = ['plaintext', 'ciphertext', 'context', 'nonce', 'key_version', 'associated_data', 'reference'] as const;
+
+/**
  * Returns a string field of an item, or undefined when it is absent or null.
  * @throws CofferError (400) when the field is not a string.
  */

@@ -70,6 +70,19 @@ describe('backup and restore', () => {
     assert.equal(await decryptText(harness, 'other', ciphertext), 'copy');
   });
 
+  test('name in the body is ignored', async () => {
+    const source = createHarness();
+    await createKey(source, 'aes', { exportable: true, allow_plaintext_backup: true });
+    const backup = await backupOf(source, 'aes');
+    const target = createHarness();
+
+    // Only the URL names a new key, as in Vault, so a body cannot store a key
+    // under a name that no keys/ path can reach.
+    assert.equal(await target.send('update', 'restore', { backup, name: 'a/b' }), null);
+
+    assert.deepEqual(dataOf(await target.send('list', 'keys/')).keys, ['aes']);
+  });
+
   test('backup needs exportable and allow_plaintext_backup', async () => {
     const harness = createHarness();
     await createKey(harness, 'plain');

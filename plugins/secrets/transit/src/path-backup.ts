@@ -38,7 +38,7 @@ holds the key material unencrypted: protect it like the key itself.`,
 }
 
 const RESTORE_FIELDS = {
-  name: { type: 'string', description: 'Name of the restored key. Defaults to the name in the backup.' },
+  name: { type: 'string', description: 'Name of the restored key, given in the URL. Defaults to the name in the backup.' },
   backup: { type: 'string', description: 'Output of backup/.' },
   force: { type: 'bool', description: 'Replace an existing key of the same name.' },
 } as const;

@@ -126,6 +126,50 @@ describe('decrypt', () => {
     assert.deepEqual(success, { batch_results: [{ plaintext: b64('fine'), reference: '' }] });
   });
 
+  test('batch of encrypt results', async () => {
+    const harness = createHarness();
+    await createKey(harness, 'aes');
+    const encrypted = dataOf(
+      await harness.send('update', 'encrypt/aes', {
+        batch_input: [
+          { plaintext: b64('one'), reference: 'a' },
+          { plaintext: b64('two'), reference: 'b' },
+        ],
+      }),
+    );
+
+    // Vault decodes the items of encrypt, decrypt and rewrap alike, so the
+    // key_version of each result is accepted here and has no effect.
+    const data = dataOf(await harness.send('update', 'decrypt/aes', { batch_input: encrypted.batch_results }));
+
+    assert.deepEqual(data.batch_results, [
+      { plaintext: b64('one'), reference: 'a' },
+      { plaintext: b64('two'), reference: 'b' },
+    ]);
+  });
+
+  test('batch item types still checked', async () => {
+    const harness = createHarness();
+    await createKey(harness, 'aes');
+    const good = await encryptText(harness, 'aes', 'fine');
+
+    await assertRejectedUnchanged(
+      harness,
+      () => harness.send('update', 'decrypt/aes', { batch_input: [{ ciphertext: good, key_version: 'latest' }] }),
+      'invalid field "batch_input[0].key_version": expected an integer, got a string',
+    );
+    await assertRejectedUnchanged(
+      harness,
+      () => harness.send('update', 'decrypt/aes', { batch_input: [{ ciphertext: good, plaintext: 5 }] }),
+      'invalid field "batch_input[0].plaintext": expected a string, got number 5',
+    );
+    await assertRejectedUnchanged(
+      harness,
+      () => harness.send('update', 'decrypt/aes', { batch_input: [{ ciphertext: good, padding_scheme: 'oaep' }] }),
+      'invalid field "batch_input[0]": unknown field "padding_scheme"',
+    );
+  });
+
   test('batch of derived ciphertexts', async () => {
     const harness = createHarness();
     await createKey(harness, 'derived', { derived: true });

@@ -4,6 +4,8 @@
 import { definePath, nameSegment, type FieldData, type FieldMap, type PathDefinition, type Request } from '@coffer/sdk';
 import {
   batchResponse,
+  CIPHER_ITEM_FIELDS,
+  itemInteger,
   itemString,
   prepareItems,
   readBatchInput,
@@ -38,8 +40,6 @@ const FIELDS = {
 } as const;
 const KNOWN_FIELDS = batchPathFields(FIELDS);
 
-const ITEM_FIELDS = ['ciphertext', 'context', 'nonce', 'associated_data', 'reference'] as const;
-
 export interface CiphertextItem {
   ciphertext: string;
   context?: string;
@@ -62,7 +62,7 @@ export function pathDecrypt(context: TransitContext): PathDefinition<FieldMap> {
     operations: {
       update: async (request: Request, fields: FieldData<typeof FIELDS>) => {
         rejectUnknownFields(fields.raw, KNOWN_FIELDS);
-        const batch = readBatchInput(fields.raw, ITEM_FIELDS);
+        const batch = readBatchInput(fields.raw, CIPHER_ITEM_FIELDS);
         const items = batch === undefined ? [singleCiphertextItem(fields)] : batch.map(batchCiphertextItem);
         requireConsistentContext(items.map((item) => item.context));
         const prepared = prepareItems(items, decodeCiphertextItem);
@@ -107,6 +107,10 @@ export function singleCiphertextItem(fields: FieldData<FieldMap>): CiphertextIte
 export function batchCiphertextItem(item: BatchItem, index: number): CiphertextItem {
   const ciphertext = itemString(item, index, 'ciphertext');
   if (ciphertext === undefined) throw missingField(`batch_input[${index}].ciphertext`, 'give the ciphertext to decrypt');
+  // Decrypt ignores plaintext and key_version, and rewrap reads key_version
+  // itself, but a value of the wrong type is an error either way, as in Vault.
+  itemString(item, index, 'plaintext');
+  itemInteger(item, index, 'key_version');
   return {
     ciphertext,
     context: itemString(item, index, 'context'),

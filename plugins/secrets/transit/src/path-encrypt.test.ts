@@ -215,6 +215,18 @@ describe('encrypt', () => {
     assert.deepEqual(response?.warnings, ['Attempted creation of the key during the encrypt operation, but it was created beforehand']);
   });
 
+  test('type is ignored for an existing key', async () => {
+    const harness = createHarness();
+    await createKey(harness, 'aes');
+
+    for (const type of ['ed25519', 'des']) {
+      const ciphertext = await encryptText(harness, 'aes', 'kept', { type });
+
+      assert.equal(await decryptText(harness, 'aes', ciphertext), 'kept', type);
+    }
+    assert.equal(dataOf(await harness.send('read', 'keys/aes')).type, 'aes256-gcm96');
+  });
+
   test('missing key with update only', async () => {
     const harness = createHarness();
 
@@ -321,6 +333,7 @@ describe('encrypt', () => {
       [[{ plaintext: 5 }], 'invalid field "batch_input[0].plaintext": expected a string, got number 5'],
       [[{ context: b64('c') }], 'missing field "batch_input[0].plaintext": give the base64-encoded data to encrypt'],
       [[{ plaintext: b64('x'), colour: 'red' }], 'invalid field "batch_input[0]": unknown field "colour"'],
+      [[{ plaintext: b64('x'), ciphertext: 5 }], 'invalid field "batch_input[0].ciphertext": expected a string, got number 5'],
       [
         [{ plaintext: b64('x'), context: b64('c') }, { plaintext: b64('y') }],
         'invalid field "context": context should be set either in all the request blocks or in none',
@@ -330,6 +343,19 @@ describe('encrypt', () => {
     for (const [batch, message] of cases) {
       await assertRejectedUnchanged(harness, () => harness.send('update', 'encrypt/aes', { batch_input: batch }), message);
     }
+  });
+
+  test('batch items with decrypt fields', async () => {
+    const harness = createHarness();
+    await createKey(harness, 'aes');
+
+    const data = dataOf(
+      await harness.send('update', 'encrypt/aes', { batch_input: [{ plaintext: b64('x'), ciphertext: 'vault:v1:AAAA', reference: 'r' }] }),
+    );
+
+    const [result] = data.batch_results as Array<Record<string, unknown>>;
+    assert.equal(result.reference, 'r');
+    assert.equal(await decryptText(harness, 'aes', String(result.ciphertext)), 'x');
   });
 
   test('signing keys cannot encrypt', async () => {

@@ -9,6 +9,7 @@
 import { badRequest, definePath, nameSegment, type FieldData, type FieldMap, type PathDefinition, type Request } from '@coffer/sdk';
 import {
   batchResponse,
+  CIPHER_ITEM_FIELDS,
   itemInteger,
   itemString,
   prepareItems,
@@ -52,8 +53,6 @@ const FIELDS = {
 } as const;
 const KNOWN_FIELDS = batchPathFields(FIELDS);
 
-const ITEM_FIELDS = ['plaintext', 'context', 'nonce', 'key_version', 'associated_data', 'reference'] as const;
-
 /** An item as the request sent it, still base64-encoded. */
 interface EncryptItem {
   plaintext: string;
@@ -77,11 +76,12 @@ const EXISTED_WARNING = 'Attempted creation of the key during the encrypt operat
 export function pathEncrypt(context: TransitContext): PathDefinition<FieldMap> {
   const handler = async (request: Request, fields: FieldData<typeof FIELDS>) => {
     rejectUnknownFields(fields.raw, KNOWN_FIELDS);
-    const batch = readBatchInput(fields.raw, ITEM_FIELDS);
+    const batch = readBatchInput(fields.raw, CIPHER_ITEM_FIELDS);
     const items = batch === undefined ? [singleItem(fields)] : batch.map(batchItem);
     requireConsistentContext(items.map((item) => item.context));
+    // As in Vault, type only matters when the request creates the key.
     const typeName = fields.get('type');
-    if (!isKeyType(typeName) || !supportsEncryption(typeName)) {
+    if (request.operation === 'create' && (!isKeyType(typeName) || !supportsEncryption(typeName))) {
       throw invalidField('type', `"${typeName}" is not a key type that supports encryption`);
     }
 
@@ -132,6 +132,8 @@ function singleItem(fields: FieldData<typeof FIELDS>): EncryptItem {
 function batchItem(item: BatchItem, index: number): EncryptItem {
   const plaintext = itemString(item, index, 'plaintext');
   if (plaintext === undefined) throw missingField(`batch_input[${index}].plaintext`, 'give the base64-encoded data to encrypt');
+  // Encrypt ignores the ciphertext of a decrypt item, but it must be a string.
+  itemString(item, index, 'ciphertext');
   return {
     plaintext,
     context: itemString(item, index, 'context'),

@@ -27,6 +27,19 @@ describe('random', () => {
     assert.equal(String(dataOf(await harness.send('update', 'random/4', { format: 'hex' })).random_bytes).length, 8);
   });
 
+  test('source in the body is ignored', async () => {
+    const harness = createHarness();
+
+    // Only the URL names the source, as in Vault, so ACL policies on random/seal hold.
+    const response = await harness.send('update', 'random', { source: 'seal', bytes: 8 });
+    const withCount = await harness.send('update', 'random/12', { source: 'seal' });
+
+    assert.equal(randomBytesOf(dataOf(response)).length, 8);
+    assert.equal(response?.warnings, undefined);
+    assert.equal(randomBytesOf(dataOf(withCount)).length, 12);
+    assert.equal(withCount?.warnings, undefined);
+  });
+
   test('seal source falls back to the platform', async () => {
     const harness = createHarness();
 

@@ -20,7 +20,11 @@ const SOURCES = ['platform', 'seal', 'all'];
 const NO_SEAL_ENTROPY_WARNING = 'no seal/entropy augmentation available, using platform entropy source';
 
 const FIELDS = {
-  source: { type: 'string', description: 'Entropy source: platform (the default), seal or all. May also be the byte count.' },
+  urlsource: { type: 'string', description: 'Entropy source, given in the URL: platform (the default), seal or all. May also be the byte count.' },
+  // Vault takes the source from the URL only, which lets ACL policies limit it,
+  // and ignores a body field of this name. Declaring the field keeps a Vault
+  // client that sends it from getting "unknown field".
+  source: { type: 'string', description: 'Ignored: give the source in the URL, as random/<source>.' },
   urlbytes: { type: 'string', description: 'Number of bytes, given in the URL.' },
   bytes: { type: 'int', default: 32, description: `Number of bytes, from 1 to ${MAX_RANDOM_BYTES}; defaults to 32.` },
   format: { type: 'string', default: 'base64', description: 'Output encoding: base64 (the default) or hex.' },
@@ -28,11 +32,11 @@ const FIELDS = {
 
 export function pathRandom(): PathDefinition<FieldMap> {
   return definePath({
-    pattern: 'random(?:/(?<source>[^/]+))?(?:/(?<urlbytes>[^/]+))?',
+    pattern: 'random(?:/(?<urlsource>[^/]+))?(?:/(?<urlbytes>[^/]+))?',
     fields: FIELDS,
     operations: {
       update: async (_request, fields) => {
-        const { source, bytes } = sourceAndCount(fields.getIfSet('source'), fields.getIfSet('urlbytes'), fields.get('bytes'));
+        const { source, bytes } = sourceAndCount(fields.getIfSet('urlsource'), fields.getIfSet('urlbytes'), fields.get('bytes'));
         const format = fields.get('format');
         if (!SOURCES.includes(source)) throw invalidField('source', `unsupported entropy source "${source}": use platform, seal or all`);
         if (bytes < 1) throw invalidField('bytes', `${bytes} is less than 1`);

@@ -3,7 +3,7 @@
  * latest (or a chosen) key version, without returning the plaintext.
  */
 import { badRequest, definePath, nameSegment, type FieldData, type FieldMap, type PathDefinition, type Request } from '@coffer/sdk';
-import { itemInteger, prepareItems, readBatchInput, requireConsistentContext, runBatch, unwrap, withReferences } from './batch.js';
+import { CIPHER_ITEM_FIELDS, itemInteger, prepareItems, readBatchInput, requireConsistentContext, runBatch, unwrap, withReferences } from './batch.js';
 import type { TransitContext } from './context.js';
 import { keyNotFound, NONCE_NOT_ALLOWED_MESSAGE } from './errors.js';
 import { ASSOCIATED_DATA_FIELD, batchPathFields, CONTEXT_FIELD, KEY_VERSION_FIELD, NAME_FIELD, NONCE_FIELD, rejectUnknownFields } from './fields.js';
@@ -20,8 +20,6 @@ const FIELDS = {
 } as const;
 const KNOWN_FIELDS = batchPathFields(FIELDS);
 
-const ITEM_FIELDS = ['ciphertext', 'context', 'nonce', 'key_version', 'associated_data', 'reference'] as const;
-
 export function pathRewrap(context: TransitContext): PathDefinition<FieldMap> {
   return definePath({
     pattern: `rewrap/${nameSegment('name')}`,
@@ -30,7 +28,7 @@ export function pathRewrap(context: TransitContext): PathDefinition<FieldMap> {
     operations: {
       update: async (request: Request, fields: FieldData<typeof FIELDS>) => {
         rejectUnknownFields(fields.raw, KNOWN_FIELDS);
-        const batch = readBatchInput(fields.raw, ITEM_FIELDS);
+        const batch = readBatchInput(fields.raw, CIPHER_ITEM_FIELDS);
         const items: Array<CiphertextItem & { keyVersion: number }> =
           batch === undefined
             ? [{ ...singleCiphertextItem(fields as unknown as FieldData<FieldMap>), keyVersion: fields.get('key_version') }]
