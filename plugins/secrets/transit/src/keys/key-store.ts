@@ -3,17 +3,16 @@
  * at `policy/<name>`, which the server's barrier encrypts, so a cached
  * policy saves one storage read and one decryption per request.
  *
- * Changes to one key run one at a time (see {@link KeyLock}) and build a new
+ * Changes to one key run one at a time (see {@link KeyedLock}) and build a new
  * policy that replaces the cached one only after it is durable, so a failed
  * change leaves both storage and cache as they were. Reads take no lock.
  * A read that loaded an entry while a change was being written does not
  * cache what it loaded, because the per-name generation counter shows that
  * the entry may be stale.
  */
-import { internalError, type Storage } from '@coffer/sdk';
+import { internalError, KeyedLock, type Storage } from '@coffer/sdk';
 import type { Clock } from '../clock.js';
 import { generateKeyVersion } from './key-material.js';
-import { KeyLock } from './key-lock.js';
 import { clonePolicy, type DraftPolicy, type KeyPolicy } from './key-policy.js';
 import type { KeyType } from './key-types.js';
 import { parsePolicy, serializePolicy } from './serialize.js';
@@ -41,7 +40,7 @@ function policyStorageKey(name: string): string {
 export class KeyStore {
   private readonly cache = new Map<string, KeyPolicy>();
   private readonly generations = new Map<string, number>();
-  private readonly locks = new KeyLock();
+  private readonly locks = new KeyedLock();
   /** Maximum number of policies kept in memory, or 0 for no limit. */
   private cacheSize = 0;
 
