@@ -36,7 +36,7 @@ describe('tidy/secret-id', () => {
     const accessorKeys = [...snapshot.keys()].filter((key) => key.startsWith(`${MOUNT_PREFIX}accessor/`));
     // Break both pairs in the two ways a crash can: one secret ID loses its
     // accessor entry, and one accessor entry loses its secret ID.
-    const orphanAccessor = JSON.parse(snapshot.get(secretIdKey)!) as { secretIdAccessor: string };
+    const orphanAccessor = JSON.parse(snapshot.get(secretIdKey)!.toString('utf8')) as { secretIdAccessor: string };
     await harness.storage.delete(secretIdKey);
     const otherAccessorKey = accessorKeys.find((key) => !snapshot.get(key)!.includes(secretIdKey.split('/').pop()!))!;
     await harness.storage.delete(otherAccessorKey);

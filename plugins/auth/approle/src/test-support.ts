@@ -33,7 +33,7 @@ export interface Harness {
   send(operation: Exclude<Operation, 'help'>, path: string, data?: Record<string, unknown>, remoteAddress?: string): Promise<Response | null>;
   exists(path: string): Promise<ExistenceResult>;
   /** Returns every stored key and value, to show that a rejected request changed nothing. */
-  snapshot(): Promise<Map<string, string>>;
+  snapshot(): Promise<Map<string, Buffer>>;
 }
 
 export const MOUNT_PREFIX = 'auth/9a8b7c6d/';
@@ -73,24 +73,8 @@ export function createHarness(): Harness {
     clock,
     send: (operation, path, data = {}, remoteAddress) => backend.handleRequest(request(operation, path, data, remoteAddress)),
     exists: (path) => backend.handleExistenceCheck(request('update', path, {})),
-    snapshot: () => snapshotStorage(storage),
+    snapshot: async () => storage.snapshot(),
   };
-}
-
-async function snapshotStorage(storage: InmemStorage): Promise<Map<string, string>> {
-  const entries = new Map<string, string>();
-  const walk = async (prefix: string): Promise<void> => {
-    for (const name of await storage.list(prefix)) {
-      if (name.endsWith('/')) {
-        await walk(prefix + name);
-        continue;
-      }
-      const entry = await storage.get(prefix + name);
-      entries.set(prefix + name, entry === null ? '' : entry.value.toString('utf8'));
-    }
-  };
-  await walk('');
-  return entries;
 }
 
 /** Asserts that `promise` rejects with a CofferError of `status` and exactly `message`. */

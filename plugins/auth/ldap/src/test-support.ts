@@ -15,7 +15,7 @@ export interface Harness {
   /** Sends the renewal of a token that a login at `path` issued, as the server does. */
   renew(path: string, login: RenewingLogin): Promise<Response | null>;
   /** Returns every stored key and value, to show that a rejected request changed nothing. */
-  snapshot(): Promise<Map<string, string>>;
+  snapshot(): Promise<Map<string, Buffer>>;
 }
 
 export const MOUNT_PREFIX = 'auth/7e1d0c2b/';
@@ -50,17 +50,7 @@ export function createHarness(): Harness {
     storage,
     send: (operation, path, data = {}, remoteAddress = '127.0.0.1') => backend.handleRequest(buildRequest(operation, path, data, remoteAddress)),
     renew: (path, login) => backend.handleRequest({ ...buildRequest('renew', path, {}, undefined), auth: login }),
-    snapshot: async () => {
-      const entries = new Map<string, string>();
-      const walk = async (prefix: string): Promise<void> => {
-        for (const name of await storage.list(prefix)) {
-          if (name.endsWith('/')) await walk(prefix + name);
-          else entries.set(prefix + name, (await storage.get(prefix + name))?.value.toString('utf8') ?? '');
-        }
-      };
-      await walk('');
-      return entries;
-    },
+    snapshot: async () => storage.snapshot(),
   };
 }
 

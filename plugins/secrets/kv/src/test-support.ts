@@ -121,7 +121,7 @@ export interface Harness {
   send(operation: Exclude<Operation, 'help'>, path: string, data?: Record<string, unknown>): Promise<Response | null>;
   exists(operation: 'create' | 'update', path: string, data?: Record<string, unknown>): Promise<ExistenceResult>;
   /** Returns every stored key and value, to show that a rejected request changed nothing. */
-  snapshot(): Promise<Map<string, string>>;
+  snapshot(): Promise<Map<string, Buffer>>;
 }
 
 export const MOUNT_PREFIX = 'logical/0a1b2c3d/';
@@ -166,24 +166,8 @@ export function createHarness(version: '1' | '2' | undefined): Harness {
     logger,
     send: (operation, path, data = {}) => backend.handleRequest(buildRequest(operation, path, data)),
     exists: (operation, path, data = {}) => backend.handleExistenceCheck(buildRequest(operation, path, data)),
-    snapshot: () => snapshotStorage(storage),
+    snapshot: async () => storage.snapshot(),
   };
-}
-
-async function snapshotStorage(storage: InmemStorage): Promise<Map<string, string>> {
-  const entries = new Map<string, string>();
-  const walk = async (prefix: string): Promise<void> => {
-    for (const name of await storage.list(prefix)) {
-      if (name.endsWith('/')) {
-        await walk(prefix + name);
-        continue;
-      }
-      const entry = await storage.get(prefix + name);
-      entries.set(prefix + name, entry === null ? '' : entry.value.toString('utf8'));
-    }
-  };
-  await walk('');
-  return entries;
 }
 
 /** Asserts that `promise` rejects with a CofferError of `status` and exactly `message`. */

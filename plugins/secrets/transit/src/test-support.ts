@@ -39,7 +39,7 @@ export interface Harness {
   send(operation: Exclude<Operation, 'help'>, path: string, data?: Record<string, unknown>): Promise<Response | null>;
   exists(operation: 'create' | 'update', path: string, data?: Record<string, unknown>): Promise<ExistenceResult>;
   /** Returns every stored key and value, to show that a rejected request changed nothing. */
-  snapshot(): Promise<Map<string, string>>;
+  snapshot(): Promise<Map<string, Buffer>>;
 }
 
 export const MOUNT_PREFIX = 'logical/5e6f7a8b/';
@@ -85,24 +85,8 @@ export function createHarness(options: HarnessOptions = {}): Harness {
     clock,
     send: (operation, path, data = {}) => backend.handleRequest(buildRequest(operation, path, data)),
     exists: (operation, path, data = {}) => backend.handleExistenceCheck(buildRequest(operation, path, data)),
-    snapshot: () => snapshotStorage(storage),
+    snapshot: async () => storage.snapshot(),
   };
-}
-
-async function snapshotStorage(storage: InmemStorage): Promise<Map<string, string>> {
-  const entries = new Map<string, string>();
-  const walk = async (prefix: string): Promise<void> => {
-    for (const name of await storage.list(prefix)) {
-      if (name.endsWith('/')) {
-        await walk(prefix + name);
-        continue;
-      }
-      const entry = await storage.get(prefix + name);
-      entries.set(prefix + name, entry === null ? '' : entry.value.toString('base64'));
-    }
-  };
-  await walk('');
-  return entries;
 }
 
 /** Asserts that `promise` rejects with a CofferError of `status` and exactly `message`. */

@@ -30,6 +30,15 @@ export class InmemStorage implements ClosableStorage {
   }
 
   async close(): Promise<void> {}
+
+  /**
+   * Returns a copy of every entry, ordered by key, so that a test can show
+   * that a rejected request changed nothing.
+   */
+  snapshot(): Map<string, Buffer> {
+    const keys = [...this.entries.keys()].sort();
+    return new Map(keys.map((key) => [key, Buffer.from(this.entries.get(key)!)]));
+  }
 }
 
 /** Throws for a key that `validateStorageKey` refuses or that is not well-formed unicode. */
