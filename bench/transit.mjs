@@ -51,6 +51,8 @@ const USAGE = `usage: node bench/transit.mjs [flags]
   --connections N       concurrent HTTP connections of the load generator (default 64)
   --rounds N            rounds per scenario, alternating between the baseline and
                         Coffer, that share the measured time (default 3)
+  --without-audit       run Coffer with no audit device, to show what auditing
+                        costs; such a run does not test the targets
   --cpu-prof            run the Coffer child under node --cpu-prof and print
                         where each Coffer scenario spent its time in its last round
   --help                print this text`;
@@ -160,8 +162,12 @@ async function runScenarios(options, workDir, profilePath) {
   const created = await callCoffer(coffer.address, 'POST', '/v1/auth/token/create', { token: rootToken, body: JSON.stringify({ policies: ['bench-transit'], ttl: '2h' }) });
   const benchToken = JSON.parse(created.body.toString('utf8')).auth.client_token;
 
-  step('enabling a file audit device');
-  await enableFileAudit(coffer.address, rootToken, join(workDir, 'audit', 'audit.log'));
+  if (options.withoutAudit) {
+    step('leaving audit devices off (--without-audit)');
+  } else {
+    step('enabling a file audit device');
+    await enableFileAudit(coffer.address, rootToken, join(workDir, 'audit', 'audit.log'));
+  }
 
   const servers = {
     baseline: { name: 'baseline', address: baseline.address, child: baseline.child, headers: jsonHeaders },
@@ -366,7 +372,7 @@ function report(options, rows) {
       formatFixed(coffer.mainThreadUsPerRequest, 1),
       formatFixed(baseline.mainThreadUsPerRequest, 1),
       formatFixed(coffer.otherCpuCores, 2),
-      meets ? 'yes' : 'no',
+      options.withoutAudit ? 'n/a' : meets ? 'yes' : 'no',
     ];
   });
   const widths = header.map((cell, column) => Math.max(cell.length, ...lines.map((line) => line[column].length)));
@@ -379,6 +385,7 @@ function report(options, rows) {
       `${options.connections} connections, ${options.warmupSeconds} s warm-up, ${options.durationSeconds} s measured per scenario and server in ${options.rounds} alternating rounds; ` +
       `${availableParallelism()} CPUs (${cpus()[0]?.model ?? 'unknown'}), Node.js ${process.version}`,
   );
+  if (options.withoutAudit) console.log('audit: none (--without-audit), so this run does not test the targets, which need a file audit device');
   console.log('baseline: the decrypt scenarios decrypt (one AES-256-GCM decryption per request) rather than encrypt, so each pair does the same cryptographic work');
   console.log("main us/req: CPU time of the server's main thread per response; other cpu: the rest of the machine during Coffer's run, where a high value means other work disturbed it");
 }
@@ -400,6 +407,7 @@ function parseOptions(argv) {
       connections: { type: 'string', default: '64' },
       rounds: { type: 'string', default: '3' },
       'cpu-prof': { type: 'boolean', default: false },
+      'without-audit': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -410,6 +418,7 @@ function parseOptions(argv) {
     connections: number('--connections', values.connections, 1, true),
     rounds: number('--rounds', values.rounds, 1, true),
     cpuProfile: values['cpu-prof'],
+    withoutAudit: values['without-audit'],
     help: values.help,
   };
 }
