@@ -17,6 +17,7 @@ describe('storage certify run', () => {
     assert.equal(ha?.message, 'the plugin does not claim HA (certify { storage { ha = true } } is not set)');
     const persistence = suite.results.find((check) => check.id === 'entries-survive-close-and-reopen');
     assert.equal(persistence?.status, 'skipped');
+    assert.equal(persistence?.message, '"map" keeps nothing across close (persistent: false)');
   });
 
   test('HA claim without a lock fails', { timeout: 60_000 }, async () => {
