@@ -14,6 +14,8 @@ import { runStorageConformance, type StorageCase } from './suite.js';
 
 /** The JSON in COFFER_CERTIFY_STORAGE. */
 export interface StorageCertifyInput {
+  /** Plugin name, as skip reasons and failure messages show it. */
+  name: string;
   /** `file:` URL of the plugin's module, which exports `plugin`. */
   module: string;
   /** Settings of each case; `{{dir}}` stands for the case's scratch folder. */
@@ -35,7 +37,7 @@ if (raw === undefined) throw new Error('COFFER_CERTIFY_STORAGE is not set; coffe
 const input = JSON.parse(raw) as StorageCertifyInput;
 
 runStorageConformance({
-  name: 'plugin',
+  name: input.name,
   module: input.module,
   settings: ({ dir }) => expand(dir),
   persistent: input.persistent,

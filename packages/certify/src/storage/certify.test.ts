@@ -23,6 +23,7 @@ describe('storage certify run', () => {
     }
     const persistence = suite.results.find((check) => check.id === 'entries-survive-close-and-reopen');
     assert.equal(persistence?.status, 'skipped');
+    assert.equal(persistence?.message, '"map" keeps nothing across close (persistent: false)');
   });
 
   test('HA claim without a lock fails', { timeout: 60_000 }, async () => {

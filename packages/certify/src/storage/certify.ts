@@ -37,6 +37,7 @@ export interface StorageWireOptions {
  */
 export async function runStorageSuite(plugin: string, moduleUrl: string, description: StorageDescription, wire?: StorageWireOptions): Promise<StorageRun> {
   const input: StorageCertifyInput = {
+    name: plugin,
     module: moduleUrl,
     settings: description.settings,
     persistent: description.persistent,

@@ -78,6 +78,34 @@ describe('plugin commands on dev server', () => {
     assert.deepEqual(missing, { code: 2, stdout: '', stderr: 'No value found for plugin "echo-engine"\n' });
   });
 
+  test('register, info, deregister audit plugin', async () => {
+    const registered = await runCli(['plugin', 'register', `-sha256=${pluginSha256}`, '-command=echo-engine', 'audit', 'echo-audit'], {
+      env: server.env,
+    });
+    assert.deepEqual(registered, { code: 0, stdout: 'Success! Registered plugin: echo-audit\n', stderr: '' });
+
+    const info = await runCli(['plugin', 'info', '-format=json', 'audit', 'echo-audit'], { env: server.env });
+    assert.equal(info.code, 0, info.stderr);
+    assert.deepEqual(JSON.parse(info.stdout), {
+      args: [],
+      builtin: false,
+      command: 'echo-engine',
+      name: 'echo-audit',
+      sha256: pluginSha256,
+      type: 'audit',
+      version: '',
+    });
+
+    const deregistered = await runCli(['plugin', 'deregister', 'audit', 'echo-audit'], { env: server.env });
+    assert.deepEqual(deregistered, {
+      code: 0,
+      stdout: 'Success! Deregistered plugin (if it was registered): echo-audit\n',
+      stderr: '',
+    });
+    const missing = await runCli(['plugin', 'info', 'audit', 'echo-audit'], { env: server.env });
+    assert.deepEqual(missing, { code: 2, stdout: '', stderr: 'No value found for plugin "echo-audit"\n' });
+  });
+
   test('versioned entry in json', async () => {
     const registered = await runCli(
       ['plugin', 'register', `-sha256=${pluginSha256}`, '-version=1.2.0', '-command=echo-engine', 'secret', 'echo-versioned'],
@@ -208,6 +236,16 @@ describe('plugin command input errors', () => {
       argv: ['plugin', 'list', 'engine'],
       code: 2,
       stderr: 'Error parsing type: "engine" is not a supported plugin type; use "auth", "database" or "secret"\n',
+    },
+    {
+      argv: ['plugin', 'register', '-sha256=abc', 'engine', 'my-engine'],
+      code: 2,
+      stderr: 'Error parsing type: "engine" is not a supported plugin type; use "audit", "auth", "database" or "secret"\n',
+    },
+    {
+      argv: ['plugin', 'list', 'audit'],
+      code: 2,
+      stderr: 'Error parsing type: "audit" plugins are not in the catalog list; run "coffer list sys/plugins/catalog/audit"\n',
     },
   ];
 

@@ -13,6 +13,13 @@ import { pluginKitCommands } from './plugin-kit.js';
 /** Plugin types that Vault's CLI accepts; the server rejects the ones it does not run. */
 const pluginTypes = ['auth', 'database', 'secret'];
 
+/**
+ * Types that register, info and deregister accept: Vault's types and Coffer's
+ * `audit`. `GET sys/plugins/catalog` leaves audit plugins out to keep
+ * Vault's shape, so `plugin list` accepts only Vault's types.
+ */
+const catalogEntryTypes = ['audit', ...pluginTypes];
+
 /** One plugin of the `detailed` list of `GET sys/plugins/catalog`. */
 interface PluginDetails {
   name: string;
@@ -29,11 +36,27 @@ const versionFlag: FlagSpec = {
 };
 
 /**
- * Checks the TYPE argument as Vault's CLI does, before any request.
- * Prints the error and returns false for a type that is not a plugin type.
+ * Checks the TYPE argument of a command on one catalog entry, before any
+ * request. Prints the error and returns false for a type that is not a
+ * plugin type.
  */
-function checkPluginType(ui: UI, type: string): boolean {
+function checkEntryType(ui: UI, type: string): boolean {
+  if (catalogEntryTypes.includes(type)) return true;
+  ui.error(`Error parsing type: "${type}" is not a supported plugin type; use "audit", "auth", "database" or "secret"`);
+  return false;
+}
+
+/**
+ * Checks the TYPE argument of `plugin list` as Vault's CLI does, before any
+ * request. Prints the error and returns false for a type the list does not
+ * contain.
+ */
+function checkListType(ui: UI, type: string): boolean {
   if (pluginTypes.includes(type)) return true;
+  if (type === 'audit') {
+    ui.error('Error parsing type: "audit" plugins are not in the catalog list; run "coffer list sys/plugins/catalog/audit"');
+    return false;
+  }
   ui.error(`Error parsing type: "${type}" is not a supported plugin type; use "auth", "database" or "secret"`);
   return false;
 }
@@ -45,8 +68,9 @@ export const pluginRegisterCommand: Command = {
 Usage: coffer plugin register [options] TYPE NAME
 
   Registers an executable from the server's plugin directory in the catalog
-  under a type ("auth" or "secret") and a name. Mounts of that name then run
-  it. The server runs the executable only while its SHA-256 matches -sha256.
+  under a type ("audit", "auth", "database" or "secret") and a name. Mounts
+  and audit devices of that name then run it. The server runs the executable
+  only while its SHA-256 matches -sha256.
 
       $ coffer plugin register -sha256=d3f0a8b... secret my-engine
       $ coffer plugin register -sha256=d3f0a8b... -version=v1.0.0 \\
@@ -81,7 +105,7 @@ Usage: coffer plugin register [options] TYPE NAME
       throw new UsageError('missing -sha256: give the SHA-256 of the plugin executable, such as -sha256=$(sha256sum FILE | cut -d" " -f1)');
     }
     const [type, name] = args.map((arg) => arg.trim());
-    if (!checkPluginType(ui, type)) return 2;
+    if (!checkEntryType(ui, type)) return 2;
 
     const body = {
       sha256: flags.string('sha256'),
@@ -144,7 +168,7 @@ Usage: coffer plugin list [options] [TYPE]
   async run({ ui, args, flags, client }) {
     expectArguments(args, 0, 1);
     const type = (args[0] ?? '').trim();
-    if (type !== '' && !checkPluginType(ui, type)) return 2;
+    if (type !== '' && !checkListType(ui, type)) return 2;
 
     const api = await client();
     let secret: Secret | null;
@@ -188,7 +212,7 @@ Usage: coffer plugin info [options] TYPE NAME
   async run({ ui, args, flags, client }) {
     expectArguments(args, 2);
     const [type, name] = args.map((arg) => arg.trim());
-    if (!checkPluginType(ui, type)) return 2;
+    if (!checkEntryType(ui, type)) return 2;
 
     const query = flags.string('version') === '' ? undefined : { version: flags.string('version') };
     const api = await client();
@@ -225,7 +249,7 @@ Usage: coffer plugin deregister [options] TYPE NAME
   async run({ ui, args, flags, client }) {
     expectArguments(args, 2);
     const [type, name] = args.map((arg) => arg.trim());
-    if (!checkPluginType(ui, type)) return 2;
+    if (!checkEntryType(ui, type)) return 2;
 
     const version = flags.string('version');
     // NOTE: Vault's client sends the version in the query string only, but

@@ -48,6 +48,22 @@ describe('plugin new', () => {
     assert.match(manifest.dependencies['better-sqlite3'], /^file:\//);
   });
 
+  test('readme describes certify per kind', async () => {
+    const expected: Record<string, string> = {
+      secrets: 'This builds the project, starts a fresh Coffer server with a file audit device, registers the plugin by SHA-256, runs the secrets conformance suite',
+      seal: "This builds the project, starts the plugin the way a `seal` stanza with `plugin_sha256` would, and servers that use it, runs the seal conformance suite",
+      storage: "This builds the project, starts the plugin the way a `storage` stanza with `plugin_sha256` would, runs the storage conformance suite",
+    };
+    for (const [kind, sentence] of Object.entries(expected)) {
+      const output = join(root, `readme-${kind}`);
+      const result = await runCli(['plugin', 'new', `-kind=${kind}`, `-output=${output}`, `readme-${kind}`]);
+      assert.equal(result.code, 0, result.stderr);
+      const readme = (await readFile(join(output, 'README.md'), 'utf8')).replace(/\s+/g, ' ');
+      assert.ok(readme.includes(sentence), `${kind} README lacks: ${sentence}`);
+      assert.ok(readme.includes('The output folder must be missing or empty'), `${kind} README lacks the output folder rule`);
+    }
+  });
+
   test('bad input is rejected', async () => {
     const badName = await runCli(['plugin', 'new', '-kind=auth', `-output=${join(root, 'bad')}`, 'Bad_Name']);
     assert.equal(badName.code, 1);

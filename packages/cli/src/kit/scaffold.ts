@@ -156,7 +156,23 @@ export async function scaffoldPlugin(options: ScaffoldOptions): Promise<string[]
   return written;
 }
 
+/**
+ * Describes how `coffer plugin certify` starts a plugin of `kind` and which
+ * logs its bundle holds. Seals and storage backends run as configuration
+ * stanzas, not under a certify server with an audit device.
+ */
+function certifyRunFor(kind: string): { start: string; logs: string } {
+  if (kind === 'seal') {
+    return { start: "starts the plugin the way a `seal` stanza with `plugin_sha256` would, and servers that use it,", logs: 'the log of those servers' };
+  }
+  if (kind === 'storage') {
+    return { start: "starts the plugin the way a `storage` stanza with `plugin_sha256` would,", logs: 'the suite output' };
+  }
+  return { start: 'starts a fresh Coffer server with a file audit device, registers the plugin by SHA-256,', logs: 'the server and audit logs' };
+}
+
 function replacementsFor(options: ScaffoldOptions, spec: TemplateSpec): Record<string, string> {
+  const certifyRun = certifyRunFor(options.kind);
   return {
     __NAME__: options.name,
     __VENDOR__: options.vendor,
@@ -173,6 +189,8 @@ function replacementsFor(options: ScaffoldOptions, spec: TemplateSpec): Record<s
     __PYTHON_NOTE__: options.language === 'python' ? "'s wire protocol (the SDK's .proto files)" : '',
     __LAYOUT__: spec.layout,
     __ACCEPTANCE__: spec.acceptance,
+    __CERTIFY_START__: certifyRun.start,
+    __CERTIFY_LOGS__: certifyRun.logs,
     __LINKS__: spec.links.map((name) => `\`${name}\``).join(', '),
   };
 }
