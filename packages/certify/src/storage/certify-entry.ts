@@ -124,7 +124,7 @@ async function openContender(): Promise<HaContender> {
 }
 
 runHaLockCases({
-  name: 'storage',
+  name: input.name,
   contenders: async () => [await openContender(), await openContender()],
   holdMs: HA_HOLD_MS,
   takeoverWithinMs: HA_TAKEOVER_WITHIN_MS,
