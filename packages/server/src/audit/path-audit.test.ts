@@ -83,6 +83,7 @@ describe('sys/audit', () => {
       ['audit/kept/inner', { type: 'file', options: { file_path: file } }, 'path is already in use at kept/'],
       ['audit/./x', { type: 'file', options: { file_path: file } }, 'invalid audit device path "./x": it contains an empty, "." or ".." segment'],
       ['audit/new', { type: 'socket', options: { address: 'nowhere' } }, 'cannot enable audit device at "new/": invalid option "address" "nowhere": expected host:port, such as "127.0.0.1:9090"'],
+      ['audit/new', { type: 'syslog', options: { socket_path: join(folder, 'no-daemon.sock') } }, `cannot enable audit device at "new/": failed to connect to syslog socket "${join(folder, 'no-daemon.sock')}": connect ENOENT; start the syslog daemon or set "socket_path"`],
       ['audit/new', { type: 'syslog', options: { facility: 'bogus', file_path: file } }, `unknown option "file_path" for audit device type "syslog"; valid options: format, prefix, hmac_accessor, log_raw, elide_list_responses, filter, fallback, exclude, facility, tag, socket_path`],
     ];
     for (const [path, data, message] of cases) {

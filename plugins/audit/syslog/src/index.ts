@@ -39,6 +39,6 @@ export const plugin: AuditPlugin = {
       throw new Error(`invalid option "tag" "${options.tag}": use 1 to 32 letters, digits, "_", "-", "." or "/"`);
     }
     const socketPath = options.socket_path?.trim() || DEFAULT_SOCKET_PATH;
-    return new SyslogAuditDevice({ socketPath, facility, tag }, logger.child({ audit: 'syslog' }));
+    return SyslogAuditDevice.open({ socketPath, facility, tag }, logger.child({ audit: 'syslog' }));
   },
 };

@@ -144,11 +144,20 @@ describe('syslog audit device', () => {
     await device.close();
   });
 
-  test('missing socket fails the write', async () => {
+  test('missing socket fails the create', async () => {
     const socketPath = join(scratch, 'no-daemon.sock');
-    const device = await plugin.create({ socket_path: socketPath }, { logger: silentLogger });
-    await assert.rejects(device.write(Buffer.from('{}\n')), { message: `failed to send audit entries to syslog socket "${socketPath}": connect ENOENT` });
-    await device.close();
+    await assert.rejects(plugin.create({ socket_path: socketPath }, { logger: silentLogger }), {
+      message: `failed to connect to syslog socket "${socketPath}": connect ENOENT; start the syslog daemon or set "socket_path"`,
+    });
+  });
+
+  test('socket without a daemon fails the create', async () => {
+    // A regular file at the socket's path, as a stale leftover would be.
+    const socketPath = join(scratch, 'not-a-socket');
+    await writeFile(socketPath, '');
+    await assert.rejects(plugin.create({ socket_path: socketPath }, { logger: silentLogger }), {
+      message: `failed to connect to syslog socket "${socketPath}": connect ECONNREFUSED; start the syslog daemon or set "socket_path"`,
+    });
   });
 
   test('message follows the RFC 3164 local format', () => {

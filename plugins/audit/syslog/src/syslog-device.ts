@@ -44,6 +44,23 @@ export class SyslogAuditDevice implements AuditDevice {
     private readonly logger: Logger,
   ) {}
 
+  /**
+   * Creates a device and connects it to the daemon's socket, as Vault's
+   * syslog device does at enable. A device that could not send would fail
+   * every request once it is the only one enabled, including the request
+   * that disables it.
+   * @throws Error naming the socket when no daemon listens on it.
+   */
+  static open(settings: SyslogSettings, logger: Logger): SyslogAuditDevice {
+    const device = new SyslogAuditDevice(settings, logger);
+    try {
+      device.connect();
+    } catch (err) {
+      throw new Error(`failed to connect to syslog socket "${settings.socketPath}": ${describeError(err)}; start the syslog daemon or set "socket_path"`);
+    }
+    return device;
+  }
+
   write(entries: Buffer): Promise<void> {
     if (this.closed) return Promise.reject(new Error(`syslog socket "${this.settings.socketPath}" is closed`));
     const written = this.chain.then(() => this.writeLines(entries));
