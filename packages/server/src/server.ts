@@ -46,6 +46,8 @@ export interface RunningServer {
   /** The first listener's URL, e.g. `http://127.0.0.1:8200`. */
   address: string;
   addresses: string[];
+  /** The storage backend's type, such as `sqlite` or `inmem`. */
+  storageType: string;
   core: Core;
   dev?: { rootToken: string; unsealKey: string };
   close(): Promise<void>;
@@ -151,6 +153,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   return {
     address: addresses[0],
     addresses,
+    storageType: storageConfig.type,
     core,
     ...(dev !== undefined ? { dev } : {}),
     async close() {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, test } from 'node:test';
@@ -31,6 +31,7 @@ describe('server', () => {
       const banner = await waitFor(() => stdout.text, /\n {4}\$ export COFFER_ADDR='(http:\/\/127\.0\.0\.1:\d+)'\n/);
       const address = banner[1];
       assert.match(stdout.text, /^==> Coffer server configuration:\n/);
+      assert.match(stdout.text, /\n {2}Storage: {8}inmem\n/);
       assert.ok(stdout.text.includes(`\n    $ export VAULT_ADDR='${address}'\n`), stdout.text);
       assert.match(stdout.text, /\nUnseal Key: [A-Za-z0-9+/]+=*\nRoot Token: dev-root\n/);
       assert.ok(stdout.text.includes('WARNING! dev mode is enabled!'), stdout.text);
@@ -45,6 +46,23 @@ describe('server', () => {
       await home.remove();
     }
     assert.match(stdout.text, /\n==> Coffer shutdown triggered by abort\n$/);
+  });
+
+  test('config file server names its storage', async () => {
+    const home = await makeTempDir('coffer-cli-server-home-');
+    const stop = new AbortController();
+    const configPath = join(home.path, 'server.hcl');
+    await writeFile(configPath, `storage "file" {\n  path = "${join(home.path, 'data')}"\n}\nlistener "tcp" {\n  address = "127.0.0.1:0"\n  tls_disable = true\n}\n`);
+    const { io, stdout, stderr } = captureIO({ env: { HOME: home.path }, signal: stop.signal });
+    const running = main(['server', `-config=${configPath}`, '-log-level=error'], io);
+    try {
+      await waitFor(() => stdout.text, /==> Coffer server started!/);
+      assert.match(stdout.text, /\n {2}Storage: {8}file\n/);
+    } finally {
+      stop.abort();
+      assert.equal(await running, 0, stderr.text);
+      await home.remove();
+    }
   });
 
   test('without config or dev exits 1', async () => {

@@ -35,7 +35,7 @@ function printConfiguration(ui: UI, server: RunningServer, options: StartOptions
     rows.push([`Listener ${index + 1}:`, `tcp (addr: "${address.replace(/^https?:\/\//, '')}", tls: "${tls}")`]);
   });
   rows.push(['Log Level:', options.logLevel ?? 'info']);
-  if (options.dev) rows.push(['Storage:', 'inmem']);
+  rows.push(['Storage:', server.storageType]);
 
   const width = Math.max(...rows.map(([label]) => label.length));
   ui.output('==> Coffer server configuration:\n');
