@@ -150,7 +150,10 @@ export async function handleLogicalRequest(core: Core, system: SystemBackends, r
   return result;
 }
 
-/** Authorizes nothing: runs an already authorized request and its lease, wrapping and token use. */
+/**
+ * Runs an authorized request with its token use, lease and wrapping. The
+ * only check left is the token's use count, which is reread when spent.
+ */
 async function execute(
   core: Core,
   target: Target,
@@ -161,7 +164,10 @@ async function execute(
   const caller = checked?.caller;
   let exhausted = false;
   if (checked !== undefined) {
-    exhausted = await core.tokens.use(checked.resolved.entry);
+    const tokenUse = await core.tokens.use(checked.resolved.entry);
+    // A concurrent request spent the last use after this one was checked.
+    if (tokenUse === 'exhausted') throw permissionDenied();
+    exhausted = tokenUse === 'last';
     backendRequest.clientToken = core.tokens.clientTokenFor(request.token, target.mountPoint);
     backendRequest.displayName = checked.resolved.entry.displayName;
   }
