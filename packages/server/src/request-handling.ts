@@ -17,6 +17,7 @@ import {
 import { auditTokenFields, type AuditInput, type AuditResponseData, type AuditResponseInput } from './audit/index.js';
 import type { Core } from './core.js';
 import { cubbyholePrefix } from './cubbyhole/backend.js';
+import { normalizePolicyName, type AclRequest } from './policy/index.js';
 import { PathMatcher, type Route } from './router/router.js';
 import { loginAlias } from './lockout/user-lockout.js';
 import { issueLoginToken } from './token/login.js';
@@ -150,7 +151,10 @@ export async function handleLogicalRequest(core: Core, system: SystemBackends, r
   return result;
 }
 
-/** Authorizes nothing: runs an already authorized request and its lease, wrapping and token use. */
+/**
+ * Runs an authorized request with its token use, lease and wrapping. The
+ * only check left is the token's use count, which is reread when spent.
+ */
 async function execute(
   core: Core,
   target: Target,
@@ -161,7 +165,10 @@ async function execute(
   const caller = checked?.caller;
   let exhausted = false;
   if (checked !== undefined) {
-    exhausted = await core.tokens.use(checked.resolved.entry);
+    const tokenUse = await core.tokens.use(checked.resolved.entry);
+    // A concurrent request spent the last use after this one was checked.
+    if (tokenUse === 'exhausted') throw permissionDenied();
+    exhausted = tokenUse === 'last';
     backendRequest.clientToken = core.tokens.clientTokenFor(request.token, target.mountPoint);
     backendRequest.displayName = checked.resolved.entry.displayName;
   }
@@ -301,11 +308,17 @@ async function authorize(
     throw permissionDenied();
   }
   const acl = identity === undefined ? await core.policies.acl(entry.policies) : await core.policies.acl([...entry.policies, ...identity.identityPolicies], identity.context);
-  const aclOperation = operation === 'help' ? 'read' : operation;
-  const checked = isWrappingToken(entry)
-    ? { allowed: true, sudo: false }
-    : acl.check({ operation: aclOperation, path: request.path, data: request.data, ...(request.wrapTtl > 0 ? { wrapTtl: request.wrapTtl } : {}) });
+  const aclRequest: AclRequest = {
+    operation: operation === 'help' ? 'read' : operation,
+    path: request.path,
+    data: request.data,
+    ...(request.wrapTtl > 0 ? { wrapTtl: request.wrapTtl } : {}),
+  };
+  const checked = isWrappingToken(entry) ? { allowed: true, sudo: false } : acl.check(aclRequest);
   if (!checked.allowed) throw permissionDenied();
+  // The backend folds the name, so the stored name's path must be allowed too.
+  const folded = isWrappingToken(entry) ? undefined : foldedNamePath(request.path);
+  if (folded !== undefined && !acl.check({ ...aclRequest, path: folded }).allowed) throw permissionDenied();
   if (target.rootPaths.matches(target.path) && !checked.sudo && !acl.isRoot) throw permissionDenied();
 
   return {
@@ -318,6 +331,22 @@ async function authorize(
       ...(request.remoteAddress !== undefined ? { remoteAddress: request.remoteAddress } : {}),
     },
   };
+}
+
+/** Prefixes of paths ending in a policy or token role name, which the backends lower-case. */
+const FOLDED_NAME_PREFIXES = ['sys/policy/', 'sys/policies/acl/', 'auth/token/roles/', 'auth/token/create/'];
+
+/**
+ * Returns the path with its name trimmed and lower-cased, or `undefined` when
+ * that changes nothing, so a deny on `sys/policies/acl/admin` also covers `ADMIN`.
+ */
+function foldedNamePath(path: string): string | undefined {
+  for (const prefix of FOLDED_NAME_PREFIXES) {
+    if (!path.startsWith(prefix) || path.length === prefix.length) continue;
+    const folded = prefix + normalizePolicyName(path.slice(prefix.length));
+    return folded === path ? undefined : folded;
+  }
+  return undefined;
 }
 
 function cubbyholeStorage(core: Core, resolved: ResolvedToken): Storage {

@@ -15,7 +15,7 @@ export { parsePolicy, type Policy } from './parse.js';
 export type { PathRule, RulePermissions } from './path-rules.js';
 export { normalizePolicyName, PolicyStore, ROOT_POLICY } from './store.js';
 export type { EntityContext } from './templates.js';
-export type { CapabilityPathDeps, TokenLookup, TokenPolicies } from './path-capabilities.js';
+export type { CapabilityPathDeps, EntityPolicies, TokenLookup, TokenPolicies } from './path-capabilities.js';
 
 /**
  * Declares the sys/ paths of this module, relative to the system mount: sys/policy,

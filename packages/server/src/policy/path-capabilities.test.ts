@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
+import type { RunningServer } from '../server.js';
+import { api, startDevServer } from '../testing/api-client.js';
 import { policyBackend, rawBody, type PolicyBackendFixture } from './test-support.js';
 
 const DEV_POLICY = `path "secret/foo" {
@@ -145,5 +147,68 @@ describe('sys/capabilities-accessor', () => {
   test('missing accessor', async () => {
     const { call } = await withTokens();
     await assertRejects(call('update', 'capabilities-accessor', { paths: ['secret/foo'] }), 400, 'missing required field "accessor"');
+  });
+});
+
+describe('capabilities with identity policies', () => {
+  const ROOT = 'root-test-token';
+  const GROUP_POLICY = 'path "secret/data/team/*" {\n  capabilities = ["read", "list"]\n}\n';
+  const TEMPLATED_POLICY = 'path "secret/data/{{identity.entity.id}}/*" {\n  capabilities = ["create", "update"]\n}\n';
+  let server: RunningServer;
+  let token: string;
+  let accessor: string;
+  let entityId: string;
+
+  before(async () => {
+    server = await startDevServer(ROOT);
+    const setup: [string, string, Record<string, unknown>][] = [
+      ['sys/policies/acl/team', 'PUT', { policy: GROUP_POLICY }],
+      ['sys/policies/acl/own', 'PUT', { policy: TEMPLATED_POLICY }],
+      ['sys/auth/userpass', 'POST', { type: 'userpass' }],
+      ['auth/userpass/users/carol', 'POST', { password: 'carol-password' }],
+    ];
+    for (const [path, method, body] of setup) assert.equal((await api(server, method, path, { token: ROOT, body })).status, 204, path);
+
+    const login = await api(server, 'POST', 'auth/userpass/login/carol', { body: { password: 'carol-password' } });
+    assert.equal(login.status, 200);
+    token = login.body.auth.client_token;
+    accessor = login.body.auth.accessor;
+    entityId = login.body.auth.entity_id;
+    const group = await api(server, 'POST', 'identity/group', { token: ROOT, body: { name: 'team', policies: ['team', 'own'], member_entity_ids: [entityId] } });
+    assert.equal(group.status, 200);
+  });
+  after(() => server.close());
+
+  const expected = () => ({
+    'secret/data/team/app': ['list', 'read'],
+    [`secret/data/${entityId}/notes`]: ['create', 'update'],
+    'secret/data/other/app': ['deny'],
+  });
+
+  test('self includes group and templated policies', async () => {
+    assert.equal((await api(server, 'GET', 'secret/data/team/app', { token })).status, 404, 'the group policy lets the user read');
+    const response = await api(server, 'POST', 'sys/capabilities-self', { token, body: { paths: Object.keys(expected()) } });
+    assert.equal(response.status, 200);
+    assert.deepEqual(response.body.data, expected());
+  });
+
+  test('token and accessor include them too', async () => {
+    const byToken = await api(server, 'POST', 'sys/capabilities', { token: ROOT, body: { token, paths: Object.keys(expected()) } });
+    assert.equal(byToken.status, 200);
+    assert.deepEqual(byToken.body.data, expected());
+    const byAccessor = await api(server, 'POST', 'sys/capabilities-accessor', { token: ROOT, body: { accessor, paths: Object.keys(expected()) } });
+    assert.equal(byAccessor.status, 200);
+    assert.deepEqual(byAccessor.body.data, expected());
+  });
+
+  test('disabled entity has no capabilities', async () => {
+    assert.equal((await api(server, 'POST', `identity/entity/id/${entityId}`, { token: ROOT, body: { disabled: true } })).status, 204);
+    try {
+      const response = await api(server, 'POST', 'sys/capabilities', { token: ROOT, body: { token, paths: ['secret/data/team/app'] } });
+      assert.equal(response.status, 200);
+      assert.deepEqual(response.body.data, { 'secret/data/team/app': ['deny'], capabilities: ['deny'] });
+    } finally {
+      assert.equal((await api(server, 'POST', `identity/entity/id/${entityId}`, { token: ROOT, body: { disabled: false } })).status, 204);
+    }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * sys/capabilities, sys/capabilities-self and sys/capabilities-accessor: the
- * capabilities a token has on given paths. The response contains one key per
- * path and, for a request about a single path, a `capabilities` key as well.
+ * capabilities a token has on given paths, from its own policies and its
+ * entity's. The response contains one key per path and, for a request about
+ * a single path, a `capabilities` key as well.
  */
 import {
   badRequest,
@@ -12,11 +13,31 @@ import {
   type Request,
   type Response,
 } from '@coffer/sdk';
+import type { ACL } from './acl.js';
 import { sysDataResponse } from './response.js';
 import type { PolicyStore } from './store.js';
+import type { EntityContext } from './templates.js';
+
+/** The facts of a token that decide its capabilities. */
+interface TokenFacts {
+  policies: string[];
+  /** The token's entity, whose policies and group policies count too. Empty or absent for none. */
+  entityId?: string;
+}
 
 /** A looked-up token, as far as these paths need it: a resolved token or its bare entry. */
-export type TokenPolicies = { entry: { policies: string[] } } | { policies: string[] };
+export type TokenPolicies = { entry: TokenFacts } | TokenFacts;
+
+/** The policies an entity adds to its tokens, as the identity store computes them. */
+export interface EntityPolicies {
+  /** Policies of the entity and of its groups. */
+  identityPolicies: string[];
+  /** Facts for templated policy paths. */
+  context: EntityContext | undefined;
+  disabled: boolean;
+  /** False when the entity no longer exists. */
+  found: boolean;
+}
 
 /** The token store functions the capability paths use. */
 export interface TokenLookup {
@@ -24,8 +45,18 @@ export interface TokenLookup {
   lookupByAccessor(accessor: string): Promise<TokenPolicies | null>;
 }
 
-function policiesOf(token: TokenPolicies): string[] {
-  return 'entry' in token ? token.entry.policies : token.policies;
+/**
+ * Builds the token's ACL from its own policies plus its entity's. Returns
+ * `undefined` for a disabled or deleted entity, whose tokens are denied.
+ */
+async function tokenAcl(deps: CapabilityPathDeps, token: TokenPolicies): Promise<ACL | undefined> {
+  const facts = 'entry' in token ? token.entry : token;
+  const entityId = facts.entityId ?? '';
+  if (entityId === '') return deps.store.acl(facts.policies);
+
+  const entity = await deps.entityPolicies(entityId);
+  if (!entity.found || entity.disabled) return undefined;
+  return deps.store.acl([...facts.policies, ...entity.identityPolicies], entity.context);
 }
 
 export interface CapabilityPathDeps {
@@ -33,6 +64,8 @@ export interface CapabilityPathDeps {
   tokens: TokenLookup;
   /** The real token of a request in flight, by request ID, because backends see only a salted one. */
   callerToken(requestId: string): string | undefined;
+  /** Looks up the policies that a token's entity adds, as the request pipeline does. */
+  entityPolicies(entityId: string): Promise<EntityPolicies>;
 }
 
 const PATH_FIELDS = {
@@ -54,9 +87,9 @@ async function capabilitiesResponse(
   token: TokenPolicies,
   paths: readonly string[],
 ): Promise<Response> {
-  const acl = await deps.store.acl(policiesOf(token));
+  const acl = await tokenAcl(deps, token);
   const data: Record<string, unknown> = {};
-  for (const path of paths) setOwn(data, path, acl.capabilities(path));
+  for (const path of paths) setOwn(data, path, acl === undefined ? ['deny'] : acl.capabilities(path));
   // Vault keeps this key for clients of the single-path API.
   if (paths.length === 1) setOwn(data, 'capabilities', data[paths[0]]);
   return sysDataResponse(request, data);

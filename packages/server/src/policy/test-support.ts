@@ -8,7 +8,7 @@ import { Backend, silentLogger, type Operation, type Response } from '@coffer/sd
 import { InmemStorage } from '@coffer/storage-inmem';
 import { Barrier } from '../barrier/barrier.js';
 import { policyPaths } from './index.js';
-import type { TokenLookup, TokenPolicies } from './path-capabilities.js';
+import type { EntityPolicies, TokenLookup, TokenPolicies } from './path-capabilities.js';
 import { PolicyStore } from './store.js';
 
 /** Tokens by ID and by accessor, returned in the two shapes the token store uses. */
@@ -31,6 +31,9 @@ export class TokenTable implements TokenLookup {
     return policies === undefined ? null : { policies };
   }
 }
+
+/** The entity lookup result of the fixture, never used because its tokens have no entity. */
+const NO_ENTITY: EntityPolicies = { identityPolicies: [], context: undefined, disabled: false, found: false };
 
 export interface PolicyBackendFixture {
   backend: Backend;
@@ -56,7 +59,7 @@ export async function policyBackend(): Promise<PolicyBackendFixture> {
   const backend = new Backend({
     backendType: 'logical',
     help: 'Policy paths under test.',
-    paths: policyPaths({ store, tokens, callerToken: (id) => callers.get(id) }),
+    paths: policyPaths({ store, tokens, callerToken: (id) => callers.get(id), entityPolicies: async () => NO_ENTITY }),
   });
 
   const call = (operation: Operation, path: string, data: Record<string, unknown> = {}, id = randomUUID()) =>

@@ -61,7 +61,7 @@ export function createSystemBackends(core: Core): SystemBackends {
       ...toolPaths(),
       ...haPaths(core),
       ...snapshotPaths(core),
-      ...policyPaths({ store: core.policies, tokens: core.tokens, callerToken }),
+      ...policyPaths({ store: core.policies, tokens: core.tokens, callerToken, entityPolicies: (entityId) => core.identity.policiesFor(entityId) }),
       ...leasePaths(core.expiration),
       ...lockedUserPaths(core.lockout),
       ...pluginCatalogPaths(core),

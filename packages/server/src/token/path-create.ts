@@ -191,9 +191,17 @@ function rolePolicies(role: TokenRole, requested: string[], parentPolicies: stri
   return sanitizePolicies(chosen, !noDefault && !disallowed('default'));
 }
 
+/**
+ * Builds the display name: lower-cased, with "-" for other characters and no
+ * dash at either end. The trim uses indexes, because /-+$/ is quadratic on a long run of dashes.
+ */
 function displayName(requested: string): string {
-  const cleaned = requested.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '');
-  return cleaned === '' ? 'token' : `token-${cleaned}`;
+  const replaced = requested.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+  let start = 0;
+  let end = replaced.length;
+  while (start < end && replaced[start] === '-') start += 1;
+  while (end > start && replaced[end - 1] === '-') end -= 1;
+  return start === end ? 'token' : `token-${replaced.slice(start, end)}`;
 }
 
 function minPositive(a: number, b: number): number {

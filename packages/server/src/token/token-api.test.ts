@@ -162,6 +162,18 @@ describe('token store over HTTP', () => {
     assert.deepEqual(afterwards.body.data.keys, before.body.data.keys);
   });
 
+  test('display name is cleaned in linear time', async () => {
+    const dashes = '-'.repeat(200_000);
+    const started = performance.now();
+    const auth = await createToken(server, { policies: ['app'], display_name: `--Team ${dashes}App!--` });
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed < 2000, `took ${Math.round(elapsed)} ms`);
+
+    const lookup = await api(server, 'GET', 'auth/token/lookup-self', { token: auth.client_token });
+    assert.equal(lookup.status, 200);
+    assert.equal(lookup.body.data.display_name, `token-team-${dashes}app`);
+  });
+
   test('roles restrict policies and set the path', async () => {
     const role = await api(server, 'POST', 'auth/token/roles/web', {
       token: ROOT,

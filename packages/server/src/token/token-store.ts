@@ -16,7 +16,7 @@
  * (see `SaltedIdCache`), so a token seen before costs no HMAC.
  */
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { badRequest, type Logger, type Storage } from '@coffer/sdk';
+import { badRequest, KeyedLock, type Logger, type Storage } from '@coffer/sdk';
 import { open, seal, KEY_BYTES } from '../barrier/aead.js';
 import { SaltedIdCache } from './salted-id-cache.js';
 import type { ResolvedToken, TokenEntry } from './token-entry.js';
@@ -51,6 +51,9 @@ export interface TokenRevocationHooks {
   destroyCubbyhole(cubbyholeId: string): Promise<void>;
 }
 
+/** The outcome of spending one use of a token. */
+export type TokenUse = 'allowed' | 'last' | 'exhausted';
+
 interface AccessorEntry {
   accessor: string;
   saltedId: string;
@@ -70,6 +73,8 @@ export class TokenStore {
   private readonly cache = new Map<string, TokenEntry>();
   /** Salted IDs by token in clear. Setup and teardown empty it, and a revocation drops its token. */
   private readonly saltedIds = new SaltedIdCache(SALTED_ID_CACHE_SIZE);
+  /** Locks by salted ID that serialize the spending of uses. */
+  private readonly useLocks = new KeyedLock();
   private hooks: TokenRevocationHooks = { revokeLeases: async () => {}, destroyCubbyhole: async () => {} };
 
   constructor(
@@ -214,18 +219,22 @@ export class TokenStore {
   }
 
   /**
-   * Counts one use of a token with limited uses. Returns true when that was
-   * the last use, so the caller revokes the token once the request is done.
+   * Spends one use of a limited-use token, rereading its entry under a lock
+   * because concurrent requests may hold the same stale entry. Returns `last`
+   * for the last use, to revoke after the request, and `exhausted` to deny.
    */
-  async use(entry: TokenEntry): Promise<boolean> {
-    if (entry.numUses <= 0) return false;
-    const updated = { ...entry, numUses: entry.numUses - 1 };
-    if (updated.numUses === 0) {
-      // Mark it used up so a concurrent request cannot spend it again.
-      updated.numUses = -1;
-    }
-    await this.update(updated);
-    return updated.numUses === -1;
+  async use(entry: TokenEntry): Promise<TokenUse> {
+    if (entry.numUses === 0) return 'allowed';
+    return this.useLocks.run(entry.saltedId, async () => {
+      const current = await this.loadEntry(entry.saltedId);
+      if (current === null || current.numUses === -1) return 'exhausted';
+      if (current.numUses === 0) return 'allowed';
+
+      const left = current.numUses - 1;
+      // -1 marks a used-up token until its revocation is done.
+      await this.update({ ...current, numUses: left === 0 ? -1 : left });
+      return left === 0 ? 'last' : 'allowed';
+    });
   }
 
   /** Revokes a token and, unless they are orphans, all its descendants, with their leases. */
