@@ -2,6 +2,7 @@
 // the headers Vault's client sends and reports errors in Vault's format.
 import { readFile } from 'node:fs/promises';
 import { request as httpsRequest } from 'node:https';
+import { parseGoBool } from '@coffer/sdk';
 import { formatGoDuration, parseDuration } from './flags.js';
 import type { Secret } from './secret.js';
 import { parseSecret } from './secret.js';
@@ -43,8 +44,8 @@ export function envSetting(env: Record<string, string | undefined>, name: string
 
 function parseEnvBool(name: string, value: string | undefined): boolean {
   if (value === undefined) return false;
-  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(value)) return true;
-  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(value)) return false;
+  const parsed = parseGoBool(value);
+  if (parsed !== undefined) return parsed;
   throw new ConfigError(`invalid value "${value}" for COFFER_${name} or VAULT_${name}: use true or false`);
 }
 

@@ -3,6 +3,7 @@
 // the first positional argument, as Go's `flag` package does.
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { parseGoBool } from '@coffer/sdk';
 
 /**
  * Kind of a flag's value. A `list` flag repeats and also splits on commas
@@ -164,8 +165,8 @@ function convertFlagValue(spec: FlagSpec, raw: string | undefined, previous: Fla
 }
 
 function parseBoolFlag(name: string, raw: string): boolean {
-  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(raw)) return true;
-  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(raw)) return false;
+  const value = parseGoBool(raw);
+  if (value !== undefined) return value;
   throw new UsageError(`invalid boolean value "${raw}" for flag -${name}: use -${name}=true or -${name}=false`);
 }
 

@@ -14,6 +14,7 @@ export * from './database.js';
 export * from './username-template.js';
 export * from './random-pool.js';
 export * from './keyed-lock.js';
+export * from './go-bool.js';
 export * from './framework/field.js';
 export * from './framework/field-data.js';
 export * from './framework/path.js';

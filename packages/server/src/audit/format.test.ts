@@ -187,6 +187,9 @@ describe('audit entry format', () => {
     assert.throws(() => parseFormatConfig({ format: 'xml' }), { status: 400, message: 'invalid option "format" "xml": use "json" or "jsonx"' });
     assert.throws(() => parseFormatConfig({ log_raw: 'maybe' }), { status: 400, message: 'invalid option "log_raw" "maybe": expected "true" or "false"' });
     assert.throws(() => parseFormatConfig({ hmac_accessor: 'yes' }), { status: 400, message: 'invalid option "hmac_accessor" "yes": expected "true" or "false"' });
+    // Names of Object.prototype members are not booleans either.
+    assert.throws(() => parseFormatConfig({ log_raw: 'constructor' }), { status: 400, message: 'invalid option "log_raw" "constructor": expected "true" or "false"' });
+    assert.throws(() => parseFormatConfig({ elide_list_responses: 'toString' }), { status: 400, message: 'invalid option "elide_list_responses" "toString": expected "true" or "false"' });
   });
   test('request data hashed once per request', () => {
     let hashes = 0;

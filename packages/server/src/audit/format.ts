@@ -8,6 +8,7 @@
  */
 import {
   badRequest,
+  parseGoBool,
   type AuditAuth,
   type AuditRequest,
   type AuditRequestEntry,
@@ -32,12 +33,6 @@ export interface FormatConfig {
   elideListResponses: boolean;
 }
 
-/** Go's strconv.ParseBool spellings, which Vault accepts for boolean options. */
-const BOOLEANS: Record<string, boolean> = {
-  '1': true, t: true, T: true, TRUE: true, true: true, True: true,
-  '0': false, f: false, F: false, FALSE: false, false: false, False: false,
-};
-
 /**
  * Reads the common options of an enable request.
  * @throws CofferError (400) naming the option and its bad value.
@@ -61,7 +56,7 @@ export function parseFormatConfig(options: Readonly<Record<string, string>>): Fo
 export function parseBooleanOption(options: Readonly<Record<string, string>>, name: string, fallback: boolean): boolean {
   const raw = options[name];
   if (raw === undefined || raw === '') return fallback;
-  const value = BOOLEANS[raw];
+  const value = parseGoBool(raw);
   if (value === undefined) throw badRequest(`invalid option "${name}" "${raw}": expected "true" or "false"`);
   return value;
 }

@@ -244,6 +244,14 @@ listener "tcp" {
     assert.equal(error.setting, 'listener.tls_disable');
   });
 
+  test('tls_disable named like an object member', async (t) => {
+    const { file, error } = await loadTextError(t, 'config.hcl', 'listener "tcp" {\n  tls_disable = "toString"\n}\n');
+    assert.equal(
+      error.message,
+      `${file}:2,3: invalid "tls_disable" in listener "tcp": expected a boolean (true or false), got "toString"`,
+    );
+  });
+
   test('tls_disable number other than 0 or 1', async (t) => {
     const { file, error } = await loadTextError(t, 'config.hcl', 'listener "tcp" {\n  tls_disable = 2\n}\n');
     assert.equal(

@@ -4,25 +4,9 @@
  * seconds. Each reader throws a ConfigError naming the setting, the value
  * and the expected form.
  */
-import { parseDurationSeconds } from '@coffer/sdk';
+import { parseDurationSeconds, parseGoBool } from '@coffer/sdk';
 import type { Scope } from './scope.js';
 import type { LogLevel } from './types.js';
-
-/** The strings Go's strconv.ParseBool accepts, which Vault's parseutil uses for booleans. */
-const BOOLEAN_STRINGS: Record<string, boolean> = {
-  '1': true,
-  t: true,
-  T: true,
-  true: true,
-  TRUE: true,
-  True: true,
-  '0': false,
-  f: false,
-  F: false,
-  false: false,
-  FALSE: false,
-  False: false,
-};
 
 /** Vault's log level spellings (case-insensitive) and the level each means. */
 const LOG_LEVELS: Record<string, LogLevel> = {
@@ -69,7 +53,8 @@ function invalid(scope: Scope, key: string, expected: string, value: unknown): E
 export function readBoolean(scope: Scope, key: string, value: unknown): boolean {
   if (typeof value === 'boolean') return value;
   if (value === 0 || value === 1) return value === 1;
-  if (typeof value === 'string' && value in BOOLEAN_STRINGS) return BOOLEAN_STRINGS[value];
+  const parsed = typeof value === 'string' ? parseGoBool(value) : undefined;
+  if (parsed !== undefined) return parsed;
   throw invalid(scope, key, 'a boolean (true or false)', value);
 }
 

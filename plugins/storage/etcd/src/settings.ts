@@ -4,7 +4,7 @@
  * defaults follow Vault's etcd backend.
  */
 import { readFileSync } from 'node:fs';
-import { parseDurationSeconds } from '@coffer/sdk';
+import { parseDurationSeconds, parseGoBool } from '@coffer/sdk';
 
 /** Checked settings, with the TLS files already read. */
 export interface EtcdSettings {
@@ -110,8 +110,8 @@ function parsePath(value: string): string {
 
 /** Reads a boolean the way Go's strconv.ParseBool does, as Vault's settings are read. */
 function parseBool(name: string, value: string): boolean {
-  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(value.trim())) return true;
-  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(value.trim())) return false;
+  const parsed = parseGoBool(value.trim());
+  if (parsed !== undefined) return parsed;
   throw settingError(`setting "${name}" must be "true" or "false", not "${value}"`);
 }
 

@@ -2,7 +2,7 @@
  * The postgresql backend's settings, read from the server config's
  * `storage "postgresql"` stanza and checked before any connection is made.
  */
-import { parseDurationSeconds } from '@coffer/sdk';
+import { parseDurationSeconds, parseGoBool } from '@coffer/sdk';
 
 /** Checked settings. */
 export interface PostgresqlSettings {
@@ -124,8 +124,8 @@ function parsePoolSize(value: string | undefined): number {
 
 /** Reads a boolean the way Go's strconv.ParseBool does, as Vault's settings are read. */
 export function parseBool(name: string, value: string): boolean {
-  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(value.trim())) return true;
-  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(value.trim())) return false;
+  const parsed = parseGoBool(value.trim());
+  if (parsed !== undefined) return parsed;
   throw settingError(`setting "${name}" must be "true" or "false", not "${value}"`);
 }
 
