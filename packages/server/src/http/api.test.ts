@@ -88,6 +88,25 @@ describe('HTTP API conventions', () => {
     assert.deepEqual(queried.body.data.keys, ['a', 'sub/']);
   });
 
+  test('list query takes Go boolean spellings', async () => {
+    await api(server, 'PUT', 'secret/data/spelled/a', { token: TOKEN, body: { data: { v: 1 } } });
+    for (const spelling of ['1', 't', 'TRUE', 'True']) {
+      const listed = await api(server, 'GET', `secret/metadata/spelled?list=${spelling}`, { token: TOKEN });
+      assert.equal(listed.status, 200, spelling);
+      assert.deepEqual(listed.body.data.keys, ['a'], spelling);
+    }
+    // A false list parameter reads the path instead.
+    const read = await api(server, 'GET', 'secret/metadata/spelled/a?list=0', { token: TOKEN });
+    assert.equal(read.status, 200);
+    assert.equal(read.body.data.current_version, 1);
+  });
+
+  test('invalid list query gets 400', async () => {
+    const response = await api(server, 'GET', 'secret/metadata/spelled?list=yes', { token: TOKEN });
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.body.errors, ['invalid query parameter "list" "yes": use true or false']);
+  });
+
   test('unsupported HTTP method gets 405', async () => {
     const response = await api(server, 'OPTIONS', 'sys/health');
     assert.equal(response.status, 405);

@@ -3,7 +3,7 @@
  * applies the sealed check, and writes Vault's envelope or error body.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { badRequest, isCofferError, parseDurationSeconds, type LogicalBackend, type Logger, type Operation, type Request } from '@coffer/sdk';
+import { badRequest, isCofferError, parseDurationSeconds, parseGoBool, type LogicalBackend, type Logger, type Operation, type Request } from '@coffer/sdk';
 import type { Core } from '../core.js';
 import { answerOnStandby, clientAddress } from '../ha/forward.js';
 import type { HaNode } from '../ha/ha-node.js';
@@ -24,12 +24,15 @@ export interface HandlerContext {
   logger: Logger;
 }
 
-/** Maps the HTTP method, and `?list=true` on GET, to an operation. */
+/**
+ * Maps the HTTP method, and a true `list` query parameter on GET, to an
+ * operation. The parameter takes Go's boolean spellings, as in Vault.
+ */
 function operationFor(method: string, query: URLSearchParams): Operation | undefined {
   switch (method) {
     case 'GET':
     case 'HEAD':
-      return query.get('list') === 'true' ? 'list' : 'read';
+      return parseGoBool(query.get('list') ?? '') === true ? 'list' : 'read';
     case 'LIST':
     case LIST_STAND_IN:
       return 'list';
@@ -103,6 +106,11 @@ async function handle(context: HandlerContext, request: IncomingMessage): Promis
 
   const operation = operationFor(request.method ?? 'GET', url.searchParams);
   if (operation === undefined) return errorAnswer(405, [`unsupported HTTP method "${request.method}"`]);
+  const list = url.searchParams.get('list');
+  const isGet = request.method === 'GET' || request.method === 'HEAD';
+  if (isGet && list !== null && list !== '' && parseGoBool(list) === undefined) {
+    return errorAnswer(400, [`invalid query parameter "list" ${JSON.stringify(list)}: use true or false`]);
+  }
 
   let path: string;
   try {
