@@ -226,6 +226,11 @@ listener "tcp" {
     assert.equal(error.setting, 'listener.tls_cert_fil');
   });
 
+  test('object member name is unknown', async (t) => {
+    const { file, error } = await loadTextError(t, 'config.hcl', 'listener "tcp" {\n  constructor = 1\n}\n');
+    assert.equal(error.message, `${file}:2,3: unknown setting "constructor" in listener "tcp"`);
+  });
+
   test('unknown setting without a suggestion', async (t) => {
     const { file, error } = await loadTextError(
       t,

@@ -3,7 +3,7 @@ import type { LabeledBlock } from './blocks.js';
 import type { Scope } from './scope.js';
 import { unknownSetting } from './suggest.js';
 import { DEFAULT_LISTENER_ADDRESS, type ListenerConfig } from './types.js';
-import { readBoolean, readDuration, readHostPort, readString } from './values.js';
+import { ownEntry, readBoolean, readDuration, readHostPort, readString } from './values.js';
 
 type ListenerSetter = (scope: Scope, key: string, value: unknown, listener: ListenerConfig) => void;
 
@@ -68,12 +68,12 @@ export function decodeListener(scope: Scope, block: LabeledBlock, ignored: Set<s
     tlsDisableClientCerts: false,
   };
   for (const [key, value] of Object.entries(block.body)) {
-    const setter = LISTENER_SETTINGS[key];
+    const setter = ownEntry(LISTENER_SETTINGS, key);
     if (setter !== undefined) {
       setter(scope, key, value, listener);
       continue;
     }
-    const ignoredReader = IGNORED_LISTENER_SETTINGS[key];
+    const ignoredReader = ownEntry(IGNORED_LISTENER_SETTINGS, key);
     if (ignoredReader !== undefined) {
       ignoredReader(scope, key, value);
       ignored.add(scope.settingName(key));

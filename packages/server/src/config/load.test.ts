@@ -292,6 +292,14 @@ describe('loadConfig paths', () => {
     assert.equal(error.file, '');
   });
 
+  test('object member names are rejected', async (t) => {
+    const dir = await makeConfigDir(t, { 'a.hcl': 'toString = 1\n', 'b.hcl': 'log_level = "constructor"\n' });
+    const unknown = await loadError([join(dir, 'a.hcl')]);
+    assert.equal(unknown.message, `${join(dir, 'a.hcl')}:1,1: unknown setting "toString"`);
+    const level = await loadError([join(dir, 'b.hcl')]);
+    assert.equal(level.message, `${join(dir, 'b.hcl')}:1,1: invalid "log_level": expected one of trace, debug, info, warn or error, got "constructor"`);
+  });
+
   test('error names file in a directory', async (t) => {
     const dir = await makeConfigDir(t, { 'a.hcl': 'ui = true\n', 'b.hcl': 'ui = true\nlistner "tcp" {}\n' });
     const error = await loadError([dir]);

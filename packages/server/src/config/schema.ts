@@ -14,6 +14,7 @@ import { decodeUserLockout } from './user-lockout.js';
 import {
   describeValue,
   isPlainObject,
+  ownEntry,
   readBoolean,
   readCount,
   readDuration,
@@ -144,12 +145,12 @@ export function decodeFile(source: ConfigSource, body: unknown): FileConfig {
 
   const config: FileConfig = { file: source.file, listeners: [], seals: [], userLockout: {}, ignoredSettings: new Set() };
   for (const [key, value] of Object.entries(body)) {
-    const setter = TOP_LEVEL_SETTINGS[key];
+    const setter = ownEntry(TOP_LEVEL_SETTINGS, key);
     if (setter !== undefined) {
       setter(scope, key, value, config);
       continue;
     }
-    const ignoredReader = IGNORED_TOP_LEVEL_SETTINGS[key];
+    const ignoredReader = ownEntry(IGNORED_TOP_LEVEL_SETTINGS, key);
     if (ignoredReader !== undefined) {
       ignoredReader(scope, key, value);
       config.ignoredSettings.add(key);

@@ -82,10 +82,19 @@ export function readCount(scope: Scope, key: string, value: unknown, unit: strin
   throw invalid(scope, key, `a whole number of ${unit}, 0 or more`, value);
 }
 
+/**
+ * Returns `table[key]` when `key` is one of the table's own keys. Indexing
+ * the table directly would also find `constructor`, `toString` and the
+ * other members that every object inherits.
+ */
+export function ownEntry<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /** Reads `log_level`, mapping Vault's spellings (`warning`, `err`, `notice`) onto Coffer's levels. */
 export function readLogLevel(scope: Scope, key: string, value: unknown): LogLevel {
   const text = readString(scope, key, value).trim().toLowerCase();
-  const level = LOG_LEVELS[text];
+  const level = ownEntry(LOG_LEVELS, text);
   if (level !== undefined) return level;
   throw invalid(scope, key, 'one of trace, debug, info, warn or error', value);
 }

@@ -171,6 +171,14 @@ describe('sys/tools', () => {
     assert.match(response.body.errors[0], /^invalid "algorithm" "md5": must be one of sha2-224/);
   });
 
+  test('hash rejects object member names', async () => {
+    for (const name of ['constructor', 'toString', '__proto__']) {
+      const response = await api(server, 'PUT', `sys/tools/hash/${name}`, { token: TOKEN, body: { input: 'aGk=' } });
+      assert.equal(response.status, 400, name);
+      assert.match(response.body.errors[0], new RegExp(`^invalid "algorithm" "${name}": must be one of sha2-224`), name);
+    }
+  });
+
   test('unknown field is rejected by name', async () => {
     const response = await api(server, 'PUT', 'sys/tools/hash', { token: TOKEN, body: { input: 'aGk=', colour: 'red' } });
     assert.equal(response.status, 400);

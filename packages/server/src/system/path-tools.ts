@@ -67,7 +67,7 @@ export function toolPaths(): PathDefinition<FieldMap>[] {
       operations: {
         async update(_request, fields) {
           const algorithm = fields.get('urlalgorithm') || fields.get('algorithm');
-          const nodeAlgorithm = HASH_ALGORITHMS[algorithm];
+          const nodeAlgorithm = Object.hasOwn(HASH_ALGORITHMS, algorithm) ? HASH_ALGORITHMS[algorithm] : undefined;
           if (nodeAlgorithm === undefined) {
             throw badRequest(`invalid "algorithm" "${algorithm}": must be one of ${Object.keys(HASH_ALGORITHMS).join(', ')}`);
           }
