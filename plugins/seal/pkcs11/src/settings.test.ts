@@ -47,6 +47,7 @@ describe('pkcs11 settings', () => {
       'seal "pkcs11": invalid "hmac_mechanism" "0x0271": only 0x0251 (CKM_SHA256_HMAC) is supported',
     ],
     ['bad oaep hash', { ...base, rsa_oaep_hash: 'md5' }, 'seal "pkcs11": invalid "rsa_oaep_hash" "md5": use sha1, sha224, sha256, sha384 or sha512'],
+    ['oaep hash named like an object member', { ...base, rsa_oaep_hash: 'constructor' }, 'seal "pkcs11": invalid "rsa_oaep_hash" "constructor": use sha1, sha224, sha256, sha384 or sha512'],
     ['bad generate_key', { ...base, generate_key: 'yes' }, 'seal "pkcs11": invalid "generate_key" "yes": use true or false'],
   ];
   for (const [name, settings, message] of rejected) {

@@ -124,7 +124,7 @@ export function parsePkcs11Settings(settings: Record<string, string>, env: Recor
     throw new Pkcs11SettingsError(`seal "pkcs11": invalid "hmac_mechanism" "${hmacText}": only 0x0251 (CKM_SHA256_HMAC) is supported`);
   }
   const rsaOaepHash = (lookup('rsa_oaep_hash', settings, env) ?? 'sha256').toLowerCase();
-  const oaep = OAEP_HASHES[rsaOaepHash];
+  const oaep = Object.hasOwn(OAEP_HASHES, rsaOaepHash) ? OAEP_HASHES[rsaOaepHash] : undefined;
   if (oaep === undefined) {
     throw new Pkcs11SettingsError(`seal "pkcs11": invalid "rsa_oaep_hash" "${rsaOaepHash}": use sha1, sha224, sha256, sha384 or sha512`);
   }
