@@ -52,6 +52,15 @@ describe('response wrapping', () => {
     assert.equal(unwrapped.status, 200);
   });
 
+  test('lookup returns wrap creation time', async () => {
+    const info = await wrap({ a: '1' });
+
+    const response = await api(server, 'POST', 'sys/wrapping/lookup', { body: { token: info.token } });
+
+    assert.equal(response.status, 200);
+    assert.deepEqual(response.body.data, { creation_path: 'sys/wrapping/wrap', creation_time: info.creation_time, creation_ttl: 60 });
+  });
+
   test('rewrap keeps creation path and TTL', async () => {
     const info = await wrap({ a: '1' }, '90');
 

@@ -69,7 +69,7 @@ export function wrappingPaths(deps: WrappingDeps): PathDefinition<FieldMap>[] {
           return {
             data: {
               creation_path: entry.path,
-              creation_time: new Date(entry.creationTime * 1000).toISOString(),
+              creation_time: await deps.wrapper.creationTime(entry),
               creation_ttl: entry.creationTtl,
             },
           };
