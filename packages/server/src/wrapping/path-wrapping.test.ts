@@ -69,6 +69,7 @@ describe('response wrapping', () => {
     const unwrapped = await api(server, 'POST', 'sys/wrapping/unwrap', { token: response.body.wrap_info.token });
 
     assert.equal(response.status, 200);
+    assert.equal(response.body.mount_type, 'system');
     assert.equal(response.body.wrap_info.creation_path, 'sys/wrapping/wrap');
     assert.equal(response.body.wrap_info.ttl, 90);
     assert.notEqual(response.body.wrap_info.token, info.token);

@@ -95,6 +95,7 @@ export function wrappingPaths(deps: WrappingDeps): PathDefinition<FieldMap>[] {
             wrap_info: info,
             warnings: null,
             auth: null,
+            mount_type: 'system',
           });
         },
       },
