@@ -358,14 +358,17 @@ function cubbyholeStorage(core: Core, resolved: ResolvedToken): Storage {
 
 /**
  * Builds the body the client would have received, as stored for a later
- * unwrap. Returns `undefined` for a raw response that is not JSON, because
- * such a response cannot be wrapped.
+ * unwrap. Returns `undefined` for a raw response that is not JSON or has an
+ * error status, because such a response is not wrapped.
  */
 function wrappedBody(requestId: string, result: LogicalResult): Record<string, unknown> | undefined {
   const response = result.response!;
   if (response.raw !== undefined) {
     const text = response.raw.body.toString();
-    if (response.raw.contentType !== 'application/json' || text === '') return undefined;
+    // An error status with a body, such as KV v2's 404 for a deleted version,
+    // goes to the client as is, so that the status is not lost in a 200 wrap.
+    const isSuccess = response.raw.status >= 200 && response.raw.status < 300;
+    if (!isSuccess || response.raw.contentType !== 'application/json' || text === '') return undefined;
     return JSON.parse(text) as Record<string, unknown>;
   }
   return {

@@ -69,7 +69,7 @@ export function wrappingPaths(deps: WrappingDeps): PathDefinition<FieldMap>[] {
           return {
             data: {
               creation_path: entry.path,
-              creation_time: new Date(entry.creationTime * 1000).toISOString(),
+              creation_time: await deps.wrapper.creationTime(entry),
               creation_ttl: entry.creationTtl,
             },
           };
@@ -95,6 +95,7 @@ export function wrappingPaths(deps: WrappingDeps): PathDefinition<FieldMap>[] {
             wrap_info: info,
             warnings: null,
             auth: null,
+            mount_type: 'system',
           });
         },
       },

@@ -11,6 +11,8 @@ import type { TokenStore } from '../token/token-store.js';
 /** The policy wrapping tokens carry; the pipeline lets it reach only the wrapping endpoints. */
 export const WRAPPING_POLICY = 'response-wrapping';
 const RESPONSE_KEY = 'response';
+/** Cubbyhole key of the wrap info's creation time, so lookups return the time the wrap returned. */
+const CREATION_TIME_KEY = 'creation-time';
 export const INVALID_WRAPPING_TOKEN = 'wrapping token is not valid or does not exist';
 
 export interface WrapInfo {
@@ -53,14 +55,16 @@ export class ResponseWrapper {
       entityId: '',
       boundCidrs: [],
     });
+    const creationTime = new Date(now).toISOString();
     await this.cubbyhole(entry).put({ key: RESPONSE_KEY, value: serialized });
+    await this.cubbyhole(entry).put({ key: CREATION_TIME_KEY, value: Buffer.from(creationTime) });
     await this.onCreated(entry);
 
     const info: WrapInfo = {
       token,
       accessor: entry.accessor,
       ttl,
-      creation_time: new Date(now).toISOString(),
+      creation_time: creationTime,
       creation_path: creationPath,
     };
     if (wrappedAccessor !== undefined) info.wrapped_accessor = wrappedAccessor;
@@ -80,6 +84,16 @@ export class ResponseWrapper {
     const stored = await this.cubbyhole(entry).get(RESPONSE_KEY);
     if (stored === null) throw badRequest(INVALID_WRAPPING_TOKEN);
     return JSON.parse(stored.value.toString('utf8')) as Record<string, unknown>;
+  }
+
+  /**
+   * Returns the creation time that the wrap info reported. A token wrapped
+   * before that time was stored gets its creation time in whole seconds.
+   */
+  async creationTime(entry: TokenEntry): Promise<string> {
+    const stored = await this.cubbyhole(entry).get(CREATION_TIME_KEY);
+    if (stored !== null) return stored.value.toString('utf8');
+    return new Date(entry.creationTime * 1000).toISOString();
   }
 
   private cubbyhole(entry: TokenEntry): StorageView {

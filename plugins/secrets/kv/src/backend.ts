@@ -10,6 +10,8 @@
  *
  *   KV v2
  *     config                          engine settings (EngineConfig as JSON)
+ *     upgrade                         the record that storage is in this layout
+ *                                     (see upgrade.ts)
  *     metadata/<path>                 one key's metadata (KeyMetadata as JSON),
  *                                     including the state of every kept version
  *     versions/<sha256(path)>/<n>     data of version n, as {"data": {...}}
@@ -40,6 +42,7 @@ import { pathPassthrough } from './path-passthrough.js';
 import { pathSubkeys } from './path-subkeys.js';
 import { MAX_PATH_SEGMENTS, MAX_SEGMENT_BYTES } from './secret-path.js';
 import { VersionedStore } from './store.js';
+import { upgradeToVersioned } from './upgrade.js';
 
 const PATH_LIMITS_HELP = `
 A secret path has at most ${MAX_PATH_SEGMENTS} "/"-separated segments of at most ${MAX_SEGMENT_BYTES} bytes
@@ -97,6 +100,11 @@ export function createBackend(config: BackendConfig, clock: Clock = createSystem
     backendType: 'logical',
     help: HELP_V2,
     paths,
+    // Runs before the mount serves requests, so no request reads a mount
+    // that is half in the version 1 layout.
+    initialize: async () => {
+      await upgradeToVersioned(store, config.storage, config.logger);
+    },
     invalidate: (key) => store.invalidate(key),
   });
 }

@@ -106,6 +106,23 @@ describe('data write', () => {
     );
   });
 
+  test('secret without data wrapper', async () => {
+    const harness = createHarness('2');
+
+    await assertRejectedUnchanged(
+      harness,
+      harness.send('create', 'data/app', { password: 's3cret', user: 'ops' }),
+      'no data provided: send the key/value pairs of "app" as an object in the "data" field, as in {"data": {"password": ...}}',
+    );
+  });
+
+  test('unknown read parameter is rejected', async () => {
+    const harness = createHarness('2');
+    await put(harness, 'app', { a: '1' });
+
+    await assertRejects(harness.send('read', 'data/app', { colour: 'red' }), 400, 'unknown field "colour"');
+  });
+
   test('unknown field is rejected', async () => {
     const harness = createHarness('2');
 

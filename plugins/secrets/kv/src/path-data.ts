@@ -50,6 +50,9 @@ export function pathData(store: VersionedStore): PathDefinition<FieldMap> {
     // invalid-path catch-all.
     pattern: 'data/(?<path>.*[^/])',
     fields: FIELDS,
+    // Unknown fields are checked in the handlers instead, so that a secret
+    // sent without the "data" wrapper gets a message that names the fix.
+    takesArbitraryInput: true,
     existenceCheck: async (request, fields) => {
       const path = fields.get('path');
       return isValidSecretPath(path) && (await store.readMetadata(request.storage, path)) !== null;
@@ -57,6 +60,7 @@ export function pathData(store: VersionedStore): PathDefinition<FieldMap> {
     operations: {
       read: async (request, fields) => {
         const path = fields.get('path');
+        checkKnownFields(fields.raw, path, false);
         checkSecretPath(path);
         const version = checkVersionNumber(fields.get('version'));
         return readData(store, request, path, version);
@@ -64,7 +68,10 @@ export function pathData(store: VersionedStore): PathDefinition<FieldMap> {
       create: async (request, fields) => writeData(store, request.storage, fields),
       update: async (request, fields) => writeData(store, request.storage, fields),
       patch: async (request, fields) => patchData(store, request, fields),
-      delete: async (request, fields) => deleteLatest(store, request.storage, fields.get('path')),
+      delete: async (request, fields) => {
+        checkKnownFields(fields.raw, fields.get('path'), false);
+        return deleteLatest(store, request.storage, fields.get('path'));
+      },
     },
     helpSynopsis: 'Write, patch, read and delete versions of a secret.',
     helpDescription: `
@@ -91,8 +98,29 @@ async function readData(store: VersionedStore, request: Request, path: string, v
   return { data: body };
 }
 
+/**
+ * Rejects fields this path does not declare. With `storesData`, a request
+ * with such fields and no "data" field is taken for a secret sent without
+ * the wrapper, as KV version 1 takes it, and the message shows the wrapper.
+ *
+ * @throws CofferError (400) naming the unknown fields or the missing wrapper.
+ */
+function checkKnownFields(raw: Record<string, unknown>, path: string, storesData: boolean): void {
+  const unknown = Object.keys(raw).filter((name) => !Object.hasOwn(FIELDS, name));
+  if (unknown.length === 0) return;
+
+  if (storesData && !Object.hasOwn(raw, 'data')) {
+    throw badRequest(
+      `no data provided: send the key/value pairs of "${path}" as an object in the "data" field, ` +
+        `as in {"data": {${JSON.stringify(unknown[0])}: ...}}`,
+    );
+  }
+  throw badRequest(unknown.map((name) => `unknown field "${name}"`).join('; '));
+}
+
 async function writeData(store: VersionedStore, storage: Storage, fields: DataFields): Promise<Response> {
   const path = fields.get('path');
+  checkKnownFields(fields.raw, path, true);
   checkSecretPath(path);
   const data = requireDataField(fields.getIfSet('data'), path);
   const cas = parseCheckAndSet(fields.getIfSet('options'));
@@ -109,6 +137,7 @@ async function writeData(store: VersionedStore, storage: Storage, fields: DataFi
 
 async function patchData(store: VersionedStore, request: Request, fields: DataFields): Promise<Response> {
   const path = fields.get('path');
+  checkKnownFields(fields.raw, path, true);
   checkSecretPath(path);
   const patch = requireDataField(fields.getIfSet('data'), path);
   const cas = parseCheckAndSet(fields.getIfSet('options'));

@@ -127,9 +127,11 @@ export interface Harness {
 export const MOUNT_PREFIX = 'logical/0a1b2c3d/';
 export const DEFAULT_LEASE_TTL = 2_764_800;
 
-/** Mounts a KV backend of `version` on fresh in-memory storage. */
-export function createHarness(version: '1' | '2' | undefined): Harness {
-  const storage = new InmemStorage();
+/**
+ * Mounts a KV backend of `version` on fresh in-memory storage, or on
+ * `storage` to start another backend on the data of an earlier one.
+ */
+export function createHarness(version: '1' | '2' | undefined, storage = new InmemStorage()): Harness {
   const faults = new FaultInjectingStorage(storage);
   const view = new StorageView(faults, MOUNT_PREFIX);
   const clock = new ManualClock();
