@@ -116,7 +116,7 @@ export class RecoveryKeyRekey {
     if (attempt.pending !== undefined) {
       throw badRequest('recovery key rekey is waiting for verification: submit the new shares to sys/rekey-recovery-key/verify');
     }
-    const share = decodeShare(keyText);
+    const share = decodeShare(keyText, attempt.collector.threshold);
     attempt.collector.add(share);
     share.fill(0);
     if (!attempt.collector.complete) return this.status();
@@ -175,7 +175,7 @@ export class RecoveryKeyRekey {
     const attempt = this.requireAttempt(nonce, 'nonce', () => this.attempt?.pending?.nonce);
     const pending = attempt.pending;
     if (pending === undefined) throw badRequest('no recovery key rekey verification in progress');
-    const share = decodeShare(keyText);
+    const share = decodeShare(keyText, pending.collector.threshold);
     pending.collector.add(share);
     share.fill(0);
     if (!pending.collector.complete) return this.verificationStatus();

@@ -110,7 +110,7 @@ export class ShamirSeal implements CoreSeal {
    */
   async submitUnsealShare(keyText: string): Promise<Buffer | null> {
     const config = this.requireConfig();
-    const share = decodeShare(keyText);
+    const share = decodeShare(keyText, config.secretThreshold);
     if (this.unsealCollector === undefined) {
       this.unsealCollector = new ShareCollector(config.secretThreshold);
       this.unsealNonce = randomUUID();
@@ -179,7 +179,7 @@ export class ShamirSeal implements CoreSeal {
     const attempt = this.rekey;
     if (attempt === undefined) throw badRequest('no rekey in progress: start one with PUT sys/rekey/init');
     if (nonce !== attempt.nonce) throw badRequest(`invalid "nonce" "${nonce}": it does not match the rekey in progress`);
-    attempt.collector.add(decodeShare(keyText));
+    attempt.collector.add(decodeShare(keyText, attempt.collector.threshold));
     if (!attempt.collector.complete) return this.rekeyStatus();
 
     this.rekey = undefined;
