@@ -121,12 +121,17 @@ export class RecoveryKeyRekey {
     share.fill(0);
     if (!attempt.collector.complete) return this.status();
 
+    // Swap in an empty collector before the first await, so a share arriving meanwhile
+    // starts a new round. As in Vault, wrong shares reset the progress but keep the nonce.
+    const collector = attempt.collector;
+    attempt.collector = new ShareCollector(collector.threshold);
     try {
-      await this.store.verifyKeyShares(attempt.collector);
-    } catch (err) {
-      // A wrong share set ends the attempt, as a failed unseal resets its progress.
-      this.cancel();
-      throw err;
+      await this.store.verifyKeyShares(collector);
+    } finally {
+      collector.reset();
+    }
+    if (this.attempt !== attempt) {
+      throw badRequest('recovery key rekey was canceled while the key shares were checked: start a new one with PUT sys/rekey-recovery-key/init');
     }
     const key = randomBytes(KEY_BYTES);
     const shares = splitKey(key, attempt.shares, attempt.threshold);

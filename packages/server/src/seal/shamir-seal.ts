@@ -182,13 +182,21 @@ export class ShamirSeal implements CoreSeal {
     attempt.collector.add(decodeShare(keyText, attempt.collector.threshold));
     if (!attempt.collector.complete) return this.rekeyStatus();
 
-    this.rekey = undefined;
+    // Swap in an empty collector before the first await, so a share arriving meanwhile
+    // starts a new round. As in Vault, wrong shares reset the progress but keep the nonce.
+    const collector = attempt.collector;
+    attempt.collector = new ShareCollector(collector.threshold);
     let rootKey: Buffer;
     try {
-      rootKey = await this.unwrapRootKey(attempt.collector);
+      rootKey = await this.unwrapRootKey(collector);
     } finally {
-      attempt.collector.reset();
+      collector.reset();
     }
+    if (this.rekey !== attempt) {
+      rootKey.fill(0);
+      throw badRequest('rekey was canceled while the key shares were checked: start a new one with PUT sys/rekey/init');
+    }
+    this.rekey = undefined;
 
     const unsealKey = randomBytes(KEY_BYTES);
     const shares = splitKey(unsealKey, attempt.secretShares, attempt.secretThreshold);

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { api, startConfiguredServer } from '../testing/api-client.js';
+
+describe('rekey over HTTP', () => {
+  let server: Awaited<ReturnType<typeof startConfiguredServer>>;
+  let keys: string[];
+
+  before(async () => {
+    server = await startConfiguredServer();
+    const init = await api(server, 'PUT', 'sys/init', { body: { secret_shares: 3, secret_threshold: 2 } });
+    keys = init.body.keys;
+    for (const key of keys.slice(0, 2)) await api(server, 'PUT', 'sys/unseal', { body: { key } });
+  });
+  after(() => server.close());
+
+  test('wrong shares keep the rekey', async () => {
+    const start = await api(server, 'PUT', 'sys/rekey/init', { body: { secret_shares: 2, secret_threshold: 2 } });
+    const nonce = start.body.nonce;
+    await api(server, 'PUT', 'sys/rekey/update', { body: { key: keys[0], nonce } });
+    const forged = Buffer.from(keys[1], 'hex');
+    forged[5] ^= 0xff;
+
+    const wrong = await api(server, 'PUT', 'sys/rekey/update', { body: { key: forged.toString('hex'), nonce } });
+    assert.equal(wrong.status, 400);
+    assert.deepEqual(wrong.body.errors, ['invalid key shares: they do not decrypt the root key; progress was reset, submit the correct shares again']);
+
+    const status = await api(server, 'GET', 'sys/rekey/init');
+    assert.equal(status.body.started, true);
+    assert.equal(status.body.nonce, nonce);
+    assert.equal(status.body.progress, 0);
+
+    await api(server, 'PUT', 'sys/rekey/update', { body: { key: keys[0], nonce } });
+    const done = await api(server, 'PUT', 'sys/rekey/update', { body: { key: keys[2], nonce } });
+    assert.equal(done.status, 200);
+    assert.equal(done.body.complete, true);
+    assert.equal(done.body.keys.length, 2);
+    keys = done.body.keys;
+  });
+});
