@@ -130,6 +130,9 @@ describe('sys/rekey-recovery-key', () => {
     assert.equal(progress.status, 200);
     assert.equal(progress.body.progress, 1);
     assert.equal(progress.body.required, 2);
+    const repeated = await api(server, 'PUT', 'sys/rekey-recovery-key/update', { body: { key: recoveryKeys[1], nonce } });
+    assert.equal(repeated.status, 400);
+    assert.deepEqual(repeated.body.errors, ['invalid "key": this key share was already submitted to the recovery key rekey']);
     const done = await api(server, 'PUT', 'sys/rekey-recovery-key/update', { body: { key: recoveryKeys[2], nonce } });
     assert.equal(done.status, 200);
     assert.equal(done.body.complete, true);
@@ -167,6 +170,10 @@ describe('sys/rekey-recovery-key', () => {
 
     const oldShare = await api(server, 'PUT', 'sys/rekey-recovery-key/verify', { body: { key: newKeys[0], nonce: verificationNonce } });
     assert.equal(oldShare.body.progress, 1);
+    const repeated = await api(server, 'PUT', 'sys/rekey-recovery-key/verify', { body: { key: newKeys[0], nonce: verificationNonce } });
+    assert.equal(repeated.status, 400);
+    assert.deepEqual(repeated.body.errors, ['invalid "key": this key share was already submitted to the verification']);
+    assert.equal((await api(server, 'GET', 'sys/rekey-recovery-key/verify')).body.progress, 1);
     const mismatch = await api(server, 'PUT', 'sys/rekey-recovery-key/verify', { body: { key: recoveryKeys[0], nonce: verificationNonce } });
     assert.equal(mismatch.status, 400);
     assert.equal(

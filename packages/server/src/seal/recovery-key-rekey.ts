@@ -117,8 +117,9 @@ export class RecoveryKeyRekey {
       throw badRequest('recovery key rekey is waiting for verification: submit the new shares to sys/rekey-recovery-key/verify');
     }
     const share = decodeShare(keyText, attempt.collector.threshold);
-    attempt.collector.add(share);
+    const added = attempt.collector.add(share);
     share.fill(0);
+    if (!added) throw badRequest('invalid "key": this key share was already submitted to the recovery key rekey');
     if (!attempt.collector.complete) return this.status();
 
     // Swap in an empty collector before the first await, so a share arriving meanwhile
@@ -181,8 +182,9 @@ export class RecoveryKeyRekey {
     const pending = attempt.pending;
     if (pending === undefined) throw badRequest('no recovery key rekey verification in progress');
     const share = decodeShare(keyText, pending.collector.threshold);
-    pending.collector.add(share);
+    const added = pending.collector.add(share);
     share.fill(0);
+    if (!added) throw badRequest('invalid "key": this key share was already submitted to the verification');
     if (!pending.collector.complete) return this.verificationStatus();
 
     let combined: Buffer | undefined;

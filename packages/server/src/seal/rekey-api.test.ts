@@ -37,4 +37,17 @@ describe('rekey over HTTP', () => {
     assert.equal(done.body.keys.length, 2);
     keys = done.body.keys;
   });
+
+  test('repeated share is rejected', async () => {
+    const start = await api(server, 'PUT', 'sys/rekey/init', { body: { secret_shares: 3, secret_threshold: 2 } });
+    const nonce = start.body.nonce;
+    await api(server, 'PUT', 'sys/rekey/update', { body: { key: keys[0], nonce } });
+
+    const repeated = await api(server, 'PUT', 'sys/rekey/update', { body: { key: keys[0], nonce } });
+    assert.equal(repeated.status, 400);
+    assert.deepEqual(repeated.body.errors, ['invalid "key": this key share was already submitted to the rekey']);
+    assert.equal((await api(server, 'GET', 'sys/rekey/init')).body.progress, 1);
+
+    assert.equal((await api(server, 'DELETE', 'sys/rekey/init')).status, 204);
+  });
 });

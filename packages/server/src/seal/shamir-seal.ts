@@ -179,7 +179,10 @@ export class ShamirSeal implements CoreSeal {
     const attempt = this.rekey;
     if (attempt === undefined) throw badRequest('no rekey in progress: start one with PUT sys/rekey/init');
     if (nonce !== attempt.nonce) throw badRequest(`invalid "nonce" "${nonce}": it does not match the rekey in progress`);
-    attempt.collector.add(decodeShare(keyText, attempt.collector.threshold));
+    const share = decodeShare(keyText, attempt.collector.threshold);
+    const added = attempt.collector.add(share);
+    share.fill(0);
+    if (!added) throw badRequest('invalid "key": this key share was already submitted to the rekey');
     if (!attempt.collector.complete) return this.rekeyStatus();
 
     // Swap in an empty collector before the first await, so a share arriving meanwhile
