@@ -188,6 +188,18 @@ describe('sys/rekey-recovery-key', () => {
     assert.deepEqual(verified.body, { nonce: verificationNonce, complete: true });
     assert.deepEqual(await readSealConfig(), { t: 2, n: 3 });
     assert.equal((await sealAndUnseal(newKeys.slice(0, 2))).body.sealed, false);
+    recoveryKeys = newKeys;
+  });
+
+  test('seal discards rekey progress', async () => {
+    const nonce = await startRekey({ secret_shares: 3, secret_threshold: 2 });
+    await api(server, 'PUT', 'sys/rekey-recovery-key/update', { body: { key: recoveryKeys[0], nonce } });
+    assert.equal((await sealAndUnseal(recoveryKeys.slice(0, 2))).body.sealed, false);
+
+    const status = await api(server, 'GET', 'sys/rekey-recovery-key/init');
+    assert.equal(status.body.started, false);
+    assert.equal(status.body.nonce, '');
+    assert.equal(status.body.progress, 0);
   });
 
   test('sealed server returns 503', async () => {

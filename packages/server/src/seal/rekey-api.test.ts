@@ -5,11 +5,13 @@ import { api, startConfiguredServer } from '../testing/api-client.js';
 describe('rekey over HTTP', () => {
   let server: Awaited<ReturnType<typeof startConfiguredServer>>;
   let keys: string[];
+  let rootToken: string;
 
   before(async () => {
     server = await startConfiguredServer();
     const init = await api(server, 'PUT', 'sys/init', { body: { secret_shares: 3, secret_threshold: 2 } });
     keys = init.body.keys;
+    rootToken = init.body.root_token;
     for (const key of keys.slice(0, 2)) await api(server, 'PUT', 'sys/unseal', { body: { key } });
   });
   after(() => server.close());
@@ -49,5 +51,24 @@ describe('rekey over HTTP', () => {
     assert.equal((await api(server, 'GET', 'sys/rekey/init')).body.progress, 1);
 
     assert.equal((await api(server, 'DELETE', 'sys/rekey/init')).status, 204);
+  });
+
+  test('seal discards collected key shares', async () => {
+    const start = await api(server, 'PUT', 'sys/rekey/init', { body: { secret_shares: 3, secret_threshold: 2 } });
+    await api(server, 'PUT', 'sys/rekey/update', { body: { key: keys[0], nonce: start.body.nonce } });
+    const generation = await api(server, 'PUT', 'sys/generate-root/attempt', { body: {} });
+    await api(server, 'PUT', 'sys/generate-root/update', { body: { key: keys[0], nonce: generation.body.nonce } });
+
+    assert.equal((await api(server, 'PUT', 'sys/seal', { token: rootToken })).status, 204);
+    for (const key of keys) await api(server, 'PUT', 'sys/unseal', { body: { key } });
+
+    const rekey = await api(server, 'GET', 'sys/rekey/init');
+    assert.equal(rekey.status, 200);
+    assert.equal(rekey.body.started, false);
+    assert.equal(rekey.body.nonce, '');
+    assert.equal(rekey.body.progress, 0);
+    const root = await api(server, 'GET', 'sys/generate-root/attempt');
+    assert.equal(root.body.started, false);
+    assert.equal(root.body.progress, 0);
   });
 });
