@@ -149,6 +149,8 @@ export class Core {
   readonly sysRootPaths = new PathMatcher(SYS_ROOT_PATHS);
   readonly sysUnauthenticatedPaths = new PathMatcher(['wrapping/lookup']);
   readonly tokenRootPaths = new PathMatcher(['revoke-orphan', 'accessors/']);
+  /** Callbacks that discard key shares held outside the seal, such as a rekey's, when the server seals. */
+  readonly sealHooks: Array<() => void> = [];
   private unsealed = false;
   private initialized = false;
 
@@ -387,6 +389,7 @@ export class Core {
     this.barrier.seal();
     this.seal.resetUnseal();
     this.migration?.resetUnseal();
+    for (const hook of this.sealHooks) hook();
     this.clusterId = '';
     this.logger.info({}, 'core sealed');
   }

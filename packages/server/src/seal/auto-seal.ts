@@ -101,7 +101,7 @@ export class AutoSeal implements CoreSeal {
    * after a manual seal.
    */
   async submitUnsealShare(keyText: string): Promise<Buffer | null> {
-    const share = decodeShare(keyText);
+    const share = decodeShare(keyText, this.keyThreshold);
     if (this.unsealCollector === undefined) {
       this.unsealCollector = new ShareCollector(this.keyThreshold);
       this.unsealNonce = randomUUID();

@@ -4,6 +4,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { badRequest } from '@coffer/sdk';
+import { KEY_BYTES } from '../barrier/aead.js';
 import { combine, split } from './shamir.js';
 
 /** Splits `key` into `shares` shares; a 1-of-1 split is the key itself. */
@@ -35,17 +36,33 @@ export function validateShareCounts(
 }
 
 /**
- * Decodes a key share given as hex or base64, as Vault's unseal accepts.
+ * Returns the length of one key share of a split with `threshold`. A share is
+ * the key plus one byte of x coordinate, except in a 1-of-1 split, where it is the key.
+ */
+export function shareBytes(threshold: number): number {
+  return threshold === 1 ? KEY_BYTES : KEY_BYTES + 1;
+}
+
+/**
+ * Decodes a key share given as hex or base64 and checks its length, so that a
+ * mistyped share is rejected before it counts towards progress. Hex text of the
+ * wrong length is tried as base64, because base64 text can consist of hex digits only.
  * @throws CofferError (400) naming the field.
  */
-export function decodeShare(text: string, field = 'key'): Buffer {
+export function decodeShare(text: string, threshold: number, field = 'key'): Buffer {
   const trimmed = text.trim();
-  if (/^(?:[0-9a-fA-F]{2})+$/.test(trimmed)) return Buffer.from(trimmed, 'hex');
-  if (/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed) && trimmed.length % 4 === 0) {
-    const decoded = Buffer.from(trimmed, 'base64');
-    if (decoded.length > 0) return decoded;
-  }
-  throw badRequest(`invalid "${field}": must be a hex or base64 encoded key share`);
+  const expected = shareBytes(threshold);
+  const hex = /^(?:[0-9a-fA-F]{2})+$/.test(trimmed) ? Buffer.from(trimmed, 'hex') : undefined;
+  if (hex?.length === expected) return hex;
+  const base64 = /^[A-Za-z0-9+/]+={0,2}$/.test(trimmed) && trimmed.length % 4 === 0 ? Buffer.from(trimmed, 'base64') : undefined;
+  if (base64?.length === expected) return base64;
+
+  // Text made of hex digits was most likely meant as hex, so report its hex length.
+  const decoded = hex ?? base64;
+  if (decoded === undefined || decoded.length === 0) throw badRequest(`invalid "${field}": must be a hex or base64 encoded key share`);
+  throw badRequest(
+    `invalid "${field}": the key share is ${decoded.length} bytes but must be ${expected} bytes. Progress is unchanged, so submit the correct share`,
+  );
 }
 
 /**

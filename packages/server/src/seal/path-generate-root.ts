@@ -22,6 +22,8 @@ export function generateRootPaths(core: Core): PathDefinition<FieldMap>[] {
   const requireUnsealed = (): void => {
     if (core.sealed) throw sealedError();
   };
+  // A sealed server keeps no key shares, so a seal ends the generation as well.
+  core.sealHooks.push(() => generation.cancel());
 
   return [
     definePath({

@@ -109,15 +109,19 @@ describe('sys/rekey-recovery-key', () => {
     assert.equal((await api(server, 'GET', 'sys/rekey-recovery-key/init')).body.started, false);
   });
 
-  test('wrong shares end the rekey', async () => {
+  test('wrong shares keep the rekey', async () => {
     const nonce = await startRekey({ secret_shares: 4, secret_threshold: 3 });
     await api(server, 'PUT', 'sys/rekey-recovery-key/update', { body: { key: recoveryKeys[0], nonce } });
     const wrong = Buffer.alloc(33, 9).toString('base64');
     const response = await api(server, 'PUT', 'sys/rekey-recovery-key/update', { body: { key: wrong, nonce } });
     assert.equal(response.status, 400);
     assert.match(response.body.errors[0], /^invalid recovery key shares: /);
-    assert.equal((await api(server, 'GET', 'sys/rekey-recovery-key/init')).body.started, false);
+    const status = await api(server, 'GET', 'sys/rekey-recovery-key/init');
+    assert.equal(status.body.started, true);
+    assert.equal(status.body.nonce, nonce);
+    assert.equal(status.body.progress, 0);
     assert.deepEqual(await readSealConfig(), { t: 2, n: 3 });
+    assert.equal((await api(server, 'DELETE', 'sys/rekey-recovery-key/init')).status, 204);
   });
 
   test('rekey replaces the recovery keys', async () => {
@@ -126,6 +130,9 @@ describe('sys/rekey-recovery-key', () => {
     assert.equal(progress.status, 200);
     assert.equal(progress.body.progress, 1);
     assert.equal(progress.body.required, 2);
+    const repeated = await api(server, 'PUT', 'sys/rekey-recovery-key/update', { body: { key: recoveryKeys[1], nonce } });
+    assert.equal(repeated.status, 400);
+    assert.deepEqual(repeated.body.errors, ['invalid "key": this key share was already submitted to the recovery key rekey']);
     const done = await api(server, 'PUT', 'sys/rekey-recovery-key/update', { body: { key: recoveryKeys[2], nonce } });
     assert.equal(done.status, 200);
     assert.equal(done.body.complete, true);
@@ -163,6 +170,10 @@ describe('sys/rekey-recovery-key', () => {
 
     const oldShare = await api(server, 'PUT', 'sys/rekey-recovery-key/verify', { body: { key: newKeys[0], nonce: verificationNonce } });
     assert.equal(oldShare.body.progress, 1);
+    const repeated = await api(server, 'PUT', 'sys/rekey-recovery-key/verify', { body: { key: newKeys[0], nonce: verificationNonce } });
+    assert.equal(repeated.status, 400);
+    assert.deepEqual(repeated.body.errors, ['invalid "key": this key share was already submitted to the verification']);
+    assert.equal((await api(server, 'GET', 'sys/rekey-recovery-key/verify')).body.progress, 1);
     const mismatch = await api(server, 'PUT', 'sys/rekey-recovery-key/verify', { body: { key: recoveryKeys[0], nonce: verificationNonce } });
     assert.equal(mismatch.status, 400);
     assert.equal(
@@ -177,6 +188,18 @@ describe('sys/rekey-recovery-key', () => {
     assert.deepEqual(verified.body, { nonce: verificationNonce, complete: true });
     assert.deepEqual(await readSealConfig(), { t: 2, n: 3 });
     assert.equal((await sealAndUnseal(newKeys.slice(0, 2))).body.sealed, false);
+    recoveryKeys = newKeys;
+  });
+
+  test('seal discards rekey progress', async () => {
+    const nonce = await startRekey({ secret_shares: 3, secret_threshold: 2 });
+    await api(server, 'PUT', 'sys/rekey-recovery-key/update', { body: { key: recoveryKeys[0], nonce } });
+    assert.equal((await sealAndUnseal(recoveryKeys.slice(0, 2))).body.sealed, false);
+
+    const status = await api(server, 'GET', 'sys/rekey-recovery-key/init');
+    assert.equal(status.body.started, false);
+    assert.equal(status.body.nonce, '');
+    assert.equal(status.body.progress, 0);
   });
 
   test('sealed server returns 503', async () => {

@@ -21,6 +21,10 @@ export function rekeyRecoveryKeyPaths(core: Core): PathDefinition<FieldMap>[] {
     }
     return core.seal.recoveryRekey;
   };
+  // Vault clears rekey progress when it seals.
+  core.sealHooks.push(() => {
+    if (core.seal instanceof AutoSeal) core.seal.recoveryRekey.cancel();
+  });
 
   return [
     definePath({

@@ -116,17 +116,23 @@ export class RecoveryKeyRekey {
     if (attempt.pending !== undefined) {
       throw badRequest('recovery key rekey is waiting for verification: submit the new shares to sys/rekey-recovery-key/verify');
     }
-    const share = decodeShare(keyText);
-    attempt.collector.add(share);
+    const share = decodeShare(keyText, attempt.collector.threshold);
+    const added = attempt.collector.add(share);
     share.fill(0);
+    if (!added) throw badRequest('invalid "key": this key share was already submitted to the recovery key rekey');
     if (!attempt.collector.complete) return this.status();
 
+    // Swap in an empty collector before the first await, so a share arriving meanwhile
+    // starts a new round. As in Vault, wrong shares reset the progress but keep the nonce.
+    const collector = attempt.collector;
+    attempt.collector = new ShareCollector(collector.threshold);
     try {
-      await this.store.verifyKeyShares(attempt.collector);
-    } catch (err) {
-      // A wrong share set ends the attempt, as a failed unseal resets its progress.
-      this.cancel();
-      throw err;
+      await this.store.verifyKeyShares(collector);
+    } finally {
+      collector.reset();
+    }
+    if (this.attempt !== attempt) {
+      throw badRequest('recovery key rekey was canceled while the key shares were checked: start a new one with PUT sys/rekey-recovery-key/init');
     }
     const key = randomBytes(KEY_BYTES);
     const shares = splitKey(key, attempt.shares, attempt.threshold);
@@ -175,9 +181,10 @@ export class RecoveryKeyRekey {
     const attempt = this.requireAttempt(nonce, 'nonce', () => this.attempt?.pending?.nonce);
     const pending = attempt.pending;
     if (pending === undefined) throw badRequest('no recovery key rekey verification in progress');
-    const share = decodeShare(keyText);
-    pending.collector.add(share);
+    const share = decodeShare(keyText, pending.collector.threshold);
+    const added = pending.collector.add(share);
     share.fill(0);
+    if (!added) throw badRequest('invalid "key": this key share was already submitted to the verification');
     if (!pending.collector.complete) return this.verificationStatus();
 
     let combined: Buffer | undefined;

@@ -156,7 +156,7 @@ export class RootGeneration {
     if (nonce !== attempt.nonce) {
       throw badRequest(`invalid "nonce" "${nonce}": it does not match the root token generation in progress`);
     }
-    const share = decodeShare(keyText);
+    const share = decodeShare(keyText, attempt.collector.threshold);
     if (!attempt.collector.add(share)) {
       share.fill(0);
       throw badRequest('invalid "key": this key share was already submitted to the root token generation');

@@ -166,3 +166,45 @@ describe('single-share init', () => {
     }
   });
 });
+
+describe('key share length', () => {
+  let server: Awaited<ReturnType<typeof startConfiguredServer>>;
+  let keys: string[];
+
+  before(async () => {
+    server = await startConfiguredServer();
+    const init = await api(server, 'PUT', 'sys/init', { body: { secret_shares: 3, secret_threshold: 2 } });
+    keys = init.body.keys;
+  });
+  after(() => server.close());
+
+  test('unseal rejects wrong-length share', async () => {
+    assert.equal((await api(server, 'PUT', 'sys/unseal', { body: { key: keys[0] } })).body.progress, 1);
+
+    // "zzzz" is valid base64 for 3 bytes, and a truncated hex share is 32 bytes.
+    for (const [key, bytes] of [['zzzz', 3], [keys[1].slice(0, 64), 32]] as const) {
+      const response = await api(server, 'PUT', 'sys/unseal', { body: { key } });
+      assert.equal(response.status, 400);
+      assert.deepEqual(response.body.errors, [
+        `invalid "key": the key share is ${bytes} bytes but must be 33 bytes. Progress is unchanged, so submit the correct share`,
+      ]);
+    }
+    const status = await api(server, 'GET', 'sys/seal-status');
+    assert.equal(status.body.progress, 1);
+    assert.equal(status.body.sealed, true);
+
+    const unsealed = await api(server, 'PUT', 'sys/unseal', { body: { key: keys[1] } });
+    assert.equal(unsealed.body.sealed, false);
+  });
+
+  test('hex-digit base64 share decodes', async () => {
+    // The bytes d3 4d 34 encode as the base64 text "0000", which is also valid hex.
+    const share = Buffer.from('d34d34'.repeat(11), 'hex');
+    assert.match(share.toString('base64'), /^[0-9a-f]{44}$/);
+    const start = await api(server, 'PUT', 'sys/rekey/init', { body: { secret_shares: 1, secret_threshold: 1 } });
+    const response = await api(server, 'PUT', 'sys/rekey/update', { body: { key: share.toString('base64'), nonce: start.body.nonce } });
+    assert.equal(response.status, 200);
+    assert.equal(response.body.progress, 1);
+    assert.equal((await api(server, 'DELETE', 'sys/rekey/init')).status, 204);
+  });
+});

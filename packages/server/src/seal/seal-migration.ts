@@ -127,7 +127,7 @@ export class SealMigration {
         `seal migration from ${this.fromType} to ${this.toType} is pending: set "migrate" to true with each key share (coffer operator unseal -migrate)`,
       );
     }
-    const share = decodeShare(keyText);
+    const share = decodeShare(keyText, keys.threshold);
     if (this.collector === undefined) {
       this.collector = new ShareCollector(keys.threshold);
       this.migrationNonce = randomUUID();

@@ -110,7 +110,7 @@ export class ShamirSeal implements CoreSeal {
    */
   async submitUnsealShare(keyText: string): Promise<Buffer | null> {
     const config = this.requireConfig();
-    const share = decodeShare(keyText);
+    const share = decodeShare(keyText, config.secretThreshold);
     if (this.unsealCollector === undefined) {
       this.unsealCollector = new ShareCollector(config.secretThreshold);
       this.unsealNonce = randomUUID();
@@ -179,16 +179,27 @@ export class ShamirSeal implements CoreSeal {
     const attempt = this.rekey;
     if (attempt === undefined) throw badRequest('no rekey in progress: start one with PUT sys/rekey/init');
     if (nonce !== attempt.nonce) throw badRequest(`invalid "nonce" "${nonce}": it does not match the rekey in progress`);
-    attempt.collector.add(decodeShare(keyText));
+    const share = decodeShare(keyText, attempt.collector.threshold);
+    const added = attempt.collector.add(share);
+    share.fill(0);
+    if (!added) throw badRequest('invalid "key": this key share was already submitted to the rekey');
     if (!attempt.collector.complete) return this.rekeyStatus();
 
-    this.rekey = undefined;
+    // Swap in an empty collector before the first await, so a share arriving meanwhile
+    // starts a new round. As in Vault, wrong shares reset the progress but keep the nonce.
+    const collector = attempt.collector;
+    attempt.collector = new ShareCollector(collector.threshold);
     let rootKey: Buffer;
     try {
-      rootKey = await this.unwrapRootKey(attempt.collector);
+      rootKey = await this.unwrapRootKey(collector);
     } finally {
-      attempt.collector.reset();
+      collector.reset();
     }
+    if (this.rekey !== attempt) {
+      rootKey.fill(0);
+      throw badRequest('rekey was canceled while the key shares were checked: start a new one with PUT sys/rekey/init');
+    }
+    this.rekey = undefined;
 
     const unsealKey = randomBytes(KEY_BYTES);
     const shares = splitKey(unsealKey, attempt.secretShares, attempt.secretThreshold);

@@ -207,6 +207,8 @@ function rekeyPaths(core: Core): PathDefinition<FieldMap>[] {
   const requireUnsealed = (): void => {
     if (core.sealed) throw sealedError();
   };
+  // Vault clears rekey progress when it seals.
+  core.sealHooks.push(() => core.seal.cancelRekey());
   return [
     definePath({
       pattern: 'rekey/init',
