@@ -80,6 +80,8 @@ export interface InitResult {
 }
 
 const CLUSTER_ID_PATH = 'core/cluster-id';
+/** How long a seal waits for the requests in flight before it stops the backends anyway. */
+const SEAL_DRAIN_TIMEOUT_MS = 10_000;
 
 /**
  * Keys the physical read cache never contains. The seal entries and the
@@ -153,6 +155,10 @@ export class Core {
   readonly sealHooks: Array<() => void> = [];
   private unsealed = false;
   private initialized = false;
+  /** The number of logical requests past the sealed check whose response is not yet built, which a seal waits for. */
+  private requestsInFlight = 0;
+  /** Called when requestsInFlight drops to the number a seal in progress waits for. */
+  private onRequestsDrained: { remaining: number; done: () => void } | undefined;
 
   constructor(readonly options: CoreOptions) {
     this.logger = options.logger;
@@ -379,10 +385,34 @@ export class Core {
     return true;
   }
 
-  /** Forgets every key and stops the mounted backends; an HA node also gives up the lock. */
-  async sealServer(): Promise<void> {
+  /**
+   * Counts a logical request from the sealed check until its response, so a
+   * seal can wait for it before it stops the backends. A backend stopped
+   * mid-request could leave behind what it made, such as a database user
+   * without a lease.
+   */
+  async trackRequest<T>(work: Promise<T>): Promise<T> {
+    this.requestsInFlight += 1;
+    try {
+      return await work;
+    } finally {
+      this.requestsInFlight -= 1;
+      const waiting = this.onRequestsDrained;
+      if (waiting !== undefined && this.requestsInFlight <= waiting.remaining) waiting.done();
+    }
+  }
+
+  /**
+   * Forgets every key and stops the mounted backends; an HA node also gives
+   * up the lock. New requests get 503 at once, and the seal first waits, for
+   * at most SEAL_DRAIN_TIMEOUT_MS, for the requests in flight to finish.
+   * Set `fromRequest` when the caller is itself a request in flight, such
+   * as `sys/seal`, which the seal must not wait for.
+   */
+  async sealServer(options: { fromRequest?: boolean } = {}): Promise<void> {
     if (!this.unsealed) return;
     this.unsealed = false;
+    await this.drainRequests(options.fromRequest === true ? 1 : 0);
     // The HA node tears the active state down before it releases the lock.
     if (this.ha !== undefined) await this.ha.stop();
     else await this.teardownActive();
@@ -392,6 +422,24 @@ export class Core {
     for (const hook of this.sealHooks) hook();
     this.clusterId = '';
     this.logger.info({}, 'core sealed');
+  }
+
+  /** Waits until at most `remaining` requests are in flight, or SEAL_DRAIN_TIMEOUT_MS passes. */
+  private async drainRequests(remaining: number): Promise<void> {
+    if (this.requestsInFlight <= remaining) return;
+    const started = this.requestsInFlight;
+    const drained = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), SEAL_DRAIN_TIMEOUT_MS);
+      this.onRequestsDrained = {
+        remaining,
+        done: () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+      };
+    });
+    this.onRequestsDrained = undefined;
+    if (!drained) this.logger.warn({ inFlight: this.requestsInFlight - remaining, waitedFor: started - remaining }, 'sealing with requests still in flight after the drain timeout');
   }
 
   /** Schedules the revocation of a token at its expiry. */

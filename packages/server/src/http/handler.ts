@@ -153,8 +153,9 @@ async function handle(context: HandlerContext, request: IncomingMessage): Promis
       wrapTtl: wrapTtlHeader(request, context.core.options.maxLeaseTtl),
       ...remoteAddressOf(ha, request),
     });
-    // An HA step-down waits for the requests the active node is serving.
-    const result = await (ha !== undefined ? ha.track(pending) : pending);
+    // A seal, and an HA step-down, wait for the requests being served.
+    const tracked = context.core.trackRequest(pending);
+    const result = await (ha !== undefined ? ha.track(tracked) : tracked);
     return answerFor(requestId, effectiveOperation, result);
   } catch (err) {
     return errorFor(context.logger, err, requestId, path);

@@ -97,7 +97,8 @@ export async function restoreIntoServer(core: Core, physical: ClosableStorage, b
   checkRestorable(snapshot, core.clusterId, force);
 
   core.logger.warn({ entries: snapshot.entries.length, fromCluster: snapshot.header.cluster_id, force }, 'snapshot restore started; sealing');
-  await core.sealServer();
+  // The restore request itself is in flight, so the seal does not wait for it.
+  await core.sealServer({ fromRequest: true });
   const result = await writeSnapshot(physical, snapshot);
   // The entries were written past the physical cache, which sealing has
   // already disabled and emptied. Clearing it here as well keeps the rule

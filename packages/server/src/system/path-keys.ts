@@ -40,7 +40,7 @@ export function keyPaths(core: Core): PathDefinition<FieldMap>[] {
       fields: {},
       operations: {
         async update() {
-          await core.sealServer();
+          await core.sealServer({ fromRequest: true });
           return null;
         },
       },
