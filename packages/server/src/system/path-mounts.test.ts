@@ -70,6 +70,27 @@ describe('sys/mounts', () => {
     assert.equal(listing.body.data['y/'], undefined);
   });
 
+  test('kv-v1 and kv-v2 types name kv versions', async () => {
+    for (const [alias, version] of [['kv-v1', '1'], ['kv-v2', '2']]) {
+      const enabled = await api(server, 'POST', `sys/mounts/${alias}-alias`, { token: TOKEN, body: { type: alias, options: { version: '7' } } });
+      assert.equal(enabled.status, 204, alias);
+      const read = await api(server, 'GET', `sys/mounts/${alias}-alias`, { token: TOKEN });
+      assert.equal(read.body.data.type, 'kv', alias);
+      assert.deepEqual(read.body.data.options, { version }, alias);
+    }
+    const written = await api(server, 'PUT', 'kv-v2-alias/data/item', { token: TOKEN, body: { data: { a: 'b' } } });
+    assert.equal(written.status, 200);
+    assert.equal(written.body.data.version, 1);
+  });
+
+  test('version option only for kv', async () => {
+    const response = await api(server, 'POST', 'sys/mounts/transit-versioned', { token: TOKEN, body: { type: 'transit', options: { version: '2' } } });
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.body.errors, ['secrets engine "transit" does not allow setting a version']);
+    const listing = await api(server, 'GET', 'sys/mounts', { token: TOKEN });
+    assert.equal(listing.body.data['transit-versioned/'], undefined);
+  });
+
   test('enable rejects a bad config value', async () => {
     const response = await api(server, 'POST', 'sys/mounts/z', { token: TOKEN, body: { type: 'kv', config: { default_lease_ttl: 'soon' } } });
     assert.equal(response.status, 400);

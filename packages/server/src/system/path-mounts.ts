@@ -181,6 +181,12 @@ const tuneFields = {
   plugin_version: { type: 'string', description: 'Pinned plugin version.' },
 } as const;
 
+/** Secrets engine types that stand for kv with a version option. */
+const KV_VERSION_ALIASES: ReadonlyMap<string, string> = new Map([
+  ['kv-v1', '1'],
+  ['kv-v2', '2'],
+]);
+
 /** The mount table a set of list, enable, tune and disable paths manages. */
 interface MountTableApi {
   /** Path below `sys/`: `mounts` or `auth`. */
@@ -244,13 +250,23 @@ function mountTablePaths(table: MountTableApi): PathDefinition<FieldMap>[] {
           return { data: describeMount(entry) };
         },
         async update(_request, fields) {
-          const type = fields.get('type') || fields.get('plugin_name');
+          let type = fields.get('type') || fields.get('plugin_name');
           if (type === '') throw badRequest('missing required field "type"');
           const pluginVersion = fields.get('plugin_version') === '' ? '' : normalizeVersion(fields.get('plugin_version'));
           if (pluginVersion === null) {
             throw badRequest(`invalid "plugin_version" "${fields.get('plugin_version')}": expected the semantic version of a catalog plugin, such as "v1.2.0"`);
           }
           const options = stringOptions(fields.get('options'));
+          if (table.name === 'mounts') {
+            // As in Vault, the kv-v1 and kv-v2 types name kv with its version, and only kv takes a version.
+            const aliased = KV_VERSION_ALIASES.get(type);
+            if (aliased !== undefined) {
+              type = 'kv';
+              options.version = aliased;
+            } else if (type !== 'kv' && options.version !== undefined && options.version !== '') {
+              throw badRequest(`secrets engine "${type}" does not allow setting a version`);
+            }
+          }
           if (type === 'kv' && options.version !== undefined && options.version !== '1' && options.version !== '2') {
             throw badRequest(`invalid "options.version" "${options.version}": kv supports versions "1" and "2"`);
           }
