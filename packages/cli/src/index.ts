@@ -7,6 +7,7 @@ import { runCommand } from './command.js';
 import { auditCommands } from './commands/audit.js';
 import { authCommands } from './commands/auth.js';
 import { kvDeleteCommand, kvDestroyCommand, kvUndeleteCommand } from './commands/kv-delete.js';
+import { kvEnableVersioningCommand, kvRollbackCommand } from './commands/kv-versioning.js';
 import { kvMetadataDeleteCommand, kvMetadataGetCommand, kvMetadataPutCommand } from './commands/kv-metadata.js';
 import { kvGetCommand, kvListCommand, kvPatchCommand, kvPutCommand } from './commands/kv.js';
 import { leaseLookupCommand, leaseRenewCommand, leaseRevokeCommand } from './commands/lease.js';
@@ -68,6 +69,8 @@ export const commands: Command[] = [
   kvMetadataGetCommand,
   kvMetadataPutCommand,
   kvMetadataDeleteCommand,
+  kvRollbackCommand,
+  kvEnableVersioningCommand,
   operatorInitCommand,
   operatorUnsealCommand,
   operatorSealCommand,

@@ -31,7 +31,7 @@ function printKvField(ui: UI, secret: Secret, v2: boolean, field: string, fullPa
 }
 
 /** Prints the response of a KV write: the version 2 metadata under the secret path, or the whole response. */
-function printWriteResult(ui: UI, secret: Secret | null, fullPath: string, field: string | undefined): number {
+export function printWriteResult(ui: UI, secret: Secret | null, fullPath: string, field: string | undefined): number {
   if (secret === null || isEmptyResponse(secret)) {
     if (ui.format === 'table') ui.output(`Success! Data written to: ${fullPath}`);
     return 0;
