@@ -5,12 +5,8 @@ import { expectArguments, fieldFlag, formatFlag, httpFlags, reportApiError } fro
 import { UsageError } from '../flags.js';
 import { sanitizePath } from '../paths.js';
 import type { Secret } from '../secret.js';
-import { printWriteResult } from './kv.js';
+import { isRecord, printWriteResult } from './kv.js';
 import { kvV2Path, locateKvOrReport, mountFlag } from './kv-paths.js';
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 export const kvRollbackCommand: Command = {
   name: 'kv rollback',

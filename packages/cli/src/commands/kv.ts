@@ -10,7 +10,8 @@ import type { Secret } from '../secret.js';
 import { isEmptyResponse, parseData, printListResponse } from './logical.js';
 import { kvV2Path, locateKvOrReport, mountFlag, printPathHeader } from './kv-paths.js';
 
-function isRecord(value: unknown): value is Record<string, unknown> {
+/** Returns true for a JSON object, not an array or null. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
