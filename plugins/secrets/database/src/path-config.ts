@@ -15,7 +15,7 @@ const CONFIG_FIELDS = {
   plugin_name: { type: 'string', description: 'Database plugin to use, e.g. "postgresql-database-plugin". Required when creating.' },
   plugin_version: { type: 'string', description: 'Catalog version of the plugin; empty takes the built-in or the highest registered version.' },
   verify_connection: { type: 'bool', description: 'Connect once on write and reject the settings when that fails.', default: true },
-  allowed_roles: { type: 'comma_string_slice', description: 'Roles that may use this connection; "*" allows all, and empty none.' },
+  allowed_roles: { type: 'comma_string_slice', description: 'Roles that may use this connection, as names or globs such as "app-*". "*" allows all, and an empty list none.' },
   root_rotation_statements: { type: 'string_slice', description: 'Statements rotate-root runs; empty takes the plugin default.' },
   password_policy: { type: 'string', description: 'Name of a password policy. Not supported yet: must be empty.' },
 } as const;

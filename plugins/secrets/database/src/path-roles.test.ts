@@ -60,6 +60,19 @@ describe('roles paths', () => {
     );
   });
 
+  test('allowed_roles glob matches role', async () => {
+    await write(harness, 'config/globbed', { ...POSTGRES_CONFIG, allowed_roles: 'app-*-ro,batch*' });
+    assert.equal(await write(harness, 'roles/app-web-ro', { db_name: 'globbed', creation_statements: POSTGRES_CREATE }), null);
+    assert.equal(await write(harness, 'roles/batch', { db_name: 'globbed', creation_statements: POSTGRES_CREATE }), null);
+    await assertRejectedUnchanged(
+      harness,
+      () => write(harness, 'roles/app-web-rw', { db_name: 'globbed', creation_statements: POSTGRES_CREATE }),
+      'invalid field "db_name": connection "globbed" does not allow role "app-web-rw"; add it to the connection\'s allowed_roles',
+    );
+    await harness.send('delete', 'roles/app-web-ro');
+    await harness.send('delete', 'roles/batch');
+  });
+
   test('default_ttl above max_ttl is rejected', async () => {
     await assertRejectedUnchanged(
       harness,

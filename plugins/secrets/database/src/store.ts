@@ -20,7 +20,7 @@ export interface ConnectionConfig {
   pluginName: string;
   pluginVersion: string;
   verifyConnection: boolean;
-  /** Role names that may use this connection; `*` allows every role, and an empty list none. */
+  /** Role names or globs (`app-*`) that may use this connection. `*` allows every role, and an empty list none. */
   allowedRoles: string[];
   rootRotationStatements: string[];
   passwordPolicy: string;
@@ -73,9 +73,34 @@ export const writeRole = (storage: Storage, name: string, role: DynamicRole) => 
 export const readStaticRole = (storage: Storage, name: string) => readJson<StaticRole>(storage, STATIC_ROLE_PREFIX + name);
 export const writeStaticRole = (storage: Storage, name: string, role: StaticRole) => writeJson(storage, STATIC_ROLE_PREFIX + name, role);
 
-/** Returns whether `role` may use `config`, by its `allowed_roles`. */
+/**
+ * Returns whether `role` may use `config`: an entry of `allowed_roles`
+ * names it, or is a glob such as `app-*` that matches it, as in Vault.
+ */
 export function roleAllowed(config: ConnectionConfig, role: string): boolean {
-  return config.allowedRoles.includes('*') || config.allowedRoles.includes(role);
+  return config.allowedRoles.some((pattern) => globMatches(pattern, role));
+}
+
+/**
+ * Returns true when `name` matches `pattern`, in which `*` stands for any
+ * run of characters. Each literal part is taken at its leftmost place, so
+ * the time is linear in the name's length, with no backtracking.
+ */
+function globMatches(pattern: string, name: string): boolean {
+  const parts = pattern.split('*');
+  if (parts.length === 1) return name === pattern;
+  const first = parts[0];
+  const last = parts[parts.length - 1];
+  if (name.length < first.length + last.length || !name.startsWith(first) || !name.endsWith(last)) return false;
+
+  let position = first.length;
+  const end = name.length - last.length;
+  for (const part of parts.slice(1, -1)) {
+    const found = name.indexOf(part, position);
+    if (found === -1 || found + part.length > end) return false;
+    position = found + part.length;
+  }
+  return true;
 }
 
 /** Lists keys under a prefix, leaving out folders, for LIST responses. */
