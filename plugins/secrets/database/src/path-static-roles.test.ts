@@ -98,6 +98,13 @@ describe('static roles with postgresql', () => {
     assert.deepEqual(await wal.list(), []);
   });
 
+  test('static-creds checks allowed_roles', async () => {
+    await write(harness, 'config/pg', { allowed_roles: 'copy' });
+    await assertRejectedUnchanged(harness, () => harness.send('read', 'static-creds/app'), '"app" is not an allowed role of connection "pg"');
+    await write(harness, 'config/pg', { allowed_roles: 'app,copy' });
+    assert.equal(dataOf(await harness.send('read', 'static-creds/app')).username, account);
+  });
+
   test('username cannot change', async () => {
     await assertRejectedUnchanged(
       harness,

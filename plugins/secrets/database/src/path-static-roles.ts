@@ -6,7 +6,7 @@
 import { badRequest, definePath, nameSegment, type FieldData, type FieldMap, type PathDefinition, type Request } from '@coffer/sdk';
 import { checkConnectionAllows } from './path-roles.js';
 import { rotateStaticRoleNow, withStaticRole, type RotationDeps } from './rotation.js';
-import { listNames, readStaticRole, STATIC_ROLE_PREFIX, type StaticRole } from './store.js';
+import { listNames, readConnection, readStaticRole, roleAllowed, STATIC_ROLE_PREFIX, type StaticRole } from './store.js';
 
 /** The shortest rotation period Vault accepts, in seconds. */
 export const MIN_ROTATION_PERIOD = 5;
@@ -81,8 +81,13 @@ export function pathStaticCreds(): PathDefinition<FieldMap> {
     fields: { name: { type: 'string', description: 'Name of the static role.', required: true } },
     operations: {
       read: async (request, fields) => {
-        const role = await readStaticRole(request.storage, fields.get('name'));
-        if (role === null) throw badRequest(`unknown role: ${fields.get('name')}`);
+        const name = fields.get('name');
+        const role = await readStaticRole(request.storage, name);
+        if (role === null) throw badRequest(`unknown role: ${name}`);
+        const config = await readConnection(request.storage, role.dbName);
+        if (config === null) throw badRequest(`no connection named "${role.dbName}": write config/${role.dbName} first`);
+        if (!roleAllowed(config, name)) throw badRequest(`"${name}" is not an allowed role of connection "${role.dbName}"`);
+
         const nextRotation = role.lastRotation + role.rotationPeriod * 1000;
         return {
           data: {
@@ -96,7 +101,7 @@ export function pathStaticCreds(): PathDefinition<FieldMap> {
       },
     },
     helpSynopsis: 'Read the current password of a static role.',
-    helpDescription: 'Returns the account name, its current password and the seconds until the next rotation (ttl).',
+    helpDescription: 'Returns the account name, its current password and the seconds until the next rotation (ttl). The connection must list the role in allowed_roles.',
   });
 }
 
