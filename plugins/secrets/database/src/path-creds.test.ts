@@ -7,6 +7,7 @@ import {
   createHarness,
   dataOf,
   DEFAULT_LEASE_TTL,
+  MAX_LEASE_TTL,
   leaseOf,
   MARIADB_CONFIG,
   MARIADB_CREATE,
@@ -81,6 +82,26 @@ describe('creds with postgresql', () => {
     await harness.backend.periodic();
     assert.deepEqual(await postgresQuery('SELECT 1 FROM pg_roles WHERE rolname = $1', [username]), []);
     assert.deepEqual(await wal.list(), []);
+  });
+
+  test('mount max ttl caps the user', async () => {
+    await write(harness, 'roles/reader', { default_ttl: '3h', max_ttl: '5h' });
+    const response = await harness.send('read', 'creds/reader');
+    const { username } = dataOf(response) as { username: string };
+    created.push(username);
+    assert.equal(response?.secret?.ttl, MAX_LEASE_TTL);
+    assert.equal(response?.secret?.maxTtl, MAX_LEASE_TTL);
+    // The user outlives its lease by a few seconds, so it stays valid until the lease is revoked.
+    const validFor = await validForSeconds(username);
+    assert.ok(validFor >= MAX_LEASE_TTL, `valid for ${validFor} s`);
+    assert.ok(validFor <= MAX_LEASE_TTL + 6, `valid for ${validFor} s`);
+
+    const renewed = await harness.send('renew', 'creds/reader', { username }, leaseOf(response, 5 * 3600));
+    assert.equal(renewed?.secret?.ttl, MAX_LEASE_TTL);
+    assert.ok((await validForSeconds(username)) <= MAX_LEASE_TTL + 1, 'renewal passed the mount max ttl');
+
+    await harness.send('revoke', 'creds/reader', { username }, leaseOf(response));
+    await write(harness, 'roles/reader', { default_ttl: '10m', max_ttl: '1h' });
   });
 
   test('mount default ttl applies', async () => {

@@ -19,7 +19,10 @@ import {
   type WriteAheadLog,
 } from '@coffer/sdk';
 import type { Connections } from './connections.js';
-import { readRole, roleAllowed } from './store.js';
+import { readRole, roleAllowed, type DynamicRole } from './store.js';
+
+/** Seconds a new user stays valid past its lease's TTL, as in Vault. */
+const EXPIRATION_MARGIN_SECONDS = 5;
 
 /** The write-ahead log kind of a user that was created but not yet handed out. */
 export const WAL_KIND_USER = 'user';
@@ -50,12 +53,13 @@ export function credsSecret(deps: CredsDeps): SecretType<FieldMap> {
       if (role === null) throw badRequest(`cannot renew: role "${String(internal.role)}" no longer exists`);
       const { database } = await deps.connections.get(request.storage, String(internal.db_name));
 
-      const ttl = renewalTtl(request, role.defaultTtl || deps.system.defaultLeaseTtl(), role.maxTtl || deps.system.maxLeaseTtl());
+      const limits = leaseLimits(deps.system, role);
+      const ttl = renewalTtl(request, limits.ttl, limits.maxTtl);
       await database.updateUser({
         username: String(internal.username),
         expiration: { newExpiration: new Date(Date.now() + ttl * 1000), statements: { commands: role.renewStatements } },
       });
-      return { secret: { ttl, maxTtl: role.maxTtl, renewable: true, internalData: internal } };
+      return { secret: { ttl, maxTtl: limits.maxTtl, renewable: true, internalData: internal } };
     },
     revoke: async (request) => {
       const internal = request.secret!.internalData;
@@ -87,14 +91,13 @@ async function issueCredentials(deps: CredsDeps, secret: SecretType<FieldMap>, r
   const { database, config } = await deps.connections.get(request.storage, role.dbName);
   if (!roleAllowed(config, name)) throw badRequest(`"${name}" is not an allowed role of connection "${role.dbName}"`);
 
-  const ttl = role.defaultTtl || deps.system.defaultLeaseTtl();
-  const maxTtl = role.maxTtl || deps.system.maxLeaseTtl();
-  const leaseTtl = maxTtl > 0 ? Math.min(ttl, maxTtl) : ttl;
+  const { ttl: leaseTtl, maxTtl } = leaseLimits(deps.system, role);
   const password = generatePassword();
   const { username } = await database.newUser({
     usernameConfig: { displayName: request.displayName ?? 'token', roleName: name },
     password,
-    expiration: new Date(Date.now() + leaseTtl * 1000),
+    // The server revokes the lease when its TTL ends, so the user must not expire before then.
+    expiration: new Date(Date.now() + (leaseTtl + EXPIRATION_MARGIN_SECONDS) * 1000),
     statements: { commands: role.creationStatements },
     rollbackStatements: { commands: role.rollbackStatements },
   });
@@ -107,7 +110,7 @@ async function issueCredentials(deps: CredsDeps, secret: SecretType<FieldMap>, r
       secret,
       { username, password },
       { username, role: name, db_name: role.dbName, revocation_statements: role.revocationStatements },
-      { ttl: leaseTtl, maxTtl: role.maxTtl },
+      { ttl: leaseTtl, maxTtl },
     );
     await deps.wal.delete(walId);
     return response;
@@ -123,6 +126,19 @@ async function issueCredentials(deps: CredsDeps, secret: SecretType<FieldMap>, r
 export async function rollBackUser(deps: Pick<CredsDeps, 'connections'>, request: Pick<Request, 'storage'>, data: UserWalData): Promise<void> {
   const { database } = await deps.connections.get(request.storage, data.dbName);
   await database.deleteUser({ username: data.username, statements: { commands: data.revocationStatements } });
+}
+
+/**
+ * Returns the TTL and max TTL of a role's leases in seconds: the role's
+ * values, or else the mount's, and never more than the mount's max TTL,
+ * which the server enforces on every lease.
+ */
+function leaseLimits(system: SystemView, role: DynamicRole): { ttl: number; maxTtl: number } {
+  const mountMax = system.maxLeaseTtl();
+  const roleMax = role.maxTtl || mountMax;
+  const maxTtl = mountMax > 0 ? Math.min(roleMax, mountMax) : roleMax;
+  const ttl = role.defaultTtl || system.defaultLeaseTtl();
+  return { ttl: maxTtl > 0 ? Math.min(ttl, maxTtl) : ttl, maxTtl };
 }
 
 /**
