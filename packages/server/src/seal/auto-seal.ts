@@ -15,7 +15,7 @@ import { WRAPPED_ROOT_KEY_PATH } from '../barrier/barrier.js';
 import type { CoreSeal } from './core-seal.js';
 import { decodeShare, RECOVERY_SHARE_FIELDS, ShareCollector, splitKey, validateShareCounts } from './key-shares.js';
 import { readSealConfig, writeSealConfig, type SealConfig } from './seal-config.js';
-import { RecoveryKeyRekey } from './recovery-key-rekey.js';
+import { SharesRekey, type RekeyStore, type VerificationStatus } from './shares-rekey.js';
 import type { RekeyResult, RekeyStatus } from './shamir-seal.js';
 
 export const RECOVERY_KEY_PATH = 'core/recovery-key';
@@ -23,7 +23,11 @@ export const RECOVERY_KEY_PATH = 'core/recovery-key';
 export class AutoSeal implements CoreSeal {
   readonly recoveryKeySupported = true;
   /** The rekey of the recovery key, for `sys/rekey-recovery-key`. */
-  readonly recoveryRekey = new RecoveryKeyRekey(this);
+  readonly recoveryRekey: SharesRekey = new SharesRekey(recoveryKeyStore(this), {
+    operation: 'recovery key rekey',
+    path: 'sys/rekey-recovery-key',
+    key: 'recovery key',
+  });
   private config: SealConfig | null = null;
   private unsealCollector: ShareCollector | undefined;
   private unsealNonce = '';
@@ -182,6 +186,18 @@ export class AutoSeal implements CoreSeal {
     throw this.rekeyUnsupported();
   }
 
+  rekeyVerificationStatus(): VerificationStatus {
+    return { nonce: '', started: false, t: 0, n: 0, progress: 0 };
+  }
+
+  async submitRekeyVerification(): Promise<VerificationStatus> {
+    throw this.rekeyUnsupported();
+  }
+
+  cancelRekeyVerification(): VerificationStatus {
+    throw this.rekeyUnsupported();
+  }
+
   close(): Promise<void> {
     return this.wrapper.close();
   }
@@ -205,4 +221,16 @@ export class AutoSeal implements CoreSeal {
       throw new CofferError('COFFER_ERR_SEAL_DECRYPT', 500, `the ${this.type} seal could not decrypt the ${what}: ${(err as Error).message}`);
     }
   }
+}
+
+/** Returns the operations of `seal` that the recovery key rekey uses. */
+function recoveryKeyStore(seal: AutoSeal): RekeyStore {
+  return {
+    keyThreshold: () => seal.keyThreshold,
+    async authorize(collector) {
+      await seal.verifyKeyShares(collector);
+      return undefined;
+    },
+    replace: (key, shares, threshold) => seal.replaceRecoveryKey(key, shares, threshold),
+  };
 }

@@ -6,6 +6,7 @@
 import type { ShareCollector } from './key-shares.js';
 import type { RekeyResult, RekeyStatus } from './shamir-seal.js';
 import type { SealConfig } from './seal-config.js';
+import type { VerificationStatus } from './shares-rekey.js';
 
 export interface CoreSeal {
   /** The seal type shown by `sys/seal-status`, e.g. `shamir` or `pkcs11`. */
@@ -40,9 +41,12 @@ export interface CoreSeal {
   verifyKeyShares(collector: ShareCollector): Promise<void>;
 
   rekeyStatus(): RekeyStatus;
-  startRekey(secretShares: number, secretThreshold: number): RekeyStatus;
+  startRekey(secretShares: number, secretThreshold: number, requireVerification?: boolean): RekeyStatus;
   cancelRekey(): void;
   submitRekeyShare(keyText: string, nonce: string): Promise<RekeyStatus | RekeyResult>;
+  rekeyVerificationStatus(): VerificationStatus;
+  submitRekeyVerification(keyText: string, nonce: string): Promise<VerificationStatus | { nonce: string; complete: true }>;
+  cancelRekeyVerification(): VerificationStatus;
 
   /** Releases the seal's connections; the Shamir seal has none. */
   close(): Promise<void>;

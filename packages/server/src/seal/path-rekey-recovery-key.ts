@@ -10,11 +10,11 @@ import { sealedError } from '../barrier/barrier.js';
 import type { Core } from '../core.js';
 import { rawJson } from '../http/envelope.js';
 import { AutoSeal } from './auto-seal.js';
-import type { RecoveryKeyRekey } from './recovery-key-rekey.js';
+import type { SharesRekey } from './shares-rekey.js';
 
 export function rekeyRecoveryKeyPaths(core: Core): PathDefinition<FieldMap>[] {
   /** Returns the rekey of the auto seal after the checks that every operation makes. */
-  const rekey = (): RecoveryKeyRekey => {
+  const rekey = (): SharesRekey => {
     if (core.sealed) throw sealedError();
     if (!(core.seal instanceof AutoSeal)) {
       throw badRequest(`recovery keys exist only with an auto-unseal seal, and this server uses the "${core.seal.type}" seal; rekey unseal keys with sys/rekey`);

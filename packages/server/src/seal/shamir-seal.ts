@@ -10,15 +10,8 @@ import { open, seal, KEY_BYTES } from '../barrier/aead.js';
 import { WRAPPED_ROOT_KEY_PATH } from '../barrier/barrier.js';
 import { decodeShare, ShareCollector, splitKey, validateShareCounts } from './key-shares.js';
 import type { CoreSeal } from './core-seal.js';
+import { SharesRekey, type SharesRekeyResult, type SharesRekeyStatus, type VerificationStatus } from './shares-rekey.js';
 import { readSealConfig, writeSealConfig, type SealConfig } from './seal-config.js';
-
-/** An unfinished rekey: the new share counts and the old shares given so far. */
-interface RekeyAttempt {
-  nonce: string;
-  secretShares: number;
-  secretThreshold: number;
-  collector: ShareCollector;
-}
 
 export interface RekeyStatus {
   nonce: string;
@@ -48,7 +41,15 @@ export class ShamirSeal implements CoreSeal {
   private config: SealConfig | null = null;
   private unsealCollector: ShareCollector | undefined;
   private unsealNonce = '';
-  private rekey: RekeyAttempt | undefined;
+  /** The rekey of the unseal key, for `sys/rekey`. */
+  private readonly rekey = new SharesRekey(
+    {
+      keyThreshold: () => this.requireConfig().secretThreshold,
+      authorize: (collector) => this.unwrapRootKey(collector),
+      replace: (key, shares, threshold, rootKey) => this.replaceUnsealKey(key, shares, threshold, rootKey),
+    },
+    { operation: 'rekey', path: 'sys/rekey', key: 'unseal key' },
+  );
 
   constructor(private readonly physical: Storage) {}
 
@@ -136,89 +137,48 @@ export class ShamirSeal implements CoreSeal {
     this.unsealNonce = '';
   }
 
-  rekeyStatus(): RekeyStatus {
-    const config = this.requireConfig();
-    return {
-      nonce: this.rekey?.nonce ?? '',
-      started: this.rekey !== undefined,
-      t: this.rekey?.secretThreshold ?? 0,
-      n: this.rekey?.secretShares ?? 0,
-      progress: this.rekey?.collector.progress ?? 0,
-      required: config.secretThreshold,
-      pgp_fingerprints: null,
-      backup: false,
-      verification_required: false,
-    };
+  rekeyStatus(): SharesRekeyStatus {
+    return this.rekey.status();
   }
 
-  /** Starts a rekey to new share counts. */
-  startRekey(secretShares: number, secretThreshold: number): RekeyStatus {
-    const config = this.requireConfig();
-    if (this.rekey !== undefined) throw badRequest('rekey already in progress: cancel it first with DELETE sys/rekey/init');
-    validateShareCounts(secretShares, secretThreshold);
-    this.rekey = {
-      nonce: randomUUID(),
-      secretShares,
-      secretThreshold,
-      collector: new ShareCollector(config.secretThreshold),
-    };
-    return this.rekeyStatus();
+  /** Starts a rekey to new share counts; with `requireVerification`, the new shares must be submitted back before they count. */
+  startRekey(secretShares: number, secretThreshold: number, requireVerification = false): SharesRekeyStatus {
+    return this.rekey.start(secretShares, secretThreshold, requireVerification);
   }
 
   cancelRekey(): void {
-    this.rekey?.collector.reset();
-    this.rekey = undefined;
+    this.rekey.cancel();
   }
 
   /**
    * Adds one current key share to the rekey. Once the threshold is reached
-   * and the shares prove correct, stores the root key under a new unseal
-   * key and returns the new shares.
+   * and the shares prove correct, returns the new shares, and stores the
+   * root key under the new unseal key unless verification is required.
    */
-  async submitRekeyShare(keyText: string, nonce: string): Promise<RekeyStatus | RekeyResult> {
-    const attempt = this.rekey;
-    if (attempt === undefined) throw badRequest('no rekey in progress: start one with PUT sys/rekey/init');
-    if (nonce !== attempt.nonce) throw badRequest(`invalid "nonce" "${nonce}": it does not match the rekey in progress`);
-    const share = decodeShare(keyText, attempt.collector.threshold);
-    const added = attempt.collector.add(share);
-    share.fill(0);
-    if (!added) throw badRequest('invalid "key": this key share was already submitted to the rekey');
-    if (!attempt.collector.complete) return this.rekeyStatus();
+  submitRekeyShare(keyText: string, nonce: string): Promise<SharesRekeyStatus | SharesRekeyResult> {
+    return this.rekey.submit(keyText, nonce);
+  }
 
-    // Swap in an empty collector before the first await, so a share arriving meanwhile
-    // starts a new round. As in Vault, wrong shares reset the progress but keep the nonce.
-    const collector = attempt.collector;
-    attempt.collector = new ShareCollector(collector.threshold);
-    let rootKey: Buffer;
-    try {
-      rootKey = await this.unwrapRootKey(collector);
-    } finally {
-      collector.reset();
-    }
-    if (this.rekey !== attempt) {
-      rootKey.fill(0);
-      throw badRequest('rekey was canceled while the key shares were checked: start a new one with PUT sys/rekey/init');
-    }
-    this.rekey = undefined;
+  rekeyVerificationStatus(): VerificationStatus {
+    return this.rekey.verificationStatus();
+  }
 
-    const unsealKey = randomBytes(KEY_BYTES);
-    const shares = splitKey(unsealKey, attempt.secretShares, attempt.secretThreshold);
+  /** Adds one new key share to the verification; at its threshold, stores the root key under the new unseal key. */
+  submitRekeyVerification(keyText: string, nonce: string): Promise<VerificationStatus | { nonce: string; complete: true }> {
+    return this.rekey.submitVerification(keyText, nonce);
+  }
+
+  cancelRekeyVerification(): VerificationStatus {
+    return this.rekey.cancelVerification();
+  }
+
+  /** Stores the root key under a new unseal key and records the new share counts. */
+  private async replaceUnsealKey(unsealKey: Buffer, secretShares: number, secretThreshold: number, rootKey: Buffer | undefined): Promise<void> {
+    if (rootKey === undefined) throw new Error('the rekey has no root key to store under the new unseal key');
     await this.physical.put({ key: WRAPPED_ROOT_KEY_PATH, value: seal(unsealKey, rootKey, WRAPPED_ROOT_KEY_PATH) });
-    const config: SealConfig = { type: 'shamir', secretShares: attempt.secretShares, secretThreshold: attempt.secretThreshold };
+    const config: SealConfig = { type: 'shamir', secretShares, secretThreshold };
     await writeSealConfig(this.physical, config);
     this.config = config;
-    unsealKey.fill(0);
-    rootKey.fill(0);
-
-    return {
-      complete: true,
-      nonce: attempt.nonce,
-      keys: shares.map((share) => share.toString('hex')),
-      keys_base64: shares.map((share) => share.toString('base64')),
-      pgp_fingerprints: null,
-      backup: false,
-      verification_required: false,
-    };
   }
 
   private async unwrapRootKey(collector: ShareCollector): Promise<Buffer> {

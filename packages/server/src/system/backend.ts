@@ -32,6 +32,7 @@ export const SEAL_BACKEND_PATHS = new Set([
   'leader',
   'rekey/init',
   'rekey/update',
+  'rekey/verify',
   'rekey-recovery-key/init',
   'rekey-recovery-key/update',
   'rekey-recovery-key/verify',

@@ -217,7 +217,10 @@ function rekeyPaths(core: Core): PathDefinition<FieldMap>[] {
         secret_threshold: { type: 'int', description: 'Number of new key shares needed to unseal.' },
         pgp_keys: { type: 'comma_string_slice', description: 'Not supported.' },
         backup: { type: 'bool', description: 'Not supported.' },
-        require_verification: { type: 'bool', description: 'Not supported.' },
+        require_verification: {
+          type: 'bool',
+          description: 'Keep the current unseal key until a threshold of the new shares is submitted to sys/rekey/verify.',
+        },
       },
       operations: {
         async read() {
@@ -226,12 +229,12 @@ function rekeyPaths(core: Core): PathDefinition<FieldMap>[] {
         },
         async update(_request, fields) {
           requireUnsealed();
-          if (fields.get('pgp_keys').length > 0 || fields.get('backup') || fields.get('require_verification')) {
-            throw badRequest('invalid rekey options: "pgp_keys", "backup" and "require_verification" are not supported; omit them');
+          if (fields.get('pgp_keys').length > 0 || fields.get('backup')) {
+            throw badRequest('invalid rekey options: "pgp_keys" and "backup" are not supported; omit them');
           }
           if (!fields.has('secret_shares')) throw badRequest('missing required field "secret_shares"');
           if (!fields.has('secret_threshold')) throw badRequest('missing required field "secret_threshold"');
-          return rawJson(core.seal.startRekey(fields.get('secret_shares'), fields.get('secret_threshold')));
+          return rawJson(core.seal.startRekey(fields.get('secret_shares'), fields.get('secret_threshold'), fields.get('require_verification')));
         },
         async delete() {
           requireUnsealed();
@@ -256,6 +259,32 @@ function rekeyPaths(core: Core): PathDefinition<FieldMap>[] {
       },
       helpSynopsis: 'Submit a current key share to the rekey.',
       helpDescription: 'Once the threshold is reached, returns the new key shares.',
+    }),
+    definePath({
+      pattern: 'rekey/verify',
+      fields: {
+        // Required only by PUT, which checks them, because GET and DELETE take no body.
+        key: { type: 'string', description: 'One new unseal key share, hex or base64; required by PUT.' },
+        nonce: { type: 'string', description: 'The verification nonce returned with the new shares; required by PUT.' },
+      },
+      operations: {
+        async read() {
+          requireUnsealed();
+          return rawJson(core.seal.rekeyVerificationStatus());
+        },
+        async update(_request, fields) {
+          requireUnsealed();
+          if (fields.get('key') === '') throw badRequest('missing required field "key"');
+          if (fields.get('nonce') === '') throw badRequest('missing required field "nonce"');
+          return rawJson(await core.seal.submitRekeyVerification(fields.get('key'), fields.get('nonce')));
+        },
+        async delete() {
+          requireUnsealed();
+          return rawJson(core.seal.cancelRekeyVerification());
+        },
+      },
+      helpSynopsis: 'Verify the new unseal key shares of a rekey.',
+      helpDescription: 'Once a threshold of the new shares is submitted, the new unseal key replaces the current one.',
     }),
   ];
 }

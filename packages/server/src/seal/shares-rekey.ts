@@ -1,9 +1,11 @@
 /**
- * Rekey of the recovery key, as Vault's `sys/rekey-recovery-key`: a threshold
- * of the current recovery key shares authorizes a new recovery key split
- * into new shares. With `require_verification`, the new key is stored only
- * after a threshold of the new shares is submitted back, as proof that the
- * holders received them. Until then the current shares stay valid.
+ * A rekey of a key split into shares, as Vault's `sys/rekey` (the unseal
+ * key of the Shamir seal) and `sys/rekey-recovery-key` (the recovery key of
+ * an auto seal). A threshold of the current shares authorizes a new key,
+ * split into new shares. With `require_verification`, the new key is stored
+ * only after a threshold of the new shares is submitted back, as proof that
+ * the holders received them. Until then the current shares stay valid, so a
+ * response with new shares that never reached its holders locks no one out.
  */
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { badRequest } from '@coffer/sdk';
@@ -11,26 +13,38 @@ import { KEY_BYTES } from '../barrier/aead.js';
 import { decodeShare, ShareCollector, splitKey, validateShareCounts } from './key-shares.js';
 import type { RekeyStatus } from './shamir-seal.js';
 
-/** The operations of the auto seal that the rekey uses. */
-export interface RecoveryKeyStore {
-  /** Threshold of the current recovery key shares. */
-  readonly keyThreshold: number;
+/** The operations of the seal that the rekey uses. */
+export interface RekeyStore {
+  /** Returns the threshold of the current key shares. */
+  keyThreshold(): number;
   /**
-   * Checks that the collected shares combine to the current recovery key.
-   * @throws CofferError (400) when they do not.
+   * Checks that the collected shares combine to the current key, and returns
+   * what `replace` needs to store a new key, such as the root key that the
+   * current key unwraps. The rekey zeroes that buffer when it is done.
+   * @throws CofferError (400) when the shares are wrong.
    */
-  verifyKeyShares(collector: ShareCollector): Promise<void>;
-  /** Encrypts and stores a new recovery key with its share counts. */
-  replaceRecoveryKey(key: Buffer, shares: number, threshold: number): Promise<void>;
+  authorize(collector: ShareCollector): Promise<Buffer | undefined>;
+  /** Stores the new key with its share counts, using what `authorize` returned. */
+  replace(key: Buffer, shares: number, threshold: number, grant: Buffer | undefined): Promise<void>;
 }
 
-/** Status of `sys/rekey-recovery-key/init`, with the verification nonce while one is pending. */
-export interface RecoveryRekeyStatus extends RekeyStatus {
+/** The words of one kind of rekey in its messages. */
+export interface RekeyWording {
+  /** The operation, such as "rekey" or "recovery key rekey". */
+  operation: string;
+  /** The API prefix, such as "sys/rekey". */
+  path: string;
+  /** The key being replaced, such as "unseal key". */
+  key: string;
+}
+
+/** Status of `<path>/init`, with the verification nonce while one is pending. */
+export interface SharesRekeyStatus extends RekeyStatus {
   verification_nonce?: string;
 }
 
 /** Response of the `update` call that completes the share collection. */
-export interface RecoveryRekeyResult {
+export interface SharesRekeyResult {
   complete: true;
   nonce: string;
   keys: string[];
@@ -49,9 +63,11 @@ export interface VerificationStatus {
   progress: number;
 }
 
-/** A new recovery key waiting for a threshold of its own shares. */
+/** A new key waiting for a threshold of its own shares. */
 interface PendingKey {
   key: Buffer;
+  /** The buffer that `authorize` returned, kept for `replace`. */
+  grant: Buffer | undefined;
   nonce: string;
   collector: ShareCollector;
 }
@@ -66,20 +82,23 @@ interface Attempt {
   pending?: PendingKey;
 }
 
-export class RecoveryKeyRekey {
+export class SharesRekey {
   private attempt: Attempt | undefined;
 
-  constructor(private readonly store: RecoveryKeyStore) {}
+  constructor(
+    private readonly store: RekeyStore,
+    private readonly words: RekeyWording,
+  ) {}
 
-  status(): RecoveryRekeyStatus {
+  status(): SharesRekeyStatus {
     const attempt = this.attempt;
-    const status: RecoveryRekeyStatus = {
+    const status: SharesRekeyStatus = {
       nonce: attempt?.nonce ?? '',
       started: attempt !== undefined,
       t: attempt?.threshold ?? 0,
       n: attempt?.shares ?? 0,
       progress: attempt?.collector.progress ?? 0,
-      required: this.store.keyThreshold,
+      required: this.store.keyThreshold(),
       pgp_fingerprints: null,
       backup: false,
       verification_required: attempt?.requireVerification ?? false,
@@ -89,12 +108,12 @@ export class RecoveryKeyRekey {
   }
 
   /** Starts a rekey to `shares` new shares with `threshold`. */
-  start(shares: number, threshold: number, requireVerification: boolean): RecoveryRekeyStatus {
+  start(shares: number, threshold: number, requireVerification: boolean): SharesRekeyStatus {
     if (this.attempt !== undefined) {
-      throw badRequest('recovery key rekey already in progress: cancel it first with DELETE sys/rekey-recovery-key/init');
+      throw badRequest(`${this.words.operation} already in progress: cancel it first with DELETE ${this.words.path}/init`);
     }
     validateShareCounts(shares, threshold);
-    this.attempt = { nonce: randomUUID(), shares, threshold, requireVerification, collector: new ShareCollector(this.store.keyThreshold) };
+    this.attempt = { nonce: randomUUID(), shares, threshold, requireVerification, collector: new ShareCollector(this.store.keyThreshold()) };
     return this.status();
   }
 
@@ -104,39 +123,42 @@ export class RecoveryKeyRekey {
     attempt?.collector.reset();
     attempt?.pending?.collector.reset();
     attempt?.pending?.key.fill(0);
+    attempt?.pending?.grant?.fill(0);
   }
 
   /**
-   * Adds one current recovery key share. At the threshold, checks the shares
+   * Adds one current key share. At the threshold, checks the shares
    * and returns the new shares; without verification the new key is stored
    * at once.
    */
-  async submit(keyText: string, nonce: string): Promise<RecoveryRekeyStatus | RecoveryRekeyResult> {
+  async submit(keyText: string, nonce: string): Promise<SharesRekeyStatus | SharesRekeyResult> {
     const attempt = this.requireAttempt(nonce, 'nonce', () => this.attempt?.nonce);
     if (attempt.pending !== undefined) {
-      throw badRequest('recovery key rekey is waiting for verification: submit the new shares to sys/rekey-recovery-key/verify');
+      throw badRequest(`${this.words.operation} is waiting for verification: submit the new shares to ${this.words.path}/verify`);
     }
     const share = decodeShare(keyText, attempt.collector.threshold);
     const added = attempt.collector.add(share);
     share.fill(0);
-    if (!added) throw badRequest('invalid "key": this key share was already submitted to the recovery key rekey');
+    if (!added) throw badRequest(`invalid "key": this key share was already submitted to the ${this.words.operation}`);
     if (!attempt.collector.complete) return this.status();
 
     // Swap in an empty collector before the first await, so a share arriving meanwhile
     // starts a new round. As in Vault, wrong shares reset the progress but keep the nonce.
     const collector = attempt.collector;
     attempt.collector = new ShareCollector(collector.threshold);
+    let grant: Buffer | undefined;
     try {
-      await this.store.verifyKeyShares(collector);
+      grant = await this.store.authorize(collector);
     } finally {
       collector.reset();
     }
     if (this.attempt !== attempt) {
-      throw badRequest('recovery key rekey was canceled while the key shares were checked: start a new one with PUT sys/rekey-recovery-key/init');
+      grant?.fill(0);
+      throw badRequest(`${this.words.operation} was canceled while the key shares were checked: start a new one with PUT ${this.words.path}/init`);
     }
     const key = randomBytes(KEY_BYTES);
     const shares = splitKey(key, attempt.shares, attempt.threshold);
-    const result: RecoveryRekeyResult = {
+    const result: SharesRekeyResult = {
       complete: true,
       nonce: attempt.nonce,
       keys: shares.map((part) => part.toString('hex')),
@@ -148,14 +170,15 @@ export class RecoveryKeyRekey {
     for (const part of shares) part.fill(0);
 
     if (attempt.requireVerification) {
-      attempt.pending = { key, nonce: randomUUID(), collector: new ShareCollector(attempt.threshold) };
+      attempt.pending = { key, grant, nonce: randomUUID(), collector: new ShareCollector(attempt.threshold) };
       result.verification_nonce = attempt.pending.nonce;
       return result;
     }
     try {
-      await this.store.replaceRecoveryKey(key, attempt.shares, attempt.threshold);
+      await this.store.replace(key, attempt.shares, attempt.threshold, grant);
     } finally {
       key.fill(0);
+      grant?.fill(0);
       this.attempt = undefined;
     }
     return result;
@@ -180,7 +203,7 @@ export class RecoveryKeyRekey {
   async submitVerification(keyText: string, nonce: string): Promise<VerificationStatus | { nonce: string; complete: true }> {
     const attempt = this.requireAttempt(nonce, 'nonce', () => this.attempt?.pending?.nonce);
     const pending = attempt.pending;
-    if (pending === undefined) throw badRequest('no recovery key rekey verification in progress');
+    if (pending === undefined) throw badRequest(`no ${this.words.operation} verification in progress`);
     const share = decodeShare(keyText, pending.collector.threshold);
     const added = pending.collector.add(share);
     share.fill(0);
@@ -198,10 +221,10 @@ export class RecoveryKeyRekey {
     const matches = combined !== undefined && combined.length === pending.key.length && timingSafeEqual(combined, pending.key);
     combined?.fill(0);
     if (!matches) {
-      throw badRequest('invalid key shares: they do not combine to the new recovery key; verification progress was reset, submit the new shares again');
+      throw badRequest(`invalid key shares: they do not combine to the new ${this.words.key}; verification progress was reset, submit the new shares again`);
     }
     try {
-      await this.store.replaceRecoveryKey(pending.key, attempt.shares, attempt.threshold);
+      await this.store.replace(pending.key, attempt.shares, attempt.threshold, pending.grant);
     } finally {
       this.cancel();
     }
@@ -220,10 +243,10 @@ export class RecoveryKeyRekey {
 
   private requireAttempt(nonce: string, field: string, expected: () => string | undefined): Attempt {
     const attempt = this.attempt;
-    if (attempt === undefined) throw badRequest('no recovery key rekey in progress: start one with PUT sys/rekey-recovery-key/init');
+    if (attempt === undefined) throw badRequest(`no ${this.words.operation} in progress: start one with PUT ${this.words.path}/init`);
     const expectedNonce = expected();
     if (expectedNonce === undefined || nonce !== expectedNonce) {
-      throw badRequest(`invalid "${field}" "${nonce}": it does not match the recovery key rekey in progress`);
+      throw badRequest(`invalid "${field}" "${nonce}": it does not match the ${this.words.operation} in progress`);
     }
     return attempt;
   }
