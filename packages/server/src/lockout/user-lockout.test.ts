@@ -108,3 +108,33 @@ describe('approle lockout over HTTP', () => {
     assert.deepEqual(listed.body.data.by_namespace[0].mount_accessors[0].alias_identifiers, ['4242']);
   });
 });
+
+describe('lockout counts only invalid credentials', () => {
+  const ROOT = 'root-test-token';
+  let server: RunningServer;
+  before(async () => {
+    server = await startDevServer(ROOT);
+    await api(server, 'POST', 'sys/auth/userpass', { token: ROOT, body: { type: 'userpass' } });
+    await api(server, 'POST', 'auth/userpass/users/frank', { token: ROOT, body: { password: 'right', token_bound_cidrs: '10.0.0.0/8' } });
+    await api(server, 'POST', 'sys/auth/approle', { token: ROOT, body: { type: 'approle' } });
+    await api(server, 'POST', 'auth/approle/role/deploy', { token: ROOT, body: { role_id: 'deploy-id' } });
+  });
+  after(() => server.close());
+
+  test('malformed or denied logins do not lock', async () => {
+    for (let attempt = 0; attempt < 6; attempt += 1) {
+      const malformed = await api(server, 'POST', 'auth/userpass/login/frank', { body: { password: 'right', colour: 'blue' } });
+      assert.equal(malformed.status, 400);
+      const outsideCidrs = await api(server, 'POST', 'auth/userpass/login/frank', { body: { password: 'right' } });
+      assert.equal(outsideCidrs.status, 403);
+      const noSecretId = await api(server, 'POST', 'auth/approle/login', { body: { role_id: 'deploy-id' } });
+      assert.deepEqual(noSecretId.body.errors, ['missing secret_id']);
+    }
+    await api(server, 'POST', 'auth/userpass/users/frank', { token: ROOT, body: { token_bound_cidrs: '127.0.0.1' } });
+    const secretId = (await api(server, 'POST', 'auth/approle/role/deploy/secret-id', { token: ROOT })).body.data.secret_id;
+
+    assert.equal((await api(server, 'POST', 'auth/userpass/login/frank', { body: { password: 'right' } })).status, 200);
+    assert.equal((await api(server, 'POST', 'auth/approle/login', { body: { role_id: 'deploy-id', secret_id: secretId } })).status, 200);
+    assert.equal((await api(server, 'GET', 'sys/locked-users', { token: ROOT })).body.data.total, 0);
+  });
+});
