@@ -105,6 +105,12 @@ export function readTokenSettings(fields: FieldData<FieldMap>, existing?: TokenS
     throw new Error(`invalid "token_type" "${settings.tokenType}": must be one of ${TOKEN_TYPES.join(', ')}`);
   }
   if (settings.tokenNumUses < 0) throw new Error(`invalid "token_num_uses" ${settings.tokenNumUses}: it cannot be negative`);
+  // A batch token has no stored entry in which to count uses or renew it, so Vault rejects these settings on write.
+  if (settings.tokenType === 'batch' || settings.tokenType === 'default-batch') {
+    const invalidType = `invalid "token_type" "${settings.tokenType}"`;
+    if (settings.tokenNumUses !== 0) throw new Error(`${invalidType}: batch tokens cannot have a use limit, set "token_num_uses" to 0 or "token_type" to "service"`);
+    if (settings.tokenPeriod !== 0) throw new Error(`${invalidType}: batch tokens cannot be periodic, set "token_period" to 0 or "token_type" to "service"`);
+  }
   if (settings.tokenMaxTtl > 0 && settings.tokenTtl > settings.tokenMaxTtl) {
     throw new Error(`invalid "token_ttl" ${settings.tokenTtl}: it must not exceed "token_max_ttl" ${settings.tokenMaxTtl}`);
   }

@@ -21,6 +21,18 @@ export function badRequest(message: string): CofferError {
   return new CofferError('COFFER_ERR_INVALID_REQUEST', 400, message);
 }
 
+/**
+ * 400: a login presented a wrong secret for an existing or unknown user.
+ * Only this error counts toward user lockout, as in Vault, so a malformed
+ * request or an unreachable directory does not lock anyone out.
+ */
+export function invalidCredentials(message: string): CofferError {
+  return new CofferError(INVALID_CREDENTIALS_CODE, 400, message);
+}
+
+/** The code of {@link invalidCredentials}. */
+export const INVALID_CREDENTIALS_CODE = 'COFFER_ERR_INVALID_CREDENTIALS';
+
 /** 403: the token is missing, unknown or lacks a capability. */
 export function permissionDenied(message = 'permission denied'): CofferError {
   return new CofferError('COFFER_ERR_PERMISSION_DENIED', 403, message);

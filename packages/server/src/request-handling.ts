@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   CofferError,
+  INVALID_CREDENTIALS_CODE,
   permissionDenied,
   StorageView,
   type LogicalBackend,
@@ -230,7 +231,8 @@ function errorText(err: unknown): string {
 /**
  * Calls the backend, applying user lockout to logins of the methods that
  * support it: a locked user is refused before any credential check, a
- * failed login counts, and a successful one resets the count.
+ * login rejected for invalid credentials counts, and a successful one resets
+ * the count.
  */
 async function callLogin(core: Core, target: Target, request: Request, caller: CallerContext | undefined): Promise<Response | null> {
   const mount = target.route?.mount;
@@ -243,7 +245,7 @@ async function callLogin(core: Core, target: Target, request: Request, caller: C
     if (response?.auth !== undefined) core.lockout.recordSuccess(mount.accessor, alias);
     return response;
   } catch (err) {
-    if (err instanceof CofferError && (err.status === 400 || err.status === 403)) {
+    if (err instanceof CofferError && err.code === INVALID_CREDENTIALS_CODE) {
       await core.lockout.recordFailure(mount.accessor, mount.type, alias);
     }
     throw err;

@@ -147,14 +147,23 @@ function storageKey(mountAccessor: string, alias: string): string {
 /**
  * Names the user a login request is for, before the backend checks it, so
  * a locked user is refused without a credential check. userpass and LDAP
- * take the name from `login/<name>` (lowercased, as both methods do);
- * AppRole from `role_id`.
+ * take the name from `login/<name>`, AppRole from `role_id`. The name is
+ * trimmed and lowercased (AppRole's is only trimmed) as the methods do, so
+ * every spelling of one user shares one failure count and one lock.
  * NOTE: this mirrors the built-in methods' login paths; a plugin with a
  * different login shape is not locked out.
  */
 export function loginAlias(mountType: string, path: string, data: Record<string, unknown>): string | undefined {
-  if (mountType === 'approle') return path === 'login' && typeof data.role_id === 'string' && data.role_id !== '' ? data.role_id : undefined;
+  if (mountType === 'approle') {
+    if (path !== 'login') return undefined;
+    const roleId = data.role_id;
+    // The field accepts a JSON number or boolean as its text, as the login does.
+    const roleIdText = typeof roleId === 'number' || typeof roleId === 'boolean' ? String(roleId) : roleId;
+    if (typeof roleIdText !== 'string') return undefined;
+    return roleIdText.trim() === '' ? undefined : roleIdText.trim();
+  }
   const match = /^login\/(.+)$/.exec(path);
-  if (match !== null) return match[1].toLowerCase();
-  return undefined;
+  if (match === null) return undefined;
+  const name = match[1].trim().toLowerCase();
+  return name === '' ? undefined : name;
 }

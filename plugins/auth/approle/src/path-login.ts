@@ -2,7 +2,7 @@
  * `login`: checks a role ID and, when the role binds one, a secret ID, and
  * returns the role's identity and token settings. The server issues the token.
  */
-import { authFromSettings, badRequest, definePath, renewLogin, type Auth, type FieldMap, type PathDefinition, type Request, type Response } from '@coffer/sdk';
+import { authFromSettings, badRequest, definePath, invalidCredentials, renewLogin, type Auth, type FieldMap, type PathDefinition, type Request, type Response } from '@coffer/sdk';
 import { addressAllowed, checkCidrSubset } from './cidr.js';
 import type { AppRoleContext } from './context.js';
 import { findRoleByRoleId, readRole, type RoleEntry } from './roles.js';
@@ -17,9 +17,6 @@ import {
   writeSecretId,
   type SecretIdEntry,
 } from './secret-ids.js';
-
-// NOTE: the server renews login tokens without asking this backend, so a
-// renewal does not check, as Vault's does, that the role still exists.
 
 /** Vault's text for an unknown role ID and for an unknown, used-up or expired secret ID alike. */
 export const INVALID_CREDENTIALS = 'invalid role or secret ID';
@@ -39,7 +36,7 @@ export function pathLogin(context: AppRoleContext): PathDefinition<FieldMap> {
         if (roleId === '') throw badRequest('missing role_id');
 
         const role = await findRoleByRoleId(request.storage, context.salt, roleId);
-        if (role === null) throw badRequest(INVALID_CREDENTIALS);
+        if (role === null) throw invalidCredentials(INVALID_CREDENTIALS);
 
         const secretId = role.bindSecretId ? await useSecretId(context, request, role, fields.get('secret_id').trim()) : null;
         if (role.secretIdBoundCidrs.length > 0 && !addressAllowed(request.remoteAddress, role.secretIdBoundCidrs)) {
@@ -64,26 +61,26 @@ An unknown, used-up or expired secret ID gets "invalid role or secret ID".`,
  */
 async function useSecretId(context: AppRoleContext, request: Request, role: RoleEntry, secretId: string): Promise<SecretIdEntry> {
   if (secretId === '') throw badRequest('missing secret_id');
-  if (Buffer.byteLength(secretId) > MAX_HMAC_INPUT_BYTES) throw badRequest(INVALID_CREDENTIALS);
+  if (Buffer.byteLength(secretId) > MAX_HMAC_INPUT_BYTES) throw invalidCredentials(INVALID_CREDENTIALS);
   const storage = request.storage;
   const hmac = secretIdHmac(role, secretId);
 
   return context.secretIdLocks.run(hmac, async () => {
     const entry = await readSecretId(storage, role, hmac);
-    if (entry === null) throw badRequest(INVALID_CREDENTIALS);
+    if (entry === null) throw invalidCredentials(INVALID_CREDENTIALS);
 
     // A secret ID without its accessor entry was half destroyed, so delete the rest.
     const accessorHmac = await readAccessor(storage, context.salt, role, entry.secretIdAccessor);
     if (accessorHmac === null) {
       await deleteOrphanSecretId(storage, role, hmac);
-      throw badRequest(INVALID_CREDENTIALS);
+      throw invalidCredentials(INVALID_CREDENTIALS);
     }
-    if (!secretsEqual(accessorHmac, hmac)) throw badRequest(INVALID_CREDENTIALS);
+    if (!secretsEqual(accessorHmac, hmac)) throw invalidCredentials(INVALID_CREDENTIALS);
 
     const now = context.now();
     if (isExpired(entry, now)) {
       await destroySecretId(storage, context.salt, role, hmac, entry.secretIdAccessor);
-      throw badRequest(INVALID_CREDENTIALS);
+      throw invalidCredentials(INVALID_CREDENTIALS);
     }
 
     // The role's blocks may have narrowed since the secret ID was issued.

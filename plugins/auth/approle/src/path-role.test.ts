@@ -47,7 +47,7 @@ describe('role/:role_name', () => {
       token_bound_cidrs: ['10.1.0.0/16'],
       token_no_default_policy: true,
       token_num_uses: 7,
-      token_type: 'batch',
+      token_type: 'service',
     });
 
     assert.deepEqual(dataOf(await harness.send('read', 'role/web')), {
@@ -65,7 +65,7 @@ describe('role/:role_name', () => {
       token_bound_cidrs: ['10.1.0.0/16'],
       token_no_default_policy: true,
       token_num_uses: 7,
-      token_type: 'batch',
+      token_type: 'service',
     });
   });
 
@@ -197,6 +197,14 @@ describe('role/:role_name', () => {
       [{ token_period: '48h' }, 'period of "48h0m0s" is greater than the backend\'s maximum lease TTL of "24h0m0s"'],
       [{ token_ttl: 600, token_max_ttl: 300 }, 'invalid "token_ttl" 600: it must not exceed "token_max_ttl" 300'],
       [{ token_type: 'weird' }, 'invalid "token_type" "weird": must be one of service, batch, default, default-service, default-batch'],
+      [
+        { token_type: 'batch', token_num_uses: 2 },
+        'invalid "token_type" "batch": batch tokens cannot have a use limit, set "token_num_uses" to 0 or "token_type" to "service"',
+      ],
+      [
+        { token_type: 'batch', token_period: '1h' },
+        'invalid "token_type" "batch": batch tokens cannot be periodic, set "token_period" to 0 or "token_type" to "service"',
+      ],
       [{ role_id: '' }, 'invalid "role_id" "": a role ID cannot be empty, leave the field out to keep the current one'],
       [{ role_id: 'taken' }, 'role_id already in use: another role has this role ID, choose a different "role_id"'],
       [{ secret_id_ttl: 'later' }, 'invalid field "secret_id_ttl": expected a duration such as 30, "30s", "90m" or "1h", got "later"'],

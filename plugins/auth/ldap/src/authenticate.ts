@@ -9,7 +9,7 @@
  * operation failed: failed to bind as user", so a caller cannot tell which
  * users exist. The cause goes to the log.
  */
-import { badRequest, type CofferError, type Logger } from '@coffer/sdk';
+import { badRequest, invalidCredentials, type CofferError, type Logger } from '@coffer/sdk';
 import type { LdapConfig } from './config.js';
 import { attributeValues, ConnectFailure, openConnection, type LdapConnection } from './connection.js';
 import { escapeDnValue, escapeFilterValue } from './dn.js';
@@ -145,7 +145,9 @@ function toClientError(err: unknown, secrets: string[], username: string, logger
     // A wrong password is routine (the audit log records the request), so it logs at debug.
     const level = err.clientMessage === USER_BIND_FAILED ? 'debug' : 'warn';
     logger[level]({ username, step: err.step, err: { message: cause } }, 'ldap login failed');
-    return badRequest(err.clientMessage === USER_BIND_FAILED ? USER_BIND_FAILED : `${err.clientMessage}: ${cause}`);
+    // Only a failed user bind counts toward lockout. A wrong binddn password counts too, because it fails at the same step.
+    if (err.clientMessage === USER_BIND_FAILED) return invalidCredentials(USER_BIND_FAILED);
+    return badRequest(`${err.clientMessage}: ${cause}`);
   }
   const message = scrubMessage(err instanceof Error ? err.message : String(err), secrets);
   logger.error({ username, err: { message } }, 'ldap login failed');

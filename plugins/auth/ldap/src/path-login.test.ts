@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { RenewingLogin, Response } from '@coffer/sdk';
+import { INVALID_CREDENTIALS_CODE, type RenewingLogin, type Response } from '@coffer/sdk';
 import { assertRejects, authOf, createHarness, directConfig, type Harness } from './test-support.js';
 import { DIRECTORY, freePort, slapdSkipReason, startTestDirectory, type TestDirectory } from './test-slapd.js';
 
@@ -142,12 +142,14 @@ describe('login', { skip: slapdSkipReason() ?? false }, () => {
     const harness = await configured(directConfig(directory));
 
     await assertRejects(harness.send('update', 'login/alice', { password: 'not-her-password' }), 400, BIND_FAILED);
+    await assert.rejects(harness.send('update', 'login/alice', { password: 'not-her-password' }), { code: INVALID_CREDENTIALS_CODE });
   });
 
   test('unknown user', async () => {
     const harness = await configured(directConfig(directory));
 
     await assertRejects(harness.send('update', 'login/mallory', { password: 'anything' }), 400, BIND_FAILED);
+    await assert.rejects(harness.send('update', 'login/mallory', { password: 'anything' }), { code: INVALID_CREDENTIALS_CODE });
   });
 
   test('empty password rejected before connecting', async () => {
@@ -311,6 +313,8 @@ describe('login', { skip: slapdSkipReason() ?? false }, () => {
       400,
       'ldap operation failed: failed to connect to LDAP server: url 1 of 2: connection refused; url 2 of 2: connection refused',
     );
+    // An unreachable directory does not count toward user lockout.
+    await assert.rejects(harness.send('update', 'login/alice', { password: alice.password }), { code: 'COFFER_ERR_INVALID_REQUEST' });
   });
 
   test('token_bound_cidrs checked at login', async () => {

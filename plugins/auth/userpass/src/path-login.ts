@@ -6,6 +6,7 @@ import {
   authFromSettings,
   badRequest,
   definePath,
+  invalidCredentials,
   nameSegment,
   permissionDenied,
   renewLogin,
@@ -41,7 +42,7 @@ export function pathLogin(hasher: PasswordHasher): PathDefinition<FieldMap> {
         // as long as for a wrong password and does not reveal which names exist.
         const user = await readUser(request.storage, username);
         const matches = await hasher.verify(user?.passwordHash ?? (await hasher.dummyHash()), password);
-        if (user === null || !matches) throw badRequest(INVALID_CREDENTIALS);
+        if (user === null || !matches) throw invalidCredentials(INVALID_CREDENTIALS);
 
         if (user.tokenBoundCidrs.length > 0 && !addressAllowed(request.remoteAddress, user.tokenBoundCidrs)) {
           throw permissionDenied();

@@ -15,6 +15,9 @@ const DEFAULT_SETTINGS = {
   token_type: 'default',
 };
 
+const BATCH_USES = 'invalid "token_type" "batch": batch tokens cannot have a use limit, set "token_num_uses" to 0 or "token_type" to "service"';
+const BATCH_PERIOD = 'invalid "token_type" "batch": batch tokens cannot be periodic, set "token_period" to 0 or "token_type" to "service"';
+
 describe('users/:username', () => {
   test('create then read', async () => {
     const harness = await createHarness();
@@ -44,7 +47,7 @@ describe('users/:username', () => {
       token_bound_cidrs: ['127.0.0.1', '10.0.0.0/8'],
       token_no_default_policy: true,
       token_num_uses: 2,
-      token_type: 'batch',
+      token_type: 'service',
     });
 
     assert.deepEqual(dataOf(await harness.send('read', 'users/bob')), {
@@ -57,7 +60,7 @@ describe('users/:username', () => {
       token_bound_cidrs: ['127.0.0.1', '10.0.0.0/8'],
       token_no_default_policy: true,
       token_num_uses: 2,
-      token_type: 'batch',
+      token_type: 'service',
     });
   });
 
@@ -189,6 +192,9 @@ describe('users/:username', () => {
       [{ token_type: 'weird' }, 'invalid "token_type" "weird": must be one of service, batch, default, default-service, default-batch'],
       [{ token_ttl: 600, token_max_ttl: 300 }, 'invalid "token_ttl" 600: it must not exceed "token_max_ttl" 300'],
       [{ token_num_uses: -1 }, 'invalid "token_num_uses" -1: it cannot be negative'],
+      [{ token_type: 'batch', token_num_uses: 3 }, BATCH_USES],
+      [{ token_type: 'default-batch', token_num_uses: 3 }, BATCH_USES.replace('"batch"', '"default-batch"')],
+      [{ token_type: 'batch', token_period: '1h' }, BATCH_PERIOD],
       [{ token_bound_cidrs: ['10.0.0.0/33'] }, 'invalid "token_bound_cidrs" entry "10.0.0.0/33": expected an IP address or a CIDR block such as "10.0.0.0/8"'],
       [{ token_bound_cidrs: '300.1.1.1' }, 'invalid "token_bound_cidrs" entry "300.1.1.1": expected an IP address or a CIDR block such as "10.0.0.0/8"'],
       [{ token_bound_cidrs: 'nonsense' }, 'invalid "token_bound_cidrs" entry "nonsense": expected an address or CIDR block'],
