@@ -22,7 +22,9 @@ const HEADER_BYTES = 5;
 export const KEYRING_PATH = 'core/keyring';
 export const SEAL_CONFIG_PATH = 'core/seal-config';
 export const WRAPPED_ROOT_KEY_PATH = 'core/wrapped-root-key';
-const RESERVED_PATHS = new Set([KEYRING_PATH, SEAL_CONFIG_PATH, WRAPPED_ROOT_KEY_PATH]);
+/** The previous unseal key's wrapped root key and seal configuration while a rekey replaces them. */
+export const REKEY_UNDO_PATH = 'core/rekey-undo';
+const RESERVED_PATHS = new Set([KEYRING_PATH, SEAL_CONFIG_PATH, WRAPPED_ROOT_KEY_PATH, REKEY_UNDO_PATH]);
 
 export function sealedError(): CofferError {
   return new CofferError('COFFER_ERR_SEALED', 503, 'Vault is sealed');

@@ -7,7 +7,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { badRequest, type Storage } from '@coffer/sdk';
 import { open, seal, KEY_BYTES } from '../barrier/aead.js';
-import { WRAPPED_ROOT_KEY_PATH } from '../barrier/barrier.js';
+import { REKEY_UNDO_PATH, WRAPPED_ROOT_KEY_PATH } from '../barrier/barrier.js';
 import { decodeShare, ShareCollector, splitKey, validateShareCounts } from './key-shares.js';
 import type { CoreSeal } from './core-seal.js';
 import { SharesRekey, type SharesRekeyResult, type SharesRekeyStatus, type VerificationStatus } from './shares-rekey.js';
@@ -53,8 +53,13 @@ export class ShamirSeal implements CoreSeal {
 
   constructor(private readonly physical: Storage) {}
 
-  /** Loads the stored seal configuration; `null` means not initialized. */
+  /**
+   * Loads the stored seal configuration; `null` means not initialized. A
+   * rekey that stopped part way is rolled back first (see replaceUnsealKey).
+   */
   async load(): Promise<SealConfig | null> {
+    const undo = await this.physical.get(REKEY_UNDO_PATH);
+    if (undo !== null) await this.restore(parseRekeyUndo(undo.value));
     this.config = await readSealConfig(this.physical);
     return this.config;
   }
@@ -172,13 +177,39 @@ export class ShamirSeal implements CoreSeal {
     return this.rekey.cancelVerification();
   }
 
-  /** Stores the root key under a new unseal key and records the new share counts. */
+  /**
+   * Stores the root key under a new unseal key and records the new share
+   * counts. Those are two writes, so the previous pair is saved first in an
+   * undo record, which `load` restores if the writes stop part way (a
+   * crash). The record goes only once both writes are done. So a crash
+   * before the new shares can have reached their holders leaves the current
+   * shares valid, and the new ones, which nobody received, are void.
+   */
   private async replaceUnsealKey(unsealKey: Buffer, secretShares: number, secretThreshold: number, rootKey: Buffer | undefined): Promise<void> {
     if (rootKey === undefined) throw new Error('the rekey has no root key to store under the new unseal key');
-    await this.physical.put({ key: WRAPPED_ROOT_KEY_PATH, value: seal(unsealKey, rootKey, WRAPPED_ROOT_KEY_PATH) });
+    const previous = { config: this.requireConfig(), wrappedRootKey: (await this.physical.get(WRAPPED_ROOT_KEY_PATH))?.value };
+    if (previous.wrappedRootKey === undefined) throw new Error('wrapped root key is missing from storage');
+    const undo = { config: previous.config, wrappedRootKey: previous.wrappedRootKey.toString('base64') };
+    await this.physical.put({ key: REKEY_UNDO_PATH, value: Buffer.from(JSON.stringify(undo), 'utf8') });
+
     const config: SealConfig = { type: 'shamir', secretShares, secretThreshold };
-    await writeSealConfig(this.physical, config);
+    try {
+      await this.physical.put({ key: WRAPPED_ROOT_KEY_PATH, value: seal(unsealKey, rootKey, WRAPPED_ROOT_KEY_PATH) });
+      await writeSealConfig(this.physical, config);
+    } catch (err) {
+      // Put the previous pair back now rather than at the next start; if that fails too, load does it.
+      await this.restore({ config: previous.config, wrappedRootKey: previous.wrappedRootKey }).catch(() => undefined);
+      throw err;
+    }
+    await this.physical.delete(REKEY_UNDO_PATH);
     this.config = config;
+  }
+
+  /** Writes back the wrapped root key and seal configuration that a rekey replaced, then drops its undo record. */
+  private async restore(previous: { config: SealConfig; wrappedRootKey: Buffer }): Promise<void> {
+    await this.physical.put({ key: WRAPPED_ROOT_KEY_PATH, value: previous.wrappedRootKey });
+    await writeSealConfig(this.physical, previous.config);
+    await this.physical.delete(REKEY_UNDO_PATH);
   }
 
   private async unwrapRootKey(collector: ShareCollector): Promise<Buffer> {
@@ -203,4 +234,22 @@ export class ShamirSeal implements CoreSeal {
     if (this.config === null) throw badRequest('Vault is not initialized');
     return this.config;
   }
+}
+
+/**
+ * Reads a rekey's undo record.
+ * @throws Error when the record is damaged, because unsealing with either key pair could then fail.
+ */
+function parseRekeyUndo(value: Buffer): { config: SealConfig; wrappedRootKey: Buffer } {
+  type UndoRecord = { config?: SealConfig; wrappedRootKey?: unknown } | null;
+  let parsed: UndoRecord;
+  try {
+    parsed = JSON.parse(value.toString('utf8')) as UndoRecord;
+  } catch {
+    parsed = null;
+  }
+  if (parsed?.config?.type !== 'shamir' || typeof parsed.wrappedRootKey !== 'string') {
+    throw new Error(`the rekey undo record at ${REKEY_UNDO_PATH} is damaged; restore storage from a backup`);
+  }
+  return { config: parsed.config, wrappedRootKey: Buffer.from(parsed.wrappedRootKey, 'base64') };
 }
