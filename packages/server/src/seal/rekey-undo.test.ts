@@ -37,7 +37,8 @@ async function rekey(shamir: ShamirSeal, shares: Buffer[]): Promise<string[]> {
   const { nonce } = shamir.startRekey(5, 3);
   let result: Awaited<ReturnType<ShamirSeal['submitRekeyShare']>> | undefined;
   for (const share of shares) result = await shamir.submitRekeyShare(share.toString('hex'), nonce);
-  assert.ok(result !== undefined && 'keys' in result, 'the rekey completed');
+  assert.ok(result !== undefined, 'no share was submitted');
+  assert.ok('keys' in result, 'the rekey did not complete');
   return result.keys;
 }
 
@@ -74,7 +75,7 @@ describe('rekey undo record', () => {
     await shamir.submitRekeyShare(shares[0]!, nonce);
     storage.armed = true;
     await assert.rejects(shamir.submitRekeyShare(shares[1]!, nonce), { message: 'storage is gone' });
-    // Storage now holds the new wrapped root key beside the old configuration, and the undo record.
+    // Storage now contains the new wrapped root key beside the old configuration, and the undo record.
     assert.notEqual(await storage.get(REKEY_UNDO_PATH), null);
 
     // The restarted server restores the previous pair, so the shares its operators hold still work.

@@ -183,7 +183,7 @@ export class ShamirSeal implements CoreSeal {
    * undo record, which `load` restores if the writes stop part way (a
    * crash). The record goes only once both writes are done. So a crash
    * before the new shares can have reached their holders leaves the current
-   * shares valid, and the new ones, which nobody received, are void.
+   * shares valid, and the new ones, which no holder received, are void.
    */
   private async replaceUnsealKey(unsealKey: Buffer, secretShares: number, secretThreshold: number, rootKey: Buffer | undefined): Promise<void> {
     if (rootKey === undefined) throw new Error('the rekey has no root key to store under the new unseal key');
