@@ -30,6 +30,17 @@ export function sealedError(): CofferError {
   return new CofferError('COFFER_ERR_SEALED', 503, 'Vault is sealed');
 }
 
+/**
+ * Error raised when the stored keyring does not open with the given root key, because
+ * the storage was restored from another cluster's snapshot after this node unsealed.
+ */
+export class KeyringMismatchError extends Error {
+  constructor() {
+    super('the stored keyring does not open with this root key; unseal with the key shares of the storage as it is now');
+    this.name = 'KeyringMismatchError';
+  }
+}
+
 export class Barrier implements Storage {
   private keyring: Keyring | undefined;
   private rootKey: Buffer | undefined;
@@ -73,8 +84,8 @@ export class Barrier implements Storage {
   /**
    * Reads the keyring again with the root key held since unseal, for an HA
    * standby about to become active: the old active node may have rotated it.
-   * @throws Error when sealed, or when the stored keyring no longer opens
-   *   with this root key (after a rekey on another node).
+   * @throws KeyringMismatchError when the stored keyring no longer opens with
+   *   this root key, as after a forced snapshot restore. Error when sealed.
    */
   async reloadKeyring(): Promise<void> {
     if (this.rootKey === undefined) throw sealedError();
@@ -176,7 +187,13 @@ export class Barrier implements Storage {
     const entry = await this.physical.get(KEYRING_PATH);
     if (entry === null) throw new Error('barrier is not initialized');
     const encrypted = await sealUnwrap(this.keyringSeal, KEYRING_PATH, entry.value);
-    return Keyring.deserialize(open(rootKey, encrypted, KEYRING_PATH));
+    let plain: Buffer;
+    try {
+      plain = open(rootKey, encrypted, KEYRING_PATH);
+    } catch {
+      throw new KeyringMismatchError();
+    }
+    return Keyring.deserialize(plain);
   }
 
   /** Encrypts the keyring with the root key, seal-wraps it with an auto seal, and stores it. A seal failure writes nothing. */

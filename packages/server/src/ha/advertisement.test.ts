@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { InmemStorage } from '@coffer/storage-inmem';
-import { Barrier, KEYRING_PATH } from '../barrier/barrier.js';
+import { Barrier, KEYRING_PATH, KeyringMismatchError } from '../barrier/barrier.js';
 import { readAdvertisement, writeAdvertisement } from './advertisement.js';
 
 test('standby reads advertisement after rotation', async () => {
@@ -32,10 +32,14 @@ test('reloadKeyring fails after a root key change', async () => {
   await barrier.initialize(rootKey);
   await barrier.unseal(rootKey);
 
-  // A keyring stored under another root key simulates a rekey on another node.
+  // A keyring stored under another root key, as after a forced restore of another cluster's snapshot.
   await physical.delete(KEYRING_PATH);
   await new Barrier(physical).initialize(randomBytes(32));
-  await assert.rejects(barrier.reloadKeyring(), { message: 'Unsupported state or unable to authenticate data' });
+  await assert.rejects(barrier.reloadKeyring(), (err: unknown) => {
+    assert.ok(err instanceof KeyringMismatchError);
+    assert.equal(err.message, 'the stored keyring does not open with this root key; unseal with the key shares of the storage as it is now');
+    return true;
+  });
 
   barrier.seal();
   await assert.rejects(barrier.reloadKeyring(), { message: 'Vault is sealed' });

@@ -171,6 +171,32 @@ ${extra}
     return { active, standby, root };
   }
 
+  test('standby seals after forced restore', async () => {
+    const { active, standby, root } = await startPair('restore');
+    const otherServer = await startNode('restore-other', `${process.pid}_${randomBytes(4).toString('hex')}`);
+    const init = await call(otherServer, 'PUT', 'sys/init', undefined, { secret_shares: 1, secret_threshold: 1 });
+    const otherKey = (init.body!.keys_base64 as string[])[0];
+    const otherRoot = init.body!.root_token as string;
+    await call(otherServer, 'PUT', 'sys/unseal', undefined, { key: otherKey });
+    await eventually('the other cluster is active', () => isActive(otherServer));
+    assert.equal((await call(otherServer, 'POST', 'sys/mounts/other', otherRoot, { type: 'kv' })).status, 204);
+    assert.equal((await call(otherServer, 'PUT', 'other/x', otherRoot, { n: 'from the other cluster' })).status, 204);
+    const saved = await fetch(`${otherServer.address}/v1/sys/storage/snapshot`, { headers: { 'X-Vault-Token': otherRoot } });
+    assert.equal(saved.status, 200);
+    const snapshot = Buffer.from(await saved.arrayBuffer()).toString('base64');
+
+    assert.equal((await call(active, 'POST', 'sys/storage/snapshot-force', root, { snapshot })).status, 204);
+
+    // The standby's root key cannot open the restored keyring, so the standby must seal instead of waiting as a standby forever.
+    await eventually('the standby seals', async () => (await call(standby, 'GET', 'sys/health')).status === 503);
+    assert.equal((await call(standby, 'GET', 'sys/seal-status')).body?.sealed, true);
+    await call(standby, 'PUT', 'sys/unseal', undefined, { key: otherKey });
+    await eventually('the standby takes over with the snapshot keys', () => isActive(standby));
+    const read = await call(standby, 'GET', 'other/x', otherRoot);
+    assert.equal(read.status, 200);
+    assert.deepEqual(read.body!.data, { n: 'from the other cluster' });
+  });
+
   test('standby rejects oversized body with 413', async () => {
     const { active: a, standby: b, root } = await startPair('big');
 

@@ -14,6 +14,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { HaStorage, Lock, Logger } from '@coffer/sdk';
+import { KeyringMismatchError } from '../barrier/barrier.js';
 import type { Core } from '../core.js';
 import { COFFER_VERSION } from '../version.js';
 import { readAdvertisement, writeAdvertisement, type Advertisement } from './advertisement.js';
@@ -300,6 +301,9 @@ export class HaNode {
       this.state = 'standby';
       this.activated.resolve();
       this.activated = settledLater();
+      // A keyring under another root key, as after a forced snapshot restore, never opens on retry.
+      // Leaving the loop makes start() seal the node, so it can be unsealed with the restored keys.
+      if (err instanceof KeyringMismatchError) throw err;
       return false;
     }
     this.state = lost.aborted ? 'standby' : 'active';

@@ -57,3 +57,19 @@ test('heartbeats are encrypted at rest', async () => {
   const stored = await physical.get(NODES_PREFIX + name);
   assert.equal(stored?.value.includes(Buffer.from('http://b:8200')), false);
 });
+
+test('listStandbys skips unreadable heartbeats', async () => {
+  const { barrier, physical } = await unsealedBarrier();
+  // A heartbeat written under other keys, as by a standby that still held the keys of a cluster before a forced restore.
+  const other = await unsealedBarrier();
+  await recordHeartbeat(other.barrier, node('http://old:8200', new Date()));
+  const [name] = await other.physical.list(NODES_PREFIX);
+  await physical.put({ key: NODES_PREFIX + name, value: (await other.physical.get(NODES_PREFIX + name))!.value });
+  await recordHeartbeat(barrier, node('http://b:8200', new Date()));
+
+  const listed = await listStandbys(barrier, '');
+  assert.deepEqual(
+    listed.map((entry) => entry.api_address),
+    ['http://b:8200'],
+  );
+});

@@ -8,6 +8,7 @@
  * them, so they cannot go stale on the active node.
  */
 import { createHash } from 'node:crypto';
+import type { Logger, StorageEntry } from '@coffer/sdk';
 import type { Barrier } from '../barrier/barrier.js';
 
 export const NODES_PREFIX = 'core/ha-nodes/';
@@ -34,11 +35,20 @@ export async function recordHeartbeat(barrier: Barrier, node: NodeRecord): Promi
   await barrier.put({ key, value: Buffer.from(JSON.stringify(node)) });
 }
 
-/** Lists the standbys whose heartbeat is at most {@link HEARTBEAT_MAX_AGE_MS} old, skipping `except` (the caller's own address). */
-export async function listStandbys(barrier: Barrier, except: string, now = Date.now()): Promise<NodeRecord[]> {
+/**
+ * Lists the standbys whose heartbeat is at most {@link HEARTBEAT_MAX_AGE_MS} old, skipping `except` (the caller's own address).
+ * A heartbeat that cannot be read, such as one written under the keys a forced snapshot restore replaced, is logged and skipped.
+ */
+export async function listStandbys(barrier: Barrier, except: string, now = Date.now(), logger?: Logger): Promise<NodeRecord[]> {
   const standbys: NodeRecord[] = [];
   for (const name of await barrier.list(NODES_PREFIX)) {
-    const entry = await barrier.get(NODES_PREFIX + name);
+    let entry: StorageEntry | null;
+    try {
+      entry = await barrier.get(NODES_PREFIX + name);
+    } catch (err) {
+      logger?.warn({ err, key: NODES_PREFIX + name }, 'ha heartbeat unreadable; skipping it');
+      continue;
+    }
     if (entry === null) continue;
     const node = JSON.parse(entry.value.toString('utf8')) as NodeRecord;
     const age = now - Date.parse(node.last_echo ?? '');

@@ -64,7 +64,7 @@ export function haPaths(core: Core): PathDefinition<FieldMap>[] {
             version: COFFER_VERSION,
           };
           // Vault sends this body without the response envelope, under a capitalized "Nodes".
-          return rawJson({ Nodes: [self, ...(await listStandbys(core.barrier, ha.address))] });
+          return rawJson({ Nodes: [self, ...(await listStandbys(core.barrier, ha.address, Date.now(), core.logger))] });
         },
       },
       helpSynopsis: 'List the nodes of the HA cluster.',

@@ -52,6 +52,13 @@ export async function resolvePluginCommand(directory: string, command: string): 
   return resolved;
 }
 
+/** Returns the SHA-256 of the file at `path`, in lowercase hex, reading it as a stream. */
+export async function sha256OfFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(path), hash);
+  return hash.digest('hex');
+}
+
 /** The SHA-256 of a catalog entry did not match the binary; nothing was executed. */
 export class ChecksumMismatchError extends Error {}
 

@@ -191,6 +191,33 @@ describe('external secrets and auth plugins', () => {
     assert.equal((await get('sys/mounts')).body.data['tampered/'], undefined, 'nothing was mounted');
   });
 
+  test('failed reload keeps the mount', async () => {
+    const registered = await registerNodePlugin(server, 'secret', 'fragile', 'secrets');
+    assert.equal((await api(server, 'POST', 'sys/mounts/fragile', { token: server.token, body: { type: 'fragile' } })).status, 204);
+    assert.equal((await api(server, 'PUT', 'fragile/notes/kept', { token: server.token, body: { text: 'still here' } })).status, 204);
+    const reload = (body: Record<string, unknown>) => api(server, 'POST', 'sys/plugins/reload/backend', { token: server.token, body });
+
+    // A binary changed after registration is not run, and the running process keeps serving.
+    const marker = join(scratch, 'fragile-changed');
+    const changed = await writeNodePlugin(server.pluginDirectory, 'fragile', 'secrets', marker);
+    const mismatch = await reload({ plugin: 'fragile' });
+    assert.equal(mismatch.status, 400);
+    assert.deepEqual(mismatch.body.errors, [
+      `cannot reload mount "fragile/": the SHA-256 of the binary of plugin "fragile" is ${changed}, but the catalog expects ${registered}; if "fragile" changed on purpose, register it again with its new sha256`,
+    ]);
+    assert.equal(await fileExists(marker), false, 'the changed binary must not have run');
+    assert.deepEqual((await get('fragile/notes/kept')).body.data, { text: 'still here' });
+
+    assert.equal((await api(server, 'DELETE', 'sys/plugins/catalog/secret/fragile', { token: server.token })).status, 204);
+    const missing = await reload({ mounts: ['fragile'] });
+    assert.equal(missing.status, 400);
+    assert.deepEqual(missing.body.errors, ['cannot reload mount "fragile/": plugin "fragile" is not in the catalog any more; register it again, then reload']);
+    const read = await get('fragile/notes/kept');
+    assert.equal(read.status, 200, JSON.stringify(read.body));
+    assert.deepEqual(read.body.data, { text: 'still here' });
+    assert.equal((await api(server, 'DELETE', 'sys/mounts/fragile', { token: server.token })).status, 204);
+  });
+
   test('pinned version selects the entry', async () => {
     await registerNodePlugin(server, 'secret', 'pinned', 'secrets', { version: '1.0.0' });
     const mounted = await api(server, 'POST', 'sys/mounts/pinned', { token: server.token, body: { type: 'pinned', plugin_version: 'v1.0.0' } });

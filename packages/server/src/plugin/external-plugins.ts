@@ -16,6 +16,7 @@ import {
 } from '@coffer/sdk';
 import type { ExternalAuditDevices } from '../audit/broker.js';
 import type { MountEntry } from '../router/mount-table.js';
+import { PluginCommandError, resolvePluginCommand, sha256OfFile } from './binary.js';
 import { PluginCatalog, type CatalogEntry, type CatalogPluginType } from './catalog.js';
 import { UnavailableBackend } from './client-backend.js';
 import { PluginLaunchError } from './runner.js';
@@ -123,6 +124,30 @@ export class ExternalPlugins implements ExternalAuditDevices {
       }
     }
     return { factory: (config) => this.createBackend(catalogEntry, entry, config, loading) };
+  }
+
+  /**
+   * Checks that the catalog entry's command exists in the plugin directory and
+   * still has the registered SHA-256, without running it.
+   * @throws CofferError (400) whose message starts with `context` and names the fix.
+   */
+  async verifyBinary(catalogEntry: CatalogEntry, context: string): Promise<void> {
+    if (this.pluginDirectory === undefined) {
+      throw badRequest(`${context}: no plugin directory is configured; set "plugin_directory" in the server configuration`);
+    }
+    let actual: string;
+    try {
+      actual = await sha256OfFile(await resolvePluginCommand(this.pluginDirectory, catalogEntry.command));
+    } catch (err) {
+      if (err instanceof PluginCommandError) throw badRequest(`${context}: ${err.message}`);
+      throw err;
+    }
+    if (actual !== catalogEntry.sha256) {
+      throw badRequest(
+        `${context}: the SHA-256 of the binary of plugin "${catalogEntry.name}" is ${actual}, but the catalog expects ${catalogEntry.sha256}; ` +
+          `if "${catalogEntry.command}" changed on purpose, register it again with its new sha256`,
+      );
+    }
   }
 
   /** Stops every plugin process. */

@@ -149,6 +149,9 @@ function reloadPath(core: Core): PathDefinition<FieldMap> {
         } else {
           ({ secretPaths, authPaths } = splitMountPaths(core, mounts));
         }
+        // A reload stops a backend before it starts the new one, so a plugin that cannot start must be caught here.
+        await checkReloadable(core, 'secret', secretPaths);
+        await checkReloadable(core, 'auth', authPaths);
         await core.mounts.reload(secretPaths);
         await core.authMounts.reload(authPaths);
         core.logger.info({ plugin, mounts: [...secretPaths, ...authPaths.map((path) => `auth/${path}`)] }, 'plugin backends reloaded');
@@ -162,6 +165,28 @@ function reloadPath(core: Core): PathDefinition<FieldMap> {
     helpDescription:
       'Stops the backends of the given mounts, or of every mount of a plugin, and starts them again from the current catalog entry. A plugin process that serves no mount any more exits.',
   });
+}
+
+/**
+ * Checks that each external plugin mount at `paths` still has its catalog entry and an unchanged binary.
+ * It runs before any backend stops, so a rejected reload leaves every mount serving.
+ * @throws CofferError (400) naming the first mount that could not start again.
+ */
+async function checkReloadable(core: Core, type: 'secret' | 'auth', paths: string[]): Promise<void> {
+  const table = type === 'auth' ? core.authMounts : core.mounts;
+  for (const path of paths) {
+    const entry = table.find(path);
+    if (entry === undefined) continue;
+    // An unversioned mount of a built-in name runs the built-in, as the mount manager resolves it.
+    if (entry.pluginVersion === '' && builtinNames(type).includes(entry.type)) continue;
+    const mountName = type === 'auth' ? `auth/${entry.path}` : entry.path;
+    const catalogEntry = await core.plugins.catalog.resolve(type, entry.type, entry.pluginVersion);
+    if (catalogEntry === null) {
+      const pinned = entry.pluginVersion === '' ? '' : ` version ${entry.pluginVersion}`;
+      throw badRequest(`cannot reload mount "${mountName}": plugin "${entry.type}"${pinned} is not in the catalog any more; register it again, then reload`);
+    }
+    await core.plugins.verifyBinary(catalogEntry, `cannot reload mount "${mountName}"`);
+  }
 }
 
 /**
