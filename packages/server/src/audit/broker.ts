@@ -39,6 +39,7 @@ import { deviceFormat, formatEntryText, mustBeDurable, pluginOptions, type Devic
 import { parseBooleanOption, parseFormatConfig } from './format.js';
 import { AuditHasher } from './hmac.js';
 import type { AuditInput, AuditResponseInput } from './input.js';
+import type { AuditFilterFields } from './filter-expression.js';
 import { filterFields, parseRoutingConfig, selectTargets, type RoutingConfig } from './routing.js';
 import { AuditWorker } from './worker-client.js';
 import { THREADED_AUDIT_TYPES } from './worker-protocol.js';
@@ -90,6 +91,8 @@ export interface EnableFields {
 export class AuditBroker {
   private table: AuditTableEntry[] = [];
   private readonly devices = new Map<string, ActiveDevice>();
+  /** Routing of the table's devices that failed to open at unseal, by path: the entries they select fail closed. */
+  private readonly unopened = new Map<string, RoutingConfig>();
   /** Enables and disables run one at a time, in call order, on this chain. */
   private changes: Promise<unknown> = Promise.resolve();
   private readonly worker: AuditWorker;
@@ -139,12 +142,14 @@ export class AuditBroker {
    */
   async setup(): Promise<void> {
     if (this.devices.size > 0) await this.teardown();
+    this.unopened.clear();
     this.table = await loadAuditTable(this.storage);
     for (const entry of this.table) {
       try {
         this.devices.set(entry.path, await this.openDevice(entry));
       } catch (err) {
         this.logger.error({ err, path: entry.path, type: entry.type }, 'audit device failed to open');
+        this.unopened.set(entry.path, unopenedRouting(entry));
       }
     }
     if (this.table.length > 0 && this.devices.size === 0) {
@@ -157,6 +162,7 @@ export class AuditBroker {
   async teardown(): Promise<void> {
     const devices = [...this.devices.values()];
     this.devices.clear();
+    this.unopened.clear();
     this.table = [];
     await Promise.all(devices.map((active) => this.closeDevice(active.sink, active.entry.path)));
     await this.worker.stop();
@@ -282,6 +288,7 @@ export class AuditBroker {
 
     await saveAuditTable(this.storage, this.table.filter((existing) => existing !== entry));
     this.table = this.table.filter((existing) => existing !== entry);
+    this.unopened.delete(path);
     const active = this.devices.get(path);
     this.devices.delete(path);
     if (active !== undefined) await this.closeDevice(active.sink, path);
@@ -356,15 +363,22 @@ export class AuditBroker {
     if (this.devices.size === 1) {
       // The common case of one device on this thread that records every entry skips the bookkeeping of writeSelected.
       const only = this.devices.values().next().value as ActiveDevice;
-      if (only.sink.kind === 'local' && only.routing.filter === undefined) return this.writeOnly(only, only.sink, kind, input);
+      if (only.sink.kind === 'local' && only.routing.filter === undefined && this.unopened.size === 0) return this.writeOnly(only, only.sink, kind, input);
     }
     return this.writeSelected(kind, input);
   }
 
   /** Writes one entry to the devices whose filters select it, and to the fallback device when none does. */
   private async writeSelected(kind: EntryKind, input: AuditResponseInput): Promise<void> {
-    const targets = selectTargets(this.devices.values(), filterFields(input));
+    const fields = filterFields(input);
+    let targets = selectTargets(this.devices.values(), fields);
+    const unopenedPath = this.unopened.size === 0 ? undefined : unopenedSelecting(this.unopened, fields);
+    // The fallback records only entries that no other device selects, and a device that failed to open selected this one.
+    if (unopenedPath !== undefined) targets = targets.filter((active) => !active.routing.fallback);
     if (targets.length === 0) {
+      if (unopenedPath !== undefined) {
+        throw new CofferError('COFFER_ERR_AUDIT_FAILED', 500, `failed to audit the ${kind}: the audit device at "${unopenedPath}" is not open; see the server log`);
+      }
       // A fallback device that failed to open at unseal would have recorded this entry.
       const fallback = this.table.some((entry) => parseBooleanOption(entry.options, 'fallback', false));
       if (!fallback) return;
@@ -420,6 +434,27 @@ export class AuditBroker {
     this.changes = result.catch(() => undefined);
     return result;
   }
+}
+
+/**
+ * Returns the routing of a device that failed to open. Stored options were
+ * checked when the device was enabled. If they no longer parse, the device
+ * counts as selecting every entry, so those entries fail closed.
+ */
+function unopenedRouting(entry: AuditTableEntry): RoutingConfig {
+  try {
+    return parseRoutingConfig(entry.options);
+  } catch {
+    return { fallback: false, exclusions: [] };
+  }
+}
+
+/** Returns the path of the first unopened device, other than the fallback, that selects an entry with `fields`. */
+function unopenedSelecting(unopened: ReadonlyMap<string, RoutingConfig>, fields: AuditFilterFields): string | undefined {
+  for (const [path, routing] of unopened) {
+    if (!routing.fallback && (routing.filter === undefined || routing.filter(fields))) return path;
+  }
+  return undefined;
 }
 
 /** Resolves at once when no audit device is enabled. */

@@ -145,6 +145,65 @@ describe('audit routing', () => {
     assert.deepEqual((await readEntries(kvLog)).map((entry) => entry.request.path), ['secret/data/app']);
   });
 
+  /** Enables devices in a broker, then replaces the folder of `blocked` with a file, so that device fails to open in the broker returned. */
+  async function restartWithBlockedDevice(folder: string, devices: Record<string, Record<string, string>>, blocked: string): Promise<AuditBroker> {
+    const barrier = await unsealedBarrier();
+    const first = new AuditBroker(barrier, silentLogger);
+    await first.setup();
+    for (const [path, options] of Object.entries(devices)) await first.enable(path, 'file', { options });
+    await first.teardown();
+
+    const blocker = join(scratch, folder, 'blocker');
+    await rm(blocker, { recursive: true, force: true });
+    await writeFile(blocker, 'a file where a log folder was');
+    const second = new AuditBroker(barrier, silentLogger);
+    await second.setup();
+    assert.equal(second.isOpen(blocked), false);
+    return second;
+  }
+
+  test('unopened unfiltered device fails closed', async () => {
+    const sysLog = join(scratch, 'unopened-all', 'sys.log');
+    const broker = await restartWithBlockedDevice(
+      'unopened-all',
+      {
+        all: { file_path: join(scratch, 'unopened-all', 'blocker', 'all.log') },
+        sys: { file_path: sysLog, filter: 'mount_type == "system"' },
+      },
+      'all',
+    );
+
+    await assert.rejects(broker.logRequest(sampleInput()), {
+      status: 500,
+      code: 'COFFER_ERR_AUDIT_FAILED',
+      message: 'failed to audit the request: the audit device at "all/" is not open; see the server log',
+    });
+    await broker.logRequest(sampleInput(SYS_INPUT));
+    await broker.teardown();
+    assert.deepEqual((await readEntries(sysLog)).map((entry) => entry.request.path), ['sys/mounts']);
+  });
+
+  test('fallback does not replace unopened device', async () => {
+    const restLog = join(scratch, 'unopened-kv', 'rest.log');
+    const broker = await restartWithBlockedDevice(
+      'unopened-kv',
+      {
+        kv: { file_path: join(scratch, 'unopened-kv', 'blocker', 'kv.log'), filter: 'mount_type == "kv"' },
+        rest: { file_path: restLog, fallback: 'true' },
+      },
+      'kv',
+    );
+
+    await assert.rejects(broker.logRequest(sampleInput()), {
+      status: 500,
+      code: 'COFFER_ERR_AUDIT_FAILED',
+      message: 'failed to audit the request: the audit device at "kv/" is not open; see the server log',
+    });
+    await broker.logRequest(sampleInput(SYS_INPUT));
+    await broker.teardown();
+    assert.deepEqual((await readEntries(restLog)).map((entry) => entry.request.path), ['sys/mounts']);
+  });
+
   test('invalid routing options change nothing', async () => {
     const fixture = await auditFixture();
     const folder = join(scratch, 'invalid');

@@ -7,7 +7,8 @@
  * - `socket_type` (default `tcp`): `tcp`, `udp` or `unix`.
  * - `write_timeout` (default `2s`): how long one write may take, connecting
  *   included, before it fails. A slow or dead peer therefore delays a request
- *   by at most this long, and the next write connects again.
+ *   by at most this long, and the next write connects again. A timeout
+ *   above the largest timer delay (about 24.8 days) is cut to that delay.
  *
  * The device connects on its first write, not when it is enabled.
  */
@@ -21,6 +22,12 @@ export { StreamSocketAuditDevice, type StreamTarget } from './stream-device.js';
 export { parseDurationMilliseconds } from './duration.js';
 
 const DEFAULT_WRITE_TIMEOUT = '2s';
+
+/**
+ * The largest delay a Node.js timer accepts: 2^31-1 ms, about 24.8 days.
+ * Node.js runs a timer with a longer delay after 1 ms, which would fail every write.
+ */
+const MAX_WRITE_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** The socket audit device type. */
 export const plugin: AuditPlugin = {
@@ -59,7 +66,7 @@ function parseWriteTimeout(raw: string | undefined): number {
   if (milliseconds === null || milliseconds < 1) {
     throw new Error(`invalid option "write_timeout" "${raw}": expected a positive duration such as "2s" or "500ms"`);
   }
-  return milliseconds;
+  return Math.min(milliseconds, MAX_WRITE_TIMEOUT_MS);
 }
 
 function splitHostPort(address: string): { host: string; port: number } {

@@ -147,6 +147,20 @@ describe('socket audit device', () => {
     await listener.stop();
   });
 
+  test('huge write_timeout still waits', async () => {
+    const listener = await StreamListener.start({ port: 0, host: '127.0.0.1' });
+    const device = await plugin.create({ address: `127.0.0.1:${listener.port}`, write_timeout: '1000h' }, { logger: silentLogger });
+    try {
+      // Node.js runs a timer above 2^31-1 ms after 1 ms, and sending 16 MiB takes longer than that.
+      await device.write(Buffer.alloc(16 * 1024 * 1024, 0x61));
+      await device.write(line('long timeout'));
+      await listener.waitFor('long timeout\n');
+    } finally {
+      await device.close();
+      await listener.stop();
+    }
+  });
+
   test('reconnects after the listener comes back', async () => {
     const first = await StreamListener.start({ port: 0, host: '127.0.0.1' });
     const port = first.port;
