@@ -49,6 +49,12 @@ describe('generate-root over HTTP', () => {
     assert.deepEqual(status.body.errors, ['Vault is sealed']);
     const start = await api(server, 'PUT', 'sys/generate-root/attempt', { body: {} });
     assert.equal(start.status, 503);
+    // Updates without their fields are still refused for the seal first, as every other path is.
+    for (const path of ['sys/generate-root/update', 'sys/rekey/update', 'sys/rekey/verify']) {
+      const update = await api(server, 'PUT', path, { body: {} });
+      assert.equal(update.status, 503, path);
+      assert.deepEqual(update.body.errors, ['Vault is sealed'], path);
+    }
 
     for (const key of keys.slice(0, 3)) await api(server, 'PUT', 'sys/unseal', { body: { key } });
     assert.equal((await api(server, 'GET', 'sys/seal-status')).body.sealed, false);

@@ -3,7 +3,7 @@
  * init, unseal and rekey alike.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { badRequest } from '@coffer/sdk';
+import { badRequest, type FieldData, type FieldMap } from '@coffer/sdk';
 import { KEY_BYTES } from '../barrier/aead.js';
 import { combine, split } from './shamir.js';
 
@@ -108,3 +108,17 @@ export class ShareCollector {
 
 /** The request fields that name recovery key counts, for `validateShareCounts` with an auto seal. */
 export const RECOVERY_SHARE_FIELDS = { shares: 'recovery_shares', threshold: 'recovery_threshold' };
+
+/**
+ * Returns the `key` and `nonce` fields of a share submission. The paths
+ * check them here rather than declaring them required, so that a sealed
+ * server answers 503 before it looks at the body.
+ * @throws CofferError (400) naming each missing field.
+ */
+export function shareSubmission(fields: FieldData<FieldMap>): { key: string; nonce: string } {
+  const key = fields.get('key') as string;
+  const nonce = fields.get('nonce') as string;
+  const missing = [key === '' ? 'key' : undefined, nonce === '' ? 'nonce' : undefined].filter((name) => name !== undefined);
+  if (missing.length > 0) throw badRequest(missing.map((name) => `missing required field "${name}"`).join('; '));
+  return { key, nonce };
+}

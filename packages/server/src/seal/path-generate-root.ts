@@ -7,6 +7,7 @@ import { badRequest, definePath, type FieldMap, type PathDefinition } from '@cof
 import { sealedError } from '../barrier/barrier.js';
 import type { Core } from '../core.js';
 import { rawJson } from '../http/envelope.js';
+import { shareSubmission } from './key-shares.js';
 import { RootGeneration } from './root-generation.js';
 
 export function generateRootPaths(core: Core): PathDefinition<FieldMap>[] {
@@ -59,13 +60,15 @@ export function generateRootPaths(core: Core): PathDefinition<FieldMap>[] {
     definePath({
       pattern: 'generate-root/update',
       fields: {
-        key: { type: 'string', description: 'One unseal key share, or recovery key share with an auto-unseal seal; hex or base64.', required: true },
-        nonce: { type: 'string', description: 'The nonce of the root token generation in progress.', required: true },
+        // Checked by the handler, after the sealed check, so a sealed server answers 503 first.
+        key: { type: 'string', description: 'One unseal key share, or recovery key share with an auto-unseal seal; hex or base64; required.' },
+        nonce: { type: 'string', description: 'The nonce of the root token generation in progress; required.' },
       },
       operations: {
         async update(_request, fields) {
           requireUnsealed();
-          return rawJson(await generation.submit(fields.get('key'), fields.get('nonce')));
+          const { key, nonce } = shareSubmission(fields);
+          return rawJson(await generation.submit(key, nonce));
         },
       },
       helpSynopsis: 'Submit a key share to the root token generation.',

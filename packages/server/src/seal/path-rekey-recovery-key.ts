@@ -10,6 +10,7 @@ import { sealedError } from '../barrier/barrier.js';
 import type { Core } from '../core.js';
 import { rawJson } from '../http/envelope.js';
 import { AutoSeal } from './auto-seal.js';
+import { shareSubmission } from './key-shares.js';
 import type { SharesRekey } from './shares-rekey.js';
 
 export function rekeyRecoveryKeyPaths(core: Core): PathDefinition<FieldMap>[] {
@@ -64,12 +65,15 @@ export function rekeyRecoveryKeyPaths(core: Core): PathDefinition<FieldMap>[] {
     definePath({
       pattern: 'rekey-recovery-key/update',
       fields: {
-        key: { type: 'string', description: 'One current recovery key share, hex or base64.', required: true },
-        nonce: { type: 'string', description: 'The nonce of the rekey in progress.', required: true },
+        // Checked by the handler, after the sealed check, so a sealed server answers 503 first.
+        key: { type: 'string', description: 'One current recovery key share, hex or base64; required.' },
+        nonce: { type: 'string', description: 'The nonce of the rekey in progress; required.' },
       },
       operations: {
         async update(_request, fields) {
-          return rawJson(await rekey().submit(fields.get('key'), fields.get('nonce')));
+          const current = rekey();
+          const { key, nonce } = shareSubmission(fields);
+          return rawJson(await current.submit(key, nonce));
         },
       },
       helpSynopsis: 'Submit a current recovery key share to the rekey.',

@@ -9,6 +9,7 @@ import { sealedError } from '../barrier/barrier.js';
 import { rawJson } from '../http/envelope.js';
 import { haLeaderStatus } from '../ha/path-ha.js';
 import { generateRootPaths } from '../seal/path-generate-root.js';
+import { shareSubmission } from '../seal/key-shares.js';
 import { rekeyRecoveryKeyPaths } from '../seal/path-rekey-recovery-key.js';
 import { COFFER_VERSION } from '../version.js';
 
@@ -248,13 +249,15 @@ function rekeyPaths(core: Core): PathDefinition<FieldMap>[] {
     definePath({
       pattern: 'rekey/update',
       fields: {
-        key: { type: 'string', description: 'One current unseal key share.', required: true },
-        nonce: { type: 'string', description: 'The nonce of the rekey in progress.', required: true },
+        // Checked by the handler, after the sealed check, so a sealed server answers 503 first.
+        key: { type: 'string', description: 'One current unseal key share; required.' },
+        nonce: { type: 'string', description: 'The nonce of the rekey in progress; required.' },
       },
       operations: {
         async update(_request, fields) {
           requireUnsealed();
-          return rawJson(await core.seal.submitRekeyShare(fields.get('key'), fields.get('nonce')));
+          const { key, nonce } = shareSubmission(fields);
+          return rawJson(await core.seal.submitRekeyShare(key, nonce));
         },
       },
       helpSynopsis: 'Submit a current key share to the rekey.',
