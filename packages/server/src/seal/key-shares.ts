@@ -112,7 +112,7 @@ export const RECOVERY_SHARE_FIELDS = { shares: 'recovery_shares', threshold: 're
 /**
  * Returns the `key` and `nonce` fields of a share submission. The paths
  * check them here rather than declaring them required, so that a sealed
- * server answers 503 before it looks at the body.
+ * server responds with 503 before it looks at the body.
  * @throws CofferError (400) naming each missing field.
  */
 export function shareSubmission(fields: FieldData<FieldMap>): { key: string; nonce: string } {
