@@ -60,7 +60,7 @@ export function generateRootPaths(core: Core): PathDefinition<FieldMap>[] {
     definePath({
       pattern: 'generate-root/update',
       fields: {
-        // Checked by the handler, after the sealed check, so a sealed server answers 503 first.
+        // Checked by the handler after the sealed check, so a sealed server returns 503 first.
         key: { type: 'string', description: 'One unseal key share, or recovery key share with an auto-unseal seal; hex or base64; required.' },
         nonce: { type: 'string', description: 'The nonce of the root token generation in progress; required.' },
       },

@@ -65,7 +65,7 @@ export function rekeyRecoveryKeyPaths(core: Core): PathDefinition<FieldMap>[] {
     definePath({
       pattern: 'rekey-recovery-key/update',
       fields: {
-        // Checked by the handler, after the sealed check, so a sealed server answers 503 first.
+        // Checked by the handler after the sealed check, so a sealed server returns 503 first.
         key: { type: 'string', description: 'One current recovery key share, hex or base64; required.' },
         nonce: { type: 'string', description: 'The nonce of the rekey in progress; required.' },
       },

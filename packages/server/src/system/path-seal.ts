@@ -249,7 +249,7 @@ function rekeyPaths(core: Core): PathDefinition<FieldMap>[] {
     definePath({
       pattern: 'rekey/update',
       fields: {
-        // Checked by the handler, after the sealed check, so a sealed server answers 503 first.
+        // Checked by the handler after the sealed check, so a sealed server returns 503 first.
         key: { type: 'string', description: 'One current unseal key share; required.' },
         nonce: { type: 'string', description: 'The nonce of the rekey in progress; required.' },
       },

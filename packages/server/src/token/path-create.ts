@@ -2,12 +2,12 @@
  * auth/token/create, create-orphan and create/<role>: issuing tokens with
  * Vault's rules for policies, parents, TTLs and roles.
  */
-import { badRequest, definePath, permissionDenied, type FieldMap, type PathDefinition } from '@coffer/sdk';
+import { badRequest, definePath, globMatches, permissionDenied, type FieldMap, type PathDefinition } from '@coffer/sdk';
 import type { FieldData } from '@coffer/sdk';
 import type { CallerContext } from './caller.js';
 import type { TokenBackendDeps } from './backend.js';
 import { authBlock, issuedTokenResponse, type TokenEntry, type TokenType } from './token-entry.js';
-import { globMatches, type TokenRole } from './roles.js';
+import type { TokenRole } from './roles.js';
 import { creationTtl } from './token-ttl.js';
 
 const createFields = {

@@ -9,7 +9,7 @@
  *
  * Everything passes through the server's barrier, which encrypts it.
  */
-import type { Storage } from '@coffer/sdk';
+import { globMatches, type Storage } from '@coffer/sdk';
 
 export const CONFIG_PREFIX = 'config/';
 export const ROLE_PREFIX = 'role/';
@@ -79,28 +79,6 @@ export const writeStaticRole = (storage: Storage, name: string, role: StaticRole
  */
 export function roleAllowed(config: ConnectionConfig, role: string): boolean {
   return config.allowedRoles.some((pattern) => globMatches(pattern, role));
-}
-
-/**
- * Returns true when `name` matches `pattern`, in which `*` stands for any
- * run of characters. Each literal part is taken at its leftmost place, so
- * the time is linear in the name's length, with no backtracking.
- */
-function globMatches(pattern: string, name: string): boolean {
-  const parts = pattern.split('*');
-  if (parts.length === 1) return name === pattern;
-  const first = parts[0];
-  const last = parts[parts.length - 1];
-  if (name.length < first.length + last.length || !name.startsWith(first) || !name.endsWith(last)) return false;
-
-  let position = first.length;
-  const end = name.length - last.length;
-  for (const part of parts.slice(1, -1)) {
-    const found = name.indexOf(part, position);
-    if (found === -1 || found + part.length > end) return false;
-    position = found + part.length;
-  }
-  return true;
 }
 
 /** Lists keys under a prefix, leaving out folders, for LIST responses. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { globMatches } from './roles.js';
+import { globMatches } from './glob.js';
 
 describe('globMatches', () => {
   const cases: [pattern: string, name: string, expected: boolean][] = [
