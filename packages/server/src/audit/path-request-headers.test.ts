@@ -62,9 +62,9 @@ describe('sys/config/auditing/request-headers', () => {
     }
 
     // Keyed by the name as asked, as in Vault.
-    const one = await api(server, 'GET', `${BASE}/X-FORWARDED-FOR`, { token: ROOT });
-    assert.equal(one.status, 200);
-    assert.deepEqual(one.body.data, { 'X-FORWARDED-FOR': { hmac: true } });
+    const single = await api(server, 'GET', `${BASE}/X-FORWARDED-FOR`, { token: ROOT });
+    assert.equal(single.status, 200);
+    assert.deepEqual(single.body.data, { 'X-FORWARDED-FOR': { hmac: true } });
 
     // POST works as PUT, and another case of the name updates the same header.
     assert.equal((await api(server, 'POST', `${BASE}/x-forwarded-for`, { token: ROOT, body: { hmac: false } })).status, 204);
@@ -76,9 +76,9 @@ describe('sys/config/auditing/request-headers', () => {
 
     assert.equal((await api(server, 'DELETE', `${BASE}/X-Forwarded-FOR`, { token: ROOT })).status, 204);
     assert.equal((await api(server, 'DELETE', `${BASE}/X-Plain`, { token: ROOT })).status, 204);
-    const gone = await api(server, 'GET', `${BASE}/X-Forwarded-For`, { token: ROOT });
-    assert.equal(gone.status, 400);
-    assert.deepEqual(gone.body, { errors: ['Could not find header in config'] });
+    const deleted = await api(server, 'GET', `${BASE}/X-Forwarded-For`, { token: ROOT });
+    assert.equal(deleted.status, 400);
+    assert.deepEqual(deleted.body, { errors: ['Could not find header in config'] });
     assert.deepEqual((await api(server, 'GET', BASE, { token: ROOT })).body.data, { headers: {} });
     // Deleting a header that is not configured is not an error, as in Vault.
     assert.equal((await api(server, 'DELETE', `${BASE}/X-Never`, { token: ROOT })).status, 204);

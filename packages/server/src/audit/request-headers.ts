@@ -121,9 +121,9 @@ export class AuditedRequestHeaders {
 
     const authorization = found.get(AUTHORIZATION_HEADER);
     if (authorization !== undefined && !tokenInVaultHeader) {
-      const kept = authorization.filter((value) => !value.startsWith(BEARER_PREFIX));
-      if (kept.length === 0) found.delete(AUTHORIZATION_HEADER);
-      else found.set(AUTHORIZATION_HEADER, kept);
+      const withoutBearer = authorization.filter((value) => !value.startsWith(BEARER_PREFIX));
+      if (withoutBearer.length === 0) found.delete(AUTHORIZATION_HEADER);
+      else found.set(AUTHORIZATION_HEADER, withoutBearer);
     }
 
     let picked: Record<string, AuditedHeader> | undefined;
