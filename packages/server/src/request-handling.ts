@@ -37,6 +37,11 @@ export interface LogicalRequest {
   /** Seconds, from `X-Vault-Wrap-TTL`; 0 when the client did not ask for wrapping. */
   wrapTtl: number;
   remoteAddress?: string;
+  /**
+   * The request's headers as received, name and value alternating, one pair
+   * per header line (Node's `rawHeaders`), for the audited request headers.
+   */
+  rawHeaders?: readonly string[];
 }
 
 export interface LogicalResult {
@@ -89,6 +94,12 @@ export async function handleLogicalRequest(core: Core, system: SystemBackends, r
     wrapTtl: request.wrapTtl,
     ...(request.remoteAddress !== undefined ? { remoteAddress: request.remoteAddress } : {}),
   };
+  // This runs on every request, so with no audited header configured it costs one check.
+  const auditedHeaders = core.audit.requestHeaders;
+  if (auditedHeaders.configured && request.rawHeaders !== undefined && core.audit.enabled) {
+    const headers = auditedHeaders.pick(request.rawHeaders);
+    if (headers !== undefined) audit.headers = headers;
+  }
   const target = resolveTarget(core, system, request.path);
   if (target === undefined) {
     const message = `no handler for route "${request.path}". route entry not found.`;

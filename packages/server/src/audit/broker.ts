@@ -41,6 +41,7 @@ import { AuditHasher } from './hmac.js';
 import type { AuditInput, AuditResponseInput } from './input.js';
 import type { AuditFilterFields } from './filter-expression.js';
 import { filterFields, parseRoutingConfig, selectTargets, type RoutingConfig } from './routing.js';
+import { AuditedRequestHeaders } from './request-headers.js';
 import { AuditWorker } from './worker-client.js';
 import { THREADED_AUDIT_TYPES } from './worker-protocol.js';
 import {
@@ -96,6 +97,8 @@ export class AuditBroker {
   /** Enables and disables run one at a time, in call order, on this chain. */
   private changes: Promise<unknown> = Promise.resolve();
   private readonly worker: AuditWorker;
+  /** The request headers that entries record, loaded at unseal with the devices. */
+  readonly requestHeaders: AuditedRequestHeaders;
 
   constructor(
     private readonly storage: Storage,
@@ -104,6 +107,7 @@ export class AuditBroker {
     private external?: ExternalAuditDevices,
   ) {
     this.worker = new AuditWorker(logger);
+    this.requestHeaders = new AuditedRequestHeaders(storage);
   }
 
   /** Lets the broker open devices of catalog audit plugins; the core calls it once its plugin runner exists. */
@@ -135,14 +139,17 @@ export class AuditBroker {
   }
 
   /**
-   * Loads the audit table and opens every device in it; call at unseal. A
-   * device that fails to open is logged and skipped.
+   * Loads the audited request headers and the audit table, and opens every
+   * device in the table. Call it at unseal. A device that fails to open is
+   * logged and skipped.
    * @throws CofferError (500) when the table lists devices but none opened,
    *   so the server stays sealed rather than serve requests unaudited.
+   * @throws CofferError (500) when the stored request header configuration is malformed.
    */
   async setup(): Promise<void> {
     if (this.devices.size > 0) await this.teardown();
     this.unopened.clear();
+    await this.requestHeaders.load();
     this.table = await loadAuditTable(this.storage);
     for (const entry of this.table) {
       try {
@@ -158,12 +165,13 @@ export class AuditBroker {
     if (this.table.length > 0) this.logger.info({ devices: this.devices.size }, 'audit devices opened');
   }
 
-  /** Closes every device and clears the table. Call it at seal. */
+  /** Closes every device and clears the table and the audited request headers. Call it at seal. */
   async teardown(): Promise<void> {
     const devices = [...this.devices.values()];
     this.devices.clear();
     this.unopened.clear();
     this.table = [];
+    this.requestHeaders.clear();
     await Promise.all(devices.map((active) => this.closeDevice(active.sink, active.entry.path)));
     await this.worker.stop();
   }

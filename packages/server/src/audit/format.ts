@@ -16,8 +16,8 @@ import {
   type AuditResponseEntry,
   type AuditWrapInfo,
 } from '@coffer/sdk';
-import type { AuditHasher } from './hmac.js';
-import type { AuditInput, AuditResponseData, AuditResponseInput, AuditTokenFields } from './input.js';
+import { setMember, type AuditHasher } from './hmac.js';
+import type { AuditedHeader, AuditInput, AuditResponseData, AuditResponseInput, AuditTokenFields } from './input.js';
 import { toJsonx } from './jsonx.js';
 
 /** Formatting settings of one device, from the options every device accepts. */
@@ -90,6 +90,26 @@ class EntryHasher {
   dataJson(data: Record<string, unknown>, exempt: readonly string[] | undefined): string {
     if (this.config.logRaw) return JSON.stringify(data);
     return this.hasher.hashDataJson(data, exempt === undefined || exempt.length === 0 ? NO_KEYS : new Set(exempt));
+  }
+
+  /**
+   * Returns the values of one audited request header as a device writes
+   * them. They are HMACs when the header is configured with `hmac`, even
+   * with `log_raw`, and in clear otherwise, as in Vault.
+   */
+  headerValues(header: AuditedHeader): string[] {
+    return header.hmac ? header.values.map((value) => this.hasher.hashDataValue(value)) : header.values;
+  }
+
+  /** Returns the JSON text of `headerValues(header)`. */
+  headerValuesJson(header: AuditedHeader): string {
+    let json = '[';
+    for (let i = 0; i < header.values.length; i += 1) {
+      const value = header.values[i];
+      // An HMAC is the prefix and hex digits, which JSON needs no escapes for.
+      json += `${i === 0 ? '' : ','}${header.hmac ? `"${this.hasher.hashDataValue(value)}"` : JSON.stringify(value)}`;
+    }
+    return `${json}]`;
   }
 
   /** Like `data`, for the request's data, which the request and response entries share. */
@@ -300,7 +320,7 @@ function requestJson(input: AuditInput, hashing: EntryHasher, cache: JsonBlockCa
   if (input.data !== null && input.data !== undefined && hasOwnMember(input.data)) {
     members.raw('data', hashing.dataJson(input.data, input.nonHmacRequestKeys));
   }
-  if (input.headers !== undefined && hasOwnMember(input.headers)) members.raw('headers', hashing.dataJson(input.headers, undefined));
+  if (input.headers !== undefined && hasOwnMember(input.headers)) members.raw('headers', headersJson(input.headers, hashing));
   members.text('id', input.requestId);
   members.append(requestTail(input, cache));
   return members.end();
@@ -416,7 +436,7 @@ function requestPart(input: AuditInput, hashing: EntryHasher): AuditRequest {
     client_token: hashing.token(input.token),
     client_token_accessor: hashing.accessor(input.tokenEntry?.accessor),
     data: hashing.requestData(input.data, input.nonHmacRequestKeys),
-    headers: hashHeaders(input.headers, hashing),
+    headers: auditedHeaders(input.headers, hashing),
     id: input.requestId,
     mount_accessor: input.mountAccessor,
     mount_point: input.mountPoint,
@@ -430,9 +450,21 @@ function requestPart(input: AuditInput, hashing: EntryHasher): AuditRequest {
   }) as unknown as AuditRequest;
 }
 
-function hashHeaders(headers: Record<string, string[]> | undefined, hashing: EntryHasher): Record<string, string[]> | undefined {
+/** Builds the `headers` block: each audited header's values, as Vault writes them. */
+function auditedHeaders(headers: Record<string, AuditedHeader> | undefined, hashing: EntryHasher): Record<string, string[]> | undefined {
   if (headers === undefined) return undefined;
-  return hashing.data(headers, undefined) as Record<string, string[]>;
+  const written: Record<string, string[]> = {};
+  for (const name of Object.keys(headers)) setMember(written, name, hashing.headerValues(headers[name]));
+  return written;
+}
+
+/** Returns the JSON text of `auditedHeaders(headers, hashing)`. */
+function headersJson(headers: Record<string, AuditedHeader>, hashing: EntryHasher): string {
+  let json = '{';
+  for (const name of Object.keys(headers)) {
+    json += `${json.length === 1 ? '' : ','}${JSON.stringify(name)}:${hashing.headerValuesJson(headers[name])}`;
+  }
+  return `${json}}`;
 }
 
 function responsePart(input: AuditInput, response: AuditResponseData | undefined, hashing: EntryHasher, config: FormatConfig): AuditResponse {

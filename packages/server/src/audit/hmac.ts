@@ -309,7 +309,7 @@ class GenerationCache {
  * Adds a member to a copy. JSON.parse makes `__proto__` an own key, but an
  * assignment to it would set the copy's prototype and drop the member.
  */
-function setMember(copy: Record<string, unknown>, key: string, value: unknown): void {
+export function setMember(copy: Record<string, unknown>, key: string, value: unknown): void {
   if (key === '__proto__') Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true });
   else copy[key] = value;
 }

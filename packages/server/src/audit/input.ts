@@ -40,8 +40,11 @@ export interface AuditInput {
   remotePort?: number;
   /** Seconds, from `X-Vault-Wrap-TTL`; 0 or absent when the client did not ask for wrapping. */
   wrapTtl?: number;
-  /** Request headers chosen for the audit log, lowercased names; their values are HMAC'd. */
-  headers?: Record<string, string[]>;
+  /**
+   * The configured audited request headers that the request carried, by
+   * lowercased name in sorted order (see `AuditedRequestHeaders.pick`).
+   */
+  headers?: Record<string, AuditedHeader>;
   /** The token as the caller presented it; empty or absent for none. */
   token?: string;
   /** The caller's token entry; absent when the token did not resolve. */
@@ -58,6 +61,17 @@ export interface AuditInput {
    * reuses them. Callers leave it unset.
    */
   jsonBlocks?: RequestBlocks;
+}
+
+/** One audited request header as a request carried it. */
+export interface AuditedHeader {
+  /** The values in clear, one per header line, in the order received. */
+  values: string[];
+  /**
+   * Whether devices write the values as HMACs under their own salts, as
+   * `sys/audit-hash` computes them. As in Vault, `log_raw` does not change it.
+   */
+  hmac: boolean;
 }
 
 /** A response's wrap info as the client received it. */

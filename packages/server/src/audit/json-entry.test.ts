@@ -40,10 +40,13 @@ const CASES: Record<string, AuditResponseInput> = {
     },
   }),
   'headers and exempt keys': sampleInput({
-    headers: { 'x-request-source': ['batch', 'nightly'] },
+    headers: { 'x-forwarded-for': { values: ['10.0.0.1', '10.0.0.2'], hmac: false }, 'x-request-source': { values: ['batch', 'nightly'], hmac: true } },
     nonHmacRequestKeys: ['password', 'list'],
     nonHmacResponseKeys: ['name'],
     response: { data: { name: 'clear', secret: 'hashed', nested: { name: ['clear-too'] } } },
+  }),
+  'header values needing escapes': sampleInput({
+    headers: JSON.parse('{"__proto__":{"values":["x"],"hmac":true},"x-note":{"values":["say \\"hi\\"","\\u00fc"],"hmac":false}}'),
   }),
   'response with lease and warnings': sampleInput({
     operation: 'read',

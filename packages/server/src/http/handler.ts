@@ -151,6 +151,7 @@ async function handle(context: HandlerContext, request: IncomingMessage): Promis
       data,
       token,
       wrapTtl: wrapTtlHeader(request, context.core.options.maxLeaseTtl),
+      rawHeaders: request.rawHeaders,
       ...remoteAddressOf(ha, request),
     });
     // A seal, and an HA step-down, wait for the requests being served.

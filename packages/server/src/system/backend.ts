@@ -4,7 +4,7 @@
  * the rest of `sys/`.
  */
 import { Backend } from '@coffer/sdk';
-import { auditPaths } from '../audit/index.js';
+import { auditedHeaderPaths, auditPaths } from '../audit/index.js';
 import type { Core } from '../core.js';
 import { createCubbyholeBackend } from '../cubbyhole/backend.js';
 import { leasePaths } from '../expiration/index.js';
@@ -67,6 +67,7 @@ export function createSystemBackends(core: Core): SystemBackends {
       ...lockedUserPaths(core.lockout),
       ...pluginCatalogPaths(core),
       ...auditPaths(core.audit),
+      ...auditedHeaderPaths(core.audit.requestHeaders),
       ...wrappingPaths({ wrapper: core.wrapper, tokens: core.tokens, callers: core.callers }),
       ...openApiSpecPaths(core, () => ({ 'sys/': sys, 'auth/token/': token, 'cubbyhole/': cubbyhole, 'identity/': identity })),
     ],
