@@ -59,7 +59,7 @@ export interface AuditRequest {
   client_token_accessor?: string;
   /** Request data; every string at any depth is an HMAC unless its key is exempt on the mount. */
   data?: Record<string, unknown>;
-  /** Audited request headers, lowercased names; values are HMACs. */
+  /** Headers configured at `sys/config/auditing/request-headers`, by lowercased name; a value is an HMAC when its header is configured with `hmac`. */
   headers?: Record<string, string[]>;
   id: string;
   mount_accessor?: string;
