@@ -101,6 +101,17 @@ export function readTokenSettings(fields: FieldData<FieldMap>, existing?: TokenS
     tokenNumUses: pick('token_num_uses', existing?.tokenNumUses, 0),
     tokenType: pick('token_type', existing?.tokenType, 'default'),
   };
+  checkTokenSettings(settings);
+  return settings;
+}
+
+/**
+ * Checks settings as a whole, for a method that also changes them one field
+ * at a time (such as AppRole's `role/:role_name/token-num-uses`), so that no
+ * path can store a combination a full write would reject.
+ * @throws Error with a message naming the field, for a caller to wrap as 400.
+ */
+export function checkTokenSettings(settings: TokenSettings): void {
   if (!TOKEN_TYPES.includes(settings.tokenType)) {
     throw new Error(`invalid "token_type" "${settings.tokenType}": must be one of ${TOKEN_TYPES.join(', ')}`);
   }
@@ -117,7 +128,6 @@ export function readTokenSettings(fields: FieldData<FieldMap>, existing?: TokenS
   for (const cidr of settings.tokenBoundCidrs) {
     if (!/^[0-9a-fA-F.:]+(?:\/\d{1,3})?$/.test(cidr)) throw new Error(`invalid "token_bound_cidrs" entry "${cidr}": expected an address or CIDR block`);
   }
-  return settings;
 }
 
 /** Formats the settings as Vault's read endpoints report them. */
