@@ -198,6 +198,20 @@ describe('login', () => {
     );
   });
 
+  test('secret ID token CIDRs outside narrowed role', async () => {
+    const harness = createHarness();
+    const roleId = await createRole(harness, 'web', { token_bound_cidrs: '10.0.0.0/8', secret_id_num_uses: 1 });
+    const { secretId } = await generateSecretId(harness, 'web', { token_bound_cidrs: '10.2.0.0/16' });
+    await harness.send('update', 'role/web/token-bound-cidrs', { token_bound_cidrs: '10.1.0.0/16' });
+
+    await assertRejectedUnchanged(
+      harness,
+      () => login(harness, roleId, secretId, '10.2.0.1'),
+      400,
+      'invalid "token_bound_cidrs" entry "10.2.0.0/16": it must lie inside the role\'s "token_bound_cidrs" (10.1.0.0/16)',
+    );
+  });
+
   test('role ID is compared exactly', async () => {
     const harness = createHarness();
     const roleId = await createRole(harness, 'web', { role_id: 'CaseSensitive' });

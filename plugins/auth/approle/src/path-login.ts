@@ -84,8 +84,10 @@ async function useSecretId(context: AppRoleContext, request: Request, role: Role
       throw invalidCredentials(INVALID_CREDENTIALS);
     }
 
-    // The role's blocks may have narrowed since the secret ID was issued.
+    // The role's blocks may have narrowed since the secret ID was issued, and
+    // the secret ID's token_bound_cidrs replace the role's on the token.
     checkCidrSubset('cidr_list', entry.cidrList, 'secret_id_bound_cidrs', role.secretIdBoundCidrs);
+    checkCidrSubset('token_bound_cidrs', entry.tokenBoundCidrs, 'token_bound_cidrs', role.tokenBoundCidrs);
     if (entry.cidrList.length > 0 && !addressAllowed(request.remoteAddress, entry.cidrList)) {
       throw badRequest(`source address "${request.remoteAddress ?? ''}" unauthorized by CIDR restrictions on the secret ID`);
     }
