@@ -139,9 +139,13 @@ function loginAuth(role: RoleEntry, secretId: SecretIdEntry | null): Auth {
 }
 
 /**
- * Renews a token of a login, as Vault's AppRole does: the role named in the
- * login's internal data must still exist with the same policies, and the
- * renewal gets the role's current token TTLs.
+ * Renews a token of a login: the role named in the login's internal data
+ * must still exist with the same policies, and the renewal gets the role's
+ * current token TTLs.
+ *
+ * NOTE: Vault's AppRole checks only that the role exists. The policy check
+ * is the one Vault's userpass makes, so that a token never outlives a
+ * change to its role's policies by renewing.
  * @throws CofferError (400) when the role was deleted or its policies changed.
  */
 export async function renewRoleLogin(request: Request): Promise<Response> {
