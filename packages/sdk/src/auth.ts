@@ -2,6 +2,7 @@
  * The result of a successful login to an auth method, and the token
  * settings every auth method shares.
  */
+import { isIP } from 'node:net';
 import { badRequest } from './errors.js';
 import type { FieldData } from './framework/field-data.js';
 import type { FieldMap } from './framework/field.js';
@@ -101,6 +102,17 @@ export function readTokenSettings(fields: FieldData<FieldMap>, existing?: TokenS
     tokenNumUses: pick('token_num_uses', existing?.tokenNumUses, 0),
     tokenType: pick('token_type', existing?.tokenType, 'default'),
   };
+  checkTokenSettings(settings);
+  return settings;
+}
+
+/**
+ * Checks settings as a whole, for a method that also changes them one field
+ * at a time (such as AppRole's `role/:role_name/token-num-uses`), so that no
+ * path can store a combination a full write would reject.
+ * @throws Error with a message naming the field, for a caller to wrap as 400.
+ */
+export function checkTokenSettings(settings: TokenSettings): void {
   if (!TOKEN_TYPES.includes(settings.tokenType)) {
     throw new Error(`invalid "token_type" "${settings.tokenType}": must be one of ${TOKEN_TYPES.join(', ')}`);
   }
@@ -115,9 +127,22 @@ export function readTokenSettings(fields: FieldData<FieldMap>, existing?: TokenS
     throw new Error(`invalid "token_ttl" ${settings.tokenTtl}: it must not exceed "token_max_ttl" ${settings.tokenMaxTtl}`);
   }
   for (const cidr of settings.tokenBoundCidrs) {
-    if (!/^[0-9a-fA-F.:]+(?:\/\d{1,3})?$/.test(cidr)) throw new Error(`invalid "token_bound_cidrs" entry "${cidr}": expected an address or CIDR block`);
+    if (!isAddressOrCidr(cidr)) throw new Error(`invalid "token_bound_cidrs" entry "${cidr}": expected an IP address or a CIDR block such as "10.0.0.0/8"`);
   }
-  return settings;
+}
+
+/**
+ * Returns true for an IP address, or a CIDR block whose prefix fits its
+ * address family. Auth methods check a caller's address with node:net's
+ * BlockList, which throws on any other entry, so such entries are rejected
+ * when written rather than failing every login.
+ */
+function isAddressOrCidr(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32);
 }
 
 /** Formats the settings as Vault's read endpoints report them. */

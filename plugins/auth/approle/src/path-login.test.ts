@@ -157,6 +157,20 @@ describe('login', () => {
     await assertRejects(login(harness, roleId, secretId, '127.0.0.1'), 400, 'source address "127.0.0.1" unauthorized by CIDR restrictions on the role');
   });
 
+  test('role CIDRs checked before spending a use', async () => {
+    const harness = createHarness();
+    const roleId = await createRole(harness, 'web', { secret_id_bound_cidrs: '10.0.0.0/8', secret_id_num_uses: 1 });
+    const { secretId } = await generateSecretId(harness, 'web');
+
+    await assertRejectedUnchanged(
+      harness,
+      () => login(harness, roleId, secretId, '127.0.0.1'),
+      400,
+      'source address "127.0.0.1" unauthorized by CIDR restrictions on the role',
+    );
+    assert.ok((await login(harness, roleId, secretId, '10.0.0.1'))?.auth);
+  });
+
   test('secret ID CIDRs are enforced without spending a use', async () => {
     const harness = createHarness();
     const roleId = await createRole(harness, 'web', { secret_id_num_uses: 1 });
@@ -181,6 +195,20 @@ describe('login', () => {
       login(harness, roleId, secretId, '10.1.0.1'),
       400,
       'invalid "cidr_list" entry "10.1.0.0/16": it must lie inside the role\'s "secret_id_bound_cidrs" (10.2.0.0/16)',
+    );
+  });
+
+  test('secret ID token CIDRs outside narrowed role', async () => {
+    const harness = createHarness();
+    const roleId = await createRole(harness, 'web', { token_bound_cidrs: '10.0.0.0/8', secret_id_num_uses: 1 });
+    const { secretId } = await generateSecretId(harness, 'web', { token_bound_cidrs: '10.2.0.0/16' });
+    await harness.send('update', 'role/web/token-bound-cidrs', { token_bound_cidrs: '10.1.0.0/16' });
+
+    await assertRejectedUnchanged(
+      harness,
+      () => login(harness, roleId, secretId, '10.2.0.1'),
+      400,
+      'invalid "token_bound_cidrs" entry "10.2.0.0/16": it must lie inside the role\'s "token_bound_cidrs" (10.1.0.0/16)',
     );
   });
 

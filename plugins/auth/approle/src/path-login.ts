@@ -38,10 +38,11 @@ export function pathLogin(context: AppRoleContext): PathDefinition<FieldMap> {
         const role = await findRoleByRoleId(request.storage, context.salt, roleId);
         if (role === null) throw invalidCredentials(INVALID_CREDENTIALS);
 
-        const secretId = role.bindSecretId ? await useSecretId(context, request, role, fields.get('secret_id').trim()) : null;
-        if (role.secretIdBoundCidrs.length > 0 && !addressAllowed(request.remoteAddress, role.secretIdBoundCidrs)) {
-          throw badRequest(`source address "${request.remoteAddress ?? ''}" unauthorized by CIDR restrictions on the role`);
+        if (!role.bindSecretId) {
+          checkRoleAddress(role, request);
+          return { auth: loginAuth(role, null) };
         }
+        const secretId = await useSecretId(context, request, role, fields.get('secret_id').trim());
         return { auth: loginAuth(role, secretId) };
       },
     },
@@ -57,7 +58,7 @@ An unknown, used-up or expired secret ID gets "invalid role or secret ID".`,
  * Checks a secret ID and spends one of its uses, under the secret ID's
  * lock, so two logins cannot both spend the last use.
  * @throws CofferError (400) for a missing, unknown, expired or used-up
- *   secret ID, or a caller outside its CIDR blocks.
+ *   secret ID, or a caller outside its or the role's CIDR blocks.
  */
 async function useSecretId(context: AppRoleContext, request: Request, role: RoleEntry, secretId: string): Promise<SecretIdEntry> {
   if (secretId === '') throw badRequest('missing secret_id');
@@ -83,15 +84,26 @@ async function useSecretId(context: AppRoleContext, request: Request, role: Role
       throw invalidCredentials(INVALID_CREDENTIALS);
     }
 
-    // The role's blocks may have narrowed since the secret ID was issued.
+    // The role's blocks may have narrowed since the secret ID was issued, and
+    // the secret ID's token_bound_cidrs replace the role's on the token.
     checkCidrSubset('cidr_list', entry.cidrList, 'secret_id_bound_cidrs', role.secretIdBoundCidrs);
+    checkCidrSubset('token_bound_cidrs', entry.tokenBoundCidrs, 'token_bound_cidrs', role.tokenBoundCidrs);
     if (entry.cidrList.length > 0 && !addressAllowed(request.remoteAddress, entry.cidrList)) {
       throw badRequest(`source address "${request.remoteAddress ?? ''}" unauthorized by CIDR restrictions on the secret ID`);
     }
 
+    // Checked before the use is spent, so a caller outside the blocks cannot use up the secret ID.
+    checkRoleAddress(role, request);
     await spendUse(context, request, role, hmac, entry, now);
     return entry;
   });
+}
+
+/** Rejects a caller outside the role's CIDR blocks, when the role has any. @throws CofferError (400) naming the address. */
+function checkRoleAddress(role: RoleEntry, request: Request): void {
+  if (role.secretIdBoundCidrs.length > 0 && !addressAllowed(request.remoteAddress, role.secretIdBoundCidrs)) {
+    throw badRequest(`source address "${request.remoteAddress ?? ''}" unauthorized by CIDR restrictions on the role`);
+  }
 }
 
 /** Spends one use of a limited secret ID; the last use destroys it. */
@@ -127,9 +139,13 @@ function loginAuth(role: RoleEntry, secretId: SecretIdEntry | null): Auth {
 }
 
 /**
- * Renews a token of a login, as Vault's AppRole does: the role named in the
- * login's internal data must still exist with the same policies, and the
- * renewal gets the role's current token TTLs.
+ * Renews a token of a login: the role named in the login's internal data
+ * must still exist with the same policies, and the renewal gets the role's
+ * current token TTLs.
+ *
+ * NOTE: Vault's AppRole checks only that the role exists. The policy check
+ * is the one Vault's userpass makes, so that a token never outlives a
+ * change to its role's policies by renewing.
  * @throws CofferError (400) when the role was deleted or its policies changed.
  */
 export async function renewRoleLogin(request: Request): Promise<Response> {

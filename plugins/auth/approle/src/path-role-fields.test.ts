@@ -167,6 +167,25 @@ describe('role/:role_name per-field paths', () => {
     }
   });
 
+  test('batch roles reject use limit and period', async () => {
+    const harness = createHarness();
+    await createRole(harness, 'web', { token_type: 'batch' });
+    const cases: [string, Record<string, unknown>, string][] = [
+      [
+        'token-num-uses',
+        { token_num_uses: 3 },
+        'invalid "token_type" "batch": batch tokens cannot have a use limit, set "token_num_uses" to 0 or "token_type" to "service"',
+      ],
+      ['period', { token_period: '1h' }, 'invalid "token_type" "batch": batch tokens cannot be periodic, set "token_period" to 0 or "token_type" to "service"'],
+      ['period', { period: '1h' }, 'invalid "token_type" "batch": batch tokens cannot be periodic, set "token_period" to 0 or "token_type" to "service"'],
+    ];
+
+    for (const [suffix, data, message] of cases) {
+      await assertRejectedUnchanged(harness, () => harness.send('update', `role/web/${suffix}`, data), 400, message);
+    }
+    assert.equal(await harness.send('update', 'role/web/token-num-uses', { token_num_uses: 0 }), null);
+  });
+
   test('bind-secret-id off with bound CIDRs', async () => {
     const harness = createHarness();
     await createRole(harness, 'web', { secret_id_bound_cidrs: '127.0.0.1/32' });

@@ -24,7 +24,7 @@ import {
 } from '@coffer/sdk';
 import { checkCidrs } from './cidr.js';
 import type { AppRoleContext } from './context.js';
-import { checkNotNegative, checkPeriod, ROLE_FIELDS, ROLE_NAME_FIELD } from './role-fields.js';
+import { checkNotNegative, checkPeriod, checkRoleTokenSettings, ROLE_FIELDS, ROLE_NAME_FIELD } from './role-fields.js';
 import { readRole, requireRole, saveRole, type RoleEntry } from './roles.js';
 
 /** One per-field path: what it reads, how it sets, how it resets. */
@@ -241,7 +241,18 @@ function roleFieldPath(context: AppRoleContext, spec: RoleFieldPath): PathDefini
       },
       ...(update === undefined
         ? {}
-        : { update: (request, fields) => change(request, roleNameOf(fields), (role) => update(role, fields, context.system), false) }),
+        : {
+            update: (request, fields) =>
+              change(
+                request,
+                roleNameOf(fields),
+                (role) => {
+                  update(role, fields, context.system);
+                  checkRoleTokenSettings(role);
+                },
+                false,
+              ),
+          }),
       ...(reset === undefined ? {} : { delete: (request, fields) => change(request, roleNameOf(fields), reset, true) }),
     },
     helpSynopsis: spec.helpSynopsis,

@@ -5,6 +5,7 @@
  */
 import {
   badRequest,
+  checkTokenSettings,
   describeTokenSettings,
   formatDuration,
   readTokenSettings,
@@ -52,6 +53,20 @@ export function parseTokenSettings(fields: FieldData<FieldMap>, existing?: Token
   }
   checkCidrs('token_bound_cidrs', settings.tokenBoundCidrs);
   return settings;
+}
+
+/**
+ * Checks a role's token settings as a whole after one of them changed
+ * alone, so a per-field path cannot store what a role write rejects, such
+ * as a use limit on a batch token role.
+ * @throws CofferError (400) naming the invalid field.
+ */
+export function checkRoleTokenSettings(settings: TokenSettings): void {
+  try {
+    checkTokenSettings(settings);
+  } catch (err) {
+    throw badRequest((err as Error).message);
+  }
 }
 
 /** @throws CofferError (400) when `seconds` exceeds the mount's max lease TTL. */

@@ -175,6 +175,16 @@ describe('config', () => {
     ['unknown dereference', { dereference_aliases: 'sometimes' }, 'invalid field "dereference_aliases": must be one of "never", "finding", "searching", "always"'],
     ['negative page size', { max_page_size: -1 }, 'invalid "max_page_size" -1: it cannot be negative; use 0 to turn paging off'],
     ['bad token_type', { token_type: 'root' }, 'invalid "token_type" "root": must be one of service, batch, default, default-service, default-batch'],
+    [
+      'token_bound_cidrs prefix too long',
+      { token_bound_cidrs: '10.0.0.0/33' },
+      'invalid "token_bound_cidrs" entry "10.0.0.0/33": expected an IP address or a CIDR block such as "10.0.0.0/8"',
+    ],
+    [
+      'token_bound_cidrs bad address',
+      { token_bound_cidrs: '999.1.1.1/8' },
+      'invalid "token_bound_cidrs" entry "999.1.1.1/8": expected an IP address or a CIDR block such as "10.0.0.0/8"',
+    ],
     ['unknown field', { use_token_groups: true }, 'unknown field "use_token_groups"'],
   ];
 

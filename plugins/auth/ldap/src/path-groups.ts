@@ -13,7 +13,11 @@ export function pathGroupsList(): PathDefinition<FieldMap> {
     pattern: 'groups/?',
     fields: {},
     operations: {
-      list: async (request) => ({ data: { keys: await listNames(request.storage, GROUP_PREFIX) } }),
+      // An empty list returns no response, so the server returns 404 as Vault does.
+      list: async (request) => {
+        const keys = await listNames(request.storage, GROUP_PREFIX);
+        return keys.length === 0 ? null : { data: { keys } };
+      },
     },
     helpSynopsis: 'List the LDAP groups that have policies.',
     helpDescription: 'Returns the names of the groups configured under groups/.',

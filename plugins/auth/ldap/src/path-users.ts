@@ -23,7 +23,11 @@ export function pathUsersList(): PathDefinition<FieldMap> {
     pattern: 'users/?',
     fields: {},
     operations: {
-      list: async (request) => ({ data: { keys: await listNames(request.storage, USER_PREFIX) } }),
+      // An empty list returns no response, so the server returns 404 as Vault does.
+      list: async (request) => {
+        const keys = await listNames(request.storage, USER_PREFIX);
+        return keys.length === 0 ? null : { data: { keys } };
+      },
     },
     helpSynopsis: 'List the LDAP users that have local policies or groups.',
     helpDescription: 'Returns the names of the users configured under users/.',

@@ -197,7 +197,7 @@ describe('users/:username', () => {
       [{ token_type: 'batch', token_period: '1h' }, BATCH_PERIOD],
       [{ token_bound_cidrs: ['10.0.0.0/33'] }, 'invalid "token_bound_cidrs" entry "10.0.0.0/33": expected an IP address or a CIDR block such as "10.0.0.0/8"'],
       [{ token_bound_cidrs: '300.1.1.1' }, 'invalid "token_bound_cidrs" entry "300.1.1.1": expected an IP address or a CIDR block such as "10.0.0.0/8"'],
-      [{ token_bound_cidrs: 'nonsense' }, 'invalid "token_bound_cidrs" entry "nonsense": expected an address or CIDR block'],
+      [{ token_bound_cidrs: 'nonsense' }, 'invalid "token_bound_cidrs" entry "nonsense": expected an IP address or a CIDR block such as "10.0.0.0/8"'],
       [{ token_ttl: 'soon' }, 'invalid field "token_ttl": expected a duration such as 30, "30s", "90m" or "1h", got "soon"'],
       [{ colour: 'blue' }, 'unknown field "colour"'],
     ];
