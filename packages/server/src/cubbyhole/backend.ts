@@ -47,8 +47,8 @@ export function createCubbyholeBackend(): Backend {
             return null;
           },
           async list(request) {
-            const keys = await request.storage.list(request.path);
-            return keys.length === 0 ? null : { data: { keys } };
+            // An empty list becomes a 404 in the HTTP layer, as for every LIST.
+            return { data: { keys: await request.storage.list(request.path) } };
           },
         },
         helpSynopsis: 'Read, write, list or delete an entry in the calling token\'s cubbyhole.',

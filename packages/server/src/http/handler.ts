@@ -11,6 +11,7 @@ import { handleLogicalRequest, newRequestId, type LogicalResult, type SystemBack
 import { SEAL_BACKEND_PATHS } from '../system/backend.js';
 import { readBody, parseJsonBody } from './body.js';
 import { LIST_STAND_IN } from './list-method.js';
+import { listsNothing } from './list-response.js';
 import { envelope, errorAnswer, type HttpAnswer } from './envelope.js';
 import { stringifyJson } from './json-text.js';
 import { parseRequestTarget } from './request-target.js';
@@ -222,6 +223,7 @@ function answerFor(requestId: string, operation: Operation, result: LogicalResul
   if (response.raw !== undefined) {
     return { status: response.raw.status, body: null, raw: { contentType: response.raw.contentType, body: response.raw.body } };
   }
+  if (operation === 'list' && listsNothing(response)) return errorAnswer(404, []);
   return { status: 200, body: envelope(requestId, result) };
 }
 
