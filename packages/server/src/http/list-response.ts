@@ -1,8 +1,7 @@
 /**
- * Vault's rule for the answer to a LIST: one that found nothing is a 404 with
- * an empty `errors` list, whichever form the backend gave it. So a client
- * tells an empty folder apart the same way on every mount, a plugin's
- * included.
+ * Vault's rule for LIST responses: a LIST that found nothing gets a 404 with
+ * an empty `errors` list, whatever form the backend returned. So clients
+ * detect an empty folder the same way on every mount, plugins included.
  */
 import type { Response } from '@coffer/sdk';
 
