@@ -82,6 +82,7 @@ describe('identity over logins', () => {
       'shared-read': readPolicy('secret/data/shared/*'),
       'group-read': readPolicy('secret/data/group/*'),
       'late-read': readPolicy('secret/data/late/*'),
+      'child-tokens': 'path "auth/token/create" {\n  capabilities = ["update"]\n}\npath "auth/token/create-orphan" {\n  capabilities = ["update"]\n}\n',
       'own-path': 'path "secret/data/{{identity.entity.name}}/*" {\n  capabilities = ["create", "update", "read"]\n}\n',
       'alias-path': `path "secret/data/by-alias/{{identity.entity.aliases.${accessorA}.name}}" {\n  capabilities = ["read"]\n}\n`,
       'region-path': `path "secret/data/region/{{identity.entity.aliases.${accessorA}.metadata.region}}" {\n  capabilities = ["read"]\n}\n`,
@@ -194,6 +195,29 @@ describe('identity over logins', () => {
 
     expectStatus(await call('POST', `identity/entity/id/${entityId}`, { disabled: false }), 204, 'enable');
     assert.equal(await readStatus(token, 'a/x'), 200);
+  });
+
+  test('child token keeps entity of parent', async () => {
+    const entityId = await entityOnBothMounts('parent-entity', 'parent-user');
+    expectStatus(await call('POST', 'identity/group', { name: 'parent-group', policies: ['group-read', 'child-tokens'], member_entity_ids: [entityId] }), 200, 'group');
+    const parent = (await login('test-a', { username: 'parent-user' })).client_token;
+    const create = async (path: string): Promise<string> => {
+      const response = await callerFor(server, parent)('POST', path, {});
+      expectStatus(response, 200, path);
+      return response.body.auth.client_token;
+    };
+    const child = await create('auth/token/create');
+    const orphan = await create('auth/token/create-orphan');
+
+    assert.equal((await callerFor(server, child)('GET', 'auth/token/lookup-self')).body.data.entity_id, entityId);
+    assert.equal((await callerFor(server, orphan)('GET', 'auth/token/lookup-self')).body.data.entity_id, '');
+    assert.equal(await readStatus(child, 'group/x'), 200, 'child gets the group policies');
+    assert.equal(await readStatus(orphan, 'group/x'), 403, 'an orphan leaves the entity behind');
+
+    expectStatus(await call('POST', `identity/entity/id/${entityId}`, { disabled: true }), 204, 'disable');
+    const denied = await callerFor(server, child)('GET', 'secret/data/a/x');
+    expectStatus(denied, 403, 'child of disabled entity');
+    assert.deepEqual(denied.body.errors, ['permission denied']);
   });
 
   test('deleted entity token is denied', async () => {

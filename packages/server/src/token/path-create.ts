@@ -116,7 +116,9 @@ export async function createToken(
     renewable: fields.get('renewable') && (role?.renewable ?? true) && type === 'service',
     type,
     role: role?.name ?? '',
-    entityId: '',
+    // A child stays tied to its parent's entity, as in Vault, so disabling
+    // the entity also stops the children. An orphan starts without an entity.
+    entityId: orphan ? '' : parent.entityId,
     boundCidrs: role?.tokenBoundCidrs ?? [],
   };
 
