@@ -17,6 +17,9 @@ import { callerFor, createEntity, enableAuth, expectStatus, ROOT_TOKEN, type Cal
 
 const TEST_AUTH_TYPE = 'identity-test';
 
+/** Group names that a renewal reports, by user name, like a directory after a change. A user not listed has no groups. */
+const renewalGroups = new Map<string, string[]>();
+
 /** Logs in `username`; the token policy is `login-<mount name>`, so tokens of two mounts differ. */
 const testAuthPlugin: AuthPlugin = {
   kind: 'auth',
@@ -29,6 +32,11 @@ const testAuthPlugin: AuthPlugin = {
       backendType: 'credential',
       help: 'Logs in any user name, for the identity tests.',
       specialPaths: { unauthenticated: ['login'] },
+      async authRenew(request) {
+        const login = request.auth!;
+        const groups = renewalGroups.get(login.metadata.username ?? '') ?? [];
+        return { auth: { policies: login.policies, groupAliases: groups.map((name) => ({ name })) } };
+      },
       paths: [
         definePath({
           pattern: 'login',
@@ -43,6 +51,7 @@ const testAuthPlugin: AuthPlugin = {
               return {
                 auth: {
                   policies: [`login-${mountName}`],
+                  metadata: { username },
                   displayName: username,
                   alias: { name: username, ...(fields.has('region') ? { metadata: { region: fields.get('region') } } : {}) },
                   ...(fields.has('groups') ? { groupAliases: fields.get('groups').map((name) => ({ name })) } : {}),
@@ -243,6 +252,23 @@ describe('identity over logins', () => {
     const left = await login('test-a', { username: 'engineer', groups: 'other' });
     assert.equal(left.identity_policies, undefined);
     assert.equal(await readStatus(member.client_token, 'group/x'), 403);
+  });
+
+  test('renewal refreshes external groups', async () => {
+    const group = await call('POST', 'identity/group', { name: 'renew-external', type: 'external', policies: ['late-read'] });
+    expectStatus(group, 200, 'group');
+    expectStatus(await call('POST', 'identity/group-alias', { name: 'renew-eng', mount_accessor: accessorA, canonical_id: group.body.data.id }), 200, 'alias');
+    const member = await login('test-a', { username: 'renewer', groups: 'renew-eng' });
+    assert.equal(await readStatus(member.client_token, 'late/x'), 200);
+
+    renewalGroups.set('renewer', ['other']);
+    expectStatus(await callerFor(server, member.client_token)('POST', 'auth/token/renew-self', {}), 200, 'renew');
+    assert.equal(await readStatus(member.client_token, 'late/x'), 403, 'removed from the group at renewal');
+    assert.deepEqual((await call('GET', `identity/group/id/${group.body.data.id}`)).body.data.member_entity_ids, []);
+
+    renewalGroups.set('renewer', ['renew-eng']);
+    expectStatus(await callerFor(server, member.client_token)('POST', 'auth/token/renew-self', {}), 200, 'renew');
+    assert.equal(await readStatus(member.client_token, 'late/x'), 200, 'added back at renewal');
   });
 
   test('login refreshes alias metadata', async () => {

@@ -14,7 +14,7 @@ import type { LoginIdentity } from '../token/login.js';
 import { IdentityIndex } from './indexes.js';
 import { encodeRecord, entityKey, groupKey, loadIdentity } from './load.js';
 import type { Entity, Group } from './model.js';
-import { computeIdentityPolicies, resolveLogin } from './resolve.js';
+import { computeIdentityPolicies, refreshRenewedGroups, resolveLogin } from './resolve.js';
 
 /** The mount an accessor names: its path (with `auth/` for auth methods) and type. */
 export interface MountInfo {
@@ -94,6 +94,14 @@ export class IdentityStore {
    */
   resolveLogin(mountAccessor: string, mountType: string, auth: Auth): Promise<LoginIdentity> {
     return resolveLogin(this, mountAccessor, mountType, auth);
+  }
+
+  /**
+   * Sets the external group memberships of a token's entity from the group
+   * names that the auth mount with `mountAccessor` reported at renewal.
+   */
+  refreshRenewedGroups(entityId: string, mountAccessor: string, groupNames: string[]): Promise<void> {
+    return refreshRenewedGroups(this, entityId, mountAccessor, groupNames);
   }
 
   /**
