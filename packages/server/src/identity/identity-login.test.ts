@@ -148,6 +148,25 @@ describe('identity over logins', () => {
     }
   });
 
+  test('token lookup shows identity policies', async () => {
+    const entityId = await entityOnBothMounts('lookup-entity', 'lookup-user', { policies: ['shared-read'] });
+    expectStatus(await call('POST', 'identity/group', { name: 'lookup-group', policies: ['group-read'], member_entity_ids: [entityId] }), 200, 'group');
+    const member = await login('test-a', { username: 'lookup-user' });
+    const plain = await login('test-a', { username: 'lookup-plain' });
+
+    const self = await callerFor(server, member.client_token)('GET', 'auth/token/lookup-self');
+    expectStatus(self, 200, 'lookup-self');
+    assert.deepEqual(self.body.data.identity_policies, ['group-read', 'shared-read']);
+    assert.deepEqual(self.body.data.policies, ['default', 'login-test-a']);
+    const byToken = await call('POST', 'auth/token/lookup', { token: member.client_token });
+    assert.deepEqual(byToken.body.data.identity_policies, ['group-read', 'shared-read']);
+    const byAccessor = await call('POST', 'auth/token/lookup-accessor', { accessor: (self.body.data as { accessor: string }).accessor });
+    assert.deepEqual(byAccessor.body.data.identity_policies, ['group-read', 'shared-read']);
+
+    const plainSelf = await callerFor(server, plain.client_token)('GET', 'auth/token/lookup-self');
+    assert.equal(Object.hasOwn(plainSelf.body.data, 'identity_policies'), false, 'no key without identity policies');
+  });
+
   test('templated policy grants own path only', async () => {
     for (const name of ['alice', 'bob']) {
       if ((await call('GET', `identity/entity/name/${name}`)).status === 404) await entityOnBothMounts(name, name);

@@ -91,6 +91,7 @@ export function createSystemBackends(core: Core): SystemBackends {
         refreshGroups: (entityId, groupNames) => core.identity.refreshRenewedGroups(entityId, mount.accessor, groupNames),
       };
     },
+    identityPolicies: async (entityId) => (await core.identity.policiesFor(entityId)).identityPolicies,
   });
   return { sys, token, cubbyhole, identity };
 }
