@@ -96,6 +96,21 @@ test('load drops entity left by interrupted merge', async () => {
   assert.equal((await reopened.policiesFor(absorbed.id)).context?.id, target.id);
 });
 
+test('load moves members of interrupted merge', async () => {
+  const { barrier, reopen } = await openStore();
+  const absorbed = makeEntity('absorbed-member');
+  const target = makeEntity('merge-target', { mergedEntityIds: [absorbed.id] });
+  const solo = makeGroup({ name: 'absorbed-only', memberEntityIds: [absorbed.id] });
+  const both = makeGroup({ name: 'both-members', memberEntityIds: [absorbed.id, target.id] });
+  for (const entity of [absorbed, target]) await barrier.put({ key: entityKey(entity.id), value: encodeRecord(entity) });
+  for (const group of [solo, both]) await barrier.put({ key: groupKey(group.id), value: encodeRecord(group) });
+
+  const reopened = await reopen();
+  assert.deepEqual(reopened.records.group(solo.id)?.memberEntityIds, [target.id]);
+  assert.deepEqual(reopened.records.group(both.id)?.memberEntityIds, [target.id]);
+  assert.deepEqual(reopened.records.groupsWithMemberEntity(target.id).map((group) => group.name).sort(), ['absorbed-only', 'both-members']);
+});
+
 test('load keeps later copy of moved alias', async () => {
   const { barrier, reopen } = await openStore();
   const aliasId = randomUUID();
