@@ -151,11 +151,10 @@ function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }
 
+/** Returns the string entries of a stored map. `fromEntries` keeps a `__proto__` key as an own entry. */
 function stringMap(value: unknown): Record<string, string> {
   if (typeof value !== 'object' || value === null) return {};
-  const result: Record<string, string> = {};
-  for (const [key, item] of Object.entries(value)) if (typeof item === 'string') result[key] = item;
-  return result;
+  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 }
 
 function text(value: unknown): string {

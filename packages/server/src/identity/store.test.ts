@@ -83,6 +83,20 @@ test('store reports a deleted entity as not found', async () => {
   assert.deepEqual(result, { identityPolicies: [], context: undefined, disabled: false, found: false });
 });
 
+test('load keeps metadata key named __proto__', async () => {
+  const { barrier, reopen } = await openStore();
+  const metadata = JSON.parse('{"__proto__": "x", "team": "web"}') as Record<string, string>;
+  const entity = makeEntity('proto-keys', { metadata });
+  entity.aliases = [{ ...makeAlias(entity.id, 'proto-user', timestamp()), customMetadata: metadata }];
+  await barrier.put({ key: entityKey(entity.id), value: encodeRecord(entity) });
+
+  const reopened = await reopen();
+  const loaded = reopened.records.entity(entity.id);
+  assert.equal(Object.hasOwn(loaded?.metadata ?? {}, '__proto__'), true);
+  assert.deepEqual(Object.entries(loaded?.metadata ?? {}), [['__proto__', 'x'], ['team', 'web']]);
+  assert.deepEqual(Object.entries(loaded?.aliases[0].customMetadata ?? {}), [['__proto__', 'x'], ['team', 'web']]);
+});
+
 test('load drops entity left by interrupted merge', async () => {
   const { barrier, reopen } = await openStore();
   const absorbed = makeEntity('absorbed', { policies: ['old'] });
