@@ -162,6 +162,19 @@ test('load rejects a record that is not JSON', async () => {
   await assert.rejects(reopen(), { status: 500, message: `stored identity entity "${id}" is not valid JSON` });
 });
 
+test('store rejects writes after teardown', async () => {
+  const { store, barrier } = await openStore();
+  store.teardown();
+
+  await assert.rejects(store.resolveLogin('auth_userpass_1', 'userpass', loginAuth('after-teardown')), {
+    status: 500,
+    message: 'identity store is not loaded: the node is sealed or no longer active',
+  });
+  await assert.rejects(putGroups(store, makeGroup({ name: 'after-teardown' })), { status: 500 });
+  assert.deepEqual(await barrier.list('sys/identity/entity/'), []);
+  assert.deepEqual(await barrier.list('sys/identity/group/'), []);
+});
+
 test('teardown forgets every record', async () => {
   const { store } = await openStore();
   const login = await store.resolveLogin('auth_userpass_1', 'userpass', loginAuth('gina'));
