@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
+import { silentLogger, type Storage } from '@coffer/sdk';
 import { encodeRecord, entityKey, groupKey } from './load.js';
 import { timestamp, type Entity, type EntityAlias } from './model.js';
-import { loginAuth, makeGroup, openStore, putGroups } from './test-support.js';
+import { IdentityStore } from './store.js';
+import { loginAuth, makeGroup, openStore, putGroups, TEST_MOUNTS } from './test-support.js';
 
 function makeEntity(name: string, fields: Partial<Entity> = {}): Entity {
   const now = timestamp();
@@ -173,6 +175,28 @@ test('store rejects writes after teardown', async () => {
   await assert.rejects(putGroups(store, makeGroup({ name: 'after-teardown' })), { status: 500 });
   assert.deepEqual(await barrier.list('sys/identity/entity/'), []);
   assert.deepEqual(await barrier.list('sys/identity/group/'), []);
+});
+
+test('failed write after teardown stays unloaded', async () => {
+  const { barrier, store: seeded } = await openStore();
+  const login = await seeded.resolveLogin('auth_userpass_1', 'userpass', loginAuth('stored-before'));
+  let store: IdentityStore | undefined;
+  // Storage whose writes fail after the node stepped down, while reads still work.
+  const steppingDown: Storage = {
+    get: (key) => barrier.get(key),
+    list: (prefix) => barrier.list(prefix),
+    delete: (key) => barrier.delete(key),
+    async put() {
+      store?.teardown();
+      throw new Error('lost leadership');
+    },
+  };
+  store = new IdentityStore(steppingDown, silentLogger, (accessor) => TEST_MOUNTS[accessor]);
+  await store.setup();
+
+  await assert.rejects(putGroups(store, makeGroup({ name: 'during-step-down' })), { status: 500 });
+  assert.equal(store.records.entities.size, 0);
+  assert.equal((await store.policiesFor(login.entityId)).found, false);
 });
 
 test('teardown forgets every record', async () => {

@@ -189,6 +189,8 @@ export class IdentityStore {
   private async reloadAfterFailure(): Promise<void> {
     try {
       const loaded = await loadIdentity(this.storage, this.logger);
+      // A teardown during the write or the reload keeps the store empty.
+      if (!this.loaded) return;
       this.index = loaded.index;
       this.policyCache.clear();
     } catch (err) {
