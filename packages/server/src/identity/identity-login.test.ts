@@ -17,6 +17,9 @@ import { callerFor, createEntity, enableAuth, expectStatus, ROOT_TOKEN, type Cal
 
 const TEST_AUTH_TYPE = 'identity-test';
 
+/** Group names that a renewal reports, by user name, like a directory after a change. A user not listed has no groups. */
+const renewalGroups = new Map<string, string[]>();
+
 /** Logs in `username`; the token policy is `login-<mount name>`, so tokens of two mounts differ. */
 const testAuthPlugin: AuthPlugin = {
   kind: 'auth',
@@ -29,6 +32,11 @@ const testAuthPlugin: AuthPlugin = {
       backendType: 'credential',
       help: 'Logs in any user name, for the identity tests.',
       specialPaths: { unauthenticated: ['login'] },
+      async authRenew(request) {
+        const login = request.auth!;
+        const groups = renewalGroups.get(login.metadata.username ?? '') ?? [];
+        return { auth: { policies: login.policies, groupAliases: groups.map((name) => ({ name })) } };
+      },
       paths: [
         definePath({
           pattern: 'login',
@@ -43,6 +51,7 @@ const testAuthPlugin: AuthPlugin = {
               return {
                 auth: {
                   policies: [`login-${mountName}`],
+                  metadata: { username },
                   displayName: username,
                   alias: { name: username, ...(fields.has('region') ? { metadata: { region: fields.get('region') } } : {}) },
                   ...(fields.has('groups') ? { groupAliases: fields.get('groups').map((name) => ({ name })) } : {}),
@@ -82,6 +91,7 @@ describe('identity over logins', () => {
       'shared-read': readPolicy('secret/data/shared/*'),
       'group-read': readPolicy('secret/data/group/*'),
       'late-read': readPolicy('secret/data/late/*'),
+      'child-tokens': 'path "auth/token/create" {\n  capabilities = ["update"]\n}\npath "auth/token/create-orphan" {\n  capabilities = ["update"]\n}\n',
       'own-path': 'path "secret/data/{{identity.entity.name}}/*" {\n  capabilities = ["create", "update", "read"]\n}\n',
       'alias-path': `path "secret/data/by-alias/{{identity.entity.aliases.${accessorA}.name}}" {\n  capabilities = ["read"]\n}\n`,
       'region-path': `path "secret/data/region/{{identity.entity.aliases.${accessorA}.metadata.region}}" {\n  capabilities = ["read"]\n}\n`,
@@ -136,6 +146,25 @@ describe('identity over logins', () => {
       for (const path of readable) assert.equal(await readStatus(token, path), 200, `read ${path}`);
       for (const path of denied) assert.equal(await readStatus(token, path), 403, `read ${path}`);
     }
+  });
+
+  test('token lookup shows identity policies', async () => {
+    const entityId = await entityOnBothMounts('lookup-entity', 'lookup-user', { policies: ['shared-read'] });
+    expectStatus(await call('POST', 'identity/group', { name: 'lookup-group', policies: ['group-read'], member_entity_ids: [entityId] }), 200, 'group');
+    const member = await login('test-a', { username: 'lookup-user' });
+    const plain = await login('test-a', { username: 'lookup-plain' });
+
+    const self = await callerFor(server, member.client_token)('GET', 'auth/token/lookup-self');
+    expectStatus(self, 200, 'lookup-self');
+    assert.deepEqual(self.body.data.identity_policies, ['group-read', 'shared-read']);
+    assert.deepEqual(self.body.data.policies, ['default', 'login-test-a']);
+    const byToken = await call('POST', 'auth/token/lookup', { token: member.client_token });
+    assert.deepEqual(byToken.body.data.identity_policies, ['group-read', 'shared-read']);
+    const byAccessor = await call('POST', 'auth/token/lookup-accessor', { accessor: (self.body.data as { accessor: string }).accessor });
+    assert.deepEqual(byAccessor.body.data.identity_policies, ['group-read', 'shared-read']);
+
+    const plainSelf = await callerFor(server, plain.client_token)('GET', 'auth/token/lookup-self');
+    assert.equal(Object.hasOwn(plainSelf.body.data, 'identity_policies'), false, 'no key without identity policies');
   });
 
   test('templated policy grants own path only', async () => {
@@ -196,6 +225,29 @@ describe('identity over logins', () => {
     assert.equal(await readStatus(token, 'a/x'), 200);
   });
 
+  test('child token keeps entity of parent', async () => {
+    const entityId = await entityOnBothMounts('parent-entity', 'parent-user');
+    expectStatus(await call('POST', 'identity/group', { name: 'parent-group', policies: ['group-read', 'child-tokens'], member_entity_ids: [entityId] }), 200, 'group');
+    const parent = (await login('test-a', { username: 'parent-user' })).client_token;
+    const create = async (path: string): Promise<string> => {
+      const response = await callerFor(server, parent)('POST', path, {});
+      expectStatus(response, 200, path);
+      return response.body.auth.client_token;
+    };
+    const child = await create('auth/token/create');
+    const orphan = await create('auth/token/create-orphan');
+
+    assert.equal((await callerFor(server, child)('GET', 'auth/token/lookup-self')).body.data.entity_id, entityId);
+    assert.equal((await callerFor(server, orphan)('GET', 'auth/token/lookup-self')).body.data.entity_id, '');
+    assert.equal(await readStatus(child, 'group/x'), 200, 'child gets the group policies');
+    assert.equal(await readStatus(orphan, 'group/x'), 403, 'an orphan leaves the entity behind');
+
+    expectStatus(await call('POST', `identity/entity/id/${entityId}`, { disabled: true }), 204, 'disable');
+    const denied = await callerFor(server, child)('GET', 'secret/data/a/x');
+    expectStatus(denied, 403, 'child of disabled entity');
+    assert.deepEqual(denied.body.errors, ['permission denied']);
+  });
+
   test('deleted entity token is denied', async () => {
     const first = await login('test-a', { username: 'short-lived' });
     assert.equal(await readStatus(first.client_token, 'a/x'), 200);
@@ -219,6 +271,23 @@ describe('identity over logins', () => {
     const left = await login('test-a', { username: 'engineer', groups: 'other' });
     assert.equal(left.identity_policies, undefined);
     assert.equal(await readStatus(member.client_token, 'group/x'), 403);
+  });
+
+  test('renewal refreshes external groups', async () => {
+    const group = await call('POST', 'identity/group', { name: 'renew-external', type: 'external', policies: ['late-read'] });
+    expectStatus(group, 200, 'group');
+    expectStatus(await call('POST', 'identity/group-alias', { name: 'renew-eng', mount_accessor: accessorA, canonical_id: group.body.data.id }), 200, 'alias');
+    const member = await login('test-a', { username: 'renewer', groups: 'renew-eng' });
+    assert.equal(await readStatus(member.client_token, 'late/x'), 200);
+
+    renewalGroups.set('renewer', ['other']);
+    expectStatus(await callerFor(server, member.client_token)('POST', 'auth/token/renew-self', {}), 200, 'renew');
+    assert.equal(await readStatus(member.client_token, 'late/x'), 403, 'removed from the group at renewal');
+    assert.deepEqual((await call('GET', `identity/group/id/${group.body.data.id}`)).body.data.member_entity_ids, []);
+
+    renewalGroups.set('renewer', ['renew-eng']);
+    expectStatus(await callerFor(server, member.client_token)('POST', 'auth/token/renew-self', {}), 200, 'renew');
+    assert.equal(await readStatus(member.client_token, 'late/x'), 200, 'added back at renewal');
   });
 
   test('login refreshes alias metadata', async () => {

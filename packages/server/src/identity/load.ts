@@ -4,8 +4,9 @@
  *
  * A write of several records can stop part way, so loading repairs what
  * such a stop leaves behind. An entity already merged into another is
- * dropped. An alias stored on two records stays with the later-updated
- * copy. Members that no longer exist are left out.
+ * dropped, and groups that still list it list its target instead. An alias
+ * stored on two records stays with the later-updated copy. Members that no
+ * longer exist are left out.
  */
 import { internalError, type Logger, type Storage } from '@coffer/sdk';
 import { IdentityIndex } from './indexes.js';
@@ -54,7 +55,7 @@ export async function loadIdentity(storage: Storage, logger: Logger): Promise<Lo
   const groupIds = new Set(groups.map((group) => group.id));
   const repaired = dedupeGroupAliases(groups, logger).map((group) => ({
     ...group,
-    memberEntityIds: group.memberEntityIds.filter((id) => index.entity(id) !== undefined),
+    memberEntityIds: currentMembers(index, group.memberEntityIds),
     memberGroupIds: group.memberGroupIds.filter((id) => groupIds.has(id)),
   }));
   for (const group of repaired) {
@@ -65,6 +66,20 @@ export async function loadIdentity(storage: Storage, logger: Logger): Promise<Lo
     index.addGroup(group);
   }
   return { index, leftoverEntityIds };
+}
+
+/**
+ * Returns the member entities that still exist. A member merged away by a
+ * merge that stopped before its groups were written is replaced by the
+ * entity it was merged into, which the merge would have stored.
+ */
+function currentMembers(index: IdentityIndex, memberEntityIds: readonly string[]): string[] {
+  const members = new Set<string>();
+  for (const id of memberEntityIds) {
+    const entity = index.entityOrMergedInto(id);
+    if (entity !== undefined) members.add(entity.id);
+  }
+  return [...members];
 }
 
 async function readAll<T>(storage: Storage, prefix: string, decode: (id: string, value: Buffer) => T): Promise<T[]> {
@@ -136,11 +151,10 @@ function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }
 
+/** Returns the string entries of a stored map. `fromEntries` keeps a `__proto__` key as an own entry. */
 function stringMap(value: unknown): Record<string, string> {
   if (typeof value !== 'object' || value === null) return {};
-  const result: Record<string, string> = {};
-  for (const [key, item] of Object.entries(value)) if (typeof item === 'string') result[key] = item;
-  return result;
+  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
 }
 
 function text(value: unknown): string {

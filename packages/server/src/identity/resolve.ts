@@ -159,7 +159,21 @@ async function refreshExternalGroups(store: IdentityStore, entityId: string, mou
   store.logger.debug({ entityId, groupIds: changed.map((group) => group.id) }, 'external group memberships refreshed');
 }
 
+/**
+ * Sets the external group memberships of a token's entity from the group
+ * names its auth method reported when renewing the login, as Vault does.
+ * A token of an entity merged away refreshes the entity it was merged into.
+ */
+export async function refreshRenewedGroups(store: IdentityStore, entityId: string, mountAccessor: string, groupNames: string[]): Promise<void> {
+  const entity = store.records.entityOrMergedInto(entityId);
+  if (entity === undefined) return;
+  await refreshExternalGroups(store, entity.id, mountAccessor, groupNames);
+}
+
 function planGroupRefresh(index: IdentityIndex, entityId: string, mountAccessor: string, groupNames: string[]): Group[] {
+  // The entity may have been deleted while the write waited its turn.
+  if (index.entity(entityId) === undefined) return [];
+
   const listedGroups = new Map<string, Group>();
   for (const name of groupNames) {
     const alias = index.groupAliasByFactors(mountAccessor, name);

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { test } from 'node:test';
+import { silentLogger, type Storage } from '@coffer/sdk';
 import { encodeRecord, entityKey, groupKey } from './load.js';
 import { timestamp, type Entity, type EntityAlias } from './model.js';
-import { loginAuth, makeGroup, openStore, putGroups } from './test-support.js';
+import { IdentityStore } from './store.js';
+import { loginAuth, makeGroup, openStore, putGroups, TEST_MOUNTS } from './test-support.js';
 
 function makeEntity(name: string, fields: Partial<Entity> = {}): Entity {
   const now = timestamp();
@@ -83,6 +85,20 @@ test('store reports a deleted entity as not found', async () => {
   assert.deepEqual(result, { identityPolicies: [], context: undefined, disabled: false, found: false });
 });
 
+test('load keeps metadata key named __proto__', async () => {
+  const { barrier, reopen } = await openStore();
+  const metadata = JSON.parse('{"__proto__": "x", "team": "web"}') as Record<string, string>;
+  const entity = makeEntity('proto-keys', { metadata });
+  entity.aliases = [{ ...makeAlias(entity.id, 'proto-user', timestamp()), customMetadata: metadata }];
+  await barrier.put({ key: entityKey(entity.id), value: encodeRecord(entity) });
+
+  const reopened = await reopen();
+  const loaded = reopened.records.entity(entity.id);
+  assert.equal(Object.hasOwn(loaded?.metadata ?? {}, '__proto__'), true);
+  assert.deepEqual(Object.entries(loaded?.metadata ?? {}), [['__proto__', 'x'], ['team', 'web']]);
+  assert.deepEqual(Object.entries(loaded?.aliases[0].customMetadata ?? {}), [['__proto__', 'x'], ['team', 'web']]);
+});
+
 test('load drops entity left by interrupted merge', async () => {
   const { barrier, reopen } = await openStore();
   const absorbed = makeEntity('absorbed', { policies: ['old'] });
@@ -94,6 +110,21 @@ test('load drops entity left by interrupted merge', async () => {
   assert.equal(reopened.records.entity(absorbed.id), undefined);
   assert.equal(await barrier.get(entityKey(absorbed.id)), null);
   assert.equal((await reopened.policiesFor(absorbed.id)).context?.id, target.id);
+});
+
+test('load moves members of interrupted merge', async () => {
+  const { barrier, reopen } = await openStore();
+  const absorbed = makeEntity('absorbed-member');
+  const target = makeEntity('merge-target', { mergedEntityIds: [absorbed.id] });
+  const solo = makeGroup({ name: 'absorbed-only', memberEntityIds: [absorbed.id] });
+  const both = makeGroup({ name: 'both-members', memberEntityIds: [absorbed.id, target.id] });
+  for (const entity of [absorbed, target]) await barrier.put({ key: entityKey(entity.id), value: encodeRecord(entity) });
+  for (const group of [solo, both]) await barrier.put({ key: groupKey(group.id), value: encodeRecord(group) });
+
+  const reopened = await reopen();
+  assert.deepEqual(reopened.records.group(solo.id)?.memberEntityIds, [target.id]);
+  assert.deepEqual(reopened.records.group(both.id)?.memberEntityIds, [target.id]);
+  assert.deepEqual(reopened.records.groupsWithMemberEntity(target.id).map((group) => group.name).sort(), ['absorbed-only', 'both-members']);
 });
 
 test('load keeps later copy of moved alias', async () => {
@@ -131,6 +162,41 @@ test('load rejects a record that is not JSON', async () => {
   await barrier.put({ key: entityKey(id), value: Buffer.from('{broken') });
 
   await assert.rejects(reopen(), { status: 500, message: `stored identity entity "${id}" is not valid JSON` });
+});
+
+test('store rejects writes after teardown', async () => {
+  const { store, barrier } = await openStore();
+  store.teardown();
+
+  await assert.rejects(store.resolveLogin('auth_userpass_1', 'userpass', loginAuth('after-teardown')), {
+    status: 500,
+    message: 'identity store is not loaded: the node is sealed or no longer active',
+  });
+  await assert.rejects(putGroups(store, makeGroup({ name: 'after-teardown' })), { status: 500 });
+  assert.deepEqual(await barrier.list('sys/identity/entity/'), []);
+  assert.deepEqual(await barrier.list('sys/identity/group/'), []);
+});
+
+test('failed write after teardown stays unloaded', async () => {
+  const { barrier, store: seeded } = await openStore();
+  const login = await seeded.resolveLogin('auth_userpass_1', 'userpass', loginAuth('stored-before'));
+  let store: IdentityStore | undefined;
+  // Storage whose writes fail after the node stepped down, while reads still work.
+  const steppingDown: Storage = {
+    get: (key) => barrier.get(key),
+    list: (prefix) => barrier.list(prefix),
+    delete: (key) => barrier.delete(key),
+    async put() {
+      store?.teardown();
+      throw new Error('lost leadership');
+    },
+  };
+  store = new IdentityStore(steppingDown, silentLogger, (accessor) => TEST_MOUNTS[accessor]);
+  await store.setup();
+
+  await assert.rejects(putGroups(store, makeGroup({ name: 'during-step-down' })), { status: 500 });
+  assert.equal(store.records.entities.size, 0);
+  assert.equal((await store.policiesFor(login.entityId)).found, false);
 });
 
 test('teardown forgets every record', async () => {

@@ -14,7 +14,7 @@ import type { LoginIdentity } from '../token/login.js';
 import { IdentityIndex } from './indexes.js';
 import { encodeRecord, entityKey, groupKey, loadIdentity } from './load.js';
 import type { Entity, Group } from './model.js';
-import { computeIdentityPolicies, resolveLogin } from './resolve.js';
+import { computeIdentityPolicies, refreshRenewedGroups, resolveLogin } from './resolve.js';
 
 /** The mount an accessor names: its path (with `auth/` for auth methods) and type. */
 export interface MountInfo {
@@ -55,6 +55,8 @@ export class IdentityStore {
   private readonly policyCache = new Map<string, IdentityPolicies>();
   /** The tail of the queue that runs writes one at a time. */
   private writes: Promise<unknown> = Promise.resolve();
+  /** True between `setup` and `teardown`, the only time writes may reach storage. */
+  private loaded = false;
 
   constructor(
     private readonly storage: Storage,
@@ -68,11 +70,17 @@ export class IdentityStore {
     for (const id of loaded.leftoverEntityIds) await this.storage.delete(entityKey(id));
     this.index = loaded.index;
     this.policyCache.clear();
+    this.loaded = true;
     this.logger.info({ entities: this.index.entities.size, groups: this.index.groups.size }, 'identity store loaded');
   }
 
-  /** Forgets everything held in memory; called at seal. */
+  /**
+   * Forgets everything held in memory, at seal and when the node stops
+   * being active. A write still queued is then rejected, because a node
+   * that is not active must not write shared storage.
+   */
   teardown(): void {
+    this.loaded = false;
     this.index = new IdentityIndex();
     this.policyCache.clear();
   }
@@ -97,6 +105,14 @@ export class IdentityStore {
   }
 
   /**
+   * Sets the external group memberships of a token's entity from the group
+   * names that the auth mount with `mountAccessor` reported at renewal.
+   */
+  refreshRenewedGroups(entityId: string, mountAccessor: string, groupNames: string[]): Promise<void> {
+    return refreshRenewedGroups(this, entityId, mountAccessor, groupNames);
+  }
+
+  /**
    * Returns the identity policies and templating facts of an entity, from
    * memory. A token of an entity merged into another gets the other's.
    */
@@ -115,10 +131,15 @@ export class IdentityStore {
    * Runs `plan` alone among writes, persists the changes it returns, then
    * applies them to memory. A plan reads the current records, and throws to
    * reject the write before anything is stored.
-   * @throws CofferError (500) when storage fails; memory is then reloaded from storage.
+   * @throws CofferError (500) when the store is not loaded, or when storage
+   *   fails, after which memory is reloaded from storage.
    */
   write<T>(plan: () => WritePlan<T>): Promise<T> {
     const task = async (): Promise<T> => {
+      if (!this.loaded) {
+        this.logger.warn({}, 'identity write rejected because the store is not loaded');
+        throw internalError('identity store is not loaded: the node is sealed or no longer active');
+      }
       const { changes, result } = plan();
       await this.commit(changes);
       return result;
@@ -129,6 +150,9 @@ export class IdentityStore {
   }
 
   private async commit(changes: ChangeSet): Promise<void> {
+    // Taken before the first await, so a teardown during the write leaves
+    // the fresh index alone and the changes land in the discarded one.
+    const index = this.index;
     const putEntities = changes.putEntities ?? [];
     const putGroups = changes.putGroups ?? [];
     const deleteEntityIds = changes.deleteEntityIds ?? [];
@@ -149,7 +173,6 @@ export class IdentityStore {
 
     // Remove every old version before adding new ones, so an alias that
     // moves between two records of this write keeps its index entries.
-    const index = this.index;
     for (const id of [...putEntities.map((entity) => entity.id), ...deleteEntityIds]) {
       const old = index.entity(id);
       if (old !== undefined) index.removeEntity(old);
@@ -166,6 +189,8 @@ export class IdentityStore {
   private async reloadAfterFailure(): Promise<void> {
     try {
       const loaded = await loadIdentity(this.storage, this.logger);
+      // A teardown during the write or the reload keeps the store empty.
+      if (!this.loaded) return;
       this.index = loaded.index;
       this.policyCache.clear();
     } catch (err) {

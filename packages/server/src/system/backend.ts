@@ -83,8 +83,16 @@ export function createSystemBackends(core: Core): SystemBackends {
       const match = core.router.match(path);
       if (match === undefined || !match.route.mount.path.startsWith('auth/')) return undefined;
       const mount = match.route.mount;
-      return { backend: match.route.backend, storage: match.route.storage, mountPoint: mount.path, mountType: mount.type, system: core.authMounts.systemView(mount) };
+      return {
+        backend: match.route.backend,
+        storage: match.route.storage,
+        mountPoint: mount.path,
+        mountType: mount.type,
+        system: core.authMounts.systemView(mount),
+        refreshGroups: (entityId, groupNames) => core.identity.refreshRenewedGroups(entityId, mount.accessor, groupNames),
+      };
     },
+    identityPolicies: async (entityId) => (await core.identity.policiesFor(entityId)).identityPolicies,
   });
   return { sys, token, cubbyhole, identity };
 }

@@ -27,6 +27,8 @@ export interface TokenBackendDeps {
   onRenewed(entry: TokenEntry): Promise<void>;
   /** The auth mount serving a login path such as `auth/userpass/login/alice`, if one does. */
   loginMount(path: string): LoginMount | undefined;
+  /** Policies that an entity and its groups add to the entity's tokens. */
+  identityPolicies(entityId: string): Promise<string[]>;
 }
 
 function accessorPaths(deps: TokenBackendDeps): PathDefinition<FieldMap>[] {

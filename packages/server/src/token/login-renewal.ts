@@ -16,6 +16,8 @@ export interface LoginMount {
   mountPoint: string;
   mountType: string;
   system: SystemView;
+  /** Sets the external group memberships of an entity from the group names a renewal reported. */
+  refreshGroups(entityId: string, groupNames: string[]): Promise<void>;
 }
 
 /** True for a token an auth method issued at login, not one of the token store's own. */
@@ -25,7 +27,8 @@ export function isLoginToken(entry: TokenEntry): boolean {
 
 /**
  * Asks the auth method behind `mount` to renew the login of `entry`, then
- * computes the token's new expiry.
+ * computes the token's new expiry. Group names in the method's response
+ * refresh the external groups of the token's entity.
  * @throws CofferError from the method (for example 400 when the login's
  *   policies changed), 405 when the method cannot renew, or 400 when the
  *   method is no longer mounted.
@@ -70,7 +73,7 @@ export async function renewLogin(
     throw new CofferError('COFFER_ERR_INTERNAL', 500, `auth method at "${mount.mountPoint}" returned no login when renewing the token`);
   }
 
-  return renewedLoginExpiry({
+  const renewed = renewedLoginExpiry({
     creationTime: entry.creationTime,
     increment,
     backendTtl: granted.ttl ?? 0,
@@ -81,4 +84,11 @@ export async function renewLogin(
     maxTtl: mount.system.maxLeaseTtl(),
     now,
   });
+
+  // As at login, the groups the method reports decide the entity's external
+  // groups, so a user removed from a directory group loses its policies.
+  if (entry.entityId !== '' && granted.groupAliases !== undefined) {
+    await mount.refreshGroups(entry.entityId, granted.groupAliases.map((alias) => alias.name));
+  }
+  return renewed;
 }

@@ -116,13 +116,25 @@ export async function createToken(
     renewable: fields.get('renewable') && (role?.renewable ?? true) && type === 'service',
     type,
     role: role?.name ?? '',
-    entityId: '',
-    boundCidrs: role?.tokenBoundCidrs ?? [],
+    // A child stays tied to its parent's entity, as in Vault, so disabling
+    // the entity also stops the children. An orphan starts without an entity.
+    entityId: orphan ? '' : parent.entityId,
+    boundCidrs: childBoundCidrs(parent, role, orphan),
   };
 
   const created = await deps.store.create(entry, fields.get('id') || undefined);
   await deps.onCreated(created.entry);
   return { auth: authBlock(created.token, created.entry, now), warnings: ttl.warnings };
+}
+
+/**
+ * Returns the CIDR blocks a new token is bound to. As in Vault, a role's
+ * blocks win. Without a role, a child keeps its parent's blocks, so it
+ * cannot be used from where the parent cannot.
+ */
+function childBoundCidrs(parent: TokenEntry, role: TokenRole | null, orphan: boolean): string[] {
+  if (role !== null) return role.tokenBoundCidrs;
+  return orphan ? [] : parent.boundCidrs;
 }
 
 /** Returns the creation path a token records, as Vault reports it in lookups. */

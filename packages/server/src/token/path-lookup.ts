@@ -3,19 +3,36 @@
  */
 import { badRequest, definePath, permissionDenied, type FieldMap, type PathDefinition } from '@coffer/sdk';
 import type { TokenBackendDeps } from './backend.js';
-import { describeToken } from './token-entry.js';
+import { describeToken, type TokenEntry } from './token-entry.js';
+
+/**
+ * Describes a token as Vault's lookups do. When the token's entity adds
+ * policies, `identity_policies` lists them, and `external_namespace_policies`
+ * is empty because Coffer has no namespaces.
+ */
+async function lookupResponse(deps: TokenBackendDeps, entry: TokenEntry, id: string | undefined): Promise<{ data: Record<string, unknown> }> {
+  const data = describeToken(entry, id);
+  if (entry.entityId === '') return { data };
+
+  const identityPolicies = await deps.identityPolicies(entry.entityId);
+  if (identityPolicies.length > 0) {
+    data.identity_policies = identityPolicies;
+    data.external_namespace_policies = {};
+  }
+  return { data };
+}
 
 export function lookupPaths(deps: TokenBackendDeps): PathDefinition<FieldMap>[] {
   const lookupSelf = async (requestId: string) => {
     const caller = deps.caller(requestId);
     if (caller?.entry === undefined) throw permissionDenied();
-    return { data: describeToken(caller.entry, caller.token) };
+    return lookupResponse(deps, caller.entry, caller.token);
   };
   const lookupToken = async (token: string) => {
     if (token === '') throw badRequest('missing required field "token"');
     const resolved = await deps.store.lookup(token);
     if (resolved === null) throw permissionDenied('bad token');
-    return { data: describeToken(resolved.entry, resolved.id) };
+    return lookupResponse(deps, resolved.entry, resolved.id);
   };
 
   return [
@@ -46,7 +63,7 @@ export function lookupPaths(deps: TokenBackendDeps): PathDefinition<FieldMap>[] 
         async update(_request, fields) {
           const entry = await deps.store.lookupByAccessor(fields.get('accessor'));
           if (entry === null) throw badRequest('invalid accessor');
-          return { data: describeToken(entry, undefined) };
+          return lookupResponse(deps, entry, undefined);
         },
       },
       helpSynopsis: 'Look up a token by its accessor.',

@@ -309,6 +309,18 @@ describe('token policy inheritance', () => {
     assert.deepEqual(explicit.body.errors, ["child policies must be subset of parent: default not in the parent's policies"]);
   });
 
+  test('child keeps bound CIDRs of parent', async () => {
+    const role = await api(server, 'POST', 'auth/token/roles/loopback', { token: ROOT, body: { allowed_policies: ['maker'], token_bound_cidrs: ['127.0.0.1/32'] } });
+    assert.equal(role.status, 204);
+    const parent = await api(server, 'POST', 'auth/token/create/loopback', { token: ROOT, body: { policies: ['maker'] } });
+    assert.equal(parent.status, 200);
+    const child = await createToken(server, {}, parent.body.auth.client_token);
+
+    const lookup = await api(server, 'POST', 'auth/token/lookup', { token: ROOT, body: { token: child.client_token } });
+    assert.equal(lookup.status, 200);
+    assert.deepEqual(lookup.body.data.bound_cidrs, ['127.0.0.1/32']);
+  });
+
   test('response-wrapping policy cannot be assigned', async () => {
     const response = await api(server, 'POST', 'auth/token/create', { token: ROOT, body: { policies: ['response-wrapping'] } });
     assert.equal(response.status, 400);
