@@ -212,6 +212,9 @@ export class MountManager {
     if (mountPath === '/' || segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
       throw badRequest(`invalid mount path "${path}": segments must not be empty, "." or ".."`);
     }
+    // Storage rejects a NUL in the lease keys that start with the mount path, so such a
+    // mount could not be disabled. Other control characters garble logs and listings.
+    if (/[\u0000-\u001f\u007f]/.test(mountPath)) throw badRequest(`invalid mount path ${JSON.stringify(mountPath)}: remove the control characters`);
     if (this.isReserved(mountPath)) {
       throw badRequest(`cannot mount at "${this.kind.routePrefix}${mountPath}": paths under ${this.kind.reserved.map((prefix) => this.kind.routePrefix + prefix).join(', ')} are reserved`);
     }

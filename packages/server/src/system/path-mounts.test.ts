@@ -70,6 +70,21 @@ describe('sys/mounts', () => {
     assert.equal(listing.body.data['y/'], undefined);
   });
 
+  test('enable rejects control characters', async () => {
+    for (const [encoded, shown] of [['a%00b', 'a\\u0000b/'], ['a%09b', 'a\\tb/'], ['a%7Fb', 'a\u007fb/']]) {
+      const secrets = await api(server, 'POST', `sys/mounts/${encoded}`, { token: TOKEN, body: { type: 'kv' } });
+      assert.equal(secrets.status, 400, encoded);
+      assert.deepEqual(secrets.body.errors, [`invalid mount path "${shown}": remove the control characters`], encoded);
+      const auth = await api(server, 'POST', `sys/auth/${encoded}`, { token: TOKEN, body: { type: 'userpass' } });
+      assert.equal(auth.status, 400, encoded);
+    }
+    const moved = await api(server, 'POST', 'sys/remount', { token: TOKEN, body: { from: 'secret', to: 'a\u0000b' } });
+    assert.equal(moved.status, 400);
+    assert.deepEqual(moved.body.errors, ['invalid mount path "a\\u0000b/": remove the control characters']);
+    const listing = await api(server, 'GET', 'sys/mounts', { token: TOKEN });
+    assert.deepEqual(Object.keys(listing.body.data).filter((path) => path.startsWith('a')), []);
+  });
+
   test('kv-v1 and kv-v2 types name kv versions', async () => {
     for (const [alias, version] of [['kv-v1', '1'], ['kv-v2', '2']]) {
       const enabled = await api(server, 'POST', `sys/mounts/${alias}-alias`, { token: TOKEN, body: { type: alias, options: { version: '7' } } });
