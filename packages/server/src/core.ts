@@ -111,6 +111,7 @@ const SYS_ROOT_PATHS = [
   'leases/revoke-prefix/*',
   'leases/revoke-force/*',
   'leases/lookup/*',
+  'leases',
 ];
 
 export class Core {
