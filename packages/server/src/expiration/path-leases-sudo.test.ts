@@ -28,6 +28,7 @@ describe('sys/leases sudo', () => {
   test('sudo paths reject tokens without sudo', async () => {
     const requests: [string, string][] = [
       ['GET', 'sys/leases?type=irrevocable'],
+      ['GET', 'sys/leases/?type=irrevocable'],
       ['LIST', 'sys/leases/lookup/auth/'],
       ['PUT', 'sys/leases/revoke-prefix/auth/token/create/'],
       ['PUT', 'sys/leases/revoke-force/auth/token/create/'],

@@ -8,7 +8,7 @@ import { badRequest, definePath, type FieldMap, type PathDefinition, type Reques
 import type { ExpirationManager } from './expiration-manager.js';
 
 /** The lease paths that need sudo, as `SpecialPaths.root` patterns relative to `sys/`. */
-export const LEASE_SUDO_PATHS = ['leases', 'leases/lookup/*', 'leases/revoke-prefix/*', 'leases/revoke-force/*', 'revoke-prefix/*', 'revoke-force/*'];
+export const LEASE_SUDO_PATHS = ['leases', 'leases/', 'leases/lookup/*', 'leases/revoke-prefix/*', 'leases/revoke-force/*', 'revoke-prefix/*', 'revoke-force/*'];
 
 /** Vault's cap on `sys/leases?type=irrevocable` when no limit is given. */
 const DEFAULT_IRREVOCABLE_LIMIT = 10000;
