@@ -110,4 +110,14 @@ describe('sys/mounts/:path/tune', () => {
     const tune = await api(server, 'GET', 'sys/mounts/hourly/tune', { token: TOKEN });
     assert.equal(tune.body.data.default_lease_ttl, SERVER_TTL);
   });
+
+  test('tune resets listing visibility', async () => {
+    await api(server, 'POST', 'sys/mounts/shown', { token: TOKEN, body: { type: 'kv', config: { listing_visibility: 'unauth' } } });
+
+    const reset = await api(server, 'POST', 'sys/mounts/shown/tune', { token: TOKEN, body: { listing_visibility: '' } });
+
+    assert.equal(reset.status, 204);
+    const tune = await api(server, 'GET', 'sys/mounts/shown/tune', { token: TOKEN });
+    assert.equal(tune.body.data.listing_visibility, undefined);
+  });
 });

@@ -100,6 +100,8 @@ function systemMount(): Record<string, unknown> {
 function parseMountConfig(raw: Record<string, unknown>, prefix: string): Partial<MountConfig> {
   const config: Partial<MountConfig> = {};
   for (const [key, value] of Object.entries(raw)) {
+    // An empty listing_visibility resets it, as in Vault. Other empty values change nothing.
+    if (key === 'listing_visibility' && value === '') config.listingVisibility = '';
     if (value === null || value === undefined || value === '') continue;
     const field = prefix + key;
     switch (key) {
