@@ -157,6 +157,26 @@ describe('sys/mounts', () => {
     assert.deepEqual(response.body.data.options, { version: '2' });
   });
 
+  test('internal ui mounts finds built-in mounts', async () => {
+    const cases: [string, string, string][] = [
+      ['cubbyhole/foo', 'cubbyhole/', 'cubbyhole'],
+      ['cubbyhole', 'cubbyhole/', 'cubbyhole'],
+      ['identity/entity/id', 'identity/', 'identity'],
+      ['sys/policies/acl', 'sys/', 'system'],
+      ['auth/token/lookup-self', 'auth/token/', 'token'],
+    ];
+    for (const [path, mountPath, type] of cases) {
+      const response = await api(server, 'GET', `sys/internal/ui/mounts/${path}`, { token: TOKEN });
+      assert.equal(response.status, 200, path);
+      assert.equal(response.body.data.path, mountPath, path);
+      assert.equal(response.body.data.type, type, path);
+      assert.equal(response.body.data.options, null, path);
+    }
+    const unknown = await api(server, 'GET', 'sys/internal/ui/mounts/cubbyholes/x', { token: TOKEN });
+    assert.equal(unknown.status, 400);
+    assert.deepEqual(unknown.body.errors, ['no mount serves the path "cubbyholes/x"']);
+  });
+
   test('mounts survive seal and unseal', async () => {
     await api(server, 'POST', 'sys/mounts/durable', { token: TOKEN, body: { type: 'kv' } });
     await api(server, 'PUT', 'durable/item', { token: TOKEN, body: { value: 'kept' } });

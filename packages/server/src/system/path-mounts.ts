@@ -398,8 +398,11 @@ export function mountPaths(core: Core): PathDefinition<FieldMap>[] {
       fields: { path: { type: 'string', description: 'A path inside a mount.', required: true } },
       operations: {
         async read(_request, fields) {
-          const match = core.router.match(fields.get('path'));
-          if (match === undefined) throw badRequest(`no mount serves the path "${fields.get('path')}"`);
+          const path = fields.get('path');
+          const builtin = builtinMountServing(path);
+          if (builtin !== undefined) return { data: builtin };
+          const match = core.router.match(path);
+          if (match === undefined) throw badRequest(`no mount serves the path "${path}"`);
           return { data: { ...describeMount(match.route.mount), path: match.route.mount.path } };
         },
       },
@@ -407,6 +410,23 @@ export function mountPaths(core: Core): PathDefinition<FieldMap>[] {
       helpDescription: 'Used by CLI clients to detect a mount path and its KV version.',
     }),
   ];
+}
+
+/**
+ * Returns the built-in mount that serves `path`, with its mount path, or
+ * undefined for any other path. The router has no routes for built-in
+ * mounts, so without this `kv get cubbyhole/x` finds no mount.
+ */
+function builtinMountServing(path: string): Record<string, unknown> | undefined {
+  const builtins: [string, () => Record<string, unknown>][] = [
+    ['sys/', systemMount],
+    ['cubbyhole/', cubbyholeMount],
+    ['identity/', identityMount],
+    ['auth/token/', tokenMount],
+  ];
+  const folder = path.endsWith('/') ? path : `${path}/`;
+  const found = builtins.find(([mountPath]) => folder.startsWith(mountPath));
+  return found === undefined ? undefined : { ...found[1](), path: found[0] };
 }
 
 const remountStatuses = new Map<string, Record<string, string>>();
