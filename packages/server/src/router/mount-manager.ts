@@ -208,11 +208,15 @@ export class MountManager {
     return moved;
   }
 
-  /** Lease TTLs for a mount, falling back to the server's. */
+  /**
+   * Lease TTLs for a mount, falling back to the server's. They are read at
+   * each call, because a tune changes them without restarting the backend.
+   */
   systemView(entry: MountEntry): SystemView {
+    const config = (): MountConfig => (this.entries.find((current) => current.uuid === entry.uuid) ?? entry).config;
     return {
-      defaultLeaseTtl: () => entry.config.defaultLeaseTtl || this.defaults.defaultLeaseTtl,
-      maxLeaseTtl: () => entry.config.maxLeaseTtl || this.defaults.maxLeaseTtl,
+      defaultLeaseTtl: () => config().defaultLeaseTtl || this.defaults.defaultLeaseTtl,
+      maxLeaseTtl: () => config().maxLeaseTtl || this.defaults.maxLeaseTtl,
       ...(this.kind.openDatabase === undefined ? {} : { openDatabase: this.kind.openDatabase }),
     };
   }

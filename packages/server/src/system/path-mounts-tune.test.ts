@@ -120,4 +120,15 @@ describe('sys/mounts/:path/tune', () => {
     const tune = await api(server, 'GET', 'sys/mounts/shown/tune', { token: TOKEN });
     assert.equal(tune.body.data.listing_visibility, undefined);
   });
+
+  test('tune reaches a running backend', async () => {
+    await api(server, 'POST', 'sys/auth/long-roles', { token: TOKEN, body: { type: 'approle' } });
+    await api(server, 'POST', 'sys/auth/long-roles/tune', { token: TOKEN, body: { max_lease_ttl: '8760h' } });
+
+    // The role's max is above the server's but below the tuned mount's, so approle has no warning.
+    const role = await api(server, 'POST', 'auth/long-roles/role/builder', { token: TOKEN, body: { token_max_ttl: '1000h' } });
+
+    assert.equal(role.status, 204);
+    assert.equal(role.body, null);
+  });
 });
