@@ -39,7 +39,13 @@ export interface MountKind {
 }
 
 /** The settings of a mount that a tune may change. */
-type TuneChange = { config?: Partial<MountConfig>; description?: string; options?: Record<string, string> };
+type TuneChange = {
+  config?: Partial<MountConfig>;
+  description?: string;
+  options?: Record<string, string>;
+  /** A validator of the tuned entry that throws to reject it. It runs after every earlier change is saved. */
+  check?: (tuned: MountEntry) => void;
+};
 
 interface LeaseDefaults {
   defaultLeaseTtl: number;
@@ -160,6 +166,7 @@ export class MountManager {
     if (versionChanged && entry.type === 'kv' && !(entry.options.version !== '2' && tuned.options.version === '2')) {
       throw badRequest(`invalid option "version" "${tuned.options.version}": a kv mount can only be upgraded from version 1 to 2`);
     }
+    change.check?.(tuned);
     await this.replace(entry, tuned, versionChanged);
     return tuned;
   }

@@ -275,10 +275,9 @@ function mountTablePaths(table: MountTableApi): PathDefinition<FieldMap>[] {
           const config = parseMountConfig(raw, 'config.');
           const path = normalizeMountPath(fields.get('path'));
           if (Object.hasOwn(table.builtins(), path)) throw badRequest(`cannot tune "${path}": tuning a built-in mount is not supported`);
-          const entry = table.manager.find(path);
-          if (entry !== undefined) checkLeaseTtls({ ...entry.config, ...config }, table.serverTtls().maxLeaseTtl, '');
           await table.manager.tune(fields.get('path'), {
             config,
+            check: (tuned) => checkLeaseTtls(tuned.config, table.serverTtls().maxLeaseTtl, ''),
             ...(fields.has('description') ? { description: fields.get('description') } : {}),
             ...(fields.has('options') ? { options: stringOptions(fields.get('options')) } : {}),
           });
