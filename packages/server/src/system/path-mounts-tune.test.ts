@@ -131,4 +131,17 @@ describe('sys/mounts/:path/tune', () => {
     assert.equal(role.status, 204);
     assert.equal(role.body, null);
   });
+
+  test('tune without TTLs skips TTL check', async () => {
+    await api(server, 'POST', 'sys/mounts/legacy', { token: TOKEN, body: { type: 'kv' } });
+    // A table entry saved before TTLs were checked, with its default above its max.
+    await server.core.mounts.tune('legacy', { config: { defaultLeaseTtl: 7200, maxLeaseTtl: 3600 } });
+
+    const described = await api(server, 'POST', 'sys/mounts/legacy/tune', { token: TOKEN, body: { description: 'still tunable' } });
+    const lowered = await api(server, 'POST', 'sys/mounts/legacy/tune', { token: TOKEN, body: { max_lease_ttl: '1800' } });
+
+    assert.equal(described.status, 204);
+    assert.equal(lowered.status, 400);
+    assert.deepEqual(lowered.body.errors, ['default lease TTL of 7200s would exceed the max lease TTL of 1800s: lower "default_lease_ttl" or raise "max_lease_ttl"']);
+  });
 });

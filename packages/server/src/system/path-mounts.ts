@@ -277,7 +277,10 @@ function mountTablePaths(table: MountTableApi): PathDefinition<FieldMap>[] {
           if (Object.hasOwn(table.builtins(), path)) throw badRequest(`cannot tune "${path}": tuning a built-in mount is not supported`);
           await table.manager.tune(fields.get('path'), {
             config,
-            check: (tuned) => checkLeaseTtls(tuned.config, table.serverTtls().maxLeaseTtl, ''),
+            // As in Vault, only a tune that sets a TTL checks them, so other settings stay tunable.
+            check: (tuned) => {
+              if (config.defaultLeaseTtl !== undefined || config.maxLeaseTtl !== undefined) checkLeaseTtls(tuned.config, table.serverTtls().maxLeaseTtl, '');
+            },
             ...(fields.has('description') ? { description: fields.get('description') } : {}),
             ...(fields.has('options') ? { options: stringOptions(fields.get('options')) } : {}),
           });
