@@ -111,6 +111,9 @@ const SYS_ROOT_PATHS = [
   'leases/revoke-prefix/*',
   'leases/revoke-force/*',
   'leases/lookup/*',
+  // The irrevocable lease list also answers with a trailing slash.
+  'leases',
+  'leases/',
 ];
 
 export class Core {

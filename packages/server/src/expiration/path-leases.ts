@@ -1,14 +1,14 @@
 /**
  * The `sys/leases` endpoints, with Vault's older aliases `sys/renew`,
  * `sys/revoke`, `sys/revoke-prefix` and `sys/revoke-force`. Paths are
- * relative to `sys/`. Listing, revoke-prefix and revoke-force need sudo in
- * Vault; {@link LEASE_SUDO_PATHS} lists them for the system backend.
+ * relative to `sys/`. Listing, the irrevocable lease list, revoke-prefix and
+ * revoke-force need sudo in Vault, and {@link LEASE_SUDO_PATHS} lists them.
  */
 import { badRequest, definePath, type FieldMap, type PathDefinition, type Request, type Response } from '@coffer/sdk';
 import type { ExpirationManager } from './expiration-manager.js';
 
 /** The lease paths that need sudo, as `SpecialPaths.root` patterns relative to `sys/`. */
-export const LEASE_SUDO_PATHS = ['leases/lookup/*', 'leases/revoke-prefix/*', 'leases/revoke-force/*', 'revoke-prefix/*', 'revoke-force/*'];
+export const LEASE_SUDO_PATHS = ['leases', 'leases/', 'leases/lookup/*', 'leases/revoke-prefix/*', 'leases/revoke-force/*', 'revoke-prefix/*', 'revoke-force/*'];
 
 /** Vault's cap on `sys/leases?type=irrevocable` when no limit is given. */
 const DEFAULT_IRREVOCABLE_LIMIT = 10000;

@@ -5,6 +5,7 @@
  */
 import {
   badRequest,
+  KeyedLock,
   StorageView,
   type BackendConfig,
   type LogicalBackend,
@@ -37,6 +38,15 @@ export interface MountKind {
   openDatabase?: SystemView['openDatabase'];
 }
 
+/** The settings of a mount that a tune may change. */
+type TuneChange = {
+  config?: Partial<MountConfig>;
+  description?: string;
+  options?: Record<string, string>;
+  /** A validator of the tuned entry that throws to reject it. It runs after every earlier change is saved. */
+  check?: (tuned: MountEntry) => void;
+};
+
 interface LeaseDefaults {
   defaultLeaseTtl: number;
   maxLeaseTtl: number;
@@ -44,6 +54,11 @@ interface LeaseDefaults {
 
 export class MountManager {
   private entries: MountEntry[] = [];
+  /**
+   * Serializes changes to the table: each one checks and rewrites the whole
+   * table across storage calls, so two at once could lose one of them.
+   */
+  private readonly changes = new KeyedLock();
 
   /** Revokes every lease under a mount path; set by the core once leases exist. */
   revokeLeases: (mountPath: string) => Promise<void> = async () => {};
@@ -91,7 +106,11 @@ export class MountManager {
     return this.entries.find((entry) => entry.path === normalizeMountPath(path));
   }
 
-  async enable(path: string, type: string, fields: MountFields): Promise<MountEntry> {
+  enable(path: string, type: string, fields: MountFields): Promise<MountEntry> {
+    return this.changeTable(() => this.enableNow(path, type, fields));
+  }
+
+  private async enableNow(path: string, type: string, fields: MountFields): Promise<MountEntry> {
     const mountPath = this.checkNewPath(path);
     const entry = newMountEntry(mountPath, type, fields);
     const backend = await this.createBackend(entry);
@@ -104,7 +123,11 @@ export class MountManager {
   }
 
   /** Disables a mount and deletes its data. A missing mount is not an error, as in Vault. */
-  async disable(path: string): Promise<void> {
+  disable(path: string): Promise<void> {
+    return this.changeTable(() => this.disableNow(path));
+  }
+
+  private async disableNow(path: string): Promise<void> {
     const mountPath = normalizeMountPath(path);
     if (this.isReserved(mountPath)) throw badRequest(`cannot unmount "${mountPath}": it is a system mount`);
     const entry = this.find(mountPath);
@@ -125,7 +148,11 @@ export class MountManager {
   }
 
   /** Changes a mount's config, description or options. */
-  async tune(path: string, change: { config?: Partial<MountConfig>; description?: string; options?: Record<string, string> }): Promise<MountEntry> {
+  tune(path: string, change: TuneChange): Promise<MountEntry> {
+    return this.changeTable(() => this.tuneNow(path, change));
+  }
+
+  private async tuneNow(path: string, change: TuneChange): Promise<MountEntry> {
     const entry = this.find(path);
     if (entry === undefined) throw badRequest(`no mount at "${normalizeMountPath(path)}"`);
 
@@ -139,6 +166,7 @@ export class MountManager {
     if (versionChanged && entry.type === 'kv' && !(entry.options.version !== '2' && tuned.options.version === '2')) {
       throw badRequest(`invalid option "version" "${tuned.options.version}": a kv mount can only be upgraded from version 1 to 2`);
     }
+    change.check?.(tuned);
     await this.replace(entry, tuned, versionChanged);
     return tuned;
   }
@@ -169,7 +197,11 @@ export class MountManager {
   }
 
   /** Moves a mount to a new path; its data stays, since storage is keyed by UUID. */
-  async move(from: string, to: string): Promise<MountEntry> {
+  move(from: string, to: string): Promise<MountEntry> {
+    return this.changeTable(() => this.moveNow(from, to));
+  }
+
+  private async moveNow(from: string, to: string): Promise<MountEntry> {
     const entry = this.find(from);
     if (entry === undefined) throw badRequest(`no mount at "${normalizeMountPath(from)}"`);
     const toPath = normalizeMountPath(to);
@@ -183,13 +215,21 @@ export class MountManager {
     return moved;
   }
 
-  /** Lease TTLs for a mount, falling back to the server's. */
+  /**
+   * Lease TTLs for a mount, falling back to the server's. They are read at
+   * each call, because a tune changes them without restarting the backend.
+   */
   systemView(entry: MountEntry): SystemView {
+    const config = (): MountConfig => (this.entries.find((current) => current.uuid === entry.uuid) ?? entry).config;
     return {
-      defaultLeaseTtl: () => entry.config.defaultLeaseTtl || this.defaults.defaultLeaseTtl,
-      maxLeaseTtl: () => entry.config.maxLeaseTtl || this.defaults.maxLeaseTtl,
+      defaultLeaseTtl: () => config().defaultLeaseTtl || this.defaults.defaultLeaseTtl,
+      maxLeaseTtl: () => config().maxLeaseTtl || this.defaults.maxLeaseTtl,
       ...(this.kind.openDatabase === undefined ? {} : { openDatabase: this.kind.openDatabase }),
     };
+  }
+
+  private changeTable<T>(task: () => Promise<T>): Promise<T> {
+    return this.changes.run(this.kind.tablePath, task);
   }
 
   private async replace(old: MountEntry, updated: MountEntry, restartBackend: boolean): Promise<void> {
@@ -212,6 +252,9 @@ export class MountManager {
     if (mountPath === '/' || segments.some((segment) => segment === '' || segment === '.' || segment === '..')) {
       throw badRequest(`invalid mount path "${path}": segments must not be empty, "." or ".."`);
     }
+    // Storage rejects a NUL in the lease keys that start with the mount path, so such a
+    // mount could not be disabled. Other control characters garble logs and listings.
+    if (/[\u0000-\u001f\u007f]/.test(mountPath)) throw badRequest(`invalid mount path ${JSON.stringify(mountPath)}: remove the control characters`);
     if (this.isReserved(mountPath)) {
       throw badRequest(`cannot mount at "${this.kind.routePrefix}${mountPath}": paths under ${this.kind.reserved.map((prefix) => this.kind.routePrefix + prefix).join(', ')} are reserved`);
     }

@@ -70,6 +70,21 @@ describe('sys/mounts', () => {
     assert.equal(listing.body.data['y/'], undefined);
   });
 
+  test('enable rejects control characters', async () => {
+    for (const [encoded, shown] of [['a%00b', 'a\\u0000b/'], ['a%09b', 'a\\tb/'], ['a%7Fb', 'a\u007fb/']]) {
+      const secrets = await api(server, 'POST', `sys/mounts/${encoded}`, { token: TOKEN, body: { type: 'kv' } });
+      assert.equal(secrets.status, 400, encoded);
+      assert.deepEqual(secrets.body.errors, [`invalid mount path "${shown}": remove the control characters`], encoded);
+      const auth = await api(server, 'POST', `sys/auth/${encoded}`, { token: TOKEN, body: { type: 'userpass' } });
+      assert.equal(auth.status, 400, encoded);
+    }
+    const moved = await api(server, 'POST', 'sys/remount', { token: TOKEN, body: { from: 'secret', to: 'a\u0000b' } });
+    assert.equal(moved.status, 400);
+    assert.deepEqual(moved.body.errors, ['invalid mount path "a\\u0000b/": remove the control characters']);
+    const listing = await api(server, 'GET', 'sys/mounts', { token: TOKEN });
+    assert.deepEqual(Object.keys(listing.body.data).filter((path) => path.startsWith('a')), []);
+  });
+
   test('kv-v1 and kv-v2 types name kv versions', async () => {
     for (const [alias, version] of [['kv-v1', '1'], ['kv-v2', '2']]) {
       const enabled = await api(server, 'POST', `sys/mounts/${alias}-alias`, { token: TOKEN, body: { type: alias, options: { version: '7' } } });
@@ -140,6 +155,26 @@ describe('sys/mounts', () => {
     assert.equal(response.body.data.path, 'secret/');
     assert.equal(response.body.data.type, 'kv');
     assert.deepEqual(response.body.data.options, { version: '2' });
+  });
+
+  test('internal ui mounts finds built-in mounts', async () => {
+    const cases: [string, string, string][] = [
+      ['cubbyhole/foo', 'cubbyhole/', 'cubbyhole'],
+      ['cubbyhole', 'cubbyhole/', 'cubbyhole'],
+      ['identity/entity/id', 'identity/', 'identity'],
+      ['sys/policies/acl', 'sys/', 'system'],
+      ['auth/token/lookup-self', 'auth/token/', 'token'],
+    ];
+    for (const [path, mountPath, type] of cases) {
+      const response = await api(server, 'GET', `sys/internal/ui/mounts/${path}`, { token: TOKEN });
+      assert.equal(response.status, 200, path);
+      assert.equal(response.body.data.path, mountPath, path);
+      assert.equal(response.body.data.type, type, path);
+      assert.equal(response.body.data.options, null, path);
+    }
+    const unknown = await api(server, 'GET', 'sys/internal/ui/mounts/cubbyholes/x', { token: TOKEN });
+    assert.equal(unknown.status, 400);
+    assert.deepEqual(unknown.body.errors, ['no mount serves the path "cubbyholes/x"']);
   });
 
   test('mounts survive seal and unseal', async () => {

@@ -3,7 +3,7 @@
  * secrets engine and auth method mounts.
  */
 import { randomUUID } from 'node:crypto';
-import { badRequest, definePath, isPlainObject, parseDurationSeconds, type PathDefinition, type FieldMap } from '@coffer/sdk';
+import { badRequest, definePath, parseDurationSeconds, type PathDefinition, type FieldMap } from '@coffer/sdk';
 import type { Core } from '../core.js';
 import { rawJson } from '../http/envelope.js';
 import { normalizeMountPath, type MountManager } from '../router/mount-manager.js';
@@ -93,28 +93,32 @@ function systemMount(): Record<string, unknown> {
 }
 
 /**
- * Parses the tunable `config` object of an enable or tune request. Unknown
- * keys and bad values are rejected by name.
+ * Parses the tunable settings of an enable request's `config` object or of
+ * a tune request. `prefix` is how the request names them: `config.` or none.
+ * Unknown keys and bad values are rejected by name.
  */
-function parseMountConfig(raw: Record<string, unknown>, field: string): Partial<MountConfig> {
+function parseMountConfig(raw: Record<string, unknown>, prefix: string): Partial<MountConfig> {
   const config: Partial<MountConfig> = {};
   for (const [key, value] of Object.entries(raw)) {
+    // An empty listing_visibility resets it, as in Vault. Other empty values change nothing.
+    if (key === 'listing_visibility' && value === '') config.listingVisibility = '';
     if (value === null || value === undefined || value === '') continue;
+    const field = prefix + key;
     switch (key) {
       case 'default_lease_ttl':
       case 'max_lease_ttl': {
         const seconds = value === 'system' ? 0 : parseDurationSeconds(value);
-        if (seconds === null) throw badRequest(`invalid "${field}.${key}" ${JSON.stringify(value)}: expected a duration such as "768h"`);
+        if (seconds === null) throw badRequest(`invalid "${field}" ${JSON.stringify(value)}: expected a duration such as "768h"`);
         config[key === 'default_lease_ttl' ? 'defaultLeaseTtl' : 'maxLeaseTtl'] = seconds;
         break;
       }
       case 'force_no_cache':
-        if (typeof value !== 'boolean') throw badRequest(`invalid "${field}.force_no_cache": expected a boolean`);
+        if (typeof value !== 'boolean') throw badRequest(`invalid "${field}": expected a boolean`);
         config.forceNoCache = value;
         break;
       case 'listing_visibility':
         if (value !== 'hidden' && value !== 'unauth') {
-          throw badRequest(`invalid "${field}.listing_visibility" ${JSON.stringify(value)}: must be "hidden" or "unauth"`);
+          throw badRequest(`invalid "${field}" ${JSON.stringify(value)}: must be "hidden" or "unauth"`);
         }
         config.listingVisibility = value;
         break;
@@ -122,16 +126,32 @@ function parseMountConfig(raw: Record<string, unknown>, field: string): Partial<
       case 'audit_non_hmac_response_keys':
       case 'passthrough_request_headers':
       case 'allowed_response_headers':
-        config[camelCase(key) as 'auditNonHmacRequestKeys'] = stringList(value, `${field}.${key}`);
+        config[camelCase(key) as 'auditNonHmacRequestKeys'] = stringList(value, field);
         break;
       default:
-        throw badRequest(`unknown field "${field}.${key}"`);
+        throw badRequest(`unknown field "${field}"`);
     }
   }
-  if (config.defaultLeaseTtl !== undefined && config.maxLeaseTtl !== undefined && config.maxLeaseTtl > 0 && config.defaultLeaseTtl > config.maxLeaseTtl) {
-    throw badRequest(`invalid "${field}.default_lease_ttl": it must not exceed "max_lease_ttl"`);
-  }
   return config;
+}
+
+/**
+ * Checks a mount's lease TTLs as they will be after a change, where 0 means
+ * the server's. As in Vault, a mount's max may exceed the server's, but its
+ * default must fit under its own max, or under the server's when it has none.
+ */
+function checkLeaseTtls(ttls: Pick<MountConfig, 'defaultLeaseTtl' | 'maxLeaseTtl'>, serverMaxTtl: number, prefix: string): void {
+  const { defaultLeaseTtl, maxLeaseTtl } = ttls;
+  if (maxLeaseTtl > 0 && defaultLeaseTtl > maxLeaseTtl) {
+    throw badRequest(
+      `default lease TTL of ${defaultLeaseTtl}s would exceed the max lease TTL of ${maxLeaseTtl}s: lower "${prefix}default_lease_ttl" or raise "${prefix}max_lease_ttl"`,
+    );
+  }
+  if (maxLeaseTtl === 0 && defaultLeaseTtl > serverMaxTtl) {
+    throw badRequest(
+      `default lease TTL of ${defaultLeaseTtl}s would exceed the server's max lease TTL of ${serverMaxTtl}s: lower "${prefix}default_lease_ttl" or set "${prefix}max_lease_ttl"`,
+    );
+  }
 }
 
 function stringList(value: unknown, field: string): string[] {
@@ -195,7 +215,32 @@ interface MountTableApi {
   noun: string;
   manager: MountManager;
   /** Mounts the server owns, listed before the table's entries. */
-  builtins(): Record<string, unknown>;
+  builtins(): Record<string, Record<string, unknown>>;
+  /** The server's lease TTLs in seconds, which apply where a mount's TTL is 0. */
+  serverTtls(): { defaultLeaseTtl: number; maxLeaseTtl: number };
+}
+
+/**
+ * Formats a mount's tunables as Vault's tune read does. Unlike the mount
+ * listing, it reports the effective TTLs: the server's where the mount has none.
+ */
+function describeTune(table: MountTableApi, rawPath: string): Record<string, unknown> {
+  const path = normalizeMountPath(rawPath);
+  const server = table.serverTtls();
+  const builtin = table.builtins()[path];
+  if (builtin !== undefined) {
+    return { default_lease_ttl: server.defaultLeaseTtl, description: builtin.description, force_no_cache: false, max_lease_ttl: server.maxLeaseTtl, options: null };
+  }
+  const entry = table.manager.find(path);
+  if (entry === undefined) throw badRequest(`cannot fetch sysview for path "${path}": no mount there`);
+  const system = table.manager.systemView(entry);
+  return {
+    ...describeConfig(entry.config),
+    default_lease_ttl: system.defaultLeaseTtl(),
+    max_lease_ttl: system.maxLeaseTtl(),
+    description: entry.description,
+    options: Object.keys(entry.options).length > 0 ? entry.options : null,
+  };
 }
 
 function mountTablePaths(table: MountTableApi): PathDefinition<FieldMap>[] {
@@ -218,19 +263,24 @@ function mountTablePaths(table: MountTableApi): PathDefinition<FieldMap>[] {
       fields: tuneFields,
       operations: {
         async read(_request, fields) {
-          const entry = table.manager.find(fields.get('path'));
-          if (entry === undefined) throw badRequest(`cannot fetch sysview for path "${normalizeMountPath(fields.get('path'))}": no mount there`);
-          const config = describeConfig(entry.config);
-          return { data: { ...config, description: entry.description, options: Object.keys(entry.options).length > 0 ? entry.options : null } };
+          return { data: describeTune(table, fields.get('path')) };
         },
         async update(_request, fields) {
           const raw: Record<string, unknown> = {};
           for (const key of ['default_lease_ttl', 'max_lease_ttl', 'listing_visibility', 'audit_non_hmac_request_keys', 'audit_non_hmac_response_keys', 'passthrough_request_headers', 'allowed_response_headers'] as const) {
             if (fields.has(key)) raw[key] = fields.get(key);
           }
-          const config = parseMountConfig(raw, 'config');
+          // NOTE: parse errors name a field "config.<name>", as enable does,
+          // although tune takes its fields at the top level.
+          const config = parseMountConfig(raw, 'config.');
+          const path = normalizeMountPath(fields.get('path'));
+          if (Object.hasOwn(table.builtins(), path)) throw badRequest(`cannot tune "${path}": tuning a built-in mount is not supported`);
           await table.manager.tune(fields.get('path'), {
             config,
+            // As in Vault, only a tune that sets a TTL checks them, so other settings stay tunable.
+            check: (tuned) => {
+              if (config.defaultLeaseTtl !== undefined || config.maxLeaseTtl !== undefined) checkLeaseTtls(tuned.config, table.serverTtls().maxLeaseTtl, '');
+            },
             ...(fields.has('description') ? { description: fields.get('description') } : {}),
             ...(fields.has('options') ? { options: stringOptions(fields.get('options')) } : {}),
           });
@@ -245,8 +295,11 @@ function mountTablePaths(table: MountTableApi): PathDefinition<FieldMap>[] {
       fields: mountFields,
       operations: {
         async read(_request, fields) {
-          const entry = table.manager.find(fields.get('path'));
-          if (entry === undefined) throw badRequest(`no mount at "${normalizeMountPath(fields.get('path'))}"`);
+          const path = normalizeMountPath(fields.get('path'));
+          const builtin = table.builtins()[path];
+          if (builtin !== undefined) return { data: builtin };
+          const entry = table.manager.find(path);
+          if (entry === undefined) throw badRequest(`no mount at "${path}"`);
           return { data: describeMount(entry) };
         },
         async update(_request, fields) {
@@ -270,9 +323,11 @@ function mountTablePaths(table: MountTableApi): PathDefinition<FieldMap>[] {
           if (type === 'kv' && options.version !== undefined && options.version !== '1' && options.version !== '2') {
             throw badRequest(`invalid "options.version" "${options.version}": kv supports versions "1" and "2"`);
           }
+          const config = parseMountConfig(fields.get('config'), 'config.');
+          checkLeaseTtls({ defaultLeaseTtl: 0, maxLeaseTtl: 0, ...config }, table.serverTtls().maxLeaseTtl, 'config.');
           await table.manager.enable(fields.get('path'), type, {
             description: fields.get('description'),
-            config: { ...defaultConfigChanges(fields.get('config')) },
+            config,
             options,
             local: fields.get('local'),
             sealWrap: fields.get('seal_wrap'),
@@ -299,6 +354,7 @@ export function mountPaths(core: Core): PathDefinition<FieldMap>[] {
       noun: 'secrets engine',
       manager: core.mounts,
       builtins: () => ({ 'cubbyhole/': cubbyholeMount(), 'identity/': identityMount(), 'sys/': systemMount() }),
+      serverTtls: () => serverTtls(core),
     }),
     definePath({
       pattern: 'remount',
@@ -344,8 +400,11 @@ export function mountPaths(core: Core): PathDefinition<FieldMap>[] {
       fields: { path: { type: 'string', description: 'A path inside a mount.', required: true } },
       operations: {
         async read(_request, fields) {
-          const match = core.router.match(fields.get('path'));
-          if (match === undefined) throw badRequest(`no mount serves the path "${fields.get('path')}"`);
+          const path = fields.get('path');
+          const builtin = builtinMountServing(path);
+          if (builtin !== undefined) return { data: builtin };
+          const match = core.router.match(path);
+          if (match === undefined) throw badRequest(`no mount serves the path "${path}"`);
           return { data: { ...describeMount(match.route.mount), path: match.route.mount.path } };
         },
       },
@@ -355,11 +414,27 @@ export function mountPaths(core: Core): PathDefinition<FieldMap>[] {
   ];
 }
 
+/**
+ * Returns the built-in mount that serves `path`, with its mount path, or
+ * undefined for any other path. The router has no routes for built-in
+ * mounts, so without this `kv get cubbyhole/x` finds no mount.
+ */
+function builtinMountServing(path: string): Record<string, unknown> | undefined {
+  const builtins: [string, () => Record<string, unknown>][] = [
+    ['sys/', systemMount],
+    ['cubbyhole/', cubbyholeMount],
+    ['identity/', identityMount],
+    ['auth/token/', tokenMount],
+  ];
+  const folder = path.endsWith('/') ? path : `${path}/`;
+  const found = builtins.find(([mountPath]) => folder.startsWith(mountPath));
+  return found === undefined ? undefined : { ...found[1](), path: found[0] };
+}
+
 const remountStatuses = new Map<string, Record<string, string>>();
 
-function defaultConfigChanges(raw: Record<string, unknown>): Partial<MountConfig> {
-  if (!isPlainObject(raw)) return {};
-  return parseMountConfig(raw, 'config');
+function serverTtls(core: Core): { defaultLeaseTtl: number; maxLeaseTtl: number } {
+  return { defaultLeaseTtl: core.options.defaultLeaseTtl, maxLeaseTtl: core.options.maxLeaseTtl };
 }
 
 export function authPaths(core: Core): PathDefinition<FieldMap>[] {
@@ -368,5 +443,6 @@ export function authPaths(core: Core): PathDefinition<FieldMap>[] {
     noun: 'auth method',
     manager: core.authMounts,
     builtins: () => ({ 'token/': tokenMount() }),
+    serverTtls: () => serverTtls(core),
   });
 }

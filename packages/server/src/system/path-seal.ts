@@ -45,6 +45,9 @@ const healthCodeFields = {
   activecode: { type: 'int', description: 'Status code when active.', default: 200 },
   standbycode: { type: 'int', description: 'Status code when a standby.', default: 429 },
   drsecondarycode: { type: 'int', description: 'Status code when a DR secondary.', default: 472 },
+  // Coffer never enters the states of the next two codes. They are accepted because health checks written for Vault may send them.
+  haunhealthycode: { type: 'int', description: 'Status code when a standby cannot reach the active node.', default: 474 },
+  removedcode: { type: 'int', description: 'Status code when the node was removed from its cluster.', default: 530 },
   performancestandbycode: { type: 'int', description: 'Status code when a performance standby.', default: 473 },
   sealedcode: { type: 'int', description: 'Status code when sealed.', default: 503 },
   uninitcode: { type: 'int', description: 'Status code when not initialized.', default: 501 },

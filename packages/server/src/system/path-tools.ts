@@ -57,7 +57,8 @@ export function toolPaths(): PathDefinition<FieldMap>[] {
       helpDescription: 'Returns cryptographically secure random bytes from the platform source.',
     }),
     definePath({
-      pattern: 'tools/hash(?:/(?<urlalgorithm>[^/]+))?',
+      // The algorithm may contain a slash, as in "sha2-512/256".
+      pattern: 'tools/hash(?:/(?<urlalgorithm>.+))?',
       fields: {
         urlalgorithm: { type: 'string', description: 'Algorithm given in the path.' },
         input: { type: 'string', description: 'Base64-encoded input data.', required: true },
@@ -72,7 +73,7 @@ export function toolPaths(): PathDefinition<FieldMap>[] {
             throw badRequest(`invalid "algorithm" "${algorithm}": must be one of ${Object.keys(HASH_ALGORITHMS).join(', ')}`);
           }
           const input = fields.get('input');
-          if (!/^[A-Za-z0-9+/]*={0,2}$/.test(input)) throw badRequest('invalid "input": must be base64-encoded');
+          if (!isPaddedBase64(input)) throw badRequest('invalid "input": must be base64-encoded with padding');
           const format = fields.get('format');
           if (format !== 'hex' && format !== 'base64') throw badRequest(`invalid "format" "${format}": must be "hex" or "base64"`);
           const sum = createHash(nodeAlgorithm).update(Buffer.from(input, 'base64')).digest(format);
@@ -83,4 +84,9 @@ export function toolPaths(): PathDefinition<FieldMap>[] {
       helpDescription: 'Returns the digest of base64-encoded input with a SHA-2 or SHA-3 algorithm.',
     }),
   ];
+}
+
+/** Returns whether `text` is standard base64 with padding, the only form Vault decodes. */
+function isPaddedBase64(text: string): boolean {
+  return text.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(text);
 }

@@ -17,10 +17,17 @@ export interface WrappingDeps {
 /** Paths below `sys/` reachable without a token. */
 export const UNAUTHENTICATED_WRAPPING_PATHS = ['wrapping/lookup'];
 
-async function wrappingEntry(deps: WrappingDeps, requestId: string, token: string): Promise<TokenEntry> {
+/**
+ * Resolves the wrapping token of a request: the `token` field, else the
+ * caller's own token. With `spend`, a token from the field uses up its one
+ * use first, so that of concurrent unwraps only one gets the response. The
+ * pipeline has already spent the caller's own token.
+ */
+async function wrappingEntry(deps: WrappingDeps, requestId: string, token: string, spend: boolean): Promise<TokenEntry> {
   if (token !== '') {
     const resolved = await deps.tokens.lookup(token);
     if (resolved === null || !isWrappingToken(resolved.entry)) throw badRequest(INVALID_WRAPPING_TOKEN);
+    if (spend && (await deps.tokens.use(resolved.entry)) === 'exhausted') throw badRequest(INVALID_WRAPPING_TOKEN);
     return resolved.entry;
   }
   // The caller's own token was spent by this request, so use the entry the pipeline resolved.
@@ -51,7 +58,7 @@ export function wrappingPaths(deps: WrappingDeps): PathDefinition<FieldMap>[] {
       fields: tokenField,
       operations: {
         async update(request, fields) {
-          const entry = await wrappingEntry(deps, request.id, fields.get('token'));
+          const entry = await wrappingEntry(deps, request.id, fields.get('token'), true);
           const body = await deps.wrapper.unwrap(entry);
           return rawJson({ ...body, request_id: request.id });
         },
@@ -65,7 +72,7 @@ export function wrappingPaths(deps: WrappingDeps): PathDefinition<FieldMap>[] {
       operations: {
         async update(request, fields) {
           if (fields.get('token') === '') throw badRequest('missing required field "token"');
-          const entry = await wrappingEntry(deps, request.id, fields.get('token'));
+          const entry = await wrappingEntry(deps, request.id, fields.get('token'), false);
           return {
             data: {
               creation_path: entry.path,
@@ -83,7 +90,7 @@ export function wrappingPaths(deps: WrappingDeps): PathDefinition<FieldMap>[] {
       fields: tokenField,
       operations: {
         async update(request, fields) {
-          const entry = await wrappingEntry(deps, request.id, fields.get('token'));
+          const entry = await wrappingEntry(deps, request.id, fields.get('token'), true);
           const body = await deps.wrapper.unwrap(entry);
           const info = await deps.wrapper.wrap(body, entry.creationTtl, entry.path);
           return rawJson({
