@@ -18,8 +18,9 @@ import {
 import { auditTokenFields, type AuditInput, type AuditResponseData, type AuditResponseInput } from './audit/index.js';
 import type { Core } from './core.js';
 import { cubbyholePrefix } from './cubbyhole/backend.js';
-import { normalizePolicyName, type AclRequest } from './policy/index.js';
+import { normalizePolicyName, type ACL, type AclRequest } from './policy/index.js';
 import { PathMatcher, type Route } from './router/router.js';
+import { mountPathServing } from './system/path-mounts.js';
 import { loginAlias } from './lockout/user-lockout.js';
 import { issueLoginToken } from './token/login.js';
 import type { CallerContext } from './token/caller.js';
@@ -328,7 +329,7 @@ async function authorize(
     ...(request.wrapTtl > 0 ? { wrapTtl: request.wrapTtl } : {}),
   };
   const checked = isWrappingToken(entry) ? { allowed: true, sudo: false } : acl.check(aclRequest);
-  if (!checked.allowed) throw permissionDenied();
+  if (!checked.allowed && !canLookUpMount(core, acl, aclRequest)) throw permissionDenied();
   // The backend folds the name, so the stored name's path must be allowed too.
   const folded = isWrappingToken(entry) ? undefined : foldedNamePath(request.path);
   if (folded !== undefined && !acl.check({ ...aclRequest, path: folded }).allowed) throw permissionDenied();
@@ -344,6 +345,20 @@ async function authorize(
       ...(request.remoteAddress !== undefined ? { remoteAddress: request.remoteAddress } : {}),
     },
   };
+}
+
+const UI_MOUNTS_PREFIX = 'sys/internal/ui/mounts/';
+
+/**
+ * Returns true for a read of `sys/internal/ui/mounts/<path>` by a token that
+ * can use the mount serving `<path>`. Vault's CLI looks up a KV mount's
+ * version there first, so a token with rules on that mount only, and none
+ * on `sys/`, must still get the mount.
+ */
+function canLookUpMount(core: Core, acl: ACL, request: AclRequest): boolean {
+  if (request.operation !== 'read' || !request.path.startsWith(UI_MOUNTS_PREFIX)) return false;
+  const mountPath = mountPathServing(core, request.path.slice(UI_MOUNTS_PREFIX.length));
+  return mountPath !== undefined && acl.hasAccessUnder(mountPath);
 }
 
 /** Prefixes of paths ending in a policy or token role name, which the backends lower-case. */

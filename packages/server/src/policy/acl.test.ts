@@ -381,3 +381,28 @@ describe('acl root and capabilities', () => {
     assert.deepEqual(acl.capabilities('secret/e-123/x'), ['create', 'read']);
   });
 });
+
+describe('access under a mount', () => {
+  const cases: [string, string[], string, boolean][] = [
+    ['exact rule below', [rule('secret/data/app', caps('read'))], 'secret/', true],
+    ['prefix rule below', [rule('secret/data/*', caps('list'))], 'secret/', true],
+    ['prefix rule above', [rule('sec*', caps('read'))], 'secret/', true],
+    ['plus rule below', [rule('secret/+/app', caps('read'))], 'secret/', true],
+    ['leading plus rule', [rule('+/data/app', caps('read'))], 'secret/', true],
+    ['plus rule elsewhere', [rule('kv/+/app', caps('read'))], 'secret/', false],
+    ['rule on another mount', [rule('secrets/data/app', caps('read'))], 'secret/', false],
+    ['deny only', [rule('secret/*', caps('deny'))], 'secret/', false],
+    ['deny above a grant', [rule('secret/*', caps('deny')), rule('secret/data/app', caps('read'))], 'secret/', true],
+    ['no rules', [], 'secret/', false],
+  ];
+  for (const [title, policies, mountPath, expected] of cases) {
+    test(title, async () => {
+      assert.equal((await buildAcl(policies)).hasAccessUnder(mountPath), expected);
+    });
+  }
+
+  test('root reaches every mount', async () => {
+    const acl = ACL.build([await parsePolicy('root', '')]);
+    assert.equal(acl.hasAccessUnder('secret/'), true);
+  });
+});

@@ -107,6 +107,15 @@ export class ACL {
     const permissions = this.rules.lookup(withoutLeadingSlashes(path), true);
     return capabilityNames(permissions?.capabilities ?? 0);
   }
+
+  /**
+   * Returns true when the rules grant a capability on `mountPath` or on some
+   * path below it. Vault serves `sys/internal/ui/mounts/<path>` only to
+   * tokens that can use the mount, whatever their rules on `sys/`.
+   */
+  hasAccessUnder(mountPath: string): boolean {
+    return this.isRoot || this.rules.grantsUnder(withoutLeadingSlashes(mountPath));
+  }
 }
 
 function withoutLeadingSlashes(path: string): string {

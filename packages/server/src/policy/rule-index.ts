@@ -146,6 +146,24 @@ export class RuleIndex {
     return this.lookupNonExact(path);
   }
 
+  /**
+   * Returns true when the rule governing `prefix`, or any rule for a path
+   * below it, grants a capability without denying. A `+` rule counts when
+   * some path below `prefix` could match it.
+   */
+  grantsUnder(prefix: string): boolean {
+    const governing = this.lookup(prefix, true);
+    if (governing !== undefined && grants(governing)) return true;
+    for (const table of [this.exact, this.prefixes]) {
+      for (const [path, permissions] of table) {
+        if (path.startsWith(prefix) && grants(permissions)) return true;
+      }
+    }
+    const parts = (prefix.endsWith('/') ? prefix.slice(0, -1) : prefix).split('/');
+    const rules = [...this.wildcards.leadingWildcard, ...[...this.wildcards.byFirstSegment.values()].flat()];
+    return rules.some((rule) => grants(rule.permissions) && reachesBelow(rule, parts));
+  }
+
   private lookupNonExact(path: string): MergedPermissions | undefined {
     const prefix = this.longestPrefix(path);
     if (this.wildcards.count === 0) return prefix === undefined ? undefined : this.prefixes.get(prefix);
@@ -188,6 +206,29 @@ function matchesSegments(rule: WildcardRule, parts: readonly string[]): boolean 
     const segment = segments[index];
     if (segment === '+' || segment === parts[index]) continue;
     if (rule.isPrefix && index === last && parts[index].startsWith(segment)) continue;
+    return false;
+  }
+  return true;
+}
+
+/** Returns true when the permissions grant some capability and do not deny. */
+function grants(permissions: MergedPermissions): boolean {
+  return permissions.capabilities !== 0 && (permissions.capabilities & DENY) === 0;
+}
+
+/**
+ * Returns true when a `+` rule could match a path whose first segments are
+ * `parts`: each of the rule's segments up to there is `+` or equal, and a
+ * rule shorter than `parts` covers the rest with its trailing `*`.
+ */
+function reachesBelow(rule: WildcardRule, parts: readonly string[]): boolean {
+  const segments = rule.segments;
+  if (segments.length < parts.length && !rule.isPrefix) return false;
+  const compared = Math.min(segments.length, parts.length);
+  for (let index = 0; index < compared; index++) {
+    const segment = segments[index];
+    if (segment === '+' || segment === parts[index]) continue;
+    if (rule.isPrefix && index === segments.length - 1 && parts[index].startsWith(segment)) continue;
     return false;
   }
   return true;

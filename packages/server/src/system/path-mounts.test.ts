@@ -173,8 +173,30 @@ describe('sys/mounts', () => {
       assert.equal(response.body.data.options, null, path);
     }
     const unknown = await api(server, 'GET', 'sys/internal/ui/mounts/cubbyholes/x', { token: TOKEN });
-    assert.equal(unknown.status, 400);
-    assert.deepEqual(unknown.body.errors, ['no mount serves the path "cubbyholes/x"']);
+    assert.equal(unknown.status, 403);
+    assert.deepEqual(unknown.body.errors, ['permission denied']);
+  });
+
+  test('mount lookup needs access to the mount', async () => {
+    const policy = 'path "secret/data/app/*" {\n  capabilities = ["read"]\n}\npath "secret/data/app/private" {\n  capabilities = ["deny"]\n}\n';
+    assert.equal((await api(server, 'PUT', 'sys/policies/acl/app-reader', { token: TOKEN, body: { policy } })).status, 204);
+    assert.equal((await api(server, 'PUT', 'sys/policies/acl/app-denied', { token: TOKEN, body: { policy: 'path "secret/*" {\n  capabilities = ["deny"]\n}\n' } })).status, 204);
+    const reader = (await api(server, 'POST', 'auth/token/create', { token: TOKEN, body: { policies: ['app-reader'] } })).body.auth.client_token;
+    const denied = (await api(server, 'POST', 'auth/token/create', { token: TOKEN, body: { policies: ['app-denied'] } })).body.auth.client_token;
+
+    const own = await api(server, 'GET', 'sys/internal/ui/mounts/secret/app/config', { token: reader });
+    assert.equal(own.status, 200);
+    assert.equal(own.body.data.path, 'secret/');
+    assert.deepEqual(own.body.data.options, { version: '2' });
+
+    const other = await api(server, 'GET', 'sys/internal/ui/mounts/moved/x', { token: reader });
+    assert.equal(other.status, 403);
+    const unknown = await api(server, 'GET', 'sys/internal/ui/mounts/nowhere/x', { token: reader });
+    assert.equal(unknown.status, 403);
+    const deniedLookup = await api(server, 'GET', 'sys/internal/ui/mounts/secret/app/config', { token: denied });
+    assert.equal(deniedLookup.status, 403);
+    const otherPath = await api(server, 'GET', 'sys/mounts', { token: reader });
+    assert.equal(otherPath.status, 403);
   });
 
   test('mounts survive seal and unseal', async () => {

@@ -3,7 +3,7 @@
  * secrets engine and auth method mounts.
  */
 import { randomUUID } from 'node:crypto';
-import { badRequest, definePath, parseDurationSeconds, type PathDefinition, type FieldMap } from '@coffer/sdk';
+import { badRequest, definePath, parseDurationSeconds, permissionDenied, type PathDefinition, type FieldMap } from '@coffer/sdk';
 import type { Core } from '../core.js';
 import { rawJson } from '../http/envelope.js';
 import { normalizeMountPath, type MountManager } from '../router/mount-manager.js';
@@ -404,7 +404,8 @@ export function mountPaths(core: Core): PathDefinition<FieldMap>[] {
           const builtin = builtinMountServing(path);
           if (builtin !== undefined) return { data: builtin };
           const match = core.router.match(path);
-          if (match === undefined) throw badRequest(`no mount serves the path "${path}"`);
+          // As in Vault, an unknown mount is a denial, so the path cannot be used to probe for mount names.
+          if (match === undefined) throw permissionDenied();
           return { data: { ...describeMount(match.route.mount), path: match.route.mount.path } };
         },
       },
@@ -429,6 +430,19 @@ function builtinMountServing(path: string): Record<string, unknown> | undefined 
   const folder = path.endsWith('/') ? path : `${path}/`;
   const found = builtins.find(([mountPath]) => folder.startsWith(mountPath));
   return found === undefined ? undefined : { ...found[1](), path: found[0] };
+}
+
+/**
+ * Returns the path of the mount that serves `path`, such as `secret/` or
+ * `auth/userpass/`, built-in mounts included, or undefined when none does.
+ */
+export function mountPathServing(core: Core, path: string): string | undefined {
+  const builtin = builtinMountServing(path);
+  if (builtin !== undefined) return builtin.path as string;
+  const match = core.router.match(path);
+  if (match === undefined) return undefined;
+  const served = path.slice(0, path.length - match.path.length);
+  return served.endsWith('/') ? served : `${served}/`;
 }
 
 const remountStatuses = new Map<string, Record<string, string>>();
