@@ -7,6 +7,7 @@
  * process. Calls cut off by the exit fail, so an audit entry the plugin may
  * not have written fails its request.
  */
+import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { Metadata } from '@grpc/grpc-js';
 import {
@@ -54,10 +55,18 @@ const EXIT_PROBE_MS = 300;
 
 /** The binding of one mount to a plugin process. */
 export class MountSession {
+  /**
+   * The multiplex ID of this backend instance in the plugin. It is not the
+   * mount's UUID, so that a reload can set up the mount's new instance while
+   * the old one still serves, even in the same process.
+   */
+  readonly id = randomUUID();
   specialPaths: SpecialPaths = { root: [], unauthenticated: [] };
   broker: OfferedServices | undefined;
   /** Set once the mount released the process; calls then fail at once. */
   detached = false;
+  /** Set while a reload starts the mount's replacement; see `PluginSupervisor.attach`. */
+  replaced = false;
 
   constructor(
     readonly binding: MountBinding,
@@ -67,7 +76,7 @@ export class MountSession {
   /** Builds the call metadata that selects this mount's backend instance in the plugin. */
   metadata(): Metadata {
     const metadata = new Metadata();
-    metadata.set(MULTIPLEX_ID_METADATA_KEY, this.binding.uuid);
+    metadata.set(MULTIPLEX_ID_METADATA_KEY, this.id);
     return metadata;
   }
 }
@@ -75,6 +84,7 @@ export class MountSession {
 type ProcessState = 'starting' | 'running' | 'restarting' | 'failed' | 'stopped';
 
 export class PluginProcess {
+  /** The mounts served, by {@link MountSession.id}. */
   readonly sessions = new Map<string, MountSession>();
   /** UUIDs of the audit devices open in this process, for an audit plugin. */
   readonly auditDevices = new Set<string>();
