@@ -104,11 +104,11 @@ export class PluginSupervisor {
     if (process.idle) await this.stopProcess(process);
   }
 
-  /** Returns the IDs of the processes serving a catalog name, for diagnostics and tests. */
+  /** Returns the IDs of the running processes of a catalog name, for diagnostics and tests. */
   pids(name: string): number[] {
     const pids: number[] = [];
     for (const list of this.processes.values()) {
-      for (const process of list) if (process.entry.name === name && process.pid !== undefined && process.usable) pids.push(process.pid);
+      for (const process of list) if (process.entry.name === name && process.pid !== undefined && process.running) pids.push(process.pid);
     }
     return pids;
   }
