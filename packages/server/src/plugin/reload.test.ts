@@ -59,6 +59,19 @@ describe('failed plugin reload', () => {
     await server.close();
   });
 
+  test('unknown mount changes nothing', async () => {
+    const pid = await pidOf('brittle');
+    const startedBefore = loggedPluginPids(server.logLines, 'brittle').length;
+
+    const response = await reload({ mounts: ['brittle', 'nowhere'] });
+
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.body.errors, ['invalid "mounts" entry "nowhere": no secrets engine or auth method is mounted there']);
+    assert.equal(loggedPluginPids(server.logLines, 'brittle').length, startedBefore, 'no process was started');
+    assert.deepEqual(server.core.plugins.supervisor.pids('brittle'), [pid]);
+    await assertServing();
+  });
+
   test('bad handshake keeps the mounts serving', async () => {
     const pid = await pidOf('brittle');
     await registerScript('secret', 'brittle', 'brittle-garbled', 'echo "not a handshake"\nsleep 5');
