@@ -29,10 +29,10 @@ describe('mount manager replacing backends', () => {
   });
 
   test('tune back to version 1 changes nothing', async () => {
-    const refused = await call('POST', 'sys/mounts/upgrade/tune', { options: { version: '1' } });
+    const rejected = await call('POST', 'sys/mounts/upgrade/tune', { options: { version: '1' } });
 
-    assert.equal(refused.status, 400);
-    assert.deepEqual(refused.body.errors, ['invalid option "version" "1": a kv mount can only be upgraded from version 1 to 2']);
+    assert.equal(rejected.status, 400);
+    assert.deepEqual(rejected.body.errors, ['invalid option "version" "1": a kv mount can only be upgraded from version 1 to 2']);
     assert.deepEqual((await call('GET', 'sys/mounts/upgrade/tune')).body.data.options, { version: '2' });
     assert.deepEqual((await call('GET', 'upgrade/data/app')).body.data.data, { password: 'one' });
   });
