@@ -45,8 +45,9 @@ export class ExternalAuditDevice implements AuditDevice {
     this.closed = true;
     await this.tail;
     try {
-      // A process that was stopped or crashed has no device left to close.
-      if (this.process.usable) await this.call('Close', {}, CONTROL_CALL_MS, true);
+      // A process that was stopped or crashed has no device left to close,
+      // and starting it again only to close the device would be wasted.
+      if (this.process.isCurrent(this.createdOn)) await this.call('Close', {}, CONTROL_CALL_MS, true);
     } finally {
       await this.release();
     }

@@ -3,17 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { api } from '../testing/api-client.js';
-import { makeTemporaryDirectory, registerNodePlugin, removeDirectory, startPluginTestServer, waitForExit, type PluginTestServer } from './test-support.js';
-
-/** Polls the supervisor until the plugin's process IDs satisfy `done`, for up to 15 s. */
-async function waitForPids(server: PluginTestServer, name: string, done: (pids: number[]) => boolean): Promise<number[]> {
-  for (let waited = 0; waited < 15_000; waited += 50) {
-    const pids = server.core.plugins.supervisor.pids(name);
-    if (done(pids)) return pids;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`plugin ${name} did not reach the expected processes within 15 s`);
-}
+import { makeTemporaryDirectory, registerNodePlugin, removeDirectory, startPluginTestServer, waitForExit, waitForExitHandled, type PluginTestServer } from './test-support.js';
 
 async function readLog(path: string): Promise<any[]> {
   const text = await readFile(path, 'utf8');
@@ -93,12 +83,15 @@ describe('external audit plugins', () => {
     const [pid] = server.core.plugins.supervisor.pids('appendlog');
     process.kill(pid, 'SIGKILL');
     assert.equal(await waitForExit(pid), true);
-    const [restarted] = await waitForPids(server, 'appendlog', (pids) => pids.length === 1 && pids[0] !== pid);
-    assert.notEqual(restarted, pid);
+    assert.equal(await waitForExitHandled(server, pid), true);
+    assert.deepEqual(server.core.plugins.supervisor.pids('appendlog'), [], 'the next entry restarts it');
 
     const written = await call('PUT', 'secret/data/app', { data: { password: 'after-restart' } });
 
     assert.equal(written.status, 200, JSON.stringify(written.body));
+    const [restarted] = server.core.plugins.supervisor.pids('appendlog');
+    assert.notEqual(restarted, undefined);
+    assert.notEqual(restarted, pid);
     assert.equal(written.body.data.version, 2);
     const entries = (await readLog(logPath)).filter((entry) => entry.request.path === 'secret/data/app' && entry.response?.data?.version === 2);
     assert.equal(entries.length, 1, 'the device was created again in the new process and wrote the response entry');
@@ -110,7 +103,7 @@ describe('external audit plugins', () => {
     const [pid] = server.core.plugins.supervisor.pids('appendlog');
     process.kill(pid, 'SIGKILL');
     assert.equal(await waitForExit(pid), true);
-    await waitForPids(server, 'appendlog', (pids) => pids.length === 0);
+    assert.equal(await waitForExitHandled(server, pid), true);
     const before = await readFile(logPath, 'utf8');
 
     const refused = await call('PUT', 'secret/data/app', { data: { password: 'never-stored' } });

@@ -37,7 +37,8 @@ function errorResponseMessage(response: Response | null): string | undefined {
 export class ExternalBackend implements LogicalBackend {
   constructor(
     readonly backendType: 'logical' | 'credential',
-    private readonly session: MountSession,
+    /** The mount's binding to its plugin process. */
+    readonly session: MountSession,
     private readonly supervisor: PluginSupervisor,
     private readonly logger: Logger,
   ) {}

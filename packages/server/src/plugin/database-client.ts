@@ -72,7 +72,7 @@ export class ExternalDatabase implements Database {
     if (this.closed) return;
     this.closed = true;
     try {
-      if (this.process.usable && this.initializedOn !== undefined && this.process.isCurrent(this.initializedOn)) {
+      if (this.initializedOn !== undefined && this.process.isCurrent(this.initializedOn)) {
         await this.call(this.initializedOn, 'Close', {}, true);
       }
     } catch {
@@ -118,7 +118,7 @@ export class ExternalDatabase implements Database {
         throw new CofferError(
           'COFFER_ERR_PLUGIN_UNAVAILABLE',
           500,
-          `${this.label()} stopped while handling ${method} (${details}); it is being restarted, so retry the request`,
+          `${this.label()} stopped while handling ${method} (${details}); it restarts on the next request, so retry the request`,
         );
       }
       throw new Error(details);

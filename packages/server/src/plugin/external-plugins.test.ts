@@ -137,7 +137,7 @@ describe('external secrets and auth plugins', () => {
 
     const failed = await inFlight;
     assert.equal(failed.status, 500);
-    assert.match(failed.body.errors[0], /^plugin "notes" \(mount "notes\/"\) stopped while handling the request \(.*\); it is being restarted, so retry the request$/);
+    assert.match(failed.body.errors[0], /^plugin "notes" \(mount "notes\/"\) stopped while handling the request \(.*\); it restarts on the next request, so retry the request$/);
 
     const read = await get('notes/notes/first');
     assert.equal(read.status, 200, JSON.stringify(read.body));

@@ -149,11 +149,10 @@ function reloadPath(core: Core): PathDefinition<FieldMap> {
         } else {
           ({ secretPaths, authPaths } = splitMountPaths(core, mounts));
         }
-        // A reload stops a backend before it starts the new one, so a plugin that cannot start must be caught here.
+        // These checks return 400 before anything runs, so a changed binary is never executed.
         await checkReloadable(core, 'secret', secretPaths);
         await checkReloadable(core, 'auth', authPaths);
-        await core.mounts.reload(secretPaths);
-        await core.authMounts.reload(authPaths);
+        await reloadAll(core, secretPaths, authPaths);
         core.logger.info({ plugin, mounts: [...secretPaths, ...authPaths.map((path) => `auth/${path}`)] }, 'plugin backends reloaded');
 
         const response = { data: { reload_id: request.id } };
@@ -163,13 +162,30 @@ function reloadPath(core: Core): PathDefinition<FieldMap> {
     },
     helpSynopsis: 'Restart the backends of mounts.',
     helpDescription:
-      'Stops the backends of the given mounts, or of every mount of a plugin, and starts them again from the current catalog entry. A plugin process that serves no mount any more exits.',
+      'Starts new backends for the given mounts, or for every mount of a plugin, from the current catalog entry, then stops the old ones. If any backend fails to start, every mount keeps its old backend. A plugin process that serves no mount any more exits.',
   });
 }
 
 /**
+ * Starts the new backends of both tables before any route changes, so a
+ * backend that cannot start leaves every mount on its old backend.
+ */
+async function reloadAll(core: Core, secretPaths: string[], authPaths: string[]): Promise<void> {
+  const secrets = await core.mounts.prepareReload(secretPaths);
+  let auths;
+  try {
+    auths = await core.authMounts.prepareReload(authPaths);
+  } catch (err) {
+    await secrets.abort();
+    throw err;
+  }
+  await secrets.commit();
+  await auths.commit();
+}
+
+/**
  * Checks that each external plugin mount at `paths` still has its catalog entry and an unchanged binary.
- * It runs before any backend stops, so a rejected reload leaves every mount serving.
+ * It runs before any new backend starts, so a changed binary is refused without running it.
  * @throws CofferError (400) naming the first mount that could not start again.
  */
 async function checkReloadable(core: Core, type: 'secret' | 'auth', paths: string[]): Promise<void> {

@@ -1,12 +1,14 @@
 /**
  * One plugin process and the mounts, audit devices or database connections
- * it serves. A process of a secrets engine, auth method or database plugin
- * that exits on its own is started again, and every mount is set up on the
- * new process. Database connections and audit devices set themselves up
- * again on their next call. Calls that arrive meanwhile wait for the new
- * process. Calls cut off by the exit fail, so an audit entry the plugin may
- * not have written fails its request.
+ * it serves. A process that exits on its own is started again by the next
+ * call that needs it, as Vault does, and every mount is set up on the new
+ * process. Database connections and audit devices set themselves up again
+ * on their next call. Calls that arrive during the restart wait for it.
+ * Calls cut off by the exit fail, so an audit entry the plugin may not have
+ * written fails its request. Restarts are limited to {@link MAX_RESTARTS}
+ * within {@link RESTART_WINDOW_MS}, and beyond that calls fail at once.
  */
+import { randomUUID } from 'node:crypto';
 import type * as grpc from '@grpc/grpc-js';
 import { Metadata } from '@grpc/grpc-js';
 import {
@@ -42,11 +44,10 @@ export interface ProcessContext {
   logger: Logger;
 }
 
-/** Crashes within {@link CRASH_WINDOW_MS} after which the host stops restarting a plugin. */
-const MAX_CRASHES = 5;
-const CRASH_WINDOW_MS = 60_000;
-/** Delay before the second restart in a crash window, doubled for each later one, in milliseconds. */
-const RESTART_BACKOFF_MS = 200;
+/** Restarts of one process within {@link RESTART_WINDOW_MS}, successful or not, after which calls fail without another attempt. */
+const MAX_RESTARTS = 5;
+/** The sliding window of {@link MAX_RESTARTS}, in milliseconds. */
+const RESTART_WINDOW_MS = 60_000;
 /** How long a stopped plugin may take to exit before its process group is killed, in milliseconds. */
 const STOP_GRACE_MS = 2000;
 /** How long a call that failed waits to learn whether the process exited, in milliseconds. */
@@ -54,10 +55,18 @@ const EXIT_PROBE_MS = 300;
 
 /** The binding of one mount to a plugin process. */
 export class MountSession {
+  /**
+   * The multiplex ID of this backend instance in the plugin. It is not the
+   * mount's UUID, so that a reload can set up the mount's new instance while
+   * the old one still serves, even in the same process.
+   */
+  readonly id = randomUUID();
   specialPaths: SpecialPaths = { root: [], unauthenticated: [] };
   broker: OfferedServices | undefined;
   /** Set once the mount released the process; calls then fail at once. */
   detached = false;
+  /** Set while a reload starts the mount's replacement; see `PluginSupervisor.attach`. */
+  replaced = false;
 
   constructor(
     readonly binding: MountBinding,
@@ -67,14 +76,16 @@ export class MountSession {
   /** Builds the call metadata that selects this mount's backend instance in the plugin. */
   metadata(): Metadata {
     const metadata = new Metadata();
-    metadata.set(MULTIPLEX_ID_METADATA_KEY, this.binding.uuid);
+    metadata.set(MULTIPLEX_ID_METADATA_KEY, this.id);
     return metadata;
   }
 }
 
-type ProcessState = 'starting' | 'running' | 'restarting' | 'failed' | 'stopped';
+/** `down`: the process exited on its own and the next call starts it again. */
+type ProcessState = 'starting' | 'running' | 'down' | 'restarting' | 'stopped';
 
 export class PluginProcess {
+  /** The mounts served, by {@link MountSession.id}. */
   readonly sessions = new Map<string, MountSession>();
   /** UUIDs of the audit devices open in this process, for an audit plugin. */
   readonly auditDevices = new Set<string>();
@@ -84,8 +95,10 @@ export class PluginProcess {
   private launched: LaunchedPlugin | undefined;
   private connection: PluginConnection | undefined;
   private current: Promise<PluginConnection>;
-  private failure: CofferError | undefined;
-  private readonly crashes: number[] = [];
+  /** Cause of the last exit or failed restart, for the error of a call refused while the process is down. */
+  private problem = '';
+  /** Start times of the restarts within the window, oldest first. */
+  private readonly restarts: number[] = [];
   private readonly output: PluginOutputLog;
 
   constructor(
@@ -93,7 +106,7 @@ export class PluginProcess {
     private readonly context: ProcessContext,
   ) {
     this.output = new PluginOutputLog(context.logger, entry.name, () => [...this.sessions.values()].map((session) => session.binding.path));
-    this.current = this.start();
+    this.current = this.launch(false);
     this.current.catch(() => {});
   }
 
@@ -110,6 +123,11 @@ export class PluginProcess {
     return this.sessions.size === 0 && this.auditDevices.size === 0 && this.databaseConnections.size === 0;
   }
 
+  /** True while the process runs and serves calls; false while it is down, restarting or stopped. */
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
   /** Returns whether `connection` belongs to the process running now, which is false after a restart. */
   isCurrent(connection: PluginConnection): boolean {
     return this.connection === connection;
@@ -121,21 +139,33 @@ export class PluginProcess {
     if (launched !== undefined && !launched.hasExited()) {
       await Promise.race([launched.exited, new Promise((resolve) => setTimeout(resolve, EXIT_PROBE_MS).unref())]);
     }
-    return launched?.hasExited() === true || this.state === 'restarting';
+    return launched?.hasExited() === true || this.state === 'down' || this.state === 'restarting';
   }
 
   get usable(): boolean {
-    return this.state !== 'failed' && this.state !== 'stopped';
+    return this.state !== 'stopped';
   }
 
   /**
    * Resolves to the connection once the process runs, waiting for a start
-   * or restart in progress.
-   * @throws CofferError (500) when the plugin failed for good or was stopped.
+   * or restart in progress, and starting the process again when it is down.
+   * @throws CofferError (500) when the process was stopped, cannot be
+   *   restarted, or was restarted too often within the window.
    */
   async ready(): Promise<PluginConnection> {
-    if (this.state === 'failed') throw this.failure!;
     if (this.state === 'stopped') throw unavailable(`plugin "${this.entry.name}" was stopped`);
+    if (this.state === 'down') {
+      const now = Date.now();
+      if (!this.mayRestart(now)) {
+        throw unavailable(
+          `plugin "${this.entry.name}" is not running (${this.problem}) and was restarted ${MAX_RESTARTS} times within ${RESTART_WINDOW_MS / 1000} s; ${this.nextAttempt(now)}`,
+        );
+      }
+      this.restarts.push(now);
+      this.state = 'restarting';
+      this.current = this.restart();
+      this.current.catch(() => {});
+    }
     return this.current;
   }
 
@@ -185,8 +215,8 @@ export class PluginProcess {
       await Promise.race([launched.exited, new Promise((resolve) => setTimeout(resolve, EXIT_PROBE_MS).unref())]);
     }
     const label = `plugin "${this.entry.name}" (mount "${session.binding.path}")`;
-    if (launched?.hasExited() === true || this.state === 'restarting') {
-      return unavailable(`${label} stopped while handling the request (${details}); it is being restarted, so retry the request`);
+    if (launched?.hasExited() === true || this.state === 'down' || this.state === 'restarting') {
+      return unavailable(`${label} stopped while handling the request (${details}); it restarts on the next request, so retry the request`);
     }
     return unavailable(`request to ${label} failed: ${details}`);
   }
@@ -206,7 +236,11 @@ export class PluginProcess {
     this.context.logger.info({ plugin: this.entry.name, pid: launched.pid }, 'plugin stopped');
   }
 
-  private async start(): Promise<PluginConnection> {
+  /**
+   * Launches the process and connects to it; on a restart, sets up every
+   * mount again. The process counts as running only once all of that worked.
+   */
+  private async launch(restart: boolean): Promise<PluginConnection> {
     const launched = await launchPlugin({
       entry: this.entry,
       pluginDirectory: this.context.pluginDirectory,
@@ -227,68 +261,75 @@ export class PluginProcess {
     this.launched = launched;
     this.connection = connection;
     void launched.exited.then((status) => this.onExit(launched, status));
+    if (restart) {
+      for (const session of this.sessions.values()) {
+        await this.setUp(session, connection);
+        await this.initialize(session, connection);
+      }
+    }
     if (this.state === 'stopped') {
       // Stopped while starting: stop() waits for this start and then shuts the process down.
       return connection;
     }
     this.state = 'running';
-    this.context.logger.info({ plugin: this.entry.name, version: this.entry.version, pid: launched.pid, multiplexed: connection.multiplexed }, 'plugin started');
+    const log = { plugin: this.entry.name, version: this.entry.version, pid: launched.pid, multiplexed: connection.multiplexed };
+    this.context.logger.info(log, restart ? 'plugin restarted' : 'plugin started');
     return connection;
   }
 
   private onExit(launched: LaunchedPlugin, status: ExitStatus): void {
-    if (launched !== this.launched || this.state === 'stopped' || this.state === 'failed') return;
+    // A process that exits while it starts fails the start itself.
+    if (launched !== this.launched || this.state !== 'running') return;
     this.connection?.close();
     this.connection = undefined;
     for (const session of this.sessions.values()) session.broker?.close();
     void launched.stop(0);
-
-    const now = Date.now();
-    this.crashes.push(now);
-    while (this.crashes.length > 0 && now - this.crashes[0] > CRASH_WINDOW_MS) this.crashes.shift();
-    const log = { plugin: this.entry.name, pid: launched.pid, exit: describeExit(status), mounts: [...this.sessions.values()].map((session) => session.binding.path) };
-    if (this.crashes.length >= MAX_CRASHES) {
-      this.fail(new Error(`it exited ${this.crashes.length} times within ${CRASH_WINDOW_MS / 1000} s`));
-      return;
-    }
-    this.context.logger.error(log, 'plugin process exited unexpectedly; restarting it');
-    this.state = 'restarting';
-    // The first crash in a window restarts at once; later ones back off.
-    const delayMs = this.crashes.length === 1 ? 0 : RESTART_BACKOFF_MS * 2 ** (this.crashes.length - 2);
-    this.current = this.restart(delayMs);
-    this.current.catch(() => {});
+    this.state = 'down';
+    this.problem = `it exited with ${describeExit(status)}`;
+    const mounts = [...this.sessions.values()].map((session) => session.binding.path);
+    this.context.logger.error({ plugin: this.entry.name, pid: launched.pid, exit: describeExit(status), mounts }, 'plugin process exited unexpectedly; it restarts on the next request');
   }
 
-  private async restart(delayMs: number): Promise<PluginConnection> {
-    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+  /**
+   * Starts the process again for the call that found it down. A failed
+   * attempt leaves it down, so a later call tries again.
+   * @throws CofferError (500) naming the plugin and why it did not start.
+   */
+  private async restart(): Promise<PluginConnection> {
+    const previous = this.launched;
     try {
-      const connection = await this.start();
-      for (const session of this.sessions.values()) {
-        await this.setUp(session, connection);
-        await this.initialize(session, connection);
-      }
-      this.context.logger.info({ plugin: this.entry.name, pid: this.launched?.pid }, 'plugin restarted');
-      return connection;
+      return await this.launch(true);
     } catch (err) {
-      this.fail(err as Error);
-      throw this.failure!;
+      if (this.launched !== previous) {
+        // It started but a mount could not be set up on it.
+        this.connection?.close();
+        this.connection = undefined;
+        void this.launched?.stop(0);
+      }
+      if (this.state === 'stopped') throw unavailable(`plugin "${this.entry.name}" was stopped`);
+      this.state = 'down';
+      this.problem = `the last restart failed: ${(err as Error).message}`;
+      this.context.logger.error({ plugin: this.entry.name, err, restarts: this.restarts.length }, 'plugin could not be restarted');
+      throw unavailable(`plugin "${this.entry.name}" is not running and could not be restarted: ${(err as Error).message}; ${this.nextAttempt(Date.now())}`);
     }
   }
 
-  private fail(err: Error): void {
-    if (this.state === 'stopped') return;
-    this.state = 'failed';
-    this.connection?.close();
-    this.connection = undefined;
-    void this.launched?.stop(0);
+  /** Drops restarts older than the window and returns whether another one is allowed. */
+  private mayRestart(now: number): boolean {
+    while (this.restarts.length > 0 && now - this.restarts[0] >= RESTART_WINDOW_MS) this.restarts.shift();
+    return this.restarts.length < MAX_RESTARTS;
+  }
+
+  /** Says when the process is started again, and how an operator starts it sooner. */
+  private nextAttempt(now: number): string {
+    if (this.mayRestart(now)) return 'the next request tries again';
     const fix = {
       audit: 'fix the plugin, then disable and enable its audit devices again',
-      database: 'fix the plugin, then reopen its connections with the database engine\'s reset/:name',
+      database: "fix the plugin, then reset its connections with the database engine's reset/:name",
       secret: 'fix the plugin, then reload its mounts with sys/plugins/reload/backend',
       auth: 'fix the plugin, then reload its mounts with sys/plugins/reload/backend',
     }[this.entry.type];
-    this.failure = unavailable(`plugin "${this.entry.name}" is not running: ${err.message}; ${fix}`);
-    this.context.logger.error({ plugin: this.entry.name, err }, `plugin failed; ${fix}`);
+    return `it is not tried again before ${new Date(this.restarts[0] + RESTART_WINDOW_MS).toISOString()}; to start it sooner, ${fix}`;
   }
 }
 

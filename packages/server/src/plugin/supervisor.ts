@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Metadata } from '@grpc/grpc-js';
-import { callUnary, MULTIPLEX_ID_METADATA_KEY, type AuditDevice } from '@coffer/sdk';
+import { callUnary, MULTIPLEX_ID_METADATA_KEY, type AuditDevice, type LogicalBackend } from '@coffer/sdk';
 import { ExternalAuditDevice } from './audit-device.js';
 import type { CatalogEntry } from './catalog.js';
 import { ExternalBackend } from './client-backend.js';
@@ -25,18 +25,20 @@ export class PluginSupervisor {
 
   /**
    * Starts or reuses a process for `entry` and sets up the mount's backend
-   * instance in it.
+   * instance in it. A process that serves only mounts being replaced (see
+   * {@link markReplaced}) is not reused, so that reloading every mount of a
+   * process starts a new one while the old one still serves.
    * @throws PluginLaunchError when the process cannot be started, and the
    *   plugin's Setup error (400) when the backend cannot be created.
    */
   async attach(entry: CatalogEntry, binding: MountBinding): Promise<ExternalBackend> {
     const process = await this.processFor(entry);
     const session = new MountSession(binding, process);
-    process.sessions.set(binding.uuid, session);
+    process.sessions.set(session.id, session);
     try {
       await process.setUp(session);
     } catch (err) {
-      process.sessions.delete(binding.uuid);
+      process.sessions.delete(session.id);
       if (process.idle) await this.stopProcess(process);
       throw err;
     }
@@ -49,7 +51,7 @@ export class PluginSupervisor {
     if (session.detached) return;
     session.detached = true;
     const process = session.process;
-    process.sessions.delete(session.binding.uuid);
+    process.sessions.delete(session.id);
     try {
       const connection = await process.ready();
       await callUnary(connection.backend, 'Cleanup', {}, { metadata: session.metadata(), deadline: Date.now() + CLEANUP_CALL_MS });
@@ -102,11 +104,11 @@ export class PluginSupervisor {
     if (process.idle) await this.stopProcess(process);
   }
 
-  /** Returns the IDs of the processes serving a catalog name, for diagnostics and tests. */
+  /** Returns the IDs of the running processes of a catalog name, for diagnostics and tests. */
   pids(name: string): number[] {
     const pids: number[] = [];
     for (const list of this.processes.values()) {
-      for (const process of list) if (process.entry.name === name && process.pid !== undefined && process.usable) pids.push(process.pid);
+      for (const process of list) if (process.entry.name === name && process.pid !== undefined && process.running) pids.push(process.pid);
     }
     return pids;
   }
@@ -126,7 +128,7 @@ export class PluginSupervisor {
   private async processFor(entry: CatalogEntry, shared = false): Promise<PluginProcess> {
     const key = identity(entry);
     for (const candidate of this.processes.get(key) ?? []) {
-      if (!candidate.usable) continue;
+      if (!candidate.usable || servesOnlyReplaced(candidate)) continue;
       try {
         await candidate.ready();
       } catch {
@@ -152,6 +154,26 @@ export class PluginSupervisor {
     else this.processes.delete(key);
     await process.stop();
   }
+}
+
+/**
+ * Marks the mount of `backend`, if it is an external plugin's, as being
+ * replaced, and returns the function that clears the mark again.
+ */
+export function markReplaced(backend: LogicalBackend): () => void {
+  if (!(backend instanceof ExternalBackend)) return () => {};
+  const session = backend.session;
+  session.replaced = true;
+  return () => {
+    session.replaced = false;
+  };
+}
+
+/** True when every mount of `process` is being replaced: a new mount must not join it. */
+function servesOnlyReplaced(process: PluginProcess): boolean {
+  if (process.sessions.size === 0) return false;
+  for (const session of process.sessions.values()) if (!session.replaced) return false;
+  return true;
 }
 
 /** Builds the call metadata that selects an audit device in the plugin. */

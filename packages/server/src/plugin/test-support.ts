@@ -174,6 +174,21 @@ export async function startConfiguredPluginServer(
   return { ...server, logLines };
 }
 
+/**
+ * Waits until the server has handled the exit of plugin process `pid`. The
+ * kernel reports the exit first, and a request sent in between fails like
+ * one in flight. Returns whether the exit was handled within `timeoutMs`.
+ */
+export async function waitForExitHandled(server: { logLines: Record<string, unknown>[] }, pid: number, timeoutMs = 3000): Promise<boolean> {
+  const handled = (line: Record<string, unknown>) => line.pid === pid && line.msg === 'plugin process exited unexpectedly; it restarts on the next request';
+  const deadline = Date.now() + timeoutMs;
+  while (!server.logLines.some(handled)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return true;
+}
+
 /** Returns the PIDs of the processes the server logged as started for `plugin`, oldest first. */
 export function loggedPluginPids(logLines: Record<string, unknown>[], plugin: string): number[] {
   return logLines

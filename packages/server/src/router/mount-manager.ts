@@ -5,6 +5,7 @@
  */
 import {
   badRequest,
+  CofferError,
   KeyedLock,
   StorageView,
   type BackendConfig,
@@ -14,6 +15,7 @@ import {
   type SystemView,
 } from '@coffer/sdk';
 import { loadMountTable, newMountEntry, saveMountTable, type MountConfig, type MountEntry, type MountFields } from './mount-table.js';
+import { markReplaced } from '../plugin/supervisor.js';
 import { deleteTree } from '../storage-tree.js';
 import type { Router } from './router.js';
 
@@ -46,6 +48,14 @@ type TuneChange = {
   /** A validator of the tuned entry that throws to reject it. It runs after every earlier change is saved. */
   check?: (tuned: MountEntry) => void;
 };
+
+/** New backends started for mounts whose routes still lead to the old ones. */
+export interface PendingReload {
+  /** Points the routes at the new backends, then stops the old ones. */
+  commit(): Promise<void>;
+  /** Stops the new backends; the old ones keep serving. */
+  abort(): Promise<void>;
+}
 
 interface LeaseDefaults {
   defaultLeaseTtl: number;
@@ -167,33 +177,60 @@ export class MountManager {
       throw badRequest(`invalid option "version" "${tuned.options.version}": a kv mount can only be upgraded from version 1 to 2`);
     }
     change.check?.(tuned);
-    await this.replace(entry, tuned, versionChanged);
+    // A new version may change the storage layout, as kv's upgrade to
+    // version 2 does, so the old backend must not serve while it happens.
+    await this.replace(entry, tuned, versionChanged ? { pause: true, context: `cannot tune mount "${this.kind.routePrefix}${entry.path}"` } : undefined);
     return tuned;
   }
 
   /**
-   * Stops the backends of the mounts at `paths` and starts them again, e.g.
-   * after their plugin's catalog entry changed. All are stopped before any
-   * starts, so a plugin process that serves only these mounts is replaced.
-   * @throws CofferError (400) for a path without a mount, before anything stops.
+   * Starts the backends of the mounts at `paths` again, e.g. after their
+   * plugin's catalog entry changed; see {@link prepareReload}.
+   * @throws CofferError (400) for a path without a mount, and the error of
+   *   the first backend that failed to start; the mounts then keep serving.
    */
   async reload(paths: string[]): Promise<void> {
+    await (await this.prepareReload(paths)).commit();
+  }
+
+  /**
+   * Starts a new backend for each mount at `paths` while the old backends
+   * keep serving; nothing changes for clients until the result is committed.
+   * A plugin process that serves only these mounts is not reused, so the
+   * reload replaces it. When any backend fails to start, the ones already
+   * started are stopped and the error names the mount.
+   * @throws CofferError (400) for a path without a mount, before anything starts.
+   */
+  async prepareReload(paths: string[]): Promise<PendingReload> {
     const entries = paths.map((path) => {
       const entry = this.find(path);
       if (entry === undefined) throw badRequest(`no mount at "${normalizeMountPath(path)}"`);
       return entry;
     });
+    const oldBackends = entries.map((entry) => this.router.get(this.kind.routePrefix + entry.path)?.backend);
+    const unmark = oldBackends.map((backend) => (backend === undefined ? () => {} : markReplaced(backend)));
+    const restore = () => unmark.forEach((clear) => clear());
+
+    const started: LogicalBackend[] = [];
     for (const entry of entries) {
       try {
-        await this.router.get(this.kind.routePrefix + entry.path)?.backend.cleanup?.();
+        started.push(await this.createBackend(entry));
       } catch (err) {
-        this.logger.error({ err, mount: entry.path }, 'backend cleanup failed');
+        await this.stopBackends(started, entries);
+        restore();
+        throw withContext(err, `cannot reload mount "${this.kind.routePrefix}${entry.path}"`);
       }
     }
-    for (const entry of entries) {
-      this.addRoute(entry, await this.createBackend(entry));
-      this.logger.info({ path: entry.path, type: entry.type }, 'mount reloaded');
-    }
+    return {
+      commit: async () => {
+        entries.forEach((entry, index) => this.switchRoute(entry, started[index]));
+        await this.stopBackends(oldBackends, entries);
+      },
+      abort: async () => {
+        await this.stopBackends(started, entries);
+        restore();
+      },
+    };
   }
 
   /** Moves a mount to a new path; its data stays, since storage is keyed by UUID. */
@@ -210,7 +247,7 @@ export class MountManager {
     // Lease IDs carry the mount path, so leases cannot follow the mount.
     await this.revokeLeases(this.kind.routePrefix + entry.path);
     const moved = { ...entry, path: toPath };
-    await this.replace(entry, moved, true);
+    await this.replace(entry, moved, { pause: false, context: `cannot move mount "${this.kind.routePrefix}${entry.path}" to "${this.kind.routePrefix}${toPath}"` });
     this.logger.info({ from: entry.path, to: toPath }, 'mount moved');
     return moved;
   }
@@ -232,18 +269,73 @@ export class MountManager {
     return this.changes.run(this.kind.tablePath, task);
   }
 
-  private async replace(old: MountEntry, updated: MountEntry, restartBackend: boolean): Promise<void> {
+  /**
+   * Puts `updated` in the place of `old`, in the table and the router. With
+   * `restart`, a new backend starts first and the old one stops last, so a
+   * backend that cannot start leaves the mount as it was. `pause` takes the
+   * old route away while the new backend starts.
+   * @throws the new backend's error, prefixed with `restart.context`.
+   */
+  private async replace(old: MountEntry, updated: MountEntry, restart?: { pause: boolean; context: string }): Promise<void> {
     const entries = this.entries.map((existing) => (existing === old ? updated : existing));
-    await saveMountTable(this.barrier, this.kind.tablePath, entries);
-    this.entries = entries;
-
-    const route = this.router.remove(this.kind.routePrefix + old.path);
-    let backend: LogicalBackend | undefined = route?.backend;
-    if (restartBackend || backend === undefined) {
-      await route?.backend.cleanup?.();
-      backend = await this.createBackend(updated);
+    const route = this.router.get(this.kind.routePrefix + old.path);
+    if (restart === undefined && route !== undefined) {
+      await saveMountTable(this.barrier, this.kind.tablePath, entries);
+      this.entries = entries;
+      this.router.remove(this.kind.routePrefix + old.path);
+      this.addRoute(updated, route.backend);
+      return;
     }
+
+    if (restart?.pause === true) this.router.remove(this.kind.routePrefix + old.path);
+    const unmark = route === undefined ? () => {} : markReplaced(route.backend);
+    const undo = () => {
+      unmark();
+      if (restart?.pause === true && route !== undefined) this.router.add(route.mount, route.backend, route.storage);
+    };
+    let backend: LogicalBackend;
+    try {
+      backend = await this.createBackend(updated);
+    } catch (err) {
+      undo();
+      throw withContext(err, restart?.context);
+    }
+    try {
+      await saveMountTable(this.barrier, this.kind.tablePath, entries);
+    } catch (err) {
+      await this.stopBackends([backend], [updated]);
+      undo();
+      throw err;
+    }
+
+    this.entries = entries;
+    this.router.remove(this.kind.routePrefix + old.path);
     this.addRoute(updated, backend);
+    await this.stopBackends([route?.backend], [old]);
+  }
+
+  /**
+   * Points the route of `entry` at `backend`, unless the mount changed or
+   * went away since the backend was started; then the backend is stopped.
+   */
+  private switchRoute(entry: MountEntry, backend: LogicalBackend): void {
+    if (!this.entries.includes(entry)) {
+      void this.stopBackends([backend], [entry]);
+      return;
+    }
+    this.addRoute(entry, backend);
+    this.logger.info({ path: entry.path, type: entry.type }, 'mount reloaded');
+  }
+
+  /** Stops the backends, `entries[i]` naming the mount of `backends[i]`, and logs any failure. */
+  private async stopBackends(backends: readonly (LogicalBackend | undefined)[], entries: readonly MountEntry[]): Promise<void> {
+    for (const [index, backend] of backends.entries()) {
+      try {
+        await backend?.cleanup?.();
+      } catch (err) {
+        this.logger.error({ err, mount: entries[index].path }, 'backend cleanup failed');
+      }
+    }
   }
 
   private checkNewPath(path: string, movingFrom?: string): string {
@@ -296,6 +388,15 @@ export class MountManager {
   private isReserved(mountPath: string): boolean {
     return this.kind.reserved.some((prefix) => mountPath.startsWith(prefix) || prefix.startsWith(mountPath));
   }
+}
+
+/**
+ * Prefixes the message of an API error with `context`, keeping its code and
+ * status. Any other error passes unchanged because its message is not for clients.
+ */
+function withContext(err: unknown, context: string | undefined): unknown {
+  if (context === undefined || !(err instanceof CofferError)) return err;
+  return new CofferError(err.code, err.status, `${context}: ${err.message}`);
 }
 
 export function normalizeMountPath(path: string): string {
