@@ -56,6 +56,25 @@ describe('kv v1 write and read', () => {
     assert.equal((await harness.send('read', 'app'))?.secret?.ttl, 1800);
   });
 
+  test('zero ttl uses the default', async () => {
+    const harness = createHarness('1');
+    await harness.send('create', 'number', { a: '1', ttl: 0 });
+    await harness.send('create', 'text', { a: '1', ttl: '0s' });
+
+    assert.equal((await harness.send('read', 'number'))?.secret?.ttl, DEFAULT_LEASE_TTL);
+    assert.equal((await harness.send('read', 'text'))?.secret?.ttl, DEFAULT_LEASE_TTL);
+  });
+
+  test('ttl past the maximum is capped', async () => {
+    const harness = createHarness('1');
+    await harness.send('create', 'app', { a: '1', ttl: '10000h' });
+
+    const read = await harness.send('read', 'app');
+
+    assert.equal(read?.secret?.ttl, 2 * DEFAULT_LEASE_TTL);
+    assert.deepEqual(read?.data, { a: '1', ttl: '10000h' });
+  });
+
   test('unparsable stored ttl uses the default', async () => {
     const harness = createHarness('1');
     await harness.storage.put({ key: `${MOUNT_PREFIX}app`, value: Buffer.from('{"a":"1","ttl":"soon"}') });
