@@ -71,7 +71,10 @@ function leaseTtl(data: JsonObject, system: SystemView): number {
   const raw = Object.hasOwn(data, 'ttl') ? data.ttl : Object.hasOwn(data, 'lease') ? data.lease : undefined;
   const seconds = raw === undefined ? null : parseDurationSeconds(raw);
   const ttl = seconds === null || seconds === 0 ? system.defaultLeaseTtl() : seconds;
-  return Math.min(ttl, system.maxLeaseTtl());
+  // An out-of-process plugin reports 0 until it has fetched the host's TTLs,
+  // so 0 means the maximum is unknown and nothing is capped.
+  const maxTtl = system.maxLeaseTtl();
+  return maxTtl > 0 ? Math.min(ttl, maxTtl) : ttl;
 }
 
 async function writeSecret(request: Request, data: JsonObject): Promise<null> {
