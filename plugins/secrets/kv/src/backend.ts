@@ -51,7 +51,8 @@ each (UTF-8), and a longer or deeper path is rejected with 400.`;
 const HELP_V1 = `
 The kv secrets engine, version 1, stores arbitrary secrets at any path. A write
 replaces the secret, and nothing keeps earlier values. A "ttl" field in a secret is
-returned as lease_duration on reads, as a hint of when to read it again.
+returned as lease_duration on reads, as a hint of when to read it again, capped
+at the mount's maximum lease TTL.
 ${PATH_LIMITS_HELP}`;
 
 const HELP_V2 = `

@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { assertRejectedUnchanged, assertRejects, createHarness, DEFAULT_LEASE_TTL, MOUNT_PREFIX } from './test-support.js';
+import { StorageView } from '@coffer/sdk';
+import { InmemStorage } from '@coffer/storage-inmem';
+import { createBackend } from './backend.js';
+import {
+  assertRejectedUnchanged,
+  assertRejects,
+  createHarness,
+  DEFAULT_LEASE_TTL,
+  MOUNT_PREFIX,
+  RecordingLogger,
+} from './test-support.js';
 
 describe('kv v1 write and read', () => {
   test('stores the fields as written', async () => {
@@ -54,6 +64,38 @@ describe('kv v1 write and read', () => {
     await harness.send('create', 'app', { a: '1', lease: '30m' });
 
     assert.equal((await harness.send('read', 'app'))?.secret?.ttl, 1800);
+  });
+
+  test('zero ttl uses the default', async () => {
+    const harness = createHarness('1');
+    await harness.send('create', 'number', { a: '1', ttl: 0 });
+    await harness.send('create', 'text', { a: '1', ttl: '0s' });
+
+    assert.equal((await harness.send('read', 'number'))?.secret?.ttl, DEFAULT_LEASE_TTL);
+    assert.equal((await harness.send('read', 'text'))?.secret?.ttl, DEFAULT_LEASE_TTL);
+  });
+
+  test('ttl past the maximum is capped', async () => {
+    const harness = createHarness('1');
+    await harness.send('create', 'app', { a: '1', ttl: '10000h' });
+
+    const read = await harness.send('read', 'app');
+
+    assert.equal(read?.secret?.ttl, 2 * DEFAULT_LEASE_TTL);
+    assert.deepEqual(read?.data, { a: '1', ttl: '10000h' });
+  });
+
+  test('unknown maximum caps nothing', async () => {
+    // An out-of-process plugin sees a maximum of 0 before it fetches the host's TTLs.
+    const storage = new StorageView(new InmemStorage(), MOUNT_PREFIX);
+    const system = { defaultLeaseTtl: () => 60, maxLeaseTtl: () => 0 };
+    const backend = createBackend({ storage, logger: new RecordingLogger(), system, options: {}, mountPoint: 'kv/' });
+    const request = { id: 'req-0001', path: 'app', storage, mountPoint: 'kv/', mountType: 'kv', clientToken: 'salted-token', headers: {} };
+    await backend.handleRequest({ ...request, operation: 'create', data: { a: '1', ttl: '1h' } });
+
+    const read = await backend.handleRequest({ ...request, operation: 'read', data: {} });
+
+    assert.equal(read?.secret?.ttl, 3600);
   });
 
   test('unparsable stored ttl uses the default', async () => {

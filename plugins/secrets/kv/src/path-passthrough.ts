@@ -39,7 +39,8 @@ export function pathPassthrough(system: SystemView): PathDefinition<FieldMap> {
     helpDescription: `
 A write stores the request's fields as the secret, replacing what was there. A
 read returns them, with lease_duration taken from the secret's "ttl" field, or
-the mount's default lease TTL when it has none, and creates no lease. A LIST on
+the mount's default lease TTL when it has none or it is 0, and creates no lease.
+lease_duration is at most the mount's maximum lease TTL. A LIST on
 a folder returns the secrets and sub-folders below it. A path has at most
 ${MAX_PATH_SEGMENTS} "/"-separated segments of at most ${MAX_SEGMENT_BYTES} bytes each.`,
   });
@@ -54,20 +55,26 @@ async function readSecret(request: Request, system: SystemView): Promise<Respons
   return {
     data,
     // Vault reports a TTL for KV v1 reads without creating a lease, as a hint
-    // of when to read the secret again. maxTtl does not apply without a lease.
+    // of when to read the secret again. No lease is registered, so leaseTtl
+    // applies the mount's maximum itself.
     secret: { ttl: leaseTtl(data, system), maxTtl: 0, renewable: false, internalData: {}, passthrough: true },
   };
 }
 
 /**
- * Returns the secret's own TTL in seconds: its "ttl" field, else its legacy
- * "lease" field, else the mount's default. An unparsable stored value falls
- * back to the default, as in Vault.
+ * Returns the TTL in seconds that a read reports: the secret's "ttl" field,
+ * else its legacy "lease" field, else the mount's default. As in Vault, an
+ * unparsable stored value or a TTL of 0 means the default. The result is
+ * capped at the mount's maximum lease TTL, as Vault caps it.
  */
 function leaseTtl(data: JsonObject, system: SystemView): number {
   const raw = Object.hasOwn(data, 'ttl') ? data.ttl : Object.hasOwn(data, 'lease') ? data.lease : undefined;
   const seconds = raw === undefined ? null : parseDurationSeconds(raw);
-  return seconds ?? system.defaultLeaseTtl();
+  const ttl = seconds === null || seconds === 0 ? system.defaultLeaseTtl() : seconds;
+  // An out-of-process plugin reports 0 until it has fetched the host's TTLs,
+  // so 0 means the maximum is unknown and nothing is capped.
+  const maxTtl = system.maxLeaseTtl();
+  return maxTtl > 0 ? Math.min(ttl, maxTtl) : ttl;
 }
 
 async function writeSecret(request: Request, data: JsonObject): Promise<null> {

@@ -80,6 +80,36 @@ describe('metadata cache', () => {
     assert.notEqual(first, second, 'each read returns its own object');
   });
 
+  test('cache bounded by total size', async () => {
+    // 600 keys with the largest custom metadata allowed take about 25 million
+    // characters of JSON, more than the cache keeps, so the first key is dropped.
+    const { store, storage } = setUp();
+    const customMetadata: Record<string, string> = {};
+    for (let index = 0; index < 64; index += 1) customMetadata[`k${index}`.padEnd(128, 'k')] = 'v'.repeat(512);
+    for (let index = 0; index < 600; index += 1) {
+      await store.writeMetadata(storage, { ...newKeyMetadata(`app${index}`, '2024-01-01T00:00:00Z'), customMetadata });
+    }
+
+    await store.readMetadata(storage, 'app599');
+    assert.equal(storage.reads, 0, 'the newest key is cached');
+    await store.readMetadata(storage, 'app0');
+    assert.equal(storage.reads, 1, 'the oldest key was dropped');
+  });
+
+  test('oversized entry not cached', async () => {
+    const { store, storage } = setUp();
+    const meta = newKeyMetadata('app', '2024-01-01T00:00:00Z');
+    for (let number = 1; number <= 20_000; number += 1) {
+      meta.versions[String(number)] = { createdTime: '2024-01-01T00:00:00Z', deletionTime: '', destroyed: false };
+    }
+    await store.writeMetadata(storage, meta);
+
+    await store.readMetadata(storage, 'app');
+    await store.readMetadata(storage, 'app');
+
+    assert.equal(storage.reads, 2);
+  });
+
   test('caller changes do not reach the cache', async () => {
     const { store, storage } = setUp();
     await store.writeMetadata(storage, newKeyMetadata('app', '2024-01-01T00:00:00Z'));

@@ -15,6 +15,16 @@ export const VERSIONS_PREFIX = 'versions/';
 /** Key metadata entries one mount keeps in memory; past this, the least recently read is dropped. */
 const METADATA_CACHE_SIZE = 10_000;
 
+/**
+ * Total length, in UTF-16 code units (16 to 32 MiB), of the metadata JSON
+ * one mount keeps in memory. Custom metadata alone can make an entry about
+ * 42,000 characters long, so the entry count alone does not bound memory.
+ */
+const METADATA_CACHE_LENGTH = 16 * 1024 * 1024;
+
+/** Maximum length of a cached metadata JSON, so one key with many versions cannot empty the cache. */
+const MAX_CACHED_METADATA_LENGTH = 1024 * 1024;
+
 /** The outcome of looking up one version of a secret. */
 export type VersionLookup =
   /** No metadata, or no version with that number (never written, or pruned). */
@@ -46,6 +56,8 @@ export class VersionedStore {
    * never put back a value older than a concurrent write's.
    */
   private metadataChanges = 0;
+  /** Sum of the lengths of the texts in `metadataCache`. */
+  private metadataCacheLength = 0;
   /**
    * Version folders by secret path, so a read does not hash the path again.
    * A folder depends on the path alone, so no write makes an entry stale.
@@ -209,16 +221,29 @@ export class VersionedStore {
   }
 
   private rememberMetadata(path: string, text: string): void {
-    if (this.metadataCache.size >= METADATA_CACHE_SIZE) {
-      const oldest = this.metadataCache.keys().next().value as string;
-      this.metadataCache.delete(oldest);
+    this.dropCachedMetadata(path);
+    if (text.length > MAX_CACHED_METADATA_LENGTH) return;
+
+    while (
+      this.metadataCache.size > 0 &&
+      (this.metadataCache.size >= METADATA_CACHE_SIZE || this.metadataCacheLength + text.length > METADATA_CACHE_LENGTH)
+    ) {
+      this.dropCachedMetadata(this.metadataCache.keys().next().value as string);
     }
     this.metadataCache.set(path, text);
+    this.metadataCacheLength += text.length;
   }
 
   private forgetMetadata(path: string): void {
     this.metadataChanges += 1;
+    this.dropCachedMetadata(path);
+  }
+
+  private dropCachedMetadata(path: string): void {
+    const text = this.metadataCache.get(path);
+    if (text === undefined) return;
     this.metadataCache.delete(path);
+    this.metadataCacheLength -= text.length;
   }
 
   private reportInvalidDeletionTime(path: string, version: string, deletionTime: string): void {

@@ -68,6 +68,39 @@ describe('kv upgrade from version 1 to 2', () => {
     assert.equal(dataOf(await v2.send('read', 'config')).max_versions, 3);
   });
 
+  test('secret shaped like the record', async () => {
+    // A version 1 user can store any object at "upgrade", including one that
+    // looks like the record, and that must not skip the upgrade of every secret.
+    const v1 = createHarness('1');
+    const forged = { finishedTime: '2024-01-01T00:00:00Z', upgradedSecrets: 0 };
+    await v1.send('create', 'upgrade', forged);
+    await v1.send('create', 'app', { a: '1' });
+
+    const v2 = await upgradeMount(v1);
+
+    assert.deepEqual((await readCurrent(v2, 'app')).data, { a: '1' });
+    assert.deepEqual((await readCurrent(v2, 'upgrade')).data, forged);
+    assert.equal(await v2.storage.get(`${MOUNT_PREFIX}app`), null);
+  });
+
+  test('record in the object format replaced', async () => {
+    const earlier = createHarness('2');
+    await earlier.send('create', 'data/app', { data: { a: '1' } });
+    const legacy = { finishedTime: '2024-01-01T00:00:00Z', upgradedSecrets: 0 };
+    await earlier.storage.put({ key: MOUNT_PREFIX + UPGRADE_KEY, value: Buffer.from(JSON.stringify(legacy)) });
+    const before = await earlier.snapshot();
+
+    const v2 = await upgradeMount(earlier);
+
+    const after = await v2.snapshot();
+    const record = JSON.parse(String(after.get(MOUNT_PREFIX + UPGRADE_KEY))) as unknown;
+    assert.ok(Array.isArray(record), 'expected the record as a JSON array');
+    after.delete(MOUNT_PREFIX + UPGRADE_KEY);
+    before.delete(MOUNT_PREFIX + UPGRADE_KEY);
+    assert.deepEqual(after, before);
+    assert.deepEqual((await readCurrent(v2, 'app')).data, { a: '1' });
+  });
+
   test('interrupted upgrade finishes on restart', async () => {
     const v1 = createHarness('1');
     await v1.send('create', 'foo', { role: 'foo' });

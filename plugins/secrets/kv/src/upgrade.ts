@@ -12,6 +12,10 @@
  * mid-upgrade is safe too, because an upgraded key has the version 2 shape
  * and a key still to upgrade does not.
  *
+ * The record is a JSON array, because a version 1 secret is always a JSON
+ * object. A user who stores a secret named "upgrade" before the upgrade
+ * therefore cannot make it look like the record and skip the upgrade.
+ *
  * NOTE: the upgrade runs inside the backend's initialize, so the tune request
  * (or the unseal after a crash) waits until every secret is moved.
  */
@@ -32,11 +36,21 @@ const VERSION_DATA_KEY = /^versions\/[0-9a-f]{64}\/\d+$/;
  * secrets moved.
  */
 export async function upgradeToVersioned(store: VersionedStore, storage: Storage, logger: Logger): Promise<number> {
-  if (isUpgradeRecord(await readJsonOrNull(storage, UPGRADE_KEY))) return 0;
+  const stored = await readJsonOrNull(storage, UPGRADE_KEY);
+  if (isUpgradeRecord(stored)) return 0;
 
-  const keys: string[] = [];
+  let keys: string[] = [];
   for (const key of await listAllKeys(storage, '')) {
     if (!(await hasVersionedShape(storage, key))) keys.push(key);
+  }
+  // A record in the earlier object format is the only entry left to upgrade
+  // on a mount that finished its upgrade. Anywhere else it may be a version 1
+  // secret, so it is upgraded like one.
+  // NOTE: on a version 1 mount whose only secret is "upgrade", shaped like
+  // that record, the two look the same, so the record replaces that secret.
+  if (isObjectUpgradeRecord(stored) && keys.length === 1 && keys[0] === UPGRADE_KEY) {
+    logger.info({ key: UPGRADE_KEY }, 'replacing the kv upgrade record of the earlier object format');
+    keys = [];
   }
   if (keys.length > 0) logger.info({ keys: keys.length }, 'upgrading kv version 1 secrets to version 2');
 
@@ -47,7 +61,7 @@ export async function upgradeToVersioned(store: VersionedStore, storage: Storage
   keys.sort((a, b) => metadataDepth(b) - metadataDepth(a));
   for (const key of keys) await upgradeKey(store, storage, logger, key);
 
-  const record = { finishedTime: formatTimestamp(store.clock.now()), upgradedSecrets: keys.length };
+  const record = [{ finishedTime: formatTimestamp(store.clock.now()), upgradedSecrets: keys.length }];
   await storage.put({ key: UPGRADE_KEY, value: Buffer.from(JSON.stringify(record), 'utf8') });
   if (keys.length > 0) logger.info({ keys: keys.length }, 'upgraded kv version 1 secrets to version 2');
   return keys.length;
@@ -95,7 +109,13 @@ async function hasVersionedShape(storage: Storage, key: string): Promise<boolean
   return Object.keys(value).length === 1 && isJsonObject(value.data);
 }
 
+/** Returns true for the record this engine writes: an array of one record object. */
 function isUpgradeRecord(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 1 && isObjectUpgradeRecord(value[0]);
+}
+
+/** Returns true for a record object, which is also the format the engine wrote before the array. */
+function isObjectUpgradeRecord(value: unknown): boolean {
   return isJsonObject(value) && typeof value.finishedTime === 'string' && typeof value.upgradedSecrets === 'number';
 }
 
