@@ -71,6 +71,15 @@ describe('read, write, delete and list', () => {
     assert.equal(read.stdout, 'from a file');
   });
 
+  test('write JSON object from a lone @file', async () => {
+    const file = join(server.home, 'data.json');
+    await writeFile(file, '{"user": "admin", "port": 5432}');
+    const written = await runCli(['write', 'kv1/json-file', `@${file}`], { env: server.env });
+    assert.deepEqual(written, { code: 0, stdout: 'Success! Data written to: kv1/json-file\n', stderr: '' });
+    const read = await runCli(['read', '-format=json', '-field=port', 'kv1/json-file'], { env: server.env });
+    assert.deepEqual(read, { code: 0, stdout: '5432', stderr: '' });
+  });
+
   test('write unreadable file exits 1', async () => {
     const file = join(server.home, 'missing.txt');
     const written = await runCli(['write', 'kv1/file', `content=@${file}`], { env: server.env });
@@ -146,7 +155,7 @@ describe('read, write, delete and list', () => {
     assert.equal(
       written.stderr,
       'Flags must come before positional arguments. These arguments were not parsed\nas flags: [-force]\n' +
-        'Failed to parse K=V data: invalid argument "-force": expected key=value, key=@file, key=- or a lone - for JSON on stdin\n',
+        'Failed to parse K=V data: invalid argument "-force": expected key=value, key=@file, key=-, or a lone @file or - for a JSON object\n',
     );
   });
 });

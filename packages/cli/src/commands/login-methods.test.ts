@@ -200,6 +200,24 @@ describe('login userpass', () => {
     assert.deepEqual(login, { code: 1, stdout: '', stderr: 'invalid argument 2: -method=userpass takes key=value pairs of username, password, mount\n' });
   });
 
+  test('credentials from a lone @file', async () => {
+    const file = join(server.home, 'alice.json');
+    await writeFile(file, JSON.stringify({ username: 'alice', password: alicePassword }));
+    const login = await runCli(['login', '-method=userpass', '-no-print', `@${file}`], { env });
+    assert.deepEqual(login, { code: 0, stdout: '', stderr: '' });
+    const lookup = await runCli(['token', 'lookup', '-format=json'], { env });
+    assert.equal(JSON.parse(lookup.stdout).data.display_name, 'userpass-alice');
+  });
+
+  test('unreadable @file is not echoed', async () => {
+    const login = await runCli(['login', '-method=userpass', 'username=alice', '@hunter2'], { env });
+    assert.deepEqual(login, {
+      code: 1,
+      stdout: '',
+      stderr: 'invalid argument 2: failed to read a JSON object from the file it names; pass the path of a readable JSON file after "@"\n',
+    });
+  });
+
   test('repeated key exits 1', async () => {
     const login = await runCli(['login', '-method=userpass', 'username=alice', 'username=bob', 'password=x'], { env });
     assert.deepEqual(login, { code: 1, stdout: '', stderr: 'invalid value for "username": give the key once, with one string value\n' });
