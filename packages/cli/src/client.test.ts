@@ -44,6 +44,18 @@ async function startRecordingServer(routes: Record<string, { status: number; bod
   return { seen, address, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
+/** Listens on 127.0.0.1 at the first port of `ports` that is free and returns it. */
+async function listenOnFirstFreePort(server: Server, ports: number[]): Promise<number> {
+  for (const port of ports) {
+    const listening = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (listening) return port;
+  }
+  throw new Error(`none of the ports ${ports.join(', ')} is free`);
+}
+
 describe('resolveClientConfig', () => {
   let home: { path: string; remove(): Promise<void> };
 
@@ -194,6 +206,14 @@ describe('CofferClient', () => {
     assert.equal(request.body, '{"a":1}');
   });
 
+  test('delete with body sends its length', async () => {
+    await client.request('DELETE', 'secret/foo', { body: { version: 'v1' } });
+    const request = fake.seen.at(-1)!;
+    assert.equal(request.method, 'DELETE');
+    assert.equal(request.headers['content-length'], '16');
+    assert.equal(request.body, '{"version":"v1"}');
+  });
+
   test('patch uses merge patch type', async () => {
     await client.patch('secret/empty', { data: { a: null } });
     const request = fake.seen.at(-1)!;
@@ -248,6 +268,43 @@ describe('CofferClient', () => {
     });
   });
 
+  test('port that fetch blocks is reachable', async () => {
+    // Node's fetch rejects these "bad ports" of the Fetch standard, but a server may listen on one.
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'Content-Type': 'application/json' });
+      response.end('{"data":{"port":"ok"}}');
+    });
+    const port = await listenOnFirstFreePort(server, [6000, 6665, 6666, 6667, 6668, 6669, 10080, 5060, 4190]);
+    try {
+      const blocked = new CofferClient({ address: `http://127.0.0.1:${port}`, token: '', skipVerify: false });
+      const secret = await blocked.read('sys/health');
+      assert.deepEqual(secret?.data, { port: 'ok' });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  test('redirect keeps method and body', async () => {
+    const target = await startRecordingServer({ '/v1/secret/moved': { status: 200, body: '{"data":{"written":true}}' } });
+    const redirecting = createServer((request, response) => {
+      response.writeHead(307, { Location: `${target.address}${request.url ?? '/'}` });
+      response.end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}`;
+      const secret = await new CofferClient({ address, token: 'tok', skipVerify: false }).write('secret/moved', { a: 'b' });
+      assert.deepEqual(secret?.data, { written: true });
+      const request = target.seen.at(-1)!;
+      assert.equal(request.method, 'PUT');
+      assert.equal(request.body, '{"a":"b"}');
+      assert.equal(request.headers['x-vault-token'], 'tok');
+    } finally {
+      await new Promise<void>((resolve) => redirecting.close(() => resolve()));
+      await target.close();
+    }
+  });
+
   test('https against plain HTTP suggests http address', async () => {
     const plain = await startRecordingServer({});
     try {
@@ -280,7 +337,12 @@ describe('CofferClient over TLS', () => {
       '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
       '-keyout', keyPath, '-out', caPath,
     ], { stdio: 'ignore' });
-    const server = createHttpsServer({ key: await readFile(keyPath), cert: await readFile(caPath) }, (_request, response) => {
+    const server = createHttpsServer({ key: await readFile(keyPath), cert: await readFile(caPath) }, (request, response) => {
+      if (request.url === '/v1/sys/moved') {
+        response.writeHead(307, { Location: '/v1/sys/health' });
+        response.end();
+        return;
+      }
       response.writeHead(200, { 'Content-Type': 'application/json' });
       response.end('{"data":{"tls":true}}');
     });
@@ -312,6 +374,12 @@ describe('CofferClient over TLS', () => {
   test('skip verify accepts any certificate', async () => {
     const config = await resolveClientConfig({ HOME: dir.path, VAULT_ADDR: address, VAULT_SKIP_VERIFY: '1' });
     const secret = await new CofferClient(config).read('sys/health');
+    assert.deepEqual(secret?.data, { tls: true });
+  });
+
+  test('redirect followed with CA certificate', async () => {
+    const config = await resolveClientConfig({ HOME: dir.path, COFFER_ADDR: address, COFFER_CACERT: caPath });
+    const secret = await new CofferClient(config).read('sys/moved');
     assert.deepEqual(secret?.data, { tls: true });
   });
 

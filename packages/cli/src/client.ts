@@ -1,6 +1,7 @@
-// HTTP client for Coffer's Vault-compatible API, on Node's fetch. It sends
-// the headers Vault's client sends and reports errors in Vault's format.
+// HTTP client for Coffer's Vault-compatible API, on node:http and node:https.
+// It sends the headers Vault's client sends and reports errors in Vault's format.
 import { readFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { parseGoBool } from '@coffer/sdk';
 import { formatGoDuration, parseDuration } from './flags.js';
@@ -228,11 +229,8 @@ export class CofferClient {
     headers: Record<string, string>,
     body: string | undefined,
   ): Promise<{ status: number; text: string }> {
-    const customTls = url.startsWith('https:') && (this.config.skipVerify || this.config.caCert !== undefined);
     try {
-      if (customTls) return await sendWithTls(method, url, headers, body, this.config);
-      const response = await fetch(url, { method, headers, body, redirect: 'follow' });
-      return { status: response.status, text: await response.text() };
+      return await sendFollowingRedirects(method, url, headers, body, this.config);
     } catch (error) {
       throw connectionError(method, url, this.config.address, error);
     }
@@ -333,28 +331,68 @@ function connectionError(method: string, url: string, address: string, error: un
   return new ConnectionError(`${method} ${url}: ${reason}${hint}`);
 }
 
+/** Maximum number of redirects one request follows, so a redirect loop fails instead of running forever. */
+const maxRedirects = 10;
+
 /**
- * Sends one request with node:https, for the TLS settings that fetch does not take per request.
- * NOTE: unlike the fetch path, this one does not follow redirects, so a standby that redirects gets a 307 back.
+ * Sends a request and follows redirects, such as a standby's redirect to the
+ * active node. 307 and 308 keep the method and body. After 301, 302 and 303,
+ * a request other than GET becomes a GET without a body, as in Go's HTTP client.
  */
-function sendWithTls(
+async function sendFollowingRedirects(
   method: string,
   url: string,
   headers: Record<string, string>,
   body: string | undefined,
   config: ClientConfig,
 ): Promise<{ status: number; text: string }> {
+  let request = { method, url, headers, body };
+  for (let redirects = 0; ; redirects += 1) {
+    const response = await sendOnce(request.method, request.url, request.headers, request.body, config);
+    if (response.location === undefined || ![301, 302, 303, 307, 308].includes(response.status)) return response;
+    if (redirects === maxRedirects) throw new Error(`stopped after ${maxRedirects} redirects, the last one to ${response.location}; check the server's redirect settings`);
+
+    const next = new URL(response.location, request.url).toString();
+    if (response.status === 307 || response.status === 308 || request.method === 'GET') {
+      request = { ...request, url: next };
+    } else {
+      const getHeaders = { ...request.headers };
+      delete getHeaders['Content-Type'];
+      request = { method: 'GET', url: next, headers: getHeaders, body: undefined };
+    }
+  }
+}
+
+/**
+ * Sends one request with node:http or node:https. Node's fetch rejects the
+ * "bad ports" of the Fetch standard (6000, 6665 to 6669, 10080 and others),
+ * where a server may still listen, and takes no per-request CA file.
+ */
+function sendOnce(
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  config: ClientConfig,
+): Promise<{ status: number; text: string; location?: string }> {
+  const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+  const tls = url.startsWith('https:') ? { ca: config.caCert, rejectUnauthorized: !config.skipVerify } : {};
+  // Set here, because node:http sends a DELETE body without a length, so the server cannot find its end.
+  const lengthHeader = body === undefined ? {} : { 'Content-Length': String(Buffer.byteLength(body)) };
   return new Promise((resolve, reject) => {
-    const outgoing = httpsRequest(
-      url,
-      { method, headers, ca: config.caCert, rejectUnauthorized: !config.skipVerify },
-      (incoming) => {
-        const chunks: Buffer[] = [];
-        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-        incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        incoming.on('error', reject);
-      },
-    );
+    // No shared agent, so no idle keep-alive connection outlives the command.
+    const outgoing = send(url, { method, headers: { ...headers, ...lengthHeader }, agent: false, ...tls }, (incoming) => {
+      const chunks: Buffer[] = [];
+      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+      incoming.on('end', () => {
+        resolve({
+          status: incoming.statusCode ?? 0,
+          text: Buffer.concat(chunks).toString('utf8'),
+          ...(incoming.headers.location !== undefined ? { location: incoming.headers.location } : {}),
+        });
+      });
+      incoming.on('error', reject);
+    });
     outgoing.on('error', reject);
     outgoing.end(body);
   });
