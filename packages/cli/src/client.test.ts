@@ -284,6 +284,20 @@ describe('CofferClient', () => {
     }
   });
 
+  test('readBytes keeps binary body', async () => {
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+      response.end(Buffer.from([0xff, 0x00, 0xfe]));
+    });
+    const port = await listenOnFirstFreePort(server, [6000, 6665, 6666, 6667, 6668, 6669, 10080, 5060, 4190]);
+    try {
+      const bytes = await new CofferClient({ address: `http://127.0.0.1:${port}`, token: '', skipVerify: false }).readBytes('sys/storage/snapshot');
+      assert.deepEqual([...bytes], [0xff, 0x00, 0xfe]);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   test('redirect keeps method and body', async () => {
     const target = await startRecordingServer({ '/v1/secret/moved': { status: 200, body: '{"data":{"written":true}}' } });
     const redirecting = createServer((request, response) => {

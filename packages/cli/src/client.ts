@@ -140,6 +140,14 @@ export class ConnectionError extends Error {
   override name = 'ConnectionError';
 }
 
+/** One request as it is sent: method, full URL, headers and JSON body text. */
+interface OutgoingRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
 /** A response with its status and body. `body` is the parsed JSON, or undefined for an empty body. */
 export interface ApiResponse {
   status: number;
@@ -191,6 +199,36 @@ export class CofferClient {
    * @throws ResponseWrapped when the request asked for wrapping and the server wrapped the response.
    */
   async request(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse> {
+    const { outgoing, wrapTtl } = this.buildRequest(method, path, options);
+    const { status, bytes } = await this.send(outgoing);
+    const text = bytes.toString('utf8');
+    const parsed = parseBody(text);
+    if (status >= 400 && !(status === 404 && options.allowNotFound)) {
+      throw errorFromResponse(outgoing.method, outgoing.url, status, text, parsed);
+    }
+    if (wrapTtl > 0 && parsed.ok && hasWrapInfo(parsed.value)) throw new ResponseWrapped(parseSecret(parsed.value));
+    return { status, body: parsed.ok ? parsed.value : undefined };
+  }
+
+  /**
+   * GETs `/v1/<path>` without wrapping and returns the body as bytes, for a
+   * binary response such as a storage snapshot, which decoding as text would corrupt.
+   *
+   * @throws ResponseError for a status of 400 or more.
+   * @throws ConnectionError when the server cannot be reached.
+   */
+  async readBytes(path: string): Promise<Buffer> {
+    const { outgoing } = this.buildRequest('GET', path, { wrap: false });
+    const { status, bytes } = await this.send(outgoing);
+    if (status >= 400) {
+      const text = bytes.toString('utf8');
+      throw errorFromResponse(outgoing.method, outgoing.url, status, text, parseBody(text));
+    }
+    return bytes;
+  }
+
+  /** Builds the method, URL, headers and body of a request, and the wrap TTL it asks for. */
+  private buildRequest(method: string, path: string, options: RequestOptions): { outgoing: OutgoingRequest; wrapTtl: number } {
     const query = new URLSearchParams();
     for (const [key, value] of Object.entries(options.query ?? {})) {
       for (const item of Array.isArray(value) ? value : [value]) query.append(key, item);
@@ -208,31 +246,19 @@ export class CofferClient {
     if (token !== '') headers['X-Vault-Token'] = token;
     const wrapTtl = options.wrap === false ? 0 : (this.config.wrapTtl ?? 0);
     if (wrapTtl > 0) headers['X-Vault-Wrap-TTL'] = formatGoDuration(wrapTtl);
-    let body: string | undefined;
+    const outgoing: OutgoingRequest = { method: httpMethod, url, headers };
     if (options.body !== undefined) {
-      body = JSON.stringify(options.body);
+      outgoing.body = JSON.stringify(options.body);
       headers['Content-Type'] = options.contentType ?? 'application/json';
     }
-
-    const { status, text } = await this.send(httpMethod, url, headers, body);
-    const parsed = parseBody(text);
-    if (status >= 400 && !(status === 404 && options.allowNotFound)) {
-      throw errorFromResponse(httpMethod, url, status, text, parsed);
-    }
-    if (wrapTtl > 0 && parsed.ok && hasWrapInfo(parsed.value)) throw new ResponseWrapped(parseSecret(parsed.value));
-    return { status, body: parsed.ok ? parsed.value : undefined };
+    return { outgoing, wrapTtl };
   }
 
-  private async send(
-    method: string,
-    url: string,
-    headers: Record<string, string>,
-    body: string | undefined,
-  ): Promise<{ status: number; text: string }> {
+  private async send(outgoing: OutgoingRequest): Promise<{ status: number; bytes: Buffer }> {
     try {
-      return await sendFollowingRedirects(method, url, headers, body, this.config);
+      return await sendFollowingRedirects(outgoing, this.config);
     } catch (error) {
-      throw connectionError(method, url, this.config.address, error);
+      throw connectionError(outgoing.method, outgoing.url, this.config.address, error);
     }
   }
 
@@ -339,18 +365,14 @@ const maxRedirects = 10;
  * active node. 307 and 308 keep the method and body. After 301, 302 and 303,
  * a request other than GET becomes a GET without a body, as in Go's HTTP client.
  */
-async function sendFollowingRedirects(
-  method: string,
-  url: string,
-  headers: Record<string, string>,
-  body: string | undefined,
-  config: ClientConfig,
-): Promise<{ status: number; text: string }> {
-  let request = { method, url, headers, body };
+async function sendFollowingRedirects(first: OutgoingRequest, config: ClientConfig): Promise<{ status: number; bytes: Buffer }> {
+  let request = first;
   for (let redirects = 0; ; redirects += 1) {
-    const response = await sendOnce(request.method, request.url, request.headers, request.body, config);
+    const response = await sendOnce(request, config);
     if (response.location === undefined || ![301, 302, 303, 307, 308].includes(response.status)) return response;
-    if (redirects === maxRedirects) throw new Error(`stopped after ${maxRedirects} redirects, the last one to ${response.location}; check the server's redirect settings`);
+    if (redirects === maxRedirects) {
+      throw new Error(`stopped after ${maxRedirects} redirects, the last one to ${response.location}; check the server's redirect settings`);
+    }
 
     const next = new URL(response.location, request.url).toString();
     if (response.status === 307 || response.status === 308 || request.method === 'GET') {
@@ -358,7 +380,7 @@ async function sendFollowingRedirects(
     } else {
       const getHeaders = { ...request.headers };
       delete getHeaders['Content-Type'];
-      request = { method: 'GET', url: next, headers: getHeaders, body: undefined };
+      request = { method: 'GET', url: next, headers: getHeaders };
     }
   }
 }
@@ -368,13 +390,8 @@ async function sendFollowingRedirects(
  * "bad ports" of the Fetch standard (6000, 6665 to 6669, 10080 and others),
  * where a server may still listen, and takes no per-request CA file.
  */
-function sendOnce(
-  method: string,
-  url: string,
-  headers: Record<string, string>,
-  body: string | undefined,
-  config: ClientConfig,
-): Promise<{ status: number; text: string; location?: string }> {
+function sendOnce(request: OutgoingRequest, config: ClientConfig): Promise<{ status: number; bytes: Buffer; location?: string }> {
+  const { method, url, headers, body } = request;
   const send = url.startsWith('https:') ? httpsRequest : httpRequest;
   const tls = url.startsWith('https:') ? { ca: config.caCert, rejectUnauthorized: !config.skipVerify } : {};
   // Set here, because node:http sends a DELETE body without a length, so the server cannot find its end.
@@ -387,7 +404,7 @@ function sendOnce(
       incoming.on('end', () => {
         resolve({
           status: incoming.statusCode ?? 0,
-          text: Buffer.concat(chunks).toString('utf8'),
+          bytes: Buffer.concat(chunks),
           ...(incoming.headers.location !== undefined ? { location: incoming.headers.location } : {}),
         });
       });
