@@ -23,6 +23,10 @@ export interface ClientConfig {
   skipVerify: boolean;
   /** Wrap TTL in seconds, sent as X-Vault-Wrap-TTL. Unset or 0 sends no header, so the server does not wrap. */
   wrapTtl?: number;
+  /** Path of the CA file, which a curl command prints in place of its text. */
+  caCertPath?: string;
+  /** Builds a curl command for the first request in place of sending it, for -output-curl-string. */
+  outputCurlString?: boolean;
 }
 
 /** Settings from command-line flags, which take precedence over the environment. */
@@ -32,6 +36,7 @@ export interface ClientOverrides {
   skipVerify?: boolean;
   /** Wrap TTL in seconds from -wrap-ttl. */
   wrapTtl?: number;
+  outputCurlString?: boolean;
 }
 
 /** Reads COFFER_<name>, falling back to VAULT_<name>; an empty value counts as unset. */
@@ -86,12 +91,14 @@ export async function resolveClientConfig(
   const skipVerify = overrides.skipVerify || parseEnvBool('SKIP_VERIFY', envSetting(env, 'SKIP_VERIFY'));
   const wrapTtl = overrides.wrapTtl ?? parseEnvWrapTtl(envSetting(env, 'WRAP_TTL'));
   const config: ClientConfig = { address, token: envSetting(env, 'TOKEN') ?? '', skipVerify, wrapTtl };
+  if (overrides.outputCurlString === true) config.outputCurlString = true;
   if (config.token === '') config.token = await readStoredToken(env);
 
   const caCertPath = overrides.caCertPath || envSetting(env, 'CACERT');
   if (caCertPath !== undefined) {
     try {
       config.caCert = await readFile(caCertPath, 'utf8');
+      config.caCertPath = caCertPath;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new ConfigError(`error reading CA certificate "${caCertPath}" (from -ca-cert, COFFER_CACERT or VAULT_CACERT): ${reason}`);
@@ -135,6 +142,18 @@ export class ResponseWrapped extends Error {
   }
 }
 
+/**
+ * -output-curl-string was given: the client built a curl command for the
+ * request in place of sending it. The run step catches this and prints it.
+ */
+export class CurlCommandRequested extends Error {
+  override name = 'CurlCommandRequested';
+
+  constructor(readonly command: string) {
+    super('the request was printed as a curl command, not sent');
+  }
+}
+
 /** The server could not be reached, or the TLS handshake failed. */
 export class ConnectionError extends Error {
   override name = 'ConnectionError';
@@ -169,6 +188,12 @@ export interface RequestOptions {
    * command reads itself, such as the KV mount lookup. The default is true.
    */
   wrap?: boolean;
+  /**
+   * False sends the request even with -output-curl-string, for a lookup the
+   * command needs before it can build its own request, such as the KV mount
+   * lookup, as Vault's CLI does. The default is true.
+   */
+  curl?: boolean;
 }
 
 function encodeApiPath(path: string): string {
@@ -200,7 +225,7 @@ export class CofferClient {
    */
   async request(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse> {
     const { outgoing, wrapTtl } = this.buildRequest(method, path, options);
-    const { status, bytes } = await this.send(outgoing);
+    const { status, bytes } = await this.send(outgoing, options.curl !== false);
     const text = bytes.toString('utf8');
     const parsed = parseBody(text);
     if (status >= 400 && !(status === 404 && options.allowNotFound)) {
@@ -219,7 +244,7 @@ export class CofferClient {
    */
   async readBytes(path: string): Promise<Buffer> {
     const { outgoing } = this.buildRequest('GET', path, { wrap: false });
-    const { status, bytes } = await this.send(outgoing);
+    const { status, bytes } = await this.send(outgoing, true);
     if (status >= 400) {
       const text = bytes.toString('utf8');
       throw errorFromResponse(outgoing.method, outgoing.url, status, text, parseBody(text));
@@ -227,7 +252,7 @@ export class CofferClient {
     return bytes;
   }
 
-  /** Builds the method, URL, headers and body of a request, and the wrap TTL it asks for. */
+  /** Builds the method, URL, headers and body of a request, and the wrap TTL it requests. */
   private buildRequest(method: string, path: string, options: RequestOptions): { outgoing: OutgoingRequest; wrapTtl: number } {
     const query = new URLSearchParams();
     for (const [key, value] of Object.entries(options.query ?? {})) {
@@ -254,7 +279,13 @@ export class CofferClient {
     return { outgoing, wrapTtl };
   }
 
-  private async send(outgoing: OutgoingRequest): Promise<{ status: number; bytes: Buffer }> {
+  /**
+   * Sends a request, or with -output-curl-string and `curlAllowed` throws its curl command.
+   *
+   * @throws CurlCommandRequested in place of sending, with -output-curl-string.
+   */
+  private async send(outgoing: OutgoingRequest, curlAllowed: boolean): Promise<{ status: number; bytes: Buffer }> {
+    if (this.config.outputCurlString === true && curlAllowed) throw new CurlCommandRequested(curlCommand(outgoing, this.config));
     try {
       return await sendFollowingRedirects(outgoing, this.config);
     } catch (error) {
@@ -413,4 +444,28 @@ function sendOnce(request: OutgoingRequest, config: ClientConfig): Promise<{ sta
     outgoing.on('error', reject);
     outgoing.end(body);
   });
+}
+
+/** Quotes a word for a POSIX shell when it contains characters the shell would interpret. */
+function shellWord(word: string): string {
+  if (/^[\w./:%@=+,-]+$/.test(word)) return word;
+  return `'${word.replaceAll("'", `'"'"'`)}'`;
+}
+
+/**
+ * Formats a request as a curl command in the shape Vault's CLI prints. The
+ * token is never printed: the command reads it from "coffer print token".
+ */
+export function curlCommand(request: OutgoingRequest, config: ClientConfig): string {
+  const parts = ['curl'];
+  if (request.url.startsWith('https:') && config.skipVerify) parts.push('--insecure');
+  if (request.method !== 'GET') parts.push('-X', request.method);
+  if (request.url.startsWith('https:') && config.caCertPath !== undefined) parts.push('--cacert', shellWord(config.caCertPath));
+  for (const [name, value] of Object.entries(request.headers)) {
+    const shown = name === 'X-Vault-Token' ? '$(coffer print token)' : value;
+    parts.push('-H', `"${name}: ${shown}"`);
+  }
+  if (request.body !== undefined) parts.push('-d', `'${request.body.replaceAll("'", `'"'"'`)}'`);
+  parts.push(shellWord(request.url));
+  return parts.join(' ');
 }

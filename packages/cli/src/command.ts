@@ -4,6 +4,7 @@ import {
   CofferClient,
   ConfigError,
   ConnectionError,
+  CurlCommandRequested,
   ResponseError,
   ResponseWrapped,
   envSetting,
@@ -67,6 +68,14 @@ export const httpFlags: FlagSpec[] = [
       'Ask the server to wrap the response in a single-use token that lives for this duration, such as 30s or 5m. ' +
       'The command then prints the wrapping token, which "coffer unwrap" exchanges for the response. ' +
       'COFFER_WRAP_TTL or VAULT_WRAP_TTL also set it.',
+  },
+  {
+    name: 'output-curl-string',
+    kind: 'bool',
+    group: 'HTTP Options',
+    usage:
+      'Print a curl command that sends the same request, in place of sending it, and exit. ' +
+      'The command reads the token from "coffer print token" rather than showing it.',
   },
 ];
 
@@ -205,12 +214,17 @@ export async function runCommand(command: Command, argv: string[], io: CommandIO
             caCertPath: flags.string('ca-cert'),
             skipVerify: flags.bool('tls-skip-verify'),
             wrapTtl: wrapTtlFlag(flags),
+            outputCurlString: flags.bool('output-curl-string'),
           }),
         ),
     };
     return await command.run(context);
   } catch (error) {
     if (error instanceof ResponseWrapped) return printWrappedResponse(ui, parsedFlags, error);
+    if (error instanceof CurlCommandRequested) {
+      ui.output(error.command);
+      return 0;
+    }
     if (error instanceof HelpRequested) {
       ui.output(commandHelp(command));
       return 0;

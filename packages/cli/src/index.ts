@@ -27,6 +27,7 @@ import {
   operatorUnsealCommand,
 } from './commands/operator.js';
 import { pluginCommands } from './commands/plugin.js';
+import { printTokenCommand } from './commands/print.js';
 import { versionCommand } from './commands/version.js';
 import { policyFmtCommand } from './commands/policy-fmt.js';
 import { policyDeleteCommand, policyListCommand, policyReadCommand, policyWriteCommand } from './commands/policy.js';
@@ -105,6 +106,7 @@ export const commands: Command[] = [
   leaseRenewCommand,
   leaseRevokeCommand,
   unwrapCommand,
+  printTokenCommand,
   versionCommand,
 ];
 
@@ -119,6 +121,7 @@ const groups: Record<string, string> = {
   'operator snapshot': 'Save and restore snapshots of the storage',
   plugin: 'Interact with plugins and the plugin catalog',
   policy: 'Interact with policies',
+  print: 'Print the configuration the CLI runs with',
   secrets: 'Interact with secrets engines',
   token: 'Interact with tokens',
 };

@@ -34,8 +34,8 @@ export const mountFlag: FlagSpec = {
  * @throws ResponseError or ConnectionError when the request fails otherwise.
  */
 export async function preflightKvVersion(api: CofferClient, path: string): Promise<{ mountPath: string; version: 1 | 2 }> {
-  // The lookup is never wrapped, so -wrap-ttl applies to the command's own request only.
-  const response = await api.request('GET', `sys/internal/ui/mounts/${path}`, { allowNotFound: true, wrap: false });
+  // The lookup is never wrapped or printed as curl, so -wrap-ttl and -output-curl-string apply to the command's own request.
+  const response = await api.request('GET', `sys/internal/ui/mounts/${path}`, { allowNotFound: true, wrap: false, curl: false });
   if (response.status === 404) return { mountPath: '', version: 1 };
 
   const data = (response.body as { data?: { path?: unknown; options?: { version?: unknown } | null } } | undefined)?.data;
