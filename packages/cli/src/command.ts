@@ -85,7 +85,7 @@ export const formatFlag: FlagSpec = {
   kind: 'string',
   group: 'Output Options',
   defaultText: 'table',
-  usage: 'Print the output in the given format: "table" or "json". COFFER_FORMAT or VAULT_FORMAT also set it.',
+  usage: 'Print the output in the given format: "table", "json" or "yaml". COFFER_FORMAT or VAULT_FORMAT also set it.',
 };
 
 /** The `-field` flag. */
@@ -125,8 +125,10 @@ export function reportApiError(ui: UI, prefix: string, error: unknown): number {
 function outputFormat(flags: ParsedFlags, io: CommandIO): OutputFormat {
   const requested = flags.has('format') ? flags.string('format') : (envSetting(io.env, 'FORMAT') ?? 'table');
   const format = requested.toLowerCase();
-  if (format === 'table' || format === 'json') return format;
-  throw new UsageError(`invalid value "${requested}" for flag -format: supported formats are "table" and "json"`);
+  if (format === 'table' || format === 'json' || format === 'yaml') return format;
+  // Vault's CLI takes "yml" as another name for "yaml".
+  if (format === 'yml') return 'yaml';
+  throw new UsageError(`invalid value "${requested}" for flag -format: supported formats are "table", "json" and "yaml"`);
 }
 
 /** Formats a command's help: its text, then its flags grouped under headings. */

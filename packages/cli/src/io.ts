@@ -28,7 +28,7 @@ export function processIO(): CommandIO {
 }
 
 /** Output formats of `-format`. */
-export type OutputFormat = 'table' | 'json';
+export type OutputFormat = 'table' | 'json' | 'yaml';
 
 /** Line-oriented writer over a CommandIO, bound to the output format of one command. */
 export class UI {

@@ -38,6 +38,19 @@ describe('read, write, delete and list', () => {
     assert.equal(parsed.lease_duration, 2764800);
   });
 
+  test('read yaml envelope', async () => {
+    await runCli(['write', 'kv1/yaml', 'a=b', 'port=5432'], { env: server.env });
+    const read = await runCli(['read', '-format=yaml', 'kv1/yaml'], { env: { ...server.env } });
+    assert.equal(read.code, 0, read.stderr);
+    assert.equal(
+      read.stdout.replace(/request_id: \S+/, 'request_id: <id>'),
+      ['data:', '  a: b', '  port: "5432"', 'lease_duration: 2764800', 'lease_id: ""', 'mount_type: kv', 'renewable: false', 'request_id: <id>', 'warnings: null', ''].join('\n'),
+    );
+    const list = await runCli(['list', 'kv1'], { env: { ...server.env, VAULT_FORMAT: 'yaml' } });
+    assert.equal(list.code, 0, list.stderr);
+    assert.ok(list.stdout.split('\n').includes('- yaml'), list.stdout);
+  });
+
   test('read field is raw', async () => {
     await runCli(['write', 'kv1/field', 'password=s3cret'], { env: server.env });
     const read = await runCli(['read', '-field=password', 'kv1/field'], { env: server.env });
