@@ -93,6 +93,20 @@ describe('read, write, delete and list', () => {
     assert.deepEqual(read, { code: 0, stdout: '5432', stderr: '' });
   });
 
+  test('patch changes only given fields', async () => {
+    await runCli(['kv', 'put', 'secret/patched', 'user=admin', 'port=5432'], { env: server.env });
+    const patched = await runCli(['patch', 'secret/data/patched', '-'], { env: server.env, stdin: '{"data": {"port": "6543"}}' });
+    assert.equal(patched.code, 0, patched.stderr);
+    assert.match(patched.stdout, /^Key +Value\n-{3} +-{5}\ncreated_time +\S+\ncustom_metadata +<nil>\ndeletion_time +n\/a\ndestroyed +false\nversion +2\n$/);
+    const read = await runCli(['kv', 'get', '-format=json', '-field=data', 'secret/patched'], { env: server.env });
+    assert.deepEqual(JSON.parse(read.stdout), { port: '6543', user: 'admin' });
+  });
+
+  test('patch without data exits 1', async () => {
+    const patched = await runCli(['patch', 'secret/data/patched'], { env: server.env });
+    assert.deepEqual(patched, { code: 1, stdout: '', stderr: 'Must supply data or use -force: give key=value pairs after the path, or -force to send no data\n' });
+  });
+
   test('write unreadable file exits 1', async () => {
     const file = join(server.home, 'missing.txt');
     const written = await runCli(['write', 'kv1/file', `content=@${file}`], { env: server.env });

@@ -1,7 +1,8 @@
 // `coffer read`, `write`, `delete` and `list`: requests on raw API paths.
-import type { Command } from '../command.js';
+import type { Command, CommandContext } from '../command.js';
 import { expectArguments, fieldFlag, formatFlag, httpFlags, reportApiError } from '../command.js';
 import type { InputStream, UI } from '../io.js';
+import type { FlagSpec } from '../flags.js';
 import { UsageError, parseKeyValueArgs } from '../flags.js';
 import { outputData, outputList, outputSecret, printField } from '../output.js';
 import { ensureTrailingSlash, sanitizePath } from '../paths.js';
@@ -85,42 +86,61 @@ Usage: coffer write [options] PATH [DATA K=V...]
       $ coffer write secret/my-secret foo=bar
       $ coffer write secret/my-secret certificate=@cert.pem
       $ echo '{"foo": "bar"}' | coffer write secret/my-secret -`,
-  flags: [
-    ...httpFlags,
-    fieldFlag,
-    formatFlag,
-    {
-      name: 'force',
-      kind: 'bool',
-      aliases: ['f'],
-      usage: 'Send the request even when no data is given, for endpoints that take none.',
-    },
-  ],
-  async run({ ui, args, flags, io, client }) {
-    expectArguments(args, 1, Infinity);
-    if (args.length === 1 && !flags.bool('force')) {
-      throw new UsageError('Must supply data or use -force: give key=value pairs after the path, or -force to write no data');
-    }
-    const path = sanitizePath(args[0]);
-    const data = await parseData(args.slice(1), io.stdin);
-
-    const api = await client();
-    let secret: Secret | null;
-    try {
-      secret = await api.write(path, data);
-    } catch (error) {
-      return reportApiError(ui, `Error writing data to ${path}`, error);
-    }
-
-    if (secret === null || isEmptyResponse(secret)) {
-      if (ui.format === 'table') ui.output(`Success! Data written to: ${path}`);
-      return 0;
-    }
-    if (flags.has('field')) return printField(ui, secret, flags.string('field'));
-    outputSecret(ui, secret);
-    return 0;
-  },
+  flags: dataFlags('Send the request even when no data is given, for endpoints that take none.'),
+  run: (context) => sendData(context, 'PUT', 'write no data'),
 };
+
+export const patchCommand: Command = {
+  name: 'patch',
+  synopsis: 'Patch data, configuration and secrets',
+  help: `
+Usage: coffer patch [options] PATH [DATA K=V...]
+
+  Changes only the given fields of the data at the given path, with an HTTP
+  PATCH request in the JSON merge patch format (RFC 7396), where "coffer
+  write" replaces the data. The endpoint must support PATCH. Data is given
+  as "coffer write" takes it.
+
+      $ coffer patch pki/roles/example allow_localhost=false
+      $ echo '{"data": {"port": "6543"}}' | coffer patch secret/data/app -`,
+  flags: dataFlags('Send the request even when no data is given.'),
+  run: (context) => sendData(context, 'PATCH', 'send no data'),
+};
+
+/** Returns the flags of the commands that send key=value data: output options and -force. */
+function dataFlags(forceUsage: string): FlagSpec[] {
+  return [...httpFlags, fieldFlag, formatFlag, { name: 'force', kind: 'bool', aliases: ['f'], usage: forceUsage }];
+}
+
+/**
+ * Sends the key=value data of `write` or `patch` to the path and prints the
+ * response, or "Success!" for an empty one. `forceHint` completes the
+ * message for missing data.
+ */
+async function sendData({ ui, args, flags, io, client }: CommandContext, method: 'PUT' | 'PATCH', forceHint: string): Promise<number> {
+  expectArguments(args, 1, Infinity);
+  if (args.length === 1 && !flags.bool('force')) {
+    throw new UsageError(`Must supply data or use -force: give key=value pairs after the path, or -force to ${forceHint}`);
+  }
+  const path = sanitizePath(args[0]);
+  const data = await parseData(args.slice(1), io.stdin);
+
+  const api = await client();
+  let secret: Secret | null;
+  try {
+    secret = method === 'PATCH' ? await api.patch(path, data) : await api.write(path, data);
+  } catch (error) {
+    return reportApiError(ui, `Error writing data to ${path}`, error);
+  }
+
+  if (secret === null || isEmptyResponse(secret)) {
+    if (ui.format === 'table') ui.output(`Success! Data written to: ${path}`);
+    return 0;
+  }
+  if (flags.has('field')) return printField(ui, secret, flags.string('field'));
+  outputSecret(ui, secret);
+  return 0;
+}
 
 export const deleteCommand: Command = {
   name: 'delete',
@@ -194,4 +214,4 @@ export function printListResponse(ui: UI, secret: Secret | null, path: string): 
   return 0;
 }
 
-export const logicalCommands: Command[] = [readCommand, writeCommand, deleteCommand, listCommand];
+export const logicalCommands: Command[] = [readCommand, writeCommand, patchCommand, deleteCommand, listCommand];
