@@ -27,6 +27,8 @@ export interface ClientConfig {
   caCertPath?: string;
   /** Builds a curl command for the first request in place of sending it, for -output-curl-string. */
   outputCurlString?: boolean;
+  /** Headers from -header, sent with every request before the X-Vault- ones. */
+  headers?: Record<string, string>;
 }
 
 /** Settings from command-line flags, which take precedence over the environment. */
@@ -37,6 +39,7 @@ export interface ClientOverrides {
   /** Wrap TTL in seconds from -wrap-ttl. */
   wrapTtl?: number;
   outputCurlString?: boolean;
+  headers?: Record<string, string>;
 }
 
 /** Reads COFFER_<name>, falling back to VAULT_<name>; an empty value counts as unset. */
@@ -92,6 +95,7 @@ export async function resolveClientConfig(
   const wrapTtl = overrides.wrapTtl ?? parseEnvWrapTtl(envSetting(env, 'WRAP_TTL'));
   const config: ClientConfig = { address, token: envSetting(env, 'TOKEN') ?? '', skipVerify, wrapTtl };
   if (overrides.outputCurlString === true) config.outputCurlString = true;
+  if (overrides.headers !== undefined && Object.keys(overrides.headers).length > 0) config.headers = overrides.headers;
   if (config.token === '') config.token = await readStoredToken(env);
 
   const caCertPath = overrides.caCertPath || envSetting(env, 'CACERT');
@@ -266,7 +270,7 @@ export class CofferClient {
     const search = query.toString();
     const url = `${this.config.address}/v1/${encodeApiPath(path.replace(/^\/+/, ''))}${search === '' ? '' : `?${search}`}`;
 
-    const headers: Record<string, string> = { 'X-Vault-Request': 'true' };
+    const headers: Record<string, string> = { ...this.config.headers, 'X-Vault-Request': 'true' };
     const token = options.token ?? this.config.token;
     if (token !== '') headers['X-Vault-Token'] = token;
     const wrapTtl = options.wrap === false ? 0 : (this.config.wrapTtl ?? 0);

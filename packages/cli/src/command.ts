@@ -70,6 +70,18 @@ export const httpFlags: FlagSpec[] = [
       'COFFER_WRAP_TTL or VAULT_WRAP_TTL also set it.',
   },
   {
+    name: 'header',
+    kind: 'map',
+    group: 'HTTP Options',
+    usage: 'HTTP header to add to every request, as name=value; repeat the flag for more headers. Names that start with X-Vault- are rejected.',
+  },
+  {
+    name: 'non-interactive',
+    kind: 'bool',
+    group: 'HTTP Options',
+    usage: 'Never prompt on the terminal: a value the command would prompt for is an error instead.',
+  },
+  {
     name: 'output-curl-string',
     kind: 'bool',
     group: 'HTTP Options',
@@ -165,6 +177,19 @@ function flagValueName(flag: FlagSpec): string {
   }
 }
 
+/** Reads -header, rejecting the X-Vault- headers, which the client sets itself. */
+function headerFlag(flags: ParsedFlags): Record<string, string> {
+  const headers = flags.map('header');
+  for (const name of Object.keys(headers)) {
+    if (name.toLowerCase().startsWith('x-vault-')) {
+      throw new UsageError(
+        `invalid value "${name}" for flag -header: headers that start with X-Vault- are reserved for the CLI; set the token with COFFER_TOKEN and wrapping with -wrap-ttl`,
+      );
+    }
+  }
+  return headers;
+}
+
 /** Reads -wrap-ttl; undefined when it was not given, so the environment decides. */
 function wrapTtlFlag(flags: ParsedFlags): number | undefined {
   const seconds = flags.duration('wrap-ttl');
@@ -205,7 +230,7 @@ export async function runCommand(command: Command, argv: string[], io: CommandIO
     }
 
     const context: CommandContext = {
-      io,
+      io: flags.bool('non-interactive') ? { ...io, nonInteractive: true } : io,
       ui,
       flags,
       args: flags.args,
@@ -217,6 +242,7 @@ export async function runCommand(command: Command, argv: string[], io: CommandIO
             skipVerify: flags.bool('tls-skip-verify'),
             wrapTtl: wrapTtlFlag(flags),
             outputCurlString: flags.bool('output-curl-string'),
+            headers: headerFlag(flags),
           }),
         ),
     };

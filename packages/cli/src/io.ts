@@ -20,6 +20,8 @@ export interface CommandIO {
   env: Record<string, string | undefined>;
   /** Aborting it stops a running `coffer server`, as SIGINT does. */
   signal?: AbortSignal;
+  /** Flag from -non-interactive: a prompt fails instead of reading the terminal. */
+  nonInteractive?: boolean;
 }
 
 /** Returns the streams and environment of the real process. */

@@ -73,6 +73,35 @@ describe('-output-curl-string', () => {
   });
 });
 
+describe('-header', () => {
+  let recorder: Recorder;
+
+  before(async () => {
+    recorder = await startRecorder();
+  });
+
+  after(async () => {
+    await recorder.close();
+  });
+
+  test('adds headers to every request', async () => {
+    const result = await runCli(['read', '-header=X-Team=blue', '-header', 'X-Trace=a=b', 'secret/foo'], { env: recorder.env });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(recorder.requests[0].headers['x-team'], 'blue');
+    assert.equal(recorder.requests[0].headers['x-trace'], 'a=b');
+    assert.equal(recorder.requests[0].headers['x-vault-token'], recorderToken);
+  });
+
+  test('X-Vault header is rejected', async () => {
+    const result = await runCli(['read', '-header=x-vault-token=other', 'secret/foo'], { env: recorder.env });
+    assert.deepEqual(result, {
+      code: 1,
+      stdout: '',
+      stderr: 'invalid value "x-vault-token" for flag -header: headers that start with X-Vault- are reserved for the CLI; set the token with COFFER_TOKEN and wrapping with -wrap-ttl\n',
+    });
+  });
+});
+
 describe('print token', () => {
   test('prints the token in use', async () => {
     const result = await runCli(['print', 'token'], { env: { COFFER_TOKEN: recorderToken, HOME: '/nonexistent' } });

@@ -110,6 +110,15 @@ describe('login userpass', () => {
     assert.match(await readFile(tokenFile, 'utf8'), /^hvs\./);
   });
 
+  test('non-interactive never prompts', async () => {
+    const login = await runWithTerminal(['login', '-method=userpass', '-non-interactive', 'username=alice'], env, `${alicePassword}\r`);
+    assert.deepEqual(login, {
+      code: 1,
+      stdout: '',
+      stderr: '-non-interactive is set, so the value cannot be prompted for; pass password=PASSWORD, or password=- to read it from stdin\n',
+    });
+  });
+
   test('path flag names mount', async () => {
     const login = await runCli(['login', '-method=userpass', '-path=people/', '-no-print', 'username=bob', 'password=bob-pw-2'], { env });
     assert.deepEqual(login, { code: 0, stdout: '', stderr: '' });
