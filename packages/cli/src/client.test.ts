@@ -11,6 +11,7 @@ import {
   CofferClient,
   ConfigError,
   ConnectionError,
+  CurlCommandRequested,
   ResponseError,
   defaultAddress,
   resolveClientConfig,
@@ -403,5 +404,97 @@ describe('CofferClient over TLS', () => {
     await storeToken(env, 'new');
     assert.equal((await stat(tokenFilePath(env))).mode & 0o777, 0o600);
     assert.equal(await readStoredToken(env), 'new');
+  });
+});
+
+describe('CofferClient over mutual TLS', () => {
+  let dir: { path: string; remove(): Promise<void> };
+  let address: string;
+  let closeServer: () => Promise<void>;
+  let env: Record<string, string>;
+
+  /** Writes a self-signed EC certificate and its key into the test folder. */
+  function makeCertificate(name: string, subjectAltName: string): { cert: string; key: string } {
+    const key = join(dir.path, `${name}-key.pem`);
+    const cert = join(dir.path, `${name}.pem`);
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', `/CN=${name}`, '-addext', `subjectAltName=${subjectAltName}`, '-keyout', key, '-out', cert,
+    ], { stdio: 'ignore' });
+    return { cert, key };
+  }
+
+  before(async () => {
+    dir = await makeTempDir('coffer-cli-mtls-');
+    const serverFiles = makeCertificate('server', 'IP:127.0.0.1,DNS:coffer.test');
+    const clientFiles = makeCertificate('client', 'DNS:client.test');
+    const server = createHttpsServer(
+      {
+        key: await readFile(serverFiles.key),
+        cert: await readFile(serverFiles.cert),
+        ca: await readFile(clientFiles.cert),
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      (_request, response) => {
+        response.writeHead(200, { 'Content-Type': 'application/json' });
+        response.end('{"data":{"mtls":true}}');
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    address = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    closeServer = () => new Promise<void>((resolve) => server.close(() => resolve()));
+    env = { HOME: dir.path, COFFER_ADDR: address, COFFER_CACERT: serverFiles.cert, COFFER_CLIENT_CERT: clientFiles.cert, COFFER_CLIENT_KEY: clientFiles.key };
+  });
+
+  after(async () => {
+    await closeServer();
+    await dir.remove();
+  });
+
+  test('client certificate is presented', async () => {
+    const secret = await new CofferClient(await resolveClientConfig(env)).read('sys/health');
+    assert.deepEqual(secret?.data, { mtls: true });
+  });
+
+  test('missing client certificate fails', async () => {
+    const { COFFER_CLIENT_CERT: _cert, COFFER_CLIENT_KEY: _key, ...withoutClient } = env;
+    const config = await resolveClientConfig(withoutClient);
+    await assert.rejects(new CofferClient(config).read('sys/health'), ConnectionError);
+  });
+
+  test('CA folder verifies server', async () => {
+    const { COFFER_CACERT: _file, ...withoutFile } = env;
+    const config = await resolveClientConfig({ ...withoutFile, VAULT_CAPATH: dir.path });
+    const secret = await new CofferClient(config).read('sys/health');
+    assert.deepEqual(secret?.data, { mtls: true });
+  });
+
+  test('TLS server name is checked', async () => {
+    const named = await resolveClientConfig({ ...env }, { tlsServerName: 'coffer.test' });
+    assert.deepEqual((await new CofferClient(named).read('sys/health'))?.data, { mtls: true });
+    const wrong = await resolveClientConfig({ ...env, VAULT_TLS_SERVER_NAME: 'other.test' });
+    await assert.rejects(new CofferClient(wrong).read('sys/health'), ConnectionError);
+  });
+
+  test('curl command names the certificate files', async () => {
+    const config = await resolveClientConfig(env, { outputCurlString: true });
+    await assert.rejects(new CofferClient(config).read('sys/health'), (error: Error) => {
+      assert.ok(error instanceof CurlCommandRequested);
+      assert.equal(
+        error.command,
+        `curl --cacert ${env.COFFER_CACERT} --cert ${env.COFFER_CLIENT_CERT} --key ${env.COFFER_CLIENT_KEY} ` +
+          `-H "X-Vault-Request: true" ${address}/v1/sys/health`,
+      );
+      return true;
+    });
+  });
+
+  test('client certificate without key is rejected', async () => {
+    const { COFFER_CLIENT_KEY: _key, ...withoutKey } = env;
+    await assert.rejects(
+      resolveClientConfig(withoutKey),
+      new ConfigError('a client certificate needs its key: set -client-key, COFFER_CLIENT_KEY or VAULT_CLIENT_KEY as well as -client-cert'),
+    );
   });
 });

@@ -1,8 +1,9 @@
 // HTTP client for Coffer's Vault-compatible API, on node:http and node:https.
 // It sends the headers Vault's client sends and reports errors in Vault's format.
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
 import { parseGoBool } from '@coffer/sdk';
 import { formatGoDuration, parseDuration } from './flags.js';
 import type { Secret } from './secret.js';
@@ -29,6 +30,15 @@ export interface ClientConfig {
   outputCurlString?: boolean;
   /** Headers from -header, sent with every request before the X-Vault- ones. */
   headers?: Record<string, string>;
+  /** PEM text of the client certificate and its key, for a listener that requires one. */
+  clientCert?: string;
+  clientKey?: string;
+  /** Paths of the CA folder, client certificate and key, which a curl command prints. */
+  caPath?: string;
+  clientCertPath?: string;
+  clientKeyPath?: string;
+  /** Name the server certificate must carry, sent as SNI, in place of the address's host. */
+  tlsServerName?: string;
 }
 
 /** Settings from command-line flags, which take precedence over the environment. */
@@ -40,6 +50,10 @@ export interface ClientOverrides {
   wrapTtl?: number;
   outputCurlString?: boolean;
   headers?: Record<string, string>;
+  caPath?: string;
+  clientCertPath?: string;
+  clientKeyPath?: string;
+  tlsServerName?: string;
 }
 
 /** Reads COFFER_<name>, falling back to VAULT_<name>; an empty value counts as unset. */
@@ -78,7 +92,7 @@ export class ConfigError extends Error {
  * Resolves the client settings. The token comes from COFFER_TOKEN, then
  * VAULT_TOKEN, then the token file that `coffer login` writes.
  *
- * @throws ConfigError when the address is not an http(s) URL or the CA file cannot be read.
+ * @throws ConfigError when the address is not an http(s) URL, a certificate or key file cannot be read, or a client certificate comes without its key.
  */
 export async function resolveClientConfig(
   env: Record<string, string | undefined>,
@@ -99,16 +113,61 @@ export async function resolveClientConfig(
   if (config.token === '') config.token = await readStoredToken(env);
 
   const caCertPath = overrides.caCertPath || envSetting(env, 'CACERT');
+  const caPath = overrides.caPath || envSetting(env, 'CAPATH');
   if (caCertPath !== undefined) {
-    try {
-      config.caCert = await readFile(caCertPath, 'utf8');
-      config.caCertPath = caCertPath;
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new ConfigError(`error reading CA certificate "${caCertPath}" (from -ca-cert, COFFER_CACERT or VAULT_CACERT): ${reason}`);
-    }
+    config.caCert = await readPemFile(caCertPath, 'CA certificate', '-ca-cert, COFFER_CACERT or VAULT_CACERT');
+    config.caCertPath = caCertPath;
+  } else if (caPath !== undefined) {
+    config.caCert = await readCaFolder(caPath);
+    config.caPath = caPath;
   }
+
+  const clientCertPath = overrides.clientCertPath || envSetting(env, 'CLIENT_CERT');
+  const clientKeyPath = overrides.clientKeyPath || envSetting(env, 'CLIENT_KEY');
+  if (clientCertPath !== undefined && clientKeyPath === undefined) {
+    throw new ConfigError('a client certificate needs its key: set -client-key, COFFER_CLIENT_KEY or VAULT_CLIENT_KEY as well as -client-cert');
+  }
+  if (clientKeyPath !== undefined && clientCertPath === undefined) {
+    throw new ConfigError('a client key needs its certificate: set -client-cert, COFFER_CLIENT_CERT or VAULT_CLIENT_CERT as well as -client-key');
+  }
+  if (clientCertPath !== undefined && clientKeyPath !== undefined) {
+    config.clientCert = await readPemFile(clientCertPath, 'client certificate', '-client-cert, COFFER_CLIENT_CERT or VAULT_CLIENT_CERT');
+    config.clientKey = await readPemFile(clientKeyPath, 'client key', '-client-key, COFFER_CLIENT_KEY or VAULT_CLIENT_KEY');
+    config.clientCertPath = clientCertPath;
+    config.clientKeyPath = clientKeyPath;
+  }
+  const tlsServerName = overrides.tlsServerName || envSetting(env, 'TLS_SERVER_NAME');
+  if (tlsServerName !== undefined) config.tlsServerName = tlsServerName;
   return config;
+}
+
+/** Reads a PEM file named by a setting; `what` and `sources` name it in the error. */
+async function readPemFile(path: string, what: string, sources: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`error reading ${what} "${path}" (from ${sources}): ${reason}`);
+  }
+}
+
+/** Reads every PEM certificate in a folder, as -ca-path and COFFER_CAPATH name it; other files are skipped. */
+async function readCaFolder(folder: string): Promise<string> {
+  const sources = '-ca-path, COFFER_CAPATH or VAULT_CAPATH';
+  let names: string[];
+  try {
+    names = (await readdir(folder, { withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name).sort();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`error reading CA folder "${folder}" (from ${sources}): ${reason}`);
+  }
+  const certificates: string[] = [];
+  for (const name of names) {
+    const text = await readPemFile(join(folder, name), 'CA certificate', sources);
+    if (text.includes('-----BEGIN CERTIFICATE-----')) certificates.push(text);
+  }
+  if (certificates.length === 0) throw new ConfigError(`no PEM certificate found in CA folder "${folder}" (from ${sources}); add the CA certificates there or use -ca-cert`);
+  return certificates.join('\n');
 }
 
 /** An error status from the server, formatted as Vault's client formats it. */
@@ -428,7 +487,9 @@ async function sendFollowingRedirects(first: OutgoingRequest, config: ClientConf
 function sendOnce(request: OutgoingRequest, config: ClientConfig): Promise<{ status: number; bytes: Buffer; location?: string }> {
   const { method, url, headers, body } = request;
   const send = url.startsWith('https:') ? httpsRequest : httpRequest;
-  const tls = url.startsWith('https:') ? { ca: config.caCert, rejectUnauthorized: !config.skipVerify } : {};
+  const tls = url.startsWith('https:')
+    ? { ca: config.caCert, rejectUnauthorized: !config.skipVerify, cert: config.clientCert, key: config.clientKey, servername: config.tlsServerName }
+    : {};
   // Set here, because node:http sends a DELETE body without a length, so the server cannot find its end.
   const lengthHeader = body === undefined ? {} : { 'Content-Length': String(Buffer.byteLength(body)) };
   return new Promise((resolve, reject) => {
@@ -464,7 +525,12 @@ export function curlCommand(request: OutgoingRequest, config: ClientConfig): str
   const parts = ['curl'];
   if (request.url.startsWith('https:') && config.skipVerify) parts.push('--insecure');
   if (request.method !== 'GET') parts.push('-X', request.method);
-  if (request.url.startsWith('https:') && config.caCertPath !== undefined) parts.push('--cacert', shellWord(config.caCertPath));
+  if (request.url.startsWith('https:')) {
+    if (config.caCertPath !== undefined) parts.push('--cacert', shellWord(config.caCertPath));
+    if (config.caPath !== undefined) parts.push('--capath', shellWord(config.caPath));
+    if (config.clientCertPath !== undefined) parts.push('--cert', shellWord(config.clientCertPath));
+    if (config.clientKeyPath !== undefined) parts.push('--key', shellWord(config.clientKeyPath));
+  }
   for (const [name, value] of Object.entries(request.headers)) {
     const shown = name === 'X-Vault-Token' ? '$(coffer print token)' : value;
     parts.push('-H', `"${name}: ${shown}"`);

@@ -55,6 +55,30 @@ export const httpFlags: FlagSpec[] = [
     usage: 'Path to a PEM file of CA certificates that verify the server certificate. COFFER_CACERT or VAULT_CACERT also set it.',
   },
   {
+    name: 'ca-path',
+    kind: 'string',
+    group: 'HTTP Options',
+    usage: 'Path to a folder of PEM files of CA certificates that verify the server certificate. -ca-cert takes precedence. COFFER_CAPATH or VAULT_CAPATH also set it.',
+  },
+  {
+    name: 'client-cert',
+    kind: 'string',
+    group: 'HTTP Options',
+    usage: 'Path to a PEM file of the client certificate to present, for a listener that requires one; -client-key is then required too. COFFER_CLIENT_CERT or VAULT_CLIENT_CERT also set it.',
+  },
+  {
+    name: 'client-key',
+    kind: 'string',
+    group: 'HTTP Options',
+    usage: 'Path to a PEM file of the private key of -client-cert. COFFER_CLIENT_KEY or VAULT_CLIENT_KEY also set it.',
+  },
+  {
+    name: 'tls-server-name',
+    kind: 'string',
+    group: 'HTTP Options',
+    usage: 'Name to send as SNI and to check in the server certificate, in place of the host of the address. COFFER_TLS_SERVER_NAME or VAULT_TLS_SERVER_NAME also set it.',
+  },
+  {
     name: 'tls-skip-verify',
     kind: 'bool',
     group: 'HTTP Options',
@@ -239,6 +263,10 @@ export async function runCommand(command: Command, argv: string[], io: CommandIO
           await resolveClientConfig(io.env, {
             address: flags.string('address'),
             caCertPath: flags.string('ca-cert'),
+            caPath: flags.string('ca-path'),
+            clientCertPath: flags.string('client-cert'),
+            clientKeyPath: flags.string('client-key'),
+            tlsServerName: flags.string('tls-server-name'),
             skipVerify: flags.bool('tls-skip-verify'),
             wrapTtl: wrapTtlFlag(flags),
             outputCurlString: flags.bool('output-curl-string'),
