@@ -102,6 +102,20 @@ describe('read, write, delete and list', () => {
     assert.deepEqual(JSON.parse(read.stdout), { port: '6543', user: 'admin' });
   });
 
+  test('path-help prints the help text', async () => {
+    const help = await runCli(['path-help', 'sys/mounts'], { env: server.env });
+    assert.deepEqual(help, { code: 0, stdout: '## List the mounted secrets engines.\n\nReturns every mount with its type, accessor, options and tunables.\n', stderr: '' });
+    const json = await runCli(['path-help', '-format=json', 'sys/mounts'], { env: server.env });
+    assert.equal(json.code, 0, json.stderr);
+    assert.equal(JSON.parse(json.stdout).help, '## List the mounted secrets engines.\n\nReturns every mount with its type, accessor, options and tunables.');
+  });
+
+  test('path-help without token exits 2', async () => {
+    const help = await runCli(['path-help', 'sys/mounts'], { env: { ...server.env, COFFER_TOKEN: 'bogus' } });
+    assert.equal(help.code, 2);
+    assert.ok(help.stderr.startsWith('Error retrieving help: Error making API request.'), help.stderr);
+  });
+
   test('patch without data exits 1', async () => {
     const patched = await runCli(['patch', 'secret/data/patched'], { env: server.env });
     assert.deepEqual(patched, { code: 1, stdout: '', stderr: 'Must supply data or use -force: give key=value pairs after the path, or -force to send no data\n' });

@@ -214,4 +214,39 @@ export function printListResponse(ui: UI, secret: Secret | null, path: string): 
   return 0;
 }
 
-export const logicalCommands: Command[] = [readCommand, writeCommand, patchCommand, deleteCommand, listCommand];
+export const pathHelpCommand: Command = {
+  name: 'path-help',
+  synopsis: 'Retrieve API help for paths',
+  help: `
+Usage: coffer path-help [options] PATH
+
+  Prints the help the server gives for an API path: what it does and the
+  parameters it takes. The path need not exist yet; the mount that serves it
+  answers.
+
+      $ coffer path-help secret/data/app
+      $ coffer path-help sys/mounts`,
+  flags: [...httpFlags, formatFlag],
+  async run({ ui, args, client }) {
+    expectArguments(args, 1);
+    const path = sanitizePath(args[0]);
+
+    const api = await client();
+    let data: Record<string, unknown>;
+    try {
+      const body = (await api.request('GET', path, { query: { help: '1' } })).body as { data?: Record<string, unknown> } | undefined;
+      data = body?.data ?? {};
+    } catch (error) {
+      return reportApiError(ui, 'Error retrieving help', error);
+    }
+
+    if (ui.format !== 'table') {
+      outputData(ui, data);
+      return 0;
+    }
+    ui.output(typeof data.help === 'string' ? data.help : '');
+    return 0;
+  },
+};
+
+export const logicalCommands: Command[] = [readCommand, writeCommand, patchCommand, deleteCommand, listCommand, pathHelpCommand];
