@@ -126,6 +126,15 @@ describe('resolveClientConfig', () => {
     );
   });
 
+  test('client timeout defaults to 60s', async () => {
+    assert.equal((await resolveClientConfig({ HOME: home.path })).timeoutSeconds, 60);
+    assert.equal((await resolveClientConfig({ HOME: home.path, COFFER_CLIENT_TIMEOUT: '2m' })).timeoutSeconds, 120);
+    await assert.rejects(
+      resolveClientConfig({ HOME: home.path, COFFER_CLIENT_TIMEOUT: 'soon' }),
+      new ConfigError('invalid value "soon" for COFFER_CLIENT_TIMEOUT or VAULT_CLIENT_TIMEOUT: expected a positive duration such as 30s or a number of seconds'),
+    );
+  });
+
   test('address must be a URL', async () => {
     await assert.rejects(
       resolveClientConfig({ HOME: home.path, COFFER_ADDR: '127.0.0.1:8200' }),
@@ -317,6 +326,29 @@ describe('CofferClient', () => {
     } finally {
       await new Promise<void>((resolve) => redirecting.close(() => resolve()));
       await target.close();
+    }
+  });
+
+  test('silent server times out', async () => {
+    const silent = createServer(() => {
+      // Never answers, as a hung server does.
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      const config = await resolveClientConfig({ HOME: '/nonexistent', COFFER_ADDR: address, VAULT_CLIENT_TIMEOUT: '1' });
+      assert.equal(config.timeoutSeconds, 1);
+      await assert.rejects(new CofferClient(config).read('sys/health'), (error: Error) => {
+        assert.ok(error instanceof ConnectionError);
+        assert.equal(
+          error.message,
+          `GET ${address}/v1/sys/health: no response within 1s; check the server, or set COFFER_CLIENT_TIMEOUT to wait longer`,
+        );
+        return true;
+      });
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
   });
 

@@ -6,6 +6,7 @@ import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { parseGoBool } from '@coffer/sdk';
 import { formatGoDuration, parseDuration } from './flags.js';
+import { humanDuration } from './output.js';
 import type { Secret } from './secret.js';
 import { parseSecret } from './secret.js';
 import { readStoredToken } from './token-helper.js';
@@ -39,6 +40,8 @@ export interface ClientConfig {
   clientKeyPath?: string;
   /** Name the server certificate must carry, sent as SNI, in place of the address's host. */
   tlsServerName?: string;
+  /** Time one request, with its redirects, may take before it fails. Unset waits without limit. */
+  timeoutSeconds?: number;
 }
 
 /** Settings from command-line flags, which take precedence over the environment. */
@@ -70,6 +73,20 @@ function parseEnvBool(name: string, value: string | undefined): boolean {
   const parsed = parseGoBool(value);
   if (parsed !== undefined) return parsed;
   throw new ConfigError(`invalid value "${value}" for COFFER_${name} or VAULT_${name}: use true or false`);
+}
+
+/** Time a request may take when COFFER_CLIENT_TIMEOUT is not set, as Vault's client defaults to. */
+export const defaultClientTimeoutSeconds = 60;
+
+function parseEnvClientTimeout(value: string | undefined): number {
+  if (value === undefined) return defaultClientTimeoutSeconds;
+  const seconds = parseDuration(value);
+  if (seconds === undefined || seconds <= 0) {
+    throw new ConfigError(
+      `invalid value "${value}" for COFFER_CLIENT_TIMEOUT or VAULT_CLIENT_TIMEOUT: expected a positive duration such as 30s or a number of seconds`,
+    );
+  }
+  return seconds;
 }
 
 function parseEnvWrapTtl(value: string | undefined): number {
@@ -107,7 +124,8 @@ export async function resolveClientConfig(
 
   const skipVerify = overrides.skipVerify || parseEnvBool('SKIP_VERIFY', envSetting(env, 'SKIP_VERIFY'));
   const wrapTtl = overrides.wrapTtl ?? parseEnvWrapTtl(envSetting(env, 'WRAP_TTL'));
-  const config: ClientConfig = { address, token: envSetting(env, 'TOKEN') ?? '', skipVerify, wrapTtl };
+  const timeoutSeconds = parseEnvClientTimeout(envSetting(env, 'CLIENT_TIMEOUT'));
+  const config: ClientConfig = { address, token: envSetting(env, 'TOKEN') ?? '', skipVerify, wrapTtl, timeoutSeconds };
   if (overrides.outputCurlString === true) config.outputCurlString = true;
   if (overrides.headers !== undefined && Object.keys(overrides.headers).length > 0) config.headers = overrides.headers;
   if (config.token === '') config.token = await readStoredToken(env);
@@ -349,9 +367,16 @@ export class CofferClient {
    */
   private async send(outgoing: OutgoingRequest, curlAllowed: boolean): Promise<{ status: number; bytes: Buffer }> {
     if (this.config.outputCurlString === true && curlAllowed) throw new CurlCommandRequested(curlCommand(outgoing, this.config));
+    const timeoutSeconds = this.config.timeoutSeconds;
+    const deadline = timeoutSeconds === undefined ? undefined : AbortSignal.timeout(timeoutSeconds * 1000);
     try {
-      return await sendFollowingRedirects(outgoing, this.config);
+      return await sendFollowingRedirects(outgoing, this.config, deadline);
     } catch (error) {
+      if (deadline?.aborted === true) {
+        throw new ConnectionError(
+          `${outgoing.method} ${outgoing.url}: no response within ${humanDuration(timeoutSeconds ?? 0)}; check the server, or set COFFER_CLIENT_TIMEOUT to wait longer`,
+        );
+      }
       throw connectionError(outgoing.method, outgoing.url, this.config.address, error);
     }
   }
@@ -459,10 +484,14 @@ const maxRedirects = 10;
  * active node. 307 and 308 keep the method and body. After 301, 302 and 303,
  * a request other than GET becomes a GET without a body, as in Go's HTTP client.
  */
-async function sendFollowingRedirects(first: OutgoingRequest, config: ClientConfig): Promise<{ status: number; bytes: Buffer }> {
+async function sendFollowingRedirects(
+  first: OutgoingRequest,
+  config: ClientConfig,
+  deadline: AbortSignal | undefined,
+): Promise<{ status: number; bytes: Buffer }> {
   let request = first;
   for (let redirects = 0; ; redirects += 1) {
-    const response = await sendOnce(request, config);
+    const response = await sendOnce(request, config, deadline);
     if (response.location === undefined || ![301, 302, 303, 307, 308].includes(response.status)) return response;
     if (redirects === maxRedirects) {
       throw new Error(`stopped after ${maxRedirects} redirects, the last one to ${response.location}; check the server's redirect settings`);
@@ -484,7 +513,11 @@ async function sendFollowingRedirects(first: OutgoingRequest, config: ClientConf
  * "bad ports" of the Fetch standard (6000, 6665 to 6669, 10080 and others),
  * where a server may still listen, and takes no per-request CA file.
  */
-function sendOnce(request: OutgoingRequest, config: ClientConfig): Promise<{ status: number; bytes: Buffer; location?: string }> {
+function sendOnce(
+  request: OutgoingRequest,
+  config: ClientConfig,
+  deadline: AbortSignal | undefined,
+): Promise<{ status: number; bytes: Buffer; location?: string }> {
   const { method, url, headers, body } = request;
   const send = url.startsWith('https:') ? httpsRequest : httpRequest;
   const tls = url.startsWith('https:')
@@ -494,7 +527,7 @@ function sendOnce(request: OutgoingRequest, config: ClientConfig): Promise<{ sta
   const lengthHeader = body === undefined ? {} : { 'Content-Length': String(Buffer.byteLength(body)) };
   return new Promise((resolve, reject) => {
     // No shared agent, so no idle keep-alive connection outlives the command.
-    const outgoing = send(url, { method, headers: { ...headers, ...lengthHeader }, agent: false, ...tls }, (incoming) => {
+    const outgoing = send(url, { method, headers: { ...headers, ...lengthHeader }, agent: false, signal: deadline, ...tls }, (incoming) => {
       const chunks: Buffer[] = [];
       incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
       incoming.on('end', () => {
