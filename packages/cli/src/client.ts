@@ -159,13 +159,13 @@ export async function resolveClientConfig(
   return config;
 }
 
-/** Reads a PEM file named by a setting; `what` and `sources` name it in the error. */
-async function readPemFile(path: string, what: string, sources: string): Promise<string> {
+/** Reads a PEM file named by a setting; `description` and `sources` name it in the error. */
+async function readPemFile(path: string, description: string, sources: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new ConfigError(`error reading ${what} "${path}" (from ${sources}): ${reason}`);
+    throw new ConfigError(`error reading ${description} "${path}" (from ${sources}): ${reason}`);
   }
 }
 
@@ -565,8 +565,8 @@ export function curlCommand(request: OutgoingRequest, config: ClientConfig): str
     if (config.clientKeyPath !== undefined) parts.push('--key', shellWord(config.clientKeyPath));
   }
   for (const [name, value] of Object.entries(request.headers)) {
-    const shown = name === 'X-Vault-Token' ? '$(coffer print token)' : value;
-    parts.push('-H', `"${name}: ${shown}"`);
+    const headerValue = name === 'X-Vault-Token' ? '$(coffer print token)' : value;
+    parts.push('-H', `"${name}: ${headerValue}"`);
   }
   if (request.body !== undefined) parts.push('-d', `'${request.body.replaceAll("'", `'"'"'`)}'`);
   parts.push(shellWord(request.url));
