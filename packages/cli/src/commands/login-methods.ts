@@ -186,16 +186,29 @@ ${configurationHelp({
   },
 };
 
-/** Gets the token from the argument (`TOKEN`, `token=TOKEN` or `-` for stdin) or a terminal prompt. */
+/**
+ * Reads the value of `token=VALUE` as `coffer write` reads a value: `@file`
+ * reads the file, `-` reads stdin and `\@` keeps a literal "@".
+ */
+async function tokenValue(value: string, io: CommandIO): Promise<string> {
+  const parsed = await parseData([`token=${value}`], io.stdin);
+  return String(parsed.token);
+}
+
+/**
+ * Gets the token from the argument (`TOKEN`, `token=TOKEN`, `@file` or `-`
+ * for stdin) or a terminal prompt. A bare TOKEN is read as `token=TOKEN`, as
+ * Vault's CLI does, so `@file` names a file that contains the token.
+ */
 async function tokenArgument(input: LoginInput): Promise<{ token: string; lookup: boolean }> {
   const { io, args } = input;
   let token: string | undefined;
   let lookup = true;
   for (const arg of args) {
     if (arg === '-') token = await readAllText(io.stdin);
-    else if (arg.startsWith('token=')) token = arg.slice('token='.length);
+    else if (arg.startsWith('token=')) token = await tokenValue(arg.slice('token='.length), io);
     else if (arg.startsWith('lookup=')) lookup = !['false', '0', 'f', 'F', 'FALSE', 'False'].includes(arg.slice('lookup='.length));
-    else if (!arg.includes('=') && token === undefined) token = arg;
+    else if (!arg.includes('=') && token === undefined) token = await tokenValue(arg, io);
     else throw new UsageError(`invalid argument "${arg}": the token method takes TOKEN, token=TOKEN, lookup=false or "-"`);
   }
   token ??= await readHiddenLine(io, 'Token (will be hidden): ', 'pass the token as an argument, or "-" to read it from stdin', io.stderr);
