@@ -126,6 +126,19 @@ describe('resolveClientConfig', () => {
     );
   });
 
+  test('headers from environment as JSON', async () => {
+    const config = await resolveClientConfig({ HOME: home.path, VAULT_HEADERS: '{"X-Team": "blue"}' }, { headers: { 'X-Trace': '1' } });
+    assert.deepEqual(config.headers, { 'X-Team': 'blue', 'X-Trace': '1' });
+    await assert.rejects(
+      resolveClientConfig({ HOME: home.path, COFFER_HEADERS: '{"X-Vault-Token": "t"}' }),
+      new ConfigError('invalid COFFER_HEADERS or VAULT_HEADERS: "X-Vault-Token" starts with X-Vault-, which the CLI sets itself'),
+    );
+    await assert.rejects(
+      resolveClientConfig({ HOME: home.path, COFFER_HEADERS: '["X-Team"]' }),
+      new ConfigError('invalid COFFER_HEADERS or VAULT_HEADERS: expected a JSON object of header names and string values, such as {"X-Team": "blue"}'),
+    );
+  });
+
   test('client timeout defaults to 60s', async () => {
     assert.equal((await resolveClientConfig({ HOME: home.path })).timeoutSeconds, 60);
     assert.equal((await resolveClientConfig({ HOME: home.path, COFFER_CLIENT_TIMEOUT: '2m' })).timeoutSeconds, 120);

@@ -89,6 +89,28 @@ function parseEnvClientTimeout(value: string | undefined): number {
   return seconds;
 }
 
+/** Parses COFFER_HEADERS, a JSON object of extra request headers, as Vault's client reads VAULT_HEADERS. */
+function parseEnvHeaders(value: string | undefined): Record<string, string> {
+  if (value === undefined) return {};
+  const invalid = 'invalid COFFER_HEADERS or VAULT_HEADERS';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    parsed = undefined;
+  }
+  const isStringMap =
+    parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) && Object.values(parsed).every((item) => typeof item === 'string');
+  if (!isStringMap) {
+    throw new ConfigError(`${invalid}: expected a JSON object of header names and string values, such as {"X-Team": "blue"}`);
+  }
+  const headers = parsed as Record<string, string>;
+  for (const name of Object.keys(headers)) {
+    if (name.toLowerCase().startsWith('x-vault-')) throw new ConfigError(`${invalid}: "${name}" starts with X-Vault-, which the CLI sets itself`);
+  }
+  return headers;
+}
+
 function parseEnvWrapTtl(value: string | undefined): number {
   if (value === undefined) return 0;
   const seconds = parseDuration(value);
@@ -127,7 +149,8 @@ export async function resolveClientConfig(
   const timeoutSeconds = parseEnvClientTimeout(envSetting(env, 'CLIENT_TIMEOUT'));
   const config: ClientConfig = { address, token: envSetting(env, 'TOKEN') ?? '', skipVerify, wrapTtl, timeoutSeconds };
   if (overrides.outputCurlString === true) config.outputCurlString = true;
-  if (overrides.headers !== undefined && Object.keys(overrides.headers).length > 0) config.headers = overrides.headers;
+  const headers = { ...parseEnvHeaders(envSetting(env, 'HEADERS')), ...overrides.headers };
+  if (Object.keys(headers).length > 0) config.headers = headers;
   if (config.token === '') config.token = await readStoredToken(env);
 
   const caCertPath = overrides.caCertPath || envSetting(env, 'CACERT');
