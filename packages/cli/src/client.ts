@@ -29,7 +29,7 @@ export interface ClientConfig {
   caCertPath?: string;
   /** Builds a curl command for the first request in place of sending it, for -output-curl-string. */
   outputCurlString?: boolean;
-  /** Headers from -header, sent with every request before the X-Vault- ones. */
+  /** Headers from COFFER_HEADERS and -header, sent with every request before the X-Vault- ones. */
   headers?: Record<string, string>;
   /** PEM text of the client certificate and its key, for a listener that requires one. */
   clientCert?: string;
@@ -346,8 +346,8 @@ export class CofferClient {
    * @throws ResponseError for a status of 400 or more.
    * @throws ConnectionError when the server cannot be reached.
    */
-  async readBytes(path: string): Promise<Buffer> {
-    const { outgoing } = this.buildRequest('GET', path, { wrap: false });
+  async readBytes(path: string, query?: Record<string, string | string[]>): Promise<Buffer> {
+    const { outgoing } = this.buildRequest('GET', path, { wrap: false, query });
     const { status, bytes } = await this.send(outgoing, true);
     if (status >= 400) {
       const text = bytes.toString('utf8');

@@ -36,6 +36,8 @@ export interface Command {
   /** Help text above the flag list, starting with the "Usage:" line. */
   help: string;
   flags: FlagSpec[];
+  /** True for the command that takes -format=raw and prints the response body as sent, as only `read` does. */
+  rawFormat?: boolean;
   /** Runs the command and returns its exit code. */
   run(context: CommandContext): Promise<number>;
 }
@@ -158,12 +160,16 @@ export function reportApiError(ui: UI, prefix: string, error: unknown): number {
   throw error;
 }
 
-function outputFormat(flags: ParsedFlags, io: CommandIO): OutputFormat {
+function outputFormat(flags: ParsedFlags, io: CommandIO, rawAllowed: boolean): OutputFormat {
   const requested = flags.has('format') ? flags.string('format') : (envSetting(io.env, 'FORMAT') ?? 'table');
   const format = requested.toLowerCase();
   if (format === 'table' || format === 'json' || format === 'yaml') return format;
   // Vault's CLI takes "yml" as another name for "yaml".
   if (format === 'yml') return 'yaml';
+  if (format === 'raw') {
+    if (rawAllowed) return 'raw';
+    throw new UsageError(`invalid value "${requested}" for flag -format: only "coffer read" prints the raw response`);
+  }
   throw new UsageError(`invalid value "${requested}" for flag -format: supported formats are "table", "json" and "yaml"`);
 }
 
@@ -244,7 +250,7 @@ export async function runCommand(command: Command, argv: string[], io: CommandIO
   try {
     const flags = parseFlags(argv, command.flags);
     parsedFlags = flags;
-    if (command.flags.some((flag) => flag.name === 'format')) ui = new UI(io, outputFormat(flags, io));
+    if (command.flags.some((flag) => flag.name === 'format')) ui = new UI(io, outputFormat(flags, io, command.rawFormat === true));
     if (flags.trailingFlags.length > 0) {
       ui.warn(
         wrapAtLength(

@@ -29,8 +29,8 @@ export function processIO(): CommandIO {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
 }
 
-/** Output formats of `-format`. */
-export type OutputFormat = 'table' | 'json' | 'yaml';
+/** Output formats of `-format`; `raw`, the response body as sent, applies to `read` only. */
+export type OutputFormat = 'table' | 'json' | 'yaml' | 'raw';
 
 /** Line-oriented writer over a CommandIO, bound to the output format of one command. */
 export class UI {

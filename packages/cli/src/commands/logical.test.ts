@@ -51,6 +51,22 @@ describe('read, write, delete and list', () => {
     assert.ok(list.stdout.split('\n').includes('- yaml'), list.stdout);
   });
 
+  test('read raw prints the body as sent', async () => {
+    await runCli(['write', 'kv1/raw', 'a=b'], { env: server.env });
+    const read = await runCli(['read', '-format=raw', 'kv1/raw'], { env: server.env });
+    assert.equal(read.code, 0, read.stderr);
+    assert.equal(read.stdout.split('\n').length, 2, read.stdout);
+    assert.deepEqual(JSON.parse(read.stdout).data, { a: 'b' });
+    const missing = await runCli(['read', '-format=raw', 'kv1/raw-absent'], { env: server.env });
+    assert.equal(missing.code, 2);
+    assert.ok(missing.stderr.startsWith(`Error reading kv1/raw-absent: Error making API request.\n\nURL: GET ${server.address}/v1/kv1/raw-absent\nCode: 404.`), missing.stderr);
+  });
+
+  test('raw format only for read', async () => {
+    const list = await runCli(['list', '-format=raw', 'kv1'], { env: server.env });
+    assert.deepEqual(list, { code: 1, stdout: '', stderr: 'invalid value "raw" for flag -format: only "coffer read" prints the raw response\n' });
+  });
+
   test('read field is raw', async () => {
     await runCli(['write', 'kv1/field', 'password=s3cret'], { env: server.env });
     const read = await runCli(['read', '-field=password', 'kv1/field'], { env: server.env });

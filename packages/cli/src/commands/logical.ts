@@ -1,4 +1,5 @@
 // `coffer read`, `write`, `delete` and `list`: requests on raw API paths.
+import type { CofferClient } from '../client.js';
 import type { Command, CommandContext } from '../command.js';
 import { expectArguments, fieldFlag, formatFlag, httpFlags, reportApiError } from '../command.js';
 import type { InputStream, UI } from '../io.js';
@@ -50,12 +51,14 @@ Usage: coffer read [options] PATH [K=V...]
 
   For a KV version 2 mount, "coffer kv get" prints the data more plainly.`,
   flags: [...httpFlags, fieldFlag, formatFlag],
+  rawFormat: true,
   async run({ ui, args, flags, io, client }) {
     expectArguments(args, 1, Infinity);
     const path = sanitizePath(args[0]);
     const query = args.length > 1 ? toQuery(await parseData(args.slice(1), io.stdin)) : undefined;
 
     const api = await client();
+    if (ui.format === 'raw') return readRaw(ui, api, path, query);
     let secret: Secret | null;
     try {
       secret = await api.read(path, query);
@@ -72,6 +75,18 @@ Usage: coffer read [options] PATH [K=V...]
     return 0;
   },
 };
+
+/** Prints the body of a read as the server sent it, for -format=raw. */
+async function readRaw(ui: UI, api: CofferClient, path: string, query: Record<string, string | string[]> | undefined): Promise<number> {
+  let body: Buffer;
+  try {
+    body = await api.readBytes(path, query);
+  } catch (error) {
+    return reportApiError(ui, `Error reading ${path}`, error);
+  }
+  ui.output(body.toString('utf8'));
+  return 0;
+}
 
 export const writeCommand: Command = {
   name: 'write',
