@@ -11,6 +11,7 @@ import {
   CofferClient,
   ConfigError,
   ConnectionError,
+  CurlCommandRequested,
   ResponseError,
   defaultAddress,
   resolveClientConfig,
@@ -42,6 +43,18 @@ async function startRecordingServer(routes: Record<string, { status: number; bod
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return { seen, address, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/** Listens on 127.0.0.1 at the first port of `ports` that is free and returns it. */
+async function listenOnFirstFreePort(server: Server, ports: number[]): Promise<number> {
+  for (const port of ports) {
+    const listening = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (listening) return port;
+  }
+  throw new Error(`none of the ports ${ports.join(', ')} is free`);
 }
 
 describe('resolveClientConfig', () => {
@@ -110,6 +123,28 @@ describe('resolveClientConfig', () => {
     await assert.rejects(
       resolveClientConfig({ HOME: home.path, COFFER_SKIP_VERIFY: 'yes' }),
       new ConfigError('invalid value "yes" for COFFER_SKIP_VERIFY or VAULT_SKIP_VERIFY: use true or false'),
+    );
+  });
+
+  test('headers from environment as JSON', async () => {
+    const config = await resolveClientConfig({ HOME: home.path, VAULT_HEADERS: '{"X-Team": "blue"}' }, { headers: { 'X-Trace': '1' } });
+    assert.deepEqual(config.headers, { 'X-Team': 'blue', 'X-Trace': '1' });
+    await assert.rejects(
+      resolveClientConfig({ HOME: home.path, COFFER_HEADERS: '{"X-Vault-Token": "t"}' }),
+      new ConfigError('invalid COFFER_HEADERS or VAULT_HEADERS: "X-Vault-Token" starts with X-Vault-, which the CLI sets itself'),
+    );
+    await assert.rejects(
+      resolveClientConfig({ HOME: home.path, COFFER_HEADERS: '["X-Team"]' }),
+      new ConfigError('invalid COFFER_HEADERS or VAULT_HEADERS: expected a JSON object of header names and string values, such as {"X-Team": "blue"}'),
+    );
+  });
+
+  test('client timeout defaults to 60s', async () => {
+    assert.equal((await resolveClientConfig({ HOME: home.path })).timeoutSeconds, 60);
+    assert.equal((await resolveClientConfig({ HOME: home.path, COFFER_CLIENT_TIMEOUT: '2m' })).timeoutSeconds, 120);
+    await assert.rejects(
+      resolveClientConfig({ HOME: home.path, COFFER_CLIENT_TIMEOUT: 'soon' }),
+      new ConfigError('invalid value "soon" for COFFER_CLIENT_TIMEOUT or VAULT_CLIENT_TIMEOUT: expected a positive duration such as 30s or a number of seconds'),
     );
   });
 
@@ -194,6 +229,14 @@ describe('CofferClient', () => {
     assert.equal(request.body, '{"a":1}');
   });
 
+  test('delete with body sends its length', async () => {
+    await client.request('DELETE', 'secret/foo', { body: { version: 'v1' } });
+    const request = fake.seen.at(-1)!;
+    assert.equal(request.method, 'DELETE');
+    assert.equal(request.headers['content-length'], '16');
+    assert.equal(request.body, '{"version":"v1"}');
+  });
+
   test('patch uses merge patch type', async () => {
     await client.patch('secret/empty', { data: { a: null } });
     const request = fake.seen.at(-1)!;
@@ -248,6 +291,80 @@ describe('CofferClient', () => {
     });
   });
 
+  test('port that fetch blocks is reachable', async () => {
+    // Node's fetch rejects these "bad ports" of the Fetch standard, but a server may listen on one.
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'Content-Type': 'application/json' });
+      response.end('{"data":{"port":"ok"}}');
+    });
+    const port = await listenOnFirstFreePort(server, [6000, 6665, 6666, 6667, 6668, 6669, 10080, 5060, 4190]);
+    try {
+      const blocked = new CofferClient({ address: `http://127.0.0.1:${port}`, token: '', skipVerify: false });
+      const secret = await blocked.read('sys/health');
+      assert.deepEqual(secret?.data, { port: 'ok' });
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  test('readBytes keeps binary body', async () => {
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+      response.end(Buffer.from([0xff, 0x00, 0xfe]));
+    });
+    const port = await listenOnFirstFreePort(server, [6000, 6665, 6666, 6667, 6668, 6669, 10080, 5060, 4190]);
+    try {
+      const bytes = await new CofferClient({ address: `http://127.0.0.1:${port}`, token: '', skipVerify: false }).readBytes('sys/storage/snapshot');
+      assert.deepEqual([...bytes], [0xff, 0x00, 0xfe]);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  test('redirect keeps method and body', async () => {
+    const target = await startRecordingServer({ '/v1/secret/moved': { status: 200, body: '{"data":{"written":true}}' } });
+    const redirecting = createServer((request, response) => {
+      response.writeHead(307, { Location: `${target.address}${request.url ?? '/'}` });
+      response.end();
+    });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}`;
+      const secret = await new CofferClient({ address, token: 'tok', skipVerify: false }).write('secret/moved', { a: 'b' });
+      assert.deepEqual(secret?.data, { written: true });
+      const request = target.seen.at(-1)!;
+      assert.equal(request.method, 'PUT');
+      assert.equal(request.body, '{"a":"b"}');
+      assert.equal(request.headers['x-vault-token'], 'tok');
+    } finally {
+      await new Promise<void>((resolve) => redirecting.close(() => resolve()));
+      await target.close();
+    }
+  });
+
+  test('silent server times out', async () => {
+    const silent = createServer(() => {
+      // Never answers, as a hung server does.
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    try {
+      const config = await resolveClientConfig({ HOME: '/nonexistent', COFFER_ADDR: address, VAULT_CLIENT_TIMEOUT: '1' });
+      assert.equal(config.timeoutSeconds, 1);
+      await assert.rejects(new CofferClient(config).read('sys/health'), (error: Error) => {
+        assert.ok(error instanceof ConnectionError);
+        assert.equal(
+          error.message,
+          `GET ${address}/v1/sys/health: no response within 1s; check the server, or set COFFER_CLIENT_TIMEOUT to wait longer`,
+        );
+        return true;
+      });
+    } finally {
+      silent.closeAllConnections();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
   test('https against plain HTTP suggests http address', async () => {
     const plain = await startRecordingServer({});
     try {
@@ -280,7 +397,12 @@ describe('CofferClient over TLS', () => {
       '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
       '-keyout', keyPath, '-out', caPath,
     ], { stdio: 'ignore' });
-    const server = createHttpsServer({ key: await readFile(keyPath), cert: await readFile(caPath) }, (_request, response) => {
+    const server = createHttpsServer({ key: await readFile(keyPath), cert: await readFile(caPath) }, (request, response) => {
+      if (request.url === '/v1/sys/moved') {
+        response.writeHead(307, { Location: '/v1/sys/health' });
+        response.end();
+        return;
+      }
       response.writeHead(200, { 'Content-Type': 'application/json' });
       response.end('{"data":{"tls":true}}');
     });
@@ -315,11 +437,109 @@ describe('CofferClient over TLS', () => {
     assert.deepEqual(secret?.data, { tls: true });
   });
 
+  test('redirect followed with CA certificate', async () => {
+    const config = await resolveClientConfig({ HOME: dir.path, COFFER_ADDR: address, COFFER_CACERT: caPath });
+    const secret = await new CofferClient(config).read('sys/moved');
+    assert.deepEqual(secret?.data, { tls: true });
+  });
+
   test('token file write keeps owner-only mode', async () => {
     const env = { HOME: dir.path };
     await writeFile(tokenFilePath(env), 'old', { mode: 0o644 });
     await storeToken(env, 'new');
     assert.equal((await stat(tokenFilePath(env))).mode & 0o777, 0o600);
     assert.equal(await readStoredToken(env), 'new');
+  });
+});
+
+describe('CofferClient over mutual TLS', () => {
+  let dir: { path: string; remove(): Promise<void> };
+  let address: string;
+  let closeServer: () => Promise<void>;
+  let env: Record<string, string>;
+
+  /** Writes a self-signed EC certificate and its key into the test folder. */
+  function makeCertificate(name: string, subjectAltName: string): { cert: string; key: string } {
+    const key = join(dir.path, `${name}-key.pem`);
+    const cert = join(dir.path, `${name}.pem`);
+    execFileSync('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
+      '-subj', `/CN=${name}`, '-addext', `subjectAltName=${subjectAltName}`, '-keyout', key, '-out', cert,
+    ], { stdio: 'ignore' });
+    return { cert, key };
+  }
+
+  before(async () => {
+    dir = await makeTempDir('coffer-cli-mtls-');
+    const serverFiles = makeCertificate('server', 'IP:127.0.0.1,DNS:coffer.test');
+    const clientFiles = makeCertificate('client', 'DNS:client.test');
+    const server = createHttpsServer(
+      {
+        key: await readFile(serverFiles.key),
+        cert: await readFile(serverFiles.cert),
+        ca: await readFile(clientFiles.cert),
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      (_request, response) => {
+        response.writeHead(200, { 'Content-Type': 'application/json' });
+        response.end('{"data":{"mtls":true}}');
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    address = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    closeServer = () => new Promise<void>((resolve) => server.close(() => resolve()));
+    env = { HOME: dir.path, COFFER_ADDR: address, COFFER_CACERT: serverFiles.cert, COFFER_CLIENT_CERT: clientFiles.cert, COFFER_CLIENT_KEY: clientFiles.key };
+  });
+
+  after(async () => {
+    await closeServer();
+    await dir.remove();
+  });
+
+  test('client certificate is presented', async () => {
+    const secret = await new CofferClient(await resolveClientConfig(env)).read('sys/health');
+    assert.deepEqual(secret?.data, { mtls: true });
+  });
+
+  test('missing client certificate fails', async () => {
+    const { COFFER_CLIENT_CERT: _cert, COFFER_CLIENT_KEY: _key, ...withoutClient } = env;
+    const config = await resolveClientConfig(withoutClient);
+    await assert.rejects(new CofferClient(config).read('sys/health'), ConnectionError);
+  });
+
+  test('CA folder verifies server', async () => {
+    const { COFFER_CACERT: _file, ...withoutFile } = env;
+    const config = await resolveClientConfig({ ...withoutFile, VAULT_CAPATH: dir.path });
+    const secret = await new CofferClient(config).read('sys/health');
+    assert.deepEqual(secret?.data, { mtls: true });
+  });
+
+  test('TLS server name is checked', async () => {
+    const named = await resolveClientConfig({ ...env }, { tlsServerName: 'coffer.test' });
+    assert.deepEqual((await new CofferClient(named).read('sys/health'))?.data, { mtls: true });
+    const wrong = await resolveClientConfig({ ...env, VAULT_TLS_SERVER_NAME: 'other.test' });
+    await assert.rejects(new CofferClient(wrong).read('sys/health'), ConnectionError);
+  });
+
+  test('curl command names the certificate files', async () => {
+    const config = await resolveClientConfig(env, { outputCurlString: true });
+    await assert.rejects(new CofferClient(config).read('sys/health'), (error: Error) => {
+      assert.ok(error instanceof CurlCommandRequested);
+      assert.equal(
+        error.command,
+        `curl --cacert ${env.COFFER_CACERT} --cert ${env.COFFER_CLIENT_CERT} --key ${env.COFFER_CLIENT_KEY} ` +
+          `-H "X-Vault-Request: true" ${address}/v1/sys/health`,
+      );
+      return true;
+    });
+  });
+
+  test('client certificate without key is rejected', async () => {
+    const { COFFER_CLIENT_KEY: _key, ...withoutKey } = env;
+    await assert.rejects(
+      resolveClientConfig(withoutKey),
+      new ConfigError('a client certificate needs its key: set -client-key, COFFER_CLIENT_KEY or VAULT_CLIENT_KEY as well as -client-cert'),
+    );
   });
 });

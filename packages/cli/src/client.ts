@@ -1,9 +1,12 @@
-// HTTP client for Coffer's Vault-compatible API, on Node's fetch. It sends
-// the headers Vault's client sends and reports errors in Vault's format.
-import { readFile } from 'node:fs/promises';
+// HTTP client for Coffer's Vault-compatible API, on node:http and node:https.
+// It sends the headers Vault's client sends and reports errors in Vault's format.
+import { readFile, readdir } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { join } from 'node:path';
 import { parseGoBool } from '@coffer/sdk';
 import { formatGoDuration, parseDuration } from './flags.js';
+import { humanDuration } from './output.js';
 import type { Secret } from './secret.js';
 import { parseSecret } from './secret.js';
 import { readStoredToken } from './token-helper.js';
@@ -22,6 +25,23 @@ export interface ClientConfig {
   skipVerify: boolean;
   /** Wrap TTL in seconds, sent as X-Vault-Wrap-TTL. Unset or 0 sends no header, so the server does not wrap. */
   wrapTtl?: number;
+  /** Path of the CA file, which a curl command prints in place of its text. */
+  caCertPath?: string;
+  /** Builds a curl command for the first request in place of sending it, for -output-curl-string. */
+  outputCurlString?: boolean;
+  /** Headers from COFFER_HEADERS and -header, sent with every request before the X-Vault- ones. */
+  headers?: Record<string, string>;
+  /** PEM text of the client certificate and its key, for a listener that requires one. */
+  clientCert?: string;
+  clientKey?: string;
+  /** Paths of the CA folder, client certificate and key, which a curl command prints. */
+  caPath?: string;
+  clientCertPath?: string;
+  clientKeyPath?: string;
+  /** Name the server certificate must carry, sent as SNI, in place of the address's host. */
+  tlsServerName?: string;
+  /** Time one request, with its redirects, may take before it fails. Unset waits without limit. */
+  timeoutSeconds?: number;
 }
 
 /** Settings from command-line flags, which take precedence over the environment. */
@@ -31,6 +51,12 @@ export interface ClientOverrides {
   skipVerify?: boolean;
   /** Wrap TTL in seconds from -wrap-ttl. */
   wrapTtl?: number;
+  outputCurlString?: boolean;
+  headers?: Record<string, string>;
+  caPath?: string;
+  clientCertPath?: string;
+  clientKeyPath?: string;
+  tlsServerName?: string;
 }
 
 /** Reads COFFER_<name>, falling back to VAULT_<name>; an empty value counts as unset. */
@@ -47,6 +73,42 @@ function parseEnvBool(name: string, value: string | undefined): boolean {
   const parsed = parseGoBool(value);
   if (parsed !== undefined) return parsed;
   throw new ConfigError(`invalid value "${value}" for COFFER_${name} or VAULT_${name}: use true or false`);
+}
+
+/** Time a request may take when COFFER_CLIENT_TIMEOUT is not set, as Vault's client defaults to. */
+export const defaultClientTimeoutSeconds = 60;
+
+function parseEnvClientTimeout(value: string | undefined): number {
+  if (value === undefined) return defaultClientTimeoutSeconds;
+  const seconds = parseDuration(value);
+  if (seconds === undefined || seconds <= 0) {
+    throw new ConfigError(
+      `invalid value "${value}" for COFFER_CLIENT_TIMEOUT or VAULT_CLIENT_TIMEOUT: expected a positive duration such as 30s or a number of seconds`,
+    );
+  }
+  return seconds;
+}
+
+/** Parses COFFER_HEADERS, a JSON object of extra request headers, as Vault's client reads VAULT_HEADERS. */
+function parseEnvHeaders(value: string | undefined): Record<string, string> {
+  if (value === undefined) return {};
+  const invalid = 'invalid COFFER_HEADERS or VAULT_HEADERS';
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    parsed = undefined;
+  }
+  const isStringMap =
+    parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) && Object.values(parsed).every((item) => typeof item === 'string');
+  if (!isStringMap) {
+    throw new ConfigError(`${invalid}: expected a JSON object of header names and string values, such as {"X-Team": "blue"}`);
+  }
+  const headers = parsed as Record<string, string>;
+  for (const name of Object.keys(headers)) {
+    if (name.toLowerCase().startsWith('x-vault-')) throw new ConfigError(`${invalid}: "${name}" starts with X-Vault-, which the CLI sets itself`);
+  }
+  return headers;
 }
 
 function parseEnvWrapTtl(value: string | undefined): number {
@@ -69,7 +131,7 @@ export class ConfigError extends Error {
  * Resolves the client settings. The token comes from COFFER_TOKEN, then
  * VAULT_TOKEN, then the token file that `coffer login` writes.
  *
- * @throws ConfigError when the address is not an http(s) URL or the CA file cannot be read.
+ * @throws ConfigError when the address is not an http(s) URL, a certificate or key file cannot be read, or a client certificate comes without its key.
  */
 export async function resolveClientConfig(
   env: Record<string, string | undefined>,
@@ -84,19 +146,69 @@ export async function resolveClientConfig(
 
   const skipVerify = overrides.skipVerify || parseEnvBool('SKIP_VERIFY', envSetting(env, 'SKIP_VERIFY'));
   const wrapTtl = overrides.wrapTtl ?? parseEnvWrapTtl(envSetting(env, 'WRAP_TTL'));
-  const config: ClientConfig = { address, token: envSetting(env, 'TOKEN') ?? '', skipVerify, wrapTtl };
+  const timeoutSeconds = parseEnvClientTimeout(envSetting(env, 'CLIENT_TIMEOUT'));
+  const config: ClientConfig = { address, token: envSetting(env, 'TOKEN') ?? '', skipVerify, wrapTtl, timeoutSeconds };
+  if (overrides.outputCurlString === true) config.outputCurlString = true;
+  const headers = { ...parseEnvHeaders(envSetting(env, 'HEADERS')), ...overrides.headers };
+  if (Object.keys(headers).length > 0) config.headers = headers;
   if (config.token === '') config.token = await readStoredToken(env);
 
   const caCertPath = overrides.caCertPath || envSetting(env, 'CACERT');
+  const caPath = overrides.caPath || envSetting(env, 'CAPATH');
   if (caCertPath !== undefined) {
-    try {
-      config.caCert = await readFile(caCertPath, 'utf8');
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new ConfigError(`error reading CA certificate "${caCertPath}" (from -ca-cert, COFFER_CACERT or VAULT_CACERT): ${reason}`);
-    }
+    config.caCert = await readPemFile(caCertPath, 'CA certificate', '-ca-cert, COFFER_CACERT or VAULT_CACERT');
+    config.caCertPath = caCertPath;
+  } else if (caPath !== undefined) {
+    config.caCert = await readCaFolder(caPath);
+    config.caPath = caPath;
   }
+
+  const clientCertPath = overrides.clientCertPath || envSetting(env, 'CLIENT_CERT');
+  const clientKeyPath = overrides.clientKeyPath || envSetting(env, 'CLIENT_KEY');
+  if (clientCertPath !== undefined && clientKeyPath === undefined) {
+    throw new ConfigError('a client certificate needs its key: set -client-key, COFFER_CLIENT_KEY or VAULT_CLIENT_KEY as well as -client-cert');
+  }
+  if (clientKeyPath !== undefined && clientCertPath === undefined) {
+    throw new ConfigError('a client key needs its certificate: set -client-cert, COFFER_CLIENT_CERT or VAULT_CLIENT_CERT as well as -client-key');
+  }
+  if (clientCertPath !== undefined && clientKeyPath !== undefined) {
+    config.clientCert = await readPemFile(clientCertPath, 'client certificate', '-client-cert, COFFER_CLIENT_CERT or VAULT_CLIENT_CERT');
+    config.clientKey = await readPemFile(clientKeyPath, 'client key', '-client-key, COFFER_CLIENT_KEY or VAULT_CLIENT_KEY');
+    config.clientCertPath = clientCertPath;
+    config.clientKeyPath = clientKeyPath;
+  }
+  const tlsServerName = overrides.tlsServerName || envSetting(env, 'TLS_SERVER_NAME');
+  if (tlsServerName !== undefined) config.tlsServerName = tlsServerName;
   return config;
+}
+
+/** Reads a PEM file named by a setting; `description` and `sources` name it in the error. */
+async function readPemFile(path: string, description: string, sources: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`error reading ${description} "${path}" (from ${sources}): ${reason}`);
+  }
+}
+
+/** Reads every PEM certificate in a folder, as -ca-path and COFFER_CAPATH name it; other files are skipped. */
+async function readCaFolder(folder: string): Promise<string> {
+  const sources = '-ca-path, COFFER_CAPATH or VAULT_CAPATH';
+  let names: string[];
+  try {
+    names = (await readdir(folder, { withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name).sort();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(`error reading CA folder "${folder}" (from ${sources}): ${reason}`);
+  }
+  const certificates: string[] = [];
+  for (const name of names) {
+    const text = await readPemFile(join(folder, name), 'CA certificate', sources);
+    if (text.includes('-----BEGIN CERTIFICATE-----')) certificates.push(text);
+  }
+  if (certificates.length === 0) throw new ConfigError(`no PEM certificate found in CA folder "${folder}" (from ${sources}); add the CA certificates there or use -ca-cert`);
+  return certificates.join('\n');
 }
 
 /** An error status from the server, formatted as Vault's client formats it. */
@@ -134,9 +246,29 @@ export class ResponseWrapped extends Error {
   }
 }
 
+/**
+ * -output-curl-string was given: the client built a curl command for the
+ * request in place of sending it. The run step catches this and prints it.
+ */
+export class CurlCommandRequested extends Error {
+  override name = 'CurlCommandRequested';
+
+  constructor(readonly command: string) {
+    super('the request was printed as a curl command, not sent');
+  }
+}
+
 /** The server could not be reached, or the TLS handshake failed. */
 export class ConnectionError extends Error {
   override name = 'ConnectionError';
+}
+
+/** One request as it is sent: method, full URL, headers and JSON body text. */
+interface OutgoingRequest {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body?: string;
 }
 
 /** A response with its status and body. `body` is the parsed JSON, or undefined for an empty body. */
@@ -160,6 +292,12 @@ export interface RequestOptions {
    * command reads itself, such as the KV mount lookup. The default is true.
    */
   wrap?: boolean;
+  /**
+   * False sends the request even with -output-curl-string, for a lookup the
+   * command needs before it can build its own request, such as the KV mount
+   * lookup, as Vault's CLI does. The default is true.
+   */
+  curl?: boolean;
 }
 
 function encodeApiPath(path: string): string {
@@ -190,6 +328,36 @@ export class CofferClient {
    * @throws ResponseWrapped when the request asked for wrapping and the server wrapped the response.
    */
   async request(method: string, path: string, options: RequestOptions = {}): Promise<ApiResponse> {
+    const { outgoing, wrapTtl } = this.buildRequest(method, path, options);
+    const { status, bytes } = await this.send(outgoing, options.curl !== false);
+    const text = bytes.toString('utf8');
+    const parsed = parseBody(text);
+    if (status >= 400 && !(status === 404 && options.allowNotFound)) {
+      throw errorFromResponse(outgoing.method, outgoing.url, status, text, parsed);
+    }
+    if (wrapTtl > 0 && parsed.ok && hasWrapInfo(parsed.value)) throw new ResponseWrapped(parseSecret(parsed.value));
+    return { status, body: parsed.ok ? parsed.value : undefined };
+  }
+
+  /**
+   * GETs `/v1/<path>` without wrapping and returns the body as bytes, for a
+   * binary response such as a storage snapshot, which decoding as text would corrupt.
+   *
+   * @throws ResponseError for a status of 400 or more.
+   * @throws ConnectionError when the server cannot be reached.
+   */
+  async readBytes(path: string, query?: Record<string, string | string[]>): Promise<Buffer> {
+    const { outgoing } = this.buildRequest('GET', path, { wrap: false, query });
+    const { status, bytes } = await this.send(outgoing, true);
+    if (status >= 400) {
+      const text = bytes.toString('utf8');
+      throw errorFromResponse(outgoing.method, outgoing.url, status, text, parseBody(text));
+    }
+    return bytes;
+  }
+
+  /** Builds the method, URL, headers and body of a request, and the wrap TTL it requests. */
+  private buildRequest(method: string, path: string, options: RequestOptions): { outgoing: OutgoingRequest; wrapTtl: number } {
     const query = new URLSearchParams();
     for (const [key, value] of Object.entries(options.query ?? {})) {
       for (const item of Array.isArray(value) ? value : [value]) query.append(key, item);
@@ -202,39 +370,37 @@ export class CofferClient {
     const search = query.toString();
     const url = `${this.config.address}/v1/${encodeApiPath(path.replace(/^\/+/, ''))}${search === '' ? '' : `?${search}`}`;
 
-    const headers: Record<string, string> = { 'X-Vault-Request': 'true' };
+    const headers: Record<string, string> = { ...this.config.headers, 'X-Vault-Request': 'true' };
     const token = options.token ?? this.config.token;
     if (token !== '') headers['X-Vault-Token'] = token;
     const wrapTtl = options.wrap === false ? 0 : (this.config.wrapTtl ?? 0);
     if (wrapTtl > 0) headers['X-Vault-Wrap-TTL'] = formatGoDuration(wrapTtl);
-    let body: string | undefined;
+    const outgoing: OutgoingRequest = { method: httpMethod, url, headers };
     if (options.body !== undefined) {
-      body = JSON.stringify(options.body);
+      outgoing.body = JSON.stringify(options.body);
       headers['Content-Type'] = options.contentType ?? 'application/json';
     }
-
-    const { status, text } = await this.send(httpMethod, url, headers, body);
-    const parsed = parseBody(text);
-    if (status >= 400 && !(status === 404 && options.allowNotFound)) {
-      throw errorFromResponse(httpMethod, url, status, text, parsed);
-    }
-    if (wrapTtl > 0 && parsed.ok && hasWrapInfo(parsed.value)) throw new ResponseWrapped(parseSecret(parsed.value));
-    return { status, body: parsed.ok ? parsed.value : undefined };
+    return { outgoing, wrapTtl };
   }
 
-  private async send(
-    method: string,
-    url: string,
-    headers: Record<string, string>,
-    body: string | undefined,
-  ): Promise<{ status: number; text: string }> {
-    const customTls = url.startsWith('https:') && (this.config.skipVerify || this.config.caCert !== undefined);
+  /**
+   * Sends a request, or with -output-curl-string and `curlAllowed` throws its curl command.
+   *
+   * @throws CurlCommandRequested in place of sending, with -output-curl-string.
+   */
+  private async send(outgoing: OutgoingRequest, curlAllowed: boolean): Promise<{ status: number; bytes: Buffer }> {
+    if (this.config.outputCurlString === true && curlAllowed) throw new CurlCommandRequested(curlCommand(outgoing, this.config));
+    const timeoutSeconds = this.config.timeoutSeconds;
+    const deadline = timeoutSeconds === undefined ? undefined : AbortSignal.timeout(timeoutSeconds * 1000);
     try {
-      if (customTls) return await sendWithTls(method, url, headers, body, this.config);
-      const response = await fetch(url, { method, headers, body, redirect: 'follow' });
-      return { status: response.status, text: await response.text() };
+      return await sendFollowingRedirects(outgoing, this.config, deadline);
     } catch (error) {
-      throw connectionError(method, url, this.config.address, error);
+      if (deadline?.aborted === true) {
+        throw new ConnectionError(
+          `${outgoing.method} ${outgoing.url}: no response within ${humanDuration(timeoutSeconds ?? 0)}; check the server, or set COFFER_CLIENT_TIMEOUT to wait longer`,
+        );
+      }
+      throw connectionError(outgoing.method, outgoing.url, this.config.address, error);
     }
   }
 
@@ -333,29 +499,99 @@ function connectionError(method: string, url: string, address: string, error: un
   return new ConnectionError(`${method} ${url}: ${reason}${hint}`);
 }
 
+/** Maximum number of redirects one request follows, so a redirect loop fails instead of running forever. */
+const maxRedirects = 10;
+
 /**
- * Sends one request with node:https, for the TLS settings that fetch does not take per request.
- * NOTE: unlike the fetch path, this one does not follow redirects, so a standby that redirects gets a 307 back.
+ * Sends a request and follows redirects, such as a standby's redirect to the
+ * active node. 307 and 308 keep the method and body. After 301, 302 and 303,
+ * a request other than GET becomes a GET without a body, as in Go's HTTP client.
  */
-function sendWithTls(
-  method: string,
-  url: string,
-  headers: Record<string, string>,
-  body: string | undefined,
+async function sendFollowingRedirects(
+  first: OutgoingRequest,
   config: ClientConfig,
-): Promise<{ status: number; text: string }> {
+  deadline: AbortSignal | undefined,
+): Promise<{ status: number; bytes: Buffer }> {
+  let request = first;
+  for (let redirects = 0; ; redirects += 1) {
+    const response = await sendOnce(request, config, deadline);
+    if (response.location === undefined || ![301, 302, 303, 307, 308].includes(response.status)) return response;
+    if (redirects === maxRedirects) {
+      throw new Error(`stopped after ${maxRedirects} redirects, the last one to ${response.location}; check the server's redirect settings`);
+    }
+
+    const next = new URL(response.location, request.url).toString();
+    if (response.status === 307 || response.status === 308 || request.method === 'GET') {
+      request = { ...request, url: next };
+    } else {
+      const getHeaders = { ...request.headers };
+      delete getHeaders['Content-Type'];
+      request = { method: 'GET', url: next, headers: getHeaders };
+    }
+  }
+}
+
+/**
+ * Sends one request with node:http or node:https. Node's fetch rejects the
+ * "bad ports" of the Fetch standard (6000, 6665 to 6669, 10080 and others),
+ * where a server may still listen, and takes no per-request CA file.
+ */
+function sendOnce(
+  request: OutgoingRequest,
+  config: ClientConfig,
+  deadline: AbortSignal | undefined,
+): Promise<{ status: number; bytes: Buffer; location?: string }> {
+  const { method, url, headers, body } = request;
+  const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+  const tls = url.startsWith('https:')
+    ? { ca: config.caCert, rejectUnauthorized: !config.skipVerify, cert: config.clientCert, key: config.clientKey, servername: config.tlsServerName }
+    : {};
+  // Set here, because node:http sends a DELETE body without a length, so the server cannot find its end.
+  const lengthHeader = body === undefined ? {} : { 'Content-Length': String(Buffer.byteLength(body)) };
   return new Promise((resolve, reject) => {
-    const outgoing = httpsRequest(
-      url,
-      { method, headers, ca: config.caCert, rejectUnauthorized: !config.skipVerify },
-      (incoming) => {
-        const chunks: Buffer[] = [];
-        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-        incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        incoming.on('error', reject);
-      },
-    );
+    // No shared agent, so no idle keep-alive connection outlives the command.
+    const outgoing = send(url, { method, headers: { ...headers, ...lengthHeader }, agent: false, signal: deadline, ...tls }, (incoming) => {
+      const chunks: Buffer[] = [];
+      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+      incoming.on('end', () => {
+        resolve({
+          status: incoming.statusCode ?? 0,
+          bytes: Buffer.concat(chunks),
+          ...(incoming.headers.location !== undefined ? { location: incoming.headers.location } : {}),
+        });
+      });
+      incoming.on('error', reject);
+    });
     outgoing.on('error', reject);
     outgoing.end(body);
   });
+}
+
+/** Quotes a word for a POSIX shell when it contains characters the shell would interpret. */
+function shellWord(word: string): string {
+  if (/^[\w./:%@=+,-]+$/.test(word)) return word;
+  return `'${word.replaceAll("'", `'"'"'`)}'`;
+}
+
+/**
+ * Formats a request as a curl command in the shape Vault's CLI prints. The
+ * token is never printed: the command reads it from "coffer print token".
+ */
+export function curlCommand(request: OutgoingRequest, config: ClientConfig): string {
+  const parts = ['curl'];
+  if (request.url.startsWith('https:') && config.skipVerify) parts.push('--insecure');
+  if (request.method !== 'GET') parts.push('-X', request.method);
+  if (request.url.startsWith('https:')) {
+    if (config.caCertPath !== undefined) parts.push('--cacert', shellWord(config.caCertPath));
+    if (config.caPath !== undefined) parts.push('--capath', shellWord(config.caPath));
+    if (config.clientCertPath !== undefined) parts.push('--cert', shellWord(config.clientCertPath));
+    if (config.clientKeyPath !== undefined) parts.push('--key', shellWord(config.clientKeyPath));
+  }
+  for (const [name, value] of Object.entries(request.headers)) {
+    const headerValue = name === 'X-Vault-Token' ? '$(coffer print token)' : value;
+    parts.push('-H', `"${name}: ${headerValue}"`);
+  }
+  if (request.body !== undefined) parts.push('-d', `'${request.body.replaceAll("'", `'"'"'`)}'`);
+  parts.push(shellWord(request.url));
+  return parts.join(' ');
 }

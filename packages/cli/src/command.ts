@@ -4,6 +4,7 @@ import {
   CofferClient,
   ConfigError,
   ConnectionError,
+  CurlCommandRequested,
   ResponseError,
   ResponseWrapped,
   envSetting,
@@ -35,6 +36,8 @@ export interface Command {
   /** Help text above the flag list, starting with the "Usage:" line. */
   help: string;
   flags: FlagSpec[];
+  /** True for the command that takes -format=raw and prints the response body as sent, as only `read` does. */
+  rawFormat?: boolean;
   /** Runs the command and returns its exit code. */
   run(context: CommandContext): Promise<number>;
 }
@@ -54,6 +57,30 @@ export const httpFlags: FlagSpec[] = [
     usage: 'Path to a PEM file of CA certificates that verify the server certificate. COFFER_CACERT or VAULT_CACERT also set it.',
   },
   {
+    name: 'ca-path',
+    kind: 'string',
+    group: 'HTTP Options',
+    usage: 'Path to a folder of PEM files of CA certificates that verify the server certificate. -ca-cert takes precedence. COFFER_CAPATH or VAULT_CAPATH also set it.',
+  },
+  {
+    name: 'client-cert',
+    kind: 'string',
+    group: 'HTTP Options',
+    usage: 'Path to a PEM file of the client certificate to present, for a listener that requires one; -client-key is then required too. COFFER_CLIENT_CERT or VAULT_CLIENT_CERT also set it.',
+  },
+  {
+    name: 'client-key',
+    kind: 'string',
+    group: 'HTTP Options',
+    usage: 'Path to a PEM file of the private key of -client-cert. COFFER_CLIENT_KEY or VAULT_CLIENT_KEY also set it.',
+  },
+  {
+    name: 'tls-server-name',
+    kind: 'string',
+    group: 'HTTP Options',
+    usage: 'Name to send as SNI and to check in the server certificate, in place of the host of the address. COFFER_TLS_SERVER_NAME or VAULT_TLS_SERVER_NAME also set it.',
+  },
+  {
     name: 'tls-skip-verify',
     kind: 'bool',
     group: 'HTTP Options',
@@ -68,6 +95,26 @@ export const httpFlags: FlagSpec[] = [
       'The command then prints the wrapping token, which "coffer unwrap" exchanges for the response. ' +
       'COFFER_WRAP_TTL or VAULT_WRAP_TTL also set it.',
   },
+  {
+    name: 'header',
+    kind: 'map',
+    group: 'HTTP Options',
+    usage: 'HTTP header to add to every request, as name=value; repeat the flag for more headers. Names that start with X-Vault- are rejected.',
+  },
+  {
+    name: 'non-interactive',
+    kind: 'bool',
+    group: 'HTTP Options',
+    usage: 'Never prompt on the terminal: a value the command would prompt for is an error instead.',
+  },
+  {
+    name: 'output-curl-string',
+    kind: 'bool',
+    group: 'HTTP Options',
+    usage:
+      'Print a curl command that sends the same request, in place of sending it, and exit. ' +
+      'The command reads the token from "coffer print token" rather than showing it.',
+  },
 ];
 
 /** The `-format` flag. */
@@ -76,7 +123,7 @@ export const formatFlag: FlagSpec = {
   kind: 'string',
   group: 'Output Options',
   defaultText: 'table',
-  usage: 'Print the output in the given format: "table" or "json". COFFER_FORMAT or VAULT_FORMAT also set it.',
+  usage: 'Print the output in the given format: "table", "json" or "yaml". COFFER_FORMAT or VAULT_FORMAT also set it.',
 };
 
 /** The `-field` flag. */
@@ -113,11 +160,17 @@ export function reportApiError(ui: UI, prefix: string, error: unknown): number {
   throw error;
 }
 
-function outputFormat(flags: ParsedFlags, io: CommandIO): OutputFormat {
+function outputFormat(flags: ParsedFlags, io: CommandIO, rawAllowed: boolean): OutputFormat {
   const requested = flags.has('format') ? flags.string('format') : (envSetting(io.env, 'FORMAT') ?? 'table');
   const format = requested.toLowerCase();
-  if (format === 'table' || format === 'json') return format;
-  throw new UsageError(`invalid value "${requested}" for flag -format: supported formats are "table" and "json"`);
+  if (format === 'table' || format === 'json' || format === 'yaml') return format;
+  // Vault's CLI takes "yml" as another name for "yaml".
+  if (format === 'yml') return 'yaml';
+  if (format === 'raw') {
+    if (rawAllowed) return 'raw';
+    throw new UsageError(`invalid value "${requested}" for flag -format: only "coffer read" prints the raw response`);
+  }
+  throw new UsageError(`invalid value "${requested}" for flag -format: supported formats are "table", "json" and "yaml"`);
 }
 
 /** Formats a command's help: its text, then its flags grouped under headings. */
@@ -154,6 +207,19 @@ function flagValueName(flag: FlagSpec): string {
   }
 }
 
+/** Reads -header, rejecting the X-Vault- headers, which the client sets itself. */
+function headerFlag(flags: ParsedFlags): Record<string, string> {
+  const headers = flags.map('header');
+  for (const name of Object.keys(headers)) {
+    if (name.toLowerCase().startsWith('x-vault-')) {
+      throw new UsageError(
+        `invalid value "${name}" for flag -header: headers that start with X-Vault- are reserved for the CLI; set the token with COFFER_TOKEN and wrapping with -wrap-ttl`,
+      );
+    }
+  }
+  return headers;
+}
+
 /** Reads -wrap-ttl; undefined when it was not given, so the environment decides. */
 function wrapTtlFlag(flags: ParsedFlags): number | undefined {
   const seconds = flags.duration('wrap-ttl');
@@ -184,7 +250,7 @@ export async function runCommand(command: Command, argv: string[], io: CommandIO
   try {
     const flags = parseFlags(argv, command.flags);
     parsedFlags = flags;
-    if (command.flags.some((flag) => flag.name === 'format')) ui = new UI(io, outputFormat(flags, io));
+    if (command.flags.some((flag) => flag.name === 'format')) ui = new UI(io, outputFormat(flags, io, command.rawFormat === true));
     if (flags.trailingFlags.length > 0) {
       ui.warn(
         wrapAtLength(
@@ -194,7 +260,7 @@ export async function runCommand(command: Command, argv: string[], io: CommandIO
     }
 
     const context: CommandContext = {
-      io,
+      io: flags.bool('non-interactive') ? { ...io, nonInteractive: true } : io,
       ui,
       flags,
       args: flags.args,
@@ -203,14 +269,24 @@ export async function runCommand(command: Command, argv: string[], io: CommandIO
           await resolveClientConfig(io.env, {
             address: flags.string('address'),
             caCertPath: flags.string('ca-cert'),
+            caPath: flags.string('ca-path'),
+            clientCertPath: flags.string('client-cert'),
+            clientKeyPath: flags.string('client-key'),
+            tlsServerName: flags.string('tls-server-name'),
             skipVerify: flags.bool('tls-skip-verify'),
             wrapTtl: wrapTtlFlag(flags),
+            outputCurlString: flags.bool('output-curl-string'),
+            headers: headerFlag(flags),
           }),
         ),
     };
     return await command.run(context);
   } catch (error) {
     if (error instanceof ResponseWrapped) return printWrappedResponse(ui, parsedFlags, error);
+    if (error instanceof CurlCommandRequested) {
+      ui.output(error.command);
+      return 0;
+    }
     if (error instanceof HelpRequested) {
       ui.output(commandHelp(command));
       return 0;

@@ -211,6 +211,31 @@ describe('parseKeyValueArgs', () => {
     assert.deepEqual(data, { a: 'b', n: 2, nested: { x: true }, extra: '1' });
   });
 
+  test('lone @file merges JSON object', async () => {
+    const file = join(dir.path, 'data.json');
+    await writeFile(file, '{"a": "b", "n": 2, "nested": {"x": true}}');
+    const data = await parseKeyValueArgs([`@${file}`, 'extra=1'], stdinOf(''));
+    assert.deepEqual(data, { a: 'b', n: 2, nested: { x: true }, extra: '1' });
+  });
+
+  test('missing @file names path', async () => {
+    const file = join(dir.path, 'absent.json');
+    await assert.rejects(parseKeyValueArgs([`@${file}`], stdinOf('')), (error: Error) => {
+      assert.ok(error instanceof UsageError);
+      assert.match(error.message, new RegExp(`^error reading file "${file}": ENOENT`));
+      return true;
+    });
+  });
+
+  test('@file without object is rejected', async () => {
+    const file = join(dir.path, 'list.json');
+    await writeFile(file, '[1, 2]');
+    await assert.rejects(
+      parseKeyValueArgs([`@${file}`], stdinOf('')),
+      new UsageError(`invalid JSON in file "${file}": expected an object such as {"key": "value"}`),
+    );
+  });
+
   test('stdin read only once', async () => {
     await assert.rejects(
       parseKeyValueArgs(['-', 'b=-'], stdinOf('{}')),
@@ -225,7 +250,7 @@ describe('parseKeyValueArgs', () => {
   test('argument without equals is rejected', async () => {
     await assert.rejects(
       parseKeyValueArgs(['novalue'], stdinOf('')),
-      new UsageError('invalid argument "novalue": expected key=value, key=@file, key=- or a lone - for JSON on stdin'),
+      new UsageError('invalid argument "novalue": expected key=value, key=@file, key=-, or a lone @file or - for a JSON object'),
     );
   });
 
@@ -237,7 +262,7 @@ describe('parseKeyValueArgs', () => {
   });
 
   test('malformed JSON names the source', () => {
-    assert.throws(() => parseJsonObject('{', 'stdin'), (error: Error) => {
+    assert.throws(() => parseJsonObject('{', 'on stdin'), (error: Error) => {
       assert.ok(error instanceof UsageError);
       assert.match(error.message, /^invalid JSON on stdin: .+; expected an object such as \{"key": "value"\}$/);
       return true;

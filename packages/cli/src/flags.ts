@@ -238,8 +238,9 @@ export function formatGoDuration(totalSeconds: number): string {
 /**
  * Builds a request body from `key=value` arguments, as `vault write` and
  * `vault kv put` do. `key=@file` reads the value from a file and `key=-` reads
- * it from stdin. `\@` keeps a literal leading `@`. A lone `-` merges a JSON
- * object read from stdin, and a repeated key collects its values into a list.
+ * it from stdin. `\@` keeps a literal leading `@`. A lone `@file` or `-`
+ * merges a JSON object read from that file or stdin, and a repeated key
+ * collects its values into a list.
  *
  * @throws UsageError naming the argument that could not be read.
  */
@@ -255,13 +256,19 @@ export async function parseKeyValueArgs(args: string[], stdin: Readable): Promis
   for (const arg of args) {
     if (arg === '') continue;
     if (arg === '-') {
-      Object.assign(result, parseJsonObject(await takeStdin(arg), 'stdin'));
+      Object.assign(result, parseJsonObject(await takeStdin(arg), 'on stdin'));
       continue;
     }
 
     const equals = arg.indexOf('=');
+    // Only an argument without "=" is a JSON file, so a key that starts with "@" still takes a value.
+    if (equals === -1 && arg.startsWith('@')) {
+      const path = arg.slice(1);
+      Object.assign(result, parseJsonObject(await readJsonFile(path), `in file "${path}"`));
+      continue;
+    }
     if (equals <= 0) {
-      throw new UsageError(`invalid argument "${arg}": expected key=value, key=@file, key=- or a lone - for JSON on stdin`);
+      throw new UsageError(`invalid argument "${arg}": expected key=value, key=@file, key=-, or a lone @file or - for a JSON object`);
     }
     const key = arg.slice(0, equals);
     let value = arg.slice(equals + 1);
@@ -289,17 +296,29 @@ async function readValueFile(path: string, key: string): Promise<string> {
   }
 }
 
-/** Parses text that must contain one JSON object. `source` names where the text came from. */
+async function readJsonFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new UsageError(`error reading file "${path}": ${reason}`);
+  }
+}
+
+/**
+ * Parses text that must contain one JSON object. `source` names where the
+ * text came from, with its preposition, such as "on stdin" or `in file "data.json"`.
+ */
 export function parseJsonObject(text: string, source: string): Record<string, unknown> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new UsageError(`invalid JSON on ${source}: ${reason}; expected an object such as {"key": "value"}`);
+    throw new UsageError(`invalid JSON ${source}: ${reason}; expected an object such as {"key": "value"}`);
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new UsageError(`invalid JSON on ${source}: expected an object such as {"key": "value"}`);
+    throw new UsageError(`invalid JSON ${source}: expected an object such as {"key": "value"}`);
   }
   return parsed as Record<string, unknown>;
 }

@@ -19,6 +19,14 @@ describe('main', () => {
     assert.ok(result.stdout.startsWith('Usage: coffer <command> [args]'));
   });
 
+  test('version flags print the version', async () => {
+    const version = await runCli(['version']);
+    assert.equal(version.code, 0, version.stderr);
+    for (const flag of ['-v', '-version', '--version']) {
+      assert.deepEqual(await runCli([flag]), version, flag);
+    }
+  });
+
   test('unknown command exits 1', async () => {
     const result = await runCli(['frobnicate']);
     assert.deepEqual(result, { code: 1, stdout: '', stderr: 'Unknown command: frobnicate. Run "coffer -h" for the list of commands.\n' });

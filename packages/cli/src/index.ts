@@ -27,6 +27,7 @@ import {
   operatorUnsealCommand,
 } from './commands/operator.js';
 import { pluginCommands } from './commands/plugin.js';
+import { printTokenCommand } from './commands/print.js';
 import { versionCommand } from './commands/version.js';
 import { policyFmtCommand } from './commands/policy-fmt.js';
 import { policyDeleteCommand, policyListCommand, policyReadCommand, policyWriteCommand } from './commands/policy.js';
@@ -105,6 +106,7 @@ export const commands: Command[] = [
   leaseRenewCommand,
   leaseRevokeCommand,
   unwrapCommand,
+  printTokenCommand,
   versionCommand,
 ];
 
@@ -119,6 +121,7 @@ const groups: Record<string, string> = {
   'operator snapshot': 'Save and restore snapshots of the storage',
   plugin: 'Interact with plugins and the plugin catalog',
   policy: 'Interact with policies',
+  print: 'Print the configuration the CLI runs with',
   secrets: 'Interact with secrets engines',
   token: 'Interact with tokens',
 };
@@ -168,6 +171,9 @@ function groupHelp(group: string): string {
 
 const helpFlags = new Set(['-h', '-help', '--help']);
 
+/** Flags that stand for the version command before any command, as Vault's CLI takes them. */
+const versionFlags = new Set(['-v', '-version', '--version']);
+
 /**
  * Runs the CLI with `argv` (the arguments after `coffer`) and returns the
  * exit code: 0 on success, 1 for a local error such as a bad flag, 2 for an
@@ -179,6 +185,7 @@ export async function main(argv: string[], io: CommandIO = processIO()): Promise
     ui.output(topLevelHelp());
     return argv.length === 0 ? 1 : 0;
   }
+  if (versionFlags.has(argv[0])) return runCommand(versionCommand, argv.slice(1), io);
 
   // Leading words name groups until one names a command. A word that does neither ends the search.
   let words = 0;

@@ -20,6 +20,8 @@ export interface CommandIO {
   env: Record<string, string | undefined>;
   /** Aborting it stops a running `coffer server`, as SIGINT does. */
   signal?: AbortSignal;
+  /** Flag from -non-interactive: a prompt fails instead of reading the terminal. */
+  nonInteractive?: boolean;
 }
 
 /** Returns the streams and environment of the real process. */
@@ -27,8 +29,8 @@ export function processIO(): CommandIO {
   return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
 }
 
-/** Output formats of `-format`. */
-export type OutputFormat = 'table' | 'json';
+/** Output formats of `-format`; `raw`, the response body as sent, applies to `read` only. */
+export type OutputFormat = 'table' | 'json' | 'yaml' | 'raw';
 
 /** Line-oriented writer over a CommandIO, bound to the output format of one command. */
 export class UI {

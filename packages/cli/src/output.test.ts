@@ -6,6 +6,7 @@ import {
   columnize,
   goJson,
   goQuotedList,
+  goYaml,
   goTimeString,
   goValue,
   headerForMap,
@@ -185,6 +186,23 @@ describe('outputSecret', () => {
   });
 });
 
+describe('goYaml', () => {
+  test('sorts keys and quotes ambiguous strings', () => {
+    const text = goYaml({ b: 'plain', a: '5432', c: 'yes', d: '', e: 'two words', f: 7, g: true, h: null, i: 'line\nbreak' });
+    assert.equal(text, 'a: "5432"\nb: plain\nc: "yes"\nd: ""\ne: "two words"\nf: 7\ng: true\nh: null\ni: "line\\nbreak"');
+  });
+
+  test('nests maps and lists as go-yaml does', () => {
+    const text = goYaml({ data: { keys: ['a', 'b/'], meta: { v: 1 } }, list: [{ x: 1, y: [] }, ['n']], empty: {} });
+    assert.equal(text, ['data:', '  keys:', '  - a', '  - b/', '  meta:', '    v: 1', 'empty: {}', 'list:', '- x: 1', '  "y": []', '- - "n"'].join('\n'));
+  });
+
+  test('top-level scalar and list', () => {
+    assert.equal(goYaml('hunter2'), 'hunter2');
+    assert.equal(goYaml(['default', 'root']), '- default\n- root');
+  });
+});
+
 describe('outputList and outputData', () => {
   test('list table sorts keys', () => {
     const { ui, stdout } = captureUI();
@@ -222,6 +240,12 @@ describe('printField', () => {
     const { ui, stdout } = captureUI('json');
     assert.equal(printField(ui, kvSecret, 'tags'), 0);
     assert.equal(stdout.text, '[\n  "a",\n  "b"\n]');
+  });
+
+  test('yaml format prints field as YAML', () => {
+    const { ui, stdout } = captureUI('yaml');
+    assert.equal(printField(ui, kvSecret, 'tags'), 0);
+    assert.equal(stdout.text, '- a\n- b');
   });
 
   test('auth token field', () => {

@@ -178,6 +178,76 @@ export function goJson(value: unknown, keepTopLevelOrder = false): string {
     .replace(/\u2029/g, '\\u2029');
 }
 
+/** Plain scalars that a YAML 1.1 parser, such as Go's, reads as a boolean or null rather than a string. */
+const yamlReserved = /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF|null|Null|NULL|~)$/;
+
+/**
+ * Formats a string as a YAML scalar: plain when it is a word that no parser
+ * reads as another type, else double-quoted with JSON's escapes, which are
+ * valid in YAML too.
+ */
+function yamlString(text: string): string {
+  if (/^[A-Za-z_/][\w./-]*$/.test(text) && !yamlReserved.test(text)) return text;
+  return JSON.stringify(text).replace(/[\u007f\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Formats a value that fits on its key's line: a scalar, or an empty map or list. Returns undefined for the others. */
+function yamlInline(value: unknown): string | undefined {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'string') return yamlString(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return value.length === 0 ? '[]' : undefined;
+  if (isRecord(value)) return Object.keys(value).length === 0 ? '{}' : undefined;
+  return yamlString(String(value));
+}
+
+/** Formats the entries of a non-empty map or list as block lines at `indent`. */
+function yamlLines(value: Record<string, unknown> | unknown[], indent: string): string[] {
+  const lines: string[] = [];
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const inline = yamlInline(item);
+      if (inline !== undefined) {
+        lines.push(`${indent}- ${inline}`);
+        continue;
+      }
+      // The item's first line goes after the dash; its other lines stay indented under it.
+      const nested = yamlLines(item as Record<string, unknown> | unknown[], `${indent}  `);
+      nested[0] = `${indent}- ${nested[0].slice(indent.length + 2)}`;
+      lines.push(...nested);
+    }
+    return lines;
+  }
+
+  for (const key of Object.keys(value).sort(compareKeys)) {
+    const item = value[key];
+    const inline = yamlInline(item);
+    if (inline !== undefined) lines.push(`${indent}${yamlString(key)}: ${inline}`);
+    // go-yaml writes a list under a map key at the key's own indentation.
+    else if (Array.isArray(item)) lines.push(`${indent}${yamlString(key)}:`, ...yamlLines(item, indent));
+    else lines.push(`${indent}${yamlString(key)}:`, ...yamlLines(item as Record<string, unknown>, `${indent}  `));
+  }
+  return lines;
+}
+
+/**
+ * Serializes `value` as YAML in the block style of go-yaml, which Vault's
+ * `-format=yaml` writes through ghodss/yaml: map keys sorted at every depth,
+ * including the envelope's, and list items at their key's indentation. Multi-line strings
+ * are double-quoted, where go-yaml may choose a literal block; both parse to
+ * the same text.
+ */
+export function goYaml(value: unknown): string {
+  const inline = yamlInline(value);
+  if (inline !== undefined) return inline;
+  return yamlLines(value as Record<string, unknown> | unknown[], '').join('\n');
+}
+
+/** Serializes `value` in the UI's json or yaml format. `keepTopLevelOrder` applies to JSON, as for `goJson`. */
+export function structuredText(ui: UI, value: unknown, keepTopLevelOrder = false): string {
+  return ui.format === 'yaml' ? goYaml(value) : goJson(value, keepTopLevelOrder);
+}
+
 /** Builds the envelope in the field order of Vault's `api.Secret`, ready for `goJson`. */
 function secretEnvelope(secret: Secret): Record<string, unknown> {
   const envelope: Record<string, unknown> = {
@@ -254,8 +324,8 @@ function mapRows(data: Record<string, unknown>): string[][] {
 
 /** Prints a whole response: the key/value table, or the full envelope as JSON. */
 export function outputSecret(ui: UI, secret: Secret): void {
-  if (ui.format === 'json') {
-    ui.output(goJson(secretEnvelope(secret), true));
+  if (ui.format !== 'table') {
+    ui.output(structuredText(ui, secretEnvelope(secret), true));
     return;
   }
   printWarnings(ui, secret);
@@ -265,8 +335,8 @@ export function outputSecret(ui: UI, secret: Secret): void {
 
 /** Prints a map as a key/value table, or as JSON. Nothing is printed for an empty map in table format. */
 export function outputData(ui: UI, data: Record<string, unknown>): void {
-  if (ui.format === 'json') {
-    ui.output(goJson(data));
+  if (ui.format !== 'table') {
+    ui.output(structuredText(ui, data));
     return;
   }
   const rows = mapRows(data);
@@ -275,8 +345,8 @@ export function outputData(ui: UI, data: Record<string, unknown>): void {
 
 /** Prints the sorted `keys` of a LIST response under a "Keys" header, or the keys array as JSON. */
 export function outputList(ui: UI, secret: Secret, keys: unknown[]): void {
-  if (ui.format === 'json') {
-    ui.output(goJson(keys));
+  if (ui.format !== 'table') {
+    ui.output(structuredText(ui, keys));
     return;
   }
   printWarnings(ui, secret);
@@ -296,7 +366,7 @@ export function printField(ui: UI, source: Secret | Record<string, unknown>, fie
     ui.error(`Field "${field}" not present in secret`);
     return 1;
   }
-  const text = ui.format === 'json' ? goJson(value) : goValue(value);
+  const text = ui.format === 'table' ? goValue(value) : structuredText(ui, value);
   ui.raw(ui.stdoutIsTerminal ? `${text}\n` : text);
   return 0;
 }

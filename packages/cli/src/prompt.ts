@@ -7,10 +7,11 @@ import type { CommandIO, TextSink } from './io.js';
  * from a terminal on stdin with echo turned off. Returns the line without its
  * line break.
  *
- * @throws UsageError when stdin is not a terminal, with `fix` appended as the
- * alternative, or when the user presses Ctrl-C or Ctrl-D.
+ * @throws UsageError when stdin is not a terminal or -non-interactive is set,
+ * with `fix` appended as the alternative, or when the user presses Ctrl-C or Ctrl-D.
  */
 export async function readHiddenLine(io: CommandIO, prompt: string, fix: string, promptSink: TextSink = io.stdout): Promise<string> {
+  if (io.nonInteractive === true) throw new UsageError(`-non-interactive is set, so the value cannot be prompted for; ${fix}`);
   const stdin = io.stdin;
   if (!stdin.isTTY || typeof stdin.setRawMode !== 'function') {
     throw new UsageError(`stdin is not a terminal, so the value cannot be prompted for; ${fix}`);

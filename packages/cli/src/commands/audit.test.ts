@@ -95,7 +95,7 @@ describe('audit', () => {
     assert.deepEqual(enabled, {
       code: 1,
       stdout: '',
-      stderr: 'Failed to parse K=V data: invalid argument "file_path": expected key=value, key=@file, key=- or a lone - for JSON on stdin\n',
+      stderr: 'Failed to parse K=V data: invalid argument "file_path": expected key=value, key=@file, key=-, or a lone @file or - for a JSON object\n',
     });
   });
 

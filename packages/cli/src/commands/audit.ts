@@ -3,7 +3,7 @@
 import type { Command } from '../command.js';
 import { expectArguments, formatFlag, httpFlags, reportApiError } from '../command.js';
 import { UsageError } from '../flags.js';
-import { goJson, table } from '../output.js';
+import { structuredText, table } from '../output.js';
 import { ensureTrailingSlash, sanitizePath } from '../paths.js';
 import { parseData } from './logical.js';
 import { mountTable } from './mount-table.js';
@@ -116,8 +116,8 @@ Usage: coffer audit list [options]
       return reportApiError(ui, 'Error listing audits', error);
     }
 
-    if (ui.format === 'json') {
-      ui.output(goJson(devices));
+    if (ui.format !== 'table') {
+      ui.output(structuredText(ui, devices));
       return 0;
     }
     const paths = Object.keys(devices).sort();

@@ -2,11 +2,11 @@
 // method mounts through sys/auth.
 import type { Command } from '../command.js';
 import { expectArguments, formatFlag, httpFlags, reportApiError } from '../command.js';
-import type { FlagSpec, ParsedFlags } from '../flags.js';
-import { formatGoDuration } from '../flags.js';
+import type { FlagSpec } from '../flags.js';
 import { goValue, wrapAtLength } from '../output.js';
 import { ensureTrailingSlash, sanitizePath } from '../paths.js';
 import { loginMethods } from './login-methods.js';
+import { mountConfigFlags, mountConfigFromFlags } from './mount-config.js';
 import type { MountEntry } from './mount-table.js';
 import { leaseColumn, mountTable, printMounts } from './mount-table.js';
 
@@ -18,72 +18,7 @@ const optionsFlag: FlagSpec = {
   usage: 'Option of the auth method as key=value; repeat the flag for more options.',
 };
 
-/** Flags of the tunable `config` settings, shared by `auth enable` and `auth tune`. */
-function configFlags(ttlNote: string): FlagSpec[] {
-  return [
-    {
-      name: 'default-lease-ttl',
-      kind: 'duration',
-      usage: `Default TTL of the tokens this auth method issues, such as 30m or 24h. ${ttlNote}`,
-    },
-    {
-      name: 'max-lease-ttl',
-      kind: 'duration',
-      usage: `Maximum TTL of the tokens this auth method issues, such as 30m or 24h. ${ttlNote}`,
-    },
-    {
-      name: 'listing-visibility',
-      kind: 'string',
-      usage: 'Visibility of the auth method in the unauthenticated listing that login pages read: "unauth" lists it, "hidden" does not.',
-    },
-    {
-      name: 'audit-non-hmac-request-keys',
-      kind: 'list',
-      usage: 'Key of the request data that audit devices log in clear, not as an HMAC. Repeat the flag or separate keys with commas.',
-    },
-    {
-      name: 'audit-non-hmac-response-keys',
-      kind: 'list',
-      usage: 'Key of the response data that audit devices log in clear, not as an HMAC. Repeat the flag or separate keys with commas.',
-    },
-    {
-      name: 'passthrough-request-headers',
-      kind: 'list',
-      usage: 'Request header passed on to the auth method. Repeat the flag or separate names with commas.',
-    },
-    {
-      name: 'allowed-response-headers',
-      kind: 'list',
-      usage: 'Response header the auth method may set. Repeat the flag or separate names with commas.',
-    },
-  ];
-}
-
-const listConfigFlags = ['audit-non-hmac-request-keys', 'audit-non-hmac-response-keys', 'passthrough-request-headers', 'allowed-response-headers'];
-
-/** Formats a TTL flag as `sys/auth` takes it. A negative value requests the system default, as Vault's CLI sends it. */
-function ttlValue(seconds: number): string {
-  return seconds < 0 ? 'system' : formatGoDuration(seconds);
-}
-
-/**
- * Builds the tunable settings from the flags that were given, with the API's
- * snake_case names. `skipZeroTtl` leaves out a TTL of 0, which `auth tune`
- * takes as "unchanged", as Vault's CLI does.
- */
-function configFromFlags(flags: ParsedFlags, skipZeroTtl: boolean): Record<string, unknown> {
-  const config: Record<string, unknown> = {};
-  for (const name of ['default-lease-ttl', 'max-lease-ttl']) {
-    const seconds = flags.duration(name);
-    if (seconds === undefined || (skipZeroTtl && seconds === 0)) continue;
-    config[name.replaceAll('-', '_')] = ttlValue(seconds);
-  }
-  if (flags.has('listing-visibility')) config.listing_visibility = flags.string('listing-visibility');
-  for (const name of listConfigFlags) {
-    if (flags.has(name)) config[name.replaceAll('-', '_')] = flags.list(name);
-  }
-  return config;
-}
+const authWords = { ttlSubject: 'the tokens this auth method issues', mount: 'auth method' };
 
 export const authEnableCommand: Command = {
   name: 'auth enable',
@@ -102,7 +37,7 @@ Usage: coffer auth enable [options] TYPE
     ...httpFlags,
     descriptionFlag,
     { name: 'path', kind: 'string', usage: 'Path where the auth method is enabled, under auth/. The default is the type.' },
-    ...configFlags('Without it, the system default applies.'),
+    ...mountConfigFlags(authWords, 'Without it, the system default applies.'),
     { name: 'local', kind: 'bool', usage: 'Keep the auth method local to this cluster, out of replication.' },
     { name: 'seal-wrap', kind: 'bool', usage: 'Enable seal wrapping of critical values of this auth method.' },
     optionsFlag,
@@ -112,7 +47,7 @@ Usage: coffer auth enable [options] TYPE
     const authType = args[0].trim();
     const mountPath = ensureTrailingSlash(sanitizePath(flags.string('path') || authType));
 
-    const body: Record<string, unknown> = { type: authType, description: flags.string('description'), config: configFromFlags(flags, false) };
+    const body: Record<string, unknown> = { type: authType, description: flags.string('description'), config: mountConfigFromFlags(flags, false) };
     const options = flags.map('options');
     if (Object.keys(options).length > 0) body.options = options;
     if (flags.has('local')) body.local = flags.bool('local');
@@ -228,11 +163,11 @@ Usage: coffer auth tune [options] PATH
 
       $ coffer auth tune -default-lease-ttl=72h github/
       $ coffer auth tune -default-lease-ttl=-1 github/`,
-  flags: [...httpFlags, descriptionFlag, ...configFlags('0 leaves it unchanged, and -1 resets it to the system default.'), optionsFlag],
+  flags: [...httpFlags, descriptionFlag, ...mountConfigFlags(authWords, '0 leaves it unchanged, and -1 resets it to the system default.'), optionsFlag],
   async run({ ui, args, flags, client }) {
     expectArguments(args, 1);
     const mountPath = ensureTrailingSlash(sanitizePath(args[0]));
-    const body = configFromFlags(flags, true);
+    const body = mountConfigFromFlags(flags, true);
     if (flags.has('description')) body.description = flags.string('description');
     const options = flags.map('options');
     if (Object.keys(options).length > 0) body.options = options;

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { UsageError } from '../flags.js';
+import { runCli } from '../test-io.js';
+import type { Recorder } from '../test-recorder.js';
+import { startRecorder } from '../test-recorder.js';
 import { addPrefixToKvPath, kvV2Path, parseVersions } from './kv-paths.js';
 
 describe('addPrefixToKvPath', () => {
@@ -38,5 +41,28 @@ describe('parseVersions', () => {
       new UsageError(`invalid value "${value}" for flag -versions: expected version numbers of 1 or more, such as -versions=1,2`);
     assert.throws(() => parseVersions(['0']), expected('0'));
     assert.throws(() => parseVersions(['latest']), expected('latest'));
+  });
+});
+
+describe('mount lookup', () => {
+  let recorder: Recorder;
+
+  before(async () => {
+    recorder = await startRecorder(() => ({ status: 403, body: { errors: ['permission denied'] } }));
+  });
+
+  after(async () => {
+    await recorder.close();
+  });
+
+  test('denied lookup names the fix', async () => {
+    const result = await runCli(['kv', 'get', 'secret/app'], { env: recorder.env });
+    assert.deepEqual(result, {
+      code: 2,
+      stdout: '',
+      stderr:
+        'Error finding the KV mount of "secret/app": the server denied GET sys/internal/ui/mounts/secret/app (403); ' +
+        "the token's policies must grant a capability on a path under the mount\n",
+    });
   });
 });

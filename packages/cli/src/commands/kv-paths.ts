@@ -1,6 +1,7 @@
 // Finding the KV mount and version behind a `kv` command's path, the way
 // Vault's CLI does, and building the API paths of KV version 2.
 import type { CofferClient } from '../client.js';
+import { ResponseError } from '../client.js';
 import { reportApiError } from '../command.js';
 import type { FlagSpec } from '../flags.js';
 import { UsageError } from '../flags.js';
@@ -34,8 +35,8 @@ export const mountFlag: FlagSpec = {
  * @throws ResponseError or ConnectionError when the request fails otherwise.
  */
 export async function preflightKvVersion(api: CofferClient, path: string): Promise<{ mountPath: string; version: 1 | 2 }> {
-  // The lookup is never wrapped, so -wrap-ttl applies to the command's own request only.
-  const response = await api.request('GET', `sys/internal/ui/mounts/${path}`, { allowNotFound: true, wrap: false });
+  // The lookup is never wrapped or printed as curl, so -wrap-ttl and -output-curl-string apply to the command's own request.
+  const response = await api.request('GET', `sys/internal/ui/mounts/${path}`, { allowNotFound: true, wrap: false, curl: false });
   if (response.status === 404) return { mountPath: '', version: 1 };
 
   const data = (response.body as { data?: { path?: unknown; options?: { version?: unknown } | null } } | undefined)?.data;
@@ -62,11 +63,23 @@ export async function locateKv(api: CofferClient, argument: string, mount: strin
   return { mountPath: effectiveMount, v2: version === 2, path: joinPath(effectiveMount, secretPath) };
 }
 
-/** Resolves the location like locateKv, printing a failed preflight request as Vault's CLI does and returning its exit code. */
+/**
+ * Resolves the location like locateKv, printing a failed mount lookup and
+ * returning its exit code. A 403 there means the token may read no path of
+ * the mount, which Vault's CLI also explains in place of the bare error.
+ */
 export async function locateKvOrReport(ui: UI, api: CofferClient, argument: string, mount: string): Promise<KvLocation | number> {
   try {
     return await locateKv(api, argument, mount);
   } catch (error) {
+    if (error instanceof ResponseError && error.statusCode === 403 && error.url.includes('/v1/sys/internal/ui/mounts/')) {
+      const lookupPath = error.url.slice(error.url.indexOf('/v1/') + '/v1/'.length);
+      ui.error(
+        `Error finding the KV mount of "${joinPath(mount, sanitizePath(argument))}": the server denied GET ${lookupPath} (403); ` +
+          "the token's policies must grant a capability on a path under the mount",
+      );
+      return 2;
+    }
     return reportApiError(ui, '', error);
   }
 }

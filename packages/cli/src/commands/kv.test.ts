@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCli } from '../test-io.js';
 import type { TestServer } from '../test-server.js';
@@ -42,6 +44,15 @@ describe('kv get, put, patch and list', () => {
         '',
       ].join('\n'),
     );
+  });
+
+  test('put v2 reads a JSON object from a lone @file', async () => {
+    const file = join(server.home, 'creds.json');
+    await writeFile(file, '{"user": "admin", "password": "hunter2"}');
+    const put = await runCli(['kv', 'put', 'secret/from-file', `@${file}`], { env: server.env });
+    assert.equal(put.code, 0, put.stderr);
+    const get = await runCli(['kv', 'get', '-format=json', '-field=data', 'secret/from-file'], { env: server.env });
+    assert.deepEqual(get, { code: 0, stdout: '{\n  "password": "hunter2",\n  "user": "admin"\n}', stderr: '' });
   });
 
   test('get v2 prints metadata and data', async () => {

@@ -38,6 +38,35 @@ describe('read, write, delete and list', () => {
     assert.equal(parsed.lease_duration, 2764800);
   });
 
+  test('read yaml envelope', async () => {
+    await runCli(['write', 'kv1/yaml', 'a=b', 'port=5432'], { env: server.env });
+    const read = await runCli(['read', '-format=yaml', 'kv1/yaml'], { env: { ...server.env } });
+    assert.equal(read.code, 0, read.stderr);
+    assert.equal(
+      read.stdout.replace(/request_id: \S+/, 'request_id: <id>'),
+      ['data:', '  a: b', '  port: "5432"', 'lease_duration: 2764800', 'lease_id: ""', 'mount_type: kv', 'renewable: false', 'request_id: <id>', 'warnings: null', ''].join('\n'),
+    );
+    const list = await runCli(['list', 'kv1'], { env: { ...server.env, VAULT_FORMAT: 'yaml' } });
+    assert.equal(list.code, 0, list.stderr);
+    assert.ok(list.stdout.split('\n').includes('- yaml'), list.stdout);
+  });
+
+  test('read raw prints the body as sent', async () => {
+    await runCli(['write', 'kv1/raw', 'a=b'], { env: server.env });
+    const read = await runCli(['read', '-format=raw', 'kv1/raw'], { env: server.env });
+    assert.equal(read.code, 0, read.stderr);
+    assert.equal(read.stdout.split('\n').length, 2, read.stdout);
+    assert.deepEqual(JSON.parse(read.stdout).data, { a: 'b' });
+    const missing = await runCli(['read', '-format=raw', 'kv1/raw-absent'], { env: server.env });
+    assert.equal(missing.code, 2);
+    assert.ok(missing.stderr.startsWith(`Error reading kv1/raw-absent: Error making API request.\n\nURL: GET ${server.address}/v1/kv1/raw-absent\nCode: 404.`), missing.stderr);
+  });
+
+  test('raw format only for read', async () => {
+    const list = await runCli(['list', '-format=raw', 'kv1'], { env: server.env });
+    assert.deepEqual(list, { code: 1, stdout: '', stderr: 'invalid value "raw" for flag -format: only "coffer read" prints the raw response\n' });
+  });
+
   test('read field is raw', async () => {
     await runCli(['write', 'kv1/field', 'password=s3cret'], { env: server.env });
     const read = await runCli(['read', '-field=password', 'kv1/field'], { env: server.env });
@@ -69,6 +98,43 @@ describe('read, write, delete and list', () => {
     assert.equal(written.code, 0, written.stderr);
     const read = await runCli(['read', '-field=content', 'kv1/file'], { env: server.env });
     assert.equal(read.stdout, 'from a file');
+  });
+
+  test('write JSON object from a lone @file', async () => {
+    const file = join(server.home, 'data.json');
+    await writeFile(file, '{"user": "admin", "port": 5432}');
+    const written = await runCli(['write', 'kv1/json-file', `@${file}`], { env: server.env });
+    assert.deepEqual(written, { code: 0, stdout: 'Success! Data written to: kv1/json-file\n', stderr: '' });
+    const read = await runCli(['read', '-format=json', '-field=port', 'kv1/json-file'], { env: server.env });
+    assert.deepEqual(read, { code: 0, stdout: '5432', stderr: '' });
+  });
+
+  test('patch changes only given fields', async () => {
+    await runCli(['kv', 'put', 'secret/patched', 'user=admin', 'port=5432'], { env: server.env });
+    const patched = await runCli(['patch', 'secret/data/patched', '-'], { env: server.env, stdin: '{"data": {"port": "6543"}}' });
+    assert.equal(patched.code, 0, patched.stderr);
+    assert.match(patched.stdout, /^Key +Value\n-{3} +-{5}\ncreated_time +\S+\ncustom_metadata +<nil>\ndeletion_time +n\/a\ndestroyed +false\nversion +2\n$/);
+    const read = await runCli(['kv', 'get', '-format=json', '-field=data', 'secret/patched'], { env: server.env });
+    assert.deepEqual(JSON.parse(read.stdout), { port: '6543', user: 'admin' });
+  });
+
+  test('path-help prints the help text', async () => {
+    const help = await runCli(['path-help', 'sys/mounts'], { env: server.env });
+    assert.deepEqual(help, { code: 0, stdout: '## List the mounted secrets engines.\n\nReturns every mount with its type, accessor, options and tunables.\n', stderr: '' });
+    const json = await runCli(['path-help', '-format=json', 'sys/mounts'], { env: server.env });
+    assert.equal(json.code, 0, json.stderr);
+    assert.equal(JSON.parse(json.stdout).help, '## List the mounted secrets engines.\n\nReturns every mount with its type, accessor, options and tunables.');
+  });
+
+  test('path-help without token exits 2', async () => {
+    const help = await runCli(['path-help', 'sys/mounts'], { env: { ...server.env, COFFER_TOKEN: 'bogus' } });
+    assert.equal(help.code, 2);
+    assert.ok(help.stderr.startsWith('Error retrieving help: Error making API request.'), help.stderr);
+  });
+
+  test('patch without data exits 1', async () => {
+    const patched = await runCli(['patch', 'secret/data/patched'], { env: server.env });
+    assert.deepEqual(patched, { code: 1, stdout: '', stderr: 'Must supply data or use -force: give key=value pairs after the path, or -force to send no data\n' });
   });
 
   test('write unreadable file exits 1', async () => {
@@ -146,7 +212,7 @@ describe('read, write, delete and list', () => {
     assert.equal(
       written.stderr,
       'Flags must come before positional arguments. These arguments were not parsed\nas flags: [-force]\n' +
-        'Failed to parse K=V data: invalid argument "-force": expected key=value, key=@file, key=- or a lone - for JSON on stdin\n',
+        'Failed to parse K=V data: invalid argument "-force": expected key=value, key=@file, key=-, or a lone @file or - for a JSON object\n',
     );
   });
 });

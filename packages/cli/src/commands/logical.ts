@@ -1,7 +1,9 @@
 // `coffer read`, `write`, `delete` and `list`: requests on raw API paths.
-import type { Command } from '../command.js';
+import type { CofferClient } from '../client.js';
+import type { Command, CommandContext } from '../command.js';
 import { expectArguments, fieldFlag, formatFlag, httpFlags, reportApiError } from '../command.js';
 import type { InputStream, UI } from '../io.js';
+import type { FlagSpec } from '../flags.js';
 import { UsageError, parseKeyValueArgs } from '../flags.js';
 import { outputData, outputList, outputSecret, printField } from '../output.js';
 import { ensureTrailingSlash, sanitizePath } from '../paths.js';
@@ -49,12 +51,14 @@ Usage: coffer read [options] PATH [K=V...]
 
   For a KV version 2 mount, "coffer kv get" prints the data more plainly.`,
   flags: [...httpFlags, fieldFlag, formatFlag],
+  rawFormat: true,
   async run({ ui, args, flags, io, client }) {
     expectArguments(args, 1, Infinity);
     const path = sanitizePath(args[0]);
     const query = args.length > 1 ? toQuery(await parseData(args.slice(1), io.stdin)) : undefined;
 
     const api = await client();
+    if (ui.format === 'raw') return readRaw(ui, api, path, query);
     let secret: Secret | null;
     try {
       secret = await api.read(path, query);
@@ -72,6 +76,18 @@ Usage: coffer read [options] PATH [K=V...]
   },
 };
 
+/** Prints the body of a read as the server sent it, for -format=raw. */
+async function readRaw(ui: UI, api: CofferClient, path: string, query: Record<string, string | string[]> | undefined): Promise<number> {
+  let body: Buffer;
+  try {
+    body = await api.readBytes(path, query);
+  } catch (error) {
+    return reportApiError(ui, `Error reading ${path}`, error);
+  }
+  ui.output(body.toString('utf8'));
+  return 0;
+}
+
 export const writeCommand: Command = {
   name: 'write',
   synopsis: 'Write data, configuration and secrets',
@@ -85,42 +101,61 @@ Usage: coffer write [options] PATH [DATA K=V...]
       $ coffer write secret/my-secret foo=bar
       $ coffer write secret/my-secret certificate=@cert.pem
       $ echo '{"foo": "bar"}' | coffer write secret/my-secret -`,
-  flags: [
-    ...httpFlags,
-    fieldFlag,
-    formatFlag,
-    {
-      name: 'force',
-      kind: 'bool',
-      aliases: ['f'],
-      usage: 'Send the request even when no data is given, for endpoints that take none.',
-    },
-  ],
-  async run({ ui, args, flags, io, client }) {
-    expectArguments(args, 1, Infinity);
-    if (args.length === 1 && !flags.bool('force')) {
-      throw new UsageError('Must supply data or use -force: give key=value pairs after the path, or -force to write no data');
-    }
-    const path = sanitizePath(args[0]);
-    const data = await parseData(args.slice(1), io.stdin);
-
-    const api = await client();
-    let secret: Secret | null;
-    try {
-      secret = await api.write(path, data);
-    } catch (error) {
-      return reportApiError(ui, `Error writing data to ${path}`, error);
-    }
-
-    if (secret === null || isEmptyResponse(secret)) {
-      if (ui.format === 'table') ui.output(`Success! Data written to: ${path}`);
-      return 0;
-    }
-    if (flags.has('field')) return printField(ui, secret, flags.string('field'));
-    outputSecret(ui, secret);
-    return 0;
-  },
+  flags: dataFlags('Send the request even when no data is given, for endpoints that take none.'),
+  run: (context) => sendData(context, 'PUT', 'write no data'),
 };
+
+export const patchCommand: Command = {
+  name: 'patch',
+  synopsis: 'Patch data, configuration and secrets',
+  help: `
+Usage: coffer patch [options] PATH [DATA K=V...]
+
+  Changes only the given fields of the data at the given path, with an HTTP
+  PATCH request in the JSON merge patch format (RFC 7396), where "coffer
+  write" replaces the data. The endpoint must support PATCH. Data is given
+  as "coffer write" takes it.
+
+      $ coffer patch pki/roles/example allow_localhost=false
+      $ echo '{"data": {"port": "6543"}}' | coffer patch secret/data/app -`,
+  flags: dataFlags('Send the request even when no data is given.'),
+  run: (context) => sendData(context, 'PATCH', 'send no data'),
+};
+
+/** Returns the flags of the commands that send key=value data: output options and -force. */
+function dataFlags(forceUsage: string): FlagSpec[] {
+  return [...httpFlags, fieldFlag, formatFlag, { name: 'force', kind: 'bool', aliases: ['f'], usage: forceUsage }];
+}
+
+/**
+ * Sends the key=value data of `write` or `patch` to the path and prints the
+ * response, or "Success!" for an empty one. `forceHint` completes the
+ * message for missing data.
+ */
+async function sendData({ ui, args, flags, io, client }: CommandContext, method: 'PUT' | 'PATCH', forceHint: string): Promise<number> {
+  expectArguments(args, 1, Infinity);
+  if (args.length === 1 && !flags.bool('force')) {
+    throw new UsageError(`Must supply data or use -force: give key=value pairs after the path, or -force to ${forceHint}`);
+  }
+  const path = sanitizePath(args[0]);
+  const data = await parseData(args.slice(1), io.stdin);
+
+  const api = await client();
+  let secret: Secret | null;
+  try {
+    secret = method === 'PATCH' ? await api.patch(path, data) : await api.write(path, data);
+  } catch (error) {
+    return reportApiError(ui, `Error writing data to ${path}`, error);
+  }
+
+  if (secret === null || isEmptyResponse(secret)) {
+    if (ui.format === 'table') ui.output(`Success! Data written to: ${path}`);
+    return 0;
+  }
+  if (flags.has('field')) return printField(ui, secret, flags.string('field'));
+  outputSecret(ui, secret);
+  return 0;
+}
 
 export const deleteCommand: Command = {
   name: 'delete',
@@ -194,4 +229,39 @@ export function printListResponse(ui: UI, secret: Secret | null, path: string): 
   return 0;
 }
 
-export const logicalCommands: Command[] = [readCommand, writeCommand, deleteCommand, listCommand];
+export const pathHelpCommand: Command = {
+  name: 'path-help',
+  synopsis: 'Retrieve API help for paths',
+  help: `
+Usage: coffer path-help [options] PATH
+
+  Prints the help the server gives for an API path: what it does and the
+  parameters it takes. The path need not exist yet; the mount that serves it
+  answers.
+
+      $ coffer path-help secret/data/app
+      $ coffer path-help sys/mounts`,
+  flags: [...httpFlags, formatFlag],
+  async run({ ui, args, client }) {
+    expectArguments(args, 1);
+    const path = sanitizePath(args[0]);
+
+    const api = await client();
+    let data: Record<string, unknown>;
+    try {
+      const body = (await api.request('GET', path, { query: { help: '1' } })).body as { data?: Record<string, unknown> } | undefined;
+      data = body?.data ?? {};
+    } catch (error) {
+      return reportApiError(ui, 'Error retrieving help', error);
+    }
+
+    if (ui.format !== 'table') {
+      outputData(ui, data);
+      return 0;
+    }
+    ui.output(typeof data.help === 'string' ? data.help : '');
+    return 0;
+  },
+};
+
+export const logicalCommands: Command[] = [readCommand, writeCommand, patchCommand, deleteCommand, listCommand, pathHelpCommand];

@@ -110,6 +110,15 @@ describe('login userpass', () => {
     assert.match(await readFile(tokenFile, 'utf8'), /^hvs\./);
   });
 
+  test('non-interactive never prompts', async () => {
+    const login = await runWithTerminal(['login', '-method=userpass', '-non-interactive', 'username=alice'], env, `${alicePassword}\r`);
+    assert.deepEqual(login, {
+      code: 1,
+      stdout: '',
+      stderr: '-non-interactive is set, so the value cannot be prompted for; pass password=PASSWORD, or password=- to read it from stdin\n',
+    });
+  });
+
   test('path flag names mount', async () => {
     const login = await runCli(['login', '-method=userpass', '-path=people/', '-no-print', 'username=bob', 'password=bob-pw-2'], { env });
     assert.deepEqual(login, { code: 0, stdout: '', stderr: '' });
@@ -198,6 +207,24 @@ describe('login userpass', () => {
   test('bare argument is not echoed', async () => {
     const login = await runCli(['login', '-method=userpass', 'username=alice', 'hunter2'], { env });
     assert.deepEqual(login, { code: 1, stdout: '', stderr: 'invalid argument 2: -method=userpass takes key=value pairs of username, password, mount\n' });
+  });
+
+  test('credentials from a lone @file', async () => {
+    const file = join(server.home, 'alice.json');
+    await writeFile(file, JSON.stringify({ username: 'alice', password: alicePassword }));
+    const login = await runCli(['login', '-method=userpass', '-no-print', `@${file}`], { env });
+    assert.deepEqual(login, { code: 0, stdout: '', stderr: '' });
+    const lookup = await runCli(['token', 'lookup', '-format=json'], { env });
+    assert.equal(JSON.parse(lookup.stdout).data.display_name, 'userpass-alice');
+  });
+
+  test('unreadable @file is not echoed', async () => {
+    const login = await runCli(['login', '-method=userpass', 'username=alice', '@hunter2'], { env });
+    assert.deepEqual(login, {
+      code: 1,
+      stdout: '',
+      stderr: 'invalid argument 2: failed to read a JSON object from the file it names; pass the path of a readable JSON file after "@"\n',
+    });
   });
 
   test('repeated key exits 1', async () => {

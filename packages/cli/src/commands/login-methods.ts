@@ -1,8 +1,9 @@
 // The auth methods `coffer login -method=...` can log in with, each with the
 // help text that `coffer auth help` prints. A method turns the command's
 // arguments into one login request and returns the server's response.
+import { Readable } from 'node:stream';
 import type { CofferClient } from '../client.js';
-import { UsageError, readAllText } from '../flags.js';
+import { UsageError, parseKeyValueArgs, readAllText } from '../flags.js';
 import type { CommandIO } from '../io.js';
 import { wrapAtLength } from '../output.js';
 import { sanitizePath } from '../paths.js';
@@ -42,6 +43,28 @@ function configurationHelp(keys: Record<string, string>): string {
   return lines.join('\n');
 }
 
+/** Returns true for a lone `@file` argument, which names a file that contains a JSON object of pairs. */
+function isJsonFileArg(arg: string): boolean {
+  return arg.startsWith('@') && !arg.includes('=');
+}
+
+/**
+ * Reads each lone `@file` argument on its own, so that a failure names the
+ * argument's position but not its text, which may be a password that starts
+ * with "@" typed without its key.
+ */
+async function checkJsonFileArgs(args: string[]): Promise<void> {
+  for (const [index, arg] of args.entries()) {
+    if (!isJsonFileArg(arg)) continue;
+    try {
+      await parseKeyValueArgs([arg], Readable.from([]));
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      throw new UsageError(`invalid argument ${index + 1}: failed to read a JSON object from the file it names; pass the path of a readable JSON file after "@"`);
+    }
+  }
+}
+
 /**
  * Parses `key=value` arguments into strings and rejects keys the method does
  * not take. Error messages name the key but never the value, which may be a
@@ -49,10 +72,11 @@ function configurationHelp(keys: Record<string, string>): string {
  */
 async function parseLoginConfig(input: LoginInput, method: string, keys: string[]): Promise<Record<string, string>> {
   // Checked here, because the generic parser quotes the bad argument, which may be a password typed without its key.
-  const position = input.args.findIndex((arg) => arg !== '' && arg !== '-' && arg.indexOf('=') <= 0);
+  const position = input.args.findIndex((arg) => arg !== '' && arg !== '-' && !isJsonFileArg(arg) && arg.indexOf('=') <= 0);
   if (position !== -1) {
     throw new UsageError(`invalid argument ${position + 1}: -method=${method} takes key=value pairs of ${keys.join(', ')}`);
   }
+  await checkJsonFileArgs(input.args);
   const data = await parseData(input.args, input.io.stdin);
   const config: Record<string, string> = {};
   for (const [key, value] of Object.entries(data)) {
@@ -162,16 +186,29 @@ ${configurationHelp({
   },
 };
 
-/** Gets the token from the argument (`TOKEN`, `token=TOKEN` or `-` for stdin) or a terminal prompt. */
+/**
+ * Reads the value of `token=VALUE` as `coffer write` reads a value: `@file`
+ * reads the file, `-` reads stdin and `\@` keeps a literal "@".
+ */
+async function tokenValue(value: string, io: CommandIO): Promise<string> {
+  const parsed = await parseData([`token=${value}`], io.stdin);
+  return String(parsed.token);
+}
+
+/**
+ * Gets the token from the argument (`TOKEN`, `token=TOKEN`, `@file` or `-`
+ * for stdin) or a terminal prompt. A bare TOKEN is read as `token=TOKEN`, as
+ * Vault's CLI does, so `@file` names a file that contains the token.
+ */
 async function tokenArgument(input: LoginInput): Promise<{ token: string; lookup: boolean }> {
   const { io, args } = input;
   let token: string | undefined;
   let lookup = true;
   for (const arg of args) {
     if (arg === '-') token = await readAllText(io.stdin);
-    else if (arg.startsWith('token=')) token = arg.slice('token='.length);
+    else if (arg.startsWith('token=')) token = await tokenValue(arg.slice('token='.length), io);
     else if (arg.startsWith('lookup=')) lookup = !['false', '0', 'f', 'F', 'FALSE', 'False'].includes(arg.slice('lookup='.length));
-    else if (!arg.includes('=') && token === undefined) token = arg;
+    else if (!arg.includes('=') && token === undefined) token = await tokenValue(arg, io);
     else throw new UsageError(`invalid argument "${arg}": the token method takes TOKEN, token=TOKEN, lookup=false or "-"`);
   }
   token ??= await readHiddenLine(io, 'Token (will be hidden): ', 'pass the token as an argument, or "-" to read it from stdin', io.stderr);

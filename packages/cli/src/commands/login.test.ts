@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { rm } from 'node:fs/promises';
@@ -53,6 +53,27 @@ describe('login', () => {
     const lookup = await runCli(['token', 'lookup', '-format=json'], { env });
     assert.equal(lookup.code, 0, lookup.stderr);
     assert.deepEqual(JSON.parse(lookup.stdout).data.policies, ['root']);
+  });
+
+  test('token read from @file', async () => {
+    const file = join(server.home, 'token.txt');
+    await writeFile(file, `${testRootToken}\n`);
+    for (const argument of [`@${file}`, `token=@${file}`]) {
+      const login = await runCli(['login', '-token-only', argument], { env });
+      assert.deepEqual(login, { code: 0, stdout: testRootToken, stderr: '' }, argument);
+    }
+  });
+
+  test('token=- reads stdin', async () => {
+    const login = await runCli(['login', '-token-only', 'token=-'], { env, stdin: `${testRootToken}\n` });
+    assert.deepEqual(login, { code: 0, stdout: testRootToken, stderr: '' });
+  });
+
+  test('missing token file names the path', async () => {
+    const file = join(server.home, 'absent-token.txt');
+    const login = await runCli(['login', `@${file}`], { env });
+    assert.equal(login.code, 1);
+    assert.ok(login.stderr.startsWith(`Failed to parse K=V data: error reading file "${file}" for key "token": ENOENT`), login.stderr);
   });
 
   test('wrong token exits 2 and stores nothing', async () => {

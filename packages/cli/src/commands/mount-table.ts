@@ -1,7 +1,7 @@
 // Reading the mount tables that `sys/mounts`, `sys/auth` and `sys/audit`
 // return, for the `secrets`, `auth` and `audit` list commands.
 import type { UI } from '../io.js';
-import { goJson, table } from '../output.js';
+import { structuredText, table } from '../output.js';
 
 /** One mount of a `sys/mounts` or `sys/auth` listing, with the fields the list commands print. */
 export interface MountEntry {
@@ -50,8 +50,8 @@ export function printMounts(
   mounts: Record<string, MountEntry>,
   detailed: { header: string[]; row(path: string, mount: MountEntry): string[] } | undefined,
 ): number {
-  if (ui.format === 'json') {
-    ui.output(goJson(mounts));
+  if (ui.format !== 'table') {
+    ui.output(structuredText(ui, mounts));
     return 0;
   }
   const paths = Object.keys(mounts).sort();

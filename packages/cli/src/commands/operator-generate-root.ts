@@ -8,7 +8,7 @@ import { expectArguments, formatFlag, httpFlags, reportApiError } from '../comma
 import { UsageError, readAllText } from '../flags.js';
 import { readKeyShare } from './key-share-input.js';
 import type { UI } from '../io.js';
-import { goJson, table, wrapAtLength } from '../output.js';
+import { structuredText, table, wrapAtLength } from '../output.js';
 
 /** Body of `sys/generate-root/attempt` (GET and PUT) and `sys/generate-root/update`. */
 interface GenerateRootStatus {
@@ -57,8 +57,8 @@ function decodeRootToken(encoded: string, otp: string): string {
 }
 
 function printStatus(ui: UI, status: GenerateRootStatus): number {
-  if (ui.format === 'json') {
-    ui.output(goJson(status));
+  if (ui.format !== 'table') {
+    ui.output(structuredText(ui, status));
     return 0;
   }
   const rows: string[][] = [
@@ -98,7 +98,7 @@ async function decode({ io, ui, flags }: CommandContext): Promise<number> {
   if (encoded === '') throw new UsageError('Missing encoded token: pass it as -decode=TOKEN, or -decode=- to read it from stdin');
 
   const token = decodeRootToken(encoded, otp);
-  if (ui.format === 'json') ui.output(goJson({ token }));
+  if (ui.format !== 'table') ui.output(structuredText(ui, { token }));
   else ui.output(token);
   return 0;
 }

@@ -7,7 +7,7 @@ import { expectArguments, formatFlag, httpFlags, reportApiError } from '../comma
 import { UsageError } from '../flags.js';
 import { readKeyShare } from './key-share-input.js';
 import type { UI } from '../io.js';
-import { goJson, table, wrapAtLength } from '../output.js';
+import { structuredText, table, wrapAtLength } from '../output.js';
 import { keyShareFlags, keyShareSettings } from './operator.js';
 
 /** Body of `sys/rekey/init` (GET and PUT). */
@@ -60,8 +60,8 @@ function rekeyTarget(target: string): RekeyTarget {
 }
 
 function printRekeyStatus(ui: UI, status: RekeyStatus): number {
-  if (ui.format === 'json') {
-    ui.output(goJson(status));
+  if (ui.format !== 'table') {
+    ui.output(structuredText(ui, status));
     return 0;
   }
   const rows: string[][] = [
@@ -120,8 +120,8 @@ async function cancelRekey(ui: UI, api: CofferClient, target: RekeyTarget): Prom
 }
 
 function printNewKeys(ui: UI, status: RekeyStatus, update: RekeyUpdate, target: RekeyTarget): number {
-  if (ui.format === 'json') {
-    ui.output(goJson(update));
+  if (ui.format !== 'table') {
+    ui.output(structuredText(ui, update));
     return 0;
   }
   const hex = update.keys ?? [];
@@ -178,8 +178,8 @@ async function provideVerificationKey(context: CommandContext, api: CofferClient
   } catch (error) {
     return reportApiError(ui, 'Error posting verification key', error);
   }
-  if (ui.format === 'json') {
-    ui.output(goJson(update));
+  if (ui.format !== 'table') {
+    ui.output(structuredText(ui, update));
     return 0;
   }
   if (update.complete === true) {

@@ -3,9 +3,6 @@
 // commands only for Raft, as `vault operator raft snapshot`.
 import { createHash } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { request as httpsRequest } from 'node:https';
-import type { ClientConfig } from '../client.js';
-import { ConnectionError, ResponseError } from '../client.js';
 import type { Command } from '../command.js';
 import { expectArguments, httpFlags, reportApiError } from '../command.js';
 import { UsageError } from '../flags.js';
@@ -30,58 +27,6 @@ export function snapshotFileProblem(bytes: Buffer): string | null {
   return null;
 }
 
-/**
- * GETs `/v1/<path>` and returns the body as bytes; CofferClient reads bodies
- * as text, which would corrupt a binary snapshot.
- *
- * @throws ResponseError for a status of 400 or more
- * @throws ConnectionError when the server cannot be reached
- */
-async function getBytes(config: ClientConfig, path: string): Promise<Buffer> {
-  const url = `${config.address}/v1/${path}`;
-  const headers: Record<string, string> = { 'X-Vault-Request': 'true' };
-  if (config.token !== '') headers['X-Vault-Token'] = config.token;
-
-  let status: number;
-  let body: Buffer;
-  try {
-    if (url.startsWith('https:') && (config.skipVerify || config.caCert !== undefined)) {
-      ({ status, body } = await getWithTls(url, headers, config));
-    } else {
-      const response = await fetch(url, { headers });
-      status = response.status;
-      body = Buffer.from(await response.arrayBuffer());
-    }
-  } catch (error) {
-    const cause = ((error as { cause?: unknown }).cause ?? error) as { message?: string };
-    throw new ConnectionError(`GET ${url}: ${cause.message ?? String(error)}`);
-  }
-  if (status >= 400) {
-    const text = body.toString('utf8');
-    let errors: unknown;
-    try {
-      errors = (JSON.parse(text) as { errors?: unknown }).errors;
-    } catch {
-      errors = undefined;
-    }
-    throw Array.isArray(errors) ? new ResponseError('GET', url, status, errors.map(String), false) : new ResponseError('GET', url, status, [text], true);
-  }
-  return body;
-}
-
-function getWithTls(url: string, headers: Record<string, string>, config: ClientConfig): Promise<{ status: number; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    const outgoing = httpsRequest(url, { method: 'GET', headers, ca: config.caCert, rejectUnauthorized: !config.skipVerify }, (incoming) => {
-      const chunks: Buffer[] = [];
-      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-      incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, body: Buffer.concat(chunks) }));
-      incoming.on('error', reject);
-    });
-    outgoing.on('error', reject);
-    outgoing.end();
-  });
-}
-
 export const operatorSnapshotSaveCommand: Command = {
   name: 'operator snapshot save',
   synopsis: 'Save a snapshot of the storage to a file',
@@ -102,7 +47,7 @@ Usage: coffer operator snapshot save [options] FILE
 
     let bytes: Buffer;
     try {
-      bytes = await getBytes(api.config, 'sys/storage/snapshot');
+      bytes = await api.readBytes('sys/storage/snapshot');
     } catch (error) {
       return reportApiError(ui, 'Error saving the snapshot', error);
     }

@@ -4,7 +4,7 @@ import type { Command } from '../command.js';
 import { expectArguments, formatFlag, httpFlags, reportApiError } from '../command.js';
 import type { FlagSpec } from '../flags.js';
 import type { UI } from '../io.js';
-import { goJson, table, wrapAtLength } from '../output.js';
+import { structuredText, table, wrapAtLength } from '../output.js';
 import { readHiddenLine } from '../prompt.js';
 import type { SealStatus } from './status.js';
 import { keyStatusText, outputSealStatus } from './status.js';
@@ -86,7 +86,7 @@ function printInitJson(ui: UI, response: InitResponse, settings: InitSettings): 
   // Without unseal keys the seal stores the root key itself, which Vault reports as one share with a threshold of one.
   const storedKey = response.keys.length === 0;
   ui.output(
-    goJson(
+    structuredText(ui, 
       {
         unseal_keys_b64: response.keys_base64 ?? [],
         unseal_keys_hex: response.keys,
@@ -129,7 +129,7 @@ function printUnsealKeyGuidance(ui: UI, shares: number, threshold: number): void
 }
 
 function printInitResult(ui: UI, response: InitResponse, settings: InitSettings): void {
-  if (ui.format === 'json') {
+  if (ui.format !== 'table') {
     printInitJson(ui, response, settings);
     return;
   }
@@ -168,7 +168,7 @@ async function printInitStatus(ui: UI, api: CofferClient): Promise<number> {
     // Exit code 2 means "not initialized" here, so a failed request exits 1.
     return 1;
   }
-  if (ui.format === 'json') ui.output(goJson({ initialized }));
+  if (ui.format !== 'table') ui.output(structuredText(ui, { initialized }));
   else ui.output(initialized ? 'Coffer is initialized' : 'Coffer is not initialized');
   return initialized ? 0 : 2;
 }
@@ -351,8 +351,8 @@ Usage: coffer operator members [options]
       return reportApiError(ui, 'Error listing HA nodes', error);
     }
     const nodes = body.Nodes ?? [];
-    if (ui.format === 'json') {
-      ui.output(goJson({ Nodes: nodes }));
+    if (ui.format !== 'table') {
+      ui.output(structuredText(ui, { Nodes: nodes }));
       return 0;
     }
     const rows = nodes.map((node) => [
@@ -431,8 +431,8 @@ Usage: coffer operator rotate [options]
     } catch (error) {
       return reportApiError(ui, 'Error reading key status', error);
     }
-    if (ui.format === 'json') {
-      ui.output(goJson(status));
+    if (ui.format !== 'table') {
+      ui.output(structuredText(ui, status));
       return 0;
     }
     ui.output('Success! Rotated key');
@@ -462,7 +462,7 @@ Usage: coffer operator key-status [options]
     } catch (error) {
       return reportApiError(ui, 'Error reading key status', error);
     }
-    if (ui.format === 'json') ui.output(goJson(status));
+    if (ui.format !== 'table') ui.output(structuredText(ui, status));
     else ui.output(keyStatusText(status));
     return 0;
   },

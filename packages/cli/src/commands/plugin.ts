@@ -6,7 +6,7 @@ import { expectArguments, fieldFlag, formatFlag, httpFlags, reportApiError } fro
 import type { FlagSpec } from '../flags.js';
 import { UsageError } from '../flags.js';
 import type { UI } from '../io.js';
-import { goJson, outputData, printField, printWarnings, table } from '../output.js';
+import { structuredText, outputData, printField, printWarnings, table } from '../output.js';
 import type { Secret } from '../secret.js';
 import { pluginKitCommands } from './plugin-kit.js';
 
@@ -186,9 +186,9 @@ Usage: coffer plugin list [options] [TYPE]
     const allDetails = (data.detailed ?? []) as PluginDetails[];
     const plugins = allDetails.filter((plugin) => type === '' || plugin.type === type).sort(comparePlugins);
     const detailed = flags.bool('detailed');
-    if (ui.format === 'json') {
-      if (detailed) ui.output(goJson(plugins));
-      else ui.output(goJson(Object.fromEntries((type === '' ? pluginTypes : [type]).map((name) => [name, data[name] ?? []]))));
+    if (ui.format !== 'table') {
+      if (detailed) ui.output(structuredText(ui, plugins));
+      else ui.output(structuredText(ui, Object.fromEntries((type === '' ? pluginTypes : [type]).map((name) => [name, data[name] ?? []]))));
       return 0;
     }
     printWarnings(ui, secret);

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from '../command.js';
 import { expectArguments, formatFlag, httpFlags, reportApiError } from '../command.js';
 import { UsageError, readAllText } from '../flags.js';
-import { goJson } from '../output.js';
+import { structuredText } from '../output.js';
 import type { Secret } from '../secret.js';
 
 /** Normalizes a policy name as Vault's CLI does: trimmed and lower-case. */
@@ -42,7 +42,7 @@ Usage: coffer policy read [options] NAME
       return 2;
     }
 
-    if (ui.format === 'json') ui.output(goJson({ policy: rules }));
+    if (ui.format !== 'table') ui.output(structuredText(ui, { policy: rules }));
     else ui.output(rules.trim());
     return 0;
   },
@@ -108,7 +108,7 @@ Usage: coffer policy list [options]
     const keys = secret?.data?.keys;
     const names = Array.isArray(keys) ? keys.map(String) : [];
 
-    if (ui.format === 'json') ui.output(goJson(names));
+    if (ui.format !== 'table') ui.output(structuredText(ui, names));
     else for (const name of names) ui.output(name);
     return 0;
   },

@@ -76,6 +76,36 @@ describe('secrets', () => {
     assert.equal(entry?.description, 'Tuned');
   });
 
+  test('enable with listing and header settings', async () => {
+    const enabled = await runCli(
+      [
+        'secrets', 'enable', '-path=visible', '-listing-visibility=unauth', '-audit-non-hmac-request-keys=a,b',
+        '-audit-non-hmac-response-keys=c', '-passthrough-request-headers=X-Team', '-allowed-response-headers=X-Trace', 'kv',
+      ],
+      { env: server.env },
+    );
+    assert.deepEqual(enabled, { code: 0, stdout: 'Success! Enabled the kv secrets engine at: visible/\n', stderr: '' });
+    const read = await runCli(['read', '-format=json', 'sys/mounts/visible/tune'], { env: server.env });
+    assert.equal(read.code, 0, read.stderr);
+    const data = JSON.parse(read.stdout).data;
+    assert.equal(data.listing_visibility, 'unauth');
+    assert.deepEqual(data.audit_non_hmac_request_keys, ['a', 'b']);
+    assert.deepEqual(data.audit_non_hmac_response_keys, ['c']);
+    assert.deepEqual(data.passthrough_request_headers, ['X-Team']);
+    assert.deepEqual(data.allowed_response_headers, ['X-Trace']);
+  });
+
+  test('tune resets TTL with -1', async () => {
+    await runCli(['secrets', 'enable', '-path=reset', '-default-lease-ttl=1h', '-max-lease-ttl=2h', 'kv'], { env: server.env });
+    const tuned = await runCli(['secrets', 'tune', '-default-lease-ttl=-1', '-max-lease-ttl=0', '-listing-visibility=unauth', 'reset'], { env: server.env });
+    assert.deepEqual(tuned, { code: 0, stdout: 'Success! Tuned the secrets engine at: reset/\n', stderr: '' });
+    const entry = await mountEntry('reset/');
+    assert.equal(entry?.config?.default_lease_ttl, 0);
+    assert.equal(entry?.config?.max_lease_ttl, 7200);
+    const read = await runCli(['read', '-field=listing_visibility', 'sys/mounts/reset/tune'], { env: server.env });
+    assert.deepEqual(read, { code: 0, stdout: 'unauth', stderr: '' });
+  });
+
   test('tune bad duration exits 1', async () => {
     const tuned = await runCli(['secrets', 'tune', '-max-lease-ttl=forever', 'tuned'], { env: server.env });
     assert.deepEqual(tuned, {

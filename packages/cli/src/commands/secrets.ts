@@ -4,28 +4,17 @@ import type { CofferClient } from '../client.js';
 import type { Command } from '../command.js';
 import { expectArguments, formatFlag, httpFlags, reportApiError } from '../command.js';
 import type { FlagSpec, ParsedFlags } from '../flags.js';
-import { formatGoDuration } from '../flags.js';
 import type { UI } from '../io.js';
 import { goValue } from '../output.js';
 import { ensureTrailingSlash, sanitizePath } from '../paths.js';
 import type { MountEntry } from './mount-table.js';
+import { mountConfigFlags, mountConfigFromFlags } from './mount-config.js';
 import { leaseColumn, mountTable, printMounts } from './mount-table.js';
 
 /** Interval between the status requests that `secrets move` sends while a move runs. */
 const movePollIntervalMs = 250;
 
-const leaseFlags: FlagSpec[] = [
-  {
-    name: 'default-lease-ttl',
-    kind: 'duration',
-    usage: 'Default lease TTL of secrets from this engine, such as 30m or 24h. Without it, the system default applies.',
-  },
-  {
-    name: 'max-lease-ttl',
-    kind: 'duration',
-    usage: 'Maximum lease TTL of secrets from this engine, such as 30m or 24h. Without it, the system maximum applies.',
-  },
-];
+const secretsWords = { ttlSubject: 'the leases of this secrets engine', mount: 'secrets engine' };
 
 const descriptionFlag: FlagSpec = { name: 'description', kind: 'string', usage: 'Human-readable description of the mount.' };
 
@@ -49,16 +38,6 @@ function mountOptions(flags: ParsedFlags): Record<string, string> | undefined {
   return Object.keys(options).length > 0 ? options : undefined;
 }
 
-/** Builds the lease part of a mount config from the TTL flags that were given. */
-function leaseConfig(flags: ParsedFlags): Record<string, unknown> {
-  const config: Record<string, unknown> = {};
-  for (const name of ['default-lease-ttl', 'max-lease-ttl']) {
-    const seconds = flags.duration(name);
-    if (seconds !== undefined) config[name.replaceAll('-', '_')] = formatGoDuration(seconds);
-  }
-  return config;
-}
-
 export const secretsEnableCommand: Command = {
   name: 'secrets enable',
   synopsis: 'Enable a secrets engine',
@@ -74,7 +53,7 @@ Usage: coffer secrets enable [options] TYPE
     ...httpFlags,
     descriptionFlag,
     { name: 'path', kind: 'string', usage: 'Path where the engine is mounted. The default is the type.' },
-    ...leaseFlags,
+    ...mountConfigFlags(secretsWords, 'Without it, the system default applies, and -1 also selects it.'),
     { name: 'force-no-cache', kind: 'bool', usage: 'Disable caching of responses from this engine.' },
     { name: 'local', kind: 'bool', usage: 'Keep the mount local to this cluster, out of replication.' },
     { name: 'seal-wrap', kind: 'bool', usage: 'Enable seal wrapping of critical values of this engine.' },
@@ -92,7 +71,7 @@ Usage: coffer secrets enable [options] TYPE
       type = 'kv';
       options = { version: '2', ...options };
     }
-    const config = leaseConfig(flags);
+    const config = mountConfigFromFlags(flags, false);
     if (flags.has('force-no-cache')) config.force_no_cache = flags.bool('force-no-cache');
     const body: Record<string, unknown> = { type, description: flags.string('description'), config };
     if (options !== undefined) body.options = options;
@@ -202,11 +181,17 @@ Usage: coffer secrets tune [options] PATH
 
       $ coffer secrets tune -default-lease-ttl=72h pki/
       $ coffer secrets tune -options=version=2 secret/`,
-  flags: [...httpFlags, descriptionFlag, ...leaseFlags, optionsFlag, versionFlag],
+  flags: [
+    ...httpFlags,
+    descriptionFlag,
+    ...mountConfigFlags(secretsWords, '0 leaves it unchanged, and -1 resets it to the system default.'),
+    optionsFlag,
+    versionFlag,
+  ],
   async run({ ui, args, flags, client }) {
     expectArguments(args, 1);
     const mountPath = ensureTrailingSlash(sanitizePath(args[0]));
-    const body = leaseConfig(flags);
+    const body = mountConfigFromFlags(flags, true);
     if (flags.has('description')) body.description = flags.string('description');
     const options = mountOptions(flags);
     if (options !== undefined) body.options = options;

@@ -81,8 +81,17 @@ describe('status', () => {
   });
 
   test('bad format exits 1', async () => {
-    const status = await runCli(['status', '-format=yaml'], { env: server.env });
-    assert.deepEqual(status, { code: 1, stdout: '', stderr: 'invalid value "yaml" for flag -format: supported formats are "table" and "json"\n' });
+    const status = await runCli(['status', '-format=xml'], { env: server.env });
+    assert.deepEqual(status, { code: 1, stdout: '', stderr: 'invalid value "xml" for flag -format: supported formats are "table", "json" and "yaml"\n' });
+  });
+
+  test('yaml format sorts keys', async () => {
+    const status = await runCli(['status', '-format=yml'], { env: server.env });
+    assert.equal(status.code, 0, status.stderr);
+    const lines = status.stdout.split('\n');
+    assert.equal(lines[0], 'build_date: ""');
+    assert.ok(lines.includes('sealed: false'), status.stdout);
+    assert.ok(lines.includes('type: shamir'), status.stdout);
   });
 
   test('format from environment', async () => {

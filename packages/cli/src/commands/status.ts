@@ -4,7 +4,7 @@ import { ConnectionError, ResponseError } from '../client.js';
 import type { Command } from '../command.js';
 import { expectArguments, formatFlag, httpFlags } from '../command.js';
 import type { UI } from '../io.js';
-import { columnize, goJson, table } from '../output.js';
+import { columnize, structuredText, table } from '../output.js';
 
 /** Body of `sys/seal-status` and `sys/unseal`. */
 export interface SealStatus {
@@ -95,12 +95,12 @@ export async function outputSealStatus(ui: UI, client: CofferClient, status: Sea
     throw error;
   }
 
-  if (ui.format === 'json') {
+  if (ui.format !== 'table') {
     const combined: Record<string, unknown> = { ...status, ha_enabled: leader.ha_enabled };
     if (leader.is_self) combined.is_self = true;
     if (leader.leader_address) combined.leader_address = leader.leader_address;
     if (leader.leader_cluster_address) combined.leader_cluster_address = leader.leader_cluster_address;
-    ui.output(goJson(combined, true));
+    ui.output(structuredText(ui, combined, true));
     return 0;
   }
   ui.output(table(['Key', 'Value'], sealStatusRows(status, leader)));

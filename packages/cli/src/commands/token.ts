@@ -3,7 +3,7 @@ import type { Command } from '../command.js';
 import { expectArguments, fieldFlag, formatFlag, httpFlags, reportApiError } from '../command.js';
 import type { FlagSpec } from '../flags.js';
 import { UsageError, formatGoDuration } from '../flags.js';
-import { goJson, outputSecret, printField } from '../output.js';
+import { structuredText, outputSecret, printField } from '../output.js';
 import type { Secret } from '../secret.js';
 
 function accessorFlag(action: string): FlagSpec {
@@ -213,7 +213,7 @@ Usage: coffer token capabilities [options] [TOKEN | ACCESSOR] PATH
       return 2;
     }
     const capabilities = listed.map(String);
-    if (ui.format === 'json') ui.output(goJson(capabilities));
+    if (ui.format !== 'table') ui.output(structuredText(ui, capabilities));
     else ui.output([...capabilities].sort().join(', '));
     return 0;
   },

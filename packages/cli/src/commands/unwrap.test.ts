@@ -71,6 +71,24 @@ describe('unwrap requests', () => {
     assert.deepEqual(result, { code: 2, stdout: '', stderr: 'Could not find wrapped response\n' });
   });
 
+  test('invalid token names the step', async () => {
+    recorder.respondWith(() => ({ status: 400, body: { errors: ['wrapping token is not valid or does not exist'] } }));
+    const result = await runCli(['unwrap', 'wrapping-token'], { env: recorder.env });
+    assert.deepEqual(result, {
+      code: 2,
+      stdout: '',
+      stderr: [
+        'Error unwrapping: Error making API request.',
+        '',
+        `URL: PUT ${recorder.address}/v1/sys/wrapping/unwrap`,
+        'Code: 400. Errors:',
+        '',
+        '* wrapping token is not valid or does not exist',
+        '',
+      ].join('\n'),
+    });
+  });
+
   test('no token at all exits 1', async () => {
     const result = await runCli(['unwrap'], { env: { COFFER_ADDR: recorder.address, HOME: recorder.env.HOME } });
     assert.deepEqual(result, { code: 1, stdout: '', stderr: 'No wrapping token to unwrap: pass it as an argument, or set COFFER_TOKEN to it\n' });
@@ -125,7 +143,7 @@ describe('wrap and unwrap on a dev server', () => {
     assert.deepEqual(again, {
       code: 2,
       stdout: '',
-      stderr: `Error making API request.\n\nURL: PUT ${server.address}/v1/sys/wrapping/unwrap\nCode: 400. Errors:\n\n* wrapping token is not valid or does not exist\n`,
+      stderr: `Error unwrapping: Error making API request.\n\nURL: PUT ${server.address}/v1/sys/wrapping/unwrap\nCode: 400. Errors:\n\n* wrapping token is not valid or does not exist\n`,
     });
   });
 

@@ -30,7 +30,7 @@ Usage: coffer unwrap [options] [TOKEN]
     try {
       secret = await api.unwrap(wrappingToken);
     } catch (error) {
-      return reportApiError(ui, '', error);
+      return reportApiError(ui, 'Error unwrapping', error);
     }
     if (secret === null) {
       ui.error('Could not find wrapped response');
