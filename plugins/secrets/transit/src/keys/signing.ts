@@ -28,6 +28,9 @@ import {
 } from './rsa-digest-signing.js';
 import { formatVersioned, parseVersioned } from './versioned-value.js';
 
+/** Minimum padding of an EMSA-PKCS1-v1_5 block in bytes (RFC 8017, section 9.2). */
+const PKCS1_V15_MIN_PADDING = 11;
+
 export interface SignatureOptions {
   input: Buffer;
   context?: Buffer;
@@ -145,7 +148,10 @@ function verifyEcdsa(type: EcdsaKeyType, key: KeyObject, options: SignatureOptio
 
 function signRsa(policy: KeyPolicy, key: KeyObject, options: SignatureOptions): Buffer {
   const bits = rsaBits(policy);
-  if (options.hashAlgorithm === 'none') return signDigestPkcs1v15(key, 'none', options.input);
+  if (options.hashAlgorithm === 'none') {
+    checkUnhashedLength(policy, bits, options.input);
+    return signDigestPkcs1v15(key, 'none', options.input);
+  }
   checkDigestLength(options);
 
   if (options.signatureAlgorithm === 'pkcs1v15') {
@@ -194,6 +200,17 @@ function checkSaltLength(policy: KeyPolicy, bits: number, algorithm: HashAlgorit
   const max = maxPssSaltLength(bits, algorithm);
   if (saltLength > max) {
     throw invalidField('salt_length', `${saltLength} is longer than the maximum of ${max} bytes for ${policy.type} with ${algorithm}`);
+  }
+}
+
+/**
+ * Rejects unhashed input too long to pad for the key. Without this check
+ * OpenSSL fails the signature and the caller gets a 500.
+ */
+function checkUnhashedLength(policy: KeyPolicy, bits: number, input: Buffer): void {
+  const limit = bits / 8 - PKCS1_V15_MIN_PADDING;
+  if (input.length > limit) {
+    throw invalidField('input', `${input.length} bytes is too long for PKCS#1 v1.5 with ${policy.type} and hash_algorithm none: send at most ${limit} bytes or a digest`);
   }
 }
 
