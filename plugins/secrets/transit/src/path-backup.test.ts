@@ -134,6 +134,25 @@ describe('backup and restore', () => {
     }
   });
 
+  test('restored key stops at version 2^53 - 1', async () => {
+    const source = createHarness();
+    await createKey(source, 'aes', { exportable: true, allow_plaintext_backup: true });
+    const document = JSON.parse(Buffer.from(await backupOf(source, 'aes'), 'base64').toString()) as Record<string, unknown>;
+    const last = Number.MAX_SAFE_INTEGER;
+    const versions = document.versions as Record<string, unknown>;
+    const crafted = { ...document, latest_version: last, min_available_version: last, min_decryption_version: last, versions: { [last]: versions['1'] } };
+    const harness = createHarness();
+    await harness.send('update', 'restore', { backup: b64(JSON.stringify(crafted)) });
+
+    await assertRejectedUnchanged(
+      harness,
+      () => harness.send('update', 'keys/aes/rotate'),
+      'key "aes" is at version 9007199254740991, the highest a key can have, so it cannot rotate',
+    );
+    const restarted = createHarness({ storage: harness.storage });
+    assert.equal(dataOf(await restarted.send('read', 'keys/aes')).latest_version, last);
+  });
+
   test('asymmetric material must match its public key', async () => {
     const source = createHarness();
     await createKey(source, 'first', { type: 'ecdsa-p256', exportable: true, allow_plaintext_backup: true });
