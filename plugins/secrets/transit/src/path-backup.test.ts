@@ -124,6 +124,14 @@ describe('backup and restore', () => {
         'invalid field "backup": not a Coffer key backup: min_decryption_version is not an integer of at least 1',
       ],
       [
+        { backup: tampered((copy) => (versionOf(copy).created_at = 9e15)) },
+        'invalid field "backup": not a Coffer key backup: versions.1.created_at is not a time in milliseconds from 0 to 8640000000000000',
+      ],
+      [
+        { backup: tampered((copy) => (copy.backup_info = { time: 9e15, version: 1 })) },
+        'invalid field "backup": not a Coffer key backup: backup_info.time is not a time in milliseconds from 0 to 8640000000000000',
+      ],
+      [
         { backup: tampered((copy) => (copy.auto_rotate_period = 60)) },
         'invalid field "backup": not a Coffer key backup: auto_rotate_period is neither 0 nor at least an hour',
       ],
