@@ -172,6 +172,25 @@ describe('sign and verify', () => {
     assert.match(String(results[1].signature), /^vault:v1:/);
   });
 
+  test('ed25519 rejects Ed25519ph options', async () => {
+    const harness = createHarness();
+    await createKey(harness, 'ed', { type: 'ed25519' });
+    const signed = await signature(harness, 'sign/ed', { input: b64(MESSAGE) });
+    const digest = createHash('sha512').update(MESSAGE).digest('base64');
+    const prehashed = 'invalid field "prehashed": ed25519 keys make only pure Ed25519 signatures, so prehashed must be false';
+    const sha512 = 'invalid field "hash_algorithm": ed25519 keys make only pure Ed25519 signatures, so leave hash_algorithm unset instead of sha2-512';
+
+    await assertRejects(harness.send('update', 'sign/ed', { input: digest, prehashed: true }), 400, prehashed);
+    await assertRejects(harness.send('update', 'sign/ed', { input: b64(MESSAGE), hash_algorithm: 'sha2-512' }), 400, sha512);
+    await assertRejects(harness.send('update', 'sign/ed/sha2-512', { input: b64(MESSAGE) }), 400, sha512);
+    await assertRejects(harness.send('update', 'verify/ed', { input: b64(MESSAGE), signature: signed, prehashed: true }), 400, prehashed);
+    await assertRejects(harness.send('update', 'verify/ed', { input: b64(MESSAGE), signature: signed, hash_algorithm: 'sha2-512' }), 400, sha512);
+
+    const batch = dataOf(await harness.send('update', 'sign/ed', { prehashed: true, batch_input: [{ input: digest }] }));
+    assert.deepEqual(batch.batch_results, [{ error: prehashed, reference: '' }]);
+    assert.equal(await valid(harness, 'verify/ed', { input: b64(MESSAGE), signature: signed, hash_algorithm: 'sha2-256' }), true);
+  });
+
   test('derived ed25519 signs per context', async () => {
     const harness = createHarness();
     await createKey(harness, 'ed', { type: 'ed25519', derived: true });

@@ -56,6 +56,7 @@ export interface SignResult {
  */
 export function sign(policy: KeyPolicy, requestedVersion: number, options: SignatureOptions): SignResult {
   if (!supportsSigning(policy.type)) throw unsupportedByKeyType('signing', policy.type);
+  if (policy.type === 'ed25519') rejectEd25519phOptions(options);
   const version = signingVersion(policy, requestedVersion);
   const entry = loadedVersion(policy, version);
   if (entry === undefined) throw invalidField('key_version', `version ${version} is below min_decryption_version ${policy.minDecryptionVersion}`);
@@ -83,6 +84,7 @@ export function sign(policy: KeyPolicy, requestedVersion: number, options: Signa
  */
 export function verify(policy: KeyPolicy, signatureText: string, options: SignatureOptions): boolean {
   if (!supportsSigning(policy.type)) throw unsupportedByKeyType('verification', policy.type);
+  if (policy.type === 'ed25519') rejectEd25519phOptions(options);
 
   const parsed = parseVersioned(signatureText, 'signature');
   if (parsed.version > policy.latestVersion) throw badRequest('invalid signature: version is too new');
@@ -98,6 +100,21 @@ export function verify(policy: KeyPolicy, signatureText: string, options: Signat
   }
   if (isEcdsa(policy.type)) return verifyEcdsa(policy.type, publicKeyObject(policy.type, entry), options, decoded.bytes);
   return verifyRsa(policy, publicKeyObject(policy.type, entry), options, decoded.bytes);
+}
+
+/**
+ * Rejects the options that would ask for Ed25519ph (RFC 8032, section 5.1),
+ * which Coffer does not implement. Signing the digest with pure Ed25519
+ * instead would give a signature that an Ed25519ph verifier rejects.
+ * Vault's community edition rejects the same two options.
+ */
+function rejectEd25519phOptions(options: SignatureOptions): void {
+  if (options.prehashed) {
+    throw invalidField('prehashed', 'ed25519 keys make only pure Ed25519 signatures, so prehashed must be false');
+  }
+  if (options.hashAlgorithm === 'sha2-512') {
+    throw invalidField('hash_algorithm', 'ed25519 keys make only pure Ed25519 signatures, so leave hash_algorithm unset instead of sha2-512');
+  }
 }
 
 function signingVersion(policy: KeyPolicy, requested: number): number {
