@@ -18,7 +18,7 @@ import { systemClock, type Clock } from './clock.js';
 import type { TransitContext } from './context.js';
 import { KeyStore } from './keys/key-store.js';
 import { pathBackup, pathRestore } from './path-backup.js';
-import { CACHE_CONFIG_KEY, pathCacheConfig, readCacheSize } from './path-cache-config.js';
+import { CACHE_CONFIG_KEY, pathCacheConfig, readCacheSize, startupCacheSize } from './path-cache-config.js';
 import { pathConfig } from './path-config.js';
 import { pathDatakey } from './path-datakey.js';
 import { pathDecrypt } from './path-decrypt.js';
@@ -86,7 +86,7 @@ export function createBackend(config: BackendConfig, options: TransitOptions = {
     help: HELP,
     paths,
     initialize: async () => {
-      store.setCacheSize(await readCacheSize(config.storage));
+      store.setCacheSize(await startupCacheSize(config.storage, config.logger));
       autoRotation.start();
       // Keys that fell due while the server was down rotate now, not a period later.
       void autoRotation.check();

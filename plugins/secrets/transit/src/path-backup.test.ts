@@ -124,6 +124,14 @@ describe('backup and restore', () => {
         'invalid field "backup": not a Coffer key backup: min_decryption_version is not an integer of at least 1',
       ],
       [
+        { backup: tampered((copy) => (versionOf(copy).created_at = 9e15)) },
+        'invalid field "backup": not a Coffer key backup: versions.1.created_at is not a time in milliseconds from 0 to 8640000000000000',
+      ],
+      [
+        { backup: tampered((copy) => (copy.backup_info = { time: 9e15, version: 1 })) },
+        'invalid field "backup": not a Coffer key backup: backup_info.time is not a time in milliseconds from 0 to 8640000000000000',
+      ],
+      [
         { backup: tampered((copy) => (copy.auto_rotate_period = 60)) },
         'invalid field "backup": not a Coffer key backup: auto_rotate_period is neither 0 nor at least an hour',
       ],
@@ -132,6 +140,25 @@ describe('backup and restore', () => {
     for (const [body, message] of cases) {
       await assertRejectedUnchanged(harness, () => harness.send('update', 'restore', body), message);
     }
+  });
+
+  test('restored key stops at version 2^53 - 1', async () => {
+    const source = createHarness();
+    await createKey(source, 'aes', { exportable: true, allow_plaintext_backup: true });
+    const document = JSON.parse(Buffer.from(await backupOf(source, 'aes'), 'base64').toString()) as Record<string, unknown>;
+    const last = Number.MAX_SAFE_INTEGER;
+    const versions = document.versions as Record<string, unknown>;
+    const crafted = { ...document, latest_version: last, min_available_version: last, min_decryption_version: last, versions: { [last]: versions['1'] } };
+    const harness = createHarness();
+    await harness.send('update', 'restore', { backup: b64(JSON.stringify(crafted)) });
+
+    await assertRejectedUnchanged(
+      harness,
+      () => harness.send('update', 'keys/aes/rotate'),
+      'key "aes" is at version 9007199254740991, the highest a key can have, so it cannot rotate',
+    );
+    const restarted = createHarness({ storage: harness.storage });
+    assert.equal(dataOf(await restarted.send('read', 'keys/aes')).latest_version, last);
   });
 
   test('asymmetric material must match its public key', async () => {

@@ -1,6 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { Logger } from '@coffer/sdk';
 import { assertRejectedUnchanged, createHarness, createKey, dataOf, decryptText, encryptText, MOUNT_PREFIX } from './test-support.js';
+
+/** Creates a logger that keeps the messages of its error entries. */
+function errorRecorder(errors: string[]): Logger {
+  const ignore = () => undefined;
+  const logger: Logger = {
+    trace: ignore,
+    debug: ignore,
+    info: ignore,
+    warn: ignore,
+    error: (_fields: object, message: string) => void errors.push(message),
+    child: () => logger,
+  };
+  return logger;
+}
 
 describe('cache-config', () => {
   test('defaults to no limit', async () => {
@@ -40,10 +55,30 @@ describe('cache-config', () => {
     assert.deepEqual(dataOf(await second.send('read', 'cache-config')), { size: 12 });
   });
 
+  test('unreadable stored size starts unlimited', async () => {
+    const errors: string[] = [];
+    const first = createHarness();
+    await createKey(first, 'aes');
+    const ciphertext = await encryptText(first, 'aes', 'still readable');
+    await first.storage.put({ key: `${MOUNT_PREFIX}config/cache`, value: Buffer.from('{"size":1e20}') });
+
+    const second = createHarness({ storage: first.storage, logger: errorRecorder(errors) });
+    await second.backend.initialize();
+    await second.backend.cleanup();
+
+    assert.equal(await decryptText(second, 'aes', ciphertext), 'still readable');
+    assert.deepEqual(errors, ['reading the cache size failed, so the cache has no limit']);
+  });
+
   test('invalid sizes', async () => {
     const harness = createHarness();
 
     await assertRejectedUnchanged(harness, () => harness.send('update', 'cache-config', { size: 5 }), 'invalid field "size": 5: use 0 for no limit or at least 10');
     await assertRejectedUnchanged(harness, () => harness.send('update', 'cache-config', { size: -1 }), 'invalid field "size": -1: use 0 for no limit or at least 10');
+    await assertRejectedUnchanged(
+      harness,
+      () => harness.send('update', 'cache-config', { size: 1e20 }),
+      'invalid field "size": 100000000000000000000 is above the maximum of 9007199254740991',
+    );
   });
 });

@@ -1,7 +1,7 @@
 /**
  * `cache-config`: how many key policies the mount keeps decrypted in memory.
  */
-import { definePath, type FieldMap, type PathDefinition, type Storage } from '@coffer/sdk';
+import { definePath, type FieldMap, type Logger, type PathDefinition, type Storage } from '@coffer/sdk';
 import type { TransitContext } from './context.js';
 import { invalidField } from './errors.js';
 
@@ -24,6 +24,8 @@ export function pathCacheConfig(context: TransitContext): PathDefinition<FieldMa
         if (size < 0 || (size !== 0 && size < MIN_CACHE_SIZE)) {
           throw invalidField('size', `${size}: use 0 for no limit or at least ${MIN_CACHE_SIZE}`);
         }
+        // A size above 2^53 is not stored exactly, and readCacheSize rejects it.
+        if (!Number.isSafeInteger(size)) throw invalidField('size', `${size} is above the maximum of ${Number.MAX_SAFE_INTEGER}`);
         await request.storage.put({ key: CACHE_CONFIG_KEY, value: Buffer.from(JSON.stringify({ size })) });
         context.store.setCacheSize(size);
         return { data: { size } };
@@ -35,6 +37,19 @@ A size of 0 keeps every key that was used in memory. A larger size keeps that
 many and drops the least recently used. A new size applies at once and empties
 the cache.`,
   });
+}
+
+/**
+ * Returns the stored cache size for a starting mount, or 0 (no limit) when the
+ * entry is unreadable, because a failed start of a mount stops the server unsealing.
+ */
+export async function startupCacheSize(storage: Storage, logger: Logger): Promise<number> {
+  try {
+    return await readCacheSize(storage);
+  } catch (err) {
+    logger.error({ err }, 'reading the cache size failed, so the cache has no limit');
+    return 0;
+  }
 }
 
 /**

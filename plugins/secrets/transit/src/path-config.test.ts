@@ -62,6 +62,10 @@ describe('keys config', () => {
         'invalid field "min_encryption_version": 1 is below min_decryption_version 2: it must be 0 or at least min_decryption_version',
       ],
       [{ auto_rotate_period: 60 }, 'invalid field "auto_rotate_period": 60s is shorter than an hour: use 0 to turn rotation off or at least 1h'],
+      [
+        { auto_rotate_period: 1e300 },
+        'invalid field "auto_rotate_period": 1e+300s is longer than the maximum of 9223372036s (about 292 years)',
+      ],
       [{ deletion_allowed: 'perhaps' }, 'invalid field "deletion_allowed": expected a boolean, got "perhaps"'],
       [{ min_decryption_version: 'one' }, 'invalid field "min_decryption_version": expected an integer, got "one"'],
       [{ latest_version: 9 }, 'unknown field "latest_version"'],

@@ -7,7 +7,7 @@ import { invalidField, keyNotFound } from './errors.js';
 import { NAME_FIELD } from './fields.js';
 import { describeKey } from './key-response.js';
 import type { DraftPolicy } from './keys/key-policy.js';
-import { MIN_AUTO_ROTATE_SECONDS } from './path-keys.js';
+import { checkAutoRotatePeriod } from './path-keys.js';
 
 const FIELDS = {
   name: NAME_FIELD,
@@ -106,10 +106,7 @@ function applyConfig(draft: DraftPolicy, change: ConfigChange): void {
   if (change.allowPlaintextBackup === true) draft.allowPlaintextBackup = true;
 
   if (change.autoRotatePeriod !== undefined) {
-    const period = change.autoRotatePeriod;
-    if (period !== 0 && period < MIN_AUTO_ROTATE_SECONDS) {
-      throw invalidField('auto_rotate_period', `${period}s is shorter than an hour: use 0 to turn rotation off or at least 1h`);
-    }
-    draft.autoRotatePeriod = period;
+    checkAutoRotatePeriod(change.autoRotatePeriod);
+    draft.autoRotatePeriod = change.autoRotatePeriod;
   }
 }

@@ -177,6 +177,10 @@ describe('keys', () => {
         'invalid field "type": unknown key type "aes512": use one of aes128-gcm96, aes256-gcm96, chacha20-poly1305, ed25519, ecdsa-p256, ecdsa-p384, ecdsa-p521, rsa-2048, rsa-3072, rsa-4096, hmac',
       ],
       [{ auto_rotate_period: '30m' }, 'invalid field "auto_rotate_period": 1800s is shorter than an hour: use 0 to turn rotation off or at least 1h'],
+      [
+        { auto_rotate_period: 1e20 },
+        'invalid field "auto_rotate_period": 100000000000000000000s is longer than the maximum of 9223372036s (about 292 years)',
+      ],
       [{ auto_rotate_period: 'soon' }, 'invalid field "auto_rotate_period": expected a duration such as 30, "30s", "90m" or "1h", got "soon"'],
       [{ key_size: 64 }, 'invalid field "key_size": 64: key_size only applies to hmac keys, not aes256-gcm96'],
       [{ type: 'hmac', key_size: 16 }, 'invalid field "key_size": 16 is outside 32 to 512 bytes'],
@@ -196,6 +200,15 @@ describe('keys', () => {
     for (const [body, message] of cases) {
       await assertRejectedUnchanged(harness, () => harness.send('update', 'keys/new', body), message);
     }
+  });
+
+  test('longest auto_rotate_period survives restart', async () => {
+    const harness = createHarness();
+    await createKey(harness, 'slow', { auto_rotate_period: '9223372036s' });
+
+    const restarted = createHarness({ storage: harness.storage });
+
+    assert.equal(dataOf(await restarted.send('read', 'keys/slow')).auto_rotate_period, 9223372036);
   });
 
   test('read with invalid context', async () => {

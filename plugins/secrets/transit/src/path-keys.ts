@@ -21,6 +21,12 @@ import {
 /** Vault's shortest automatic rotation period: one hour, in seconds. */
 export const MIN_AUTO_ROTATE_SECONDS = 3600;
 
+/**
+ * Maximum automatic rotation period in seconds, the largest Go `time.Duration`
+ * that Vault keeps it in. Without a limit, a period above 2^53 made the stored key unreadable.
+ */
+export const MAX_AUTO_ROTATE_SECONDS = 9_223_372_036;
+
 const CREATE_FIELDS = {
   name: NAME_FIELD,
   type: { type: 'string', default: DEFAULT_KEY_TYPE, description: `Type of key to create: ${KEY_TYPES.join(', ')}.` },
@@ -112,9 +118,7 @@ interface CreateRequest {
  */
 export function keySpec(input: CreateRequest): KeySpec {
   const { type, derived, convergent, autoRotatePeriod, keySize } = input;
-  if (autoRotatePeriod !== 0 && autoRotatePeriod < MIN_AUTO_ROTATE_SECONDS) {
-    throw invalidField('auto_rotate_period', `${autoRotatePeriod}s is shorter than an hour: use 0 to turn rotation off or at least 1h`);
-  }
+  checkAutoRotatePeriod(autoRotatePeriod);
   if (!isKeyType(type)) throw invalidField('type', `unknown key type "${type}": use one of ${KEY_TYPES.join(', ')}`);
   if (keySize !== 0 && type !== 'hmac') throw invalidField('key_size', `${keySize}: key_size only applies to hmac keys, not ${type}`);
   if (type === 'hmac' && keySize !== 0 && (keySize < HMAC_MIN_KEY_BYTES || keySize > HMAC_MAX_KEY_BYTES)) {
@@ -135,4 +139,18 @@ export function keySpec(input: CreateRequest): KeySpec {
     autoRotatePeriod,
     keySize: type === 'hmac' ? keySize || HMAC_DEFAULT_KEY_BYTES : 0,
   };
+}
+
+/**
+ * Checks an automatic rotation period in seconds: 0, or from an hour to
+ * {@link MAX_AUTO_ROTATE_SECONDS}.
+ * @throws CofferError (400) naming the field and the limit.
+ */
+export function checkAutoRotatePeriod(period: number): void {
+  if (period !== 0 && period < MIN_AUTO_ROTATE_SECONDS) {
+    throw invalidField('auto_rotate_period', `${period}s is shorter than an hour: use 0 to turn rotation off or at least 1h`);
+  }
+  if (period > MAX_AUTO_ROTATE_SECONDS) {
+    throw invalidField('auto_rotate_period', `${period}s is longer than the maximum of ${MAX_AUTO_ROTATE_SECONDS}s (about 292 years)`);
+  }
 }

@@ -30,7 +30,7 @@ describe('random', () => {
   test('source in the body is ignored', async () => {
     const harness = createHarness();
 
-    // Only the URL names the source, as in Vault, so ACL policies on random/seal hold.
+    // Only the URL names the source, so ACL policies on random/seal hold. Vault reads the body field too.
     const response = await harness.send('update', 'random', { source: 'seal', bytes: 8 });
     const withCount = await harness.send('update', 'random/12', { source: 'seal' });
 

@@ -21,9 +21,9 @@ const NO_SEAL_ENTROPY_WARNING = 'no seal/entropy augmentation available, using p
 
 const FIELDS = {
   urlsource: { type: 'string', description: 'Entropy source, given in the URL: platform (the default), seal or all. May also be the byte count.' },
-  // Vault takes the source from the URL only, which lets ACL policies limit it,
-  // and ignores a body field of this name. Declaring the field keeps a Vault
-  // client that sends it from getting "unknown field".
+  // Coffer takes the source from the URL only, so ACL policies on random/seal
+  // hold. Vault also reads this body field when the URL names no source.
+  // Declaring the field keeps a Vault client that sends it from getting "unknown field".
   source: { type: 'string', description: 'Ignored: give the source in the URL, as random/<source>.' },
   urlbytes: { type: 'string', description: 'Number of bytes, given in the URL.' },
   bytes: { type: 'int', default: 32, description: `Number of bytes, from 1 to ${MAX_RANDOM_BYTES}; defaults to 32.` },

@@ -155,6 +155,42 @@ describe('sign and verify', () => {
     );
   });
 
+  test('RSA hash none input too long', async () => {
+    const harness = createHarness();
+    await createKey(harness, 'rsa', { type: 'rsa-2048' });
+    const settings = { prehashed: true, hash_algorithm: 'none', signature_algorithm: 'pkcs1v15' };
+    const message = 'invalid field "input": 246 bytes is too long for PKCS#1 v1.5 with rsa-2048 and hash_algorithm none: send at most 245 bytes or a digest';
+
+    // A 2048-bit key signs 256-byte blocks, and the padding takes at least 11 bytes.
+    const longest = await signature(harness, 'sign/rsa', { ...settings, input: b64('y'.repeat(245)) });
+    assert.equal(await valid(harness, 'verify/rsa', { ...settings, input: b64('y'.repeat(245)), signature: longest }), true);
+    await assertRejects(harness.send('update', 'sign/rsa', { ...settings, input: b64('y'.repeat(246)) }), 400, message);
+
+    const batch = dataOf(await harness.send('update', 'sign/rsa', { ...settings, batch_input: [{ input: b64('y'.repeat(246)) }, { input: b64('y') }] }));
+    const results = batch.batch_results as Array<Record<string, unknown>>;
+    assert.deepEqual(results[0], { error: message, reference: '' });
+    assert.match(String(results[1].signature), /^vault:v1:/);
+  });
+
+  test('ed25519 rejects Ed25519ph options', async () => {
+    const harness = createHarness();
+    await createKey(harness, 'ed', { type: 'ed25519' });
+    const signed = await signature(harness, 'sign/ed', { input: b64(MESSAGE) });
+    const digest = createHash('sha512').update(MESSAGE).digest('base64');
+    const prehashed = 'invalid field "prehashed": ed25519 keys make only pure Ed25519 signatures, so prehashed must be false';
+    const sha512 = 'invalid field "hash_algorithm": ed25519 keys make only pure Ed25519 signatures, so leave hash_algorithm unset instead of sha2-512';
+
+    await assertRejects(harness.send('update', 'sign/ed', { input: digest, prehashed: true }), 400, prehashed);
+    await assertRejects(harness.send('update', 'sign/ed', { input: b64(MESSAGE), hash_algorithm: 'sha2-512' }), 400, sha512);
+    await assertRejects(harness.send('update', 'sign/ed/sha2-512', { input: b64(MESSAGE) }), 400, sha512);
+    await assertRejects(harness.send('update', 'verify/ed', { input: b64(MESSAGE), signature: signed, prehashed: true }), 400, prehashed);
+    await assertRejects(harness.send('update', 'verify/ed', { input: b64(MESSAGE), signature: signed, hash_algorithm: 'sha2-512' }), 400, sha512);
+
+    const batch = dataOf(await harness.send('update', 'sign/ed', { prehashed: true, batch_input: [{ input: digest }] }));
+    assert.deepEqual(batch.batch_results, [{ error: prehashed, reference: '' }]);
+    assert.equal(await valid(harness, 'verify/ed', { input: b64(MESSAGE), signature: signed, hash_algorithm: 'sha2-256' }), true);
+  });
+
   test('derived ed25519 signs per context', async () => {
     const harness = createHarness();
     await createKey(harness, 'ed', { type: 'ed25519', derived: true });

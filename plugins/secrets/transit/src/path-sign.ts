@@ -20,12 +20,12 @@ const COMMON_FIELDS = {
   urlalgorithm: { type: 'string', description: 'Hash algorithm, given in the URL.' },
   hash_algorithm: {
     type: 'string',
-    description: `Hash algorithm for ECDSA and RSA keys: ${SIGNATURE_HASH_ALGORITHMS.join(', ')}. Defaults to sha2-256. Ed25519 ignores it.`,
+    description: `Hash algorithm for ECDSA and RSA keys: ${SIGNATURE_HASH_ALGORITHMS.join(', ')}. Defaults to sha2-256. Ed25519 keys ignore it but reject sha2-512, which would mean Ed25519ph.`,
   },
   algorithm: { type: 'string', description: 'Deprecated name of hash_algorithm.' },
   input: { type: 'string', description: 'Base64-encoded data.' },
   context: CONTEXT_FIELD,
-  prehashed: { type: 'bool', description: 'The input is already a digest made with hash_algorithm (ECDSA and RSA keys).' },
+  prehashed: { type: 'bool', description: 'The input is already a digest made with hash_algorithm (ECDSA and RSA keys; Ed25519 keys reject it).' },
   signature_algorithm: {
     type: 'string',
     allowedValues: ['', 'pss', 'pkcs1v15'],

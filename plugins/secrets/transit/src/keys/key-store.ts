@@ -10,7 +10,7 @@
  * cache what it loaded, because the per-name generation counter shows that
  * the entry may be stale.
  */
-import { internalError, KeyedLock, type Storage } from '@coffer/sdk';
+import { badRequest, internalError, KeyedLock, type Storage } from '@coffer/sdk';
 import type { Clock } from '../clock.js';
 import { generateKeyVersion } from './key-material.js';
 import { clonePolicy, type DraftPolicy, type KeyPolicy } from './key-policy.js';
@@ -156,8 +156,15 @@ export class KeyStore {
     });
   }
 
-  /** Adds a version with new key material to a draft, as a rotation. */
+  /**
+   * Adds a version with new key material to a draft, as a rotation.
+   * @throws CofferError (400) when the next version would pass 2^53 - 1:
+   *   loops over versions never end past it. Only a crafted backup gets that far.
+   */
   async addVersion(draft: DraftPolicy): Promise<void> {
+    if (draft.latestVersion >= Number.MAX_SAFE_INTEGER) {
+      throw badRequest(`key "${draft.name}" is at version ${draft.latestVersion}, the highest a key can have, so it cannot rotate`);
+    }
     const version = await generateKeyVersion(draft.type, {
       createdAt: this.clock.now(),
       keySize: draft.keySize,

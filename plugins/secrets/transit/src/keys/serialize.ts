@@ -35,6 +35,9 @@ const KEY_NAME_PATTERN = /^\w(?:[\w.@-]*\w)?$/;
 
 const MIN_AUTO_ROTATE_SECONDS = 3600;
 
+/** The latest time a JavaScript `Date` can hold: 100 million days after the epoch, in milliseconds. */
+const MAX_DATE_MS = 8_640_000_000_000_000;
+
 /** Serializes a policy for storage or a backup. */
 export function serializePolicy(policy: KeyPolicy): Buffer {
   const versions: Record<string, unknown> = {};
@@ -149,7 +152,7 @@ function checkSettings(policy: Omit<KeyPolicy, 'versions'>): void {
 
 function parseVersion(record: Record<string, unknown>, field: string, policy: Omit<KeyPolicy, 'versions'>): KeyVersion {
   const type = policy.type;
-  const createdAt = integer(record.created_at, `${field}.created_at`, 0);
+  const createdAt = time(record.created_at, `${field}.created_at`);
   const hmacKey = bytes(record.hmac_key, `${field}.hmac_key`);
   const version: { -readonly [K in keyof KeyVersion]: KeyVersion[K] } = { createdAt, hmacKey };
 
@@ -241,5 +244,16 @@ function bytes(value: unknown, field: string): Buffer {
 function keyEvent(value: unknown, field: string): KeyEvent | null {
   if (value === null || value === undefined) return null;
   const record = object(value, field);
-  return { time: integer(record.time, `${field}.time`, 0), version: integer(record.version, `${field}.version`, 1) };
+  return { time: time(record.time, `${field}.time`), version: integer(record.version, `${field}.version`, 1) };
+}
+
+/**
+ * Parses milliseconds since the Unix epoch. Key descriptions format times
+ * with `Date`, which throws past {@link MAX_DATE_MS}.
+ */
+function time(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > MAX_DATE_MS) {
+    throw new Error(`${field} is not a time in milliseconds from 0 to ${MAX_DATE_MS}`);
+  }
+  return value;
 }

@@ -28,6 +28,9 @@ import {
 } from './rsa-digest-signing.js';
 import { formatVersioned, parseVersioned } from './versioned-value.js';
 
+/** Minimum padding of an EMSA-PKCS1-v1_5 block in bytes (RFC 8017, section 9.2). */
+const PKCS1_V15_MIN_PADDING = 11;
+
 export interface SignatureOptions {
   input: Buffer;
   context?: Buffer;
@@ -53,6 +56,7 @@ export interface SignResult {
  */
 export function sign(policy: KeyPolicy, requestedVersion: number, options: SignatureOptions): SignResult {
   if (!supportsSigning(policy.type)) throw unsupportedByKeyType('signing', policy.type);
+  if (policy.type === 'ed25519') rejectEd25519phOptions(options);
   const version = signingVersion(policy, requestedVersion);
   const entry = loadedVersion(policy, version);
   if (entry === undefined) throw invalidField('key_version', `version ${version} is below min_decryption_version ${policy.minDecryptionVersion}`);
@@ -80,6 +84,7 @@ export function sign(policy: KeyPolicy, requestedVersion: number, options: Signa
  */
 export function verify(policy: KeyPolicy, signatureText: string, options: SignatureOptions): boolean {
   if (!supportsSigning(policy.type)) throw unsupportedByKeyType('verification', policy.type);
+  if (policy.type === 'ed25519') rejectEd25519phOptions(options);
 
   const parsed = parseVersioned(signatureText, 'signature');
   if (parsed.version > policy.latestVersion) throw badRequest('invalid signature: version is too new');
@@ -95,6 +100,21 @@ export function verify(policy: KeyPolicy, signatureText: string, options: Signat
   }
   if (isEcdsa(policy.type)) return verifyEcdsa(policy.type, publicKeyObject(policy.type, entry), options, decoded.bytes);
   return verifyRsa(policy, publicKeyObject(policy.type, entry), options, decoded.bytes);
+}
+
+/**
+ * Rejects the options that would ask for Ed25519ph (RFC 8032, section 5.1),
+ * which Coffer does not implement. Signing the digest with pure Ed25519
+ * instead would give a signature that an Ed25519ph verifier rejects.
+ * Vault's community edition rejects the same two options.
+ */
+function rejectEd25519phOptions(options: SignatureOptions): void {
+  if (options.prehashed) {
+    throw invalidField('prehashed', 'ed25519 keys make only pure Ed25519 signatures, so prehashed must be false');
+  }
+  if (options.hashAlgorithm === 'sha2-512') {
+    throw invalidField('hash_algorithm', 'ed25519 keys make only pure Ed25519 signatures, so leave hash_algorithm unset instead of sha2-512');
+  }
 }
 
 function signingVersion(policy: KeyPolicy, requested: number): number {
@@ -145,7 +165,10 @@ function verifyEcdsa(type: EcdsaKeyType, key: KeyObject, options: SignatureOptio
 
 function signRsa(policy: KeyPolicy, key: KeyObject, options: SignatureOptions): Buffer {
   const bits = rsaBits(policy);
-  if (options.hashAlgorithm === 'none') return signDigestPkcs1v15(key, 'none', options.input);
+  if (options.hashAlgorithm === 'none') {
+    checkUnhashedLength(policy, bits, options.input);
+    return signDigestPkcs1v15(key, 'none', options.input);
+  }
   checkDigestLength(options);
 
   if (options.signatureAlgorithm === 'pkcs1v15') {
@@ -194,6 +217,17 @@ function checkSaltLength(policy: KeyPolicy, bits: number, algorithm: HashAlgorit
   const max = maxPssSaltLength(bits, algorithm);
   if (saltLength > max) {
     throw invalidField('salt_length', `${saltLength} is longer than the maximum of ${max} bytes for ${policy.type} with ${algorithm}`);
+  }
+}
+
+/**
+ * Rejects unhashed input too long to pad for the key. Without this check
+ * OpenSSL fails the signature and the caller gets a 500.
+ */
+function checkUnhashedLength(policy: KeyPolicy, bits: number, input: Buffer): void {
+  const limit = bits / 8 - PKCS1_V15_MIN_PADDING;
+  if (input.length > limit) {
+    throw invalidField('input', `${input.length} bytes is too long for PKCS#1 v1.5 with ${policy.type} and hash_algorithm none: send at most ${limit} bytes or a digest`);
   }
 }
 
