@@ -87,9 +87,9 @@ describe('notes paths', () => {
 
   test('invalid name matches no path', async () => {
     await assert.rejects(send('create', 'notes/-bad-', { text: 'x' }), {
-      code: 'COFFER_ERR_UNSUPPORTED_OPERATION',
-      status: 405,
-      message: 'create operation not supported on path "notes/-bad-"',
+      code: 'COFFER_ERR_UNSUPPORTED_PATH',
+      status: 404,
+      message: 'unsupported path "notes/-bad-"',
     });
   });
 });

@@ -43,6 +43,11 @@ export function notFound(message: string): CofferError {
   return new CofferError('COFFER_ERR_NOT_FOUND', 404, message);
 }
 
+/** 404: no path of the backend matches, as Vault answers `unsupported path`. */
+export function unsupportedPath(path: string): CofferError {
+  return new CofferError('COFFER_ERR_UNSUPPORTED_PATH', 404, `unsupported path "${path}"`);
+}
+
 /** 405: the path exists but does not support the operation. */
 export function unsupportedOperation(operation: string, path: string): CofferError {
   return new CofferError('COFFER_ERR_UNSUPPORTED_OPERATION', 405, `${operation} operation not supported on path "${path}"`);

@@ -2,7 +2,7 @@
  * The framework backend: routes a request to the first declared path whose
  * pattern matches, validates its fields, and calls the operation's handler.
  */
-import { badRequest, CofferError, internalError, unsupportedOperation } from '../errors.js';
+import { badRequest, CofferError, internalError, unsupportedOperation, unsupportedPath } from '../errors.js';
 import type {
   ExistenceResult,
   LogicalBackend,
@@ -131,9 +131,7 @@ export class Backend implements LogicalBackend {
     if (request.operation === 'help') {
       return { data: { help: this.helpText(match?.path.definition) } };
     }
-    if (match === undefined) {
-      throw unsupportedOperation(request.operation, request.path);
-    }
+    if (match === undefined) throw unsupportedPath(request.path);
 
     const { path, captures } = match;
     const handler = path.definition.operations[request.operation];

@@ -78,6 +78,17 @@ describe('HTTP API conventions', () => {
     assert.deepEqual(response.body.errors, ['no handler for route "nothing/here". route entry not found.']);
   });
 
+  test('unknown path in a mount gets 404', async () => {
+    const response = await api(server, 'GET', 'sys/no-such-endpoint', { token: TOKEN });
+    assert.equal(response.status, 404);
+    assert.deepEqual(response.body.errors, ['unsupported path "no-such-endpoint"']);
+  });
+
+  test('known path without the operation gets 405', async () => {
+    const response = await api(server, 'DELETE', 'sys/seal-status', { token: TOKEN });
+    assert.equal(response.status, 405);
+  });
+
   test('LIST method and list query both list', async () => {
     await api(server, 'PUT', 'secret/data/dir/a', { token: TOKEN, body: { data: { v: 1 } } });
     await api(server, 'PUT', 'secret/data/dir/sub/b', { token: TOKEN, body: { data: { v: 2 } } });

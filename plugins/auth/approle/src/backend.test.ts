@@ -29,7 +29,7 @@ describe('approle backend', () => {
   test('unknown path is unsupported', async () => {
     const harness = createHarness();
 
-    await assertRejects(harness.send('read', 'roles/x'), 405, 'read operation not supported on path "roles/x"');
+    await assertRejects(harness.send('read', 'roles/x'), 404, 'unsupported path "roles/x"');
     await assertRejects(harness.send('read', 'login'), 405, 'read operation not supported on path "login"');
   });
 

@@ -28,7 +28,7 @@ describe('userpass backend', () => {
   test('unknown path is unsupported', async () => {
     const harness = await createHarness();
 
-    await assertRejects(harness.send('read', 'groups/x'), 405, 'read operation not supported on path "groups/x"');
+    await assertRejects(harness.send('read', 'groups/x'), 404, 'unsupported path "groups/x"');
     await assertRejects(harness.send('read', 'login/alice'), 405, 'read operation not supported on path "login/alice"');
   });
 
