@@ -227,7 +227,12 @@ function auditResponse(result: LogicalResult): AuditResponseData {
   if (result.wrapInfo !== undefined) return { wrapInfo: result.wrapInfo };
   const response = result.response;
   if (response === null) return {};
-  if (response.raw !== undefined) return {};
+  // Vault records a raw response's status, type and body, a binary body in base64 as its JSON has it.
+  if (response.raw !== undefined) {
+    const { status, contentType, body } = response.raw;
+    const text = typeof body === 'string' ? body : body.toString('base64');
+    return { data: { http_content_type: contentType, http_raw_body: text, http_status_code: status } };
+  }
   return {
     data: response.data ?? null,
     ...(result.lease !== undefined ? { leaseId: result.lease.leaseId } : {}),
