@@ -18,7 +18,7 @@ import { wrappingPaths } from '../wrapping/path-wrapping.js';
 import { haPaths } from '../ha/path-ha.js';
 import { keyPaths } from './path-keys.js';
 import { openApiSpecPaths } from './path-openapi.js';
-import { authPaths, mountPaths } from './path-mounts.js';
+import { authPaths, mountPaths, TOKEN_MOUNT_ACCESSOR } from './path-mounts.js';
 import { sealPaths } from './path-seal.js';
 import { toolPaths } from './path-tools.js';
 import { snapshotPaths } from '../snapshot/path-snapshot.js';
@@ -93,6 +93,7 @@ export function createSystemBackends(core: Core): SystemBackends {
       };
     },
     identityPolicies: async (entityId) => (await core.identity.policiesFor(entityId)).identityPolicies,
+    entityOfAlias: async (name) => (await core.identity.resolveLogin(TOKEN_MOUNT_ACCESSOR, 'token', { policies: [], alias: { name } })).entityId,
   });
   return { sys, token, cubbyhole, identity };
 }

@@ -70,9 +70,12 @@ function identityMount(): Record<string, unknown> {
   return builtinMount('identity', 'identity', 'identity store');
 }
 
+/** Accessor of the built-in token mount, which entity aliases of tokens created with `entity_alias` name. */
+export const TOKEN_MOUNT_ACCESSOR = 'auth_token';
+
 /** Formats the token auth method's entry in sys/auth. */
 export function tokenMount(): Record<string, unknown> {
-  return builtinMount('token', 'auth_token', 'token based credentials');
+  return builtinMount('token', TOKEN_MOUNT_ACCESSOR, 'token based credentials');
 }
 
 function systemMount(): Record<string, unknown> {

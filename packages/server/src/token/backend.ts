@@ -29,6 +29,12 @@ export interface TokenBackendDeps {
   loginMount(path: string): LoginMount | undefined;
   /** Policies that an entity and its groups add to the entity's tokens. */
   identityPolicies(entityId: string): Promise<string[]>;
+  /**
+   * Returns the ID of the entity of an alias on the token mount, creating
+   * both when missing.
+   * @throws CofferError (403) when the entity is disabled.
+   */
+  entityOfAlias(name: string): Promise<string>;
 }
 
 function accessorPaths(deps: TokenBackendDeps): PathDefinition<FieldMap>[] {

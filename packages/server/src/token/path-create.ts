@@ -55,9 +55,8 @@ export async function createToken(
 
   if (parent.type === 'batch') throw badRequest('batch tokens cannot create child tokens');
   if (fields.get('num_uses') < 0) throw badRequest(`invalid "num_uses" ${fields.get('num_uses')}: it cannot be negative`);
-  if (fields.get('entity_alias') !== '') {
-    throw badRequest('invalid "entity_alias": entity aliases need the identity store, which this server does not have yet');
-  }
+  const entityAlias = fields.get('entity_alias');
+  if (entityAlias !== '') checkEntityAlias(entityAlias, role);
   if (fields.get('id') !== '' && !caller.isRoot && !caller.hasSudo) {
     throw badRequest('root or sudo privileges required to specify token id');
   }
@@ -116,15 +115,39 @@ export async function createToken(
     renewable: fields.get('renewable') && (role?.renewable ?? true) && type === 'service',
     type,
     role: role?.name ?? '',
-    // A child stays tied to its parent's entity, as in Vault, so disabling
-    // the entity also stops the children. An orphan starts without an entity.
-    entityId: orphan ? '' : parent.entityId,
+    entityId: await newTokenEntity(deps, entityAlias, orphan, parent),
     boundCidrs: childBoundCidrs(parent, role, orphan),
   };
 
   const created = await deps.store.create(entry, fields.get('id') || undefined);
   await deps.onCreated(created.entry);
   return { auth: authBlock(created.token, created.entry, now), warnings: ttl.warnings };
+}
+
+/**
+ * Returns the entity of a new token. A child stays tied to its parent's
+ * entity, as in Vault, so disabling the entity also stops the children. An
+ * orphan starts without one. An entity alias, checked beforehand, names it
+ * instead, and is created with its entity when missing.
+ */
+async function newTokenEntity(deps: TokenBackendDeps, entityAlias: string, orphan: boolean, parent: TokenEntry): Promise<string> {
+  if (entityAlias !== '') return deps.entityOfAlias(entityAlias);
+  return orphan ? '' : parent.entityId;
+}
+
+/**
+ * Checks that a role allows `alias`, comparing lower case as Vault does,
+ * because a role's allowed aliases match whatever case the caller sends.
+ * @throws CofferError (400) without a role, or when the role does not allow the alias.
+ */
+function checkEntityAlias(alias: string, role: TokenRole | null): void {
+  if (role === null) throw badRequest('invalid "entity_alias": it is only allowed with a token role');
+  const lower = alias.toLowerCase();
+  const allowed = role.allowedEntityAliases.some((pattern) => {
+    const lowerPattern = pattern.toLowerCase();
+    return lowerPattern === lower || globMatches(lowerPattern, lower);
+  });
+  if (!allowed) throw badRequest(`invalid "entity_alias" "${alias}": the role "${role.name}" does not allow it`);
 }
 
 /**
