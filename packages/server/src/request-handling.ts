@@ -281,6 +281,7 @@ async function issueLogin(core: Core, target: Target, requestPath: string, respo
       mountPath: route.mount.path,
       mountAccessor: route.mount.accessor,
       mountType: route.mount.type,
+      mountTokenType: route.mount.config.tokenType ?? '',
       requestPath,
       defaultTtl: system.defaultLeaseTtl(),
       maxTtl: system.maxLeaseTtl(),

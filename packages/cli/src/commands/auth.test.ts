@@ -58,6 +58,7 @@ describe('auth', () => {
       force_no_cache: false,
       listing_visibility: 'unauth',
       max_lease_ttl: 7200,
+      token_type: 'default-service',
     });
   });
 
@@ -71,13 +72,24 @@ describe('auth', () => {
       /^Path +Plugin +Accessor +Default TTL +Max TTL +Token Type +Replication +Seal Wrap +External Entropy Access +Options +Description +UUID +Version +Running Version +Running SHA256 +Deprecation Status$/,
     );
     assert.ok(
-      lines.some((line) => /^detail\/ +approle +approle_\S+ +600 +system +n\/a +local +false +false +map\[k:v\] +Detailed +[0-9a-f-]{36} +n\/a +v0\.1\.0\+builtin +n\/a +n\/a$/.test(line)),
+      lines.some((line) => /^detail\/ +approle +approle_\S+ +600 +system +default-service +local +false +false +map\[k:v\] +Detailed +[0-9a-f-]{36} +n\/a +v0\.1\.0\+builtin +n\/a +n\/a$/.test(line)),
       listed.stdout,
     );
     assert.ok(
-      lines.some((line) => /^token\/ +token +auth_token +system +system +n\/a +replicated +false +false +map\[\] +token based credentials +n\/a /.test(line)),
+      lines.some((line) => /^token\/ +token +auth_token +system +system +default-service +replicated +false +false +map\[\] +token based credentials +n\/a /.test(line)),
       listed.stdout,
     );
+  });
+
+  test('token type set at enable and tune', async () => {
+    const enabled = await runCli(['auth', 'enable', '-path=typed', '-token-type=default-batch', 'userpass'], { env: server.env });
+    assert.equal(enabled.code, 0, enabled.stderr);
+    const field = async () => runCli(['read', '-field=token_type', 'sys/auth/typed/tune'], { env: server.env });
+    assert.equal((await field()).stdout, 'default-batch');
+
+    const tuned = await runCli(['auth', 'tune', '-token-type=service', 'typed'], { env: server.env });
+    assert.deepEqual(tuned, { code: 0, stdout: 'Success! Tuned the auth method at: typed/\n', stderr: '' });
+    assert.equal((await field()).stdout, 'service');
   });
 
   test('tune changes then resets TTL', async () => {
@@ -95,7 +107,8 @@ describe('auth', () => {
         'force_no_cache        false\n' +
         'listing_visibility    hidden\n' +
         'max_lease_ttl         2h\n' +
-        'options               <nil>\n',
+        'options               <nil>\n' +
+        'token_type            default-service\n',
       stderr: '',
     });
 

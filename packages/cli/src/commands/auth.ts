@@ -10,6 +10,15 @@ import { mountConfigFlags, mountConfigFromFlags } from './mount-config.js';
 import type { MountEntry } from './mount-table.js';
 import { leaseColumn, mountTable, printMounts } from './mount-table.js';
 
+/** The -token-type flag of `auth enable` and `auth tune`, which only auth mounts have. */
+const tokenTypeFlag: FlagSpec = {
+  name: 'token-type',
+  kind: 'string',
+  usage:
+    'Type of the tokens the auth method issues: "default-service" or "default-batch" apply unless the method asks for a type, ' +
+    '"service" or "batch" apply whatever it asks.',
+};
+
 const descriptionFlag: FlagSpec = { name: 'description', kind: 'string', usage: 'Human-readable description of the auth method.' };
 
 const optionsFlag: FlagSpec = {
@@ -38,6 +47,7 @@ Usage: coffer auth enable [options] TYPE
     descriptionFlag,
     { name: 'path', kind: 'string', usage: 'Path where the auth method is enabled, under auth/. The default is the type.' },
     ...mountConfigFlags(authWords, 'Without it, the system default applies.'),
+    tokenTypeFlag,
     { name: 'local', kind: 'bool', usage: 'Keep the auth method local to this cluster, out of replication.' },
     { name: 'seal-wrap', kind: 'bool', usage: 'Enable seal wrapping of critical values of this auth method.' },
     optionsFlag,
@@ -47,7 +57,9 @@ Usage: coffer auth enable [options] TYPE
     const authType = args[0].trim();
     const mountPath = ensureTrailingSlash(sanitizePath(flags.string('path') || authType));
 
-    const body: Record<string, unknown> = { type: authType, description: flags.string('description'), config: mountConfigFromFlags(flags, false) };
+    const config = mountConfigFromFlags(flags, false);
+    if (flags.has('token-type')) config.token_type = flags.string('token-type');
+    const body: Record<string, unknown> = { type: authType, description: flags.string('description'), config };
     const options = flags.map('options');
     if (Object.keys(options).length > 0) body.options = options;
     if (flags.has('local')) body.local = flags.bool('local');
@@ -163,11 +175,12 @@ Usage: coffer auth tune [options] PATH
 
       $ coffer auth tune -default-lease-ttl=72h github/
       $ coffer auth tune -default-lease-ttl=-1 github/`,
-  flags: [...httpFlags, descriptionFlag, ...mountConfigFlags(authWords, '0 leaves it unchanged, and -1 resets it to the system default.'), optionsFlag],
+  flags: [...httpFlags, descriptionFlag, ...mountConfigFlags(authWords, '0 leaves it unchanged, and -1 resets it to the system default.'), tokenTypeFlag, optionsFlag],
   async run({ ui, args, flags, client }) {
     expectArguments(args, 1);
     const mountPath = ensureTrailingSlash(sanitizePath(args[0]));
     const body = mountConfigFromFlags(flags, true);
+    if (flags.has('token-type')) body.token_type = flags.string('token-type');
     if (flags.has('description')) body.description = flags.string('description');
     const options = flags.map('options');
     if (Object.keys(options).length > 0) body.options = options;

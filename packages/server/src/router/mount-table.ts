@@ -19,6 +19,13 @@ export interface MountConfig {
   auditNonHmacResponseKeys: string[];
   passthroughRequestHeaders: string[];
   allowedResponseHeaders: string[];
+  /**
+   * Auth mounts only: the type of the tokens their logins issue, `service`
+   * or `batch` whatever the method requests, or `default-service` or
+   * `default-batch` when the method leaves it open. Empty means
+   * `default-service`; tables written before the setting lack it.
+   */
+  tokenType?: string;
 }
 
 export interface MountEntry {

@@ -13,10 +13,10 @@ import { normalizeVersion } from '../plugin/catalog.js';
 const SYSTEM_MOUNT_DESCRIPTION = 'system endpoints used for control, policy and debugging';
 
 /** Formats a mount entry as Vault's sys/mounts does. */
-export function describeMount(entry: MountEntry): Record<string, unknown> {
+export function describeMount(entry: MountEntry, auth = false): Record<string, unknown> {
   return {
     accessor: entry.accessor,
-    config: describeConfig(entry.config),
+    config: describeConfig(entry.config, auth),
     description: entry.description,
     external_entropy_access: entry.externalEntropyAccess,
     local: entry.local,
@@ -30,12 +30,14 @@ export function describeMount(entry: MountEntry): Record<string, unknown> {
   };
 }
 
-function describeConfig(config: MountConfig): Record<string, unknown> {
+/** Formats a mount's tunables; an auth mount's include `token_type`. */
+function describeConfig(config: MountConfig, auth: boolean): Record<string, unknown> {
   const described: Record<string, unknown> = {
     default_lease_ttl: config.defaultLeaseTtl,
     force_no_cache: config.forceNoCache,
     max_lease_ttl: config.maxLeaseTtl,
   };
+  if (auth) described.token_type = config.tokenType || 'default-service';
   if (config.listingVisibility !== '') described.listing_visibility = config.listingVisibility;
   if (config.auditNonHmacRequestKeys.length > 0) described.audit_non_hmac_request_keys = config.auditNonHmacRequestKeys;
   if (config.auditNonHmacResponseKeys.length > 0) described.audit_non_hmac_response_keys = config.auditNonHmacResponseKeys;
@@ -75,7 +77,8 @@ export const TOKEN_MOUNT_ACCESSOR = 'auth_token';
 
 /** Formats the token auth method's entry in sys/auth. */
 export function tokenMount(): Record<string, unknown> {
-  return builtinMount('token', TOKEN_MOUNT_ACCESSOR, 'token based credentials');
+  const mount = builtinMount('token', TOKEN_MOUNT_ACCESSOR, 'token based credentials');
+  return { ...mount, config: { ...(mount.config as Record<string, unknown>), token_type: 'default-service' } };
 }
 
 function systemMount(): Record<string, unknown> {
@@ -100,7 +103,7 @@ function systemMount(): Record<string, unknown> {
  * a tune request. `prefix` is how the request names them: `config.` or none.
  * Unknown keys and bad values are rejected by name.
  */
-function parseMountConfig(raw: Record<string, unknown>, prefix: string): Partial<MountConfig> {
+function parseMountConfig(raw: Record<string, unknown>, prefix: string, auth: boolean): Partial<MountConfig> {
   const config: Partial<MountConfig> = {};
   for (const [key, value] of Object.entries(raw)) {
     // An empty listing_visibility resets it, as in Vault. Other empty values change nothing.
@@ -131,6 +134,9 @@ function parseMountConfig(raw: Record<string, unknown>, prefix: string): Partial
       case 'allowed_response_headers':
         config[camelCase(key) as 'auditNonHmacRequestKeys'] = stringList(value, field);
         break;
+      case 'token_type':
+        config.tokenType = mountTokenType(value, field, auth);
+        break;
       default:
         throw badRequest(`unknown field "${field}"`);
     }
@@ -155,6 +161,21 @@ function checkLeaseTtls(ttls: Pick<MountConfig, 'defaultLeaseTtl' | 'maxLeaseTtl
       `default lease TTL of ${defaultLeaseTtl}s would exceed the server's max lease TTL of ${serverMaxTtl}s: lower "${prefix}default_lease_ttl" or set "${prefix}max_lease_ttl"`,
     );
   }
+}
+
+const MOUNT_TOKEN_TYPES: readonly string[] = ['default-service', 'default-batch', 'service', 'batch'];
+
+/**
+ * Reads an auth mount's `token_type`. Vault's `default` is `default-service`.
+ * @throws CofferError (400) for a secrets engine, or a type not in MOUNT_TOKEN_TYPES.
+ */
+function mountTokenType(value: unknown, field: string, auth: boolean): string {
+  if (!auth) throw badRequest(`invalid "${field}": only auth methods issue tokens`);
+  const type = value === 'default' ? 'default-service' : value;
+  if (typeof type !== 'string' || !MOUNT_TOKEN_TYPES.includes(type)) {
+    throw badRequest(`invalid "${field}" ${JSON.stringify(value)}: use "default-service", "default-batch", "service" or "batch"`);
+  }
+  return type;
 }
 
 function stringList(value: unknown, field: string): string[] {
@@ -202,6 +223,7 @@ const tuneFields = {
   allowed_response_headers: { type: 'comma_string_slice', description: 'Response headers the backend may set.' },
   options: { type: 'map', description: 'Engine options; kv accepts "version" to upgrade from 1 to 2.' },
   plugin_version: { type: 'string', description: 'Pinned plugin version.' },
+  token_type: { type: 'string', description: 'Auth mounts only: "default-service", "default-batch", "service" or "batch".' },
 } as const;
 
 /** Secrets engine types that stand for kv with a version option. */
@@ -238,7 +260,7 @@ function describeTune(table: MountTableApi, rawPath: string): Record<string, unk
   if (entry === undefined) throw badRequest(`cannot fetch sysview for path "${path}": no mount there`);
   const system = table.manager.systemView(entry);
   return {
-    ...describeConfig(entry.config),
+    ...describeConfig(entry.config, table.name === 'auth'),
     default_lease_ttl: system.defaultLeaseTtl(),
     max_lease_ttl: system.maxLeaseTtl(),
     description: entry.description,
@@ -254,7 +276,7 @@ function mountTablePaths(table: MountTableApi): PathDefinition<FieldMap>[] {
       operations: {
         async read(request) {
           const listing: Record<string, unknown> = table.builtins();
-          for (const entry of table.manager.list()) listing[entry.path] = describeMount(entry);
+          for (const entry of table.manager.list()) listing[entry.path] = describeMount(entry, table.name === 'auth');
           return rawJson({ ...listing, request_id: request.id, lease_id: '', renewable: false, lease_duration: 0, data: listing, wrap_info: null, warnings: null, auth: null });
         },
       },
@@ -270,12 +292,12 @@ function mountTablePaths(table: MountTableApi): PathDefinition<FieldMap>[] {
         },
         async update(_request, fields) {
           const raw: Record<string, unknown> = {};
-          for (const key of ['default_lease_ttl', 'max_lease_ttl', 'listing_visibility', 'audit_non_hmac_request_keys', 'audit_non_hmac_response_keys', 'passthrough_request_headers', 'allowed_response_headers'] as const) {
+          for (const key of ['default_lease_ttl', 'max_lease_ttl', 'listing_visibility', 'audit_non_hmac_request_keys', 'audit_non_hmac_response_keys', 'passthrough_request_headers', 'allowed_response_headers', 'token_type'] as const) {
             if (fields.has(key)) raw[key] = fields.get(key);
           }
           // NOTE: parse errors name a field "config.<name>", as enable does,
           // although tune takes its fields at the top level.
-          const config = parseMountConfig(raw, 'config.');
+          const config = parseMountConfig(raw, 'config.', table.name === 'auth');
           const path = normalizeMountPath(fields.get('path'));
           if (Object.hasOwn(table.builtins(), path)) throw badRequest(`cannot tune "${path}": tuning a built-in mount is not supported`);
           await table.manager.tune(fields.get('path'), {
@@ -303,7 +325,7 @@ function mountTablePaths(table: MountTableApi): PathDefinition<FieldMap>[] {
           if (builtin !== undefined) return { data: builtin };
           const entry = table.manager.find(path);
           if (entry === undefined) throw badRequest(`no mount at "${path}"`);
-          return { data: describeMount(entry) };
+          return { data: describeMount(entry, table.name === 'auth') };
         },
         async update(_request, fields) {
           let type = fields.get('type') || fields.get('plugin_name');
@@ -326,7 +348,7 @@ function mountTablePaths(table: MountTableApi): PathDefinition<FieldMap>[] {
           if (type === 'kv' && options.version !== undefined && options.version !== '1' && options.version !== '2') {
             throw badRequest(`invalid "options.version" "${options.version}": kv supports versions "1" and "2"`);
           }
-          const config = parseMountConfig(fields.get('config'), 'config.');
+          const config = parseMountConfig(fields.get('config'), 'config.', table.name === 'auth');
           checkLeaseTtls({ defaultLeaseTtl: 0, maxLeaseTtl: 0, ...config }, table.serverTtls().maxLeaseTtl, 'config.');
           await table.manager.enable(fields.get('path'), type, {
             description: fields.get('description'),

@@ -23,6 +23,8 @@ export interface LoginContext {
   mountType: string;
   /** Request path below `/v1/`, e.g. `auth/userpass/login/alice`. */
   requestPath: string;
+  /** The mount's `token_type` setting; empty for `default-service`. */
+  mountTokenType: string;
   /** The mount's default and max lease TTL in seconds (tune, else the server's). */
   defaultTtl: number;
   maxTtl: number;
@@ -32,15 +34,23 @@ export interface LoginContext {
   onCreated(entry: TokenEntry): Promise<void>;
 }
 
-function loginTokenType(auth: Auth): TokenType {
-  switch (auth.tokenType ?? 'default') {
+/**
+ * Returns the type of a login's token, as Vault chooses it: a mount set to
+ * `service` or `batch` decides, then a type the method requests, then
+ * the method's default, then the mount's.
+ */
+function loginTokenType(auth: Auth, mountTokenType: string): TokenType {
+  if (mountTokenType === 'service' || mountTokenType === 'batch') return mountTokenType;
+  const requested = auth.tokenType ?? 'default';
+  switch (requested) {
     case 'batch':
     case 'default-batch':
       return 'batch';
     case 'service':
-    case 'default':
     case 'default-service':
       return 'service';
+    case 'default':
+      return mountTokenType === 'default-batch' ? 'batch' : 'service';
     default:
       throw badRequest(`invalid token type "${auth.tokenType}" from the auth method`);
   }
@@ -48,7 +58,7 @@ function loginTokenType(auth: Auth): TokenType {
 
 /** Issues the token for a login and returns the response the client gets. */
 export async function issueLoginToken(context: LoginContext, auth: Auth, data: Record<string, unknown> | null, warnings: string[]): Promise<IssuedTokenResponse> {
-  const type = loginTokenType(auth);
+  const type = loginTokenType(auth, context.mountTokenType);
   const identity = await context.resolveIdentity(auth);
   const policies = sanitizePolicies(auth.policies, auth.noDefaultPolicy !== true);
   const maxTtl = auth.maxTtl !== undefined && auth.maxTtl > 0 ? Math.min(auth.maxTtl, context.maxTtl) : context.maxTtl;
