@@ -210,7 +210,7 @@ describe('Backend routing', () => {
   test('unmatched path is unsupported', async () => {
     const backend = routingBackend(['keys/?']);
 
-    await assert.rejects(backend.handleRequest(updateRequest('key', {})), { status: 405 });
+    await assert.rejects(backend.handleRequest(updateRequest('key', {})), { status: 404, code: 'COFFER_ERR_UNSUPPORTED_PATH', message: 'unsupported path "key"' });
   });
 });
 

@@ -38,7 +38,8 @@ describe('transit backend', () => {
 
     await assert.rejects(harness.send('read', 'nowhere'), (err: unknown) => {
       assert.ok(isCofferError(err));
-      assert.equal(err.status, 405);
+      assert.equal(err.status, 404);
+      assert.equal(err.message, 'unsupported path "nowhere"');
       return true;
     });
   });
