@@ -9,7 +9,7 @@
 /**
  * Every integer literal past `Number.MAX_SAFE_INTEGER` (16 digits) has at
  * least 16 digits in a row, since JSON allows no leading zeros and no `+`.
- * Text without such a run therefore holds no unsafe integer. A run inside a
+ * Text without such a run therefore contains no unsafe integer. A run inside a
  * string only sends the text down the slower exact path, which still returns
  * the right value. One regular expression test is one pass over the text.
  */
@@ -33,7 +33,7 @@ export function parseJson(text: string): unknown {
 }
 
 /**
- * The exact parser behind {@link parseJson}, without the fast path. It makes
+ * Parses JSON exactly as {@link parseJson} does, without the fast path. It makes
  * objects as `JSON.parse` does: `__proto__` is an own key, and of duplicate
  * keys the last value wins at the first key's place. Nesting takes heap, not
  * stack, so deep input cannot overflow the stack.
@@ -51,7 +51,7 @@ export function parseJsonExact(text: string): unknown {
   }
 }
 
-/** Raised inside the parser; turned into `JSON.parse`'s SyntaxError at the top. */
+/** An error raised inside the parser and replaced by `JSON.parse`'s SyntaxError at the top. */
 class MalformedJson extends Error {
   constructor(readonly position: number) {
     super('malformed JSON');
@@ -157,13 +157,13 @@ class ExactParser {
 
     const literal = match[0];
     const integer = match[1] === undefined && match[2] === undefined;
-    // Fewer than 16 digits is always safe; BigInt only for the rest.
+    // A literal of 15 digits or fewer (16 characters with the sign) is below 10^15, so it is safe.
     if (!integer || literal.length < 16) return Number(literal);
     const exact = BigInt(literal);
     return exact > MAX_SAFE || exact < -MAX_SAFE ? exact : Number(literal);
   }
 
-  /** Reads a string from its opening quote; escapes are decoded by JSON.parse. */
+  /** Reads a string from its opening quote. JSON.parse decodes the escapes. */
   private readString(): string {
     const { text } = this;
     const start = this.position;
@@ -204,7 +204,7 @@ class ExactParser {
   }
 }
 
-/** Marks that readValueOrOpen opened a container instead of reading a value. */
+/** A marker returned by readValueOrOpen when it opened a container instead of reading a value. */
 const OPENED = Symbol('opened');
 
 /** Adds a value to a frame. `__proto__` is defined, since assigning it would set the prototype. */
@@ -219,13 +219,13 @@ function store(frame: Frame, value: unknown): void {
   }
 }
 
-/** V8's message when `JSON.stringify` meets a bigint. */
+/** A pattern for V8's message when `JSON.stringify` meets a bigint ("Do not know how to serialize a BigInt"). */
 const BIGINT_ERROR = /BigInt/;
 
 /**
  * Serializes `value` to the text `JSON.stringify(value, null, space)`
  * returns, except that a `bigint` (or a boxed one) is written as its digits
- * instead of throwing. Values without a bigint go to `JSON.stringify`; for
+ * instead of throwing. Values without a bigint go to `JSON.stringify`. For
  * the others, getters and `toJSON` methods of what it had walked run again.
  *
  * @throws TypeError for a cycle, as `JSON.stringify` does.
@@ -239,13 +239,13 @@ export function stringifyJson(value: unknown, space?: string | number): string |
   return new ExactWriter(gapOf(space)).property({ '': value }, '', '');
 }
 
-/** The indentation `JSON.stringify` takes from its `space` argument. */
+/** Returns the indentation `JSON.stringify` takes from its `space` argument. */
 function gapOf(space: string | number | undefined): string {
   if (typeof space === 'number') return ' '.repeat(Math.min(10, Math.max(0, Math.trunc(space))));
   return typeof space === 'string' ? space.slice(0, 10) : '';
 }
 
-/** The steps of JSON.stringify (ECMA-262, SerializeJSONProperty) with bigints written as digits. */
+/** A serializer that follows the steps of JSON.stringify (ECMA-262, SerializeJSONProperty) with bigints written as digits. */
 class ExactWriter {
   private readonly open: object[] = [];
 
