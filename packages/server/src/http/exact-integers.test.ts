@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { parseJson, stringifyJson } from '@coffer/sdk';
 import createClient from 'node-vault';
+import { registerNodePlugin, startPluginTestServer, type PluginTestServer } from '../plugin/test-support.js';
 import type { RunningServer } from '../server.js';
 import { startDevServer } from '../testing/api-client.js';
 
@@ -166,5 +167,26 @@ describe('integers past 2^53 in the audit log', () => {
     const rawEntry = (await readFile(rawLog, 'utf8')).split('\n').find((line) => line.includes('"path":"secret/data/audited"') && line.includes('"type":"request"'));
     assert.ok(rawEntry);
     assert.match(rawEntry, new RegExp(`"data":\\{"data":\\{"id":${BIG}\\}\\}`));
+  });
+});
+
+describe('integers past 2^53 to an external plugin', () => {
+  let server: PluginTestServer;
+
+  before(async () => {
+    server = await startPluginTestServer(ROOT);
+    await registerNodePlugin(server, 'secret', 'notes', 'secrets');
+    const mounted = await send(server, 'POST', 'sys/mounts/notes', '{"type":"notes"}');
+    assert.equal(mounted.status, 204, mounted.text);
+  });
+  after(() => server.close());
+
+  test('request data reaches the plugin as digits', async () => {
+    // The plugin's "text" field is a string, so it stores the digits it receives.
+    const written = await send(server, 'PUT', 'notes/notes/big', `{"text":${BIG}}`);
+    assert.equal(written.status, 204, written.text);
+
+    const read = await readExact(server, 'notes/notes/big');
+    assert.equal(read.data.text, BIG);
   });
 });
