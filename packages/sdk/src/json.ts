@@ -157,7 +157,7 @@ class ExactParser {
 
     const literal = match[0];
     const integer = match[1] === undefined && match[2] === undefined;
-    // A literal of 15 digits or fewer (16 characters with the sign) is below 10^15, so it is safe.
+    // A literal shorter than 16 characters has at most 15 digits, so it is below 10^15 and safe.
     if (!integer || literal.length < 16) return Number(literal);
     const exact = BigInt(literal);
     return exact > MAX_SAFE || exact < -MAX_SAFE ? exact : Number(literal);
