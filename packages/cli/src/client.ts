@@ -4,7 +4,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { parseGoBool } from '@coffer/sdk';
+import { parseGoBool, parseJson, stringifyJson } from '@coffer/sdk';
 import { formatGoDuration, parseDuration } from './flags.js';
 import { humanDuration } from './output.js';
 import type { Secret } from './secret.js';
@@ -377,7 +377,7 @@ export class CofferClient {
     if (wrapTtl > 0) headers['X-Vault-Wrap-TTL'] = formatGoDuration(wrapTtl);
     const outgoing: OutgoingRequest = { method: httpMethod, url, headers };
     if (options.body !== undefined) {
-      outgoing.body = JSON.stringify(options.body);
+      outgoing.body = stringifyJson(options.body);
       headers['Content-Type'] = options.contentType ?? 'application/json';
     }
     return { outgoing, wrapTtl };
@@ -459,10 +459,11 @@ function hasWrapInfo(body: unknown): boolean {
   return wrapInfo !== null && typeof wrapInfo === 'object';
 }
 
+/** Parses a response body. An integer past 2^53 becomes a bigint, so output prints its exact digits. */
 function parseBody(text: string): { ok: true; value: unknown } | { ok: false } {
   if (text.trim() === '') return { ok: true, value: undefined };
   try {
-    return { ok: true, value: JSON.parse(text) };
+    return { ok: true, value: parseJson(text) };
   } catch {
     return { ok: false };
   }

@@ -3,7 +3,7 @@
 // the first positional argument, as Go's `flag` package does.
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { parseGoBool } from '@coffer/sdk';
+import { parseGoBool, parseJson } from '@coffer/sdk';
 
 /**
  * Kind of a flag's value. A `list` flag repeats and also splits on commas
@@ -312,7 +312,7 @@ async function readJsonFile(path: string): Promise<string> {
 export function parseJsonObject(text: string, source: string): Record<string, unknown> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseJson(text);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new UsageError(`invalid JSON ${source}: ${reason}; expected an object such as {"key": "value"}`);

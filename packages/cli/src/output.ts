@@ -2,6 +2,7 @@
 // four spaces under a dashed header, shows empty cells as "n/a" and prints
 // values as Go's `%v` does. The `json` format indents by two spaces and sorts
 // map keys, as Go's encoding/json does.
+import { stringifyJson } from '@coffer/sdk';
 import { splitSeconds } from './flags.js';
 import type { UI } from './io.js';
 import type { Secret } from './secret.js';
@@ -170,7 +171,7 @@ export function goJson(value: unknown, keepTopLevelOrder = false): string {
   } else {
     ordered = sortKeysDeep(value);
   }
-  return (JSON.stringify(ordered ?? null, null, 2) ?? 'null')
+  return (stringifyJson(ordered ?? null, 2) ?? 'null')
     .replace(/</g, '\\u003c')
     .replace(/>/g, '\\u003e')
     .replace(/&/g, '\\u0026')
@@ -195,7 +196,7 @@ function yamlString(text: string): string {
 function yamlInline(value: unknown): string | undefined {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'string') return yamlString(value);
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
   if (Array.isArray(value)) return value.length === 0 ? '[]' : undefined;
   if (isRecord(value)) return Object.keys(value).length === 0 ? '{}' : undefined;
   return yamlString(String(value));

@@ -16,6 +16,7 @@ export * from './random-pool.js';
 export * from './keyed-lock.js';
 export * from './go-bool.js';
 export * from './glob.js';
+export * from './json.js';
 export * from './framework/field.js';
 export * from './framework/field-data.js';
 export * from './framework/path.js';

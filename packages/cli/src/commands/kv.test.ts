@@ -205,3 +205,36 @@ describe('kv get, put, patch and list', () => {
     assert.ok(get.stderr.length > 0);
   });
 });
+
+describe('kv with integers past 2^53', () => {
+  let server: TestServer;
+  const data = '{"id": 12345678901234567890, "neg": -98765432109876543210}';
+
+  before(async () => {
+    server = await startDevServer();
+    const file = join(server.home, 'big.json');
+    await writeFile(file, data);
+    const put = await runCli(['kv', 'put', 'secret/big', `@${file}`], { env: server.env });
+    assert.equal(put.code, 0, put.stderr);
+  });
+
+  after(async () => {
+    await server.close();
+  });
+
+  test('get prints the digits in a table', async () => {
+    const get = await runCli(['kv', 'get', 'secret/big'], { env: server.env });
+    assert.equal(get.code, 0, get.stderr);
+    assert.match(get.stdout, /=== Data ===\nKey    Value\n---    -----\nid     12345678901234567890\nneg    -98765432109876543210\n$/);
+  });
+
+  test('get prints the digits as JSON', async () => {
+    const get = await runCli(['kv', 'get', '-format=json', '-field=data', 'secret/big'], { env: server.env });
+    assert.deepEqual(get, { code: 0, stdout: '{\n  "id": 12345678901234567890,\n  "neg": -98765432109876543210\n}', stderr: '' });
+  });
+
+  test('get prints one field as digits', async () => {
+    const get = await runCli(['kv', 'get', '-field=neg', 'secret/big'], { env: server.env });
+    assert.deepEqual(get, { code: 0, stdout: '-98765432109876543210', stderr: '' });
+  });
+});

@@ -62,3 +62,40 @@ describe('FieldData.parse required fields', () => {
     assert.equal(fields.get('second'), 2);
   });
 });
+
+describe('FieldData.parse with integers past 2^53', () => {
+  const schema = {
+    count: { type: 'int', description: 'A count.' },
+    ttl: { type: 'duration', description: 'A TTL.' },
+    name: { type: 'string', description: 'A name.' },
+    tags: { type: 'comma_string_slice', description: 'Tags.' },
+  } as const satisfies FieldMap;
+  const limit = 'expected an integer from -9007199254740991 to 9007199254740991';
+
+  test('int field rejects a bigint', () => {
+    assert.throws(() => FieldData.parse(schema, { count: 12345678901234567890n }, false), {
+      status: 400,
+      message: `invalid field "count": the number 12345678901234567890 is too large: ${limit}`,
+    });
+  });
+
+  test('int field rejects unsafe digits', () => {
+    assert.throws(() => FieldData.parse(schema, { count: '-98765432109876543210' }, false), {
+      status: 400,
+      message: `invalid field "count": the number -98765432109876543210 is too large: ${limit}`,
+    });
+  });
+
+  test('duration field rejects a bigint', () => {
+    assert.throws(() => FieldData.parse(schema, { ttl: -98765432109876543210n }, false), {
+      status: 400,
+      message: `invalid field "ttl": the number -98765432109876543210 is too large: ${limit}`,
+    });
+  });
+
+  test('string fields keep the digits', () => {
+    const fields = FieldData.parse(schema, { name: 12345678901234567890n, tags: [12345678901234567890n, 'x'] }, false);
+    assert.equal(fields.get('name'), '12345678901234567890');
+    assert.deepEqual(fields.get('tags'), ['12345678901234567890', 'x']);
+  });
+});

@@ -7,6 +7,7 @@
  * everything as strings.
  */
 import { parseDurationSeconds } from '../duration.js';
+import { parseJson } from '../json.js';
 
 /** The types a field can declare. */
 export interface FieldTypes {
@@ -78,7 +79,7 @@ export function convertField(type: FieldType, raw: unknown): { value: unknown } 
     case 'name': {
       let text: string;
       if (typeof raw === 'string') text = raw;
-      else if (typeof raw === 'number' || typeof raw === 'boolean') text = String(raw);
+      else if (typeof raw === 'number' || typeof raw === 'bigint' || typeof raw === 'boolean') text = String(raw);
       else return { error: `expected a string, got ${describe(raw)}` };
       if (type === 'lowercase_string') text = text.toLowerCase();
       if (type === 'name' && !NAME_PATTERN.test(text)) {
@@ -87,7 +88,10 @@ export function convertField(type: FieldType, raw: unknown): { value: unknown } 
       return { value: text };
     }
     case 'int': {
-      const number = typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
+      const digits = typeof raw === 'string' && /^-?\d+$/.test(raw.trim()) ? raw.trim() : undefined;
+      if (typeof raw === 'bigint') return { error: tooLarge(raw) };
+      if (digits !== undefined && !Number.isSafeInteger(Number(digits))) return { error: tooLarge(digits) };
+      const number = digits !== undefined ? Number(digits) : raw;
       if (typeof number !== 'number' || !Number.isInteger(number)) {
         return { error: `expected an integer, got ${describe(raw)}` };
       }
@@ -100,6 +104,7 @@ export function convertField(type: FieldType, raw: unknown): { value: unknown } 
       return { error: `expected a boolean, got ${describe(raw)}` };
     }
     case 'duration': {
+      if (typeof raw === 'bigint') return { error: tooLarge(raw) };
       const seconds = parseDurationSeconds(raw);
       if (seconds === null) {
         return { error: `expected a duration such as 30, "30s", "90m" or "1h", got ${describe(raw)}` };
@@ -110,7 +115,7 @@ export function convertField(type: FieldType, raw: unknown): { value: unknown } 
       if (isPlainObject(raw)) return { value: raw };
       if (typeof raw === 'string') {
         try {
-          const parsed: unknown = JSON.parse(raw);
+          const parsed: unknown = parseJson(raw);
           if (isPlainObject(parsed)) return { value: parsed };
         } catch {
           // Fall through to the error below.
@@ -122,7 +127,7 @@ export function convertField(type: FieldType, raw: unknown): { value: unknown } 
       if (typeof raw === 'string') {
         return { value: raw.split(',').map((item) => item.trim()).filter((item) => item !== '') };
       }
-      if (Array.isArray(raw) && raw.every((item) => typeof item === 'string' || typeof item === 'number')) {
+      if (Array.isArray(raw) && raw.every((item) => typeof item === 'string' || typeof item === 'number' || typeof item === 'bigint')) {
         return { value: raw.map((item) => String(item).trim()) };
       }
       return { error: `expected a list of strings or a comma-separated string, got ${describe(raw)}` };
@@ -159,10 +164,21 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * Returns the error for an integer past `Number.MAX_SAFE_INTEGER`. Request
+ * bodies keep such an integer exact as a bigint, and a field that takes a
+ * number could only round it.
+ */
+function tooLarge(value: bigint | string): string {
+  const limit = Number.MAX_SAFE_INTEGER;
+  return `the number ${String(value).trim()} is too large: expected an integer from -${limit} to ${limit}`;
+}
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
   if (typeof value === 'string') return `"${value}"`;
+  if (typeof value === 'bigint') return `number ${value}`;
   return `${typeof value} ${String(value)}`;
 }

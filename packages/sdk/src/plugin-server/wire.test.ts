@@ -52,6 +52,19 @@ describe('wire conversions', () => {
     assert.deepEqual(requestFromWire(wire, storage), request);
   });
 
+  test('unsafe integers cross as digits', () => {
+    const storage = new MapStorage();
+    const data = { id: 12345678901234567890n, nested: [-98765432109876543210n, 1] };
+    const request: Request = { id: 'req-2', operation: 'update', path: 'big', data, storage, mountPoint: 'x/', mountType: 'x', clientToken: '', headers: {} };
+    const wire = requestToWire(request, 'x_1');
+    assert.equal(wire.data, '{"id":12345678901234567890,"nested":[-98765432109876543210,1]}');
+    assert.deepStrictEqual(requestFromWire(wire, storage).data, data);
+
+    const response: Response = { data: { id: -98765432109876543210n } };
+    assert.equal(responseToWire(response)?.data, '{"id":-98765432109876543210}');
+    assert.deepStrictEqual(responseFromWire(responseToWire(response)), response);
+  });
+
   test('unknown operation is rejected', () => {
     assert.throws(() => requestFromWire({ operation: 'rollback', data: '{}' }, new MapStorage()), { message: 'unsupported operation "rollback"' });
   });

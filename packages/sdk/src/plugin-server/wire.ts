@@ -8,6 +8,7 @@ import { CofferError } from '../errors.js';
 import type { Auth, AuthAlias } from '../auth.js';
 import { isPlainObject } from '../framework/field.js';
 import type { LeasedSecret, Operation, RenewingLogin, Request, Response, SecretLease } from '../logical.js';
+import { parseJson, stringifyJson } from '../json.js';
 import type { Storage } from '../storage.js';
 import {
   ERROR_TYPE,
@@ -53,14 +54,16 @@ function isoFromTimestamp(timestamp: WireTimestamp | null | undefined): string |
 }
 
 /**
- * Parses a JSON object field; an empty string or `null` is an empty object.
+ * Parses a JSON object field, and an empty string or `null` as an empty
+ * object. An integer past 2^53 becomes a bigint, as in request bodies, and
+ * a Go plugin reads the same digits with `json.Number`.
  * @throws Error naming the field when the text is not a JSON object.
  */
 export function parseJsonObject(text: string | undefined, field: string): Record<string, unknown> {
   if (text === undefined || text === '' || text === 'null') return {};
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseJson(text);
   } catch (err) {
     throw new Error(`invalid JSON in "${field}": ${(err as Error).message}`);
   }
@@ -83,7 +86,7 @@ function headersFromWire(wire: Record<string, WireHeader> | undefined): Record<s
 function leasedSecretToWire(secret: LeasedSecret): WireSecret {
   return {
     lease_id: secret.leaseId,
-    internal_data: JSON.stringify(secret.internalData),
+    internal_data: stringifyJson(secret.internalData) as string,
     lease_options: {
       ttl: secondsToNanoseconds(secret.ttl),
       increment: secondsToNanoseconds(secret.increment),
@@ -115,7 +118,7 @@ function renewingLoginToWire(login: RenewingLogin): WireAuth {
       issue_time: timestampFromIso(login.issueTime),
       renewable: true,
     },
-    internal_data: JSON.stringify(login.internalData),
+    internal_data: stringifyJson(login.internalData) as string,
     display_name: login.displayName,
     policies: login.policies,
     token_policies: login.policies,
@@ -148,7 +151,7 @@ export function requestToWire(request: Request, mountAccessor: string): WireRequ
     id: request.id,
     operation: request.operation,
     path: request.path,
-    data: JSON.stringify(request.data),
+    data: stringifyJson(request.data) as string,
     secret: request.secret === undefined ? null : leasedSecretToWire(request.secret),
     auth: request.auth === undefined ? null : renewingLoginToWire(request.auth),
     headers: headersToWire(request.headers),
@@ -192,7 +195,7 @@ export function requestFromWire(wire: WireRequest, storage: Storage): Request {
 function secretLeaseToWire(secret: SecretLease): WireSecret {
   return {
     lease_id: secret.leaseId ?? '',
-    internal_data: JSON.stringify(secret.internalData),
+    internal_data: stringifyJson(secret.internalData) as string,
     coffer_passthrough: secret.passthrough === true,
     lease_options: {
       ttl: secondsToNanoseconds(secret.ttl),
@@ -233,7 +236,7 @@ function authToWire(auth: Auth): WireAuth {
       // Coffer issues renewable tokens unless the auth method sets `renewable: false`.
       renewable: auth.renewable ?? true,
     },
-    internal_data: JSON.stringify(auth.internalData ?? {}),
+    internal_data: stringifyJson(auth.internalData ?? {}) as string,
     display_name: auth.displayName ?? '',
     policies: auth.policies,
     metadata: auth.metadata ?? {},
@@ -281,7 +284,7 @@ export function responseToWire(response: Response | null): WireResponse | null {
     data = { [RAW_STATUS_KEY]: response.raw.status, [RAW_CONTENT_TYPE_KEY]: response.raw.contentType, [RAW_BODY_KEY]: body.toString('base64') };
   }
   return {
-    data: JSON.stringify(data),
+    data: stringifyJson(data) as string,
     secret: response.secret === undefined ? null : secretLeaseToWire(response.secret),
     auth: response.auth === undefined ? null : authToWire(response.auth),
     warnings: response.warnings ?? [],

@@ -339,11 +339,13 @@ describe('audit broker with one device on this thread', () => {
       close: async () => {},
     };
     const accepting: AuditDevice = { write: async () => {}, close: async () => {} };
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
     const cases: Array<[string, AuditDevice, Record<string, string>, AuditResponseInput]> = [
       ['rejecting device', rejecting, {}, sampleInput()],
       ['device that throws', throwing, {}, sampleInput()],
-      // JSON.stringify throws on a BigInt, which only a log_raw device serializes as it is.
-      ['formatting error', accepting, { log_raw: 'true' }, sampleInput({ data: { count: 1n } })],
+      // Serializing a cycle throws, and only a log_raw device serializes data as it is.
+      ['formatting error', accepting, { log_raw: 'true' }, sampleInput({ data: { cyclic } })],
     ];
     for (const [name, device, options, input] of cases) {
       const broker = await brokerWith(device, options);

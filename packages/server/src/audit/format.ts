@@ -9,6 +9,7 @@
 import {
   badRequest,
   parseGoBool,
+  stringifyJson,
   type AuditAuth,
   type AuditRequest,
   type AuditRequestEntry,
@@ -88,7 +89,8 @@ class EntryHasher {
 
   /** Returns the JSON text of `data(data, exempt)`. */
   dataJson(data: Record<string, unknown>, exempt: readonly string[] | undefined): string {
-    if (this.config.logRaw) return JSON.stringify(data);
+    // An integer past 2^53 arrives as a bigint and is written as its digits.
+    if (this.config.logRaw) return stringifyJson(data) as string;
     return this.hasher.hashDataJson(data, exempt === undefined || exempt.length === 0 ? NO_KEYS : new Set(exempt));
   }
 
@@ -393,7 +395,7 @@ export function serializeEntry(entry: AuditRequestEntry | AuditResponseEntry, co
 
 /** Like `serializeEntry`, returning the line as a string. */
 export function serializeEntryText(entry: AuditRequestEntry | AuditResponseEntry, config: FormatConfig): string {
-  const body = config.format === 'jsonx' ? toJsonx(entry as unknown as Record<string, unknown>) : JSON.stringify(entry);
+  const body = config.format === 'jsonx' ? toJsonx(entry as unknown as Record<string, unknown>) : (stringifyJson(entry) as string);
   return `${config.prefix}${body}\n`;
 }
 

@@ -236,6 +236,7 @@ export class AuditHasher {
   private valueJson(value: unknown, key: string, exempt: ReadonlySet<string>): string | undefined {
     // An HMAC is the prefix and hex digits, which JSON needs no escapes for.
     if (typeof value === 'string') return exempt.has(key) ? JSON.stringify(value) : `"${this.hashDataValue(value)}"`;
+    if (typeof value === 'bigint') return exempt.has(key) ? value.toString() : `"${this.hashDataValue(value.toString())}"`;
     if (typeof value !== 'object' || value === null || value instanceof Date || value instanceof Uint8Array) {
       return JSON.stringify(this.hashValue(value, key, exempt));
     }
@@ -250,7 +251,8 @@ export class AuditHasher {
 
   private hashValue(value: unknown, key: string, exempt: ReadonlySet<string>): unknown {
     if (typeof value === 'string') return exempt.has(key) ? value : this.hashDataValue(value);
-    if (typeof value === 'bigint') return exempt.has(key) ? value.toString() : this.hashDataValue(value.toString());
+    // An integer past 2^53 is HMACed as its digits, and an exempt one stays a number.
+    if (typeof value === 'bigint') return exempt.has(key) ? value : this.hashDataValue(value.toString());
     // JSON leaves functions and symbols out, and a copied toJSON function would put its clear result in the entry.
     if (typeof value === 'function' || typeof value === 'symbol') return undefined;
     if (value === null || typeof value !== 'object') return value;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { stringifyJson } from '@coffer/sdk';
 import { deviceFormat, formatEntry } from './entry-format.js';
 import { buildRequestEntry, buildResponseEntry, JsonBlockCache, parseFormatConfig, serializeJsonEntry, type FormatConfig } from './format.js';
 import { AuditHasher } from './hmac.js';
@@ -98,14 +99,9 @@ describe('json entry serializer', () => {
       test(`${caseName}, ${configName}: same text as the entry object`, () => {
         const hasher = new AuditHasher(SALT);
         const cache = new JsonBlockCache();
-        if (config.logRaw && input.data !== null && Object.values(input.data ?? {}).some((value) => typeof value === 'bigint')) {
-          // JSON has no BigInt, and a raw entry does not turn it into a string, so both ways fail alike.
-          assert.throws(() => JSON.stringify(buildRequestEntry(input, hasher, config, NOW)), TypeError);
-          assert.throws(() => serializeJsonEntry('request', input, NOW, hasher, config, cache), TypeError);
-          return;
-        }
-        const expectedRequest = JSON.stringify(buildRequestEntry(input, hasher, config, NOW));
-        const expectedResponse = JSON.stringify(buildResponseEntry(input, hasher, config, NOW));
+        // A raw entry writes a bigint as its digits, as stringifyJson does.
+        const expectedRequest = stringifyJson(buildRequestEntry(input, hasher, config, NOW));
+        const expectedResponse = stringifyJson(buildResponseEntry(input, hasher, config, NOW));
 
         assert.equal(serializeJsonEntry('request', input, NOW, hasher, config, cache), expectedRequest);
         // The second call takes the blocks from the cache.

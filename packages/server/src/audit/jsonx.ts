@@ -10,12 +10,14 @@
  * string values; Coffer escapes them, so a value can never inject markup.
  */
 
+import { parseJson, stringifyJson } from '@coffer/sdk';
+
 export const JSONX_NAMESPACE = 'http://www.ibm.com/xmlns/prod/2009/jsonx';
 
 /** Encodes a JSON-serializable object as a JSONx document without an XML declaration. */
 export function toJsonx(value: Record<string, unknown>): string {
   // A JSON round trip applies toJSON (dates, buffers) and drops undefined members, as JSON output would.
-  const plain = JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+  const plain = parseJson(stringifyJson(value) as string) as Record<string, unknown>;
   return `<json:object xmlns:json="${JSONX_NAMESPACE}">${members(plain)}</json:object>`;
 }
 
@@ -35,6 +37,7 @@ function element(value: unknown, name?: string): string {
     case 'string':
       return `<json:string${attribute}>${escapeXml(value)}</json:string>`;
     case 'number':
+    case 'bigint':
       return `<json:number${attribute}>${value}</json:number>`;
     case 'boolean':
       return `<json:boolean${attribute}>${value}</json:boolean>`;

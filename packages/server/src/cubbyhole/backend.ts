@@ -4,7 +4,7 @@
  * calling token's cubbyhole ID, so one token can never reach another's, and
  * the token store deletes that view when the token is revoked.
  */
-import { Backend, badRequest, definePath, validateStorageKey, type Request } from '@coffer/sdk';
+import { Backend, badRequest, definePath, parseJson, stringifyJson, validateStorageKey, type Request } from '@coffer/sdk';
 
 const CUBBYHOLE_PREFIX = 'cubbyhole/';
 
@@ -34,7 +34,7 @@ export function createCubbyholeBackend(): Backend {
           async read(request) {
             const stored = await request.storage.get(requireKey(request));
             if (stored === null) return null;
-            return { data: JSON.parse(stored.value.toString('utf8')) as Record<string, unknown> };
+            return { data: parseJson(stored.value.toString('utf8')) as Record<string, unknown> };
           },
           async create(request, fields) {
             return write(request, fields.raw);
@@ -61,7 +61,7 @@ export function createCubbyholeBackend(): Backend {
 async function write(request: Request, data: Record<string, unknown>): Promise<null> {
   const key = requireKey(request);
   if (Object.keys(data).length === 0) throw badRequest('missing data fields');
-  await request.storage.put({ key, value: Buffer.from(JSON.stringify(data)) });
+  await request.storage.put({ key, value: Buffer.from(stringifyJson(data) as string) });
   return null;
 }
 

@@ -91,3 +91,15 @@ test('parseJsonBody rejects a non-object body', () => {
     message: 'failed to parse JSON input: the body must be a JSON object',
   });
 });
+
+test('parseJsonBody keeps unsafe integers exact', () => {
+  const parsed = parseJsonBody(Buffer.from('{"data":{"id":12345678901234567890,"neg":-98765432109876543210,"safe":9007199254740991}}'));
+  assert.deepStrictEqual(parsed, { data: { id: 12345678901234567890n, neg: -98765432109876543210n, safe: 9007199254740991 } });
+});
+
+test('parseJsonBody reports bad JSON with unsafe integers', () => {
+  assert.throws(() => parseJsonBody(Buffer.from('{"id":12345678901234567890')), {
+    status: 400,
+    message: /^failed to parse JSON input: .*JSON/,
+  });
+});

@@ -2,7 +2,7 @@
  * Reading and parsing request bodies with Vault's size limit.
  */
 import type { IncomingMessage } from 'node:http';
-import { CofferError, badRequest, isPlainObject } from '@coffer/sdk';
+import { CofferError, badRequest, isPlainObject, parseJson } from '@coffer/sdk';
 
 /** Vault's default `max_request_size`: 32 MiB. */
 export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
@@ -66,12 +66,15 @@ function nestsDeeperThan(value: unknown, limit: number): boolean {
   return false;
 }
 
-/** Parses a JSON object body; an empty body is an empty object. */
+/**
+ * Parses a JSON object body, and an empty body as an empty object. An
+ * integer past 2^53 becomes a bigint, so that data comes back as it was sent.
+ */
 export function parseJsonBody(body: Buffer): Record<string, unknown> {
   if (body.length === 0) return {};
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString('utf8'));
+    parsed = parseJson(body.toString('utf8'));
   } catch (err) {
     throw badRequest(`failed to parse JSON input: ${(err as Error).message}`);
   }

@@ -16,7 +16,7 @@ const ERROR_PREFIX = 'custom_metadata validation failed';
 const UNPRINTABLE = /\p{C}|(?! )\p{Z}/u;
 
 /**
- * Converts a `custom_metadata` object to string pairs. Numbers and booleans
+ * Converts a `custom_metadata` object to string pairs. Numbers (bigints too) and booleans
  * become strings, as Vault's weak decoding does. With `keepNulls`, a `null`
  * value stays `null`, because a PATCH uses it to remove a key.
  *
@@ -29,7 +29,7 @@ export function parseCustomMetadata(raw: JsonObject, keepNulls: boolean): Record
   for (const [key, value] of Object.entries(raw)) {
     if (value === null || value === undefined) {
       setOwn(pairs, key, keepNulls ? null : '');
-    } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+    } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') {
       setOwn(pairs, key, String(value));
     } else {
       const kind = Array.isArray(value) ? 'an array' : 'an object';

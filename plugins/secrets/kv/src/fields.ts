@@ -1,7 +1,7 @@
 /**
  * Field declarations and value checks shared by the KV v2 paths.
  */
-import { badRequest, formatDuration, type FieldSchema } from '@coffer/sdk';
+import { badRequest, formatDuration, stringifyJson, type FieldSchema } from '@coffer/sdk';
 import { isJsonObject } from './json.js';
 import { MAX_DELETE_VERSION_AFTER_SECONDS } from './metadata.js';
 import { MAX_PATH_SEGMENTS, MAX_SEGMENT_BYTES } from './secret-path.js';
@@ -61,7 +61,7 @@ export function checkMaxVersions(value: number, fix: string): number {
 export function checkDeleteVersionAfter(seconds: number, raw: unknown): number {
   if (Math.abs(seconds) <= MAX_DELETE_VERSION_AFTER_SECONDS) return seconds;
   throw badRequest(
-    `invalid field "delete_version_after": ${JSON.stringify(raw)} is longer than the maximum of ` +
+    `invalid field "delete_version_after": ${stringifyJson(raw)} is longer than the maximum of ` +
       `${formatDuration(MAX_DELETE_VERSION_AFTER_SECONDS)}: use a shorter duration`,
   );
 }
@@ -98,7 +98,7 @@ export function parseCheckAndSet(options: Record<string, unknown> | undefined): 
   if (raw === null) return undefined;
   const number = typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
   if (typeof number !== 'number' || !Number.isSafeInteger(number) || number < 0) {
-    throw badRequest(`error parsing check-and-set parameter: options.cas must be a non-negative integer, got ${JSON.stringify(raw)}`);
+    throw badRequest(`error parsing check-and-set parameter: options.cas must be a non-negative integer, got ${stringifyJson(raw)}`);
   }
   return number;
 }

@@ -71,7 +71,7 @@ describe('metadata write', () => {
       max_versions: 5,
       cas_required: true,
       delete_version_after: '3h25m19s',
-      custom_metadata: { owner: 'team-a', tier: 1 },
+      custom_metadata: { owner: 'team-a', tier: 1, id: 12345678901234567890n },
     });
 
     assert.equal(response, null);
@@ -79,7 +79,7 @@ describe('metadata write', () => {
     assert.equal(metadata.max_versions, 5);
     assert.equal(metadata.cas_required, true);
     assert.equal(metadata.delete_version_after, '3h25m19s');
-    assert.deepEqual(metadata.custom_metadata, { owner: 'team-a', tier: '1' });
+    assert.deepEqual(metadata.custom_metadata, { owner: 'team-a', tier: '1', id: '12345678901234567890' });
     assert.equal(metadata.current_version, 0);
     assert.deepEqual(metadata.versions, {});
     assert.match(String(metadata.created_time), TIME);

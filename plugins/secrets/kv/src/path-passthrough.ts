@@ -6,6 +6,7 @@ import {
   definePath,
   notFound,
   parseDurationSeconds,
+  stringifyJson,
   type FieldMap,
   type PathDefinition,
   type Request,
@@ -84,7 +85,7 @@ async function writeSecret(request: Request, data: JsonObject): Promise<null> {
   }
   if (Object.hasOwn(data, 'ttl') && parseDurationSeconds(data.ttl) === null) {
     throw badRequest(
-      `invalid field "ttl": expected a duration such as 30, "30s", "90m" or "1h", got ${JSON.stringify(data.ttl)}`,
+      `invalid field "ttl": expected a duration such as 30, "30s", "90m" or "1h", got ${stringifyJson(data.ttl)}`,
     );
   }
 

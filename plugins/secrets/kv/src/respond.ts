@@ -7,7 +7,7 @@
  * raw JSON bodies in the shape of Vault's response envelope, as Vault's own
  * `logical.RespondWithStatusCode` builds them.
  */
-import type { Request, Response } from '@coffer/sdk';
+import { stringifyJson, type Request, type Response } from '@coffer/sdk';
 
 /** Builds a raw JSON response with `status` and Vault's envelope around `data`. */
 export function respondWithStatus(
@@ -27,5 +27,5 @@ export function respondWithStatus(
     auth: null,
     mount_type: request.mountType,
   };
-  return { raw: { status, contentType: 'application/json', body: JSON.stringify(envelope) } };
+  return { raw: { status, contentType: 'application/json', body: stringifyJson(envelope) as string } };
 }

@@ -3,7 +3,7 @@
  * data, under the layout described in `backend.ts`.
  */
 import { createHash } from 'node:crypto';
-import { internalError, KeyedLock, type Logger, type Storage } from '@coffer/sdk';
+import { internalError, KeyedLock, parseJson, stringifyJson, type Logger, type Storage } from '@coffer/sdk';
 import { parseTimestamp, type Clock } from './clock.js';
 import { isJsonObject, type JsonObject } from './json.js';
 import { DEFAULT_CONFIG, isReadable, type EngineConfig, type KeyMetadata, type VersionMetadata } from './metadata.js';
@@ -120,7 +120,7 @@ export class VersionedStore {
 
   async writeMetadata(storage: Storage, meta: KeyMetadata): Promise<void> {
     this.forgetMetadata(meta.key);
-    const text = JSON.stringify(meta);
+    const text = stringifyJson(meta) as string;
     try {
       await storage.put({ key: METADATA_PREFIX + meta.key, value: Buffer.from(text, 'utf8') });
     } finally {
@@ -194,7 +194,7 @@ export class VersionedStore {
       // Move the entry to the end of the map's order: least recently read goes first.
       this.metadataCache.delete(path);
       this.metadataCache.set(path, cached);
-      return JSON.parse(cached) as JsonObject;
+      return parseJson(cached) as JsonObject;
     }
 
     const changesBefore = this.metadataChanges;
@@ -287,7 +287,7 @@ export async function readJson(storage: Storage, key: string): Promise<JsonObjec
 function parseJsonObject(key: string, text: string): JsonObject {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseJson(text);
   } catch {
     throw internalError(`storage entry "${key}" is not valid JSON`);
   }
@@ -295,6 +295,7 @@ function parseJsonObject(key: string, text: string): JsonObject {
   return parsed;
 }
 
+/** Writes a JSON entry. An integer past 2^53, read from a request as a bigint, is stored as its digits. */
 export async function writeJson(storage: Storage, key: string, value: unknown): Promise<void> {
-  await storage.put({ key, value: Buffer.from(JSON.stringify(value), 'utf8') });
+  await storage.put({ key, value: Buffer.from(stringifyJson(value) as string, 'utf8') });
 }

@@ -19,7 +19,7 @@
  * NOTE: the upgrade runs inside the backend's initialize, so the tune request
  * (or the unseal after a crash) waits until every secret is moved.
  */
-import type { Logger, Storage } from '@coffer/sdk';
+import { parseJson, type Logger, type Storage } from '@coffer/sdk';
 import { formatTimestamp } from './clock.js';
 import { isJsonObject } from './json.js';
 import { addVersion, DEFAULT_CONFIG, newKeyMetadata } from './metadata.js';
@@ -141,7 +141,7 @@ async function readJsonOrNull(storage: Storage, key: string): Promise<unknown> {
   const entry = await storage.get(key);
   if (entry === null) return null;
   try {
-    return JSON.parse(entry.value.toString('utf8')) as unknown;
+    return parseJson(entry.value.toString('utf8'));
   } catch {
     return null;
   }
