@@ -60,6 +60,12 @@ describe('token_type of auth mounts', () => {
     assert.equal((await api(server, 'GET', 'sys/auth', { token: ROOT })).body.data['other/'], undefined);
   });
 
+  test('huge TTL number is a 400', async () => {
+    const rejected = await api(server, 'POST', 'sys/mounts/huge', { token: ROOT, body: '{"type":"kv","config":{"default_lease_ttl":12345678901234567890}}' });
+    assert.equal(rejected.status, 400);
+    assert.deepEqual(rejected.body.errors, ['invalid "config.default_lease_ttl" 12345678901234567890: expected a duration such as "768h"']);
+  });
+
   test('secrets engines take no token_type', async () => {
     const rejected = await api(server, 'POST', 'sys/mounts/kvx', { token: ROOT, body: { type: 'kv', config: { token_type: 'batch' } } });
     assert.equal(rejected.status, 400);

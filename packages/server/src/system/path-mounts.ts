@@ -3,7 +3,7 @@
  * secrets engine and auth method mounts.
  */
 import { randomUUID } from 'node:crypto';
-import { badRequest, definePath, parseDurationSeconds, permissionDenied, type PathDefinition, type FieldMap } from '@coffer/sdk';
+import { badRequest, definePath, parseDurationSeconds, permissionDenied, stringifyJson, type PathDefinition, type FieldMap } from '@coffer/sdk';
 import type { Core } from '../core.js';
 import { rawJson } from '../http/envelope.js';
 import { normalizeMountPath, type MountManager } from '../router/mount-manager.js';
@@ -114,7 +114,7 @@ function parseMountConfig(raw: Record<string, unknown>, prefix: string, auth: bo
       case 'default_lease_ttl':
       case 'max_lease_ttl': {
         const seconds = value === 'system' ? 0 : parseDurationSeconds(value);
-        if (seconds === null) throw badRequest(`invalid "${field}" ${JSON.stringify(value)}: expected a duration such as "768h"`);
+        if (seconds === null) throw badRequest(`invalid "${field}" ${stringifyJson(value)}: expected a duration such as "768h"`);
         config[key === 'default_lease_ttl' ? 'defaultLeaseTtl' : 'maxLeaseTtl'] = seconds;
         break;
       }
@@ -124,7 +124,7 @@ function parseMountConfig(raw: Record<string, unknown>, prefix: string, auth: bo
         break;
       case 'listing_visibility':
         if (value !== 'hidden' && value !== 'unauth') {
-          throw badRequest(`invalid "${field}" ${JSON.stringify(value)}: must be "hidden" or "unauth"`);
+          throw badRequest(`invalid "${field}" ${stringifyJson(value)}: must be "hidden" or "unauth"`);
         }
         config.listingVisibility = value;
         break;
@@ -173,7 +173,7 @@ function mountTokenType(value: unknown, field: string, auth: boolean): string {
   if (!auth) throw badRequest(`invalid "${field}": only auth methods issue tokens`);
   const type = value === 'default' ? 'default-service' : value;
   if (typeof type !== 'string' || !MOUNT_TOKEN_TYPES.includes(type)) {
-    throw badRequest(`invalid "${field}" ${JSON.stringify(value)}: use "default-service", "default-batch", "service" or "batch"`);
+    throw badRequest(`invalid "${field}" ${stringifyJson(value)}: use "default-service", "default-batch", "service" or "batch"`);
   }
   return type;
 }
