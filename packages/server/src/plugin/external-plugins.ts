@@ -100,8 +100,8 @@ export class ExternalPlugins implements ExternalAuditDevices {
    * Returns `undefined` when the catalog has no unversioned match, so the
    * caller reports the unknown type. While the server unseals (`loading`),
    * the options of a mount already in the table are not checked again. A
-   * plugin that cannot be found or started at unseal throws like at any
-   * other time; the mount manager then leaves that one mount failed.
+   * plugin that cannot be found or started at unseal throws as at any other
+   * time, and the mount manager then marks only that mount as failed.
    * @throws CofferError (400) for a pinned version that is not registered or
    *   an option the host reserves.
    */

@@ -72,7 +72,7 @@ describe('plugin mounts that fail to start at unseal', () => {
     assert.deepEqual(read.body.data, { password: 'kept' });
   }
 
-  /** Asserts that the mount at `mount` answers `request` with the failed mount's error. */
+  /** Asserts that a request to `path` fails with the error of the failed mount `mount`. */
   async function assertFailed(mount: string, path: string, reason: string, method = 'GET'): Promise<void> {
     const response = await call(method, path);
     assert.equal(response.status, 404, JSON.stringify(response.body));
@@ -205,9 +205,9 @@ describe('plugin mounts that fail to start at unseal', () => {
 
     assert.equal(disabled.status, 204, JSON.stringify(disabled.body));
     assert.equal((await call('GET', 'sys/mounts')).body.data['startup/'], undefined);
-    const gone = await call('GET', 'startup/status');
-    assert.equal(gone.status, 404);
-    assert.deepEqual(gone.body.errors, ['no handler for route "startup/status". route entry not found.']);
+    const unrouted = await call('GET', 'startup/status');
+    assert.equal(unrouted.status, 404);
+    assert.deepEqual(unrouted.body.errors, ['no handler for route "startup/status". route entry not found.']);
     await rm(marker());
   });
 });
@@ -228,7 +228,7 @@ describe('built-in mount that fails to start at unseal', () => {
   after(() => server.close());
 
   test('invalid stored option fails only its mount', async () => {
-    // A version no release writes stands for any stored state a backend rejects.
+    // A KV version that no release writes is an example of stored state that a backend rejects.
     const barrier = server.core.barrier;
     const table = (await loadMountTable(barrier, 'core/mounts'))!;
     await saveMountTable(barrier, 'core/mounts', table.map((entry) => (entry.path === 'odd/' ? { ...entry, options: { version: '9' } } : entry)));

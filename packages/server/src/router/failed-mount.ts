@@ -1,14 +1,14 @@
 /**
- * The stand-in backend of a mount whose backend could not start when the
- * server unsealed. Vault skips such a mount and keeps unsealing, so one
- * broken plugin cannot keep every other mount sealed; the mount keeps its
- * table entry and storage, and a reload after the fix replaces this backend.
+ * The stand-in backend of a mount whose backend failed to start at unseal.
+ * Vault skips such a mount and keeps unsealing, so one broken plugin cannot
+ * keep every other mount sealed. The mount keeps its table entry and
+ * storage, and a reload after the fix replaces this backend.
  */
 import { CofferError, type ExistenceResult, type LogicalBackend, type Response, type SpecialPaths } from '@coffer/sdk';
 
 /**
- * Vault answers a request to a mount without a backend as an unsupported
- * path, which its HTTP layer turns into 404.
+ * The status Vault returns for a mount without a backend: its router reports
+ * an unsupported path, which Vault's HTTP layer maps to 404.
  */
 const FAILED_MOUNT_STATUS = 404;
 
@@ -16,10 +16,9 @@ const FAILED_MOUNT_STATUS = 404;
 const NO_SPECIAL_PATHS: SpecialPaths = { root: [], unauthenticated: [] };
 
 /**
- * Answers every request with one error that names the mount, says why it
- * failed and how to recover. It serves nothing else: no path is
- * unauthenticated, the existence check reports nothing, and there is no
- * periodic work, so the ACL still runs first and the mount fails closed.
+ * A backend that rejects every request with one error naming the mount, the
+ * failure and the fix. No path is unauthenticated and the existence check
+ * finds nothing, so the ACL still runs first and the mount fails closed.
  */
 export class FailedMountBackend implements LogicalBackend {
   private readonly message: string;
@@ -50,9 +49,9 @@ export class FailedMountBackend implements LogicalBackend {
 }
 
 /**
- * The part of a start failure that clients may read: the message of an API
- * error, which is written for them. Any other error may carry internals,
- * so it is only named, and its details stay in the server log.
+ * Returns the part of a start failure that clients may read. An API error's
+ * message is written for them. Any other error may carry internals, so its
+ * details stay in the server log.
  */
 export function failureReason(err: unknown): string {
   if (err instanceof CofferError) return err.message;

@@ -89,8 +89,8 @@ export class MountManager {
 
   /**
    * Loads the mount table and starts every backend in it. A mount whose
-   * backend cannot start gets a route that answers with the reason, so the
-   * server still unseals; see {@link startAtUnseal}.
+   * backend fails to start gets a route that returns the failure, so the
+   * server still unseals. See {@link startAtUnseal}.
    */
   async setup(): Promise<void> {
     this.entries = (await loadMountTable(this.barrier, this.kind.tablePath)) ?? [];
@@ -360,9 +360,9 @@ export class MountManager {
 
   /**
    * Starts the backend of a table entry at unseal. On failure the entry and
-   * its storage stay as they are and a {@link FailedMountBackend} takes the
-   * route, as Vault leaves such a mount without a backend, until a reload
-   * or a disable replaces it. The failure is logged here, once.
+   * its storage stay as they are, and a {@link FailedMountBackend} takes the
+   * route until a reload, tune or disable replaces it. The failure is logged
+   * here, once.
    */
   private async startAtUnseal(entry: MountEntry): Promise<LogicalBackend> {
     try {
