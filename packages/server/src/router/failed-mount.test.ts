@@ -155,6 +155,20 @@ describe('plugin mounts that fail to start at unseal', () => {
     await assertKvServes();
   });
 
+  test('internal error stays in the log', async () => {
+    await writeFile(marker(), 'internal');
+    const logged = server.logLines.length;
+
+    await sealAndUnseal();
+
+    await assertFailed('startup/', 'startup/status', 'an internal error; see the server log');
+    // The notes and pw binaries are still broken, so only the startup/ line is checked here.
+    const failures = server.logLines.slice(logged).filter((line) => line.msg === FAILED_MSG && line.path === 'startup/');
+    assert.equal(failures.length, 1);
+    assert.equal((failures[0].err as { message: string }).message, `the key store at ${marker()} is corrupt`);
+    await writeFile(marker(), '');
+  });
+
   test('reload after the fix brings the mounts back', async () => {
     await fixBinaries();
     await rm(marker());

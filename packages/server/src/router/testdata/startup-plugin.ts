@@ -1,17 +1,18 @@
 /**
- * A secrets engine served as an external plugin whose Initialize fails,
- * with an API error, while the file named by the mount option "fail_while"
- * exists, for the tests of mounts that cannot start at unseal.
+ * A secrets engine served as an external plugin whose Initialize fails
+ * while the file named by the mount option "fail_while" exists, for the
+ * tests of mounts that cannot start at unseal. The failure is an API error
+ * unless the file contains "internal".
  */
-import { access } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { Backend, badRequest, definePath, SDK_VERSION, serve, type SecretsPlugin } from '@coffer/sdk';
 
-async function exists(path: string): Promise<boolean> {
+/** Returns the text of the file at `path`, or undefined when there is none. */
+async function readMarker(path: string): Promise<string | undefined> {
   try {
-    await access(path);
-    return true;
+    return await readFile(path, 'utf8');
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -26,7 +27,11 @@ const plugin: SecretsPlugin = {
       backendType: 'logical',
       help: 'Fails to initialize on demand, for the mount manager tests.',
       initialize: async () => {
-        if (marker !== '' && (await exists(marker))) throw badRequest(`the key store is locked while ${marker} exists`);
+        const text = marker === '' ? undefined : await readMarker(marker);
+        if (text === undefined) return;
+        // A marker that says "internal" stands for a bug in the plugin: a plain error, not an API error.
+        if (text === 'internal') throw new Error(`the key store at ${marker} is corrupt`);
+        throw badRequest(`the key store is locked while ${marker} exists`);
       },
       paths: [
         definePath({
