@@ -29,7 +29,7 @@ const plugin: SecretsPlugin = {
       initialize: async () => {
         const text = marker === '' ? undefined : await readMarker(marker);
         if (text === undefined) return;
-        // A marker that says "internal" stands for a bug in the plugin: a plain error, not an API error.
+        // A marker containing "internal" simulates a plugin bug: a plain error, not an API error.
         if (text === 'internal') throw new Error(`the key store at ${marker} is corrupt`);
         throw badRequest(`the key store is locked while ${marker} exists`);
       },
