@@ -251,7 +251,7 @@ export class Core {
       destroyCubbyhole: (cubbyholeId) => deleteTree(new StorageView(this.barrier, cubbyholePrefix(cubbyholeId)), ''),
     });
 
-    this.wrapper = new ResponseWrapper(this.tokens, this.barrier, (entry) => this.scheduleTokenExpiry(entry));
+    this.wrapper = new ResponseWrapper(this.tokens, this.barrier, (entry) => this.scheduleTokenExpiry(entry), this.logger.child({ component: 'wrapping' }));
     this.clusterName = options.clusterName ?? 'coffer-cluster';
     this.ha = isHaStorage(options.physical) ? new HaNode(this, options.physical, options.ha ?? {}, this.logger.child({ component: 'ha' })) : undefined;
   }

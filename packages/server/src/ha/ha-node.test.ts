@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { createThrowawayDatabase, runAdmin, type ThrowawayDatabase } from '@coffer/storage-postgresql/testing';
 import { MAX_REQUEST_BYTES } from '../http/body.js';
+import { loadMountTable, saveMountTable } from '../router/mount-table.js';
 import { startServer, type RunningServer } from '../server.js';
 
 const silentLog = { write: (): boolean => true };
@@ -256,5 +257,26 @@ ${extra}
     const spoofed = { 'X-Coffer-Forwarded-For': '127.0.0.1', 'X-Coffer-Forwarding-Key': 'guessed' };
     assert.equal(await login(active, '127.0.0.2', spoofed), 403, 'a client cannot claim another address');
     assert.equal(await login(standby, '127.0.0.2', spoofed), 403, 'nor pass one through the standby');
+  });
+
+  test('take-over skips a failed mount', async () => {
+    const { active, standby, root } = await startPair('failed-mount');
+    assert.equal((await call(active, 'POST', 'sys/mounts/odd', root, { type: 'kv', options: { version: '1' } })).status, 204);
+    assert.equal((await call(active, 'PUT', 'secret/data/x', root, { data: { n: 1 } })).status, 200);
+    // A KV version that no release writes makes the odd/ backend fail to start on the next node.
+    const table = (await loadMountTable(active.core.barrier, 'core/mounts'))!;
+    const broken = table.map((entry) => (entry.path === 'odd/' ? { ...entry, options: { version: '9' } } : entry));
+    await saveMountTable(active.core.barrier, 'core/mounts', broken);
+
+    assert.equal((await call(active, 'PUT', 'sys/step-down', root)).status, 204);
+
+    await eventually('the standby takes over', () => isActive(standby));
+    const read = await call(standby, 'GET', 'secret/data/x', root);
+    assert.deepEqual((read.body!.data as Record<string, unknown>).data, { n: 1 });
+    const failed = await call(standby, 'GET', 'odd/app', root);
+    assert.equal(failed.status, 404);
+    assert.deepEqual(failed.body!.errors, [
+      'mount "odd/" failed to start at unseal: invalid mount option "version": "9" is not a KV version: use "1" or "2"; fix the plugin or its data, then reload the mount with sys/plugins/reload/backend',
+    ]);
   });
 });

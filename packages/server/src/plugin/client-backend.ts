@@ -1,7 +1,7 @@
 /**
- * The backends a mount of an external plugin gets: one that forwards every
- * call to the plugin process over gRPC, and one that reports why the plugin
- * could not be started.
+ * The backend a mount of an external plugin gets: it forwards every call
+ * to the plugin process over gRPC. A mount whose plugin could not be
+ * started at unseal gets the mount manager's FailedMountBackend instead.
  */
 import {
   callUnary,
@@ -103,28 +103,4 @@ export class ExternalBackend implements LogicalBackend {
 
 function isGrpcError(err: unknown): boolean {
   return typeof (err as { code?: unknown }).code === 'number';
-}
-
-/**
- * The backend of a mount whose plugin could not be started when the server
- * unsealed. The mount keeps its route and data; every request fails with
- * the reason until the mount is reloaded.
- */
-export class UnavailableBackend implements LogicalBackend {
-  constructor(
-    readonly backendType: 'logical' | 'credential',
-    private readonly message: string,
-  ) {}
-
-  specialPaths(): SpecialPaths {
-    return { root: [], unauthenticated: [] };
-  }
-
-  async handleRequest(): Promise<Response | null> {
-    throw unavailable(this.message);
-  }
-
-  async handleExistenceCheck(): Promise<ExistenceResult> {
-    return { checkFound: false, exists: false };
-  }
 }

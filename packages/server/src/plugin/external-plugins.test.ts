@@ -247,9 +247,9 @@ describe('external secrets and auth plugins', () => {
     assert.equal((await api(server, 'PUT', 'sys/unseal', { body: { key: server.dev!.unsealKey } })).status, 200);
 
     const response = await get('pinned/info');
-    assert.equal(response.status, 500);
+    assert.equal(response.status, 404);
     assert.deepEqual(response.body.errors, [
-      'plugin "pinned" version v1.0.0 is not in the catalog any more; register it, then reload the mount with sys/plugins/reload/backend',
+      'mount "pinned/" failed to start at unseal: plugin not found in the catalog: pinned version v1.0.0; fix the plugin or its data, then reload the mount with sys/plugins/reload/backend',
     ]);
     assert.equal((await get('notes/notes/first')).status, 200, 'other plugin mounts still work');
   });

@@ -18,7 +18,6 @@ import type { ExternalAuditDevices } from '../audit/broker.js';
 import type { MountEntry } from '../router/mount-table.js';
 import { PluginCommandError, resolvePluginCommand, sha256OfFile } from './binary.js';
 import { PluginCatalog, type CatalogEntry, type CatalogPluginType } from './catalog.js';
-import { UnavailableBackend } from './client-backend.js';
 import { PluginLaunchError } from './runner.js';
 import { PluginSupervisor } from './supervisor.js';
 
@@ -100,21 +99,16 @@ export class ExternalPlugins implements ExternalAuditDevices {
    * Resolves a mount type that is not built in against the catalog.
    * Returns `undefined` when the catalog has no unversioned match, so the
    * caller reports the unknown type. While the server unseals (`loading`),
-   * a plugin that cannot be found or started gets a backend that reports
-   * why, so one broken plugin cannot keep the server sealed.
+   * the options of a mount already in the table are not checked again. A
+   * plugin that cannot be found or started at unseal throws as at any other
+   * time, and the mount manager then marks only that mount as failed.
    * @throws CofferError (400) for a pinned version that is not registered or
    *   an option the host reserves.
    */
   async resolve(type: CatalogPluginType, entry: MountEntry, loading: boolean): Promise<BackendFactory | undefined> {
-    const backendType = type === 'auth' ? 'credential' : 'logical';
     const catalogEntry = await this.catalog.resolve(type, entry.type, entry.pluginVersion);
     if (catalogEntry === null) {
       const pinned = entry.pluginVersion === '' ? '' : ` version ${entry.pluginVersion}`;
-      if (loading) {
-        const message = `plugin "${entry.type}"${pinned} is not in the catalog any more; register it, then reload the mount with sys/plugins/reload/backend`;
-        this.logger.error({ plugin: entry.type, mount: entry.path }, 'mounted plugin is missing from the catalog');
-        return { factory: async () => new UnavailableBackend(backendType, message) };
-      }
       if (pinned !== '') throw badRequest(`plugin not found in the catalog: ${entry.type}${pinned}`);
       return undefined;
     }
@@ -123,7 +117,7 @@ export class ExternalPlugins implements ExternalAuditDevices {
         if (RESERVED_OPTIONS.has(option)) throw badRequest(`invalid option "${option}": the server sets it for external plugins; use another name`);
       }
     }
-    return { factory: (config) => this.createBackend(catalogEntry, entry, config, loading) };
+    return { factory: (config) => this.createBackend(catalogEntry, entry, config) };
   }
 
   /**
@@ -155,7 +149,7 @@ export class ExternalPlugins implements ExternalAuditDevices {
     return this.supervisor.stopAll();
   }
 
-  private async createBackend(catalogEntry: CatalogEntry, entry: MountEntry, config: BackendConfig, loading: boolean): Promise<LogicalBackend> {
+  private async createBackend(catalogEntry: CatalogEntry, entry: MountEntry, config: BackendConfig): Promise<LogicalBackend> {
     try {
       if (this.pluginDirectory === undefined) {
         throw badRequest(`cannot start plugin "${catalogEntry.name}": no plugin directory is configured; set "plugin_directory" in the server configuration`);
@@ -171,10 +165,7 @@ export class ExternalPlugins implements ExternalAuditDevices {
         clusterInfo: this.options.clusterInfo,
       });
     } catch (err) {
-      const apiError = toApiError(err);
-      if (!loading) throw apiError;
-      this.logger.error({ err: apiError, plugin: catalogEntry.name, mount: config.mountPoint }, 'plugin could not be started at unseal');
-      return new UnavailableBackend(catalogEntry.type === 'auth' ? 'credential' : 'logical', apiError.message);
+      throw toApiError(err);
     }
   }
 }

@@ -14,6 +14,7 @@ import {
   type Storage,
   type SystemView,
 } from '@coffer/sdk';
+import { FailedMountBackend, failureReason } from './failed-mount.js';
 import { loadMountTable, newMountEntry, saveMountTable, type MountConfig, type MountEntry, type MountFields } from './mount-table.js';
 import { markReplaced } from '../plugin/supervisor.js';
 import { deleteTree } from '../storage-tree.js';
@@ -86,13 +87,14 @@ export class MountManager {
     await saveMountTable(this.barrier, this.kind.tablePath, []);
   }
 
-  /** Loads the mount table and starts every backend in it. */
+  /**
+   * Loads the mount table and starts every backend in it. A mount whose
+   * backend fails to start gets a route that returns the failure, so the
+   * server still unseals. See {@link startAtUnseal}.
+   */
   async setup(): Promise<void> {
     this.entries = (await loadMountTable(this.barrier, this.kind.tablePath)) ?? [];
-    for (const entry of this.entries) {
-      const backend = await this.createBackend(entry, true);
-      this.addRoute(entry, backend);
-    }
+    for (const entry of this.entries) this.addRoute(entry, await this.startAtUnseal(entry));
   }
 
   /** Stops every backend of this table and removes its routes. */
@@ -354,6 +356,22 @@ export class MountManager {
     const conflict = this.router.conflict(prefix + mountPath, movingFrom === undefined ? undefined : prefix + movingFrom);
     if (conflict !== undefined) throw badRequest(`path is already in use at ${conflict}`);
     return mountPath;
+  }
+
+  /**
+   * Starts the backend of a table entry at unseal. On failure the entry and
+   * its storage stay as they are, and a {@link FailedMountBackend} takes the
+   * route until a reload, tune or disable replaces it. The failure is logged
+   * here, once.
+   */
+  private async startAtUnseal(entry: MountEntry): Promise<LogicalBackend> {
+    try {
+      return await this.createBackend(entry, true);
+    } catch (err) {
+      const mountPath = this.kind.routePrefix + entry.path;
+      this.logger.error({ err, path: mountPath, type: entry.type }, 'mount failed to start at unseal');
+      return new FailedMountBackend(this.kind.routePrefix === 'auth/' ? 'credential' : 'logical', mountPath, failureReason(err));
+    }
   }
 
   private async createBackend(entry: MountEntry, loading = false): Promise<LogicalBackend> {

@@ -91,8 +91,7 @@ export function wrappingPaths(deps: WrappingDeps): PathDefinition<FieldMap>[] {
       operations: {
         async update(request, fields) {
           const entry = await wrappingEntry(deps, request.id, fields.get('token'), true);
-          const body = await deps.wrapper.unwrap(entry);
-          const info = await deps.wrapper.wrap(body, entry.creationTtl, entry.path);
+          const info = await deps.wrapper.rewrap(entry);
           return rawJson({
             request_id: request.id,
             lease_id: '',

@@ -3,7 +3,7 @@
  * single-use token, and the client gets only that token. The first unwrap
  * returns the response and revokes the token, so a second unwrap fails.
  */
-import { badRequest, StorageView, type Storage } from '@coffer/sdk';
+import { badRequest, StorageView, type Logger, type Storage } from '@coffer/sdk';
 import { cubbyholePrefix } from '../cubbyhole/backend.js';
 import type { TokenEntry } from '../token/token-entry.js';
 import type { TokenStore } from '../token/token-store.js';
@@ -29,6 +29,7 @@ export class ResponseWrapper {
     private readonly tokens: TokenStore,
     private readonly barrier: Storage,
     private readonly onCreated: (entry: TokenEntry) => Promise<void>,
+    private readonly logger: Logger,
   ) {}
 
   /** Stores `body` (the response as the client would have received it) and returns the wrap info. */
@@ -76,6 +77,27 @@ export class ResponseWrapper {
     const body = await this.read(entry);
     await this.tokens.revokeTree(entry.saltedId);
     return body;
+  }
+
+  /**
+   * Wraps the response of a spent wrapping token under a new token with the
+   * same TTL and creation path, then revokes the old token.
+   */
+  async rewrap(entry: TokenEntry): Promise<WrapInfo> {
+    const body = await this.read(entry);
+    // The new token is stored first, so a failed revocation cannot lose the response.
+    // NOTE: a storage failure while the new token is stored leaves the response only
+    // under the spent old token, which no request can unwrap, until that token expires.
+    const info = await this.wrap(body, entry.creationTtl, entry.path);
+
+    // The new token is the client's only way to the response, so a failed
+    // revocation is logged, not returned. The spent old token expires anyway.
+    try {
+      await this.tokens.revokeTree(entry.saltedId);
+    } catch (err) {
+      this.logger.error({ err, creationPath: entry.path }, 'revoking the old wrapping token after a rewrap failed, so it stays spent until it expires');
+    }
+    return info;
   }
 
   /** Reads the wrapped response without consuming it. */
