@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import {
   CofferError,
   INVALID_CREDENTIALS_CODE,
+  parseJson,
   permissionDenied,
   StorageView,
   type LogicalBackend,
@@ -403,7 +404,7 @@ function wrappedBody(requestId: string, result: LogicalResult): Record<string, u
     // goes to the client as is, so that the status is not lost in a 200 wrap.
     const isSuccess = response.raw.status >= 200 && response.raw.status < 300;
     if (!isSuccess || response.raw.contentType !== 'application/json' || text === '') return undefined;
-    return JSON.parse(text) as Record<string, unknown>;
+    return parseJson(text) as Record<string, unknown>;
   }
   return {
     request_id: requestId,

@@ -1,7 +1,7 @@
 /**
  * Vault's response envelope and error body.
  */
-import type { Response } from '@coffer/sdk';
+import { stringifyJson, type Response } from '@coffer/sdk';
 import type { LogicalResult } from '../request-handling.js';
 import { hasIssuedToken } from '../token/token-entry.js';
 
@@ -21,7 +21,8 @@ export function errorAnswer(status: number, messages: string[]): HttpAnswer {
 
 /** Builds a JSON response sent as is, without the envelope, as Vault does for sys/health and the seal endpoints. */
 export function rawJson(body: unknown, status = 200): Response {
-  return { raw: { status, contentType: 'application/json', body: JSON.stringify(body) } };
+  // The SDK's serializer, because an unwrapped response can hold integers past 2^53 as bigints.
+  return { raw: { status, contentType: 'application/json', body: stringifyJson(body) as string } };
 }
 
 /** Wraps a pipeline result in Vault's envelope. */

@@ -74,6 +74,16 @@ describe('integers past 2^53 over HTTP', () => {
     assert.equal(metadata.data.current_version, 1);
   });
 
+  test('wrapped read keeps digits', async () => {
+    assert.equal((await send(server, 'POST', 'secret/data/wrapped', `{"data":${SECRET_TEXT}}`)).status, 200);
+    const wrapped = await fetch(`${server.address}/v1/secret/data/wrapped`, { headers: { 'X-Vault-Token': ROOT, 'X-Vault-Wrap-TTL': '5m' } });
+    assert.equal(wrapped.status, 200);
+    const token = (parseJson(await wrapped.text()) as any).wrap_info.token;
+    const unwrapped = await send(server, 'POST', 'sys/wrapping/unwrap', JSON.stringify({ token }));
+    assert.equal(unwrapped.status, 200, unwrapped.text);
+    assert.deepStrictEqual((parseJson(unwrapped.text) as any).data.data, SECRET);
+  });
+
   test('KV v1 round trip keeps digits', async () => {
     const written = await send(server, 'PUT', 'kv1/big', SECRET_TEXT);
     assert.equal(written.status, 204, written.text);

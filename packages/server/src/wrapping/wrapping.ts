@@ -3,7 +3,7 @@
  * single-use token, and the client gets only that token. The first unwrap
  * returns the response and revokes the token, so a second unwrap fails.
  */
-import { badRequest, StorageView, type Logger, type Storage } from '@coffer/sdk';
+import { badRequest, parseJson, stringifyJson, StorageView, type Logger, type Storage } from '@coffer/sdk';
 import { cubbyholePrefix } from '../cubbyhole/backend.js';
 import type { TokenEntry } from '../token/token-entry.js';
 import type { TokenStore } from '../token/token-store.js';
@@ -35,7 +35,7 @@ export class ResponseWrapper {
   /** Stores `body` (the response as the client would have received it) and returns the wrap info. */
   async wrap(body: Record<string, unknown>, ttl: number, creationPath: string, wrappedAccessor?: string): Promise<WrapInfo> {
     // Serialize first: a response that cannot be stored must not leave a token behind.
-    const serialized = Buffer.from(JSON.stringify(body));
+    const serialized = Buffer.from(stringifyJson(body) as string);
     const now = Date.now();
     const { token, entry } = await this.tokens.create({
       parent: '',
@@ -105,7 +105,7 @@ export class ResponseWrapper {
     if (!isWrappingToken(entry)) throw badRequest(INVALID_WRAPPING_TOKEN);
     const stored = await this.cubbyhole(entry).get(RESPONSE_KEY);
     if (stored === null) throw badRequest(INVALID_WRAPPING_TOKEN);
-    return JSON.parse(stored.value.toString('utf8')) as Record<string, unknown>;
+    return parseJson(stored.value.toString('utf8')) as Record<string, unknown>;
   }
 
   /**
