@@ -122,6 +122,18 @@ describe('login', { skip: slapdSkipReason() ?? false }, () => {
     assert.equal(renewed?.auth?.maxTtl, 3600);
   });
 
+  test('renewal reports the current groups', async () => {
+    const harness = await configured(directConfig(directory));
+    const auth = authOf(await harness.send('update', 'login/alice', { password: alice.password }));
+    assert.deepEqual(auth.groupAliases, [{ name: 'admins' }]);
+    // A group without policies, so that the renewal's policy check still passes.
+    await harness.send('update', 'users/alice', { groups: 'auditors' });
+
+    const renewed = await harness.renew('login/alice', renewing(auth, alice.password));
+
+    assert.deepEqual(renewed?.auth?.groupAliases, [{ name: 'admins' }, { name: 'auditors' }]);
+  });
+
   test('renewal rejected once the password no longer binds', async () => {
     const harness = await configured(directConfig(directory));
     const auth = authOf(await harness.send('update', 'login/alice', { password: alice.password }));

@@ -127,8 +127,11 @@ export function directoryLoginRenewal(logger: Logger): (request: Request) => Pro
     if (typeof password !== 'string') throw badRequest('the login kept no credentials, not renewing; log in again');
 
     const directory = await authenticateUser(config, username, password, logger);
-    const { policies } = await mappedPolicies(request.storage, config, username, directory.groups);
-    return renewLogin(request, config.token, [...config.token.tokenPolicies, ...policies]);
+    const { groups, policies } = await mappedPolicies(request.storage, config, username, directory.groups);
+    const renewed = renewLogin(request, config.token, [...config.token.tokenPolicies, ...policies]);
+    // As Vault's LDAP method does, the renewal reports the user's current
+    // groups, so that external identity groups follow the directory.
+    return { ...renewed, auth: { ...renewed.auth!, groupAliases: uniqueSorted(groups, false).map((name) => ({ name })) } };
   };
 }
 
