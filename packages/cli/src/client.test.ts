@@ -344,7 +344,7 @@ describe('CofferClient', () => {
 
   test('silent server times out', async () => {
     const silent = createServer(() => {
-      // Never answers, as a hung server does.
+      // Never responds, as a hung server does.
     });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const address = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;

@@ -43,7 +43,7 @@ export function notFound(message: string): CofferError {
   return new CofferError('COFFER_ERR_NOT_FOUND', 404, message);
 }
 
-/** 404: no path of the backend matches, as Vault answers `unsupported path`. */
+/** 404: no path of the backend matches, for which Vault returns `unsupported path`. */
 export function unsupportedPath(path: string): CofferError {
   return new CofferError('COFFER_ERR_UNSUPPORTED_PATH', 404, `unsupported path "${path}"`);
 }

@@ -111,7 +111,7 @@ const SYS_ROOT_PATHS = [
   'leases/revoke-prefix/*',
   'leases/revoke-force/*',
   'leases/lookup/*',
-  // The irrevocable lease list also answers with a trailing slash.
+  // The irrevocable lease list is also served with a trailing slash.
   'leases',
   'leases/',
 ];

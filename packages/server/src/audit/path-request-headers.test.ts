@@ -162,7 +162,7 @@ describe('sys/config/auditing/request-headers', () => {
     assert.deepEqual(allowed, [200, 200, 200, 204]);
     assert.equal((await api(server, 'DELETE', `${BASE}/X-Other`, { token: tokens['hdr-sudo'] })).status, 204);
 
-    // Nothing the refused tokens tried changed the configuration.
+    // Nothing the rejected tokens tried changed the configuration.
     assert.deepEqual((await api(server, 'GET', BASE, { token: ROOT })).body.data, { headers: { 'x-guarded': { hmac: true } } });
     await api(server, 'DELETE', `${BASE}/X-Guarded`, { token: ROOT });
   });
@@ -237,13 +237,13 @@ describe('sys/config/auditing/request-headers', () => {
     }
   });
 
-  test('refused requests record headers', async () => {
+  test('rejected requests record headers', async () => {
     const log = join(directory, 'refused.log');
     await api(server, 'PUT', 'sys/audit/hdr-refused', { token: ROOT, body: { type: 'file', options: { file_path: log } } });
     await api(server, 'PUT', `${BASE}/X-Forwarded-For`, { token: ROOT, body: { hmac: false } });
     try {
-      const refused = await rawRequest(server, 'GET', 'secret/data/anything', { 'X-Vault-Token': 'not-a-token', 'X-Forwarded-For': '10.4.4.4' });
-      assert.equal(refused.status, 403);
+      const rejected = await rawRequest(server, 'GET', 'secret/data/anything', { 'X-Vault-Token': 'not-a-token', 'X-Forwarded-For': '10.4.4.4' });
+      assert.equal(rejected.status, 403);
       const entry = (await readEntries(log)).find((candidate) => candidate.request.path === 'secret/data/anything');
       assert.equal(entry.error, 'permission denied');
       assert.deepEqual(entry.request.headers, { 'x-forwarded-for': ['10.4.4.4'] });

@@ -59,8 +59,8 @@ describe('tokens with an entity alias', () => {
     const entityId = created.body.auth.entity_id;
     assert.equal((await api(server, 'POST', `identity/entity/id/${entityId}`, { token: ROOT, body: { disabled: true } })).status, 204);
 
-    const refused = await api(server, 'POST', 'auth/token/create/ci', { token: ROOT, body: { entity_alias: 'deployer' } });
-    assert.equal(refused.status, 403);
-    assert.deepEqual(refused.body.errors, ['permission denied']);
+    const rejected = await api(server, 'POST', 'auth/token/create/ci', { token: ROOT, body: { entity_alias: 'deployer' } });
+    assert.equal(rejected.status, 403);
+    assert.deepEqual(rejected.body.errors, ['permission denied']);
   });
 });

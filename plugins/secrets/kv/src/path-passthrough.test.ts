@@ -86,7 +86,7 @@ describe('kv v1 write and read', () => {
   });
 
   test('unknown maximum caps nothing', async () => {
-    // An out-of-process plugin sees a maximum of 0 before it fetches the host's TTLs.
+    // An out-of-process plugin gets a maximum of 0 until it fetches the host's TTLs.
     const storage = new StorageView(new InmemStorage(), MOUNT_PREFIX);
     const system = { defaultLeaseTtl: () => 60, maxLeaseTtl: () => 0 };
     const backend = createBackend({ storage, logger: new RecordingLogger(), system, options: {}, mountPoint: 'kv/' });
