@@ -12,6 +12,7 @@ import { DEFAULT_CACHE_SIZE, loadConfig, type ListenerConfig, type ServerConfig 
 import { Core } from './core.js';
 import { haOptionsFrom } from './ha/options.js';
 import { createRequestListener } from './http/handler.js';
+import { loadUiAssets, withUi } from './http/ui.js';
 import { createListAwareAcceptor } from './http/list-adoption.js';
 import { createLogger } from './logging/logger.js';
 import { builtinStorageBackends } from './plugins.js';
@@ -119,12 +120,14 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   let dev: RunningServer['dev'];
   if (options.dev === true) dev = await bootstrapDev(core, options.devRootTokenId);
 
-  const listener = createRequestListener({
+  const apiListener = createRequestListener({
     core,
     system: createSystemBackends(core),
     sealBackend: createSealBackend(core, storageConfig.type),
     logger,
   });
+  const uiAssets = config.ui ? await loadUiAssets(logger) : undefined;
+  const listener = uiAssets === undefined ? apiListener : withUi(apiListener, uiAssets);
 
   const listeners: Listener[] = [];
   try {
@@ -184,7 +187,8 @@ function devConfig(options: StartOptions): ServerConfig {
     defaultLeaseTtl: DEFAULT_LEASE_TTL,
     maxLeaseTtl: DEFAULT_LEASE_TTL,
     logLevel: 'info',
-    ui: false,
+    // Vault's dev mode serves the UI too.
+    ui: true,
     disableMlock: true,
     cacheSize: DEFAULT_CACHE_SIZE,
     disableCache: false,
