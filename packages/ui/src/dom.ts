@@ -63,6 +63,8 @@ export function table(headings: string[], rows: Child[][], props: Props = {}): H
 
 /** Makes a labelled form field around an input, select or textarea. */
 export function field(label: string, control: HTMLElement, hint?: string): HTMLLabelElement {
+  // A wrapping label would name a select after its options too, so the control gets the label's text as its name.
+  if (!control.hasAttribute('aria-label')) control.setAttribute('aria-label', label);
   return h('label', { class: 'field' }, h('span', { class: 'label' }, label), control, hint === undefined ? null : h('small', null, hint));
 }
 

@@ -1,0 +1,258 @@
+/**
+ * The web UI driven in Debian's headless Chromium through playwright-core,
+ * against real servers on loopback. Each check that the UI wrote something
+ * reads it back through the API.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { RunningServer } from '../server.js';
+import { api, startConfiguredServer, startDevServer } from '../testing/api-client.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = 'root-ui-token';
+const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: install Debian's chromium package`;
+
+let browser: Browser;
+
+before(async () => {
+  if (skip !== false) return;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    // Background networking would try hosts outside this machine.
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+/** Opens a page that fails the test on any script error or dialog it did not expect. */
+async function openPage(server: RunningServer, failures: string[]): Promise<Page> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  page.on('pageerror', (err) => failures.push(`page error: ${err.message}`));
+  page.on('dialog', (dialog) => {
+    if (dialog.type() === 'confirm') {
+      void dialog.accept();
+      return;
+    }
+    failures.push(`unexpected ${dialog.type()} dialog: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  await page.goto(`${server.address}/`);
+  return page;
+}
+
+async function signInWithToken(page: Page, token: string): Promise<void> {
+  await page.getByLabel('Token', { exact: true }).fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Secrets engines' }).waitFor();
+}
+
+async function banner(page: Page): Promise<string> {
+  const message = page.locator('.banner p');
+  await message.waitFor();
+  return (await message.textContent()) ?? '';
+}
+
+describe('ui in a browser', { skip }, () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startDevServer(ROOT);
+  });
+  after(() => server.close());
+
+  test('root token writes a kv secret', async () => {
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await signInWithToken(page, ROOT);
+
+    await page.getByRole('link', { name: 'secret/' }).click();
+    await page.getByRole('link', { name: 'Create secret' }).click();
+    await page.getByLabel('secret path', { exact: true }).fill('app/db');
+    await page.getByLabel('key', { exact: true }).fill('password');
+    await page.getByLabel('value', { exact: true }).fill('hunter2');
+    await page.getByRole('button', { name: 'Save' }).click();
+
+    assert.equal(await banner(page), 'Saved secret/app/db.');
+    const value = page.locator('code.secret-value');
+    assert.equal(await value.isHidden(), true);
+    await page.getByRole('button', { name: 'reveal value' }).click();
+    assert.equal(await value.textContent(), 'hunter2');
+    assert.equal(await value.isVisible(), true);
+
+    const stored = await api(server, 'GET', 'secret/data/app/db', { token: ROOT });
+    assert.equal(stored.status, 200);
+    assert.deepEqual(stored.body.data.data, { password: 'hunter2' });
+    assert.deepEqual(failures, []);
+  });
+
+  test('duplicate keys are rejected before writing', async () => {
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await signInWithToken(page, ROOT);
+    await page.goto(`${server.address}/ui/#/secrets/secret%2F/create/`);
+    await page.getByLabel('secret path', { exact: true }).fill('dup');
+    await page.getByLabel('key', { exact: true }).fill('a');
+    await page.getByLabel('value', { exact: true }).fill('1');
+    await page.getByRole('button', { name: 'Add field' }).click();
+    await page.getByLabel('key', { exact: true }).nth(1).fill('a');
+    await page.getByLabel('value', { exact: true }).nth(1).fill('2');
+    await page.getByRole('button', { name: 'Save' }).click();
+
+    assert.equal(await banner(page), 'The key "a" appears twice.');
+    const stored = await api(server, 'GET', 'secret/data/dup', { token: ROOT });
+    assert.equal(stored.status, 404);
+    assert.deepEqual(failures, []);
+  });
+
+  test('markup in secret data stays text', async () => {
+    const hostile = '<img src=x onerror="alert(document.cookie)">';
+    await api(server, 'POST', 'secret/data/hostile', { token: ROOT, body: { data: { [hostile]: hostile } } });
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await signInWithToken(page, ROOT);
+    await page.goto(`${server.address}/ui/#/secrets/secret%2F/show/hostile`);
+    await page.getByRole('button', { name: 'reveal value' }).click();
+
+    assert.equal(await page.locator('table[aria-label="secret data"] td').first().textContent(), hostile);
+    assert.equal(await page.locator('code.secret-value').textContent(), hostile);
+    assert.equal(await page.locator('main img').count(), 0);
+    assert.deepEqual(failures, []);
+  });
+
+  test('userpass user is held to its policy', async () => {
+    await api(server, 'POST', 'sys/auth/userpass', { token: ROOT, body: { type: 'userpass' } });
+    const policy = 'path "secret/data/team/*" {\n  capabilities = ["read"]\n}\npath "secret/metadata/*" {\n  capabilities = ["list"]\n}\n';
+    await api(server, 'PUT', 'sys/policies/acl/team-reader', { token: ROOT, body: { policy } });
+    await api(server, 'POST', 'auth/userpass/users/alice', { token: ROOT, body: { password: 'correct horse', token_policies: 'team-reader' } });
+    await api(server, 'POST', 'secret/data/team/api', { token: ROOT, body: { data: { key: 'k-123' } } });
+
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await page.getByLabel('Method', { exact: true }).selectOption('userpass');
+    await page.getByLabel('Username', { exact: true }).fill('alice');
+    await page.getByLabel('Password', { exact: true }).fill('wrong');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    assert.equal(await banner(page), 'Error 400: invalid username or password');
+
+    await page.getByLabel('Password', { exact: true }).fill('correct horse');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Secrets engines' }).waitFor();
+    assert.equal(await page.locator('.who').textContent(), 'userpass-alice');
+
+    await page.getByRole('link', { name: 'secret/' }).click();
+    await page.getByRole('link', { name: 'team/' }).click();
+    await page.getByRole('link', { name: 'api' }).click();
+    await page.getByRole('button', { name: 'reveal value' }).click();
+    assert.equal(await page.locator('code.secret-value').textContent(), 'k-123');
+
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByLabel('value', { exact: true }).fill('changed');
+    await page.getByRole('button', { name: 'Save' }).click();
+    assert.equal(await banner(page), 'Error 403: 1 error occurred:\n\t* permission denied\n\n');
+    const stored = await api(server, 'GET', 'secret/data/team/api', { token: ROOT });
+    assert.deepEqual(stored.body.data.data, { key: 'k-123' });
+    assert.equal(stored.body.data.metadata.version, 1);
+    assert.deepEqual(failures, []);
+  });
+
+  test('transit encrypts and decrypts', async () => {
+    await api(server, 'POST', 'sys/mounts/transit', { token: ROOT, body: { type: 'transit' } });
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await signInWithToken(page, ROOT);
+    await page.getByRole('link', { name: 'transit/' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('orders');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    assert.equal(await banner(page), 'Created key orders.');
+
+    await page.getByLabel('Plaintext', { exact: true }).fill('héllo wörld');
+    await page.getByRole('button', { name: 'Encrypt' }).click();
+    const ciphertext = (await page.locator('form[aria-label="encrypt"] output code').textContent()) ?? '';
+    assert.match(ciphertext, /^vault:v1:[A-Za-z0-9+/=]+$/);
+
+    const decrypted = await api(server, 'POST', 'transit/decrypt/orders', { token: ROOT, body: { ciphertext } });
+    assert.equal(Buffer.from(decrypted.body.data.plaintext, 'base64').toString('utf8'), 'héllo wörld');
+
+    await page.getByLabel('Ciphertext', { exact: true }).fill(ciphertext);
+    await page.getByRole('button', { name: 'Decrypt' }).click();
+    assert.equal(await page.locator('form[aria-label="decrypt"] output code').textContent(), 'héllo wörld');
+    assert.deepEqual(failures, []);
+  });
+
+  test('policy written in the ui reaches the server', async () => {
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await signInWithToken(page, ROOT);
+    await page.getByRole('link', { name: 'Policies' }).click();
+    await page.getByRole('link', { name: 'Create policy' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('ops');
+    await page.getByLabel('Policy (HCL or JSON)', { exact: true }).fill('path "ops/*" {\n  capabilities = ["read"]\n}\n');
+    await page.getByRole('button', { name: 'Save' }).click();
+    assert.equal(await banner(page), 'Saved policy ops.');
+    const stored = await api(server, 'GET', 'sys/policies/acl/ops', { token: ROOT });
+    assert.equal(stored.body.data.policy, 'path "ops/*" {\n  capabilities = ["read"]\n}\n');
+
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByLabel('Policy (HCL or JSON)', { exact: true }).fill('path "ops/*" {\n  capabilities = ["fly"]\n}\n');
+    await page.getByRole('button', { name: 'Save' }).click();
+    assert.match(await banner(page), /^Error 400: /);
+    const unchanged = await api(server, 'GET', 'sys/policies/acl/ops', { token: ROOT });
+    assert.equal(unchanged.body.data.policy, 'path "ops/*" {\n  capabilities = ["read"]\n}\n');
+    assert.deepEqual(failures, []);
+  });
+
+  test('sign out forgets the token', async () => {
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await signInWithToken(page, ROOT);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    assert.equal(await banner(page), 'Signed out.');
+    assert.equal(await page.evaluate("sessionStorage.getItem('coffer.token')"), null);
+    await page.getByLabel('Token', { exact: true }).waitFor();
+    assert.deepEqual(failures, []);
+  });
+});
+
+describe('ui initializes and unseals', { skip }, () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startConfiguredServer('storage "inmem" {}\nui = true');
+  });
+  after(() => server.close());
+
+  test('init then unseal then sign in', async () => {
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await page.getByLabel('Key shares', { exact: true }).fill('3');
+    await page.getByLabel('Key threshold', { exact: true }).fill('2');
+    await page.getByRole('button', { name: 'Initialize' }).click();
+
+    const shares = await page.locator('[data-share]').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-share') ?? ''));
+    const rootToken = (await page.locator('[data-root-token]').getAttribute('data-root-token')) ?? '';
+    assert.equal(shares.length, 3);
+    assert.match(rootToken, /^hvs\./);
+    await page.getByRole('button', { name: 'Continue to unseal' }).click();
+
+    await page.getByLabel('Key share', { exact: true }).fill(shares[0]);
+    await page.getByRole('button', { name: 'Unseal' }).click();
+    assert.equal(await banner(page), 'Key share accepted.');
+    assert.equal(await page.locator('.progress').textContent(), 'Unseal progress: 1 of 2 key shares');
+
+    await page.getByLabel('Key share', { exact: true }).fill(shares[2]);
+    await page.getByRole('button', { name: 'Unseal' }).click();
+    assert.equal(await banner(page), 'Coffer is unsealed.');
+    const status = await api(server, 'GET', 'sys/seal-status');
+    assert.equal(status.body.sealed, false);
+
+    await signInWithToken(page, rootToken);
+    assert.equal(await page.getByRole('table', { name: 'secrets engines' }).getByText('cubbyhole/').count(), 1);
+    assert.deepEqual(failures, []);
+  });
+});
