@@ -27,7 +27,7 @@ export class ApiError extends Error {
   }
 }
 
-/** Called when a request fails with 403 for a token the server no longer knows. */
+/** Called when a request fails with 403 for a token the server no longer recognizes. */
 let onSessionExpired: () => void = () => undefined;
 
 export function setSessionExpiredHandler(handler: () => void): void {
@@ -67,7 +67,7 @@ export async function request<T = Record<string, unknown>>(
   return parsed as ApiResponse<T>;
 }
 
-/** Reads `path`; returns null when the server answers 404. */
+/** Reads `path`; returns null for a 404. */
 export async function read<T = Record<string, unknown>>(path: string): Promise<ApiResponse<T> | null> {
   try {
     return await request<T>('GET', path);

@@ -6,7 +6,7 @@ import { ApiError } from './api.js';
 import { h, link, replace } from './dom.js';
 import { session } from './session.js';
 
-/** What a view draws into, and how it reports success and failure. */
+/** The area a view draws into, with its success and failure reports. */
 export interface Page {
   /** The element the view owns; it is emptied before each view runs. */
   main: HTMLElement;

@@ -14,22 +14,22 @@ export interface Route {
 
 /** Returns the parameters of `path` for `pattern`, or null when it does not match. */
 export function match(pattern: string, path: string): Params | null {
-  const wanted = pattern.split('/').filter((part) => part !== '');
-  const given = path.split('/').filter((part) => part !== '');
+  const patternParts = pattern.split('/').filter((part) => part !== '');
+  const pathParts = path.split('/').filter((part) => part !== '');
   const params: Params = {};
-  for (let index = 0; index < wanted.length; index += 1) {
-    const part = wanted[index];
+  for (let index = 0; index < patternParts.length; index += 1) {
+    const part = patternParts[index];
     if (part.startsWith('*')) {
       // The rest keeps a trailing slash, which marks a folder.
-      const rest = given.slice(index).map(decodeURIComponent).join('/');
+      const rest = pathParts.slice(index).map(decodeURIComponent).join('/');
       params[part.slice(1)] = rest + (path.endsWith('/') && rest !== '' ? '/' : '');
       return params;
     }
-    if (index >= given.length) return null;
-    if (part.startsWith(':')) params[part.slice(1)] = decodeURIComponent(given[index]);
-    else if (part !== given[index]) return null;
+    if (index >= pathParts.length) return null;
+    if (part.startsWith(':')) params[part.slice(1)] = decodeURIComponent(pathParts[index]);
+    else if (part !== pathParts[index]) return null;
   }
-  return wanted.length === given.length ? params : null;
+  return patternParts.length === pathParts.length ? params : null;
 }
 
 /** Returns the current route path, the part of the URL after `#`. */
@@ -41,7 +41,7 @@ export function currentPath(): string {
 /** A message to show once the next view is drawn. */
 let pendingNotice: string | undefined;
 
-/** Returns and forgets the message that {@link go} was given. */
+/** Returns and clears the message that {@link go} was pathParts. */
 export function takeNotice(): string | undefined {
   const notice = pendingNotice;
   pendingNotice = undefined;

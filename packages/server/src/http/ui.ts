@@ -105,7 +105,7 @@ export function withUi(api: RequestListener, assets: UiAssets): RequestListener 
     }
     const pathname = url.split('?', 1)[0];
     if (pathname === '/' || pathname === '/ui') {
-      // Vault answers 307 here too, so a client keeps its method.
+      // Vault also returns 307 here, so a client keeps its method.
       response.writeHead(307, { Location: UI_PREFIX, 'Cache-Control': 'no-store', 'Content-Length': 0 });
       response.end();
       return;

@@ -88,16 +88,16 @@ export async function renderKvShow(page: Page, params: Params): Promise<void> {
 /** Shows a value as dots with a button that reveals it. */
 function hiddenValue(value: unknown): HTMLElement {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
-  const shown = h('code', { class: 'secret-value', hidden: true }, text);
+  const revealed = h('code', { class: 'secret-value', hidden: true }, text);
   const dots = h('span', { class: 'dots' }, '••••••••');
   const toggle = h('button', { type: 'button', class: 'link', 'aria-label': 'reveal value' }, 'Reveal');
   toggle.addEventListener('click', () => {
-    const revealing = shown.hidden;
-    shown.hidden = !revealing;
+    const revealing = revealed.hidden;
+    revealed.hidden = !revealing;
     dots.hidden = revealing;
     toggle.textContent = revealing ? 'Hide' : 'Reveal';
   });
-  return h('span', null, dots, shown, ' ', toggle);
+  return h('span', null, dots, revealed, ' ', toggle);
 }
 
 function deleteSecret(page: Page, mount: KvMount, path: string): void {

@@ -48,7 +48,7 @@ export async function renderAuthMethods(page: Page): Promise<void> {
   );
 }
 
-/** Reads the options and type of the mount that holds `path`. */
+/** Reads the options and type of the mount that contains `path`. */
 export async function readMount(path: string): Promise<MountInfo> {
   const response = await read(`sys/internal/ui/mounts/${path.split('/').map(encodeURIComponent).join('/')}`);
   if (response === null) throw new Error(`no mount at "${path}"`);
@@ -61,7 +61,7 @@ async function readMounts(kind: 'secret' | 'auth'): Promise<MountInfo[]> {
     const response = await read('sys/internal/ui/mounts');
     table = response?.data[kind];
   } catch (err) {
-    // Servers without the list form answer 405; sys/mounts then needs a policy on it.
+    // Servers without the list form return 405, and then sys/mounts needs a policy on it.
     if (!(err instanceof ApiError) || err.status !== 405) throw err;
   }
   if (table === undefined) {
