@@ -9,13 +9,15 @@ import { h, replace } from './dom.js';
 import { mountFrame } from './layout.js';
 import { currentPath, go, match, takeNotice, type Route } from './router.js';
 import { session } from './session.js';
-import { renderKvEdit, renderKvList, renderKvShow } from './views/kv.js';
+import { hiddenValue, renderKvEdit, renderKvList, renderKvShow } from './views/kv.js';
+import { renderKvVersion, renderKvVersions } from './views/kv-versions.js';
 import { renderLogin } from './views/login.js';
 import { renderAuthMethods, renderSecretsEngines } from './views/mounts.js';
 import { renderPolicies, renderPolicy, renderPolicyEdit } from './views/policies.js';
 import { readSealStatus, renderInit, renderUnseal } from './views/seal.js';
 import { renderStatus, renderTools } from './views/tools.js';
 import { renderTransitKey, renderTransitKeys } from './views/transit.js';
+import { renderUserpassUsers } from './views/userpass.js';
 
 const root = document.getElementById('app');
 if (root === null) throw new Error('the page has no #app element');
@@ -27,9 +29,12 @@ const routes: Route[] = [
   { pattern: '/secrets/:mount/show/*path', render: (params) => renderKvShow(page, params) },
   { pattern: '/secrets/:mount/edit/*path', render: (params) => renderKvEdit(page, params, false) },
   { pattern: '/secrets/:mount/create/*path', render: (params) => renderKvEdit(page, params, true) },
+  { pattern: '/secrets/:mount/versions/*path', render: (params) => renderKvVersions(page, params) },
+  { pattern: '/secrets/:mount/version/:version/*path', render: (params) => renderKvVersion(page, params, hiddenValue) },
   { pattern: '/transit/:mount', render: (params) => renderTransitKeys(page, params) },
   { pattern: '/transit/:mount/key/:name', render: (params) => renderTransitKey(page, params) },
   { pattern: '/access', render: () => renderAuthMethods(page) },
+  { pattern: '/access/userpass/:mount', render: (params) => renderUserpassUsers(page, params) },
   { pattern: '/policies', render: () => renderPolicies(page) },
   { pattern: '/policies-new', render: () => renderPolicyEdit(page, {}) },
   { pattern: '/policies/:name', render: (params) => renderPolicy(page, params) },

@@ -54,10 +54,17 @@ async function signInWithToken(page: Page, token: string): Promise<void> {
   await page.getByRole('heading', { name: 'Secrets engines' }).waitFor();
 }
 
-async function banner(page: Page): Promise<string> {
-  const message = page.locator('.banner p');
-  await message.waitFor();
-  return (await message.textContent()) ?? '';
+/**
+ * Waits for the banner to show `expected`, a text to match exactly or a
+ * pattern, and fails with the banner's actual text when it does not. A
+ * banner left from an earlier action does not count, because it must match.
+ */
+async function expectBanner(page: Page, expected: string | RegExp): Promise<void> {
+  const matches = (text: string): boolean => (typeof expected === 'string' ? text === expected : expected.test(text));
+  const message = page.locator('.banner p').filter({ hasText: expected });
+  await message.waitFor({ timeout: 5_000 }).catch(() => undefined);
+  const text = (await page.locator('.banner p').textContent({ timeout: 1_000 }).catch(() => null)) ?? '(no banner)';
+  assert.ok(matches(text), `banner shows ${JSON.stringify(text)}, expected ${String(expected)}`);
 }
 
 describe('ui in a browser', { skip }, () => {
@@ -79,7 +86,7 @@ describe('ui in a browser', { skip }, () => {
     await page.getByLabel('value', { exact: true }).fill('hunter2');
     await page.getByRole('button', { name: 'Save' }).click();
 
-    assert.equal(await banner(page), 'Saved secret/app/db.');
+    await expectBanner(page, 'Saved secret/app/db.');
     const value = page.locator('code.secret-value');
     assert.equal(await value.isHidden(), true);
     await page.getByRole('button', { name: 'reveal value' }).click();
@@ -105,7 +112,7 @@ describe('ui in a browser', { skip }, () => {
     await page.getByLabel('value', { exact: true }).nth(1).fill('2');
     await page.getByRole('button', { name: 'Save' }).click();
 
-    assert.equal(await banner(page), 'The key "a" appears twice.');
+    await expectBanner(page, 'The key "a" appears twice.');
     const stored = await api(server, 'GET', 'secret/data/dup', { token: ROOT });
     assert.equal(stored.status, 404);
     assert.deepEqual(failures, []);
@@ -139,7 +146,7 @@ describe('ui in a browser', { skip }, () => {
     await page.getByLabel('Username', { exact: true }).fill('alice');
     await page.getByLabel('Password', { exact: true }).fill('wrong');
     await page.getByRole('button', { name: 'Sign in' }).click();
-    assert.equal(await banner(page), 'Error 400: invalid username or password');
+    await expectBanner(page, 'Error 400: invalid username or password');
 
     await page.getByLabel('Password', { exact: true }).fill('correct horse');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -155,7 +162,7 @@ describe('ui in a browser', { skip }, () => {
     await page.getByRole('link', { name: 'Edit' }).click();
     await page.getByLabel('value', { exact: true }).fill('changed');
     await page.getByRole('button', { name: 'Save' }).click();
-    assert.equal(await banner(page), 'Error 403: 1 error occurred:\n\t* permission denied\n\n');
+    await expectBanner(page, 'Error 403: 1 error occurred:\n\t* permission denied\n\n');
     const stored = await api(server, 'GET', 'secret/data/team/api', { token: ROOT });
     assert.deepEqual(stored.body.data.data, { key: 'k-123' });
     assert.equal(stored.body.data.metadata.version, 1);
@@ -170,7 +177,7 @@ describe('ui in a browser', { skip }, () => {
     await page.getByRole('link', { name: 'transit/' }).click();
     await page.getByLabel('Name', { exact: true }).fill('orders');
     await page.getByRole('button', { name: 'Create key' }).click();
-    assert.equal(await banner(page), 'Created key orders.');
+    await expectBanner(page, 'Created key orders.');
 
     await page.getByLabel('Plaintext', { exact: true }).fill('héllo wörld');
     await page.getByRole('button', { name: 'Encrypt' }).click();
@@ -195,16 +202,100 @@ describe('ui in a browser', { skip }, () => {
     await page.getByLabel('Name', { exact: true }).fill('ops');
     await page.getByLabel('Policy (HCL or JSON)', { exact: true }).fill('path "ops/*" {\n  capabilities = ["read"]\n}\n');
     await page.getByRole('button', { name: 'Save' }).click();
-    assert.equal(await banner(page), 'Saved policy ops.');
+    await expectBanner(page, 'Saved policy ops.');
     const stored = await api(server, 'GET', 'sys/policies/acl/ops', { token: ROOT });
     assert.equal(stored.body.data.policy, 'path "ops/*" {\n  capabilities = ["read"]\n}\n');
 
     await page.getByRole('link', { name: 'Edit' }).click();
     await page.getByLabel('Policy (HCL or JSON)', { exact: true }).fill('path "ops/*" {\n  capabilities = ["fly"]\n}\n');
     await page.getByRole('button', { name: 'Save' }).click();
-    assert.match(await banner(page), /^Error 400: /);
+    await expectBanner(page, /^Error 400: /);
     const unchanged = await api(server, 'GET', 'sys/policies/acl/ops', { token: ROOT });
     assert.equal(unchanged.body.data.policy, 'path "ops/*" {\n  capabilities = ["read"]\n}\n');
+    assert.deepEqual(failures, []);
+  });
+
+  test('secrets engine enabled and disabled', async () => {
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await signInWithToken(page, ROOT);
+    const form = page.getByRole('form', { name: 'enable secrets engine' });
+    await form.getByLabel('Type', { exact: true }).fill('no-such-engine');
+    await form.getByLabel('Path', { exact: true }).fill('bad');
+    await form.getByRole('button', { name: 'Enable secrets engine' }).click();
+    await expectBanner(page, /^Error 400: .*no-such-engine/);
+    const before = await api(server, 'GET', 'sys/mounts', { token: ROOT });
+    assert.equal(before.body.data['bad/'], undefined);
+
+    await form.getByLabel('Type', { exact: true }).fill('kv-v2');
+    await form.getByLabel('Path', { exact: true }).fill('team-kv');
+    await form.getByRole('button', { name: 'Enable secrets engine' }).click();
+    await expectBanner(page, 'Enabled kv-v2 at team-kv/.');
+    const mounted = await api(server, 'GET', 'sys/mounts', { token: ROOT });
+    assert.equal(mounted.body.data['team-kv/'].type, 'kv');
+    assert.deepEqual(mounted.body.data['team-kv/'].options, { version: '2' });
+
+    await page.getByRole('button', { name: 'disable team-kv/' }).click();
+    await expectBanner(page, 'Disabled team-kv/.');
+    const after = await api(server, 'GET', 'sys/mounts', { token: ROOT });
+    assert.equal(after.body.data['team-kv/'], undefined);
+    assert.deepEqual(failures, []);
+  });
+
+  test('kv versions deleted, undeleted and destroyed', async () => {
+    for (const value of ['one', 'two']) await api(server, 'POST', 'secret/data/history', { token: ROOT, body: { data: { value } } });
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await signInWithToken(page, ROOT);
+    await page.goto(`${server.address}/ui/#/secrets/secret%2F/show/history`);
+    await page.getByRole('link', { name: 'Versions' }).click();
+    const versions = page.getByRole('table', { name: 'versions' });
+    await versions.locator('tbody tr').nth(1).waitFor();
+    assert.equal(await versions.locator('tbody tr').count(), 2);
+
+    await versions.locator('tbody tr').nth(1).getByRole('link', { name: 'View' }).click();
+    await page.getByRole('button', { name: 'reveal value' }).click();
+    assert.equal(await page.locator('code.secret-value').textContent(), 'one');
+    await page.getByRole('link', { name: '← all versions' }).click();
+
+    await versions.locator('tbody tr').first().getByRole('button', { name: 'Delete' }).click();
+    await expectBanner(page, 'Version 2: delete done.');
+    const deleted = await api(server, 'GET', 'secret/metadata/history', { token: ROOT });
+    assert.notEqual(deleted.body.data.versions['2'].deletion_time, '');
+
+    await versions.locator('tbody tr').first().getByRole('button', { name: 'Undelete' }).click();
+    await expectBanner(page, 'Version 2: undelete done.');
+    const restored = await api(server, 'GET', 'secret/data/history', { token: ROOT });
+    assert.deepEqual(restored.body.data.data, { value: 'two' });
+
+    await versions.locator('tbody tr').nth(1).getByRole('button', { name: 'Destroy' }).click();
+    await expectBanner(page, 'Version 1: destroy done.');
+    const destroyed = await api(server, 'GET', 'secret/metadata/history', { token: ROOT });
+    assert.equal(destroyed.body.data.versions['1'].destroyed, true);
+    assert.deepEqual(failures, []);
+  });
+
+  test('userpass users are saved and deleted', async () => {
+    await api(server, 'POST', 'sys/auth/people', { token: ROOT, body: { type: 'userpass' } });
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await signInWithToken(page, ROOT);
+    await page.getByRole('link', { name: 'Access' }).click();
+    await page.getByRole('link', { name: 'people/' }).click();
+    await page.getByLabel('Username', { exact: true }).fill('bob');
+    await page.getByLabel('Password', { exact: true }).fill('s3cret-pass');
+    await page.getByLabel('Policies', { exact: true }).fill('default,ops');
+    await page.getByRole('button', { name: 'Save user' }).click();
+    await expectBanner(page, 'Saved user bob.');
+
+    const login = await api(server, 'POST', 'auth/people/login/bob', { body: { password: 's3cret-pass' } });
+    assert.equal(login.status, 200);
+    assert.deepEqual(login.body.auth.token_policies, ['default', 'ops']);
+
+    await page.getByRole('button', { name: 'delete bob' }).click();
+    await expectBanner(page, 'Deleted user bob.');
+    const gone = await api(server, 'GET', 'auth/people/users/bob', { token: ROOT });
+    assert.equal(gone.status, 404);
     assert.deepEqual(failures, []);
   });
 
@@ -213,7 +304,7 @@ describe('ui in a browser', { skip }, () => {
     const page = await openPage(server, failures);
     await signInWithToken(page, ROOT);
     await page.getByRole('button', { name: 'Sign out' }).click();
-    assert.equal(await banner(page), 'Signed out.');
+    await expectBanner(page, 'Signed out.');
     assert.equal(await page.evaluate("sessionStorage.getItem('coffer.token')"), null);
     await page.getByLabel('Token', { exact: true }).waitFor();
     assert.deepEqual(failures, []);
@@ -242,12 +333,12 @@ describe('ui initializes and unseals', { skip }, () => {
 
     await page.getByLabel('Key share', { exact: true }).fill(shares[0]);
     await page.getByRole('button', { name: 'Unseal' }).click();
-    assert.equal(await banner(page), 'Key share accepted.');
+    await expectBanner(page, 'Key share accepted.');
     assert.equal(await page.locator('.progress').textContent(), 'Unseal progress: 1 of 2 key shares');
 
     await page.getByLabel('Key share', { exact: true }).fill(shares[2]);
     await page.getByRole('button', { name: 'Unseal' }).click();
-    assert.equal(await banner(page), 'Coffer is unsealed.');
+    await expectBanner(page, 'Coffer is unsealed.');
     const status = await api(server, 'GET', 'sys/seal-status');
     assert.equal(status.body.sealed, false);
 

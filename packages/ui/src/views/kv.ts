@@ -26,7 +26,7 @@ function dataPath(mount: KvMount, path: string): string {
   return `${encodePath(mount.path)}${mount.version === 2 ? 'data/' : ''}${encodePath(path)}`;
 }
 
-function route(mount: KvMount, action: 'list' | 'show' | 'edit' | 'create', path: string): string {
+function route(mount: KvMount, action: 'list' | 'show' | 'edit' | 'create' | 'versions', path: string): string {
   return `/secrets/${encodeURIComponent(mount.path)}/${action}/${encodePath(path)}`;
 }
 
@@ -80,13 +80,14 @@ export async function renderKvShow(page: Page, params: Params): Promise<void> {
       'div',
       { class: 'actions' },
       link(route(mount, 'edit', path), 'Edit', { class: 'button' }),
+      mount.version === 2 ? link(route(mount, 'versions', path), 'Versions', { class: 'button' }) : null,
       h('button', { type: 'button', class: 'danger', onclick: () => deleteSecret(page, mount, path) }, 'Delete'),
     ),
   );
 }
 
 /** Shows a value as dots with a button that reveals it. */
-function hiddenValue(value: unknown): HTMLElement {
+export function hiddenValue(value: unknown): HTMLElement {
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   const revealed = h('code', { class: 'secret-value', hidden: true }, text);
   const dots = h('span', { class: 'dots' }, '••••••••');
