@@ -294,8 +294,8 @@ describe('ui in a browser', { skip }, () => {
 
     await page.getByRole('button', { name: 'delete bob' }).click();
     await expectBanner(page, 'Deleted user bob.');
-    const gone = await api(server, 'GET', 'auth/people/users/bob', { token: ROOT });
-    assert.equal(gone.status, 404);
+    const deletedUser = await api(server, 'GET', 'auth/people/users/bob', { token: ROOT });
+    assert.equal(deletedUser.status, 404);
     assert.deepEqual(failures, []);
   });
 

@@ -10,12 +10,12 @@ import { go, type Params } from '../router.js';
 export async function renderUserpassUsers(page: Page, params: Params): Promise<void> {
   const mount = params.mount;
   const base = `auth/${encodePath(mount.replace(/\/+$/, ''))}/users`;
-  const here = `/access/userpass/${encodeURIComponent(mount)}`;
+  const usersRoute = `/access/userpass/${encodeURIComponent(mount)}`;
   const users = await list(base);
 
   const rows = users.map((user) => [
     user,
-    h('button', { type: 'button', class: 'link', 'aria-label': `delete ${user}`, onclick: () => deleteUser(page, `${base}/${encodeURIComponent(user)}`, user, here) }, 'Delete'),
+    h('button', { type: 'button', class: 'link', 'aria-label': `delete ${user}`, onclick: () => deleteUser(page, `${base}/${encodeURIComponent(user)}`, user, usersRoute) }, 'Delete'),
   ]);
   const form = h(
     'form',
@@ -29,7 +29,7 @@ export async function renderUserpassUsers(page: Page, params: Params): Promise<v
     event.preventDefault();
     const username = valueOf(form, 'username');
     write(`${base}/${encodeURIComponent(username)}`, { password: valueOf(form, 'password'), token_policies: valueOf(form, 'policies') })
-      .then(() => go(here, `Saved user ${username}.`))
+      .then(() => go(usersRoute, `Saved user ${username}.`))
       .catch((err: unknown) => page.fail(err));
   });
   replace(
