@@ -36,6 +36,7 @@ import type { LoginIdentity } from './token/login.js';
 import type { TokenEntry } from './token/token-entry.js';
 import { TokenStore } from './token/token-store.js';
 import { ResponseWrapper } from './wrapping/wrapping.js';
+import { CorsSettings } from './http/cors.js';
 
 export interface CoreOptions {
   physical: ClosableStorage;
@@ -105,6 +106,7 @@ const SYS_ROOT_PATHS = [
   'seal',
   'step-down',
   'config/auditing/*',
+  'config/cors',
   'plugins/catalog/*',
   'revoke-prefix/*',
   'revoke-force/*',
@@ -133,6 +135,8 @@ export class Core {
   readonly policies: PolicyStore;
   readonly identity: IdentityStore;
   readonly audit: AuditBroker;
+  /** The CORS configuration of `sys/config/cors`, which the HTTP layer applies. */
+  readonly cors: CorsSettings;
   readonly expiration: ExpirationManager;
   readonly wrapper: ResponseWrapper;
   readonly callers = new CallerRegistry();
@@ -185,6 +189,7 @@ export class Core {
     this.periodic = new PeriodicRunner(this.router, this.logger.child({ component: 'periodic' }));
     this.lockout = new UserLockout(this.barrier, options.userLockout ?? {}, this.logger.child({ component: 'lockout' }));
     this.audit = new AuditBroker(this.barrier, this.logger.child({ component: 'audit' }));
+    this.cors = new CorsSettings(this.barrier);
     this.policies = new PolicyStore(this.barrier, this.logger.child({ component: 'policy' }));
     this.identity = new IdentityStore(this.barrier, this.logger.child({ component: 'identity' }), (accessor) => this.mountByAccessor(accessor));
 
@@ -520,6 +525,7 @@ export class Core {
       await this.mounts.setup();
       await this.authMounts.setup();
       await this.audit.setup();
+      await this.cors.load();
       await this.identity.setup();
       await this.lockout.setup();
       await this.expiration.setup();
@@ -544,6 +550,7 @@ export class Core {
     this.lockout.teardown();
     this.identity.teardown();
     await this.audit.teardown();
+    this.cors.clear();
     this.policies.teardown();
     this.tokens.teardown();
   }

@@ -126,8 +126,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     sealBackend: createSealBackend(core, storageConfig.type),
     logger,
   });
+  const corsListener = core.cors.wrap(apiListener);
   const uiAssets = config.ui ? await loadUiAssets(logger) : undefined;
-  const listener = uiAssets === undefined ? apiListener : withUi(apiListener, uiAssets);
+  const listener = uiAssets === undefined ? corsListener : withUi(corsListener, uiAssets);
 
   const listeners: Listener[] = [];
   try {

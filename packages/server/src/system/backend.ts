@@ -22,6 +22,7 @@ import { authPaths, mountPaths, TOKEN_MOUNT_ACCESSOR } from './path-mounts.js';
 import { sealPaths } from './path-seal.js';
 import { toolPaths } from './path-tools.js';
 import { snapshotPaths } from '../snapshot/path-snapshot.js';
+import { corsPaths } from './path-cors.js';
 
 /** Paths below `sys/` that are served while sealed and without a token. */
 export const SEAL_BACKEND_PATHS = new Set([
@@ -68,6 +69,7 @@ export function createSystemBackends(core: Core): SystemBackends {
       ...pluginCatalogPaths(core),
       ...auditPaths(core.audit),
       ...auditedHeaderPaths(core.audit.requestHeaders),
+      ...corsPaths(core.cors),
       ...wrappingPaths({ wrapper: core.wrapper, tokens: core.tokens, callers: core.callers }),
       ...openApiSpecPaths(core, () => ({ 'sys/': sys, 'auth/token/': token, 'cubbyhole/': cubbyhole, 'identity/': identity })),
     ],
