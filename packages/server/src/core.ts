@@ -37,6 +37,8 @@ import type { TokenEntry } from './token/token-entry.js';
 import { TokenStore } from './token/token-store.js';
 import { ResponseWrapper } from './wrapping/wrapping.js';
 import { CorsSettings } from './http/cors.js';
+import { CoreGauges } from './telemetry/core-metrics.js';
+import { DEFAULT_TELEMETRY, MetricsRegistry, type TelemetrySettings } from './telemetry/registry.js';
 
 export interface CoreOptions {
   physical: ClosableStorage;
@@ -53,6 +55,8 @@ export interface CoreOptions {
   pluginDirectory?: string;
   /** How long an external plugin may take to start, in milliseconds; 30 s by default. */
   pluginStartTimeoutMs?: number;
+  /** The `telemetry` stanza's settings; Vault's defaults when absent. */
+  telemetry?: TelemetrySettings;
   /** An auto-unseal seal from the config's `seal` stanza; the Shamir seal when absent. */
   seal?: Seal;
   /** Waits between auto-unseal attempts while the seal is unreachable. */
@@ -137,6 +141,9 @@ export class Core {
   readonly audit: AuditBroker;
   /** The CORS configuration of `sys/config/cors`, which the HTTP layer applies. */
   readonly cors: CorsSettings;
+  /** The metrics `sys/metrics` serves. */
+  readonly metrics: MetricsRegistry;
+  readonly gauges: CoreGauges;
   readonly expiration: ExpirationManager;
   readonly wrapper: ResponseWrapper;
   readonly callers = new CallerRegistry();
@@ -190,6 +197,14 @@ export class Core {
     this.lockout = new UserLockout(this.barrier, options.userLockout ?? {}, this.logger.child({ component: 'lockout' }));
     this.audit = new AuditBroker(this.barrier, this.logger.child({ component: 'audit' }));
     this.cors = new CorsSettings(this.barrier);
+    this.metrics = new MetricsRegistry(options.telemetry ?? DEFAULT_TELEMETRY);
+    this.audit.useMetrics(this.metrics);
+    this.gauges = new CoreGauges(this.metrics, {
+      sealed: () => this.sealed,
+      active: () => !this.sealed && (this.ha === undefined || this.ha.isActive),
+      countTokens: async () => (await this.tokens.listAccessors()).length,
+      countLeases: () => this.expiration.count(),
+    });
     this.policies = new PolicyStore(this.barrier, this.logger.child({ component: 'policy' }));
     this.identity = new IdentityStore(this.barrier, this.logger.child({ component: 'identity' }), (accessor) => this.mountByAccessor(accessor));
 
@@ -551,6 +566,7 @@ export class Core {
     this.identity.teardown();
     await this.audit.teardown();
     this.cors.clear();
+    this.gauges.forget();
     this.policies.teardown();
     this.tokens.teardown();
   }

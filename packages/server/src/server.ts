@@ -13,6 +13,8 @@ import { Core } from './core.js';
 import { haOptionsFrom } from './ha/options.js';
 import { createRequestListener } from './http/handler.js';
 import { loadUiAssets, withUi } from './http/ui.js';
+import { withUnauthenticatedMetrics } from './telemetry/path-metrics.js';
+import { DEFAULT_TELEMETRY } from './telemetry/registry.js';
 import { createListAwareAcceptor } from './http/list-adoption.js';
 import { createLogger } from './logging/logger.js';
 import { builtinStorageBackends } from './plugins.js';
@@ -96,6 +98,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     userLockout: config.userLockout,
     cacheSize: config.cacheSize,
     disableCache: config.disableCache,
+    telemetry: {
+      prefix: config.telemetry?.metricsPrefix ?? DEFAULT_TELEMETRY.prefix,
+      prometheusRetentionSeconds: config.telemetry?.prometheusRetentionSeconds ?? DEFAULT_TELEMETRY.prometheusRetentionSeconds,
+      usageGaugePeriodSeconds: config.telemetry?.usageGaugePeriodSeconds ?? DEFAULT_TELEMETRY.usageGaugePeriodSeconds,
+      disableHostname: config.telemetry?.disableHostname ?? DEFAULT_TELEMETRY.disableHostname,
+    },
     ...(config.pluginDirectory !== undefined ? { pluginDirectory: resolvePath(config.pluginDirectory) } : {}),
     ...(options.pluginStartTimeoutMs !== undefined ? { pluginStartTimeoutMs: options.pluginStartTimeoutMs } : {}),
     ...(seal !== undefined ? { seal } : {}),
@@ -133,7 +141,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const listeners: Listener[] = [];
   try {
     for (const listenerConfig of config.listeners) {
-      const started = await listen(listenerConfig, listener);
+      const handler = listenerConfig.unauthenticatedMetricsAccess === true ? withUnauthenticatedMetrics(listener, core.metrics, core.gauges, logger) : listener;
+      const started = await listen(listenerConfig, handler);
       listeners.push(started);
       logger.info({ address: started.url }, 'listener started');
     }

@@ -55,6 +55,7 @@ import {
   saveSalt,
   type AuditTableEntry,
 } from './table.js';
+import type { MetricsRegistry } from '../telemetry/registry.js';
 
 /** After logging one device failure, the broker logs that device's next failure no sooner than this (ms). */
 const FAILURE_LOG_INTERVAL_MS = 10_000;
@@ -99,6 +100,8 @@ export class AuditBroker {
   private readonly worker: AuditWorker;
   /** The request headers that entries record, loaded at unseal with the devices. */
   readonly requestHeaders: AuditedRequestHeaders;
+
+  private metrics: MetricsRegistry | undefined;
 
   constructor(
     private readonly storage: Storage,
@@ -183,7 +186,7 @@ export class AuditBroker {
    */
   logRequest(input: AuditInput): Promise<void> {
     if (this.devices.size === 0) return NOTHING_TO_WRITE;
-    return this.writeAll('request', input);
+    return this.measure('request', performance.now(), this.writeAll('request', input));
   }
 
   /**
@@ -192,7 +195,27 @@ export class AuditBroker {
    */
   logResponse(input: AuditResponseInput): Promise<void> {
     if (this.devices.size === 0) return NOTHING_TO_WRITE;
-    return this.writeAll('response', input);
+    return this.measure('response', performance.now(), this.writeAll('response', input));
+  }
+
+  /** Lets the broker time its entries and count failures as Vault's `audit.log_*` metrics. */
+  useMetrics(metrics: MetricsRegistry): void {
+    this.metrics = metrics;
+    // Vault reports the failure counters from the start, at 0.
+    metrics.increment('audit.log_request_failure', 0);
+    metrics.increment('audit.log_response_failure', 0);
+  }
+
+  private measure(kind: 'request' | 'response', startedAt: number, write: Promise<void>): Promise<void> {
+    const metrics = this.metrics;
+    if (metrics === undefined) return write;
+    return write.then(
+      () => metrics.measureSince(`audit.log_${kind}`, startedAt),
+      (err: unknown) => {
+        metrics.increment(`audit.log_${kind}_failure`);
+        throw err;
+      },
+    );
   }
 
   /** Reopens every device that supports it, for log rotation; failures are logged, not thrown. */

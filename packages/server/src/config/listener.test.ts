@@ -329,4 +329,10 @@ listener "tcp" {
     const { file, error } = await loadTextError(t, 'config.hcl', 'listener {\n  address = "127.0.0.1:8200"\n}\n');
     assert.equal(error.message, `${file}:1,1: the listener stanza needs a type label, as in listener "tcp" { ... }`);
   });
+  test('telemetry block opens metrics', async (t) => {
+    const config = await loadText(t, 'config.hcl', 'listener "tcp" {\n  tls_disable = true\n  telemetry {\n    unauthenticated_metrics_access = true\n  }\n}\n');
+    assert.deepEqual(config.listeners, [{ ...PLAIN_DEFAULTS, unauthenticatedMetricsAccess: true }]);
+    const { error } = await loadTextError(t, 'config.hcl', 'listener "tcp" {\n  tls_disable = true\n  telemetry {\n    open = true\n  }\n}\n');
+    assert.match(error.message, /unknown setting "telemetry.open" in listener "tcp"/);
+  });
 });

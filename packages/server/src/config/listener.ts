@@ -2,6 +2,7 @@
 import type { LabeledBlock } from './blocks.js';
 import type { Scope } from './scope.js';
 import { unknownSetting } from './suggest.js';
+import { decodeListenerTelemetry } from './telemetry.js';
 import { DEFAULT_LISTENER_ADDRESS, type ListenerConfig } from './types.js';
 import { ownEntry, readBoolean, readDuration, readHostPort, readString } from './values.js';
 
@@ -30,6 +31,9 @@ const LISTENER_SETTINGS: Record<string, ListenerSetter> = {
   },
   tls_disable_client_certs: (scope, key, value, listener) => {
     listener.tlsDisableClientCerts = readBoolean(scope, key, value);
+  },
+  telemetry: (scope, key, value, listener) => {
+    listener.unauthenticatedMetricsAccess = decodeListenerTelemetry(scope, key, value);
   },
 };
 

@@ -84,9 +84,10 @@ function expectedExample(file: string): ServerConfig {
     cacheSize: 131072,
     disableCache: false,
     disableClustering: false,
-    ignoredSettings: ['telemetry'],
+    ignoredSettings: ['telemetry.statsite_address'],
     userLockout: {},
     sourceFiles: [file],
+    telemetry: { disableHostname: true },
   };
 }
 

@@ -108,11 +108,11 @@ log_level = "error"
 
   test('ignored settings are listed once', async (t) => {
     const dir = await makeConfigDir(t, {
-      'a.hcl': 'cluster_name = "a"\ntelemetry {\n}\n',
+      'a.hcl': 'cluster_name = "a"\ntelemetry {\n  statsd_address = "127.0.0.1:8125"\n}\n',
       'b.hcl': 'cluster_name = "b"\nraw_storage_endpoint = true\n',
     });
     const config = await loadConfig([dir]);
-    assert.deepEqual(config.ignoredSettings, ['cluster_name', 'telemetry', 'raw_storage_endpoint']);
+    assert.deepEqual(config.ignoredSettings, ['cluster_name', 'telemetry.statsd_address', 'raw_storage_endpoint']);
   });
 });
 

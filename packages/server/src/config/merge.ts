@@ -67,6 +67,7 @@ export function mergeFileConfigs(files: FileConfig[]): ServerConfig {
     for (const [label, settings] of Object.entries(file.userLockout)) {
       merged.userLockout[label] = { ...merged.userLockout[label], ...settings };
     }
+    if (file.telemetry !== undefined) merged.telemetry = { ...merged.telemetry, ...file.telemetry };
     for (const setting of file.ignoredSettings) ignored.add(setting);
     merged.sourceFiles.push(file.file);
   }

@@ -166,12 +166,37 @@ telemetry {
 }
 `,
     );
-    assert.deepEqual(config.ignoredSettings, [
-      'cluster_name',
-      'default_max_request_duration',
-      'raw_storage_endpoint',
-      'telemetry',
-    ]);
+    assert.deepEqual(config.ignoredSettings, ['cluster_name', 'default_max_request_duration', 'raw_storage_endpoint']);
+  });
+
+  test('telemetry settings are read', async (t) => {
+    const config = await loadText(
+      t,
+      'config.hcl',
+      `telemetry {
+  prometheus_retention_time = "30s"
+  usage_gauge_period        = "none"
+  disable_hostname          = true
+  metrics_prefix            = "coffer"
+  statsd_address            = "127.0.0.1:8125"
+}
+`,
+    );
+    assert.deepEqual(config.telemetry, { prometheusRetentionSeconds: 30, usageGaugePeriodSeconds: 0, disableHostname: true, metricsPrefix: 'coffer' });
+    assert.deepEqual(config.ignoredSettings, ['telemetry.statsd_address']);
+  });
+
+  test('telemetry rejects bad values', async (t) => {
+    const cases: Array<[string, string]> = [
+      ['prometheus_retention_time = "soon"', 'prometheus_retention_time'],
+      ['disable_hostname = "maybe"', 'disable_hostname'],
+      ['metrics_prefix = "9lives"', 'invalid metrics_prefix "9lives": use letters, digits, "_" and ".", starting with a letter or "_"'],
+      ['prometheus_retention_tme = "1h"', 'unknown setting "prometheus_retention_tme" in telemetry. Did you mean "prometheus_retention_time"?'],
+    ];
+    for (const [line, expected] of cases) {
+      const { error } = await loadTextError(t, 'config.hcl', `telemetry {\n  ${line}\n}\n`);
+      assert.ok(error.message.includes(expected), `${line}: ${error.message}`);
+    }
   });
 
   test('known settings list', () => {

@@ -9,7 +9,8 @@ import { Scope } from './scope.js';
 import type { ConfigSource } from './source.js';
 import { decodeSeals, decodeStorage, type Located } from './stanzas.js';
 import { unknownSetting } from './suggest.js';
-import type { ListenerConfig, LogLevel, SealConfig, StorageConfig, UserLockoutConfig } from './types.js';
+import { decodeTelemetry } from './telemetry.js';
+import type { ListenerConfig, LogLevel, SealConfig, StorageConfig, TelemetryConfig, UserLockoutConfig } from './types.js';
 import { decodeUserLockout } from './user-lockout.js';
 import {
   describeValue,
@@ -47,6 +48,7 @@ export interface FileConfig {
   userLockout: Record<string, UserLockoutConfig>;
   /** Ignored settings met, dotted for nested ones. */
   ignoredSettings: Set<string>;
+  telemetry?: TelemetryConfig;
 }
 
 type Setter = (scope: Scope, key: string, value: unknown, config: FileConfig) => void;
@@ -103,6 +105,10 @@ const TOP_LEVEL_SETTINGS: Record<string, Setter> = {
   user_lockout: (scope, _key, value, config) => {
     decodeUserLockout(scope, value, config.userLockout);
   },
+  telemetry: (scope, key, value, config) => {
+    config.telemetry = {};
+    decodeTelemetry(scope, key, value, config.telemetry, config.ignoredSettings);
+  },
 };
 
 /**
@@ -110,8 +116,6 @@ const TOP_LEVEL_SETTINGS: Record<string, Setter> = {
  * Each is harmless to ignore:
  * - `cluster_name`: names the cluster in Vault's telemetry and replication,
  *   neither of which Coffer has.
- * - `telemetry`: Vault's metrics sinks. Coffer does not read them, so the
- *   block's contents are not checked.
  * - `raw_storage_endpoint`: enables Vault's `sys/raw`. Coffer enables nothing
  *   from it, so ignoring it keeps that access closed.
  * - `default_max_request_duration`: Vault's default request timeout. Coffer
@@ -119,7 +123,6 @@ const TOP_LEVEL_SETTINGS: Record<string, Setter> = {
  */
 const IGNORED_TOP_LEVEL_SETTINGS: Record<string, (scope: Scope, key: string, value: unknown) => unknown> = {
   cluster_name: readString,
-  telemetry: readTelemetry,
   raw_storage_endpoint: readBoolean,
   default_max_request_duration: readDuration,
 };
@@ -169,13 +172,6 @@ function setStorage(scope: Scope, key: string, value: unknown, config: FileConfi
     );
   }
   config.storage = decodeStorage(scope, key, value);
-}
-
-function readTelemetry(scope: Scope, key: string, value: unknown): void {
-  const bodies = readUnlabeledBlocks(scope, key, value);
-  if (bodies.length > 1) {
-    throw scope.fail(key, `found ${bodies.length} telemetry stanzas, but only one is allowed. Merge them into one.`);
-  }
 }
 
 function locate<T>(scope: Scope, key: string, value: T): Located<T> {

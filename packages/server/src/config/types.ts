@@ -34,6 +34,18 @@ export interface ListenerConfig {
    * client certificate but accepts a connection without one, as Vault does.
    */
   tlsDisableClientCerts: boolean;
+  /** True to serve `sys/metrics` on this listener without a token (`telemetry { unauthenticated_metrics_access }`). */
+  unauthenticatedMetricsAccess?: boolean;
+}
+
+/** The settings of the `telemetry` stanza that Coffer applies; each undefined where unset. */
+export interface TelemetryConfig {
+  /** Seconds; 0 turns the Prometheus format of `sys/metrics` off. */
+  prometheusRetentionSeconds?: number;
+  /** Seconds between computations of the token and lease count gauges; 0 turns them off. */
+  usageGaugePeriodSeconds?: number;
+  disableHostname?: boolean;
+  metricsPrefix?: string;
 }
 
 /** The `storage` stanza, or the older `backend` name for it. */
@@ -70,6 +82,8 @@ export interface UserLockoutConfig {
 
 /** The server configuration after every file is read, checked and merged. */
 export interface ServerConfig {
+  /** The `telemetry` stanza's settings, merged across files. */
+  telemetry?: TelemetryConfig;
   /** Absent when no file has a storage stanza, and then the server picks its default. */
   storage?: StorageConfig;
   /** Every listener of every file, in file order. May be empty. */

@@ -411,6 +411,12 @@ export class ExpirationManager {
     return this.store.list(prefix);
   }
 
+  /** Counts every stored lease, for the `expire.num_leases` gauge; it lists the whole lease store. */
+  async count(): Promise<number> {
+    this.requireRuntime();
+    return (await this.store.collect('')).length;
+  }
+
   /**
    * Removes index entries that name no lease and leases of paths no mount
    * serves; with `tokenExists`, also revokes leases of deleted tokens.

@@ -23,6 +23,7 @@ import { sealPaths } from './path-seal.js';
 import { toolPaths } from './path-tools.js';
 import { snapshotPaths } from '../snapshot/path-snapshot.js';
 import { corsPaths } from './path-cors.js';
+import { metricsPaths } from '../telemetry/path-metrics.js';
 
 /** Paths below `sys/` that are served while sealed and without a token. */
 export const SEAL_BACKEND_PATHS = new Set([
@@ -70,6 +71,7 @@ export function createSystemBackends(core: Core): SystemBackends {
       ...auditPaths(core.audit),
       ...auditedHeaderPaths(core.audit.requestHeaders),
       ...corsPaths(core.cors),
+      ...metricsPaths(core.metrics, core.gauges, core.logger),
       ...wrappingPaths({ wrapper: core.wrapper, tokens: core.tokens, callers: core.callers }),
       ...openApiSpecPaths(core, () => ({ 'sys/': sys, 'auth/token/': token, 'cubbyhole/': cubbyhole, 'identity/': identity })),
     ],
