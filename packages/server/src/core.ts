@@ -39,6 +39,8 @@ import { ResponseWrapper } from './wrapping/wrapping.js';
 import { CorsSettings } from './http/cors.js';
 import { CoreGauges } from './telemetry/core-metrics.js';
 import { DEFAULT_TELEMETRY, MetricsRegistry, type TelemetrySettings } from './telemetry/registry.js';
+import { recordVersion } from './system/version-history.js';
+import { COFFER_VERSION } from './version.js';
 
 export interface CoreOptions {
   physical: ClosableStorage;
@@ -535,6 +537,7 @@ export class Core {
     try {
       if (await this.barrier.wrapPlainKeyring()) this.logger.info({ sealType: this.seal.type }, 'stored keyring seal-wrapped');
       this.clusterId = await this.loadClusterId();
+      await recordVersion(this.barrier, COFFER_VERSION);
       await this.tokens.setup();
       await this.policies.setup();
       await this.mounts.setup();

@@ -24,6 +24,7 @@ import { toolPaths } from './path-tools.js';
 import { snapshotPaths } from '../snapshot/path-snapshot.js';
 import { corsPaths } from './path-cors.js';
 import { metricsPaths } from '../telemetry/path-metrics.js';
+import { versionHistoryPaths } from './version-history.js';
 
 /** Paths below `sys/` that are served while sealed and without a token. */
 export const SEAL_BACKEND_PATHS = new Set([
@@ -71,6 +72,7 @@ export function createSystemBackends(core: Core): SystemBackends {
       ...auditPaths(core.audit),
       ...auditedHeaderPaths(core.audit.requestHeaders),
       ...corsPaths(core.cors),
+      ...versionHistoryPaths(core.barrier),
       ...metricsPaths(core.metrics, core.gauges, core.logger),
       ...wrappingPaths({ wrapper: core.wrapper, tokens: core.tokens, callers: core.callers }),
       ...openApiSpecPaths(core, () => ({ 'sys/': sys, 'auth/token/': token, 'cubbyhole/': cubbyhole, 'identity/': identity })),
