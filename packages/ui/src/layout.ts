@@ -21,6 +21,7 @@ const NAV_ITEMS: Array<[string, string]> = [
   ['/access', 'Access'],
   ['/policies', 'Policies'],
   ['/tools', 'Tools'],
+  ['/console', 'Console'],
   ['/status', 'Status'],
 ];
 

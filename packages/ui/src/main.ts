@@ -9,6 +9,7 @@ import { h, replace } from './dom.js';
 import { mountFrame } from './layout.js';
 import { currentPath, go, match, takeNotice, type Route } from './router.js';
 import { session } from './session.js';
+import { renderConsole } from './views/console.js';
 import { hiddenValue, renderKvEdit, renderKvList, renderKvShow } from './views/kv.js';
 import { renderKvVersion, renderKvVersions } from './views/kv-versions.js';
 import { renderLogin } from './views/login.js';
@@ -40,6 +41,7 @@ const routes: Route[] = [
   { pattern: '/policies/:name', render: (params) => renderPolicy(page, params) },
   { pattern: '/policies/:name/edit', render: (params) => renderPolicyEdit(page, params) },
   { pattern: '/tools', render: () => renderTools(page) },
+  { pattern: '/console', render: () => renderConsole(page) },
   { pattern: '/status', render: () => renderStatus(page) },
 ];
 

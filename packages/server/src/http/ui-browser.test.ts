@@ -299,6 +299,41 @@ describe('ui in a browser', { skip }, () => {
     assert.deepEqual(failures, []);
   });
 
+  test('console runs commands on any path', async () => {
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await signInWithToken(page, ROOT);
+    await page.getByRole('link', { name: 'Console' }).click();
+    const command = page.getByLabel('command', { exact: true });
+    const output = page.getByLabel('console output', { exact: true });
+
+    await command.fill('write cubbyhole/note text=hello count=2');
+    await page.getByRole('button', { name: 'Run' }).click();
+    await output.getByText('Success: the server returned no data.').waitFor();
+    const stored = await api(server, 'GET', 'cubbyhole/note', { token: ROOT });
+    assert.deepEqual(stored.body.data, { text: 'hello', count: '2' });
+
+    await command.fill('read cubbyhole/note');
+    await page.getByRole('button', { name: 'Run' }).click();
+    await output.getByText('"text": "hello"').waitFor();
+    assert.equal(JSON.parse((await output.textContent()) ?? '').data.count, '2');
+
+    await command.fill('write cubbyhole/bad {"oops"');
+    await page.getByRole('button', { name: 'Run' }).click();
+    await output.getByText(/^The JSON is invalid: /).waitFor();
+    assert.equal((await api(server, 'GET', 'cubbyhole/bad', { token: ROOT })).status, 404);
+
+    await command.fill('delete sys/mounts/cubbyhole');
+    await page.getByRole('button', { name: 'Run' }).click();
+    await output.getByText(/^Error 400: /).waitFor();
+
+    await command.fill('delete cubbyhole/note');
+    await page.getByRole('button', { name: 'Run' }).click();
+    await output.getByText('Success: deleted.').waitFor();
+    assert.equal((await api(server, 'GET', 'cubbyhole/note', { token: ROOT })).status, 404);
+    assert.deepEqual(failures, []);
+  });
+
   test('sign out forgets the token', async () => {
     const failures: string[] = [];
     const page = await openPage(server, failures);
