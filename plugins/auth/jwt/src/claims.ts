@@ -93,7 +93,7 @@ function leeway(seconds: number, fallback: number): number {
 function numericDate(claims: Claims, name: string): number {
   const value = claims[name];
   if (value === undefined || value === null) return 0;
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ClaimError(`error parsing token: claim "${name}" is not a number`);
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ClaimError(`error validating token: error parsing token: claim "${name}" is not a number`);
   return Math.trunc(value);
 }
 

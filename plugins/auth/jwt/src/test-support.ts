@@ -21,6 +21,8 @@ export interface Harness {
   clock: { ms: number };
   send(operation: Exclude<Operation, 'help'>, path: string, data?: Record<string, unknown>, remoteAddress?: string): Promise<Response | null>;
   exists(path: string): Promise<ExistenceResult>;
+  /** Sends the renewal of a token issued with `policies` and the login's internal data. */
+  renew(policies: string[], internalData: Record<string, unknown>): Promise<Response | null>;
   /** Returns every stored key and value, to show that a rejected request changed nothing. */
   snapshot(): Promise<Map<string, Buffer>>;
 }
@@ -64,6 +66,11 @@ export async function createHarness(keyCacheTiming?: KeyCacheTiming): Promise<Ha
     clock,
     send: (operation, path, data = {}, remoteAddress) => backend.handleRequest(request(operation, path, data, remoteAddress)),
     exists: (path) => backend.handleExistenceCheck(request('update', path, {})),
+    renew: (policies, internalData) =>
+      backend.handleRequest({
+        ...request('renew', 'login', {}),
+        auth: { policies, metadata: {}, internalData, displayName: 'jwt-alice', ttl: 60, period: 0, explicitMaxTtl: 0, issueTime: new Date().toISOString(), increment: 0, entityId: '' },
+      }),
     snapshot: async () => storage.snapshot(),
   };
 }
