@@ -4,7 +4,7 @@
 import { BlockList, isIP } from 'node:net';
 
 /**
- * Returns true when `address` is inside one of `cidrs`; false when the
+ * Returns true when `address` is inside one of `cidrs`, and false when the
  * address is unknown. Entries were checked when the role was written.
  */
 export function addressAllowed(address: string | undefined, cidrs: string[]): boolean {

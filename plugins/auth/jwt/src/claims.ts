@@ -64,7 +64,7 @@ export function checkRegisteredClaims(claims: Claims, expected: ExpectedClaims, 
 /**
  * Checks exp, nbf and iat as Vault does. A token needs at least one of
  * them. A missing exp is the later of iat and nbf plus the expiration
- * leeway; a missing nbf is iat, or else exp minus the not-before leeway.
+ * leeway. A missing nbf is iat, or else exp minus the not-before leeway.
  * The clock skew leeway then widens every comparison.
  */
 function checkTimes(claims: Claims, now: number, role: RoleEntry): void {

@@ -187,7 +187,7 @@ async function verifyWithStaticKeys(pems: string[], token: string, algorithms: r
       const result = await compactVerify(token, parsePublicKeyPem(pem), { algorithms: [...algorithms] });
       return { header: result.protectedHeader, payload: result.payload };
     } catch (err) {
-      // A key of another type or a wrong signature moves on to the next key; a bad token or algorithm ends the search.
+      // A key of another type or a wrong signature moves on to the next key, but a bad token or algorithm ends the search.
       if (err instanceof errors.JWSInvalid || err instanceof errors.JOSEAlgNotAllowed) throw translate(err);
     }
   }

@@ -53,7 +53,7 @@ export type RoleFields = FieldData<typeof ROLE_FIELDS>;
 /**
  * Returns the role with the request's fields applied over `existing`, or
  * over the defaults for a new role, and the warnings for the response.
- * @throws CofferError (400) naming the first invalid field; nothing is stored.
+ * @throws CofferError (400) naming the first invalid field, and nothing is stored.
  */
 export function applyRoleFields(existing: RoleEntry | null, fields: RoleFields, system: SystemView): { role: RoleEntry; warnings: string[] } {
   const warnings: string[] = [];
@@ -143,7 +143,7 @@ function checkRole(role: RoleEntry): void {
   if (role.roleType === 'oidc' && role.allowedRedirectUris.length === 0) {
     throw badRequest('"allowed_redirect_uris" must be set if "role_type" is "oidc" or unspecified');
   }
-  // An OIDC login checks the audience against the client ID; a jwt role must bind something itself.
+  // An OIDC login checks the audience against the client ID, but a jwt role must bind something itself.
   const bound = role.boundAudiences.length > 0 || role.boundSubject !== '' || Object.keys(role.boundClaims).length > 0 || role.tokenBoundCidrs.length > 0;
   if (role.roleType === 'jwt' && !bound) {
     throw badRequest(
