@@ -84,6 +84,17 @@ describe('key cache', () => {
     assert.equal(harness.context.keys.fetchCount, 2);
   });
 
+  test('token without kid tries every key', async () => {
+    const harness = await setUp();
+    jwks.keys = [first.publicJwk, second.publicJwk];
+    await harness.send('update', 'config', { jwks_url: jwks.url });
+    const now = nowSeconds(harness);
+
+    const response = await harness.send('update', 'login', { role: 'ci', jwt: await signToken(second, { sub: 'alice', iat: now, exp: now + 60 }, null) });
+
+    assert.equal(response?.auth?.alias?.name, 'alice');
+  });
+
   test('config write drops the cached set', async () => {
     const harness = await setUp();
     await login(harness, first);

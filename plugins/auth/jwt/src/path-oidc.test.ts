@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { redirectAllowed } from './path-oidc.js';
 import { followAuthUrl, startTestProvider, type TestProvider } from './test-provider.js';
-import { assertRejectedUnchanged, assertRejects, createHarness, dataOf, type Harness } from './test-support.js';
+import { assertRejectedUnchanged, assertRejects, createHarness, dataOf, recordingLogger, type Harness, type LogEntry } from './test-support.js';
 
 const REDIRECT = 'http://127.0.0.1:8250/oidc/callback';
 
@@ -15,9 +15,9 @@ describe('oidc flow', () => {
   });
   after(() => provider.close());
 
-  async function setUp(role: Record<string, unknown> = {}): Promise<Harness> {
+  async function setUp(role: Record<string, unknown> = {}, log: LogEntry[] = []): Promise<Harness> {
     provider.overrides = {};
-    const harness = await createHarness();
+    const harness = await createHarness(undefined, recordingLogger(log));
     await harness.send('update', 'config', {
       oidc_discovery_url: provider.issuer,
       oidc_client_id: provider.clientId,
@@ -100,6 +100,25 @@ describe('oidc flow', () => {
 
     const verifier = provider.tokenRequests.at(-1)!.code_verifier;
     assert.equal(createHash('sha256').update(verifier).digest('base64url'), url.searchParams.get('code_challenge'));
+  });
+
+  test('verbose logging omits tokens and secrets', async () => {
+    const log: LogEntry[] = [];
+    const harness = await setUp({ verbose_oidc_logging: true }, log);
+    const query = await authorize(harness);
+
+    await harness.send('read', 'oidc/callback', query);
+
+    const logged = JSON.stringify(log);
+    assert.deepEqual(
+      log.map((entry) => [entry.level, entry.message]),
+      [['debug', 'oidc provider response']],
+    );
+    assert.ok(logged.includes('alice@example.com'));
+    assert.ok(!logged.includes(provider.issuedTokens.at(-1)!));
+    assert.ok(!logged.includes(provider.clientSecret));
+    assert.ok(!logged.includes(query.code));
+    assert.ok(!logged.includes(query.state));
   });
 
   test('state is used once', async () => {

@@ -21,6 +21,8 @@ export interface TestProvider {
   overrides: JWTPayload;
   /** Form bodies the token endpoint received, for tests of what the client sent. */
   tokenRequests: Record<string, string>[];
+  /** ID tokens the token endpoint returned, for tests that they are never logged. */
+  issuedTokens: string[];
   close(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export async function startTestProvider(claims: JWTPayload = { sub: 'user-1', em
     claims,
     overrides: {},
     tokenRequests: [],
+    issuedTokens: [],
     close: async () => {},
   };
   const codes = new Map<string, IssuedCode>();
@@ -103,7 +106,9 @@ async function token(provider: TestProvider, codes: Map<string, IssuedCode>, req
   }
   const now = Math.floor(Date.now() / 1000);
   const claims = { ...provider.claims, iss: provider.issuer, aud: provider.clientId, nonce: issued.nonce, iat: now, exp: now + 300, ...provider.overrides };
-  json(response, 200, { access_token: 'opaque-access-token', token_type: 'Bearer', expires_in: 300, id_token: await signToken(provider.key, claims) });
+  const idToken = await signToken(provider.key, claims);
+  provider.issuedTokens.push(idToken);
+  json(response, 200, { access_token: 'opaque-access-token', token_type: 'Bearer', expires_in: 300, id_token: idToken });
 }
 
 function json(response: ServerResponse, status: number, body: unknown): void {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
-import { isCofferError, silentLogger, StorageView, type Backend, type ExistenceResult, type Operation, type Response } from '@coffer/sdk';
+import { isCofferError, silentLogger, StorageView, type Backend, type ExistenceResult, type Logger, type Operation, type Response } from '@coffer/sdk';
 import { InmemStorage } from '@coffer/storage-inmem';
 import { createJwtBackend } from './backend.js';
 import type { JwtContext } from './context.js';
@@ -30,14 +30,14 @@ export interface Harness {
 export const MOUNT_PREFIX = 'auth/0b7c1d9e/';
 
 /** Mounts a JWT backend on fresh in-memory storage. */
-export async function createHarness(keyCacheTiming?: KeyCacheTiming): Promise<Harness> {
+export async function createHarness(keyCacheTiming?: KeyCacheTiming, logger: Logger = silentLogger): Promise<Harness> {
   const storage = new InmemStorage();
   const view = new StorageView(storage, MOUNT_PREFIX);
   const clock = { ms: Date.now() };
   const { backend, context } = createJwtBackend(
     {
       storage: view,
-      logger: silentLogger,
+      logger,
       system: { defaultLeaseTtl: () => 3600, maxLeaseTtl: () => 7200 },
       options: {},
       mountPoint: 'auth/jwt/',
@@ -97,6 +97,29 @@ export function dataOf(response: Response | null): Record<string, unknown> {
   assert.ok(response !== null, 'expected a response, got null');
   assert.ok(response.data !== undefined && response.data !== null, 'expected response data');
   return response.data;
+}
+
+/** One call of a logger from {@link recordingLogger}. */
+export interface LogEntry {
+  level: string;
+  fields: object;
+  message: string;
+}
+
+/** Returns a logger that keeps every entry, for tests of what is logged. */
+export function recordingLogger(entries: LogEntry[]): Logger {
+  const record = (level: string) => (fields: object, message: string) => {
+    entries.push({ level, fields, message });
+  };
+  const logger: Logger = {
+    trace: record('trace'),
+    debug: record('debug'),
+    info: record('info'),
+    warn: record('warn'),
+    error: record('error'),
+    child: () => logger,
+  };
+  return logger;
 }
 
 /** A signing key made for one test, with its public forms. */
