@@ -143,4 +143,16 @@ describe('discovery key source', () => {
       'error validating token: invalid issuer (iss) claim',
     );
   });
+
+  test('audience needs no bound audiences', async () => {
+    const harness = await createHarness();
+    await harness.send('update', 'config', { oidc_discovery_url: provider.issuer });
+    await harness.send('create', 'role/ci', { role_type: 'jwt', user_claim: 'sub', bound_subject: 'svc' });
+    const now = nowSeconds(harness);
+
+    const jwt = await signToken(provider.key, { iss: provider.issuer, sub: 'svc', aud: 'anything', iat: now, exp: now + 60 });
+    const response = await harness.send('update', 'login', { role: 'ci', jwt });
+
+    assert.equal(response?.auth?.alias?.name, 'svc');
+  });
 });

@@ -5,7 +5,7 @@
 import { badRequest, definePath, permissionDenied, renewLogin, type FieldMap, type PathDefinition, type Request, type Response } from '@coffer/sdk';
 import { addressAllowed } from './cidr.js';
 import { ClaimError } from './claims.js';
-import { readConfig, type ConfigEntry } from './config.js';
+import { keySourceKind, readConfig, type ConfigEntry } from './config.js';
 import type { JwtContext } from './context.js';
 import { loginAuth } from './identity.js';
 import { readRole, type RoleEntry } from './roles.js';
@@ -29,7 +29,9 @@ export function pathLogin(context: JwtContext): PathDefinition<FieldMap> {
         if (token === '') throw badRequest('missing token');
         checkAddress(request, role);
 
-        const claims = await validateToken(context, config, role, token, { audiences: role.boundAudiences, strict: true });
+        // As in Vault, a token with `aud` needs bound audiences unless its keys come from OIDC discovery.
+        const strict = keySourceKind(config) !== 'discovery';
+        const claims = await validateToken(context, config, role, token, { audiences: role.boundAudiences, strict });
         return { auth: authOrReject(name, role, claims) };
       },
     },
