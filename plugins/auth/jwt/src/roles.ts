@@ -6,7 +6,7 @@ import type { Storage, TokenSettings } from '@coffer/sdk';
 export interface RoleEntry extends TokenSettings {
   /** `jwt` logs in at `login` with a token; `oidc` through the browser flow. */
   roleType: 'jwt' | 'oidc';
-  /** The `aud` claim must contain one of these; empty skips the check, but a jwt role then rejects any `aud`. */
+  /** The `aud` claim must contain one of these. Empty skips the check, but a jwt role then rejects any `aud` unless its keys come from OIDC discovery. */
   boundAudiences: string[];
   /** Claim whose string value names the user: the entity alias and display name. */
   userClaim: string;
