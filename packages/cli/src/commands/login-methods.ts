@@ -186,6 +186,31 @@ ${configurationHelp({
   },
 };
 
+const jwtMethod: LoginMethod = {
+  help: `
+Usage: coffer login -method=jwt [CONFIG K=V...]
+
+  Logs in with a JSON Web Token signed by an issuer the JWT auth method
+  trusts. jwt=- reads the token from stdin, and jwt=@FILE from a file, which
+  keeps it out of the shell history.
+
+      $ coffer login -method=jwt role=ci jwt=@/var/run/secrets/token
+
+${configurationHelp({
+  jwt: 'The signed JWT. Required.',
+  mount: 'Mount path of the auth method. The default is the value of -path, or "jwt".',
+  role: "Role to log in with. The default is the mount's default_role.",
+})}`,
+  async login(api, input) {
+    const config = await parseLoginConfig(input, 'jwt', ['role', 'jwt', 'mount']);
+    const jwt = (config.jwt ?? '').trim();
+    if (jwt === '') throw new UsageError("'jwt' must be specified: coffer login -method=jwt role=ROLE jwt=TOKEN");
+    const body: Record<string, string> = { jwt };
+    if (config.role !== undefined) body.role = config.role;
+    return api.write(`auth/${loginMount(config, input)}/login`, body);
+  },
+};
+
 /**
  * Reads the value of `token=VALUE` as `coffer write` reads a value: `@file`
  * reads the file, `-` reads stdin and `\@` keeps a literal "@".
@@ -288,6 +313,7 @@ ${configurationHelp({
 /** Auth methods by the name `-method` takes, which is the auth method type. */
 export const loginMethods: Record<string, LoginMethod> = {
   approle: approleMethod,
+  jwt: jwtMethod,
   ldap: ldapMethod,
   token: tokenMethod,
   userpass: userpassMethod,

@@ -48,7 +48,7 @@ let auditContext: AuditContext;
 
 before(async () => {
   workDirectory = await mkdtemp(join(tmpdir(), 'coffer-builtins-'));
-  for (const folder of ['secrets-kv', 'secrets-transit', 'auth-userpass', 'auth-approle', 'audit-file', ...DATABASE_FOLDERS]) {
+  for (const folder of ['secrets-kv', 'secrets-transit', 'auth-userpass', 'auth-approle', 'auth-jwt', 'audit-file', ...DATABASE_FOLDERS]) {
     integrations.set(folder, await loadIntegration(join(INTEGRATIONS, folder, 'integration.hcl')));
   }
   server = await startCertifyServer({ pluginDirectory: workDirectory, logFile: join(workDirectory, 'server.log') });
@@ -60,7 +60,7 @@ before(async () => {
     await server.http.expect([204], 'POST', `sys/mounts/${mount}`, { type: integration.name, options: secrets.options ?? {} });
     secretsContexts.set(folder, { http: server.http, mount, description: secrets });
   }
-  for (const folder of ['auth-userpass', 'auth-approle']) {
+  for (const folder of ['auth-userpass', 'auth-approle', 'auth-jwt']) {
     const integration = integrations.get(folder)!;
     const { auth } = described(folder, 'auth');
     const mount = `certify-${integration.name}`;
@@ -93,6 +93,7 @@ declareChecks('secrets: kv', secretsChecks, () => secretsContexts.get('secrets-k
 declareChecks('secrets: transit', secretsChecks, () => secretsContexts.get('secrets-transit')!);
 declareChecks('auth: userpass', authChecks, () => authContexts.get('auth-userpass')!);
 declareChecks('auth: approle', authChecks, () => authContexts.get('auth-approle')!);
+declareChecks('auth: jwt', authChecks, () => authContexts.get('auth-jwt')!);
 declareChecks('audit: file', auditChecks, () => auditContext);
 declareChecks('database: postgresql', databaseChecks, () => databaseContexts.get('database-postgresql-database-plugin')!);
 declareChecks('database: mysql', databaseChecks, () => databaseContexts.get('database-mysql-database-plugin')!);
