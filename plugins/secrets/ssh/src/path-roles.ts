@@ -13,7 +13,7 @@ const TEMPLATE_FIELDS = ['allowed_users_template', 'allowed_domains_template', '
 
 const ROLE_FIELDS = {
   role: { type: 'string', description: 'Name of the role.' },
-  key_type: { type: 'string', required: true, description: 'Type of credential the role signs. Only "ca" is supported: Coffer has no OTP or dynamic key mode.' },
+  key_type: { type: 'string', description: 'Required. Type of credential the role signs. Only "ca" is supported: Coffer has no OTP or dynamic key mode.' },
   allow_user_certificates: { type: 'bool', description: 'Allow signing user certificates. This or allow_host_certificates must be true.' },
   allow_host_certificates: { type: 'bool', description: 'Allow signing host certificates. This or allow_user_certificates must be true.' },
   allowed_users: {
@@ -67,6 +67,7 @@ const ROLE_FIELDS = {
  */
 export function roleFromFields(fields: FieldData<typeof ROLE_FIELDS>): Role {
   const keyType = fields.get('key_type').toLowerCase();
+  if (keyType === '') throw badRequest('missing field "key_type": set it to "ca"');
   if (keyType === 'otp' || keyType === 'dynamic') {
     throw invalidField('key_type', `"${keyType}" roles are not supported: Coffer's ssh engine only signs certificates, so use "ca"`);
   }

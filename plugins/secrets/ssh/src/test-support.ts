@@ -147,3 +147,30 @@ export function keygenTime(seconds: number): string {
 export async function configureCa(harness: Harness, settings: Record<string, unknown> = { key_type: 'ssh-ed25519' }): Promise<string> {
   return String(dataOf(await harness.send('update', 'config/ca', settings)).public_key);
 }
+
+/** The fields of an `ssh-keygen -L` listing, with the lists under Principals, Critical Options and Extensions. */
+export interface CertificateListing {
+  fields: Record<string, string>;
+  principals: string[];
+  criticalOptions: string[];
+  extensions: string[];
+}
+
+/** Parses the output of `ssh-keygen -L`. */
+export function parseListing(output: string): CertificateListing {
+  const listing: CertificateListing = { fields: {}, principals: [], criticalOptions: [], extensions: [] };
+  const lists: Record<string, string[]> = { Principals: listing.principals, 'Critical Options': listing.criticalOptions, Extensions: listing.extensions };
+  let current: string[] | undefined;
+  for (const line of output.split('\n').slice(1)) {
+    const item = /^ {16}(.*)$/.exec(line);
+    if (item !== null && current !== undefined) {
+      current.push(item[1]!);
+      continue;
+    }
+    const field = /^ {8}([^:]+): ?(.*)$/.exec(line);
+    if (field === null) continue;
+    listing.fields[field[1]!] = field[2]!;
+    current = lists[field[1]!];
+  }
+  return listing;
+}
