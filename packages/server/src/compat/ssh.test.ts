@@ -32,6 +32,14 @@ describe('ssh engine over http', () => {
     assert.equal(await response.text(), caPublicKey);
   });
 
+  test('public_key without a ca is 404', async () => {
+    assert.equal((await api(server, 'POST', 'sys/mounts/ssh-empty', { token: TOKEN, body: { type: 'ssh' } })).status, 204);
+
+    const response = await fetch(`${server.address}/v1/ssh-empty/public_key`);
+
+    assert.equal(response.status, 404);
+  });
+
   test('config/ca needs a token', async () => {
     const response = await api(server, 'GET', 'ssh/config/ca');
 

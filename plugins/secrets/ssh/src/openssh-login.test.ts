@@ -76,7 +76,7 @@ describe('openssh login', { skip }, () => {
     }
   });
 
-  test('other principal is refused', async () => {
+  test('other principal is rejected', async () => {
     const certificate = await signUserKey(cas.ed25519, { valid_principals: 'bob' });
 
     const result = await tryLogin(sshd, userKey.keyFile, certificate, knownHosts);
@@ -85,7 +85,7 @@ describe('openssh login', { skip }, () => {
     assert.match(result.stderr, /Permission denied \(publickey\)/);
   });
 
-  test('expired certificate is refused', async () => {
+  test('expired certificate is rejected', async () => {
     const clock = cas.ed25519.clock as ManualClock;
     const now = clock.current;
     clock.advance(-3600);
@@ -98,7 +98,7 @@ describe('openssh login', { skip }, () => {
     assert.match(result.stderr, /Permission denied \(publickey\)/);
   });
 
-  test('untrusted ca is refused', async () => {
+  test('untrusted ca is rejected', async () => {
     const certificate = await signUserKey(cas.untrusted, { valid_principals: 'alice' });
 
     const result = await tryLogin(sshd, userKey.keyFile, certificate, knownHosts);
@@ -107,8 +107,8 @@ describe('openssh login', { skip }, () => {
     assert.match(result.stderr, /Permission denied \(publickey\)/);
   });
 
-  test('sha-1 rsa signature is refused', async () => {
-    // OpenSSH 8.2 and later reject ssh-rsa (SHA-1) CA signatures by default, as Vault's docs warn.
+  test('sha-1 rsa signature is rejected', async () => {
+    // OpenSSH rejects ssh-rsa (SHA-1) CA signatures by default, as Vault's docs warn. This checks it for the installed sshd.
     await cas.rsa.send('update', 'roles/sha1', { key_type: 'ca', allow_user_certificates: true, allowed_users: 'alice', algorithm_signer: 'ssh-rsa' });
     const certificate = await signUserKey(cas.rsa, { valid_principals: 'alice' }, 'sha1');
     const sha256Certificate = await signUserKey(cas.rsa, { valid_principals: 'alice' });
@@ -120,7 +120,7 @@ describe('openssh login', { skip }, () => {
     assert.equal((await tryLogin(sshd, userKey.keyFile, sha256Certificate, knownHosts)).ok, true);
   });
 
-  test('host certificate of another ca is refused', async () => {
+  test('foreign host ca is rejected', async () => {
     const certificate = await signUserKey(cas.ed25519, { valid_principals: 'alice' });
     const otherKnownHosts = workdir.file('known_hosts_other');
     await writeFile(otherKnownHosts, `@cert-authority * ${String(dataOf(await cas.untrusted.send('read', 'config/ca')).public_key)}`);

@@ -33,7 +33,7 @@ const ROLE_FIELDS = {
   default_critical_options: { type: 'map', description: 'Critical options of certificates whose request sets none, as name and string value pairs.' },
   default_extensions: { type: 'map', description: 'Extensions of certificates whose request sets none, such as {"permit-pty": ""}.' },
   ttl: { type: 'duration', description: 'Validity of certificates whose request sets no ttl. 0 uses the mount default lease TTL.' },
-  max_ttl: { type: 'duration', description: 'Longest validity a request may ask for. 0 uses the mount maximum lease TTL.' },
+  max_ttl: { type: 'duration', description: 'Maximum validity a request may get. 0 uses the mount maximum lease TTL.' },
   not_before_duration: {
     type: 'duration',
     default: DEFAULT_NOT_BEFORE_SECONDS,

@@ -41,7 +41,7 @@ after(async () => {
 const NOW = Date.UTC(2026, 5, 1, 12, 0, 0);
 const NOW_SECONDS = NOW / 1000;
 
-/** A harness with an ed25519 CA and a user role that allows alice and bob. */
+/** Creates a harness with an ed25519 CA and a user role `dev` that allows alice and bob. */
 async function userSetup(role: Record<string, unknown> = {}): Promise<Harness> {
   const harness = createHarness(new ManualClock(NOW));
   await configureCa(harness);

@@ -1,9 +1,9 @@
 /**
- * Private keys of the CA and of issued key pairs: parsing PEM (PKCS#1,
- * SEC1, PKCS#8) and OpenSSH's own format (PROTOCOL.key in OpenSSH's
- * sources), writing the formats Vault returns, generating key pairs on the
- * thread pool, and SSH signatures (RFC 8332 for RSA, RFC 5656 for ECDSA,
- * RFC 8709 for Ed25519).
+ * Private keys of the CA and of issued key pairs. This module parses PEM
+ * (PKCS#1, SEC1, PKCS#8) and OpenSSH's own format (PROTOCOL.key in OpenSSH's
+ * sources), writes the formats Vault returns, and generates key pairs on the
+ * thread pool. It also makes SSH signatures: RFC 8332 for RSA, RFC 5656 for
+ * ECDSA and RFC 8709 for Ed25519.
  */
 import { createPrivateKey, generateKeyPair, randomBytes, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -151,7 +151,7 @@ export function privateKeyPem(privateKey: KeyObject): string {
 
 const generatePair = promisify(generateKeyPair);
 
-/** What to generate: an SSH key type and, for RSA, the modulus length. */
+/** The key type to generate and, for RSA, its modulus length. */
 export interface KeySpec {
   type: SshKeyType;
   rsaBits: number;

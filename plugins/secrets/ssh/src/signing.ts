@@ -1,8 +1,8 @@
 /**
  * The checks between a signing request and its role, with Vault's rules:
  * certificate type, principals, validity, critical options, extensions,
- * key ID and the key types and sizes the role allows. A request that asks
- * for anything the role does not allow is rejected, not narrowed.
+ * key ID and the key types and sizes the role allows. A request for
+ * anything the role does not allow is rejected, not narrowed.
  */
 import { createHash } from 'node:crypto';
 import { badRequest, type FieldData, type Request, type SystemView } from '@coffer/sdk';
@@ -28,7 +28,7 @@ export const CERTIFICATE_FIELDS = {
 
 export type CertificateFieldData = FieldData<typeof CERTIFICATE_FIELDS>;
 
-/** Who and what a signature is for, apart from the key. */
+/** The request, role and time of one signature, apart from the key. */
 export interface SigningContext {
   request: Request;
   roleName: string;
@@ -38,7 +38,7 @@ export interface SigningContext {
   now: number;
 }
 
-/** What the request is allowed to get, decided before the key is known. */
+/** The certificate settings a request gets, decided before the key is known. */
 export interface CertificatePlan {
   type: typeof USER_CERTIFICATE | typeof HOST_CERTIFICATE;
   principals: string[];
@@ -165,8 +165,15 @@ export interface KeyShape {
 export function checkKeyShape(role: Role, key: KeyShape): void {
   const lengths = role.allowed_user_key_lengths;
   if (Object.keys(lengths).length === 0) return;
-  const family = key.type === 'ssh-rsa' ? 'rsa' : key.type === 'ssh-ed25519' ? 'ed25519' : 'ecdsa';
-  const names = { rsa: ['rsa', 'ssh-rsa'], ed25519: ['ed25519', 'ssh-ed25519'], ecdsa: ['ecdsa', 'ec', key.type] }[family];
+  let family = 'ecdsa';
+  let names = ['ecdsa', 'ec', key.type];
+  if (key.type === 'ssh-rsa') {
+    family = 'rsa';
+    names = ['rsa', 'ssh-rsa'];
+  } else if (key.type === 'ssh-ed25519') {
+    family = 'ed25519';
+    names = ['ed25519', 'ssh-ed25519'];
+  }
 
   const present = names.filter((name) => lengths[name] !== undefined);
   if (present.length === 0) throw badRequest(`public_key failed to meet the key requirements: key of type ${family} is not allowed`);

@@ -98,8 +98,10 @@ export async function assertRejectedUnchanged(harness: Harness, request: () => P
 /** Returns `response.data`, failing when there is none. */
 export function dataOf(response: Response | null): Record<string, unknown> {
   assert.ok(response !== null, 'expected a response, got null');
-  assert.ok(response.data !== undefined && response.data !== null, 'expected response data');
-  return response.data;
+  const data = response.data;
+  assert.notEqual(data, undefined, 'expected response data');
+  assert.notEqual(data, null, 'expected response data');
+  return data as Record<string, unknown>;
 }
 
 /** A temporary folder for key and certificate files, removed by `close`. */
@@ -143,7 +145,7 @@ export function keygenTime(seconds: number): string {
   return new Date(seconds * 1000).toISOString().slice(0, 19);
 }
 
-/** Generates a CA on the harness, ssh-ed25519 unless `settings` say otherwise, and returns its public key line. */
+/** Generates a CA on the harness (ssh-ed25519 unless `settings` set another key_type) and returns its public key line. */
 export async function configureCa(harness: Harness, settings: Record<string, unknown> = { key_type: 'ssh-ed25519' }): Promise<string> {
   return String(dataOf(await harness.send('update', 'config/ca', settings)).public_key);
 }
