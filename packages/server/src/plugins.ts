@@ -11,6 +11,7 @@ import { plugin as postgresqlDatabase } from '@coffer/database-postgresql';
 import { plugin as redisDatabase } from '@coffer/database-redis';
 import { plugin as database } from '@coffer/secrets-database';
 import { plugin as kv } from '@coffer/secrets-kv';
+import { plugin as ssh } from '@coffer/secrets-ssh';
 import { plugin as transit } from '@coffer/secrets-transit';
 import { plugin as fileStorage } from '@coffer/storage-file';
 import { plugin as inmemStorage } from '@coffer/storage-inmem';
@@ -23,6 +24,7 @@ export const builtinSecretsEngines: ReadonlyMap<string, SecretsPlugin> = new Map
   ['kv', kv],
   ['transit', transit],
   ['database', database],
+  ['ssh', ssh],
 ]);
 
 /** Database plugins the database secrets engine opens by name, as Vault names them. */

@@ -1,0 +1,17 @@
+/**
+ * @coffer/secrets-ssh: the SSH secrets engine's signed certificate mode with Vault's HTTP API.
+ */
+import { SDK_VERSION, type SecretsPlugin } from '@coffer/sdk';
+import { createBackend } from './backend.js';
+
+export const plugin: SecretsPlugin = {
+  kind: 'secrets',
+  name: 'ssh',
+  version: '0.1.0',
+  sdkVersion: SDK_VERSION,
+  async factory(config) {
+    return createBackend(config);
+  },
+};
+
+export { createBackend, type SshOptions } from './backend.js';
