@@ -125,7 +125,7 @@ export function decodeBase32(text: string): { bytes: Buffer } | { problem: strin
     values.push(value);
   }
   if (!VALID_TAIL_LENGTHS.has(unpadded.length % 8)) {
-    return { problem: `${unpadded.length} base32 characters do not encode whole bytes` };
+    return { problem: `base32 data of length ${unpadded.length} does not encode whole bytes` };
   }
 
   const bytes: number[] = [];
