@@ -101,6 +101,7 @@ function settingsFromRequest(fields: KeyFields): { key: TotpKey; url?: string } 
   if (!isDigits(digits)) throw badRequest(`the digits value can only be 6 or 8, not ${digits}`);
   if (!isAlgorithm(algorithm)) throw badRequest(`the algorithm value is not valid: use ${ALGORITHMS.join(', ')}`);
   if (period <= 0) throw badRequest('the period value must be greater than zero');
+  if (!Number.isSafeInteger(period)) throw badRequest(`the period value must be at most ${Number.MAX_SAFE_INTEGER} seconds`);
   if (skew !== 0 && skew !== 1) throw badRequest('the skew value must be 0 or 1');
   checkSizes(fields.get('qr_size'), fields.get('key_size'));
 
