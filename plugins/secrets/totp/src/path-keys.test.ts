@@ -190,7 +190,7 @@ describe('keys/:name validation', () => {
     ['skew -1', { key: SAMPLE_SECRET, skew: -1 }, 'the skew value must be 0 or 1'],
     ['qr_size -1', { ...generate, qr_size: -1 }, 'the qr_size value must be greater than or equal to zero'],
     ['qr_size 2049', { ...generate, qr_size: 2049 }, 'the qr_size value must be at most 2048'],
-    ['qr_size too small', { ...generate, qr_size: 20 }, 'the qr_size value 20 is too small for this QR code: use at least 45, or 0 for no QR code'],
+    ['qr_size too small', { ...generate, qr_size: 20 }, 'the qr_size value 20 is too small for this QR code: use at least 41, or 0 for no QR code'],
     ['key_size 0', { ...generate, key_size: 0 }, 'the key_size value must be greater than zero'],
     ['key_size 1025', { ...generate, key_size: 1025 }, 'the key_size value must be at most 1024'],
     ['generate without account_name', { generate: true, issuer: 'Acme' }, 'the account_name value is required for generated keys'],
