@@ -52,12 +52,12 @@ describe('totp over HTTP', () => {
     assert.equal(response.body.lease_id, '');
     assert.equal(response.body.renewable, false);
     assert.deepEqual(Object.keys(response.body.data), ['code']);
-    // The request may cross a step boundary; the code must be oathtool's for one of the two ends.
+    // The request may cross a step boundary, so the code must be oathtool's for one of the two ends.
     const expected = new Set([await oathtool(startedAt), await oathtool(finishedAt)]);
     assert.ok(expected.has(response.body.data.code), `code ${response.body.data.code} is not one of ${[...expected].join(', ')}`);
   });
 
-  test('a code validates once, then is refused', async () => {
+  test('a code validates only once', async () => {
     const code = await oathtool(Date.now());
 
     const first = await api(server, 'POST', 'totp/code/login', { token, body: { code } });

@@ -18,7 +18,7 @@ export interface KeyUrlSettings {
   period: number;
 }
 
-/** What an imported otpauth URL sets. A parameter the URL leaves out is `undefined`. */
+/** The settings of an imported otpauth URL. A parameter the URL leaves out is `undefined`. */
 export interface ParsedKeyUrl {
   issuer: string | undefined;
   accountName: string;

@@ -9,9 +9,9 @@ import { ALGORITHMS, decodeBase32, encodeBase32, isAlgorithm, isDigits } from '.
 import { MAX_QR_SIZE, renderQrPng } from './qr.js';
 
 /**
- * Largest key in bytes, generated or imported. Vault sets none; this one
- * bounds the memory one request can take, and a 1024-byte key still fits a
- * QR code with a short issuer and account name.
+ * Maximum key size in bytes, generated or imported. Vault sets no maximum.
+ * This one bounds the memory of one request, and a 1024-byte key still fits
+ * a QR code when the issuer and account name are short.
  */
 export const MAX_KEY_BYTES = 1024;
 

@@ -4,7 +4,7 @@
  * name and code, for the key's period times (2 + skew).
  *
  * NOTE: the record lives in the memory of the active server only, as in
- * Vault, so a restart within that window forgets it.
+ * Vault, so a restart within that window loses it.
  */
 
 /** Used codes per key name, each with the time in milliseconds at which its record expires. */
