@@ -26,12 +26,36 @@ export async function readKey(storage: Storage, name: string): Promise<TotpKey |
   const entry = await storage.get(KEY_PREFIX + name);
   if (entry === null) return null;
 
-  const stored = JSON.parse(entry.value.toString('utf8')) as TotpKey;
   // A damaged entry fails the request rather than yield codes from a wrong key.
-  if (!isAlgorithm(stored.algorithm) || !isDigits(stored.digits) || !(stored.period > 0) || 'problem' in decodeBase32(stored.key)) {
-    throw internalError(`stored key "${name}" is damaged`);
-  }
+  const stored = parseEntry(entry.value);
+  if (stored === null) throw internalError(`stored key "${name}" is damaged`);
   return stored;
+}
+
+/**
+ * Parses and checks a stored entry. Returns null for a damaged one, because
+ * a JSON.parse error quotes the input, which contains the key.
+ */
+function parseEntry(value: Buffer): TotpKey | null {
+  let stored: TotpKey;
+  try {
+    stored = JSON.parse(value.toString('utf8')) as TotpKey;
+  } catch {
+    return null;
+  }
+  const valid =
+    typeof stored === 'object' &&
+    stored !== null &&
+    typeof stored.key === 'string' &&
+    typeof stored.issuer === 'string' &&
+    typeof stored.account_name === 'string' &&
+    isAlgorithm(stored.algorithm) &&
+    isDigits(stored.digits) &&
+    Number.isSafeInteger(stored.period) &&
+    stored.period > 0 &&
+    (stored.skew === 0 || stored.skew === 1) &&
+    !('problem' in decodeBase32(stored.key));
+  return valid ? stored : null;
 }
 
 /** Returns the key's secret as bytes. */

@@ -209,3 +209,25 @@ describe('code/:name update', () => {
     assert.equal(harness.backend.usedCodes.size, 0);
   });
 });
+
+describe('damaged storage', () => {
+  test('a corrupt entry fails without echoing it', async () => {
+    const harness = createHarness();
+    const secret = 'JBSWY3DPEHPK3PXPSECRETKEYMATERIAL';
+    await harness.storage.put({ key: 'logical/7a1c0e42/key/k', value: Buffer.from(`{"key":"${secret}",`, 'utf8') });
+
+    await assert.rejects(harness.send('read', 'code/k'), (err: unknown) => {
+      assert.equal((err as { status?: number }).status, 500);
+      assert.equal((err as Error).message, 'stored key "k" is damaged');
+      return true;
+    });
+  });
+
+  test('an entry with an unknown algorithm fails closed', async () => {
+    const harness = createHarness();
+    const entry = { key: KEY, issuer: '', account_name: '', period: 30, algorithm: 'MD5', digits: 6, skew: 1 };
+    await harness.storage.put({ key: 'logical/7a1c0e42/key/k', value: Buffer.from(JSON.stringify(entry), 'utf8') });
+
+    await assertRejects(harness.send('update', 'code/k', { code: '123456' }), 500, 'stored key "k" is damaged');
+  });
+});
