@@ -69,6 +69,20 @@ describe('totp over HTTP', () => {
     assert.deepEqual(second.body, { errors: ['code already used; wait until the next time period'] });
   });
 
+  test('concurrent validations of one code pass once', async () => {
+    assert.equal((await api(server, 'POST', 'totp/keys/race', { token: ROOT, body: { key: KEY, algorithm: 'SHA256', digits: 8 } })).status, 204);
+    const code = await oathtool(Date.now());
+
+    const responses = await Promise.all(Array.from({ length: 6 }, () => api(server, 'POST', 'totp/code/race', { token: ROOT, body: { code } })));
+
+    const passed = responses.filter((response) => response.status === 200);
+    const rejected = responses.filter((response) => response.status === 400);
+    assert.equal(passed.length, 1);
+    assert.deepEqual(passed[0]!.body.data, { valid: true });
+    assert.equal(rejected.length, 5);
+    for (const response of rejected) assert.deepEqual(response.body, { errors: ['code already used; wait until the next time period'] });
+  });
+
   test('a wrong code is not valid', async () => {
     const code = await oathtool(Date.now() - 10 * 60_000);
     const response = await api(server, 'POST', 'totp/code/login', { token, body: { code } });
@@ -112,6 +126,6 @@ describe('totp over HTTP', () => {
     assert.equal(png.readUInt32BE(20), 120);
 
     const list = await api(server, 'LIST', 'totp/keys', { token: ROOT });
-    assert.deepEqual(list.body.data, { keys: ['generated', 'login'] });
+    assert.deepEqual(list.body.data, { keys: ['generated', 'login', 'race'] });
   });
 });
