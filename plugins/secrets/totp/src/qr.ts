@@ -21,6 +21,10 @@ const BLACK = 0x00;
  * the size leaves room for one. The error correction level is M, the level
  * Vault's QR library uses.
  *
+ * NOTE: encoding and drawing run on the event loop. On a 2-vCPU machine
+ * with Node.js 20 they took about 5 ms for a 20-byte key at 200 pixels and
+ * 0.5 s for a 1024-byte key at 2048 pixels, the largest request allowed.
+ *
  * @throws CofferError (400) when the text does not fit in a QR code, or the
  *   size is too small to draw one module per pixel.
  */
