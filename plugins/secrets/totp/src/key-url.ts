@@ -32,7 +32,7 @@ export interface ParsedKeyUrl {
  * Builds the URL of a generated key. The label is `issuer:account`, each
  * part percent-encoded so that a colon inside it cannot move the split; `@`
  * stays readable, as in Vault's URLs. Query parameters come in name order,
- * as Go's `url.Values.Encode` writes them in Vault.
+ * as Vault's OTP library (github.com/pquerna/otp) writes them.
  */
 export function buildKeyUrl(settings: KeyUrlSettings): string {
   const label = `${encodeLabelPart(settings.issuer)}:${encodeLabelPart(settings.accountName)}`;

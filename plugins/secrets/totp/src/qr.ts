@@ -6,7 +6,7 @@ import { badRequest } from '@coffer/sdk';
 import { PNG } from 'pngjs';
 import QRCode from 'qrcode';
 
-/** Largest `qr_size` in pixels. A 2048-pixel square is a 4 MiB bitmap before compression. */
+/** Maximum `qr_size` in pixels. A 2048-pixel square is a 4 MiB bitmap before compression. */
 export const MAX_QR_SIZE = 2048;
 
 /** Width of the quiet zone around a QR code, in modules (ISO/IEC 18004 section 6.3.8). */
@@ -19,7 +19,7 @@ const BLACK = 0x00;
  * Renders `text` as a `size` by `size` grayscale PNG. Each module is a
  * square of whole pixels, and the code is centred, with a quiet zone where
  * the size leaves room for one. The error correction level is M, the level
- * Vault's QR library uses.
+ * Vault's OTP library (github.com/pquerna/otp) uses.
  *
  * NOTE: encoding and drawing run on the event loop. On a 2-vCPU machine
  * with Node.js 20 they took about 5 ms for a 20-byte key at 200 pixels and
@@ -58,7 +58,7 @@ function fillSquare(pixels: Buffer, width: number, left: number, top: number, si
   for (let y = top; y < top + side; y++) pixels.fill(BLACK, y * width + left, y * width + left + side);
 }
 
-/** Encodes a square 8-bit grayscale bitmap; compression runs on libuv's thread pool. */
+/** Encodes a square 8-bit grayscale bitmap. Compression runs on libuv's thread pool. */
 function encodeGrayscalePng(pixels: Buffer, size: number): Promise<Buffer> {
   const png = new PNG({ width: size, height: size, colorType: 0, inputColorType: 0, bitDepth: 8 });
   png.data = pixels;
