@@ -12,6 +12,7 @@ import { plugin as redisDatabase } from '@coffer/database-redis';
 import { plugin as database } from '@coffer/secrets-database';
 import { plugin as kv } from '@coffer/secrets-kv';
 import { plugin as ssh } from '@coffer/secrets-ssh';
+import { plugin as totp } from '@coffer/secrets-totp';
 import { plugin as transit } from '@coffer/secrets-transit';
 import { plugin as fileStorage } from '@coffer/storage-file';
 import { plugin as inmemStorage } from '@coffer/storage-inmem';
@@ -25,6 +26,7 @@ export const builtinSecretsEngines: ReadonlyMap<string, SecretsPlugin> = new Map
   ['transit', transit],
   ['database', database],
   ['ssh', ssh],
+  ['totp', totp],
 ]);
 
 /** Database plugins the database secrets engine opens by name, as Vault names them. */

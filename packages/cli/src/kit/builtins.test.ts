@@ -48,12 +48,12 @@ let auditContext: AuditContext;
 
 before(async () => {
   workDirectory = await mkdtemp(join(tmpdir(), 'coffer-builtins-'));
-  for (const folder of ['secrets-kv', 'secrets-transit', 'secrets-ssh', 'auth-userpass', 'auth-approle', 'auth-jwt', 'audit-file', ...DATABASE_FOLDERS]) {
+  for (const folder of ['secrets-kv', 'secrets-transit', 'secrets-ssh', 'secrets-totp', 'auth-userpass', 'auth-approle', 'auth-jwt', 'audit-file', ...DATABASE_FOLDERS]) {
     integrations.set(folder, await loadIntegration(join(INTEGRATIONS, folder, 'integration.hcl')));
   }
   server = await startCertifyServer({ pluginDirectory: workDirectory, logFile: join(workDirectory, 'server.log') });
 
-  for (const folder of ['secrets-kv', 'secrets-transit', 'secrets-ssh']) {
+  for (const folder of ['secrets-kv', 'secrets-transit', 'secrets-ssh', 'secrets-totp']) {
     const integration = integrations.get(folder)!;
     const { secrets } = described(folder, 'secrets');
     const mount = `certify-${integration.name}`;
@@ -92,6 +92,7 @@ after(async () => {
 declareChecks('secrets: kv', secretsChecks, () => secretsContexts.get('secrets-kv')!);
 declareChecks('secrets: transit', secretsChecks, () => secretsContexts.get('secrets-transit')!);
 declareChecks('secrets: ssh', secretsChecks, () => secretsContexts.get('secrets-ssh')!);
+declareChecks('secrets: totp', secretsChecks, () => secretsContexts.get('secrets-totp')!);
 declareChecks('auth: userpass', authChecks, () => authContexts.get('auth-userpass')!);
 declareChecks('auth: approle', authChecks, () => authContexts.get('auth-approle')!);
 declareChecks('auth: jwt', authChecks, () => authContexts.get('auth-jwt')!);

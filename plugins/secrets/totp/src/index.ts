@@ -1,0 +1,17 @@
+/**
+ * @coffer/secrets-totp: the TOTP secrets engine with Vault's HTTP API.
+ */
+import { SDK_VERSION, type SecretsPlugin } from '@coffer/sdk';
+import { createBackend } from './backend.js';
+
+export const plugin: SecretsPlugin = {
+  kind: 'secrets',
+  name: 'totp',
+  version: '0.1.0',
+  sdkVersion: SDK_VERSION,
+  async factory(config) {
+    return createBackend(config);
+  },
+};
+
+export { createBackend, type TotpBackend, type TotpOptions } from './backend.js';
