@@ -8,6 +8,8 @@ import { Backend, KeyedLock, type BackendConfig, type FieldMap, type PathDefinit
 import { systemClock, type Clock, type PkiContext } from './context.js';
 import { pathConfigUrls } from './path-config-urls.js';
 import { pathFetchCert, pathFetchRaw, pathListCerts } from './path-fetch.js';
+import { pathIssue, pathSign, pathSignVerbatim } from './path-issue.js';
+import { pathListRoles, pathRoles } from './path-roles.js';
 import { pathDeleteRoot, pathGenerateRoot } from './path-root.js';
 
 const HELP = `
@@ -43,6 +45,11 @@ export function createBackend(config: BackendConfig, options: PkiOptions = {}): 
     pathFetchRaw(),
     pathFetchCert(),
     pathListCerts(),
+    pathListRoles(),
+    pathRoles(context),
+    pathIssue(context),
+    pathSign(context),
+    pathSignVerbatim(context),
   ];
 
   return new Backend({

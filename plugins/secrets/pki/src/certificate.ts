@@ -2,8 +2,8 @@
  * Building and signing certificates with @peculiar/x509: one template for
  * roots, intermediates and leaves, with the extensions Vault sets.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
-import { importSigningKey, signingAlgorithm, type KeySpec } from './keys.js';
+import { type KeyObject } from 'node:crypto';
+import { importSigningKey, publicKeyOf, signingAlgorithm, type KeySpec } from './keys.js';
 import type { Signer, UrlsConfig } from './store.js';
 import { generalNames, subjectName, type AltNames, type SubjectSpec } from './subject.js';
 import { libraryKey, x509 } from './x509.js';
@@ -47,7 +47,7 @@ export function signingKeyOf(signer: Signer): SigningKey {
 
 /** Returns the SHA-1 key identifier of a public key, as hex, per RFC 5280 section 4.2.1.2 method 1. */
 export async function keyIdentifier(publicKey: KeyObject): Promise<string> {
-  const spki = createPublicKey(publicKey).export({ type: 'spki', format: 'der' });
+  const spki = publicKeyOf(publicKey).export({ type: 'spki', format: 'der' });
   const identifier = await new x509.PublicKey(spki).getKeyIdentifier();
   return Buffer.from(identifier).toString('hex');
 }
@@ -73,7 +73,7 @@ export async function buildCertificate(template: CertificateTemplate, signer: Si
     issuer: signer.certificate?.subjectName ?? subject,
     notBefore: template.notBefore,
     notAfter: template.notAfter,
-    publicKey: createPublicKey(template.publicKey).export({ type: 'spki', format: 'der' }),
+    publicKey: publicKeyOf(template.publicKey).export({ type: 'spki', format: 'der' }),
     signingKey: libraryKey(await importSigningKey(signer.key, algorithm)),
     signingAlgorithm: algorithm,
     extensions: [

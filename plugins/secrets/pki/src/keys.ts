@@ -119,10 +119,9 @@ export async function importSigningKey(key: KeyObject, algorithm: SigningAlgorit
   return webcrypto.subtle.importKey('pkcs8', der, importParameters(algorithm), false, ['sign']);
 }
 
-/** Imports the public half of a key into WebCrypto. */
-export async function importPublicKey(key: KeyObject, algorithm: SigningAlgorithm): Promise<webcrypto.CryptoKey> {
-  const der = createPublicKey(key).export({ type: 'spki', format: 'der' });
-  return webcrypto.subtle.importKey('spki', der, importParameters(algorithm), true, ['verify']);
+/** Returns the public half of a private key, or the key itself when it is public. */
+export function publicKeyOf(key: KeyObject): KeyObject {
+  return key.type === 'public' ? key : createPublicKey(key);
 }
 
 function importParameters(algorithm: SigningAlgorithm): webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams | webcrypto.Algorithm {
