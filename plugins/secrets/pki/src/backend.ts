@@ -9,8 +9,10 @@ import { systemClock, type Clock, type PkiContext } from './context.js';
 import { pathConfigUrls } from './path-config-urls.js';
 import { pathFetchCert, pathFetchRaw, pathListCerts } from './path-fetch.js';
 import { pathIssue, pathSign, pathSignVerbatim } from './path-issue.js';
+import { pathRevoke, pathRotateCrl } from './path-revoke.js';
 import { pathListRoles, pathRoles } from './path-roles.js';
 import { pathDeleteRoot, pathGenerateRoot } from './path-root.js';
+import { pathTidy } from './path-tidy.js';
 
 const HELP = `
 The PKI secrets engine is a certificate authority. Generate a root or import
@@ -38,6 +40,7 @@ export function createBackend(config: BackendConfig, options: PkiOptions = {}): 
     locks: new KeyedLock(),
   };
 
+  const tidy = pathTidy(context);
   const paths: PathDefinition<FieldMap>[] = [
     pathGenerateRoot(context),
     pathDeleteRoot(context),
@@ -50,6 +53,10 @@ export function createBackend(config: BackendConfig, options: PkiOptions = {}): 
     pathIssue(context),
     pathSign(context),
     pathSignVerbatim(context),
+    pathRevoke(context),
+    pathRotateCrl(context),
+    tidy.tidy,
+    tidy.status,
   ];
 
   return new Backend({

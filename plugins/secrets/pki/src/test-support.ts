@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { isCofferError, silentLogger, StorageView, type Backend, type ExistenceResult, type Operation, type Response } from '@coffer/sdk';
 import { InmemStorage } from '@coffer/storage-inmem';
 import { createBackend } from './backend.js';
+import type { Clock } from './context.js';
 
 const run = promisify(execFile);
 
@@ -28,17 +29,33 @@ export interface Harness {
   snapshot(): Promise<Map<string, Buffer>>;
 }
 
-/** Mounts a PKI backend on fresh in-memory storage under `mountPoint`. */
-export function createHarness(mountPoint = 'pki/'): Harness {
+/** A clock that moves only when the test advances it. */
+export class ManualClock implements Clock {
+  constructor(private current = Date.now()) {}
+
+  now(): Date {
+    return new Date(this.current);
+  }
+
+  advance(seconds: number): void {
+    this.current += seconds * 1000;
+  }
+}
+
+/** Mounts a PKI backend on fresh in-memory storage under `mountPoint`, on the real clock unless one is given. */
+export function createHarness(mountPoint = 'pki/', clock?: Clock): Harness {
   const storage = new InmemStorage();
   const view = new StorageView(storage, 'logical/0a1b2c3d/');
-  const backend = createBackend({
-    storage: view,
-    logger: silentLogger,
-    system: { defaultLeaseTtl: () => DEFAULT_TTL, maxLeaseTtl: () => MAX_TTL },
-    options: {},
-    mountPoint,
-  });
+  const backend = createBackend(
+    {
+      storage: view,
+      logger: silentLogger,
+      system: { defaultLeaseTtl: () => DEFAULT_TTL, maxLeaseTtl: () => MAX_TTL },
+      options: {},
+      mountPoint,
+    },
+    clock === undefined ? {} : { clock },
+  );
   const request = (operation: Operation, path: string, data: Record<string, unknown>) => ({
     id: 'req-0001',
     operation,
