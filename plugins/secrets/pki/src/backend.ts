@@ -6,12 +6,15 @@
  */
 import { Backend, KeyedLock, type BackendConfig, type FieldMap, type PathDefinition } from '@coffer/sdk';
 import { systemClock, type Clock, type PkiContext } from './context.js';
+import { pathConfigCa } from './path-config-ca.js';
 import { pathConfigUrls } from './path-config-urls.js';
 import { pathFetchCert, pathFetchRaw, pathListCerts } from './path-fetch.js';
+import { pathGenerateIntermediate, pathSetSigned } from './path-intermediate.js';
 import { pathIssue, pathSign, pathSignVerbatim } from './path-issue.js';
 import { pathRevoke, pathRotateCrl } from './path-revoke.js';
 import { pathListRoles, pathRoles } from './path-roles.js';
 import { pathDeleteRoot, pathGenerateRoot } from './path-root.js';
+import { pathSignIntermediate } from './path-sign-intermediate.js';
 import { pathTidy } from './path-tidy.js';
 
 const HELP = `
@@ -44,6 +47,10 @@ export function createBackend(config: BackendConfig, options: PkiOptions = {}): 
   const paths: PathDefinition<FieldMap>[] = [
     pathGenerateRoot(context),
     pathDeleteRoot(context),
+    pathSignIntermediate(context),
+    pathGenerateIntermediate(context),
+    pathSetSigned(context),
+    pathConfigCa(context),
     pathConfigUrls(),
     pathFetchRaw(),
     pathFetchCert(),
@@ -63,6 +70,6 @@ export function createBackend(config: BackendConfig, options: PkiOptions = {}): 
     backendType: 'logical',
     help: HELP,
     paths,
-    specialPaths: { root: ['root', 'root/sign-self-issued'], unauthenticated: UNAUTHENTICATED_PATHS },
+    specialPaths: { root: ['root'], unauthenticated: UNAUTHENTICATED_PATHS },
   });
 }

@@ -119,6 +119,18 @@ export async function importSigningKey(key: KeyObject, algorithm: SigningAlgorit
   return webcrypto.subtle.importKey('pkcs8', der, importParameters(algorithm), false, ['sign']);
 }
 
+/** Imports the public half of a key into WebCrypto. */
+export async function importPublicKey(key: KeyObject, algorithm: SigningAlgorithm): Promise<webcrypto.CryptoKey> {
+  const der = publicKeyOf(key).export({ type: 'spki', format: 'der' });
+  return webcrypto.subtle.importKey('spki', der, importParameters(algorithm), true, ['verify']);
+}
+
+/** Returns true when two keys (public or private) have the same public key. */
+export function samePublicKey(left: KeyObject, right: KeyObject): boolean {
+  const encode = (key: KeyObject) => publicKeyOf(key).export({ type: 'spki', format: 'der' });
+  return encode(left).equals(encode(right));
+}
+
 /** Returns the public half of a private key, or the key itself when it is public. */
 export function publicKeyOf(key: KeyObject): KeyObject {
   return key.type === 'public' ? key : createPublicKey(key);

@@ -168,6 +168,6 @@ describe('root delete', () => {
   test('root path needs sudo', () => {
     const harness = createHarness();
 
-    assert.deepEqual(harness.backend.specialPaths().root, ['root', 'root/sign-self-issued']);
+    assert.deepEqual(harness.backend.specialPaths().root, ['root']);
   });
 });
