@@ -10,6 +10,7 @@ import { plugin as postgresqlDatabase } from '@coffer/database-postgresql';
 import { plugin as redisDatabase } from '@coffer/database-redis';
 import { plugin as database } from '@coffer/secrets-database';
 import { plugin as kv } from '@coffer/secrets-kv';
+import { plugin as pki } from '@coffer/secrets-pki';
 import { plugin as transit } from '@coffer/secrets-transit';
 import { plugin as fileStorage } from '@coffer/storage-file';
 import { plugin as inmemStorage } from '@coffer/storage-inmem';
@@ -22,6 +23,7 @@ export const builtinSecretsEngines: ReadonlyMap<string, SecretsPlugin> = new Map
   ['kv', kv],
   ['transit', transit],
   ['database', database],
+  ['pki', pki],
 ]);
 
 /** Database plugins the database secrets engine opens by name, as Vault names them. */

@@ -48,12 +48,12 @@ let auditContext: AuditContext;
 
 before(async () => {
   workDirectory = await mkdtemp(join(tmpdir(), 'coffer-builtins-'));
-  for (const folder of ['secrets-kv', 'secrets-transit', 'auth-userpass', 'auth-approle', 'audit-file', ...DATABASE_FOLDERS]) {
+  for (const folder of ['secrets-kv', 'secrets-transit', 'secrets-pki', 'auth-userpass', 'auth-approle', 'audit-file', ...DATABASE_FOLDERS]) {
     integrations.set(folder, await loadIntegration(join(INTEGRATIONS, folder, 'integration.hcl')));
   }
   server = await startCertifyServer({ pluginDirectory: workDirectory, logFile: join(workDirectory, 'server.log') });
 
-  for (const folder of ['secrets-kv', 'secrets-transit']) {
+  for (const folder of ['secrets-kv', 'secrets-transit', 'secrets-pki']) {
     const integration = integrations.get(folder)!;
     const { secrets } = described(folder, 'secrets');
     const mount = `certify-${integration.name}`;
@@ -91,6 +91,7 @@ after(async () => {
 
 declareChecks('secrets: kv', secretsChecks, () => secretsContexts.get('secrets-kv')!);
 declareChecks('secrets: transit', secretsChecks, () => secretsContexts.get('secrets-transit')!);
+declareChecks('secrets: pki', secretsChecks, () => secretsContexts.get('secrets-pki')!);
 declareChecks('auth: userpass', authChecks, () => authContexts.get('auth-userpass')!);
 declareChecks('auth: approle', authChecks, () => authContexts.get('auth-approle')!);
 declareChecks('audit: file', auditChecks, () => auditContext);
