@@ -8,7 +8,7 @@ import type { Signer, UrlsConfig } from './store.js';
 import { generalNames, subjectName, type AltNames, type SubjectSpec } from './subject.js';
 import { libraryKey, x509 } from './x509.js';
 
-/** Everything a new certificate says, apart from its issuer. */
+/** Contents of a new certificate, apart from its issuer. */
 export interface CertificateTemplate {
   /** A subject to encode, or an encoded name taken verbatim from a CSR. */
   subject: SubjectSpec | x509.Name;

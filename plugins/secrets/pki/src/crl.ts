@@ -1,6 +1,6 @@
 /**
  * The certificate revocation list: rebuilt and stored whenever a revocation,
- * a rotation, a tidy or a new CA changes what it must say.
+ * a rotation, a tidy or a new CA changes what it must contain.
  */
 import type { Storage } from '@coffer/sdk';
 import { certificateKeyIdentifier, derTagged } from './certificate.js';
@@ -9,7 +9,11 @@ import { serialFromStorageName } from './serial.js';
 import { CRL_KEY, loadSigner, readJson, REVOKED_PREFIX, writeJson, type CrlRecord, type RevocationRecord } from './store.js';
 import { libraryKey, toPem, x509 } from './x509.js';
 
-/** How long a CRL is valid, Vault's default `expiry` of 72 hours, in seconds. */
+/**
+ * How long a CRL is valid, Vault's default `expiry` of 72 hours, in seconds.
+ * NOTE: no timer renews the CRL before it lapses; only a revocation, a tidy,
+ * a new CA or crl/rotate signs a new one.
+ */
 export const CRL_EXPIRY_SECONDS = 72 * 3600;
 
 /** Lists the revoked serial numbers (colon form) with their records. */
@@ -65,7 +69,7 @@ export function crlPem(der: Buffer): string {
   return toPem('X509 CRL', der);
 }
 
-/** The CRL number extension (RFC 5280 section 5.2.3): a non-critical, increasing INTEGER. */
+/** Builds the CRL number extension (RFC 5280 section 5.2.3): a non-critical, increasing INTEGER. */
 function crlNumberExtension(number: number): x509.Extension {
   const bytes: number[] = [];
   for (let rest = number; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest % 256);

@@ -20,8 +20,8 @@ export interface ParsedCsr {
 }
 
 /**
- * Parses a PEM CSR and checks its signature, so nobody gets a certificate
- * for a key they do not hold.
+ * Parses a PEM CSR and checks its signature, so that a certificate is only
+ * issued for a key the requester holds.
  * @throws CofferError (400) naming the csr field when it does not parse or its signature is invalid.
  */
 export async function parseCsr(pem: string): Promise<ParsedCsr> {

@@ -47,7 +47,7 @@ export function checkNamesAgainstRole(role: Role, commonName: string, names: Alt
   if (badUri !== undefined) throw badRequest(`URI Subject Alternative Name ${badUri} provided via ${source} is not allowed by this role`);
 }
 
-/** What a leaf certificate says; the role supplies the rest. */
+/** Contents of a leaf certificate that the request decides. The role supplies the rest. */
 export interface LeafSpec {
   subject: SubjectSpec | x509.Name;
   altNames: AltNames;

@@ -99,7 +99,7 @@ export function describeKey(key: KeyObject): KeySpec {
 
 /**
  * Returns the algorithm a key signs certificates and CRLs with: SHA-256
- * for RSA unless `signatureBits` asks for more, the curve's own hash for
+ * for RSA unless `signatureBits` requests more, the curve's own hash for
  * EC (as Vault picks it), and pure Ed25519.
  */
 export function signingAlgorithm(spec: KeySpec, signatureBits = 0): SigningAlgorithm {
@@ -160,7 +160,9 @@ export function loadPrivateKey(pem: string): KeyObject {
  */
 export function encodePrivateKey(key: KeyObject, privateKeyFormat: string, format: string): string {
   const type = key.asymmetricKeyType;
-  const encoding = privateKeyFormat === 'pkcs8' || type === 'ed25519' ? 'pkcs8' : type === 'rsa' ? 'pkcs1' : 'sec1';
+  let encoding: 'pkcs8' | 'pkcs1' | 'sec1' = 'sec1';
+  if (privateKeyFormat === 'pkcs8' || type === 'ed25519') encoding = 'pkcs8';
+  else if (type === 'rsa') encoding = 'pkcs1';
   if (format === 'der') return key.export({ type: encoding, format: 'der' }).toString('base64');
   return key.export({ type: encoding, format: 'pem' }).toString().trim();
 }

@@ -21,13 +21,13 @@ describe('config/ca', () => {
     });
   });
 
-  test('openssl-made ca with chain', async () => {
+  test('openssl ca bundle imports', async () => {
     await withOpenssl(async (tools) => {
-      const made = await tools.openssl([
+      const generated = await tools.openssl([
         'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=OpenSSL CA', '-days', '30',
         '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
       ]);
-      assert.equal(made.code, 0, made.stderr);
+      assert.equal(generated.code, 0, generated.stderr);
       const key = await tools.openssl(['pkey', '-in', 'ca.key']);
       const cert = await tools.openssl(['x509', '-in', 'ca.pem']);
       const harness = createHarness();

@@ -10,7 +10,7 @@ import { parseSerial, serialFromStorageName } from './serial.js';
 import { CA_BUNDLE_KEY, CERTS_PREFIX, readCertificate, readJson, readRevocation, type CaBundle } from './store.js';
 import { parsePemBlocks } from './x509.js';
 
-/** A raw response, or Vault's 204 when there is nothing to send. */
+/** Builds a raw response, or Vault's 204 when there is nothing to send. */
 function raw(contentType: string, body: Buffer | string | null): Response | null {
   if (body === null || body.length === 0) return { raw: { status: 204, contentType, body: '' } };
   return { raw: { status: 200, contentType, body } };

@@ -4,7 +4,7 @@ import { createPrivateKey } from 'node:crypto';
 import { x509 } from './x509.js';
 import { assertRejectedUnchanged, certificateText, createHarness, dataOf, generateRoot, rawOf, withOpenssl, type Harness } from './test-support.js';
 
-/** A root mount and an intermediate mount whose CA the root signed. */
+/** Creates a root mount and an intermediate mount whose CA the root signed. */
 async function twoMountChain(rootSettings: Record<string, unknown> = {}) {
   const rootMount = createHarness('pki-root/');
   const intMount = createHarness('pki-int/');

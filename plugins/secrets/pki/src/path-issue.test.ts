@@ -103,14 +103,14 @@ describe('issue', () => {
 
   test('certificates are stored and listed unless no_store', async () => {
     const { harness, root } = await setUp();
-    const kept = dataOf(await harness.send('update', 'issue/web', { common_name: 'a.example.com' }));
+    const active = dataOf(await harness.send('update', 'issue/web', { common_name: 'a.example.com' }));
     await harness.send('create', 'roles/ephemeral', { allow_any_name: true, key_type: 'ec', no_store: true });
 
     const dropped = dataOf(await harness.send('update', 'issue/ephemeral', { common_name: 'b.example.com' }));
 
     const listed = dataOf(await harness.send('list', 'certs/')).keys as string[];
-    assert.deepEqual([...listed].sort(), [String(root.serial_number), String(kept.serial_number)].sort());
-    assert.equal(dataOf(await harness.send('read', `cert/${String(kept.serial_number).replace(/:/g, '-')}`)).certificate, kept.certificate);
+    assert.deepEqual([...listed].sort(), [String(root.serial_number), String(active.serial_number)].sort());
+    assert.equal(dataOf(await harness.send('read', `cert/${String(active.serial_number).replace(/:/g, '-')}`)).certificate, active.certificate);
     assert.equal(await harness.send('read', `cert/${String(dropped.serial_number)}`), null);
   });
 

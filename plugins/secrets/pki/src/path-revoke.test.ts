@@ -18,7 +18,7 @@ describe('revoke', () => {
   test('revoked serial appears in the crl per openssl', async () => {
     const { harness, root } = await setUp();
     const revoked = await issue(harness, 'revoked.example.com');
-    const kept = await issue(harness, 'kept.example.com');
+    const active = await issue(harness, 'active.example.com');
 
     const response = dataOf(await harness.send('update', 'revoke', { serial_number: String(revoked.serial_number).replace(/:/g, '-') }));
 
@@ -34,17 +34,17 @@ describe('revoke', () => {
       assert.equal(text.code, 0, text.stderr);
       const hexSerial = String(revoked.serial_number).replace(/:/g, '').toUpperCase();
       assert.match(text.stdout, new RegExp(`Serial Number: ${hexSerial}\\n`));
-      assert.doesNotMatch(text.stdout, new RegExp(String(kept.serial_number).replace(/:/g, '').toUpperCase()));
+      assert.doesNotMatch(text.stdout, new RegExp(String(active.serial_number).replace(/:/g, '').toUpperCase()));
       assert.match(text.stdout, /X509v3 CRL Number: \n\s+2\n/);
       const signature = await tools.openssl(['crl', '-noout', '-in', crlPath, '-CAfile', rootPath]);
       assert.match(signature.stderr + signature.stdout, /verify OK/);
 
       const revokedPath = await tools.file('revoked.pem', String(revoked.certificate));
-      const keptPath = await tools.file('kept.pem', String(kept.certificate));
+      const activePath = await tools.file('active.pem', String(active.certificate));
       const rejected = await tools.openssl(['verify', '-crl_check', '-CAfile', rootPath, '-CRLfile', crlPath, revokedPath]);
       assert.notEqual(rejected.code, 0);
       assert.match(rejected.stdout + rejected.stderr, /certificate revoked/);
-      const accepted = await tools.openssl(['verify', '-crl_check', '-CAfile', rootPath, '-CRLfile', crlPath, keptPath]);
+      const accepted = await tools.openssl(['verify', '-crl_check', '-CAfile', rootPath, '-CRLfile', crlPath, activePath]);
       assert.equal(accepted.code, 0, accepted.stderr);
     });
   });

@@ -65,7 +65,7 @@ async function tidyRevoked(storage: Storage, cutoff: number): Promise<number> {
 
 /** Builds a response with `status` and Vault's envelope, as the SDK's Response has no status of its own. */
 function acceptedResponse(request: Request, warnings: string[]): Response {
-  const envelope = { request_id: request.id, lease_id: '', renewable: false, lease_duration: 0, data: null, wrap_info: null, warnings, auth: null };
+  const envelope = { request_id: request.id, lease_id: '', renewable: false, lease_duration: 0, data: null, wrap_info: null, warnings, auth: null, mount_type: request.mountType };
   return { raw: { status: 202, contentType: 'application/json', body: JSON.stringify(envelope) } };
 }
 

@@ -44,7 +44,7 @@ export interface Role extends SubjectAttributes {
   not_before_duration: number;
 }
 
-/** A role with Vault's defaults. */
+/** Returns a role with Vault's defaults. */
 export function defaultRole(): Role {
   return {
     ttl: 0,

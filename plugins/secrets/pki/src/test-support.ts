@@ -97,7 +97,8 @@ export async function assertRejectedUnchanged(harness: Harness, request: () => P
 export function dataOf(response: Response | null): Record<string, unknown> {
   assert.ok(response !== null, 'expected a response, got null');
   assert.equal(response.raw, undefined, 'expected a response with data, got a raw response');
-  assert.ok(response.data !== undefined && response.data !== null, 'expected response data');
+  assert.ok(response.data !== undefined, 'expected response data');
+  assert.ok(response.data !== null, 'expected response data, got null');
   return response.data;
 }
 

@@ -1,8 +1,8 @@
 /**
  * A real TLS handshake: a node:https server on 127.0.0.1 serves a
- * certificate the engine issued, and clients that trust the engine's CA
- * (and check the host name) connect, while clients that trust another CA
- * or expect another host name are refused.
+ * certificate the engine issued. Clients that trust the engine's CA and
+ * check the host name connect. Clients that trust another CA or expect
+ * another host name are rejected.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';

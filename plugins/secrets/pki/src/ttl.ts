@@ -18,8 +18,8 @@ export interface TtlInput {
 
 /**
  * Returns the notAfter of a new certificate and any warnings. The TTL is
- * the request's, else the role's, else the mount's default; past the
- * maximum (the role's, else the mount's) it is cut to the maximum with a
+ * the request's, else the role's, else the mount's default. A TTL past the
+ * maximum (the role's, else the mount's) is cut to the maximum with a
  * warning, as Vault does.
  * @throws CofferError (400) when the certificate would outlive its CA.
  */
