@@ -2,12 +2,12 @@
  * `root/sign-intermediate`: sign another CA's CSR, making it an
  * intermediate of this mount's CA.
  */
-import { badRequest, definePath, type FieldMap, type PathDefinition } from '@coffer/sdk';
+import { badRequest, definePath, type FieldData, type FieldMap, type PathDefinition } from '@coffer/sdk';
 import { CA_FIELDS, checkSignatureBits } from './ca-request.js';
 import { buildCertificate, signingKeyOf } from './certificate.js';
 import type { PkiContext } from './context.js';
-import { parseCsr } from './csr.js';
-import { missingField } from './errors.js';
+import { parseCsr, type ParsedCsr } from './csr.js';
+import { invalidField, missingField } from './errors.js';
 import { chainPem } from './path-fetch.js';
 import { CA_KEY_USAGE } from './path-root.js';
 import { formatSerial, generateSerialHex } from './serial.js';
@@ -40,41 +40,62 @@ function intermediatePathLength(signer: Signer, requested: number): number {
   return signerLength === undefined ? -1 : signerLength - 1;
 }
 
+type SignIntermediateFields = FieldData<typeof SIGN_INTERMEDIATE_FIELDS>;
+
+/**
+ * Returns the subject and SANs of the new intermediate: the CSR's with
+ * use_csr_values, else the request's.
+ * @throws CofferError (400) naming the first invalid field.
+ */
+function intermediateNames(fields: SignIntermediateFields, csr: ParsedCsr): { subject: SubjectSpec | x509.Name; altNames: AltNames } {
+  if (fields.get('use_csr_values')) return { subject: csr.request.subjectName, altNames: csr.altNames };
+
+  const commonName = fields.get('common_name').trim();
+  if (commonName === '') throw missingField('common_name', "give the intermediate's common name, or set use_csr_values to take the CSR's subject");
+  const altNames = {
+    ...splitNames(commonName, fields.get('alt_names'), fields.get('exclude_cn_from_sans')),
+    ipAddresses: parseIpSans('ip_sans', fields.get('ip_sans')),
+    uris: parseUriSans('uri_sans', fields.get('uri_sans')),
+  };
+  const subject = {
+    commonName,
+    serialNumber: fields.get('serial_number'),
+    ...cleanAttributes({
+      ou: fields.get('ou'),
+      organization: fields.get('organization'),
+      country: fields.get('country'),
+      locality: fields.get('locality'),
+      province: fields.get('province'),
+      street_address: fields.get('street_address'),
+      postal_code: fields.get('postal_code'),
+    }),
+  };
+  return { subject, altNames };
+}
+
+/** Builds the response to root/sign-intermediate: the certificate, this CA and its chain. */
+function signedResponse(signer: Signer, certificate: x509.X509Certificate, format: string): Record<string, unknown> {
+  const pem = encodeCertificate(certificate, 'pem');
+  return {
+    certificate: format === 'pem_bundle' ? `${pem}\n${chainPem(signer.bundle)}` : encodeCertificate(certificate, format),
+    issuing_ca: encodeStoredPem(signer.bundle.certificate, format),
+    ca_chain: [signer.bundle.certificate, ...signer.bundle.ca_chain].map((item) => encodeStoredPem(item, format)),
+    serial_number: formatSerial(certificate.serialNumber),
+    expiration: unixSeconds(certificate.notAfter),
+  };
+}
+
 export function pathSignIntermediate(context: PkiContext): PathDefinition<FieldMap> {
   return definePath({
     pattern: 'root/sign-intermediate',
     fields: SIGN_INTERMEDIATE_FIELDS,
     operations: {
       update: async (request, fields) => {
-        const useCsrValues = fields.get('use_csr_values');
         const csr = await parseCsr(fields.get('csr'));
-        const commonName = useCsrValues ? csr.commonName : fields.get('common_name').trim();
-        if (commonName === '' && !useCsrValues) throw missingField('common_name', 'give the intermediate\'s common name, or set use_csr_values to take the CSR\'s subject');
+        const { subject, altNames } = intermediateNames(fields, csr);
         const maxPathLength = fields.get('max_path_length');
-        if (maxPathLength < -1) throw badRequest(`invalid field "max_path_length": ${maxPathLength} is below -1: use -1 for no limit, or 0 and up`);
+        if (maxPathLength < -1) throw invalidField('max_path_length', `${maxPathLength} is below -1: use -1 for no limit, or 0 and up`);
         const signatureBits = checkSignatureBits(fields.get('signature_bits'));
-        const altNames: AltNames = useCsrValues
-          ? csr.altNames
-          : {
-              ...splitNames(commonName, fields.get('alt_names'), fields.get('exclude_cn_from_sans')),
-              ipAddresses: parseIpSans('ip_sans', fields.get('ip_sans')),
-              uris: parseUriSans('uri_sans', fields.get('uri_sans')),
-            };
-        const subject: SubjectSpec | x509.Name = useCsrValues
-          ? csr.request.subjectName
-          : {
-              commonName,
-              serialNumber: fields.get('serial_number'),
-              ...cleanAttributes({
-                ou: fields.get('ou'),
-                organization: fields.get('organization'),
-                country: fields.get('country'),
-                locality: fields.get('locality'),
-                province: fields.get('province'),
-                street_address: fields.get('street_address'),
-                postal_code: fields.get('postal_code'),
-              }),
-            };
         const signer = await requireSigner(request.storage);
         const pathLength = intermediatePathLength(signer, maxPathLength);
 
@@ -105,19 +126,10 @@ export function pathSignIntermediate(context: PkiContext): PathDefinition<FieldM
           { ...signingKeyOf(signer), signatureBits },
           generateSerialHex(),
         );
-        const pem = encodeCertificate(certificate, 'pem');
-        await storeCertificate(request.storage, formatSerial(certificate.serialNumber), pem);
+        await storeCertificate(request.storage, formatSerial(certificate.serialNumber), encodeCertificate(certificate, 'pem'));
         context.logger.info({ mount: request.mountPoint, serial_number: formatSerial(certificate.serialNumber) }, 'signed an intermediate CA');
 
-        const format = fields.get('format');
-        const chain = [signer.bundle.certificate, ...signer.bundle.ca_chain].map((item) => encodeStoredPem(item, format));
-        const data: Record<string, unknown> = {
-          certificate: format === 'pem_bundle' ? `${pem}\n${chainPem(signer.bundle)}` : encodeCertificate(certificate, format),
-          issuing_ca: encodeStoredPem(signer.bundle.certificate, format),
-          ca_chain: chain,
-          serial_number: formatSerial(certificate.serialNumber),
-          expiration: unixSeconds(certificate.notAfter),
-        };
+        const data = signedResponse(signer, certificate, fields.get('format'));
         return warnings.length > 0 ? { data, warnings } : { data };
       },
     },
