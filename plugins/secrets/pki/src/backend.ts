@@ -6,6 +6,7 @@
  */
 import { Backend, KeyedLock, type BackendConfig, type FieldMap, type PathDefinition } from '@coffer/sdk';
 import { systemClock, type Clock, type PkiContext } from './context.js';
+import { refreshCrlIfDue } from './crl.js';
 import { pathConfigCa } from './path-config-ca.js';
 import { pathConfigUrls } from './path-config-urls.js';
 import { pathFetchCert, pathFetchRaw, pathListCerts } from './path-fetch.js';
@@ -70,6 +71,10 @@ export function createBackend(config: BackendConfig, options: PkiOptions = {}): 
     backendType: 'logical',
     help: HELP,
     paths,
+    periodic: async () => {
+      const rebuilt = await context.locks.run('crl', () => refreshCrlIfDue(config.storage, context.clock.now()));
+      if (rebuilt) context.logger.info({ mount: config.mountPoint }, 'rebuilt the CRL before it lapsed');
+    },
     specialPaths: { root: ['root'], unauthenticated: UNAUTHENTICATED_PATHS },
   });
 }

@@ -9,11 +9,7 @@ import { serialFromStorageName } from './serial.js';
 import { CRL_KEY, loadSigner, readJson, REVOKED_PREFIX, writeJson, type CrlRecord, type RevocationRecord } from './store.js';
 import { libraryKey, toPem, x509 } from './x509.js';
 
-/**
- * How long a CRL is valid, Vault's default `expiry` of 72 hours, in seconds.
- * NOTE: no timer renews the CRL before it lapses; only a revocation, a tidy,
- * a new CA or crl/rotate signs a new one.
- */
+/** How long a CRL is valid, Vault's default `expiry` of 72 hours, in seconds. */
 export const CRL_EXPIRY_SECONDS = 72 * 3600;
 
 /** Lists the revoked serial numbers (colon form) with their records. */
@@ -56,6 +52,22 @@ export async function rebuildCrl(storage: Storage, now: Date): Promise<void> {
     ],
   });
   await writeJson(storage, CRL_KEY, { der: Buffer.from(crl.rawData).toString('base64'), number } satisfies CrlRecord);
+}
+
+/**
+ * Rebuilds the CRL once less than half of its validity is left, so clients
+ * never see a lapsed one. Vault rebuilds only with `auto_rebuild` set in
+ * config/crl; Coffer always does, which a Vault client cannot tell apart
+ * from a revocation. Callers hold the engine's CRL lock.
+ * @returns true when a new CRL was signed.
+ */
+export async function refreshCrlIfDue(storage: Storage, now: Date): Promise<boolean> {
+  const der = await readCrlDer(storage);
+  if (der === null) return false;
+  const nextUpdate = new x509.X509Crl(der).nextUpdate;
+  if (nextUpdate !== undefined && nextUpdate.getTime() - now.getTime() > (CRL_EXPIRY_SECONDS * 1000) / 2) return false;
+  await rebuildCrl(storage, now);
+  return true;
 }
 
 /** Reads the stored CRL as DER, or `null` when none was built. */

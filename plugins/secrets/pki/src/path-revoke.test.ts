@@ -129,3 +129,31 @@ describe('crl/rotate', () => {
     );
   });
 });
+
+describe('periodic crl refresh', () => {
+  test('rebuilds only past half the validity', async () => {
+    const clock = new ManualClock();
+    const harness = createHarness('pki/', clock);
+    await generateRoot(harness);
+    const number = async () => Buffer.from(new x509.X509Crl(rawOf(await harness.send('read', 'crl')).body).getExtension('2.5.29.20')?.value ?? new ArrayBuffer(0)).toString('hex');
+
+    clock.advance(35 * 3600);
+    await harness.backend.periodic();
+    const early = await number();
+    clock.advance(2 * 3600);
+    await harness.backend.periodic();
+
+    assert.equal(early, '020101');
+    assert.equal(await number(), '020102');
+    const crl = new x509.X509Crl(rawOf(await harness.send('read', 'crl')).body);
+    assert.equal(crl.thisUpdate.getTime(), Math.floor(clock.now().getTime() / 1000) * 1000);
+  });
+
+  test('does nothing without a ca', async () => {
+    const harness = createHarness();
+
+    await harness.backend.periodic();
+
+    assert.equal((await harness.snapshot()).size, 0);
+  });
+});
