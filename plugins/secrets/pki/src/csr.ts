@@ -5,7 +5,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { badRequest } from '@coffer/sdk';
 import { invalidField } from './errors.js';
-import { describeKey } from './keys.js';
+import { checkRequestKey, describeKey } from './keys.js';
 import type { Role } from './roles.js';
 import type { AltNames } from './subject.js';
 import { parsePemBlocks, x509 } from './x509.js';
@@ -35,7 +35,7 @@ export async function parseCsr(pem: string): Promise<ParsedCsr> {
   } catch (err) {
     throw invalidField('csr', `certificate request could not be parsed: ${err instanceof Error ? err.message : String(err)}`);
   }
-  describeKey(publicKey);
+  checkRequestKey('csr', publicKey);
   let valid = false;
   try {
     valid = await request.verify();

@@ -80,21 +80,38 @@ export async function generateKey(spec: KeySpec): Promise<KeyObject> {
   }
 }
 
-/**
- * Returns the type and size of a public or private key.
- * @throws CofferError (400) for key types the engine does not support.
- */
-export function describeKey(key: KeyObject): KeySpec {
+/** Returns the type and size of a public or private key, or the reason the engine cannot use it. */
+export function inspectKey(key: KeyObject): KeySpec | { problem: string } {
   const type = key.asymmetricKeyType;
   if (type === 'rsa') return { type, bits: key.asymmetricKeyDetails?.modulusLength ?? 0 };
   if (type === 'ec') {
     const curve = key.asymmetricKeyDetails?.namedCurve;
     const bits = { prime256v1: 256, secp384r1: 384, secp521r1: 521 }[curve ?? ''];
-    if (bits === undefined) throw invalidField('key_bits', `unsupported elliptic curve ${curve ?? 'unknown'}: use P-256, P-384 or P-521`);
+    if (bits === undefined) return { problem: `unsupported elliptic curve ${curve ?? 'unknown'}: use P-256, P-384 or P-521` };
     return { type, bits };
   }
   if (type === 'ed25519') return { type, bits: 0 };
-  throw invalidField('key_type', `unsupported key type ${type ?? 'unknown'}: use rsa, ec or ed25519`);
+  return { problem: `unsupported key type ${type ?? 'unknown'}: use rsa, ec or ed25519` };
+}
+
+/**
+ * Returns the type and size of a key the engine has already accepted.
+ * @throws Error for a key type the engine does not support.
+ */
+export function describeKey(key: KeyObject): KeySpec {
+  const result = inspectKey(key);
+  if ('problem' in result) throw new Error(result.problem);
+  return result;
+}
+
+/**
+ * Returns the type and size of a key from a request.
+ * @throws CofferError (400) naming `field` when the engine cannot use the key.
+ */
+export function checkRequestKey(field: string, key: KeyObject): KeySpec {
+  const result = inspectKey(key);
+  if ('problem' in result) throw invalidField(field, result.problem);
+  return result;
 }
 
 /**

@@ -36,6 +36,11 @@ describe('config/ca', () => {
 
       const ca = dataOf(await harness.send('read', 'cert/ca'));
       assert.equal(String(ca.certificate).trim(), cert.stdout.trim());
+      await harness.send('create', 'roles/web', { allow_any_name: true, key_type: 'ec', max_ttl: '24h' });
+      const leaf = dataOf(await harness.send('update', 'issue/web', { common_name: 'svc.example.com' }));
+      const leafPath = await tools.file('leaf.pem', String(leaf.certificate));
+      const verified = await tools.openssl(['verify', '-CAfile', 'ca.pem', leafPath]);
+      assert.equal(verified.code, 0, verified.stderr);
     });
   });
 

@@ -6,7 +6,7 @@ import { definePath, type FieldMap, type PathDefinition } from '@coffer/sdk';
 import type { KeyObject } from 'node:crypto';
 import type { PkiContext } from './context.js';
 import { invalidField } from './errors.js';
-import { describeKey, loadPrivateKey, samePublicKey, storedKeyPem } from './keys.js';
+import { checkRequestKey, loadPrivateKey, samePublicKey, storedKeyPem } from './keys.js';
 import { certificatePublicKey, checkCaCertificate, parseCertificateBlock } from './path-intermediate.js';
 import { certificateAsPem, installCa } from './path-root.js';
 import { formatSerial } from './serial.js';
@@ -22,14 +22,14 @@ function bundleKey(blocks: { label: string; der: Buffer }[]): KeyObject {
   const keys = blocks.filter((block) => KEY_LABELS.includes(block.label));
   if (keys.length === 0) throw invalidField('pem_bundle', 'the bundle has no private key: config/ca needs the CA certificate and its private key');
   if (keys.length > 1) throw invalidField('pem_bundle', `the bundle has ${keys.length} private keys: give exactly one, the CA's`);
+  let key: KeyObject;
   try {
-    const key = loadPrivateKey(toPem(keys[0].label, keys[0].der));
-    describeKey(key);
-    return key;
-  } catch (err) {
-    if (err instanceof Error && 'status' in err) throw err;
+    key = loadPrivateKey(toPem(keys[0].label, keys[0].der));
+  } catch {
     throw invalidField('pem_bundle', 'the private key cannot be parsed');
   }
+  checkRequestKey('pem_bundle', key);
+  return key;
 }
 
 export function pathConfigCa(context: PkiContext): PathDefinition<FieldMap> {

@@ -162,6 +162,8 @@ describe('issue', () => {
     for (const [path, body, message] of cases) {
       await assertRejectedUnchanged(harness, () => harness.send('update', path, body), message);
     }
+    const allowed = dataOf(await harness.send('update', 'issue/uris', { common_name: 'a.example.com', uri_sans: 'spiffe://example/a' }));
+    assert.match(await certificateText(String(allowed.certificate)), /DNS:a\.example\.com, URI:spiffe:\/\/example\/a/);
   });
 
   test('ttl past the ca expiry is rejected', async () => {
@@ -281,6 +283,22 @@ describe('sign-verbatim', () => {
         'invalid field "key_usage": unknown key usage "Nonsense": use names such as DigitalSignature, KeyEncipherment, KeyAgreement, CertSign or CRLSign',
       );
       await assertRejectedUnchanged(harness, () => harness.send('update', 'sign-verbatim/none', { csr }), 'unknown role: none');
+    });
+  });
+});
+
+describe('sign key support', () => {
+  test('p-224 csr key is rejected', async () => {
+    const { harness } = await setUp({ key_type: 'any' });
+
+    await withOpenssl(async (tools) => {
+      const csr = await opensslCsr(tools, '/CN=a.example.com', [], ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-224']);
+
+      await assertRejectedUnchanged(
+        harness,
+        () => harness.send('update', 'sign/web', { csr }),
+        'invalid field "csr": unsupported elliptic curve secp224r1: use P-256, P-384 or P-521',
+      );
     });
   });
 });
