@@ -4,6 +4,7 @@
  */
 import type { FieldData } from '@coffer/sdk';
 import { invalidField, missingField } from './errors.js';
+import { parseNotAfter } from './ttl.js';
 import { checkKeySpec, type KeySpec } from './keys.js';
 import {
   cleanAttributes,
@@ -41,6 +42,11 @@ export const TTL_FIELD = {
   description: 'Requested validity, such as "8760h". Defaults to the role\'s ttl, else the mount\'s default lease TTL; capped by the maximum.',
 } as const;
 
+export const NOT_AFTER_FIELD = {
+  type: 'string',
+  description: 'Explicit expiry as a UTC time such as 2030-01-02T03:04:05Z, in place of ttl; capped by the maximum TTL.',
+} as const;
+
 export const NOT_BEFORE_FIELD = {
   type: 'duration',
   default: DEFAULT_NOT_BEFORE_SECONDS,
@@ -52,6 +58,7 @@ export const CA_FIELDS = {
   ...NAME_FIELDS,
   ...SUBJECT_ATTRIBUTE_FIELDS,
   ttl: TTL_FIELD,
+  not_after: NOT_AFTER_FIELD,
   format: FORMAT_FIELD,
   max_path_length: { type: 'int', default: -1, description: 'Path length constraint of the CA certificate; -1 (the default) for none.' },
   permitted_dns_domains: { type: 'comma_string_slice', description: 'DNS domains the CA may issue for, written as a name constraints extension.' },
@@ -71,6 +78,7 @@ export interface CaRequest {
   subject: SubjectSpec;
   altNames: AltNames;
   ttl: number;
+  notAfter?: Date;
   maxPathLength: number;
   permittedDnsDomains: string[];
   notBeforeSeconds: number;
@@ -104,6 +112,7 @@ export function parseCaRequest(fields: FieldData<typeof CA_FIELDS>): CaRequest {
     },
     altNames: { ...names, ipAddresses: parseIpSans('ip_sans', fields.get('ip_sans')), uris: parseUriSans('uri_sans', fields.get('uri_sans')) },
     ttl: fields.get('ttl'),
+    notAfter: parseNotAfter(fields.get('not_after'), fields.get('ttl')),
     maxPathLength,
     permittedDnsDomains: fields.get('permitted_dns_domains').filter((domain) => domain !== ''),
     notBeforeSeconds: fields.get('not_before_duration'),

@@ -53,6 +53,8 @@ export interface LeafSpec {
   altNames: AltNames;
   /** Requested TTL in seconds, 0 for the default. */
   ttl: number;
+  /** Requested expiry from `not_after`, in place of the TTL. */
+  notAfter?: Date;
   publicKey: KeyObject;
   keyUsage: string[];
   extKeyUsageOids: string[];
@@ -73,6 +75,7 @@ export async function issueLeaf(context: PkiContext, storage: Storage, signer: S
   const now = context.clock.now();
   const { notAfter, warnings } = certificateNotAfter({
     requested: spec.ttl,
+    requestedNotAfter: spec.notAfter,
     roleTtl: role.ttl,
     roleMaxTtl: role.max_ttl,
     system: context.system,

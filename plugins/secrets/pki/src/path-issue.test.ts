@@ -302,3 +302,41 @@ describe('sign key support', () => {
     });
   });
 });
+
+describe('not_after', () => {
+  test('sets the exact expiry', async () => {
+    const { harness } = await setUp();
+    const expiry = new Date(Math.floor(Date.now() / 1000) * 1000 + 3 * 86400_000);
+    const text = expiry.toISOString().replace('.000Z', 'Z');
+
+    const issued = dataOf(await harness.send('update', 'issue/web', { common_name: 'a.example.com', not_after: text }));
+
+    assert.equal(new x509.X509Certificate(String(issued.certificate)).notAfter.getTime(), expiry.getTime());
+    assert.equal(issued.expiration, expiry.getTime() / 1000);
+  });
+
+  test('capped by the role maximum', async () => {
+    const { harness } = await setUp({ max_ttl: '1h' });
+    const text = new Date(Date.now() + 86400_000).toISOString().replace(/\.\d+Z$/, 'Z');
+
+    const response = await harness.send('update', 'issue/web', { common_name: 'a.example.com', not_after: text });
+
+    assert.match(String(response?.warnings?.[0]), /^TTL "\d+s" is longer than permitted maxTTL "3600s", so using maxTTL$/);
+    const certificate = new x509.X509Certificate(String(dataOf(response).certificate));
+    assert.equal(certificate.notAfter.getTime() - certificate.notBefore.getTime(), 3630_000);
+  });
+
+  test('invalid values are rejected', async () => {
+    const { harness } = await setUp();
+    const cases: [Record<string, unknown>, string][] = [
+      [{ not_after: '2030-01-02 03:04:05' }, 'invalid field "not_after": "2030-01-02 03:04:05" is not a UTC time such as 2030-01-02T03:04:05Z'],
+      [{ not_after: '2030-13-02T03:04:05Z' }, 'invalid field "not_after": "2030-13-02T03:04:05Z" is not a UTC time such as 2030-01-02T03:04:05Z'],
+      [{ not_after: '2030-01-02T03:04:05Z', ttl: '1h' }, 'invalid field "not_after": either ttl or not_after should be provided, not both'],
+      [{ not_after: '2001-01-02T03:04:05Z' }, 'invalid field "not_after": 2001-01-02T03:04:05.000Z is not in the future'],
+    ];
+
+    for (const [body, message] of cases) {
+      await assertRejectedUnchanged(harness, () => harness.send('update', 'issue/web', { common_name: 'a.example.com', ...body }), message);
+    }
+  });
+});

@@ -3,7 +3,7 @@
  * under a role, with a key the engine generates or one from a CSR.
  */
 import { badRequest, definePath, nameSegment, type FieldData, type FieldMap, type PathDefinition, type Storage } from '@coffer/sdk';
-import { FORMAT_FIELD, PRIVATE_KEY_FORMAT_FIELD, TTL_FIELD } from './ca-request.js';
+import { FORMAT_FIELD, NOT_AFTER_FIELD, PRIVATE_KEY_FORMAT_FIELD, TTL_FIELD } from './ca-request.js';
 import type { PkiContext } from './context.js';
 import { checkCsrKey, parseCsr } from './csr.js';
 import { unknownRole } from './errors.js';
@@ -11,6 +11,7 @@ import { checkNamesAgainstRole, issueLeaf, leafResponse, roleExtKeyUsageOids } f
 import { checkKeySpec, generateKey } from './keys.js';
 import { defaultRole, readRole, type Role } from './roles.js';
 import { requireSigner } from './store.js';
+import { parseNotAfter } from './ttl.js';
 import { NAME_FIELDS, parseIpSans, parseUriSans, splitNames, type AltNames } from './subject.js';
 import { checkExtKeyUsages, checkKeyUsages, checkOids, DEFAULT_KEY_USAGE, extKeyUsageOids } from './usages.js';
 
@@ -20,6 +21,7 @@ const ISSUE_FIELDS = {
   ...ROLE_FIELD,
   ...NAME_FIELDS,
   ttl: TTL_FIELD,
+  not_after: NOT_AFTER_FIELD,
   format: FORMAT_FIELD,
   private_key_format: PRIVATE_KEY_FORMAT_FIELD,
   remove_roots_from_chain: { type: 'bool', description: 'Leave self-signed roots out of ca_chain.' },
@@ -30,6 +32,7 @@ const SIGN_FIELDS = {
   ...NAME_FIELDS,
   csr: { type: 'string', required: true, description: 'PEM certificate signing request.' },
   ttl: TTL_FIELD,
+  not_after: NOT_AFTER_FIELD,
   format: FORMAT_FIELD,
   remove_roots_from_chain: { type: 'bool', description: 'Leave self-signed roots out of ca_chain.' },
 } as const;
@@ -41,6 +44,7 @@ const VERBATIM_FIELDS = {
   ext_key_usage: { type: 'comma_string_slice', description: 'Extended key usages of the certificate, such as ServerAuth.' },
   ext_key_usage_oids: { type: 'comma_string_slice', description: 'Extended key usage OIDs of the certificate, in dotted form.' },
   ttl: TTL_FIELD,
+  not_after: NOT_AFTER_FIELD,
   format: FORMAT_FIELD,
   remove_roots_from_chain: { type: 'bool', description: 'Leave self-signed roots out of ca_chain.' },
 } as const;
@@ -81,6 +85,7 @@ export function pathIssue(context: PkiContext): PathDefinition<FieldMap> {
     operations: {
       update: async (request, fields) => {
         const role = await loadRole(request.storage, fields.get('role'));
+        const notAfter = parseNotAfter(fields.get('not_after'), fields.get('ttl'));
         if (role.key_type === 'any') throw badRequest('role key type "any" not allowed for issuing certificates, only signing');
         const commonName = fields.get('common_name').trim();
         const altNames = requestedAltNames(fields, commonName, fields.get('alt_names'));
@@ -92,6 +97,7 @@ export function pathIssue(context: PkiContext): PathDefinition<FieldMap> {
           subject: roleSubject(role, commonName, fields.get('serial_number')),
           altNames,
           ttl: fields.get('ttl'),
+          notAfter,
           publicKey: privateKey,
           keyUsage: role.key_usage,
           extKeyUsageOids: roleExtKeyUsageOids(role),
@@ -119,6 +125,7 @@ export function pathSign(context: PkiContext): PathDefinition<FieldMap> {
     operations: {
       update: async (request, fields) => {
         const role = await loadRole(request.storage, fields.get('role'));
+        const notAfter = parseNotAfter(fields.get('not_after'), fields.get('ttl'));
         const csr = await parseCsr(fields.get('csr'));
         checkCsrKey(role, csr.publicKey);
         const commonName = role.use_csr_common_name ? csr.commonName : fields.get('common_name').trim();
@@ -132,6 +139,7 @@ export function pathSign(context: PkiContext): PathDefinition<FieldMap> {
           subject: roleSubject(role, commonName, fields.get('serial_number')),
           altNames,
           ttl: fields.get('ttl'),
+          notAfter,
           publicKey: csr.publicKey,
           keyUsage: role.key_usage,
           extKeyUsageOids: roleExtKeyUsageOids(role),
@@ -159,6 +167,7 @@ export function pathSignVerbatim(context: PkiContext): PathDefinition<FieldMap> 
         const keyUsage = checkKeyUsages('key_usage', fields.get('key_usage'));
         const extKeyUsage = checkExtKeyUsages('ext_key_usage', fields.get('ext_key_usage'));
         const extOids = checkOids('ext_key_usage_oids', fields.get('ext_key_usage_oids'));
+        const notAfter = parseNotAfter(fields.get('not_after'), fields.get('ttl'));
         const csr = await parseCsr(fields.get('csr'));
         const signer = await requireSigner(request.storage);
 
@@ -166,6 +175,7 @@ export function pathSignVerbatim(context: PkiContext): PathDefinition<FieldMap> 
           subject: csr.request.subjectName,
           altNames: csr.altNames,
           ttl: fields.get('ttl'),
+          notAfter,
           publicKey: csr.publicKey,
           keyUsage,
           extKeyUsageOids: extKeyUsageOids(extKeyUsage, extOids),

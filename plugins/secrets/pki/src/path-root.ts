@@ -43,7 +43,7 @@ export function pathGenerateRoot(context: PkiContext): PathDefinition<FieldMap> 
           if ((await request.storage.get(CA_BUNDLE_KEY)) !== null) return { warnings: [existingCaWarning(request.mountPoint)] };
 
           const now = context.clock.now();
-          const { notAfter, warnings } = certificateNotAfter({ requested: ca.ttl, roleTtl: 0, roleMaxTtl: 0, system: context.system, now });
+          const { notAfter, warnings } = certificateNotAfter({ requested: ca.ttl, requestedNotAfter: ca.notAfter, roleTtl: 0, roleMaxTtl: 0, system: context.system, now });
           const privateKey = await generateKey(key.spec);
           const serialHex = generateSerialHex();
           const certificate = await buildCertificate(

@@ -13,7 +13,7 @@ import { CA_KEY_USAGE } from './path-root.js';
 import { formatSerial, generateSerialHex } from './serial.js';
 import { readUrls, requireSigner, storeCertificate, type Signer } from './store.js';
 import { cleanAttributes, parseIpSans, parseUriSans, splitNames, type AltNames, type SubjectSpec } from './subject.js';
-import { certificateNotAfter, unixSeconds } from './ttl.js';
+import { certificateNotAfter, parseNotAfter, unixSeconds } from './ttl.js';
 import { x509 } from './x509.js';
 import { encodeCertificate, encodeStoredPem } from './output.js';
 
@@ -96,12 +96,14 @@ export function pathSignIntermediate(context: PkiContext): PathDefinition<FieldM
         const maxPathLength = fields.get('max_path_length');
         if (maxPathLength < -1) throw invalidField('max_path_length', `${maxPathLength} is below -1: use -1 for no limit, or 0 and up`);
         const signatureBits = checkSignatureBits(fields.get('signature_bits'));
+        const requestedNotAfter = parseNotAfter(fields.get('not_after'), fields.get('ttl'));
         const signer = await requireSigner(request.storage);
         const pathLength = intermediatePathLength(signer, maxPathLength);
 
         const now = context.clock.now();
         const { notAfter, warnings } = certificateNotAfter({
           requested: fields.get('ttl'),
+          requestedNotAfter,
           roleTtl: 0,
           roleMaxTtl: 0,
           system: context.system,
