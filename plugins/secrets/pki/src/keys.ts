@@ -26,9 +26,6 @@ export const EC_CURVES: Readonly<Record<number, { curve: string; hash: string }>
   521: { curve: 'P-521', hash: 'SHA-512' },
 };
 
-/** Signature hash sizes that `signature_bits` accepts for RSA keys. */
-export const RSA_SIGNATURE_BITS = [256, 384, 512] as const;
-
 /** A key type with its size in bits, 0 for ed25519. */
 export interface KeySpec {
   type: KeyType;

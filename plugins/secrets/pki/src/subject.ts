@@ -23,9 +23,6 @@ export interface SubjectSpec extends SubjectAttributes {
   serialNumber: string;
 }
 
-/** Names of the subject attribute fields, in the order Vault documents them. */
-export const SUBJECT_ATTRIBUTE_NAMES = ['ou', 'organization', 'country', 'locality', 'province', 'street_address', 'postal_code'] as const;
-
 /** Field declarations of the subject attributes, shared by root, intermediate and role paths. */
 export const SUBJECT_ATTRIBUTE_FIELDS = {
   ou: { type: 'comma_string_slice', description: 'OU (OrganizationalUnit) values of the subject.' },
