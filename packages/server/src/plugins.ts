@@ -11,6 +11,7 @@ import { plugin as postgresqlDatabase } from '@coffer/database-postgresql';
 import { plugin as redisDatabase } from '@coffer/database-redis';
 import { plugin as database } from '@coffer/secrets-database';
 import { plugin as kv } from '@coffer/secrets-kv';
+import { plugin as pki } from '@coffer/secrets-pki';
 import { plugin as ssh } from '@coffer/secrets-ssh';
 import { plugin as totp } from '@coffer/secrets-totp';
 import { plugin as transit } from '@coffer/secrets-transit';
@@ -25,6 +26,7 @@ export const builtinSecretsEngines: ReadonlyMap<string, SecretsPlugin> = new Map
   ['kv', kv],
   ['transit', transit],
   ['database', database],
+  ['pki', pki],
   ['ssh', ssh],
   ['totp', totp],
 ]);

@@ -48,12 +48,12 @@ let auditContext: AuditContext;
 
 before(async () => {
   workDirectory = await mkdtemp(join(tmpdir(), 'coffer-builtins-'));
-  for (const folder of ['secrets-kv', 'secrets-transit', 'secrets-ssh', 'secrets-totp', 'auth-userpass', 'auth-approle', 'auth-jwt', 'audit-file', ...DATABASE_FOLDERS]) {
+  for (const folder of ['secrets-kv', 'secrets-transit', 'secrets-pki', 'secrets-ssh', 'secrets-totp', 'auth-userpass', 'auth-approle', 'auth-jwt', 'audit-file', ...DATABASE_FOLDERS]) {
     integrations.set(folder, await loadIntegration(join(INTEGRATIONS, folder, 'integration.hcl')));
   }
   server = await startCertifyServer({ pluginDirectory: workDirectory, logFile: join(workDirectory, 'server.log') });
 
-  for (const folder of ['secrets-kv', 'secrets-transit', 'secrets-ssh', 'secrets-totp']) {
+  for (const folder of ['secrets-kv', 'secrets-transit', 'secrets-pki', 'secrets-ssh', 'secrets-totp']) {
     const integration = integrations.get(folder)!;
     const { secrets } = described(folder, 'secrets');
     const mount = `certify-${integration.name}`;
@@ -91,6 +91,7 @@ after(async () => {
 
 declareChecks('secrets: kv', secretsChecks, () => secretsContexts.get('secrets-kv')!);
 declareChecks('secrets: transit', secretsChecks, () => secretsContexts.get('secrets-transit')!);
+declareChecks('secrets: pki', secretsChecks, () => secretsContexts.get('secrets-pki')!);
 declareChecks('secrets: ssh', secretsChecks, () => secretsContexts.get('secrets-ssh')!);
 declareChecks('secrets: totp', secretsChecks, () => secretsContexts.get('secrets-totp')!);
 declareChecks('auth: userpass', authChecks, () => authContexts.get('auth-userpass')!);

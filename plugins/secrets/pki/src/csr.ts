@@ -1,0 +1,76 @@
+/**
+ * Certificate signing requests (PKCS #10): parsing, signature check, and
+ * the subject, names and key they carry.
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { badRequest } from '@coffer/sdk';
+import { invalidField } from './errors.js';
+import { checkRequestKey, describeKey } from './keys.js';
+import type { Role } from './roles.js';
+import type { AltNames } from './subject.js';
+import { parsePemBlocks, x509 } from './x509.js';
+
+/** A parsed CSR whose signature checked out. */
+export interface ParsedCsr {
+  request: x509.Pkcs10CertificateRequest;
+  commonName: string;
+  /** Names from the CSR's subject alternative name extension. */
+  altNames: AltNames;
+  publicKey: KeyObject;
+}
+
+/**
+ * Parses a PEM CSR and checks its signature, so that a certificate is only
+ * issued for a key the requester holds.
+ * @throws CofferError (400) naming the csr field when it does not parse or its signature is invalid.
+ */
+export async function parseCsr(pem: string): Promise<ParsedCsr> {
+  const block = parsePemBlocks(pem).find((candidate) => candidate.label === 'CERTIFICATE REQUEST' || candidate.label === 'NEW CERTIFICATE REQUEST');
+  if (block === undefined) throw invalidField('csr', 'no PEM block "CERTIFICATE REQUEST" found');
+  let request: x509.Pkcs10CertificateRequest;
+  let publicKey: KeyObject;
+  try {
+    request = new x509.Pkcs10CertificateRequest(block.der);
+    publicKey = createPublicKey({ key: Buffer.from(request.publicKey.rawData), format: 'der', type: 'spki' });
+  } catch (err) {
+    throw invalidField('csr', `certificate request could not be parsed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  checkRequestKey('csr', publicKey);
+  let valid = false;
+  try {
+    valid = await request.verify();
+  } catch {
+    valid = false;
+  }
+  if (!valid) throw invalidField('csr', 'request signature invalid');
+
+  return { request, commonName: request.subjectName.getField('CN')[0] ?? '', altNames: csrAltNames(request), publicKey };
+}
+
+/** Returns the subject alternative names of a CSR, by kind. */
+export function csrAltNames(request: x509.Pkcs10CertificateRequest): AltNames {
+  const names: AltNames = { dnsNames: [], emailAddresses: [], ipAddresses: [], uris: [] };
+  const raw = request.getExtension('2.5.29.17');
+  if (raw === null) return names;
+  const extension = new x509.SubjectAlternativeNameExtension(raw.rawData);
+  for (const name of extension.names.toJSON()) {
+    if (name.type === 'dns') names.dnsNames.push(name.value);
+    else if (name.type === 'email') names.emailAddresses.push(name.value);
+    else if (name.type === 'ip') names.ipAddresses.push(name.value);
+    else if (name.type === 'url') names.uris.push(name.value);
+  }
+  return names;
+}
+
+/**
+ * Checks the CSR's key against the role's key_type and minimum key_bits.
+ * @throws CofferError (400) naming the mismatch.
+ */
+export function checkCsrKey(role: Role, publicKey: KeyObject): void {
+  if (role.key_type === 'any') return;
+  const spec = describeKey(publicKey);
+  if (spec.type !== role.key_type) throw badRequest(`role requires keys of type ${role.key_type}, but the CSR has a key of type ${spec.type}`);
+  if (spec.bits < role.key_bits) {
+    throw badRequest(`role requires ${role.key_type} keys of at least ${role.key_bits} bits, but the CSR's key has ${spec.bits}`);
+  }
+}

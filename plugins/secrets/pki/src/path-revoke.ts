@@ -1,0 +1,73 @@
+/**
+ * `revoke` and `crl/rotate`: revoke a certificate by serial number, and
+ * rebuild the CRL on demand.
+ */
+import { badRequest, definePath, type FieldMap, type PathDefinition } from '@coffer/sdk';
+import type { PkiContext } from './context.js';
+import { rebuildCrl } from './crl.js';
+import { formatSerial, parseSerial, serialStorageName } from './serial.js';
+import { loadSigner, readCertificate, readRevocation, requireSigner, REVOKED_PREFIX, writeJson, type RevocationRecord } from './store.js';
+import { parseCertificatePem } from './x509.js';
+
+function revocationData(record: RevocationRecord): Record<string, unknown> {
+  return {
+    revocation_time: record.revocation_time,
+    revocation_time_rfc3339: new Date(record.revocation_time * 1000).toISOString(),
+    state: 'revoked',
+  };
+}
+
+export function pathRevoke(context: PkiContext): PathDefinition<FieldMap> {
+  return definePath({
+    pattern: 'revoke',
+    fields: { serial_number: { type: 'string', required: true, description: 'Serial number of the certificate, in colon or hyphen form.' } },
+    operations: {
+      update: async (request, fields) => {
+        const serial = parseSerial('serial_number', fields.get('serial_number'));
+
+        return context.locks.run('crl', async () => {
+          const signer = await loadSigner(request.storage);
+          if (signer !== null && formatSerial(signer.certificate.serialNumber) === serial) {
+            throw badRequest(`adding the CA certificate (serial ${serial}) to its own CRL is not allowed`);
+          }
+          const previous = await readRevocation(request.storage, serial);
+          if (previous !== null) return { data: revocationData(previous) };
+          const stored = await readCertificate(request.storage, serial);
+          if (stored === null) throw badRequest(`certificate with serial ${serial} not found`);
+          const certificate = parseCertificatePem(stored.certificate);
+          const now = context.clock.now();
+          if (certificate !== undefined && certificate.notAfter.getTime() < now.getTime()) {
+            return { warnings: [`certificate with serial ${serial} has already expired; refusing to add it to the CRL`] };
+          }
+
+          const record: RevocationRecord = { certificate: stored.certificate, revocation_time: Math.floor(now.getTime() / 1000) };
+          await writeJson(request.storage, REVOKED_PREFIX + serialStorageName(serial), record);
+          await rebuildCrl(request.storage, now);
+          context.logger.info({ mount: request.mountPoint, serial_number: serial }, 'revoked a certificate');
+          return { data: revocationData(record) };
+        });
+      },
+    },
+    helpSynopsis: 'Revoke a certificate by serial number.',
+    helpDescription: `
+Adds the certificate to the CRL, which is rebuilt at once. Revoking a revoked
+certificate returns its first revocation time. Expired certificates are not
+added, and the CA cannot revoke its own certificate.`,
+  });
+}
+
+export function pathRotateCrl(context: PkiContext): PathDefinition<FieldMap> {
+  return definePath({
+    pattern: 'crl/rotate',
+    fields: {},
+    operations: {
+      read: async (request) => {
+        await requireSigner(request.storage);
+        await context.locks.run('crl', () => rebuildCrl(request.storage, context.clock.now()));
+        return { data: { success: true } };
+      },
+    },
+    helpSynopsis: 'Rebuild the CRL now.',
+    helpDescription: 'Signs a new CRL with a new number and a fresh validity of 72 hours, with every revoked certificate.',
+  });
+}

@@ -1,0 +1,149 @@
+/**
+ * Subject names and subject alternative names: the request fields that
+ * carry them, their parsing, and their encoding for @peculiar/x509.
+ */
+import { isIP } from 'node:net';
+import { invalidField } from './errors.js';
+
+/** The subject attributes besides the common name, each a list as in Vault. */
+export interface SubjectAttributes {
+  ou: string[];
+  organization: string[];
+  country: string[];
+  locality: string[];
+  province: string[];
+  street_address: string[];
+  postal_code: string[];
+}
+
+/** The subject of a certificate to build. */
+export interface SubjectSpec extends SubjectAttributes {
+  commonName: string;
+  /** The subject's serialNumber attribute (2.5.4.5), not the certificate's serial number. */
+  serialNumber: string;
+}
+
+/** Field declarations of the subject attributes, shared by root, intermediate and role paths. */
+export const SUBJECT_ATTRIBUTE_FIELDS = {
+  ou: { type: 'comma_string_slice', description: 'OU (OrganizationalUnit) values of the subject.' },
+  organization: { type: 'comma_string_slice', description: 'O (Organization) values of the subject.' },
+  country: { type: 'comma_string_slice', description: 'C (Country) values of the subject.' },
+  locality: { type: 'comma_string_slice', description: 'L (Locality) values of the subject.' },
+  province: { type: 'comma_string_slice', description: 'ST (Province) values of the subject.' },
+  street_address: { type: 'comma_string_slice', description: 'Street address values of the subject.' },
+  postal_code: { type: 'comma_string_slice', description: 'Postal code values of the subject.' },
+} as const;
+
+/** Field declarations of the names a certificate request carries. */
+export const NAME_FIELDS = {
+  common_name: { type: 'string', description: 'Common name (CN) of the subject.' },
+  alt_names: { type: 'comma_string_slice', description: 'DNS names and email addresses for the subject alternative names, comma-separated.' },
+  ip_sans: { type: 'comma_string_slice', description: 'IP addresses for the subject alternative names, comma-separated.' },
+  uri_sans: { type: 'comma_string_slice', description: 'URIs for the subject alternative names, comma-separated.' },
+  exclude_cn_from_sans: {
+    type: 'bool',
+    description: 'Leave the common name out of the DNS or email subject alternative names.',
+  },
+  serial_number: { type: 'string', description: 'Value of the subject\'s serialNumber attribute; unrelated to the certificate\'s serial number.' },
+} as const;
+
+/** Returns the attribute lists with empty entries and duplicates removed, order kept. */
+export function cleanAttributes(input: SubjectAttributes): SubjectAttributes {
+  const clean = (values: string[]) => [...new Set(values.map((value) => value.trim()).filter((value) => value !== ''))];
+  return {
+    ou: clean(input.ou),
+    organization: clean(input.organization),
+    country: clean(input.country),
+    locality: clean(input.locality),
+    province: clean(input.province),
+    street_address: clean(input.street_address),
+    postal_code: clean(input.postal_code),
+  };
+}
+
+/**
+ * Encodes a subject as @peculiar/x509's JSON name, one relative
+ * distinguished name per attribute type, in the order Go's
+ * `pkix.Name.ToRDNSequence` writes them, so Coffer's subjects read like Vault's.
+ */
+export function subjectName(subject: SubjectSpec): Record<string, string[]>[] {
+  const rdns: Record<string, string[]>[] = [];
+  const add = (oid: string, values: string[]) => {
+    if (values.length > 0) rdns.push({ [oid]: values });
+  };
+  add('2.5.4.6', subject.country);
+  add('2.5.4.8', subject.province);
+  add('2.5.4.7', subject.locality);
+  add('2.5.4.9', subject.street_address);
+  add('2.5.4.17', subject.postal_code);
+  add('2.5.4.10', subject.organization);
+  add('2.5.4.11', subject.ou);
+  if (subject.commonName !== '') add('2.5.4.3', [subject.commonName]);
+  if (subject.serialNumber !== '') add('2.5.4.5', [subject.serialNumber]);
+  return rdns;
+}
+
+/** The subject alternative names of a certificate, by kind. */
+export interface AltNames {
+  dnsNames: string[];
+  emailAddresses: string[];
+  ipAddresses: string[];
+  uris: string[];
+}
+
+/**
+ * Host names as Vault's `hostnameRegex` accepts them: dot-separated labels
+ * of letters, digits and inner hyphens, an optional leading `*.` and an
+ * optional trailing dot.
+ */
+export const HOSTNAME_PATTERN = /^(\*\.)?(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])\.)*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])\.?$/;
+
+/**
+ * Sorts the common name and `alt_names` into DNS names and email addresses
+ * the way Vault does: a name with "@" is an email address. The common name
+ * becomes a DNS name only when it is a host name, and is left out when
+ * `excludeCn` is set.
+ */
+export function splitNames(commonName: string, altNames: string[], excludeCn: boolean): { dnsNames: string[]; emailAddresses: string[] } {
+  const dnsNames: string[] = [];
+  const emailAddresses: string[] = [];
+  const add = (name: string) => {
+    const list = name.includes('@') ? emailAddresses : dnsNames;
+    if (!list.includes(name)) list.push(name);
+  };
+  if (commonName !== '' && !excludeCn && (commonName.includes('@') || HOSTNAME_PATTERN.test(commonName))) add(commonName);
+  for (const name of altNames) if (name !== '') add(name);
+  return { dnsNames, emailAddresses };
+}
+
+/**
+ * Checks IP addresses from `ip_sans`.
+ * @throws CofferError (400) naming the field and the first invalid value.
+ */
+export function parseIpSans(field: string, values: string[]): string[] {
+  for (const value of values) {
+    if (isIP(value) === 0) throw invalidField(field, `the value "${value}" is not a valid IP address`);
+  }
+  return [...new Set(values)];
+}
+
+/**
+ * Checks URIs from `uri_sans`: each must parse as an absolute URI.
+ * @throws CofferError (400) naming the field and the first invalid value.
+ */
+export function parseUriSans(field: string, values: string[]): string[] {
+  for (const value of values) {
+    if (!URL.canParse(value)) throw invalidField(field, `the value "${value}" is not a valid URI`);
+  }
+  return [...new Set(values)];
+}
+
+/** Encodes subject alternative names as @peculiar/x509's JSON general names. */
+export function generalNames(names: AltNames): { type: 'dns' | 'email' | 'ip' | 'url'; value: string }[] {
+  return [
+    ...names.dnsNames.map((value) => ({ type: 'dns' as const, value })),
+    ...names.emailAddresses.map((value) => ({ type: 'email' as const, value })),
+    ...names.ipAddresses.map((value) => ({ type: 'ip' as const, value })),
+    ...names.uris.map((value) => ({ type: 'url' as const, value })),
+  ];
+}
