@@ -66,7 +66,7 @@ export class RemoteSystemView implements SystemView {
   }
 
   /**
-   * Asks the host for a password from its password policy `policyName`.
+   * Requests a password from the host's password policy `policyName`.
    * @throws CofferError (400) when the host rejects the name, and (500) for
    *   any other failure, each with the host's message.
    */

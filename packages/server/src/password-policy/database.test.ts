@@ -23,8 +23,8 @@ async function query<Row extends pg.QueryResultRow>(sql: string, values: unknown
 
 /**
  * Checks a password against the SCRAM-SHA-256 verifier PostgreSQL stored
- * (RFC 7677), because the test server trusts loopback logins and never asks
- * for the password itself.
+ * (RFC 7677), because the test server trusts loopback logins and never checks
+ * the password itself.
  */
 async function passwordMatches(role: string, password: string): Promise<boolean> {
   const [row] = await query<{ verifier: string }>('SELECT rolpassword AS verifier FROM pg_authid WHERE rolname = $1', [role]);

@@ -46,9 +46,9 @@ rule "charset" {
 `;
 
 /**
- * Random indexes below a bound from the CSPRNG, one byte each. A byte is
- * used only when it falls below the largest multiple of the bound that fits
- * in 256, so that every index is equally likely; the rest are discarded.
+ * Random indexes below a bound, one CSPRNG byte each. A byte counts only
+ * when it is below the largest multiple of the bound that fits in 256,
+ * which makes every index equally likely. Other bytes are discarded.
  */
 class IndexSource {
   private readonly buffer = Buffer.allocUnsafe(1024);

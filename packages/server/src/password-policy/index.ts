@@ -1,6 +1,6 @@
 /**
  * Password policies: Vault's sys/policies/password API, the generator
- * behind it, and the store the system view uses when a plugin asks for a
+ * behind it, and the store the system view uses when a plugin requests a
  * password from a named policy.
  */
 export { DEFAULT_PASSWORD_POLICY, generatePassword, GENERATION_TIMEOUT_MS } from './generate.js';

@@ -21,7 +21,7 @@ import { closestName } from '../config/suggest.js';
 export const MIN_PASSWORD_LENGTH = 4;
 export const MAX_PASSWORD_LENGTH = 100;
 
-/** The most distinct characters a policy may draw from, so one random byte selects one character. */
+/** The maximum number of distinct characters a policy may draw from, so that one random byte selects one character. */
 export const MAX_CHARSET_SIZE = 256;
 
 /** One `rule "charset"` block. */

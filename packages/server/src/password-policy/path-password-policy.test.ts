@@ -28,7 +28,7 @@ describe('sys/policies/password', () => {
   let server: RunningServer;
   const call = (method: string, path: string, body?: unknown, token = ROOT_TOKEN): Promise<ApiResponse> => api(server, method, path, { token, body });
 
-  /** Every stored password policy entry, decrypted, by storage key. */
+  /** Reads every stored password policy entry, decrypted, by storage key. */
   async function storedEntries(): Promise<Map<string, string>> {
     const entries = new Map<string, string>();
     for (const key of await server.core.barrier.list('sys/password_policy/')) {

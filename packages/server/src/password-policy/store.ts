@@ -2,7 +2,7 @@
  * The password policy store: named policies kept behind the barrier at
  * `sys/password_policy/<name>` as `{"policy": "<document>"}`, Vault's key
  * and shape. Storage is read on every use, so a policy written through
- * another node takes effect at once; only the parsing of a document is
+ * another node takes effect at once. Only the parsing of a document is
  * cached, keyed by its text.
  */
 import { badRequest, internalError, isCofferError, type Logger, type Storage } from '@coffer/sdk';

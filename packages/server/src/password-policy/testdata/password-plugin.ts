@@ -1,7 +1,7 @@
 /**
  * A secrets engine served as an external plugin for the password policy
- * tests: `password` asks the host, through the system view, for a password
- * from the policy named in the request.
+ * tests: `password` requests a password from the host, through the system
+ * view, from the policy named in the request.
  */
 import { Backend, definePath, SDK_VERSION, serve, type SecretsPlugin } from '@coffer/sdk';
 
