@@ -184,6 +184,15 @@ export interface SystemView {
    *   and (500) when its process cannot be started.
    */
   openDatabase?(name: string, version?: string): Promise<Database>;
+  /**
+   * Generates a password from the password policy `policyName`, one written
+   * under `sys/policies/password/`. Present on the server's system view and
+   * in plugin processes. An engine without it, or without a policy name,
+   * falls back to `generatePassword`, which follows Vault's default policy.
+   * @throws CofferError (400) when the name is empty or no such policy
+   *   exists, and (500) when the policy cannot generate a password in time.
+   */
+  generatePasswordFromPolicy?(policyName: string): Promise<string>;
 }
 
 /** Everything a backend factory receives. */

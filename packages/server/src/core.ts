@@ -16,6 +16,7 @@ import { HaNode, type HaOptions } from './ha/ha-node.js';
 import { NODES_PREFIX } from './ha/node-registry.js';
 import { IdentityStore, type MountInfo } from './identity/index.js';
 import { PolicyStore } from './policy/index.js';
+import { PasswordPolicyStore, policyPasswordGenerator } from './password-policy/index.js';
 import { ExternalPlugins } from './plugin/external-plugins.js';
 import { builtinAuthMethods, builtinDatabasePlugins, builtinSecretsEngines } from './plugins.js';
 import { DEFAULT_CACHE_SIZE, type UserLockoutConfig } from './config/index.js';
@@ -139,6 +140,7 @@ export class Core {
   readonly tokens: TokenStore;
   readonly roles: TokenRoles;
   readonly policies: PolicyStore;
+  readonly passwordPolicies: PasswordPolicyStore;
   readonly identity: IdentityStore;
   readonly audit: AuditBroker;
   /** The CORS configuration of `sys/config/cors`, which the HTTP layer applies. */
@@ -208,6 +210,8 @@ export class Core {
       countLeases: () => this.expiration.count(),
     });
     this.policies = new PolicyStore(this.barrier, this.logger.child({ component: 'policy' }));
+    this.passwordPolicies = new PasswordPolicyStore(this.barrier, this.logger.child({ component: 'password-policy' }));
+    const generatePasswordFromPolicy = policyPasswordGenerator(this.passwordPolicies);
     this.identity = new IdentityStore(this.barrier, this.logger.child({ component: 'identity' }), (accessor) => this.mountByAccessor(accessor));
 
     this.plugins = new ExternalPlugins({
@@ -228,6 +232,7 @@ export class Core {
         plugins: builtinSecretsEngines,
         external: (entry, loading) => this.plugins.resolve('secret', entry, loading),
         openDatabase: (name, version) => this.openDatabase(name, version),
+        generatePasswordFromPolicy,
       },
       this.barrier,
       this.router,
@@ -242,6 +247,7 @@ export class Core {
         reserved: ['token/'],
         plugins: builtinAuthMethods,
         external: (entry, loading) => this.plugins.resolve('auth', entry, loading),
+        generatePasswordFromPolicy,
       },
       this.barrier,
       this.router,

@@ -2,7 +2,8 @@
  * The host's services on the plugin side: the mount's storage and the system
  * view, called over the brokered connection made at Setup.
  */
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
+import { badRequest, internalError } from '../errors.js';
 import type { SystemView } from '../logical.js';
 import type { Storage, StorageEntry } from '../storage.js';
 import type { WireStorageEntry } from './messages.js';
@@ -62,6 +63,26 @@ export class RemoteSystemView implements SystemView {
 
   maxLeaseTtl(): number {
     return this.maxTtl;
+  }
+
+  /**
+   * Requests a password from the host's password policy `policyName`.
+   * @throws CofferError (400) when the host rejects the name, and (500) for
+   *   any other failure, each with the host's message.
+   */
+  async generatePasswordFromPolicy(policyName: string): Promise<string> {
+    let reply: { password?: string };
+    try {
+      reply = await callUnary<{ password?: string }>(this.client, 'GeneratePasswordFromPolicy', { policy_name: policyName });
+    } catch (err) {
+      const { code, details } = err as Partial<grpc.ServiceError>;
+      const message = details ?? (err instanceof Error ? err.message : String(err));
+      if (code === grpc.status.INVALID_ARGUMENT) throw badRequest(message);
+      throw internalError(`failed to generate a password from policy "${policyName}": ${message}`);
+    }
+    // An empty password would be set on the database as is, so it fails closed.
+    if (reply.password === undefined || reply.password === '') throw internalError(`the host returned an empty password for policy "${policyName}"`);
+    return reply.password;
   }
 
   /** Fetches the TTLs again when they are stale, or always when `force` is set. */

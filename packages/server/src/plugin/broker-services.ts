@@ -3,8 +3,9 @@
  * broker ID the host passes to the plugin's Setup: the mount's storage view
  * and its system view.
  */
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import {
+  isCofferError,
   secondsToNanoseconds,
   unaryHandler,
   validateStorageKey,
@@ -107,5 +108,23 @@ export function systemViewService(services: MountHostServices): grpc.UntypedServ
       const info = services.clusterInfo();
       return { cluster_name: info.name, cluster_id: info.id };
     }),
+    GeneratePasswordFromPolicy: unaryHandler(async (args: { policy_name?: string }) => ({
+      password: await generatePasswordFromPolicy(services.system, args.policy_name ?? ''),
+    })),
   };
+}
+
+/**
+ * Generates a password for the plugin. Failures become gRPC errors, as in
+ * Vault: INVALID_ARGUMENT for the caller's mistakes (a 400), INTERNAL for
+ * the rest, each with the server's message.
+ */
+async function generatePasswordFromPolicy(system: SystemView, policyName: string): Promise<string> {
+  try {
+    if (system.generatePasswordFromPolicy === undefined) throw new Error('this mount has no password policies');
+    return await system.generatePasswordFromPolicy(policyName);
+  } catch (err) {
+    const code = isCofferError(err) && err.status === 400 ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL;
+    throw Object.assign(new Error(errorText(err)), { code });
+  }
 }

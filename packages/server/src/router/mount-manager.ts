@@ -39,6 +39,8 @@ export interface MountKind {
   external?: (entry: MountEntry, loading: boolean) => Promise<{ factory(config: BackendConfig): Promise<LogicalBackend> } | undefined>;
   /** Opens a database plugin for the database engine; see `SystemView.openDatabase`. */
   openDatabase?: SystemView['openDatabase'];
+  /** Generates a password from a named password policy; see `SystemView.generatePasswordFromPolicy`. */
+  generatePasswordFromPolicy?: SystemView['generatePasswordFromPolicy'];
 }
 
 /** The settings of a mount that a tune may change. */
@@ -264,6 +266,7 @@ export class MountManager {
       defaultLeaseTtl: () => config().defaultLeaseTtl || this.defaults.defaultLeaseTtl,
       maxLeaseTtl: () => config().maxLeaseTtl || this.defaults.maxLeaseTtl,
       ...(this.kind.openDatabase === undefined ? {} : { openDatabase: this.kind.openDatabase }),
+      ...(this.kind.generatePasswordFromPolicy === undefined ? {} : { generatePasswordFromPolicy: this.kind.generatePasswordFromPolicy }),
     };
   }
 

@@ -11,6 +11,7 @@ import { leasePaths } from '../expiration/index.js';
 import { createIdentityBackend } from '../identity/index.js';
 import { lockedUserPaths } from '../lockout/path-locked-users.js';
 import { pluginCatalogPaths } from '../plugin/path-catalog.js';
+import { passwordPolicyPaths } from '../password-policy/index.js';
 import { policyPaths } from '../policy/index.js';
 import type { SystemBackends } from '../request-handling.js';
 import { createTokenBackend } from '../token/backend.js';
@@ -66,6 +67,7 @@ export function createSystemBackends(core: Core): SystemBackends {
       ...haPaths(core),
       ...snapshotPaths(core),
       ...policyPaths({ store: core.policies, tokens: core.tokens, callerToken, entityPolicies: (entityId) => core.identity.policiesFor(entityId) }),
+      ...passwordPolicyPaths(core.passwordPolicies),
       ...leasePaths(core.expiration),
       ...lockedUserPaths(core.lockout),
       ...pluginCatalogPaths(core),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { assertRejectedUnchanged, createHarness, dataOf, POSTGRES_CONFIG, write } from './test-support.js';
+import { assertRejectedUnchanged, createHarness, dataOf, POSTGRES_CONFIG, POSTGRES_CREATE, write } from './test-support.js';
 
 describe('config paths', () => {
   const harness = createHarness();
@@ -61,12 +61,25 @@ describe('config paths', () => {
     );
   });
 
-  test('password_policy is rejected', async () => {
+  test('password_policy is stored and kept', async () => {
+    assert.equal(await write(harness, 'config/pg', { password_policy: 'strong' }), null);
+    assert.equal(dataOf(await harness.send('read', 'config/pg')).password_policy, 'strong');
+    await write(harness, 'config/pg', { allowed_roles: 'reader' });
+    assert.equal(dataOf(await harness.send('read', 'config/pg')).password_policy, 'strong');
+    await write(harness, 'config/pg', { password_policy: '' });
+    assert.equal(dataOf(await harness.send('read', 'config/pg')).password_policy, '');
+  });
+
+  test('password_policy without server support fails creds', async () => {
+    await write(harness, 'config/pg', { password_policy: 'strong', allowed_roles: 'reader' });
+    await write(harness, 'roles/reader', { db_name: 'pg', creation_statements: POSTGRES_CREATE });
     await assertRejectedUnchanged(
       harness,
-      () => write(harness, 'config/other', { ...POSTGRES_CONFIG, password_policy: 'strong' }),
-      'invalid field "password_policy": password policies are not supported; leave it empty to use the default generator',
+      () => harness.send('read', 'creds/reader'),
+      'password policy "strong" cannot be used: this server offers no password policies to plugins',
     );
+    await harness.send('delete', 'roles/reader');
+    await write(harness, 'config/pg', { password_policy: '', allowed_roles: '*' });
   });
 
   test('reset reopens the connection', async () => {

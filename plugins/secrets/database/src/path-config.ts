@@ -17,7 +17,7 @@ const CONFIG_FIELDS = {
   verify_connection: { type: 'bool', description: 'Connect once on write and reject the settings when that fails.', default: true },
   allowed_roles: { type: 'comma_string_slice', description: 'Roles that may use this connection, as names or globs such as "app-*". "*" allows all, and an empty list none.' },
   root_rotation_statements: { type: 'string_slice', description: 'Statements rotate-root runs; empty takes the plugin default.' },
-  password_policy: { type: 'string', description: 'Name of a password policy. Not supported yet: must be empty.' },
+  password_policy: { type: 'string', description: 'Name of a password policy under sys/policies/password for the passwords the engine sets; empty takes the default policy.' },
 } as const;
 
 /** Keys of a write that are the engine's own and never reach the plugin. */
@@ -105,9 +105,6 @@ async function writeConfig(connections: Connections, request: Request, fields: C
   const name = fields.get('name');
   const existing = await readConnection(request.storage, name);
   if (existing === null && fields.get('plugin_name') === '') throw badRequest('missing required field "plugin_name"');
-  if (fields.get('password_policy') !== '') {
-    throw badRequest('invalid field "password_policy": password policies are not supported; leave it empty to use the default generator');
-  }
 
   const details: Record<string, unknown> = existing === null ? {} : { ...existing.connectionDetails };
   for (const [key, value] of Object.entries(fields.raw)) {
@@ -119,7 +116,7 @@ async function writeConfig(connections: Connections, request: Request, fields: C
     verifyConnection: fields.get('verify_connection'),
     allowedRoles: fields.getIfSet('allowed_roles') ?? existing?.allowedRoles ?? [],
     rootRotationStatements: fields.getIfSet('root_rotation_statements') ?? existing?.rootRotationStatements ?? [],
-    passwordPolicy: '',
+    passwordPolicy: fields.getIfSet('password_policy') ?? existing?.passwordPolicy ?? '',
     connectionDetails: details,
   };
 

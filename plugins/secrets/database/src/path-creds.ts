@@ -7,7 +7,6 @@ import {
   badRequest,
   defineSecret,
   definePath,
-  generatePassword,
   nameSegment,
   secretResponse,
   type FieldMap,
@@ -19,6 +18,7 @@ import {
   type WriteAheadLog,
 } from '@coffer/sdk';
 import type { Connections } from './connections.js';
+import { newPassword } from './password.js';
 import { readRole, roleAllowed, type DynamicRole } from './store.js';
 
 /** Seconds a new user stays valid past its lease's TTL, as in Vault. */
@@ -92,7 +92,7 @@ async function issueCredentials(deps: CredsDeps, secret: SecretType<FieldMap>, r
   if (!roleAllowed(config, name)) throw badRequest(`"${name}" is not an allowed role of connection "${role.dbName}"`);
 
   const { ttl: leaseTtl, maxTtl } = leaseLimits(deps.system, role);
-  const password = generatePassword();
+  const password = await newPassword(deps.system, config);
   const { username } = await database.newUser({
     usernameConfig: { displayName: request.displayName ?? 'token', roleName: name },
     password,

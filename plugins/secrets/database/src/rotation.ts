@@ -7,8 +7,9 @@
  * finishes the change: it sets the recorded password again, which is
  * harmless when the database already has it, and stores it.
  */
-import { badRequest, generatePassword, type Logger, type Storage, type WalEntry, type WriteAheadLog } from '@coffer/sdk';
+import { badRequest, type Logger, type Storage, type SystemView, type WalEntry, type WriteAheadLog } from '@coffer/sdk';
 import type { Connections } from './connections.js';
+import { newPassword } from './password.js';
 import { listNames, readConnection, readStaticRole, STATIC_ROLE_PREFIX, writeConnection, writeStaticRole, type StaticRole } from './store.js';
 
 export const WAL_KIND_STATIC = 'static-rotation';
@@ -18,6 +19,7 @@ export interface RotationDeps {
   connections: Connections;
   wal: WriteAheadLog;
   logger: Logger;
+  system: SystemView;
 }
 
 /**
@@ -50,7 +52,8 @@ export async function rotateStaticRole(deps: RotationDeps, storage: Storage, nam
  * @param role - The role as stored, or as about to be stored when it is new.
  */
 export async function rotateStaticRoleNow(deps: RotationDeps, storage: Storage, name: string, role: StaticRole): Promise<StaticRole> {
-  const password = generatePassword();
+  const { config } = await deps.connections.get(storage, role.dbName);
+  const password = await newPassword(deps.system, config);
   const walId = await deps.wal.put(WAL_KIND_STATIC, { name, role: { ...role, password } });
   const rotated = await applyStaticPassword(deps, storage, name, { ...role, password });
   await deps.wal.delete(walId);
@@ -82,7 +85,7 @@ async function rotateRootNow(deps: RotationDeps, storage: Storage, name: string)
   if (typeof username !== 'string' || username === '') {
     throw badRequest(`unable to rotate root credentials: connection "${name}" has no "username" setting`);
   }
-  const password = generatePassword();
+  const password = await newPassword(deps.system, config);
   const walId = await deps.wal.put(WAL_KIND_ROOT, { name, password });
 
   const { database } = await deps.connections.get(storage, name);
