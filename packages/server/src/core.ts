@@ -422,11 +422,12 @@ export class Core {
    * mid-request could leave behind what it made, such as a database user
    * without a lease.
    */
-  async trackRequest<T>(work: Promise<T>): Promise<T> {
+  async trackRequest<T>(work: Promise<T>, timing?: { metric: string; startedAt: number }): Promise<T> {
     this.requestsInFlight += 1;
     try {
       return await work;
     } finally {
+      if (timing !== undefined) this.metrics.measureSince(timing.metric, timing.startedAt);
       this.requestsInFlight -= 1;
       const waiting = this.onRequestsDrained;
       if (waiting !== undefined && this.requestsInFlight <= waiting.remaining) waiting.done();

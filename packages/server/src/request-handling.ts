@@ -86,20 +86,7 @@ interface Target {
   route?: Route;
 }
 
-/** Login paths of auth mounts, which Vault times as `core.handle_login_request`. */
-const LOGIN_PATH = /^auth\/.+\/login(?:\/|$)/;
-
-/** Runs one request through the pipeline and records its time as Vault's `core.handle_request` or `core.handle_login_request`. */
 export async function handleLogicalRequest(core: Core, system: SystemBackends, request: LogicalRequest): Promise<LogicalResult> {
-  const startedAt = performance.now();
-  try {
-    return await runPipeline(core, system, request);
-  } finally {
-    core.metrics.measureSince(LOGIN_PATH.test(request.path) ? 'core.handle_login_request' : 'core.handle_request', startedAt);
-  }
-}
-
-async function runPipeline(core: Core, system: SystemBackends, request: LogicalRequest): Promise<LogicalResult> {
   const audit: AuditInput = {
     requestId: request.id,
     operation: request.operation,

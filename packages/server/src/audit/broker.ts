@@ -90,6 +90,12 @@ export interface EnableFields {
   local?: boolean;
 }
 
+/** Vault's metric names for the time to record an entry, and for entries no device recorded. */
+const LOG_METRICS: Record<EntryKind, { time: string; failure: string }> = {
+  request: { time: 'audit.log_request', failure: 'audit.log_request_failure' },
+  response: { time: 'audit.log_response', failure: 'audit.log_response_failure' },
+};
+
 export class AuditBroker {
   private table: AuditTableEntry[] = [];
   private readonly devices = new Map<string, ActiveDevice>();
@@ -186,7 +192,7 @@ export class AuditBroker {
    */
   logRequest(input: AuditInput): Promise<void> {
     if (this.devices.size === 0) return NOTHING_TO_WRITE;
-    return this.measure('request', performance.now(), this.writeAll('request', input));
+    return this.writeAll('request', input);
   }
 
   /**
@@ -195,7 +201,7 @@ export class AuditBroker {
    */
   logResponse(input: AuditResponseInput): Promise<void> {
     if (this.devices.size === 0) return NOTHING_TO_WRITE;
-    return this.measure('response', performance.now(), this.writeAll('response', input));
+    return this.writeAll('response', input);
   }
 
   /** Lets the broker time its entries and count failures as Vault's `audit.log_*` metrics. */
@@ -204,18 +210,6 @@ export class AuditBroker {
     // Vault reports the failure counters from the start, at 0.
     metrics.increment('audit.log_request_failure', 0);
     metrics.increment('audit.log_response_failure', 0);
-  }
-
-  private measure(kind: 'request' | 'response', startedAt: number, write: Promise<void>): Promise<void> {
-    const metrics = this.metrics;
-    if (metrics === undefined) return write;
-    return write.then(
-      () => metrics.measureSince(`audit.log_${kind}`, startedAt),
-      (err: unknown) => {
-        metrics.increment(`audit.log_${kind}_failure`);
-        throw err;
-      },
-    );
   }
 
   /** Reopens every device that supports it, for log rotation; failures are logged, not thrown. */
@@ -401,6 +395,17 @@ export class AuditBroker {
 
   /** Writes one entry to the devices whose filters select it, and to the fallback device when none does. */
   private async writeSelected(kind: EntryKind, input: AuditResponseInput): Promise<void> {
+    const startedAt = performance.now();
+    try {
+      await this.writeToTargets(kind, input);
+    } catch (err) {
+      this.metrics?.increment(LOG_METRICS[kind].failure);
+      throw err;
+    }
+    this.metrics?.measureSince(LOG_METRICS[kind].time, startedAt);
+  }
+
+  private async writeToTargets(kind: EntryKind, input: AuditResponseInput): Promise<void> {
     const fields = filterFields(input);
     let targets = selectTargets(this.devices.values(), fields);
     const unopenedPath = this.unopened.size === 0 ? undefined : unopenedSelecting(this.unopened, fields);
@@ -443,10 +448,15 @@ export class AuditBroker {
   /** Writes one entry to the only device, which records every entry. */
   private writeOnly(active: ActiveDevice, sink: { device: AuditDevice; format: DeviceFormat }, kind: EntryKind, input: AuditResponseInput): Promise<void> {
     // Returned as it is rather than awaited: each async layer costs every request a promise and a turn of the microtask queue.
-    return writeLocal(sink, kind, input, Date.now()).then(undefined, (err: unknown) => {
-      this.logFailure(active, kind, input.requestId, err);
-      throw new CofferError('COFFER_ERR_AUDIT_FAILED', 500, `failed to audit the ${kind}: no enabled audit device recorded it`);
-    });
+    const startedAt = performance.now();
+    return writeLocal(sink, kind, input, Date.now()).then(
+      () => this.metrics?.measureSince(LOG_METRICS[kind].time, startedAt),
+      (err: unknown) => {
+        this.metrics?.increment(LOG_METRICS[kind].failure);
+        this.logFailure(active, kind, input.requestId, err);
+        throw new CofferError('COFFER_ERR_AUDIT_FAILED', 500, `failed to audit the ${kind}: no enabled audit device recorded it`);
+      },
+    );
   }
 
   /** Logs a device failure at most once per interval per device, with the count of failures suppressed since the last log line. */
