@@ -108,6 +108,20 @@ describe('plugin new', () => {
     }
   });
 
+  test('output that is a file is rejected', async () => {
+    const file = join(root, 'plain-file');
+    await writeFile(file, 'mine');
+
+    const created = await runCli(['plugin', 'new', '-kind=secrets', `-output=${file}`, 'plain-file']);
+    assert.equal(created.code, 1);
+    assert.equal(created.stderr, `output "${file}" is a file, not a folder: choose a new folder\n`);
+
+    const certified = await runCli(['plugin', 'certify', '-kind=secrets', `-output=${file}`, join(root, 'vault-items')]);
+    assert.equal(certified.code, 1);
+    assert.equal(certified.stderr, `Error certifying plugin: output "${file}" is a file, not a folder: choose a new folder for the bundle\n`);
+    assert.equal(await readFile(file, 'utf8'), 'mine');
+  });
+
   test('certify rejects a mismatched kind', async () => {
     const project = join(root, 'vault-items');
     const result = await runCli(['plugin', 'certify', '-kind=auth', `-output=${join(root, 'bundle')}`, project]);

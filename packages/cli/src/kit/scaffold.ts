@@ -136,6 +136,7 @@ export async function scaffoldPlugin(options: ScaffoldOptions): Promise<string[]
   }
   const spec = templateFor(options.kind, options.language);
   const output = resolve(options.output);
+  if (existsSync(output) && !(await stat(output)).isDirectory()) throw new ScaffoldError(`output "${options.output}" is a file, not a folder: choose a new folder`);
   if (existsSync(output) && (await readdir(output)).length > 0) throw new ScaffoldError(`output folder "${options.output}" is not empty: choose a new folder`);
 
   const replacements = replacementsFor(options, spec);
