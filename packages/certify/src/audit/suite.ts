@@ -1,7 +1,8 @@
 /**
  * The audit device conformance suite: the device records every request and
  * response, keeps secrets out of its output, uses the HMACs that
- * sys/audit-hash computes, and a device that cannot write stops requests.
+ * sys/audit-hash computes, rejects options it does not declare, and a device
+ * that cannot write stops requests.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -70,6 +71,32 @@ async function readEntries(context: AuditContext): Promise<{ text: string; entri
     });
   return { text, entries };
 }
+
+/** An option name no device declares, sent to check that unknown options are rejected. */
+const UNKNOWN_OPTION = 'certify_unknown_option';
+
+const unknownOptionCheck: Check<AuditContext> = {
+  id: 'unknown-option',
+  title: 'an enable request with an unknown option fails with 400 naming it, and enables nothing',
+  required: true,
+  async run(context) {
+    const path = `${context.path}-unknown-option`;
+    const options = { ...expandOptions(context.description.options, context.dir), [UNKNOWN_OPTION]: 'x' };
+    const enabled = await context.http.call('PUT', `sys/audit/${path}`, { type: context.type, options });
+    if (enabled.status === 200 || enabled.status === 204) {
+      // Disabled again, so that this device's entries do not mix into the log the later checks read.
+      await context.http.call('DELETE', `sys/audit/${path}`);
+    }
+    if (enabled.status !== 400) throw new Error(`enabling with the option "${UNKNOWN_OPTION}" returned ${enabled.status}, expected 400: ${describeBody(enabled.body)}`);
+    const errors: unknown = (enabled.body as { errors?: unknown } | undefined)?.errors;
+    if (!Array.isArray(errors) || !errors.some((error) => typeof error === 'string' && error.includes(UNKNOWN_OPTION))) {
+      throw new Error(`the 400 for the option "${UNKNOWN_OPTION}" does not name it: ${describeBody(enabled.body)}`);
+    }
+
+    const listed = await context.http.expect([200], 'GET', 'sys/audit');
+    if ((listed?.data ?? listed)?.[`${path}/`] !== undefined) throw new Error(`"${path}/" is listed although its enable request failed`);
+  },
+};
 
 const enableCheck: Check<AuditContext> = {
   id: 'enable',
@@ -178,4 +205,4 @@ const disableCheck: Check<AuditContext> = {
 
 
 /** The audit device checks, in order. */
-export const auditChecks: readonly Check<AuditContext>[] = [enableCheck, recordedCheck, noClearSecretCheck, hmacCheck, failingCheck, disableCheck].map(skippableByDescription);
+export const auditChecks: readonly Check<AuditContext>[] = [unknownOptionCheck, enableCheck, recordedCheck, noClearSecretCheck, hmacCheck, failingCheck, disableCheck].map(skippableByDescription);

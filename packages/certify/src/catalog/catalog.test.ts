@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
@@ -134,5 +136,25 @@ describe('integration schema', () => {
     const raw = validRaw();
     delete raw.entry;
     assert.deepEqual(problemsOf(raw), ['missing "runtime" or "entry": a plugin that is not built in says how it runs']);
+  });
+
+  test('generator reports a bad entry', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'coffer-catalog-'));
+    try {
+      await mkdir(join(root, 'integrations', 'secrets-bad'), { recursive: true });
+      await mkdir(join(root, 'docs'));
+      const file = join(root, 'integrations', 'secrets-bad', 'integration.hcl');
+      await writeFile(file, 'name = "bad"\n');
+
+      const result = spawnSync(process.execPath, [join(ROOT, 'scripts', 'gen-integrations.mjs'), root], { encoding: 'utf8' });
+      assert.equal(result.status, 1, result.stderr);
+      assert.equal(result.stdout, '');
+      const lines = result.stderr.trimEnd().split('\n');
+      assert.equal(lines.length, 1, result.stderr);
+      assert.match(lines[0], new RegExp(`^${file.replaceAll('/', '\\/')}: missing or empty "vendor"; `));
+      assert.equal(existsSync(join(root, 'docs', 'integrations.md')), false);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 });

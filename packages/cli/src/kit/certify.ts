@@ -99,6 +99,7 @@ async function resolveTarget(options: CertifyOptions): Promise<{ project: string
 }
 
 async function prepareOutput(output: string): Promise<void> {
+  if (existsSync(output) && !statSync(output).isDirectory()) throw new Error(`output "${output}" is a file, not a folder: choose a new folder for the bundle`);
   if (existsSync(output) && (await readdir(output)).length > 0) throw new Error(`output folder "${output}" is not empty: choose a new folder for the bundle`);
   await mkdir(output, { recursive: true });
 }

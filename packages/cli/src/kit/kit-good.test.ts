@@ -31,7 +31,7 @@ describe('plugin kit on fresh projects', () => {
   const cases: Array<[kind: string, language: string, suiteLines: RegExp[]]> = [
     ['secrets', 'ts', [/^  passed  secrets\/help$/m, /^  passed  secrets\/existence-check$/m, /^  passed  secrets\/lease-revoke$/m]],
     ['auth', 'ts', [/^  passed  auth\/login$/m, /^  passed  auth\/renew-max-ttl$/m, /^  passed  auth\/bad-credentials$/m]],
-    ['audit', 'ts', [/^  passed  audit\/no-clear-secret$/m, /^  passed  audit\/hmac-matches-audit-hash$/m, /^  passed  audit\/failing-device-fails-requests$/m]],
+    ['audit', 'ts', [/^  passed  audit\/unknown-option$/m, /^  passed  audit\/no-clear-secret$/m, /^  passed  audit\/hmac-matches-audit-hash$/m, /^  passed  audit\/failing-device-fails-requests$/m]],
     ['storage', 'ts', [/^  passed  storage\/list-/m, /^  skipped storage\/ha-lock-one-holder-at-a-time-released-on-close: the plugin does not claim HA/m]],
     ['auth', 'python', [/^  passed  auth\/login$/m, /^  passed  auth\/bad-credentials$/m]],
     ['database', 'ts', [/^  passed  database\/user-logs-in$/m, /^  passed  database\/delete-missing-user$/m, /^  passed  database\/rotate-root$/m]],

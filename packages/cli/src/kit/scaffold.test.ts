@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { lstat, mkdtemp, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { loadIntegration } from '@coffer/certify';
 import { runCli } from '../test-io.js';
 import { kitPackageDirectory } from './locations.js';
 
@@ -84,6 +86,40 @@ describe('plugin new', () => {
     assert.equal(again.code, 1);
     assert.equal(again.stderr, `output folder "${occupied}" is not empty: choose a new folder\n`);
     assert.equal(await readFile(join(occupied, 'keep.txt'), 'utf8'), 'mine');
+  });
+
+  test('vendor is quoted for HCL', async () => {
+    const vendor = 'Acme "Q" \\ $ 100% {x}';
+    const output = join(root, 'quoted-vendor');
+    const result = await runCli(['plugin', 'new', '-kind=auth', '-lang=python', `-output=${output}`, `-vendor=${vendor}`, 'quoted-vendor']);
+    assert.equal(result.code, 0, result.stderr);
+
+    const integration = await loadIntegration(join(output, 'integration.hcl'));
+    assert.equal(integration.vendor, vendor);
+  });
+
+  test('bad vendor is rejected', async () => {
+    for (const vendor of ['', '  ', 'Acme\nCorp', 'Acme ${x}', 'Acme %{y}']) {
+      const output = join(root, 'empty-vendor');
+      const result = await runCli(['plugin', 'new', '-kind=secrets', `-output=${output}`, `-vendor=${vendor}`, 'empty-vendor']);
+      assert.equal(result.code, 1, JSON.stringify(vendor));
+      assert.equal(result.stderr, `invalid -vendor ${JSON.stringify(vendor)}: give the vendor's name on one line, without "\${" or "%{"\n`);
+      assert.equal(existsSync(output), false, JSON.stringify(vendor));
+    }
+  });
+
+  test('output that is a file is rejected', async () => {
+    const file = join(root, 'plain-file');
+    await writeFile(file, 'mine');
+
+    const created = await runCli(['plugin', 'new', '-kind=secrets', `-output=${file}`, 'plain-file']);
+    assert.equal(created.code, 1);
+    assert.equal(created.stderr, `output "${file}" is a file, not a folder: choose a new folder\n`);
+
+    const certified = await runCli(['plugin', 'certify', '-kind=secrets', `-output=${file}`, join(root, 'vault-items')]);
+    assert.equal(certified.code, 1);
+    assert.equal(certified.stderr, `Error certifying plugin: output "${file}" is a file, not a folder: choose a new folder for the bundle\n`);
+    assert.equal(await readFile(file, 'utf8'), 'mine');
   });
 
   test('certify rejects a mismatched kind', async () => {

@@ -129,8 +129,14 @@ async function listTemplateFiles(root: string, dir: string = root): Promise<stri
 /** Writes the project and returns the paths it wrote, relative to the output folder. */
 export async function scaffoldPlugin(options: ScaffoldOptions): Promise<string[]> {
   if (!NAME_PATTERN.test(options.name)) throw new ScaffoldError(`invalid plugin name "${options.name}": use lowercase letters, digits and dashes, starting with a letter`);
+  // NOTE: the catalog's HCL parser returns `${` and `%{` inconsistently after
+  // escaping, so a vendor name may not contain them.
+  if (options.vendor.trim() === '' || /[\u0000-\u001f\u007f]|[$%]\{/.test(options.vendor)) {
+    throw new ScaffoldError(`invalid -vendor ${JSON.stringify(options.vendor)}: give the vendor's name on one line, without "\${" or "%{"`);
+  }
   const spec = templateFor(options.kind, options.language);
   const output = resolve(options.output);
+  if (existsSync(output) && !(await stat(output)).isDirectory()) throw new ScaffoldError(`output "${options.output}" is a file, not a folder: choose a new folder`);
   if (existsSync(output) && (await readdir(output)).length > 0) throw new ScaffoldError(`output folder "${options.output}" is not empty: choose a new folder`);
 
   const replacements = replacementsFor(options, spec);
@@ -175,7 +181,7 @@ function replacementsFor(options: ScaffoldOptions, spec: TemplateSpec): Record<s
   const certifyRun = certifyRunFor(options.kind);
   return {
     __NAME__: options.name,
-    __VENDOR__: options.vendor,
+    __VENDOR__: hclStringContent(options.vendor),
     __KIND_TITLE__: spec.kindTitle,
     __KIND__: options.kind,
     __LANGUAGE__: spec.language,
@@ -193,6 +199,11 @@ function replacementsFor(options: ScaffoldOptions, spec: TemplateSpec): Record<s
     __CERTIFY_LOGS__: certifyRun.logs,
     __LINKS__: spec.links.map((name) => `\`${name}\``).join(', '),
   };
+}
+
+/** Escapes the backslashes and quotes of text for the inside of an HCL quoted string. */
+function hclStringContent(text: string): string {
+  return text.replace(/[\\"]/g, (char) => `\\${char}`);
 }
 
 /**

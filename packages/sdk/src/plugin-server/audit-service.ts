@@ -4,7 +4,7 @@
  * `multiplex_id` metadata, the device's UUID on the host.
  */
 import * as grpc from '@grpc/grpc-js';
-import type { AuditDevice } from '../audit.js';
+import { COMMON_AUDIT_OPTIONS, type AuditDevice } from '../audit.js';
 import type { Logger } from '../logger.js';
 import type { AuditPlugin } from '../plugin.js';
 import { MULTIPLEX_ID_METADATA_KEY, unaryHandler } from './protocol.js';
@@ -35,9 +35,16 @@ export class AuditService {
       Create: unaryHandler(async (request: { options?: Record<string, string> }, call) => {
         const id = deviceId(call.metadata);
         if (this.devices.has(id)) throw statusError(grpc.status.ALREADY_EXISTS, `audit device "${id}" is already open`);
+        // The host keeps the common options and sends only the device's own, so any other name is unknown here.
+        const options = request.options ?? {};
+        const unknown = Object.keys(options).find((name) => !this.plugin.settings.includes(name));
+        if (unknown !== undefined) {
+          const valid = [...COMMON_AUDIT_OPTIONS, ...this.plugin.settings].join(', ');
+          throw statusError(grpc.status.INVALID_ARGUMENT, `unknown option "${unknown}"; valid options: ${valid}`);
+        }
         let device: AuditDevice;
         try {
-          device = await this.plugin.create(request.options ?? {}, { logger: this.logger.child({ auditDevice: id }) });
+          device = await this.plugin.create(options, { logger: this.logger.child({ auditDevice: id }) });
         } catch (err) {
           throw statusError(grpc.status.INVALID_ARGUMENT, err instanceof Error ? err.message : String(err));
         }
