@@ -152,7 +152,7 @@ export class Core {
   /** Random ID stored at initialization; empty while sealed. */
   clusterId = '';
   readonly sysRootPaths = new PathMatcher(SYS_ROOT_PATHS);
-  readonly sysUnauthenticatedPaths = new PathMatcher(['wrapping/lookup']);
+  readonly sysUnauthenticatedPaths = new PathMatcher(['wrapping/lookup', 'internal/ui/mounts']);
   readonly tokenRootPaths = new PathMatcher(['revoke-orphan', 'accessors/']);
   /** Callbacks that discard key shares held outside the seal, such as a rekey's, when the server seals. */
   readonly sealHooks: Array<() => void> = [];

@@ -19,6 +19,7 @@ import { haPaths } from '../ha/path-ha.js';
 import { keyPaths } from './path-keys.js';
 import { openApiSpecPaths } from './path-openapi.js';
 import { authPaths, mountPaths, TOKEN_MOUNT_ACCESSOR } from './path-mounts.js';
+import { uiMountListPaths } from './path-ui-mounts.js';
 import { sealPaths } from './path-seal.js';
 import { toolPaths } from './path-tools.js';
 import { snapshotPaths } from '../snapshot/path-snapshot.js';
@@ -58,6 +59,7 @@ export function createSystemBackends(core: Core): SystemBackends {
     paths: [
       ...mountPaths(core),
       ...authPaths(core),
+      ...uiMountListPaths(core),
       ...keyPaths(core),
       ...toolPaths(),
       ...haPaths(core),

@@ -268,6 +268,21 @@ function describeTune(table: MountTableApi, rawPath: string): Record<string, unk
   };
 }
 
+/** Formats every mount of a table, built-in ones first, keyed by mount path. */
+function listMounts(table: MountTableApi): Record<string, Record<string, unknown>> {
+  const listing = table.builtins();
+  for (const entry of table.manager.list()) listing[entry.path] = describeMount(entry, table.name === 'auth');
+  return listing;
+}
+
+/**
+ * Formats every secrets engine and auth method mount as sys/mounts and
+ * sys/auth list them. Auth method paths have no `auth/` prefix.
+ */
+export function listAllMounts(core: Core): { secret: Record<string, Record<string, unknown>>; auth: Record<string, Record<string, unknown>> } {
+  return { secret: listMounts(secretsTable(core)), auth: listMounts(authTable(core)) };
+}
+
 function mountTablePaths(table: MountTableApi): PathDefinition<FieldMap>[] {
   return [
     definePath({
@@ -275,8 +290,7 @@ function mountTablePaths(table: MountTableApi): PathDefinition<FieldMap>[] {
       fields: {},
       operations: {
         async read(request) {
-          const listing: Record<string, unknown> = table.builtins();
-          for (const entry of table.manager.list()) listing[entry.path] = describeMount(entry, table.name === 'auth');
+          const listing = listMounts(table);
           return rawJson({ ...listing, request_id: request.id, lease_id: '', renewable: false, lease_duration: 0, data: listing, wrap_info: null, warnings: null, auth: null });
         },
       },
@@ -372,15 +386,29 @@ function mountTablePaths(table: MountTableApi): PathDefinition<FieldMap>[] {
   ];
 }
 
+function secretsTable(core: Core): MountTableApi {
+  return {
+    name: 'mounts',
+    noun: 'secrets engine',
+    manager: core.mounts,
+    builtins: () => ({ 'cubbyhole/': cubbyholeMount(), 'identity/': identityMount(), 'sys/': systemMount() }),
+    serverTtls: () => serverTtls(core),
+  };
+}
+
+function authTable(core: Core): MountTableApi {
+  return {
+    name: 'auth',
+    noun: 'auth method',
+    manager: core.authMounts,
+    builtins: () => ({ 'token/': tokenMount() }),
+    serverTtls: () => serverTtls(core),
+  };
+}
+
 export function mountPaths(core: Core): PathDefinition<FieldMap>[] {
   return [
-    ...mountTablePaths({
-      name: 'mounts',
-      noun: 'secrets engine',
-      manager: core.mounts,
-      builtins: () => ({ 'cubbyhole/': cubbyholeMount(), 'identity/': identityMount(), 'sys/': systemMount() }),
-      serverTtls: () => serverTtls(core),
-    }),
+    ...mountTablePaths(secretsTable(core)),
     definePath({
       pattern: 'remount',
       fields: {
@@ -477,11 +505,5 @@ function serverTtls(core: Core): { defaultLeaseTtl: number; maxLeaseTtl: number 
 }
 
 export function authPaths(core: Core): PathDefinition<FieldMap>[] {
-  return mountTablePaths({
-    name: 'auth',
-    noun: 'auth method',
-    manager: core.authMounts,
-    builtins: () => ({ 'token/': tokenMount() }),
-    serverTtls: () => serverTtls(core),
-  });
+  return mountTablePaths(authTable(core));
 }
