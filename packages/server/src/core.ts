@@ -31,6 +31,7 @@ import { SealMigration } from './seal/seal-migration.js';
 import { ShamirSeal } from './seal/shamir-seal.js';
 import { deleteTree } from './storage-tree.js';
 import { CallerRegistry } from './token/caller.js';
+import { TokenMountConfig } from './token/mount-settings.js';
 import { TokenRoles } from './token/roles.js';
 import type { LoginIdentity } from './token/login.js';
 import type { TokenEntry } from './token/token-entry.js';
@@ -130,6 +131,8 @@ export class Core {
   readonly migration: SealMigration | undefined;
   readonly tokens: TokenStore;
   readonly roles: TokenRoles;
+  /** Tunable settings of the built-in `auth/token/` mount. */
+  readonly tokenMount: TokenMountConfig;
   readonly policies: PolicyStore;
   readonly identity: IdentityStore;
   readonly audit: AuditBroker;
@@ -181,6 +184,7 @@ export class Core {
         : new SealMigration(options.physical, options.sealMigration.from, options.seal, this.logger.child({ component: 'seal-migration' }));
 
     this.tokens = new TokenStore(this.barrier, this.logger.child({ component: 'token' }));
+    this.tokenMount = new TokenMountConfig(this.barrier, this.logger.child({ component: 'token' }));
     this.roles = new TokenRoles(this.barrier);
     this.periodic = new PeriodicRunner(this.router, this.logger.child({ component: 'periodic' }));
     this.lockout = new UserLockout(this.barrier, options.userLockout ?? {}, this.logger.child({ component: 'lockout' }));
@@ -516,6 +520,7 @@ export class Core {
       if (await this.barrier.wrapPlainKeyring()) this.logger.info({ sealType: this.seal.type }, 'stored keyring seal-wrapped');
       this.clusterId = await this.loadClusterId();
       await this.tokens.setup();
+      await this.tokenMount.setup();
       await this.policies.setup();
       await this.mounts.setup();
       await this.authMounts.setup();
@@ -545,6 +550,7 @@ export class Core {
     this.identity.teardown();
     await this.audit.teardown();
     this.policies.teardown();
+    this.tokenMount.teardown();
     this.tokens.teardown();
   }
 

@@ -21,7 +21,7 @@ import type { Core } from './core.js';
 import { cubbyholePrefix } from './cubbyhole/backend.js';
 import { normalizePolicyName, type ACL, type AclRequest } from './policy/index.js';
 import { PathMatcher, type Route } from './router/router.js';
-import { mountPathServing } from './system/path-mounts.js';
+import { mountPathServing, TOKEN_MOUNT_ACCESSOR } from './system/path-mounts.js';
 import { loginAlias } from './lockout/user-lockout.js';
 import { issueLoginToken } from './token/login.js';
 import type { CallerContext } from './token/caller.js';
@@ -108,7 +108,7 @@ export async function handleLogicalRequest(core: Core, system: SystemBackends, r
     await core.audit.logRequest({ ...audit, error: message });
     throw new CofferError('COFFER_ERR_NO_ROUTE', 404, message);
   }
-  describeMountForAudit(audit, target);
+  describeMountForAudit(core, audit, target);
 
   const backendRequest: Request = {
     id: request.id,
@@ -214,10 +214,10 @@ async function execute(
   }
 }
 
-function describeMountForAudit(audit: AuditInput, target: Target): void {
+function describeMountForAudit(core: Core, audit: AuditInput, target: Target): void {
   audit.mountPoint = target.mountPoint;
   audit.mountType = target.mountType;
-  const mount = target.route?.mount;
+  const mount = target.route?.mount ?? (target.mountPoint === 'auth/token/' ? { accessor: TOKEN_MOUNT_ACCESSOR, config: core.tokenMount.settings.config } : undefined);
   if (mount === undefined) return;
   audit.mountAccessor = mount.accessor;
   audit.nonHmacRequestKeys = mount.config.auditNonHmacRequestKeys;

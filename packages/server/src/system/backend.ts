@@ -78,7 +78,7 @@ export function createSystemBackends(core: Core): SystemBackends {
     store: core.tokens,
     roles: core.roles,
     caller: (requestId) => core.callers.get(requestId),
-    ttlDefaults: () => ({ defaultTtl: core.options.defaultLeaseTtl, maxTtl: core.options.maxLeaseTtl }),
+    ttlDefaults: () => core.tokenMount.ttls(core.options),
     onCreated: (entry) => core.scheduleTokenExpiry(entry),
     onRenewed: (entry) => core.rescheduleTokenExpiry(entry),
     loginMount: (path) => {
