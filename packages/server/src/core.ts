@@ -32,6 +32,7 @@ import { SealMigration } from './seal/seal-migration.js';
 import { ShamirSeal } from './seal/shamir-seal.js';
 import { deleteTree } from './storage-tree.js';
 import { CallerRegistry } from './token/caller.js';
+import { TokenMountConfig } from './token/mount-settings.js';
 import { TokenRoles } from './token/roles.js';
 import type { LoginIdentity } from './token/login.js';
 import type { TokenEntry } from './token/token-entry.js';
@@ -139,6 +140,8 @@ export class Core {
   readonly migration: SealMigration | undefined;
   readonly tokens: TokenStore;
   readonly roles: TokenRoles;
+  /** Tunable settings of the built-in `auth/token/` mount. */
+  readonly tokenMount: TokenMountConfig;
   readonly policies: PolicyStore;
   readonly passwordPolicies: PasswordPolicyStore;
   readonly identity: IdentityStore;
@@ -167,7 +170,7 @@ export class Core {
   /** Random ID stored at initialization; empty while sealed. */
   clusterId = '';
   readonly sysRootPaths = new PathMatcher(SYS_ROOT_PATHS);
-  readonly sysUnauthenticatedPaths = new PathMatcher(['wrapping/lookup']);
+  readonly sysUnauthenticatedPaths = new PathMatcher(['wrapping/lookup', 'internal/ui/mounts']);
   readonly tokenRootPaths = new PathMatcher(['revoke-orphan', 'accessors/']);
   /** Callbacks that discard key shares held outside the seal, such as a rekey's, when the server seals. */
   readonly sealHooks: Array<() => void> = [];
@@ -196,6 +199,7 @@ export class Core {
         : new SealMigration(options.physical, options.sealMigration.from, options.seal, this.logger.child({ component: 'seal-migration' }));
 
     this.tokens = new TokenStore(this.barrier, this.logger.child({ component: 'token' }));
+    this.tokenMount = new TokenMountConfig(this.barrier, this.logger.child({ component: 'token' }));
     this.roles = new TokenRoles(this.barrier);
     this.periodic = new PeriodicRunner(this.router, this.logger.child({ component: 'periodic' }));
     this.lockout = new UserLockout(this.barrier, options.userLockout ?? {}, this.logger.child({ component: 'lockout' }));
@@ -546,6 +550,7 @@ export class Core {
       this.clusterId = await this.loadClusterId();
       await recordVersion(this.barrier, COFFER_VERSION);
       await this.tokens.setup();
+      await this.tokenMount.setup();
       await this.policies.setup();
       await this.mounts.setup();
       await this.authMounts.setup();
@@ -578,6 +583,7 @@ export class Core {
     this.cors.clear();
     this.gauges.forget();
     this.policies.teardown();
+    this.tokenMount.teardown();
     this.tokens.teardown();
   }
 

@@ -21,7 +21,7 @@ import type { Core } from './core.js';
 import { cubbyholePrefix } from './cubbyhole/backend.js';
 import { normalizePolicyName, type ACL, type AclRequest } from './policy/index.js';
 import { PathMatcher, type Route } from './router/router.js';
-import { mountPathServing } from './system/path-mounts.js';
+import { mountPathServing, TOKEN_MOUNT_ACCESSOR } from './system/path-mounts.js';
 import { loginAlias } from './lockout/user-lockout.js';
 import { issueLoginToken } from './token/login.js';
 import type { CallerContext } from './token/caller.js';
@@ -108,7 +108,7 @@ export async function handleLogicalRequest(core: Core, system: SystemBackends, r
     await core.audit.logRequest({ ...audit, error: message });
     throw new CofferError('COFFER_ERR_NO_ROUTE', 404, message);
   }
-  describeMountForAudit(audit, target);
+  describeMountForAudit(core, audit, target);
 
   const backendRequest: Request = {
     id: request.id,
@@ -125,10 +125,11 @@ export async function handleLogicalRequest(core: Core, system: SystemBackends, r
   // Resolve the token before the existence check, as Vault does, so the
   // check reads the caller's own view (its cubbyhole, not the storage root).
   const authenticated = !target.unauthenticatedPaths.matches(target.path);
-  let checked: { resolved: ResolvedToken; caller: CallerContext } | undefined;
+  const tokenOptional = !authenticated && request.token !== '' && TOKEN_OPTIONAL_PATHS.has(request.path);
+  let checked: Authorized | undefined;
   try {
-    const resolved = authenticated ? await core.tokens.lookup(request.token) : null;
-    if (authenticated && resolved === null) throw permissionDenied();
+    const resolved = authenticated || tokenOptional ? await core.tokens.lookup(request.token) : null;
+    if ((authenticated || tokenOptional) && resolved === null) throw permissionDenied();
     if (resolved !== null && target.mountType === 'cubbyhole') backendRequest.storage = cubbyholeStorage(core, resolved);
 
     if (backendRequest.operation === 'update') {
@@ -136,7 +137,7 @@ export async function handleLogicalRequest(core: Core, system: SystemBackends, r
       if (existence.checkFound && !existence.exists) backendRequest.operation = 'create';
     }
     audit.operation = backendRequest.operation;
-    if (resolved !== null) checked = await authorize(core, target, backendRequest.operation, request, resolved);
+    if (resolved !== null) checked = await authorize(core, target, backendRequest.operation, request, resolved, tokenOptional);
   } catch (err) {
     await core.audit.logRequest({ ...audit, error: errorText(err) });
     throw err;
@@ -174,11 +175,11 @@ async function execute(
   target: Target,
   request: LogicalRequest,
   backendRequest: Request,
-  checked: { resolved: ResolvedToken; caller: CallerContext } | undefined,
+  checked: Authorized | undefined,
 ): Promise<LogicalResult> {
   const caller = checked?.caller;
   let exhausted = false;
-  if (checked !== undefined) {
+  if (checked !== undefined && !checked.optional) {
     const tokenUse = await core.tokens.use(checked.resolved.entry);
     // A concurrent request spent the last use after this one was checked.
     if (tokenUse === 'exhausted') throw permissionDenied();
@@ -213,10 +214,10 @@ async function execute(
   }
 }
 
-function describeMountForAudit(audit: AuditInput, target: Target): void {
+function describeMountForAudit(core: Core, audit: AuditInput, target: Target): void {
   audit.mountPoint = target.mountPoint;
   audit.mountType = target.mountType;
-  const mount = target.route?.mount;
+  const mount = target.route?.mount ?? (target.mountPoint === 'auth/token/' ? { accessor: TOKEN_MOUNT_ACCESSOR, config: core.tokenMount.settings.config } : undefined);
   if (mount === undefined) return;
   audit.mountAccessor = mount.accessor;
   audit.nonHmacRequestKeys = mount.config.auditNonHmacRequestKeys;
@@ -306,8 +307,24 @@ async function callBackend(core: Core, target: Target, request: Request, caller:
   }
 }
 
+/** The token, caller and check mode of a request that passed {@link authorize}. */
+interface Authorized {
+  resolved: ResolvedToken;
+  caller: CallerContext;
+  /** The path is open to all, so the token neither needs a policy for it nor spends a use. */
+  optional: boolean;
+}
+
 /**
- * Checks the caller's token and policies.
+ * Unauthenticated paths whose response depends on a token when one is sent:
+ * Vault lists a token's holder the mounts its policies reach on top of those
+ * whose `listing_visibility` is "unauth".
+ */
+const TOKEN_OPTIONAL_PATHS = new Set(['sys/internal/ui/mounts']);
+
+/**
+ * Checks the caller's token and policies. With `optional`, the policies are
+ * only resolved for the backend and not checked against the path.
  * @throws CofferError (403) with Vault's "permission denied" text.
  */
 async function authorize(
@@ -316,7 +333,8 @@ async function authorize(
   operation: Operation,
   request: LogicalRequest,
   resolved: ResolvedToken,
-): Promise<{ resolved: ResolvedToken; caller: CallerContext }> {
+  optional: boolean,
+): Promise<Authorized> {
   const entry = resolved.entry;
 
   if (isWrappingToken(entry) && !WRAPPING_TOKEN_PATHS.has(request.path)) throw permissionDenied();
@@ -336,7 +354,7 @@ async function authorize(
     ...(request.wrapTtl > 0 ? { wrapTtl: request.wrapTtl } : {}),
   };
   const checked = isWrappingToken(entry) ? { allowed: true, sudo: false } : acl.check(aclRequest);
-  if (!checked.allowed && !canLookUpMount(core, acl, aclRequest)) throw permissionDenied();
+  if (!optional && !checked.allowed && !canLookUpMount(core, acl, aclRequest)) throw permissionDenied();
   // The backend folds the name, so the stored name's path must be allowed too.
   const folded = isWrappingToken(entry) ? undefined : foldedNamePath(request.path);
   if (folded !== undefined && !acl.check({ ...aclRequest, path: folded }).allowed) throw permissionDenied();
@@ -344,9 +362,11 @@ async function authorize(
 
   return {
     resolved,
+    optional,
     caller: {
       token: request.token,
       entry,
+      acl,
       isRoot: acl.isRoot,
       hasSudo: checked.sudo || acl.isRoot,
       ...(request.remoteAddress !== undefined ? { remoteAddress: request.remoteAddress } : {}),

@@ -15,17 +15,19 @@
  * A stanza whose label is not a built-in type and that sets `plugin_sha256`
  * runs the executable `plugin_command` (default: the label) from the plugin
  * directory. Every setting but the `plugin_*` ones goes to the plugin's
- * Create call. One process serves the stanza; when it exits on its own it is
- * started again and Create is called again before any other call proceeds.
+ * Create call. One process serves the stanza. When it exits on its own, the
+ * next call starts it again and calls Create before it proceeds, under the
+ * restart limit that every plugin process shares.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import * as grpc from '@grpc/grpc-js';
-import { callUnary, GRPC_OPTIONS, type CofferError, type Logger } from '@coffer/sdk';
+import { callUnary, GRPC_OPTIONS, type Logger } from '@coffer/sdk';
 import { resolvePluginCommand } from './binary.js';
 import { PluginConnection } from './connection.js';
 import { PluginOutputLog } from './output-log.js';
 import { unavailable } from './plugin-process.js';
+import { MAX_RESTARTS, RESTART_WINDOW_MS, RestartLimit } from './restart-limit.js';
 import { describeExit, launchPlugin, type ExitStatus, type LaunchedPlugin } from './runner.js';
 
 /** The settings the host reads from a plugin stanza itself; none of them reaches the plugin. */
@@ -59,11 +61,6 @@ export interface PluginStanza {
   settings: Record<string, string>;
 }
 
-/** Crashes within {@link CRASH_WINDOW_MS} after which the host stops restarting the plugin. */
-const MAX_CRASHES = 5;
-const CRASH_WINDOW_MS = 60_000;
-/** Delay before the second restart in a crash window, doubled for each later one, in milliseconds. */
-const RESTART_BACKOFF_MS = 200;
 /** How long the plugin's Close may take, in milliseconds. */
 const CLOSE_CALL_MS = 5000;
 /** How long a stopped plugin may take to exit before its process group is killed, in milliseconds. */
@@ -121,16 +118,18 @@ function parseArgs(label: string, text: string | undefined): string[] {
   return parsed as string[];
 }
 
-type ProcessState = 'running' | 'restarting' | 'failed' | 'stopped';
+/** `down`: the process exited on its own, or its last restart failed, and the next call starts it again. */
+type ProcessState = 'running' | 'down' | 'restarting' | 'stopped';
 
-/** A running seal or storage plugin and its service client, restarted when it exits on its own. */
+/** A running seal or storage plugin and its service client, restarted by the next call after it exits on its own. */
 export class ConfigPluginProcess {
   private state: ProcessState = 'running';
   private current: Promise<grpc.Client>;
   private launched: LaunchedPlugin | undefined;
   private connection: PluginConnection | undefined;
-  private failure: CofferError | undefined;
-  private readonly crashes: number[] = [];
+  /** Cause of the last exit or failed restart, for the error of a call refused while the process is down. */
+  private problem = '';
+  private readonly restarts = new RestartLimit();
   private readonly output: PluginOutputLog;
   /** The plugin's name in messages, e.g. `storage plugin "acme-store"`. */
   readonly label: string;
@@ -183,15 +182,15 @@ export class ConfigPluginProcess {
   }
 
   /**
-   * Calls a method of the plugin's service. Waits for a restart under way.
-   * @throws CofferError (500) naming the plugin when it is not running or
-   *   stopped during the call (and is being restarted), and Error naming it
-   *   when the call failed or timed out.
+   * Calls a method of the plugin's service. Waits for a restart under way,
+   * and starts the process again first when it is down.
+   * @throws CofferError (500) naming the plugin when it was stopped, could
+   *   not be restarted, was restarted too often within the window, or
+   *   stopped during the call. Throws Error naming it when the call failed
+   *   or timed out.
    */
   async call<Reply>(method: string, request: object, timeoutMs: number): Promise<Reply> {
-    if (this.state === 'stopped') throw unavailable(`${this.label} was stopped`);
-    if (this.state === 'failed') throw this.failure!;
-    const client = await this.current;
+    const client = await this.ready();
     try {
       return await callUnary<Reply>(client, method, request, { deadline: Date.now() + timeoutMs });
     } catch (err) {
@@ -219,6 +218,22 @@ export class ConfigPluginProcess {
     if (launched === undefined) return;
     await launched.stop(STOP_GRACE_MS);
     this.logger.info({ plugin: this.stanza.type, kind: this.stanza.kind, pid: launched.pid }, 'plugin stopped');
+  }
+
+  /** Resolves to the client once the process runs, starting it again when it is down and the restart limit allows. */
+  private async ready(): Promise<grpc.Client> {
+    if (this.state === 'stopped') throw unavailable(`${this.label} was stopped`);
+    if (this.state === 'down') {
+      const now = Date.now();
+      if (!this.restarts.allows(now)) {
+        throw unavailable(`${this.label} is not running (${this.problem}) and was restarted ${MAX_RESTARTS} times within ${RESTART_WINDOW_MS / 1000} s; ${this.nextAttempt(now)}`);
+      }
+      this.restarts.record(now);
+      this.state = 'restarting';
+      this.current = this.restart();
+      this.current.catch(() => {});
+    }
+    return this.current;
   }
 
   /** Launches the process, connects, and calls Create. On any failure the process is stopped. */
@@ -273,54 +288,49 @@ export class ConfigPluginProcess {
     if (launched !== undefined && !launched.hasExited()) {
       await Promise.race([launched.exited, new Promise((resolve) => setTimeout(resolve, EXIT_PROBE_MS).unref())]);
     }
-    if (launched?.hasExited() === true || this.state === 'restarting') {
-      return unavailable(`${this.label} stopped during ${method} (${details}); it is being restarted, so retry the request`);
+    if (launched?.hasExited() === true || this.state === 'down' || this.state === 'restarting') {
+      return unavailable(`${this.label} stopped during ${method} (${details}); it restarts on the next request, so retry the request`);
     }
     return new Error(`${this.label} failed ${method}: ${details}`);
   }
 
   private onExit(launched: LaunchedPlugin, status: ExitStatus): void {
+    // A process that exits while it starts fails the start itself.
     if (launched !== this.launched || this.state !== 'running') return;
     this.connection?.close();
     this.connection = undefined;
     void launched.stop(0);
-
-    const now = Date.now();
-    this.crashes.push(now);
-    while (this.crashes.length > 0 && now - this.crashes[0] > CRASH_WINDOW_MS) this.crashes.shift();
-    if (this.crashes.length >= MAX_CRASHES) {
-      this.fail(`it exited ${this.crashes.length} times within ${CRASH_WINDOW_MS / 1000} s`);
-      return;
-    }
-    this.logger.error({ plugin: this.stanza.type, kind: this.stanza.kind, pid: launched.pid, exit: describeExit(status) }, 'plugin process exited unexpectedly; restarting it');
-    this.state = 'restarting';
-    // The first crash in a window restarts at once; later ones back off.
-    const delayMs = this.crashes.length === 1 ? 0 : RESTART_BACKOFF_MS * 2 ** (this.crashes.length - 2);
-    this.current = this.restart(delayMs);
-    this.current.catch(() => {});
+    this.state = 'down';
+    this.problem = `it exited with ${describeExit(status)}`;
+    this.logger.error({ plugin: this.stanza.type, kind: this.stanza.kind, pid: launched.pid, exit: describeExit(status) }, 'plugin process exited unexpectedly; it restarts on the next request');
   }
 
-  private async restart(delayMs: number): Promise<grpc.Client> {
-    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+  /**
+   * Starts the process again for the call that found it down. A failed
+   * attempt leaves it down, so a later call tries again.
+   * @throws CofferError (500) naming the plugin and why it did not start.
+   */
+  private async restart(): Promise<grpc.Client> {
     try {
       const { client } = await this.launch();
       if (this.state === 'restarting') this.state = 'running';
       this.logger.info({ plugin: this.stanza.type, kind: this.stanza.kind, pid: this.launched?.pid }, 'plugin restarted');
       return client;
     } catch (err) {
-      this.fail(`its restart failed: ${(err as Error).message}`);
-      throw this.failure!;
+      if (this.state === 'stopped') throw unavailable(`${this.label} was stopped`);
+      const message = (err as Error).message;
+      this.state = 'down';
+      this.problem = `the last restart failed: ${message}`;
+      this.logger.error({ plugin: this.stanza.type, kind: this.stanza.kind, err, restarts: this.restarts.count }, 'plugin could not be restarted');
+      throw unavailable(`${this.label} is not running and could not be restarted: ${message}; ${this.nextAttempt(Date.now())}`);
     }
   }
 
-  private fail(reason: string): void {
-    if (this.state === 'stopped') return;
-    this.state = 'failed';
-    this.connection?.close();
-    this.connection = undefined;
-    void this.launched?.stop(0);
-    this.failure = unavailable(`${this.label} is not running: ${reason}; fix the plugin, then restart the server`);
-    this.logger.error({ plugin: this.stanza.type, kind: this.stanza.kind, err: this.failure }, 'plugin failed; fix the plugin, then restart the server');
+  /** Describes when the process is started again, and how an operator starts it sooner. */
+  private nextAttempt(now: number): string {
+    if (this.restarts.allows(now)) return 'the next request tries again';
+    // The stanza is read only at start-up, so nothing short of a server restart starts the plugin sooner.
+    return `it is not tried again before ${new Date(this.restarts.nextAllowedAt()).toISOString()}; to start it sooner, fix the plugin, then restart the server`;
   }
 }
 

@@ -26,6 +26,7 @@ import type { MountHostServices } from './broker-services.js';
 import type { CatalogEntry } from './catalog.js';
 import { PluginConnection, type OfferedServices } from './connection.js';
 import { PluginOutputLog } from './output-log.js';
+import { MAX_RESTARTS, RESTART_WINDOW_MS, RestartLimit } from './restart-limit.js';
 import { describeExit, launchPlugin, type ExitStatus, type LaunchedPlugin } from './runner.js';
 
 /** A mount served by an external plugin. */
@@ -44,10 +45,6 @@ export interface ProcessContext {
   logger: Logger;
 }
 
-/** Restarts of one process within {@link RESTART_WINDOW_MS}, successful or not, after which calls fail without another attempt. */
-const MAX_RESTARTS = 5;
-/** The sliding window of {@link MAX_RESTARTS}, in milliseconds. */
-const RESTART_WINDOW_MS = 60_000;
 /** How long a stopped plugin may take to exit before its process group is killed, in milliseconds. */
 const STOP_GRACE_MS = 2000;
 /** How long a call that failed waits to learn whether the process exited, in milliseconds. */
@@ -97,8 +94,7 @@ export class PluginProcess {
   private current: Promise<PluginConnection>;
   /** Cause of the last exit or failed restart, for the error of a call refused while the process is down. */
   private problem = '';
-  /** Start times of the restarts within the window, oldest first. */
-  private readonly restarts: number[] = [];
+  private readonly restarts = new RestartLimit();
   private readonly output: PluginOutputLog;
 
   constructor(
@@ -156,12 +152,12 @@ export class PluginProcess {
     if (this.state === 'stopped') throw unavailable(`plugin "${this.entry.name}" was stopped`);
     if (this.state === 'down') {
       const now = Date.now();
-      if (!this.mayRestart(now)) {
+      if (!this.restarts.allows(now)) {
         throw unavailable(
           `plugin "${this.entry.name}" is not running (${this.problem}) and was restarted ${MAX_RESTARTS} times within ${RESTART_WINDOW_MS / 1000} s; ${this.nextAttempt(now)}`,
         );
       }
-      this.restarts.push(now);
+      this.restarts.record(now);
       this.state = 'restarting';
       this.current = this.restart();
       this.current.catch(() => {});
@@ -309,27 +305,21 @@ export class PluginProcess {
       if (this.state === 'stopped') throw unavailable(`plugin "${this.entry.name}" was stopped`);
       this.state = 'down';
       this.problem = `the last restart failed: ${(err as Error).message}`;
-      this.context.logger.error({ plugin: this.entry.name, err, restarts: this.restarts.length }, 'plugin could not be restarted');
+      this.context.logger.error({ plugin: this.entry.name, err, restarts: this.restarts.count }, 'plugin could not be restarted');
       throw unavailable(`plugin "${this.entry.name}" is not running and could not be restarted: ${(err as Error).message}; ${this.nextAttempt(Date.now())}`);
     }
   }
 
-  /** Drops restarts older than the window and returns whether another one is allowed. */
-  private mayRestart(now: number): boolean {
-    while (this.restarts.length > 0 && now - this.restarts[0] >= RESTART_WINDOW_MS) this.restarts.shift();
-    return this.restarts.length < MAX_RESTARTS;
-  }
-
   /** Says when the process is started again, and how an operator starts it sooner. */
   private nextAttempt(now: number): string {
-    if (this.mayRestart(now)) return 'the next request tries again';
+    if (this.restarts.allows(now)) return 'the next request tries again';
     const fix = {
       audit: 'fix the plugin, then disable and enable its audit devices again',
       database: "fix the plugin, then reset its connections with the database engine's reset/:name",
       secret: 'fix the plugin, then reload its mounts with sys/plugins/reload/backend',
       auth: 'fix the plugin, then reload its mounts with sys/plugins/reload/backend',
     }[this.entry.type];
-    return `it is not tried again before ${new Date(this.restarts[0] + RESTART_WINDOW_MS).toISOString()}; to start it sooner, ${fix}`;
+    return `it is not tried again before ${new Date(this.restarts.nextAllowedAt()).toISOString()}; to start it sooner, ${fix}`;
   }
 }
 

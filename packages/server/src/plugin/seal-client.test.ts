@@ -42,7 +42,7 @@ async function decryptWithRetry(seal: ExternalSeal, blob: BlobInfo, aad: Buffer)
   try {
     return await seal.decrypt(blob, aad);
   } catch (err) {
-    assert.match((err as Error).message, /^seal plugin "aesfile" stopped during Decrypt \(.+\); it is being restarted, so retry the request$/);
+    assert.match((err as Error).message, /^seal plugin "aesfile" stopped during Decrypt \(.+\); it restarts on the next request, so retry the request$/);
     return seal.decrypt(blob, aad);
   }
 }

@@ -105,7 +105,7 @@ describe('storage plugin', () => {
       let probe = await api(server, 'GET', 'secret/data/unread', { token: rootToken });
       for (let attempt = 0; probe.status !== 404 && attempt < 20; attempt++) {
         assert.equal(probe.status, 500);
-        assert.match(probe.body.errors[0], /^storage plugin "wirestore" stopped during Get \(.+\); it is being restarted, so retry the request$/);
+        assert.match(probe.body.errors[0], /^storage plugin "wirestore" stopped during Get \(.+\); it restarts on the next request, so retry the request$/);
         await new Promise((resolve) => setTimeout(resolve, 100));
         probe = await api(server, 'GET', 'secret/data/unread', { token: rootToken });
       }
@@ -117,7 +117,7 @@ describe('storage plugin', () => {
       const pids = loggedPluginPids(server.logLines, PLUGIN);
       assert.equal(pids.length, 2);
       assert.notEqual(pids[1], firstPid);
-      assert.ok(server.logLines.some((line) => line.msg === 'plugin process exited unexpectedly; restarting it' && line.pid === firstPid));
+      assert.ok(server.logLines.some((line) => line.msg === 'plugin process exited unexpectedly; it restarts on the next request' && line.pid === firstPid));
       const written = await api(server, 'PUT', 'secret/data/app', { token: rootToken, body: { data: { n: '2' } } });
       assert.equal(written.status, 200, JSON.stringify(written.body));
       assert.equal(written.body.data.version, 2);
@@ -134,7 +134,7 @@ describe('storage plugin', () => {
       const firstPid = storage.pid!;
       const slowPut = storage.put({ key: 'slow/lost', value: Buffer.from('never acknowledged') });
       const failed = assert.rejects(slowPut, {
-        message: /^storage plugin "wirestore" stopped during Put \(.+\); it is being restarted, so retry the request$/,
+        message: /^storage plugin "wirestore" stopped during Put \(.+\); it restarts on the next request, so retry the request$/,
       });
       await new Promise((resolve) => setTimeout(resolve, 200));
       process.kill(firstPid, 'SIGKILL');

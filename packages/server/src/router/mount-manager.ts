@@ -203,9 +203,28 @@ export class MountManager {
    * A plugin process that serves only these mounts is not reused, so the
    * reload replaces it. When any backend fails to start, the ones already
    * started are stopped and the error names the mount.
+   *
+   * The table's change lock is held from here until the result is committed
+   * or aborted, so the caller must do one of them. Otherwise a tune could
+   * move the old backend to a new entry between the two steps, and the
+   * commit would then stop the backend that the tuned route still uses.
    * @throws CofferError (400) for a path without a mount, before anything starts.
    */
   async prepareReload(paths: string[]): Promise<PendingReload> {
+    const release = await this.holdTable();
+    try {
+      const pending = await this.prepareReloadHeld(paths);
+      return {
+        commit: () => pending.commit().finally(release),
+        abort: () => pending.abort().finally(release),
+      };
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  private async prepareReloadHeld(paths: string[]): Promise<PendingReload> {
     const entries = paths.map((path) => {
       const entry = this.find(path);
       if (entry === undefined) throw badRequest(`no mount at "${normalizeMountPath(path)}"`);
@@ -272,6 +291,21 @@ export class MountManager {
 
   private changeTable<T>(task: () => Promise<T>): Promise<T> {
     return this.changes.run(this.kind.tablePath, task);
+  }
+
+  /** Waits for the change lock and holds it until the returned function is called. */
+  private async holdTable(): Promise<() => void> {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await new Promise<void>((acquired) => {
+      void this.changeTable(async () => {
+        acquired();
+        await released;
+      });
+    });
+    return release;
   }
 
   /**

@@ -20,6 +20,7 @@ import { haPaths } from '../ha/path-ha.js';
 import { keyPaths } from './path-keys.js';
 import { openApiSpecPaths } from './path-openapi.js';
 import { authPaths, mountPaths, TOKEN_MOUNT_ACCESSOR } from './path-mounts.js';
+import { uiMountListPaths } from './path-ui-mounts.js';
 import { sealPaths } from './path-seal.js';
 import { toolPaths } from './path-tools.js';
 import { snapshotPaths } from '../snapshot/path-snapshot.js';
@@ -62,6 +63,7 @@ export function createSystemBackends(core: Core): SystemBackends {
     paths: [
       ...mountPaths(core),
       ...authPaths(core),
+      ...uiMountListPaths(core),
       ...keyPaths(core),
       ...toolPaths(),
       ...haPaths(core),
@@ -84,7 +86,7 @@ export function createSystemBackends(core: Core): SystemBackends {
     store: core.tokens,
     roles: core.roles,
     caller: (requestId) => core.callers.get(requestId),
-    ttlDefaults: () => ({ defaultTtl: core.options.defaultLeaseTtl, maxTtl: core.options.maxLeaseTtl }),
+    ttlDefaults: () => core.tokenMount.ttls(core.options),
     onCreated: (entry) => core.scheduleTokenExpiry(entry),
     onRenewed: (entry) => core.rescheduleTokenExpiry(entry),
     loginMount: (path) => {

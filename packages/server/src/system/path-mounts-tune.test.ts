@@ -40,6 +40,7 @@ describe('sys/mounts/:path/tune', () => {
       force_no_cache: false,
       max_lease_ttl: SERVER_TTL,
       options: null,
+      token_type: 'default-service',
     });
     for (const path of ['sys', 'cubbyhole', 'identity']) {
       const tune = await api(server, 'GET', `sys/mounts/${path}/tune`, { token: TOKEN });
@@ -54,9 +55,9 @@ describe('sys/mounts/:path/tune', () => {
   });
 
   test('tune of built-in mount rejected', async () => {
-    const response = await api(server, 'POST', 'sys/auth/token/tune', { token: TOKEN, body: { max_lease_ttl: '1h' } });
+    const response = await api(server, 'POST', 'sys/mounts/cubbyhole/tune', { token: TOKEN, body: { max_lease_ttl: '1h' } });
     assert.equal(response.status, 400);
-    assert.deepEqual(response.body.errors, ['cannot tune "token/": tuning a built-in mount is not supported']);
+    assert.deepEqual(response.body.errors, ['cannot tune "cubbyhole/": tuning a built-in mount is not supported']);
   });
 
   test('mount max above server max allowed', async () => {

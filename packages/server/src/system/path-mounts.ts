@@ -9,6 +9,7 @@ import { rawJson } from '../http/envelope.js';
 import { normalizeMountPath, type MountManager } from '../router/mount-manager.js';
 import type { MountConfig, MountEntry } from '../router/mount-table.js';
 import { normalizeVersion } from '../plugin/catalog.js';
+import type { TokenMountConfig, TokenMountSettings } from '../token/mount-settings.js';
 
 const SYSTEM_MOUNT_DESCRIPTION = 'system endpoints used for control, policy and debugging';
 
@@ -75,10 +76,10 @@ function identityMount(): Record<string, unknown> {
 /** Accessor of the built-in token mount, which entity aliases of tokens created with `entity_alias` name. */
 export const TOKEN_MOUNT_ACCESSOR = 'auth_token';
 
-/** Formats the token auth method's entry in sys/auth. */
-export function tokenMount(): Record<string, unknown> {
-  const mount = builtinMount('token', TOKEN_MOUNT_ACCESSOR, 'token based credentials');
-  return { ...mount, config: { ...(mount.config as Record<string, unknown>), token_type: 'default-service' } };
+/** Formats the token auth method's entry in sys/auth, with its tuned settings. */
+export function tokenMount(settings: TokenMountSettings): Record<string, unknown> {
+  const mount = builtinMount('token', TOKEN_MOUNT_ACCESSOR, settings.description);
+  return { ...mount, config: describeConfig(settings.config, true) };
 }
 
 function systemMount(): Record<string, unknown> {
@@ -243,6 +244,10 @@ interface MountTableApi {
   builtins(): Record<string, Record<string, unknown>>;
   /** The server's lease TTLs in seconds, which apply where a mount's TTL is 0. */
   serverTtls(): { defaultLeaseTtl: number; maxLeaseTtl: number };
+  /** Returns the settings of a built-in mount that a tune may change, by mount path. */
+  tunableBuiltin?(path: string): TokenMountConfig | undefined;
+  /** Returns the auth method table, which tune paths of the secrets engine table reach by an `auth/` prefix, as in Vault. */
+  authTable?(): MountTableApi;
 }
 
 /**
@@ -252,6 +257,12 @@ interface MountTableApi {
 function describeTune(table: MountTableApi, rawPath: string): Record<string, unknown> {
   const path = normalizeMountPath(rawPath);
   const server = table.serverTtls();
+  const tunable = table.tunableBuiltin?.(path);
+  if (tunable !== undefined) {
+    const { description, config } = tunable.settings;
+    const ttls = tunable.ttls(server);
+    return { ...describeConfig(config, true), default_lease_ttl: ttls.defaultTtl, max_lease_ttl: ttls.maxTtl, description, options: null };
+  }
   const builtin = table.builtins()[path];
   if (builtin !== undefined) {
     return { default_lease_ttl: server.defaultLeaseTtl, description: builtin.description, force_no_cache: false, max_lease_ttl: server.maxLeaseTtl, options: null };
@@ -268,6 +279,42 @@ function describeTune(table: MountTableApi, rawPath: string): Record<string, unk
   };
 }
 
+/** Formats every mount of a table, built-in ones first, keyed by mount path. */
+function listMounts(table: MountTableApi): Record<string, Record<string, unknown>> {
+  const listing = table.builtins();
+  for (const entry of table.manager.list()) listing[entry.path] = describeMount(entry, table.name === 'auth');
+  return listing;
+}
+
+/**
+ * Formats every secrets engine and auth method mount as sys/mounts and
+ * sys/auth list them. Auth method paths have no `auth/` prefix.
+ */
+export function listAllMounts(core: Core): { secret: Record<string, Record<string, unknown>>; auth: Record<string, Record<string, unknown>> } {
+  return { secret: listMounts(secretsTable(core)), auth: listMounts(authTable(core)) };
+}
+
+/**
+ * Resolves the table and mount path a tune request names. Under sys/mounts,
+ * `auth/<path>` names an auth method mount, as in Vault.
+ */
+function tuneTarget(table: MountTableApi, rawPath: string): { table: MountTableApi; path: string } {
+  const path = normalizeMountPath(rawPath);
+  const auth = table.authTable?.();
+  if (auth !== undefined && path.startsWith('auth/')) return { table: auth, path: normalizeMountPath(path.slice('auth/'.length)) };
+  return { table, path };
+}
+
+/**
+ * Rejects the tune fields the token mount does not take.
+ * @throws CofferError (400) for `token_type`, which Vault rejects on the token
+ *   mount because token requests and roles choose the type, and for options.
+ */
+function checkTokenMountTune(fields: { has(name: string): boolean; get(name: 'options'): Record<string, unknown> }): void {
+  if (fields.has('token_type')) throw badRequest('invalid "token_type": it cannot be set on the token auth method mount');
+  if (fields.has('options') && Object.keys(fields.get('options')).length > 0) throw badRequest('invalid "options": the token auth method mount takes no options');
+}
+
 function mountTablePaths(table: MountTableApi): PathDefinition<FieldMap>[] {
   return [
     definePath({
@@ -275,8 +322,7 @@ function mountTablePaths(table: MountTableApi): PathDefinition<FieldMap>[] {
       fields: {},
       operations: {
         async read(request) {
-          const listing: Record<string, unknown> = table.builtins();
-          for (const entry of table.manager.list()) listing[entry.path] = describeMount(entry, table.name === 'auth');
+          const listing = listMounts(table);
           return rawJson({ ...listing, request_id: request.id, lease_id: '', renewable: false, lease_duration: 0, data: listing, wrap_info: null, warnings: null, auth: null });
         },
       },
@@ -288,25 +334,34 @@ function mountTablePaths(table: MountTableApi): PathDefinition<FieldMap>[] {
       fields: tuneFields,
       operations: {
         async read(_request, fields) {
-          return { data: describeTune(table, fields.get('path')) };
+          const target = tuneTarget(table, fields.get('path'));
+          return { data: describeTune(target.table, target.path) };
         },
         async update(_request, fields) {
+          const target = tuneTarget(table, fields.get('path'));
+          const tunable = target.table.tunableBuiltin?.(target.path);
+          if (tunable !== undefined) checkTokenMountTune(fields);
           const raw: Record<string, unknown> = {};
           for (const key of ['default_lease_ttl', 'max_lease_ttl', 'listing_visibility', 'audit_non_hmac_request_keys', 'audit_non_hmac_response_keys', 'passthrough_request_headers', 'allowed_response_headers', 'token_type'] as const) {
             if (fields.has(key)) raw[key] = fields.get(key);
           }
           // NOTE: parse errors name a field "config.<name>", as enable does,
           // although tune takes its fields at the top level.
-          const config = parseMountConfig(raw, 'config.', table.name === 'auth');
-          const path = normalizeMountPath(fields.get('path'));
-          if (Object.hasOwn(table.builtins(), path)) throw badRequest(`cannot tune "${path}": tuning a built-in mount is not supported`);
-          await table.manager.tune(fields.get('path'), {
+          const config = parseMountConfig(raw, 'config.', target.table.name === 'auth');
+          // As in Vault, only a tune that sets a TTL checks them, so other settings stay tunable.
+          const check = (tuned: { config: MountConfig }) => {
+            if (config.defaultLeaseTtl !== undefined || config.maxLeaseTtl !== undefined) checkLeaseTtls(tuned.config, target.table.serverTtls().maxLeaseTtl, '');
+          };
+          const description = fields.has('description') ? { description: fields.get('description') } : {};
+          if (tunable !== undefined) {
+            await tunable.tune({ config, check, ...description });
+            return null;
+          }
+          if (Object.hasOwn(target.table.builtins(), target.path)) throw badRequest(`cannot tune "${target.path}": tuning a built-in mount is not supported`);
+          await target.table.manager.tune(target.path, {
             config,
-            // As in Vault, only a tune that sets a TTL checks them, so other settings stay tunable.
-            check: (tuned) => {
-              if (config.defaultLeaseTtl !== undefined || config.maxLeaseTtl !== undefined) checkLeaseTtls(tuned.config, table.serverTtls().maxLeaseTtl, '');
-            },
-            ...(fields.has('description') ? { description: fields.get('description') } : {}),
+            check,
+            ...description,
             ...(fields.has('options') ? { options: stringOptions(fields.get('options')) } : {}),
           });
           return null;
@@ -372,15 +427,31 @@ function mountTablePaths(table: MountTableApi): PathDefinition<FieldMap>[] {
   ];
 }
 
+function secretsTable(core: Core): MountTableApi {
+  return {
+    name: 'mounts',
+    noun: 'secrets engine',
+    manager: core.mounts,
+    builtins: () => ({ 'cubbyhole/': cubbyholeMount(), 'identity/': identityMount(), 'sys/': systemMount() }),
+    serverTtls: () => serverTtls(core),
+    authTable: () => authTable(core),
+  };
+}
+
+function authTable(core: Core): MountTableApi {
+  return {
+    name: 'auth',
+    noun: 'auth method',
+    manager: core.authMounts,
+    builtins: () => ({ 'token/': tokenMount(core.tokenMount.settings) }),
+    serverTtls: () => serverTtls(core),
+    tunableBuiltin: (path) => (path === 'token/' ? core.tokenMount : undefined),
+  };
+}
+
 export function mountPaths(core: Core): PathDefinition<FieldMap>[] {
   return [
-    ...mountTablePaths({
-      name: 'mounts',
-      noun: 'secrets engine',
-      manager: core.mounts,
-      builtins: () => ({ 'cubbyhole/': cubbyholeMount(), 'identity/': identityMount(), 'sys/': systemMount() }),
-      serverTtls: () => serverTtls(core),
-    }),
+    ...mountTablePaths(secretsTable(core)),
     definePath({
       pattern: 'remount',
       fields: {
@@ -426,7 +497,7 @@ export function mountPaths(core: Core): PathDefinition<FieldMap>[] {
       operations: {
         async read(_request, fields) {
           const path = fields.get('path');
-          const builtin = builtinMountServing(path);
+          const builtin = builtinMountServing(core, path);
           if (builtin !== undefined) return { data: builtin };
           const match = core.router.match(path);
           // As in Vault, an unknown mount is a denial, so the path cannot be used to probe for mount names.
@@ -445,12 +516,12 @@ export function mountPaths(core: Core): PathDefinition<FieldMap>[] {
  * undefined for any other path. The router has no routes for built-in
  * mounts, so without this `kv get cubbyhole/x` finds no mount.
  */
-function builtinMountServing(path: string): Record<string, unknown> | undefined {
+function builtinMountServing(core: Core, path: string): Record<string, unknown> | undefined {
   const builtins: [string, () => Record<string, unknown>][] = [
     ['sys/', systemMount],
     ['cubbyhole/', cubbyholeMount],
     ['identity/', identityMount],
-    ['auth/token/', tokenMount],
+    ['auth/token/', () => tokenMount(core.tokenMount.settings)],
   ];
   const folder = path.endsWith('/') ? path : `${path}/`;
   const found = builtins.find(([mountPath]) => folder.startsWith(mountPath));
@@ -462,7 +533,7 @@ function builtinMountServing(path: string): Record<string, unknown> | undefined 
  * `auth/userpass/`, built-in mounts included, or undefined when none does.
  */
 export function mountPathServing(core: Core, path: string): string | undefined {
-  const builtin = builtinMountServing(path);
+  const builtin = builtinMountServing(core, path);
   if (builtin !== undefined) return builtin.path as string;
   const match = core.router.match(path);
   if (match === undefined) return undefined;
@@ -477,11 +548,5 @@ function serverTtls(core: Core): { defaultLeaseTtl: number; maxLeaseTtl: number 
 }
 
 export function authPaths(core: Core): PathDefinition<FieldMap>[] {
-  return mountTablePaths({
-    name: 'auth',
-    noun: 'auth method',
-    manager: core.authMounts,
-    builtins: () => ({ 'token/': tokenMount() }),
-    serverTtls: () => serverTtls(core),
-  });
+  return mountTablePaths(authTable(core));
 }

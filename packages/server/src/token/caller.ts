@@ -3,12 +3,15 @@
  * pipeline records it for the request's duration, because a plugin backend
  * sees only a salted token and must never see more.
  */
+import type { ACL } from '../policy/index.js';
 import type { TokenEntry } from './token-entry.js';
 
 export interface CallerContext {
   /** The token as presented. */
   token: string;
   entry: TokenEntry | undefined;
+  /** The policies of the token and its entity, merged. */
+  acl?: ACL;
   /** The token carries the root policy. */
   isRoot: boolean;
   /** The caller's policies grant sudo on the requested path. */
