@@ -232,3 +232,39 @@ describe('literalPrefix', () => {
     for (const [pattern, expected] of cases) assert.equal(literalPrefix(pattern), expected, pattern);
   });
 });
+
+describe('Backend with ignoresUnknownFields', () => {
+  function lenientBackend(answer: { data: Record<string, unknown> } | null): Backend {
+    return new Backend({
+      backendType: 'logical',
+      help: 'Takes extra fields.',
+      paths: [
+        definePath({
+          pattern: `mounts/${nameSegment('path')}`,
+          fields: { path: { type: 'string', description: 'Mount path.' }, type: { type: 'string', description: 'Type.' } },
+          ignoresUnknownFields: true,
+          operations: { update: async () => (answer === null ? null : { data: { ...answer.data } }) },
+          helpSynopsis: 'Enable a mount.',
+          helpDescription: 'Enables a mount.',
+        }),
+      ],
+    });
+  }
+
+  test('unknown fields become a warning', async () => {
+    const response = await lenientBackend(null).handleRequest(updateRequest('mounts/kv', { type: 'kv', mount_point: 'kv', extra: 1 }));
+    assert.deepEqual(response, { warnings: ['Endpoint ignored these unrecognized parameters: [mount_point extra]'] });
+  });
+
+  test('known fields give no warning', async () => {
+    const response = await lenientBackend({ data: { ok: true } }).handleRequest(updateRequest('mounts/kv', { type: 'kv' }));
+    assert.deepEqual(response, { data: { ok: true } });
+  });
+
+  test('ill-typed known fields still fail', async () => {
+    await assert.rejects(lenientBackend(null).handleRequest(updateRequest('mounts/kv', { type: { nested: true }, mount_point: 'kv' })), {
+      status: 400,
+      message: 'invalid field "type": expected a string, got an object',
+    });
+  });
+});

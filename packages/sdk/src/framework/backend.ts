@@ -138,7 +138,8 @@ export class Backend implements LogicalBackend {
     if (handler === undefined) throw unsupportedOperation(request.operation, request.path);
 
     const fields = checked?.fields ?? this.parseFields(path, request, captures);
-    return handler(request, fields);
+    if (path.definition.ignoresUnknownFields !== true) return handler(request, fields);
+    return withIgnoredFieldsWarning(await handler(request, fields), path.definition.fields, request.data);
   }
 
   async handleExistenceCheck(request: Request): Promise<ExistenceResult> {
@@ -242,7 +243,8 @@ export class Backend implements LogicalBackend {
       }
       raw[name] = value;
     }
-    return FieldData.parse(path.definition.fields, raw, path.definition.takesArbitraryInput === true);
+    const allowUnknown = path.definition.takesArbitraryInput === true || path.definition.ignoresUnknownFields === true;
+    return FieldData.parse(path.definition.fields, raw, allowUnknown);
   }
 
   private helpText(path: PathDefinition<FieldMap> | undefined): string {
@@ -257,6 +259,19 @@ export class Backend implements LogicalBackend {
     }
     return lines.join('\n').trim();
   }
+}
+
+/**
+ * Adds Vault's warning naming the body fields a path ignored, creating a
+ * response for it when the handler returned none, as Vault does.
+ */
+function withIgnoredFieldsWarning(response: Response | null, schema: FieldMap, data: Record<string, unknown>): Response | null {
+  const ignored = Object.keys(data).filter((name) => !Object.hasOwn(schema, name));
+  if (ignored.length === 0) return response;
+  const warning = `Endpoint ignored these unrecognized parameters: [${ignored.join(' ')}]`;
+  const answer = response ?? {};
+  answer.warnings = [...(answer.warnings ?? []), warning];
+  return answer;
 }
 
 /**

@@ -99,3 +99,24 @@ describe('FieldData.parse with integers past 2^53', () => {
     assert.deepEqual(fields.get('tags'), ['12345678901234567890', 'x']);
   });
 });
+
+describe('kv_pairs fields', () => {
+  const schema = { options: { type: 'kv_pairs', description: 'Options.' } } as const;
+
+  test('scalars in an object become strings', () => {
+    const fields = FieldData.parse(schema, { options: { version: 2, flag: true, name: 'x', gone: null } }, false);
+    assert.deepEqual(fields.get('options'), { version: '2', flag: 'true', name: 'x' });
+  });
+
+  test('key=value strings are pairs', () => {
+    assert.deepEqual(FieldData.parse(schema, { options: 'version=2' }, false).get('options'), { version: '2' });
+    assert.deepEqual(FieldData.parse(schema, { options: ['a=1', 'b=c=d'] }, false).get('options'), { a: '1', b: 'c=d' });
+  });
+
+  test('nested values are rejected', () => {
+    assert.throws(() => FieldData.parse(schema, { options: { version: { major: 2 } } }, false), {
+      status: 400,
+      message: 'invalid field "options": expected an object of strings or a list of "key=value" strings, got an object',
+    });
+  });
+});

@@ -30,7 +30,10 @@ export interface FieldTypes {
    * contain commas, such as SQL statements.
    */
   string_slice: string[];
-  /** String-valued pairs, sent as an object or as `key=value` strings. */
+  /**
+   * String-valued pairs, sent as an object or as `key=value` strings. Numbers
+   * and booleans in an object become strings, and null values are dropped.
+   */
   kv_pairs: Record<string, string>;
 }
 
@@ -138,8 +141,11 @@ export function convertField(type: FieldType, raw: unknown): { value: unknown } 
       return { error: `expected a string or a list of strings, got ${describe(raw)}` };
     }
     case 'kv_pairs': {
-      if (isPlainObject(raw) && Object.values(raw).every((item) => typeof item === 'string')) {
-        return { value: raw };
+      // Numbers and booleans in an object become strings, as Vault's weak decoding of its key-value type makes them.
+      if (isPlainObject(raw) && Object.values(raw).every((item) => item === null || ['string', 'number', 'boolean'].includes(typeof item))) {
+        const pairs: Record<string, string> = {};
+        for (const [key, item] of Object.entries(raw)) if (item !== null) pairs[key] = String(item);
+        return { value: pairs };
       }
       const items = typeof raw === 'string' ? [raw] : raw;
       if (Array.isArray(items) && items.every((item) => typeof item === 'string' && item.includes('='))) {

@@ -24,6 +24,13 @@ export interface PathDefinition<F extends FieldMap> {
   existenceCheck?: (request: Request, fields: FieldData<F>) => Promise<boolean>;
   /** Accept fields that are not declared; they are available in `fields.raw`. */
   takesArbitraryInput?: boolean;
+  /**
+   * Ignore fields that are not declared, and name them in a warning of the
+   * response, as Vault's own paths do, instead of rejecting the request.
+   * For paths that common clients send extra fields to, such as
+   * `node-vault`, which repeats `mount_point` in the body of `sys/mounts`.
+   */
+  ignoresUnknownFields?: boolean;
   helpSynopsis: string;
   helpDescription: string;
 }

@@ -59,6 +59,15 @@ describe('sys/audit', () => {
     await assert.rejects(fixture.call('update', 'audit-hash/nope', { input: 'x' }), { status: 400, message: 'no audit device is enabled at "nope/"' });
   });
 
+  test('unknown enable fields become a warning', async () => {
+    const fixture = await auditFixture();
+    const response = await fixture.call('update', 'audit/named', { type: 'file', name: 'named', options: { file_path: join(scratch, 'named.log') } });
+    assert.deepEqual(response, { warnings: ['Endpoint ignored these unrecognized parameters: [name]'] });
+    const listed = body(await fixture.call('read', 'audit'));
+    assert.equal(listed.data['named/'].type, 'file');
+    await fixture.broker.teardown();
+  });
+
   test('invalid enable requests change nothing', async () => {
     const fixture = await auditFixture();
     const folder = join(scratch, 'invalid');
@@ -78,7 +87,8 @@ describe('sys/audit', () => {
       ['audit/new', { type: 'file', options: {} }, 'cannot enable audit device at "new/": missing required option "file_path"'],
       ['audit/new', { type: 'file', options: { file_path: { nested: true } } }, 'invalid "options.file_path": expected a string'],
       ['audit/new', { type: 'file', options: 'not a map' }, 'invalid field "options": expected an object, got "not a map"'],
-      ['audit/new', { type: 'file', colour: 'red' }, 'unknown field "colour"'],
+      // An unknown top-level field is ignored with a warning, as in Vault, so the enable still needs its options.
+      ['audit/new', { type: 'file', colour: 'red' }, 'cannot enable audit device at "new/": missing required option "file_path"'],
       ['audit/kept', { type: 'file', options: { file_path: file } }, 'path is already in use at kept/'],
       ['audit/kept/inner', { type: 'file', options: { file_path: file } }, 'path is already in use at kept/'],
       ['audit/./x', { type: 'file', options: { file_path: file } }, 'invalid audit device path "./x": it contains an empty, "." or ".." segment'],

@@ -49,6 +49,8 @@ export function auditPaths(broker: AuditBroker): PathDefinition<FieldMap>[] {
     definePath({
       pattern: 'audit/(?<path>.+)',
       fields: enableFields,
+      // node-vault repeats the device path in the body as name.
+      ignoresUnknownFields: true,
       operations: {
         async update(_request, fields) {
           const type = fields.get('type');

@@ -204,7 +204,7 @@ const mountFields = {
   type: { type: 'string', description: 'The type of the secrets engine, e.g. "kv".' },
   description: { type: 'string', description: 'User-friendly description of the mount.' },
   config: { type: 'map', description: 'Tunables: default_lease_ttl, max_lease_ttl, force_no_cache, listing_visibility and header lists.' },
-  options: { type: 'map', description: 'Engine options, such as "version" for kv.' },
+  options: { type: 'kv_pairs', description: 'Engine options, such as "version" for kv, as an object or "key=value" strings.' },
   local: { type: 'bool', description: 'Keep the mount on this cluster only.' },
   seal_wrap: { type: 'bool', description: 'Accepted for compatibility; every entry is already encrypted by the barrier.' },
   external_entropy_access: { type: 'bool', description: 'Accepted for compatibility; Coffer has no external entropy source.' },
@@ -222,7 +222,7 @@ const tuneFields = {
   audit_non_hmac_response_keys: { type: 'comma_string_slice', description: 'Response keys the audit log keeps in clear.' },
   passthrough_request_headers: { type: 'comma_string_slice', description: 'Request headers passed to the backend.' },
   allowed_response_headers: { type: 'comma_string_slice', description: 'Response headers the backend may set.' },
-  options: { type: 'map', description: 'Engine options; kv accepts "version" to upgrade from 1 to 2.' },
+  options: { type: 'kv_pairs', description: 'Engine options, as an object or "key=value" strings; kv accepts "version" to upgrade from 1 to 2.' },
   plugin_version: { type: 'string', description: 'Pinned plugin version.' },
   token_type: { type: 'string', description: 'Auth mounts only: "default-service", "default-batch", "service" or "batch".' },
 } as const;
@@ -373,6 +373,8 @@ function mountTablePaths(table: MountTableApi): PathDefinition<FieldMap>[] {
     definePath({
       pattern: `${table.name}/(?<path>.+)`,
       fields: mountFields,
+      // node-vault repeats the mount path in the body as mount_point.
+      ignoresUnknownFields: true,
       operations: {
         async read(_request, fields) {
           const path = normalizeMountPath(fields.get('path'));
