@@ -219,10 +219,19 @@ describe('external secrets and auth plugins', () => {
   });
 
   test('pinned version selects the entry', async () => {
-    await registerNodePlugin(server, 'secret', 'pinned', 'secrets', { version: '1.0.0' });
+    const sha256 = await registerNodePlugin(server, 'secret', 'pinned', 'secrets', { version: '1.0.0' });
     const mounted = await api(server, 'POST', 'sys/mounts/pinned', { token: server.token, body: { type: 'pinned', plugin_version: 'v1.0.0' } });
     assert.equal(mounted.status, 204, JSON.stringify(mounted.body));
     assert.equal((await get('pinned/info')).status, 200);
+
+    // sys/mounts reports the catalog plugin the mount runs, and built-in mounts as built in.
+    const described = await api(server, 'GET', 'sys/mounts/pinned', { token: server.token });
+    assert.equal(described.body.data.running_plugin_version, 'v1.0.0');
+    assert.equal(described.body.data.running_sha256, sha256);
+    const listed = await api(server, 'GET', 'sys/mounts', { token: server.token });
+    assert.equal(listed.body.data['pinned/'].running_sha256, sha256);
+    assert.equal(listed.body.data['cubbyhole/'].running_plugin_version, 'v0.1.0+builtin');
+    assert.equal(listed.body.data['cubbyhole/'].running_sha256, '');
 
     const missing = await api(server, 'POST', 'sys/mounts/pinned2', { token: server.token, body: { type: 'pinned', plugin_version: 'v2.0.0' } });
     assert.equal(missing.status, 400);

@@ -36,8 +36,16 @@ export interface ExternalPluginsOptions {
 }
 
 /** The factory a mount manager calls to create a mount's backend. */
+/** The version and SHA-256 of the catalog plugin a mount runs. */
+export interface RunningPlugin {
+  version: string;
+  sha256: string;
+}
+
 export interface BackendFactory {
   factory(config: BackendConfig): Promise<LogicalBackend>;
+  /** The catalog plugin that the factory runs, as `sys/mounts` reports it. */
+  running?: RunningPlugin;
 }
 
 const RESERVED_OPTIONS = new Set<string>(Object.values(SETUP_CONFIG_KEYS));
@@ -117,7 +125,7 @@ export class ExternalPlugins implements ExternalAuditDevices {
         if (RESERVED_OPTIONS.has(option)) throw badRequest(`invalid option "${option}": the server sets it for external plugins; use another name`);
       }
     }
-    return { factory: (config) => this.createBackend(catalogEntry, entry, config) };
+    return { factory: (config) => this.createBackend(catalogEntry, entry, config), running: { version: catalogEntry.version, sha256: catalogEntry.sha256 } };
   }
 
   /**

@@ -19,6 +19,7 @@ import { loadMountTable, newMountEntry, saveMountTable, type MountConfig, type M
 import { markReplaced } from '../plugin/supervisor.js';
 import { deleteTree } from '../storage-tree.js';
 import type { Router } from './router.js';
+import type { RunningPlugin } from '../plugin/external-plugins.js';
 
 /** The table a manager keeps: secrets engines at the root, or auth methods under `auth/`. */
 export interface MountKind {
@@ -36,7 +37,7 @@ export interface MountKind {
    * `pluginVersion`, e.g. from the external plugin catalog; `undefined` when
    * unknown. `loading` is true while the table is set up at unseal.
    */
-  external?: (entry: MountEntry, loading: boolean) => Promise<{ factory(config: BackendConfig): Promise<LogicalBackend> } | undefined>;
+  external?: (entry: MountEntry, loading: boolean) => Promise<{ factory(config: BackendConfig): Promise<LogicalBackend>; running?: RunningPlugin } | undefined>;
   /** Opens a database plugin for the database engine; see `SystemView.openDatabase`. */
   openDatabase?: SystemView['openDatabase'];
   /** Generates a password from a named password policy; see `SystemView.generatePasswordFromPolicy`. */
@@ -72,6 +73,8 @@ export class MountManager {
    * table across storage calls, so two at once could lose one of them.
    */
   private readonly changes = new KeyedLock();
+  /** The catalog plugin each mount of an external plugin runs, by mount UUID. */
+  private readonly running = new Map<string, RunningPlugin>();
 
   /** Revokes every lease under a mount path; set by the core once leases exist. */
   revokeLeases: (mountPath: string) => Promise<void> = async () => {};
@@ -110,6 +113,11 @@ export class MountManager {
       }
     }
     this.entries = [];
+  }
+
+  /** Returns the catalog plugin a mount runs, or undefined for a built-in one. */
+  runningPlugin(entry: MountEntry): RunningPlugin | undefined {
+    return this.running.get(entry.uuid);
   }
 
   list(): readonly MountEntry[] {
@@ -413,8 +421,11 @@ export class MountManager {
 
   private async createBackend(entry: MountEntry, loading = false): Promise<LogicalBackend> {
     const builtin = entry.pluginVersion === '' ? this.kind.plugins.get(entry.type) : undefined;
-    const plugin = builtin ?? (await this.kind.external?.(entry, loading));
+    const external = builtin === undefined ? await this.kind.external?.(entry, loading) : undefined;
+    const plugin = builtin ?? external;
     if (plugin === undefined) throw badRequest(`plugin not found in the catalog: ${entry.type}`);
+    if (external?.running !== undefined) this.running.set(entry.uuid, external.running);
+    else this.running.delete(entry.uuid);
     const backend = await plugin.factory({
       storage: this.mountStorage(entry),
       logger: this.logger.child({ mount: this.kind.routePrefix + entry.path, type: entry.type }),

@@ -10,11 +10,16 @@ import { normalizeMountPath, type MountManager } from '../router/mount-manager.j
 import type { MountConfig, MountEntry } from '../router/mount-table.js';
 import { normalizeVersion } from '../plugin/catalog.js';
 import type { TokenMountConfig, TokenMountSettings } from '../token/mount-settings.js';
+import type { RunningPlugin } from '../plugin/external-plugins.js';
+import { COFFER_VERSION } from '../version.js';
+
+/** What `running_plugin_version` reports for a plugin built into the server, in Vault's form. */
+const BUILTIN_VERSION = `v${COFFER_VERSION}+builtin`;
 
 const SYSTEM_MOUNT_DESCRIPTION = 'system endpoints used for control, policy and debugging';
 
-/** Formats a mount entry as Vault's sys/mounts does. */
-export function describeMount(entry: MountEntry, auth = false): Record<string, unknown> {
+/** Formats a mount entry as Vault's sys/mounts does; `running` is the catalog plugin of an external mount. */
+export function describeMount(entry: MountEntry, auth = false, running?: RunningPlugin): Record<string, unknown> {
   return {
     accessor: entry.accessor,
     config: describeConfig(entry.config, auth),
@@ -23,8 +28,8 @@ export function describeMount(entry: MountEntry, auth = false): Record<string, u
     local: entry.local,
     options: Object.keys(entry.options).length > 0 ? entry.options : null,
     plugin_version: entry.pluginVersion,
-    running_plugin_version: `v0.1.0+builtin`,
-    running_sha256: '',
+    running_plugin_version: running === undefined ? BUILTIN_VERSION : running.version,
+    running_sha256: running?.sha256 ?? '',
     seal_wrap: entry.sealWrap,
     type: entry.type,
     uuid: entry.uuid,
@@ -57,7 +62,7 @@ function builtinMount(type: string, accessor: string, description: string): Reco
     local: type === 'cubbyhole',
     options: null,
     plugin_version: '',
-    running_plugin_version: 'v0.1.0+builtin',
+    running_plugin_version: BUILTIN_VERSION,
     running_sha256: '',
     seal_wrap: false,
     type,
@@ -91,7 +96,7 @@ function systemMount(): Record<string, unknown> {
     local: false,
     options: null,
     plugin_version: '',
-    running_plugin_version: 'v0.1.0+builtin',
+    running_plugin_version: BUILTIN_VERSION,
     running_sha256: '',
     seal_wrap: true,
     type: 'system',
@@ -282,7 +287,7 @@ function describeTune(table: MountTableApi, rawPath: string): Record<string, unk
 /** Formats every mount of a table, built-in ones first, keyed by mount path. */
 function listMounts(table: MountTableApi): Record<string, Record<string, unknown>> {
   const listing = table.builtins();
-  for (const entry of table.manager.list()) listing[entry.path] = describeMount(entry, table.name === 'auth');
+  for (const entry of table.manager.list()) listing[entry.path] = describeMount(entry, table.name === 'auth', table.manager.runningPlugin(entry));
   return listing;
 }
 
@@ -382,7 +387,7 @@ function mountTablePaths(table: MountTableApi): PathDefinition<FieldMap>[] {
           if (builtin !== undefined) return { data: builtin };
           const entry = table.manager.find(path);
           if (entry === undefined) throw badRequest(`no mount at "${path}"`);
-          return { data: describeMount(entry, table.name === 'auth') };
+          return { data: describeMount(entry, table.name === 'auth', table.manager.runningPlugin(entry)) };
         },
         async update(_request, fields) {
           let type = fields.get('type') || fields.get('plugin_name');
