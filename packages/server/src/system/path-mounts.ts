@@ -13,7 +13,7 @@ import type { TokenMountConfig, TokenMountSettings } from '../token/mount-settin
 import type { RunningPlugin } from '../plugin/external-plugins.js';
 import { COFFER_VERSION } from '../version.js';
 
-/** What `running_plugin_version` reports for a plugin built into the server, in Vault's form. */
+/** The `running_plugin_version` of a plugin built into the server, in Vault's form. */
 const BUILTIN_VERSION = `v${COFFER_VERSION}+builtin`;
 
 const SYSTEM_MOUNT_DESCRIPTION = 'system endpoints used for control, policy and debugging';
