@@ -1,0 +1,114 @@
+/**
+ * Path building and verification of a client's certificate chain against
+ * the trusted CA certificates, following RFC 5280 section 6 in the subset
+ * Go's crypto/x509 checks for Vault: signatures, issuer names, validity
+ * periods, CA flags, path length constraints, key usage for client
+ * authentication and unhandled critical extensions.
+ */
+import { anyExtendedKeyUsage, id_kp_clientAuth } from '@peculiar/asn1-x509';
+import type { ParsedCertificate } from './x509.js';
+
+/** Paths longer than this many certificates are not followed. */
+const MAX_CHAIN_LENGTH = 10;
+
+/**
+ * Extensions this module or the login checks act on, so they may be
+ * critical. NOTE: name constraints (2.5.29.30) are not enforced, so a
+ * certificate or CA that marks them critical is rejected rather than
+ * trusted beyond its constraints.
+ */
+const HANDLED_EXTENSIONS = new Set([
+  '2.5.29.14', // subject key identifier
+  '2.5.29.15', // key usage
+  '2.5.29.17', // subject alternative name
+  '2.5.29.19', // basic constraints
+  '2.5.29.31', // CRL distribution points
+  '2.5.29.32', // certificate policies
+  '2.5.29.35', // authority key identifier
+  '2.5.29.37', // extended key usage
+  '1.3.6.1.5.5.7.1.1', // authority information access
+]);
+
+/** A client certificate that cannot be used at all, whatever the trusted CAs. */
+export class CertificateInvalidError extends Error {}
+
+/**
+ * Returns every chain from the leaf (`presented[0]`) to one of `roots`,
+ * leaf first, using the other presented certificates as intermediates.
+ * An empty result means no trusted CA issued the leaf, which the caller
+ * reports as an unknown authority.
+ * @throws CertificateInvalidError when the leaf is outside its validity
+ *   period or has an unhandled critical extension, or when chains exist but
+ *   none allows client authentication.
+ */
+export function verifiedChains(presented: ParsedCertificate[], roots: ParsedCertificate[], now: Date): ParsedCertificate[][] {
+  const leaf = presented[0];
+  const leafProblem = validityProblem(leaf, now) ?? extensionProblem(leaf);
+  if (leafProblem !== undefined) throw new CertificateInvalidError(leafProblem);
+
+  const chains: ParsedCertificate[][] = [];
+  // A trusted CA certificate presented as the leaf is a chain by itself, as in Go.
+  if (roots.some((root) => root.der.equals(leaf.der))) chains.push([leaf]);
+  else extendChain([leaf], presented.slice(1), roots, now, chains);
+
+  const usable = chains.filter((chain) => chain.every(allowsClientAuth));
+  if (chains.length > 0 && usable.length === 0) throw new CertificateInvalidError('certificate specifies an incompatible key usage');
+  return usable;
+}
+
+/** Adds to `chains` every complete chain that continues `chain`, depth first. */
+function extendChain(chain: ParsedCertificate[], intermediates: ParsedCertificate[], roots: ParsedCertificate[], now: Date, chains: ParsedCertificate[][]): void {
+  const child = chain[chain.length - 1];
+  for (const root of roots) {
+    if (canIssue(root, child, chain, now)) chains.push([...chain, root]);
+  }
+  if (chain.length + 1 >= MAX_CHAIN_LENGTH) return;
+  for (const intermediate of intermediates) {
+    if (chain.some((member) => member.der.equals(intermediate.der))) continue;
+    if (canIssue(intermediate, child, chain, now)) extendChain([...chain, intermediate], intermediates, roots, now, chains);
+  }
+}
+
+/**
+ * Returns true when `issuer` signed `child` and may act as a CA at this
+ * place in `chain`: its subject is the child's issuer, the signature
+ * verifies with its key, it is a CA within its validity period whose key
+ * may sign certificates, and its path length constraint allows the CAs
+ * already below it.
+ */
+function canIssue(issuer: ParsedCertificate, child: ParsedCertificate, chain: ParsedCertificate[], now: Date): boolean {
+  if (!issuer.isCa || validityProblem(issuer, now) !== undefined || extensionProblem(issuer) !== undefined) return false;
+  if (issuer.keyUsage !== undefined && !issuer.keyUsage.includes('keyCertSign')) return false;
+  // Every certificate in the chain but the leaf is a CA below this issuer.
+  const casBelow = chain.length - 1;
+  if (issuer.maxPathLength !== undefined && casBelow > issuer.maxPathLength) return false;
+  if (!child.node.checkIssued(issuer.node)) return false;
+  try {
+    return child.node.verify(issuer.node.publicKey);
+  } catch {
+    // An unsupported or malformed key or signature algorithm does not verify.
+    return false;
+  }
+}
+
+/** Returns why the time is outside the certificate's validity period, or undefined when it is inside. */
+function validityProblem(certificate: ParsedCertificate, now: Date): string | undefined {
+  if (now < certificate.notBefore) {
+    return `certificate has expired or is not yet valid: current time ${now.toISOString()} is before ${certificate.notBefore.toISOString()}`;
+  }
+  if (now > certificate.notAfter) {
+    return `certificate has expired or is not yet valid: current time ${now.toISOString()} is after ${certificate.notAfter.toISOString()}`;
+  }
+  return undefined;
+}
+
+function extensionProblem(certificate: ParsedCertificate): string | undefined {
+  const unhandled = certificate.criticalExtensions.find((oid) => !HANDLED_EXTENSIONS.has(oid));
+  return unhandled === undefined ? undefined : `unhandled critical extension ${unhandled}`;
+}
+
+/** A certificate without extended key usage allows every use, as RFC 5280 section 4.2.1.12 says. */
+function allowsClientAuth(certificate: ParsedCertificate): boolean {
+  const usages = certificate.extendedKeyUsage;
+  return usages === undefined || usages.includes(id_kp_clientAuth) || usages.includes(anyExtendedKeyUsage);
+}
