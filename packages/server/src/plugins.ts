@@ -3,6 +3,7 @@
  * plugin built on `@coffer/sdk`.
  */
 import { plugin as approle } from '@coffer/auth-approle';
+import { plugin as cert } from '@coffer/auth-cert';
 import { plugin as ldap } from '@coffer/auth-ldap';
 import { plugin as userpass } from '@coffer/auth-userpass';
 import { plugin as mysqlDatabase } from '@coffer/database-mysql';
@@ -35,6 +36,7 @@ export const builtinAuthMethods: ReadonlyMap<string, AuthPlugin> = new Map([
   ['userpass', userpass],
   ['approle', approle],
   ['ldap', ldap],
+  ['cert', cert],
 ]);
 
 export const builtinStorageBackends: ReadonlyMap<string, StoragePlugin> = new Map([
