@@ -23,6 +23,10 @@ const MAX_CHAIN_LENGTH = 16;
  * among the certificates the client sent and the listener's trusted CAs.
  * Returns `undefined` for a connection without TLS, and an empty chain for
  * a TLS client that sent no certificate. Nothing here is verified.
+ *
+ * NOTE: on a resumed TLS session OpenSSL keeps only the client's leaf
+ * certificate, so the chain is then the leaf plus whatever issuers the
+ * listener's CA file supplies, not the intermediates the client first sent.
  */
 export function peerConnection(source: PeerCertificateSource): RequestConnection | undefined {
   const peer = source.getPeerCertificate?.(true);

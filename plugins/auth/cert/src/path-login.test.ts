@@ -167,6 +167,23 @@ describe('cert login', () => {
     await assertRejects(harness.login([certs.client.cert]), 400, NO_MATCH);
   });
 
+  test('path length constraint is enforced', async () => {
+    const harness = await trustingCa();
+    const chain = [certs.tooDeepClient.cert, certs.tooDeep.cert, certs.intermediate.cert];
+
+    await assertRejects(harness.login(chain), 400, NO_MATCH);
+    await harness.send('create', 'certs/deepest', { certificate: certs.tooDeep.cert });
+    assert.equal((await harness.login(chain))?.auth?.metadata?.cert_name, 'deepest', 'the chain below the constrained CA is valid');
+  });
+
+  test('intermediate in entry accepts bare leaf', async () => {
+    // A resumed TLS session carries only the leaf, so the entry supplies the intermediate.
+    const harness = createHarness();
+    await harness.send('create', 'certs/web', { certificate: `${certs.ca.cert}${certs.intermediate.cert}` });
+
+    assert.equal((await harness.login([certs.intermediateClient.cert]))?.auth?.alias?.name, 'deep.example.com');
+  });
+
   test('server-only key usage is rejected', async () => {
     const harness = await trustingCa();
     await assertRejects(harness.login([certs.serverOnly.cert]), 400, "failed to verify client's certificate: certificate specifies an incompatible key usage");

@@ -37,6 +37,9 @@ export interface TestCertificates {
   /** An intermediate CA under the CA, and a client it issued. */
   intermediate: KeyPair;
   intermediateClient: KeyPair;
+  /** A CA under the intermediate, which the intermediate's pathlen:0 forbids, and a client it issued. */
+  tooDeep: KeyPair;
+  tooDeepClient: KeyPair;
   /** A client whose extended key usage is only serverAuth. */
   serverOnly: KeyPair;
   /** A CA no entry trusts, and a client it issued. */
@@ -131,6 +134,8 @@ export async function makeTestCertificates(): Promise<TestCertificates> {
   const server = await issue('server', '/CN=127.0.0.1', { extensions: 'server_ext' });
 
   const intermediateClient = await issueWithX509(at, 'intermediate-client', '/CN=deep.example.com', 'intermediate');
+  const tooDeep = await issueWithX509(at, 'too-deep', '/CN=Coffer Test Too Deep', 'intermediate', CA_EXTENSIONS);
+  const tooDeepClient = await issueWithX509(at, 'too-deep-client', '/CN=too-deep.example.com', 'too-deep');
   const unknownClient = await issueWithX509(at, 'unknown-client', '/CN=client.example.com', 'unknown-ca');
   const selfSigned = await selfSignedClient(at, 'self-signed', 'self.example.com');
 
@@ -149,6 +154,8 @@ export async function makeTestCertificates(): Promise<TestCertificates> {
     revoked,
     intermediate,
     intermediateClient,
+    tooDeep,
+    tooDeepClient,
     serverOnly,
     unknownCa,
     unknownClient,
@@ -194,10 +201,13 @@ async function issueWithCa(at: (name: string) => string, name: string, subject: 
   return readPair(at, name);
 }
 
-/** Issues a client certificate from another CA with `openssl x509 -req`. */
-async function issueWithX509(at: (name: string) => string, name: string, subject: string, issuer: string): Promise<KeyPair> {
+const CLIENT_EXTENSIONS = 'basicConstraints=critical,CA:false\nextendedKeyUsage=clientAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n';
+const CA_EXTENSIONS = 'basicConstraints=critical,CA:true\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n';
+
+/** Issues a certificate from a CA other than the main one with `openssl x509 -req`. */
+async function issueWithX509(at: (name: string) => string, name: string, subject: string, issuer: string, extensions = CLIENT_EXTENSIONS): Promise<KeyPair> {
   await run('openssl', ['req', '-new', ...EC_KEY, '-subj', subject, '-keyout', at(`${name}.key`), '-out', at(`${name}.csr`)]);
-  await writeFile(at(`${name}.ext`), 'basicConstraints=critical,CA:false\nextendedKeyUsage=clientAuth\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n');
+  await writeFile(at(`${name}.ext`), extensions);
   await run('openssl', ['x509', '-req', '-in', at(`${name}.csr`), '-CA', at(`${issuer}.pem`), '-CAkey', at(`${issuer}.key`), '-CAcreateserial', '-days', '1', '-extfile', at(`${name}.ext`), '-out', at(`${name}.pem`)]);
   return readPair(at, name);
 }
