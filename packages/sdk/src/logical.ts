@@ -72,7 +72,7 @@ export interface Request {
   auth?: RenewingLogin;
 }
 
-/** The TLS connection a request came over, as an auth method sees it. */
+/** The TLS connection a request came over, as the server passes it to an auth method. */
 export interface RequestConnection {
   /**
    * DER of the certificates the client sent, leaf first; empty when the

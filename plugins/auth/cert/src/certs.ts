@@ -1,7 +1,7 @@
 /**
  * Trusted certificate entries as stored in the mount's storage: one JSON
  * entry per name at `cert/<lowercased name>`, as Vault's cert method keys
- * them. An entry holds a PEM CA certificate (or a client certificate
+ * them. An entry contains a PEM CA certificate (or a client certificate
  * trusted by itself), the constraints a client certificate must meet, and
  * the token settings of its logins.
  */

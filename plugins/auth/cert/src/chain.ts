@@ -1,9 +1,9 @@
 /**
  * Path building and verification of a client's certificate chain against
- * the trusted CA certificates, following RFC 5280 section 6 in the subset
- * Go's crypto/x509 checks for Vault: signatures, issuer names, validity
- * periods, CA flags, path length constraints, key usage for client
- * authentication and unhandled critical extensions.
+ * the trusted CA certificates. It follows RFC 5280 section 6 in the subset
+ * that Go's crypto/x509 checks for Vault. That subset is signatures, issuer
+ * names, validity periods, CA flags, path length constraints, key usage for
+ * client authentication and unhandled critical extensions.
  */
 import { anyExtendedKeyUsage, id_kp_clientAuth } from '@peculiar/asn1-x509';
 import type { ParsedCertificate } from './x509.js';
@@ -71,10 +71,10 @@ function extendChain(chain: ParsedCertificate[], intermediates: ParsedCertificat
 
 /**
  * Returns true when `issuer` signed `child` and may act as a CA at this
- * place in `chain`: its subject is the child's issuer, the signature
- * verifies with its key, it is a CA within its validity period whose key
- * may sign certificates, and its path length constraint allows the CAs
- * already below it.
+ * place in `chain`. Its subject must be the child's issuer, and the
+ * signature must verify with its key. It must be a CA within its validity
+ * period whose key may sign certificates, with a path length constraint
+ * that allows the CAs already below it.
  */
 function canIssue(issuer: ParsedCertificate, child: ParsedCertificate, chain: ParsedCertificate[], now: Date): boolean {
   if (!issuer.isCa || validityProblem(issuer, now) !== undefined || extensionProblem(issuer) !== undefined) return false;
@@ -107,7 +107,7 @@ function extensionProblem(certificate: ParsedCertificate): string | undefined {
   return unhandled === undefined ? undefined : `unhandled critical extension ${unhandled}`;
 }
 
-/** A certificate without extended key usage allows every use, as RFC 5280 section 4.2.1.12 says. */
+/** A certificate without extended key usage allows every use (RFC 5280 section 4.2.1.12). */
 function allowsClientAuth(certificate: ParsedCertificate): boolean {
   const usages = certificate.extendedKeyUsage;
   return usages === undefined || usages.includes(id_kp_clientAuth) || usages.includes(anyExtendedKeyUsage);

@@ -1,8 +1,8 @@
 /**
  * The constraints of a trusted certificate entry that a client certificate
- * must meet, checked as Vault's cert method does: each `allowed_*` list
- * that is set needs at least one glob match, and every required extension
- * must be present with a matching value.
+ * must meet, checked as Vault's cert method does. Each `allowed_*` list
+ * that is set needs at least one glob match. Every required extension must
+ * be present with a matching value.
  */
 import { globMatches } from '@coffer/sdk';
 import type { CertEntry } from './certs.js';

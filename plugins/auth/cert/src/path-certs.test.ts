@@ -16,7 +16,7 @@ describe('certs/:name', () => {
   test('create and read', async () => {
     const harness = createHarness();
 
-    const created = await harness.send('create', 'certs/Web', {
+    const created = await harness.send('update', 'certs/Web', {
       certificate: certs.ca.cert,
       allowed_common_names: 'client.*,web.*',
       allowed_dns_sans: ['*.example.com'],
@@ -52,7 +52,7 @@ describe('certs/:name', () => {
 
   test('update keeps unset fields', async () => {
     const harness = createHarness();
-    await harness.send('create', 'certs/web', { certificate: certs.ca.cert, display_name: 'frontend', allowed_common_names: 'client.*' });
+    await harness.send('update', 'certs/web', { certificate: certs.ca.cert, display_name: 'frontend', allowed_common_names: 'client.*' });
 
     await harness.send('update', 'certs/web', { token_policies: 'a,b' });
 
@@ -66,8 +66,8 @@ describe('certs/:name', () => {
   test('list and delete', async () => {
     const harness = createHarness();
     assert.equal(await harness.send('list', 'certs/'), null);
-    await harness.send('create', 'certs/web', { certificate: certs.ca.cert });
-    await harness.send('create', 'certs/db', { certificate: certs.ca.cert });
+    await harness.send('update', 'certs/web', { certificate: certs.ca.cert });
+    await harness.send('update', 'certs/db', { certificate: certs.ca.cert });
 
     assert.deepEqual(dataOf(await harness.send('list', 'certs/')), { keys: ['db', 'web'] });
     assert.equal(await harness.send('delete', 'certs/web'), null);
@@ -75,17 +75,19 @@ describe('certs/:name', () => {
     assert.deepEqual(dataOf(await harness.send('list', 'certs/')), { keys: ['db'] });
   });
 
-  test('existence check', async () => {
+  test('writes are updates', async () => {
     const harness = createHarness();
-    assert.deepEqual(await harness.exists('certs/web'), { checkFound: true, exists: false });
-    await harness.send('create', 'certs/web', { certificate: certs.ca.cert });
-    assert.deepEqual(await harness.exists('certs/WEB'), { checkFound: true, exists: true });
+    assert.deepEqual(await harness.exists('certs/web'), { checkFound: false, exists: false });
+
+    assert.equal(await harness.send('update', 'certs/web', { certificate: certs.ca.cert }), null);
+
+    assert.equal(dataOf(await harness.send('read', 'certs/web')).display_name, 'web');
   });
 
   test('TTL beyond mount limits warns', async () => {
     const harness = createHarness();
 
-    const response = await harness.send('create', 'certs/web', { certificate: certs.ca.cert, token_ttl: '2h', token_max_ttl: '3h' });
+    const response = await harness.send('update', 'certs/web', { certificate: certs.ca.cert, token_ttl: '2h', token_max_ttl: '3h' });
 
     assert.deepEqual(response?.warnings, [
       'Given ttl of 7200 seconds is greater than current mount/system default of 3600 seconds',
@@ -95,7 +97,7 @@ describe('certs/:name', () => {
 
   test('trusted client certificate', async () => {
     const harness = createHarness();
-    assert.equal(await harness.send('create', 'certs/self', { certificate: certs.selfSigned.cert }), null);
+    assert.equal(await harness.send('update', 'certs/self', { certificate: certs.selfSigned.cert }), null);
   });
 
   const invalid: Array<[string, Record<string, unknown>, string]> = [
@@ -114,18 +116,18 @@ describe('certs/:name', () => {
   for (const [name, body, message] of invalid) {
     test(`rejects ${name}`, async () => {
       const harness = createHarness();
-      await harness.send('create', 'certs/db', { certificate: certs.ca.cert });
+      await harness.send('update', 'certs/db', { certificate: certs.ca.cert });
       const resolved = { ...body };
       if (resolved.certificate === 'CA') resolved.certificate = certs.ca.cert;
       if (resolved.certificate === 'SERVER_ONLY') resolved.certificate = certs.serverOnly.cert;
 
-      await assertRejectedUnchanged(harness, () => harness.send('create', 'certs/web', resolved), 400, message);
+      await assertRejectedUnchanged(harness, () => harness.send('update', 'certs/web', resolved), 400, message);
     });
   }
 
   test('rejected update keeps entry', async () => {
     const harness = createHarness();
-    await harness.send('create', 'certs/web', { certificate: certs.ca.cert, token_policies: 'web-read' });
+    await harness.send('update', 'certs/web', { certificate: certs.ca.cert, token_policies: 'web-read' });
 
     await assertRejectedUnchanged(harness, () => harness.send('update', 'certs/web', { token_policies: 'admin', required_extensions: 'x' }), 400, 'invalid "required_extensions" entry "x": expected "oid:value" or "hex:oid:value", such as "1.2.3.4:prod-*"');
   });

@@ -24,9 +24,9 @@ import type { CertContext } from './context.js';
 const GLOB_NOTE = 'Comma-separated list or array of glob patterns in which "*" matches any run of characters; empty allows all.';
 
 // NOTE: Vault's OCSP fields (ocsp_enabled, ocsp_ca_certificates,
-// ocsp_servers_override, ocsp_fail_open, ocsp_query_all_servers) and its
-// deprecated lease, ttl, max_ttl, period and bound_cidrs fields are not
-// supported; a request that sends one is rejected as an unknown field.
+// ocsp_servers_override, ocsp_fail_open, ocsp_query_all_servers) are not
+// supported, nor are its deprecated lease, ttl, max_ttl, period and
+// bound_cidrs fields. A request that sends one is rejected as an unknown field.
 const CERT_FIELDS = {
   name: { type: 'lowercase_string', description: 'Name of the trusted certificate entry, stored in lowercase.', required: true },
   certificate: { type: 'string', description: 'PEM-encoded CA certificate, or a client certificate trusted by itself. Required when creating the entry.' },
@@ -70,9 +70,9 @@ export function pathCerts(context: CertContext): PathDefinition<FieldMap> {
   return definePath({
     pattern: `certs/${nameSegment('name')}`,
     fields: CERT_FIELDS,
-    existenceCheck: async (request, fields) => (await readCert(request.storage, fields.get('name'))) !== null,
+    // Without an existence check every write is an update, as in Vault, so a
+    // policy with the update capability may create entries.
     operations: {
-      create: write,
       update: write,
       read: async (request, fields) => {
         const entry = await readCert(request.storage, fields.get('name'));
@@ -119,7 +119,7 @@ async function writeCertEntry(context: CertContext, request: Request, fields: Ce
 }
 
 /**
- * Checks that the PEM text holds certificates and that a client
+ * Checks that the PEM text contains certificates and that a client
  * certificate trusted by itself allows client authentication, as Vault does.
  * @throws CofferError (400) naming the field.
  */

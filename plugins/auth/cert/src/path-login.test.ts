@@ -13,10 +13,10 @@ after(async () => {
   await certs.close();
 });
 
-/** A harness with the CA trusted as entry `web` with `fields`. */
+/** Creates a harness that trusts the CA as entry `web` with `fields`. */
 async function trustingCa(fields: Record<string, unknown> = {}): Promise<Harness> {
   const harness = createHarness();
-  await harness.send('create', 'certs/web', { certificate: certs.ca.cert, token_policies: 'web-read', token_ttl: '20m', token_max_ttl: '1h', ...fields });
+  await harness.send('update', 'certs/web', { certificate: certs.ca.cert, token_policies: 'web-read', token_ttl: '20m', token_max_ttl: '1h', ...fields });
   return harness;
 }
 
@@ -75,7 +75,7 @@ describe('cert login', () => {
 
   test('certificate not yet valid is rejected', async () => {
     const harness = createHarness(() => new Date('2020-06-01T00:00:00Z'));
-    await harness.send('create', 'certs/web', { certificate: certs.ca.cert });
+    await harness.send('update', 'certs/web', { certificate: certs.ca.cert });
     await assert.rejects(harness.login([certs.client.cert]), { message: /^failed to verify client's certificate: certificate has expired or is not yet valid: current time 2020-06-01T00:00:00\.000Z is before / });
   });
 
@@ -161,7 +161,7 @@ describe('cert login', () => {
 
   test('entry trusting the intermediate', async () => {
     const harness = createHarness();
-    await harness.send('create', 'certs/deep', { certificate: certs.intermediate.cert });
+    await harness.send('update', 'certs/deep', { certificate: certs.intermediate.cert });
 
     assert.equal((await harness.login([certs.intermediateClient.cert, certs.intermediate.cert]))?.auth?.metadata?.cert_name, 'deep');
     await assertRejects(harness.login([certs.client.cert]), 400, NO_MATCH);
@@ -172,14 +172,14 @@ describe('cert login', () => {
     const chain = [certs.tooDeepClient.cert, certs.tooDeep.cert, certs.intermediate.cert];
 
     await assertRejects(harness.login(chain), 400, NO_MATCH);
-    await harness.send('create', 'certs/deepest', { certificate: certs.tooDeep.cert });
+    await harness.send('update', 'certs/deepest', { certificate: certs.tooDeep.cert });
     assert.equal((await harness.login(chain))?.auth?.metadata?.cert_name, 'deepest', 'the chain below the constrained CA is valid');
   });
 
   test('intermediate in entry accepts bare leaf', async () => {
     // A resumed TLS session carries only the leaf, so the entry supplies the intermediate.
     const harness = createHarness();
-    await harness.send('create', 'certs/web', { certificate: `${certs.ca.cert}${certs.intermediate.cert}` });
+    await harness.send('update', 'certs/web', { certificate: `${certs.ca.cert}${certs.intermediate.cert}` });
 
     assert.equal((await harness.login([certs.intermediateClient.cert]))?.auth?.alias?.name, 'deep.example.com');
   });
@@ -197,7 +197,7 @@ describe('cert login', () => {
 
   test('self-signed client trusted by itself', async () => {
     const harness = createHarness();
-    await harness.send('create', 'certs/self', { certificate: certs.selfSigned.cert });
+    await harness.send('update', 'certs/self', { certificate: certs.selfSigned.cert });
 
     assert.equal((await harness.login([certs.selfSigned.cert]))?.auth?.alias?.name, 'self.example.com');
     await assertRejects(harness.login([certs.client.cert]), 400, NO_MATCH);
@@ -205,7 +205,7 @@ describe('cert login', () => {
 
   test('name picks one entry', async () => {
     const harness = await trustingCa();
-    await harness.send('create', 'certs/self', { certificate: certs.selfSigned.cert });
+    await harness.send('update', 'certs/self', { certificate: certs.selfSigned.cert });
 
     assert.equal((await harness.login([certs.client.cert], { name: 'WEB' }))?.auth?.metadata?.cert_name, 'web');
     await assertRejects(harness.login([certs.client.cert], { name: 'self' }), 400, NO_MATCH);
@@ -214,9 +214,14 @@ describe('cert login', () => {
 
   test('first matching entry wins', async () => {
     const harness = await trustingCa({ allowed_common_names: 'nobody' });
-    await harness.send('create', 'certs/web2', { certificate: certs.ca.cert, allowed_common_names: 'client.example.com' });
+    await harness.send('update', 'certs/web2', { certificate: certs.ca.cert, allowed_common_names: 'client.example.com' });
 
     assert.equal((await harness.login([certs.client.cert]))?.auth?.metadata?.cert_name, 'web2');
+  });
+
+  test('certificate without common name', async () => {
+    const harness = await trustingCa();
+    await assertRejects(harness.login([certs.noCommonName.cert]), 400, 'the client certificate has no subject common name, which the login needs as its alias name');
   });
 
   test('bound CIDRs reject other addresses', async () => {

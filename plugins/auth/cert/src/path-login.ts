@@ -37,6 +37,8 @@ export function pathLogin(context: CertContext): PathDefinition<FieldMap> {
     operations: {
       update: async (request, fields) => {
         const { entry, client } = await verifyClient(context, request, fields.get('name'));
+        // The common name is the entity alias, which cannot be empty.
+        if (client.commonName === '') throw badRequest('the client certificate has no subject common name, which the login needs as its alias name');
         if (entry.tokenBoundCidrs.length > 0 && !addressAllowed(request.remoteAddress, entry.tokenBoundCidrs)) throw permissionDenied();
 
         const config = await readConfig(request.storage);

@@ -1,7 +1,7 @@
 /**
  * Test fixtures: real certificates and a CRL made with the openssl command
  * in a temporary folder. Exported as `@coffer/auth-cert/testing` for the
- * server's end-to-end tests; nothing else imports it.
+ * end-to-end tests of the server and the CLI, and used by no production code.
  *
  * The main CA issues through `openssl ca`, which keeps the database that
  * revocation and `-gencrl` need and can back-date an expired certificate.
@@ -42,6 +42,8 @@ export interface TestCertificates {
   tooDeepClient: KeyPair;
   /** A client whose extended key usage is only serverAuth. */
   serverOnly: KeyPair;
+  /** Issued by the CA with a subject of OU=nameless and no common name. */
+  noCommonName: KeyPair;
   /** A CA no entry trusts, and a client it issued. */
   unknownCa: KeyPair;
   unknownClient: KeyPair;
@@ -137,6 +139,7 @@ export async function makeTestCertificates(): Promise<TestCertificates> {
   const tooDeep = await issueWithX509(at, 'too-deep', '/CN=Coffer Test Too Deep', 'intermediate', CA_EXTENSIONS);
   const tooDeepClient = await issueWithX509(at, 'too-deep-client', '/CN=too-deep.example.com', 'too-deep');
   const unknownClient = await issueWithX509(at, 'unknown-client', '/CN=client.example.com', 'unknown-ca');
+  const noCommonName = await issueWithX509(at, 'no-common-name', '/OU=nameless', 'ca');
   const selfSigned = await selfSignedClient(at, 'self-signed', 'self.example.com');
 
   // The config names $ENV::SAN, which must be set for every `openssl ca` run.
@@ -157,6 +160,7 @@ export async function makeTestCertificates(): Promise<TestCertificates> {
     tooDeep,
     tooDeepClient,
     serverOnly,
+    noCommonName,
     unknownCa,
     unknownClient,
     selfSigned,

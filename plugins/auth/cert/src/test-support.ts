@@ -111,6 +111,7 @@ export async function assertRejectedUnchanged(harness: Harness, request: () => P
 /** Returns `response.data`, failing when there is none. */
 export function dataOf(response: Response | null): Record<string, unknown> {
   assert.ok(response !== null, 'expected a response, got null');
-  assert.ok(response.data !== undefined && response.data !== null, 'expected response data');
+  assert.ok(response.data !== undefined, 'expected response data');
+  assert.ok(response.data !== null, 'expected response data, got null');
   return response.data;
 }
