@@ -12,6 +12,13 @@ import type { ParsedCertificate } from './x509.js';
 const MAX_CHAIN_LENGTH = 10;
 
 /**
+ * The most signature checks one verification may make. Go's crypto/x509
+ * uses the same limit, because a client can send intermediates that all
+ * sign each other and make the path search grow factorially.
+ */
+const MAX_SIGNATURE_CHECKS = 100;
+
+/**
  * Extensions this module or the login checks act on, so they may be
  * critical. NOTE: name constraints (2.5.29.30) are not enforced, so a
  * certificate or CA that marks them critical is rejected rather than
@@ -38,8 +45,9 @@ export class CertificateInvalidError extends Error {}
  * An empty result means no trusted CA issued the leaf, which the caller
  * reports as an unknown authority.
  * @throws CertificateInvalidError when the leaf is outside its validity
- *   period or has an unhandled critical extension, or when chains exist but
- *   none allows client authentication.
+ *   period or has an unhandled critical extension, when the path search
+ *   needs too many signature checks, or when chains exist but none allows
+ *   client authentication.
  */
 export function verifiedChains(presented: ParsedCertificate[], roots: ParsedCertificate[], now: Date): ParsedCertificate[][] {
   const leaf = presented[0];
@@ -47,25 +55,40 @@ export function verifiedChains(presented: ParsedCertificate[], roots: ParsedCert
   if (leafProblem !== undefined) throw new CertificateInvalidError(leafProblem);
 
   const chains: ParsedCertificate[][] = [];
+  const search: ChainSearch = { intermediates: presented.slice(1), roots, now, chains, signatureChecks: 0 };
   // A trusted CA certificate presented as the leaf is a chain by itself, as in Go.
   if (roots.some((root) => root.der.equals(leaf.der))) chains.push([leaf]);
-  else extendChain([leaf], presented.slice(1), roots, now, chains);
+  else extendChain([leaf], search);
 
   const usable = chains.filter((chain) => chain.every(allowsClientAuth));
   if (chains.length > 0 && usable.length === 0) throw new CertificateInvalidError('certificate specifies an incompatible key usage');
   return usable;
 }
 
-/** Adds to `chains` every complete chain that continues `chain`, depth first. */
-function extendChain(chain: ParsedCertificate[], intermediates: ParsedCertificate[], roots: ParsedCertificate[], now: Date, chains: ParsedCertificate[][]): void {
+/** The inputs and results of one path search. */
+interface ChainSearch {
+  intermediates: ParsedCertificate[];
+  roots: ParsedCertificate[];
+  now: Date;
+  /** Complete chains found so far, leaf first. */
+  chains: ParsedCertificate[][];
+  signatureChecks: number;
+}
+
+/**
+ * Adds to `search.chains` every complete chain that continues `chain`,
+ * depth first.
+ * @throws CertificateInvalidError when the search passes the limit of signature checks.
+ */
+function extendChain(chain: ParsedCertificate[], search: ChainSearch): void {
   const child = chain[chain.length - 1];
-  for (const root of roots) {
-    if (canIssue(root, child, chain, now)) chains.push([...chain, root]);
+  for (const root of search.roots) {
+    if (canIssue(root, child, chain, search)) search.chains.push([...chain, root]);
   }
   if (chain.length + 1 >= MAX_CHAIN_LENGTH) return;
-  for (const intermediate of intermediates) {
+  for (const intermediate of search.intermediates) {
     if (chain.some((member) => member.der.equals(intermediate.der))) continue;
-    if (canIssue(intermediate, child, chain, now)) extendChain([...chain, intermediate], intermediates, roots, now, chains);
+    if (canIssue(intermediate, child, chain, search)) extendChain([...chain, intermediate], search);
   }
 }
 
@@ -76,13 +99,18 @@ function extendChain(chain: ParsedCertificate[], intermediates: ParsedCertificat
  * period whose key may sign certificates, with a path length constraint
  * that allows the CAs already below it.
  */
-function canIssue(issuer: ParsedCertificate, child: ParsedCertificate, chain: ParsedCertificate[], now: Date): boolean {
-  if (!issuer.isCa || validityProblem(issuer, now) !== undefined || extensionProblem(issuer) !== undefined) return false;
+function canIssue(issuer: ParsedCertificate, child: ParsedCertificate, chain: ParsedCertificate[], search: ChainSearch): boolean {
+  if (!issuer.isCa || validityProblem(issuer, search.now) !== undefined || extensionProblem(issuer) !== undefined) return false;
   if (issuer.keyUsage !== undefined && !issuer.keyUsage.includes('keyCertSign')) return false;
   // Every certificate in the chain but the leaf is a CA below this issuer.
   const casBelow = chain.length - 1;
   if (issuer.maxPathLength !== undefined && casBelow > issuer.maxPathLength) return false;
   if (!child.node.checkIssued(issuer.node)) return false;
+
+  search.signatureChecks += 1;
+  if (search.signatureChecks > MAX_SIGNATURE_CHECKS) {
+    throw new CertificateInvalidError('signature check attempts limit reached while verifying certificate chain');
+  }
   try {
     return child.node.verify(issuer.node.publicKey);
   } catch {
@@ -107,7 +135,7 @@ function extensionProblem(certificate: ParsedCertificate): string | undefined {
   return unhandled === undefined ? undefined : `unhandled critical extension ${unhandled}`;
 }
 
-/** A certificate without extended key usage allows every use (RFC 5280 section 4.2.1.12). */
+/** Returns true when the certificate may authenticate a TLS client. Without extended key usage it allows every use (RFC 5280 section 4.2.1.12). */
 function allowsClientAuth(certificate: ParsedCertificate): boolean {
   const usages = certificate.extendedKeyUsage;
   return usages === undefined || usages.includes(id_kp_clientAuth) || usages.includes(anyExtendedKeyUsage);
