@@ -51,6 +51,13 @@ export interface Request {
   displayName?: string;
   /** Remote address of the HTTP connection, when there is one. */
   remoteAddress?: string;
+  /**
+   * The client's TLS connection. The server sets it only on requests to an
+   * auth method's login paths (those it lists as unauthenticated) and on
+   * token renewals handed to `authRenew`, and only when the request came
+   * over TLS. It is absent on plain HTTP and on every other request.
+   */
+  connection?: RequestConnection;
   /** Allowlisted request headers, lowercased names. */
   headers: Record<string, string>;
   /**
@@ -63,6 +70,16 @@ export interface Request {
    * auth method issued, which reach its `authRenew` handler.
    */
   auth?: RenewingLogin;
+}
+
+/** The TLS connection a request came over, as the server passes it to an auth method. */
+export interface RequestConnection {
+  /**
+   * DER of the certificates the client sent, leaf first; empty when the
+   * client sent none. The server has not verified them: the listener may
+   * accept any certificate, so an auth method must verify the chain itself.
+   */
+  peerCertificates: Buffer[];
 }
 
 /**

@@ -3,6 +3,7 @@
  * plugin built on `@coffer/sdk`.
  */
 import { plugin as approle } from '@coffer/auth-approle';
+import { plugin as cert } from '@coffer/auth-cert';
 import { plugin as jwt } from '@coffer/auth-jwt';
 import { plugin as ldap } from '@coffer/auth-ldap';
 import { plugin as userpass } from '@coffer/auth-userpass';
@@ -45,6 +46,7 @@ export const builtinAuthMethods: ReadonlyMap<string, AuthPlugin> = new Map([
   // Vault registers its JWT/OIDC method under both names.
   ['jwt', jwt],
   ['oidc', jwt],
+  ['cert', cert],
 ]);
 
 export const builtinStorageBackends: ReadonlyMap<string, StoragePlugin> = new Map([

@@ -19,6 +19,7 @@ import {
 import { auditTokenFields, type AuditInput, type AuditResponseData, type AuditResponseInput } from './audit/index.js';
 import type { Core } from './core.js';
 import { cubbyholePrefix } from './cubbyhole/backend.js';
+import { peerConnection, type PeerCertificateSource } from './http/peer-certificates.js';
 import { normalizePolicyName, type ACL, type AclRequest } from './policy/index.js';
 import { PathMatcher, type Route } from './router/router.js';
 import { mountPathServing, TOKEN_MOUNT_ACCESSOR } from './system/path-mounts.js';
@@ -44,6 +45,11 @@ export interface LogicalRequest {
    * per header line (Node's `rawHeaders`), for the audited request headers.
    */
   rawHeaders?: readonly string[];
+  /**
+   * The connection the request came over. The pipeline reads its client
+   * certificates only for auth method logins and token renewals.
+   */
+  socket?: PeerCertificateSource;
 }
 
 export interface LogicalResult {
@@ -125,6 +131,10 @@ export async function handleLogicalRequest(core: Core, system: SystemBackends, r
   // Resolve the token before the existence check, as Vault does, so the
   // check reads the caller's own view (its cubbyhole, not the storage root).
   const authenticated = !target.unauthenticatedPaths.matches(target.path);
+  if (request.socket !== undefined && needsConnection(target, authenticated)) {
+    const connection = peerConnection(request.socket);
+    if (connection !== undefined) backendRequest.connection = connection;
+  }
   const tokenOptional = !authenticated && request.token !== '' && TOKEN_OPTIONAL_PATHS.has(request.path);
   let checked: Authorized | undefined;
   try {
@@ -212,6 +222,17 @@ async function execute(
   } finally {
     if (exhausted && caller?.entry !== undefined) await core.tokens.revokeTree(caller.entry.saltedId);
   }
+}
+
+/**
+ * Returns true for the requests that get the client's certificates: an auth
+ * method's unauthenticated (login) paths, and the token renewals that the
+ * token store hands to the method that issued the token. Vault's cert
+ * method checks the certificate on renewal too.
+ */
+function needsConnection(target: Target, authenticated: boolean): boolean {
+  if (target.isSystem) return target.mountType === 'token' && target.path.startsWith('renew');
+  return !authenticated && target.route?.mount.path.startsWith('auth/') === true;
 }
 
 function describeMountForAudit(core: Core, audit: AuditInput, target: Target): void {

@@ -211,6 +211,28 @@ ${configurationHelp({
   },
 };
 
+const certMethod: LoginMethod = {
+  help: `
+Usage: coffer login -method=cert [CONFIG K=V...]
+
+  Logs in with the TLS client certificate that the command presents to the
+  server, set by -client-cert and -client-key (or COFFER_CLIENT_CERT and
+  COFFER_CLIENT_KEY). The address must be https. Without name=..., the
+  server tries every trusted certificate entry of the mount.
+
+      $ coffer login -method=cert -client-cert=client.pem -client-key=client-key.pem name=web
+
+${configurationHelp({
+  mount: 'Mount path of the auth method. The default is the value of -path, or "cert".',
+  name: 'Name of the one trusted certificate entry to log in against. The default is every entry.',
+})}`,
+  async login(api, input) {
+    const config = await parseLoginConfig(input, 'cert', ['name', 'mount']);
+    const body: Record<string, string> = config.name === undefined || config.name === '' ? {} : { name: config.name };
+    return api.write(`auth/${loginMount(config, input)}/login`, body);
+  },
+};
+
 /**
  * Reads the value of `token=VALUE` as `coffer write` reads a value: `@file`
  * reads the file, `-` reads stdin and `\@` keeps a literal "@".
@@ -314,6 +336,7 @@ ${configurationHelp({
 export const loginMethods: Record<string, LoginMethod> = {
   approle: approleMethod,
   jwt: jwtMethod,
+  cert: certMethod,
   ldap: ldapMethod,
   token: tokenMethod,
   userpass: userpassMethod,

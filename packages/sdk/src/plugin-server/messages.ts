@@ -85,7 +85,19 @@ export interface WireRequest {
   client_token_remaining_uses?: number;
   entity_id?: string;
   unauthenticated?: boolean;
-  connection?: { remote_addr?: string; remote_port?: number } | null;
+  connection?: WireConnection | null;
+}
+
+export interface WireConnection {
+  remote_addr?: string;
+  remote_port?: number;
+  connection_state?: WireConnectionState | null;
+}
+
+/** Vault's ConnectionState; Coffer reads and writes only these fields. */
+export interface WireConnectionState {
+  handshake_complete?: boolean;
+  peer_certificates?: { certificates?: Array<{ asn1_data?: Buffer | Uint8Array }> } | null;
 }
 
 export interface WireResponse {

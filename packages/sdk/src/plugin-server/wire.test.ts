@@ -3,7 +3,8 @@ import { describe, test } from 'node:test';
 import { badRequest, CofferError, notFound } from '../errors.js';
 import type { Request, Response } from '../logical.js';
 import { childrenOf, type Storage, type StorageEntry } from '../storage.js';
-import { ERROR_TYPE } from './messages.js';
+import { ERROR_TYPE, type WireRequest } from './messages.js';
+import { loadPluginProtocol } from './protocol.js';
 import { errorFromWire, errorToWire, requestFromWire, requestToWire, responseFromWire, responseToWire } from './wire.js';
 
 class MapStorage implements Storage {
@@ -50,6 +51,42 @@ describe('wire conversions', () => {
     assert.equal(wire.mount_accessor, 'my-db_1234');
     assert.equal(wire.secret?.lease_options?.ttl, 60e9, 'durations travel in nanoseconds');
     assert.deepEqual(requestFromWire(wire, storage), request);
+  });
+
+  test('client certificates cross the protobuf encoding', () => {
+    const storage = new MapStorage();
+    const leaf = Buffer.from('3082leaf', 'hex');
+    const issuer = Buffer.from('3082ca', 'hex');
+    const request: Request = {
+      id: 'req-3',
+      operation: 'update',
+      path: 'login',
+      data: {},
+      storage,
+      mountPoint: 'auth/cert/',
+      mountType: 'cert',
+      clientToken: '',
+      remoteAddress: '127.0.0.1',
+      headers: {},
+      connection: { peerCertificates: [leaf, issuer] },
+    };
+    const method = loadPluginProtocol().Backend.service.HandleRequest;
+    const bytes = method.requestSerialize({ request: requestToWire(request, 'cert_1') });
+    const decoded = (method.requestDeserialize(bytes) as { request: WireRequest }).request;
+
+    assert.equal(decoded.connection?.connection_state?.handshake_complete, true);
+    assert.deepEqual(requestFromWire(decoded, storage).connection, { peerCertificates: [leaf, issuer] });
+  });
+
+  test('plain HTTP request has no connection state', () => {
+    const storage = new MapStorage();
+    const request: Request = { id: 'req-4', operation: 'update', path: 'login', data: {}, storage, mountPoint: 'auth/cert/', mountType: 'cert', clientToken: '', remoteAddress: '127.0.0.1', headers: {} };
+    const method = loadPluginProtocol().Backend.service.HandleRequest;
+    const bytes = method.requestSerialize({ request: requestToWire(request, 'cert_1') });
+    const decoded = (method.requestDeserialize(bytes) as { request: WireRequest }).request;
+
+    assert.equal(decoded.connection?.connection_state, null);
+    assert.equal(requestFromWire(decoded, storage).connection, undefined);
   });
 
   test('unsafe integers cross as digits', () => {

@@ -7,7 +7,7 @@
 import { CofferError } from '../errors.js';
 import type { Auth, AuthAlias } from '../auth.js';
 import { isPlainObject } from '../framework/field.js';
-import type { LeasedSecret, Operation, RenewingLogin, Request, Response, SecretLease } from '../logical.js';
+import type { LeasedSecret, Operation, RenewingLogin, Request, RequestConnection, Response, SecretLease } from '../logical.js';
 import { parseJson, stringifyJson } from '../json.js';
 import type { Storage } from '../storage.js';
 import {
@@ -15,6 +15,7 @@ import {
   TOKEN_TYPE,
   type WireAlias,
   type WireAuth,
+  type WireConnection,
   type WireHeader,
   type WireProtoError,
   type WireRequest,
@@ -161,8 +162,28 @@ export function requestToWire(request: Request, mountAccessor: string): WireRequ
     mount_type: request.mountType,
     mount_accessor: mountAccessor,
     unauthenticated: request.clientToken === '',
-    connection: request.remoteAddress === undefined ? null : { remote_addr: request.remoteAddress },
+    connection: connectionToWire(request),
   };
+}
+
+function connectionToWire(request: Request): WireConnection | null {
+  if (request.remoteAddress === undefined && request.connection === undefined) return null;
+  const wire: WireConnection = { remote_addr: request.remoteAddress ?? '' };
+  if (request.connection !== undefined) {
+    wire.connection_state = {
+      handshake_complete: true,
+      peer_certificates: { certificates: request.connection.peerCertificates.map((der) => ({ asn1_data: der })) },
+    };
+  }
+  return wire;
+}
+
+/** Returns the TLS connection of a wire request, or `undefined` when it carries no connection state. */
+function connectionFromWire(wire: WireConnection | null | undefined): RequestConnection | undefined {
+  const state = wire?.connection_state;
+  if (state === null || state === undefined) return undefined;
+  const certificates = state.peer_certificates?.certificates ?? [];
+  return { peerCertificates: certificates.map((certificate) => Buffer.from(certificate.asn1_data ?? new Uint8Array())) };
 }
 
 /**
@@ -186,6 +207,8 @@ export function requestFromWire(wire: WireRequest, storage: Storage): Request {
   };
   const remoteAddress = wire.connection?.remote_addr;
   if (remoteAddress !== undefined && remoteAddress !== '') request.remoteAddress = remoteAddress;
+  const connection = connectionFromWire(wire.connection);
+  if (connection !== undefined) request.connection = connection;
   if (wire.display_name !== undefined && wire.display_name !== '') request.displayName = wire.display_name;
   if (wire.secret !== null && wire.secret !== undefined) request.secret = leasedSecretFromWire(wire.secret);
   if (wire.auth !== null && wire.auth !== undefined) request.auth = renewingLoginFromWire(wire.auth);

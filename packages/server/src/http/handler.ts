@@ -11,6 +11,7 @@ import { handleLogicalRequest, newRequestId, type LogicalResult, type SystemBack
 import { SEAL_BACKEND_PATHS } from '../system/backend.js';
 import { readBody, parseJsonBody } from './body.js';
 import { LIST_STAND_IN } from './list-method.js';
+import type { PeerCertificateSource } from './peer-certificates.js';
 import { listsNothing } from './list-response.js';
 import { envelope, errorAnswer, type HttpAnswer } from './envelope.js';
 import { stringifyJson } from './json-text.js';
@@ -157,6 +158,7 @@ async function handle(context: HandlerContext, request: IncomingMessage): Promis
       token,
       wrapTtl: wrapTtlHeader(request, context.core.options.maxLeaseTtl),
       rawHeaders: request.rawHeaders,
+      socket: request.socket as PeerCertificateSource,
       ...remoteAddressOf(ha, request),
     });
     // A seal, and an HA step-down, wait for the requests being served.

@@ -4,7 +4,7 @@
  * is still valid and returns the TTL limits the renewal gets.
  */
 import { randomUUID } from 'node:crypto';
-import { CofferError, type LogicalBackend, type Request, type Storage, type SystemView } from '@coffer/sdk';
+import { CofferError, type LogicalBackend, type Request, type RequestConnection, type Storage, type SystemView } from '@coffer/sdk';
 import type { TokenEntry } from './token-entry.js';
 import { renewedLoginExpiry } from './token-ttl.js';
 
@@ -27,7 +27,8 @@ export function isLoginToken(entry: TokenEntry): boolean {
 
 /**
  * Asks the auth method behind `mount` to renew the login of `entry`, then
- * computes the token's new expiry. Group names in the method's response
+ * computes the token's new expiry. The method gets the renewing client's
+ * TLS `connection`, when there is one. Group names in the method's response
  * refresh the external groups of the token's entity.
  * @throws CofferError from the method (for example 400 when the login's
  *   policies changed), 405 when the method cannot renew, or 400 when the
@@ -38,6 +39,7 @@ export async function renewLogin(
   entry: TokenEntry,
   increment: number,
   now = Date.now(),
+  connection?: RequestConnection,
 ): Promise<{ expireTime: number; ttl: number; warnings: string[] }> {
   if (mount === undefined) {
     throw new CofferError('COFFER_ERR_NO_ROUTE', 400, `no auth method is mounted at the token's login path "${entry.path}"; it cannot be renewed`);
@@ -54,6 +56,7 @@ export async function renewLogin(
     // Vault sends login renewals without a client token too.
     clientToken: '',
     headers: {},
+    ...(connection !== undefined ? { connection } : {}),
     auth: {
       policies: [...entry.policies],
       metadata: { ...(entry.meta ?? {}) },
