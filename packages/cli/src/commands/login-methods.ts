@@ -335,8 +335,8 @@ ${configurationHelp({
 /** Auth methods by the name `-method` takes, which is the auth method type. */
 export const loginMethods: Record<string, LoginMethod> = {
   approle: approleMethod,
-  jwt: jwtMethod,
   cert: certMethod,
+  jwt: jwtMethod,
   ldap: ldapMethod,
   token: tokenMethod,
   userpass: userpassMethod,

@@ -131,9 +131,9 @@ describe('login', () => {
       code: 1,
       stdout: '',
       stderr:
-        'Unknown auth method: github. coffer login supports approle, cert, jwt, ldap, token\n' +
-        'and userpass. "coffer auth list" lists the enabled auth methods, and "coffer\n' +
-        'write auth/PATH/login ..." logs in with the others.\n',
+        'Unknown auth method: github. coffer login supports approle, cert, jwt, ldap,\n' +
+          'token and userpass. "coffer auth list" lists the enabled auth methods, and\n' +
+          '"coffer write auth/PATH/login ..." logs in with the others.\n',
     });
   });
 
