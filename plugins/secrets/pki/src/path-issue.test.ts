@@ -180,6 +180,27 @@ describe('issue', () => {
     assert.deepEqual(await harness.snapshot(), before);
   });
 
+  test('ip sans are encoded as requested', async () => {
+    const { harness } = await setUp({ allow_ip_sans: true });
+
+    const issued = dataOf(
+      await harness.send('update', 'issue/web', { common_name: 'a.example.com', ip_sans: '::ffff:10.1.2.3,::10.4.5.6,2001:DB8::1,10.1.2.3' }),
+    );
+
+    const text = await certificateText(String(issued.certificate));
+    assert.match(text, /IP Address:10\.1\.2\.3, IP Address:0:0:0:0:0:0:A04:506, IP Address:2001:DB8:0:0:0:0:0:1\n/);
+  });
+
+  test('ip sans with a zone are rejected', async () => {
+    const { harness } = await setUp({ allow_ip_sans: true });
+
+    await assertRejectedUnchanged(
+      harness,
+      () => harness.send('update', 'issue/web', { common_name: 'a.example.com', ip_sans: 'fe80::1%eth0' }),
+      'invalid field "ip_sans": the value "fe80::1%eth0" is not a valid IP address',
+    );
+  });
+
   test('issue without a ca', async () => {
     const harness = createHarness();
     await harness.send('create', 'roles/web', { allow_any_name: true, key_type: 'ec' });
