@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { x509 } from './x509.js';
 import {
   assertRejectedUnchanged,
@@ -32,6 +32,34 @@ async function opensslCsr(tools: OpensslRun, subject: string, extra: string[] = 
   const result = await tools.openssl(['req', '-new', ...keyArgs, '-nodes', '-keyout', 'csr.key', '-subj', subject, ...extra, '-out', '-']);
   assert.equal(result.code, 0, result.stderr);
   return result.stdout;
+}
+
+/** Encodes one DER element: tag, definite length and content. */
+function der(tag: number, ...parts: Buffer[]): Buffer {
+  const content = Buffer.concat(parts);
+  const length = content.length;
+  const header = length < 0x80 ? [length] : length < 0x100 ? [0x81, length] : [0x82, length >> 8, length & 0xff];
+  return Buffer.concat([Buffer.from([tag, ...header]), content]);
+}
+
+/**
+ * Builds a CSR for CN=a.example.com whose RSA key has public exponent 1,
+ * with no private key at all: with e = 1 the signature is the PKCS #1 v1.5
+ * encoded digest itself, so anyone can compute it.
+ */
+function exponentOneCsr(): string {
+  const oid = (hex: string) => der(0x06, Buffer.from(hex, 'hex'));
+  const algorithm = (hex: string) => der(0x30, oid(hex), Buffer.from([0x05, 0x00]));
+  const modulus = Buffer.concat([Buffer.from([0]), Buffer.alloc(256, 0xff)]);
+  const rsaKey = der(0x30, der(0x02, modulus), der(0x02, Buffer.from([1])));
+  const spki = der(0x30, algorithm('2a864886f70d010101'), der(0x03, Buffer.from([0]), rsaKey));
+  const subject = der(0x30, der(0x31, der(0x30, oid('550403'), der(0x0c, Buffer.from('a.example.com')))));
+  const info = der(0x30, der(0x02, Buffer.from([0])), subject, spki, Buffer.from([0xa0, 0x00]));
+
+  const digestInfo = Buffer.concat([Buffer.from('3031300d060960864801650304020105000420', 'hex'), createHash('sha256').update(info).digest()]);
+  const encoded = Buffer.concat([Buffer.from([0x00, 0x01]), Buffer.alloc(256 - 3 - digestInfo.length, 0xff), Buffer.from([0x00]), digestInfo]);
+  const request = der(0x30, info, algorithm('2a864886f70d01010b'), der(0x03, Buffer.from([0]), encoded));
+  return `-----BEGIN CERTIFICATE REQUEST-----\n${request.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE REQUEST-----\n`;
 }
 
 describe('issue', () => {
@@ -229,6 +257,16 @@ describe('sign', () => {
       const fromCsr = await tools.openssl(['pkey', '-pubout', '-in', 'csr.key']);
       assert.equal(createPublicKey(String(signed.certificate)).export({ type: 'spki', format: 'pem' }), fromCsr.stdout);
     });
+  });
+
+  test('csr with rsa exponent 1 is rejected', async () => {
+    const { harness } = await setUp({ key_type: 'rsa' });
+
+    await assertRejectedUnchanged(
+      harness,
+      () => harness.send('update', 'sign/web', { csr: exponentOneCsr() }),
+      'invalid field "csr": RSA public exponent 1 is not allowed: use an odd exponent of at least 3, such as 65537',
+    );
   });
 
   test('csr rejections store nothing', async () => {
