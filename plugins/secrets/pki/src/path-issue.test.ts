@@ -360,6 +360,19 @@ describe('sign key support', () => {
       );
     });
   });
+
+  test('rsa 1024 csr is rejected on every path', async () => {
+    const { harness } = await setUp({ key_type: 'any' });
+    const message = 'invalid field "csr": RSA keys < 2048 bits are unsafe and not supported, but the CSR\'s key has 1024 bits';
+
+    await withOpenssl(async (tools) => {
+      const csr = await opensslCsr(tools, '/CN=a.example.com', [], ['-newkey', 'rsa:1024']);
+
+      await assertRejectedUnchanged(harness, () => harness.send('update', 'sign/web', { csr }), message);
+      await assertRejectedUnchanged(harness, () => harness.send('update', 'sign-verbatim', { csr }), message);
+      await assertRejectedUnchanged(harness, () => harness.send('update', 'root/sign-intermediate', { csr, common_name: 'Int', ttl: '1h' }), message);
+    });
+  });
 });
 
 describe('not_after', () => {
