@@ -36,6 +36,18 @@ describe('provider requests', () => {
 
     const http = createServer((request, response) => {
       if (request.url === '/silent') return;
+      if (request.url === '/trickle') {
+        // Headers at once, then one byte of body every 50 ms, so the socket is never idle.
+        response.writeHead(200, { 'content-type': 'application/json' });
+        const timer = setInterval(() => response.write(' '), 50);
+        response.on('close', () => clearInterval(timer));
+        return;
+      }
+      if (request.url === '/redirect') {
+        response.writeHead(302, { location: 'http://192.0.2.1/keys' });
+        response.end();
+        return;
+      }
       if (request.url === '/large') {
         response.end(JSON.stringify({ padding: 'x'.repeat(1024 * 1024) }));
         return;
@@ -65,6 +77,21 @@ describe('provider requests', () => {
     await assert.rejects(requestJson(`${httpUrl}/html`), { message: 'response with status 200 is not JSON' });
     await assert.rejects(requestJson(`${httpUrl}/large`), { message: 'response is larger than 1048576 bytes' });
     await assert.rejects(requestJson(`${httpUrl}/silent`, { timeoutMs: 100 }), { message: 'request timed out after 100 ms' });
+  });
+
+  test('trickling body times out', async () => {
+    const started = Date.now();
+
+    await assert.rejects(requestJson(`${httpUrl}/trickle`, { timeoutMs: 300 }), { message: 'request timed out after 300 ms' });
+
+    assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+  });
+
+  test('redirect is not followed', async () => {
+    await assert.rejects(
+      requestJson(`${httpUrl}/redirect`),
+      { message: 'response with status 302 is not JSON' },
+    );
   });
 
   test('jwks_ca_pem is used at config write', async () => {

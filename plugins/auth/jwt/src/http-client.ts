@@ -16,7 +16,7 @@ export interface ProviderRequest {
   form?: Record<string, string>;
   /** Extra request headers, such as `Authorization` for the token endpoint. */
   headers?: Record<string, string>;
-  /** Milliseconds before the request is abandoned. */
+  /** Milliseconds the whole request, response body included, may take before it is abandoned. */
   timeoutMs?: number;
 }
 
@@ -47,14 +47,30 @@ export function requestJson(url: string, options: ProviderRequest = {}): Promise
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   const tls = target.protocol === 'https:' && options.caPem !== undefined && options.caPem !== '' ? { ca: options.caPem } : {};
 
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
     const request = send(target, { method: body === undefined ? 'GET' : 'POST', headers, ...tls }, (response) => {
-      readJson(response).then(resolve, reject);
+      readJson(response).then(
+        (result) => {
+          clearTimeout(deadline);
+          resolve(result);
+        },
+        (err: unknown) => {
+          clearTimeout(deadline);
+          reject(err);
+        },
+      );
     });
-    request.setTimeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, () => {
-      request.destroy(new Error(`request timed out after ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`));
+    // The deadline covers the whole exchange, body included: a socket idle
+    // timeout alone would let a server that sends a byte now and then hold a
+    // login open for ever.
+    const deadline = setTimeout(() => {
+      request.destroy(new Error(`request timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    request.on('error', (err) => {
+      clearTimeout(deadline);
+      reject(err);
     });
-    request.on('error', reject);
     request.end(body);
   });
 }

@@ -10,6 +10,9 @@ import type { Role } from './roles.js';
 import type { AltNames } from './subject.js';
 import { parsePemBlocks, x509 } from './x509.js';
 
+/** Smallest RSA modulus, in bits, that a CSR may carry. */
+const MIN_RSA_BITS = 2048;
+
 /** A parsed CSR whose signature checked out. */
 export interface ParsedCsr {
   request: x509.Pkcs10CertificateRequest;
@@ -22,7 +25,8 @@ export interface ParsedCsr {
 /**
  * Parses a PEM CSR and checks its signature, so that a certificate is only
  * issued for a key the requester holds.
- * @throws CofferError (400) naming the csr field when it does not parse or its signature is invalid.
+ * @throws CofferError (400) naming the csr field when it does not parse, its key
+ *   is unsupported or an RSA key shorter than 2048 bits, or its signature is invalid.
  */
 export async function parseCsr(pem: string): Promise<ParsedCsr> {
   const block = parsePemBlocks(pem).find((candidate) => candidate.label === 'CERTIFICATE REQUEST' || candidate.label === 'NEW CERTIFICATE REQUEST');
@@ -35,7 +39,11 @@ export async function parseCsr(pem: string): Promise<ParsedCsr> {
   } catch (err) {
     throw invalidField('csr', `certificate request could not be parsed: ${err instanceof Error ? err.message : String(err)}`);
   }
-  checkRequestKey('csr', publicKey);
+  const spec = checkRequestKey('csr', publicKey);
+  // Vault rejects short RSA keys on every signing path, whatever the role's key_type.
+  if (spec.type === 'rsa' && spec.bits < MIN_RSA_BITS) {
+    throw invalidField('csr', `RSA keys < ${MIN_RSA_BITS} bits are unsafe and not supported, but the CSR's key has ${spec.bits} bits`);
+  }
   let valid = false;
   try {
     valid = await request.verify();

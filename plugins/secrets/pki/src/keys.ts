@@ -80,7 +80,16 @@ export async function generateKey(spec: KeySpec): Promise<KeyObject> {
 /** Returns the type and size of a public or private key, or the reason the engine cannot use it. */
 export function inspectKey(key: KeyObject): KeySpec | { problem: string } {
   const type = key.asymmetricKeyType;
-  if (type === 'rsa') return { type, bits: key.asymmetricKeyDetails?.modulusLength ?? 0 };
+  if (type === 'rsa') {
+    // RFC 8017 section 3.1 requires e >= 3 and e coprime to the even λ(n),
+    // so e is odd. With e = 1 anyone can compute a valid signature, and a
+    // CSR's signature would prove nothing.
+    const exponent = key.asymmetricKeyDetails?.publicExponent ?? 0n;
+    if (exponent < 3n || exponent % 2n === 0n) {
+      return { problem: `RSA public exponent ${exponent} is not allowed: use an odd exponent of at least 3, such as 65537` };
+    }
+    return { type, bits: key.asymmetricKeyDetails?.modulusLength ?? 0 };
+  }
   if (type === 'ec') {
     const curve = key.asymmetricKeyDetails?.namedCurve;
     const bits = { prime256v1: 256, secp384r1: 384, secp521r1: 521 }[curve ?? ''];

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
+import { createPrivateKey } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { assertRejectedUnchanged, createHarness, dataOf, withOpenssl } from './test-support.js';
+
+/** Returns `pem` as an encrypted PKCS #8 key, as `openssl genpkey -aes256` writes one. */
+function encryptedKey(pem: string): string {
+  return String(createPrivateKey(pem).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret' }));
+}
 
 describe('config/ca', () => {
   test('imported bundle issues verifiable certificates', async () => {
@@ -57,6 +63,10 @@ describe('config/ca', () => {
       [`${String(other.private_key)}\n${String(exported.certificate)}`, 'invalid field "pem_bundle": no certificate in the bundle matches the private key'],
       [`${String(leaf.private_key)}\n${String(leaf.certificate)}`, 'invalid field "pem_bundle": the given certificate is not marked for CA use and cannot be used with this backend'],
       ['-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----', 'invalid field "pem_bundle": the private key cannot be parsed'],
+      [
+        `${String(exported.certificate)}\n${encryptedKey(String(exported.private_key))}`,
+        'invalid field "pem_bundle": the private key is encrypted: decrypt it first, for example with openssl pkey, and give it unencrypted',
+      ],
     ];
 
     for (const [pem, message] of cases) {

@@ -16,10 +16,14 @@ const KEY_LABELS = ['PRIVATE KEY', 'RSA PRIVATE KEY', 'EC PRIVATE KEY'];
 
 /**
  * Loads the one private key of a bundle.
- * @throws CofferError (400) naming pem_bundle when there is none, more than one, or it does not parse.
+ * @throws CofferError (400) naming pem_bundle when there is none, more than one, it is
+ *   encrypted, or it does not parse.
  */
 function bundleKey(blocks: { label: string; der: Buffer }[]): KeyObject {
   const keys = blocks.filter((block) => KEY_LABELS.includes(block.label));
+  if (keys.length === 0 && blocks.some((block) => block.label === 'ENCRYPTED PRIVATE KEY')) {
+    throw invalidField('pem_bundle', 'the private key is encrypted: decrypt it first, for example with openssl pkey, and give it unencrypted');
+  }
   if (keys.length === 0) throw invalidField('pem_bundle', 'the bundle has no private key: config/ca needs the CA certificate and its private key');
   if (keys.length > 1) throw invalidField('pem_bundle', `the bundle has ${keys.length} private keys: give exactly one, the CA's`);
   let key: KeyObject;

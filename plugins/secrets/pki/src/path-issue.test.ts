@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { x509 } from './x509.js';
 import {
   assertRejectedUnchanged,
@@ -32,6 +32,34 @@ async function opensslCsr(tools: OpensslRun, subject: string, extra: string[] = 
   const result = await tools.openssl(['req', '-new', ...keyArgs, '-nodes', '-keyout', 'csr.key', '-subj', subject, ...extra, '-out', '-']);
   assert.equal(result.code, 0, result.stderr);
   return result.stdout;
+}
+
+/** Encodes one DER element: tag, definite length and content. */
+function der(tag: number, ...parts: Buffer[]): Buffer {
+  const content = Buffer.concat(parts);
+  const length = content.length;
+  const header = length < 0x80 ? [length] : length < 0x100 ? [0x81, length] : [0x82, length >> 8, length & 0xff];
+  return Buffer.concat([Buffer.from([tag, ...header]), content]);
+}
+
+/**
+ * Builds a CSR for CN=a.example.com whose RSA key has public exponent 1,
+ * with no private key at all: with e = 1 the signature is the PKCS #1 v1.5
+ * encoded digest itself, so anyone can compute it.
+ */
+function exponentOneCsr(): string {
+  const oid = (hex: string) => der(0x06, Buffer.from(hex, 'hex'));
+  const algorithm = (hex: string) => der(0x30, oid(hex), Buffer.from([0x05, 0x00]));
+  const modulus = Buffer.concat([Buffer.from([0]), Buffer.alloc(256, 0xff)]);
+  const rsaKey = der(0x30, der(0x02, modulus), der(0x02, Buffer.from([1])));
+  const spki = der(0x30, algorithm('2a864886f70d010101'), der(0x03, Buffer.from([0]), rsaKey));
+  const subject = der(0x30, der(0x31, der(0x30, oid('550403'), der(0x0c, Buffer.from('a.example.com')))));
+  const info = der(0x30, der(0x02, Buffer.from([0])), subject, spki, Buffer.from([0xa0, 0x00]));
+
+  const digestInfo = Buffer.concat([Buffer.from('3031300d060960864801650304020105000420', 'hex'), createHash('sha256').update(info).digest()]);
+  const encoded = Buffer.concat([Buffer.from([0x00, 0x01]), Buffer.alloc(256 - 3 - digestInfo.length, 0xff), Buffer.from([0x00]), digestInfo]);
+  const request = der(0x30, info, algorithm('2a864886f70d01010b'), der(0x03, Buffer.from([0]), encoded));
+  return `-----BEGIN CERTIFICATE REQUEST-----\n${request.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE REQUEST-----\n`;
 }
 
 describe('issue', () => {
@@ -180,6 +208,27 @@ describe('issue', () => {
     assert.deepEqual(await harness.snapshot(), before);
   });
 
+  test('ip sans are encoded as requested', async () => {
+    const { harness } = await setUp({ allow_ip_sans: true });
+
+    const issued = dataOf(
+      await harness.send('update', 'issue/web', { common_name: 'a.example.com', ip_sans: '::ffff:10.1.2.3,::10.4.5.6,2001:DB8::1,10.1.2.3' }),
+    );
+
+    const text = await certificateText(String(issued.certificate));
+    assert.match(text, /IP Address:10\.1\.2\.3, IP Address:0:0:0:0:0:0:A04:506, IP Address:2001:DB8:0:0:0:0:0:1\n/);
+  });
+
+  test('ip sans with a zone are rejected', async () => {
+    const { harness } = await setUp({ allow_ip_sans: true });
+
+    await assertRejectedUnchanged(
+      harness,
+      () => harness.send('update', 'issue/web', { common_name: 'a.example.com', ip_sans: 'fe80::1%eth0' }),
+      'invalid field "ip_sans": the value "fe80::1%eth0" is not a valid IP address',
+    );
+  });
+
   test('issue without a ca', async () => {
     const harness = createHarness();
     await harness.send('create', 'roles/web', { allow_any_name: true, key_type: 'ec' });
@@ -208,6 +257,16 @@ describe('sign', () => {
       const fromCsr = await tools.openssl(['pkey', '-pubout', '-in', 'csr.key']);
       assert.equal(createPublicKey(String(signed.certificate)).export({ type: 'spki', format: 'pem' }), fromCsr.stdout);
     });
+  });
+
+  test('csr with rsa exponent 1 is rejected', async () => {
+    const { harness } = await setUp({ key_type: 'rsa' });
+
+    await assertRejectedUnchanged(
+      harness,
+      () => harness.send('update', 'sign/web', { csr: exponentOneCsr() }),
+      'invalid field "csr": RSA public exponent 1 is not allowed: use an odd exponent of at least 3, such as 65537',
+    );
   });
 
   test('csr rejections store nothing', async () => {
@@ -299,6 +358,19 @@ describe('sign key support', () => {
         () => harness.send('update', 'sign/web', { csr }),
         'invalid field "csr": unsupported elliptic curve secp224r1: use P-256, P-384 or P-521',
       );
+    });
+  });
+
+  test('rsa 1024 csr is rejected on every path', async () => {
+    const { harness } = await setUp({ key_type: 'any' });
+    const message = 'invalid field "csr": RSA keys < 2048 bits are unsafe and not supported, but the CSR\'s key has 1024 bits';
+
+    await withOpenssl(async (tools) => {
+      const csr = await opensslCsr(tools, '/CN=a.example.com', [], ['-newkey', 'rsa:1024']);
+
+      await assertRejectedUnchanged(harness, () => harness.send('update', 'sign/web', { csr }), message);
+      await assertRejectedUnchanged(harness, () => harness.send('update', 'sign-verbatim', { csr }), message);
+      await assertRejectedUnchanged(harness, () => harness.send('update', 'root/sign-intermediate', { csr, common_name: 'Int', ttl: '1h' }), message);
     });
   });
 });

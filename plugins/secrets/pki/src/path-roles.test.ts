@@ -91,6 +91,7 @@ describe('roles', () => {
       [{ ext_key_usage_oids: '1.2.x' }, 'invalid field "ext_key_usage_oids": "1.2.x" is not a dotted object identifier such as 1.3.6.1.5.5.7.3.1'],
       [{ allow_subdomains: 'sometimes' }, 'invalid field "allow_subdomains": expected a boolean, got "sometimes"'],
       [{ signature_bits: 1 }, 'invalid field "signature_bits": unsupported hash size 1: use 256, 384 or 512'],
+      [{ not_before_duration: '876000000h' }, 'invalid field "not_before_duration": 3153600000000s is more than the maximum of 1576800000s (50 years)'],
       [{ lease: '1h' }, 'unknown field "lease"'],
     ];
 

@@ -138,6 +138,14 @@ export function roleFromFields(fields: RoleFields, base: Role): Role {
 }
 
 /**
+ * Largest not_before_duration, 50 years in seconds. It keeps notBefore after
+ * 1950, where RFC 5280 time fields start, for any current date after 2000.
+ * A duration of thousands of years made @peculiar/x509 write a time that
+ * openssl reports as "Bad time value".
+ */
+export const MAX_NOT_BEFORE_SECONDS = 50 * 365 * 24 * 3600;
+
+/**
  * Checks a role with Vault's rules and fills in the default key size.
  * @throws CofferError (400) naming the first invalid field.
  */
@@ -150,6 +158,9 @@ export function checkRole(role: Role): Role {
     throw invalidField('key_bits', `${role.key_bits}: key_bits must be 0 when key_type is any`);
   }
   checkSignatureBits(role.signature_bits);
+  if (role.not_before_duration > MAX_NOT_BEFORE_SECONDS) {
+    throw invalidField('not_before_duration', `${role.not_before_duration}s is more than the maximum of ${MAX_NOT_BEFORE_SECONDS}s (50 years)`);
+  }
   return {
     ...role,
     key_bits: keyBits,

@@ -117,14 +117,33 @@ export function splitNames(commonName: string, altNames: string[], excludeCn: bo
 }
 
 /**
- * Checks IP addresses from `ip_sans`.
+ * Checks IP addresses from `ip_sans` and returns them in the form the
+ * certificate gets, duplicates removed. An IPv4-mapped IPv6 address becomes
+ * the IPv4 address, as Go's x509 package (and so Vault) encodes it. Other
+ * IPv6 addresses are rewritten in hex, because @peculiar/x509 encodes a
+ * dotted IPv4 tail as the wrong bytes. Zone IDs (`fe80::1%eth0`) have no
+ * encoding in a certificate and are rejected.
  * @throws CofferError (400) naming the field and the first invalid value.
  */
 export function parseIpSans(field: string, values: string[]): string[] {
+  const addresses: string[] = [];
   for (const value of values) {
-    if (isIP(value) === 0) throw invalidField(field, `the value "${value}" is not a valid IP address`);
+    const version = isIP(value);
+    if (version === 0 || value.includes('%')) throw invalidField(field, `the value "${value}" is not a valid IP address`);
+    addresses.push(version === 4 ? value : canonicalIpv6(value));
   }
-  return [...new Set(values)];
+  return [...new Set(addresses)];
+}
+
+/** Returns an IPv6 address in compressed hex, or the IPv4 address it maps. */
+function canonicalIpv6(value: string): string {
+  const hex = new URL(`http://[${value}]/`).hostname.slice(1, -1);
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(hex);
+  if (mapped === null) return hex;
+
+  const high = Number.parseInt(mapped[1]!, 16);
+  const low = Number.parseInt(mapped[2]!, 16);
+  return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
 }
 
 /**

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { parseAuthorizedKey } from './ssh-keys.js';
+import { SshWriter } from './ssh-wire.js';
 import {
   assertRejectedUnchanged,
   configureCa,
@@ -266,6 +267,11 @@ describe('sign', () => {
       ['sign/missing', { public_key: key }, 'unknown role: missing'],
       ['sign/dev', {}, 'missing required field "public_key"'],
       ['sign/dev', { public_key: 'ssh-ed25519 AAAA' }, 'failed to parse public_key as SSH key: data ends before the last field'],
+      [
+        'sign/dev',
+        { public_key: `ssh-rsa ${new SshWriter().string('ssh-rsa').mpint(Buffer.from([1])).mpint(Buffer.alloc(256, 0xff)).toBuffer().toString('base64')}`, valid_principals: 'alice' },
+        'failed to parse public_key as SSH key: RSA public exponent 1 is not allowed: use an odd exponent of at least 3, such as 65537',
+      ],
       ['sign/dev', { public_key: key, valid_principals: 'alice', cert_type: 'both' }, 'invalid field "cert_type": must be one of "user", "host"'],
       ['sign/dev', { public_key: key, valid_principals: 'alice', cert_type: 'host' }, "cert_type 'host' is not allowed by role"],
       ['sign/hosts', { public_key: key, valid_principals: 'example.com' }, "cert_type 'user' is not allowed by role"],

@@ -58,6 +58,7 @@ describe('public keys', () => {
   });
 
   test('malformed keys are rejected', () => {
+    const rsaBlob = (exponent: number[]) => new SshWriter().string('ssh-rsa').mpint(Buffer.from(exponent)).mpint(Buffer.alloc(256, 0xff)).toBuffer();
     const ed25519Blob = new SshWriter().string('ssh-ed25519').string(Buffer.alloc(32, 1)).toBuffer();
     const cases: Array<[string, string]> = [
       ['', 'expected "<key type> <base64 key> [comment]"'],
@@ -65,6 +66,9 @@ describe('public keys', () => {
       ['ssh-ed25519 !!!', 'the key is not valid base64'],
       [`ssh-rsa ${ed25519Blob.toString('base64')}`, 'the key type "ssh-rsa" does not match the encoded key of type "ssh-ed25519"'],
       [`ssh-ed25519 ${ed25519Blob.subarray(0, 20).toString('base64')}`, 'data ends before the last field'],
+      [`ssh-rsa ${rsaBlob([1]).toString('base64')}`, 'RSA public exponent 1 is not allowed: use an odd exponent of at least 3, such as 65537'],
+      [`ssh-rsa ${rsaBlob([0x01, 0, 0, 0x01]).toString('base64')}`, 'RSA public exponent is longer than 24 bits: use 65537'],
+      [`ssh-rsa ${rsaBlob([0x01, 0x00, 0x00]).toString('base64')}`, 'RSA public exponent 65536 is not allowed: use an odd exponent of at least 3, such as 65537'],
       [`ssh-dss ${new SshWriter().string('ssh-dss').toBuffer().toString('base64')}`, 'unsupported key type "ssh-dss": use one of ssh-rsa, ssh-ed25519, ecdsa-sha2-nistp256, ecdsa-sha2-nistp384, ecdsa-sha2-nistp521'],
     ];
     for (const [text, message] of cases) {

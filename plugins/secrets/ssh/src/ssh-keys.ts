@@ -75,6 +75,7 @@ export function parsePublicKeyBlob(blob: Buffer): SshPublicKey {
   if (type === 'ssh-rsa') {
     const e = reader.mpint();
     const n = reader.mpint();
+    checkRsaExponent(e);
     jwk = { kty: 'RSA', e: base64url(e), n: base64url(n) };
     bits = bitLength(n);
   } else if (type === 'ssh-ed25519') {
@@ -95,6 +96,20 @@ export function parsePublicKeyBlob(blob: Buffer): SshPublicKey {
     return { type, blob, key: createPublicKey({ key: jwk, format: 'jwk' }), bits };
   } catch (err) {
     throw new SshFormatError(`invalid ${type} key: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Rejects an RSA public exponent that is even, below 3 or longer than 24
+ * bits, as Go's x/crypto/ssh (and so Vault) does. With e = 1 anyone can
+ * compute a signature that the key verifies, so a certificate for such a
+ * key would let anyone log in.
+ */
+function checkRsaExponent(magnitude: Buffer): void {
+  const exponent = magnitude.length === 0 ? 0n : BigInt(`0x${magnitude.toString('hex')}`);
+  if (exponent >= 2n ** 24n) throw new SshFormatError('RSA public exponent is longer than 24 bits: use 65537');
+  if (exponent < 3n || exponent % 2n === 0n) {
+    throw new SshFormatError(`RSA public exponent ${exponent} is not allowed: use an odd exponent of at least 3, such as 65537`);
   }
 }
 
