@@ -27,7 +27,7 @@ export class ApiError extends Error {
   }
 }
 
-/** Called when a request fails with 403 for a token the server no longer recognizes. */
+/** Called when a request fails with 403 for the session's token and the server no longer recognizes it. */
 let onSessionExpired: () => void = () => undefined;
 
 export function setSessionExpiredHandler(handler: () => void): void {
@@ -61,10 +61,22 @@ export async function request<T = Record<string, unknown>>(
   }
   if (!response.ok) {
     const errors = isRecord(parsed) && Array.isArray(parsed.errors) ? parsed.errors.map(String) : [];
-    if (response.status === 403 && token !== null && errors.some((message) => message.includes('invalid token'))) onSessionExpired();
+    if (response.status === 403 && token !== null && token === session.token() && !(await tokenIsValid(token))) onSessionExpired();
     throw new ApiError(response.status, errors);
   }
   return parsed as ApiResponse<T>;
+}
+
+/**
+ * Returns false when the server rejects `token` itself. The server answers
+ * 403 "permission denied" both for a token it does not know (expired or
+ * revoked) and for a valid token without the capability, as Vault does, so
+ * a failed lookup of the token tells the two apart. The UI signs in only
+ * tokens that can look themselves up, so a valid session token passes.
+ */
+async function tokenIsValid(token: string): Promise<boolean> {
+  const response = await fetch('/v1/auth/token/lookup-self', { headers: { 'X-Vault-Token': token, 'X-Vault-Request': 'true' }, credentials: 'omit', cache: 'no-store' });
+  return response.status !== 403;
 }
 
 /** Reads `path`; returns null for a 404. */

@@ -344,6 +344,47 @@ describe('ui in a browser', { skip }, () => {
     await page.getByLabel('Token', { exact: true }).waitFor();
     assert.deepEqual(failures, []);
   });
+  test('revoked token returns to sign in', async () => {
+    const failures: string[] = [];
+    const created = await api(server, 'POST', 'auth/token/create', { token: ROOT, body: { policies: ['default'] } });
+    const token = created.body.auth.client_token as string;
+    const page = await openPage(server, failures);
+    await page.getByLabel('Token', { exact: true }).fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+
+    assert.equal((await api(server, 'POST', 'auth/token/revoke-self', { token })).status, 204);
+    await page.getByRole('link', { name: 'Policies' }).click();
+    await expectBanner(page, 'Your session ended. Sign in again.');
+    await page.getByLabel('Token', { exact: true }).waitFor();
+    assert.equal(await page.evaluate("sessionStorage.getItem('coffer.token')"), null);
+    assert.deepEqual(failures, []);
+  });
+
+  test('token without permission stays signed in', async () => {
+    const failures: string[] = [];
+    const created = await api(server, 'POST', 'auth/token/create', { token: ROOT, body: { policies: ['default'] } });
+    const token = created.body.auth.client_token as string;
+    const page = await openPage(server, failures);
+    await page.getByLabel('Token', { exact: true }).fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+
+    await page.getByRole('link', { name: 'Policies' }).click();
+    await expectBanner(page, 'Error 403: permission denied');
+    assert.equal(await page.evaluate("sessionStorage.getItem('coffer.token')"), token);
+    assert.deepEqual(failures, []);
+  });
+
+  test('wrong token is rejected at sign in', async () => {
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await page.getByLabel('Token', { exact: true }).fill('not-a-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expectBanner(page, 'Error 403: permission denied');
+    assert.equal(await page.evaluate("sessionStorage.getItem('coffer.token')"), null);
+    assert.deepEqual(failures, []);
+  });
 });
 
 describe('ui initializes and unseals', { skip }, () => {
