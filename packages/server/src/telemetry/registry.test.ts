@@ -11,6 +11,19 @@ function registry(settings: Partial<TelemetrySettings> = {}): { metrics: Metrics
 }
 
 describe('metrics registry', () => {
+  test('series of one name stay grouped', () => {
+    const { metrics } = registry();
+    metrics.increment('route.a');
+    metrics.increment('route.a.b');
+    metrics.increment('route.a', 1, { mount: 'kv/' });
+
+    const samples = metrics
+      .toPrometheus()
+      .split('\n')
+      .filter((line) => line !== '' && !line.startsWith('#'));
+    assert.deepEqual(samples, ['vault_route_a 1', 'vault_route_a{mount="kv/"} 1', 'vault_route_a_b 1']);
+  });
+
   test('prometheus text of each kind', () => {
     const { metrics } = registry();
     metrics.gauge('core.unsealed', () => 1);
