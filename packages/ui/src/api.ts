@@ -107,6 +107,12 @@ export async function remove(path: string): Promise<void> {
   await request('DELETE', path);
 }
 
+/** Returns `message` followed by each warning of `response`, so a view's notice does not drop them. */
+export function withWarnings(message: string, response: ApiResponse<unknown> | null): string {
+  const warnings = response?.warnings ?? [];
+  return [message, ...warnings.map((warning) => `Warning: ${warning}`)].join(' ');
+}
+
 /** Encodes each segment of a path for a URL, keeping the slashes. */
 export function encodePath(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');

@@ -215,6 +215,22 @@ describe('ui in a browser', { skip }, () => {
     assert.deepEqual(failures, []);
   });
 
+  test('policy name lower-cased on save', async () => {
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await signInWithToken(page, ROOT);
+    await page.getByRole('link', { name: 'Policies' }).click();
+    await page.getByRole('link', { name: 'Create policy' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('MixedCase');
+    await page.getByLabel('Policy (HCL or JSON)', { exact: true }).fill('path "mixed/*" {\n  capabilities = ["read"]\n}\n');
+    await page.getByRole('button', { name: 'Save' }).click();
+
+    await expectBanner(page, 'Saved policy mixedcase. Warning: policy name "MixedCase" was lower-cased to "mixedcase"');
+    await page.getByRole('heading', { name: 'Policy mixedcase' }).waitFor();
+    assert.equal(await page.evaluate('location.hash'), '#/policies/mixedcase');
+    assert.deepEqual(failures, []);
+  });
+
   test('secrets engine enabled and disabled', async () => {
     const failures: string[] = [];
     const page = await openPage(server, failures);

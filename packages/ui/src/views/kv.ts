@@ -3,7 +3,7 @@
  * for KV version 1 and 2 mounts. Values stay hidden until the user reveals
  * them.
  */
-import { encodePath, isRecord, list, read, remove, write } from '../api.js';
+import { encodePath, isRecord, list, read, remove, withWarnings, write } from '../api.js';
 import { h, link, replace, table, type Child } from '../dom.js';
 import type { Page } from '../layout.js';
 import { go, type Params } from '../router.js';
@@ -144,8 +144,8 @@ export async function renderKvEdit(page: Page, params: Params, creating: boolean
       return;
     }
     write(dataPath(mount, target), mount.version === 2 ? { data } : data)
-      .then(() => {
-        go(route(mount, 'show', target), `Saved ${mount.path}${target}.`);
+      .then((response) => {
+        go(route(mount, 'show', target), withWarnings(`Saved ${mount.path}${target}.`, response));
       })
       .catch((err: unknown) => page.fail(err));
   });
