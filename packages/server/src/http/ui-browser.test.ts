@@ -231,6 +231,21 @@ describe('ui in a browser', { skip }, () => {
     assert.deepEqual(failures, []);
   });
 
+  test('bad routes get clear messages', async () => {
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await signInWithToken(page, ROOT);
+
+    // A lone "%E0" is not valid percent-encoding, so no route can decode it.
+    await page.evaluate("location.hash = '#/secrets/secret%2F/show/%E0'");
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+    assert.equal(await page.locator('main p').textContent(), 'The UI has no page at /secrets/secret%2F/show/%E0.');
+
+    await page.evaluate("location.hash = '#/transit/secret%2F'");
+    await expectBanner(page, '"secret/" is a kv mount, not transit');
+    assert.deepEqual(failures, []);
+  });
+
   test('secrets engine enabled and disabled', async () => {
     const failures: string[] = [];
     const page = await openPage(server, failures);
