@@ -4,6 +4,7 @@
  * reads it back through the API.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -327,6 +328,41 @@ describe('ui in a browser', { skip }, () => {
     await expectBanner(page, 'Deleted user bob.');
     const deletedUser = await api(server, 'GET', 'auth/people/users/bob', { token: ROOT });
     assert.equal(deletedUser.status, 404);
+    assert.deepEqual(failures, []);
+  });
+
+  test('passwords and hash input keep spaces', async () => {
+    await api(server, 'POST', 'sys/auth/spaced', { token: ROOT, body: { type: 'userpass' } });
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await signInWithToken(page, ROOT);
+    await page.getByRole('link', { name: 'Access' }).click();
+    await page.getByRole('link', { name: 'spaced/' }).click();
+    await page.getByLabel('Username', { exact: true }).fill('carol');
+    await page.getByLabel('Password', { exact: true }).fill('  padded pass  ');
+    await page.getByRole('button', { name: 'Save user' }).click();
+    await expectBanner(page, 'Saved user carol.');
+    const login = await api(server, 'POST', 'auth/spaced/login/carol', { body: { password: '  padded pass  ' } });
+    assert.equal(login.status, 200);
+
+    // Sign in through the form with the same padded password.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Method', { exact: true }).selectOption('userpass');
+    await page.getByLabel('Username', { exact: true }).fill('carol');
+    await page.getByLabel('Password', { exact: true }).fill('  padded pass  ');
+    await page.getByLabel('Mount path', { exact: true }).fill('spaced');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+
+    await signInWithToken(page, ROOT);
+    await page.getByRole('link', { name: 'Tools' }).click();
+    const hash = page.getByRole('form', { name: 'Hash' });
+    await hash.getByLabel('Input (text)', { exact: true }).fill('abc ');
+    await hash.getByRole('button', { name: 'Hash' }).click();
+    // SHA-256 of the four bytes "abc ".
+    const expected = createHash('sha256').update('abc ').digest('hex');
+    await hash.locator('output pre').getByText(expected).waitFor();
     assert.deepEqual(failures, []);
   });
 

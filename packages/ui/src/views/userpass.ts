@@ -3,7 +3,7 @@
  * password and policies, and delete one.
  */
 import { encodePath, list, remove, withWarnings, write } from '../api.js';
-import { field, h, replace, table, valueOf } from '../dom.js';
+import { field, h, rawValueOf, replace, table, valueOf } from '../dom.js';
 import type { Page } from '../layout.js';
 import { go, type Params } from '../router.js';
 
@@ -28,7 +28,7 @@ export async function renderUserpassUsers(page: Page, params: Params): Promise<v
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const username = valueOf(form, 'username');
-    write(`${base}/${encodeURIComponent(username)}`, { password: valueOf(form, 'password'), token_policies: valueOf(form, 'policies') })
+    write(`${base}/${encodeURIComponent(username)}`, { password: rawValueOf(form, 'password'), token_policies: valueOf(form, 'policies') })
       .then((response) => go(usersRoute, withWarnings(`Saved user ${username}.`, response)))
       .catch((err: unknown) => page.fail(err));
   });
