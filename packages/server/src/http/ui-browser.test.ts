@@ -247,6 +247,22 @@ describe('ui in a browser', { skip }, () => {
     assert.deepEqual(failures, []);
   });
 
+  test('kv routes accept a mount without slash', async () => {
+    await api(server, 'POST', 'secret/data/slashless', { token: ROOT, body: { data: { value: 'one' } } });
+    await api(server, 'POST', 'sys/mounts/flat', { token: ROOT, body: { type: 'kv' } });
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await signInWithToken(page, ROOT);
+
+    await page.evaluate("location.hash = '#/secrets/secret/versions/slashless'");
+    await page.getByRole('heading', { name: 'Versions of secret/slashless' }).waitFor();
+    assert.equal(await page.getByRole('table', { name: 'versions' }).locator('tbody tr').count(), 1);
+
+    await page.evaluate("location.hash = '#/secrets/flat%2F/versions/any'");
+    await expectBanner(page, '"flat/" is a KV version 1 mount, which keeps no versions');
+    assert.deepEqual(failures, []);
+  });
+
   test('secrets engine enabled and disabled', async () => {
     const failures: string[] = [];
     const page = await openPage(server, failures);
