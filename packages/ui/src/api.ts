@@ -17,11 +17,13 @@ export interface ApiResponse<T = Record<string, unknown>> {
   warnings?: string[] | null;
 }
 
-/** An error response: its status and the server's messages. */
+/** An error response: its status, the server's messages and the parsed body. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly errors: string[],
+    /** The parsed JSON body, or null; KV version 2 answers a deleted version with 404 and its metadata. */
+    readonly body: unknown = null,
   ) {
     super(errors.length > 0 ? errors.join('; ') : `request failed with status ${status}`);
   }
@@ -62,7 +64,7 @@ export async function request<T = Record<string, unknown>>(
   if (!response.ok) {
     const errors = isRecord(parsed) && Array.isArray(parsed.errors) ? parsed.errors.map(String) : [];
     if (response.status === 403 && token !== null && token === session.token() && !(await tokenIsValid(token))) onSessionExpired();
-    throw new ApiError(response.status, errors);
+    throw new ApiError(response.status, errors, parsed);
   }
   return parsed as ApiResponse<T>;
 }

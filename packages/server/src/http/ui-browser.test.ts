@@ -263,6 +263,23 @@ describe('ui in a browser', { skip }, () => {
     assert.deepEqual(failures, []);
   });
 
+  test('deleted kv secret links to versions', async () => {
+    await api(server, 'POST', 'secret/data/gone', { token: ROOT, body: { data: { value: 'one' } } });
+    assert.equal((await api(server, 'DELETE', 'secret/data/gone', { token: ROOT })).status, 204);
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await signInWithToken(page, ROOT);
+
+    await page.evaluate("location.hash = '#/secrets/secret%2F/show/gone'");
+    await page.getByText('The latest version of this secret is deleted.').waitFor();
+    await page.getByRole('link', { name: 'Versions' }).click();
+    await page.getByRole('table', { name: 'versions' }).getByRole('button', { name: 'Undelete' }).click();
+    await expectBanner(page, 'Version 1: undelete done.');
+    const restored = await api(server, 'GET', 'secret/data/gone', { token: ROOT });
+    assert.deepEqual(restored.body.data.data, { value: 'one' });
+    assert.deepEqual(failures, []);
+  });
+
   test('secrets engine enabled and disabled', async () => {
     const failures: string[] = [];
     const page = await openPage(server, failures);
