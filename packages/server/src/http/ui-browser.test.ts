@@ -280,6 +280,17 @@ describe('ui in a browser', { skip }, () => {
     assert.deepEqual(failures, []);
   });
 
+  test('sign in keeps the requested page', async () => {
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await page.goto(`${server.address}/ui/#/policies`);
+    await page.getByLabel('Token', { exact: true }).fill(ROOT);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'ACL policies' }).waitFor();
+    assert.equal(await page.evaluate('location.hash'), '#/policies');
+    assert.deepEqual(failures, []);
+  });
+
   test('secrets engine enabled and disabled', async () => {
     const failures: string[] = [];
     const page = await openPage(server, failures);
