@@ -227,16 +227,17 @@ function compareText(left: string, right: string): number {
   return left < right ? -1 : 1;
 }
 
+/** Returns the statistics of the samples in the last window; Vault's in-memory sink reports one interval too. */
 function statistics(summary: Summary, now: number): Record<string, number> {
   const recent = summary.recent(now);
-  if (recent.length === 0) return { Count: summary.count, Rate: 0, Sum: summary.sum, Min: 0, Max: 0, Mean: 0, Stddev: 0 };
+  if (recent.length === 0) return { Count: 0, Rate: 0, Sum: 0, Min: 0, Max: 0, Mean: 0, Stddev: 0 };
   const total = recent.reduce((sum, value) => sum + value, 0);
   const mean = total / recent.length;
   const variance = recent.reduce((sum, value) => sum + (value - mean) ** 2, 0) / recent.length;
   return {
-    Count: summary.count,
+    Count: recent.length,
     Rate: total / WINDOW_SECONDS,
-    Sum: summary.sum,
+    Sum: total,
     Min: recent[0],
     Max: recent[recent.length - 1],
     Mean: mean,
