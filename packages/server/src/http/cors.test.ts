@@ -99,6 +99,11 @@ describe('sys/config/cors', () => {
     const response = await send(server, 'GET', '/v1/sys/health', {});
     assert.equal(response.status, 200);
     assert.equal(response.headers['access-control-allow-origin'], undefined);
+
+    // Vault treats an empty Origin header as none.
+    const empty = await send(server, 'GET', '/v1/sys/health', { Origin: '' });
+    assert.equal(empty.status, 200);
+    assert.equal(empty.headers['access-control-allow-origin'], undefined);
   });
 
   test('own origin passes, as for the ui', async () => {

@@ -112,7 +112,8 @@ export class CorsSettings {
   wrap(api: RequestListener): RequestListener {
     return (request, response) => {
       const origin = request.headers.origin;
-      if (!this.current.enabled || origin === undefined || isSameOrigin(request, origin)) {
+      // An empty Origin counts as none, as in Vault.
+      if (!this.current.enabled || origin === undefined || origin === '' || isSameOrigin(request, origin)) {
         api(request, response);
         return;
       }
