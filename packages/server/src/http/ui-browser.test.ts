@@ -119,6 +119,21 @@ describe('ui in a browser', { skip }, () => {
     assert.deepEqual(failures, []);
   });
 
+  test('invalid json blocks the switch to fields', async () => {
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await signInWithToken(page, ROOT);
+    await page.goto(`${server.address}/ui/#/secrets/secret%2F/create/`);
+    await page.getByRole('button', { name: 'Edit as JSON' }).click();
+    await page.getByLabel('secret data as JSON', { exact: true }).fill('{"a": ');
+    await page.getByRole('button', { name: 'Edit as fields' }).click();
+
+    await expectBanner(page, /^The JSON is invalid: /);
+    // The text stays in the JSON editor so it can be fixed.
+    assert.equal(await page.getByLabel('secret data as JSON', { exact: true }).inputValue(), '{"a": ');
+    assert.deepEqual(failures, []);
+  });
+
   test('markup in secret data stays text', async () => {
     const hostile = '<img src=x onerror="alert(document.cookie)">';
     await api(server, 'POST', 'secret/data/hostile', { token: ROOT, body: { data: { [hostile]: hostile } } });

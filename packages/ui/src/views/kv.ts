@@ -142,7 +142,7 @@ export async function renderKvEdit(page: Page, params: Params, creating: boolean
   }
 
   const pathInput = h('input', { name: 'path', value: folder, required: true, 'aria-label': 'secret path' });
-  const values = editor(current);
+  const values = editor(current, (err) => page.fail(err));
   const form = h(
     'form',
     { class: 'card', 'aria-label': creating ? 'create secret' : 'edit secret' },
