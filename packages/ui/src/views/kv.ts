@@ -79,7 +79,8 @@ export async function renderKvShow(page: Page, params: Params): Promise<void> {
 
   const heading = h('h1', { class: 'crumbs' }, ...breadcrumbs(mount, path));
   if (!isRecord(data)) {
-    const state = metadata === null ? 'No secret at this path.' : metadata.destroyed === true ? 'The latest version of this secret is destroyed.' : 'The latest version of this secret is deleted.';
+    let state = 'No secret at this path.';
+    if (metadata !== null) state = metadata.destroyed === true ? 'The latest version of this secret is destroyed.' : 'The latest version of this secret is deleted.';
     replace(
       page.main,
       heading,
