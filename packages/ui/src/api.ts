@@ -77,8 +77,13 @@ export async function request<T = Record<string, unknown>>(
  * tokens that can look themselves up, so a valid session token passes.
  */
 async function tokenIsValid(token: string): Promise<boolean> {
-  const response = await fetch('/v1/auth/token/lookup-self', { headers: { 'X-Vault-Token': token, 'X-Vault-Request': 'true' }, credentials: 'omit', cache: 'no-store' });
-  return response.status !== 403;
+  try {
+    const response = await fetch('/v1/auth/token/lookup-self', { headers: { 'X-Vault-Token': token, 'X-Vault-Request': 'true' }, credentials: 'omit', cache: 'no-store' });
+    return response.status !== 403;
+  } catch {
+    // Without an answer the token may still be good, so the session stays and the first error is shown.
+    return true;
+  }
 }
 
 /** Reads `path`; returns null for a 404. */
