@@ -100,6 +100,28 @@ describe('ui in a browser', { skip }, () => {
     assert.deepEqual(failures, []);
   });
 
+  test('ui writes while cors is on', async () => {
+    const enabled = await api(server, 'POST', 'sys/config/cors', { token: ROOT, body: { allowed_origins: 'https://app.example.com' } });
+    assert.equal(enabled.status, 204);
+    try {
+      const failures: string[] = [];
+      const page = await openPage(server, failures);
+      await signInWithToken(page, ROOT);
+      // Chromium sends Origin on a same-origin POST, which the CORS check must let through.
+      await page.goto(`${server.address}/ui/#/secrets/secret%2F/create/`);
+      await page.getByLabel('secret path', { exact: true }).fill('cors-on');
+      await page.getByLabel('key', { exact: true }).fill('a');
+      await page.getByLabel('value', { exact: true }).fill('1');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await expectBanner(page, 'Saved secret/cors-on.');
+      const stored = await api(server, 'GET', 'secret/data/cors-on', { token: ROOT });
+      assert.deepEqual(stored.body.data.data, { a: '1' });
+      assert.deepEqual(failures, []);
+    } finally {
+      await api(server, 'DELETE', 'sys/config/cors', { token: ROOT });
+    }
+  });
+
   test('duplicate keys are rejected before writing', async () => {
     const failures: string[] = [];
     const page = await openPage(server, failures);
