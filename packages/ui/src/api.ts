@@ -17,17 +17,19 @@ export interface ApiResponse<T = Record<string, unknown>> {
   warnings?: string[] | null;
 }
 
-/** An error response: its status and the server's messages. */
+/** An error response: its status, the server's messages and the parsed body. */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly errors: string[],
+    /** The parsed JSON body, or null; KV version 2 answers a deleted version with 404 and its metadata. */
+    readonly body: unknown = null,
   ) {
     super(errors.length > 0 ? errors.join('; ') : `request failed with status ${status}`);
   }
 }
 
-/** Called when a request fails with 403 for a token the server no longer recognizes. */
+/** Called when a request fails with 403 for the session's token and the server no longer recognizes it. */
 let onSessionExpired: () => void = () => undefined;
 
 export function setSessionExpiredHandler(handler: () => void): void {
@@ -61,10 +63,27 @@ export async function request<T = Record<string, unknown>>(
   }
   if (!response.ok) {
     const errors = isRecord(parsed) && Array.isArray(parsed.errors) ? parsed.errors.map(String) : [];
-    if (response.status === 403 && token !== null && errors.some((message) => message.includes('invalid token'))) onSessionExpired();
-    throw new ApiError(response.status, errors);
+    if (response.status === 403 && token !== null && token === session.token() && !(await tokenIsValid(token))) onSessionExpired();
+    throw new ApiError(response.status, errors, parsed);
   }
   return parsed as ApiResponse<T>;
+}
+
+/**
+ * Returns false when the server rejects `token` itself. The server answers
+ * 403 "permission denied" both for a token it does not know (expired or
+ * revoked) and for a valid token without the capability, as Vault does, so
+ * a failed lookup of the token tells the two apart. The UI signs in only
+ * tokens that can look themselves up, so a valid session token passes.
+ */
+async function tokenIsValid(token: string): Promise<boolean> {
+  try {
+    const response = await fetch('/v1/auth/token/lookup-self', { headers: { 'X-Vault-Token': token, 'X-Vault-Request': 'true' }, credentials: 'omit', cache: 'no-store' });
+    return response.status !== 403;
+  } catch {
+    // Without an answer the token may still be good, so the session stays and the first error is shown.
+    return true;
+  }
 }
 
 /** Reads `path`; returns null for a 404. */
@@ -93,6 +112,12 @@ export function write<T = Record<string, unknown>>(path: string, body: unknown):
 /** Deletes `path`. */
 export async function remove(path: string): Promise<void> {
   await request('DELETE', path);
+}
+
+/** Returns `message` followed by each warning of `response`, so a view's notice does not drop them. */
+export function withWarnings(message: string, response: ApiResponse<unknown> | null): string {
+  const warnings = response?.warnings ?? [];
+  return [message, ...warnings.map((warning) => `Warning: ${warning}`)].join(' ');
 }
 
 /** Encodes each segment of a path for a URL, keeping the slashes. */

@@ -70,9 +70,18 @@ export function field(label: string, control: HTMLElement, hint?: string): HTMLL
 
 /** Returns the value of the form control named `name` in `form`, trimmed, or '' when missing. */
 export function valueOf(form: HTMLFormElement, name: string): string {
+  return rawValueOf(form, name).trim();
+}
+
+/**
+ * Returns the value of the form control named `name` in `form` as typed, or
+ * '' when missing. Passwords and text to hash use it, because spaces at
+ * either end are part of them.
+ */
+export function rawValueOf(form: HTMLFormElement, name: string): string {
   const control = form.elements.namedItem(name);
   if (control instanceof HTMLInputElement || control instanceof HTMLTextAreaElement || control instanceof HTMLSelectElement) {
-    return control.value.trim();
+    return control.value;
   }
   return '';
 }

@@ -75,7 +75,9 @@ async function render(): Promise<void> {
   }
   if (session.token() === null) {
     page.setNavigation(false);
-    renderLogin(page, () => go('/secrets'));
+    // After sign-in, show the page the user asked for, such as a link to a secret.
+    const requested = currentPath();
+    renderLogin(page, () => go(requested === '/' || requested === '/login' ? '/secrets' : requested));
     return;
   }
 

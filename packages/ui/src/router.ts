@@ -12,8 +12,20 @@ export interface Route {
   render(params: Params): Promise<void>;
 }
 
-/** Returns the parameters of `path` for `pattern`, or null when it does not match. */
+/**
+ * Returns the parameters of `path` for `pattern`, or null when it does not
+ * match, which includes a path whose percent-encoding is invalid.
+ */
 export function match(pattern: string, path: string): Params | null {
+  try {
+    return matchEncoded(pattern, path);
+  } catch (err) {
+    if (err instanceof URIError) return null;
+    throw err;
+  }
+}
+
+function matchEncoded(pattern: string, path: string): Params | null {
   const patternParts = pattern.split('/').filter((part) => part !== '');
   const pathParts = path.split('/').filter((part) => part !== '');
   const params: Params = {};
@@ -41,7 +53,7 @@ export function currentPath(): string {
 /** A message to show once the next view is drawn. */
 let pendingNotice: string | undefined;
 
-/** Returns and clears the message that {@link go} was pathParts. */
+/** Returns and clears the message that {@link go} was given. */
 export function takeNotice(): string | undefined {
   const notice = pendingNotice;
   pendingNotice = undefined;

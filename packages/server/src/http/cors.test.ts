@@ -99,12 +99,29 @@ describe('sys/config/cors', () => {
     const response = await send(server, 'GET', '/v1/sys/health', {});
     assert.equal(response.status, 200);
     assert.equal(response.headers['access-control-allow-origin'], undefined);
+
+    // Vault treats an empty Origin header as none.
+    const empty = await send(server, 'GET', '/v1/sys/health', { Origin: '' });
+    assert.equal(empty.status, 200);
+    assert.equal(empty.headers['access-control-allow-origin'], undefined);
   });
 
   test('own origin passes, as for the ui', async () => {
     const response = await send(server, 'GET', '/v1/sys/health', { Origin: server.address });
     assert.equal(response.status, 200);
     assert.equal(response.headers['access-control-allow-origin'], undefined);
+  });
+
+  test('own host behind a tls proxy passes', async () => {
+    // A proxy that ends TLS forwards the browser's https Origin over plain HTTP, with the Host unchanged.
+    const host = new URL(server.address).host;
+    const response = await send(server, 'POST', '/v1/sys/health', { Origin: `https://${host}` });
+    assert.notEqual(response.status, 403);
+    assert.equal(response.headers['access-control-allow-origin'], undefined);
+
+    const otherPort = await send(server, 'GET', '/v1/sys/health', { Origin: 'http://127.0.0.1:1' });
+    assert.equal(otherPort.status, 403);
+    assert.deepEqual(JSON.parse(otherPort.body), { errors: ['origin not allowed'] });
   });
 
   test('stored encrypted and kept across seal', async () => {

@@ -112,7 +112,8 @@ export class CorsSettings {
   wrap(api: RequestListener): RequestListener {
     return (request, response) => {
       const origin = request.headers.origin;
-      if (!this.current.enabled || origin === undefined || isSameOrigin(request, origin)) {
+      // An empty Origin counts as none, as in Vault.
+      if (!this.current.enabled || origin === undefined || origin === '' || isSameOrigin(request, origin)) {
         api(request, response);
         return;
       }
@@ -143,12 +144,17 @@ export class CorsSettings {
 }
 
 /**
- * True when `origin` is the server's own, as for the web UI at /ui, whose
- * browser sends `Origin` on its own writes. Those are not cross-origin.
+ * True when `origin` names the host the request was sent to, as for the web
+ * UI at /ui, whose browser sends `Origin` on its own writes. Those are not
+ * cross-origin. The scheme is not compared, because a proxy that ends TLS
+ * forwards the browser's `https` origin over plain HTTP. A browser sets
+ * `Host` itself, so a page on another host cannot pass this check.
  */
 function isSameOrigin(request: IncomingMessage, origin: string): boolean {
-  const scheme = 'encrypted' in request.socket && request.socket.encrypted === true ? 'https' : 'http';
-  return request.headers.host !== undefined && origin === `${scheme}://${request.headers.host}`;
+  const host = request.headers.host;
+  const separator = origin.indexOf('://');
+  if (host === undefined || separator < 0) return false;
+  return origin.slice(separator + 3).toLowerCase() === host.toLowerCase();
 }
 
 function disabled(): CorsConfig {

@@ -4,6 +4,7 @@
  * reads it back through the API.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -99,6 +100,28 @@ describe('ui in a browser', { skip }, () => {
     assert.deepEqual(failures, []);
   });
 
+  test('ui writes while cors is on', async () => {
+    const enabled = await api(server, 'POST', 'sys/config/cors', { token: ROOT, body: { allowed_origins: 'https://app.example.com' } });
+    assert.equal(enabled.status, 204);
+    try {
+      const failures: string[] = [];
+      const page = await openPage(server, failures);
+      await signInWithToken(page, ROOT);
+      // Chromium sends Origin on a same-origin POST, which the CORS check must let through.
+      await page.goto(`${server.address}/ui/#/secrets/secret%2F/create/`);
+      await page.getByLabel('secret path', { exact: true }).fill('cors-on');
+      await page.getByLabel('key', { exact: true }).fill('a');
+      await page.getByLabel('value', { exact: true }).fill('1');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await expectBanner(page, 'Saved secret/cors-on.');
+      const stored = await api(server, 'GET', 'secret/data/cors-on', { token: ROOT });
+      assert.deepEqual(stored.body.data.data, { a: '1' });
+      assert.deepEqual(failures, []);
+    } finally {
+      await api(server, 'DELETE', 'sys/config/cors', { token: ROOT });
+    }
+  });
+
   test('duplicate keys are rejected before writing', async () => {
     const failures: string[] = [];
     const page = await openPage(server, failures);
@@ -115,6 +138,21 @@ describe('ui in a browser', { skip }, () => {
     await expectBanner(page, 'The key "a" appears twice.');
     const stored = await api(server, 'GET', 'secret/data/dup', { token: ROOT });
     assert.equal(stored.status, 404);
+    assert.deepEqual(failures, []);
+  });
+
+  test('invalid json blocks the switch to fields', async () => {
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await signInWithToken(page, ROOT);
+    await page.goto(`${server.address}/ui/#/secrets/secret%2F/create/`);
+    await page.getByRole('button', { name: 'Edit as JSON' }).click();
+    await page.getByLabel('secret data as JSON', { exact: true }).fill('{"a": ');
+    await page.getByRole('button', { name: 'Edit as fields' }).click();
+
+    await expectBanner(page, /^The JSON is invalid: /);
+    // The text stays in the JSON editor so it can be fixed.
+    assert.equal(await page.getByLabel('secret data as JSON', { exact: true }).inputValue(), '{"a": ');
     assert.deepEqual(failures, []);
   });
 
@@ -215,6 +253,81 @@ describe('ui in a browser', { skip }, () => {
     assert.deepEqual(failures, []);
   });
 
+  test('policy name lower-cased on save', async () => {
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await signInWithToken(page, ROOT);
+    await page.getByRole('link', { name: 'Policies' }).click();
+    await page.getByRole('link', { name: 'Create policy' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('MixedCase');
+    await page.getByLabel('Policy (HCL or JSON)', { exact: true }).fill('path "mixed/*" {\n  capabilities = ["read"]\n}\n');
+    await page.getByRole('button', { name: 'Save' }).click();
+
+    await expectBanner(page, 'Saved policy mixedcase. Warning: policy name "MixedCase" was lower-cased to "mixedcase"');
+    await page.getByRole('heading', { name: 'Policy mixedcase' }).waitFor();
+    assert.equal(await page.evaluate('location.hash'), '#/policies/mixedcase');
+    assert.deepEqual(failures, []);
+  });
+
+  test('bad routes get clear messages', async () => {
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await signInWithToken(page, ROOT);
+
+    // A lone "%E0" is not valid percent-encoding, so no route can decode it.
+    await page.evaluate("location.hash = '#/secrets/secret%2F/show/%E0'");
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+    assert.equal(await page.locator('main p').textContent(), 'The UI has no page at /secrets/secret%2F/show/%E0.');
+
+    await page.evaluate("location.hash = '#/transit/secret%2F'");
+    await expectBanner(page, '"secret/" is a kv mount, not transit');
+    assert.deepEqual(failures, []);
+  });
+
+  test('kv routes accept a mount without slash', async () => {
+    await api(server, 'POST', 'secret/data/slashless', { token: ROOT, body: { data: { value: 'one' } } });
+    await api(server, 'POST', 'sys/mounts/flat', { token: ROOT, body: { type: 'kv' } });
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await signInWithToken(page, ROOT);
+
+    await page.evaluate("location.hash = '#/secrets/secret/versions/slashless'");
+    await page.getByRole('heading', { name: 'Versions of secret/slashless' }).waitFor();
+    assert.equal(await page.getByRole('table', { name: 'versions' }).locator('tbody tr').count(), 1);
+
+    await page.evaluate("location.hash = '#/secrets/flat%2F/versions/any'");
+    await expectBanner(page, '"flat/" is a KV version 1 mount, which keeps no versions');
+    assert.deepEqual(failures, []);
+  });
+
+  test('deleted kv secret links to versions', async () => {
+    await api(server, 'POST', 'secret/data/gone', { token: ROOT, body: { data: { value: 'one' } } });
+    assert.equal((await api(server, 'DELETE', 'secret/data/gone', { token: ROOT })).status, 204);
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await signInWithToken(page, ROOT);
+
+    await page.evaluate("location.hash = '#/secrets/secret%2F/show/gone'");
+    await page.getByText('The latest version of this secret is deleted.').waitFor();
+    await page.getByRole('link', { name: 'Versions' }).click();
+    await page.getByRole('table', { name: 'versions' }).getByRole('button', { name: 'Undelete' }).click();
+    await expectBanner(page, 'Version 1: undelete done.');
+    const restored = await api(server, 'GET', 'secret/data/gone', { token: ROOT });
+    assert.deepEqual(restored.body.data.data, { value: 'one' });
+    assert.deepEqual(failures, []);
+  });
+
+  test('sign in keeps the requested page', async () => {
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await page.goto(`${server.address}/ui/#/policies`);
+    await page.getByLabel('Token', { exact: true }).fill(ROOT);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'ACL policies' }).waitFor();
+    assert.equal(await page.evaluate('location.hash'), '#/policies');
+    assert.deepEqual(failures, []);
+  });
+
   test('secrets engine enabled and disabled', async () => {
     const failures: string[] = [];
     const page = await openPage(server, failures);
@@ -299,6 +412,41 @@ describe('ui in a browser', { skip }, () => {
     assert.deepEqual(failures, []);
   });
 
+  test('passwords and hash input keep spaces', async () => {
+    await api(server, 'POST', 'sys/auth/spaced', { token: ROOT, body: { type: 'userpass' } });
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await signInWithToken(page, ROOT);
+    await page.getByRole('link', { name: 'Access' }).click();
+    await page.getByRole('link', { name: 'spaced/' }).click();
+    await page.getByLabel('Username', { exact: true }).fill('carol');
+    await page.getByLabel('Password', { exact: true }).fill('  padded pass  ');
+    await page.getByRole('button', { name: 'Save user' }).click();
+    await expectBanner(page, 'Saved user carol.');
+    const login = await api(server, 'POST', 'auth/spaced/login/carol', { body: { password: '  padded pass  ' } });
+    assert.equal(login.status, 200);
+
+    // Sign in through the form with the same padded password.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Method', { exact: true }).selectOption('userpass');
+    await page.getByLabel('Username', { exact: true }).fill('carol');
+    await page.getByLabel('Password', { exact: true }).fill('  padded pass  ');
+    await page.getByLabel('Mount path', { exact: true }).fill('spaced');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+
+    await signInWithToken(page, ROOT);
+    await page.getByRole('link', { name: 'Tools' }).click();
+    const hash = page.getByRole('form', { name: 'Hash' });
+    await hash.getByLabel('Input (text)', { exact: true }).fill('abc ');
+    await hash.getByRole('button', { name: 'Hash' }).click();
+    // SHA-256 of the four bytes "abc ".
+    const expected = createHash('sha256').update('abc ').digest('hex');
+    await hash.locator('output pre').getByText(expected).waitFor();
+    assert.deepEqual(failures, []);
+  });
+
   test('console runs commands on any path', async () => {
     const failures: string[] = [];
     const page = await openPage(server, failures);
@@ -342,6 +490,47 @@ describe('ui in a browser', { skip }, () => {
     await expectBanner(page, 'Signed out.');
     assert.equal(await page.evaluate("sessionStorage.getItem('coffer.token')"), null);
     await page.getByLabel('Token', { exact: true }).waitFor();
+    assert.deepEqual(failures, []);
+  });
+  test('revoked token returns to sign in', async () => {
+    const failures: string[] = [];
+    const created = await api(server, 'POST', 'auth/token/create', { token: ROOT, body: { policies: ['default'] } });
+    const token = created.body.auth.client_token as string;
+    const page = await openPage(server, failures);
+    await page.getByLabel('Token', { exact: true }).fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+
+    assert.equal((await api(server, 'POST', 'auth/token/revoke-self', { token })).status, 204);
+    await page.getByRole('link', { name: 'Policies' }).click();
+    await expectBanner(page, 'Your session ended. Sign in again.');
+    await page.getByLabel('Token', { exact: true }).waitFor();
+    assert.equal(await page.evaluate("sessionStorage.getItem('coffer.token')"), null);
+    assert.deepEqual(failures, []);
+  });
+
+  test('token without permission stays signed in', async () => {
+    const failures: string[] = [];
+    const created = await api(server, 'POST', 'auth/token/create', { token: ROOT, body: { policies: ['default'] } });
+    const token = created.body.auth.client_token as string;
+    const page = await openPage(server, failures);
+    await page.getByLabel('Token', { exact: true }).fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+
+    await page.getByRole('link', { name: 'Policies' }).click();
+    await expectBanner(page, 'Error 403: permission denied');
+    assert.equal(await page.evaluate("sessionStorage.getItem('coffer.token')"), token);
+    assert.deepEqual(failures, []);
+  });
+
+  test('wrong token is rejected at sign in', async () => {
+    const failures: string[] = [];
+    const page = await openPage(server, failures);
+    await page.getByLabel('Token', { exact: true }).fill('not-a-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expectBanner(page, 'Error 403: permission denied');
+    assert.equal(await page.evaluate("sessionStorage.getItem('coffer.token')"), null);
     assert.deepEqual(failures, []);
   });
 });

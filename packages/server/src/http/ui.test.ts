@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { RunningServer } from '../server.js';
 import { startConfiguredServer, startDevServer } from '../testing/api-client.js';
@@ -7,6 +8,20 @@ const ROOT = 'root-test-token';
 
 async function get(server: RunningServer, path: string, method = 'GET'): Promise<Response> {
   return fetch(`${server.address}${path}`, { method, redirect: 'manual' });
+}
+
+/** Sends a GET for `path` exactly as written; fetch would resolve its dot segments first. */
+function rawGet(server: RunningServer, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(new URL(server.address), { path, method: 'GET' }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+    });
+    outgoing.once('error', reject);
+    outgoing.end();
+  });
 }
 
 describe('ui files', () => {
@@ -67,6 +82,15 @@ describe('ui files', () => {
     const escaped = await get(server, '/ui/%2e%2e/package.json');
     assert.equal(escaped.status, 404);
     assert.deepEqual(await escaped.json(), { errors: [] });
+  });
+
+  test('dot segments sent as is stay inside', async () => {
+    // node:http sends the path unchanged, as a hostile client would.
+    for (const path of ['/ui/app/../../package.json', '/ui/%2e%2e/%2e%2e/package.json', '/ui/app/..%2f..%2fpackage.json', '/ui/app/../../src/main.ts']) {
+      const response = await rawGet(server, path);
+      assert.equal(response.status, 404, path);
+      assert.equal(response.body, 'not found\n', path);
+    }
   });
 
   test('head sends headers only', async () => {

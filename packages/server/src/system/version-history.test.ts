@@ -37,10 +37,28 @@ describe('sys/version-history', () => {
     await server.core.barrier.delete(`${VERSION_HISTORY_PREFIX}9.9.9`);
   });
 
+  test('versions within one second keep order', async () => {
+    // 2.0.0 is installed first, so an order by version name would put it last.
+    await recordVersion(server.core.barrier, '2.0.0', new Date('2100-01-01T00:00:00.100Z'));
+    await recordVersion(server.core.barrier, '1.0.0', new Date('2100-01-01T00:00:00.900Z'));
+
+    const response = await api(server, 'LIST', 'sys/version-history', { token: ROOT });
+    assert.deepEqual(response.body.data.keys, [COFFER_VERSION, '2.0.0', '1.0.0']);
+    assert.equal(response.body.data.key_info['1.0.0'].previous_version, '2.0.0');
+    assert.equal(response.body.data.key_info['1.0.0'].timestamp_installed, '2100-01-01T00:00:00Z');
+    await server.core.barrier.delete(`${VERSION_HISTORY_PREFIX}2.0.0`);
+    await server.core.barrier.delete(`${VERSION_HISTORY_PREFIX}1.0.0`);
+  });
+
   test('a malformed entry is an error', async () => {
     await server.core.barrier.put({ key: `${VERSION_HISTORY_PREFIX}0.0.1`, value: Buffer.from('not json') });
     const response = await api(server, 'LIST', 'sys/version-history', { token: ROOT });
     assert.equal(response.status, 500);
+
+    await server.core.barrier.put({ key: `${VERSION_HISTORY_PREFIX}0.0.1`, value: Buffer.from('{"timestamp_installed":"yesterday"}') });
+    const badTime = await api(server, 'LIST', 'sys/version-history', { token: ROOT });
+    assert.equal(badTime.status, 500);
+    assert.deepEqual(badTime.body.errors, ['version history entry "0.0.1" is malformed']);
     await server.core.barrier.delete(`${VERSION_HISTORY_PREFIX}0.0.1`);
   });
 

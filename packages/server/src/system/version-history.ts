@@ -18,7 +18,8 @@ interface StoredVersion {
 export async function recordVersion(storage: Storage, version: string, now = new Date()): Promise<void> {
   const key = VERSION_HISTORY_PREFIX + version;
   if ((await storage.get(key)) !== null) return;
-  const entry: StoredVersion = { timestamp_installed: now.toISOString().replace(/\.\d{3}Z$/, 'Z'), build_date: null };
+  // Milliseconds are kept so that two versions installed within one second still sort in order.
+  const entry: StoredVersion = { timestamp_installed: now.toISOString(), build_date: null };
   await storage.put({ key, value: Buffer.from(JSON.stringify(entry)) });
 }
 
@@ -38,17 +39,18 @@ export async function readVersionHistory(storage: Storage): Promise<{ keys: stri
     } catch {
       entry = {};
     }
-    if (typeof entry.timestamp_installed !== 'string') {
+    if (typeof entry.timestamp_installed !== 'string' || Number.isNaN(Date.parse(entry.timestamp_installed))) {
       throw new CofferError('COFFER_ERR_VERSION_HISTORY', 500, `version history entry "${version}" is malformed`);
     }
     versions.push({ version, timestamp_installed: entry.timestamp_installed, build_date: entry.build_date ?? null });
   }
-  versions.sort((left, right) => left.timestamp_installed.localeCompare(right.timestamp_installed));
+  versions.sort((left, right) => Date.parse(left.timestamp_installed) - Date.parse(right.timestamp_installed));
 
   const keyInfo: Record<string, unknown> = {};
   versions.forEach((entry, index) => {
     keyInfo[entry.version] = {
-      timestamp_installed: entry.timestamp_installed,
+      // Vault shows RFC 3339 in whole seconds.
+      timestamp_installed: new Date(entry.timestamp_installed).toISOString().replace(/\.\d{3}Z$/, 'Z'),
       previous_version: index === 0 ? null : versions[index - 1].version,
       build_date: entry.build_date,
     };

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +40,18 @@ async function initialize(server: RunningServer): Promise<string> {
 async function metricsText(address: string, token?: string): Promise<{ status: number; type: string | null; text: string }> {
   const response = await fetch(`${address}/v1/sys/metrics?format=prometheus`, { headers: token === undefined ? {} : { 'X-Vault-Token': token } });
   return { status: response.status, type: response.headers.get('content-type'), text: await response.text() };
+}
+
+/** Sends a GET without a token for `path` exactly as written and returns the status. */
+function statusOf(address: string, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(new URL(address), { path, method: 'GET' }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    outgoing.once('error', reject);
+    outgoing.end();
+  });
 }
 
 function freePort(): Promise<number> {
@@ -129,6 +142,27 @@ describe('sys/metrics', () => {
     assert.equal(write.status, 403);
     const other = await fetch(`${open}/v1/sys/metricsx`);
     assert.equal(other.status, 403);
+  });
+
+  test('open listener reads the accept header', async () => {
+    // Prometheus asks for OpenMetrics first, and Vault answers that with its Prometheus text.
+    const accept = 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+    const response = await fetch(`${open}/v1/sys/metrics`, { headers: { Accept: accept } });
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
+    assert.match(await response.text(), /^vault_core_unsealed 1$/m);
+
+    const json = await fetch(`${open}/v1/sys/metrics`, { headers: { Accept: 'application/json' } });
+    assert.equal(json.headers.get('content-type'), 'application/json');
+  });
+
+  test('open listener serves only the metrics', async () => {
+    // node:http sends the path as given; fetch would resolve the dot segments first.
+    for (const path of ['/v1/sys/metrics/', '/v1/sys/./metrics', '/v1/sys/metrics/../mounts', '/v1/sys/mounts?x=/v1/sys/metrics']) {
+      assert.equal(await statusOf(open, path), 403, path);
+    }
+    const head = await fetch(`${open}/v1/sys/metrics`, { method: 'HEAD' });
+    assert.notEqual(head.status, 200);
   });
 
   test('prometheus scrapes the server', { skip: existsSync(PROMETHEUS) ? false : `${PROMETHEUS} is missing: install Debian's prometheus package` }, async () => {

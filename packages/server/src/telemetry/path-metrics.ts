@@ -22,6 +22,8 @@ export function metricsPaths(metrics: MetricsRegistry, gauges: CoreGauges, logge
       pattern: 'metrics',
       fields,
       operations: {
+        // NOTE: the request pipeline passes backends no headers, so unlike Vault and the
+        // unauthenticated listener, this path cannot pick Prometheus from an Accept header.
         read: async (_request, fields) => metricsResponse(metrics, gauges, logger, fields.get('format')),
       },
       helpSynopsis: "Read the server's metrics.",
@@ -64,7 +66,7 @@ export function withUnauthenticatedMetrics(api: RequestListener, metrics: Metric
       api(request, response);
       return;
     }
-    const format = new URLSearchParams(url.slice(METRICS_URL.length + 1)).get('format') ?? '';
+    const format = new URLSearchParams(url.slice(METRICS_URL.length + 1)).get('format') ?? formatFromAccept(request.headers.accept);
     metricsResponse(metrics, gauges, logger, format).then(
       (answer) => send(response, answer.raw!.status, answer.raw!.contentType, answer.raw!.body),
       (err: unknown) => {
@@ -77,6 +79,15 @@ export function withUnauthenticatedMetrics(api: RequestListener, metrics: Metric
 }
 
 const METRICS_URL = '/v1/sys/metrics';
+
+/**
+ * Returns "prometheus" when the Accept header starts with the OpenMetrics
+ * type, as Prometheus's scrapes do, and "" (JSON) otherwise. Vault picks
+ * the format from the header the same way when the query has no `format`.
+ */
+export function formatFromAccept(accept: string | undefined): string {
+  return accept !== undefined && accept.trimStart().toLowerCase().startsWith('application/openmetrics-text') ? 'prometheus' : '';
+}
 
 function send(response: ServerResponse, status: number, contentType: string, body: Buffer | string): void {
   response.writeHead(status, { 'Content-Type': contentType, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(body) });

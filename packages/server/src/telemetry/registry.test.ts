@@ -11,6 +11,19 @@ function registry(settings: Partial<TelemetrySettings> = {}): { metrics: Metrics
 }
 
 describe('metrics registry', () => {
+  test('series of one name stay grouped', () => {
+    const { metrics } = registry();
+    metrics.increment('route.a');
+    metrics.increment('route.a.b');
+    metrics.increment('route.a', 1, { mount: 'kv/' });
+
+    const samples = metrics
+      .toPrometheus()
+      .split('\n')
+      .filter((line) => line !== '' && !line.startsWith('#'));
+    assert.deepEqual(samples, ['vault_route_a 1', 'vault_route_a{mount="kv/"} 1', 'vault_route_a_b 1']);
+  });
+
   test('prometheus text of each kind', () => {
     const { metrics } = registry();
     metrics.gauge('core.unsealed', () => 1);
@@ -78,6 +91,20 @@ describe('metrics registry', () => {
     const { metrics } = registry();
     metrics.gauge('token.count', () => undefined);
     assert.equal(metrics.toPrometheus(), '\n');
+  });
+
+  test('json statistics cover the window', () => {
+    const { metrics, clock } = registry();
+    metrics.observe('core.handle_request', 2);
+    clock.now += 11_000;
+    metrics.observe('core.handle_request', 4);
+    const json = metrics.toJson() as { Samples: Array<Record<string, unknown>> };
+    // The sample of 2 is older than the 10-second window, so no statistic counts it.
+    assert.deepEqual(json.Samples, [{ Name: 'vault.core.handle_request', Count: 1, Rate: 0.4, Sum: 4, Min: 4, Max: 4, Mean: 4, Stddev: 0, Labels: {} }]);
+
+    clock.now += 11_000;
+    const idle = metrics.toJson() as { Samples: Array<Record<string, unknown>> };
+    assert.deepEqual(idle.Samples, [{ Name: 'vault.core.handle_request', Count: 0, Rate: 0, Sum: 0, Min: 0, Max: 0, Mean: 0, Stddev: 0, Labels: {} }]);
   });
 
   test('json statistics of a summary', () => {

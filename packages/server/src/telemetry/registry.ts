@@ -164,16 +164,14 @@ export class MetricsRegistry {
       header(flat, 'gauge');
       lines.push(`${flat} ${formatNumber(value)}`);
     }
-    for (const series of sortedSeries(this.counters)) {
+    for (const { flat, series } of this.byFlatName(this.counters)) {
       if (series.value.updated < oldest) continue;
-      const flat = this.flat(series.name, false);
       header(flat, 'counter');
       lines.push(`${flat}${labelText(series.labels)} ${formatNumber(series.value.total)}`);
     }
-    for (const series of sortedSeries(this.summaries)) {
+    for (const { flat, series } of this.byFlatName(this.summaries)) {
       const summary = series.value;
       if (summary.updated < oldest) continue;
-      const flat = this.flat(series.name, false);
       header(flat, 'summary');
       const recent = summary.recent(now);
       for (const quantile of QUANTILES) {
@@ -182,6 +180,18 @@ export class MetricsRegistry {
       lines.push(`${flat}_sum${labelText(series.labels)} ${formatNumber(summary.sum)}`, `${flat}_count${labelText(series.labels)} ${summary.count}`);
     }
     return `${lines.join('\n')}\n`;
+  }
+
+  /**
+   * Returns the series sorted by Prometheus name, then by labels, because the
+   * text format needs every line of one name in a single group. Sorting by
+   * dotted name would split `route.a` from `route.a{mount=...}` whenever a
+   * name such as `route.a.b` falls between them.
+   */
+  private byFlatName<T>(map: Map<string, Series<T>>): Array<{ flat: string; series: Series<T> }> {
+    const entries = [...map.entries()].map(([key, series]) => ({ key, flat: this.flat(series.name, false), series }));
+    entries.sort((left, right) => compareText(left.flat, right.flat) || compareText(left.key, right.key));
+    return entries.map(({ flat, series }) => ({ flat, series }));
   }
 
   private readGauges(): Array<{ name: string; value: number }> {
@@ -211,20 +221,23 @@ function seriesKey(name: string, labels: Labels): string {
   return `${name}|${names.sort().map((label) => `${label}=${labels[label]}`).join(',')}`;
 }
 
-function sortedSeries<T>(map: Map<string, Series<T>>): Array<Series<T>> {
-  return [...map.entries()].sort(([left], [right]) => left.localeCompare(right)).map(([, series]) => series);
+/** Compares by UTF-16 code units, so the order does not depend on the locale. */
+function compareText(left: string, right: string): number {
+  if (left === right) return 0;
+  return left < right ? -1 : 1;
 }
 
+/** Returns the statistics of the samples in the last window; Vault's in-memory sink reports one interval too. */
 function statistics(summary: Summary, now: number): Record<string, number> {
   const recent = summary.recent(now);
-  if (recent.length === 0) return { Count: summary.count, Rate: 0, Sum: summary.sum, Min: 0, Max: 0, Mean: 0, Stddev: 0 };
+  if (recent.length === 0) return { Count: 0, Rate: 0, Sum: 0, Min: 0, Max: 0, Mean: 0, Stddev: 0 };
   const total = recent.reduce((sum, value) => sum + value, 0);
   const mean = total / recent.length;
   const variance = recent.reduce((sum, value) => sum + (value - mean) ** 2, 0) / recent.length;
   return {
-    Count: summary.count,
+    Count: recent.length,
     Rate: total / WINDOW_SECONDS,
-    Sum: summary.sum,
+    Sum: total,
     Min: recent[0],
     Max: recent[recent.length - 1],
     Mean: mean,

@@ -12,8 +12,11 @@ export interface Editor {
   mode(): 'rows' | 'json';
 }
 
-/** Builds an editor holding `data`; rows when every value is a string, JSON otherwise. */
-export function editor(data: Record<string, unknown>): Editor {
+/**
+ * Builds an editor holding `data`; rows when every value is a string, JSON
+ * otherwise. `onError` gets the reason a switch from invalid JSON to rows fails.
+ */
+export function editor(data: Record<string, unknown>, onError: (err: unknown) => void): Editor {
   const rows = h('div', { class: 'rows' });
   const json = h('textarea', { name: 'json', rows: 10, spellcheck: 'false', 'aria-label': 'secret data as JSON' });
   json.value = JSON.stringify(data, null, 2);
@@ -33,10 +36,16 @@ export function editor(data: Record<string, unknown>): Editor {
   };
   toggle.addEventListener('click', () => {
     // Carry the data over, so switching keeps what was typed.
-    if (mode === 'rows') json.value = JSON.stringify(rowsData(rows), null, 2);
-    else {
-      const parsed = parseJson(json.value);
-      rows.replaceChildren(...Object.entries(parsed).map(([key, value]) => row(key, typeof value === 'string' ? value : JSON.stringify(value))));
+    try {
+      if (mode === 'rows') json.value = JSON.stringify(rowsData(rows), null, 2);
+      else {
+        const parsed = parseJson(json.value);
+        rows.replaceChildren(...Object.entries(parsed).map(([key, value]) => row(key, typeof value === 'string' ? value : JSON.stringify(value))));
+      }
+    } catch (err) {
+      // Stay in the current mode, so the text that failed can be fixed.
+      onError(err);
+      return;
     }
     mode = mode === 'rows' ? 'json' : 'rows';
     show();

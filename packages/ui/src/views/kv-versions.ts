@@ -7,6 +7,7 @@ import { encodePath, isRecord, read, remove, write } from '../api.js';
 import { h, link, replace, table } from '../dom.js';
 import type { Page } from '../layout.js';
 import { go, type Params } from '../router.js';
+import { readMount } from './mounts.js';
 
 /** One version as `metadata/<path>` reports it. */
 interface VersionInfo {
@@ -20,8 +21,17 @@ function mountRoute(mount: string, action: string, path: string): string {
   return `/secrets/${encodeURIComponent(mount)}/${action}/${encodePath(path)}`;
 }
 
+/** Returns the path of the KV version 2 mount at `path`, which a typed route may spell without the final slash. */
+async function versionedMount(path: string): Promise<string> {
+  const mount = await readMount(path);
+  if (mount.type !== 'kv') throw new Error(`"${mount.path}" is a ${mount.type} mount, not kv`);
+  if (mount.options.version !== '2') throw new Error(`"${mount.path}" is a KV version 1 mount, which keeps no versions`);
+  return mount.path;
+}
+
 export async function renderKvVersions(page: Page, params: Params): Promise<void> {
-  const { mount, path } = params;
+  const { path } = params;
+  const mount = await versionedMount(params.mount);
   const response = await read(`${encodePath(mount)}metadata/${encodePath(path)}`);
   if (response === null) throw new Error(`no secret at ${mount}${path}`);
   const versions = versionList(response.data.versions);
@@ -89,8 +99,9 @@ function deleteAll(page: Page, mount: string, path: string): void {
 
 /** Shows one version's data, hidden until revealed like the current version. */
 export async function renderKvVersion(page: Page, params: Params, hiddenValue: (value: unknown) => HTMLElement): Promise<void> {
-  const { mount, path, version } = params;
+  const { path, version } = params;
   if (!/^[1-9]\d*$/.test(version)) throw new Error(`invalid version "${version}": use a positive whole number`);
+  const mount = await versionedMount(params.mount);
   const response = await read(`${encodePath(mount)}data/${encodePath(path)}?version=${version}`);
   const data = response?.data.data;
   replace(

@@ -3,7 +3,7 @@
  * for KV version 1 and 2 mounts. Values stay hidden until the user reveals
  * them.
  */
-import { encodePath, isRecord, list, read, remove, write } from '../api.js';
+import { ApiError, encodePath, isRecord, list, read, remove, request, withWarnings, write, type ApiResponse } from '../api.js';
 import { h, link, replace, table, type Child } from '../dom.js';
 import type { Page } from '../layout.js';
 import { go, type Params } from '../router.js';
@@ -56,17 +56,37 @@ export async function renderKvList(page: Page, params: Params): Promise<void> {
   );
 }
 
+/**
+ * Reads a secret; returns null when there is none. A KV version 2 secret
+ * whose latest version is deleted or destroyed comes back with 404 and its
+ * metadata, which is returned so the view can say so.
+ */
+async function readSecret(mount: KvMount, path: string): Promise<ApiResponse | null> {
+  try {
+    return await request('GET', dataPath(mount, path));
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 404) throw err;
+    return isRecord(err.body) && isRecord(err.body.data) ? (err.body as unknown as ApiResponse) : null;
+  }
+}
+
 export async function renderKvShow(page: Page, params: Params): Promise<void> {
   const mount = await kvMount(params.mount);
   const path = params.path;
-  const response = await read(dataPath(mount, path));
+  const response = await readSecret(mount, path);
   const data = mount.version === 2 ? response?.data.data : response?.data;
   const metadata = mount.version === 2 && isRecord(response?.data.metadata) ? response.data.metadata : null;
 
   const heading = h('h1', { class: 'crumbs' }, ...breadcrumbs(mount, path));
   if (!isRecord(data)) {
-    const state = metadata !== null && metadata.deletion_time !== '' ? 'The latest version of this secret is deleted.' : 'No secret at this path.';
-    replace(page.main, heading, h('p', { class: 'empty' }, state), link(route(mount, 'edit', path), 'Write a new version'));
+    let state = 'No secret at this path.';
+    if (metadata !== null) state = metadata.destroyed === true ? 'The latest version of this secret is destroyed.' : 'The latest version of this secret is deleted.';
+    replace(
+      page.main,
+      heading,
+      h('p', { class: 'empty' }, state),
+      h('div', { class: 'actions' }, link(route(mount, 'edit', path), 'Write a new version', { class: 'button' }), metadata === null ? null : link(route(mount, 'versions', path), 'Versions', { class: 'button' })),
+    );
     return;
   }
 
@@ -123,7 +143,7 @@ export async function renderKvEdit(page: Page, params: Params, creating: boolean
   }
 
   const pathInput = h('input', { name: 'path', value: folder, required: true, 'aria-label': 'secret path' });
-  const values = editor(current);
+  const values = editor(current, (err) => page.fail(err));
   const form = h(
     'form',
     { class: 'card', 'aria-label': creating ? 'create secret' : 'edit secret' },
@@ -144,8 +164,8 @@ export async function renderKvEdit(page: Page, params: Params, creating: boolean
       return;
     }
     write(dataPath(mount, target), mount.version === 2 ? { data } : data)
-      .then(() => {
-        go(route(mount, 'show', target), `Saved ${mount.path}${target}.`);
+      .then((response) => {
+        go(route(mount, 'show', target), withWarnings(`Saved ${mount.path}${target}.`, response));
       })
       .catch((err: unknown) => page.fail(err));
   });

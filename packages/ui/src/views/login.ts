@@ -3,7 +3,7 @@
  * LDAP mount. A successful sign-in keeps the token in the tab's session.
  */
 import { encodePath, request, write } from '../api.js';
-import { field, h, replace, valueOf } from '../dom.js';
+import { field, h, rawValueOf, replace, valueOf } from '../dom.js';
 import type { Page } from '../layout.js';
 import { session } from '../session.js';
 
@@ -55,7 +55,7 @@ async function signIn(form: HTMLFormElement, method: string): Promise<void> {
     token = valueOf(form, 'token');
   } else {
     const mount = valueOf(form, 'mount').replace(/^\/+|\/+$/g, '');
-    const response = await write(`auth/${encodePath(mount)}/login/${encodeURIComponent(valueOf(form, 'username'))}`, { password: valueOf(form, 'password') });
+    const response = await write(`auth/${encodePath(mount)}/login/${encodeURIComponent(valueOf(form, 'username'))}`, { password: rawValueOf(form, 'password') });
     token = response?.auth?.client_token ?? '';
   }
   // The lookup proves the token works before the UI keeps it.

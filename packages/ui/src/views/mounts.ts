@@ -3,7 +3,7 @@
  * Both read `sys/internal/ui/mounts`, which shows a token the mounts it can
  * use, and fall back to `sys/mounts` and `sys/auth` when it is missing.
  */
-import { ApiError, encodePath, isRecord, read, remove, write } from '../api.js';
+import { ApiError, encodePath, isRecord, read, remove, withWarnings, write } from '../api.js';
 import { field, h, link, replace, table, valueOf } from '../dom.js';
 import type { Page } from '../layout.js';
 import { go } from '../router.js';
@@ -111,7 +111,7 @@ function enableForm(page: Page, kind: string, types: string[], apiBase: string, 
     const body: Record<string, unknown> = { type: typed === 'kv-v2' ? 'kv' : typed, description: valueOf(form, 'description') };
     if (typed === 'kv-v2') body.options = { version: '2' };
     write(`${apiBase}/${encodePath(path)}`, body)
-      .then(() => go(back, `Enabled ${typed} at ${path}/.`))
+      .then((response) => go(back, withWarnings(`Enabled ${typed} at ${path}/.`, response)))
       .catch((err: unknown) => page.fail(err));
   });
   return h('section', { class: 'card' }, h('h2', null, `Enable a ${kind}`), form);

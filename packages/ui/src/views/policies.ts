@@ -3,7 +3,7 @@
  * writes one. The `root` policy cannot be read or changed, and `default`
  * cannot be deleted, as the server enforces.
  */
-import { list, read, remove, write } from '../api.js';
+import { list, read, remove, withWarnings, write } from '../api.js';
 import { field, h, link, replace, table, valueOf } from '../dom.js';
 import type { Page } from '../layout.js';
 import { go, type Params } from '../router.js';
@@ -66,8 +66,10 @@ export async function renderPolicyEdit(page: Page, params: Params): Promise<void
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const name = creating ? valueOf(form, 'name') : params.name;
+    // The server stores policy names in lower case, as Vault does, and warns when it changes one.
+    const saved = name.toLowerCase();
     write(policyPath(name), { policy: policy.value })
-      .then(() => go(policyRoute(name), `Saved policy ${name}.`))
+      .then((response) => go(policyRoute(saved), withWarnings(`Saved policy ${saved}.`, response)))
       .catch((err: unknown) => page.fail(err));
   });
   replace(page.main, form);

@@ -3,7 +3,7 @@
  * (the server's seal and health, and the signed-in token).
  */
 import { read, request, write } from '../api.js';
-import { field, h, replace, table, valueOf } from '../dom.js';
+import { field, h, rawValueOf, replace, table, valueOf } from '../dom.js';
 import type { Page } from '../layout.js';
 import { toBase64 } from './transit.js';
 
@@ -53,7 +53,7 @@ export function renderTools(page: Page): Promise<void> {
       field('Algorithm', h('select', { name: 'algorithm' }, ...['sha2-256', 'sha2-384', 'sha2-512', 'sha3-256'].map((name) => h('option', null, name)))),
     ],
     async (form) => {
-      const response = await write<{ sum: string }>('sys/tools/hash', { input: toBase64(valueOf(form, 'input')), algorithm: valueOf(form, 'algorithm'), format: 'hex' });
+      const response = await write<{ sum: string }>('sys/tools/hash', { input: toBase64(rawValueOf(form, 'input')), algorithm: valueOf(form, 'algorithm'), format: 'hex' });
       return response?.data.sum ?? '';
     },
   );

@@ -7,6 +7,7 @@ import { encodePath, list, read, write } from '../api.js';
 import { field, h, link, replace, table, valueOf } from '../dom.js';
 import type { Page } from '../layout.js';
 import { go, type Params } from '../router.js';
+import { readMount } from './mounts.js';
 
 const KEY_TYPES = ['aes256-gcm96', 'aes128-gcm96', 'chacha20-poly1305', 'ed25519', 'ecdsa-p256', 'ecdsa-p384', 'ecdsa-p521', 'rsa-2048', 'rsa-3072', 'rsa-4096', 'hmac'];
 
@@ -14,8 +15,15 @@ function keyRoute(mount: string, name: string): string {
   return `/transit/${encodeURIComponent(mount)}/key/${encodeURIComponent(name)}`;
 }
 
+/** Returns the path of the transit mount at `path`, which links may spell without the final slash. */
+async function transitMount(path: string): Promise<string> {
+  const mount = await readMount(path);
+  if (mount.type !== 'transit') throw new Error(`"${mount.path}" is a ${mount.type} mount, not transit`);
+  return mount.path;
+}
+
 export async function renderTransitKeys(page: Page, params: Params): Promise<void> {
-  const mount = params.mount;
+  const mount = await transitMount(params.mount);
   const keys = await list(`${encodePath(mount)}keys`);
   const form = h(
     'form',
@@ -41,7 +49,8 @@ export async function renderTransitKeys(page: Page, params: Params): Promise<voi
 }
 
 export async function renderTransitKey(page: Page, params: Params): Promise<void> {
-  const { mount, name } = params;
+  const { name } = params;
+  const mount = await transitMount(params.mount);
   const base = `${encodePath(mount)}`;
   const response = await read(`${base}keys/${encodeURIComponent(name)}`);
   if (response === null) throw new Error(`no key "${name}" in ${mount}`);

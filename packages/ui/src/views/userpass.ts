@@ -2,8 +2,8 @@
  * The users of a userpass mount: list them, create or update one with a
  * password and policies, and delete one.
  */
-import { encodePath, list, remove, write } from '../api.js';
-import { field, h, replace, table, valueOf } from '../dom.js';
+import { encodePath, list, remove, withWarnings, write } from '../api.js';
+import { field, h, rawValueOf, replace, table, valueOf } from '../dom.js';
 import type { Page } from '../layout.js';
 import { go, type Params } from '../router.js';
 
@@ -28,8 +28,8 @@ export async function renderUserpassUsers(page: Page, params: Params): Promise<v
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     const username = valueOf(form, 'username');
-    write(`${base}/${encodeURIComponent(username)}`, { password: valueOf(form, 'password'), token_policies: valueOf(form, 'policies') })
-      .then(() => go(usersRoute, `Saved user ${username}.`))
+    write(`${base}/${encodeURIComponent(username)}`, { password: rawValueOf(form, 'password'), token_policies: valueOf(form, 'policies') })
+      .then((response) => go(usersRoute, withWarnings(`Saved user ${username}.`, response)))
       .catch((err: unknown) => page.fail(err));
   });
   replace(
