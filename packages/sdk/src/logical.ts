@@ -58,7 +58,11 @@ export interface Request {
    * over TLS. It is absent on plain HTTP and on every other request.
    */
   connection?: RequestConnection;
-  /** Allowlisted request headers, lowercased names. */
+  /**
+   * The request headers the mount's `passthrough_request_headers` tune
+   * setting lists, by lowercased name, repeated ones joined by ", ".
+   * `X-Vault-Token` is never among them. Empty for most mounts.
+   */
   headers: Record<string, string>;
   /**
    * The lease being renewed or revoked. Set on `renew` and `revoke`

@@ -131,6 +131,11 @@ export async function handleLogicalRequest(core: Core, system: SystemBackends, r
   // Resolve the token before the existence check, as Vault does, so the
   // check reads the caller's own view (its cubbyhole, not the storage root).
   const authenticated = !target.unauthenticatedPaths.matches(target.path);
+  // A mount's tuned passthrough_request_headers reach its backend; most mounts have none, so this costs one check.
+  const passthrough = target.route?.mount.config.passthroughRequestHeaders;
+  if (passthrough !== undefined && passthrough.length > 0 && request.rawHeaders !== undefined) {
+    backendRequest.headers = passedHeaders(request.rawHeaders, passthrough);
+  }
   if (request.socket !== undefined && needsConnection(target, authenticated)) {
     const connection = peerConnection(request.socket);
     if (connection !== undefined) backendRequest.connection = connection;
@@ -222,6 +227,27 @@ async function execute(
   } finally {
     if (exhausted && caller?.entry !== undefined) await core.tokens.revokeTree(caller.entry.saltedId);
   }
+}
+
+/** The header that carries the client token, which never reaches a backend, as in Vault. */
+const TOKEN_HEADER = 'x-vault-token';
+
+/**
+ * Returns the request headers named in `allowed`, by lowercased name, with
+ * repeated headers joined by ", ". `rawHeaders` alternates names and values.
+ */
+export function passedHeaders(rawHeaders: readonly string[], allowed: readonly string[]): Record<string, string> {
+  const names = new Set(allowed.map((name) => name.toLowerCase()));
+  names.delete(TOKEN_HEADER);
+  const headers: Record<string, string> = {};
+  for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
+    const name = rawHeaders[index].toLowerCase();
+    if (!names.has(name)) continue;
+    const value = Object.hasOwn(headers, name) ? `${headers[name]}, ${rawHeaders[index + 1]}` : rawHeaders[index + 1];
+    // Defined rather than assigned, so that a header named __proto__ stays an ordinary member.
+    Object.defineProperty(headers, name, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return headers;
 }
 
 /**

@@ -80,7 +80,10 @@ function headersToWire(headers: Record<string, string>): Record<string, WireHead
 
 function headersFromWire(wire: Record<string, WireHeader> | undefined): Record<string, string> {
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(wire ?? {})) headers[name.toLowerCase()] = (value.header ?? []).join(', ');
+  for (const [name, value] of Object.entries(wire ?? {})) {
+    // Defined rather than assigned, so that a header named __proto__ stays an ordinary member.
+    Object.defineProperty(headers, name.toLowerCase(), { value: (value.header ?? []).join(', '), enumerable: true, writable: true, configurable: true });
+  }
   return headers;
 }
 

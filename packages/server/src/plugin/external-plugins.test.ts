@@ -61,6 +61,23 @@ describe('external secrets and auth plugins', () => {
     assert.equal(mounts.body.data['notes/'].type, 'notes');
   });
 
+  test('tuned headers reach the plugin', async () => {
+    const headers = { 'X-Request-Source': 'ci', 'X-Other': 'kept out', 'X-Vault-Token': server.token };
+    const before = await api(server, 'GET', 'notes/info', { token: server.token, headers });
+    assert.deepEqual(before.body.data.headers, {});
+
+    const tuned = await api(server, 'POST', 'sys/mounts/notes/tune', {
+      token: server.token,
+      body: { passthrough_request_headers: ['X-Request-Source', 'x-vault-token'] },
+    });
+    assert.equal(tuned.status, 204, JSON.stringify(tuned.body));
+    const after = await api(server, 'GET', 'notes/info', { token: server.token, headers });
+    // The token header never reaches a backend, even when listed.
+    assert.deepEqual(after.body.data.headers, { 'x-request-source': 'ci' });
+
+    await api(server, 'POST', 'sys/mounts/notes/tune', { token: server.token, body: { passthrough_request_headers: [] } });
+  });
+
   test('plugin errors keep their status', async () => {
     const missing = await get('notes/notes/absent');
     assert.equal(missing.status, 404);

@@ -71,6 +71,7 @@ const plugin: SecretsPlugin = {
                   default_lease_ttl: config.system.defaultLeaseTtl(),
                   max_lease_ttl: config.system.maxLeaseTtl(),
                   has_token: request.clientToken !== '',
+                  headers: request.headers,
                   env_marker: process.env.TEST_PLUGIN_MARKER ?? '',
                 },
               };
