@@ -22,7 +22,7 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly errors: string[],
-    /** The parsed JSON body, or null; KV version 2 answers a deleted version with 404 and its metadata. */
+    /** The parsed JSON body, or null; KV version 2 returns 404 with the metadata for a deleted version. */
     readonly body: unknown = null,
   ) {
     super(errors.length > 0 ? errors.join('; ') : `request failed with status ${status}`);
@@ -70,7 +70,7 @@ export async function request<T = Record<string, unknown>>(
 }
 
 /**
- * Returns false when the server rejects `token` itself. The server answers
+ * Returns false when the server rejects `token` itself. The server returns
  * 403 "permission denied" both for a token it does not know (expired or
  * revoked) and for a valid token without the capability, as Vault does, so
  * a failed lookup of the token tells the two apart. The UI signs in only
@@ -81,7 +81,7 @@ async function tokenIsValid(token: string): Promise<boolean> {
     const response = await fetch('/v1/auth/token/lookup-self', { headers: { 'X-Vault-Token': token, 'X-Vault-Request': 'true' }, credentials: 'omit', cache: 'no-store' });
     return response.status !== 403;
   } catch {
-    // Without an answer the token may still be good, so the session stays and the first error is shown.
+    // Without a lookup result the token may still be good, so the session stays and the first error is shown.
     return true;
   }
 }

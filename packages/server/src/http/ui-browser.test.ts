@@ -55,6 +55,14 @@ async function signInWithToken(page: Page, token: string): Promise<void> {
   await page.getByRole('heading', { name: 'Secrets engines' }).waitFor();
 }
 
+/** Opens a page signed in with the root token; `failures` collects script errors and dialogs it did not expect. */
+async function openSignedIn(server: RunningServer): Promise<{ page: Page; failures: string[] }> {
+  const failures: string[] = [];
+  const page = await openPage(server, failures);
+  await signInWithToken(page, ROOT);
+  return { page, failures };
+}
+
 /**
  * Waits for the banner to show `expected`, a text to match exactly or a
  * pattern, and fails with the banner's actual text when it does not. A
@@ -76,9 +84,7 @@ describe('ui in a browser', { skip }, () => {
   after(() => server.close());
 
   test('root token writes a kv secret', async () => {
-    const failures: string[] = [];
-    const page = await openPage(server, failures);
-    await signInWithToken(page, ROOT);
+    const { page, failures } = await openSignedIn(server);
 
     await page.getByRole('link', { name: 'secret/' }).click();
     await page.getByRole('link', { name: 'Create secret' }).click();
@@ -123,9 +129,7 @@ describe('ui in a browser', { skip }, () => {
   });
 
   test('duplicate keys are rejected before writing', async () => {
-    const failures: string[] = [];
-    const page = await openPage(server, failures);
-    await signInWithToken(page, ROOT);
+    const { page, failures } = await openSignedIn(server);
     await page.goto(`${server.address}/ui/#/secrets/secret%2F/create/`);
     await page.getByLabel('secret path', { exact: true }).fill('dup');
     await page.getByLabel('key', { exact: true }).fill('a');
@@ -142,9 +146,7 @@ describe('ui in a browser', { skip }, () => {
   });
 
   test('invalid json blocks the switch to fields', async () => {
-    const failures: string[] = [];
-    const page = await openPage(server, failures);
-    await signInWithToken(page, ROOT);
+    const { page, failures } = await openSignedIn(server);
     await page.goto(`${server.address}/ui/#/secrets/secret%2F/create/`);
     await page.getByRole('button', { name: 'Edit as JSON' }).click();
     await page.getByLabel('secret data as JSON', { exact: true }).fill('{"a": ');
@@ -159,9 +161,7 @@ describe('ui in a browser', { skip }, () => {
   test('markup in secret data stays text', async () => {
     const hostile = '<img src=x onerror="alert(document.cookie)">';
     await api(server, 'POST', 'secret/data/hostile', { token: ROOT, body: { data: { [hostile]: hostile } } });
-    const failures: string[] = [];
-    const page = await openPage(server, failures);
-    await signInWithToken(page, ROOT);
+    const { page, failures } = await openSignedIn(server);
     await page.goto(`${server.address}/ui/#/secrets/secret%2F/show/hostile`);
     await page.getByRole('button', { name: 'reveal value' }).click();
 
@@ -209,9 +209,7 @@ describe('ui in a browser', { skip }, () => {
 
   test('transit encrypts and decrypts', async () => {
     await api(server, 'POST', 'sys/mounts/transit', { token: ROOT, body: { type: 'transit' } });
-    const failures: string[] = [];
-    const page = await openPage(server, failures);
-    await signInWithToken(page, ROOT);
+    const { page, failures } = await openSignedIn(server);
     await page.getByRole('link', { name: 'transit/' }).click();
     await page.getByLabel('Name', { exact: true }).fill('orders');
     await page.getByRole('button', { name: 'Create key' }).click();
@@ -232,9 +230,7 @@ describe('ui in a browser', { skip }, () => {
   });
 
   test('policy written in the ui reaches the server', async () => {
-    const failures: string[] = [];
-    const page = await openPage(server, failures);
-    await signInWithToken(page, ROOT);
+    const { page, failures } = await openSignedIn(server);
     await page.getByRole('link', { name: 'Policies' }).click();
     await page.getByRole('link', { name: 'Create policy' }).click();
     await page.getByLabel('Name', { exact: true }).fill('ops');
@@ -254,9 +250,7 @@ describe('ui in a browser', { skip }, () => {
   });
 
   test('policy name lower-cased on save', async () => {
-    const failures: string[] = [];
-    const page = await openPage(server, failures);
-    await signInWithToken(page, ROOT);
+    const { page, failures } = await openSignedIn(server);
     await page.getByRole('link', { name: 'Policies' }).click();
     await page.getByRole('link', { name: 'Create policy' }).click();
     await page.getByLabel('Name', { exact: true }).fill('MixedCase');
@@ -270,9 +264,7 @@ describe('ui in a browser', { skip }, () => {
   });
 
   test('bad routes get clear messages', async () => {
-    const failures: string[] = [];
-    const page = await openPage(server, failures);
-    await signInWithToken(page, ROOT);
+    const { page, failures } = await openSignedIn(server);
 
     // A lone "%E0" is not valid percent-encoding, so no route can decode it.
     await page.evaluate("location.hash = '#/secrets/secret%2F/show/%E0'");
@@ -287,9 +279,7 @@ describe('ui in a browser', { skip }, () => {
   test('kv routes accept a mount without slash', async () => {
     await api(server, 'POST', 'secret/data/slashless', { token: ROOT, body: { data: { value: 'one' } } });
     await api(server, 'POST', 'sys/mounts/flat', { token: ROOT, body: { type: 'kv' } });
-    const failures: string[] = [];
-    const page = await openPage(server, failures);
-    await signInWithToken(page, ROOT);
+    const { page, failures } = await openSignedIn(server);
 
     await page.evaluate("location.hash = '#/secrets/secret/versions/slashless'");
     await page.getByRole('heading', { name: 'Versions of secret/slashless' }).waitFor();
@@ -303,9 +293,7 @@ describe('ui in a browser', { skip }, () => {
   test('deleted kv secret links to versions', async () => {
     await api(server, 'POST', 'secret/data/gone', { token: ROOT, body: { data: { value: 'one' } } });
     assert.equal((await api(server, 'DELETE', 'secret/data/gone', { token: ROOT })).status, 204);
-    const failures: string[] = [];
-    const page = await openPage(server, failures);
-    await signInWithToken(page, ROOT);
+    const { page, failures } = await openSignedIn(server);
 
     await page.evaluate("location.hash = '#/secrets/secret%2F/show/gone'");
     await page.getByText('The latest version of this secret is deleted.').waitFor();
@@ -329,9 +317,7 @@ describe('ui in a browser', { skip }, () => {
   });
 
   test('secrets engine enabled and disabled', async () => {
-    const failures: string[] = [];
-    const page = await openPage(server, failures);
-    await signInWithToken(page, ROOT);
+    const { page, failures } = await openSignedIn(server);
     const form = page.getByRole('form', { name: 'enable secrets engine' });
     await form.getByLabel('Type', { exact: true }).fill('no-such-engine');
     await form.getByLabel('Path', { exact: true }).fill('bad');
@@ -357,9 +343,7 @@ describe('ui in a browser', { skip }, () => {
 
   test('kv versions deleted, undeleted and destroyed', async () => {
     for (const value of ['one', 'two']) await api(server, 'POST', 'secret/data/history', { token: ROOT, body: { data: { value } } });
-    const failures: string[] = [];
-    const page = await openPage(server, failures);
-    await signInWithToken(page, ROOT);
+    const { page, failures } = await openSignedIn(server);
     await page.goto(`${server.address}/ui/#/secrets/secret%2F/show/history`);
     await page.getByRole('link', { name: 'Versions' }).click();
     const versions = page.getByRole('table', { name: 'versions' });
@@ -390,9 +374,7 @@ describe('ui in a browser', { skip }, () => {
 
   test('userpass users are saved and deleted', async () => {
     await api(server, 'POST', 'sys/auth/people', { token: ROOT, body: { type: 'userpass' } });
-    const failures: string[] = [];
-    const page = await openPage(server, failures);
-    await signInWithToken(page, ROOT);
+    const { page, failures } = await openSignedIn(server);
     await page.getByRole('link', { name: 'Access' }).click();
     await page.getByRole('link', { name: 'people/' }).click();
     await page.getByLabel('Username', { exact: true }).fill('bob');
@@ -414,9 +396,7 @@ describe('ui in a browser', { skip }, () => {
 
   test('passwords and hash input keep spaces', async () => {
     await api(server, 'POST', 'sys/auth/spaced', { token: ROOT, body: { type: 'userpass' } });
-    const failures: string[] = [];
-    const page = await openPage(server, failures);
-    await signInWithToken(page, ROOT);
+    const { page, failures } = await openSignedIn(server);
     await page.getByRole('link', { name: 'Access' }).click();
     await page.getByRole('link', { name: 'spaced/' }).click();
     await page.getByLabel('Username', { exact: true }).fill('carol');
@@ -448,9 +428,7 @@ describe('ui in a browser', { skip }, () => {
   });
 
   test('console runs commands on any path', async () => {
-    const failures: string[] = [];
-    const page = await openPage(server, failures);
-    await signInWithToken(page, ROOT);
+    const { page, failures } = await openSignedIn(server);
     await page.getByRole('link', { name: 'Console' }).click();
     const command = page.getByLabel('command', { exact: true });
     const output = page.getByLabel('console output', { exact: true });
@@ -483,9 +461,7 @@ describe('ui in a browser', { skip }, () => {
   });
 
   test('sign out forgets the token', async () => {
-    const failures: string[] = [];
-    const page = await openPage(server, failures);
-    await signInWithToken(page, ROOT);
+    const { page, failures } = await openSignedIn(server);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await expectBanner(page, 'Signed out.');
     assert.equal(await page.evaluate("sessionStorage.getItem('coffer.token')"), null);

@@ -16,6 +16,7 @@
 import { badRequest, isPlainObject, type CofferError } from '@coffer/sdk';
 import { findJsonSyntaxError } from '../config/json-syntax.js';
 import { closestName } from '../config/suggest.js';
+import { parseHclDocument } from '../hcl.js';
 
 /** Bounds of `length`, as Vault's sys/policies/password enforces them. */
 export const MIN_PASSWORD_LENGTH = 4;
@@ -40,16 +41,6 @@ export interface PasswordPolicy {
   readonly charset: readonly string[];
 }
 
-/**
- * The part of @cdktf/hcl2json used here. Its typings reference the DOM
- * library, so the module is imported by a name TypeScript does not resolve,
- * as the ACL policy parser and the config loader do.
- */
-interface Hcl2Json {
-  parse(filename: string, contents: string): Promise<unknown>;
-}
-const HCL2JSON_MODULE: string = '@cdktf/hcl2json';
-let hcl2json: Promise<Hcl2Json> | undefined;
 
 const TOP_LEVEL_KEYS = ['length', 'rule'];
 const RULE_TYPES = ['charset'];
@@ -90,18 +81,10 @@ function parseJson(text: string): unknown {
 }
 
 async function parseHcl(text: string): Promise<unknown> {
-  hcl2json ??= import(HCL2JSON_MODULE).then((module: { default: Hcl2Json }) => module.default);
-  const parser = await hcl2json;
-  try {
-    return await parser.parse('password-policy.hcl', text);
-  } catch (error) {
-    // hcl2json reports `parse config: [FILE:LINE,COL-END: Summary; Detail]`.
-    const message = error instanceof Error ? error.message : String(error);
-    const inner = message.replace(/^parse config: \[/, '').replace(/\]$/, '');
-    const match = /^password-policy\.hcl:(\d+),(\d+)(?:-\d+(?:,\d+)?)?: /.exec(inner);
-    if (match === null) throw invalid(inner);
-    throw invalid(`at line ${match[1]}, column ${match[2]}: ${inner.slice(match[0].length)}`);
-  }
+  const parsed = await parseHclDocument('password-policy.hcl', text);
+  if ('document' in parsed) return parsed.document;
+  const { detail, line, column } = parsed.error;
+  throw invalid(line === undefined ? detail : `at line ${line}, column ${column}: ${detail}`);
 }
 
 function suggestion(key: string, known: readonly string[]): string {

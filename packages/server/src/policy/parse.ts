@@ -11,6 +11,7 @@ import { findJsonSyntaxError } from '../config/json-syntax.js';
 import { closestName } from '../config/suggest.js';
 import { parsePathRule, type PathBlock, type PathRule } from './path-rules.js';
 import { PolicySource } from './source.js';
+import { parseHclDocument } from '../hcl.js';
 
 /** A parsed policy. Treat it as immutable: stores and ACLs share it. */
 export interface Policy {
@@ -24,16 +25,6 @@ export interface Policy {
   templated: boolean;
 }
 
-/**
- * The part of @cdktf/hcl2json used here. Its own typings reference the DOM
- * library, so the module is imported by a name TypeScript does not resolve,
- * as the config loader does.
- */
-interface Hcl2Json {
-  parse(filename: string, contents: string): Promise<unknown>;
-}
-const HCL2JSON_MODULE: string = '@cdktf/hcl2json';
-let hcl2json: Promise<Hcl2Json> | undefined;
 
 const TOP_LEVEL_KEYS = ['path', 'name'];
 
@@ -65,21 +56,9 @@ function parseJson(source: PolicySource): unknown {
 }
 
 async function parseHcl(source: PolicySource): Promise<unknown> {
-  hcl2json ??= import(HCL2JSON_MODULE).then((module: { default: Hcl2Json }) => module.default);
-  const parser = await hcl2json;
-  try {
-    return await parser.parse('policy.hcl', source.text);
-  } catch (error) {
-    throw hclSyntaxError(source, error instanceof Error ? error.message : String(error));
-  }
-}
-
-/** Turns hcl2json's `parse config: [policy.hcl:LINE,COL-ENDCOL: Summary; Detail]` into a positioned error. */
-function hclSyntaxError(source: PolicySource, message: string): Error {
-  const inner = message.replace(/^parse config: \[/, '').replace(/\]$/, '');
-  const match = /^policy\.hcl:(\d+),(\d+)(?:-\d+(?:,\d+)?)?: /.exec(inner);
-  if (match === null) return source.error(inner);
-  return source.error(inner.slice(match[0].length), Number(match[1]), Number(match[2]));
+  const parsed = await parseHclDocument('policy.hcl', source.text);
+  if ('document' in parsed) return parsed.document;
+  throw source.error(parsed.error.detail, parsed.error.line, parsed.error.column);
 }
 
 function checkTopLevelKeys(source: PolicySource, document: Record<string, unknown>): void {

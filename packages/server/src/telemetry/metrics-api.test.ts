@@ -145,7 +145,7 @@ describe('sys/metrics', () => {
   });
 
   test('open listener reads the accept header', async () => {
-    // Prometheus asks for OpenMetrics first, and Vault answers that with its Prometheus text.
+    // Prometheus requests OpenMetrics first, and Vault returns its Prometheus text for it.
     const accept = 'application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
     const response = await fetch(`${open}/v1/sys/metrics`, { headers: { Accept: accept } });
     assert.equal(response.status, 200);

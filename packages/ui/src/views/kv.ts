@@ -59,7 +59,7 @@ export async function renderKvList(page: Page, params: Params): Promise<void> {
 /**
  * Reads a secret; returns null when there is none. A KV version 2 secret
  * whose latest version is deleted or destroyed comes back with 404 and its
- * metadata, which is returned so the view can say so.
+ * metadata, which is returned so the view can show that.
  */
 async function readSecret(mount: KvMount, path: string): Promise<ApiResponse | null> {
   try {

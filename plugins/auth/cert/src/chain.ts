@@ -12,7 +12,7 @@ import type { ParsedCertificate } from './x509.js';
 const MAX_CHAIN_LENGTH = 10;
 
 /**
- * The most signature checks one verification may make. Go's crypto/x509
+ * The maximum number of signature checks one verification may make. Go's crypto/x509
  * uses the same limit, because a client can send intermediates that all
  * sign each other and make the path search grow factorially.
  */

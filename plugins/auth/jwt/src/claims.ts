@@ -13,7 +13,7 @@ export class ClaimError extends Error {}
 
 export type Claims = Record<string, unknown>;
 
-/** What the registered claims must match. */
+/** The values the registered claims must match. */
 export interface ExpectedClaims {
   /** Required `iss`; empty skips the check. */
   issuer: string;

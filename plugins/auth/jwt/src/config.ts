@@ -24,7 +24,7 @@ export interface ConfigEntry {
   defaultRole: string;
 }
 
-/** Which of the three key sources a configuration uses. */
+/** The key source a configuration uses, one of three. */
 export type KeySourceKind = 'static' | 'jwks' | 'discovery';
 
 const CONFIG_KEY = 'config';

@@ -26,7 +26,7 @@ export interface ProviderResponse {
   body: unknown;
 }
 
-/** Providers answer these requests with small JSON documents; anything past this is rejected. */
+/** Providers return small JSON documents for these requests, so a larger body is rejected. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -90,7 +90,7 @@ export function parseHttpUrl(url: string): URL {
 }
 
 /**
- * Checks that `pem` holds one or more X.509 certificates.
+ * Checks that `pem` contains one or more X.509 certificates.
  * @throws Error naming the first block that does not parse.
  */
 export function checkCaPem(pem: string): void {

@@ -22,7 +22,7 @@ export interface ProviderMetadata {
   tokenEndpoint: string;
 }
 
-/** Why a token's signature was not accepted; the message is the API's error text. */
+/** The reason a token's signature was rejected; the message is the API's error text. */
 export class SignatureError extends Error {}
 
 /** A verified token: its protected header and its payload bytes. */
@@ -40,7 +40,7 @@ interface CachedKeySet {
 
 /** Timing of the key cache, in milliseconds. */
 export interface KeyCacheTiming {
-  /** Least time between two fetches caused by unknown key IDs. */
+  /** Minimum time between two fetches caused by unknown key IDs. */
   refreshIntervalMs: number;
   /** Age after which a cached set is fetched again before use. */
   maxAgeMs: number;

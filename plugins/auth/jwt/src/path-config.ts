@@ -3,7 +3,7 @@
  *
  * As in Vault, a write replaces the whole configuration, and the key source
  * is checked before anything is stored: PEM keys must parse, and a JWKS URL
- * or discovery URL must answer with a valid document.
+ * or discovery URL must return a valid document.
  */
 import { badRequest, definePath, type FieldData, type FieldMap, type PathDefinition, type Request } from '@coffer/sdk';
 import { describeConfig, readConfig, writeConfig, type ConfigEntry } from './config.js';

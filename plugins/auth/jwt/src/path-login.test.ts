@@ -29,7 +29,7 @@ describe('login', () => {
 
   const key = (alg = 'ES256'): TestKey => keys.get(alg)!;
 
-  /** A harness configured with the JWKS server and a `ci` jwt role. */
+  /** Creates a harness configured with the JWKS server and a `ci` jwt role. */
   async function setUp(role: Record<string, unknown> = {}, config: Record<string, unknown> = {}): Promise<Harness> {
     const harness = await createHarness();
     await harness.send('update', 'config', { jwks_url: jwks.url, bound_issuer: ISSUER, ...config });

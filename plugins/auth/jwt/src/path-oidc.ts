@@ -1,9 +1,9 @@
 /**
  * The OIDC authorization code flow (OpenID Connect Core 1.0, section 3.1)
- * with PKCE (RFC 7636): `oidc/auth_url` returns the provider's
- * authorization URL for a browser, and `oidc/callback` exchanges the code
- * the provider redirected back with for an ID token, checks it for the
- * role, and returns the login.
+ * with PKCE (RFC 7636). `oidc/auth_url` returns the provider's
+ * authorization URL for a browser. `oidc/callback` exchanges the code the
+ * provider redirected back with for an ID token, checks it for the role,
+ * and returns the login.
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';

@@ -1,8 +1,9 @@
 /**
- * A small OpenID Connect provider for tests, on 127.0.0.1: a discovery
- * document, a JWKS, an authorization endpoint that redirects back with a
- * code at once (the user is always signed in), and a token endpoint that
- * checks the client secret and PKCE verifier and returns a signed ID token.
+ * A small OpenID Connect provider for tests, on 127.0.0.1. It serves a
+ * discovery document and a JWKS. Its authorization endpoint redirects back
+ * with a code at once, because the user is always signed in. Its token
+ * endpoint checks the client secret and PKCE verifier and returns a signed
+ * ID token.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -127,11 +128,11 @@ function readBody(request: IncomingMessage): Promise<string> {
 
 /**
  * Follows an authorization URL as a browser would, and returns the query of
- * the redirect the provider answered with.
+ * the redirect the provider returned.
  */
 export async function followAuthUrl(authUrl: string): Promise<URLSearchParams> {
   const response = await fetch(authUrl, { redirect: 'manual' });
   const location = response.headers.get('location');
-  if (response.status !== 302 || location === null) throw new Error(`the provider answered ${response.status} without a redirect`);
+  if (response.status !== 302 || location === null) throw new Error(`the provider returned ${response.status} without a redirect`);
   return new URL(location).searchParams;
 }

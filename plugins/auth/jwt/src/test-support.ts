@@ -95,8 +95,10 @@ export async function assertRejectedUnchanged(harness: Harness, request: () => P
 /** Returns `response.data`, failing when there is none. */
 export function dataOf(response: Response | null): Record<string, unknown> {
   assert.ok(response !== null, 'expected a response, got null');
-  assert.ok(response.data !== undefined && response.data !== null, 'expected response data');
-  return response.data;
+  const data = response.data;
+  assert.ok(data !== undefined, 'expected response data, got none');
+  assert.ok(data !== null, 'expected response data, got null');
+  return data;
 }
 
 /** One call of a logger from {@link recordingLogger}. */

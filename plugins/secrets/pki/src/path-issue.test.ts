@@ -38,7 +38,9 @@ async function opensslCsr(tools: OpensslRun, subject: string, extra: string[] = 
 function der(tag: number, ...parts: Buffer[]): Buffer {
   const content = Buffer.concat(parts);
   const length = content.length;
-  const header = length < 0x80 ? [length] : length < 0x100 ? [0x81, length] : [0x82, length >> 8, length & 0xff];
+  let header = [0x82, length >> 8, length & 0xff];
+  if (length < 0x80) header = [length];
+  else if (length < 0x100) header = [0x81, length];
   return Buffer.concat([Buffer.from([tag, ...header]), content]);
 }
 

@@ -160,11 +160,11 @@ describe('code/:name update', () => {
 
     const results = await Promise.allSettled(Array.from({ length: 8 }, () => harness.send('update', 'code/k', { code })));
     const passed = results.filter((result) => result.status === 'fulfilled');
-    const refused = results.filter((result) => result.status === 'rejected');
+    const rejected = results.filter((result) => result.status === 'rejected');
     assert.equal(passed.length, 1);
     assert.deepEqual(dataOf(passed[0]!.value), { valid: true });
-    assert.equal(refused.length, 7);
-    for (const result of refused) assert.equal((result.reason as Error).message, CODE_USED_MESSAGE);
+    assert.equal(rejected.length, 7);
+    for (const result of rejected) assert.equal((result.reason as Error).message, CODE_USED_MESSAGE);
   });
 
   test('trims spaces around the code', async () => {
