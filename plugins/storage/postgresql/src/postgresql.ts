@@ -190,33 +190,46 @@ export class PostgresqlStorage implements ClosableStorage, HaStorage {
   /** Creates the table when missing, then checks that its columns fit. */
   private async prepareTable(): Promise<void> {
     const table = quoteName(this.settings.table);
-    try {
-      await this.pool.query(
-        `CREATE TABLE IF NOT EXISTS ${table} (
-           parent_path TEXT COLLATE "C" NOT NULL,
-           path        TEXT COLLATE "C",
-           key         TEXT COLLATE "C",
-           value       BYTEA,
-           PRIMARY KEY (path, key)
-         )`,
-      );
-    } catch (err) {
-      // Two servers starting at once can race on CREATE TABLE IF NOT EXISTS.
-      // The loser gets a duplicate error, and the table exists.
-      const code = (err as { code?: string }).code;
-      if (code !== '23505' && code !== '42P07') throw scrubbedError(`failed to create table ${table}`, err, this.terms);
-    }
+    await this.createOnce(
+      table,
+      `CREATE TABLE IF NOT EXISTS ${table} (
+         parent_path TEXT COLLATE "C" NOT NULL,
+         path        TEXT COLLATE "C",
+         key         TEXT COLLATE "C",
+         value       BYTEA,
+         PRIMARY KEY (path, key)
+       )`,
+    );
     await this.checkColumns(table);
   }
 
   /** Creates the HA lock table when missing. */
   private async prepareHaTable(): Promise<void> {
+    await this.createOnce(quoteName(this.settings.haTable), this.haSql.create);
+  }
+
+  /**
+   * Runs a CREATE ... IF NOT EXISTS under a transaction-scoped advisory lock named after
+   * the table. CREATE TABLE IF NOT EXISTS is not safe against itself: two servers
+   * starting together can both pass the existence check, and the loser then fails on
+   * the table's name, its row type or its index, with whichever code it met first.
+   */
+  private async createOnce(table: string, statement: string): Promise<void> {
+    let client: pg.PoolClient | undefined;
+    let broken = false;
     try {
-      await this.pool.query(this.haSql.create);
+      client = await this.pool.connect();
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`coffer:create:${table}`]);
+      await client.query(statement);
+      await client.query('COMMIT');
     } catch (err) {
-      // The same race as for the data table when servers start together.
+      if (client) await client.query('ROLLBACK').catch(() => void (broken = true));
+      // A creator outside Coffer takes no advisory lock; its table is as good as ours.
       const code = (err as { code?: string }).code;
-      if (code !== '23505' && code !== '42P07') throw scrubbedError(`failed to create table ${quoteName(this.settings.haTable)}`, err, this.terms);
+      if (code !== '23505' && code !== '42P07' && code !== '42710') throw scrubbedError(`failed to create table ${table}`, err, this.terms);
+    } finally {
+      client?.release(broken);
     }
   }
 
