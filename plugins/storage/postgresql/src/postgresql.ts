@@ -210,9 +210,9 @@ export class PostgresqlStorage implements ClosableStorage, HaStorage {
 
   /**
    * Runs a CREATE ... IF NOT EXISTS under a transaction-scoped advisory lock named after
-   * the table. CREATE TABLE IF NOT EXISTS is not safe against itself: two servers
-   * starting together can both pass the existence check, and the loser then fails on
-   * the table's name, its row type or its index, with whichever code it met first.
+   * the table. Two servers starting together can both pass the existence check of
+   * CREATE TABLE IF NOT EXISTS. The loser then fails on the table's name, its row type
+   * or its index, and the error code depends on which it met first.
    */
   private async createOnce(table: string, statement: string): Promise<void> {
     let client: pg.PoolClient | undefined;
@@ -225,7 +225,8 @@ export class PostgresqlStorage implements ClosableStorage, HaStorage {
       await client.query('COMMIT');
     } catch (err) {
       if (client) await client.query('ROLLBACK').catch(() => void (broken = true));
-      // A creator outside Coffer takes no advisory lock; its table is as good as ours.
+      // A creator outside Coffer takes no advisory lock, so it can still win the race.
+      // Its table is then used as if Coffer had created it.
       const code = (err as { code?: string }).code;
       if (code !== '23505' && code !== '42P07' && code !== '42710') throw scrubbedError(`failed to create table ${table}`, err, this.terms);
     } finally {
