@@ -13,13 +13,13 @@ import {
   type LogicalBackend,
   type Operation,
   type Request,
+  type RequestConnection,
   type Response,
   type Storage,
 } from '@coffer/sdk';
 import { auditTokenFields, type AuditInput, type AuditResponseData, type AuditResponseInput } from './audit/index.js';
 import type { Core } from './core.js';
 import { cubbyholePrefix } from './cubbyhole/backend.js';
-import { peerConnection, type PeerCertificateSource } from './http/peer-certificates.js';
 import { normalizePolicyName, type ACL, type AclRequest } from './policy/index.js';
 import { PathMatcher, type Route } from './router/router.js';
 import { mountPathServing, TOKEN_MOUNT_ACCESSOR } from './system/path-mounts.js';
@@ -46,10 +46,10 @@ export interface LogicalRequest {
    */
   rawHeaders?: readonly string[];
   /**
-   * The connection the request came over. The pipeline reads its client
-   * certificates only for auth method logins and token renewals.
+   * Returns the client's TLS connection. The pipeline calls it only for auth
+   * method logins and token renewals, which may read the client certificates.
    */
-  socket?: PeerCertificateSource;
+  connection?: () => RequestConnection | undefined;
 }
 
 export interface LogicalResult {
@@ -136,8 +136,8 @@ export async function handleLogicalRequest(core: Core, system: SystemBackends, r
   if (passthrough !== undefined && passthrough.length > 0 && request.rawHeaders !== undefined) {
     backendRequest.headers = passedHeaders(request.rawHeaders, passthrough);
   }
-  if (request.socket !== undefined && needsConnection(target, authenticated)) {
-    const connection = peerConnection(request.socket);
+  if (request.connection !== undefined && needsConnection(target, authenticated)) {
+    const connection = request.connection();
     if (connection !== undefined) backendRequest.connection = connection;
   }
   const tokenOptional = !authenticated && request.token !== '' && TOKEN_OPTIONAL_PATHS.has(request.path);

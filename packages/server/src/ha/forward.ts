@@ -11,21 +11,40 @@
  * Forwarding to an `https://` address verifies the active node's
  * certificate against Node's CA store, which `NODE_EXTRA_CA_CERTS` extends
  * for a private CA.
+ *
+ * A forwarded request carries what the active node cannot see for itself:
+ * the client's address and, for a TLS client, its certificate chain, so that
+ * bound CIDRs and certificate logins work through a standby. The active node
+ * trusts both only when the request also carries its forwarding key.
  */
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { Logger } from '@coffer/sdk';
+import type { Logger, RequestConnection } from '@coffer/sdk';
 import { readBody } from '../http/body.js';
 import { errorAnswer, type HttpAnswer } from '../http/envelope.js';
 import { LIST_STAND_IN } from '../http/list-method.js';
+import { peerConnection, type PeerCertificateSource } from '../http/peer-certificates.js';
 import type { HaNode, LeaderInfo } from './ha-node.js';
 
 /** Marks a request a standby forwarded, so a node that is not active never forwards it again. */
 export const FORWARDED_HEADER = 'x-coffer-forwarded-by';
 /** The client's address, as the standby that forwarded the request saw it. */
 export const FORWARDED_FOR_HEADER = 'x-coffer-forwarded-for';
-/** The active node's forwarding key, which makes the active node trust {@link FORWARDED_FOR_HEADER}. */
+/** The active node's forwarding key, which makes the active node trust {@link FORWARDED_FOR_HEADER} and {@link FORWARDED_CLIENT_CERTS_HEADER}. */
 export const FORWARDING_KEY_HEADER = 'x-coffer-forwarding-key';
+/**
+ * The certificate chain of a TLS client, as the standby that forwarded the
+ * request received it: base64 DER certificates, leaf first, separated by
+ * commas, or `-` when the client sent none. Absent for a client without TLS.
+ */
+export const FORWARDED_CLIENT_CERTS_HEADER = 'x-coffer-forwarded-client-certs';
+
+/**
+ * Maximum length of the chain header a standby forwards. Node.js accepts 16 KiB
+ * of request headers by default, so a longer chain could not reach the active
+ * node. The standby redirects such a client to connect there itself.
+ */
+const MAX_CLIENT_CERTS_HEADER_LENGTH = 12 * 1024;
 
 /** How long a forwarded request may take before the standby gives up and redirects. */
 const FORWARD_TIMEOUT_MS = 90_000;
@@ -71,11 +90,17 @@ export async function answerOnStandby(ha: HaNode, request: IncomingMessage, path
   const noForwarding = request.headers['x-vault-no-request-forwarding'];
   if (ha.options.disableClustering === true || (noForwarding !== undefined && noForwarding !== '')) return redirectTo(target);
 
+  const clientCerts = encodeClientCerts(peerConnection(request.socket as PeerCertificateSource));
+  if (clientCerts !== undefined && clientCerts.length > MAX_CLIENT_CERTS_HEADER_LENGTH) {
+    logger.warn({ length: clientCerts.length, limit: MAX_CLIENT_CERTS_HEADER_LENGTH }, 'ha forwarding skipped because the client certificate chain is too long for a header; redirecting the client');
+    return redirectTo(target);
+  }
+
   // Read the body before forwarding, so that a body over the size limit gets
   // its 413 here and does not count as a forwarding failure.
   const body = await readBody(request);
   try {
-    return await forward(request, body, new URL(target), ha.address, leader.forwardingKey);
+    return await forward(request, body, new URL(target), ha.address, leader.forwardingKey, clientCerts);
   } catch (err) {
     ha.forgetLeader();
     logger.warn({ err: { message: (err as Error).message }, leader: address }, 'ha forwarding failed; redirecting the client');
@@ -95,12 +120,35 @@ export function clientAddress(ha: HaNode | undefined, request: IncomingMessage):
   return request.socket.remoteAddress;
 }
 
+/**
+ * Returns the TLS connection of the client: the certificate chain a standby
+ * passed on when the request carries the active node's forwarding key, else
+ * the one of the request's own connection, and `undefined` without TLS.
+ */
+export function clientConnection(ha: HaNode | undefined, request: IncomingMessage): RequestConnection | undefined {
+  const forwarded = request.headers[FORWARDED_CLIENT_CERTS_HEADER];
+  const key = request.headers[FORWARDING_KEY_HEADER];
+  if (ha !== undefined && typeof forwarded === 'string' && typeof key === 'string' && ha.isForwardingKey(key)) return decodeClientCerts(forwarded);
+  return peerConnection(request.socket as PeerCertificateSource);
+}
+
+function encodeClientCerts(connection: RequestConnection | undefined): string | undefined {
+  if (connection === undefined) return undefined;
+  if (connection.peerCertificates.length === 0) return '-';
+  return connection.peerCertificates.map((der) => der.toString('base64')).join(',');
+}
+
+function decodeClientCerts(header: string): RequestConnection {
+  if (header === '-') return { peerCertificates: [] };
+  return { peerCertificates: header.split(',').map((part) => Buffer.from(part, 'base64')) };
+}
+
 function redirectTo(target: string): HttpAnswer {
   return { status: 307, body: null, headers: { Location: target } };
 }
 
 /** Sends the request with its headers and body to `target` and converts the response for the handler to write. */
-async function forward(request: IncomingMessage, body: Buffer, target: URL, self: string, forwardingKey: string): Promise<HttpAnswer> {
+async function forward(request: IncomingMessage, body: Buffer, target: URL, self: string, forwardingKey: string, clientCerts: string | undefined): Promise<HttpAnswer> {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
@@ -109,8 +157,13 @@ async function forward(request: IncomingMessage, body: Buffer, target: URL, self
   headers[FORWARDED_HEADER] = self || 'standby';
   delete headers[FORWARDED_FOR_HEADER];
   delete headers[FORWARDING_KEY_HEADER];
+  delete headers[FORWARDED_CLIENT_CERTS_HEADER];
   if (forwardingKey !== '' && request.socket.remoteAddress !== undefined) {
     headers[FORWARDED_FOR_HEADER] = request.socket.remoteAddress;
+    headers[FORWARDING_KEY_HEADER] = forwardingKey;
+  }
+  if (forwardingKey !== '' && clientCerts !== undefined) {
+    headers[FORWARDED_CLIENT_CERTS_HEADER] = clientCerts;
     headers[FORWARDING_KEY_HEADER] = forwardingKey;
   }
   headers['content-length'] = String(body.length);

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { makeTestCertificates, type KeyPair } from '@coffer/auth-cert/testing';
 import { createThrowawayDatabase, runAdmin, type ThrowawayDatabase } from '@coffer/storage-postgresql/testing';
 import { MAX_REQUEST_BYTES } from '../http/body.js';
 import { loadMountTable, saveMountTable } from '../router/mount-table.js';
@@ -156,11 +158,12 @@ ${extra}
   });
 
   /** Starts an active node and a standby on a lock table of their own, with KV v2 at secret/. */
-  async function startPair(name: string): Promise<{ active: RunningServer; standby: RunningServer; root: string }> {
+  /** Starts an active node and a standby on one lock table; `standbyExtra` is appended to the standby's config. */
+  async function startPair(name: string, standbyExtra = ''): Promise<{ active: RunningServer; standby: RunningServer; root: string }> {
     await prepare();
     const suffix = `${process.pid}_${randomBytes(4).toString('hex')}`;
     const active = await startNode(`${name}-a`, suffix);
-    const standby = await startNode(`${name}-b`, suffix);
+    const standby = await startNode(`${name}-b`, suffix, standbyExtra);
     const init = await call(active, 'PUT', 'sys/init', undefined, { secret_shares: 1, secret_threshold: 1 });
     const key = (init.body!.keys_base64 as string[])[0];
     const root = init.body!.root_token as string;
@@ -257,6 +260,57 @@ ${extra}
     const spoofed = { 'X-Coffer-Forwarded-For': '127.0.0.1', 'X-Coffer-Forwarding-Key': 'guessed' };
     assert.equal(await login(active, '127.0.0.2', spoofed), 403, 'a client cannot claim another address');
     assert.equal(await login(standby, '127.0.0.2', spoofed), 403, 'nor pass one through the standby');
+  });
+
+  test('cert login through a standby', async () => {
+    const certs = await makeTestCertificates();
+    try {
+      const tlsListener = `listener "tcp" {
+  address = "127.0.0.1:0"
+  tls_cert_file = "${certs.server.certPath}"
+  tls_key_file = "${certs.server.keyPath}"
+}`;
+      const { active, standby, root } = await startPair('cert', tlsListener);
+      assert.equal((await call(active, 'POST', 'sys/auth/cert', root, { type: 'cert' })).status, 204);
+      assert.equal((await call(active, 'POST', 'auth/cert/certs/web', root, { certificate: certs.ca.cert, token_policies: 'web' })).status, 204);
+      const standbyTls = standby.addresses[1];
+
+      /** Logs in through `address` over TLS, presenting `client` when given, with extra headers. */
+      const login = (address: string, client: KeyPair | undefined, extra: Record<string, string> = {}): Promise<Answer> =>
+        new Promise((resolve, reject) => {
+          const tls = { ca: certs.ca.cert, ...(client !== undefined ? { cert: client.cert, key: client.key } : {}) };
+          const headers = { 'Content-Type': 'application/json', ...extra };
+          const outgoing = httpsRequest(`${address}/v1/auth/cert/login`, { method: 'POST', headers, agent: false, ...tls }, (response) => {
+            let text = '';
+            response.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown>, location: null }));
+          });
+          outgoing.on('error', reject);
+          outgoing.end(JSON.stringify({ name: 'web' }));
+        });
+
+      const through = await login(standbyTls, certs.client);
+      assert.equal(through.status, 200, JSON.stringify(through.body));
+      const auth = through.body!.auth as { policies: string[]; metadata: Record<string, string> };
+      assert.deepEqual(auth.policies, ['default', 'web']);
+      assert.equal(auth.metadata.common_name, 'client.example.com');
+      assert.equal(auth.metadata.cert_name, 'web');
+
+      const withoutCert = await login(standbyTls, undefined);
+      assert.equal(withoutCert.status, 400);
+      assert.deepEqual(withoutCert.body, { errors: ['client certificate must be supplied'] });
+
+      // A client that names a chain itself gets nothing from it, through the standby or at the active node.
+      const claimed = { 'X-Coffer-Forwarded-Client-Certs': new X509Certificate(certs.client.cert).raw.toString('base64'), 'X-Coffer-Forwarding-Key': 'guessed' };
+      const spoofed = await login(standbyTls, undefined, claimed);
+      assert.equal(spoofed.status, 400);
+      assert.deepEqual(spoofed.body, { errors: ['client certificate must be supplied'] });
+      const direct = await fetch(`${active.address}/v1/auth/cert/login`, { method: 'POST', headers: claimed, body: JSON.stringify({ name: 'web' }) });
+      assert.equal(direct.status, 400);
+      assert.deepEqual(await direct.json(), { errors: ['tls connection required'] });
+    } finally {
+      await certs.close();
+    }
   });
 
   test('take-over skips a failed mount', async () => {

@@ -5,13 +5,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { badRequest, isCofferError, parseDurationSeconds, parseGoBool, type LogicalBackend, type Logger, type Operation, type Request } from '@coffer/sdk';
 import type { Core } from '../core.js';
-import { answerOnStandby, clientAddress } from '../ha/forward.js';
+import { answerOnStandby, clientAddress, clientConnection } from '../ha/forward.js';
 import type { HaNode } from '../ha/ha-node.js';
 import { handleLogicalRequest, newRequestId, type LogicalResult, type SystemBackends } from '../request-handling.js';
 import { SEAL_BACKEND_PATHS } from '../system/backend.js';
 import { readBody, parseJsonBody } from './body.js';
 import { LIST_STAND_IN } from './list-method.js';
-import type { PeerCertificateSource } from './peer-certificates.js';
 import { listsNothing } from './list-response.js';
 import { envelope, errorAnswer, type HttpAnswer } from './envelope.js';
 import { stringifyJson } from './json-text.js';
@@ -158,7 +157,7 @@ async function handle(context: HandlerContext, request: IncomingMessage): Promis
       token,
       wrapTtl: wrapTtlHeader(request, context.core.options.maxLeaseTtl),
       rawHeaders: request.rawHeaders,
-      socket: request.socket as PeerCertificateSource,
+      connection: () => clientConnection(ha, request),
       ...remoteAddressOf(ha, request),
     });
     // A seal, and an HA step-down, wait for the requests being served.
