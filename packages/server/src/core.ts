@@ -42,12 +42,15 @@ import { CorsSettings } from './http/cors.js';
 import { CoreGauges } from './telemetry/core-metrics.js';
 import { DEFAULT_TELEMETRY, MetricsRegistry, type TelemetrySettings } from './telemetry/registry.js';
 import { recordVersion } from './system/version-history.js';
+import type { LoggerLevels } from './logging/levels.js';
 import { COFFER_VERSION } from './version.js';
 
 export interface CoreOptions {
   physical: ClosableStorage;
   storageType: string;
   logger: Logger;
+  /** The levels of `logger` and its children, for `sys/loggers`; without it those paths report that levels cannot change. */
+  logLevels?: LoggerLevels;
   /** Seconds. */
   defaultLeaseTtl: number;
   /** Seconds. */

@@ -16,6 +16,7 @@ import { loadUiAssets, withUi } from './http/ui.js';
 import { withUnauthenticatedMetrics } from './telemetry/path-metrics.js';
 import { DEFAULT_TELEMETRY } from './telemetry/registry.js';
 import { createListAwareAcceptor } from './http/list-adoption.js';
+import { LoggerLevels, parseLevel } from './logging/levels.js';
 import { createLogger } from './logging/logger.js';
 import { builtinStorageBackends } from './plugins.js';
 import { DEFAULT_PLUGIN_START_TIMEOUT_MS } from './plugin/external-plugins.js';
@@ -60,13 +61,14 @@ export interface RunningServer {
 const DEFAULT_LEASE_TTL = 768 * 3600;
 /** Storage for a config without a storage stanza: SQLite in the working directory. */
 const DEFAULT_STORAGE = { type: 'sqlite', settings: { path: 'coffer-data/coffer.db' } };
-const LOG_LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error']);
 
 export async function startServer(options: StartOptions): Promise<RunningServer> {
   const config = options.dev === true ? devConfig(options) : await loadConfig(options.configPaths ?? []);
   const level = options.logLevel ?? config.logLevel;
-  if (!LOG_LEVELS.has(level)) throw new Error(`invalid log level "${level}": use trace, debug, info, warn or error`);
-  const logger = createLogger(level as 'info', options.logDestination);
+  const parsedLevel = parseLevel(level);
+  if (parsedLevel === undefined || parsedLevel !== level) throw new Error(`invalid log level "${level}": use trace, debug, info, warn or error`);
+  const logLevels = new LoggerLevels(parsedLevel);
+  const logger = createLogger(parsedLevel, options.logDestination, logLevels);
 
   if (config.disableMlock) logger.info({}, 'disable_mlock is set; Node.js cannot lock memory, so the setting changes nothing');
   if (config.disableCache) logger.info({}, 'disable_cache is set; every storage read goes to the storage backend');
@@ -93,6 +95,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     physical,
     storageType: storageConfig.type,
     logger,
+    logLevels,
     defaultLeaseTtl: config.defaultLeaseTtl || DEFAULT_LEASE_TTL,
     maxLeaseTtl: config.maxLeaseTtl || DEFAULT_LEASE_TTL,
     userLockout: config.userLockout,

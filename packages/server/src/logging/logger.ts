@@ -5,16 +5,24 @@
  */
 import pino, { type DestinationStream, type Level } from 'pino';
 import type { Logger } from '@coffer/sdk';
+import { ROOT_LOGGER, type LoggerLevels } from './levels.js';
 
-export function createLogger(level: Level, destination?: DestinationStream): Logger {
-  return pino(
+/**
+ * Creates the root logger. With `levels`, the root and every child logger
+ * made from it are registered there, so that `sys/loggers` can change them.
+ */
+export function createLogger(level: Level, destination?: DestinationStream, levels?: LoggerLevels): Logger {
+  const root = pino(
     {
       level,
       base: { service: 'coffer' },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       serializers: { err: pino.stdSerializers.err },
+      ...(levels !== undefined ? { onChild: (child: pino.Logger) => levels.register(child) } : {}),
     },
     destination ?? pino.destination({ dest: 1, sync: false }),
-  ) as unknown as Logger;
+  );
+  levels?.register(root, ROOT_LOGGER);
+  return root as unknown as Logger;
 }

@@ -26,6 +26,7 @@ import { toolPaths } from './path-tools.js';
 import { snapshotPaths } from '../snapshot/path-snapshot.js';
 import { corsPaths } from './path-cors.js';
 import { metricsPaths } from '../telemetry/path-metrics.js';
+import { loggerPaths } from './path-loggers.js';
 import { versionHistoryPaths } from './version-history.js';
 
 /** Paths below `sys/` that are served while sealed and without a token. */
@@ -78,6 +79,7 @@ export function createSystemBackends(core: Core): SystemBackends {
       ...corsPaths(core.cors),
       ...versionHistoryPaths(core.barrier),
       ...metricsPaths(core.metrics, core.gauges, core.logger),
+      ...loggerPaths(core.options.logLevels),
       ...wrappingPaths({ wrapper: core.wrapper, tokens: core.tokens, callers: core.callers }),
       ...openApiSpecPaths(core, () => ({ 'sys/': sys, 'auth/token/': token, 'cubbyhole/': cubbyhole, 'identity/': identity })),
     ],
