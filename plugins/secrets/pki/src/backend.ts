@@ -12,7 +12,7 @@ import { pathConfigUrls } from './path-config-urls.js';
 import { pathFetchCert, pathFetchRaw, pathListCerts } from './path-fetch.js';
 import { pathGenerateIntermediate, pathSetSigned } from './path-intermediate.js';
 import { pathIssue, pathSign, pathSignVerbatim } from './path-issue.js';
-import { pathRevoke, pathRotateCrl } from './path-revoke.js';
+import { certificateSecret, pathRevoke, pathRotateCrl } from './path-revoke.js';
 import { pathListRoles, pathRoles } from './path-roles.js';
 import { pathDeleteRoot, pathGenerateRoot } from './path-root.js';
 import { pathSignIntermediate } from './path-sign-intermediate.js';
@@ -45,6 +45,7 @@ export function createBackend(config: BackendConfig, options: PkiOptions = {}): 
   };
 
   const tidy = pathTidy(context);
+  const certificates = certificateSecret(context);
   const paths: PathDefinition<FieldMap>[] = [
     pathGenerateRoot(context),
     pathDeleteRoot(context),
@@ -58,9 +59,9 @@ export function createBackend(config: BackendConfig, options: PkiOptions = {}): 
     pathListCerts(),
     pathListRoles(),
     pathRoles(context),
-    pathIssue(context),
-    pathSign(context),
-    pathSignVerbatim(context),
+    pathIssue(context, certificates),
+    pathSign(context, certificates),
+    pathSignVerbatim(context, certificates),
     pathRevoke(context),
     pathRotateCrl(context),
     tidy.tidy,
@@ -71,6 +72,7 @@ export function createBackend(config: BackendConfig, options: PkiOptions = {}): 
     backendType: 'logical',
     help: HELP,
     paths,
+    secrets: [certificates],
     periodic: async () => {
       const rebuilt = await context.locks.run('crl', () => refreshCrlIfDue(config.storage, context.clock.now()));
       if (rebuilt) context.logger.info({ mount: config.mountPoint }, 'rebuilt the CRL before it lapsed');

@@ -50,6 +50,25 @@ describe('config/ca', () => {
     });
   });
 
+  test('a CA key usage without keyCertSign is rejected', async () => {
+    await withOpenssl(async (tools) => {
+      const generated = await tools.openssl([
+        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=No Signing CA', '-days', '30',
+        '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,digitalSignature,cRLSign',
+      ]);
+      assert.equal(generated.code, 0, generated.stderr);
+      const key = await tools.openssl(['pkey', '-in', 'ca.key']);
+      const cert = await tools.openssl(['x509', '-in', 'ca.pem']);
+      const harness = createHarness();
+
+      await assertRejectedUnchanged(
+        harness,
+        () => harness.send('update', 'config/ca', { pem_bundle: `${cert.stdout}${key.stdout}` }),
+        'invalid field "pem_bundle": the given CA certificate has a key usage extension without certificate signing (keyCertSign), so certificates it signs would not verify',
+      );
+    });
+  });
+
   test('invalid bundles are rejected', async () => {
     const source = createHarness();
     const exported = dataOf(await source.send('update', 'root/generate/exported', { common_name: 'Root', key_type: 'ec', ttl: '8760h' }));

@@ -157,13 +157,20 @@ export function parseCertificateBlock(der: Buffer, index: number, field = 'certi
 }
 
 /**
- * Checks that a certificate may act as a CA: basic constraints with CA true.
- * @throws CofferError (400) with Vault's text otherwise.
+ * Checks that a certificate may act as a CA: basic constraints with CA true
+ * and, when it has a key usage extension, certificate signing in it. RFC 5280
+ * (4.2.1.3) requires keyCertSign of a CA key that signs certificates, and
+ * verifiers such as openssl reject a chain through a CA without it.
+ * @throws CofferError (400) with Vault's text for the basic constraints.
  */
 export function checkCaCertificate(field: string, certificate: x509.X509Certificate): void {
   const constraints = certificate.getExtension(x509.BasicConstraintsExtension);
   if (constraints === null || !constraints.ca) {
     throw invalidField(field, 'the given certificate is not marked for CA use and cannot be used with this backend');
+  }
+  const usage = certificate.getExtension(x509.KeyUsagesExtension);
+  if (usage !== null && (usage.usages & x509.KeyUsageFlags.keyCertSign) === 0) {
+    throw invalidField(field, 'the given CA certificate has a key usage extension without certificate signing (keyCertSign), so certificates it signs would not verify');
   }
 }
 

@@ -2,12 +2,12 @@
  * `issue/:role`, `sign/:role` and `sign-verbatim(/:role)`: certificates
  * under a role, with a key the engine generates or one from a CSR.
  */
-import { badRequest, definePath, nameSegment, type FieldData, type FieldMap, type PathDefinition, type Storage } from '@coffer/sdk';
+import { badRequest, definePath, nameSegment, secretResponse, type FieldData, type FieldMap, type PathDefinition, type Response, type SecretType, type Storage } from '@coffer/sdk';
 import { FORMAT_FIELD, NOT_AFTER_FIELD, PRIVATE_KEY_FORMAT_FIELD, TTL_FIELD } from './ca-request.js';
 import type { PkiContext } from './context.js';
 import { checkCsrKey, parseCsr } from './csr.js';
 import { unknownRole } from './errors.js';
-import { checkNamesAgainstRole, issueLeaf, leafResponse, roleExtKeyUsageOids } from './issuing.js';
+import { checkNamesAgainstRole, issueLeaf, leafResponse, roleExtKeyUsageOids, type IssuedCertificate } from './issuing.js';
 import { checkKeySpec, generateKey } from './keys.js';
 import { defaultRole, readRole, type Role } from './roles.js';
 import { requireSigner } from './store.js';
@@ -78,7 +78,20 @@ function roleSubject(role: Role, commonName: string, serialNumber: string) {
   };
 }
 
-export function pathIssue(context: PkiContext): PathDefinition<FieldMap> {
+/**
+ * Returns the response for an issued certificate: under a lease of `secret`
+ * when the role sets `generate_lease`, as in Vault. The lease lasts until the
+ * certificate expires and cannot be renewed; revoking it revokes the
+ * certificate. The lease keeps the response data, private key included,
+ * encrypted in storage until it ends.
+ */
+function issuedResponse(secret: SecretType, role: Role, issued: IssuedCertificate, leaf: ReturnType<typeof leafResponse>, now: Date): Response {
+  if (!role.generate_lease) return leaf;
+  const ttl = Math.max(1, Math.floor((issued.certificate.notAfter.getTime() - now.getTime()) / 1000));
+  return secretResponse(secret, leaf.data, { serial_number: leaf.data.serial_number }, { ttl, renewable: false, ...(leaf.warnings !== undefined ? { warnings: leaf.warnings } : {}) });
+}
+
+export function pathIssue(context: PkiContext, secret: SecretType): PathDefinition<FieldMap> {
   return definePath({
     pattern: `issue/${nameSegment('role')}`,
     fields: ISSUE_FIELDS,
@@ -102,23 +115,25 @@ export function pathIssue(context: PkiContext): PathDefinition<FieldMap> {
           keyUsage: role.key_usage,
           extKeyUsageOids: roleExtKeyUsageOids(role),
         });
-        return leafResponse(signer, issued, {
+        const leaf = leafResponse(signer, issued, {
           format: fields.get('format'),
           removeRoots: fields.get('remove_roots_from_chain'),
           privateKey,
           privateKeyFormat: fields.get('private_key_format'),
         });
+        return issuedResponse(secret, role, issued, leaf, context.clock.now());
       },
     },
     helpSynopsis: 'Issue a certificate and a new private key under a role.',
     helpDescription: `
 Generates a key of the role's type and a certificate for the requested names,
 if the role allows every one of them. The private key is in this response and
-nowhere else: the engine does not keep it.`,
+nowhere else, unless the role sets generate_lease: the lease then keeps a copy
+of the response, encrypted in storage, until it ends.`,
   });
 }
 
-export function pathSign(context: PkiContext): PathDefinition<FieldMap> {
+export function pathSign(context: PkiContext, secret: SecretType): PathDefinition<FieldMap> {
   return definePath({
     pattern: `sign/${nameSegment('role')}`,
     fields: SIGN_FIELDS,
@@ -144,7 +159,8 @@ export function pathSign(context: PkiContext): PathDefinition<FieldMap> {
           keyUsage: role.key_usage,
           extKeyUsageOids: roleExtKeyUsageOids(role),
         });
-        return leafResponse(signer, issued, { format: fields.get('format'), removeRoots: fields.get('remove_roots_from_chain') });
+        const leaf = leafResponse(signer, issued, { format: fields.get('format'), removeRoots: fields.get('remove_roots_from_chain') });
+        return issuedResponse(secret, role, issued, leaf, context.clock.now());
       },
     },
     helpSynopsis: 'Sign a CSR under a role.',
@@ -156,7 +172,7 @@ role's key_type and at least key_bits long.`,
   });
 }
 
-export function pathSignVerbatim(context: PkiContext): PathDefinition<FieldMap> {
+export function pathSignVerbatim(context: PkiContext, secret: SecretType): PathDefinition<FieldMap> {
   return definePath({
     pattern: `sign-verbatim(?:/${nameSegment('role')})?`,
     fields: VERBATIM_FIELDS,
@@ -180,7 +196,8 @@ export function pathSignVerbatim(context: PkiContext): PathDefinition<FieldMap> 
           keyUsage,
           extKeyUsageOids: extKeyUsageOids(extKeyUsage, extOids),
         });
-        return leafResponse(signer, issued, { format: fields.get('format'), removeRoots: fields.get('remove_roots_from_chain') });
+        const leaf = leafResponse(signer, issued, { format: fields.get('format'), removeRoots: fields.get('remove_roots_from_chain') });
+        return issuedResponse(secret, role, issued, leaf, context.clock.now());
       },
     },
     helpSynopsis: 'Sign a CSR as it is, without role checks of its names.',

@@ -2,7 +2,7 @@
  * `revoke` and `crl/rotate`: revoke a certificate by serial number, and
  * rebuild the CRL on demand.
  */
-import { badRequest, definePath, type FieldMap, type PathDefinition } from '@coffer/sdk';
+import { badRequest, defineSecret, definePath, type FieldMap, type PathDefinition, type Request, type Response, type SecretType } from '@coffer/sdk';
 import type { PkiContext } from './context.js';
 import { rebuildCrl } from './crl.js';
 import { formatSerial, parseSerial, serialStorageName } from './serial.js';
@@ -17,36 +17,58 @@ function revocationData(record: RevocationRecord): Record<string, unknown> {
   };
 }
 
+/**
+ * Revokes the certificate with `serial` and rebuilds the CRL. From a lease
+ * (`fromLease`), a certificate that was never stored (`no_store`) is skipped
+ * rather than refused, as in Vault: the lease could never be revoked
+ * otherwise, and a retry would not find the certificate either.
+ */
+export async function revokeSerial(context: PkiContext, request: Request, serial: string, fromLease = false): Promise<Response | null> {
+  return context.locks.run('crl', async () => {
+    const signer = await loadSigner(request.storage);
+    if (signer !== null && formatSerial(signer.certificate.serialNumber) === serial) {
+      throw badRequest(`adding the CA certificate (serial ${serial}) to its own CRL is not allowed`);
+    }
+    const previous = await readRevocation(request.storage, serial);
+    if (previous !== null) return { data: revocationData(previous) };
+    const stored = await readCertificate(request.storage, serial);
+    if (stored === null) {
+      if (fromLease) return null;
+      throw badRequest(`certificate with serial ${serial} not found`);
+    }
+    const certificate = parseCertificatePem(stored.certificate);
+    const now = context.clock.now();
+    if (certificate !== undefined && certificate.notAfter.getTime() < now.getTime()) {
+      return { warnings: [`certificate with serial ${serial} has already expired; refusing to add it to the CRL`] };
+    }
+
+    const record: RevocationRecord = { certificate: stored.certificate, revocation_time: Math.floor(now.getTime() / 1000) };
+    await writeJson(request.storage, REVOKED_PREFIX + serialStorageName(serial), record);
+    await rebuildCrl(request.storage, now);
+    context.logger.info({ mount: request.mountPoint, serial_number: serial, from_lease: fromLease }, 'revoked a certificate');
+    return { data: revocationData(record) };
+  });
+}
+
+/** Declares the lease type of certificates issued under a role with `generate_lease`; revoking a lease revokes its certificate. */
+export function certificateSecret(context: PkiContext): SecretType<FieldMap> {
+  return defineSecret({
+    type: 'pki',
+    revoke: async (request) => {
+      const serial = request.secret?.internalData.serial_number;
+      if (typeof serial !== 'string') throw badRequest('the lease names no certificate serial number');
+      await revokeSerial(context, request, serial, true);
+      return null;
+    },
+  });
+}
+
 export function pathRevoke(context: PkiContext): PathDefinition<FieldMap> {
   return definePath({
     pattern: 'revoke',
     fields: { serial_number: { type: 'string', required: true, description: 'Serial number of the certificate, in colon or hyphen form.' } },
     operations: {
-      update: async (request, fields) => {
-        const serial = parseSerial('serial_number', fields.get('serial_number'));
-
-        return context.locks.run('crl', async () => {
-          const signer = await loadSigner(request.storage);
-          if (signer !== null && formatSerial(signer.certificate.serialNumber) === serial) {
-            throw badRequest(`adding the CA certificate (serial ${serial}) to its own CRL is not allowed`);
-          }
-          const previous = await readRevocation(request.storage, serial);
-          if (previous !== null) return { data: revocationData(previous) };
-          const stored = await readCertificate(request.storage, serial);
-          if (stored === null) throw badRequest(`certificate with serial ${serial} not found`);
-          const certificate = parseCertificatePem(stored.certificate);
-          const now = context.clock.now();
-          if (certificate !== undefined && certificate.notAfter.getTime() < now.getTime()) {
-            return { warnings: [`certificate with serial ${serial} has already expired; refusing to add it to the CRL`] };
-          }
-
-          const record: RevocationRecord = { certificate: stored.certificate, revocation_time: Math.floor(now.getTime() / 1000) };
-          await writeJson(request.storage, REVOKED_PREFIX + serialStorageName(serial), record);
-          await rebuildCrl(request.storage, now);
-          context.logger.info({ mount: request.mountPoint, serial_number: serial }, 'revoked a certificate');
-          return { data: revocationData(record) };
-        });
-      },
+      update: async (request, fields) => revokeSerial(context, request, parseSerial('serial_number', fields.get('serial_number'))),
     },
     helpSynopsis: 'Revoke a certificate by serial number.',
     helpDescription: `

@@ -3,7 +3,7 @@
  */
 import { badRequest, definePath, nameSegment, type FieldMap, type PathDefinition } from '@coffer/sdk';
 import type { PkiContext } from './context.js';
-import { defaultRole, readRole, roleFromFields, ROLE_FIELDS, writeRole } from './roles.js';
+import { defaultRole, readRole, roleFromFields, roleResponse, ROLE_FIELDS, writeRole } from './roles.js';
 import { ROLE_PREFIX } from './store.js';
 
 const NAME_FIELD = { name: { type: 'string', description: 'Name of the role.' } } as const;
@@ -32,12 +32,12 @@ export function pathRoles(context: PkiContext): PathDefinition<FieldMap> {
       create: async (request, fields) => {
         const role = roleFromFields(fields, defaultRole());
         await context.locks.run(`role/${fields.get('name')}`, () => writeRole(request.storage, fields.get('name'), role));
-        return { data: { ...role } };
+        return roleResponse(fields, role);
       },
       update: async (request, fields) => {
         const role = roleFromFields(fields, defaultRole());
         await context.locks.run(`role/${fields.get('name')}`, () => writeRole(request.storage, fields.get('name'), role));
-        return { data: { ...role } };
+        return roleResponse(fields, role);
       },
       patch: async (request, fields) => {
         const name = fields.get('name');
@@ -46,7 +46,7 @@ export function pathRoles(context: PkiContext): PathDefinition<FieldMap> {
           if (current === null) throw badRequest(`role "${name}" not found: a patch needs an existing role; write the role first`);
           const role = roleFromFields(fields, current);
           await writeRole(request.storage, name, role);
-          return { data: { ...role } };
+          return roleResponse(fields, role);
         });
       },
       read: async (request, fields) => {

@@ -114,7 +114,7 @@ export const ROLE_FIELDS = {
   use_csr_sans: { type: 'bool', description: 'When signing, take the subject alternative names from the CSR. Defaults to true.' },
   require_cn: { type: 'bool', description: 'Require a common name. Defaults to true.' },
   basic_constraints_valid_for_non_ca: { type: 'bool', description: 'Add a basic constraints extension (CA false) to certificates.' },
-  generate_lease: { type: 'bool', description: 'Stored for Vault compatibility; Coffer issues no leases for certificates.' },
+  generate_lease: { type: 'bool', description: 'Issue each certificate under a lease that lasts until it expires; revoking the lease revokes the certificate.' },
   no_store: { type: 'bool', description: 'Do not store issued certificates; they cannot be listed or revoked by serial then.' },
   not_before_duration: { type: 'duration', description: 'How far before now notBefore is set. Defaults to 30s.' },
   ...SUBJECT_ATTRIBUTE_FIELDS,
@@ -135,6 +135,20 @@ export function roleFromFields(fields: RoleFields, base: Role): Role {
     if (value !== undefined) (role as unknown as Record<string, unknown>)[name] = value;
   }
   return checkRole(role);
+}
+
+/** Returns the warnings a role write gets: Vault's for a `generate_lease` that `no_store` turns off. */
+export function roleWarnings(fields: RoleFields, role: Role): string[] {
+  if (fields.getIfSet('generate_lease') === true && role.no_store) {
+    return ['generate_lease is false because no_store is true: a certificate that is not stored cannot be revoked through a lease'];
+  }
+  return [];
+}
+
+/** Returns the response to a role write: the role, with any warnings. */
+export function roleResponse(fields: RoleFields, role: Role): { data: Record<string, unknown>; warnings?: string[] } {
+  const warnings = roleWarnings(fields, role);
+  return warnings.length > 0 ? { data: { ...role }, warnings } : { data: { ...role } };
 }
 
 /**
@@ -163,6 +177,8 @@ export function checkRole(role: Role): Role {
   }
   return {
     ...role,
+    // A certificate that is not stored cannot be revoked, so its lease could never be revoked either, as Vault reasons.
+    generate_lease: role.no_store ? false : role.generate_lease,
     key_bits: keyBits,
     allowed_domains: role.allowed_domains.filter((domain) => domain !== ''),
     allowed_uri_sans: role.allowed_uri_sans.filter((uri) => uri !== ''),
