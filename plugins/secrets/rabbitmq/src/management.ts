@@ -147,6 +147,6 @@ function reasonOf(text: string): string {
 /** Returns the useful part of a fetch failure, whose own message is only "fetch failed". */
 function describeFetchError(err: unknown): string {
   const error = err as Error & { cause?: { code?: string; message?: string } };
-  if (error.name === 'TimeoutError') return `no response within ${REQUEST_TIMEOUT_MS / 1000} s`;
+  if (error.name === 'TimeoutError') return `timed out after ${REQUEST_TIMEOUT_MS / 1000} s`;
   return error.cause?.message ?? error.message;
 }

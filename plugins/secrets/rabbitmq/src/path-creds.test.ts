@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { isCofferError, StorageView, WriteAheadLog } from '@coffer/sdk';
+import amqp from 'amqplib';
 import {
   adminApi,
+  AMQP_HOST,
   assertRejectedUnchanged,
   CONNECTION,
   createHarness,
@@ -107,9 +109,13 @@ describe('creds', () => {
 
   test('revoke deletes the user', async () => {
     const { response, username, password } = await issue();
-    await withAmqp(username, password, vhost, async () => undefined);
+    const open = await amqp.connect(`amqp://${encodeURIComponent(username)}:${encodeURIComponent(password)}@${AMQP_HOST}/${encodeURIComponent(vhost)}`);
+    open.on('error', () => undefined);
+    const closed = new Promise<string>((resolve) => open.once('close', (err?: Error) => resolve(err?.message ?? 'closed without error')));
 
     assert.equal(await harness.send('revoke', 'creds/app', { username, password }, leaseOf(response)), null);
+
+    assert.equal(await closed, `Connection closed: 320 (CONNECTION-FORCED) with message "CONNECTION_FORCED - user '${username}' is deleted"`);
 
     assert.equal((await adminApi('GET', `/api/users/${encodeURIComponent(username)}`)).status, 404);
     await assert.rejects(withAmqp(username, password, vhost, async () => undefined), {

@@ -99,11 +99,12 @@ export async function assertRejectedUnchanged(harness: Harness, request: () => P
 
 /** Returns `response.data`, failing when there is none. */
 export function dataOf(response: Response | null): Record<string, unknown> {
-  assert.ok(response?.data !== undefined && response.data !== null, 'expected response data');
-  return response.data;
+  assert.notEqual(response, null, 'expected a response');
+  assert.ok(response!.data !== undefined && response!.data !== null, 'expected response data');
+  return response!.data;
 }
 
-/** A random lowercase name with `prefix`, unique to this run. */
+/** Returns `prefix` with a random hex suffix, so names differ between runs. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
 }
