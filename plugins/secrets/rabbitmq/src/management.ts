@@ -55,8 +55,9 @@ export class ManagementClient {
 
   /** Lists the names of all users; needs the `administrator` tag, so it also proves the account is one. */
   async listUsers(): Promise<string[]> {
-    const users = (await this.call('GET', '/api/users', 'list users')) as { name: string }[];
-    return users.map((user) => user.name);
+    const users = await this.call('GET', '/api/users', 'list users');
+    if (!Array.isArray(users)) throw new ManagementError('failed to list users: the RabbitMQ management API returned a body that is not a list of users', 200);
+    return users.map((user: { name: string }) => user.name);
   }
 
   /** Returns whether a user of that name exists. */
@@ -106,7 +107,8 @@ export class ManagementClient {
    */
   private async call(method: string, path: string, action: string, body?: unknown, secrets: string[] = []): Promise<unknown> {
     const scrub = (message: string) => scrubSecrets(message, [this.settings.password, ...secrets]);
-    const url = new URL(path, this.settings.connectionUri.replace(/\/*$/, '/'));
+    // Appending keeps a path prefix of the URI, e.g. a reverse proxy's /rabbitmq/.
+    const url = new URL(this.settings.connectionUri.replace(/\/*$/, '') + path);
     let response: Response;
     try {
       response = await fetch(url, {

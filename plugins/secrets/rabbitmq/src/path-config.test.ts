@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { describe, test } from 'node:test';
 import { assertRejectedUnchanged, CONNECTION, createHarness, dataOf, MANAGEMENT_URI } from './test-support.js';
@@ -52,6 +53,30 @@ describe('config/connection', () => {
       () => harness.send('update', 'config/connection', { ...CONNECTION, connection_uri: `http://127.0.0.1:${port}` }),
       `failed to validate the connection: failed to list users: cannot reach the RabbitMQ management API at http://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`,
     );
+  });
+
+  test('other http server is rejected', async () => {
+    const harness = createHarness('tester');
+    const bodies: Record<string, [number, string]> = { '/html/api/users': [200, '<html>welcome</html>'], '/object/api/users': [200, '{}'] };
+    const server = createHttpServer((request, response) => {
+      const [status, body] = bodies[request.url ?? ''] ?? [404, 'not here'];
+      response.writeHead(status, { 'content-type': 'text/plain' });
+      response.end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const cases: [string, string][] = [
+        [`${base}/html`, 'failed to validate the connection: failed to list users: the RabbitMQ management API returned a body that is not JSON'],
+        [`${base}/object`, 'failed to validate the connection: failed to list users: the RabbitMQ management API returned a body that is not a list of users'],
+        [`${base}/missing`, 'failed to validate the connection: failed to list users: RabbitMQ returned 404 Not Found'],
+      ];
+      for (const [uri, message] of cases) {
+        await assertRejectedUnchanged(harness, () => harness.send('update', 'config/connection', { ...CONNECTION, connection_uri: uri }), message);
+      }
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   test('invalid fields are rejected', async () => {
