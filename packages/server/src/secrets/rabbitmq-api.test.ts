@@ -84,6 +84,8 @@ describe('rabbitmq over HTTP', () => {
     assert.equal(renewed.body.lease_id, response.body.lease_id);
     assert.ok(renewed.body.lease_duration <= 1800, `lease_duration ${renewed.body.lease_duration}`);
     assert.ok(renewed.body.lease_duration >= 1795, `lease_duration ${renewed.body.lease_duration}`);
+    assert.equal(renewed.body.warnings.length, 1);
+    assert.match(renewed.body.warnings[0], /^TTL of "1h0m0s" exceeded the effective max_ttl of "(30m0s|29m5\ds)"; TTL value is capped accordingly$/);
   });
 
   test('sys/leases/revoke deletes the user', async () => {

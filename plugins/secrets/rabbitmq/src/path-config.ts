@@ -123,14 +123,14 @@ function checkConnectionUri(uri: string): void {
 
 /**
  * Lists users with the given credentials, which needs the administrator tag.
- * @throws CofferError (400) with RabbitMQ's answer, never the password.
+ * @throws CofferError (400) with RabbitMQ's status and reason, never the password.
  */
 async function verifyConnection(config: ConnectionConfig): Promise<void> {
   try {
     await new ManagementClient(config).listUsers();
   } catch (err) {
     if (!(err instanceof ManagementError)) throw err;
-    // RabbitMQ answers 401 both for a wrong password and for a user without the administrator tag.
+    // RabbitMQ returns 401 both for a wrong password and for a user without the administrator tag.
     const hint = err.status === 401 || err.status === 403 ? '; check "username" and "password", and that the user has the administrator tag' : '';
     throw badRequest(`failed to validate the connection: ${err.message}${hint}`);
   }
