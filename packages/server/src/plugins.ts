@@ -13,6 +13,7 @@ import { plugin as redisDatabase } from '@coffer/database-redis';
 import { plugin as database } from '@coffer/secrets-database';
 import { plugin as kv } from '@coffer/secrets-kv';
 import { plugin as pki } from '@coffer/secrets-pki';
+import { plugin as rabbitmq } from '@coffer/secrets-rabbitmq';
 import { plugin as ssh } from '@coffer/secrets-ssh';
 import { plugin as totp } from '@coffer/secrets-totp';
 import { plugin as transit } from '@coffer/secrets-transit';
@@ -30,6 +31,7 @@ export const builtinSecretsEngines: ReadonlyMap<string, SecretsPlugin> = new Map
   ['pki', pki],
   ['ssh', ssh],
   ['totp', totp],
+  ['rabbitmq', rabbitmq],
 ]);
 
 /** Database plugins the database secrets engine opens by name, as Vault names them. */
