@@ -49,11 +49,30 @@ const MAX_CLIENT_CERTS_HEADER_LENGTH = 12 * 1024;
 /** How long a forwarded request may take before the standby gives up and redirects. */
 const FORWARD_TIMEOUT_MS = 90_000;
 
-/** Request headers that describe one connection, not the request, and so are not forwarded (RFC 9110, section 7.6.1). */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
+/**
+ * Request headers that describe one connection, not the request, and so are
+ * not forwarded (RFC 9110, section 7.6.1). `Host` is forwarded: the active
+ * node's CORS check compares it with `Origin`, and the browser addressed the
+ * standby, so the web UI served by a standby stays same-origin.
+ */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
-/** Response headers relayed to the client besides Content-Type. */
-const RELAYED_RESPONSE_HEADERS = ['cache-control', 'location', 'retry-after', 'www-authenticate'];
+/**
+ * Response headers relayed to the client besides Content-Type. The CORS
+ * headers come from the active node, which holds the CORS configuration and
+ * answers preflights for the standby.
+ */
+const RELAYED_RESPONSE_HEADERS = [
+  'cache-control',
+  'location',
+  'retry-after',
+  'www-authenticate',
+  'access-control-allow-origin',
+  'access-control-allow-methods',
+  'access-control-allow-headers',
+  'access-control-max-age',
+  'vary',
+];
 
 /**
  * Builds the response to a request that reached a standby, by forwarding or

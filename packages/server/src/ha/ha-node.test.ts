@@ -313,6 +313,36 @@ ${extra}
     }
   });
 
+  test('cors through a standby', async () => {
+    const { active, standby, root } = await startPair('cors');
+    const origin = 'https://app.example.com';
+    assert.equal((await call(active, 'PUT', 'sys/config/cors', root, { allowed_origins: origin })).status, 204);
+    assert.equal((await call(active, 'POST', 'secret/data/shared', root, { data: { n: 1 } })).status, 200);
+
+    const preflight = await fetch(`${standby.address}/v1/secret/data/shared`, {
+      method: 'OPTIONS',
+      headers: { Origin: origin, 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'X-Vault-Token' },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers.get('access-control-allow-origin'), origin);
+    assert.equal(preflight.headers.get('access-control-allow-methods'), 'DELETE,GET,OPTIONS,POST,PUT,LIST');
+    assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /X-Vault-Token/);
+
+    const read = await fetch(`${standby.address}/v1/secret/data/shared`, { headers: { Origin: origin, 'X-Vault-Token': root } });
+    assert.equal(read.status, 200);
+    assert.equal(read.headers.get('access-control-allow-origin'), origin);
+    assert.equal(read.headers.get('vary'), 'Origin');
+
+    const other = await fetch(`${standby.address}/v1/secret/data/shared`, { headers: { Origin: 'https://evil.example.com', 'X-Vault-Token': root } });
+    assert.equal(other.status, 403);
+    assert.deepEqual(await other.json(), { errors: ['origin not allowed'] });
+
+    // A page served by the standby itself, such as the web UI, is not cross-origin.
+    const own = await fetch(`${standby.address}/v1/secret/data/shared`, { headers: { Origin: standby.address, 'X-Vault-Token': root } });
+    assert.equal(own.status, 200);
+    assert.equal(own.headers.get('access-control-allow-origin'), null);
+  });
+
   test('take-over skips a failed mount', async () => {
     const { active, standby, root } = await startPair('failed-mount');
     assert.equal((await call(active, 'POST', 'sys/mounts/odd', root, { type: 'kv', options: { version: '1' } })).status, 204);

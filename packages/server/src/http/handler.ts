@@ -108,6 +108,17 @@ async function handle(context: HandlerContext, request: IncomingMessage): Promis
   const url = parseRequestTarget(request.url ?? '/');
   if (!url.pathname.startsWith(API_PREFIX)) return errorAnswer(404, []);
 
+  const standby = context.core.ha !== undefined && !context.core.sealed && !context.core.ha.isActive ? context.core.ha : undefined;
+  if (standby !== undefined && request.method === 'OPTIONS') {
+    // A CORS preflight goes to the active node, which holds the CORS configuration.
+    const rawPath = url.pathname.slice(API_PREFIX.length);
+    try {
+      const answer = await answerOnStandby(standby, request, rawPath, context.logger);
+      if (answer !== undefined) return answer;
+    } catch (err) {
+      return errorFor(context.logger, err, newRequestId(), rawPath);
+    }
+  }
   const operation = operationFor(request.method ?? 'GET', url.searchParams);
   if (operation === undefined) return errorAnswer(405, [`unsupported HTTP method "${request.method}"`]);
   const list = url.searchParams.get('list');
