@@ -110,7 +110,7 @@ async function handle(context: HandlerContext, request: IncomingMessage): Promis
 
   const standby = context.core.ha !== undefined && !context.core.sealed && !context.core.ha.isActive ? context.core.ha : undefined;
   if (standby !== undefined && request.method === 'OPTIONS') {
-    // A CORS preflight goes to the active node, which holds the CORS configuration.
+    // A CORS preflight goes to the active node, which has the CORS configuration.
     const rawPath = url.pathname.slice(API_PREFIX.length);
     try {
       const answer = await answerOnStandby(standby, request, rawPath, context.logger);
