@@ -189,10 +189,10 @@ const readCheck: Check<SecretsContext> = {
   },
 };
 
-/** Reads the lease path and returns the lease ID, or skips when the engine issues no leases. */
+/** Reads the lease path and returns the lease ID, or skips when the description names no lease path. */
 async function issueLease(context: SecretsContext): Promise<string> {
   const leasePath = context.description.lease_path;
-  if (leasePath === undefined) throw new SkipCheck('the description sets no lease_path, so the engine issues no leases');
+  if (leasePath === undefined) throw new SkipCheck('the description sets no lease_path, so the lease checks do not run (set lease_path to a path that returns a renewable lease without set-up)');
   const body = await context.http.expect([200], 'GET', `${context.mount}/${leasePath}`);
   if (typeof body.lease_id !== 'string' || body.lease_id === '') throw new Error(`a read of "${leasePath}" returned no lease_id: ${describeBody(body)}`);
   if (body.renewable !== true) throw new Error(`the lease of "${leasePath}" is not renewable`);
