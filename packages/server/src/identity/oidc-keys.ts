@@ -1,6 +1,6 @@
 /**
  * Named keys of identity tokens: key pairs, JWT signing and rotation, as
- * Vault's `identity/oidc/key` keys behave. Each named key holds a signing
+ * Vault's `identity/oidc/key` keys behave. Each named key contains a signing
  * key and the next signing key, both published ahead of use, plus the public
  * halves of rotated keys until their verification TTL ends.
  *
@@ -88,19 +88,18 @@ export async function generateSigningKey(algorithm: OidcAlgorithm): Promise<{ ke
   return { key: { kid, privateKeyPem }, ring: { jwk, expireAt: 0 } };
 }
 
-/** Parsed private keys by key ID, so a PEM is parsed once per process. */
-const privateKeyCache = new Map<string, KeyObject>();
+/** The parsed private signing key of each named key, so a PEM is parsed once per rotation. */
+const privateKeyCache = new Map<string, { kid: string; privateKey: KeyObject }>();
 
-function privateKeyOf(key: SigningKey): KeyObject {
-  let parsed = privateKeyCache.get(key.kid);
-  if (parsed === undefined) {
-    parsed = createPrivateKey(key.privateKeyPem);
-    privateKeyCache.set(key.kid, parsed);
-  }
-  return parsed;
+function privateKeyOf(key: NamedKey): KeyObject {
+  const cached = privateKeyCache.get(key.name);
+  if (cached !== undefined && cached.kid === key.signingKey.kid) return cached.privateKey;
+  const privateKey = createPrivateKey(key.signingKey.privateKeyPem);
+  privateKeyCache.set(key.name, { kid: key.signingKey.kid, privateKey });
+  return privateKey;
 }
 
-/** Forgets parsed private keys, at seal, so no key material outlives the unsealed state in this module. */
+/** Drops the parsed private keys, at seal, so no key material stays in memory while sealed. */
 export function forgetPrivateKeys(): void {
   privateKeyCache.clear();
 }
@@ -114,7 +113,7 @@ export function signJwt(key: NamedKey, claims: Record<string, unknown>): string 
   const header = base64url(JSON.stringify({ alg: key.algorithm, kid: key.signingKey.kid, typ: 'JWT' }));
   const payload = base64url(JSON.stringify(claims));
   const input = Buffer.from(`${header}.${payload}`);
-  const privateKey = privateKeyOf(key.signingKey);
+  const privateKey = privateKeyOf(key);
   // JWS wants ECDSA signatures as r || s (IEEE P1363), not DER (RFC 7518, section 3.4).
   const signature = key.algorithm.startsWith('ES')
     ? sign(HASHES[key.algorithm], input, { key: privateKey, dsaEncoding: 'ieee-p1363' })
@@ -198,8 +197,8 @@ export function isPublished(ring: RingKey, now: number): boolean {
 
 /** Returns `key` without the ring keys whose verification TTL has ended, or undefined when none has. */
 export function withoutExpiredKeys(key: NamedKey, now: number): NamedKey | undefined {
-  const kept = key.keyRing.filter((ring) => isPublished(ring, now));
-  return kept.length === key.keyRing.length ? undefined : { ...key, keyRing: kept };
+  const published = key.keyRing.filter((ring) => isPublished(ring, now));
+  return published.length === key.keyRing.length ? undefined : { ...key, keyRing: published };
 }
 
 /** Returns the earliest time at which `key` needs automatic work: a rotation or an expiry. */

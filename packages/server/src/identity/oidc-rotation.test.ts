@@ -61,6 +61,7 @@ test('key rotates on schedule after restart', { timeout: 240_000 }, async () => 
     };
     const firstKid = await issue();
     const initial = await jwksKids(server);
+    expectStatus(await call('POST', 'identity/oidc/config', { issuer: 'https://coffer.example.com:8200' }), 200, 'issuer');
     assert.equal(initial.length, 2, 'signing key and next key');
 
     // The rotation falls due while the next server runs, from the time stored with the key.
@@ -69,6 +70,8 @@ test('key rotates on schedule after restart', { timeout: 240_000 }, async () => 
     server = await startServerIn(directory, STORAGE);
     expectStatus(await api(server, 'PUT', 'sys/unseal', { body: { key: unsealKey } }), 200, 'unseal after restart');
     assert.deepEqual((await jwksKids(server)).sort(), [...initial].sort(), 'same keys after restart');
+    assert.deepEqual((await call('GET', 'identity/oidc/config')).body.data, { issuer: 'https://coffer.example.com:8200' });
+    assert.equal((await call('GET', 'identity/oidc/role/scheduled')).body.data.ttl, 5);
     assert.equal(await issue(), firstKid, 'no rotation before the period ends');
 
     const rotated = await waitForKids(server, (kids) => kids.length === 3, 90_000);

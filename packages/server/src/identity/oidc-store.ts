@@ -1,7 +1,7 @@
 /**
  * The stored state of identity tokens: the issuer configuration, named keys
- * and roles, kept behind the barrier under `sys/identity/oidc/` and held in
- * memory between unseal and seal, as the identity store holds entities.
+ * and roles, stored behind the barrier under `sys/identity/oidc/` and kept
+ * in memory between unseal and seal, as the identity store keeps entities.
  *
  * Writes run one at a time and reach memory only once storage has them, so
  * a rejected or failed write changes nothing. Automatic work (rotating keys

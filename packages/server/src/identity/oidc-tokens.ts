@@ -13,7 +13,7 @@ import { groupMembership } from './resolve.js';
 /** Vault reports the root namespace; Coffer has no other. */
 const NAMESPACE = 'root';
 
-/** The public keys still within their verification window, from every named key. */
+/** Returns the public keys of every named key that are still within their verification window. */
 export function publishedKeys(store: OidcStore, now = Date.now()): PublicJwk[] {
   return store.allKeys().flatMap((key) => key.keyRing.filter((ring) => isPublished(ring, now)).map((ring) => ring.jwk));
 }

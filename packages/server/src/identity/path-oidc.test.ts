@@ -94,6 +94,56 @@ describe('identity tokens', () => {
     return ((await api(server, 'GET', 'identity/oidc/.well-known/keys')).body.keys as { kid: string }[]).map((key) => key.kid);
   }
 
+  test('config defaults to api address', async () => {
+    const read = await call('GET', 'identity/oidc/config');
+    expectStatus(read, 200, 'read config');
+    assert.deepEqual(read.body.data, { issuer: '' });
+
+    const discovery = await api(server, 'GET', 'identity/oidc/.well-known/openid-configuration');
+    expectStatus(discovery, 200, 'discovery');
+    assert.equal(discovery.headers.get('content-type'), 'application/json');
+    assert.deepEqual(discovery.body, {
+      issuer: `${server.address}/v1/identity/oidc`,
+      jwks_uri: `${server.address}/v1/identity/oidc/.well-known/keys`,
+      response_types_supported: ['id_token'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: ['RS256', 'RS384', 'RS512', 'ES256', 'ES384', 'ES512', 'EdDSA'],
+    });
+  });
+
+  test('config sets and validates issuer', async () => {
+    const written = await call('POST', 'identity/oidc/config', { issuer: 'https://example.com:8200' });
+    expectStatus(written, 200, 'write config');
+    assert.equal(written.body.warnings.length, 1);
+    assert.match(written.body.warnings[0], /^If "issuer" is set explicitly/);
+    assert.deepEqual((await call('GET', 'identity/oidc/config')).body.data, { issuer: 'https://example.com:8200' });
+    const discovery = await api(server, 'GET', 'identity/oidc/.well-known/openid-configuration');
+    assert.equal(discovery.body.issuer, 'https://example.com:8200/v1/identity/oidc');
+
+    const message = 'invalid issuer, which must include only a scheme, host, and optional port (e.g. https://example.com:8200)';
+    for (const issuer of ['ftp://example.com', 'https://example.com/path', 'https://example.com/', 'example.com', 'https://example.com?x=1', 'https://user@example.com']) {
+      const response = await call('POST', 'identity/oidc/config', { issuer });
+      expectStatus(response, 400, `issuer ${issuer}`);
+      assert.deepEqual(response.body.errors, [message]);
+    }
+    const unknown = await call('POST', 'identity/oidc/config', { issuer: 'https://other.example.com', extra: 1 });
+    expectStatus(unknown, 400, 'unknown field');
+    assert.deepEqual(unknown.body.errors, ['unknown field "extra"']);
+    assert.deepEqual((await call('GET', 'identity/oidc/config')).body.data, { issuer: 'https://example.com:8200' }, 'unchanged after errors');
+
+    expectStatus(await call('POST', 'identity/oidc/config', { issuer: '' }), 204, 'reset');
+    assert.deepEqual((await call('GET', 'identity/oidc/config')).body.data, { issuer: '' });
+  });
+
+  test('well-known paths need no token', async () => {
+    const keys = await api(server, 'GET', 'identity/oidc/.well-known/keys');
+    expectStatus(keys, 200, 'keys without token');
+    const config = await api(server, 'GET', 'identity/oidc/config');
+    expectStatus(config, 403, 'config without token');
+    const introspect = await api(server, 'POST', 'identity/oidc/introspect', { body: { token: 'a.b.c' } });
+    expectStatus(introspect, 403, 'introspect without token');
+  });
+
   test('each algorithm verifies with jose', async () => {
     const user = await login('alg-user');
     for (const algorithm of ALGORITHMS) {
