@@ -81,6 +81,12 @@ describe('identity token keys', () => {
     expectStatus(await call('GET', 'identity/oidc/key/new-bad'), 404, 'not created');
     assert.deepEqual((await call('GET', 'identity/oidc/key/checked')).body.data, { algorithm: 'RS256', allowed_client_ids: [], rotation_period: 3600, verification_ttl: 7200 });
 
+    const kidsBefore = await jwksKids();
+    expectStatus(await call('POST', 'identity/oidc/key/checked/rotate', { verification_ttl: 0 }), 204, 'rotate without grace');
+    const kidsAfter = await jwksKids();
+    assert.equal(kidsAfter.length, kidsBefore.length, 'the retired key left as the new next key arrived');
+    assert.equal(kidsAfter.filter((kid) => !kidsBefore.includes(kid)).length, 1, 'one new next key');
+
     const rotate = await call('POST', 'identity/oidc/key/absent/rotate', {});
     expectStatus(rotate, 400, 'rotate missing');
     assert.deepEqual(rotate.body.errors, ['no named key found at "absent"']);

@@ -209,6 +209,8 @@ describe('identity tokens', () => {
     const entityId = loggedIn.body.auth.entity_id;
 
     expectStatus(await call('POST', `identity/entity/id/${entityId}`, { name: 'builder-entity', metadata: { color: 'green' } }), 204, 'entity');
+    const aliasId = (await call('GET', `identity/entity/id/${entityId}`)).body.data.aliases[0].id;
+    expectStatus(await call('POST', `identity/entity-alias/id/${aliasId}`, { custom_metadata: { tier: 'gold' } }), 200, 'alias custom metadata');
     const team = await call('POST', 'identity/group', { name: 'oidc-team', member_entity_ids: [entityId] });
     expectStatus(team, 200, 'team');
     const department = await call('POST', 'identity/group', { name: 'oidc-department', member_group_ids: [team.body.data.id] });
@@ -224,7 +226,10 @@ describe('identity tokens', () => {
       "login": {
         "role_id": {{identity.entity.aliases.${approleAccessor}.name}},
         "team": {{identity.entity.aliases.${approleAccessor}.metadata.team}},
-        "alias_metadata": {{identity.entity.aliases.${approleAccessor}.metadata}}
+        "alias_metadata": {{identity.entity.aliases.${approleAccessor}.metadata}},
+        "alias_id": {{identity.entity.aliases.${approleAccessor}.id}},
+        "tier": {{identity.entity.aliases.${approleAccessor}.custom_metadata.tier}},
+        "custom": {{identity.entity.aliases.${approleAccessor}.custom_metadata}}
       },
       "other_login": {{identity.entity.aliases.auth_none_1.name}},
       "other_metadata": {{identity.entity.aliases.auth_none_1.metadata}},
@@ -248,7 +253,14 @@ describe('identity tokens', () => {
       metadata: { color: 'green' },
       groups: ['oidc-team', 'oidc-department'],
       group_ids: [team.body.data.id, department.body.data.id],
-      login: { role_id: roleId, team: 'payments', alias_metadata: { team: 'payments', role_name: 'builder' } },
+      login: {
+        role_id: roleId,
+        team: 'payments',
+        alias_metadata: { team: 'payments', role_name: 'builder' },
+        alias_id: aliasId,
+        tier: 'gold',
+        custom: { tier: 'gold' },
+      },
       other_login: '',
       other_metadata: {},
       nbf: iat,
@@ -306,6 +318,14 @@ describe('identity tokens', () => {
     assert.deepEqual(await introspect(token), { active: false, error: 'entity is disabled' });
     expectStatus(await call('POST', `identity/entity/id/${user.entityId}`, { disabled: false }), 204, 'enable');
     assert.deepEqual(await introspect(token), { active: true });
+
+    expectStatus(await call('POST', 'identity/oidc/config', { issuer: 'https://elsewhere.example.com' }), 200, 'other issuer');
+    assert.deepEqual(await introspect(token), { active: false, error: 'error validating claims: validation failed, invalid issuer claim (iss)' });
+    expectStatus(await call('POST', 'identity/oidc/config', { issuer: '' }), 204, 'default issuer');
+    assert.deepEqual(await introspect(token), { active: true });
+
+    expectStatus(await call('DELETE', `identity/entity/id/${user.entityId}`), 204, 'delete entity');
+    assert.deepEqual(await introspect(token), { active: false, error: 'entity was not found' });
 
     const missingToken = await call('POST', 'identity/oidc/introspect', {});
     expectStatus(missingToken, 400, 'no token');
