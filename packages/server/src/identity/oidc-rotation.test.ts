@@ -1,7 +1,7 @@
 /**
  * Automatic rotation of identity token keys across a restart. Vault's
  * shortest rotation period is one minute, so this test runs for about as
- * long; it lives in its own file so it can run beside the others.
+ * long. It has its own file so that it can run beside the other tests.
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';

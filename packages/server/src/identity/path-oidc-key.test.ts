@@ -92,14 +92,14 @@ describe('identity token keys', () => {
     assert.deepEqual(rotate.body.errors, ['no named key found at "absent"']);
   });
 
-  test('key delete refused while role uses it', async () => {
+  test('key delete rejected while in use', async () => {
     expectStatus(await call('POST', 'identity/oidc/key/in-use', { algorithm: 'ES256' }), 204, 'key');
     const kidsOfKey = await jwksKids();
     for (const role of ['user-b', 'user-a']) expectStatus(await call('POST', `identity/oidc/role/${role}`, { key: 'in-use' }), 204, `role ${role}`);
 
-    const refused = await call('DELETE', 'identity/oidc/key/in-use');
-    expectStatus(refused, 400, 'delete in use');
-    assert.deepEqual(refused.body.errors, ['unable to delete key "in-use" because it is currently referenced by these roles: user-a, user-b']);
+    const rejected = await call('DELETE', 'identity/oidc/key/in-use');
+    expectStatus(rejected, 400, 'delete in use');
+    assert.deepEqual(rejected.body.errors, ['unable to delete key "in-use" because it is currently referenced by these roles: user-a, user-b']);
     expectStatus(await call('GET', 'identity/oidc/key/in-use'), 200, 'still there');
 
     for (const role of ['user-a', 'user-b']) expectStatus(await call('DELETE', `identity/oidc/role/${role}`), 204, `delete ${role}`);

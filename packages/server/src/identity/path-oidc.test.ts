@@ -396,7 +396,8 @@ describe('identity tokens', () => {
     assert.equal(entity.aliases[0].name, user.entityId, 'the jwt alias is the entity ID the token carried');
 
     const tampered = `${token.slice(0, -4)}AAAA`;
-    const refused = await api(server, 'POST', 'auth/jwt/login', { body: { role: 'workload', jwt: tampered } });
-    expectStatus(refused, 400, 'tampered login');
+    const rejected = await api(server, 'POST', 'auth/jwt/login', { body: { role: 'workload', jwt: tampered } });
+    expectStatus(rejected, 400, 'tampered login');
+    assert.deepEqual(rejected.body.errors, ['error validating token: error verifying token signature: failed to verify id token signature']);
   });
 });
