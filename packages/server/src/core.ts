@@ -14,7 +14,7 @@ import { ExpirationManager } from './expiration/index.js';
 import { LEASE_PREFIX } from './expiration/lease-store.js';
 import { HaNode, type HaOptions } from './ha/ha-node.js';
 import { NODES_PREFIX } from './ha/node-registry.js';
-import { IdentityStore, type MountInfo } from './identity/index.js';
+import { IdentityStore, OIDC_UNAUTHENTICATED_PATHS, OidcStore, type MountInfo } from './identity/index.js';
 import { PolicyStore } from './policy/index.js';
 import { PasswordPolicyStore, policyPasswordGenerator } from './password-policy/index.js';
 import { ExternalPlugins } from './plugin/external-plugins.js';
@@ -148,6 +148,8 @@ export class Core {
   readonly policies: PolicyStore;
   readonly passwordPolicies: PasswordPolicyStore;
   readonly identity: IdentityStore;
+  /** Identity token keys, roles and issuer configuration. */
+  readonly oidc: OidcStore;
   readonly audit: AuditBroker;
   /** The CORS configuration of `sys/config/cors`, which the HTTP layer applies. */
   readonly cors: CorsSettings;
@@ -174,6 +176,14 @@ export class Core {
   clusterId = '';
   readonly sysRootPaths = new PathMatcher(SYS_ROOT_PATHS);
   readonly sysUnauthenticatedPaths = new PathMatcher(['wrapping/lookup', 'internal/ui/mounts']);
+  /** Paths below `identity/` served without a token: the identity token discovery documents. */
+  readonly identityUnauthenticatedPaths = new PathMatcher(OIDC_UNAUTHENTICATED_PATHS);
+  /**
+   * The URL clients reach this server at: `api_addr`, or the first
+   * listener's URL once the listeners are bound. The default issuer of
+   * identity tokens.
+   */
+  apiAddress = '';
   readonly tokenRootPaths = new PathMatcher(['revoke-orphan', 'accessors/']);
   /** Callbacks that discard key shares held outside the seal, such as a rekey's, when the server seals. */
   readonly sealHooks: Array<() => void> = [];
@@ -220,6 +230,7 @@ export class Core {
     this.passwordPolicies = new PasswordPolicyStore(this.barrier, this.logger.child({ component: 'password-policy' }));
     const generatePasswordFromPolicy = policyPasswordGenerator(this.passwordPolicies);
     this.identity = new IdentityStore(this.barrier, this.logger.child({ component: 'identity' }), (accessor) => this.mountByAccessor(accessor));
+    this.oidc = new OidcStore(this.barrier, this.logger.child({ component: 'identity-oidc' }), () => this.apiAddress);
 
     this.plugins = new ExternalPlugins({
       storage: this.barrier,
@@ -560,6 +571,7 @@ export class Core {
       await this.audit.setup();
       await this.cors.load();
       await this.identity.setup();
+      await this.oidc.setup();
       await this.lockout.setup();
       await this.expiration.setup();
       this.periodic.start();
@@ -582,6 +594,7 @@ export class Core {
     await this.plugins.stopAll();
     this.lockout.teardown();
     this.identity.teardown();
+    this.oidc.teardown();
     await this.audit.teardown();
     this.cors.clear();
     this.gauges.forget();

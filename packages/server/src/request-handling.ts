@@ -499,7 +499,7 @@ function resolveTarget(core: Core, system: SystemBackends, path: string): Target
     return systemTarget(core, system.cubbyhole, path.slice(10), 'cubbyhole/', 'cubbyhole', NO_PATHS, NO_PATHS);
   }
   if (path.startsWith('identity/') || path === 'identity') {
-    return systemTarget(core, system.identity, path.slice(9), 'identity/', 'identity', NO_PATHS, NO_PATHS);
+    return systemTarget(core, system.identity, path.slice(9), 'identity/', 'identity', NO_PATHS, core.identityUnauthenticatedPaths);
   }
   const match = core.router.match(path);
   if (match === undefined) return undefined;

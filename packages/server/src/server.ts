@@ -164,6 +164,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   };
   process.on('SIGHUP', reopenAudit);
   const addresses = listeners.map((started) => started.url);
+  core.apiAddress = core.options.ha?.apiAddr ?? addresses[0];
   core.ha?.advertise(addresses[0]);
   if (core.ha !== undefined) logger.info({ apiAddr: core.ha.address, disableClustering: config.disableClustering }, 'ha enabled');
   return {

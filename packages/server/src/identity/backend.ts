@@ -11,12 +11,21 @@ import { entityPaths } from './path-entity.js';
 import { groupAliasPaths } from './path-group-alias.js';
 import { groupPaths } from './path-group.js';
 import { lookupPaths } from './path-lookup.js';
+import { OIDC_UNAUTHENTICATED_PATHS, oidcPaths, type OidcPathDeps } from './path-oidc.js';
 import type { IdentityStore } from './store.js';
 
-export function createIdentityBackend(store: IdentityStore): Backend {
+export function createIdentityBackend(store: IdentityStore, oidc: Omit<OidcPathDeps, 'identity'>): Backend {
   return new Backend({
     backendType: 'logical',
-    help: 'The identity store: entities, entity aliases, groups, group aliases and lookups.',
-    paths: [...entityPaths(store), ...entityAliasPaths(store), ...groupPaths(store), ...groupAliasPaths(store), ...lookupPaths(store)],
+    help: 'The identity store: entities, entity aliases, groups, group aliases and lookups, and identity tokens.',
+    specialPaths: { unauthenticated: OIDC_UNAUTHENTICATED_PATHS },
+    paths: [
+      ...entityPaths(store),
+      ...entityAliasPaths(store),
+      ...groupPaths(store),
+      ...groupAliasPaths(store),
+      ...lookupPaths(store),
+      ...oidcPaths({ ...oidc, identity: store }),
+    ],
   });
 }

@@ -57,7 +57,10 @@ export function createSealBackend(core: Core, storageType: string): Backend {
 export function createSystemBackends(core: Core): SystemBackends {
   const callerToken = (requestId: string) => core.callers.get(requestId)?.token;
   const cubbyhole = createCubbyholeBackend();
-  const identity = createIdentityBackend(core.identity);
+  const identity = createIdentityBackend(core.identity, {
+    oidc: core.oidc,
+    callerEntityId: (requestId) => core.callers.get(requestId)?.entry?.entityId ?? '',
+  });
   const sys: Backend = new Backend({
     backendType: 'logical',
     help: 'The system backend: mounts, keys, seal, policies, leases, wrapping and tools.',
