@@ -39,6 +39,7 @@ import type { TokenEntry } from './token/token-entry.js';
 import { TokenStore } from './token/token-store.js';
 import { ResponseWrapper } from './wrapping/wrapping.js';
 import { CorsSettings } from './http/cors.js';
+import { QuotaManager } from './quotas/index.js';
 import { CoreGauges } from './telemetry/core-metrics.js';
 import { DEFAULT_TELEMETRY, MetricsRegistry, type TelemetrySettings } from './telemetry/registry.js';
 import { recordVersion } from './system/version-history.js';
@@ -115,6 +116,7 @@ const SYS_ROOT_PATHS = [
   'step-down',
   'config/auditing/*',
   'config/cors',
+  'quotas/*',
   'plugins/catalog/*',
   'revoke-prefix/*',
   'revoke-force/*',
@@ -148,6 +150,8 @@ export class Core {
   readonly audit: AuditBroker;
   /** The CORS configuration of `sys/config/cors`, which the HTTP layer applies. */
   readonly cors: CorsSettings;
+  /** The rate limit quotas of `sys/quotas`, which the HTTP layer applies. */
+  readonly quotas: QuotaManager;
   /** The metrics `sys/metrics` serves. */
   readonly metrics: MetricsRegistry;
   readonly gauges: CoreGauges;
@@ -205,6 +209,7 @@ export class Core {
     this.lockout = new UserLockout(this.barrier, options.userLockout ?? {}, this.logger.child({ component: 'lockout' }));
     this.audit = new AuditBroker(this.barrier, this.logger.child({ component: 'audit' }));
     this.cors = new CorsSettings(this.barrier);
+    this.quotas = new QuotaManager(this.barrier, this.logger.child({ component: 'quotas' }));
     this.metrics = new MetricsRegistry(options.telemetry ?? DEFAULT_TELEMETRY);
     this.audit.useMetrics(this.metrics);
     this.gauges = new CoreGauges(this.metrics, {
@@ -556,6 +561,7 @@ export class Core {
       await this.authMounts.setup();
       await this.audit.setup();
       await this.cors.load();
+      await this.quotas.load();
       await this.identity.setup();
       await this.lockout.setup();
       await this.expiration.setup();
@@ -581,6 +587,7 @@ export class Core {
     this.identity.teardown();
     await this.audit.teardown();
     this.cors.clear();
+    this.quotas.clear();
     this.gauges.forget();
     this.policies.teardown();
     this.tokenMount.teardown();

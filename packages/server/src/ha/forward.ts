@@ -53,7 +53,7 @@ const FORWARD_TIMEOUT_MS = 90_000;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'host']);
 
 /** Response headers relayed to the client besides Content-Type. */
-const RELAYED_RESPONSE_HEADERS = ['cache-control', 'location', 'retry-after', 'www-authenticate'];
+const RELAYED_RESPONSE_HEADERS = ['cache-control', 'location', 'retry-after', 'www-authenticate', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset'];
 
 /**
  * Builds the response to a request that reached a standby, by forwarding or
