@@ -283,6 +283,11 @@ export class Core {
 
     this.mounts.revokeLeases = (mountPath) => this.expiration.revokePrefix(mountPath, false);
     this.authMounts.revokeLeases = (mountPath) => this.expiration.revokePrefix(mountPath, false);
+    // A mount's quotas go and move with it, as in Vault.
+    for (const manager of [this.mounts, this.authMounts]) {
+      manager.onDisabled = (mountPath) => this.quotas.deleteMountQuotas(mountPath);
+      manager.onMoved = (from, to) => this.quotas.moveMountQuotas(from, to);
+    }
     this.tokens.setHooks({
       revokeLeases: (saltedId) => this.expiration.revokeByToken(saltedId),
       destroyCubbyhole: (cubbyholeId) => deleteTree(new StorageView(this.barrier, cubbyholePrefix(cubbyholeId)), ''),

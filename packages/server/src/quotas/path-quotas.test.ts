@@ -196,6 +196,25 @@ describe('sys/quotas/rate-limit', () => {
     assert.equal((await call('POST', 'sys/quotas/config', { rate_limit_exempt_paths: DEFAULT_EXEMPT_PATHS })).status, 204);
   });
 
+  test('quotas follow their mount', async () => {
+    assert.equal((await call('POST', 'sys/mounts/before', { type: 'kv' })).status, 204);
+    assert.equal((await call('POST', `${BASE}/on-mount`, { path: 'before/', rate: 7 })).status, 204);
+    assert.equal((await call('POST', `${BASE}/inside-mount`, { path: 'before/app/*', rate: 8 })).status, 204);
+
+    assert.equal((await call('POST', 'sys/remount', { from: 'before', to: 'after' })).status, 200);
+    assert.equal((await call('GET', `${BASE}/on-mount`)).body.data.path, 'after/');
+    assert.equal((await call('GET', `${BASE}/inside-mount`)).body.data.path, 'after/app/*');
+    const stored = JSON.parse((await storedQuotas(server)).get('rate-limit/inside-mount') ?? '{}');
+    assert.equal(stored.mount_path, 'after/', 'the move is stored');
+
+    // Disabling the mount deletes its quotas, as in Vault, so a later mount at that path starts without any.
+    assert.equal((await call('DELETE', 'sys/mounts/after')).status, 204);
+    assert.equal((await call('GET', `${BASE}/on-mount`)).status, 404);
+    assert.equal((await call('GET', `${BASE}/inside-mount`)).status, 404);
+    assert.equal((await storedQuotas(server)).has('rate-limit/on-mount'), false);
+    assert.equal((await storedQuotas(server)).has('rate-limit/inside-mount'), false);
+  });
+
   test('every path needs sudo', async () => {
     const withoutSudo = 'path "sys/quotas/*" { capabilities = ["create", "read", "update", "delete", "list"] }';
     const withSudo = 'path "sys/quotas/*" { capabilities = ["create", "read", "update", "delete", "list", "sudo"] }';

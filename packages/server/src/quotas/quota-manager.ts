@@ -2,7 +2,7 @@
  * The rate limit quotas of `sys/quotas/rate-limit` and the settings of
  * `sys/quotas/config`, stored through the barrier at Vault's keys, loaded
  * when a node becomes active and dropped when it seals or steps down. The
- * HTTP layer asks {@link QuotaManager.check} about each request.
+ * HTTP layer calls {@link QuotaManager.check} on each request.
  *
  * The quota that applies to a request is the most specific one, as in
  * Vault: a quota on the exact path inside the mount, then the longest
@@ -154,6 +154,33 @@ export class QuotaManager {
     });
   }
 
+  /** Deletes the quotas on a mount and on paths inside it, after the mount was disabled. */
+  deleteMountQuotas(mountPath: string): Promise<void> {
+    return this.serialize(async () => {
+      for (const limiter of [...this.limiters.values()]) {
+        if (limiter.quota.mountPath !== mountPath) continue;
+        await this.storage.delete(RATE_LIMIT_PREFIX + limiter.quota.name);
+        this.limiters.delete(limiter.quota.name);
+        this.logger.info({ quota: limiter.quota.name, mount: mountPath }, 'rate limit quota deleted with its mount');
+      }
+      this.reindex();
+    });
+  }
+
+  /** Moves the quotas on a mount and on paths inside it to the mount's new path, with fresh client counts. */
+  moveMountQuotas(from: string, to: string): Promise<void> {
+    return this.serialize(async () => {
+      for (const limiter of [...this.limiters.values()]) {
+        if (limiter.quota.mountPath !== from) continue;
+        const moved: RateLimitQuota = { ...limiter.quota, mountPath: to };
+        await this.storage.put({ key: RATE_LIMIT_PREFIX + moved.name, value: Buffer.from(JSON.stringify(toStoredQuota(moved))) });
+        this.limiters.set(moved.name, new RateLimiter(moved));
+        this.logger.info({ quota: moved.name, from, to }, 'rate limit quota moved with its mount');
+      }
+      this.reindex();
+    });
+  }
+
   /** Stores and applies new settings. */
   writeConfig(next: QuotaConfig): Promise<void> {
     return this.serialize(async () => {
@@ -186,7 +213,7 @@ export class QuotaManager {
     return dropped;
   }
 
-  /** The number of client addresses tracked by all quotas. */
+  /** Counts the client addresses tracked by all quotas. */
   clientCount(): number {
     let count = 0;
     for (const limiter of this.limiters.values()) count += limiter.clientCount;
