@@ -180,7 +180,7 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
 
 /**
  * Counts a request against the rate limit quota that applies to it. Returns
- * the 429 answer when the quota rejects it, else undefined, after setting
+ * the 429 to send when the quota rejects it, else undefined, after setting
  * the `X-Ratelimit-*` headers on the response when they are enabled.
  */
 function applyQuota(

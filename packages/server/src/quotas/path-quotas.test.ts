@@ -92,9 +92,9 @@ describe('sys/quotas/rate-limit', () => {
     });
 
     for (const name of names) assert.equal((await call('DELETE', `${BASE}/${name}`)).status, 204);
-    const gone = await call('GET', `${BASE}/kv-mount`);
-    assert.equal(gone.status, 404);
-    assert.deepEqual(gone.body, { errors: [] });
+    const deleted = await call('GET', `${BASE}/kv-mount`);
+    assert.equal(deleted.status, 404);
+    assert.deepEqual(deleted.body, { errors: [] });
     assert.equal((await call('DELETE', `${BASE}/kv-mount`)).status, 204, 'deleting a missing quota succeeds');
     assert.equal((await call('LIST', BASE)).status, 404);
     assert.deepEqual(await storedQuotas(server), new Map());
@@ -110,6 +110,8 @@ describe('sys/quotas/rate-limit', () => {
       ['fresh', { rate: 0.4 }, 'invalid field "rate": 0.4 rounds to 0 requests per interval; use at least 0.5, or a longer "interval"'],
       ['fresh', { rate: 5, interval: 'soon' }, 'invalid field "interval": expected a duration such as 30, "30s", "90m" or "1h", got "soon"'],
       ['fresh', { rate: 5, interval: -2 }, 'invalid field "interval": expected a duration such as 30, "30s", "90m" or "1h", got number -2'],
+      ['fresh', { rate: 5, interval: '2562048h' }, 'invalid field "interval": 9223372800s is too long; the maximum is 9223372036s (about 292 years)'],
+      ['fresh', { rate: 5, block_interval: 9223372037 }, 'invalid field "block_interval": 9223372037s is too long; the maximum is 9223372036s (about 292 years)'],
       ['fresh', { rate: 5, block_interval: '-1s' }, 'invalid field "block_interval": expected a duration such as 30, "30s", "90m" or "1h", got "-1s"'],
       [
         'fresh',

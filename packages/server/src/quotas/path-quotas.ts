@@ -16,6 +16,9 @@ const RATE_LIMIT_TYPE = 'rate-limit';
 /** Default `interval`, in seconds, as in Vault. */
 const DEFAULT_INTERVAL = 1;
 
+/** Maximum interval or block, in seconds: the maximum Go `time.Duration` (2^63 - 1 ns), which Vault stores both in. */
+const MAX_DURATION_SECONDS = 9_223_372_036;
+
 const quotaFields = {
   name: { type: 'string', description: 'Name of the quota.', required: true },
   path: {
@@ -127,14 +130,15 @@ export function quotaPaths(quotas: QuotaManager, mountPathOf: (path: string) => 
           }
           const rate = parseRate(fields.raw.rate);
           const { mountPath, pathSuffix } = resolvePath(fields.get('path'), mountPathOf);
-          const interval = fields.get('interval') === 0 ? DEFAULT_INTERVAL : fields.get('interval');
+          const interval = fields.get('interval') === 0 ? DEFAULT_INTERVAL : checkDuration('interval', fields.get('interval'));
+          const blockInterval = checkDuration('block_interval', fields.get('block_interval'));
           const global = mountPath === '';
           const inheritable = fields.getIfSet('inheritable') ?? global;
           if (inheritable && !global) {
             throw badRequest('invalid field "inheritable": only a global quota (empty "path") can be inheritable, because Coffer has no namespaces');
           }
 
-          const quota: RateLimitQuota = { name, mountPath, pathSuffix, rate, interval, blockInterval: fields.get('block_interval'), inheritable };
+          const quota: RateLimitQuota = { name, mountPath, pathSuffix, rate, interval, blockInterval, inheritable };
           await quotas.put(quota);
           return null;
         },
@@ -159,6 +163,14 @@ function checkName(name: string): string {
     throw badRequest(`invalid quota name ${JSON.stringify(name)}: use letters, digits, "_", "-" and ".", starting and ending with a letter, digit or "_"`);
   }
   return name;
+}
+
+/** @throws CofferError (400) for a duration past MAX_DURATION_SECONDS. */
+function checkDuration(field: string, seconds: number): number {
+  if (seconds > MAX_DURATION_SECONDS) {
+    throw badRequest(`invalid field "${field}": ${seconds}s is too long; the maximum is ${MAX_DURATION_SECONDS}s (about 292 years)`);
+  }
+  return seconds;
 }
 
 /**
