@@ -135,8 +135,10 @@ describe('rate limit enforcement', () => {
       assert.deepEqual(await statuses(3, () => send('GET', 'sys/seal-status', SECOND)), [200, 200, 200]);
       assert.deepEqual(await statuses(2, () => send('GET', 'sys/mounts', SECOND)), [200, 429]);
 
-      await writeConfig({ rate_limit_exempt_paths: [...DEFAULT_EXEMPT_PATHS, 'sys/quotas/*', 'sys/mounts'] });
+      assert.deepEqual(await statuses(1, () => send('GET', 'sys/internal/ui/mounts', SECOND)), [429]);
+      await writeConfig({ rate_limit_exempt_paths: [...DEFAULT_EXEMPT_PATHS, 'sys/quotas/*', 'sys/mounts', 'sys/internal/*'] });
       assert.deepEqual(await statuses(2, () => send('GET', 'sys/mounts', SECOND)), [200, 200], 'a path added to the list');
+      assert.deepEqual(await statuses(2, () => send('GET', 'sys/internal/ui/mounts', SECOND)), [200, 200], 'a prefix added to the list');
       await writeConfig({ rate_limit_exempt_paths: ['sys/quotas/*'] });
       assert.equal((await send('GET', 'sys/health', SECOND)).status, 429, 'a path removed from the list');
     } finally {
