@@ -88,6 +88,15 @@ describe('rate limit enforcement', () => {
       assert.deepEqual(await statuses(3, () => send('GET', 'sep/x', SECOND)), [404, 404, 429], 'the second address has its own count');
       assert.equal((await send('GET', 'sep/x', FIRST)).status, 429);
       assert.equal(server.core.quotas.clientCount(), 2);
+
+      // Only a standby holding the forwarding key can pass on another client's address.
+      const spoofed = await sendFrom(server, 'GET', 'sep/x', {
+        from: SECOND,
+        token: ROOT,
+        headers: { 'X-Coffer-Forwarded-For': '10.1.2.3', 'X-Coffer-Forwarding-Key': 'guessed' },
+      });
+      assert.equal(spoofed.status, 429, 'a client cannot claim another address');
+      assert.equal(server.core.quotas.clientCount(), 2);
     } finally {
       await deleteQuotas('sep');
     }

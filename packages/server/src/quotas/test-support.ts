@@ -16,11 +16,11 @@ export function sendFrom(
   server: { address: string },
   method: string,
   path: string,
-  options: { from?: string; token?: string; body?: unknown } = {},
+  options: { from?: string; token?: string; body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<SourcedResponse> {
   const url = new URL(`${server.address}/v1/${path}`);
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...options.headers };
   if (options.token !== undefined) headers['X-Vault-Token'] = options.token;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   return new Promise((resolve, reject) => {
