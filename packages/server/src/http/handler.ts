@@ -215,6 +215,8 @@ async function rejectForQuota(
 ): Promise<HttpAnswer> {
   const message = `request path ${JSON.stringify(path)}: rate limit quota exceeded`;
   const requestId = newRequestId();
+  // Vault's counter of rejections, by quota name.
+  context.core.metrics.increment('quota.rate_limit.violation', 1, { name: quota.quotaName });
   const audit = context.core.audit;
   if (quota.auditRejections && audit.enabled) {
     try {

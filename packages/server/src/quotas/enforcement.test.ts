@@ -113,6 +113,14 @@ describe('rate limit enforcement', () => {
       const read = await send('GET', 'frozen/item', FIRST);
       assert.equal(read.status, 200);
       assert.deepEqual(read.body.data, { value: 'first' });
+
+      // Each rejection counts in Vault's metric, labelled with the quota's name.
+      const metrics = await send('GET', 'sys/metrics', FIRST);
+      const violations = (metrics.body.Counters as Array<{ Name: string; Count: number; Labels: Record<string, string> }>).filter(
+        (counter) => counter.Name.endsWith('quota.rate_limit.violation') && counter.Labels.name === 'frozen',
+      );
+      assert.equal(violations.length, 1);
+      assert.equal(violations[0].Count, 1);
     } finally {
       await deleteQuotas('frozen');
     }

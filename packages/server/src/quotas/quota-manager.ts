@@ -41,6 +41,8 @@ export interface QuotaConfig {
 
 /** The result of a request that a quota applies to. */
 export interface QuotaCheck {
+  /** Name of the quota that counted the request. */
+  quotaName: string;
   decision: RateLimitDecision;
   /** True when the response carries the `X-Ratelimit-*` headers. */
   responseHeaders: boolean;
@@ -200,6 +202,7 @@ export class QuotaManager {
     if (limiter === undefined) return undefined;
     const decision = limiter.take(clientKey(address), now);
     return {
+      quotaName: limiter.quota.name,
       decision,
       responseHeaders: this.config.enableRateLimitResponseHeaders,
       auditRejections: this.config.enableRateLimitAuditLogging,
