@@ -39,6 +39,7 @@ import type { TokenEntry } from './token/token-entry.js';
 import { TokenStore } from './token/token-store.js';
 import { ResponseWrapper } from './wrapping/wrapping.js';
 import { CorsSettings } from './http/cors.js';
+import { QuotaManager } from './quotas/index.js';
 import { CoreGauges } from './telemetry/core-metrics.js';
 import { DEFAULT_TELEMETRY, MetricsRegistry, type TelemetrySettings } from './telemetry/registry.js';
 import { recordVersion } from './system/version-history.js';
@@ -118,6 +119,7 @@ const SYS_ROOT_PATHS = [
   'step-down',
   'config/auditing/*',
   'config/cors',
+  'quotas/*',
   'plugins/catalog/*',
   'revoke-prefix/*',
   'revoke-force/*',
@@ -153,6 +155,8 @@ export class Core {
   readonly audit: AuditBroker;
   /** The CORS configuration of `sys/config/cors`, which the HTTP layer applies. */
   readonly cors: CorsSettings;
+  /** The rate limit quotas of `sys/quotas`, which the HTTP layer applies. */
+  readonly quotas: QuotaManager;
   /** The metrics `sys/metrics` serves. */
   readonly metrics: MetricsRegistry;
   readonly gauges: CoreGauges;
@@ -218,6 +222,7 @@ export class Core {
     this.lockout = new UserLockout(this.barrier, options.userLockout ?? {}, this.logger.child({ component: 'lockout' }));
     this.audit = new AuditBroker(this.barrier, this.logger.child({ component: 'audit' }));
     this.cors = new CorsSettings(this.barrier);
+    this.quotas = new QuotaManager(this.barrier, this.logger.child({ component: 'quotas' }));
     this.metrics = new MetricsRegistry(options.telemetry ?? DEFAULT_TELEMETRY);
     this.audit.useMetrics(this.metrics);
     this.gauges = new CoreGauges(this.metrics, {
@@ -292,6 +297,11 @@ export class Core {
 
     this.mounts.revokeLeases = (mountPath) => this.expiration.revokePrefix(mountPath, false);
     this.authMounts.revokeLeases = (mountPath) => this.expiration.revokePrefix(mountPath, false);
+    // A mount's quotas go and move with it, as in Vault.
+    for (const manager of [this.mounts, this.authMounts]) {
+      manager.onDisabled = (mountPath) => this.quotas.deleteMountQuotas(mountPath);
+      manager.onMoved = (from, to) => this.quotas.moveMountQuotas(from, to);
+    }
     this.tokens.setHooks({
       revokeLeases: (saltedId) => this.expiration.revokeByToken(saltedId),
       destroyCubbyhole: (cubbyholeId) => deleteTree(new StorageView(this.barrier, cubbyholePrefix(cubbyholeId)), ''),
@@ -570,6 +580,7 @@ export class Core {
       await this.authMounts.setup();
       await this.audit.setup();
       await this.cors.load();
+      await this.quotas.load();
       await this.identity.setup();
       await this.oidc.setup();
       await this.lockout.setup();
@@ -597,6 +608,7 @@ export class Core {
     this.oidc.teardown();
     await this.audit.teardown();
     this.cors.clear();
+    this.quotas.clear();
     this.gauges.forget();
     this.policies.teardown();
     this.tokenMount.teardown();

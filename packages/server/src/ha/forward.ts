@@ -59,8 +59,9 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'pro
 
 /**
  * Response headers relayed to the client besides Content-Type. The CORS
- * headers come from the active node, which holds the CORS configuration and
- * answers preflights for the standby.
+ * headers come from the active node, which has the CORS configuration and
+ * answers preflights for the standby, and the rate limit headers from its
+ * quotas.
  */
 const RELAYED_RESPONSE_HEADERS = [
   'cache-control',
@@ -72,6 +73,9 @@ const RELAYED_RESPONSE_HEADERS = [
   'access-control-allow-headers',
   'access-control-max-age',
   'vary',
+  'x-ratelimit-limit',
+  'x-ratelimit-remaining',
+  'x-ratelimit-reset',
 ];
 
 /**

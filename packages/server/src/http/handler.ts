@@ -8,6 +8,7 @@ import type { Core } from '../core.js';
 import { answerOnStandby, clientAddress, clientConnection } from '../ha/forward.js';
 import type { HaNode } from '../ha/ha-node.js';
 import { handleLogicalRequest, newRequestId, type LogicalResult, type SystemBackends } from '../request-handling.js';
+import type { QuotaCheck, RateLimitDecision } from '../quotas/index.js';
 import { SEAL_BACKEND_PATHS } from '../system/backend.js';
 import { readBody, parseJsonBody } from './body.js';
 import { LIST_STAND_IN } from './list-method.js';
@@ -64,7 +65,7 @@ function requestToken(request: IncomingMessage): string {
 export function createRequestListener(context: HandlerContext): (request: IncomingMessage, response: ServerResponse) => void {
   const writes = new ResponseBatch(context.logger);
   return (request, response) => {
-    handle(context, request)
+    handle(context, request, response)
       .then((answer) => writes.add(() => writeAnswer(response, answer, request.method === 'HEAD')))
       .catch((err: unknown) => {
         context.logger.error({ err, method: request.method }, 'request failed outside the pipeline');
@@ -104,7 +105,7 @@ class ResponseBatch {
   }
 }
 
-async function handle(context: HandlerContext, request: IncomingMessage): Promise<HttpAnswer> {
+async function handle(context: HandlerContext, request: IncomingMessage, response: ServerResponse): Promise<HttpAnswer> {
   const url = parseRequestTarget(request.url ?? '/');
   if (!url.pathname.startsWith(API_PREFIX)) return errorAnswer(404, []);
 
@@ -133,6 +134,13 @@ async function handle(context: HandlerContext, request: IncomingMessage): Promis
   } catch {
     return errorAnswer(400, ['invalid path: malformed percent-encoding']);
   }
+
+  // This runs on every request, so with no quota configured it costs one check.
+  if (context.core.quotas.active) {
+    const rejection = applyQuota(context, request, response, operation, url.searchParams, path);
+    if (rejection !== undefined) return rejection;
+  }
+
   // Vault lists folders: a LIST of "a/b" means "a/b/".
   if (operation === 'list' && !path.endsWith('/')) path += '/';
   const requestId = newRequestId();
@@ -179,6 +187,78 @@ async function handle(context: HandlerContext, request: IncomingMessage): Promis
   } catch (err) {
     return errorFor(context.logger, err, requestId, path);
   }
+}
+
+/**
+ * Counts a request against the rate limit quota that applies to it. Returns
+ * the 429 to send when the quota rejects it, else undefined, after setting
+ * the `X-Ratelimit-*` headers on the response when they are enabled.
+ */
+function applyQuota(
+  context: HandlerContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+  operation: Operation,
+  query: URLSearchParams,
+  path: string,
+): Promise<HttpAnswer> | undefined {
+  const quota = context.core.quotas.check(path, clientAddress(context.core.ha, request));
+  if (quota === undefined) return undefined;
+  if (!quota.decision.allowed) return rejectForQuota(context, request, query, operation, path, quota);
+  if (quota.responseHeaders) {
+    for (const [name, value] of Object.entries(rateLimitHeaders(quota.decision))) response.setHeader(name, value);
+  }
+  return undefined;
+}
+
+/**
+ * Builds the 429 for a request over its rate limit quota, with Vault's error
+ * text. The request goes no further, so it changes nothing. It is audited
+ * only when `enable_rate_limit_audit_logging` is set, as in Vault.
+ */
+async function rejectForQuota(
+  context: HandlerContext,
+  request: IncomingMessage,
+  query: URLSearchParams,
+  operation: Operation,
+  path: string,
+  quota: QuotaCheck,
+): Promise<HttpAnswer> {
+  const message = `request path ${JSON.stringify(path)}: rate limit quota exceeded`;
+  const requestId = newRequestId();
+  // Vault's counter of rejections, by quota name.
+  context.core.metrics.increment('quota.rate_limit.violation', 1, { name: quota.quotaName });
+  const audit = context.core.audit;
+  if (quota.auditRejections && audit.enabled) {
+    try {
+      // A body that cannot be parsed is audited as empty: the request is rejected either way.
+      const data = await requestData(request, operation, query).catch(() => ({}));
+      await audit.logRequest({
+        requestId,
+        operation,
+        path,
+        data,
+        token: requestToken(request),
+        wrapTtl: 0,
+        ...remoteAddressOf(context.core.ha, request),
+        error: message,
+      });
+    } catch (err) {
+      return errorFor(context.logger, err, requestId, path);
+    }
+  }
+  const answer = errorAnswer(429, [message]);
+  if (quota.responseHeaders) answer.headers = { ...rateLimitHeaders(quota.decision), 'Retry-After': String(quota.decision.retryAfterSeconds) };
+  return answer;
+}
+
+/** Returns the `X-Ratelimit-*` headers of a request that a quota counted. */
+function rateLimitHeaders(decision: RateLimitDecision): Record<string, string> {
+  return {
+    'X-Ratelimit-Limit': String(decision.limit),
+    'X-Ratelimit-Remaining': String(decision.remaining),
+    'X-Ratelimit-Reset': String(decision.resetSeconds),
+  };
 }
 
 function remoteAddressOf(ha: HaNode | undefined, request: IncomingMessage): { remoteAddress?: string } {

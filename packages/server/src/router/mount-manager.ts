@@ -78,6 +78,10 @@ export class MountManager {
 
   /** Revokes every lease under a mount path; set by the core once leases exist. */
   revokeLeases: (mountPath: string) => Promise<void> = async () => {};
+  /** Called with the full path of a mount, such as `auth/userpass/`, after it was disabled. */
+  onDisabled: (mountPath: string) => Promise<void> = async () => {};
+  /** Called with the full old and new paths of a mount after it moved. */
+  onMoved: (from: string, to: string) => Promise<void> = async () => {};
 
   constructor(
     private readonly kind: MountKind,
@@ -167,6 +171,7 @@ export class MountManager {
     }
     await deleteTree(this.mountStorage(entry), '');
     this.logger.info({ path: mountPath, type: entry.type }, 'mount disabled');
+    await this.onDisabled(this.kind.routePrefix + mountPath);
   }
 
   /** Changes a mount's config, description or options. */
@@ -280,6 +285,7 @@ export class MountManager {
     const moved = { ...entry, path: toPath };
     await this.replace(entry, moved, { pause: false, context: `cannot move mount "${this.kind.routePrefix}${entry.path}" to "${this.kind.routePrefix}${toPath}"` });
     this.logger.info({ from: entry.path, to: toPath }, 'mount moved');
+    await this.onMoved(this.kind.routePrefix + entry.path, this.kind.routePrefix + toPath);
     return moved;
   }
 

@@ -19,12 +19,13 @@ import { wrappingPaths } from '../wrapping/path-wrapping.js';
 import { haPaths } from '../ha/path-ha.js';
 import { keyPaths } from './path-keys.js';
 import { openApiSpecPaths } from './path-openapi.js';
-import { authPaths, mountPaths, TOKEN_MOUNT_ACCESSOR } from './path-mounts.js';
+import { authPaths, mountPathServing, mountPaths, TOKEN_MOUNT_ACCESSOR } from './path-mounts.js';
 import { uiMountListPaths } from './path-ui-mounts.js';
 import { sealPaths } from './path-seal.js';
 import { toolPaths } from './path-tools.js';
 import { snapshotPaths } from '../snapshot/path-snapshot.js';
 import { corsPaths } from './path-cors.js';
+import { quotaPaths } from '../quotas/index.js';
 import { metricsPaths } from '../telemetry/path-metrics.js';
 import { loggerPaths } from './path-loggers.js';
 import { versionHistoryPaths } from './version-history.js';
@@ -80,6 +81,7 @@ export function createSystemBackends(core: Core): SystemBackends {
       ...auditPaths(core.audit),
       ...auditedHeaderPaths(core.audit.requestHeaders),
       ...corsPaths(core.cors),
+      ...quotaPaths(core.quotas, (path) => mountPathServing(core, path)),
       ...versionHistoryPaths(core.barrier),
       ...metricsPaths(core.metrics, core.gauges, core.logger),
       ...loggerPaths(core.options.logLevels),
