@@ -505,16 +505,23 @@ describe('imported key rotation', () => {
   });
 });
 
-/** Generates a private key with `openssl genpkey` and returns its PKCS#8 DER and public key PEM from `openssl pkey`. */
+/**
+ * Generates a private key with `openssl genpkey` and returns its PKCS#8 DER
+ * from `openssl pkcs8 -topk8` and its public key PEM from `openssl pkey`.
+ * OpenSSL 3.0 writes some key types in their own DER format with
+ * `genpkey -outform DER`, so the PKCS#8 conversion is a separate step.
+ */
 async function opensslKey(algorithmArgs: string[]): Promise<{ material: Buffer; publicPem: string }> {
   return withOpenssl(async ({ file, openssl }) => {
-    const keyPath = await file('key.der', '');
+    const pemPath = await file('key.pem', '');
+    const derPath = await file('key.der', '');
     const publicPath = await file('key.pub', '');
-    const generated = await openssl(['genpkey', ...algorithmArgs, '-outform', 'DER', '-out', keyPath]);
+    const generated = await openssl(['genpkey', ...algorithmArgs, '-out', pemPath]);
     assert.equal(generated.code, 0, generated.stderr);
-    const exported = await openssl(['pkey', '-inform', 'DER', '-in', keyPath, '-pubout', '-out', publicPath]);
+    const converted = await openssl(['pkcs8', '-topk8', '-nocrypt', '-in', pemPath, '-outform', 'DER', '-out', derPath]);
+    assert.equal(converted.code, 0, converted.stderr);
+    const exported = await openssl(['pkey', '-in', pemPath, '-pubout', '-out', publicPath]);
     assert.equal(exported.code, 0, exported.stderr);
-    return { material: await readFile(keyPath), publicPem: String(await readFile(publicPath)) };
+    return { material: await readFile(derPath), publicPem: String(await readFile(publicPath)) };
   });
 }
-

@@ -9,7 +9,7 @@ import type { KeyVersion } from './key-policy.js';
 import { ecdsaCurve, isEcdsa, isRsa, isSymmetric, rsaModulusBits, symmetricKeyBytes, type KeyType } from './key-types.js';
 
 /** Size of the HMAC key that every version of a non-`hmac` key carries, as in Vault. */
-const HMAC_KEY_BYTES = 32;
+export const HMAC_KEY_BYTES = 32;
 
 /** The nonce derivation Coffer uses for new convergent keys: Vault's version 3. */
 export const CURRENT_CONVERGENT_VERSION = 3;
@@ -75,7 +75,8 @@ export function publicKeyPem(privateKey: KeyObject): string {
   return pem.endsWith('\n') ? pem : `${pem}\n`;
 }
 
-function ed25519Seed(privateKey: KeyObject): Buffer {
+/** Returns the 32-byte seed of an Ed25519 private key. */
+export function ed25519Seed(privateKey: KeyObject): Buffer {
   const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
   return pkcs8.subarray(pkcs8.length - 32);
 }

@@ -69,6 +69,8 @@ export function serializePolicy(policy: KeyPolicy): Buffer {
       key_size: policy.keySize,
       backup_info: policy.backupInfo,
       restore_info: policy.restoreInfo,
+      imported: policy.imported,
+      allow_imported_key_rotation: policy.allowImportedKeyRotation,
       versions,
     }),
   );
@@ -112,6 +114,9 @@ export function parsePolicy(text: Buffer | string, checkKeyMaterial: boolean): K
     keySize: integer(record.key_size, 'key_size', 0),
     backupInfo: keyEvent(record.backup_info, 'backup_info'),
     restoreInfo: keyEvent(record.restore_info, 'restore_info'),
+    // Policies stored before key import existed lack both fields.
+    imported: optionalBoolean(record.imported, 'imported'),
+    allowImportedKeyRotation: optionalBoolean(record.allow_imported_key_rotation, 'allow_imported_key_rotation'),
     versions: new Map<number, KeyVersion>(),
   };
   checkSettings(policy);
@@ -147,6 +152,11 @@ function checkSettings(policy: Omit<KeyPolicy, 'versions'>): void {
   if (policy.derived && !supportsDerivation(policy.type)) throw new Error(`key type ${policy.type} cannot be derived`);
   if (policy.convergentEncryption && (!policy.derived || !isSymmetric(policy.type))) {
     throw new Error('convergent_encryption needs a derived symmetric key');
+  }
+  if (policy.allowImportedKeyRotation && !policy.imported) throw new Error('allow_imported_key_rotation is set on a key that was not imported');
+  if (policy.imported && policy.convergentEncryption) throw new Error('an imported key cannot use convergent encryption');
+  if (policy.imported && !policy.allowImportedKeyRotation && policy.autoRotatePeriod !== 0) {
+    throw new Error('auto_rotate_period is set on an imported key that does not allow rotation');
   }
 }
 
@@ -226,6 +236,10 @@ function string(value: unknown, field: string): string {
 function boolean(value: unknown, field: string): boolean {
   if (typeof value !== 'boolean') throw new Error(`${field} is not a boolean`);
   return value;
+}
+
+function optionalBoolean(value: unknown, field: string): boolean {
+  return value === undefined ? false : boolean(value, field);
 }
 
 function integer(value: unknown, field: string, min: number): number {

@@ -1,0 +1,175 @@
+/**
+ * `keys/:name/import` and `keys/:name/import_version`: bring your own key.
+ * A client wraps key material with the mount's wrapping key (see
+ * path-wrapping-key.ts and keys/import.ts), and the engine stores it as a new
+ * key or as a new version of a key that was imported before.
+ */
+import { badRequest, definePath, nameSegment, type FieldMap, type PathDefinition, type Storage } from '@coffer/sdk';
+import type { TransitContext } from './context.js';
+import { invalidField, missingField } from './errors.js';
+import { CONTEXT_FIELD, decodeBase64Field, decodeOptionalBase64, NAME_FIELD } from './fields.js';
+import { IMPORT_HASH_FUNCTIONS, importedKeyVersion, parseHashFunction, unwrapKeyMaterial, type ImportHashFunction } from './keys/import.js';
+import type { KeyVersion } from './keys/key-policy.js';
+import { appendVersion } from './keys/key-store.js';
+import { DEFAULT_KEY_TYPE, KEY_TYPES, type KeyType } from './keys/key-types.js';
+import { keySpec } from './path-keys.js';
+
+const CIPHERTEXT_FIELD = {
+  type: 'string',
+  description:
+    'Base64 of the 512-byte RSA-OAEP encryption of a random AES-256 key under wrapping_key, followed by the key material wrapped with that AES key by AES key wrap with padding (RFC 5649).',
+} as const;
+
+const HASH_FUNCTION_FIELD = {
+  type: 'string',
+  default: 'SHA256',
+  description: `Hash of the RSA-OAEP encryption of the AES key, also used by MGF1: ${IMPORT_HASH_FUNCTIONS.join(', ')}.`,
+} as const;
+
+const IMPORT_FIELDS = {
+  name: NAME_FIELD,
+  ciphertext: CIPHERTEXT_FIELD,
+  hash_function: HASH_FUNCTION_FIELD,
+  type: {
+    type: 'string',
+    default: DEFAULT_KEY_TYPE,
+    description: `Type of the imported key: ${KEY_TYPES.join(', ')}. Symmetric and hmac keys are raw bytes; the others PKCS#8 DER private keys.`,
+  },
+  allow_rotation: { type: 'bool', description: 'Allow rotate and automatic rotation to add generated versions to the imported key.' },
+  derived: { type: 'bool', description: 'Derive a key per request from a context that every request must carry.' },
+  context: CONTEXT_FIELD,
+  exportable: { type: 'bool', description: 'Allow export of the key material. Once set, it cannot be unset.' },
+  allow_plaintext_backup: { type: 'bool', description: 'Allow plaintext backups of the key. Once set, it cannot be unset.' },
+  auto_rotate_period: { type: 'duration', description: 'Time between automatic rotations, at least 1h; needs allow_rotation. 0 (the default) turns them off.' },
+  convergent_encryption: { type: 'bool', description: 'Not supported for imported keys; true is rejected, as in Vault.' },
+} as const;
+
+const IMPORT_VERSION_FIELDS = {
+  name: NAME_FIELD,
+  ciphertext: CIPHERTEXT_FIELD,
+  hash_function: HASH_FUNCTION_FIELD,
+} as const;
+
+/** Vault's message for an import onto an existing key name. */
+const EXISTING_KEY_MESSAGE = 'the import path cannot be used with an existing key; use import-version to rotate an existing imported key';
+
+export function pathImport(context: TransitContext): PathDefinition<FieldMap> {
+  return definePath({
+    pattern: `keys/${nameSegment('name')}/import`,
+    fields: IMPORT_FIELDS,
+    operations: {
+      update: async (request, fields) => {
+        const name = fields.get('name');
+        if (fields.get('convergent_encryption')) {
+          throw invalidField('convergent_encryption', 'import cannot be used on keys with convergent encryption enabled');
+        }
+        const spec = keySpec({
+          type: fields.get('type'),
+          derived: fields.get('derived'),
+          convergent: false,
+          exportable: fields.get('exportable'),
+          allowPlaintextBackup: fields.get('allow_plaintext_backup'),
+          autoRotatePeriod: fields.get('auto_rotate_period'),
+          keySize: 0,
+        });
+        const allowRotation = fields.get('allow_rotation');
+        if (spec.autoRotatePeriod !== 0 && !allowRotation) {
+          throw invalidField('auto_rotate_period', 'allow_rotation must be set to true if auto-rotation is enabled');
+        }
+        // Vault takes a context here too but does not use it; Coffer only checks its encoding.
+        decodeOptionalBase64('context', fields.get('context'));
+        const ciphertext = readCiphertext(fields.get('ciphertext'));
+        const hashFunction = parseHashFunction(fields.get('hash_function'));
+        if ((await context.store.get(request.storage, name)) !== null) throw badRequest(EXISTING_KEY_MESSAGE);
+
+        const version = await unwrapVersion(context, request.storage, spec.type, ciphertext, hashFunction);
+        const keySize = spec.type === 'hmac' ? (version.key as Buffer).length : 0;
+        const policy = await context.store.createImported(request.storage, name, { ...spec, keySize }, version, allowRotation);
+        if (policy === null) {
+          wipeVersion(version);
+          throw badRequest(EXISTING_KEY_MESSAGE);
+        }
+        return null;
+      },
+    },
+    helpSynopsis: 'Import externally generated key material as a new key.',
+    helpDescription: `
+Creates a key whose first version is the unwrapped key material. It fails when
+a key of that name exists: use import_version to add versions to an imported
+key. Without allow_rotation, rotate and automatic rotation are rejected, so
+every version of the key comes from outside the engine.`,
+  });
+}
+
+export function pathImportVersion(context: TransitContext): PathDefinition<FieldMap> {
+  return definePath({
+    pattern: `keys/${nameSegment('name')}/import_version`,
+    fields: IMPORT_VERSION_FIELDS,
+    operations: {
+      update: async (request, fields) => {
+        const name = fields.get('name');
+        const ciphertext = readCiphertext(fields.get('ciphertext'));
+        const hashFunction = parseHashFunction(fields.get('hash_function'));
+        const current = await context.store.get(request.storage, name);
+        if (current === null) throw badRequest(`no key found with name ${name}; to import a new key, use the import/ endpoint`);
+        if (!current.imported) throw badRequest(NOT_IMPORTED_MESSAGE);
+
+        const version = await unwrapVersion(context, request.storage, current.type, ciphertext, hashFunction);
+        if (current.type === 'hmac' && version.key?.length !== current.keySize) {
+          const length = version.key?.length ?? 0;
+          wipeVersion(version);
+          throw invalidField('ciphertext', `the unwrapped key is ${length} bytes, but key "${name}" has key_size ${current.keySize}`);
+        }
+        const updated = await context.store.update(request.storage, name, (draft) => {
+          // The key may have been deleted and created again while the material was unwrapped.
+          if (!draft.imported) throw badRequest(NOT_IMPORTED_MESSAGE);
+          if (draft.type !== current.type || draft.keySize !== current.keySize) {
+            throw badRequest(`key "${name}" was replaced while its new version was unwrapped: send the request again`);
+          }
+          appendVersion(draft, version);
+        });
+        if (updated === null) throw badRequest(`no key found with name ${name}; to import a new key, use the import/ endpoint`);
+        return null;
+      },
+    },
+    helpSynopsis: 'Import externally generated key material as a new version of an imported key.',
+    helpDescription: `
+Adds a version to a key created by keys/:name/import, whether or not that key
+allows rotation. The new version becomes the latest and is used for new
+encryptions and signatures; older versions still decrypt and verify.`,
+  });
+}
+
+/** Vault's message for import_version on a key the engine generated. */
+const NOT_IMPORTED_MESSAGE = 'the import_version endpoint can only be used with an imported key';
+
+function readCiphertext(value: string): Buffer {
+  if (value === '') throw missingField('ciphertext', "give the key material wrapped for this mount's wrapping_key");
+  return decodeBase64Field('ciphertext', value);
+}
+
+/**
+ * Unwraps the request's key material with the mount's wrapping key and
+ * builds a version of `type` from it.
+ * @throws CofferError (400) when the mount has no wrapping key yet: no
+ *   client can have wrapped material for it, and generating one here would
+ *   change storage for a request that must fail.
+ */
+async function unwrapVersion(
+  context: TransitContext,
+  storage: Storage,
+  type: KeyType,
+  ciphertext: Buffer,
+  hashFunction: ImportHashFunction,
+): Promise<KeyVersion> {
+  const wrappingKey = await context.wrappingKeys.find(storage);
+  if (wrappingKey === null) throw invalidField('ciphertext', 'this mount has no wrapping key yet: read wrapping_key and wrap the key with it');
+  const material = unwrapKeyMaterial(wrappingKey, ciphertext, hashFunction);
+  return importedKeyVersion(type, material, context.clock.now());
+}
+
+/** Zeroes the key material of a version that will not be stored. */
+function wipeVersion(version: KeyVersion): void {
+  version.key?.fill(0);
+  version.privateKey?.fill(0);
+}
