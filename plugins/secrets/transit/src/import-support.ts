@@ -11,9 +11,9 @@ import { dataOf, type Harness } from './test-support.js';
 const KWP_IV = Buffer.from('a65959a6', 'hex');
 
 export interface WrapOptions {
-  /** OAEP hash as Node.js names it; defaults to sha256. */
+  /** OAEP hash as Node.js names it, sha256 by default. */
   hash?: string;
-  /** The ephemeral AES key; defaults to 32 random bytes. */
+  /** The ephemeral AES key, 32 random bytes by default. */
   ephemeralKey?: Buffer;
 }
 

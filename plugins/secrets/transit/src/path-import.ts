@@ -33,15 +33,15 @@ const IMPORT_FIELDS = {
   type: {
     type: 'string',
     default: DEFAULT_KEY_TYPE,
-    description: `Type of the imported key: ${KEY_TYPES.join(', ')}. Symmetric and hmac keys are raw bytes; the others PKCS#8 DER private keys.`,
+    description: `Type of the imported key: ${KEY_TYPES.join(', ')}. Symmetric and hmac keys are raw bytes, and the others are PKCS#8 DER private keys.`,
   },
   allow_rotation: { type: 'bool', description: 'Allow rotate and automatic rotation to add generated versions to the imported key.' },
   derived: { type: 'bool', description: 'Derive a key per request from a context that every request must carry.' },
   context: CONTEXT_FIELD,
   exportable: { type: 'bool', description: 'Allow export of the key material. Once set, it cannot be unset.' },
   allow_plaintext_backup: { type: 'bool', description: 'Allow plaintext backups of the key. Once set, it cannot be unset.' },
-  auto_rotate_period: { type: 'duration', description: 'Time between automatic rotations, at least 1h; needs allow_rotation. 0 (the default) turns them off.' },
-  convergent_encryption: { type: 'bool', description: 'Not supported for imported keys; true is rejected, as in Vault.' },
+  auto_rotate_period: { type: 'duration', description: 'Time between automatic rotations, at least 1h, and only with allow_rotation. 0 (the default) turns them off.' },
+  convergent_encryption: { type: 'bool', description: 'Imported keys cannot use convergent encryption, so true is rejected.' },
 } as const;
 
 const IMPORT_VERSION_FIELDS = {
@@ -76,7 +76,7 @@ export function pathImport(context: TransitContext): PathDefinition<FieldMap> {
         if (spec.autoRotatePeriod !== 0 && !allowRotation) {
           throw invalidField('auto_rotate_period', 'allow_rotation must be set to true if auto-rotation is enabled');
         }
-        // Vault takes a context here too but does not use it; Coffer only checks its encoding.
+        // Vault takes a context here too but does not use it. Coffer only checks its encoding.
         decodeOptionalBase64('context', fields.get('context'));
         const ciphertext = readCiphertext(fields.get('ciphertext'));
         const hashFunction = parseHashFunction(fields.get('hash_function'));

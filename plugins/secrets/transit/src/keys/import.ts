@@ -113,7 +113,7 @@ function unwrapKwp(key: Buffer, wrapped: Buffer): Buffer {
 
 /**
  * Builds a key version of `type` from unwrapped key material. Symmetric and
- * `hmac` versions keep `material` as their key; for asymmetric types it is
+ * `hmac` versions keep `material` as their key. For asymmetric types it is
  * parsed, re-encoded and zeroed. It is zeroed on error as well.
  *
  * @throws CofferError (400) on field "ciphertext" when the material does not fit the type.
@@ -185,7 +185,7 @@ function expectedKeyDescription(type: KeyType): string {
   return 'an ed25519 key';
 }
 
-/** Node.js reports the NIST curves by their OpenSSL names; errors use the names of FIPS 186. */
+/** Node.js reports the NIST curves by their OpenSSL names, and errors use the names of FIPS 186. */
 function standardCurveName(nodeName: string): string {
   if (nodeName === 'prime256v1') return 'P-256';
   if (nodeName === 'secp384r1') return 'P-384';

@@ -1,7 +1,7 @@
 /**
  * The mount's RSA-4096 wrapping key, which clients use to wrap key material
- * for import. It is generated on the first read of `wrapping_key`, on
- * libuv's thread pool so the event loop keeps serving, and stored at
+ * for import. The first read of `wrapping_key` generates it on libuv's
+ * thread pool, so the event loop keeps serving. It is stored at
  * `import/wrapping-key` in the mount's storage, so it stays the same across
  * restarts and on every node that shares the storage.
  */
