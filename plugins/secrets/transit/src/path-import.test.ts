@@ -272,7 +272,7 @@ describe('import', () => {
     const p384 = pkcs8(generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey);
     const ed25519 = pkcs8(generateKeyPairSync('ed25519').privateKey);
     const cases: Array<[Record<string, unknown>, string]> = [
-      [{}, 'missing field "ciphertext": give the key material wrapped for this mount\'s wrapping_key'],
+      [{}, 'missing field "ciphertext": give the key material wrapped for this mount\'s wrapping_key, or public_key to import a public key alone'],
       [{ ciphertext: 'not base64!' }, 'invalid field "ciphertext": illegal base64 character at offset 3'],
       [
         { ciphertext: randomBytes(100).toString('base64') },
@@ -423,7 +423,11 @@ describe('import', () => {
       () => harness.send('update', 'keys/absent/import_version', { ciphertext }),
       'no key found with name absent; to import a new key, use the import/ endpoint',
     );
-    await assertRejectedUnchanged(harness, () => harness.send('update', 'keys/native/import_version', {}), 'missing field "ciphertext": give the key material wrapped for this mount\'s wrapping_key');
+    await assertRejectedUnchanged(
+      harness,
+      () => harness.send('update', 'keys/native/import_version', {}),
+      'missing field "ciphertext": give the key material wrapped for this mount\'s wrapping_key, or public_key to import a public key alone',
+    );
   });
 
   test('backup and restore keep the imported flags', async () => {

@@ -8,9 +8,11 @@
  *      padding (KWP, RFC 5649).
  *
  * The material is the raw key for symmetric and `hmac` keys, and a PKCS#8
- * DER private key for Ed25519, ECDSA and RSA keys, as Vault expects.
+ * DER private key for Ed25519, ECDSA and RSA keys, as Vault expects. Those
+ * asymmetric keys may also be imported as a PEM public key alone, which
+ * verifies signatures and, for RSA, encrypts.
  */
-import { constants, createDecipheriv, createPrivateKey, privateDecrypt, randomBytes, type KeyObject } from 'node:crypto';
+import { constants, createDecipheriv, createPrivateKey, createPublicKey, privateDecrypt, randomBytes, type KeyObject } from 'node:crypto';
 import { invalidField } from '../errors.js';
 import { ed25519PublicKeyBytes, ed25519Seed, HMAC_KEY_BYTES, publicKeyPem } from './key-material.js';
 import type { KeyVersion } from './key-policy.js';
@@ -156,6 +158,49 @@ function buildVersion(type: KeyType, material: Buffer, createdAt: number): KeyVe
     publicKey: publicKeyPem(privateKey),
     hmacKey: randomBytes(HMAC_KEY_BYTES),
   };
+}
+
+/** One PEM "PUBLIC KEY" block and nothing else, so a private key PEM is never taken for a public key. */
+const PUBLIC_KEY_PEM = /^\s*-----BEGIN PUBLIC KEY-----\r?\n[A-Za-z0-9+/=\r\n]+-----END PUBLIC KEY-----\s*$/;
+
+/** Returns whether keys of the type may be imported as a public key alone. */
+export function supportsPublicKeyImport(type: KeyType): boolean {
+  return type === 'ed25519' || isEcdsa(type) || isRsa(type);
+}
+
+/**
+ * Builds a version of `type` from a PEM public key alone. It verifies
+ * signatures, and for RSA encrypts, until import_version adds its private key.
+ *
+ * @throws CofferError (400) on field "public_key" when the text is not one
+ *   SubjectPublicKeyInfo PEM block or the key does not fit the type.
+ */
+export function importedPublicKeyVersion(type: KeyType, pem: string, createdAt: number): KeyVersion {
+  if (!PUBLIC_KEY_PEM.test(pem)) throw invalidField('public_key', 'expected one PEM block of type "PUBLIC KEY" (SubjectPublicKeyInfo)');
+  let publicKey: KeyObject;
+  try {
+    publicKey = createPublicKey({ key: pem, format: 'pem', type: 'spki' });
+  } catch {
+    throw invalidField('public_key', 'the PEM block is not a valid SubjectPublicKeyInfo public key');
+  }
+  const found = describeKeyObject(publicKey);
+  const expected = expectedKeyDescription(type);
+  if (found !== expected) throw invalidField('public_key', `the public key is ${found}, but key type ${type} needs ${expected}`);
+
+  const text = type === 'ed25519' ? ed25519PublicKeyBytes(publicKey).toString('base64') : publicKeyPem(publicKey);
+  return { createdAt, publicKey: text, hmacKey: randomBytes(HMAC_KEY_BYTES) };
+}
+
+/**
+ * Returns a version imported with its public key only, completed with the
+ * private key of `imported`, or null when the two keys differ. The
+ * completed version keeps its creation time and HMAC key.
+ */
+export function completePublicKeyVersion(publicOnly: KeyVersion, imported: KeyVersion): KeyVersion | null {
+  if (imported.publicKey !== publicOnly.publicKey) return null;
+  if (imported.key !== undefined) return { ...publicOnly, key: imported.key };
+  if (imported.privateKey !== undefined) return { ...publicOnly, privateKey: imported.privateKey };
+  return null;
 }
 
 function wrongSize(material: Buffer, type: KeyType, expected: string): Error {
