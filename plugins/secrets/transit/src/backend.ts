@@ -61,7 +61,7 @@ export interface TransitBackend extends Backend {
 export function createBackend(config: BackendConfig, options: TransitOptions = {}): TransitBackend {
   const clock = options.clock ?? systemClock;
   const store = new KeyStore(clock);
-  const wrappingKeys = new WrappingKeyStore(clock);
+  const wrappingKeys = new WrappingKeyStore(clock, config.logger);
   const context: TransitContext = { store, wrappingKeys, clock, logger: config.logger };
   const autoRotation = new AutoRotation(store, config.storage, clock, config.logger, options.rotationCheckMs ?? DEFAULT_ROTATION_CHECK_MS);
 

@@ -95,6 +95,24 @@ describe('wrapping key', () => {
     assert.equal(new Set(keys).size, 1);
   });
 
+  test('generation leaves the event loop running', async () => {
+    const harness = createHarness();
+    let turns = 0;
+    let spinning = true;
+    const spin = (): void => {
+      if (!spinning) return;
+      turns += 1;
+      setImmediate(spin);
+    };
+    setImmediate(spin);
+
+    await wrappingKeyOf(harness);
+    spinning = false;
+
+    // RSA-4096 generation takes long enough for many loop turns unless it blocks the loop.
+    assert.ok(turns > 10, `the event loop turned ${turns} times while the key was generated`);
+  });
+
   test('is not listed as a key', async () => {
     const harness = createHarness();
     await wrappingKeyOf(harness);

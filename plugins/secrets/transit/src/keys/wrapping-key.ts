@@ -7,7 +7,7 @@
  */
 import { createPrivateKey, generateKeyPair, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { internalError, KeyedLock, type Storage } from '@coffer/sdk';
+import { internalError, KeyedLock, type Logger, type Storage } from '@coffer/sdk';
 import type { Clock } from '../clock.js';
 
 export const WRAPPING_KEY_STORAGE_KEY = 'import/wrapping-key';
@@ -25,7 +25,10 @@ export class WrappingKeyStore {
   private generation = 0;
   private readonly lock = new KeyedLock();
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+  ) {}
 
   /**
    * Returns the private wrapping key, or null when none was generated yet.
@@ -62,6 +65,7 @@ export class WrappingKeyStore {
       await storage.put({ key: WRAPPING_KEY_STORAGE_KEY, value: Buffer.from(JSON.stringify(document)) });
       this.generation += 1;
       this.cached = privateKey;
+      this.logger.info({ bits: WRAPPING_KEY_BITS }, 'wrapping key generated');
       return privateKey;
     });
   }
