@@ -144,6 +144,28 @@ describe('public key import', () => {
     }
   });
 
+  test('restore checks public key versions', async () => {
+    const pair = generateKeyPairSync('ed25519');
+    await harness.send('update', 'keys/checked/import', { public_key: publicPem(pair.publicKey), type: 'ed25519', exportable: true, allow_plaintext_backup: true });
+    const document = JSON.parse(Buffer.from(String(dataOf(await harness.send('read', 'backup/checked')).backup), 'base64').toString()) as Record<string, unknown>;
+    const tampered = (change: (copy: Record<string, unknown>) => void): string => {
+      const copy = structuredClone(document);
+      change(copy);
+      return b64(JSON.stringify(copy));
+    };
+    const versionOf = (copy: Record<string, unknown>) => (copy.versions as Record<string, Record<string, unknown>>)['1'];
+    const target = createHarness();
+    const cases: Array<[string, string]> = [
+      [tampered((copy) => (versionOf(copy).public_key = b64('short'))), 'versions.1.public_key is not a 32-byte Ed25519 public key'],
+      [tampered((copy) => (copy.derived = true)), 'versions.1 has no private key, which a derived key needs'],
+      [tampered((copy) => (copy.imported = false)), 'versions.1.key is not a string'],
+    ];
+
+    for (const [backup, problem] of cases) {
+      await assertRejectedUnchanged(target, () => target.send('update', 'restore', { backup }), `invalid field "backup": not a Coffer key backup: ${problem}`);
+    }
+  });
+
   test('invalid public key imports change nothing', async () => {
     const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const pem = publicPem(pair.publicKey);

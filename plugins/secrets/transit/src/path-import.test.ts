@@ -264,6 +264,12 @@ describe('import', () => {
     assert.equal(await decryptText(harness, 'settings', encrypted, { context: b64('tenant') }), MESSAGE);
   });
 
+  test('type ignores case', async () => {
+    await importKey(harness, 'upper', randomBytes(16), { type: 'AES128-GCM96' });
+
+    assert.equal(dataOf(await harness.send('read', 'keys/upper')).type, 'aes128-gcm96');
+  });
+
   test('generated keys are not imported', async () => {
     const key = await createKey(harness, 'generated');
 

@@ -87,7 +87,8 @@ export function pathImport(context: TransitContext): PathDefinition<FieldMap> {
           throw invalidField('convergent_encryption', 'import cannot be used on keys with convergent encryption enabled');
         }
         const spec = keySpec({
-          type: fields.get('type'),
+          // Vault's import reads the type without regard to case, unlike key creation.
+          type: fields.get('type').toLowerCase(),
           derived: fields.get('derived'),
           convergent: false,
           exportable: fields.get('exportable'),
