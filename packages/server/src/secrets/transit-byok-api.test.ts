@@ -1,7 +1,8 @@
 /**
  * Transit key import (BYOK) through a real dev server: key material wrapped
  * with the `openssl` command for the mount's wrapping key imports over
- * HTTP, and the imported keys encrypt and sign as the original keys do.
+ * HTTP, the imported keys encrypt and sign as the original keys do, and an
+ * imported key serves a second server's transit auto-unseal.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -10,8 +11,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import type { RunningServer } from '../server.js';
+import { startServer, type RunningServer } from '../server.js';
 import { api, startDevServer } from '../testing/api-client.js';
 
 const run = promisify(execFile);
@@ -49,6 +51,15 @@ function decryptWithRawKey(ciphertext: string, key: Buffer): string {
   const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
   decipher.setAuthTag(raw.subarray(raw.length - 16));
   return Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString();
+}
+
+async function waitUntilUnsealed(server: RunningServer, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if ((await api(server, 'GET', 'sys/seal-status')).body.sealed === false) return;
+    await delay(50);
+  }
+  assert.fail('timed out waiting for auto-unseal');
 }
 
 describe('transit key import over HTTP', () => {
@@ -151,5 +162,40 @@ describe('transit key import over HTTP', () => {
     assert.equal(native.status, 400);
     assert.deepEqual(native.body, { errors: ['the import_version endpoint can only be used with an imported key'] });
     assert.equal((await api(server, 'GET', 'transit/keys/other', { token: ROOT })).status, 404);
+  });
+
+  test('imported key seals another server', async () => {
+    assert.equal((await api(server, 'POST', 'transit/keys/unseal/import', { token: ROOT, body: { ciphertext: await wrapWithOpenssl(directory, wrappingKey, randomBytes(32)) } })).status, 204);
+    const config = join(directory, 'sealed.hcl');
+    await writeFile(
+      config,
+      [
+        `storage "file" {\n  path = "${join(directory, 'sealed-storage')}"\n}`,
+        `seal "transit" {\n  address = "${server.address}"\n  token = "${ROOT}"\n  key_name = "unseal"\n  mount_path = "transit/"\n}`,
+        'listener "tcp" {\n  address = "127.0.0.1:0"\n  tls_disable = true\n}',
+      ].join('\n'),
+    );
+    const silent = { write: () => true };
+    const retry = { initialMs: 50, maxMs: 200 };
+
+    let sealed = await startServer({ configPaths: [config], logDestination: silent, autoUnsealRetry: retry });
+    try {
+      const init = await api(sealed, 'PUT', 'sys/init', { body: { recovery_shares: 1, recovery_threshold: 1 } });
+      assert.equal(init.status, 200);
+      const rootToken = init.body.root_token as string;
+      await waitUntilUnsealed(sealed);
+      assert.equal((await api(sealed, 'POST', 'sys/mounts/kv', { token: rootToken, body: { type: 'kv' } })).status, 204);
+      assert.equal((await api(sealed, 'PUT', 'kv/db', { token: rootToken, body: { user: 'app' } })).status, 204);
+      await sealed.close();
+
+      sealed = await startServer({ configPaths: [config], logDestination: silent, autoUnsealRetry: retry });
+      await waitUntilUnsealed(sealed);
+
+      const read = await api(sealed, 'GET', 'kv/db', { token: rootToken });
+      assert.equal(read.status, 200);
+      assert.equal(read.body.data.user, 'app');
+    } finally {
+      await sealed.close();
+    }
   });
 });
