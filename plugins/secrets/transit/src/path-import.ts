@@ -243,7 +243,7 @@ async function unwrapVersion(
 ): Promise<KeyVersion> {
   const wrappingKey = await context.wrappingKeys.find(storage);
   if (wrappingKey === null) throw invalidField('ciphertext', 'this mount has no wrapping key yet: read wrapping_key and wrap the key with it');
-  const material = unwrapKeyMaterial(wrappingKey, ciphertext, hashFunction);
+  const material = await unwrapKeyMaterial(wrappingKey, ciphertext, hashFunction);
   return importedKeyVersion(type, material, context.clock.now());
 }
 

@@ -4,7 +4,6 @@
  */
 import { definePath, type FieldMap, type PathDefinition } from '@coffer/sdk';
 import type { TransitContext } from './context.js';
-import { publicKeyPem } from './keys/key-material.js';
 
 export function pathWrappingKey(context: TransitContext): PathDefinition<FieldMap> {
   return definePath({
@@ -12,8 +11,8 @@ export function pathWrappingKey(context: TransitContext): PathDefinition<FieldMa
     fields: {},
     operations: {
       read: async (request) => {
-        const privateKey = await context.wrappingKeys.findOrCreate(request.storage);
-        return { data: { public_key: publicKeyPem(privateKey) } };
+        const wrappingKey = await context.wrappingKeys.findOrCreate(request.storage);
+        return { data: { public_key: wrappingKey.publicKeyPem() } };
       },
     },
     helpSynopsis: 'Return the public key that wraps keys for import.',

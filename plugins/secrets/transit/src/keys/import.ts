@@ -12,7 +12,7 @@
  * asymmetric keys may also be imported as a PEM public key alone, which
  * verifies signatures and, for RSA, encrypts.
  */
-import { constants, createDecipheriv, createPrivateKey, createPublicKey, privateDecrypt, randomBytes, type KeyObject } from 'node:crypto';
+import { createDecipheriv, createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { invalidField } from '../errors.js';
 import { ed25519PublicKeyBytes, ed25519Seed, HMAC_KEY_BYTES, publicKeyPem } from './key-material.js';
 import type { KeyVersion } from './key-policy.js';
@@ -27,6 +27,7 @@ import {
   symmetricKeyBytes,
   type KeyType,
 } from './key-types.js';
+import type { WrappingKey } from './wrapping-key.js';
 
 /** Length of the RSA-OAEP ciphertext of the ephemeral key: the size of a 4096-bit modulus. */
 export const ENCRYPTED_KEY_BYTES = 512;
@@ -64,7 +65,7 @@ export function parseHashFunction(value: string): ImportHashFunction {
  * @returns the key material, which the caller owns.
  * @throws CofferError (400) on field "ciphertext" naming the step that failed.
  */
-export function unwrapKeyMaterial(wrappingKey: KeyObject, ciphertext: Buffer, hashFunction: ImportHashFunction): Buffer {
+export async function unwrapKeyMaterial(wrappingKey: WrappingKey, ciphertext: Buffer, hashFunction: ImportHashFunction): Promise<Buffer> {
   if (ciphertext.length < ENCRYPTED_KEY_BYTES + MIN_WRAPPED_BYTES) {
     throw invalidField(
       'ciphertext',
@@ -78,10 +79,7 @@ export function unwrapKeyMaterial(wrappingKey: KeyObject, ciphertext: Buffer, ha
 
   let ephemeralKey: Buffer;
   try {
-    ephemeralKey = privateDecrypt(
-      { key: wrappingKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hashFunction.toLowerCase() },
-      ciphertext.subarray(0, ENCRYPTED_KEY_BYTES),
-    );
+    ephemeralKey = await wrappingKey.decryptOaep(ciphertext.subarray(0, ENCRYPTED_KEY_BYTES), hashFunction);
   } catch {
     throw invalidField(
       'ciphertext',
