@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import {
+  constants,
   createCipheriv,
   createDecipheriv,
   createHmac,
+  createPrivateKey,
   createPublicKey,
   generateKeyPairSync,
   randomBytes,
+  sign as nodeSign,
   verify as nodeVerify,
   generateKeyPair,
   type KeyObject,
@@ -175,6 +178,26 @@ describe('import', () => {
     );
     assert.equal(verified.code, 0, verified.stderr);
     assert.equal(verified.stdout.trim(), 'Verified OK');
+  });
+
+  test('rsa-pss key imports as rsa', async () => {
+    const { material } = await opensslKey(['-algorithm', 'RSA-PSS', '-pkeyopt', 'rsa_keygen_bits:2048']);
+    const original = createPrivateKey({ key: material, format: 'der', type: 'pkcs8' });
+    assert.equal(original.asymmetricKeyType, 'rsa-pss');
+
+    const ciphertext = await wrapWithOpenssl(wrappingKey, material);
+    assert.equal(await harness.send('update', 'keys/byok-pss/import', { ciphertext, type: 'rsa-2048' }), null);
+    const signature = nodeSign('sha256', Buffer.from(MESSAGE), { key: original, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+
+    const verified = dataOf(await harness.send('update', 'verify/byok-pss', { input: b64(MESSAGE), signature: `vault:v1:${signature.toString('base64')}` }));
+    assert.equal(verified.valid, true);
+    const signed = dataOf(await harness.send('update', 'sign/byok-pss', { input: b64(MESSAGE), signature_algorithm: 'pkcs1v15' }));
+    assert.equal(dataOf(await harness.send('update', 'verify/byok-pss', { input: b64(MESSAGE), signature: signed.signature, signature_algorithm: 'pkcs1v15' })).valid, true);
+    await assertRejectedUnchanged(
+      harness,
+      () => harness.send('update', 'keys/byok-pss-ec/import', { ciphertext: wrapWithNode(wrappingKey, material), type: 'ecdsa-p256' }),
+      'invalid field "ciphertext": the unwrapped key is a 2048-bit rsa-pss key, but key type ecdsa-p256 needs an ec key on curve P-256',
+    );
   });
 
   test('every key type', async () => {

@@ -27,6 +27,7 @@ import {
   symmetricKeyBytes,
   type KeyType,
 } from './key-types.js';
+import { relabelRsaPssKey } from './pkcs8.js';
 import type { WrappingKey } from './wrapping-key.js';
 
 /** Length of the RSA-OAEP ciphertext of the ephemeral key: the size of a 4096-bit modulus. */
@@ -140,7 +141,7 @@ function buildVersion(type: KeyType, material: Buffer, createdAt: number): KeyVe
     return { createdAt, key: material, hmacKey: material };
   }
 
-  const privateKey = parsePrivateKey(material);
+  const privateKey = asPlainRsa(parsePrivateKey(material), material, type);
   const found = describeKeyObject(privateKey);
   const expected = expectedKeyDescription(type);
   if (found !== expected) throw invalidField('ciphertext', `the unwrapped key is ${found}, but key type ${type} needs ${expected}`);
@@ -203,6 +204,18 @@ export function completePublicKeyVersion(publicOnly: KeyVersion, imported: KeyVe
 
 function wrongSize(material: Buffer, type: KeyType, expected: string): Error {
   return invalidField('ciphertext', `the unwrapped key is ${material.length} bytes, but key type ${type} needs ${expected}`);
+}
+
+/** Returns an RSA-PSS key for an RSA type relabelled as a plain RSA key (see pkcs8.ts), and any other key as it is. */
+function asPlainRsa(key: KeyObject, material: Buffer, type: KeyType): KeyObject {
+  if (key.asymmetricKeyType !== 'rsa-pss' || !isRsa(type)) return key;
+  const relabelled = relabelRsaPssKey(material);
+  if (relabelled === null) return key;
+  try {
+    return parsePrivateKey(relabelled);
+  } finally {
+    relabelled.fill(0);
+  }
 }
 
 function parsePrivateKey(material: Buffer): KeyObject {
