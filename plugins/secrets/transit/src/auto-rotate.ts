@@ -13,7 +13,7 @@
 import type { Logger, Storage } from '@coffer/sdk';
 import type { Clock } from './clock.js';
 import { latestKeyVersion, type KeyPolicy } from './keys/key-policy.js';
-import type { KeyStore } from './keys/key-store.js';
+import { mayRotate, type KeyStore } from './keys/key-store.js';
 
 /** How often the check runs by default: once a minute, as Vault's periodic functions do. */
 export const DEFAULT_ROTATION_CHECK_MS = 60_000;
@@ -90,7 +90,8 @@ export class AutoRotation {
   }
 
   private isDue(policy: KeyPolicy): boolean {
-    if (policy.autoRotatePeriod === 0) return false;
+    // Vault skips an imported key that may not rotate, and so does this check.
+    if (policy.autoRotatePeriod === 0 || !mayRotate(policy)) return false;
     return this.clock.now() >= latestKeyVersion(policy).createdAt + policy.autoRotatePeriod * 1000;
   }
 }

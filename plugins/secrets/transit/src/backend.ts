@@ -8,6 +8,10 @@
  *   policy/<name>     one key with every version since min_available_version
  *                     (see keys/serialize.ts), encrypted by the server's barrier
  *   config/cache      {"size": n}, the cache limit set through cache-config
+ *   import/wrapping-key
+ *                     the RSA-4096 key that wraps key material for import,
+ *                     made on the first read of wrapping_key (see
+ *                     keys/wrapping-key.ts)
  *
  * Decrypted keys are cached in memory (see keys/key-store.ts) and dropped
  * when the server reports that another node changed their entry.
@@ -17,6 +21,7 @@ import { AutoRotation, DEFAULT_ROTATION_CHECK_MS } from './auto-rotate.js';
 import { systemClock, type Clock } from './clock.js';
 import type { TransitContext } from './context.js';
 import { KeyStore } from './keys/key-store.js';
+import { WrappingKeyStore } from './keys/wrapping-key.js';
 import { pathBackup, pathRestore } from './path-backup.js';
 import { CACHE_CONFIG_KEY, pathCacheConfig, readCacheSize, startupCacheSize } from './path-cache-config.js';
 import { pathConfig } from './path-config.js';
@@ -26,12 +31,14 @@ import { pathEncrypt } from './path-encrypt.js';
 import { pathExport } from './path-export.js';
 import { pathHash } from './path-hash.js';
 import { pathHmac } from './path-hmac.js';
+import { pathImport, pathImportVersion } from './path-import.js';
 import { pathKeys, pathListKeys } from './path-keys.js';
 import { pathRandom } from './path-random.js';
 import { pathRewrap } from './path-rewrap.js';
 import { pathRotate } from './path-rotate.js';
 import { pathSign, pathVerify } from './path-sign.js';
 import { pathTrim } from './path-trim.js';
+import { pathWrappingKey } from './path-wrapping-key.js';
 
 const HELP = `
 The transit secrets engine encrypts, decrypts, signs, verifies and HMACs data
@@ -54,7 +61,8 @@ export interface TransitBackend extends Backend {
 export function createBackend(config: BackendConfig, options: TransitOptions = {}): TransitBackend {
   const clock = options.clock ?? systemClock;
   const store = new KeyStore(clock);
-  const context: TransitContext = { store, clock, logger: config.logger };
+  const wrappingKeys = new WrappingKeyStore(clock, config.logger);
+  const context: TransitContext = { store, wrappingKeys, clock, logger: config.logger };
   const autoRotation = new AutoRotation(store, config.storage, clock, config.logger, options.rotationCheckMs ?? DEFAULT_ROTATION_CHECK_MS);
 
   const paths: PathDefinition<FieldMap>[] = [
@@ -64,6 +72,8 @@ export function createBackend(config: BackendConfig, options: TransitOptions = {
     pathConfig(context),
     pathRotate(context),
     pathTrim(context),
+    pathImport(context),
+    pathImportVersion(context),
     pathListKeys(context),
     pathKeys(context),
     pathExport(context),
@@ -79,6 +89,7 @@ export function createBackend(config: BackendConfig, options: TransitOptions = {
     pathBackup(context),
     pathRestore(context),
     pathCacheConfig(context),
+    pathWrappingKey(context),
   ];
 
   const backend = new Backend({
@@ -101,6 +112,7 @@ export function createBackend(config: BackendConfig, options: TransitOptions = {
         return;
       }
       store.invalidate(key);
+      wrappingKeys.invalidate(key);
     },
   });
   return Object.assign(backend, { autoRotation });

@@ -41,9 +41,10 @@ export function describeKey(policy: KeyPolicy, context?: Buffer): Record<string,
     supports_signing: supportsSigning(policy.type),
     supports_derivation: supportsDerivation(policy.type),
     auto_rotate_period: policy.autoRotatePeriod,
-    imported_key: false,
+    imported_key: policy.imported,
   };
   if (policy.keySize !== 0) data.key_size = policy.keySize;
+  if (policy.imported) data.imported_key_allow_rotation = policy.allowImportedKeyRotation;
   if (policy.backupInfo !== null) data.backup_info = describeEvent(policy.backupInfo);
   if (policy.restoreInfo !== null) data.restore_info = describeEvent(policy.restoreInfo);
   if (policy.derived) {

@@ -135,6 +135,15 @@ describe('backup and restore', () => {
         { backup: tampered((copy) => (copy.auto_rotate_period = 60)) },
         'invalid field "backup": not a Coffer key backup: auto_rotate_period is neither 0 nor at least an hour',
       ],
+      [{ backup: tampered((copy) => (copy.imported = 'yes')) }, 'invalid field "backup": not a Coffer key backup: imported is not a boolean'],
+      [
+        { backup: tampered((copy) => (copy.allow_imported_key_rotation = true)) },
+        'invalid field "backup": not a Coffer key backup: allow_imported_key_rotation is set on a key that was not imported',
+      ],
+      [
+        { backup: tampered((copy) => Object.assign(copy, { imported: true, auto_rotate_period: 3600 })) },
+        'invalid field "backup": not a Coffer key backup: auto_rotate_period is set on an imported key that does not allow rotation',
+      ],
     ];
 
     for (const [body, message] of cases) {

@@ -7,6 +7,7 @@ import { invalidField, keyNotFound } from './errors.js';
 import { NAME_FIELD } from './fields.js';
 import { describeKey } from './key-response.js';
 import type { DraftPolicy } from './keys/key-policy.js';
+import { mayRotate } from './keys/key-store.js';
 import { checkAutoRotatePeriod } from './path-keys.js';
 
 const FIELDS = {
@@ -107,6 +108,9 @@ function applyConfig(draft: DraftPolicy, change: ConfigChange): void {
 
   if (change.autoRotatePeriod !== undefined) {
     checkAutoRotatePeriod(change.autoRotatePeriod);
+    if (change.autoRotatePeriod !== 0 && !mayRotate(draft)) {
+      throw invalidField('auto_rotate_period', `imported key ${draft.name} does not allow rotation: it was imported without allow_rotation`);
+    }
     draft.autoRotatePeriod = change.autoRotatePeriod;
   }
 }

@@ -6,7 +6,7 @@
  * ECDSA PEMs carry no trailing newline and the RSA PEMs do.
  */
 import { badRequest } from '@coffer/sdk';
-import { privateKeyObject, publicKeyObject } from './key-objects.js';
+import { isPublicKeyOnly, privateKeyObject, PUBLIC_KEY_ONLY_MESSAGE, publicKeyObject } from './key-objects.js';
 import type { KeyPolicy, KeyVersion } from './key-policy.js';
 import { isEcdsa, isRsa, isSymmetric, supportsEncryption, supportsSigning } from './key-types.js';
 
@@ -54,6 +54,7 @@ function rsaPrivateKeyPem(policy: KeyPolicy, version: KeyVersion): string {
 }
 
 function requireKey(version: KeyVersion): Buffer {
+  if (isPublicKeyOnly(version)) throw badRequest(PUBLIC_KEY_ONLY_MESSAGE);
   if (version.key === undefined) throw new Error('key version contains no key bytes');
   return version.key;
 }

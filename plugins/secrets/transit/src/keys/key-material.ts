@@ -9,7 +9,7 @@ import type { KeyVersion } from './key-policy.js';
 import { ecdsaCurve, isEcdsa, isRsa, isSymmetric, rsaModulusBits, symmetricKeyBytes, type KeyType } from './key-types.js';
 
 /** Size of the HMAC key that every version of a non-`hmac` key carries, as in Vault. */
-const HMAC_KEY_BYTES = 32;
+export const HMAC_KEY_BYTES = 32;
 
 /** The nonce derivation Coffer uses for new convergent keys: Vault's version 3. */
 export const CURRENT_CONVERGENT_VERSION = 3;
@@ -62,6 +62,14 @@ export function ed25519KeyFromSeed(seed: Buffer): KeyObject {
   return createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
 }
 
+/** SubjectPublicKeyInfo DER of an Ed25519 public key up to its 32 bytes (RFC 8410, section 4). */
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+/** Builds an Ed25519 public key from its raw 32 bytes. */
+export function ed25519PublicKeyFromBytes(bytes: Buffer): KeyObject {
+  return createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, bytes]), format: 'der', type: 'spki' });
+}
+
 /** Returns the raw 32-byte public key of an Ed25519 private or public key. */
 export function ed25519PublicKeyBytes(key: KeyObject): Buffer {
   const publicKey = key.type === 'private' ? createPublicKey(key) : key;
@@ -69,13 +77,15 @@ export function ed25519PublicKeyBytes(key: KeyObject): Buffer {
   return spki.subarray(spki.length - 32);
 }
 
-/** Returns the SubjectPublicKeyInfo PEM of a private key, ending with a newline as Go writes it. */
-export function publicKeyPem(privateKey: KeyObject): string {
-  const pem = String(createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }));
+/** Returns the SubjectPublicKeyInfo PEM of a private or public key, ending with a newline as Go writes it. */
+export function publicKeyPem(key: KeyObject): string {
+  const publicKey = key.type === 'private' ? createPublicKey(key) : key;
+  const pem = String(publicKey.export({ type: 'spki', format: 'pem' }));
   return pem.endsWith('\n') ? pem : `${pem}\n`;
 }
 
-function ed25519Seed(privateKey: KeyObject): Buffer {
+/** Returns the 32-byte seed of an Ed25519 private key. */
+export function ed25519Seed(privateKey: KeyObject): Buffer {
   const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
   return pkcs8.subarray(pkcs8.length - 32);
 }

@@ -13,7 +13,7 @@
 import { badRequest, internalError, KeyedLock, type Storage } from '@coffer/sdk';
 import type { Clock } from '../clock.js';
 import { generateKeyVersion } from './key-material.js';
-import { clonePolicy, type DraftPolicy, type KeyPolicy } from './key-policy.js';
+import { clonePolicy, type DraftPolicy, type KeyPolicy, type KeyVersion } from './key-policy.js';
 import type { KeyType } from './key-types.js';
 import { parsePolicy, serializePolicy } from './serialize.js';
 
@@ -89,20 +89,24 @@ export class KeyStore {
         keySize: spec.keySize,
         convergent: spec.convergentEncryption,
       });
-      const policy: KeyPolicy = {
-        name,
-        ...spec,
-        deletionAllowed: false,
-        minDecryptionVersion: 1,
-        minEncryptionVersion: 0,
-        minAvailableVersion: 0,
-        latestVersion: 1,
-        backupInfo: null,
-        restoreInfo: null,
-        versions: new Map([[1, first]]),
-      };
+      const policy = newPolicy(name, spec, first, { imported: false, allowImportedKeyRotation: false });
       await this.persist(storage, policy);
       return { policy, created: true };
+    });
+  }
+
+  /**
+   * Creates an imported key whose first version is `first`, unless a key of
+   * that name exists.
+   * @param allowRotation - Whether the engine may add generated versions by rotation.
+   * @returns the key, or null when one of that name exists and nothing was written.
+   */
+  async createImported(storage: Storage, name: string, spec: KeySpec, first: KeyVersion, allowRotation: boolean): Promise<KeyPolicy | null> {
+    return this.locks.run(name, async () => {
+      if ((await this.get(storage, name)) !== null) return null;
+      const policy = newPolicy(name, spec, first, { imported: true, allowImportedKeyRotation: allowRotation });
+      await this.persist(storage, policy);
+      return policy;
     });
   }
 
@@ -158,20 +162,19 @@ export class KeyStore {
 
   /**
    * Adds a version with new key material to a draft, as a rotation.
-   * @throws CofferError (400) when the next version would pass 2^53 - 1:
-   *   loops over versions never end past it. Only a crafted backup gets that far.
+   * @throws CofferError (400) when the key was imported without
+   *   `allow_rotation`, with Vault's message, or when the next version
+   *   would pass 2^53 - 1 (see {@link appendVersion}).
    */
   async addVersion(draft: DraftPolicy): Promise<void> {
-    if (draft.latestVersion >= Number.MAX_SAFE_INTEGER) {
-      throw badRequest(`key "${draft.name}" is at version ${draft.latestVersion}, the highest a key can have, so it cannot rotate`);
-    }
+    if (!mayRotate(draft)) throw badRequest(`imported key ${draft.name} does not allow rotation within Vault`);
+    checkNextVersion(draft);
     const version = await generateKeyVersion(draft.type, {
       createdAt: this.clock.now(),
       keySize: draft.keySize,
       convergent: draft.convergentEncryption,
     });
-    draft.latestVersion += 1;
-    draft.versions.set(draft.latestVersion, version);
+    appendVersion(draft, version);
   }
 
   /** Drops the cached copy of a key that another node changed, given its storage key. */
@@ -220,4 +223,47 @@ export class KeyStore {
   private bump(name: string): void {
     this.generations.set(name, this.generation(name) + 1);
   }
+}
+
+/** Returns whether the engine may add generated versions to a key: every key but one imported without `allow_rotation`. */
+export function mayRotate(policy: KeyPolicy): boolean {
+  return !policy.imported || policy.allowImportedKeyRotation;
+}
+
+/**
+ * Adds `version` to a draft as its new latest version.
+ * @throws CofferError (400) when the next version would pass 2^53 - 1:
+ *   loops over versions never end past it. Only a crafted backup gets that far.
+ */
+export function appendVersion(draft: DraftPolicy, version: KeyVersion): void {
+  checkNextVersion(draft);
+  draft.latestVersion += 1;
+  draft.versions.set(draft.latestVersion, version);
+}
+
+function checkNextVersion(draft: DraftPolicy): void {
+  if (draft.latestVersion >= Number.MAX_SAFE_INTEGER) {
+    throw badRequest(`key "${draft.name}" is at version ${draft.latestVersion}, the highest a key can have, so it cannot rotate`);
+  }
+}
+
+function newPolicy(
+  name: string,
+  spec: KeySpec,
+  first: KeyVersion,
+  origin: Pick<KeyPolicy, 'imported' | 'allowImportedKeyRotation'>,
+): KeyPolicy {
+  return {
+    name,
+    ...spec,
+    ...origin,
+    deletionAllowed: false,
+    minDecryptionVersion: 1,
+    minEncryptionVersion: 0,
+    minAvailableVersion: 0,
+    latestVersion: 1,
+    backupInfo: null,
+    restoreInfo: null,
+    versions: new Map([[1, first]]),
+  };
 }

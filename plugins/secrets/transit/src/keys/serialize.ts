@@ -11,7 +11,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { ed25519KeyFromSeed, ed25519PublicKeyBytes, publicKeyPem } from './key-material.js';
-import { privateKeyObject } from './key-objects.js';
+import { isPublicKeyOnly, privateKeyObject, publicKeyObject } from './key-objects.js';
 import type { KeyEvent, KeyPolicy, KeyVersion } from './key-policy.js';
 import {
   ecdsaCurve,
@@ -69,6 +69,8 @@ export function serializePolicy(policy: KeyPolicy): Buffer {
       key_size: policy.keySize,
       backup_info: policy.backupInfo,
       restore_info: policy.restoreInfo,
+      imported: policy.imported,
+      allow_imported_key_rotation: policy.allowImportedKeyRotation,
       versions,
     }),
   );
@@ -112,6 +114,9 @@ export function parsePolicy(text: Buffer | string, checkKeyMaterial: boolean): K
     keySize: integer(record.key_size, 'key_size', 0),
     backupInfo: keyEvent(record.backup_info, 'backup_info'),
     restoreInfo: keyEvent(record.restore_info, 'restore_info'),
+    // Policies stored before key import existed lack both fields.
+    imported: optionalBoolean(record.imported, 'imported'),
+    allowImportedKeyRotation: optionalBoolean(record.allow_imported_key_rotation, 'allow_imported_key_rotation'),
     versions: new Map<number, KeyVersion>(),
   };
   checkSettings(policy);
@@ -148,6 +153,11 @@ function checkSettings(policy: Omit<KeyPolicy, 'versions'>): void {
   if (policy.convergentEncryption && (!policy.derived || !isSymmetric(policy.type))) {
     throw new Error('convergent_encryption needs a derived symmetric key');
   }
+  if (policy.allowImportedKeyRotation && !policy.imported) throw new Error('allow_imported_key_rotation is set on a key that was not imported');
+  if (policy.imported && policy.convergentEncryption) throw new Error('an imported key cannot use convergent encryption');
+  if (policy.imported && !policy.allowImportedKeyRotation && policy.autoRotatePeriod !== 0) {
+    throw new Error('auto_rotate_period is set on an imported key that does not allow rotation');
+  }
 }
 
 function parseVersion(record: Record<string, unknown>, field: string, policy: Omit<KeyPolicy, 'versions'>): KeyVersion {
@@ -156,7 +166,9 @@ function parseVersion(record: Record<string, unknown>, field: string, policy: Om
   const hmacKey = bytes(record.hmac_key, `${field}.hmac_key`);
   const version: { -readonly [K in keyof KeyVersion]: KeyVersion[K] } = { createdAt, hmacKey };
 
-  if (isSymmetric(type) || type === 'hmac' || type === 'ed25519') {
+  if (publicKeyOnly(record, policy)) {
+    if (policy.derived) throw new Error(`${field} has no private key, which a derived key needs`);
+  } else if (isSymmetric(type) || type === 'hmac' || type === 'ed25519') {
     version.key = bytes(record.key, `${field}.key`);
     let expected = 64;
     if (isSymmetric(type)) expected = symmetricKeyBytes(type);
@@ -179,8 +191,22 @@ function parseVersion(record: Record<string, unknown>, field: string, policy: Om
   return version;
 }
 
+/**
+ * Returns whether a stored version is an imported public key without its
+ * private key: an imported asymmetric key whose version has neither `key`
+ * nor `private_key`.
+ */
+function publicKeyOnly(record: Record<string, unknown>, policy: Omit<KeyPolicy, 'versions'>): boolean {
+  const asymmetric = policy.type === 'ed25519' || isEcdsa(policy.type) || isRsa(policy.type);
+  return asymmetric && policy.imported && record.key === undefined && record.private_key === undefined;
+}
+
 /** Parses each asymmetric key and checks its kind, size and public key. */
 function checkAsymmetricMaterial(type: KeyType, version: KeyVersion, field: string): void {
+  if (isPublicKeyOnly(version)) {
+    checkPublicKeyOnly(type, version, field);
+    return;
+  }
   if (type === 'ed25519') {
     const seed = (version.key as Buffer).subarray(0, 32);
     const publicKey = ed25519PublicKeyBytes(ed25519KeyFromSeed(seed));
@@ -207,6 +233,23 @@ function checkAsymmetricMaterial(type: KeyType, version: KeyVersion, field: stri
   }
 }
 
+function checkPublicKeyOnly(type: KeyType, version: KeyVersion, field: string): void {
+  if (type === 'ed25519' && Buffer.from(String(version.publicKey), 'base64').length !== 32) {
+    throw new Error(`${field}.public_key is not a 32-byte Ed25519 public key`);
+  }
+  let key: KeyObject;
+  try {
+    key = publicKeyObject(type, version);
+  } catch (err) {
+    throw new Error(`${field}.public_key is not a public key: ${(err as Error).message}`);
+  }
+  const details = key.asymmetricKeyDetails ?? {};
+  let fits = key.asymmetricKeyType === 'ed25519';
+  if (isEcdsa(type)) fits = key.asymmetricKeyType === 'ec' && details.namedCurve === nodeCurveName(ecdsaCurve(type));
+  if (isRsa(type)) fits = key.asymmetricKeyType === 'rsa' && details.modulusLength === rsaModulusBits(type);
+  if (!fits) throw new Error(`${field}.public_key is not a ${type} key`);
+}
+
 /** Node reports the NIST curves by their OpenSSL names. */
 function nodeCurveName(curve: 'P-256' | 'P-384' | 'P-521'): string {
   if (curve === 'P-256') return 'prime256v1';
@@ -226,6 +269,10 @@ function string(value: unknown, field: string): string {
 function boolean(value: unknown, field: string): boolean {
   if (typeof value !== 'boolean') throw new Error(`${field} is not a boolean`);
   return value;
+}
+
+function optionalBoolean(value: unknown, field: string): boolean {
+  return value === undefined ? false : boolean(value, field);
 }
 
 function integer(value: unknown, field: string, min: number): number {
