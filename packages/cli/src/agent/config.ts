@@ -1,0 +1,319 @@
+// The agent's configuration: Vault Agent's file format, in HCL or JSON,
+// limited to the stanzas coffer agent supports. Each setting is checked
+// here, so the agent starts only with a config it can run.
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AgentConfigError, parseConfigText } from './config-source.js';
+import { Stanza } from './config-reader.js';
+
+export { AgentConfigError } from './config-source.js';
+
+/** The server the agent talks to, from the `vault` (or `coffer`) stanza. */
+export interface ServerConnection {
+  address?: string;
+  caCert?: string;
+  caPath?: string;
+  clientCert?: string;
+  clientKey?: string;
+  tlsSkipVerify: boolean;
+  tlsServerName?: string;
+}
+
+export type AuthMethodType = 'approle' | 'token_file' | 'userpass' | 'cert';
+
+/** The `auto_auth.method` stanza. */
+export interface MethodConfig {
+  type: AuthMethodType;
+  /** Path of the auth method without `auth/`, such as "approle". */
+  mountPath: string;
+  /** Settings of the method's `config` block, checked for the method type. */
+  config: Stanza;
+  /** Seconds to wait after the first failed login; the wait doubles up to maxBackoff. */
+  minBackoff: number;
+  maxBackoff: number;
+}
+
+/** A `sink "file"` stanza. */
+export interface SinkConfig {
+  path: string;
+  /** Mode of the sink file, such as 0o640. */
+  mode: number;
+  /** Seconds the response-wrapping token lives, when the sink writes a wrapped token; 0 writes the token. */
+  wrapTtl: number;
+}
+
+/** A `listener "tcp"` stanza. */
+export interface ListenerConfig {
+  address: string;
+  tlsDisable: boolean;
+  tlsCertFile?: string;
+  tlsKeyFile?: string;
+}
+
+/** A `template` stanza. */
+export interface TemplateConfig {
+  /** Where the template text comes from: the source file, or "contents" for inline text. */
+  name: string;
+  source?: string;
+  contents?: string;
+  destination: string;
+  perms: number;
+  /** Shell command run after the destination changes. */
+  command?: string;
+  errorOnMissingKey: boolean;
+  /** Config place of the stanza, such as `template[1]`, for errors. */
+  place: string;
+}
+
+export interface AgentConfig {
+  files: string[];
+  server: ServerConnection;
+  pidFile?: string;
+  exitAfterAuth: boolean;
+  method?: MethodConfig;
+  sinks: SinkConfig[];
+  listeners: ListenerConfig[];
+  /** The listener's token use: false sends requests as they come, true adds the agent's token where none is set, "force" always sets it. */
+  useAutoAuthToken: boolean | 'force';
+  templates: TemplateConfig[];
+  /** Seconds between re-reads of secrets that have no lease, such as KV secrets. */
+  staticSecretRenderInterval: number;
+  /** Exit when a template cannot be rendered after its retries, in place of retrying forever. */
+  exitOnRetryFailure: boolean;
+}
+
+/** Vault Agent's defaults for auto-auth backoff, in seconds. */
+const defaultMinBackoff = 1;
+const defaultMaxBackoff = 300;
+
+/** Vault Agent's default interval for secrets without a lease. */
+const defaultStaticSecretRenderInterval = 300;
+
+const topLevelFields = ['vault', 'coffer', 'pid_file', 'exit_after_auth', 'auto_auth', 'listener', 'api_proxy', 'cache', 'template', 'template_config', 'log_level'];
+const unsupportedTopLevel = ['env_template', 'exec', 'telemetry', 'persist', 'disable_idle_connections', 'disable_keep_alives', 'log_file', 'log_format'];
+
+/**
+ * Reads and checks the config files at `paths`; a folder contributes its
+ * `.hcl` and `.json` files. Later files add blocks to earlier ones and
+ * replace their single settings.
+ *
+ * @throws AgentConfigError naming the file, stanza and field of the first problem.
+ */
+export async function loadAgentConfig(paths: string[]): Promise<AgentConfig> {
+  const files: string[] = [];
+  for (const path of paths) files.push(...(await configFiles(path)));
+  if (files.length === 0) throw new AgentConfigError(`no .hcl or .json config file found in ${paths.join(', ')}`);
+
+  const stanzas: Stanza[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      throw new AgentConfigError(`error reading config file ${file}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    const top = new Stanza(file, '', parseConfigText(file, text));
+    top.checkFields(topLevelFields, unsupportedTopLevel);
+    stanzas.push(top);
+  }
+  return buildConfig(files, stanzas);
+}
+
+async function configFiles(path: string): Promise<string[]> {
+  let isFolder: boolean;
+  try {
+    isFolder = (await stat(path)).isDirectory();
+  } catch (error) {
+    throw new AgentConfigError(`error reading config file ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (!isFolder) return [path];
+  const names = (await readdir(path)).filter((name) => name.endsWith('.hcl') || name.endsWith('.json')).sort();
+  return names.map((name) => join(path, name));
+}
+
+function buildConfig(files: string[], stanzas: Stanza[]): AgentConfig {
+  const config: AgentConfig = {
+    files,
+    server: { tlsSkipVerify: false },
+    exitAfterAuth: false,
+    sinks: [],
+    listeners: [],
+    useAutoAuthToken: false,
+    templates: [],
+    staticSecretRenderInterval: defaultStaticSecretRenderInterval,
+    exitOnRetryFailure: false,
+  };
+
+  for (const top of stanzas) {
+    for (const name of ['vault', 'coffer']) {
+      for (const block of top.blocks(name)) config.server = readServer(block);
+    }
+    const pidFile = top.string('pid_file');
+    if (pidFile !== undefined && pidFile !== '') config.pidFile = pidFile;
+    config.exitAfterAuth = top.bool('exit_after_auth', config.exitAfterAuth);
+
+    for (const block of top.blocks('auto_auth')) readAutoAuth(block, config);
+    for (const { label, stanza } of top.labelledBlocks('listener')) config.listeners.push(readListener(label, stanza));
+    for (const block of top.blocks('cache')) {
+      block.checkFields(['use_auto_auth_token'], ['persist', 'enforce_consistency', 'when_inconsistent', 'cache_static_secrets', 'disable_caching_dynamic_secrets']);
+      config.useAutoAuthToken = readUseAutoAuthToken(block);
+    }
+    for (const block of top.blocks('api_proxy')) {
+      block.checkFields(['use_auto_auth_token'], ['enforce_consistency', 'when_inconsistent']);
+      config.useAutoAuthToken = readUseAutoAuthToken(block);
+    }
+    for (const block of top.blocks('template_config')) {
+      block.checkFields(['static_secret_render_interval', 'exit_on_retry_failure'], ['max_connections_per_host', 'lease_renewal_threshold']);
+      config.staticSecretRenderInterval = block.duration('static_secret_render_interval', config.staticSecretRenderInterval);
+      if (config.staticSecretRenderInterval === 0) throw block.error('static_secret_render_interval', 'must be more than 0s');
+      config.exitOnRetryFailure = block.bool('exit_on_retry_failure', config.exitOnRetryFailure);
+    }
+    top.blocks('template').forEach((block) => config.templates.push(readTemplate(block)));
+  }
+
+  checkWhole(config, stanzas[0]);
+  return config;
+}
+
+function readServer(stanza: Stanza): ServerConnection {
+  stanza.checkFields(
+    ['address', 'ca_cert', 'ca_path', 'client_cert', 'client_key', 'tls_skip_verify', 'tls_server_name'],
+    ['namespace', 'retry'],
+  );
+  const server: ServerConnection = { tlsSkipVerify: stanza.bool('tls_skip_verify', false) };
+  const address = stanza.string('address');
+  if (address !== undefined) {
+    if (!/^https?:\/\/[^/]/.test(address)) throw stanza.error('address', `invalid address "${address}": expected a URL such as https://127.0.0.1:8200`);
+    server.address = address.replace(/\/+$/, '');
+  }
+  const optional: [keyof ServerConnection, string][] = [
+    ['caCert', 'ca_cert'],
+    ['caPath', 'ca_path'],
+    ['clientCert', 'client_cert'],
+    ['clientKey', 'client_key'],
+    ['tlsServerName', 'tls_server_name'],
+  ];
+  for (const [key, field] of optional) {
+    const value = stanza.string(field);
+    if (value !== undefined && value !== '') (server as unknown as Record<string, string>)[key] = value;
+  }
+  if ((server.clientCert === undefined) !== (server.clientKey === undefined)) {
+    throw stanza.error(server.clientCert === undefined ? 'client_cert' : 'client_key', 'client_cert and client_key must be set together');
+  }
+  return server;
+}
+
+function readAutoAuth(stanza: Stanza, config: AgentConfig): void {
+  stanza.checkFields(['method', 'sink'], ['enable_reauth_on_new_credentials']);
+  const methods = stanza.labelledBlocks('method');
+  if (methods.length !== 1) throw stanza.error('method', `expected exactly one method stanza, found ${methods.length}`);
+  config.method = readMethod(methods[0].label, methods[0].stanza);
+
+  for (const { label, stanza: sink } of stanza.labelledBlocks('sink')) {
+    if (label !== 'file') throw sink.error(undefined, `unsupported sink type "${label}": coffer agent supports only "file" sinks`);
+    sink.checkFields(['config', 'wrap_ttl'], ['dh_type', 'dh_path', 'derive_key', 'aad', 'aad_env_var']);
+    const sinkConfig = sink.object('config');
+    sinkConfig.checkFields(['path', 'mode']);
+    config.sinks.push({
+      path: sinkConfig.requiredString('path', 'set it to the file the agent writes the token to'),
+      mode: sinkConfig.fileMode('mode', 0o640),
+      wrapTtl: sink.duration('wrap_ttl', 0),
+    });
+  }
+}
+
+/** The fields of each method's `config` block: the required ones, then the optional ones. */
+const methodFields: Record<AuthMethodType, { required: [string, string][]; optional: string[] }> = {
+  approle: {
+    required: [['role_id_file_path', 'set it to the file that holds the role ID']],
+    optional: ['secret_id_file_path', 'remove_secret_id_file_after_reading'],
+  },
+  token_file: { required: [['token_file_path', 'set it to the file that holds the token']], optional: [] },
+  userpass: {
+    required: [['username', 'set it to the user to log in as']],
+    optional: ['password', 'password_file_path'],
+  },
+  cert: { required: [], optional: ['name', 'ca_cert', 'client_cert', 'client_key'] },
+};
+
+function readMethod(type: string, stanza: Stanza): MethodConfig {
+  if (!(type in methodFields)) {
+    throw stanza.error(undefined, `unsupported auth method "${type}": coffer agent supports ${Object.keys(methodFields).join(', ')}`);
+  }
+  const methodType = type as AuthMethodType;
+  stanza.checkFields(['mount_path', 'config', 'min_backoff', 'max_backoff'], ['namespace', 'wrap_ttl', 'exit_on_err', 'max_retries']);
+
+  const config = stanza.object('config');
+  const { required, optional } = methodFields[methodType];
+  config.checkFields([...required.map(([field]) => field), ...optional]);
+  for (const [field, hint] of required) config.requiredString(field, hint);
+  if (methodType === 'userpass' && !config.has('password') && !config.has('password_file_path')) {
+    throw config.error('password_file_path', 'missing value: set it to the file that holds the password');
+  }
+  config.bool('remove_secret_id_file_after_reading', true);
+
+  const mountPath = (stanza.string('mount_path') ?? `auth/${type}`).replace(/^\/+|\/+$/g, '');
+  const minBackoff = stanza.duration('min_backoff', defaultMinBackoff);
+  const maxBackoff = stanza.duration('max_backoff', defaultMaxBackoff);
+  if (minBackoff === 0) throw stanza.error('min_backoff', 'must be more than 0s');
+  if (maxBackoff < minBackoff) throw stanza.error('max_backoff', `must be at least min_backoff (${minBackoff}s)`);
+  return { type: methodType, mountPath: mountPath.replace(/^auth\//, ''), config, minBackoff, maxBackoff };
+}
+
+function readListener(type: string, stanza: Stanza): ListenerConfig {
+  if (type !== 'tcp') throw stanza.error(undefined, `unsupported listener type "${type}": coffer agent supports only "tcp"`);
+  stanza.checkFields(['address', 'tls_disable', 'tls_cert_file', 'tls_key_file'], ['role', 'require_request_header', 'agent_api', 'proxy_api']);
+  const listener: ListenerConfig = {
+    address: stanza.string('address') ?? '127.0.0.1:8200',
+    tlsDisable: stanza.bool('tls_disable', false),
+  };
+  if (!listener.tlsDisable) {
+    listener.tlsCertFile = stanza.requiredString('tls_cert_file', 'set it to a PEM certificate, or set tls_disable = true');
+    listener.tlsKeyFile = stanza.requiredString('tls_key_file', 'set it to the PEM key of tls_cert_file');
+  }
+  return listener;
+}
+
+function readUseAutoAuthToken(stanza: Stanza): boolean | 'force' {
+  const value = stanza.values.use_auto_auth_token;
+  if (typeof value === 'string' && value.toLowerCase() === 'force') return 'force';
+  return stanza.bool('use_auto_auth_token', false);
+}
+
+function readTemplate(stanza: Stanza): TemplateConfig {
+  stanza.checkFields(
+    ['source', 'contents', 'destination', 'perms', 'command', 'error_on_missing_key', 'create_dest_dirs'],
+    ['exec', 'backup', 'left_delimiter', 'right_delimiter', 'function_denylist', 'sandbox_path', 'wait', 'command_timeout', 'uid', 'gid'],
+  );
+  const source = stanza.string('source');
+  const contents = stanza.string('contents');
+  if (source !== undefined && contents !== undefined) throw stanza.error('contents', 'set either source or contents, not both');
+  if (source === undefined && contents === undefined) throw stanza.error('source', 'missing value: set source to a template file, or contents to the template text');
+  const template: TemplateConfig = {
+    name: source ?? 'contents',
+    destination: stanza.requiredString('destination', 'set it to the file the template renders to'),
+    perms: stanza.fileMode('perms', 0o644),
+    errorOnMissingKey: stanza.bool('error_on_missing_key', false),
+    place: stanza.path,
+  };
+  if (source !== undefined) template.source = source;
+  if (contents !== undefined) template.contents = contents;
+  const command = stanza.string('command');
+  if (command !== undefined && command !== '') template.command = command;
+  return template;
+}
+
+/** Checks what involves several stanzas. */
+function checkWhole(config: AgentConfig, top: Stanza): void {
+  const proxies = config.listeners.length > 0;
+  if (!proxies && config.method === undefined && config.templates.length === 0) {
+    throw top.error(undefined, 'nothing to do: add an auto_auth, template or listener stanza');
+  }
+  if (config.templates.length > 0 && config.method === undefined) {
+    throw top.error('template', 'templates need a token: add an auto_auth stanza');
+  }
+  if (config.exitAfterAuth && config.method === undefined) throw top.error('exit_after_auth', 'needs an auto_auth stanza');
+  if (config.useAutoAuthToken !== false && config.method === undefined) {
+    throw top.error('api_proxy', 'use_auto_auth_token needs an auto_auth stanza');
+  }
+}
