@@ -62,13 +62,16 @@ export class AuthHandler {
     return undefined;
   }
 
-  /** Keeps a token renewed, then logs in again, until `signal` aborts. */
+  /**
+   * Keeps a token renewed, then logs in again, until `signal` aborts. With
+   * exit_on_err, a failed login ends the loop and rejects.
+   */
   async run(first: AuthToken, signal: AbortSignal): Promise<void> {
     let token: AuthToken | undefined = first;
     while (token !== undefined && !signal.aborted) {
       await this.watch(token, signal);
       if (signal.aborted) return;
-      token = await this.authenticate(signal);
+      token = await this.authenticate(signal, this.method.exitOnError ? 1 : Infinity);
     }
   }
 

@@ -31,6 +31,8 @@ export interface MethodConfig {
   /** Seconds to wait after the first failed login; the wait doubles up to maxBackoff. */
   minBackoff: number;
   maxBackoff: number;
+  /** Exit when a login fails, in place of retrying with backoff. */
+  exitOnError: boolean;
 }
 
 /** A `sink "file"` stanza. */
@@ -241,7 +243,7 @@ function readMethod(type: string, stanza: Stanza): MethodConfig {
     throw stanza.error(undefined, `unsupported auth method "${type}": coffer agent supports ${Object.keys(methodFields).join(', ')}`);
   }
   const methodType = type as AuthMethodType;
-  stanza.checkFields(['mount_path', 'config', 'min_backoff', 'max_backoff'], ['namespace', 'wrap_ttl', 'exit_on_err', 'max_retries']);
+  stanza.checkFields(['mount_path', 'config', 'min_backoff', 'max_backoff', 'exit_on_err'], ['namespace', 'wrap_ttl', 'max_retries']);
 
   const config = stanza.object('config');
   const { required, optional } = methodFields[methodType];
@@ -257,7 +259,8 @@ function readMethod(type: string, stanza: Stanza): MethodConfig {
   const maxBackoff = stanza.duration('max_backoff', defaultMaxBackoff);
   if (minBackoff === 0) throw stanza.error('min_backoff', 'must be more than 0s');
   if (maxBackoff < minBackoff) throw stanza.error('max_backoff', `must be at least min_backoff (${minBackoff}s)`);
-  return { type: methodType, mountPath: mountPath.replace(/^auth\//, ''), config, minBackoff, maxBackoff };
+  const exitOnError = stanza.bool('exit_on_err', false);
+  return { type: methodType, mountPath: mountPath.replace(/^auth\//, ''), config, minBackoff, maxBackoff, exitOnError };
 }
 
 function readListener(type: string, stanza: Stanza): ListenerConfig {

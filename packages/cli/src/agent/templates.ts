@@ -1,0 +1,348 @@
+// Renders the agent's templates and keeps them current. Each secret a
+// template reads is a dependency: a leased secret is renewed at about two
+// thirds of its lease (or fetched again near its end when it cannot be
+// renewed), a secret without a lease is fetched again every
+// static_secret_render_interval, and a template whose secrets changed is
+// rendered again, written, and its command run.
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { stringifyJson } from '@coffer/sdk';
+import type { ClientConfig } from '../client.js';
+import { CofferClient } from '../client.js';
+import { preflightKvVersion } from '../commands/kv-paths.js';
+import { writeFileAtomic } from './atomic-file.js';
+import type { TemplateConfig } from './config.js';
+import { AgentConfigError } from './config.js';
+import type { AgentLogger } from './log.js';
+import { SecretValue, executeTemplate } from './template/execute.js';
+import { builtinFunctions } from './template/functions.js';
+import { TemplateError } from './template/lexer.js';
+import type { TemplateNode } from './template/parser.js';
+import { parseTemplate } from './template/parser.js';
+
+/** Names a template may call: the built-ins and `secret`. */
+const functionNames: ReadonlySet<string> = new Set([...Object.keys(builtinFunctions), 'secret']);
+
+/** Fraction of a renewable lease after which it is renewed. */
+const renewAtFraction = 2 / 3;
+
+/** Fraction of a lease that cannot be renewed after which the secret is fetched again, as Vault Agent's lease_renewal_threshold defaults to. */
+const refetchAtFraction = 0.9;
+
+/** Retries of a failed render or fetch before exit_on_retry_failure stops the agent, and their backoff in seconds, as Vault Agent's defaults. */
+const maxRetries = 12;
+const retryBackoff = 0.25;
+const retryMaxBackoff = 60;
+
+/** Time a template's command may run before it is killed, as Vault Agent's command_timeout defaults to. */
+const commandTimeoutMs = 30_000;
+
+/** A template with its parsed text. */
+export interface LoadedTemplate {
+  config: TemplateConfig;
+  nodes: TemplateNode[];
+}
+
+/** A secret that templates read, with its refresh timer. */
+interface Dependency {
+  key: string;
+  path: string;
+  /** Data of a write, from `secret "path" "k=v"`; undefined for a read. */
+  params?: Record<string, string>;
+  value: SecretValue;
+  timer?: NodeJS.Timeout;
+  failures: number;
+}
+
+export interface TemplateOptions {
+  staticSecretRenderInterval: number;
+  exitOnRetryFailure: boolean;
+  /** Called when the agent must stop because exit_on_retry_failure gave up. */
+  onFatal(error: Error): void;
+}
+
+/**
+ * Reads and parses every template, so that a bad one stops the agent at
+ * start with its file and line.
+ *
+ * @throws TemplateError for a template that does not parse.
+ * @throws AgentConfigError for a source file that cannot be read.
+ */
+export async function loadTemplates(configs: TemplateConfig[]): Promise<LoadedTemplate[]> {
+  const loaded: LoadedTemplate[] = [];
+  for (const config of configs) {
+    let source = config.contents;
+    if (config.source !== undefined) {
+      try {
+        source = await readFile(config.source, 'utf8');
+      } catch (error) {
+        throw new AgentConfigError(`${config.place}.source: error reading template ${config.source}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      }
+    }
+    loaded.push({ config, nodes: parseTemplate(config.name, source ?? '', functionNames) });
+  }
+  return loaded;
+}
+
+function dependencyKey(path: string, params: Record<string, string> | undefined): string {
+  return params === undefined ? `read ${path}` : `write ${path} ${JSON.stringify(Object.entries(params).sort())}`;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message.replace(/\s*\n\s*/g, ' ') : String(error);
+}
+
+export class TemplateRenderer {
+  private client: CofferClient | undefined;
+  private readonly dependencies = new Map<string, Dependency>();
+  /** Which dependencies each template read in its last render. */
+  private readonly usedBy = new Map<LoadedTemplate, Set<string>>();
+  private readonly retryTimers = new Map<LoadedTemplate, NodeJS.Timeout>();
+  private readonly retries = new Map<LoadedTemplate, number>();
+  /** Bumped on every new token, so that work started for an old token is dropped. */
+  private generation = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly templates: LoadedTemplate[],
+    private readonly clientConfig: ClientConfig,
+    private readonly options: TemplateOptions,
+    private readonly logger: AgentLogger,
+  ) {}
+
+  /**
+   * Switches to a new auto-auth token: forgets every secret read with the old
+   * one and renders every template again. Errors are logged and retried.
+   */
+  async setToken(token: string): Promise<void> {
+    this.generation += 1;
+    this.client = new CofferClient({ ...this.clientConfig, token });
+    this.clearDependencies();
+    await Promise.all(this.templates.map((template) => this.renderWithRetry(template)));
+  }
+
+  /**
+   * Renders every template once with `token`, for exit_after_auth.
+   *
+   * @throws TemplateError or the fetch error of the first template that fails.
+   */
+  async renderOnce(token: string): Promise<void> {
+    this.client = new CofferClient({ ...this.clientConfig, token });
+    for (const template of this.templates) await this.render(template);
+    this.stop();
+  }
+
+  /** Stops every timer. */
+  stop(): void {
+    this.stopped = true;
+    this.clearDependencies();
+    for (const timer of this.retryTimers.values()) clearTimeout(timer);
+    this.retryTimers.clear();
+  }
+
+  private clearDependencies(): void {
+    for (const dependency of this.dependencies.values()) clearTimeout(dependency.timer);
+    this.dependencies.clear();
+    this.usedBy.clear();
+  }
+
+  private async renderWithRetry(template: LoadedTemplate): Promise<void> {
+    const generation = this.generation;
+    clearTimeout(this.retryTimers.get(template));
+    try {
+      await this.render(template);
+      this.retries.delete(template);
+    } catch (error) {
+      if (this.stopped || generation !== this.generation) return;
+      const attempt = (this.retries.get(template) ?? 0) + 1;
+      this.retries.set(template, attempt);
+      if (attempt > maxRetries && this.options.exitOnRetryFailure) {
+        this.options.onFatal(new Error(`template ${template.config.name} failed after ${maxRetries} retries: ${describeError(error)}`));
+        return;
+      }
+      const backoff = Math.min(retryBackoff * 2 ** (attempt - 1), retryMaxBackoff);
+      this.logger.error('error rendering template, retrying', { template: template.config.name, backoff: `${backoff}s`, error: describeError(error) });
+      this.retryTimers.set(template, setTimeout(() => void this.renderWithRetry(template), backoff * 1000));
+    }
+  }
+
+  /** Renders one template and writes its destination when the text differs from the file's. */
+  private async render(template: LoadedTemplate): Promise<void> {
+    const generation = this.generation;
+    const used = new Set<string>();
+    const functions = {
+      ...builtinFunctions,
+      secret: async (path: unknown, ...args: unknown[]) => {
+        const dependency = await this.dependency(path, args);
+        used.add(dependency.key);
+        return dependency.value;
+      },
+    };
+    const text = await executeTemplate(template.nodes, { name: template.config.name, errorOnMissingKey: template.config.errorOnMissingKey, functions });
+    if (generation !== this.generation || this.stopped) return;
+    this.usedBy.set(template, used);
+
+    const { destination, perms, command } = template.config;
+    let current: string | undefined;
+    try {
+      current = await readFile(destination, 'utf8');
+    } catch {
+      current = undefined;
+    }
+    if (current === text) {
+      this.logger.debug('template unchanged', { template: template.config.name, destination });
+      return;
+    }
+    await writeFileAtomic(destination, text, perms, true);
+    this.logger.info('rendered template', { template: template.config.name, destination });
+    if (command !== undefined) await this.runCommand(command, template.config.name);
+  }
+
+  private runCommand(command: string, templateName: string): Promise<void> {
+    return new Promise((resolve) => {
+      const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'ignore', 'pipe'], timeout: commandTimeoutMs });
+      let stderr = '';
+      child.stderr.setEncoding('utf8');
+      child.stderr.on('data', (chunk: string) => {
+        if (stderr.length < 2000) stderr += chunk;
+      });
+      child.on('error', (error) => {
+        this.logger.error('error running template command', { template: templateName, error: error.message });
+        resolve();
+      });
+      child.on('exit', (code, signal) => {
+        if (code === 0) this.logger.info('template command finished', { template: templateName });
+        else this.logger.error('template command failed', { template: templateName, exit_code: code ?? undefined, signal: signal ?? undefined, stderr: stderr.trim() });
+        resolve();
+      });
+    });
+  }
+
+  /** Returns the cached secret for `secret path [k=v ...]`, fetching it on first use. */
+  private async dependency(pathArgument: unknown, args: unknown[]): Promise<Dependency> {
+    if (typeof pathArgument !== 'string' || pathArgument === '') throw new Error('secret expects a path such as "secret/data/app"');
+    let params: Record<string, string> | undefined;
+    for (const arg of args) {
+      const text = typeof arg === 'string' ? arg : '';
+      const equals = text.indexOf('=');
+      if (equals <= 0) throw new Error(`secret expects key=value arguments after the path, got ${JSON.stringify(arg)}`);
+      params ??= {};
+      params[text.slice(0, equals)] = text.slice(equals + 1);
+    }
+    const path = pathArgument.replace(/^\/+/, '');
+    const key = dependencyKey(path, params);
+    const cached = this.dependencies.get(key);
+    if (cached !== undefined) return cached;
+
+    const value = await this.fetch(path, params);
+    const dependency: Dependency = { key, path, value, failures: 0 };
+    if (params !== undefined) dependency.params = params;
+    this.dependencies.set(key, dependency);
+    this.schedule(dependency);
+    return dependency;
+  }
+
+  /** Reads `path`, or writes `params` to it. A KV version 2 path without "data/" gets it, as Consul Template adds it. */
+  private async fetch(path: string, params: Record<string, string> | undefined): Promise<SecretValue> {
+    const client = this.client!;
+    if (params !== undefined) {
+      const secret = await client.write(path, params);
+      if (secret === null) throw new Error(`no data returned by a write to ${path}`);
+      return new SecretValue(secret);
+    }
+    const secret = await client.read(await this.kvDataPath(client, path));
+    if (secret === null) throw new Error(`no secret exists at ${path}`);
+    return new SecretValue(secret);
+  }
+
+  private async kvDataPath(client: CofferClient, path: string): Promise<string> {
+    let mount: { mountPath: string; version: 1 | 2 };
+    try {
+      mount = await preflightKvVersion(client, path);
+    } catch {
+      // A token that may not look up the mount can still read the path as written.
+      return path;
+    }
+    if (mount.version !== 2 || mount.mountPath === '' || !path.startsWith(mount.mountPath)) return path;
+    const inside = path.slice(mount.mountPath.length);
+    return inside.startsWith('data/') ? path : `${mount.mountPath}data/${inside}`;
+  }
+
+  /** Sets the timer that renews or fetches `dependency` again. */
+  private schedule(dependency: Dependency, renewed?: number): void {
+    if (this.stopped) return;
+    const secret = dependency.value.secret;
+    const lease = renewed ?? secret.lease_duration;
+    let delay: number;
+    let action: () => Promise<void>;
+    if (secret.lease_id !== '' && lease > 0 && secret.renewable && (renewed === undefined || renewed >= secret.lease_duration)) {
+      delay = lease * renewAtFraction;
+      action = () => this.renew(dependency);
+    } else if (secret.lease_id !== '' && lease > 0) {
+      delay = lease * refetchAtFraction;
+      action = () => this.refetch(dependency);
+    } else {
+      delay = certificateRefresh(secret.data) ?? this.options.staticSecretRenderInterval;
+      action = () => this.refetch(dependency);
+    }
+    dependency.timer = setTimeout(() => void action(), Math.max(delay, 0.1) * 1000);
+  }
+
+  private async renew(dependency: Dependency): Promise<void> {
+    const generation = this.generation;
+    const secret = dependency.value.secret;
+    try {
+      const response = await this.client!.write('sys/leases/renew', { lease_id: secret.lease_id, increment: secret.lease_duration });
+      if (generation !== this.generation) return;
+      const ttl = response?.lease_duration ?? 0;
+      this.logger.debug('renewed secret lease', { path: dependency.path, lease_id: secret.lease_id, ttl });
+      this.schedule(dependency, ttl);
+    } catch (error) {
+      if (generation !== this.generation) return;
+      this.logger.warn('error renewing secret lease, fetching the secret again', { path: dependency.path, error: describeError(error) });
+      await this.refetch(dependency);
+    }
+  }
+
+  /** Fetches a dependency again and renders the templates that use it when its data changed. */
+  private async refetch(dependency: Dependency): Promise<void> {
+    const generation = this.generation;
+    let value: SecretValue;
+    try {
+      value = await this.fetch(dependency.path, dependency.params);
+    } catch (error) {
+      if (generation !== this.generation || this.stopped) return;
+      dependency.failures += 1;
+      if (dependency.failures > maxRetries && this.options.exitOnRetryFailure) {
+        this.options.onFatal(new Error(`fetching ${dependency.path} failed after ${maxRetries} retries: ${describeError(error)}`));
+        return;
+      }
+      const backoff = Math.min(retryBackoff * 2 ** (dependency.failures - 1), retryMaxBackoff);
+      this.logger.error('error fetching secret, retrying', { path: dependency.path, backoff: `${backoff}s`, error: describeError(error) });
+      dependency.timer = setTimeout(() => void this.refetch(dependency), backoff * 1000);
+      return;
+    }
+    if (generation !== this.generation || this.stopped) return;
+    dependency.failures = 0;
+    const changed = stringifyJson(value.secret.data) !== stringifyJson(dependency.value.secret.data);
+    dependency.value = value;
+    this.schedule(dependency);
+    if (!changed) return;
+
+    this.logger.info('secret changed, rendering templates again', { path: dependency.path });
+    const users = this.templates.filter((template) => this.usedBy.get(template)?.has(dependency.key));
+    await Promise.all(users.map((template) => this.renderWithRetry(template)));
+  }
+}
+
+/**
+ * Seconds until a certificate without a lease, such as one PKI issued
+ * without generate_lease, should be issued again: at 90% of the time left
+ * before its `expiration`. Undefined for data that holds no certificate.
+ */
+function certificateRefresh(data: Record<string, unknown> | null): number | undefined {
+  if (data === null || typeof data.certificate !== 'string' || typeof data.expiration !== 'number') return undefined;
+  return Math.max((data.expiration - Date.now() / 1000) * refetchAtFraction, 1);
+}
+
+export { TemplateError };
