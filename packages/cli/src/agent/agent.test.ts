@@ -1,0 +1,517 @@
+// End-to-end tests of `coffer agent`: a dev server in this process, and the
+// agent as a child process of the built CLI with a config in a temporary folder.
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { access, readFile, stat, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+import { CofferClient, ResponseError } from '../client.js';
+import { makeTempDir, runCli } from '../test-io.js';
+import type { TestServer } from '../test-server.js';
+import { startDevServer, testRootToken } from '../test-server.js';
+
+const BIN = fileURLToPath(new URL('../../bin/coffer.js', import.meta.url));
+
+/** Deadline for anything the agent does in the background; generous for slow CI machines. */
+const DEADLINE_MS = 40_000;
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+async function waitFor<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = DEADLINE_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+async function readIfExists(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** An agent child process with its output. */
+class AgentProcess {
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<number | null>;
+
+  constructor(readonly child: ChildProcess) {
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
+    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
+    this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+  }
+
+  /** The address of the first listener, from the startup lines. */
+  async listenerAddress(): Promise<string> {
+    const match = await waitFor('the listener address', async () => /Listener 1: tcp \(addr: "([^"]+)"/.exec(this.stdout) ?? undefined);
+    return `http://${match[1]}`;
+  }
+
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode === null) this.child.kill('SIGTERM');
+    return this.exited;
+  }
+}
+
+function startAgent(folder: string, config: string): AgentProcess {
+  const configPath = join(folder, 'agent.hcl');
+  const child = spawn(process.execPath, [BIN, 'agent', `-config=${configPath}`], {
+    env: { PATH: process.env.PATH, HOME: folder },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new AgentProcess(child);
+}
+
+async function writeConfig(folder: string, config: string): Promise<void> {
+  await writeFile(join(folder, 'agent.hcl'), config);
+}
+
+/** Sends one request through the proxy and returns its status, headers and body. */
+function proxyRequest(
+  address: string,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(`${address}${path}`, { method, headers, agent: false }, (incoming) => {
+      let text = '';
+      incoming.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, headers: incoming.headers, body: text }));
+    });
+    outgoing.on('error', reject);
+    outgoing.end(body);
+  });
+}
+
+describe('agent', { timeout: 600_000 }, () => {
+  let server: TestServer;
+  let root: CofferClient;
+
+  /** Creates an AppRole role and writes its role ID and a new secret ID to files in `folder`. */
+  async function approleFiles(folder: string, role: string, settings: Record<string, unknown>): Promise<{ roleIdFile: string; secretIdFile: string }> {
+    await root.write(`auth/approle/role/${role}`, { token_policies: 'agent', ...settings });
+    const roleId = (await root.read(`auth/approle/role/${role}/role-id`))!.data!.role_id as string;
+    const secretId = (await root.write(`auth/approle/role/${role}/secret-id`, {}))!.data!.secret_id as string;
+    const roleIdFile = join(folder, 'role-id');
+    const secretIdFile = join(folder, 'secret-id');
+    await writeFile(roleIdFile, `${roleId}\n`);
+    await writeFile(secretIdFile, `${secretId}\n`);
+    return { roleIdFile, secretIdFile };
+  }
+
+  function autoAuth(files: { roleIdFile: string; secretIdFile: string }, sinkPath: string, extra = ''): string {
+    return `
+vault {
+  address = "${server.address}"
+}
+
+auto_auth {
+  method "approle" {
+    min_backoff = "1s"
+    config = {
+      role_id_file_path   = "${files.roleIdFile}"
+      secret_id_file_path = "${files.secretIdFile}"
+      ${extra}
+    }
+  }
+
+  sink "file" {
+    config = {
+      path = "${sinkPath}"
+    }
+  }
+}
+`;
+  }
+
+  /** Returns the token's lookup data, or undefined when the server rejects the token. */
+  async function lookup(token: string): Promise<Record<string, unknown> | undefined> {
+    try {
+      return (await new CofferClient({ ...root.config, token }).read('auth/token/lookup-self'))?.data ?? undefined;
+    } catch (error) {
+      if (error instanceof ResponseError && error.statusCode === 403) return undefined;
+      throw error;
+    }
+  }
+
+  before(async () => {
+    server = await startDevServer();
+    root = new CofferClient({ address: server.address, token: testRootToken, skipVerify: false });
+    await root.write('sys/auth/approle', { type: 'approle' });
+    await root.write('sys/policies/acl/agent', { policy: 'path "secret/*" { capabilities = ["create", "read", "update", "list"] }\npath "pki/issue/*" { capabilities = ["update"] }' });
+    await root.write('secret/data/app', { data: { password: 'one', user: 'app' } });
+  });
+
+  after(async () => {
+    await server.close();
+  });
+
+  test('approle login writes sinks and removes secret ID', async () => {
+    const folder = await makeTempDir('coffer-agent-');
+    const files = await approleFiles(folder.path, 'sinks', {});
+    const sinkPath = join(folder.path, 'token');
+    const privateSink = join(folder.path, 'token-private');
+    const pidFile = join(folder.path, 'agent.pid');
+    const config = autoAuth(files, sinkPath).replace(
+      /\n}\n$/,
+      `\n  sink "file" {\n    config = {\n      path = "${privateSink}"\n      mode = 0600\n    }\n  }\n}\npid_file = "${pidFile}"\n`,
+    );
+    await writeConfig(folder.path, config);
+    const agent = startAgent(folder.path, config);
+    try {
+      const token = await waitFor('the sink file', () => readIfExists(sinkPath));
+      const data = await lookup(token);
+      assert.ok(data !== undefined, 'the sink token is valid');
+      assert.deepEqual(data.meta, { role_name: 'sinks' });
+      assert.deepEqual(data.policies, ['agent', 'default']);
+      assert.equal((await stat(sinkPath)).mode & 0o777, 0o640);
+
+      assert.equal(await waitFor('the second sink', () => readIfExists(privateSink)), token);
+      assert.equal((await stat(privateSink)).mode & 0o777, 0o600);
+      assert.equal(await exists(files.secretIdFile), false);
+      assert.equal(await readFile(pidFile, 'utf8'), String(agent.child.pid));
+      assert.equal(agent.stderr.includes(token), false, 'the log never shows the token');
+    } finally {
+      assert.equal(await agent.stop(), 0, agent.stderr);
+      await folder.remove();
+    }
+    assert.equal(await exists(pidFile), false);
+    assert.match(agent.stdout, /==> Coffer agent shutdown triggered by SIGTERM\n$/);
+  });
+
+  test('token is renewed, then replaced at max TTL', async () => {
+    const folder = await makeTempDir('coffer-agent-');
+    const files = await approleFiles(folder.path, 'renew', { token_ttl: '4s', token_max_ttl: '14s' });
+    const sinkPath = join(folder.path, 'token');
+    const config = autoAuth(files, sinkPath);
+    await writeConfig(folder.path, config);
+    const agent = startAgent(folder.path, config);
+    try {
+      const first = await waitFor('the sink file', () => readIfExists(sinkPath));
+      const issued = Date.now();
+      // Past the first TTL of 4s, the token still works because the agent renewed it.
+      await sleep(Math.max(0, issued + 6_000 - Date.now()));
+      assert.ok((await lookup(first)) !== undefined, 'the first token is still valid past its first TTL');
+      assert.equal(await readFile(sinkPath, 'utf8'), first);
+
+      const second = await waitFor('a new token in the sink', async () => {
+        const text = await readIfExists(sinkPath);
+        return text !== undefined && text !== first ? text : undefined;
+      });
+      assert.ok((await lookup(second)) !== undefined, 'the new token is valid');
+      assert.match(agent.stderr, /near its max TTL, logging in again/);
+    } finally {
+      assert.equal(await agent.stop(), 0, agent.stderr);
+      await folder.remove();
+    }
+  });
+
+  test('revoked token is replaced by a new login', async () => {
+    const folder = await makeTempDir('coffer-agent-');
+    const files = await approleFiles(folder.path, 'revoke', { token_ttl: '6s', token_max_ttl: '1h' });
+    const sinkPath = join(folder.path, 'token');
+    const config = autoAuth(files, sinkPath);
+    await writeConfig(folder.path, config);
+    const agent = startAgent(folder.path, config);
+    try {
+      const first = await waitFor('the sink file', () => readIfExists(sinkPath));
+      await root.write('auth/token/revoke', { token: first });
+      assert.equal(await lookup(first), undefined);
+
+      const second = await waitFor('a new token in the sink', async () => {
+        const text = await readIfExists(sinkPath);
+        return text !== undefined && text !== first ? text : undefined;
+      });
+      assert.ok((await lookup(second)) !== undefined, 'the new token is valid');
+      assert.match(agent.stderr, /token renewal failed, logging in again/);
+    } finally {
+      assert.equal(await agent.stop(), 0, agent.stderr);
+      await folder.remove();
+    }
+  });
+
+  test('exit_after_auth writes sink, renders and exits', async () => {
+    const folder = await makeTempDir('coffer-agent-');
+    const files = await approleFiles(folder.path, 'once', {});
+    const sinkPath = join(folder.path, 'token');
+    const rendered = join(folder.path, 'app.env');
+    const config = `${autoAuth(files, sinkPath)}
+exit_after_auth = true
+
+template {
+  destination = "${rendered}"
+  contents    = "{{ with secret \\"secret/data/app\\" }}USER={{ .Data.data.user }}{{ end }}\\n"
+}
+`;
+    await writeConfig(folder.path, config);
+    const agent = startAgent(folder.path, config);
+    assert.equal(await agent.exited, 0, agent.stderr);
+    const token = await readFile(sinkPath, 'utf8');
+    assert.ok((await lookup(token)) !== undefined, 'the sink token is valid');
+    assert.equal(await readFile(rendered, 'utf8'), 'USER=app\n');
+    assert.equal((await stat(rendered)).mode & 0o777, 0o644);
+    assert.match(agent.stderr, /exit_after_auth is set, exiting/);
+    await folder.remove();
+  });
+
+  describe('proxy', () => {
+    /** Starts an agent with a listener and the given api_proxy stanza, runs `check`, and stops it. */
+    async function withProxy(apiProxy: string, check: (address: string) => Promise<void>): Promise<void> {
+      const folder = await makeTempDir('coffer-agent-');
+      const files = await approleFiles(folder.path, 'proxy', {});
+      const sinkPath = join(folder.path, 'token');
+      const config = `${autoAuth(files, sinkPath)}
+listener "tcp" {
+  address     = "127.0.0.1:0"
+  tls_disable = true
+}
+${apiProxy}
+`;
+      await writeConfig(folder.path, config);
+      const agent = startAgent(folder.path, config);
+      try {
+        const address = await agent.listenerAddress();
+        await waitFor('the sink file', () => readIfExists(sinkPath));
+        await check(address);
+      } finally {
+        assert.equal(await agent.stop(), 0, agent.stderr);
+        await folder.remove();
+      }
+    }
+
+    test('without use_auto_auth_token forwards as sent', async () => {
+      await withProxy('', async (address) => {
+        const anonymous = await proxyRequest(address, 'GET', '/v1/secret/data/app');
+        assert.equal(anonymous.status, 403);
+        assert.deepEqual(JSON.parse(anonymous.body), { errors: ['permission denied'] });
+
+        const withRoot = await proxyRequest(address, 'GET', '/v1/secret/data/app', { 'X-Vault-Token': testRootToken });
+        assert.equal(withRoot.status, 200);
+        assert.equal(withRoot.headers['content-type'], 'application/json');
+        assert.deepEqual(JSON.parse(withRoot.body).data.data, { password: 'one', user: 'app' });
+
+        const health = await proxyRequest(address, 'GET', '/v1/sys/health');
+        assert.equal(health.status, 200);
+        assert.equal(JSON.parse(health.body).sealed, false);
+      });
+    });
+
+    test('use_auto_auth_token adds token when missing', async () => {
+      await withProxy('api_proxy {\n  use_auto_auth_token = true\n}', async (address) => {
+        const anonymous = await proxyRequest(address, 'GET', '/v1/secret/data/app');
+        assert.equal(anonymous.status, 200);
+        assert.equal(JSON.parse(anonymous.body).data.data.password, 'one');
+
+        const bogus = await proxyRequest(address, 'GET', '/v1/secret/data/app', { 'X-Vault-Token': 'not-a-token' });
+        assert.equal(bogus.status, 403);
+
+        const body = JSON.stringify({ data: { written: 'through-proxy' } });
+        const write = await proxyRequest(address, 'PUT', '/v1/secret/data/proxied', { 'Content-Type': 'application/json' }, body);
+        assert.equal(write.status, 200);
+        assert.deepEqual((await root.read('secret/data/proxied'))!.data!.data, { written: 'through-proxy' });
+
+        const missing = await proxyRequest(address, 'GET', '/v1/secret/data/no-such-secret');
+        assert.equal(missing.status, 404);
+      });
+    });
+
+    test('use_auto_auth_token force replaces token', async () => {
+      await withProxy('api_proxy {\n  use_auto_auth_token = "force"\n}', async (address) => {
+        const bogus = await proxyRequest(address, 'GET', '/v1/secret/data/app', { 'X-Vault-Token': 'not-a-token' });
+        assert.equal(bogus.status, 200);
+        assert.equal(JSON.parse(bogus.body).data.data.user, 'app');
+
+        const self = await proxyRequest(address, 'GET', '/v1/auth/token/lookup-self', { 'X-Vault-Token': testRootToken });
+        assert.equal(self.status, 200);
+        assert.deepEqual(JSON.parse(self.body).data.meta, { role_name: 'proxy' });
+      });
+    });
+  });
+
+  test('KV template renders again after a change', async () => {
+    const folder = await makeTempDir('coffer-agent-');
+    const files = await approleFiles(folder.path, 'template', {});
+    const sinkPath = join(folder.path, 'token');
+    const rendered = join(folder.path, 'out', 'app.conf');
+    const listing = join(folder.path, 'listing.txt');
+    const commandLog = join(folder.path, 'command.log');
+    const source = join(folder.path, 'listing.tpl');
+    await root.write('secret/data/render', { data: { password: 'one', port: 5432 } });
+    await writeFile(
+      source,
+      [
+        '{{- with secret "secret/data/render" -}}',
+        '{{ range $key, $value := .Data.data }}{{ printf "%s=%v" $key $value }}',
+        '{{ end }}json={{ toJSON .Data.data }}',
+        '{{ if eq .Data.data.password "one" }}first{{ else }}changed{{ end }}',
+        '{{- end }}',
+        '',
+      ].join('\n'),
+    );
+    const config = `${autoAuth(files, sinkPath)}
+template_config {
+  static_secret_render_interval = "1s"
+}
+
+template {
+  destination = "${rendered}"
+  perms       = "0600"
+  contents    = "{{ with secret \\"secret/render\\" }}password={{ .Data.data.password }}{{ end }}"
+  command     = "cat ${rendered} >> ${commandLog}; echo >> ${commandLog}"
+}
+
+template {
+  source      = "${source}"
+  destination = "${listing}"
+}
+`;
+    await writeConfig(folder.path, config);
+    const agent = startAgent(folder.path, config);
+    try {
+      await waitFor('the first render', async () => ((await readIfExists(rendered)) === 'password=one' ? true : undefined));
+      assert.equal((await stat(rendered)).mode & 0o777, 0o600);
+      assert.equal(
+        await waitFor('the listing', () => readIfExists(listing)),
+        'password=one\nport=5432\njson={"password":"one","port":5432}\nfirst\n',
+      );
+      await waitFor('the first command run', async () => ((await readIfExists(commandLog)) === 'password=one\n' ? true : undefined));
+
+      await root.write('secret/data/render', { data: { password: 'two', port: 5432 } });
+      await waitFor('the second render', async () => ((await readIfExists(rendered)) === 'password=two' ? true : undefined));
+      assert.equal((await stat(rendered)).mode & 0o777, 0o600);
+      await waitFor('the second command run', async () => ((await readIfExists(commandLog)) === 'password=one\npassword=two\n' ? true : undefined));
+      await waitFor('the second listing', async () => ((await readIfExists(listing))?.endsWith('changed\n') ? true : undefined));
+      assert.equal(agent.stderr.includes('password=two'), false, 'the log never shows a secret');
+    } finally {
+      assert.equal(await agent.stop(), 0, agent.stderr);
+      await folder.remove();
+    }
+  });
+
+  test('PKI template issues a certificate', async () => {
+    await root.write('sys/mounts/pki', { type: 'pki' });
+    await root.write('pki/root/generate/internal', { common_name: 'agent test root', ttl: '24h' });
+    await root.write('pki/roles/web', { allowed_domains: 'example.com', allow_subdomains: true, max_ttl: '1h' });
+    const folder = await makeTempDir('coffer-agent-');
+    const files = await approleFiles(folder.path, 'pki', {});
+    const sinkPath = join(folder.path, 'token');
+    const rendered = join(folder.path, 'cert.pem');
+    const config = `${autoAuth(files, sinkPath)}
+exit_after_auth = true
+
+template {
+  destination = "${rendered}"
+  perms       = 0600
+  contents    = <<EOT
+{{ with secret "pki/issue/web" "common_name=app.example.com" "ttl=10m" }}{{ .Data.certificate }}
+{{ .Data.private_key }}{{ end }}
+EOT
+}
+`;
+    await writeConfig(folder.path, config);
+    const agent = startAgent(folder.path, config);
+    assert.equal(await agent.exited, 0, agent.stderr);
+    const pem = await readFile(rendered, 'utf8');
+    assert.match(pem, /^-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\n-----BEGIN [A-Z ]*PRIVATE KEY-----\n[\s\S]+-----END [A-Z ]*PRIVATE KEY-----\n$/);
+    assert.equal((await stat(rendered)).mode & 0o777, 0o600);
+    const { X509Certificate } = await import('node:crypto');
+    const certificate = new X509Certificate(pem.slice(0, pem.indexOf('-----END CERTIFICATE-----') + 25));
+    assert.equal(certificate.subject, 'CN=app.example.com');
+    await folder.remove();
+  });
+
+  test('bad template stops agent with its line', async () => {
+    const folder = await makeTempDir('coffer-agent-');
+    const files = await approleFiles(folder.path, 'bad', {});
+    const source = join(folder.path, 'bad.tpl');
+    await writeFile(source, 'first line\n{{ with secret "secret/data/app" }}\n{{ .Data.data | shout }}\n{{ end }}\n');
+    const config = `${autoAuth(files, join(folder.path, 'token'))}
+template {
+  source      = "${source}"
+  destination = "${join(folder.path, 'out')}"
+}
+`;
+    await writeConfig(folder.path, config);
+    const agent = startAgent(folder.path, config);
+    assert.equal(await agent.exited, 1);
+    assert.match(agent.stderr, new RegExp(`^Error parsing template: ${source.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3: function "shout" is not supported by coffer agent templates; the supported functions are and, base64Decode, `));
+    assert.equal(await exists(join(folder.path, 'token')), false, 'the agent did not log in');
+    await folder.remove();
+  });
+});
+
+describe('agent config errors', () => {
+  const cases: [string, string, string][] = [
+    [
+      'missing role ID file',
+      'auto_auth {\n  method "approle" {\n    config = {\n      secret_id_file_path = "/tmp/s"\n    }\n  }\n}\n',
+      'auto_auth.method "approle".config.role_id_file_path: missing value: set it to the file that holds the role ID',
+    ],
+    [
+      'unknown sink field',
+      'auto_auth {\n  method "token_file" {\n    config = {\n      token_file_path = "/tmp/t"\n    }\n  }\n  sink "file" {\n    config = {\n      path = "/tmp/x"\n      owner = "me"\n    }\n  }\n}\n',
+      'auto_auth.sink "file".config.owner: unknown field; the fields of this stanza are path, mode',
+    ],
+    [
+      'bad sink mode',
+      'auto_auth {\n  method "token_file" {\n    config = {\n      token_file_path = "/tmp/t"\n    }\n  }\n  sink "file" {\n    config = {\n      path = "/tmp/x"\n      mode = "rw"\n    }\n  }\n}\n',
+      'auto_auth.sink "file".config.mode: expected an octal file mode such as "0640", got "rw"',
+    ],
+    [
+      'unsupported method',
+      'auto_auth {\n  method "kubernetes" {\n    config = {\n      role = "x"\n    }\n  }\n}\n',
+      'auto_auth.method "kubernetes": unsupported auth method "kubernetes": coffer agent supports approle, token_file, userpass, cert',
+    ],
+    [
+      'listener without TLS files',
+      'listener "tcp" {\n  address = "127.0.0.1:0"\n}\n',
+      'listener "tcp".tls_cert_file: missing value: set it to a PEM certificate, or set tls_disable = true',
+    ],
+    ['bad duration', 'template_config {\n  static_secret_render_interval = "soon"\n}\n', 'template_config.static_secret_render_interval: expected a duration such as "30s" or "5m", got "soon"'],
+    ['unsupported stanza', 'telemetry {\n  disable_hostname = true\n}\n', 'telemetry: this Vault Agent setting is not supported by coffer agent; remove it'],
+    ['syntax error', 'vault {\n  address = \n}\n', '2:13: expected a value (a quoted string, number, true, false, list or object), found a newline'],
+  ];
+
+  for (const [name, text, message] of cases) {
+    test(name, async () => {
+      const folder = await makeTempDir('coffer-agent-config-');
+      const path = join(folder.path, 'agent.hcl');
+      await writeFile(path, text);
+      const result = await runCli(['agent', `-config=${path}`], { env: { HOME: folder.path } });
+      await folder.remove();
+      const separator = message.startsWith('2:') ? ':' : ': ';
+      assert.deepEqual(result, { code: 1, stdout: '', stderr: `Error loading configuration: ${path}${separator}${message}\n` });
+    });
+  }
+
+  test('JSON config names the stanza', async () => {
+    const folder = await makeTempDir('coffer-agent-config-');
+    const path = join(folder.path, 'agent.json');
+    await writeFile(path, JSON.stringify({ auto_auth: { method: [{ type: 'approle', config: { role_id_file_path: '/tmp/r', remove_secret_id_file_after_reading: 'maybe' } }] } }));
+    const result = await runCli(['agent', `-config=${path}`], { env: { HOME: folder.path } });
+    await folder.remove();
+    assert.deepEqual(result, {
+      code: 1,
+      stdout: '',
+      stderr: `Error loading configuration: ${path}: auto_auth.method "approle".config.remove_secret_id_file_after_reading: expected true or false, got "maybe"\n`,
+    });
+  });
+});
