@@ -55,20 +55,25 @@ export class FunctionError extends Error {
   override name = 'FunctionError';
 }
 
-/** Runs `nodes` and returns the rendered text. */
-export async function executeTemplate(nodes: TemplateNode[], options: ExecuteOptions): Promise<string> {
-  const state = new Execution(options);
+/** Runs `nodes` with `data` as dot and `$`, as Go's Execute does, and returns the rendered text. */
+export async function executeTemplate(nodes: TemplateNode[], options: ExecuteOptions, data: unknown = null): Promise<string> {
+  const state = new Execution(options, data);
   const output: string[] = [];
-  await state.list(nodes, null, output);
+  await state.list(nodes, data, output);
   return output.join('');
 }
 
 type Scope = Map<string, unknown>;
 
 class Execution {
-  private readonly scopes: Scope[] = [new Map([['$', null]])];
+  private readonly scopes: Scope[];
 
-  constructor(private readonly options: ExecuteOptions) {}
+  constructor(
+    private readonly options: ExecuteOptions,
+    data: unknown,
+  ) {
+    this.scopes = [new Map([['$', data]])];
+  }
 
   async list(nodes: TemplateNode[], dot: unknown, output: string[]): Promise<void> {
     for (const node of nodes) {
