@@ -57,7 +57,7 @@ class AgentProcess {
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   }
 
-  /** The address of the first listener, from the startup lines. */
+  /** Returns the address of the first listener, from the startup lines. */
   async listenerAddress(): Promise<string> {
     const match = await waitFor('the listener address', async () => /Listener 1: tcp \(addr: "([^"]+)"/.exec(this.stdout) ?? undefined);
     return `http://${match[1]}`;
@@ -463,7 +463,7 @@ describe('agent config errors', () => {
     [
       'missing role ID file',
       'auto_auth {\n  method "approle" {\n    config = {\n      secret_id_file_path = "/tmp/s"\n    }\n  }\n}\n',
-      'auto_auth.method "approle".config.role_id_file_path: missing value: set it to the file that holds the role ID',
+      'auto_auth.method "approle".config.role_id_file_path: missing value: set it to the file that contains the role ID',
     ],
     [
       'unknown sink field',

@@ -77,9 +77,9 @@ export class AuthHandler {
 
   /**
    * Renews `token` at about two thirds of its lease, and returns when it
-   * must be replaced: renewal failed, the token is not renewable and nears
-   * its end, or renewal no longer extends it by its full TTL because it
-   * nears its max TTL. A token without a lease is kept until the agent stops.
+   * must be replaced. That is when renewal fails, when a token that cannot
+   * be renewed nears its end, or when the max TTL caps a renewal. A token
+   * without a lease is kept until the agent stops.
    */
   private async watch(token: AuthToken, signal: AbortSignal): Promise<void> {
     if (token.leaseDuration <= 0) {

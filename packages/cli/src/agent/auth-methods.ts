@@ -43,9 +43,9 @@ function tokenFromLogin(secret: Secret | null): AuthToken {
 
 /**
  * AppRole: reads the role ID and secret ID from files. The secret ID file is
- * removed after reading unless remove_secret_id_file_after_reading is false;
- * the last secret ID read is kept in memory for the next login, and a new
- * file replaces it, as Vault Agent does.
+ * removed after reading unless remove_secret_id_file_after_reading is false.
+ * As in Vault Agent, the last secret ID read is kept in memory for the next
+ * login, and a new file at the path replaces it.
  */
 class AppRoleMethod implements AuthMethod {
   private cachedSecretId: string | undefined;

@@ -39,12 +39,11 @@ Usage: coffer agent -config=FILE [options]
     expectArguments(args, 0);
     const paths = flags.list('config');
     if (paths.length === 0) throw new UsageError('Must specify at least one config path using -config');
-    const levelName = flags.string('log-level') || envSetting(io.env, 'LOG_LEVEL') || 'info';
-    const level = parseLogLevel(levelName);
-    if (level === undefined) throw new UsageError(`invalid value "${levelName}" for -log-level: use trace, debug, info, warn or error`);
-
     try {
       const config = await loadAgentConfig(paths);
+      const levelName = flags.string('log-level') || envSetting(io.env, 'LOG_LEVEL') || config.logLevel || 'info';
+      const level = parseLogLevel(levelName);
+      if (level === undefined) throw new UsageError(`invalid log level "${levelName}": use trace, debug, info, warn or error`);
       if (flags.bool('exit-after-auth')) config.exitAfterAuth = true;
       if (config.exitAfterAuth && config.method === undefined) throw new AgentConfigError(`${config.files[0]}: exit_after_auth: needs an auto_auth stanza`);
       const templates = await loadTemplates(config.templates);

@@ -54,7 +54,7 @@ export interface ListenerConfig {
 
 /** A `template` stanza. */
 export interface TemplateConfig {
-  /** Where the template text comes from: the source file, or "contents" for inline text. */
+  /** Name of the template in errors: its source file, or "contents" for inline text. */
   name: string;
   source?: string;
   contents?: string;
@@ -62,6 +62,8 @@ export interface TemplateConfig {
   perms: number;
   /** Shell command run after the destination changes. */
   command?: string;
+  /** Create the destination's missing parent folders. */
+  createDestDirs: boolean;
   errorOnMissingKey: boolean;
   /** Config place of the stanza, such as `template[1]`, for errors. */
   place: string;
@@ -69,6 +71,8 @@ export interface TemplateConfig {
 
 export interface AgentConfig {
   files: string[];
+  /** Log level from `log_level`; the -log-level flag and COFFER_LOG_LEVEL take precedence. */
+  logLevel?: string;
   server: ServerConnection;
   pidFile?: string;
   exitAfterAuth: boolean;
@@ -153,6 +157,8 @@ function buildConfig(files: string[], stanzas: Stanza[]): AgentConfig {
     const pidFile = top.string('pid_file');
     if (pidFile !== undefined && pidFile !== '') config.pidFile = pidFile;
     config.exitAfterAuth = top.bool('exit_after_auth', config.exitAfterAuth);
+    const logLevel = top.string('log_level');
+    if (logLevel !== undefined && logLevel !== '') config.logLevel = logLevel;
 
     for (const block of top.blocks('auto_auth')) readAutoAuth(block, config);
     for (const { label, stanza } of top.labelledBlocks('listener')) config.listeners.push(readListener(label, stanza));
@@ -227,10 +233,10 @@ function readAutoAuth(stanza: Stanza, config: AgentConfig): void {
 /** The fields of each method's `config` block: the required ones, then the optional ones. */
 const methodFields: Record<AuthMethodType, { required: [string, string][]; optional: string[] }> = {
   approle: {
-    required: [['role_id_file_path', 'set it to the file that holds the role ID']],
+    required: [['role_id_file_path', 'set it to the file that contains the role ID']],
     optional: ['secret_id_file_path', 'remove_secret_id_file_after_reading'],
   },
-  token_file: { required: [['token_file_path', 'set it to the file that holds the token']], optional: [] },
+  token_file: { required: [['token_file_path', 'set it to the file that contains the token']], optional: [] },
   userpass: {
     required: [['username', 'set it to the user to log in as']],
     optional: ['password', 'password_file_path'],
@@ -250,7 +256,7 @@ function readMethod(type: string, stanza: Stanza): MethodConfig {
   config.checkFields([...required.map(([field]) => field), ...optional]);
   for (const [field, hint] of required) config.requiredString(field, hint);
   if (methodType === 'userpass' && !config.has('password') && !config.has('password_file_path')) {
-    throw config.error('password_file_path', 'missing value: set it to the file that holds the password');
+    throw config.error('password_file_path', 'missing value: set it to the file that contains the password');
   }
   config.bool('remove_secret_id_file_after_reading', true);
 
@@ -297,6 +303,7 @@ function readTemplate(stanza: Stanza): TemplateConfig {
     destination: stanza.requiredString('destination', 'set it to the file the template renders to'),
     perms: stanza.fileMode('perms', 0o644),
     errorOnMissingKey: stanza.bool('error_on_missing_key', false),
+    createDestDirs: stanza.bool('create_dest_dirs', true),
     place: stanza.path,
   };
   if (source !== undefined) template.source = source;

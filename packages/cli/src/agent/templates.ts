@@ -1,9 +1,9 @@
 // Renders the agent's templates and keeps them current. Each secret a
-// template reads is a dependency: a leased secret is renewed at about two
-// thirds of its lease (or fetched again near its end when it cannot be
-// renewed), a secret without a lease is fetched again every
-// static_secret_render_interval, and a template whose secrets changed is
-// rendered again, written, and its command run.
+// template reads is a dependency with its own refresh timer. A leased secret
+// is renewed at about two thirds of its lease, or fetched again near its end
+// when it cannot be renewed. A secret without a lease is fetched again every
+// static_secret_render_interval. When a secret's data changes, the templates
+// that read it are rendered and written again, and their commands run.
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { stringifyJson } from '@coffer/sdk';
@@ -95,7 +95,7 @@ function describeError(error: unknown): string {
 export class TemplateRenderer {
   private client: CofferClient | undefined;
   private readonly dependencies = new Map<string, Dependency>();
-  /** Which dependencies each template read in its last render. */
+  /** Keys of the dependencies each template read in its last render. */
   private readonly usedBy = new Map<LoadedTemplate, Set<string>>();
   private readonly retryTimers = new Map<LoadedTemplate, NodeJS.Timeout>();
   private readonly retries = new Map<LoadedTemplate, number>();
@@ -111,7 +111,7 @@ export class TemplateRenderer {
   ) {}
 
   /**
-   * Switches to a new auto-auth token: forgets every secret read with the old
+   * Switches to a new auto-auth token: drops every secret read with the old
    * one and renders every template again. Errors are logged and retried.
    */
   async setToken(token: string): Promise<void> {
@@ -182,7 +182,7 @@ export class TemplateRenderer {
     if (generation !== this.generation || this.stopped) return;
     this.usedBy.set(template, used);
 
-    const { destination, perms, command } = template.config;
+    const { destination, perms, command, createDestDirs } = template.config;
     let current: string | undefined;
     try {
       current = await readFile(destination, 'utf8');
@@ -193,7 +193,7 @@ export class TemplateRenderer {
       this.logger.debug('template unchanged', { template: template.config.name, destination });
       return;
     }
-    await writeFileAtomic(destination, text, perms, true);
+    await writeFileAtomic(destination, text, perms, createDestDirs);
     this.logger.info('rendered template', { template: template.config.name, destination });
     if (command !== undefined) await this.runCommand(command, template.config.name);
   }
@@ -338,7 +338,7 @@ export class TemplateRenderer {
 /**
  * Seconds until a certificate without a lease, such as one PKI issued
  * without generate_lease, should be issued again: at 90% of the time left
- * before its `expiration`. Undefined for data that holds no certificate.
+ * before its `expiration`. Undefined for data that contains no certificate.
  */
 function certificateRefresh(data: Record<string, unknown> | null): number | undefined {
   if (data === null || typeof data.certificate !== 'string' || typeof data.expiration !== 'number') return undefined;

@@ -116,7 +116,10 @@ function compare(name: string, left: unknown, right: unknown): number {
   const a = comparable(left);
   const b = comparable(right);
   if (typeof a === 'number' && typeof b === 'number') return a - b;
-  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'string' && typeof b === 'string') {
+    if (a === b) return 0;
+    return a < b ? -1 : 1;
+  }
   throw new FunctionError(`${name} cannot compare ${goType(left)} with ${goType(right)}`);
 }
 

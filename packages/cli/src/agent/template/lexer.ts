@@ -8,7 +8,7 @@ export class TemplateError extends Error {
   override name = 'TemplateError';
 
   constructor(
-    /** Where the template comes from: its source file, or "contents" for inline text. */
+    /** Name of the template: its source file, or "contents" for inline text. */
     readonly templateName: string,
     readonly line: number,
     readonly problem: string,
