@@ -156,7 +156,7 @@ auto_auth {
     server = await startDevServer();
     root = new CofferClient({ address: server.address, token: testRootToken, skipVerify: false });
     await root.write('sys/auth/approle', { type: 'approle' });
-    await root.write('sys/policies/acl/agent', { policy: 'path "secret/*" { capabilities = ["create", "read", "update", "list"] }\npath "pki/issue/*" { capabilities = ["update"] }' });
+    await root.write('sys/policies/acl/agent', { policy: 'path "secret/*" { capabilities = ["create", "read", "update", "list"] }\npath "pki/issue/*" { capabilities = ["update"] }\npath "database/creds/*" { capabilities = ["read"] }' });
     await root.write('secret/data/app', { data: { password: 'one', user: 'app' } });
   });
 
@@ -436,6 +436,49 @@ EOT
     const certificate = new X509Certificate(pem.slice(0, pem.indexOf('-----END CERTIFICATE-----') + 25));
     assert.equal(certificate.subject, 'CN=app.example.com');
     await folder.remove();
+  });
+
+  test('database template renews lease then re-fetches', async () => {
+    await root.write('sys/mounts/database', { type: 'database' });
+    await root.write('database/config/cache', { plugin_name: 'redis-database-plugin', host: '127.0.0.1', port: 6379, allowed_roles: 'agent' });
+    await root.write('database/roles/agent', { db_name: 'cache', creation_statements: '["~cache:*", "+@read"]', default_ttl: '6s', max_ttl: '15s' });
+    const folder = await makeTempDir('coffer-agent-');
+    const files = await approleFiles(folder.path, 'database', {});
+    const rendered = join(folder.path, 'redis.txt');
+    const config = `${autoAuth(files, join(folder.path, 'token'))}
+template {
+  destination = "${rendered}"
+  contents    = "{{ with secret \\"database/creds/agent\\" }}{{ .LeaseID }} {{ .Renewable }} {{ .Data.username }}{{ end }}"
+}
+`;
+    await writeConfig(folder.path, config);
+    const agent = startAgent(folder.path, config);
+    try {
+      const first = await waitFor('the first render', () => readIfExists(rendered));
+      const issued = Date.now();
+      const [leaseId, renewable, username] = first.split(' ');
+      assert.match(leaseId, /^database\/creds\/agent\/.+/);
+      assert.equal(renewable, 'true');
+      assert.match(username, /^V_APPROLE_AGENT_/);
+
+      // Past the first lease of 6s, the lease still exists because the agent renewed it.
+      await sleep(Math.max(0, issued + 8_000 - Date.now()));
+      const lease = await root.write('sys/leases/lookup', { lease_id: leaseId });
+      assert.ok((lease!.data!.ttl as number) > 0, 'the lease was renewed');
+      assert.equal(await readFile(rendered, 'utf8'), first);
+
+      // Near the max TTL of 15s, renewal falls short and the agent fetches new credentials.
+      const second = await waitFor('new credentials', async () => {
+        const text = await readIfExists(rendered);
+        return text !== undefined && text !== first ? text : undefined;
+      });
+      assert.notEqual(second.split(' ')[2], username);
+      assert.match(agent.stderr, /renewed secret lease|rendered template/);
+    } finally {
+      assert.equal(await agent.stop(), 0, agent.stderr);
+      await root.write('sys/leases/revoke-prefix/database/creds/agent', {});
+      await folder.remove();
+    }
   });
 
   test('bad template stops agent with its line', async () => {

@@ -114,7 +114,7 @@ class Execution {
     if (Array.isArray(value)) entries = value.map((item, index) => [index, item]);
     else if (isMap(value)) entries = Object.keys(value).sort().map((key) => [key, value[key]]);
     else if (value === null || value === undefined || value === missingValue) entries = [];
-    else throw this.error(pipeline, `range can't iterate over ${formatValue(value)}`);
+    else throw this.error(pipeline, `range can't iterate over a value of type ${goType(value)}`);
 
     if (entries.length === 0) {
       await this.list(otherwise, dot, output);
