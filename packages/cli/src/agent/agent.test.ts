@@ -272,6 +272,91 @@ template {
     await folder.remove();
   });
 
+  test('failed login retries with backoff', async () => {
+    const folder = await makeTempDir('coffer-agent-');
+    const files = await approleFiles(folder.path, 'backoff', {});
+    const secretId = await readFile(files.secretIdFile, 'utf8');
+    await writeFile(files.secretIdFile, '');
+    const sinkPath = join(folder.path, 'token');
+    const config = autoAuth(files, sinkPath).replace('min_backoff = "1s"', 'min_backoff = "1s"\n    max_backoff = "2s"');
+    await writeConfig(folder.path, config);
+    const agent = startAgent(folder.path, config);
+    try {
+      await waitFor('two failed logins', async () => ((agent.stderr.match(/authentication failed, retrying/g) ?? []).length >= 2 ? true : undefined));
+      assert.match(agent.stderr, /authentication failed, retrying: method=approle backoff=1s error="no secret ID found: secret ID file .+ is missing or empty"/);
+      assert.match(agent.stderr, /authentication failed, retrying: method=approle backoff=2s /);
+      assert.equal(await exists(sinkPath), false);
+
+      await writeFile(files.secretIdFile, secretId);
+      const token = await waitFor('the sink file', () => readIfExists(sinkPath));
+      assert.ok((await lookup(token)) !== undefined, 'the sink token is valid');
+    } finally {
+      assert.equal(await agent.stop(), 0, agent.stderr);
+      await folder.remove();
+    }
+  });
+
+  test('wrapped sink contains wrapping token', async () => {
+    const folder = await makeTempDir('coffer-agent-');
+    const files = await approleFiles(folder.path, 'wrapped', {});
+    const sinkPath = join(folder.path, 'token');
+    const config = `${autoAuth(files, sinkPath).replace('  sink "file" {', '  sink "file" {\n    wrap_ttl = "5m"')}
+exit_after_auth = true
+`;
+    await writeConfig(folder.path, config);
+    const agent = startAgent(folder.path, config);
+    assert.equal(await agent.exited, 0, agent.stderr);
+    const wrapInfo = JSON.parse(await readFile(sinkPath, 'utf8')) as Record<string, unknown>;
+    assert.equal(wrapInfo.ttl, 300);
+    assert.equal(wrapInfo.creation_path, 'sys/wrapping/wrap');
+    const unwrapped = await new CofferClient({ ...root.config, token: '' }).unwrap(wrapInfo.token as string);
+    const token = unwrapped!.data!.token as string;
+    assert.deepEqual((await lookup(token))!.meta, { role_name: 'wrapped' });
+    await folder.remove();
+  });
+
+  test('token_file and userpass methods', async () => {
+    await root.write('sys/auth/userpass', { type: 'userpass' });
+    await root.write('auth/userpass/users/agent-user', { password: 'agent-password', token_policies: 'agent' });
+    const created = await root.write('auth/token/create', { policies: ['agent'], ttl: '1h' });
+    const fileToken = created!.auth!.client_token;
+
+    const folder = await makeTempDir('coffer-agent-');
+    await writeFile(join(folder.path, 'token-in'), `${fileToken}\n`);
+    await writeFile(join(folder.path, 'password'), 'agent-password\n');
+    const methods: [string, string][] = [
+      ['token_file', `token_file_path = "${join(folder.path, 'token-in')}"`],
+      ['userpass', `username = "agent-user"\n      password_file_path = "${join(folder.path, 'password')}"`],
+    ];
+    for (const [method, settings] of methods) {
+      const sinkPath = join(folder.path, `${method}-token`);
+      const config = `vault {
+  address = "${server.address}"
+}
+exit_after_auth = true
+auto_auth {
+  method "${method}" {
+    config = {
+      ${settings}
+    }
+  }
+  sink "file" {
+    config = {
+      path = "${sinkPath}"
+    }
+  }
+}
+`;
+      await writeConfig(folder.path, config);
+      const agent = startAgent(folder.path, config);
+      assert.equal(await agent.exited, 0, agent.stderr);
+      const token = await readFile(sinkPath, 'utf8');
+      if (method === 'token_file') assert.equal(token, fileToken);
+      else assert.deepEqual((await lookup(token))!.meta, { username: 'agent-user' });
+    }
+    await folder.remove();
+  });
+
   describe('proxy', () => {
     /** Starts an agent with a listener and the given api_proxy stanza, runs `check`, and stops it. */
     async function withProxy(apiProxy: string, check: (address: string) => Promise<void>): Promise<void> {

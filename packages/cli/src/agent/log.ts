@@ -44,13 +44,15 @@ export class AgentLogger {
 
   private write(level: LogLevel, message: string, fields: LogFields): void {
     if (levels.indexOf(level) < this.minimum) return;
-    const parts = [`${new Date().toISOString()} [${level.toUpperCase()}]`.padEnd(32), `${this.component}: ${message}`];
+    const pairs: string[] = [];
     for (const [key, value] of Object.entries(fields)) {
       if (value === undefined) continue;
       const text = String(value);
-      parts.push(`${key}=${/[\s"=]/.test(text) || text === '' ? JSON.stringify(text) : text}`);
+      pairs.push(`${key}=${/[\s"=]/.test(text) || text === '' ? JSON.stringify(text) : text}`);
     }
-    this.sink.write(`${parts.join(' ')}\n`);
+    // As in Vault's logs, a colon separates the message from its fields.
+    const line = pairs.length === 0 ? message : `${message}: ${pairs.join(' ')}`;
+    this.sink.write(`${`${new Date().toISOString()} [${level.toUpperCase()}]`.padEnd(32)} ${this.component}: ${line}\n`);
   }
 }
 
