@@ -194,17 +194,20 @@ function readServer(stanza: Stanza): ServerConnection {
     if (!/^https?:\/\/[^/]/.test(address)) throw stanza.error('address', `invalid address "${address}": expected a URL such as https://127.0.0.1:8200`);
     server.address = address.replace(/\/+$/, '');
   }
-  const optional: [keyof ServerConnection, string][] = [
-    ['caCert', 'ca_cert'],
-    ['caPath', 'ca_path'],
-    ['clientCert', 'client_cert'],
-    ['clientKey', 'client_key'],
-    ['tlsServerName', 'tls_server_name'],
-  ];
-  for (const [key, field] of optional) {
+  const text = (field: string): string | undefined => {
     const value = stanza.string(field);
-    if (value !== undefined && value !== '') (server as unknown as Record<string, string>)[key] = value;
-  }
+    return value === '' ? undefined : value;
+  };
+  const caCert = text('ca_cert');
+  const caPath = text('ca_path');
+  const clientCert = text('client_cert');
+  const clientKey = text('client_key');
+  const tlsServerName = text('tls_server_name');
+  if (caCert !== undefined) server.caCert = caCert;
+  if (caPath !== undefined) server.caPath = caPath;
+  if (clientCert !== undefined) server.clientCert = clientCert;
+  if (clientKey !== undefined) server.clientKey = clientKey;
+  if (tlsServerName !== undefined) server.tlsServerName = tlsServerName;
   if ((server.clientCert === undefined) !== (server.clientKey === undefined)) {
     throw stanza.error(server.clientCert === undefined ? 'client_cert' : 'client_key', 'client_cert and client_key must be set together');
   }
