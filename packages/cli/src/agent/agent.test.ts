@@ -272,6 +272,19 @@ template {
     await folder.remove();
   });
 
+  test('exit_after_auth fails on unwritable sink', async () => {
+    const folder = await makeTempDir('coffer-agent-');
+    const files = await approleFiles(folder.path, 'unwritable', {});
+    const sinkPath = join(folder.path, 'missing-folder', 'token');
+    const config = `${autoAuth(files, sinkPath)}\nexit_after_auth = true\n`;
+    await writeConfig(folder.path, config);
+    const agent = startAgent(folder.path, config);
+    assert.equal(await agent.exited, 1);
+    assert.match(agent.stderr, /\[ERROR\] +agent\.sink\.file: error writing token to sink: path=\S+missing-folder\/token error="ENOENT: no such file or directory/);
+    assert.match(agent.stderr, /\nError writing the token to the sinks: see the log above\n$/);
+    await folder.remove();
+  });
+
   test('failed login retries with backoff', async () => {
     const folder = await makeTempDir('coffer-agent-');
     const files = await approleFiles(folder.path, 'backoff', {});

@@ -91,10 +91,10 @@ export async function runAgent(parts: AgentParts, stopSignal: AbortSignal | unde
   if (config.method !== undefined) {
     const method = config.method;
     const sinkLogger = logger.named('sink.file');
+    let sinksWritten = true;
     const onToken = async (token: AuthToken): Promise<void> => {
       currentToken = token.token;
-      const written = await writeSinks(config.sinks, client, token, sinkLogger);
-      if (!written && config.exitAfterAuth) throw new Error('error writing the token to a sink');
+      sinksWritten = await writeSinks(config.sinks, client, token, sinkLogger);
       if (renderer !== undefined && !config.exitAfterAuth) await renderer.setToken(token.token);
     };
     handler = new AuthHandler(client, method, createAuthMethod(method, logger.named(`auth.${method.type}`)), logger.named('auth.handler'), onToken);
@@ -110,6 +110,11 @@ export async function runAgent(parts: AgentParts, stopSignal: AbortSignal | unde
     if (firstToken === undefined) {
       await cleanUp();
       return 0;
+    }
+    if (config.exitAfterAuth && !sinksWritten) {
+      ui.error('Error writing the token to the sinks: see the log above');
+      await cleanUp();
+      return 1;
     }
     if (config.exitAfterAuth) return exitAfterAuth(parts, renderer, firstToken, cleanUp);
     handler.run(firstToken, running.signal).catch((error: unknown) => {

@@ -95,6 +95,10 @@ function describeError(error: unknown): string {
 export class TemplateRenderer {
   private client: CofferClient | undefined;
   private readonly dependencies = new Map<string, Dependency>();
+  /** First fetches in progress, so that templates that read the same secret at once share one request. */
+  private readonly pending = new Map<string, Promise<Dependency>>();
+  /** API paths of KV version 2 secrets, by the path the template wrote, so the mount is looked up once. */
+  private readonly kvPaths = new Map<string, string>();
   /** Keys of the dependencies each template read in its last render. */
   private readonly usedBy = new Map<LoadedTemplate, Set<string>>();
   private readonly retryTimers = new Map<LoadedTemplate, NodeJS.Timeout>();
@@ -143,6 +147,8 @@ export class TemplateRenderer {
   private clearDependencies(): void {
     for (const dependency of this.dependencies.values()) clearTimeout(dependency.timer);
     this.dependencies.clear();
+    this.pending.clear();
+    this.kvPaths.clear();
     this.usedBy.clear();
   }
 
@@ -231,15 +237,25 @@ export class TemplateRenderer {
     }
     const path = pathArgument.replace(/^\/+/, '');
     const key = dependencyKey(path, params);
-    const cached = this.dependencies.get(key);
+    const cached = this.dependencies.get(key) ?? this.pending.get(key);
     if (cached !== undefined) return cached;
 
-    const value = await this.fetch(path, params);
-    const dependency: Dependency = { key, path, value, failures: 0 };
-    if (params !== undefined) dependency.params = params;
-    this.dependencies.set(key, dependency);
-    this.schedule(dependency);
-    return dependency;
+    const generation = this.generation;
+    const fetching = this.fetch(path, params).then((value) => {
+      const dependency: Dependency = { key, path, value, failures: 0 };
+      if (params !== undefined) dependency.params = params;
+      if (generation === this.generation && !this.stopped) {
+        this.dependencies.set(key, dependency);
+        this.schedule(dependency);
+      }
+      return dependency;
+    });
+    this.pending.set(key, fetching);
+    try {
+      return await fetching;
+    } finally {
+      if (this.pending.get(key) === fetching) this.pending.delete(key);
+    }
   }
 
   /** Reads `path`, or writes `params` to it. A KV version 2 path without "data/" gets it, as Consul Template adds it. */
@@ -256,6 +272,14 @@ export class TemplateRenderer {
   }
 
   private async kvDataPath(client: CofferClient, path: string): Promise<string> {
+    const known = this.kvPaths.get(path);
+    if (known !== undefined) return known;
+    const resolved = await this.resolveKvPath(client, path);
+    this.kvPaths.set(path, resolved);
+    return resolved;
+  }
+
+  private async resolveKvPath(client: CofferClient, path: string): Promise<string> {
     let mount: { mountPath: string; version: 1 | 2 };
     try {
       mount = await preflightKvVersion(client, path);
