@@ -69,9 +69,10 @@ class AgentProcess {
   }
 }
 
-function startAgent(folder: string, config: string): AgentProcess {
+/** Starts the agent with the config that writeConfig put in `folder`. */
+function startAgent(folder: string, flags: string[] = []): AgentProcess {
   const configPath = join(folder, 'agent.hcl');
-  const child = spawn(process.execPath, [BIN, 'agent', `-config=${configPath}`], {
+  const child = spawn(process.execPath, [BIN, 'agent', ...flags, `-config=${configPath}`], {
     env: { PATH: process.env.PATH, HOME: folder },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -175,7 +176,7 @@ auto_auth {
       `\n  sink "file" {\n    config = {\n      path = "${privateSink}"\n      mode = 0600\n    }\n  }\n}\npid_file = "${pidFile}"\n`,
     );
     await writeConfig(folder.path, config);
-    const agent = startAgent(folder.path, config);
+    const agent = startAgent(folder.path);
     try {
       const token = await waitFor('the sink file', () => readIfExists(sinkPath));
       const data = await lookup(token);
@@ -203,7 +204,7 @@ auto_auth {
     const sinkPath = join(folder.path, 'token');
     const config = autoAuth(files, sinkPath);
     await writeConfig(folder.path, config);
-    const agent = startAgent(folder.path, config);
+    const agent = startAgent(folder.path);
     try {
       const first = await waitFor('the sink file', () => readIfExists(sinkPath));
       const issued = Date.now();
@@ -230,7 +231,7 @@ auto_auth {
     const sinkPath = join(folder.path, 'token');
     const config = autoAuth(files, sinkPath);
     await writeConfig(folder.path, config);
-    const agent = startAgent(folder.path, config);
+    const agent = startAgent(folder.path);
     try {
       const first = await waitFor('the sink file', () => readIfExists(sinkPath));
       await root.write('auth/token/revoke', { token: first });
@@ -262,7 +263,7 @@ template {
 }
 `;
     await writeConfig(folder.path, config);
-    const agent = startAgent(folder.path, config);
+    const agent = startAgent(folder.path);
     assert.equal(await agent.exited, 0, agent.stderr);
     const token = await readFile(sinkPath, 'utf8');
     assert.ok((await lookup(token)) !== undefined, 'the sink token is valid');
@@ -278,7 +279,7 @@ template {
     const sinkPath = join(folder.path, 'missing-folder', 'token');
     const config = `${autoAuth(files, sinkPath)}\nexit_after_auth = true\n`;
     await writeConfig(folder.path, config);
-    const agent = startAgent(folder.path, config);
+    const agent = startAgent(folder.path);
     assert.equal(await agent.exited, 1);
     assert.match(agent.stderr, /\[ERROR\] +agent\.sink\.file: error writing token to sink: path=\S+missing-folder\/token error="ENOENT: no such file or directory/);
     assert.match(agent.stderr, /\nError writing the token to the sinks: see the log above\n$/);
@@ -293,7 +294,7 @@ template {
     const sinkPath = join(folder.path, 'token');
     const config = autoAuth(files, sinkPath).replace('min_backoff = "1s"', 'min_backoff = "1s"\n    max_backoff = "2s"');
     await writeConfig(folder.path, config);
-    const agent = startAgent(folder.path, config);
+    const agent = startAgent(folder.path);
     try {
       await waitFor('two failed logins', async () => ((agent.stderr.match(/authentication failed, retrying/g) ?? []).length >= 2 ? true : undefined));
       assert.match(agent.stderr, /authentication failed, retrying: method=approle backoff=1s error="no secret ID found: secret ID file .+ is missing or empty"/);
@@ -317,7 +318,7 @@ template {
 exit_after_auth = true
 `;
     await writeConfig(folder.path, config);
-    const agent = startAgent(folder.path, config);
+    const agent = startAgent(folder.path);
     assert.equal(await agent.exited, 0, agent.stderr);
     const wrapInfo = JSON.parse(await readFile(sinkPath, 'utf8')) as Record<string, unknown>;
     assert.equal(wrapInfo.ttl, 300);
@@ -343,10 +344,11 @@ exit_after_auth = true
     ];
     for (const [method, settings] of methods) {
       const sinkPath = join(folder.path, `${method}-token`);
+      // token_file exits through the config, userpass through the -exit-after-auth flag.
       const config = `vault {
   address = "${server.address}"
 }
-exit_after_auth = true
+exit_after_auth = ${method === 'token_file'}
 auto_auth {
   method "${method}" {
     config = {
@@ -361,7 +363,7 @@ auto_auth {
 }
 `;
       await writeConfig(folder.path, config);
-      const agent = startAgent(folder.path, config);
+      const agent = startAgent(folder.path, method === 'userpass' ? ['-exit-after-auth'] : []);
       assert.equal(await agent.exited, 0, agent.stderr);
       const token = await readFile(sinkPath, 'utf8');
       if (method === 'token_file') assert.equal(token, fileToken);
@@ -384,7 +386,7 @@ listener "tcp" {
 ${apiProxy}
 `;
       await writeConfig(folder.path, config);
-      const agent = startAgent(folder.path, config);
+      const agent = startAgent(folder.path);
       try {
         const address = await agent.listenerAddress();
         await waitFor('the sink file', () => readIfExists(sinkPath));
@@ -482,7 +484,7 @@ template {
 }
 `;
     await writeConfig(folder.path, config);
-    const agent = startAgent(folder.path, config);
+    const agent = startAgent(folder.path);
     try {
       await waitFor('the first render', async () => ((await readIfExists(rendered)) === 'password=one' ? true : undefined));
       assert.equal((await stat(rendered)).mode & 0o777, 0o600);
@@ -525,7 +527,7 @@ EOT
 }
 `;
     await writeConfig(folder.path, config);
-    const agent = startAgent(folder.path, config);
+    const agent = startAgent(folder.path);
     assert.equal(await agent.exited, 0, agent.stderr);
     const pem = await readFile(rendered, 'utf8');
     assert.match(pem, /^-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\n-----BEGIN [A-Z ]*PRIVATE KEY-----\n[\s\S]+-----END [A-Z ]*PRIVATE KEY-----\n$/);
@@ -550,7 +552,7 @@ template {
 }
 `;
     await writeConfig(folder.path, config);
-    const agent = startAgent(folder.path, config);
+    const agent = startAgent(folder.path);
     try {
       const first = await waitFor('the first render', () => readIfExists(rendered));
       const issued = Date.now();
@@ -591,7 +593,7 @@ template {
 }
 `;
     await writeConfig(folder.path, config);
-    const agent = startAgent(folder.path, config);
+    const agent = startAgent(folder.path);
     assert.equal(await agent.exited, 1);
     assert.match(agent.stderr, new RegExp(`^Error parsing template: ${source.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3: function "shout" is not supported by coffer agent templates; the supported functions are and, base64Decode, `));
     assert.equal(await exists(join(folder.path, 'token')), false, 'the agent did not log in');
@@ -642,6 +644,12 @@ describe('agent config errors', () => {
       assert.deepEqual(result, { code: 1, stdout: '', stderr: `Error loading configuration: ${path}${separator}${message}\n` });
     });
   }
+
+  test('missing -config exits 1', async () => {
+    const result = await runCli(['agent'], { env: {} });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^Must specify at least one config path using -config\n/);
+  });
 
   test('JSON config names the stanza', async () => {
     const folder = await makeTempDir('coffer-agent-config-');

@@ -50,8 +50,10 @@ function formatVerb(verb: string, value: unknown, precision: number | undefined,
   switch (verb) {
     case 'v':
       return formatValue(value);
-    case 's':
-      return typeof value === 'string' ? (precision === undefined ? value : value.slice(0, precision)) : formatValue(value);
+    case 's': {
+      const text = formatValue(value);
+      return precision === undefined ? text : text.slice(0, precision);
+    }
     case 'q':
       return typeof value === 'string' ? JSON.stringify(value) : wrongType();
     case 't':
