@@ -7,7 +7,7 @@ import type { UI } from '../io.js';
 import { AuthHandler } from './auth-handler.js';
 import type { AuthToken } from './auth-methods.js';
 import { createAuthMethod } from './auth-methods.js';
-import type { AgentConfig } from './config.js';
+import type { AgentConfig, MethodConfig } from './config.js';
 import type { AgentLogger } from './log.js';
 import type { RunningProxy } from './proxy.js';
 import { startProxy } from './proxy.js';
@@ -44,27 +44,37 @@ function waitForStop(signal: AbortSignal | undefined, fatal: Promise<Error>): Pr
   });
 }
 
+/** What the run steps share. */
+interface AgentRun {
+  parts: AgentParts;
+  client: CofferClient;
+  renderer: TemplateRenderer | undefined;
+  /** Aborted when the agent stops, which ends the auto-auth loop. */
+  running: AbortController;
+  /** Resolves with the reason the agent stops. */
+  stopped: Promise<string | Error>;
+  reportFatal(error: Error): void;
+  cleanUp(): Promise<void>;
+  /** Sets the token the proxy adds to requests. */
+  setProxyToken(token: string): void;
+}
+
 /**
  * Runs the agent and returns its exit code: 0 after a clean stop or a
  * successful exit_after_auth run, 1 when it could not start or run.
  */
 export async function runAgent(parts: AgentParts, stopSignal: AbortSignal | undefined): Promise<number> {
   const { config, clientConfig, templates, logger, ui } = parts;
-  const client = new CofferClient(clientConfig);
   const running = new AbortController();
   let currentToken: string | undefined;
   let reportFatal: (error: Error) => void = () => undefined;
   const fatal = new Promise<Error>((resolve) => (reportFatal = resolve));
   const proxies: RunningProxy[] = [];
-  const renderer =
-    templates.length === 0
-      ? undefined
-      : new TemplateRenderer(
-          templates,
-          clientConfig,
-          { staticSecretRenderInterval: config.staticSecretRenderInterval, exitOnRetryFailure: config.exitOnRetryFailure, onFatal: (error) => reportFatal(error) },
-          logger.named('template'),
-        );
+  let renderer: TemplateRenderer | undefined;
+  if (templates.length > 0) {
+    const options = { staticSecretRenderInterval: config.staticSecretRenderInterval, exitOnRetryFailure: config.exitOnRetryFailure, onFatal: reportFatal };
+    renderer = new TemplateRenderer(templates, clientConfig, options, logger.named('template'));
+  }
 
   const cleanUp = async (): Promise<void> => {
     running.abort();
@@ -75,10 +85,8 @@ export async function runAgent(parts: AgentParts, stopSignal: AbortSignal | unde
 
   try {
     if (config.pidFile !== undefined) await writeFile(config.pidFile, String(process.pid), { mode: 0o644 });
-    for (const listener of config.listeners) {
-      const proxy = await startProxy(listener, clientConfig, { useAutoAuthToken: config.useAutoAuthToken, currentToken: () => currentToken }, logger.named('proxy'));
-      proxies.push(proxy);
-    }
+    const proxyOptions = { useAutoAuthToken: config.useAutoAuthToken, currentToken: () => currentToken };
+    for (const listener of config.listeners) proxies.push(await startProxy(listener, clientConfig, proxyOptions, logger.named('proxy')));
   } catch (error) {
     ui.error(`Error starting the agent: ${error instanceof Error ? error.message : String(error)}`);
     await cleanUp();
@@ -86,46 +94,57 @@ export async function runAgent(parts: AgentParts, stopSignal: AbortSignal | unde
   }
   printStarted(ui, config, clientConfig, proxies);
 
-  let handler: AuthHandler | undefined;
-  let firstToken: AuthToken | undefined;
-  if (config.method !== undefined) {
-    const method = config.method;
-    const sinkLogger = logger.named('sink.file');
-    let sinksWritten = true;
-    const onToken = async (token: AuthToken): Promise<void> => {
-      currentToken = token.token;
-      sinksWritten = await writeSinks(config.sinks, client, token, sinkLogger);
-      if (renderer !== undefined && !config.exitAfterAuth) await renderer.setToken(token.token);
-    };
-    handler = new AuthHandler(client, method, createAuthMethod(method, logger.named(`auth.${method.type}`)), logger.named('auth.handler'), onToken);
-    const stopped = waitForStop(stopSignal, fatal);
-    void stopped.then(() => running.abort());
-    try {
-      firstToken = await handler.authenticate(running.signal, method.exitOnError ? 1 : Infinity);
-    } catch (error) {
-      ui.error(`Error authenticating: ${error instanceof Error ? error.message : String(error)}`);
-      await cleanUp();
-      return 1;
-    }
-    if (firstToken === undefined) {
-      await cleanUp();
-      return 0;
-    }
-    if (config.exitAfterAuth && !sinksWritten) {
-      ui.error('Error writing the token to the sinks: see the log above');
-      await cleanUp();
-      return 1;
-    }
-    if (config.exitAfterAuth) return exitAfterAuth(parts, renderer, firstToken, cleanUp);
-    handler.run(firstToken, running.signal).catch((error: unknown) => {
-      reportFatal(new Error(`authentication failed and exit_on_err is set: ${error instanceof Error ? error.message : String(error)}`));
-    });
-    const reason = await stopped;
-    return finish(ui, reason, cleanUp);
-  }
+  const stopped = waitForStop(stopSignal, fatal);
+  void stopped.then(() => running.abort());
+  const run: AgentRun = {
+    parts,
+    client: new CofferClient(clientConfig),
+    renderer,
+    running,
+    stopped,
+    reportFatal: (error) => reportFatal(error),
+    cleanUp,
+    setProxyToken: (token) => (currentToken = token),
+  };
+  if (config.method !== undefined) return runAutoAuth(run, config.method);
+  return finish(ui, await stopped, cleanUp);
+}
 
-  const reason = await waitForStop(stopSignal, fatal);
-  return finish(ui, reason, cleanUp);
+/** Logs in, then either exits (exit_after_auth) or keeps the token current until the agent stops. */
+async function runAutoAuth(run: AgentRun, method: MethodConfig): Promise<number> {
+  const { parts, client, renderer, running, cleanUp } = run;
+  const { config, logger, ui } = parts;
+  const sinkLogger = logger.named('sink.file');
+  let sinksWritten = true;
+  const onToken = async (token: AuthToken): Promise<void> => {
+    run.setProxyToken(token.token);
+    sinksWritten = await writeSinks(config.sinks, client, token, sinkLogger);
+    if (renderer !== undefined && !config.exitAfterAuth) await renderer.setToken(token.token);
+  };
+  const login = createAuthMethod(method, logger.named(`auth.${method.type}`));
+  const handler = new AuthHandler(client, method, login, logger.named('auth.handler'), onToken);
+
+  let firstToken: AuthToken | undefined;
+  try {
+    firstToken = await handler.authenticate(running.signal, method.exitOnError ? 1 : Infinity);
+  } catch (error) {
+    ui.error(`Error authenticating: ${error instanceof Error ? error.message : String(error)}`);
+    await cleanUp();
+    return 1;
+  }
+  if (firstToken === undefined) return finish(ui, await run.stopped, cleanUp);
+
+  if (config.exitAfterAuth && !sinksWritten) {
+    ui.error('Error writing the token to the sinks: see the log above');
+    await cleanUp();
+    return 1;
+  }
+  if (config.exitAfterAuth) return exitAfterAuth(parts, renderer, firstToken, cleanUp);
+
+  handler.run(firstToken, running.signal).catch((error: unknown) => {
+    run.reportFatal(new Error(`authentication failed and exit_on_err is set: ${error instanceof Error ? error.message : String(error)}`));
+  });
+  return finish(ui, await run.stopped, cleanUp);
 }
 
 async function exitAfterAuth(parts: AgentParts, renderer: TemplateRenderer | undefined, token: AuthToken, cleanUp: () => Promise<void>): Promise<number> {
