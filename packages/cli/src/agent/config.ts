@@ -64,6 +64,9 @@ export interface TemplateConfig {
   command?: string;
   /** Create the destination's missing parent folders. */
   createDestDirs: boolean;
+  /** Strings around actions, in place of `{{` and `}}`. */
+  leftDelimiter?: string;
+  rightDelimiter?: string;
   errorOnMissingKey: boolean;
   /** Config place of the stanza, such as `template[1]`, for errors. */
   place: string;
@@ -294,8 +297,8 @@ function readUseAutoAuthToken(stanza: Stanza): boolean | 'force' {
 
 function readTemplate(stanza: Stanza): TemplateConfig {
   stanza.checkFields(
-    ['source', 'contents', 'destination', 'perms', 'command', 'error_on_missing_key', 'create_dest_dirs'],
-    ['exec', 'backup', 'left_delimiter', 'right_delimiter', 'function_denylist', 'sandbox_path', 'wait', 'command_timeout', 'uid', 'gid'],
+    ['source', 'contents', 'destination', 'perms', 'command', 'error_on_missing_key', 'create_dest_dirs', 'left_delimiter', 'right_delimiter'],
+    ['exec', 'backup', 'function_denylist', 'sandbox_path', 'wait', 'command_timeout', 'uid', 'gid'],
   );
   const source = stanza.string('source');
   const contents = stanza.string('contents');
@@ -311,6 +314,12 @@ function readTemplate(stanza: Stanza): TemplateConfig {
   };
   if (source !== undefined) template.source = source;
   if (contents !== undefined) template.contents = contents;
+  for (const [field, key] of [['left_delimiter', 'leftDelimiter'], ['right_delimiter', 'rightDelimiter']] as const) {
+    const delimiter = stanza.string(field);
+    if (delimiter === undefined) continue;
+    if (delimiter.trim() === '' || delimiter.trim() !== delimiter) throw stanza.error(field, `invalid delimiter ${JSON.stringify(delimiter)}: it must be non-empty and have no spaces around it`);
+    template[key] = delimiter;
+  }
   const command = stanza.string('command');
   if (command !== undefined && command !== '') template.command = command;
   return template;

@@ -79,7 +79,8 @@ export async function loadTemplates(configs: TemplateConfig[]): Promise<LoadedTe
         throw new AgentConfigError(`${config.place}.source: error reading template ${config.source}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
       }
     }
-    loaded.push({ config, nodes: parseTemplate(config.name, source ?? '', functionNames) });
+    const delimiters = { left: config.leftDelimiter ?? '{{', right: config.rightDelimiter ?? '}}' };
+    loaded.push({ config, nodes: parseTemplate(config.name, source ?? '', functionNames, delimiters) });
   }
   return loaded;
 }

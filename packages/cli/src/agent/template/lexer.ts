@@ -46,8 +46,17 @@ export interface Token {
 
 const identifierPattern = /^[A-Za-z_][A-Za-z0-9_]*/;
 
+/** The strings around actions: `{{` and `}}` unless a template sets left_delimiter and right_delimiter. */
+export interface Delimiters {
+  left: string;
+  right: string;
+}
+
+export const defaultDelimiters: Delimiters = { left: '{{', right: '}}' };
+
 /** Splits template source into tokens, ending with one `end` token. */
-export function tokenizeTemplate(name: string, source: string): Token[] {
+export function tokenizeTemplate(name: string, source: string, delimiters: Delimiters = defaultDelimiters): Token[] {
+  const { left, right } = delimiters;
   const tokens: Token[] = [];
   let offset = 0;
   let line = 1;
@@ -59,9 +68,9 @@ export function tokenizeTemplate(name: string, source: string): Token[] {
   };
 
   while (offset < source.length) {
-    const open = source.indexOf('{{', offset);
+    const open = source.indexOf(left, offset);
     const textEnd = open === -1 ? source.length : open;
-    const trimBefore = open !== -1 && /^\{\{-[ \t\r\n]/.test(source.slice(open, open + 4));
+    const trimBefore = open !== -1 && source.startsWith('-', open + left.length) && /[ \t\r\n]/.test(source[open + left.length + 1] ?? '');
     let text = source.slice(offset, textEnd);
     if (trimNextText) text = text.replace(/^[ \t\r\n]+/, '');
     if (trimBefore) text = text.replace(/[ \t\r\n]+$/, '');
@@ -71,20 +80,20 @@ export function tokenizeTemplate(name: string, source: string): Token[] {
     if (open === -1) break;
 
     const actionLine = line;
-    const start = open + (trimBefore ? 3 : 2);
-    const close = findClose(name, source, start, actionLine);
+    const start = open + left.length + (trimBefore ? 1 : 0);
+    const close = findClose(name, source, start, actionLine, delimiters);
     const trimAfter = source[close] === '-';
     const body = source.slice(start, close);
     const trimmedInner = body.trim();
 
     if (trimmedInner.startsWith('/*')) {
-      if (!trimmedInner.endsWith('*/')) throw new TemplateError(name, actionLine, 'unclosed comment: a comment is written {{/* ... */}}');
+      if (!trimmedInner.endsWith('*/')) throw new TemplateError(name, actionLine, `unclosed comment: a comment is written ${left}/* ... */${right}`);
     } else {
-      tokens.push({ kind: 'open', value: '{{', line: actionLine });
+      tokens.push({ kind: 'open', value: left, line: actionLine });
       tokenizeAction(name, body, actionLine, tokens);
-      tokens.push({ kind: 'close', value: '}}', line: actionLine });
+      tokens.push({ kind: 'close', value: right, line: actionLine });
     }
-    const afterClose = close + (trimAfter ? 3 : 2);
+    const afterClose = close + right.length + (trimAfter ? 1 : 0);
     lineAt(afterClose);
     offset = afterClose;
     trimNextText = trimAfter;
@@ -94,10 +103,10 @@ export function tokenizeTemplate(name: string, source: string): Token[] {
 }
 
 /**
- * Finds the offset of the `}}` (or ` -}}`'s `-`) that closes the action
- * starting at `start`, skipping quoted strings.
+ * Finds the offset of the right delimiter (or the `-` of ` -}}`) that closes
+ * the action starting at `start`, skipping quoted strings.
  */
-function findClose(name: string, source: string, start: number, line: number): number {
+function findClose(name: string, source: string, start: number, line: number, { left, right }: Delimiters): number {
   let index = start;
   while (index < source.length) {
     const char = source[index];
@@ -107,11 +116,11 @@ function findClose(name: string, source: string, start: number, line: number): n
       index = end;
       continue;
     }
-    if (char === '-' && source.startsWith('-}}', index) && /[ \t\r\n]/.test(source[index - 1] ?? '')) return index;
-    if (source.startsWith('}}', index)) return index;
+    if (char === '-' && source.startsWith(right, index + 1) && /[ \t\r\n]/.test(source[index - 1] ?? '')) return index;
+    if (source.startsWith(right, index)) return index;
     index += 1;
   }
-  throw new TemplateError(name, line, 'unclosed action: add "}}" to close the "{{" on this line');
+  throw new TemplateError(name, line, `unclosed action: add "${right}" to close the "${left}" on this line`);
 }
 
 /** Returns the offset after the string that starts at `start`, or -1 when it is not closed. */

@@ -1,7 +1,7 @@
 // Parses template tokens into a tree: text, actions, and the if, with and
 // range blocks with their else branches. Anything outside the supported
 // subset is rejected here, at load, with its line.
-import type { Token } from './lexer.js';
+import type { Delimiters, Token } from './lexer.js';
 import { TemplateError, tokenizeTemplate } from './lexer.js';
 
 /** An operand of a command. */
@@ -41,8 +41,8 @@ const unsupportedKeywords = new Set(['define', 'template', 'block', 'break', 'co
  *
  * @throws TemplateError with the line of the first problem.
  */
-export function parseTemplate(name: string, source: string, functions: ReadonlySet<string>): TemplateNode[] {
-  const parser = new Parser(name, tokenizeTemplate(name, source), functions);
+export function parseTemplate(name: string, source: string, functions: ReadonlySet<string>, delimiters?: Delimiters): TemplateNode[] {
+  const parser = new Parser(name, tokenizeTemplate(name, source, delimiters), functions);
   return parser.file();
 }
 

@@ -94,6 +94,19 @@ describe('template parsing', () => {
   }
 });
 
+describe('template delimiters', () => {
+  test('custom delimiters leave braces alone', async () => {
+    const nodes = parseTemplate('test.tpl', 'a  [[- .Data.data.user -]]  {{ .Data }} [[ "x" ]]', names, { left: '[[', right: ']]' });
+    assert.equal(await executeTemplate(nodes, { name: 'test.tpl', errorOnMissingKey: false, functions: builtinFunctions }, kvSecret), 'aapp{{ .Data }} x');
+  });
+
+  test('unclosed custom delimiter names both', () => {
+    assert.throws(() => parseTemplate('test.tpl', '<% .Data', names, { left: '<%', right: '%>' }), {
+      message: 'test.tpl:1: unclosed action: add "%>" to close the "<%" on this line',
+    });
+  });
+});
+
 describe('printf', () => {
   test('verbs width and precision', () => {
     assert.equal(sprintf('%s|%5s|%-4s|%q|%d|%03d|%.2f|%x|%t|%v|%%', 'a', 'b', 'c', 'q"', 7, 5, 1.5, 'hi', true, ['x', 1]), 'a|    b|c   |"q\\""|7|005|1.50|6869|true|[x 1]|%');
