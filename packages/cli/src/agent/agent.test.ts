@@ -455,9 +455,12 @@ ${apiProxy}
     const commandLog = join(folder.path, 'command.log');
     const source = join(folder.path, 'listing.tpl');
     await root.write('secret/data/render', { data: { password: 'one', port: 5432 } });
+    await root.write('secret/data/list/b', { data: { n: 2 } });
+    await root.write('secret/data/list/a', { data: { n: 1 } });
     await writeFile(
       source,
       [
+        '{{ range secrets "secret/list/" }}{{ . }},{{ end }}',
         '{{- with secret "secret/data/render" -}}',
         '{{ range $key, $value := .Data.data }}{{ printf "%s=%v" $key $value }}',
         '{{ end }}json={{ toJSON .Data.data }}',
@@ -490,15 +493,19 @@ template {
       assert.equal((await stat(rendered)).mode & 0o777, 0o600);
       assert.equal(
         await waitFor('the listing', () => readIfExists(listing)),
-        'password=one\nport=5432\njson={"password":"one","port":5432}\nfirst\n',
+        'a,b,password=one\nport=5432\njson={"password":"one","port":5432}\nfirst\n',
       );
       await waitFor('the first command run', async () => ((await readIfExists(commandLog)) === 'password=one\n' ? true : undefined));
 
       await root.write('secret/data/render', { data: { password: 'two', port: 5432 } });
+      await root.write('secret/data/list/c', { data: { n: 3 } });
       await waitFor('the second render', async () => ((await readIfExists(rendered)) === 'password=two' ? true : undefined));
       assert.equal((await stat(rendered)).mode & 0o777, 0o600);
       await waitFor('the second command run', async () => ((await readIfExists(commandLog)) === 'password=one\npassword=two\n' ? true : undefined));
-      await waitFor('the second listing', async () => ((await readIfExists(listing))?.endsWith('changed\n') ? true : undefined));
+      const secondListing = 'a,b,c,password=two\nport=5432\njson={"password":"two","port":5432}\nchanged\n';
+      await waitFor('the second listing', async () => ((await readIfExists(listing)) === secondListing ? true : undefined)).catch(async (error: Error) => {
+        assert.equal(await readIfExists(listing), secondListing, error.message);
+      });
       assert.equal(agent.stderr.includes('password=two'), false, 'the log never shows a secret');
     } finally {
       assert.equal(await agent.stop(), 0, agent.stderr);

@@ -20,8 +20,8 @@ import { TemplateError } from './template/lexer.js';
 import type { TemplateNode } from './template/parser.js';
 import { parseTemplate } from './template/parser.js';
 
-/** Names a template may call: the built-ins and `secret`. */
-const functionNames: ReadonlySet<string> = new Set([...Object.keys(builtinFunctions), 'secret']);
+/** Names a template may call: the built-ins, `secret` and `secrets`. */
+const functionNames: ReadonlySet<string> = new Set([...Object.keys(builtinFunctions), 'secret', 'secrets']);
 
 /** Fraction of a renewable lease after which it is renewed. */
 const renewAtFraction = 2 / 3;
@@ -49,6 +49,8 @@ interface Dependency {
   path: string;
   /** Data of a write, from `secret "path" "k=v"`; undefined for a read. */
   params?: Record<string, string>;
+  /** True for a `secrets "path"` list, whose value holds the keys in `data.keys`. */
+  list?: boolean;
   value: SecretValue;
   timer?: NodeJS.Timeout;
   failures: number;
@@ -85,7 +87,8 @@ export async function loadTemplates(configs: TemplateConfig[]): Promise<LoadedTe
   return loaded;
 }
 
-function dependencyKey(path: string, params: Record<string, string> | undefined): string {
+function dependencyKey(path: string, params: Record<string, string> | undefined, list: boolean): string {
+  if (list) return `list ${path}`;
   return params === undefined ? `read ${path}` : `write ${path} ${JSON.stringify(Object.entries(params).sort())}`;
 }
 
@@ -104,6 +107,9 @@ export class TemplateRenderer {
   private readonly usedBy = new Map<LoadedTemplate, Set<string>>();
   private readonly retryTimers = new Map<LoadedTemplate, NodeJS.Timeout>();
   private readonly retries = new Map<LoadedTemplate, number>();
+  /** Renders in progress, and the templates to render again once theirs ends. */
+  private readonly rendering = new Map<LoadedTemplate, Promise<void>>();
+  private readonly queued = new Set<LoadedTemplate>();
   /** Bumped on every new token, so that work started for an old token is dropped. */
   private generation = 0;
   private stopped = false;
@@ -153,7 +159,26 @@ export class TemplateRenderer {
     this.usedBy.clear();
   }
 
+  /**
+   * Renders a template, one render at a time: a request that arrives while
+   * one runs is queued and runs after it, so that a render with older data
+   * never writes last.
+   */
   private async renderWithRetry(template: LoadedTemplate): Promise<void> {
+    const running = this.rendering.get(template);
+    if (running !== undefined) {
+      this.queued.add(template);
+      return running;
+    }
+    const done = this.renderAttempt(template).finally(() => {
+      this.rendering.delete(template);
+      if (this.queued.delete(template) && !this.stopped) void this.renderWithRetry(template);
+    });
+    this.rendering.set(template, done);
+    return done;
+  }
+
+  private async renderAttempt(template: LoadedTemplate): Promise<void> {
     const generation = this.generation;
     clearTimeout(this.retryTimers.get(template));
     try {
@@ -183,6 +208,12 @@ export class TemplateRenderer {
         const dependency = await this.dependency(path, args);
         used.add(dependency.key);
         return dependency.value;
+      },
+      secrets: async (path: unknown) => {
+        const dependency = await this.dependency(path, [], true);
+        used.add(dependency.key);
+        const keys = dependency.value.secret.data?.keys;
+        return Array.isArray(keys) ? keys.map(String).sort() : [];
       },
     };
     const text = await executeTemplate(template.nodes, { name: template.config.name, errorOnMissingKey: template.config.errorOnMissingKey, functions });
@@ -225,8 +256,8 @@ export class TemplateRenderer {
     });
   }
 
-  /** Returns the cached secret for `secret path [k=v ...]`, fetching it on first use. */
-  private async dependency(pathArgument: unknown, args: unknown[]): Promise<Dependency> {
+  /** Returns the cached secret for `secret path [k=v ...]` or the list for `secrets path`, fetching it on first use. */
+  private async dependency(pathArgument: unknown, args: unknown[], list = false): Promise<Dependency> {
     if (typeof pathArgument !== 'string' || pathArgument === '') throw new Error('secret expects a path such as "secret/data/app"');
     let params: Record<string, string> | undefined;
     for (const arg of args) {
@@ -237,14 +268,15 @@ export class TemplateRenderer {
       params[text.slice(0, equals)] = text.slice(equals + 1);
     }
     const path = pathArgument.replace(/^\/+/, '');
-    const key = dependencyKey(path, params);
+    const key = dependencyKey(path, params, list);
     const cached = this.dependencies.get(key) ?? this.pending.get(key);
     if (cached !== undefined) return cached;
 
     const generation = this.generation;
-    const fetching = this.fetch(path, params).then((value) => {
+    const fetching = this.fetch(path, params, list).then((value) => {
       const dependency: Dependency = { key, path, value, failures: 0 };
       if (params !== undefined) dependency.params = params;
+      if (list) dependency.list = true;
       if (generation === this.generation && !this.stopped) {
         this.dependencies.set(key, dependency);
         this.schedule(dependency);
@@ -259,28 +291,36 @@ export class TemplateRenderer {
     }
   }
 
-  /** Reads `path`, or writes `params` to it. A KV version 2 path without "data/" gets it, as Consul Template adds it. */
-  private async fetch(path: string, params: Record<string, string> | undefined): Promise<SecretValue> {
+  /**
+   * Reads `path`, writes `params` to it, or lists it. On a KV version 2 mount,
+   * a path without "data/" (or "metadata/" for a list) gets it, as Consul
+   * Template adds it. A list of a path with no keys is empty.
+   */
+  private async fetch(path: string, params: Record<string, string> | undefined, list = false): Promise<SecretValue> {
     const client = this.client!;
+    if (list) {
+      const secret = await client.list(await this.kvPath(client, path, 'metadata/'));
+      return new SecretValue(secret ?? { request_id: '', lease_id: '', lease_duration: 0, renewable: false, data: { keys: [] }, warnings: null });
+    }
     if (params !== undefined) {
       const secret = await client.write(path, params);
       if (secret === null) throw new Error(`no data returned by a write to ${path}`);
       return new SecretValue(secret);
     }
-    const secret = await client.read(await this.kvDataPath(client, path));
+    const secret = await client.read(await this.kvPath(client, path, 'data/'));
     if (secret === null) throw new Error(`no secret exists at ${path}`);
     return new SecretValue(secret);
   }
 
-  private async kvDataPath(client: CofferClient, path: string): Promise<string> {
-    const known = this.kvPaths.get(path);
+  private async kvPath(client: CofferClient, path: string, prefix: 'data/' | 'metadata/'): Promise<string> {
+    const known = this.kvPaths.get(prefix + path);
     if (known !== undefined) return known;
-    const resolved = await this.resolveKvPath(client, path);
-    this.kvPaths.set(path, resolved);
+    const resolved = await this.resolveKvPath(client, path, prefix);
+    this.kvPaths.set(prefix + path, resolved);
     return resolved;
   }
 
-  private async resolveKvPath(client: CofferClient, path: string): Promise<string> {
+  private async resolveKvPath(client: CofferClient, path: string, prefix: 'data/' | 'metadata/'): Promise<string> {
     let mount: { mountPath: string; version: 1 | 2 };
     try {
       mount = await preflightKvVersion(client, path);
@@ -290,7 +330,7 @@ export class TemplateRenderer {
     }
     if (mount.version !== 2 || mount.mountPath === '' || !path.startsWith(mount.mountPath)) return path;
     const inside = path.slice(mount.mountPath.length);
-    return inside.startsWith('data/') ? path : `${mount.mountPath}data/${inside}`;
+    return inside.startsWith(prefix) ? path : `${mount.mountPath}${prefix}${inside}`;
   }
 
   /** Sets the timer that renews or fetches `dependency` again. */
@@ -334,7 +374,7 @@ export class TemplateRenderer {
     const generation = this.generation;
     let value: SecretValue;
     try {
-      value = await this.fetch(dependency.path, dependency.params);
+      value = await this.fetch(dependency.path, dependency.params, dependency.list);
     } catch (error) {
       if (generation !== this.generation || this.stopped) return;
       dependency.failures += 1;
