@@ -588,6 +588,28 @@ template {
     }
   });
 
+  test('exit_on_retry_failure stops after num_retries', async () => {
+    const folder = await makeTempDir('coffer-agent-');
+    const files = await approleFiles(folder.path, 'retries', {});
+    const config = `${autoAuth(files, join(folder.path, 'token')).replace('vault {', 'vault {\n  retry {\n    num_retries = 2\n  }')}
+template_config {
+  exit_on_retry_failure = true
+}
+
+template {
+  destination = "${join(folder.path, 'out')}"
+  contents    = "{{ with secret \\"secret/data/no-such-secret\\" }}{{ .Data.data.x }}{{ end }}"
+}
+`;
+    await writeConfig(folder.path, config);
+    const agent = startAgent(folder.path);
+    assert.equal(await agent.exited, 1);
+    assert.equal((agent.stderr.match(/error rendering template, retrying/g) ?? []).length, 2);
+    assert.match(agent.stderr, /\nError: template contents failed after 2 retries: contents:1: error calling secret: no secret exists at secret\/data\/no-such-secret\n$/);
+    assert.equal(await exists(join(folder.path, 'out')), false);
+    await folder.remove();
+  });
+
   test('bad template stops agent with its line', async () => {
     const folder = await makeTempDir('coffer-agent-');
     const files = await approleFiles(folder.path, 'bad', {});

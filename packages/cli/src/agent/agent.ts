@@ -72,7 +72,12 @@ export async function runAgent(parts: AgentParts, stopSignal: AbortSignal | unde
   const proxies: RunningProxy[] = [];
   let renderer: TemplateRenderer | undefined;
   if (templates.length > 0) {
-    const options = { staticSecretRenderInterval: config.staticSecretRenderInterval, exitOnRetryFailure: config.exitOnRetryFailure, onFatal: reportFatal };
+    const options = {
+      staticSecretRenderInterval: config.staticSecretRenderInterval,
+      maxRetries: config.server.numRetries,
+      exitOnRetryFailure: config.exitOnRetryFailure,
+      onFatal: reportFatal,
+    };
     renderer = new TemplateRenderer(templates, clientConfig, options, logger.named('template'));
   }
 

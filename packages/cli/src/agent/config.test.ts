@@ -13,6 +13,10 @@ vault {
   address         = "https://127.0.0.1:8200/"
   ca_cert         = "/etc/ca.pem"
   tls_server_name = "coffer.internal"
+
+  retry {
+    num_retries = 5
+  }
 }
 
 auto_auth {
@@ -62,7 +66,7 @@ template {
 
 const jsonConfig = {
   pid_file: '/run/agent.pid',
-  vault: { address: 'https://127.0.0.1:8200/', ca_cert: '/etc/ca.pem', tls_server_name: 'coffer.internal' },
+  vault: { address: 'https://127.0.0.1:8200/', ca_cert: '/etc/ca.pem', tls_server_name: 'coffer.internal', retry: { num_retries: 5 } },
   auto_auth: {
     method: [
       {
@@ -107,7 +111,7 @@ describe('agent config', () => {
       const fromJson = await loadAgentConfig([join(folder.path, 'agent.json')]);
 
       assert.deepEqual(summary(fromHcl), summary(fromJson));
-      assert.deepEqual(fromHcl.server, { address: 'https://127.0.0.1:8200', caCert: '/etc/ca.pem', tlsServerName: 'coffer.internal', tlsSkipVerify: false });
+      assert.deepEqual(fromHcl.server, { address: 'https://127.0.0.1:8200', caCert: '/etc/ca.pem', tlsServerName: 'coffer.internal', tlsSkipVerify: false, numRetries: 5 });
       assert.equal(fromHcl.method?.mountPath, 'ci');
       assert.equal(fromHcl.method?.minBackoff, 1);
       assert.equal(fromHcl.method?.maxBackoff, 30);

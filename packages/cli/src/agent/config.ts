@@ -17,6 +17,8 @@ export interface ServerConnection {
   clientKey?: string;
   tlsSkipVerify: boolean;
   tlsServerName?: string;
+  /** Retries of a failed template request, from `retry { num_retries }`: 12 by default, 0 with num_retries = -1. */
+  numRetries: number;
 }
 
 export type AuthMethodType = 'approle' | 'token_file' | 'userpass' | 'cert';
@@ -95,6 +97,9 @@ export interface AgentConfig {
 const defaultMinBackoff = 1;
 const defaultMaxBackoff = 300;
 
+/** Vault Agent's default number of retries of a failed request. */
+const defaultNumRetries = 12;
+
 /** Vault Agent's default interval for secrets without a lease. */
 const defaultStaticSecretRenderInterval = 300;
 
@@ -143,7 +148,7 @@ async function configFiles(path: string): Promise<string[]> {
 function buildConfig(files: string[], stanzas: Stanza[]): AgentConfig {
   const config: AgentConfig = {
     files,
-    server: { tlsSkipVerify: false },
+    server: { tlsSkipVerify: false, numRetries: defaultNumRetries },
     exitAfterAuth: false,
     sinks: [],
     listeners: [],
@@ -188,10 +193,10 @@ function buildConfig(files: string[], stanzas: Stanza[]): AgentConfig {
 
 function readServer(stanza: Stanza): ServerConnection {
   stanza.checkFields(
-    ['address', 'ca_cert', 'ca_path', 'client_cert', 'client_key', 'tls_skip_verify', 'tls_server_name'],
-    ['namespace', 'retry'],
+    ['address', 'ca_cert', 'ca_path', 'client_cert', 'client_key', 'tls_skip_verify', 'tls_server_name', 'retry'],
+    ['namespace'],
   );
-  const server: ServerConnection = { tlsSkipVerify: stanza.bool('tls_skip_verify', false) };
+  const server: ServerConnection = { tlsSkipVerify: stanza.bool('tls_skip_verify', false), numRetries: readRetries(stanza) };
   const address = stanza.string('address');
   if (address !== undefined) {
     if (!/^https?:\/\/[^/]/.test(address)) throw stanza.error('address', `invalid address "${address}": expected a URL such as https://127.0.0.1:8200`);
@@ -215,6 +220,18 @@ function readServer(stanza: Stanza): ServerConnection {
     throw stanza.error(server.clientCert === undefined ? 'client_cert' : 'client_key', 'client_cert and client_key must be set together');
   }
   return server;
+}
+
+/** Reads `retry { num_retries }`, where 0 means Vault's default of 12 and -1 turns retries off. */
+function readRetries(vault: Stanza): number {
+  const retry = vault.object('retry');
+  retry.checkFields(['num_retries']);
+  const value = retry.values.num_retries;
+  if (value === undefined) return defaultNumRetries;
+  const count = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
+  if (!Number.isInteger(count) || count < -1) throw retry.error('num_retries', `expected a whole number of -1 or more, got ${JSON.stringify(value)}`);
+  if (count === -1) return 0;
+  return count === 0 ? defaultNumRetries : count;
 }
 
 function readAutoAuth(stanza: Stanza, config: AgentConfig): void {

@@ -29,8 +29,7 @@ const renewAtFraction = 2 / 3;
 /** Fraction of a lease that cannot be renewed after which the secret is fetched again, as Vault Agent's lease_renewal_threshold defaults to. */
 const refetchAtFraction = 0.9;
 
-/** Retries of a failed render or fetch before exit_on_retry_failure stops the agent, and their backoff in seconds, as Vault Agent's defaults. */
-const maxRetries = 12;
+/** Backoff in seconds between retries of a failed render or fetch, as Vault Agent's defaults. */
 const retryBackoff = 0.25;
 const retryMaxBackoff = 60;
 
@@ -58,6 +57,8 @@ interface Dependency {
 
 export interface TemplateOptions {
   staticSecretRenderInterval: number;
+  /** Retries of a failed render or fetch before exit_on_retry_failure stops the agent. */
+  maxRetries: number;
   exitOnRetryFailure: boolean;
   /** Called when the agent must stop because exit_on_retry_failure gave up. */
   onFatal(error: Error): void;
@@ -188,8 +189,8 @@ export class TemplateRenderer {
       if (this.stopped || generation !== this.generation) return;
       const attempt = (this.retries.get(template) ?? 0) + 1;
       this.retries.set(template, attempt);
-      if (attempt > maxRetries && this.options.exitOnRetryFailure) {
-        this.options.onFatal(new Error(`template ${template.config.name} failed after ${maxRetries} retries: ${describeError(error)}`));
+      if (attempt > this.options.maxRetries && this.options.exitOnRetryFailure) {
+        this.options.onFatal(new Error(`template ${template.config.name} failed after ${this.options.maxRetries} retries: ${describeError(error)}`));
         return;
       }
       const backoff = Math.min(retryBackoff * 2 ** (attempt - 1), retryMaxBackoff);
@@ -378,8 +379,8 @@ export class TemplateRenderer {
     } catch (error) {
       if (generation !== this.generation || this.stopped) return;
       dependency.failures += 1;
-      if (dependency.failures > maxRetries && this.options.exitOnRetryFailure) {
-        this.options.onFatal(new Error(`fetching ${dependency.path} failed after ${maxRetries} retries: ${describeError(error)}`));
+      if (dependency.failures > this.options.maxRetries && this.options.exitOnRetryFailure) {
+        this.options.onFatal(new Error(`fetching ${dependency.path} failed after ${this.options.maxRetries} retries: ${describeError(error)}`));
         return;
       }
       const backoff = Math.min(retryBackoff * 2 ** (dependency.failures - 1), retryMaxBackoff);
