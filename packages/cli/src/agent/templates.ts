@@ -237,21 +237,20 @@ export class TemplateRenderer {
     if (command !== undefined) await this.runCommand(command, template.config.name);
   }
 
+  /**
+   * Runs a template's command. Its output is discarded and only its exit
+   * status is logged, because a command may print the secrets it reads.
+   */
   private runCommand(command: string, templateName: string): Promise<void> {
     return new Promise((resolve) => {
-      const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'ignore', 'pipe'], timeout: commandTimeoutMs });
-      let stderr = '';
-      child.stderr.setEncoding('utf8');
-      child.stderr.on('data', (chunk: string) => {
-        if (stderr.length < 2000) stderr += chunk;
-      });
+      const child = spawn('/bin/sh', ['-c', command], { stdio: 'ignore', timeout: commandTimeoutMs });
       child.on('error', (error) => {
         this.logger.error('error running template command', { template: templateName, error: error.message });
         resolve();
       });
       child.on('exit', (code, signal) => {
         if (code === 0) this.logger.info('template command finished', { template: templateName });
-        else this.logger.error('template command failed', { template: templateName, exit_code: code ?? undefined, signal: signal ?? undefined, stderr: stderr.trim() });
+        else this.logger.error('template command failed', { template: templateName, exit_code: code ?? undefined, signal: signal ?? undefined });
         resolve();
       });
     });
