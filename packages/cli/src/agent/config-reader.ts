@@ -1,5 +1,5 @@
 // Typed access to one stanza of an agent config, with errors that name the
-// file, the stanza and the field.
+// file, the line, the stanza and the field.
 import { parseGoBool } from '@coffer/sdk';
 import { parseDuration } from '../flags.js';
 import type { PlainObject, PlainValue } from './config-source.js';
@@ -11,6 +11,35 @@ export interface LabelledStanza {
   stanza: Stanza;
 }
 
+/**
+ * The text of a config file, for the line numbers in errors. Neither parser
+ * reports where a setting sits, so the name of each stanza and field is
+ * searched for in the text, after the stanza that contains it.
+ * NOTE: this is a best effort. A name that also appears earlier in a string
+ * or a block comment can point an error at the wrong line.
+ */
+export class SourceText {
+  constructor(
+    readonly text: string,
+    readonly format: 'hcl' | 'json',
+  ) {}
+
+  /** Returns the offset of `key` written as a setting or stanza name at or after `from`, or undefined. */
+  find(key: string, from: number): number | undefined {
+    const name = key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    // In HCL a name starts a line or follows "{" or ",", and "=", "{" or a label follows it.
+    const pattern =
+      this.format === 'json' ? new RegExp(`()"${name}"\\s*:`, 'g') : new RegExp(`((?:^|[{,])[ \\t]*)"?${name}"?(?=[ \\t]*[={]|[ \\t]+["A-Za-z_])`, 'gm');
+    pattern.lastIndex = from;
+    const match = pattern.exec(this.text);
+    return match === null ? undefined : match.index + match[1].length;
+  }
+
+  line(offset: number): number {
+    return this.text.slice(0, offset).split('\n').length;
+  }
+}
+
 /** The settings of one stanza, such as `auto_auth` or `template`. */
 export class Stanza {
   constructor(
@@ -18,12 +47,22 @@ export class Stanza {
     /** Where the stanza sits, such as `auto_auth.method "approle"`; '' for the top level. */
     readonly path: string,
     readonly values: PlainObject,
+    private readonly source?: SourceText,
+    /** Offset of the stanza's name in the source text. */
+    private readonly offset = 0,
   ) {}
 
-  /** Builds an error that names the file, this stanza and `field`. */
+  /** Builds an error that names the file, the line when it is found, this stanza and `field`. */
   error(field: string | undefined, problem: string): AgentConfigError {
     const place = [this.path, field].filter((part) => part !== undefined && part !== '').join('.');
-    return new AgentConfigError(`${this.file}: ${place === '' ? '' : `${place}: `}${problem}`);
+    const offset = field === undefined ? this.offset : (this.source?.find(field, this.offset) ?? this.offset);
+    const location = this.source === undefined || (this.path === '' && field === undefined) ? this.file : `${this.file}:${this.source.line(offset)}`;
+    return new AgentConfigError(`${location}: ${place === '' ? '' : `${place}: `}${problem}`);
+  }
+
+  /** Builds the stanza of `values`, found as `field` at or after `from` in the source. */
+  private nested(field: string, path: string, values: PlainObject, from = this.offset): Stanza {
+    return new Stanza(this.file, path, values, this.source, this.source?.find(field, from) ?? from);
   }
 
   /**
@@ -101,17 +140,20 @@ export class Stanza {
     // A block written once, `config { ... }`, arrives as a one-element array.
     if (Array.isArray(value) && value.length === 1) value = value[0];
     if (Array.isArray(value)) throw this.error(field, 'set more than once; set it once');
-    if (value === undefined || value === null) return new Stanza(this.file, this.child(field), {});
+    if (value === undefined || value === null) return new Stanza(this.file, this.child(field), {}, this.source, this.offset);
     if (typeof value !== 'object') throw this.error(field, `expected a block, got ${describe(value)}`);
-    return new Stanza(this.file, this.child(field), value);
+    return this.nested(field, this.child(field), value);
   }
 
   /** Every occurrence of an unlabelled block such as `template { ... }`. */
   blocks(field: string): Stanza[] {
     const occurrences = this.occurrences(field);
+    let from = this.offset;
     return occurrences.map((value, index) => {
       const path = occurrences.length > 1 ? `${this.child(field)}[${index}]` : this.child(field);
-      return new Stanza(this.file, path, value);
+      const stanza = this.nested(field, path, value, from);
+      from = stanza.offset + 1;
+      return stanza;
     });
   }
 
@@ -122,10 +164,16 @@ export class Stanza {
    */
   labelledBlocks(field: string): LabelledStanza[] {
     const result: LabelledStanza[] = [];
+    let from = this.offset;
+    const add = (label: string, body: PlainObject): void => {
+      const stanza = this.nested(field, `${this.child(field)} "${label}"`, body, from);
+      from = stanza.offset + 1;
+      result.push({ label, stanza });
+    };
     for (const value of this.occurrences(field)) {
       if (typeof value.type === 'string') {
         const { type, ...rest } = value;
-        result.push({ label: type, stanza: new Stanza(this.file, `${this.child(field)} "${type}"`, rest) });
+        add(type, rest);
         continue;
       }
       for (const [label, inner] of Object.entries(value)) {
@@ -134,7 +182,7 @@ export class Stanza {
           if (body === null || typeof body !== 'object' || Array.isArray(body)) {
             throw this.error(field, `expected ${field} "TYPE" { ... } or a type field, got ${label} = ${describe(body)}`);
           }
-          result.push({ label, stanza: new Stanza(this.file, `${this.child(field)} "${label}"`, body) });
+          add(label, body);
         }
       }
     }

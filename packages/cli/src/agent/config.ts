@@ -4,7 +4,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentConfigError, parseConfigText } from './config-source.js';
-import { Stanza } from './config-reader.js';
+import { SourceText, Stanza } from './config-reader.js';
 
 export { AgentConfigError } from './config-source.js';
 
@@ -126,7 +126,7 @@ export async function loadAgentConfig(paths: string[]): Promise<AgentConfig> {
     } catch (error) {
       throw new AgentConfigError(`error reading config file ${file}: ${error instanceof Error ? error.message : String(error)}`);
     }
-    const top = new Stanza(file, '', parseConfigText(file, text));
+    const top = new Stanza(file, '', parseConfigText(file, text), new SourceText(text, file.endsWith('.json') ? 'json' : 'hcl'));
     top.checkFields(topLevelFields, unsupportedTopLevel);
     stanzas.push(top);
   }
