@@ -44,7 +44,7 @@ function waitForStop(signal: AbortSignal | undefined, fatal: Promise<Error>): Pr
   });
 }
 
-/** What the run steps share. */
+/** State that the run steps share. */
 interface AgentRun {
   parts: AgentParts;
   client: CofferClient;

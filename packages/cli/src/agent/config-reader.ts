@@ -44,7 +44,7 @@ export class SourceText {
 export class Stanza {
   constructor(
     readonly file: string,
-    /** Where the stanza sits, such as `auto_auth.method "approle"`; '' for the top level. */
+    /** Place of the stanza in the file, such as `auto_auth.method "approle"`; '' for the top level. */
     readonly path: string,
     readonly values: PlainObject,
     private readonly source?: SourceText,
@@ -112,18 +112,20 @@ export class Stanza {
     throw this.error(field, `expected true or false, got ${describe(value)}`);
   }
 
-  /** A duration in seconds, written as "5m", "90s" or a number of seconds. */
+  /** Returns a duration in seconds, written as "5m", "90s" or a number of seconds. */
   duration(field: string, fallback: number): number {
     const value = this.scalar(field);
     if (value === undefined) return fallback;
-    const seconds = typeof value === 'number' ? value : typeof value === 'string' ? parseDuration(value) : undefined;
+    let seconds: number | undefined;
+    if (typeof value === 'number') seconds = value;
+    else if (typeof value === 'string') seconds = parseDuration(value);
     if (seconds === undefined || !Number.isFinite(seconds) || seconds < 0) {
       throw this.error(field, `expected a duration such as "30s" or "5m", got ${describe(value)}`);
     }
     return seconds;
   }
 
-  /** A file mode, written as an octal string such as "0640" or an HCL number such as 0640. */
+  /** Returns a file mode, written as an octal string such as "0640" or an HCL number such as 0640. */
   fileMode(field: string, fallback: number): number {
     const value = this.scalar(field);
     if (value === undefined) return fallback;
@@ -134,7 +136,7 @@ export class Stanza {
     return mode;
   }
 
-  /** A nested object such as a method's `config`, returned as its own stanza. */
+  /** Returns a nested object such as a method's `config` as its own stanza. */
   object(field: string): Stanza {
     let value = this.values[field];
     // A block written once, `config { ... }`, arrives as a one-element array.
@@ -145,7 +147,7 @@ export class Stanza {
     return this.nested(field, this.child(field), value);
   }
 
-  /** Every occurrence of an unlabelled block such as `template { ... }`. */
+  /** Returns every occurrence of an unlabelled block such as `template { ... }`. */
   blocks(field: string): Stanza[] {
     const occurrences = this.occurrences(field);
     let from = this.offset;
@@ -158,7 +160,7 @@ export class Stanza {
   }
 
   /**
-   * Every occurrence of a labelled block. The label comes from HCL's block
+   * Returns every occurrence of a labelled block. The label comes from HCL's block
    * label, from a JSON object keyed by label, or from a `type` field, as
    * Vault Agent accepts `method "approle" {}` and `method { type = "approle" }`.
    */

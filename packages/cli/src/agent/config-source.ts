@@ -108,7 +108,7 @@ function unquote(text: string): string {
   });
 }
 
-/** The text of a heredoc without its marker lines; `<<-` also removes the indentation its lines share. */
+/** Returns the text of a heredoc without its marker lines. `<<-` also removes the indentation its lines share. */
 function heredocText(text: string): string {
   const lines = text.split(/\r?\n/);
   const indented = lines[0].startsWith('<<-');

@@ -228,7 +228,9 @@ function readRetries(vault: Stanza): number {
   retry.checkFields(['num_retries']);
   const value = retry.values.num_retries;
   if (value === undefined) return defaultNumRetries;
-  const count = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : NaN;
+  let count = NaN;
+  if (typeof value === 'number') count = value;
+  else if (typeof value === 'string') count = Number(value);
   if (!Number.isInteger(count) || count < -1) throw retry.error('num_retries', `expected a whole number of -1 or more, got ${JSON.stringify(value)}`);
   if (count === -1) return 0;
   return count === 0 ? defaultNumRetries : count;

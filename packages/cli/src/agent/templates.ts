@@ -48,7 +48,7 @@ interface Dependency {
   path: string;
   /** Data of a write, from `secret "path" "k=v"`; undefined for a read. */
   params?: Record<string, string>;
-  /** True for a `secrets "path"` list, whose value holds the keys in `data.keys`. */
+  /** True for a `secrets "path"` list, whose value contains the keys in `data.keys`. */
   list?: boolean;
   value: SecretValue;
   timer?: NodeJS.Timeout;
