@@ -659,6 +659,11 @@ describe('agent config errors', () => {
       ':1: listener "tcp".tls_cert_file: missing value: set it to a PEM certificate, or set tls_disable = true',
     ],
     [
+      'unsupported approle field',
+      'auto_auth {\n  method "approle" {\n    config = {\n      role_id_file_path = "/tmp/r"\n      secret_id_response_wrapping_path = "auth/approle/role/web/secret-id"\n    }\n  }\n}\n',
+      ':5: auto_auth.method "approle".config.secret_id_response_wrapping_path: this Vault Agent setting is not supported by coffer agent; remove it',
+    ],
+    [
       'second template missing destination',
       'template {\n  destination = "/tmp/a"\n  contents = "x"\n}\n\ntemplate {\n  contents = "y"\n}\n',
       ':6: template[1].destination: missing value: set it to the file the template renders to',

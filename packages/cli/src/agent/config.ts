@@ -255,18 +255,23 @@ function readAutoAuth(stanza: Stanza, config: AgentConfig): void {
   }
 }
 
-/** The fields of each method's `config` block: the required ones, then the optional ones. */
-const methodFields: Record<AuthMethodType, { required: [string, string][]; optional: string[] }> = {
+/**
+ * The fields of each method's `config` block: the required ones with a hint,
+ * the optional ones, and those Vault Agent has that coffer agent does not.
+ */
+const methodFields: Record<AuthMethodType, { required: [string, string][]; optional: string[]; unsupported: string[] }> = {
   approle: {
     required: [['role_id_file_path', 'set it to the file that contains the role ID']],
     optional: ['secret_id_file_path', 'remove_secret_id_file_after_reading'],
+    unsupported: ['secret_id_response_wrapping_path', 'remove_secret_id_file_follows_symlinks'],
   },
-  token_file: { required: [['token_file_path', 'set it to the file that contains the token']], optional: [] },
+  token_file: { required: [['token_file_path', 'set it to the file that contains the token']], optional: [], unsupported: [] },
   userpass: {
     required: [['username', 'set it to the user to log in as']],
     optional: ['password', 'password_file_path'],
+    unsupported: [],
   },
-  cert: { required: [], optional: ['name', 'ca_cert', 'client_cert', 'client_key'] },
+  cert: { required: [], optional: ['name', 'ca_cert', 'client_cert', 'client_key'], unsupported: ['reload'] },
 };
 
 function readMethod(type: string, stanza: Stanza): MethodConfig {
@@ -277,8 +282,8 @@ function readMethod(type: string, stanza: Stanza): MethodConfig {
   stanza.checkFields(['mount_path', 'config', 'min_backoff', 'max_backoff', 'exit_on_err'], ['namespace', 'wrap_ttl', 'max_retries']);
 
   const config = stanza.object('config');
-  const { required, optional } = methodFields[methodType];
-  config.checkFields([...required.map(([field]) => field), ...optional]);
+  const { required, optional, unsupported } = methodFields[methodType];
+  config.checkFields([...required.map(([field]) => field), ...optional], unsupported);
   for (const [field, hint] of required) config.requiredString(field, hint);
   if (methodType === 'userpass' && !config.has('password') && !config.has('password_file_path')) {
     throw config.error('password_file_path', 'missing value: set it to the file that contains the password');
