@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { CofferClient, ResponseError } from '../client.js';
+import { CofferClient, ResponseError, ResponseWrapped } from '../client.js';
 import { makeTempDir, runCli } from '../test-io.js';
 import type { TestServer } from '../test-server.js';
 import { startDevServer, testRootToken } from '../test-server.js';
@@ -284,6 +284,44 @@ template {
     assert.match(agent.stderr, /\[ERROR\] +agent\.sink\.file: error writing token to sink: path=\S+missing-folder\/token error="ENOENT: no such file or directory/);
     assert.match(agent.stderr, /\nError writing the token to the sinks: see the log above\n$/);
     await folder.remove();
+  });
+
+  test('wrapped secret ID is unwrapped', async () => {
+    const folder = await makeTempDir('coffer-agent-');
+    const files = await approleFiles(folder.path, 'wrapped-secret', {});
+    const wrapper = new CofferClient({ ...root.config, wrapTtl: 300 });
+    const wrappingToken = async (): Promise<string> => {
+      try {
+        await wrapper.write('auth/approle/role/wrapped-secret/secret-id', {});
+      } catch (error) {
+        if (error instanceof ResponseWrapped) return error.secret.wrap_info!.token;
+        throw error;
+      }
+      throw new Error('the server did not wrap the secret ID');
+    };
+    const withPath = (path: string): string =>
+      `${autoAuth(files, join(folder.path, 'token'), `secret_id_response_wrapping_path = "${path}"`).replace('min_backoff = "1s"', 'min_backoff = "1s"\n    exit_on_err = true')}\nexit_after_auth = true\n`;
+    try {
+      await writeFile(files.secretIdFile, await wrappingToken());
+      await writeConfig(folder.path, withPath('auth/approle/role/other/secret-id'));
+      const rejected = startAgent(folder.path);
+      assert.equal(await rejected.exited, 1);
+      assert.match(
+        rejected.stderr,
+        /^Error authenticating: the wrapped secret ID was created at "auth\/approle\/role\/wrapped-secret\/secret-id", not at secret_id_response_wrapping_path "auth\/approle\/role\/other\/secret-id"\n$/,
+      );
+      assert.equal(await exists(join(folder.path, 'token')), false);
+
+      await writeFile(files.secretIdFile, await wrappingToken());
+      await writeConfig(folder.path, withPath('auth/approle/role/wrapped-secret/secret-id'));
+      const accepted = startAgent(folder.path);
+      assert.equal(await accepted.exited, 0, accepted.stderr);
+      const token = await readFile(join(folder.path, 'token'), 'utf8');
+      assert.deepEqual((await lookup(token))!.meta, { role_name: 'wrapped-secret' });
+      assert.equal(await exists(files.secretIdFile), false);
+    } finally {
+      await folder.remove();
+    }
   });
 
   test('failed login retries with backoff', async () => {
@@ -660,8 +698,8 @@ describe('agent config errors', () => {
     ],
     [
       'unsupported approle field',
-      'auto_auth {\n  method "approle" {\n    config = {\n      role_id_file_path = "/tmp/r"\n      secret_id_response_wrapping_path = "auth/approle/role/web/secret-id"\n    }\n  }\n}\n',
-      ':5: auto_auth.method "approle".config.secret_id_response_wrapping_path: this Vault Agent setting is not supported by coffer agent; remove it',
+      'auto_auth {\n  method "approle" {\n    config = {\n      role_id_file_path = "/tmp/r"\n      remove_secret_id_file_follows_symlinks = true\n    }\n  }\n}\n',
+      ':5: auto_auth.method "approle".config.remove_secret_id_file_follows_symlinks: this Vault Agent setting is not supported by coffer agent; remove it',
     ],
     [
       'second template missing destination',

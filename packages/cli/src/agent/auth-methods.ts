@@ -63,12 +63,12 @@ class AppRoleMethod implements AuthMethod {
     const body: Record<string, string> = { role_id: roleId };
     const secretIdPath = config.string('secret_id_file_path');
     if (secretIdPath !== undefined && secretIdPath !== '') {
-      body.secret_id = await this.secretId(secretIdPath, config.bool('remove_secret_id_file_after_reading', true));
+      body.secret_id = await this.secretId(client, secretIdPath, config.bool('remove_secret_id_file_after_reading', true));
     }
     return tokenFromLogin(await client.write(`auth/${this.method.mountPath}/login`, body));
   }
 
-  private async secretId(path: string, remove: boolean): Promise<string> {
+  private async secretId(client: CofferClient, path: string, remove: boolean): Promise<string> {
     let fromFile = '';
     try {
       fromFile = (await readFile(path, 'utf8')).trim();
@@ -76,7 +76,8 @@ class AppRoleMethod implements AuthMethod {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new LoginError(`error reading secret ID file ${path}: ${String(error)}`);
     }
     if (fromFile !== '') {
-      this.cachedSecretId = fromFile;
+      const wrappingPath = this.method.config.string('secret_id_response_wrapping_path');
+      this.cachedSecretId = wrappingPath === undefined || wrappingPath === '' ? fromFile : await unwrapSecretId(client, fromFile, wrappingPath);
       if (remove) {
         await rm(path, { force: true });
         this.logger.info('removed secret ID file after reading', { path });
@@ -85,6 +86,25 @@ class AppRoleMethod implements AuthMethod {
     if (this.cachedSecretId === undefined) throw new LoginError(`no secret ID found: secret ID file ${path} is missing or empty`);
     return this.cachedSecretId;
   }
+}
+
+/**
+ * Exchanges a response-wrapping token for the secret ID it wraps, after
+ * checking that the token was created by `expectedPath`, as Vault Agent does,
+ * so that a token wrapping something else is rejected before it is used.
+ */
+async function unwrapSecretId(client: CofferClient, wrappingToken: string, expectedPath: string): Promise<string> {
+  const anonymous = new CofferClient({ ...client.config, token: '' });
+  const lookup = await anonymous.write('sys/wrapping/lookup', { token: wrappingToken });
+  const creationPath = String(lookup?.data?.creation_path ?? '').replace(/^\/+|\/+$/g, '');
+  const expected = expectedPath.replace(/^\/+|\/+$/g, '');
+  if (creationPath !== expected) {
+    throw new LoginError(`the wrapped secret ID was created at "${creationPath}", not at secret_id_response_wrapping_path "${expected}"`);
+  }
+  const unwrapped = await anonymous.unwrap(wrappingToken);
+  const secretId = unwrapped?.data?.secret_id;
+  if (typeof secretId !== 'string' || secretId === '') throw new LoginError('the unwrapped response has no secret_id');
+  return secretId;
 }
 
 /** token_file: reads a token from a file and checks it with a lookup, which also gives its lease. */

@@ -262,8 +262,8 @@ function readAutoAuth(stanza: Stanza, config: AgentConfig): void {
 const methodFields: Record<AuthMethodType, { required: [string, string][]; optional: string[]; unsupported: string[] }> = {
   approle: {
     required: [['role_id_file_path', 'set it to the file that contains the role ID']],
-    optional: ['secret_id_file_path', 'remove_secret_id_file_after_reading'],
-    unsupported: ['secret_id_response_wrapping_path', 'remove_secret_id_file_follows_symlinks'],
+    optional: ['secret_id_file_path', 'remove_secret_id_file_after_reading', 'secret_id_response_wrapping_path'],
+    unsupported: ['remove_secret_id_file_follows_symlinks'],
   },
   token_file: { required: [['token_file_path', 'set it to the file that contains the token']], optional: [], unsupported: [] },
   userpass: {
