@@ -1,11 +1,11 @@
 // The auto-auth loop: log in (with backoff on failure), hand the token to
 // the sinks and the other parts of the agent, keep it renewed, and log in
 // again when renewal fails or the token nears its max TTL.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { CofferClient } from '../client.js';
 import type { AuthMethod, AuthToken } from './auth-methods.js';
 import type { MethodConfig } from './config.js';
 import type { AgentLogger } from './log.js';
+import { wait } from './timers.js';
 
 /** Called with every new token; the loop waits for it before it renews. */
 export type TokenListener = (token: AuthToken) => Promise<void>;
@@ -15,16 +15,6 @@ const renewAtFraction = 2 / 3;
 
 /** Fraction of the remaining lease to wait before logging in again, once renewal can no longer extend the token. */
 const reauthAtFraction = 0.8;
-
-/** Resolves after `seconds`, or returns false early when `signal` aborts. */
-async function wait(seconds: number, signal: AbortSignal): Promise<boolean> {
-  try {
-    await sleep(seconds * 1000, undefined, { signal });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function reason(error: unknown): string {
   return error instanceof Error ? error.message.replace(/\s*\n\s*/g, ' ') : String(error);
@@ -83,7 +73,7 @@ export class AuthHandler {
    */
   private async watch(token: AuthToken, signal: AbortSignal): Promise<void> {
     if (token.leaseDuration <= 0) {
-      await wait(Number.MAX_SAFE_INTEGER / 1000, signal);
+      await wait(Infinity, signal);
       return;
     }
     const increment = token.leaseDuration;

@@ -19,6 +19,8 @@ import { builtinFunctions } from './template/functions.js';
 import { TemplateError } from './template/lexer.js';
 import type { TemplateNode } from './template/parser.js';
 import { parseTemplate } from './template/parser.js';
+import type { LongTimeout } from './timers.js';
+import { clearLongTimeout, setLongTimeout } from './timers.js';
 
 /** Names a template may call: the built-ins, `secret` and `secrets`. */
 const functionNames: ReadonlySet<string> = new Set([...Object.keys(builtinFunctions), 'secret', 'secrets']);
@@ -51,7 +53,7 @@ interface Dependency {
   /** True for a `secrets "path"` list, whose value contains the keys in `data.keys`. */
   list?: boolean;
   value: SecretValue;
-  timer?: NodeJS.Timeout;
+  timer?: LongTimeout;
   failures: number;
 }
 
@@ -153,7 +155,7 @@ export class TemplateRenderer {
   }
 
   private clearDependencies(): void {
-    for (const dependency of this.dependencies.values()) clearTimeout(dependency.timer);
+    for (const dependency of this.dependencies.values()) clearLongTimeout(dependency.timer);
     this.dependencies.clear();
     this.pending.clear();
     this.kvPaths.clear();
@@ -350,7 +352,7 @@ export class TemplateRenderer {
       delay = certificateRefresh(secret.data) ?? this.options.staticSecretRenderInterval;
       action = () => this.refetch(dependency);
     }
-    dependency.timer = setTimeout(() => void action(), Math.max(delay, 0.1) * 1000);
+    dependency.timer = setLongTimeout(() => void action(), Math.max(delay, 0.1) * 1000);
   }
 
   private async renew(dependency: Dependency): Promise<void> {
@@ -384,7 +386,7 @@ export class TemplateRenderer {
       }
       const backoff = Math.min(retryBackoff * 2 ** (dependency.failures - 1), retryMaxBackoff);
       this.logger.error('error fetching secret, retrying', { path: dependency.path, backoff: `${backoff}s`, error: describeError(error) });
-      dependency.timer = setTimeout(() => void this.refetch(dependency), backoff * 1000);
+      dependency.timer = setLongTimeout(() => void this.refetch(dependency), backoff * 1000);
       return;
     }
     if (generation !== this.generation || this.stopped) return;
