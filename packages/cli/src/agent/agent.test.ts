@@ -410,6 +410,25 @@ auto_auth {
     await folder.remove();
   });
 
+  test('token without TTL is kept', async () => {
+    const folder = await makeTempDir('coffer-agent-');
+    const sinkPath = join(folder.path, 'token');
+    await writeFile(join(folder.path, 'token-in'), testRootToken);
+    await writeConfig(
+      folder.path,
+      `vault {\n  address = "${server.address}"\n}\nauto_auth {\n  method "token_file" {\n    config = {\n      token_file_path = "${join(folder.path, 'token-in')}"\n    }\n  }\n  sink "file" {\n    config = {\n      path = "${sinkPath}"\n    }\n  }\n}\n`,
+    );
+    const agent = startAgent(folder.path);
+    try {
+      assert.equal(await waitFor('the sink file', () => readIfExists(sinkPath)), testRootToken);
+      await sleep(2_000);
+      assert.equal((agent.stderr.match(/authentication successful/g) ?? []).length, 1, agent.stderr);
+    } finally {
+      assert.equal(await agent.stop(), 0, agent.stderr);
+      await folder.remove();
+    }
+  });
+
   describe('proxy', () => {
     /** Starts an agent with a listener and the given api_proxy stanza, runs `check`, and stops it. */
     async function withProxy(apiProxy: string, check: (address: string) => Promise<void>): Promise<void> {
