@@ -570,6 +570,60 @@ template {
     }
   });
 
+  test('exec child restarts on env_template change', async () => {
+    const folder = await makeTempDir('coffer-agent-');
+    const files = await approleFiles(folder.path, 'exec', {});
+    const output = join(folder.path, 'child.out');
+    const childPid = join(folder.path, 'child.pid');
+    await root.write('secret/data/exec', { data: { password: 'one' } });
+    const config = `${autoAuth(files, join(folder.path, 'token'))}
+template_config {
+  static_secret_render_interval = "1s"
+}
+
+env_template "APP_PASSWORD" {
+  contents = "{{ with secret \\"secret/data/exec\\" }}{{ .Data.data.password }}{{ end }}"
+}
+
+exec {
+  command = ["/bin/sh", "-c", "echo \\"$APP_PASSWORD\\" >> ${output}; echo $$ > ${childPid}; exec sleep 120"]
+}
+`;
+    await writeConfig(folder.path, config);
+    const agent = startAgent(folder.path);
+    let lastPid = 0;
+    try {
+      await waitFor('the first child', async () => ((await readIfExists(output)) === 'one\n' ? true : undefined));
+      await root.write('secret/data/exec', { data: { password: 'two' } });
+      await waitFor('the restarted child', async () => ((await readIfExists(output)) === 'one\ntwo\n' ? true : undefined));
+      lastPid = Number(await waitFor('the child pid', async () => ((await readIfExists(childPid))?.trim() || undefined)));
+      assert.equal(agent.stderr.includes('two'), false, 'the log never shows the value');
+    } finally {
+      assert.equal(await agent.stop(), 0, agent.stderr);
+      await folder.remove();
+    }
+    assert.throws(() => process.kill(lastPid, 0), { code: 'ESRCH' });
+  });
+
+  test('exec child exit code ends agent', async () => {
+    const folder = await makeTempDir('coffer-agent-');
+    const files = await approleFiles(folder.path, 'exec-exit', {});
+    const config = `${autoAuth(files, join(folder.path, 'token'))}
+env_template "GREETING" {
+  contents = "{{ with secret \\"secret/data/app\\" }}{{ .Data.data.user }}{{ end }}"
+}
+
+exec {
+  command = ["/bin/sh", "-c", "test \\"$GREETING\\" = app && exit 3"]
+}
+`;
+    await writeConfig(folder.path, config);
+    const agent = startAgent(folder.path);
+    assert.equal(await agent.exited, 3, agent.stderr);
+    assert.match(agent.stdout, /==> Coffer agent shutdown because the child process exited with code 3\n$/);
+    await folder.remove();
+  });
+
   test('PKI template issues a certificate', async () => {
     await root.write('sys/mounts/pki', { type: 'pki' });
     await root.write('pki/root/generate/internal', { common_name: 'agent test root', ttl: '24h' });
@@ -724,6 +778,13 @@ describe('agent config errors', () => {
       'second template missing destination',
       'template {\n  destination = "/tmp/a"\n  contents = "x"\n}\n\ntemplate {\n  contents = "y"\n}\n',
       ':6: template[1].destination: missing value: set it to the file the template renders to',
+    ],
+    ['env_template without exec', 'env_template "A" {\n  contents = "x"\n}\n', ':1: env_template: env_template needs an exec stanza to run with the values'],
+    ['bad exec command', 'exec {\n  command = "./app"\n}\n', ':2: exec.command: expected a list of strings, got "./app"'],
+    [
+      'exec with file template',
+      'auto_auth {\n  method "token_file" {\n    config = {\n      token_file_path = "/tmp/t"\n    }\n  }\n}\nenv_template "A" {\n  contents = "x"\n}\nexec {\n  command = ["./app"]\n}\ntemplate {\n  destination = "/tmp/out"\n  contents = "x"\n}\n',
+      ':11: exec: exec cannot be used with template stanzas: use env_template stanzas',
     ],
     ['bad duration', 'template_config {\n  static_secret_render_interval = "soon"\n}\n', ':2: template_config.static_secret_render_interval: expected a duration such as "30s" or "5m", got "soon"'],
     ['unsupported stanza', 'telemetry {\n  disable_hostname = true\n}\n', ':1: telemetry: this Vault Agent setting is not supported by coffer agent; remove it'],

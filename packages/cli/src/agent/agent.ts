@@ -5,6 +5,7 @@ import type { ClientConfig } from '../client.js';
 import { CofferClient } from '../client.js';
 import type { UI } from '../io.js';
 import { AuthHandler } from './auth-handler.js';
+import { ChildSupervisor } from './exec.js';
 import type { AuthToken } from './auth-methods.js';
 import { createAuthMethod } from './auth-methods.js';
 import type { AgentConfig, MethodConfig } from './config.js';
@@ -24,10 +25,18 @@ export interface AgentParts {
   ui: UI;
 }
 
-/** Resolves with the signal name when SIGINT or SIGTERM arrives, or "abort" when `signal` aborts. */
-function waitForStop(signal: AbortSignal | undefined, fatal: Promise<Error>): Promise<string | Error> {
+/** The exec child exited on its own; the agent exits with the same code. */
+interface ChildExit {
+  exitCode: number;
+}
+
+/** Why the agent stops: a signal name or "abort", a fatal error, or the exec child's exit. */
+type StopReason = string | Error | ChildExit;
+
+/** Resolves with the signal name when SIGINT or SIGTERM arrives, "abort" when `signal` aborts, or what `fatal` reports. */
+function waitForStop(signal: AbortSignal | undefined, fatal: Promise<Error | ChildExit>): Promise<StopReason> {
   return new Promise((resolve) => {
-    const finish = (reason: string | Error): void => {
+    const finish = (reason: StopReason): void => {
       process.off('SIGINT', onInterrupt);
       process.off('SIGTERM', onTerminate);
       signal?.removeEventListener('abort', onAbort);
@@ -52,7 +61,7 @@ interface AgentRun {
   /** Aborted when the agent stops, which ends the auto-auth loop. */
   running: AbortController;
   /** Resolves with the reason the agent stops. */
-  stopped: Promise<string | Error>;
+  stopped: Promise<StopReason>;
   reportFatal(error: Error): void;
   cleanUp(): Promise<void>;
   /** Sets the token the proxy adds to requests. */
@@ -67,12 +76,19 @@ export async function runAgent(parts: AgentParts, stopSignal: AbortSignal | unde
   const { config, clientConfig, templates, logger, ui } = parts;
   const running = new AbortController();
   let currentToken: string | undefined;
-  let reportFatal: (error: Error) => void = () => undefined;
-  const fatal = new Promise<Error>((resolve) => (reportFatal = resolve));
+  let reportFatal: (reason: Error | ChildExit) => void = () => undefined;
+  const fatal = new Promise<Error | ChildExit>((resolve) => (reportFatal = resolve));
   const proxies: RunningProxy[] = [];
+  const supervisor = config.exec === undefined ? undefined : new ChildSupervisor(config.exec, logger.named('exec'), (exitCode) => reportFatal({ exitCode }));
   let renderer: TemplateRenderer | undefined;
   if (templates.length > 0) {
     const options = {
+      onEnvChange: () => {
+        const env = renderer?.environment();
+        if (supervisor === undefined || env === undefined) return;
+        if (!supervisor.running) supervisor.start(env);
+        else if (config.exec?.restartOnSecretChanges === 'always') void supervisor.restart(env);
+      },
       staticSecretRenderInterval: config.staticSecretRenderInterval,
       maxRetries: config.server.numRetries,
       exitOnRetryFailure: config.exitOnRetryFailure,
@@ -84,6 +100,7 @@ export async function runAgent(parts: AgentParts, stopSignal: AbortSignal | unde
   const cleanUp = async (): Promise<void> => {
     running.abort();
     renderer?.stop();
+    await supervisor?.stop();
     await Promise.all(proxies.map((proxy) => proxy.close()));
     if (config.pidFile !== undefined) await rm(config.pidFile, { force: true });
   };
@@ -165,11 +182,15 @@ async function exitAfterAuth(parts: AgentParts, renderer: TemplateRenderer | und
   return 0;
 }
 
-async function finish(ui: UI, reason: string | Error, cleanUp: () => Promise<void>): Promise<number> {
+async function finish(ui: UI, reason: StopReason, cleanUp: () => Promise<void>): Promise<number> {
   await cleanUp();
   if (reason instanceof Error) {
     ui.error(`Error: ${reason.message}`);
     return 1;
+  }
+  if (typeof reason !== 'string') {
+    ui.output(`==> Coffer agent shutdown because the child process exited with code ${reason.exitCode}`);
+    return reason.exitCode;
   }
   ui.output(`==> Coffer agent shutdown triggered by ${reason}`);
   return 0;

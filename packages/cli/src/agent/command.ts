@@ -46,7 +46,8 @@ Usage: coffer agent -config=FILE [options]
       if (level === undefined) throw new UsageError(`invalid log level "${levelName}": use trace, debug, info, warn or error`);
       if (flags.bool('exit-after-auth')) config.exitAfterAuth = true;
       if (config.exitAfterAuth && config.method === undefined) throw new AgentConfigError(`${config.files[0]}: exit_after_auth: needs an auto_auth stanza`);
-      const templates = await loadTemplates(config.templates);
+      if (config.exitAfterAuth && config.exec !== undefined) throw new AgentConfigError(`${config.files[0]}: exec: cannot be used with -exit-after-auth`);
+      const templates = await loadTemplates([...config.templates, ...config.envTemplates]);
       const clientConfig = await agentClientConfig(config.server, io.env);
       const logger = new AgentLogger(io.stderr, level);
       return await runAgent({ config, clientConfig, templates, logger, ui }, io.signal);

@@ -101,6 +101,14 @@ export class Stanza {
     return value;
   }
 
+  /** Returns a list of strings, such as exec's `command`. */
+  stringList(field: string): string[] | undefined {
+    const value = this.values[field];
+    if (value === undefined || value === null) return undefined;
+    if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) throw this.error(field, `expected a list of strings, got ${describe(value)}`);
+    return value as string[];
+  }
+
   bool(field: string, fallback: boolean): boolean {
     const value = this.scalar(field);
     if (value === undefined) return fallback;

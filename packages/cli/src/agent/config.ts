@@ -2,6 +2,7 @@
 // limited to the stanzas coffer agent supports. Each setting is checked
 // here, so the agent starts only with a config it can run.
 import { readFile, readdir, stat } from 'node:fs/promises';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import { AgentConfigError, parseConfigText } from './config-source.js';
 import { SourceText, Stanza } from './config-reader.js';
@@ -66,12 +67,22 @@ export interface TemplateConfig {
   command?: string;
   /** Create the destination's missing parent folders. */
   createDestDirs: boolean;
+  /** Environment variable an `env_template` sets for the exec child; undefined for a file template. */
+  envName?: string;
   /** Strings around actions, in place of `{{` and `}}`. */
   leftDelimiter?: string;
   rightDelimiter?: string;
   errorOnMissingKey: boolean;
   /** Config place of the stanza, such as `template[1]`, for errors. */
   place: string;
+}
+
+/** The `exec` stanza: a child process that gets the env_template values, as Vault Agent's process supervisor mode runs. */
+export interface ExecConfig {
+  command: string[];
+  /** "always" restarts the child when an env_template value changes; "never" keeps it running. */
+  restartOnSecretChanges: 'always' | 'never';
+  restartStopSignal: NodeJS.Signals;
 }
 
 export interface AgentConfig {
@@ -87,6 +98,9 @@ export interface AgentConfig {
   /** The listener's token use: false sends requests as they come, true adds the agent's token where none is set, "force" always sets it. */
   useAutoAuthToken: boolean | 'force';
   templates: TemplateConfig[];
+  /** The `env_template` stanzas, which render environment variables for `exec`. */
+  envTemplates: TemplateConfig[];
+  exec?: ExecConfig;
   /** Seconds between re-reads of secrets that have no lease, such as KV secrets. */
   staticSecretRenderInterval: number;
   /** Exit when a template cannot be rendered after its retries, in place of retrying forever. */
@@ -103,8 +117,22 @@ const defaultNumRetries = 12;
 /** Vault Agent's default interval for secrets without a lease. */
 const defaultStaticSecretRenderInterval = 300;
 
-const topLevelFields = ['vault', 'coffer', 'pid_file', 'exit_after_auth', 'auto_auth', 'listener', 'api_proxy', 'cache', 'template', 'template_config', 'log_level'];
-const unsupportedTopLevel = ['env_template', 'exec', 'telemetry', 'persist', 'disable_idle_connections', 'disable_keep_alives', 'log_file', 'log_format'];
+const topLevelFields = [
+  'vault',
+  'coffer',
+  'pid_file',
+  'exit_after_auth',
+  'auto_auth',
+  'listener',
+  'api_proxy',
+  'cache',
+  'template',
+  'template_config',
+  'env_template',
+  'exec',
+  'log_level',
+];
+const unsupportedTopLevel = ['telemetry', 'persist', 'disable_idle_connections', 'disable_keep_alives', 'log_file', 'log_format'];
 
 /**
  * Reads and checks the config files at `paths`; a folder contributes its
@@ -154,6 +182,7 @@ function buildConfig(files: string[], stanzas: Stanza[]): AgentConfig {
     listeners: [],
     useAutoAuthToken: false,
     templates: [],
+    envTemplates: [],
     staticSecretRenderInterval: defaultStaticSecretRenderInterval,
     exitOnRetryFailure: false,
   };
@@ -185,6 +214,8 @@ function buildConfig(files: string[], stanzas: Stanza[]): AgentConfig {
       config.exitOnRetryFailure = block.bool('exit_on_retry_failure', config.exitOnRetryFailure);
     }
     top.blocks('template').forEach((block) => config.templates.push(readTemplate(block)));
+    for (const { label, stanza } of top.labelledBlocks('env_template')) config.envTemplates.push(readEnvTemplate(label, stanza));
+    for (const block of top.blocks('exec')) config.exec = readExec(block);
   }
 
   checkWhole(config, stanzas[0]);
@@ -349,8 +380,52 @@ function readTemplate(stanza: Stanza): TemplateConfig {
   return template;
 }
 
+/** Vault Agent's pattern for env_template names: an environment variable name. */
+const envNamePattern = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+function readEnvTemplate(name: string, stanza: Stanza): TemplateConfig {
+  stanza.checkFields(['source', 'contents', 'error_on_missing_key'], ['left_delimiter', 'right_delimiter', 'exec', 'command']);
+  if (!envNamePattern.test(name)) throw stanza.error(undefined, `invalid environment variable name "${name}": use letters, digits and underscores`);
+  const source = stanza.string('source');
+  const contents = stanza.string('contents');
+  if (source !== undefined && contents !== undefined) throw stanza.error('contents', 'set either source or contents, not both');
+  if (source === undefined && contents === undefined) throw stanza.error('contents', 'missing value: set contents to the template text, or source to a template file');
+  const template: TemplateConfig = {
+    name: source ?? `env_template ${name}`,
+    destination: '',
+    perms: 0,
+    errorOnMissingKey: stanza.bool('error_on_missing_key', false),
+    createDestDirs: false,
+    envName: name,
+    place: stanza.path,
+  };
+  if (source !== undefined) template.source = source;
+  if (contents !== undefined) template.contents = contents;
+  return template;
+}
+
+function readExec(stanza: Stanza): ExecConfig {
+  stanza.checkFields(['command', 'restart_on_secret_changes', 'restart_stop_signal'], ['restart_kill_timeout', 'child_process_stdout', 'child_process_stderr']);
+  const command = stanza.stringList('command');
+  if (command === undefined || command.length === 0 || command[0] === '') {
+    throw stanza.error('command', 'missing value: set it to the program and its arguments, such as ["./app", "-port=8080"]');
+  }
+  const restart = stanza.string('restart_on_secret_changes') ?? 'always';
+  if (restart !== 'always' && restart !== 'never') throw stanza.error('restart_on_secret_changes', `invalid value "${restart}": use "always" or "never"`);
+  const signal = (stanza.string('restart_stop_signal') ?? 'SIGTERM').toUpperCase();
+  const signalName = signal.startsWith('SIG') ? signal : `SIG${signal}`;
+  if (!(signalName in constants.signals)) throw stanza.error('restart_stop_signal', `unknown signal "${signal}": use a name such as SIGTERM or SIGINT`);
+  return { command, restartOnSecretChanges: restart, restartStopSignal: signalName as NodeJS.Signals };
+}
+
 /** Checks what involves several stanzas. */
 function checkWhole(config: AgentConfig, top: Stanza): void {
+  if (config.envTemplates.length > 0 && config.exec === undefined) throw top.error('env_template', 'env_template needs an exec stanza to run with the values');
+  if (config.exec !== undefined && config.envTemplates.length === 0) throw top.error('exec', 'exec needs at least one env_template stanza');
+  if (config.exec !== undefined && config.method === undefined) throw top.error('exec', 'exec needs a token for its env_template stanzas: add an auto_auth stanza');
+  if (config.exec !== undefined && config.exitAfterAuth) throw top.error('exec', 'exec cannot be used with exit_after_auth');
+  // As in Vault Agent, process supervisor mode does not render file templates.
+  if (config.exec !== undefined && config.templates.length > 0) throw top.error('exec', 'exec cannot be used with template stanzas: use env_template stanzas');
   const proxies = config.listeners.length > 0;
   if (!proxies && config.method === undefined && config.templates.length === 0) {
     throw top.error(undefined, 'nothing to do: add an auto_auth, template or listener stanza');

@@ -58,6 +58,8 @@ interface Dependency {
 }
 
 export interface TemplateOptions {
+  /** Called when the value of an env_template changes, including its first render. */
+  onEnvChange?: () => void;
   staticSecretRenderInterval: number;
   /** Retries of a failed render or fetch before exit_on_retry_failure stops the agent. */
   maxRetries: number;
@@ -113,6 +115,8 @@ export class TemplateRenderer {
   /** Renders in progress, and the templates to render again once theirs ends. */
   private readonly rendering = new Map<LoadedTemplate, Promise<void>>();
   private readonly queued = new Set<LoadedTemplate>();
+  /** Rendered values of the env_template stanzas, by variable name. */
+  private readonly envValues = new Map<string, string>();
   /** Bumped on every new token, so that work started for an old token is dropped. */
   private generation = 0;
   private stopped = false;
@@ -144,6 +148,13 @@ export class TemplateRenderer {
     this.client = new CofferClient({ ...this.clientConfig, token });
     for (const template of this.templates) await this.render(template);
     this.stop();
+  }
+
+  /** Returns the env_template values, or undefined until every one has rendered. */
+  environment(): Record<string, string> | undefined {
+    const names = this.templates.flatMap((template) => (template.config.envName === undefined ? [] : [template.config.envName]));
+    if (names.some((name) => !this.envValues.has(name))) return undefined;
+    return Object.fromEntries(names.map((name) => [name, this.envValues.get(name)!]));
   }
 
   /** Stops every timer. */
@@ -222,6 +233,17 @@ export class TemplateRenderer {
     const text = await executeTemplate(template.nodes, { name: template.config.name, errorOnMissingKey: template.config.errorOnMissingKey, functions });
     if (generation !== this.generation || this.stopped) return;
     this.usedBy.set(template, used);
+
+    const envName = template.config.envName;
+    if (envName !== undefined) {
+      const changed = this.envValues.get(envName) !== text;
+      this.envValues.set(envName, text);
+      if (changed) {
+        this.logger.info('rendered env_template', { name: envName });
+        this.options.onEnvChange?.();
+      }
+      return;
+    }
 
     const { destination, perms, command, createDestDirs } = template.config;
     let current: string | undefined;
