@@ -1,7 +1,7 @@
-// Process supervisor mode: runs the `exec` command as a child process with
-// the env_template values in its environment, restarts it when a value
-// changes, and reports its exit so the agent exits with the same code, as
-// Vault Agent's exec stanza does.
+// Process supervisor mode, as Vault Agent's exec stanza runs it. The `exec`
+// command runs as a child process with the env_template values in its
+// environment and restarts when a value changes. When it exits on its own,
+// the agent exits with the same code.
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import type { ExecConfig } from './config.js';
