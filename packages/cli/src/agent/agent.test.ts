@@ -190,6 +190,10 @@ auto_auth {
       assert.equal(await exists(files.secretIdFile), false);
       assert.equal(await readFile(pidFile, 'utf8'), String(agent.child.pid));
       assert.equal(agent.stderr.includes(token), false, 'the log never shows the token');
+
+      agent.child.kill('SIGHUP');
+      await waitFor('the SIGHUP warning', async () => (/received SIGHUP, which coffer agent ignores/.test(agent.stderr) ? true : undefined));
+      assert.equal(agent.child.exitCode, null);
     } finally {
       assert.equal(await agent.stop(), 0, agent.stderr);
       await folder.remove();

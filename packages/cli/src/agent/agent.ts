@@ -97,7 +97,12 @@ export async function runAgent(parts: AgentParts, stopSignal: AbortSignal | unde
     renderer = new TemplateRenderer(templates, clientConfig, options, logger.named('template'));
   }
 
+  // Without a handler, SIGHUP would end the process and leave the pid file behind.
+  const onHangup = (): void => logger.warn('received SIGHUP, which coffer agent ignores: restart the agent to apply config changes');
+  process.on('SIGHUP', onHangup);
+
   const cleanUp = async (): Promise<void> => {
+    process.off('SIGHUP', onHangup);
     running.abort();
     renderer?.stop();
     await supervisor?.stop();
