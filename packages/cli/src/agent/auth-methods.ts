@@ -25,12 +25,12 @@ export class LoginError extends Error {
   override name = 'LoginError';
 }
 
-async function readCredential(path: string, what: string): Promise<string> {
+async function readCredential(path: string, description: string): Promise<string> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new LoginError(`error reading ${what} file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new LoginError(`error reading ${description} file ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
   return text.trim();
 }

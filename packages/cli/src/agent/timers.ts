@@ -3,7 +3,7 @@
 // lease would be renewed in a busy loop. These split the wait into parts.
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** Longest delay setTimeout takes, in milliseconds. */
+/** Maximum delay setTimeout takes, in milliseconds. */
 const maxTimerMs = 2 ** 31 - 1;
 
 /** A timer that `clearLongTimeout` cancels. */

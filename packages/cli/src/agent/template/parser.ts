@@ -75,9 +75,9 @@ class Parser {
     return new TemplateError(this.name, token.line, problem);
   }
 
-  private expect(kind: Token['kind'], what: string): Token {
+  private expect(kind: Token['kind'], expected: string): Token {
     const token = this.next();
-    if (token.kind !== kind) throw this.error(token, `expected ${what}, found ${describe(token)}`);
+    if (token.kind !== kind) throw this.error(token, `expected ${expected}, found ${describe(token)}`);
     return token;
   }
 
