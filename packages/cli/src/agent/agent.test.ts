@@ -435,7 +435,7 @@ auto_auth {
 
   describe('proxy', () => {
     /** Starts an agent with a listener and the given api_proxy stanza, runs `check`, and stops it. */
-    async function withProxy(apiProxy: string, check: (address: string) => Promise<void>): Promise<void> {
+    async function withProxy(apiProxy: string, check: (address: string) => Promise<void>, listenerSettings = ''): Promise<void> {
       const folder = await makeTempDir('coffer-agent-');
       const files = await approleFiles(folder.path, 'proxy', {});
       const sinkPath = join(folder.path, 'token');
@@ -443,6 +443,7 @@ auto_auth {
 listener "tcp" {
   address     = "127.0.0.1:0"
   tls_disable = true
+  ${listenerSettings}
 }
 ${apiProxy}
 `;
@@ -492,6 +493,18 @@ ${apiProxy}
         const missing = await proxyRequest(address, 'GET', '/v1/secret/data/no-such-secret');
         assert.equal(missing.status, 404);
       });
+    });
+
+    test('require_request_header rejects plain requests', async () => {
+      await withProxy('api_proxy {\n  use_auto_auth_token = true\n}', async (address) => {
+        const plain = await proxyRequest(address, 'GET', '/v1/secret/data/app');
+        assert.equal(plain.status, 412);
+        assert.deepEqual(JSON.parse(plain.body), { errors: ['missing "X-Vault-Request: true" header'] });
+
+        const marked = await proxyRequest(address, 'GET', '/v1/secret/data/app', { 'X-Vault-Request': 'true' });
+        assert.equal(marked.status, 200);
+        assert.equal(JSON.parse(marked.body).data.data.user, 'app');
+      }, 'require_request_header = true');
     });
 
     test('use_auto_auth_token force replaces token', async () => {

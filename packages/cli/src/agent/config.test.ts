@@ -116,7 +116,7 @@ describe('agent config', () => {
       assert.equal(fromHcl.method?.minBackoff, 1);
       assert.equal(fromHcl.method?.maxBackoff, 30);
       assert.deepEqual(fromHcl.sinks, [{ path: '/run/token', mode: 0o600, wrapTtl: 300 }]);
-      assert.deepEqual(fromHcl.listeners, [{ address: '127.0.0.1:8100', tlsDisable: true }]);
+      assert.deepEqual(fromHcl.listeners, [{ address: '127.0.0.1:8100', tlsDisable: true, requireRequestHeader: false }]);
       assert.equal(fromHcl.useAutoAuthToken, 'force');
       assert.equal(fromHcl.staticSecretRenderInterval, 90);
       assert.equal(fromHcl.templates[0].contents, '{{ with secret "secret/data/app" }}\n  {{ .Data.data.password }}\n{{ end }}\n');

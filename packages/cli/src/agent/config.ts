@@ -51,6 +51,8 @@ export interface SinkConfig {
 export interface ListenerConfig {
   address: string;
   tlsDisable: boolean;
+  /** Reject requests without `X-Vault-Request: true`, a guard against server-side request forgery. */
+  requireRequestHeader: boolean;
   tlsCertFile?: string;
   tlsKeyFile?: string;
 }
@@ -332,10 +334,11 @@ function readMethod(type: string, stanza: Stanza): MethodConfig {
 
 function readListener(type: string, stanza: Stanza): ListenerConfig {
   if (type !== 'tcp') throw stanza.error(undefined, `unsupported listener type "${type}": coffer agent supports only "tcp"`);
-  stanza.checkFields(['address', 'tls_disable', 'tls_cert_file', 'tls_key_file'], ['role', 'require_request_header', 'agent_api', 'proxy_api']);
+  stanza.checkFields(['address', 'tls_disable', 'tls_cert_file', 'tls_key_file', 'require_request_header'], ['role', 'agent_api', 'proxy_api']);
   const listener: ListenerConfig = {
     address: stanza.string('address') ?? '127.0.0.1:8200',
     tlsDisable: stanza.bool('tls_disable', false),
+    requireRequestHeader: stanza.bool('require_request_header', false),
   };
   if (!listener.tlsDisable) {
     listener.tlsCertFile = stanza.requiredString('tls_cert_file', 'set it to a PEM certificate, or set tls_disable = true');

@@ -81,7 +81,15 @@ function splitAddress(address: string): { host: string; port: number } {
 /** Starts one proxy listener. */
 export async function startProxy(listener: ListenerConfig, client: ClientConfig, options: ProxyOptions, logger: AgentLogger): Promise<RunningProxy> {
   const { host, port } = splitAddress(listener.address);
-  const handle = (incoming: IncomingMessage, outgoing: ServerResponse): void => forward(incoming, outgoing, client, options, logger);
+  const handle = (incoming: IncomingMessage, outgoing: ServerResponse): void => {
+    if (listener.requireRequestHeader && incoming.headers['x-vault-request'] !== 'true') {
+      // Vault Agent answers 412 here, so a browser or a forged request cannot use the agent's token.
+      outgoing.writeHead(412, { 'content-type': 'application/json' });
+      outgoing.end(JSON.stringify({ errors: ['missing "X-Vault-Request: true" header'] }));
+      return;
+    }
+    forward(incoming, outgoing, client, options, logger);
+  };
   let server: Server;
   if (listener.tlsDisable) {
     server = createHttpServer(handle);
