@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { access, readFile, stat, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -433,6 +434,33 @@ auto_auth {
     }
   });
 
+  test('jwt method reads and removes JWT file', async () => {
+    const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    await root.write('sys/auth/jwt', { type: 'jwt' });
+    await root.write('auth/jwt/config', { jwt_validation_pubkeys: [pair.publicKey.export({ format: 'pem', type: 'spki' }).toString()] });
+    await root.write('auth/jwt/role/agent', { role_type: 'jwt', user_claim: 'sub', bound_audiences: 'coffer', token_policies: 'agent' });
+    const now = Math.floor(Date.now() / 1000);
+    const encode = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+    const input = `${encode({ alg: 'ES256', typ: 'JWT' })}.${encode({ sub: 'service-7', aud: 'coffer', iat: now, exp: now + 300 })}`;
+    const jwt = `${input}.${sign('sha256', Buffer.from(input), { key: pair.privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
+
+    const folder = await makeTempDir('coffer-agent-');
+    const jwtPath = join(folder.path, 'jwt');
+    const sinkPath = join(folder.path, 'token');
+    await writeFile(jwtPath, jwt);
+    await writeConfig(
+      folder.path,
+      `vault {\n  address = "${server.address}"\n}\nexit_after_auth = true\nauto_auth {\n  method "jwt" {\n    config = {\n      path = "${jwtPath}"\n      role = "agent"\n    }\n  }\n  sink "file" {\n    config = {\n      path = "${sinkPath}"\n    }\n  }\n}\n`,
+    );
+    const agent = startAgent(folder.path);
+    assert.equal(await agent.exited, 0, agent.stderr);
+    const data = await lookup(await readFile(sinkPath, 'utf8'));
+    assert.deepEqual(data!.meta, { role: 'agent' });
+    assert.deepEqual(data!.policies, ['agent', 'default']);
+    assert.equal(await exists(jwtPath), false);
+    await folder.remove();
+  });
+
   describe('proxy', () => {
     /** Starts an agent with a listener and the given api_proxy stanza, runs `check`, and stops it. */
     async function withProxy(apiProxy: string, check: (address: string) => Promise<void>, listenerSettings = ''): Promise<void> {
@@ -779,7 +807,7 @@ describe('agent config errors', () => {
     [
       'unsupported method',
       'auto_auth {\n  method "kubernetes" {\n    config = {\n      role = "x"\n    }\n  }\n}\n',
-      ':2: auto_auth.method "kubernetes": unsupported auth method "kubernetes": coffer agent supports approle, token_file, userpass, cert',
+      ':2: auto_auth.method "kubernetes": unsupported auth method "kubernetes": coffer agent supports approle, token_file, userpass, cert, jwt',
     ],
     [
       'listener without TLS files',

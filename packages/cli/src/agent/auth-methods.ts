@@ -163,6 +163,42 @@ class CertMethod implements AuthMethod {
   }
 }
 
+/**
+ * jwt: reads a JWT from a file and logs in with it and the role. As with
+ * AppRole's secret ID, the file is removed after reading unless
+ * remove_jwt_after_reading is false, and the last JWT read is kept for the
+ * next login until a new file replaces it.
+ */
+class JwtMethod implements AuthMethod {
+  private cachedJwt: string | undefined;
+
+  constructor(
+    private readonly method: MethodConfig,
+    private readonly logger: AgentLogger,
+  ) {}
+
+  async login(client: CofferClient): Promise<AuthToken> {
+    const config = this.method.config;
+    const path = config.requiredString('path', '');
+    let fromFile = '';
+    try {
+      fromFile = (await readFile(path, 'utf8')).trim();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new LoginError(`error reading JWT file ${path}: ${String(error)}`);
+    }
+    if (fromFile !== '') {
+      this.cachedJwt = fromFile;
+      if (config.bool('remove_jwt_after_reading', true)) {
+        await rm(path, { force: true });
+        this.logger.info('removed JWT file after reading', { path });
+      }
+    }
+    if (this.cachedJwt === undefined) throw new LoginError(`no JWT found: JWT file ${path} is missing or empty`);
+    const role = config.requiredString('role', '');
+    return tokenFromLogin(await client.write(`auth/${this.method.mountPath}/login`, { role, jwt: this.cachedJwt }));
+  }
+}
+
 /** Builds the login of the configured method. */
 export function createAuthMethod(method: MethodConfig, logger: AgentLogger): AuthMethod {
   switch (method.type) {
@@ -174,5 +210,7 @@ export function createAuthMethod(method: MethodConfig, logger: AgentLogger): Aut
       return new UserpassMethod(method);
     case 'cert':
       return new CertMethod(method);
+    case 'jwt':
+      return new JwtMethod(method, logger);
   }
 }

@@ -22,7 +22,7 @@ export interface ServerConnection {
   numRetries: number;
 }
 
-export type AuthMethodType = 'approle' | 'token_file' | 'userpass' | 'cert';
+export type AuthMethodType = 'approle' | 'token_file' | 'userpass' | 'cert' | 'jwt';
 
 /** The `auto_auth.method` stanza. */
 export interface MethodConfig {
@@ -305,6 +305,14 @@ const methodFields: Record<AuthMethodType, { required: [string, string][]; optio
     unsupported: [],
   },
   cert: { required: [], optional: ['name', 'ca_cert', 'client_cert', 'client_key'], unsupported: ['reload'] },
+  jwt: {
+    required: [
+      ['path', 'set it to the file that contains the JWT'],
+      ['role', 'set it to the role of the JWT auth method to log in with'],
+    ],
+    optional: ['remove_jwt_after_reading'],
+    unsupported: ['remove_jwt_follows_symlinks', 'jwt_read_period'],
+  },
 };
 
 function readMethod(type: string, stanza: Stanza): MethodConfig {
@@ -322,6 +330,7 @@ function readMethod(type: string, stanza: Stanza): MethodConfig {
     throw config.error('password_file_path', 'missing value: set it to the file that contains the password');
   }
   config.bool('remove_secret_id_file_after_reading', true);
+  config.bool('remove_jwt_after_reading', true);
 
   const mountPath = (stanza.string('mount_path') ?? `auth/${type}`).replace(/^\/+|\/+$/g, '');
   const minBackoff = stanza.duration('min_backoff', defaultMinBackoff);
