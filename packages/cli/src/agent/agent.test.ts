@@ -807,7 +807,7 @@ describe('agent config errors', () => {
     [
       'unsupported method',
       'auto_auth {\n  method "kubernetes" {\n    config = {\n      role = "x"\n    }\n  }\n}\n',
-      ':2: auto_auth.method "kubernetes": unsupported auth method "kubernetes": coffer agent supports approle, token_file, userpass, cert, jwt',
+      ':2: auto_auth.method "kubernetes": unsupported auth method "kubernetes": coffer agent supports approle, token_file, userpass, cert, jwt, ldap',
     ],
     [
       'listener without TLS files',

@@ -35,6 +35,25 @@ async function readCredential(path: string, description: string): Promise<string
   return text.trim();
 }
 
+/**
+ * Reads a credential file that the agent may remove after reading. Returns
+ * '' for a missing or empty file, which callers answer with the credential
+ * they read before.
+ */
+async function readOnce(path: string, remove: boolean, description: string, logger: AgentLogger): Promise<string> {
+  let text = '';
+  try {
+    text = (await readFile(path, 'utf8')).trim();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new LoginError(`error reading ${description} file ${path}: ${String(error)}`);
+  }
+  if (text !== '' && remove) {
+    await rm(path, { force: true });
+    logger.info(`removed ${description} file after reading`, { path });
+  }
+  return text;
+}
+
 function tokenFromLogin(secret: Secret | null): AuthToken {
   const auth = secret?.auth;
   if (auth === undefined || auth === null || auth.client_token === '') throw new LoginError('the login response has no auth information with a token');
@@ -69,19 +88,10 @@ class AppRoleMethod implements AuthMethod {
   }
 
   private async secretId(client: CofferClient, path: string, remove: boolean): Promise<string> {
-    let fromFile = '';
-    try {
-      fromFile = (await readFile(path, 'utf8')).trim();
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new LoginError(`error reading secret ID file ${path}: ${String(error)}`);
-    }
+    const fromFile = await readOnce(path, remove, 'secret ID', this.logger);
     if (fromFile !== '') {
       const wrappingPath = this.method.config.string('secret_id_response_wrapping_path');
       this.cachedSecretId = wrappingPath === undefined || wrappingPath === '' ? fromFile : await unwrapSecretId(client, fromFile, wrappingPath);
-      if (remove) {
-        await rm(path, { force: true });
-        this.logger.info('removed secret ID file after reading', { path });
-      }
     }
     if (this.cachedSecretId === undefined) throw new LoginError(`no secret ID found: secret ID file ${path} is missing or empty`);
     return this.cachedSecretId;
@@ -180,22 +190,35 @@ class JwtMethod implements AuthMethod {
   async login(client: CofferClient): Promise<AuthToken> {
     const config = this.method.config;
     const path = config.requiredString('path', '');
-    let fromFile = '';
-    try {
-      fromFile = (await readFile(path, 'utf8')).trim();
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new LoginError(`error reading JWT file ${path}: ${String(error)}`);
-    }
-    if (fromFile !== '') {
-      this.cachedJwt = fromFile;
-      if (config.bool('remove_jwt_after_reading', true)) {
-        await rm(path, { force: true });
-        this.logger.info('removed JWT file after reading', { path });
-      }
-    }
+    const fromFile = await readOnce(path, config.bool('remove_jwt_after_reading', true), 'JWT', this.logger);
+    if (fromFile !== '') this.cachedJwt = fromFile;
     if (this.cachedJwt === undefined) throw new LoginError(`no JWT found: JWT file ${path} is missing or empty`);
     const role = config.requiredString('role', '');
     return tokenFromLogin(await client.write(`auth/${this.method.mountPath}/login`, { role, jwt: this.cachedJwt }));
+  }
+}
+
+/**
+ * ldap: logs in as `username` with the password in `password_file_path`,
+ * which is removed after reading unless remove_password_after_reading is
+ * false. The last password read is kept for the next login.
+ */
+class LdapMethod implements AuthMethod {
+  private cachedPassword: string | undefined;
+
+  constructor(
+    private readonly method: MethodConfig,
+    private readonly logger: AgentLogger,
+  ) {}
+
+  async login(client: CofferClient): Promise<AuthToken> {
+    const config = this.method.config;
+    const path = config.requiredString('password_file_path', '');
+    const fromFile = await readOnce(path, config.bool('remove_password_after_reading', true), 'password', this.logger);
+    if (fromFile !== '') this.cachedPassword = fromFile;
+    if (this.cachedPassword === undefined) throw new LoginError(`no password found: password file ${path} is missing or empty`);
+    const username = config.requiredString('username', '');
+    return tokenFromLogin(await client.write(`auth/${this.method.mountPath}/login/${encodeURIComponent(username)}`, { password: this.cachedPassword }));
   }
 }
 
@@ -212,5 +235,7 @@ export function createAuthMethod(method: MethodConfig, logger: AgentLogger): Aut
       return new CertMethod(method);
     case 'jwt':
       return new JwtMethod(method, logger);
+    case 'ldap':
+      return new LdapMethod(method, logger);
   }
 }

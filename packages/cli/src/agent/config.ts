@@ -22,7 +22,7 @@ export interface ServerConnection {
   numRetries: number;
 }
 
-export type AuthMethodType = 'approle' | 'token_file' | 'userpass' | 'cert' | 'jwt';
+export type AuthMethodType = 'approle' | 'token_file' | 'userpass' | 'cert' | 'jwt' | 'ldap';
 
 /** The `auto_auth.method` stanza. */
 export interface MethodConfig {
@@ -313,6 +313,14 @@ const methodFields: Record<AuthMethodType, { required: [string, string][]; optio
     optional: ['remove_jwt_after_reading'],
     unsupported: ['remove_jwt_follows_symlinks', 'jwt_read_period'],
   },
+  ldap: {
+    required: [
+      ['username', 'set it to the LDAP user to log in as'],
+      ['password_file_path', 'set it to the file that contains the password'],
+    ],
+    optional: ['remove_password_after_reading'],
+    unsupported: ['remove_password_follows_symlinks', 'password_read_period'],
+  },
 };
 
 function readMethod(type: string, stanza: Stanza): MethodConfig {
@@ -331,6 +339,7 @@ function readMethod(type: string, stanza: Stanza): MethodConfig {
   }
   config.bool('remove_secret_id_file_after_reading', true);
   config.bool('remove_jwt_after_reading', true);
+  config.bool('remove_password_after_reading', true);
 
   const mountPath = (stanza.string('mount_path') ?? `auth/${type}`).replace(/^\/+|\/+$/g, '');
   const minBackoff = stanza.duration('min_backoff', defaultMinBackoff);
