@@ -316,6 +316,7 @@ template {
         /^Error authenticating: the wrapped secret ID was created at "auth\/approle\/role\/wrapped-secret\/secret-id", not at secret_id_response_wrapping_path "auth\/approle\/role\/other\/secret-id"\n$/,
       );
       assert.equal(await exists(join(folder.path, 'token')), false);
+      assert.equal(await exists(files.secretIdFile), true, 'a rejected wrapping token stays in its file');
 
       await writeFile(files.secretIdFile, await wrappingToken());
       await writeConfig(folder.path, withPath('auth/approle/role/wrapped-secret/secret-id'));

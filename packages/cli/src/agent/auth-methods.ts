@@ -40,18 +40,18 @@ async function readCredential(path: string, description: string): Promise<string
  * '' for a missing or empty file, which callers answer with the credential
  * they read before.
  */
-async function readOnce(path: string, remove: boolean, description: string, logger: AgentLogger): Promise<string> {
-  let text = '';
+async function readCredentialFile(path: string, description: string): Promise<string> {
   try {
-    text = (await readFile(path, 'utf8')).trim();
+    return (await readFile(path, 'utf8')).trim();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new LoginError(`error reading ${description} file ${path}: ${String(error)}`);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw new LoginError(`error reading ${description} file ${path}: ${String(error)}`);
   }
-  if (text !== '' && remove) {
-    await rm(path, { force: true });
-    logger.info(`removed ${description} file after reading`, { path });
-  }
-  return text;
+}
+
+async function removeCredentialFile(path: string, description: string, logger: AgentLogger): Promise<void> {
+  await rm(path, { force: true });
+  logger.info(`removed ${description} file after reading`, { path });
 }
 
 function tokenFromLogin(secret: Secret | null): AuthToken {
@@ -88,10 +88,12 @@ class AppRoleMethod implements AuthMethod {
   }
 
   private async secretId(client: CofferClient, path: string, remove: boolean): Promise<string> {
-    const fromFile = await readOnce(path, remove, 'secret ID', this.logger);
+    const fromFile = await readCredentialFile(path, 'secret ID');
     if (fromFile !== '') {
       const wrappingPath = this.method.config.string('secret_id_response_wrapping_path');
       this.cachedSecretId = wrappingPath === undefined || wrappingPath === '' ? fromFile : await unwrapSecretId(client, fromFile, wrappingPath);
+      // Removed only once it was used, so a rejected wrapping token stays for inspection.
+      if (remove) await removeCredentialFile(path, 'secret ID', this.logger);
     }
     if (this.cachedSecretId === undefined) throw new LoginError(`no secret ID found: secret ID file ${path} is missing or empty`);
     return this.cachedSecretId;
@@ -190,8 +192,11 @@ class JwtMethod implements AuthMethod {
   async login(client: CofferClient): Promise<AuthToken> {
     const config = this.method.config;
     const path = config.requiredString('path', '');
-    const fromFile = await readOnce(path, config.bool('remove_jwt_after_reading', true), 'JWT', this.logger);
-    if (fromFile !== '') this.cachedJwt = fromFile;
+    const fromFile = await readCredentialFile(path, 'JWT');
+    if (fromFile !== '') {
+      this.cachedJwt = fromFile;
+      if (config.bool('remove_jwt_after_reading', true)) await removeCredentialFile(path, 'JWT', this.logger);
+    }
     if (this.cachedJwt === undefined) throw new LoginError(`no JWT found: JWT file ${path} is missing or empty`);
     const role = config.requiredString('role', '');
     return tokenFromLogin(await client.write(`auth/${this.method.mountPath}/login`, { role, jwt: this.cachedJwt }));
@@ -214,8 +219,11 @@ class LdapMethod implements AuthMethod {
   async login(client: CofferClient): Promise<AuthToken> {
     const config = this.method.config;
     const path = config.requiredString('password_file_path', '');
-    const fromFile = await readOnce(path, config.bool('remove_password_after_reading', true), 'password', this.logger);
-    if (fromFile !== '') this.cachedPassword = fromFile;
+    const fromFile = await readCredentialFile(path, 'password');
+    if (fromFile !== '') {
+      this.cachedPassword = fromFile;
+      if (config.bool('remove_password_after_reading', true)) await removeCredentialFile(path, 'password', this.logger);
+    }
     if (this.cachedPassword === undefined) throw new LoginError(`no password found: password file ${path} is missing or empty`);
     const username = config.requiredString('username', '');
     return tokenFromLogin(await client.write(`auth/${this.method.mountPath}/login/${encodeURIComponent(username)}`, { password: this.cachedPassword }));
