@@ -103,6 +103,8 @@ function describeError(error: unknown): string {
 
 export class TemplateRenderer {
   private client: CofferClient | undefined;
+  // NOTE: a secret that no template reads any more, because a conditional
+  // branch changed, keeps its refresh timer until the next token.
   private readonly dependencies = new Map<string, Dependency>();
   /** First fetches in progress, so that templates that read the same secret at once share one request. */
   private readonly pending = new Map<string, Promise<Dependency>>();
