@@ -2,6 +2,7 @@
  * @coffer/cli: the `coffer` command, compatible with Vault's CLI in commands,
  * flags, output and exit codes.
  */
+import { agentCommand } from './agent/command.js';
 import type { Command } from './command.js';
 import { runCommand } from './command.js';
 import { auditCommands } from './commands/audit.js';
@@ -59,6 +60,7 @@ export const commands: Command[] = [
   ...logicalCommands,
   loginCommand,
   serverCommand,
+  agentCommand,
   statusCommand,
   kvGetCommand,
   kvPutCommand,
