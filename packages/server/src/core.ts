@@ -44,6 +44,7 @@ import { CoreGauges } from './telemetry/core-metrics.js';
 import { DEFAULT_TELEMETRY, MetricsRegistry, type TelemetrySettings } from './telemetry/registry.js';
 import { recordVersion } from './system/version-history.js';
 import type { LoggerLevels } from './logging/levels.js';
+import type { LogMonitor } from './logging/monitor.js';
 import { COFFER_VERSION } from './version.js';
 
 export interface CoreOptions {
@@ -52,6 +53,8 @@ export interface CoreOptions {
   logger: Logger;
   /** The levels of `logger` and its children, for `sys/loggers`; without it those paths report that levels cannot change. */
   logLevels?: LoggerLevels;
+  /** The streams of the server log for `sys/monitor`; without it that path reports that it cannot stream. */
+  logMonitor?: LogMonitor;
   /** Seconds. */
   defaultLeaseTtl: number;
   /** Seconds. */

@@ -18,6 +18,7 @@ import { DEFAULT_TELEMETRY } from './telemetry/registry.js';
 import { createListAwareAcceptor } from './http/list-adoption.js';
 import { LoggerLevels, parseLevel } from './logging/levels.js';
 import { createLogger } from './logging/logger.js';
+import { LogMonitor } from './logging/monitor.js';
 import { builtinStorageBackends } from './plugins.js';
 import { DEFAULT_PLUGIN_START_TIMEOUT_MS } from './plugin/external-plugins.js';
 import { namesExternalPlugin, type ConfigPluginOptions } from './plugin/config-plugin.js';
@@ -68,7 +69,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const parsedLevel = parseLevel(level);
   if (parsedLevel === undefined || parsedLevel !== level) throw new Error(`invalid log level "${level}": use trace, debug, info, warn or error`);
   const logLevels = new LoggerLevels(parsedLevel);
-  const logger = createLogger(parsedLevel, options.logDestination, logLevels);
+  const logMonitor = new LogMonitor();
+  const logger = createLogger(parsedLevel, options.logDestination, logLevels, logMonitor);
 
   if (config.disableMlock) logger.info({}, 'disable_mlock is set; Node.js cannot lock memory, so the setting changes nothing');
   if (config.disableCache) logger.info({}, 'disable_cache is set; every storage read goes to the storage backend');
@@ -96,6 +98,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     storageType: storageConfig.type,
     logger,
     logLevels,
+    logMonitor,
     defaultLeaseTtl: config.defaultLeaseTtl || DEFAULT_LEASE_TTL,
     maxLeaseTtl: config.maxLeaseTtl || DEFAULT_LEASE_TTL,
     userLockout: config.userLockout,

@@ -110,6 +110,8 @@ export async function answerOnStandby(ha: HaNode, request: IncomingMessage, path
   // absolute-form target (`http://host/path`) appended as is would change the host.
   const requested = new URL(request.url ?? '/', 'http://coffer');
   const target = address.replace(/\/+$/, '') + requested.pathname + requested.search;
+  // A log stream has no end for the standby to relay, so the client connects to the active node itself.
+  if (path === 'sys/monitor') return redirectTo(target);
   const noForwarding = request.headers['x-vault-no-request-forwarding'];
   if (ha.options.disableClustering === true || (noForwarding !== undefined && noForwarding !== '')) return redirectTo(target);
 

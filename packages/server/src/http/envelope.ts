@@ -1,6 +1,7 @@
 /**
  * Vault's response envelope and error body.
  */
+import type { ServerResponse } from 'node:http';
 import { stringifyJson, type Response } from '@coffer/sdk';
 import type { LogicalResult } from '../request-handling.js';
 import { hasIssuedToken } from '../token/token-entry.js';
@@ -13,6 +14,8 @@ export interface HttpAnswer {
   raw?: { contentType: string; body: Buffer | string };
   /** Extra response headers, e.g. `Location` on a standby's redirect. */
   headers?: Record<string, string | string[]>;
+  /** Writes the response itself and keeps it open, as `sys/monitor` does; a HEAD request gets the status alone. */
+  stream?: (response: ServerResponse) => void;
 }
 
 export function errorAnswer(status: number, messages: string[]): HttpAnswer {

@@ -10,6 +10,9 @@ import type { HaNode } from '../ha/ha-node.js';
 import { handleLogicalRequest, newRequestId, type LogicalResult, type SystemBackends } from '../request-handling.js';
 import type { QuotaCheck, RateLimitDecision } from '../quotas/index.js';
 import { SEAL_BACKEND_PATHS } from '../system/backend.js';
+import { MONITOR_PATH } from '../system/path-monitor.js';
+import { formatLine, type MonitorFormat } from '../logging/monitor.js';
+import type { Level } from 'pino';
 import { readBody, parseJsonBody } from './body.js';
 import { LIST_STAND_IN } from './list-method.js';
 import { listsNothing } from './list-response.js';
@@ -18,6 +21,12 @@ import { stringifyJson } from './json-text.js';
 import { parseRequestTarget } from './request-target.js';
 
 const API_PREFIX = '/v1/';
+
+/** The request path whose read streams the server log. */
+const MONITOR_REQUEST_PATH = `sys/${MONITOR_PATH}`;
+
+/** Bytes of log lines a slow `sys/monitor` client may have waiting before lines are dropped. */
+const MONITOR_BUFFER_BYTES = 1024 * 1024;
 
 /** Login paths of auth mounts, which Vault times apart from other requests. */
 const LOGIN_PATH = /^auth\/.+\/login(?:\/|$)/;
@@ -183,6 +192,7 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
     // The time is Vault's core.handle_request metric, or core.handle_login_request for a login.
     const tracked = context.core.trackRequest(pending, { metric: LOGIN_PATH.test(path) ? 'core.handle_login_request' : 'core.handle_request', startedAt });
     const result = await (ha !== undefined ? ha.track(tracked) : tracked);
+    if (path === MONITOR_REQUEST_PATH && effectiveOperation === 'read') return monitorAnswer(context, requestId, result);
     return answerFor(requestId, effectiveOperation, result);
   } catch (err) {
     return errorFor(context.logger, err, requestId, path);
@@ -324,6 +334,43 @@ function answerFor(requestId: string, operation: Operation, result: LogicalResul
   return { status: 200, body: envelope(requestId, result) };
 }
 
+/**
+ * Streams the server log for a `sys/monitor` read that passed the token,
+ * policy and parameter checks: the path returned the settings, and the log
+ * lines follow as they are written until the client disconnects. A client
+ * that reads too slowly loses lines rather than growing the server's memory,
+ * and is told how many it lost, as Vault's monitor does.
+ */
+function monitorAnswer(context: HandlerContext, requestId: string, result: LogicalResult): HttpAnswer {
+  const monitor = context.core.options.logMonitor;
+  const settings = result.response?.data as { log_level?: Level; log_format?: MonitorFormat } | undefined;
+  if (monitor === undefined || result.wrapInfo !== undefined || settings?.log_level === undefined || settings.log_format === undefined) {
+    return answerFor(requestId, 'read', result);
+  }
+  const { log_level: level, log_format: format } = settings;
+  const stream = (response: ServerResponse): void => {
+    response.writeHead(200, { 'Content-Type': format === 'json' ? 'application/x-ndjson' : 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+    // Sent now, so that the client knows the stream is open before the first line.
+    response.flushHeaders();
+    let dropped = 0;
+    const unsubscribe = monitor.subscribe((line) => {
+      const text = formatLine(line, level, format);
+      if (text === undefined) return;
+      if (response.writableLength > MONITOR_BUFFER_BYTES) {
+        dropped += 1;
+        return;
+      }
+      if (dropped > 0) {
+        response.write(formatLine(JSON.stringify({ level: 'warn', time: new Date().toISOString(), msg: `monitor dropped ${dropped} log lines that the client did not read in time` }), level, format) ?? '');
+        dropped = 0;
+      }
+      response.write(text);
+    });
+    response.on('close', unsubscribe);
+  };
+  return { status: 200, body: null, stream };
+}
+
 function errorFor(logger: Logger, err: unknown, requestId: string, path: string): HttpAnswer {
   if (isCofferError(err)) {
     // 503 means sealed, which is expected and frequent, so it is not logged as a server error.
@@ -337,6 +384,10 @@ function errorFor(logger: Logger, err: unknown, requestId: string, path: string)
 function writeAnswer(response: ServerResponse, answer: HttpAnswer, headOnly: boolean): void {
   if (answer.headers !== undefined) {
     for (const [name, value] of Object.entries(answer.headers)) response.setHeader(name, value);
+  }
+  if (answer.stream !== undefined && !headOnly) {
+    answer.stream(response);
+    return;
   }
   if (answer.raw !== undefined) {
     const body = typeof answer.raw.body === 'string' ? Buffer.from(answer.raw.body) : answer.raw.body;

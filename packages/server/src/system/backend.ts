@@ -28,6 +28,7 @@ import { corsPaths } from './path-cors.js';
 import { quotaPaths } from '../quotas/index.js';
 import { metricsPaths } from '../telemetry/path-metrics.js';
 import { loggerPaths } from './path-loggers.js';
+import { monitorPaths } from './path-monitor.js';
 import { versionHistoryPaths } from './version-history.js';
 
 /** Paths below `sys/` that are served while sealed and without a token. */
@@ -85,6 +86,7 @@ export function createSystemBackends(core: Core): SystemBackends {
       ...versionHistoryPaths(core.barrier),
       ...metricsPaths(core.metrics, core.gauges, core.logger),
       ...loggerPaths(core.options.logLevels),
+      ...monitorPaths(core.options.logMonitor),
       ...wrappingPaths({ wrapper: core.wrapper, tokens: core.tokens, callers: core.callers }),
       ...openApiSpecPaths(core, () => ({ 'sys/': sys, 'auth/token/': token, 'cubbyhole/': cubbyhole, 'identity/': identity })),
     ],
