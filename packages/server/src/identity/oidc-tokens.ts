@@ -104,12 +104,14 @@ function claimsProblem(claims: Record<string, unknown>, issuer: string, clientId
     if (!audience.includes(clientId)) return 'invalid audience claim (aud)';
   }
   if (typeof claims.exp !== 'number' || now >= claims.exp) return 'token is expired (exp)';
+  // A template may set nbf, as Vault's documented example does, and Vault's JWT library checks it.
+  if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || now < claims.nbf)) return 'token not valid yet (nbf)';
   return undefined;
 }
 
 /**
  * Checks a token's signature against the published keys, its issuer,
- * expiry and (when given) audience, and that its entity exists and is
+ * expiry, not-before time and (when given) audience, and that its entity exists and is
  * enabled. Every failure is an inactive result, never an error.
  */
 export function introspect(store: OidcStore, index: IdentityIndex, token: string, clientId: string, logger: Logger): Introspection {

@@ -309,6 +309,14 @@ describe('identity tokens', () => {
     assert.deepEqual(await introspect(`${header}.${payload}.${Buffer.alloc(64).toString('base64url')}`), { active: false, error: 'unable to validate the token signature' });
     assert.deepEqual(await introspect('not-a-token'), { active: false, error: 'error parsing token: compact JWS format must have three parts' });
 
+    await keyAndRole('introspect-later', {}, { template: '{"nbf": {{time.now.plus.1h}}}' });
+    assert.deepEqual(await introspect(await issue(user.token, 'introspect-later')), {
+      active: false,
+      error: 'error validating claims: validation failed, token not valid yet (nbf)',
+    });
+    await keyAndRole('introspect-now', {}, { template: '{"nbf": {{time.now}}}' });
+    assert.deepEqual(await introspect(await issue(user.token, 'introspect-now')), { active: true });
+
     await keyAndRole('introspect-short', {}, { ttl: 1 });
     const short = await issue(user.token, 'introspect-short');
     await sleep(2200);
