@@ -51,7 +51,7 @@ export function readBody(request: IncomingMessage, limit = MAX_REQUEST_BYTES): P
 export const MAX_JSON_DEPTH = 500;
 
 /** Returns true when `value` nests objects or arrays deeper than `limit` levels. */
-function nestsDeeperThan(value: unknown, limit: number): boolean {
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
   let level: unknown[] = [value];
   for (let depth = 0; level.length > 0; depth += 1) {
     if (depth > limit) return true;
