@@ -121,7 +121,25 @@ describe('identity tokens', () => {
     assert.equal(discovery.body.issuer, 'https://example.com:8200/v1/identity/oidc');
 
     const message = 'invalid issuer, which must include only a scheme, host, and optional port (e.g. https://example.com:8200)';
-    for (const issuer of ['ftp://example.com', 'https://example.com/path', 'https://example.com/', 'example.com', 'https://example.com?x=1', 'https://user@example.com']) {
+    for (const issuer of ['https://Coffer.Example.com', 'https://example.com:443', 'http://[::1]:8200']) {
+      expectStatus(await call('POST', 'identity/oidc/config', { issuer }), 200, `issuer ${issuer}`);
+      assert.equal((await api(server, 'GET', 'identity/oidc/.well-known/openid-configuration')).body.issuer, `${issuer}/v1/identity/oidc`);
+    }
+    expectStatus(await call('POST', 'identity/oidc/config', { issuer: 'https://example.com:8200' }), 200, 'write config again');
+
+    for (const issuer of [
+      'ftp://example.com',
+      'https://example.com/path',
+      'https://example.com/',
+      'example.com',
+      'https://example.com?x=1',
+      'https://example.com?',
+      'https://example.com#top',
+      'https://user@example.com',
+      'https://',
+      'https://:8200',
+      'https://exa mple.com',
+    ]) {
       const response = await call('POST', 'identity/oidc/config', { issuer });
       expectStatus(response, 400, `issuer ${issuer}`);
       assert.deepEqual(response.body.errors, [message]);
