@@ -38,6 +38,22 @@ describe('roles', () => {
     });
   });
 
+  test('vhost named __proto__ is kept', async () => {
+    const harness = createHarness('tester');
+    const permission = '{"configure": "", "write": ".*", "read": ".*"}';
+    await harness.send('update', 'roles/odd', {
+      vhosts: `{"__proto__": ${permission}, "constructor": ${permission}}`,
+      vhost_topics: '{"__proto__": {"__proto__": {"write": ".*", "read": ""}}}',
+    });
+
+    const role = dataOf(await harness.send('read', 'roles/odd'));
+    assert.deepEqual(Object.keys(role.vhosts as object), ['__proto__', 'constructor']);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(role.vhosts, '__proto__')?.value, { configure: '', write: '.*', read: '.*' });
+    const topics = Object.getOwnPropertyDescriptor(role.vhost_topics, '__proto__')?.value as object;
+    assert.deepEqual(Object.keys(topics), ['__proto__']);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(topics, '__proto__')?.value, { write: '.*', read: '' });
+  });
+
   test('write replaces the whole role', async () => {
     const harness = createHarness('tester');
     await harness.send('update', 'roles/writer', { tags: 'management', vhosts: VHOSTS });
