@@ -287,6 +287,17 @@ describe('identity tokens', () => {
     });
   });
 
+  test('template with nested objects renders', async () => {
+    const user = await login('nested-user');
+    const template = '{"service": {"labels": {"owner": {{identity.entity.id}}}}, "static": {"limits": {"rps": 10}}}';
+    await keyAndRole('nested', {}, { template });
+    assert.equal((await call('GET', 'identity/oidc/role/nested')).body.data.template, template);
+
+    const payload = decodePayload(await issue(user.token, 'nested'));
+    assert.deepEqual(payload.service, { labels: { owner: user.entityId } });
+    assert.deepEqual(payload.static, { limits: { rps: 10 } });
+  });
+
   test('token errors follow Vault', async () => {
     await keyAndRole('errors', {});
     const rootToken = await call('GET', 'identity/oidc/token/errors');
