@@ -46,7 +46,8 @@ export function issueToken(store: OidcStore, index: IdentityIndex, role: OidcRol
 
   const now = Math.floor(Date.now() / 1000);
   const { direct, inherited } = groupMembership(index, entity.id);
-  const claims: Record<string, unknown> = {};
+  // Without a prototype, a claim named __proto__ is an ordinary member rather than a prototype to replace.
+  const claims: Record<string, unknown> = Object.create(null);
   try {
     const templated = renderClaims(role.template, { entity, groups: [...direct, ...inherited], now });
     for (const [name, value] of Object.entries(templated)) {

@@ -298,6 +298,15 @@ describe('identity tokens', () => {
     assert.deepEqual(payload.static, { limits: { rps: 10 } });
   });
 
+  test('template claim named __proto__ is kept', async () => {
+    const user = await login('proto-user');
+    await keyAndRole('proto', {}, { template: '{"__proto__": "plain claim", "constructor": {{identity.entity.id}}}' });
+
+    const payload = decodePayload(await issue(user.token, 'proto'));
+    assert.equal(Object.getOwnPropertyDescriptor(payload, '__proto__')?.value, 'plain claim');
+    assert.equal(Object.getOwnPropertyDescriptor(payload, 'constructor')?.value, user.entityId);
+  });
+
   test('token errors follow Vault', async () => {
     await keyAndRole('errors', {});
     const rootToken = await call('GET', 'identity/oidc/token/errors');
