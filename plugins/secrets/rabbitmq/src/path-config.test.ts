@@ -103,6 +103,25 @@ describe('config/connection', () => {
     }
   });
 
+  test('oversized username_template is rejected', async () => {
+    const harness = createHarness('tester');
+    const x20 = `"${'x'.repeat(20)}"`;
+    const cases: [string, string][] = [
+      ['{{ random 10000000 }}', 'invalid field "username_template": function "random" would produce 10000000 characters, over the limit of 4096'],
+      [
+        `{{ replace "" ${x20} (replace "" ${x20} (replace "" ${x20} ${x20})) }}`,
+        'invalid field "username_template": function "replace" would produce 8380 characters, over the limit of 4096',
+      ],
+    ];
+    for (const [template, message] of cases) {
+      const started = Date.now();
+      await assertRejectedUnchanged(harness, () => harness.send('update', 'config/connection', { ...CONNECTION, username_template: template }), message);
+      assert.ok(Date.now() - started < 1000, `${template} took ${Date.now() - started} ms`);
+    }
+
+    assert.equal(await harness.send('update', 'config/connection', { ...CONNECTION, username_template: '{{ random 4096 }}' }), null);
+  });
+
   test('username_template is stored', async () => {
     const harness = createHarness('tester');
     await harness.send('update', 'config/connection', { ...CONNECTION, username_template: '{{ .RoleName }}-{{ random 8 }}' });
