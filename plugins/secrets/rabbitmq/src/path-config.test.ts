@@ -90,6 +90,10 @@ describe('config/connection', () => {
       [{ ...CONNECTION, connection_uri: 'amqp://127.0.0.1:5672' }, 'invalid field "connection_uri": scheme "amqp" is not supported; use the management API\'s http or https address, not an AMQP URI'],
       [{ ...CONNECTION, connection_uri: 'not a url' }, 'invalid field "connection_uri": "not a url" is not a URL; use the management API\'s address, e.g. "http://127.0.0.1:15672"'],
       [{ ...CONNECTION, connection_uri: 'http://guest:guest@127.0.0.1:15672' }, 'invalid field "connection_uri": the URL must not contain credentials; set "username" and "password" instead'],
+      ...['?vhost=x', '#top', '?'].map((suffix): [Record<string, unknown>, string] => [
+        { ...CONNECTION, connection_uri: `${MANAGEMENT_URI}${suffix}` },
+        'invalid field "connection_uri": the URL must not contain a query or fragment; use the management API\'s base address, e.g. "http://127.0.0.1:15672"',
+      ]),
       [{ ...CONNECTION, username_template: '{{ .Nope }}' }, 'invalid field "username_template": unknown field ".Nope": use .DisplayName or .RoleName'],
       [{ ...CONNECTION, verify_connection: 'maybe' }, 'invalid field "verify_connection": expected a boolean, got "maybe"'],
       [
