@@ -173,6 +173,25 @@ describe('creds', () => {
     assert.equal(queue.queue, 'allowed.still');
   });
 
+  test('parallel reads of one name', async () => {
+    const fixed = createHarness(prefix);
+    await fixed.send('update', 'config/connection', { ...CONNECTION, username_template: `${prefix}-race-{{ .RoleName }}` });
+    await fixed.send('update', 'roles/app', { vhosts: { [vhost]: { configure: '^allowed\\.', write: '.*', read: '.*' } } });
+
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => issue('app', fixed)));
+
+    const issued = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    assert.equal(issued.length, 1, 'exactly one read creates the user');
+    for (const result of results) {
+      if (result.status === 'fulfilled') continue;
+      assert.ok(isCofferError(result.reason));
+      assert.equal(result.reason.status, 400);
+      assert.equal(result.reason.message, `user "${prefix}-race-app" already exists in RabbitMQ; make username_template generate unique names, e.g. with (uuid)`);
+    }
+    const queue = await withAmqp(issued[0].username, issued[0].password, vhost, (channel) => channel.assertQueue('allowed.race'));
+    assert.equal(queue.queue, 'allowed.race', 'the issued password is the one RabbitMQ has');
+  });
+
   test('management errors hide the password', async () => {
     const wrong = createHarness(prefix);
     const password = 'wrong-admin-secret';
