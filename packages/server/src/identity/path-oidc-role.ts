@@ -4,8 +4,7 @@
  * client ID that becomes the token's audience.
  */
 import { randomInt } from 'node:crypto';
-import { badRequest, definePath, nameSegment, type FieldMap, type PathDefinition } from '@coffer/sdk';
-import { MAX_JSON_DEPTH, nestsDeeperThan } from '../http/body.js';
+import { badRequest, definePath, MAX_JSON_DEPTH, nameSegment, nestsDeeperThan, type FieldMap, type PathDefinition } from '@coffer/sdk';
 import type { OidcRole, OidcStore } from './oidc-store.js';
 import { decodeTemplate, RESERVED_CLAIMS, renderClaims, TemplateError } from './oidc-template.js';
 

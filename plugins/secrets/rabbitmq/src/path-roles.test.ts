@@ -85,6 +85,11 @@ describe('roles', () => {
       ],
       [{ tags: 'management', vhost_topics: { '/': { '': { read: '.*' } } } }, 'invalid field "vhost_topics": vhost "/" has an empty exchange name'],
       [{ tags: 'management', colour: 'red' }, 'unknown field "colour"'],
+      [{ vhosts: `{"/": ${'['.repeat(20000)}${']'.repeat(20000)}}` }, 'invalid field "vhosts": JSON nesting is deeper than the limit of 500 levels'],
+      [
+        { tags: 'management', vhost_topics: `{"/": {"amq.topic": ${'['.repeat(20000)}${']'.repeat(20000)}}}` },
+        'invalid field "vhost_topics": JSON nesting is deeper than the limit of 500 levels',
+      ],
     ];
     for (const [data, message] of cases) {
       await assertRejectedUnchanged(harness, () => harness.send('update', 'roles/writer', data), message);
