@@ -9,8 +9,9 @@
  * the functions `random N`, `truncate N S`, `truncate_sha256 N S`,
  * `uppercase S`, `lowercase S`, `replace OLD NEW S`, `sha256 S`,
  * `base64 S`, `unix_time`, `unix_time_millis`, `timestamp LAYOUT`, `uuid`
- * and `printf FORMAT ARGS...` with `%s`, `%d`, `%v` and `%%`. No function
- * returns more than {@link MAX_TEMPLATE_VALUE_LENGTH} characters.
+ * and `printf FORMAT ARGS...` with `%s`, `%d`, `%v` and `%%`. Neither one
+ * function nor the whole template produces more than
+ * {@link MAX_TEMPLATE_VALUE_LENGTH} characters.
  * NOTE: `timestamp` takes only Go's layout "2006-01-02T15:04:05Z07:00"
  * style tokens 2006, 01, 02, 15, 04 and 05.
  */
@@ -61,9 +62,19 @@ export function renderUsernameTemplate(template: string, values: UsernameTemplat
     const parser = { tokens, index: 0 };
     output += String(evaluatePipeline(parser, values));
     if (parser.index !== tokens.length) throw new UsernameTemplateError(`unexpected "${tokens[parser.index].text}" in action at offset ${start}`);
+    // Each action is capped, but thousands of them would still take seconds to render.
+    checkOutputLength(output.length);
     position = end + 2;
   }
+  checkOutputLength(output.length);
   return output;
+}
+
+/** @throws UsernameTemplateError when the rendered text passes {@link MAX_TEMPLATE_VALUE_LENGTH} characters. */
+function checkOutputLength(length: number): void {
+  if (length > MAX_TEMPLATE_VALUE_LENGTH) {
+    throw new UsernameTemplateError(`the template produces more than ${MAX_TEMPLATE_VALUE_LENGTH} characters`);
+  }
 }
 
 /**

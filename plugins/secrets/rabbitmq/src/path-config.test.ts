@@ -116,6 +116,8 @@ describe('config/connection', () => {
         `{{ replace "" ${x20} (replace "" ${x20} (replace "" ${x20} ${x20})) }}`,
         'invalid field "username_template": function "replace" would produce 8380 characters, over the limit of 4096',
       ],
+      ['{{ random 4096 }}'.repeat(10000), 'invalid field "username_template": the template produces more than 4096 characters'],
+      [`${'x'.repeat(4097)}`, 'invalid field "username_template": the template produces more than 4096 characters'],
     ];
     for (const [template, message] of cases) {
       const started = Date.now();
