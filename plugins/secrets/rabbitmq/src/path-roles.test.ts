@@ -74,6 +74,11 @@ describe('roles', () => {
       [{ vhosts: { '/': { read: 5 } } }, 'invalid field "vhosts": vhost "/": "read" must be a string, got 5'],
       [{ vhosts: { '/': { write: '(' } } }, 'invalid field "vhosts": vhost "/": "write" is not a valid regular expression: /(/: Unterminated group'],
       [{ vhosts: { '': { read: '.*' } } }, 'invalid field "vhosts": a vhost name is empty'],
+      [{ vhosts: { '..': { read: '.*' } } }, 'invalid field "vhosts": vhost ".." cannot be addressed through the RabbitMQ management API, which reads it as a path step'],
+      [
+        { tags: 'management', vhost_topics: { '.': { 'amq.topic': { read: '.*' } } } },
+        'invalid field "vhost_topics": vhost "." cannot be addressed through the RabbitMQ management API, which reads it as a path step',
+      ],
       [{ tags: 'management', vhost_topics: { '/': ['amq.topic'] } }, 'invalid field "vhost_topics": vhost "/" must map exchange names to {"write": ..., "read": ...}, got ["amq.topic"]'],
       [
         { tags: 'management', vhost_topics: { '/': { 'amq.topic': { write: '[' } } } },

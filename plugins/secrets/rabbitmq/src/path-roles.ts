@@ -87,6 +87,7 @@ function parseVhosts(raw: Record<string, unknown>): Record<string, VhostPermissi
   for (const [vhost, value] of Object.entries(raw)) {
     const where = `invalid field "vhosts": vhost "${vhost}"`;
     if (vhost === '') throw badRequest('invalid field "vhosts": a vhost name is empty');
+    checkAddressable(vhost, 'vhosts');
     vhosts[vhost] = parsePermission(value, VHOST_KEYS, where) as unknown as VhostPermission;
   }
   return vhosts;
@@ -97,6 +98,7 @@ function parseVhostTopics(raw: Record<string, unknown>): Record<string, Record<s
   const topics = ownKeysOnly<Record<string, TopicPermission>>();
   for (const [vhost, exchanges] of Object.entries(raw)) {
     if (vhost === '') throw badRequest('invalid field "vhost_topics": a vhost name is empty');
+    checkAddressable(vhost, 'vhost_topics');
     if (!isObject(exchanges)) {
       throw badRequest(`invalid field "vhost_topics": vhost "${vhost}" must map exchange names to {"write": ..., "read": ...}, got ${JSON.stringify(exchanges)}`);
     }
@@ -144,6 +146,18 @@ function checkRegexp(pattern: string, where: string): void {
   } catch (err) {
     const reason = (err as Error).message.replace(/^Invalid regular expression: /, '');
     throw badRequest(`${where} is not a valid regular expression: ${reason}`);
+  }
+}
+
+/**
+ * Rejects the vhost names "." and "..". The engine puts the vhost in the URL
+ * path of management API calls, and URL parsers, RabbitMQ's included, read
+ * those names as path steps even when percent-encoded, so no call could
+ * grant permissions there.
+ */
+function checkAddressable(vhost: string, field: string): void {
+  if (vhost === '.' || vhost === '..') {
+    throw badRequest(`invalid field "${field}": vhost "${vhost}" cannot be addressed through the RabbitMQ management API, which reads it as a path step`);
   }
 }
 
