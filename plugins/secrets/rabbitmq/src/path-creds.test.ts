@@ -211,6 +211,21 @@ describe('creds', () => {
     await assertRejectedUnchanged(harness, () => harness.send('read', 'creds/nosuch'), 'unknown role: nosuch');
   });
 
+  test('dot usernames are rejected', async () => {
+    for (const name of ['.', '..']) {
+      const dotted = createHarness(prefix);
+      await dotted.send('update', 'config/connection', { ...CONNECTION, username_template: name });
+      await dotted.send('update', 'roles/app', { tags: 'management' });
+      await assertRejectedUnchanged(
+        dotted,
+        () => dotted.send('read', 'creds/app'),
+        `failed to generate username: username_template produced "${name}", which the RabbitMQ management API cannot address`,
+        500,
+      );
+    }
+    assert.deepEqual((await adminApi('GET', '/api/users')).body.filter((user: { name: string }) => user.name === '.' || user.name === '..'), []);
+  });
+
   test('missing connection is rejected', async () => {
     const bare = createHarness(prefix);
     await bare.send('update', 'roles/app', { tags: 'management' });

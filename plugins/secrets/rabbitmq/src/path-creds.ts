@@ -154,6 +154,10 @@ function generateUsername(config: ConnectionConfig, displayName: string, roleNam
     throw new CofferError('COFFER_ERR_INTERNAL', 500, `failed to generate username: ${(err as Error).message}`);
   }
   if (username.trim() === '') throw new CofferError('COFFER_ERR_INTERNAL', 500, 'failed to generate username: username_template produced an empty name');
+  // The name goes into URL paths, where "." and ".." are path steps that would address other API paths.
+  if (username === '.' || username === '..') {
+    throw new CofferError('COFFER_ERR_INTERNAL', 500, `failed to generate username: username_template produced "${username}", which the RabbitMQ management API cannot address`);
+  }
   return username;
 }
 
