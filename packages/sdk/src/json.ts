@@ -7,6 +7,28 @@
  */
 
 /**
+ * Vault's default `max_json_depth` for a listener: 500 levels. Deeper input
+ * could exhaust the stack of code that walks it, such as audit HMACing.
+ */
+export const MAX_JSON_DEPTH = 500;
+
+/** Returns true when `value` nests objects or arrays deeper than `limit` levels. */
+export function nestsDeeperThan(value: unknown, limit: number): boolean {
+  let level: unknown[] = [value];
+  for (let depth = 0; level.length > 0; depth += 1) {
+    if (depth > limit) return true;
+    const next: unknown[] = [];
+    for (const item of level) {
+      if (item === null || typeof item !== 'object') continue;
+      // A loop, not push(...values): spreading a wide array as arguments overflows the stack.
+      for (const child of Object.values(item)) next.push(child);
+    }
+    level = next;
+  }
+  return false;
+}
+
+/**
  * Parses JSON like `JSON.parse`, except that an integer literal (no fraction,
  * no exponent) whose magnitude exceeds `Number.MAX_SAFE_INTEGER` becomes a
  * `bigint`. `JSON.parse` reads the text first. Only when it returned a number

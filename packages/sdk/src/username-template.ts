@@ -9,7 +9,9 @@
  * the functions `random N`, `truncate N S`, `truncate_sha256 N S`,
  * `uppercase S`, `lowercase S`, `replace OLD NEW S`, `sha256 S`,
  * `base64 S`, `unix_time`, `unix_time_millis`, `timestamp LAYOUT`, `uuid`
- * and `printf FORMAT ARGS...` with `%s`, `%d`, `%v` and `%%`.
+ * and `printf FORMAT ARGS...` with `%s`, `%d`, `%v` and `%%`. Neither one
+ * function nor the whole template produces more than
+ * {@link MAX_TEMPLATE_VALUE_LENGTH} characters.
  * NOTE: `timestamp` takes only Go's layout "2006-01-02T15:04:05Z07:00"
  * style tokens 2006, 01, 02, 15, 04 and 05.
  */
@@ -23,6 +25,14 @@ type Value = string | number;
 type Token = { kind: 'ident' | 'field' | 'string' | 'number' | 'pipe' | 'open' | 'close'; text: string };
 
 const RANDOM_CHARACTERS = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+
+/**
+ * Maximum length, in characters, of the string one function returns. It is far
+ * above the username limits of databases, such as PostgreSQL's 63 bytes, and
+ * stops a template such as `random 100000000` from blocking the event loop
+ * for seconds and filling memory while it renders.
+ */
+export const MAX_TEMPLATE_VALUE_LENGTH = 4096;
 
 /** A template that failed to parse or run; the message names the problem. */
 export class UsernameTemplateError extends Error {
@@ -52,9 +62,19 @@ export function renderUsernameTemplate(template: string, values: UsernameTemplat
     const parser = { tokens, index: 0 };
     output += String(evaluatePipeline(parser, values));
     if (parser.index !== tokens.length) throw new UsernameTemplateError(`unexpected "${tokens[parser.index].text}" in action at offset ${start}`);
+    // Each action is capped, but thousands of them would still take seconds to render.
+    checkOutputLength(output.length);
     position = end + 2;
   }
+  checkOutputLength(output.length);
   return output;
+}
+
+/** @throws UsernameTemplateError when the rendered text passes {@link MAX_TEMPLATE_VALUE_LENGTH} characters. */
+function checkOutputLength(length: number): void {
+  if (length > MAX_TEMPLATE_VALUE_LENGTH) {
+    throw new UsernameTemplateError(`the template produces more than ${MAX_TEMPLATE_VALUE_LENGTH} characters`);
+  }
 }
 
 /**
@@ -148,6 +168,19 @@ function evaluateOperand(parser: Parser, values: UsernameTemplateValues): Value 
 }
 
 function callFunction(name: string, args: Value[]): Value {
+  const value = runFunction(name, args);
+  if (typeof value === 'string') checkValueLength(name, value.length);
+  return value;
+}
+
+/** @throws UsernameTemplateError when function `name` would return more than {@link MAX_TEMPLATE_VALUE_LENGTH} characters. */
+function checkValueLength(name: string, length: number): void {
+  if (length > MAX_TEMPLATE_VALUE_LENGTH) {
+    throw new UsernameTemplateError(`function "${name}" would produce ${length} characters, over the limit of ${MAX_TEMPLATE_VALUE_LENGTH}`);
+  }
+}
+
+function runFunction(name: string, args: Value[]): Value {
   const arity = (count: number): void => {
     if (args.length !== count) throw new UsernameTemplateError(`function "${name}" takes ${count} argument(s), got ${args.length}`);
   };
@@ -161,6 +194,8 @@ function callFunction(name: string, args: Value[]): Value {
     case 'random': {
       arity(1);
       const length = integer(args[0]);
+      // Checked before generating, since generating is what takes the time.
+      checkValueLength(name, length);
       let text = '';
       for (let index = 0; index < length; index++) text += RANDOM_CHARACTERS[randomInt(RANDOM_CHARACTERS.length)];
       return text;
@@ -183,9 +218,15 @@ function callFunction(name: string, args: Value[]): Value {
     case 'lowercase':
       arity(1);
       return String(args[0]).toLowerCase();
-    case 'replace':
+    case 'replace': {
       arity(3);
-      return String(args[2]).split(String(args[0])).join(String(args[1]));
+      const [old, replacement] = [String(args[0]), String(args[1])];
+      const parts = String(args[2]).split(old);
+      // An empty OLD inserts NEW between every character, so nested calls grow the text geometrically.
+      const length = parts.reduce((total, part) => total + part.length, 0) + (parts.length - 1) * replacement.length;
+      checkValueLength(name, length);
+      return parts.join(replacement);
+    }
     case 'sha256':
       arity(1);
       return createHash('sha256').update(String(args[0])).digest('hex');

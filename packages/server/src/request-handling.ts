@@ -212,7 +212,14 @@ async function execute(
       // A renewal returns the lease it renewed, so there is nothing new to register.
       result.lease = { leaseId: secret.leaseId, ttl: secret.ttl, renewable: secret.renewable };
     } else if (secret !== undefined && secret.passthrough !== true) {
-      result.lease = await core.expiration.register({ path: request.path, clientTokenId: caller?.entry?.saltedId ?? '' }, secret, response?.data ?? undefined);
+      const lease = await core.expiration.register({ path: request.path, clientTokenId: caller?.entry?.saltedId ?? '' }, secret, response?.data ?? undefined);
+      result.lease = { leaseId: lease.leaseId, ttl: lease.ttl, renewable: lease.renewable };
+      const capped = lease.warnings ?? [];
+      // As in Vault, the client learns that its lease ends earlier than the backend asked.
+      if (capped.length > 0 && response !== null) {
+        response = { ...response, warnings: [...(response.warnings ?? []), ...capped] };
+        result.response = response;
+      }
     }
     let wrapTtl = request.wrapTtl;
     if (wrapTtl === 0 && request.path === 'sys/wrapping/wrap') wrapTtl = DEFAULT_WRAP_TTL;

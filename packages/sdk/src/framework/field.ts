@@ -7,7 +7,7 @@
  * everything as strings.
  */
 import { parseDurationSeconds } from '../duration.js';
-import { parseJson } from '../json.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan, parseJson } from '../json.js';
 
 /** The types a field can declare. */
 export interface FieldTypes {
@@ -117,12 +117,17 @@ export function convertField(type: FieldType, raw: unknown): { value: unknown } 
     case 'map': {
       if (isPlainObject(raw)) return { value: raw };
       if (typeof raw === 'string') {
+        let parsed: unknown;
         try {
-          const parsed: unknown = parseJson(raw);
-          if (isPlainObject(parsed)) return { value: parsed };
+          parsed = parseJson(raw);
         } catch {
           // Fall through to the error below.
         }
+        // A request body gets this check when it is read, but JSON inside a string escapes it.
+        if (isPlainObject(parsed) && nestsDeeperThan(parsed, MAX_JSON_DEPTH)) {
+          return { error: `JSON nesting is deeper than the limit of ${MAX_JSON_DEPTH} levels` };
+        }
+        if (isPlainObject(parsed)) return { value: parsed };
       }
       return { error: `expected an object, got ${describe(raw)}` };
     }

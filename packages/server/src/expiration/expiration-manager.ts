@@ -27,7 +27,7 @@ import {
 import { LeaseStore } from './lease-store.js';
 import { tidyLeases, type TidyReport } from './lease-tidy.js';
 import { DEFAULT_RETRY_POLICY, DEFAULT_REVOCATION_CONCURRENCY, RevocationQueue, type RetryPolicy } from './revocation-queue.js';
-import { issueTtl, mountLimits, renewalTtl, VAULT_DEFAULT_LEASE_TTL, type LeaseLimits } from './ttl.js';
+import { issueTtl, issueWarnings, mountLimits, renewalTtl, VAULT_DEFAULT_LEASE_TTL, type LeaseLimits } from './ttl.js';
 
 /** Vault retries an irrevocable lease once a day (`attemptIrrevocableLeasesRevoke`). */
 const IRREVOCABLE_RETRY_MS = 24 * 3600 * 1000;
@@ -66,6 +66,8 @@ export interface RegisteredLease {
   /** Seconds granted. */
   ttl: number;
   renewable: boolean;
+  /** Vault's warning when the TTL was capped at the max TTL; absent or empty otherwise. */
+  warnings?: string[];
 }
 
 /** The outcome of a renewal. */
@@ -175,7 +177,8 @@ export class ExpirationManager {
     const target = this.deps.resolve(request.path);
     if (target === undefined) throw internalError(`cannot register a lease for "${request.path}": no mount serves it`);
 
-    const ttl = issueTtl(secret, mountLimits(target.system, this.limits));
+    const limits = mountLimits(target.system, this.limits);
+    const ttl = issueTtl(secret, limits);
     const now = this.now();
     const entry = newLeaseEntry({
       leaseId: newSecretLeaseId(request.path),
@@ -199,7 +202,7 @@ export class ExpirationManager {
       }
       runtime.schedule.set(entry.leaseId, entry.expireTime);
     });
-    return { leaseId: entry.leaseId, ttl, renewable: secret.renewable };
+    return { leaseId: entry.leaseId, ttl, renewable: secret.renewable, warnings: issueWarnings(secret, ttl, limits) };
   }
 
   /**

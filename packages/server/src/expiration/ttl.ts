@@ -2,7 +2,7 @@
  * TTL arithmetic for secret leases, in whole seconds as Vault counts them.
  *
  * At issue a lease gets the backend's TTL, else the mount's default, capped
- * at the max TTL. A renewal grants the requested increment, else the
+ * at the max TTL with Vault's warning. A renewal grants the requested increment, else the
  * backend's TTL, else the mount's default, and never reaches past issue
  * time plus the max TTL. The max TTL is the mount's, or the backend's when that is lower.
  * The renewal rules follow `CalculateTTL` in Vault's sdk/framework/lease.go.
@@ -35,6 +35,16 @@ export function effectiveMaxTtl(backendMaxTtl: number, limits: LeaseLimits): num
 export function issueTtl(requested: { ttl: number; maxTtl: number }, limits: LeaseLimits): number {
   const ttl = requested.ttl > 0 ? requested.ttl : limits.defaultTtl;
   return Math.min(ttl, effectiveMaxTtl(requested.maxTtl, limits));
+}
+
+/** Returns Vault's warning when {@link issueTtl} granted less than the backend's TTL, or none. */
+export function issueWarnings(requested: { ttl: number }, granted: number, limits: LeaseLimits): string[] {
+  const ttl = requested.ttl > 0 ? requested.ttl : limits.defaultTtl;
+  return ttl > granted ? [cappedWarning(ttl, granted)] : [];
+}
+
+function cappedWarning(ttl: number, maxTtl: number): string {
+  return `TTL of "${formatDuration(ttl)}" exceeded the effective max_ttl of "${formatDuration(maxTtl)}"; TTL value is capped accordingly`;
 }
 
 /** The result of a renewal. */
@@ -82,7 +92,7 @@ export function renewalTtl(request: RenewalRequest, limits: LeaseLimits): Renewa
 
   const warnings: string[] = [];
   if (ttl > maxValidTtl) {
-    warnings.push(`TTL of "${formatDuration(ttl)}" exceeded the effective max_ttl of "${formatDuration(maxValidTtl)}"; TTL value is capped accordingly`);
+    warnings.push(cappedWarning(ttl, maxValidTtl));
     ttl = maxValidTtl;
   }
 

@@ -157,6 +157,22 @@ export function clientConnection(ha: HaNode | undefined, request: IncomingMessag
   return peerConnection(request.socket as PeerCertificateSource);
 }
 
+/**
+ * Returns the request's raw headers without the forwarding key, for audit
+ * entries and the headers passed through to plugins. Whoever reads the key
+ * could claim any client address or certificate chain at the active node,
+ * so it must not reach either, even when an operator lists it there.
+ */
+export function headersWithoutForwardingKey(request: IncomingMessage): readonly string[] {
+  const raw = request.rawHeaders;
+  if (request.headers[FORWARDING_KEY_HEADER] === undefined) return raw;
+  const kept: string[] = [];
+  for (let index = 0; index + 1 < raw.length; index += 2) {
+    if (raw[index].toLowerCase() !== FORWARDING_KEY_HEADER) kept.push(raw[index], raw[index + 1]);
+  }
+  return kept;
+}
+
 function encodeClientCerts(connection: RequestConnection | undefined): string | undefined {
   if (connection === undefined) return undefined;
   if (connection.peerCertificates.length === 0) return '-';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes, X509Certificate } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -310,6 +310,31 @@ ${extra}
       assert.deepEqual(await direct.json(), { errors: ['tls connection required'] });
     } finally {
       await certs.close();
+    }
+  });
+
+  test('forwarding key stays out of audit', async () => {
+    const { active, standby, root } = await startPair('audit');
+    const auditLog = join(dir, `audit-${randomBytes(4).toString('hex')}.log`);
+    assert.equal((await call(active, 'PUT', 'sys/audit/file', root, { type: 'file', options: { file_path: auditLog } })).status, 204);
+    for (const header of ['X-Coffer-Forwarding-Key', 'X-Coffer-Forwarded-For', 'X-Request-Tag']) {
+      assert.equal((await call(active, 'PUT', `sys/config/auditing/request-headers/${header}`, root, { hmac: false })).status, 204);
+    }
+
+    const read = await fetch(`${standby.address}/v1/sys/mounts`, { headers: { 'X-Vault-Token': root, 'X-Request-Tag': 'through-standby' } });
+    assert.equal(read.status, 200);
+
+    const entries = (await readFile(auditLog, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { type: string; request: { headers?: Record<string, string[]> } });
+    const forwarded = entries.filter((entry) => entry.request.headers?.['x-request-tag']?.[0] === 'through-standby');
+    assert.deepEqual(
+      forwarded.map((entry) => entry.type),
+      ['request', 'response'],
+    );
+    for (const entry of forwarded) {
+      assert.deepEqual(Object.keys(entry.request.headers ?? {}).sort(), ['x-coffer-forwarded-for', 'x-request-tag']);
     }
   });
 

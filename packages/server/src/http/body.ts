@@ -2,7 +2,9 @@
  * Reading and parsing request bodies with Vault's size limit.
  */
 import type { IncomingMessage } from 'node:http';
-import { CofferError, badRequest, isPlainObject, parseJson } from '@coffer/sdk';
+import { CofferError, MAX_JSON_DEPTH, badRequest, isPlainObject, nestsDeeperThan, parseJson } from '@coffer/sdk';
+
+export { MAX_JSON_DEPTH } from '@coffer/sdk';
 
 /** Vault's default `max_request_size`: 32 MiB. */
 export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
@@ -42,28 +44,6 @@ export function readBody(request: IncomingMessage, limit = MAX_REQUEST_BYTES): P
       reject(err.code === 'ECONNRESET' ? new CofferError('COFFER_ERR_CLIENT_ABORTED', 400, 'the client closed the connection before the request body ended') : err),
     );
   });
-}
-
-/**
- * Vault's default `max_json_depth` for a listener: 500 levels. Deeper input
- * could exhaust the stack of code that walks it, such as audit HMACing.
- */
-export const MAX_JSON_DEPTH = 500;
-
-/** Returns true when `value` nests objects or arrays deeper than `limit` levels. */
-function nestsDeeperThan(value: unknown, limit: number): boolean {
-  let level: unknown[] = [value];
-  for (let depth = 0; level.length > 0; depth += 1) {
-    if (depth > limit) return true;
-    const next: unknown[] = [];
-    for (const item of level) {
-      if (item === null || typeof item !== 'object') continue;
-      // A loop, not push(...values): spreading a wide array as arguments overflows the stack.
-      for (const child of Object.values(item)) next.push(child);
-    }
-    level = next;
-  }
-  return false;
 }
 
 /**

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { badRequest, isCofferError, parseDurationSeconds, parseGoBool, type LogicalBackend, type Logger, type Operation, type Request } from '@coffer/sdk';
 import type { Core } from '../core.js';
-import { answerOnStandby, clientAddress, clientConnection } from '../ha/forward.js';
+import { answerOnStandby, clientAddress, clientConnection, headersWithoutForwardingKey } from '../ha/forward.js';
 import type { HaNode } from '../ha/ha-node.js';
 import { handleLogicalRequest, newRequestId, type LogicalResult, type SystemBackends } from '../request-handling.js';
 import type { QuotaCheck, RateLimitDecision } from '../quotas/index.js';
@@ -184,7 +184,7 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
       data,
       token,
       wrapTtl: wrapTtlHeader(request, context.core.options.maxLeaseTtl),
-      rawHeaders: request.rawHeaders,
+      rawHeaders: headersWithoutForwardingKey(request),
       connection: () => clientConnection(ha, request),
       ...remoteAddressOf(ha, request),
     });

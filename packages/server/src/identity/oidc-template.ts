@@ -83,17 +83,19 @@ function renderPlaceholder(context: TemplateContext, placeholder: string): strin
 }
 
 /**
- * Replaces each placeholder of `template` with its JSON value.
- * @throws TemplateError for unbalanced braces or an unknown placeholder.
+ * Replaces each placeholder of `template` with its JSON value. The first
+ * `}}` after a `{{` ends the placeholder, and any other `}}` is template
+ * text, because JSON closes nested objects with it. Vault's parser rejects
+ * such text as unbalanced, which makes nested objects need `} }`.
+ * @throws TemplateError for a `{{` without its `}}`, or an unknown placeholder.
  */
 export function renderTemplate(template: string, context: TemplateContext): string {
   const pieces = template.split('{{');
-  if (pieces[0].includes('}}')) throw new TemplateError('unbalanced templating characters');
   let output = pieces[0];
   for (const piece of pieces.slice(1)) {
-    const parts = piece.split('}}');
-    if (parts.length !== 2) throw new TemplateError('unbalanced templating characters');
-    output += renderPlaceholder(context, parts[0].trim()) + parts[1];
+    const end = piece.indexOf('}}');
+    if (end < 0) throw new TemplateError('unbalanced templating characters');
+    output += renderPlaceholder(context, piece.slice(0, end).trim()) + piece.slice(end + 2);
   }
   return output;
 }

@@ -46,7 +46,8 @@ export function issueToken(store: OidcStore, index: IdentityIndex, role: OidcRol
 
   const now = Math.floor(Date.now() / 1000);
   const { direct, inherited } = groupMembership(index, entity.id);
-  const claims: Record<string, unknown> = {};
+  // Without a prototype, a claim named __proto__ is an ordinary member rather than a prototype to replace.
+  const claims: Record<string, unknown> = Object.create(null);
   try {
     const templated = renderClaims(role.template, { entity, groups: [...direct, ...inherited], now });
     for (const [name, value] of Object.entries(templated)) {
@@ -104,12 +105,14 @@ function claimsProblem(claims: Record<string, unknown>, issuer: string, clientId
     if (!audience.includes(clientId)) return 'invalid audience claim (aud)';
   }
   if (typeof claims.exp !== 'number' || now >= claims.exp) return 'token is expired (exp)';
+  // A template may set nbf, as Vault's documented example does, and Vault's JWT library checks it.
+  if (claims.nbf !== undefined && (typeof claims.nbf !== 'number' || now < claims.nbf)) return 'token not valid yet (nbf)';
   return undefined;
 }
 
 /**
  * Checks a token's signature against the published keys, its issuer,
- * expiry and (when given) audience, and that its entity exists and is
+ * expiry, not-before time and (when given) audience, and that its entity exists and is
  * enabled. Every failure is an inactive result, never an error.
  */
 export function introspect(store: OidcStore, index: IdentityIndex, token: string, clientId: string, logger: Logger): Introspection {

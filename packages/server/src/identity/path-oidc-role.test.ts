@@ -55,6 +55,11 @@ describe('identity token roles', () => {
       ['identity/oidc/role/new-role', { key: 'strict-key', template: '{"a": {{time.now.plus.soon}}}' }, 'error parsing template: invalid duration "soon"'],
       ['identity/oidc/role/new-role', { key: 'strict-key', template: '{"a": {{identity.groups.names.x.id}}}' }, 'error parsing template: string contains groups template directives but no groups were provided'],
       ['identity/oidc/role/new-role', { key: 'strict-key', template: '[1, 2]' }, 'error parsing template JSON: the template must be a JSON object'],
+      [
+        'identity/oidc/role/new-role',
+        { key: 'strict-key', template: `{"deep": ${'['.repeat(5000)}${']'.repeat(5000)}}` },
+        'error parsing template JSON: nesting is deeper than the limit of 500 levels',
+      ],
       ['identity/oidc/role/new-role', { key: 'strict-key', template: '{"sub": "someone"}' }, `top level key "sub" not allowed. Restricted keys: ${restricted}`],
       ['identity/oidc/role/new-role', { key: 'strict-key', template: '{"namespace": {{identity.entity.id}}}' }, `top level key "namespace" not allowed. Restricted keys: ${restricted}`],
       ['identity/oidc/role/new-role', { key: 'strict-key', ttl: '30m', client_id: '*' }, 'invalid "client_id" "*": use 1 to 256 printable ASCII characters without spaces, other than "*"'],

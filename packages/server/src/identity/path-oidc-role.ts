@@ -4,7 +4,7 @@
  * client ID that becomes the token's audience.
  */
 import { randomInt } from 'node:crypto';
-import { badRequest, definePath, nameSegment, type FieldMap, type PathDefinition } from '@coffer/sdk';
+import { badRequest, definePath, MAX_JSON_DEPTH, nameSegment, nestsDeeperThan, type FieldMap, type PathDefinition } from '@coffer/sdk';
 import type { OidcRole, OidcStore } from './oidc-store.js';
 import { decodeTemplate, RESERVED_CLAIMS, renderClaims, TemplateError } from './oidc-template.js';
 
@@ -43,6 +43,10 @@ function checkTemplate(template: string): void {
   } catch (err) {
     if (err instanceof TemplateError && err.message !== 'the template must be a JSON object') throw badRequest(`error parsing template: ${err.message}`);
     throw badRequest(`error parsing template JSON: ${(err as Error).message}`);
+  }
+  // JSON.stringify recurses, so signing claims nested a few thousand levels deep would overflow the stack.
+  if (nestsDeeperThan(claims, MAX_JSON_DEPTH)) {
+    throw badRequest(`error parsing template JSON: nesting is deeper than the limit of ${MAX_JSON_DEPTH} levels`);
   }
   for (const name of Object.keys(claims)) {
     if (RESERVED_CLAIMS.includes(name)) throw badRequest(`top level key "${name}" not allowed. Restricted keys: ${RESERVED_CLAIMS.join(', ')}`);

@@ -121,7 +121,25 @@ describe('identity tokens', () => {
     assert.equal(discovery.body.issuer, 'https://example.com:8200/v1/identity/oidc');
 
     const message = 'invalid issuer, which must include only a scheme, host, and optional port (e.g. https://example.com:8200)';
-    for (const issuer of ['ftp://example.com', 'https://example.com/path', 'https://example.com/', 'example.com', 'https://example.com?x=1', 'https://user@example.com']) {
+    for (const issuer of ['https://Coffer.Example.com', 'https://example.com:443', 'http://[::1]:8200']) {
+      expectStatus(await call('POST', 'identity/oidc/config', { issuer }), 200, `issuer ${issuer}`);
+      assert.equal((await api(server, 'GET', 'identity/oidc/.well-known/openid-configuration')).body.issuer, `${issuer}/v1/identity/oidc`);
+    }
+    expectStatus(await call('POST', 'identity/oidc/config', { issuer: 'https://example.com:8200' }), 200, 'write config again');
+
+    for (const issuer of [
+      'ftp://example.com',
+      'https://example.com/path',
+      'https://example.com/',
+      'example.com',
+      'https://example.com?x=1',
+      'https://example.com?',
+      'https://example.com#top',
+      'https://user@example.com',
+      'https://',
+      'https://:8200',
+      'https://exa mple.com',
+    ]) {
       const response = await call('POST', 'identity/oidc/config', { issuer });
       expectStatus(response, 400, `issuer ${issuer}`);
       assert.deepEqual(response.body.errors, [message]);
@@ -269,6 +287,26 @@ describe('identity tokens', () => {
     });
   });
 
+  test('template with nested objects renders', async () => {
+    const user = await login('nested-user');
+    const template = '{"service": {"labels": {"owner": {{identity.entity.id}}}}, "static": {"limits": {"rps": 10}}}';
+    await keyAndRole('nested', {}, { template });
+    assert.equal((await call('GET', 'identity/oidc/role/nested')).body.data.template, template);
+
+    const payload = decodePayload(await issue(user.token, 'nested'));
+    assert.deepEqual(payload.service, { labels: { owner: user.entityId } });
+    assert.deepEqual(payload.static, { limits: { rps: 10 } });
+  });
+
+  test('template claim named __proto__ is kept', async () => {
+    const user = await login('proto-user');
+    await keyAndRole('proto', {}, { template: '{"__proto__": "plain claim", "constructor": {{identity.entity.id}}}' });
+
+    const payload = decodePayload(await issue(user.token, 'proto'));
+    assert.equal(Object.getOwnPropertyDescriptor(payload, '__proto__')?.value, 'plain claim');
+    assert.equal(Object.getOwnPropertyDescriptor(payload, 'constructor')?.value, user.entityId);
+  });
+
   test('token errors follow Vault', async () => {
     await keyAndRole('errors', {});
     const rootToken = await call('GET', 'identity/oidc/token/errors');
@@ -308,6 +346,14 @@ describe('identity tokens', () => {
     assert.deepEqual(await introspect(`${header}.${forged}.${signature}`), { active: false, error: 'unable to validate the token signature' });
     assert.deepEqual(await introspect(`${header}.${payload}.${Buffer.alloc(64).toString('base64url')}`), { active: false, error: 'unable to validate the token signature' });
     assert.deepEqual(await introspect('not-a-token'), { active: false, error: 'error parsing token: compact JWS format must have three parts' });
+
+    await keyAndRole('introspect-later', {}, { template: '{"nbf": {{time.now.plus.1h}}}' });
+    assert.deepEqual(await introspect(await issue(user.token, 'introspect-later')), {
+      active: false,
+      error: 'error validating claims: validation failed, token not valid yet (nbf)',
+    });
+    await keyAndRole('introspect-now', {}, { template: '{"nbf": {{time.now}}}' });
+    assert.deepEqual(await introspect(await issue(user.token, 'introspect-now')), { active: true });
 
     await keyAndRole('introspect-short', {}, { ttl: 1 });
     const short = await issue(user.token, 'introspect-short');

@@ -25,25 +25,25 @@ const ISSUER_WARNING =
   'If "issuer" is set explicitly, all tokens must be validated against that address, including those issued by secondary clusters. ' +
   'Setting issuer to "" will restore the default behavior of using the cluster\'s api_addr as the issuer.';
 
+/** An issuer as Vault accepts it: http or https, then a host with an optional port, and nothing after. */
+const ISSUER_PATTERN = /^https?:\/\/[^/?#@\s]+$/i;
+
 /**
  * Checks an issuer: http or https, a host and an optional port, nothing else.
+ * The text is kept as written, so an upper-case host or an explicit default
+ * port, which Vault accepts, stays valid although the URL parser would rewrite it.
  * @throws CofferError (400) with Vault's wording.
  */
 function checkIssuer(issuer: string): void {
   if (issuer === '') return;
-  let url: URL | undefined;
-  try {
-    url = new URL(issuer);
-  } catch {
-    url = undefined;
+  let valid = ISSUER_PATTERN.test(issuer);
+  if (valid) {
+    try {
+      valid = new URL(issuer).hostname !== '';
+    } catch {
+      valid = false;
+    }
   }
-  const valid =
-    url !== undefined &&
-    (url.protocol === 'http:' || url.protocol === 'https:') &&
-    url.host !== '' &&
-    url.username === '' &&
-    url.password === '' &&
-    `${url.protocol}//${url.host}` === issuer;
   if (!valid) throw badRequest('invalid issuer, which must include only a scheme, host, and optional port (e.g. https://example.com:8200)');
 }
 

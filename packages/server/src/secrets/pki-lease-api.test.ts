@@ -87,6 +87,22 @@ describe('pki certificate leases over HTTP', () => {
     assert.match(signed.body.lease_id, /^pki\/sign\/leased\/\S+$/);
   });
 
+  test('lease capped at mount max warns', async () => {
+    assert.equal((await api(server, 'POST', 'sys/mounts/pki-short', { token: ROOT, body: { type: 'pki', config: { max_lease_ttl: '87600h' } } })).status, 204);
+    assert.equal((await api(server, 'POST', 'pki-short/root/generate/internal', { token: ROOT, body: { common_name: 'Short Root', ttl: '8760h', key_type: 'ec' } })).status, 200);
+    const role = { allowed_domains: 'example.com', allow_subdomains: true, key_type: 'ec', max_ttl: '24h', generate_lease: true };
+    assert.equal((await api(server, 'POST', 'pki-short/roles/leased', { token: ROOT, body: role })).status, 200);
+    assert.equal((await api(server, 'POST', 'sys/mounts/pki-short/tune', { token: ROOT, body: { max_lease_ttl: '1h' } })).status, 204);
+
+    const issued = await api(server, 'POST', 'pki-short/issue/leased', { token: ROOT, body: { common_name: 'f.example.com', ttl: '2h' } });
+
+    assert.equal(issued.status, 200);
+    assert.equal(issued.body.lease_duration, 3600);
+    assert.ok(issued.body.data.expiration - Math.floor(Date.now() / 1000) > 7000, 'the certificate keeps its 2h');
+    assert.equal(issued.body.warnings.length, 1);
+    assert.match(issued.body.warnings[0], /^TTL of "(1h59m5\ds|2h0m0s)" exceeded the effective max_ttl of "1h0m0s"; TTL value is capped accordingly$/);
+  });
+
   test('a role without generate_lease issues no lease', async () => {
     const issued = await api(server, 'POST', 'pki/issue/plain', { token: ROOT, body: { common_name: 'd.example.com' } });
 

@@ -69,6 +69,25 @@ describe('config/ca', () => {
     });
   });
 
+  test('a CA key usage without cRLSign is rejected', async () => {
+    await withOpenssl(async (tools) => {
+      const generated = await tools.openssl([
+        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-subj', '/CN=No CRL CA', '-days', '30',
+        '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,digitalSignature,keyCertSign',
+      ]);
+      assert.equal(generated.code, 0, generated.stderr);
+      const key = await tools.openssl(['pkey', '-in', 'ca.key']);
+      const cert = await tools.openssl(['x509', '-in', 'ca.pem']);
+      const harness = createHarness();
+
+      await assertRejectedUnchanged(
+        harness,
+        () => harness.send('update', 'config/ca', { pem_bundle: `${cert.stdout}${key.stdout}` }),
+        'invalid field "pem_bundle": the given CA certificate has a key usage extension without CRL signing (cRLSign), so the CRLs it signs would not verify',
+      );
+    });
+  });
+
   test('invalid bundles are rejected', async () => {
     const source = createHarness();
     const exported = dataOf(await source.send('update', 'root/generate/exported', { common_name: 'Root', key_type: 'ec', ttl: '8760h' }));

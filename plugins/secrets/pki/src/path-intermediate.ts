@@ -158,9 +158,11 @@ export function parseCertificateBlock(der: Buffer, index: number, field = 'certi
 
 /**
  * Checks that a certificate may act as a CA: basic constraints with CA true
- * and, when it has a key usage extension, certificate signing in it. RFC 5280
- * (4.2.1.3) requires keyCertSign of a CA key that signs certificates, and
- * verifiers such as openssl reject a chain through a CA without it.
+ * and, when it has a key usage extension, certificate and CRL signing in it.
+ * RFC 5280 (4.2.1.3) requires keyCertSign of a CA key that signs
+ * certificates and cRLSign of one that signs CRLs. Verifiers such as openssl
+ * reject a chain through a CA without the first, and fail every CRL check
+ * against a CRL signed without the second. The engine signs both with its CA.
  * @throws CofferError (400) with Vault's text for the basic constraints.
  */
 export function checkCaCertificate(field: string, certificate: x509.X509Certificate): void {
@@ -171,6 +173,9 @@ export function checkCaCertificate(field: string, certificate: x509.X509Certific
   const usage = certificate.getExtension(x509.KeyUsagesExtension);
   if (usage !== null && (usage.usages & x509.KeyUsageFlags.keyCertSign) === 0) {
     throw invalidField(field, 'the given CA certificate has a key usage extension without certificate signing (keyCertSign), so certificates it signs would not verify');
+  }
+  if (usage !== null && (usage.usages & x509.KeyUsageFlags.cRLSign) === 0) {
+    throw invalidField(field, 'the given CA certificate has a key usage extension without CRL signing (cRLSign), so the CRLs it signs would not verify');
   }
 }
 

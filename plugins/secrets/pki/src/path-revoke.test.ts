@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { StorageView } from '@coffer/sdk';
 import { x509 } from './x509.js';
 import { assertRejectedUnchanged, createHarness, dataOf, generateRoot, ManualClock, rawOf, withOpenssl, type Harness } from './test-support.js';
 
@@ -103,6 +104,38 @@ describe('revoke', () => {
 
     assert.deepEqual(response?.warnings, [`certificate with serial ${String(issued.serial_number)} has already expired; refusing to add it to the CRL`]);
     assert.deepEqual(await harness.snapshot(), before);
+  });
+});
+
+describe('certificate leases', () => {
+  test('lease ending at expiry adds nothing', async () => {
+    const clock = new ManualClock();
+    const harness = createHarness('pki/', clock);
+    await generateRoot(harness);
+    await harness.send('create', 'roles/leased', { allow_any_name: true, key_type: 'ec', generate_lease: true });
+    const issued = await harness.send('update', 'issue/leased', { common_name: 'leased.example.com', ttl: '1h' });
+    const secret = issued?.secret;
+    assert.ok(secret !== undefined, 'expected a lease');
+    assert.equal(secret.renewable, false);
+
+    // Lease TTLs are whole seconds, so the lease ends up to a second before the certificate does.
+    clock.advance(secret.ttl);
+    const before = await harness.snapshot();
+    const revoked = await harness.backend.handleRequest({
+      id: 'req-0002',
+      operation: 'revoke',
+      path: 'issue/leased',
+      data: {},
+      storage: new StorageView(harness.storage, 'logical/0a1b2c3d/'),
+      mountPoint: 'pki/',
+      mountType: 'pki',
+      clientToken: 'salted-token',
+      headers: {},
+      secret: { leaseId: 'pki/issue/leased/1', internalData: secret.internalData, ttl: secret.ttl, issueTime: new Date().toISOString(), increment: 0 },
+    });
+
+    assert.equal(revoked, null);
+    assert.deepEqual(await harness.snapshot(), before, 'no revocation record and no new CRL');
   });
 });
 

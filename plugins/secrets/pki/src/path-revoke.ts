@@ -9,6 +9,14 @@ import { formatSerial, parseSerial, serialStorageName } from './serial.js';
 import { loadSigner, readCertificate, readRevocation, requireSigner, REVOKED_PREFIX, writeJson, type RevocationRecord } from './store.js';
 import { parseCertificatePem } from './x509.js';
 
+/**
+ * Milliseconds before its notAfter from which a certificate counts as
+ * expired and stays off the CRL, as in Vault. Lease TTLs are whole seconds,
+ * so a generate_lease lease ends up to a second before its certificate, and
+ * its revocation would otherwise put every leased certificate on the CRL.
+ */
+const EXPIRY_MARGIN_MS = 2000;
+
 function revocationData(record: RevocationRecord): Record<string, unknown> {
   return {
     revocation_time: record.revocation_time,
@@ -38,7 +46,7 @@ export async function revokeSerial(context: PkiContext, request: Request, serial
     }
     const certificate = parseCertificatePem(stored.certificate);
     const now = context.clock.now();
-    if (certificate !== undefined && certificate.notAfter.getTime() < now.getTime()) {
+    if (certificate !== undefined && certificate.notAfter.getTime() < now.getTime() + EXPIRY_MARGIN_MS) {
       return { warnings: [`certificate with serial ${serial} has already expired; refusing to add it to the CRL`] };
     }
 

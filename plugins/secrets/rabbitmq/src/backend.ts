@@ -4,7 +4,7 @@
  * topic permissions, under a lease. The API follows Vault's rabbitmq
  * engine; storage keys are listed in store.ts.
  */
-import { Backend, WriteAheadLog, type BackendConfig, type WalEntry } from '@coffer/sdk';
+import { Backend, KeyedLock, WriteAheadLog, type BackendConfig, type WalEntry } from '@coffer/sdk';
 import { pathConfigConnection, pathConfigLease } from './path-config.js';
 import { credsSecret, deleteUser, pathCreds, WAL_KIND_USER, type UserWalData } from './path-creds.js';
 import { pathRoles, pathRolesList } from './path-roles.js';
@@ -19,7 +19,7 @@ const WAL_MIN_AGE_SECONDS = 60;
 
 export function createBackend(config: BackendConfig): Backend {
   const wal = new WriteAheadLog(config.storage);
-  const deps = { wal, logger: config.logger, system: config.system };
+  const deps = { wal, logger: config.logger, system: config.system, userLocks: new KeyedLock() };
   const creds = credsSecret(deps);
 
   const rollback = async (entry: WalEntry): Promise<void> => {

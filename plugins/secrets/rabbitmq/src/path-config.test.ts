@@ -90,6 +90,10 @@ describe('config/connection', () => {
       [{ ...CONNECTION, connection_uri: 'amqp://127.0.0.1:5672' }, 'invalid field "connection_uri": scheme "amqp" is not supported; use the management API\'s http or https address, not an AMQP URI'],
       [{ ...CONNECTION, connection_uri: 'not a url' }, 'invalid field "connection_uri": "not a url" is not a URL; use the management API\'s address, e.g. "http://127.0.0.1:15672"'],
       [{ ...CONNECTION, connection_uri: 'http://guest:guest@127.0.0.1:15672' }, 'invalid field "connection_uri": the URL must not contain credentials; set "username" and "password" instead'],
+      ...['?vhost=x', '#top', '?'].map((suffix): [Record<string, unknown>, string] => [
+        { ...CONNECTION, connection_uri: `${MANAGEMENT_URI}${suffix}` },
+        'invalid field "connection_uri": the URL must not contain a query or fragment; use the management API\'s base address, e.g. "http://127.0.0.1:15672"',
+      ]),
       [{ ...CONNECTION, username_template: '{{ .Nope }}' }, 'invalid field "username_template": unknown field ".Nope": use .DisplayName or .RoleName'],
       [{ ...CONNECTION, verify_connection: 'maybe' }, 'invalid field "verify_connection": expected a boolean, got "maybe"'],
       [
@@ -101,6 +105,27 @@ describe('config/connection', () => {
     for (const [data, message] of cases) {
       await assertRejectedUnchanged(harness, () => harness.send('update', 'config/connection', data), message);
     }
+  });
+
+  test('oversized username_template is rejected', async () => {
+    const harness = createHarness('tester');
+    const x20 = `"${'x'.repeat(20)}"`;
+    const cases: [string, string][] = [
+      ['{{ random 10000000 }}', 'invalid field "username_template": function "random" would produce 10000000 characters, over the limit of 4096'],
+      [
+        `{{ replace "" ${x20} (replace "" ${x20} (replace "" ${x20} ${x20})) }}`,
+        'invalid field "username_template": function "replace" would produce 8380 characters, over the limit of 4096',
+      ],
+      ['{{ random 4096 }}'.repeat(10000), 'invalid field "username_template": the template produces more than 4096 characters'],
+      [`${'x'.repeat(4097)}`, 'invalid field "username_template": the template produces more than 4096 characters'],
+    ];
+    for (const [template, message] of cases) {
+      const started = Date.now();
+      await assertRejectedUnchanged(harness, () => harness.send('update', 'config/connection', { ...CONNECTION, username_template: template }), message);
+      assert.ok(Date.now() - started < 1000, `${template} took ${Date.now() - started} ms`);
+    }
+
+    assert.equal(await harness.send('update', 'config/connection', { ...CONNECTION, username_template: '{{ random 4096 }}' }), null);
   });
 
   test('username_template is stored', async () => {

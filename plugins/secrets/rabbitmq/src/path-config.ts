@@ -104,7 +104,7 @@ async function writeConnectionConfig(system: SystemView, request: Request, field
   return null;
 }
 
-/** @throws CofferError (400) naming `connection_uri` unless it is an http or https URL without credentials. */
+/** @throws CofferError (400) naming `connection_uri` unless it is an http or https URL without credentials, query or fragment. */
 function checkConnectionUri(uri: string): void {
   if (uri === '') throw badRequest('missing required field "connection_uri"');
   let parsed: URL;
@@ -118,6 +118,10 @@ function checkConnectionUri(uri: string): void {
   }
   if (parsed.username !== '' || parsed.password !== '') {
     throw badRequest('invalid field "connection_uri": the URL must not contain credentials; set "username" and "password" instead');
+  }
+  // API paths are appended to the URI, so they would land inside a query or fragment.
+  if (parsed.search !== '' || parsed.hash !== '' || /[?#]/.test(uri)) {
+    throw badRequest('invalid field "connection_uri": the URL must not contain a query or fragment; use the management API\'s base address, e.g. "http://127.0.0.1:15672"');
   }
 }
 

@@ -173,6 +173,25 @@ describe('creds', () => {
     assert.equal(queue.queue, 'allowed.still');
   });
 
+  test('parallel reads of one name', async () => {
+    const fixed = createHarness(prefix);
+    await fixed.send('update', 'config/connection', { ...CONNECTION, username_template: `${prefix}-race-{{ .RoleName }}` });
+    await fixed.send('update', 'roles/app', { vhosts: { [vhost]: { configure: '^allowed\\.', write: '.*', read: '.*' } } });
+
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => issue('app', fixed)));
+
+    const issued = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+    assert.equal(issued.length, 1, 'exactly one read creates the user');
+    for (const result of results) {
+      if (result.status === 'fulfilled') continue;
+      assert.ok(isCofferError(result.reason));
+      assert.equal(result.reason.status, 400);
+      assert.equal(result.reason.message, `user "${prefix}-race-app" already exists in RabbitMQ; make username_template generate unique names, e.g. with (uuid)`);
+    }
+    const queue = await withAmqp(issued[0].username, issued[0].password, vhost, (channel) => channel.assertQueue('allowed.race'));
+    assert.equal(queue.queue, 'allowed.race', 'the issued password is the one RabbitMQ has');
+  });
+
   test('management errors hide the password', async () => {
     const wrong = createHarness(prefix);
     const password = 'wrong-admin-secret';
@@ -190,6 +209,21 @@ describe('creds', () => {
 
   test('unknown role is rejected', async () => {
     await assertRejectedUnchanged(harness, () => harness.send('read', 'creds/nosuch'), 'unknown role: nosuch');
+  });
+
+  test('dot usernames are rejected', async () => {
+    for (const name of ['.', '..']) {
+      const dotted = createHarness(prefix);
+      await dotted.send('update', 'config/connection', { ...CONNECTION, username_template: name });
+      await dotted.send('update', 'roles/app', { tags: 'management' });
+      await assertRejectedUnchanged(
+        dotted,
+        () => dotted.send('read', 'creds/app'),
+        `failed to generate username: username_template produced "${name}", which the RabbitMQ management API cannot address`,
+        500,
+      );
+    }
+    assert.deepEqual((await adminApi('GET', '/api/users')).body.filter((user: { name: string }) => user.name === '.' || user.name === '..'), []);
   });
 
   test('missing connection is rejected', async () => {

@@ -9,6 +9,7 @@ import {
   CofferError,
   defineSecret,
   definePath,
+  type KeyedLock,
   nameSegment,
   renderUsernameTemplate,
   secretResponse,
@@ -32,6 +33,12 @@ export interface CredsDeps {
   system: SystemView;
   wal: WriteAheadLog;
   logger: Logger;
+  /**
+   * Serializes the creation and deletion of each RabbitMQ username, so that
+   * two reads of creds whose template yields the same name cannot both find
+   * it free and both create it.
+   */
+  userLocks: KeyedLock;
 }
 
 /** The data stored with a write-ahead record of kind {@link WAL_KIND_USER}. */
@@ -84,22 +91,25 @@ async function issueCredentials(deps: CredsDeps, secret: SecretType<FieldMap>, r
   const username = generateUsername(config, request.displayName ?? '', name);
   const password = await newPassword(deps.system, config.passwordPolicy);
   const client = new ManagementClient(config);
-  // A PUT on an existing user would overwrite its password, and a failure after it would delete someone else's user.
-  if (await management(() => client.userExists(username))) {
-    throw badRequest(`user "${username}" already exists in RabbitMQ; make username_template generate unique names, e.g. with (uuid)`);
-  }
+  const walId = await deps.userLocks.run(username, async () => {
+    // A PUT on an existing user would overwrite its password, and a failure after it would delete someone else's user.
+    if (await management(() => client.userExists(username))) {
+      throw badRequest(`user "${username}" already exists in RabbitMQ; make username_template generate unique names, e.g. with (uuid)`);
+    }
 
-  // The record outlives a crash before the response, and the periodic pass then deletes the user.
-  const walId = await deps.wal.put(WAL_KIND_USER, { username } satisfies UserWalData);
-  try {
-    await management(() => createUser(client, username, password, role));
-  } catch (err) {
-    await client.deleteUser(username).then(
-      () => deps.wal.delete(walId),
-      (deleteErr: unknown) => deps.logger.error({ err: (deleteErr as Error).message, role: name, walId }, 'failed to delete a half-created rabbitmq user; the periodic pass retries'),
-    );
-    throw err;
-  }
+    // The record outlives a crash before the response, and the periodic pass then deletes the user.
+    const id = await deps.wal.put(WAL_KIND_USER, { username } satisfies UserWalData);
+    try {
+      await management(() => createUser(client, username, password, role));
+    } catch (err) {
+      await client.deleteUser(username).then(
+        () => deps.wal.delete(id),
+        (deleteErr: unknown) => deps.logger.error({ err: (deleteErr as Error).message, role: name, walId: id }, 'failed to delete a half-created rabbitmq user; the periodic pass retries'),
+      );
+      throw err;
+    }
+    return id;
+  });
 
   const response = secretResponse(secret, { username, password }, { username, role: name }, { ttl: limits.ttl, maxTtl: limits.maxTtl });
   await deps.wal.delete(walId);
@@ -120,9 +130,9 @@ async function createUser(client: ManagementClient, username: string, password: 
 }
 
 /** Deletes a user through the stored connection; a user already gone counts as deleted. */
-export async function deleteUser(deps: Pick<CredsDeps, 'logger'>, storage: Storage, username: string): Promise<void> {
+export async function deleteUser(deps: Pick<CredsDeps, 'logger' | 'userLocks'>, storage: Storage, username: string): Promise<void> {
   const config = await requireConnection(storage);
-  const deleted = await management(() => new ManagementClient(config).deleteUser(username));
+  const deleted = await deps.userLocks.run(username, () => management(() => new ManagementClient(config).deleteUser(username)));
   if (!deleted) deps.logger.info({ username }, 'rabbitmq user to delete was already gone');
 }
 
@@ -144,6 +154,10 @@ function generateUsername(config: ConnectionConfig, displayName: string, roleNam
     throw new CofferError('COFFER_ERR_INTERNAL', 500, `failed to generate username: ${(err as Error).message}`);
   }
   if (username.trim() === '') throw new CofferError('COFFER_ERR_INTERNAL', 500, 'failed to generate username: username_template produced an empty name');
+  // The name goes into URL paths, where "." and ".." are path steps that would address other API paths.
+  if (username === '.' || username === '..') {
+    throw new CofferError('COFFER_ERR_INTERNAL', 500, `failed to generate username: username_template produced "${username}", which the RabbitMQ management API cannot address`);
+  }
   return username;
 }
 

@@ -38,6 +38,22 @@ describe('roles', () => {
     });
   });
 
+  test('vhost named __proto__ is kept', async () => {
+    const harness = createHarness('tester');
+    const permission = '{"configure": "", "write": ".*", "read": ".*"}';
+    await harness.send('update', 'roles/odd', {
+      vhosts: `{"__proto__": ${permission}, "constructor": ${permission}}`,
+      vhost_topics: '{"__proto__": {"__proto__": {"write": ".*", "read": ""}}}',
+    });
+
+    const role = dataOf(await harness.send('read', 'roles/odd'));
+    assert.deepEqual(Object.keys(role.vhosts as object), ['__proto__', 'constructor']);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(role.vhosts, '__proto__')?.value, { configure: '', write: '.*', read: '.*' });
+    const topics = Object.getOwnPropertyDescriptor(role.vhost_topics, '__proto__')?.value as object;
+    assert.deepEqual(Object.keys(topics), ['__proto__']);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(topics, '__proto__')?.value, { write: '.*', read: '' });
+  });
+
   test('write replaces the whole role', async () => {
     const harness = createHarness('tester');
     await harness.send('update', 'roles/writer', { tags: 'management', vhosts: VHOSTS });
@@ -58,6 +74,11 @@ describe('roles', () => {
       [{ vhosts: { '/': { read: 5 } } }, 'invalid field "vhosts": vhost "/": "read" must be a string, got 5'],
       [{ vhosts: { '/': { write: '(' } } }, 'invalid field "vhosts": vhost "/": "write" is not a valid regular expression: /(/: Unterminated group'],
       [{ vhosts: { '': { read: '.*' } } }, 'invalid field "vhosts": a vhost name is empty'],
+      [{ vhosts: { '..': { read: '.*' } } }, 'invalid field "vhosts": vhost ".." cannot be addressed through the RabbitMQ management API, which reads it as a path step'],
+      [
+        { tags: 'management', vhost_topics: { '.': { 'amq.topic': { read: '.*' } } } },
+        'invalid field "vhost_topics": vhost "." cannot be addressed through the RabbitMQ management API, which reads it as a path step',
+      ],
       [{ tags: 'management', vhost_topics: { '/': ['amq.topic'] } }, 'invalid field "vhost_topics": vhost "/" must map exchange names to {"write": ..., "read": ...}, got ["amq.topic"]'],
       [
         { tags: 'management', vhost_topics: { '/': { 'amq.topic': { write: '[' } } } },
@@ -69,6 +90,11 @@ describe('roles', () => {
       ],
       [{ tags: 'management', vhost_topics: { '/': { '': { read: '.*' } } } }, 'invalid field "vhost_topics": vhost "/" has an empty exchange name'],
       [{ tags: 'management', colour: 'red' }, 'unknown field "colour"'],
+      [{ vhosts: `{"/": ${'['.repeat(20000)}${']'.repeat(20000)}}` }, 'invalid field "vhosts": JSON nesting is deeper than the limit of 500 levels'],
+      [
+        { tags: 'management', vhost_topics: `{"/": {"amq.topic": ${'['.repeat(20000)}${']'.repeat(20000)}}}` },
+        'invalid field "vhost_topics": JSON nesting is deeper than the limit of 500 levels',
+      ],
     ];
     for (const [data, message] of cases) {
       await assertRejectedUnchanged(harness, () => harness.send('update', 'roles/writer', data), message);

@@ -83,10 +83,11 @@ async function writeRoleEntry(request: Request, fields: RoleFields): Promise<nul
 
 /** @throws CofferError (400) naming `vhosts`, the vhost and the problem. */
 function parseVhosts(raw: Record<string, unknown>): Record<string, VhostPermission> {
-  const vhosts: Record<string, VhostPermission> = {};
+  const vhosts = ownKeysOnly<VhostPermission>();
   for (const [vhost, value] of Object.entries(raw)) {
     const where = `invalid field "vhosts": vhost "${vhost}"`;
     if (vhost === '') throw badRequest('invalid field "vhosts": a vhost name is empty');
+    checkAddressable(vhost, 'vhosts');
     vhosts[vhost] = parsePermission(value, VHOST_KEYS, where) as unknown as VhostPermission;
   }
   return vhosts;
@@ -94,13 +95,14 @@ function parseVhosts(raw: Record<string, unknown>): Record<string, VhostPermissi
 
 /** @throws CofferError (400) naming `vhost_topics`, the vhost, the exchange and the problem. */
 function parseVhostTopics(raw: Record<string, unknown>): Record<string, Record<string, TopicPermission>> {
-  const topics: Record<string, Record<string, TopicPermission>> = {};
+  const topics = ownKeysOnly<Record<string, TopicPermission>>();
   for (const [vhost, exchanges] of Object.entries(raw)) {
     if (vhost === '') throw badRequest('invalid field "vhost_topics": a vhost name is empty');
+    checkAddressable(vhost, 'vhost_topics');
     if (!isObject(exchanges)) {
       throw badRequest(`invalid field "vhost_topics": vhost "${vhost}" must map exchange names to {"write": ..., "read": ...}, got ${JSON.stringify(exchanges)}`);
     }
-    topics[vhost] = {};
+    topics[vhost] = ownKeysOnly<TopicPermission>();
     for (const [exchange, value] of Object.entries(exchanges)) {
       const where = `invalid field "vhost_topics": vhost "${vhost}", exchange "${exchange}"`;
       if (exchange === '') throw badRequest(`invalid field "vhost_topics": vhost "${vhost}" has an empty exchange name`);
@@ -145,6 +147,27 @@ function checkRegexp(pattern: string, where: string): void {
     const reason = (err as Error).message.replace(/^Invalid regular expression: /, '');
     throw badRequest(`${where} is not a valid regular expression: ${reason}`);
   }
+}
+
+/**
+ * Rejects the vhost names "." and "..". The engine puts the vhost in the URL
+ * path of management API calls, and URL parsers, RabbitMQ's included, read
+ * those names as path steps even when percent-encoded, so no call could
+ * grant permissions there.
+ */
+function checkAddressable(vhost: string, field: string): void {
+  if (vhost === '.' || vhost === '..') {
+    throw badRequest(`invalid field "${field}": vhost "${vhost}" cannot be addressed through the RabbitMQ management API, which reads it as a path step`);
+  }
+}
+
+/**
+ * Returns an empty object without a prototype, so that a vhost or exchange
+ * named `__proto__` becomes an ordinary key. Assigning that name on a plain
+ * object would replace its prototype instead, and the name would vanish.
+ */
+function ownKeysOnly<T>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
