@@ -27,6 +27,7 @@ import {
   symmetricKeyBytes,
   type KeyType,
 } from './key-types.js';
+import { checkEcPrivateKey, checkRsaPrivateKey, checkRsaPublicKey } from './key-validation.js';
 import { relabelRsaPssKey } from './pkcs8.js';
 import type { WrappingKey } from './wrapping-key.js';
 
@@ -145,6 +146,8 @@ function buildVersion(type: KeyType, material: Buffer, createdAt: number): KeyVe
   const found = describeKeyObject(privateKey);
   const expected = expectedKeyDescription(type);
   if (found !== expected) throw invalidField('ciphertext', `the unwrapped key is ${found}, but key type ${type} needs ${expected}`);
+  if (isRsa(type)) checkRsaPrivateKey(privateKey, 'ciphertext');
+  if (isEcdsa(type)) checkEcPrivateKey(privateKey, 'ciphertext');
   material.fill(0);
 
   if (type === 'ed25519') {
@@ -185,6 +188,7 @@ export function importedPublicKeyVersion(type: KeyType, pem: string, createdAt: 
   const found = describeKeyObject(publicKey);
   const expected = expectedKeyDescription(type);
   if (found !== expected) throw invalidField('public_key', `the public key is ${found}, but key type ${type} needs ${expected}`);
+  if (isRsa(type)) checkRsaPublicKey(publicKey, 'public_key');
 
   const text = type === 'ed25519' ? ed25519PublicKeyBytes(publicKey).toString('base64') : publicKeyPem(publicKey);
   return { createdAt, publicKey: text, hmacKey: randomBytes(HMAC_KEY_BYTES) };
