@@ -415,6 +415,10 @@ describe('import', () => {
         'invalid field "ciphertext": the unwrapped RSA key has an even modulus, which no two odd primes make',
       ],
       [{ ciphertext: wrapped({ ...rsa, n: otherRsa.n }), type: 'rsa-2048' }, `${inconsistent}its modulus is not the product of its two primes`],
+      [
+        { ciphertext: wrapped({ ...rsa, p: Buffer.alloc(4096, 0xff).toString('base64url') }), type: 'rsa-2048' },
+        `${inconsistent}one of its private values is not smaller than its modulus`,
+      ],
       [{ ciphertext: wrapped({ ...rsa, d: otherRsa.d }), type: 'rsa-2048' }, `${inconsistent}its private exponent does not match its public exponent`],
       [{ ciphertext: wrapped({ ...rsa, qi: one }), type: 'rsa-2048' }, `${inconsistent}its CRT exponents or coefficient do not match its primes`],
       [

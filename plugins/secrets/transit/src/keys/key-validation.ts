@@ -37,7 +37,12 @@ export function checkRsaPrivateKey(key: KeyObject, field: string): void {
   const e = bigIntOf(jwk.e);
   checkRsaPublicParts(n, e, field);
 
-  const [d, p, q, dp, dq, qi] = [jwk.d, jwk.p, jwk.q, jwk.dp, jwk.dq, jwk.qi].map(bigIntOf);
+  const parts = [jwk.d, jwk.p, jwk.q, jwk.dp, jwk.dq, jwk.qi].map(bigIntOf);
+  // Bounded first, so that a crafted key cannot make the products below slow.
+  if (parts.some((part) => part >= n)) {
+    throw invalidField(field, 'the unwrapped RSA key is inconsistent: one of its private values is not smaller than its modulus');
+  }
+  const [d, p, q, dp, dq, qi] = parts;
   if (p <= 1n || q <= 1n || p * q !== n) {
     throw invalidField(field, 'the unwrapped RSA key is inconsistent: its modulus is not the product of its two primes');
   }
