@@ -87,8 +87,9 @@ export function parsePolicy(text: Buffer | string, checkKeyMaterial: boolean): K
   let document: unknown;
   try {
     document = JSON.parse(String(text));
-  } catch (err) {
-    throw new Error(`not JSON: ${(err as Error).message}`);
+  } catch {
+    // The parser's message quotes the text around the error, which may be key material.
+    throw new Error('not JSON');
   }
   const record = object(document, 'policy');
   if (record.format !== FORMAT) throw new Error(`format ${JSON.stringify(record.format)} is not ${FORMAT}`);
