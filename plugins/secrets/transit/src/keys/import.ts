@@ -190,7 +190,7 @@ export function importedPublicKeyVersion(type: KeyType, pem: string, createdAt: 
   if (found !== expected) throw invalidField('public_key', `the public key is ${found}, but key type ${type} needs ${expected}`);
   if (isRsa(type)) checkRsaPublicKey(publicKey, 'public_key');
 
-  const text = type === 'ed25519' ? ed25519PublicKeyBytes(publicKey).toString('base64') : publicKeyPem(publicKey);
+  const text = type === 'ed25519' ? ed25519PublicKeyBytes(publicKey).toString('base64') : publicKeyPem(uncompressedEcPoint(publicKey));
   return { createdAt, publicKey: text, hmacKey: randomBytes(HMAC_KEY_BYTES) };
 }
 
@@ -204,6 +204,17 @@ export function completePublicKeyVersion(publicOnly: KeyVersion, imported: KeyVe
   if (imported.key !== undefined) return { ...publicOnly, key: imported.key };
   if (imported.privateKey !== undefined) return { ...publicOnly, privateKey: imported.privateKey };
   return null;
+}
+
+/**
+ * Returns an EC public key with its point uncompressed, and any other key as
+ * it is. OpenSSL exports a point in the form it was parsed from, and the
+ * public key of a private key is always uncompressed, so without this an
+ * imported compressed point would never match its private key in import_version.
+ */
+function uncompressedEcPoint(key: KeyObject): KeyObject {
+  if (key.asymmetricKeyType !== 'ec') return key;
+  return createPublicKey({ key: key.export({ format: 'jwk' }), format: 'jwk' });
 }
 
 function wrongSize(material: Buffer, type: KeyType, expected: string): Error {
