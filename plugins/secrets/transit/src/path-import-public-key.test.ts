@@ -143,6 +143,23 @@ describe('public key import', () => {
     const completed = dataOf(await harness.send('read', 'keys/compressed'));
     assert.equal(completed.latest_version, 1);
     assert.equal(dataOf(await harness.send('update', 'sign/compressed', { input: b64(MESSAGE) })).key_version, 1);
+
+    // A private key whose PKCS#8 carries its public point compressed.
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const otherEcdh = createECDH('prime256v1');
+    const scalar = Buffer.from(String(other.privateKey.export({ format: 'jwk' }).d), 'base64url');
+    otherEcdh.setPrivateKey(scalar);
+    const ecPrivateKey = Buffer.concat([Buffer.from('304b0201010420', 'hex'), scalar, Buffer.from('a124032200', 'hex'), otherEcdh.getPublicKey(null, 'compressed')]);
+    const algorithm = Buffer.from('301306072a8648ce3d020106082a8648ce3d030107', 'hex');
+    const body = Buffer.concat([Buffer.from('020100', 'hex'), algorithm, Buffer.from([0x04, ecPrivateKey.length]), ecPrivateKey]);
+    const compressedPkcs8 = Buffer.concat([Buffer.from([0x30, body.length]), body]);
+    await harness.send('update', 'keys/compressed/import_version', { public_key: publicPem(other.publicKey) });
+    await harness.send('update', 'keys/compressed/import_version', { ciphertext: wrapWithNode(wrappingKey, compressedPkcs8) });
+
+    const keys = await versionKeys(harness, 'compressed');
+    assert.deepEqual(Object.keys(keys), ['1', '2'], 'the private key completes version 2');
+    assert.equal(keys['2'].public_key, publicPem(other.publicKey));
+    assert.equal(dataOf(await harness.send('update', 'sign/compressed', { input: b64(MESSAGE) })).key_version, 2);
   });
 
   test('backup and reopen keep public keys', async () => {

@@ -142,13 +142,14 @@ function buildVersion(type: KeyType, material: Buffer, createdAt: number): KeyVe
     return { createdAt, key: material, hmacKey: material };
   }
 
-  const privateKey = asPlainRsa(parsePrivateKey(material), material, type);
-  const found = describeKeyObject(privateKey);
+  const parsed = asPlainRsa(parsePrivateKey(material), material, type);
+  const found = describeKeyObject(parsed);
   const expected = expectedKeyDescription(type);
   if (found !== expected) throw invalidField('ciphertext', `the unwrapped key is ${found}, but key type ${type} needs ${expected}`);
-  if (isRsa(type)) checkRsaPrivateKey(privateKey, 'ciphertext');
-  if (isEcdsa(type)) checkEcPrivateKey(privateKey, 'ciphertext');
+  if (isRsa(type)) checkRsaPrivateKey(parsed, 'ciphertext');
+  if (isEcdsa(type)) checkEcPrivateKey(parsed, 'ciphertext');
   material.fill(0);
+  const privateKey = withUncompressedPoint(parsed);
 
   if (type === 'ed25519') {
     const publicKey = ed25519PublicKeyBytes(privateKey);
@@ -190,7 +191,7 @@ export function importedPublicKeyVersion(type: KeyType, pem: string, createdAt: 
   if (found !== expected) throw invalidField('public_key', `the public key is ${found}, but key type ${type} needs ${expected}`);
   if (isRsa(type)) checkRsaPublicKey(publicKey, 'public_key');
 
-  const text = type === 'ed25519' ? ed25519PublicKeyBytes(publicKey).toString('base64') : publicKeyPem(uncompressedEcPoint(publicKey));
+  const text = type === 'ed25519' ? ed25519PublicKeyBytes(publicKey).toString('base64') : publicKeyPem(withUncompressedPoint(publicKey));
   return { createdAt, publicKey: text, hmacKey: randomBytes(HMAC_KEY_BYTES) };
 }
 
@@ -207,14 +208,16 @@ export function completePublicKeyVersion(publicOnly: KeyVersion, imported: KeyVe
 }
 
 /**
- * Returns an EC public key with its point uncompressed, and any other key as
- * it is. OpenSSL exports a point in the form it was parsed from, and the
- * public key of a private key is always uncompressed, so without this an
- * imported compressed point would never match its private key in import_version.
+ * Returns an EC key re-encoded with its public point uncompressed, and any
+ * other key as it is. OpenSSL keeps the point form of the DER it parsed,
+ * so without this a key imported with a compressed point was stored and
+ * shown compressed, unlike Vault's, and never matched the same key imported
+ * in the other form by import_version.
  */
-function uncompressedEcPoint(key: KeyObject): KeyObject {
+function withUncompressedPoint(key: KeyObject): KeyObject {
   if (key.asymmetricKeyType !== 'ec') return key;
-  return createPublicKey({ key: key.export({ format: 'jwk' }), format: 'jwk' });
+  const jwk = key.export({ format: 'jwk' });
+  return key.type === 'private' ? createPrivateKey({ key: jwk, format: 'jwk' }) : createPublicKey({ key: jwk, format: 'jwk' });
 }
 
 function wrongSize(material: Buffer, type: KeyType, expected: string): Error {
