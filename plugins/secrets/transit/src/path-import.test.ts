@@ -355,8 +355,12 @@ describe('import', () => {
         'invalid field "ciphertext": the unwrapped key is 16 bytes, but key type hmac needs 32 to 512',
       ],
       [
-        { ciphertext: wrapWithNode(wrappingKey, randomBytes(64)), type: 'ed25519' },
+        { ciphertext: wrapWithNode(wrappingKey, Buffer.alloc(64, 0xa5)), type: 'ed25519' },
         'invalid field "ciphertext": the unwrapped key is not a PKCS#8 DER private key',
+      ],
+      [
+        { ciphertext: wrapWithNode(wrappingKey, Buffer.concat([p384, Buffer.from('trailing')])), type: 'ecdsa-p384' },
+        'invalid field "ciphertext": the unwrapped key has 8 bytes after its PKCS#8 DER private key; wrap the DER alone',
       ],
       [
         { ciphertext: wrapWithNode(wrappingKey, p384), type: 'ecdsa-p256' },

@@ -28,7 +28,7 @@ import {
   type KeyType,
 } from './key-types.js';
 import { checkEcPrivateKey, checkRsaPrivateKey, checkRsaPublicKey } from './key-validation.js';
-import { relabelRsaPssKey } from './pkcs8.js';
+import { leadingSequenceEnd, relabelRsaPssKey } from './pkcs8.js';
 import type { WrappingKey } from './wrapping-key.js';
 
 /** Length of the RSA-OAEP ciphertext of the ephemeral key: the size of a 4096-bit modulus. */
@@ -237,6 +237,10 @@ function asPlainRsa(key: KeyObject, material: Buffer, type: KeyType): KeyObject 
 }
 
 function parsePrivateKey(material: Buffer): KeyObject {
+  const end = leadingSequenceEnd(material);
+  if (end !== null && end < material.length) {
+    throw invalidField('ciphertext', `the unwrapped key has ${material.length - end} bytes after its PKCS#8 DER private key; wrap the DER alone`);
+  }
   try {
     return createPrivateKey({ key: material, format: 'der', type: 'pkcs8' });
   } catch {

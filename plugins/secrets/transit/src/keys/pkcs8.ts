@@ -45,6 +45,16 @@ export function relabelRsaPssKey(pkcs8: Buffer): Buffer | null {
   return Buffer.concat([Buffer.from([SEQUENCE]), encodeLength(content.length), content]);
 }
 
+/**
+ * Returns the offset just past the DER SEQUENCE at the start of `der`, or
+ * null when it does not start with one. OpenSSL parses that first element
+ * and ignores any bytes after it.
+ */
+export function leadingSequenceEnd(der: Buffer): number | null {
+  const outer = readElement(der, 0);
+  return outer !== null && outer.tag === SEQUENCE ? outer.end : null;
+}
+
 /** Reads the tag and definite length of the DER element at `offset`, or returns null when they do not fit in `data`. */
 function readElement(data: Buffer, offset: number): Element | null {
   if (offset + 2 > data.length) return null;
