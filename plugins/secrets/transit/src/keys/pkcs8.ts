@@ -4,6 +4,7 @@
  * id-RSASSA-PSS algorithm, which Node.js then restricts to PSS signatures.
  * Vault imports such keys as ordinary RSA keys, so Coffer relabels them.
  * Both labels wrap the same RSAPrivateKey (RFC 8017, appendix A.1.2).
+ * The DER reader here also finds where a key's outer SEQUENCE ends.
  */
 
 /** AlgorithmIdentifier of rsaEncryption with NULL parameters. */
