@@ -27,7 +27,7 @@ import {
   symmetricKeyBytes,
   type KeyType,
 } from './key-types.js';
-import { checkEcPrivateKey, checkRsaPrivateKey, checkRsaPublicKey } from './key-validation.js';
+import { ecPrivateKeyProblem, rsaPrivateKeyProblem, rsaPublicKeyProblem } from './key-validation.js';
 import { leadingSequenceEnd, relabelRsaPssKey } from './pkcs8.js';
 import type { WrappingKey } from './wrapping-key.js';
 
@@ -146,8 +146,8 @@ function buildVersion(type: KeyType, material: Buffer, createdAt: number): KeyVe
   const found = describeKeyObject(parsed);
   const expected = expectedKeyDescription(type);
   if (found !== expected) throw invalidField('ciphertext', `the unwrapped key is ${found}, but key type ${type} needs ${expected}`);
-  if (isRsa(type)) checkRsaPrivateKey(parsed, 'ciphertext');
-  if (isEcdsa(type)) checkEcPrivateKey(parsed, 'ciphertext');
+  const problem = isRsa(type) ? rsaPrivateKeyProblem(parsed) : isEcdsa(type) ? ecPrivateKeyProblem(parsed) : null;
+  if (problem !== null) throw invalidField('ciphertext', `the unwrapped ${isRsa(type) ? 'RSA' : 'EC'} key ${problem}`);
   material.fill(0);
   const privateKey = withUncompressedPoint(parsed);
 
@@ -189,7 +189,8 @@ export function importedPublicKeyVersion(type: KeyType, pem: string, createdAt: 
   const found = describeKeyObject(publicKey);
   const expected = expectedKeyDescription(type);
   if (found !== expected) throw invalidField('public_key', `the public key is ${found}, but key type ${type} needs ${expected}`);
-  if (isRsa(type)) checkRsaPublicKey(publicKey, 'public_key');
+  const problem = isRsa(type) ? rsaPublicKeyProblem(publicKey) : null;
+  if (problem !== null) throw invalidField('public_key', `the RSA public key ${problem}`);
 
   const text = type === 'ed25519' ? ed25519PublicKeyBytes(publicKey).toString('base64') : publicKeyPem(withUncompressedPoint(publicKey));
   return { createdAt, publicKey: text, hmacKey: randomBytes(HMAC_KEY_BYTES) };
