@@ -174,8 +174,10 @@ function checkDuration(field: string, seconds: number): number {
 }
 
 /**
- * A decimal number as Go's strconv.ParseFloat reads `rate` in Vault. Number()
- * alone would also take "0x10", "0b11" and "0o7" as 16, 3 and 7.
+ * A decimal number, the form of `rate` that clients send. Number() alone
+ * would take "0x10", "0b11" and "0o7" as 16, 3 and 7, which Vault's Go
+ * strconv.ParseFloat rejects. NOTE: ParseFloat also takes hexadecimal
+ * floats such as "0x1p4", which this rejects.
  */
 const DECIMAL_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
