@@ -107,6 +107,8 @@ describe('sys/quotas/rate-limit', () => {
       ['fresh', { rate: 0 }, 'invalid field "rate": must be positive, got 0'],
       ['fresh', { rate: -3 }, 'invalid field "rate": must be positive, got -3'],
       ['fresh', { rate: 'fast' }, 'invalid field "rate": expected a number, got "fast"'],
+      ['fresh', { rate: '0x10' }, 'invalid field "rate": expected a number, got "0x10"'],
+      ['fresh', { rate: '0b11' }, 'invalid field "rate": expected a number, got "0b11"'],
       ['fresh', { rate: 0.4 }, 'invalid field "rate": 0.4 rounds to 0 requests per interval; use at least 0.5, or a longer "interval"'],
       ['fresh', { rate: 5, interval: 'soon' }, 'invalid field "interval": expected a duration such as 30, "30s", "90m" or "1h", got "soon"'],
       ['fresh', { rate: 5, interval: -2 }, 'invalid field "interval": expected a duration such as 30, "30s", "90m" or "1h", got number -2'],

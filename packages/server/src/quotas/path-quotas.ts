@@ -174,13 +174,21 @@ function checkDuration(field: string, seconds: number): number {
 }
 
 /**
+ * A decimal number, the form of `rate` that clients send. Number() alone
+ * would take "0x10", "0b11" and "0o7" as 16, 3 and 7, which Vault's Go
+ * strconv.ParseFloat rejects. NOTE: ParseFloat also takes hexadecimal
+ * floats such as "0x1p4", which this rejects.
+ */
+const DECIMAL_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
  * Reads `rate`: a number, or a string holding one as the CLI sends it.
  * @throws CofferError (400) when it is missing, not a number, or below 0.5, which rounds to no request at all.
  */
 export function parseRate(raw: unknown): number {
   if (raw === undefined || raw === null || raw === '') throw badRequest('missing required field "rate": give the number of requests per interval, such as 100');
   if (typeof raw === 'bigint') throw badRequest(`invalid field "rate": ${raw} is too large; the maximum is ${Number.MAX_SAFE_INTEGER}`);
-  const rate = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+  const rate = typeof raw === 'number' ? raw : typeof raw === 'string' && DECIMAL_NUMBER.test(raw.trim()) ? Number(raw) : Number.NaN;
   if (!Number.isFinite(rate)) throw badRequest(`invalid field "rate": expected a number, got ${JSON.stringify(raw)}`);
   if (rate <= 0) throw badRequest(`invalid field "rate": must be positive, got ${rate}`);
   if (Math.round(rate) < 1) throw badRequest(`invalid field "rate": ${rate} rounds to 0 requests per interval; use at least 0.5, or a longer "interval"`);

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { assertRejectedUnchanged, assertRejects, b64, createHarness, createKey, dataOf, decryptText, encryptText, type Harness } from './test-support.js';
 
@@ -107,7 +108,9 @@ describe('backup and restore', () => {
     const cases: Array<[Record<string, unknown>, string]> = [
       [{}, 'missing field "backup": give the output of backup/'],
       [{ backup: 'abc' }, 'invalid field "backup": base64 length 3 is not a multiple of 4'],
-      [{ backup: b64('not json') }, 'invalid field "backup": not a Coffer key backup: not JSON: Unexpected token \'o\', "not json" is not valid JSON'],
+      [{ backup: b64('not json') }, 'invalid field "backup": not a Coffer key backup: not JSON'],
+      // The key material unquoted: the message must not echo it.
+      [{ backup: b64(JSON.stringify(document).replace(/"key":"/, '"key":')) }, 'invalid field "backup": not a Coffer key backup: not JSON'],
       [{ backup: tampered((copy) => (copy.format = 2)) }, 'invalid field "backup": not a Coffer key backup: format 2 is not 1'],
       [{ backup: tampered((copy) => (copy.name = '../escape')) }, 'invalid field "backup": not a Coffer key backup: name "../escape" is not a valid key name'],
       [{ backup: tampered((copy) => (copy.type = 'des')) }, 'invalid field "backup": not a Coffer key backup: type "des" is not a key type'],
@@ -183,6 +186,38 @@ describe('backup and restore', () => {
       harness.send('update', 'restore', { backup: b64(JSON.stringify(firstBackup)) }),
       400,
       'invalid field "backup": not a Coffer key backup: versions.1.public_key does not match the private key',
+    );
+  });
+
+  test('inconsistent asymmetric keys not restored', async () => {
+    const source = createHarness();
+    await createKey(source, 'ec', { type: 'ecdsa-p256', exportable: true, allow_plaintext_backup: true });
+    await createKey(source, 'rsa', { type: 'rsa-2048', exportable: true, allow_plaintext_backup: true });
+    type Backup = { versions: Record<string, Record<string, unknown>> };
+    const ecBackup = JSON.parse(Buffer.from(await backupOf(source, 'ec'), 'base64').toString()) as Backup;
+    const rsaBackup = JSON.parse(Buffer.from(await backupOf(source, 'rsa'), 'base64').toString()) as Backup;
+    /** Puts a private key into version 1 with the public key that OpenSSL reads from it, as a crafted backup would. */
+    const craft = (backup: Backup, jwk: JsonWebKey): string => {
+      const key = createPrivateKey({ key: jwk, format: 'jwk' });
+      backup.versions['1'].private_key = key.export({ type: 'pkcs8', format: 'der' }).toString('base64');
+      backup.versions['1'].public_key = String(createPublicKey(key).export({ type: 'spki', format: 'pem' }));
+      return b64(JSON.stringify(backup));
+    };
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+    const otherEc = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+    const one = Buffer.from([1]).toString('base64url');
+    const harness = createHarness();
+
+    await assertRejectedUnchanged(
+      harness,
+      () => harness.send('update', 'restore', { backup: craft(ecBackup, { ...ec, x: otherEc.x, y: otherEc.y }) }),
+      'invalid field "backup": not a Coffer key backup: versions.1.private_key is inconsistent: its public key is not the one of its private scalar',
+    );
+    await assertRejectedUnchanged(
+      harness,
+      () => harness.send('update', 'restore', { backup: craft(rsaBackup, { ...rsa, e: one, d: one, dp: one, dq: one }) }),
+      'invalid field "backup": not a Coffer key backup: versions.1.private_key has public exponent 1: it must be odd and at least 3, such as 65537',
     );
   });
 });

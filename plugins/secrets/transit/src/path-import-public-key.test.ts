@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { constants, generateKeyPairSync, privateDecrypt, sign as nodeSign, type KeyObject } from 'node:crypto';
+import { constants, createECDH, createPublicKey, generateKeyPairSync, privateDecrypt, sign as nodeSign, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { before, describe, test } from 'node:test';
 import { wrapWithNode, wrappingKeyOf } from './import-support.js';
@@ -126,6 +126,40 @@ describe('public key import', () => {
     await harness.send('update', 'keys/staged/import_version', { ciphertext: wrapWithNode(wrappingKey, pkcs8(second.privateKey)), version: 2 });
     assert.equal(dataOf(await harness.send('update', 'sign/staged', { input: b64(MESSAGE), key_version: 2 })).key_version, 2);
     assert.equal(dataOf(await harness.send('read', 'keys/staged')).latest_version, 3);
+  });
+
+  test('compressed ec point completes', async () => {
+    const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const ecdh = createECDH('prime256v1');
+    ecdh.setPrivateKey(Buffer.from(String(pair.privateKey.export({ format: 'jwk' }).d), 'base64url'));
+    // SubjectPublicKeyInfo of a P-256 key up to its 33-byte compressed point (RFC 5480).
+    const header = Buffer.from('3039301306072a8648ce3d020106082a8648ce3d030107032200', 'hex');
+    const compressed = createPublicKey({ key: Buffer.concat([header, ecdh.getPublicKey(null, 'compressed')]), format: 'der', type: 'spki' });
+    await harness.send('update', 'keys/compressed/import', { public_key: publicPem(compressed), type: 'ecdsa-p256' });
+    assert.equal((await versionKeys(harness, 'compressed'))['1'].public_key, publicPem(pair.publicKey), 'the point is stored uncompressed');
+
+    await harness.send('update', 'keys/compressed/import_version', { ciphertext: wrapWithNode(wrappingKey, pkcs8(pair.privateKey)), version: 1 });
+
+    const completed = dataOf(await harness.send('read', 'keys/compressed'));
+    assert.equal(completed.latest_version, 1);
+    assert.equal(dataOf(await harness.send('update', 'sign/compressed', { input: b64(MESSAGE) })).key_version, 1);
+
+    // A private key whose PKCS#8 carries its public point compressed.
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const otherEcdh = createECDH('prime256v1');
+    const scalar = Buffer.from(String(other.privateKey.export({ format: 'jwk' }).d), 'base64url');
+    otherEcdh.setPrivateKey(scalar);
+    const ecPrivateKey = Buffer.concat([Buffer.from('304b0201010420', 'hex'), scalar, Buffer.from('a124032200', 'hex'), otherEcdh.getPublicKey(null, 'compressed')]);
+    const algorithm = Buffer.from('301306072a8648ce3d020106082a8648ce3d030107', 'hex');
+    const body = Buffer.concat([Buffer.from('020100', 'hex'), algorithm, Buffer.from([0x04, ecPrivateKey.length]), ecPrivateKey]);
+    const compressedPkcs8 = Buffer.concat([Buffer.from([0x30, body.length]), body]);
+    await harness.send('update', 'keys/compressed/import_version', { public_key: publicPem(other.publicKey) });
+    await harness.send('update', 'keys/compressed/import_version', { ciphertext: wrapWithNode(wrappingKey, compressedPkcs8) });
+
+    const keys = await versionKeys(harness, 'compressed');
+    assert.deepEqual(Object.keys(keys), ['1', '2'], 'the private key completes version 2');
+    assert.equal(keys['2'].public_key, publicPem(other.publicKey));
+    assert.equal(dataOf(await harness.send('update', 'sign/compressed', { input: b64(MESSAGE) })).key_version, 2);
   });
 
   test('backup and reopen keep public keys', async () => {

@@ -11,6 +11,7 @@ import {
   sign as nodeSign,
   verify as nodeVerify,
   generateKeyPair,
+  type JsonWebKey,
   type KeyObject,
 } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -354,8 +355,12 @@ describe('import', () => {
         'invalid field "ciphertext": the unwrapped key is 16 bytes, but key type hmac needs 32 to 512',
       ],
       [
-        { ciphertext: wrapWithNode(wrappingKey, randomBytes(64)), type: 'ed25519' },
+        { ciphertext: wrapWithNode(wrappingKey, Buffer.alloc(64, 0xa5)), type: 'ed25519' },
         'invalid field "ciphertext": the unwrapped key is not a PKCS#8 DER private key',
+      ],
+      [
+        { ciphertext: wrapWithNode(wrappingKey, Buffer.concat([p384, Buffer.from('trailing')])), type: 'ecdsa-p384' },
+        'invalid field "ciphertext": the unwrapped key has 8 bytes after its PKCS#8 DER private key; wrap the DER alone',
       ],
       [
         { ciphertext: wrapWithNode(wrappingKey, p384), type: 'ecdsa-p256' },
@@ -392,6 +397,55 @@ describe('import', () => {
       await assertRejectedUnchanged(harness, () => harness.send('update', 'keys/rejected/import', body), message);
     }
     assert.equal(await harness.send('read', 'keys/rejected'), null);
+  });
+
+  test('inconsistent rsa and ec keys rejected', async () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+    const otherRsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+    const otherEc = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
+    const modulus = BigInt(`0x${Buffer.from(rsa.n!, 'base64url').toString('hex')}`);
+    const one = Buffer.from([1]).toString('base64url');
+    const fromJwk = (jwk: JsonWebKey): Buffer => pkcs8(createPrivateKey({ key: jwk, format: 'jwk' }));
+    const wrapped = (jwk: JsonWebKey): string => wrapWithNode(wrappingKey, fromJwk(jwk));
+    const inconsistent = 'invalid field "ciphertext": the unwrapped RSA key is inconsistent: ';
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [
+        { ciphertext: wrapped({ ...rsa, e: one, d: one, dp: one, dq: one }), type: 'rsa-2048' },
+        'invalid field "ciphertext": the unwrapped RSA key has public exponent 1: it must be odd and at least 3, such as 65537',
+      ],
+      [
+        { ciphertext: wrapped({ ...rsa, n: Buffer.from((modulus + 1n).toString(16), 'hex').toString('base64url') }), type: 'rsa-2048' },
+        'invalid field "ciphertext": the unwrapped RSA key has an even modulus, which no two odd primes make',
+      ],
+      [{ ciphertext: wrapped({ ...rsa, n: otherRsa.n }), type: 'rsa-2048' }, `${inconsistent}its modulus is not the product of its two primes`],
+      [
+        { ciphertext: wrapped({ ...rsa, p: Buffer.alloc(4096, 0xff).toString('base64url') }), type: 'rsa-2048' },
+        `${inconsistent}one of its private values is not smaller than its modulus`,
+      ],
+      [{ ciphertext: wrapped({ ...rsa, d: otherRsa.d }), type: 'rsa-2048' }, `${inconsistent}its private exponent does not match its public exponent`],
+      [{ ciphertext: wrapped({ ...rsa, qi: one }), type: 'rsa-2048' }, `${inconsistent}its CRT exponents or coefficient do not match its primes`],
+      [
+        { ciphertext: wrapped({ ...ec, x: otherEc.x, y: otherEc.y }), type: 'ecdsa-p256' },
+        'invalid field "ciphertext": the unwrapped EC key is inconsistent: its public key is not the one of its private scalar',
+      ],
+      [
+        { ciphertext: wrapped({ ...ec, d: Buffer.alloc(32).toString('base64url') }), type: 'ecdsa-p256' },
+        'invalid field "ciphertext": the unwrapped EC key has a private scalar out of range for its curve',
+      ],
+    ];
+    for (const [body, message] of cases) {
+      await assertRejectedUnchanged(harness, () => harness.send('update', 'keys/inconsistent/import', body), message);
+    }
+
+    // A public key alone with exponent 1 would "encrypt" to the padded plaintext.
+    const publicKey = createPublicKey({ key: { kty: 'RSA', n: rsa.n, e: one }, format: 'jwk' });
+    await assertRejectedUnchanged(
+      harness,
+      () => harness.send('update', 'keys/inconsistent/import', { public_key: String(publicKey.export({ type: 'spki', format: 'pem' })), type: 'rsa-2048' }),
+      'invalid field "public_key": the RSA public key has public exponent 1: it must be odd and at least 3, such as 65537',
+    );
+    assert.equal(await harness.send('read', 'keys/inconsistent'), null);
   });
 
   test('rotation needs allow_rotation', async () => {

@@ -27,7 +27,8 @@ import {
   symmetricKeyBytes,
   type KeyType,
 } from './key-types.js';
-import { relabelRsaPssKey } from './pkcs8.js';
+import { ecPrivateKeyProblem, rsaPrivateKeyProblem, rsaPublicKeyProblem } from './key-validation.js';
+import { leadingSequenceEnd, relabelRsaPssKey } from './pkcs8.js';
 import type { WrappingKey } from './wrapping-key.js';
 
 /** Length of the RSA-OAEP ciphertext of the ephemeral key: the size of a 4096-bit modulus. */
@@ -141,11 +142,14 @@ function buildVersion(type: KeyType, material: Buffer, createdAt: number): KeyVe
     return { createdAt, key: material, hmacKey: material };
   }
 
-  const privateKey = asPlainRsa(parsePrivateKey(material), material, type);
-  const found = describeKeyObject(privateKey);
+  const parsed = asPlainRsa(parsePrivateKey(material), material, type);
+  const found = describeKeyObject(parsed);
   const expected = expectedKeyDescription(type);
   if (found !== expected) throw invalidField('ciphertext', `the unwrapped key is ${found}, but key type ${type} needs ${expected}`);
+  const problem = isRsa(type) ? rsaPrivateKeyProblem(parsed) : isEcdsa(type) ? ecPrivateKeyProblem(parsed) : null;
+  if (problem !== null) throw invalidField('ciphertext', `the unwrapped ${isRsa(type) ? 'RSA' : 'EC'} key ${problem}`);
   material.fill(0);
+  const privateKey = withUncompressedPoint(parsed);
 
   if (type === 'ed25519') {
     const publicKey = ed25519PublicKeyBytes(privateKey);
@@ -185,8 +189,10 @@ export function importedPublicKeyVersion(type: KeyType, pem: string, createdAt: 
   const found = describeKeyObject(publicKey);
   const expected = expectedKeyDescription(type);
   if (found !== expected) throw invalidField('public_key', `the public key is ${found}, but key type ${type} needs ${expected}`);
+  const problem = isRsa(type) ? rsaPublicKeyProblem(publicKey) : null;
+  if (problem !== null) throw invalidField('public_key', `the RSA public key ${problem}`);
 
-  const text = type === 'ed25519' ? ed25519PublicKeyBytes(publicKey).toString('base64') : publicKeyPem(publicKey);
+  const text = type === 'ed25519' ? ed25519PublicKeyBytes(publicKey).toString('base64') : publicKeyPem(withUncompressedPoint(publicKey));
   return { createdAt, publicKey: text, hmacKey: randomBytes(HMAC_KEY_BYTES) };
 }
 
@@ -200,6 +206,19 @@ export function completePublicKeyVersion(publicOnly: KeyVersion, imported: KeyVe
   if (imported.key !== undefined) return { ...publicOnly, key: imported.key };
   if (imported.privateKey !== undefined) return { ...publicOnly, privateKey: imported.privateKey };
   return null;
+}
+
+/**
+ * Returns an EC key re-encoded with its public point uncompressed, and any
+ * other key as it is. OpenSSL keeps the point form of the DER it parsed,
+ * so without this a key imported with a compressed point was stored and
+ * shown compressed, unlike Vault's, and never matched the same key imported
+ * in the other form by import_version.
+ */
+function withUncompressedPoint(key: KeyObject): KeyObject {
+  if (key.asymmetricKeyType !== 'ec') return key;
+  const jwk = key.export({ format: 'jwk' });
+  return key.type === 'private' ? createPrivateKey({ key: jwk, format: 'jwk' }) : createPublicKey({ key: jwk, format: 'jwk' });
 }
 
 function wrongSize(material: Buffer, type: KeyType, expected: string): Error {
@@ -219,6 +238,10 @@ function asPlainRsa(key: KeyObject, material: Buffer, type: KeyType): KeyObject 
 }
 
 function parsePrivateKey(material: Buffer): KeyObject {
+  const end = leadingSequenceEnd(material);
+  if (end !== null && end < material.length) {
+    throw invalidField('ciphertext', `the unwrapped key has ${material.length - end} bytes after its PKCS#8 DER private key; wrap the DER alone`);
+  }
   try {
     return createPrivateKey({ key: material, format: 'der', type: 'pkcs8' });
   } catch {

@@ -4,6 +4,7 @@
  * id-RSASSA-PSS algorithm, which Node.js then restricts to PSS signatures.
  * Vault imports such keys as ordinary RSA keys, so Coffer relabels them.
  * Both labels wrap the same RSAPrivateKey (RFC 8017, appendix A.1.2).
+ * The DER reader here also finds where a key's outer SEQUENCE ends.
  */
 
 /** AlgorithmIdentifier of rsaEncryption with NULL parameters. */
@@ -43,6 +44,16 @@ export function relabelRsaPssKey(pkcs8: Buffer): Buffer | null {
 
   const content = Buffer.concat([pkcs8.subarray(outer.contentStart, version.end), RSA_ENCRYPTION_ALGORITHM, pkcs8.subarray(algorithm.end, privateKey.end)]);
   return Buffer.concat([Buffer.from([SEQUENCE]), encodeLength(content.length), content]);
+}
+
+/**
+ * Returns the offset just past the DER SEQUENCE at the start of `der`, or
+ * null when it does not start with one. OpenSSL parses that first element
+ * and ignores any bytes after it.
+ */
+export function leadingSequenceEnd(der: Buffer): number | null {
+  const outer = readElement(der, 0);
+  return outer !== null && outer.tag === SEQUENCE ? outer.end : null;
 }
 
 /** Reads the tag and definite length of the DER element at `offset`, or returns null when they do not fit in `data`. */

@@ -12,6 +12,7 @@
 import type { KeyObject } from 'node:crypto';
 import { ed25519KeyFromSeed, ed25519PublicKeyBytes, publicKeyPem } from './key-material.js';
 import { isPublicKeyOnly, privateKeyObject, publicKeyObject } from './key-objects.js';
+import { ecPrivateKeyProblem, rsaPrivateKeyProblem, rsaPublicKeyProblem } from './key-validation.js';
 import type { KeyEvent, KeyPolicy, KeyVersion } from './key-policy.js';
 import {
   ecdsaCurve,
@@ -87,8 +88,9 @@ export function parsePolicy(text: Buffer | string, checkKeyMaterial: boolean): K
   let document: unknown;
   try {
     document = JSON.parse(String(text));
-  } catch (err) {
-    throw new Error(`not JSON: ${(err as Error).message}`);
+  } catch {
+    // The parser's message quotes the text around the error, which may be key material.
+    throw new Error('not JSON');
   }
   const record = object(document, 'policy');
   if (record.format !== FORMAT) throw new Error(`format ${JSON.stringify(record.format)} is not ${FORMAT}`);
@@ -228,6 +230,8 @@ function checkAsymmetricMaterial(type: KeyType, version: KeyVersion, field: stri
     ? key.asymmetricKeyType === 'ec' && details.namedCurve === nodeCurveName(ecdsaCurve(type))
     : key.asymmetricKeyType === 'rsa' && details.modulusLength === rsaModulusBits(type);
   if (!fits) throw new Error(`${field}.private_key is not a ${type} key`);
+  const problem = isRsa(type) ? rsaPrivateKeyProblem(key) : ecPrivateKeyProblem(key);
+  if (problem !== null) throw new Error(`${field}.private_key ${problem}`);
   if (publicKeyPem(key) !== version.publicKey) {
     throw new Error(`${field}.public_key does not match the private key`);
   }
@@ -248,6 +252,8 @@ function checkPublicKeyOnly(type: KeyType, version: KeyVersion, field: string): 
   if (isEcdsa(type)) fits = key.asymmetricKeyType === 'ec' && details.namedCurve === nodeCurveName(ecdsaCurve(type));
   if (isRsa(type)) fits = key.asymmetricKeyType === 'rsa' && details.modulusLength === rsaModulusBits(type);
   if (!fits) throw new Error(`${field}.public_key is not a ${type} key`);
+  const problem = isRsa(type) ? rsaPublicKeyProblem(key) : null;
+  if (problem !== null) throw new Error(`${field}.public_key ${problem}`);
 }
 
 /** Node reports the NIST curves by their OpenSSL names. */
