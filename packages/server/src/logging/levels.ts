@@ -119,7 +119,12 @@ export class LoggerLevels {
       if (logger === undefined) named.delete(ref);
       else alive.push(logger);
     }
-    if (named.size === 0 && name !== ROOT_LOGGER) this.loggers.delete(name);
+    if (named.size === 0 && name !== ROOT_LOGGER) {
+      // The last logger of the name is gone, such as a removed mount's, so its level goes too.
+      this.loggers.delete(name);
+      this.overrides.delete(name);
+      this.pruneAt.delete(name);
+    }
     return alive;
   }
 }
