@@ -356,6 +356,33 @@ export class CofferClient {
     return bytes;
   }
 
+  /**
+   * GETs `/v1/<path>` and passes the body to `onText` as it arrives, until the
+   * server ends it or `signal` aborts, for a response with no end such as
+   * `sys/monitor`. Redirects are followed as `request` follows them, and the
+   * client timeout does not apply.
+   *
+   * @throws ResponseError for a status of 400 or more.
+   * @throws ConnectionError when the server cannot be reached.
+   */
+  async stream(path: string, query: Record<string, string>, onText: (text: string) => void, signal?: AbortSignal): Promise<void> {
+    let { outgoing } = this.buildRequest('GET', path, { wrap: false, query });
+    for (let redirects = 0; ; redirects += 1) {
+      let result: { status: number; text: string; location?: string };
+      try {
+        result = await streamOnce(outgoing, this.config, onText, signal);
+      } catch (error) {
+        throw connectionError(outgoing.method, outgoing.url, this.config.address, error);
+      }
+      if (result.location !== undefined && [301, 302, 303, 307, 308].includes(result.status) && redirects < maxRedirects) {
+        outgoing = { ...outgoing, url: new URL(result.location, outgoing.url).toString() };
+        continue;
+      }
+      if (result.status >= 300) throw errorFromResponse(outgoing.method, outgoing.url, result.status, result.text, parseBody(result.text));
+      return;
+    }
+  }
+
   /** Builds the method, URL, headers and body of a request, and the wrap TTL it requests. */
   private buildRequest(method: string, path: string, options: RequestOptions): { outgoing: OutgoingRequest; wrapTtl: number } {
     const query = new URLSearchParams();
@@ -565,6 +592,53 @@ function sendOnce(
     });
     outgoing.on('error', reject);
     outgoing.end(body);
+  });
+}
+
+/**
+ * Sends one streaming GET. A 2xx body goes to `onText` as it arrives, and the
+ * promise settles when it ends or `signal` aborts. Any other body is
+ * collected and returned for the caller's error or redirect.
+ */
+function streamOnce(
+  request: OutgoingRequest,
+  config: ClientConfig,
+  onText: (text: string) => void,
+  signal: AbortSignal | undefined,
+): Promise<{ status: number; text: string; location?: string }> {
+  const { method, url, headers } = request;
+  const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+  const tls = url.startsWith('https:')
+    ? { ca: config.caCert, rejectUnauthorized: !config.skipVerify, cert: config.clientCert, key: config.clientKey, servername: config.tlsServerName }
+    : {};
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) {
+      resolve({ status: 200, text: '' });
+      return;
+    }
+    const outgoing = send(url, { method, headers, agent: false, ...tls }, (incoming) => {
+      const status = incoming.statusCode ?? 0;
+      const location = incoming.headers.location;
+      const streaming = status >= 200 && status < 300;
+      let text = '';
+      incoming.setEncoding('utf8');
+      incoming.on('data', (chunk: string) => {
+        if (streaming) onText(chunk);
+        else text += chunk;
+      });
+      const done = (): void => resolve({ status, text, ...(location !== undefined ? { location } : {}) });
+      incoming.on('end', done);
+      incoming.on('close', done);
+      incoming.on('error', (error) => (signal?.aborted === true ? done() : reject(error)));
+    });
+    const abort = (): void => {
+      outgoing.destroy();
+      resolve({ status: 200, text: '' });
+    };
+    signal?.addEventListener('abort', abort, { once: true });
+    outgoing.on('close', () => signal?.removeEventListener('abort', abort));
+    outgoing.on('error', (error) => (signal?.aborted === true ? resolve({ status: 200, text: '' }) : reject(error)));
+    outgoing.end();
   });
 }
 

@@ -41,6 +41,7 @@ import {
 } from './commands/secrets.js';
 import { serverCommand } from './commands/server.js';
 import { statusCommand } from './commands/status.js';
+import { monitorCommand } from './commands/monitor.js';
 import { tokenCreateCommand } from './commands/token-create.js';
 import {
   tokenCapabilitiesCommand,
@@ -62,6 +63,7 @@ export const commands: Command[] = [
   serverCommand,
   agentCommand,
   statusCommand,
+  monitorCommand,
   kvGetCommand,
   kvPutCommand,
   kvPatchCommand,

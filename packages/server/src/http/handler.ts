@@ -339,7 +339,7 @@ function answerFor(requestId: string, operation: Operation, result: LogicalResul
  * policy and parameter checks: the path returned the settings, and the log
  * lines follow as they are written until the client disconnects. A client
  * that reads too slowly loses lines rather than growing the server's memory,
- * and is told how many it lost, as Vault's monitor does.
+ * and then receives a warning line with the number lost.
  */
 function monitorAnswer(context: HandlerContext, requestId: string, result: LogicalResult): HttpAnswer {
   const monitor = context.core.options.logMonitor;
