@@ -28,6 +28,8 @@ export const TEST_USERS = {
   bob: 'bob-pass-2',
   /** Known to the server but registered under users/ in no test. */
   carol: 'carol-pass-3',
+  /** The user of the integration's certify block. */
+  certify: 'certify-password',
 } as const;
 
 export interface TestRadiusServer {
