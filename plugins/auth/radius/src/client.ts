@@ -3,7 +3,7 @@
  * makes it: the request is sent once, without retransmission, and the
  * client waits up to the read timeout for a response that passes
  * verification. Responses that fail verification are discarded and the
- * wait goes on, so a forged or misdirected packet cannot end a login; when
+ * wait goes on, so a forged or misdirected packet cannot end a login. When
  * the time runs out, the login fails (fail closed).
  */
 import { createSocket, type Socket } from 'node:dgram';

@@ -52,10 +52,10 @@ function md5(...parts: Buffer[]): Buffer {
 }
 
 /**
- * Hides a password as RFC 2865 section 5.2 specifies: the password is padded
- * with zeros to a multiple of 16 bytes, and each 16-byte block is XORed with
- * MD5(secret + previous block), where the first block uses the Request
- * Authenticator and later blocks the previous ciphertext block.
+ * Hides a password as RFC 2865 section 5.2 specifies. The password is padded
+ * with zeros to a multiple of 16 bytes. Each 16-byte block is XORed with
+ * MD5(secret + previous), where previous is the Request Authenticator for
+ * the first block and the previous hidden block after that.
  * @throws Error when the password is longer than 128 bytes.
  */
 export function hidePassword(password: Buffer, secret: Buffer, requestAuthenticator: Buffer): Buffer {
@@ -89,7 +89,7 @@ function uint32(value: number): Buffer {
  * Encodes an Access-Request with User-Name, the hidden User-Password,
  * NAS-Port, NAS-Identifier when set, and a Message-Authenticator. The
  * Message-Authenticator (RFC 3579 section 3.2) is the HMAC-MD5, keyed with
- * the secret, of the whole packet with its own value zeroed; it protects
+ * the secret, of the whole packet with its own value zeroed. It protects
  * the request against the forgery known as BlastRADIUS (CVE-2024-3596).
  */
 export function encodeAccessRequest(request: AccessRequest, secret: Buffer): Buffer {
@@ -142,12 +142,12 @@ export function parsePacket(packet: Buffer): ParsedPacket {
 }
 
 /**
- * Verifies a response to a request: its identifier must match, its Response
- * Authenticator must equal MD5(Code + Identifier + Length + Request
- * Authenticator + Attributes + secret) as RFC 2865 section 3 specifies, and
- * a Message-Authenticator, when present, must be the HMAC-MD5 of the packet
- * with the Request Authenticator in the header and its own value zeroed.
- * Authenticators are compared in constant time.
+ * Verifies a response to a request. Its identifier must match the request's.
+ * Its Response Authenticator must equal MD5(Code + Identifier + Length +
+ * Request Authenticator + Attributes + secret), as RFC 2865 section 3
+ * specifies. A Message-Authenticator, when present, must be the HMAC-MD5 of
+ * the packet with the Request Authenticator in the header and its own value
+ * zeroed. Authenticators are compared in constant time.
  * @returns the parsed packet, or a reason to discard it.
  */
 export function verifyResponse(

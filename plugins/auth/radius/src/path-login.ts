@@ -123,10 +123,10 @@ async function authenticate(storage: Storage, config: RadiusConfig, username: st
 }
 
 /**
- * Renews a token of a login as Vault's radius method does: the password
- * kept from the login is sent to the server again, so a user the server
- * no longer accepts cannot renew, and the config's token_policies plus the
- * user's current policies must equal the token's.
+ * Renews a token of a login as Vault's radius method does. The password
+ * kept from the login is sent to the server again, so a user the server no
+ * longer accepts cannot renew. The config's token_policies plus the user's
+ * current policies must equal the token's.
  * @throws CofferError (400) when the mount lost its config, the server
  *   rejects the user or the policies changed.
  */

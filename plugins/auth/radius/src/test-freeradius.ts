@@ -1,9 +1,9 @@
 /**
- * A private RADIUS server for tests: Debian's FreeRADIUS 3 (`freeradius`)
- * started in the foreground from a temporary folder with its own minimal
- * radiusd.conf, one client entry for 127.0.0.1 with a test secret, and a
- * `users` file that the files and pap modules authorize from. It listens on
- * a free loopback UDP port. Nothing outside the folder is written, so
+ * A private RADIUS server for tests: Debian's FreeRADIUS 3 (`freeradius`),
+ * started in the foreground from a temporary folder. Its minimal radiusd.conf
+ * has one client entry for 127.0.0.1 with a test secret, and the files and
+ * pap modules authorize users from its own `users` file. It listens on a
+ * free loopback UDP port. Nothing outside the folder is written, so
  * /etc/freeradius and the machine's own radiusd stay untouched.
  *
  * Exported as `@coffer/auth-radius/testing` so the server's HTTP tests can
@@ -32,16 +32,16 @@ export const TEST_USERS = {
   certify: 'certify-password',
 } as const;
 
+/** A user whose correct password gets an Access-Challenge, as for a one-time code. */
+export const CHALLENGE_USER = { name: 'dave', password: 'dave-pass-4' } as const;
+
 export interface TestRadiusServer {
   host: string;
-  /** Requires a Message-Authenticator in every Access-Request, so it also checks the client's. */
-  port: number;
   /**
-   * Does not require a Message-Authenticator, so it answers a request made
-   * with the wrong secret, with a Response Authenticator that the client
-   * cannot verify.
+   * Requires a Message-Authenticator in every Access-Request and drops a
+   * request whose attribute fails, so a login also checks the client's.
    */
-  lenientPort: number;
+  port: number;
   /** Path of the server's log, for failure messages. */
   logPath: string;
   /** Stops the server by its process ID and removes its folder. Safe to call twice. */
@@ -60,7 +60,7 @@ export function freeradiusSkipReason(): string | undefined {
   return reason;
 }
 
-function radiusdConf(folder: string, port: number, lenientPort: number): string {
+function radiusdConf(folder: string, port: number): string {
   return `prefix = /usr
 localstatedir = ${folder}
 logdir = ${folder}
@@ -89,15 +89,6 @@ client coffer {
   secret = ${TEST_SECRET}
   require_message_authenticator = yes
 }
-# Does not require a Message-Authenticator, so that a request made with the
-# wrong secret still gets an answer, which the client must then discard.
-clients lenient {
-  client coffer {
-    ipaddr = 127.0.0.1
-    secret = ${TEST_SECRET}
-    require_message_authenticator = no
-  }
-}
 modules {
   files {
     filename = ${folder}/users
@@ -110,12 +101,6 @@ server default {
     type = auth
     ipaddr = 127.0.0.1
     port = ${port}
-  }
-  listen {
-    type = auth
-    ipaddr = 127.0.0.1
-    port = ${lenientPort}
-    clients = lenient
   }
   authorize {
     files
@@ -131,9 +116,10 @@ server default {
 }
 
 function usersFile(): string {
-  return Object.entries(TEST_USERS)
-    .map(([name, password]) => `${name} Cleartext-Password := "${password}"\n`)
-    .join('');
+  const users = Object.entries(TEST_USERS).map(([name, password]) => `${name} Cleartext-Password := "${password}"\n`);
+  // Response-Packet-Type in the control list makes FreeRADIUS send an Access-Challenge instead of an Access-Accept.
+  users.push(`${CHALLENGE_USER.name} Cleartext-Password := "${CHALLENGE_USER.password}", Response-Packet-Type := Access-Challenge\n\tReply-Message = "Enter your one-time code"\n`);
+  return users.join('');
 }
 
 /** Starts FreeRADIUS on a free loopback UDP port and waits until it is ready. */
@@ -142,8 +128,7 @@ export async function startTestRadiusServer(): Promise<TestRadiusServer> {
   const logPath = join(folder, 'radius.log');
   try {
     const port = await freeUdpPort();
-    const lenientPort = await freeUdpPort();
-    await writeFile(join(folder, 'radiusd.conf'), radiusdConf(folder, port, lenientPort));
+    await writeFile(join(folder, 'radiusd.conf'), radiusdConf(folder, port));
     await writeFile(join(folder, 'users'), usersFile());
     // FreeRADIUS reads a local dictionary from raddbdir after the system ones; it may be empty.
     await writeFile(join(folder, 'dictionary'), '');
@@ -160,7 +145,6 @@ export async function startTestRadiusServer(): Promise<TestRadiusServer> {
     return {
       host: '127.0.0.1',
       port,
-      lenientPort,
       logPath,
       async stop() {
         if (stopped) return;
