@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { INVALID_CREDENTIALS_CODE, type RenewingLogin, type Response } from '@coffer/sdk';
 import { ACCESS_DENIED, NO_POLICIES } from './path-login.js';
 import { assertRejects, authOf, createHarness, type Harness } from './test-support.js';
-import { CHALLENGE_USER, freeradiusSkipReason, startTamperingRelay, startTestRadiusServer, TEST_SECRET, TEST_USERS, type TestRadiusServer } from './test-freeradius.js';
+import { CHALLENGE_USER, freeradiusSkipReason, NAS_BOUND_USER, startTamperingRelay, startTestRadiusServer, TEST_SECRET, TEST_USERS, type TestRadiusServer } from './test-freeradius.js';
 
 describe('login', { skip: freeradiusSkipReason() ?? false, timeout: 120_000 }, () => {
   let server: TestRadiusServer;
@@ -67,6 +67,22 @@ describe('login', { skip: freeradiusSkipReason() ?? false, timeout: 120_000 }, (
 
     await assertRejects(harness.send('update', 'login/alice', { password: 'wrong-password' }), 400, ACCESS_DENIED, INVALID_CREDENTIALS_CODE);
     await assertRejects(harness.send('update', 'login/nobody', { password: 'any' }), 400, ACCESS_DENIED, INVALID_CREDENTIALS_CODE);
+  });
+
+  test('NAS attributes reach the server', async () => {
+    const { name, password, nasIdentifier, nasPort } = NAS_BOUND_USER;
+    const harness = await configured({ unregistered_user_policies: 'guest' });
+
+    // The server's users file accepts erin only with these NAS-Identifier and NAS-Port values.
+    await assertRejects(harness.send('update', `login/${name}`, { password }), 400, ACCESS_DENIED);
+    await harness.send('update', 'config', { nas_identifier: nasIdentifier, nas_port: nasPort });
+    assert.deepEqual(authOf(await harness.send('update', `login/${name}`, { password })).policies, ['guest']);
+  });
+
+  test('host name resolves', async () => {
+    const harness = await configured({ host: 'localhost' });
+
+    assert.deepEqual(authOf(await harness.send('update', 'login/alice', { password: TEST_USERS.alice })).policies, ['ops', 'web']);
   });
 
   test('challenge is not supported', async () => {

@@ -35,6 +35,9 @@ export const TEST_USERS = {
 /** A user whose correct password gets an Access-Challenge, as for a one-time code. */
 export const CHALLENGE_USER = { name: 'dave', password: 'dave-pass-4' } as const;
 
+/** A user the server accepts only from NAS-Identifier "coffer-nas" and NAS-Port 7. */
+export const NAS_BOUND_USER = { name: 'erin', password: 'erin-pass-5', nasIdentifier: 'coffer-nas', nasPort: 7 } as const;
+
 export interface TestRadiusServer {
   host: string;
   /**
@@ -119,6 +122,8 @@ function usersFile(): string {
   const users = Object.entries(TEST_USERS).map(([name, password]) => `${name} Cleartext-Password := "${password}"\n`);
   // Response-Packet-Type in the control list makes FreeRADIUS send an Access-Challenge instead of an Access-Accept.
   users.push(`${CHALLENGE_USER.name} Cleartext-Password := "${CHALLENGE_USER.password}", Response-Packet-Type := Access-Challenge\n\tReply-Message = "Enter your one-time code"\n`);
+  const erin = NAS_BOUND_USER;
+  users.push(`${erin.name} Cleartext-Password := "${erin.password}", NAS-Identifier == "${erin.nasIdentifier}", NAS-Port == ${erin.nasPort}\n`);
   return users.join('');
 }
 
