@@ -6,6 +6,7 @@ import { plugin as approle } from '@coffer/auth-approle';
 import { plugin as cert } from '@coffer/auth-cert';
 import { plugin as jwt } from '@coffer/auth-jwt';
 import { plugin as ldap } from '@coffer/auth-ldap';
+import { plugin as radius } from '@coffer/auth-radius';
 import { plugin as userpass } from '@coffer/auth-userpass';
 import { plugin as mysqlDatabase } from '@coffer/database-mysql';
 import { plugin as postgresqlDatabase } from '@coffer/database-postgresql';
@@ -49,6 +50,7 @@ export const builtinAuthMethods: ReadonlyMap<string, AuthPlugin> = new Map([
   ['jwt', jwt],
   ['oidc', jwt],
   ['cert', cert],
+  ['radius', radius],
 ]);
 
 export const builtinStorageBackends: ReadonlyMap<string, StoragePlugin> = new Map([

@@ -101,7 +101,7 @@ async function passwordFrom(config: Record<string, string>, io: CommandIO): Prom
   return readHiddenLine(io, 'Password (will be hidden): ', 'pass password=PASSWORD, or password=- to read it from stdin', io.stderr);
 }
 
-/** Sends a username and password login, as the userpass and LDAP methods take it. */
+/** Sends a username and password login, as the userpass, LDAP and RADIUS methods take it. */
 async function passwordLogin(api: CofferClient, mount: string, username: string, password: string): Promise<Secret | null> {
   return api.write(`auth/${mount}/login/${username}`, { password });
 }
@@ -156,6 +156,32 @@ ${configurationHelp({
     if (username === '') {
       throw new UsageError("'username' was not given and neither LOGNAME nor USER is set: coffer login -method=ldap username=NAME");
     }
+    const password = await passwordFrom(config, input.io);
+    return passwordLogin(api, loginMount(config, input), username, password);
+  },
+};
+
+const radiusMethod: LoginMethod = {
+  help: `
+Usage: coffer login -method=radius [CONFIG K=V...]
+
+  Logs in with a user name and password that the RADIUS server of the radius
+  auth method checks. Without password=..., the command prompts for the
+  password on the terminal; password=- reads it from stdin.
+
+      $ coffer login -method=radius username=dave
+      Password (will be hidden):
+      $ coffer login -method=radius -path=vpn username=dave password=-
+
+${configurationHelp({
+  mount: 'Mount path of the auth method. The default is the value of -path, or "radius".',
+  password: 'Password of the RADIUS user. Without it, the command prompts on the terminal.',
+  username: 'Name of the RADIUS user. Required.',
+})}`,
+  async login(api, input) {
+    const config = await parseLoginConfig(input, 'radius', ['username', 'password', 'mount']);
+    const username = config.username ?? '';
+    if (username === '') throw new UsageError("'username' must be specified: coffer login -method=radius username=NAME");
     const password = await passwordFrom(config, input.io);
     return passwordLogin(api, loginMount(config, input), username, password);
   },
@@ -338,6 +364,7 @@ export const loginMethods: Record<string, LoginMethod> = {
   cert: certMethod,
   jwt: jwtMethod,
   ldap: ldapMethod,
+  radius: radiusMethod,
   token: tokenMethod,
   userpass: userpassMethod,
 };

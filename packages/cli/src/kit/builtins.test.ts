@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before } from 'node:test';
+import { after, before, describe } from 'node:test';
 import {
   auditChecks,
   authChecks,
@@ -25,6 +25,7 @@ import {
   type Integration,
   type SecretsContext,
 } from '@coffer/certify';
+import { freeradiusSkipReason, startTestRadiusServer, TEST_SECRET, type TestRadiusServer } from '@coffer/auth-radius/testing';
 import { startCertifyServer, type CertifyServer } from './harness.js';
 
 const INTEGRATIONS = fileURLToPath(new URL('../../../../integrations/', import.meta.url));
@@ -45,10 +46,13 @@ const authContexts = new Map<string, AuthContext>();
 const databaseContexts = new Map<string, DatabaseContext>();
 const DATABASE_FOLDERS = ['database-postgresql-database-plugin', 'database-mysql-database-plugin'];
 let auditContext: AuditContext;
+/** The RADIUS server the radius auth method checks passwords with; absent when FreeRADIUS is not installed. */
+let radius: TestRadiusServer | undefined;
+const radiusSkipReason = freeradiusSkipReason();
 
 before(async () => {
   workDirectory = await mkdtemp(join(tmpdir(), 'coffer-builtins-'));
-  for (const folder of ['secrets-kv', 'secrets-transit', 'secrets-pki', 'secrets-ssh', 'secrets-totp', 'secrets-rabbitmq', 'auth-userpass', 'auth-approle', 'auth-jwt', 'audit-file', ...DATABASE_FOLDERS]) {
+  for (const folder of ['secrets-kv', 'secrets-transit', 'secrets-pki', 'secrets-ssh', 'secrets-totp', 'secrets-rabbitmq', 'auth-userpass', 'auth-approle', 'auth-jwt', 'auth-radius', 'audit-file', ...DATABASE_FOLDERS]) {
     integrations.set(folder, await loadIntegration(join(INTEGRATIONS, folder, 'integration.hcl')));
   }
   server = await startCertifyServer({ pluginDirectory: workDirectory, logFile: join(workDirectory, 'server.log') });
@@ -66,6 +70,15 @@ before(async () => {
     const mount = `certify-${integration.name}`;
     await server.http.expect([204], 'POST', `sys/auth/${mount}`, { type: integration.name, options: auth.options ?? {} });
     authContexts.set(folder, { http: server.http, mount, description: auth, state: {} });
+  }
+  if (radiusSkipReason === undefined) {
+    // The server's port is known only now, so the config is written here and not in integration.hcl.
+    radius = await startTestRadiusServer();
+    const { auth } = described('auth-radius', 'auth');
+    await server.http.expect([204], 'POST', 'sys/auth/certify-radius', { type: 'radius' });
+    const config = { host: radius.host, port: radius.port, secret: TEST_SECRET, read_timeout: '5s', token_ttl: '1h', token_max_ttl: '2h' };
+    await server.http.expect([204], 'POST', 'auth/certify-radius/config', config);
+    authContexts.set('auth-radius', { http: server.http, mount: 'certify-radius', description: auth, state: {} });
   }
 
   for (const folder of DATABASE_FOLDERS) {
@@ -86,6 +99,7 @@ before(async () => {
 
 after(async () => {
   await server?.close();
+  await radius?.stop();
   await rm(workDirectory, { recursive: true, force: true });
 });
 
@@ -98,6 +112,8 @@ declareChecks('secrets: rabbitmq', secretsChecks, () => secretsContexts.get('sec
 declareChecks('auth: userpass', authChecks, () => authContexts.get('auth-userpass')!);
 declareChecks('auth: approle', authChecks, () => authContexts.get('auth-approle')!);
 declareChecks('auth: jwt', authChecks, () => authContexts.get('auth-jwt')!);
+if (radiusSkipReason === undefined) declareChecks('auth: radius', authChecks, () => authContexts.get('auth-radius')!);
+else describe('auth: radius conformance', { skip: radiusSkipReason }, () => {});
 declareChecks('audit: file', auditChecks, () => auditContext);
 declareChecks('database: postgresql', databaseChecks, () => databaseContexts.get('database-postgresql-database-plugin')!);
 declareChecks('database: mysql', databaseChecks, () => databaseContexts.get('database-mysql-database-plugin')!);

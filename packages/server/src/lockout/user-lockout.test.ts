@@ -79,6 +79,14 @@ test('login alias trims and reads numbers', () => {
   assert.equal(loginAlias('ldap', 'login/ Bob ', {}), 'bob');
 });
 
+test('radius login alias prefers the body', () => {
+  assert.equal(loginAlias('radius', 'login', { username: ' Dave ' }), 'dave');
+  assert.equal(loginAlias('radius', 'login/Eve', {}), 'eve');
+  assert.equal(loginAlias('radius', 'login/eve', { username: 'dave' }), 'dave');
+  assert.equal(loginAlias('radius', 'login', {}), undefined);
+  assert.equal(loginAlias('radius', 'login', { username: '  ' }), undefined);
+});
+
 describe('approle lockout over HTTP', () => {
   const ROOT = 'root-test-token';
   let server: RunningServer;

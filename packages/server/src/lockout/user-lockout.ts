@@ -1,5 +1,6 @@
 /**
- * User lockout, as Vault does it for userpass, LDAP and AppRole: after
+ * User lockout, as Vault does it for userpass, LDAP and AppRole (and Coffer
+ * also for RADIUS, which Vault leaves out): after
  * `lockout_threshold` failed logins for one user of one mount, without a
  * pause of `lockout_counter_reset` between them, further logins are denied
  * without checking credentials for `lockout_duration`. A success resets the
@@ -10,7 +11,7 @@ import type { Logger, Storage } from '@coffer/sdk';
 import type { UserLockoutConfig } from '../config/index.js';
 
 /** Auth method types lockout applies to. */
-export const LOCKOUT_METHODS = new Set(['userpass', 'ldap', 'approle']);
+export const LOCKOUT_METHODS = new Set(['userpass', 'ldap', 'approle', 'radius']);
 
 const LOCKED_PREFIX = 'sys/locked-users/';
 
@@ -147,7 +148,8 @@ function storageKey(mountAccessor: string, alias: string): string {
 /**
  * Names the user a login request is for, before the backend checks it, so
  * a locked user is refused without a credential check. userpass and LDAP
- * take the name from `login/<name>`, AppRole from `role_id`. The name is
+ * take the name from `login/<name>`, AppRole from `role_id`, RADIUS from
+ * `username` at `login` or else from `login/<name>`. The name is
  * trimmed and lowercased (AppRole's is only trimmed) as the methods do, so
  * every spelling of one user shares one failure count and one lock.
  * NOTE: this mirrors the built-in methods' login paths; a plugin with a
@@ -162,6 +164,8 @@ export function loginAlias(mountType: string, path: string, data: Record<string,
     if (typeof roleIdText !== 'string') return undefined;
     return roleIdText.trim() === '' ? undefined : roleIdText.trim();
   }
+  // RADIUS takes the body's username over the one in the path, as its login does.
+  if (mountType === 'radius' && typeof data.username === 'string' && data.username.trim() !== '') return data.username.trim().toLowerCase();
   const match = /^login\/(.+)$/.exec(path);
   if (match === null) return undefined;
   const name = match[1].trim().toLowerCase();
