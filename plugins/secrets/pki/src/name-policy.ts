@@ -81,10 +81,12 @@ function equalFold(left: string, right: string): boolean {
 /**
  * Vault's allow_token_displayname: the display name of the caller's token
  * is allowed as a name, and with allow_subdomains so are names under it.
- * An empty display name allows nothing, else a name ending in "." would match.
+ * An empty display name allows nothing, else a name ending in "." would
+ * match. Unlike Vault, a display name with "*" allows nothing either, so
+ * a display name taken from a login cannot become a wildcard certificate.
  */
 function displayNameAllowed(role: Role, name: string, displayName: string | undefined): boolean {
-  if (!role.allow_token_displayname || displayName === undefined || displayName === '') return false;
+  if (!role.allow_token_displayname || displayName === undefined || displayName === '' || displayName.includes('*')) return false;
   if (name === displayName) return true;
   return role.allow_subdomains && name.endsWith(`.${displayName}`);
 }

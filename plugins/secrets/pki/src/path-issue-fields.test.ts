@@ -293,6 +293,14 @@ describe('allow_token_displayname', () => {
     await assertRejectedUnchanged(named, () => named.send('update', 'issue/self', { common_name: 'userpass-alice' }), 'common name userpass-alice not allowed by this role');
     await assertRejectedUnchanged(anonymous, () => anonymous.send('update', 'issue/self', { common_name: 'a.com' }), 'common name a.com not allowed by this role');
   });
+
+  test('display name with a star allows nothing', async () => {
+    const harness = createHarness('pki/', undefined, { displayName: 'oidc-*.corp' });
+    await generateRoot(harness);
+    await harness.send('create', 'roles/self', { allow_token_displayname: true, key_type: 'ec', allow_localhost: false });
+
+    await assertRejectedUnchanged(harness, () => harness.send('update', 'issue/self', { common_name: 'oidc-*.corp' }), 'common name oidc-*.corp not allowed by this role');
+  });
 });
 
 describe('identity templates', () => {
