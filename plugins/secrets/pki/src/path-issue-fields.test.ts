@@ -198,6 +198,27 @@ describe('use_pss', () => {
     assert.match(text, /Signature Algorithm: rsassaPss\s+Hash Algorithm: sha384\s+Mask Algorithm: mgf1 with sha384\s+Salt Length: 0x30\n/);
   });
 
+  test('ca paths sign with rsa-pss', async () => {
+    const harness = createHarness();
+    const root = await generateRoot(harness, { key_type: 'rsa', key_bits: 2048, use_pss: true });
+    const intermediate = dataOf(
+      await createHarness('pki-int/').send('update', 'intermediate/generate/internal', { common_name: 'Int', key_type: 'rsa', use_pss: true, signature_bits: 512 }),
+    );
+
+    const signed = dataOf(await harness.send('update', 'root/sign-intermediate', { csr: intermediate.csr, common_name: 'Int', ttl: '24h', use_pss: true }));
+
+    assert.match(await certificateText(String(root.certificate)), /Signature Algorithm: rsassaPss\s+Hash Algorithm: sha256\s+Mask Algorithm: mgf1 with sha256\s+Salt Length: 0x20\n/);
+    assert.match(await certificateText(String(signed.certificate)), /Signature Algorithm: rsassaPss\s+Hash Algorithm: sha256/);
+    await assertVerifies(root.certificate, signed.certificate);
+    await withOpenssl(async (tools) => {
+      const path = await tools.file('int.csr', String(intermediate.csr));
+      const result = await tools.openssl(['req', '-in', path, '-noout', '-verify', '-text']);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout + result.stderr, /verify OK/i);
+      assert.match(result.stdout, /Signature Algorithm: rsassaPss\n[\s\S]*Hash Algorithm: sha512\n[\s\S]*Salt Length: 0x40\n/);
+    });
+  });
+
   test('ec ca ignores use_pss', async () => {
     const { harness, root } = await setUp({ use_pss: true });
 
