@@ -110,7 +110,7 @@ function nameExtensions(template: CertificateTemplate): x509.Extension[] {
   const names = generalNames(template.altNames);
   const otherNames = template.altNames.otherNames ?? [];
   if (otherNames.length > 0) {
-    // @peculiar/x509 encodes only the otherName types it knows, so the otherNames are appended to its encoding of the rest.
+    // @peculiar/x509 encodes only the GUID and UPN otherName types, so the otherNames are appended to its encoding of the rest.
     const [standard] = derElements(Buffer.from(new x509.GeneralNames(names).rawData));
     const value = derSequence(standard.content, ...otherNames.map(encodeOtherName));
     extensions.push(new x509.Extension('2.5.29.17', false, value));

@@ -79,7 +79,13 @@ export function csrAltNames(request: x509.Pkcs10CertificateRequest): AltNames {
   if (raw === null) return names;
   const { otherNames, rest } = splitOtherNames(Buffer.from(raw.value));
   names.otherNames = otherNames;
-  for (const name of new x509.GeneralNames(rest).toJSON()) {
+  let parsed: x509.JsonGeneralNames;
+  try {
+    parsed = new x509.GeneralNames(rest).toJSON();
+  } catch (err) {
+    throw invalidField('csr', `subject alternative names could not be parsed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  for (const name of parsed) {
     if (name.type === 'dns') names.dnsNames.push(name.value);
     else if (name.type === 'email') names.emailAddresses.push(name.value);
     else if (name.type === 'ip') names.ipAddresses.push(name.value);

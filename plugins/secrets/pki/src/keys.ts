@@ -126,8 +126,8 @@ export function checkRequestKey(field: string, key: KeyObject): KeySpec {
  * Returns the algorithm a key signs certificates and CRLs with: SHA-256
  * for RSA unless `signatureBits` requests more, the curve's own hash for
  * EC (as Vault picks it), and pure Ed25519. With `usePss` an RSA key signs
- * with RSA-PSS, MGF1 over the same hash and a salt as long as the hash, as
- * Go's x509 package (and so Vault) does; other keys ignore it.
+ * with RSA-PSS, using MGF1 over the same hash and a salt as long as the
+ * hash, as Go's x509 package (and so Vault) does. Other keys ignore it.
  */
 export function signingAlgorithm(spec: KeySpec, signatureBits = 0, usePss = false): SigningAlgorithm {
   switch (spec.type) {

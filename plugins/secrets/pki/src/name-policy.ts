@@ -151,7 +151,7 @@ export function checkIdentityTemplates(field: string, values: string[]): void {
 
 /**
  * Rejects a request under a role whose allowed_domains or allowed_uri_sans
- * hold identity templates that the role asks to evaluate.
+ * contain identity templates while the matching *_template switch is on.
  * NOTE: the SDK's Request carries no entity ID and its SystemView cannot
  * look up entities, so the engine cannot fill in a template. It fails
  * closed, with a 400, instead of matching names against the raw template.

@@ -80,8 +80,9 @@ export function splitOtherNames(generalNames: Buffer): { otherNames: OtherName[]
   const otherNames: OtherName[] = [];
   const rest: Buffer[] = [];
   try {
-    const [sequence] = derElements(generalNames);
-    for (const element of derElements(sequence.content)) {
+    const elements = derElements(generalNames);
+    if (elements.length !== 1 || elements[0].tag !== 0x30) throw new Error('GeneralNames is not one SEQUENCE');
+    for (const element of derElements(elements[0].content)) {
       if (element.tag !== 0xa0) {
         rest.push(element.encoded);
         continue;

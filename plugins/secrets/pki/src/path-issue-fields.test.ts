@@ -73,6 +73,12 @@ describe('other_sans', () => {
 
       const other = await opensslCsr(tools, '/CN=app.example.com', ['-addext', 'subjectAltName=otherName:1.2.3.4;UTF8:db-main']);
       await assertRejectedUnchanged(harness, () => harness.send('update', 'sign/web', { csr: other }), 'other SAN db-main not allowed for OID 1.2.3.4 by this role');
+      const ia5 = await opensslCsr(tools, '/CN=app.example.com', ['-addext', 'subjectAltName=otherName:1.2.3.4;IA5STRING:svc-web']);
+      await assertRejectedUnchanged(
+        harness,
+        () => harness.send('update', 'sign/web', { csr: ia5 }),
+        'invalid field "csr": other SAN 1.2.3.4 has a value that is not a UTF8String, the only type supported',
+      );
     });
   });
 

@@ -166,7 +166,7 @@ export function pathSign(context: PkiContext, secret: SecretType): PathDefinitio
             }
           : requestedAltNames(fields, commonName, fields.get('alt_names'));
         checkNamesAgainstRole(role, commonName, altNames, role.use_csr_sans ? 'CSR' : 'the API', request.displayName);
-        // serial_number_source json-csr (the default) falls back to the CSR's serialNumber; json ignores the CSR.
+        // With serial_number_source json-csr (the default) the CSR's serialNumber is the fallback, and json ignores it.
         const requestedSerial = fields.get('serial_number');
         const serialNumber = requestedSerial === '' && role.serial_number_source === 'json-csr' ? csr.serialNumber : requestedSerial;
         // UIDs in the CSR's subject count with use_csr_common_name, the setting that takes the CSR's subject.
