@@ -71,6 +71,7 @@ export const KEY_FIELDS = {
   key_bits: { type: 'int', default: 0, description: 'Size of the generated key: 2048 (the rsa default), 3072, 4096 or 8192 for rsa; 256 (the ec default), 384 or 521 for ec.' },
   private_key_format: PRIVATE_KEY_FORMAT_FIELD,
   signature_bits: { type: 'int', default: 0, description: 'Hash size of RSA signatures: 256 (the default), 384 or 512. EC keys use their curve\'s hash.' },
+  use_pss: { type: 'bool', description: 'Sign with RSA-PSS in place of PKCS #1 v1.5; ignored for ec and ed25519 keys.' },
 } as const;
 
 /** A checked CA request. */
@@ -124,10 +125,10 @@ export function parseCaRequest(fields: FieldData<typeof CA_FIELDS>): CaRequest {
  * Checks the key fields of a request.
  * @throws CofferError (400) naming the invalid field.
  */
-export function parseKeyRequest(fields: FieldData<typeof KEY_FIELDS>): { spec: KeySpec; signatureBits: number; privateKeyFormat: string } {
+export function parseKeyRequest(fields: FieldData<typeof KEY_FIELDS>): { spec: KeySpec; signatureBits: number; usePss: boolean; privateKeyFormat: string } {
   const spec = checkKeySpec(fields.get('key_type'), fields.get('key_bits'));
   const signatureBits = checkSignatureBits(fields.get('signature_bits'));
-  return { spec, signatureBits, privateKeyFormat: fields.get('private_key_format') };
+  return { spec, signatureBits, usePss: fields.get('use_pss'), privateKeyFormat: fields.get('private_key_format') };
 }
 
 /**

@@ -6,6 +6,9 @@ import { type KeyObject } from 'node:crypto';
 import { importSigningKey, publicKeyOf, signingAlgorithm, type KeySpec } from './keys.js';
 import type { Signer, UrlsConfig } from './store.js';
 import { generalNames, subjectName, type AltNames, type SubjectSpec } from './subject.js';
+import { derElements, derSequence, derTagged } from './der.js';
+import { encodeOtherName } from './other-sans.js';
+import { certificatePoliciesExtension } from './policies.js';
 import { libraryKey, x509 } from './x509.js';
 
 /** Contents of a new certificate, apart from its issuer. */
@@ -29,6 +32,8 @@ export interface CertificateTemplate {
   urls: UrlsConfig;
   /** The subject's public key. */
   publicKey: KeyObject;
+  /** Checked policy_identifiers of a role; absent or empty leaves the certificate policies extension out. */
+  policyIdentifiers?: string[];
 }
 
 /** The key that signs: a CA, or the subject's own key for a self-signed root. */
@@ -38,6 +43,8 @@ export interface SigningKey {
   /** The CA certificate; absent when the certificate signs itself. */
   certificate?: x509.X509Certificate;
   signatureBits?: number;
+  /** Sign with RSA-PSS when the key is RSA. */
+  usePss?: boolean;
 }
 
 /** Returns the signing key of a loaded CA. */
@@ -65,7 +72,7 @@ export async function buildCertificate(template: CertificateTemplate, signer: Si
   const subject = template.subject instanceof x509.Name ? template.subject : subjectName(template.subject);
   const subjectKeyId = await keyIdentifier(template.publicKey);
   const authorityKeyId = signer.certificate === undefined ? subjectKeyId : await certificateKeyIdentifier(signer.certificate);
-  const algorithm = signingAlgorithm(signer.spec, signer.signatureBits ?? 0);
+  const algorithm = signingAlgorithm(signer.spec, signer.signatureBits ?? 0, signer.usePss ?? false);
 
   return x509.X509CertificateGenerator.create({
     serialNumber: serialHex,
@@ -101,7 +108,19 @@ function basicExtensions(template: CertificateTemplate): x509.Extension[] {
 function nameExtensions(template: CertificateTemplate): x509.Extension[] {
   const extensions: x509.Extension[] = [];
   const names = generalNames(template.altNames);
-  if (names.length > 0) extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
+  const otherNames = template.altNames.otherNames ?? [];
+  if (otherNames.length > 0) {
+    // @peculiar/x509 encodes only the GUID and UPN otherName types, so the otherNames are appended to its encoding of the rest.
+    const [standard] = derElements(Buffer.from(new x509.GeneralNames(names).rawData));
+    const value = derSequence(standard.content, ...otherNames.map(encodeOtherName));
+    extensions.push(new x509.Extension('2.5.29.17', false, value));
+  } else if (names.length > 0) {
+    extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
+  }
+  if (template.policyIdentifiers !== undefined) {
+    const policies = certificatePoliciesExtension(template.policyIdentifiers);
+    if (policies !== undefined) extensions.push(policies);
+  }
   if (template.permittedDnsDomains.length > 0) extensions.push(nameConstraints(template.permittedDnsDomains));
   return extensions;
 }
@@ -126,21 +145,4 @@ function nameConstraints(domains: string[]): x509.Extension {
   const subtrees = domains.map((domain) => derSequence(derTagged(0x82, Buffer.from(domain, 'ascii'))));
   const value = derSequence(derTagged(0xa0, Buffer.concat(subtrees)));
   return new x509.Extension('2.5.29.30', true, value);
-}
-
-/** Encodes a DER length. */
-export function derLength(length: number): Buffer {
-  if (length < 0x80) return Buffer.from([length]);
-  const bytes: number[] = [];
-  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest % 256);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
-}
-
-/** Encodes a DER element with `tag` around `content`. */
-export function derTagged(tag: number, content: Buffer): Buffer {
-  return Buffer.concat([Buffer.from([tag]), derLength(content.length), content]);
-}
-
-function derSequence(content: Buffer): Buffer {
-  return derTagged(0x30, content);
 }

@@ -3,7 +3,8 @@
  * a rotation, a tidy or a new CA changes what it must contain.
  */
 import type { Storage } from '@coffer/sdk';
-import { certificateKeyIdentifier, derTagged } from './certificate.js';
+import { certificateKeyIdentifier } from './certificate.js';
+import { derTagged } from './der.js';
 import { importSigningKey, signingAlgorithm } from './keys.js';
 import { serialFromStorageName } from './serial.js';
 import { CRL_KEY, loadSigner, readJson, REVOKED_PREFIX, writeJson, type CrlRecord, type RevocationRecord } from './store.js';

@@ -7,7 +7,8 @@ import { badRequest } from '@coffer/sdk';
 import { invalidField } from './errors.js';
 import { checkRequestKey, describeKey } from './keys.js';
 import type { Role } from './roles.js';
-import type { AltNames } from './subject.js';
+import { splitOtherNames } from './other-sans.js';
+import { UID_OID, type AltNames } from './subject.js';
 import { parsePemBlocks, x509 } from './x509.js';
 
 /** Smallest RSA modulus, in bits, that a CSR may carry. */
@@ -17,8 +18,12 @@ const MIN_RSA_BITS = 2048;
 export interface ParsedCsr {
   request: x509.Pkcs10CertificateRequest;
   commonName: string;
-  /** Names from the CSR's subject alternative name extension. */
+  /** Names from the CSR's subject alternative name extension, otherNames included. */
   altNames: AltNames;
+  /** The subject's serialNumber attribute; empty when it has none. */
+  serialNumber: string;
+  /** The subject's UID attributes. */
+  userIds: string[];
   publicKey: KeyObject;
 }
 
@@ -52,16 +57,35 @@ export async function parseCsr(pem: string): Promise<ParsedCsr> {
   }
   if (!valid) throw invalidField('csr', 'request signature invalid');
 
-  return { request, commonName: request.subjectName.getField('CN')[0] ?? '', altNames: csrAltNames(request), publicKey };
+  const subject = request.subjectName;
+  return {
+    request,
+    commonName: subject.getField('CN')[0] ?? '',
+    altNames: csrAltNames(request),
+    serialNumber: subject.getField('2.5.4.5')[0] ?? '',
+    userIds: subject.getField(UID_OID),
+    publicKey,
+  };
 }
 
-/** Returns the subject alternative names of a CSR, by kind. */
+/**
+ * Returns the subject alternative names of a CSR, by kind. Names of other
+ * kinds, such as directory names, are left out, as Go's x509 package leaves them.
+ * @throws CofferError (400) for an otherName whose value is not a UTF8String.
+ */
 export function csrAltNames(request: x509.Pkcs10CertificateRequest): AltNames {
-  const names: AltNames = { dnsNames: [], emailAddresses: [], ipAddresses: [], uris: [] };
+  const names: AltNames = { dnsNames: [], emailAddresses: [], ipAddresses: [], uris: [], otherNames: [] };
   const raw = request.getExtension('2.5.29.17');
   if (raw === null) return names;
-  const extension = new x509.SubjectAlternativeNameExtension(raw.rawData);
-  for (const name of extension.names.toJSON()) {
+  const { otherNames, rest } = splitOtherNames(Buffer.from(raw.value));
+  names.otherNames = otherNames;
+  let parsed: x509.JsonGeneralNames;
+  try {
+    parsed = new x509.GeneralNames(rest).toJSON();
+  } catch (err) {
+    throw invalidField('csr', `subject alternative names could not be parsed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  for (const name of parsed) {
     if (name.type === 'dns') names.dnsNames.push(name.value);
     else if (name.type === 'email') names.emailAddresses.push(name.value);
     else if (name.type === 'ip') names.ipAddresses.push(name.value);

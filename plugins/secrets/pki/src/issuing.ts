@@ -2,12 +2,13 @@
  * Issuing leaf certificates: the role checks of the requested names, the
  * certificate itself, its storage, and the response Vault returns.
  */
-import { badRequest, type Storage } from '@coffer/sdk';
+import { badRequest, globMatches, type Storage } from '@coffer/sdk';
 import type { KeyObject } from 'node:crypto';
 import { buildCertificate, signingKeyOf } from './certificate.js';
 import type { PkiContext } from './context.js';
 import { encodePrivateKey } from './keys.js';
-import { firstDisallowedName, uriAllowed } from './name-policy.js';
+import { firstDisallowedName, nameAllowed, rejectIdentityTemplates, uriAllowed } from './name-policy.js';
+import { disallowedOtherSan } from './other-sans.js';
 import { encodeCertificate, encodeStoredPem } from './output.js';
 import type { Role } from './roles.js';
 import { formatSerial, generateSerialHex } from './serial.js';
@@ -22,21 +23,36 @@ export const COMMON_NAME_REQUIRED =
   'the common_name field is required, or must be provided in a CSR with "use_csr_common_name" set to true, unless "require_cn" is set to false';
 
 /**
+ * Returns true when the role's cn_validations allow the common name: any
+ * name with "disabled", else a name the role allows that is an email
+ * address (with "email") or a host name (with "hostname").
+ */
+function commonNameAllowed(role: Role, commonName: string, displayName: string | undefined): boolean {
+  if (role.cn_validations.includes('disabled')) return true;
+  if (!nameAllowed(role, commonName, displayName)) return false;
+  return role.cn_validations.includes(commonName.includes('@') ? 'email' : 'hostname');
+}
+
+/**
  * Checks the requested names against the role, in Vault's order: the
  * common name (even when it is left out of the SANs), DNS names, email
- * addresses, IP addresses, then URIs.
+ * addresses, other SANs, IP addresses, then URIs.
  * @param source - Where the SANs came from, "the API" or "CSR", for the messages.
+ * @param displayName - The display name of the caller's token, for allow_token_displayname.
  * @throws CofferError (400) naming the first name the role rejects.
  */
-export function checkNamesAgainstRole(role: Role, commonName: string, names: AltNames, source: 'the API' | 'CSR'): void {
+export function checkNamesAgainstRole(role: Role, commonName: string, names: AltNames, source: 'the API' | 'CSR', displayName?: string): void {
+  rejectIdentityTemplates(role);
   if (commonName === '' && role.require_cn) throw badRequest(COMMON_NAME_REQUIRED);
-  if (commonName !== '' && firstDisallowedName(role, [commonName]) !== undefined) {
+  if (commonName !== '' && !commonNameAllowed(role, commonName, displayName)) {
     throw badRequest(`common name ${commonName} not allowed by this role`);
   }
-  const badDns = firstDisallowedName(role, names.dnsNames);
+  const badDns = firstDisallowedName(role, names.dnsNames, displayName);
   if (badDns !== undefined) throw badRequest(`subject alternate name ${badDns} not allowed by this role`);
-  const badEmail = firstDisallowedName(role, names.emailAddresses);
+  const badEmail = firstDisallowedName(role, names.emailAddresses, displayName);
   if (badEmail !== undefined) throw badRequest(`email address ${badEmail} not allowed by this role`);
+  const badOther = disallowedOtherSan(role.allowed_other_sans, names.otherNames ?? []);
+  if (badOther !== undefined) throw badRequest(badOther);
   if (names.ipAddresses.length > 0 && !role.allow_ip_sans) {
     throw badRequest(`IP Subject Alternative Names are not allowed in this role, but was provided ${names.ipAddresses.join(', ')}`);
   }
@@ -45,6 +61,28 @@ export function checkNamesAgainstRole(role: Role, commonName: string, names: Alt
   }
   const badUri = names.uris.find((uri) => !uriAllowed(role, uri));
   if (badUri !== undefined) throw badRequest(`URI Subject Alternative Name ${badUri} provided via ${source} is not allowed by this role`);
+}
+
+/**
+ * Returns true when `value` matches one of `allowed`: "*" matches anything,
+ * an entry with "*" is a glob, and any other entry must be equal.
+ */
+function matchesAllowed(allowed: string[], value: string): boolean {
+  return allowed.some((entry) => (entry.includes('*') ? globMatches(entry, value) : entry === value));
+}
+
+/**
+ * Checks the subject attributes a request sets against the role: the
+ * serialNumber against allowed_serial_numbers and each UID against
+ * allowed_user_ids. An empty list rejects every requested value, as in Vault.
+ * @throws CofferError (400) naming the first value the role rejects.
+ */
+export function checkSubjectAgainstRole(role: Role, serialNumber: string, userIds: string[]): void {
+  if (serialNumber !== '' && !matchesAllowed(role.allowed_serial_numbers, serialNumber)) {
+    throw badRequest(`serial_number ${serialNumber} not allowed by this role`);
+  }
+  const badUserId = userIds.find((userId) => !matchesAllowed(role.allowed_user_ids, userId));
+  if (badUserId !== undefined) throw badRequest(`user_id ${badUserId} is not allowed by this role`);
 }
 
 /** Contents of a leaf certificate that the request decides. The role supplies the rest. */
@@ -58,6 +96,8 @@ export interface LeafSpec {
   publicKey: KeyObject;
   keyUsage: string[];
   extKeyUsageOids: string[];
+  /** Checked policy_identifiers; absent for none. */
+  policyIdentifiers?: string[];
 }
 
 /** An issued certificate with any warnings about its TTL. */
@@ -97,8 +137,9 @@ export async function issueLeaf(context: PkiContext, storage: Storage, signer: S
       permittedDnsDomains: [],
       urls: await readUrls(storage),
       publicKey: spec.publicKey,
+      policyIdentifiers: spec.policyIdentifiers,
     },
-    { ...signingKeyOf(signer), signatureBits: role.signature_bits },
+    { ...signingKeyOf(signer), signatureBits: role.signature_bits, usePss: role.use_pss },
     generateSerialHex(),
   );
 

@@ -37,6 +37,8 @@ export interface SigningAlgorithm {
   name: string;
   hash?: string;
   namedCurve?: string;
+  /** RSA-PSS salt length in bytes. */
+  saltLength?: number;
 }
 
 export function isKeyType(value: string): value is KeyType {
@@ -123,12 +125,17 @@ export function checkRequestKey(field: string, key: KeyObject): KeySpec {
 /**
  * Returns the algorithm a key signs certificates and CRLs with: SHA-256
  * for RSA unless `signatureBits` requests more, the curve's own hash for
- * EC (as Vault picks it), and pure Ed25519.
+ * EC (as Vault picks it), and pure Ed25519. With `usePss` an RSA key signs
+ * with RSA-PSS, using MGF1 over the same hash and a salt as long as the
+ * hash, as Go's x509 package (and so Vault) does. Other keys ignore it.
  */
-export function signingAlgorithm(spec: KeySpec, signatureBits = 0): SigningAlgorithm {
+export function signingAlgorithm(spec: KeySpec, signatureBits = 0, usePss = false): SigningAlgorithm {
   switch (spec.type) {
-    case 'rsa':
-      return { name: 'RSASSA-PKCS1-v1_5', hash: `SHA-${signatureBits === 0 ? 256 : signatureBits}` };
+    case 'rsa': {
+      const bits = signatureBits === 0 ? 256 : signatureBits;
+      if (usePss) return { name: 'RSA-PSS', hash: `SHA-${bits}`, saltLength: bits / 8 };
+      return { name: 'RSASSA-PKCS1-v1_5', hash: `SHA-${bits}` };
+    }
     case 'ec':
       return { name: 'ECDSA', namedCurve: EC_CURVES[spec.bits].curve, hash: EC_CURVES[spec.bits].hash };
     case 'ed25519':
@@ -160,7 +167,7 @@ export function publicKeyOf(key: KeyObject): KeyObject {
 }
 
 function importParameters(algorithm: SigningAlgorithm): webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams | webcrypto.Algorithm {
-  if (algorithm.name === 'RSASSA-PKCS1-v1_5') return { name: algorithm.name, hash: algorithm.hash ?? 'SHA-256' };
+  if (algorithm.name === 'RSASSA-PKCS1-v1_5' || algorithm.name === 'RSA-PSS') return { name: algorithm.name, hash: algorithm.hash ?? 'SHA-256' };
   if (algorithm.name === 'ECDSA') return { name: algorithm.name, namedCurve: algorithm.namedCurve ?? 'P-256' };
   return { name: algorithm.name };
 }

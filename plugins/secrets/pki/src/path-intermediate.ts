@@ -72,7 +72,7 @@ export function pathGenerateIntermediate(context: PkiContext): PathDefinition<Fi
         };
 
         const privateKey = await generateKey(key.spec);
-        const algorithm = signingAlgorithm(key.spec, key.signatureBits);
+        const algorithm = signingAlgorithm(key.spec, key.signatureBits, key.usePss);
         const extensions: x509.Extension[] = [];
         if (fields.get('add_basic_constraints')) extensions.push(new x509.BasicConstraintsExtension(true, undefined, true));
         const sans = generalNames(names);

@@ -7,19 +7,27 @@ import { FORMAT_FIELD, NOT_AFTER_FIELD, PRIVATE_KEY_FORMAT_FIELD, TTL_FIELD } fr
 import type { PkiContext } from './context.js';
 import { checkCsrKey, parseCsr } from './csr.js';
 import { unknownRole } from './errors.js';
-import { checkNamesAgainstRole, issueLeaf, leafResponse, roleExtKeyUsageOids, type IssuedCertificate } from './issuing.js';
+import { checkNamesAgainstRole, checkSubjectAgainstRole, issueLeaf, leafResponse, roleExtKeyUsageOids, type IssuedCertificate } from './issuing.js';
 import { checkKeySpec, generateKey } from './keys.js';
+import { parseOtherSans } from './other-sans.js';
 import { defaultRole, readRole, type Role } from './roles.js';
 import { requireSigner } from './store.js';
-import { parseNotAfter } from './ttl.js';
-import { NAME_FIELDS, parseIpSans, parseUriSans, splitNames, type AltNames } from './subject.js';
+import { requestedNotAfter } from './ttl.js';
+import { NAME_FIELDS, parseIpSans, parseUriSans, splitNames, type AltNames, type SubjectSpec } from './subject.js';
 import { checkExtKeyUsages, checkKeyUsages, checkOids, DEFAULT_KEY_USAGE, extKeyUsageOids } from './usages.js';
 
 const ROLE_FIELD = { role: { type: 'string', description: 'Name of the role to issue under.' } } as const;
 
+/** Request fields for names that only roles check: otherName SANs and UID subject attributes. */
+const ROLE_NAME_FIELDS = {
+  other_sans: { type: 'comma_string_slice', description: 'otherName SANs as <oid>;UTF8:<value>, as the role\'s allowed_other_sans allow.' },
+  user_ids: { type: 'comma_string_slice', description: 'UID attributes of the subject, as the role\'s allowed_user_ids allow.' },
+} as const;
+
 const ISSUE_FIELDS = {
   ...ROLE_FIELD,
   ...NAME_FIELDS,
+  ...ROLE_NAME_FIELDS,
   ttl: TTL_FIELD,
   not_after: NOT_AFTER_FIELD,
   format: FORMAT_FIELD,
@@ -30,6 +38,7 @@ const ISSUE_FIELDS = {
 const SIGN_FIELDS = {
   ...ROLE_FIELD,
   ...NAME_FIELDS,
+  ...ROLE_NAME_FIELDS,
   csr: { type: 'string', required: true, description: 'PEM certificate signing request.' },
   ttl: TTL_FIELD,
   not_after: NOT_AFTER_FIELD,
@@ -38,7 +47,7 @@ const SIGN_FIELDS = {
 } as const;
 
 const VERBATIM_FIELDS = {
-  role: { type: 'string', description: 'Optional role whose ttl, max_ttl, no_store and signature settings apply.' },
+  role: { type: 'string', description: 'Optional role whose ttl, max_ttl, not_after, no_store and signature settings (signature_bits, use_pss) apply.' },
   csr: { type: 'string', required: true, description: 'PEM certificate signing request; its subject and names are copied as they are.' },
   key_usage: { type: 'comma_string_slice', default: DEFAULT_KEY_USAGE, description: 'Key usages of the certificate.' },
   ext_key_usage: { type: 'comma_string_slice', description: 'Extended key usages of the certificate, such as ServerAuth.' },
@@ -56,18 +65,20 @@ async function loadRole(storage: Storage, name: string): Promise<Role> {
 }
 
 /** Returns the SANs the request sends, checked for syntax. */
-function requestedAltNames(fields: FieldData<typeof NAME_FIELDS>, commonName: string, altNames: string[]): AltNames {
+function requestedAltNames(fields: FieldData<typeof NAME_FIELDS & typeof ROLE_NAME_FIELDS>, commonName: string, altNames: string[]): AltNames {
   return {
     ...splitNames(commonName, altNames, fields.get('exclude_cn_from_sans')),
     ipAddresses: parseIpSans('ip_sans', fields.get('ip_sans')),
     uris: parseUriSans('uri_sans', fields.get('uri_sans')),
+    otherNames: parseOtherSans('other_sans', fields.get('other_sans')),
   };
 }
 
-function roleSubject(role: Role, commonName: string, serialNumber: string) {
+function roleSubject(role: Role, commonName: string, serialNumber: string, userIds: string[]): SubjectSpec {
   return {
     commonName,
     serialNumber,
+    userIds: [...new Set(userIds)],
     ou: role.ou,
     organization: role.organization,
     country: role.country,
@@ -98,22 +109,24 @@ export function pathIssue(context: PkiContext, secret: SecretType): PathDefiniti
     operations: {
       update: async (request, fields) => {
         const role = await loadRole(request.storage, fields.get('role'));
-        const notAfter = parseNotAfter(fields.get('not_after'), fields.get('ttl'));
+        const notAfter = requestedNotAfter(role.not_after, fields.get('not_after'), fields.get('ttl'));
         if (role.key_type === 'any') throw badRequest('role key type "any" not allowed for issuing certificates, only signing');
         const commonName = fields.get('common_name').trim();
         const altNames = requestedAltNames(fields, commonName, fields.get('alt_names'));
-        checkNamesAgainstRole(role, commonName, altNames, 'the API');
+        checkNamesAgainstRole(role, commonName, altNames, 'the API', request.displayName);
+        checkSubjectAgainstRole(role, fields.get('serial_number'), fields.get('user_ids'));
         const signer = await requireSigner(request.storage);
 
         const privateKey = await generateKey(checkKeySpec(role.key_type, role.key_bits));
         const issued = await issueLeaf(context, request.storage, signer, role, {
-          subject: roleSubject(role, commonName, fields.get('serial_number')),
+          subject: roleSubject(role, commonName, fields.get('serial_number'), fields.get('user_ids')),
           altNames,
           ttl: fields.get('ttl'),
           notAfter,
           publicKey: privateKey,
           keyUsage: role.key_usage,
           extKeyUsageOids: roleExtKeyUsageOids(role),
+          policyIdentifiers: role.policy_identifiers,
         });
         const leaf = leafResponse(signer, issued, {
           format: fields.get('format'),
@@ -140,24 +153,36 @@ export function pathSign(context: PkiContext, secret: SecretType): PathDefinitio
     operations: {
       update: async (request, fields) => {
         const role = await loadRole(request.storage, fields.get('role'));
-        const notAfter = parseNotAfter(fields.get('not_after'), fields.get('ttl'));
+        const notAfter = requestedNotAfter(role.not_after, fields.get('not_after'), fields.get('ttl'));
         const csr = await parseCsr(fields.get('csr'));
         checkCsrKey(role, csr.publicKey);
         const commonName = role.use_csr_common_name ? csr.commonName : fields.get('common_name').trim();
         const altNames = role.use_csr_sans
-          ? { ...splitNames(commonName, [...csr.altNames.dnsNames, ...csr.altNames.emailAddresses], fields.get('exclude_cn_from_sans')), ipAddresses: csr.altNames.ipAddresses, uris: csr.altNames.uris }
+          ? {
+              ...splitNames(commonName, [...csr.altNames.dnsNames, ...csr.altNames.emailAddresses], fields.get('exclude_cn_from_sans')),
+              ipAddresses: csr.altNames.ipAddresses,
+              uris: csr.altNames.uris,
+              otherNames: csr.altNames.otherNames,
+            }
           : requestedAltNames(fields, commonName, fields.get('alt_names'));
-        checkNamesAgainstRole(role, commonName, altNames, role.use_csr_sans ? 'CSR' : 'the API');
+        checkNamesAgainstRole(role, commonName, altNames, role.use_csr_sans ? 'CSR' : 'the API', request.displayName);
+        // With serial_number_source json-csr (the default) the CSR's serialNumber is the fallback, and json ignores it.
+        const requestedSerial = fields.get('serial_number');
+        const serialNumber = requestedSerial === '' && role.serial_number_source === 'json-csr' ? csr.serialNumber : requestedSerial;
+        // UIDs in the CSR's subject count with use_csr_common_name, the setting that takes the CSR's subject.
+        const userIds = [...(role.use_csr_common_name ? csr.userIds : []), ...fields.get('user_ids')];
+        checkSubjectAgainstRole(role, serialNumber, userIds);
         const signer = await requireSigner(request.storage);
 
         const issued = await issueLeaf(context, request.storage, signer, role, {
-          subject: roleSubject(role, commonName, fields.get('serial_number')),
+          subject: roleSubject(role, commonName, serialNumber, userIds),
           altNames,
           ttl: fields.get('ttl'),
           notAfter,
           publicKey: csr.publicKey,
           keyUsage: role.key_usage,
           extKeyUsageOids: roleExtKeyUsageOids(role),
+          policyIdentifiers: role.policy_identifiers,
         });
         const leaf = leafResponse(signer, issued, { format: fields.get('format'), removeRoots: fields.get('remove_roots_from_chain') });
         return issuedResponse(secret, role, issued, leaf, context.clock.now());
@@ -183,7 +208,7 @@ export function pathSignVerbatim(context: PkiContext, secret: SecretType): PathD
         const keyUsage = checkKeyUsages('key_usage', fields.get('key_usage'));
         const extKeyUsage = checkExtKeyUsages('ext_key_usage', fields.get('ext_key_usage'));
         const extOids = checkOids('ext_key_usage_oids', fields.get('ext_key_usage_oids'));
-        const notAfter = parseNotAfter(fields.get('not_after'), fields.get('ttl'));
+        const notAfter = requestedNotAfter(role.not_after, fields.get('not_after'), fields.get('ttl'));
         const csr = await parseCsr(fields.get('csr'));
         const signer = await requireSigner(request.storage);
 
@@ -204,6 +229,7 @@ export function pathSignVerbatim(context: PkiContext, secret: SecretType): PathD
     helpDescription: `
 Signs the CSR with its subject and subject alternative names copied verbatim.
 No name policy applies, so only trusted operators should reach this path. A
-role, when named, supplies ttl, max_ttl, no_store and signature settings.`,
+role, when named, supplies ttl, max_ttl, not_after, no_store and signature
+settings.`,
   });
 }

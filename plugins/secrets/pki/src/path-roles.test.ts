@@ -93,12 +93,127 @@ describe('roles', () => {
       [{ signature_bits: 1 }, 'invalid field "signature_bits": unsupported hash size 1: use 256, 384 or 512'],
       [{ not_before_duration: '876000000h' }, 'invalid field "not_before_duration": 3153600000000s is more than the maximum of 1576800000s (50 years)'],
       [{ lease: '1h' }, 'unknown field "lease"'],
+      [{ issuer_ref: 'root-x1' }, 'invalid field "issuer_ref": issuer "root-x1" not found: this mount has a single issuer, so the only reference is "default"'],
+      [{ cn_validations: 'email,ip' }, 'invalid field "cn_validations": unknown value "ip": use email, hostname or disabled'],
+      [{ cn_validations: 'disabled,email' }, 'invalid field "cn_validations": disabled cannot be combined with email or hostname'],
+      [{ serial_number_source: 'csr' }, 'invalid field "serial_number_source": unknown serial_number_source "csr": use json-csr or json'],
+      [{ not_after: 'tomorrow' }, 'invalid field "not_after": "tomorrow" is not a UTC time such as 2030-01-02T03:04:05Z'],
+      [{ allowed_other_sans: '1.2.3.4;UTF8' }, 'invalid field "allowed_other_sans": expected a colon in other SAN "1.2.3.4;UTF8"'],
+      [{ allowed_other_sans: '*,1.2.3.4;UTF8:x;y' }, 'invalid field "allowed_other_sans": expected a semicolon in other SAN "*"'],
+      [
+        { allowed_domains: '{{identity.entity.nmae}}.example.com', allowed_domains_template: true },
+        'invalid field "allowed_domains": unknown identity template {{identity.entity.nmae}} in "{{identity.entity.nmae}}.example.com": use an expression such as {{identity.entity.name}}, {{identity.entity.aliases.<mount accessor>.name}} or {{identity.entity.metadata.<key>}}',
+      ],
+      [{ allowed_uri_sans: 'spiffe://{{identity.entity.name}/x', allowed_uri_sans_template: true }, 'invalid field "allowed_uri_sans": unbalanced template braces in "spiffe://{{identity.entity.name}/x"'],
+      [{ use_pss: 'maybe' }, 'invalid field "use_pss": expected a boolean, got "maybe"'],
     ];
 
     for (const [body, message] of cases) {
       await assertRejectedUnchanged(harness, () => harness.send('create', 'roles/bad', body), message);
     }
     assert.equal((await harness.snapshot()).size, 0);
+  });
+
+  test('vault field set reads back complete', async () => {
+    const harness = createHarness();
+    const policies = JSON.stringify([{ oid: '1.3.6.1.4.1.7.8', notice: 'I am a user notice' }, { oid: '1.3.6.1.4.1.44947.1.2.4', cps: 'https://example.com/cps' }]);
+    // Every field of Terraform's vault_pki_secret_backend_role, as the provider sends them.
+    const written = {
+      issuer_ref: 'default',
+      ttl: '3600',
+      max_ttl: '86400',
+      allow_localhost: false,
+      allowed_domains: ['example.com'],
+      allowed_domains_template: false,
+      allow_bare_domains: true,
+      allow_subdomains: true,
+      allow_glob_domains: false,
+      allow_wildcard_certificates: false,
+      allow_any_name: false,
+      enforce_hostnames: true,
+      allow_ip_sans: false,
+      allowed_uri_sans: ['spiffe://example/*'],
+      allowed_uri_sans_template: false,
+      allowed_other_sans: ['1.3.6.1.4.1.311.20.2.3;UTF8:*@example.com'],
+      allowed_serial_numbers: ['SN-*'],
+      allowed_user_ids: ['alice', 'svc-*'],
+      server_flag: true,
+      client_flag: false,
+      code_signing_flag: true,
+      email_protection_flag: true,
+      key_type: 'rsa',
+      key_bits: 3072,
+      signature_bits: 384,
+      use_pss: true,
+      key_usage: ['DigitalSignature', 'KeyEncipherment'],
+      ext_key_usage: ['TimeStamping'],
+      ext_key_usage_oids: ['1.3.6.1.4.1.311.10.3.12'],
+      use_csr_common_name: false,
+      use_csr_sans: false,
+      ou: ['Ops'],
+      organization: ['Acme'],
+      country: ['NL'],
+      locality: ['Amsterdam'],
+      province: ['NH'],
+      street_address: ['Dam 1'],
+      postal_code: ['1012 JS'],
+      generate_lease: true,
+      no_store: false,
+      no_store_metadata: true,
+      require_cn: false,
+      cn_validations: ['email', 'hostname'],
+      policy_identifiers: policies,
+      basic_constraints_valid_for_non_ca: true,
+      not_before_duration: '45s',
+      not_after: '2030-01-02T03:04:05Z',
+      serial_number_source: 'json',
+      allow_token_displayname: false,
+    };
+
+    await harness.send('create', 'roles/full', written);
+    const read = dataOf(await harness.send('read', 'roles/full'));
+
+    assert.deepEqual(read, {
+      ...written,
+      ttl: 3600,
+      max_ttl: 86400,
+      not_before_duration: 45,
+      policy_identifiers: ['{"oid":"1.3.6.1.4.1.7.8","notice":"I am a user notice"}', '{"oid":"1.3.6.1.4.1.44947.1.2.4","cps":"https://example.com/cps"}'],
+    });
+  });
+
+  test('new fields have vault defaults', async () => {
+    const harness = createHarness();
+
+    await harness.send('create', 'roles/web', {});
+    const role = dataOf(await harness.send('read', 'roles/web'));
+
+    assert.equal(role.issuer_ref, 'default');
+    assert.deepEqual(role.cn_validations, ['email', 'hostname']);
+    assert.equal(role.serial_number_source, 'json-csr');
+    assert.equal(role.not_after, '');
+    assert.equal(role.use_pss, false);
+    assert.equal(role.allowed_domains_template, false);
+    assert.equal(role.allowed_uri_sans_template, false);
+    assert.equal(role.allow_token_displayname, false);
+    assert.equal(role.no_store_metadata, false);
+    assert.deepEqual(role.allowed_other_sans, []);
+    assert.deepEqual(role.allowed_serial_numbers, []);
+    assert.deepEqual(role.allowed_user_ids, []);
+    assert.deepEqual(role.policy_identifiers, []);
+  });
+
+  test('aliases and empty values are normalized', async () => {
+    const harness = createHarness();
+
+    await harness.send('create', 'roles/web', { cn_validations: 'mail,DNS', issuer_ref: '', serial_number_source: '' });
+    await harness.send('patch', 'roles/web', { policy_identifiers: '[{"oid":"1.2.3.4","cps":"https://example.com/cps"}]' });
+    const role = dataOf(await harness.send('read', 'roles/web'));
+
+    assert.deepEqual(role.cn_validations, ['email', 'hostname']);
+    assert.equal(role.issuer_ref, 'default');
+    assert.equal(role.serial_number_source, 'json-csr');
+    assert.deepEqual(role.policy_identifiers, ['{"oid":"1.2.3.4","cps":"https://example.com/cps"}']);
   });
 
   test('invalid role name', async () => {

@@ -61,7 +61,7 @@ export function pathGenerateRoot(context: PkiContext): PathDefinition<FieldMap> 
               urls: await readUrls(request.storage),
               publicKey: privateKey,
             },
-            { key: privateKey, spec: key.spec, signatureBits: key.signatureBits },
+            { key: privateKey, spec: key.spec, signatureBits: key.signatureBits, usePss: key.usePss },
             serialHex,
           );
 

@@ -25,6 +25,7 @@ const SIGN_INTERMEDIATE_FIELDS = {
     description: 'Take the subject and subject alternative names from the CSR instead of common_name and the other request fields.',
   },
   signature_bits: { type: 'int', default: 0, description: 'Hash size of RSA signatures: 256 (the default), 384 or 512.' },
+  use_pss: { type: 'bool', description: 'Sign with RSA-PSS in place of PKCS #1 v1.5 when the CA\'s key is RSA; ignored for ec and ed25519 CAs.' },
 } as const;
 
 /**
@@ -125,7 +126,7 @@ export function pathSignIntermediate(context: PkiContext): PathDefinition<FieldM
             urls: await readUrls(request.storage),
             publicKey: csr.publicKey,
           },
-          { ...signingKeyOf(signer), signatureBits },
+          { ...signingKeyOf(signer), signatureBits, usePss: fields.get('use_pss') },
           generateSerialHex(),
         );
         await storeCertificate(request.storage, formatSerial(certificate.serialNumber), encodeCertificate(certificate, 'pem'));

@@ -6,8 +6,12 @@ import type { FieldData, Storage } from '@coffer/sdk';
 import { checkSignatureBits, DEFAULT_NOT_BEFORE_SECONDS } from './ca-request.js';
 import { invalidField } from './errors.js';
 import { checkKeySpec } from './keys.js';
+import { parseOtherSans } from './other-sans.js';
+import { parsePolicyIdentifiers } from './policies.js';
+import { checkIdentityTemplates } from './name-policy.js';
 import { readJson, ROLE_PREFIX, writeJson } from './store.js';
 import { cleanAttributes, SUBJECT_ATTRIBUTE_FIELDS, type SubjectAttributes } from './subject.js';
+import { parseNotAfter } from './ttl.js';
 import { checkExtKeyUsages, checkKeyUsages, checkOids, DEFAULT_KEY_USAGE } from './usages.js';
 
 /** A stored role, in Vault's field names. Durations are seconds. */
@@ -42,7 +46,39 @@ export interface Role extends SubjectAttributes {
   generate_lease: boolean;
   no_store: boolean;
   not_before_duration: number;
+  /** The issuer that signs; always "default", since a mount has one CA. */
+  issuer_ref: string;
+  /** Read identity templates such as `{{identity.entity.name}}` in allowed_domains. */
+  allowed_domains_template: boolean;
+  /** Read identity templates in allowed_uri_sans. */
+  allowed_uri_sans_template: boolean;
+  /** Allowed otherName SANs as `<oid>;UTF8:<glob>`, or the single entry "*" for any. */
+  allowed_other_sans: string[];
+  /** Globs for the subject's serialNumber attribute; empty rejects every requested value. */
+  allowed_serial_numbers: string[];
+  /** Globs for UID subject attributes; empty rejects every requested value. */
+  allowed_user_ids: string[];
+  /** Deprecated in Vault: allow the token's display name, and its subdomains with allow_subdomains, as a name. */
+  allow_token_displayname: boolean;
+  /** Certificate policy OIDs, each a dotted OID or a JSON object with "oid", "cps" and "notice". */
+  policy_identifiers: string[];
+  /** Checks of the common name: ["email", "hostname"] (either may match) or ["disabled"]. */
+  cn_validations: string[];
+  /** Fixed expiry for every certificate, as a UTC time; empty for none. It takes the place of any TTL. */
+  not_after: string;
+  /** Sign with RSA-PSS in place of PKCS #1 v1.5 when the CA's key is RSA. */
+  use_pss: boolean;
+  /** Vault Enterprise's switch for certificate metadata; Coffer stores no metadata, so it only reads back. */
+  no_store_metadata: boolean;
+  /** Where the subject serialNumber comes from when signing: json-csr (the request, else the CSR) or json. */
+  serial_number_source: string;
 }
+
+/** The only issuer reference a mount with one CA resolves. */
+export const DEFAULT_ISSUER_REF = 'default';
+
+/** Vault's default cn_validations: the common name may be an email address or a host name. */
+export const DEFAULT_CN_VALIDATIONS = ['email', 'hostname'];
 
 /** Returns a role with Vault's defaults. */
 export function defaultRole(): Role {
@@ -76,6 +112,19 @@ export function defaultRole(): Role {
     generate_lease: false,
     no_store: false,
     not_before_duration: DEFAULT_NOT_BEFORE_SECONDS,
+    issuer_ref: DEFAULT_ISSUER_REF,
+    allowed_domains_template: false,
+    allowed_uri_sans_template: false,
+    allowed_other_sans: [],
+    allowed_serial_numbers: [],
+    allowed_user_ids: [],
+    allow_token_displayname: false,
+    policy_identifiers: [],
+    cn_validations: [...DEFAULT_CN_VALIDATIONS],
+    not_after: '',
+    use_pss: false,
+    no_store_metadata: false,
+    serial_number_source: 'json-csr',
     ou: [],
     organization: [],
     country: [],
@@ -117,6 +166,19 @@ export const ROLE_FIELDS = {
   generate_lease: { type: 'bool', description: 'Issue each certificate under a lease that lasts until it expires; revoking the lease revokes the certificate.' },
   no_store: { type: 'bool', description: 'Do not store issued certificates; they cannot be listed or revoked by serial then.' },
   not_before_duration: { type: 'duration', description: 'How far before now notBefore is set. Defaults to 30s.' },
+  issuer_ref: { type: 'string', description: 'Issuer that signs certificates of the role. Only "default" (the default) is accepted, since a mount has one CA.' },
+  allowed_domains_template: { type: 'bool', description: 'Read identity templates such as {{identity.entity.name}} in allowed_domains. Coffer cannot evaluate them yet; see the docs.' },
+  allowed_uri_sans_template: { type: 'bool', description: 'Read identity templates in allowed_uri_sans. Coffer cannot evaluate them yet; see the docs.' },
+  allowed_other_sans: { type: 'comma_string_slice', description: 'Allowed otherName SANs as <oid>;UTF8:<value>, where the value may be a glob; "*" alone allows any.' },
+  allowed_serial_numbers: { type: 'comma_string_slice', description: 'Globs of allowed values of the subject serialNumber attribute. Empty rejects every requested value.' },
+  allowed_user_ids: { type: 'comma_string_slice', description: 'Globs of allowed UID subject attributes (user_ids); "*" allows any. Empty rejects every requested value.' },
+  allow_token_displayname: { type: 'bool', description: 'Deprecated: allow the display name of the caller\'s token as a name, and its subdomains with allow_subdomains.' },
+  policy_identifiers: { type: 'comma_string_slice', description: 'Certificate policy OIDs, as a list, or a JSON list of objects with "oid" and optional "cps" and "notice".' },
+  cn_validations: { type: 'comma_string_slice', description: 'Checks of the common name: email, hostname (both, the default, allow either), or disabled alone to skip every check.' },
+  not_after: { type: 'string', description: 'Fixed expiry of every certificate, as a UTC time such as 2030-01-02T03:04:05Z; it takes the place of ttl.' },
+  use_pss: { type: 'bool', description: 'Sign with RSA-PSS in place of PKCS #1 v1.5 when the CA\'s key is RSA; ignored for EC and Ed25519 CAs.' },
+  no_store_metadata: { type: 'bool', description: 'Accepted for Vault Enterprise compatibility; Coffer stores no certificate metadata.' },
+  serial_number_source: { type: 'string', description: 'Source of the subject serialNumber when signing: json-csr (the default; the request, else the CSR) or json (the request only).' },
   ...SUBJECT_ATTRIBUTE_FIELDS,
 } as const;
 
@@ -134,6 +196,9 @@ export function roleFromFields(fields: RoleFields, base: Role): Role {
     const value = fields.getIfSet(name);
     if (value !== undefined) (role as unknown as Record<string, unknown>)[name] = value;
   }
+  // A JSON list of policy objects arrives as one string, which the list field would split at its commas.
+  const policies = fields.raw.policy_identifiers;
+  if (typeof policies === 'string' && policies.trim().startsWith('[')) role.policy_identifiers = [policies];
   return checkRole(role);
 }
 
@@ -175,18 +240,75 @@ export function checkRole(role: Role): Role {
   if (role.not_before_duration > MAX_NOT_BEFORE_SECONDS) {
     throw invalidField('not_before_duration', `${role.not_before_duration}s is more than the maximum of ${MAX_NOT_BEFORE_SECONDS}s (50 years)`);
   }
+  const issuerRef = role.issuer_ref === '' ? DEFAULT_ISSUER_REF : role.issuer_ref;
+  if (issuerRef !== DEFAULT_ISSUER_REF) {
+    throw invalidField('issuer_ref', `issuer "${issuerRef}" not found: this mount has a single issuer, so the only reference is "default"`);
+  }
+  if (role.not_after !== '') parseNotAfter(role.not_after, 0);
+  const serialNumberSource = role.serial_number_source === '' ? 'json-csr' : role.serial_number_source;
+  if (!['json-csr', 'json'].includes(serialNumberSource)) {
+    throw invalidField('serial_number_source', `unknown serial_number_source "${serialNumberSource}": use json-csr or json`);
+  }
+  const allowedOtherSans = nonEmpty(role.allowed_other_sans);
+  if (!(allowedOtherSans.length === 1 && allowedOtherSans[0] === '*')) parseOtherSans('allowed_other_sans', allowedOtherSans);
+  const allowedDomains = nonEmpty(role.allowed_domains);
+  const allowedUriSans = nonEmpty(role.allowed_uri_sans);
+  if (role.allowed_domains_template) checkIdentityTemplates('allowed_domains', allowedDomains);
+  if (role.allowed_uri_sans_template) checkIdentityTemplates('allowed_uri_sans', allowedUriSans);
+
   return {
     ...role,
+    issuer_ref: issuerRef,
+    serial_number_source: serialNumberSource,
+    allowed_other_sans: allowedOtherSans,
+    allowed_serial_numbers: nonEmpty(role.allowed_serial_numbers),
+    allowed_user_ids: nonEmpty(role.allowed_user_ids),
+    policy_identifiers: parsePolicyIdentifiers('policy_identifiers', role.policy_identifiers),
+    cn_validations: checkCnValidations(role.cn_validations),
     // A certificate that is not stored cannot be revoked, so its lease could never be revoked either, as Vault reasons.
     generate_lease: role.no_store ? false : role.generate_lease,
     key_bits: keyBits,
-    allowed_domains: role.allowed_domains.filter((domain) => domain !== ''),
-    allowed_uri_sans: role.allowed_uri_sans.filter((uri) => uri !== ''),
+    allowed_domains: allowedDomains,
+    allowed_uri_sans: allowedUriSans,
     key_usage: checkKeyUsages('key_usage', role.key_usage),
     ext_key_usage: checkExtKeyUsages('ext_key_usage', role.ext_key_usage),
     ext_key_usage_oids: checkOids('ext_key_usage_oids', role.ext_key_usage_oids.filter((oid) => oid !== '')),
     ...cleanAttributes(role),
   };
+}
+
+function nonEmpty(values: string[]): string[] {
+  return values.filter((value) => value !== '');
+}
+
+/**
+ * Checks cn_validations and returns them in Vault's normal form: the
+ * aliases mail, mailbox, dns, disable and none become email, hostname and
+ * disabled, and an empty list becomes the default.
+ * @throws CofferError (400) for an unknown value, or disabled next to another.
+ */
+export function checkCnValidations(values: string[]): string[] {
+  const aliases: Record<string, string> = {
+    email: 'email',
+    mail: 'email',
+    mailbox: 'email',
+    hostname: 'hostname',
+    dns: 'hostname',
+    disabled: 'disabled',
+    disable: 'disabled',
+    none: 'disabled',
+  };
+  const found = new Set<string>();
+  for (const value of nonEmpty(values)) {
+    const normal = aliases[value.toLowerCase()];
+    if (normal === undefined) throw invalidField('cn_validations', `unknown value "${value}": use email, hostname or disabled`);
+    found.add(normal);
+  }
+  if (found.size === 0) return [...DEFAULT_CN_VALIDATIONS];
+  if (found.has('disabled') && found.size > 1) {
+    throw invalidField('cn_validations', 'disabled cannot be combined with email or hostname');
+  }
+  return ['disabled', 'email', 'hostname'].filter((value) => found.has(value));
 }
 
 /** Reads a role, or `null` when none has the name. */

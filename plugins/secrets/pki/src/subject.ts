@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { invalidField } from './errors.js';
+import type { OtherName } from './other-sans.js';
 
 /** The subject attributes besides the common name, each a list as in Vault. */
 export interface SubjectAttributes {
@@ -21,6 +22,8 @@ export interface SubjectSpec extends SubjectAttributes {
   commonName: string;
   /** The subject's serialNumber attribute (2.5.4.5), not the certificate's serial number. */
   serialNumber: string;
+  /** UID attributes (0.9.2342.19200300.100.1.1), from a role's user_ids. */
+  userIds?: string[];
 }
 
 /** Field declarations of the subject attributes, shared by root, intermediate and role paths. */
@@ -46,6 +49,9 @@ export const NAME_FIELDS = {
   },
   serial_number: { type: 'string', description: 'Value of the subject\'s serialNumber attribute; unrelated to the certificate\'s serial number.' },
 } as const;
+
+/** The UID (userid) attribute type of RFC 4519. */
+export const UID_OID = '0.9.2342.19200300.100.1.1';
 
 /** Returns the attribute lists with empty entries and duplicates removed, order kept. */
 export function cleanAttributes(input: SubjectAttributes): SubjectAttributes {
@@ -80,6 +86,8 @@ export function subjectName(subject: SubjectSpec): Record<string, string[]>[] {
   add('2.5.4.11', subject.ou);
   if (subject.commonName !== '') add('2.5.4.3', [subject.commonName]);
   if (subject.serialNumber !== '') add('2.5.4.5', [subject.serialNumber]);
+  // Go adds extra names such as UID last, each in a relative distinguished name of its own.
+  for (const userId of subject.userIds ?? []) add(UID_OID, [userId]);
   return rdns;
 }
 
@@ -89,6 +97,8 @@ export interface AltNames {
   emailAddresses: string[];
   ipAddresses: string[];
   uris: string[];
+  /** otherName SANs; absent or empty for none. */
+  otherNames?: OtherName[];
 }
 
 /**

@@ -42,8 +42,14 @@ export class ManualClock implements Clock {
   }
 }
 
+/** What the server tells the backend about the caller on each request. */
+export interface CallerSettings {
+  /** The display name of the caller's token; absent as on an unauthenticated request. */
+  displayName?: string;
+}
+
 /** Mounts a PKI backend on fresh in-memory storage under `mountPoint`, on the real clock unless one is given. */
-export function createHarness(mountPoint = 'pki/', clock?: Clock): Harness {
+export function createHarness(mountPoint = 'pki/', clock?: Clock, caller: CallerSettings = {}): Harness {
   const storage = new InmemStorage();
   const view = new StorageView(storage, 'logical/0a1b2c3d/');
   const backend = createBackend(
@@ -66,6 +72,7 @@ export function createHarness(mountPoint = 'pki/', clock?: Clock): Harness {
     mountType: 'pki',
     clientToken: 'salted-token',
     headers: {},
+    ...(caller.displayName !== undefined ? { displayName: caller.displayName } : {}),
   });
   return {
     backend,

@@ -23,6 +23,19 @@ export function parseNotAfter(text: string, ttl: number): Date | undefined {
   return date;
 }
 
+/**
+ * Returns the expiry a request under a role asks for, with Vault's
+ * precedence: the role's not_after, else the request's not_after, else
+ * none (a TTL applies). A role with not_after rejects a request's ttl, as
+ * Vault does, and its not_after wins over the request's.
+ * @throws CofferError (400) naming the field.
+ */
+export function requestedNotAfter(roleNotAfter: string, text: string, ttl: number): Date | undefined {
+  if (roleNotAfter === '') return parseNotAfter(text, ttl);
+  if (ttl !== 0) throw invalidField('ttl', 'either ttl or not_after should be provided, not both, and the role sets not_after');
+  return parseNotAfter(roleNotAfter, 0);
+}
+
 /** The TTL settings that apply to one request, in seconds; 0 means unset. */
 export interface TtlInput {
   requested: number;

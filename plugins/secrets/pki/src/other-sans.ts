@@ -1,0 +1,103 @@
+/**
+ * otherName subject alternative names (RFC 5280 section 4.2.1.6) in
+ * Vault's `<oid>;UTF8:<value>` form, as the other_sans request field and
+ * the allowed_other_sans role field take them. Only UTF8String values are
+ * supported, as in Vault.
+ */
+import { globMatches, isCofferError } from '@coffer/sdk';
+import { decodeOid, derElements, derOid, derSequence, derTagged } from './der.js';
+import { invalidField } from './errors.js';
+
+/** One otherName: its type OID and UTF-8 value. */
+export interface OtherName {
+  oid: string;
+  value: string;
+}
+
+const OID_PATTERN = /^[0-2](\.(0|[1-9]\d*))+$/;
+
+/** Parses one `<oid>;UTF8:<value>` entry, or returns why it is invalid. */
+function parseOtherSan(entry: string): OtherName | { problem: string } {
+  const semicolon = entry.indexOf(';');
+  if (semicolon === -1) return { problem: `expected a semicolon in other SAN "${entry}"` };
+  const oid = entry.slice(0, semicolon).trim();
+  const typed = entry.slice(semicolon + 1);
+  const colon = typed.indexOf(':');
+  if (colon === -1) return { problem: `expected a colon in other SAN "${entry}"` };
+  const type = typed.slice(0, colon).toLowerCase();
+  if (type !== 'utf8' && type !== 'utf-8') {
+    return { problem: `only utf8 other SANs are supported; found non-supported type in other SAN "${entry}"` };
+  }
+  if (!OID_PATTERN.test(oid)) return { problem: `"${oid}" in other SAN "${entry}" is not a dotted object identifier` };
+  return { oid, value: typed.slice(colon + 1) };
+}
+
+/**
+ * Parses other SAN entries.
+ * @throws CofferError (400) naming `field` and the first invalid entry.
+ */
+export function parseOtherSans(field: string, entries: string[]): OtherName[] {
+  const names: OtherName[] = [];
+  for (const entry of entries) {
+    const parsed = parseOtherSan(entry);
+    if ('problem' in parsed) throw invalidField(field, parsed.problem);
+    names.push(parsed);
+  }
+  return names;
+}
+
+/**
+ * Returns the first requested other SAN the role's allowed_other_sans do
+ * not allow, with the reason in Vault's words, or `undefined`. A single "*"
+ * allows any; otherwise the OID must be listed and the value must match
+ * one of its globs.
+ */
+export function disallowedOtherSan(allowed: string[], requested: OtherName[]): string | undefined {
+  if (allowed.length === 1 && allowed[0] === '*') return undefined;
+  const rules = parseOtherSans('allowed_other_sans', allowed);
+  for (const name of requested) {
+    const globs = rules.filter((rule) => rule.oid === name.oid).map((rule) => rule.value);
+    if (globs.length === 0) return `other SAN OID ${name.oid} not allowed by this role`;
+    if (!globs.some((glob) => globMatches(glob, name.value))) return `other SAN ${name.value} not allowed for OID ${name.oid} by this role`;
+  }
+  return undefined;
+}
+
+/** Encodes an otherName GeneralName: [0] { type-id, [0] EXPLICIT UTF8String }. */
+export function encodeOtherName(name: OtherName): Buffer {
+  const value = derTagged(0xa0, derTagged(0x0c, Buffer.from(name.value, 'utf8')));
+  return derTagged(0xa0, Buffer.concat([derOid(name.oid), value]));
+}
+
+/**
+ * Splits the GeneralNames of a subject alternative name extension into its
+ * otherNames and the DER of the remaining names, which @peculiar/x509 can
+ * parse (it rejects otherNames of types it does not know).
+ * @throws CofferError (400) for malformed DER, or an otherName whose value
+ *   is not a UTF8String.
+ */
+export function splitOtherNames(generalNames: Buffer): { otherNames: OtherName[]; rest: Buffer } {
+  const otherNames: OtherName[] = [];
+  const rest: Buffer[] = [];
+  try {
+    const elements = derElements(generalNames);
+    if (elements.length !== 1 || elements[0].tag !== 0x30) throw new Error('GeneralNames is not one SEQUENCE');
+    for (const element of derElements(elements[0].content)) {
+      if (element.tag !== 0xa0) {
+        rest.push(element.encoded);
+        continue;
+      }
+      const [typeId, wrapped] = derElements(element.content);
+      const oid = decodeOid(typeId.content);
+      const [inner] = derElements(wrapped?.content ?? Buffer.alloc(0));
+      if (typeId.tag !== 0x06 || wrapped?.tag !== 0xa0 || inner?.tag !== 0x0c) {
+        throw invalidField('csr', `other SAN ${oid} has a value that is not a UTF8String, the only type supported`);
+      }
+      otherNames.push({ oid, value: inner.content.toString('utf8') });
+    }
+  } catch (err) {
+    if (isCofferError(err)) throw err;
+    throw invalidField('csr', `subject alternative names could not be parsed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return { otherNames, rest: derSequence(...rest) };
+}
