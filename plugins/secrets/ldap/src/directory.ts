@@ -90,14 +90,16 @@ export async function connect(settings: ConnectionSettings, dn: string, password
   const urls = settings.url.split(',').map((url) => url.trim()).filter((url) => url !== '');
   const reasons: string[] = [];
   for (const url of urls) {
+    const ldaps = url.toLowerCase().startsWith('ldaps://');
+    // ldapts opens a TLS socket whenever tlsOptions is set, so plain ldap:// URLs must not get it.
     const client = new Client({
       url,
       timeout: settings.requestTimeout * 1000,
       connectTimeout: settings.connectionTimeout * 1000,
-      tlsOptions: tlsOptions(settings),
+      ...(ldaps ? { tlsOptions: tlsOptions(settings) } : {}),
     });
     try {
-      if (settings.starttls && url.toLowerCase().startsWith('ldap://')) await client.startTLS(tlsOptions(settings));
+      if (settings.starttls && !ldaps) await client.startTLS(tlsOptions(settings));
       await client.bind(dn, password);
       return new Directory(client);
     } catch (err) {
@@ -146,9 +148,37 @@ function tlsOptions(settings: ConnectionSettings): ConnectionOptions {
   return options;
 }
 
-/** Returns an error's message with every secret replaced by "[redacted]". */
+/** Names of the LDAP result codes (RFC 4511 appendix A) a directory returns to the engine's operations. */
+const RESULT_NAMES: Record<number, string> = {
+  3: 'time limit exceeded',
+  16: 'no such attribute',
+  17: 'undefined attribute type',
+  19: 'constraint violation',
+  20: 'attribute or value exists',
+  21: 'invalid attribute syntax',
+  32: 'no such object',
+  34: 'invalid DN syntax',
+  49: 'invalid credentials',
+  50: 'insufficient access rights',
+  53: 'unwilling to perform',
+  64: 'naming violation',
+  65: 'object class violation',
+  66: 'not allowed on non-leaf',
+  68: 'entry already exists',
+};
+
+/**
+ * Returns an error's message with every secret replaced by "[redacted]". An
+ * LDAP result becomes its name and code, then the server's diagnostic message.
+ */
 export function describe(err: unknown, secrets: string[]): string {
   let message = err instanceof Error ? err.message : String(err);
+  if (err instanceof ResultCodeError) {
+    // ldapts appends " Code: 0x.." to the server's diagnostic message.
+    const diagnostic = message.replace(/\s*Code: 0x[0-9a-f]+\s*$/i, '').trim();
+    const name = RESULT_NAMES[err.code] ?? 'LDAP error';
+    message = `${name} (LDAP result ${err.code})${diagnostic === '' ? '' : `: ${diagnostic}`}`;
+  }
   if (message === '') message = err instanceof Error ? err.name : 'unknown error';
   for (const secret of secrets) {
     if (secret !== '') message = message.split(secret).join('[redacted]');
