@@ -4,6 +4,7 @@
  * the few operations the engine needs. Errors are wrapped in
  * {@link DirectoryError}, whose message never contains a password.
  */
+import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Attribute, Change, Client, EqualityFilter, NoSuchObjectError, ResultCodeError } from 'ldapts';
 import type { LdapConfig } from './store.js';
@@ -96,10 +97,10 @@ export async function connect(settings: ConnectionSettings, dn: string, password
       url,
       timeout: settings.requestTimeout * 1000,
       connectTimeout: settings.connectionTimeout * 1000,
-      ...(ldaps ? { tlsOptions: tlsOptions(settings) } : {}),
+      ...(ldaps ? { tlsOptions: tlsOptions(settings, url) } : {}),
     });
     try {
-      if (settings.starttls && !ldaps) await client.startTLS(tlsOptions(settings));
+      if (settings.starttls && !ldaps) await client.startTLS(tlsOptions(settings, url));
       await client.bind(dn, password);
       return new Directory(client);
     } catch (err) {
@@ -137,9 +138,16 @@ export async function canBind(settings: ConnectionSettings, dn: string, password
   }
 }
 
-/** Builds the TLS options; ldapts adds the host from the URL, which Node.js checks the certificate against. */
-function tlsOptions(settings: ConnectionSettings): ConnectionOptions {
-  const options: ConnectionOptions = { rejectUnauthorized: !settings.insecureTls };
+/**
+ * Builds the TLS options for `url`. The host is set here because ldapts
+ * leaves it out on StartTLS, and Node.js would then check the certificate
+ * against "localhost".
+ */
+function tlsOptions(settings: ConnectionSettings, url: string): ConnectionOptions {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  const options: ConnectionOptions = { host, rejectUnauthorized: !settings.insecureTls };
+  // SNI carries host names only; RFC 6066 section 3 forbids IP addresses there.
+  if (isIP(host) === 0) options.servername = host;
   if (settings.certificate !== '') options.ca = settings.certificate;
   if (settings.clientTlsCert !== '' && settings.clientTlsKey !== '') {
     options.cert = settings.clientTlsCert;
