@@ -4,8 +4,7 @@
  * and rotates every `rotation_period`.
  */
 import { badRequest, definePath, nameSegment, type FieldData, type FieldMap, type PathDefinition, type Request } from '@coffer/sdk';
-import { withDirectory } from './directory.js';
-import { directoryCall, requireConfig, type EngineDeps } from './deps.js';
+import { findAccountDn, type EngineDeps } from './deps.js';
 import { nextRotation, rotateStaticRole, rotateStaticRoleNow, withStaticRole } from './rotation.js';
 import { listNames, readStaticRole, STATIC_ROLE_PREFIX, writeStaticRole, type StaticRole } from './store.js';
 
@@ -140,24 +139,9 @@ async function writeStaticRoleEntry(deps: EngineDeps, request: Request, fields: 
     return null;
   }
 
-  if (role.dn === '') role.dn = await findAccountDn(request, role.username);
+  if (role.dn === '') role.dn = await findAccountDn(request.storage, role.username, 'username');
   // A new role takes over the account by setting a password the engine stores.
   if (fields.get('skip_import_rotation')) await writeStaticRole(request.storage, name, role);
   else await rotateStaticRoleNow(deps, request.storage, name, role);
   return null;
-}
-
-/**
- * Searches `userdn` for the one entry whose `userattr` is `username`.
- * @throws CofferError (400) when there is none or more than one.
- */
-async function findAccountDn(request: Request, username: string): Promise<string> {
-  const config = await requireConfig(request.storage);
-  if (config.userdn === '') throw badRequest('missing required field "dn": set "dn", or "userdn" in the config so the engine can search for the account');
-  const dns = await directoryCall(() =>
-    withDirectory(config, config.binddn, config.bindpass, (directory) => directory.findDns(config.userdn, config.userattr, username, config.requestTimeout)),
-  );
-  if (dns.length === 0) throw badRequest(`invalid field "username": no entry under "${config.userdn}" has ${config.userattr}=${username}`);
-  if (dns.length > 1) throw badRequest(`invalid field "username": more than one entry under "${config.userdn}" has ${config.userattr}=${username}; set "dn"`);
-  return dns[0];
 }

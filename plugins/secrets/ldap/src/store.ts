@@ -4,6 +4,8 @@
  *   config               the directory connection and bind account (LdapConfig as JSON)
  *   static-role/<name>   a static role with its current password (StaticRole as JSON)
  *   role/<name>          a dynamic role (DynamicRole as JSON)
+ *   library/<set>        a library set of service accounts (LibrarySet as JSON)
+ *   library-account/<name>  a library account's DN, password and check-out (LibraryAccount as JSON)
  *   wal/<id>             write-ahead records of rotations and of entries being created
  *
  * Everything passes through the server's barrier, which encrypts it.
@@ -13,6 +15,8 @@ import type { Storage } from '@coffer/sdk';
 export const CONFIG_KEY = 'config';
 export const STATIC_ROLE_PREFIX = 'static-role/';
 export const ROLE_PREFIX = 'role/';
+export const LIBRARY_PREFIX = 'library/';
+export const LIBRARY_ACCOUNT_PREFIX = 'library-account/';
 
 /** The directory the engine manages, from `config`. */
 export interface LdapConfig {
@@ -70,6 +74,33 @@ export interface DynamicRole {
   maxTtl: number;
 }
 
+/** A library set: service accounts lent out one caller at a time. */
+export interface LibrarySet {
+  serviceAccountNames: string[];
+  /** Seconds a check-out lasts; 0 for no limit. */
+  ttl: number;
+  /** Seconds a check-out may last with renewals; 0 for no limit. */
+  maxTtl: number;
+  disableCheckInEnforcement: boolean;
+}
+
+/** The check-out of a library account. */
+export interface CheckOut {
+  /** Random id, also kept with the lease, so that a lease revoked after a later check-out leaves that one alone. */
+  id: string;
+  /** The borrower's token, salted for this mount by the server. */
+  borrowerClientToken: string;
+}
+
+/** A service account of a library set. */
+export interface LibraryAccount {
+  set: string;
+  dn: string;
+  /** Empty until the first check-out sets a password. */
+  password: string;
+  checkOut: CheckOut | null;
+}
+
 export async function readJson<T>(storage: Storage, key: string): Promise<T | null> {
   const entry = await storage.get(key);
   return entry === null ? null : (JSON.parse(entry.value.toString('utf8')) as T);
@@ -90,3 +121,7 @@ export const readStaticRole = (storage: Storage, name: string) => readJson<Stati
 export const writeStaticRole = (storage: Storage, name: string, role: StaticRole) => writeJson(storage, STATIC_ROLE_PREFIX + name, role);
 export const readDynamicRole = (storage: Storage, name: string) => readJson<DynamicRole>(storage, ROLE_PREFIX + name);
 export const writeDynamicRole = (storage: Storage, name: string, role: DynamicRole) => writeJson(storage, ROLE_PREFIX + name, role);
+export const readLibrarySet = (storage: Storage, name: string) => readJson<LibrarySet>(storage, LIBRARY_PREFIX + name);
+export const writeLibrarySet = (storage: Storage, name: string, set: LibrarySet) => writeJson(storage, LIBRARY_PREFIX + name, set);
+export const readLibraryAccount = (storage: Storage, name: string) => readJson<LibraryAccount>(storage, LIBRARY_ACCOUNT_PREFIX + name);
+export const writeLibraryAccount = (storage: Storage, name: string, account: LibraryAccount) => writeJson(storage, LIBRARY_ACCOUNT_PREFIX + name, account);

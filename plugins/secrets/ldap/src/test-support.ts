@@ -22,6 +22,8 @@ export interface Harness {
   backend: Backend;
   storage: InmemStorage;
   send(operation: Exclude<Operation, 'help'>, path: string, data?: Record<string, unknown>, secret?: LeasedSecret): Promise<Response | null>;
+  /** Sends a request as the holder of another (salted) client token. */
+  sendAs(clientToken: string, operation: Exclude<Operation, 'help'>, path: string, data?: Record<string, unknown>): Promise<Response | null>;
   /** Returns every stored key and value, to show that a rejected request changed nothing. */
   snapshot(): Promise<Map<string, string>>;
   /** Builds a second engine over the same storage, as after a server restart. */
@@ -38,23 +40,25 @@ export function createHarness(system: Partial<SystemView> = {}, storage = new In
     options: {},
     mountPoint: 'ldap/',
   });
+  const send = (clientToken: string, operation: Exclude<Operation, 'help'>, path: string, data: Record<string, unknown> = {}, secret?: LeasedSecret) =>
+    backend.handleRequest({
+      id: 'req-1',
+      operation,
+      path,
+      data,
+      storage: view,
+      mountPoint: 'ldap/',
+      mountType: 'ldap',
+      clientToken,
+      displayName: 'token',
+      headers: {},
+      ...(secret === undefined ? {} : { secret }),
+    });
   return {
     backend,
     storage,
-    send: (operation, path, data = {}, secret) =>
-      backend.handleRequest({
-        id: 'req-1',
-        operation,
-        path,
-        data,
-        storage: view,
-        mountPoint: 'ldap/',
-        mountType: 'ldap',
-        clientToken: 'salted',
-        displayName: 'token',
-        headers: {},
-        ...(secret === undefined ? {} : { secret }),
-      }),
+    send: (operation, path, data, secret) => send('salted', operation, path, data, secret),
+    sendAs: (clientToken, operation, path, data) => send(clientToken, operation, path, data),
     snapshot: async () => {
       const entries = new Map<string, string>();
       const walk = async (prefix: string): Promise<void> => {
