@@ -2,8 +2,8 @@
  * The LDAP secrets engine through a real dev server and a private slapd:
  * every password the engine sets is checked by logging in with it through
  * Coffer's LDAP auth method against the same directory, static roles rotate
- * over HTTP, dynamic credentials are revoked by sys/leases/revoke, and
- * rotate-root retires the old bind password.
+ * over HTTP, dynamic credentials and library check-outs end with
+ * sys/leases/revoke, and rotate-root retires the old bind password.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -149,6 +149,29 @@ describe('ldap secrets over HTTP', { skip: slapdSkipReason() ?? false }, () => {
     const { password } = (await call('GET', 'ldap/static-cred/alice')).body.data;
     assert.match(password, /^\d{24}$/);
     assert.equal((await login('people', 'alice', password)).status, 200);
+  });
+
+  test('library check-out ends with sys/leases/revoke', async () => {
+    const set = await call('POST', 'ldap/library/team', { service_account_names: 'bob', ttl: '1h', max_ttl: '2h' });
+    assert.equal(set.status, 204, JSON.stringify(set.body));
+
+    const lent = await call('POST', 'ldap/library/team/check-out');
+
+    assert.equal(lent.status, 200, JSON.stringify(lent.body));
+    assert.equal(lent.body.data.service_account_name, 'bob');
+    assert.match(lent.body.lease_id, /^ldap\/library\/team\/check-out\/\w+/);
+    assert.equal(lent.body.lease_duration, 3600);
+    assert.equal((await login('people', 'bob', lent.body.data.password)).status, 200);
+    assert.equal((await login('people', 'bob', DIRECTORY.users.bob.password)).status, 400);
+    const refused = await call('POST', 'ldap/library/team/check-out');
+    assert.equal(refused.status, 400);
+    assert.deepEqual(refused.body, { errors: ['no service accounts are available for check-out in library set "team"; check one in first'] });
+
+    const revoked = await call('PUT', 'sys/leases/revoke', { lease_id: lent.body.lease_id });
+
+    assert.equal(revoked.status, 204, JSON.stringify(revoked.body));
+    assert.deepEqual((await login('people', 'bob', lent.body.data.password)).body, LOGIN_FAILED);
+    assert.deepEqual((await call('GET', 'ldap/library/team/status')).body.data, { bob: { available: true } });
   });
 
   test('rotate-root retires the bind password', async () => {
