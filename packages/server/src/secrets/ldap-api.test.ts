@@ -1,7 +1,7 @@
 /**
- * The LDAP secrets engine through a real dev server and a private slapd:
- * every password the engine sets is checked by logging in with it through
- * Coffer's LDAP auth method against the same directory, static roles rotate
+ * The LDAP secrets engine through a real dev server and a private slapd.
+ * Every password the engine sets is checked by logging in with it through
+ * Coffer's LDAP auth method against the same directory. Static roles rotate
  * over HTTP, dynamic credentials and library check-outs end with
  * sys/leases/revoke, and rotate-root retires the old bind password.
  */

@@ -11,7 +11,7 @@ export interface RecordFailure {
 }
 
 /**
- * Applies `records` in order. Creation stops at the first failure; deletion
+ * Applies `records` in order. Creation stops at the first failure. Deletion
  * and rollback go on to the next record, as Vault's engine does, and a
  * delete of an entry that is already gone counts as done.
  * @param secrets - Values to remove from the directory's error messages.

@@ -1,7 +1,7 @@
 /**
- * What the engine's paths share: the system view, the write-ahead log, the
- * logger, and one lock per object so that rotations and writes of the same
- * config or role run one at a time.
+ * Dependencies the engine's paths share: the system view, the write-ahead
+ * log, the logger, and one lock per object, so that rotations and writes of
+ * the same config or role run one at a time.
  */
 import { badRequest, CofferError, type KeyedLock, type Logger, type Storage, type SystemView, type WriteAheadLog } from '@coffer/sdk';
 import { DirectoryError, withDirectory } from './directory.js';
@@ -23,8 +23,8 @@ export async function requireConfig(storage: Storage): Promise<LdapConfig> {
 }
 
 /**
- * Runs a directory call and turns its failure into a 500 carrying the
- * directory's message, which names no password; without this the server
+ * Runs a directory call and turns its failure into a 500 with the
+ * directory's message, which names no password. Without this the server
  * would return only "internal error".
  */
 export async function directoryCall<T>(call: () => Promise<T>): Promise<T> {

@@ -84,13 +84,15 @@ export class Directory {
 
 /**
  * Connects to the first URL that accepts a connection and binds as `dn`.
- * A URL that cannot be reached moves on to the next; a rejected bind stops.
- * @throws DirectoryError naming each URL's failure, without `password`.
+ * A URL that cannot be reached moves on to the next, and a rejected bind stops.
+ * @throws DirectoryError naming each URL's failure by its position, without
+ *   `password` or the URLs' hosts, because callers of role paths may see it.
  */
 export async function connect(settings: ConnectionSettings, dn: string, password: string): Promise<Directory> {
   const urls = settings.url.split(',').map((url) => url.trim()).filter((url) => url !== '');
+  const hosts = urls.map(hostOf);
   const reasons: string[] = [];
-  for (const url of urls) {
+  for (const [index, url] of urls.entries()) {
     const ldaps = url.toLowerCase().startsWith('ldaps://');
     // ldapts opens a TLS socket whenever tlsOptions is set, so plain ldap:// URLs must not get it.
     const client = new Client({
@@ -105,9 +107,9 @@ export async function connect(settings: ConnectionSettings, dn: string, password
       return new Directory(client);
     } catch (err) {
       await client.unbind().catch(() => undefined);
-      // An LDAP result means the server was reached and answered; another URL would answer the same.
+      // An LDAP result code means the server was reached, and another URL would return the same result.
       if (err instanceof ResultCodeError) throw new DirectoryError(`failed to bind as "${dn}": ${describe(err, [password])}`, err.code);
-      reasons.push(`${url}: ${describe(err, [password])}`);
+      reasons.push(`url ${index + 1} of ${urls.length}: ${describe(err, [password, ...hosts])}`);
     }
   }
   throw new DirectoryError(`failed to connect to the LDAP server: ${reasons.join('; ')}`);
@@ -144,7 +146,7 @@ export async function canBind(settings: ConnectionSettings, dn: string, password
  * against "localhost".
  */
 function tlsOptions(settings: ConnectionSettings, url: string): ConnectionOptions {
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  const host = hostOf(url);
   const options: ConnectionOptions = { host, rejectUnauthorized: !settings.insecureTls };
   // SNI carries host names only; RFC 6066 section 3 forbids IP addresses there.
   if (isIP(host) === 0) options.servername = host;
@@ -154,6 +156,10 @@ function tlsOptions(settings: ConnectionSettings, url: string): ConnectionOption
     options.key = settings.clientTlsKey;
   }
   return options;
+}
+
+function hostOf(url: string): string {
+  return new URL(url).hostname.replace(/^\[|\]$/g, '');
 }
 
 /** Names of the LDAP result codes (RFC 4511 appendix A) a directory returns to the engine's operations. */

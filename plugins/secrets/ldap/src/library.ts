@@ -1,7 +1,7 @@
 /**
  * Check-out and check-in of library accounts. Each sets a new password, so
  * a borrower's password stops working when the account comes back, and
- * the next borrower gets one nobody else has seen.
+ * the next borrower gets a password no earlier borrower received.
  *
  * A password change follows the order of static roles: record it in the
  * write-ahead log, set it in the directory, store it, delete the record.

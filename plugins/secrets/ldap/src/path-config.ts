@@ -20,7 +20,7 @@ const CONFIG_FIELDS = {
   bindpass: { type: 'string', description: 'Password of that account. Stored encrypted and never returned.' },
   url: { type: 'string', description: 'Comma-separated ldap:// or ldaps:// URLs, tried in order until one connects.', default: 'ldap://127.0.0.1' },
   userdn: { type: 'string', description: 'Base DN under which static roles and library sets search for accounts by userattr.' },
-  userattr: { type: 'string', description: 'Attribute that holds an account name in those searches; "cn" for the openldap schema.' },
+  userattr: { type: 'string', description: 'Attribute that contains the account name in those searches; "cn" for the openldap schema.' },
   upndomain: { type: 'string', description: 'Domain of userPrincipalName bind names, e.g. "example.com".' },
   schema: { type: 'string', description: 'Kind of directory and so how passwords are stored: "openldap" ("ad" and "racf" are not supported yet).', default: 'openldap' },
   password_policy: { type: 'string', description: 'Name of a password policy under sys/policies/password for generated passwords.' },

@@ -95,7 +95,7 @@ async function issueCredentials(deps: EngineDeps, secret: SecretType<FieldMap>, 
     withDirectory(config, config.binddn, config.bindpass, (directory) => applyRecords(directory, creation, 'stop', [password]), [password]),
   );
   if (failures.length > 0) {
-    await rollBack(deps, request.storage, name, rollbackLdif);
+    await rollBack(deps, request.storage, name, rollbackLdif, password);
     await deps.wal.delete(walId);
     throw new CofferError('COFFER_ERR_LDAP', 500, `failed to create the account: ${describeFailures('creation_ldif', failures)}`);
   }
@@ -112,13 +112,13 @@ async function issueCredentials(deps: EngineDeps, secret: SecretType<FieldMap>, 
 }
 
 /** Applies the rendered rollback LDIF after a failed creation; its own failures are logged, not returned. */
-async function rollBack(deps: EngineDeps, storage: Storage, role: string, rollbackLdif: string): Promise<void> {
+async function rollBack(deps: EngineDeps, storage: Storage, role: string, rollbackLdif: string, password: string): Promise<void> {
   if (rollbackLdif === '') {
     deps.logger.warn({ role }, 'ldap account creation failed and the role has no rollback_ldif');
     return;
   }
   try {
-    await applyCleanup(storage, 'rollback_ldif', rollbackLdif);
+    await applyCleanup(storage, 'rollback_ldif', rollbackLdif, [password]);
     deps.logger.info({ role }, 'ldap account creation failed and was rolled back');
   } catch (err) {
     deps.logger.error({ err: (err as Error).message, role }, 'ldap rollback_ldif failed');
@@ -129,10 +129,10 @@ async function rollBack(deps: EngineDeps, storage: Storage, role: string, rollba
  * Applies a rendered deletion or rollback LDIF, going on past failed records.
  * @throws CofferError (500) listing the records that failed.
  */
-export async function applyCleanup(storage: Storage, field: string, ldif: string): Promise<void> {
+export async function applyCleanup(storage: Storage, field: string, ldif: string, secrets: string[] = []): Promise<void> {
   const config = await requireConfig(storage);
   const records = parseLdif(ldif);
-  const failures = await directoryCall(() => withDirectory(config, config.binddn, config.bindpass, (directory) => applyRecords(directory, records, 'continue', [])));
+  const failures = await directoryCall(() => withDirectory(config, config.binddn, config.bindpass, (directory) => applyRecords(directory, records, 'continue', secrets), secrets));
   if (failures.length > 0) throw new CofferError('COFFER_ERR_LDAP', 500, `failed to apply ${field}: ${describeFailures(field, failures)}`);
 }
 

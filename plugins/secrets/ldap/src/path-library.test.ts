@@ -27,7 +27,7 @@ describe('library sets', { skip: slapdSkipReason() ?? false }, () => {
     await directory?.stop();
   });
 
-  /** A configured engine and `count` new accounts under ou=people, with their DNs. */
+  /** Configures an engine and adds `count` accounts under ou=people; returns both, with the accounts' DNs. */
   async function setUp(count: number): Promise<{ harness: Harness; accounts: string[]; dns: string[] }> {
     const harness = createHarness();
     await harness.send('update', 'config', managerConfig(directory));

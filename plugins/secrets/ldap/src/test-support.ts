@@ -74,7 +74,7 @@ export function createHarness(system: Partial<SystemView> = {}, storage = new In
   };
 }
 
-/** The config fields that bind as the test directory's manager account. */
+/** Returns config fields that bind as the test directory's manager account. */
 export function managerConfig(directory: TestDirectory): Record<string, unknown> {
   return { binddn: DIRECTORY.managerDn, bindpass: DIRECTORY.managerPassword, url: directory.url, userdn: DIRECTORY.peopleDn };
 }
@@ -106,8 +106,9 @@ export async function assertRejectedUnchanged(harness: Harness, request: () => P
 /** Returns `response.data`, failing when there is none. */
 export function dataOf(response: Response | null): Record<string, unknown> {
   assert.notEqual(response, null, 'expected a response');
-  assert.ok(response!.data !== undefined && response!.data !== null, 'expected response data');
-  return response!.data;
+  assert.notEqual(response!.data, undefined, 'expected response data');
+  assert.notEqual(response!.data, null, 'expected response data');
+  return response!.data as Record<string, unknown>;
 }
 
 /** Returns `prefix` with a random hex suffix, so names differ between tests. */
