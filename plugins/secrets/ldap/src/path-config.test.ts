@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { StorageView, WriteAheadLog } from '@coffer/sdk';
+import { Attribute, Change } from 'ldapts';
 import {
   addManager,
+  asRoot,
   assertRejectedUnchanged,
   binds,
   createHarness,
@@ -110,6 +113,44 @@ describe('config', { skip: slapdSkipReason() ?? false }, () => {
       () => harness.send('update', 'config', { ...managerConfig(directory), url: directory.ldapsUrl }),
       'failed to bind with the new config: failed to connect to the LDAP server: url 1 of 1: self-signed certificate in certificate chain',
     );
+  });
+
+  test('client certificate over ldaps', async () => {
+    const harness = createHarness();
+    const tls = { url: directory.ldapsUrl, certificate: directory.caCertificate };
+
+    await harness.send('update', 'config', { ...managerConfig(directory), ...tls, client_tls_cert: directory.clientCertificate, client_tls_key: directory.clientKey });
+
+    const data = dataOf(await harness.send('read', 'config'));
+    assert.equal(data.client_tls_cert, directory.clientCertificate);
+    assert.equal(data.client_tls_key, undefined);
+    await assert.rejects(
+      harness.send('update', 'config', { ...managerConfig(directory), ...tls, client_tls_cert: directory.untrustedClientCertificate, client_tls_key: directory.untrustedClientKey }),
+      /^CofferError: failed to bind with the new config: failed to connect to the LDAP server: url 1 of 1: /,
+    );
+  });
+
+  test('starttls with the test CA', async () => {
+    const harness = createHarness();
+
+    await harness.send('update', 'config', { ...managerConfig(directory), starttls: true, certificate: directory.caCertificate });
+
+    assert.equal(dataOf(await harness.send('read', 'config')).starttls, true);
+  });
+
+  test('periodic pass finishes an interrupted rotate-root', async () => {
+    const harness = createHarness();
+    const dn = await addManager(directory, 'interrupted', 'before-pass-1');
+    await harness.send('update', 'config', { ...managerConfig(directory), binddn: dn, bindpass: 'before-pass-1' });
+    const wal = new WriteAheadLog(new StorageView(harness.storage, 'logical/ldap/'));
+    await wal.put('root-rotation', { password: 'after-pass-1' }, Date.now() - 120_000);
+    await asRoot(directory, (client) => client.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'userPassword', values: ['after-pass-1'] }) })));
+
+    await harness.backend.periodic();
+
+    const stored = JSON.parse((await harness.storage.get('logical/ldap/config'))!.value.toString('utf8')) as { bindpass: string };
+    assert.equal(stored.bindpass, 'after-pass-1');
+    assert.deepEqual(await wal.list(), []);
   });
 
   test('invalid fields are rejected', async () => {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { StorageView, WriteAheadLog } from '@coffer/sdk';
+import { Attribute, Change } from 'ldapts';
 import { after, before, describe, test } from 'node:test';
 import {
   addPerson,
@@ -160,6 +162,39 @@ describe('static roles', { skip: slapdSkipReason() ?? false }, () => {
     const creds = dataOf(await harness.send('read', 'static-cred/app'));
     assert.notEqual(creds.password, before);
     assert.equal(await binds(directory, dn, creds.password as string), true);
+  });
+
+  test('periodic pass finishes an interrupted rotation', async () => {
+    const harness = await configured();
+    const name = uniqueName('svc');
+    const dn = await addPerson(directory, name, 'initial-pass-1');
+    // Without an import rotation the role's last rotation is older than the record below.
+    await harness.send('update', 'static-role/app', { username: name, dn, rotation_period: 3600, skip_import_rotation: true });
+    // As if the server stopped after setting the password in the directory but before storing it.
+    const wal = new WriteAheadLog(new StorageView(harness.storage, 'logical/ldap/'));
+    await wal.put('static-rotation', { name: 'app', dn, password: 'interrupted-pass-1' }, Date.now() - 120_000);
+    await asRoot(directory, (client) => client.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'userPassword', values: ['interrupted-pass-1'] }) })));
+
+    await harness.backend.periodic();
+
+    const creds = dataOf(await harness.send('read', 'static-cred/app'));
+    assert.equal(creds.password, 'interrupted-pass-1');
+    assert.equal(typeof creds.last_vault_rotation, 'string');
+    assert.deepEqual(await wal.list(), []);
+  });
+
+  test('update changes the rotation period', async () => {
+    const harness = await configured();
+    const name = uniqueName('svc');
+    const dn = await addPerson(directory, name, 'initial-pass-1');
+    await harness.send('update', 'static-role/app', { username: name, dn, rotation_period: 3600 });
+    const before = dataOf(await harness.send('read', 'static-cred/app')).password;
+
+    await harness.send('update', 'static-role/app', { rotation_period: '2h' });
+
+    const creds = dataOf(await harness.send('read', 'static-cred/app'));
+    assert.equal(creds.rotation_period, 7200);
+    assert.equal(creds.password, before);
   });
 
   test('list and delete', async () => {
