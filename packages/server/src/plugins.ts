@@ -14,6 +14,7 @@ import { plugin as redisDatabase } from '@coffer/database-redis';
 import { plugin as database } from '@coffer/secrets-database';
 import { plugin as kv } from '@coffer/secrets-kv';
 import { plugin as pki } from '@coffer/secrets-pki';
+import { plugin as ldapSecrets } from '@coffer/secrets-ldap';
 import { plugin as rabbitmq } from '@coffer/secrets-rabbitmq';
 import { plugin as ssh } from '@coffer/secrets-ssh';
 import { plugin as totp } from '@coffer/secrets-totp';
@@ -33,6 +34,7 @@ export const builtinSecretsEngines: ReadonlyMap<string, SecretsPlugin> = new Map
   ['ssh', ssh],
   ['totp', totp],
   ['rabbitmq', rabbitmq],
+  ['ldap', ldapSecrets],
 ]);
 
 /** Database plugins the database secrets engine opens by name, as Vault names them. */

@@ -43,6 +43,7 @@ describe('plugin commands on dev server', () => {
         'database       v0.1.0+builtin',
         'echo-engine    n/a',
         'kv             v0.1.0+builtin',
+        'ldap           v0.1.0+builtin',
         'pki            v0.1.0+builtin',
         'rabbitmq       v0.1.0+builtin',
         'ssh            v0.1.0+builtin',
@@ -137,7 +138,7 @@ describe('plugin commands on dev server', () => {
     assert.deepEqual(JSON.parse(names.stdout), {
       auth: ['approle', 'cert', 'jwt', 'ldap', 'oidc', 'radius', 'userpass'],
       database: ['mysql-database-plugin', 'postgresql-database-plugin', 'redis-database-plugin'],
-      secret: ['database', 'echo-versioned', 'kv', 'pki', 'rabbitmq', 'ssh', 'totp', 'transit'],
+      secret: ['database', 'echo-versioned', 'kv', 'ldap', 'pki', 'rabbitmq', 'ssh', 'totp', 'transit'],
     });
 
     const detailed = await runCli(['plugin', 'list', '-detailed', 'secret'], { env: server.env });
@@ -149,7 +150,7 @@ describe('plugin commands on dev server', () => {
     const removed = await runCli(['plugin', 'deregister', '-version=v1.2.0', 'secret', 'echo-versioned'], { env: server.env });
     assert.equal(removed.code, 0, removed.stderr);
     const after = await runCli(['plugin', 'list', '-format=json', 'secret'], { env: server.env });
-    assert.deepEqual(JSON.parse(after.stdout), { secret: ['database', 'kv', 'pki', 'rabbitmq', 'ssh', 'totp', 'transit'] });
+    assert.deepEqual(JSON.parse(after.stdout), { secret: ['database', 'kv', 'ldap', 'pki', 'rabbitmq', 'ssh', 'totp', 'transit'] });
   });
 
   test('list without type shows types', async () => {

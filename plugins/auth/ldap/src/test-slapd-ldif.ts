@@ -8,6 +8,7 @@ import { join } from 'node:path';
 export interface SeedPasswords {
   root: string;
   reader: string;
+  manager: string;
   alice: string;
   bob: string;
   carol: string;
@@ -28,6 +29,9 @@ export interface SeedPasswords {
  * OpenLDAP has no userPrincipalName attribute, so a two-line schema adds
  * it (with Active Directory's OID) and an auxiliary class to hold it. The
  * class takes an OID under OpenLDAP's experimental arc, 1.3.6.1.4.1.4203.666.
+ *
+ * Service accounts named `cn=manager*` under ou=services may write every
+ * entry and password, as the bind account of the LDAP secrets engine must.
  */
 export function configLdif(options: { folder: string; dataDir: string; schemaDir: string; rootPasswordHash: string }): string {
   const { folder, dataDir, schemaDir, rootPasswordHash } = options;
@@ -87,8 +91,8 @@ olcRootDN: cn=admin,dc=example,dc=com
 olcRootPW: ${rootPasswordHash}
 olcDbDirectory: ${dataDir}
 olcDbMaxSize: 16777216
-olcAccess: {0}to attrs=userPassword by self write by anonymous auth by * none
-olcAccess: {1}to * by * read
+olcAccess: {0}to attrs=userPassword by dn.regex="^cn=manager[^,]*,ou=services,dc=example,dc=com$" write by self write by anonymous auth by * none
+olcAccess: {1}to * by dn.regex="^cn=manager[^,]*,ou=services,dc=example,dc=com$" write by * read
 
 dn: olcOverlay={0}dynlist,olcDatabase={1}mdb,cn=config
 objectClass: olcOverlayConfig
@@ -98,7 +102,7 @@ olcDynListAttrSet: {0}groupOfURLs memberURL member+memberOf@groupOfNames*
 `;
 }
 
-/** Returns the seeded entries: three users, a service account and four groups. */
+/** Returns the seeded entries: three users, two service accounts and four groups. */
 export function directoryLdif(passwords: SeedPasswords): string {
   return `dn: dc=example,dc=com
 objectClass: dcObject
@@ -123,6 +127,12 @@ objectClass: person
 cn: reader
 sn: Reader
 userPassword: ${passwords.reader}
+
+dn: cn=manager,ou=services,dc=example,dc=com
+objectClass: person
+cn: manager
+sn: Manager
+userPassword: ${passwords.manager}
 
 ${person('alice', 'Alice', 'staff', passwords.alice)}
 ${person('bob', 'Bob', 'contractor', passwords.bob)}

@@ -33,6 +33,15 @@ export const DIRECTORY = {
   /** Service account for `binddn`; it lives outside `peopleDn`. */
   readerDn: 'cn=reader,ou=services,dc=example,dc=com',
   readerPassword: 'reader-secret-7',
+  /**
+   * Service account that may write every entry and password, including its
+   * own; another entry named `cn=manager-<suffix>` in ou=services gets the same rights.
+   */
+  managerDn: 'cn=manager,ou=services,dc=example,dc=com',
+  managerPassword: 'manager-secret-5',
+  /** The database's root DN, which bypasses access control; it has no entry, so its password cannot be changed over LDAP. */
+  rootDn: 'cn=admin,dc=example,dc=com',
+  rootPassword: 'root-secret-0',
   upnDomain: 'example.com',
   /**
    * alice is a direct member of admins. carol is a member of developers,
@@ -105,10 +114,10 @@ async function buildDatabase(folder: string): Promise<void> {
   await mkdir(configDir);
   await mkdir(dataDir);
 
-  const rootPassword = 'root-secret-0';
   const passwords: SeedPasswords = {
-    root: await hashPassword(rootPassword),
+    root: await hashPassword(DIRECTORY.rootPassword),
     reader: await hashPassword(DIRECTORY.readerPassword),
+    manager: await hashPassword(DIRECTORY.managerPassword),
     alice: await hashPassword(DIRECTORY.users.alice.password),
     bob: await hashPassword(DIRECTORY.users.bob.password),
     carol: await hashPassword(DIRECTORY.users.carol.password),
