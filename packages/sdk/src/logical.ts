@@ -49,6 +49,12 @@ export interface Request {
    * engine puts it into usernames.
    */
   displayName?: string;
+  /**
+   * The identity entity of the caller's token, as Vault's `EntityID`; absent
+   * on unauthenticated requests and for tokens without an entity, such as
+   * the root token.
+   */
+  entityId?: string;
   /** Remote address of the HTTP connection, when there is one. */
   remoteAddress?: string;
   /**

@@ -201,6 +201,7 @@ async function execute(
     exhausted = tokenUse === 'last';
     backendRequest.clientToken = core.tokens.clientTokenFor(request.token, target.mountPoint);
     backendRequest.displayName = checked.resolved.entry.displayName;
+    if (checked.resolved.entry.entityId !== '') backendRequest.entityId = checked.resolved.entry.entityId;
   }
 
   try {

@@ -36,6 +36,8 @@ describe('wire conversions', () => {
       mountPoint: 'db/',
       mountType: 'my-db',
       clientToken: 'salted',
+      displayName: 'userpass-alice',
+      entityId: 'e1b2c3d4-0000-4000-8000-000000000001',
       remoteAddress: '127.0.0.1',
       headers: { 'x-custom': 'yes' },
       secret: {
@@ -50,6 +52,7 @@ describe('wire conversions', () => {
     const wire = requestToWire(request, 'my-db_1234');
     assert.equal(wire.mount_accessor, 'my-db_1234');
     assert.equal(wire.secret?.lease_options?.ttl, 60e9, 'durations travel in nanoseconds');
+    assert.equal(wire.entity_id, 'e1b2c3d4-0000-4000-8000-000000000001');
     assert.deepEqual(requestFromWire(wire, storage), request);
   });
 

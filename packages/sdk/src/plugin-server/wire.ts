@@ -161,6 +161,7 @@ export function requestToWire(request: Request, mountAccessor: string): WireRequ
     headers: headersToWire(request.headers),
     client_token: request.clientToken,
     display_name: request.displayName ?? '',
+    entity_id: request.entityId ?? '',
     mount_point: request.mountPoint,
     mount_type: request.mountType,
     mount_accessor: mountAccessor,
@@ -213,6 +214,7 @@ export function requestFromWire(wire: WireRequest, storage: Storage): Request {
   const connection = connectionFromWire(wire.connection);
   if (connection !== undefined) request.connection = connection;
   if (wire.display_name !== undefined && wire.display_name !== '') request.displayName = wire.display_name;
+  if (wire.entity_id !== undefined && wire.entity_id !== '') request.entityId = wire.entity_id;
   if (wire.secret !== null && wire.secret !== undefined) request.secret = leasedSecretFromWire(wire.secret);
   if (wire.auth !== null && wire.auth !== undefined) request.auth = renewingLoginFromWire(wire.auth);
   return request;

@@ -62,6 +62,17 @@ const testAuthPlugin: AuthPlugin = {
           helpSynopsis: 'Log in.',
           helpDescription: 'Logs in any user name without a password.',
         }),
+        definePath({
+          pattern: 'whoami',
+          fields: {},
+          operations: {
+            async read(request) {
+              return { data: { entity_id: request.entityId ?? null, display_name: request.displayName ?? null } };
+            },
+          },
+          helpSynopsis: 'Report the caller.',
+          helpDescription: 'Returns the entity and display name the backend received with the request.',
+        }),
       ],
     });
   },
@@ -86,7 +97,7 @@ describe('identity over logins', () => {
     accessorB = await enableAuth(call, 'test-b', TEST_AUTH_TYPE);
 
     const policies: Record<string, string> = {
-      'login-test-a': readPolicy('secret/data/a/*'),
+      'login-test-a': `${readPolicy('secret/data/a/*')}${readPolicy('auth/test-a/whoami')}`,
       'login-test-b': readPolicy('secret/data/b/*'),
       'shared-read': readPolicy('secret/data/shared/*'),
       'group-read': readPolicy('secret/data/group/*'),
@@ -146,6 +157,19 @@ describe('identity over logins', () => {
       for (const path of readable) assert.equal(await readStatus(token, path), 200, `read ${path}`);
       for (const path of denied) assert.equal(await readStatus(token, path), 403, `read ${path}`);
     }
+  });
+
+  test('backend receives caller entity', async () => {
+    const auth = await login('test-a', { username: 'whoami-user' });
+
+    const seen = await callerFor(server, auth.client_token)('GET', 'auth/test-a/whoami');
+    expectStatus(seen, 200, 'whoami');
+    assert.match(auth.entity_id, /^[0-9a-f-]{36}$/);
+    assert.deepEqual(seen.body.data, { entity_id: auth.entity_id, display_name: 'test-a-whoami-user' });
+
+    const root = await call('GET', 'auth/test-a/whoami');
+    expectStatus(root, 200, 'whoami as root');
+    assert.equal(root.body.data.entity_id, null);
   });
 
   test('token lookup shows identity policies', async () => {
