@@ -54,6 +54,15 @@ describe('login', { skip: freeradiusSkipReason() ?? false, timeout: 120_000 }, (
     assert.deepEqual(auth.internalData, { password: TEST_USERS.alice });
   });
 
+  test('timeouts of weeks still wait', async () => {
+    // 30 days in milliseconds is past setTimeout's limit of 2^31-1, which Node.js turns into 1 ms.
+    const harness = await configured({ dial_timeout: '720h', read_timeout: '720h' });
+
+    const auth = authOf(await harness.send('update', 'login/alice', { password: TEST_USERS.alice }));
+
+    assert.deepEqual(auth.policies, ['ops', 'web']);
+  });
+
   test('username in the body', async () => {
     const harness = await configured();
 
