@@ -21,6 +21,20 @@ export function derSequence(...parts: Buffer[]): Buffer {
   return derTagged(0x30, Buffer.concat(parts));
 }
 
+const DOTTED_OID = /^[0-2](\.(0|[1-9]\d*))+$/;
+
+/**
+ * Returns what is wrong with a dotted OID, or `undefined` when it is valid.
+ * Under the arcs 0 and 1 the second arc is below 40 (X.660), because the
+ * encoding joins the first two arcs as 40 * first + second, and 1.40 would
+ * come out as 2.0.
+ */
+export function oidProblem(dotted: string): 'syntax' | 'second arc' | undefined {
+  if (!DOTTED_OID.test(dotted)) return 'syntax';
+  const [first, second] = dotted.split('.').map((arc) => BigInt(arc));
+  return first < 2n && second >= 40n ? 'second arc' : undefined;
+}
+
 /**
  * Encodes a dotted OID (X.690 section 8.19): the first two arcs as one
  * number, then each arc in base 128 with the high bit on every byte but the last.

@@ -5,7 +5,7 @@
  * supported, as in Vault.
  */
 import { globMatches, isCofferError } from '@coffer/sdk';
-import { decodeOid, derElements, derOid, derSequence, derTagged } from './der.js';
+import { decodeOid, derElements, derOid, derSequence, derTagged, oidProblem } from './der.js';
 import { invalidField } from './errors.js';
 
 /** One otherName: its type OID and UTF-8 value. */
@@ -13,8 +13,6 @@ export interface OtherName {
   oid: string;
   value: string;
 }
-
-const OID_PATTERN = /^[0-2](\.(0|[1-9]\d*))+$/;
 
 /** Parses one `<oid>;UTF8:<value>` entry, or returns why it is invalid. */
 function parseOtherSan(entry: string): OtherName | { problem: string } {
@@ -28,7 +26,9 @@ function parseOtherSan(entry: string): OtherName | { problem: string } {
   if (type !== 'utf8' && type !== 'utf-8') {
     return { problem: `only utf8 other SANs are supported; found non-supported type in other SAN "${entry}"` };
   }
-  if (!OID_PATTERN.test(oid)) return { problem: `"${oid}" in other SAN "${entry}" is not a dotted object identifier` };
+  const oidError = oidProblem(oid);
+  if (oidError === 'syntax') return { problem: `"${oid}" in other SAN "${entry}" is not a dotted object identifier` };
+  if (oidError === 'second arc') return { problem: `"${oid}" in other SAN "${entry}" is not a valid object identifier: under arc 0 or 1 the second arc must be below 40` };
   return { oid, value: typed.slice(colon + 1) };
 }
 

@@ -93,6 +93,7 @@ describe('other_sans', () => {
       ['issue/web', '1.2.3.4;svc-a', 'invalid field "other_sans": expected a colon in other SAN "1.2.3.4;svc-a"'],
       ['issue/web', '1.2.3.4;IA5:svc-a', 'invalid field "other_sans": only utf8 other SANs are supported; found non-supported type in other SAN "1.2.3.4;IA5:svc-a"'],
       ['issue/web', 'upn;UTF8:svc-a', 'invalid field "other_sans": "upn" in other SAN "upn;UTF8:svc-a" is not a dotted object identifier'],
+      ['issue/web', '1.40;UTF8:svc-a', 'invalid field "other_sans": "1.40" in other SAN "1.40;UTF8:svc-a" is not a valid object identifier: under arc 0 or 1 the second arc must be below 40'],
     ];
 
     for (const [path, otherSans, message] of cases) {
@@ -133,6 +134,9 @@ describe('policy_identifiers', () => {
     const harness = createHarness();
     const cases: [unknown, string][] = [
       ['1.2.x', 'invalid field "policy_identifiers": "1.2.x" is not a dotted object identifier such as 1.3.6.1.5.5.7.3.1'],
+      // DER joins the first two arcs as 40 * first + second, so 1.40 would be written as 2.0.
+      ['1.40', 'invalid field "policy_identifiers": "1.40" is not a valid object identifier: under arc 0 or 1 the second arc must be below 40'],
+      ['[{"oid":"0.99.1"}]', 'invalid field "policy_identifiers": "0.99.1" is not a valid object identifier: under arc 0 or 1 the second arc must be below 40'],
       ['[{"oid":"1.2.3"', 'invalid field "policy_identifiers": "[{\\"oid\\":\\"1.2.3\\"" is not valid JSON: use a list of objects with "oid" and optional "cps" and "notice"'],
       ['[{"cps":"https://example.com"}]', 'invalid field "policy_identifiers": a policy needs "oid" as a string, got undefined'],
       ['[{"oid":"1.2.3","url":"x"}]', 'invalid field "policy_identifiers": unknown key "url" in a policy: use "oid", "cps" and "notice"'],
