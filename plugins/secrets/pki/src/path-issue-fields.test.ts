@@ -136,6 +136,8 @@ describe('policy_identifiers', () => {
       ['1.2.x', 'invalid field "policy_identifiers": "1.2.x" is not a dotted object identifier such as 1.3.6.1.5.5.7.3.1'],
       // DER joins the first two arcs as 40 * first + second, so 1.40 would be written as 2.0.
       ['1.40', 'invalid field "policy_identifiers": "1.40" is not a valid object identifier: under arc 0 or 1 the second arc must be below 40'],
+      ['1.2.3,1.2.4,1.2.3', 'invalid field "policy_identifiers": policy 1.2.3 is listed more than once: list each OID once, with its cps and notice in one object'],
+      ['[{"oid":"1.2.3","cps":"https://example.com/cps"},{"oid":"1.2.3","notice":"n"}]', 'invalid field "policy_identifiers": policy 1.2.3 is listed more than once: list each OID once, with its cps and notice in one object'],
       ['[{"oid":"0.99.1"}]', 'invalid field "policy_identifiers": "0.99.1" is not a valid object identifier: under arc 0 or 1 the second arc must be below 40'],
       ['[{"oid":"1.2.3"', 'invalid field "policy_identifiers": "[{\\"oid\\":\\"1.2.3\\"" is not valid JSON: use a list of objects with "oid" and optional "cps" and "notice"'],
       ['[{"cps":"https://example.com"}]', 'invalid field "policy_identifiers": a policy needs "oid" as a string, got undefined'],
