@@ -272,6 +272,18 @@ describe('role not_after', () => {
   });
 });
 
+describe('not_after dates', () => {
+  test('impossible dates are rejected', async () => {
+    const { harness } = await setUp({});
+
+    for (const text of ['2030-02-30T00:00:00Z', '2031-02-29T12:00:00Z', '2030-04-31T00:00:00Z', '2030-01-01T24:00:00Z']) {
+      const message = `invalid field "not_after": "${text}" is not a UTC time such as 2030-01-02T03:04:05Z`;
+      await assertRejectedUnchanged(harness, () => harness.send('create', 'roles/fixed', { not_after: text }), message);
+      await assertRejectedUnchanged(harness, () => harness.send('update', 'issue/web', { common_name: 'a.example.com', not_after: text }), message);
+    }
+  });
+});
+
 describe('cn_validations', () => {
   test('disabled allows any common name', async () => {
     const { harness, root } = await setUp({ cn_validations: 'disabled' });
