@@ -62,10 +62,12 @@ export async function exchange(options: ExchangeOptions, logger: Logger): Promis
         const verified = verifyResponse(message, identifier, authenticator, secret);
         if ('problem' in verified) {
           discarded += 1;
-          logger.warn({ server: target, problem: verified.problem }, 'discarded radius response');
+          // Only the first is logged, so that a flood of forged packets cannot flood the log. The count goes in the error.
+          if (discarded === 1) logger.warn({ server: target, problem: verified.problem }, 'discarded radius response');
           return;
         }
         clearTimeout(timer);
+        if (discarded > 1) logger.warn({ server: target, discarded }, 'discarded radius responses before a verified one');
         resolvePacket(verified.packet);
       });
       socket.on('error', (err) => {
@@ -104,10 +106,10 @@ function connect(socket: Socket, address: string, port: number): Promise<void> {
   });
 }
 
-/** The longest delay setTimeout takes: Node.js fires a timer of any longer delay after 1 ms. */
+/** The maximum delay of setTimeout, 2^31-1 ms: Node.js fires a timer of any longer delay after 1 ms. */
 const MAX_TIMER_DELAY = 2_147_483_647;
 
-/** Returns `milliseconds` within what setTimeout takes, so a timeout of weeks does not fire at once. */
+/** Returns `milliseconds` clamped to 0 to MAX_TIMER_DELAY, so that a timeout of weeks does not fire at once. */
 function timerDelay(milliseconds: number): number {
   return Math.min(Math.max(0, milliseconds), MAX_TIMER_DELAY);
 }
