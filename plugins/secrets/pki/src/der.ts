@@ -51,8 +51,12 @@ export function derOid(dotted: string): Buffer {
   return derTagged(0x06, Buffer.from(bytes));
 }
 
-/** Decodes the content of a DER OID to dotted form. */
+/**
+ * Decodes the content of a DER OID to dotted form.
+ * @throws Error when the content is empty or its last arc is cut off.
+ */
 export function decodeOid(content: Buffer): string {
+  if (content.length === 0 || (content[content.length - 1] & 0x80) !== 0) throw new Error('truncated OBJECT IDENTIFIER');
   const numbers: bigint[] = [];
   let value = 0n;
   for (const byte of content) {
@@ -62,7 +66,6 @@ export function decodeOid(content: Buffer): string {
       value = 0n;
     }
   }
-  if (numbers.length === 0) return '';
   const first = numbers[0] < 80n ? numbers[0] / 40n : 2n;
   return [first, numbers[0] - first * 40n, ...numbers.slice(1)].join('.');
 }

@@ -8,6 +8,8 @@ import { globMatches, isCofferError } from '@coffer/sdk';
 import { decodeOid, derElements, derOid, derSequence, derTagged, oidProblem } from './der.js';
 import { invalidField } from './errors.js';
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /** One otherName: its type OID and UTF-8 value. */
 export interface OtherName {
   oid: string;
@@ -87,13 +89,18 @@ export function splitOtherNames(generalNames: Buffer): { otherNames: OtherName[]
         rest.push(element.encoded);
         continue;
       }
-      const [typeId, wrapped] = derElements(element.content);
+      const parts = derElements(element.content);
+      const [typeId, wrapped] = parts;
+      if (parts.length !== 2 || typeId.tag !== 0x06) throw new Error('an otherName is not a type-id OID followed by one value');
       const oid = decodeOid(typeId.content);
-      const [inner] = derElements(wrapped?.content ?? Buffer.alloc(0));
-      if (typeId.tag !== 0x06 || wrapped?.tag !== 0xa0 || inner?.tag !== 0x0c) {
+      if (oidProblem(oid) !== undefined) throw new Error(`otherName type-id ${oid} is not a valid object identifier`);
+      const values = derElements(wrapped.content);
+      if (wrapped.tag !== 0xa0 || values.length !== 1) throw new Error(`the value of otherName ${oid} is not one [0] EXPLICIT element`);
+      if (values[0].tag !== 0x0c) {
         throw invalidField('csr', `other SAN ${oid} has a value that is not a UTF8String, the only type supported`);
       }
-      otherNames.push({ oid, value: inner.content.toString('utf8') });
+      // A fatal decoder rejects invalid UTF-8, which Buffer.toString would replace with U+FFFD, so the role would check another value.
+      otherNames.push({ oid, value: UTF8.decode(values[0].content) });
     }
   } catch (err) {
     if (isCofferError(err)) throw err;

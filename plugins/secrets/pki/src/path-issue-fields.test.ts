@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { webcrypto } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { x509 } from './x509.js';
 import {
@@ -98,6 +99,45 @@ describe('other_sans', () => {
 
     for (const [path, otherSans, message] of cases) {
       await assertRejectedUnchanged(harness, () => harness.send('update', path, { common_name: 'a.example.com', other_sans: otherSans }), message);
+    }
+  });
+});
+
+/** Encodes a DER element of `tag` around `parts`, with a one-byte length, so contents must stay under 128 bytes. */
+function der(tag: number, ...parts: Buffer[]): Buffer {
+  const content = Buffer.concat(parts);
+  return Buffer.concat([Buffer.from([tag, content.length]), content]);
+}
+
+/** Makes an EC CSR for a.example.com whose subject alternative name extension is `generalNames`, as given. */
+async function csrWithSan(generalNames: Buffer): Promise<string> {
+  const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+  const request = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: 'CN=a.example.com',
+    keys: keys as Parameters<typeof x509.Pkcs10CertificateRequestGenerator.create>[0]['keys'],
+    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+    extensions: [new x509.Extension('2.5.29.17', false, generalNames)],
+  });
+  return request.toString('pem');
+}
+
+describe('malformed csr other sans', () => {
+  test('rejected with 400 unchanged', async () => {
+    const { harness } = await setUp({ allowed_other_sans: '*', key_type: 'any' });
+    const oid123 = der(0x06, Buffer.from([0x2a, 0x03]));
+    const otherName = (...parts: Buffer[]) => der(0x30, der(0xa0, ...parts));
+    const cases: [Buffer, string][] = [
+      [otherName(der(0x06), der(0xa0, der(0x0c, Buffer.from('x')))), 'subject alternative names could not be parsed: truncated OBJECT IDENTIFIER'],
+      [otherName(der(0x06, Buffer.from([0x2a, 0x83])), der(0xa0, der(0x0c, Buffer.from('x')))), 'extensions could not be parsed: End of input reached before message was fully decoded'],
+      [otherName(oid123, der(0xa0, der(0x0c, Buffer.from([0xff, 0xfe])))), 'subject alternative names could not be parsed: The encoded data was not valid for encoding utf-8'],
+      [otherName(oid123, der(0xa0, der(0x0c, Buffer.from('x')), der(0x0c, Buffer.from('y')))), 'subject alternative names could not be parsed: the value of otherName 1.2.3 is not one [0] EXPLICIT element'],
+      [otherName(oid123, der(0xa0, der(0x0c, Buffer.from('x'))), der(0x05)), 'subject alternative names could not be parsed: an otherName is not a type-id OID followed by one value'],
+    ];
+
+    for (const [generalNames, problem] of cases) {
+      const csr = await csrWithSan(generalNames);
+      await assertRejectedUnchanged(harness, () => harness.send('update', 'sign/web', { csr }), `invalid field "csr": ${problem}`);
+      await assertRejectedUnchanged(harness, () => harness.send('update', 'sign-verbatim', { csr }), `invalid field "csr": ${problem}`);
     }
   });
 });
