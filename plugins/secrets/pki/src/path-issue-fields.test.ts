@@ -62,6 +62,24 @@ describe('other_sans', () => {
     assert.match(await certificateText(String(issued.certificate)), /othername: 1\.3\.6\.1\.4\.1\.99999\.1::anything/);
   });
 
+  test('san critical without a subject', async () => {
+    const { harness, root } = await setUp({ require_cn: false, allowed_other_sans: '*' });
+
+    for (const request of [{ alt_names: 'b.example.com' }, { other_sans: '1.2.3.4;UTF8:svc-web' }]) {
+      const issued = dataOf(await harness.send('update', 'issue/web', request));
+
+      const text = await certificateText(String(issued.certificate));
+      assert.match(text, /Subject: \n/);
+      assert.match(text, /X509v3 Subject Alternative Name: critical\n/);
+      await withOpenssl(async (tools) => {
+        const rootPath = await tools.file('root.pem', String(root.certificate));
+        const leafPath = await tools.file('leaf.pem', String(issued.certificate));
+        const result = await tools.openssl(['verify', '-x509_strict', '-CAfile', rootPath, leafPath]);
+        assert.equal(result.code, 0, result.stderr);
+      });
+    }
+  });
+
   test('other sans from a csr are signed', async () => {
     const { harness, root } = await setUp({ allowed_other_sans: '1.2.3.4;UTF8:svc-*' });
 
