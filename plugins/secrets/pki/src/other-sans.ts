@@ -49,12 +49,21 @@ export function parseOtherSans(field: string, entries: string[]): OtherName[] {
 }
 
 /**
+ * C0 control characters and DEL. A consumer written in C reads a value only
+ * up to a NUL, so "admin@corp.example\0@example.com" would pass the glob
+ * "*@example.com" and then be read as another name.
+ */
+export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/**
  * Returns the first requested other SAN the role's allowed_other_sans do
- * not allow, with the reason in Vault's words, or `undefined`. A single "*"
- * allows any; otherwise the OID must be listed and the value must match
- * one of its globs.
+ * not allow, with the reason in Vault's words, or `undefined`. A value
+ * with a control character is never allowed. Otherwise a single "*"
+ * allows any, or the OID must be listed and the value must match one of its globs.
  */
 export function disallowedOtherSan(allowed: string[], requested: OtherName[]): string | undefined {
+  const controlled = requested.find((name) => CONTROL_CHARACTER.test(name.value));
+  if (controlled !== undefined) return `other SAN ${JSON.stringify(controlled.value)} for OID ${controlled.oid} contains a control character, which no role allows`;
   if (allowed.length === 1 && allowed[0] === '*') return undefined;
   const rules = parseOtherSans('allowed_other_sans', allowed);
   for (const name of requested) {

@@ -104,6 +104,7 @@ describe('other_sans', () => {
   test('disallowed and malformed other sans are rejected', async () => {
     const { harness } = await setUp({ allowed_other_sans: '1.2.3.4;UTF8:svc-*' });
     await harness.send('create', 'roles/plain', { allow_any_name: true, key_type: 'ec' });
+    await harness.send('create', 'roles/any', { allow_any_name: true, key_type: 'ec', allowed_other_sans: '*' });
     const cases: [string, string, string][] = [
       ['issue/web', '1.2.3.5;UTF8:svc-a', 'other SAN OID 1.2.3.5 not allowed by this role'],
       ['issue/web', '1.2.3.4;UTF8:db-a', 'other SAN db-a not allowed for OID 1.2.3.4 by this role'],
@@ -112,6 +113,8 @@ describe('other_sans', () => {
       ['issue/web', '1.2.3.4;svc-a', 'invalid field "other_sans": expected a colon in other SAN "1.2.3.4;svc-a"'],
       ['issue/web', '1.2.3.4;IA5:svc-a', 'invalid field "other_sans": only utf8 other SANs are supported; found non-supported type in other SAN "1.2.3.4;IA5:svc-a"'],
       ['issue/web', 'upn;UTF8:svc-a', 'invalid field "other_sans": "upn" in other SAN "upn;UTF8:svc-a" is not a dotted object identifier'],
+      ['issue/web', '1.2.3.4;UTF8:svc-a\u0000.evil', 'other SAN "svc-a\\u0000.evil" for OID 1.2.3.4 contains a control character, which no role allows'],
+      ['issue/any', '1.2.3.4;UTF8:a\u007f', 'other SAN "a\u007f" for OID 1.2.3.4 contains a control character, which no role allows'],
       ['issue/web', '1.40;UTF8:svc-a', 'invalid field "other_sans": "1.40" in other SAN "1.40;UTF8:svc-a" is not a valid object identifier: under arc 0 or 1 the second arc must be below 40'],
     ];
 
@@ -230,6 +233,9 @@ describe('subject serial number and user ids', () => {
       ['issue/web', { serial_number: 'XY-1' }, 'serial_number XY-1 not allowed by this role'],
       ['issue/plain', { serial_number: 'SN-1' }, 'serial_number SN-1 not allowed by this role'],
       ['issue/plain', { user_ids: 'alice' }, 'user_id alice is not allowed by this role'],
+      // A C consumer reads up to the NUL, so svc-a\0admin would pass svc-* and be read as svc-a.
+      ['issue/web', { user_ids: 'svc-a\u0000admin' }, 'user_id "svc-a\\u0000admin" contains a control character, which no role allows'],
+      ['issue/web', { serial_number: 'SN-1\n2' }, 'serial_number "SN-1\\n2" contains a control character, which no role allows'],
     ];
 
     for (const [path, body, message] of cases) {
