@@ -348,6 +348,24 @@ describe('not_after dates', () => {
   });
 });
 
+describe('internationalized names', () => {
+  test('dns sans become a-labels', async () => {
+    const { harness, root } = await setUp({ allowed_domains: 'example.com,bücher.example' });
+
+    const issued = dataOf(await harness.send('update', 'issue/web', { common_name: 'ä.example.com', alt_names: 'bü.example.com,shop.bücher.example' }));
+
+    await assertVerifies(root.certificate, issued.certificate);
+    const text = await certificateText(String(issued.certificate));
+    assert.match(text, /Subject: CN = \\C3\\A4\.example\.com\n/);
+    assert.match(text, /X509v3 Subject Alternative Name: \n\s+DNS:xn--4ca\.example\.com, DNS:xn--b-eha\.example\.com, DNS:shop\.xn--bcher-kva\.example\n/);
+    await assertRejectedUnchanged(
+      harness,
+      () => harness.send('update', 'issue/web', { common_name: 'a.example.com', alt_names: 'bü.example.org' }),
+      'subject alternate name xn--b-eha.example.org not allowed by this role',
+    );
+  });
+});
+
 describe('cn_validations', () => {
   test('disabled allows any common name', async () => {
     const { harness, root } = await setUp({ cn_validations: 'disabled' });
