@@ -63,6 +63,16 @@ describe('login', { skip: freeradiusSkipReason() ?? false, timeout: 120_000 }, (
     assert.deepEqual(auth.policies, ['ops', 'web']);
   });
 
+  test('passwords at block edges', async () => {
+    const harness = await configured({ unregistered_user_policies: 'guest' });
+
+    for (const name of ['block16', 'block17', 'maximum'] as const) {
+      const auth = authOf(await harness.send('update', `login/${name}`, { password: TEST_USERS[name] }));
+      assert.deepEqual(auth.policies, ['guest'], name);
+    }
+    assert.equal(Buffer.byteLength(TEST_USERS.maximum), 128);
+  });
+
   test('username in the body', async () => {
     const harness = await configured();
 
