@@ -117,4 +117,23 @@ describe('radius login over HTTP', { skip: freeradiusSkipReason() ?? false, time
     assert.equal(unlocked.status, 400);
     assert.deepEqual(unlocked.body.errors, ['access denied by the authentication server']);
   });
+
+  test('numeric username is locked too', async () => {
+    // The username field takes a JSON number as its text, so 4711 is the user "4711".
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const failed = await api(server, 'POST', 'auth/radius/login', { body: { username: 4711, password: `guess-${attempt}` } });
+      assert.equal(failed.status, 400);
+      assert.deepEqual(failed.body.errors, ['access denied by the authentication server']);
+    }
+    const locked = await api(server, 'POST', 'auth/radius/login', { body: { username: 4711, password: 'guess-5' } });
+    assert.equal(locked.status, 403);
+    assert.deepEqual(locked.body.errors, ['permission denied']);
+    const lockedByName = await api(server, 'POST', 'auth/radius/login/4711', { body: { password: 'guess-6' } });
+    assert.equal(lockedByName.status, 403);
+
+    const listed = await api(server, 'GET', 'sys/locked-users', { token: ROOT });
+    const mount = listed.body.data.by_namespace[0].mount_accessors[0];
+    assert.deepEqual(mount.alias_identifiers, ['4711']);
+    assert.equal((await api(server, 'POST', `sys/locked-users/${mount.mount_accessor}/unlock/4711`, { token: ROOT })).status, 204);
+  });
 });

@@ -164,8 +164,13 @@ export function loginAlias(mountType: string, path: string, data: Record<string,
     if (typeof roleIdText !== 'string') return undefined;
     return roleIdText.trim() === '' ? undefined : roleIdText.trim();
   }
-  // RADIUS takes the body's username over the one in the path, as its login does.
-  if (mountType === 'radius' && typeof data.username === 'string' && data.username.trim() !== '') return data.username.trim().toLowerCase();
+  // RADIUS takes the body's username over the one in the path, as its login does. The
+  // field accepts a JSON number or boolean as its text, so those must count here too, or
+  // {"username": 1234} would log in as user 1234 without ever being locked out.
+  if (mountType === 'radius') {
+    const username = typeof data.username === 'number' || typeof data.username === 'boolean' ? String(data.username) : data.username;
+    if (typeof username === 'string' && username.trim() !== '') return username.trim().toLowerCase();
+  }
   const match = /^login\/(.+)$/.exec(path);
   if (match === null) return undefined;
   const name = match[1].trim().toLowerCase();

@@ -57,15 +57,17 @@ export async function exchange(options: ExchangeOptions, logger: Logger): Promis
       const timer = setTimeout(() => {
         const detail = discarded > 0 ? `; ${discarded} response(s) failed verification, check that "secret" matches the server's shared secret` : '';
         reject(new ExchangeError(`no valid response from RADIUS server ${target} within the read_timeout of ${options.readTimeout}s${detail}`));
-      }, Math.max(0, deadline - Date.now()));
+      }, timerDelay(deadline - Date.now()));
       socket.on('message', (message) => {
         const verified = verifyResponse(message, identifier, authenticator, secret);
         if ('problem' in verified) {
           discarded += 1;
-          logger.warn({ server: target, problem: verified.problem }, 'discarded radius response');
+          // Only the first is logged, so that a flood of forged packets cannot flood the log. The count goes in the error.
+          if (discarded === 1) logger.warn({ server: target, problem: verified.problem }, 'discarded radius response');
           return;
         }
         clearTimeout(timer);
+        if (discarded > 1) logger.warn({ server: target, discarded }, 'discarded radius responses before a verified one');
         resolvePacket(verified.packet);
       });
       socket.on('error', (err) => {
@@ -104,10 +106,18 @@ function connect(socket: Socket, address: string, port: number): Promise<void> {
   });
 }
 
+/** The maximum delay of setTimeout, 2^31-1 ms: Node.js fires a timer of any longer delay after 1 ms. */
+const MAX_TIMER_DELAY = 2_147_483_647;
+
+/** Returns `milliseconds` clamped to 0 to MAX_TIMER_DELAY, so that a timeout of weeks does not fire at once. */
+function timerDelay(milliseconds: number): number {
+  return Math.min(Math.max(0, milliseconds), MAX_TIMER_DELAY);
+}
+
 function withTimeout<T>(promise: Promise<T>, milliseconds: number, timeoutError: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(timeoutError()), Math.max(0, milliseconds));
+    timer = setTimeout(() => reject(timeoutError()), timerDelay(milliseconds));
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

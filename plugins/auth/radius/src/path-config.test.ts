@@ -85,6 +85,7 @@ describe('config', () => {
       [{ ...VALID, nas_port: -2 }, 'invalid "nas_port" -2: must be between 0 and 4294967295'],
       [{ ...VALID, nas_identifier: 'x'.repeat(254) }, 'invalid "nas_identifier": longer than 253 bytes, the maximum of a RADIUS attribute'],
       [{ ...VALID, token_type: 'odd' }, 'invalid "token_type" "odd": must be one of service, batch, default, default-service, default-batch'],
+      [{ ...VALID, unregistered_user_policies: 'web,root' }, 'root policy cannot be granted by an auth method: remove "root" from "unregistered_user_policies"'],
     ];
     for (const [data, message] of cases) {
       await assertRejectedUnchanged(harness, () => harness.send('update', 'config', data), message);
@@ -111,5 +112,14 @@ describe('users', () => {
     await harness.send('delete', 'users/ALICE');
     assert.equal(await harness.send('read', 'users/alice'), null);
     assert.deepEqual((await harness.send('list', 'users'))?.data, { keys: ['bob'] });
+  });
+
+  test('root policy rejected unchanged', async () => {
+    const harness = createHarness();
+    await harness.send('update', 'users/alice', { policies: 'web' });
+
+    await assertRejectedUnchanged(harness, () => harness.send('update', 'users/alice', { policies: 'root' }), 'root policy cannot be granted by an auth method: remove "root" from "policies"');
+    await assertRejectedUnchanged(harness, () => harness.send('update', 'users/bob', { token_policies: 'ops, Root' }), 'root policy cannot be granted by an auth method: remove "root" from "token_policies"');
+    assert.deepEqual((await harness.send('read', 'users/alice'))?.data, { policies: ['web'] });
   });
 });

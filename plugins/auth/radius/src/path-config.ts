@@ -19,7 +19,7 @@ import {
 } from '@coffer/sdk';
 import { defaultConfig, readConfig, writeConfig, type RadiusConfig } from './config.js';
 import { MAX_ATTRIBUTE_LENGTH } from './packet.js';
-import { parsePolicies } from './users.js';
+import { parsePolicies, rootPolicyProblem } from './users.js';
 
 const CONFIG_FIELDS = {
   host: { type: 'string', description: 'Host name or IP address of the RADIUS server. Required.' },
@@ -100,7 +100,7 @@ export function configProblem(config: RadiusConfig): string | null {
   if (config.readTimeout <= 0) return `invalid "read_timeout" ${config.readTimeout}: must be a positive number of seconds`;
   if (!Number.isInteger(config.nasPort) || config.nasPort < 0 || config.nasPort > 0xffffffff) return `invalid "nas_port" ${config.nasPort}: must be between 0 and 4294967295`;
   if (Buffer.byteLength(config.nasIdentifier, 'utf8') > MAX_ATTRIBUTE_LENGTH) return `invalid "nas_identifier": longer than ${MAX_ATTRIBUTE_LENGTH} bytes, the maximum of a RADIUS attribute`;
-  return null;
+  return rootPolicyProblem('unregistered_user_policies', config.unregisteredUserPolicies);
 }
 
 /** The config as Vault's read returns it, without `secret`. */

@@ -54,6 +54,25 @@ describe('login', { skip: freeradiusSkipReason() ?? false, timeout: 120_000 }, (
     assert.deepEqual(auth.internalData, { password: TEST_USERS.alice });
   });
 
+  test('timeouts of weeks still wait', async () => {
+    // 30 days in milliseconds is past setTimeout's limit of 2^31-1, which Node.js turns into 1 ms.
+    const harness = await configured({ dial_timeout: '720h', read_timeout: '720h' });
+
+    const auth = authOf(await harness.send('update', 'login/alice', { password: TEST_USERS.alice }));
+
+    assert.deepEqual(auth.policies, ['ops', 'web']);
+  });
+
+  test('passwords at block edges', async () => {
+    const harness = await configured({ unregistered_user_policies: 'guest' });
+
+    for (const name of ['block16', 'block17', 'maximum'] as const) {
+      const auth = authOf(await harness.send('update', `login/${name}`, { password: TEST_USERS[name] }));
+      assert.deepEqual(auth.policies, ['guest'], name);
+    }
+    assert.equal(Buffer.byteLength(TEST_USERS.maximum), 128);
+  });
+
   test('username in the body', async () => {
     const harness = await configured();
 

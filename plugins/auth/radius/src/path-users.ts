@@ -3,8 +3,8 @@
  * an entry gets its policies at login instead of the config's
  * unregistered_user_policies.
  */
-import { definePath, nameSegment, type FieldMap, type PathDefinition } from '@coffer/sdk';
-import { deleteUser, listUsers, parsePolicies, readUser, writeUser } from './users.js';
+import { badRequest, definePath, nameSegment, type FieldMap, type PathDefinition } from '@coffer/sdk';
+import { deleteUser, listUsers, parsePolicies, readUser, rootPolicyProblem, writeUser } from './users.js';
 
 export function pathUsersList(): PathDefinition<FieldMap> {
   return definePath({
@@ -36,8 +36,12 @@ export function pathUsers(): PathDefinition<FieldMap> {
         return user === null ? null : { data: { policies: user.policies } };
       },
       update: async (request, fields) => {
-        const policies = fields.has('policies') ? fields.get('policies') : fields.get('token_policies');
-        await writeUser(request.storage, fields.get('name'), { policies: parsePolicies(policies) });
+        const field = fields.has('policies') ? 'policies' : 'token_policies';
+        const policies = parsePolicies(fields.get(field));
+        const problem = rootPolicyProblem(field, policies);
+        if (problem !== null) throw badRequest(problem);
+
+        await writeUser(request.storage, fields.get('name'), { policies });
         return null;
       },
       delete: async (request, fields) => {

@@ -30,6 +30,10 @@ export const TEST_USERS = {
   carol: 'carol-pass-3',
   /** The user of the integration's certify block. */
   certify: 'certify-password',
+  /** Passwords at the User-Password block edges: 16 and 17 bytes, and 128 bytes of two-byte characters. */
+  block16: 'sixteen-byte-pw!',
+  block17: 'seventeen-byte-pw',
+  maximum: 'ü'.repeat(64),
 } as const;
 
 /** A user whose correct password gets an Access-Challenge, as for a one-time code. */

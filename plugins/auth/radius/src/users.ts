@@ -33,3 +33,11 @@ export function parsePolicies(policies: readonly string[]): string[] {
   const names = [...new Set(policies.map((name) => name.trim().toLowerCase()).filter((name) => name !== ''))].sort();
   return names.includes('root') ? ['root'] : names;
 }
+
+/**
+ * Returns Vault's error for policies that include root, which no login may
+ * get, or `null`. `field` names the request field that set them.
+ */
+export function rootPolicyProblem(field: string, policies: readonly string[]): string | null {
+  return policies.includes('root') ? `root policy cannot be granted by an auth method: remove "root" from "${field}"` : null;
+}

@@ -73,6 +73,7 @@ export async function buildCertificate(template: CertificateTemplate, signer: Si
   const subjectKeyId = await keyIdentifier(template.publicKey);
   const authorityKeyId = signer.certificate === undefined ? subjectKeyId : await certificateKeyIdentifier(signer.certificate);
   const algorithm = signingAlgorithm(signer.spec, signer.signatureBits ?? 0, signer.usePss ?? false);
+  const subjectEmpty = (subject instanceof x509.Name ? subject : new x509.Name(subject)).toJSON().length === 0;
 
   return x509.X509CertificateGenerator.create({
     serialNumber: serialHex,
@@ -87,7 +88,7 @@ export async function buildCertificate(template: CertificateTemplate, signer: Si
       ...basicExtensions(template),
       new x509.SubjectKeyIdentifierExtension(subjectKeyId),
       new x509.AuthorityKeyIdentifierExtension(authorityKeyId),
-      ...nameExtensions(template),
+      ...nameExtensions(template, subjectEmpty),
       ...urlExtensions(template.urls),
     ],
   });
@@ -105,7 +106,12 @@ function basicExtensions(template: CertificateTemplate): x509.Extension[] {
   return extensions;
 }
 
-function nameExtensions(template: CertificateTemplate): x509.Extension[] {
+/**
+ * Returns the SAN, certificate policies and name constraints extensions.
+ * RFC 5280 section 4.2.1.6 requires the SAN extension to be critical when
+ * the subject is empty, as it is for a role with require_cn false.
+ */
+function nameExtensions(template: CertificateTemplate, subjectEmpty: boolean): x509.Extension[] {
   const extensions: x509.Extension[] = [];
   const names = generalNames(template.altNames);
   const otherNames = template.altNames.otherNames ?? [];
@@ -113,9 +119,9 @@ function nameExtensions(template: CertificateTemplate): x509.Extension[] {
     // @peculiar/x509 encodes only the GUID and UPN otherName types, so the otherNames are appended to its encoding of the rest.
     const [standard] = derElements(Buffer.from(new x509.GeneralNames(names).rawData));
     const value = derSequence(standard.content, ...otherNames.map(encodeOtherName));
-    extensions.push(new x509.Extension('2.5.29.17', false, value));
+    extensions.push(new x509.Extension('2.5.29.17', subjectEmpty, value));
   } else if (names.length > 0) {
-    extensions.push(new x509.SubjectAlternativeNameExtension(names, false));
+    extensions.push(new x509.SubjectAlternativeNameExtension(names, subjectEmpty));
   }
   if (template.policyIdentifiers !== undefined) {
     const policies = certificatePoliciesExtension(template.policyIdentifiers);

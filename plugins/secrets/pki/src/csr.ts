@@ -75,7 +75,13 @@ export async function parseCsr(pem: string): Promise<ParsedCsr> {
  */
 export function csrAltNames(request: x509.Pkcs10CertificateRequest): AltNames {
   const names: AltNames = { dnsNames: [], emailAddresses: [], ipAddresses: [], uris: [], otherNames: [] };
-  const raw = request.getExtension('2.5.29.17');
+  let raw: x509.Extension | null;
+  try {
+    // @peculiar/x509 parses every extension of the request here, so a malformed one throws.
+    raw = request.getExtension('2.5.29.17');
+  } catch (err) {
+    throw invalidField('csr', `extensions could not be parsed: ${err instanceof Error ? err.message : String(err)}`);
+  }
   if (raw === null) return names;
   const { otherNames, rest } = splitOtherNames(Buffer.from(raw.value));
   names.otherNames = otherNames;

@@ -21,6 +21,20 @@ export function derSequence(...parts: Buffer[]): Buffer {
   return derTagged(0x30, Buffer.concat(parts));
 }
 
+const DOTTED_OID = /^[0-2](\.(0|[1-9]\d*))+$/;
+
+/**
+ * Returns what is wrong with a dotted OID, or `undefined` when it is valid.
+ * Under the arcs 0 and 1 the second arc is below 40 (X.660), because the
+ * encoding joins the first two arcs as 40 * first + second, and 1.40 would
+ * come out as 2.0.
+ */
+export function oidProblem(dotted: string): 'syntax' | 'second arc' | undefined {
+  if (!DOTTED_OID.test(dotted)) return 'syntax';
+  const [first, second] = dotted.split('.').map((arc) => BigInt(arc));
+  return first < 2n && second >= 40n ? 'second arc' : undefined;
+}
+
 /**
  * Encodes a dotted OID (X.690 section 8.19): the first two arcs as one
  * number, then each arc in base 128 with the high bit on every byte but the last.
@@ -37,8 +51,12 @@ export function derOid(dotted: string): Buffer {
   return derTagged(0x06, Buffer.from(bytes));
 }
 
-/** Decodes the content of a DER OID to dotted form. */
+/**
+ * Decodes the content of a DER OID to dotted form.
+ * @throws Error when the content is empty or its last arc is cut off.
+ */
 export function decodeOid(content: Buffer): string {
+  if (content.length === 0 || (content[content.length - 1] & 0x80) !== 0) throw new Error('truncated OBJECT IDENTIFIER');
   const numbers: bigint[] = [];
   let value = 0n;
   for (const byte of content) {
@@ -48,7 +66,6 @@ export function decodeOid(content: Buffer): string {
       value = 0n;
     }
   }
-  if (numbers.length === 0) return '';
   const first = numbers[0] < 80n ? numbers[0] / 40n : 2n;
   return [first, numbers[0] - first * 40n, ...numbers.slice(1)].join('.');
 }

@@ -8,7 +8,7 @@ import { buildCertificate, signingKeyOf } from './certificate.js';
 import type { PkiContext } from './context.js';
 import { encodePrivateKey } from './keys.js';
 import { firstDisallowedName, nameAllowed, rejectIdentityTemplates, uriAllowed } from './name-policy.js';
-import { disallowedOtherSan } from './other-sans.js';
+import { CONTROL_CHARACTER, disallowedOtherSan } from './other-sans.js';
 import { encodeCertificate, encodeStoredPem } from './output.js';
 import type { Role } from './roles.js';
 import { formatSerial, generateSerialHex } from './serial.js';
@@ -75,9 +75,14 @@ function matchesAllowed(allowed: string[], value: string): boolean {
  * Checks the subject attributes a request sets against the role: the
  * serialNumber against allowed_serial_numbers and each UID against
  * allowed_user_ids. An empty list rejects every requested value, as in Vault.
+ * A value with a control character such as NUL is always rejected, because
+ * a C consumer would read it only up to the NUL.
  * @throws CofferError (400) naming the first value the role rejects.
  */
 export function checkSubjectAgainstRole(role: Role, serialNumber: string, userIds: string[]): void {
+  if (CONTROL_CHARACTER.test(serialNumber)) throw badRequest(`serial_number ${JSON.stringify(serialNumber)} contains a control character, which no role allows`);
+  const controlled = userIds.find((userId) => CONTROL_CHARACTER.test(userId));
+  if (controlled !== undefined) throw badRequest(`user_id ${JSON.stringify(controlled)} contains a control character, which no role allows`);
   if (serialNumber !== '' && !matchesAllowed(role.allowed_serial_numbers, serialNumber)) {
     throw badRequest(`serial_number ${serialNumber} not allowed by this role`);
   }

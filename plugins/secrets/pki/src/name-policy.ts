@@ -7,7 +7,7 @@ import { domainToASCII } from 'node:url';
 import { badRequest, globMatches } from '@coffer/sdk';
 import { invalidField } from './errors.js';
 import type { Role } from './roles.js';
-import { HOSTNAME_PATTERN } from './subject.js';
+import { asciiDnsName, HOSTNAME_PATTERN } from './subject.js';
 
 /** A wildcard label: letters, digits and hyphens around exactly one "*". */
 const WILDCARD_LABEL = /^[a-zA-Z0-9-]*\*[a-zA-Z0-9-]*$/;
@@ -66,7 +66,9 @@ function localhostAllowed(role: Role, name: ReducedName): boolean {
 }
 
 function domainAllowed(role: Role, original: string, name: ReducedName): boolean {
-  for (const domain of role.allowed_domains) {
+  // A DNS SAN reaches here in A-label form, so an allowed domain written in Unicode is compared in that form too.
+  const domains = [...new Set(role.allowed_domains.flatMap((domain) => [domain, asciiDnsName(domain)]))];
+  for (const domain of domains) {
     if (role.allow_bare_domains && (equalFold(original, domain) || (name.isEmail && equalFold(name.emailDomain, domain)))) return true;
     if (role.allow_subdomains && (name.reduced.endsWith(`.${domain}`) || (name.isWildcard && equalFold(name.reduced, domain)))) return true;
     if (role.allow_glob_domains && domain.includes('*') && globMatches(domain.toLowerCase(), original.toLowerCase())) return true;

@@ -5,16 +5,16 @@
  * supported, as in Vault.
  */
 import { globMatches, isCofferError } from '@coffer/sdk';
-import { decodeOid, derElements, derOid, derSequence, derTagged } from './der.js';
+import { decodeOid, derElements, derOid, derSequence, derTagged, oidProblem } from './der.js';
 import { invalidField } from './errors.js';
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** One otherName: its type OID and UTF-8 value. */
 export interface OtherName {
   oid: string;
   value: string;
 }
-
-const OID_PATTERN = /^[0-2](\.(0|[1-9]\d*))+$/;
 
 /** Parses one `<oid>;UTF8:<value>` entry, or returns why it is invalid. */
 function parseOtherSan(entry: string): OtherName | { problem: string } {
@@ -28,7 +28,9 @@ function parseOtherSan(entry: string): OtherName | { problem: string } {
   if (type !== 'utf8' && type !== 'utf-8') {
     return { problem: `only utf8 other SANs are supported; found non-supported type in other SAN "${entry}"` };
   }
-  if (!OID_PATTERN.test(oid)) return { problem: `"${oid}" in other SAN "${entry}" is not a dotted object identifier` };
+  const oidError = oidProblem(oid);
+  if (oidError === 'syntax') return { problem: `"${oid}" in other SAN "${entry}" is not a dotted object identifier` };
+  if (oidError === 'second arc') return { problem: `"${oid}" in other SAN "${entry}" is not a valid object identifier: under arc 0 or 1 the second arc must be below 40` };
   return { oid, value: typed.slice(colon + 1) };
 }
 
@@ -47,12 +49,21 @@ export function parseOtherSans(field: string, entries: string[]): OtherName[] {
 }
 
 /**
+ * C0 control characters and DEL. A consumer written in C reads a value only
+ * up to a NUL, so "admin@corp.example\0@example.com" would pass the glob
+ * "*@example.com" and then be read as another name.
+ */
+export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+
+/**
  * Returns the first requested other SAN the role's allowed_other_sans do
- * not allow, with the reason in Vault's words, or `undefined`. A single "*"
- * allows any; otherwise the OID must be listed and the value must match
- * one of its globs.
+ * not allow, with the reason in Vault's words, or `undefined`. A value
+ * with a control character is never allowed. Otherwise a single "*"
+ * allows any, or the OID must be listed and the value must match one of its globs.
  */
 export function disallowedOtherSan(allowed: string[], requested: OtherName[]): string | undefined {
+  const controlled = requested.find((name) => CONTROL_CHARACTER.test(name.value));
+  if (controlled !== undefined) return `other SAN ${JSON.stringify(controlled.value)} for OID ${controlled.oid} contains a control character, which no role allows`;
   if (allowed.length === 1 && allowed[0] === '*') return undefined;
   const rules = parseOtherSans('allowed_other_sans', allowed);
   for (const name of requested) {
@@ -87,13 +98,18 @@ export function splitOtherNames(generalNames: Buffer): { otherNames: OtherName[]
         rest.push(element.encoded);
         continue;
       }
-      const [typeId, wrapped] = derElements(element.content);
+      const parts = derElements(element.content);
+      const [typeId, wrapped] = parts;
+      if (parts.length !== 2 || typeId.tag !== 0x06) throw new Error('an otherName is not a type-id OID followed by one value');
       const oid = decodeOid(typeId.content);
-      const [inner] = derElements(wrapped?.content ?? Buffer.alloc(0));
-      if (typeId.tag !== 0x06 || wrapped?.tag !== 0xa0 || inner?.tag !== 0x0c) {
+      if (oidProblem(oid) !== undefined) throw new Error(`otherName type-id ${oid} is not a valid object identifier`);
+      const values = derElements(wrapped.content);
+      if (wrapped.tag !== 0xa0 || values.length !== 1) throw new Error(`the value of otherName ${oid} is not one [0] EXPLICIT element`);
+      if (values[0].tag !== 0x0c) {
         throw invalidField('csr', `other SAN ${oid} has a value that is not a UTF8String, the only type supported`);
       }
-      otherNames.push({ oid, value: inner.content.toString('utf8') });
+      // A fatal decoder rejects invalid UTF-8, which Buffer.toString would replace with U+FFFD, so the role would check another value.
+      otherNames.push({ oid, value: UTF8.decode(values[0].content) });
     }
   } catch (err) {
     if (isCofferError(err)) throw err;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { webcrypto } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { x509 } from './x509.js';
 import {
@@ -61,6 +62,24 @@ describe('other_sans', () => {
     assert.match(await certificateText(String(issued.certificate)), /othername: 1\.3\.6\.1\.4\.1\.99999\.1::anything/);
   });
 
+  test('san critical without a subject', async () => {
+    const { harness, root } = await setUp({ require_cn: false, allowed_other_sans: '*' });
+
+    for (const request of [{ alt_names: 'b.example.com' }, { other_sans: '1.2.3.4;UTF8:svc-web' }]) {
+      const issued = dataOf(await harness.send('update', 'issue/web', request));
+
+      const text = await certificateText(String(issued.certificate));
+      assert.match(text, /Subject: \n/);
+      assert.match(text, /X509v3 Subject Alternative Name: critical\n/);
+      await withOpenssl(async (tools) => {
+        const rootPath = await tools.file('root.pem', String(root.certificate));
+        const leafPath = await tools.file('leaf.pem', String(issued.certificate));
+        const result = await tools.openssl(['verify', '-x509_strict', '-CAfile', rootPath, leafPath]);
+        assert.equal(result.code, 0, result.stderr);
+      });
+    }
+  });
+
   test('other sans from a csr are signed', async () => {
     const { harness, root } = await setUp({ allowed_other_sans: '1.2.3.4;UTF8:svc-*' });
 
@@ -85,6 +104,7 @@ describe('other_sans', () => {
   test('disallowed and malformed other sans are rejected', async () => {
     const { harness } = await setUp({ allowed_other_sans: '1.2.3.4;UTF8:svc-*' });
     await harness.send('create', 'roles/plain', { allow_any_name: true, key_type: 'ec' });
+    await harness.send('create', 'roles/any', { allow_any_name: true, key_type: 'ec', allowed_other_sans: '*' });
     const cases: [string, string, string][] = [
       ['issue/web', '1.2.3.5;UTF8:svc-a', 'other SAN OID 1.2.3.5 not allowed by this role'],
       ['issue/web', '1.2.3.4;UTF8:db-a', 'other SAN db-a not allowed for OID 1.2.3.4 by this role'],
@@ -93,10 +113,52 @@ describe('other_sans', () => {
       ['issue/web', '1.2.3.4;svc-a', 'invalid field "other_sans": expected a colon in other SAN "1.2.3.4;svc-a"'],
       ['issue/web', '1.2.3.4;IA5:svc-a', 'invalid field "other_sans": only utf8 other SANs are supported; found non-supported type in other SAN "1.2.3.4;IA5:svc-a"'],
       ['issue/web', 'upn;UTF8:svc-a', 'invalid field "other_sans": "upn" in other SAN "upn;UTF8:svc-a" is not a dotted object identifier'],
+      ['issue/web', '1.2.3.4;UTF8:svc-a\u0000.evil', 'other SAN "svc-a\\u0000.evil" for OID 1.2.3.4 contains a control character, which no role allows'],
+      ['issue/any', '1.2.3.4;UTF8:a\u007f', 'other SAN "a\u007f" for OID 1.2.3.4 contains a control character, which no role allows'],
+      ['issue/web', '1.40;UTF8:svc-a', 'invalid field "other_sans": "1.40" in other SAN "1.40;UTF8:svc-a" is not a valid object identifier: under arc 0 or 1 the second arc must be below 40'],
     ];
 
     for (const [path, otherSans, message] of cases) {
       await assertRejectedUnchanged(harness, () => harness.send('update', path, { common_name: 'a.example.com', other_sans: otherSans }), message);
+    }
+  });
+});
+
+/** Encodes a DER element of `tag` around `parts`, with a one-byte length, so contents must stay under 128 bytes. */
+function der(tag: number, ...parts: Buffer[]): Buffer {
+  const content = Buffer.concat(parts);
+  return Buffer.concat([Buffer.from([tag, content.length]), content]);
+}
+
+/** Makes an EC CSR for a.example.com whose subject alternative name extension is `generalNames`, as given. */
+async function csrWithSan(generalNames: Buffer): Promise<string> {
+  const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+  const request = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: 'CN=a.example.com',
+    keys: keys as Parameters<typeof x509.Pkcs10CertificateRequestGenerator.create>[0]['keys'],
+    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+    extensions: [new x509.Extension('2.5.29.17', false, generalNames)],
+  });
+  return request.toString('pem');
+}
+
+describe('malformed csr other sans', () => {
+  test('rejected with 400 unchanged', async () => {
+    const { harness } = await setUp({ allowed_other_sans: '*', key_type: 'any' });
+    const oid123 = der(0x06, Buffer.from([0x2a, 0x03]));
+    const otherName = (...parts: Buffer[]) => der(0x30, der(0xa0, ...parts));
+    const cases: [Buffer, string][] = [
+      [otherName(der(0x06), der(0xa0, der(0x0c, Buffer.from('x')))), 'subject alternative names could not be parsed: truncated OBJECT IDENTIFIER'],
+      [otherName(der(0x06, Buffer.from([0x2a, 0x83])), der(0xa0, der(0x0c, Buffer.from('x')))), 'extensions could not be parsed: End of input reached before message was fully decoded'],
+      [otherName(oid123, der(0xa0, der(0x0c, Buffer.from([0xff, 0xfe])))), 'subject alternative names could not be parsed: The encoded data was not valid for encoding utf-8'],
+      [otherName(oid123, der(0xa0, der(0x0c, Buffer.from('x')), der(0x0c, Buffer.from('y')))), 'subject alternative names could not be parsed: the value of otherName 1.2.3 is not one [0] EXPLICIT element'],
+      [otherName(oid123, der(0xa0, der(0x0c, Buffer.from('x'))), der(0x05)), 'subject alternative names could not be parsed: an otherName is not a type-id OID followed by one value'],
+    ];
+
+    for (const [generalNames, problem] of cases) {
+      const csr = await csrWithSan(generalNames);
+      await assertRejectedUnchanged(harness, () => harness.send('update', 'sign/web', { csr }), `invalid field "csr": ${problem}`);
+      await assertRejectedUnchanged(harness, () => harness.send('update', 'sign-verbatim', { csr }), `invalid field "csr": ${problem}`);
     }
   });
 });
@@ -133,6 +195,11 @@ describe('policy_identifiers', () => {
     const harness = createHarness();
     const cases: [unknown, string][] = [
       ['1.2.x', 'invalid field "policy_identifiers": "1.2.x" is not a dotted object identifier such as 1.3.6.1.5.5.7.3.1'],
+      // DER joins the first two arcs as 40 * first + second, so 1.40 would be written as 2.0.
+      ['1.40', 'invalid field "policy_identifiers": "1.40" is not a valid object identifier: under arc 0 or 1 the second arc must be below 40'],
+      ['1.2.3,1.2.4,1.2.3', 'invalid field "policy_identifiers": policy 1.2.3 is listed more than once: list each OID once, with its cps and notice in one object'],
+      ['[{"oid":"1.2.3","cps":"https://example.com/cps"},{"oid":"1.2.3","notice":"n"}]', 'invalid field "policy_identifiers": policy 1.2.3 is listed more than once: list each OID once, with its cps and notice in one object'],
+      ['[{"oid":"0.99.1"}]', 'invalid field "policy_identifiers": "0.99.1" is not a valid object identifier: under arc 0 or 1 the second arc must be below 40'],
       ['[{"oid":"1.2.3"', 'invalid field "policy_identifiers": "[{\\"oid\\":\\"1.2.3\\"" is not valid JSON: use a list of objects with "oid" and optional "cps" and "notice"'],
       ['[{"cps":"https://example.com"}]', 'invalid field "policy_identifiers": a policy needs "oid" as a string, got undefined'],
       ['[{"oid":"1.2.3","url":"x"}]', 'invalid field "policy_identifiers": unknown key "url" in a policy: use "oid", "cps" and "notice"'],
@@ -166,6 +233,9 @@ describe('subject serial number and user ids', () => {
       ['issue/web', { serial_number: 'XY-1' }, 'serial_number XY-1 not allowed by this role'],
       ['issue/plain', { serial_number: 'SN-1' }, 'serial_number SN-1 not allowed by this role'],
       ['issue/plain', { user_ids: 'alice' }, 'user_id alice is not allowed by this role'],
+      // A C consumer reads up to the NUL, so svc-a\0admin would pass svc-* and be read as svc-a.
+      ['issue/web', { user_ids: 'svc-a\u0000admin' }, 'user_id "svc-a\\u0000admin" contains a control character, which no role allows'],
+      ['issue/web', { serial_number: 'SN-1\n2' }, 'serial_number "SN-1\\n2" contains a control character, which no role allows'],
     ];
 
     for (const [path, body, message] of cases) {
@@ -262,6 +332,36 @@ describe('role not_after', () => {
       harness,
       () => harness.send('update', 'issue/web', { common_name: 'a.example.com', ttl: '1h' }),
       'invalid field "ttl": either ttl or not_after should be provided, not both, and the role sets not_after',
+    );
+  });
+});
+
+describe('not_after dates', () => {
+  test('impossible dates are rejected', async () => {
+    const { harness } = await setUp({});
+
+    for (const text of ['2030-02-30T00:00:00Z', '2031-02-29T12:00:00Z', '2030-04-31T00:00:00Z', '2030-01-01T24:00:00Z']) {
+      const message = `invalid field "not_after": "${text}" is not a UTC time such as 2030-01-02T03:04:05Z`;
+      await assertRejectedUnchanged(harness, () => harness.send('create', 'roles/fixed', { not_after: text }), message);
+      await assertRejectedUnchanged(harness, () => harness.send('update', 'issue/web', { common_name: 'a.example.com', not_after: text }), message);
+    }
+  });
+});
+
+describe('internationalized names', () => {
+  test('dns sans become a-labels', async () => {
+    const { harness, root } = await setUp({ allowed_domains: 'example.com,bücher.example' });
+
+    const issued = dataOf(await harness.send('update', 'issue/web', { common_name: 'ä.example.com', alt_names: 'bü.example.com,shop.bücher.example' }));
+
+    await assertVerifies(root.certificate, issued.certificate);
+    const text = await certificateText(String(issued.certificate));
+    assert.match(text, /Subject: CN = \\C3\\A4\.example\.com\n/);
+    assert.match(text, /X509v3 Subject Alternative Name: \n\s+DNS:xn--4ca\.example\.com, DNS:xn--b-eha\.example\.com, DNS:shop\.xn--bcher-kva\.example\n/);
+    await assertRejectedUnchanged(
+      harness,
+      () => harness.send('update', 'issue/web', { common_name: 'a.example.com', alt_names: 'bü.example.org' }),
+      'subject alternate name xn--b-eha.example.org not allowed by this role',
     );
   });
 });

@@ -99,6 +99,8 @@ describe('roles', () => {
       [{ serial_number_source: 'csr' }, 'invalid field "serial_number_source": unknown serial_number_source "csr": use json-csr or json'],
       [{ not_after: 'tomorrow' }, 'invalid field "not_after": "tomorrow" is not a UTC time such as 2030-01-02T03:04:05Z'],
       [{ allowed_other_sans: '1.2.3.4;UTF8' }, 'invalid field "allowed_other_sans": expected a colon in other SAN "1.2.3.4;UTF8"'],
+      [{ allowed_other_sans: '1.40;UTF8:*' }, 'invalid field "allowed_other_sans": "1.40" in other SAN "1.40;UTF8:*" is not a valid object identifier: under arc 0 or 1 the second arc must be below 40'],
+      [{ ext_key_usage_oids: '0.40.1' }, 'invalid field "ext_key_usage_oids": "0.40.1" is not a valid object identifier: under arc 0 or 1 the second arc must be below 40'],
       [{ allowed_other_sans: '*,1.2.3.4;UTF8:x;y' }, 'invalid field "allowed_other_sans": expected a semicolon in other SAN "*"'],
       [
         { allowed_domains: '{{identity.entity.nmae}}.example.com', allowed_domains_template: true },

@@ -44,6 +44,11 @@ export function parsePolicyIdentifiers(field: string, entries: string[]): string
     }
     for (const item of Array.isArray(parsed) ? parsed : [parsed]) result.push(JSON.stringify(checkPolicyObject(field, item)));
   }
+
+  // RFC 5280 section 4.2.1.4 allows each policy OID once per extension, and openssl's policy check rejects a repeat.
+  const oids = result.map((entry) => storedPolicy(entry).oid);
+  const repeated = oids.find((oid, index) => oids.indexOf(oid) !== index);
+  if (repeated !== undefined) throw invalidField(field, `policy ${repeated} is listed more than once: list each OID once, with its cps and notice in one object`);
   return result;
 }
 

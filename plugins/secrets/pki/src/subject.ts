@@ -3,6 +3,7 @@
  * carry them, their parsing, and their encoding for @peculiar/x509.
  */
 import { isIP } from 'node:net';
+import { domainToASCII } from 'node:url';
 import { invalidField } from './errors.js';
 import type { OtherName } from './other-sans.js';
 
@@ -109,19 +110,33 @@ export interface AltNames {
 export const HOSTNAME_PATTERN = /^(\*\.)?(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])\.)*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])\.?$/;
 
 /**
+ * Returns a DNS name in the form a certificate holds: an internationalized
+ * name becomes its A-label (punycode) form, as Vault converts it, because a
+ * dNSName is an IA5String of ASCII only. A name that does not convert is
+ * returned unchanged, so that the host name checks reject it.
+ */
+export function asciiDnsName(name: string): string {
+  if (/^[\x00-\x7f]*$/.test(name)) return name;
+  const ascii = domainToASCII(name);
+  return ascii === '' ? name : ascii;
+}
+
+/**
  * Sorts the common name and `alt_names` into DNS names and email addresses
  * the way Vault does: a name with "@" is an email address. The common name
  * becomes a DNS name only when it is a host name, and is left out when
- * `excludeCn` is set.
+ * `excludeCn` is set. DNS names are converted by {@link asciiDnsName}.
  */
 export function splitNames(commonName: string, altNames: string[], excludeCn: boolean): { dnsNames: string[]; emailAddresses: string[] } {
   const dnsNames: string[] = [];
   const emailAddresses: string[] = [];
   const add = (name: string) => {
-    const list = name.includes('@') ? emailAddresses : dnsNames;
-    if (!list.includes(name)) list.push(name);
+    const isEmail = name.includes('@');
+    const list = isEmail ? emailAddresses : dnsNames;
+    const value = isEmail ? name : asciiDnsName(name);
+    if (!list.includes(value)) list.push(value);
   };
-  if (commonName !== '' && !excludeCn && (commonName.includes('@') || HOSTNAME_PATTERN.test(commonName))) add(commonName);
+  if (commonName !== '' && !excludeCn && (commonName.includes('@') || HOSTNAME_PATTERN.test(asciiDnsName(commonName)))) add(commonName);
   for (const name of altNames) if (name !== '') add(name);
   return { dnsNames, emailAddresses };
 }

@@ -16,7 +16,8 @@ const UTC_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 export function parseNotAfter(text: string, ttl: number): Date | undefined {
   if (text === '') return undefined;
   const date = new Date(text);
-  if (!UTC_TIME.test(text) || Number.isNaN(date.getTime())) {
+  // Date rolls an impossible day or hour over (February 30 becomes March 2), so the time must read back unchanged.
+  if (!UTC_TIME.test(text) || Number.isNaN(date.getTime()) || date.toISOString().replace('.000Z', 'Z') !== text) {
     throw invalidField('not_after', `"${text}" is not a UTC time such as 2030-01-02T03:04:05Z`);
   }
   if (ttl !== 0) throw invalidField('not_after', 'either ttl or not_after should be provided, not both');

@@ -2,6 +2,7 @@
  * Key usage and extended key usage names as Vault's roles take them, and
  * their X.509 values.
  */
+import { oidProblem } from './der.js';
 import { invalidField } from './errors.js';
 
 /** Key usage names (Go's `x509.KeyUsage` constants without the prefix) and their bits in @peculiar/x509's KeyUsageFlags. */
@@ -38,7 +39,6 @@ const EXT_KEY_USAGE_OIDS: Readonly<Record<string, string>> = {
 /** Vault's default key usage of a role. */
 export const DEFAULT_KEY_USAGE = ['DigitalSignature', 'KeyAgreement', 'KeyEncipherment'];
 
-const OID_PATTERN = /^[0-2](\.(0|[1-9]\d*))+$/;
 
 function usageKey(name: string, prefix: string): string {
   const lower = name.trim().toLowerCase();
@@ -79,7 +79,9 @@ export function checkExtKeyUsages(field: string, names: string[]): string[] {
  */
 export function checkOids(field: string, oids: string[]): string[] {
   for (const oid of oids) {
-    if (!OID_PATTERN.test(oid)) throw invalidField(field, `"${oid}" is not a dotted object identifier such as 1.3.6.1.5.5.7.3.1`);
+    const problem = oidProblem(oid);
+    if (problem === 'syntax') throw invalidField(field, `"${oid}" is not a dotted object identifier such as 1.3.6.1.5.5.7.3.1`);
+    if (problem === 'second arc') throw invalidField(field, `"${oid}" is not a valid object identifier: under arc 0 or 1 the second arc must be below 40`);
   }
   return oids;
 }
