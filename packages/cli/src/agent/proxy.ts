@@ -46,8 +46,8 @@ function forwardHeaders(incoming: IncomingMessage, options: ProxyOptions): Outgo
 /**
  * Returns the server URL for a request target, or undefined for a target
  * that is not a path. Only the path and query of an absolute-form target
- * (`GET http://host/path`) are kept, as Vault Agent keeps only r.URL.Path,
- * so a client cannot send the agent's token to another host. An origin-form
+ * (`GET http://host/path`) are kept, so a client cannot send the agent's
+ * token to another host. An origin-form
  * path is appended as written, so `//host/path` stays a path on the server.
  */
 export function proxyTarget(requestTarget: string, serverAddress: string): URL | undefined {
