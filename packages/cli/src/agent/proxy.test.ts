@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClientConfig } from '../client.js';
 import type { TestServer } from '../test-server.js';
+import { CofferClient } from '../client.js';
 import { startDevServer, testRootToken } from '../test-server.js';
 import { AgentLogger } from './log.js';
 import type { RunningProxy } from './proxy.js';
@@ -83,6 +84,17 @@ describe('agent proxy', { timeout: 120_000 }, () => {
     assert.match(answer, /^HTTP\/1\.1 400 Bad Request\r\n/);
     assert.match(answer, /\{"errors":\["invalid request target \\"\*\\": expected a path such as \/v1\/sys\/health"\]\}/);
     assert.deepEqual(decoyRequests, []);
+  });
+
+  test('bearer token is not replaced', async () => {
+    const root = new CofferClient({ address: server.address, token: testRootToken, skipVerify: false });
+    const created = await root.write('auth/token/create', { policies: ['default'], no_parent: true });
+    const ownToken = created!.auth!.client_token;
+
+    const answer = await rawExchange(proxyAddress, `GET /v1/auth/token/lookup-self HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${ownToken}\r\nConnection: close\r\n\r\n`);
+    assert.match(answer, /^HTTP\/1\.1 200 OK\r\n/);
+    const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4).replace(/^[0-9a-f]+\r\n|\r\n0\r\n\r\n$/g, '')) as { data: { policies: string[] } };
+    assert.deepEqual(body.data.policies, ['default']);
   });
 
   test('client disconnect ends upstream stream', async () => {

@@ -36,7 +36,11 @@ function forwardHeaders(incoming: IncomingMessage, options: ProxyOptions): Outgo
   }
 
   const token = options.currentToken();
-  const hasToken = typeof headers['x-vault-token'] === 'string' && headers['x-vault-token'] !== '';
+  // The server also takes a token from `Authorization: Bearer`, but prefers X-Vault-Token, so adding
+  // the agent's token to such a request would run it with the agent's token in place of its own.
+  const bearer = headers.authorization;
+  const hasBearer = typeof bearer === 'string' && bearer.startsWith('Bearer ') && bearer.slice(7).trim() !== '';
+  const hasToken = (typeof headers['x-vault-token'] === 'string' && headers['x-vault-token'] !== '') || hasBearer;
   if (token !== undefined && (options.useAutoAuthToken === 'force' || (options.useAutoAuthToken === true && !hasToken))) {
     headers['x-vault-token'] = token;
   }
