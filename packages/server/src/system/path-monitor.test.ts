@@ -117,4 +117,21 @@ describe('sys/monitor', () => {
     assert.equal(response.status, 403);
     assert.equal(server.core.options.logMonitor!.size, 0);
   });
+
+  // Runs last, because it leaves the shared server sealed.
+  test('seal ends an open stream', async () => {
+    await waitForStreams(0);
+    const stream = await open('?log_level=info');
+    assert.equal(stream.response.statusCode, 200);
+    const ended = new Promise<void>((resolve) => stream.response.on('close', () => resolve()));
+    await waitForStreams(1);
+
+    const sealed = await api(server, 'PUT', 'sys/seal', { token: ROOT });
+    assert.equal(sealed.status, 204);
+    await ended;
+    assert.equal(stream.response.complete, true);
+    await waitForStreams(0);
+    log().error({}, 'monitor test: logged while sealed');
+    assert.doesNotMatch(stream.text(), /core sealed|logged while sealed/);
+  });
 });
