@@ -112,8 +112,28 @@ describe('printf', () => {
     assert.equal(sprintf('%s|%5s|%-4s|%q|%d|%03d|%.2f|%x|%t|%v|%%', 'a', 'b', 'c', 'q"', 7, 5, 1.5, 'hi', true, ['x', 1]), 'a|    b|c   |"q\\""|7|005|1.50|6869|true|[x 1]|%');
   });
 
+  test('zero padding keeps sign first', () => {
+    assert.equal(sprintf('%05d', -3), '-0003');
+    assert.equal(sprintf('%+05d', 3), '+0003');
+    assert.equal(sprintf('%08.3f', -1.5), '-001.500');
+    assert.equal(sprintf('%-5d|', -3), '-3   |');
+  });
+
+  test('huge width and precision are rejected', () => {
+    assert.equal(sprintf('%1000001d', 5), '%!(BADWIDTH)5');
+    assert.equal(sprintf('%.1000001f', 1.5), '%!(BADPREC)1.500000');
+    assert.equal(sprintf('%1000000d', 5).length, 1_000_000);
+  });
+
   test('wrong and missing arguments', () => {
     assert.equal(sprintf('%d %s', 'x'), '%!d(string=x) %!s(MISSING)');
     assert.equal(sprintf('%s', 'a', 2), 'a%!(EXTRA json.Number=2)');
+  });
+});
+
+describe('toJSON', () => {
+  test('keeps a __proto__ key', () => {
+    const data = JSON.parse('{"b":2,"__proto__":{"a":1}}') as unknown;
+    assert.equal(builtinFunctions.toJSON(data), '{"__proto__":{"a":1},"b":2}');
   });
 });
