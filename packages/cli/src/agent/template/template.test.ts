@@ -137,3 +137,23 @@ describe('toJSON', () => {
     assert.equal(builtinFunctions.toJSON(data), '{"__proto__":{"a":1},"b":2}');
   });
 });
+
+describe('template nesting', () => {
+  test('deep nesting is a parse error', () => {
+    const parentheses = `{{ ${'('.repeat(5000)}1${')'.repeat(5000)} }}`;
+    assert.throws(() => parseTemplate('deep.tpl', parentheses, names), {
+      name: 'TemplateError',
+      message: 'deep.tpl:1: max nesting depth of 1000 blocks and parentheses exceeded',
+    });
+    const blocks = `${'{{ if true }}'.repeat(5000)}x${'{{ end }}'.repeat(5000)}`;
+    assert.throws(() => parseTemplate('deep.tpl', blocks, names), {
+      name: 'TemplateError',
+      message: 'deep.tpl:1: max nesting depth of 1000 blocks and parentheses exceeded',
+    });
+  });
+
+  test('nesting at the limit renders', async () => {
+    assert.equal(await render(`${'{{ if true }}'.repeat(1000)}x${'{{ end }}'.repeat(1000)}`), 'x');
+    assert.equal(await render(`{{ ${'('.repeat(1000)}1${')'.repeat(1000)} }}`), '1');
+  });
+});
