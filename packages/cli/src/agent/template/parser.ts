@@ -39,7 +39,8 @@ const unsupportedKeywords = new Set(['define', 'template', 'block', 'break', 'co
 /**
  * Maximum nesting of blocks and parenthesized pipelines. The parser and the
  * executor recurse once per level, so a deeper template would overflow the
- * stack. Go's text/template allows 10000 parentheses, or 1000 on wasm.
+ * stack. Go's text/template allows 10000 parentheses, or 1000 on wasm
+ * (maxStackDepth in text/template/parse).
  */
 const maxNestingDepth = 1000;
 
