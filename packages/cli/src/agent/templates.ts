@@ -333,7 +333,11 @@ export class TemplateRenderer {
       if (secret === null) throw new Error(`no data returned by a write to ${path}`);
       return new SecretValue(secret);
     }
-    const secret = await client.read(await this.kvPath(client, path, 'data/'));
+    // A query such as "?version=1" reads one version of a KV secret, as Consul Template allows.
+    const queryStart = path.indexOf('?');
+    const apiPath = queryStart === -1 ? path : path.slice(0, queryStart);
+    const query = queryStart === -1 ? undefined : Object.fromEntries(new URLSearchParams(path.slice(queryStart + 1)));
+    const secret = await client.read(await this.kvPath(client, apiPath, 'data/'), query);
     if (secret === null) throw new Error(`no secret exists at ${path}`);
     return new SecretValue(secret);
   }
