@@ -1,7 +1,7 @@
 // Tests of template rendering in this process against a dev server, with
 // the renderer that the agent runs.
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CofferClient } from '../client.js';
@@ -46,5 +46,24 @@ describe('template rendering', { timeout: 120_000 }, () => {
     assert.equal(await renderOnce('{{ with secret "secret/data/versioned?version=1" }}{{ .Data.data.password }}{{ end }}'), 'first');
     assert.equal(await renderOnce('{{ with secret "secret/versioned?version=1" }}{{ .Data.data.password }}{{ end }}'), 'first');
     assert.equal(await renderOnce('{{ with secret "secret/data/versioned" }}{{ .Data.data.password }}{{ end }}'), 'second');
+  });
+
+  test('unchanged text still narrows perms', async () => {
+    const folder = await makeTempDir('coffer-template-');
+    try {
+      const destination = join(folder.path, 'out.txt');
+      await writeFile(destination, 'second');
+      await chmod(destination, 0o644);
+      const contents = '{{ with secret "secret/data/versioned" }}{{ .Data.data.password }}{{ end }}';
+      const config: TemplateConfig = { name: 'contents', contents, destination, perms: 0o600, createDestDirs: false, errorOnMissingKey: true, place: 'template' };
+      const options = { staticSecretRenderInterval: 300, maxRetries: 0, exitOnRetryFailure: false, onFatal: () => undefined };
+      const renderer = new TemplateRenderer(await loadTemplates([config]), { ...root.config, token: '' }, options, new AgentLogger({ write: () => true }));
+      await renderer.renderOnce(testRootToken);
+
+      assert.equal(await readFile(destination, 'utf8'), 'second');
+      assert.equal((await stat(destination)).mode & 0o7777, 0o600);
+    } finally {
+      await folder.remove();
+    }
   });
 });
