@@ -369,7 +369,9 @@ function monitorAnswer(context: HandlerContext, requestId: string, result: Logic
         return;
       }
       if (dropped > 0) {
-        response.write(formatLine(JSON.stringify({ level: 'warn', time: new Date().toISOString(), msg: `monitor dropped ${dropped} log lines that the client did not read in time` }), level, format) ?? '');
+        // Formatted without the stream's level, so a client that asked for errors only still learns of the loss.
+        const notice = JSON.stringify({ level: 'warn', time: new Date().toISOString(), msg: `monitor dropped ${dropped} log lines that the client did not read in time` });
+        response.write(formatLine(notice, 'trace', format) ?? '');
         dropped = 0;
       }
       response.write(text);

@@ -118,6 +118,28 @@ describe('sys/monitor', () => {
     assert.equal(server.core.options.logMonitor!.size, 0);
   });
 
+  test('slow reader at error level learns of drops', async () => {
+    await waitForStreams(0);
+    const stream = await open('?log_level=error');
+    try {
+      stream.response.pause();
+      const padding = 'x'.repeat(1000);
+      for (let index = 0; index < 30_000; index += 1) log().error({ padding }, 'monitor test: flood');
+      stream.response.resume();
+      // Lines logged before the client has read the backlog are dropped too, so log until one arrives.
+      const deadline = Date.now() + 20_000;
+      while (!stream.text().includes('monitor test: after the flood') && Date.now() < deadline) {
+        log().error({}, 'monitor test: after the flood');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const text = stream.text();
+      assert.match(text, /monitor test: after the flood/);
+      assert.match(text, /\[WARN\]  monitor dropped \d+ log lines that the client did not read in time\n/);
+    } finally {
+      stream.close();
+    }
+  });
+
   // Runs last, because it leaves the shared server sealed.
   test('seal ends an open stream', async () => {
     await waitForStreams(0);
