@@ -147,6 +147,24 @@ function expectString(name: string, value: unknown): string {
   return value;
 }
 
+/**
+ * Decodes standard, padded base64 as Go's base64.StdEncoding does, which
+ * ignores line breaks and rejects other input. Buffer.from skips invalid
+ * characters, which would render a corrupted value in place of an error.
+ * NOTE: the byte offset counts the input without its line breaks.
+ */
+function decodeBase64(text: string): string {
+  const clean = text.replace(/[\r\n]/g, '');
+  const invalid = clean.search(/[^A-Za-z0-9+/=]/);
+  if (invalid !== -1) throw new FunctionError(`illegal base64 data at input byte ${invalid}`);
+  const padding = clean.indexOf('=');
+  if (padding !== -1 && (!/^={1,2}$/.test(clean.slice(padding)) || clean.length % 4 !== 0)) {
+    throw new FunctionError(`illegal base64 data at input byte ${padding}`);
+  }
+  if (clean.length % 4 !== 0) throw new FunctionError(`illegal base64 data at input byte ${clean.length - (clean.length % 4)}`);
+  return Buffer.from(clean, 'base64').toString('utf8');
+}
+
 /** The functions every template may call; the renderer adds `secret`. */
 export const builtinFunctions: Record<string, TemplateFunction> = {
   printf: sprintf,
@@ -186,7 +204,7 @@ export const builtinFunctions: Record<string, TemplateFunction> = {
     return value;
   },
   base64Encode: (value: unknown) => Buffer.from(expectString('base64Encode', value)).toString('base64'),
-  base64Decode: (value: unknown) => Buffer.from(expectString('base64Decode', value), 'base64').toString('utf8'),
+  base64Decode: (value: unknown) => decodeBase64(expectString('base64Decode', value)),
   toUpper: (value: unknown) => expectString('toUpper', value).toUpperCase(),
   toLower: (value: unknown) => expectString('toLower', value).toLowerCase(),
   trimSpace: (value: unknown) => expectString('trimSpace', value).trim(),

@@ -157,3 +157,11 @@ describe('template nesting', () => {
     assert.equal(await render(`{{ ${'('.repeat(1000)}1${')'.repeat(1000)} }}`), '1');
   });
 });
+
+describe('base64Decode', () => {
+  test('invalid input is an error', async () => {
+    assert.equal(await render('{{ base64Decode "aGk=" }}'), 'hi');
+    assert.equal(await renderError('{{ base64Decode "not base64!" }}'), 'test.tpl:1: error calling base64Decode: illegal base64 data at input byte 3');
+    assert.equal(await renderError('{{ base64Decode "aGk" }}'), 'test.tpl:1: error calling base64Decode: illegal base64 data at input byte 0');
+  });
+});
