@@ -362,11 +362,13 @@ export class CofferClient {
    * `sys/monitor`. Redirects are followed as `request` follows them, and the
    * client timeout does not apply.
    *
+   * @throws CurlCommandRequested in place of sending, with -output-curl-string.
    * @throws ResponseError for a status of 400 or more.
    * @throws ConnectionError when the server cannot be reached.
    */
   async stream(path: string, query: Record<string, string>, onText: (text: string) => void, signal?: AbortSignal): Promise<void> {
     let { outgoing } = this.buildRequest('GET', path, { wrap: false, query });
+    if (this.config.outputCurlString === true) throw new CurlCommandRequested(curlCommand(outgoing, this.config));
     for (let redirects = 0; ; redirects += 1) {
       let result: { status: number; text: string; location?: string };
       try {

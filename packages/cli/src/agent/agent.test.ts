@@ -651,6 +651,60 @@ exec {
     assert.throws(() => process.kill(lastPid, 0), { code: 'ESRCH' });
   });
 
+  test('exec restart leaves one child', async () => {
+    const folder = await makeTempDir('coffer-agent-');
+    const files = await approleFiles(folder.path, 'exec-two', {});
+    const pids = join(folder.path, 'child.pids');
+    await root.write('secret/data/exec-two', { data: { user: 'one', password: 'one' } });
+    const config = `${autoAuth(files, join(folder.path, 'token'))}
+template_config {
+  static_secret_render_interval = "1s"
+}
+
+env_template "APP_USER" {
+  contents = "{{ with secret \\"secret/data/exec-two\\" }}{{ .Data.data.user }}{{ end }}"
+}
+
+env_template "APP_PASSWORD" {
+  contents = "{{ with secret \\"secret/data/exec-two\\" }}{{ .Data.data.password }}{{ end }}"
+}
+
+exec {
+  command = ["/bin/sh", "-c", "echo $$ >> ${pids}; exec sleep 120"]
+}
+`;
+    await writeConfig(folder.path, config);
+    const agent = startAgent(folder.path);
+    let started: number[] = [];
+    try {
+      await waitFor('the first child', async () => ((await readIfExists(pids))?.trim().split('\n').length === 1 ? true : undefined));
+      // One change of the secret changes both variables at once.
+      await root.write('secret/data/exec-two', { data: { user: 'two', password: 'two' } });
+      await waitFor('a restarted child', async () => (((await readIfExists(pids))?.trim().split('\n').length ?? 0) >= 2 ? true : undefined));
+      await sleep(3000);
+      started = (await readFile(pids, 'utf8')).trim().split('\n').map(Number);
+      const alive = started.filter((pid) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+      assert.equal(alive.length, 1, `children still running: ${alive.join(', ')}`);
+    } finally {
+      assert.equal(await agent.stop(), 0, agent.stderr);
+      await folder.remove();
+      for (const pid of started) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Already gone, as it should be.
+        }
+      }
+    }
+  });
+
   test('exec child exit code ends agent', async () => {
     const folder = await makeTempDir('coffer-agent-');
     const files = await approleFiles(folder.path, 'exec-exit', {});

@@ -1,9 +1,10 @@
 // Runs the agent: auto-auth with its sinks, the templates and the API proxy,
 // until SIGINT or SIGTERM, or once with exit_after_auth.
-import { rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import type { ClientConfig } from '../client.js';
 import { CofferClient } from '../client.js';
 import type { UI } from '../io.js';
+import { writeFileAtomic } from './atomic-file.js';
 import { AuthHandler } from './auth-handler.js';
 import { ChildSupervisor } from './exec.js';
 import type { AuthToken } from './auth-methods.js';
@@ -111,7 +112,8 @@ export async function runAgent(parts: AgentParts, stopSignal: AbortSignal | unde
   };
 
   try {
-    if (config.pidFile !== undefined) await writeFile(config.pidFile, String(process.pid), { mode: 0o644 });
+    // Written atomically, so a symlink planted at the path is replaced rather than followed to another file.
+    if (config.pidFile !== undefined) await writeFileAtomic(config.pidFile, String(process.pid), 0o644);
     const proxyOptions = { useAutoAuthToken: config.useAutoAuthToken, currentToken: () => currentToken };
     for (const listener of config.listeners) proxies.push(await startProxy(listener, clientConfig, proxyOptions, logger.named('proxy')));
   } catch (error) {

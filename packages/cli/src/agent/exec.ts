@@ -29,6 +29,10 @@ function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
 export class ChildSupervisor {
   private child: ChildProcess | undefined;
   private stopping = false;
+  /** The restart in progress. Changes that arrive meanwhile join it, so only one child ever runs. */
+  private restarting: Promise<void> | undefined;
+  /** Environment for the child that the restart in progress starts: the latest one requested. */
+  private nextEnv: Record<string, string> | undefined;
 
   constructor(
     private readonly config: ExecConfig,
@@ -37,8 +41,9 @@ export class ChildSupervisor {
     private readonly onExit: (code: number) => void,
   ) {}
 
+  /** True while a child runs or a restart is replacing it. */
   get running(): boolean {
-    return this.child !== undefined;
+    return this.child !== undefined || this.restarting !== undefined;
   }
 
   /** Starts the child with the agent's environment plus `env`, sharing the agent's stdin, stdout and stderr. */
@@ -62,20 +67,33 @@ export class ChildSupervisor {
     });
   }
 
-  /** Stops the child with restart_stop_signal and starts it again with `env`. */
-  async restart(env: Record<string, string>): Promise<void> {
+  /**
+   * Stops the child with restart_stop_signal and starts it again with `env`.
+   * A call during a restart joins it, and the new child gets the latest `env`.
+   */
+  restart(env: Record<string, string>): Promise<void> {
+    this.nextEnv = env;
+    this.restarting ??= this.replaceChild();
+    return this.restarting;
+  }
+
+  private async replaceChild(): Promise<void> {
     const old = this.child;
     this.child = undefined;
     if (old !== undefined) {
       this.logger.info('restarting child process because a secret changed', { pid: old.pid });
       await stopChild(old, this.config.restartStopSignal);
     }
+    const env = this.nextEnv ?? {};
+    this.nextEnv = undefined;
+    this.restarting = undefined;
     this.start(env);
   }
 
   /** Stops the child for good. */
   async stop(): Promise<void> {
     this.stopping = true;
+    await this.restarting;
     const old = this.child;
     this.child = undefined;
     if (old !== undefined) await stopChild(old, this.config.restartStopSignal);

@@ -36,15 +36,47 @@ function forwardHeaders(incoming: IncomingMessage, options: ProxyOptions): Outgo
   }
 
   const token = options.currentToken();
-  const hasToken = typeof headers['x-vault-token'] === 'string' && headers['x-vault-token'] !== '';
+  // The server also takes a token from `Authorization: Bearer`, but prefers X-Vault-Token, so adding
+  // the agent's token to such a request would run it with the agent's token in place of its own.
+  const bearer = headers.authorization;
+  const hasBearer = typeof bearer === 'string' && bearer.startsWith('Bearer ') && bearer.slice(7).trim() !== '';
+  const hasToken = (typeof headers['x-vault-token'] === 'string' && headers['x-vault-token'] !== '') || hasBearer;
   if (token !== undefined && (options.useAutoAuthToken === 'force' || (options.useAutoAuthToken === true && !hasToken))) {
     headers['x-vault-token'] = token;
   }
   return headers;
 }
 
+/**
+ * Returns the server URL for a request target, or undefined for a target
+ * that is not a path. Only the path and query of an absolute-form target
+ * (`GET http://host/path`) are kept, so a client cannot send the agent's
+ * token to another host. An origin-form
+ * path is appended as written, so `//host/path` stays a path on the server.
+ */
+export function proxyTarget(requestTarget: string, serverAddress: string): URL | undefined {
+  let pathAndQuery = requestTarget;
+  if (!requestTarget.startsWith('/')) {
+    let absolute: URL;
+    try {
+      absolute = new URL(requestTarget);
+    } catch {
+      return undefined;
+    }
+    if (absolute.protocol !== 'http:' && absolute.protocol !== 'https:') return undefined;
+    pathAndQuery = `${absolute.pathname}${absolute.search}`;
+  }
+  return new URL(`${new URL(serverAddress).origin}${pathAndQuery}`);
+}
+
 function forward(incoming: IncomingMessage, outgoing: ServerResponse, client: ClientConfig, options: ProxyOptions, logger: AgentLogger): void {
-  const target = new URL(incoming.url ?? '/', `${client.address}/`);
+  const requestTarget = incoming.url ?? '/';
+  const target = proxyTarget(requestTarget, client.address);
+  if (target === undefined) {
+    outgoing.writeHead(400, { 'content-type': 'application/json' });
+    outgoing.end(JSON.stringify({ errors: [`invalid request target ${JSON.stringify(requestTarget)}: expected a path such as /v1/sys/health`] }));
+    return;
+  }
   const https = target.protocol === 'https:';
   const tls = https
     ? { ca: client.caCert, rejectUnauthorized: !client.skipVerify, cert: client.clientCert, key: client.clientKey, servername: client.tlsServerName }
@@ -56,10 +88,20 @@ function forward(incoming: IncomingMessage, outgoing: ServerResponse, client: Cl
       if (!hopByHopHeaders.has(name) && value !== undefined) headers[name] = value;
     }
     outgoing.writeHead(response.statusCode ?? 502, headers);
+    // Sent at once, so that a client of a stream such as sys/monitor receives the response headers before its first line.
+    outgoing.flushHeaders();
     response.pipe(outgoing);
     response.on('error', () => outgoing.destroy());
   });
+  // A client that goes away ends the server request too, so a stream such as sys/monitor does not stay open.
+  let clientGone = false;
+  outgoing.on('close', () => {
+    if (outgoing.writableFinished) return;
+    clientGone = true;
+    upstream.destroy();
+  });
   upstream.on('error', (error) => {
+    if (clientGone) return;
     logger.error('error forwarding request', { method: incoming.method, path: target.pathname, error: error.message });
     if (outgoing.headersSent) {
       outgoing.destroy();

@@ -5,7 +5,7 @@
 // static_secret_render_interval. When a secret's data changes, the templates
 // that read it are rendered and written again, and their commands run.
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import { stringifyJson } from '@coffer/sdk';
 import type { ClientConfig } from '../client.js';
 import { CofferClient } from '../client.js';
@@ -254,11 +254,16 @@ export class TemplateRenderer {
     } catch {
       current = undefined;
     }
-    if (current === text) {
+    if (current === text && (await hasMode(destination, perms))) {
       this.logger.debug('template unchanged', { template: template.config.name, destination });
       return;
     }
     await writeFileAtomic(destination, text, perms, createDestDirs);
+    if (current === text) {
+      // Only the mode or the file type differed, such as after perms was narrowed, so the command does not run.
+      this.logger.info('template permissions updated', { template: template.config.name, destination });
+      return;
+    }
     this.logger.info('rendered template', { template: template.config.name, destination });
     if (command !== undefined) await this.runCommand(command, template.config.name);
   }
@@ -333,7 +338,11 @@ export class TemplateRenderer {
       if (secret === null) throw new Error(`no data returned by a write to ${path}`);
       return new SecretValue(secret);
     }
-    const secret = await client.read(await this.kvPath(client, path, 'data/'));
+    // A query such as "?version=1" reads one version of a KV secret, as Consul Template allows.
+    const queryStart = path.indexOf('?');
+    const apiPath = queryStart === -1 ? path : path.slice(0, queryStart);
+    const query = queryStart === -1 ? undefined : Object.fromEntries(new URLSearchParams(path.slice(queryStart + 1)));
+    const secret = await client.read(await this.kvPath(client, apiPath, 'data/'), query);
     if (secret === null) throw new Error(`no secret exists at ${path}`);
     return new SecretValue(secret);
   }
@@ -423,6 +432,16 @@ export class TemplateRenderer {
     this.logger.info('secret changed, rendering templates again', { path: dependency.path });
     const users = this.templates.filter((template) => this.usedBy.get(template)?.has(dependency.key));
     await Promise.all(users.map((template) => this.renderWithRetry(template)));
+  }
+}
+
+/** Returns true when `path` is a regular file, not a symlink, with exactly `mode`. */
+async function hasMode(path: string, mode: number): Promise<boolean> {
+  try {
+    const stats = await lstat(path);
+    return stats.isFile() && (stats.mode & 0o7777) === mode;
+  } catch {
+    return false;
   }
 }
 

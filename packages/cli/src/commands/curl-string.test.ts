@@ -29,6 +29,16 @@ describe('-output-curl-string', () => {
     assert.equal(recorder.requests.length, 0);
   });
 
+  test('monitor prints curl and streams nothing', async () => {
+    const result = await runCli(['monitor', '-output-curl-string', '-log-level=debug'], { env: recorder.env });
+    assert.deepEqual(result, {
+      code: 0,
+      stdout: `curl -H "X-Vault-Request: true" -H "X-Vault-Token: $(coffer print token)" '${recorder.address}/v1/sys/monitor?log_level=debug&log_format=standard'\n`,
+      stderr: '',
+    });
+    assert.equal(recorder.requests.length, 0);
+  });
+
   test('write prints method and quoted body', async () => {
     const result = await runCli(['write', '-output-curl-string', 'kv/app', "motto=it's fine"], { env: recorder.env });
     assert.deepEqual(result, {

@@ -354,6 +354,14 @@ function monitorAnswer(context: HandlerContext, requestId: string, result: Logic
     response.flushHeaders();
     let dropped = 0;
     const unsubscribe = monitor.subscribe((line) => {
+      // A seal ends the stream before the seal's own lines, because a sealed server serves no data.
+      // NOTE: the stream ends at the first line written after the seal, which is the seal's
+      // "core sealed" line at info level. A server logging only warnings keeps it open, silent, until then.
+      if (context.core.sealed) {
+        unsubscribe();
+        response.end();
+        return;
+      }
       const text = formatLine(line, level, format);
       if (text === undefined) return;
       if (response.writableLength > MONITOR_BUFFER_BYTES) {
@@ -361,7 +369,9 @@ function monitorAnswer(context: HandlerContext, requestId: string, result: Logic
         return;
       }
       if (dropped > 0) {
-        response.write(formatLine(JSON.stringify({ level: 'warn', time: new Date().toISOString(), msg: `monitor dropped ${dropped} log lines that the client did not read in time` }), level, format) ?? '');
+        // Formatted without the stream's level, so a client that asked for errors only still learns of the loss.
+        const notice = JSON.stringify({ level: 'warn', time: new Date().toISOString(), msg: `monitor dropped ${dropped} log lines that the client did not read in time` });
+        response.write(formatLine(notice, 'trace', format) ?? '');
         dropped = 0;
       }
       response.write(text);

@@ -117,4 +117,43 @@ describe('sys/monitor', () => {
     assert.equal(response.status, 403);
     assert.equal(server.core.options.logMonitor!.size, 0);
   });
+
+  test('slow reader at error level learns of drops', async () => {
+    await waitForStreams(0);
+    const stream = await open('?log_level=error');
+    try {
+      stream.response.pause();
+      const padding = 'x'.repeat(1000);
+      for (let index = 0; index < 30_000; index += 1) log().error({ padding }, 'monitor test: flood');
+      stream.response.resume();
+      // Lines logged before the client has read the backlog are dropped too, so log until one arrives.
+      const deadline = Date.now() + 20_000;
+      while (!stream.text().includes('monitor test: after the flood') && Date.now() < deadline) {
+        log().error({}, 'monitor test: after the flood');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const text = stream.text();
+      assert.match(text, /monitor test: after the flood/);
+      assert.match(text, /\[WARN\]  monitor dropped \d+ log lines that the client did not read in time\n/);
+    } finally {
+      stream.close();
+    }
+  });
+
+  // Runs last, because it leaves the shared server sealed.
+  test('seal ends an open stream', async () => {
+    await waitForStreams(0);
+    const stream = await open('?log_level=info');
+    assert.equal(stream.response.statusCode, 200);
+    const ended = new Promise<void>((resolve) => stream.response.on('close', () => resolve()));
+    await waitForStreams(1);
+
+    const sealed = await api(server, 'PUT', 'sys/seal', { token: ROOT });
+    assert.equal(sealed.status, 204);
+    await ended;
+    assert.equal(stream.response.complete, true);
+    await waitForStreams(0);
+    log().error({}, 'monitor test: logged while sealed');
+    assert.doesNotMatch(stream.text(), /core sealed|logged while sealed/);
+  });
 });

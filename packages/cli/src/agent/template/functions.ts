@@ -24,9 +24,8 @@ function toJsonValue(value: unknown): unknown {
     };
   }
   if (isMap(value)) {
-    const sorted: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) sorted[key] = toJsonValue(value[key]);
-    return sorted;
+    // Object.fromEntries defines each key as an own property, so a "__proto__" key in a secret is kept, not taken as the prototype.
+    return Object.fromEntries(Object.keys(value).sort().map((key) => [key, toJsonValue(value[key])]));
   }
   return value;
 }
@@ -64,6 +63,7 @@ function formatVerb(verb: string, value: unknown, precision: number | undefined,
       return `${plus && number >= 0 ? '+' : ''}${number}`;
     }
     case 'f': {
+      // NOTE: toFixed takes at most 100 digits, so a precision from 101 to 1000000 fails the render where Go prints the digits.
       const number = toNumber(value, verb);
       return number === undefined ? wrongType() : `${plus && number >= 0 ? '+' : ''}${number.toFixed(precision ?? 6)}`;
     }
@@ -80,20 +80,37 @@ function formatVerb(verb: string, value: unknown, precision: number | undefined,
   }
 }
 
+/** Largest width or precision Go's fmt takes (tooLarge in fmt/print.go); a larger one prints %!(BADWIDTH) or %!(BADPREC) and is ignored. */
+const maxWidth = 1_000_000;
+
+/** Pads `formatted` to `size`; zeros go after the sign, as Go writes -0003. */
+function pad(formatted: string, size: number, flags: string, verb: string): string {
+  if (formatted.length >= size) return formatted;
+  if (flags.includes('-')) return formatted.padEnd(size);
+  if (!flags.includes('0') || verb === 's') return formatted.padStart(size, ' ');
+  const sign = /^[-+]/.test(formatted) ? formatted[0] : '';
+  return sign + formatted.slice(sign.length).padStart(size - sign.length, '0');
+}
+
 /** Go's fmt.Sprintf for the verbs %v %s %q %d %f %t %x %X and %%, with width, precision and the - + 0 flags. */
 export function sprintf(format: unknown, ...args: unknown[]): string {
   if (typeof format !== 'string') throw new FunctionError(`printf expects a format string first, got ${goType(format)}`);
   let next = 0;
   const text = format.replace(/%([-+0]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])/g, (_match, flags: string, width: string | undefined, precision: string | undefined, verb: string) => {
     if (verb === '%') return '%';
-    if (next >= args.length) return `%!${verb}(MISSING)`;
-    let formatted = formatVerb(verb, args[next++], precision === undefined ? undefined : Number(precision), flags.includes('+'));
-    const size = width === undefined ? 0 : Number(width);
-    if (formatted.length < size) {
-      if (flags.includes('-')) formatted = formatted.padEnd(size);
-      else formatted = formatted.padStart(size, flags.includes('0') && verb !== 's' ? '0' : ' ');
+    let prefix = '';
+    let size = width === undefined ? 0 : Number(width);
+    if (size > maxWidth) {
+      prefix += '%!(BADWIDTH)';
+      size = 0;
     }
-    return formatted;
+    let digits = precision === undefined ? undefined : Number(precision);
+    if (digits !== undefined && digits > maxWidth) {
+      prefix += '%!(BADPREC)';
+      digits = undefined;
+    }
+    if (next >= args.length) return `${prefix}%!${verb}(MISSING)`;
+    return prefix + pad(formatVerb(verb, args[next++], digits, flags.includes('+')), size, flags, verb);
   });
   if (next < args.length) return `${text}%!(EXTRA ${args.slice(next).map((arg) => `${goType(arg)}=${formatValue(arg)}`).join(', ')})`;
   return text;
@@ -128,6 +145,24 @@ function compare(name: string, left: unknown, right: unknown): number {
 function expectString(name: string, value: unknown): string {
   if (typeof value !== 'string') throw new FunctionError(`${name} expects a string, got ${goType(value)}`);
   return value;
+}
+
+/**
+ * Decodes standard, padded base64 as Go's base64.StdEncoding does, which
+ * ignores line breaks and rejects other input. Buffer.from skips invalid
+ * characters, which would render a corrupted value in place of an error.
+ * NOTE: the byte offset counts the input without its line breaks.
+ */
+function decodeBase64(text: string): string {
+  const clean = text.replace(/[\r\n]/g, '');
+  const invalid = clean.search(/[^A-Za-z0-9+/=]/);
+  if (invalid !== -1) throw new FunctionError(`illegal base64 data at input byte ${invalid}`);
+  const padding = clean.indexOf('=');
+  if (padding !== -1 && (!/^={1,2}$/.test(clean.slice(padding)) || clean.length % 4 !== 0)) {
+    throw new FunctionError(`illegal base64 data at input byte ${padding}`);
+  }
+  if (clean.length % 4 !== 0) throw new FunctionError(`illegal base64 data at input byte ${clean.length - (clean.length % 4)}`);
+  return Buffer.from(clean, 'base64').toString('utf8');
 }
 
 /** The functions every template may call; the renderer adds `secret`. */
@@ -169,7 +204,7 @@ export const builtinFunctions: Record<string, TemplateFunction> = {
     return value;
   },
   base64Encode: (value: unknown) => Buffer.from(expectString('base64Encode', value)).toString('base64'),
-  base64Decode: (value: unknown) => Buffer.from(expectString('base64Decode', value), 'base64').toString('utf8'),
+  base64Decode: (value: unknown) => decodeBase64(expectString('base64Decode', value)),
   toUpper: (value: unknown) => expectString('toUpper', value).toUpperCase(),
   toLower: (value: unknown) => expectString('toLower', value).toLowerCase(),
   trimSpace: (value: unknown) => expectString('trimSpace', value).trim(),

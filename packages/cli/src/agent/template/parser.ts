@@ -37,6 +37,14 @@ export type TemplateNode =
 const unsupportedKeywords = new Set(['define', 'template', 'block', 'break', 'continue']);
 
 /**
+ * Maximum nesting of blocks and parenthesized pipelines. The parser and the
+ * executor recurse once per level, so a deeper template would overflow the
+ * stack. Go's text/template allows 10000 parentheses, or 1000 on wasm
+ * (maxStackDepth in text/template/parse).
+ */
+const maxNestingDepth = 1000;
+
+/**
  * Parses a template. `functions` names the functions a template may call.
  *
  * @throws TemplateError with the line of the first problem.
@@ -48,6 +56,7 @@ export function parseTemplate(name: string, source: string, functions: ReadonlyS
 
 class Parser {
   private index = 0;
+  private depth = 0;
 
   constructor(
     private readonly name: string,
@@ -112,6 +121,20 @@ class Parser {
 
   /** Parses the rest of `{{if pipeline}} ... {{else}} ... {{end}}`, and likewise with and range. */
   private block(keyword: 'if' | 'with' | 'range', opener: Token): TemplateNode {
+    this.enter(opener);
+    try {
+      return this.blockBody(keyword, opener);
+    } finally {
+      this.depth -= 1;
+    }
+  }
+
+  private enter(token: Token): void {
+    this.depth += 1;
+    if (this.depth > maxNestingDepth) throw this.error(token, `max nesting depth of ${maxNestingDepth} blocks and parentheses exceeded`);
+  }
+
+  private blockBody(keyword: 'if' | 'with' | 'range', opener: Token): TemplateNode {
     const pipeline = this.pipeline(opener.line, keyword !== 'if');
     if (keyword === 'range' && pipeline.variables.length > 2) throw this.error(opener, 'range declares at most two variables: {{range $key, $value := ...}}');
     if (keyword !== 'range' && pipeline.variables.length > 1) throw this.error(opener, `${keyword} declares at most one variable`);
@@ -194,9 +217,14 @@ class Parser {
         return { kind: 'number', value };
       }
       case 'lparen': {
-        const pipeline = this.pipeline(token.line, false);
-        const close = this.expect('rparen', '")"');
-        return { kind: 'pipeline', pipeline, fields: close.fields ?? [] };
+        this.enter(token);
+        try {
+          const pipeline = this.pipeline(token.line, false);
+          const close = this.expect('rparen', '")"');
+          return { kind: 'pipeline', pipeline, fields: close.fields ?? [] };
+        } finally {
+          this.depth -= 1;
+        }
       }
       case 'identifier':
         if (token.value === 'true' || token.value === 'false') return { kind: 'bool', value: token.value === 'true' };

@@ -112,8 +112,56 @@ describe('printf', () => {
     assert.equal(sprintf('%s|%5s|%-4s|%q|%d|%03d|%.2f|%x|%t|%v|%%', 'a', 'b', 'c', 'q"', 7, 5, 1.5, 'hi', true, ['x', 1]), 'a|    b|c   |"q\\""|7|005|1.50|6869|true|[x 1]|%');
   });
 
+  test('zero padding keeps sign first', () => {
+    assert.equal(sprintf('%05d', -3), '-0003');
+    assert.equal(sprintf('%+05d', 3), '+0003');
+    assert.equal(sprintf('%08.3f', -1.5), '-001.500');
+    assert.equal(sprintf('%-5d|', -3), '-3   |');
+  });
+
+  test('huge width and precision are rejected', () => {
+    assert.equal(sprintf('%1000001d', 5), '%!(BADWIDTH)5');
+    assert.equal(sprintf('%.1000001f', 1.5), '%!(BADPREC)1.500000');
+    assert.equal(sprintf('%1000000d', 5).length, 1_000_000);
+  });
+
   test('wrong and missing arguments', () => {
     assert.equal(sprintf('%d %s', 'x'), '%!d(string=x) %!s(MISSING)');
     assert.equal(sprintf('%s', 'a', 2), 'a%!(EXTRA json.Number=2)');
+  });
+});
+
+describe('toJSON', () => {
+  test('keeps a __proto__ key', () => {
+    const data = JSON.parse('{"b":2,"__proto__":{"a":1}}') as unknown;
+    assert.equal(builtinFunctions.toJSON(data), '{"__proto__":{"a":1},"b":2}');
+  });
+});
+
+describe('template nesting', () => {
+  test('deep nesting is a parse error', () => {
+    const parentheses = `{{ ${'('.repeat(5000)}1${')'.repeat(5000)} }}`;
+    assert.throws(() => parseTemplate('deep.tpl', parentheses, names), {
+      name: 'TemplateError',
+      message: 'deep.tpl:1: max nesting depth of 1000 blocks and parentheses exceeded',
+    });
+    const blocks = `${'{{ if true }}'.repeat(5000)}x${'{{ end }}'.repeat(5000)}`;
+    assert.throws(() => parseTemplate('deep.tpl', blocks, names), {
+      name: 'TemplateError',
+      message: 'deep.tpl:1: max nesting depth of 1000 blocks and parentheses exceeded',
+    });
+  });
+
+  test('nesting at the limit renders', async () => {
+    assert.equal(await render(`${'{{ if true }}'.repeat(1000)}x${'{{ end }}'.repeat(1000)}`), 'x');
+    assert.equal(await render(`{{ ${'('.repeat(1000)}1${')'.repeat(1000)} }}`), '1');
+  });
+});
+
+describe('base64Decode', () => {
+  test('invalid input is an error', async () => {
+    assert.equal(await render('{{ base64Decode "aGk=" }}'), 'hi');
+    assert.equal(await renderError('{{ base64Decode "not base64!" }}'), 'test.tpl:1: error calling base64Decode: illegal base64 data at input byte 3');
+    assert.equal(await renderError('{{ base64Decode "aGk" }}'), 'test.tpl:1: error calling base64Decode: illegal base64 data at input byte 0');
   });
 });
