@@ -132,8 +132,8 @@ describe('login', () => {
       stdout: '',
       stderr:
         'Unknown auth method: github. coffer login supports approle, cert, jwt, ldap,\n' +
-          'token and userpass. "coffer auth list" lists the enabled auth methods, and\n' +
-          '"coffer write auth/PATH/login ..." logs in with the others.\n',
+          'radius, token and userpass. "coffer auth list" lists the enabled auth methods,\n' +
+          'and "coffer write auth/PATH/login ..." logs in with the others.\n',
     });
   });
 
