@@ -37,7 +37,7 @@ async function readCredential(path: string, description: string): Promise<string
 
 /**
  * Reads a credential file that the agent may remove after reading. Returns
- * '' for a missing or empty file, which callers answer with the credential
+ * '' for a missing or empty file, and callers then reuse the credential
  * they read before.
  */
 async function readCredentialFile(path: string, description: string): Promise<string> {

@@ -125,7 +125,7 @@ export async function startProxy(listener: ListenerConfig, client: ClientConfig,
   const { host, port } = splitAddress(listener.address);
   const handle = (incoming: IncomingMessage, outgoing: ServerResponse): void => {
     if (listener.requireRequestHeader && incoming.headers['x-vault-request'] !== 'true') {
-      // Vault Agent answers 412 here, so a browser or a forged request cannot use the agent's token.
+      // Vault Agent returns 412 here, so a browser or a forged request cannot use the agent's token.
       outgoing.writeHead(412, { 'content-type': 'application/json' });
       outgoing.end(JSON.stringify({ errors: ['missing "X-Vault-Request: true" header'] }));
       return;

@@ -58,10 +58,9 @@ const FORWARD_TIMEOUT_MS = 90_000;
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authorization', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
 /**
- * Response headers relayed to the client besides Content-Type. The CORS
- * headers come from the active node, which has the CORS configuration and
- * answers preflights for the standby, and the rate limit headers from its
- * quotas.
+ * Response headers relayed to the client besides Content-Type. The active
+ * node has the CORS configuration and the quotas, so it sets the CORS and
+ * rate limit headers, and it also responds to preflights for the standby.
  */
 const RELAYED_RESPONSE_HEADERS = [
   'cache-control',
@@ -159,7 +158,7 @@ export function clientConnection(ha: HaNode | undefined, request: IncomingMessag
 
 /**
  * Returns the request's raw headers without the forwarding key, for audit
- * entries and the headers passed through to plugins. Whoever reads the key
+ * entries and the headers passed through to plugins. A client that read the key
  * could claim any client address or certificate chain at the active node,
  * so it must not reach either, even when an operator lists it there.
  */

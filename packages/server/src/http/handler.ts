@@ -158,8 +158,9 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
     // A standby forwards or redirects everything but the seal endpoints, before reading the body.
     const ha = context.core.ha;
     const sealPath = path.startsWith('sys/') && SEAL_BACKEND_PATHS.has(path.slice(4));
-    if (ha !== undefined && !sealPath && !context.core.sealed && !ha.isActive) {
-      const answer = await answerOnStandby(ha, request, path, context.logger);
+    // Nothing was awaited since `standby` was read, so it still matches the node's state.
+    if (standby !== undefined && !sealPath) {
+      const answer = await answerOnStandby(standby, request, path, context.logger);
       if (answer !== undefined) return answer;
     }
 

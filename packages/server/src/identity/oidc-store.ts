@@ -19,7 +19,7 @@ const CONFIG_KEY = `${OIDC_PREFIX}config`;
 const KEY_PREFIX = `${OIDC_PREFIX}key/`;
 const ROLE_PREFIX = `${OIDC_PREFIX}role/`;
 
-/** The longest wait of the timer; a longer one is re-armed, since Node.js timers hold at most about 24.8 days. */
+/** Maximum timer delay. A longer wait re-arms the timer, because Node.js fires a delay above about 24.8 days at once. */
 const MAX_TIMER_MS = 3_600_000;
 /** The wait before automatic work that failed is tried again. */
 const RETRY_AFTER_FAILURE_MS = 30_000;
@@ -95,7 +95,7 @@ export class OidcStore {
     this.schedule();
   }
 
-  /** Stops the timer and forgets everything held in memory, at seal and when the node stops being active. */
+  /** Stops the timer and clears the in-memory keys and roles, at seal and when the node stops being active. */
   teardown(): void {
     this.loaded = false;
     if (this.timer !== undefined) clearTimeout(this.timer);

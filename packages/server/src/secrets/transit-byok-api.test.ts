@@ -1,7 +1,7 @@
 /**
- * Transit key import (BYOK) through a real dev server: key material wrapped
- * with the `openssl` command for the mount's wrapping key imports over
- * HTTP, the imported keys encrypt and sign as the original keys do, and an
+ * Transit key import (BYOK) through a real dev server. Key material wrapped
+ * by the `openssl` command for the mount's wrapping key imports over HTTP.
+ * The imported keys encrypt and sign as the original keys do, and an
  * imported key serves a second server's transit auto-unseal.
  */
 import assert from 'node:assert/strict';

@@ -27,7 +27,7 @@ function recordingLogger(lines: LogLine[]): Logger {
   return logger;
 }
 
-/** Starts a fake server on loopback that answers each request with `count` forged responses. */
+/** Starts a fake server on loopback that replies to each request with `count` forged responses. */
 async function startForgingServer(count: number): Promise<Socket> {
   const socket = createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));

@@ -159,8 +159,8 @@ export function parseCertificateBlock(der: Buffer, index: number, field = 'certi
 /**
  * Checks that a certificate may act as a CA: basic constraints with CA true
  * and, when it has a key usage extension, certificate and CRL signing in it.
- * RFC 5280 (4.2.1.3) requires keyCertSign of a CA key that signs
- * certificates and cRLSign of one that signs CRLs. Verifiers such as openssl
+ * RFC 5280 (4.2.1.3) requires keyCertSign in a CA key that signs
+ * certificates and cRLSign in a CA key that signs CRLs. Verifiers such as openssl
  * reject a chain through a CA without the first, and fail every CRL check
  * against a CRL signed without the second. The engine signs both with its CA.
  * @throws CofferError (400) with Vault's text for the basic constraints.

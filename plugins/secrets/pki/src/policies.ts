@@ -64,7 +64,7 @@ function checkPolicyObject(field: string, item: unknown): PolicyIdentifier {
 
   const policy: PolicyIdentifier = { oid: oid.trim() };
   if (cps !== undefined && cps !== '') {
-    // The CPS pointer is an IA5String, so it holds ASCII only.
+    // The CPS pointer is an IA5String, so it may contain ASCII only.
     if (typeof cps !== 'string' || !URL.canParse(cps) || !/^[\x20-\x7e]+$/.test(cps)) {
       throw invalidField(field, `"cps" of policy ${policy.oid} must be an ASCII URI, got ${JSON.stringify(cps)}`);
     }

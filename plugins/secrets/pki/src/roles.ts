@@ -70,7 +70,7 @@ export interface Role extends SubjectAttributes {
   use_pss: boolean;
   /** Vault Enterprise's switch for certificate metadata; Coffer stores no metadata, so it only reads back. */
   no_store_metadata: boolean;
-  /** Where the subject serialNumber comes from when signing: json-csr (the request, else the CSR) or json. */
+  /** Source of the subject serialNumber when signing: json-csr (the request, else the CSR) or json. */
   serial_number_source: string;
 }
 

@@ -42,7 +42,7 @@ export class ManualClock implements Clock {
   }
 }
 
-/** What the server tells the backend about the caller on each request. */
+/** Caller details the server passes to the backend with each request. */
 export interface CallerSettings {
   /** The display name of the caller's token; absent as on an unauthenticated request. */
   displayName?: string;

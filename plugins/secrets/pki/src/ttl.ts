@@ -25,7 +25,7 @@ export function parseNotAfter(text: string, ttl: number): Date | undefined {
 }
 
 /**
- * Returns the expiry a request under a role asks for, with Vault's
+ * Returns the expiry that a request under a role gets, with Vault's
  * precedence: the role's not_after, else the request's not_after, else
  * none (a TTL applies). A role with not_after rejects a request's ttl, as
  * Vault does, and its not_after wins over the request's.

@@ -100,8 +100,9 @@ export async function assertRejectedUnchanged(harness: Harness, request: () => P
 /** Returns `response.data`, failing when there is none. */
 export function dataOf(response: Response | null): Record<string, unknown> {
   assert.notEqual(response, null, 'expected a response');
-  assert.ok(response!.data !== undefined && response!.data !== null, 'expected response data');
-  return response!.data;
+  assert.notEqual(response!.data, undefined, 'expected response data');
+  assert.notEqual(response!.data, null, 'expected response data');
+  return response!.data as Record<string, unknown>;
 }
 
 /** Returns `prefix` with a random hex suffix, so names differ between runs. */
