@@ -55,3 +55,18 @@ export function formatDuration(seconds: number): string {
   if (minutes > 0) return `${minutes}m${rest}s`;
   return `${rest}s`;
 }
+
+/**
+ * Longest delay, in milliseconds, that Node.js timers keep: a longer one,
+ * such as a socket timeout of weeks, fires after 1 ms instead.
+ */
+export const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
+
+/**
+ * Returns `milliseconds` clamped to 0 to MAX_TIMER_DELAY_MS, for a timer or
+ * socket timeout set from a configured duration. A timeout of about 24.8
+ * days or more then waits that long, which for a network call means never.
+ */
+export function timerDelay(milliseconds: number): number {
+  return Math.min(Math.max(0, milliseconds), MAX_TIMER_DELAY_MS);
+}

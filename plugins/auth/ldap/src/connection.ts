@@ -11,7 +11,7 @@
 import { connect as connectTcp, isIP, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions, type SecureVersion, type TLSSocket } from 'node:tls';
 import { Client, type Entry, type Filter, type SearchOptions } from 'ldapts';
-import type { Logger } from '@coffer/sdk';
+import { timerDelay, type Logger } from '@coffer/sdk';
 import type { LdapConfig, TlsVersionName } from './config.js';
 import { describeConnectError, hostsOf } from './scrub.js';
 
@@ -165,7 +165,7 @@ export async function openConnection(config: LdapConfig, logger: Logger): Promis
 
 async function connectClient(config: LdapConfig, target: LdapTarget): Promise<{ client: Client; socket: Socket }> {
   const tlsOptions = tlsOptionsFor(config, target.host);
-  const timeoutMs = config.connectionTimeout * 1000;
+  const timeoutMs = timerDelay(config.connectionTimeout * 1000);
   const socket = target.scheme === 'ldaps'
     ? await openTlsSocket({ ...tlsOptions, port: target.port }, timeoutMs)
     : await openTcpSocket(target.host, target.port, timeoutMs);
@@ -185,7 +185,7 @@ async function connectClient(config: LdapConfig, target: LdapTarget): Promise<{ 
   const hostInUrl = isIP(target.host) === 6 ? `[${target.host}]` : target.host;
   const client = new Client({
     url: `${target.scheme}://${hostInUrl}:${target.port}`,
-    timeout: config.requestTimeout * 1000,
+    timeout: timerDelay(config.requestTimeout * 1000),
     connectTimeout: timeoutMs,
     createConnection: takeSocket as unknown as typeof connectTcp,
     ...(target.scheme === 'ldaps' ? { createSecureConnection: takeSocket as unknown as typeof connectTls } : {}),

@@ -46,6 +46,15 @@ describe('login', { skip: slapdSkipReason() ?? false }, () => {
     assert.equal(auth.tokenType, 'default');
   });
 
+  test('timeouts of weeks do not fire at once', async () => {
+    // Node.js runs a timer longer than about 24.8 days after 1 ms, so these must be capped rather than passed on.
+    const harness = await configured(directConfig(directory, { request_timeout: '720h', connection_timeout: '720h' }));
+
+    const auth = authOf(await harness.send('update', 'login/alice', { password: alice.password }));
+
+    assert.equal(auth.displayName, 'alice');
+  });
+
   test('nested groups through in-chain rule', async () => {
     const harness = await configured(directConfig(directory, { groupfilter: IN_CHAIN_FILTER }));
 

@@ -10,7 +10,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '@coffer/sdk';
+import { timerDelay, type Logger } from '@coffer/sdk';
 import { encodeAccessRequest, verifyResponse, type ParsedPacket } from './packet.js';
 
 export interface ExchangeOptions {
@@ -106,13 +106,6 @@ function connect(socket: Socket, address: string, port: number): Promise<void> {
   });
 }
 
-/** The maximum delay of setTimeout, 2^31-1 ms: Node.js fires a timer of any longer delay after 1 ms. */
-const MAX_TIMER_DELAY = 2_147_483_647;
-
-/** Returns `milliseconds` clamped to 0 to MAX_TIMER_DELAY, so that a timeout of weeks does not fire at once. */
-function timerDelay(milliseconds: number): number {
-  return Math.min(Math.max(0, milliseconds), MAX_TIMER_DELAY);
-}
 
 function withTimeout<T>(promise: Promise<T>, milliseconds: number, timeoutError: () => Error): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

@@ -7,6 +7,7 @@
 import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Attribute, Change, Client, EqualityFilter, NoSuchObjectError, ResultCodeError } from 'ldapts';
+import { timerDelay } from '@coffer/sdk';
 import type { LdapConfig } from './store.js';
 
 /** A failed directory operation; `message` is safe to return to a client. */
@@ -97,8 +98,8 @@ export async function connect(settings: ConnectionSettings, dn: string, password
     // ldapts opens a TLS socket whenever tlsOptions is set, so plain ldap:// URLs must not get it.
     const client = new Client({
       url,
-      timeout: settings.requestTimeout * 1000,
-      connectTimeout: settings.connectionTimeout * 1000,
+      timeout: timerDelay(settings.requestTimeout * 1000),
+      connectTimeout: timerDelay(settings.connectionTimeout * 1000),
       ...(ldaps ? { tlsOptions: tlsOptions(settings, url) } : {}),
     });
     try {

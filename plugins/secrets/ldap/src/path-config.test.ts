@@ -97,6 +97,15 @@ describe('config', { skip: slapdSkipReason() ?? false }, () => {
     assert.equal(dataOf(await harness.send('read', 'config')).url, `ldap://127.0.0.1:1,${directory.url}`);
   });
 
+  test('timeouts of weeks do not fire at once', async () => {
+    const harness = createHarness();
+
+    // Node.js runs a timer longer than about 24.8 days after 1 ms, and writing the config binds to the directory.
+    await harness.send('update', 'config', { ...managerConfig(directory), request_timeout: '720h', connection_timeout: '720h' });
+
+    assert.equal(dataOf(await harness.send('read', 'config')).request_timeout, 2_592_000);
+  });
+
   test('ldaps with the test CA', async () => {
     const harness = createHarness();
 

@@ -2,7 +2,7 @@
  * The sqlite backend's settings, read from the server config's `storage
  * "sqlite"` stanza and checked before the database is opened.
  */
-import { parseDurationSeconds } from '@coffer/sdk';
+import { formatDuration, MAX_TIMER_DELAY_MS, parseDurationSeconds } from '@coffer/sdk';
 
 /** SQLite's `synchronous` levels that keep a committed write across a process crash. */
 export type SynchronousLevel = 'full' | 'extra' | 'normal';
@@ -51,6 +51,11 @@ export function parseSettings(settings: Record<string, string>): SqliteSettings 
   const seconds = parseDurationSeconds(busyTimeout);
   if (seconds === null) {
     throw settingError(`setting "busy_timeout" must be a duration such as "5s" or "1m", not "${busyTimeout}"`);
+  }
+  // SQLite takes the timeout in milliseconds as a 32-bit integer.
+  const maxSeconds = Math.floor(MAX_TIMER_DELAY_MS / 1000);
+  if (seconds > maxSeconds) {
+    throw settingError(`setting "busy_timeout" must be at most ${formatDuration(maxSeconds)}, not "${busyTimeout}"`);
   }
 
   return { path, synchronous: synchronous as SynchronousLevel, busyTimeoutMs: seconds * 1000 };

@@ -143,6 +143,7 @@ describe('sqlite storage', () => {
       [{ path: ':memory:' }, 'storage "sqlite": setting "path" must name a database file, not ":memory:"'],
       [{ path: 'x.db', synchronous: 'off' }, 'storage "sqlite": setting "synchronous" must be one of full, extra, normal, not "off"'],
       [{ path: 'x.db', busy_timeout: 'soon' }, 'storage "sqlite": setting "busy_timeout" must be a duration such as "5s" or "1m", not "soon"'],
+      [{ path: 'x.db', busy_timeout: '30d' }, 'storage "sqlite": setting "busy_timeout" must be at most 596h31m23s, not "30d"'],
     ];
     for (const [settings, message] of cases) {
       assert.throws(() => parseSettings(settings), { message });
