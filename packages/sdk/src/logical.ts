@@ -238,9 +238,10 @@ export interface SystemView {
    * @returns The rendered text, or `undefined` when the template cannot be
    *   rendered for this entity. That happens when the ID is empty, names no
    *   entity or a disabled one, when the named alias, group or metadata key
-   *   is missing, and when a value is empty or contains `*` or `+`. Callers
-   *   then skip the templated value, as Vault does, so nothing is matched
-   *   against an empty or partly rendered string.
+   *   is missing, when an ID or name is empty, and when a value contains
+   *   `*` or `+`. A caller then skips the templated value, as Vault's PKI
+   *   engine does, or rejects the request, as its SSH engine does, and never
+   *   matches against an empty or partly rendered string.
    * @throws CofferError (400) when the template has unbalanced braces or an
    *   unknown parameter, with a message listing the parameters.
    */
