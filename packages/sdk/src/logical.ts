@@ -229,7 +229,8 @@ export interface SystemView {
    * `id`, `name`, `metadata.<key>` and `custom_metadata.<key>` by mount
    * accessor, and a group's `id`, `name` and `metadata.<key>` by group ID or
    * name. Text outside `{{...}}` is copied as is. Present on the server's
-   * system view and in plugin processes.
+   * system view and in plugin processes. With an empty `entityId` it only
+   * checks the template, so an engine can validate a role when it is written.
    *
    * The server renders and the plugin gets only the resulting string, not
    * the entity with all its metadata and aliases, which is why this method
