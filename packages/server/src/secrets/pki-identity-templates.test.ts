@@ -9,6 +9,7 @@ import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { callerFor, expectStatus, type Caller } from '../identity/test-support.js';
 import { startPluginTestServer, writeScript, type PluginTestServer } from '../plugin/test-support.js';
@@ -19,8 +20,8 @@ const run = promisify(execFile);
 const ROOT = 'root-pki-templates';
 const PLUGIN_PATH = fileURLToPath(new URL('./testdata/pki-plugin.js', import.meta.url));
 const MOUNTS = [
-  { mount: 'pki', type: 'pki', label: 'in process' },
-  { mount: 'pki-ext', type: 'pki-external', label: 'external plugin' },
+  { mount: 'pki', type: 'pki', label: 'in process', external: false },
+  { mount: 'pki-ext', type: 'pki-external', label: 'external plugin', external: true },
 ];
 const POLICY = MOUNTS.map(({ mount }) => `path "${mount}/issue/*" {\n  capabilities = ["update"]\n}\npath "${mount}/sign/*" {\n  capabilities = ["update"]\n}\n`).join('');
 
@@ -55,7 +56,7 @@ describe('pki identity templates', () => {
     await server.close();
   });
 
-  for (const { mount, label } of MOUNTS) {
+  for (const { mount, label, external } of MOUNTS) {
     describe(label, () => {
       const issue = (call: Caller, role: string, body: Record<string, unknown>) => call('POST', `${mount}/issue/${role}`, body);
       const writeRole = async (name: string, body: Record<string, unknown>) => {
@@ -82,6 +83,8 @@ describe('pki identity templates', () => {
         await writeRole('by-host', { allowed_domains: '{{identity.entity.metadata.host}}.example.com', allowed_domains_template: true, allow_glob_domains: true });
         await writeRole('by-group', { allowed_domains: '{{identity.groups.names.ops.metadata.zone}}.example.com', allowed_domains_template: true, allow_subdomains: true });
         await writeRole('by-uri', { allow_any_name: true, allowed_uri_sans: `spiffe://example.org/${alias}`, allowed_uri_sans_template: true });
+        // The role check lets the extra braces through, but the server's parser rejects the template.
+        await writeRole('stray-brace', { allowed_domains: '{{{identity.entity.name}}}.example.com,static.example.com', allowed_domains_template: true, allow_bare_domains: true });
         await writeRole('literal', { allowed_domains: '{{identity.entity.name}}.example.net', allowed_domains_template: false, allow_bare_domains: true });
       });
 
@@ -153,6 +156,24 @@ describe('pki identity templates', () => {
           await issue(callers.alice.call, 'by-uri', { common_name: 'alice.example.com', uri_sans: 'spiffe://example.org/bob' }),
           'URI Subject Alternative Name spiffe://example.org/bob provided via the API is not allowed by this role',
         );
+      });
+
+      test('template the server rejects is skipped', async () => {
+        assertRejected(await issue(callers.alice.call, 'stray-brace', { common_name: 'alice.example.com' }), 'common name alice.example.com not allowed by this role');
+        assertIssued(await issue(callers.alice.call, 'stray-brace', { common_name: 'static.example.com' }), 'static.example.com', 'DNS:static.example.com');
+
+        // In process the engine logs through the server's logger, and an external plugin's JSON line is logged as plugin output.
+        const warning = 'identity template skipped because the server rejected it';
+        const warnings = () =>
+          server.logLines.filter((line) =>
+            external ? line.msg === 'plugin output' && String(line.line).includes(warning) && String(line.line).includes('"role":"stray-brace"') : line.msg === warning && line.role === 'stray-brace',
+          );
+        // A plugin's standard error reaches the server log through a pipe, possibly after the response.
+        for (let attempt = 0; attempt < 50 && warnings().length < 2; attempt++) await delay(40);
+        const logged = warnings();
+        // One line per request, and both requests render the role.
+        assert.equal(logged.length, 2, JSON.stringify(logged));
+        assert.match(JSON.stringify(logged[0]), /unknown template parameter/);
       });
 
       test('template without the flag is literal', async () => {
