@@ -26,6 +26,9 @@ const TEMPLATE_PATTERNS = [
  * Checks the identity templates of allowed_domains or allowed_uri_sans, for
  * a role that turns templating on: each `{{...}}` must be one of Vault's
  * identity expressions, and no stray braces may remain.
+ * NOTE: these shapes accept a few templates that the server's parser
+ * rejects, such as `{{{identity.entity.name}}}`. Such an entry allows
+ * nothing at request time and is logged as a warning.
  * @throws CofferError (400) naming `field` and the first invalid value.
  */
 export function checkIdentityTemplates(field: string, values: string[]): void {
