@@ -220,6 +220,33 @@ export interface SystemView {
    *   exists, and (500) when the policy cannot generate a password in time.
    */
   generatePasswordFromPolicy?(policyName: string): Promise<string>;
+  /**
+   * Renders a Vault identity template, such as
+   * `{{identity.entity.aliases.<mount accessor>.name}}.example.com`, with the
+   * facts of the entity `entityId`, usually the request's
+   * {@link Request.entityId}. It takes the parameters of Vault's templated
+   * ACL policies: the entity's `id`, `name` and `metadata.<key>`, an alias's
+   * `id`, `name`, `metadata.<key>` and `custom_metadata.<key>` by mount
+   * accessor, and a group's `id`, `name` and `metadata.<key>` by group ID or
+   * name. Text outside `{{...}}` is copied as is. Present on the server's
+   * system view and in plugin processes. With an empty `entityId` it only
+   * checks the template, so an engine can validate a role when it is written.
+   *
+   * The server renders and the plugin gets only the resulting string, not
+   * the entity with all its metadata and aliases, which is why this method
+   * exists in place of Vault's `EntityInfo` and `GroupsForEntity`.
+   *
+   * @returns The rendered text, or `undefined` when the template cannot be
+   *   rendered for this entity. That happens when the ID is empty, names no
+   *   entity or a disabled one, when the named alias, group or metadata key
+   *   is missing, when an ID or name is empty, and when a value contains
+   *   `*` or `+`. A caller then skips the templated value, as Vault's PKI
+   *   engine does, or rejects the request, as its SSH engine does, and never
+   *   matches against an empty or partly rendered string.
+   * @throws CofferError (400) when the template has unbalanced braces or an
+   *   unknown parameter, with a message listing the parameters.
+   */
+  renderIdentityTemplate?(template: string, entityId: string): Promise<string | undefined>;
 }
 
 /** Everything a backend factory receives. */

@@ -14,7 +14,7 @@ import { ExpirationManager } from './expiration/index.js';
 import { LEASE_PREFIX } from './expiration/lease-store.js';
 import { HaNode, type HaOptions } from './ha/ha-node.js';
 import { NODES_PREFIX } from './ha/node-registry.js';
-import { IdentityStore, OIDC_UNAUTHENTICATED_PATHS, OidcStore, type MountInfo } from './identity/index.js';
+import { IdentityStore, OIDC_UNAUTHENTICATED_PATHS, OidcStore, renderIdentityTemplate, type MountInfo } from './identity/index.js';
 import { PolicyStore } from './policy/index.js';
 import { PasswordPolicyStore, policyPasswordGenerator } from './password-policy/index.js';
 import { ExternalPlugins } from './plugin/external-plugins.js';
@@ -238,6 +238,8 @@ export class Core {
     this.passwordPolicies = new PasswordPolicyStore(this.barrier, this.logger.child({ component: 'password-policy' }));
     const generatePasswordFromPolicy = policyPasswordGenerator(this.passwordPolicies);
     this.identity = new IdentityStore(this.barrier, this.logger.child({ component: 'identity' }), (accessor) => this.mountByAccessor(accessor));
+    const identity = this.identity;
+    const renderTemplate = (template: string, entityId: string) => renderIdentityTemplate(identity, template, entityId);
     this.oidc = new OidcStore(this.barrier, this.logger.child({ component: 'identity-oidc' }), () => this.apiAddress);
 
     this.plugins = new ExternalPlugins({
@@ -259,6 +261,7 @@ export class Core {
         external: (entry, loading) => this.plugins.resolve('secret', entry, loading),
         openDatabase: (name, version) => this.openDatabase(name, version),
         generatePasswordFromPolicy,
+        renderIdentityTemplate: renderTemplate,
       },
       this.barrier,
       this.router,
@@ -274,6 +277,7 @@ export class Core {
         plugins: builtinAuthMethods,
         external: (entry, loading) => this.plugins.resolve('auth', entry, loading),
         generatePasswordFromPolicy,
+        renderIdentityTemplate: renderTemplate,
       },
       this.barrier,
       this.router,

@@ -85,6 +85,24 @@ export class RemoteSystemView implements SystemView {
     return reply.password;
   }
 
+  /**
+   * Asks the host to render an identity template for the entity `entityId`.
+   * @throws CofferError (400) when the host rejects the template, and (500)
+   *   for any other failure, each with the host's message.
+   */
+  async renderIdentityTemplate(template: string, entityId: string): Promise<string | undefined> {
+    let reply: { rendered?: string; resolved?: boolean };
+    try {
+      reply = await callUnary<{ rendered?: string; resolved?: boolean }>(this.client, 'RenderIdentityTemplate', { template, entity_id: entityId });
+    } catch (err) {
+      const { code, details } = err as Partial<grpc.ServiceError>;
+      const message = details ?? (err instanceof Error ? err.message : String(err));
+      if (code === grpc.status.INVALID_ARGUMENT) throw badRequest(message);
+      throw internalError(`failed to render identity template "${template}": ${message}`);
+    }
+    return reply.resolved === true ? (reply.rendered ?? '') : undefined;
+  }
+
   /** Fetches the TTLs again when they are stale, or always when `force` is set. */
   async refresh(force = false): Promise<void> {
     if (!force && Date.now() - this.fetchedAt < SYSTEM_VIEW_MAX_AGE_MS) return;

@@ -7,3 +7,4 @@ export { createIdentityBackend } from './backend.js';
 export { IdentityStore, type IdentityPolicies, type MountInfo, type MountLookup } from './store.js';
 export { OidcStore } from './oidc-store.js';
 export { OIDC_UNAUTHENTICATED_PATHS } from './path-oidc.js';
+export { renderIdentityTemplate } from './render-template.js';

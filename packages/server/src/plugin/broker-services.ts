@@ -111,6 +111,10 @@ export function systemViewService(services: MountHostServices): grpc.UntypedServ
     GeneratePasswordFromPolicy: unaryHandler(async (args: { policy_name?: string }) => ({
       password: await generatePasswordFromPolicy(services.system, args.policy_name ?? ''),
     })),
+    RenderIdentityTemplate: unaryHandler(async (args: { template?: string; entity_id?: string }) => {
+      const rendered = await renderIdentityTemplate(services.system, args.template ?? '', args.entity_id ?? '');
+      return rendered === undefined ? { rendered: '', resolved: false } : { rendered, resolved: true };
+    }),
   };
 }
 
@@ -123,6 +127,20 @@ async function generatePasswordFromPolicy(system: SystemView, policyName: string
   try {
     if (system.generatePasswordFromPolicy === undefined) throw new Error('this mount has no password policies');
     return await system.generatePasswordFromPolicy(policyName);
+  } catch (err) {
+    const code = isCofferError(err) && err.status === 400 ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL;
+    throw Object.assign(new Error(errorText(err)), { code });
+  }
+}
+
+/**
+ * Renders an identity template for the plugin. A malformed template is
+ * INVALID_ARGUMENT (a 400 in the plugin); anything else is INTERNAL.
+ */
+async function renderIdentityTemplate(system: SystemView, template: string, entityId: string): Promise<string | undefined> {
+  try {
+    if (system.renderIdentityTemplate === undefined) throw new Error('this mount cannot render identity templates');
+    return await system.renderIdentityTemplate(template, entityId);
   } catch (err) {
     const code = isCofferError(err) && err.status === 400 ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL;
     throw Object.assign(new Error(errorText(err)), { code });

@@ -42,6 +42,8 @@ export interface MountKind {
   openDatabase?: SystemView['openDatabase'];
   /** Generates a password from a named password policy; see `SystemView.generatePasswordFromPolicy`. */
   generatePasswordFromPolicy?: SystemView['generatePasswordFromPolicy'];
+  /** Renders identity templates with an entity's facts; see `SystemView.renderIdentityTemplate`. */
+  renderIdentityTemplate?: SystemView['renderIdentityTemplate'];
 }
 
 /** The settings of a mount that a tune may change. */
@@ -300,6 +302,7 @@ export class MountManager {
       maxLeaseTtl: () => config().maxLeaseTtl || this.defaults.maxLeaseTtl,
       ...(this.kind.openDatabase === undefined ? {} : { openDatabase: this.kind.openDatabase }),
       ...(this.kind.generatePasswordFromPolicy === undefined ? {} : { generatePasswordFromPolicy: this.kind.generatePasswordFromPolicy }),
+      ...(this.kind.renderIdentityTemplate === undefined ? {} : { renderIdentityTemplate: this.kind.renderIdentityTemplate }),
     };
   }
 

@@ -7,7 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import { buildCertificate, signingKeyOf } from './certificate.js';
 import type { PkiContext } from './context.js';
 import { encodePrivateKey } from './keys.js';
-import { firstDisallowedName, nameAllowed, rejectIdentityTemplates, uriAllowed } from './name-policy.js';
+import { firstDisallowedName, nameAllowed, uriAllowed } from './name-policy.js';
 import { CONTROL_CHARACTER, disallowedOtherSan } from './other-sans.js';
 import { encodeCertificate, encodeStoredPem } from './output.js';
 import type { Role } from './roles.js';
@@ -36,13 +36,13 @@ function commonNameAllowed(role: Role, commonName: string, displayName: string |
 /**
  * Checks the requested names against the role, in Vault's order: the
  * common name (even when it is left out of the SANs), DNS names, email
- * addresses, other SANs, IP addresses, then URIs.
+ * addresses, other SANs, IP addresses, then URIs. The role's identity
+ * templates must already be rendered by `renderRoleTemplates`.
  * @param source - Where the SANs came from, "the API" or "CSR", for the messages.
  * @param displayName - The display name of the caller's token, for allow_token_displayname.
  * @throws CofferError (400) naming the first name the role rejects.
  */
 export function checkNamesAgainstRole(role: Role, commonName: string, names: AltNames, source: 'the API' | 'CSR', displayName?: string): void {
-  rejectIdentityTemplates(role);
   if (commonName === '' && role.require_cn) throw badRequest(COMMON_NAME_REQUIRED);
   if (commonName !== '' && !commonNameAllowed(role, commonName, displayName)) {
     throw badRequest(`common name ${commonName} not allowed by this role`);

@@ -4,8 +4,7 @@
  * allowed domains (bare, subdomains, globs) and URI SANs.
  */
 import { domainToASCII } from 'node:url';
-import { badRequest, globMatches } from '@coffer/sdk';
-import { invalidField } from './errors.js';
+import { globMatches } from '@coffer/sdk';
 import type { Role } from './roles.js';
 import { asciiDnsName, HOSTNAME_PATTERN } from './subject.js';
 
@@ -112,66 +111,6 @@ export function nameAllowed(role: Role, name: string, displayName?: string): boo
 /** Returns the first name the role does not allow, or `undefined`. */
 export function firstDisallowedName(role: Role, names: string[], displayName?: string): string | undefined {
   return names.find((name) => !nameAllowed(role, name, displayName));
-}
-
-/** One `{{...}}` expression of Vault's identity templating. */
-const TEMPLATE_EXPRESSION = /\{\{\s*([^{}]*?)\s*\}\}/g;
-
-/** The identity template expressions Vault's ACL templating defines, by shape. */
-const TEMPLATE_PATTERNS = [
-  /^identity\.entity\.(id|name)$/,
-  /^identity\.entity\.metadata\.[^.\s]+$/,
-  /^identity\.entity\.aliases\.[^.\s]+\.(id|name)$/,
-  /^identity\.entity\.aliases\.[^.\s]+\.(metadata|custom_metadata)\.[^.\s]+$/,
-  /^identity\.entity\.groups\.(ids|names)\.[^.\s]+\.(id|name)$/,
-  /^identity\.entity\.groups\.(ids|names)\.[^.\s]+\.metadata\.[^.\s]+$/,
-];
-
-/** Returns the `{{...}}` templates in `value`. */
-function templatesOf(value: string): string[] {
-  return [...value.matchAll(TEMPLATE_EXPRESSION)].map((match) => match[0]);
-}
-
-/**
- * Checks the identity templates of allowed_domains or allowed_uri_sans, for
- * a role that turns templating on: each `{{...}}` must be one of Vault's
- * identity expressions, and no stray braces may remain.
- * @throws CofferError (400) naming `field` and the first invalid value.
- */
-export function checkIdentityTemplates(field: string, values: string[]): void {
-  for (const value of values) {
-    for (const match of value.matchAll(TEMPLATE_EXPRESSION)) {
-      if (!TEMPLATE_PATTERNS.some((pattern) => pattern.test(match[1]))) {
-        throw invalidField(field, `unknown identity template ${match[0]} in "${value}": use an expression such as {{identity.entity.name}}, {{identity.entity.aliases.<mount accessor>.name}} or {{identity.entity.metadata.<key>}}`);
-      }
-    }
-    if (value.replace(TEMPLATE_EXPRESSION, '').includes('{{') || value.replace(TEMPLATE_EXPRESSION, '').includes('}}')) {
-      throw invalidField(field, `unbalanced template braces in "${value}"`);
-    }
-  }
-}
-
-/**
- * Rejects a request under a role whose allowed_domains or allowed_uri_sans
- * contain identity templates while the matching *_template switch is on.
- * NOTE: the SDK's Request carries no entity ID and its SystemView cannot
- * look up entities, so the engine cannot fill in a template. It fails
- * closed, with a 400, instead of matching names against the raw template.
- * @throws CofferError (400) naming the field and the template.
- */
-export function rejectIdentityTemplates(role: Role): void {
-  const templated: [string, boolean, string[]][] = [
-    ['allowed_domains', role.allowed_domains_template, role.allowed_domains],
-    ['allowed_uri_sans', role.allowed_uri_sans_template, role.allowed_uri_sans],
-  ];
-  for (const [field, enabled, values] of templated) {
-    const template = enabled ? values.flatMap(templatesOf)[0] : undefined;
-    if (template !== undefined) {
-      throw badRequest(
-        `identity template ${template} in ${field} cannot be evaluated: Coffer does not pass the caller's entity to secrets engines yet; list the values without templates, or set ${field}_template to false`,
-      );
-    }
-  }
 }
 
 /** Returns true when `uri` matches one of the role's allowed_uri_sans globs. */

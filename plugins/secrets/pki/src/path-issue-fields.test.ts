@@ -431,24 +431,29 @@ describe('allow_token_displayname', () => {
 });
 
 describe('identity templates', () => {
-  test('templated role is rejected on use', async () => {
-    const { harness } = await setUp({ allowed_domains: '{{identity.entity.name}}.example.com,static.example.com', allowed_domains_template: true });
+  test('caller without entity skips templates', async () => {
+    // Without host name checks, a literal template would allow x.{{identity.entity.name}}.example.com as a subdomain.
+    const { harness } = await setUp({ allowed_domains: '{{identity.entity.name}}.example.com,static.example.com', allowed_domains_template: true, enforce_hostnames: false });
     await harness.send('create', 'roles/uris', {
       allow_any_name: true,
       key_type: 'ec',
-      allowed_uri_sans: 'spiffe://example/{{identity.entity.aliases.auth_userpass_1234.name}}',
+      allowed_uri_sans: 'spiffe://example/{{identity.entity.aliases.auth_userpass_1234.name}},spiffe://example/static',
       allowed_uri_sans_template: true,
     });
 
+    const issued = dataOf(await harness.send('update', 'issue/web', { common_name: 'a.static.example.com' }));
+    assert.match(await certificateText(String(issued.certificate)), /Subject: CN = a\.static\.example\.com\n/);
     await assertRejectedUnchanged(
       harness,
-      () => harness.send('update', 'issue/web', { common_name: 'a.static.example.com' }),
-      'identity template {{identity.entity.name}} in allowed_domains cannot be evaluated: Coffer does not pass the caller\'s entity to secrets engines yet; list the values without templates, or set allowed_domains_template to false',
+      () => harness.send('update', 'issue/web', { common_name: 'x.{{identity.entity.name}}.example.com' }),
+      'common name x.{{identity.entity.name}}.example.com not allowed by this role',
     );
+    const withUri = dataOf(await harness.send('update', 'issue/uris', { common_name: 'a.example.com', uri_sans: 'spiffe://example/static' }));
+    assert.match(await certificateText(String(withUri.certificate)), /URI:spiffe:\/\/example\/static\n/);
     await assertRejectedUnchanged(
       harness,
-      () => harness.send('update', 'issue/uris', { common_name: 'a.example.com' }),
-      'identity template {{identity.entity.aliases.auth_userpass_1234.name}} in allowed_uri_sans cannot be evaluated: Coffer does not pass the caller\'s entity to secrets engines yet; list the values without templates, or set allowed_uri_sans_template to false',
+      () => harness.send('update', 'issue/uris', { common_name: 'a.example.com', uri_sans: 'spiffe://example/{{identity.entity.aliases.auth_userpass_1234.name}}' }),
+      'URI Subject Alternative Name spiffe://example/{{identity.entity.aliases.auth_userpass_1234.name}} provided via the API is not allowed by this role',
     );
   });
 

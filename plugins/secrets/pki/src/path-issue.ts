@@ -10,6 +10,7 @@ import { unknownRole } from './errors.js';
 import { checkNamesAgainstRole, checkSubjectAgainstRole, issueLeaf, leafResponse, roleExtKeyUsageOids, type IssuedCertificate } from './issuing.js';
 import { checkKeySpec, generateKey } from './keys.js';
 import { parseOtherSans } from './other-sans.js';
+import { renderRoleTemplates } from './role-templates.js';
 import { defaultRole, readRole, type Role } from './roles.js';
 import { requireSigner } from './store.js';
 import { requestedNotAfter } from './ttl.js';
@@ -113,7 +114,8 @@ export function pathIssue(context: PkiContext, secret: SecretType): PathDefiniti
         if (role.key_type === 'any') throw badRequest('role key type "any" not allowed for issuing certificates, only signing');
         const commonName = fields.get('common_name').trim();
         const altNames = requestedAltNames(fields, commonName, fields.get('alt_names'));
-        checkNamesAgainstRole(role, commonName, altNames, 'the API', request.displayName);
+        const namingRole = await renderRoleTemplates(role, fields.get('role'), request, context);
+        checkNamesAgainstRole(namingRole, commonName, altNames, 'the API', request.displayName);
         checkSubjectAgainstRole(role, fields.get('serial_number'), fields.get('user_ids'));
         const signer = await requireSigner(request.storage);
 
@@ -165,7 +167,8 @@ export function pathSign(context: PkiContext, secret: SecretType): PathDefinitio
               otherNames: csr.altNames.otherNames,
             }
           : requestedAltNames(fields, commonName, fields.get('alt_names'));
-        checkNamesAgainstRole(role, commonName, altNames, role.use_csr_sans ? 'CSR' : 'the API', request.displayName);
+        const namingRole = await renderRoleTemplates(role, fields.get('role'), request, context);
+        checkNamesAgainstRole(namingRole, commonName, altNames, role.use_csr_sans ? 'CSR' : 'the API', request.displayName);
         // With serial_number_source json-csr (the default) the CSR's serialNumber is the fallback, and json ignores it.
         const requestedSerial = fields.get('serial_number');
         const serialNumber = requestedSerial === '' && role.serial_number_source === 'json-csr' ? csr.serialNumber : requestedSerial;

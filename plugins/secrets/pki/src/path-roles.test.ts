@@ -107,6 +107,10 @@ describe('roles', () => {
         'invalid field "allowed_domains": unknown identity template {{identity.entity.nmae}} in "{{identity.entity.nmae}}.example.com": use an expression such as {{identity.entity.name}}, {{identity.entity.aliases.<mount accessor>.name}} or {{identity.entity.metadata.<key>}}',
       ],
       [{ allowed_uri_sans: 'spiffe://{{identity.entity.name}/x', allowed_uri_sans_template: true }, 'invalid field "allowed_uri_sans": unbalanced template braces in "spiffe://{{identity.entity.name}/x"'],
+      [
+        { allowed_domains: '{{identity.entity.groups.names.ops.name}}.example.com', allowed_domains_template: true },
+        'invalid field "allowed_domains": unknown identity template {{identity.entity.groups.names.ops.name}} in "{{identity.entity.groups.names.ops.name}}.example.com": use an expression such as {{identity.entity.name}}, {{identity.entity.aliases.<mount accessor>.name}} or {{identity.entity.metadata.<key>}}',
+      ],
       [{ use_pss: 'maybe' }, 'invalid field "use_pss": expected a boolean, got "maybe"'],
     ];
 

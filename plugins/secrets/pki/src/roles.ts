@@ -8,7 +8,7 @@ import { invalidField } from './errors.js';
 import { checkKeySpec } from './keys.js';
 import { parseOtherSans } from './other-sans.js';
 import { parsePolicyIdentifiers } from './policies.js';
-import { checkIdentityTemplates } from './name-policy.js';
+import { checkIdentityTemplates } from './role-templates.js';
 import { readJson, ROLE_PREFIX, writeJson } from './store.js';
 import { cleanAttributes, SUBJECT_ATTRIBUTE_FIELDS, type SubjectAttributes } from './subject.js';
 import { parseNotAfter } from './ttl.js';
@@ -48,9 +48,9 @@ export interface Role extends SubjectAttributes {
   not_before_duration: number;
   /** The issuer that signs; always "default", since a mount has one CA. */
   issuer_ref: string;
-  /** Read identity templates such as `{{identity.entity.name}}` in allowed_domains. */
+  /** Whether identity templates such as `{{identity.entity.name}}` in allowed_domains are rendered for each caller. */
   allowed_domains_template: boolean;
-  /** Read identity templates in allowed_uri_sans. */
+  /** Whether identity templates in allowed_uri_sans are rendered for each caller. */
   allowed_uri_sans_template: boolean;
   /** Allowed otherName SANs as `<oid>;UTF8:<glob>`, or the single entry "*" for any. */
   allowed_other_sans: string[];
@@ -167,8 +167,14 @@ export const ROLE_FIELDS = {
   no_store: { type: 'bool', description: 'Do not store issued certificates; they cannot be listed or revoked by serial then.' },
   not_before_duration: { type: 'duration', description: 'How far before now notBefore is set. Defaults to 30s.' },
   issuer_ref: { type: 'string', description: 'Issuer that signs certificates of the role. Only "default" (the default) is accepted, since a mount has one CA.' },
-  allowed_domains_template: { type: 'bool', description: 'Read identity templates such as {{identity.entity.name}} in allowed_domains. Coffer cannot evaluate them yet; see the docs.' },
-  allowed_uri_sans_template: { type: 'bool', description: 'Read identity templates in allowed_uri_sans. Coffer cannot evaluate them yet; see the docs.' },
+  allowed_domains_template: {
+    type: 'bool',
+    description: "Render identity templates such as {{identity.entity.name}} in allowed_domains with the caller's entity. An entry that cannot be rendered allows nothing.",
+  },
+  allowed_uri_sans_template: {
+    type: 'bool',
+    description: "Render identity templates such as {{identity.entity.aliases.<mount accessor>.name}} in allowed_uri_sans with the caller's entity. An entry that cannot be rendered allows nothing.",
+  },
   allowed_other_sans: { type: 'comma_string_slice', description: 'Allowed otherName SANs as <oid>;UTF8:<value>, where the value may be a glob; "*" alone allows any.' },
   allowed_serial_numbers: { type: 'comma_string_slice', description: 'Globs of allowed values of the subject serialNumber attribute. Empty rejects every requested value.' },
   allowed_user_ids: { type: 'comma_string_slice', description: 'Globs of allowed UID subject attributes (user_ids); "*" allows any. Empty rejects every requested value.' },

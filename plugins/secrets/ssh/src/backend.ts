@@ -38,7 +38,7 @@ export function createBackend(config: BackendConfig, options: SshOptions = {}): 
     pathConfigCa(),
     pathPublicKey(),
     pathListRoles(),
-    pathRoles(),
+    pathRoles(context),
     pathSign(context),
     pathIssue(context),
   ];

@@ -53,7 +53,7 @@ export function pathIssue(context: SshContext): PathDefinition<FieldMap> {
     fields: ISSUE_FIELDS,
     operations: {
       update: async (request, fields) => {
-        const signing = await signingContext(context, request, fields.get('role'));
+        const signing = await signingContext(context, request, fields);
         const keyType = fields.get('key_type');
         const spec = issueKeySpec(keyType, fields.get('key_bits'));
         checkKeyShape(signing.role, { type: spec.type, bits: specBits(spec) });

@@ -62,6 +62,10 @@ describe('roles', () => {
       key_id_format: 'custom-{{role_name}}',
       allow_user_key_ids: true,
       allowed_user_key_lengths: { rsa: [3072, '4096'], ec: 256, 'ssh-ed25519': '0', ecdsa: '256,384' },
+      allowed_users_template: true,
+      default_user_template: 'true',
+      allowed_domains_template: true,
+      default_extensions_template: true,
     };
 
     await harness.send('update', 'roles/full', settings);
@@ -85,6 +89,10 @@ describe('roles', () => {
       key_id_format: 'custom-{{role_name}}',
       allow_user_key_ids: true,
       allowed_user_key_lengths: { rsa: [3072, 4096], ec: [256], 'ssh-ed25519': [0], ecdsa: [256, 384] },
+      allowed_users_template: true,
+      default_user_template: true,
+      allowed_domains_template: true,
+      default_extensions_template: true,
     });
   });
 
@@ -156,8 +164,6 @@ describe('roles', () => {
       ],
       [{ ...valid, allowed_user_key_lengths: { rsa: 'big' } }, 'invalid field "allowed_user_key_lengths": sizes of "rsa" must be non-negative integers, got "big"'],
       [{ ...valid, allowed_user_key_lengths: { rsa: [2048.5] } }, 'invalid field "allowed_user_key_lengths": sizes of "rsa" must be non-negative integers, got 2048.5'],
-      [{ ...valid, allowed_users_template: true }, 'invalid field "allowed_users_template": identity templates are not supported: list the values without templates'],
-      [{ ...valid, default_extensions_template: true }, 'invalid field "default_extensions_template": identity templates are not supported: list the values without templates'],
       [{ ...valid, cidr_list: '10.0.0.0/8' }, 'unknown field "cidr_list"'],
     ];
 

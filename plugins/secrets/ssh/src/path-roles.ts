@@ -3,13 +3,12 @@
  */
 import { badRequest, definePath, nameSegment, type FieldData, type FieldMap, type PathDefinition } from '@coffer/sdk';
 import { invalidField } from './errors.js';
+import type { SshContext } from './context.js';
+import { checkRoleTemplates } from './role-templates.js';
 import { ALGORITHM_SIGNERS, describeRole, keyLengths, readRole, ROLE_PREFIX, stringMap, writeRole, type Role } from './role.js';
 
 /** Vault's default backdating of valid_after, for clocks that run behind. */
 const DEFAULT_NOT_BEFORE_SECONDS = 30;
-
-/** Vault's identity template switches. Coffer has no identity templating, so each must stay false. */
-const TEMPLATE_FIELDS = ['allowed_users_template', 'allowed_domains_template', 'default_user_template', 'default_extensions_template'] as const;
 
 const ROLE_FIELDS = {
   role: { type: 'string', description: 'Name of the role.' },
@@ -54,10 +53,13 @@ const ROLE_FIELDS = {
     type: 'map',
     description: 'Key types and sizes in bits that may be signed, such as {"rsa": [3072, 4096], "ec": 256, "ed25519": 0}. Empty allows every key.',
   },
-  allowed_users_template: { type: 'bool', description: 'Vault identity templating of allowed_users. Not supported; must be false.' },
-  allowed_domains_template: { type: 'bool', description: 'Vault identity templating of allowed_domains. Not supported; must be false.' },
-  default_user_template: { type: 'bool', description: 'Vault identity templating of default_user. Not supported; must be false.' },
-  default_extensions_template: { type: 'bool', description: 'Vault identity templating of default_extensions. Not supported; must be false.' },
+  allowed_users_template: {
+    type: 'bool',
+    description: "Render identity templates such as {{identity.entity.aliases.<mount accessor>.name}} in allowed_users with the caller's entity.",
+  },
+  allowed_domains_template: { type: 'bool', description: "Render identity templates in allowed_domains with the caller's entity." },
+  default_user_template: { type: 'bool', description: "Render an identity template in default_user, such as ssh-{{identity.entity.name}}, with the caller's entity." },
+  default_extensions_template: { type: 'bool', description: "Render identity templates in the values of default_extensions with the caller's entity." },
 } as const;
 
 /**
@@ -72,9 +74,6 @@ export function roleFromFields(fields: FieldData<typeof ROLE_FIELDS>): Role {
     throw invalidField('key_type', `"${keyType}" roles are not supported: Coffer's ssh engine only signs certificates, so use "ca"`);
   }
   if (keyType !== 'ca') throw invalidField('key_type', `unknown key type "${keyType}": use "ca"`);
-  for (const name of TEMPLATE_FIELDS) {
-    if (fields.get(name)) throw invalidField(name, 'identity templates are not supported: list the values without templates');
-  }
 
   const role: Role = {
     key_type: 'ca',
@@ -97,6 +96,10 @@ export function roleFromFields(fields: FieldData<typeof ROLE_FIELDS>): Role {
     key_id_format: fields.get('key_id_format'),
     allow_user_key_ids: fields.get('allow_user_key_ids'),
     allowed_user_key_lengths: keyLengths(fields.get('allowed_user_key_lengths')),
+    allowed_users_template: fields.get('allowed_users_template'),
+    default_user_template: fields.get('default_user_template'),
+    allowed_domains_template: fields.get('allowed_domains_template'),
+    default_extensions_template: fields.get('default_extensions_template'),
   };
 
   if (!role.allow_user_certificates && !role.allow_host_certificates) {
@@ -125,13 +128,14 @@ export function pathListRoles(): PathDefinition<FieldMap> {
   });
 }
 
-export function pathRoles(): PathDefinition<FieldMap> {
+export function pathRoles(context: SshContext): PathDefinition<FieldMap> {
   return definePath({
     pattern: `roles/${nameSegment('role')}`,
     fields: ROLE_FIELDS,
     operations: {
       update: async (request, fields) => {
         const role = roleFromFields(fields);
+        await checkRoleTemplates(role, context.system);
         await writeRole(request.storage, fields.get('role'), role);
         return null;
       },

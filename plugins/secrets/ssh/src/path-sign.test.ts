@@ -325,3 +325,36 @@ describe('sign', () => {
     );
   });
 });
+
+describe('identity templates without an entity', () => {
+  test('templated principals are left out', async () => {
+    const harness = await userSetup({ allowed_users: 'alice,{{identity.entity.name}}', allowed_users_template: true });
+
+    const { listing } = await sign(harness, { valid_principals: 'alice' });
+    assert.deepEqual(listing.principals, ['alice']);
+    await assertRejectedUnchanged(
+      harness,
+      () => harness.send('update', 'sign/dev', { public_key: userKeys.ed25519, valid_principals: '{{identity.entity.name}}' }),
+      '{{identity.entity.name}} is not a valid value for valid_principals',
+    );
+  });
+
+  test('templated default user is rejected', async () => {
+    const harness = await userSetup({ allowed_users: '*', default_user: '{{identity.entity.name}}', default_user_template: true, allow_empty_principals: true });
+
+    await assertRejectedUnchanged(
+      harness,
+      () => harness.send('update', 'sign/dev', { public_key: userKeys.ed25519 }),
+      "template '{{identity.entity.name}}' in default_user needs a token with an identity entity: log in through an auth method, or set valid_principals",
+    );
+    const { listing } = await sign(harness, { valid_principals: 'alice' });
+    assert.deepEqual(listing.principals, ['alice']);
+  });
+
+  test('templated default extensions are left out', async () => {
+    const harness = await userSetup({ default_extensions: { 'permit-pty': '', 'login@example.com': '{{identity.entity.name}}' }, default_extensions_template: true });
+
+    const { listing } = await sign(harness, { valid_principals: 'alice' });
+    assert.deepEqual(listing.extensions, ['permit-pty']);
+  });
+});

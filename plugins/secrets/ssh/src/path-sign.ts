@@ -3,9 +3,10 @@
  */
 import { badRequest, definePath, nameSegment, type FieldMap, type PathDefinition, type Request } from '@coffer/sdk';
 import type { SshContext } from './context.js';
-import { readRole } from './role.js';
+import { commaList, readRole } from './role.js';
+import { renderRoleTemplates } from './role-templates.js';
 import { parseAuthorizedKey } from './ssh-keys.js';
-import { CERTIFICATE_FIELDS, checkKeyShape, issueCertificate, keyIdFor, planCertificate, type SigningContext } from './signing.js';
+import { CERTIFICATE_FIELDS, checkKeyShape, issueCertificate, keyIdFor, planCertificate, type CertificateFieldData, type SigningContext } from './signing.js';
 
 const SIGN_FIELDS = {
   ...CERTIFICATE_FIELDS,
@@ -13,12 +14,21 @@ const SIGN_FIELDS = {
 } as const;
 
 /**
- * Loads the role a signing request names.
- * @throws CofferError (400) with Vault's message when it does not exist.
+ * Loads the role a signing request names, with the identity templates the
+ * request needs rendered for the caller.
+ * @throws CofferError (400) with Vault's message when it does not exist,
+ *   and when a template cannot be rendered.
  */
-export async function signingContext(context: SshContext, request: Request, roleName: string): Promise<SigningContext> {
-  const role = await readRole(request.storage, roleName);
-  if (role === null) throw badRequest(`unknown role: ${roleName}`);
+export async function signingContext(context: SshContext, request: Request, fields: CertificateFieldData): Promise<SigningContext> {
+  const roleName = fields.get('role');
+  const stored = await readRole(request.storage, roleName);
+  if (stored === null) throw badRequest(`unknown role: ${roleName}`);
+
+  const role = await renderRoleTemplates(stored, request, context.system, {
+    certType: fields.get('cert_type') === 'host' ? 'host' : 'user',
+    defaultUser: commaList(fields.getIfSet('valid_principals') ?? '').length === 0,
+    defaultExtensions: Object.keys(fields.get('extensions')).length === 0,
+  });
   return { request, roleName, role, system: context.system, now: Math.floor(context.clock.now() / 1000) };
 }
 
@@ -28,7 +38,7 @@ export function pathSign(context: SshContext): PathDefinition<FieldMap> {
     fields: SIGN_FIELDS,
     operations: {
       update: async (request, fields) => {
-        const signing = await signingContext(context, request, fields.get('role'));
+        const signing = await signingContext(context, request, fields);
 
         let publicKey;
         try {

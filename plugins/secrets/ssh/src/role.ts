@@ -51,12 +51,28 @@ export interface Role {
   allow_user_key_ids: boolean;
   /** Allowed key sizes in bits per key type name; an empty map allows every key. */
   allowed_user_key_lengths: Record<string, number[]>;
+  /** Whether identity templates in allowed_users are rendered for each caller. */
+  allowed_users_template: boolean;
+  /** Whether an identity template in default_user is rendered for each caller. */
+  default_user_template: boolean;
+  /** Whether identity templates in allowed_domains are rendered for each caller. */
+  allowed_domains_template: boolean;
+  /** Whether identity templates in the values of default_extensions are rendered for each caller. */
+  default_extensions_template: boolean;
 }
+
+/** The template switches of a role stored before they existed. */
+const TEMPLATE_DEFAULTS = {
+  allowed_users_template: false,
+  default_user_template: false,
+  allowed_domains_template: false,
+  default_extensions_template: false,
+};
 
 /** Returns the stored role, or null. */
 export async function readRole(storage: Storage, name: string): Promise<Role | null> {
   const entry = await storage.get(`${ROLE_PREFIX}${name}`);
-  return entry === null ? null : (JSON.parse(entry.value.toString('utf8')) as Role);
+  return entry === null ? null : { ...TEMPLATE_DEFAULTS, ...(JSON.parse(entry.value.toString('utf8')) as Partial<Role>) } as Role;
 }
 
 /** Stores a role, replacing any role of the same name. */
@@ -64,16 +80,9 @@ export async function writeRole(storage: Storage, name: string, role: Role): Pro
   await storage.put({ key: `${ROLE_PREFIX}${name}`, value: Buffer.from(JSON.stringify(role)) });
 }
 
-/** Returns the read form of a role: its stored fields and the fields Vault reports for features Coffer does not have. */
+/** Returns the read form of a role: its stored fields and key_bits, which Vault reports for its OTP and dynamic key modes. */
 export function describeRole(role: Role): Record<string, unknown> {
-  return {
-    ...role,
-    key_bits: 0,
-    allowed_users_template: false,
-    allowed_domains_template: false,
-    default_user_template: false,
-    default_extensions_template: false,
-  };
+  return { ...role, key_bits: 0 };
 }
 
 /**

@@ -1,0 +1,8 @@
+/**
+ * The built-in PKI engine served as an external plugin, so the identity
+ * template tests run the same engine over the plugin wire.
+ */
+import { serve } from '@coffer/sdk';
+import { plugin } from '@coffer/secrets-pki';
+
+await serve(plugin);
