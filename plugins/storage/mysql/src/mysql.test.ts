@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -200,6 +201,54 @@ describe('mysql storage', () => {
       assert.deepEqual(await storage.list(''), ['kept']);
     } finally {
       await storage.close();
+    }
+  });
+
+  test('idle connections and lifetime', async () => {
+    // A user of its own makes this storage's connections countable in the process list.
+    const user = `coffer_u_${randomBytes(6).toString('hex')}`;
+    const password = randomBytes(12).toString('hex');
+    const name = freshDatabase();
+    await runAdmin(`CREATE USER '${user}'@'127.0.0.1' IDENTIFIED BY '${password}'`);
+    const connections = async (): Promise<number[]> => {
+      const rows = (await runAdmin('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = ? ORDER BY ID', [user])) as Array<{ id: number }>;
+      return rows.map((row) => row.id);
+    };
+    const burst = async (storage: MysqlStorage): Promise<void> => {
+      await Promise.all(Array.from({ length: 8 }, (_, i) => storage.get(`k${i}`)));
+    };
+    try {
+      await runAdmin(`GRANT ALL ON \`${name}\`.* TO '${user}'@'127.0.0.1'`);
+      const base = testSettings(name, { username: user, password, max_parallel: '4' });
+
+      // The default keeps 2 idle connections; mysql2 closes the rest within about a second.
+      const keepTwo = await open(base);
+      await burst(keepTwo);
+      assert.equal((await connections()).length, 4);
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      assert.equal((await connections()).length, 2);
+      await keepTwo.close();
+
+      const keepNone = await open({ ...base, max_idle_connections: '-1' });
+      await burst(keepNone);
+      await new Promise((resolve) => setTimeout(resolve, 2_500));
+      assert.deepEqual(await connections(), []);
+      await keepNone.close();
+
+      // One connection, retired after its first use past one second.
+      const shortLived = await open({ ...base, max_parallel: '1', max_connection_lifetime: '1' });
+      await shortLived.get('k');
+      const [first] = await connections();
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      await shortLived.get('k');
+      await shortLived.get('k');
+      const [second] = await connections();
+      assert.equal(typeof first, 'number');
+      assert.equal(typeof second, 'number');
+      assert.notEqual(second, first);
+      await shortLived.close();
+    } finally {
+      await runAdmin(`DROP USER IF EXISTS '${user}'@'127.0.0.1'`);
     }
   });
 
