@@ -5,12 +5,20 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { silentLogger, type Logger } from '@coffer/sdk';
 import { runStorageConformance } from '@coffer/certify';
 import { isLoopback, MysqlStorage, parseSettings, plugin } from './index.js';
 import { scrubMessage, scrubTermsOf } from './scrub.js';
-import { dropDatabase, runAdmin, testSettings, throwawayDatabaseName } from './testing.js';
+import {
+  dropDatabase,
+  runAdmin,
+  startTlsTestServer,
+  testSettings,
+  throwawayDatabaseName,
+  tlsServerUnavailableReason,
+  type TlsTestServer,
+} from './testing.js';
 
 // One database for the whole file, made by the first open and dropped at the
 // end; each case gets tables of its own in it.
@@ -450,6 +458,47 @@ describe('mysql storage', () => {
     assert.throws(() => parseSettings({ address: 'db.internal.example', username: 'u', password: 'hunter2-secret' }), (err: Error) => {
       assert.doesNotMatch(err.message, /hunter2/);
       return true;
+    });
+  });
+});
+
+describe('mysql storage over TLS', { skip: tlsServerUnavailableReason() }, () => {
+  let server: TlsTestServer;
+  const user = 'coffer_tls';
+  const password = 'tls-secret';
+
+  before(async () => {
+    server = await startTlsTestServer();
+    // REQUIRE SSL makes the server reject this user's connections without TLS.
+    await server.runAdmin(`CREATE USER '${user}'@'127.0.0.1' IDENTIFIED BY '${password}' REQUIRE SSL`);
+    await server.runAdmin(`GRANT ALL ON *.* TO '${user}'@'127.0.0.1'`);
+  });
+
+  after(async () => {
+    await server?.stop();
+  });
+
+  function tlsSettings(extra: Record<string, string>): Record<string, string> {
+    return { address: server.address, username: user, password, database: 'coffer_tls', ...extra };
+  }
+
+  test('tls_ca_file connects with TLS', async () => {
+    const storage = await open(tlsSettings({ tls_ca_file: server.caFile }));
+    await storage.put({ key: 'a/b', value: Buffer.from('over tls') });
+    assert.deepEqual((await storage.get('a/b'))?.value, Buffer.from('over tls'));
+    assert.deepEqual(await storage.list('a/'), ['b']);
+    await storage.close();
+  });
+
+  test('plain connection is refused', async () => {
+    await assert.rejects(open(tlsSettings({ plaintext_connection_allowed: 'true' })), {
+      message: "storage \"mysql\": failed to create database `coffer_tls`: Access denied for user '<user>'@'localhost' (using password: YES) (code ER_ACCESS_DENIED_ERROR)",
+    });
+  });
+
+  test('unknown CA is rejected', async () => {
+    await assert.rejects(open(tlsSettings({ tls_ca_file: server.otherCaFile })), {
+      message: 'storage "mysql": failed to create database `coffer_tls`: self-signed certificate in certificate chain (code HANDSHAKE_SSL_ERROR)',
     });
   });
 });

@@ -124,7 +124,6 @@ export class MysqlStorage implements ClosableStorage, HaStorage {
       connectionLimit: settings.maxParallel,
       maxIdle: settings.maxIdleConnections,
       connectTimeout: CONNECT_TIMEOUT_MS,
-      // NOTE: no test connects over TLS, because the MariaDB that the tests use has TLS turned off.
       ...(settings.tlsCa === undefined ? {} : { ssl: { ca: settings.tlsCa, rejectUnauthorized: true } }),
       multipleStatements: false,
       enableKeepAlive: true,
