@@ -120,7 +120,8 @@ export class MysqlStorage implements ClosableStorage, HaStorage {
       port: settings.port,
       user: settings.username,
       password: settings.password,
-      // Tables are named with their database, so a missing database does not fail the connection.
+      // No `database` option: statements name each table with its database,
+      // so connections work before prepare has created the database.
       connectionLimit: settings.maxParallel,
       maxIdle: settings.maxIdleConnections,
       connectTimeout: CONNECT_TIMEOUT_MS,
