@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -80,6 +80,84 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** A MySQL account made for one test, so that the process list shows which connections are its own. */
+interface TestAccount {
+  settings: Record<string, string>;
+  /** The ids of the account's open connections, in ascending order. */
+  connections(): Promise<number[]>;
+  drop(): Promise<void>;
+}
+
+async function createTestAccount(): Promise<TestAccount> {
+  const user = `coffer_u_${randomBytes(6).toString('hex')}`;
+  const password = randomBytes(12).toString('hex');
+  const name = freshDatabase();
+  await runAdmin(`CREATE USER '${user}'@'127.0.0.1' IDENTIFIED BY '${password}'`);
+  await runAdmin(`GRANT ALL ON \`${name}\`.* TO '${user}'@'127.0.0.1'`);
+  return {
+    settings: testSettings(name, { username: user, password }),
+    async connections() {
+      const rows = (await runAdmin('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = ? ORDER BY ID', [user])) as Array<{ id: number }>;
+      return rows.map((row) => row.id);
+    },
+    async drop() {
+      await runAdmin(`DROP USER IF EXISTS '${user}'@'127.0.0.1'`);
+    },
+  };
+}
+
+/** A TCP proxy to the test server that can make its open connections fail at their next write. */
+interface CuttingProxy {
+  address: string;
+  /** Closes the server side of every open connection and resets the client side at its next write. */
+  cutSilently(): void;
+  /** How many client connections the proxy has accepted. */
+  connectionCount(): number;
+  close(): Promise<void>;
+}
+
+async function startCuttingProxy(): Promise<CuttingProxy> {
+  const target = testSettings(database).address.split(':');
+  const pairs = new Set<{ client: Socket; upstream: Socket }>();
+  let accepted = 0;
+  const proxy = createServer((client) => {
+    accepted += 1;
+    const upstream = connect(Number(target[1]), target[0]);
+    const pair = { client, upstream };
+    pairs.add(pair);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const forget = (): void => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', forget).on('close', forget);
+    upstream.on('error', forget).on('close', () => pairs.has(pair) && forget());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const { port } = proxy.address() as AddressInfo;
+  return {
+    address: `127.0.0.1:${port}`,
+    cutSilently() {
+      for (const pair of [...pairs]) {
+        pairs.delete(pair);
+        pair.client.unpipe(pair.upstream);
+        pair.upstream.unpipe(pair.client);
+        pair.upstream.destroy();
+        pair.client.once('data', () => pair.client.resetAndDestroy());
+        // unpipe left the socket paused, so nothing would emit 'data' without this.
+        pair.client.resume();
+      }
+    },
+    connectionCount: () => accepted,
+    async close() {
+      for (const pair of pairs) pair.client.destroy();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    },
+  };
 }
 
 async function open(settings: Record<string, string>, logger: Logger = silentLogger): Promise<MysqlStorage> {
@@ -213,21 +291,13 @@ describe('mysql storage', () => {
   });
 
   test('idle connections and lifetime', async () => {
-    // A user of its own makes this storage's connections countable in the process list.
-    const user = `coffer_u_${randomBytes(6).toString('hex')}`;
-    const password = randomBytes(12).toString('hex');
-    const name = freshDatabase();
-    await runAdmin(`CREATE USER '${user}'@'127.0.0.1' IDENTIFIED BY '${password}'`);
-    const connections = async (): Promise<number[]> => {
-      const rows = (await runAdmin('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = ? ORDER BY ID', [user])) as Array<{ id: number }>;
-      return rows.map((row) => row.id);
-    };
+    const account = await createTestAccount();
+    const connections = () => account.connections();
     const burst = async (storage: MysqlStorage): Promise<void> => {
       await Promise.all(Array.from({ length: 8 }, (_, i) => storage.get(`k${i}`)));
     };
     try {
-      await runAdmin(`GRANT ALL ON \`${name}\`.* TO '${user}'@'127.0.0.1'`);
-      const base = testSettings(name, { username: user, password, max_parallel: '4' });
+      const base = { ...account.settings, max_parallel: '4' };
 
       // The default keeps 2 idle connections; mysql2 closes the rest within about a second.
       const keepTwo = await open(base);
@@ -256,7 +326,29 @@ describe('mysql storage', () => {
       assert.notEqual(second, first);
       await shortLived.close();
     } finally {
-      await runAdmin(`DROP USER IF EXISTS '${user}'@'127.0.0.1'`);
+      await account.drop();
+    }
+  });
+
+  test('closed pooled connection is replaced', async () => {
+    const proxy = await startCuttingProxy();
+    const logger = recordingLogger();
+    try {
+      const storage = await open(freshSettings({ address: proxy.address, max_parallel: '1' }), logger);
+      await storage.put({ key: 'k', value: Buffer.from('v') });
+
+      // The idle connection dies without the client noticing, as behind a NAT that forgot it.
+      proxy.cutSilently();
+      assert.deepEqual((await storage.get('k'))?.value, Buffer.from('v'));
+      await storage.put({ key: 'k', value: Buffer.from('w') });
+      assert.deepEqual((await storage.get('k'))?.value, Buffer.from('w'));
+      await storage.close();
+
+      assert.equal(proxy.connectionCount(), 2);
+      const retries = logger.lines.filter((line) => line.message === 'mysql pooled connection failed; retrying on a new connection');
+      assert.equal(retries.length, 1);
+    } finally {
+      await proxy.close();
     }
   });
 

@@ -235,21 +235,40 @@ export class MysqlStorage implements ClosableStorage, HaStorage {
    * Lends `work` a pooled connection that has the session settings, and
    * retires the connection afterwards when it is older than
    * `max_connection_lifetime`.
+   *
+   * A connection that fails with a connection error (mysql2 marks it
+   * `fatal`) is destroyed, never returned to the pool. When it was an idle
+   * connection from the pool, which the server may have closed meanwhile,
+   * `work` runs once more on a new one. Repeating is safe: a put, delete or
+   * lock renewal repeated changes nothing more, and a lock insert that had
+   * committed fails as a duplicate, after which the next attempt takes over
+   * the row it already owns.
    */
   private async withConnection<T>(failure: string, work: (connection: mysql.PoolConnection) => Promise<T>): Promise<T> {
-    let connection: mysql.PoolConnection | undefined;
-    try {
-      connection = await this.pool.getConnection();
-      if (!this.connectedAt.has(connection.connection)) {
-        await connection.query(SESSION_SETUP);
-        this.connectedAt.set(connection.connection, Date.now());
+    for (let attempt = 1; ; attempt += 1) {
+      let connection: mysql.PoolConnection | undefined;
+      let reused = false;
+      try {
+        connection = await this.pool.getConnection();
+        reused = this.connectedAt.has(connection.connection);
+        if (!reused) {
+          await connection.query(SESSION_SETUP);
+          this.connectedAt.set(connection.connection, Date.now());
+        }
+        return await work(connection);
+      } catch (err) {
+        const broken = connection !== undefined && (err as { fatal?: unknown }).fatal === true;
+        if (broken) {
+          connection?.destroy();
+          connection = undefined;
+        }
+        const code = (err as { code?: unknown }).code;
+        const wrapped = new StorageError(scrubbedError(failure, err, this.terms).message, typeof code === 'string' ? code : undefined);
+        if (!broken || !reused || attempt > 1) throw wrapped;
+        this.logger.warn({ err: wrapped }, 'mysql pooled connection failed; retrying on a new connection');
+      } finally {
+        if (connection !== undefined) this.giveBack(connection);
       }
-      return await work(connection);
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      throw new StorageError(scrubbedError(failure, err, this.terms).message, typeof code === 'string' ? code : undefined);
-    } finally {
-      if (connection !== undefined) this.giveBack(connection);
     }
   }
 
