@@ -24,6 +24,7 @@ import { plugin as inmemStorage } from '@coffer/storage-inmem';
 import { plugin as sqliteStorage } from '@coffer/storage-sqlite';
 import { plugin as postgresqlStorage } from '@coffer/storage-postgresql';
 import { plugin as etcdStorage } from '@coffer/storage-etcd';
+import { plugin as mysqlStorage } from '@coffer/storage-mysql';
 import type { AuthPlugin, DatabasePlugin, SecretsPlugin, StoragePlugin } from '@coffer/sdk';
 
 export const builtinSecretsEngines: ReadonlyMap<string, SecretsPlugin> = new Map([
@@ -61,4 +62,5 @@ export const builtinStorageBackends: ReadonlyMap<string, StoragePlugin> = new Ma
   ['sqlite', sqliteStorage],
   ['postgresql', postgresqlStorage],
   ['etcd', etcdStorage],
+  ['mysql', mysqlStorage],
 ]);
