@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { createThrowawayDatabase, type ThrowawayDatabase } from '@coffer/storage-postgresql/testing';
 import { etcdUnavailableReason, startTestEtcd, type TestEtcd } from '@coffer/storage-etcd/testing';
+import { dropDatabase, testSettings, throwawayDatabaseName } from '@coffer/storage-mysql/testing';
 import { killAndWait, prepareCluster, runCli, type ClusterNode, type TestCluster } from './test-cluster.js';
 
 /** The lock TTL of the test clusters; a standby must take over within it (plus one retry and a start-up margin). */
@@ -200,6 +201,19 @@ describe('ha cluster', { concurrency: false }, () => {
       3,
       `storage "postgresql" {\n  connection_url = "${database.url}"\n  table = "kv_${suffix}"\n  ha_enabled = "true"\n  ha_table = "locks_${suffix}"\n  ha_lock_ttl = "${LOCK_TTL_MS / 1000}s"\n}`,
     );
+    cleanups.push(() => cluster.close());
+    const result = await runFailoverScenario(cluster);
+    t.diagnostic(`${result.acknowledged} acknowledged writes survived; take-over in ${result.takeoverMs} ms`);
+  });
+
+  test('mysql failover keeps acknowledged writes', async (t) => {
+    const database = throwawayDatabaseName();
+    cleanups.push(() => dropDatabase(database));
+    const settings = { ...testSettings(database), ha_enabled: 'true', ha_lock_ttl: `${LOCK_TTL_MS / 1000}s` };
+    const stanza = Object.entries(settings)
+      .map(([name, value]) => `  ${name} = ${JSON.stringify(value)}`)
+      .join('\n');
+    const cluster = await prepareCluster(3, `storage "mysql" {\n${stanza}\n}`);
     cleanups.push(() => cluster.close());
     const result = await runFailoverScenario(cluster);
     t.diagnostic(`${result.acknowledged} acknowledged writes survived; take-over in ${result.takeoverMs} ms`);
