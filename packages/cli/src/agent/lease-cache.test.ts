@@ -147,6 +147,7 @@ describe('agent cache', { timeout: 300_000 }, () => {
     assert.equal(second.headers['content-type'], 'application/json');
     assert.equal(first.headers['x-cache'], 'MISS');
     assert.equal(second.headers['x-cache'], 'HIT');
+    assert.equal(second.headers.age, '0');
     assert.equal(await serverRequests('auth/userpass/login/alice'), 1);
     assert.equal(log.includes(first.json.auth.client_token), false, 'the log never shows the token');
   });

@@ -172,7 +172,8 @@ function tokenOf(headers: OutgoingHttpHeaders): string {
 
 function serveCached(outgoing: ServerResponse, cached: { status: number; headers: OutgoingHttpHeaders; body: Buffer; storedAt: number }): void {
   const age = Math.floor((Date.now() - cached.storedAt) / 1000);
-  outgoing.writeHead(cached.status, { ...cached.headers, 'content-length': cached.body.length, 'x-cache': 'HIT', age: String(age) });
+  // As Vault Agent does, a hit says so in X-Cache, gives its age in seconds and carries the current date.
+  outgoing.writeHead(cached.status, { ...cached.headers, 'content-length': cached.body.length, date: new Date().toUTCString(), 'x-cache': 'HIT', age: String(age) });
   outgoing.end(cached.body);
 }
 
