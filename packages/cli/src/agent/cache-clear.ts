@@ -16,7 +16,7 @@ export interface CacheClearResult {
   body: string;
 }
 
-/** What the value of each type names, for the error about a missing value. */
+/** Meaning of `value` for each type, for the error about a missing value. */
 const valueMeaning: Record<Exclude<CacheClearType, 'all'>, string> = {
   request_path: 'a request path prefix such as /v1/database/creds/',
   lease: 'a lease ID',

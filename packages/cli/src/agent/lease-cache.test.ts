@@ -215,6 +215,15 @@ describe('agent cache', { timeout: 300_000 }, () => {
     assert.equal(await serverRequests('kv/app'), before + 2);
   });
 
+  test('large request body is streamed', async () => {
+    const large = 'x'.repeat(1536 * 1024);
+    const written = await send(address, 'PUT', '/v1/kv/large', { token: testRootToken, body: { value: large } });
+    assert.equal(written.status, 204);
+    assert.equal(written.headers['x-cache'], undefined);
+    const read = await root.read('kv/large');
+    assert.equal(read!.data!.value, large);
+  });
+
   test('lease revoke through proxy evicts', async () => {
     await user('revoker');
     const token = (await login(address, 'revoker')).json.auth.client_token as string;

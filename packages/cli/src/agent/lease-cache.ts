@@ -87,7 +87,7 @@ export function canonicalNamespace(namespace: string | undefined): string {
 
 /**
  * Returns the cache key of a request: a SHA-256 hash of its method, path,
- * query, namespace, varying headers, token and body, so requests that differ
+ * query, namespace, varying headers, token and body. Requests that differ
  * in any of them, such as two callers with different tokens, never share an entry.
  */
 export function cacheKey(request: CacheRequest): string {

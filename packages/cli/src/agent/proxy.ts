@@ -100,7 +100,7 @@ function sendError(outgoing: ServerResponse, status: number, message: string): v
 
 /**
  * Ends the server request when the client goes away, so a stream such as
- * sys/monitor does not stay open, and answers 502 when the server cannot be reached.
+ * sys/monitor does not stay open. Sends 502 when the server cannot be reached.
  */
 function watchExchange(incoming: IncomingMessage, outgoing: ServerResponse, upstream: ClientRequest, target: URL, logger: AgentLogger): void {
   let clientGone = false;
@@ -137,28 +137,41 @@ function forward(incoming: IncomingMessage, outgoing: ServerResponse, target: UR
 /** Largest request body the cache hashes; a larger request is forwarded as a stream and never cached. */
 const maxHashedBodyBytes = 1024 * 1024;
 
-/** Reads the request body up to `limit` bytes; `complete` is false when more remains, and the stream is left paused. */
+/**
+ * Reads the request body up to `limit` bytes; `complete` is false when more
+ * remains, and the stream is left paused. Rejects when the client goes away first.
+ */
 function readBodyUpTo(incoming: IncomingMessage, limit: number): Promise<{ body: Buffer; complete: boolean }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let length = 0;
-    const finish = (complete: boolean): void => {
+    const detach = (): void => {
       incoming.off('data', onData);
       incoming.off('end', onEnd);
-      incoming.off('error', reject);
-      resolve({ body: Buffer.concat(chunks), complete });
+      incoming.off('error', onError);
+      incoming.off('close', onClose);
     };
     const onData = (chunk: Buffer): void => {
       chunks.push(chunk);
       length += chunk.length;
       if (length <= limit) return;
       incoming.pause();
-      finish(false);
+      detach();
+      resolve({ body: Buffer.concat(chunks), complete: false });
     };
-    const onEnd = (): void => finish(true);
+    const onEnd = (): void => {
+      detach();
+      resolve({ body: Buffer.concat(chunks), complete: true });
+    };
+    const onError = (error: Error): void => {
+      detach();
+      reject(error);
+    };
+    const onClose = (): void => onError(new Error('the client closed the connection before sending the whole request body'));
     incoming.on('data', onData);
-    incoming.once('end', onEnd);
-    incoming.once('error', reject);
+    incoming.on('end', onEnd);
+    incoming.on('error', onError);
+    incoming.on('close', onClose);
   });
 }
 
@@ -172,16 +185,16 @@ function tokenOf(headers: OutgoingHttpHeaders): string {
 
 function serveCached(outgoing: ServerResponse, cached: { status: number; headers: OutgoingHttpHeaders; body: Buffer; storedAt: number }): void {
   const age = Math.floor((Date.now() - cached.storedAt) / 1000);
-  // As Vault Agent does, a hit says so in X-Cache, gives its age in seconds and carries the current date.
+  // As in Vault Agent, a hit sets X-Cache: HIT, Age in seconds and the current Date.
   outgoing.writeHead(cached.status, { ...cached.headers, 'content-length': cached.body.length, date: new Date().toUTCString(), 'x-cache': 'HIT', age: String(age) });
   outgoing.end(cached.body);
 }
 
 /**
- * Forwards a request through the cache: a request identical to a cached
- * one, with the same token, is answered from the cache; any other is sent
- * to the server, and its response, streamed to the client as it arrives,
- * is then given to the cache, which stores it or acts on a renewal or revocation.
+ * Forwards a request through the cache. A request identical to a cached
+ * one, with the same token, gets the cached response. Any other is sent to
+ * the server, and its response is streamed to the client, then passed to
+ * the cache, which stores it or applies a renewal or revocation.
  */
 async function forwardCached(incoming: IncomingMessage, outgoing: ServerResponse, target: URL, client: ClientConfig, options: ProxyOptions, cache: LeaseCache, logger: AgentLogger): Promise<void> {
   const { body, complete } = await readBodyUpTo(incoming, maxHashedBodyBytes);
@@ -294,6 +307,10 @@ export async function startProxy(listener: ListenerConfig, client: ClientConfig,
     }
     const served = target.pathname === cacheClearPath ? serveCacheClear(incoming, outgoing, cache) : forwardCached(incoming, outgoing, target, client, options, cache, logger);
     served.catch((error: unknown) => {
+      if (incoming.destroyed) {
+        logger.debug('client closed the connection before the request was served', { method: incoming.method, path: target.pathname });
+        return;
+      }
       logger.error('error serving request', { method: incoming.method, path: target.pathname, error: error instanceof Error ? error.message : String(error) });
       if (outgoing.headersSent) outgoing.destroy();
       else sendError(outgoing, 500, 'error reading the request');
