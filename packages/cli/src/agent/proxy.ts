@@ -175,6 +175,16 @@ function readBodyUpTo(incoming: IncomingMessage, limit: number): Promise<{ body:
   });
 }
 
+/** Reads the request body as readBodyUpTo does, or returns undefined when the client went away first. */
+async function readRequest(incoming: IncomingMessage, target: URL, logger: AgentLogger): Promise<{ body: Buffer; complete: boolean } | undefined> {
+  try {
+    return await readBodyUpTo(incoming, maxHashedBodyBytes);
+  } catch (error) {
+    logger.debug('client went away before sending the whole request', { method: incoming.method, path: target.pathname, error: error instanceof Error ? error.message : String(error) });
+    return undefined;
+  }
+}
+
 /** Returns the token the server uses for a request: X-Vault-Token first, then a bearer token. */
 function tokenOf(headers: OutgoingHttpHeaders): string {
   const header = headers['x-vault-token'];
@@ -197,7 +207,9 @@ function serveCached(outgoing: ServerResponse, cached: { status: number; headers
  * the cache, which stores it or applies a renewal or revocation.
  */
 async function forwardCached(incoming: IncomingMessage, outgoing: ServerResponse, target: URL, client: ClientConfig, options: ProxyOptions, cache: LeaseCache, logger: AgentLogger): Promise<void> {
-  const { body, complete } = await readBodyUpTo(incoming, maxHashedBodyBytes);
+  const read = await readRequest(incoming, target, logger);
+  if (read === undefined) return;
+  const { body, complete } = read;
   if (!complete) {
     forward(incoming, outgoing, target, client, options, logger, body);
     return;
@@ -218,6 +230,11 @@ async function forwardCached(incoming: IncomingMessage, outgoing: ServerResponse
   };
   const key = cacheKey(request);
   const claim = await cache.begin(key);
+  if (!('hit' in claim) && incoming.socket.destroyed) {
+    // The client went away while an identical request was in flight.
+    claim.release();
+    return;
+  }
   if ('hit' in claim) {
     logger.debug('serving response from cache', { method: request.method, path: request.path });
     serveCached(outgoing, claim.hit);
@@ -265,8 +282,10 @@ async function forwardCached(incoming: IncomingMessage, outgoing: ServerResponse
 }
 
 /** Answers /agent/v1/cache-clear. */
-async function serveCacheClear(incoming: IncomingMessage, outgoing: ServerResponse, cache: LeaseCache): Promise<void> {
-  const { body, complete } = await readBodyUpTo(incoming, maxHashedBodyBytes);
+async function serveCacheClear(incoming: IncomingMessage, outgoing: ServerResponse, target: URL, cache: LeaseCache, logger: AgentLogger): Promise<void> {
+  const read = await readRequest(incoming, target, logger);
+  if (read === undefined) return;
+  const { body, complete } = read;
   if (!complete) {
     incoming.resume();
     sendError(outgoing, 413, `request body larger than ${maxHashedBodyBytes} bytes`);
@@ -305,12 +324,8 @@ export async function startProxy(listener: ListenerConfig, client: ClientConfig,
       forward(incoming, outgoing, target, client, options, logger);
       return;
     }
-    const served = target.pathname === cacheClearPath ? serveCacheClear(incoming, outgoing, cache) : forwardCached(incoming, outgoing, target, client, options, cache, logger);
+    const served = target.pathname === cacheClearPath ? serveCacheClear(incoming, outgoing, target, cache, logger) : forwardCached(incoming, outgoing, target, client, options, cache, logger);
     served.catch((error: unknown) => {
-      if (incoming.destroyed) {
-        logger.debug('client closed the connection before the request was served', { method: incoming.method, path: target.pathname });
-        return;
-      }
       logger.error('error serving request', { method: incoming.method, path: target.pathname, error: error instanceof Error ? error.message : String(error) });
       if (outgoing.headersSent) outgoing.destroy();
       else sendError(outgoing, 500, 'error reading the request');
