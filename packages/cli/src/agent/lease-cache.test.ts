@@ -224,6 +224,22 @@ describe('agent cache', { timeout: 300_000 }, () => {
     assert.equal(read!.data!.value, large);
   });
 
+  test('identical streams do not wait', async () => {
+    const open = (): Promise<{ status: number; close(): void }> =>
+      new Promise((resolve, reject) => {
+        const outgoing = request(`${address}/v1/sys/monitor?log_level=debug`, { headers: { 'x-vault-token': testRootToken }, agent: false });
+        outgoing.on('response', (incoming) => resolve({ status: incoming.statusCode ?? 0, close: () => outgoing.destroy() }));
+        outgoing.on('error', reject);
+        outgoing.end();
+      });
+    const first = await open();
+    const second = await Promise.race([open(), sleep(5_000).then(() => undefined)]);
+    first.close();
+    second?.close();
+    assert.equal(first.status, 200);
+    assert.equal(second?.status, 200);
+  });
+
   test('lease revoke through proxy evicts', async () => {
     await user('revoker');
     const token = (await login(address, 'revoker')).json.auth.client_token as string;

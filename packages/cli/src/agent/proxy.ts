@@ -257,8 +257,10 @@ async function forwardCached(incoming: IncomingMessage, outgoing: ServerResponse
     response.pipe(outgoing);
     response.on('error', () => outgoing.destroy());
     response.on('close', release);
-    // Only a 2xx response can be stored or report a renewal or revocation, so other responses release identical requests at once.
-    if (status < 200 || status >= 300) {
+    // Only a 2xx JSON response can be stored or report a renewal, and a revocation's 204 has no body. Other responses,
+    // such as the endless text stream of sys/monitor, release identical requests at once.
+    const contentType = response.headers['content-type'];
+    if (status < 200 || status >= 300 || (contentType !== undefined && !/^application\/json\b/.test(contentType))) {
       release();
       return;
     }
