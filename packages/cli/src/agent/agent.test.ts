@@ -547,6 +547,49 @@ ${apiProxy}
         assert.deepEqual(JSON.parse(self.body).data.meta, { role_name: 'proxy' });
       });
     });
+
+    test('cache stanza serves repeated login', async () => {
+      const audit = await makeTempDir('coffer-agent-audit-');
+      const auditPath = join(audit.path, 'audit.log');
+      await root.write('sys/audit/agent-cache', { type: 'file', options: { file_path: auditPath } });
+      const logins = async (): Promise<number> =>
+        (await readFile(auditPath, 'utf8'))
+          .split('\n')
+          .filter((line) => line !== '')
+          .map((line) => JSON.parse(line) as { type: string; request: { path: string } })
+          .filter((entry) => entry.type === 'request' && entry.request.path === 'auth/approle/login').length;
+      await root.write('auth/approle/role/cached-client', { token_policies: 'agent' });
+      const roleId = (await root.read('auth/approle/role/cached-client/role-id'))!.data!.role_id as string;
+      const secretId = (await root.write('auth/approle/role/cached-client/secret-id', {}))!.data!.secret_id as string;
+      const body = JSON.stringify({ role_id: roleId, secret_id: secretId });
+      const headers = { 'Content-Type': 'application/json' };
+      try {
+        await withProxy('cache {\n  use_auto_auth_token = true\n}', async (address) => {
+          const before = await logins();
+          const first = await proxyRequest(address, 'POST', '/v1/auth/approle/login', headers, body);
+          const second = await proxyRequest(address, 'POST', '/v1/auth/approle/login', headers, body);
+          assert.equal(first.status, 200);
+          assert.equal(second.status, 200);
+          assert.equal(second.body, first.body);
+          assert.equal(second.headers['x-cache'], 'HIT');
+          assert.equal(await logins(), before + 1);
+
+          const cleared = await proxyRequest(address, 'POST', '/agent/v1/cache-clear', headers, '{"type": "all"}');
+          assert.equal(cleared.status, 200);
+          assert.equal(cleared.body, '');
+          const third = await proxyRequest(address, 'POST', '/v1/auth/approle/login', headers, body);
+          assert.notEqual(JSON.parse(third.body).auth.client_token, JSON.parse(first.body).auth.client_token);
+          assert.equal(await logins(), before + 2);
+
+          const anonymous = await proxyRequest(address, 'GET', '/v1/secret/data/app');
+          assert.equal(anonymous.status, 200);
+          assert.equal(anonymous.headers['x-cache'], 'MISS');
+        });
+      } finally {
+        await root.delete('sys/audit/agent-cache');
+        await audit.remove();
+      }
+    });
   });
 
   test('KV template renders again after a change', async () => {

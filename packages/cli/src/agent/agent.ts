@@ -9,6 +9,7 @@ import { AuthHandler } from './auth-handler.js';
 import { ChildSupervisor } from './exec.js';
 import type { AuthToken } from './auth-methods.js';
 import { createAuthMethod } from './auth-methods.js';
+import { LeaseCache } from './lease-cache.js';
 import type { AgentConfig, MethodConfig } from './config.js';
 import type { AgentLogger } from './log.js';
 import type { RunningProxy } from './proxy.js';
@@ -65,7 +66,7 @@ interface AgentRun {
   stopped: Promise<StopReason>;
   reportFatal(error: Error): void;
   cleanUp(): Promise<void>;
-  /** Sets the token the proxy adds to requests. */
+  /** Sets the token the proxy adds to requests, which the cache also treats as its own. */
   setProxyToken(token: string): void;
 }
 
@@ -80,6 +81,7 @@ export async function runAgent(parts: AgentParts, stopSignal: AbortSignal | unde
   let reportFatal: (reason: Error | ChildExit) => void = () => undefined;
   const fatal = new Promise<Error | ChildExit>((resolve) => (reportFatal = resolve));
   const proxies: RunningProxy[] = [];
+  const cache = config.cache && config.listeners.length > 0 ? new LeaseCache(logger.named('cache')) : undefined;
   const supervisor = config.exec === undefined ? undefined : new ChildSupervisor(config.exec, logger.named('exec'), (exitCode) => reportFatal({ exitCode }));
   let renderer: TemplateRenderer | undefined;
   if (templates.length > 0) {
@@ -108,13 +110,14 @@ export async function runAgent(parts: AgentParts, stopSignal: AbortSignal | unde
     renderer?.stop();
     await supervisor?.stop();
     await Promise.all(proxies.map((proxy) => proxy.close()));
+    cache?.close();
     if (config.pidFile !== undefined) await rm(config.pidFile, { force: true });
   };
 
   try {
     // Written atomically, so a symlink planted at the path is replaced rather than followed to another file.
     if (config.pidFile !== undefined) await writeFileAtomic(config.pidFile, String(process.pid), 0o644);
-    const proxyOptions = { useAutoAuthToken: config.useAutoAuthToken, currentToken: () => currentToken };
+    const proxyOptions = { useAutoAuthToken: config.useAutoAuthToken, currentToken: () => currentToken, cache };
     for (const listener of config.listeners) proxies.push(await startProxy(listener, clientConfig, proxyOptions, logger.named('proxy')));
   } catch (error) {
     ui.error(`Error starting the agent: ${error instanceof Error ? error.message : String(error)}`);
@@ -133,7 +136,10 @@ export async function runAgent(parts: AgentParts, stopSignal: AbortSignal | unde
     stopped,
     reportFatal: (error) => reportFatal(error),
     cleanUp,
-    setProxyToken: (token) => (currentToken = token),
+    setProxyToken: (token) => {
+      currentToken = token;
+      cache?.registerAutoAuthToken(token);
+    },
   };
   if (config.method !== undefined) return runAutoAuth(run, config.method);
   return finish(ui, await stopped, cleanUp);

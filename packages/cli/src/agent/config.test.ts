@@ -161,4 +161,33 @@ describe('agent config', () => {
       await folder.remove();
     }
   });
+
+  test('cache stanza turns caching on', async () => {
+    const folder = await makeTempDir('coffer-agent-config-');
+    try {
+      const base = 'listener "tcp" {\n  address = "127.0.0.1:8100"\n  tls_disable = true\n}\n';
+      const cached = join(folder.path, 'cached.hcl');
+      const proxied = join(folder.path, 'proxied.hcl');
+      await writeFile(cached, `${base}cache {}\n`);
+      await writeFile(proxied, `${base}api_proxy {\n  use_auto_auth_token = false\n}\n`);
+
+      assert.equal((await loadAgentConfig([cached])).cache, true);
+      assert.equal((await loadAgentConfig([proxied])).cache, false);
+    } finally {
+      await folder.remove();
+    }
+  });
+
+  test('cache persist is rejected', async () => {
+    const folder = await makeTempDir('coffer-agent-config-');
+    try {
+      const path = join(folder.path, 'agent.hcl');
+      await writeFile(path, 'listener "tcp" {\n  address = "127.0.0.1:8100"\n  tls_disable = true\n}\ncache {\n  persist "kubernetes" {\n    path = "/vault/agent-cache"\n  }\n}\n');
+      await assert.rejects(loadAgentConfig([path]), {
+        message: `${path}:6: cache.persist: the persistent cache is not supported by coffer agent, which keeps its cache in memory only; remove persist`,
+      });
+    } finally {
+      await folder.remove();
+    }
+  });
 });

@@ -99,6 +99,8 @@ export interface AgentConfig {
   listeners: ListenerConfig[];
   /** The listener's token use: false sends requests as they come, true adds the agent's token where none is set, "force" always sets it. */
   useAutoAuthToken: boolean | 'force';
+  /** Whether the listeners cache responses that create tokens or carry leases; a `cache` stanza turns it on, as in Vault Agent. */
+  cache: boolean;
   templates: TemplateConfig[];
   /** The `env_template` stanzas, which render environment variables for `exec`. */
   envTemplates: TemplateConfig[];
@@ -183,6 +185,7 @@ function buildConfig(files: string[], stanzas: Stanza[]): AgentConfig {
     sinks: [],
     listeners: [],
     useAutoAuthToken: false,
+    cache: false,
     templates: [],
     envTemplates: [],
     staticSecretRenderInterval: defaultStaticSecretRenderInterval,
@@ -202,8 +205,10 @@ function buildConfig(files: string[], stanzas: Stanza[]): AgentConfig {
     for (const block of top.blocks('auto_auth')) readAutoAuth(block, config);
     for (const { label, stanza } of top.labelledBlocks('listener')) config.listeners.push(readListener(label, stanza));
     for (const block of top.blocks('cache')) {
-      block.checkFields(['use_auto_auth_token'], ['persist', 'enforce_consistency', 'when_inconsistent', 'cache_static_secrets', 'disable_caching_dynamic_secrets']);
+      if (block.has('persist')) throw block.error('persist', 'the persistent cache is not supported by coffer agent, which keeps its cache in memory only; remove persist');
+      block.checkFields(['use_auto_auth_token'], ['enforce_consistency', 'when_inconsistent', 'cache_static_secrets', 'disable_caching_dynamic_secrets']);
       config.useAutoAuthToken = readUseAutoAuthToken(block);
+      config.cache = true;
     }
     for (const block of top.blocks('api_proxy')) {
       block.checkFields(['use_auto_auth_token'], ['enforce_consistency', 'when_inconsistent']);
