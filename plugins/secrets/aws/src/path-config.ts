@@ -35,8 +35,8 @@ const ROOT_FIELDS = {
 } as const;
 
 const LEASE_FIELDS = {
-  lease: { type: 'duration', description: 'TTL of IAM user credentials, in seconds or as a duration such as "30m".', required: true },
-  lease_max: { type: 'duration', description: 'Maximum lifetime of IAM user credentials, renewals included.', required: true },
+  lease: { type: 'duration', description: 'TTL of IAM user credentials, in seconds or as a duration such as "30m". Required on write.' },
+  lease_max: { type: 'duration', description: 'Maximum lifetime of IAM user credentials, renewals included. Required on write.' },
 } as const;
 
 type RootFields = FieldData<typeof ROOT_FIELDS>;
@@ -208,6 +208,9 @@ async function rotateRoot(deps: ConfigDeps, request: Request) {
 }
 
 async function writeLeaseConfig(request: Request, fields: LeaseFields): Promise<null> {
+  // Not declared required, because the framework would then demand them on read too.
+  if (!fields.has('lease')) throw badRequest('missing required field "lease"');
+  if (!fields.has('lease_max')) throw badRequest('missing required field "lease_max"');
   const lease = fields.get('lease');
   const leaseMax = fields.get('lease_max');
   if (leaseMax !== 0 && lease > leaseMax) {

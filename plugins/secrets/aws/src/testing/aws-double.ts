@@ -72,6 +72,9 @@ export interface SessionCredentials {
   sessionName: string;
   policy?: string;
   policyArns: string[];
+  externalId?: string;
+  /** Session tags from AssumeRole. */
+  tags: Record<string, string>;
 }
 
 export interface AwsDouble {
@@ -432,7 +435,9 @@ function issueSession(state: State, params: Params, action: SessionCredentials['
     arn,
     sessionName,
     policyArns: memberList(params, 'PolicyArns', ['arn']).map((item) => item.arn),
+    tags: Object.fromEntries(memberList(params, 'Tags', ['Key', 'Value']).map((tag) => [tag.Key, tag.Value])),
     ...(policy === undefined ? {} : { policy }),
+    ...(params.has('ExternalId') ? { externalId: params.get('ExternalId')! } : {}),
   };
   state.sessions.push(session);
   return session;
