@@ -11,6 +11,7 @@ import { plugin as userpass } from '@coffer/auth-userpass';
 import { plugin as mysqlDatabase } from '@coffer/database-mysql';
 import { plugin as postgresqlDatabase } from '@coffer/database-postgresql';
 import { plugin as redisDatabase } from '@coffer/database-redis';
+import { plugin as aws } from '@coffer/secrets-aws';
 import { plugin as database } from '@coffer/secrets-database';
 import { plugin as kv } from '@coffer/secrets-kv';
 import { plugin as pki } from '@coffer/secrets-pki';
@@ -36,6 +37,7 @@ export const builtinSecretsEngines: ReadonlyMap<string, SecretsPlugin> = new Map
   ['totp', totp],
   ['rabbitmq', rabbitmq],
   ['ldap', ldapSecrets],
+  ['aws', aws],
 ]);
 
 /** Database plugins the database secrets engine opens by name, as Vault names them. */

@@ -40,6 +40,7 @@ describe('plugin commands on dev server', () => {
       stdout: [
         'Name           Version',
         '----           -------',
+        'aws            v0.1.0+builtin',
         'database       v0.1.0+builtin',
         'echo-engine    n/a',
         'kv             v0.1.0+builtin',
@@ -138,7 +139,7 @@ describe('plugin commands on dev server', () => {
     assert.deepEqual(JSON.parse(names.stdout), {
       auth: ['approle', 'cert', 'jwt', 'ldap', 'oidc', 'radius', 'userpass'],
       database: ['mysql-database-plugin', 'postgresql-database-plugin', 'redis-database-plugin'],
-      secret: ['database', 'echo-versioned', 'kv', 'ldap', 'pki', 'rabbitmq', 'ssh', 'totp', 'transit'],
+      secret: ['aws', 'database', 'echo-versioned', 'kv', 'ldap', 'pki', 'rabbitmq', 'ssh', 'totp', 'transit'],
     });
 
     const detailed = await runCli(['plugin', 'list', '-detailed', 'secret'], { env: server.env });
@@ -150,7 +151,7 @@ describe('plugin commands on dev server', () => {
     const removed = await runCli(['plugin', 'deregister', '-version=v1.2.0', 'secret', 'echo-versioned'], { env: server.env });
     assert.equal(removed.code, 0, removed.stderr);
     const after = await runCli(['plugin', 'list', '-format=json', 'secret'], { env: server.env });
-    assert.deepEqual(JSON.parse(after.stdout), { secret: ['database', 'kv', 'ldap', 'pki', 'rabbitmq', 'ssh', 'totp', 'transit'] });
+    assert.deepEqual(JSON.parse(after.stdout), { secret: ['aws', 'database', 'kv', 'ldap', 'pki', 'rabbitmq', 'ssh', 'totp', 'transit'] });
   });
 
   test('list without type shows types', async () => {
