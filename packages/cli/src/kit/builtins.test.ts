@@ -52,12 +52,12 @@ const radiusSkipReason = freeradiusSkipReason();
 
 before(async () => {
   workDirectory = await mkdtemp(join(tmpdir(), 'coffer-builtins-'));
-  for (const folder of ['secrets-kv', 'secrets-transit', 'secrets-pki', 'secrets-ssh', 'secrets-totp', 'secrets-rabbitmq', 'secrets-ldap', 'auth-userpass', 'auth-approle', 'auth-jwt', 'auth-radius', 'audit-file', ...DATABASE_FOLDERS]) {
+  for (const folder of ['secrets-kv', 'secrets-transit', 'secrets-pki', 'secrets-ssh', 'secrets-totp', 'secrets-rabbitmq', 'secrets-ldap', 'secrets-aws', 'auth-userpass', 'auth-approle', 'auth-jwt', 'auth-radius', 'audit-file', ...DATABASE_FOLDERS]) {
     integrations.set(folder, await loadIntegration(join(INTEGRATIONS, folder, 'integration.hcl')));
   }
   server = await startCertifyServer({ pluginDirectory: workDirectory, logFile: join(workDirectory, 'server.log') });
 
-  for (const folder of ['secrets-kv', 'secrets-transit', 'secrets-pki', 'secrets-ssh', 'secrets-totp', 'secrets-rabbitmq', 'secrets-ldap']) {
+  for (const folder of ['secrets-kv', 'secrets-transit', 'secrets-pki', 'secrets-ssh', 'secrets-totp', 'secrets-rabbitmq', 'secrets-ldap', 'secrets-aws']) {
     const integration = integrations.get(folder)!;
     const { secrets } = described(folder, 'secrets');
     const mount = `certify-${integration.name}`;
@@ -110,6 +110,7 @@ declareChecks('secrets: ssh', secretsChecks, () => secretsContexts.get('secrets-
 declareChecks('secrets: totp', secretsChecks, () => secretsContexts.get('secrets-totp')!);
 declareChecks('secrets: rabbitmq', secretsChecks, () => secretsContexts.get('secrets-rabbitmq')!);
 declareChecks('secrets: ldap', secretsChecks, () => secretsContexts.get('secrets-ldap')!);
+declareChecks('secrets: aws', secretsChecks, () => secretsContexts.get('secrets-aws')!);
 declareChecks('auth: userpass', authChecks, () => authContexts.get('auth-userpass')!);
 declareChecks('auth: approle', authChecks, () => authContexts.get('auth-approle')!);
 declareChecks('auth: jwt', authChecks, () => authContexts.get('auth-jwt')!);
