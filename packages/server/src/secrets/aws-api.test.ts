@@ -1,8 +1,8 @@
 /**
  * The AWS engine through a real dev server and the IAM and STS stand-in
- * (`@coffer/secrets-aws/testing`) on a loopback port: the engine reaches it
- * with the real AWS SDK, issued keys sign real requests, and
- * sys/leases/revoke deletes the IAM user with everything attached to it.
+ * (`@coffer/secrets-aws/testing`) on a loopback port. The engine reaches the
+ * stand-in with the real AWS SDK, and sys/leases/revoke deletes the IAM user
+ * with everything attached to it.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

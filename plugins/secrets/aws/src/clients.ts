@@ -37,7 +37,7 @@ export function stsClient(config: RootConfig): STSClient {
   return new STSClient(clientOptions(config, config.stsEndpoint));
 }
 
-/** The code of an AWS error such as `NoSuchEntity`, or undefined for other errors. */
+/** Returns the code of an AWS error, such as `NoSuchEntity`, or undefined for other errors. */
 export function awsErrorCode(err: unknown): string | undefined {
   if (!(err instanceof Error) || !('$metadata' in err)) return undefined;
   // The SDK names modeled errors `NoSuchEntityException`; `Code` carries the code from the XML document.

@@ -61,7 +61,7 @@ export async function createIamUser(client: IAMClient, username: string, roleNam
 
 /**
  * Deletes the user and everything that blocks its deletion. Lists what IAM
- * holds instead of trusting the role, which may have changed since issue.
+ * stores for the user instead of trusting the role, which may have changed since issue.
  * An object already gone (`NoSuchEntity`) counts as deleted.
  * @returns false when the user was already gone.
  */
@@ -101,7 +101,7 @@ export async function deleteIamUser(client: IAMClient, username: string): Promis
   return unlessMissing('delete IAM user', () => client.send(new DeleteUserCommand({ UserName: username })));
 }
 
-/** Runs `call` as {@link callAws} does, but returns false instead of failing when AWS answers `NoSuchEntity`. */
+/** Runs `call` as {@link callAws} does, but returns false instead of failing when AWS returns `NoSuchEntity`. */
 async function unlessMissing(operation: string, call: () => Promise<unknown>): Promise<boolean> {
   let missing = false;
   await callAws(operation, async () => {

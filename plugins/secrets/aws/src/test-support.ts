@@ -5,7 +5,7 @@
  * real credentials, shared files or instance metadata.
  */
 import assert from 'node:assert/strict';
-import { isCofferError, silentLogger, StorageView, type Backend, type LeasedSecret, type Operation, type Response, type SystemView } from '@coffer/sdk';
+import { isCofferError, silentLogger, StorageView, type Backend, type LeasedSecret, type Logger, type Operation, type Response, type SystemView } from '@coffer/sdk';
 import { InmemStorage } from '@coffer/storage-inmem';
 import { createBackend } from './backend.js';
 import type { AwsDouble } from './testing/index.js';
@@ -31,12 +31,12 @@ export interface Harness {
 }
 
 /** Mounts an AWS engine on fresh in-memory storage; `displayName` is the caller's token display name. */
-export function createHarness(displayName = 'token', system: Partial<SystemView> = {}): Harness {
+export function createHarness(displayName = 'token', system: Partial<SystemView> = {}, logger: Logger = silentLogger): Harness {
   const storage = new InmemStorage();
   const view = new StorageView(storage, MOUNT_PREFIX);
   const backend = createBackend({
     storage: view,
-    logger: silentLogger,
+    logger,
     system: { defaultLeaseTtl: () => DEFAULT_LEASE_TTL, maxLeaseTtl: () => MAX_LEASE_TTL, ...system },
     options: {},
     mountPoint: 'aws/',
@@ -114,4 +114,20 @@ export function dataOf(response: Response | null): Record<string, any> {
   assert.notEqual(response!.data, undefined, 'expected response data');
   assert.notEqual(response!.data, null, 'expected response data');
   return response!.data as Record<string, any>;
+}
+
+/** Returns a logger that keeps every entry as one JSON line, so tests can search what was logged. */
+export function recordingLogger(lines: string[]): Logger {
+  const record = (level: string) => (fields: object, message: string) => {
+    lines.push(JSON.stringify({ level, message, ...fields }));
+  };
+  const logger: Logger = {
+    trace: record('trace'),
+    debug: record('debug'),
+    info: record('info'),
+    warn: record('warn'),
+    error: record('error'),
+    child: () => logger,
+  };
+  return logger;
 }

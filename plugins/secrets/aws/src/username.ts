@@ -33,7 +33,8 @@ export function normalizeTemplate(template: string): string {
  * @throws CofferError (500) when the template fails or the name is empty or too long.
  */
 export function generateUsername(template: string, kind: 'iam' | 'sts', displayName: string, roleName: string): string {
-  const source = template === '' ? (kind === 'iam' ? DEFAULT_IAM_TEMPLATE : DEFAULT_STS_TEMPLATE) : normalizeTemplate(template);
+  let source = normalizeTemplate(template);
+  if (template === '') source = kind === 'iam' ? DEFAULT_IAM_TEMPLATE : DEFAULT_STS_TEMPLATE;
   let username: string;
   try {
     username = renderUsernameTemplate(source, { displayName, roleName }).trim();
@@ -44,8 +45,8 @@ export function generateUsername(template: string, kind: 'iam' | 'sts', displayN
   if (username === '') throw new CofferError('COFFER_ERR_INTERNAL', 500, 'failed to generate username: username_template produced an empty name');
   const max = MAX_LENGTH[kind];
   if (username.length > max) {
-    const what = kind === 'iam' ? 'IAM user names' : 'STS names';
-    throw new CofferError('COFFER_ERR_INTERNAL', 500, `failed to generate username: "${username}" is ${username.length} characters, over the limit of ${max} for ${what}; shorten username_template`);
+    const names = kind === 'iam' ? 'IAM user names' : 'STS names';
+    throw new CofferError('COFFER_ERR_INTERNAL', 500, `failed to generate username: "${username}" is ${username.length} characters, over the limit of ${max} for ${names}; shorten username_template`);
   }
   return username;
 }

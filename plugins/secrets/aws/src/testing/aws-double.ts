@@ -1,7 +1,7 @@
 /**
  * A local stand-in for AWS IAM and STS, for tests only: AWS cannot run
  * offline. It speaks the services' Query protocol (a form-encoded POST with
- * `Action` and `Version`) and answers with the XML documents and error codes
+ * `Action` and `Version`) and returns the XML documents and error codes
  * of the real services (`NoSuchEntity`, `EntityAlreadyExists`,
  * `DeleteConflict`, `MalformedPolicyDocument`, `AccessDenied`, ...).
  *

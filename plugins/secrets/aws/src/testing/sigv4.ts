@@ -37,7 +37,7 @@ export function signatureMatches(
   const url = new URL(request.url, 'http://stand-in');
   const canonicalQuery = [...url.searchParams.entries()]
     .map(([key, value]) => [encodeRfc3986(key), encodeRfc3986(value)])
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .sort(([a], [b]) => compareCodeUnits(a, b))
     .map(([key, value]) => `${key}=${value}`)
     .join('&');
   const canonicalHeaders = authorization.signedHeaders
@@ -64,4 +64,10 @@ function sha256Hex(data: Buffer): string {
 
 function encodeRfc3986(text: string): string {
   return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** Compares by UTF-16 code unit, which orders the ASCII of encoded query keys as SigV4's byte order does. */
+function compareCodeUnits(a: string, b: string): number {
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
 }
