@@ -24,6 +24,9 @@ import { CofferError } from '@coffer/sdk';
 import { awsErrorCode, callAws } from './clients.js';
 import type { Role } from './store.js';
 
+/** The CofferError code of a CreateUser call that found the name taken, so callers leave that user alone. */
+export const USER_EXISTS = 'COFFER_ERR_AWS_USER_EXISTS';
+
 /**
  * Creates the user with the role's path, permissions boundary and tags,
  * attaches and puts its policies, adds it to its groups, and creates an
@@ -31,16 +34,21 @@ import type { Role } from './store.js';
  */
 export async function createIamUser(client: IAMClient, username: string, roleName: string, role: Role): Promise<{ accessKeyId: string; secretAccessKey: string }> {
   const tags = Object.entries(role.iamTags).map(([Key, Value]) => ({ Key, Value }));
-  await callAws('create IAM user', () =>
-    client.send(
-      new CreateUserCommand({
-        UserName: username,
-        Path: role.userPath || '/',
-        ...(role.permissionsBoundaryArn !== '' ? { PermissionsBoundary: role.permissionsBoundaryArn } : {}),
-        ...(tags.length > 0 ? { Tags: tags } : {}),
-      }),
-    ),
-  );
+  const create = new CreateUserCommand({
+    UserName: username,
+    Path: role.userPath || '/',
+    ...(role.permissionsBoundaryArn !== '' ? { PermissionsBoundary: role.permissionsBoundaryArn } : {}),
+    ...(tags.length > 0 ? { Tags: tags } : {}),
+  });
+  await callAws('create IAM user', async () => {
+    try {
+      return await client.send(create);
+    } catch (err) {
+      if (awsErrorCode(err) !== 'EntityAlreadyExists') throw err;
+      const hint = 'make username_template generate unique names, e.g. with (random 20)';
+      throw new CofferError(USER_EXISTS, 400, `failed to create IAM user: EntityAlreadyExists: ${(err as Error).message.replace(/\.$/, '')}; ${hint}`);
+    }
+  });
   for (const arn of role.policyArns) {
     await callAws(`attach policy ${arn}`, () => client.send(new AttachUserPolicyCommand({ UserName: username, PolicyArn: arn })));
   }

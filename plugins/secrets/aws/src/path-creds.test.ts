@@ -181,7 +181,7 @@ describe('creds for iam_user', () => {
     const first = await harness.send('read', 'creds/app');
     const key = dataOf(first).access_key;
 
-    await assertRejectedUnchanged(harness, () => harness.send('read', 'creds/app'), 'failed to create IAM user: EntityAlreadyExists: User with name fixed-name already exists.');
+    await assertRejectedUnchanged(harness, () => harness.send('read', 'creds/app'), 'failed to create IAM user: EntityAlreadyExists: User with name fixed-name already exists; make username_template generate unique names, e.g. with (random 20)');
     assert.deepEqual([...aws.users.get('fixed-name')!.accessKeys.keys()], [key]);
   });
 

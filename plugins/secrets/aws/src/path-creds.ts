@@ -27,7 +27,7 @@ import {
 } from '@coffer/sdk';
 import { callAws, iamClient, stsClient } from './clients.js';
 import { groupPolicies } from './group-policies.js';
-import { createIamUser, deleteIamUser } from './iam-user.js';
+import { createIamUser, deleteIamUser, USER_EXISTS } from './iam-user.js';
 import { readLease, readRole, readRoot, type Role, type RootConfig } from './store.js';
 import { generateUsername } from './username.js';
 
@@ -144,7 +144,7 @@ async function issueIamUser(deps: CredsDeps, secret: SecretType<FieldMap>, reque
 /** Deletes a user whose creation failed part-way, unless it was never created or already exists for someone else. */
 async function cleanUpHalfCreated(deps: CredsDeps, client: ReturnType<typeof iamClient>, username: string, roleName: string, walId: string, cause: unknown): Promise<void> {
   // A name clash means the user belongs to someone else, so it must not be deleted.
-  if (cause instanceof CofferError && cause.message.startsWith('failed to create IAM user: EntityAlreadyExists')) {
+  if (cause instanceof CofferError && cause.code === USER_EXISTS) {
     await deps.wal.delete(walId);
     return;
   }
