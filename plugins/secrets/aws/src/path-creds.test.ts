@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { StorageView, WriteAheadLog } from '@coffer/sdk';
 import { GetUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { assertRejectedUnchanged, createHarness, dataOf, leaseOf, rootConfig, type Harness } from './test-support.js';
@@ -183,6 +184,18 @@ describe('creds for iam_user', () => {
 
     await assertRejectedUnchanged(harness, () => harness.send('read', 'creds/app'), 'failed to create IAM user: EntityAlreadyExists: User with name fixed-name already exists; make username_template generate unique names, e.g. with (random 20)');
     assert.deepEqual([...aws.users.get('fixed-name')!.accessKeys.keys()], [key]);
+  });
+
+  test('periodic pass deletes an unissued user', async () => {
+    const issued = await harness.send('read', 'creds/app');
+    const username = issued!.secret!.internalData.username as string;
+    const wal = new WriteAheadLog(new StorageView(harness.storage, 'logical/aws/'));
+    await wal.put('user', { username }, Date.now() - 3600_000);
+
+    await harness.backend.periodic();
+
+    assert.equal(aws.users.has(username), false);
+    assert.deepEqual(await wal.list(), []);
   });
 
   test('unknown role and missing config are rejected', async () => {
