@@ -295,6 +295,18 @@ describe('creds for assumed_role', () => {
     assert.equal(aws.sessions.length, sessions);
   });
 
+  test('ttl over the role session max is rejected', async () => {
+    await harness.send('update', 'roles/deploy', { role_arns: otherArn });
+    const sessions = aws.sessions.length;
+
+    await assertRejectedUnchanged(
+      harness,
+      () => harness.send('update', 'sts/deploy', { ttl: '2h' }),
+      `failed to assume role ${otherArn}: ValidationError: The requested DurationSeconds exceeds the MaxSessionDuration set for this role.`,
+    );
+    assert.equal(aws.sessions.length, sessions);
+  });
+
   test('role_arn must be one of role_arns', async () => {
     await harness.send('update', 'roles/deploy', { role_arns: [roleArn, otherArn] });
 

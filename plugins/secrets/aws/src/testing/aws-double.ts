@@ -199,7 +199,7 @@ async function handle(state: State, request: IncomingMessage, response: ServerRe
   const body = Buffer.concat(chunks);
   const params = new URLSearchParams(body.toString('utf8'));
   const action = params.get('Action') ?? '';
-  const service = action in STS_ACTIONS ? 'sts' : 'iam';
+  const service = Object.hasOwn(STS_ACTIONS, action) ? 'sts' : 'iam';
   try {
     if (request.method !== 'POST') throw new AwsError('InvalidAction', `expected POST, got ${request.method}`);
     const caller = authenticate(state, request, body, service);
@@ -207,7 +207,8 @@ async function handle(state: State, request: IncomingMessage, response: ServerRe
     if (service === 'sts' ? version !== STS_VERSION : version !== IAM_VERSION) {
       throw new AwsError('InvalidParameterValue', `Version ${version} is not supported by ${service}`);
     }
-    const run = service === 'sts' ? STS_ACTIONS[action] : IAM_ACTIONS[action];
+    const actions = service === 'sts' ? STS_ACTIONS : IAM_ACTIONS;
+    const run = Object.hasOwn(actions, action) ? actions[action] : undefined;
     if (run === undefined) throw new AwsError('InvalidAction', `Could not find operation ${action} for version ${version}`);
     if (caller.session !== undefined && action !== 'GetCallerIdentity') {
       throw new AwsError('AccessDenied', `User: ${caller.arn} is not authorized to perform: ${service}:${action}`, 403);
