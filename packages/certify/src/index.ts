@@ -26,11 +26,13 @@ export { authChecks, type AuthContext, type AuthDescription, type AuthRequest } 
 export { auditChecks, expandOptions, type AuditContext, type AuditDescription, type IsolatedServer } from './audit/suite.js';
 export {
   checkIntegration,
+  checkListing,
   IntegrationError,
   loadIntegration,
   MAX_CRITICAL_RESPONSE_HOURS,
   MAX_OTHER_RESPONSE_BUSINESS_DAYS,
   PLUGIN_KINDS,
+  TEMPLATE_VENDOR,
   type CertifyDescription,
   type Integration,
   type IntegrationKind,

@@ -2,7 +2,7 @@
 // takes a vendor from an empty folder to a certified, reviewed plugin.
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { verifyBundle, type SuiteResult } from '@coffer/certify';
+import { TEMPLATE_VENDOR, verifyBundle, type SuiteResult } from '@coffer/certify';
 import type { Command } from '../command.js';
 import { expectArguments } from '../command.js';
 import { UsageError } from '../flags.js';
@@ -36,7 +36,7 @@ Usage: coffer plugin new -kind=KIND [options] NAME
     { name: 'kind', kind: 'string', usage: 'Plugin kind: secrets, auth, audit, storage, database or seal. Required.' },
     { name: 'lang', kind: 'string', usage: 'Language: ts, or python (auth only).', defaultText: 'ts' },
     { name: 'output', kind: 'string', usage: 'Project folder to create; it must not exist or be empty.', defaultText: './NAME' },
-    { name: 'vendor', kind: 'string', usage: 'Vendor name written to integration.hcl.', defaultText: '"Example Vendor"' },
+    { name: 'vendor', kind: 'string', usage: 'Vendor name written to integration.hcl. The catalog rejects the default, so set it before listing.', defaultText: `"${TEMPLATE_VENDOR}"` },
   ],
   async run({ ui, args, flags }) {
     expectArguments(args, 1);
@@ -46,7 +46,7 @@ Usage: coffer plugin new -kind=KIND [options] NAME
     const output = flags.string('output', name);
     let written: string[];
     try {
-      written = await scaffoldPlugin({ name, kind, language, output, vendor: flags.string('vendor', 'Example Vendor') });
+      written = await scaffoldPlugin({ name, kind, language, output, vendor: flags.string('vendor', TEMPLATE_VENDOR) });
     } catch (error) {
       if (!(error instanceof ScaffoldError)) throw error;
       ui.error(error.message);
