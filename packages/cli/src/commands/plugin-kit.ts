@@ -2,7 +2,7 @@
 // takes a vendor from an empty folder to a certified, reviewed plugin.
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { TEMPLATE_VENDOR, verifyBundle, type SuiteResult } from '@coffer/certify';
+import { describeSupport, TEMPLATE_VENDOR, verifyBundle, type BundleSummary, type SuiteResult } from '@coffer/certify';
 import type { Command } from '../command.js';
 import { expectArguments } from '../command.js';
 import { UsageError } from '../flags.js';
@@ -150,6 +150,9 @@ Usage: coffer plugin review BUNDLE
     }
     const { summary } = verification.manifest;
     ui.output(`Plugin:        ${summary.name} ${summary.version} (${summary.kind}) by ${summary.vendor}`);
+    // Bundles written before the summary recorded the source and support terms lack both.
+    ui.output(`Source:        ${(summary.source_url as string | undefined) ?? 'not recorded in this bundle: read integration.hcl'}`);
+    ui.output(`Support:       ${describeSupport(summary.support as BundleSummary['support'] | undefined)}`);
     ui.output(`SHA-256:       ${summary.sha256}`);
     ui.output(`Entry SHA-256: ${summary.entry_sha256}`);
     ui.output(`SDK:           ${summary.sdk_version}`);

@@ -226,6 +226,8 @@ async function finish(
     kind: integration.kind,
     version: integration.version,
     vendor: integration.vendor,
+    source_url: integration.source_url,
+    support: integration.support,
     sha256: sha256 ?? 'not registered',
     entry_sha256: integration.entry !== undefined && existsSync(entry) ? sha256Hex(await readFile(entry)) : 'none',
     sdk_version: sdkVersion(project, integration),

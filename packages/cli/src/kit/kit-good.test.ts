@@ -81,11 +81,14 @@ describe('plugin kit on fresh projects', () => {
     assert.match(manifest.summary.sha256, /^[0-9a-f]{64}$/);
     assert.equal(manifest.summary.protocol, 'go-plugin core 1, backend 5');
     assert.equal(manifest.summary.sdk_version, '0.1.0');
+    assert.deepEqual(manifest.summary.support, { contact: 'support@example.com', critical_response_hours: 48, other_response_business_days: 5 });
     assert.match(await readFile(join(bundle, 'junit.xml'), 'utf8'), /<testcase classname="secrets" name="help: every path returns/);
 
     const clean = await runCli(['plugin', 'review', bundle]);
     assert.equal(clean.code, 0, clean.stderr);
     assert.match(clean.stdout, /^Plugin: +good-secrets-ts 0\.1\.0 \(secrets\) by Example Vendor$/m);
+    assert.match(clean.stdout, /^Source: +https:\/\/example\.com\/good-secrets-ts\/source$/m);
+    assert.match(clean.stdout, /^Support: +support@example\.com; critical issues within 48 hours, others within 5 business days$/m);
     assert.match(clean.stdout, /^Review passed/m);
     assert.match(clean.stdout, /^Suite secrets: 8 passed, 0 failed, 2 skipped$/m);
     assert.match(clean.stdout, /^  skipped secrets\/invalidation \(optional\): one certify server sends no invalidations/m);
