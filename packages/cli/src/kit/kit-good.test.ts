@@ -47,6 +47,8 @@ describe('plugin kit on fresh projects', () => {
       if (prebuilt) assert.match(result.stdout, /^  skipped project\/build: not run: -build=false, so the project was built before$/m);
       else assert.match(result.stdout, /^  passed  project\/build$/m);
       assert.match(result.stdout, /^  passed  project\/project-tests$/m);
+      // The Python template's unit tests run under npm test, so certification runs them too.
+      if (language === 'python') assert.match(await readFile(`${project}-bundle/project-tests.log`, 'utf8'), /^# Ran 6 tests in [\d.]+s\n# OK$/m);
       for (const line of suiteLines) assert.match(result.stdout, line);
       assert.match(result.stdout, /^Certification passed; bundle in /m);
 

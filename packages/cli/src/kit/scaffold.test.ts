@@ -66,6 +66,20 @@ describe('plugin new', () => {
     }
   });
 
+  test('python readme shows stub commands', async () => {
+    const output = join(root, 'readme-python');
+    const result = await runCli(['plugin', 'new', '-kind=auth', '-lang=python', `-output=${output}`, 'readme-python']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(existsSync(join(output, 'test_plugin.py')), true);
+    assert.equal(existsSync(join(output, 'src', 'unit.test.ts')), true);
+
+    const readme = await readFile(join(output, 'README.md'), 'utf8');
+    assert.ok(readme.includes('--python_out=stubs --grpc_python_out=stubs node_modules/@coffer/sdk/proto/*.proto\n'), readme);
+    assert.ok(readme.includes('PYTHONPATH=stubs /usr/bin/python3 -m unittest -v test_plugin\n'), readme);
+    assert.ok(readme.includes('The unit tests in `test_plugin.py` call `plugin.py` directly with `unittest`'), readme);
+    assert.equal(readme.includes('The unit tests drive the code directly.'), false);
+  });
+
   test('bad input is rejected', async () => {
     const badName = await runCli(['plugin', 'new', '-kind=auth', `-output=${join(root, 'bad')}`, 'Bad_Name']);
     assert.equal(badName.code, 1);
