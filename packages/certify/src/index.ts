@@ -31,6 +31,7 @@ export {
   loadIntegration,
   MAX_CRITICAL_RESPONSE_HOURS,
   MAX_OTHER_RESPONSE_BUSINESS_DAYS,
+  placeholderProblems,
   PLUGIN_KINDS,
   TEMPLATE_VENDOR,
   type CertifyDescription,

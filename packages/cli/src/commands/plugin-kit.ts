@@ -2,7 +2,7 @@
 // takes a vendor from an empty folder to a certified, reviewed plugin.
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { describeSupport, TEMPLATE_VENDOR, verifyBundle, type BundleSummary, type SuiteResult } from '@coffer/certify';
+import { describeSupport, loadIntegration, placeholderProblems, TEMPLATE_VENDOR, verifyBundle, type BundleSummary, type SuiteResult } from '@coffer/certify';
 import type { Command } from '../command.js';
 import { expectArguments } from '../command.js';
 import { UsageError } from '../flags.js';
@@ -36,7 +36,7 @@ Usage: coffer plugin new -kind=KIND [options] NAME
     { name: 'kind', kind: 'string', usage: 'Plugin kind: secrets, auth, audit, storage, database or seal. Required.' },
     { name: 'lang', kind: 'string', usage: 'Language: ts, or python (auth only).', defaultText: 'ts' },
     { name: 'output', kind: 'string', usage: 'Project folder to create; it must not exist or be empty.', defaultText: './NAME' },
-    { name: 'vendor', kind: 'string', usage: 'Vendor name written to integration.hcl. The catalog rejects the default, so set it before listing.', defaultText: `"${TEMPLATE_VENDOR}"` },
+    { name: 'vendor', kind: 'string', usage: 'Vendor name written to integration.hcl. The catalog rejects the default, so set it before you certify.', defaultText: `"${TEMPLATE_VENDOR}"` },
   ],
   async run({ ui, args, flags }) {
     expectArguments(args, 1);
@@ -126,6 +126,18 @@ async function printCheckSummary(ui: UI, bundle: string): Promise<void> {
   }
 }
 
+/**
+ * Warns when the certified integration.hcl still has the template's
+ * placeholders, which the catalog rejects. The bundle stays valid, so the
+ * review still passes, but the vendor must fill them in and certify again.
+ */
+async function warnOfPlaceholders(ui: UI, bundle: string): Promise<void> {
+  const problems = placeholderProblems(await loadIntegration(join(bundle, 'integration.hcl')));
+  if (problems.length === 0) return;
+  ui.error('Warning: the catalog rejects this integration.hcl, so the vendor must fix it and certify again:');
+  for (const problem of problems) ui.error(`  ${problem}`);
+}
+
 export const pluginReviewCommand: Command = {
   name: 'plugin review',
   synopsis: 'Verify a certification bundle and summarize it',
@@ -170,6 +182,7 @@ Usage: coffer plugin review BUNDLE
       ui.error('Review failed: certification did not pass; see report.html');
       return 1;
     }
+    await warnOfPlaceholders(ui, resolve(args[0]!));
     ui.output('Review passed: the bundle is intact; read report.html, server.log and audit.log before listing the plugin');
     return 0;
   },

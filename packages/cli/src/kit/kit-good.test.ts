@@ -92,6 +92,17 @@ describe('plugin kit on fresh projects', () => {
     assert.match(clean.stdout, /^Source: +https:\/\/example\.com\/good-secrets-ts\/source$/m);
     assert.match(clean.stdout, /^Support: +support@example\.com; critical issues within 48 hours, others within 5 business days$/m);
     assert.match(clean.stdout, /^Review passed/m);
+    assert.equal(
+      clean.stderr,
+      [
+        'Warning: the catalog rejects this integration.hcl, so the vendor must fix it and certify again:',
+        '  "vendor" is the template\'s placeholder "Example Vendor": give the vendor\'s name',
+        '  "docs_url" "https://example.com/good-secrets-ts/docs" is a placeholder address: give the plugin\'s published address',
+        '  "source_url" "https://example.com/good-secrets-ts/source" is a placeholder address: give the plugin\'s published address',
+        '  "support.contact" "support@example.com" is a placeholder address: give the address where the vendor answers issues',
+        '',
+      ].join('\n'),
+    );
     assert.match(clean.stdout, /^Suite secrets: 8 passed, 0 failed, 2 skipped$/m);
     assert.match(clean.stdout, /^  skipped secrets\/invalidation \(optional\): one certify server sends no invalidations/m);
     assert.match(clean.stdout, /^Suite project: 1 passed, 0 failed, 1 skipped$/m);
