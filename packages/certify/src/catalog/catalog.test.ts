@@ -73,6 +73,7 @@ describe('integration catalog', () => {
   test('page groups by kind with terms', async () => {
     const page = renderCatalog(await loadCatalog(CATALOG));
     const headings = page.split('\n').filter((line) => line.startsWith('## '));
+    assert.ok(page.includes('the business days shown, which are at most 48 hours and 5 business days\nbecause the catalog lists no plugin that promises longer.'), page.slice(0, 800));
     assert.deepEqual(headings, ['## Secrets engines', '## Auth methods', '## Database plugins', '## Audit devices', '## Seals', '## Storage backends']);
     assert.match(page, /\| \[kv\]\(\.\.\/plugins\/secrets\/kv\) \(built-in\) \| 0\.1\.0 \| Coffer maintainers \| 2026-12-04 \| .*critical within 48 h, others within 5 business days \|/);
     assert.match(page, /\| \[postgresql-database-plugin\]\(\.\.\/docs\/plugins\/database\.md\) \(built-in\) \| 0\.1\.0 \|/);

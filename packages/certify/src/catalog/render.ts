@@ -5,7 +5,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkListing, loadIntegration, PLUGIN_KINDS, type Integration, type IntegrationKind } from './integration.js';
+import { checkListing, loadIntegration, MAX_CRITICAL_RESPONSE_HOURS, MAX_OTHER_RESPONSE_BUSINESS_DAYS, PLUGIN_KINDS, type Integration, type IntegrationKind } from './integration.js';
 
 const KIND_TITLES: Record<IntegrationKind, string> = {
   secrets: 'Secrets engines',
@@ -47,7 +47,9 @@ export function renderCatalog(integrations: Integration[]): string {
     'conformance suite of its kind (`coffer plugin certify`, or the same suite',
     'in the tests of a built-in plugin); "not yet" means it has not. Every',
     'vendor answers critical issues within the hours and other issues within',
-    'the business days shown. Built-in plugins ship inside Coffer.',
+    `the business days shown, which are at most ${MAX_CRITICAL_RESPONSE_HOURS} hours and ${MAX_OTHER_RESPONSE_BUSINESS_DAYS} business days`,
+    'because the catalog lists no plugin that promises longer. Built-in',
+    'plugins ship inside Coffer.',
     '',
   ];
   for (const kind of PLUGIN_KINDS) {
