@@ -53,7 +53,7 @@ Usage: coffer plugin new -kind=KIND [options] NAME
       return 1;
     }
     ui.output(`Success! Created ${kind} plugin "${name}" in ${resolve(output)} with ${written.length} files.`);
-    ui.output(`Next: cd ${output} && npm run build && npm test, then coffer plugin certify -kind=${kind} .`);
+    ui.output(`Next: cd ${output} && npm run build && npm test. Before certifying, replace the placeholders in integration.hcl, then run coffer plugin certify -kind=${kind} .`);
     return 0;
   },
 };

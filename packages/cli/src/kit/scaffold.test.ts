@@ -22,6 +22,10 @@ describe('plugin new', () => {
     const result = await runCli(['plugin', 'new', '-kind=secrets', `-output=${output}`, '-vendor=Acme', 'vault-items']);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout.split('\n')[0], `Success! Created secrets plugin "vault-items" in ${output} with 16 files.`);
+    assert.equal(
+      result.stdout.split('\n')[1],
+      `Next: cd ${output} && npm run build && npm test. Before certifying, replace the placeholders in integration.hcl, then run coffer plugin certify -kind=secrets .`,
+    );
 
     const manifest = JSON.parse(await readFile(join(output, 'package.json'), 'utf8'));
     assert.equal(manifest.name, 'vault-items');
