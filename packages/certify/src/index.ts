@@ -40,5 +40,6 @@ export {
 } from './catalog/integration.js';
 export { loadCatalog, renderCatalog } from './catalog/render.js';
 export { renderJunit } from './bundle/junit.js';
+export { codeDigest, type CodeRuntime } from './bundle/code-digest.js';
 export { describeSupport, renderHtml } from './bundle/html.js';
 export { MANIFEST_FILE, sha256Hex, verifyBundle, writeManifest, type BundleSummary, type Manifest, type Verification } from './bundle/manifest.js';

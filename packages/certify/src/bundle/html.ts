@@ -30,6 +30,7 @@ export function renderHtml(summary: BundleSummary, suites: SuiteResult[]): strin
     ['verdict', summary.passed ? 'passed: every required check passed' : 'failed: a required check did not pass'],
     ['plugin SHA-256', summary.sha256],
     ['entry SHA-256', summary.entry_sha256],
+    ['code SHA-256', summary.code_sha256 ?? 'not recorded in this bundle'],
     ['SDK version', summary.sdk_version],
     ['protocol', summary.protocol],
     ['Coffer version', summary.coffer_version],

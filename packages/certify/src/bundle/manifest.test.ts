@@ -16,6 +16,7 @@ const summary: BundleSummary = {
   support: { contact: 'support@acme.test', critical_response_hours: 48, other_response_business_days: 5 },
   sha256: 'a'.repeat(64),
   entry_sha256: 'b'.repeat(64),
+  code_sha256: 'c'.repeat(64),
   sdk_version: '0.1.0',
   protocol: 'go-plugin core 1, backend 5',
   coffer_version: '0.1.0',
@@ -87,6 +88,7 @@ describe('bundle report', () => {
     assert.ok(html.includes('<tr><th>support</th><td>support@acme.test; critical issues within 48 hours, others within 5 business days</td></tr>'), html);
     assert.ok(html.includes('<tr><th>source</th><td>https://git.acme.test/demo</td></tr>'), html);
     assert.ok(html.includes(`<tr><th>entry SHA-256</th><td>${'b'.repeat(64)}</td></tr>`), html);
+    assert.ok(html.includes(`<tr><th>code SHA-256</th><td>${'c'.repeat(64)}</td></tr>`), html);
   });
 
   test('older bundle has no support', () => {

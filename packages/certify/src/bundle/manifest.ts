@@ -26,6 +26,12 @@ export interface BundleSummary {
   sha256: string;
   /** SHA-256 of the plugin's entry file, which the launcher runs. */
   entry_sha256: string;
+  /**
+   * SHA-256 over the files the launcher can load (see `codeDigest`), or
+   * `none` for a plugin without an entry in integration.hcl. Two runs
+   * certified the same code when their code digests match.
+   */
+  code_sha256: string;
   sdk_version: string;
   /** Protocol the server spoke to the plugin, e.g. `go-plugin 1, backend 5`, or `in-process`. */
   protocol: string;

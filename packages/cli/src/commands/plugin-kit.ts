@@ -167,6 +167,7 @@ Usage: coffer plugin review BUNDLE
     ui.output(`Support:       ${describeSupport(summary.support as BundleSummary['support'] | undefined)}`);
     ui.output(`SHA-256:       ${summary.sha256}`);
     ui.output(`Entry SHA-256: ${summary.entry_sha256}`);
+    ui.output(`Code SHA-256:  ${(summary.code_sha256 as string | undefined) ?? 'not recorded in this bundle'}`);
     ui.output(`SDK:           ${summary.sdk_version}`);
     ui.output(`Protocol:      ${summary.protocol}`);
     ui.output(`Coffer:        ${summary.coffer_version}`);

@@ -10,6 +10,7 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
+  codeDigest,
   failureLines,
   loadIntegration,
   renderHtml,
@@ -230,6 +231,7 @@ async function finish(
     support: integration.support,
     sha256: sha256 ?? 'not registered',
     entry_sha256: integration.entry !== undefined && existsSync(entry) ? sha256Hex(await readFile(entry)) : 'none',
+    code_sha256: integration.entry !== undefined && integration.runtime !== undefined && existsSync(entry) ? await codeDigest(entry, integration.runtime) : 'none',
     sdk_version: sdkVersion(project, integration),
     protocol: protocolOf(integration.kind),
     coffer_version: COFFER_VERSION,

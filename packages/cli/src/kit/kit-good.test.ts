@@ -56,6 +56,7 @@ describe('plugin kit on fresh projects', () => {
       assert.equal(results.summary.passed, true);
       assert.equal(results.summary.kind, kind);
       assert.match(results.summary.entry_sha256, /^[0-9a-f]{64}$/);
+      assert.match(results.summary.code_sha256, /^[0-9a-f]{64}$/);
     });
   }
 
@@ -91,6 +92,7 @@ describe('plugin kit on fresh projects', () => {
     assert.match(clean.stdout, /^Plugin: +good-secrets-ts 0\.1\.0 \(secrets\) by Example Vendor$/m);
     assert.match(clean.stdout, /^Source: +https:\/\/example\.com\/good-secrets-ts\/source$/m);
     assert.match(clean.stdout, /^Support: +support@example\.com; critical issues within 48 hours, others within 5 business days$/m);
+    assert.match(clean.stdout, new RegExp(`^Code SHA-256: +${manifest.summary.code_sha256}$`, 'm'));
     assert.match(clean.stdout, /^Review passed/m);
     assert.equal(
       clean.stderr,
