@@ -86,6 +86,17 @@ function lastLines(text: string, count: number): string {
   return text.trimEnd().split('\n').slice(-count).join('\n');
 }
 
+/**
+ * Describes a failed `npm test` with the names of the failed tests from its
+ * TAP output, then the last lines of that output. The names are needed
+ * because a failed test is usually reported far above the last lines.
+ */
+function projectTestsFailure(code: number, output: string): string {
+  const failed = [...output.matchAll(/^\s*not ok \d+ - (.+)$/gm)].map((match) => match[1]!.trim());
+  const names = failed.length === 0 ? '' : `; failed tests: ${failed.join('; ')}`;
+  return `npm test exited with ${code}${names} (full output in project-tests.log):\n${lastLines(output, 25)}`;
+}
+
 /** Resolves the target to its project folder, its integration and, for a binary, the binary's path. */
 async function resolveTarget(options: CertifyOptions): Promise<{ project: string; integration: Integration; binary?: string }> {
   const target = resolve(options.target);
@@ -132,7 +143,7 @@ export async function certifyPlugin(options: CertifyOptions): Promise<CertifyOut
   if (binary === undefined && scripts.test !== undefined && options.runProjectTests) {
     options.progress('running the project tests (npm test)');
     const tests = await runLogged('npm', ['test'], project, join(bundle, 'project-tests.log'));
-    const message = tests.code === 0 ? undefined : `npm test exited with ${tests.code}:\n${lastLines(tests.output, 25)}`;
+    const message = tests.code === 0 ? undefined : projectTestsFailure(tests.code, tests.output);
     projectResults.push(projectCheck('project-tests', "the project's own tests pass (npm test)", tests.code === 0 ? 'passed' : 'failed', message));
   } else {
     const reason = options.runProjectTests ? 'the project has no test script' : 'not run: -project-tests=false';
