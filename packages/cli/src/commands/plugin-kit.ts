@@ -145,9 +145,11 @@ export const pluginReviewCommand: Command = {
 Usage: coffer plugin review BUNDLE
 
   Checks every file of a bundle that "coffer plugin certify" wrote against
-  the SHA-256 in its manifest.json, and prints a summary for the reviewer.
-  Exits with 1 when a file changed, is missing or was added, naming it, or
-  when certification did not pass.
+  the SHA-256 in its manifest.json, and prints a summary for the reviewer:
+  the plugin, its source and support terms, its hashes and each suite's
+  results. Warns when integration.hcl still has template placeholders,
+  which the catalog rejects. Exits with 1 when a file changed, is missing
+  or was added, naming it, or when certification did not pass.
 
       $ coffer plugin review ./certification`,
   flags: [],
