@@ -87,6 +87,18 @@ function lastLines(text: string, count: number): string {
 }
 
 /**
+ * Describes a passed `npm test` by its counts from the TAP summary, so a
+ * reviewer sees how many tests the project has. The count is unknown when
+ * the test script prints no `# tests N` line, as node's test runner does.
+ */
+function projectTestsPassed(output: string): string {
+  const count = (label: string): string | undefined => [...output.matchAll(new RegExp(`^# ${label} (\\d+)$`, 'gm'))].at(-1)?.[1];
+  const tests = count('tests');
+  if (tests === undefined) return 'npm test passed, but printed no TAP summary ("# tests N"), so the number of tests is unknown';
+  return `npm test ran ${tests} tests: ${count('pass') ?? '?'} passed, ${count('skipped') ?? '0'} skipped, ${count('todo') ?? '0'} todo`;
+}
+
+/**
  * Describes a failed `npm test` with the names of the failed tests from its
  * TAP output, then the last lines of that output. The names are needed
  * because a failed test is usually reported far above the last lines.
@@ -143,7 +155,7 @@ export async function certifyPlugin(options: CertifyOptions): Promise<CertifyOut
   if (binary === undefined && scripts.test !== undefined && options.runProjectTests) {
     options.progress('running the project tests (npm test)');
     const tests = await runLogged('npm', ['test'], project, join(bundle, 'project-tests.log'));
-    const message = tests.code === 0 ? undefined : projectTestsFailure(tests.code, tests.output);
+    const message = tests.code === 0 ? projectTestsPassed(tests.output) : projectTestsFailure(tests.code, tests.output);
     projectResults.push(projectCheck('project-tests', "the project's own tests pass (npm test)", tests.code === 0 ? 'passed' : 'failed', message));
   } else {
     const reason = options.runProjectTests ? 'the project has no test script' : 'not run: -project-tests=false';
