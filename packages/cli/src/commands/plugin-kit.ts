@@ -67,6 +67,19 @@ function resultLines(suite: SuiteResult): string[] {
   });
 }
 
+/**
+ * Warns when the certified integration.hcl still has the template's
+ * placeholders, which the catalog rejects. Certification and review still
+ * pass, because the checks and the bundle are unaffected, but the vendor
+ * must fill them in and certify again before listing.
+ */
+async function warnOfPlaceholders(ui: UI, bundle: string): Promise<void> {
+  const problems = placeholderProblems(await loadIntegration(join(bundle, 'integration.hcl')));
+  if (problems.length === 0) return;
+  ui.error('Warning: the catalog rejects this integration.hcl, so the vendor must fix it and certify again:');
+  for (const problem of problems) ui.error(`  ${problem}`);
+}
+
 export const pluginCertifyCommand: Command = {
   name: 'plugin certify',
   synopsis: 'Run the conformance suite against a plugin and write a review bundle',
@@ -102,6 +115,7 @@ Usage: coffer plugin certify -kind=KIND [options] DIR_OR_BINARY
       return 1;
     }
     for (const suite of outcome.suites) for (const line of resultLines(suite)) ui.output(line);
+    await warnOfPlaceholders(ui, resolve(output));
     if (outcome.passed) {
       ui.output(`Certification passed; bundle in ${resolve(output)}`);
       return 0;
@@ -124,18 +138,6 @@ async function printCheckSummary(ui: UI, bundle: string): Promise<void> {
     ui.output(`Suite ${suite.suite}: ${count('passed')} passed, ${count('failed')} failed, ${count('skipped')} skipped`);
     for (const line of resultLines({ ...suite, results: suite.results.filter((check) => check.status !== 'passed') })) ui.output(line);
   }
-}
-
-/**
- * Warns when the certified integration.hcl still has the template's
- * placeholders, which the catalog rejects. The bundle stays valid, so the
- * review still passes, but the vendor must fill them in and certify again.
- */
-async function warnOfPlaceholders(ui: UI, bundle: string): Promise<void> {
-  const problems = placeholderProblems(await loadIntegration(join(bundle, 'integration.hcl')));
-  if (problems.length === 0) return;
-  ui.error('Warning: the catalog rejects this integration.hcl, so the vendor must fix it and certify again:');
-  for (const problem of problems) ui.error(`  ${problem}`);
 }
 
 export const pluginReviewCommand: Command = {

@@ -63,6 +63,9 @@ describe('plugin kit on fresh projects', () => {
       if (language === 'python') assert.match(await readFile(`${project}-bundle/project-tests.log`, 'utf8'), /^# Ran 6 tests in [\d.]+s\n# OK$/m);
       for (const line of suiteLines) assert.match(result.stdout, line);
       assert.match(result.stdout, /^Certification passed; bundle in /m);
+      // The templates' integration.hcl keeps example.com placeholders until the vendor fills them in.
+      assert.match(result.stderr, /^Warning: the catalog rejects this integration\.hcl, so the vendor must fix it and certify again:$/m);
+      assert.match(result.stderr, /^  "support\.contact" "support@example\.com" is a placeholder address: give the address where the vendor answers issues$/m);
 
       const results = JSON.parse(await readFile(`${project}-bundle/results.json`, 'utf8'));
       assert.equal(results.summary.passed, true);
