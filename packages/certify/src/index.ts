@@ -26,16 +26,20 @@ export { authChecks, type AuthContext, type AuthDescription, type AuthRequest } 
 export { auditChecks, expandOptions, type AuditContext, type AuditDescription, type IsolatedServer } from './audit/suite.js';
 export {
   checkIntegration,
+  checkListing,
   IntegrationError,
   loadIntegration,
   MAX_CRITICAL_RESPONSE_HOURS,
   MAX_OTHER_RESPONSE_BUSINESS_DAYS,
+  placeholderProblems,
   PLUGIN_KINDS,
+  TEMPLATE_VENDOR,
   type CertifyDescription,
   type Integration,
   type IntegrationKind,
 } from './catalog/integration.js';
 export { loadCatalog, renderCatalog } from './catalog/render.js';
 export { renderJunit } from './bundle/junit.js';
-export { renderHtml } from './bundle/html.js';
+export { codeDigest, type CodeRuntime } from './bundle/code-digest.js';
+export { describeSupport, renderHtml } from './bundle/html.js';
 export { MANIFEST_FILE, sha256Hex, verifyBundle, writeManifest, type BundleSummary, type Manifest, type Verification } from './bundle/manifest.js';

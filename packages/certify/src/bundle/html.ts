@@ -3,6 +3,16 @@ import type { SuiteResult } from '../check.js';
 import { escapeXml as escape } from './junit.js';
 import type { BundleSummary } from './manifest.js';
 
+/**
+ * Describes a bundle's support terms in one line, such as
+ * `support@acme.test; critical issues within 48 hours, others within 5 business days`.
+ * A bundle written before the summary recorded them has none.
+ */
+export function describeSupport(support: BundleSummary['support'] | undefined): string {
+  if (support === undefined) return 'not recorded in this bundle: read integration.hcl';
+  return `${support.contact}; critical issues within ${support.critical_response_hours} hours, others within ${support.other_response_business_days} business days`;
+}
+
 /** Renders the report: the plugin's identity, the verdict and one table row per check. */
 export function renderHtml(summary: BundleSummary, suites: SuiteResult[]): string {
   const rows = suites.flatMap((suite) =>
@@ -15,8 +25,12 @@ export function renderHtml(summary: BundleSummary, suites: SuiteResult[]): strin
   const facts: Array<[string, string]> = [
     ['plugin', `${summary.name} ${summary.version} (${summary.kind})`],
     ['vendor', summary.vendor],
+    ['source', summary.source_url],
+    ['support', describeSupport(summary.support)],
     ['verdict', summary.passed ? 'passed: every required check passed' : 'failed: a required check did not pass'],
     ['plugin SHA-256', summary.sha256],
+    ['entry SHA-256', summary.entry_sha256],
+    ['code SHA-256', summary.code_sha256 ?? 'not recorded in this bundle'],
     ['SDK version', summary.sdk_version],
     ['protocol', summary.protocol],
     ['Coffer version', summary.coffer_version],

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, test } from 'node:test';
+import { describeSupport, renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { sha256Hex, verifyBundle, writeManifest, type BundleSummary } from './manifest.js';
 
@@ -11,8 +12,11 @@ const summary: BundleSummary = {
   kind: 'secrets',
   version: '1.0.0',
   vendor: 'Example',
+  source_url: 'https://git.acme.test/demo',
+  support: { contact: 'support@acme.test', critical_response_hours: 48, other_response_business_days: 5 },
   sha256: 'a'.repeat(64),
   entry_sha256: 'b'.repeat(64),
+  code_sha256: 'c'.repeat(64),
   sdk_version: '0.1.0',
   protocol: 'go-plugin core 1, backend 5',
   coffer_version: '0.1.0',
@@ -73,5 +77,21 @@ describe('junit report', () => {
     assert.match(xml, /<skipped message="not &quot;listed&quot;"\/>/);
     assert.match(xml, /name="openapi \(optional\): openapi"/);
     assert.match(xml, /<failure message="a &amp; b"\/>/);
+  });
+});
+
+describe('bundle report', () => {
+  const suites = [{ suite: 'secrets', plugin: 'demo', results: [{ id: 'help', title: 'help works', required: true, status: 'passed' as const, durationMs: 3 }] }];
+
+  test('report names support and entry', () => {
+    const html = renderHtml(summary, suites);
+    assert.ok(html.includes('<tr><th>support</th><td>support@acme.test; critical issues within 48 hours, others within 5 business days</td></tr>'), html);
+    assert.ok(html.includes('<tr><th>source</th><td>https://git.acme.test/demo</td></tr>'), html);
+    assert.ok(html.includes(`<tr><th>entry SHA-256</th><td>${'b'.repeat(64)}</td></tr>`), html);
+    assert.ok(html.includes(`<tr><th>code SHA-256</th><td>${'c'.repeat(64)}</td></tr>`), html);
+  });
+
+  test('older bundle has no support', () => {
+    assert.equal(describeSupport(undefined), 'not recorded in this bundle: read integration.hcl');
   });
 });

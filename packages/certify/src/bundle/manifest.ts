@@ -15,10 +15,23 @@ export interface BundleSummary {
   kind: string;
   version: string;
   vendor: string;
+  /** Published source address from integration.hcl, so a reviewer can certify the plugin again. */
+  source_url: string;
+  /**
+   * Support terms from integration.hcl: the contact, and the hours and
+   * business days within which the vendor responds to critical and other issues.
+   */
+  support: { contact: string; critical_response_hours: number; other_response_business_days: number };
   /** SHA-256 of the executable the catalog pinned (the launcher for an interpreted plugin). */
   sha256: string;
   /** SHA-256 of the plugin's entry file, which the launcher runs. */
   entry_sha256: string;
+  /**
+   * SHA-256 over the files the launcher can load (see `codeDigest`), or
+   * `none` for a plugin without an entry in integration.hcl. Two runs
+   * certified the same code when their code digests match.
+   */
+  code_sha256: string;
   sdk_version: string;
   /** Protocol the server spoke to the plugin, e.g. `go-plugin 1, backend 5`, or `in-process`. */
   protocol: string;

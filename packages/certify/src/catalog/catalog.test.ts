@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
-import { checkIntegration, IntegrationError } from './integration.js';
+import { checkIntegration, checkListing, IntegrationError } from './integration.js';
 import { loadCatalog, renderCatalog } from './render.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -73,6 +73,7 @@ describe('integration catalog', () => {
   test('page groups by kind with terms', async () => {
     const page = renderCatalog(await loadCatalog(CATALOG));
     const headings = page.split('\n').filter((line) => line.startsWith('## '));
+    assert.ok(page.includes('the business days shown, which are at most 48 hours and 5 business days\nbecause the catalog lists no plugin that promises longer.'), page.slice(0, 800));
     assert.deepEqual(headings, ['## Secrets engines', '## Auth methods', '## Database plugins', '## Audit devices', '## Seals', '## Storage backends']);
     assert.match(page, /\| \[kv\]\(\.\.\/plugins\/secrets\/kv\) \(built-in\) \| 0\.1\.0 \| Coffer maintainers \| 2026-12-04 \| .*critical within 48 h, others within 5 business days \|/);
     assert.match(page, /\| \[postgresql-database-plugin\]\(\.\.\/docs\/plugins\/database\.md\) \(built-in\) \| 0\.1\.0 \|/);
@@ -136,6 +137,61 @@ describe('integration schema', () => {
     const raw = validRaw();
     delete raw.entry;
     assert.deepEqual(problemsOf(raw), ['missing "runtime" or "entry": a plugin that is not built in says how it runs']);
+  });
+
+  test('listing rejects template placeholders', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'coffer-catalog-'));
+    try {
+      const file = join(root, 'secrets-acme-engine', 'integration.hcl');
+      await mkdir(join(root, 'secrets-acme-engine'));
+      // The fields `coffer plugin new` writes, left as the template has them.
+      await writeFile(
+        file,
+        [
+          'name = "acme-engine"',
+          'vendor = "Example Vendor"',
+          'kind = "secrets"',
+          'version = "0.1.0"',
+          'description = "Stores items."',
+          'docs_url = "https://example.com/acme-engine/docs"',
+          'source_url = "https://www.example.org/acme-engine"',
+          'license = "MPL-2.0"',
+          'coffer_versions = ">=0.1.0"',
+          'runtime = "node"',
+          'entry = "dist/index.js"',
+          'support {',
+          '  contact = "support@example.com"',
+          '  critical_response_hours = 48',
+          '  other_response_business_days = 5',
+          '}',
+          '',
+        ].join('\n'),
+      );
+
+      await assert.rejects(loadCatalog(root), (error: unknown) => {
+        assert.ok(error instanceof IntegrationError);
+        assert.equal(error.file, file);
+        assert.deepEqual(error.problems, [
+          '"vendor" is the template\'s placeholder "Example Vendor": give the vendor\'s name',
+          '"docs_url" "https://example.com/acme-engine/docs" is a placeholder address: give the plugin\'s published address',
+          '"source_url" "https://www.example.org/acme-engine" is a placeholder address: give the plugin\'s published address',
+          '"support.contact" "support@example.com" is a placeholder address: give the address where the vendor answers issues',
+          'missing "certified": give the date of the passing certification run, such as 2026-01-31',
+        ]);
+        return true;
+      });
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  test('listing accepts a filled-in entry', () => {
+    const raw: Record<string, unknown> = { ...validRaw(), vendor: 'Acme', docs_url: 'https://acme.test/docs', source_url: 'https://git.acme.test/engine', certified: '2026-12-05' };
+    raw.support = [{ contact: 'support@acme.test', critical_response_hours: 48, other_response_business_days: 5 }];
+    assert.doesNotThrow(() => checkListing('integration.hcl', checkIntegration('integration.hcl', raw)));
+    // A host name that merely starts with "example" is not a placeholder.
+    const lookalike = { ...raw, docs_url: 'https://example.company.test/docs' };
+    assert.doesNotThrow(() => checkListing('integration.hcl', checkIntegration('integration.hcl', lookalike)));
   });
 
   test('generator reports a bad entry', async () => {

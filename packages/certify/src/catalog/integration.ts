@@ -78,6 +78,41 @@ interface Hcl2Json {
 // typings pull in the DOM library.
 const HCL2JSON_MODULE: string = '@cdktf/hcl2json';
 
+/** Vendor name that `coffer plugin new` writes until the vendor gives one with -vendor. */
+export const TEMPLATE_VENDOR = 'Example Vendor';
+
+/** An address at a domain reserved for documentation (RFC 2606), which the templates use as placeholders. */
+const PLACEHOLDER_ADDRESS = /(?:^|[@./])example\.(?:com|net|org)(?:[/:?#]|$)/i;
+
+/** Lists the template placeholders left in the vendor, URLs and support contact, one problem each. */
+export function placeholderProblems(integration: Integration): string[] {
+  const problems: string[] = [];
+  if (integration.vendor === TEMPLATE_VENDOR) problems.push(`"vendor" is the template's placeholder "${TEMPLATE_VENDOR}": give the vendor's name`);
+  for (const field of ['docs_url', 'source_url'] as const) {
+    const value = integration[field];
+    if (PLACEHOLDER_ADDRESS.test(value)) problems.push(`"${field}" "${value}" is a placeholder address: give the plugin's published address`);
+  }
+  const contact = integration.support.contact;
+  if (PLACEHOLDER_ADDRESS.test(contact)) problems.push(`"support.contact" "${contact}" is a placeholder address: give the address where the vendor answers issues`);
+  return problems;
+}
+
+/**
+ * Checks what a catalog listing needs beyond the schema: no placeholder
+ * from the template in the vendor, URLs or support contact, and the date
+ * of the passing certification for a plugin that is not built in. A
+ * project's own integration.hcl may still contain placeholders, so only the
+ * catalog runs this check.
+ * @throws IntegrationError listing every problem.
+ */
+export function checkListing(file: string, integration: Integration): void {
+  const problems = placeholderProblems(integration);
+  if (!integration.builtin && integration.certified === undefined) {
+    problems.push('missing "certified": give the date of the passing certification run, such as 2026-01-31');
+  }
+  if (problems.length > 0) throw new IntegrationError(file, problems);
+}
+
 /** Reads and checks one integration.hcl. @throws IntegrationError listing every problem. */
 export async function loadIntegration(file: string): Promise<Integration> {
   const text = await readFile(file, 'utf8');

@@ -5,7 +5,7 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadIntegration, PLUGIN_KINDS, type Integration, type IntegrationKind } from './integration.js';
+import { checkListing, loadIntegration, MAX_CRITICAL_RESPONSE_HOURS, MAX_OTHER_RESPONSE_BUSINESS_DAYS, PLUGIN_KINDS, type Integration, type IntegrationKind } from './integration.js';
 
 const KIND_TITLES: Record<IntegrationKind, string> = {
   secrets: 'Secrets engines',
@@ -16,10 +16,19 @@ const KIND_TITLES: Record<IntegrationKind, string> = {
   storage: 'Storage backends',
 };
 
-/** Loads every `<catalog>/<name>/integration.hcl`, sorted by kind order, then name. */
+/**
+ * Loads every `<catalog>/<name>/integration.hcl`, sorted by kind order, then name.
+ * @throws IntegrationError for a file that breaks the schema or still contains a template placeholder.
+ */
 export async function loadCatalog(catalog: string): Promise<Integration[]> {
   const names = (await readdir(catalog, { withFileTypes: true })).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
-  const integrations = await Promise.all(names.map((name) => loadIntegration(join(catalog, name, 'integration.hcl'))));
+  const load = async (name: string): Promise<Integration> => {
+    const file = join(catalog, name, 'integration.hcl');
+    const integration = await loadIntegration(file);
+    checkListing(file, integration);
+    return integration;
+  };
+  const integrations = await Promise.all(names.map(load));
   return integrations.sort((a, b) => PLUGIN_KINDS.indexOf(a.kind) - PLUGIN_KINDS.indexOf(b.kind) || a.name.localeCompare(b.name));
 }
 
@@ -38,7 +47,9 @@ export function renderCatalog(integrations: Integration[]): string {
     'conformance suite of its kind (`coffer plugin certify`, or the same suite',
     'in the tests of a built-in plugin); "not yet" means it has not. Every',
     'vendor answers critical issues within the hours and other issues within',
-    'the business days shown. Built-in plugins ship inside Coffer.',
+    `the business days shown, which are at most ${MAX_CRITICAL_RESPONSE_HOURS} hours and ${MAX_OTHER_RESPONSE_BUSINESS_DAYS} business days`,
+    'because the catalog lists no plugin that promises longer. Built-in',
+    'plugins ship inside Coffer.',
     '',
   ];
   for (const kind of PLUGIN_KINDS) {

@@ -2,7 +2,7 @@
 // takes a vendor from an empty folder to a certified, reviewed plugin.
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { verifyBundle, type SuiteResult } from '@coffer/certify';
+import { describeSupport, loadIntegration, placeholderProblems, TEMPLATE_VENDOR, verifyBundle, type BundleSummary, type SuiteResult } from '@coffer/certify';
 import type { Command } from '../command.js';
 import { expectArguments } from '../command.js';
 import { UsageError } from '../flags.js';
@@ -36,7 +36,7 @@ Usage: coffer plugin new -kind=KIND [options] NAME
     { name: 'kind', kind: 'string', usage: 'Plugin kind: secrets, auth, audit, storage, database or seal. Required.' },
     { name: 'lang', kind: 'string', usage: 'Language: ts, or python (auth only).', defaultText: 'ts' },
     { name: 'output', kind: 'string', usage: 'Project folder to create; it must not exist or be empty.', defaultText: './NAME' },
-    { name: 'vendor', kind: 'string', usage: 'Vendor name written to integration.hcl.', defaultText: '"Example Vendor"' },
+    { name: 'vendor', kind: 'string', usage: 'Vendor name written to integration.hcl. The catalog rejects the default, so set it before you certify.', defaultText: `"${TEMPLATE_VENDOR}"` },
   ],
   async run({ ui, args, flags }) {
     expectArguments(args, 1);
@@ -46,14 +46,14 @@ Usage: coffer plugin new -kind=KIND [options] NAME
     const output = flags.string('output', name);
     let written: string[];
     try {
-      written = await scaffoldPlugin({ name, kind, language, output, vendor: flags.string('vendor', 'Example Vendor') });
+      written = await scaffoldPlugin({ name, kind, language, output, vendor: flags.string('vendor', TEMPLATE_VENDOR) });
     } catch (error) {
       if (!(error instanceof ScaffoldError)) throw error;
       ui.error(error.message);
       return 1;
     }
     ui.output(`Success! Created ${kind} plugin "${name}" in ${resolve(output)} with ${written.length} files.`);
-    ui.output(`Next: cd ${output} && npm run build && npm test, then coffer plugin certify -kind=${kind} .`);
+    ui.output(`Next: cd ${output} && npm run build && npm test. Before certifying, replace the placeholders in integration.hcl, then run coffer plugin certify -kind=${kind} .`);
     return 0;
   },
 };
@@ -65,6 +65,19 @@ function resultLines(suite: SuiteResult): string[] {
     const message = check.message === undefined ? '' : `: ${check.message.split('\n')[0]}`;
     return `  ${check.status.padEnd(7)} ${suite.suite}/${check.id}${level}${message}`;
   });
+}
+
+/**
+ * Warns when the certified integration.hcl still has the template's
+ * placeholders, which the catalog rejects. Certification and review still
+ * pass, because the checks and the bundle are unaffected, but the vendor
+ * must fill them in and certify again before listing.
+ */
+async function warnOfPlaceholders(ui: UI, bundle: string): Promise<void> {
+  const problems = placeholderProblems(await loadIntegration(join(bundle, 'integration.hcl')));
+  if (problems.length === 0) return;
+  ui.error('Warning: the catalog rejects this integration.hcl, so the vendor must fix it and certify again:');
+  for (const problem of problems) ui.error(`  ${problem}`);
 }
 
 export const pluginCertifyCommand: Command = {
@@ -102,6 +115,7 @@ Usage: coffer plugin certify -kind=KIND [options] DIR_OR_BINARY
       return 1;
     }
     for (const suite of outcome.suites) for (const line of resultLines(suite)) ui.output(line);
+    await warnOfPlaceholders(ui, resolve(output));
     if (outcome.passed) {
       ui.output(`Certification passed; bundle in ${resolve(output)}`);
       return 0;
@@ -133,9 +147,11 @@ export const pluginReviewCommand: Command = {
 Usage: coffer plugin review BUNDLE
 
   Checks every file of a bundle that "coffer plugin certify" wrote against
-  the SHA-256 in its manifest.json, and prints a summary for the reviewer.
-  Exits with 1 when a file changed, is missing or was added, naming it, or
-  when certification did not pass.
+  the SHA-256 in its manifest.json, and prints a summary for the reviewer:
+  the plugin, its source and support terms, its hashes and each suite's
+  results. Warns when integration.hcl still has template placeholders,
+  which the catalog rejects. Exits with 1 when a file changed, is missing
+  or was added, naming it, or when certification did not pass.
 
       $ coffer plugin review ./certification`,
   flags: [],
@@ -150,8 +166,12 @@ Usage: coffer plugin review BUNDLE
     }
     const { summary } = verification.manifest;
     ui.output(`Plugin:        ${summary.name} ${summary.version} (${summary.kind}) by ${summary.vendor}`);
+    // Bundles written before the summary recorded the source and support terms lack both.
+    ui.output(`Source:        ${(summary.source_url as string | undefined) ?? 'not recorded in this bundle: read integration.hcl'}`);
+    ui.output(`Support:       ${describeSupport(summary.support as BundleSummary['support'] | undefined)}`);
     ui.output(`SHA-256:       ${summary.sha256}`);
     ui.output(`Entry SHA-256: ${summary.entry_sha256}`);
+    ui.output(`Code SHA-256:  ${(summary.code_sha256 as string | undefined) ?? 'not recorded in this bundle'}`);
     ui.output(`SDK:           ${summary.sdk_version}`);
     ui.output(`Protocol:      ${summary.protocol}`);
     ui.output(`Coffer:        ${summary.coffer_version}`);
@@ -167,6 +187,7 @@ Usage: coffer plugin review BUNDLE
       ui.error('Review failed: certification did not pass; see report.html');
       return 1;
     }
+    await warnOfPlaceholders(ui, resolve(args[0]!));
     ui.output('Review passed: the bundle is intact; read report.html, server.log and audit.log before listing the plugin');
     return 0;
   },

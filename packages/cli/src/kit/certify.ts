@@ -10,6 +10,7 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
+  codeDigest,
   failureLines,
   loadIntegration,
   renderHtml,
@@ -85,6 +86,29 @@ function lastLines(text: string, count: number): string {
   return text.trimEnd().split('\n').slice(-count).join('\n');
 }
 
+/**
+ * Describes a passed `npm test` by its counts from the TAP summary, so a
+ * reviewer sees how many tests the project has. The count is unknown when
+ * the test script prints no `# tests N` line, as node's test runner does.
+ */
+function projectTestsPassed(output: string): string {
+  const count = (label: string): string | undefined => [...output.matchAll(new RegExp(`^# ${label} (\\d+)$`, 'gm'))].at(-1)?.[1];
+  const tests = count('tests');
+  if (tests === undefined) return 'npm test passed, but printed no TAP summary ("# tests N"), so the number of tests is unknown';
+  return `npm test ran ${tests} tests: ${count('pass') ?? '?'} passed, ${count('skipped') ?? '0'} skipped, ${count('todo') ?? '0'} todo`;
+}
+
+/**
+ * Describes a failed `npm test` with the names of the failed tests from its
+ * TAP output, then the last lines of that output. The names are needed
+ * because a failed test is usually reported far above the last lines.
+ */
+function projectTestsFailure(code: number, output: string): string {
+  const failed = [...output.matchAll(/^\s*not ok \d+ - (.+)$/gm)].map((match) => match[1]!.trim());
+  const names = failed.length === 0 ? '' : `; failed tests: ${failed.join('; ')}`;
+  return `npm test exited with ${code}${names} (full output in project-tests.log):\n${lastLines(output, 25)}`;
+}
+
 /** Resolves the target to its project folder, its integration and, for a binary, the binary's path. */
 async function resolveTarget(options: CertifyOptions): Promise<{ project: string; integration: Integration; binary?: string }> {
   const target = resolve(options.target);
@@ -131,7 +155,7 @@ export async function certifyPlugin(options: CertifyOptions): Promise<CertifyOut
   if (binary === undefined && scripts.test !== undefined && options.runProjectTests) {
     options.progress('running the project tests (npm test)');
     const tests = await runLogged('npm', ['test'], project, join(bundle, 'project-tests.log'));
-    const message = tests.code === 0 ? undefined : `npm test exited with ${tests.code}:\n${lastLines(tests.output, 25)}`;
+    const message = tests.code === 0 ? projectTestsPassed(tests.output) : projectTestsFailure(tests.code, tests.output);
     projectResults.push(projectCheck('project-tests', "the project's own tests pass (npm test)", tests.code === 0 ? 'passed' : 'failed', message));
   } else {
     const reason = options.runProjectTests ? 'the project has no test script' : 'not run: -project-tests=false';
@@ -226,8 +250,11 @@ async function finish(
     kind: integration.kind,
     version: integration.version,
     vendor: integration.vendor,
+    source_url: integration.source_url,
+    support: integration.support,
     sha256: sha256 ?? 'not registered',
     entry_sha256: integration.entry !== undefined && existsSync(entry) ? sha256Hex(await readFile(entry)) : 'none',
+    code_sha256: integration.entry !== undefined && integration.runtime !== undefined && existsSync(entry) ? await codeDigest(entry, integration.runtime) : 'none',
     sdk_version: sdkVersion(project, integration),
     protocol: protocolOf(integration.kind),
     coffer_version: COFFER_VERSION,

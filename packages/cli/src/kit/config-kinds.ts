@@ -104,7 +104,7 @@ export async function runSealSuite(run: KindRun, description: SealDescription, l
 export async function runWireStorageSuite(run: KindRun, description: StorageDescription): Promise<KindOutcome> {
   const { integration, pluginDirectory, command } = run;
   const sha256 = sha256Hex(await readFile(join(pluginDirectory, command)));
-  const target: WireStorageTarget = { label: integration.name, pluginDirectory, command, sha256, startTimeoutMs: CONFIG_PLUGIN_START_MS };
+  const target: WireStorageTarget = { label: integration.name, pluginDirectory, command, sha256, startTimeoutMs: CONFIG_PLUGIN_START_MS, logFile: run.logFile };
   const adapter = new URL('./wire-storage.js', import.meta.url).href;
   const storage = await runStorageSuite(integration.name, adapter, description, { env: { [WIRE_STORAGE_ENV]: JSON.stringify(target) } });
   return { suite: storage.suite, output: storage.output, sha256 };

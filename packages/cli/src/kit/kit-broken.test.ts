@@ -72,6 +72,17 @@ describe('plugin kit on broken projects', () => {
     assert.match(result.stderr, /^check "bad-credentials" failed: bad logins got different responses, which tell an attacker which part was wrong: 400 \{"errors":\["wrong password"\]\} \| 400 \{"errors":\["unknown user"\]\}$/m);
   });
 
+  test('failed project tests are named', { timeout: 60_000 }, async () => {
+    // The same broken login also breaks the template's own unit and acceptance tests.
+    const result = await runCli(['plugin', 'certify', '-kind=auth', '-build=false', `-output=${projects.auth}-tests-bundle`, projects.auth]);
+    assert.equal(result.code, 1);
+    const line = result.stderr.split('\n').find((text) => text.startsWith('check "project-tests" failed: '));
+    assert.ok(line !== undefined, result.stderr);
+    assert.match(line, /^check "project-tests" failed: npm test exited with 1; failed tests: .+ \(full output in project-tests\.log\):$/);
+    assert.ok(line.includes('; wrong password and unknown user get one error;'), line);
+    assert.ok(line.includes('enable, add a user and log in'), line);
+  });
+
   test('audit device writing secrets in clear fails', { timeout: 60_000 }, async () => {
     const result = await certify(projects.audit, 'audit', { build: false, projectTests: false });
     assert.equal(result.code, 1);

@@ -4,6 +4,7 @@
  * interpreter by absolute path and execs the plugin's entry file.
  */
 import { spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Integration } from '@coffer/certify';
@@ -12,8 +13,6 @@ import { PROTO_DIRECTORY } from '@coffer/sdk';
 /** Debian's interpreter, the one python3-grpcio is installed for. */
 export const PYTHON = '/usr/bin/python3';
 
-/** Protocol files that a Python plugin needs as generated modules. */
-const PROTO_FILES = ['go_plugin.proto', 'grpc_health_v1.proto', 'vault_backend.proto', 'vault_logical.proto', 'vault_multiplexing.proto'];
 
 function shellQuote(text: string): string {
   return `'${text.replaceAll("'", "'\\''")}'`;
@@ -26,11 +25,13 @@ function shellQuote(text: string): string {
  */
 export function generatePythonStubs(outDirectory: string): void {
   const protoDirectory = PROTO_DIRECTORY;
+  // Every kind's service is generated, because a storage, seal, audit or database plugin imports its own coffer_<kind> module.
+  const protoFiles = readdirSync(protoDirectory).filter((file) => file.endsWith('.proto')).sort();
   const include = spawnSync(PYTHON, ['-c', 'import grpc_tools, os; print(os.path.join(os.path.dirname(grpc_tools.__file__), "_proto"))'], { encoding: 'utf8' });
   if (include.status !== 0) throw new Error(`python3-grpc-tools is missing; install it with apt-get install python3-grpcio python3-grpc-tools: ${include.stderr.trim()}`);
   const compiled = spawnSync(
     PYTHON,
-    ['-m', 'grpc_tools.protoc', `-I${protoDirectory}`, `-I${include.stdout.trim()}`, `--python_out=${outDirectory}`, `--grpc_python_out=${outDirectory}`, ...PROTO_FILES],
+    ['-m', 'grpc_tools.protoc', `-I${protoDirectory}`, `-I${include.stdout.trim()}`, `--python_out=${outDirectory}`, `--grpc_python_out=${outDirectory}`, ...protoFiles],
     { cwd: protoDirectory, encoding: 'utf8' },
   );
   if (compiled.status !== 0) throw new Error(`protoc failed: ${compiled.stderr.trim()}`);

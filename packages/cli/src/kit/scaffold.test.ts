@@ -22,6 +22,10 @@ describe('plugin new', () => {
     const result = await runCli(['plugin', 'new', '-kind=secrets', `-output=${output}`, '-vendor=Acme', 'vault-items']);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout.split('\n')[0], `Success! Created secrets plugin "vault-items" in ${output} with 16 files.`);
+    assert.equal(
+      result.stdout.split('\n')[1],
+      `Next: cd ${output} && npm run build && npm test. Before certifying, replace the placeholders in integration.hcl, then run coffer plugin certify -kind=secrets .`,
+    );
 
     const manifest = JSON.parse(await readFile(join(output, 'package.json'), 'utf8'));
     assert.equal(manifest.name, 'vault-items');
@@ -64,6 +68,20 @@ describe('plugin new', () => {
       assert.ok(readme.includes(sentence), `${kind} README lacks: ${sentence}`);
       assert.ok(readme.includes('The output folder must be missing or empty'), `${kind} README lacks the output folder rule`);
     }
+  });
+
+  test('python readme shows stub commands', async () => {
+    const output = join(root, 'readme-python');
+    const result = await runCli(['plugin', 'new', '-kind=auth', '-lang=python', `-output=${output}`, 'readme-python']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(existsSync(join(output, 'test_plugin.py')), true);
+    assert.equal(existsSync(join(output, 'src', 'unit.test.ts')), true);
+
+    const readme = await readFile(join(output, 'README.md'), 'utf8');
+    assert.ok(readme.includes('--python_out=stubs --grpc_python_out=stubs node_modules/@coffer/sdk/proto/*.proto\n'), readme);
+    assert.ok(readme.includes('PYTHONPATH=stubs /usr/bin/python3 -m unittest -v test_plugin\n'), readme);
+    assert.ok(readme.includes('The unit tests in `test_plugin.py` call `plugin.py` directly with `unittest`'), readme);
+    assert.equal(readme.includes('The unit tests drive the code directly.'), false);
   });
 
   test('bad input is rejected', async () => {

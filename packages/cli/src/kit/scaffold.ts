@@ -19,8 +19,12 @@ interface TemplateSpec {
   kindTitle: string;
   language: string;
   layout: string;
+  /** README sentence naming the unit tests and how `npm test` runs them. */
+  unitTests: string;
   acceptance: string;
 }
+
+const TS_UNIT_TESTS = 'The unit tests (`src/*.test.ts` other than the acceptance test) drive the code directly.';
 
 const TS_LINKS = ['@coffer/sdk', '@coffer/server', 'typescript', '@types/node'];
 
@@ -32,6 +36,7 @@ const TEMPLATES: Record<string, TemplateSpec> = {
     kindTitle: 'secrets engine',
     language: 'TypeScript',
     layout: '`src/index.ts` serves the plugin, `src/plugin.ts` declares it, `src/backend.ts` lists its paths, and each `src/path-<thing>.ts` declares a group of paths with their fields, operations and help.',
+    unitTests: TS_UNIT_TESTS,
     acceptance: 'starts a real Coffer dev server, registers the built plugin by SHA-256, mounts it and uses it over HTTP.',
   },
   'auth-ts': {
@@ -41,6 +46,7 @@ const TEMPLATES: Record<string, TemplateSpec> = {
     kindTitle: 'auth method',
     language: 'TypeScript',
     layout: '`src/index.ts` serves the plugin, `src/plugin.ts` declares it, `src/path-users.ts` manages users and `src/path-login.ts` checks logins. Coffer issues the token from the `auth` a login returns.',
+    unitTests: TS_UNIT_TESTS,
     acceptance: 'starts a real Coffer dev server, registers the built plugin by SHA-256, enables it and logs in over HTTP.',
   },
   'audit-ts': {
@@ -50,6 +56,7 @@ const TEMPLATES: Record<string, TemplateSpec> = {
     kindTitle: 'audit device',
     language: 'TypeScript',
     layout: '`src/index.ts` serves the plugin, `src/plugin.ts` declares the device type and its options, and `src/device.ts` writes the entries. Coffer builds each entry and replaces secrets with HMACs before the device sees it.',
+    unitTests: TS_UNIT_TESTS,
     acceptance: 'starts a real Coffer dev server, registers the built plugin by SHA-256, enables the device and checks what it records.',
   },
   'storage-ts': {
@@ -59,6 +66,7 @@ const TEMPLATES: Record<string, TemplateSpec> = {
     kindTitle: 'storage backend',
     language: 'TypeScript',
     layout: '`src/index.ts` serves the plugin, `src/plugin.ts` declares it with the settings a `storage` stanza may give, and `src/store.ts` is the store.',
+    unitTests: TS_UNIT_TESTS,
     acceptance: "runs Coffer's storage conformance suite against the built plugin in the test's own process; `coffer plugin certify` runs the same suite over the wire against `dist/index.js`.",
   },
   'database-ts': {
@@ -69,6 +77,7 @@ const TEMPLATES: Record<string, TemplateSpec> = {
     language: 'TypeScript',
     layout:
       '`src/index.ts` serves the plugin, `src/plugin.ts` declares it, and `src/users-database.ts` creates, changes and drops users. The example database is the `users` table of a SQLite file, so the project tests offline: replace it with your database\'s client and statements.',
+    unitTests: TS_UNIT_TESTS,
     acceptance: 'starts a real Coffer dev server, registers the built plugin by SHA-256 under `sys/plugins/catalog/database/`, mounts the database engine and creates, renews and revokes a user over HTTP.',
   },
   'seal-ts': {
@@ -79,6 +88,7 @@ const TEMPLATES: Record<string, TemplateSpec> = {
     language: 'TypeScript',
     layout:
       '`src/index.ts` serves the plugin, `src/plugin.ts` declares it with the settings a `seal` stanza may give, `src/seal.ts` encrypts with AES-256-GCM, and `src/key-source.ts` reads the key from a file: call your KMS there.',
+    unitTests: TS_UNIT_TESTS,
     acceptance: 'starts a real Coffer server whose `seal` stanza names the built plugin, initializes it with recovery keys, restarts it and checks that it unseals itself.',
   },
   'auth-python': {
@@ -87,7 +97,22 @@ const TEMPLATES: Record<string, TemplateSpec> = {
     links: TS_LINKS,
     kindTitle: 'auth method',
     language: 'Python',
-    layout: '`plugin.py` speaks the plugin protocol with Debian\'s `python3-grpcio` (install `python3-grpcio python3-grpc-tools python3-cryptography`). Its protocol modules are generated from the SDK\'s `.proto` files; see the docstring at the top.',
+    layout: [
+      "`plugin.py` speaks the plugin protocol with Debian's `python3-grpcio` (install `python3-grpcio python3-grpc-tools python3-cryptography`).",
+      "It imports the protocol's Python modules, generated from the SDK's `.proto` files. `npm test` and `coffer plugin certify` generate their own copy.",
+      'To run the unit tests by hand or the plugin in your own server, generate them once into `stubs/`:',
+      '',
+      '```sh',
+      'mkdir -p stubs',
+      '/usr/bin/python3 -m grpc_tools.protoc -Inode_modules/@coffer/sdk/proto \\',
+      '  -I/usr/lib/python3/dist-packages/grpc_tools/_proto \\',
+      '  --python_out=stubs --grpc_python_out=stubs node_modules/@coffer/sdk/proto/*.proto',
+      'PYTHONPATH=stubs /usr/bin/python3 -m unittest -v test_plugin',
+      '```',
+      '',
+      'The second `-I` folder is where Debian installs the `google/protobuf` files the protocol imports.',
+    ].join('\n'),
+    unitTests: 'The unit tests in `test_plugin.py` call `plugin.py` directly with `unittest`, and `src/unit.test.ts` generates the protocol modules and runs every `test_*.py`.',
     acceptance: 'generates the protocol modules, starts a real Coffer dev server, registers a launcher by SHA-256, enables the method and logs in over HTTP.',
   },
 };
@@ -194,6 +219,7 @@ function replacementsFor(options: ScaffoldOptions, spec: TemplateSpec): Record<s
     __SQLITE_TYPES_DEPENDENCY__: `file:${kitPackageDirectory('@types/better-sqlite3')}`,
     __PYTHON_NOTE__: options.language === 'python' ? "'s wire protocol (the SDK's .proto files)" : '',
     __LAYOUT__: spec.layout,
+    __UNIT_TESTS__: spec.unitTests,
     __ACCEPTANCE__: spec.acceptance,
     __CERTIFY_START__: certifyRun.start,
     __CERTIFY_LOGS__: certifyRun.logs,

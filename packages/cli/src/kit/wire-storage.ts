@@ -6,7 +6,8 @@
  * The launcher's location comes from the environment variable
  * {@link WIRE_STORAGE_ENV}.
  */
-import { SDK_VERSION, type StoragePlugin } from '@coffer/sdk';
+import { appendFileSync } from 'node:fs';
+import { SDK_VERSION, type Logger, type StoragePlugin } from '@coffer/sdk';
 import { ExternalStorage } from '@coffer/server';
 
 /** The environment variable with the JSON {@link WireStorageTarget}. */
@@ -22,6 +23,23 @@ export interface WireStorageTarget {
   /** Hex SHA-256 of the launcher, as `plugin_sha256`. */
   sha256: string;
   startTimeoutMs: number;
+  /** File that receives the storage client's JSON log lines, the plugin's output among them: the bundle's server.log. */
+  logFile: string;
+}
+
+/**
+ * Returns a logger that appends pino-style JSON lines to `file`. Appends are
+ * synchronous, because the suite's processes may exit right after a case,
+ * and the crash case writes from a second process.
+ */
+function fileLogger(file: string, bindings: object = {}): Logger {
+  const write = (level: number) => (fields: object, msg: string) => {
+    const { err, ...rest } = fields as { err?: unknown };
+    const line: Record<string, unknown> = { level, time: Date.now(), ...bindings, ...rest, msg };
+    if (err !== undefined) line.err = err instanceof Error ? { message: err.message } : err;
+    appendFileSync(file, `${JSON.stringify(line)}\n`);
+  };
+  return { trace: write(10), debug: write(20), info: write(30), warn: write(40), error: write(50), child: (more) => fileLogger(file, { ...bindings, ...more }) };
 }
 
 function readTarget(): WireStorageTarget {
@@ -42,9 +60,10 @@ export const plugin: StoragePlugin = {
   version: '1.0.0',
   sdkVersion: SDK_VERSION,
   settings: describedSettings(),
-  async create(settings, context) {
+  // The suite passes a silent logger, which would drop the plugin's output, so the adapter logs to the bundle instead.
+  async create(settings) {
     const target = readTarget();
     const stanza = { ...settings, plugin_sha256: target.sha256, plugin_command: target.command };
-    return ExternalStorage.open(target.label, stanza, { pluginDirectory: target.pluginDirectory, startTimeoutMs: target.startTimeoutMs }, context.logger);
+    return ExternalStorage.open(target.label, stanza, { pluginDirectory: target.pluginDirectory, startTimeoutMs: target.startTimeoutMs }, fileLogger(target.logFile));
   },
 };

@@ -1,5 +1,5 @@
 # The catalog listing of this plugin, and how `coffer plugin certify`
-# exercises it. Fill in the vendor, URLs and support contact before you submit.
+# exercises it. Fill in the vendor, URLs and support contact before you certify.
 name            = "__NAME__"
 vendor          = "__VENDOR__"
 kind            = "auth"

@@ -8,10 +8,11 @@ Users log in at `login` with a name and a password. The mount option
 
     {"alice": {"password_sha256": "<hex>", "policies": ["dev"]}}
 
-The protobuf stubs are generated from packages/sdk/proto and must be on
-PYTHONPATH; `coffer plugin certify` and the acceptance test generate
-them (see README.md). This process never prints secrets: everything
-it writes reaches the server log.
+The protobuf modules are generated from the SDK's .proto files
+(node_modules/@coffer/sdk/proto) and must be on PYTHONPATH. `npm test` and
+`coffer plugin certify` generate their own copy, and README.md gives the
+command for a copy in `stubs/`. This process never prints secrets, because
+everything it writes reaches the server log.
 """
 import base64
 import datetime

@@ -5,36 +5,21 @@
  * with Debian's python3-grpcio, python3-grpc-tools and python3-cryptography.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { PROTO_DIRECTORY } from '@coffer/sdk';
 import { startServer, type RunningServer } from '@coffer/server';
+import { generateStubs, PYTHON } from './python-stubs.js';
 
-const PYTHON = '/usr/bin/python3';
 const PLUGIN_SCRIPT = fileURLToPath(new URL('../plugin.py', import.meta.url));
 const ROOT_TOKEN = 'root-acceptance';
 const PASSWORD = 'correct horse battery staple';
 
 function sha256Hex(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
-}
-
-/** Compiles the protocol's .proto files into Python modules in `outDirectory`. */
-function generateStubs(outDirectory: string): void {
-  const include = spawnSync(PYTHON, ['-c', 'import grpc_tools, os; print(os.path.join(os.path.dirname(grpc_tools.__file__), "_proto"))'], { encoding: 'utf8' });
-  assert.equal(include.status, 0, `python3-grpc-tools is missing: ${include.stderr}`);
-  const files = ['go_plugin.proto', 'grpc_health_v1.proto', 'vault_backend.proto', 'vault_logical.proto', 'vault_multiplexing.proto'];
-  const compiled = spawnSync(
-    PYTHON,
-    ['-m', 'grpc_tools.protoc', `-I${PROTO_DIRECTORY}`, `-I${include.stdout.trim()}`, `--python_out=${outDirectory}`, `--grpc_python_out=${outDirectory}`, ...files],
-    { cwd: PROTO_DIRECTORY, encoding: 'utf8' },
-  );
-  assert.equal(compiled.status, 0, `protoc failed: ${compiled.stderr}`);
 }
 
 describe('__NAME__ under a real server', () => {
