@@ -63,9 +63,11 @@ export interface RecordedRequest {
 
 export interface GitHubStandIn {
   /** Base URL to configure as the mount's base_url, with a trailing slash. */
-  baseUrl: string;
-  state: GitHubState;
-  requests: RecordedRequest[];
+  readonly baseUrl: string;
+  /** The served data; change its fields in place, because the server keeps this object. */
+  readonly state: GitHubState;
+  /** Every request received, oldest first; tests may empty it. */
+  readonly requests: RecordedRequest[];
   stop(): Promise<void>;
 }
 
