@@ -9,7 +9,7 @@
 /** The API of github.com, used when the config's base_url is empty. */
 export const DEFAULT_BASE_URL = 'https://api.github.com/';
 
-/** GitHub's largest page; Vault asks for it too. */
+/** GitHub's largest page, which Vault requests too. */
 const PER_PAGE = 100;
 /**
  * Pages read from one listing before giving up: 10,000 organizations or

@@ -144,8 +144,8 @@ function groupAliases(teamNames: readonly string[]): AuthAlias[] {
 
 /**
  * Returns the handler that renews a token of a login, as Vault's github
- * method does: it asks GitHub again with the personal access token kept
- * from the login, so a revoked token or a user who left the organization
+ * method does: it checks the personal access token kept from the login
+ * with GitHub again, so a revoked token or a user who left the organization
  * cannot renew, and the policies the user maps to now must equal the
  * token's. The renewal gets the config's current TTLs and the user's
  * current teams as group aliases.

@@ -20,7 +20,7 @@ export function pathMapList(kind: MapKind): PathDefinition<FieldMap> {
     pattern: `map/${kind}/?`,
     fields: {},
     operations: {
-      // Vault answers a read here with the list too.
+      // Vault returns the list for a read here too.
       list: async (request) => listResponse(await listMappings(request.storage, kind)),
       read: async (request) => listResponse(await listMappings(request.storage, kind)),
     },

@@ -19,7 +19,7 @@ export interface Harness {
   snapshot(): Promise<Map<string, Buffer>>;
 }
 
-/** A logger that appends each entry, as JSON with its bindings, to `lines`. */
+/** Returns a logger that appends each entry, as JSON with its bindings, to `lines`. */
 export function recordingLogger(lines: string[], bindings: object = {}): Logger {
   const record = (level: string) => (fields: object, message: string) => {
     lines.push(JSON.stringify({ level, ...bindings, ...fields, message }));
@@ -82,9 +82,9 @@ export const TOKENS = {
 } as const;
 
 /**
- * Returns a fresh GitHub for a test to change: alice is in acme and other,
- * in teams of both; bob is only in other; carol is in acme and in twelve of
- * its teams, more than one page when `maxPageSize` is small.
+ * Returns a fresh GitHub for a test to change. alice is in acme and other,
+ * and in teams of both. bob is only in other. carol is in acme and in twelve
+ * of its teams, which take more than one page when `maxPageSize` is small.
  */
 export function gitHubState(): GitHubState {
   const carolTeams = Array.from({ length: 12 }, (_, index) => ({ id: 100 + index, name: `Squad ${index + 1}`, slug: `squad-${index + 1}`, organization: 'acme' }));

@@ -36,7 +36,7 @@ export interface StandInUser {
   teams: number[];
 }
 
-/** What the stand-in serves. Tests may change it while the server runs. */
+/** Data the stand-in serves. Tests may change it while the server runs. */
 export interface GitHubState {
   organizations: StandInOrganization[];
   teams: StandInTeam[];
@@ -44,7 +44,7 @@ export interface GitHubState {
   /** Personal access tokens, each mapped to the login of its user. */
   tokens: Record<string, string>;
   /**
-   * Largest page the server returns, whatever `per_page` asks for. GitHub's
+   * Largest page the server returns, whatever `per_page` requests. GitHub's
    * is 100; a small value makes tests page through a few items.
    */
   maxPageSize: number;
