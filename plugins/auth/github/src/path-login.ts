@@ -102,7 +102,10 @@ async function verifyToken(storage: Storage, config: GitHubConfig, token: string
   try {
     user = await client.currentUser();
     organization = (await client.organizations()).find((item) => item.id === config.organizationId);
-    if (organization === undefined) throw badRequest(NOT_A_MEMBER);
+    if (organization === undefined) {
+      logger.info({ username: user.login, organizationId: config.organizationId }, 'github user is not a member of the organization');
+      throw badRequest(NOT_A_MEMBER);
+    }
     teams = await client.teams();
   } catch (err) {
     if (err instanceof GitHubError) throw gitHubFailure(err, logger);
@@ -159,6 +162,8 @@ export function gitHubLoginRenewal(logger: Logger): (request: Request) => Promis
     const token = request.auth?.internalData.token;
     if (typeof token !== 'string' || token === '') throw badRequest('the login kept no GitHub token, not renewing; log in again');
 
+    // NOTE: Vault also checks token_bound_cidrs here. Renewal requests
+    // carry no remote address in Coffer, so only the login checks it.
     const verified = await verifyToken(request.storage, config, token, logger);
     const renewed = renewLogin(request, config.token, [...config.token.tokenPolicies, ...verified.policies]);
     const response: Response = { ...renewed, auth: { ...renewed.auth!, groupAliases: groupAliases(verified.teamNames) } };
