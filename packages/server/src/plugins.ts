@@ -4,6 +4,7 @@
  */
 import { plugin as approle } from '@coffer/auth-approle';
 import { plugin as cert } from '@coffer/auth-cert';
+import { plugin as github } from '@coffer/auth-github';
 import { plugin as jwt } from '@coffer/auth-jwt';
 import { plugin as ldap } from '@coffer/auth-ldap';
 import { plugin as radius } from '@coffer/auth-radius';
@@ -56,6 +57,7 @@ export const builtinAuthMethods: ReadonlyMap<string, AuthPlugin> = new Map([
   ['oidc', jwt],
   ['cert', cert],
   ['radius', radius],
+  ['github', github],
 ]);
 
 export const builtinStorageBackends: ReadonlyMap<string, StoragePlugin> = new Map([

@@ -187,6 +187,37 @@ ${configurationHelp({
   },
 };
 
+const githubMethod: LoginMethod = {
+  help: `
+Usage: coffer login -method=github [CONFIG K=V...]
+
+  Logs in with a GitHub personal access token of a member of the
+  organization that the github auth method is configured for. Without
+  token=..., the command reads COFFER_AUTH_GITHUB_TOKEN, then
+  VAULT_AUTH_GITHUB_TOKEN, and else prompts on the terminal; token=- reads
+  the token from stdin.
+
+      $ coffer login -method=github token=-
+      $ coffer login -method=github -path=acme
+
+${configurationHelp({
+  mount: 'Mount path of the auth method. The default is the value of -path, or "github".',
+  token: 'GitHub personal access token. The default is $COFFER_AUTH_GITHUB_TOKEN, then $VAULT_AUTH_GITHUB_TOKEN, then a prompt on the terminal.',
+})}`,
+  async login(api, input) {
+    const config = await parseLoginConfig(input, 'github', ['token', 'mount']);
+    const { env } = input.io;
+    let token = [config.token, env.COFFER_AUTH_GITHUB_TOKEN, env.VAULT_AUTH_GITHUB_TOKEN].find((value) => value !== undefined && value !== '');
+    token ??= await readHiddenLine(
+      input.io,
+      'GitHub Personal Access Token (will be hidden): ',
+      'pass token=TOKEN, token=- to read it from stdin, or set COFFER_AUTH_GITHUB_TOKEN',
+      input.io.stderr,
+    );
+    return api.write(`auth/${loginMount(config, input)}/login`, { token: token.trim() });
+  },
+};
+
 const approleMethod: LoginMethod = {
   help: `
 Usage: coffer login -method=approle [CONFIG K=V...]
@@ -362,6 +393,7 @@ ${configurationHelp({
 export const loginMethods: Record<string, LoginMethod> = {
   approle: approleMethod,
   cert: certMethod,
+  github: githubMethod,
   jwt: jwtMethod,
   ldap: ldapMethod,
   radius: radiusMethod,

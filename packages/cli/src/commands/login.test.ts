@@ -126,14 +126,14 @@ describe('login', () => {
   });
 
   test('unknown method exits 1', async () => {
-    const login = await runCli(['login', '-method=github', 'token=abc'], { env });
+    const login = await runCli(['login', '-method=okta', 'token=abc'], { env });
     assert.deepEqual(login, {
       code: 1,
       stdout: '',
       stderr:
-        'Unknown auth method: github. coffer login supports approle, cert, jwt, ldap,\n' +
-          'radius, token and userpass. "coffer auth list" lists the enabled auth methods,\n' +
-          'and "coffer write auth/PATH/login ..." logs in with the others.\n',
+        'Unknown auth method: okta. coffer login supports approle, cert, github, jwt,\n' +
+          'ldap, radius, token and userpass. "coffer auth list" lists the enabled auth\n' +
+          'methods, and "coffer write auth/PATH/login ..." logs in with the others.\n',
     });
   });
 

@@ -137,7 +137,7 @@ describe('plugin commands on dev server', () => {
     const names = await runCli(['plugin', 'list', '-format=json'], { env: server.env });
     assert.equal(names.code, 0, names.stderr);
     assert.deepEqual(JSON.parse(names.stdout), {
-      auth: ['approle', 'cert', 'jwt', 'ldap', 'oidc', 'radius', 'userpass'],
+      auth: ['approle', 'cert', 'github', 'jwt', 'ldap', 'oidc', 'radius', 'userpass'],
       database: ['mysql-database-plugin', 'postgresql-database-plugin', 'redis-database-plugin'],
       secret: ['aws', 'database', 'echo-versioned', 'kv', 'ldap', 'pki', 'rabbitmq', 'ssh', 'totp', 'transit'],
     });

@@ -25,6 +25,7 @@ import {
   type Integration,
   type SecretsContext,
 } from '@coffer/certify';
+import { startGitHubStandIn, type GitHubStandIn } from '@coffer/auth-github/testing';
 import { freeradiusSkipReason, startTestRadiusServer, TEST_SECRET, type TestRadiusServer } from '@coffer/auth-radius/testing';
 import { startCertifyServer, type CertifyServer } from './harness.js';
 
@@ -49,10 +50,12 @@ let auditContext: AuditContext;
 /** The RADIUS server the radius auth method checks passwords with; absent when FreeRADIUS is not installed. */
 let radius: TestRadiusServer | undefined;
 const radiusSkipReason = freeradiusSkipReason();
+/** The stand-in for GitHub's REST API that the github auth method calls. */
+let github: GitHubStandIn | undefined;
 
 before(async () => {
   workDirectory = await mkdtemp(join(tmpdir(), 'coffer-builtins-'));
-  for (const folder of ['secrets-kv', 'secrets-transit', 'secrets-pki', 'secrets-ssh', 'secrets-totp', 'secrets-rabbitmq', 'secrets-ldap', 'secrets-aws', 'auth-userpass', 'auth-approle', 'auth-jwt', 'auth-radius', 'audit-file', ...DATABASE_FOLDERS]) {
+  for (const folder of ['secrets-kv', 'secrets-transit', 'secrets-pki', 'secrets-ssh', 'secrets-totp', 'secrets-rabbitmq', 'secrets-ldap', 'secrets-aws', 'auth-userpass', 'auth-approle', 'auth-jwt', 'auth-radius', 'auth-github', 'audit-file', ...DATABASE_FOLDERS]) {
     integrations.set(folder, await loadIntegration(join(INTEGRATIONS, folder, 'integration.hcl')));
   }
   server = await startCertifyServer({ pluginDirectory: workDirectory, logFile: join(workDirectory, 'server.log') });
@@ -80,6 +83,17 @@ before(async () => {
     await server.http.expect([204], 'POST', 'auth/certify-radius/config', config);
     authContexts.set('auth-radius', { http: server.http, mount: 'certify-radius', description: auth, state: {} });
   }
+  // The stand-in's address is known only now, so the config is written here and not in integration.hcl.
+  github = await startGitHubStandIn({
+    organizations: [{ id: 31337, login: 'certify-org' }],
+    teams: [],
+    users: [{ id: 7, login: 'certify', organizations: ['certify-org'], teams: [] }],
+    tokens: { ghp_certifyMemberToken: 'certify' },
+    maxPageSize: 100,
+  });
+  await server.http.expect([204], 'POST', 'sys/auth/certify-github', { type: 'github' });
+  await server.http.expect([204], 'POST', 'auth/certify-github/config', { organization: 'certify-org', base_url: github.baseUrl, token_ttl: '1h', token_max_ttl: '2h' });
+  authContexts.set('auth-github', { http: server.http, mount: 'certify-github', description: described('auth-github', 'auth').auth, state: {} });
 
   for (const folder of DATABASE_FOLDERS) {
     const integration = integrations.get(folder)!;
@@ -100,6 +114,7 @@ before(async () => {
 after(async () => {
   await server?.close();
   await radius?.stop();
+  await github?.stop();
   await rm(workDirectory, { recursive: true, force: true });
 });
 
@@ -116,6 +131,7 @@ declareChecks('auth: approle', authChecks, () => authContexts.get('auth-approle'
 declareChecks('auth: jwt', authChecks, () => authContexts.get('auth-jwt')!);
 if (radiusSkipReason === undefined) declareChecks('auth: radius', authChecks, () => authContexts.get('auth-radius')!);
 else describe('auth: radius conformance', { skip: radiusSkipReason }, () => {});
+declareChecks('auth: github', authChecks, () => authContexts.get('auth-github')!);
 declareChecks('audit: file', auditChecks, () => auditContext);
 declareChecks('database: postgresql', databaseChecks, () => databaseContexts.get('database-postgresql-database-plugin')!);
 declareChecks('database: mysql', databaseChecks, () => databaseContexts.get('database-mysql-database-plugin')!);
