@@ -28,7 +28,7 @@ const SYSTEM_MOUNTS = new Set(['cubbyhole/', 'identity/', 'sys/', 'token/']);
 
 /** Types the enable forms offer; any other type name can still be typed in. */
 const SECRETS_TYPES = ['kv-v2', 'kv', 'transit', 'database', 'pki', 'ssh', 'totp', 'rabbitmq', 'ldap', 'aws'];
-const AUTH_TYPES = ['userpass', 'approle', 'ldap', 'jwt', 'oidc', 'cert'];
+const AUTH_TYPES = ['userpass', 'approle', 'ldap', 'jwt', 'oidc', 'cert', 'radius', 'github'];
 
 /** Routes of the views that manage an auth method's users or roles, by type. */
 const AUTH_BROWSERS: Record<string, (mount: string) => string> = {
