@@ -247,12 +247,12 @@ describe('auth requests', () => {
   });
 
   test('help for type without handler exits 2', async () => {
-    recorder.respondWith(() => ({ body: envelope({ data: { 'github/': { type: 'github', accessor: 'auth_github_1' } } }) }));
-    const help = await runCli(['auth', 'help', 'github'], { env: recorder.env });
+    recorder.respondWith(() => ({ body: envelope({ data: { 'okta/': { type: 'okta', accessor: 'auth_okta_1' } } }) }));
+    const help = await runCli(['auth', 'help', 'okta'], { env: recorder.env });
     assert.deepEqual(help, {
       code: 2,
       stdout: '',
-      stderr: 'No method-specific CLI handler available for auth method "github" of type\n"github": log in with "coffer write auth/github/login ..."\n',
+      stderr: 'No method-specific CLI handler available for auth method "okta" of type\n"okta": log in with "coffer write auth/okta/login ..."\n',
     });
   });
 });
