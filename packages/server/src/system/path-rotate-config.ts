@@ -69,10 +69,10 @@ function rotationConfigData(config: Readonly<RotationConfig>): Record<string, un
 
 function checkRotationConfig(config: RotationConfig, rawInterval: unknown): void {
   if (config.maxOperations < MIN_MAX_OPERATIONS || config.maxOperations > DEFAULT_MAX_OPERATIONS) {
-    throw badRequest(`invalid "max_operations" ${config.maxOperations}: must be from ${MIN_MAX_OPERATIONS} to ${DEFAULT_MAX_OPERATIONS}`);
+    throw badRequest(`invalid field "max_operations": must be from ${MIN_MAX_OPERATIONS} to ${DEFAULT_MAX_OPERATIONS}, not ${config.maxOperations}`);
   }
   if (config.intervalSeconds !== 0 && config.intervalSeconds < MIN_ROTATION_INTERVAL_SECONDS) {
     const shown = rawInterval === undefined ? formatDuration(config.intervalSeconds) : String(rawInterval);
-    throw badRequest(`invalid "interval" ${JSON.stringify(shown)}: must be 0 or at least 24h`);
+    throw badRequest(`invalid field "interval": must be 0 or at least 24h, not ${JSON.stringify(shown)}`);
   }
 }
