@@ -463,7 +463,7 @@ export class Core {
    * seal can wait for it before it stops the backends. A backend stopped
    * mid-request could leave behind what it made, such as a database user
    * without a lease. With `listed`, sys/in-flight-req lists the request
-   * until it is answered.
+   * until its response is built.
    */
   async trackRequest<T>(
     work: Promise<T>,

@@ -50,7 +50,7 @@ export class KeyringMismatchError extends Error {
   }
 }
 
-/** The most encryptions one keyring write reserves; a crash may overstate the count by up to this many. */
+/** The maximum number of encryptions one keyring write reserves. After a crash the count may be too high by up to this many. */
 export const MAX_RESERVED_ENCRYPTIONS = 100_000;
 /** How often an active barrier checks the rotation interval when nothing is written. */
 const ROTATION_CHECK_MS = 60_000;
@@ -67,7 +67,7 @@ export class Barrier implements Storage {
   private autoRotation: { logger: Logger; timer: NodeJS.Timeout } | undefined;
   /** The keyring write in progress; keyring writes run one at a time. */
   private keyringWrites: Promise<unknown> = Promise.resolve();
-  /** The rotation check in progress, shared by every write that asks for one. */
+  /** The rotation check in progress, shared by every write that triggers one. */
   private rotationCheck: Promise<void> | undefined;
 
   constructor(
@@ -187,9 +187,9 @@ export class Barrier implements Storage {
   }
 
   /**
-   * Stops automatic rotation. With `storeCount`, stores the exact count of
-   * the active term; leave it unset when another node may already be
-   * writing the keyring, as after an HA node lost its lock.
+   * Stops automatic rotation. With `storeCount`, it also stores the exact
+   * count of the active term. Leave it unset when another node may already
+   * write the keyring, as after an HA node lost its lock.
    */
   async stopAutoRotation(options: { storeCount: boolean }): Promise<void> {
     if (this.autoRotation === undefined) return;
@@ -211,7 +211,7 @@ export class Barrier implements Storage {
   }
 
   /**
-   * Rotates the key when the rotation config says so, else reserves more
+   * Rotates the key when the rotation config calls for it, else reserves more
    * encryptions when the count has used up its reservation. Does nothing
    * unless automatic rotation is started. Failures are logged, not thrown,
    * because the write that triggered the check has already succeeded.

@@ -26,7 +26,7 @@ export interface KeyTerm {
 export interface RotationConfig {
   /** Rotate once the active term has made this many encryptions. */
   maxOperations: number;
-  /** Rotate once the active term is this old, in seconds; 0 for never. */
+  /** Rotate once the active term is this old, in seconds, or never when 0. */
   intervalSeconds: number;
   /** False to only count encryptions, never rotate. */
   enabled: boolean;

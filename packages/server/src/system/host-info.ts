@@ -10,7 +10,7 @@ import { readdir, readFile, statfs } from 'node:fs/promises';
 
 /**
  * Clock ticks per second of /proc/stat. It is USER_HZ, which is 100 on
- * every mainstream Linux build; Node cannot read sysconf(_SC_CLK_TCK).
+ * every mainstream Linux build. Node cannot read sysconf(_SC_CLK_TCK), so this is an assumption.
  */
 const CLOCK_TICKS_PER_SECOND = 100;
 
@@ -62,10 +62,13 @@ export async function cpuInfo(): Promise<Record<string, unknown>[]> {
 export async function cpuTimes(): Promise<Record<string, unknown>[]> {
   const line = (await readText('/proc/stat')).split('\n').find((text) => text.startsWith('cpu '));
   if (line === undefined) {
-    // Without /proc/stat, sum what os.cpus() reports (milliseconds).
+    // Without /proc/stat, sum what os.cpus() reports in milliseconds, converted to ticks.
     const sum = { user: 0, nice: 0, sys: 0, idle: 0, irq: 0 };
-    for (const cpu of cpus()) for (const key of Object.keys(sum) as (keyof typeof sum)[]) sum[key] += cpu.times[key];
-    return [timesStat([sum.user, sum.nice, sum.sys, sum.idle, 0, sum.irq].map((ms) => ms / 10))];
+    for (const cpu of cpus()) {
+      for (const key of Object.keys(sum) as (keyof typeof sum)[]) sum[key] += cpu.times[key];
+    }
+    const ticks = [sum.user, sum.nice, sum.sys, sum.idle, 0, sum.irq].map((milliseconds) => (milliseconds * CLOCK_TICKS_PER_SECOND) / 1000);
+    return [timesStat(ticks)];
   }
   return [timesStat(line.trim().split(/\s+/).slice(1).map(Number))];
 }
@@ -127,7 +130,7 @@ export async function diskUsage(): Promise<Record<string, unknown>[]> {
 
 /** Returns the host's identity and uptime, as gopsutil's host.InfoStat. */
 export async function hostStat(now: number): Promise<Record<string, unknown>> {
-  const release_ = parseOsRelease(await readText('/etc/os-release'));
+  const osRelease = parseOsRelease(await readText('/etc/os-release'));
   const seconds = Math.floor(uptime());
   let procs = 0;
   try {
@@ -142,9 +145,9 @@ export async function hostStat(now: number): Promise<Record<string, unknown>> {
     bootTime: Math.floor(now / 1000) - seconds,
     procs,
     os: platform(),
-    platform: release_.get('ID') ?? '',
-    platformFamily: release_.get('ID_LIKE')?.split(' ')[0] ?? release_.get('ID') ?? '',
-    platformVersion: release_.get('VERSION_ID') ?? '',
+    platform: osRelease.get('ID') ?? '',
+    platformFamily: osRelease.get('ID_LIKE')?.split(' ')[0] ?? osRelease.get('ID') ?? '',
+    platformVersion: osRelease.get('VERSION_ID') ?? '',
     kernelVersion: release(),
     kernelArch: machine(),
     virtualizationSystem: '',
@@ -162,7 +165,7 @@ function parseOsRelease(text: string): Map<string, string> {
   return values;
 }
 
-/** The /proc/meminfo keys behind each memory field, in kB. */
+/** The /proc/meminfo key of each memory field. Values in kB become bytes, and the huge page counts stay counts. */
 const MEMINFO_FIELDS: Record<string, string> = {
   total: 'MemTotal',
   available: 'MemAvailable',

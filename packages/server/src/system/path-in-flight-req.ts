@@ -16,7 +16,7 @@ export interface InFlightRequest {
   requestMethod: string;
 }
 
-/** The requests in flight by request ID; the HTTP layer adds each one and removes it once answered. */
+/** The requests in flight by request ID; the HTTP layer adds each one and removes it once the response is built. */
 export class InFlightRequests {
   private readonly requests = new Map<string, InFlightRequest>();
 

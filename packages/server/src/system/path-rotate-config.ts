@@ -72,7 +72,7 @@ function checkRotationConfig(config: RotationConfig, rawInterval: unknown): void
     throw badRequest(`invalid field "max_operations": must be from ${MIN_MAX_OPERATIONS} to ${DEFAULT_MAX_OPERATIONS}, not ${config.maxOperations}`);
   }
   if (config.intervalSeconds !== 0 && config.intervalSeconds < MIN_ROTATION_INTERVAL_SECONDS) {
-    const shown = rawInterval === undefined ? formatDuration(config.intervalSeconds) : String(rawInterval);
-    throw badRequest(`invalid field "interval": must be 0 or at least 24h, not ${JSON.stringify(shown)}`);
+    const intervalText = rawInterval === undefined ? formatDuration(config.intervalSeconds) : String(rawInterval);
+    throw badRequest(`invalid field "interval": must be 0 or at least 24h, not ${JSON.stringify(intervalText)}`);
   }
 }
