@@ -50,7 +50,7 @@ export async function cpuInfo(): Promise<Record<string, unknown>[]> {
       coreId: fields.get('core id') ?? '',
       cores: Number(fields.get('cpu cores') ?? 1) || 1,
       modelName: fields.get('model name') ?? cpu.model,
-      mhz: cpu.speed,
+      mhz: Number(fields.get('cpu MHz') ?? 0) || cpu.speed,
       cacheSize: Number.parseInt(fields.get('cache size') ?? '0', 10) || 0,
       flags: (fields.get('flags') ?? '').split(' ').filter((flag) => flag !== ''),
       microcode: fields.get('microcode') ?? '',
