@@ -10,7 +10,7 @@ import { api, startDevServer } from '../testing/api-client.js';
 import { sanitizeConfig } from './path-config-state.js';
 
 const silent = { write: () => true };
-/** The PostgreSQL server trusts local connections, so it ignores this password, but the config holds it like a real one. */
+/** The PostgreSQL server trusts local connections, so it ignores this password, but the config contains it as it would a real one. */
 const STORAGE_PASSWORD = 'storage-pw-5f1c9e7a';
 const NS = 1e9;
 

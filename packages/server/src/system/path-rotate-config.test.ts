@@ -10,7 +10,7 @@ const ROOT = 'root-rotate-config-token';
 const DEFAULTS = { max_operations: 3865470566, interval: 0, enabled: true };
 const DAY_MS = 24 * 3600 * 1000;
 
-/** A clock the test moves by hand, starting at a fixed instant. */
+/** Returns a clock that the test moves by hand, starting at a fixed instant. */
 function manualClock(): { now: () => number; advance: (ms: number) => void } {
   let current = Date.parse('2026-01-01T00:00:00.000Z');
   return { now: () => current, advance: (ms) => (current += ms) };
