@@ -43,6 +43,7 @@ import { QuotaManager } from './quotas/index.js';
 import { CoreGauges } from './telemetry/core-metrics.js';
 import { DEFAULT_TELEMETRY, MetricsRegistry, type TelemetrySettings } from './telemetry/registry.js';
 import { recordVersion } from './system/version-history.js';
+import { InFlightRequests, type InFlightRequest } from './system/path-in-flight-req.js';
 import type { LoggerLevels } from './logging/levels.js';
 import type { LogMonitor } from './logging/monitor.js';
 import { COFFER_VERSION } from './version.js';
@@ -83,6 +84,10 @@ export interface CoreOptions {
    * `from` is the old auto seal, or undefined when the old seal is Shamir.
    */
   sealMigration?: { from: Seal | undefined };
+  /** The clock of the barrier's key install times and rotation interval, in milliseconds; `Date.now` when absent. Tests set it. */
+  clock?: () => number;
+  /** The loaded configuration with secrets left out, for sys/config/state/sanitized. */
+  sanitizedConfig?: Record<string, unknown>;
 }
 
 export interface InitResult {
@@ -166,6 +171,8 @@ export class Core {
   readonly expiration: ExpirationManager;
   readonly wrapper: ResponseWrapper;
   readonly callers = new CallerRegistry();
+  /** The logical requests being served, for sys/in-flight-req. */
+  readonly inFlight = new InFlightRequests();
   readonly lockout: UserLockout;
   readonly periodic: PeriodicRunner;
   readonly router = new Router();
@@ -207,7 +214,7 @@ export class Core {
       options.disableCache === true
         ? undefined
         : new PhysicalCache(options.physical, { maxEntries: options.cacheSize ?? DEFAULT_CACHE_SIZE, uncached: UNCACHED_KEYS });
-    this.barrier = new Barrier(this.physicalCache ?? options.physical, options.seal);
+    this.barrier = new Barrier(this.physicalCache ?? options.physical, options.seal, options.clock);
     this.seal = options.seal === undefined ? new ShamirSeal(options.physical) : new AutoSeal(options.physical, options.seal);
     this.autoUnseal =
       options.seal === undefined
@@ -455,14 +462,21 @@ export class Core {
    * Counts a logical request from the sealed check until its response, so a
    * seal can wait for it before it stops the backends. A backend stopped
    * mid-request could leave behind what it made, such as a database user
-   * without a lease.
+   * without a lease. With `listed`, sys/in-flight-req lists the request
+   * until its response is built.
    */
-  async trackRequest<T>(work: Promise<T>, timing?: { metric: string; startedAt: number }): Promise<T> {
+  async trackRequest<T>(
+    work: Promise<T>,
+    timing?: { metric: string; startedAt: number },
+    listed?: { requestId: string; request: InFlightRequest },
+  ): Promise<T> {
     this.requestsInFlight += 1;
+    if (listed !== undefined) this.inFlight.add(listed.requestId, listed.request);
     try {
       return await work;
     } finally {
       if (timing !== undefined) this.metrics.measureSince(timing.metric, timing.startedAt);
+      if (listed !== undefined) this.inFlight.delete(listed.requestId);
       this.requestsInFlight -= 1;
       const waiting = this.onRequestsDrained;
       if (waiting !== undefined && this.requestsInFlight <= waiting.remaining) waiting.done();
@@ -593,6 +607,7 @@ export class Core {
       await this.lockout.setup();
       await this.expiration.setup();
       this.periodic.start();
+      this.barrier.startAutoRotation(this.logger.child({ component: 'barrier' }));
     } catch (err) {
       this.logger.error({ err }, 'post-unseal setup failed');
       await this.teardownActive();
@@ -604,6 +619,8 @@ export class Core {
   async teardownActive(): Promise<void> {
     // First, so that nothing read from here on is served from this node's cache.
     this.physicalCache?.disable();
+    // An HA node may have lost its lock, and then another node owns the keyring.
+    await this.barrier.stopAutoRotation({ storeCount: this.ha === undefined });
     this.periodic.stop();
     this.expiration.teardown();
     await this.mounts.teardown();

@@ -26,6 +26,7 @@ import { ExternalStorage } from './plugin/storage-client.js';
 import type { RetryDelays } from './seal/auto-unseal.js';
 import { openSeals } from './seal/builtin-seals.js';
 import { createSealBackend, createSystemBackends } from './system/backend.js';
+import { sanitizeConfig } from './system/path-config-state.js';
 
 export interface StartOptions {
   /** Config files or folders, as given by `-config`; required unless `dev`. */
@@ -45,6 +46,8 @@ export interface StartOptions {
   autoUnsealRetry?: RetryDelays;
   /** How long an HA node waits after `sys/step-down` before contending again; Vault's 10 s by default. */
   haStepDownPauseMs?: number;
+  /** The clock of the barrier's key install times and rotation interval, in milliseconds; `Date.now` by default. Tests set it. */
+  clock?: () => number;
 }
 
 export interface RunningServer {
@@ -119,6 +122,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       ...(options.haStepDownPauseMs !== undefined ? { stepDownPauseMs: options.haStepDownPauseMs } : {}),
     },
     ...(sealMigration !== undefined ? { sealMigration } : {}),
+    ...(options.clock !== undefined ? { clock: options.clock } : {}),
+    sanitizedConfig: sanitizeConfig(config),
   });
   try {
     await core.load();

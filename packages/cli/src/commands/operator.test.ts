@@ -122,6 +122,17 @@ describe('operator init, unseal, seal, rotate and key-status', () => {
     assert.equal(JSON.parse(json.stdout).term, 2);
   });
 
+  test('rotate takes the keyring target', async () => {
+    const rotated = await runCli(['operator', 'rotate', '-target=keyring'], { env: { ...server.env, COFFER_TOKEN: rootToken } });
+    assert.equal(rotated.code, 0, rotated.stderr);
+    assert.match(rotated.stdout, /^Success! Rotated key\n\nKey Term +3\nInstall Time +.+ UTC\nEncryption Count +\d+\n$/);
+  });
+
+  test('rotate with unknown target exits 1', async () => {
+    const rotated = await runCli(['operator', 'rotate', '-target=root'], { env: { ...server.env, COFFER_TOKEN: rootToken } });
+    assert.deepEqual(rotated, { code: 1, stdout: '', stderr: 'invalid value "root" for flag -target: use "keyring"\n' });
+  });
+
   test('rotate without token exits 2', async () => {
     const rotated = await runCli(['operator', 'rotate'], { env: server.env });
     assert.equal(rotated.code, 2);

@@ -2,7 +2,7 @@
 import type { CofferClient } from '../client.js';
 import type { Command } from '../command.js';
 import { expectArguments, formatFlag, httpFlags, reportApiError } from '../command.js';
-import type { FlagSpec } from '../flags.js';
+import { UsageError, type FlagSpec } from '../flags.js';
 import type { UI } from '../io.js';
 import { structuredText, table, wrapAtLength } from '../output.js';
 import { readHiddenLine } from '../prompt.js';
@@ -412,12 +412,26 @@ export const operatorRotateCommand: Command = {
 Usage: coffer operator rotate [options]
 
   Adds a new encryption key to the keyring. New data is encrypted with it,
-  and data written under older keys stays readable.
+  and data written under older keys stays readable. The server also rotates
+  the key by itself as sys/rotate/config sets it:
 
-      $ coffer operator rotate`,
-  flags: [...httpFlags, formatFlag],
-  async run({ ui, args, client }) {
+      $ coffer operator rotate
+      $ coffer read sys/rotate/config
+      $ coffer write sys/rotate/config interval=2160h`,
+  flags: [
+    ...httpFlags,
+    formatFlag,
+    {
+      name: 'target',
+      kind: 'string',
+      defaultText: 'keyring',
+      usage: 'Key to rotate: "keyring", the encryption key of the barrier, is the only target.',
+    },
+  ],
+  async run({ ui, args, flags, client }) {
     expectArguments(args, 0);
+    const target = flags.string('target').trim().toLowerCase();
+    if (target !== '' && target !== 'keyring') throw new UsageError(`invalid value "${flags.string('target')}" for flag -target: use "keyring"`);
     const api = await client();
     try {
       await api.request('PUT', 'sys/rotate');

@@ -9,10 +9,19 @@
  * The keyring itself is stored at `core/keyring`, encrypted with the root
  * key; the seal protects the root key. With an auto seal, the keyring is
  * also seal-wrapped (see seal-wrap.ts).
+ *
+ * Automatic rotation: while the node is active, the barrier counts the
+ * encryptions of the active term and rotates the key once the count reaches
+ * the rotation config's max_operations, or once the term is older than its
+ * interval. The count is stored in the keyring ahead of use: each keyring
+ * write reserves up to MAX_RESERVED_ENCRYPTIONS more, and a clean stop of a
+ * server without HA stores the exact count. After a crash, or on an HA node
+ * that takes over, the count resumes from the reservation, so it may be too
+ * high by less than one reservation but is never too low.
  */
-import { CofferError, type Seal, type Storage, type StorageEntry } from '@coffer/sdk';
+import { CofferError, type Logger, type Seal, type Storage, type StorageEntry } from '@coffer/sdk';
 import { open, seal } from './aead.js';
-import { Keyring, type KeyTerm } from './keyring.js';
+import { Keyring, type KeyTerm, type RotationConfig } from './keyring.js';
 import { isSealWrapped, sealUnwrap, sealWrap } from './seal-wrap.js';
 
 const FORMAT_VERSION = 1;
@@ -41,9 +50,25 @@ export class KeyringMismatchError extends Error {
   }
 }
 
+/** The maximum number of encryptions one keyring write reserves. After a crash the count may be too high by up to this many. */
+export const MAX_RESERVED_ENCRYPTIONS = 100_000;
+/** How often an active barrier checks the rotation interval when nothing is written. */
+const ROTATION_CHECK_MS = 60_000;
+
+/** Encryptions to reserve per keyring write: a thousandth of max_operations, from 1 to MAX_RESERVED_ENCRYPTIONS. */
+function reservationSize(config: RotationConfig): number {
+  return Math.max(1, Math.min(MAX_RESERVED_ENCRYPTIONS, Math.floor(config.maxOperations / 1000)));
+}
+
 export class Barrier implements Storage {
   private keyring: Keyring | undefined;
   private rootKey: Buffer | undefined;
+  /** Set while this node is active and rotates the key by itself. */
+  private autoRotation: { logger: Logger; timer: NodeJS.Timeout } | undefined;
+  /** The keyring write in progress; keyring writes run one at a time. */
+  private keyringWrites: Promise<unknown> = Promise.resolve();
+  /** The rotation check in progress, shared by every write that triggers one. */
+  private rotationCheck: Promise<void> | undefined;
 
   constructor(
     private readonly physical: Storage,
@@ -53,6 +78,8 @@ export class Barrier implements Storage {
      * auto seal, and `wrapPlainKeyring` or the next rotation wraps it.
      */
     private readonly keyringSeal?: Seal,
+    /** The clock for install times and the rotation interval, in milliseconds since the epoch. */
+    private readonly now: () => number = Date.now,
   ) {}
 
   get sealed(): boolean {
@@ -67,7 +94,7 @@ export class Barrier implements Storage {
   /** Creates and stores a fresh keyring under `rootKey`. Leaves the barrier sealed. */
   async initialize(rootKey: Buffer): Promise<void> {
     if (await this.isInitialized()) throw new Error('barrier is already initialized');
-    await this.writeKeyring(Keyring.generate(), rootKey);
+    await this.writeKeyring(Keyring.generate(this.now()), rootKey);
   }
 
   /**
@@ -112,6 +139,8 @@ export class Barrier implements Storage {
 
   /** Forgets every key. */
   seal(): void {
+    if (this.autoRotation !== undefined) clearInterval(this.autoRotation.timer);
+    this.autoRotation = undefined;
     this.keyring?.zeroize();
     this.rootKey?.fill(0);
     this.keyring = undefined;
@@ -120,15 +149,137 @@ export class Barrier implements Storage {
 
   /** Adds a key term and makes it active; older entries stay readable. */
   async rotate(): Promise<KeyTerm> {
-    const keyring = this.requireKeyring();
-    const rotated = keyring.rotated();
-    await this.writeKeyring(rotated, this.rootKey!);
-    this.keyring = rotated;
-    return rotated.activeTerm;
+    return this.writeKeyringInTurn(async () => {
+      const keyring = this.requireKeyring();
+      const rotated = keyring.rotated(this.now());
+      await this.writeKeyring(rotated, this.rootKey!);
+      this.keyring = rotated;
+      return rotated.activeTerm;
+    });
   }
 
   activeTerm(): KeyTerm {
     return this.requireKeyring().activeTerm;
+  }
+
+  rotationConfig(): Readonly<RotationConfig> {
+    return this.requireKeyring().rotationConfig;
+  }
+
+  /**
+   * Stores a new rotation config with the keyring. It does not check limits:
+   * sys/rotate/config does, and tests use this to set a small max_operations.
+   */
+  async setRotationConfig(config: RotationConfig): Promise<void> {
+    await this.writeKeyringInTurn(async () => {
+      const updated = this.requireKeyring().withRotationConfig(config);
+      await this.writeKeyring(updated, this.rootKey!);
+      this.keyring = updated;
+    });
+  }
+
+  /** Starts rotating the key by itself; call on the node that is the sole writer. */
+  startAutoRotation(logger: Logger): void {
+    if (this.autoRotation !== undefined) return;
+    const timer = setInterval(() => void this.checkAutoRotation(), ROTATION_CHECK_MS);
+    timer.unref();
+    this.autoRotation = { logger, timer };
+  }
+
+  /**
+   * Stops automatic rotation. With `storeCount`, it also stores the exact
+   * count of the active term. Leave it unset when another node may already
+   * write the keyring, as after an HA node lost its lock.
+   */
+  async stopAutoRotation(options: { storeCount: boolean }): Promise<void> {
+    if (this.autoRotation === undefined) return;
+    clearInterval(this.autoRotation.timer);
+    const logger = this.autoRotation.logger;
+    this.autoRotation = undefined;
+    await this.rotationCheck;
+    if (!options.storeCount || this.keyring === undefined) return;
+    try {
+      await this.writeKeyringInTurn(async () => {
+        const keyring = this.requireKeyring();
+        const term = keyring.activeTerm;
+        if (term.persistedEncryptions === term.encryptions) return;
+        await this.storeCount(keyring, term.encryptions);
+      });
+    } catch (err) {
+      logger.error({ err, term: this.keyring?.activeTerm.term }, 'storing the encryption count failed; it resumes from the last reservation');
+    }
+  }
+
+  /**
+   * Rotates the key when the rotation config calls for it, else reserves more
+   * encryptions when the count has used up its reservation. Does nothing
+   * unless automatic rotation is started. Failures are logged, not thrown,
+   * because the write that triggered the check has already succeeded.
+   */
+  checkAutoRotation(): Promise<void> {
+    this.rotationCheck ??= this.runRotationCheck().finally(() => {
+      this.rotationCheck = undefined;
+    });
+    return this.rotationCheck;
+  }
+
+  private async runRotationCheck(): Promise<void> {
+    const logger = this.autoRotation?.logger;
+    if (logger === undefined || this.keyring === undefined) return;
+    try {
+      await this.writeKeyringInTurn(async () => {
+        const keyring = this.requireKeyring();
+        const term = keyring.activeTerm;
+        const reason = this.rotationReason(keyring);
+        if (reason !== undefined) {
+          const rotated = keyring.rotated(this.now());
+          await this.writeKeyring(rotated, this.rootKey!);
+          this.keyring = rotated;
+          logger.info({ term: rotated.activeTerm.term, previousEncryptions: term.encryptions, reason }, 'barrier key rotated automatically');
+          return;
+        }
+        if (term.encryptions >= term.persistedEncryptions) {
+          await this.storeCount(keyring, term.encryptions + reservationSize(keyring.rotationConfig));
+        }
+      });
+    } catch (err) {
+      logger.error({ err }, 'automatic barrier key rotation check failed');
+    }
+  }
+
+  /** Returns why the active term is due for rotation, or undefined when it is not. */
+  private rotationReason(keyring: Keyring): 'max_operations' | 'interval' | undefined {
+    const config = keyring.rotationConfig;
+    if (!config.enabled) return undefined;
+    const term = keyring.activeTerm;
+    if (term.encryptions >= config.maxOperations) return 'max_operations';
+    if (config.intervalSeconds > 0 && this.now() - Date.parse(term.installTime) >= config.intervalSeconds * 1000) return 'interval';
+    return undefined;
+  }
+
+  private dueForCheck(keyring: Keyring): boolean {
+    const term = keyring.activeTerm;
+    return term.encryptions >= term.persistedEncryptions || this.rotationReason(keyring) !== undefined;
+  }
+
+  /** Writes the keyring with `count` stored for the active term; on failure the stored count is left as it was. */
+  private async storeCount(keyring: Keyring, count: number): Promise<void> {
+    const term = keyring.activeTerm;
+    const previous = term.persistedEncryptions;
+    term.persistedEncryptions = count;
+    try {
+      await this.writeKeyring(keyring, this.rootKey!);
+    } catch (err) {
+      term.persistedEncryptions = previous;
+      throw err;
+    }
+  }
+
+  /** Runs `write` after every keyring write already started, so two writes never race. */
+  private writeKeyringInTurn<T>(write: () => Promise<T>): Promise<T> {
+    const result = this.keyringWrites.then(write);
+    this.keyringWrites = result.catch(() => undefined);
+    return result;
   }
 
   async get(key: string): Promise<StorageEntry | null> {
@@ -150,6 +301,8 @@ export class Barrier implements Storage {
     const value = Buffer.concat([header, seal(term.key, entry.value, entry.key)]);
     term.encryptions += 1;
     await this.physical.put({ key: entry.key, value });
+    // The entry is stored; a due rotation or reservation follows before the write is acknowledged.
+    if (this.autoRotation !== undefined && this.dueForCheck(keyring)) await this.checkAutoRotation();
   }
 
   async delete(key: string): Promise<void> {

@@ -11,6 +11,7 @@ import { handleLogicalRequest, newRequestId, type LogicalResult, type SystemBack
 import type { QuotaCheck, RateLimitDecision } from '../quotas/index.js';
 import { SEAL_BACKEND_PATHS } from '../system/backend.js';
 import { MONITOR_PATH } from '../system/path-monitor.js';
+import { joinHostPort } from '../system/path-in-flight-req.js';
 import { formatLine, type MonitorFormat } from '../logging/monitor.js';
 import type { Level } from 'pino';
 import { readBody, parseJsonBody } from './body.js';
@@ -191,7 +192,19 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
     });
     // A seal, and an HA step-down, wait for the requests being served.
     // The time is Vault's core.handle_request metric, or core.handle_login_request for a login.
-    const tracked = context.core.trackRequest(pending, { metric: LOGIN_PATH.test(path) ? 'core.handle_login_request' : 'core.handle_request', startedAt });
+    const tracked = context.core.trackRequest(
+      pending,
+      { metric: LOGIN_PATH.test(path) ? 'core.handle_login_request' : 'core.handle_request', startedAt },
+      {
+        requestId,
+        request: {
+          startTime: Date.now(),
+          clientRemoteAddress: joinHostPort(request.socket.remoteAddress, request.socket.remotePort),
+          requestPath: url.pathname,
+          requestMethod: request.method ?? 'GET',
+        },
+      },
+    );
     const result = await (ha !== undefined ? ha.track(tracked) : tracked);
     if (path === MONITOR_REQUEST_PATH && effectiveOperation === 'read') return monitorAnswer(context, requestId, result);
     return answerFor(requestId, effectiveOperation, result);

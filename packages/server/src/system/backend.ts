@@ -30,6 +30,12 @@ import { metricsPaths } from '../telemetry/path-metrics.js';
 import { loggerPaths } from './path-loggers.js';
 import { monitorPaths } from './path-monitor.js';
 import { versionHistoryPaths } from './version-history.js';
+import { rotateConfigPaths } from './path-rotate-config.js';
+import { hostInfoPaths } from './path-host-info.js';
+import { inFlightRequestPaths } from './path-in-flight-req.js';
+import { configStatePaths } from './path-config-state.js';
+import { experimentPaths } from './path-experiments.js';
+import { counterPaths } from './path-counters.js';
 
 /** Paths below `sys/` that are served while sealed and without a token. */
 export const SEAL_BACKEND_PATHS = new Set([
@@ -71,6 +77,12 @@ export function createSystemBackends(core: Core): SystemBackends {
       ...authPaths(core),
       ...uiMountListPaths(core),
       ...keyPaths(core),
+      ...rotateConfigPaths(core),
+      ...hostInfoPaths(),
+      ...inFlightRequestPaths(core.inFlight, core.callers),
+      ...configStatePaths(core.options.sanitizedConfig),
+      ...experimentPaths(),
+      ...counterPaths(core),
       ...toolPaths(),
       ...haPaths(core),
       ...snapshotPaths(core),
