@@ -11,7 +11,6 @@ import { handleLogicalRequest, newRequestId, type LogicalResult, type SystemBack
 import type { QuotaCheck, RateLimitDecision } from '../quotas/index.js';
 import { SEAL_BACKEND_PATHS } from '../system/backend.js';
 import { MONITOR_PATH } from '../system/path-monitor.js';
-import { joinHostPort } from '../system/path-in-flight-req.js';
 import { formatLine, type MonitorFormat } from '../logging/monitor.js';
 import type { Level } from 'pino';
 import { readBody, parseJsonBody } from './body.js';
@@ -199,7 +198,7 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
         requestId,
         request: {
           startTime: Date.now(),
-          clientRemoteAddress: joinHostPort(request.socket.remoteAddress, request.socket.remotePort),
+          remote: request.socket,
           requestPath: url.pathname,
           requestMethod: request.method ?? 'GET',
         },

@@ -45,7 +45,7 @@ describe('sys/in-flight-req', () => {
     const startTime = Date.parse('2026-03-01T12:00:00.000Z');
     const tracked = server.core.trackRequest(pending, undefined, {
       requestId: 'held-request',
-      request: { startTime, clientRemoteAddress: '[::1]:50123', requestPath: '/v1/secret/data/app', requestMethod: 'PUT' },
+      request: { startTime, remote: { remoteAddress: '::1', remotePort: 50123 }, requestPath: '/v1/secret/data/app', requestMethod: 'PUT' },
     });
 
     const during = await readRaw(ROOT);

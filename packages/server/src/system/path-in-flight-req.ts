@@ -9,8 +9,8 @@ import type { CallerRegistry } from '../token/caller.js';
 export interface InFlightRequest {
   /** Milliseconds since the epoch. */
   startTime: number;
-  /** `address:port` of the connection, IPv6 addresses in brackets. */
-  clientRemoteAddress: string;
+  /** The connection, whose peer address is read only when the list is, to keep the request path free of that work. */
+  remote: { readonly remoteAddress?: string; readonly remotePort?: number };
   /** The URL path as received, such as `/v1/secret/data/app`. */
   requestPath: string;
   requestMethod: string;
@@ -48,7 +48,7 @@ export function inFlightRequestPaths(inFlight: InFlightRequests, callers: Caller
           for (const [requestId, request] of inFlight.entries()) {
             listed[requestId] = {
               start_time: new Date(request.startTime).toISOString(),
-              client_remote_address: request.clientRemoteAddress,
+              client_remote_address: joinHostPort(request.remote.remoteAddress, request.remote.remotePort),
               request_path: request.requestPath,
               request_method: request.requestMethod,
               // The entity of the caller's token, once the pipeline has resolved it; Vault's client ID for tokens without an entity is not computed.
