@@ -357,6 +357,88 @@ describe('agent cache', { timeout: 300_000 }, () => {
     assert.equal(await serverRequests('database/creds/short'), before + 1);
   });
 
+  test('legacy sys/revoke path evicts', async () => {
+    await user('legacy-revoker');
+    const token = (await login(address, 'legacy-revoker')).json.auth.client_token as string;
+    const leased = await send(address, 'GET', '/v1/database/creds/app', { token });
+    const before = await serverRequests('database/creds/app');
+
+    const revoked = await send(address, 'PUT', `/v1/sys/revoke/${leased.json.lease_id as string}`, { token: testRootToken, body: {} });
+    assert.equal(revoked.status, 204);
+    const again = await send(address, 'GET', '/v1/database/creds/app', { token });
+    assert.equal(again.status, 200);
+    assert.equal(again.headers['x-cache'], 'MISS');
+    assert.notEqual(again.json.lease_id, leased.json.lease_id);
+    assert.equal(await serverRequests('database/creds/app'), before + 1);
+  });
+
+  test('percent-encoded revoke path evicts', async () => {
+    await user('encoded-revoker');
+    const token = (await login(address, 'encoded-revoker')).json.auth.client_token as string;
+    const leased = await send(address, 'GET', '/v1/database/creds/app', { token });
+    const before = await serverRequests('database/creds/app');
+
+    const encoded = encodeURIComponent(leased.json.lease_id as string);
+    const revoked = await send(address, 'PUT', `/v1/sys/leases/%72evoke/${encoded}`, { token: testRootToken, body: {} });
+    assert.equal(revoked.status, 204);
+    const again = await send(address, 'GET', '/v1/database/creds/app', { token });
+    assert.equal(again.status, 200);
+    assert.equal(again.headers['x-cache'], 'MISS');
+    assert.notEqual(again.json.lease_id, leased.json.lease_id);
+    assert.equal(await serverRequests('database/creds/app'), before + 1);
+  });
+
+  test('revoke body lease_id wins over path', async () => {
+    await user('body-revoker');
+    const token = (await login(address, 'body-revoker')).json.auth.client_token as string;
+    const leased = await send(address, 'GET', '/v1/database/creds/app', { token });
+    const before = await serverRequests('database/creds/app');
+
+    const revoked = await send(address, 'PUT', '/v1/sys/leases/revoke/database/creds/app/not-a-lease', { token: testRootToken, body: { lease_id: leased.json.lease_id } });
+    assert.equal(revoked.status, 204);
+    const lookup = await send(address, 'PUT', '/v1/sys/leases/lookup', { token: testRootToken, body: { lease_id: leased.json.lease_id } });
+    assert.equal(lookup.status, 400);
+    const again = await send(address, 'GET', '/v1/database/creds/app', { token });
+    assert.equal(again.headers['x-cache'], 'MISS');
+    assert.notEqual(again.json.lease_id, leased.json.lease_id);
+    assert.equal(await serverRequests('database/creds/app'), before + 1);
+  });
+
+  test('revoke-prefix of token folder evicts tokens', async () => {
+    await user('prefix-parent');
+    const parent = (await login(address, 'prefix-parent')).json.auth.client_token as string;
+    const child = await send(address, 'POST', '/v1/auth/token/create', { token: parent, body: { policies: ['app'], ttl: '1h' } });
+    assert.equal(child.status, 200);
+    const childToken = child.json.auth.client_token as string;
+
+    const revoked = await send(address, 'PUT', '/v1/sys/leases/revoke-prefix/auth/token/create/', { token: testRootToken, body: {} });
+    assert.equal(revoked.status, 204);
+    const lookup = await send(address, 'POST', '/v1/auth/token/lookup', { token: testRootToken, body: { token: childToken } });
+    assert.equal(lookup.status, 403);
+    const creates = await serverRequests('auth/token/create');
+    const again = await send(address, 'POST', '/v1/auth/token/create', { token: parent, body: { policies: ['app'], ttl: '1h' } });
+    assert.equal(again.status, 200);
+    assert.equal(again.headers['x-cache'], 'MISS');
+    assert.notEqual(again.json.auth.client_token, childToken);
+    assert.equal(await serverRequests('auth/token/create'), creates + 1);
+  });
+
+  test('legacy sys/renew path extends entry', async () => {
+    await user('legacy-renewer');
+    const token = (await login(address, 'legacy-renewer')).json.auth.client_token as string;
+    const leased = await send(address, 'GET', '/v1/database/creds/short', { token });
+    assert.equal(leased.json.lease_duration, 4);
+    const before = await serverRequests('database/creds/short');
+
+    const renewed = await send(address, 'PUT', '/v1/sys/renew', { token: testRootToken, body: { lease_id: leased.json.lease_id, increment: 30 } });
+    assert.equal(renewed.status, 200);
+    assert.equal(renewed.json.lease_duration, 30);
+    await sleep(5_000);
+    const again = await send(address, 'GET', '/v1/database/creds/short', { token });
+    assert.equal(again.text, leased.text);
+    assert.equal(await serverRequests('database/creds/short'), before);
+  });
+
   describe('cache-clear', () => {
     /** Logs `name` in and reads a database secret, both through the proxy, and returns the token, accessor and lease. */
     async function cacheLoginAndLease(name: string): Promise<{ token: string; accessor: string; leaseId: string }> {

@@ -103,6 +103,29 @@ interface ResponseEnvelope {
   auth?: { client_token?: unknown; accessor?: unknown; lease_duration?: unknown; renewable?: unknown; orphan?: unknown } | null;
 }
 
+/**
+ * Returns the path the server routes a request to: the URL path without
+ * /v1/, percent-decoded as the server decodes it, with the legacy paths
+ * sys/revoke, sys/revoke-prefix, sys/revoke-force and sys/renew, which the
+ * server also serves, written under sys/leases/. Returns undefined for a
+ * path that is not valid percent-encoding, which the server rejects.
+ */
+export function routedPath(urlPath: string): string | undefined {
+  let path: string;
+  try {
+    path = decodeURIComponent(urlPath.replace(/^\/v1\//, ''));
+  } catch {
+    return undefined;
+  }
+  return path.replace(/^sys\/(revoke|revoke-prefix|revoke-force|renew)(?=\/|$)/, 'sys/leases/$1');
+}
+
+/** Returns the folder of the server's lease IDs for tokens created at a request path: the path's segments, then "/". */
+function tokenLeaseFolder(urlPath: string): string {
+  const path = routedPath(urlPath) ?? urlPath.replace(/^\/v1\//, '');
+  return `${path.split('/').filter((segment) => segment !== '').join('/')}/`;
+}
+
 function parseObject(body: Buffer): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(body.toString('utf8'));
@@ -204,7 +227,8 @@ export class LeaseCache {
    */
   observe(key: string, request: CacheRequest, response: CachedResponse): void {
     if (response.status < 200 || response.status >= 300) return;
-    const path = request.path.replace(/^\/v1\//, '');
+    const path = routedPath(request.path);
+    if (path === undefined) return;
     const requestBody = parseObject(request.body);
     if (this.handleRevocation(path, request.token, requestBody)) return;
 
@@ -314,7 +338,8 @@ export class LeaseCache {
     else if (path === 'auth/token/revoke-accessor') evicted = this.evictToken(this.byAccessor.get(stringField(body, 'accessor') ?? ''));
     else if (path === 'auth/token/revoke-orphan') evicted = this.evictOrphaning(this.byToken.get(stringField(body, 'token') ?? ''));
     else if (path === 'sys/leases/revoke' || path.startsWith('sys/leases/revoke/')) {
-      const leaseId = path === 'sys/leases/revoke' ? stringField(body, 'lease_id') : path.slice('sys/leases/revoke/'.length);
+      // The server takes the lease ID from the body when both the body and the path give one.
+      const leaseId = stringField(body, 'lease_id') ?? path.slice('sys/leases/revoke/'.length);
       const entry = this.byLease.get(leaseId ?? '');
       evicted = entry === undefined ? 0 : this.evict(entry);
     } else if (path.startsWith('sys/leases/revoke-prefix/') || path.startsWith('sys/leases/revoke-force/')) {
@@ -343,15 +368,23 @@ export class LeaseCache {
 
   /**
    * Evicts the leases whose ID starts with `prefix`, as sys/leases/revoke-prefix
-   * revokes them. Tokens created at a path under `prefix` go too, because the
-   * server's lease for a token is named after the path that created it.
+   * revokes them. Tokens go too when their lease may be under `prefix`: the
+   * server names a token's lease `<path>/<hash>` after the path that created
+   * it, and the cache cannot compute the hash, so a prefix that names one
+   * token's lease evicts every token created at that path.
    */
   private evictPrefix(prefix: string): number {
     let evicted = 0;
     for (const entry of [...this.entries.values()]) {
       if (!this.entries.has(entry.key!)) continue;
-      const leaseName = entry.kind === 'lease' ? entry.leaseId! : entry.requestPath.replace(/^\/v1\//, '');
-      if (leaseName.startsWith(prefix)) evicted += this.evict(entry);
+      let matches: boolean;
+      if (entry.kind === 'lease') {
+        matches = entry.leaseId!.startsWith(prefix);
+      } else {
+        const folder = tokenLeaseFolder(entry.requestPath);
+        matches = folder.startsWith(prefix) || prefix.startsWith(folder);
+      }
+      if (matches) evicted += this.evict(entry);
     }
     return evicted;
   }
