@@ -81,6 +81,7 @@ describe('pki identity templates', () => {
         await writeRole('mixed', { allowed_domains: `${alias}.users.example.com,static.example.com`, allowed_domains_template: true, allow_bare_domains: true });
         await writeRole('other-mount', { allowed_domains: '{{identity.entity.aliases.auth_userpass_00000000.name}}.example.com', allowed_domains_template: true, allow_bare_domains: true });
         await writeRole('by-host', { allowed_domains: '{{identity.entity.metadata.host}}.example.com', allowed_domains_template: true, allow_glob_domains: true });
+        await writeRole('by-host-bare', { allowed_domains: '{{identity.entity.metadata.host}}.example.com', allowed_domains_template: true, allow_bare_domains: true });
         await writeRole('by-group', { allowed_domains: '{{identity.groups.names.ops.metadata.zone}}.example.com', allowed_domains_template: true, allow_subdomains: true });
         await writeRole('by-uri', { allow_any_name: true, allowed_uri_sans: `spiffe://example.org/${alias}`, allowed_uri_sans_template: true });
         // The role check lets the extra braces through, but the server's parser rejects the template.
@@ -142,6 +143,20 @@ describe('pki identity templates', () => {
         // Rendered, bob's "*" would make the glob *.example.com.
         assertRejected(await issue(callers.bob.call, 'by-host', { common_name: 'anything.example.com' }), 'common name anything.example.com not allowed by this role');
         assertRejected(await issue(callers.alice.call, 'by-host', { common_name: 'anything.example.com' }), 'common name anything.example.com not allowed by this role');
+      });
+
+      test('fullwidth glob in metadata allows nothing', async () => {
+        // U+FF0A and U+FE61 become "*" when a domain is converted to its ASCII form.
+        const entity = `identity/entity/id/${callers.bob.entityId}`;
+        for (const host of ['\uff0a', '\ufe61']) {
+          expectStatus(await root('POST', entity, { metadata: { host } }), 204, `give bob the host ${JSON.stringify(host)}`);
+          try {
+            assertRejected(await issue(callers.bob.call, 'by-host', { common_name: 'anything.example.com' }), 'common name anything.example.com not allowed by this role');
+            assertRejected(await issue(callers.bob.call, 'by-host-bare', { common_name: '*.example.com' }), 'common name *.example.com not allowed by this role');
+          } finally {
+            expectStatus(await root('POST', entity, { metadata: { host: '*' } }), 204, 'restore the host of bob');
+          }
+        }
       });
 
       test('group metadata renders', async () => {
