@@ -28,8 +28,8 @@ interface ProxyResponse {
 }
 
 /** Sends one request to `address` with an optional token and JSON body. */
-function send(address: string, method: string, path: string, options: { token?: string; body?: unknown; rawBody?: string } = {}): Promise<ProxyResponse> {
-  const headers: Record<string, string> = {};
+function send(address: string, method: string, path: string, options: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}): Promise<ProxyResponse> {
+  const headers: Record<string, string> = { ...options.headers };
   if (options.token !== undefined) headers['x-vault-token'] = options.token;
   const payload = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   if (payload !== undefined) headers['content-type'] = 'application/json';
@@ -402,6 +402,33 @@ describe('agent cache', { timeout: 300_000 }, () => {
     assert.equal(again.headers['x-cache'], 'MISS');
     assert.notEqual(again.json.lease_id, leased.json.lease_id);
     assert.equal(await serverRequests('database/creds/app'), before + 1);
+  });
+
+  test('unwrapped token is not cached', async () => {
+    await user('wrapped');
+    const wrapLogin = async (): Promise<string> => {
+      const wrapped = await send(server.address, 'POST', '/v1/auth/userpass/login/wrapped', { body: { password: 'wrapped-password' }, headers: { 'x-vault-wrap-ttl': '5m' } });
+      assert.equal(wrapped.status, 200);
+      return wrapped.json.wrap_info.token as string;
+    };
+    const asHeader = await wrapLogin();
+    const inBody = await wrapLogin();
+    // A used wrapping token sent as the request's token is denied; one in the body is reported as invalid.
+    const cases: [string, { token?: string; body?: unknown }, number][] = [
+      ['wrapping token as X-Vault-Token', { token: asHeader }, 403],
+      ['wrapping token in body', { token: testRootToken, body: { token: inBody } }, 400],
+    ];
+
+    for (const [name, options, status] of cases) {
+      const first = await send(address, 'POST', '/v1/sys/wrapping/unwrap', options);
+      assert.equal(first.status, 200, name);
+      assert.equal(first.json.auth.orphan, true, name);
+      assert.equal(first.json.auth.renewable, true, name);
+      const second = await send(address, 'POST', '/v1/sys/wrapping/unwrap', options);
+      assert.equal(second.headers['x-cache'], 'MISS', name);
+      assert.equal(second.status, status, name);
+      assert.equal(second.text.includes(first.json.auth.client_token as string), false, name);
+    }
   });
 
   test('revoke-prefix of token folder evicts tokens', async () => {

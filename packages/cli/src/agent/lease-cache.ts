@@ -238,6 +238,9 @@ export class LeaseCache {
     if (envelope === undefined) return;
     if (this.handleRenewal(path, request.token, requestBody, envelope)) return;
 
+    // A wrapping token works once. Serving its unwrapped token again would hand it to whoever
+    // replays the wrapping token, and hide the failed second unwrap that reveals interception.
+    if (path === 'sys/wrapping/unwrap') return;
     if (this.entries.has(key)) return;
     const entry = this.newEntry(key, request, response, envelope);
     if (entry === undefined) return;
