@@ -590,6 +590,27 @@ describe('agent cache', { timeout: 300_000 }, () => {
     }
   });
 
+  test('oldest entry goes at max bytes', async () => {
+    for (const name of ['bytes-0', 'bytes-1', 'bytes-2', 'bytes-3']) await user(name);
+    // Logins of names of one length return bodies of one length.
+    const sample = (await login(server.address, 'bytes-0')).text.length;
+    const small = new LeaseCache(new AgentLogger({ write: (chunk: string) => (log += chunk) }, 'debug'), { maxBytes: 2 * sample + Math.floor(sample / 2) });
+    const through = await startCachedProxy(small, false);
+    try {
+      for (const name of ['bytes-1', 'bytes-2', 'bytes-3']) assert.equal((await login(through, name)).text.length, sample);
+      assert.equal(small.size, 2);
+      assert.equal(small.bytes, 2 * sample);
+      await login(through, 'bytes-2');
+      await login(through, 'bytes-3');
+      await login(through, 'bytes-1');
+      assert.equal(await serverRequests('auth/userpass/login/bytes-1'), 2);
+      assert.equal(await serverRequests('auth/userpass/login/bytes-2'), 1);
+      assert.equal(await serverRequests('auth/userpass/login/bytes-3'), 1);
+    } finally {
+      small.close();
+    }
+  });
+
   test('leases of auto-auth token are cached', async () => {
     await user('auto');
     const autoToken = (await root.write('auth/userpass/login/auto', { password: 'auto-password' }))!.auth!.client_token;

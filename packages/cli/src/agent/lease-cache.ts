@@ -19,6 +19,13 @@ export const defaultMaxEntries = 10_000;
 /** Largest response body the cache stores; a larger response is passed through. */
 export const maxCachedBodyBytes = 1024 * 1024;
 
+/**
+ * Maximum total size of the cached response bodies; the oldest entries are
+ * evicted to make room. Without it, 10,000 responses of up to 1 MiB each
+ * could hold about 10 GiB.
+ */
+export const defaultMaxBytes = 128 * 1024 * 1024;
+
 /** A proxied request, as the cache key and the cache rules need it. */
 export interface CacheRequest {
   method: string;
@@ -147,6 +154,8 @@ function seconds(value: unknown): number {
 /** Options of a cache; the defaults suit an agent, tests set smaller limits. */
 export interface LeaseCacheOptions {
   maxEntries?: number;
+  /** Maximum total size of the cached response bodies, in bytes. */
+  maxBytes?: number;
 }
 
 export class LeaseCache {
@@ -159,17 +168,25 @@ export class LeaseCache {
   private readonly inflight = new Map<string, Promise<void>>();
   private autoAuth: CacheEntry | undefined;
   private readonly maxEntries: number;
+  private readonly maxBytes: number;
+  private storedBytes = 0;
 
   constructor(
     private readonly logger: AgentLogger,
     options: LeaseCacheOptions = {},
   ) {
     this.maxEntries = options.maxEntries ?? defaultMaxEntries;
+    this.maxBytes = options.maxBytes ?? defaultMaxBytes;
   }
 
   /** Number of cached responses, not counting the auto-auth token. */
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Total size of the cached response bodies, in bytes. */
+  get bytes(): number {
+    return this.storedBytes;
   }
 
   /**
@@ -277,7 +294,13 @@ export class LeaseCache {
   }
 
   private store(entry: CacheEntry): void {
+    const size = entry.response?.body.length ?? 0;
+    if (size > this.maxBytes) {
+      this.logger.debug('response is larger than the cache, not storing it', { kind: entry.kind, path: entry.requestPath, bytes: size, max_bytes: this.maxBytes });
+      return;
+    }
     this.entries.set(entry.key!, entry);
+    this.storedBytes += size;
     if (entry.token !== undefined) this.byToken.set(entry.token, entry);
     if (entry.accessor !== undefined) this.byAccessor.set(entry.accessor, entry);
     if (entry.leaseId !== undefined) this.byLease.set(entry.leaseId, entry);
@@ -285,9 +308,9 @@ export class LeaseCache {
     this.schedule(entry);
     this.logger.debug('stored response in cache', { kind: entry.kind, path: entry.requestPath, entries: this.entries.size });
 
-    while (this.entries.size > this.maxEntries) {
+    while (this.entries.size > this.maxEntries || this.storedBytes > this.maxBytes) {
       const oldest = this.entries.values().next().value as CacheEntry;
-      this.logger.debug('cache is full, evicting oldest entry', { kind: oldest.kind, path: oldest.requestPath, max_entries: this.maxEntries });
+      this.logger.debug('cache is full, evicting oldest entry', { kind: oldest.kind, path: oldest.requestPath, max_entries: this.maxEntries, max_bytes: this.maxBytes });
       this.evict(oldest);
     }
   }
@@ -311,6 +334,7 @@ export class LeaseCache {
     entry.parent?.dependents.delete(entry);
     if (entry.key !== undefined && this.entries.get(entry.key) === entry) {
       this.entries.delete(entry.key);
+      this.storedBytes -= entry.response?.body.length ?? 0;
       evicted += 1;
     }
     if (entry.token !== undefined && this.byToken.get(entry.token) === entry) this.byToken.delete(entry.token);
