@@ -135,6 +135,22 @@ describe('pki identity templates', () => {
         assertIssued(await issue(callers.alice.call, 'mixed', { common_name: 'alice.users.example.com' }), 'alice.users.example.com', 'DNS:alice.users.example.com');
       });
 
+      test('batch token and deleted entity', async () => {
+        // A batch token carries its entity, and once the entity is deleted the server denies the token.
+        const name = `carol-${mount}`;
+        expectStatus(await root('POST', `auth/userpass/users/${name}`, { password: 'carol-password', token_policies: 'issuer', token_type: 'batch' }), 204, `create user ${name}`);
+        const loggedIn = await callerFor(server, '')('POST', `auth/userpass/login/${name}`, { password: 'carol-password' });
+        expectStatus(loggedIn, 200, `log in ${name}`);
+        const batch = callerFor(server, loggedIn.body.auth.client_token as string);
+        const domain = `${name}.users.example.com`;
+        assertIssued(await issue(batch, 'by-alias', { common_name: domain }), domain, `DNS:${domain}`);
+
+        expectStatus(await root('DELETE', `identity/entity/id/${loggedIn.body.auth.entity_id as string}`), 204, `delete the entity of ${name}`);
+        const denied = await issue(batch, 'by-alias', { common_name: domain });
+        assert.equal(denied.status, 403);
+        assert.deepEqual(denied.body, { errors: ['permission denied'] });
+      });
+
       test('alias of unknown accessor skips', async () => {
         assertRejected(await issue(callers.alice.call, 'other-mount', { common_name: 'alice.example.com' }), 'common name alice.example.com not allowed by this role');
       });
