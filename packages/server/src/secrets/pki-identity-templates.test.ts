@@ -82,6 +82,7 @@ describe('pki identity templates', () => {
         await writeRole('other-mount', { allowed_domains: '{{identity.entity.aliases.auth_userpass_00000000.name}}.example.com', allowed_domains_template: true, allow_bare_domains: true });
         await writeRole('by-host', { allowed_domains: '{{identity.entity.metadata.host}}.example.com', allowed_domains_template: true, allow_glob_domains: true });
         await writeRole('by-host-bare', { allowed_domains: '{{identity.entity.metadata.host}}.example.com', allowed_domains_template: true, allow_bare_domains: true });
+        await writeRole('by-domain', { allowed_domains: '{{identity.entity.metadata.domain}}', allowed_domains_template: true, allow_subdomains: true });
         await writeRole('by-group', { allowed_domains: '{{identity.groups.names.ops.metadata.zone}}.example.com', allowed_domains_template: true, allow_subdomains: true });
         await writeRole('by-uri', { allow_any_name: true, allowed_uri_sans: `spiffe://example.org/${alias}`, allowed_uri_sans_template: true });
         // The role check lets the extra braces through, but the server's parser rejects the template.
@@ -172,6 +173,23 @@ describe('pki identity templates', () => {
           } finally {
             expectStatus(await root('POST', entity, { metadata: { host: '*' } }), 204, 'restore the host of bob');
           }
+        }
+      });
+
+      test('empty metadata allows no domain', async () => {
+        // An empty allowed domain would match every name with a trailing dot as its subdomain.
+        const entity = `identity/entity/id/${callers.bob.entityId}`;
+        expectStatus(await root('POST', entity, { metadata: { host: '*', domain: '' } }), 204, 'give bob an empty domain');
+        try {
+          assertRejected(await issue(callers.bob.call, 'by-domain', { common_name: 'bank.example.' }), 'common name bank.example. not allowed by this role');
+        } finally {
+          expectStatus(await root('POST', entity, { metadata: { host: '*' } }), 204, 'restore the metadata of bob');
+        }
+        expectStatus(await root('POST', entity, { metadata: { host: '*', domain: 'bob.example' } }), 204, 'give bob a domain');
+        try {
+          assertIssued(await issue(callers.bob.call, 'by-domain', { common_name: 'www.bob.example' }), 'www.bob.example', 'DNS:www.bob.example');
+        } finally {
+          expectStatus(await root('POST', entity, { metadata: { host: '*' } }), 204, 'restore the metadata of bob');
         }
       });
 
