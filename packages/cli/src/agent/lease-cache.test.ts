@@ -431,6 +431,29 @@ describe('agent cache', { timeout: 300_000 }, () => {
     }
   });
 
+  test('revoke of token lease evicts token', async () => {
+    await user('lease-parent');
+    const parent = (await login(address, 'lease-parent')).json.auth.client_token as string;
+    const listLeases = async (): Promise<string[]> => {
+      const listed = await send(server.address, 'LIST', '/v1/sys/leases/lookup/auth/token/create/', { token: testRootToken });
+      return listed.status === 404 ? [] : (listed.json.data.keys as string[]);
+    };
+    const before = await listLeases();
+    const child = await send(address, 'POST', '/v1/auth/token/create', { token: parent, body: { policies: ['app'], ttl: '1h' } });
+    assert.equal(child.status, 200);
+    const created = (await listLeases()).filter((key) => !before.includes(key));
+    assert.equal(created.length, 1);
+
+    const revoked = await send(address, 'PUT', '/v1/sys/leases/revoke', { token: testRootToken, body: { lease_id: `auth/token/create/${created[0]}` } });
+    assert.equal(revoked.status, 204);
+    const lookup = await send(address, 'POST', '/v1/auth/token/lookup', { token: testRootToken, body: { token: child.json.auth.client_token } });
+    assert.equal(lookup.status, 403);
+    const again = await send(address, 'POST', '/v1/auth/token/create', { token: parent, body: { policies: ['app'], ttl: '1h' } });
+    assert.equal(again.status, 200);
+    assert.equal(again.headers['x-cache'], 'MISS');
+    assert.notEqual(again.json.auth.client_token, child.json.auth.client_token);
+  });
+
   test('revoke-prefix of token folder evicts tokens', async () => {
     await user('prefix-parent');
     const parent = (await login(address, 'prefix-parent')).json.auth.client_token as string;

@@ -367,8 +367,8 @@ export class LeaseCache {
     else if (path === 'sys/leases/revoke' || path.startsWith('sys/leases/revoke/')) {
       // The server takes the lease ID from the body when both the body and the path give one.
       const leaseId = stringField(body, 'lease_id') ?? path.slice('sys/leases/revoke/'.length);
-      const entry = this.byLease.get(leaseId ?? '');
-      evicted = entry === undefined ? 0 : this.evict(entry);
+      const entry = this.byLease.get(leaseId);
+      evicted = entry === undefined ? this.evictTokenLease(leaseId) : this.evict(entry);
     } else if (path.startsWith('sys/leases/revoke-prefix/') || path.startsWith('sys/leases/revoke-force/')) {
       evicted = this.evictPrefix(path.slice(path.indexOf('/', 'sys/leases/'.length) + 1));
     } else {
@@ -391,6 +391,22 @@ export class LeaseCache {
       dependent.parent = undefined;
     }
     return this.evictToken(entry);
+  }
+
+  /**
+   * Evicts the tokens whose lease may be `leaseId`, because revoking a
+   * token's lease revokes the token. The server names that lease
+   * `<path>/<hash>`, and the cache cannot compute the hash, so every token
+   * created at `<path>` goes.
+   */
+  private evictTokenLease(leaseId: string): number {
+    let evicted = 0;
+    for (const entry of [...this.entries.values()]) {
+      if (!this.entries.has(entry.key!) || entry.kind !== 'token') continue;
+      const folder = tokenLeaseFolder(entry.requestPath);
+      if (leaseId.startsWith(folder) && !leaseId.slice(folder.length).includes('/')) evicted += this.evict(entry);
+    }
+    return evicted;
   }
 
   /**
