@@ -454,6 +454,28 @@ describe('agent cache', { timeout: 300_000 }, () => {
     assert.notEqual(again.json.auth.client_token, child.json.auth.client_token);
   });
 
+  test('disabling auth mount evicts its tokens', async () => {
+    const enable = async (): Promise<void> => {
+      assert.equal((await send(server.address, 'POST', '/v1/sys/auth/userpass-gone', { token: testRootToken, body: { type: 'userpass' } })).status, 204);
+      await root.write('auth/userpass-gone/users/gone', { password: 'gone-password', token_policies: 'app' });
+    };
+    const loginGone = (): Promise<ProxyResponse> => send(address, 'POST', '/v1/auth/userpass-gone/login/gone', { body: { password: 'gone-password' } });
+    await enable();
+    const first = await loginGone();
+    assert.equal(first.status, 200);
+    assert.equal((await loginGone()).headers['x-cache'], 'HIT');
+
+    const disabled = await send(address, 'DELETE', '/v1/sys/auth/userpass-gone', { token: testRootToken });
+    assert.equal(disabled.status, 204);
+    const lookup = await send(address, 'POST', '/v1/auth/token/lookup', { token: testRootToken, body: { token: first.json.auth.client_token } });
+    assert.equal(lookup.status, 403);
+    await enable();
+    const again = await loginGone();
+    assert.equal(again.status, 200);
+    assert.equal(again.headers['x-cache'], 'MISS');
+    assert.notEqual(again.json.auth.client_token, first.json.auth.client_token);
+  });
+
   test('revoke-prefix of token folder evicts tokens', async () => {
     await user('prefix-parent');
     const parent = (await login(address, 'prefix-parent')).json.auth.client_token as string;

@@ -247,6 +247,7 @@ export class LeaseCache {
     const path = routedPath(request.path);
     if (path === undefined) return;
     const requestBody = parseObject(request.body);
+    if (request.method === 'DELETE' && this.handleUnmount(path)) return;
     if (this.handleRevocation(path, request.token, requestBody)) return;
 
     const contentType = String(response.headers['content-type'] ?? '');
@@ -375,6 +376,22 @@ export class LeaseCache {
       return false;
     }
     this.logger.debug('revocation through the proxy evicted cache entries', { path: path.replace(/^(sys\/leases\/revoke)\/.*/, '$1'), evicted });
+    return true;
+  }
+
+  /**
+   * Evicts what a successful disable of a mount sent through the proxy
+   * revoked, and returns whether `path` disables a mount. The server revokes
+   * every lease of a disabled secrets engine and every token of a disabled
+   * auth method.
+   */
+  private handleUnmount(path: string): boolean {
+    const match = /^sys\/(mounts|auth)\/(.+)$/.exec(path);
+    if (match === null) return false;
+    const mountPath = match[2].replace(/\/+$/, '');
+    if (mountPath === '') return false;
+    const evicted = this.evictPrefix(match[1] === 'auth' ? `auth/${mountPath}/` : `${mountPath}/`);
+    this.logger.debug('disabling a mount through the proxy evicted cache entries', { path: `sys/${match[1]}`, evicted });
     return true;
   }
 
