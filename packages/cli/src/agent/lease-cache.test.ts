@@ -121,6 +121,7 @@ describe('agent cache', { timeout: 300_000 }, () => {
     const creation = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`;
     await root.write('database/roles/app', { db_name: 'pg', creation_statements: creation, default_ttl: '1h', max_ttl: '2h' });
     await root.write('database/roles/short', { db_name: 'pg', creation_statements: creation, default_ttl: '4s', max_ttl: '1m' });
+    await root.write('database/roles/slow', { db_name: 'pg', creation_statements: `SELECT pg_sleep(1); ${creation}`, default_ttl: '1h', max_ttl: '2h' });
 
     cache = new LeaseCache(new AgentLogger({ write: (chunk: string) => (log += chunk) }, 'debug').named('cache'));
     address = await startCachedProxy(cache, false);
@@ -199,6 +200,21 @@ describe('agent cache', { timeout: 300_000 }, () => {
     assert.notEqual(second.json.lease_id, first.json.lease_id);
     assert.equal(second.headers['x-cache'], 'MISS');
     assert.equal(await serverRequests('database/creds/app'), before + 2);
+  });
+
+  test('identical uncached requests run together', async () => {
+    // Each read of database/creds/slow takes at least one second on PostgreSQL, and a lease of the
+    // root token is not cached. The first read goes alone; the four that waited for it must then
+    // run at once, in about two seconds in all, not one after another in five.
+    const before = await serverRequests('database/creds/slow');
+    const started = Date.now();
+    const responses = await Promise.all([1, 2, 3, 4, 5].map(() => send(address, 'GET', '/v1/database/creds/slow', { token: testRootToken })));
+    const elapsed = Date.now() - started;
+
+    assert.deepEqual(responses.map((response) => response.status), [200, 200, 200, 200, 200]);
+    assert.equal(new Set(responses.map((response) => response.json.lease_id)).size, 5);
+    assert.equal(await serverRequests('database/creds/slow'), before + 5);
+    assert.ok(elapsed < 3_500, `five reads took ${elapsed} ms, as if one after another`);
   });
 
   test('KV read is not cached', async () => {

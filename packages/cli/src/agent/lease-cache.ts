@@ -208,12 +208,21 @@ export class LeaseCache {
    * response, or a function to call once this request's response has been
    * cached or passed through. Identical requests that miss together thus
    * make one request to the server, and the others are served from the cache.
+   * When that response was not stored, the others are all sent on at once.
    */
   async begin(key: string): Promise<{ hit: CachedResponse } | { release: () => void }> {
-    for (let pending = this.inflight.get(key); pending !== undefined; pending = this.inflight.get(key)) await pending;
+    let waited = false;
+    for (let pending = this.inflight.get(key); pending !== undefined; pending = this.inflight.get(key)) {
+      waited = true;
+      await pending;
+    }
 
     const hit = this.lookup(key);
     if (hit !== undefined) return { hit };
+    // The identical request this one waited for got a response the cache did not keep, such as an
+    // error or a KV secret, so the next identical response is unlikely to be kept either: waiting
+    // in turn would send the requests one after another.
+    if (waited) return { release: () => undefined };
 
     let resolve: () => void = () => undefined;
     const pending = new Promise<void>((done) => (resolve = done));
