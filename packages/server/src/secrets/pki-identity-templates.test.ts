@@ -82,6 +82,7 @@ describe('pki identity templates', () => {
         await writeRole('other-mount', { allowed_domains: '{{identity.entity.aliases.auth_userpass_00000000.name}}.example.com', allowed_domains_template: true, allow_bare_domains: true });
         await writeRole('by-host', { allowed_domains: '{{identity.entity.metadata.host}}.example.com', allowed_domains_template: true, allow_glob_domains: true });
         await writeRole('by-host-bare', { allowed_domains: '{{identity.entity.metadata.host}}.example.com', allowed_domains_template: true, allow_bare_domains: true });
+        await writeRole('glob-template', { allowed_domains: 'ftp*.{{identity.entity.name}}.example.net', allowed_domains_template: true, allow_glob_domains: true });
         await writeRole('by-domain', { allowed_domains: '{{identity.entity.metadata.domain}}', allowed_domains_template: true, allow_subdomains: true });
         await writeRole('by-group', { allowed_domains: '{{identity.groups.names.ops.metadata.zone}}.example.com', allowed_domains_template: true, allow_subdomains: true });
         await writeRole('by-uri', { allow_any_name: true, allowed_uri_sans: `spiffe://example.org/${alias}`, allowed_uri_sans_template: true });
@@ -174,6 +175,11 @@ describe('pki identity templates', () => {
             expectStatus(await root('POST', entity, { metadata: { host: '*' } }), 204, 'restore the host of bob');
           }
         }
+      });
+
+      test('glob in the template itself applies', async () => {
+        assertIssued(await issue(callers.alice.call, 'glob-template', { common_name: 'ftp01.alice.example.net' }), 'ftp01.alice.example.net', 'DNS:ftp01.alice.example.net');
+        assertRejected(await issue(callers.bob.call, 'glob-template', { common_name: 'ftp01.alice.example.net' }), 'common name ftp01.alice.example.net not allowed by this role');
       });
 
       test('empty metadata allows no domain', async () => {

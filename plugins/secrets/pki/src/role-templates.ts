@@ -53,7 +53,7 @@ export function checkIdentityTemplates(field: string, values: string[]): void {
  * allows nothing. That covers a caller without an entity, such as the root
  * token, an entity without the named alias or metadata key, and a value
  * containing `*`, which would otherwise turn into a glob. A domain whose
- * ASCII form contains `*` is left out for the same reason.
+ * ASCII form has more `*` than the template wrote is left out for the same reason.
  * @throws CofferError (500) when the server cannot be reached to render.
  */
 export async function renderRoleTemplates(role: Role, roleName: string, request: Request, context: PkiContext): Promise<Role> {
@@ -76,13 +76,18 @@ async function renderEntries(field: string, values: string[], roleName: string, 
     if (text === undefined) continue;
     // The server rejects a rendered "*", but an allowed domain is also compared in its ASCII form, where
     // compatibility characters such as U+FF0A become "*" and would turn the entry into a glob or a wildcard.
-    if (asciiDnsName(text).includes('*')) {
+    // A "*" written in the template itself is the role's own glob and stays.
+    if (starCount(asciiDnsName(text)) !== starCount(text)) {
       context.logger.warn({ role: roleName, field }, 'identity template skipped because its value becomes a glob in ASCII form');
       continue;
     }
     rendered.push(text);
   }
   return rendered;
+}
+
+function starCount(text: string): number {
+  return text.split('*').length - 1;
 }
 
 async function renderEntry(field: string, template: string, roleName: string, entityId: string | undefined, context: PkiContext): Promise<string | undefined> {
