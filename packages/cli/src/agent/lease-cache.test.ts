@@ -204,8 +204,8 @@ describe('agent cache', { timeout: 300_000 }, () => {
 
   test('identical uncached requests run together', async () => {
     // Each read of database/creds/slow takes at least one second on PostgreSQL, and a lease of the
-    // root token is not cached. The first read goes alone; the four that waited for it must then
-    // run at once, in about two seconds in all, not one after another in five.
+    // root token is not cached. The first read goes alone. The four that waited for it must then
+    // run at once, so all five take about two seconds, not five.
     const before = await serverRequests('database/creds/slow');
     const started = Date.now();
     const responses = await Promise.all([1, 2, 3, 4, 5].map(() => send(address, 'GET', '/v1/database/creds/slow', { token: testRootToken })));

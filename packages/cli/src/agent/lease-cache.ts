@@ -219,9 +219,9 @@ export class LeaseCache {
 
     const hit = this.lookup(key);
     if (hit !== undefined) return { hit };
-    // The identical request this one waited for got a response the cache did not keep, such as an
-    // error or a KV secret, so the next identical response is unlikely to be kept either: waiting
-    // in turn would send the requests one after another.
+    // The request this one waited for got a response the cache did not keep, such as an error or a
+    // KV secret. The next identical response is unlikely to be kept either, and waiting in turn
+    // would send the requests one after another.
     if (waited) return { release: () => undefined };
 
     let resolve: () => void = () => undefined;
@@ -265,7 +265,7 @@ export class LeaseCache {
     if (envelope === undefined) return;
     if (this.handleRenewal(path, request.token, requestBody, envelope)) return;
 
-    // A wrapping token works once. Serving its unwrapped token again would hand it to whoever
+    // A wrapping token works once. Serving its unwrapped token again would hand it to anyone who
     // replays the wrapping token, and hide the failed second unwrap that reveals interception.
     if (path === 'sys/wrapping/unwrap') return;
     if (this.entries.has(key)) return;
@@ -437,9 +437,9 @@ export class LeaseCache {
 
   /**
    * Evicts the leases whose ID starts with `prefix`, as sys/leases/revoke-prefix
-   * revokes them. Tokens go too when their lease may be under `prefix`: the
+   * revokes them. Tokens go too when their lease may be under `prefix`. The
    * server names a token's lease `<path>/<hash>` after the path that created
-   * it, and the cache cannot compute the hash, so a prefix that names one
+   * it, and the cache cannot compute the hash. So a prefix that names one
    * token's lease evicts every token created at that path.
    */
   private evictPrefix(prefix: string): number {

@@ -218,9 +218,9 @@ export class MysqlStorage implements ClosableStorage, HaStorage {
 
   /**
    * Runs one statement as a prepared statement; a driver error comes back scrubbed.
-   * NOTE: statements have no timeout. On a connection that stops answering
+   * NOTE: statements have no timeout. On a connection that stops responding
    * without being closed, a statement waits until the operating system gives
-   * up on the connection, which takes minutes with Linux defaults and never
+   * up on the connection. That takes minutes with Linux defaults, and never
    * happens behind a proxy that keeps acknowledging packets. It holds its
    * pool connection meanwhile. The HA lock is still given up after `ha_lock_ttl`.
    */
