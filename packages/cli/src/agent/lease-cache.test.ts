@@ -28,8 +28,8 @@ interface ProxyResponse {
 }
 
 /** Sends one request to `address` with an optional token and JSON body. */
-function send(address: string, method: string, path: string, options: { token?: string; body?: unknown; rawBody?: string } = {}): Promise<ProxyResponse> {
-  const headers: Record<string, string> = {};
+function send(address: string, method: string, path: string, options: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {}): Promise<ProxyResponse> {
+  const headers: Record<string, string> = { ...options.headers };
   if (options.token !== undefined) headers['x-vault-token'] = options.token;
   const payload = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   if (payload !== undefined) headers['content-type'] = 'application/json';
@@ -121,6 +121,7 @@ describe('agent cache', { timeout: 300_000 }, () => {
     const creation = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`;
     await root.write('database/roles/app', { db_name: 'pg', creation_statements: creation, default_ttl: '1h', max_ttl: '2h' });
     await root.write('database/roles/short', { db_name: 'pg', creation_statements: creation, default_ttl: '4s', max_ttl: '1m' });
+    await root.write('database/roles/slow', { db_name: 'pg', creation_statements: `SELECT pg_sleep(1); ${creation}`, default_ttl: '1h', max_ttl: '2h' });
 
     cache = new LeaseCache(new AgentLogger({ write: (chunk: string) => (log += chunk) }, 'debug').named('cache'));
     address = await startCachedProxy(cache, false);
@@ -199,6 +200,21 @@ describe('agent cache', { timeout: 300_000 }, () => {
     assert.notEqual(second.json.lease_id, first.json.lease_id);
     assert.equal(second.headers['x-cache'], 'MISS');
     assert.equal(await serverRequests('database/creds/app'), before + 2);
+  });
+
+  test('identical uncached requests run together', async () => {
+    // Each read of database/creds/slow takes at least one second on PostgreSQL, and a lease of the
+    // root token is not cached. The first read goes alone. The four that waited for it must then
+    // run at once, so all five take about two seconds, not five.
+    const before = await serverRequests('database/creds/slow');
+    const started = Date.now();
+    const responses = await Promise.all([1, 2, 3, 4, 5].map(() => send(address, 'GET', '/v1/database/creds/slow', { token: testRootToken })));
+    const elapsed = Date.now() - started;
+
+    assert.deepEqual(responses.map((response) => response.status), [200, 200, 200, 200, 200]);
+    assert.equal(new Set(responses.map((response) => response.json.lease_id)).size, 5);
+    assert.equal(await serverRequests('database/creds/slow'), before + 5);
+    assert.ok(elapsed < 3_500, `five reads took ${elapsed} ms, as if one after another`);
   });
 
   test('KV read is not cached', async () => {
@@ -357,6 +373,160 @@ describe('agent cache', { timeout: 300_000 }, () => {
     assert.equal(await serverRequests('database/creds/short'), before + 1);
   });
 
+  test('legacy sys/revoke path evicts', async () => {
+    await user('legacy-revoker');
+    const token = (await login(address, 'legacy-revoker')).json.auth.client_token as string;
+    const leased = await send(address, 'GET', '/v1/database/creds/app', { token });
+    const before = await serverRequests('database/creds/app');
+
+    const revoked = await send(address, 'PUT', `/v1/sys/revoke/${leased.json.lease_id as string}`, { token: testRootToken, body: {} });
+    assert.equal(revoked.status, 204);
+    const again = await send(address, 'GET', '/v1/database/creds/app', { token });
+    assert.equal(again.status, 200);
+    assert.equal(again.headers['x-cache'], 'MISS');
+    assert.notEqual(again.json.lease_id, leased.json.lease_id);
+    assert.equal(await serverRequests('database/creds/app'), before + 1);
+  });
+
+  test('percent-encoded revoke path evicts', async () => {
+    await user('encoded-revoker');
+    const token = (await login(address, 'encoded-revoker')).json.auth.client_token as string;
+    const leased = await send(address, 'GET', '/v1/database/creds/app', { token });
+    const before = await serverRequests('database/creds/app');
+
+    const encoded = encodeURIComponent(leased.json.lease_id as string);
+    const revoked = await send(address, 'PUT', `/v1/sys/leases/%72evoke/${encoded}`, { token: testRootToken, body: {} });
+    assert.equal(revoked.status, 204);
+    const again = await send(address, 'GET', '/v1/database/creds/app', { token });
+    assert.equal(again.status, 200);
+    assert.equal(again.headers['x-cache'], 'MISS');
+    assert.notEqual(again.json.lease_id, leased.json.lease_id);
+    assert.equal(await serverRequests('database/creds/app'), before + 1);
+  });
+
+  test('revoke body lease_id wins over path', async () => {
+    await user('body-revoker');
+    const token = (await login(address, 'body-revoker')).json.auth.client_token as string;
+    const leased = await send(address, 'GET', '/v1/database/creds/app', { token });
+    const before = await serverRequests('database/creds/app');
+
+    const revoked = await send(address, 'PUT', '/v1/sys/leases/revoke/database/creds/app/not-a-lease', { token: testRootToken, body: { lease_id: leased.json.lease_id } });
+    assert.equal(revoked.status, 204);
+    const lookup = await send(address, 'PUT', '/v1/sys/leases/lookup', { token: testRootToken, body: { lease_id: leased.json.lease_id } });
+    assert.equal(lookup.status, 400);
+    const again = await send(address, 'GET', '/v1/database/creds/app', { token });
+    assert.equal(again.headers['x-cache'], 'MISS');
+    assert.notEqual(again.json.lease_id, leased.json.lease_id);
+    assert.equal(await serverRequests('database/creds/app'), before + 1);
+  });
+
+  test('unwrapped token is not cached', async () => {
+    await user('wrapped');
+    const wrapLogin = async (): Promise<string> => {
+      const wrapped = await send(server.address, 'POST', '/v1/auth/userpass/login/wrapped', { body: { password: 'wrapped-password' }, headers: { 'x-vault-wrap-ttl': '5m' } });
+      assert.equal(wrapped.status, 200);
+      return wrapped.json.wrap_info.token as string;
+    };
+    const asHeader = await wrapLogin();
+    const inBody = await wrapLogin();
+    // A used wrapping token sent as the request's token is denied; one in the body is reported as invalid.
+    const cases: [string, { token?: string; body?: unknown }, number][] = [
+      ['wrapping token as X-Vault-Token', { token: asHeader }, 403],
+      ['wrapping token in body', { token: testRootToken, body: { token: inBody } }, 400],
+    ];
+
+    for (const [name, options, status] of cases) {
+      const first = await send(address, 'POST', '/v1/sys/wrapping/unwrap', options);
+      assert.equal(first.status, 200, name);
+      assert.equal(first.json.auth.orphan, true, name);
+      assert.equal(first.json.auth.renewable, true, name);
+      const second = await send(address, 'POST', '/v1/sys/wrapping/unwrap', options);
+      assert.equal(second.headers['x-cache'], 'MISS', name);
+      assert.equal(second.status, status, name);
+      assert.equal(second.text.includes(first.json.auth.client_token as string), false, name);
+    }
+  });
+
+  test('revoke of token lease evicts token', async () => {
+    await user('lease-parent');
+    const parent = (await login(address, 'lease-parent')).json.auth.client_token as string;
+    const listLeases = async (): Promise<string[]> => {
+      const listed = await send(server.address, 'LIST', '/v1/sys/leases/lookup/auth/token/create/', { token: testRootToken });
+      return listed.status === 404 ? [] : (listed.json.data.keys as string[]);
+    };
+    const before = await listLeases();
+    const child = await send(address, 'POST', '/v1/auth/token/create', { token: parent, body: { policies: ['app'], ttl: '1h' } });
+    assert.equal(child.status, 200);
+    const created = (await listLeases()).filter((key) => !before.includes(key));
+    assert.equal(created.length, 1);
+
+    const revoked = await send(address, 'PUT', '/v1/sys/leases/revoke', { token: testRootToken, body: { lease_id: `auth/token/create/${created[0]}` } });
+    assert.equal(revoked.status, 204);
+    const lookup = await send(address, 'POST', '/v1/auth/token/lookup', { token: testRootToken, body: { token: child.json.auth.client_token } });
+    assert.equal(lookup.status, 403);
+    const again = await send(address, 'POST', '/v1/auth/token/create', { token: parent, body: { policies: ['app'], ttl: '1h' } });
+    assert.equal(again.status, 200);
+    assert.equal(again.headers['x-cache'], 'MISS');
+    assert.notEqual(again.json.auth.client_token, child.json.auth.client_token);
+  });
+
+  test('disabling auth mount evicts its tokens', async () => {
+    const enable = async (): Promise<void> => {
+      assert.equal((await send(server.address, 'POST', '/v1/sys/auth/userpass-gone', { token: testRootToken, body: { type: 'userpass' } })).status, 204);
+      await root.write('auth/userpass-gone/users/gone', { password: 'gone-password', token_policies: 'app' });
+    };
+    const loginGone = (): Promise<ProxyResponse> => send(address, 'POST', '/v1/auth/userpass-gone/login/gone', { body: { password: 'gone-password' } });
+    await enable();
+    const first = await loginGone();
+    assert.equal(first.status, 200);
+    assert.equal((await loginGone()).headers['x-cache'], 'HIT');
+
+    const disabled = await send(address, 'DELETE', '/v1/sys/auth/userpass-gone', { token: testRootToken });
+    assert.equal(disabled.status, 204);
+    const lookup = await send(address, 'POST', '/v1/auth/token/lookup', { token: testRootToken, body: { token: first.json.auth.client_token } });
+    assert.equal(lookup.status, 403);
+    await enable();
+    const again = await loginGone();
+    assert.equal(again.status, 200);
+    assert.equal(again.headers['x-cache'], 'MISS');
+    assert.notEqual(again.json.auth.client_token, first.json.auth.client_token);
+  });
+
+  test('revoke-prefix of token folder evicts tokens', async () => {
+    await user('prefix-parent');
+    const parent = (await login(address, 'prefix-parent')).json.auth.client_token as string;
+    const child = await send(address, 'POST', '/v1/auth/token/create', { token: parent, body: { policies: ['app'], ttl: '1h' } });
+    assert.equal(child.status, 200);
+    const childToken = child.json.auth.client_token as string;
+
+    const revoked = await send(address, 'PUT', '/v1/sys/leases/revoke-prefix/auth/token/create/', { token: testRootToken, body: {} });
+    assert.equal(revoked.status, 204);
+    const lookup = await send(address, 'POST', '/v1/auth/token/lookup', { token: testRootToken, body: { token: childToken } });
+    assert.equal(lookup.status, 403);
+    const creates = await serverRequests('auth/token/create');
+    const again = await send(address, 'POST', '/v1/auth/token/create', { token: parent, body: { policies: ['app'], ttl: '1h' } });
+    assert.equal(again.status, 200);
+    assert.equal(again.headers['x-cache'], 'MISS');
+    assert.notEqual(again.json.auth.client_token, childToken);
+    assert.equal(await serverRequests('auth/token/create'), creates + 1);
+  });
+
+  test('legacy sys/renew path extends entry', async () => {
+    await user('legacy-renewer');
+    const token = (await login(address, 'legacy-renewer')).json.auth.client_token as string;
+    const leased = await send(address, 'GET', '/v1/database/creds/short', { token });
+    assert.equal(leased.json.lease_duration, 4);
+    const before = await serverRequests('database/creds/short');
+
+    const renewed = await send(address, 'PUT', '/v1/sys/renew', { token: testRootToken, body: { lease_id: leased.json.lease_id, increment: 30 } });
+    assert.equal(renewed.status, 200);
+    assert.equal(renewed.json.lease_duration, 30);
+    await sleep(5_000);
+    const again = await send(address, 'GET', '/v1/database/creds/short', { token });
+    assert.equal(again.text, leased.text);
+    assert.equal(await serverRequests('database/creds/short'), before);
+  });
+
   describe('cache-clear', () => {
     /** Logs `name` in and reads a database secret, both through the proxy, and returns the token, accessor and lease. */
     async function cacheLoginAndLease(name: string): Promise<{ token: string; accessor: string; leaseId: string }> {
@@ -476,6 +646,27 @@ describe('agent cache', { timeout: 300_000 }, () => {
       assert.equal(await serverRequests('auth/userpass/login/old-1'), 2);
       assert.equal(await serverRequests('auth/userpass/login/old-2'), 1);
       assert.equal(await serverRequests('auth/userpass/login/old-3'), 1);
+    } finally {
+      small.close();
+    }
+  });
+
+  test('oldest entry goes at max bytes', async () => {
+    for (const name of ['bytes-0', 'bytes-1', 'bytes-2', 'bytes-3']) await user(name);
+    // Logins of names of one length return bodies of one length.
+    const sample = (await login(server.address, 'bytes-0')).text.length;
+    const small = new LeaseCache(new AgentLogger({ write: (chunk: string) => (log += chunk) }, 'debug'), { maxBytes: 2 * sample + Math.floor(sample / 2) });
+    const through = await startCachedProxy(small, false);
+    try {
+      for (const name of ['bytes-1', 'bytes-2', 'bytes-3']) assert.equal((await login(through, name)).text.length, sample);
+      assert.equal(small.size, 2);
+      assert.equal(small.bytes, 2 * sample);
+      await login(through, 'bytes-2');
+      await login(through, 'bytes-3');
+      await login(through, 'bytes-1');
+      assert.equal(await serverRequests('auth/userpass/login/bytes-1'), 2);
+      assert.equal(await serverRequests('auth/userpass/login/bytes-2'), 1);
+      assert.equal(await serverRequests('auth/userpass/login/bytes-3'), 1);
     } finally {
       small.close();
     }

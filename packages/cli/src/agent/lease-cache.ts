@@ -19,6 +19,13 @@ export const defaultMaxEntries = 10_000;
 /** Largest response body the cache stores; a larger response is passed through. */
 export const maxCachedBodyBytes = 1024 * 1024;
 
+/**
+ * Maximum total size of the cached response bodies; the oldest entries are
+ * evicted to make room. Without it, 10,000 responses of up to 1 MiB each
+ * could hold about 10 GiB.
+ */
+export const defaultMaxBytes = 128 * 1024 * 1024;
+
 /** A proxied request, as the cache key and the cache rules need it. */
 export interface CacheRequest {
   method: string;
@@ -103,6 +110,29 @@ interface ResponseEnvelope {
   auth?: { client_token?: unknown; accessor?: unknown; lease_duration?: unknown; renewable?: unknown; orphan?: unknown } | null;
 }
 
+/**
+ * Returns the path the server routes a request to: the URL path without
+ * /v1/, percent-decoded as the server decodes it, with the legacy paths
+ * sys/revoke, sys/revoke-prefix, sys/revoke-force and sys/renew, which the
+ * server also serves, written under sys/leases/. Returns undefined for a
+ * path that is not valid percent-encoding, which the server rejects.
+ */
+export function routedPath(urlPath: string): string | undefined {
+  let path: string;
+  try {
+    path = decodeURIComponent(urlPath.replace(/^\/v1\//, ''));
+  } catch {
+    return undefined;
+  }
+  return path.replace(/^sys\/(revoke|revoke-prefix|revoke-force|renew)(?=\/|$)/, 'sys/leases/$1');
+}
+
+/** Returns the folder of the server's lease IDs for tokens created at a request path: the path's segments, then "/". */
+function tokenLeaseFolder(urlPath: string): string {
+  const path = routedPath(urlPath) ?? urlPath.replace(/^\/v1\//, '');
+  return `${path.split('/').filter((segment) => segment !== '').join('/')}/`;
+}
+
 function parseObject(body: Buffer): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(body.toString('utf8'));
@@ -124,6 +154,8 @@ function seconds(value: unknown): number {
 /** Options of a cache; the defaults suit an agent, tests set smaller limits. */
 export interface LeaseCacheOptions {
   maxEntries?: number;
+  /** Maximum total size of the cached response bodies, in bytes. */
+  maxBytes?: number;
 }
 
 export class LeaseCache {
@@ -136,17 +168,25 @@ export class LeaseCache {
   private readonly inflight = new Map<string, Promise<void>>();
   private autoAuth: CacheEntry | undefined;
   private readonly maxEntries: number;
+  private readonly maxBytes: number;
+  private storedBytes = 0;
 
   constructor(
     private readonly logger: AgentLogger,
     options: LeaseCacheOptions = {},
   ) {
     this.maxEntries = options.maxEntries ?? defaultMaxEntries;
+    this.maxBytes = options.maxBytes ?? defaultMaxBytes;
   }
 
   /** Number of cached responses, not counting the auto-auth token. */
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Total size of the cached response bodies, in bytes. */
+  get bytes(): number {
+    return this.storedBytes;
   }
 
   /**
@@ -168,12 +208,21 @@ export class LeaseCache {
    * response, or a function to call once this request's response has been
    * cached or passed through. Identical requests that miss together thus
    * make one request to the server, and the others are served from the cache.
+   * When that response was not stored, the others are all sent on at once.
    */
   async begin(key: string): Promise<{ hit: CachedResponse } | { release: () => void }> {
-    for (let pending = this.inflight.get(key); pending !== undefined; pending = this.inflight.get(key)) await pending;
+    let waited = false;
+    for (let pending = this.inflight.get(key); pending !== undefined; pending = this.inflight.get(key)) {
+      waited = true;
+      await pending;
+    }
 
     const hit = this.lookup(key);
     if (hit !== undefined) return { hit };
+    // The request this one waited for got a response the cache did not keep, such as an error or a
+    // KV secret. The next identical response is unlikely to be kept either, and waiting in turn
+    // would send the requests one after another.
+    if (waited) return { release: () => undefined };
 
     let resolve: () => void = () => undefined;
     const pending = new Promise<void>((done) => (resolve = done));
@@ -204,8 +253,10 @@ export class LeaseCache {
    */
   observe(key: string, request: CacheRequest, response: CachedResponse): void {
     if (response.status < 200 || response.status >= 300) return;
-    const path = request.path.replace(/^\/v1\//, '');
+    const path = routedPath(request.path);
+    if (path === undefined) return;
     const requestBody = parseObject(request.body);
+    if (request.method === 'DELETE' && this.handleUnmount(path)) return;
     if (this.handleRevocation(path, request.token, requestBody)) return;
 
     const contentType = String(response.headers['content-type'] ?? '');
@@ -214,6 +265,9 @@ export class LeaseCache {
     if (envelope === undefined) return;
     if (this.handleRenewal(path, request.token, requestBody, envelope)) return;
 
+    // A wrapping token works once. Serving its unwrapped token again would hand it to anyone who
+    // replays the wrapping token, and hide the failed second unwrap that reveals interception.
+    if (path === 'sys/wrapping/unwrap') return;
     if (this.entries.has(key)) return;
     const entry = this.newEntry(key, request, response, envelope);
     if (entry === undefined) return;
@@ -250,7 +304,13 @@ export class LeaseCache {
   }
 
   private store(entry: CacheEntry): void {
+    const size = entry.response?.body.length ?? 0;
+    if (size > this.maxBytes) {
+      this.logger.debug('response is larger than the cache, not storing it', { kind: entry.kind, path: entry.requestPath, bytes: size, max_bytes: this.maxBytes });
+      return;
+    }
     this.entries.set(entry.key!, entry);
+    this.storedBytes += size;
     if (entry.token !== undefined) this.byToken.set(entry.token, entry);
     if (entry.accessor !== undefined) this.byAccessor.set(entry.accessor, entry);
     if (entry.leaseId !== undefined) this.byLease.set(entry.leaseId, entry);
@@ -258,9 +318,9 @@ export class LeaseCache {
     this.schedule(entry);
     this.logger.debug('stored response in cache', { kind: entry.kind, path: entry.requestPath, entries: this.entries.size });
 
-    while (this.entries.size > this.maxEntries) {
+    while (this.entries.size > this.maxEntries || this.storedBytes > this.maxBytes) {
       const oldest = this.entries.values().next().value as CacheEntry;
-      this.logger.debug('cache is full, evicting oldest entry', { kind: oldest.kind, path: oldest.requestPath, max_entries: this.maxEntries });
+      this.logger.debug('cache is full, evicting oldest entry', { kind: oldest.kind, path: oldest.requestPath, max_entries: this.maxEntries, max_bytes: this.maxBytes });
       this.evict(oldest);
     }
   }
@@ -284,6 +344,7 @@ export class LeaseCache {
     entry.parent?.dependents.delete(entry);
     if (entry.key !== undefined && this.entries.get(entry.key) === entry) {
       this.entries.delete(entry.key);
+      this.storedBytes -= entry.response?.body.length ?? 0;
       evicted += 1;
     }
     if (entry.token !== undefined && this.byToken.get(entry.token) === entry) this.byToken.delete(entry.token);
@@ -314,15 +375,32 @@ export class LeaseCache {
     else if (path === 'auth/token/revoke-accessor') evicted = this.evictToken(this.byAccessor.get(stringField(body, 'accessor') ?? ''));
     else if (path === 'auth/token/revoke-orphan') evicted = this.evictOrphaning(this.byToken.get(stringField(body, 'token') ?? ''));
     else if (path === 'sys/leases/revoke' || path.startsWith('sys/leases/revoke/')) {
-      const leaseId = path === 'sys/leases/revoke' ? stringField(body, 'lease_id') : path.slice('sys/leases/revoke/'.length);
-      const entry = this.byLease.get(leaseId ?? '');
-      evicted = entry === undefined ? 0 : this.evict(entry);
+      // The server takes the lease ID from the body when both the body and the path give one.
+      const leaseId = stringField(body, 'lease_id') ?? path.slice('sys/leases/revoke/'.length);
+      const entry = this.byLease.get(leaseId);
+      evicted = entry === undefined ? this.evictTokenLease(leaseId) : this.evict(entry);
     } else if (path.startsWith('sys/leases/revoke-prefix/') || path.startsWith('sys/leases/revoke-force/')) {
       evicted = this.evictPrefix(path.slice(path.indexOf('/', 'sys/leases/'.length) + 1));
     } else {
       return false;
     }
     this.logger.debug('revocation through the proxy evicted cache entries', { path: path.replace(/^(sys\/leases\/revoke)\/.*/, '$1'), evicted });
+    return true;
+  }
+
+  /**
+   * Evicts what a successful disable of a mount sent through the proxy
+   * revoked, and returns whether `path` disables a mount. The server revokes
+   * every lease of a disabled secrets engine and every token of a disabled
+   * auth method.
+   */
+  private handleUnmount(path: string): boolean {
+    const match = /^sys\/(mounts|auth)\/(.+)$/.exec(path);
+    if (match === null) return false;
+    const mountPath = match[2].replace(/\/+$/, '');
+    if (mountPath === '') return false;
+    const evicted = this.evictPrefix(match[1] === 'auth' ? `auth/${mountPath}/` : `${mountPath}/`);
+    this.logger.debug('disabling a mount through the proxy evicted cache entries', { path: `sys/${match[1]}`, evicted });
     return true;
   }
 
@@ -342,16 +420,40 @@ export class LeaseCache {
   }
 
   /**
+   * Evicts the tokens whose lease may be `leaseId`, because revoking a
+   * token's lease revokes the token. The server names that lease
+   * `<path>/<hash>`, and the cache cannot compute the hash, so every token
+   * created at `<path>` goes.
+   */
+  private evictTokenLease(leaseId: string): number {
+    let evicted = 0;
+    for (const entry of [...this.entries.values()]) {
+      if (!this.entries.has(entry.key!) || entry.kind !== 'token') continue;
+      const folder = tokenLeaseFolder(entry.requestPath);
+      if (leaseId.startsWith(folder) && !leaseId.slice(folder.length).includes('/')) evicted += this.evict(entry);
+    }
+    return evicted;
+  }
+
+  /**
    * Evicts the leases whose ID starts with `prefix`, as sys/leases/revoke-prefix
-   * revokes them. Tokens created at a path under `prefix` go too, because the
-   * server's lease for a token is named after the path that created it.
+   * revokes them. Tokens go too when their lease may be under `prefix`. The
+   * server names a token's lease `<path>/<hash>` after the path that created
+   * it, and the cache cannot compute the hash. So a prefix that names one
+   * token's lease evicts every token created at that path.
    */
   private evictPrefix(prefix: string): number {
     let evicted = 0;
     for (const entry of [...this.entries.values()]) {
       if (!this.entries.has(entry.key!)) continue;
-      const leaseName = entry.kind === 'lease' ? entry.leaseId! : entry.requestPath.replace(/^\/v1\//, '');
-      if (leaseName.startsWith(prefix)) evicted += this.evict(entry);
+      let matches: boolean;
+      if (entry.kind === 'lease') {
+        matches = entry.leaseId!.startsWith(prefix);
+      } else {
+        const folder = tokenLeaseFolder(entry.requestPath);
+        matches = folder.startsWith(prefix) || prefix.startsWith(folder);
+      }
+      if (matches) evicted += this.evict(entry);
     }
     return evicted;
   }

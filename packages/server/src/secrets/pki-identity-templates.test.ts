@@ -81,6 +81,9 @@ describe('pki identity templates', () => {
         await writeRole('mixed', { allowed_domains: `${alias}.users.example.com,static.example.com`, allowed_domains_template: true, allow_bare_domains: true });
         await writeRole('other-mount', { allowed_domains: '{{identity.entity.aliases.auth_userpass_00000000.name}}.example.com', allowed_domains_template: true, allow_bare_domains: true });
         await writeRole('by-host', { allowed_domains: '{{identity.entity.metadata.host}}.example.com', allowed_domains_template: true, allow_glob_domains: true });
+        await writeRole('by-host-bare', { allowed_domains: '{{identity.entity.metadata.host}}.example.com', allowed_domains_template: true, allow_bare_domains: true });
+        await writeRole('glob-template', { allowed_domains: 'ftp*.{{identity.entity.name}}.example.net', allowed_domains_template: true, allow_glob_domains: true });
+        await writeRole('by-domain', { allowed_domains: '{{identity.entity.metadata.domain}}', allowed_domains_template: true, allow_subdomains: true });
         await writeRole('by-group', { allowed_domains: '{{identity.groups.names.ops.metadata.zone}}.example.com', allowed_domains_template: true, allow_subdomains: true });
         await writeRole('by-uri', { allow_any_name: true, allowed_uri_sans: `spiffe://example.org/${alias}`, allowed_uri_sans_template: true });
         // The role check lets the extra braces through, but the server's parser rejects the template.
@@ -134,6 +137,22 @@ describe('pki identity templates', () => {
         assertIssued(await issue(callers.alice.call, 'mixed', { common_name: 'alice.users.example.com' }), 'alice.users.example.com', 'DNS:alice.users.example.com');
       });
 
+      test('batch token and deleted entity', async () => {
+        // A batch token carries its entity, and once the entity is deleted the server denies the token.
+        const name = `carol-${mount}`;
+        expectStatus(await root('POST', `auth/userpass/users/${name}`, { password: 'carol-password', token_policies: 'issuer', token_type: 'batch' }), 204, `create user ${name}`);
+        const loggedIn = await callerFor(server, '')('POST', `auth/userpass/login/${name}`, { password: 'carol-password' });
+        expectStatus(loggedIn, 200, `log in ${name}`);
+        const batch = callerFor(server, loggedIn.body.auth.client_token as string);
+        const domain = `${name}.users.example.com`;
+        assertIssued(await issue(batch, 'by-alias', { common_name: domain }), domain, `DNS:${domain}`);
+
+        expectStatus(await root('DELETE', `identity/entity/id/${loggedIn.body.auth.entity_id as string}`), 204, `delete the entity of ${name}`);
+        const denied = await issue(batch, 'by-alias', { common_name: domain });
+        assert.equal(denied.status, 403);
+        assert.deepEqual(denied.body, { errors: ['permission denied'] });
+      });
+
       test('alias of unknown accessor skips', async () => {
         assertRejected(await issue(callers.alice.call, 'other-mount', { common_name: 'alice.example.com' }), 'common name alice.example.com not allowed by this role');
       });
@@ -142,6 +161,42 @@ describe('pki identity templates', () => {
         // Rendered, bob's "*" would make the glob *.example.com.
         assertRejected(await issue(callers.bob.call, 'by-host', { common_name: 'anything.example.com' }), 'common name anything.example.com not allowed by this role');
         assertRejected(await issue(callers.alice.call, 'by-host', { common_name: 'anything.example.com' }), 'common name anything.example.com not allowed by this role');
+      });
+
+      test('fullwidth glob in metadata allows nothing', async () => {
+        // U+FF0A and U+FE61 become "*" when a domain is converted to its ASCII form.
+        const entity = `identity/entity/id/${callers.bob.entityId}`;
+        for (const host of ['\uff0a', '\ufe61']) {
+          expectStatus(await root('POST', entity, { metadata: { host } }), 204, `give bob the host ${JSON.stringify(host)}`);
+          try {
+            assertRejected(await issue(callers.bob.call, 'by-host', { common_name: 'anything.example.com' }), 'common name anything.example.com not allowed by this role');
+            assertRejected(await issue(callers.bob.call, 'by-host-bare', { common_name: '*.example.com' }), 'common name *.example.com not allowed by this role');
+          } finally {
+            expectStatus(await root('POST', entity, { metadata: { host: '*' } }), 204, 'restore the host of bob');
+          }
+        }
+      });
+
+      test('glob in the template itself applies', async () => {
+        assertIssued(await issue(callers.alice.call, 'glob-template', { common_name: 'ftp01.alice.example.net' }), 'ftp01.alice.example.net', 'DNS:ftp01.alice.example.net');
+        assertRejected(await issue(callers.bob.call, 'glob-template', { common_name: 'ftp01.alice.example.net' }), 'common name ftp01.alice.example.net not allowed by this role');
+      });
+
+      test('empty metadata allows no domain', async () => {
+        // An empty allowed domain would match every name with a trailing dot as its subdomain.
+        const entity = `identity/entity/id/${callers.bob.entityId}`;
+        expectStatus(await root('POST', entity, { metadata: { host: '*', domain: '' } }), 204, 'give bob an empty domain');
+        try {
+          assertRejected(await issue(callers.bob.call, 'by-domain', { common_name: 'bank.example.' }), 'common name bank.example. not allowed by this role');
+        } finally {
+          expectStatus(await root('POST', entity, { metadata: { host: '*' } }), 204, 'restore the metadata of bob');
+        }
+        expectStatus(await root('POST', entity, { metadata: { host: '*', domain: 'bob.example' } }), 204, 'give bob a domain');
+        try {
+          assertIssued(await issue(callers.bob.call, 'by-domain', { common_name: 'www.bob.example' }), 'www.bob.example', 'DNS:www.bob.example');
+        } finally {
+          expectStatus(await root('POST', entity, { metadata: { host: '*' } }), 204, 'restore the metadata of bob');
+        }
       });
 
       test('group metadata renders', async () => {

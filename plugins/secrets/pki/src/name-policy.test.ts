@@ -13,6 +13,7 @@ describe('name policy', () => {
     const bare = role({ allowed_domains: ['example.com'], allow_bare_domains: true });
     const glob = role({ allowed_domains: ['ftp*.example.com'], allow_glob_domains: true });
     const noWildcards = role({ allowed_domains: ['example.com'], allow_subdomains: true, allow_wildcard_certificates: false });
+    const emptyDomain = role({ allowed_domains: ['', 'example.com'], allow_subdomains: true, allow_bare_domains: true });
     const anyName = role({ allow_any_name: true });
     const anyNameLoose = role({ allow_any_name: true, enforce_hostnames: false });
     const noLocalhost = role({ allow_localhost: false, allow_any_name: false });
@@ -34,6 +35,8 @@ describe('name policy', () => {
       ['subdomain without flag', bare, 'www.example.com', false],
       ['glob match', glob, 'ftp01.example.com', true],
       ['glob miss', glob, 'www.example.com', false],
+      ['empty domain allows no trailing dot', emptyDomain, 'bank.test.', false],
+      ['empty domain keeps the others', emptyDomain, 'www.example.com', true],
       ['localhost default', subdomains, 'localhost', true],
       ['localhost off', noLocalhost, 'localhost', false],
       ['any name', anyName, 'anything.test', true],

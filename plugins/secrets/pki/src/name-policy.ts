@@ -66,7 +66,8 @@ function localhostAllowed(role: Role, name: ReducedName): boolean {
 
 function domainAllowed(role: Role, original: string, name: ReducedName): boolean {
   // A DNS SAN reaches here in A-label form, so an allowed domain written in Unicode is compared in that form too.
-  const domains = [...new Set(role.allowed_domains.flatMap((domain) => [domain, asciiDnsName(domain)]))];
+  // An empty entry is skipped, as Vault skips it: as a parent domain it would match every name with a trailing dot.
+  const domains = [...new Set(role.allowed_domains.filter((domain) => domain !== '').flatMap((domain) => [domain, asciiDnsName(domain)]))];
   for (const domain of domains) {
     if (role.allow_bare_domains && (equalFold(original, domain) || (name.isEmail && equalFold(name.emailDomain, domain)))) return true;
     if (role.allow_subdomains && (name.reduced.endsWith(`.${domain}`) || (name.isWildcard && equalFold(name.reduced, domain)))) return true;

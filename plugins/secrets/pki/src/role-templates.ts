@@ -8,6 +8,7 @@ import { isCofferError, type Request } from '@coffer/sdk';
 import type { PkiContext } from './context.js';
 import { invalidField } from './errors.js';
 import type { Role } from './roles.js';
+import { asciiDnsName } from './subject.js';
 
 /** One `{{...}}` expression of Vault's identity templating. */
 const TEMPLATE_EXPRESSION = /\{\{\s*([^{}]*?)\s*\}\}/g;
@@ -51,7 +52,8 @@ export function checkIdentityTemplates(field: string, values: string[]): void {
  * name checks do. An entry that cannot be rendered is left out, so it
  * allows nothing. That covers a caller without an entity, such as the root
  * token, an entity without the named alias or metadata key, and a value
- * containing `*`, which would otherwise turn into a glob.
+ * containing `*`, which would otherwise turn into a glob. A domain whose
+ * ASCII form has more `*` than the template wrote is left out for the same reason.
  * @throws CofferError (500) when the server cannot be reached to render.
  */
 export async function renderRoleTemplates(role: Role, roleName: string, request: Request, context: PkiContext): Promise<Role> {
@@ -71,9 +73,21 @@ async function renderEntries(field: string, values: string[], roleName: string, 
       continue;
     }
     const text = await renderEntry(field, value, roleName, entityId, context);
-    if (text !== undefined) rendered.push(text);
+    if (text === undefined) continue;
+    // The server rejects a rendered "*", but an allowed domain is also compared in its ASCII form, where
+    // compatibility characters such as U+FF0A become "*" and would turn the entry into a glob or a wildcard.
+    // A "*" written in the template itself is the role's own glob and stays.
+    if (starCount(asciiDnsName(text)) !== starCount(text)) {
+      context.logger.warn({ role: roleName, field }, 'identity template skipped because its value becomes a glob in ASCII form');
+      continue;
+    }
+    rendered.push(text);
   }
   return rendered;
+}
+
+function starCount(text: string): number {
+  return text.split('*').length - 1;
 }
 
 async function renderEntry(field: string, template: string, roleName: string, entityId: string | undefined, context: PkiContext): Promise<string | undefined> {
