@@ -11,13 +11,14 @@ import { entityPaths } from './path-entity.js';
 import { groupAliasPaths } from './path-group-alias.js';
 import { groupPaths } from './path-group.js';
 import { lookupPaths } from './path-lookup.js';
+import { loginEnforcementPaths, totpMethodPaths, type LoginMfa } from './mfa/index.js';
 import { OIDC_UNAUTHENTICATED_PATHS, oidcPaths, type OidcPathDeps } from './path-oidc.js';
 import type { IdentityStore } from './store.js';
 
-export function createIdentityBackend(store: IdentityStore, oidc: Omit<OidcPathDeps, 'identity'>): Backend {
+export function createIdentityBackend(store: IdentityStore, mfa: LoginMfa, oidc: Omit<OidcPathDeps, 'identity'>): Backend {
   return new Backend({
     backendType: 'logical',
-    help: 'The identity store: entities, entity aliases, groups, group aliases and lookups, and identity tokens.',
+    help: 'The identity store: entities, entity aliases, groups, group aliases and lookups, identity tokens, and login MFA.',
     specialPaths: { unauthenticated: OIDC_UNAUTHENTICATED_PATHS },
     paths: [
       ...entityPaths(store),
@@ -26,6 +27,8 @@ export function createIdentityBackend(store: IdentityStore, oidc: Omit<OidcPathD
       ...groupAliasPaths(store),
       ...lookupPaths(store),
       ...oidcPaths({ ...oidc, identity: store }),
+      ...totpMethodPaths(mfa, oidc.callerEntityId),
+      ...loginEnforcementPaths(mfa),
     ],
   });
 }
