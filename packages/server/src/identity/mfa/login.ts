@@ -127,7 +127,8 @@ export class LoginMfa {
     const credentials: MfaCredentials = new Map();
     for (const value of values) {
       const separator = value.indexOf(':');
-      if (separator <= 0) throw badRequest(`invalid X-Vault-MFA header "${value.slice(0, 64)}": expected <method name or ID>:<passcode>`);
+      // The value is left out of the message because it carries a passcode.
+      if (separator <= 0) throw badRequest('invalid X-Vault-MFA header: expected <method name or ID>:<passcode>');
       const method = this.store.methodByIdOrName(value.slice(0, separator).trim());
       if (method === undefined) throw badRequest(`invalid X-Vault-MFA header: no MFA method has the name or ID "${value.slice(0, separator).trim()}"`);
       credentials.set(method.id, [...(credentials.get(method.id) ?? []), value.slice(separator + 1).trim()]);
