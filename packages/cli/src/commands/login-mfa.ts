@@ -1,6 +1,6 @@
-// The MFA step of `coffer login`: when the server holds a login for login
-// MFA, prompt for a passcode and complete the login at sys/mfa/validate,
-// as Vault's CLI does.
+// The MFA step of `coffer login`. When a login enforcement keeps a login
+// waiting for MFA, the CLI prompts for a passcode and completes the login
+// at sys/mfa/validate, as Vault's CLI does.
 import { readAllText } from '../flags.js';
 import type { CommandIO, UI } from '../io.js';
 import { readHiddenLine } from '../prompt.js';

@@ -29,9 +29,9 @@ function headerValues(rawHeaders: readonly string[] | undefined, name: string): 
 
 /**
  * Issues the login's token at once when no login enforcement matches it.
- * Otherwise the login needs MFA: with `X-Vault-MFA` headers, they are
- * checked and the token is issued; without them, the login is held and
- * the response carries the MFA requirement.
+ * A matched login with `X-Vault-MFA` headers gets its token once their
+ * passcodes pass. A matched login without them is held, and its response
+ * carries the MFA requirement.
  * @throws CofferError (400) for a malformed header, (403) when a passcode fails.
  */
 export async function gateLogin(mfa: LoginMfa, login: AcceptedLogin, issue: IssueLogin): Promise<Response> {

@@ -322,6 +322,20 @@ describe('login mfa', () => {
     const noEntity = await root('POST', 'identity/mfa/method/totp/admin-generate', { method_id: methodId, entity_id: 'no-such-entity' });
     expectStatus(noEntity, 400, 'admin-generate for an unknown entity');
     assert.deepEqual(noEntity.body.errors, ['invalid entity_id "no-such-entity": no entity has this ID']);
+
+    const keyCases: [string, Record<string, unknown>, string][] = [
+      ['generate', {}, 'missing method_id: set it to the ID of a TOTP method, listed at identity/mfa/method/totp'],
+      ['admin-generate', { method_id: methodId }, 'missing entity_id: set it to the ID of the entity that gets the key'],
+      ['admin-destroy', { method_id: methodId }, 'missing entity_id: set it to the ID of the entity whose key is destroyed'],
+      ['admin-destroy', { method_id: methodId, entity_id: 'no-such-entity' }, 'invalid entity_id "no-such-entity": no entity has this ID'],
+      ['no-such-method', { issuer: 'x' }, 'invalid method_id "no-such-method": no TOTP method has this ID; list them at identity/mfa/method/totp'],
+    ];
+    for (const [path, body, message] of keyCases) {
+      const response = await root('POST', `identity/mfa/method/totp/${path}`, body);
+      expectStatus(response, 400, `${path} ${JSON.stringify(body)}`);
+      assert.deepEqual(response.body.errors, [message]);
+    }
+    expectStatus(await root('GET', 'identity/mfa/method/totp/no-such-method'), 404, 'read of the rejected method');
   });
 
   test('bad enforcement input is rejected', async () => {

@@ -169,8 +169,8 @@ export class LoginMfa {
    * attempt limit and the used-code check come first, so a locked key or a
    * replayed code is never compared.
    */
-  private async checkTotp(method: TotpMethod, entityId: string, given: string): Promise<string | undefined> {
-    const passcode = given.startsWith('passcode=') ? given.slice('passcode='.length) : given;
+  private async checkTotp(method: TotpMethod, entityId: string, submitted: string): Promise<string | undefined> {
+    const passcode = submitted.startsWith('passcode=') ? submitted.slice('passcode='.length) : submitted;
     const secret = await this.store.readSecret(method.id, entityId);
     if (secret === undefined) return `entity "${entityId}" has no TOTP secret for MFA method "${method.id}"; generate one at identity/mfa/method/totp/generate`;
 

@@ -87,12 +87,12 @@ export function hotpCode(key: Buffer, counter: number, algorithm: TotpAlgorithm,
  */
 export function verifyTotpCode(key: Buffer, code: string, settings: TotpSettings, nowMs: number): boolean {
   if (code.length !== settings.digits || !/^[0-9]+$/.test(code)) return false;
-  const given = Buffer.from(code);
+  const submitted = Buffer.from(code);
   const step = Math.floor(nowMs / 1000 / settings.period);
   let matched = false;
   for (let offset = -settings.skew; offset <= settings.skew; offset++) {
     const expected = Buffer.from(hotpCode(key, step + offset, settings.algorithm, settings.digits));
-    if (timingSafeEqual(expected, given)) matched = true;
+    if (timingSafeEqual(expected, submitted)) matched = true;
   }
   return matched;
 }
