@@ -4,8 +4,11 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { runCli } from '../test-io.js';
+import { main } from '../index.js';
+import type { InputStream } from '../io.js';
+import { CapturedStream, runCli } from '../test-io.js';
 import type { TestServer } from '../test-server.js';
 import { startDevServer, testRootToken } from '../test-server.js';
 
@@ -14,6 +17,7 @@ describe('login with mfa', () => {
   let env: Record<string, string>;
   let tokenFile: string;
   let methodId: string;
+  let entityId: string;
   let totpKey: string;
 
   async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
@@ -26,10 +30,8 @@ describe('login with mfa', () => {
     return { status: response.status, body: text === '' ? null : JSON.parse(text) };
   }
 
-  /** Returns the TOTP code `offsetSeconds` from now; the server accepts the next step's code as skew 1 allows. */
-  function currentCode(offsetSeconds = 0): string {
-    const now = Math.floor(Date.now() / 1000) + offsetSeconds;
-    return execFileSync('oathtool', ['--totp', '-b', `--now=@${now}`, totpKey], { encoding: 'utf8' }).trim();
+  function currentCode(): string {
+    return execFileSync('oathtool', ['--totp', '-b', totpKey], { encoding: 'utf8' }).trim();
   }
 
   before(async () => {
@@ -39,16 +41,18 @@ describe('login with mfa', () => {
     assert.equal((await call('POST', 'sys/auth/userpass', { type: 'userpass' })).status, 204);
     assert.equal((await call('POST', 'auth/userpass/users/alice', { password: 'pw' })).status, 204);
     const first = await fetch(`${server.address}/v1/auth/userpass/login/alice`, { method: 'POST', body: JSON.stringify({ password: 'pw' }) });
-    const entityId = ((await first.json()) as { auth: { entity_id: string } }).auth.entity_id;
+    entityId = ((await first.json()) as { auth: { entity_id: string } }).auth.entity_id;
     const method = await call('POST', 'identity/mfa/method/totp', { issuer: 'Coffer', method_name: 'phone' });
     methodId = method.body.data.method_id;
-    const generated = await call('POST', 'identity/mfa/method/totp/admin-generate', { method_id: methodId, entity_id: entityId });
-    totpKey = new URL(generated.body.data.url).searchParams.get('secret')!;
     assert.equal((await call('POST', 'identity/mfa/login-enforcement/everyone', { mfa_method_ids: methodId, auth_method_types: 'userpass' })).status, 204);
   });
 
   beforeEach(async () => {
     await rm(tokenFile, { force: true });
+    // A new key for each test, because a code that one test used is rejected in the next.
+    assert.equal((await call('POST', 'identity/mfa/method/totp/admin-destroy', { method_id: methodId, entity_id: entityId })).status, 204);
+    const generated = await call('POST', 'identity/mfa/method/totp/admin-generate', { method_id: methodId, entity_id: entityId });
+    totpKey = new URL(generated.body.data.url).searchParams.get('secret')!;
   });
 
   after(async () => {
@@ -83,9 +87,30 @@ describe('login with mfa', () => {
     assert.deepEqual(login, { code: 1, stdout: '', stderr: 'Error authenticating: no passcode was given for MFA method "phone"\n' });
   });
 
+  test('terminal prompt hides the passcode', async () => {
+    const rawModes: boolean[] = [];
+    const terminal = Object.assign(new PassThrough(), {
+      isTTY: true,
+      setRawMode: (mode: boolean) => {
+        rawModes.push(mode);
+        return terminal;
+      },
+    }) as unknown as InputStream & PassThrough;
+    // The stream keeps the line until the prompt reads it.
+    terminal.write(`${currentCode()}\r`);
+    const stdout = new CapturedStream();
+    const stderr = new CapturedStream();
+    const code = await main(['login', '-method=userpass', '-no-print', 'username=alice', 'password=pw'], { stdin: terminal, stdout, stderr, env });
+
+    assert.equal(code, 0, stderr.text);
+    assert.equal(stderr.text, 'Enter the passcode for MFA method "phone" of type "totp" (will be hidden): \n');
+    assert.equal(stdout.text, '');
+    assert.deepEqual(rawModes, [true, false]);
+    assert.match(await readFile(tokenFile, 'utf8'), /^hvs\./);
+  });
+
   test('token-only prints the token', async () => {
-    // The current code was used by the first test, and a used code is rejected.
-    const login = await runCli(['login', '-method=userpass', '-token-only', 'username=alice', 'password=pw'], { env, stdin: `${currentCode(30)}\n` });
+    const login = await runCli(['login', '-method=userpass', '-token-only', 'username=alice', 'password=pw'], { env, stdin: `${currentCode()}\n` });
     assert.equal(login.code, 0, login.stderr);
     assert.match(login.stdout, /^hvs\.\S+$/);
     assert.equal(login.stderr, '');

@@ -116,6 +116,10 @@ describe('login mfa', () => {
     const listed = await root('LIST', 'identity/mfa/method/totp');
     assert.deepEqual(listed.body.data.keys, [methodId]);
     assert.equal(listed.body.data.key_info[methodId].name, 'phone');
+    const listedAll = await root('LIST', 'identity/mfa/method');
+    assert.deepEqual(listedAll.body.data.keys, [methodId]);
+    const readAny = await root('GET', `identity/mfa/method/${methodId}`);
+    assert.deepEqual(readAny.body.data, read.body.data);
   });
 
   test('admin-generate returns url and png', async () => {
