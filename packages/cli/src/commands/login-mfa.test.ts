@@ -109,6 +109,24 @@ describe('login with mfa', () => {
     assert.match(await readFile(tokenFile, 'utf8'), /^hvs\./);
   });
 
+  test('choice of methods prints instructions', async () => {
+    const second = await call('POST', 'identity/mfa/method/totp', { issuer: 'Coffer', method_name: 'tablet' });
+    const both = [methodId, second.body.data.method_id];
+    assert.equal((await call('POST', 'identity/mfa/login-enforcement/everyone', { mfa_method_ids: both, auth_method_types: 'userpass' })).status, 204);
+    try {
+      const login = await runCli(['login', '-method=userpass', 'username=alice', 'password=pw'], { env, stdin: `${currentCode()}\n` });
+      assert.equal(login.code, 2);
+      assert.equal(login.stdout, '');
+      assert.match(
+        login.stderr,
+        /^Error authenticating: the login needs MFA with a choice of methods\. Complete it with "coffer write sys\/mfa\/validate mfa_request_id=[0-9a-f-]{36} mfa_payload=\.\.\." within 5 minutes\.\n$/,
+      );
+      await assert.rejects(readFile(tokenFile, 'utf8'), { code: 'ENOENT' });
+    } finally {
+      assert.equal((await call('POST', 'identity/mfa/login-enforcement/everyone', { mfa_method_ids: methodId, auth_method_types: 'userpass' })).status, 204);
+    }
+  });
+
   test('token-only prints the token', async () => {
     const login = await runCli(['login', '-method=userpass', '-token-only', 'username=alice', 'password=pw'], { env, stdin: `${currentCode()}\n` });
     assert.equal(login.code, 0, login.stderr);

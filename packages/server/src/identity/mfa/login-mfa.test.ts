@@ -389,6 +389,23 @@ describe('login mfa', () => {
     expectStatus(await validate(requestId, { [methodId]: [oathtoolCode(key)] }), 200, 'validate after the rejected requests');
   });
 
+  test('seal drops held logins only', async () => {
+    await clearEnforcements();
+    await setEnforcement('by-type', { auth_method_types: 'userpass' });
+    const key = await newKey('carol');
+    const requestId = await heldLogin('carol');
+
+    expectStatus(await root('PUT', 'sys/seal'), 204, 'seal');
+    expectStatus(await api(server, 'PUT', 'sys/unseal', { body: { key: server.dev!.unsealKey } }), 200, 'unseal');
+
+    const dropped = await validate(requestId, { [methodId]: [oathtoolCode(key)] });
+    expectStatus(dropped, 400, 'validate of a login held before the seal');
+    assert.deepEqual(dropped.body.errors, [`invalid mfa_request_id "${requestId}": no login waits for MFA with this ID, or it expired after 300 seconds; log in again`]);
+    // The method, the enforcement and the key were loaded again from storage.
+    const validated = await validate(await heldLogin('carol'), { phone: [oathtoolCode(key)] });
+    expectStatus(validated, 200, 'validate after unseal');
+  });
+
   test('oathtool known answer for sha256 and 8 digits', async () => {
     const created = await root('POST', 'identity/mfa/method/totp', { issuer: 'Coffer', algorithm: 'SHA256', digits: 8, skew: 0 });
     expectStatus(created, 200, 'create a SHA256 method');
