@@ -79,7 +79,7 @@ describe('login mfa', () => {
     server = await startDevServer();
     root = callerFor(server);
     accessor = await enableAuth(root, 'userpass', 'userpass');
-    for (const user of ['alice', 'bob', 'carol', 'dave', 'erin']) {
+    for (const user of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']) {
       expectStatus(await root('POST', `auth/userpass/users/${user}`, { password: PASSWORD, token_policies: 'default' }), 204, `create ${user}`);
       const first = await login(user);
       expectStatus(first, 200, `first login of ${user}`);
@@ -282,9 +282,9 @@ describe('login mfa', () => {
     const parent = await root('POST', 'identity/group', { name: 'mfa-parent', member_group_ids: [group.body.data.id] });
     expectStatus(parent, 200, 'create parent group');
     await setEnforcement('by-group', { identity_group_ids: parent.body.data.id });
-    const held = await login('bob');
-    assert.equal(held.body.auth.client_token, '');
-    assert.deepEqual(Object.keys(held.body.auth.mfa_requirement.mfa_constraints), ['by-group']);
+    const bobLogin = await login('bob');
+    assert.equal(bobLogin.body.auth.client_token, '');
+    assert.deepEqual(Object.keys(bobLogin.body.auth.mfa_requirement.mfa_constraints), ['by-group']);
     assert.notEqual((await login('alice')).body.auth.client_token, '');
 
     const read = await root('GET', 'identity/mfa/login-enforcement/by-group');
@@ -387,6 +387,18 @@ describe('login mfa', () => {
     }
     // None of the rejected requests spent the held login or counted as a failed attempt.
     expectStatus(await validate(requestId, { [methodId]: [oathtoolCode(key)] }), 200, 'validate after the rejected requests');
+  });
+
+  test('entity without key is denied', async () => {
+    await clearEnforcements();
+    await setEnforcement('by-type', { auth_method_types: 'userpass' });
+    const requestId = await heldLogin('frank');
+
+    const denied = await validate(requestId, { [methodId]: ['123456'] });
+    expectStatus(denied, 403, 'validate for an entity without a key');
+    assert.deepEqual(denied.body.errors, [
+      `failed to satisfy enforcement by-type. error: entity "${entities.get('frank')}" has no TOTP secret for MFA method "${methodId}": an administrator can create one at identity/mfa/method/totp/admin-generate`,
+    ]);
   });
 
   test('seal drops held logins only', async () => {

@@ -172,7 +172,7 @@ export class LoginMfa {
   private async checkTotp(method: TotpMethod, entityId: string, submitted: string): Promise<string | undefined> {
     const passcode = submitted.startsWith('passcode=') ? submitted.slice('passcode='.length) : submitted;
     const secret = await this.store.readSecret(method.id, entityId);
-    if (secret === undefined) return `entity "${entityId}" has no TOTP secret for MFA method "${method.id}"; generate one at identity/mfa/method/totp/generate`;
+    if (secret === undefined) return `entity "${entityId}" has no TOTP secret for MFA method "${method.id}": an administrator can create one at identity/mfa/method/totp/admin-generate`;
 
     // Everything from here on is synchronous, so concurrent checks of one code cannot both pass.
     const now = this.now();
