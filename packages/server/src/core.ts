@@ -593,7 +593,7 @@ export class Core {
       await this.cors.load();
       await this.quotas.load();
       await this.identity.setup();
-      await this.mfa.store.setup();
+      await this.mfa.setup();
       await this.oidc.setup();
       await this.lockout.setup();
       await this.expiration.setup();
@@ -618,7 +618,6 @@ export class Core {
     this.lockout.teardown();
     this.identity.teardown();
     this.mfa.teardown();
-    this.mfa.store.teardown();
     this.oidc.teardown();
     await this.audit.teardown();
     this.cors.clear();

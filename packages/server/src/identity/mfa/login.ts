@@ -58,11 +58,17 @@ export class LoginMfa {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Forgets held logins, used codes and failure counts, at seal. */
+  /** Loads the MFA configuration; called at unseal, after the identity store. */
+  setup(): Promise<void> {
+    return this.store.setup();
+  }
+
+  /** Forgets the configuration, held logins, used codes and failure counts, at seal and step-down. */
   teardown(): void {
     this.pending.clear();
     this.usedCodes.clear();
     this.failures.clear();
+    this.store.teardown();
   }
 
   /**
