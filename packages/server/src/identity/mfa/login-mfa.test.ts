@@ -5,6 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { RunningServer } from '../../server.js';
 import { api, startDevServer, type ApiResponse } from '../../testing/api-client.js';
@@ -399,6 +402,27 @@ describe('login mfa', () => {
     assert.deepEqual(denied.body.errors, [
       `failed to satisfy enforcement by-type. error: entity "${entities.get('frank')}" has no TOTP secret for MFA method "${methodId}": an administrator can create one at identity/mfa/method/totp/admin-generate`,
     ]);
+  });
+
+  test('audit log has no key or passcode', async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'coffer-mfa-audit-'));
+    const logPath = join(directory, 'audit.log');
+    expectStatus(await root('PUT', 'sys/audit/mfa', { type: 'file', options: { file_path: logPath } }), 204, 'enable audit');
+    try {
+      await clearEnforcements();
+      await setEnforcement('by-type', { auth_method_types: 'userpass' });
+      const key = await newKey('alice');
+      const code = oathtoolCode(key);
+      expectStatus(await validate(await heldLogin('alice'), { [methodId]: [code] }), 200, 'validate');
+
+      const log = await readFile(logPath, 'utf8');
+      assert.match(log, /"path":"sys\/mfa\/validate"/);
+      assert.equal(log.includes(key), false, 'the TOTP key is not in the audit log');
+      assert.equal(log.includes(`"${code}"`), false, 'the passcode is not in the audit log');
+    } finally {
+      expectStatus(await root('DELETE', 'sys/audit/mfa'), 204, 'disable audit');
+      await rm(directory, { recursive: true, force: true });
+    }
   });
 
   test('seal drops held logins only', async () => {
