@@ -15,14 +15,13 @@ import type { MfaStore } from './store.js';
 import { base32Decode, verifyTotpCode } from './totp.js';
 
 /**
- * How long a login waits for its MFA codes: 300 seconds, the time Vault
- * keeps a login's response for `sys/mfa/validate`.
+ * How long a login waits for its MFA codes: 300 seconds, Vault's
+ * `defaultMFAAuthResponseTTL` (vault/core.go).
  */
 export const PENDING_LOGIN_TTL_MS = 300_000;
 
-/** The warning Vault adds to a login that needs MFA. */
-export const MFA_REQUIRED_WARNING =
-  'A login request was issued that is subject to MFA validation. Please make sure to validate the login by sending another request to mfa/validate endpoint.';
+/** The warning on a login held for MFA. Vault adds a warning of its own wording. */
+export const MFA_REQUIRED_WARNING = 'This login needs MFA: send its passcodes with the mfa_request_id to sys/mfa/validate to get the token.';
 
 /** Issues the token of a login once its MFA step is done. */
 export type IssueLogin = () => Promise<Response>;
