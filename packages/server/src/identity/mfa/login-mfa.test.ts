@@ -404,6 +404,25 @@ describe('login mfa', () => {
     ]);
   });
 
+  test('generate gives caller entity a key', async () => {
+    await clearEnforcements();
+    expectStatus(await root('PUT', 'sys/policies/acl/mfa-self', { policy: 'path "identity/mfa/method/totp/generate" { capabilities = ["update"] }' }), 204, 'write policy');
+    expectStatus(await root('POST', 'auth/userpass/users/frank', { password: PASSWORD, token_policies: 'default,mfa-self' }), 204, 'update frank');
+    expectStatus(await root('POST', 'identity/mfa/method/totp/admin-destroy', { method_id: methodId, entity_id: entities.get('frank') }), 204, 'destroy');
+    const token = (await login('frank')).body.auth.client_token as string;
+
+    const generated = await api(server, 'POST', 'identity/mfa/method/totp/generate', { token, body: { method_id: methodId } });
+    expectStatus(generated, 200, 'generate');
+    const key = keyOf(generated.body.data.url as string);
+    assert.match(key, /^[A-Z2-7]{32}$/);
+    const again = await api(server, 'POST', 'identity/mfa/method/totp/generate', { token, body: { method_id: methodId } });
+    assert.deepEqual(again.body.warnings, [`Entity already has a secret for MFA method "${methodId}"`]);
+
+    await setEnforcement('by-type', { auth_method_types: 'userpass' });
+    const validated = await validate(await heldLogin('frank'), { [methodId]: [oathtoolCode(key)] });
+    expectStatus(validated, 200, 'validate with the self-generated key');
+  });
+
   test('audit log has no key or passcode', async () => {
     const directory = await mkdtemp(join(tmpdir(), 'coffer-mfa-audit-'));
     const logPath = join(directory, 'audit.log');
