@@ -15,6 +15,7 @@ import { LEASE_PREFIX } from './expiration/lease-store.js';
 import { HaNode, type HaOptions } from './ha/ha-node.js';
 import { NODES_PREFIX } from './ha/node-registry.js';
 import { IdentityStore, OIDC_UNAUTHENTICATED_PATHS, OidcStore, renderIdentityTemplate, type MountInfo } from './identity/index.js';
+import { LoginMfa, MfaStore } from './identity/mfa/index.js';
 import { PolicyStore } from './policy/index.js';
 import { PasswordPolicyStore, policyPasswordGenerator } from './password-policy/index.js';
 import { ExternalPlugins } from './plugin/external-plugins.js';
@@ -158,6 +159,8 @@ export class Core {
   readonly policies: PolicyStore;
   readonly passwordPolicies: PasswordPolicyStore;
   readonly identity: IdentityStore;
+  /** Login MFA: TOTP methods, login enforcements and logins waiting for their passcodes. */
+  readonly mfa: LoginMfa;
   /** Identity token keys, roles and issuer configuration. */
   readonly oidc: OidcStore;
   readonly audit: AuditBroker;
@@ -189,7 +192,7 @@ export class Core {
   /** Random ID stored at initialization; empty while sealed. */
   clusterId = '';
   readonly sysRootPaths = new PathMatcher(SYS_ROOT_PATHS);
-  readonly sysUnauthenticatedPaths = new PathMatcher(['wrapping/lookup', 'internal/ui/mounts']);
+  readonly sysUnauthenticatedPaths = new PathMatcher(['wrapping/lookup', 'internal/ui/mounts', 'mfa/validate']);
   /** Paths below `identity/` served without a token: the identity token discovery documents. */
   readonly identityUnauthenticatedPaths = new PathMatcher(OIDC_UNAUTHENTICATED_PATHS);
   /**
@@ -245,6 +248,7 @@ export class Core {
     this.passwordPolicies = new PasswordPolicyStore(this.barrier, this.logger.child({ component: 'password-policy' }));
     const generatePasswordFromPolicy = policyPasswordGenerator(this.passwordPolicies);
     this.identity = new IdentityStore(this.barrier, this.logger.child({ component: 'identity' }), (accessor) => this.mountByAccessor(accessor));
+    this.mfa = new LoginMfa(new MfaStore(this.barrier, this.logger.child({ component: 'login-mfa' }), this.identity));
     const identity = this.identity;
     const renderTemplate = (template: string, entityId: string) => renderIdentityTemplate(identity, template, entityId);
     this.oidc = new OidcStore(this.barrier, this.logger.child({ component: 'identity-oidc' }), () => this.apiAddress);
@@ -603,6 +607,7 @@ export class Core {
       await this.cors.load();
       await this.quotas.load();
       await this.identity.setup();
+      await this.mfa.setup();
       await this.oidc.setup();
       await this.lockout.setup();
       await this.expiration.setup();
@@ -629,6 +634,7 @@ export class Core {
     await this.plugins.stopAll();
     this.lockout.teardown();
     this.identity.teardown();
+    this.mfa.teardown();
     this.oidc.teardown();
     await this.audit.teardown();
     this.cors.clear();

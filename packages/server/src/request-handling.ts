@@ -20,6 +20,7 @@ import {
 import { auditTokenFields, type AuditInput, type AuditResponseData, type AuditResponseInput } from './audit/index.js';
 import type { Core } from './core.js';
 import { cubbyholePrefix } from './cubbyhole/backend.js';
+import { gateLogin } from './identity/mfa/index.js';
 import { normalizePolicyName, type ACL, type AclRequest } from './policy/index.js';
 import { PathMatcher, type Route } from './router/router.js';
 import { mountPathServing, TOKEN_MOUNT_ACCESSOR } from './system/path-mounts.js';
@@ -206,7 +207,7 @@ async function execute(
 
   try {
     let response = await callLogin(core, target, backendRequest, caller);
-    if (response?.auth !== undefined) response = await issueLogin(core, target, request.path, response);
+    if (response?.auth !== undefined) response = await issueLogin(core, target, request, response);
     const result: LogicalResult = { response, mountType: target.mountType };
     const secret = response?.secret;
     if (secret?.leaseId !== undefined) {
@@ -326,30 +327,38 @@ async function callLogin(core: Core, target: Target, request: Request, caller: C
   }
 }
 
-/** Issues the token for a login response from an auth method mount. */
-async function issueLogin(core: Core, target: Target, requestPath: string, response: Response): Promise<Response> {
+/**
+ * Issues the token for a login response from an auth method mount, once
+ * login MFA lets it: a login that matches a login enforcement gets an MFA
+ * requirement in place of a token until its passcodes are validated.
+ */
+async function issueLogin(core: Core, target: Target, request: LogicalRequest, response: Response): Promise<Response> {
   const route = target.route;
   if (route === undefined || !route.mount.path.startsWith('auth/')) {
     throw new CofferError('COFFER_ERR_INTERNAL', 500, 'a backend that is not an auth method returned a login');
   }
   const system = core.authMounts.systemView(route.mount);
-  return issueLoginToken(
-    {
-      mountPath: route.mount.path,
-      mountAccessor: route.mount.accessor,
-      mountType: route.mount.type,
-      mountTokenType: route.mount.config.tokenType ?? '',
-      requestPath,
-      defaultTtl: system.defaultLeaseTtl(),
-      maxTtl: system.maxLeaseTtl(),
-      tokens: core.tokens,
-      resolveIdentity: (auth) => core.resolveLoginIdentity(route.mount.accessor, route.mount.type, auth),
-      onCreated: (entry) => core.scheduleTokenExpiry(entry),
-    },
-    response.auth!,
-    response.data ?? null,
-    response.warnings ?? [],
-  );
+  const requestPath = request.path;
+  const issue = () =>
+    issueLoginToken(
+      {
+        mountPath: route.mount.path,
+        mountAccessor: route.mount.accessor,
+        mountType: route.mount.type,
+        mountTokenType: route.mount.config.tokenType ?? '',
+        requestPath,
+        defaultTtl: system.defaultLeaseTtl(),
+        maxTtl: system.maxLeaseTtl(),
+        tokens: core.tokens,
+        resolveIdentity: (auth) => core.resolveLoginIdentity(route.mount.accessor, route.mount.type, auth),
+        onCreated: (entry) => core.scheduleTokenExpiry(entry),
+      },
+      response.auth!,
+      response.data ?? null,
+      response.warnings ?? [],
+    );
+  const accepted = { mountAccessor: route.mount.accessor, mountType: route.mount.type, auth: response.auth!, rawHeaders: request.rawHeaders };
+  return gateLogin(core.mfa, accepted, issue);
 }
 
 async function callBackend(core: Core, target: Target, request: Request, caller: CallerContext | undefined): Promise<Response | null> {

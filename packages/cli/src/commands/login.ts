@@ -9,6 +9,7 @@ import { outputSecret, printField, wrapAtLength } from '../output.js';
 import { sanitizePath } from '../paths.js';
 import type { Secret } from '../secret.js';
 import { storeToken, tokenFilePath } from '../token-helper.js';
+import { mfaRequirementOf, mfaValidateBody } from './login-mfa.js';
 import type { LoginInput, LoginMethod } from './login-methods.js';
 import { loginMethods } from './login-methods.js';
 
@@ -63,6 +64,31 @@ async function authenticate(ui: UI, api: CofferClient, method: LoginMethod, inpu
   return { secret, wrapped: false };
 }
 
+/**
+ * Completes a login that the server holds for MFA: prompts for the
+ * passcodes and sends them to sys/mfa/validate. Returns the response with
+ * the token, or an exit code after printing the error.
+ */
+async function validateMfa(ui: UI, io: CommandIO, api: CofferClient, secret: Secret, unwrap: boolean): Promise<LoginResult | number> {
+  const requirement = mfaRequirementOf(secret);
+  if (requirement === undefined) return { secret, wrapped: false };
+  const body = await mfaValidateBody(ui, io, requirement);
+  if (typeof body === 'number') return body;
+
+  let validated: Secret | null;
+  try {
+    validated = await api.write('sys/mfa/validate', body);
+  } catch (error) {
+    if (error instanceof ResponseWrapped) return extractToken(ui, api, error.secret, unwrap);
+    return reportApiError(ui, 'Error validating MFA', error);
+  }
+  if (validated === null) {
+    ui.error('Error validating MFA: the server returned an empty response');
+    return 2;
+  }
+  return { secret: validated, wrapped: false };
+}
+
 /** Writes the token file and warns when an environment token will take precedence. Returns false when storing failed. */
 async function storeLoginToken(ui: UI, io: CommandIO, token: string): Promise<boolean> {
   try {
@@ -107,7 +133,14 @@ Usage: coffer login [options] [AUTH K=V...]
 
   With -wrap-ttl, the login response is wrapped and unwrapped again before
   the token is stored, unless -token-only prints the wrapping token or
-  -no-store prints the wrapping information.`,
+  -no-store prints the wrapping information.
+
+  When a login enforcement requires MFA for the login, the command prompts
+  for the TOTP passcode, or reads it from stdin when stdin is not a
+  terminal, and completes the login at sys/mfa/validate:
+
+      $ coffer login -method=userpass username=alice password=...
+      Enter the passcode for MFA method "phone" of type "totp" (will be hidden):`,
   flags: [
     ...httpFlags,
     fieldFlag,
@@ -145,7 +178,9 @@ Usage: coffer login [options] [AUTH K=V...]
 
     // As Vault's CLI does, the login request carries no token, so a stale stored token cannot make it fail.
     const api = new CofferClient({ ...(await client()).config, token: '' });
-    const result = await authenticate(ui, api, method, { io, args, mount }, !noStore);
+    let result = await authenticate(ui, api, method, { io, args, mount }, !noStore);
+    if (typeof result === 'number') return result;
+    if (!result.wrapped) result = await validateMfa(ui, io, api, result.secret, !noStore);
     if (typeof result === 'number') return result;
     const { secret, wrapped } = result;
 

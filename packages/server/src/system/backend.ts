@@ -9,6 +9,7 @@ import type { Core } from '../core.js';
 import { createCubbyholeBackend } from '../cubbyhole/backend.js';
 import { leasePaths } from '../expiration/index.js';
 import { createIdentityBackend } from '../identity/index.js';
+import { mfaValidatePaths } from '../identity/mfa/index.js';
 import { lockedUserPaths } from '../lockout/path-locked-users.js';
 import { pluginCatalogPaths } from '../plugin/path-catalog.js';
 import { passwordPolicyPaths } from '../password-policy/index.js';
@@ -65,7 +66,7 @@ export function createSealBackend(core: Core, storageType: string): Backend {
 export function createSystemBackends(core: Core): SystemBackends {
   const callerToken = (requestId: string) => core.callers.get(requestId)?.token;
   const cubbyhole = createCubbyholeBackend();
-  const identity = createIdentityBackend(core.identity, {
+  const identity = createIdentityBackend(core.identity, core.mfa, {
     oidc: core.oidc,
     callerEntityId: (requestId) => core.callers.get(requestId)?.entry?.entityId ?? '',
   });
@@ -90,6 +91,7 @@ export function createSystemBackends(core: Core): SystemBackends {
       ...passwordPolicyPaths(core.passwordPolicies),
       ...leasePaths(core.expiration),
       ...lockedUserPaths(core.lockout),
+      ...mfaValidatePaths(core.mfa),
       ...pluginCatalogPaths(core),
       ...auditPaths(core.audit),
       ...auditedHeaderPaths(core.audit.requestHeaders),

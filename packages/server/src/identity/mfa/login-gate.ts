@@ -1,0 +1,48 @@
+/**
+ * The check between a successful login and its token: the one place where
+ * the request pipeline hands a login to login MFA.
+ */
+import type { Auth, Response } from '@coffer/sdk';
+import type { IssueLogin, LoginMfa } from './login.js';
+
+/** The header of the single-request form, `<method name or ID>:<passcode>`, once per method. */
+export const MFA_HEADER = 'x-vault-mfa';
+
+/** A login that an auth mount accepted, before its token is issued. */
+export interface AcceptedLogin {
+  mountAccessor: string;
+  mountType: string;
+  auth: Auth;
+  /** The request's headers, name and value alternating. */
+  rawHeaders: readonly string[] | undefined;
+}
+
+/** Returns every value of the header `name`, one per header line. */
+function headerValues(rawHeaders: readonly string[] | undefined, name: string): string[] {
+  const values: string[] = [];
+  if (rawHeaders === undefined) return values;
+  for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
+    if (rawHeaders[index]!.toLowerCase() === name) values.push(rawHeaders[index + 1]!);
+  }
+  return values;
+}
+
+/**
+ * Issues the login's token at once when no login enforcement matches it.
+ * A matched login with `X-Vault-MFA` headers gets its token once their
+ * passcodes pass. A matched login without them is held, and its response
+ * carries the MFA requirement.
+ * @throws CofferError (400) for a malformed header, (403) when a passcode fails.
+ */
+export async function gateLogin(mfa: LoginMfa, login: AcceptedLogin, issue: IssueLogin): Promise<Response> {
+  // Most servers have no enforcement, and their logins skip the entity lookup here.
+  if (!mfa.store.hasEnforcements) return issue();
+  const identity = await mfa.store.identity.resolveLogin(login.mountAccessor, login.mountType, login.auth);
+  const enforcements = mfa.store.matchingEnforcements(login.mountAccessor, login.mountType, identity.entityId);
+  if (enforcements.length === 0) return issue();
+
+  const headers = headerValues(login.rawHeaders, MFA_HEADER);
+  if (headers.length === 0) return mfa.hold(identity.entityId, enforcements, issue);
+  await mfa.validateHeaders(identity.entityId, enforcements, headers);
+  return issue();
+}

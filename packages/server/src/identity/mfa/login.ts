@@ -1,0 +1,219 @@
+/**
+ * The MFA step of a login. A login whose entity matches a login enforcement
+ * gets no token: it is held in memory, and the client receives an MFA
+ * requirement. `sys/mfa/validate` with the right codes, or the same login
+ * sent with `X-Vault-MFA` headers, completes it.
+ *
+ * Held logins, used codes and failure counts live only in this node's
+ * memory, as in Vault, so they are lost at seal, restart or failover.
+ */
+import { randomUUID } from 'node:crypto';
+import { badRequest, CofferError, type Response } from '@coffer/sdk';
+import { issuedTokenResponse } from '../../token/token-entry.js';
+import type { LoginEnforcement, TotpMethod } from './model.js';
+import type { MfaStore } from './store.js';
+import { base32Decode, verifyTotpCode } from './totp.js';
+
+/**
+ * How long a login waits for its MFA codes: 300 seconds, Vault's
+ * `defaultMFAAuthResponseTTL` (vault/core.go).
+ */
+export const PENDING_LOGIN_TTL_MS = 300_000;
+
+/** The warning on a login held for MFA. Vault adds a warning of its own wording. */
+export const MFA_REQUIRED_WARNING = 'This login needs MFA: send its passcodes with the mfa_request_id to sys/mfa/validate to get the token.';
+
+/** Issues the token of a login once its MFA step is done. */
+export type IssueLogin = () => Promise<Response>;
+
+interface PendingLogin {
+  entityId: string;
+  enforcements: LoginEnforcement[];
+  issue: IssueLogin;
+  expiresAt: number;
+}
+
+interface FailureWindow {
+  count: number;
+  expiresAt: number;
+}
+
+/** Passcodes sent for each method ID. */
+export type MfaCredentials = Map<string, string[]>;
+
+function mfaDenied(enforcement: string, reason: string): CofferError {
+  return new CofferError('COFFER_ERR_PERMISSION_DENIED', 403, `failed to satisfy enforcement ${enforcement}. error: ${reason}`);
+}
+
+export class LoginMfa {
+  private readonly pending = new Map<string, PendingLogin>();
+  /** Expiry times of used codes, by method, entity and code. */
+  private readonly usedCodes = new Map<string, number>();
+  /** Failed validations, by method and entity. */
+  private readonly failures = new Map<string, FailureWindow>();
+
+  constructor(
+    readonly store: MfaStore,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Loads the MFA configuration; called at unseal, after the identity store. */
+  setup(): Promise<void> {
+    return this.store.setup();
+  }
+
+  /** Forgets the configuration, held logins, used codes and failure counts, at seal and step-down. */
+  teardown(): void {
+    this.pending.clear();
+    this.usedCodes.clear();
+    this.failures.clear();
+    this.store.teardown();
+  }
+
+  /**
+   * Holds a login and returns the response that carries its MFA
+   * requirement: no token, and for each enforcement the methods that can
+   * satisfy it.
+   */
+  hold(entityId: string, enforcements: LoginEnforcement[], issue: IssueLogin): Response {
+    this.sweep();
+    const requestId = randomUUID();
+    this.pending.set(requestId, { entityId, enforcements, issue, expiresAt: this.now() + PENDING_LOGIN_TTL_MS });
+    const constraints: Record<string, unknown> = {};
+    for (const enforcement of enforcements) {
+      const methods = enforcement.methodIds.map((id) => this.store.method(id)).filter((method) => method !== undefined);
+      constraints[enforcement.name] = { any: methods.map((method) => ({ type: 'totp', id: method.id, uses_passcode: true, name: method.name })) };
+    }
+    this.store.logger.info({ entityId, enforcements: enforcements.map((enforcement) => enforcement.name) }, 'login held for mfa validation');
+    const block = {
+      client_token: '',
+      accessor: '',
+      policies: null,
+      token_policies: null,
+      metadata: null,
+      lease_duration: 0,
+      renewable: false,
+      entity_id: '',
+      token_type: '',
+      orphan: false,
+      mfa_requirement: { mfa_request_id: requestId, mfa_constraints: constraints },
+      num_uses: 0,
+    };
+    return issuedTokenResponse(block, [MFA_REQUIRED_WARNING]);
+  }
+
+  /**
+   * Completes a held login with the codes of `sys/mfa/validate` and returns
+   * its token. A wrong code leaves the login held, so the client may retry
+   * until the method's attempt limit.
+   * @throws CofferError (400) for an unknown request ID or payload key, (403) when a code fails.
+   */
+  async validate(requestId: string, payload: Record<string, unknown>): Promise<Response> {
+    this.sweep();
+    const pending = this.pending.get(requestId);
+    if (pending === undefined) {
+      throw badRequest(`invalid mfa_request_id "${requestId}": no login waits for MFA with this ID, or it expired after ${PENDING_LOGIN_TTL_MS / 1000} seconds; log in again`);
+    }
+    const credentials = this.parsePayload(payload, pending.enforcements);
+    await this.check(pending.entityId, pending.enforcements, credentials);
+
+    // Checked again after the awaits: a concurrent request may have completed it.
+    if (!this.pending.delete(requestId)) throw badRequest(`invalid mfa_request_id "${requestId}": the login was already completed`);
+    this.store.logger.info({ entityId: pending.entityId }, 'login mfa validated');
+    return pending.issue();
+  }
+
+  /**
+   * Checks the `X-Vault-MFA` header values of a login, each
+   * `<method name or ID>:<passcode>`.
+   * @throws CofferError (400) for a malformed value, (403) when a code fails or is missing.
+   */
+  async validateHeaders(entityId: string, enforcements: LoginEnforcement[], values: string[]): Promise<void> {
+    const credentials: MfaCredentials = new Map();
+    for (const value of values) {
+      const separator = value.indexOf(':');
+      // The value is left out of the message because it carries a passcode.
+      if (separator <= 0) throw badRequest('invalid X-Vault-MFA header: expected <method name or ID>:<passcode>');
+      const method = this.store.methodByIdOrName(value.slice(0, separator).trim());
+      if (method === undefined) throw badRequest(`invalid X-Vault-MFA header: no MFA method has the name or ID "${value.slice(0, separator).trim()}"`);
+      credentials.set(method.id, [...(credentials.get(method.id) ?? []), value.slice(separator + 1).trim()]);
+    }
+    await this.check(entityId, enforcements, credentials);
+  }
+
+  /** Maps the payload's keys, method IDs or names, to the methods of the held login. */
+  private parsePayload(payload: Record<string, unknown>, enforcements: LoginEnforcement[]): MfaCredentials {
+    const required = new Set(enforcements.flatMap((enforcement) => enforcement.methodIds));
+    const credentials: MfaCredentials = new Map();
+    for (const [key, value] of Object.entries(payload)) {
+      const method = this.store.methodByIdOrName(key);
+      if (method === undefined || !required.has(method.id)) {
+        throw badRequest(`invalid mfa_payload: "${key}" is not the ID or name of an MFA method that this login requires`);
+      }
+      if (!Array.isArray(value) || value.length === 0 || !value.every((item) => typeof item === 'string')) {
+        throw badRequest(`invalid mfa_payload: the value for "${key}" must be a list with one passcode, such as ["123456"]`);
+      }
+      credentials.set(method.id, value);
+    }
+    return credentials;
+  }
+
+  /** Checks that every enforcement is satisfied by one of its methods. */
+  private async check(entityId: string, enforcements: LoginEnforcement[], credentials: MfaCredentials): Promise<void> {
+    for (const enforcement of enforcements) {
+      const methodId = enforcement.methodIds.find((id) => credentials.has(id));
+      const method = methodId === undefined ? undefined : this.store.method(methodId);
+      if (method === undefined) throw mfaDenied(enforcement.name, 'no passcode was given for any of its MFA methods');
+      const reason = await this.checkTotp(method, entityId, credentials.get(method.id)![0]!);
+      if (reason !== undefined) throw mfaDenied(enforcement.name, reason);
+    }
+  }
+
+  /**
+   * Checks one passcode and returns the reason it failed, if it did. The
+   * attempt limit and the used-code check come first, so a locked key or a
+   * replayed code is never compared.
+   */
+  private async checkTotp(method: TotpMethod, entityId: string, submitted: string): Promise<string | undefined> {
+    const passcode = submitted.startsWith('passcode=') ? submitted.slice('passcode='.length) : submitted;
+    const secret = await this.store.readSecret(method.id, entityId);
+    if (secret === undefined) return `entity "${entityId}" has no TOTP secret for MFA method "${method.id}": an administrator can create one at identity/mfa/method/totp/admin-generate`;
+
+    // Everything from here on is synchronous, so concurrent checks of one code cannot both pass.
+    const now = this.now();
+    // A code stays valid for its own step and the skew steps around it; Vault keeps used codes and failure counts this long.
+    const windowMs = method.period * (2 + method.skew) * 1000;
+    const limitKey = `${method.id}/${entityId}`;
+    const failures = this.failures.get(limitKey);
+    if (failures !== undefined && failures.expiresAt > now && failures.count >= method.maxValidationAttempts) {
+      const seconds = Math.ceil((failures.expiresAt - now) / 1000);
+      return `maximum TOTP validation attempts ${failures.count + 1} exceeded the allowed attempts ${method.maxValidationAttempts}. Please try again in ${seconds} seconds`;
+    }
+    const usedKey = `${limitKey}/${passcode}`;
+    const usedUntil = this.usedCodes.get(usedKey);
+    if (usedUntil !== undefined && usedUntil > now) return `code already used; new code is available in ${method.period} seconds`;
+
+    if (!verifyTotpCode(base32Decode(secret.key), passcode, method, now)) {
+      const current = failures !== undefined && failures.expiresAt > now ? failures : { count: 0, expiresAt: now + windowMs };
+      this.failures.set(limitKey, { count: current.count + 1, expiresAt: current.expiresAt });
+      this.store.logger.warn({ methodId: method.id, entityId, failures: current.count + 1 }, 'totp passcode rejected');
+      return 'failed to validate TOTP passcode';
+    }
+    this.usedCodes.set(usedKey, now + windowMs);
+    this.failures.delete(limitKey);
+    return undefined;
+  }
+
+  /** Clears the failure count of an entity's key, when an administrator destroys the key. */
+  resetFailures(methodId: string, entityId: string): void {
+    this.failures.delete(`${methodId}/${entityId}`);
+  }
+
+  /** Drops expired held logins, used codes and failure windows. */
+  private sweep(): void {
+    const now = this.now();
+    for (const [id, login] of this.pending) if (login.expiresAt <= now) this.pending.delete(id);
+    for (const [key, expiresAt] of this.usedCodes) if (expiresAt <= now) this.usedCodes.delete(key);
+    for (const [key, window] of this.failures) if (window.expiresAt <= now) this.failures.delete(key);
+  }
+}

@@ -1,0 +1,205 @@
+/**
+ * identity/mfa/method/totp: TOTP MFA methods, and the keys that entities
+ * hold for them, as in Vault's login MFA API.
+ *
+ * The fixed paths (`generate`, `admin-generate`, `admin-destroy`) come
+ * before `totp/<method_id>`, which would match them too.
+ */
+import { randomUUID } from 'node:crypto';
+import { badRequest, definePath, nameSegment, type FieldMap, type PathDefinition, type Response } from '@coffer/sdk';
+import { listResponse } from '../describe.js';
+import type { LoginMfa } from './login.js';
+import { describeMethod, type TotpMethod } from './model.js';
+import { generateTotpKey, renderQrPng, TOTP_ALGORITHMS, totpKeyUrl, type TotpAlgorithm } from './totp.js';
+
+/** The largest `qr_size`, in pixels; a 2048-pixel square is 4 MiB before compression. */
+const MAX_QR_SIZE = 2048;
+
+/** The largest `key_size`, in bytes; RFC 4226 recommends 20 and Vault's default is 20. */
+const MAX_KEY_SIZE = 1024;
+
+const methodFields = {
+  method_id: { type: 'string', description: 'ID of the method to update; a new method gets a generated ID.' },
+  method_name: { type: 'string', description: 'Unique name of the method, usable in place of its ID in MFA payloads and headers.' },
+  issuer: { type: 'string', description: 'Name of the organization that issues the keys, shown by authenticator apps. Required.' },
+  period: { type: 'duration', default: 30, description: 'Seconds per code, as an integer or a duration such as "30s".' },
+  key_size: { type: 'int', default: 20, description: 'Length of generated keys in bytes.' },
+  qr_size: { type: 'int', default: 200, description: 'Width of the QR code in pixels; 0 returns no QR code.' },
+  algorithm: { type: 'string', default: 'SHA1', description: 'Hash algorithm: SHA1, SHA256 or SHA512.' },
+  digits: { type: 'int', default: 6, description: 'Digits per code: 6 or 8.' },
+  skew: { type: 'int', default: 1, description: 'Time steps accepted before and after the current one: 0 or 1.' },
+  max_validation_attempts: { type: 'int', default: 5, description: 'Failed validations allowed in a row before the entity is locked out of the method for a while.' },
+} as const;
+
+type MethodFieldData = Parameters<NonNullable<PathDefinition<typeof methodFields>['existenceCheck']>>[1];
+
+/** Validates the fields and returns the method they describe. */
+function methodFromFields(mfa: LoginMfa, id: string, fields: MethodFieldData): TotpMethod {
+  const name = fields.get('method_name');
+  const issuer = fields.get('issuer');
+  const algorithm = fields.get('algorithm');
+  const period = fields.get('period');
+  const keySize = fields.get('key_size');
+  const qrSize = fields.get('qr_size');
+  const digits = fields.get('digits');
+  const skew = fields.get('skew');
+  const maxAttempts = fields.get('max_validation_attempts');
+
+  if (issuer === '') throw badRequest('missing issuer: set it to the name of your organization, which authenticator apps show');
+  if (!(TOTP_ALGORITHMS as readonly string[]).includes(algorithm)) throw badRequest(`invalid algorithm "${algorithm}": use SHA1, SHA256 or SHA512`);
+  if (period <= 0) throw badRequest(`invalid period ${period}: it must be at least 1 second`);
+  if (keySize <= 0 || keySize > MAX_KEY_SIZE) throw badRequest(`invalid key_size ${keySize}: use 1 to ${MAX_KEY_SIZE} bytes`);
+  if (qrSize < 0 || qrSize > MAX_QR_SIZE) throw badRequest(`invalid qr_size ${qrSize}: use 0 to ${MAX_QR_SIZE} pixels`);
+  if (digits !== 6 && digits !== 8) throw badRequest(`invalid digits ${digits}: use 6 or 8`);
+  if (skew !== 0 && skew !== 1) throw badRequest(`invalid skew ${skew}: use 0 or 1`);
+  if (maxAttempts < 0) throw badRequest(`invalid max_validation_attempts ${maxAttempts}: it must be 0 or more, and 0 means the default of 5`);
+  const namesake = name === '' ? undefined : mfa.store.methodByIdOrName(name);
+  if (namesake !== undefined && namesake.id !== id) throw badRequest(`invalid method_name "${name}": method "${namesake.id}" already has that name`);
+
+  return {
+    id,
+    name,
+    issuer,
+    period,
+    keySize,
+    qrSize,
+    algorithm: algorithm as TotpAlgorithm,
+    digits,
+    skew,
+    maxValidationAttempts: maxAttempts === 0 ? 5 : maxAttempts,
+  };
+}
+
+async function writeMethod(mfa: LoginMfa, id: string, fields: MethodFieldData): Promise<Response> {
+  if (id !== '' && mfa.store.method(id) === undefined) throw badRequest(`invalid method_id "${id}": no TOTP method has this ID; list them at identity/mfa/method/totp`);
+  const method = methodFromFields(mfa, id === '' ? randomUUID() : id, fields);
+  await mfa.store.putMethod(method);
+  mfa.store.logger.info({ methodId: method.id }, 'totp mfa method written');
+  return { data: { method_id: method.id } };
+}
+
+/** Finds the method a key-management request names. */
+function requireMethod(mfa: LoginMfa, id: string): TotpMethod {
+  if (id === '') throw badRequest('missing method_id: set it to the ID of a TOTP method, listed at identity/mfa/method/totp');
+  const method = mfa.store.method(id);
+  if (method === undefined) throw badRequest(`invalid method_id "${id}": no TOTP method has this ID`);
+  return method;
+}
+
+/**
+ * Creates an entity's key for a method and returns its URL and QR code. An
+ * entity that already has a key keeps it and gets a warning, as in Vault,
+ * so that a stolen token cannot replace the key.
+ */
+async function generateSecret(mfa: LoginMfa, method: TotpMethod, entityId: string): Promise<Response> {
+  const entity = mfa.store.identity.records.entity(entityId);
+  if (entity === undefined) throw badRequest(`invalid entity_id "${entityId}": no entity has this ID`);
+  if ((await mfa.store.readSecret(method.id, entityId)) !== undefined) {
+    return { data: null, warnings: [`Entity already has a secret for MFA method "${method.id}"`] };
+  }
+
+  const key = generateTotpKey(method.keySize);
+  await mfa.store.putSecret(method.id, entityId, { key });
+  mfa.store.logger.info({ methodId: method.id, entityId }, 'totp mfa secret generated');
+  const url = totpKeyUrl(method.issuer, entity.name, key, method);
+  const barcode = method.qrSize === 0 ? '' : (await renderQrPng(url, method.qrSize)).toString('base64');
+  return { data: { barcode, url } };
+}
+
+const keyFields = {
+  method_id: { type: 'string', description: 'ID of the TOTP method.' },
+  entity_id: { type: 'string', description: 'ID of the entity.' },
+} as const;
+
+export function totpMethodPaths(mfa: LoginMfa, callerEntityId: (requestId: string) => string): PathDefinition<FieldMap>[] {
+  return [
+    definePath({
+      pattern: 'mfa/method/totp/generate',
+      fields: { method_id: keyFields.method_id },
+      operations: {
+        async update(request, fields) {
+          const method = requireMethod(mfa, fields.get('method_id'));
+          const entityId = callerEntityId(request.id);
+          if (entityId === '') throw badRequest('the token has no entity: log in through an auth method first, or have an administrator use admin-generate');
+          return generateSecret(mfa, method, entityId);
+        },
+      },
+      helpSynopsis: "Generate a TOTP key for the caller's entity.",
+      helpDescription: 'Returns the otpauth URL of the new key and its QR code as a base64 PNG.',
+    }),
+    definePath({
+      pattern: 'mfa/method/totp/admin-generate',
+      fields: keyFields,
+      operations: {
+        async update(_request, fields) {
+          const method = requireMethod(mfa, fields.get('method_id'));
+          const entityId = fields.get('entity_id');
+          if (entityId === '') throw badRequest('missing entity_id: set it to the ID of the entity that gets the key');
+          return generateSecret(mfa, method, entityId);
+        },
+      },
+      helpSynopsis: 'Generate a TOTP key for an entity.',
+      helpDescription: 'Returns the otpauth URL of the new key and its QR code as a base64 PNG.',
+    }),
+    definePath({
+      pattern: 'mfa/method/totp/admin-destroy',
+      fields: keyFields,
+      operations: {
+        async update(_request, fields) {
+          const method = requireMethod(mfa, fields.get('method_id'));
+          const entityId = fields.get('entity_id');
+          if (entityId === '') throw badRequest('missing entity_id: set it to the ID of the entity whose key is destroyed');
+          if (mfa.store.identity.records.entity(entityId) === undefined) throw badRequest(`invalid entity_id "${entityId}": no entity has this ID`);
+          await mfa.store.deleteSecret(method.id, entityId);
+          mfa.resetFailures(method.id, entityId);
+          mfa.store.logger.info({ methodId: method.id, entityId }, 'totp mfa secret destroyed');
+          return null;
+        },
+      },
+      helpSynopsis: "Destroy an entity's TOTP key.",
+      helpDescription: 'Deletes the key and clears the failed validation count, so that a new key can be generated.',
+    }),
+    definePath({
+      pattern: 'mfa/method/totp/?',
+      fields: methodFields,
+      operations: {
+        async list() {
+          const methods = mfa.store.listMethods();
+          const keyInfo: Record<string, unknown> = {};
+          for (const method of methods) keyInfo[method.id] = describeMethod(method);
+          return listResponse(
+            methods.map((method) => method.id),
+            keyInfo,
+          );
+        },
+        update: async (_request, fields) => writeMethod(mfa, fields.get('method_id'), fields),
+      },
+      helpSynopsis: 'List TOTP methods, or create one.',
+      helpDescription: 'A write without method_id creates a method and returns its generated ID.',
+    }),
+    definePath({
+      pattern: `mfa/method/totp/${nameSegment('method_id')}`,
+      fields: methodFields,
+      operations: {
+        async read(_request, fields) {
+          const method = mfa.store.method(fields.get('method_id'));
+          return method === undefined ? null : { data: describeMethod(method) };
+        },
+        update: async (_request, fields) => writeMethod(mfa, fields.get('method_id'), fields),
+        async delete(_request, fields) {
+          const id = fields.get('method_id');
+          const users = mfa.store.enforcementsUsing(id);
+          if (users.length > 0) {
+            throw badRequest(`method "${id}" is used by the login enforcements ${users.map((enforcement) => `"${enforcement.name}"`).join(', ')}: remove it from them first`);
+          }
+          if (mfa.store.method(id) === undefined) return null;
+          await mfa.store.deleteMethod(id);
+          mfa.store.logger.info({ methodId: id }, 'totp mfa method deleted');
+          return null;
+        },
+      },
+      helpSynopsis: 'Read, update or delete a TOTP method.',
+      helpDescription: 'Deleting a method deletes every key generated for it. A method that a login enforcement uses cannot be deleted.',
+    }),
+  ];
+}
