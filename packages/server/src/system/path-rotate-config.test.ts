@@ -62,6 +62,8 @@ describe('sys/rotate/config', () => {
       [{ max_operations: 'many' }, 'invalid field "max_operations": expected an integer, got "many"'],
       [{ interval: '23h59m59s' }, 'invalid field "interval": must be 0 or at least 24h, not "23h59m59s"'],
       [{ interval: 3600 }, 'invalid field "interval": must be 0 or at least 24h, not "3600"'],
+      [{ interval: '2562048h' }, 'invalid field "interval": must be at most 2562047h, the longest Go duration, not "2562048h"'],
+      [{ interval: 1e300 }, 'invalid field "interval": must be at most 2562047h, the longest Go duration, not "1e+300"'],
       [{ interval: 'soon' }, 'invalid field "interval": expected a duration such as 30, "30s", "90m" or "1h", got "soon"'],
       [{ enabled: 'maybe' }, 'invalid field "enabled": expected a boolean, got "maybe"'],
       [{ interval: '48h', max_operations: 10 }, 'invalid field "max_operations": must be from 1000000 to 3865470566, not 10'],
