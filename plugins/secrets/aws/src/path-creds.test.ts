@@ -198,6 +198,32 @@ describe('creds for iam_user', () => {
     assert.deepEqual(await wal.list(), []);
   });
 
+  test('periodic pass spares a user being issued', async () => {
+    const hold = aws.holdNext('CreateAccessKey');
+    const issuing = harness.send('read', 'creds/app');
+    await hold.reached;
+
+    // Age the issue's record past the minimum, as a creation slower than it would.
+    const view = new StorageView(harness.storage, 'logical/aws/');
+    const wal = new WriteAheadLog(view);
+    const [id] = await wal.list();
+    const entry = (await wal.get(id))!;
+    const username = entry.data.username as string;
+    await view.put({ key: `wal/${id}`, value: Buffer.from(JSON.stringify({ ...entry, createdAt: entry.createdAt - 3600_000 })) });
+
+    const rolling = harness.backend.periodic();
+    // Let the pass reach the user's lock before the creation finishes.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    hold.release();
+    const issued = await issuing;
+    await rolling;
+
+    assert.equal(issued!.secret!.internalData.username, username);
+    assert.equal(aws.users.has(username), true);
+    assert.equal(await iamWhoAmI(aws, dataOf(issued).access_key, dataOf(issued).secret_key), username);
+    assert.deepEqual(await wal.list(), []);
+  });
+
   test('unknown role and missing config are rejected', async () => {
     await assertRejectedUnchanged(harness, () => harness.send('read', 'creds/nope'), 'unknown role: nope');
     const bare = createHarness();
