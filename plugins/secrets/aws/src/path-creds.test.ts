@@ -153,6 +153,21 @@ describe('creds for iam_user', () => {
     assert.match(response!.secret!.internalData.username as string, /^coffer-app-[A-Za-z0-9]{6}$/);
   });
 
+  test('name with characters IAM rejects', async () => {
+    await harness.send('update', 'config/root', { username_template: '{{ printf "team/%s %s" .RoleName (random 4) }}' });
+    const users = [...aws.users.keys()];
+    aws.calls.length = 0;
+
+    await assert.rejects(harness.send('read', 'creds/app'), (err: Error & { status?: number }) => {
+      assert.match(err.message, /^failed to generate username: "team\/app [A-Za-z0-9]{4}" contains a character that IAM user names cannot contain; make username_template generate only letters, digits and "\+=,\.@_-"$/);
+      assert.equal(err.status, 500);
+      return true;
+    });
+    assert.deepEqual(aws.calls, []);
+    assert.deepEqual([...aws.users.keys()], users);
+    assert.deepEqual(await new WriteAheadLog(new StorageView(harness.storage, 'logical/aws/')).list(), []);
+  });
+
   test('name over 64 characters is rejected', async () => {
     await harness.send('update', 'config/root', { username_template: '{{ random 65 }}' });
     const before = aws.users.size;

@@ -505,6 +505,8 @@ function required(params: Params, name: string): string {
 }
 
 function findUser(state: State, name: string): IamUser {
+  // IAM checks the name's form on every user call, before it looks the user up.
+  if (!USER_NAME.test(name)) throw validation(name, 'userName', 'Member must satisfy regular expression pattern: [\\w+=,.@-]+ and have length less than or equal to 64');
   const user = state.users.get(name);
   if (user === undefined) throw new AwsError('NoSuchEntity', `The user with name ${name} cannot be found.`, 404);
   return user;
