@@ -196,6 +196,33 @@ describe('sys/rotate/config across restarts', () => {
     if (directory !== '') await rm(directory, { recursive: true, force: true });
   });
 
+  test('count includes the writes of init', async () => {
+    directory = await mkdtemp(join(tmpdir(), 'coffer-rotate-config-'));
+    const server = await startServerIn(directory, 'storage "sqlite" {\n  path = "$DIR/coffer.db"\n}');
+    // Counts what the barrier encrypts, init's root token and mount tables included.
+    const barrier = server.core.barrier;
+    const put = barrier.put.bind(barrier);
+    let encrypted = 0;
+    barrier.put = async (entry) => {
+      encrypted += 1;
+      await put(entry);
+    };
+    try {
+      const init = await api(server, 'PUT', 'sys/init', { body: { secret_shares: 1, secret_threshold: 1 } });
+      assert.equal(init.status, 200);
+      assert.ok(encrypted > 0, 'init encrypts entries');
+      await api(server, 'PUT', 'sys/unseal', { body: { key: init.body.keys[0] } });
+
+      const status = await api(server, 'GET', 'sys/key-status', { token: init.body.root_token });
+      assert.equal(status.body.data.term, 1);
+      assert.equal(status.body.data.encryptions, encrypted);
+    } finally {
+      await server.close();
+      await rm(directory, { recursive: true, force: true });
+      directory = '';
+    }
+  });
+
   test('config and count survive a restart', async () => {
     directory = await mkdtemp(join(tmpdir(), 'coffer-rotate-config-'));
     const storage = 'storage "sqlite" {\n  path = "$DIR/coffer.db"\n}';
