@@ -402,6 +402,8 @@ export class Core {
       rootToken = await this.tokens.createRoot(rootTokenId);
       await this.mounts.createDefaultTable();
       await this.authMounts.createDefaultTable();
+      // Automatic rotation is not running yet, so nothing has stored the count of these writes.
+      await this.barrier.storeExactCount();
     } finally {
       this.tokens.teardown();
       this.barrier.seal();

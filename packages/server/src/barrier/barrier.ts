@@ -199,15 +199,25 @@ export class Barrier implements Storage {
     await this.rotationCheck;
     if (!options.storeCount || this.keyring === undefined) return;
     try {
-      await this.writeKeyringInTurn(async () => {
-        const keyring = this.requireKeyring();
-        const term = keyring.activeTerm;
-        if (term.persistedEncryptions === term.encryptions) return;
-        await this.storeCount(keyring, term.encryptions);
-      });
+      await this.storeExactCount();
     } catch (err) {
       logger.error({ err, term: this.keyring?.activeTerm.term }, 'storing the encryption count failed; it resumes from the last reservation');
     }
+  }
+
+  /**
+   * Stores the exact encryption count of the active term, unless it is
+   * already stored. Call it on the sole writer before a seal that follows
+   * writes made without automatic rotation, such as those of init.
+   * @throws Error when sealed or when the keyring write fails.
+   */
+  async storeExactCount(): Promise<void> {
+    await this.writeKeyringInTurn(async () => {
+      const keyring = this.requireKeyring();
+      const term = keyring.activeTerm;
+      if (term.persistedEncryptions === term.encryptions) return;
+      await this.storeCount(keyring, term.encryptions);
+    });
   }
 
   /**

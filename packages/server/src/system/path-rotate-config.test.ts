@@ -62,6 +62,8 @@ describe('sys/rotate/config', () => {
       [{ max_operations: 'many' }, 'invalid field "max_operations": expected an integer, got "many"'],
       [{ interval: '23h59m59s' }, 'invalid field "interval": must be 0 or at least 24h, not "23h59m59s"'],
       [{ interval: 3600 }, 'invalid field "interval": must be 0 or at least 24h, not "3600"'],
+      [{ interval: '2562048h' }, 'invalid field "interval": must be at most 2562047h, the longest Go duration, not "2562048h"'],
+      [{ interval: 1e300 }, 'invalid field "interval": must be at most 2562047h, the longest Go duration, not "1e+300"'],
       [{ interval: 'soon' }, 'invalid field "interval": expected a duration such as 30, "30s", "90m" or "1h", got "soon"'],
       [{ enabled: 'maybe' }, 'invalid field "enabled": expected a boolean, got "maybe"'],
       [{ interval: '48h', max_operations: 10 }, 'invalid field "max_operations": must be from 1000000 to 3865470566, not 10'],
@@ -192,6 +194,33 @@ describe('sys/rotate/config across restarts', () => {
   let directory = '';
   after(async () => {
     if (directory !== '') await rm(directory, { recursive: true, force: true });
+  });
+
+  test('count includes the writes of init', async () => {
+    directory = await mkdtemp(join(tmpdir(), 'coffer-rotate-config-'));
+    const server = await startServerIn(directory, 'storage "sqlite" {\n  path = "$DIR/coffer.db"\n}');
+    // Counts what the barrier encrypts, init's root token and mount tables included.
+    const barrier = server.core.barrier;
+    const put = barrier.put.bind(barrier);
+    let encrypted = 0;
+    barrier.put = async (entry) => {
+      encrypted += 1;
+      await put(entry);
+    };
+    try {
+      const init = await api(server, 'PUT', 'sys/init', { body: { secret_shares: 1, secret_threshold: 1 } });
+      assert.equal(init.status, 200);
+      assert.ok(encrypted > 0, 'init encrypts entries');
+      await api(server, 'PUT', 'sys/unseal', { body: { key: init.body.keys[0] } });
+
+      const status = await api(server, 'GET', 'sys/key-status', { token: init.body.root_token });
+      assert.equal(status.body.data.term, 1);
+      assert.equal(status.body.data.encryptions, encrypted);
+    } finally {
+      await server.close();
+      await rm(directory, { recursive: true, force: true });
+      directory = '';
+    }
   });
 
   test('config and count survive a restart', async () => {

@@ -11,6 +11,12 @@ import type { Core } from '../core.js';
 export const MIN_MAX_OPERATIONS = 1_000_000;
 /** Vault's shortest interval: 24 hours, in seconds. */
 export const MIN_ROTATION_INTERVAL_SECONDS = 24 * 3600;
+/**
+ * The longest interval, in seconds: Vault keeps it as a Go time.Duration,
+ * whose maximum is 2562047h47m16.854775807s, and Go's time.ParseDuration
+ * rejects a longer string.
+ */
+export const MAX_ROTATION_INTERVAL_SECONDS = 2_562_047 * 3600;
 
 const rotateConfigFields = {
   max_operations: {
@@ -19,7 +25,7 @@ const rotateConfigFields = {
   },
   interval: {
     type: 'duration',
-    description: 'Age of the active key at which it rotates, such as "4320h"; 0 (the default) for no age limit, else at least 24h.',
+    description: 'Age of the active key at which it rotates, such as "4320h"; 0 (the default) for no age limit, else from 24h to 2562047h.',
   },
   enabled: {
     type: 'bool',
@@ -71,8 +77,11 @@ function checkRotationConfig(config: RotationConfig, rawInterval: unknown): void
   if (config.maxOperations < MIN_MAX_OPERATIONS || config.maxOperations > DEFAULT_MAX_OPERATIONS) {
     throw badRequest(`invalid field "max_operations": must be from ${MIN_MAX_OPERATIONS} to ${DEFAULT_MAX_OPERATIONS}, not ${config.maxOperations}`);
   }
+  const intervalText = rawInterval === undefined ? formatDuration(config.intervalSeconds) : String(rawInterval);
   if (config.intervalSeconds !== 0 && config.intervalSeconds < MIN_ROTATION_INTERVAL_SECONDS) {
-    const intervalText = rawInterval === undefined ? formatDuration(config.intervalSeconds) : String(rawInterval);
     throw badRequest(`invalid field "interval": must be 0 or at least 24h, not ${JSON.stringify(intervalText)}`);
+  }
+  if (config.intervalSeconds > MAX_ROTATION_INTERVAL_SECONDS) {
+    throw badRequest(`invalid field "interval": must be at most 2562047h, the longest Go duration, not ${JSON.stringify(intervalText)}`);
   }
 }

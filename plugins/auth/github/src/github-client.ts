@@ -52,6 +52,15 @@ export class GitHubError extends Error {
   }
 }
 
+/**
+ * Returns true when `token` can go in an Authorization header. fetch rejects
+ * a header with a control or non-ASCII character and quotes the whole value
+ * in its error, so such a token must be stopped before the call.
+ */
+export function isSendableToken(token: string): boolean {
+  return /^[\x20-\x7e]*$/.test(token);
+}
+
 /** A client for one base URL and one token; the token is sent to that base URL only. */
 export class GitHubClient {
   private readonly baseUrl: string;
@@ -122,6 +131,7 @@ export class GitHubClient {
       'user-agent': 'coffer-auth-github',
       'x-github-api-version': '2022-11-28',
     };
+    if (!isSendableToken(this.token)) throw new GitHubError(`GET ${url}: the token contains a character outside printable ASCII`, 0);
     if (this.token !== '') headers.authorization = `Bearer ${this.token}`;
 
     let response: Response;

@@ -82,6 +82,20 @@ describe('config', () => {
     assert.deepEqual(github.requests, [{ method: 'GET', url: '/orgs/acme', authScheme: 'Bearer' }]);
   });
 
+  test('unsendable lookup token not echoed', async () => {
+    process.env.COFFER_AUTH_CONFIG_GITHUB_TOKEN = 'ghp_lookup\nToken';
+    try {
+      await assertRejectedUnchanged(
+        harness,
+        () => harness.send('update', 'config', { organization: 'acme', base_url: github.baseUrl }),
+        `unable to fetch the organization_id, set "organization_id" or check "organization" and "base_url": GET ${github.baseUrl}orgs/acme: the token contains a character outside printable ASCII`,
+      );
+    } finally {
+      delete process.env.COFFER_AUTH_CONFIG_GITHUB_TOKEN;
+    }
+    assert.deepEqual(github.requests, []);
+  });
+
   test('legacy ttl fields set token ttls', async () => {
     await harness.send('update', 'config', { organization: 'acme', organization_id: ACME_ID, ttl: '30m', max_ttl: '2h' });
 

@@ -174,6 +174,15 @@ describe('login', () => {
     assert.equal(logLines.some((line) => line.includes(TOKENS.alice) || line.includes('ghp_notAToken')), false);
   });
 
+  test('token unfit for a header not echoed', async () => {
+    const message = 'invalid "token": it contains a character outside printable ASCII, which cannot be sent in an HTTP header';
+    for (const token of ['ghp_first\nghp_second', 'ghp_s\u20accret', 'ghp_tab\there']) {
+      await assertRejectedUnchanged(harness, () => harness.send('update', 'login', { token }), message);
+    }
+    assert.deepEqual(github.requests, []);
+    assert.equal(logLines.some((line) => line.includes('ghp_first') || line.includes('ghp_s') || line.includes('ghp_tab')), false);
+  });
+
   test('renewal with same policies', async () => {
     await harness.send('update', 'config', { token_ttl: '30m', token_max_ttl: '2h' });
     const auth = authOf(await harness.send('update', 'login', { token: TOKENS.alice }));

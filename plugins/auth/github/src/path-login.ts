@@ -22,12 +22,14 @@ import {
   type Storage,
 } from '@coffer/sdk';
 import { readConfig, type GitHubConfig } from './config.js';
-import { GitHubClient, GitHubError, type GitHubOrganization, type GitHubTeam, type GitHubUser } from './github-client.js';
+import { GitHubClient, GitHubError, isSendableToken, type GitHubOrganization, type GitHubTeam, type GitHubUser } from './github-client.js';
 import { mappedPolicies } from './mappings.js';
 
 /** Vault's messages. */
 export const NOT_CONFIGURED = 'configuration has not been set';
 export const NOT_A_MEMBER = 'user is not part of required org';
+/** The message for a token that cannot be sent, which never quotes the token. */
+export const TOKEN_NOT_SENDABLE = 'invalid "token": it contains a character outside printable ASCII, which cannot be sent in an HTTP header';
 
 export function pathLogin(logger: Logger): PathDefinition<FieldMap> {
   return definePath({
@@ -39,6 +41,7 @@ export function pathLogin(logger: Logger): PathDefinition<FieldMap> {
       update: async (request, fields) => {
         const token = fields.get('token').trim();
         if (token === '') throw badRequest('missing "token": pass a GitHub personal access token');
+        if (!isSendableToken(token)) throw badRequest(TOKEN_NOT_SENDABLE);
 
         const config = await readConfig(request.storage);
         if (config === null) throw badRequest(NOT_CONFIGURED);

@@ -6,7 +6,7 @@
  */
 import { Backend, KeyedLock, WriteAheadLog, type BackendConfig, type WalEntry } from '@coffer/sdk';
 import { pathConfigLease, pathConfigRoot, pathConfigRotateRoot } from './path-config.js';
-import { accessKeysSecret, deleteUser, pathCreds, WAL_KIND_USER, type UserWalData } from './path-creds.js';
+import { accessKeysSecret, pathCreds, rollBackUser, WAL_KIND_USER, type UserWalData } from './path-creds.js';
 import { pathRoles, pathRolesList } from './path-roles.js';
 
 const HELP = `
@@ -27,8 +27,7 @@ export function createBackend(config: BackendConfig): Backend {
   const rollback = async (entry: WalEntry): Promise<void> => {
     if (entry.kind !== WAL_KIND_USER) return;
     const { username } = entry.data as unknown as UserWalData;
-    config.logger.warn({ walId: entry.id, username }, 'deleting an aws iam user whose credentials were never issued');
-    await deleteUser(deps, config.storage, username);
+    await rollBackUser(deps, config.storage, entry.id, username);
   };
 
   return new Backend({

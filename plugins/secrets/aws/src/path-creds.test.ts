@@ -153,6 +153,21 @@ describe('creds for iam_user', () => {
     assert.match(response!.secret!.internalData.username as string, /^coffer-app-[A-Za-z0-9]{6}$/);
   });
 
+  test('name with characters IAM rejects', async () => {
+    await harness.send('update', 'config/root', { username_template: '{{ printf "team/%s %s" .RoleName (random 4) }}' });
+    const users = [...aws.users.keys()];
+    aws.calls.length = 0;
+
+    await assert.rejects(harness.send('read', 'creds/app'), (err: Error & { status?: number }) => {
+      assert.match(err.message, /^failed to generate username: "team\/app [A-Za-z0-9]{4}" contains a character that IAM user names cannot contain; make username_template generate only letters, digits and "\+=,\.@_-"$/);
+      assert.equal(err.status, 500);
+      return true;
+    });
+    assert.deepEqual(aws.calls, []);
+    assert.deepEqual([...aws.users.keys()], users);
+    assert.deepEqual(await new WriteAheadLog(new StorageView(harness.storage, 'logical/aws/')).list(), []);
+  });
+
   test('name over 64 characters is rejected', async () => {
     await harness.send('update', 'config/root', { username_template: '{{ random 65 }}' });
     const before = aws.users.size;
@@ -195,6 +210,32 @@ describe('creds for iam_user', () => {
     await harness.backend.periodic();
 
     assert.equal(aws.users.has(username), false);
+    assert.deepEqual(await wal.list(), []);
+  });
+
+  test('periodic pass spares a user being issued', async () => {
+    const hold = aws.holdNext('CreateAccessKey');
+    const issuing = harness.send('read', 'creds/app');
+    await hold.reached;
+
+    // Age the issue's record past the minimum, as a creation slower than it would.
+    const view = new StorageView(harness.storage, 'logical/aws/');
+    const wal = new WriteAheadLog(view);
+    const [id] = await wal.list();
+    const entry = (await wal.get(id))!;
+    const username = entry.data.username as string;
+    await view.put({ key: `wal/${id}`, value: Buffer.from(JSON.stringify({ ...entry, createdAt: entry.createdAt - 3600_000 })) });
+
+    const rolling = harness.backend.periodic();
+    // Let the pass reach the user's lock before the creation finishes.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    hold.release();
+    const issued = await issuing;
+    await rolling;
+
+    assert.equal(issued!.secret!.internalData.username, username);
+    assert.equal(aws.users.has(username), true);
+    assert.equal(await iamWhoAmI(aws, dataOf(issued).access_key, dataOf(issued).secret_key), username);
     assert.deepEqual(await wal.list(), []);
   });
 

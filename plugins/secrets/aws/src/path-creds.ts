@@ -120,22 +120,24 @@ async function issueIamUser(deps: CredsDeps, secret: SecretType<FieldMap>, reque
   const username = generateUsername(config.usernameTemplate, 'iam', request.displayName ?? '', roleName);
   const client = iamClient(config);
   try {
-    const { walId, key } = await deps.userLocks.run(username, async () => {
+    const key = await deps.userLocks.run(username, async () => {
       // The record outlives a crash before the response, and the periodic pass then deletes the user.
       const id = await deps.wal.put(WAL_KIND_USER, { username } satisfies UserWalData);
+      let created: { accessKeyId: string; secretAccessKey: string };
       try {
-        return { walId: id, key: await createIamUser(client, username, roleName, role) };
+        created = await createIamUser(client, username, roleName, role);
       } catch (err) {
         await cleanUpHalfCreated(deps, client, username, roleName, id, err);
         throw err;
       }
+      // Deleted under the lock: a periodic pass waiting on it then finds no record and keeps the user.
+      await deps.wal.delete(id);
+      return created;
     });
     deps.logger.info({ role: roleName, username, accessKeyId: key.accessKeyId }, 'created aws iam user');
 
     const data = { access_key: key.accessKeyId, secret_key: key.secretAccessKey, session_token: null, security_token: null };
-    const response = secretResponse(secret, data, { username, policy: roleName, is_sts: false }, { ttl: limits.ttl, maxTtl: limits.maxTtl });
-    await deps.wal.delete(walId);
-    return response;
+    return secretResponse(secret, data, { username, policy: roleName, is_sts: false }, { ttl: limits.ttl, maxTtl: limits.maxTtl });
   } finally {
     client.destroy();
   }
@@ -276,6 +278,28 @@ export async function deleteUser(deps: Pick<CredsDeps, 'logger' | 'userLocks'>, 
     const deleted = await deps.userLocks.run(username, () => deleteIamUser(client, username));
     if (deleted) deps.logger.info({ username }, 'deleted aws iam user');
     else deps.logger.info({ username }, 'aws iam user to delete was already gone');
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * Deletes the user of a write-ahead record left by an unfinished issue,
+ * unless the issue completed while this waited for the user's lock.
+ */
+export async function rollBackUser(deps: Pick<CredsDeps, 'logger' | 'userLocks' | 'wal'>, storage: Storage, walId: string, username: string): Promise<void> {
+  const config = await readRoot(storage);
+  if (config === null) throw badRequest('no root credentials configured: write config/root first');
+  const client = iamClient(config);
+  try {
+    await deps.userLocks.run(username, async () => {
+      if ((await deps.wal.get(walId)) === null) {
+        deps.logger.info({ walId, username }, 'aws iam user was issued meanwhile; not deleting it');
+        return;
+      }
+      deps.logger.warn({ walId, username }, 'deleting an aws iam user whose credentials were never issued');
+      await deleteIamUser(client, username);
+    });
   } finally {
     client.destroy();
   }

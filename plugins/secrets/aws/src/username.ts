@@ -16,6 +16,13 @@ export const DEFAULT_STS_TEMPLATE = '{{ printf "vault-%s-%s" (unix_time) (random
 
 /** IAM user names are at most 64 characters; federated user names at most 32. */
 const MAX_LENGTH = { iam: 64, sts: 32 } as const;
+/**
+ * Characters that IAM user names, federated user names and role session
+ * names may contain, per the IAM and STS API references. IAM rejects any
+ * other with a ValidationError, and a user name it rejects cannot be
+ * cleaned up either, because every IAM user call rejects that name too.
+ */
+const ALLOWED_CHARACTERS = /^[\w+=,.@-]+$/;
 
 /**
  * Rewrites Vault's `.PolicyName` (the role's name in Vault's AWS engine) to
@@ -43,9 +50,13 @@ export function generateUsername(template: string, kind: 'iam' | 'sts', displayN
   }
 
   if (username === '') throw new CofferError('COFFER_ERR_INTERNAL', 500, 'failed to generate username: username_template produced an empty name');
+  const names = kind === 'iam' ? 'IAM user names' : 'STS names';
+  if (!ALLOWED_CHARACTERS.test(username)) {
+    const fix = 'make username_template generate only letters, digits and "+=,.@_-"';
+    throw new CofferError('COFFER_ERR_INTERNAL', 500, `failed to generate username: "${username}" contains a character that ${names} cannot contain; ${fix}`);
+  }
   const max = MAX_LENGTH[kind];
   if (username.length > max) {
-    const names = kind === 'iam' ? 'IAM user names' : 'STS names';
     throw new CofferError('COFFER_ERR_INTERNAL', 500, `failed to generate username: "${username}" is ${username.length} characters, over the limit of ${max} for ${names}; shorten username_template`);
   }
   return username;

@@ -96,6 +96,11 @@ export interface AwsDouble {
   createRole(name: string, maxSessionDuration?: number): string;
   /** Creates a customer managed policy and returns its ARN. */
   createManagedPolicy(name: string): string;
+  /**
+   * Holds the next request of `action`, such as `CreateAccessKey`, before it
+   * runs: `reached` resolves once the request arrives, and `release` lets it run.
+   */
+  holdNext(action: string): { reached: Promise<void>; release: () => void };
   close(): Promise<void>;
 }
 
@@ -152,6 +157,17 @@ export async function startAwsDouble(region = 'us-east-1'): Promise<AwsDouble> {
       state.managedPolicyArns.add(arn);
       return arn;
     },
+    holdNext: (action) => {
+      let arrived!: () => void;
+      let release!: () => void;
+      const reached = new Promise<void>((resolve) => (arrived = resolve));
+      const released = new Promise<void>((resolve) => (release = resolve));
+      state.holds.set(action, async () => {
+        arrived();
+        await released;
+      });
+      return { reached, release };
+    },
     close: () => closeServer(server),
   };
 }
@@ -168,6 +184,8 @@ function newState(region: string) {
     managedPolicyArns: new Set<string>(['arn:aws:iam::aws:policy/ReadOnlyAccess', 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess']),
     sessions: [] as SessionCredentials[],
     calls: [] as string[],
+    /** Requests to hold, by action, each removed once used. */
+    holds: new Map<string, () => Promise<void>>(),
     addUser(userName: string, path: string): IamUser {
       const user: IamUser = {
         userName,
@@ -212,6 +230,11 @@ async function handle(state: State, request: IncomingMessage, response: ServerRe
     if (run === undefined) throw new AwsError('InvalidAction', `Could not find operation ${action} for version ${version}`);
     if (caller.session !== undefined && action !== 'GetCallerIdentity') {
       throw new AwsError('AccessDenied', `User: ${caller.arn} is not authorized to perform: ${service}:${action}`, 403);
+    }
+    const hold = state.holds.get(action);
+    if (hold !== undefined) {
+      state.holds.delete(action);
+      await hold();
     }
     state.calls.push(action);
     const result = run.call(state, params, caller);
@@ -482,6 +505,8 @@ function required(params: Params, name: string): string {
 }
 
 function findUser(state: State, name: string): IamUser {
+  // IAM checks the name's form on every user call, before it looks the user up.
+  if (!USER_NAME.test(name)) throw validation(name, 'userName', 'Member must satisfy regular expression pattern: [\\w+=,.@-]+ and have length less than or equal to 64');
   const user = state.users.get(name);
   if (user === undefined) throw new AwsError('NoSuchEntity', `The user with name ${name} cannot be found.`, 404);
   return user;
