@@ -468,21 +468,18 @@ export class Core {
    * Counts a logical request from the sealed check until its response, so a
    * seal can wait for it before it stops the backends. A backend stopped
    * mid-request could leave behind what it made, such as a database user
-   * without a lease. With `listed`, sys/in-flight-req lists the request
-   * until its response is built.
+   * without a lease. With a `requestId` in `timing`, sys/in-flight-req
+   * lists the request until its response is built.
    */
-  async trackRequest<T>(
-    work: Promise<T>,
-    timing?: { metric: string; startedAt: number },
-    listed?: { requestId: string; request: InFlightRequest },
-  ): Promise<T> {
+  async trackRequest<T>(work: Promise<T>, timing?: { metric: string; requestId?: string } & InFlightRequest): Promise<T> {
     this.requestsInFlight += 1;
-    if (listed !== undefined) this.inFlight.add(listed.requestId, listed.request);
+    const listed = timing?.requestId;
+    if (listed !== undefined) this.inFlight.add(listed, timing!);
     try {
       return await work;
     } finally {
       if (timing !== undefined) this.metrics.measureSince(timing.metric, timing.startedAt);
-      if (listed !== undefined) this.inFlight.delete(listed.requestId);
+      if (listed !== undefined) this.inFlight.delete(listed);
       this.requestsInFlight -= 1;
       const waiting = this.onRequestsDrained;
       if (waiting !== undefined && this.requestsInFlight <= waiting.remaining) waiting.done();

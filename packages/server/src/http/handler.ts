@@ -191,19 +191,13 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
     });
     // A seal, and an HA step-down, wait for the requests being served.
     // The time is Vault's core.handle_request metric, or core.handle_login_request for a login.
-    const tracked = context.core.trackRequest(
-      pending,
-      { metric: LOGIN_PATH.test(path) ? 'core.handle_login_request' : 'core.handle_request', startedAt },
-      {
-        requestId,
-        request: {
-          startTime: Date.now(),
-          remote: request.socket,
-          requestPath: url.pathname,
-          requestMethod: request.method ?? 'GET',
-        },
-      },
-    );
+    // The same record lists the request in sys/in-flight-req.
+    const tracked = context.core.trackRequest(pending, {
+      metric: LOGIN_PATH.test(path) ? 'core.handle_login_request' : 'core.handle_request',
+      startedAt,
+      requestId,
+      message: request,
+    });
     const result = await (ha !== undefined ? ha.track(tracked) : tracked);
     if (path === MONITOR_REQUEST_PATH && effectiveOperation === 'read') return monitorAnswer(context, requestId, result);
     return answerFor(requestId, effectiveOperation, result);

@@ -43,9 +43,11 @@ describe('sys/in-flight-req', () => {
     let finish!: () => void;
     const pending = new Promise<void>((resolve) => (finish = resolve));
     const startTime = Date.parse('2026-03-01T12:00:00.000Z');
-    const tracked = server.core.trackRequest(pending, undefined, {
+    const tracked = server.core.trackRequest(pending, {
+      metric: 'core.handle_request',
       requestId: 'held-request',
-      request: { startTime, remote: { remoteAddress: '::1', remotePort: 50123 }, requestPath: '/v1/secret/data/app', requestMethod: 'PUT' },
+      startedAt: startTime - performance.timeOrigin,
+      message: { method: 'PUT', url: '/v1/secret/data/app?version=2', socket: { remoteAddress: '::1', remotePort: 50123 } },
     });
 
     const during = await readRaw(ROOT);

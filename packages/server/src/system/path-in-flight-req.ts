@@ -5,15 +5,20 @@
 import { definePath, type FieldMap, type PathDefinition } from '@coffer/sdk';
 import type { CallerRegistry } from '../token/caller.js';
 
-/** One request being served, as the HTTP layer records it. */
+/**
+ * One request being served: the record the HTTP layer already makes for
+ * the request's time metric, so listing a request allocates nothing. Its
+ * fields are formatted only when the list is read.
+ */
 export interface InFlightRequest {
-  /** Milliseconds since the epoch. */
-  startTime: number;
-  /** The connection, whose peer address is read only when the list is, to keep the request path free of that work. */
-  remote: { readonly remoteAddress?: string; readonly remotePort?: number };
-  /** The URL path as received, such as `/v1/secret/data/app`. */
-  requestPath: string;
-  requestMethod: string;
+  /** `performance.now()` when the request started. */
+  readonly startedAt: number;
+  /** The request as received: its method, target (`/v1/secret/data/app?x=1`) and connection. */
+  readonly message: {
+    readonly method?: string;
+    readonly url?: string;
+    readonly socket: { readonly remoteAddress?: string; readonly remotePort?: number };
+  };
 }
 
 /** The requests in flight by request ID; the HTTP layer adds each one and removes it once the response is built. */
@@ -46,11 +51,12 @@ export function inFlightRequestPaths(inFlight: InFlightRequests, callers: Caller
         async read() {
           const listed: Record<string, unknown> = {};
           for (const [requestId, request] of inFlight.entries()) {
+            const { message } = request;
             listed[requestId] = {
-              start_time: new Date(request.startTime).toISOString(),
-              client_remote_address: joinHostPort(request.remote.remoteAddress, request.remote.remotePort),
-              request_path: request.requestPath,
-              request_method: request.requestMethod,
+              start_time: new Date(Math.round(performance.timeOrigin + request.startedAt)).toISOString(),
+              client_remote_address: joinHostPort(message.socket.remoteAddress, message.socket.remotePort),
+              request_path: (message.url ?? '/').split('?', 1)[0],
+              request_method: message.method ?? 'GET',
               // The entity of the caller's token, once the pipeline has resolved it; Vault's client ID for tokens without an entity is not computed.
               client_id: callers.get(requestId)?.entry?.entityId ?? '',
             };
