@@ -44,7 +44,7 @@ import { QuotaManager } from './quotas/index.js';
 import { CoreGauges } from './telemetry/core-metrics.js';
 import { DEFAULT_TELEMETRY, MetricsRegistry, type TelemetrySettings } from './telemetry/registry.js';
 import { recordVersion } from './system/version-history.js';
-import { InFlightRequests, type InFlightRequest } from './system/path-in-flight-req.js';
+import { InFlightRequests, type InFlightEntry } from './system/path-in-flight-req.js';
 import type { LoggerLevels } from './logging/levels.js';
 import type { LogMonitor } from './logging/monitor.js';
 import { COFFER_VERSION } from './version.js';
@@ -471,10 +471,10 @@ export class Core {
    * without a lease. With a `requestId` in `timing`, sys/in-flight-req
    * lists the request until its response is built.
    */
-  async trackRequest<T>(work: Promise<T>, timing?: { metric: string; requestId?: string } & InFlightRequest): Promise<T> {
+  async trackRequest<T>(work: Promise<T>, timing?: { metric: string; startedAt: number } | ({ metric: string } & InFlightEntry)): Promise<T> {
     this.requestsInFlight += 1;
-    const listed = timing?.requestId;
-    if (listed !== undefined) this.inFlight.add(listed, timing!);
+    const listed = timing !== undefined && 'requestId' in timing ? timing : undefined;
+    if (listed !== undefined) this.inFlight.add(listed);
     try {
       return await work;
     } finally {

@@ -197,6 +197,8 @@ async function handle(context: HandlerContext, request: IncomingMessage, respons
       startedAt,
       requestId,
       message: request,
+      previous: undefined,
+      next: undefined,
     });
     const result = await (ha !== undefined ? ha.track(tracked) : tracked);
     if (path === MONITOR_REQUEST_PATH && effectiveOperation === 'read') return monitorAnswer(context, requestId, result);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RunningServer } from '../server.js';
 import { api, startDevServer } from '../testing/api-client.js';
+import { InFlightRequests, type InFlightEntry } from './path-in-flight-req.js';
 
 const ROOT = 'root-in-flight-token';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -48,6 +49,8 @@ describe('sys/in-flight-req', () => {
       requestId: 'held-request',
       startedAt: startTime - performance.timeOrigin,
       message: { method: 'PUT', url: '/v1/secret/data/app?version=2', socket: { remoteAddress: '::1', remotePort: 50123 } },
+      previous: undefined,
+      next: undefined,
     });
 
     const during = await readRaw(ROOT);
@@ -91,5 +94,49 @@ describe('sys/in-flight-req', () => {
     const denied = await readRaw(created.body.auth.client_token);
     assert.equal(denied.status, 403);
     assert.deepEqual(denied.body, { errors: ['permission denied'] });
+  });
+});
+
+describe('in-flight request list', () => {
+  function entry(requestId: string): InFlightEntry {
+    return { requestId, startedAt: 0, message: { socket: {} }, previous: undefined, next: undefined };
+  }
+
+  function ids(list: InFlightRequests): string[] {
+    return [...list.entries()].map(([requestId]) => requestId);
+  }
+
+  test('keeps order through removals', () => {
+    const list = new InFlightRequests();
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map(entry);
+    for (const item of [a, b, c, d]) list.add(item);
+
+    list.delete(b);
+    assert.deepEqual(ids(list), ['a', 'c', 'd']);
+    list.delete(a);
+    assert.deepEqual(ids(list), ['c', 'd']);
+    list.delete(d);
+    assert.deepEqual(ids(list), ['c']);
+    assert.equal(list.size, 1);
+
+    list.add(b);
+    assert.deepEqual(ids(list), ['c', 'b']);
+    list.delete(c);
+    list.delete(b);
+    assert.deepEqual(ids(list), []);
+    assert.equal(list.size, 0);
+  });
+
+  test('second removal changes nothing', () => {
+    const list = new InFlightRequests();
+    const [a, b] = ['a', 'b'].map(entry);
+    list.add(a);
+    list.add(b);
+
+    list.delete(a);
+    list.delete(a);
+
+    assert.deepEqual(ids(list), ['b']);
+    assert.equal(list.size, 1);
   });
 });

@@ -21,24 +21,52 @@ export interface InFlightRequest {
   };
 }
 
-/** The requests in flight by request ID; the HTTP layer adds each one and removes it once the response is built. */
-export class InFlightRequests {
-  private readonly requests = new Map<string, InFlightRequest>();
+/** A listed request: its record with the links of the list it is on. */
+export interface InFlightEntry extends InFlightRequest {
+  readonly requestId: string;
+  previous: InFlightEntry | undefined;
+  next: InFlightEntry | undefined;
+}
 
-  add(requestId: string, request: InFlightRequest): void {
-    this.requests.set(requestId, request);
+/**
+ * The requests in flight, which the HTTP layer adds and removes once each
+ * response is built. They form a list linked through their own records:
+ * a Map keyed by request ID took about 1% of a transit request's CPU in a
+ * profile, mostly in its set.
+ */
+export class InFlightRequests {
+  private head: InFlightEntry | undefined;
+  private tail: InFlightEntry | undefined;
+  private count = 0;
+
+  add(entry: InFlightEntry): void {
+    entry.previous = this.tail;
+    entry.next = undefined;
+    if (this.tail === undefined) this.head = entry;
+    else this.tail.next = entry;
+    this.tail = entry;
+    this.count += 1;
   }
 
-  delete(requestId: string): void {
-    this.requests.delete(requestId);
+  /** Removes an entry that `add` took; removing it again does nothing. */
+  delete(entry: InFlightEntry): void {
+    const { previous, next } = entry;
+    if (previous === undefined && next === undefined && this.head !== entry) return;
+    if (previous === undefined) this.head = next;
+    else previous.next = next;
+    if (next === undefined) this.tail = previous;
+    else next.previous = previous;
+    entry.previous = undefined;
+    entry.next = undefined;
+    this.count -= 1;
   }
 
   get size(): number {
-    return this.requests.size;
+    return this.count;
   }
 
-  entries(): IterableIterator<[string, InFlightRequest]> {
-    return this.requests.entries();
+  *entries(): IterableIterator<[string, InFlightRequest]> {
+    for (let entry = this.head; entry !== undefined; entry = entry.next) yield [entry.requestId, entry];
   }
 }
 
