@@ -88,8 +88,8 @@ function lastLines(text: string, count: number): string {
 
 /**
  * Describes a passed `npm test` by its counts from the TAP summary, so a
- * reviewer sees how many tests the project has. The count is unknown when
- * the test script prints no `# tests N` line, as node's test runner does.
+ * reviewer can read how many tests the project has. The count is unknown
+ * unless the test script prints a `# tests N` line, as node's test runner does.
  */
 function projectTestsPassed(output: string): string {
   const count = (label: string): string | undefined => [...output.matchAll(new RegExp(`^# ${label} (\\d+)$`, 'gm'))].at(-1)?.[1];

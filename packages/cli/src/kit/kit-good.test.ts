@@ -38,7 +38,7 @@ describe('plugin kit on fresh projects', () => {
     ['seal', 'ts', [/^  passed  seal\/key-id-stable$/m, /^  passed  seal\/kms-unreachable$/m, /^  passed  seal\/server-restart-unseals$/m]],
   ];
 
-  /** The test counts of each template's `npm test`, which certify reports so that a reviewer sees them. */
+  /** The test counts of each template's `npm test`, which certify reports for the reviewer. */
   const PROJECT_TEST_COUNTS: Record<string, string> = {
     'secrets-ts': '11 tests: 11 passed, 0 skipped, 0 todo',
     'auth-ts': '9 tests: 9 passed, 0 skipped, 0 todo',

@@ -103,6 +103,6 @@ export function inFlightRequestPaths(inFlight: InFlightRequests, callers: Caller
 /** Formats a socket's peer as Go's net.JoinHostPort does: `host:port`, with brackets around an IPv6 host. */
 export function joinHostPort(host: string | undefined, port: number | undefined): string {
   if (host === undefined) return '';
-  const shown = host.includes(':') ? `[${host}]` : host;
-  return port === undefined ? shown : `${shown}:${port}`;
+  const hostPart = host.includes(':') ? `[${host}]` : host;
+  return port === undefined ? hostPart : `${hostPart}:${port}`;
 }

@@ -149,12 +149,11 @@ function groupAliases(teamNames: readonly string[]): AuthAlias[] {
 }
 
 /**
- * Returns the handler that renews a token of a login, as Vault's github
- * method does: it checks the personal access token kept from the login
- * with GitHub again, so a revoked token or a user who left the organization
- * cannot renew, and the policies the user maps to now must equal the
- * token's. The renewal gets the config's current TTLs and the user's
- * current teams as group aliases.
+ * Returns the handler that renews a login's token, as Vault's github method
+ * does. It checks the personal access token kept from the login with GitHub
+ * again, so a revoked token or a user who left the organization cannot renew.
+ * The policies the user maps to now must equal the token's. The renewal gets
+ * the config's current TTLs and the user's current teams as group aliases.
  * @throws CofferError (400) when the mount lost its config, GitHub rejects
  *   the token or the policies changed.
  */

@@ -218,7 +218,7 @@ describe('creds for iam_user', () => {
     const issuing = harness.send('read', 'creds/app');
     await hold.reached;
 
-    // Age the record past the minimum, as a creation slower than it would.
+    // Backdate the creation's write-ahead record past the rollback age, as a slow creation would leave it.
     const view = new StorageView(harness.storage, 'logical/aws/');
     const wal = new WriteAheadLog(view);
     const [id] = await wal.list();

@@ -217,12 +217,12 @@ export class MysqlStorage implements ClosableStorage, HaStorage {
   }
 
   /**
-   * Runs one statement as a prepared statement; a driver error comes back scrubbed.
+   * Runs one statement as a prepared statement, and scrubs credentials from a driver error.
    * NOTE: statements have no timeout. On a connection that stops responding
-   * without being closed, a statement waits until the operating system gives
-   * up on the connection. That takes minutes with Linux defaults, and never
-   * happens behind a proxy that keeps acknowledging packets. It holds its
-   * pool connection meanwhile. The HA lock is still given up after `ha_lock_ttl`.
+   * without being closed, a statement waits, keeping its pool connection busy,
+   * until the operating system gives up on the connection. That takes
+   * minutes with Linux defaults, and never happens behind a proxy that keeps
+   * acknowledging packets. The HA lock is still given up after `ha_lock_ttl`.
    */
   private async run(operation: string, sql: string, values: SqlValue[]): Promise<QueryOutcome> {
     if (this.closed) throw new Error('storage "mysql": the storage is closed');
