@@ -227,7 +227,7 @@ export class AuditHasher {
     for (const key of Object.keys(value)) {
       const member = this.valueJson((value as Record<string, unknown>)[key], key, exempt);
       if (member === undefined) continue;
-      json += json.length === 1 ? `${JSON.stringify(key)}:${member}` : `,${JSON.stringify(key)}:${member}`;
+      json += json.length === 1 ? `${quoteKey(key)}:${member}` : `,${quoteKey(key)}:${member}`;
     }
     return `${json}}`;
   }
@@ -269,6 +269,25 @@ export class AuditHasher {
     }
     return copy;
   }
+}
+
+/** Field names as JSON strings, since requests to one path repeat the same few names. */
+const quotedKeys = new Map<string, string>();
+/** The key cache is cleared when it contains this many names, because clients choose them. */
+const QUOTED_KEYS_MAX = 1024;
+/** Names longer than this are quoted every time. */
+const QUOTED_KEY_MAX_LENGTH = 64;
+
+/** Returns `JSON.stringify(key)`, from the cache when the name was quoted before. */
+function quoteKey(key: string): string {
+  if (key.length > QUOTED_KEY_MAX_LENGTH) return JSON.stringify(key);
+  let quoted = quotedKeys.get(key);
+  if (quoted === undefined) {
+    if (quotedKeys.size >= QUOTED_KEYS_MAX) quotedKeys.clear();
+    quoted = JSON.stringify(key);
+    quotedKeys.set(key, quoted);
+  }
+  return quoted;
 }
 
 /**

@@ -83,6 +83,8 @@ const CASES: Record<string, AuditResponseInput> = {
     response: { data: JSON.parse('{"__proto__":"only member"}') },
   }),
   'own toJSON function': sampleInput({ data: { document: { toJSON: () => 'clear text', kept: 'value' } } }),
+  // Under log_raw and hmac_accessor off these go out in clear, so they must be escaped.
+  'token and accessor needing escapes': sampleInput({ token: 'hvs."quoted"\\\n', tokenEntry: { ...sampleInput().tokenEntry!, accessor: 'acc"ess\u2028or' } }),
   'remaining uses': sampleInput({ tokenEntry: { ...sampleInput().tokenEntry!, remainingUses: 3, metadata: null, entityId: 'entity-7' } }),
 };
 
@@ -166,6 +168,24 @@ describe('json entry serializer', () => {
       // A new input object each time, so only the device cache can carry text over.
       const input = sampleInput({ requestId: `request-${index}`, ...variant });
       assert.equal(serializeJsonEntry('request', input, NOW, hasher, config, cache), JSON.stringify(buildRequestEntry(input, hasher, config, NOW)), `variant ${index}`);
+    }
+  });
+
+  test('response mount members follow their inputs', () => {
+    const hasher = new AuditHasher(SALT);
+    const config = parseFormatConfig({});
+    const cache = new JsonBlockCache();
+    const variants: Array<Partial<AuditResponseInput>> = [
+      {},
+      { mountAccessor: 'kv_other', mountPoint: 'other/', mountType: 'kv' },
+      { mountAccessor: 'kv_other', mountPoint: 'moved "other"/', mountType: 'kv' },
+      { mountAccessor: 'kv_other', mountPoint: 'moved "other"/', mountType: 'kv-v2' },
+      { mountAccessor: undefined, mountPoint: undefined, mountType: undefined },
+      {},
+    ];
+    for (const [index, variant] of variants.entries()) {
+      const input = sampleInput({ requestId: `request-${index}`, ...variant });
+      assert.equal(serializeJsonEntry('response', input, NOW, hasher, config, cache), JSON.stringify(buildResponseEntry(input, hasher, config, NOW)), `variant ${index}`);
     }
   });
 
