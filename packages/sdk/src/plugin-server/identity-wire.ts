@@ -14,7 +14,8 @@ export const ROOT_NAMESPACE_ID = 'root';
 
 /**
  * Encodes an entity for `EntityInfoReply`. The entity's own `namespace_id`
- * stays empty and each alias gets the root namespace, as Vault's host sends them.
+ * stays empty, each alias gets the root namespace and `local` stays false,
+ * as Vault's host sends them.
  */
 export function entityToWire(entity: IdentityEntity): WireEntity {
   return {
@@ -29,7 +30,6 @@ export function entityToWire(entity: IdentityEntity): WireEntity {
         id: alias.id,
         namespace_id: ROOT_NAMESPACE_ID,
         custom_metadata: { ...alias.customMetadata },
-        local: false,
       }),
     ),
     metadata: { ...entity.metadata },
@@ -37,7 +37,7 @@ export function entityToWire(entity: IdentityEntity): WireEntity {
   };
 }
 
-/** Decodes the entity of an `EntityInfoReply`; an unset entity is `undefined`. */
+/** Decodes the entity of an `EntityInfoReply`, returning `undefined` when the reply has none. */
 export function entityFromWire(wire: WireEntity | null | undefined): IdentityEntity | undefined {
   if (wire === null || wire === undefined) return undefined;
   return {
