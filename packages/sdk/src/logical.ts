@@ -194,6 +194,41 @@ export interface SpecialPaths {
   unauthenticated: string[];
 }
 
+/**
+ * An identity entity as the system view reports it to a backend, following
+ * Vault's `logical.Entity`: the facts a backend may act on, never the
+ * entity's policies, tokens or timestamps.
+ */
+export interface IdentityEntity {
+  id: string;
+  name: string;
+  /** Every alias of the entity, in the order the identity store keeps them. */
+  aliases: IdentityEntityAlias[];
+  metadata: Record<string, string>;
+  /** Tokens of a disabled entity are denied; a backend may refuse it as well. */
+  disabled: boolean;
+}
+
+/** One login identity of an entity: a user or role name within one auth mount. */
+export interface IdentityEntityAlias {
+  id: string;
+  mountAccessor: string;
+  /** Type of the alias's mount, e.g. `userpass`; empty when that mount is gone. */
+  mountType: string;
+  name: string;
+  /** Set by the auth method at each login. */
+  metadata: Record<string, string>;
+  /** Set through the `identity/entity-alias` API only. */
+  customMetadata: Record<string, string>;
+}
+
+/** An identity group as the system view reports it, following Vault's `logical.Group`. */
+export interface IdentityGroup {
+  id: string;
+  name: string;
+  metadata: Record<string, string>;
+}
+
 /** Read-only facts about the server that a backend may ask for. */
 export interface SystemView {
   /** Default lease TTL in seconds for this mount. */
@@ -232,9 +267,9 @@ export interface SystemView {
    * system view and in plugin processes. With an empty `entityId` it only
    * checks the template, so an engine can validate a role when it is written.
    *
-   * The server renders and the plugin gets only the resulting string, not
-   * the entity with all its metadata and aliases, which is why this method
-   * exists in place of Vault's `EntityInfo` and `GroupsForEntity`.
+   * The server renders and the plugin gets only the resulting string, so a
+   * backend that only fills in templates needs no {@link entityInfo} or
+   * {@link groupsForEntity} call of its own.
    *
    * @returns The rendered text, or `undefined` when the template cannot be
    *   rendered for this entity. That happens when the ID is empty, names no
@@ -247,6 +282,31 @@ export interface SystemView {
    *   unknown parameter, with a message listing the parameters.
    */
   renderIdentityTemplate?(template: string, entityId: string): Promise<string | undefined>;
+  /**
+   * Returns the identity entity `entityId`, usually the request's
+   * {@link Request.entityId}, with its aliases and metadata, as Vault's
+   * `EntityInfo` does. A disabled entity is returned with `disabled` set.
+   * An ID of an entity merged into another returns that other entity, as
+   * the merged entity's tokens resolve to it. Present on the server's
+   * system view and in plugin processes.
+   * @returns The entity, or `undefined` when the ID is empty or names no
+   *   entity, as Vault answers for an unknown ID.
+   * @throws CofferError (500) when the server cannot answer, for example a
+   *   host that predates the call.
+   */
+  entityInfo?(entityId: string): Promise<IdentityEntity | undefined>;
+  /**
+   * Returns the groups the entity `entityId` belongs to, as Vault's
+   * `GroupsForEntity` does: first the groups that list it as a member, then
+   * every group above those through member groups, each once and each list
+   * sorted by group ID. Internal and external groups are both included.
+   * An ID merged into another entity answers for that other entity.
+   * Present on the server's system view and in plugin processes.
+   * @returns The groups; empty when the ID is empty, names no entity, or
+   *   the entity is in no group.
+   * @throws CofferError (500) when the server cannot answer.
+   */
+  groupsForEntity?(entityId: string): Promise<IdentityGroup[]>;
 }
 
 /** Everything a backend factory receives. */

@@ -14,7 +14,7 @@ import { ExpirationManager } from './expiration/index.js';
 import { LEASE_PREFIX } from './expiration/lease-store.js';
 import { HaNode, type HaOptions } from './ha/ha-node.js';
 import { NODES_PREFIX } from './ha/node-registry.js';
-import { IdentityStore, OIDC_UNAUTHENTICATED_PATHS, OidcStore, renderIdentityTemplate, type MountInfo } from './identity/index.js';
+import { entityInfo, groupsForEntity, IdentityStore, OIDC_UNAUTHENTICATED_PATHS, OidcStore, renderIdentityTemplate, type MountInfo } from './identity/index.js';
 import { LoginMfa, MfaStore } from './identity/mfa/index.js';
 import { PolicyStore } from './policy/index.js';
 import { PasswordPolicyStore, policyPasswordGenerator } from './password-policy/index.js';
@@ -251,6 +251,10 @@ export class Core {
     this.mfa = new LoginMfa(new MfaStore(this.barrier, this.logger.child({ component: 'login-mfa' }), this.identity));
     const identity = this.identity;
     const renderTemplate = (template: string, entityId: string) => renderIdentityTemplate(identity, template, entityId);
+    const identityLookups = {
+      entityInfo: async (entityId: string) => entityInfo(identity, entityId),
+      groupsForEntity: async (entityId: string) => groupsForEntity(identity, entityId),
+    };
     this.oidc = new OidcStore(this.barrier, this.logger.child({ component: 'identity-oidc' }), () => this.apiAddress);
 
     this.plugins = new ExternalPlugins({
@@ -273,6 +277,7 @@ export class Core {
         openDatabase: (name, version) => this.openDatabase(name, version),
         generatePasswordFromPolicy,
         renderIdentityTemplate: renderTemplate,
+        ...identityLookups,
       },
       this.barrier,
       this.router,
@@ -289,6 +294,7 @@ export class Core {
         external: (entry, loading) => this.plugins.resolve('auth', entry, loading),
         generatePasswordFromPolicy,
         renderIdentityTemplate: renderTemplate,
+        ...identityLookups,
       },
       this.barrier,
       this.router,

@@ -4,9 +4,10 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { badRequest, internalError } from '../errors.js';
-import type { SystemView } from '../logical.js';
+import type { IdentityEntity, IdentityGroup, SystemView } from '../logical.js';
 import type { Storage, StorageEntry } from '../storage.js';
-import type { WireStorageEntry } from './messages.js';
+import { entityFromWire, groupFromWire } from './identity-wire.js';
+import type { WireEntityInfoReply, WireGroupsForEntityReply, WireStorageEntry } from './messages.js';
 import { callUnary } from './protocol.js';
 import { nanosecondsToSeconds } from './wire.js';
 
@@ -101,6 +102,43 @@ export class RemoteSystemView implements SystemView {
       throw internalError(`failed to render identity template "${template}": ${message}`);
     }
     return reply.resolved === true ? (reply.rendered ?? '') : undefined;
+  }
+
+  /**
+   * Asks the host for the entity `entityId`.
+   * @throws CofferError (500) when the call fails or the host reports an
+   *   error, with the host's message.
+   */
+  async entityInfo(entityId: string): Promise<IdentityEntity | undefined> {
+    const reply = await this.identityCall<WireEntityInfoReply>('EntityInfo', entityId, 'look up entity');
+    return entityFromWire(reply.entity);
+  }
+
+  /**
+   * Asks the host for the groups of the entity `entityId`.
+   * @throws CofferError (500) when the call fails or the host reports an
+   *   error, with the host's message.
+   */
+  async groupsForEntity(entityId: string): Promise<IdentityGroup[]> {
+    const reply = await this.identityCall<WireGroupsForEntityReply>('GroupsForEntity', entityId, 'look up the groups of entity');
+    return (reply.groups ?? []).map(groupFromWire);
+  }
+
+  /**
+   * Calls an identity method of the host. A host reports its failures in
+   * the reply's `err` field, as Vault's does; either kind of failure fails
+   * closed, so a backend never reads a missing entity as one without groups.
+   */
+  private async identityCall<Reply extends { err?: string }>(method: string, entityId: string, action: string): Promise<Reply> {
+    let reply: Reply;
+    try {
+      reply = await callUnary<Reply>(this.client, method, { entity_id: entityId });
+    } catch (err) {
+      const { details } = err as Partial<grpc.ServiceError>;
+      throw internalError(`failed to ${action} "${entityId}": ${details ?? (err instanceof Error ? err.message : String(err))}`);
+    }
+    if (reply.err !== undefined && reply.err !== '') throw internalError(`failed to ${action} "${entityId}": ${reply.err}`);
+    return reply;
   }
 
   /** Fetches the TTLs again when they are stale, or always when `force` is set. */

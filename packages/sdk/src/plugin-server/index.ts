@@ -24,6 +24,7 @@ export { generateLaunchCertificate, toPem, type LaunchCertificate } from './cert
 export { createStderrLogger, parseLogLevel, type LogLevel } from './stderr-logger.js';
 export * from './messages.js';
 export * from './database-wire.js';
+export { entityFromWire, entityToWire, groupFromWire, groupToWire, ROOT_NAMESPACE_ID } from './identity-wire.js';
 export { blobFromWire, blobToWire, type WireBlobInfo } from './seal-service.js';
 export {
   errorFromWire,

@@ -46,6 +46,34 @@ export interface WireAlias {
   local?: boolean;
 }
 
+/** Vault's `logical.Entity`, the entity in `EntityInfoReply`. */
+export interface WireEntity {
+  id?: string;
+  name?: string;
+  aliases?: WireAlias[];
+  metadata?: Record<string, string>;
+  disabled?: boolean;
+  namespace_id?: string;
+}
+
+/** Vault's `logical.Group`, one group in `GroupsForEntityReply`. */
+export interface WireGroup {
+  id?: string;
+  name?: string;
+  metadata?: Record<string, string>;
+  namespace_id?: string;
+}
+
+export interface WireEntityInfoReply {
+  entity?: WireEntity | null;
+  err?: string;
+}
+
+export interface WireGroupsForEntityReply {
+  groups?: WireGroup[];
+  err?: string;
+}
+
 export interface WireAuth {
   lease_options?: WireLeaseOptions | null;
   internal_data?: string;

@@ -7,4 +7,5 @@ export { createIdentityBackend } from './backend.js';
 export { IdentityStore, type IdentityPolicies, type MountInfo, type MountLookup } from './store.js';
 export { OidcStore } from './oidc-store.js';
 export { OIDC_UNAUTHENTICATED_PATHS } from './path-oidc.js';
+export { entityInfo, groupsForEntity } from './entity-info.js';
 export { renderIdentityTemplate } from './render-template.js';

@@ -5,12 +5,16 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import {
+  entityToWire,
+  groupToWire,
   isCofferError,
   secondsToNanoseconds,
   unaryHandler,
   validateStorageKey,
   type Storage,
   type SystemView,
+  type WireEntityInfoReply,
+  type WireGroupsForEntityReply,
   type WireStorageEntry,
 } from '@coffer/sdk';
 import { COFFER_VERSION } from '../version.js';
@@ -111,6 +115,8 @@ export function systemViewService(services: MountHostServices): grpc.UntypedServ
     GeneratePasswordFromPolicy: unaryHandler(async (args: { policy_name?: string }) => ({
       password: await generatePasswordFromPolicy(services.system, args.policy_name ?? ''),
     })),
+    EntityInfo: unaryHandler(async (args: { entity_id?: string }) => entityInfoReply(services.system, args.entity_id ?? '')),
+    GroupsForEntity: unaryHandler(async (args: { entity_id?: string }) => groupsForEntityReply(services.system, args.entity_id ?? '')),
     RenderIdentityTemplate: unaryHandler(async (args: { template?: string; entity_id?: string }) => {
       const rendered = await renderIdentityTemplate(services.system, args.template ?? '', args.entity_id ?? '');
       return rendered === undefined ? { rendered: '', resolved: false } : { rendered, resolved: true };
@@ -144,5 +150,30 @@ async function renderIdentityTemplate(system: SystemView, template: string, enti
   } catch (err) {
     const code = isCofferError(err) && err.status === 400 ? grpc.status.INVALID_ARGUMENT : grpc.status.INTERNAL;
     throw Object.assign(new Error(errorText(err)), { code });
+  }
+}
+
+/**
+ * Looks up an entity for the plugin. As in Vault, a failure goes in the
+ * reply's `err` field rather than a gRPC status, and an unknown ID is an
+ * unset entity with no error.
+ */
+async function entityInfoReply(system: SystemView, entityId: string): Promise<WireEntityInfoReply> {
+  try {
+    if (system.entityInfo === undefined) return { err: 'this mount cannot look up identity entities' };
+    const entity = await system.entityInfo(entityId);
+    return { entity: entity === undefined ? null : entityToWire(entity) };
+  } catch (err) {
+    return { err: errorText(err) };
+  }
+}
+
+/** Looks up an entity's groups for the plugin; failures go in `err`, as in Vault. */
+async function groupsForEntityReply(system: SystemView, entityId: string): Promise<WireGroupsForEntityReply> {
+  try {
+    if (system.groupsForEntity === undefined) return { err: 'this mount cannot look up identity groups' };
+    return { groups: (await system.groupsForEntity(entityId)).map(groupToWire) };
+  } catch (err) {
+    return { err: errorText(err) };
   }
 }

@@ -44,6 +44,10 @@ export interface MountKind {
   generatePasswordFromPolicy?: SystemView['generatePasswordFromPolicy'];
   /** Renders identity templates with an entity's facts; see `SystemView.renderIdentityTemplate`. */
   renderIdentityTemplate?: SystemView['renderIdentityTemplate'];
+  /** Looks up identity entities; see `SystemView.entityInfo`. */
+  entityInfo?: SystemView['entityInfo'];
+  /** Looks up the groups of identity entities; see `SystemView.groupsForEntity`. */
+  groupsForEntity?: SystemView['groupsForEntity'];
 }
 
 /** The settings of a mount that a tune may change. */
@@ -303,6 +307,8 @@ export class MountManager {
       ...(this.kind.openDatabase === undefined ? {} : { openDatabase: this.kind.openDatabase }),
       ...(this.kind.generatePasswordFromPolicy === undefined ? {} : { generatePasswordFromPolicy: this.kind.generatePasswordFromPolicy }),
       ...(this.kind.renderIdentityTemplate === undefined ? {} : { renderIdentityTemplate: this.kind.renderIdentityTemplate }),
+      ...(this.kind.entityInfo === undefined ? {} : { entityInfo: this.kind.entityInfo }),
+      ...(this.kind.groupsForEntity === undefined ? {} : { groupsForEntity: this.kind.groupsForEntity }),
     };
   }
 

@@ -1,7 +1,7 @@
 /**
  * A small secrets engine served as an external plugin, for the plugin tests:
- * notes kept in the mount's storage, plus paths that report the process and
- * mount, fail, or take their time.
+ * notes kept in the mount's storage, plus paths that report the process,
+ * the mount and identity entities, fail, or take their time.
  */
 import { Backend, definePath, nameSegment, notFound, SDK_VERSION, serve, type SecretsPlugin } from '@coffer/sdk';
 
@@ -79,6 +79,20 @@ const plugin: SecretsPlugin = {
           },
           helpSynopsis: 'Report the plugin process and mount.',
           helpDescription: 'Returns the process ID, mount point, options and lease TTLs the plugin sees.',
+        }),
+        definePath({
+          pattern: 'identity',
+          fields: { entity_id: { type: 'string', description: 'Entity to look up; the caller\'s entity when empty.' } },
+          operations: {
+            async read(request, fields) {
+              const entityId = fields.get('entity_id') || (request.entityId ?? '');
+              const entity = await config.system.entityInfo?.(entityId);
+              const groups = await config.system.groupsForEntity?.(entityId);
+              return { data: { entity_id: entityId, entity: entity ?? null, groups: groups ?? null } };
+            },
+          },
+          helpSynopsis: 'Look up an identity entity and its groups.',
+          helpDescription: 'Returns what the system view reports for the entity, for the tests of EntityInfo and GroupsForEntity.',
         }),
         definePath({
           pattern: 'slow',
