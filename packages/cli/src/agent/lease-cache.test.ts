@@ -121,6 +121,7 @@ describe('agent cache', { timeout: 300_000 }, () => {
     const creation = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`;
     await root.write('database/roles/app', { db_name: 'pg', creation_statements: creation, default_ttl: '1h', max_ttl: '2h' });
     await root.write('database/roles/short', { db_name: 'pg', creation_statements: creation, default_ttl: '4s', max_ttl: '1m' });
+    await root.write('database/roles/capped', { db_name: 'pg', creation_statements: creation, default_ttl: '2s', max_ttl: '2s' });
     await root.write('database/roles/slow', { db_name: 'pg', creation_statements: `SELECT pg_sleep(1); ${creation}`, default_ttl: '1h', max_ttl: '2h' });
 
     cache = new LeaseCache(new AgentLogger({ write: (chunk: string) => (log += chunk) }, 'debug').named('cache'));
@@ -329,14 +330,15 @@ describe('agent cache', { timeout: 300_000 }, () => {
     assert.equal(await serverRequests('auth/userpass/login/orphaner'), logins + 1);
   });
 
-  test('token TTL end evicts login', async () => {
-    await user('brief', { token_ttl: '2s', token_max_ttl: '1m' });
+  test('login at max TTL is evicted', async () => {
+    // The cache renews the token, but cannot extend it past its max TTL: the entry goes before the token ends.
+    await user('brief', { token_ttl: '2s', token_max_ttl: '2s' });
     const first = await login(address, 'brief');
     assert.equal(first.json.auth.lease_duration, 2);
     assert.equal((await login(address, 'brief')).json.auth.client_token, first.json.auth.client_token);
     assert.equal(await serverRequests('auth/userpass/login/brief'), 1);
 
-    await sleep(2_500);
+    await sleep(2_600);
     const later = await login(address, 'brief');
     assert.notEqual(later.json.auth.client_token, first.json.auth.client_token);
     assert.equal(await serverRequests('auth/userpass/login/brief'), 2);
@@ -352,25 +354,29 @@ describe('agent cache', { timeout: 300_000 }, () => {
     const renewed = await send(address, 'PUT', '/v1/sys/leases/renew', { token, body: { lease_id: leased.json.lease_id, increment: 30 } });
     assert.equal(renewed.status, 200);
     assert.equal(renewed.json.lease_duration, 30);
+    const lookup = async (): Promise<Record<string, unknown>> => (await root.write('sys/leases/lookup', { lease_id: leased.json.lease_id }))!.data!;
+    const renewedAt = (await lookup()).last_renewal;
     await sleep(5_000);
     const again = await send(address, 'GET', '/v1/database/creds/short', { token });
     assert.equal(again.text, leased.text);
     assert.equal(await serverRequests('database/creds/short'), before);
+    // The cache's own renewal moved to two thirds of the 30 seconds. At two thirds of 4 it would have come by now.
+    assert.equal((await lookup()).last_renewal, renewedAt);
   });
 
-  test('lease TTL end evicts secret', async () => {
+  test('lease at max TTL is evicted', async () => {
     await user('expiring');
     const token = (await login(address, 'expiring')).json.auth.client_token as string;
-    const leased = await send(address, 'GET', '/v1/database/creds/short', { token });
-    const before = await serverRequests('database/creds/short');
-    assert.equal((await send(address, 'GET', '/v1/database/creds/short', { token })).text, leased.text);
-    assert.equal(await serverRequests('database/creds/short'), before);
+    const leased = await send(address, 'GET', '/v1/database/creds/capped', { token });
+    const before = await serverRequests('database/creds/capped');
+    assert.equal((await send(address, 'GET', '/v1/database/creds/capped', { token })).text, leased.text);
+    assert.equal(await serverRequests('database/creds/capped'), before);
 
-    await sleep(4_500);
-    const again = await send(address, 'GET', '/v1/database/creds/short', { token });
+    await sleep(2_600);
+    const again = await send(address, 'GET', '/v1/database/creds/capped', { token });
     assert.equal(again.status, 200);
     assert.notEqual(again.json.lease_id, leased.json.lease_id);
-    assert.equal(await serverRequests('database/creds/short'), before + 1);
+    assert.equal(await serverRequests('database/creds/capped'), before + 1);
   });
 
   test('legacy sys/revoke path evicts', async () => {

@@ -2,16 +2,21 @@
 // turns on. It keeps the responses that create a token (logins and
 // auth/token/create) and the responses that carry a lease (dynamic secrets
 // such as database credentials), keyed by a hash of the request and the
-// token it was sent with. An entry lives until its TTL ends, a revocation
-// sent through the proxy removes it, or /agent/v1/cache-clear clears it.
-// Entries form a tree, as in Vault Agent: a lease or a child token hangs
-// under the cached token that created it, so evicting a token evicts
-// everything created with it.
+// token it was sent with. As in Vault Agent, a lifetime watcher renews each
+// entry's token or lease before it expires (lifetime-watcher.ts). An entry
+// lives until renewal fails or can no longer extend it, its TTL ends, a
+// revocation sent through the proxy removes it, or /agent/v1/cache-clear
+// clears it. Entries form a tree, as in Vault Agent: a lease or a child
+// token hangs under the cached token that created it, so evicting a token
+// evicts everything created with it.
 import { createHash } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http';
+import type { ClientConfig } from '../client.js';
+import type { RenewalResult, WatcherEnd } from './lifetime-watcher.js';
+import { LifetimeWatcher, TimerSet } from './lifetime-watcher.js';
 import type { AgentLogger } from './log.js';
-import type { LongTimeout } from './timers.js';
-import { clearLongTimeout, setLongTimeout } from './timers.js';
+import type { RenewalTarget } from './renewal-client.js';
+import { sendRenewal } from './renewal-client.js';
 
 /** Maximum number of cached responses; the oldest is evicted to make room. */
 export const defaultMaxEntries = 10_000;
@@ -71,7 +76,10 @@ interface CacheEntry {
   dependents: Set<CacheEntry>;
   /** End of the token's or lease's TTL in milliseconds since the epoch; undefined when it has no TTL. */
   expiresAt?: number;
-  timer?: LongTimeout;
+  /** Evicts the entry when its TTL ends. */
+  timer?: NodeJS.Timeout;
+  /** Watcher that renews the token or lease. It is undefined for the auto-auth token, which the agent's auth handler renews. */
+  watcher?: LifetimeWatcher;
 }
 
 /** The types of /agent/v1/cache-clear, as Vault Agent names them. */
@@ -156,6 +164,12 @@ export interface LeaseCacheOptions {
   maxEntries?: number;
   /** Maximum total size of the cached response bodies, in bytes. */
   maxBytes?: number;
+  /** Sends one renewal request. Tests replace it to make the server fail. */
+  renew?: (server: ClientConfig, target: RenewalTarget, signal: AbortSignal) => Promise<RenewalResult>;
+  /** Random number in [0, 1) for the renewal jitter. */
+  random?: () => number;
+  /** First retry wait, in milliseconds, after a renewal without a response. */
+  retryIntervalMs?: number;
 }
 
 export class LeaseCache {
@@ -170,10 +184,13 @@ export class LeaseCache {
   private readonly maxEntries: number;
   private readonly maxBytes: number;
   private storedBytes = 0;
+  /** TTL and renewal timers, all cancelled by close(). */
+  private readonly timers = new TimerSet();
+  private closed = false;
 
   constructor(
     private readonly logger: AgentLogger,
-    options: LeaseCacheOptions = {},
+    private readonly options: LeaseCacheOptions = {},
   ) {
     this.maxEntries = options.maxEntries ?? defaultMaxEntries;
     this.maxBytes = options.maxBytes ?? defaultMaxBytes;
@@ -187,6 +204,11 @@ export class LeaseCache {
   /** Total size of the cached response bodies, in bytes. */
   get bytes(): number {
     return this.storedBytes;
+  }
+
+  /** Number of TTL and renewal timers that have neither fired nor been cancelled. */
+  get pendingTimers(): number {
+    return this.timers.size;
   }
 
   /**
@@ -249,9 +271,11 @@ export class LeaseCache {
   /**
    * Processes a response from the server: a renewal updates the TTL of its
    * entry, a revocation evicts entries, and a response that creates a token
-   * or carries a lease is stored under `key`.
+   * or carries a lease is stored under `key`. `server` is where the request
+   * went; a stored entry is renewed there. Without it, entries are not renewed.
    */
-  observe(key: string, request: CacheRequest, response: CachedResponse): void {
+  observe(key: string, request: CacheRequest, response: CachedResponse, server?: ClientConfig): void {
+    if (this.closed) return;
     if (response.status < 200 || response.status >= 300) return;
     const path = routedPath(request.path);
     if (path === undefined) return;
@@ -271,7 +295,7 @@ export class LeaseCache {
     if (this.entries.has(key)) return;
     const entry = this.newEntry(key, request, response, envelope);
     if (entry === undefined) return;
-    this.store(entry);
+    this.store(entry, server);
   }
 
   /** Builds the entry for a response that creates a token or carries a lease, or returns undefined for one the cache does not keep. */
@@ -303,7 +327,7 @@ export class LeaseCache {
     return ttlSeconds > 0 ? Date.now() + ttlSeconds * 1000 : undefined;
   }
 
-  private store(entry: CacheEntry): void {
+  private store(entry: CacheEntry, server: ClientConfig | undefined): void {
     const size = entry.response?.body.length ?? 0;
     if (size > this.maxBytes) {
       this.logger.debug('response is larger than the cache, not storing it', { kind: entry.kind, path: entry.requestPath, bytes: size, max_bytes: this.maxBytes });
@@ -316,6 +340,7 @@ export class LeaseCache {
     if (entry.leaseId !== undefined) this.byLease.set(entry.leaseId, entry);
     entry.parent?.dependents.add(entry);
     this.schedule(entry);
+    if (server !== undefined) this.watch(entry, server);
     this.logger.debug('stored response in cache', { kind: entry.kind, path: entry.requestPath, entries: this.entries.size });
 
     while (this.entries.size > this.maxEntries || this.storedBytes > this.maxBytes) {
@@ -325,22 +350,67 @@ export class LeaseCache {
     }
   }
 
+  /** Arms the timer that evicts an entry when its TTL ends. */
   private schedule(entry: CacheEntry): void {
-    clearLongTimeout(entry.timer);
+    this.timers.clear(entry.timer);
     entry.timer = undefined;
     if (entry.expiresAt === undefined) return;
-    entry.timer = setLongTimeout(() => {
+    const expiresAt = entry.expiresAt;
+    entry.timer = this.timers.set(() => {
+      entry.timer = undefined;
+      // A TTL beyond the longest timer delay takes more than one wait.
+      if (expiresAt > Date.now()) {
+        this.schedule(entry);
+        return;
+      }
       this.logger.debug('cache entry TTL ended, evicting it', { kind: entry.kind, path: entry.requestPath });
       this.evict(entry);
-    }, Math.max(0, entry.expiresAt - Date.now()));
-    entry.timer.handle?.unref();
+    }, expiresAt - Date.now());
+  }
+
+  /**
+   * Starts the lifetime watcher of a stored entry: a lease is renewed with
+   * the token it was requested with, a token with itself, as Vault Agent
+   * renews them. The entry is evicted when the watcher ends by itself.
+   */
+  private watch(entry: CacheEntry, server: ClientConfig): void {
+    if (entry.expiresAt === undefined || !this.entries.has(entry.key!)) return;
+    const target: RenewalTarget =
+      entry.kind === 'lease'
+        ? { kind: 'lease', leaseId: entry.leaseId!, token: entry.requestToken, namespace: entry.namespace }
+        : { kind: 'token', token: entry.token!, namespace: entry.namespace };
+    const renew = this.options.renew ?? sendRenewal;
+    const fields = { kind: entry.kind, path: entry.requestPath };
+    entry.watcher = new LifetimeWatcher({
+      leaseSeconds: (entry.expiresAt - Date.now()) / 1000,
+      renew: (signal) => renew(server, target, signal),
+      onRenewed: (ttl) => {
+        this.logger.debug('renewed cache entry', { ...fields, ttl });
+        entry.expiresAt = this.expiry(ttl);
+        this.schedule(entry);
+      },
+      onDone: (end: WatcherEnd) => {
+        entry.watcher = undefined;
+        if (end.reason === 'failed') this.logger.warn('renewing cache entry failed, evicting it', { ...fields, error: end.message });
+        else this.logger.debug('cache entry cannot be renewed further, evicting it', fields);
+        const evicted = this.evict(entry);
+        if (evicted > 1) this.logger.debug('evicted entries created with the token', { ...fields, evicted: evicted - 1 });
+      },
+      timers: this.timers,
+      random: this.options.random,
+      retryIntervalMs: this.options.retryIntervalMs,
+    });
+    entry.watcher.start();
   }
 
   /** Removes an entry and everything created with it, and returns how many cached responses went. */
   private evict(entry: CacheEntry): number {
     let evicted = 0;
     for (const dependent of [...entry.dependents]) evicted += this.evict(dependent);
-    clearLongTimeout(entry.timer);
+    this.timers.clear(entry.timer);
+    entry.timer = undefined;
+    entry.watcher?.stop();
+    entry.watcher = undefined;
     entry.parent?.dependents.delete(entry);
     if (entry.key !== undefined && this.entries.get(entry.key) === entry) {
       this.entries.delete(entry.key);
@@ -476,6 +546,9 @@ export class LeaseCache {
     if (entry === undefined || entry === this.autoAuth) return true;
     entry.expiresAt = this.expiry(ttl);
     this.schedule(entry);
+    // The watcher counts the renewal as its own, so its next renewal comes at two thirds of the new TTL.
+    const renewable = path.startsWith('sys/') ? envelope.renewable === true : envelope.auth?.renewable === true;
+    entry.watcher?.renewedElsewhere(ttl, renewable);
     this.logger.debug('renewal through the proxy extended a cache entry', { kind: entry.kind, path: entry.requestPath, ttl });
     return true;
   }
@@ -514,8 +587,17 @@ export class LeaseCache {
     return evicted;
   }
 
-  /** Cancels every TTL timer, for an agent that stops. */
+  /**
+   * Stops every lifetime watcher, aborts the renewals in flight and cancels
+   * every timer, for an agent that stops. The cache then stores nothing more.
+   */
   close(): void {
-    for (const entry of this.entries.values()) clearLongTimeout(entry.timer);
+    this.closed = true;
+    for (const entry of this.entries.values()) {
+      entry.watcher?.stop();
+      entry.watcher = undefined;
+      entry.timer = undefined;
+    }
+    this.timers.clearAll();
   }
 }

@@ -204,7 +204,8 @@ function serveCached(outgoing: ServerResponse, cached: { status: number; headers
  * Forwards a request through the cache. A request identical to a cached
  * one, with the same token, gets the cached response. Any other is sent to
  * the server, and its response is streamed to the client, then passed to
- * the cache, which stores it or applies a renewal or revocation.
+ * the cache, which stores it or applies a renewal or revocation. The cache
+ * renews what it stores on the same server.
  */
 async function forwardCached(incoming: IncomingMessage, outgoing: ServerResponse, target: URL, client: ClientConfig, options: ProxyOptions, cache: LeaseCache, logger: AgentLogger): Promise<void> {
   const read = await readRequest(incoming, target, logger);
@@ -271,7 +272,7 @@ async function forwardCached(incoming: IncomingMessage, outgoing: ServerResponse
       if (length <= maxCachedBodyBytes) chunks.push(chunk);
     });
     response.on('end', () => {
-      if (length <= maxCachedBodyBytes) cache.observe(key, request, { status, headers: stored, body: Buffer.concat(chunks), storedAt: Date.now() });
+      if (length <= maxCachedBodyBytes) cache.observe(key, request, { status, headers: stored, body: Buffer.concat(chunks), storedAt: Date.now() }, client);
       release();
     });
   });
