@@ -28,7 +28,11 @@ const methodFields = {
   algorithm: { type: 'string', default: 'SHA1', description: 'Hash algorithm: SHA1, SHA256 or SHA512.' },
   digits: { type: 'int', default: 6, description: 'Digits per code: 6 or 8.' },
   skew: { type: 'int', default: 1, description: 'Time steps accepted before and after the current one: 0 or 1.' },
-  max_validation_attempts: { type: 'int', default: 5, description: 'Failed validations allowed in a row before the entity is locked out of the method for a while.' },
+  max_validation_attempts: {
+    type: 'int',
+    default: 5,
+    description: 'Validation attempts allowed within one period, counted from the first; a right passcode clears the count. 0 means 5.',
+  },
 } as const;
 
 type MethodFieldData = Parameters<NonNullable<PathDefinition<typeof methodFields>['existenceCheck']>>[1];
@@ -150,14 +154,14 @@ export function totpMethodPaths(mfa: LoginMfa, callerEntityId: (requestId: strin
           const entityId = fields.get('entity_id');
           if (entityId === '') throw badRequest('missing entity_id: set it to the ID of the entity whose key is destroyed');
           if (mfa.store.identity.records.entity(entityId) === undefined) throw badRequest(`invalid entity_id "${entityId}": no entity has this ID`);
+          // As in Vault, the attempt count is left alone: it lapses `period` seconds after the first attempt.
           await mfa.store.deleteSecret(method.id, entityId);
-          mfa.resetFailures(method.id, entityId);
           mfa.store.logger.info({ methodId: method.id, entityId }, 'totp mfa secret destroyed');
           return null;
         },
       },
       helpSynopsis: "Destroy an entity's TOTP key.",
-      helpDescription: 'Deletes the key and clears the failed validation count, so that a new key can be generated.',
+      helpDescription: 'Deletes the key, so that a new key can be generated.',
     }),
     definePath({
       pattern: 'mfa/method/totp/?',
