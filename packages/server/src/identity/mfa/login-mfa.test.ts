@@ -285,6 +285,83 @@ describe('login mfa', () => {
     assert.equal(right.body.auth.mfa_requirement, null);
   });
 
+  test('update keeps omitted fields', async () => {
+    const created = await root('POST', 'identity/mfa/method/totp', {
+      issuer: 'Acme',
+      method_name: 'tablet',
+      period: '60s',
+      key_size: 32,
+      qr_size: 0,
+      algorithm: 'SHA256',
+      digits: 8,
+      skew: 0,
+      max_validation_attempts: 7,
+    });
+    expectStatus(created, 200, 'create');
+    const id = created.body.data.method_id as string;
+    const path = `identity/mfa/method/totp/${id}`;
+    const read = async (): Promise<Record<string, unknown>> => {
+      const response = await root('GET', path);
+      expectStatus(response, 200, 'read back');
+      return response.body.data as Record<string, unknown>;
+    };
+    const original = await read();
+    assert.deepEqual(
+      { ...original, id: undefined },
+      {
+        id: undefined,
+        name: 'tablet',
+        type: 'totp',
+        mount_accessor: '',
+        namespace_id: 'root',
+        namespace_path: '',
+        issuer: 'Acme',
+        period: 60,
+        key_size: 32,
+        qr_size: 0,
+        algorithm: 'SHA256',
+        digits: 8,
+        skew: 0,
+        max_validation_attempts: 7,
+      },
+    );
+    try {
+      expectStatus(await root('POST', path, { issuer: 'Acme Corp' }), 200, 'update of the issuer alone');
+      assert.deepEqual(await read(), { ...original, issuer: 'Acme Corp' });
+      expectStatus(await root('POST', path, { digits: 6 }), 200, 'update without the issuer');
+      assert.deepEqual(await read(), { ...original, issuer: 'Acme Corp', digits: 6 });
+      // The create path with a method_id updates the same way.
+      expectStatus(await root('POST', 'identity/mfa/method/totp', { method_id: id, skew: 1 }), 200, 'update through the create path');
+      const updated = { ...original, issuer: 'Acme Corp', digits: 6, skew: 1 };
+      assert.deepEqual(await read(), updated);
+
+      const rejected: [Record<string, unknown>, number, string][] = [
+        [{ digits: 7 }, 400, 'invalid digits 7: use 6 or 8'],
+        [{ issuer: 'Other', skew: 2 }, 400, 'invalid skew 2: use 0 or 1'],
+        [{ issuer: '' }, 400, 'missing issuer: set it to the name of your organization, which authenticator apps show'],
+        [{ algorithm: 'MD5', period: 30 }, 400, 'invalid algorithm "MD5": use SHA1, SHA256 or SHA512'],
+        [{ period: 0 }, 400, 'invalid period 0: it must be at least 1 second'],
+        [{ key_size: 2048 }, 400, 'invalid key_size 2048: use 1 to 1024 bytes'],
+        [{ qr_size: -1 }, 400, 'invalid qr_size -1: use 0 to 2048 pixels'],
+        [{ max_validation_attempts: -1 }, 400, 'invalid max_validation_attempts -1: it must be 0 or more, and 0 means the default of 5'],
+        [{ method_name: 'phone' }, 400, `invalid method_name "phone": method "${methodId}" already has that name`],
+        [{ digits: 'six' }, 400, 'invalid field "digits": expected an integer, got "six"'],
+      ];
+      for (const [body, status, message] of rejected) {
+        const response = await root('POST', path, body);
+        expectStatus(response, status, JSON.stringify(body));
+        assert.deepEqual(response.body.errors, [message], JSON.stringify(body));
+        assert.deepEqual(await read(), updated, `method unchanged after ${JSON.stringify(body)}`);
+      }
+
+      // 0 still means the default of 5, and a name can be cleared by setting it empty.
+      expectStatus(await root('POST', path, { max_validation_attempts: 0, method_name: '' }), 200, 'reset of the attempts and the name');
+      assert.deepEqual(await read(), { ...updated, max_validation_attempts: 5, name: '' });
+    } finally {
+      expectStatus(await root('DELETE', path), 204, 'delete');
+    }
+  });
+
   test('enforcement by accessor, entity and group', async () => {
     await clearEnforcements();
     await setEnforcement('by-accessor', { auth_method_accessors: accessor });

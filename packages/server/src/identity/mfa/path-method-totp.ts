@@ -37,17 +37,26 @@ const methodFields = {
 
 type MethodFieldData = Parameters<NonNullable<PathDefinition<typeof methodFields>['existenceCheck']>>[1];
 
-/** Validates the fields and returns the method they describe. */
-function methodFromFields(mfa: LoginMfa, id: string, fields: MethodFieldData): TotpMethod {
-  const name = fields.get('method_name');
-  const issuer = fields.get('issuer');
-  const algorithm = fields.get('algorithm');
-  const period = fields.get('period');
-  const keySize = fields.get('key_size');
-  const qrSize = fields.get('qr_size');
-  const digits = fields.get('digits');
-  const skew = fields.get('skew');
-  const maxAttempts = fields.get('max_validation_attempts');
+/**
+ * Validates the fields and returns the method they describe. On an update
+ * of `existing`, a field the request leaves out keeps its stored value; on
+ * a create, it takes its default. (Vault resets a left-out field to its
+ * default on update too, and asks for `issuer` every time.) Nothing is
+ * stored here, so a rejected update changes nothing.
+ * @throws CofferError (400) naming the first invalid field and its value.
+ */
+function methodFromFields(mfa: LoginMfa, id: string, fields: MethodFieldData, existing: TotpMethod | undefined): TotpMethod {
+  const pick = <K extends keyof typeof methodFields & string, V>(name: K, stored: V | undefined): V =>
+    (fields.has(name) || stored === undefined ? fields.get(name) : stored) as V;
+  const name = pick('method_name', existing?.name);
+  const issuer = pick('issuer', existing?.issuer);
+  const algorithm = pick<'algorithm', string>('algorithm', existing?.algorithm);
+  const period = pick('period', existing?.period);
+  const keySize = pick('key_size', existing?.keySize);
+  const qrSize = pick('qr_size', existing?.qrSize);
+  const digits = pick('digits', existing?.digits);
+  const skew = pick('skew', existing?.skew);
+  const maxAttempts = pick('max_validation_attempts', existing?.maxValidationAttempts);
 
   if (issuer === '') throw badRequest('missing issuer: set it to the name of your organization, which authenticator apps show');
   if (!(TOTP_ALGORITHMS as readonly string[]).includes(algorithm)) throw badRequest(`invalid algorithm "${algorithm}": use SHA1, SHA256 or SHA512`);
@@ -75,8 +84,9 @@ function methodFromFields(mfa: LoginMfa, id: string, fields: MethodFieldData): T
 }
 
 async function writeMethod(mfa: LoginMfa, id: string, fields: MethodFieldData): Promise<Response> {
-  if (id !== '' && mfa.store.method(id) === undefined) throw badRequest(`invalid method_id "${id}": no TOTP method has this ID; list them at identity/mfa/method/totp`);
-  const method = methodFromFields(mfa, id === '' ? randomUUID() : id, fields);
+  const existing = id === '' ? undefined : mfa.store.method(id);
+  if (id !== '' && existing === undefined) throw badRequest(`invalid method_id "${id}": no TOTP method has this ID; list them at identity/mfa/method/totp`);
+  const method = methodFromFields(mfa, id === '' ? randomUUID() : id, fields, existing);
   await mfa.store.putMethod(method);
   mfa.store.logger.info({ methodId: method.id }, 'totp mfa method written');
   return { data: { method_id: method.id } };
@@ -202,7 +212,7 @@ export function totpMethodPaths(mfa: LoginMfa, callerEntityId: (requestId: strin
           return null;
         },
       },
-      helpSynopsis: 'Read, update or delete a TOTP method.',
+      helpSynopsis: 'Read, update or delete a TOTP method. An update keeps the fields it leaves out.',
       helpDescription: 'Deleting a method deletes every key generated for it. A method that a login enforcement uses cannot be deleted.',
     }),
   ];
