@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import type { RunningServer } from '../../server.js';
 import { api, startDevServer, type ApiResponse } from '../../testing/api-client.js';
 import { callerFor, enableAuth, expectStatus, type Caller } from '../test-support.js';
+import { MFA_HEADER_UNUSED_WARNING } from './login-gate.js';
 import { MFA_REQUIRED_WARNING } from './login.js';
 
 const PASSWORD = 'correct horse';
@@ -283,6 +284,21 @@ describe('login mfa', () => {
     expectStatus(right, 200, 'login with the code in the header');
     assert.notEqual(right.body.auth.client_token, '');
     assert.equal(right.body.auth.mfa_requirement, null);
+  });
+
+  test('header without enforcement warns', async () => {
+    await clearEnforcements();
+    const response = await login('erin', { 'X-Vault-MFA': 'phone:123456' });
+    expectStatus(response, 200, 'login with a header and no enforcement');
+    assert.notEqual(response.body.auth.client_token, '');
+    assert.deepEqual(response.body.warnings, [MFA_HEADER_UNUSED_WARNING]);
+
+    await setEnforcement('by-entity', { identity_entity_ids: entities.get('alice') });
+    const unmatched = await login('erin', { 'X-Vault-MFA': 'phone:123456' });
+    expectStatus(unmatched, 200, 'login with a header that no enforcement matches');
+    assert.deepEqual(unmatched.body.warnings, [MFA_HEADER_UNUSED_WARNING]);
+    const plain = await login('erin');
+    assert.equal(plain.body.warnings, null);
   });
 
   test('update keeps omitted fields', async () => {
