@@ -1,10 +1,48 @@
-// The MFA step of `coffer login`. When a login enforcement keeps a login
-// waiting for MFA, the CLI prompts for a passcode and completes the login
-// at sys/mfa/validate, as Vault's CLI does.
-import { readAllText } from '../flags.js';
+// The MFA step of `coffer login`. Passcodes given with -mfa, COFFER_MFA or
+// VAULT_MFA go with the login request in X-Vault-MFA headers, so the login
+// returns its token at once. Without them, when a login enforcement keeps
+// a login waiting for MFA, the CLI prompts for a passcode and completes the
+// login at sys/mfa/validate, as Vault's CLI does.
+import { envSetting } from '../client.js';
+import { readAllText, UsageError, type ParsedFlags } from '../flags.js';
 import type { CommandIO, UI } from '../io.js';
 import { readHiddenLine } from '../prompt.js';
 import type { Secret } from '../secret.js';
+
+/** The header that carries `<method name or ID>:<passcode>` with a login request, once per method. */
+export const MFA_HEADER = 'X-Vault-MFA';
+
+/**
+ * Returns the MFA credentials to send with the login request, each
+ * `<method name or ID>:<passcode>`: the -mfa flags, or else COFFER_MFA or
+ * VAULT_MFA split at commas, as Vault's CLI reads VAULT_MFA.
+ *
+ * @throws UsageError for a credential without a method or a passcode. The
+ * message does not repeat the value, which may be a passcode.
+ */
+export function mfaCredentials(flags: ParsedFlags, env: Record<string, string | undefined>): string[] {
+  const fromFlags = flags.has('mfa');
+  const values = fromFlags ? flags.list('mfa') : (envSetting(env, 'MFA')?.split(',') ?? []);
+  const credentials = values.map((value) => value.trim()).filter((value) => value !== '' || fromFlags);
+  credentials.forEach((credential, index) => {
+    const separator = credential.indexOf(':');
+    if (separator > 0 && separator < credential.length - 1) return;
+    const source = fromFlags ? `-mfa flag ${index + 1}` : `MFA credential ${index + 1} of COFFER_MFA or VAULT_MFA`;
+    throw new UsageError(`invalid ${source}: expected <method name or ID>:<passcode>, such as -mfa=phone:123456`);
+  });
+  return credentials;
+}
+
+/**
+ * Returns `headers` with the credentials added as X-Vault-MFA. Several
+ * credentials go as one header line each, as Vault's client sends them and
+ * the server reads them: node:http sends an array value that way, although
+ * the client's header type names only strings.
+ */
+export function withMfaHeader(headers: Record<string, string> | undefined, credentials: string[]): Record<string, string> {
+  const value = credentials.length === 1 ? credentials[0]! : (credentials as unknown as string);
+  return { ...headers, [MFA_HEADER]: value };
+}
 
 /** One MFA method that can satisfy a login enforcement, as the login response lists it. */
 interface MfaMethodConstraint {

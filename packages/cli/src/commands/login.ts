@@ -9,7 +9,7 @@ import { outputSecret, printField, wrapAtLength } from '../output.js';
 import { sanitizePath } from '../paths.js';
 import type { Secret } from '../secret.js';
 import { storeToken, tokenFilePath } from '../token-helper.js';
-import { mfaRequirementOf, mfaValidateBody } from './login-mfa.js';
+import { mfaCredentials, mfaRequirementOf, mfaValidateBody, withMfaHeader } from './login-mfa.js';
 import type { LoginInput, LoginMethod } from './login-methods.js';
 import { loginMethods } from './login-methods.js';
 
@@ -140,7 +140,15 @@ Usage: coffer login [options] [AUTH K=V...]
   terminal, and completes the login at sys/mfa/validate:
 
       $ coffer login -method=userpass username=alice password=...
-      Enter the passcode for MFA method "phone" of type "totp" (will be hidden):`,
+      Enter the passcode for MFA method "phone" of type "totp" (will be hidden):
+
+  -mfa sends the passcode with the login request itself, in an X-Vault-MFA
+  header, so that nothing is prompted for or read from stdin. Give it once
+  per method, as <method name or ID>:<passcode>. COFFER_MFA or VAULT_MFA
+  set the same, with the credentials separated by commas:
+
+      $ code=$(oathtool --totp -b "$KEY")
+      $ coffer login -method=userpass -mfa="phone:$code" username=alice`,
   flags: [
     ...httpFlags,
     fieldFlag,
@@ -155,6 +163,13 @@ Usage: coffer login [options] [AUTH K=V...]
     { name: 'no-store', kind: 'bool', usage: 'Do not store the token in the token file; only print it.' },
     { name: 'no-print', kind: 'bool', usage: 'Do not print the token; only store it in the token file.' },
     { name: 'token-only', kind: 'bool', usage: 'Print only the token and do not store it; the same as -field=token -no-store.' },
+    {
+      name: 'mfa',
+      kind: 'repeated',
+      usage:
+        'MFA credential to send with the login in the X-Vault-MFA header, as <method name or ID>:<passcode>, such as phone:123456; ' +
+        'repeat the flag for each method. The login then returns its token without a prompt. COFFER_MFA or VAULT_MFA also set it, with commas between credentials.',
+    },
   ],
   async run(context) {
     const { ui, io, flags, args, client } = context;
@@ -175,9 +190,11 @@ Usage: coffer login [options] [AUTH K=V...]
       );
     }
     const mount = sanitizePath(flags.string('path')) || methodName;
+    const credentials = mfaCredentials(flags, io.env);
 
     // As Vault's CLI does, the login request carries no token, so a stale stored token cannot make it fail.
-    const api = new CofferClient({ ...(await client()).config, token: '' });
+    const config = (await client()).config;
+    const api = new CofferClient({ ...config, token: '', ...(credentials.length > 0 ? { headers: withMfaHeader(config.headers, credentials) } : {}) });
     let result = await authenticate(ui, api, method, { io, args, mount }, !noStore);
     if (typeof result === 'number') return result;
     if (!result.wrapped) result = await validateMfa(ui, io, api, result.secret, !noStore);

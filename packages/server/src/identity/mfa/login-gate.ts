@@ -27,6 +27,16 @@ function headerValues(rawHeaders: readonly string[] | undefined, name: string): 
   return values;
 }
 
+/** Vault's warning on a login that carries MFA headers but matches no login enforcement. */
+export const MFA_HEADER_UNUSED_WARNING = 'Found MFA header but failed to find MFA Enforcement Config';
+
+/** Issues the login's token, with Vault's warning when the login sent passcodes that no enforcement asked for. */
+async function issueWithoutMfa(issue: IssueLogin, headers: string[]): Promise<Response> {
+  const response = await issue();
+  if (headers.length === 0) return response;
+  return { ...response, warnings: [...(response.warnings ?? []), MFA_HEADER_UNUSED_WARNING] };
+}
+
 /**
  * Issues the login's token at once when no login enforcement matches it.
  * A matched login with `X-Vault-MFA` headers gets its token once their
@@ -35,13 +45,13 @@ function headerValues(rawHeaders: readonly string[] | undefined, name: string): 
  * @throws CofferError (400) for a malformed header, (403) when a passcode fails.
  */
 export async function gateLogin(mfa: LoginMfa, login: AcceptedLogin, issue: IssueLogin): Promise<Response> {
+  const headers = headerValues(login.rawHeaders, MFA_HEADER);
   // Most servers have no enforcement, and their logins skip the entity lookup here.
-  if (!mfa.store.hasEnforcements) return issue();
+  if (!mfa.store.hasEnforcements) return issueWithoutMfa(issue, headers);
   const identity = await mfa.store.identity.resolveLogin(login.mountAccessor, login.mountType, login.auth);
   const enforcements = mfa.store.matchingEnforcements(login.mountAccessor, login.mountType, identity.entityId);
-  if (enforcements.length === 0) return issue();
+  if (enforcements.length === 0) return issueWithoutMfa(issue, headers);
 
-  const headers = headerValues(login.rawHeaders, MFA_HEADER);
   if (headers.length === 0) return mfa.hold(identity.entityId, enforcements, issue);
   await mfa.validateHeaders(identity.entityId, enforcements, headers);
   return issue();

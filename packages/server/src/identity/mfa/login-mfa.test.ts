@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import type { RunningServer } from '../../server.js';
 import { api, startDevServer, type ApiResponse } from '../../testing/api-client.js';
 import { callerFor, enableAuth, expectStatus, type Caller } from '../test-support.js';
+import { MFA_HEADER_UNUSED_WARNING } from './login-gate.js';
 import { MFA_REQUIRED_WARNING } from './login.js';
 
 const PASSWORD = 'correct horse';
@@ -82,7 +83,7 @@ describe('login mfa', () => {
     server = await startDevServer();
     root = callerFor(server);
     accessor = await enableAuth(root, 'userpass', 'userpass');
-    for (const user of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']) {
+    for (const user of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'grace']) {
       expectStatus(await root('POST', `auth/userpass/users/${user}`, { password: PASSWORD, token_policies: 'default' }), 204, `create ${user}`);
       const first = await login(user);
       expectStatus(first, 200, `first login of ${user}`);
@@ -224,7 +225,7 @@ describe('login mfa', () => {
     assert.notEqual(right.body.auth.client_token, '');
   });
 
-  test('attempt limit locks until destroy', async () => {
+  test('attempt limit locks for one period', async () => {
     await clearEnforcements();
     await setEnforcement('by-type', { auth_method_types: 'userpass' });
     const key = await newKey('dave');
@@ -236,16 +237,34 @@ describe('login mfa', () => {
       assert.deepEqual(wrong.body.errors, ['failed to satisfy enforcement by-type. error: failed to validate TOTP passcode']);
     }
 
+    // Vault's text, "30s seconds" included: the full period, whatever is left of it.
+    const lockedText = 'failed to satisfy enforcement by-type. error: maximum TOTP validation attempts 4 exceeded the allowed attempts 3. Please try again in 30s seconds';
     const locked = await validate(requestId, { [methodId]: [code] });
     expectStatus(locked, 403, 'right code after the limit');
-    assert.match(
-      locked.body.errors[0] as string,
-      /^failed to satisfy enforcement by-type\. error: maximum TOTP validation attempts 4 exceeded the allowed attempts 3\. Please try again in (89|90) seconds$/,
-    );
+    assert.deepEqual(locked.body.errors, [lockedText]);
+    const lockedHeader = await login('dave', { 'X-Vault-MFA': `phone:${code}` });
+    expectStatus(lockedHeader, 403, 'right code in the header after the limit');
+    assert.deepEqual(lockedHeader.body.errors, [lockedText]);
 
+    // As in Vault, destroying the key does not clear the count.
     const fresh = await newKey('dave');
-    const unlocked = await validate(requestId, { [methodId]: [oathtoolCode(fresh)] });
-    expectStatus(unlocked, 200, 'validate after admin-destroy and a new key');
+    const stillLocked = await validate(requestId, { [methodId]: [oathtoolCode(fresh)] });
+    expectStatus(stillLocked, 403, 'new key within the period');
+    assert.deepEqual(stillLocked.body.errors, [lockedText]);
+  });
+
+  test('wrong-length codes are not counted', async () => {
+    await clearEnforcements();
+    await setEnforcement('by-type', { auth_method_types: 'userpass' });
+    const key = await newKey('grace');
+    const requestId = await heldLogin('grace');
+    for (const bad of ['12345', '1234567', '12345678', 'abc']) {
+      const response = await validate(requestId, { [methodId]: [bad] });
+      expectStatus(response, 403, `code ${bad}`);
+      assert.deepEqual(response.body.errors, ['failed to satisfy enforcement by-type. error: failed to validate TOTP passcode']);
+    }
+    // Four rejected codes, and the limit is 3: none of them counted.
+    expectStatus(await validate(requestId, { [methodId]: [oathtoolCode(key)] }), 200, 'right code after the wrong-length ones');
   });
 
   test('header form issues token at once', async () => {
@@ -265,6 +284,98 @@ describe('login mfa', () => {
     expectStatus(right, 200, 'login with the code in the header');
     assert.notEqual(right.body.auth.client_token, '');
     assert.equal(right.body.auth.mfa_requirement, null);
+  });
+
+  test('header without enforcement warns', async () => {
+    await clearEnforcements();
+    const response = await login('erin', { 'X-Vault-MFA': 'phone:123456' });
+    expectStatus(response, 200, 'login with a header and no enforcement');
+    assert.notEqual(response.body.auth.client_token, '');
+    assert.deepEqual(response.body.warnings, [MFA_HEADER_UNUSED_WARNING]);
+
+    await setEnforcement('by-entity', { identity_entity_ids: entities.get('alice') });
+    const unmatched = await login('erin', { 'X-Vault-MFA': 'phone:123456' });
+    expectStatus(unmatched, 200, 'login with a header that no enforcement matches');
+    assert.deepEqual(unmatched.body.warnings, [MFA_HEADER_UNUSED_WARNING]);
+    const plain = await login('erin');
+    assert.equal(plain.body.warnings, null);
+  });
+
+  test('update keeps omitted fields', async () => {
+    const created = await root('POST', 'identity/mfa/method/totp', {
+      issuer: 'Acme',
+      method_name: 'tablet',
+      period: '60s',
+      key_size: 32,
+      qr_size: 0,
+      algorithm: 'SHA256',
+      digits: 8,
+      skew: 0,
+      max_validation_attempts: 7,
+    });
+    expectStatus(created, 200, 'create');
+    const id = created.body.data.method_id as string;
+    const path = `identity/mfa/method/totp/${id}`;
+    const read = async (): Promise<Record<string, unknown>> => {
+      const response = await root('GET', path);
+      expectStatus(response, 200, 'read back');
+      return response.body.data as Record<string, unknown>;
+    };
+    const original = await read();
+    assert.deepEqual(
+      { ...original, id: undefined },
+      {
+        id: undefined,
+        name: 'tablet',
+        type: 'totp',
+        mount_accessor: '',
+        namespace_id: 'root',
+        namespace_path: '',
+        issuer: 'Acme',
+        period: 60,
+        key_size: 32,
+        qr_size: 0,
+        algorithm: 'SHA256',
+        digits: 8,
+        skew: 0,
+        max_validation_attempts: 7,
+      },
+    );
+    try {
+      expectStatus(await root('POST', path, { issuer: 'Acme Corp' }), 200, 'update of the issuer alone');
+      assert.deepEqual(await read(), { ...original, issuer: 'Acme Corp' });
+      expectStatus(await root('POST', path, { digits: 6 }), 200, 'update without the issuer');
+      assert.deepEqual(await read(), { ...original, issuer: 'Acme Corp', digits: 6 });
+      // The create path with a method_id updates the same way.
+      expectStatus(await root('POST', 'identity/mfa/method/totp', { method_id: id, skew: 1 }), 200, 'update through the create path');
+      const updated = { ...original, issuer: 'Acme Corp', digits: 6, skew: 1 };
+      assert.deepEqual(await read(), updated);
+
+      const rejected: [Record<string, unknown>, number, string][] = [
+        [{ digits: 7 }, 400, 'invalid digits 7: use 6 or 8'],
+        [{ issuer: 'Other', skew: 2 }, 400, 'invalid skew 2: use 0 or 1'],
+        [{ issuer: '' }, 400, 'missing issuer: set it to the name of your organization, which authenticator apps show'],
+        [{ algorithm: 'MD5', period: 30 }, 400, 'invalid algorithm "MD5": use SHA1, SHA256 or SHA512'],
+        [{ period: 0 }, 400, 'invalid period 0: it must be at least 1 second'],
+        [{ key_size: 2048 }, 400, 'invalid key_size 2048: use 1 to 1024 bytes'],
+        [{ qr_size: -1 }, 400, 'invalid qr_size -1: use 0 to 2048 pixels'],
+        [{ max_validation_attempts: -1 }, 400, 'invalid max_validation_attempts -1: it must be 0 or more, and 0 means the default of 5'],
+        [{ method_name: 'phone' }, 400, `invalid method_name "phone": method "${methodId}" already has that name`],
+        [{ digits: 'six' }, 400, 'invalid field "digits": expected an integer, got "six"'],
+      ];
+      for (const [body, status, message] of rejected) {
+        const response = await root('POST', path, body);
+        expectStatus(response, status, JSON.stringify(body));
+        assert.deepEqual(response.body.errors, [message], JSON.stringify(body));
+        assert.deepEqual(await read(), updated, `method unchanged after ${JSON.stringify(body)}`);
+      }
+
+      // 0 still means the default of 5, and a name can be cleared by setting it empty.
+      expectStatus(await root('POST', path, { max_validation_attempts: 0, method_name: '' }), 200, 'reset of the attempts and the name');
+      assert.deepEqual(await read(), { ...updated, max_validation_attempts: 5, name: '' });
+    } finally {
+      expectStatus(await root('DELETE', path), 204, 'delete');
+    }
   });
 
   test('enforcement by accessor, entity and group', async () => {

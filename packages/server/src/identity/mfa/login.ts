@@ -4,11 +4,11 @@
  * requirement. `sys/mfa/validate` with the right codes, or the same login
  * sent with `X-Vault-MFA` headers, completes it.
  *
- * Held logins, used codes and failure counts live only in this node's
+ * Held logins, used codes and attempt counts live only in this node's
  * memory, as in Vault, so they are lost at seal, restart or failover.
  */
 import { randomUUID } from 'node:crypto';
-import { badRequest, CofferError, type Response } from '@coffer/sdk';
+import { badRequest, CofferError, formatDuration, type Response } from '@coffer/sdk';
 import { issuedTokenResponse } from '../../token/token-entry.js';
 import type { LoginEnforcement, TotpMethod } from './model.js';
 import type { MfaStore } from './store.js';
@@ -33,7 +33,8 @@ interface PendingLogin {
   expiresAt: number;
 }
 
-interface FailureWindow {
+/** Validation attempts counted against an entity's key for one method, until `expiresAt`. */
+interface AttemptWindow {
   count: number;
   expiresAt: number;
 }
@@ -49,8 +50,8 @@ export class LoginMfa {
   private readonly pending = new Map<string, PendingLogin>();
   /** Expiry times of used codes, by method, entity and code. */
   private readonly usedCodes = new Map<string, number>();
-  /** Failed validations, by method and entity. */
-  private readonly failures = new Map<string, FailureWindow>();
+  /** Validation attempts, by method and entity. */
+  private readonly attempts = new Map<string, AttemptWindow>();
 
   constructor(
     readonly store: MfaStore,
@@ -62,11 +63,11 @@ export class LoginMfa {
     return this.store.setup();
   }
 
-  /** Forgets the configuration, held logins, used codes and failure counts, at seal and step-down. */
+  /** Forgets the configuration, held logins, used codes and attempt counts, at seal and step-down. */
   teardown(): void {
     this.pending.clear();
     this.usedCodes.clear();
-    this.failures.clear();
+    this.attempts.clear();
     this.store.teardown();
   }
 
@@ -170,9 +171,18 @@ export class LoginMfa {
   }
 
   /**
-   * Checks one passcode and returns the reason it failed, if it did. The
-   * attempt limit and the used-code check come first, so a locked key or a
-   * replayed code is never compared.
+   * Checks one passcode and returns the reason it failed, if it did, in the
+   * order of Vault's `validateTOTP` (vault/login_mfa.go):
+   *
+   * 1. A passcode of the wrong length, and a code that was already used,
+   *    fail without being counted.
+   * 2. Every other attempt is counted before its code is compared. The
+   *    count starts at the first attempt and lasts `period` seconds from
+   *    then; later attempts do not extend it. Once it has reached
+   *    `max_validation_attempts`, every attempt fails, right code or wrong,
+   *    without being counted or compared, until it lapses.
+   * 3. A right code clears the count and is kept as used for
+   *    `period × (2 + skew)` seconds.
    */
   private async checkTotp(method: TotpMethod, entityId: string, submitted: string): Promise<string | undefined> {
     const passcode = submitted.startsWith('passcode=') ? submitted.slice('passcode='.length) : submitted;
@@ -181,39 +191,38 @@ export class LoginMfa {
 
     // Everything from here on is synchronous, so concurrent checks of one code cannot both pass.
     const now = this.now();
-    // A code stays valid for its own step and the skew steps around it; Vault keeps used codes and failure counts this long.
-    const windowMs = method.period * (2 + method.skew) * 1000;
+    if (passcode.length !== method.digits) return 'failed to validate TOTP passcode';
     const limitKey = `${method.id}/${entityId}`;
-    const failures = this.failures.get(limitKey);
-    if (failures !== undefined && failures.expiresAt > now && failures.count >= method.maxValidationAttempts) {
-      const seconds = Math.ceil((failures.expiresAt - now) / 1000);
-      return `maximum TOTP validation attempts ${failures.count + 1} exceeded the allowed attempts ${method.maxValidationAttempts}. Please try again in ${seconds} seconds`;
-    }
     const usedKey = `${limitKey}/${passcode}`;
     const usedUntil = this.usedCodes.get(usedKey);
     if (usedUntil !== undefined && usedUntil > now) return `code already used; new code is available in ${method.period} seconds`;
 
+    const live = this.attempts.get(limitKey);
+    const attempts = live !== undefined && live.expiresAt > now ? live : undefined;
+    if (attempts === undefined) {
+      this.attempts.set(limitKey, { count: 1, expiresAt: now + method.period * 1000 });
+    } else if (attempts.count >= method.maxValidationAttempts) {
+      // Vault's text, with the period as a Go duration followed by "seconds", such as "30s seconds".
+      return `maximum TOTP validation attempts ${attempts.count + 1} exceeded the allowed attempts ${method.maxValidationAttempts}. Please try again in ${formatDuration(method.period)} seconds`;
+    } else {
+      attempts.count += 1;
+    }
+
     if (!verifyTotpCode(base32Decode(secret.key), passcode, method, now)) {
-      const current = failures !== undefined && failures.expiresAt > now ? failures : { count: 0, expiresAt: now + windowMs };
-      this.failures.set(limitKey, { count: current.count + 1, expiresAt: current.expiresAt });
-      this.store.logger.warn({ methodId: method.id, entityId, failures: current.count + 1 }, 'totp passcode rejected');
+      this.store.logger.warn({ methodId: method.id, entityId, attempts: this.attempts.get(limitKey)?.count }, 'totp passcode rejected');
       return 'failed to validate TOTP passcode';
     }
-    this.usedCodes.set(usedKey, now + windowMs);
-    this.failures.delete(limitKey);
+    // A code stays valid for its own step and the skew steps around it.
+    this.usedCodes.set(usedKey, now + method.period * (2 + method.skew) * 1000);
+    this.attempts.delete(limitKey);
     return undefined;
   }
 
-  /** Clears the failure count of an entity's key, when an administrator destroys the key. */
-  resetFailures(methodId: string, entityId: string): void {
-    this.failures.delete(`${methodId}/${entityId}`);
-  }
-
-  /** Drops expired held logins, used codes and failure windows. */
+  /** Drops expired held logins, used codes and attempt windows. */
   private sweep(): void {
     const now = this.now();
     for (const [id, login] of this.pending) if (login.expiresAt <= now) this.pending.delete(id);
     for (const [key, expiresAt] of this.usedCodes) if (expiresAt <= now) this.usedCodes.delete(key);
-    for (const [key, window] of this.failures) if (window.expiresAt <= now) this.failures.delete(key);
+    for (const [key, window] of this.attempts) if (window.expiresAt <= now) this.attempts.delete(key);
   }
 }

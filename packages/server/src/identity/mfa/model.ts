@@ -19,7 +19,7 @@ export interface TotpMethod {
   algorithm: TotpAlgorithm;
   digits: number;
   skew: number;
-  /** Failed validations allowed in a row before the entity's key for this method is locked for a while. */
+  /** Validation attempts allowed within `period` seconds of the first; a right code clears the count. */
   maxValidationAttempts: number;
 }
 

@@ -28,22 +28,35 @@ const methodFields = {
   algorithm: { type: 'string', default: 'SHA1', description: 'Hash algorithm: SHA1, SHA256 or SHA512.' },
   digits: { type: 'int', default: 6, description: 'Digits per code: 6 or 8.' },
   skew: { type: 'int', default: 1, description: 'Time steps accepted before and after the current one: 0 or 1.' },
-  max_validation_attempts: { type: 'int', default: 5, description: 'Failed validations allowed in a row before the entity is locked out of the method for a while.' },
+  max_validation_attempts: {
+    type: 'int',
+    default: 5,
+    description: 'Validation attempts allowed within one period, counted from the first; a right passcode clears the count. 0 means 5.',
+  },
 } as const;
 
 type MethodFieldData = Parameters<NonNullable<PathDefinition<typeof methodFields>['existenceCheck']>>[1];
 
-/** Validates the fields and returns the method they describe. */
-function methodFromFields(mfa: LoginMfa, id: string, fields: MethodFieldData): TotpMethod {
-  const name = fields.get('method_name');
-  const issuer = fields.get('issuer');
-  const algorithm = fields.get('algorithm');
-  const period = fields.get('period');
-  const keySize = fields.get('key_size');
-  const qrSize = fields.get('qr_size');
-  const digits = fields.get('digits');
-  const skew = fields.get('skew');
-  const maxAttempts = fields.get('max_validation_attempts');
+/**
+ * Validates the fields and returns the method they describe. On an update
+ * of `existing`, a field the request leaves out keeps its stored value; on
+ * a create, it takes its default. (Vault differs: it resets a left-out
+ * field to its default on an update as well, and asks for `issuer` every
+ * time.) Nothing is stored here, so a rejected update changes nothing.
+ * @throws CofferError (400) naming the first invalid field and its value.
+ */
+function methodFromFields(mfa: LoginMfa, id: string, fields: MethodFieldData, existing: TotpMethod | undefined): TotpMethod {
+  const pick = <K extends keyof typeof methodFields & string, V>(name: K, stored: V | undefined): V =>
+    (fields.has(name) || stored === undefined ? fields.get(name) : stored) as V;
+  const name = pick('method_name', existing?.name);
+  const issuer = pick('issuer', existing?.issuer);
+  const algorithm = pick<'algorithm', string>('algorithm', existing?.algorithm);
+  const period = pick('period', existing?.period);
+  const keySize = pick('key_size', existing?.keySize);
+  const qrSize = pick('qr_size', existing?.qrSize);
+  const digits = pick('digits', existing?.digits);
+  const skew = pick('skew', existing?.skew);
+  const maxAttempts = pick('max_validation_attempts', existing?.maxValidationAttempts);
 
   if (issuer === '') throw badRequest('missing issuer: set it to the name of your organization, which authenticator apps show');
   if (!(TOTP_ALGORITHMS as readonly string[]).includes(algorithm)) throw badRequest(`invalid algorithm "${algorithm}": use SHA1, SHA256 or SHA512`);
@@ -71,8 +84,9 @@ function methodFromFields(mfa: LoginMfa, id: string, fields: MethodFieldData): T
 }
 
 async function writeMethod(mfa: LoginMfa, id: string, fields: MethodFieldData): Promise<Response> {
-  if (id !== '' && mfa.store.method(id) === undefined) throw badRequest(`invalid method_id "${id}": no TOTP method has this ID; list them at identity/mfa/method/totp`);
-  const method = methodFromFields(mfa, id === '' ? randomUUID() : id, fields);
+  const existing = id === '' ? undefined : mfa.store.method(id);
+  if (id !== '' && existing === undefined) throw badRequest(`invalid method_id "${id}": no TOTP method has this ID; list them at identity/mfa/method/totp`);
+  const method = methodFromFields(mfa, id === '' ? randomUUID() : id, fields, existing);
   await mfa.store.putMethod(method);
   mfa.store.logger.info({ methodId: method.id }, 'totp mfa method written');
   return { data: { method_id: method.id } };
@@ -150,14 +164,14 @@ export function totpMethodPaths(mfa: LoginMfa, callerEntityId: (requestId: strin
           const entityId = fields.get('entity_id');
           if (entityId === '') throw badRequest('missing entity_id: set it to the ID of the entity whose key is destroyed');
           if (mfa.store.identity.records.entity(entityId) === undefined) throw badRequest(`invalid entity_id "${entityId}": no entity has this ID`);
+          // As in Vault, the attempt count is left alone: it lapses `period` seconds after the first attempt.
           await mfa.store.deleteSecret(method.id, entityId);
-          mfa.resetFailures(method.id, entityId);
           mfa.store.logger.info({ methodId: method.id, entityId }, 'totp mfa secret destroyed');
           return null;
         },
       },
       helpSynopsis: "Destroy an entity's TOTP key.",
-      helpDescription: 'Deletes the key and clears the failed validation count, so that a new key can be generated.',
+      helpDescription: 'Deletes the key, so that a new key can be generated.',
     }),
     definePath({
       pattern: 'mfa/method/totp/?',
@@ -198,7 +212,7 @@ export function totpMethodPaths(mfa: LoginMfa, callerEntityId: (requestId: strin
           return null;
         },
       },
-      helpSynopsis: 'Read, update or delete a TOTP method.',
+      helpSynopsis: 'Read, update or delete a TOTP method. An update keeps the fields it leaves out.',
       helpDescription: 'Deleting a method deletes every key generated for it. A method that a login enforcement uses cannot be deleted.',
     }),
   ];
