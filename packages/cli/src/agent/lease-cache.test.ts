@@ -701,3 +701,30 @@ describe('agent cache', { timeout: 300_000 }, () => {
     }
   });
 });
+
+describe('agent cache tree', () => {
+  /** Feeds the cache what the proxy passes it for a token that `parent` created with auth/token/create. */
+  function observeChildToken(cache: LeaseCache, parent: string, child: string): void {
+    const request = { method: 'POST', path: '/v1/auth/token/create', query: '', body: Buffer.from('{}'), token: parent, namespace: 'root/', varyingHeaders: [] };
+    const auth = { client_token: child, accessor: `accessor-of-${child}`, lease_duration: 3600, renewable: true, orphan: false };
+    const body = Buffer.from(JSON.stringify({ auth }));
+    cache.observe(`key-of-${child}`, request, { status: 200, headers: { 'content-type': 'application/json' }, body, storedAt: Date.now() });
+  }
+
+  test('deep token chain is evicted', () => {
+    // Each token created the next one through the proxy, so evicting one token evicts the whole chain below it.
+    const cache = new LeaseCache(new AgentLogger({ write: () => true }, 'info'));
+    cache.registerAutoAuthToken('chain-0');
+    for (let depth = 1; depth <= 8000; depth += 1) observeChildToken(cache, `chain-${depth - 1}`, `chain-${depth}`);
+    assert.equal(cache.size, 8000);
+    assert.equal(cache.pendingTimers, 8000);
+
+    const request = { method: 'PUT', path: '/v1/auth/token/revoke', query: '', body: Buffer.from('{"token": "chain-2"}'), token: 'chain-0', namespace: 'root/', varyingHeaders: [] };
+    cache.observe('revoke-key', request, { status: 204, headers: {}, body: Buffer.alloc(0), storedAt: Date.now() });
+    assert.equal(cache.size, 1);
+    assert.equal(cache.clear('token', 'chain-1', 'root/'), 1);
+    assert.equal(cache.size, 0);
+    assert.equal(cache.pendingTimers, 0);
+    cache.close();
+  });
+});

@@ -405,8 +405,21 @@ export class LeaseCache {
 
   /** Removes an entry and everything created with it, and returns how many cached responses went. */
   private evict(entry: CacheEntry): number {
+    // A chain of child tokens can be thousands deep, deeper than the stack allows recursion, so the
+    // tree is listed parents first and removed children first.
+    const tree = [entry];
+    for (let index = 0; index < tree.length; index += 1) {
+      for (const dependent of tree[index].dependents) tree.push(dependent);
+    }
+
     let evicted = 0;
-    for (const dependent of [...entry.dependents]) evicted += this.evict(dependent);
+    for (let index = tree.length - 1; index >= 0; index -= 1) evicted += this.remove(tree[index]);
+    return evicted;
+  }
+
+  /** Removes one entry whose dependents are gone, and returns 1 when it had a cached response. */
+  private remove(entry: CacheEntry): number {
+    let evicted = 0;
     this.timers.clear(entry.timer);
     entry.timer = undefined;
     entry.watcher?.stop();
