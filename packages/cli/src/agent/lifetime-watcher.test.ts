@@ -1,8 +1,8 @@
 // Tests of the lifetime watcher's timing with a renewal function in place of
-// the server, and leases of a fraction of a second. The cache's tests run it
-// against a real server.
+// the server, and leases of a fraction of a second, or of months on mocked
+// timers. The cache's tests run it against a real server.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { describe, mock, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RenewalResult, WatcherEnd } from './lifetime-watcher.js';
 import { LifetimeWatcher, TimerSet } from './lifetime-watcher.js';
@@ -168,6 +168,24 @@ describe('lifetime watcher', () => {
     await sleep(500);
     run.instance.stop();
     assert.equal(run.calls.length, 1);
+  });
+
+  test('long lease renews at two thirds', () => {
+    // A lease of 90 days with no jitter has a grace period of 9 days, so the renewal comes at 60 + 3 days.
+    // The wait is longer than one timer can take, about 24.8 days.
+    mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+    try {
+      const day = 24 * 3600 * 1000;
+      const run = watcher(90 * 24 * 3600, [{ outcome: 'renewed', leaseSeconds: 90 * 24 * 3600, renewable: true }]);
+      mock.timers.tick(63 * day - 1);
+      assert.deepEqual(run.calls, []);
+      mock.timers.tick(1);
+      assert.deepEqual(run.calls, [63 * day]);
+      run.instance.stop();
+      assert.equal(run.timers.size, 0);
+    } finally {
+      mock.timers.reset();
+    }
   });
 
   test('timer set caps long delays', async () => {

@@ -153,11 +153,21 @@ export class LifetimeWatcher {
       this.finish(lastError === undefined ? { reason: 'expiring' } : { reason: 'failed', message: lastError });
       return;
     }
+    this.arm(Date.now() + sleepMs);
+  }
+
+  /** Arms the timer that wakes the watcher at `wakeAt`, in milliseconds since the epoch. */
+  private arm(wakeAt: number): void {
     this.options.timers.clear(this.timer);
     this.timer = this.options.timers.set(() => {
       this.timer = undefined;
+      // A wait longer than the longest timer delay, about 24.8 days, takes more than one timer.
+      if (wakeAt > Date.now()) {
+        this.arm(wakeAt);
+        return;
+      }
       void this.wake();
-    }, sleepMs);
+    }, wakeAt - Date.now());
   }
 
   private async wake(): Promise<void> {
