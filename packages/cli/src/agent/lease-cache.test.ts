@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, mock, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ClientConfig } from '../client.js';
 import { CofferClient } from '../client.js';
@@ -726,5 +726,25 @@ describe('agent cache tree', () => {
     assert.equal(cache.size, 0);
     assert.equal(cache.pendingTimers, 0);
     cache.close();
+  });
+
+  test('clock set back does not extend TTL', async () => {
+    const cache = new LeaseCache(new AgentLogger({ write: () => true }, 'info'));
+    const request = { method: 'POST', path: '/v1/auth/token/create', query: '', body: Buffer.from('{}'), token: '', namespace: 'root/', varyingHeaders: [] };
+    const auth = { client_token: 'short', accessor: 'accessor-of-short', lease_duration: 0.3, renewable: true, orphan: true };
+    cache.observe('short-key', request, { status: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify({ auth })), storedAt: Date.now() });
+    assert.equal(cache.size, 1);
+
+    // The system clock goes back an hour. The entry still goes when its 300 ms TTL ends.
+    mock.timers.enable({ apis: ['Date'], now: Date.now() - 3600 * 1000 });
+    try {
+      await sleep(400);
+      assert.equal(cache.lookup('short-key'), undefined);
+      assert.equal(cache.size, 0);
+      assert.equal(cache.pendingTimers, 0);
+    } finally {
+      mock.timers.reset();
+      cache.close();
+    }
   });
 });

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { ClientConfig } from '../client.js';
 import type { RenewalResult, WatcherEnd } from './lifetime-watcher.js';
-import { LifetimeWatcher, TimerSet } from './lifetime-watcher.js';
+import { LifetimeWatcher, monotonicNow, TimerSet } from './lifetime-watcher.js';
 import type { AgentLogger } from './log.js';
 import type { RenewalTarget } from './renewal-client.js';
 import { sendRenewal } from './renewal-client.js';
@@ -74,7 +74,7 @@ interface CacheEntry {
   /** The cached token the entry was created with; revoking or evicting it evicts this entry too. */
   parent?: CacheEntry;
   dependents: Set<CacheEntry>;
-  /** End of the token's or lease's TTL in milliseconds since the epoch; undefined when it has no TTL. */
+  /** End of the token's or lease's TTL in milliseconds on the monotonic clock; undefined when it has no TTL. */
   expiresAt?: number;
   /** Evicts the entry when its TTL ends. */
   timer?: NodeJS.Timeout;
@@ -261,7 +261,7 @@ export class LeaseCache {
   lookup(key: string): CachedResponse | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
-    if (entry.expiresAt !== undefined && entry.expiresAt <= Date.now()) {
+    if (entry.expiresAt !== undefined && entry.expiresAt <= monotonicNow()) {
       this.evict(entry);
       return undefined;
     }
@@ -324,7 +324,7 @@ export class LeaseCache {
   }
 
   private expiry(ttlSeconds: number): number | undefined {
-    return ttlSeconds > 0 ? Date.now() + ttlSeconds * 1000 : undefined;
+    return ttlSeconds > 0 ? monotonicNow() + ttlSeconds * 1000 : undefined;
   }
 
   private store(entry: CacheEntry, server: ClientConfig | undefined): void {
@@ -359,13 +359,13 @@ export class LeaseCache {
     entry.timer = this.timers.set(() => {
       entry.timer = undefined;
       // A TTL beyond the longest timer delay takes more than one wait.
-      if (expiresAt > Date.now()) {
+      if (expiresAt > monotonicNow()) {
         this.schedule(entry);
         return;
       }
       this.logger.debug('cache entry TTL ended, evicting it', { kind: entry.kind, path: entry.requestPath });
       this.evict(entry);
-    }, expiresAt - Date.now());
+    }, expiresAt - monotonicNow());
   }
 
   /**
@@ -382,7 +382,7 @@ export class LeaseCache {
     const renew = this.options.renew ?? sendRenewal;
     const fields = { kind: entry.kind, path: entry.requestPath };
     entry.watcher = new LifetimeWatcher({
-      leaseSeconds: (entry.expiresAt - Date.now()) / 1000,
+      leaseSeconds: (entry.expiresAt - monotonicNow()) / 1000,
       renew: (signal) => renew(server, target, signal),
       onRenewed: (ttl) => {
         this.logger.debug('renewed cache entry', { ...fields, ttl });

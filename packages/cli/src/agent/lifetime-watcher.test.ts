@@ -174,6 +174,8 @@ describe('lifetime watcher', () => {
     // A lease of 90 days with no jitter has a grace period of 9 days, so the renewal comes at 60 + 3 days.
     // The wait is longer than one timer can take, about 24.8 days.
     mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+    // The watcher reads the monotonic clock, which the mocked timers do not move.
+    mock.method(performance, 'now', () => Date.now());
     try {
       const day = 24 * 3600 * 1000;
       const run = watcher(90 * 24 * 3600, [{ outcome: 'renewed', leaseSeconds: 90 * 24 * 3600, renewable: true }]);
@@ -185,6 +187,21 @@ describe('lifetime watcher', () => {
       assert.equal(run.timers.size, 0);
     } finally {
       mock.timers.reset();
+      mock.restoreAll();
+    }
+  });
+
+  test('clock set back does not delay renewal', async () => {
+    // The system clock goes back an hour after the watcher starts. The renewal still comes at 420 ms.
+    const run = watcher(0.6, [{ outcome: 'renewed', leaseSeconds: 0.6, renewable: true }]);
+    mock.timers.enable({ apis: ['Date'], now: Date.now() - 3600 * 1000 });
+    try {
+      await sleep(500);
+      assert.equal(run.calls.length, 1);
+      assert.deepEqual(run.renewed, [0.6]);
+    } finally {
+      mock.timers.reset();
+      run.instance.stop();
     }
   });
 

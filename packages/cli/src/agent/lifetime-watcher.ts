@@ -5,6 +5,14 @@
 // so the next request goes to the server.
 import { timerDelay } from '@coffer/sdk';
 
+/**
+ * Returns milliseconds since about the epoch from a monotonic clock, so that setting the system
+ * clock moves no TTL or renewal. Go, in which Vault is written, measures durations the same way.
+ */
+export function monotonicNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
 /** The timers of a cache, so that closing it cancels every one and tests can count them. */
 export class TimerSet {
   private readonly live = new Set<NodeJS.Timeout>();
@@ -89,8 +97,8 @@ export interface LifetimeWatcherOptions {
  * thirds of the lease rather than at once, since the response was just issued.
  */
 export class LifetimeWatcher {
-  /** Time the current lease started, in milliseconds since the epoch. */
-  private leaseStart = Date.now();
+  /** Time the current lease started, in milliseconds on the monotonic clock. */
+  private leaseStart = monotonicNow();
   private leaseMs: number;
   /** Remaining lease at the previous wait. A longer lease gets a new grace period. */
   private priorMs: number;
@@ -112,7 +120,7 @@ export class LifetimeWatcher {
   }
 
   start(): void {
-    this.leaseStart = Date.now();
+    this.leaseStart = monotonicNow();
     this.priorMs = this.leaseMs;
     this.graceMs = this.grace(this.leaseMs);
     this.plan(this.leaseMs, undefined);
@@ -135,7 +143,7 @@ export class LifetimeWatcher {
   }
 
   private applyRenewal(leaseSeconds: number, renewable: boolean): void {
-    this.leaseStart = Date.now();
+    this.leaseStart = monotonicNow();
     this.leaseMs = leaseSeconds * 1000;
     if (!renewable) this.lastRenewal = true;
     this.plan(this.leaseMs, undefined);
@@ -153,28 +161,28 @@ export class LifetimeWatcher {
       this.finish(lastError === undefined ? { reason: 'expiring' } : { reason: 'failed', message: lastError });
       return;
     }
-    this.arm(Date.now() + sleepMs);
+    this.arm(monotonicNow() + sleepMs);
   }
 
-  /** Arms the timer that wakes the watcher at `wakeAt`, in milliseconds since the epoch. */
+  /** Arms the timer that wakes the watcher at `wakeAt`, in milliseconds on the monotonic clock. */
   private arm(wakeAt: number): void {
     this.options.timers.clear(this.timer);
     this.timer = this.options.timers.set(() => {
       this.timer = undefined;
       // A wait longer than the longest timer delay, about 24.8 days, takes more than one timer.
-      if (wakeAt > Date.now()) {
+      if (wakeAt > monotonicNow()) {
         this.arm(wakeAt);
         return;
       }
       void this.wake();
-    }, wakeAt - Date.now());
+    }, wakeAt - monotonicNow());
   }
 
   private async wake(): Promise<void> {
     // A renewal through the proxy may arm a timer while this watcher's own renewal is in flight. That renewal plans the next wakeup.
     if (this.stopped || this.inflight !== undefined) return;
     if (this.lastRenewal) {
-      this.plan(this.leaseStart + this.leaseMs - Date.now(), undefined);
+      this.plan(this.leaseStart + this.leaseMs - monotonicNow(), undefined);
       return;
     }
     const controller = new AbortController();
@@ -199,7 +207,7 @@ export class LifetimeWatcher {
       this.finish({ reason: 'failed', message: result.message });
       return;
     }
-    const remainingMs = this.leaseStart + this.leaseMs - Date.now();
+    const remainingMs = this.leaseStart + this.leaseMs - monotonicNow();
     if (remainingMs < 0) {
       this.finish({ reason: 'failed', message: result.message });
       return;
