@@ -15,6 +15,9 @@ import { generateTotpKey, renderQrPng, TOTP_ALGORITHMS, totpKeyUrl, type TotpAlg
 /** The largest `qr_size`, in pixels; a 2048-pixel square is 4 MiB before compression. */
 const MAX_QR_SIZE = 2048;
 
+/** The largest `period`, in seconds: Vault stores the period as a 32-bit unsigned integer. */
+const MAX_PERIOD = 4_294_967_295;
+
 /** The largest `key_size`, in bytes; RFC 4226 recommends 20 and Vault's default is 20. */
 const MAX_KEY_SIZE = 1024;
 
@@ -61,6 +64,7 @@ function methodFromFields(mfa: LoginMfa, id: string, fields: MethodFieldData, ex
   if (issuer === '') throw badRequest('missing issuer: set it to the name of your organization, which authenticator apps show');
   if (!(TOTP_ALGORITHMS as readonly string[]).includes(algorithm)) throw badRequest(`invalid algorithm "${algorithm}": use SHA1, SHA256 or SHA512`);
   if (period <= 0) throw badRequest(`invalid period ${period}: it must be at least 1 second`);
+  if (period > MAX_PERIOD) throw badRequest(`invalid period ${period}: use 1 to ${MAX_PERIOD} seconds`);
   if (keySize <= 0 || keySize > MAX_KEY_SIZE) throw badRequest(`invalid key_size ${keySize}: use 1 to ${MAX_KEY_SIZE} bytes`);
   if (qrSize < 0 || qrSize > MAX_QR_SIZE) throw badRequest(`invalid qr_size ${qrSize}: use 0 to ${MAX_QR_SIZE} pixels`);
   if (digits !== 6 && digits !== 8) throw badRequest(`invalid digits ${digits}: use 6 or 8`);
