@@ -159,14 +159,23 @@ export class LoginMfa {
     return credentials;
   }
 
-  /** Checks that every enforcement is satisfied by one of its methods. */
+  /**
+   * Checks that every enforcement is satisfied by one of its methods. A
+   * method that several enforcements share is checked once, because its
+   * passcode is used up by the first check. (Vault checks it once per
+   * enforcement, so there such a login always fails with "code already used".)
+   */
   private async check(entityId: string, enforcements: LoginEnforcement[], credentials: MfaCredentials): Promise<void> {
+    const passed = new Set<string>();
     for (const enforcement of enforcements) {
       const methodId = enforcement.methodIds.find((id) => credentials.has(id));
       const method = methodId === undefined ? undefined : this.store.method(methodId);
       if (method === undefined) throw mfaDenied(enforcement.name, 'no passcode was given for any of its MFA methods');
+      if (passed.has(method.id)) continue;
+
       const reason = await this.checkTotp(method, entityId, credentials.get(method.id)![0]!);
       if (reason !== undefined) throw mfaDenied(enforcement.name, reason);
+      passed.add(method.id);
     }
   }
 
