@@ -301,6 +301,25 @@ describe('login mfa', () => {
     assert.equal(plain.body.warnings, null);
   });
 
+  test('header with utf-8 method name', async () => {
+    await clearEnforcements();
+    const created = await root('POST', 'identity/mfa/method/totp', { issuer: 'Coffer', method_name: 'téléphone' });
+    expectStatus(created, 200, 'create a method with a non-ASCII name');
+    const id = created.body.data.method_id as string;
+    const generated = await root('POST', 'identity/mfa/method/totp/admin-generate', { method_id: id, entity_id: entities.get('frank') });
+    expectStatus(generated, 200, 'admin-generate for frank');
+    await setEnforcement('by-name', { mfa_method_ids: [id], auth_method_types: 'userpass' });
+
+    // HTTP header values are bytes: a Go client such as Vault's sends the name's UTF-8 bytes, which fetch sends from a latin1 string.
+    const header = Buffer.from(`téléphone:${oathtoolCode(keyOf(generated.body.data.url as string))}`, 'utf8').toString('latin1');
+    const response = await login('frank', { 'X-Vault-MFA': header });
+    expectStatus(response, 200, 'login with the UTF-8 name in the header');
+    assert.notEqual(response.body.auth.client_token, '');
+
+    await clearEnforcements();
+    expectStatus(await root('DELETE', `identity/mfa/method/totp/${id}`), 204, 'delete the method');
+  });
+
   test('update keeps omitted fields', async () => {
     const created = await root('POST', 'identity/mfa/method/totp', {
       issuer: 'Acme',
