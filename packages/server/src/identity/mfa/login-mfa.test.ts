@@ -279,6 +279,10 @@ describe('login mfa', () => {
     const unknown = await login('erin', { 'X-Vault-MFA': `laptop:${code}` });
     expectStatus(unknown, 400, 'login naming an unknown method');
     assert.deepEqual(unknown.body.errors, ['invalid X-Vault-MFA header: no MFA method has the name or ID "laptop"']);
+    // Passcode and name swapped: the digits may be a passcode, so the message leaves them out.
+    const swapped = await login('erin', { 'X-Vault-MFA': `${code}:phone` });
+    expectStatus(swapped, 400, 'login with the passcode before the name');
+    assert.deepEqual(swapped.body.errors, ['invalid X-Vault-MFA header: no MFA method has the digits before ":" as its name or ID; expected <method name or ID>:<passcode>']);
 
     const right = await login('erin', { 'X-Vault-MFA': `${methodId}:${code}` });
     expectStatus(right, 200, 'login with the code in the header');

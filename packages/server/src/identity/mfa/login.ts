@@ -135,8 +135,13 @@ export class LoginMfa {
       const separator = value.indexOf(':');
       // The value is left out of the message because it carries a passcode.
       if (separator <= 0) throw badRequest('invalid X-Vault-MFA header: expected <method name or ID>:<passcode>');
-      const method = this.store.methodByIdOrName(value.slice(0, separator).trim());
-      if (method === undefined) throw badRequest(`invalid X-Vault-MFA header: no MFA method has the name or ID "${value.slice(0, separator).trim()}"`);
+      const name = value.slice(0, separator).trim();
+      const method = this.store.methodByIdOrName(name);
+      if (method === undefined) {
+        // Digits may be a passcode sent before the name, so they stay out of the message and the audit log.
+        if (/^[0-9]+$/.test(name)) throw badRequest('invalid X-Vault-MFA header: no MFA method has the digits before ":" as its name or ID; expected <method name or ID>:<passcode>');
+        throw badRequest(`invalid X-Vault-MFA header: no MFA method has the name or ID "${name}"`);
+      }
       credentials.set(method.id, [...(credentials.get(method.id) ?? []), value.slice(separator + 1).trim()]);
     }
     await this.check(entityId, enforcements, credentials);
