@@ -481,6 +481,26 @@ describe('login mfa', () => {
     expectStatus(await root('GET', 'identity/mfa/method/totp/no-such-method'), 404, 'read of the rejected method');
   });
 
+  test('key too long for qr code', async () => {
+    // A QR code holds at most about 2,300 bytes at error correction level M, and the issuer is in the URL twice.
+    const created = await root('POST', 'identity/mfa/method/totp', { issuer: 'x'.repeat(3000) });
+    expectStatus(created, 200, 'create a method with a long issuer');
+    const id = created.body.data.method_id as string;
+    const body = { method_id: id, entity_id: entities.get('grace') };
+
+    const rejected = await root('POST', 'identity/mfa/method/totp/admin-generate', body);
+    expectStatus(rejected, 400, 'admin-generate with a QR code');
+    assert.deepEqual(rejected.body.errors, ['the otpauth URL of the new key is too long for a QR code: shorten issuer, lower key_size, or set qr_size to 0 for no QR code']);
+
+    // No key was stored, so the next generate returns one.
+    expectStatus(await root('POST', `identity/mfa/method/totp/${id}`, { qr_size: 0 }), 200, 'turn off the QR code');
+    const generated = await root('POST', 'identity/mfa/method/totp/admin-generate', body);
+    expectStatus(generated, 200, 'admin-generate without a QR code');
+    assert.equal(generated.body.data.barcode, '');
+    assert.match(keyOf(generated.body.data.url as string), /^[A-Z2-7]{32}$/);
+    expectStatus(await root('DELETE', `identity/mfa/method/totp/${id}`), 204, 'delete the method');
+  });
+
   test('bad enforcement input is rejected', async () => {
     await clearEnforcements();
     const cases: [Record<string, unknown>, string][] = [

@@ -116,12 +116,27 @@ async function generateSecret(mfa: LoginMfa, method: TotpMethod, entityId: strin
     return { data: null, warnings: [`Entity already has a secret for MFA method "${method.id}"`] };
   }
 
+  // The QR code is rendered before the key is stored, so that a key is never kept without being returned.
   const key = generateTotpKey(method.keySize);
+  const url = totpKeyUrl(method.issuer, entity.name, key, method);
+  const barcode = method.qrSize === 0 ? '' : (await qrCode(mfa, method, entityId, url)).toString('base64');
   await mfa.store.putSecret(method.id, entityId, { key });
   mfa.store.logger.info({ methodId: method.id, entityId }, 'totp mfa secret generated');
-  const url = totpKeyUrl(method.issuer, entity.name, key, method);
-  const barcode = method.qrSize === 0 ? '' : (await renderQrPng(url, method.qrSize)).toString('base64');
   return { data: { barcode, url } };
+}
+
+/**
+ * Renders the QR code of a key's URL.
+ * @throws CofferError (400) when the URL is too long for a QR code, which a long issuer or key_size causes.
+ */
+async function qrCode(mfa: LoginMfa, method: TotpMethod, entityId: string, url: string): Promise<Buffer> {
+  try {
+    return await renderQrPng(url, method.qrSize);
+  } catch (err) {
+    // The URL contains the key, so only its length is logged.
+    mfa.store.logger.warn({ methodId: method.id, entityId, urlLength: url.length, err: (err as Error).message }, 'totp qr code rendering failed');
+    throw badRequest('the otpauth URL of the new key is too long for a QR code: shorten issuer, lower key_size, or set qr_size to 0 for no QR code');
+  }
 }
 
 const keyFields = {
