@@ -481,6 +481,24 @@ describe('login mfa', () => {
     expectStatus(await root('GET', 'identity/mfa/method/totp/no-such-method'), 404, 'read of the rejected method');
   });
 
+  test('concurrent generates store one key', async () => {
+    const body = { method_id: methodId, entity_id: entities.get('grace') };
+    await root('POST', 'identity/mfa/method/totp/admin-destroy', body);
+
+    const responses = await Promise.all([1, 2, 3].map(() => root('POST', 'identity/mfa/method/totp/admin-generate', body)));
+    for (const response of responses) expectStatus(response, 200, 'concurrent admin-generate');
+    const keys = responses.filter((response) => response.body.data !== null).map((response) => keyOf(response.body.data.url as string));
+    assert.equal(keys.length, 1, 'one response carries a key');
+    const warnings = responses.filter((response) => response.body.data === null).map((response) => response.body.warnings);
+    assert.deepEqual(warnings, [[`Entity already has a secret for MFA method "${methodId}"`], [`Entity already has a secret for MFA method "${methodId}"`]]);
+
+    // The key returned is the key stored: its code passes MFA.
+    await clearEnforcements();
+    await setEnforcement('by-type', { auth_method_types: 'userpass' });
+    const validated = await validate(await heldLogin('grace'), { [methodId]: [oathtoolCode(keys[0]!)] });
+    expectStatus(validated, 200, 'validate with the returned key');
+  });
+
   test('key too long for qr code', async () => {
     // A QR code holds at most about 2,300 bytes at error correction level M, and the issuer is in the URL twice.
     const created = await root('POST', 'identity/mfa/method/totp', { issuer: 'x'.repeat(3000) });

@@ -109,20 +109,27 @@ function requireMethod(mfa: LoginMfa, id: string): TotpMethod {
  * entity that already has a key keeps it and gets a warning, as in Vault,
  * so that a stolen token cannot replace the key.
  */
-async function generateSecret(mfa: LoginMfa, method: TotpMethod, entityId: string): Promise<Response> {
+async function generateSecret(mfa: LoginMfa, method: TotpMethod, entityId: string, generating: Set<string>): Promise<Response> {
   const entity = mfa.store.identity.records.entity(entityId);
   if (entity === undefined) throw badRequest(`invalid entity_id "${entityId}": no entity has this ID`);
-  if ((await mfa.store.readSecret(method.id, entityId)) !== undefined) {
+  // Checked and claimed with no await in between, so that of concurrent requests only one generates a key.
+  const slot = `${method.id}/${entityId}`;
+  if ((await mfa.store.readSecret(method.id, entityId)) !== undefined || generating.has(slot)) {
     return { data: null, warnings: [`Entity already has a secret for MFA method "${method.id}"`] };
   }
+  generating.add(slot);
 
-  // The QR code is rendered before the key is stored, so that a key is never kept without being returned.
-  const key = generateTotpKey(method.keySize);
-  const url = totpKeyUrl(method.issuer, entity.name, key, method);
-  const barcode = method.qrSize === 0 ? '' : (await qrCode(mfa, method, entityId, url)).toString('base64');
-  await mfa.store.putSecret(method.id, entityId, { key });
-  mfa.store.logger.info({ methodId: method.id, entityId }, 'totp mfa secret generated');
-  return { data: { barcode, url } };
+  try {
+    // The QR code is rendered before the key is stored, so that a key is never kept without being returned.
+    const key = generateTotpKey(method.keySize);
+    const url = totpKeyUrl(method.issuer, entity.name, key, method);
+    const barcode = method.qrSize === 0 ? '' : (await qrCode(mfa, method, entityId, url)).toString('base64');
+    await mfa.store.putSecret(method.id, entityId, { key });
+    mfa.store.logger.info({ methodId: method.id, entityId }, 'totp mfa secret generated');
+    return { data: { barcode, url } };
+  } finally {
+    generating.delete(slot);
+  }
 }
 
 /**
@@ -145,6 +152,8 @@ const keyFields = {
 } as const;
 
 export function totpMethodPaths(mfa: LoginMfa, callerEntityId: (requestId: string) => string): PathDefinition<FieldMap>[] {
+  /** Method and entity pairs whose key a request is generating now. */
+  const generating = new Set<string>();
   return [
     definePath({
       pattern: 'mfa/method/totp/generate',
@@ -154,7 +163,7 @@ export function totpMethodPaths(mfa: LoginMfa, callerEntityId: (requestId: strin
           const method = requireMethod(mfa, fields.get('method_id'));
           const entityId = callerEntityId(request.id);
           if (entityId === '') throw badRequest('the token has no entity: log in through an auth method first, or have an administrator use admin-generate');
-          return generateSecret(mfa, method, entityId);
+          return generateSecret(mfa, method, entityId, generating);
         },
       },
       helpSynopsis: "Generate a TOTP key for the caller's entity.",
@@ -168,7 +177,7 @@ export function totpMethodPaths(mfa: LoginMfa, callerEntityId: (requestId: strin
           const method = requireMethod(mfa, fields.get('method_id'));
           const entityId = fields.get('entity_id');
           if (entityId === '') throw badRequest('missing entity_id: set it to the ID of the entity that gets the key');
-          return generateSecret(mfa, method, entityId);
+          return generateSecret(mfa, method, entityId, generating);
         },
       },
       helpSynopsis: 'Generate a TOTP key for an entity.',
