@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { RunningServer } from '../../server.js';
 import { api, startDevServer, type ApiResponse } from '../../testing/api-client.js';
-import { callerFor, enableAuth, expectStatus, type Caller } from '../test-support.js';
+import { callerFor, createEntity, enableAuth, expectStatus, type Caller } from '../test-support.js';
 import { MFA_HEADER_UNUSED_WARNING } from './login-gate.js';
 import { MFA_REQUIRED_WARNING } from './login.js';
 
@@ -435,6 +435,22 @@ describe('login mfa', () => {
       identity_group_ids: [parent.body.data.id],
       identity_entity_ids: [],
     });
+  });
+
+  test('enforcement follows merged entity', async () => {
+    await clearEnforcements();
+    expectStatus(await root('POST', 'auth/userpass/users/henry', { password: PASSWORD, token_policies: 'default' }), 204, 'create henry');
+    const merged = (await login('henry')).body.auth.entity_id as string;
+    const target = await createEntity(root, { name: 'henry-target' });
+    await setEnforcement('by-entity', { identity_entity_ids: merged });
+    expectStatus(await root('POST', 'identity/entity/merge', { to_entity_id: target, from_entity_ids: [merged] }), 204, 'merge');
+
+    // Henry's logins now resolve to the target entity, which the enforcement still covers through the merged ID.
+    const response = await login('henry');
+    expectStatus(response, 200, 'login after the merge');
+    assert.equal(response.body.auth.client_token, '');
+    assert.deepEqual(Object.keys(response.body.auth.mfa_requirement.mfa_constraints), ['by-entity']);
+    await clearEnforcements();
   });
 
   test('bad method input is rejected', async () => {
