@@ -572,6 +572,8 @@ describe('login mfa', () => {
       [{ mfa_request_id: requestId, mfa_payload: { laptop: ['123456'] } }, 'invalid mfa_payload: "laptop" is not the ID or name of an MFA method that this login requires'],
       [{ mfa_request_id: requestId, mfa_payload: { [methodId]: '123456' } }, `invalid mfa_payload: the value for "${methodId}" must be a list with one passcode, such as ["123456"]`],
       [{ mfa_request_id: requestId, mfa_payload: { [methodId]: [] } }, `invalid mfa_payload: the value for "${methodId}" must be a list with one passcode, such as ["123456"]`],
+      // Only the first of several passcodes would be checked, so a list of two is rejected, as Vault rejects it.
+      [{ mfa_request_id: requestId, mfa_payload: { [methodId]: ['111111', '222222'] } }, `invalid mfa_payload: the value for "${methodId}" must be a list with one passcode, such as ["123456"]`],
     ];
     for (const [body, message] of cases) {
       const response = await api(server, 'POST', 'sys/mfa/validate', { body });

@@ -156,7 +156,7 @@ export class LoginMfa {
       if (method === undefined || !required.has(method.id)) {
         throw badRequest(`invalid mfa_payload: "${key}" is not the ID or name of an MFA method that this login requires`);
       }
-      if (!Array.isArray(value) || value.length === 0 || !value.every((item) => typeof item === 'string')) {
+      if (!Array.isArray(value) || value.length !== 1 || typeof value[0] !== 'string') {
         throw badRequest(`invalid mfa_payload: the value for "${key}" must be a list with one passcode, such as ["123456"]`);
       }
       credentials.set(method.id, value);
