@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -44,6 +45,19 @@ describe('login mfa', () => {
 
   function login(user: string, headers: Record<string, string> = {}): Promise<ApiResponse> {
     return api(server, 'POST', `auth/userpass/login/${user}`, { body: { password: PASSWORD }, headers });
+  }
+
+  /** Logs in with one X-Vault-MFA header line per value, which fetch cannot send: it joins them into one. */
+  function loginWithHeaderLines(user: string, values: string[]): Promise<{ status: number; errors: unknown }> {
+    return new Promise((resolve, reject) => {
+      const outgoing = request(`${server.address}/v1/auth/userpass/login/${user}`, { method: 'POST', headers: { 'X-Vault-MFA': values } }, (incoming) => {
+        let text = '';
+        incoming.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, errors: JSON.parse(text).errors }));
+      });
+      outgoing.on('error', reject);
+      outgoing.end(JSON.stringify({ password: PASSWORD }));
+    });
   }
 
   function validate(requestId: string, payload: Record<string, unknown>): Promise<ApiResponse> {
@@ -279,6 +293,10 @@ describe('login mfa', () => {
     const unknown = await login('erin', { 'X-Vault-MFA': `laptop:${code}` });
     expectStatus(unknown, 400, 'login naming an unknown method');
     assert.deepEqual(unknown.body.errors, ['invalid X-Vault-MFA header: no MFA method has the name or ID "laptop"']);
+    // Two passcodes for one method, by name and by ID: only one could be checked, so neither is.
+    const twice = await loginWithHeaderLines('erin', [`phone:${wrongCode(code)}`, `${methodId}:${code}`]);
+    assert.equal(twice.status, 400, 'login with two passcodes for one method');
+    assert.deepEqual(twice.errors, [`invalid X-Vault-MFA header: more than one passcode for MFA method "${methodId}"; send one header per method`]);
     // Passcode and name swapped: the digits may be a passcode, so the message leaves them out.
     const swapped = await login('erin', { 'X-Vault-MFA': `${code}:phone` });
     expectStatus(swapped, 400, 'login with the passcode before the name');

@@ -142,7 +142,9 @@ export class LoginMfa {
         if (/^[0-9]+$/.test(name)) throw badRequest('invalid X-Vault-MFA header: no MFA method has the digits before ":" as its name or ID; expected <method name or ID>:<passcode>');
         throw badRequest(`invalid X-Vault-MFA header: no MFA method has the name or ID "${name}"`);
       }
-      credentials.set(method.id, [...(credentials.get(method.id) ?? []), value.slice(separator + 1).trim()]);
+      // Only one passcode per method could be checked, so several are rejected, as Vault rejects them.
+      if (credentials.has(method.id)) throw badRequest(`invalid X-Vault-MFA header: more than one passcode for MFA method "${method.id}"; send one header per method`);
+      credentials.set(method.id, [value.slice(separator + 1).trim()]);
     }
     await this.check(entityId, enforcements, credentials);
   }
