@@ -534,7 +534,7 @@ describe('login mfa', () => {
   });
 
   test('key too long for qr code', async () => {
-    // A QR code holds at most about 2,300 bytes at error correction level M, and the issuer is in the URL twice.
+    // A QR code stores at most 2,331 bytes at error correction level M, and the issuer is in the URL twice.
     const created = await root('POST', 'identity/mfa/method/totp', { issuer: 'x'.repeat(3000) });
     expectStatus(created, 200, 'create a method with a long issuer');
     const id = created.body.data.method_id as string;
