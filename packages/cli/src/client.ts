@@ -562,6 +562,18 @@ async function sendFollowingRedirects(
 }
 
 /**
+ * Returns the headers with each value as its UTF-8 bytes in a latin1 string,
+ * which node:http writes byte for byte, so that non-ASCII values go as
+ * UTF-8, as Vault's client sends them. Without this, node:http rejects
+ * characters above U+00FF and writes the others as latin1 or UTF-8
+ * depending on the body. An array value is sent as one header line each.
+ */
+function utf8Headers(headers: Record<string, string | string[]>): Record<string, string | string[]> {
+  const toBytes = (value: string): string => Buffer.from(value, 'utf8').toString('latin1');
+  return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, Array.isArray(value) ? value.map(toBytes) : toBytes(value)]));
+}
+
+/**
  * Sends one request with node:http or node:https. Node's fetch rejects the
  * "bad ports" of the Fetch standard (6000, 6665 to 6669, 10080 and others),
  * where a server may still listen, and takes no per-request CA file.
@@ -577,10 +589,10 @@ function sendOnce(
     ? { ca: config.caCert, rejectUnauthorized: !config.skipVerify, cert: config.clientCert, key: config.clientKey, servername: config.tlsServerName }
     : {};
   // Set here, because node:http sends a DELETE body without a length, so the server cannot find its end.
-  const lengthHeader = body === undefined ? {} : { 'Content-Length': String(Buffer.byteLength(body)) };
+  const lengthHeader: Record<string, string> = body === undefined ? {} : { 'Content-Length': String(Buffer.byteLength(body)) };
   return new Promise((resolve, reject) => {
     // No shared agent, so no idle keep-alive connection outlives the command.
-    const outgoing = send(url, { method, headers: { ...headers, ...lengthHeader }, agent: false, signal: deadline, ...tls }, (incoming) => {
+    const outgoing = send(url, { method, headers: utf8Headers({ ...headers, ...lengthHeader }), agent: false, signal: deadline, ...tls }, (incoming) => {
       const chunks: Buffer[] = [];
       incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
       incoming.on('end', () => {
@@ -593,7 +605,8 @@ function sendOnce(
       incoming.on('error', reject);
     });
     outgoing.on('error', reject);
-    outgoing.end(body);
+    // A Buffer, because node:http writes the headers with a string body in the body's encoding.
+    outgoing.end(body === undefined ? undefined : Buffer.from(body));
   });
 }
 
@@ -618,7 +631,7 @@ function streamOnce(
       resolve({ status: 200, text: '' });
       return;
     }
-    const outgoing = send(url, { method, headers, agent: false, ...tls }, (incoming) => {
+    const outgoing = send(url, { method, headers: utf8Headers(headers), agent: false, ...tls }, (incoming) => {
       const status = incoming.statusCode ?? 0;
       const location = incoming.headers.location;
       const streaming = status >= 200 && status < 300;

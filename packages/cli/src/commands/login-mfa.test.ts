@@ -246,6 +246,20 @@ describe('login with mfa', () => {
     }
   });
 
+  test('-mfa with non-latin1 method name', async () => {
+    const created = await call('POST', 'identity/mfa/method/totp', { issuer: 'Coffer', method_name: '电话' });
+    const id = created.body.data.method_id as string;
+    assert.equal((await call('POST', 'identity/mfa/login-enforcement/second', { mfa_method_ids: id, auth_method_types: 'userpass' })).status, 204);
+    try {
+      const key = await newKey(id);
+      const login = await runCli([...loginArgs, `-mfa=phone:${currentCode()}`, `-mfa=电话:${currentCode(key)}`, ...userArgs], { env, stdin: '' });
+      assert.deepEqual(login, { code: 0, stdout: '', stderr: '' });
+    } finally {
+      assert.equal((await call('DELETE', 'identity/mfa/login-enforcement/second')).status, 204);
+      assert.equal((await call('DELETE', `identity/mfa/method/totp/${id}`)).status, 204);
+    }
+  });
+
   test('-mfa without enforcement warns', async () => {
     assert.equal((await call('DELETE', 'identity/mfa/login-enforcement/everyone')).status, 204);
     try {

@@ -138,6 +138,19 @@ describe('totp attempt limit', () => {
     assert.equal(await attempt(mfa, codeAt(totp, clock.now)), 'ok');
   });
 
+  test('method shared by two enforcements', async () => {
+    const { mfa, clock, totp } = await setup();
+    const enforcements = [ENFORCEMENT, { ...ENFORCEMENT, name: 'admins', id: 'enforcement-2' }];
+    const send = (code: string) => mfa.validateHeaders(ENTITY, enforcements, [`phone:${code}`]);
+
+    // One wrong code is one attempt, not one per enforcement: the third still gets compared.
+    for (let index = 0; index < 3; index++) {
+      await assert.rejects(send(wrongAt(totp, clock.now)), { status: 403, message: `failed to satisfy enforcement everyone. error: ${WRONG}` });
+    }
+    clock.now = T0 + 30_000;
+    await assert.doesNotReject(send(codeAt(totp, clock.now)));
+  });
+
   test('counts are kept per entity', async () => {
     const { mfa, clock, totp } = await setup();
     await mfa.store.putSecret(totp.id, 'entity-2', { key: KEY });

@@ -17,12 +17,16 @@ export interface AcceptedLogin {
   rawHeaders: readonly string[] | undefined;
 }
 
-/** Returns every value of the header `name`, one per header line. */
+/**
+ * Returns every value of the header `name`, one per header line, decoded as
+ * UTF-8. Node.js decodes header bytes as latin1, but Go clients such as
+ * Vault's send a method name's UTF-8 bytes, and Vault reads them as UTF-8.
+ */
 function headerValues(rawHeaders: readonly string[] | undefined, name: string): string[] {
   const values: string[] = [];
   if (rawHeaders === undefined) return values;
   for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
-    if (rawHeaders[index]!.toLowerCase() === name) values.push(rawHeaders[index + 1]!);
+    if (rawHeaders[index]!.toLowerCase() === name) values.push(Buffer.from(rawHeaders[index + 1]!, 'latin1').toString('utf8'));
   }
   return values;
 }

@@ -6,12 +6,13 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { RunningServer } from '../../server.js';
 import { api, startDevServer, type ApiResponse } from '../../testing/api-client.js';
-import { callerFor, enableAuth, expectStatus, type Caller } from '../test-support.js';
+import { callerFor, createEntity, enableAuth, expectStatus, type Caller } from '../test-support.js';
 import { MFA_HEADER_UNUSED_WARNING } from './login-gate.js';
 import { MFA_REQUIRED_WARNING } from './login.js';
 
@@ -44,6 +45,19 @@ describe('login mfa', () => {
 
   function login(user: string, headers: Record<string, string> = {}): Promise<ApiResponse> {
     return api(server, 'POST', `auth/userpass/login/${user}`, { body: { password: PASSWORD }, headers });
+  }
+
+  /** Logs in with one X-Vault-MFA header line per value, which fetch cannot send: it joins them into one. */
+  function loginWithHeaderLines(user: string, values: string[]): Promise<{ status: number; errors: unknown }> {
+    return new Promise((resolve, reject) => {
+      const outgoing = request(`${server.address}/v1/auth/userpass/login/${user}`, { method: 'POST', headers: { 'X-Vault-MFA': values } }, (incoming) => {
+        let text = '';
+        incoming.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        incoming.on('end', () => resolve({ status: incoming.statusCode ?? 0, errors: JSON.parse(text).errors }));
+      });
+      outgoing.on('error', reject);
+      outgoing.end(JSON.stringify({ password: PASSWORD }));
+    });
   }
 
   function validate(requestId: string, payload: Record<string, unknown>): Promise<ApiResponse> {
@@ -279,6 +293,14 @@ describe('login mfa', () => {
     const unknown = await login('erin', { 'X-Vault-MFA': `laptop:${code}` });
     expectStatus(unknown, 400, 'login naming an unknown method');
     assert.deepEqual(unknown.body.errors, ['invalid X-Vault-MFA header: no MFA method has the name or ID "laptop"']);
+    // Two passcodes for one method, by name and by ID: only one could be checked, so neither is.
+    const twice = await loginWithHeaderLines('erin', [`phone:${wrongCode(code)}`, `${methodId}:${code}`]);
+    assert.equal(twice.status, 400, 'login with two passcodes for one method');
+    assert.deepEqual(twice.errors, [`invalid X-Vault-MFA header: more than one passcode for MFA method "${methodId}"; send one header per method`]);
+    // Passcode and name swapped: the digits may be a passcode, so the message leaves them out.
+    const swapped = await login('erin', { 'X-Vault-MFA': `${code}:phone` });
+    expectStatus(swapped, 400, 'login with the passcode before the name');
+    assert.deepEqual(swapped.body.errors, ['invalid X-Vault-MFA header: no MFA method has the digits before ":" as its name or ID; expected <method name or ID>:<passcode>']);
 
     const right = await login('erin', { 'X-Vault-MFA': `${methodId}:${code}` });
     expectStatus(right, 200, 'login with the code in the header');
@@ -299,6 +321,25 @@ describe('login mfa', () => {
     assert.deepEqual(unmatched.body.warnings, [MFA_HEADER_UNUSED_WARNING]);
     const plain = await login('erin');
     assert.equal(plain.body.warnings, null);
+  });
+
+  test('header with utf-8 method name', async () => {
+    await clearEnforcements();
+    const created = await root('POST', 'identity/mfa/method/totp', { issuer: 'Coffer', method_name: 'téléphone' });
+    expectStatus(created, 200, 'create a method with a non-ASCII name');
+    const id = created.body.data.method_id as string;
+    const generated = await root('POST', 'identity/mfa/method/totp/admin-generate', { method_id: id, entity_id: entities.get('frank') });
+    expectStatus(generated, 200, 'admin-generate for frank');
+    await setEnforcement('by-name', { mfa_method_ids: [id], auth_method_types: 'userpass' });
+
+    // HTTP header values are bytes: a Go client such as Vault's sends the name's UTF-8 bytes, which fetch sends from a latin1 string.
+    const header = Buffer.from(`téléphone:${oathtoolCode(keyOf(generated.body.data.url as string))}`, 'utf8').toString('latin1');
+    const response = await login('frank', { 'X-Vault-MFA': header });
+    expectStatus(response, 200, 'login with the UTF-8 name in the header');
+    assert.notEqual(response.body.auth.client_token, '');
+
+    await clearEnforcements();
+    expectStatus(await root('DELETE', `identity/mfa/method/totp/${id}`), 204, 'delete the method');
   });
 
   test('update keeps omitted fields', async () => {
@@ -414,6 +455,22 @@ describe('login mfa', () => {
     });
   });
 
+  test('enforcement follows merged entity', async () => {
+    await clearEnforcements();
+    expectStatus(await root('POST', 'auth/userpass/users/henry', { password: PASSWORD, token_policies: 'default' }), 204, 'create henry');
+    const merged = (await login('henry')).body.auth.entity_id as string;
+    const target = await createEntity(root, { name: 'henry-target' });
+    await setEnforcement('by-entity', { identity_entity_ids: merged });
+    expectStatus(await root('POST', 'identity/entity/merge', { to_entity_id: target, from_entity_ids: [merged] }), 204, 'merge');
+
+    // Henry's logins now resolve to the target entity, which the enforcement still covers through the merged ID.
+    const response = await login('henry');
+    expectStatus(response, 200, 'login after the merge');
+    assert.equal(response.body.auth.client_token, '');
+    assert.deepEqual(Object.keys(response.body.auth.mfa_requirement.mfa_constraints), ['by-entity']);
+    await clearEnforcements();
+  });
+
   test('bad method input is rejected', async () => {
     const cases: [Record<string, unknown>, string][] = [
       [{}, 'missing issuer: set it to the name of your organization, which authenticator apps show'],
@@ -421,6 +478,8 @@ describe('login mfa', () => {
       [{ issuer: 'x', digits: 7 }, 'invalid digits 7: use 6 or 8'],
       [{ issuer: 'x', skew: 2 }, 'invalid skew 2: use 0 or 1'],
       [{ issuer: 'x', period: 0 }, 'invalid period 0: it must be at least 1 second'],
+      [{ issuer: 'x', period: 4_294_967_296 }, 'invalid period 4294967296: use 1 to 4294967295 seconds'],
+      [{ issuer: 'x', period: 1e300 }, 'invalid period 1e+300: use 1 to 4294967295 seconds'],
       [{ issuer: 'x', key_size: 0 }, 'invalid key_size 0: use 1 to 1024 bytes'],
       [{ issuer: 'x', qr_size: -1 }, 'invalid qr_size -1: use 0 to 2048 pixels'],
       [{ issuer: 'x', max_validation_attempts: -1 }, 'invalid max_validation_attempts -1: it must be 0 or more, and 0 means the default of 5'],
@@ -454,6 +513,44 @@ describe('login mfa', () => {
       assert.deepEqual(response.body.errors, [message]);
     }
     expectStatus(await root('GET', 'identity/mfa/method/totp/no-such-method'), 404, 'read of the rejected method');
+  });
+
+  test('concurrent generates store one key', async () => {
+    const body = { method_id: methodId, entity_id: entities.get('grace') };
+    await root('POST', 'identity/mfa/method/totp/admin-destroy', body);
+
+    const responses = await Promise.all([1, 2, 3].map(() => root('POST', 'identity/mfa/method/totp/admin-generate', body)));
+    for (const response of responses) expectStatus(response, 200, 'concurrent admin-generate');
+    const keys = responses.filter((response) => response.body.data !== null).map((response) => keyOf(response.body.data.url as string));
+    assert.equal(keys.length, 1, 'one response carries a key');
+    const warnings = responses.filter((response) => response.body.data === null).map((response) => response.body.warnings);
+    assert.deepEqual(warnings, [[`Entity already has a secret for MFA method "${methodId}"`], [`Entity already has a secret for MFA method "${methodId}"`]]);
+
+    // The key returned is the key stored: its code passes MFA.
+    await clearEnforcements();
+    await setEnforcement('by-type', { auth_method_types: 'userpass' });
+    const validated = await validate(await heldLogin('grace'), { [methodId]: [oathtoolCode(keys[0]!)] });
+    expectStatus(validated, 200, 'validate with the returned key');
+  });
+
+  test('key too long for qr code', async () => {
+    // A QR code stores at most 2,331 bytes at error correction level M, and the issuer is in the URL twice.
+    const created = await root('POST', 'identity/mfa/method/totp', { issuer: 'x'.repeat(3000) });
+    expectStatus(created, 200, 'create a method with a long issuer');
+    const id = created.body.data.method_id as string;
+    const body = { method_id: id, entity_id: entities.get('grace') };
+
+    const rejected = await root('POST', 'identity/mfa/method/totp/admin-generate', body);
+    expectStatus(rejected, 400, 'admin-generate with a QR code');
+    assert.deepEqual(rejected.body.errors, ['the otpauth URL of the new key is too long for a QR code: shorten issuer, lower key_size, or set qr_size to 0 for no QR code']);
+
+    // No key was stored, so the next generate returns one.
+    expectStatus(await root('POST', `identity/mfa/method/totp/${id}`, { qr_size: 0 }), 200, 'turn off the QR code');
+    const generated = await root('POST', 'identity/mfa/method/totp/admin-generate', body);
+    expectStatus(generated, 200, 'admin-generate without a QR code');
+    assert.equal(generated.body.data.barcode, '');
+    assert.match(keyOf(generated.body.data.url as string), /^[A-Z2-7]{32}$/);
+    expectStatus(await root('DELETE', `identity/mfa/method/totp/${id}`), 204, 'delete the method');
   });
 
   test('bad enforcement input is rejected', async () => {
@@ -493,6 +590,8 @@ describe('login mfa', () => {
       [{ mfa_request_id: requestId, mfa_payload: { laptop: ['123456'] } }, 'invalid mfa_payload: "laptop" is not the ID or name of an MFA method that this login requires'],
       [{ mfa_request_id: requestId, mfa_payload: { [methodId]: '123456' } }, `invalid mfa_payload: the value for "${methodId}" must be a list with one passcode, such as ["123456"]`],
       [{ mfa_request_id: requestId, mfa_payload: { [methodId]: [] } }, `invalid mfa_payload: the value for "${methodId}" must be a list with one passcode, such as ["123456"]`],
+      // Only the first of several passcodes would be checked, so a list of two is rejected, as Vault rejects it.
+      [{ mfa_request_id: requestId, mfa_payload: { [methodId]: ['111111', '222222'] } }, `invalid mfa_payload: the value for "${methodId}" must be a list with one passcode, such as ["123456"]`],
     ];
     for (const [body, message] of cases) {
       const response = await api(server, 'POST', 'sys/mfa/validate', { body });

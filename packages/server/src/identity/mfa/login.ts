@@ -135,9 +135,16 @@ export class LoginMfa {
       const separator = value.indexOf(':');
       // The value is left out of the message because it carries a passcode.
       if (separator <= 0) throw badRequest('invalid X-Vault-MFA header: expected <method name or ID>:<passcode>');
-      const method = this.store.methodByIdOrName(value.slice(0, separator).trim());
-      if (method === undefined) throw badRequest(`invalid X-Vault-MFA header: no MFA method has the name or ID "${value.slice(0, separator).trim()}"`);
-      credentials.set(method.id, [...(credentials.get(method.id) ?? []), value.slice(separator + 1).trim()]);
+      const name = value.slice(0, separator).trim();
+      const method = this.store.methodByIdOrName(name);
+      if (method === undefined) {
+        // Digits may be a passcode sent before the name, so they stay out of the message and the audit log.
+        if (/^[0-9]+$/.test(name)) throw badRequest('invalid X-Vault-MFA header: no MFA method has the digits before ":" as its name or ID; expected <method name or ID>:<passcode>');
+        throw badRequest(`invalid X-Vault-MFA header: no MFA method has the name or ID "${name}"`);
+      }
+      // Only one passcode per method could be checked, so several are rejected, as Vault rejects them.
+      if (credentials.has(method.id)) throw badRequest(`invalid X-Vault-MFA header: more than one passcode for MFA method "${method.id}"; send one header per method`);
+      credentials.set(method.id, [value.slice(separator + 1).trim()]);
     }
     await this.check(entityId, enforcements, credentials);
   }
@@ -151,7 +158,7 @@ export class LoginMfa {
       if (method === undefined || !required.has(method.id)) {
         throw badRequest(`invalid mfa_payload: "${key}" is not the ID or name of an MFA method that this login requires`);
       }
-      if (!Array.isArray(value) || value.length === 0 || !value.every((item) => typeof item === 'string')) {
+      if (!Array.isArray(value) || value.length !== 1 || typeof value[0] !== 'string') {
         throw badRequest(`invalid mfa_payload: the value for "${key}" must be a list with one passcode, such as ["123456"]`);
       }
       credentials.set(method.id, value);
@@ -159,14 +166,23 @@ export class LoginMfa {
     return credentials;
   }
 
-  /** Checks that every enforcement is satisfied by one of its methods. */
+  /**
+   * Checks that every enforcement is satisfied by one of its methods. A
+   * method that several enforcements share is checked once, because its
+   * passcode is used up by the first check. (Vault checks it once per
+   * enforcement, so there such a login always fails with "code already used".)
+   */
   private async check(entityId: string, enforcements: LoginEnforcement[], credentials: MfaCredentials): Promise<void> {
+    const passed = new Set<string>();
     for (const enforcement of enforcements) {
       const methodId = enforcement.methodIds.find((id) => credentials.has(id));
       const method = methodId === undefined ? undefined : this.store.method(methodId);
       if (method === undefined) throw mfaDenied(enforcement.name, 'no passcode was given for any of its MFA methods');
+      if (passed.has(method.id)) continue;
+
       const reason = await this.checkTotp(method, entityId, credentials.get(method.id)![0]!);
       if (reason !== undefined) throw mfaDenied(enforcement.name, reason);
+      passed.add(method.id);
     }
   }
 

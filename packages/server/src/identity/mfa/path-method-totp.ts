@@ -15,6 +15,9 @@ import { generateTotpKey, renderQrPng, TOTP_ALGORITHMS, totpKeyUrl, type TotpAlg
 /** The largest `qr_size`, in pixels; a 2048-pixel square is 4 MiB before compression. */
 const MAX_QR_SIZE = 2048;
 
+/** The largest `period`, in seconds: Vault stores the period as a 32-bit unsigned integer. */
+const MAX_PERIOD = 4_294_967_295;
+
 /** The largest `key_size`, in bytes; RFC 4226 recommends 20 and Vault's default is 20. */
 const MAX_KEY_SIZE = 1024;
 
@@ -61,6 +64,7 @@ function methodFromFields(mfa: LoginMfa, id: string, fields: MethodFieldData, ex
   if (issuer === '') throw badRequest('missing issuer: set it to the name of your organization, which authenticator apps show');
   if (!(TOTP_ALGORITHMS as readonly string[]).includes(algorithm)) throw badRequest(`invalid algorithm "${algorithm}": use SHA1, SHA256 or SHA512`);
   if (period <= 0) throw badRequest(`invalid period ${period}: it must be at least 1 second`);
+  if (period > MAX_PERIOD) throw badRequest(`invalid period ${period}: use 1 to ${MAX_PERIOD} seconds`);
   if (keySize <= 0 || keySize > MAX_KEY_SIZE) throw badRequest(`invalid key_size ${keySize}: use 1 to ${MAX_KEY_SIZE} bytes`);
   if (qrSize < 0 || qrSize > MAX_QR_SIZE) throw badRequest(`invalid qr_size ${qrSize}: use 0 to ${MAX_QR_SIZE} pixels`);
   if (digits !== 6 && digits !== 8) throw badRequest(`invalid digits ${digits}: use 6 or 8`);
@@ -105,19 +109,41 @@ function requireMethod(mfa: LoginMfa, id: string): TotpMethod {
  * entity that already has a key keeps it and gets a warning, as in Vault,
  * so that a stolen token cannot replace the key.
  */
-async function generateSecret(mfa: LoginMfa, method: TotpMethod, entityId: string): Promise<Response> {
+async function generateSecret(mfa: LoginMfa, method: TotpMethod, entityId: string, generating: Set<string>): Promise<Response> {
   const entity = mfa.store.identity.records.entity(entityId);
   if (entity === undefined) throw badRequest(`invalid entity_id "${entityId}": no entity has this ID`);
-  if ((await mfa.store.readSecret(method.id, entityId)) !== undefined) {
+  // Checked and claimed with no await in between, so that of concurrent requests only one generates a key.
+  const slot = `${method.id}/${entityId}`;
+  if ((await mfa.store.readSecret(method.id, entityId)) !== undefined || generating.has(slot)) {
     return { data: null, warnings: [`Entity already has a secret for MFA method "${method.id}"`] };
   }
+  generating.add(slot);
 
-  const key = generateTotpKey(method.keySize);
-  await mfa.store.putSecret(method.id, entityId, { key });
-  mfa.store.logger.info({ methodId: method.id, entityId }, 'totp mfa secret generated');
-  const url = totpKeyUrl(method.issuer, entity.name, key, method);
-  const barcode = method.qrSize === 0 ? '' : (await renderQrPng(url, method.qrSize)).toString('base64');
-  return { data: { barcode, url } };
+  try {
+    // The QR code is rendered before the key is stored, so that a key is never kept without being returned.
+    const key = generateTotpKey(method.keySize);
+    const url = totpKeyUrl(method.issuer, entity.name, key, method);
+    const barcode = method.qrSize === 0 ? '' : (await qrCode(mfa, method, entityId, url)).toString('base64');
+    await mfa.store.putSecret(method.id, entityId, { key });
+    mfa.store.logger.info({ methodId: method.id, entityId }, 'totp mfa secret generated');
+    return { data: { barcode, url } };
+  } finally {
+    generating.delete(slot);
+  }
+}
+
+/**
+ * Renders the QR code of a key's URL.
+ * @throws CofferError (400) when the URL is too long for a QR code, which a long issuer or key_size causes.
+ */
+async function qrCode(mfa: LoginMfa, method: TotpMethod, entityId: string, url: string): Promise<Buffer> {
+  try {
+    return await renderQrPng(url, method.qrSize);
+  } catch (err) {
+    // The URL contains the key, so only its length is logged.
+    mfa.store.logger.warn({ methodId: method.id, entityId, urlLength: url.length, err: (err as Error).message }, 'totp qr code rendering failed');
+    throw badRequest('the otpauth URL of the new key is too long for a QR code: shorten issuer, lower key_size, or set qr_size to 0 for no QR code');
+  }
 }
 
 const keyFields = {
@@ -126,6 +152,8 @@ const keyFields = {
 } as const;
 
 export function totpMethodPaths(mfa: LoginMfa, callerEntityId: (requestId: string) => string): PathDefinition<FieldMap>[] {
+  /** Method and entity pairs whose key a request is generating now. */
+  const generating = new Set<string>();
   return [
     definePath({
       pattern: 'mfa/method/totp/generate',
@@ -135,7 +163,7 @@ export function totpMethodPaths(mfa: LoginMfa, callerEntityId: (requestId: strin
           const method = requireMethod(mfa, fields.get('method_id'));
           const entityId = callerEntityId(request.id);
           if (entityId === '') throw badRequest('the token has no entity: log in through an auth method first, or have an administrator use admin-generate');
-          return generateSecret(mfa, method, entityId);
+          return generateSecret(mfa, method, entityId, generating);
         },
       },
       helpSynopsis: "Generate a TOTP key for the caller's entity.",
@@ -149,7 +177,7 @@ export function totpMethodPaths(mfa: LoginMfa, callerEntityId: (requestId: strin
           const method = requireMethod(mfa, fields.get('method_id'));
           const entityId = fields.get('entity_id');
           if (entityId === '') throw badRequest('missing entity_id: set it to the ID of the entity that gets the key');
-          return generateSecret(mfa, method, entityId);
+          return generateSecret(mfa, method, entityId, generating);
         },
       },
       helpSynopsis: 'Generate a TOTP key for an entity.',

@@ -98,16 +98,19 @@ export class MfaStore {
    * with `accessor` and `type` by the entity `entityId`. The targets of one
    * enforcement are alternatives, as in Vault: a match on the mount
    * accessor, the mount type, the entity or one of its groups, direct or
-   * inherited, is enough.
+   * inherited, is enough. An enforcement that lists an entity since merged
+   * into this one matches too, so that a merge does not drop MFA from the
+   * merged entity's logins. (Vault compares the current entity ID only.)
    */
   matchingEnforcements(accessor: string, type: string, entityId: string): LoginEnforcement[] {
     const { direct, inherited } = groupMembership(this.identity.records, entityId);
     const groupIds = new Set([...direct, ...inherited].map((group) => group.id));
+    const entityIds = new Set([entityId, ...(this.identity.records.entity(entityId)?.mergedEntityIds ?? [])]);
     return this.listEnforcements().filter(
       (enforcement) =>
         enforcement.authMethodAccessors.includes(accessor) ||
         enforcement.authMethodTypes.includes(type) ||
-        enforcement.identityEntityIds.includes(entityId) ||
+        enforcement.identityEntityIds.some((id) => entityIds.has(id)) ||
         enforcement.identityGroupIds.some((id) => groupIds.has(id)),
     );
   }

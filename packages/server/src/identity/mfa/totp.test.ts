@@ -41,6 +41,16 @@ describe('totp', () => {
     assert.equal(verifyTotpCode(key, '0708180x', settings, nowMs), false);
   });
 
+  test('verify in step 0', () => {
+    // A period longer than the time since 1970 puts now in step 0, where skew 1 would look at step -1.
+    const key = RFC_SEEDS.SHA1;
+    const settings = { algorithm: 'SHA1' as const, digits: 8, period: 4_000_000_000, skew: 1 };
+    const nowMs = 1_700_000_000_000;
+    assert.equal(verifyTotpCode(key, hotpCode(key, 0, 'SHA1', 8), settings, nowMs), true);
+    assert.equal(verifyTotpCode(key, hotpCode(key, 1, 'SHA1', 8), settings, nowMs), true);
+    assert.equal(verifyTotpCode(key, hotpCode(key, 2, 'SHA1', 8), settings, nowMs), false);
+  });
+
   test('base32 round trip and oathtool', () => {
     assert.equal(base32Encode(Buffer.from('foobar')), 'MZXW6YTBOI');
     assert.deepEqual(base32Decode('MZXW6YTBOI'), Buffer.from('foobar'));

@@ -90,7 +90,8 @@ export function verifyTotpCode(key: Buffer, code: string, settings: TotpSettings
   const submitted = Buffer.from(code);
   const step = Math.floor(nowMs / 1000 / settings.period);
   let matched = false;
-  for (let offset = -settings.skew; offset <= settings.skew; offset++) {
+  // A period longer than the seconds since 1970 puts every code in step 0, which has no step before it.
+  for (let offset = Math.max(-settings.skew, -step); offset <= settings.skew; offset++) {
     const expected = Buffer.from(hotpCode(key, step + offset, settings.algorithm, settings.digits));
     if (timingSafeEqual(expected, submitted)) matched = true;
   }
