@@ -365,6 +365,24 @@ describe('CofferClient', () => {
     }
   });
 
+  test('client timeout past what a timer keeps still waits for the response', async () => {
+    // Node fires a timer of more than 2^31 - 1 ms (24.8 days) after 1 ms, and AbortSignal.timeout throws past 2^32 - 1.
+    const slow = createServer((_request, response) => {
+      setTimeout(() => response.end('{"data":{"ok":true}}'), 50);
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const address = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
+    try {
+      for (const timeout of ['720h', '100000000']) {
+        const config = await resolveClientConfig({ HOME: '/nonexistent', COFFER_ADDR: address, COFFER_CLIENT_TIMEOUT: timeout });
+        assert.deepEqual((await new CofferClient(config).read('sys/health'))?.data, { ok: true }, timeout);
+      }
+    } finally {
+      slow.closeAllConnections();
+      await new Promise<void>((resolve) => slow.close(() => resolve()));
+    }
+  });
+
   test('https against plain HTTP suggests http address', async () => {
     const plain = await startRecordingServer({});
     try {

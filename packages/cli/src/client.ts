@@ -4,7 +4,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { parseGoBool, parseJson, stringifyJson } from '@coffer/sdk';
+import { parseGoBool, parseJson, stringifyJson, timerDelay } from '@coffer/sdk';
 import { formatGoDuration, parseDuration } from './flags.js';
 import { humanDuration } from './output.js';
 import type { Secret } from './secret.js';
@@ -420,7 +420,8 @@ export class CofferClient {
   private async send(outgoing: OutgoingRequest, curlAllowed: boolean): Promise<{ status: number; bytes: Buffer }> {
     if (this.config.outputCurlString === true && curlAllowed) throw new CurlCommandRequested(curlCommand(outgoing, this.config));
     const timeoutSeconds = this.config.timeoutSeconds;
-    const deadline = timeoutSeconds === undefined ? undefined : AbortSignal.timeout(timeoutSeconds * 1000);
+    // Capped, as AbortSignal.timeout fires at once past 2^31 - 1 ms and throws past 2^32 - 1.
+    const deadline = timeoutSeconds === undefined ? undefined : AbortSignal.timeout(timerDelay(timeoutSeconds * 1000));
     try {
       return await sendFollowingRedirects(outgoing, this.config, deadline);
     } catch (error) {

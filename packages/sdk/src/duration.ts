@@ -3,46 +3,118 @@
  * (`3600`, `"3600"`) or a sequence of decimal numbers with units
  * (`"1h30m"`, `"90m"`, `"1.5s"`, `"500ms"`), plus `d` for days as Vault's
  * parseutil allows.
+ *
+ * Vault keeps a duration as a Go time.Duration, an int64 count of
+ * nanoseconds, and its parser fails on a longer one. So does this one: the
+ * longest duration is 2^63 - 1 ns, 2562047h47m16.854775807s, about 292
+ * years.
  */
 
-const UNIT_SECONDS: Record<string, number> = {
-  ns: 1e-9,
-  us: 1e-6,
-  'µs': 1e-6,
-  ms: 1e-3,
-  s: 1,
-  m: 60,
-  h: 3600,
-  d: 86400,
+/** The longest duration in nanoseconds: the largest Go time.Duration. */
+const MAX_DURATION_NANOSECONDS = 2n ** 63n - 1n;
+
+/** The longest duration in whole seconds, 2562047h47m16s (about 292 years). */
+export const MAX_DURATION_SECONDS = 9_223_372_036;
+
+/** MAX_DURATION_SECONDS as Go prints it, for messages: `2562047h47m16s`. */
+export const MAX_DURATION = '2562047h47m16s';
+
+/** The longest duration in seconds, fractions included, as the nearest number. */
+const MAX_DURATION_SECONDS_AND_FRACTION = Number(MAX_DURATION_NANOSECONDS) / 1e9;
+
+const NANOSECONDS_PER_SECOND = 1_000_000_000n;
+
+const UNIT_NANOSECONDS: Record<string, bigint> = {
+  ns: 1n,
+  us: 1_000n,
+  'µs': 1_000n,
+  ms: 1_000_000n,
+  s: NANOSECONDS_PER_SECOND,
+  m: 60n * NANOSECONDS_PER_SECOND,
+  h: 3_600n * NANOSECONDS_PER_SECOND,
+  d: 86_400n * NANOSECONDS_PER_SECOND,
 };
 
 const DURATION_PART = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h|d)/y;
 
 /**
- * Parses a duration into whole seconds, truncating fractions.
- * Returns `null` when the input is not a duration.
+ * Digits of a number of nanoseconds past which it overflows whatever its
+ * unit, so that a long run of digits is not converted to a bigint, which
+ * takes time quadratic in its length.
  */
-export function parseDurationSeconds(input: unknown): number | null {
+const MAX_WHOLE_DIGITS = String(MAX_DURATION_NANOSECONDS).length;
+
+/** Digits of a fraction that count: later ones add less than a nanosecond, even to a day. */
+const MAX_FRACTION_DIGITS = 18;
+
+/**
+ * The outcome of {@link tryParseDuration}: whole seconds, or why the input
+ * is not a duration. A duration longer than MAX_DURATION_SECONDS is
+ * `too_long`, with its length in seconds for messages: above
+ * MAX_DURATION_SECONDS, and not exact.
+ */
+export type ParsedDuration =
+  | { problem?: undefined; seconds: number }
+  | { problem: 'invalid' }
+  | { problem: 'too_long'; seconds: number };
+
+/**
+ * Parses a duration into whole seconds, truncating fractions, and tells a
+ * value that is not a duration from one that is too long.
+ */
+export function tryParseDuration(input: unknown): ParsedDuration {
   if (typeof input === 'number') {
-    return Number.isFinite(input) && input >= 0 ? Math.trunc(input) : null;
+    if (!Number.isFinite(input) || input < 0) return { problem: 'invalid' };
+    if (input > MAX_DURATION_SECONDS_AND_FRACTION) return { problem: 'too_long', seconds: input };
+    return { seconds: Math.trunc(input) };
   }
-  if (typeof input !== 'string') return null;
+  // A request body keeps an integer past Number.MAX_SAFE_INTEGER as a bigint.
+  if (typeof input === 'bigint') {
+    if (input < 0n) return { problem: 'invalid' };
+    return input > BigInt(MAX_DURATION_SECONDS) ? { problem: 'too_long', seconds: Number(input) } : { seconds: Number(input) };
+  }
+  if (typeof input !== 'string') return { problem: 'invalid' };
 
   const text = input.trim();
-  if (text === '') return 0;
-  if (/^\d+$/.test(text)) return Number(text);
+  if (text === '') return { seconds: 0 };
+  if (/^\d+$/.test(text)) {
+    const seconds = Number(text);
+    return seconds > MAX_DURATION_SECONDS ? { problem: 'too_long', seconds } : { seconds };
+  }
 
-  let total = 0;
-  DURATION_PART.lastIndex = 0;
+  // Exact in nanoseconds, as Go counts, so that the limit falls where Go's does.
+  let nanoseconds = 0n;
+  let overflow = false;
+  let approximateSeconds = 0;
   let position = 0;
   while (position < text.length) {
     DURATION_PART.lastIndex = position;
     const match = DURATION_PART.exec(text);
-    if (match === null) return null;
-    total += Number(match[1]) * UNIT_SECONDS[match[2]];
+    if (match === null) return { problem: 'invalid' };
+    const [, number, unit] = match;
+    const [whole, fraction = ''] = number.split('.');
+    const wholeDigits = whole.replace(/^0+/, '');
+    const unitNanoseconds = UNIT_NANOSECONDS[unit];
+    if (wholeDigits.length > MAX_WHOLE_DIGITS) overflow = true;
+    else nanoseconds += BigInt(wholeDigits === '' ? 0 : wholeDigits) * unitNanoseconds;
+    const counted = fraction.slice(0, MAX_FRACTION_DIGITS);
+    if (counted !== '') nanoseconds += (BigInt(counted) * unitNanoseconds) / 10n ** BigInt(counted.length);
+    approximateSeconds += (Number(number) * Number(unitNanoseconds)) / 1e9;
     position = DURATION_PART.lastIndex;
   }
-  return Math.trunc(total);
+  if (overflow) return { problem: 'too_long', seconds: approximateSeconds };
+  if (nanoseconds > MAX_DURATION_NANOSECONDS) return { problem: 'too_long', seconds: Number(nanoseconds) / 1e9 };
+  return { seconds: Number(nanoseconds / NANOSECONDS_PER_SECOND) };
+}
+
+/**
+ * Parses a duration into whole seconds, truncating fractions.
+ * Returns `null` when the input is not a duration or is longer than
+ * MAX_DURATION_SECONDS; {@link tryParseDuration} tells the two apart.
+ */
+export function parseDurationSeconds(input: unknown): number | null {
+  const parsed = tryParseDuration(input);
+  return parsed.problem === undefined ? parsed.seconds : null;
 }
 
 /** Formats seconds the way Go's time.Duration prints them, e.g. `768h0m0s`. */

@@ -4,13 +4,14 @@ import assert from 'node:assert/strict';
 import { chmod, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { MAX_TIMER_DELAY_MS } from '@coffer/sdk';
 import { CofferClient } from '../client.js';
 import { makeTempDir } from '../test-io.js';
 import type { TestServer } from '../test-server.js';
 import { startDevServer, testRootToken } from '../test-server.js';
 import type { TemplateConfig } from './config.js';
 import { AgentLogger } from './log.js';
-import { TemplateRenderer, loadTemplates } from './templates.js';
+import { TemplateRenderer, loadTemplates, retryDelayMs } from './templates.js';
 
 describe('template rendering', { timeout: 120_000 }, () => {
   let server: TestServer;
@@ -64,6 +65,19 @@ describe('template rendering', { timeout: 120_000 }, () => {
       assert.equal((await stat(destination)).mode & 0o7777, 0o600);
     } finally {
       await folder.remove();
+    }
+  });
+});
+
+describe('template retry delay', () => {
+  test('doubles from 250 ms up to 60 s and stays within what a timer keeps', () => {
+    assert.deepEqual([1, 2, 3, 4, 8].map((attempt) => retryDelayMs(attempt)), [250, 500, 1000, 2000, 32_000]);
+    assert.equal(retryDelayMs(9), 60_000);
+    // 2 ** 2000 is Infinity: the delay still stops at the cap.
+    for (const attempt of [100, 2000, Number.MAX_SAFE_INTEGER]) {
+      const delay = retryDelayMs(attempt);
+      assert.equal(delay, 60_000, `attempt ${attempt}`);
+      assert.ok(delay <= MAX_TIMER_DELAY_MS);
     }
   });
 });

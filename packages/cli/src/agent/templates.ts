@@ -6,7 +6,7 @@
 // that read it are rendered and written again, and their commands run.
 import { spawn } from 'node:child_process';
 import { lstat, readFile } from 'node:fs/promises';
-import { stringifyJson } from '@coffer/sdk';
+import { stringifyJson, timerDelay } from '@coffer/sdk';
 import type { ClientConfig } from '../client.js';
 import { CofferClient } from '../client.js';
 import { preflightKvVersion } from '../commands/kv-paths.js';
@@ -34,6 +34,15 @@ const refetchAtFraction = 0.9;
 /** Backoff in seconds between retries of a failed render or fetch, as Vault Agent's defaults. */
 const retryBackoff = 0.25;
 const retryMaxBackoff = 60;
+
+/**
+ * Returns the wait in milliseconds before retry `attempt` (1 for the first)
+ * of a failed render or fetch: retryBackoff, doubling per attempt up to
+ * retryMaxBackoff, and never past what a Node.js timer keeps.
+ */
+export function retryDelayMs(attempt: number): number {
+  return timerDelay(Math.min(retryBackoff * 2 ** (attempt - 1), retryMaxBackoff) * 1000);
+}
 
 /** Time a template's command may run before it is killed, as Vault Agent's command_timeout defaults to. */
 const commandTimeoutMs = 30_000;
@@ -208,9 +217,9 @@ export class TemplateRenderer {
         this.options.onFatal(new Error(`template ${template.config.name} failed after ${this.options.maxRetries} retries: ${describeError(error)}`));
         return;
       }
-      const backoff = Math.min(retryBackoff * 2 ** (attempt - 1), retryMaxBackoff);
-      this.logger.error('error rendering template, retrying', { template: template.config.name, backoff: `${backoff}s`, error: describeError(error) });
-      this.retryTimers.set(template, setTimeout(() => void this.renderWithRetry(template), backoff * 1000));
+      const delay = retryDelayMs(attempt);
+      this.logger.error('error rendering template, retrying', { template: template.config.name, backoff: `${delay / 1000}s`, error: describeError(error) });
+      this.retryTimers.set(template, setTimeout(() => void this.renderWithRetry(template), delay));
     }
   }
 
@@ -417,9 +426,9 @@ export class TemplateRenderer {
         this.options.onFatal(new Error(`fetching ${dependency.path} failed after ${this.options.maxRetries} retries: ${describeError(error)}`));
         return;
       }
-      const backoff = Math.min(retryBackoff * 2 ** (dependency.failures - 1), retryMaxBackoff);
-      this.logger.error('error fetching secret, retrying', { path: dependency.path, backoff: `${backoff}s`, error: describeError(error) });
-      dependency.timer = setLongTimeout(() => void this.refetch(dependency), backoff * 1000);
+      const delay = retryDelayMs(dependency.failures);
+      this.logger.error('error fetching secret, retrying', { path: dependency.path, backoff: `${delay / 1000}s`, error: describeError(error) });
+      dependency.timer = setLongTimeout(() => void this.refetch(dependency), delay);
       return;
     }
     if (generation !== this.generation || this.stopped) return;

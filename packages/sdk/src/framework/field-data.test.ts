@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { parseJson } from '../json.js';
 import { FieldData } from './field-data.js';
 import type { FieldMap } from './field.js';
 
@@ -87,9 +88,13 @@ describe('FieldData.parse with integers past 2^53', () => {
   });
 
   test('duration field rejects a bigint', () => {
+    assert.throws(() => FieldData.parse(schema, { ttl: 98765432109876543210n }, false), {
+      status: 400,
+      message: 'invalid field "ttl": 98765432109876543210 is longer than the maximum of 2562047h47m16s: use a shorter duration',
+    });
     assert.throws(() => FieldData.parse(schema, { ttl: -98765432109876543210n }, false), {
       status: 400,
-      message: `invalid field "ttl": the number -98765432109876543210 is too large: ${limit}`,
+      message: 'invalid field "ttl": expected a duration such as 30, "30s", "90m" or "1h", got number -98765432109876543210',
     });
   });
 
@@ -97,6 +102,55 @@ describe('FieldData.parse with integers past 2^53', () => {
     const fields = FieldData.parse(schema, { name: 12345678901234567890n, tags: [12345678901234567890n, 'x'] }, false);
     assert.equal(fields.get('name'), '12345678901234567890');
     assert.deepEqual(fields.get('tags'), ['12345678901234567890', 'x']);
+  });
+});
+
+describe('duration fields past the longest Go duration', () => {
+  const schema = {
+    ttl: { type: 'duration', description: 'A TTL.' },
+    period: { type: 'duration', description: 'A period.', tooLong: (raw: unknown, seconds: number) => `${String(raw)} is ${seconds}s, too long` },
+  } as const satisfies FieldMap;
+  const tooLong = (shown: string) => `invalid field "ttl": ${shown} is longer than the maximum of 2562047h47m16s: use a shorter duration`;
+
+  test('the longest is accepted', () => {
+    for (const ttl of ['2562047h47m16s', '2562047h47m16.854775807s', '9223372036', 9223372036, 9223372036.5]) {
+      assert.equal(FieldData.parse(schema, { ttl }, false).get('ttl'), 9223372036, String(ttl));
+    }
+  });
+
+  test('anything longer is a 400 that names the field', () => {
+    const cases: Array<[unknown, string]> = [
+      ['2562047h47m17s', '"2562047h47m17s"'],
+      ['2562047h47m16.854775808s', '"2562047h47m16.854775808s"'],
+      ['9223372037', '"9223372037"'],
+      ['99999999999999999h', '"99999999999999999h"'],
+      [9223372037, '9223372037'],
+      [1e300, '1e+300'],
+      [12345678901234567890n, '12345678901234567890'],
+    ];
+    for (const [ttl, shown] of cases) {
+      assert.throws(() => FieldData.parse(schema, { ttl }, false), { status: 400, message: tooLong(shown) }, String(ttl));
+    }
+  });
+
+  test('numbers in a JSON body are checked too', () => {
+    const cases: Array<[string, string]> = [
+      ['{"ttl": 1e300}', '1e+300'],
+      ['{"ttl": 9223372037}', '9223372037'],
+      ['{"ttl": 9223372036.9}', '9223372036.9'],
+      ['{"ttl": 99999999999999999999}', '99999999999999999999'],
+    ];
+    for (const [body, shown] of cases) {
+      assert.throws(() => FieldData.parse(schema, parseJson(body) as Record<string, unknown>, false), { status: 400, message: tooLong(shown) }, body);
+    }
+    assert.equal(FieldData.parse(schema, parseJson('{"ttl": 9223372036}') as Record<string, unknown>, false).get('ttl'), 9223372036);
+  });
+
+  test('a field may word the error itself, and is named with every other problem', () => {
+    assert.throws(() => FieldData.parse(schema, { period: '2562048h', ttl: 1e300, other: 1 }, false), {
+      status: 400,
+      message: `invalid field "period": 2562048h is 9223372800s, too long; ${tooLong('1e+300')}; unknown field "other"`,
+    });
   });
 });
 

@@ -32,7 +32,7 @@ export class FieldData<F extends FieldMap> {
       }
       if (rawValue === null || rawValue === undefined) continue;
 
-      const converted = convertField(field.type, rawValue);
+      const converted = convertField(field.type, rawValue, field.tooLong);
       if ('error' in converted) {
         problems.push(`invalid field "${name}": ${converted.error}`);
         continue;

@@ -6,8 +6,8 @@
  * sent as a string and a boolean as `"true"`, because CLI clients send
  * everything as strings.
  */
-import { parseDurationSeconds } from '../duration.js';
-import { MAX_JSON_DEPTH, nestsDeeperThan, parseJson } from '../json.js';
+import { MAX_DURATION, tryParseDuration } from '../duration.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan, parseJson, stringifyJson } from '../json.js';
 
 /** The types a field can declare. */
 export interface FieldTypes {
@@ -18,7 +18,7 @@ export interface FieldTypes {
   name: string;
   int: number;
   bool: boolean;
-  /** Seconds, from an integer or a Go duration string such as `90m`. */
+  /** Seconds, from an integer or a Go duration string such as `90m`; at most MAX_DURATION_SECONDS. */
   duration: number;
   /** A JSON object. */
   map: Record<string, unknown>;
@@ -47,6 +47,13 @@ export interface FieldSchema<T extends FieldType = FieldType> {
   required?: boolean;
   /** The allowed values, for enumerations; anything else is rejected. */
   allowedValues?: readonly FieldTypes[T][];
+  /**
+   * For a duration: the error, without the field name, for a value longer
+   * than MAX_DURATION_SECONDS, for a path that words its own limit. It gets
+   * the value as sent and its length in seconds. Such a value is rejected
+   * either way; without this the error names the maximum, 2562047h47m16s.
+   */
+  tooLong?: (raw: unknown, seconds: number) => string;
 }
 
 export type FieldMap = Record<string, FieldSchema>;
@@ -73,9 +80,10 @@ const NAME_PATTERN = /^[\w.-]+$/;
 
 /**
  * Converts a raw value to the field's type. Returns the value, or an error
- * message that names the problem without the field name.
+ * message that names the problem without the field name. `tooLong` is the
+ * field's own message for a duration past the maximum, if it has one.
  */
-export function convertField(type: FieldType, raw: unknown): { value: unknown } | { error: string } {
+export function convertField(type: FieldType, raw: unknown, tooLong?: FieldSchema['tooLong']): { value: unknown } | { error: string } {
   switch (type) {
     case 'string':
     case 'lowercase_string':
@@ -107,12 +115,14 @@ export function convertField(type: FieldType, raw: unknown): { value: unknown } 
       return { error: `expected a boolean, got ${describe(raw)}` };
     }
     case 'duration': {
-      if (typeof raw === 'bigint') return { error: tooLarge(raw) };
-      const seconds = parseDurationSeconds(raw);
-      if (seconds === null) {
+      const parsed = tryParseDuration(raw);
+      if (parsed.problem === 'too_long') {
+        return { error: tooLong?.(raw, parsed.seconds) ?? `${stringifyJson(raw)} is longer than the maximum of ${MAX_DURATION}: use a shorter duration` };
+      }
+      if (parsed.problem === 'invalid') {
         return { error: `expected a duration such as 30, "30s", "90m" or "1h", got ${describe(raw)}` };
       }
-      return { value: seconds };
+      return { value: parsed.seconds };
     }
     case 'map': {
       if (isPlainObject(raw)) return { value: raw };

@@ -3,7 +3,7 @@
  * applies the sealed check, and writes Vault's envelope or error body.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { badRequest, isCofferError, parseDurationSeconds, parseGoBool, type LogicalBackend, type Logger, type Operation, type Request } from '@coffer/sdk';
+import { badRequest, isCofferError, parseGoBool, tryParseDuration, type LogicalBackend, type Logger, type Operation, type Request } from '@coffer/sdk';
 import type { Core } from '../core.js';
 import { answerOnStandby, clientAddress, clientConnection, headersWithoutForwardingKey } from '../ha/forward.js';
 import type { HaNode } from '../ha/ha-node.js';
@@ -319,14 +319,15 @@ function sealRequest(context: HandlerContext, id: string, operation: Operation, 
 function wrapTtlHeader(request: IncomingMessage, maxTtl: number): number {
   const header = request.headers['x-vault-wrap-ttl'];
   if (header === undefined || header === '') return 0;
-  const seconds = parseDurationSeconds(String(header));
-  if (seconds === null || seconds < 1) {
+  const parsed = tryParseDuration(String(header));
+  if (parsed.problem === 'invalid' || parsed.seconds < 1) {
     throw badRequest(`invalid X-Vault-Wrap-TTL header "${String(header)}": use a positive duration such as "5m"`);
   }
-  if (seconds > maxTtl) {
+  // A duration past the Go maximum exceeds any max lease TTL.
+  if (parsed.problem === 'too_long' || parsed.seconds > maxTtl) {
     throw badRequest(`invalid X-Vault-Wrap-TTL header "${String(header)}": it exceeds the max lease TTL of ${maxTtl}s`);
   }
-  return seconds;
+  return parsed.seconds;
 }
 
 function answerFor(requestId: string, operation: Operation, result: LogicalResult): HttpAnswer {

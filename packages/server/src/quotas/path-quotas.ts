@@ -3,7 +3,7 @@
  * quotas, with its fields, defaults and status codes. Every operation needs
  * sudo (see the sys root paths in core.ts).
  */
-import { badRequest, definePath, type FieldMap, type PathDefinition } from '@coffer/sdk';
+import { badRequest, definePath, MAX_DURATION_SECONDS, type FieldMap, type PathDefinition } from '@coffer/sdk';
 import type { QuotaManager } from './quota-manager.js';
 import type { RateLimitQuota } from './rate-limiter.js';
 
@@ -16,9 +16,6 @@ const RATE_LIMIT_TYPE = 'rate-limit';
 /** Default `interval`, in seconds, as in Vault. */
 const DEFAULT_INTERVAL = 1;
 
-/** Maximum interval or block, in seconds: the maximum Go `time.Duration` (2^63 - 1 ns), which Vault stores both in. */
-const MAX_DURATION_SECONDS = 9_223_372_036;
-
 const quotaFields = {
   name: { type: 'string', description: 'Name of the quota.', required: true },
   path: {
@@ -28,10 +25,15 @@ const quotaFields = {
       '"secret/data/team1". A trailing "*" makes the path a prefix, such as "secret/data/team1/*".',
   },
   rate: { type: 'string', description: 'Requests each client address may send per interval; a positive number, rounded to an integer.' },
-  interval: { type: 'duration', description: 'Length of the window the rate counts requests in, in whole seconds or as a duration such as "1m"; 1s by default.' },
+  interval: {
+    type: 'duration',
+    description: 'Length of the window the rate counts requests in, in whole seconds or as a duration such as "1m"; 1s by default.',
+    tooLong: durationTooLong,
+  },
   block_interval: {
     type: 'duration',
     description: 'How long a client that exceeds the rate is rejected, in whole seconds or as a duration; 0 (the default) rejects it only until its window ends.',
+    tooLong: durationTooLong,
   },
   role: { type: 'string', description: 'Login role the quota applies to. Not supported by Coffer: must be empty.' },
   inheritable: { type: 'bool', description: 'Vault\'s namespace inheritance flag. Coffer has no namespaces, so only a global quota is inheritable, and it is by default.' },
@@ -130,8 +132,8 @@ export function quotaPaths(quotas: QuotaManager, mountPathOf: (path: string) => 
           }
           const rate = parseRate(fields.raw.rate);
           const { mountPath, pathSuffix } = resolvePath(fields.get('path'), mountPathOf);
-          const interval = fields.get('interval') === 0 ? DEFAULT_INTERVAL : checkDuration('interval', fields.get('interval'));
-          const blockInterval = checkDuration('block_interval', fields.get('block_interval'));
+          const interval = fields.get('interval') === 0 ? DEFAULT_INTERVAL : fields.get('interval');
+          const blockInterval = fields.get('block_interval');
           const global = mountPath === '';
           const inheritable = fields.getIfSet('inheritable') ?? global;
           if (inheritable && !global) {
@@ -165,12 +167,12 @@ function checkName(name: string): string {
   return name;
 }
 
-/** @throws CofferError (400) for a duration past MAX_DURATION_SECONDS. */
-function checkDuration(field: string, seconds: number): number {
-  if (seconds > MAX_DURATION_SECONDS) {
-    throw badRequest(`invalid field "${field}": ${seconds}s is too long; the maximum is ${MAX_DURATION_SECONDS}s (about 292 years)`);
-  }
-  return seconds;
+/**
+ * The error for an interval or block past the maximum Go `time.Duration`
+ * (2^63 - 1 ns), which Vault stores both in; the field parser rejects it.
+ */
+function durationTooLong(_raw: unknown, seconds: number): string {
+  return `${seconds}s is too long; the maximum is ${MAX_DURATION_SECONDS}s (about 292 years)`;
 }
 
 /**

@@ -26,6 +26,8 @@ const rotateConfigFields = {
   interval: {
     type: 'duration',
     description: 'Age of the active key at which it rotates, such as "4320h"; 0 (the default) for no age limit, else from 24h to 2562047h.',
+    // The field parser rejects a duration past the Go maximum; this keeps the message of the check below.
+    tooLong: (raw: unknown) => intervalTooLong(String(raw)),
   },
   enabled: {
     type: 'bool',
@@ -81,7 +83,10 @@ function checkRotationConfig(config: RotationConfig, rawInterval: unknown): void
   if (config.intervalSeconds !== 0 && config.intervalSeconds < MIN_ROTATION_INTERVAL_SECONDS) {
     throw badRequest(`invalid field "interval": must be 0 or at least 24h, not ${JSON.stringify(intervalText)}`);
   }
-  if (config.intervalSeconds > MAX_ROTATION_INTERVAL_SECONDS) {
-    throw badRequest(`invalid field "interval": must be at most 2562047h, the longest Go duration, not ${JSON.stringify(intervalText)}`);
-  }
+  if (config.intervalSeconds > MAX_ROTATION_INTERVAL_SECONDS) throw badRequest(`invalid field "interval": ${intervalTooLong(intervalText)}`);
+}
+
+/** The error, without the field name, for an interval past MAX_ROTATION_INTERVAL_SECONDS, written as `intervalText`. */
+function intervalTooLong(intervalText: string): string {
+  return `must be at most 2562047h, the longest Go duration, not ${JSON.stringify(intervalText)}`;
 }

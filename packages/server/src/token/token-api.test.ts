@@ -200,6 +200,34 @@ describe('token store over HTTP', () => {
     assert.deepEqual(listed.body.data.keys, ['web']);
   });
 
+  test('a role TTL past the longest Go duration is a 400 that changes nothing', async () => {
+    const path = 'auth/token/roles/bounded';
+    assert.equal((await api(server, 'POST', path, { token: ROOT, body: { token_explicit_max_ttl: '2h', token_period: '1h' } })).status, 204);
+    const before = (await api(server, 'GET', path, { token: ROOT })).body.data;
+    assert.equal(before.token_explicit_max_ttl, 7200);
+
+    const tooLong = (field: string, shown: string) =>
+      `invalid field "${field}": ${shown} is longer than the maximum of 2562047h47m16s: use a shorter duration`;
+    const cases: Array<[string, string]> = [
+      ['{"token_explicit_max_ttl": "2562047h47m17s"}', tooLong('token_explicit_max_ttl', '"2562047h47m17s"')],
+      ['{"token_explicit_max_ttl": "99999999999999999h"}', tooLong('token_explicit_max_ttl', '"99999999999999999h"')],
+      ['{"token_explicit_max_ttl": 1e300}', tooLong('token_explicit_max_ttl', '1e+300')],
+      ['{"token_period": 99999999999999999999}', tooLong('token_period', '99999999999999999999')],
+      ['{"token_period": "9223372037", "token_explicit_max_ttl": "3h"}', tooLong('token_period', '"9223372037"')],
+    ];
+    for (const [body, message] of cases) {
+      const response = await api(server, 'POST', path, { token: ROOT, body });
+      assert.equal(response.status, 400, body);
+      assert.deepEqual(response.body.errors, [message], body);
+    }
+    assert.deepEqual((await api(server, 'GET', path, { token: ROOT })).body.data, before);
+
+    // The longest Go duration itself is accepted.
+    assert.equal((await api(server, 'POST', path, { token: ROOT, body: { token_explicit_max_ttl: '2562047h47m16s' } })).status, 204);
+    assert.equal((await api(server, 'GET', path, { token: ROOT })).body.data.token_explicit_max_ttl, 9223372036);
+    assert.equal((await api(server, 'DELETE', path, { token: ROOT })).status, 204);
+  });
+
   test('batch tokens work without storage', async () => {
     const auth = await createToken(server, { policies: ['app'], type: 'batch', ttl: '10m' });
     assert.match(auth.client_token, /^hvb\./);

@@ -5,7 +5,7 @@ import {
   badRequest,
   definePath,
   formatDuration,
-  parseDurationSeconds,
+  tryParseDuration,
   type FieldMap,
   type PathDefinition,
   type Storage,
@@ -99,13 +99,14 @@ async function updateConfig(
 function parseSignedDuration(text: string): number {
   const trimmed = text.trim();
   const negative = trimmed.startsWith('-');
-  const seconds = parseDurationSeconds(negative ? trimmed.slice(1) : trimmed);
-  if (seconds === null) {
+  const parsed = tryParseDuration(negative ? trimmed.slice(1) : trimmed);
+  if (parsed.problem === 'invalid') {
     throw badRequest(
       `invalid field "delete_version_after": expected a duration such as 30, "30s", "90m" or "1h", got "${text}"`,
     );
   }
-  checkDeleteVersionAfter(seconds, text);
+  // A duration past the maximum is too_long, and its seconds are above it.
+  const seconds = checkDeleteVersionAfter(parsed.seconds, text);
   if (negative && seconds > 0) return DELETE_VERSION_AFTER_DISABLED;
   return seconds;
 }

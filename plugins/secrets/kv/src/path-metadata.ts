@@ -15,7 +15,7 @@ import {
 } from '@coffer/sdk';
 import { formatTimestamp } from './clock.js';
 import { checkCustomMetadata, parseCustomMetadata, storedCustomMetadata } from './custom-metadata.js';
-import { checkDeleteVersionAfter, checkMaxVersions, PATH_FIELD } from './fields.js';
+import { checkMaxVersions, PATH_FIELD } from './fields.js';
 import { applyMergePatch, type JsonObject } from './json.js';
 import {
   MAX_DELETE_VERSION_AFTER_SECONDS,
@@ -191,7 +191,8 @@ function parseSettingsChange(fields: MetadataFields, mode: 'write' | 'patch'): S
 
   const deleteVersionAfter = fields.getIfSet('delete_version_after');
   if (deleteVersionAfter !== undefined) {
-    change.deleteVersionAfter = checkDeleteVersionAfter(deleteVersionAfter, fields.raw.delete_version_after);
+    // The field parser rejects a value past MAX_DELETE_VERSION_AFTER_SECONDS, the Go maximum.
+    change.deleteVersionAfter = deleteVersionAfter;
   } else if (isReset('delete_version_after')) {
     change.deleteVersionAfter = 0;
   }

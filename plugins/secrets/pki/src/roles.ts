@@ -165,7 +165,11 @@ export const ROLE_FIELDS = {
   basic_constraints_valid_for_non_ca: { type: 'bool', description: 'Add a basic constraints extension (CA false) to certificates.' },
   generate_lease: { type: 'bool', description: 'Issue each certificate under a lease that lasts until it expires; revoking the lease revokes the certificate.' },
   no_store: { type: 'bool', description: 'Do not store issued certificates; they cannot be listed or revoked by serial then.' },
-  not_before_duration: { type: 'duration', description: 'How far before now notBefore is set. Defaults to 30s.' },
+  not_before_duration: {
+    type: 'duration',
+    description: 'How far before now notBefore is set. Defaults to 30s.',
+    tooLong: (_raw: unknown, seconds: number) => notBeforeTooLong(seconds),
+  },
   issuer_ref: { type: 'string', description: 'Issuer that signs certificates of the role. Only "default" (the default) is accepted, since a mount has one CA.' },
   allowed_domains_template: {
     type: 'bool',
@@ -231,6 +235,15 @@ export function roleResponse(fields: RoleFields, role: Role): { data: Record<str
 export const MAX_NOT_BEFORE_SECONDS = 50 * 365 * 24 * 3600;
 
 /**
+ * The error for a not_before_duration past MAX_NOT_BEFORE_SECONDS, for
+ * checkRole and for the field parser, which rejects one past the longest Go
+ * duration before checkRole runs.
+ */
+function notBeforeTooLong(seconds: number): string {
+  return `${seconds}s is more than the maximum of ${MAX_NOT_BEFORE_SECONDS}s (50 years)`;
+}
+
+/**
  * Checks a role with Vault's rules and fills in the default key size.
  * @throws CofferError (400) naming the first invalid field.
  */
@@ -243,9 +256,7 @@ export function checkRole(role: Role): Role {
     throw invalidField('key_bits', `${role.key_bits}: key_bits must be 0 when key_type is any`);
   }
   checkSignatureBits(role.signature_bits);
-  if (role.not_before_duration > MAX_NOT_BEFORE_SECONDS) {
-    throw invalidField('not_before_duration', `${role.not_before_duration}s is more than the maximum of ${MAX_NOT_BEFORE_SECONDS}s (50 years)`);
-  }
+  if (role.not_before_duration > MAX_NOT_BEFORE_SECONDS) throw invalidField('not_before_duration', notBeforeTooLong(role.not_before_duration));
   const issuerRef = role.issuer_ref === '' ? DEFAULT_ISSUER_REF : role.issuer_ref;
   if (issuerRef !== DEFAULT_ISSUER_REF) {
     throw invalidField('issuer_ref', `issuer "${issuerRef}" not found: this mount has a single issuer, so the only reference is "default"`);

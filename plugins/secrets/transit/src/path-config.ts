@@ -8,7 +8,7 @@ import { NAME_FIELD } from './fields.js';
 import { describeKey } from './key-response.js';
 import type { DraftPolicy } from './keys/key-policy.js';
 import { mayRotate } from './keys/key-store.js';
-import { checkAutoRotatePeriod } from './path-keys.js';
+import { autoRotatePeriodTooLong, checkAutoRotatePeriod } from './path-keys.js';
 
 const FIELDS = {
   name: NAME_FIELD,
@@ -23,7 +23,11 @@ const FIELDS = {
   deletion_allowed: { type: 'bool', description: 'Whether the key may be deleted.' },
   exportable: { type: 'bool', description: 'Allow export of the key material. Once set, it cannot be unset.' },
   allow_plaintext_backup: { type: 'bool', description: 'Allow plaintext backups of the key. Once set, it cannot be unset.' },
-  auto_rotate_period: { type: 'duration', description: 'Time between automatic rotations, at least 1h. 0 turns them off.' },
+  auto_rotate_period: {
+    type: 'duration',
+    description: 'Time between automatic rotations, at least 1h. 0 turns them off.',
+    tooLong: autoRotatePeriodTooLong,
+  },
 } as const;
 
 /** The settings a config request sets. Absent fields keep their value. */

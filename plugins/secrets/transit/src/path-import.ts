@@ -22,7 +22,7 @@ import { isPublicKeyOnly } from './keys/key-objects.js';
 import { latestKeyVersion, type DraftPolicy, type KeyVersion } from './keys/key-policy.js';
 import { appendVersion } from './keys/key-store.js';
 import { DEFAULT_KEY_TYPE, KEY_TYPES, type KeyType } from './keys/key-types.js';
-import { keySpec } from './path-keys.js';
+import { autoRotatePeriodTooLong, keySpec } from './path-keys.js';
 
 const CIPHERTEXT_FIELD = {
   type: 'string',
@@ -57,7 +57,11 @@ const IMPORT_FIELDS = {
   context: CONTEXT_FIELD,
   exportable: { type: 'bool', description: 'Allow export of the key material. Once set, it cannot be unset.' },
   allow_plaintext_backup: { type: 'bool', description: 'Allow plaintext backups of the key. Once set, it cannot be unset.' },
-  auto_rotate_period: { type: 'duration', description: 'Time between automatic rotations, at least 1h, and only with allow_rotation. 0 (the default) turns them off.' },
+  auto_rotate_period: {
+    type: 'duration',
+    description: 'Time between automatic rotations, at least 1h, and only with allow_rotation. 0 (the default) turns them off.',
+    tooLong: autoRotatePeriodTooLong,
+  },
   convergent_encryption: { type: 'bool', description: 'Imported keys cannot use convergent encryption, so true is rejected.' },
 } as const;
 

@@ -37,7 +37,11 @@ const CREATE_FIELDS = {
   },
   exportable: { type: 'bool', description: 'Allow export of the key material. Once set, it cannot be unset.' },
   allow_plaintext_backup: { type: 'bool', description: 'Allow plaintext backups of the key. Once set, it cannot be unset.' },
-  auto_rotate_period: { type: 'duration', description: 'Time between automatic rotations, at least 1h. 0 (the default) turns them off.' },
+  auto_rotate_period: {
+    type: 'duration',
+    description: 'Time between automatic rotations, at least 1h. 0 (the default) turns them off.',
+    tooLong: autoRotatePeriodTooLong,
+  },
   key_size: { type: 'int', description: `Key length in bytes of an hmac key, from ${HMAC_MIN_KEY_BYTES} to ${HMAC_MAX_KEY_BYTES}; defaults to ${HMAC_DEFAULT_KEY_BYTES}.` },
   context: CONTEXT_FIELD,
 } as const;
@@ -150,7 +154,13 @@ export function checkAutoRotatePeriod(period: number): void {
   if (period !== 0 && period < MIN_AUTO_ROTATE_SECONDS) {
     throw invalidField('auto_rotate_period', `${period}s is shorter than an hour: use 0 to turn rotation off or at least 1h`);
   }
-  if (period > MAX_AUTO_ROTATE_SECONDS) {
-    throw invalidField('auto_rotate_period', `${period}s is longer than the maximum of ${MAX_AUTO_ROTATE_SECONDS}s (about 292 years)`);
-  }
+  if (period > MAX_AUTO_ROTATE_SECONDS) throw invalidField('auto_rotate_period', autoRotatePeriodTooLong(period, period));
+}
+
+/**
+ * The error for an automatic rotation period past MAX_AUTO_ROTATE_SECONDS,
+ * for the field parser, which rejects one, and for checkAutoRotatePeriod.
+ */
+export function autoRotatePeriodTooLong(_raw: unknown, period: number): string {
+  return `${period}s is longer than the maximum of ${MAX_AUTO_ROTATE_SECONDS}s (about 292 years)`;
 }
