@@ -43,6 +43,7 @@ import { startServerChild, stopAllChildren } from './lib/children.mjs';
 import { callCoffer, enableFileAudit, prepareCoffer } from './lib/coffer-setup.mjs';
 import { formatProfileSummary, summarizeProfile } from './lib/cpu-profile.mjs';
 import { measureLoad, mergeLoads } from './lib/load.mjs';
+import { DECRYPT_FIRST_COUNTER, decryptBodies, decryptBodyLength, distinctEncryptBodies } from './lib/transit-bodies.mjs';
 
 const USAGE = `usage: node bench/transit.mjs [flags]
 
@@ -69,10 +70,6 @@ const PAYLOADS = [
   { label: '4 KiB', bytes: 4096 },
 ];
 
-/** Bytes of the request counter written over the start of a plaintext, chosen because 6 bytes are exactly 8 base64 characters. */
-const COUNTER_BYTES = 6;
-/** First counter of the decrypt scenarios, half of the 6-byte range, so that no decrypted plaintext repeats an encrypted one. */
-const DECRYPT_FIRST_COUNTER = 2 ** 47;
 /**
  * Decrypt requests per second that each server's decrypt bodies cover
  * without repeating one (see decryptBodies), above what either server
@@ -80,9 +77,6 @@ const DECRYPT_FIRST_COUNTER = 2 ** 47;
  */
 const DECRYPT_RATE_BOUND = 40_000;
 const DECRYPT_POOL_BYTES = 64 * 1024 * 1024;
-/** Bytes of a transit AES-GCM nonce and tag. */
-const NONCE_BYTES = 12;
-const TAG_BYTES = 16;
 
 if (process.argv[2] === '--baseline-child') {
   await serveBaseline(Buffer.from(process.argv[3], 'hex'));
@@ -236,83 +230,20 @@ function scenariosFor(payload, key, options) {
     },
     {
       title: `decrypt ${payload.label}`,
-      request: { method: 'POST', path: '/v1/transit/decrypt/bench', setupRequest: decryptBodies(payload.base, key, DECRYPT_FIRST_COUNTER, seconds) },
+      request: { method: 'POST', path: '/v1/transit/decrypt/bench', setupRequest: decryptBodies(payload.base, key, DECRYPT_FIRST_COUNTER, decryptBodyCount(payload.base, seconds)) },
     },
   ];
 }
 
-const counterBuffer = Buffer.alloc(COUNTER_BYTES);
-
-/** Returns the base64 of `counter` as COUNTER_BYTES big-endian bytes: 8 characters without padding. */
-function counterBase64(counter) {
-  counterBuffer.writeUIntBE(counter, 0, COUNTER_BYTES);
-  return counterBuffer.toString('base64');
-}
-
 /**
- * Returns base64 `base` with its first 8 characters replaced by the base64
- * of `counter`, which is valid base64 of the same length because 6 bytes
- * encode to exactly 8 characters.
+ * Returns how many decrypt bodies of `base` to make: enough for
+ * DECRYPT_RATE_BOUND requests per second over `seconds`, within
+ * DECRYPT_POOL_BYTES. Only a run past that bound sends a body again, and the
+ * 4 KiB ones, whose values are too long for the audit cache, reach the byte
+ * limit first.
  */
-function withCounter(base, counter) {
-  const encoded = counterBase64(counter);
-  return encoded + base.slice(encoded.length);
-}
-
-/**
- * Returns an autocannon `setupRequest` that gives each request the encrypt
- * body of `withCounter(base, counter)`, with the counter starting at
- * `firstCounter` and rising by one per request over all connections. It
- * writes 8 bytes of one body buffer in place, because autocannon copies the
- * body into the request it sends before asking for the next one. A new
- * buffer per request made the load generator, which shares the CPUs with
- * the server under test, collect garbage every 100 ms or so with 4 KiB
- * payloads, and its pauses showed up in the servers' p99.
- */
-function distinctEncryptBodies(base, firstCounter) {
-  const body = Buffer.from(JSON.stringify({ plaintext: base }));
-  const offset = body.indexOf(base);
-  let counter = firstCounter;
-  return (request) => {
-    body.write(counterBase64(counter), offset, 'latin1');
-    counter += 1;
-    return { ...request, body };
-  };
-}
-
-/**
- * Encrypts the decrypt bodies of one payload and server in advance and
- * returns an autocannon `setupRequest` that sends them in turn. Body `i`
- * carries `withCounter(base, firstCounter + i)` encrypted under `key` with a
- * random nonce, in transit's `vault:v1:` form. All bodies of a payload have
- * one length, so they share one buffer, which the garbage collector does
- * not walk. There are enough for DECRYPT_RATE_BOUND requests per second
- * over `seconds`, within DECRYPT_POOL_BYTES. Only a run past that bound
- * sends a body again, and the 4 KiB ones, whose values are too long for the
- * audit cache, reach the byte limit first.
- */
-function decryptBodies(base, key, firstCounter, seconds) {
-  const plaintextBytes = Buffer.from(base, 'base64').length;
-  const ciphertextChars = Math.ceil((NONCE_BYTES + plaintextBytes + TAG_BYTES) / 3) * 4;
-  const template = Buffer.from(JSON.stringify({ ciphertext: `vault:v1:${'A'.repeat(ciphertextChars)}` }));
-  const offset = template.indexOf('A'.repeat(ciphertextChars));
-  const count = Math.min(Math.ceil(DECRYPT_RATE_BOUND * seconds), Math.floor(DECRYPT_POOL_BYTES / template.length));
-  const pool = Buffer.alloc(count * template.length);
-  for (let i = 0; i < count; i++) {
-    const start = i * template.length;
-    template.copy(pool, start);
-    const nonce = randomBytes(NONCE_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', key, nonce);
-    const plaintext = Buffer.from(withCounter(base, firstCounter + i), 'base64');
-    const sealed = Buffer.concat([nonce, cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-    pool.write(sealed.toString('base64'), start + offset, 'latin1');
-  }
-  let next = 0;
-  return (request) => {
-    const body = pool.subarray(next * template.length, (next + 1) * template.length);
-    next = (next + 1) % count;
-    return { ...request, body };
-  };
+function decryptBodyCount(base, seconds) {
+  return Math.min(Math.ceil(DECRYPT_RATE_BOUND * seconds), Math.floor(DECRYPT_POOL_BYTES / decryptBodyLength(base)));
 }
 
 /**

@@ -20,14 +20,16 @@ export class Child {
    * @param {string} name shown in errors, e.g. "coffer"
    * @param {URL} script the child's module
    * @param {string[]} args
-   * @param {{ logFile: string, execArgv?: string[] }} options
+   * @param {{ logFile: string, execArgv?: string[], execPath?: string }} options `execPath`
+   *   runs the child under another program, such as valgrind, which then gets
+   *   `execArgv` followed by the script; by default Node.js runs it
    */
-  constructor(name, script, args, { logFile, execArgv = [] }) {
+  constructor(name, script, args, { logFile, execArgv = [], execPath }) {
     this.name = name;
     this.logFile = logFile;
     const log = openSync(logFile, 'a');
     try {
-      this.process = fork(script, args, { stdio: ['ignore', log, log, 'ipc'], execArgv });
+      this.process = fork(script, args, { stdio: ['ignore', log, log, 'ipc'], execArgv, ...(execPath === undefined ? {} : { execPath }) });
     } finally {
       closeSync(log);
     }
@@ -105,14 +107,15 @@ export class Child {
 }
 
 /**
- * Forks a server child and resolves once it sends its ready message.
+ * Forks a server child and resolves once it sends its ready message, within
+ * `options.readyTimeoutMs` (default 60 s).
  *
  * @returns {Promise<{ child: Child, address: string }>}
  */
 export async function startServerChild(name, script, args, options) {
   const child = new Child(name, script, args, options);
   try {
-    const ready = await child.waitFor('ready', 60_000);
+    const ready = await child.waitFor('ready', options.readyTimeoutMs ?? 60_000);
     return { child, address: ready.address };
   } catch (err) {
     await child.stop();
