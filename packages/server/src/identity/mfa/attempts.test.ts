@@ -159,3 +159,35 @@ describe('totp attempt limit', () => {
     await assert.doesNotReject(mfa.validateHeaders('entity-2', [ENFORCEMENT], [`phone:${codeAt(totp, clock.now)}`]));
   });
 });
+
+describe('held login expiry', () => {
+  const EXPIRED = /^invalid mfa_request_id ".+": no login waits for MFA with this ID, or it expired after 300 seconds; log in again$/;
+  const issued = async () => ({ data: { issued: true } });
+  const requestIdOf = (response: unknown): string => (response as { issued: { mfa_requirement: { mfa_request_id: string } } }).issued.mfa_requirement.mfa_request_id;
+
+  test('expired login is rejected', async () => {
+    const { mfa, clock, totp } = await setup();
+    const requestId = requestIdOf(mfa.hold(ENTITY, [ENFORCEMENT], issued));
+    clock.now = T0 + 300_000;
+    await assert.rejects(mfa.validate(requestId, { [totp.id]: [codeAt(totp, clock.now)] }), { status: 400, message: EXPIRED });
+  });
+
+  test('clock set back keeps expiry', async () => {
+    const { mfa, clock, totp } = await setup();
+    const first = requestIdOf(mfa.hold(ENTITY, [ENFORCEMENT], issued));
+    // Held later, after the wall clock was set back, so it expires before the first.
+    clock.now = T0 - 100_000;
+    const second = requestIdOf(mfa.hold(ENTITY, [ENFORCEMENT], issued));
+    // The sweep stops at the first login, which is still live, before reaching the second.
+    clock.now = T0 + 250_000;
+    await assert.rejects(mfa.validate(second, { [totp.id]: [codeAt(totp, clock.now)] }), { status: 400, message: EXPIRED });
+    assert.deepEqual(await mfa.validate(first, { [totp.id]: [codeAt(totp, clock.now)] }), { data: { issued: true } });
+  });
+
+  test('live login completes', async () => {
+    const { mfa, clock, totp } = await setup();
+    const requestId = requestIdOf(mfa.hold(ENTITY, [ENFORCEMENT], issued));
+    clock.now = T0 + 299_999;
+    assert.deepEqual(await mfa.validate(requestId, { [totp.id]: [codeAt(totp, clock.now)] }), { data: { issued: true } });
+  });
+});

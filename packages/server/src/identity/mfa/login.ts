@@ -112,7 +112,8 @@ export class LoginMfa {
   async validate(requestId: string, payload: Record<string, unknown>): Promise<Response> {
     this.sweep();
     const pending = this.pending.get(requestId);
-    if (pending === undefined) {
+    if (pending === undefined || pending.expiresAt <= this.now()) {
+      this.pending.delete(requestId);
       throw badRequest(`invalid mfa_request_id "${requestId}": no login waits for MFA with this ID, or it expired after ${PENDING_LOGIN_TTL_MS / 1000} seconds; log in again`);
     }
     const credentials = this.parsePayload(payload, pending.enforcements);
@@ -237,7 +238,13 @@ export class LoginMfa {
   /** Drops expired held logins, used codes and attempt windows. */
   private sweep(): void {
     const now = this.now();
-    for (const [id, login] of this.pending) if (login.expiresAt <= now) this.pending.delete(id);
+    // Held logins share one TTL, so they expire in the order they were held
+    // and the scan stops at the first live one. With the wall clock set back,
+    // an expired login may stay until a later sweep, and validate rejects it.
+    for (const [id, login] of this.pending) {
+      if (login.expiresAt > now) break;
+      this.pending.delete(id);
+    }
     for (const [key, expiresAt] of this.usedCodes) if (expiresAt <= now) this.usedCodes.delete(key);
     for (const [key, window] of this.attempts) if (window.expiresAt <= now) this.attempts.delete(key);
   }
