@@ -25,14 +25,14 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import autocannon from 'autocannon';
-import { startServerChild, stopAllChildren } from './lib/children.mjs';
+import { startServerChild } from './lib/children.mjs';
 import { callCoffer, enableFileAudit, prepareCoffer } from './lib/coffer-setup.mjs';
 import { DECRYPT_FIRST_COUNTER, decryptBodies, distinctEncryptBodies } from './lib/transit-bodies.mjs';
+import { withWorkDir } from './lib/work-dir.mjs';
 
 const run = promisify(execFile);
 
@@ -80,25 +80,10 @@ async function main() {
     process.exit(2);
   }
 
-  const workDir = await mkdtemp(join(tmpdir(), 'coffer-bench-instructions-'));
-  const onSignal = async (signal) => {
-    console.error(`bench: ${signal} received, stopping the children`);
-    await cleanUp(workDir);
-    process.exit(130);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
+  await withWorkDir('coffer-bench-instructions-', async (workDir) => {
     const rows = await measure(options, workDir);
     report(options, rows);
-  } finally {
-    await cleanUp(workDir);
-  }
-}
-
-async function cleanUp(workDir) {
-  await stopAllChildren();
-  await rm(workDir, { recursive: true, force: true });
+  });
 }
 
 /**

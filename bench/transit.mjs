@@ -32,18 +32,19 @@
  * bodies.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { serveChild } from './lib/child-protocol.mjs';
-import { startServerChild, stopAllChildren } from './lib/children.mjs';
+import { startServerChild } from './lib/children.mjs';
 import { callCoffer, enableFileAudit, prepareCoffer } from './lib/coffer-setup.mjs';
 import { formatProfileSummary, summarizeProfile } from './lib/cpu-profile.mjs';
 import { measureLoad, mergeLoads } from './lib/load.mjs';
 import { DECRYPT_FIRST_COUNTER, decryptBodies, decryptBodyLength, distinctEncryptBodies } from './lib/transit-bodies.mjs';
+import { withWorkDir } from './lib/work-dir.mjs';
 
 const USAGE = `usage: node bench/transit.mjs [flags]
 
@@ -100,28 +101,12 @@ async function main() {
     return;
   }
 
-  const workDir = await mkdtemp(join(tmpdir(), 'coffer-bench-transit-'));
-  const onSignal = async (signal) => {
-    console.error(`bench: ${signal} received, stopping the children`);
-    await cleanUp(workDir);
-    process.exit(130);
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-
-  try {
+  await withWorkDir('coffer-bench-transit-', async (workDir) => {
     const profilePath = options.cpuProfile ? await profileTarget() : undefined;
     const rows = await runScenarios(options, workDir, profilePath);
     report(options, rows);
     if (profilePath !== undefined) reportProfile(profilePath, rows);
-  } finally {
-    await cleanUp(workDir);
-  }
-}
-
-async function cleanUp(workDir) {
-  await stopAllChildren();
-  await rm(workDir, { recursive: true, force: true });
+  });
 }
 
 /**
