@@ -27,6 +27,15 @@ const ONE_SHOT_MAX_LENGTH = 16 * 1024;
  */
 const oneShotDigest = (crypto as { hash?: (algorithm: string, data: Uint8Array, outputEncoding: string) => string }).hash;
 
+/** Values whose UTF-8 takes up to this many bytes get a kept view of the hash input (see AuditHasher.innerPrefix). */
+const VIEWED_VALUE_BYTES = 512;
+
+/** Buffer's writers for one encoding, which skip the argument parsing of `write`. @types/node does not declare them. */
+interface DirectWriters {
+  utf8Write(text: string, offset: number): number;
+  latin1Write(text: string, offset: number): number;
+}
+
 /**
  * Size of each generation of one device's token and accessor HMACs (see
  * GenerationCache): the last 4,096 distinct ones stay, and at most twice
@@ -87,6 +96,10 @@ export class AuditHasher {
   private readonly innerInput: Buffer;
   /** The key XORed with HMAC's outer pad, followed by room for the inner digest. */
   private readonly outerInput: Buffer;
+  /** `innerInput` as a plain Uint8Array, whose `fill` is V8's own rather than Buffer's checked one. */
+  private readonly innerBytes: Uint8Array;
+  /** Views of `innerInput`'s first N bytes by N, for values up to VIEWED_VALUE_BYTES, so a hash allocates none. */
+  private readonly innerViews: Array<Uint8Array | undefined> = new Array(BLOCK_BYTES + VIEWED_VALUE_BYTES);
 
   constructor(salt: Buffer) {
     this.key = createSecretKey(salt);
@@ -95,6 +108,7 @@ export class AuditHasher {
     this.innerInput = Buffer.alloc(BLOCK_BYTES + ONE_SHOT_MAX_LENGTH * 3);
     this.innerInput.fill(0x36, 0, BLOCK_BYTES);
     this.outerInput = Buffer.alloc(BLOCK_BYTES + DIGEST_BYTES, 0x5c);
+    this.innerBytes = new Uint8Array(this.innerInput.buffer, this.innerInput.byteOffset, this.innerInput.length);
     for (let i = 0; i < blockKey.length; i += 1) {
       this.innerInput[i] ^= blockKey[i];
       this.outerInput[i] ^= blockKey[i];
@@ -111,17 +125,28 @@ export class AuditHasher {
     if (oneShotDigest === undefined || value.length > ONE_SHOT_MAX_LENGTH) {
       return HMAC_PREFIX + createHmac('sha256', this.key).update(value, 'utf8').digest('hex');
     }
-    const end = BLOCK_BYTES + this.innerInput.write(value, BLOCK_BYTES, 'utf8');
+    const end = BLOCK_BYTES + (this.innerInput as unknown as DirectWriters).utf8Write(value, BLOCK_BYTES);
     let inner: string;
     try {
       // As a latin1 string, each byte of the digest is one character, and the string costs less to make than a Buffer.
-      inner = oneShotDigest('sha256', this.innerInput.subarray(0, end), 'latin1');
+      inner = oneShotDigest('sha256', this.innerPrefix(end), 'latin1');
     } finally {
       // The value may be a secret, so its bytes do not stay in the buffer.
-      this.innerInput.fill(0, BLOCK_BYTES, end);
+      this.innerBytes.fill(0, BLOCK_BYTES, end);
     }
-    this.outerInput.write(inner, BLOCK_BYTES, 'latin1');
+    (this.outerInput as unknown as DirectWriters).latin1Write(inner, BLOCK_BYTES);
     return HMAC_PREFIX + oneShotDigest('sha256', this.outerInput, 'hex');
+  }
+
+  /** Returns the first `end` bytes of `innerInput`, from the views kept for short values. */
+  private innerPrefix(end: number): Uint8Array {
+    if (end >= this.innerViews.length) return this.innerInput.subarray(0, end);
+    let view = this.innerViews[end];
+    if (view === undefined) {
+      view = this.innerInput.subarray(0, end);
+      this.innerViews[end] = view;
+    }
+    return view;
   }
 
   /** Hashes a token or accessor, from the cache when it was hashed before. */
