@@ -33,6 +33,7 @@ import { startServerChild } from './lib/children.mjs';
 import { callCoffer, enableFileAudit, prepareCoffer } from './lib/coffer-setup.mjs';
 import { DECRYPT_FIRST_COUNTER, decryptBodies, distinctEncryptBodies } from './lib/transit-bodies.mjs';
 import { withWorkDir } from './lib/work-dir.mjs';
+import { runCommand } from './lib/command.mjs';
 
 const run = promisify(execFile);
 
@@ -56,23 +57,9 @@ const REQUEST_TIMEOUT_SECONDS = 120;
 const transitScript = new URL('./transit.mjs', import.meta.url);
 const cofferScript = new URL('./children/coffer-server.mjs', import.meta.url);
 
-main().catch((err) => {
-  console.error(`bench: failed: ${err.stack ?? err}`);
-  process.exitCode = 1;
-});
+runCommand({ usage: USAGE, parseOptions, run: main });
 
-async function main() {
-  let options;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    console.error(`${err.message}\n\n${USAGE}`);
-    process.exit(2);
-  }
-  if (options.help) {
-    console.log(USAGE);
-    return;
-  }
+async function main(options) {
   try {
     await run('valgrind', ['--version']);
   } catch {

@@ -45,6 +45,7 @@ import { formatProfileSummary, summarizeProfile } from './lib/cpu-profile.mjs';
 import { measureLoad, mergeLoads } from './lib/load.mjs';
 import { DECRYPT_FIRST_COUNTER, decryptBodies, decryptBodyLength, distinctEncryptBodies } from './lib/transit-bodies.mjs';
 import { withWorkDir } from './lib/work-dir.mjs';
+import { runCommand } from './lib/command.mjs';
 
 const USAGE = `usage: node bench/transit.mjs [flags]
 
@@ -82,24 +83,10 @@ const DECRYPT_POOL_BYTES = 64 * 1024 * 1024;
 if (process.argv[2] === '--baseline-child') {
   await serveBaseline(Buffer.from(process.argv[3], 'hex'));
 } else {
-  main().catch((err) => {
-    console.error(`bench: failed: ${err.stack ?? err}`);
-    process.exitCode = 1;
-  });
+  runCommand({ usage: USAGE, parseOptions, run: main });
 }
 
-async function main() {
-  let options;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (err) {
-    console.error(`${err.message}\n\n${USAGE}`);
-    process.exit(2);
-  }
-  if (options.help) {
-    console.log(USAGE);
-    return;
-  }
+async function main(options) {
 
   await withWorkDir('coffer-bench-transit-', async (workDir) => {
     const profilePath = options.cpuProfile ? await profileTarget() : undefined;

@@ -10,16 +10,16 @@
  * years.
  */
 
-/** The longest duration in nanoseconds: the largest Go time.Duration. */
+/** Maximum duration in nanoseconds: the largest Go time.Duration. */
 const MAX_DURATION_NANOSECONDS = 2n ** 63n - 1n;
 
-/** The longest duration in whole seconds, 2562047h47m16s (about 292 years). */
+/** Maximum duration in whole seconds, 2562047h47m16s (about 292 years). */
 export const MAX_DURATION_SECONDS = 9_223_372_036;
 
 /** MAX_DURATION_SECONDS as Go prints it, for messages: `2562047h47m16s`. */
 export const MAX_DURATION = '2562047h47m16s';
 
-/** The longest duration in seconds, fractions included, as the nearest number. */
+/** Maximum duration in seconds, fractions included, as the nearest number. */
 const MAX_DURATION_SECONDS_AND_FRACTION = Number(MAX_DURATION_NANOSECONDS) / 1e9;
 
 const NANOSECONDS_PER_SECOND = 1_000_000_000n;
@@ -59,8 +59,8 @@ export type ParsedDuration =
   | { problem: 'too_long'; seconds: number };
 
 /**
- * Parses a duration into whole seconds, truncating fractions, and tells a
- * value that is not a duration from one that is too long.
+ * Parses a duration into whole seconds, truncating fractions, and
+ * distinguishes a value that is not a duration from one that is too long.
  */
 export function tryParseDuration(input: unknown): ParsedDuration {
   if (typeof input === 'number') {
@@ -110,7 +110,7 @@ export function tryParseDuration(input: unknown): ParsedDuration {
 /**
  * Parses a duration into whole seconds, truncating fractions.
  * Returns `null` when the input is not a duration or is longer than
- * MAX_DURATION_SECONDS; {@link tryParseDuration} tells the two apart.
+ * MAX_DURATION_SECONDS; {@link tryParseDuration} distinguishes the two.
  */
 export function parseDurationSeconds(input: unknown): number | null {
   const parsed = tryParseDuration(input);

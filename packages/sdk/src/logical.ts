@@ -290,7 +290,7 @@ export interface SystemView {
    * the merged entity's tokens resolve to it. Present on the server's
    * system view and in plugin processes.
    * @returns The entity, or `undefined` when the ID is empty or names no
-   *   entity, as Vault answers for an unknown ID.
+   *   entity, as Vault returns for an unknown ID.
    * @throws CofferError (500) when the server cannot answer, for example a
    *   host that predates the call.
    */
@@ -300,7 +300,7 @@ export interface SystemView {
    * `GroupsForEntity` does: first the groups that list it as a member, then
    * every group above those through member groups, each once and each list
    * sorted by group ID. Internal and external groups are both included.
-   * An ID merged into another entity answers for that other entity.
+   * The ID of an entity merged into another returns that other entity.
    * Present on the server's system view and in plugin processes.
    * @returns The groups; empty when the ID is empty, names no entity, or
    *   the entity is in no group.

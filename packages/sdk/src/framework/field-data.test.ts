@@ -146,7 +146,7 @@ describe('duration fields past the longest Go duration', () => {
     assert.equal(FieldData.parse(schema, parseJson('{"ttl": 9223372036}') as Record<string, unknown>, false).get('ttl'), 9223372036);
   });
 
-  test('a field may word the error itself, and is named with every other problem', () => {
+  test('custom too-long error with other problems', () => {
     assert.throws(() => FieldData.parse(schema, { period: '2562048h', ttl: 1e300, other: 1 }, false), {
       status: 400,
       message: `invalid field "period": 2562048h is 9223372800s, too long; ${tooLong('1e+300')}; unknown field "other"`,

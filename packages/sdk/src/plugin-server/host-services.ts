@@ -126,7 +126,7 @@ export class RemoteSystemView implements SystemView {
 
   /**
    * Calls an identity method of the host. A host reports its failures in
-   * the reply's `err` field, as Vault's does; either kind of failure fails
+   * the reply's `err` field, as Vault's does. Either kind of failure fails
    * closed, so a backend never reads a missing entity as one without groups.
    */
   private async identityCall<Reply extends { err?: string }>(method: string, entityId: string, action: string): Promise<Reply> {

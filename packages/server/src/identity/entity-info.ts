@@ -1,6 +1,6 @@
 /**
  * Entity lookups for plugins: the system view's `entityInfo` and
- * `groupsForEntity`, answered from the identity store's memory. They return
+ * `groupsForEntity`, read from the identity store's memory. They return
  * what Vault's `logical.Entity` and `logical.Group` hold and nothing more:
  * no policies, merge history or timestamps.
  */
@@ -10,8 +10,8 @@ import type { IdentityStore } from './store.js';
 
 /**
  * Returns the entity `entityId` with its aliases, or `undefined` when the ID
- * is empty or names no entity, as Vault answers. An entity merged into
- * another answers as that other one, as its tokens do. A disabled entity is
+ * is empty or names no entity, as in Vault. The ID of an entity merged into
+ * another returns that other one, as its tokens resolve to it. A disabled entity is
  * returned with `disabled` set.
  */
 export function entityInfo(identity: IdentityStore, entityId: string): IdentityEntity | undefined {

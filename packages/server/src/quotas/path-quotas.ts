@@ -168,8 +168,9 @@ function checkName(name: string): string {
 }
 
 /**
- * The error for an interval or block past the maximum Go `time.Duration`
- * (2^63 - 1 ns), which Vault stores both in; the field parser rejects it.
+ * Returns the error for an interval or block past the maximum Go
+ * `time.Duration` (2^63 - 1 ns), the type Vault stores both in. The field
+ * parser rejects such a value with it.
  */
 function durationTooLong(_raw: unknown, seconds: number): string {
   return `${seconds}s is too long; the maximum is ${MAX_DURATION_SECONDS}s (about 292 years)`;

@@ -86,7 +86,7 @@ function checkRotationConfig(config: RotationConfig, rawInterval: unknown): void
   if (config.intervalSeconds > MAX_ROTATION_INTERVAL_SECONDS) throw badRequest(`invalid field "interval": ${intervalTooLong(intervalText)}`);
 }
 
-/** The error, without the field name, for an interval past MAX_ROTATION_INTERVAL_SECONDS, written as `intervalText`. */
+/** Returns the error, without the field name, for an interval past MAX_ROTATION_INTERVAL_SECONDS, written as `intervalText`. */
 function intervalTooLong(intervalText: string): string {
   return `must be at most 2562047h, the longest Go duration, not ${JSON.stringify(intervalText)}`;
 }

@@ -200,7 +200,7 @@ describe('token store over HTTP', () => {
     assert.deepEqual(listed.body.data.keys, ['web']);
   });
 
-  test('a role TTL past the longest Go duration is a 400 that changes nothing', async () => {
+  test('role TTL past Go maximum rejected', async () => {
     const path = 'auth/token/roles/bounded';
     assert.equal((await api(server, 'POST', path, { token: ROOT, body: { token_explicit_max_ttl: '2h', token_period: '1h' } })).status, 204);
     const before = (await api(server, 'GET', path, { token: ROOT })).body.data;

@@ -235,7 +235,7 @@ export function roleResponse(fields: RoleFields, role: Role): { data: Record<str
 export const MAX_NOT_BEFORE_SECONDS = 50 * 365 * 24 * 3600;
 
 /**
- * The error for a not_before_duration past MAX_NOT_BEFORE_SECONDS, for
+ * Returns the error for a not_before_duration past MAX_NOT_BEFORE_SECONDS, for
  * checkRole and for the field parser, which rejects one past the longest Go
  * duration before checkRole runs.
  */

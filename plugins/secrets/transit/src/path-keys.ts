@@ -158,7 +158,7 @@ export function checkAutoRotatePeriod(period: number): void {
 }
 
 /**
- * The error for an automatic rotation period past MAX_AUTO_ROTATE_SECONDS,
+ * Returns the error for an automatic rotation period past MAX_AUTO_ROTATE_SECONDS,
  * for the field parser, which rejects one, and for checkAutoRotatePeriod.
  */
 export function autoRotatePeriodTooLong(_raw: unknown, period: number): string {

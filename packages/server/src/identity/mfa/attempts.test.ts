@@ -1,9 +1,9 @@
 /**
  * The TOTP attempt limit on a clock the test moves, against the rules of
- * Vault's `validateTOTP` (vault/login_mfa.go): every attempt with a code of
+ * Vault's `validateTOTP` (vault/login_mfa.go). Every attempt with a code of
  * the right length that was not used before counts, from the first one
- * for `period` seconds; a right code clears the count; a locked attempt
- * is neither counted nor compared.
+ * for `period` seconds. A right code clears the count, and a locked
+ * attempt is neither counted nor compared.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -45,12 +45,12 @@ async function setup(settings: Partial<TotpMethod> = {}): Promise<{ mfa: LoginMf
   return { mfa: new LoginMfa(store, () => clock.now), clock, totp };
 }
 
-/** The right code at `nowMs`. */
+/** Returns the right code at `nowMs`. */
 function codeAt(totp: TotpMethod, nowMs: number): string {
   return hotpCode(base32Decode(KEY), Math.floor(nowMs / 1000 / totp.period), totp.algorithm, totp.digits);
 }
 
-/** A code of the right length that matches no step the skew accepts at `nowMs`. */
+/** Returns a code of the right length that matches no step the skew accepts at `nowMs`. */
 function wrongAt(totp: TotpMethod, nowMs: number): string {
   const step = Math.floor(nowMs / 1000 / totp.period);
   const accepted = new Set([-1, 0, 1].map((offset) => hotpCode(base32Decode(KEY), step + offset, totp.algorithm, totp.digits)));

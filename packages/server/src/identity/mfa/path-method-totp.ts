@@ -44,7 +44,7 @@ type MethodFieldData = Parameters<NonNullable<PathDefinition<typeof methodFields
  * Validates the fields and returns the method they describe. On an update
  * of `existing`, a field the request leaves out keeps its stored value; on
  * a create, it takes its default. (Vault differs: it resets a left-out
- * field to its default on an update as well, and asks for `issuer` every
+ * field to its default on an update as well, and requires `issuer` every
  * time.) Nothing is stored here, so a rejected update changes nothing.
  * @throws CofferError (400) naming the first invalid field and its value.
  */
